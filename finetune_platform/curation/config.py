@@ -1,0 +1,274 @@
+"""Settings and the result type shared by every curation stage.
+
+Each stage is a plain function ``(df, settings) -> StageResult`` so that the Dagster layer can wire every
+stage as its own asset and the CLI can run them all through :func:`finetune_platform.curation.curate`.
+``CurationSettings`` is flat (no nested models) because the Dagster layer subclasses it as a ``dg.Config``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import phonenumbers
+from datasketch import MinHashLSH
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from finetune_platform.schemas import DROPPED_COLUMNS, RECORD_COLUMNS
+
+#: Columns that curation adds to every record it keeps.
+CURATION_COLUMNS: list[str] = ["quality_score", "pii_counts"]
+#: ``curated_records``: the record contract plus the curation columns.
+CURATED_COLUMNS: list[str] = RECORD_COLUMNS + CURATION_COLUMNS
+
+#: Every PII type the redactor knows; placeholders are ``<TYPE_n>``.
+PII_TYPES: tuple[str, ...] = (
+    "EMAIL",
+    "PHONE",
+    "CREDIT_CARD",
+    "IBAN",
+    "US_SSN",
+    "IP_ADDRESS",
+    "CREDENTIALS",
+    "PERSON",
+    "ADDRESS",
+)
+
+#: PII types whose detection is checksum- or grammar-validated (the precision/recall floor applies here).
+STRUCTURED_PII_TYPES: tuple[str, ...] = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "CREDENTIALS")
+
+
+class CurationSettings(BaseModel):
+    """Every threshold of the curation stages (normalise, PII, quality, dedup), with its bounds.
+
+    Flat on purpose: the Dagster layer subclasses this as ``CurateConfig(dg.Config, CurationSettings)``,
+    and Dagster config cannot hold nested models.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    # --- normalise -------------------------------------------------------------------------------------
+    fix_unicode: bool = Field(
+        default=True,
+        description="Repair mojibake and HTML entities with ftfy (e.g. 'RomÃ¡ntica' -> 'Romántica') before NFC.",
+    )
+    min_text_chars: int = Field(
+        default=3, ge=1, le=10_000, description="Records whose normalised text is shorter are dropped (text_too_short)."
+    )
+    max_text_chars: int = Field(
+        default=20_000,
+        ge=10,
+        le=1_000_000,
+        description="Records whose normalised text is longer are dropped (text_too_long).",
+    )
+    max_response_chars: int = Field(
+        default=20_000,
+        ge=10,
+        le=1_000_000,
+        description="Records whose normalised response is longer are dropped (response_too_long).",
+    )
+    language_filter: bool = Field(
+        default=True,
+        description="Drop records that are not English (not_english), judged by a stop-word heuristic.",
+    )
+    min_english_score: float = Field(
+        default=0.12,
+        ge=0.0,
+        le=1.0,
+        description="Least share of words that are English function words for a record to count as English.",
+    )
+    language_min_words: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        description="Records with fewer words than this are too short to judge and are kept by the language filter.",
+    )
+
+    # --- PII ---------------------------------------------------------------------------------------------
+    redact_pii: bool = Field(
+        default=True, description="Replace PII with typed placeholders such as <EMAIL_1> (False: only count it)."
+    )
+    pii_types: list[str] = Field(
+        default_factory=lambda: list(PII_TYPES),
+        description=f"PII types to detect; any of {', '.join(PII_TYPES)}.",
+    )
+    phone_regions: list[str] = Field(
+        default_factory=lambda: ["US", "GB", "DE", "FR"],
+        description="Regions (ISO 3166 alpha-2) tried in order for phone numbers written without a country code.",
+    )
+
+    # --- quality -----------------------------------------------------------------------------------------
+    require_response: bool = Field(
+        default=True,
+        description="Drop records without a response (empty_response); tickets need an answer to train on.",
+    )
+    min_response_words: int = Field(
+        default=2,
+        ge=1,
+        le=50,
+        description=(
+            "Responses with fewer words, or only a courtesy phrase ('ok', 'thank you'), are dropped "
+            "(one_word_response)."
+        ),
+    )
+    drop_truncated: bool = Field(
+        default=True, description="Drop records whose text or response looks cut off (truncated_text)."
+    )
+    min_quality_score: float = Field(
+        default=0.7, ge=0.0, le=1.0, description="Records scoring below this are dropped (low_quality_score)."
+    )
+    ideal_min_words: int = Field(
+        default=3, ge=1, le=1000, description="Below this many words a text or response loses length score."
+    )
+    ideal_max_words: int = Field(
+        default=400, ge=2, le=100_000, description="Above this many words a text or response loses length score."
+    )
+    repetition_ngram: int = Field(
+        default=3, ge=1, le=10, description="n of the word n-grams whose repetition lowers the repetition score."
+    )
+    weight_completeness: float = Field(default=1.0, ge=0.0, le=100.0, description="Weight of the completeness score.")
+    weight_length: float = Field(default=1.0, ge=0.0, le=100.0, description="Weight of the length score.")
+    weight_repetition: float = Field(default=1.0, ge=0.0, le=100.0, description="Weight of the repetition score.")
+    weight_relevance: float = Field(
+        default=1.0, ge=0.0, le=100.0, description="Weight of the answer-addresses-the-question score."
+    )
+    weight_tone: float = Field(default=1.0, ge=0.0, le=100.0, description="Weight of the tone score.")
+    histogram_bins: int = Field(default=10, ge=2, le=100, description="Bins of the quality-score histogram in stats.")
+
+    # --- dedup -------------------------------------------------------------------------------------------
+    exact_dedup: bool = Field(
+        default=True,
+        description="Drop exact duplicates of text+response after casefolding and unifying whitespace, placeholders.",
+    )
+    near_dedup: bool = Field(default=True, description="Drop near-duplicates found with MinHash LSH.")
+    near_dup_threshold: float = Field(
+        default=0.8,
+        ge=0.3,
+        le=0.99,
+        description="Estimated Jaccard similarity of word shingles at which records are near-duplicates.",
+    )
+    num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations (more: slower, more exact).")
+    shingle_words: int = Field(default=3, ge=1, le=10, description="Words per shingle for near-duplicate detection.")
+    minhash_seed: int = Field(
+        default=1, ge=0, description="Seed of the MinHash permutations (results are reproducible)."
+    )
+    cluster_examples: int = Field(
+        default=5, ge=0, le=100, description="How many duplicate clusters to show in the dedup stats."
+    )
+
+    @model_validator(mode="after")
+    def _check_cross_fields(self) -> "CurationSettings":
+        if self.min_text_chars >= self.max_text_chars:
+            raise ValueError(
+                f"min_text_chars ({self.min_text_chars}) must be below max_text_chars ({self.max_text_chars}); "
+                "raise max_text_chars or lower min_text_chars."
+            )
+        if self.ideal_min_words >= self.ideal_max_words:
+            raise ValueError(
+                f"ideal_min_words ({self.ideal_min_words}) must be below ideal_max_words ({self.ideal_max_words})."
+            )
+        weights = (
+            self.weight_completeness,
+            self.weight_length,
+            self.weight_repetition,
+            self.weight_relevance,
+            self.weight_tone,
+        )
+        if sum(weights) <= 0:
+            raise ValueError("At least one quality weight (weight_*) must be above 0 to compute quality_score.")
+        unknown = sorted(set(self.pii_types) - set(PII_TYPES))
+        if unknown:
+            raise ValueError(f"pii_types has unknown types {unknown}; choose from {list(PII_TYPES)}.")
+        bad_regions = [r for r in self.phone_regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if bad_regions:
+            raise ValueError(
+                f"phone_regions has unknown regions {bad_regions}; use ISO 3166 alpha-2 codes such as 'US', 'GB', 'DE'."
+            )
+        if self.near_dedup:
+            try:
+                MinHashLSH(threshold=self.near_dup_threshold, num_perm=self.num_perm)
+            except ValueError as exc:
+                raise ValueError(
+                    f"near_dup_threshold {self.near_dup_threshold} with num_perm {self.num_perm} cannot be indexed "
+                    f"by MinHash LSH ({exc}); lower near_dup_threshold or raise num_perm."
+                ) from exc
+        if "PHONE" in self.pii_types and not self.phone_regions:
+            raise ValueError(
+                "phone_regions is empty while PHONE is in pii_types; give at least one region, e.g. ['US']."
+            )
+        return self
+
+
+@dataclass
+class StageResult:
+    """What a curation stage returns.
+
+    records: the rows kept (the input columns plus whatever the stage adds);
+    dropped: the rows removed, one row each with ``schemas.DROPPED_COLUMNS`` (nothing is dropped silently);
+    stats: JSON-serialisable numbers for asset metadata; always has rows_in, rows_out, rows_dropped and
+    dropped_by_reason, so that ``rows_in == rows_out + rows_dropped`` can be checked.
+    """
+
+    records: pd.DataFrame
+    dropped: pd.DataFrame
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def check_input(df: pd.DataFrame, stage: str, needs: list[str] | None = None) -> None:
+    """Raise a ValueError naming what is missing when ``df`` cannot enter ``stage``.
+
+    Every stage needs the record contract and unique record ids (dropped rows and dedup ties refer to them).
+    """
+    required = list(RECORD_COLUMNS) + list(needs or [])
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"curation stage '{stage}' got a DataFrame without columns {missing}; it needs schemas.RECORD_COLUMNS"
+            f"{' plus ' + str(needs) if needs else ''} (run the earlier stages first)."
+        )
+    if not df["record_id"].is_unique:
+        dupes = df["record_id"][df["record_id"].duplicated()].unique()[:5].tolist()
+        raise ValueError(
+            f"curation stage '{stage}' got duplicate record_id values, e.g. {dupes}; record ids must be unique "
+            "(ingest builds them as source/file#row)."
+        )
+
+
+def make_dropped(rows: list[tuple[str, str, str]], stage: str) -> pd.DataFrame:
+    """Build a dropped frame from ``(record_id, reason, detail)`` tuples."""
+    return pd.DataFrame(
+        [(rid, stage, reason, detail) for rid, reason, detail in rows], columns=DROPPED_COLUMNS
+    ).astype({"record_id": str, "stage": str, "reason": str, "detail": str})
+
+
+def finish_stage(
+    stage: str,
+    df_in: pd.DataFrame,
+    keep_mask: list[bool],
+    records: pd.DataFrame,
+    dropped_rows: list[tuple[str, str, str]],
+    extra_stats: dict[str, Any] | None = None,
+) -> StageResult:
+    """Assemble a StageResult and check the row invariant (every input row is kept or dropped, once)."""
+    kept = records.loc[keep_mask].reset_index(drop=True)
+    dropped = make_dropped(dropped_rows, stage)
+    if len(kept) + len(dropped) != len(df_in):
+        raise AssertionError(
+            f"curation stage '{stage}' lost rows: {len(df_in)} in, {len(kept)} kept, {len(dropped)} dropped. "
+            "This is a bug in the stage."
+        )
+    by_reason = dropped["reason"].value_counts().sort_index()
+    stats: dict[str, Any] = {
+        "rows_in": int(len(df_in)),
+        "rows_out": int(len(kept)),
+        "rows_dropped": int(len(dropped)),
+        "dropped_by_reason": {str(k): int(v) for k, v in by_reason.items()},
+    }
+    stats.update(extra_stats or {})
+    return StageResult(records=kept, dropped=dropped, stats=stats)
+
+
+def text_column(df: pd.DataFrame, column: str) -> list[str]:
+    """A text column as a list of str, with None/NaN read as "" (Parquet and CSV readers produce both)."""
+    return ["" if (v is None or (isinstance(v, float) and v != v)) else str(v) for v in df[column].tolist()]

@@ -1,0 +1,111 @@
+"""Word lists behind person-name detection, bundled so that no NER model has to be downloaded.
+
+Hand-written: spaCy/Presidio need an English model that is not on the package index (see STACK.md trap 9),
+and the name-list packages on PyPI are either GPL (gender-guesser) or hundreds of MB (names-dataset).
+The lists hold common given names of the English-, German-, French-, Spanish-, Italian-, Dutch- and
+Portuguese-speaking world plus frequent South Asian, East Asian, Arabic and Slavic ones: enough for support
+tickets, where names appear after cues ("my name is", "Regards,") or as "First Surname".
+"""
+
+from __future__ import annotations
+
+
+def _words(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
+#: Given names that are not ordinary English words: a capitalised one alone is taken as a person.
+FIRST_NAMES: frozenset[str] = _words(
+    """
+    Aaron Abdul Abigail Adam Adrian Adriana Agnes Ahmed Aidan Aiden Aisha Alan Albert Alberto Alejandro Alex
+    Alexander Alexandra Alexis Alfred Ali Alice Alicia Alison Allison Alyssa Amanda Amelia Amir Amy Ana Andrea
+    Andreas Andrew Andy Angela Angelica Anita Ann Anna Anne Annette Annie Anthony Antoine Antonio Anya Arjun
+    Arthur Ashley Audrey Ava Barbara Beatrice Beatriz Ben Benjamin Bernard Beth Betty Beverly Bianca Bob Bobby
+    Bonnie Brandon Brenda Brian Bridget Brittany Bruce Bruno Bryan Caitlin Caleb Camille Carl Carla Carlos
+    Carmen Carol Caroline Carolyn Catherine Cecilia Charles Charlie Chen Cheryl Chloe Chris Christian Christina
+    Christine Christopher Cindy Claire Clara Claudia Colin Connor Craig Cristina Cynthia Daniel Daniela Danielle
+    Danny David Debbie Deborah Debra Denise Dennis Derek Diana Diane Diego Dimitri Dmitri Dominic Donald Donna
+    Doris Dorothy Douglas Dylan Eduardo Edward Eileen Elaine Eleanor Elena Eli Elias Elif Elijah Elisa Elisabeth
+    Eliza Elizabeth Ella Ellen Emily Emma Enrique Eric Erica Erik Erin Ethan Eugene Evelyn Fabian Farah Fatima
+    Felix Fernando Fiona Francesca Francesco Francis Francisco Franz Frederick Gabriel Gabriela Gabrielle Gary
+    George Gerald Gerhard Giovanni Giulia Giuseppe Gloria Gordon Greg Gregory Gustavo Hana Hannah Hans Harold
+    Harry Hassan Heather Heidi Helen Helena Henry Hiroshi Hugo Hussein Ian Ibrahim Igor Ingrid Irene Isaac
+    Isabel Isabella Isabelle Ivan Jacob Jacqueline Jake James Jamie Jan Jane Janet Janice Jasmine Jason Javier
+    Jean Jeffrey Jennifer Jenny Jeremy Jerome Jerry Jessica Jesus Jill Joan Joanna Joe Joel Johan Johann Johannes
+    John Johnny Jonathan Jorge Jose Joseph Josephine Joshua Joyce Juan Judith Judy Julia Julian Julie Juliette
+    Jurgen Justin Kai Karen Karim Karin Karl Kate Katherine Kathleen Kathryn Kathy Katie Katrin Kayla Keith
+    Kelly Ken Kenneth Kevin Khalid Kim Kimberly Klaus Kyle Laura Lauren Laurent Leah Lena Leo Leon Leonardo
+    Leslie Liam Linda Lisa Logan Lorenzo Louis Louise Luca Lucas Lucia Lucy Luis Luisa Lukas Madeline Maria
+    Mariana Marie Marilyn Marina Mario Marion Marisa Marta Martha Martin Mary Mateo Matteo Matthew Matthias
+    Maureen Mehmet Megan Melanie Melissa Mia Michael Michaela Michel Michelle Miguel Mike Mohamed Mohammad
+    Mohammed Monica Monika Muhammad Nadia Nancy Naomi Natalie Natasha Nathan Nicholas Nicola Nicolas Nicole
+    Nikolai Nina Noah Nora Oliver Olivia Omar Oscar Pablo Pamela Paolo Patricia Patrick Paul Paula Pedro Peter
+    Philip Philippe Pierre Pietro Priya Rachel Rahul Raj Rajesh Ralph Ramon Raphael Rebecca Regina Renee Ricardo
+    Richard Rita Robert Roberto Roger Ronald Rosa Ryan Samantha Samuel Sandra Sanjay Sara Sarah Sean Sebastian
+    Sergei Sergio Sharon Shirley Simon Simone Sofia Sophia Sophie Stefan Stefanie Stephanie Stephen Steve Steven
+    Susan Suzanne Sven Sylvia Tamara Tanya Teresa Theresa Thomas Tiffany Timothy Tina Tobias Todd Tom Tommy
+    Tony Tracy Tyler Ursula Valentina Valerie Vanessa Vera Veronica Victor Vincent Virginie Vivek Walter Wei
+    Wendy William Wolfgang Xavier Yasmin Yuki Yusuf Zachary Zoe Zoey
+    Ahmad Aleksandr Amit Ananya Anil Arun Deepak Fatma Ingrid Kenji Li Lin Liu Mei Ming Olga Pavel Ravi Sakura
+    Sunil Svetlana Takeshi Vladimir Wang Yan Yang Ying Yuri Zhang Zhao Anders Astrid Bjorn Erika Lars Magnus
+    Nils Sigrid Siobhan Aoife Ciara Niamh Sinead Declan Eamon Padraig Rhys Gareth Dafydd Hamish Callum Fraser
+    Ewan Isla Ailsa Moira Morag Josefina Guadalupe Alejandra Camila Valeria Ximena Santiago Matias Joaquin
+    Thiago Rodrigo Gonzalo Ines Ignacio Marcelo Fabio Andre Joao Goncalo Tiago Rui Afonso Leonor Beatrix Femke
+    Sanne Daan Joost Pieter Wouter Bram Anouk Lotte Maud Jurgen Uwe Dieter Helmut Horst Manfred Rainer Sabine
+    Ulrike Birgit Petra Jutta Dirk Sven Ines Heike Kerstin Nathalie Sylvie Isabeau Aurelie Celine Elodie
+    Mathieu Thibault Guillaume Julien Sebastien Olivier Yannick Benoit Francois Helene Sandrine Valerie Giorgio
+    Alessandro Alessandra Federica Chiara Elisabetta Marco Stefano Roberta Emanuele Davide Simona Sam Tim Ted
+    Carol Lou Ahmet Emre Zeynep Ayse Fatih Burak Kemal
+    """
+)
+
+#: Given names that are also common words, places or brands ("Will", "May", "Chase", "Alexa"): taken as a
+#: person only after a cue ("this is Will") or with a surname ("Will Turner").
+AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
+    """
+    Will May Mark Bill Grace Hope Faith Joy June April August Rose Iris Ruby Amber Jade Crystal Dawn Eve Art
+    Chase Chance Frank Guy Jack Pat Rich Sandy Sunny Summer Autumn Winter Daisy Ginger Holly Ivy Lily Violet
+    Penny Robin Sky Storm Angel Honey Precious Price Miles Dean Dale Glen Lane Wade Cliff Drew Gene Ray Max Don
+    Sue Jordan Austin Dallas Houston Phoenix Savannah Charlotte Madison Sydney Paris Victoria Georgia Virginia
+    Carolina Florence Brooklyn Aurora Orlando Denver Cleveland Chelsea Kerry Alexa Siri Cortana Tesla Mercedes
+    Harley Lincoln Ford Dell Wells Jackson Israel India Norman Roman Gray Grey Hunter Taylor Parker Carter
+    Mason Cooper Tucker Spencer Fisher Reed Rob Nick Norm Cherry Rocky Rusty Luna Nova Stella
+    Jan Jesus Christian Regina Sofia Santiago Leo Hugo Kelly Karen Julian Xavier Camila
+    """
+)
+
+#: Capitalised words before a street suffix that make it a product, not a street ("2 Google Drive folders").
+NOT_STREET_NAMES: frozenset[str] = _words(
+    """
+    Google One Hard Flash Disk Solid State Shared Network External Internal Cloud Test Team Drop Microsoft
+    Apple Amazon Dropbox Sky Ice Time Tech Data Backup Storage Memory Cache Thumb Pen Game Home
+    """
+)
+
+#: Capitalised words that follow name cues but are not names ("Dear Customer", "Regards, The Team").
+NOT_NAMES: frozenset[str] = _words(
+    """
+    Customer Customers Sir Sirs Madam Madame Team Teams Support Service Services Manager Agent Agents Admin
+    Administrator Valued Member Members Colleague Colleagues User Users Client Clients Friend Friends All
+    Everyone Everybody Guys Folks Billing Sales Help Helpdesk Desk Care Department Office Staff Account
+    Accounts Hiring Recruiter Owner Owners Partner Partners Vendor Sender Recipient Whom Concern Mister
+    Product Products Order Orders Ticket Tickets Team's Bank Inc Ltd Llc Corp Corporation Company Co Group
+    Street St Avenue Ave Road Rd Boulevard Blvd Lane Ln Drive Dr Court Ct Place Pl Way Apt Suite Unit Floor
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July
+    August September October November December Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr Jun Jul Aug Sep
+    Sept Oct Nov Dec Today Tomorrow Yesterday Morning Afternoon Evening Night Hi Hello Hey Dear Thanks Thank
+    Regards Best Kind Warm Cheers Sincerely Yours Greetings Good Great Please Sorry Yes No Ok Okay Hope
+    I The A An And Or But If Of To In On At For With From By About As Is Are Was Were Be Been Am Have Has Had
+    Do Does Did Not Can Could Will Would Should May Might Must My Me Mine You Your We Our Us He She Him Her His
+    It Its They Them Their This That These Those There Here What Which Who When Where Why How Just So Then
+    Also Still Again Now Only Any Some Every Each Another Other New Old First Last Next Very Really Sure
+    English French German Spanish Italian American British European International Global National Online
+    Internet Email Phone Mobile App Web Website Password Login Account Card Credit Debit Refund Payment
+    Invoice Shipping Delivery Package Premium Pro Plus Basic Free Trial Subscription Plan Update Version
+    Error Issue Problem Question Request Urgent Important Note Attention Re Fwd Subject Mr Mrs Ms Dr Prof
+    Miss Mx Jr Sr II III IV PhD MD
+    Pay Prime Store Music Wallet Cloud Mail Maps Watch Books Photos Games Video Studio Office Teams Chrome
+    Edge Cash Money Wire Transfer Express Max Mini Air Home Kids Business Enterprise Premier Gold Silver
+    Platinum Black Blue Red Green White Beta Alpha Edition Series Sale Period Day Week Month Year Hour
+    """
+)

@@ -1,0 +1,694 @@
+"""Stage 2 of curation: PII detection with validation, and redaction with typed, consistent placeholders.
+
+Every structured detector validates what a regex proposes: e-mail addresses by the shape of their labels,
+phone numbers with Google's libphonenumber (``phonenumbers``) for the configured default regions, payment
+cards with the Luhn checksum and issuer prefixes, IBANs with their country length and the ISO 13616
+mod-97 checksum, US SSNs with the SSA area/group/serial rules, IP addresses with :mod:`ipaddress`, and
+URLs with credentials with :func:`urllib.parse.urlsplit`. Person names and street addresses use bundled
+word lists, cues ("my name is", "Dear", "Regards,") and street-suffix grammar instead of an NER model,
+which would have to be downloaded (Presidio's spaCy model is not on the package index, STACK.md trap 9).
+
+Placeholders are ``<TYPE_n>``: within one record (text, response and messages share one mapping) the same
+value always gets the same placeholder and a different value the next number.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+from urllib.parse import urlsplit
+
+import pandas as pd
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+
+from finetune_platform.curation.config import (
+    PII_TYPES,
+    CurationSettings,
+    StageResult,
+    check_input,
+    finish_stage,
+    text_column,
+)
+from finetune_platform.curation.names import AMBIGUOUS_FIRST_NAMES, FIRST_NAMES, NOT_NAMES, NOT_STREET_NAMES
+
+STAGE = "pii"
+
+#: A redaction placeholder; never a PII hit itself.
+PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*?)_(\d+)>")
+
+#: When two detections overlap, the one whose type comes first here wins (then the longer one).
+_PRIORITY = {t: i for i, t in enumerate(
+    ("CREDENTIALS", "EMAIL", "IBAN", "CREDIT_CARD", "US_SSN", "IP_ADDRESS", "PHONE", "ADDRESS", "PERSON")
+)}
+
+
+@dataclass(frozen=True, slots=True)
+class PiiMatch:
+    """One detected PII span: ``text[start:end] == value``; ``normalized`` keys placeholder consistency."""
+
+    type: str
+    start: int
+    end: int
+    value: str
+    normalized: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PiiHit:
+    """PII found by :func:`scan_for_pii` in ``texts[index]``; ``masked`` shows its shape, not its value."""
+
+    index: int
+    type: str
+    start: int
+    end: int
+    masked: str
+
+
+# --- e-mail and URL credentials -------------------------------------------------------------------------
+_EMAIL = re.compile(
+    r"(?<![\w.+%-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])"
+)
+_URL_WITH_USERINFO = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s/?#@<>\"']+@[^\s/?#<>\"']+")
+
+# --- digits: cards, SSN, IP, phones -----------------------------------------------------------------------
+_DIGIT = re.compile(r"\d")
+#: A run of digit groups separated by single spaces or dashes, not glued to a word, id or decimal.
+_DIGIT_GROUPS = re.compile(r"(?<![\w.,/#:+-])\d+(?:[ -]\d+)*(?![\w/:-]|[.,]\d)")
+_GROUP = re.compile(r"\d+")
+_SSN = re.compile(r"(?<![\w.,/#:-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
+_SSN_BARE = re.compile(r"(?<![\w.,/#:-])(\d{3})(\d{2})(\d{4})(?![\w/:-]|[.,]\d)")
+_SSN_CUE = re.compile(r"(?:\bssn|social security(?: number| no\.?| #)?|\bss#)\W{0,6}(?:is\W{0,3})?$", re.IGNORECASE)
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)")
+_IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
+_VERSION_CUE = re.compile(r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>=!~]=?)\s*$", re.IGNORECASE)
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w+@./#:-])(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-]{0,2}\d){5,16}(?![\w@/:-]|[.,]\d)"
+)
+_ID_CUE = re.compile(
+    r"(?:\b|_)(?:order|ticket|invoice|case|ref|reference|tracking|transaction|confirmation|booking|sku|serial|"
+    r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section)\b\W{0,4}"
+    r"(?:(?:number|no|num|nr|is|was)\b\W{0,4})?$",
+    re.IGNORECASE,
+)
+_PHONE_CUE = re.compile(
+    r"\b(?:call|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms)\b",
+    re.IGNORECASE,
+)
+_DATE_START = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?!\d)")
+_DATE_FULL = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+#: Shapes that are not phone numbers: decimals, ranges ("32768-65535"), US ZIP+4 codes ("02110-1301").
+_NOT_PHONE = re.compile(r"^(?:\d+\.\d+|[1-9]\d{3,}-\d{4,}|\d{5}-\d{4})$")
+
+# --- IBAN -------------------------------------------------------------------------------------------------
+_IBAN = re.compile(r"(?<![\w-])([A-Z]{2})(\d{2})((?:[ ]?[A-Z0-9]){10,32})")
+#: Total IBAN length per country (SWIFT IBAN registry).
+_IBAN_LENGTH = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+
+# --- street addresses --------------------------------------------------------------------------------------
+_SUFFIX = (
+    r"(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Way|Terrace|Circle|Parkway|Highway|Square|Close|"
+    r"Crescent|Row|Trail|Alley|Plaza|Walk|Mews|Gardens|Grove|Loop|Pike|Expressway|Crossing)\b"
+    r"|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Cir|Pkwy|Hwy|Sq|Cres|Trl)\b\.?)"  # only abbreviations take a period
+)
+_UNIT = r"(?:,?[ ](?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|Bldg|#)\.?[ ]?#?[A-Za-z0-9-]{1,6}\b)"
+_US_TAIL = r"(?:,[ ][A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2},?[ ][A-Z]{2}[ ]\d{5}(?:-\d{4})?\b)"
+_UK_TAIL = r"(?:,[ ][A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,?[ ][A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}\b)"
+_ADDRESS_EN = re.compile(
+    r"(?<![\w$#.,/-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?[ ]"
+    r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ ])?"
+    r"(?:(?:[A-Z][a-z]+|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}" + _SUFFIX +
+    r"(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b\.?)?" + _UNIT + r"?(?:" + _US_TAIL + "|" + _UK_TAIL + r")?"
+)
+_PO_BOX = re.compile(r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b", re.IGNORECASE)
+_ADDRESS_DE = re.compile(
+    r"(?<![\w-])(?:[A-ZÄÖÜ][a-zäöüß]+[ -])?"
+    r"(?:[A-ZÄÖÜ][a-zäöüß]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)"
+    r"|Straße|Strasse|Weg|Platz|Allee|Gasse)[ ]\d{1,4}[a-z]?\b(?:,[ ]\d{5}[ ][A-ZÄÖÜ][a-zäöüß]+)?"
+)
+_ADDRESS_FR = re.compile(
+    r"(?<![\w-])\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ](?i:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai|route)"
+    r"[ ](?:(?:de la|de l'|du|des|de|la|le|l'|d')[ ]?)?[A-ZÀ-Ý][\w'-]+(?:[ ][A-ZÀ-Ý][\w'-]+){0,2}"
+    r"(?:,[ ]\d{5}[ ][A-ZÀ-Ý][\w-]+)?"
+)
+
+# --- person names ------------------------------------------------------------------------------------------
+_NAME_TOKEN = re.compile(
+    r"(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?![\w'’]|-\w)"
+)
+_LOWER_TOKEN = re.compile(r"[a-z]+(?![\w'’])")
+_MY_NAME_IS = re.compile(r"\bmy name is[ ]+", re.IGNORECASE)
+_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:van der|van den|van|von|de la|de|del|da|di|le|la|al|bin|ben)[ ])?")
+_CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?![\w'’])")
+#: A given name right after these is part of a place ("San Francisco", "St. Helena", "Lake Louise").
+_PLACE_PREFIX = re.compile(
+    r"\b(?:San|Santa|Santo|São|Sao|St\.?|Saint|Ste\.?|Los|Las|El|Port|Fort|Mount|Mt\.?|Lake|New|Cape|Puerto)[ ]\Z"
+)
+#: After these a capitalised word is a name unless it is a known non-name ("Dear Customer").
+_STRONG_CUE = re.compile(
+    r"(?:(?i:\b(?:my|his|her|their|the customer's) name is|\bmy name's|\bdear)"
+    r"|(?im:^[ ]*(?:full |customer |contact |first |last )?name:)"  # a form field, not "Product name:"
+    r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|MR|MRS|DR)\.?"  # titles are capitalised: "MS Windows" is not Ms Windows
+    r"|(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)"
+    r"|^--[ ]*\n)[ ]*\Z"
+)
+#: After these a known given name is a name even when it is also a word ("this is Will").
+_WEAK_CUE = re.compile(
+    r"(?:\bthis is|\bi am|\bi'm|\bim|\bhi|\bhello|\bhey|\bspoke (?:to|with)|\btalked (?:to|with)|\bspeaking with|"
+    r"\bask for|\bcontact|\bagent|\bthanks|\bthank you|\bcc:?|\bfrom:?|\bsigned,?|\bcall|\bemail|\bby),?[ ]*\Z",
+    re.IGNORECASE,
+)
+_ALL_FIRST = FIRST_NAMES | AMBIGUOUS_FIRST_NAMES
+_CLEAR_FIRST = FIRST_NAMES - AMBIGUOUS_FIRST_NAMES
+_FIRST_LOWER = frozenset(n.lower() for n in _CLEAR_FIRST)
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when the digit string passes the Luhn (mod 10) checksum used by payment cards."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_issuer_known(digits: str) -> bool:
+    """True when the prefix and length belong to a card network (Visa, Mastercard, Amex, Discover, JCB,
+    Diners, UnionPay, Maestro): a Luhn-valid order number passes the checksum one time in ten, not this."""
+    n = len(digits)
+    p2, p4, p6 = int(digits[:2]), int(digits[:4]), int(digits[:6])
+    if digits[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return n == 16
+    if p2 in (34, 37):
+        return n == 15
+    if p4 == 6011 or p2 == 65 or 644 <= int(digits[:3]) <= 649 or 622126 <= p6 <= 622925:
+        return 16 <= n <= 19
+    if 3528 <= p4 <= 3589:
+        return 16 <= n <= 19
+    if p2 in (36, 38, 39) or 300 <= int(digits[:3]) <= 305:
+        return 14 <= n <= 19
+    if p2 == 62:
+        return 16 <= n <= 19
+    if p2 == 50 or 56 <= p2 <= 69:
+        return 12 <= n <= 19
+    return False
+
+
+def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool:
+    """Cheap checks that keep ids, dates, decimals, ranges and table columns away from libphonenumber.
+
+    A national number needs 8+ digits and one kind of separator ("252.227-7013" is a clause, "0.757 21.98"
+    two decimals); a bare digit run needs a phone cue ("call", "mobile", "number") just before it; anything
+    introduced as an id ("order", "ticket", "ISBN") is an id.
+    """
+    n_digits = sum(c.isdigit() for c in cand)
+    if n_digits < 7 or "  " in cand or _DATE_FULL.match(cand) or _DATE_START.match(cand) or _NOT_PHONE.match(cand):
+        return False
+    if international:
+        return True
+    before = max(0, start - 30)
+    if n_digits < 8 or ("." in cand and "-" in cand) or _ID_CUE.search(text, before, start):
+        return False
+    if "." in cand and any(len(g) == 1 for g in _GROUP.findall(cand)):
+        return False
+    if cand.isdigit() and not _PHONE_CUE.search(text, before, start):
+        return False
+    return True
+
+
+def _card_grouping(run: str, groups: list[tuple[int, int]]) -> bool:
+    """True when separated digit groups are laid out as cards print them: 4-4-4-4(-3), 4-6-5 or 4-6-4.
+    Phone numbers ("49 151 58830872") and other grouped numbers are laid out differently."""
+    lengths = [end - start for start, end in groups]
+    if lengths[0] != 4:
+        return False
+    return (all(n == 4 for n in lengths[1:-1]) and 1 <= lengths[-1] <= 4) or lengths[1:] in ([6, 5], [6, 4])
+
+
+def iban_valid(iban: str) -> bool:
+    """True when ``iban`` (spaces allowed) has its country's length and passes the ISO 13616 mod-97 check."""
+    compact = iban.replace(" ", "").upper()
+    if len(compact) < 5 or _IBAN_LENGTH.get(compact[:2]) != len(compact) or not compact.isalnum():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def ssn_valid(area: str, group: str, serial: str) -> bool:
+    """True when the parts follow SSA rules: area not 000, 666 or 900-999; group not 00; serial not 0000;
+    and not one of the SSA's publicly voided numbers (078-05-1120, 219-09-9999)."""
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    return (area, group, serial) not in (("078", "05", "1120"), ("219", "09", "9999"))
+
+
+def _mask(value: str) -> str:
+    """Shape of a value without the value: "j***m (15 chars)"."""
+    if len(value) <= 2:
+        return f"** ({len(value)} chars)"
+    return f"{value[0]}***{value[-1]} ({len(value)} chars)"
+
+
+class PiiRedactor:
+    """Finds PII in text and replaces it with typed placeholders.
+
+    ``types`` selects the detectors (default: all of ``config.PII_TYPES``); ``phone_regions`` are tried in
+    order for numbers written without a country code (numbers with ``+`` or ``00`` need none).
+    """
+
+    def __init__(self, types: Iterable[str] = PII_TYPES, phone_regions: Sequence[str] = ("US", "GB", "DE", "FR")):
+        self.types = frozenset(types)
+        unknown = sorted(self.types - set(PII_TYPES))
+        if unknown:
+            raise ValueError(f"PiiRedactor got unknown PII types {unknown}; choose from {list(PII_TYPES)}.")
+        bad = [r for r in phone_regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if bad:
+            raise ValueError(f"PiiRedactor got unknown phone regions {bad}; use ISO 3166 alpha-2 codes like 'US'.")
+        self.phone_regions = tuple(phone_regions)
+
+    @classmethod
+    def from_settings(cls, settings: CurationSettings) -> "PiiRedactor":
+        return cls(types=settings.pii_types, phone_regions=settings.phone_regions)
+
+    # --- detection ------------------------------------------------------------------------------------------
+    def find(self, text: str) -> list[PiiMatch]:
+        """All PII spans in ``text``, non-overlapping and sorted by position; placeholders are never matched."""
+        if not text:
+            return []
+        types = self.types
+        found: list[PiiMatch] = []
+        if "@" in text:
+            if "CREDENTIALS" in types and "://" in text:
+                found += self._credentials(text)
+            if "EMAIL" in types:
+                found += self._emails(text)
+        if _DIGIT.search(text):
+            if "IBAN" in types:
+                found += self._ibans(text)
+            if "CREDIT_CARD" in types:
+                found += self._cards(text)
+            if "US_SSN" in types:
+                found += self._ssns(text)
+            if "IP_ADDRESS" in types:
+                found += self._ipv4s(text)
+            if "PHONE" in types:
+                found += self._phones(text)
+            if "ADDRESS" in types:
+                found += self._addresses(text)
+        if "IP_ADDRESS" in types and ("::" in text or text.count(":") >= 5):
+            found += self._ipv6s(text)
+        if "PERSON" in types:
+            found += self._persons(text)
+        return _resolve_overlaps(found)
+
+    def _credentials(self, text: str) -> list[PiiMatch]:
+        out = []
+        for m in _URL_WITH_USERINFO.finditer(text):
+            url = m.group().rstrip(".,;:!?)")
+            try:
+                parts = urlsplit(url)
+            except ValueError:
+                continue  # not a URL after all (e.g. an unbalanced IPv6 bracket)
+            if not parts.username or not parts.password:
+                continue
+            start = m.start() + url.index("://") + 3
+            value = parts.netloc.rpartition("@")[0]  # the netloc starts right after "://"
+            end = start + len(value)
+            out.append(PiiMatch("CREDENTIALS", start, end, value, value))
+        return out
+
+    def _emails(self, text: str) -> list[PiiMatch]:
+        out = []
+        for m in _EMAIL.finditer(text):
+            value = m.group()
+            local, _, domain = value.partition("@")
+            if ".." in local or len(value) > 254 or domain.startswith("-"):
+                continue
+            out.append(PiiMatch("EMAIL", m.start(), m.end(), value, value.lower()))
+        return out
+
+    def _ibans(self, text: str) -> list[PiiMatch]:
+        out = []
+        for m in _IBAN.finditer(text):
+            length = _IBAN_LENGTH.get(m.group(1))
+            if length is None:
+                continue
+            # The regex may run into following uppercase words or digits: cut at the country's length.
+            seen = 0
+            end = m.start()
+            for i in range(m.start(), m.end()):
+                if text[i] != " ":
+                    seen += 1
+                    if seen == length:
+                        end = i + 1
+                        break
+            if seen < length or (end < len(text) and text[end].isalnum()):
+                continue
+            value = text[m.start():end]
+            if iban_valid(value):
+                out.append(PiiMatch("IBAN", m.start(), end, value, value.replace(" ", "")))
+        return out
+
+    def _cards(self, text: str) -> list[PiiMatch]:
+        out = []
+        for m in _DIGIT_GROUPS.finditer(text):
+            run = m.group()
+            if len(run) < 13:
+                continue
+            seps = {c for c in run if not c.isdigit()}
+            if len(seps) > 1:
+                continue  # "4111-1111 1111-1111" mixes separators: not how a card is written
+            groups = [(g.start(), g.end()) for g in _GROUP.finditer(run)]
+            best = None
+            # A run may hold more than a card ("card 4111 1111 1111 1111 exp 12 26"): try windows of groups.
+            for i in range(len(groups)):
+                digits = ""
+                for j in range(i, len(groups)):
+                    digits += run[groups[j][0]:groups[j][1]]
+                    if len(digits) > 19:
+                        break
+                    if (
+                        len(digits) >= 13
+                        and (i == j or _card_grouping(run, groups[i:j + 1]))
+                        and luhn_valid(digits)
+                        and _card_issuer_known(digits)
+                    ):
+                        if best is None or len(digits) > len(best[2]):
+                            best = (groups[i][0], groups[j][1], digits)
+            if best is not None:
+                start, end = m.start() + best[0], m.start() + best[1]
+                out.append(PiiMatch("CREDIT_CARD", start, end, text[start:end], best[2]))
+        return out
+
+    def _ssns(self, text: str) -> list[PiiMatch]:
+        out = []
+        for m in _SSN.finditer(text):
+            if ssn_valid(m.group(1), m.group(3), m.group(4)):
+                out.append(PiiMatch("US_SSN", m.start(), m.end(), m.group(), m.group(1) + m.group(3) + m.group(4)))
+        for m in _SSN_BARE.finditer(text):
+            if _SSN_CUE.search(text, max(0, m.start() - 30), m.start()) and ssn_valid(*m.groups()):
+                out.append(PiiMatch("US_SSN", m.start(), m.end(), m.group(), m.group()))
+        return out
+
+    def _ipv4s(self, text: str) -> list[PiiMatch]:
+        out = []
+        for m in _IPV4.finditer(text):
+            if _VERSION_CUE.search(text, max(0, m.start() - 12), m.start()):
+                continue  # "version 1.2.3.4", "build 10.0.0.1"
+            try:
+                addr = ipaddress.IPv4Address(m.group())
+            except ValueError:
+                continue
+            if addr.is_loopback or addr.is_unspecified:
+                continue  # 127.0.0.1 and 0.0.0.0 identify nobody
+            out.append(PiiMatch("IP_ADDRESS", m.start(), m.end(), m.group(), str(addr)))
+        return out
+
+    def _ipv6s(self, text: str) -> list[PiiMatch]:
+        out = []
+        for m in _IPV6.finditer(text):
+            value = m.group()
+            groups = [g for g in value.split(":") if g]
+            if len(groups) < 2 or (len(groups) < 3 and not any(len(g) == 4 for g in groups)):
+                continue  # "::", "aa::ff" (C++ scopes, hex pairs) are not worth a placeholder; "fe80::1" is
+            try:
+                addr = ipaddress.IPv6Address(value)
+            except ValueError:
+                continue
+            if addr.is_loopback or addr.is_unspecified:
+                continue
+            out.append(PiiMatch("IP_ADDRESS", m.start(), m.end(), value, addr.compressed))
+        return out
+
+    def _phones(self, text: str) -> list[PiiMatch]:
+        out = []
+        for m in _PHONE_CANDIDATE.finditer(text):
+            cand = m.group()
+            international = cand.startswith(("+", "00"))
+            if not _phone_shaped(text, m.start(), cand, international):
+                continue
+            regions = self.phone_regions[:1] if international else self.phone_regions
+            for region in regions:
+                matches = list(PhoneNumberMatcher(cand, region, leniency=Leniency.VALID))
+                if matches:
+                    for pm in matches:
+                        e164 = phonenumbers.format_number(pm.number, PhoneNumberFormat.E164)
+                        start, end = m.start() + pm.start, m.start() + pm.end
+                        out.append(PiiMatch("PHONE", start, end, text[start:end], e164))
+                    break
+        return out
+
+    def _addresses(self, text: str) -> list[PiiMatch]:
+        out = []
+        for pattern in (_ADDRESS_EN, _ADDRESS_DE, _ADDRESS_FR, _PO_BOX):
+            for m in pattern.finditer(text):
+                value = m.group()
+                if pattern is _ADDRESS_EN and any(w in NOT_STREET_NAMES for w in value.split(None, 3)[1:3]):
+                    continue  # "2 Google Drive folders", "3 Hard Drive bays"
+                out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
+        return out
+
+    def _persons(self, text: str) -> list[PiiMatch]:
+        out: list[PiiMatch] = []
+        for m in _CAPITALISED.finditer(text):
+            word = m.group()
+            if word in NOT_NAMES and word not in _ALL_FIRST:
+                continue
+            before = text[max(0, m.start() - 40):m.start()]
+            if _PLACE_PREFIX.search(before):
+                continue
+            if _STRONG_CUE.search(before):
+                span = self._name_at(text, m.start(), require_first=False)
+            elif word in _ALL_FIRST and _WEAK_CUE.search(before):
+                span = self._name_at(text, m.start(), require_first=False)
+            elif word in _CLEAR_FIRST:
+                span = self._name_at(text, m.start(), require_first=False)
+            elif word in AMBIGUOUS_FIRST_NAMES:
+                span = self._name_at(text, m.start(), require_first=True)  # "Will Turner", not "Will you"
+            else:
+                continue
+            if span is not None:
+                start, end = span
+                value = text[start:end]
+                out.append(PiiMatch("PERSON", start, end, value, value.casefold()))
+        # "my name is john smith": a known given name in lower case, after a strong cue only.
+        for m in _MY_NAME_IS.finditer(text):
+            t = _LOWER_TOKEN.match(text, m.end())
+            if t and t.group() in _FIRST_LOWER:
+                out.append(PiiMatch("PERSON", t.start(), t.end(), t.group(), t.group()))
+        return out
+
+    @staticmethod
+    def _name_at(text: str, pos: int, require_first: bool) -> tuple[int, int] | None:
+        """The span of "First [I.] [particle] Surname [Surname]" starting at ``pos``; with ``require_first``
+        only when at least one surname follows."""
+        first = _NAME_TOKEN.match(text, pos)
+        if first is None:
+            return None
+        end = first.end()
+        parts = 1
+        while parts < 3:
+            gap = _NAME_GAP.match(text, end)
+            if gap is None:
+                break
+            nxt = _NAME_TOKEN.match(text, gap.end())
+            if nxt is None or (nxt.group() in NOT_NAMES and nxt.group() not in _ALL_FIRST):
+                break
+            end = nxt.end()
+            parts += 1
+        if require_first and parts == 1:
+            return None
+        return pos, end
+
+    # --- redaction --------------------------------------------------------------------------------------------
+    def redact(self, text: str, mapping: dict[tuple[str, str], str] | None = None) -> tuple[str, dict[str, int]]:
+        """Replace every PII span with its placeholder; return the new text and the count per type.
+
+        ``mapping`` ((type, normalized value) -> placeholder) is updated in place: pass the same dict for
+        every field of one record so that text, response and messages share placeholders.
+        """
+        if mapping is None:
+            mapping = {}
+        matches = self.find(text)
+        if not matches:
+            return text, {}
+        counts: Counter[str] = Counter()
+        pieces = []
+        last = 0
+        for match in matches:
+            key = (match.type, match.normalized or match.value)
+            placeholder = mapping.get(key)
+            if placeholder is None:
+                n = 1 + sum(1 for t, _ in mapping if t == match.type)
+                placeholder = mapping[key] = f"<{match.type}_{n}>"
+            pieces.append(text[last:match.start])
+            pieces.append(placeholder)
+            last = match.end
+            counts[match.type] += 1
+        pieces.append(text[last:])
+        return "".join(pieces), dict(counts)
+
+
+def _resolve_overlaps(matches: list[PiiMatch]) -> list[PiiMatch]:
+    """Keep non-overlapping matches, preferring the higher-priority type, then the longer span."""
+    if len(matches) <= 1:
+        return matches
+    chosen: list[PiiMatch] = []
+    for m in sorted(matches, key=lambda m: (_PRIORITY[m.type], -(m.end - m.start), m.start)):
+        if all(m.end <= c.start or m.start >= c.end for c in chosen):
+            chosen.append(m)
+    return sorted(chosen, key=lambda m: m.start)
+
+
+def scan_for_pii(
+    texts: Iterable[str], redactor: PiiRedactor | None = None, types: Iterable[str] | None = None
+) -> list[PiiHit]:
+    """PII left in ``texts`` (for the blocking "no PII left" check on the final training set).
+
+    Placeholders such as ``<EMAIL_1>`` are not hits. ``types`` narrows the check (e.g. only the validated
+    structured types); ``redactor`` defaults to one with every detector and the default phone regions.
+    """
+    redactor = redactor or PiiRedactor()
+    wanted = frozenset(types) if types is not None else None
+    hits = []
+    for i, text in enumerate(texts):
+        for m in redactor.find(text):
+            if wanted is None or m.type in wanted:
+                hits.append(PiiHit(i, m.type, m.start, m.end, _mask(m.value)))
+    return hits
+
+
+def pii_metrics(
+    redactor: PiiRedactor, examples: Iterable[dict], min_overlap: float = 0.5
+) -> dict[str, dict[str, float]]:
+    """Precision and recall per PII type on labelled examples ``{"text", "spans": [{"type","start","end"}]}``.
+
+    A prediction counts as correct when it has the gold span's type and their intersection-over-union is at
+    least ``min_overlap`` (so "Street" vs "St." or a trailing unit does not turn a hit into two errors).
+    Each gold span is matched at most once. Returns {type: {tp, fp, fn, precision, recall}} plus "ALL".
+    """
+    tally: dict[str, Counter[str]] = {}
+    for ex in examples:
+        gold = [(s["type"], s["start"], s["end"]) for s in ex["spans"]]
+        used = [False] * len(gold)
+        for p in redactor.find(ex["text"]):
+            best, best_iou = -1, 0.0
+            for gi, (gt, gs, ge) in enumerate(gold):
+                if used[gi] or gt != p.type:
+                    continue
+                inter = min(ge, p.end) - max(gs, p.start)
+                iou = inter / (max(ge, p.end) - min(gs, p.start)) if inter > 0 else 0.0
+                if iou > best_iou:
+                    best, best_iou = gi, iou
+            if best >= 0 and best_iou >= min_overlap:
+                used[best] = True
+                tally.setdefault(p.type, Counter())["tp"] += 1
+            else:
+                tally.setdefault(p.type, Counter())["fp"] += 1
+        for (gt, _, _), u in zip(gold, used):
+            if not u:
+                tally.setdefault(gt, Counter())["fn"] += 1
+    total: Counter[str] = Counter()
+    result: dict[str, dict[str, float]] = {}
+    for t in sorted(tally):
+        total.update(tally[t])
+        result[t] = _prf(tally[t])
+    result["ALL"] = _prf(total)
+    return result
+
+
+def _prf(c: Counter[str]) -> dict[str, float]:
+    tp, fp, fn = c["tp"], c["fp"], c["fn"]
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+    }
+
+
+def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
+    """Redact (or, with ``redact_pii=False``, only count) PII in text, response and messages.
+
+    Adds ``pii_counts`` (JSON {type: n}); one placeholder mapping per record. Drops nothing, except rows
+    whose ``messages`` is not valid JSON (invalid_messages), which the normalise stage already removes.
+    """
+    check_input(df, STAGE)
+    redactor = PiiRedactor.from_settings(settings)
+    ids = df["record_id"].astype(str).tolist()
+    texts = text_column(df, "text")
+    responses = text_column(df, "response")
+    messages = text_column(df, "messages")
+    out_text, out_resp, out_msg, out_counts = [], [], [], []
+    keep: list[bool] = []
+    dropped: list[tuple[str, str, str]] = []
+    totals: Counter[str] = Counter()
+    with_pii = 0
+    for rid, text, response, msg in zip(ids, texts, responses, messages):
+        mapping: dict[tuple[str, str], str] = {}
+        counts: Counter[str] = Counter()
+        new_text, c = redactor.redact(text, mapping)
+        counts.update(c)
+        new_resp, c = redactor.redact(response, mapping)
+        counts.update(c)
+        new_msg = msg
+        ok = True
+        if msg.strip():
+            try:
+                turns = json.loads(msg)
+            except json.JSONDecodeError as exc:
+                ok = False
+                dropped.append((rid, "invalid_messages", f"messages is not valid JSON ({exc.msg} at char {exc.pos})"))
+            else:
+                for turn in turns:
+                    if isinstance(turn, dict) and isinstance(turn.get("content"), str):
+                        turn["content"], c = redactor.redact(turn["content"], mapping)
+                        counts.update(c)
+                new_msg = json.dumps(turns, ensure_ascii=False)
+        if not settings.redact_pii:
+            new_text, new_resp, new_msg = text, response, msg
+        keep.append(ok)
+        with_pii += bool(counts)
+        totals.update(counts)
+        out_text.append(new_text)
+        out_resp.append(new_resp)
+        out_msg.append(new_msg)
+        out_counts.append(json.dumps(dict(sorted(counts.items()))))
+    records = df.copy()
+    records["text"] = out_text
+    records["response"] = out_resp
+    records["messages"] = out_msg
+    records["pii_counts"] = out_counts
+    return finish_stage(
+        STAGE,
+        df,
+        keep,
+        records,
+        dropped,
+        {
+            "records_with_pii": int(with_pii),
+            "pii_found_by_type": {t: int(n) for t, n in sorted(totals.items())},
+            "redacted": settings.redact_pii,
+        },
+    )

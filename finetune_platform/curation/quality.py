@@ -1,0 +1,240 @@
+"""Stage 3 of curation: quality scoring and the filters that drop unusable pairs.
+
+Five cheap scorers, each in [0, 1], combined with configurable weights into ``quality_score``:
+
+- completeness: the record has a text and (when required) a response;
+- length: text and response fall inside ``[ideal_min_words, ideal_max_words]``;
+- repetition: few repeated word n-grams (degenerate "thank you thank you thank you" replies);
+- relevance: the response shares content words with the text (does the answer address the question?);
+- tone: the response (3/4) and the text (1/4) are not shouting, have no profanity, and are polite.
+
+Hand-written rather than model-based on purpose: the scorers must run at thousands of records a second on a
+CPU, be explainable to a domain expert reviewing the queue, and need no download.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from finetune_platform.curation.config import CurationSettings, StageResult, check_input, finish_stage, text_column
+from finetune_platform.curation.pii import PLACEHOLDER
+
+STAGE = "quality"
+SCORERS: tuple[str, ...] = ("completeness", "length", "repetition", "relevance", "tone")
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_STOP = frozenset(
+    """the a an and or but if of to in on at for with from by about as into is are was were be been being am
+    have has had do does did not no can could will would should may might must i me my mine you your yours we
+    our us he she him her his it its they them their this that these those there here what which who when
+    where why how all any some just so than then too very please thanks thank hi hello hey yet still again
+    also get got i'm it's don't can't didn't doesn't isn't i've i'd i'll we're you're we'll we've let let's
+    there's that's out up one now know need want like would could help dear regards best team sorry""".split()
+)
+_PROFANITY = frozenset(
+    """fuck fucking fucked fucker motherfucker shit shitty bullshit bitch bastard asshole arsehole crap crappy
+    dick dickhead piss pissed wtf stfu idiot idiots moron morons dumbass jackass screw damn goddamn
+    stupid retard retarded""".split()
+)
+_POLITE = re.compile(
+    r"\b(?:please|thank|thanks|sorry|apologi[sz]e|apologies|appreciate|happy to help|glad to|welcome|kindly)\b",
+    re.IGNORECASE,
+)
+#: Upper-case tokens that are not shouting.
+_ACRONYMS = frozenset(
+    "API URL USB PDF CSV FAQ ID SSO VPN DNS SMS MFA OTP ETA UPS DHL USPS FEDEX EU US UK USA IBAN PIN CVV ATM IT "
+    "HR CEO CTO VIP SKU RMA PO OK AM PM GMT UTC EST PST CET HTML HTTP HTTPS SSL TLS IP IOS PC TV GPS ASAP FYI".split()
+)
+#: Replies that carry nothing to learn from, however many words they have.
+_COURTESY_ONLY = frozenset(
+    "ok okay k kk thanks thx ty done noted sure yes no yep nope np cool great fine cheers understood "
+    "acknowledged received".split()
+) | frozenset(
+    {
+        "thank you",
+        "got it",
+        "will do",
+        "no problem",
+        "you're welcome",
+        "ok thanks",
+        "okay thanks",
+        "ok thank you",
+        "thanks a lot",
+        "thank you very much",
+        "many thanks",
+        "noted thanks",
+        "sounds good",
+    }
+)
+
+#: Words that cannot end a complete sentence: text ending in one was cut off.
+_DANGLING = frozenset("the a an and or but my your our their because if than whose".split())
+_ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
+
+
+def _words(text: str) -> list[str]:
+    """Lower-cased words of ``text`` with redaction placeholders removed (they are not content)."""
+    return _WORD.findall(PLACEHOLDER.sub(" ", text).lower())
+
+
+def _content_stems(words: list[str]) -> set[str]:
+    """Content words cut to their first five letters: a crude stemmer that makes "deliver", "delivery" and
+    "delivered" (or "refund"/"refunded") meet without a stemming library."""
+    return {w[:5] for w in words if len(w) >= 3 and w not in _STOP and not w.isdigit()}
+
+
+def completeness_score(text: str, response: str, require_response: bool) -> float:
+    """1 when the record has everything it needs, 0.5 when it lacks a required response, 0 without text."""
+    if not text:
+        return 0.0
+    if require_response and not response:
+        return 0.5
+    return 1.0
+
+
+def length_score(n_words: int, ideal_min: int, ideal_max: int) -> float:
+    """1 inside [ideal_min, ideal_max] words, falling linearly to 0 below and as ideal_max/n above."""
+    if n_words < ideal_min:
+        return n_words / ideal_min
+    if n_words > ideal_max:
+        return ideal_max / n_words
+    return 1.0
+
+
+def repetition_score(words: list[str], n: int) -> float:
+    """1 minus the share of word n-grams that repeat an earlier one (1 when there are too few words)."""
+    if len(words) <= n:
+        return 1.0
+    grams = list(zip(*(words[i:] for i in range(n))))
+    return len(set(grams)) / len(grams)
+
+
+def relevance_score(text_words: list[str], response_words: list[str]) -> float:
+    """How much the response talks about what the text asked: shared content words against a small target
+    (a quarter of the question's content words, between 1 and 3). 0 without a response; 0.5 when the text
+    has no content word to compare (e.g. "Hi, help please")."""
+    if not response_words:
+        return 0.0
+    asked = _content_stems(text_words)
+    if not asked:
+        return 0.5
+    target = min(3, max(1, round(len(asked) / 4)))
+    return min(1.0, len(asked & _content_stems(response_words)) / target)
+
+
+def tone_score(text: str, words: list[str]) -> float:
+    """0.9 for neutral text, +0.1 when polite; minus the share of shouted (all-caps) words, 0.5 per profanity
+    and 0.1 for runs of "!!" or "??". Clipped to [0, 1]."""
+    score = 0.9
+    if _POLITE.search(text):
+        score += 0.1
+    raw_tokens = _WORD.findall(PLACEHOLDER.sub(" ", text))
+    long_tokens = [t for t in raw_tokens if len(t) >= 3 and t.isalpha()]
+    if long_tokens:
+        caps = sum(1 for t in long_tokens if t.isupper() and t not in _ACRONYMS)
+        share = caps / len(long_tokens)
+        if share > 0.2:
+            score -= share
+    score -= 0.5 * sum(1 for w in words if w in _PROFANITY)
+    if "!!" in text or "??" in text:
+        score -= 0.1
+    return float(min(1.0, max(0.0, score)))
+
+
+def quality_signals(text: str, response: str, settings: CurationSettings) -> dict[str, float]:
+    """The five scorer values for one record (see the module docstring)."""
+    tw, rw = _words(text), _words(response)
+    lengths = [length_score(len(tw), settings.ideal_min_words, settings.ideal_max_words)]
+    if response:
+        lengths.append(length_score(len(rw), settings.ideal_min_words, settings.ideal_max_words))
+    n = settings.repetition_ngram
+    return {
+        "completeness": completeness_score(text, response, settings.require_response),
+        "length": sum(lengths) / len(lengths),
+        "repetition": min(repetition_score(tw, n), repetition_score(rw, n)),
+        "relevance": relevance_score(tw, rw) if (response or settings.require_response) else 1.0,
+        # The answer's tone is what the model learns; the request's counts a little, so that of two
+        # otherwise equal duplicates the one that is not shouting is kept.
+        "tone": 0.75 * tone_score(response, rw) + 0.25 * tone_score(text, tw) if response else tone_score(text, tw),
+    }
+
+
+def combine_scores(signals: dict[str, float], settings: CurationSettings) -> float:
+    """Weighted mean of the scorer values with the ``weight_*`` settings, rounded to 4 decimals."""
+    weights = {name: getattr(settings, f"weight_{name}") for name in SCORERS}
+    total = sum(weights.values())
+    return round(sum(signals[name] * w for name, w in weights.items()) / total, 4)
+
+
+def is_truncated(text: str) -> bool:
+    """True when ``text`` looks cut off: it ends with an ellipsis, a dangling hyphen, comma, slash, "&" or
+    open bracket, or with a word that cannot end a sentence ("... reset my", "... the").
+
+    Missing final punctuation alone is not enough: customers often write "my order didnt arrive". A word
+    cut in the middle ("passw") cannot be told from a real word without a dictionary and is not caught.
+    """
+    stripped = text.rstrip()
+    if not stripped:
+        return False
+    if _ELLIPSIS.search(stripped) or stripped[-1] in "-,/&([{":
+        return True
+    last = stripped.rsplit(None, 1)[-1].lower()
+    return last in _DANGLING
+
+
+def _filter_reason(text: str, response: str, score: float, settings: CurationSettings) -> tuple[str, str] | None:
+    if settings.require_response and not response:
+        return "empty_response", "response is empty and require_response is on"
+    if response:
+        words = _words(response)
+        phrase = " ".join(words)
+        if len(words) < settings.min_response_words or phrase in _COURTESY_ONLY:
+            return "one_word_response", f"response {response[:40]!r} is only {len(words)} word(s) or a courtesy phrase"
+    if settings.drop_truncated:
+        for field, value in (("text", text), ("response", response)):
+            if is_truncated(value):
+                return "truncated_text", f"{field} looks cut off: ...{value[-30:]!r}"
+    if score < settings.min_quality_score:
+        return "low_quality_score", f"quality_score {score:.3f} < min_quality_score {settings.min_quality_score}"
+    return None
+
+
+def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
+    """Add ``quality_score`` to every record and drop the unusable ones with a named reason.
+
+    Drop reasons, first match wins: empty_response, one_word_response, truncated_text, low_quality_score.
+    stats carry a histogram of every input record's score (``score_histogram``: bin_edges, counts) and the
+    mean of each scorer.
+    """
+    check_input(df, STAGE)
+    ids = df["record_id"].astype(str).tolist()
+    texts = text_column(df, "text")
+    responses = text_column(df, "response")
+    scores: list[float] = []
+    sums: Counter[str] = Counter()
+    keep: list[bool] = []
+    dropped: list[tuple[str, str, str]] = []
+    for rid, text, response in zip(ids, texts, responses):
+        signals = quality_signals(text, response, settings)
+        sums.update(signals)
+        score = combine_scores(signals, settings)
+        scores.append(score)
+        verdict = _filter_reason(text, response, score, settings)
+        keep.append(verdict is None)
+        if verdict is not None:
+            dropped.append((rid, *verdict))
+    records = df.copy()
+    records["quality_score"] = pd.Series(scores, index=df.index, dtype="float64")
+    counts, edges = np.histogram(np.asarray(scores, dtype=float), bins=settings.histogram_bins, range=(0.0, 1.0))
+    n = max(1, len(scores))
+    stats: dict[str, Any] = {
+        "score_histogram": {"bin_edges": [round(float(e), 4) for e in edges], "counts": [int(c) for c in counts]},
+        "score_mean": round(float(np.mean(scores)), 4) if scores else None,
+        "scorer_means": {name: round(sums[name] / n, 4) for name in SCORERS},
+    }
+    return finish_stage(STAGE, df, keep, records, dropped, stats)

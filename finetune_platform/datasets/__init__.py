@@ -1,0 +1,1 @@
+"""Training sets: grouped, stratified splits with lineage, great-expectations gates, DVC versions."""

@@ -1,0 +1,198 @@
+"""The great-expectations suite that gates a training split.
+
+great-expectations is imported inside :func:`validate_examples` only: its import takes seconds, and the
+Dagster code location imports this module when it loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from finetune_platform.schemas import EXAMPLE_COLUMNS
+
+DEFAULT_TASKS: tuple[str, ...] = ("classify", "reply")
+#: How many offending values (or example ids) a failed expectation reports.
+MAX_UNEXPECTED_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of the suite on one DataFrame.
+
+    ``results`` has one dict per expectation, in suite order: ``expectation`` (its great-expectations
+    type), ``column``, ``success``, ``unexpected_count``, ``unexpected_examples`` (up to
+    ``MAX_UNEXPECTED_EXAMPLES`` example ids, or values when there is no ``example_id`` column) and
+    ``detail`` (the condition or bounds, or the error when the expectation could not run).
+    """
+
+    suite_name: str
+    success: bool
+    rows: int
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return [r for r in self.results if not r["success"]]
+
+    def summary(self) -> str:
+        """One line per failed expectation, e.g. for an exception or a check's description."""
+        if self.success:
+            return f"{self.suite_name}: all {len(self.results)} expectations passed on {self.rows} rows"
+        head = f"{self.suite_name}: {len(self.failures)} of {len(self.results)} expectations failed on {self.rows} rows"
+        lines = [head]
+        for r in self.failures:
+            line = f"- {r['expectation']}({r['column']}) {r['detail']}"
+            if r["unexpected_count"]:
+                line += f": {r['unexpected_count']} rows, e.g. {r['unexpected_examples']}"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def raise_if_failed(self) -> None:
+        if not self.success:
+            raise ValueError(self.summary())
+
+
+def _suite_spec(
+    allowed_labels: Iterable[str],
+    allowed_tasks: Iterable[str],
+    max_prompt_chars: int,
+    max_completion_chars: int,
+) -> list[tuple[str, dict[str, Any], str]]:
+    """(expectation class name, kwargs, human detail) for every expectation of the suite, in order."""
+    labels = sorted(set(allowed_labels))
+    tasks = sorted(set(allowed_tasks))
+    spec: list[tuple[str, dict[str, Any], str]] = [
+        ("ExpectColumnToExist", {"column": column}, "required column must exist") for column in EXAMPLE_COLUMNS
+    ]
+    spec += [
+        ("ExpectColumnValuesToNotBeNull", {"column": "example_id"}, "no null ids"),
+        ("ExpectColumnValuesToBeUnique", {"column": "example_id"}, "ids unique"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "prompt"}, "no null prompts"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "completion"}, "no null completions"),
+        (
+            "ExpectColumnValueLengthsToBeBetween",
+            {"column": "prompt", "min_value": 1, "max_value": max_prompt_chars},
+            f"length in [1, {max_prompt_chars}]",
+        ),
+        (
+            "ExpectColumnValueLengthsToBeBetween",
+            {"column": "completion", "min_value": 1, "max_value": max_completion_chars},
+            f"length in [1, {max_completion_chars}]",
+        ),
+        ("ExpectColumnValuesToNotMatchRegex", {"column": "completion", "regex": r"^\s*$"}, "not blank"),
+        ("ExpectColumnValuesToBeInSet", {"column": "task", "value_set": tasks}, f"in {tasks}"),
+        (
+            "ExpectColumnValuesToBeInSet",
+            {"column": "label", "value_set": labels, "row_condition": ("task", "classify")},
+            f"in the {len(labels)} allowed labels where task == 'classify'",
+        ),
+        (
+            "ExpectColumnPairValuesToBeEqual",
+            {"column_A": "completion", "column_B": "label", "row_condition": ("task", "classify")},
+            "completion == label where task == 'classify'",
+        ),
+    ]
+    return spec
+
+
+def _build_suite(gx: Any, suite_name: str, spec: list[tuple[str, dict[str, Any], str]]) -> Any:
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
+
+    suite = gx.ExpectationSuite(name=suite_name)
+    for index, (kind, kwargs, _detail) in enumerate(spec):
+        kwargs = dict(kwargs)
+        if "row_condition" in kwargs:
+            column, value = kwargs.pop("row_condition")
+            kwargs["row_condition"] = Column(column) == value
+        # ``meta`` carries our index so that results can be matched back to the spec in order.
+        suite.add_expectation(getattr(gxe, kind)(**kwargs, meta={"spec_index": index}))
+    return suite
+
+
+def _ephemeral_context(gx: Any) -> Any:
+    """An in-memory context: no files, no data docs, no progress bars, no analytics."""
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False),
+        analytics_enabled=False,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _examples_of(df: pd.DataFrame, result: dict[str, Any]) -> list[Any]:
+    """Up to MAX_UNEXPECTED_EXAMPLES example ids (or raw values) of the rows an expectation rejected."""
+    indices = result.get("partial_unexpected_index_list") or []
+    if indices and "example_id" in df.columns:
+        positions = [i for i in indices if isinstance(i, int)][:MAX_UNEXPECTED_EXAMPLES]
+        return [str(v) for v in df["example_id"].iloc[positions].tolist()]
+    return list(result.get("partial_unexpected_list") or [])[:MAX_UNEXPECTED_EXAMPLES]
+
+
+def validate_examples(
+    df: pd.DataFrame,
+    suite_name: str,
+    allowed_labels: Iterable[str],
+    max_prompt_chars: int = 4_000,
+    max_completion_chars: int = 2_000,
+    allowed_tasks: Iterable[str] = DEFAULT_TASKS,
+) -> ValidationReport:
+    """Run the training-split suite on ``df`` (``schemas.EXAMPLE_COLUMNS``) and report every expectation.
+
+    An expectation that cannot run (for example because its column is missing) counts as failed, with
+    the error in ``detail``. ``allowed_labels`` must not be empty when the frame has classify rows.
+    """
+    import great_expectations as gx
+
+    spec = _suite_spec(allowed_labels, allowed_tasks, max_prompt_chars, max_completion_chars)
+    frame = df.reset_index(drop=True)  # positional indices in results map straight back to rows
+    context = _ephemeral_context(gx)
+    batch = (
+        context.data_sources.add_pandas(name=f"{suite_name}_source")
+        .add_dataframe_asset(name=f"{suite_name}_frame")
+        .add_batch_definition_whole_dataframe(name=f"{suite_name}_batch")
+    )
+    suite = context.suites.add(_build_suite(gx, suite_name, spec))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{suite_name}_validation", data=batch, suite=suite)
+    )
+    outcome = definition.run(
+        batch_parameters={"dataframe": frame}, result_format={"result_format": "SUMMARY"}
+    )
+
+    by_index: dict[int, Any] = {int(r.expectation_config.meta["spec_index"]): r for r in outcome.results}
+    results: list[dict[str, Any]] = []
+    for index, (kind, kwargs, detail) in enumerate(spec):
+        raw = by_index[index]
+        result = dict(raw.result or {})
+        error = (raw.exception_info or {}).get("exception_message")
+        if not error:  # gx nests errors per metric when a metric could not be computed
+            nested = [v for v in (raw.exception_info or {}).values() if isinstance(v, dict)]
+            error = next((v.get("exception_message") for v in nested if v.get("raised_exception")), None)
+        column = kwargs.get("column") or f"{kwargs['column_A']},{kwargs['column_B']}"
+        results.append(
+            {
+                "expectation": raw.expectation_config.type,
+                "column": column,
+                "success": bool(raw.success) and not error,
+                "unexpected_count": int(result.get("unexpected_count") or 0),
+                "unexpected_examples": _examples_of(frame, result),
+                "detail": f"could not run: {error}" if error else detail,
+            }
+        )
+    return ValidationReport(
+        suite_name=suite_name,
+        success=all(r["success"] for r in results),
+        rows=int(len(frame)),
+        results=results,
+    )

@@ -1,0 +1,360 @@
+"""Train / validation / test split of the instruction examples, and the training set on disk.
+
+The split works on tickets, not examples: every task built from one ticket (``classify`` and ``reply``
+share the ticket text) lands in the same split, and so do tickets whose prompts are identical after
+normalisation, so no ticket text is seen in training and scored in test.
+Within that constraint the split is stratified by label, then by source, and it is a pure function of the
+example set and the seed (input row order does not matter).
+
+The training set on disk is three Parquet files plus ``manifest.json`` (lineage of every example back to
+its raw file and row). Identical input gives identical bytes, so the DVC hash of the folder only changes
+when the data does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Hashable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field, model_validator
+
+from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS, SPLITS
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT_VERSION = 1
+#: Parquet settings fixed here so that the bytes do not depend on library defaults changing under us.
+_PARQUET_OPTIONS: dict[str, Any] = {"engine": "pyarrow", "compression": "zstd", "index": False}
+
+
+class SplitSettings(BaseModel):
+    """How the examples are divided into train, validation and test."""
+
+    validation_fraction: float = Field(
+        0.1, ge=0.0, le=0.45, description="Share of tickets held out for validation (early stopping, tuning)."
+    )
+    test_fraction: float = Field(
+        0.1, ge=0.0, le=0.45, description="Share of tickets held out for the final evaluation."
+    )
+    seed: int = Field(
+        13, ge=0, le=2**32 - 1, description="Seed of the split: the same examples and seed give the same split."
+    )
+
+    @model_validator(mode="after")
+    def _training_keeps_the_majority(self) -> "SplitSettings":
+        held_out = self.validation_fraction + self.test_fraction
+        if held_out >= 0.5:
+            raise ValueError(
+                f"validation_fraction + test_fraction = {held_out:.3g} leaves less than half of the tickets "
+                "for training; keep their sum below 0.5"
+            )
+        return self
+
+
+def _check_examples(examples: pd.DataFrame) -> None:
+    missing = [c for c in EXAMPLE_COLUMNS if c not in examples.columns]
+    if missing:
+        raise ValueError(f"examples are missing columns {missing}; expected {EXAMPLE_COLUMNS}")
+    if examples.empty:
+        raise ValueError("there are no examples to split; check the format stage's output")
+    duplicated = examples.loc[examples["example_id"].duplicated(), "example_id"]
+    if len(duplicated):
+        raise ValueError(
+            f"{len(duplicated)} example_id values occur more than once (e.g. {duplicated.iloc[:3].tolist()}); "
+            "example ids must be unique"
+        )
+
+
+def _apportion(
+    quotas: Mapping[Hashable, float], capacity: Mapping[Hashable, int], total: int, rng: np.random.Generator
+) -> dict[Hashable, int]:
+    """Integer counts per stratum that sum to ``total``, each close to its quota and within its capacity.
+
+    Largest-remainder (Hamilton) apportionment with random tie-breaks. Hand-written because scikit-learn's
+    stratified splitters refuse classes with a single member and cannot split grouped rows at arbitrary
+    fractions; rare labels are common in support data and must not make the split fail.
+    """
+    keys = sorted(quotas, key=str)
+    counts = {k: min(math.floor(quotas[k]), capacity[k]) for k in keys}
+    remaining = min(total, sum(capacity.values())) - sum(counts.values())
+    tie_break = rng.random(len(keys))
+    order = sorted(range(len(keys)), key=lambda i: (-(quotas[keys[i]] - math.floor(quotas[keys[i]])), tie_break[i]))
+    for i in reversed(order):  # floors above the total (a caller's total below them): trim the smallest remainders
+        if remaining >= 0:
+            break
+        take = min(counts[keys[i]], -remaining)
+        counts[keys[i]] -= take
+        remaining += take
+    while remaining > 0:
+        for i in order:
+            key = keys[i]
+            if remaining == 0:
+                break
+            if counts[key] < capacity[key]:
+                counts[key] += 1
+                remaining -= 1
+    return counts
+
+
+def _units(examples: pd.DataFrame) -> pd.Series:
+    """The split unit of every ticket, indexed by ``record_id``: tickets that share a normalised prompt
+    (exact duplicates that survived curation) form one unit, named by its smallest ``record_id``.
+
+    Connected components of the ticket-prompt graph (scipy), so duplicates chain: A~B and B~C put A, B
+    and C together.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    record_codes, record_ids = pd.factorize(examples["record_id"], sort=True)
+    prompt_codes, prompts = pd.factorize(examples["prompt"].map(normalize_prompt))
+    n_records, n_nodes = len(record_ids), len(record_ids) + len(prompts)
+    edges = coo_matrix(
+        (np.ones(len(examples), dtype=np.int8), (record_codes, n_records + prompt_codes)), shape=(n_nodes, n_nodes)
+    )
+    _, component = connected_components(edges, directed=False)
+    members = pd.Series(component[:n_records], index=pd.Index(record_ids, name="record_id"))
+    first_member = members.reset_index().groupby(0)["record_id"].min()
+    return members.map(first_member)
+
+
+def split_examples(examples: pd.DataFrame, settings: SplitSettings | None = None) -> dict[str, pd.DataFrame]:
+    """Divide ``examples`` (``schemas.EXAMPLE_COLUMNS``) into ``schemas.SPLITS``, grouped by ticket.
+
+    The unit is the ticket (``record_id``), widened to all tickets that share a normalised prompt so that
+    duplicates cannot straddle splits. The number of held-out units per label follows the fractions
+    (largest remainder across labels), and within a label the units are spread across sources the same
+    way; which units are held out is drawn with ``settings.seed``. Every split comes back with
+    ``EXAMPLE_COLUMNS`` in order, sorted by ``example_id``.
+    """
+    settings = settings or SplitSettings()
+    _check_examples(examples)
+    examples = examples.loc[:, EXAMPLE_COLUMNS].sort_values("example_id", kind="stable").reset_index(drop=True)
+    unit_of_record = _units(examples)
+    unit_of_row = examples["record_id"].map(unit_of_record)
+    # One label and source per unit: those of its first example (all tasks of a ticket share them).
+    units = (
+        examples.assign(unit=unit_of_row)
+        .groupby("unit", sort=True)
+        .agg(label=("label", "first"), source=("source", "first"))
+    )
+    units["label"] = units["label"].astype(str)
+    units["source"] = units["source"].astype(str)
+    rng = np.random.default_rng(settings.seed)
+
+    n_units = len(units)
+    label_sizes = units.groupby("label").size().to_dict()
+    held_out = {"test": settings.test_fraction, "validation": settings.validation_fraction}
+    per_label: dict[str, dict[Hashable, int]] = {}
+    capacity = dict(label_sizes)
+    for split_name, fraction in held_out.items():
+        per_label[split_name] = _apportion(
+            {k: n * fraction for k, n in label_sizes.items()}, capacity, round(n_units * fraction), rng
+        )
+        capacity = {k: capacity[k] - per_label[split_name][k] for k in capacity}
+
+    assignment: dict[str, str] = {}
+    for label, group in units.groupby("label", sort=True):
+        source_sizes = group.groupby("source").size().to_dict()
+        source_capacity = dict(source_sizes)
+        per_source: dict[str, dict[Hashable, int]] = {}
+        for split_name, fraction in held_out.items():
+            per_source[split_name] = _apportion(
+                {s: n * fraction for s, n in source_sizes.items()}, source_capacity, per_label[split_name][label], rng
+            )
+            source_capacity = {s: source_capacity[s] - per_source[split_name][s] for s in source_capacity}
+        for source, members in group.groupby("source", sort=True):
+            ids = members.index.to_numpy()[rng.permutation(len(members))]
+            n_test, n_val = per_source["test"][source], per_source["validation"][source]
+            for position, unit in enumerate(ids):
+                if position < n_test:
+                    assignment[unit] = "test"
+                elif position < n_test + n_val:
+                    assignment[unit] = "validation"
+                else:
+                    assignment[unit] = "train"
+
+    split_of_row = unit_of_row.map(assignment)
+    return {name: examples.loc[split_of_row == name].reset_index(drop=True) for name in SPLITS}
+
+
+def normalize_prompt(prompt: str) -> str:
+    """What counts as "the same prompt": Unicode NFKC, case-folded, whitespace runs collapsed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(prompt)).casefold()).strip()
+
+
+def find_leakage(splits: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Examples whose normalised prompt also occurs in another split (exact-duplicate leakage).
+
+    Columns: ``normalized_prompt``, ``split``, ``example_id``, ``record_id``, ``splits`` (all splits the
+    prompt occurs in, comma-separated); one row per offending example, empty when there is no leak.
+    """
+    columns = ["normalized_prompt", "split", "example_id", "record_id", "splits"]
+    frames = [
+        pd.DataFrame(
+            {
+                "normalized_prompt": df["prompt"].map(normalize_prompt),
+                "split": name,
+                "example_id": df["example_id"],
+                "record_id": df["record_id"],
+            }
+        )
+        for name, df in splits.items()
+        if len(df)
+    ]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    everything = pd.concat(frames, ignore_index=True)
+    splits_per_prompt = everything.groupby("normalized_prompt")["split"].agg(lambda s: ",".join(sorted(set(s))))
+    everything["splits"] = everything["normalized_prompt"].map(splits_per_prompt)
+    leaks = everything.loc[everything["splits"].str.contains(",", regex=False)]
+    return leaks.sort_values(["normalized_prompt", "split", "example_id"]).reset_index(drop=True)[columns]
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """Where one example came from."""
+
+    split: str
+    record_id: str
+    source: str
+    source_file: str
+    source_row: int
+
+
+@dataclass(frozen=True)
+class TrainingSetManifest:
+    """The lineage and counts of a training set folder (``manifest.json``)."""
+
+    counts: dict[str, int]
+    label_counts: dict[str, dict[str, int]]
+    task_counts: dict[str, dict[str, int]]
+    files: dict[str, dict[str, Any]]
+    entries: dict[str, ManifestEntry] = field(repr=False)
+    format_version: int = MANIFEST_FORMAT_VERSION
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, fixed layout): the same manifest always gives the same bytes."""
+        payload = asdict(self)
+        return json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrainingSetManifest":
+        payload = json.loads(text)
+        if payload.get("format_version") != MANIFEST_FORMAT_VERSION:
+            raise ValueError(
+                f"manifest format_version {payload.get('format_version')!r} is not the supported "
+                f"{MANIFEST_FORMAT_VERSION}; rebuild the training set with this version of the platform"
+            )
+        payload["entries"] = {k: ManifestEntry(**v) for k, v in payload["entries"].items()}
+        return cls(**payload)
+
+
+def _counts(series: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in sorted(series.value_counts().items(), key=lambda kv: str(kv[0]))}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_training_set(
+    splits: Mapping[str, pd.DataFrame], out_dir: Path, records: pd.DataFrame
+) -> TrainingSetManifest:
+    """Write ``{train,validation,test}.parquet`` and ``manifest.json`` into ``out_dir``.
+
+    ``records`` (``schemas.RECORD_COLUMNS``) supplies the raw file and row of every example's ticket; an
+    example whose ticket is missing there is an error (lineage must be complete). The folder must hold
+    nothing but these four files, because the whole folder is what DVC versions.
+    """
+    out_dir = Path(out_dir)
+    if sorted(splits) != sorted(SPLITS):
+        raise ValueError(f"splits must be exactly {list(SPLITS)}, got {sorted(splits)}")
+    missing = [c for c in RECORD_COLUMNS if c not in records.columns]
+    if missing:
+        raise ValueError(f"records are missing columns {missing}; expected {RECORD_COLUMNS}")
+    expected_files = {f"{name}.parquet" for name in SPLITS} | {MANIFEST_NAME}
+    if out_dir.exists():
+        strangers = sorted(p.name for p in out_dir.iterdir() if p.name not in expected_files)
+        if strangers:
+            raise ValueError(
+                f"{out_dir} holds files that are not part of a training set: {strangers}; the whole folder is "
+                "versioned with DVC, so remove them or choose an empty folder"
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    lineage = records.drop_duplicates("record_id").set_index("record_id")[["source_file", "source_row"]]
+    entries: dict[str, ManifestEntry] = {}
+    files: dict[str, dict[str, Any]] = {}
+    for name in SPLITS:
+        df = splits[name]
+        absent = [c for c in EXAMPLE_COLUMNS if c not in df.columns]
+        if absent:
+            raise ValueError(f"split {name!r} is missing columns {absent}; expected {EXAMPLE_COLUMNS}")
+        df = df.loc[:, EXAMPLE_COLUMNS].sort_values("example_id", kind="stable").reset_index(drop=True)
+        unknown = sorted(set(df["record_id"]) - set(lineage.index))
+        if unknown:
+            raise ValueError(
+                f"{len(unknown)} record_id values in split {name!r} are not in the records (e.g. {unknown[:3]}); "
+                "pass the curated records the examples were built from"
+            )
+        located = df[["example_id", "record_id", "source"]].join(lineage, on="record_id")
+        for example_id, record_id, source, source_file, source_row in located.itertuples(index=False):
+            if example_id in entries:
+                raise ValueError(f"example_id {example_id!r} is in split {name!r} and in {entries[example_id].split!r}")
+            entries[example_id] = ManifestEntry(
+                split=name,
+                record_id=str(record_id),
+                source=str(source),
+                source_file=str(source_file),
+                source_row=int(source_row),
+            )
+        path = out_dir / f"{name}.parquet"
+        df.astype({c: "string" for c in EXAMPLE_COLUMNS}).to_parquet(path, **_PARQUET_OPTIONS)
+        files[name] = {"path": path.name, "rows": int(len(df)), "sha256": _sha256(path)}
+
+    manifest = TrainingSetManifest(
+        counts={name: int(len(splits[name])) for name in SPLITS},
+        label_counts={name: _counts(splits[name]["label"]) for name in SPLITS},
+        task_counts={name: _counts(splits[name]["task"]) for name in SPLITS},
+        files=files,
+        entries=dict(sorted(entries.items())),
+    )
+    (out_dir / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    return manifest
+
+
+def read_manifest(directory: Path) -> TrainingSetManifest:
+    """The manifest of a training set folder written by :func:`write_training_set`."""
+    path = Path(directory) / MANIFEST_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; is {directory} a training set folder (write_training_set)?")
+    return TrainingSetManifest.from_json(path.read_text(encoding="utf-8"))
+
+
+def read_training_set(directory: Path) -> dict[str, pd.DataFrame]:
+    """The splits of a training set folder, checked against its manifest (row counts and file hashes)."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    splits: dict[str, pd.DataFrame] = {}
+    for name in SPLITS:
+        path = directory / f"{name}.parquet"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing from the training set folder {directory}")
+        recorded = manifest.files[name]["sha256"]
+        if _sha256(path) != recorded:
+            raise ValueError(
+                f"{path} does not match its manifest (sha256 differs from {recorded[:12]}...); the folder was "
+                "changed after it was written: restore it with DVC or rebuild the training set"
+            )
+        df = pd.read_parquet(path, engine="pyarrow")
+        splits[name] = df.astype({c: object for c in EXAMPLE_COLUMNS})
+    return splits

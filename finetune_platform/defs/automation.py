@@ -1,0 +1,122 @@
+"""Jobs, the nightly schedule and the sensor that turns monitoring signals into retraining runs."""
+
+
+import json
+
+import dagster as dg
+
+from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
+from finetune_platform.resources import PlatformResource
+
+# Selections are strings on purpose: it exercises Dagster's selection parser, which dvc's antlr pin
+# once broke (see pyproject.toml); test_definitions builds these jobs.
+retrain_job = dg.define_asset_job(
+    name="retrain_job",
+    selection=" or ".join(f"group:{g}" for g in RETRAIN_GROUPS),
+    description="The training loop: ingest -> curate -> format -> version -> train -> evaluate -> deploy.",
+)
+
+monitor_job = dg.define_asset_job(
+    name="monitor_job",
+    selection=" or ".join(f"group:{g}" for g in MONITOR_GROUPS),
+    description="Production logs, drift report and feedback set: the signals that trigger retraining.",
+)
+
+nightly_retrain_schedule = dg.ScheduleDefinition(
+    name="nightly_retrain_schedule",
+    job=retrain_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Retrain every night at 02:00 UTC on whatever data has arrived.",
+)
+
+#: Assets whose materializations can call for retraining, and the metadata flag that says so.
+RETRAIN_SIGNALS: dict[str, str] = {
+    "drift_report": "drift_detected",
+    "feedback_set": "retrain_threshold_reached",
+}
+
+
+def _flag(record: dg.EventLogRecord, flag: str) -> bool:
+    mat = record.asset_materialization
+    if mat is None:
+        return False
+    value = mat.metadata.get(flag)
+    return bool(getattr(value, "value", value))
+
+
+@dg.sensor(
+    name="retrain_signal_sensor",
+    job=retrain_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Requests retrain_job when drift_report says drift, or feedback_set has grown past its "
+        "threshold. The cursor remembers the last materialization seen per asset, so each signal "
+        "triggers at most one run."
+    ),
+)
+def retrain_signal_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+    requests: list[dg.RunRequest] = []
+    seen: list[str] = []
+    for asset, flag in RETRAIN_SIGNALS.items():
+        result = context.instance.fetch_materializations(dg.AssetKey(asset), limit=1)
+        if not result.records:
+            continue
+        record = result.records[0]
+        if record.storage_id <= cursor.get(asset, 0):
+            continue
+        cursor[asset] = record.storage_id
+        seen.append(asset)
+        if _flag(record, flag):
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{asset}-{record.storage_id}",
+                    tags={"finetune_platform/trigger": asset, "finetune_platform/trigger_run": record.run_id},
+                )
+            )
+    if not seen:
+        return dg.SkipReason("No new drift_report or feedback_set materialization since the last check.")
+    if not requests:
+        return dg.SensorResult(
+            skip_reason=f"New {', '.join(seen)} materialization(s) without drift or enough new feedback.",
+            cursor=json.dumps(cursor),
+        )
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor))
+
+
+def _error_chain(error: object) -> str:
+    """An error's message followed by its causes' (the user's exception is usually a cause)."""
+    messages: list[str] = []
+    while error is not None:
+        messages.append(str(getattr(error, "message", error)).strip())
+        error = getattr(error, "cause", None)
+    return " <- caused by: ".join(messages)
+
+
+@dg.run_failure_sensor(
+    name="run_failure_recorder_sensor",
+    monitored_jobs=[retrain_job, monitor_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Appends every failed pipeline run (job, run id, failing step, error) to the failure log.",
+)
+def run_failure_recorder_sensor(context: dg.RunFailureSensorContext, platform: PlatformResource) -> None:
+    from finetune_platform.monitoring.failures import FailureRecord, record_failure
+
+    step_errors = [
+        f"{event.step_key}: {_error_chain(event.event_specific_data.error)}"
+        for event in context.get_step_failure_events()
+        if event.event_specific_data is not None and event.event_specific_data.error is not None
+    ]
+    record_failure(
+        platform.settings().failure_log,
+        FailureRecord(
+            run_id=context.dagster_run.run_id,
+            job_name=context.dagster_run.job_name,
+            message=context.failure_event.message or "",
+            step_errors=step_errors,
+            tags=dict(context.dagster_run.tags),
+        ),
+    )

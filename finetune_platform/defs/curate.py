@@ -1,0 +1,162 @@
+"""curate: normalise -> redact PII -> score quality -> deduplicate, one asset per stage.
+
+Every stage keeps or drops each row with a named reason; dropped rows are written next to the artifacts
+and counted in metadata, so nothing disappears silently.
+"""
+
+
+from typing import Any, Callable
+
+import dagster as dg
+import pandas as pd
+
+from finetune_platform.curation.config import CurationSettings, StageResult
+from finetune_platform.defs.groups import CURATE
+from finetune_platform.defs.metadata import counts_table, preview
+from finetune_platform.resources import PlatformResource
+
+
+class CurationConfig(dg.Config, CurationSettings):
+    """Thresholds for every curation stage; each stage asset reads the fields it needs."""
+
+
+def _run_stage(
+    context: dg.AssetExecutionContext,
+    stage: Callable[[pd.DataFrame, CurationSettings], StageResult],
+    name: str,
+    records: pd.DataFrame,
+    config: CurationConfig,
+    platform: PlatformResource,
+    preview_columns: list[str],
+    extra_metadata: Callable[[StageResult], dict[str, Any]] | None = None,
+) -> dg.Output[pd.DataFrame]:
+    result = stage(records, config)
+    dropped_path = platform.settings().artifacts_dir / "curation" / f"{name}_dropped.parquet"
+    dropped_path.parent.mkdir(parents=True, exist_ok=True)
+    result.dropped.to_parquet(dropped_path, index=False)
+    stats = result.stats
+    context.log.info(
+        f"{name}: {stats['rows_in']} in, {stats['rows_out']} kept, {stats['rows_dropped']} dropped "
+        f"{stats['dropped_by_reason']}"
+    )
+    return dg.Output(
+        result.records,
+        metadata={
+            "rows_in": stats["rows_in"],
+            "rows": stats["rows_out"],
+            "rows_dropped": stats["rows_dropped"],
+            "dropped_by_reason": counts_table(stats["dropped_by_reason"]),
+            "dropped_rows_file": dg.MetadataValue.path(str(dropped_path)),
+            "dropped_preview": preview(result.dropped, ["record_id", "reason", "detail"]),
+            "preview": preview(result.records, preview_columns, redact=name == "normalized_records"),
+            **(extra_metadata(result) if extra_metadata else {}),
+        },
+    )
+
+
+@dg.asset(group_name=CURATE, compute_kind="ftfy")
+def normalized_records(
+    context: dg.AssetExecutionContext, config: CurationConfig, raw_corpus: pd.DataFrame, platform: PlatformResource
+) -> dg.Output[pd.DataFrame]:
+    """Unicode repaired (mojibake), control characters and whitespace cleaned, length and language bounds."""
+    from finetune_platform.curation.normalize import normalize_records
+
+    return _run_stage(
+        context, normalize_records, "normalized_records", raw_corpus, config, platform, ["record_id", "text", "label"]
+    )
+
+
+@dg.asset(group_name=CURATE, compute_kind="phonenumbers")
+def pii_redacted_records(
+    context: dg.AssetExecutionContext,
+    config: CurationConfig,
+    normalized_records: pd.DataFrame,
+    platform: PlatformResource,
+) -> dg.Output[pd.DataFrame]:
+    """Emails, phones, cards (Luhn), IBANs, SSNs, IPs, credentials, names, addresses -> typed placeholders."""
+    from finetune_platform.curation.pii import redact_pii
+
+    def pii_metadata(result: StageResult) -> dict[str, Any]:
+        return {"pii_by_type": counts_table(result.stats.get("pii_by_type", {}), key="type", value="found")}
+
+    return _run_stage(
+        context,
+        redact_pii,
+        "pii_redacted_records",
+        normalized_records,
+        config,
+        platform,
+        ["record_id", "text", "response"],
+        pii_metadata,
+    )
+
+
+@dg.asset(group_name=CURATE, compute_kind="pandas")
+def scored_records(
+    context: dg.AssetExecutionContext,
+    config: CurationConfig,
+    pii_redacted_records: pd.DataFrame,
+    platform: PlatformResource,
+) -> dg.Output[pd.DataFrame]:
+    """Quality score (completeness, length, repetition, relevance, tone) and quality filters."""
+    from finetune_platform.curation.quality import score_quality
+
+    def quality_metadata(result: StageResult) -> dict[str, Any]:
+        hist = result.stats.get("score_histogram") or result.stats.get("histogram") or {}
+        scores = result.records["quality_score"] if len(result.records) else pd.Series(dtype=float)
+        return {
+            "quality_score_mean": float(scores.mean()) if len(scores) else 0.0,
+            "quality_score_histogram": dg.MetadataValue.json(hist),
+        }
+
+    return _run_stage(
+        context,
+        score_quality,
+        "scored_records",
+        pii_redacted_records,
+        config,
+        platform,
+        ["record_id", "quality_score", "text", "response"],
+        quality_metadata,
+    )
+
+
+@dg.asset(group_name=CURATE, compute_kind="datasketch")
+def curated_records(
+    context: dg.AssetExecutionContext, config: CurationConfig, scored_records: pd.DataFrame, platform: PlatformResource
+) -> dg.Output[pd.DataFrame]:
+    """Exact and near duplicates (MinHash LSH) removed, keeping the best-scored member of each cluster."""
+    from finetune_platform.curation.dedup import deduplicate
+
+    def dedup_metadata(result: StageResult) -> dict[str, Any]:
+        return {
+            "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
+            "cluster_examples": dg.MetadataValue.json(result.stats.get("cluster_examples", [])),
+        }
+
+    return _run_stage(
+        context,
+        deduplicate,
+        "curated_records",
+        scored_records,
+        config,
+        platform,
+        ["record_id", "text", "response", "label"],
+        dedup_metadata,
+    )
+
+
+@dg.asset_check(asset=curated_records, blocking=True)
+def curated_records__no_pii(curated_records: pd.DataFrame) -> dg.AssetCheckResult:
+    """No detectable PII left in any text field of the curated records."""
+    from finetune_platform.curation.pii import scan_for_pii
+
+    texts = pd.concat([curated_records["text"], curated_records["response"], curated_records["messages"]]).astype(str)
+    hits = scan_for_pii(texts.tolist())
+    by_type: dict[str, int] = {}
+    for hit in hits:
+        by_type[hit.type] = by_type.get(hit.type, 0) + 1
+    return dg.AssetCheckResult(
+        passed=not hits,
+        metadata={"texts_scanned": len(texts), "hits": len(hits), "hits_by_type": dg.MetadataValue.json(by_type)},
+    )

@@ -1,0 +1,104 @@
+"""ingest: read every configured source; what cannot be read goes to quarantine with a reason."""
+
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from finetune_platform.defs.groups import INGEST
+from finetune_platform.defs.metadata import counts_table, preview
+from finetune_platform.resources import PlatformResource
+
+
+class IngestConfig(dg.Config):
+    """Where the source definitions live (path relative to the project root, or absolute)."""
+
+    sources_file: str = Field(
+        "data/sources.yaml",
+        description="YAML file listing the sources: name, path glob, format and column mapping.",
+    )
+
+
+@dg.multi_asset(
+    outs={
+        "raw_corpus": dg.AssetOut(
+            group_name=INGEST,
+            description="Every readable row of every configured source, mapped to the platform's fields.",
+        ),
+        "quarantine": dg.AssetOut(
+            group_name=INGEST,
+            description="Rows that could not be read, each with the file, row and reason.",
+        ),
+    },
+    check_specs=[
+        dg.AssetCheckSpec(
+            "raw_corpus__rows_reconcile",
+            asset="raw_corpus",
+            blocking=True,
+            description="Every input row is kept or quarantined with a reason: read = kept + quarantined, per source.",
+        )
+    ],
+    compute_kind="pandas",
+)
+def ingest_sources_asset(
+    context: dg.AssetExecutionContext, config: IngestConfig, platform: PlatformResource
+):
+    """Read the raw folder as the sources file describes; counts reconcile per source."""
+    from finetune_platform.ingest.readers import ingest_sources
+    from finetune_platform.ingest.sources import load_sources
+
+    settings = platform.settings()
+    sources_path = settings.root / config.sources_file
+    sources = load_sources(sources_path)
+    result = ingest_sources(sources, settings.raw_dir)
+    stats = {
+        name: {
+            "files": s.files,
+            "rows_read": s.rows_read,
+            "rows_kept": s.rows_kept,
+            "rows_quarantined": s.rows_quarantined,
+        }
+        for name, s in result.stats.items()
+    }
+    by_reason = result.quarantine["reason_code"].value_counts().to_dict() if len(result.quarantine) else {}
+    read = sum(s["rows_read"] for s in stats.values())
+    context.log.info(f"read {read} rows from {len(sources)} sources; quarantined {len(result.quarantine)}")
+    unbalanced = {
+        name: s for name, s in stats.items() if s["rows_read"] != s["rows_kept"] + s["rows_quarantined"]
+    }
+    duplicated_ids = int(result.records["record_id"].duplicated().sum())
+    no_reason = int((result.quarantine["reason"].astype(str).str.strip() == "").sum())
+    yield dg.Output(
+        result.records,
+        output_name="raw_corpus",
+        metadata={
+            "rows_read": read,
+            "rows_kept": len(result.records),
+            "rows_quarantined": len(result.quarantine),
+            "per_source": dg.MetadataValue.md(pd.DataFrame(stats).T.to_markdown()),
+            "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
+            "preview": preview(result.records, ["record_id", "text", "response", "label"], redact=True),
+        },
+    )
+    yield dg.Output(
+        result.quarantine,
+        output_name="quarantine",
+        metadata={
+            "rows": len(result.quarantine),
+            "by_reason": counts_table(by_reason),
+            "preview": preview(result.quarantine, ["source_file", "source_row", "reason"], redact=True),
+        },
+    )
+    yield dg.AssetCheckResult(
+        check_name="raw_corpus__rows_reconcile",
+        asset_key="raw_corpus",
+        passed=not unbalanced and duplicated_ids == 0 and no_reason == 0,
+        metadata={
+            "rows_read": read,
+            "rows_kept": len(result.records),
+            "rows_quarantined": len(result.quarantine),
+            "unbalanced_sources": dg.MetadataValue.json(unbalanced),
+            "duplicated_record_ids": duplicated_ids,
+            "quarantined_rows_without_reason": no_reason,
+        },
+    )

@@ -1,0 +1,122 @@
+"""monitor: production logs, drift against the training data, and user feedback as new training data."""
+
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from finetune_platform.defs.groups import MONITOR
+from finetune_platform.defs.metadata import image, preview
+from finetune_platform.monitoring.drift import DriftSettings
+from finetune_platform.resources import LogStoreResource, PlatformResource
+
+
+class ProductionLogsConfig(dg.Config):
+    window_days: int = Field(7, ge=1, le=365, description="How many days of requests (up to now) to read.")
+
+
+@dg.asset(group_name=MONITOR, compute_kind="sqlalchemy")
+def production_logs(
+    context: dg.AssetExecutionContext, config: ProductionLogsConfig, log_store: LogStoreResource
+) -> dg.Output[pd.DataFrame]:
+    """Requests served in the last ``window_days`` (prompts are stored PII-redacted)."""
+    end = datetime.now(timezone.utc)
+    requests = log_store.store().requests_between(end - timedelta(days=config.window_days), end)
+    by_variant = requests["variant"].value_counts().to_dict() if len(requests) else {}
+    errors = int((requests["status_code"] >= 400).sum()) if len(requests) else 0
+    return dg.Output(
+        requests,
+        metadata={
+            "requests": len(requests),
+            "errors": errors,
+            "by_variant": dg.MetadataValue.json(by_variant),
+            "latency_p50_ms": float(requests["latency_ms"].median()) if len(requests) else 0.0,
+            "latency_p95_ms": float(requests["latency_ms"].quantile(0.95)) if len(requests) else 0.0,
+            "preview": preview(requests, ["response_id", "variant", "prompt", "latency_ms"]),
+        },
+    )
+
+
+class DriftConfig(dg.Config, DriftSettings):
+    """Drift thresholds (PSI, KS, chi-squared, JS, OOV) and feedback control limits."""
+
+
+@dg.asset(group_name=MONITOR, compute_kind="scipy")
+def drift_report(
+    context: dg.AssetExecutionContext,
+    config: DriftConfig,
+    production_logs: pd.DataFrame,
+    training_set: dict[str, Any],
+    platform: PlatformResource,
+    log_store: LogStoreResource,
+) -> dg.Output[dict[str, Any]]:
+    """Production prompts against the training set's tickets; the retrain sensor reads ``drift_detected``."""
+    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.formats.instructions import ticket_from_prompt
+    from finetune_platform.monitoring.drift import compute_drift, plot_drift
+
+    train = read_training_set(Path(training_set["path"]))["train"]
+    reference = [ticket_from_prompt(p) for p in train.loc[train["task"] == "classify", "prompt"]]
+    production = production_logs["prompt"].astype(str).tolist()
+    end = datetime.now(timezone.utc)
+    feedback = log_store.store().feedback_between(end - timedelta(days=30), end)
+    report = compute_drift(reference, production, config, feedback=feedback)
+    plot_path = platform.settings().artifacts_dir / "drift" / f"{context.run_id}.png"
+    plot_path.parent.mkdir(parents=True, exist_ok=True)
+    plot_drift(report, plot_path)
+    context.log.info(f"drift verdict: {report.verdict}; {'; '.join(report.reasons)}")
+    return dg.Output(
+        report.to_dict(),
+        metadata={
+            "verdict": report.verdict,
+            "drift_detected": report.drift,
+            "drifted_features": dg.MetadataValue.json(report.drifted_features),
+            "production_texts": len(production),
+            "reference_texts": len(reference),
+            "report": dg.MetadataValue.md(report.to_markdown()),
+            "plot": image(plot_path),
+        },
+    )
+
+
+class FeedbackConfig(dg.Config):
+    window_days: int = Field(30, ge=1, le=3650, description="Feedback from the last this many days.")
+    retrain_threshold: int = Field(
+        50, ge=1, description="Corrections since the last sft_adapter materialization that call for retraining."
+    )
+
+
+@dg.asset(group_name=MONITOR, compute_kind="pandas")
+def feedback_set(
+    context: dg.AssetExecutionContext, config: FeedbackConfig, log_store: LogStoreResource
+) -> dg.Output[pd.DataFrame]:
+    """User corrections as new training records, plus DPO preference pairs (stored in metadata counts)."""
+    from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
+
+    store = log_store.store()
+    end = datetime.now(timezone.utc)
+    feedback = store.feedback_between(end - timedelta(days=config.window_days), end)
+    records = feedback_to_records(feedback)
+    pairs, pair_stats = feedback_to_preference_pairs(feedback)
+    last_training = context.instance.fetch_materializations(dg.AssetKey("sft_adapter"), limit=1).records
+    since = (
+        datetime.fromtimestamp(last_training[0].timestamp, tz=timezone.utc) if last_training else None
+    )
+    new_examples = store.count_feedback_examples(since=since)
+    return dg.Output(
+        records,
+        metadata={
+            "feedback_rows": len(feedback),
+            "records": len(records),
+            "preference_pairs": len(pairs),
+            "preference_stats": dg.MetadataValue.json(pair_stats.to_dict()),
+            "new_examples_since_training": new_examples,
+            "retrain_threshold": config.retrain_threshold,
+            "retrain_threshold_reached": new_examples >= config.retrain_threshold,
+            "preview": preview(records, ["record_id", "text", "response"]),
+        },
+    )

@@ -1,0 +1,140 @@
+"""version: split the examples, write the training set, version it with DVC, gate it."""
+
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from finetune_platform.defs.groups import VERSION
+from finetune_platform.defs.metadata import preview
+from finetune_platform.datasets.split import SplitSettings
+from finetune_platform.resources import DvcResource, PlatformResource
+from finetune_platform.schemas import SPLITS
+
+
+class SplitConfig(dg.Config, SplitSettings):
+    """Validation/test fractions and the split seed."""
+
+
+@dg.asset(group_name=VERSION, compute_kind="dvc")
+def training_set(
+    context: dg.AssetExecutionContext,
+    config: SplitConfig,
+    instruction_examples: pd.DataFrame,
+    curated_records: pd.DataFrame,
+    platform: PlatformResource,
+    dvc: DvcResource,
+) -> dg.Output[dict[str, Any]]:
+    """Train/validation/test Parquet files plus a lineage manifest, tracked and pushed with DVC.
+
+    The DVC hash of the folder is this asset's data version: every training run records it.
+    """
+    from finetune_platform.datasets.split import split_examples, write_training_set
+
+    settings = platform.settings()
+    splits = split_examples(instruction_examples, config)
+    manifest = write_training_set(splits, settings.training_set_dir, curated_records)
+    repo = dvc.repository()
+    repo.ensure_initialized()
+    version = repo.add_and_push(settings.training_set_dir)
+    counts = {name: int(len(splits[name])) for name in SPLITS}
+    labels = sorted(
+        instruction_examples.loc[instruction_examples["task"] == "classify", "label"].unique().tolist()
+    )
+    context.log.info(f"training set {version.md5}: {counts}")
+    value = {
+        "path": str(settings.training_set_dir),
+        "dvc_md5": version.md5,
+        "dvc_file": str(version.dvc_file),
+        "counts": counts,
+        "labels": labels,
+    }
+    per_label = (
+        pd.concat({name: splits[name] for name in SPLITS}, names=["split"])
+        .reset_index(level=0)
+        .query("task == 'classify'")
+        .pivot_table(index="label", columns="split", values="example_id", aggfunc="count", fill_value=0)
+    )
+    return dg.Output(
+        value,
+        data_version=dg.DataVersion(version.md5),
+        metadata={
+            "dvc_md5": version.md5,
+            "dvc_file": str(version.dvc_file),
+            "dvc_remote": str(version.remote),
+            "path": dg.MetadataValue.path(str(settings.training_set_dir)),
+            **{f"{name}_examples": counts[name] for name in SPLITS},
+            "labels_per_split": dg.MetadataValue.md(per_label.to_markdown()),
+            "manifest_entries": len(manifest.entries) if hasattr(manifest, "entries") else counts,
+            "preview": preview(splits["train"], ["example_id", "prompt", "completion"]),
+        },
+    )
+
+
+def load_splits(handle: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The splits of a materialized training set, read from its folder."""
+    from finetune_platform.datasets.split import read_training_set
+
+    return read_training_set(Path(handle["path"]))
+
+
+@dg.asset_check(asset=training_set, blocking=True)
+def training_set__no_leakage(training_set: dict[str, Any]) -> dg.AssetCheckResult:
+    """No ticket and no identical prompt appears in two splits."""
+    from finetune_platform.datasets.split import find_leakage
+
+    splits = load_splits(training_set)
+    leaks = find_leakage(splits)
+    ids = {name: set(df["record_id"]) for name, df in splits.items()}
+    shared_records = len((ids["train"] & ids["test"]) | (ids["train"] & ids["validation"]) | (ids["validation"] & ids["test"]))
+    return dg.AssetCheckResult(
+        passed=len(leaks) == 0 and shared_records == 0,
+        metadata={
+            "leaking_prompts": len(leaks),
+            "records_in_two_splits": shared_records,
+            "examples": preview(leaks, list(leaks.columns)[:4]) if len(leaks) else "none",
+        },
+    )
+
+
+@dg.asset_check(asset=training_set, blocking=True)
+def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckResult:
+    """The great-expectations suite passes on every split; each expectation's result is in metadata."""
+    from finetune_platform.datasets.expectations import validate_examples
+
+    splits = load_splits(training_set)
+    rows: list[dict[str, Any]] = []
+    passed = True
+    for name, df in splits.items():
+        report = validate_examples(df, suite_name=f"training_set_{name}", allowed_labels=training_set["labels"])
+        passed &= report.success
+        rows += [{"split": name, **r} for r in report.results]
+    table = pd.DataFrame(rows)
+    failed = table.loc[~table["success"]] if len(table) else table
+    return dg.AssetCheckResult(
+        passed=passed,
+        metadata={
+            "expectations": len(table),
+            "failed": len(failed),
+            "results": dg.MetadataValue.md(table.astype(str).to_markdown(index=False)),
+        },
+    )
+
+
+@dg.asset_check(asset=training_set, blocking=True)
+def training_set__no_pii(training_set: dict[str, Any]) -> dg.AssetCheckResult:
+    """A last scan of every prompt and completion: any PII hit fails the gate."""
+    from finetune_platform.curation.pii import scan_for_pii
+
+    splits = load_splits(training_set)
+    texts = [t for df in splits.values() for t in pd.concat([df["prompt"], df["completion"]]).tolist()]
+    hits = scan_for_pii(texts)
+    by_type: dict[str, int] = {}
+    for hit in hits:
+        by_type[hit.type] = by_type.get(hit.type, 0) + 1
+    return dg.AssetCheckResult(
+        passed=not hits,
+        metadata={"texts_scanned": len(texts), "hits": len(hits), "hits_by_type": dg.MetadataValue.json(by_type)},
+    )

@@ -1,0 +1,1 @@
+"""Evaluation: loading fine-tuned models, batched generation and task metrics (plain Python, no Dagster)."""

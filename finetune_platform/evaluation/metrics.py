@@ -1,0 +1,133 @@
+"""Evaluation metrics for the platform's tasks: classification accuracy and completion perplexity.
+
+Labels are compared in the canonical form the formatting stage writes (``normalise_label`` is the same
+function), and a generation's predicted label is its first non-empty line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from finetune_platform.evaluation.generation import generate
+from finetune_platform.formats.instructions import normalise_label, parse_label
+
+__all__ = [
+    "PREDICTION_COLUMNS",
+    "classification_accuracy",
+    "evaluate_classification",
+    "normalise_label",
+    "parse_label",
+    "perplexity",
+]
+
+#: Columns of the per-example predictions that ``evaluate_classification`` returns.
+PREDICTION_COLUMNS = ["example_id", "record_id", "label", "prediction", "generation", "correct"]
+
+
+def classification_accuracy(predictions: Sequence[str], labels: Sequence[str]) -> float:
+    """Share of predictions equal to their label after ``normalise_label`` on both sides."""
+    if len(predictions) != len(labels):
+        raise ValueError(f"{len(predictions)} predictions but {len(labels)} labels; they must pair up one to one")
+    if not labels:
+        raise ValueError("classification_accuracy needs at least one labelled example")
+    hits = sum(normalise_label(p) == normalise_label(t) for p, t in zip(predictions, labels, strict=True))
+    return hits / len(labels)
+
+
+def _completion_batch(tokenizer, prompts: Sequence[str], completions: Sequence[str]):
+    """Right-padded ``input_ids``/``attention_mask``/``labels`` with the prompt tokens masked (-100).
+
+    Tokenised as TRL does for training: ``prompt`` and ``prompt + completion + eos`` separately, the
+    completion starting where the two token sequences diverge.
+    """
+    import torch
+
+    eos = tokenizer.eos_token or ""
+    rows: list[tuple[list[int], list[int]]] = []
+    prompt_ids = tokenizer(list(prompts))["input_ids"]
+    full_ids = tokenizer([p + c + eos for p, c in zip(prompts, completions, strict=True)])["input_ids"]
+    for p_ids, f_ids in zip(prompt_ids, full_ids, strict=True):
+        shared = 0
+        while shared < min(len(p_ids), len(f_ids)) and p_ids[shared] == f_ids[shared]:
+            shared += 1
+        rows.append((f_ids, [-100] * shared + f_ids[shared:]))
+    width = max(len(ids) for ids, _ in rows)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), -100, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    for row, (ids, labs) in enumerate(rows):
+        input_ids[row, : len(ids)] = torch.tensor(ids)
+        labels[row, : len(labs)] = torch.tensor(labs)
+        attention[row, : len(ids)] = 1
+    return input_ids, attention, labels
+
+
+def perplexity(
+    model, tokenizer, prompts: Sequence[str], completions: Sequence[str], batch_size: int = 32
+) -> float:
+    """exp(mean negative log-likelihood of the completion tokens given their prompts).
+
+    Only completion tokens (and the closing end-of-sequence token, which the model is trained to emit)
+    count, matching the completion-only SFT loss, so the number is comparable to ``eval_loss``.
+    """
+    import torch
+
+    if len(prompts) != len(completions):
+        raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions; they must pair up")
+    if not prompts:
+        raise ValueError("perplexity needs at least one prompt/completion pair")
+    device = next(model.parameters()).device
+    total_nll, total_tokens = 0.0, 0
+    with torch.inference_mode():
+        for start in range(0, len(prompts), batch_size):
+            input_ids, attention, labels = _completion_batch(
+                tokenizer, prompts[start : start + batch_size], completions[start : start + batch_size]
+            )
+            logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).logits.float()
+            targets = labels[:, 1:].to(device)
+            total_nll += float(
+                torch.nn.functional.cross_entropy(
+                    logits[:, :-1].reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction="sum"
+                )
+            )
+            total_tokens += int((targets != -100).sum())
+    if total_tokens == 0:
+        raise ValueError("no completion tokens to score (all completions were empty after tokenisation)")
+    return math.exp(total_nll / total_tokens)
+
+
+def evaluate_classification(
+    model, tokenizer, df: pd.DataFrame, batch_size: int = 32
+) -> tuple[float, pd.DataFrame]:
+    """Accuracy of greedy generations on the ``classify`` rows of ``df``, and the per-example predictions.
+
+    Generation is capped at the longest label's token count plus two, enough for any known label and its
+    end token; the prediction is the generation's first non-empty line, normalised. Rows of other tasks
+    are ignored; at least one ``classify`` row is required.
+    """
+    required = {"prompt", "label"}
+    if not required <= set(df.columns):
+        raise ValueError(f"df is missing columns {sorted(required - set(df.columns))}")
+    rows = df[df["task"] == "classify"] if "task" in df.columns else df
+    if rows.empty:
+        raise ValueError(f"df has no 'classify' rows to evaluate (tasks present: {sorted(df.get('task', pd.Series()).unique())})")
+    labels = [normalise_label(label) for label in rows["label"]]
+    longest = max(len(tokenizer(label, add_special_tokens=False)["input_ids"]) for label in set(labels))
+    generations = generate(model, tokenizer, rows["prompt"].tolist(), max_new_tokens=longest + 2, batch_size=batch_size)
+    predictions = [parse_label(text) for text in generations]
+    result = pd.DataFrame(
+        {
+            "example_id": rows["example_id"].tolist() if "example_id" in rows else list(range(len(rows))),
+            "record_id": rows["record_id"].tolist() if "record_id" in rows else [""] * len(rows),
+            "label": labels,
+            "prediction": predictions,
+            "generation": generations,
+            "correct": [p == t for p, t in zip(predictions, labels, strict=True)],
+        },
+        columns=PREDICTION_COLUMNS,
+    )
+    return classification_accuracy(predictions, labels), result

@@ -1,0 +1,1 @@
+"""Turn curated records into training examples (instruction pairs)."""

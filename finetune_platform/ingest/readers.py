@@ -1,0 +1,798 @@
+"""Readers: raw files -> records (``schemas.RECORD_COLUMNS``) plus a quarantine with a reason per bad row.
+
+The contract the ingest gate checks: per source, ``rows_read == rows_kept + rows_quarantined``. Nothing
+raises on bad data and nothing is dropped without a row in the quarantine; only configuration mistakes
+(a path that matches no file, duplicate source names) raise.
+
+What counts as a row: a non-blank JSONL line, a CSV data row, a JSON array element, a Parquet row, a
+text file. A file that cannot be split into rows at all (binary, unreadable, not a JSON array) is one
+quarantined row with ``source_row`` 0. Blank lines are not rows; they are counted in ``blank_lines``.
+
+The CSV and JSONL readers are hand-written over the standard library (``csv``, ``json``) rather than
+``pandas.read_csv``/``read_json`` because those either fail a whole file on one bad row or skip bad rows
+without saying which, and because they read a huge line whole before any size check.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from finetune_platform.ingest.sources import SourceSettings
+from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
+
+EXCERPT_CHARS = 200
+#: Bytes sniffed at the start of a file for NUL bytes (git uses the same heuristic for "binary").
+SNIFF_BYTES = 8_192
+_UTF8_BOM = b"\xef\xbb\xbf"
+_MESSAGE_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+_PARQUET_BATCH_ROWS = 8_192
+
+#: Cells that a spreadsheet would run as a formula or DDE command (OWASP "CSV injection"). Deliberately
+#: narrower than "starts with = + - @" so that "- my order", "+1 415 555 0132" or "@team" stay text.
+_FORMULA = re.compile(
+    r"""^\s*(?:
+        [=+\-@]\s*[A-Za-z_][\w.]*\(              # function call: =HYPERLINK(, @SUM(, +cmd(
+      | [=+\-@]\s*[\w.]+\|                       # DDE: =cmd|' /C calc'!A0, @MSEXCEL|...
+      | =\s*[-+]?\$?[A-Za-z]{1,3}\$?\d+\b        # cell reference: =A1, =$B$2
+      | =\s*[-+]?\d[\d.,]*\s*[-+*/^&]            # arithmetic: =1+1
+    )""",
+    re.VERBOSE,
+)
+
+
+class QuarantineReason(StrEnum):
+    """Why a row was quarantined (the ``reason_code`` column)."""
+
+    BINARY_FILE = "binary_file"
+    UNREADABLE_FILE = "unreadable_file"
+    INVALID_ENCODING = "invalid_encoding"
+    MALFORMED_JSON = "malformed_json"
+    MALFORMED_CSV = "malformed_csv"
+    NOT_AN_ARRAY = "not_an_array"
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    EMPTY_TEXT = "empty_text"
+    INVALID_MESSAGES = "invalid_messages"
+    OVERSIZED = "oversized"
+    FORMULA_INJECTION = "formula_injection"
+
+
+@dataclass
+class SourceStats:
+    """What reading one source did; ``rows_read == rows_kept + rows_quarantined`` must hold."""
+
+    source: str
+    files: int = 0
+    empty_files: int = 0
+    blank_lines: int = 0
+    bytes_read: int = 0
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_quarantined: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    #: Kept rows in which a configured optional field (title, response, label) was absent or null: a
+    #: count equal to rows_kept usually means a misspelt field name in the sources file.
+    rows_missing_field: dict[str, int] = field(default_factory=dict)
+
+    def reconciles(self) -> bool:
+        """True when every row read was kept or quarantined, and the reasons add up."""
+        return (
+            self.rows_read == self.rows_kept + self.rows_quarantined
+            and sum(self.quarantined_by_reason.values()) == self.rows_quarantined
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class IngestResult:
+    """Records and quarantine frames of one or more sources, with per-source statistics."""
+
+    records: pd.DataFrame
+    quarantine: pd.DataFrame
+    stats: dict[str, SourceStats]
+
+    def reconciliation_problems(self) -> list[str]:
+        """Each way the counts fail to add up, as a sentence; empty when they reconcile."""
+        problems = []
+        kept = self.records["source"].value_counts().to_dict()
+        quarantined = self.quarantine["source"].value_counts().to_dict()
+        for name, s in self.stats.items():
+            if not s.reconciles():
+                problems.append(
+                    f"source '{name}': read {s.rows_read} rows but kept {s.rows_kept} + quarantined "
+                    f"{s.rows_quarantined} (by reason {s.quarantined_by_reason})."
+                )
+            if kept.get(name, 0) != s.rows_kept or quarantined.get(name, 0) != s.rows_quarantined:
+                problems.append(
+                    f"source '{name}': stats say kept {s.rows_kept} / quarantined {s.rows_quarantined}, the "
+                    f"frames hold {kept.get(name, 0)} / {quarantined.get(name, 0)} rows."
+                )
+        for name in (set(kept) | set(quarantined)) - set(self.stats):
+            problems.append(f"source '{name}' has rows but no statistics.")
+        if self.records["record_id"].duplicated().any():
+            problems.append(f"{int(self.records['record_id'].duplicated().sum())} duplicated record ids.")
+        return problems
+
+    def reconciles(self) -> bool:
+        """True when, per source, rows read = kept + quarantined and the frames agree with the stats."""
+        return not self.reconciliation_problems()
+
+
+def ingest_sources(sources: list[SourceSettings], raw_dir: Path) -> IngestResult:
+    """Read every source (in order) and concatenate the results."""
+    names = [s.name for s in sources]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate source names {duplicates}: names key partitions and record ids; rename them.")
+    results = [ingest_source(source, raw_dir) for source in sources]
+    return IngestResult(
+        records=_concat([r.records for r in results], RECORD_COLUMNS),
+        quarantine=_concat([r.quarantine for r in results], QUARANTINE_COLUMNS),
+        stats={name: stats for r in results for name, stats in r.stats.items()},
+    )
+
+
+def ingest_source(source: SourceSettings, raw_dir: Path) -> IngestResult:
+    """Read one source's files into records and quarantine rows.
+
+    Raises ``NoFilesMatchedError`` when the path pattern matches nothing; never raises on file content.
+    """
+    raw_dir = Path(raw_dir)
+    files = source.resolve_files(raw_dir)
+    sink = _Sink(source)
+    reader = _READERS[source.format]
+    for path in files:
+        rel = _relative(path, raw_dir)
+        before = sink.stats.rows_read
+        sink.stats.files += 1
+        try:
+            sink.stats.bytes_read += path.stat().st_size
+            reader(path, rel, source, sink)
+        except OSError as error:
+            sink.quarantine(rel, 0, QuarantineReason.UNREADABLE_FILE, f"cannot be read: {error}", "")
+        if sink.stats.rows_read == before:
+            sink.stats.empty_files += 1
+    return sink.result()
+
+
+# --------------------------------------------------------------------------------------------------
+# Row mapping shared by all formats
+
+
+@dataclass(frozen=True)
+class _Problem:
+    code: QuarantineReason
+    message: str
+
+
+def _map_row(row: Mapping[str, Any], source: SourceSettings) -> tuple[dict[str, str], list[str]] | _Problem:
+    """Map one parsed row to the record fields, or say why it cannot be kept.
+
+    Returns the fields (text, response, label, messages) and the optional fields that were absent.
+    """
+    missing: list[str] = []
+    checked: dict[str, str] = {}  # field name -> value, for the encoding / formula / size checks
+
+    def optional(name: str | None, allow_int: bool = False) -> str | _Problem:
+        if name is None:
+            return ""
+        value = row.get(name)
+        if value is None:
+            missing.append(name)
+            return ""
+        if isinstance(value, int) and not isinstance(value, bool) and allow_int:
+            value = str(value)
+        if not isinstance(value, str):
+            return _Problem(QuarantineReason.WRONG_TYPE, f"field '{name}' is {type(value).__name__}, expected a string")
+        checked[name] = value
+        return value
+
+    if source.messages_field is not None:
+        parsed = _parse_messages(row, source.messages_field)
+        if isinstance(parsed, _Problem):
+            return parsed
+        messages = parsed
+        for i, message in enumerate(messages):
+            checked[f"{source.messages_field}[{i}].content"] = message["content"]
+        text = "\n".join(m["content"] for m in messages if m["role"] == "user" and m["content"].strip())
+        replies = [m["content"] for m in messages if m["role"] == "assistant"]
+        response = replies[-1] if replies else ""
+        messages_json = json.dumps(messages, ensure_ascii=False)
+        if not text.strip():
+            return _Problem(QuarantineReason.EMPTY_TEXT, f"'{source.messages_field}' has no non-empty user turn")
+    else:
+        name = source.text_field
+        if name not in row:
+            return _Problem(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {_field_list(row)})")
+        body = row[name]
+        if body is None:
+            return _Problem(QuarantineReason.EMPTY_TEXT, f"field '{name}' is null")
+        if not isinstance(body, str):
+            return _Problem(QuarantineReason.WRONG_TYPE, f"field '{name}' is {type(body).__name__}, expected a string")
+        if not body.strip():
+            return _Problem(QuarantineReason.EMPTY_TEXT, f"field '{name}' is empty")
+        checked[name] = body
+        title = optional(source.title_field)
+        if isinstance(title, _Problem):
+            return title
+        text = f"{title.strip()}\n\n{body}" if title.strip() else body
+        response = optional(source.response_field)
+        if isinstance(response, _Problem):
+            return response
+        messages_json = ""
+    label = optional(source.label_field, allow_int=True)
+    if isinstance(label, _Problem):
+        return label
+
+    size = 0
+    for name, value in checked.items():
+        try:
+            size += len(value.encode("utf-8"))
+        except UnicodeEncodeError as error:
+            return _Problem(
+                QuarantineReason.INVALID_ENCODING,
+                f"field '{name}' is not valid {source.encoding} (bad byte or unpaired surrogate at character "
+                f"{error.start})",
+            )
+        if _FORMULA.match(value):
+            return _Problem(
+                QuarantineReason.FORMULA_INJECTION,
+                f"field '{name}' starts like a spreadsheet formula or DDE command ({value.strip()[:40]!r})",
+            )
+    if size > source.max_record_bytes:
+        return _Problem(
+            QuarantineReason.OVERSIZED, f"record is {size:,} bytes, over max_record_bytes={source.max_record_bytes:,}"
+        )
+    return {"text": text, "response": response, "label": label.strip(), "messages": messages_json}, missing
+
+
+def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] | _Problem:
+    """Validate an OpenAI-style message list (or its JSON string); text parts of multi-part content are joined."""
+    if name not in row:
+        return _Problem(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {_field_list(row)})")
+    value = row[name]
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (json.JSONDecodeError, RecursionError) as error:
+            return _Problem(QuarantineReason.INVALID_MESSAGES, f"field '{name}' is a string but not JSON ({error})")
+    if not isinstance(value, list) or not value:
+        return _Problem(
+            QuarantineReason.INVALID_MESSAGES,
+            f"field '{name}' must be a non-empty list of {{role, content}}, found {type(value).__name__}",
+        )
+    messages = []
+    for i, message in enumerate(value):
+        if not isinstance(message, Mapping):
+            return _Problem(
+                QuarantineReason.INVALID_MESSAGES, f"{name}[{i}] is {type(message).__name__}, not an object"
+            )
+        role, content = message.get("role"), message.get("content")
+        if role not in _MESSAGE_ROLES:
+            return _Problem(
+                QuarantineReason.INVALID_MESSAGES,
+                f"{name}[{i}].role is {role!r}, expected one of {sorted(_MESSAGE_ROLES)}",
+            )
+        if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
+            parts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
+            content = "\n".join(p for p in parts if isinstance(p, str)) if len(parts) == len(content) else None
+        if content is None and role == "assistant" and message.get("tool_calls"):
+            content = ""
+        if not isinstance(content, str):
+            return _Problem(
+                QuarantineReason.INVALID_MESSAGES,
+                f"{name}[{i}].content is {type(content).__name__}, expected a string or text parts",
+            )
+        messages.append({"role": role, "content": content})
+    return messages
+
+
+def _field_list(row: Mapping[str, Any]) -> str:
+    keys = [str(k) for k in row][:12]
+    return ", ".join(keys) + (", ..." if len(row) > 12 else "") if keys else "none"
+
+
+class _Sink:
+    """Collects one source's records, quarantine rows and statistics."""
+
+    def __init__(self, source: SourceSettings) -> None:
+        self.source = source
+        self.stats = SourceStats(source=source.name)
+        self.records: list[tuple] = []
+        self.rejected: list[tuple] = []
+
+    def row(self, rel: str, row_number: int, row: Mapping[str, Any], excerpt: Any) -> None:
+        """Map a parsed row and keep or quarantine it."""
+        mapped = _map_row(row, self.source)
+        if isinstance(mapped, _Problem):
+            self.quarantine(rel, row_number, mapped.code, mapped.message, excerpt)
+            return
+        fields, missing = mapped
+        for name in missing:
+            self.stats.rows_missing_field[name] = self.stats.rows_missing_field.get(name, 0) + 1
+        self.stats.rows_read += 1
+        self.stats.rows_kept += 1
+        self.records.append(
+            (
+                f"{self.source.name}/{rel}#{row_number}",
+                self.source.name,
+                rel,
+                row_number,
+                self.source.doc_type,
+                fields["text"],
+                fields["response"],
+                fields["label"],
+                fields["messages"],
+            )
+        )
+
+    def quarantine(self, rel: str, row_number: int, code: QuarantineReason, problem: str, excerpt: Any) -> None:
+        where = f"{rel} (whole file)" if row_number == 0 else f"{rel}, row {row_number}"
+        self.stats.rows_read += 1
+        self.stats.rows_quarantined += 1
+        self.stats.quarantined_by_reason[code.value] = self.stats.quarantined_by_reason.get(code.value, 0) + 1
+        self.rejected.append(
+            (
+                self.source.name,
+                rel,
+                row_number,
+                code.value,
+                f"{where}: {problem}.",
+                _excerpt(excerpt, self.source.encoding),
+            )
+        )
+
+    def result(self) -> IngestResult:
+        records = pd.DataFrame(self.records, columns=RECORD_COLUMNS).astype({"source_row": "int64"})
+        quarantine = pd.DataFrame(self.rejected, columns=QUARANTINE_COLUMNS).astype({"source_row": "int64"})
+        return IngestResult(records=records, quarantine=quarantine, stats={self.source.name: self.stats})
+
+
+def _excerpt(raw: Any, encoding: str) -> str:
+    """The first characters of the offending input, printable and without unpaired surrogates or NULs."""
+    if isinstance(raw, bytes):
+        text = raw[: EXCERPT_CHARS * 4].decode(encoding, "backslashreplace")
+    elif isinstance(raw, str):
+        text = raw[: EXCERPT_CHARS * 2]
+    else:
+        text = json.dumps(raw, ensure_ascii=False, default=str)[: EXCERPT_CHARS * 2]
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return text[:EXCERPT_CHARS]
+
+
+def _relative(path: Path, raw_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+    except ValueError:  # an absolute pattern outside the raw folder: keep the absolute path
+        return path.resolve().as_posix()
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "source_row" else object) for c in columns})
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _is_binary(head: bytes) -> bool:
+    return b"\x00" in head
+
+
+def _strip_bom(raw: bytes, source: SourceSettings) -> bytes:
+    return raw[len(_UTF8_BOM) :] if source.encoding == "utf-8" and raw.startswith(_UTF8_BOM) else raw
+
+
+def _binary(rel: str, head: bytes, sink: _Sink) -> None:
+    sink.quarantine(
+        rel,
+        0,
+        QuarantineReason.BINARY_FILE,
+        f"contains NUL bytes in its first {SNIFF_BYTES:,} bytes: a binary (or UTF-16) file, not {sink.source.format}",
+        head,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Formats
+
+
+def _read_jsonl(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
+    """One JSON object per line; a line longer than max_record_bytes is skipped in chunks, never held whole."""
+    limit = source.max_record_bytes
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+        if _is_binary(head):
+            _binary(rel, head, sink)
+            return
+        f.seek(0)
+        line_number = 0
+        while raw := f.readline(limit + 1):
+            line_number += 1
+            if line_number == 1:
+                raw = _strip_bom(raw, source)
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                skipped = _skip_rest_of_line(f)
+                sink.quarantine(
+                    rel,
+                    line_number,
+                    QuarantineReason.OVERSIZED,
+                    f"line is {len(raw) + skipped:,} bytes, over max_record_bytes={limit:,}",
+                    raw[: EXCERPT_CHARS * 4],
+                )
+                continue
+            if not raw.strip():
+                sink.stats.blank_lines += 1
+                continue
+            try:
+                line = raw.decode(source.encoding)
+            except UnicodeDecodeError as error:
+                sink.quarantine(
+                    rel,
+                    line_number,
+                    QuarantineReason.INVALID_ENCODING,
+                    f"invalid {source.encoding} at byte {error.start} ({error.reason})",
+                    raw,
+                )
+                continue
+            line = line.rstrip("\r\n")
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                sink.quarantine(
+                    rel,
+                    line_number,
+                    QuarantineReason.MALFORMED_JSON,
+                    f"not valid JSON: {_json_problem(error)} (a truncated or hand-edited line?)",
+                    line,
+                )
+                continue
+            except RecursionError:
+                sink.quarantine(rel, line_number, QuarantineReason.MALFORMED_JSON, "JSON nested too deeply", line)
+                continue
+            if not isinstance(value, dict):
+                sink.quarantine(
+                    rel,
+                    line_number,
+                    QuarantineReason.NOT_AN_OBJECT,
+                    f"line holds a JSON {type(value).__name__}, expected an object",
+                    line,
+                )
+                continue
+            sink.row(rel, line_number, value, line)
+
+
+def _json_problem(error: json.JSONDecodeError) -> str:
+    where = f"column {error.colno}" if error.lineno == 1 else f"line {error.lineno}, column {error.colno}"
+    return f"{error.msg.removesuffix(' at')} at {where}"
+
+
+def _skip_rest_of_line(f: BinaryIO) -> int:
+    """Consume the rest of the current physical line in 1 MiB chunks; returns the bytes skipped."""
+    skipped = 0
+    while chunk := f.readline(1 << 20):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
+    """A JSON array of objects (the whole file is parsed at once; elements are rows, 1-based)."""
+    raw = path.read_bytes()
+    if _is_binary(raw[:SNIFF_BYTES]):
+        _binary(rel, raw[:SNIFF_BYTES], sink)
+        return
+    raw = _strip_bom(raw, source)
+    if not raw.strip():
+        return
+    try:
+        document = json.loads(raw.decode(source.encoding))
+    except UnicodeDecodeError as error:
+        sink.quarantine(
+            rel, 0, QuarantineReason.INVALID_ENCODING, f"invalid {source.encoding} at byte {error.start}", raw
+        )
+        return
+    except json.JSONDecodeError as error:
+        sink.quarantine(
+            rel,
+            0,
+            QuarantineReason.MALFORMED_JSON,
+            f"not valid JSON: {_json_problem(error)}",
+            raw,
+        )
+        return
+    except RecursionError:
+        sink.quarantine(rel, 0, QuarantineReason.MALFORMED_JSON, "JSON nested too deeply", raw)
+        return
+    if not isinstance(document, list):
+        sink.quarantine(
+            rel,
+            0,
+            QuarantineReason.NOT_AN_ARRAY,
+            f"top level is a JSON {type(document).__name__}, expected an array of objects (use format "
+            "'jsonl' for one object per line)",
+            raw,
+        )
+        return
+    for index, value in enumerate(document, start=1):
+        if not isinstance(value, dict):
+            sink.quarantine(
+                rel,
+                index,
+                QuarantineReason.NOT_AN_OBJECT,
+                f"element is a JSON {type(value).__name__}, expected an object",
+                value,
+            )
+            continue
+        sink.row(rel, index, value, value)
+
+
+def _read_text(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
+    """One record per file (plain text, Markdown): text = the whole content; a blank file has no row."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+        if _is_binary(head):
+            _binary(rel, head, sink)
+            return
+        if size > source.max_record_bytes:
+            sink.quarantine(
+                rel,
+                1,
+                QuarantineReason.OVERSIZED,
+                f"file is {size:,} bytes, over max_record_bytes={source.max_record_bytes:,}",
+                head,
+            )
+            return
+        f.seek(0)
+        raw = _strip_bom(f.read(), source)
+    if not raw.strip():
+        return
+    try:
+        content = raw.decode(source.encoding)
+    except UnicodeDecodeError as error:
+        sink.quarantine(
+            rel, 1, QuarantineReason.INVALID_ENCODING, f"invalid {source.encoding} at byte {error.start}", raw
+        )
+        return
+    sink.row(rel, 1, {source.text_field: content}, content)
+
+
+def _read_parquet(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
+    """Parquet rows in batches, reading only the mapped columns; a corrupt file or batch is quarantined."""
+    if path.stat().st_size == 0:
+        return
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as error:
+        sink.quarantine(rel, 0, QuarantineReason.UNREADABLE_FILE, f"not a readable Parquet file ({error})", b"")
+        return
+    wanted = (
+        [source.messages_field]
+        if source.messages_field
+        else [source.text_field, source.title_field, source.response_field]
+    )
+    wanted += [source.label_field]
+    columns = [c for c in dict.fromkeys(wanted) if c is not None and c in parquet.schema_arrow.names]
+    row_number = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
+            data = batch.to_pydict()
+            for i in range(batch.num_rows):
+                row_number += 1
+                row = {c: data[c][i] for c in columns}
+                sink.row(rel, row_number, row, row)
+    except (pa.ArrowException, OSError) as error:
+        total = parquet.metadata.num_rows
+        sink.quarantine(
+            rel,
+            row_number + 1,
+            QuarantineReason.UNREADABLE_FILE,
+            f"rows {row_number + 1}-{total} could not be decoded ({error})",
+            b"",
+        )
+
+
+class _CsvLines:
+    """Decoded physical lines for ``csv.reader``, with the bookkeeping to re-read a broken row.
+
+    Lines are decoded with ``surrogateescape`` so that one bad byte marks its row (found by the encoding
+    check in ``_map_row``) instead of failing the file. Once a row passes ``max_record_bytes`` the rest
+    of it is handed to the parser as a skeleton (runs of ordinary characters collapsed to one ``x``,
+    quotes, delimiters and line ends kept): the parser finds the row's true end while memory stays
+    bounded, and the row is quarantined as oversized.
+    """
+
+    def __init__(self, f: BinaryIO, source: SourceSettings) -> None:
+        self.f = f
+        self.source = source
+        self.limit = source.max_record_bytes
+        self.line_number = 0
+        delimiter = re.escape(source.csv_delimiter.encode("ascii"))
+        self._ordinary = re.compile(b'[^"' + delimiter + b"\r\n]+")
+        self.start_row()
+
+    def start_row(self) -> None:
+        self.row_first_line = self.line_number + 1
+        self.row_lines = 0
+        self.row_bytes = 0
+        self.too_large = False
+        self.first_raw = b""
+        self.after_first_line = self.f.tell()
+
+    def rewind_after_first_line(self) -> None:
+        """Re-read from the line after the current row's first one (the row's quoting was broken)."""
+        self.f.seek(self.after_first_line)
+        self.line_number = self.row_first_line
+
+    def _skeleton(self, raw: bytes) -> str:
+        return self._ordinary.sub(b"x", raw).decode("ascii")
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        raw = self.f.readline(self.limit + 1)
+        if not raw:
+            raise StopIteration
+        self.line_number += 1
+        if self.line_number == 1:
+            raw = _strip_bom(raw, self.source)
+        self.row_lines += 1
+        self.row_bytes += len(raw)
+        if self.row_lines == 1:
+            self.first_raw = raw[: EXCERPT_CHARS * 4]
+        if self.row_bytes > self.limit:
+            self.too_large = True
+        if self.too_large:
+            parts = [self._skeleton(raw)]
+            while not raw.endswith(b"\n"):  # the rest of an over-long physical line, in 1 MiB chunks
+                raw = self.f.readline(1 << 20)
+                if not raw:
+                    break
+                self.row_bytes += len(raw)
+                parts.append(self._skeleton(raw))
+            line = "".join(parts)
+        else:
+            line = raw.decode(self.source.encoding, "surrogateescape")
+        if self.row_lines == 1:
+            self.after_first_line = self.f.tell()
+        return line
+
+
+def _read_csv(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
+    """CSV with a header row; quoted fields may hold newlines; row numbers count data rows from 1.
+
+    A row whose quoting is broken (an unclosed quote swallows the following lines until the parser
+    fails) is quarantined as its first physical line and reading resumes on the next line, so one bad
+    quote costs one row, not the rest of the file. A row that parses cleanly but has the wrong number
+    of columns, or is over max_record_bytes, is quarantined whole.
+    """
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+        if _is_binary(head):
+            _binary(rel, head, sink)
+            return
+        f.seek(0)
+        # The csv module's field limit (128 KiB by default) is process-wide; lift it to our own byte cap
+        # (bytes >= characters, so our cap triggers first) for this file only.
+        previous_limit = csv.field_size_limit(max(source.max_record_bytes, csv.field_size_limit()))
+        try:
+            _read_csv_rows(f, rel, source, sink)
+        finally:
+            csv.field_size_limit(previous_limit)
+
+
+def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -> None:
+    """The row loop of ``_read_csv``: header, then data rows, each kept or quarantined."""
+    lines = _CsvLines(f, source)
+    reader = csv.reader(lines, delimiter=source.csv_delimiter, strict=True)
+    header: list[str] | None = None
+    data_row = 0
+    while True:
+        lines.start_row()
+        error: str | None = None
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            error = str(exc)
+        span = _line_span(lines.row_first_line, lines.row_first_line + lines.row_lines - 1)
+        if error is not None:
+            if header is None:
+                sink.quarantine(
+                    rel,
+                    0,
+                    QuarantineReason.MALFORMED_CSV,
+                    f"header row ({span}) cannot be parsed: {error}",
+                    lines.first_raw,
+                )
+                return
+            data_row += 1
+            if lines.row_lines > 1:
+                sink.quarantine(
+                    rel,
+                    data_row,
+                    QuarantineReason.MALFORMED_CSV,
+                    f"{span}: a quoted field opened on line {lines.row_first_line} is not closed properly "
+                    f"({error}); quarantined that line and resumed on the next",
+                    lines.first_raw,
+                )
+                lines.rewind_after_first_line()
+            else:
+                sink.quarantine(rel, data_row, QuarantineReason.MALFORMED_CSV, f"{span}: {error}", lines.first_raw)
+            continue
+        if lines.too_large:
+            if header is None:
+                sink.quarantine(
+                    rel,
+                    0,
+                    QuarantineReason.OVERSIZED,
+                    f"header row ({span}) is over max_record_bytes={source.max_record_bytes:,}",
+                    lines.first_raw,
+                )
+                return
+            data_row += 1
+            sink.quarantine(
+                rel,
+                data_row,
+                QuarantineReason.OVERSIZED,
+                f"{span}: {lines.row_bytes:,} bytes, over max_record_bytes={source.max_record_bytes:,}",
+                lines.first_raw,
+            )
+            continue
+        if not any(cell.strip() for cell in cells):
+            sink.stats.blank_lines += lines.row_lines
+            continue
+        if header is None:
+            header = [cell.strip() for cell in cells]
+            repeated = sorted({h for h in header if header.count(h) > 1})
+            if repeated:
+                sink.quarantine(
+                    rel,
+                    0,
+                    QuarantineReason.MALFORMED_CSV,
+                    f"header repeats column names {repeated}",
+                    lines.first_raw,
+                )
+                return
+            continue
+        data_row += 1
+        if len(cells) != len(header):
+            sink.quarantine(
+                rel,
+                data_row,
+                QuarantineReason.MALFORMED_CSV,
+                f"{span}: {len(cells)} columns, the header has {len(header)} ({', '.join(header[:8])})",
+                source.csv_delimiter.join(cells),
+            )
+            continue
+        sink.row(rel, data_row, dict(zip(header, cells, strict=True)), source.csv_delimiter.join(cells))
+
+
+def _line_span(first: int, last: int) -> str:
+    return f"line {first}" if first >= last else f"lines {first}-{last}"
+
+
+_READERS = {
+    "jsonl": _read_jsonl,
+    "json": _read_json,
+    "csv": _read_csv,
+    "parquet": _read_parquet,
+    "text": _read_text,
+}

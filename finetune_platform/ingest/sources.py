@@ -1,0 +1,193 @@
+"""Source definitions: which raw files make up the corpus and how their fields map to the platform's.
+
+A source is one entry of ``data/sources.yaml``. Its ``name`` becomes a Dagster partition key of
+``raw_corpus`` and the first part of every record id, so it is a slug. The defaults are chosen so that
+the common case needs three lines; a CSV with ``text,category`` columns is::
+
+    - name: snips
+      path: snips/*.csv
+      format: csv
+      label_field: category
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SourceFormat = Literal["jsonl", "json", "csv", "parquet", "text"]
+
+#: A partition key and record-id prefix: lowercase, digits, ``_`` and ``-``; no ``/`` or ``#``.
+SOURCE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+DEFAULT_MAX_RECORD_BYTES = 1_000_000
+
+
+class SourceConfigError(ValueError):
+    """A sources file that cannot be used: names the file, the entry and the field to fix."""
+
+
+class NoFilesMatchedError(FileNotFoundError):
+    """A configured source whose path pattern matches no file: a configured source with no data is a mistake."""
+
+
+class SourceSettings(BaseModel):
+    """One raw data source: where its files are, how to parse them and which fields hold what.
+
+    The record fields follow ``schemas.RECORD_COLUMNS``: ``text`` is the request side, ``response`` the
+    answer side, ``label`` the category. For conversations set ``messages_field`` instead of
+    ``text_field``/``response_field``: text is then the user turns joined by newlines and response the
+    last assistant turn.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        pattern=SOURCE_NAME_PATTERN,
+        description="Slug naming the source (lowercase letters, digits, '_' and '-'): the partition key of "
+        "raw_corpus and the first part of each record id.",
+    )
+    path: str = Field(
+        min_length=1,
+        description="Glob of the source's files, relative to the raw data folder (data/raw) or absolute; "
+        "'**' matches sub-folders.",
+    )
+    format: SourceFormat = Field(
+        description="File format: jsonl (one JSON object per line), json (an array of objects), csv (with a "
+        "header row), parquet, or text (one record per file, e.g. Markdown).",
+    )
+    doc_type: str = Field(
+        "document",
+        min_length=1,
+        description="What the source holds, e.g. chat, email, note, document, query.",
+    )
+    text_field: str = Field(
+        "text", min_length=1, description="Field (column, key) holding the request text. Required in every row."
+    )
+    title_field: str | None = Field(
+        None,
+        min_length=1,
+        description="Optional field prepended to the text with a blank line, e.g. an email subject.",
+    )
+    response_field: str | None = Field(
+        None, min_length=1, description="Optional field holding the answer (agent reply, resolution note)."
+    )
+    label_field: str | None = Field(
+        None, min_length=1, description="Optional field holding the category / intent label."
+    )
+    messages_field: str | None = Field(
+        None,
+        min_length=1,
+        description="Optional field holding an OpenAI-style list of {role, content} (or its JSON string). "
+        "When set, text = the user turns joined by newlines and response = the last assistant turn.",
+    )
+    csv_delimiter: str = Field(
+        ",",
+        pattern=r"^[\t !#-~]$",
+        description="CSV field delimiter (csv only): one ASCII character other than the double quote.",
+    )
+    encoding: Literal["utf-8", "cp1252", "latin-1"] = Field(
+        "utf-8",
+        description="Text encoding of the files (a UTF-8 byte-order mark is skipped). Rows that do not "
+        "decode are quarantined as invalid_encoding.",
+    )
+    max_record_bytes: int = Field(
+        DEFAULT_MAX_RECORD_BYTES,
+        ge=1_024,
+        le=100_000_000,
+        description="Largest record (line, row or file) kept, in bytes; larger ones are quarantined as oversized.",
+    )
+    description: str = Field("", description="Free text for people: where the data comes from, its owner.")
+
+    @model_validator(mode="after")
+    def _fields_fit_the_format(self) -> SourceSettings:
+        """Reject settings the readers would silently ignore."""
+        explicit = self.model_fields_set
+        if self.messages_field is not None:
+            clashing = sorted({"text_field", "response_field", "title_field"} & explicit)
+            if clashing:
+                raise ValueError(
+                    f"messages_field is set, so text and response come from the messages; remove {clashing} "
+                    "or remove messages_field."
+                )
+        if self.format == "text":
+            mapped = sorted({"text_field", "title_field", "response_field", "label_field", "messages_field"} & explicit)
+            if mapped:
+                raise ValueError(
+                    f"format 'text' reads each file as one record (text = the file content); the field "
+                    f"mappings {mapped} do not apply: remove them."
+                )
+        if "csv_delimiter" in explicit and self.format != "csv":
+            raise ValueError(f"csv_delimiter applies to format 'csv' only, not '{self.format}': remove it.")
+        return self
+
+    def resolve_files(self, raw_dir: Path) -> list[Path]:
+        """The files the path pattern matches, sorted; raises ``NoFilesMatchedError`` when there are none."""
+        pattern = Path(self.path)
+        if pattern.is_absolute():
+            matches = glob.glob(str(pattern), recursive=True)
+        else:
+            matches = [str(raw_dir / m) for m in glob.glob(self.path, root_dir=raw_dir, recursive=True)]
+        files = sorted(Path(m) for m in matches if Path(m).is_file())
+        if not files:
+            where = "" if pattern.is_absolute() else f" under {raw_dir}"
+            raise NoFilesMatchedError(
+                f"source '{self.name}': path pattern '{self.path}' matched no files{where}. Fix the path in the "
+                "sources file, put the data there, or remove the source."
+            )
+        return files
+
+
+def load_sources(path: Path) -> list[SourceSettings]:
+    """Read and validate a sources file ``{sources: [...]}``.
+
+    Raises ``SourceConfigError`` naming the file, the entry (index and name) and the offending field, so
+    that a typo is fixed in one go; duplicate names are an error because names key partitions and ids.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SourceConfigError(f"{path}: sources file not found. Create it (see data/sources.yaml for the format).")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise SourceConfigError(f"{path}: not valid YAML: {error}") from error
+    except UnicodeDecodeError as error:
+        raise SourceConfigError(f"{path}: not UTF-8 text ({error}).") from error
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
+        raise SourceConfigError(
+            f"{path}: expected a mapping with a 'sources' list at the top, e.g. 'sources:\\n  - name: ...'; "
+            f"found {type(document).__name__}{' with keys ' + str(sorted(document)) if isinstance(document, dict) else ''}."
+        )
+    if not document["sources"]:
+        raise SourceConfigError(f"{path}: 'sources' is empty; list at least one source.")
+    unknown = sorted(set(document) - {"sources"})
+    if unknown:
+        raise SourceConfigError(f"{path}: unknown top-level keys {unknown}; only 'sources' is read.")
+
+    sources: list[SourceSettings] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(document["sources"]):
+        label = f"sources[{index}]"
+        if not isinstance(entry, dict):
+            raise SourceConfigError(f"{path}: {label} must be a mapping of settings, found {type(entry).__name__}.")
+        if "name" in entry:
+            label += f" (name '{entry['name']}')"
+        try:
+            source = SourceSettings.model_validate(entry)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"field '{'.'.join(str(p) for p in e['loc']) or '(entry)'}': {e['msg']}" for e in error.errors()
+            )
+            raise SourceConfigError(f"{path}: {label}: {problems}") from error
+        if source.name in seen:
+            raise SourceConfigError(
+                f"{path}: {label}: duplicate source name '{source.name}' (also sources[{seen[source.name]}]); "
+                "names must be unique because they key partitions and record ids."
+            )
+        seen[source.name] = index
+        sources.append(source)
+    return sources

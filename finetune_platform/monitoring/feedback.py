@@ -1,0 +1,134 @@
+"""User feedback -> training data: corrections become SFT records and DPO preference pairs.
+
+Input is ``LogStore.feedback_between`` (``store.FEEDBACK_COLUMNS``): each feedback row joined with the
+prompt and response it rates. Both were redacted when they were logged, so the output is PII-free to the
+same standard as curated records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from finetune_platform.schemas import RECORD_COLUMNS
+
+#: Source name, file and doc type of records made from feedback (lineage: record_id ends in the feedback id).
+FEEDBACK_SOURCE = "feedback"
+FEEDBACK_SOURCE_FILE = "feedback-store"
+FEEDBACK_DOC_TYPE = "feedback"
+
+#: Columns of ``feedback_to_preference_pairs``: what DPO needs plus where each pair came from.
+PREFERENCE_COLUMNS: list[str] = ["prompt", "chosen", "rejected", "response_id", "feedback_id"]
+
+_REQUIRED = ("feedback_id", "response_id", "rating", "correction", "prompt", "response")
+
+
+@dataclass(frozen=True)
+class PreferenceStats:
+    """What happened to every feedback row offered to ``feedback_to_preference_pairs``."""
+
+    feedback_rows: int
+    pairs: int
+    #: thumbs-down without a correction: a signal that the answer was bad, but no better answer to learn.
+    negative_without_correction: int
+    #: a correction identical to the model's response (after trimming): no preference to learn.
+    correction_same_as_response: int
+    #: the request had no response (an error): nothing to reject.
+    empty_response: int
+    #: the same (prompt, chosen, rejected) from several feedback rows, kept once.
+    duplicates_dropped: int
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        """One sentence for asset metadata and logs."""
+        return (
+            f"{self.pairs} preference pairs from {self.feedback_rows} feedback rows; "
+            f"{self.negative_without_correction} thumbs-down without a correction (no chosen answer), "
+            f"{self.correction_same_as_response} corrections equal to the response, "
+            f"{self.empty_response} with an empty response, {self.duplicates_dropped} duplicates dropped."
+        )
+
+
+def feedback_to_records(feedback: pd.DataFrame) -> pd.DataFrame:
+    """Records (``schemas.RECORD_COLUMNS``) from feedback rows with a non-empty correction.
+
+    ``text`` is the prompt and ``response`` the correction: the answer a user says the model should have
+    given. ``record_id`` is ``feedback/feedback-store#<feedback id>`` so a trained example traces back to
+    the feedback row. Rows without a correction carry no answer to train on and are not records.
+    """
+    _check_columns(feedback, "feedback_to_records")
+    with_correction = feedback[_has_text(feedback["correction"])]
+    records = pd.DataFrame(
+        {
+            "record_id": [f"{FEEDBACK_SOURCE}/{FEEDBACK_SOURCE_FILE}#{int(i)}" for i in with_correction["feedback_id"]],
+            "source": FEEDBACK_SOURCE,
+            "source_file": FEEDBACK_SOURCE_FILE,
+            "source_row": with_correction["feedback_id"].astype(int).to_numpy(),
+            "doc_type": FEEDBACK_DOC_TYPE,
+            "text": with_correction["prompt"].astype(str).to_numpy(),
+            "response": with_correction["correction"].astype(str).str.strip().to_numpy(),
+            "label": "",
+            "messages": "",
+        },
+        columns=RECORD_COLUMNS,
+    )
+    return records.reset_index(drop=True)
+
+
+def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, PreferenceStats]:
+    """DPO pairs (``PREFERENCE_COLUMNS``): chosen = the user's correction, rejected = the model's response.
+
+    Returns the pairs and ``PreferenceStats``, which accounts for every row that did not become a pair
+    (notably thumbs-down without a correction), so nothing is dropped silently.
+    """
+    _check_columns(feedback, "feedback_to_preference_pairs")
+    has_correction = _has_text(feedback["correction"])
+    has_response = _has_text(feedback["response"])
+    negative_without_correction = int(((feedback["rating"] < 0) & ~has_correction).sum())
+
+    candidates = feedback[has_correction]
+    empty_response = int((~has_response[has_correction]).sum())
+    candidates = candidates[has_response[has_correction]]
+    chosen = candidates["correction"].astype(str).str.strip()
+    rejected = candidates["response"].astype(str).str.strip()
+    same = chosen == rejected
+    candidates, chosen, rejected = candidates[~same], chosen[~same], rejected[~same]
+
+    pairs = pd.DataFrame(
+        {
+            "prompt": candidates["prompt"].astype(str),
+            "chosen": chosen,
+            "rejected": rejected,
+            "response_id": candidates["response_id"].astype(str),
+            "feedback_id": candidates["feedback_id"].astype(int),
+        },
+        columns=PREFERENCE_COLUMNS,
+    )
+    before = len(pairs)
+    pairs = pairs.drop_duplicates(subset=["prompt", "chosen", "rejected"]).reset_index(drop=True)
+    stats = PreferenceStats(
+        feedback_rows=len(feedback),
+        pairs=len(pairs),
+        negative_without_correction=negative_without_correction,
+        correction_same_as_response=int(same.sum()),
+        empty_response=empty_response,
+        duplicates_dropped=before - len(pairs),
+    )
+    return pairs, stats
+
+
+def _has_text(column: pd.Series) -> pd.Series:
+    """True where the value is a string with something other than whitespace (None/NaN count as empty)."""
+    return column.map(lambda v: isinstance(v, str) and bool(v.strip())).astype(bool)
+
+
+def _check_columns(feedback: pd.DataFrame, where: str) -> None:
+    missing = [c for c in _REQUIRED if c not in feedback.columns]
+    if missing:
+        raise ValueError(
+            f"{where}: feedback is missing columns {missing}; pass the DataFrame from LogStore.feedback_between "
+            f"(columns {list(_REQUIRED)} at least)."
+        )

@@ -1,0 +1,412 @@
+"""The production log store: every served request and every piece of user feedback.
+
+The serving layer writes here (one ``log_request`` per completion, ``log_feedback`` when a user rates or
+corrects an answer); the monitoring assets read day-sized windows back as DataFrames. SQLAlchemy 2 keeps
+one code path for the embedded default (a SQLite file) and the scale-out path (Postgres by URL).
+
+Privacy: free text is redacted *on write* (prompt, response, correction, comment), so raw PII never
+reaches the database, its backups, or the training data built from feedback.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+from finetune_platform.settings import Settings
+
+#: A redactor takes free text and a placeholder mapping and returns the text with PII replaced. The
+#: mapping is shared by the fields of one request (prompt and response) so that a redactor can give the
+#: same value the same placeholder in both, as curation does for a record; simple redactors ignore it.
+Redactor = Callable[[str, dict[Any, str]], str]
+
+#: Ratings the store accepts: thumbs down, neutral, thumbs up.
+RATING_VALUES: tuple[int, ...] = (-1, 0, 1)
+
+#: Columns of ``LogStore.requests_between`` (fixed, also when no row matches).
+REQUEST_COLUMNS: list[str] = [
+    "response_id",
+    "created_at",
+    "variant",
+    "model_name",
+    "model_version",
+    "user_id",
+    "prompt",
+    "response",
+    "latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "status_code",
+    "error",
+]
+
+#: Columns of ``LogStore.feedback_between``: the feedback row joined with the request it rates.
+FEEDBACK_COLUMNS: list[str] = [
+    "feedback_id",
+    "response_id",
+    "created_at",
+    "rating",
+    "correction",
+    "comment",
+    "prompt",
+    "response",
+    "variant",
+    "model_name",
+    "model_version",
+    "request_created_at",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime that always goes in and comes out as timezone-aware UTC.
+
+    SQLite has no time zones (it would hand back naive datetimes) while Postgres converts to the session
+    zone; normalising here keeps both backends and all callers on UTC. Naive input is taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        value = _as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return _as_utc(value)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime (naive input is taken to be UTC already)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, got {type(value).__name__}: {value!r}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class RequestRow(_Base):
+    """One served completion (table ``requests``)."""
+
+    __tablename__ = "requests"
+
+    response_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    variant: Mapped[str] = mapped_column(String(64), index=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    prompt: Mapped[str] = mapped_column(Text)
+    response: Mapped[str] = mapped_column(Text)
+    latency_ms: Mapped[float] = mapped_column()
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class FeedbackRow(_Base):
+    """One rating (and optional correction) of a served completion (table ``feedback``)."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    response_id: Mapped[str] = mapped_column(ForeignKey("requests.response_id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    correction: Mapped[str | None] = mapped_column(Text, nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+def default_store_url(settings: Settings) -> str:
+    """The embedded default: a SQLite file under the platform's production data folder."""
+    return f"sqlite:///{settings.production_dir / 'logs.db'}"
+
+
+def default_redactor() -> Redactor:
+    """The curation stage's ``PiiRedactor`` as a ``Redactor`` function.
+
+    Imported lazily so the store stays importable on its own; failing loudly (rather than storing raw
+    text) is deliberate: a log store without redaction must be asked for explicitly.
+    """
+    try:
+        from finetune_platform.curation.pii import PiiRedactor
+    except ImportError as exc:
+        raise ImportError(
+            "LogStore redacts prompts on write with finetune_platform.curation.pii.PiiRedactor, which could "
+            f"not be imported ({exc}). Pass redactor=... to LogStore (or redactor=None to store text as is)."
+        ) from exc
+    redactor = PiiRedactor()
+
+    def redact(text: str, mapping: dict[Any, str]) -> str:
+        redacted, _counts = redactor.redact(text, mapping)
+        return redacted
+
+    return redact
+
+
+_DEFAULT = object()
+
+
+class LogStore:
+    """Requests and feedback in a SQL database, safe to share across a server's threads.
+
+    One engine (a connection pool) per store; every call opens a short session and commits before it
+    returns, so threads never share a session. SQLite runs in WAL mode so readers (the monitoring
+    assets) do not block the writer (the server).
+
+    Args:
+        url: a SQLAlchemy URL: ``sqlite:///path/logs.db`` (default embedded store; the folder is
+            created), ``sqlite://`` (in memory, one shared connection), or ``postgresql+psycopg://...``.
+        redactor: applied to prompt, response, correction and comment before they are written (see
+            ``Redactor``). Defaults to the curation stage's ``PiiRedactor``; ``None`` stores text
+            unchanged (only for data known to be clean, e.g. synthetic traffic in tests).
+    """
+
+    def __init__(self, url: str, redactor: Redactor | None | object = _DEFAULT) -> None:
+        self.url = url
+        chosen = default_redactor() if redactor is _DEFAULT else redactor
+        self._redact: Redactor | None = chosen  # type: ignore[assignment]
+        self.engine = _make_engine(url)
+        _Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"LogStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        """Release the connection pool (the store must not be used afterwards)."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ writes
+
+    def log_request(
+        self,
+        *,
+        prompt: str,
+        response: str,
+        model_name: str,
+        model_version: str,
+        variant: str = "champion",
+        user_id: str | None = None,
+        latency_ms: float = 0.0,
+        prompt_tokens: int = 0,
+        completion_tokens: int = 0,
+        status_code: int = 200,
+        error: str | None = None,
+        response_id: str | None = None,
+        created_at: datetime | None = None,
+    ) -> str:
+        """Record one served completion and return its ``response_id``.
+
+        ``response_id`` defaults to a new ``resp-<uuid>``; a server passes its own (the id it returned
+        to the client, which the client later sends with feedback). ``created_at`` defaults to now (UTC);
+        naive datetimes are taken as UTC. Prompt and response are redacted before they are written.
+        """
+        if not isinstance(prompt, str) or not isinstance(response, str):
+            raise TypeError(
+                f"log_request: prompt and response must be str, got {type(prompt).__name__} and "
+                f"{type(response).__name__}"
+            )
+        if not variant or not isinstance(variant, str):
+            raise ValueError(f"log_request: variant must be a non-empty string such as 'champion', got {variant!r}")
+        for name, value in (
+            ("latency_ms", latency_ms),
+            ("prompt_tokens", prompt_tokens),
+            ("completion_tokens", completion_tokens),
+        ):
+            if value < 0:
+                raise ValueError(f"log_request: {name} must be >= 0, got {value!r}")
+        mapping: dict[Any, str] = {}
+        row = RequestRow(
+            response_id=response_id or f"resp-{uuid.uuid4().hex}",
+            created_at=_as_utc(created_at) if created_at is not None else datetime.now(UTC),
+            variant=variant,
+            model_name=model_name,
+            model_version=str(model_version),
+            user_id=user_id,
+            prompt=self._redacted(prompt, mapping),
+            response=self._redacted(response, mapping),
+            latency_ms=float(latency_ms),
+            prompt_tokens=int(prompt_tokens),
+            completion_tokens=int(completion_tokens),
+            status_code=int(status_code),
+            error=error,
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError as exc:
+            raise ValueError(
+                f"log_request: response_id {row.response_id!r} is already logged; every completion needs a "
+                "unique id (omit response_id to get a generated one)."
+            ) from exc
+        return row.response_id
+
+    def log_feedback(
+        self,
+        response_id: str,
+        rating: int,
+        correction: str | None = None,
+        comment: str | None = None,
+        *,
+        created_at: datetime | None = None,
+    ) -> int:
+        """Record a user's rating of a logged completion; returns the feedback id.
+
+        ``rating`` is -1 (thumbs down), 0 (neutral) or 1 (thumbs up). ``correction`` is the answer the
+        user says the model should have given (it becomes training data); empty or blank text is stored
+        as no correction. Raises ValueError for an unknown ``response_id`` or a rating outside -1/0/1.
+        """
+        if isinstance(rating, bool) or not isinstance(rating, int) or rating not in RATING_VALUES:
+            raise ValueError(
+                f"log_feedback: rating must be -1 (thumbs down), 0 (neutral) or 1 (thumbs up), got {rating!r}. "
+                "Map other scales (e.g. 1-5 stars) onto these three values before logging."
+            )
+        mapping: dict[Any, str] = {}
+        row = FeedbackRow(
+            response_id=response_id,
+            created_at=_as_utc(created_at) if created_at is not None else datetime.now(UTC),
+            rating=rating,
+            correction=self._redacted_optional(correction, mapping),
+            comment=self._redacted_optional(comment, mapping),
+        )
+        with self._sessions.begin() as session:
+            if session.get(RequestRow, response_id) is None:
+                raise ValueError(
+                    f"log_feedback: unknown response_id {response_id!r}: no logged request has this id. "
+                    "Send feedback with the id returned by the completion it rates."
+                )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    # ------------------------------------------------------------------ reads
+
+    def requests_between(self, start: datetime, end: datetime) -> pd.DataFrame:
+        """Requests with ``start <= created_at < end`` (UTC), oldest first, columns ``REQUEST_COLUMNS``."""
+        start, end = _window(start, end)
+        query = (
+            select(*(getattr(RequestRow, c) for c in REQUEST_COLUMNS))
+            .where(RequestRow.created_at >= start, RequestRow.created_at < end)
+            .order_by(RequestRow.created_at, RequestRow.response_id)
+        )
+        with self._sessions() as session:
+            rows = session.execute(query).all()
+        return _frame(rows, REQUEST_COLUMNS)
+
+    def feedback_between(self, start: datetime, end: datetime) -> pd.DataFrame:
+        """Feedback with ``start <= created_at < end`` joined with the rated request's prompt, response
+        and variant; oldest first, columns ``FEEDBACK_COLUMNS``."""
+        start, end = _window(start, end)
+        query = (
+            select(
+                FeedbackRow.id.label("feedback_id"),
+                FeedbackRow.response_id,
+                FeedbackRow.created_at,
+                FeedbackRow.rating,
+                FeedbackRow.correction,
+                FeedbackRow.comment,
+                RequestRow.prompt,
+                RequestRow.response,
+                RequestRow.variant,
+                RequestRow.model_name,
+                RequestRow.model_version,
+                RequestRow.created_at.label("request_created_at"),
+            )
+            .join(RequestRow, FeedbackRow.response_id == RequestRow.response_id)
+            .where(FeedbackRow.created_at >= start, FeedbackRow.created_at < end)
+            .order_by(FeedbackRow.created_at, FeedbackRow.id)
+        )
+        with self._sessions() as session:
+            rows = session.execute(query).all()
+        return _frame(rows, FEEDBACK_COLUMNS)
+
+    def count_feedback_examples(self, since: datetime | None = None) -> int:
+        """How many feedback rows carry a correction, i.e. can become training examples.
+
+        This is what the retraining sensor watches; ``since`` limits the count to newer feedback.
+        """
+        query = select(func.count(FeedbackRow.id)).where(FeedbackRow.correction.is_not(None))
+        if since is not None:
+            query = query.where(FeedbackRow.created_at >= _as_utc(since))
+        with self._sessions() as session:
+            return int(session.execute(query).scalar_one())
+
+    # ------------------------------------------------------------------ helpers
+
+    def _redacted(self, text: str, mapping: dict[Any, str]) -> str:
+        return self._redact(text, mapping) if self._redact is not None and text else text
+
+    def _redacted_optional(self, text: str | None, mapping: dict[Any, str]) -> str | None:
+        if text is None or not text.strip():
+            return None
+        return self._redacted(text, mapping)
+
+
+def _make_engine(url: str) -> Engine:
+    """One engine per store; SQLite gets cross-thread connections, WAL and foreign keys."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database
+    in_memory = not database or database == ":memory:"
+    if in_memory:
+        # Every pooled connection to ":memory:" would be a different empty database: share one.
+        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    else:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    start, end = _as_utc(start), _as_utc(end)
+    if end < start:
+        raise ValueError(f"time window is reversed: start {start.isoformat()} is after end {end.isoformat()}")
+    return start, end
+
+
+def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    for column in ("created_at", "request_created_at"):
+        if column in frame.columns:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame

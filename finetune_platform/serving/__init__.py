@@ -1,0 +1,1 @@
+"""Serving side of the platform: the MLflow model registry (versions, aliases, promotion)."""

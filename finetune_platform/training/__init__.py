@@ -1,0 +1,1 @@
+"""Training: the tiny base model, base-model resolution and supervised fine-tuning (plain Python, no Dagster)."""

@@ -1,0 +1,126 @@
+"""Normalisation: unicode repair, control characters, whitespace, messages, length and language filters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from finetune_platform.curation import CurationSettings, guess_language, normalize_messages, normalize_records, normalize_text
+
+from .tickets import records
+
+
+def test_mojibake_is_repaired():
+    assert normalize_text("La canción RomÃ¡ntica estÃ¡ aquÃ­") == "La canción Romántica está aquí"
+
+
+def test_mojibake_repair_can_be_switched_off():
+    assert normalize_text("RomÃ¡ntica", fix_unicode=False) == "RomÃ¡ntica"
+
+
+def test_nfc_composes_decomposed_accents():
+    decomposed = "Cafe\u0301"
+    assert normalize_text(decomposed) == "Café"
+    assert normalize_text(decomposed, fix_unicode=False) == "Café"
+
+
+def test_control_characters_go_and_newlines_stay():
+    raw = "Hello\x00 wor\u200bld\x07\r\nsecond\tline\ufeff"
+    assert normalize_text(raw) == "Hello world\nsecond line"
+
+
+def test_whitespace_is_collapsed_and_paragraphs_kept():
+    assert normalize_text("  a   b \u00a0 c \n\n\n\n  d  ") == "a b c\n\nd"
+
+
+def test_html_entities_are_unescaped():
+    assert normalize_text("Fish &amp; chips") == "Fish & chips"
+
+
+def test_messages_contents_are_normalised_and_other_keys_kept():
+    raw = json.dumps([{"role": " user ", "content": "RomÃ¡ntica  please", "name": "x"}])
+    assert json.loads(normalize_messages(raw)) == [{"role": "user", "content": "Romántica please", "name": "x"}]
+    assert normalize_messages("") == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("[{", "messages is not valid JSON"),
+        ('{"role": "user"}', "must be a JSON list of turns, got dict"),
+        ('[{"role": "user", "content": 3}]', "turn 0 is not an object with string 'role' and 'content'"),
+    ],
+)
+def test_bad_messages_say_what_is_wrong(raw, message):
+    with pytest.raises(ValueError, match=message):
+        normalize_messages(raw)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Hi, my order has not arrived yet, can you help me with it?", "en"),
+        ("Meine Bestellung ist nicht angekommen, bitte helfen Sie mir", "de"),
+        ("Ma commande n'est pas arrivée, pouvez-vous m'aider s'il vous plaît", "fr"),
+        ("Mi pedido no ha llegado y necesito ayuda con el reembolso", "es"),
+        ("我的订单没有到，请帮我查一下谢谢你们的帮助", "non_latin"),
+        ("Мой заказ не пришёл, помогите пожалуйста", "non_latin"),
+        ("Password reset link broken", "unknown"),
+    ],
+)
+def test_guess_language(text, lang):
+    assert guess_language(text)[0] == lang
+
+
+def test_normalize_records_drops_with_named_reasons_and_keeps_the_rest(settings):
+    df = records(
+        {"text": "  My order  RomÃ¡ntica has not arrived yet.  ", "response": "Sorry, it ships   today."},
+        {"text": "\x00\u200b  "},
+        {"text": "hi"},
+        {"text": "x" * 30, "response": "ok"},
+        {"text": "Meine Bestellung ist nicht angekommen, bitte helfen Sie mir", "response": "Sorry, we will check it."},
+        {"text": "Where is my refund for the order from last week?", "response": "Wir prüfen das und melden uns bei Ihnen, danke für die Geduld."},
+        {"text": "Refund please", "messages": "[not json"},
+        {"text": "Password reset link broken", "response": "Fixed now."},
+    )
+    result = normalize_records(df, settings)
+    reasons = dict(zip(result.dropped["record_id"], result.dropped["reason"]))
+    assert reasons == {
+        "r2": "empty_text",
+        "r3": "text_too_short",
+        "r5": "not_english",
+        "r6": "not_english",
+        "r7": "invalid_messages",
+    }
+    assert result.records["record_id"].tolist() == ["r1", "r4", "r8"]
+    assert result.records.loc[0, "text"] == "My order Romántica has not arrived yet."
+    assert result.records.loc[0, "response"] == "Sorry, it ships today."
+    details = dict(zip(result.dropped["record_id"], result.dropped["detail"]))
+    assert details["r5"].startswith("text looks like 'de'")
+    assert details["r6"].startswith("response looks like 'de'")
+    assert result.stats["dropped_by_reason"] == {"empty_text": 1, "invalid_messages": 1, "not_english": 2, "text_too_short": 1}
+    assert result.stats["rows_in"] == 8 and result.stats["rows_out"] == 3
+    assert set(result.dropped["stage"]) == {"normalize"}
+
+
+def test_length_bounds_name_the_limit():
+    df = records({"text": "x" * 30, "response": "fine"}, {"text": "short text here", "response": "y" * 40})
+    result = normalize_records(df, CurationSettings(max_text_chars=20, max_response_chars=30, language_filter=False))
+    assert result.dropped["reason"].tolist() == ["text_too_long", "response_too_long"]
+    assert result.dropped["detail"].tolist() == [
+        "30 chars > max_text_chars 20",
+        "40 chars > max_response_chars 30",
+    ]
+
+
+def test_language_filter_can_be_disabled():
+    df = records({"text": "Meine Bestellung ist nicht angekommen, bitte helfen Sie mir", "response": "Ja"})
+    assert len(normalize_records(df, CurationSettings(language_filter=False)).records) == 1
+    assert len(normalize_records(df, CurationSettings()).records) == 0
+
+
+def test_missing_values_read_as_empty(settings):
+    df = records({"text": "Is my parcel on the way?", "response": None, "label": float("nan")})
+    result = normalize_records(df, settings)
+    assert result.records.loc[0, "response"] == "" and result.records.loc[0, "label"] == ""

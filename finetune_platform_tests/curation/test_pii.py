@@ -1,0 +1,281 @@
+"""PII detection, validation, redaction with consistent placeholders, scanning, and labelled-set metrics."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from finetune_platform.curation import (
+    STRUCTURED_PII_TYPES,
+    CurationSettings,
+    PiiRedactor,
+    pii_metrics,
+    redact_pii,
+    scan_for_pii,
+)
+from finetune_platform.curation.pii import iban_valid, luhn_valid, ssn_valid
+
+from .tickets import records
+
+R = PiiRedactor()
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(m.type, m.value) for m in R.find(text)]
+
+
+# --- validators --------------------------------------------------------------------------------------------
+def test_luhn():
+    assert luhn_valid("4111111111111111")
+    assert not luhn_valid("4111111111111112")
+    assert luhn_valid("378282246310005")
+
+
+def test_iban_checksum_and_country_length():
+    assert iban_valid("DE89 3704 0044 0532 0130 00")
+    assert iban_valid("GB82WEST12345698765432")
+    assert not iban_valid("DE89 3704 0044 0532 0130 01")  # checksum
+    assert not iban_valid("DE89 3704 0044 0532 0130 0")  # length for DE is 22
+    assert not iban_valid("XX89370400440532013000")  # unknown country
+
+
+def test_ssn_rules():
+    assert ssn_valid("123", "45", "6789")
+    assert not ssn_valid("666", "45", "6789")
+    assert not ssn_valid("000", "45", "6789")
+    assert not ssn_valid("912", "45", "6789")
+    assert not ssn_valid("123", "00", "6789")
+    assert not ssn_valid("123", "45", "0000")
+    assert not ssn_valid("078", "05", "1120")
+
+
+# --- detectors ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "card",
+    ["4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "3782 822463 10005", "5500-0000-0000-0004"],
+)
+def test_luhn_valid_cards_are_found_in_any_layout(card):
+    assert found(f"I paid with {card} yesterday") == [("CREDIT_CARD", card)]
+
+
+@pytest.mark.parametrize("card", ["4111 1111 1111 1112", "4111-1111-1111-1113", "1234 5678 9012 3452"])
+def test_luhn_invalid_or_unknown_issuer_cards_are_kept(card):
+    assert found(f"I paid with {card} yesterday") == []
+
+
+def test_iban_valid_found_invalid_kept():
+    assert found("IBAN DE89 3704 0044 0532 0130 00, thanks") == [("IBAN", "DE89 3704 0044 0532 0130 00")]
+    assert found("IBAN GB82WEST12345698765432.") == [("IBAN", "GB82WEST12345698765432")]
+    assert found("IBAN DE89 3704 0044 0532 0130 01, thanks") == []
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "(415) 555-0101",  # US national
+        "212-555-0187",
+        "+1 212 555 0187",
+        "+44 20 7946 0958",  # UK
+        "020 7946 0958",
+        "+49 30 12345678",  # Germany
+        "0176 12345678",
+        "01 23 45 67 89",  # France
+        "+33 6 12 34 56 78",
+        "+34 612 345 678",  # Spain, Japan, India, Brazil: international format, no default region needed
+        "+81 3-1234-5678",
+        "+91 98765 43210",
+        "+55 11 91234-5678",
+    ],
+)
+def test_phones_in_several_countries(phone):
+    assert found(f"Call me on {phone} after lunch") == [("PHONE", phone)]
+
+
+def test_bare_digit_phone_needs_a_cue():
+    assert found("call me on 4155550101 today") == [("PHONE", "4155550101")]
+    assert found("the total was 4155550101 bytes") == []
+
+
+def test_phone_regions_decide_national_numbers():
+    us_only = PiiRedactor(phone_regions=["US"])
+    assert [m.type for m in us_only.find("Call 020 7946 0958 please")] == []
+    assert [m.type for m in us_only.find("Call +44 20 7946 0958 please")] == ["PHONE"]
+
+
+def test_ssn_email_ip_credentials():
+    text = (
+        "SSN 123-45-6789, ssn: 234567890, mail Jane.Doe+x@mail.example.co.uk, hosts 192.168.1.20 and "
+        "2001:db8::8a2e:370:7334, db postgres://app:S3cr3t!@db.internal:5432/prod"
+    )
+    assert found(text) == [
+        ("US_SSN", "123-45-6789"),
+        ("US_SSN", "234567890"),
+        ("EMAIL", "Jane.Doe+x@mail.example.co.uk"),
+        ("IP_ADDRESS", "192.168.1.20"),
+        ("IP_ADDRESS", "2001:db8::8a2e:370:7334"),
+        ("CREDENTIALS", "app:S3cr3t!"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Hi, my name is Xiomara Quintero and I need help", "Xiomara Quintero"),  # unknown given name, strong cue
+        ("Dear Mr. McDonald, thanks for writing", "McDonald"),
+        ("Thanks for the help!\n\nBest regards,\nEmily Clarke", "Emily Clarke"),
+        ("This is Will from billing", "Will"),  # ambiguous given name after a cue
+        ("I spoke with Sarah J. O'Brien yesterday", "Sarah J. O'Brien"),
+        ("Mary-Jane Watson will pick it up", "Mary-Jane Watson"),
+        ("my name is john and I am locked out", "john"),
+        ("Order form\nFull name: Zdenka Horvat\nPlan: Pro", "Zdenka Horvat"),
+    ],
+)
+def test_person_names(text, name):
+    assert found(text) == [("PERSON", name)]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Ship to 123 Main St, Apt 4B, Springfield, IL 62704 please", "123 Main St, Apt 4B, Springfield, IL 62704"),
+        ("Send it to 10 Downing Street, London SW1A 2AA.", "10 Downing Street, London SW1A 2AA"),
+        ("It went to 221 W 42nd St. yesterday", "221 W 42nd St."),
+        ("Lieferung an Hauptstraße 5, 10115 Berlin bitte", "Hauptstraße 5, 10115 Berlin"),
+        ("Livraison au 12 rue de la Paix, 75002 Paris", "12 rue de la Paix, 75002 Paris"),
+        ("Use PO Box 1234 for letters", "PO Box 1234"),
+    ],
+)
+def test_street_addresses(text, address):
+    assert found(text) == [("ADDRESS", address)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order ORD-123456 was placed on 2024-03-01 at 10:30.",
+        "Invoice dated 03/01/2024 for $1,299.99 and €49.90, ticket #4521987.",
+        "Running v2.3.1, version 1.2.3.4 and build 10.0.19045.3803 at 14:45:00.",
+        "Case INC-20240301, SKU 12345678, order number 2125551234, account 34177120.",
+        "Tracking 1Z999AA10123456784, ISBN 978-3-16-148410-0, error 0x80070005, port 8080.",
+        "Dear Customer, will you check? May I ask about the Summer sale?\nRegards,\nThe Support Team",
+        "Apple Pay and Amazon Prime failed in San Francisco and New York.",
+        "The product name is Galaxy and the file name: Report.pdf, running on MS Windows.",
+        "I waited 3 days and called 2 times about 45 items.",
+        "I have 2 Google Drive folders and 3 Hard Drive bays, renewal due Jan 5.",
+        "Order 212 555 0187 and invoice 415-555-0101 are both missing.",
+        "Scores 0.982492 and 0.997848391532898, ports 32768-65535, Boston, MA 02110-1301, workspace_id=2345678901.",
+        "Listening on 127.0.0.1:8000 and ::1, needs urllib3 >= 1.2.1.0, C++ aa::ff and std::vector.",
+        "See clause 252.227-7013, ISBN 0-471-22361-1, lib 0.3.33.112.0, stats 0.757  21.98, total=10367352832.",
+    ],
+)
+def test_negatives_are_kept(text):
+    assert found(text) == []
+
+
+# --- redaction ---------------------------------------------------------------------------------------------
+def test_placeholders_are_consistent_within_a_record():
+    mapping: dict = {}
+    text, counts = R.redact("Mail a@example.com, cc b@example.com, again A@Example.com", mapping)
+    assert text == "Mail <EMAIL_1>, cc <EMAIL_2>, again <EMAIL_1>"
+    assert counts == {"EMAIL": 3}
+    # The same mapping continues in the next field of the record.
+    response, counts = R.redact("We wrote to b@example.com and c@example.com", mapping)
+    assert response == "We wrote to <EMAIL_2> and <EMAIL_3>"
+    # A phone written two ways is the same number.
+    text, _ = R.redact("Call +1 415-555-0101 or (415) 555-0101", mapping)
+    assert text == "Call <PHONE_1> or <PHONE_1>"
+
+
+def test_redaction_is_idempotent_and_placeholders_are_not_hits():
+    once, _ = R.redact("My name is Sarah Johnson, card 4111 1111 1111 1111, 10.0.0.5")
+    assert once == "My name is <PERSON_1>, card <CREDIT_CARD_1>, <IP_ADDRESS_1>"
+    assert R.redact(once) == (once, {})
+    assert scan_for_pii([once, "<EMAIL_1> and <PHONE_12>"]) == []
+
+
+def test_scan_reports_position_and_masks_the_value():
+    hits = scan_for_pii(["clean text", "write to sarah@example.com"])
+    assert len(hits) == 1
+    hit = hits[0]
+    assert (hit.index, hit.type, hit.start, hit.end) == (1, "EMAIL", 9, 26)
+    assert hit.masked == "s***m (17 chars)" and "sarah" not in hit.masked
+    assert scan_for_pii(["write to sarah@example.com"], types=["PHONE"]) == []
+
+
+def test_disabled_types_are_not_detected():
+    only_email = PiiRedactor(types=["EMAIL"])
+    assert [m.type for m in only_email.find("a@example.com 4111 1111 1111 1111 Sarah Johnson")] == ["EMAIL"]
+    with pytest.raises(ValueError, match=r"unknown PII types \['NAME'\]"):
+        PiiRedactor(types=["NAME"])
+
+
+def test_redact_pii_stage_shares_one_mapping_across_fields(settings):
+    messages = json.dumps([
+        {"role": "user", "content": "I am Sarah Johnson, sarah@example.com"},
+        {"role": "assistant", "content": "Thanks Sarah Johnson, we wrote to sarah@example.com and ops@example.com"},
+    ])
+    df = records({
+        "text": "I am Sarah Johnson, sarah@example.com",
+        "response": "We wrote to ops@example.com",
+        "messages": messages,
+    }, {"text": "Nothing personal here", "response": "Good"})
+    result = redact_pii(df, settings)
+    row = result.records.iloc[0]
+    assert row["text"] == "I am <PERSON_1>, <EMAIL_1>"
+    assert row["response"] == "We wrote to <EMAIL_2>"
+    turns = json.loads(row["messages"])
+    assert turns[1]["content"] == "Thanks <PERSON_1>, we wrote to <EMAIL_1> and <EMAIL_2>"
+    assert json.loads(row["pii_counts"]) == {"EMAIL": 5, "PERSON": 3}
+    assert json.loads(result.records.iloc[1]["pii_counts"]) == {}
+    assert result.stats["records_with_pii"] == 1
+    assert result.stats["pii_found_by_type"] == {"EMAIL": 5, "PERSON": 3}
+
+
+def test_redact_pii_false_only_counts():
+    df = records({"text": "mail me at sarah@example.com", "response": "ok then"})
+    result = redact_pii(df, CurationSettings(redact_pii=False))
+    assert result.records.loc[0, "text"] == "mail me at sarah@example.com"
+    assert json.loads(result.records.loc[0, "pii_counts"]) == {"EMAIL": 1}
+
+
+# --- the labelled set --------------------------------------------------------------------------------------
+def test_labelled_set_is_big_and_varied(pii_labelled):
+    assert len(pii_labelled) >= 500
+    types = {s["type"] for ex in pii_labelled for s in ex["spans"]}
+    assert types == {"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "CREDENTIALS", "PERSON", "ADDRESS"}
+    assert sum(1 for ex in pii_labelled if not ex["spans"]) >= 100  # negatives
+    for ex in pii_labelled:
+        for s in ex["spans"]:
+            assert ex["text"][s["start"]:s["end"]] == s["value"]
+
+
+def test_precision_and_recall_floors(pii_labelled):
+    metrics = pii_metrics(R, pii_labelled)
+    for kind in STRUCTURED_PII_TYPES:
+        assert metrics[kind]["recall"] >= 0.95, (kind, metrics[kind])
+        assert metrics[kind]["precision"] >= 0.95, (kind, metrics[kind])
+    # Names and addresses are heuristic: lower floors, still a regression guard.
+    for kind in ("PERSON", "ADDRESS"):
+        assert metrics[kind]["recall"] >= 0.9, (kind, metrics[kind])
+        assert metrics[kind]["precision"] >= 0.9, (kind, metrics[kind])
+
+
+def test_held_out_structured_types_are_all_found(pii_labelled):
+    held_out = [ex for ex in pii_labelled if ex["subset"] == "held_out"]
+    metrics = pii_metrics(R, held_out)
+    structured = [metrics[k] for k in STRUCTURED_PII_TYPES if k in metrics]
+    assert sum(m["tp"] for m in structured) >= 20
+    assert sum(m["fp"] + m["fn"] for m in structured) == 0
+
+
+def test_metrics_count_errors():
+    examples = [{"text": "mail a@example.com now", "spans": [{"type": "EMAIL", "start": 5, "end": 18}, {"type": "PERSON", "start": 0, "end": 4}]}]
+    metrics = pii_metrics(R, examples)
+    assert metrics["EMAIL"] == {"tp": 1, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0}
+    assert metrics["PERSON"]["fn"] == 1 and metrics["PERSON"]["recall"] == 0.0
+
+
+def test_nothing_left_after_redaction_on_the_labelled_set(pii_labelled):
+    redacted = [R.redact(ex["text"])[0] for ex in pii_labelled]
+    assert scan_for_pii(redacted) == []

@@ -1,0 +1,130 @@
+"""Quality scorers, the weighted score, the named filters and the histogram."""
+
+from __future__ import annotations
+
+import pytest
+
+from finetune_platform.curation import CurationSettings, quality_signals, score_quality
+from finetune_platform.curation.quality import (
+    combine_scores,
+    is_truncated,
+    length_score,
+    relevance_score,
+    repetition_score,
+    tone_score,
+)
+
+from .tickets import records
+
+GOOD_TEXT = "My parcel has not arrived and the tracking page shows no update since Monday."
+GOOD_RESPONSE = "Sorry about the delay. The parcel is at the depot and the tracking will update today; delivery is tomorrow."
+
+
+def test_good_pair_scores_high(settings):
+    signals = quality_signals(GOOD_TEXT, GOOD_RESPONSE, settings)
+    # tone: polite response (1.0) weighs 3/4, neutral request (0.9) 1/4.
+    assert signals == {"completeness": 1.0, "length": 1.0, "repetition": 1.0, "relevance": 1.0, "tone": 0.975}
+    assert combine_scores(signals, settings) == 0.995
+
+
+def test_shouted_request_lowers_tone(settings):
+    calm = quality_signals(GOOD_TEXT, GOOD_RESPONSE, settings)["tone"]
+    shouted = quality_signals(GOOD_TEXT.upper(), GOOD_RESPONSE, settings)["tone"]
+    assert shouted < calm - 0.2
+
+
+def test_length_score():
+    assert length_score(5, 3, 400) == 1.0
+    assert length_score(1, 4, 400) == 0.25
+    assert length_score(800, 3, 400) == 0.5
+
+
+def test_repetition_score_catches_loops():
+    words = "thank you thank you thank you thank you".split()
+    assert repetition_score(words, 3) == pytest.approx(2 / 6)
+    assert repetition_score("a b c d e".split(), 3) == 1.0
+    assert repetition_score(["a", "b"], 3) == 1.0
+
+
+def test_relevance_needs_shared_content_words():
+    text = "refund for the damaged blender please".split()
+    assert relevance_score(text, "your refund for the blender is on its way".split()) == 1.0
+    assert relevance_score(text, "our office opens at nine".split()) == 0.0
+    assert relevance_score(text, []) == 0.0
+    assert relevance_score("hi help please".split(), "sure".split()) == 0.5  # nothing to compare
+
+
+def test_tone_penalises_shouting_and_profanity_and_rewards_politeness():
+    def tone(s: str) -> float:
+        return tone_score(s, s.lower().split())
+
+    assert tone("Thanks, the fix is live.") == 1.0
+    assert tone("The fix is live.") == 0.9
+    assert tone("THE FIX IS LIVE NOW, READ THE EMAIL") < 0.3
+    assert tone("The API and the VPN work now.") == 0.9  # acronyms are not shouting
+    assert tone("This crap is fixed now") == pytest.approx(0.4)
+    assert tone("<PERSON_1> <EMAIL_1> the fix is live") == 0.9  # placeholders are not shouting
+
+
+def test_weights_change_the_score():
+    signals = {"completeness": 1.0, "length": 1.0, "repetition": 1.0, "relevance": 0.0, "tone": 1.0}
+    assert combine_scores(signals, CurationSettings()) == 0.8
+    assert combine_scores(signals, CurationSettings(weight_relevance=3.0)) == pytest.approx(4 / 7, abs=1e-4)
+    assert combine_scores(signals, CurationSettings(weight_relevance=0.0)) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "truncated"),
+    [
+        ("I tried to reset my...", True),
+        ("I tried to reset my", True),
+        ("Click on the", True),
+        ("Please check the settings,", True),
+        ("It stopped working after the upgrade …", True),
+        ("my order didnt arrive", False),
+        ("Which one are you referring to", False),
+        ("Done. It works now!", False),
+        ("Call <PHONE_1>", False),
+    ],
+)
+def test_truncation(text, truncated):
+    assert is_truncated(text) is truncated
+
+
+def test_filters_drop_with_named_reasons(settings):
+    df = records(
+        {"text": GOOD_TEXT, "response": GOOD_RESPONSE},
+        {"text": GOOD_TEXT, "response": ""},
+        {"text": GOOD_TEXT, "response": "ok"},
+        {"text": GOOD_TEXT, "response": "Thank you!"},
+        {"text": GOOD_TEXT, "response": "The parcel is at the depot and the tracking will..."},
+        {"text": "Why was I charged twice for the premium plan this month?", "response": "WE OPEN AT NINE. CALL US LATER DAMN IT!!"},
+    )
+    result = score_quality(df, settings)
+    assert result.records["record_id"].tolist() == ["r1"]
+    assert result.records.loc[0, "quality_score"] == 0.995
+    assert dict(zip(result.dropped["record_id"], result.dropped["reason"])) == {
+        "r2": "empty_response",
+        "r3": "one_word_response",
+        "r4": "one_word_response",
+        "r5": "truncated_text",
+        "r6": "low_quality_score",
+    }
+    detail = result.dropped.set_index("record_id").loc["r6", "detail"]
+    assert detail == "quality_score 0.645 < min_quality_score 0.7"
+
+
+def test_filters_follow_settings():
+    df = records({"text": GOOD_TEXT, "response": ""}, {"text": GOOD_TEXT, "response": "It ships tomorrow, sorry about the..."})
+    lenient = CurationSettings(require_response=False, drop_truncated=False, min_quality_score=0.0)
+    assert len(score_quality(df, lenient).records) == 2
+
+
+def test_histogram_counts_every_record(settings):
+    df = records(*({"text": GOOD_TEXT, "response": r} for r in (GOOD_RESPONSE, "", "ok", "The parcel is at the depot today.")))
+    stats = score_quality(df, CurationSettings(histogram_bins=4)).stats
+    hist = stats["score_histogram"]
+    assert hist["bin_edges"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert sum(hist["counts"]) == 4
+    assert hist["counts"][-1] >= 1  # the good pair scores 1.0, in the last bin
+    assert set(stats["scorer_means"]) == {"completeness", "length", "repetition", "relevance", "tone"}

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import pytest
+
+from finetune_platform.datasets.expectations import validate_examples
+
+LABELS = ["billing", "login", "shipping", "refund"]
+
+
+def _failed(report) -> dict[tuple[str, str], dict]:
+    return {(r["expectation"], r["column"]): r for r in report.results if not r["success"]}
+
+
+def test_suite_passes_on_good_examples(examples):
+    report = validate_examples(examples, "good", LABELS)
+    assert report.success, report.summary()
+    assert report.rows == len(examples)
+    assert len(report.results) == 17
+    assert all(r["unexpected_count"] == 0 for r in report.results)
+    report.raise_if_failed()
+
+
+def test_suite_names_each_broken_rule_and_the_rows(examples):
+    bad = examples.copy()
+    bad.loc[0, "label"] = "unknown_label"  # classify row with a label outside the set
+    bad.loc[3, "completion"] = "   "  # blank reply
+    bad.loc[5, "example_id"] = bad.loc[4, "example_id"]  # duplicate id
+    bad.loc[7, "task"] = "summarise"
+    bad.loc[9, "prompt"] = "x" * 501
+    report = validate_examples(bad, "bad", LABELS, max_prompt_chars=500)
+    failed = _failed(report)
+    assert not report.success
+    assert set(failed) == {
+        ("expect_column_values_to_be_in_set", "label"),
+        ("expect_column_pair_values_to_be_equal", "completion,label"),
+        ("expect_column_values_to_not_match_regex", "completion"),
+        ("expect_column_values_to_be_unique", "example_id"),
+        ("expect_column_values_to_be_in_set", "task"),
+        ("expect_column_value_lengths_to_be_between", "prompt"),
+    }
+    assert failed[("expect_column_values_to_be_in_set", "label")]["unexpected_examples"] == [bad.loc[0, "example_id"]]
+    assert failed[("expect_column_values_to_be_unique", "example_id")]["unexpected_count"] == 2
+    assert failed[("expect_column_values_to_not_match_regex", "completion")]["unexpected_examples"] == [
+        bad.loc[3, "example_id"]
+    ]
+    assert "length in [1, 500]" in failed[("expect_column_value_lengths_to_be_between", "prompt")]["detail"]
+    summary = report.summary()
+    assert "6 of 17 expectations failed" in summary
+    assert f"1 rows, e.g. ['{bad.loc[7, 'example_id']}']" in summary
+    with pytest.raises(ValueError, match="expect_column_values_to_be_in_set\\(task\\)"):
+        report.raise_if_failed()
+
+
+def test_label_rule_only_applies_to_classify_rows(examples):
+    relabelled = examples.copy()
+    reply_rows = relabelled["task"] == "reply"
+    relabelled.loc[reply_rows, "label"] = ""  # reply examples of unlabelled tickets
+    assert validate_examples(relabelled, "replies", LABELS).success
+
+
+def test_missing_column_and_nulls_fail_with_reason(examples):
+    broken = examples.drop(columns=["source"]).astype(object)
+    broken.loc[2, "completion"] = None
+    report = validate_examples(broken, "broken", LABELS)
+    failed = _failed(report)
+    assert ("expect_column_to_exist", "source") in failed
+    assert failed[("expect_column_values_to_not_be_null", "completion")]["unexpected_count"] == 1
+    assert "expect_column_to_exist(source) required column must exist" in report.summary()
+
+
+def test_expectation_on_missing_column_is_a_failure_not_a_crash(examples):
+    report = validate_examples(examples.drop(columns=["task"]), "no_task", LABELS)
+    failed = _failed(report)
+    assert ("expect_column_values_to_be_in_set", "task") in failed
+    assert "could not run" in failed[("expect_column_values_to_be_in_set", "task")]["detail"]

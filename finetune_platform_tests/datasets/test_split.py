@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from finetune_platform.datasets.split import (
+    SplitSettings,
+    find_leakage,
+    normalize_prompt,
+    read_manifest,
+    read_training_set,
+    split_examples,
+    write_training_set,
+)
+from finetune_platform.schemas import EXAMPLE_COLUMNS, SPLITS
+
+from .conftest import build_examples, build_records
+
+
+def _tickets(splits: dict[str, pd.DataFrame]) -> dict[str, set[str]]:
+    return {name: set(df["record_id"]) for name, df in splits.items()}
+
+
+def test_settings_reject_held_out_share_of_half_or_more():
+    with pytest.raises(ValidationError, match="keep their sum below 0.5"):
+        SplitSettings(validation_fraction=0.25, test_fraction=0.25)
+    with pytest.raises(ValidationError):
+        SplitSettings(test_fraction=-0.1)
+    assert SplitSettings(validation_fraction=0.2, test_fraction=0.2).seed == 13
+
+
+def test_split_is_grouped_by_ticket_and_complete(examples):
+    splits = split_examples(examples, SplitSettings(validation_fraction=0.1, test_fraction=0.2, seed=1))
+    assert list(splits) == list(SPLITS)
+    tickets = _tickets(splits)
+    assert not tickets["train"] & tickets["test"]
+    assert not tickets["train"] & tickets["validation"]
+    assert not tickets["validation"] & tickets["test"]
+    # every example exactly once, both tasks of a ticket together
+    combined = pd.concat(splits.values())
+    assert sorted(combined["example_id"]) == sorted(examples["example_id"])
+    assert all((df.groupby("record_id").size() == 2).all() for df in splits.values())
+    assert all(list(df.columns) == EXAMPLE_COLUMNS for df in splits.values())
+
+
+def test_split_hits_the_fractions_and_stratifies_labels(examples):
+    splits = split_examples(examples, SplitSettings(validation_fraction=0.1, test_fraction=0.2, seed=3))
+    tickets = {name: df.drop_duplicates("record_id") for name, df in splits.items()}
+    assert {name: len(df) for name, df in tickets.items()} == {"train": 70, "validation": 10, "test": 20}
+    test_labels = tickets["test"]["label"].value_counts().to_dict()
+    # 20% of 60 / 30 / 9 tickets; the single "refund" ticket goes to one split only
+    assert test_labels["billing"] == 12
+    assert test_labels["login"] == 6
+    assert test_labels.get("shipping", 0) in (1, 2)
+    val_labels = tickets["validation"]["label"].value_counts().to_dict()
+    assert val_labels["billing"] == 6 and val_labels["login"] == 3
+    # sources within a label are balanced too (billing: 30 email + 30 chat -> 6 test each)
+    billing_test = tickets["test"].query("label == 'billing'")["source"].value_counts().to_dict()
+    assert billing_test == {"email": 6, "chat": 6}
+
+
+def test_split_is_deterministic_and_independent_of_row_order(examples):
+    settings = SplitSettings(seed=7)
+    first = split_examples(examples, settings)
+    shuffled = split_examples(examples.sample(frac=1.0, random_state=0), settings)
+    other_seed = split_examples(examples, SplitSettings(seed=8))
+    for name in SPLITS:
+        pd.testing.assert_frame_equal(first[name], shuffled[name])
+    assert _tickets(first)["test"] != _tickets(other_seed)["test"]
+
+
+def test_zero_fraction_gives_empty_split(examples):
+    splits = split_examples(examples, SplitSettings(validation_fraction=0.0, test_fraction=0.1))
+    assert len(splits["validation"]) == 0
+    assert list(splits["validation"].columns) == EXAMPLE_COLUMNS
+    assert len(splits["test"]) == 20
+
+
+def test_singleton_labels_do_not_break_the_split():
+    records = build_records({f"label{i}": 1 for i in range(30)}, sources=("a", "b", "c"))
+    splits = split_examples(build_examples(records), SplitSettings(validation_fraction=0.1, test_fraction=0.1))
+    assert {n: df["record_id"].nunique() for n, df in splits.items()} == {"train": 24, "validation": 3, "test": 3}
+
+
+def test_split_rejects_bad_input(examples):
+    with pytest.raises(ValueError, match=r"missing columns \['label'\]"):
+        split_examples(examples.drop(columns=["label"]))
+    with pytest.raises(ValueError, match="no examples"):
+        split_examples(examples.iloc[:0])
+    with pytest.raises(ValueError, match="occur more than once"):
+        split_examples(pd.concat([examples, examples.iloc[:1]]))
+
+
+def test_find_leakage_reports_planted_duplicate(examples):
+    splits = split_examples(examples, SplitSettings(seed=5))
+    assert find_leakage(splits).empty
+    train_prompt = splits["train"].iloc[0]["prompt"]
+    planted = splits["test"].copy()
+    planted.loc[0, "prompt"] = "  " + train_prompt.upper().replace("\n", "   \n ") + " "
+    leaks = find_leakage({**splits, "test": planted})
+    assert len(leaks) == 2
+    assert set(leaks["split"]) == {"train", "test"}
+    assert set(leaks["example_id"]) == {splits["train"].iloc[0]["example_id"], planted.loc[0, "example_id"]}
+    assert (leaks["splits"] == "test,train").all()
+
+
+def test_duplicate_within_one_split_is_not_leakage(examples):
+    splits = split_examples(examples, SplitSettings(seed=5))
+    doubled = splits["train"].copy()
+    doubled.loc[1, "prompt"] = doubled.loc[0, "prompt"]
+    assert find_leakage({**splits, "train": doubled}).empty
+
+
+def test_normalize_prompt():
+    assert normalize_prompt("  Hello\n\tWORLD  ") == "hello world"
+    assert normalize_prompt("Straße") == normalize_prompt("STRASSE")
+
+
+def test_write_and_read_training_set_round_trip(tmp_path, examples, records):
+    splits = split_examples(examples)
+    manifest = write_training_set(splits, tmp_path / "ts", records)
+    assert sorted(p.name for p in (tmp_path / "ts").iterdir()) == [
+        "manifest.json", "test.parquet", "train.parquet", "validation.parquet"
+    ]
+    assert manifest.counts == {name: len(splits[name]) for name in SPLITS}
+    assert sum(manifest.counts.values()) == len(examples) == len(manifest.entries)
+    assert manifest.task_counts["test"] == {"classify": 10, "reply": 10}
+    assert sum(manifest.label_counts["train"].values()) == len(splits["train"])
+    example_id = splits["test"].iloc[0]["example_id"]
+    entry = manifest.entries[example_id]
+    origin = records.set_index("record_id").loc[entry.record_id]
+    assert (entry.split, entry.source_file, entry.source_row) == ("test", "tickets.jsonl", origin["source_row"])
+
+    back = read_training_set(tmp_path / "ts")
+    for name in SPLITS:
+        pd.testing.assert_frame_equal(back[name], splits[name], check_dtype=False)
+    assert read_manifest(tmp_path / "ts") == manifest
+    stored = json.loads((tmp_path / "ts" / "manifest.json").read_text())
+    assert stored["entries"][example_id]["record_id"] == entry.record_id
+
+
+def test_write_is_byte_identical_for_identical_input(tmp_path, examples, records):
+    write_training_set(split_examples(examples), tmp_path / "a", records)
+    write_training_set(split_examples(examples.sample(frac=1.0, random_state=1)), tmp_path / "b", records)
+    for name in ("train.parquet", "validation.parquet", "test.parquet", "manifest.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_write_refuses_foreign_files_and_missing_lineage(tmp_path, examples, records):
+    splits = split_examples(examples)
+    (tmp_path / "ts").mkdir()
+    (tmp_path / "ts" / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match=r"notes.txt"):
+        write_training_set(splits, tmp_path / "ts", records)
+    with pytest.raises(ValueError, match="not in the records"):
+        write_training_set(splits, tmp_path / "other", records.iloc[5:])
+
+
+def test_read_detects_a_changed_file(tmp_path, examples, records):
+    write_training_set(split_examples(examples), tmp_path / "ts", records)
+    pd.DataFrame({"x": [1]}).to_parquet(tmp_path / "ts" / "test.parquet")
+    with pytest.raises(ValueError, match="does not match its manifest"):
+        read_training_set(tmp_path / "ts")
+
+
+def test_tickets_sharing_a_prompt_stay_together(records):
+    # three tickets with the same text (chained duplicates across sources) must land in one split
+    records = records.copy()
+    records.loc[[0, 40, 70], "text"] = ["Where is  my ORDER?", "where is my order?", "where is my order?"]
+    examples = build_examples(records)
+    for seed in range(5):
+        splits = split_examples(examples, SplitSettings(seed=seed, test_fraction=0.3, validation_fraction=0.1))
+        assert find_leakage(splits).empty
+        duplicates = records.loc[[0, 40, 70], "record_id"]
+        homes = {name for name, df in splits.items() if df["record_id"].isin(duplicates).any()}
+        assert len(homes) == 1

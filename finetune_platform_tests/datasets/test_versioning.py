@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from finetune_platform.datasets.versioning import DataVersion, DvcCommandError, DvcRepository
+
+
+def _write_set(folder: Path, content: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in content.items():
+        (folder / name).write_bytes(data)
+
+
+def _read_set(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> DvcRepository:
+    repository = DvcRepository(tmp_path / "project", tmp_path / "remote")
+    repository.ensure_initialized()
+    return repository
+
+
+def test_initialise_sets_default_remote_before_data(tmp_path: Path, repo: DvcRepository):
+    config = (repo.root / ".dvc" / "config").read_text()
+    assert "no_scm = True" in config
+    assert "remote = local" in config
+    assert "analytics = False" in config
+    assert "check_update = False" in config
+    assert "url = " + str(tmp_path / "remote") in config  # remote outside the root: absolute
+    assert "site_cache_dir" in (repo.root / ".dvc" / "config.local").read_text()
+    repo.ensure_initialized()  # idempotent
+    assert (repo.root / ".dvc" / "config").read_text() == config
+
+
+def test_remote_under_root_is_written_relative(tmp_path: Path):
+    repository = DvcRepository(tmp_path / "p", tmp_path / "p" / ".dvc-storage")
+    repository.ensure_initialized()
+    assert "url = ../.dvc-storage" in (tmp_path / "p" / ".dvc" / "config").read_text()
+
+
+def test_add_twice_gives_same_md5_and_change_gives_new(repo: DvcRepository):
+    data = repo.root / "data" / "training_set"
+    _write_set(data, {"train.parquet": b"a" * 1000, "manifest.json": b"{}"})
+    first = repo.add_and_push(data)
+    assert first.md5.endswith(".dir") and len(first.md5) == 36
+    assert (first.nfiles, first.size) == (2, 1002)
+    assert first.dvc_file == repo.root / "data" / "training_set.dvc"
+    assert first.path == data
+    again = repo.add_and_push(Path("data/training_set"))
+    assert again.md5 == first.md5
+    (data / "manifest.json").write_bytes(b'{"x": 1}')
+    changed = repo.add_and_push(data)
+    assert changed.md5 != first.md5
+    assert repo.read_version(changed.dvc_file) == changed
+
+
+def test_past_version_restores_from_remote_alone(tmp_path: Path, repo: DvcRepository):
+    data = repo.root / "data" / "training_set"
+    v1_content = {"train.parquet": b"one" * 500, "manifest.json": b'{"v": 1}'}
+    _write_set(data, v1_content)
+    v1 = repo.add_and_push(data)
+    shutil.rmtree(data)
+    _write_set(data, {"train.parquet": b"two" * 500, "manifest.json": b'{"v": 2}', "test.parquet": b"t"})
+    v2 = repo.add_and_push(data)
+    assert v2.md5 != v1.md5
+
+    shutil.rmtree(repo.root / ".dvc" / "cache")
+    shutil.rmtree(data)
+    restored = repo.restore(v1, tmp_path / "restored_v1")
+    assert _read_set(restored) == v1_content
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        repo.restore(v2, restored)
+    by_hash = repo.restore(v2.md5, restored, overwrite=True)
+    assert _read_set(by_hash)["manifest.json"] == b'{"v": 2}'
+    assert len(_read_set(by_hash)) == 3
+    assert not list(repo.root.glob(".dvc-restore-*"))  # scratch cleaned up
+
+
+def test_unknown_version_fails_with_dvc_message(tmp_path: Path, repo: DvcRepository):
+    with pytest.raises(DvcCommandError, match=r"dvc pull .*failed"):
+        repo.restore("0" * 32 + ".dir", tmp_path / "nothing")
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_paths_outside_repository_or_missing_are_rejected(tmp_path: Path, repo: DvcRepository):
+    with pytest.raises(ValueError, match="outside the DVC repository"):
+        repo.add_and_push(tmp_path / "elsewhere")
+    with pytest.raises(FileNotFoundError, match="nothing to version"):
+        repo.add_and_push(repo.root / "data" / "missing")
+
+
+def test_commands_need_initialised_repository(tmp_path: Path):
+    with pytest.raises(DvcCommandError, match="ensure_initialized"):
+        DvcRepository(tmp_path / "bare", tmp_path / "remote").run("status")
+
+
+def test_data_version_metadata():
+    version = DataVersion("abc.dir", Path("/r/d.dvc"), Path("/r/d"), 3, 10, "/remote")
+    assert version.as_metadata()["dvc_md5"] == "abc.dir"
+    assert version.as_metadata()["dvc_nfiles"] == 3

@@ -1,0 +1,407 @@
+"""Readers: every format, the record contract, and hostile input (nothing raises, nothing is lost)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from finetune_platform.ingest import QuarantineReason, SourceSettings, ingest_source, ingest_sources
+from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
+
+SNIPS = Path("/work/shared/datasets/snips")
+
+
+def _write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8")
+    return path
+
+
+def _jsonl(*rows: object) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def test_jsonl_maps_fields_and_numbers_lines_from_one(tmp_path):
+    _write(
+        tmp_path / "q" / "a.jsonl",
+        _jsonl({"query": "where is my parcel", "answer": "On its way.", "intent": "shipping"})
+        + "\n"  # a blank line keeps its number but is not a row
+        + _jsonl({"query": "cancel please", "intent": "cancellation"}),
+    )
+    source = SourceSettings(
+        name="q",
+        path="q/*.jsonl",
+        format="jsonl",
+        doc_type="query",
+        text_field="query",
+        response_field="answer",
+        label_field="intent",
+    )
+    result = ingest_source(source, tmp_path)
+
+    assert list(result.records.columns) == RECORD_COLUMNS
+    assert list(result.quarantine.columns) == QUARANTINE_COLUMNS
+    assert result.records.to_dict("records") == [
+        {
+            "record_id": "q/q/a.jsonl#1",
+            "source": "q",
+            "source_file": "q/a.jsonl",
+            "source_row": 1,
+            "doc_type": "query",
+            "text": "where is my parcel",
+            "response": "On its way.",
+            "label": "shipping",
+            "messages": "",
+        },
+        {
+            "record_id": "q/q/a.jsonl#3",
+            "source": "q",
+            "source_file": "q/a.jsonl",
+            "source_row": 3,
+            "doc_type": "query",
+            "text": "cancel please",
+            "response": "",
+            "label": "cancellation",
+            "messages": "",
+        },
+    ]
+    stats = result.stats["q"]
+    assert (stats.files, stats.rows_read, stats.rows_kept, stats.blank_lines) == (1, 2, 2, 1)
+    assert stats.rows_missing_field == {"answer": 1}  # a misspelt response_field would show here
+    assert result.reconciles()
+
+
+def test_messages_give_user_text_last_assistant_reply_and_the_json(tmp_path):
+    conversation = [
+        {"role": "system", "content": "You are Lumen support."},
+        {"role": "user", "content": "my cam is offline"},
+        {"role": "assistant", "content": "Which model?"},
+        {"role": "user", "content": [{"type": "text", "text": "Cam 2"}]},
+        {"role": "assistant", "content": "Reconnect it to the 2.4 GHz network."},
+    ]
+    _write(
+        tmp_path / "c" / "chats.jsonl",
+        _jsonl(
+            {"messages": conversation, "category": "technical_issue"},
+            {"messages": [{"role": "customer", "content": "hi"}], "category": "x"},
+            {"messages": json.dumps([{"role": "user", "content": "as a JSON string"}])},
+            {"messages": [{"role": "user", "content": "  "}, {"role": "assistant", "content": "Hello?"}]},
+        ),
+    )
+    source = SourceSettings(
+        name="c", path="c/*.jsonl", format="jsonl", doc_type="chat", messages_field="messages", label_field="category"
+    )
+    result = ingest_source(source, tmp_path)
+
+    first = result.records.iloc[0]
+    assert first["text"] == "my cam is offline\nCam 2"
+    assert first["response"] == "Reconnect it to the 2.4 GHz network."
+    assert json.loads(first["messages"])[3] == {"role": "user", "content": "Cam 2"}
+    assert first["label"] == "technical_issue"
+    third = result.records.iloc[1]
+    assert (third["source_row"], third["text"], third["response"]) == (3, "as a JSON string", "")
+    assert result.quarantine[["source_row", "reason_code"]].values.tolist() == [
+        [2, "invalid_messages"],
+        [4, "empty_text"],
+    ]
+    assert "messages[0].role is 'customer'" in result.quarantine["reason"].iloc[0]
+
+
+def test_json_array_reader(tmp_path):
+    _write(
+        tmp_path / "j" / "docs.json", json.dumps([{"text": "first"}, "not an object", {"text": "third", "label": 7}])
+    )
+    _write(tmp_path / "j" / "object.json", json.dumps({"data": [{"text": "nested"}]}))
+    _write(tmp_path / "j" / "truncated.json", '[{"text": "a"}, {"text": ')
+    source = SourceSettings(name="j", path="j/*.json", format="json", label_field="label")
+    result = ingest_source(source, tmp_path)
+
+    assert result.records[["record_id", "text", "label"]].values.tolist() == [
+        ["j/j/docs.json#1", "first", ""],
+        ["j/j/docs.json#3", "third", "7"],  # integer labels become strings
+    ]
+    assert result.quarantine[["source_file", "source_row", "reason_code"]].values.tolist() == [
+        ["j/docs.json", 2, "not_an_object"],
+        ["j/object.json", 0, "not_an_array"],
+        ["j/truncated.json", 0, "malformed_json"],
+    ]
+    assert "use format 'jsonl' for one object per line" in result.quarantine["reason"].iloc[1]
+    assert result.reconciles()
+
+
+def test_csv_reader_quoted_newlines_title_delimiter_and_bom(tmp_path):
+    _write(
+        tmp_path / "e" / "mail.csv",
+        "\ufeffid;subject;body;reply;category\n"
+        '1;Charged twice;"Hi,\n\nI was charged twice; please help.\n\nMaria";"Refunded.";billing\n'
+        "\n"
+        "2;;Where is my order?;;shipping\n",
+    )
+    source = SourceSettings(
+        name="e",
+        path="e/*.csv",
+        format="csv",
+        doc_type="email",
+        title_field="subject",
+        text_field="body",
+        response_field="reply",
+        label_field="category",
+        csv_delimiter=";",
+    )
+    result = ingest_source(source, tmp_path)
+
+    assert result.quarantine.empty
+    assert result.records[["source_row", "text", "response", "label"]].values.tolist() == [
+        [1, "Charged twice\n\nHi,\n\nI was charged twice; please help.\n\nMaria", "Refunded.", "billing"],
+        [2, "Where is my order?", "", "shipping"],  # row numbers count data rows, not lines
+    ]
+    assert result.stats["e"].blank_lines == 1
+
+
+def test_parquet_reader_reads_mapped_columns_and_nested_messages(tmp_path):
+    table = pa.table(
+        {
+            "ticket_text": ["printer on fire", None, "fine"],
+            "resolution": ["Extinguished.", "n/a", None],
+            "category": ["technical_issue", "billing", "billing"],
+            "unused": [1, 2, 3],
+        }
+    )
+    pq.write_table(table, _write(tmp_path / "n" / "notes.parquet", b""))
+    messages = pa.array([[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]])
+    pq.write_table(pa.table({"messages": messages}), tmp_path / "m.parquet")
+    _write(tmp_path / "n" / "zz_corrupt.parquet", b"PAR1 this is not parquet PAR1")
+
+    notes = SourceSettings(
+        name="n",
+        path="n/*.parquet",
+        format="parquet",
+        text_field="ticket_text",
+        response_field="resolution",
+        label_field="category",
+    )
+    result = ingest_source(notes, tmp_path)
+    assert result.records[["source_row", "text", "response", "label"]].values.tolist() == [
+        [1, "printer on fire", "Extinguished.", "technical_issue"],
+        [3, "fine", "", "billing"],
+    ]
+    assert result.quarantine[["source_file", "source_row", "reason_code"]].values.tolist() == [
+        ["n/notes.parquet", 2, "empty_text"],
+        ["n/zz_corrupt.parquet", 0, "unreadable_file"],
+    ]
+
+    chats = SourceSettings(name="m", path="m.parquet", format="parquet", messages_field="messages")
+    record = ingest_source(chats, tmp_path).records.iloc[0]
+    assert (record["text"], record["response"]) == ("hi", "hello")
+
+
+def test_parquet_without_the_text_column_quarantines_every_row(tmp_path):
+    pq.write_table(pa.table({"body": ["a", "b"]}), _write(tmp_path / "p.parquet", b""))
+    result = ingest_source(SourceSettings(name="p", path="p.parquet", format="parquet"), tmp_path)
+    assert result.records.empty
+    assert result.quarantine["reason_code"].tolist() == ["missing_field", "missing_field"]
+    assert "has no field 'text'" in result.quarantine["reason"].iloc[0]
+
+
+def test_text_reader_one_record_per_file(tmp_path):
+    _write(tmp_path / "kb" / "returns.md", "# Returns\n\n- within 30 days\n- free label\n")
+    _write(tmp_path / "kb" / "sub" / "warranty.txt", "Two years on all devices.")
+    _write(tmp_path / "kb" / "blank.md", "  \n")
+    _write(tmp_path / "kb" / "latin1.txt", "caf\xe9".encode("latin-1"))
+    source = SourceSettings(name="kb", path="kb/**/*.*", format="text")
+    result = ingest_source(source, tmp_path)
+
+    assert result.records[["record_id", "text"]].values.tolist() == [
+        ["kb/kb/returns.md#1", "# Returns\n\n- within 30 days\n- free label\n"],
+        ["kb/kb/sub/warranty.txt#1", "Two years on all devices."],
+    ]
+    assert result.quarantine[["source_file", "reason_code"]].values.tolist() == [["kb/latin1.txt", "invalid_encoding"]]
+    assert (result.stats["kb"].files, result.stats["kb"].empty_files) == (4, 1)
+    latin = SourceSettings(name="kb", path="kb/latin1.txt", format="text", encoding="latin-1")
+    assert ingest_source(latin, tmp_path).records["text"].tolist() == ["café"]
+
+
+def test_hostile_input_is_kept_or_quarantined_with_exact_reasons(tmp_path):
+    raw = tmp_path / "raw"
+    huge = b'{"text": "' + b"a" * 3_000_000 + b'"}\n'  # over the 1 MB default cap
+    lines = [
+        _jsonl({"text": "My order ORD-123456 has not arrived", "label": "shipping"}).encode(),  # 1 kept
+        _jsonl({"text": "- my order is late", "label": "shipping"}).encode(),  # 2 kept: a dash is not a formula
+        b"   \n",  # 3 blank
+        b'{"text": "the export stopped in the mid\n',  # 4 truncated JSON
+        b'{"text": "caf\xe9 au lait"}\n',  # 5 invalid UTF-8
+        _jsonl({"label": "billing"}).encode(),  # 6 no text field
+        _jsonl({"text": "", "label": "billing"}).encode(),  # 7 empty text
+        _jsonl({"text": 42}).encode(),  # 8 number instead of text
+        _jsonl(["not", "an", "object"]).encode(),  # 9 a JSON array
+        _jsonl({"text": '=HYPERLINK("http://evil.example","click me")'}).encode(),  # 10 formula
+        huge,  # 11 oversized
+        _jsonl({"text": "after the huge line", "label": 3}).encode(),  # 12 kept, label "3"
+        _jsonl({"text": "ok", "label": ["a"]}).encode(),  # 13 label of the wrong type
+        b'{"text": "lone surrogate \\ud800 here"}\n',  # 14 unpaired surrogate escaped in JSON
+    ]
+    _write(raw / "h" / "tickets.jsonl", b"".join(lines))
+    _write(raw / "h" / "empty.jsonl", b"")
+    _write(raw / "h" / "image.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+    _write(
+        raw / "h" / "tickets.csv",
+        b"text,category\n"
+        b'"Hello, my invoice is wrong\nsecond line",billing\n'  # 1 kept (quoted newline)
+        b"=cmd|' /C calc'!A0,billing\n"  # 2 DDE formula
+        b"@SUM(1+1)*cmd|' /C calc'!A0,billing\n"  # 3 formula
+        b"- my order is missing,shipping\n"  # 4 kept
+        b"+1 415 555 0132 is my number,account_access\n"  # 5 kept: a phone number is not a formula
+        b"a,b,c\n"  # 6 wrong column count
+        b",billing\n"  # 7 empty text
+        b"caf\xe9 au lait,billing\n"  # 8 invalid UTF-8
+        b'"broken quote,billing\n'  # 9 an opening quote never closed
+        b"fine after the broken row,billing\n"  # 10 kept
+        b'"quoted, with a comma",billing\n',  # 11 kept
+    )
+    _write(raw / "h" / "header_only.csv", "text,category\n")
+    sources = [
+        SourceSettings(name="hostile-jsonl", path="h/*.jsonl", format="jsonl", label_field="label"),
+        SourceSettings(name="hostile-csv", path="h/*.csv", format="csv", label_field="category"),
+    ]
+    result = ingest_sources(sources, raw)
+
+    jsonl, csv_ = result.stats["hostile-jsonl"], result.stats["hostile-csv"]
+    assert jsonl.quarantined_by_reason == {
+        "binary_file": 1,
+        "malformed_json": 1,
+        "invalid_encoding": 2,
+        "missing_field": 1,
+        "empty_text": 1,
+        "wrong_type": 2,
+        "not_an_object": 1,
+        "formula_injection": 1,
+        "oversized": 1,
+    }
+    assert (jsonl.files, jsonl.empty_files, jsonl.blank_lines, jsonl.rows_read, jsonl.rows_kept) == (3, 1, 1, 14, 3)
+    assert csv_.quarantined_by_reason == {
+        "formula_injection": 2,
+        "malformed_csv": 2,
+        "empty_text": 1,
+        "invalid_encoding": 1,
+    }
+    assert (csv_.files, csv_.empty_files, csv_.rows_read, csv_.rows_kept) == (2, 1, 11, 5)
+    assert result.reconciles() and jsonl.reconciles() and csv_.reconciles()
+
+    kept = result.records.set_index("record_id")["text"].to_dict()
+    assert list(kept) == [
+        "hostile-jsonl/h/tickets.jsonl#1",
+        "hostile-jsonl/h/tickets.jsonl#2",
+        "hostile-jsonl/h/tickets.jsonl#12",
+        "hostile-csv/h/tickets.csv#1",
+        "hostile-csv/h/tickets.csv#4",
+        "hostile-csv/h/tickets.csv#5",
+        "hostile-csv/h/tickets.csv#10",
+        "hostile-csv/h/tickets.csv#11",
+    ]
+    assert kept["hostile-csv/h/tickets.csv#11"] == "quoted, with a comma"
+    assert result.records["label"].tolist()[2] == "3"
+
+    quarantine = result.quarantine.set_index(["source_file", "source_row"])
+    assert quarantine.loc[("h/image.jsonl", 0), "reason_code"] == QuarantineReason.BINARY_FILE
+    assert quarantine.loc[("h/tickets.jsonl", 11), "reason"] == (
+        "h/tickets.jsonl, row 11: line is 3,000,013 bytes, over max_record_bytes=1,000,000."
+    )
+    assert "Unterminated string" in quarantine.loc[("h/tickets.jsonl", 4), "reason"]
+    assert "unpaired surrogate" in quarantine.loc[("h/tickets.jsonl", 14), "reason"]
+    assert quarantine.loc[("h/tickets.csv", 6), "reason"].startswith(
+        "h/tickets.csv, row 6: line 8: 3 columns, the header has 2"
+    )
+    assert (
+        "lines 11-13: a quoted field opened on line 11 is not closed" in quarantine.loc[("h/tickets.csv", 9), "reason"]
+    )
+    assert quarantine.loc[("h/tickets.csv", 2), "reason_code"] == "formula_injection"
+    # excerpts are short, printable and free of NULs and unpaired surrogates
+    assert result.quarantine["excerpt"].str.len().max() <= 200
+    assert not result.quarantine["excerpt"].str.contains("\x00").any()
+    assert quarantine.loc[("h/tickets.jsonl", 5), "excerpt"].startswith('{"text": "caf\\xe9')
+    pd.DataFrame(result.quarantine).to_parquet(tmp_path / "q.parquet")  # writable as is (no bad strings)
+
+
+def test_csv_row_larger_than_the_cap_is_oversized_and_reading_goes_on(tmp_path):
+    big, half = "x" * 5_000, "y" * 1_500
+    _write(
+        tmp_path / "big.csv",
+        f'text,label\nsmall,a\n{big},b\nafter,c\n"{big}\n{big}",d\n"{half}\n{half}",e\nlast,f\n',
+    )
+    source = SourceSettings(name="big", path="big.csv", format="csv", label_field="label", max_record_bytes=2_048)
+    result = ingest_source(source, tmp_path)
+    assert result.records[["source_row", "text", "label"]].values.tolist() == [
+        [1, "small", "a"],
+        [3, "after", "c"],
+        [6, "last", "f"],
+    ]
+    assert result.quarantine[["source_row", "reason_code"]].values.tolist() == [
+        [2, "oversized"],  # one long line
+        [4, "oversized"],  # a quoted field over several lines, each over the cap
+        [5, "oversized"],  # each line under the cap, together over it: the row still ends where it should
+    ]
+    assert result.quarantine["reason"].iloc[2] == "big.csv, row 5: lines 7-8: 3,006 bytes, over max_record_bytes=2,048."
+    assert result.reconciles()
+
+
+def test_formula_detection_keeps_ordinary_text():
+    from finetune_platform.ingest.readers import _FORMULA
+
+    formulas = [
+        "=1+1",
+        "=A1",
+        "=SUM(A1:A3)",
+        '+HYPERLINK("x")',
+        "-cmd|' /C calc'!A0",
+        "@SUM(1)",
+        " =B2*2",
+        "\t=cmd|x!A",
+    ]
+    ordinary = [
+        "- my order",
+        "-5 degrees",
+        "+1 (415) 555-0132",
+        "@team can you help",
+        "= Heading =",
+        "=)",
+        "--- forwarded ---",
+        "- see (attached)",
+        "+44 20 7946 0958",
+    ]
+    assert [s for s in formulas if not _FORMULA.match(s)] == []
+    assert [s for s in ordinary if _FORMULA.match(s)] == []
+
+
+def test_ingest_sources_rejects_duplicate_names_and_returns_typed_empty_frames(tmp_path):
+    _write(tmp_path / "a.jsonl", _jsonl({"text": ""}))
+    source = SourceSettings(name="a", path="a.jsonl", format="jsonl")
+    with pytest.raises(ValueError, match=r"duplicate source names \['a'\]"):
+        ingest_sources([source, source], tmp_path)
+    result = ingest_sources([source], tmp_path)
+    assert list(result.records.columns) == RECORD_COLUMNS and result.records.empty
+    assert result.quarantine["source_row"].dtype == "int64"
+
+
+@pytest.mark.skipif(not (SNIPS / "test.jsonl").exists(), reason="the shared SNIPS data set is not on this machine")
+def test_snips_jsonl_with_intent_labels(tmp_path):
+    source = SourceSettings(
+        name="snips", path=str(SNIPS / "test.jsonl"), format="jsonl", doc_type="query", label_field="intent"
+    )
+    result = ingest_source(source, tmp_path)
+
+    assert result.quarantine.empty
+    assert len(result.records) == 700
+    assert result.records["label"].nunique() == 7
+    assert "AddToPlaylist" in set(result.records["label"])
+    first = result.records.iloc[0]
+    assert first["record_id"] == f"snips/{(SNIPS / 'test.jsonl').resolve().as_posix()}#1"
+    assert first["text"] == "I'd like to have this track onto my Classical Relaxations playlist."
+    assert result.reconciles()

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from finetune_platform.monitoring.feedback import PREFERENCE_COLUMNS, feedback_to_preference_pairs, feedback_to_records
+from finetune_platform.schemas import RECORD_COLUMNS
+
+
+def _feedback() -> pd.DataFrame:
+    rows = [
+        # feedback_id, response_id, rating, correction, prompt, response
+        (11, "r1", -1, "Restart the router, then reset it.", "Router down", "Thanks for your message."),
+        (12, "r2", -1, None, "Invoice wrong", "We will check."),
+        (13, "r3", -1, "   ", "Laptop slow", "Buy a new one."),
+        (14, "r4", 1, None, "Password reset", "Use the link."),
+        (15, "r5", 0, "Use the link.", "Password again", "Use the link."),  # correction == response
+        (16, "r6", -1, "Try again later.", "Timeout", ""),  # failed request: nothing to reject
+        (17, "r1", -1, "Restart the router, then reset it.", "Router down", "Thanks for your message."),  # duplicate
+    ]
+    frame = pd.DataFrame(rows, columns=["feedback_id", "response_id", "rating", "correction", "prompt", "response"])
+    frame["comment"] = None
+    return frame
+
+
+def test_records_come_only_from_corrections_with_lineage() -> None:
+    records = feedback_to_records(_feedback())
+    assert list(records.columns) == RECORD_COLUMNS
+    assert records["source_row"].tolist() == [11, 15, 16, 17]
+    first = records.iloc[0]
+    assert first["record_id"] == "feedback/feedback-store#11"
+    assert (first["source"], first["source_file"], first["doc_type"]) == ("feedback", "feedback-store", "feedback")
+    assert (first["text"], first["response"]) == ("Router down", "Restart the router, then reset it.")
+    assert (first["label"], first["messages"]) == ("", "")
+    assert records["record_id"].is_unique
+
+
+def test_preference_pairs_content_and_stats_account_for_every_row() -> None:
+    pairs, stats = feedback_to_preference_pairs(_feedback())
+    assert list(pairs.columns) == PREFERENCE_COLUMNS
+    assert pairs.to_dict("records") == [
+        {
+            "prompt": "Router down",
+            "chosen": "Restart the router, then reset it.",
+            "rejected": "Thanks for your message.",
+            "response_id": "r1",
+            "feedback_id": 11,
+        }
+    ]
+    assert stats.to_dict() == {
+        "feedback_rows": 7,
+        "pairs": 1,
+        "negative_without_correction": 2,  # ids 12 and 13 (blank correction)
+        "correction_same_as_response": 1,
+        "empty_response": 1,
+        "duplicates_dropped": 1,
+    }
+    assert "2 thumbs-down without a correction" in stats.summary()
+
+
+def test_empty_feedback_gives_empty_outputs() -> None:
+    empty = _feedback().iloc[0:0]
+    assert feedback_to_records(empty).empty
+    pairs, stats = feedback_to_preference_pairs(empty)
+    assert pairs.empty and list(pairs.columns) == PREFERENCE_COLUMNS and stats.feedback_rows == 0
+
+
+def test_missing_columns_are_named() -> None:
+    with pytest.raises(ValueError, match=r"feedback_to_records: feedback is missing columns \['correction'\]"):
+        feedback_to_records(_feedback().drop(columns=["correction"]))

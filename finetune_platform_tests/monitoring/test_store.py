@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from finetune_platform.monitoring.store import FEEDBACK_COLUMNS, REQUEST_COLUMNS, LogStore, default_store_url
+from finetune_platform.settings import Settings
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def _log(store: LogStore, prompt: str = "My router is broken", **kwargs: object) -> str:
+    defaults = dict(response="Please restart it.", model_name="support-assistant", model_version="3", created_at=T0)
+    return store.log_request(prompt=prompt, **{**defaults, **kwargs})
+
+
+def _raw_dump(db: Path) -> str:
+    """Every value in every table, read with plain sqlite3 (what a backup would contain)."""
+    connection = sqlite3.connect(db)
+    try:
+        rows = (
+            connection.execute("SELECT * FROM requests").fetchall()
+            + connection.execute("SELECT * FROM feedback").fetchall()
+        )
+    finally:
+        connection.close()
+    return repr(rows)
+
+
+def test_request_round_trip_keeps_every_field(store: LogStore) -> None:
+    response_id = store.log_request(
+        prompt="Printer jams",
+        response="Open tray 2.",
+        model_name="support-assistant",
+        model_version="7",
+        variant="challenger",
+        user_id="u-1",
+        latency_ms=123.5,
+        prompt_tokens=3,
+        completion_tokens=4,
+        status_code=200,
+        created_at=T0,
+    )
+    frame = store.requests_between(T0, T0 + timedelta(seconds=1))
+    assert list(frame.columns) == REQUEST_COLUMNS
+    assert len(frame) == 1
+    row = frame.iloc[0]
+    assert row["response_id"] == response_id and response_id.startswith("resp-")
+    assert (row["prompt"], row["response"], row["variant"], row["model_version"]) == (
+        "Printer jams",
+        "Open tray 2.",
+        "challenger",
+        "7",
+    )
+    assert (row["latency_ms"], row["prompt_tokens"], row["completion_tokens"], row["user_id"]) == (123.5, 3, 4, "u-1")
+    assert row["created_at"] == T0  # comes back tz-aware UTC
+
+
+def test_prompt_response_and_feedback_text_are_redacted_before_they_reach_the_database(
+    store: LogStore, tmp_path: Path
+) -> None:
+    response_id = _log(store, prompt="Mail me at jane.doe@example.com please", response="Sure, jane.doe@example.com")
+    store.log_feedback(
+        response_id, -1, correction="Reply to jane.doe@example.com within a day", comment="I am jane.doe@example.com"
+    )
+    dump = _raw_dump(tmp_path / "logs.db")
+    assert "jane.doe@example.com" not in dump
+    assert dump.count("<EMAIL>") == 4
+    assert store.requests_between(T0, T0 + timedelta(1)).iloc[0]["prompt"] == "Mail me at <EMAIL> please"
+
+
+def test_default_redactor_is_the_curation_pii_redactor_with_shared_placeholders(tmp_path: Path) -> None:
+    store = LogStore(f"sqlite:///{tmp_path / 'default.db'}")
+    try:
+        _log(
+            store,
+            prompt="Contact me: jane.doe@example.com or bob@example.org",
+            response="We will write to jane.doe@example.com today.",
+        )
+        row = store.requests_between(T0, T0 + timedelta(1)).iloc[0]
+    finally:
+        store.close()
+    dump = _raw_dump(tmp_path / "default.db")
+    assert "jane.doe@example.com" not in dump and "bob@example.org" not in dump
+    # prompt and response share one mapping: the same address gets the same placeholder in both
+    assert row["prompt"] == "Contact me: <EMAIL_1> or <EMAIL_2>"
+    assert row["response"] == "We will write to <EMAIL_1> today."
+
+
+def test_times_are_utc_and_the_window_is_half_open(store: LogStore) -> None:
+    _log(store, response_id="a", created_at=T0)
+    _log(store, response_id="b", created_at=T0 + timedelta(hours=1))
+    # 14:30 in UTC+2 is 12:30 UTC: only "a" is before it
+    plus_two = timezone(timedelta(hours=2))
+    assert store.requests_between(T0 - timedelta(1), datetime(2026, 11, 1, 14, 30, tzinfo=plus_two))[
+        "response_id"
+    ].tolist() == ["a"]
+    assert store.requests_between(T0, T0 + timedelta(hours=1))["response_id"].tolist() == ["a"]  # end excluded
+    naive = datetime(2026, 11, 1, 12, 0)  # naive = UTC
+    assert store.requests_between(naive, naive + timedelta(hours=2))["response_id"].tolist() == ["a", "b"]
+    with pytest.raises(ValueError, match="reversed"):
+        store.requests_between(T0, T0 - timedelta(1))
+
+
+def test_empty_window_gives_typed_empty_frames(store: LogStore) -> None:
+    requests = store.requests_between(T0, T0 + timedelta(1))
+    feedback = store.feedback_between(T0, T0 + timedelta(1))
+    assert requests.empty and list(requests.columns) == REQUEST_COLUMNS
+    assert feedback.empty and list(feedback.columns) == FEEDBACK_COLUMNS
+    assert str(requests["created_at"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_feedback_is_joined_with_its_request(store: LogStore) -> None:
+    first = _log(store, prompt="Invoice wrong", response="We will check.", variant="champion")
+    second = _log(
+        store,
+        prompt="Laptop slow",
+        response="Buy a new one.",
+        variant="challenger",
+        created_at=T0 + timedelta(minutes=5),
+    )
+    id_1 = store.log_feedback(first, 1, created_at=T0 + timedelta(minutes=1))
+    id_2 = store.log_feedback(
+        second, -1, correction="Close background apps.", comment="rude", created_at=T0 + timedelta(minutes=6)
+    )
+    frame = store.feedback_between(T0, T0 + timedelta(hours=1))
+    assert list(frame.columns) == FEEDBACK_COLUMNS
+    assert frame["feedback_id"].tolist() == [id_1, id_2]
+    bad = frame.iloc[1]
+    assert (bad["response_id"], bad["rating"], bad["prompt"], bad["response"], bad["variant"]) == (
+        second,
+        -1,
+        "Laptop slow",
+        "Buy a new one.",
+        "challenger",
+    )
+    assert (bad["correction"], bad["comment"]) == ("Close background apps.", "rude")
+    assert frame.iloc[0]["correction"] is None
+    assert bad["request_created_at"] == T0 + timedelta(minutes=5)
+
+
+def test_unknown_response_id_is_a_clear_error(store: LogStore) -> None:
+    with pytest.raises(ValueError, match=r"unknown response_id 'nope'.*id returned by the completion"):
+        store.log_feedback("nope", 1)
+
+
+@pytest.mark.parametrize("rating", [2, 5, -2, True, 0.5])
+def test_rating_outside_thumbs_scale_is_rejected(store: LogStore, rating: object) -> None:
+    response_id = _log(store)
+    with pytest.raises(ValueError, match=r"rating must be -1 \(thumbs down\), 0 \(neutral\) or 1"):
+        store.log_feedback(response_id, rating)  # type: ignore[arg-type]
+
+
+def test_duplicate_response_id_is_rejected(store: LogStore) -> None:
+    _log(store, response_id="chatcmpl-1")
+    with pytest.raises(ValueError, match="'chatcmpl-1' is already logged"):
+        _log(store, response_id="chatcmpl-1")
+
+
+def test_count_feedback_examples_counts_only_corrections(store: LogStore) -> None:
+    response_id = _log(store)
+    store.log_feedback(response_id, -1, correction="Better answer", created_at=T0)
+    store.log_feedback(response_id, -1, correction="   ", created_at=T0)  # blank: no correction
+    store.log_feedback(response_id, 1, created_at=T0)
+    store.log_feedback(response_id, -1, correction="Later answer", created_at=T0 + timedelta(days=2))
+    assert store.count_feedback_examples() == 2
+    assert store.count_feedback_examples(since=T0 + timedelta(days=1)) == 1
+
+
+def test_concurrent_writers_from_many_threads(store: LogStore) -> None:
+    errors: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        try:
+            for i in range(25):
+                rid = _log(store, prompt=f"thread {k} request {i}", response_id=f"t{k}-{i}")
+                store.log_feedback(rid, 1)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(store.requests_between(T0, T0 + timedelta(1))) == 200
+    assert len(store.feedback_between(T0 - timedelta(1), datetime.now(UTC) + timedelta(1))) == 200
+
+
+def test_sqlite_file_store_uses_wal_and_creates_its_folder(tmp_path: Path) -> None:
+    db = tmp_path / "nested" / "dir" / "logs.db"
+    store = LogStore(f"sqlite:///{db}", redactor=None)
+    try:
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        store.close()
+    assert db.exists()
+
+
+def test_in_memory_store_shares_one_database_across_threads() -> None:
+    store = LogStore("sqlite://", redactor=None)
+    thread = threading.Thread(target=lambda: _log(store, response_id="from-thread"))
+    thread.start()
+    thread.join()
+    assert store.requests_between(T0, T0 + timedelta(1))["response_id"].tolist() == ["from-thread"]
+
+
+def test_default_store_url_lives_under_production_dir(tmp_path: Path) -> None:
+    assert (
+        default_store_url(Settings.for_root(tmp_path))
+        == f"sqlite:///{tmp_path.resolve() / 'data' / 'production' / 'logs.db'}"
+    )

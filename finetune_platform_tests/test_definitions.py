@@ -1,0 +1,80 @@
+"""The Definitions object: loads, every asset in its stage's group, jobs/schedules/sensors present."""
+
+import dagster as dg
+import pytest
+
+from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
+from finetune_platform.definitions import build_definitions
+from finetune_platform.settings import Settings
+
+#: The asset graph, by group: a snapshot that changes only on purpose.
+EXPECTED_GROUPS = {
+    "ingest": {"raw_corpus", "quarantine"},
+    "curate": {"normalized_records", "pii_redacted_records", "scored_records", "curated_records"},
+    "format": {"instruction_examples"},
+    "version": {"training_set"},
+    "train": {"base_model", "sft_adapter"},
+    "evaluate": {"eval_report"},
+    "deploy": {"registered_model"},
+    "monitor": {"production_logs", "drift_report", "feedback_set"},
+}
+
+EXPECTED_BLOCKING_CHECKS = {
+    ("raw_corpus", "raw_corpus__rows_reconcile"),
+    ("curated_records", "curated_records__no_pii"),
+    ("instruction_examples", "instruction_examples__schema"),
+    ("training_set", "training_set__no_leakage"),
+    ("training_set", "training_set__expectations"),
+    ("training_set", "training_set__no_pii"),
+    ("sft_adapter", "sft_adapter__loss_decreased"),
+    ("eval_report", "eval_report__beats_base"),
+}
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory: pytest.TempPathFactory) -> dg.Definitions:
+    return build_definitions(Settings.for_root(tmp_path_factory.mktemp("root")))
+
+
+def test_every_asset_sits_in_its_stage_group(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    groups: dict[str, set[str]] = {}
+    for key in graph.get_all_asset_keys():
+        groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
+    assert groups == EXPECTED_GROUPS
+
+
+def test_quality_gates_are_blocking_checks(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+    assert EXPECTED_BLOCKING_CHECKS <= checks
+    for key in graph.asset_check_keys:
+        assert graph.get_check_spec(key).blocking, f"{key.name} should block downstream assets"
+
+
+def test_jobs_built_from_selection_strings(defs: dg.Definitions) -> None:
+    """Guards STACK trap 2: dvc's antlr pin breaks Dagster's selection parser."""
+    retrain = defs.resolve_job_def("retrain_job")
+    monitor = defs.resolve_job_def("monitor_job")
+    retrain_keys = {k.to_user_string() for k in retrain.asset_layer.executable_asset_keys}
+    monitor_keys = {k.to_user_string() for k in monitor.asset_layer.executable_asset_keys}
+    assert retrain_keys == set().union(*(EXPECTED_GROUPS[g] for g in RETRAIN_GROUPS))
+    assert monitor_keys == set().union(*(EXPECTED_GROUPS[g] for g in MONITOR_GROUPS))
+    # and an ad-hoc selection string through the same parser
+    job = dg.define_asset_job("adhoc", selection="key:training_set+ and group:train")
+    resolved = dg.Definitions(assets=defs.assets, jobs=[job], resources=defs.resources).resolve_job_def("adhoc")
+    assert {k.to_user_string() for k in resolved.asset_layer.executable_asset_keys} == {"base_model", "sft_adapter"}
+
+
+def test_schedules_and_sensors_present(defs: dg.Definitions) -> None:
+    schedule = defs.resolve_schedule_def("nightly_retrain_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.job_name == "retrain_job"
+    assert defs.resolve_sensor_def("retrain_signal_sensor").job_name == "retrain_job"
+    assert defs.resolve_sensor_def("run_failure_recorder_sensor") is not None
+
+
+def test_default_definitions_module_loads() -> None:
+    from finetune_platform import definitions
+
+    assert isinstance(definitions.defs, dg.Definitions)

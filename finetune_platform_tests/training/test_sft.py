@@ -1,0 +1,126 @@
+"""SFT settings rules, the TRL config conversion, LoRA and full training, and automatic resume."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from pydantic import ValidationError
+from safetensors.torch import load_file
+
+from finetune_platform.training.sft import SFTSettings, latest_checkpoint, to_trl_config, train_sft
+from finetune_platform.training.tiny_model import build_tiny_model
+from finetune_platform_tests.training.tiny_data import TINY, corpus, examples
+
+FAST = dict(batch_size=8, logging_steps=1, save_steps=100, bf16=False, warmup_ratio=0.0)
+
+
+@pytest.fixture(scope="module")
+def base_model(tmp_path_factory):
+    return build_tiny_model(corpus(), TINY, tmp_path_factory.mktemp("tiny")).path
+
+
+def test_packing_needs_max_length():
+    with pytest.raises(ValidationError, match="packing=True needs max_length"):
+        SFTSettings(packing=True, max_length=None)
+
+
+def test_modules_to_save_only_with_lora():
+    with pytest.raises(ValidationError, match="lora_modules_to_save only applies to method='lora'"):
+        SFTSettings(method="full", lora_modules_to_save=["lm_head"])
+
+
+def test_all_linear_is_exclusive():
+    with pytest.raises(ValidationError, match="'all-linear' already selects every linear layer"):
+        SFTSettings(lora_target_modules=["all-linear", "q_proj"])
+
+
+def test_trl_config_sets_what_trl_defaults_wrongly(tmp_path):
+    settings = SFTSettings(bf16=False, gradient_checkpointing=False, warmup_ratio=0.1, max_steps=7, save_steps=3)
+    config = to_trl_config(settings, tmp_path)
+    assert config.output_dir == str(tmp_path / "checkpoints")
+    assert config.bf16 is False  # trl defaults to True
+    assert config.activation_checkpointing is False  # trl defaults gradient_checkpointing to True
+    assert config.completion_only_loss is True
+    assert config.report_to == []
+    assert (config.max_steps, config.save_steps, config.warmup_steps) == (7, 3, 0.1)
+    assert config.learning_rate == settings.learning_rate
+    assert config.train_sampling_strategy == "group_by_length"
+
+
+@pytest.mark.slow
+def test_lora_trains_adapter_only(base_model, tmp_path):
+    logged: list[tuple[int, dict]] = []
+    result = train_sft(
+        base_model,
+        examples(),
+        examples(12, seed=1),
+        SFTSettings(method="lora", max_steps=6, **FAST),
+        tmp_path,
+        on_log=lambda step, metrics: logged.append((step, metrics)),
+    )
+    assert result.model_path == tmp_path / "adapter"
+    assert (result.model_path / "adapter_config.json").is_file()
+    assert (result.model_path / "tokenizer.json").is_file()
+    assert not (result.model_path / "model.safetensors").exists()
+    adapter = load_file(result.model_path / "adapter_model.safetensors")
+    lora_b = [t for name, t in adapter.items() if "lora_B" in name]
+    assert lora_b and all(t.abs().sum() > 0 for t in lora_b)  # lora_B starts at zero: non-zero means trained
+    assert result.global_step == 6
+    assert [step for step, _ in result.loss_history] == [1, 2, 3, 4, 5, 6]
+    assert all(math.isfinite(loss) for _, loss in result.loss_history)
+    assert result.eval_loss is not None and math.isfinite(result.eval_loss)
+    assert result.resumed_from_checkpoint is None
+    assert result.train_tokens_per_second > 0
+    assert [step for step, metrics in logged if "loss" in metrics] == [1, 2, 3, 4, 5, 6]
+    assert "eval_loss" in logged[-1][1]
+
+
+@pytest.mark.slow
+def test_full_changes_the_weights(base_model, tmp_path):
+    result = train_sft(base_model, examples(), None, SFTSettings(method="full", max_steps=4, **FAST), tmp_path)
+    assert result.model_path == tmp_path / "model"
+    before = load_file(base_model / "model.safetensors")
+    after = load_file(result.model_path / "model.safetensors")
+    assert before.keys() == after.keys()
+    changed = [name for name in before if not torch.equal(before[name], after[name])]
+    assert len(changed) == len(before)
+    assert result.eval_loss is None
+    assert math.isfinite(result.final_train_loss)
+
+
+@pytest.mark.slow
+def test_resume_continues_the_global_step(base_model, tmp_path):
+    settings = SFTSettings(method="lora", **{**FAST, "save_steps": 2})
+    first = train_sft(base_model, examples(), None, settings.model_copy(update={"max_steps": 4}), tmp_path)
+    assert first.global_step == 4
+    assert latest_checkpoint(tmp_path).name == "checkpoint-4"
+
+    second = train_sft(base_model, examples(), None, settings.model_copy(update={"max_steps": 6}), tmp_path)
+    assert second.resumed_from_checkpoint == str(tmp_path / "checkpoints" / "checkpoint-4")
+    assert second.global_step == 6
+    assert [step for step, _ in second.loss_history] == [1, 2, 3, 4, 5, 6]
+    assert second.loss_history[:4] == first.loss_history
+    assert latest_checkpoint(tmp_path).name == "checkpoint-6"
+
+
+@pytest.mark.slow
+def test_resume_refuses_a_different_run(base_model, tmp_path):
+    settings = SFTSettings(method="lora", max_steps=2, **{**FAST, "save_steps": 2})
+    train_sft(base_model, examples(), None, settings, tmp_path)
+    changed = settings.model_copy(update={"learning_rate": 1e-4, "max_steps": 4})
+    with pytest.raises(RuntimeError, match=r"from a different run \(changed: \['settings.learning_rate'\]\)"):
+        train_sft(base_model, examples(), None, changed, tmp_path)
+
+
+def test_empty_completion_is_refused(tmp_path):
+    data = examples(6)
+    data.loc[0, "completion"] = " "
+    with pytest.raises(ValueError, match="train_df has 1 examples with an empty completion"):
+        train_sft(tmp_path / "no-model", data, None, SFTSettings(max_steps=1, **FAST), tmp_path / "out")
+
+
+def test_missing_columns_are_named(tmp_path):
+    with pytest.raises(ValueError, match=r"eval_df is missing columns \['completion'\]"):
+        train_sft(tmp_path, examples(6), examples(3).drop(columns="completion"), SFTSettings(**FAST), tmp_path)
