@@ -1,0 +1,138 @@
+"""End to end: the whole asset graph on a small configuration, then the outputs' content.
+
+Generates a small demo corpus into a temporary project root, runs ``retrain_job`` and ``monitor_job``
+through Dagster exactly as ``make demo`` does (smaller model and budgets), and checks what came out:
+counts reconcile, no raw PII reaches the training set, the DVC version is recorded everywhere, and the
+registered model loads from the registry and answers.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from finetune_platform.definitions import build_definitions
+from finetune_platform.ingest.demo_data import generate_demo_corpus
+from finetune_platform.settings import PACKAGE_ROOT, Settings
+
+pytestmark = pytest.mark.slow
+
+#: A small configuration: a tiny model, a short pretraining and fine-tune, a small evaluation.
+SMALL_RUN_CONFIG = {
+    "ops": {
+        "base_model": {
+            "config": {
+                "hidden_size": 64,
+                "num_layers": 2,
+                "num_heads": 2,
+                "intermediate_size": 192,
+                "vocab_size": 800,
+                "pretrain_steps": 20,
+                "batch_size": 8,
+                "seq_len": 64,
+            }
+        },
+        "sft_adapter": {"config": {"max_steps": 40, "batch_size": 16, "save_steps": 20, "logging_steps": 5}},
+        "eval_report": {"config": {"max_classify_examples": 40, "max_perplexity_examples": 40, "min_accuracy_gain": 0.0, "min_examples": 10}},
+    }
+}
+
+
+def _metadata(instance: dg.DagsterInstance, asset: str) -> dict:
+    record = instance.fetch_materializations(dg.AssetKey(asset), limit=1).records[0]
+    return {k: getattr(v, "value", v) for k, v in record.asset_materialization.metadata.items()}
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("project")
+    (root / "data").mkdir()
+    (root / "data" / "sources.yaml").write_text((PACKAGE_ROOT / "data" / "sources.yaml").read_text())
+    settings = Settings.for_root(root)
+    summary = generate_demo_corpus(settings.raw_dir, n_tickets=240, seed=7)
+    defs = build_definitions(settings)
+    (root / ".dagster_home").mkdir()
+    with dg.instance_for_test(temp_dir=str(root / ".dagster_home")) as instance:
+        retrain = defs.resolve_job_def("retrain_job").execute_in_process(
+            instance=instance, run_config=SMALL_RUN_CONFIG, raise_on_error=False
+        )
+        from finetune_platform.demo import simulate_production
+
+        simulate_production(settings, n=120)
+        monitor = defs.resolve_job_def("monitor_job").execute_in_process(instance=instance, raise_on_error=False)
+        yield settings, summary, instance, retrain, monitor
+
+
+def test_both_jobs_succeed_with_every_check_passing(loop) -> None:
+    _, _, _, retrain, monitor = loop
+    assert retrain.success and monitor.success
+    evaluations = [
+        e.asset_check_evaluation_data for e in retrain.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    assert len(evaluations) >= 8
+    assert all(e.passed for e in evaluations), [e.check_name for e in evaluations if not e.passed]
+
+
+def test_counts_reconcile_from_raw_rows_to_examples(loop) -> None:
+    settings, summary, instance, _, _ = loop
+    ingest = _metadata(instance, "raw_corpus")
+    assert ingest["rows_read"] == sum(summary.rows.values())
+    assert ingest["rows_read"] == ingest["rows_kept"] + ingest["rows_quarantined"]
+    rows = ingest["rows_kept"]
+    for asset in ("normalized_records", "pii_redacted_records", "scored_records", "curated_records"):
+        meta = _metadata(instance, asset)
+        assert meta["rows_in"] == rows and meta["rows_in"] == meta["rows"] + meta["rows_dropped"], asset
+        rows = meta["rows"]
+    tset = _metadata(instance, "training_set")
+    total = tset["train_examples"] + tset["validation_examples"] + tset["test_examples"]
+    assert total == _metadata(instance, "instruction_examples")["examples"]
+
+
+def test_no_raw_pii_in_the_training_set(loop) -> None:
+    settings, summary, _, _, _ = loop
+    text = "\n".join(
+        pd.read_parquet(settings.training_set_dir / f"{s}.parquet")[["prompt", "completion"]].to_string()
+        for s in ("train", "validation", "test")
+    )
+    assert "<EMAIL_" in text or "<PHONE_" in text  # the corpus had PII and it was replaced
+    for kind in ("email", "card"):
+        for value in summary.pii_values[kind]:
+            assert value not in text, f"raw {kind} {value!r} reached the training set"
+
+
+def test_dvc_version_is_recorded_from_training_set_to_mlflow_and_registry(loop) -> None:
+    settings, _, instance, _, _ = loop
+    md5 = _metadata(instance, "training_set")["dvc_md5"]
+    assert md5.endswith(".dir")
+    assert (settings.root / "data" / "training_set.dvc").read_text().count(md5.removesuffix(".dir")) == 1
+    sft = _metadata(instance, "sft_adapter")
+    assert sft["dvc_md5"] == md5
+    from finetune_platform.training.tracking import MlflowTracker
+
+    run = MlflowTracker(settings.mlflow_tracking_uri, "finetune-platform").client.get_run(sft["mlflow_run_id"])
+    assert run.data.tags["dataset.dvc_md5"] == md5
+    assert "final_train_loss" in run.data.metrics and "eval.candidate.accuracy" in run.data.metrics
+
+
+def test_registered_model_loads_and_answers(loop) -> None:
+    settings, _, instance, _, _ = loop
+    registered = _metadata(instance, "registered_model")
+    assert registered["version"] == 1
+    assert "champion" in registered["aliases"] and "challenger" in registered["aliases"]
+    from finetune_platform.serving.registry import ModelRegistry
+
+    model = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name).load("champion")
+    prompt = "### Task: classify\n### Ticket:\nMy invoice shows a double charge this month.\n### Category:\n"
+    answers = model.predict([prompt], params={"max_new_tokens": 8})
+    assert len(answers) == 1 and isinstance(answers[0], str)
+
+
+def test_monitoring_assets_report_on_the_simulated_traffic(loop) -> None:
+    _, _, instance, _, _ = loop
+    logs = _metadata(instance, "production_logs")
+    assert logs["requests"] == 120
+    drift = _metadata(instance, "drift_report")
+    assert drift["verdict"] in {"drift", "no_drift"} and drift["production_texts"] == 120
+    feedback = _metadata(instance, "feedback_set")
+    assert feedback["feedback_rows"] > 0
