@@ -41,13 +41,16 @@ def _latest_metadata(instance: Any, asset: str) -> dict[str, Any]:
     return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
 
 
-def run_job(job_name: str, settings: Settings, run_config: dict[str, Any] | None = None) -> Any:
+def run_job(
+    job_name: str, settings: Settings, run_config: dict[str, Any] | None = None, log_level: str = "INFO"
+) -> Any:
     """Execute a job in this process against the project's instance; raise if the run failed."""
     from finetune_platform.definitions import build_definitions
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def(job_name)
-    result = job.execute_in_process(instance=_instance(settings), run_config=run_config or {}, raise_on_error=False)
+    config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
+    result = job.execute_in_process(instance=_instance(settings), run_config=config, raise_on_error=False)
     if not result.success:
         failures = [
             f"{e.step_key}: {e.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]

@@ -1,0 +1,48 @@
+"""The project's own config files stay consistent with the code."""
+
+import shlex
+import subprocess
+import sys
+
+import yaml
+
+from finetune_platform.cli import build_parser
+from finetune_platform.settings import PACKAGE_ROOT
+
+
+def test_dvc_pipeline_stage_runs_a_real_cli_command() -> None:
+    pipeline = yaml.safe_load((PACKAGE_ROOT / "dvc.yaml").read_text())
+    params = yaml.safe_load((PACKAGE_ROOT / "params.yaml").read_text())
+    stage = pipeline["stages"]["demo_corpus"]
+    cmd = stage["cmd"].replace("${demo.tickets}", str(params["demo"]["tickets"])).replace(
+        "${demo.seed}", str(params["demo"]["seed"])
+    )
+    argv = shlex.split(cmd)
+    assert argv[0] == "finetune-platform"
+    args = build_parser().parse_args(argv[1:])  # raises SystemExit on an unknown flag
+    assert args.out == "data/raw" and args.tickets == params["demo"]["tickets"]
+    assert stage["outs"] == ["data/raw"]
+
+
+def test_dvc_reads_the_pipeline() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "dvc", "stage", "list"], cwd=PACKAGE_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "demo_corpus" in out
+
+
+def test_dagster_yaml_stores_state_in_sqlite_under_dagster_home() -> None:
+    config = yaml.safe_load((PACKAGE_ROOT / "dagster.yaml").read_text())
+    assert config["storage"]["sqlite"]["base_dir"] == {"env": "DAGSTER_HOME"}
+    assert config["telemetry"]["enabled"] is False
+
+
+def test_workspace_loads_the_definitions_module() -> None:
+    workspace = yaml.safe_load((PACKAGE_ROOT / "workspace.yaml").read_text())
+    assert workspace["load_from"][0]["python_module"]["module_name"] == "finetune_platform.definitions"
+
+
+def test_gitignore_keeps_runtime_state_out() -> None:
+    ignored = (PACKAGE_ROOT / ".gitignore").read_text().split()
+    for entry in (".venv/", ".dagster_home/", "mlruns/", "mlartifacts/", "mlflow.db", ".dvc-storage/", "artifacts/"):
+        assert entry in ignored
