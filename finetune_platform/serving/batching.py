@@ -141,6 +141,10 @@ class DynamicBatcher:
             first = self._queue.get()
             if first is None:
                 return
+            if self._closed.is_set():  # closing: what is still queued is failed by close(), not run
+                if not first.future.done():
+                    first.future.set_exception(BatcherClosedError("the batcher closed before this request ran"))
+                return
             batch, stop = self._collect(first)
             groups: dict[GenerationParams, list[_Request]] = {}
             for request in batch:
@@ -161,7 +165,8 @@ class DynamicBatcher:
                     "return exactly one text per prompt, in order"
                 )
         except BaseException as error:  # noqa: BLE001 - handed to every caller of the batch, not swallowed
-            logger.exception("batch generate failed for %d prompts", len(live))
+            # The callers get the exception (with its traceback) and decide how to report it.
+            logger.warning("batch generate failed for %d prompts: %s: %s", len(live), type(error).__name__, error)
             for request in live:
                 request.future.set_exception(error)
             if not isinstance(error, Exception):

@@ -1,0 +1,374 @@
+"""Curation throughput and PII recall, side by side with Microsoft Presidio's regex/checksum recognizers.
+
+The question (issue): is our curation at least 20x Presidio's throughput at equal or better PII recall?
+
+Throughput, in records/s, on the same demo-corpus records (``generate_demo_corpus`` + ``ingest_sources``),
+in one process, after a warm-up, best of ``repeats`` interleaved runs (the machine is shared, so the
+fastest run is the least disturbed one):
+
+- ``curate``: our whole curation, ``curate(df, CurationSettings())``: normalise, PII, quality score, dedup
+  (its PII stage also redacts the chat ``messages``: more text than Presidio is given);
+- ``ours_pii``: only our ``PiiRedactor.redact`` on each record's text and response (one placeholder
+  mapping per record), the like-for-like PII comparison;
+- ``presidio_noop`` / ``presidio_blank_spacy``: Presidio's ``AnalyzerEngine.analyze`` +
+  ``AnonymizerEngine.anonymize`` on each record's text and response, with only the recognizers that need
+  no NER model (email, phone, credit card, IBAN, US SSN, IP, URL), once with Presidio's own no-NLP engine
+  (``NoOpNlpEngine``) and once with a blank spaCy English tokenizer (what its context words need). No
+  spaCy model is downloaded (STACK.md trap 9).
+
+The headline ratio divides ``curate`` by the faster Presidio configuration.
+
+Recall and precision: both detectors on ``finetune_platform_tests/curation/data/pii_labelled.jsonl``,
+restricted to the types both detect (:data:`SHARED_TYPES`; Presidio's names mapped to ours by
+:data:`PRESIDIO_TO_OURS`) and scored by ``pii_metrics`` (same type, IoU >= 0.5). Our CREDENTIALS (the
+user:password of a URL) has no Presidio counterpart (its URL recognizer finds whole URLs), so URL results
+are left out of scoring; PERSON and ADDRESS would need Presidio's spaCy NER model.
+
+Presidio is a benchmark-only dependency (the ``bench`` extra). Without it, :func:`main` prints how to
+install it and returns ``{"skipped": reason}``.
+
+Run: ``.venv/bin/python -m bench.curation_vs_presidio [--tickets 2500] [--repeats 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Callable, Iterable, Literal, Protocol, Sequence
+
+import pandas as pd
+from tabulate import tabulate
+
+from finetune_platform.curation import CurationSettings, PiiRedactor, curate, pii_metrics
+from finetune_platform.curation.config import text_column
+from finetune_platform.curation.pii import PiiMatch
+from finetune_platform.ingest import ingest_sources
+from finetune_platform.ingest.demo_data import demo_sources, generate_demo_corpus
+
+#: The labelled PII set that the curation tests also read.
+LABELLED_SET = Path(__file__).resolve().parents[1] / "finetune_platform_tests" / "curation" / "data" / "pii_labelled.jsonl"
+
+#: Presidio entity -> our PII type, for every type both detect.
+PRESIDIO_TO_OURS: dict[str, str] = {
+    "EMAIL_ADDRESS": "EMAIL",
+    "PHONE_NUMBER": "PHONE",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "IBAN_CODE": "IBAN",
+    "US_SSN": "US_SSN",
+    "IP_ADDRESS": "IP_ADDRESS",
+}
+#: Our types that recall and precision are compared on.
+SHARED_TYPES: tuple[str, ...] = tuple(PRESIDIO_TO_OURS.values())
+#: Entities of the recognizers registered in Presidio (URL runs, costs time, and is not scored).
+PRESIDIO_ENTITIES: tuple[str, ...] = (*PRESIDIO_TO_OURS, "URL")
+
+#: pii_metrics' row for a type with no gold span and no prediction.
+_NOTHING = {"tp": 0, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0}
+
+PresidioNlp = Literal["noop", "blank_spacy"]
+PRESIDIO_NLP_ENGINES: tuple[PresidioNlp, ...] = ("noop", "blank_spacy")
+
+#: The issue's goal: this many times Presidio's throughput (at equal or better recall).
+TARGET_RATIO = 20.0
+
+INSTALL_HINT = "install the benchmark extra: .venv/bin/pip install -e '.[bench]'"
+
+
+class PresidioNotInstalled(RuntimeError):
+    """presidio-analyzer / presidio-anonymizer (the ``bench`` extra) cannot be imported."""
+
+
+class Finder(Protocol):
+    """Anything with ``find(text) -> list[PiiMatch]``, which is what ``pii_metrics`` scores."""
+
+    def find(self, text: str) -> list[PiiMatch]: ...
+
+
+class PresidioPipeline:
+    """Presidio's analyzer and anonymizer with only its pattern/checksum recognizers, fully offline.
+
+    ``nlp="noop"`` uses Presidio's ``NoOpNlpEngine`` (its configuration for recognizers that need no NLP);
+    ``"blank_spacy"`` a blank spaCy English pipeline, which tokenizes (so context words can raise scores)
+    but needs no downloaded model. Two small subclasses are hand-written because Presidio offers no
+    setting for them: the e-mail recognizer validates domains with a ``tldextract`` that would fetch the
+    public-suffix list over the network (ours reads the copy bundled with tldextract, same logic
+    otherwise), and ``SpacyNlpEngine.load`` would download a model instead of taking ``spacy.blank``.
+    """
+
+    def __init__(self, nlp: PresidioNlp = "noop") -> None:
+        if nlp not in PRESIDIO_NLP_ENGINES:
+            raise ValueError(f"PresidioPipeline got nlp={nlp!r}; choose one of {list(PRESIDIO_NLP_ENGINES)}.")
+        try:
+            import spacy
+            import tldextract
+            from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+            from presidio_analyzer.nlp_engine import NlpEngine, NoOpNlpEngine, SpacyNlpEngine
+            from presidio_analyzer.predefined_recognizers import (
+                CreditCardRecognizer,
+                EmailRecognizer,
+                IbanRecognizer,
+                IpRecognizer,
+                PhoneRecognizer,
+                UrlRecognizer,
+                UsSsnRecognizer,
+            )
+            from presidio_anonymizer import AnonymizerEngine
+        except ImportError as exc:
+            raise PresidioNotInstalled(
+                f"Presidio is not installed ({exc}); it is a benchmark-only dependency: {INSTALL_HINT}."
+            ) from exc
+
+        offline_tld = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=())
+
+        class OfflineEmailRecognizer(EmailRecognizer):
+            def validate_result(self, pattern_text: str) -> bool:
+                return offline_tld(pattern_text).fqdn != ""
+
+        class BlankSpacyNlpEngine(SpacyNlpEngine):
+            def __init__(self) -> None:
+                super().__init__(models=[{"lang_code": "en", "model_name": "blank:en"}])
+
+            def load(self) -> None:
+                self.nlp = {"en": spacy.blank("en")}
+
+        engine: NlpEngine
+        if nlp == "noop":
+            engine = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
+        else:
+            engine = BlankSpacyNlpEngine()
+        engine.load()
+        recognizers = [
+            OfflineEmailRecognizer(),
+            PhoneRecognizer(),
+            CreditCardRecognizer(),
+            IbanRecognizer(),
+            UsSsnRecognizer(),
+            IpRecognizer(),
+            UrlRecognizer(),
+        ]
+        registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
+        self.nlp = nlp
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+        self.anonymizer = AnonymizerEngine()
+        self.entities = sorted({e for r in registry.recognizers for e in r.supported_entities})
+        if self.entities != sorted(PRESIDIO_ENTITIES):
+            raise AssertionError(f"Presidio registry holds {self.entities}, expected {sorted(PRESIDIO_ENTITIES)}.")
+
+    def process(self, text: str) -> str:
+        """Analyze and anonymize one text with Presidio's defaults (score threshold 0, ``<ENTITY>`` values)."""
+        results = self.analyzer.analyze(text=text, language="en")
+        return self.anonymizer.anonymize(text=text, analyzer_results=results).text
+
+    def find(self, text: str) -> list[PiiMatch]:
+        """Presidio's detections as :class:`PiiMatch` in our type names (URL and other types left out).
+
+        A result lying inside another one is dropped first, as the anonymizer's default conflict
+        resolution (MERGE_SIMILAR_OR_CONTAINED) does, so the spans scored are the spans Presidio redacts
+        (e.g. the URL "example.com" inside an e-mail address).
+        """
+        results = self.analyzer.analyze(text=text, language="en")
+        kept = [
+            r
+            for r in results
+            if not any(
+                o is not r
+                and o.start <= r.start
+                and r.end <= o.end
+                and ((o.end - o.start) > (r.end - r.start) or o.score > r.score)
+                for o in results
+            )
+        ]
+        return [
+            PiiMatch(PRESIDIO_TO_OURS[r.entity_type], r.start, r.end, text[r.start : r.end])
+            for r in sorted(kept, key=lambda r: r.start)
+            if r.entity_type in PRESIDIO_TO_OURS
+        ]
+
+
+class _OnlyTypes:
+    """A finder restricted to ``types``, so neither side is scored on types the other cannot detect."""
+
+    def __init__(self, finder: Finder, types: Iterable[str]) -> None:
+        self.finder = finder
+        self.types = frozenset(types)
+
+    def find(self, text: str) -> list[PiiMatch]:
+        return [m for m in self.finder.find(text) if m.type in self.types]
+
+
+def load_labelled(path: Path = LABELLED_SET) -> list[dict]:
+    """The labelled PII examples ``{"id", "subset", "text", "spans"}``."""
+    if not path.is_file():
+        raise FileNotFoundError(f"labelled PII set not found at {path}; run the benchmark from a repository checkout.")
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def shared_type_metrics(finder: Finder, examples: Sequence[dict]) -> dict[str, dict[str, float]]:
+    """``pii_metrics`` of ``finder`` with gold spans and predictions both restricted to :data:`SHARED_TYPES`."""
+    restricted = [{**ex, "spans": [s for s in ex["spans"] if s["type"] in SHARED_TYPES]} for ex in examples]
+    return pii_metrics(_OnlyTypes(finder, SHARED_TYPES), restricted)
+
+
+def demo_records(n_tickets: int, seed: int = 0) -> pd.DataFrame:
+    """The demo corpus as ingest reads it: a realistic ``raw_corpus`` records frame (about 1.03 rows a ticket)."""
+    with tempfile.TemporaryDirectory(prefix="bench_curation_") as tmp:
+        generate_demo_corpus(Path(tmp), n_tickets=n_tickets, seed=seed)
+        return ingest_sources(demo_sources(), Path(tmp)).records
+
+
+def _ours_pii(redactor: PiiRedactor, pairs: Sequence[tuple[str, str]]) -> None:
+    for text, response in pairs:
+        mapping: dict[tuple[str, str], str] = {}
+        redactor.redact(text, mapping)
+        redactor.redact(response, mapping)
+
+
+def _presidio(pipeline: PresidioPipeline, pairs: Sequence[tuple[str, str]]) -> None:
+    for text, response in pairs:
+        pipeline.process(text)
+        pipeline.process(response)
+
+
+def run_benchmark(n_tickets: int = 2500, repeats: int = 3, warmup: int = 200, seed: int = 0) -> dict[str, Any]:
+    """Measure throughput and labelled-set recall of both sides; return every figure (see module docstring).
+
+    Raises :class:`PresidioNotInstalled` before any work when Presidio cannot be imported.
+    """
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"repeats must be >= 1 and warmup >= 0; got repeats={repeats}, warmup={warmup}.")
+    presidio = {nlp: PresidioPipeline(nlp) for nlp in PRESIDIO_NLP_ENGINES}
+    settings = CurationSettings()
+    redactor = PiiRedactor.from_settings(settings)
+
+    df = demo_records(n_tickets, seed)
+    pairs = list(zip(text_column(df, "text"), text_column(df, "response")))
+    runs: dict[str, Callable[[pd.DataFrame, Sequence[tuple[str, str]]], object]] = {
+        "curate": lambda records, _: curate(records, settings),
+        "ours_pii": lambda _, texts: _ours_pii(redactor, texts),
+        **{f"presidio_{nlp}": (lambda _, texts, pipe=pipe: _presidio(pipe, texts)) for nlp, pipe in presidio.items()},
+    }
+    if warmup:
+        for run in runs.values():
+            run(df.head(warmup), pairs[:warmup])
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run(df, pairs)
+            seconds[name].append(time.perf_counter() - started)
+    best = {name: min(s) for name, s in seconds.items()}
+    throughput = {name: len(df) / s for name, s in best.items()}
+    presidio_best = max((f"presidio_{nlp}" for nlp in PRESIDIO_NLP_ENGINES), key=throughput.__getitem__)
+
+    examples = load_labelled()
+    held_out = [ex for ex in examples if ex["subset"] != "template"]
+    finders: dict[str, Finder] = {"ours": redactor, "presidio": presidio["noop"]}  # blank_spacy scores the same: threshold 0
+    metrics = {side: shared_type_metrics(finder, examples) for side, finder in finders.items()}
+    metrics_held_out = {side: shared_type_metrics(finder, held_out) for side, finder in finders.items()}
+    ratio = throughput["curate"] / throughput[presidio_best]
+    recall = {side: m["ALL"]["recall"] for side, m in metrics.items()}
+    return {
+        "records": int(len(df)),
+        "texts": 2 * len(pairs),
+        "chars": int(sum(len(t) + len(r) for t, r in pairs)),
+        "repeats": repeats,
+        "seconds": {name: round(s, 4) for name, s in best.items()},
+        "throughput": {name: round(v, 1) for name, v in throughput.items()},
+        "presidio_best": presidio_best,
+        "ratio": round(ratio, 2),
+        "pii_ratio": round(throughput["ours_pii"] / throughput[presidio_best], 2),
+        "recall": recall,
+        "precision": {side: m["ALL"]["precision"] for side, m in metrics.items()},
+        "recall_held_out": {side: m["ALL"]["recall"] for side, m in metrics_held_out.items()},
+        "per_type": {t: {side: metrics[side].get(t, _NOTHING) for side in metrics} for t in SHARED_TYPES},
+        "labelled_examples": len(examples),
+        "held_out_examples": len(held_out),
+        "target_ratio": TARGET_RATIO,
+        "goal_met": bool(ratio >= TARGET_RATIO and recall["ours"] >= recall["presidio"]),
+        "versions": {p: version(p) for p in ("presidio-analyzer", "presidio-anonymizer", "spacy")},
+    }
+
+
+_WHAT = {
+    "curate": "ours: curate() = normalise + PII (text, response, messages) + quality + dedup",
+    "ours_pii": "ours: PiiRedactor.redact on text + response",
+    "presidio_noop": "Presidio analyze + anonymize on text + response, NoOpNlpEngine",
+    "presidio_blank_spacy": "Presidio analyze + anonymize on text + response, blank spaCy 'en'",
+}
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """The human-readable tables and verdict for a :func:`run_benchmark` result."""
+    speed = tabulate(
+        [[name, _WHAT[name], result["seconds"][name], f"{result['throughput'][name]:,.0f}"] for name in result["seconds"]],
+        headers=["pipeline", "what", "best s", "records/s"],
+        tablefmt="github",
+        disable_numparse=True,
+    )
+    per_type = tabulate(
+        [
+            [t, v["ours"]["tp"] + v["ours"]["fn"], f"{v['ours']['recall']:.3f}", f"{v['ours']['precision']:.3f}",
+             f"{v['presidio']['recall']:.3f}", f"{v['presidio']['precision']:.3f}"]
+            for t, v in result["per_type"].items()
+        ]
+        + [["ALL", "", f"{result['recall']['ours']:.3f}", f"{result['precision']['ours']:.3f}",
+            f"{result['recall']['presidio']:.3f}", f"{result['precision']['presidio']:.3f}"]],
+        headers=["type", "gold spans", "ours recall", "ours precision", "Presidio recall", "Presidio precision"],
+        tablefmt="github",
+        disable_numparse=True,
+    )
+    verdict = "MET" if result["goal_met"] else "NOT MET"
+    return "\n".join(
+        [
+            f"Curation vs Presidio {result['versions']['presidio-analyzer']}: {result['records']:,} demo records "
+            f"({result['texts']:,} texts, {result['chars']:,} chars), best of {result['repeats']} runs after a warm-up",
+            "",
+            speed,
+            "",
+            f"Throughput ratio, curate / {result['presidio_best']}: {result['ratio']:.2f}x "
+            f"(PII only, ours_pii / {result['presidio_best']}: {result['pii_ratio']:.2f}x)",
+            "",
+            f"PII on the labelled set ({result['labelled_examples']} examples), types both detect "
+            f"(same type, IoU >= 0.5); Presidio with its default score threshold 0:",
+            "",
+            per_type,
+            "",
+            f"Recall, shared types: ours {result['recall']['ours']:.3f}, Presidio {result['recall']['presidio']:.3f}; "
+            f"on the hand-written held-out/hard subsets ({result['held_out_examples']} examples): ours "
+            f"{result['recall_held_out']['ours']:.3f}, Presidio {result['recall_held_out']['presidio']:.3f}",
+            f"Goal (>= {result['target_ratio']:.0f}x Presidio's throughput at equal or better recall): {verdict}",
+        ]
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.curation_vs_presidio", description=__doc__.split("\n")[0])
+    parser.add_argument("--tickets", type=int, default=2500, help="demo tickets to generate (>= 60; ~1.03 records each)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per pipeline; the fastest counts")
+    parser.add_argument("--warmup", type=int, default=200, help="records each pipeline processes untimed first")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the demo corpus")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark, print its report and return its figures (``{"skipped": why}`` without Presidio)."""
+    args = _parser().parse_args(argv)
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+    try:
+        result = run_benchmark(n_tickets=args.tickets, repeats=args.repeats, warmup=args.warmup, seed=args.seed)
+    except PresidioNotInstalled as exc:
+        print(f"curation_vs_presidio SKIPPED: {exc}", file=sys.stderr)
+        return {"skipped": str(exc)}
+    print(format_report(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,729 @@
+"""Human review of curated records: sample a review queue, hand it to reviewers, read their decisions back,
+measure their agreement and apply what they decided.
+
+The flow (the Dagster layer wires each step as an asset; nothing here imports dagster):
+
+1. :func:`build_review_queue` samples records for review, stratified by label (and source), taking records
+   whose quality score sits in the borderline band first: those are where the automatic filter is least
+   sure, so a reviewer's time is worth most there.
+2. :func:`export_review_csv` (a spreadsheet, one copy per reviewer) or :func:`export_label_studio` plus
+   :func:`label_studio_config` (a Label Studio project) hand the queue to reviewers.
+3. :func:`import_reviews` reads the filled spreadsheets and Label Studio JSON exports back into one frame
+   of ``REVIEW_COLUMNS``. Every bad row is collected, and then all of them are raised together in one
+   :class:`ReviewImportError` that names file, row and problem: a review that cannot be read must not be
+   lost quietly, and reviewers should fix every problem in one pass, not one per run.
+4. :func:`apply_reviews` combines several reviewers' decisions per record with the ``rejection_rule``,
+   drops rejected records (reason ``human_rejected``), applies label corrections that a majority of the
+   record's reviewers agree on, and lists the records where reviewers disagree.
+   :func:`finetune_platform.curation.agreement.agreement_report` measures how far reviewers agree.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from finetune_platform.curation.agreement import DECISIONS, AgreementMetric, AgreementReport, agreement_report
+from finetune_platform.curation.config import check_input, make_dropped, text_column
+
+STAGE = "human_review"
+REJECT_REASON = "human_rejected"
+
+#: ``review_queue``: one row per record to review, in the order reviewers should take them.
+#: review_id: ``"rv-"`` + 10 hex digits of the record id's SHA-1 (stable across runs); stratum: ``label``
+#: or ``label|source``; borderline: the quality score lies in the borderline band.
+REVIEW_QUEUE_COLUMNS: list[str] = [
+    "review_id",
+    "record_id",
+    "source",
+    "label",
+    "quality_score",
+    "stratum",
+    "borderline",
+    "text",
+    "response",
+]
+#: The columns a reviewer fills in the exported spreadsheet.
+REVIEWER_COLUMNS: list[str] = ["decision", "corrected_label", "reviewer", "comment"]
+REVIEW_CSV_COLUMNS: list[str] = REVIEW_QUEUE_COLUMNS + REVIEWER_COLUMNS
+
+#: ``human_reviews``: one row per reviewer and record. decision: "accept" or "reject"; label: the corrected
+#: label ("" = the reviewer kept the record's label); origin: ``file:row`` (CSV data row, 1-based) or
+#: ``file:task N/annotation M`` (Label Studio), so every decision can be traced to where it was made.
+REVIEW_COLUMNS: list[str] = ["record_id", "reviewer", "decision", "label", "comment", "origin"]
+
+#: Records on which reviewers disagree. kind: "decision", "label" or "decision+label"; outcome: "rejected",
+#: "kept", "relabelled" or "pending" (fewer reviewers than min_reviewers_per_item); votes: who said what.
+DISAGREEMENT_COLUMNS: list[str] = ["record_id", "n_reviewers", "accepts", "rejects", "kind", "outcome", "votes"]
+
+#: Records whose label the reviewers corrected.
+RELABEL_COLUMNS: list[str] = ["record_id", "old_label", "new_label", "votes"]
+
+#: Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+_NO_LABEL = "(no label)"
+_COMMENT_CHARS = 200
+
+
+class ReviewSettings(BaseModel):
+    """How records are sampled for review and how reviewers' decisions are combined and judged.
+
+    Flat on purpose: the Dagster layer subclasses this as ``ReviewConfig(dg.Config, ReviewSettings)``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    sample_size: int = Field(
+        default=200, ge=1, le=100_000, description="How many records go into the review queue (fewer if there are fewer)."
+    )
+    borderline_low: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="Lowest quality_score counted as borderline (inclusive); by default the curation threshold.",
+    )
+    borderline_high: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="Highest quality_score counted as borderline (inclusive)."
+    )
+    borderline_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Share of the queue taken from the borderline band first; the rest (and any shortfall when the band "
+            "holds fewer records) comes from all remaining records."
+        ),
+    )
+    stratify_by_source: bool = Field(
+        default=True, description="Stratify by label and source (True) or by label only (False)."
+    )
+    seed: int = Field(default=0, ge=0, description="Seed of the sampling; the same records and seed give the same queue.")
+    min_reviewers_per_item: int = Field(
+        default=2,
+        ge=1,
+        le=20,
+        description=(
+            "Reviews a record needs before its decision is applied; records with fewer stay unchanged (pending). "
+            "Agreement can only be measured on records with two or more reviews."
+        ),
+    )
+    min_agreement: float = Field(
+        default=0.6,
+        ge=-1.0,
+        le=1.0,
+        description="Least inter-rater agreement (of agreement_metric) for the review to be trusted; below it the gate fails.",
+    )
+    agreement_metric: AgreementMetric = Field(
+        default="krippendorff_alpha",
+        description=(
+            "krippendorff_alpha (any number of reviewers, missing reviews allowed), fleiss_kappa (same, items "
+            "with one review left out) or cohen_kappa (mean of the pairwise kappas)."
+        ),
+    )
+    rejection_rule: Literal["majority", "any", "unanimous"] = Field(
+        default="majority",
+        description=(
+            "How reviewers' decisions combine: majority = more than half reject (a tie keeps the record and lists "
+            "it as a disagreement); any = one reject is enough; unanimous = every reviewer must reject."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _check_band(self) -> "ReviewSettings":
+        if self.borderline_low > self.borderline_high:
+            raise ValueError(
+                f"borderline_low ({self.borderline_low}) must not be above borderline_high ({self.borderline_high}); "
+                "swap them or widen the band."
+            )
+        return self
+
+
+# --- sampling --------------------------------------------------------------------------------------------
+
+
+def _review_id(record_id: str) -> str:
+    return "rv-" + hashlib.sha1(record_id.encode("utf-8")).hexdigest()[:10]
+
+
+def _allocate(capacity: dict[str, int], n: int, floor_one: list[str]) -> dict[str, int]:
+    """Split ``n`` picks over strata: one each for ``floor_one`` first (largest strata first, when ``n`` is too
+    small for all), the rest in proportion to the room left in each stratum (largest remainder, in integers).
+
+    No stratum gets more than its capacity: each quota n*room/total is at most its room, and the places left
+    after flooring go to strata with a fractional quota, whose ceiling is still within their room.
+    """
+    alloc = {s: 0 for s in capacity}
+    n = min(n, sum(capacity.values()))
+    for s in sorted((s for s in floor_one if capacity.get(s, 0) > 0), key=lambda s: (-capacity[s], s)):
+        if n == 0:
+            break
+        alloc[s], n = 1, n - 1
+    room = {s: capacity[s] - alloc[s] for s in capacity}
+    total = sum(room.values())
+    if n == 0 or total == 0:
+        return alloc
+    quotas = {s: divmod(n * r, total) for s, r in room.items()}
+    for s, (whole, _) in quotas.items():
+        alloc[s] += whole
+    left = n - sum(whole for whole, _ in quotas.values())
+    for s in sorted(room, key=lambda s: (-quotas[s][1], -capacity[s], s))[:left]:
+        alloc[s] += 1
+    return alloc
+
+
+def _pick(pool: pd.DataFrame, n: int, floor_one: list[str], rng: np.random.Generator) -> pd.DataFrame:
+    """A stratified random sample of ``n`` rows of ``pool`` (which is sorted by record_id)."""
+    if n <= 0 or pool.empty:
+        return pool.iloc[0:0]
+    sizes = pool["stratum"].value_counts()
+    alloc = _allocate({str(s): int(k) for s, k in sizes.items()}, n, floor_one)
+    parts = []
+    for stratum in sorted(alloc):
+        k = alloc[stratum]
+        members = pool[pool["stratum"] == stratum]
+        if k:
+            parts.append(members.iloc[np.sort(rng.permutation(len(members))[:k])])
+    return pd.concat(parts) if parts else pool.iloc[0:0]
+
+
+def build_review_queue(records: pd.DataFrame, settings: ReviewSettings) -> pd.DataFrame:
+    """Sample up to ``settings.sample_size`` records for human review (``REVIEW_QUEUE_COLUMNS``).
+
+    First ``round(borderline_share * n)`` records come from the borderline band (quality_score within
+    [borderline_low, borderline_high]), then the rest from every record not yet taken. Each phase is stratified
+    by label (and source): every stratum gets one record before any gets a second (largest strata first when
+    there are more strata than places), the remaining places go in proportion to stratum size. The queue lists
+    the borderline phase first, each phase shuffled so that strata are mixed. The same records (in any row
+    order) and seed always give the same queue.
+    """
+    check_input(records, STAGE, needs=["quality_score"])
+    n = min(settings.sample_size, len(records))
+    labels = [label or _NO_LABEL for label in text_column(records, "label")]
+    frame = pd.DataFrame({
+        "record_id": records["record_id"].astype(str),
+        "source": text_column(records, "source"),
+        "label": text_column(records, "label"),
+        "quality_score": pd.to_numeric(records["quality_score"], errors="coerce").astype(float),
+        "text": text_column(records, "text"),
+        "response": text_column(records, "response"),
+    })
+    frame["stratum"] = (
+        [f"{label}|{source}" for label, source in zip(labels, frame["source"])] if settings.stratify_by_source else labels
+    )
+    score = frame["quality_score"]
+    frame["borderline"] = (score >= settings.borderline_low) & (score <= settings.borderline_high)
+    frame = frame.sort_values("record_id", kind="stable").reset_index(drop=True)
+
+    rng = np.random.default_rng(settings.seed)
+    band = frame[frame["borderline"]]
+    n_band = min(int(round(settings.borderline_share * n)), len(band))
+    first = _pick(band, n_band, sorted(band["stratum"].unique()), rng)
+    rest = frame.drop(index=first.index)
+    unseen = sorted(set(rest["stratum"]) - set(first["stratum"]))
+    second = _pick(rest, n - len(first), unseen, rng)
+    phases = [part.iloc[rng.permutation(len(part))] for part in (first, second)]
+    queue = pd.concat(phases, ignore_index=True)
+    queue["review_id"] = [_review_id(rid) for rid in queue["record_id"]]
+    if not queue["review_id"].is_unique:
+        raise AssertionError("two record ids share a review_id hash prefix; lengthen _review_id. This is a bug.")
+    return queue[REVIEW_QUEUE_COLUMNS].reset_index(drop=True)
+
+
+def queue_stats(queue: pd.DataFrame) -> dict[str, Any]:
+    """JSON-serialisable counts of a review queue, for asset metadata."""
+    return {
+        "items": int(len(queue)),
+        "borderline": int(queue["borderline"].sum()) if len(queue) else 0,
+        "by_stratum": {str(k): int(v) for k, v in queue["stratum"].value_counts().sort_index().items()},
+        "by_label": {str(k): int(v) for k, v in queue["label"].value_counts().sort_index().items()},
+    }
+
+
+# --- export ----------------------------------------------------------------------------------------------
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Prefix a cell that a spreadsheet would run as a formula (starts with = + - @ tab CR) with a quote.
+
+    A reviewer opening the CSV in Excel or LibreOffice must never execute text from a ticket
+    (``=HYPERLINK(...)``, ``@SUM(...)``); the quote makes the cell plain text. :func:`import_reviews` removes
+    the quote again.
+    """
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def _unguard(value: str) -> str:
+    if value.startswith("'") and value[1:2] and value[1] in FORMULA_TRIGGERS:
+        return value[1:]
+    return value
+
+
+def export_review_csv(queue: pd.DataFrame, path: Path) -> Path:
+    """Write the queue as a review spreadsheet (``REVIEW_CSV_COLUMNS``, UTF-8 with BOM so Excel reads it).
+
+    The reviewer columns (decision, corrected_label, reviewer, comment) are empty; reviewers write ``accept``
+    or ``reject`` in ``decision`` and may put a corrected label in ``corrected_label``. Every text cell is
+    passed through :func:`spreadsheet_safe`.
+    """
+    missing = [c for c in REVIEW_QUEUE_COLUMNS if c not in queue.columns]
+    if missing:
+        raise ValueError(f"export_review_csv: the queue lacks columns {missing}; build it with build_review_queue.")
+    out = queue[REVIEW_QUEUE_COLUMNS].copy()
+    for column in REVIEWER_COLUMNS:
+        out[column] = ""
+    for column in out.columns:
+        if column not in ("quality_score", "borderline"):
+            out[column] = [spreadsheet_safe(v) for v in text_column(out, column)]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    return path
+
+
+def export_label_studio(queue: pd.DataFrame, path: Path) -> Path:
+    """Write the queue as Label Studio tasks to import (a JSON list of ``{"data": {...}}``).
+
+    Each task's data holds every queue column; the labeling view is :func:`label_studio_config`.
+    """
+    missing = [c for c in REVIEW_QUEUE_COLUMNS if c not in queue.columns]
+    if missing:
+        raise ValueError(f"export_label_studio: the queue lacks columns {missing}; build it with build_review_queue.")
+    tasks = []
+    for row in queue[REVIEW_QUEUE_COLUMNS].to_dict(orient="records"):
+        score = row["quality_score"]
+        row["quality_score"] = None if score is None or score != score else round(float(score), 4)
+        row["borderline"] = bool(row["borderline"])
+        tasks.append({"data": row})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def label_studio_config(labels: list[str] | None = None) -> str:
+    """The Label Studio labeling config for the review: accept/reject, an optional corrected label, a comment.
+
+    With ``labels`` the corrected label is a choice among them (no typos); without, a free-text box. The
+    control names (``decision``, ``corrected_label``, ``comment``) are what :func:`import_reviews` reads.
+    """
+    if labels:
+        choices = "\n".join(f"    <Choice value={quoteattr(label)}/>" for label in labels)
+        correction = (
+            '  <Header value="Corrected label (only if the label is wrong)"/>\n'
+            f'  <Choices name="corrected_label" toName="text" choice="single" showInline="true">\n{choices}\n  </Choices>'
+        )
+    else:
+        correction = (
+            '  <Header value="Corrected label (only if the label is wrong)"/>\n'
+            '  <TextArea name="corrected_label" toName="text" maxSubmissions="1" rows="1"/>'
+        )
+    return (
+        "<View>\n"
+        '  <Header value="$record_id | source: $source | label: $label | quality: $quality_score"/>\n'
+        '  <Text name="text" value="$text"/>\n'
+        '  <Header value="Response"/>\n'
+        '  <Text name="response" value="$response"/>\n'
+        '  <Header value="Keep this record for training?"/>\n'
+        '  <Choices name="decision" toName="text" choice="single" required="true" showInline="true">\n'
+        '    <Choice value="accept"/>\n'
+        '    <Choice value="reject"/>\n'
+        "  </Choices>\n"
+        f"{correction}\n"
+        f'  <Header value={quoteattr(escape("Comment (why, if rejected)"))}/>\n'
+        '  <TextArea name="comment" toName="text" rows="2"/>\n'
+        "</View>\n"
+    )
+
+
+# --- import ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewRowError:
+    """One unreadable review: the file, where in it (``data row N`` / ``task N annotation M``), what is wrong."""
+
+    file: str
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, {self.where}: {self.problem}"
+
+
+class ReviewImportError(ValueError):
+    """Raised by :func:`import_reviews` with every bad review row (``errors``), so all can be fixed at once."""
+
+    def __init__(self, errors: list[ReviewRowError], shown: int = 30):
+        self.errors = errors
+        lines = [f"  - {e}" for e in errors[:shown]]
+        if len(errors) > shown:
+            lines.append(f"  ... and {len(errors) - shown} more")
+        super().__init__(
+            f"{len(errors)} review row(s) could not be imported; fix them in the files and import again "
+            "(nothing was imported):\n" + "\n".join(lines)
+        )
+
+
+@dataclass
+class _Reader:
+    """Collects reviews and errors across files and checks what needs context (known ids, duplicates)."""
+
+    known_ids: set[str] | None
+    known_labels: set[str] | None
+    reviewer_from_filename: bool
+    rows: list[dict[str, str]] = field(default_factory=list)
+    errors: list[ReviewRowError] = field(default_factory=list)
+    seen: dict[tuple[str, str], str] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=lambda: {"files": {}, "blank_rows_skipped": 0, "cancelled_skipped": 0})
+
+    def add(self, file: str, where: str, record_id: str, reviewer: str, decision: str, label: str, comment: str) -> None:
+        def bad(problem: str) -> None:
+            self.errors.append(ReviewRowError(file, where, problem))
+
+        record_id, reviewer, label, comment = (s.strip() for s in (record_id, reviewer, label, comment))
+        decision_norm = decision.strip().casefold()
+        problems_before = len(self.errors)
+        if not record_id:
+            bad("record_id is empty; keep the record_id column as exported.")
+        elif self.known_ids is not None and record_id not in self.known_ids:
+            bad(f"record_id '{record_id}' is not among the records under review; was the file edited or is it from another batch?")
+        if decision_norm not in DECISIONS:
+            bad(f"decision '{decision.strip()}' is not one of {list(DECISIONS)}; write accept or reject.")
+        if not reviewer:
+            bad(
+                "reviewer is empty; fill the reviewer column (or name each file after its reviewer and import "
+                "with reviewer_from_filename=True; Label Studio: the annotation needs completed_by)."
+            )
+        if label and self.known_labels is not None and label not in self.known_labels:
+            bad(f"corrected label '{label}' is not a known label {sorted(self.known_labels)}; check the spelling.")
+        if len(self.errors) > problems_before:
+            return
+        key = (record_id, reviewer)
+        if key in self.seen:
+            bad(
+                f"reviewer '{reviewer}' already reviewed record '{record_id}' at {self.seen[key]}; keep one review "
+                "per reviewer and record (was a file imported twice?)."
+            )
+            return
+        origin = f"{file}:{where}"
+        self.seen[key] = origin
+        self.rows.append({
+            "record_id": record_id,
+            "reviewer": reviewer,
+            "decision": decision_norm,
+            "label": label,
+            "comment": comment,
+            "origin": origin,
+        })
+        self.stats["files"][file] = self.stats["files"].get(file, 0) + 1
+
+    def read_csv(self, path: Path) -> None:
+        file = path.name
+        self.stats["files"].setdefault(file, 0)
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            reader.fieldnames = header
+            missing = [c for c in ("record_id", "decision") if c not in header]
+            if missing:
+                self.errors.append(ReviewRowError(
+                    file, "header",
+                    f"columns {missing} are missing (found {header}); use the spreadsheet from export_review_csv or "
+                    "a CSV with record_id, reviewer, decision[, corrected_label, comment].",
+                ))
+                return
+            for number, row in enumerate(reader, start=1):
+                def cell(name: str) -> str:
+                    return _unguard((row.get(name) or "").strip())
+
+                decision, label, comment = cell("decision"), cell("corrected_label"), cell("comment")
+                if not decision:
+                    if label or comment:
+                        self.errors.append(ReviewRowError(
+                            file, f"data row {number}",
+                            "decision is empty but a corrected_label or comment is filled; write accept or reject.",
+                        ))
+                    else:
+                        self.stats["blank_rows_skipped"] += 1
+                    continue
+                reviewer = cell("reviewer") or (path.stem if self.reviewer_from_filename else "")
+                self.add(file, f"data row {number}", cell("record_id"), reviewer, decision, label, comment)
+
+    def read_label_studio(self, path: Path) -> None:
+        file = path.name
+        self.stats["files"].setdefault(file, 0)
+        try:
+            tasks = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            self.errors.append(ReviewRowError(file, f"line {exc.lineno}", f"not valid JSON ({exc.msg})."))
+            return
+        if not isinstance(tasks, list):
+            self.errors.append(ReviewRowError(
+                file, "top level",
+                "a Label Studio export is a JSON list of tasks; export the project as 'JSON' (not JSON_MIN or CSV).",
+            ))
+            return
+        for t, task in enumerate(tasks, start=1):
+            where_task = f"task {t}" + (f" (id {task.get('id')})" if isinstance(task, dict) and "id" in task else "")
+            if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+                self.errors.append(ReviewRowError(file, where_task, "a task must be an object with a 'data' object."))
+                continue
+            record_id = str(task["data"].get("record_id") or "")
+            for a, annotation in enumerate(task.get("annotations") or [], start=1):
+                where = f"{where_task} annotation {a}"
+                if annotation.get("was_cancelled"):
+                    self.stats["cancelled_skipped"] += 1
+                    continue
+                decision, label, comment = _read_ls_result(annotation.get("result") or [])
+                self.add(file, where, record_id, _ls_reviewer(annotation.get("completed_by")), decision, label, comment)
+
+
+def _ls_reviewer(completed_by: Any) -> str:
+    """A reviewer name from Label Studio's ``completed_by``: a user id (int) or a user object."""
+    if isinstance(completed_by, dict):
+        for key in ("email", "username", "id"):
+            if completed_by.get(key) not in (None, ""):
+                value = completed_by[key]
+                return str(value) if key != "id" else f"ls_user_{value}"
+        return ""
+    if completed_by is None or completed_by == "":
+        return ""
+    return f"ls_user_{completed_by}" if isinstance(completed_by, int) else str(completed_by)
+
+
+def _read_ls_result(result: list[dict[str, Any]]) -> tuple[str, str, str]:
+    """(decision, corrected label, comment) from one annotation's result list, read by control name."""
+    decision = label = comment = ""
+    for region in result:
+        value = region.get("value") or {}
+        picked = value.get("choices") or value.get("text") or []
+        text = " ".join(str(v) for v in picked) if isinstance(picked, list) else str(picked)
+        name = region.get("from_name")
+        if name == "decision":
+            decision = text
+        elif name == "corrected_label":
+            label = text
+        elif name == "comment":
+            comment = text
+    return decision, label, comment
+
+
+def _looks_like_json(path: Path) -> bool:
+    if path.suffix.lower() == ".json":
+        return True
+    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] in (b"[", b"{")
+
+
+def import_reviews(
+    paths: list[Path],
+    records: pd.DataFrame | None = None,
+    *,
+    reviewer_from_filename: bool = False,
+) -> pd.DataFrame:
+    """Read reviewers' decisions (``REVIEW_COLUMNS``) from review spreadsheets and Label Studio JSON exports.
+
+    The format is chosen per file: ``.json`` (or content starting with ``[``/``{``) is a Label Studio export
+    (``annotations[].result[]`` read by control name ``decision`` / ``corrected_label`` / ``comment``, reviewer
+    from ``completed_by``: an e-mail when the export holds user objects, else ``ls_user_<id>``; cancelled
+    annotations are skipped and counted). Anything else is a CSV with at least record_id and decision; the
+    reviewer comes from its ``reviewer`` column, or from the file name (``alice.csv`` -> ``alice``) where
+    that cell is empty and ``reviewer_from_filename`` is True. Rows without decision, corrected label and
+    comment are items not reviewed yet: skipped and counted.
+
+    With ``records`` given, record ids must be among them and corrected labels among their labels. Every bad
+    row (unknown decision, record id or label, missing reviewer, a second review of one record by one
+    reviewer, a decision-less row with a comment) is collected; if there is any, :class:`ReviewImportError`
+    lists them all and nothing is imported. Counts per file and of skipped rows are in
+    ``result.attrs["import_stats"]``.
+    """
+    known_ids = set(records["record_id"].astype(str)) if records is not None else None
+    known_labels = {label for label in text_column(records, "label") if label} if records is not None else None
+    reader = _Reader(known_ids, known_labels, reviewer_from_filename)
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise FileNotFoundError(f"review file {path} does not exist; check the path given to import_reviews.")
+        if _looks_like_json(path):
+            reader.read_label_studio(path)
+        else:
+            reader.read_csv(path)
+    if reader.errors:
+        raise ReviewImportError(reader.errors)
+    reviews = pd.DataFrame(reader.rows, columns=REVIEW_COLUMNS).astype(str)
+    reviews.attrs["import_stats"] = {**reader.stats, "reviews": len(reviews)}
+    return reviews
+
+
+# --- apply -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewOutcome:
+    """What the review changed.
+
+    records: the input records minus the rejected ones, labels corrected where a majority of a record's
+    reviewers agreed on a new label; rejected: ``schemas.DROPPED_COLUMNS`` rows (reason ``human_rejected``,
+    detail naming the rejecting reviewers); relabelled: ``RELABEL_COLUMNS``; disagreements:
+    ``DISAGREEMENT_COLUMNS``; agreement: the inter-rater agreement and its verdict; stats: JSON-serialisable
+    counts (``rows_in == rows_out + rows_dropped`` as for every curation stage).
+    """
+
+    records: pd.DataFrame
+    rejected: pd.DataFrame
+    relabelled: pd.DataFrame
+    disagreements: pd.DataFrame
+    agreement: AgreementReport
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _votes(group: pd.DataFrame) -> str:
+    parts = []
+    for reviewer, decision, label in zip(group["reviewer"], group["decision"], group["label"]):
+        parts.append(f"{reviewer}={decision}" + (f"(label={label})" if label else ""))
+    return ", ".join(parts)
+
+
+def _rejects(n_reject: int, n: int, rule: str) -> bool:
+    if rule == "any":
+        return n_reject >= 1
+    if rule == "unanimous":
+        return n_reject == n
+    return n_reject * 2 > n
+
+
+def apply_reviews(records: pd.DataFrame, reviews: pd.DataFrame, settings: ReviewSettings) -> ReviewOutcome:
+    """Apply reviewers' decisions to ``records``.
+
+    Per record with at least ``min_reviewers_per_item`` reviews: ``rejection_rule`` decides rejection;
+    a record kept gets a new label when more than half of its reviewers name the same label, counting a
+    review without a correction as a vote for the current label. Records with fewer reviews are *pending*
+    (kept unchanged, counted), as are records nobody reviewed. Reviews of record ids not in ``records``
+    raise ValueError: they belong to another batch or the records changed since the queue was built.
+    """
+    check_input(records, STAGE)
+    missing = [c for c in REVIEW_COLUMNS if c != "origin" and c not in reviews.columns]
+    if missing:
+        raise ValueError(f"apply_reviews: reviews lack columns {missing}; read them with import_reviews.")
+    reviews = reviews.copy()
+    for column in ("record_id", "reviewer", "decision", "label", "comment"):
+        values = text_column(reviews, column)
+        if column == "decision":
+            values = [v.strip().casefold() for v in values]
+        reviews[column] = pd.Series(values, index=reviews.index, dtype=object)
+    bad = sorted(set(reviews["decision"]) - set(DECISIONS))
+    if bad:
+        raise ValueError(f"apply_reviews: decisions {bad} are not among {list(DECISIONS)}; read reviews with import_reviews.")
+    unknown = sorted(set(reviews["record_id"]) - set(records["record_id"].astype(str)))
+    if unknown:
+        raise ValueError(
+            f"apply_reviews: {len(unknown)} reviewed record ids are not among the records, e.g. {unknown[:5]}; the "
+            "reviews belong to another batch or the records changed since the review queue was built."
+        )
+
+    record_ids = records["record_id"].astype(str).tolist()
+    current = dict(zip(record_ids, text_column(records, "label")))
+    rejected_rows: list[tuple[str, str, str]] = []
+    relabels: list[dict[str, str]] = []
+    disagreements: list[dict[str, Any]] = []
+    new_label: dict[str, str] = {}
+    pending = 0
+    rule, need = settings.rejection_rule, settings.min_reviewers_per_item
+    for record_id, group in reviews.groupby("record_id", sort=True):
+        record_id = str(record_id)
+        n = len(group)
+        n_reject = int((group["decision"] == "reject").sum())
+        effective = [label or current[record_id] for label in group["label"]]
+        top_label, top_votes = Counter(effective).most_common(1)[0]
+        if n < need:
+            outcome = "pending"
+            pending += 1
+        elif _rejects(n_reject, n, rule):
+            outcome = "rejected"
+            rejecters = group[group["decision"] == "reject"]
+            notes = "; ".join(
+                f"{r}: {c[:_COMMENT_CHARS]}" for r, c in zip(rejecters["reviewer"], rejecters["comment"]) if c
+            )
+            rejected_rows.append((
+                record_id,
+                REJECT_REASON,
+                f"rejected by {', '.join(rejecters['reviewer'])} ({n_reject} of {n} reviewers, rule {rule})"
+                + (f"; {notes}" if notes else ""),
+            ))
+        elif top_votes * 2 > n and top_label != current[record_id]:
+            outcome = "relabelled"
+            new_label[record_id] = top_label
+            relabels.append({
+                "record_id": record_id, "old_label": current[record_id], "new_label": top_label, "votes": _votes(group),
+            })
+        else:
+            outcome = "kept"
+        kinds = [k for k, split in (("decision", 0 < n_reject < n), ("label", len(set(effective)) > 1)) if split]
+        if kinds:
+            disagreements.append({
+                "record_id": record_id,
+                "n_reviewers": n,
+                "accepts": n - n_reject,
+                "rejects": n_reject,
+                "kind": "+".join(kinds),
+                "outcome": outcome,
+                "votes": _votes(group),
+            })
+
+    rejected = make_dropped(rejected_rows, STAGE)
+    gone = set(rejected["record_id"])
+    kept = records[[rid not in gone for rid in record_ids]].copy()
+    if new_label:
+        kept["label"] = [new_label.get(str(rid), label) for rid, label in zip(kept["record_id"], kept["label"])]
+    kept = kept.reset_index(drop=True)
+    if len(kept) + len(rejected) != len(records):
+        raise AssertionError(f"apply_reviews lost rows: {len(records)} in, {len(kept)} kept, {len(rejected)} rejected. This is a bug.")
+
+    agreement = agreement_report(reviews, settings.agreement_metric, settings.min_agreement)
+    by_reviewer = reviews.groupby("reviewer")["decision"]
+    stats: dict[str, Any] = {
+        "rows_in": int(len(records)),
+        "rows_out": int(len(kept)),
+        "rows_dropped": int(len(rejected)),
+        "dropped_by_reason": {REJECT_REASON: int(len(rejected))} if len(rejected) else {},
+        "reviews": int(len(reviews)),
+        "reviewers": int(reviews["reviewer"].nunique()),
+        "records_reviewed": int(reviews["record_id"].nunique()),
+        "records_pending": pending,
+        "rejected": int(len(rejected)),
+        "relabelled": len(relabels),
+        "disagreements": len(disagreements),
+        "rejection_rule": rule,
+        "min_reviewers_per_item": need,
+        "reject_rate_by_reviewer": {
+            str(r): round(float((d == "reject").mean()), 4) for r, d in by_reviewer
+        },
+        "agreement": agreement.to_dict(),
+    }
+    return ReviewOutcome(
+        records=kept,
+        rejected=rejected,
+        relabelled=pd.DataFrame(relabels, columns=RELABEL_COLUMNS),
+        disagreements=pd.DataFrame(disagreements, columns=DISAGREEMENT_COLUMNS),
+        agreement=agreement,
+        stats=stats,
+    )
+
+
+def review_agreement(reviews: pd.DataFrame, settings: ReviewSettings) -> AgreementReport:
+    """The agreement gate with the settings' metric and bar (what the blocking asset check calls)."""
+    return agreement_report(reviews, settings.agreement_metric, settings.min_agreement)

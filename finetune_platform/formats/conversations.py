@@ -1,0 +1,286 @@
+"""Curated records -> chat conversations (OpenAI ``messages``) for chat-template SFT.
+
+The instruction pairs of :mod:`finetune_platform.formats.instructions` train any causal LM with plain
+text markers; a real chat model is better fine-tuned on whole conversations rendered through its own chat
+template (TRL's ``messages`` column). This module builds those conversations:
+
+- a chat record keeps its turns (``messages``); any other record becomes one exchange, user = ``text``,
+  assistant = ``response``;
+- an optional system prompt from the settings comes first;
+- turns are cleaned so that common chat templates accept them: consecutive messages of one role are
+  merged (many templates insist on user/assistant alternation), ``developer`` counts as ``system``,
+  ``tool`` messages and empty messages are dropped, and an agent greeting before the customer's first
+  message or a customer message left unanswered at the end can be dropped.
+
+A record that ends up without a user or an assistant turn cannot train anything; it is skipped with a
+named reason in ``ConversationResult.skipped`` (``schemas.DROPPED_COLUMNS``), never silently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, Field, model_validator
+
+from finetune_platform.formats.instructions import normalise_label
+from finetune_platform.schemas import DROPPED_COLUMNS, RECORD_COLUMNS
+
+#: ``conversation_examples``: one row per record that yields a conversation.
+#: - example_id: ``"{record_id}::chat"``; label: the record's category, normalised like instruction labels.
+#: - messages: JSON list of ``{"role", "content"}`` (roles system / user / assistant), ready for TRL.
+CONVERSATION_COLUMNS: list[str] = ["example_id", "record_id", "source", "label", "messages"]
+
+#: ``stage`` value of the rows in ``ConversationResult.skipped``.
+STAGE = "format_conversations"
+
+Message = dict[str, str]
+
+
+class ConversationSettings(BaseModel):
+    """How records become conversations. Flat, for subclassing as a Dagster config."""
+
+    system_message: Literal["source", "settings", "none"] = Field(
+        "source",
+        description="Where the system message comes from: 'source' keeps the system (and developer) messages of "
+        "chat records, merged into one leading message; 'settings' puts system_prompt first in every "
+        "conversation instead; 'none' drops all system messages.",
+    )
+    system_prompt: str = Field(
+        "",
+        max_length=20_000,
+        description="The system prompt used when system_message='settings' (required then, not allowed otherwise).",
+    )
+    max_turns: int | None = Field(
+        None,
+        ge=1,
+        le=1_000,
+        description="Keep at most this many user/assistant turns (the first ones; a turn is one message after "
+        "merging) per conversation; None keeps all.",
+    )
+    drop_trailing_user_turn: bool = Field(
+        True,
+        description="Drop user messages after the last assistant message: they have no answer to learn from.",
+    )
+    drop_leading_assistant_turns: bool = Field(
+        True,
+        description="Drop assistant messages before the first user message (agent greetings): many chat "
+        "templates require the conversation to start with the user.",
+    )
+    merge_consecutive_turns: bool = Field(
+        True,
+        description="Join consecutive messages of the same role with a blank line: many chat templates reject "
+        "conversations whose roles do not alternate.",
+    )
+
+    @model_validator(mode="after")
+    def _system_prompt_matches_mode(self) -> ConversationSettings:
+        if self.system_message == "settings" and not self.system_prompt.strip():
+            raise ValueError("system_message='settings' needs a non-empty system_prompt; set one or choose 'source'")
+        if self.system_message != "settings" and self.system_prompt.strip():
+            raise ValueError(
+                f"system_prompt is set but system_message is '{self.system_message}', so it would be ignored; "
+                "set system_message='settings' to use it, or clear system_prompt"
+            )
+        return self
+
+
+@dataclass
+class ConversationResult:
+    """What :func:`build_conversations` made.
+
+    examples: ``CONVERSATION_COLUMNS``; skipped: one ``schemas.DROPPED_COLUMNS`` row per record that gave no
+    conversation; stats: JSON-serialisable numbers for asset metadata (``records == examples + skipped``).
+    """
+
+    examples: pd.DataFrame
+    skipped: pd.DataFrame
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class InvalidMessagesError(ValueError):
+    """A ``messages`` value that is not a JSON list of ``{"role", "content"}`` objects."""
+
+
+def parse_messages(value: str) -> list[Message]:
+    """The turns of a record's ``messages`` JSON string; "" (not a chat record) gives ``[]``.
+
+    Raises :class:`InvalidMessagesError` naming the problem when the JSON or a message is malformed.
+    Extra keys of a message (``name``, ``tool_calls``) are dropped: the platform keeps role and content.
+    """
+    if not str(value).strip():
+        return []
+    try:
+        turns = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise InvalidMessagesError(f"messages is not valid JSON ({error.msg} at char {error.pos})") from error
+    if not isinstance(turns, list):
+        raise InvalidMessagesError(f"messages is a JSON {type(turns).__name__}, expected a list of messages")
+    messages: list[Message] = []
+    for i, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            raise InvalidMessagesError(f"messages[{i}] is a JSON {type(turn).__name__}, expected an object")
+        role, content = turn.get("role"), turn.get("content")
+        if not isinstance(role, str) or not isinstance(content, str):
+            raise InvalidMessagesError(
+                f"messages[{i}] needs string 'role' and 'content', found {type(role).__name__} and "
+                f"{type(content).__name__}"
+            )
+        messages.append({"role": role, "content": content})
+    return messages
+
+
+@dataclass
+class _Counts:
+    """Per-conversation edits, summed into the stats."""
+
+    merged_messages: int = 0
+    dropped_tool_messages: int = 0
+    dropped_empty_messages: int = 0
+    dropped_leading_assistant: int = 0
+    dropped_trailing_user: int = 0
+    truncated: int = 0
+
+    def add(self, other: _Counts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _turns_of(record: Any) -> tuple[list[Message], bool]:
+    """The raw turns of a record and whether they came from its ``messages`` (else from text/response)."""
+    messages = parse_messages(str(record.messages))
+    if messages:
+        return messages, True
+    turns = [{"role": "user", "content": str(record.text)}]
+    if str(record.response).strip():
+        turns.append({"role": "assistant", "content": str(record.response)})
+    return turns, False
+
+
+def _clean(turns: list[Message], settings: ConversationSettings, counts: _Counts) -> list[Message]:
+    """The conversation after the settings' edits (system handling, drops, merging, truncation)."""
+    system_parts: list[str] = []
+    dialogue: list[Message] = []
+    for turn in turns:
+        role, content = turn["role"], turn["content"]
+        if role == "tool":
+            counts.dropped_tool_messages += 1
+            continue
+        if not content.strip():
+            counts.dropped_empty_messages += 1
+            continue
+        if role in ("system", "developer"):
+            system_parts.append(content.strip())
+        elif role in ("user", "assistant"):
+            dialogue.append({"role": role, "content": content})
+        else:
+            raise InvalidMessagesError(f"role {role!r} is not one of system, developer, user, assistant, tool")
+
+    if settings.drop_leading_assistant_turns:
+        while dialogue and dialogue[0]["role"] == "assistant":
+            dialogue.pop(0)
+            counts.dropped_leading_assistant += 1
+
+    if settings.merge_consecutive_turns:
+        merged: list[Message] = []
+        for turn in dialogue:
+            if merged and merged[-1]["role"] == turn["role"]:
+                merged[-1] = {"role": turn["role"], "content": f"{merged[-1]['content']}\n\n{turn['content']}"}
+                counts.merged_messages += 1
+            else:
+                merged.append(dict(turn))
+        dialogue = merged
+
+    if settings.max_turns is not None and len(dialogue) > settings.max_turns:
+        dialogue = dialogue[: settings.max_turns]
+        counts.truncated += 1
+
+    if settings.drop_trailing_user_turn:
+        while dialogue and dialogue[-1]["role"] == "user":
+            dialogue.pop()
+            counts.dropped_trailing_user += 1
+
+    if settings.system_message == "settings":
+        system = settings.system_prompt.strip()
+    elif settings.system_message == "source":
+        system = "\n\n".join(system_parts)
+    else:
+        system = ""
+    return ([{"role": "system", "content": system}] if system else []) + dialogue
+
+
+def build_conversations(records: pd.DataFrame, settings: ConversationSettings | None = None) -> ConversationResult:
+    """One conversation per record that has at least one user and one assistant turn after cleaning.
+
+    Records are read in order; ``example_id`` is ``"{record_id}::chat"``. Skipped records get a row in
+    ``skipped`` with reason ``invalid_messages``, ``no_user_turn`` or ``no_assistant_turn``.
+    """
+    settings = settings or ConversationSettings()
+    missing = [c for c in RECORD_COLUMNS if c not in records.columns]
+    if missing:
+        raise ValueError(f"records are missing columns {missing}; expected {RECORD_COLUMNS}")
+    rows: list[dict[str, str]] = []
+    skipped: list[dict[str, str]] = []
+    counts = _Counts()
+    from_messages = 0
+    with_system = 0
+    turn_counts: list[int] = []
+    for rec in records.itertuples(index=False):
+        record_counts = _Counts()
+        try:
+            turns, is_chat = _turns_of(rec)
+            conversation = _clean(turns, settings, record_counts)
+        except InvalidMessagesError as error:
+            skipped.append(
+                {"record_id": rec.record_id, "stage": STAGE, "reason": "invalid_messages", "detail": str(error)}
+            )
+            continue
+        roles = {m["role"] for m in conversation}
+        if "user" not in roles or "assistant" not in roles:
+            # Name the cause in the source, not what cleaning left: an unanswered ticket has no assistant turn.
+            has_user = any(t["role"] == "user" and t["content"].strip() for t in turns)
+            reason = "no_assistant_turn" if has_user else "no_user_turn"
+            if is_chat:
+                kept = ", ".join(m["role"] for m in conversation) or "nothing"
+                source_roles = ", ".join(t["role"] for t in turns)
+                detail = f"after cleaning the conversation holds {kept} (source roles: {source_roles})"
+            else:
+                detail = "the record has no response" if has_user else "the record's text is empty"
+            skipped.append({"record_id": rec.record_id, "stage": STAGE, "reason": reason, "detail": detail})
+            continue
+        counts.add(record_counts)
+        from_messages += is_chat
+        with_system += conversation[0]["role"] == "system"
+        turn_counts.append(sum(m["role"] != "system" for m in conversation))
+        rows.append(
+            {
+                "example_id": f"{rec.record_id}::chat",
+                "record_id": rec.record_id,
+                "source": rec.source,
+                "label": normalise_label(rec.label) if str(rec.label).strip() else "",
+                "messages": json.dumps(conversation, ensure_ascii=False),
+            }
+        )
+    examples = pd.DataFrame(rows, columns=CONVERSATION_COLUMNS)
+    skipped_df = pd.DataFrame(skipped, columns=DROPPED_COLUMNS)
+    stats: dict[str, Any] = {
+        "records": int(len(records)),
+        "examples": int(len(examples)),
+        "skipped": int(len(skipped_df)),
+        "skipped_by_reason": {k: int(v) for k, v in sorted(Counter(s["reason"] for s in skipped).items())},
+        "from_messages": int(from_messages),
+        "from_text_response": int(len(examples) - from_messages),
+        "with_system_message": int(with_system),
+        "turns_mean": round(sum(turn_counts) / len(turn_counts), 2) if turn_counts else 0.0,
+        "turns_max": max(turn_counts, default=0),
+        **{name: int(getattr(counts, name)) for name in counts.__dataclass_fields__},
+    }
+    return ConversationResult(examples=examples, skipped=skipped_df, stats=stats)
+
+
+def build_conversation_examples(records: pd.DataFrame, settings: ConversationSettings | None = None) -> pd.DataFrame:
+    """The conversations of :func:`build_conversations` alone (``CONVERSATION_COLUMNS``)."""
+    return build_conversations(records, settings).examples

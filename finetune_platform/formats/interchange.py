@@ -1,0 +1,435 @@
+"""Import and export of the three common fine-tuning file formats.
+
+- **Alpaca**: ``{"instruction", "input", "output"}`` per example (Stanford Alpaca; axolotl's and
+  LLaMA-Factory's ``alpaca`` type).
+- **ShareGPT**: ``{"conversations": [{"from": "human" | "gpt" | "system", "value"}]}`` (axolotl,
+  LLaMA-Factory, FastChat; TRL converts it to ``messages`` itself).
+- **OpenAI chat**: ``{"messages": [{"role", "content"}]}`` per line (OpenAI fine-tuning, TRL).
+
+A ``.jsonl`` path is read and written as one object per line, a ``.json`` path as one array of objects.
+
+Export writes the platform's examples for other tools; import turns a file from elsewhere into the
+platform's records (``schemas.RECORD_COLUMNS``, record_id ``"{source}/{file}#{row}"``, rows 1-based: the
+line of a JSONL file or the element of a JSON array), so that it flows through curation like any source.
+Bad rows do not raise: each becomes one row of the returned errors frame (``schemas.QUARANTINE_COLUMNS``,
+with the ingest stage's reason codes), so both frames can join ``raw_corpus`` and ``quarantine``.
+Only a mistake in the call itself raises (a missing file, an unknown format or suffix, a bad source name).
+
+The readers are hand-written over ``json`` rather than ``datasets.load_dataset`` or ``pandas.read_json``
+because those fail a whole file on one bad row and do not report which row it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import pandas as pd
+
+from finetune_platform.formats.conversations import CONVERSATION_COLUMNS
+from finetune_platform.formats.instructions import PROMPT_TEMPLATES, ticket_from_prompt
+from finetune_platform.ingest.readers import QuarantineReason
+from finetune_platform.ingest.sources import SOURCE_NAME_PATTERN
+from finetune_platform.schemas import EXAMPLE_COLUMNS, QUARANTINE_COLUMNS, RECORD_COLUMNS
+
+InterchangeFormat = Literal["alpaca", "sharegpt", "openai_chat"]
+#: The format names, for CLI choices and messages.
+FORMATS: tuple[str, ...] = get_args(InterchangeFormat)
+
+#: The Alpaca ``instruction`` of each platform task; the ticket goes to ``input``. Import recognises them,
+#: so that a file exported by the platform comes back as tickets rather than instruction + ticket.
+ALPACA_INSTRUCTIONS: dict[str, str] = {
+    "classify": "Classify this customer support ticket. Answer with its category only.",
+    "reply": "Write the support agent's reply to this customer ticket.",
+}
+
+#: Platform role -> ShareGPT ``from`` (export) and the ``from`` values accepted on import.
+SHAREGPT_FROM: dict[str, str] = {"system": "system", "user": "human", "assistant": "gpt"}
+SHAREGPT_ROLES: dict[str, str] = {
+    "system": "system",
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "chatgpt": "assistant",
+}
+
+OPENAI_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+EXCERPT_CHARS = 200
+_SUFFIXES = (".json", ".jsonl")
+
+
+# --------------------------------------------------------------------------------------------------
+# Export
+
+
+def export_alpaca(examples: pd.DataFrame, path: Path | str, *, extra_fields: bool = True) -> int:
+    """Write instruction examples (``schemas.EXAMPLE_COLUMNS``) as Alpaca rows; returns the rows written.
+
+    A platform prompt is split back into the task's instruction (:data:`ALPACA_INSTRUCTIONS`) and the
+    ticket (``input``), so that Alpaca tools apply their own prompt template around them; a prompt that is
+    not a platform template goes whole into ``instruction``. ``extra_fields`` adds ``id`` and ``label``.
+    """
+    _require(examples, EXAMPLE_COLUMNS, "instruction examples")
+    rows = []
+    for ex in examples.itertuples(index=False):
+        ticket = ticket_from_prompt(str(ex.prompt))
+        task = str(ex.task)
+        if task in ALPACA_INSTRUCTIONS and PROMPT_TEMPLATES.get(task, "").format(text=ticket) == ex.prompt:
+            row: dict[str, Any] = {"instruction": ALPACA_INSTRUCTIONS[task], "input": ticket}
+        else:
+            row = {"instruction": str(ex.prompt), "input": ""}
+        row["output"] = str(ex.completion)
+        if extra_fields:
+            row |= {"id": ex.example_id, "label": ex.label}
+        rows.append(row)
+    return _write(rows, Path(path))
+
+
+def export_sharegpt(conversations: pd.DataFrame, path: Path | str, *, extra_fields: bool = True) -> int:
+    """Write conversations (``conversations.CONVERSATION_COLUMNS``) as ShareGPT rows; returns the rows written.
+
+    ``extra_fields`` adds ``id`` (the example id, as in the original ShareGPT dump) and ``label``.
+    """
+    _require(conversations, CONVERSATION_COLUMNS, "conversations")
+    rows = []
+    for conv in conversations.itertuples(index=False):
+        turns = []
+        for i, message in enumerate(_messages_for_export(conv)):
+            if message["role"] not in SHAREGPT_FROM:
+                raise ValueError(
+                    f"conversation {conv.example_id}: messages[{i}] has role {message['role']!r}, which ShareGPT "
+                    f"cannot express (only {sorted(SHAREGPT_FROM)}); build conversations with "
+                    "formats.conversations, which keeps only those roles"
+                )
+            turns.append({"from": SHAREGPT_FROM[message["role"]], "value": message["content"]})
+        row: dict[str, Any] = {"conversations": turns}
+        if extra_fields:
+            row = {"id": conv.example_id, **row, "label": conv.label}
+        rows.append(row)
+    return _write(rows, Path(path))
+
+
+def export_openai_chat(conversations: pd.DataFrame, path: Path | str, *, extra_fields: bool = False) -> int:
+    """Write conversations as OpenAI chat rows ``{"messages": [...]}``; returns the rows written.
+
+    ``extra_fields`` (off by default: the file is then exactly what OpenAI's fine-tuning upload expects)
+    adds ``id`` and ``label`` beside ``messages``.
+    """
+    _require(conversations, CONVERSATION_COLUMNS, "conversations")
+    rows = []
+    for conv in conversations.itertuples(index=False):
+        row: dict[str, Any] = {"messages": _messages_for_export(conv)}
+        if extra_fields:
+            row |= {"id": conv.example_id, "label": conv.label}
+        rows.append(row)
+    return _write(rows, Path(path))
+
+
+def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} are missing columns {missing}; expected {columns}")
+
+
+def _messages_for_export(conv: Any) -> list[dict[str, str]]:
+    try:
+        messages = json.loads(conv.messages)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"conversation {conv.example_id}: messages is not valid JSON ({error.msg})") from error
+    problem = _message_list_problem(messages, "messages")
+    if problem:
+        raise ValueError(f"conversation {conv.example_id}: {problem}")
+    return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
+def _message_list_problem(messages: Any, name: str) -> str | None:
+    if not isinstance(messages, list) or not messages:
+        return f"{name} must be a non-empty list of {{role, content}}, found {type(messages).__name__}"
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping) or not isinstance(m.get("role"), str) or not isinstance(m.get("content"), str):
+            return f"{name}[{i}] must be an object with string 'role' and 'content'"
+    return None
+
+
+def _write(rows: list[dict[str, Any]], path: Path) -> int:
+    """Write ``rows`` as JSONL or a JSON array (by suffix), atomically: a temporary file renamed into place."""
+    _check_suffix(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".jsonl":
+        body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    else:
+        body = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(body)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(rows)
+
+
+def _check_suffix(path: Path) -> None:
+    if path.suffix not in _SUFFIXES:
+        raise ValueError(
+            f"{path}: unsupported suffix {path.suffix!r}; use .jsonl (one object per line) or .json (an array)"
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# Import
+
+
+class _RowError(Exception):
+    """A row that cannot become a record (internal: collected, never escapes ``import_file``)."""
+
+    def __init__(self, code: QuarantineReason, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def default_source_name(path: Path | str) -> str:
+    """A source slug from the file name: ``"Alpaca Data.v2.json"`` -> ``"alpaca_data_v2"``."""
+    slug = re.sub(r"[^a-z0-9_-]+", "_", Path(path).stem.lower()).strip("_-")[:64]
+    return slug or "import"
+
+
+def import_file(
+    path: Path | str, format: InterchangeFormat, *, source: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read an Alpaca, ShareGPT or OpenAI chat file into ``(records, errors)``.
+
+    records: ``schemas.RECORD_COLUMNS``; ``source`` defaults to :func:`default_source_name`,
+    ``source_file`` is the file name and record_id ``"{source}/{file}#{row}"``. errors:
+    ``schemas.QUARANTINE_COLUMNS``, one row per row that could not be read, with the reason (row 0: the
+    whole file). Chat rows give ``text`` = the user turns joined by newlines, ``response`` = the last
+    assistant turn and ``messages`` = the turns as JSON, as ingest does for chat sources. Alpaca rows give
+    ``text`` = instruction and input, ``response`` = output, except rows whose instruction is one of the
+    platform's (:data:`ALPACA_INSTRUCTIONS`): their input is the ticket, and a ``classify`` output is the label.
+    """
+    path = Path(path)
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {list(FORMATS)}")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file to import")
+    _check_suffix(path)
+    source = source if source is not None else default_source_name(path)
+    if not re.fullmatch(SOURCE_NAME_PATTERN, source):
+        raise ValueError(f"source {source!r} is not a slug (lowercase letters, digits, '_' and '-', 1-64 characters)")
+    mapper = {"alpaca": _alpaca_record, "sharegpt": _sharegpt_record, "openai_chat": _openai_record}[format]
+    records: list[tuple] = []
+    errors: list[tuple] = []
+    rows = _read_jsonl(path) if path.suffix == ".jsonl" else _read_json_array(path)
+    for row_number, value, raw in rows:
+        where = f"{path.name} (whole file)" if row_number == 0 else f"{path.name}, row {row_number}"
+        try:
+            if isinstance(value, _RowError):
+                raise value
+            fields = mapper(value)
+        except _RowError as error:
+            errors.append(
+                (source, path.name, row_number, error.code.value, f"{where}: {error.message}.", _excerpt(raw))
+            )
+            continue
+        records.append(
+            (
+                f"{source}/{path.name}#{row_number}",
+                source,
+                path.name,
+                row_number,
+                "instruction" if format == "alpaca" else "chat",
+                fields["text"],
+                fields["response"],
+                fields["label"],
+                fields["messages"],
+            )
+        )
+    return (
+        pd.DataFrame(records, columns=RECORD_COLUMNS).astype({"source_row": "int64"}),
+        pd.DataFrame(errors, columns=QUARANTINE_COLUMNS).astype({"source_row": "int64"}),
+    )
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, Any, Any]]:
+    """(line number, parsed object or _RowError, raw line) per non-blank line."""
+    with path.open("rb") as f:
+        for line_number, raw in enumerate(f, start=1):
+            if line_number == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")
+            if not raw.strip():
+                continue
+            yield line_number, _parse_object(raw, "line"), raw
+
+
+def _read_json_array(path: Path) -> Iterator[tuple[int, Any, Any]]:
+    """(element number, object or _RowError, element) per array element; (0, _RowError, ...) for a bad file."""
+    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    if not raw.strip():
+        return
+    document = _parse_json(raw)
+    if isinstance(document, _RowError):
+        yield 0, document, raw
+        return
+    if not isinstance(document, list):
+        yield (
+            0,
+            _RowError(
+                QuarantineReason.NOT_AN_ARRAY,
+                f"top level is a JSON {type(document).__name__}, expected an array of objects (name the file .jsonl "
+                "for one object per line)",
+            ),
+            raw,
+        )
+        return
+    for index, value in enumerate(document, start=1):
+        if not isinstance(value, dict):
+            value = _RowError(
+                QuarantineReason.NOT_AN_OBJECT, f"element is a JSON {type(value).__name__}, expected an object"
+            )
+        yield index, value, document[index - 1]
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        return _RowError(QuarantineReason.INVALID_ENCODING, f"invalid utf-8 at byte {error.start} ({error.reason})")
+    except json.JSONDecodeError as error:
+        return _RowError(
+            QuarantineReason.MALFORMED_JSON, f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        )
+    except RecursionError:
+        return _RowError(QuarantineReason.MALFORMED_JSON, "JSON nested too deeply")
+
+
+def _parse_object(raw: bytes, what: str) -> Any:
+    value = _parse_json(raw)
+    if not isinstance(value, (dict, _RowError)):
+        return _RowError(
+            QuarantineReason.NOT_AN_OBJECT, f"{what} holds a JSON {type(value).__name__}, expected an object"
+        )
+    return value
+
+
+def _excerpt(raw: Any) -> str:
+    if isinstance(raw, bytes):
+        text = raw[: EXCERPT_CHARS * 4].decode("utf-8", "backslashreplace")
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        text = json.dumps(raw, ensure_ascii=False, default=str)
+    return text.strip()[:EXCERPT_CHARS]
+
+
+def _string(row: Mapping[str, Any], name: str, *, required: bool, non_empty: bool = False) -> str:
+    """A string field of ``row``: absent optional fields are "", integers are accepted for ``label``."""
+    if name not in row or row[name] is None:
+        if required:
+            fields = ", ".join(map(str, list(row)[:12])) or "none"
+            raise _RowError(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {fields})")
+        return ""
+    value = row[name]
+    if name == "label" and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _RowError(QuarantineReason.WRONG_TYPE, f"field '{name}' is {type(value).__name__}, expected a string")
+    if non_empty and not value.strip():
+        raise _RowError(QuarantineReason.EMPTY_TEXT, f"field '{name}' is empty")
+    return value
+
+
+def _alpaca_record(row: Mapping[str, Any]) -> dict[str, str]:
+    instruction = _string(row, "instruction", required=True, non_empty=True)
+    given_input = _string(row, "input", required=False)
+    output = _string(row, "output", required=True)
+    label = _string(row, "label", required=False).strip()
+    if instruction == ALPACA_INSTRUCTIONS["classify"] and given_input.strip():
+        return {"text": given_input, "response": "", "label": label or output.strip(), "messages": ""}
+    if instruction == ALPACA_INSTRUCTIONS["reply"] and given_input.strip():
+        return {"text": given_input, "response": output, "label": label, "messages": ""}
+    text = f"{instruction}\n\n{given_input}" if given_input.strip() else instruction
+    return {"text": text, "response": output, "label": label, "messages": ""}
+
+
+def _chat_fields(messages: list[dict[str, str]], row: Mapping[str, Any], name: str) -> dict[str, str]:
+    text = "\n".join(m["content"] for m in messages if m["role"] == "user" and m["content"].strip())
+    if not text.strip():
+        raise _RowError(QuarantineReason.EMPTY_TEXT, f"'{name}' has no non-empty user turn")
+    replies = [m["content"] for m in messages if m["role"] == "assistant"]
+    return {
+        "text": text,
+        "response": replies[-1] if replies else "",
+        "label": _string(row, "label", required=False).strip(),
+        "messages": json.dumps(messages, ensure_ascii=False),
+    }
+
+
+def _turn_list(row: Mapping[str, Any], name: str) -> list[Any]:
+    if name not in row:
+        fields = ", ".join(map(str, list(row)[:12])) or "none"
+        raise _RowError(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {fields})")
+    turns = row[name]
+    if not isinstance(turns, list) or not turns:
+        raise _RowError(
+            QuarantineReason.INVALID_MESSAGES, f"'{name}' must be a non-empty list, found {type(turns).__name__}"
+        )
+    return turns
+
+
+def _sharegpt_record(row: Mapping[str, Any]) -> dict[str, str]:
+    messages = []
+    for i, turn in enumerate(_turn_list(row, "conversations")):
+        if not isinstance(turn, Mapping):
+            raise _RowError(
+                QuarantineReason.INVALID_MESSAGES, f"conversations[{i}] is {type(turn).__name__}, not an object"
+            )
+        speaker, value = turn.get("from"), turn.get("value")
+        if speaker not in SHAREGPT_ROLES:
+            raise _RowError(
+                QuarantineReason.INVALID_MESSAGES,
+                f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)}",
+            )
+        if not isinstance(value, str):
+            raise _RowError(
+                QuarantineReason.INVALID_MESSAGES,
+                f"conversations[{i}].value is {type(value).__name__}, expected a string",
+            )
+        messages.append({"role": SHAREGPT_ROLES[speaker], "content": value})
+    return _chat_fields(messages, row, "conversations")
+
+
+def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
+    messages = []
+    for i, message in enumerate(_turn_list(row, "messages")):
+        if not isinstance(message, Mapping):
+            raise _RowError(
+                QuarantineReason.INVALID_MESSAGES, f"messages[{i}] is {type(message).__name__}, not an object"
+            )
+        role, content = message.get("role"), message.get("content")
+        if role not in OPENAI_ROLES:
+            raise _RowError(
+                QuarantineReason.INVALID_MESSAGES,
+                f"messages[{i}].role is {role!r}, expected one of {sorted(OPENAI_ROLES)}",
+            )
+        if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
+            texts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
+            content = (
+                "\n".join(texts) if len(texts) == len(content) and all(isinstance(t, str) for t in texts) else None
+            )
+        if content is None and role == "assistant" and message.get("tool_calls"):
+            content = ""
+        if not isinstance(content, str):
+            raise _RowError(
+                QuarantineReason.INVALID_MESSAGES,
+                f"messages[{i}].content is {type(content).__name__}, expected a string or text parts",
+            )
+        messages.append({"role": role, "content": content})
+    return _chat_fields(messages, row, "messages")

@@ -1,0 +1,530 @@
+"""Champion / challenger routing: canary share, sticky users, kill switch, staged promotion.
+
+- :func:`user_bucket` hashes a user id to a number in [0, 1); a user goes to the challenger when the bucket
+  is below the canary share. The same user therefore always sees the same variant, and raising the share
+  (5% -> 25% -> 100%) only moves users from champion to challenger, never back and forth.
+- :class:`Router` holds the live :class:`RolloutState` (share, kill switch). With a ``state_path`` the state
+  is a small JSON file, re-read whenever it changes on disk: the CLI, a Dagster sensor or another server
+  process can flip the kill switch or change the share, and the running server follows from its next
+  request on, without a restart.
+- :class:`StagedRollout` walks the share through stages, each gated by thresholds computed from the log
+  store (error rate, latency p95, negative-feedback rate), and rolls back (share 0 + kill switch) as soon as
+  a threshold is crossed.
+
+Nothing here needs HTTP; the server only calls :meth:`Router.route`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+if TYPE_CHECKING:
+    from finetune_platform.monitoring.store import LogStore
+
+logger = logging.getLogger(__name__)
+
+#: Variant names; equal to the registry aliases (``serving.registry.CHAMPION`` / ``CHALLENGER``), kept
+#: here so that routing imports neither MLflow nor torch.
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+VARIANTS: tuple[str, ...] = (CHAMPION, CHALLENGER)
+
+#: Default salt of the user hash. Changing it reshuffles which users are in the canary.
+DEFAULT_SALT = "canary-v1"
+
+
+class RolloutStateError(ValueError):
+    """The rollout state file cannot be read or holds invalid values."""
+
+
+def user_bucket(user: str, salt: str = DEFAULT_SALT) -> float:
+    """A stable number in [0, 1) for ``user``: the first 8 bytes of SHA-256(salt:user) over 2**64.
+
+    SHA-256 rather than Python's ``hash()``: that one is salted per process, so a user would switch
+    variants whenever the server restarts.
+    """
+    digest = hashlib.sha256(f"{salt}:{user}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _check_share(share: float) -> float:
+    share = float(share)
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"canary share must be between 0 and 1 (0.05 = 5% of users), got {share}")
+    return share
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RolloutState:
+    """Where the rollout stands. Serialised as JSON in the state file.
+
+    ``stage`` is the index into the staged rollout's shares while one is in progress, else None;
+    ``stage_started_at`` is when that stage began (ISO 8601, UTC): its gates look at traffic since then.
+    """
+
+    canary_share: float = 0.0
+    kill_switch: bool = False
+    reason: str = ""
+    stage: int | None = None
+    stage_started_at: str | None = None
+    updated_at: str = field(default_factory=lambda: _now().isoformat())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "rollout state") -> "RolloutState":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise RolloutStateError(f"{source}: unknown keys {unknown}; expected some of {sorted(known)}")
+        try:
+            state = cls(**data)
+            _check_share(state.canary_share)
+        except (TypeError, ValueError) as error:
+            raise RolloutStateError(f"{source}: {error}") from error
+        if not isinstance(state.kill_switch, bool):
+            raise RolloutStateError(f"{source}: kill_switch must be true or false, got {state.kill_switch!r}")
+        return state
+
+
+def load_state(path: Path | str) -> RolloutState:
+    """The state in ``path`` (a missing file is the default state: share 0, no kill switch)."""
+    path = Path(path)
+    if not path.exists():
+        return RolloutState()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise RolloutStateError(
+            f"cannot read rollout state {path}: {error}; fix or delete the file (deleting it resets to share 0)"
+        ) from error
+    if not isinstance(data, dict):
+        raise RolloutStateError(f"rollout state {path} must hold a JSON object, got {type(data).__name__}")
+    return RolloutState.from_dict(data, source=str(path))
+
+
+def save_state(path: Path | str, state: RolloutState) -> None:
+    """Write ``state`` atomically (temporary file + rename): a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".rollout-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(state.to_dict(), handle, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """Which variant answers a request, and why (for logs and tests)."""
+
+    variant: str
+    reason: Literal["kill_switch", "no_challenger", "sticky_user", "random"]
+    bucket: float | None = None
+
+
+class Router:
+    """Chooses champion or challenger per request from the live :class:`RolloutState`.
+
+    Args:
+        canary_share: the initial share when there is no state file yet (or no ``state_path``).
+        has_challenger: False when no challenger is loaded: everything goes to the champion.
+        state_path: a JSON file shared with other processes (CLI, Dagster). When it exists it wins over
+            ``canary_share``; every change made through this router is written to it.
+        salt: salt of :func:`user_bucket`.
+        rng: source of randomness for requests without a user id (spread by share, not sticky).
+    """
+
+    def __init__(
+        self,
+        canary_share: float = 0.0,
+        *,
+        has_challenger: bool = True,
+        state_path: Path | str | None = None,
+        salt: str = DEFAULT_SALT,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.has_challenger = has_challenger
+        self.state_path = Path(state_path) if state_path is not None else None
+        self.salt = salt
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self._seen: tuple[int, int, int] | None = None
+        self._state = RolloutState(canary_share=_check_share(canary_share))
+        if self.state_path is not None:
+            if self.state_path.exists():
+                self._state = load_state(self.state_path)  # a broken file at start-up is an error, loudly
+                self._seen = self._signature()
+            else:
+                self._write(self._state)
+
+    # -- state ---------------------------------------------------------------------------------------
+
+    def _signature(self) -> tuple[int, int, int] | None:
+        """Identifies one version of the state file: writes replace the file, so the inode changes even
+        when two writes fall into the same mtime tick."""
+        assert self.state_path is not None
+        try:
+            stat = self.state_path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+    def _write(self, state: RolloutState) -> None:
+        self._state = state
+        if self.state_path is not None:
+            save_state(self.state_path, state)
+            self._seen = self._signature()
+
+    @property
+    def state(self) -> RolloutState:
+        """The current state, re-read from the state file when it changed on disk.
+
+        An unreadable file while serving engages the kill switch in memory (champion only) and logs the
+        error: the champion is the known-good model, so that is the safe side; the file is re-read as soon
+        as it changes again.
+        """
+        with self._lock:
+            return self._refreshed()
+
+    def _refreshed(self) -> RolloutState:
+        """The state after re-reading a changed file; the caller holds ``self._lock``."""
+        if self.state_path is None:
+            return self._state
+        signature = self._signature()
+        if signature != self._seen:
+            self._seen = signature
+            try:
+                self._state = load_state(self.state_path)
+            except RolloutStateError as error:
+                logger.error("%s; serving the champion only until the file is fixed", error)
+                self._state = replace(self._state, kill_switch=True, reason=f"state file unreadable: {error}")
+        return self._state
+
+    def update(self, **changes: Any) -> RolloutState:
+        """Apply ``changes`` to the state (and write the state file); returns the new state."""
+        if "canary_share" in changes:
+            changes["canary_share"] = _check_share(changes["canary_share"])
+        with self._lock:
+            new = replace(self._refreshed(), **changes, updated_at=_now().isoformat())
+            self._write(new)
+        logger.info(
+            "rollout state: canary_share=%.3f kill_switch=%s stage=%s reason=%r",
+            new.canary_share, new.kill_switch, new.stage, new.reason,
+        )
+        return new
+
+    def set_canary_share(self, share: float, reason: str = "") -> RolloutState:
+        return self.update(canary_share=share, reason=reason or f"canary share set to {share:g}")
+
+    def engage_kill_switch(self, reason: str = "kill switch engaged") -> RolloutState:
+        """All traffic to the champion from the next request on; the share is kept for a later release."""
+        return self.update(kill_switch=True, reason=reason)
+
+    def release_kill_switch(self, reason: str = "kill switch released") -> RolloutState:
+        return self.update(kill_switch=False, reason=reason)
+
+    def rollback(self, reason: str) -> RolloutState:
+        """Share 0 and kill switch on, staged rollout ended: what a crossed threshold does."""
+        return self.update(canary_share=0.0, kill_switch=True, stage=None, stage_started_at=None, reason=reason)
+
+    # -- routing -------------------------------------------------------------------------------------
+
+    def route(self, user: str | None) -> RouteDecision:
+        """The variant for one request from ``user`` (the OpenAI ``user`` field; None or "" if absent)."""
+        state = self.state
+        if state.kill_switch:
+            return RouteDecision(CHAMPION, "kill_switch")
+        if not self.has_challenger:
+            return RouteDecision(CHAMPION, "no_challenger")
+        if user:
+            bucket = user_bucket(user, self.salt)
+            return RouteDecision(CHALLENGER if bucket < state.canary_share else CHAMPION, "sticky_user", bucket)
+        with self._lock:
+            draw = self._rng.random()
+        return RouteDecision(CHALLENGER if draw < state.canary_share else CHAMPION, "random", draw)
+
+
+# -- functions for the CLI (another process than the server) ----------------------------------------------
+
+
+def engage_kill_switch(state_path: Path | str, reason: str = "kill switch engaged from the CLI") -> RolloutState:
+    """Engage the kill switch in the state file that a running server watches (``ServerSettings.
+    rollout_state_path``): every request after this one goes to the champion; no restart needed."""
+    return Router(state_path=state_path).engage_kill_switch(reason)
+
+
+def release_kill_switch(state_path: Path | str, reason: str = "kill switch released from the CLI") -> RolloutState:
+    return Router(state_path=state_path).release_kill_switch(reason)
+
+
+def set_canary_share(state_path: Path | str, share: float, reason: str = "") -> RolloutState:
+    return Router(state_path=state_path).set_canary_share(share, reason)
+
+
+def request_kill_switch(
+    base_url: str,
+    api_key: str | None = None,
+    *,
+    engaged: bool = True,
+    reason: str = "kill switch engaged from the CLI",
+    timeout_s: float = 10.0,
+) -> dict[str, Any]:
+    """Flip the kill switch of a running server through its admin endpoint (``POST /admin/kill-switch``);
+    returns the server's new rollout state. For servers started without a shared state file."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    response = httpx.post(
+        f"{base_url.rstrip('/')}/admin/kill-switch",
+        json={"engaged": engaged, "reason": reason},
+        headers=headers,
+        timeout=timeout_s,
+    )
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"the server at {base_url} refused the kill switch request: HTTP {response.status_code} {response.text[:300]}"
+        )
+    return response.json()
+
+
+# -- staged promotion ---------------------------------------------------------------------------------------
+
+
+class RolloutSettings(BaseModel):
+    """Stages and gates of a staged challenger rollout."""
+
+    stages: list[float] = Field(
+        default_factory=lambda: [0.05, 0.25, 1.0],
+        description="Canary shares, one per stage, strictly increasing, each in (0, 1].",
+    )
+    max_error_rate: float = Field(
+        0.05, ge=0.0, le=1.0, description="Highest share of challenger requests that may fail (HTTP 5xx)."
+    )
+    max_latency_p95_ms: float = Field(
+        2000.0, gt=0.0, description="Highest 95th-percentile challenger latency, in milliseconds."
+    )
+    max_negative_feedback_rate: float = Field(
+        0.3, ge=0.0, le=1.0, description="Highest share of thumbs-down among the challenger's rated answers."
+    )
+    min_requests: int = Field(
+        50, ge=1, description="Challenger requests a stage needs before its gates are judged and it can advance."
+    )
+    min_feedback: int = Field(
+        10, ge=1, description="Ratings needed before the negative-feedback gate is judged (below it, it is skipped)."
+    )
+
+    @model_validator(mode="after")
+    def _stages_increase(self) -> "RolloutSettings":
+        if not self.stages:
+            raise ValueError("stages is empty; give at least one canary share, e.g. [0.05, 0.25, 1.0]")
+        if any(not 0.0 < s <= 1.0 for s in self.stages):
+            raise ValueError(f"every stage share must be in (0, 1]; got {self.stages}")
+        if any(b <= a for a, b in zip(self.stages, self.stages[1:])):
+            raise ValueError(f"stages must be strictly increasing; got {self.stages}")
+        return self
+
+
+@dataclass(frozen=True)
+class VariantHealth:
+    """One variant's traffic in a time window, from the log store."""
+
+    variant: str
+    requests: int
+    errors: int
+    latency_p95_ms: float | None
+    feedback: int
+    negative_feedback: int
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.requests if self.requests else None
+
+    @property
+    def negative_feedback_rate(self) -> float | None:
+        return self.negative_feedback / self.feedback if self.feedback else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "error_rate": self.error_rate,
+            "negative_feedback_rate": self.negative_feedback_rate,
+        }
+
+
+def variant_health(store: "LogStore", variant: str, start: datetime, end: datetime) -> VariantHealth:
+    """Requests (errors = HTTP status >= 500), latency p95 and ratings of ``variant`` in [start, end)."""
+    requests = store.requests_between(start, end)
+    requests = requests[requests["variant"] == variant]
+    feedback = store.feedback_between(start, end)
+    feedback = feedback[feedback["variant"] == variant]
+    p95 = float(requests["latency_ms"].quantile(0.95)) if len(requests) else None
+    return VariantHealth(
+        variant=variant,
+        requests=len(requests),
+        errors=int((requests["status_code"] >= 500).sum()),
+        latency_p95_ms=p95,
+        feedback=len(feedback),
+        negative_feedback=int((feedback["rating"] < 0).sum()),
+    )
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The gates of one stage: crossed thresholds (``breaches``), and whether there was enough traffic."""
+
+    breaches: list[str]
+    enough_data: bool
+    notes: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return self.enough_data and not self.breaches
+
+
+def check_gates(health: VariantHealth, settings: RolloutSettings) -> GateResult:
+    """Compare ``health`` with the thresholds.
+
+    Latency is judged once ``min_requests`` requests are in. The error gate is judged then too, and
+    earlier when the errors already exceed ``max_error_rate * min_requests``: the stage would fail its
+    gate whatever the remaining requests do, so there is no reason to keep sending users to it. The
+    feedback gate needs ``min_feedback`` ratings; with fewer it is skipped (ratings are sparse) and noted.
+    """
+    breaches: list[str] = []
+    notes: list[str] = []
+    enough = health.requests >= settings.min_requests
+    error_budget = settings.max_error_rate * settings.min_requests
+    if (enough or health.errors > error_budget) and health.error_rate is not None:
+        if health.error_rate > settings.max_error_rate:
+            breaches.append(
+                f"error rate {health.error_rate:.1%} ({health.errors}/{health.requests}) > {settings.max_error_rate:.1%}"
+            )
+    if enough and health.latency_p95_ms is not None and health.latency_p95_ms > settings.max_latency_p95_ms:
+        breaches.append(f"latency p95 {health.latency_p95_ms:.0f} ms > {settings.max_latency_p95_ms:.0f} ms")
+    if health.feedback >= settings.min_feedback:
+        rate = health.negative_feedback_rate or 0.0
+        if rate > settings.max_negative_feedback_rate:
+            breaches.append(
+                f"negative feedback {rate:.1%} ({health.negative_feedback}/{health.feedback}) > "
+                f"{settings.max_negative_feedback_rate:.1%}"
+            )
+    else:
+        notes.append(f"negative-feedback gate skipped: {health.feedback} of {settings.min_feedback} ratings needed")
+    if not enough:
+        notes.append(f"{health.requests} of {settings.min_requests} challenger requests needed to judge this stage")
+    return GateResult(breaches, enough, notes)
+
+
+RolloutAction = Literal["started", "advanced", "held", "rolled_back", "completed", "not_running"]
+
+
+@dataclass(frozen=True)
+class RolloutDecision:
+    """What one :meth:`StagedRollout.step` (or ``start``) did, and the numbers it decided on."""
+
+    action: RolloutAction
+    share_before: float
+    share_after: float
+    stage_before: int | None
+    stage_after: int | None
+    reasons: list[str]
+    health: VariantHealth | None = None
+
+    def summary(self) -> str:
+        return (
+            f"{self.action}: canary share {self.share_before:g} -> {self.share_after:g}"
+            + (f" ({'; '.join(self.reasons)})" if self.reasons else "")
+        )
+
+
+class StagedRollout:
+    """Moves the challenger through ``settings.stages``, one gated stage per :meth:`step`.
+
+    Call :meth:`start` once, then :meth:`step` periodically (a Dagster schedule or sensor, or the CLI).
+    Each step judges the challenger's traffic since the current stage began: a crossed threshold rolls
+    back at once; too little traffic holds; passing gates advance to the next share, and passing the last
+    stage completes (the challenger then serves all users; promoting it to champion in the registry is
+    the caller's decision). The state lives in the router (and its state file), so steps may run in a
+    different process from the server.
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        store: "LogStore",
+        settings: RolloutSettings | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.router = router
+        self.store = store
+        self.settings = settings or RolloutSettings()
+        self.clock = clock
+
+    def start(self) -> RolloutDecision:
+        """Begin at the first stage: share ``stages[0]``, kill switch released."""
+        before = self.router.state
+        first = self.settings.stages[0]
+        after = self.router.update(
+            canary_share=first,
+            kill_switch=False,
+            stage=0,
+            stage_started_at=self.clock().isoformat(),
+            reason=f"staged rollout started at {first:.0%}",
+        )
+        return RolloutDecision("started", before.canary_share, after.canary_share, before.stage, 0, [after.reason])
+
+    def step(self) -> RolloutDecision:
+        """Judge the current stage and advance, hold, roll back or complete."""
+        state = self.router.state
+        if state.stage is None or state.stage_started_at is None:
+            reason = "no staged rollout in progress; call start() first" + (
+                f" (last state change: {state.reason})" if state.reason else ""
+            )
+            return RolloutDecision("not_running", state.canary_share, state.canary_share, None, None, [reason])
+        if state.kill_switch:
+            reason = f"kill switch is engaged ({state.reason}); release it or start a new rollout"
+            return RolloutDecision("held", state.canary_share, state.canary_share, state.stage, state.stage, [reason])
+        if not 0 <= state.stage < len(self.settings.stages):
+            raise RolloutStateError(
+                f"rollout stage {state.stage} does not exist in stages {self.settings.stages}; start the rollout again"
+            )
+        now = self.clock()
+        health = variant_health(self.store, CHALLENGER, datetime.fromisoformat(state.stage_started_at), now)
+        gates = check_gates(health, self.settings)
+        share = state.canary_share
+        if gates.breaches:
+            reason = f"rolled back at {share:.0%}: " + "; ".join(gates.breaches)
+            self.router.rollback(reason)
+            return RolloutDecision("rolled_back", share, 0.0, state.stage, None, gates.breaches, health)
+        if not gates.enough_data:
+            return RolloutDecision("held", share, share, state.stage, state.stage, gates.notes, health)
+        last = len(self.settings.stages) - 1
+        if state.stage == last:
+            reason = f"all stages passed at {share:.0%}; promote the challenger to champion in the registry"
+            self.router.update(stage=None, stage_started_at=None, reason=reason)
+            return RolloutDecision("completed", share, share, state.stage, None, [reason, *gates.notes], health)
+        nxt = self.settings.stages[state.stage + 1]
+        reason = f"stage {state.stage + 1} passed at {share:.0%}; advancing to {nxt:.0%}"
+        self.router.update(canary_share=nxt, stage=state.stage + 1, stage_started_at=now.isoformat(), reason=reason)
+        return RolloutDecision("advanced", share, nxt, state.stage, state.stage + 1, [reason, *gates.notes], health)

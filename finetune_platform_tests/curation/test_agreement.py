@@ -1,0 +1,215 @@
+"""Inter-rater agreement: textbook values for each metric, varying raters, undefined cases and the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from finetune_platform.curation.agreement import (
+    agreement_report,
+    cohen_kappa,
+    count_table,
+    fleiss_kappa,
+    krippendorff_alpha,
+)
+
+DATA = Path(__file__).parent / "data" / "review"
+
+#: Wikipedia's Fleiss' kappa example: 10 subjects, 14 raters, 5 categories; kappa 0.210.
+WIKIPEDIA_FLEISS = [
+    [0, 0, 0, 0, 14],
+    [0, 2, 6, 4, 2],
+    [0, 0, 3, 5, 6],
+    [0, 3, 9, 2, 0],
+    [2, 2, 8, 1, 1],
+    [7, 7, 0, 0, 0],
+    [3, 2, 6, 3, 0],
+    [2, 5, 3, 2, 2],
+    [6, 5, 2, 1, 0],
+    [0, 2, 2, 3, 7],
+]
+
+
+def long_from_wide(wide: pd.DataFrame) -> pd.DataFrame:
+    """Rows = items, columns = raters, empty = not rated -> record_id, reviewer, decision."""
+    stacked = wide.stack().reset_index()
+    stacked.columns = ["record_id", "reviewer", "decision"]
+    stacked["decision"] = stacked["decision"].map(lambda v: str(int(v)) if isinstance(v, float) else str(v))
+    return stacked
+
+
+def reviews(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["record_id", "reviewer", "decision"])
+
+
+# --- Cohen ----------------------------------------------------------------------------------------------
+
+
+def test_cohen_kappa_wikipedia_example():
+    # 50 grant proposals: yes/yes 20, yes/no 5, no/yes 10, no/no 15 -> p_o 0.7, p_e 0.5, kappa 0.4.
+    a = ["yes"] * 25 + ["no"] * 25
+    b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    assert cohen_kappa(a, b) == pytest.approx(0.4)
+
+
+def test_cohen_kappa_undefined_and_bad_input():
+    assert cohen_kappa(["accept"] * 5, ["accept"] * 5) is None
+    # One rater constant, the other not: defined, and at chance level.
+    assert cohen_kappa(["accept"] * 4, ["accept", "reject", "accept", "reject"]) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="same items in the same order; got 2 and 3"):
+        cohen_kappa(["a", "b"], ["a", "b", "a"])
+    with pytest.raises(ValueError, match="at least one item"):
+        cohen_kappa([], [])
+
+
+# --- Fleiss ---------------------------------------------------------------------------------------------
+
+
+def test_fleiss_kappa_wikipedia_table():
+    assert fleiss_kappa(WIKIPEDIA_FLEISS) == pytest.approx(0.20993, abs=1e-5)
+
+
+def test_fleiss_kappa_fleiss_1971_diagnoses():
+    wide = pd.read_csv(DATA / "fleiss1971_diagnoses.csv", index_col="patient")
+    table = count_table(long_from_wide(wide))
+    assert table.shape == (30, 5)
+    assert table.sum(axis=0).tolist() == [26, 26, 30, 55, 43]
+    assert fleiss_kappa(table) == pytest.approx(0.4302445, abs=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    # Randolph's online calculator ("fixed-marginal kappa"), as quoted in statsmodels' tests.
+    [([[7, 1], [3, 5]], 0.161905), ([[6, 1, 0], [0, 7, 0]], 0.708333), ([[7, 0], [0, 7]], 1.0)],
+)
+def test_fleiss_kappa_small_tables(table, expected):
+    assert fleiss_kappa(table) == pytest.approx(expected, abs=1e-6)
+
+
+def test_fleiss_kappa_varying_raters_matches_gwet_irrcac():
+    long = pd.read_csv(DATA / "varying_raters.csv")
+    table = count_table(long)
+    assert sorted(set(table.sum(axis=1))) == [2, 3, 4]
+    assert fleiss_kappa(table) == pytest.approx(-0.1795635, abs=1e-7)
+
+
+def test_fleiss_kappa_ignores_items_with_one_rating():
+    base = [[2, 0], [1, 1], [0, 3], [2, 1]]
+    # By hand: P_i = 1, 0, 1, 1/3 -> P = 7/12; shares (1, .5, 0, 2/3)/4 -> p = (13/24, 11/24);
+    # p_e = (169 + 121) / 576 = 290/576; kappa = (7/12 - 290/576) / (1 - 290/576) = 46/286.
+    assert fleiss_kappa(base) == pytest.approx(46 / 286)
+    assert fleiss_kappa(base + [[1, 0], [0, 1], [0, 0]]) == pytest.approx(46 / 286)
+
+
+def test_fleiss_kappa_undefined_and_errors():
+    assert fleiss_kappa([[3, 0], [2, 0]]) is None
+    with pytest.raises(ValueError, match="no item is"):
+        fleiss_kappa([[1, 0], [0, 1]])
+    with pytest.raises(ValueError, match="must be 2-D"):
+        fleiss_kappa([1, 2, 3])
+    with pytest.raises(ValueError, match=">= 0"):
+        fleiss_kappa([[2, -1]])
+
+
+# --- Krippendorff ---------------------------------------------------------------------------------------
+
+
+def test_krippendorff_alpha_worked_example_2011():
+    wide = pd.read_csv(DATA / "krippendorff2011.csv", index_col="observer").T  # items x observers
+    long = long_from_wide(wide)
+    assert len(long) == 41  # 48 cells, 7 missing
+    assert krippendorff_alpha(count_table(long)) == pytest.approx(0.743, abs=5e-4)
+
+
+def test_krippendorff_alpha_varying_raters_matches_irrcac():
+    table = count_table(pd.read_csv(DATA / "varying_raters.csv"))
+    assert krippendorff_alpha(table) == pytest.approx(-0.16, abs=1e-9)
+
+
+def test_krippendorff_alpha_undefined_and_errors():
+    assert krippendorff_alpha([[2, 0], [3, 0], [0, 1]]) is None  # the lone 'reject' is not pairable
+    with pytest.raises(ValueError, match="no item is"):
+        krippendorff_alpha([[1, 0], [0, 1]])
+
+
+def test_count_table_rejects_ratings_outside_categories():
+    with pytest.raises(ValueError, match=r"ratings \['maybe'\] are not among the categories \['accept', 'reject'\]"):
+        count_table(reviews(("r1", "a", "accept"), ("r1", "b", "maybe")), categories=["accept", "reject"])
+
+
+# --- report ---------------------------------------------------------------------------------------------
+
+
+def _planted(n_items: int, disagree_every: int) -> pd.DataFrame:
+    """Three reviewers on n_items; the truth alternates accept/reject in a 2:1 ratio; carol flips every
+    ``disagree_every``-th item."""
+    rows = []
+    for i in range(n_items):
+        truth = "reject" if i % 3 == 0 else "accept"
+        flipped = {"accept": "reject", "reject": "accept"}[truth]
+        rows += [(f"r{i}", "alice", truth), (f"r{i}", "bob", truth)]
+        rows.append((f"r{i}", "carol", flipped if i % disagree_every == 0 else truth))
+    return reviews(*rows)
+
+
+def test_report_passes_high_agreement_and_fails_low():
+    good = agreement_report(_planted(30, 10), "krippendorff_alpha", 0.6)
+    assert good.passed and good.value is not None and good.value > 0.6
+    assert good.n_items == 30 and good.n_raters == 3 and good.n_ratings == 90
+    assert "krippendorff_alpha" in good.reason and ">= 0.6" in good.reason
+
+    bad = agreement_report(_planted(30, 1), "fleiss_kappa", 0.6)  # carol always flips
+    assert not bad.passed
+    assert bad.value == bad.fleiss_kappa and bad.value < 0.6
+    assert "below the bar 0.6" in bad.reason and "disagree on 30 items" in bad.reason
+
+
+def test_report_pairwise_cohen_and_metric_choice():
+    report = agreement_report(_planted(30, 10), "cohen_kappa", 0.6)
+    pairs = {(p["rater_a"], p["rater_b"]): p for p in report.pairwise_cohen}
+    assert set(pairs) == {("alice", "bob"), ("alice", "carol"), ("bob", "carol")}
+    assert pairs[("alice", "bob")]["kappa"] == 1.0
+    assert pairs[("alice", "carol")]["n_items"] == 30
+    assert pairs[("alice", "carol")]["kappa"] < 1.0
+    expected_mean = np.mean([p["kappa"] for p in report.pairwise_cohen])
+    assert report.value == report.cohen_kappa == pytest.approx(expected_mean, abs=1e-4)
+    assert report.to_dict()["pairwise_cohen"] == report.pairwise_cohen
+
+
+def test_report_without_overlap_cannot_pass():
+    report = agreement_report(reviews(("r1", "alice", "accept"), ("r2", "bob", "reject")))
+    assert not report.passed and report.value is None
+    assert report.n_items == 0 and report.n_items_single == 2
+    assert "none of the 2 reviewed items was rated by two or more reviewers" in report.reason
+
+
+def test_report_all_accept_is_undefined_but_passes():
+    report = agreement_report(reviews(("r1", "a", "accept"), ("r1", "b", "accept"), ("r2", "a", "accept"), ("r2", "b", "accept")))
+    assert report.passed and report.value is None and report.observed_agreement == 1.0
+    assert "undefined" in report.reason and "['accept']" in report.reason
+
+
+def test_report_cohen_undefined_for_every_pair_passes():
+    # alice/bob accept r1, carol/dan reject r2: every pair is constant (kappa undefined), Fleiss is 1.
+    data = reviews(("r1", "alice", "accept"), ("r1", "bob", "accept"), ("r2", "carol", "reject"), ("r2", "dan", "reject"))
+    report = agreement_report(data, "cohen_kappa")
+    assert report.value is None and report.fleiss_kappa == 1.0 and report.passed
+    assert "each pair of reviewers gave one and the same rating" in report.reason
+
+
+def test_report_counts_single_rated_items_separately():
+    data = pd.concat([_planted(9, 3), reviews(("lone", "alice", "reject"))], ignore_index=True)
+    report = agreement_report(data)
+    assert report.n_items == 9 and report.n_items_single == 1
+
+
+def test_report_errors():
+    with pytest.raises(ValueError, match="unknown agreement metric 'kappa'"):
+        agreement_report(_planted(3, 1), "kappa")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="rater 'alice' rated item 'r1' more than once"):
+        agreement_report(reviews(("r1", "alice", "accept"), ("r1", "alice", "reject"), ("r1", "bob", "accept")))
+    with pytest.raises(ValueError, match="no column 'reviewer'"):
+        agreement_report(pd.DataFrame({"record_id": ["r1"], "decision": ["accept"]}))

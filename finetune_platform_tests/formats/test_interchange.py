@@ -1,0 +1,260 @@
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from finetune_platform.formats.conversations import build_conversation_examples
+from finetune_platform.formats.instructions import build_instruction_examples
+from finetune_platform.formats.interchange import (
+    ALPACA_INSTRUCTIONS,
+    default_source_name,
+    export_alpaca,
+    export_openai_chat,
+    export_sharegpt,
+    import_file,
+)
+from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
+
+
+def _records() -> pd.DataFrame:
+    rows = [
+        ("Card charged twice for ORD-1.", "I refunded the duplicate.", "billing", ""),
+        ("The app crashes on start.", "", "technical_issue", ""),
+        (
+            "",
+            "",
+            "shipping",
+            [
+                {"role": "system", "content": "You are a support agent."},
+                {"role": "user", "content": "Où est mon colis ?"},
+                {"role": "assistant", "content": "Il arrive demain."},
+                {"role": "user", "content": "Merci"},
+                {"role": "assistant", "content": "Avec plaisir !"},
+            ],
+        ),
+    ]
+    records = []
+    for i, (text, response, label, messages) in enumerate(rows, start=1):
+        if messages:
+            text = "\n".join(m["content"] for m in messages if m["role"] == "user")
+            response = messages[-1]["content"]
+        records.append(
+            {
+                "record_id": f"tickets/t.jsonl#{i}",
+                "source": "tickets",
+                "source_file": "t.jsonl",
+                "source_row": i,
+                "doc_type": "chat" if messages else "ticket",
+                "text": text,
+                "response": response,
+                "label": label,
+                "messages": json.dumps(messages, ensure_ascii=False) if messages else "",
+            }
+        )
+    return pd.DataFrame(records, columns=RECORD_COLUMNS)
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _write_jsonl(path: Path, lines: list) -> Path:
+    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- export
+
+
+def test_alpaca_export_splits_the_prompt_into_instruction_and_ticket(tmp_path: Path) -> None:
+    examples = build_instruction_examples(_records())
+    assert export_alpaca(examples, tmp_path / "train.jsonl") == len(examples) == 5
+    rows = _lines(tmp_path / "train.jsonl")
+    assert rows[0] == {
+        "instruction": ALPACA_INSTRUCTIONS["classify"],
+        "input": "Card charged twice for ORD-1.",
+        "output": "billing",
+        "id": "tickets/t.jsonl#1::classify",
+        "label": "billing",
+    }
+    assert rows[1]["instruction"] == ALPACA_INSTRUCTIONS["reply"] and rows[1]["output"] == "I refunded the duplicate."
+
+
+def test_alpaca_export_keeps_an_unknown_prompt_whole_and_writes_a_json_array(tmp_path: Path) -> None:
+    examples = build_instruction_examples(_records()).head(1).assign(prompt="Summarise: hello", task="summarise")
+    export_alpaca(examples, tmp_path / "x.json", extra_fields=False)
+    assert json.loads((tmp_path / "x.json").read_text()) == [
+        {"instruction": "Summarise: hello", "input": "", "output": "billing"}
+    ]
+
+
+def test_sharegpt_and_openai_exports_write_the_standard_shapes(tmp_path: Path) -> None:
+    conversations = build_conversation_examples(_records())
+    assert export_sharegpt(conversations, tmp_path / "sg.json") == 2
+    sharegpt = json.loads((tmp_path / "sg.json").read_text(encoding="utf-8"))
+    assert sharegpt[1]["id"] == "tickets/t.jsonl#3::chat" and sharegpt[1]["label"] == "shipping"
+    assert [t["from"] for t in sharegpt[1]["conversations"]] == ["system", "human", "gpt", "human", "gpt"]
+    assert sharegpt[1]["conversations"][1]["value"] == "Où est mon colis ?"
+
+    assert export_openai_chat(conversations, tmp_path / "oa.jsonl") == 2
+    openai = _lines(tmp_path / "oa.jsonl")
+    assert list(openai[0]) == ["messages"]  # nothing beside messages unless asked
+    assert openai[0]["messages"] == [
+        {"role": "user", "content": "Card charged twice for ORD-1."},
+        {"role": "assistant", "content": "I refunded the duplicate."},
+    ]
+    export_openai_chat(conversations, tmp_path / "oa2.jsonl", extra_fields=True)
+    assert _lines(tmp_path / "oa2.jsonl")[0]["id"] == "tickets/t.jsonl#1::chat"
+
+
+def test_export_refuses_bad_input(tmp_path: Path) -> None:
+    conversations = build_conversation_examples(_records())
+    with pytest.raises(ValueError, match="unsupported suffix '.csv'"):
+        export_openai_chat(conversations, tmp_path / "x.csv")
+    tool = conversations.head(1).assign(messages=json.dumps([{"role": "tool", "content": "{}"}]))
+    with pytest.raises(ValueError, match=r"tickets/t.jsonl#1::chat: messages\[0\] has role 'tool'"):
+        export_sharegpt(tool, tmp_path / "x.jsonl")
+    with pytest.raises(
+        ValueError, match=r"instruction examples are missing columns \['task', 'prompt', 'completion'\]"
+    ):
+        export_alpaca(conversations, tmp_path / "x.jsonl")
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+# ---------------------------------------------------------------------------------------------- round trips
+
+
+def test_openai_and_sharegpt_round_trip_to_the_same_conversations(tmp_path: Path) -> None:
+    conversations = build_conversation_examples(_records())
+    export_openai_chat(conversations, tmp_path / "oa.jsonl", extra_fields=True)
+    export_sharegpt(conversations, tmp_path / "sg.json")
+    for path, fmt in [(tmp_path / "oa.jsonl", "openai_chat"), (tmp_path / "sg.json", "sharegpt")]:
+        records, errors = import_file(path, fmt)
+        assert errors.empty
+        assert list(records.columns) == RECORD_COLUMNS
+        again = build_conversation_examples(records)
+        assert again["messages"].tolist() == conversations["messages"].tolist()
+        assert again["label"].tolist() == conversations["label"].tolist()
+        assert records.iloc[1]["text"] == "Où est mon colis ?\nMerci"
+        assert records.iloc[1]["response"] == "Avec plaisir !"
+
+
+def test_alpaca_round_trip_rebuilds_the_same_instruction_pairs(tmp_path: Path) -> None:
+    examples = build_instruction_examples(_records())
+    export_alpaca(examples, tmp_path / "a.jsonl")
+    records, errors = import_file(tmp_path / "a.jsonl", "alpaca")
+    assert errors.empty and len(records) == 5
+    assert records.iloc[0][["text", "response", "label"]].tolist() == ["Card charged twice for ORD-1.", "", "billing"]
+    assert records.iloc[1][["text", "response", "label"]].tolist() == [
+        "Card charged twice for ORD-1.",
+        "I refunded the duplicate.",
+        "billing",
+    ]
+    pairs = lambda df: set(zip(df["task"], df["prompt"], df["completion"], strict=True))  # noqa: E731
+    # one Alpaca row per example, so a labelled reply row also yields a classify pair: compare as sets
+    assert pairs(build_instruction_examples(records)) == pairs(examples)
+
+
+def test_import_names_records_by_source_file_and_row(tmp_path: Path) -> None:
+    path = _write_jsonl(
+        tmp_path / "Alpaca Data.v2.jsonl",
+        [{"instruction": "Say hi", "output": "hi"}, "", {"instruction": "Add", "input": "1+1", "output": "2"}],
+    )
+    records, _ = import_file(path, "alpaca")
+    assert default_source_name(path) == "alpaca_data_v2"
+    assert records["record_id"].tolist() == [
+        "alpaca_data_v2/Alpaca Data.v2.jsonl#1",
+        "alpaca_data_v2/Alpaca Data.v2.jsonl#3",
+    ]
+    assert records["text"].tolist() == ["Say hi", "Add\n\n1+1"]
+    assert records["doc_type"].unique().tolist() == ["instruction"]
+    records, _ = import_file(path, "alpaca", source="ext")
+    assert records.iloc[0]["record_id"] == "ext/Alpaca Data.v2.jsonl#1"
+
+
+# ---------------------------------------------------------------------------------------------- bad rows
+
+
+def test_bad_rows_are_collected_with_file_row_and_reason(tmp_path: Path) -> None:
+    path = _write_jsonl(
+        tmp_path / "sg.jsonl",
+        [
+            {"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"}]},
+            '{"conversations": [',
+            [1, 2],
+            {"conversations": [{"from": "customer", "value": "Hi"}]},
+            {"conversations": [{"from": "gpt", "value": "Only me"}]},
+            {"dialog": []},
+            {"conversations": [{"from": "human", "value": 3}]},
+        ],
+    )
+    records, errors = import_file(path, "sharegpt", source="sg")
+    assert records["source_row"].tolist() == [1]
+    assert list(errors.columns) == QUARANTINE_COLUMNS
+    assert errors["source_row"].tolist() == [2, 3, 4, 5, 6, 7]
+    assert errors["reason_code"].tolist() == [
+        "malformed_json",
+        "not_an_object",
+        "invalid_messages",
+        "empty_text",
+        "missing_field",
+        "invalid_messages",
+    ]
+    assert errors.iloc[2]["reason"] == (
+        "sg.jsonl, row 4: conversations[0].from is 'customer', expected one of "
+        "['assistant', 'chatgpt', 'gpt', 'human', 'system', 'user']."
+    )
+    assert errors.iloc[4]["reason"] == "sg.jsonl, row 6: has no field 'conversations' (fields: dialog)."
+    assert errors.iloc[0]["excerpt"] == '{"conversations": ['
+    assert set(errors["source_file"]) == {"sg.jsonl"} and set(errors["source"]) == {"sg"}
+
+
+def test_openai_rows_accept_content_parts_and_tool_calls(tmp_path: Path) -> None:
+    path = _write_jsonl(
+        tmp_path / "oa.jsonl",
+        [
+            {
+                "messages": [
+                    {"role": "user", "content": [{"type": "text", "text": "Track"}, {"type": "text", "text": "ORD-9"}]},
+                    {"role": "assistant", "content": None, "tool_calls": [{"id": "1"}]},
+                    {"role": "tool", "content": "in transit"},
+                    {"role": "assistant", "content": "It is in transit.", "weight": 1},
+                ]
+            },
+            {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
+            {"messages": [{"role": "bot", "content": "x"}], "label": 5},
+        ],
+    )
+    records, errors = import_file(path, "openai_chat")
+    assert records.iloc[0]["text"] == "Track\nORD-9"
+    assert records.iloc[0]["response"] == "It is in transit."
+    assert [m["role"] for m in json.loads(records.iloc[0]["messages"])] == ["user", "assistant", "tool", "assistant"]
+    assert errors["reason_code"].tolist() == ["invalid_messages", "invalid_messages"]
+    assert "messages[0].content is NoneType" in errors.iloc[0]["reason"]
+
+
+def test_whole_file_problems_are_one_error_at_row_zero(tmp_path: Path) -> None:
+    (tmp_path / "obj.json").write_text('{"instruction": "x", "output": "y"}')
+    records, errors = import_file(tmp_path / "obj.json", "alpaca")
+    assert records.empty and errors["source_row"].tolist() == [0]
+    assert errors.iloc[0]["reason_code"] == "not_an_array" and "name the file .jsonl" in errors.iloc[0]["reason"]
+
+    (tmp_path / "bad.json").write_bytes(b'[{"instruction": "\xff"}]')
+    _, errors = import_file(tmp_path / "bad.json", "alpaca")
+    assert errors.iloc[0][["source_row", "reason_code"]].tolist() == [0, "invalid_encoding"]
+
+    (tmp_path / "mixed.json").write_text(json.dumps([{"instruction": "x", "output": "y"}, "oops", {"instruction": ""}]))
+    records, errors = import_file(tmp_path / "mixed.json", "alpaca")
+    assert records["source_row"].tolist() == [1]
+    assert errors[["source_row", "reason_code"]].values.tolist() == [[2, "not_an_object"], [3, "empty_text"]]
+
+
+def test_call_mistakes_raise(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        import_file(tmp_path / "missing.jsonl", "alpaca")
+    path = _write_jsonl(tmp_path / "a.jsonl", [{"instruction": "x", "output": "y"}])
+    with pytest.raises(ValueError, match="unknown format 'dolly'"):
+        import_file(path, "dolly")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="is not a slug"):
+        import_file(path, "alpaca", source="My Source")

@@ -1,0 +1,230 @@
+import json
+
+import pandas as pd
+import pytest
+
+from finetune_platform.formats.conversations import ConversationSettings, build_conversation_examples
+from finetune_platform.formats.instructions import build_instruction_examples
+from finetune_platform.formats.templates import check_chat_template, check_instruction_lengths
+from finetune_platform.schemas import RECORD_COLUMNS
+from finetune_platform.training.tiny_model import train_tokenizer
+
+#: Llama-2 style: refuses conversations whose roles do not alternate, and ignores system messages.
+STRICT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages if message['role'] != 'system' %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if message['role'] == 'user' %}[INST] {{ message['content'] | trim }} [/INST]"
+    "{% else %} {{ message['content'] | trim }}{{ eos_token }}{% endif %}{% endfor %}"
+)
+
+#: The tiny template with the assistant replies marked for assistant_only_loss.
+GENERATION_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}### {{ message['role'] | capitalize }}:\n"
+    "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] }}\n{% endgeneration %}"
+    "{% else %}{{ message['content'] }}\n{% endif %}{% endfor %}"
+)
+
+CORPUS = [
+    "My card was charged twice, please refund the billing error.",
+    "Billing question: the invoice shows a wrong billing address.",
+    "The parcel is late and the tracking number does not work.",
+    "I cannot log in to my account after the password reset.",
+] * 20
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return train_tokenizer(CORPUS, vocab_size=400)
+
+
+def _conversations(*conversations: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"example_id": [f"c{i}" for i in range(len(conversations))], "messages": [json.dumps(c) for c in conversations]}
+    )
+
+
+def _chat(user: str, assistant: str) -> list[dict]:
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+
+
+def test_token_counts_match_the_rendered_conversation(tokenizer) -> None:
+    convs = [_chat("My card was charged twice.", "I refunded it."), _chat("Parcel late " * 5, "It ships today.")]
+    report = check_chat_template(_conversations(*convs), tokenizer, max_length=512)
+    expected = [
+        len(tokenizer(tokenizer.apply_chat_template(c, tokenize=False), add_special_tokens=False)["input_ids"])
+        for c in convs
+    ]
+    assert report.passed and report.problems() == []
+    assert (report.kind, report.examples, report.rendered) == ("chat_template", 2, 2)
+    assert report.max_tokens == max(expected) and report.p95_tokens == max(expected)
+    assert report.mean_tokens == round(sum(expected) / 2, 1)
+    assert tokenizer.apply_chat_template(convs[0], tokenize=False).startswith("<s>### User:\n")
+
+
+def test_too_long_examples_are_listed_longest_first(tokenizer) -> None:
+    convs = [_chat("short", "ok"), _chat("refund " * 30, "done"), _chat("refund " * 60, "done")]
+    report = check_chat_template(_conversations(*convs), tokenizer, max_length=40)
+    assert not report.passed
+    assert [row["example_id"] for row in report.too_long] == ["c2", "c1"]
+    assert report.too_long[0]["tokens"] == report.max_tokens > report.too_long[1]["tokens"] > 40
+    assert report.problems() == [
+        f"2 of 3 examples exceed max_length=40 tokens (longest: c2 with {report.max_tokens}); raise max_length or "
+        "shorten them in formatting (max_ticket_chars, max_reply_chars, max_turns)"
+    ]
+
+
+def test_a_strict_template_refuses_raw_turns_but_accepts_cleaned_conversations() -> None:
+    tokenizer = train_tokenizer(CORPUS, vocab_size=400)
+    tokenizer.chat_template = STRICT_TEMPLATE
+    turns = [
+        {"role": "assistant", "content": "Welcome!"},
+        {"role": "user", "content": "My parcel"},
+        {"role": "user", "content": "is late"},
+        {"role": "assistant", "content": "It ships today."},
+    ]
+    record = {
+        "record_id": "chat/c.jsonl#1",
+        "source": "chat",
+        "source_file": "c.jsonl",
+        "source_row": 1,
+        "doc_type": "chat",
+        "text": "My parcel\nis late",
+        "response": "It ships today.",
+        "label": "",
+        "messages": json.dumps(turns),
+    }
+    records = pd.DataFrame([record], columns=RECORD_COLUMNS)
+    raw = build_conversation_examples(
+        records, ConversationSettings(drop_leading_assistant_turns=False, merge_consecutive_turns=False)
+    )
+    report = check_chat_template(raw, tokenizer, max_length=512)
+    assert report.failures == [
+        {
+            "example_id": "chat/c.jsonl#1::chat",
+            "error": "TemplateError: Conversation roles must alternate user/assistant/user/assistant/...",
+        }
+    ]
+    assert check_chat_template(build_conversation_examples(records), tokenizer, max_length=512).passed
+
+
+def test_a_message_the_template_leaves_out_is_a_failure() -> None:
+    tokenizer = train_tokenizer(CORPUS, vocab_size=400)
+    tokenizer.chat_template = STRICT_TEMPLATE  # drops system messages without a word
+    conv = [{"role": "system", "content": "Answer in French."}, *_chat("Hello", "Bonjour")]
+    report = check_chat_template(_conversations(conv), tokenizer, max_length=512)
+    assert report.rendered == 0
+    assert report.failures[0]["error"].startswith("ValueError: the chat template left out messages[0] (system)")
+
+
+def test_special_tokens_as_text_and_broken_json_are_failures(tokenizer) -> None:
+    frame = _conversations(_chat("Thanks </s> bye", "ok"), _chat("fine", "ok"))
+    frame.loc[len(frame)] = ["c2", "[{broken"]
+    report = check_chat_template(frame, tokenizer, max_length=512)
+    assert [f["example_id"] for f in report.failures] == ["c0", "c2"]
+    assert "special token '</s>' as text" in report.failures[0]["error"]
+    assert "not valid JSON" in report.failures[1]["error"]
+    assert report.rendered == 1 and report.as_metadata(limit=1)["failure_examples"] == report.failures[:1]
+
+
+def test_setup_mistakes_raise(tokenizer) -> None:
+    frame = _conversations(_chat("a", "b"))
+    with pytest.raises(ValueError, match="this template has no such markers"):
+        check_chat_template(frame, tokenizer, max_length=512, assistant_only_loss=True)
+    bare = train_tokenizer(CORPUS, vocab_size=400)
+    bare.chat_template = None
+    with pytest.raises(ValueError, match="has no chat template"):
+        check_chat_template(frame, bare, max_length=512)
+    with pytest.raises(ValueError, match="max_length must be a positive"):
+        check_chat_template(frame, tokenizer, max_length=0)
+    with pytest.raises(ValueError, match=r"missing columns \['messages'\]"):
+        check_chat_template(frame.drop(columns=["messages"]), tokenizer, max_length=10)
+
+
+def test_assistant_only_loss_needs_marked_assistant_tokens() -> None:
+    tokenizer = train_tokenizer(CORPUS, vocab_size=400)
+    tokenizer.chat_template = GENERATION_TEMPLATE
+    frame = _conversations(_chat("refund please", "done"), [{"role": "user", "content": "anyone?"}])
+    report = check_chat_template(frame, tokenizer, max_length=512, assistant_only_loss=True)
+    assert report.rendered == 1
+    assert report.failures == [
+        {
+            "example_id": "c1",
+            "error": "ValueError: no assistant token is inside the template's {% generation %} markers",
+        }
+    ]
+
+
+def _examples() -> pd.DataFrame:
+    records = pd.DataFrame(
+        [
+            {
+                "record_id": f"t/t.jsonl#{i}",
+                "source": "t",
+                "source_file": "t.jsonl",
+                "source_row": i,
+                "doc_type": "ticket",
+                "text": text,
+                "response": reply,
+                "label": label,
+                "messages": "",
+            }
+            for i, (text, reply, label) in enumerate(
+                [
+                    ("My card was charged twice.", "I refunded the billing error.", "billing"),
+                    ("The parcel is late " * 20, "It ships today.", "shipping"),
+                ],
+                start=1,
+            )
+        ],
+        columns=RECORD_COLUMNS,
+    )
+    return build_instruction_examples(records)
+
+
+def test_instruction_lengths_count_bos_prompt_completion_and_eos(tokenizer) -> None:
+    examples = _examples()
+    report = check_instruction_lengths(examples, tokenizer, max_length=1024)
+    first = examples.iloc[0]
+    full = tokenizer(first["prompt"] + first["completion"] + "</s>")["input_ids"]
+    assert full[0] == tokenizer.bos_token_id and full[-1] == tokenizer.eos_token_id
+    assert report.passed and (report.kind, report.examples, report.rendered) == ("prompt_completion", 4, 4)
+    lengths = [
+        len(tokenizer(p + c + "</s>")["input_ids"])
+        for p, c in zip(examples["prompt"], examples["completion"], strict=True)
+    ]
+    assert report.max_tokens == max(lengths) and report.mean_tokens == round(sum(lengths) / 4, 1)
+    assert report.max_prompt_tokens == max(len(tokenizer(p)["input_ids"]) for p in examples["prompt"])
+    assert report.prompt_boundary_mismatches == []
+
+    short = check_instruction_lengths(examples, tokenizer, max_length=60)
+    assert {row["example_id"] for row in short.too_long} == {"t/t.jsonl#2::classify", "t/t.jsonl#2::reply"}
+
+
+def test_instruction_problems_are_failures(tokenizer) -> None:
+    examples = _examples().head(2).copy()
+    examples.loc[0, "completion"] = ""
+    examples.loc[1, "prompt"] = examples.loc[1, "prompt"].replace("charged", "<pad> charged")
+    report = check_instruction_lengths(examples, tokenizer, max_length=1024)
+    assert [f["error"] for f in report.failures] == [
+        "completion is empty or not a string",
+        "prompt/completion contain the special token '<pad>' as text, which the tokenizer reads as the control "
+        "token; remove or escape it during curation",
+    ]
+    assert not report.passed and report.rendered == 0
+    empty = check_instruction_lengths(examples.head(0), tokenizer, max_length=10)
+    assert not empty.passed and empty.problems() == ["there are no examples to check"]
+
+
+def test_a_token_merging_across_the_prompt_boundary_is_reported(tokenizer) -> None:
+    assert len(tokenizer(" billing", add_special_tokens=False)["input_ids"]) == 1  # learnt as one token
+    examples = pd.DataFrame(
+        {
+            "example_id": ["split", "clean"],
+            "prompt": ["A question about bil", "A question about\n"],
+            "completion": ["ling", "billing"],
+        }
+    )
+    report = check_instruction_lengths(examples, tokenizer, max_length=1024)
+    assert report.prompt_boundary_mismatches == ["split"]
+    assert report.as_metadata()["prompt_boundary_mismatches"] == 1

@@ -1,0 +1,315 @@
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from finetune_platform.monitoring.store import LogStore
+from finetune_platform.serving import routing
+from finetune_platform.serving.routing import (
+    CHALLENGER,
+    CHAMPION,
+    Router,
+    RolloutSettings,
+    RolloutStateError,
+    StagedRollout,
+    VariantHealth,
+    check_gates,
+    load_state,
+    user_bucket,
+    variant_health,
+)
+
+USERS = [f"user-{i}" for i in range(4000)]
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def _challenger_share(router: Router, users: list[str] = USERS) -> float:
+    return sum(router.route(u).variant == CHALLENGER for u in users) / len(users)
+
+
+def test_variant_names_match_the_registry_aliases():
+    from finetune_platform.serving import registry
+
+    assert (CHAMPION, CHALLENGER) == (registry.CHAMPION, registry.CHALLENGER)
+
+
+def test_user_bucket_is_stable_and_uniform():
+    assert user_bucket("alice") == user_bucket("alice")
+    assert user_bucket("alice") != user_bucket("alice", salt="other")
+    buckets = [user_bucket(u) for u in USERS]
+    assert all(0.0 <= b < 1.0 for b in buckets)
+    for edge in (0.1, 0.5, 0.9):
+        assert abs(sum(b < edge for b in buckets) / len(buckets) - edge) < 0.03
+
+
+@pytest.mark.parametrize("share", [0.0, 0.05, 0.25, 1.0])
+def test_share_of_users_on_the_challenger(share):
+    router = Router(share)
+    assert abs(_challenger_share(router) - share) < 0.02
+
+
+def test_users_are_sticky_and_raising_the_share_only_moves_users_to_the_challenger():
+    router = Router(0.05)
+    first = {u: router.route(u).variant for u in USERS}
+    assert all(router.route(u).variant == first[u] for u in USERS[:500] for _ in range(3))
+    router.set_canary_share(0.25)
+    later = {u: router.route(u).variant for u in USERS}
+    moved_back = [u for u in USERS if first[u] == CHALLENGER and later[u] == CHAMPION]
+    assert moved_back == []
+    assert sum(v == CHALLENGER for v in later.values()) > sum(v == CHALLENGER for v in first.values())
+    decision = router.route("alice")
+    assert decision.reason == "sticky_user" and decision.bucket == user_bucket("alice")
+
+
+def test_requests_without_user_are_spread_by_share():
+    router = Router(0.3, rng=random.Random(7))
+    variants = [router.route(None).variant for _ in range(4000)]
+    assert abs(variants.count(CHALLENGER) / 4000 - 0.3) < 0.03
+    assert router.route("").reason == "random"
+
+
+def test_kill_switch_sends_everyone_to_the_champion_and_release_restores():
+    router = Router(1.0)
+    assert _challenger_share(router) == 1.0
+    state = router.engage_kill_switch("challenger answers in French")
+    assert state.kill_switch and state.canary_share == 1.0 and state.reason == "challenger answers in French"
+    assert _challenger_share(router) == 0.0
+    assert router.route("alice").reason == "kill_switch"
+    router.release_kill_switch()
+    assert _challenger_share(router) == 1.0
+
+
+def test_no_challenger_means_champion_only():
+    router = Router(1.0, has_challenger=False)
+    assert _challenger_share(router) == 0.0
+    assert router.route("alice").reason == "no_challenger"
+
+
+def test_share_must_be_a_fraction():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Router(5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Router(0.1).set_canary_share(-0.1)
+
+
+# -- the state file: the CLI's kill switch reaches a running server ----------------------------------------
+
+
+def test_cli_kill_switch_reaches_a_running_router_through_the_state_file(tmp_path):
+    path = tmp_path / "rollout.json"
+    server_router = Router(0.5, state_path=path)
+    assert load_state(path).canary_share == 0.5  # the initial share was written
+    assert 0.4 < _challenger_share(server_router) < 0.6
+
+    routing.engage_kill_switch(path, reason="bad answers")  # what the CLI does, from another process
+    assert _challenger_share(server_router) == 0.0
+    assert server_router.state.reason == "bad answers"
+
+    routing.release_kill_switch(path)
+    routing.set_canary_share(path, 1.0)
+    assert _challenger_share(server_router) == 1.0
+    assert json.loads(path.read_text())["canary_share"] == 1.0
+
+
+def test_existing_state_file_wins_over_the_configured_share(tmp_path):
+    path = tmp_path / "rollout.json"
+    routing.set_canary_share(path, 0.25)
+    assert Router(0.9, state_path=path).state.canary_share == 0.25
+
+
+def test_unreadable_state_file(tmp_path):
+    path = tmp_path / "rollout.json"
+    router = Router(1.0, state_path=path)
+    path.write_text("{not json")
+    assert router.route("alice").variant == CHAMPION  # fail-safe while serving
+    assert "state file unreadable" in router.state.reason
+    with pytest.raises(RolloutStateError, match="cannot read rollout state"):
+        Router(state_path=path)  # at start-up the error is loud
+    path.write_text(json.dumps({"canary_share": 3}))
+    with pytest.raises(RolloutStateError, match="between 0 and 1"):
+        load_state(path)
+    path.write_text(json.dumps({"canary_share": 0.1, "color": "red"}))
+    with pytest.raises(RolloutStateError, match=r"unknown keys \['color'\]"):
+        load_state(path)
+    path.write_text(json.dumps({"canary_share": 1.0}))
+    assert router.route("alice").variant == CHALLENGER  # a fixed file is picked up again
+
+
+# -- gates and staged promotion -----------------------------------------------------------------------------
+
+
+def test_gates():
+    settings = RolloutSettings(max_error_rate=0.05, max_latency_p95_ms=500, max_negative_feedback_rate=0.3,
+                               min_requests=50, min_feedback=10)
+    healthy = VariantHealth(CHALLENGER, requests=100, errors=2, latency_p95_ms=120.0, feedback=20, negative_feedback=3)
+    assert check_gates(healthy, settings).passed
+    few = VariantHealth(CHALLENGER, requests=10, errors=0, latency_p95_ms=900.0, feedback=0, negative_feedback=0)
+    result = check_gates(few, settings)
+    assert not result.passed and result.breaches == []  # latency not judged on 10 requests
+    assert "10 of 50 challenger requests" in " ".join(result.notes)
+    early_errors = VariantHealth(CHALLENGER, requests=5, errors=3, latency_p95_ms=10.0, feedback=0, negative_feedback=0)
+    assert check_gates(early_errors, settings).breaches == ["error rate 60.0% (3/5) > 5.0%"]
+    slow = VariantHealth(CHALLENGER, requests=60, errors=0, latency_p95_ms=800.0, feedback=0, negative_feedback=0)
+    assert check_gates(slow, settings).breaches == ["latency p95 800 ms > 500 ms"]
+    disliked = VariantHealth(CHALLENGER, requests=60, errors=0, latency_p95_ms=10.0, feedback=10, negative_feedback=5)
+    assert check_gates(disliked, settings).breaches == ["negative feedback 50.0% (5/10) > 30.0%"]
+    sparse = VariantHealth(CHALLENGER, requests=60, errors=0, latency_p95_ms=10.0, feedback=3, negative_feedback=3)
+    assert check_gates(sparse, settings).passed  # 3 ratings are too few to judge
+
+
+def test_rollout_settings_validation():
+    with pytest.raises(ValidationError, match="strictly increasing"):
+        RolloutSettings(stages=[0.25, 0.05, 1.0])
+    with pytest.raises(ValidationError, match=r"in \(0, 1\]"):
+        RolloutSettings(stages=[0.0, 1.0])
+    with pytest.raises(ValidationError, match="at least one"):
+        RolloutSettings(stages=[])
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def store() -> Iterator[LogStore]:
+    log_store = LogStore("sqlite://", redactor=None)
+    yield log_store
+    log_store.close()
+
+
+def _traffic(store: LogStore, at: datetime, n: int, *, variant: str = CHALLENGER, errors: int = 0,
+             latency_ms: float = 50.0, thumbs_down: int = 0, thumbs_up: int = 0) -> None:
+    """``n`` logged requests at ``at`` (+1 s each), the first ``errors`` of them failed; ratings on the rest."""
+    ids = []
+    for i in range(n):
+        failed = i < errors
+        ids.append(
+            store.log_request(
+                prompt=f"q{i}", response="" if failed else "a", model_name="m", model_version="2", variant=variant,
+                latency_ms=latency_ms, status_code=500 if failed else 200, error="boom" if failed else None,
+                created_at=at + timedelta(seconds=i),
+            )
+        )
+    answered = ids[errors:]
+    for i, rid in enumerate(answered[: thumbs_down + thumbs_up]):
+        store.log_feedback(rid, -1 if i < thumbs_down else 1, created_at=at + timedelta(seconds=n + i))
+
+
+def test_variant_health_reads_the_log_store(store):
+    _traffic(store, T0, 20, errors=2, latency_ms=100.0, thumbs_down=3, thumbs_up=5)
+    _traffic(store, T0, 30, variant=CHAMPION, latency_ms=10.0)
+    health = variant_health(store, CHALLENGER, T0, T0 + timedelta(hours=1))
+    assert (health.requests, health.errors, health.feedback, health.negative_feedback) == (20, 2, 8, 3)
+    assert health.error_rate == 0.1 and health.latency_p95_ms == 100.0
+    assert health.negative_feedback_rate == 3 / 8
+    assert variant_health(store, CHALLENGER, T0 - timedelta(hours=2), T0).requests == 0
+
+
+def test_staged_rollout_advances_through_every_stage(store, tmp_path):
+    clock = Clock(T0)
+    router = Router(state_path=tmp_path / "rollout.json")
+    rollout = StagedRollout(router, store, RolloutSettings(min_requests=20), clock=clock)
+    assert rollout.step().action == "not_running"
+    started = rollout.start()
+    assert (started.action, started.share_after) == ("started", 0.05)
+    assert router.state.canary_share == 0.05 and router.state.stage == 0
+
+    clock.now = T0 + timedelta(minutes=10)
+    _traffic(store, T0 + timedelta(minutes=1), 5)
+    held = rollout.step()
+    assert held.action == "held" and router.state.canary_share == 0.05
+    assert "5 of 20 challenger requests" in " ".join(held.reasons)
+
+    shares = []
+    for stage in range(3):
+        _traffic(store, clock.now + timedelta(minutes=1), 25)
+        clock.now += timedelta(hours=1)
+        decision = rollout.step()
+        shares.append((decision.action, decision.share_after))
+        if stage < 2:
+            assert decision.health is not None and decision.health.requests == (30 if stage == 0 else 25)
+    assert shares == [("advanced", 0.25), ("advanced", 1.0), ("completed", 1.0)]
+    assert router.state.stage is None and router.state.canary_share == 1.0 and not router.state.kill_switch
+    assert "promote the challenger" in router.state.reason
+
+
+@pytest.mark.parametrize(
+    ("traffic", "breach"),
+    [
+        ({"errors": 10}, "error rate"),
+        ({"latency_ms": 5000.0}, "latency p95"),
+        ({"thumbs_down": 12, "thumbs_up": 3}, "negative feedback"),
+    ],
+)
+def test_staged_rollout_rolls_back_when_a_threshold_is_crossed(store, traffic, breach):
+    clock = Clock(T0)
+    router = Router()
+    rollout = StagedRollout(router, store, RolloutSettings(min_requests=20), clock=clock)
+    rollout.start()
+    _traffic(store, T0 + timedelta(minutes=1), 25)
+    clock.now = T0 + timedelta(hours=1)
+    assert rollout.step().action == "advanced"  # stage 1 (5%) was healthy
+
+    _traffic(store, clock.now + timedelta(minutes=1), 30, **traffic)
+    clock.now += timedelta(hours=1)
+    decision = rollout.step()
+    assert decision.action == "rolled_back" and decision.share_before == 0.25 and decision.share_after == 0.0
+    assert any(breach in reason for reason in decision.reasons)
+    state = router.state
+    assert state.canary_share == 0.0 and state.kill_switch and state.stage is None
+    assert state.reason.startswith("rolled back at 25%: ") and breach in state.reason
+    assert _challenger_share(router, USERS[:200]) == 0.0
+    assert rollout.step().action == "not_running"
+
+
+def test_many_early_errors_roll_back_before_min_requests(store):
+    clock = Clock(T0)
+    router = Router()
+    rollout = StagedRollout(router, store, RolloutSettings(min_requests=50, max_error_rate=0.05), clock=clock)
+    rollout.start()
+    _traffic(store, T0 + timedelta(minutes=1), 4, errors=3)  # 3 > 0.05 * 50: the stage cannot pass any more
+    clock.now = T0 + timedelta(minutes=10)
+    assert rollout.step().action == "rolled_back"
+    assert router.state.kill_switch
+
+
+def test_a_killed_rollout_holds_until_restarted(store):
+    clock = Clock(T0)
+    router = Router()
+    rollout = StagedRollout(router, store, RolloutSettings(min_requests=5), clock=clock)
+    rollout.start()
+    router.engage_kill_switch("operator")
+    _traffic(store, T0 + timedelta(minutes=1), 10)
+    clock.now = T0 + timedelta(hours=1)
+    decision = rollout.step()
+    assert decision.action == "held" and "kill switch is engaged (operator)" in decision.reasons[0]
+    assert rollout.start().share_after == 0.05 and not router.state.kill_switch
+
+
+def test_rollout_state_in_a_file_is_shared_with_another_router(store, tmp_path):
+    """A Dagster sensor steps the rollout in its own process; the server's router follows the file."""
+    path = tmp_path / "rollout.json"
+    server_router = Router(state_path=path)
+    clock = Clock(T0)
+    StagedRollout(Router(state_path=path), store, RolloutSettings(min_requests=5), clock=clock).start()
+    assert server_router.state.canary_share == 0.05
+    _traffic(store, T0 + timedelta(minutes=1), 10, errors=10)
+    clock.now = T0 + timedelta(hours=1)
+    StagedRollout(Router(state_path=path), store, RolloutSettings(min_requests=5), clock=clock).step()
+    assert server_router.route("anyone").reason == "kill_switch"
+
+
+def test_state_path_parent_is_created(tmp_path: Path):
+    path = tmp_path / "nested" / "deeper" / "rollout.json"
+    routing.engage_kill_switch(path)
+    assert load_state(path).kill_switch

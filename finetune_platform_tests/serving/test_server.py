@@ -1,0 +1,545 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from finetune_platform.monitoring.store import LogStore
+from finetune_platform.serving.routing import CHALLENGER, CHAMPION, user_bucket
+from finetune_platform.serving.server import (
+    BackgroundServer,
+    FakeBackend,
+    ServerSettings,
+    _stream_pieces,
+    create_app,
+)
+
+API_KEY = "test-key-0123456789"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+
+
+def email_redactor(text: str, mapping: dict[Any, str]) -> str:
+    return _EMAIL.sub("<EMAIL>", text)
+
+
+@pytest.fixture
+def store() -> Iterator[LogStore]:
+    log_store = LogStore("sqlite://", redactor=email_redactor)
+    yield log_store
+    log_store.close()
+
+
+def _rows(store: LogStore) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    return store.requests_between(now - timedelta(hours=1), now + timedelta(hours=1)).to_dict("records")
+
+
+def _backends(**kwargs: Any) -> dict[str, FakeBackend]:
+    return {CHAMPION: FakeBackend("support", "1", **kwargs), CHALLENGER: FakeBackend("support", "2", **kwargs)}
+
+
+@pytest.fixture
+def make_client(store):
+    """``make_client(backends=None, **settings)``: a TestClient (lifespan running) of a fresh app."""
+    clients: list[TestClient] = []
+
+    def make(backends: dict[str, Any] | None = None, use_store: bool = True, **settings: Any) -> TestClient:
+        app = create_app(ServerSettings(**settings), backends or _backends(), store if use_store else None)
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def _chat(text: str = "my router is broken", **extra: Any) -> dict[str, Any]:
+    return {"model": "support", "messages": [{"role": "user", "content": text}], **extra}
+
+
+# -- settings -----------------------------------------------------------------------------------------------
+
+
+def test_settings_defaults_and_rules():
+    settings = ServerSettings(api_key=API_KEY)
+    assert settings.host == "127.0.0.1" and settings.quantize is False
+    assert API_KEY not in repr(settings) and API_KEY not in str(settings)
+    with pytest.raises(ValidationError, match="no api_key is set"):
+        ServerSettings(host="0.0.0.0")
+    assert ServerSettings(host="0.0.0.0", api_key=API_KEY).host == "0.0.0.0"
+    with pytest.raises(ValidationError, match="exceeds max_tokens_limit"):
+        ServerSettings(default_max_tokens=100, max_tokens_limit=50)
+    with pytest.raises(ValidationError):
+        ServerSettings(canary_share=1.5)
+
+
+def test_backends_must_include_the_champion():
+    with pytest.raises(ValueError, match="the champion is required"):
+        create_app(ServerSettings(), {CHALLENGER: FakeBackend()})
+    with pytest.raises(ValueError, match=r"unknown variants \['shadow'\]"):
+        create_app(ServerSettings(), {CHAMPION: FakeBackend(), "shadow": FakeBackend()})
+    with pytest.raises(TypeError, match="lacks the Backend protocol"):
+        create_app(ServerSettings(), {CHAMPION: object()})
+
+
+# -- completions -----------------------------------------------------------------------------------------
+
+
+def test_chat_completion_is_answered_logged_and_counted(make_client, store):
+    client = make_client()
+    response = client.post("/v1/chat/completions", json=_chat("write to jane@example.com please", user="u1"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["object"] == "chat.completion" and body["id"].startswith("chatcmpl-")
+    assert body["model"] == "support" and body["system_fingerprint"] == "champion-v1"
+    message = body["choices"][0]["message"]
+    assert message["role"] == "assistant"
+    # FakeBackend reverses the last words of the rendered chat prompt ("### User:\n...### Assistant:\n").
+    assert message["content"] == "support v1 says: Assistant: ### please jane@example.com to write"
+    assert body["choices"][0]["finish_reason"] in {"stop", "length"}
+    assert response.headers["x-model-variant"] == CHAMPION and response.headers["x-model-version"] == "1"
+    prompt_tokens = len("### User:\nwrite to jane@example.com please\n### Assistant:\n".split())
+    assert body["usage"] == {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": len(message["content"].split()),
+        "total_tokens": prompt_tokens + len(message["content"].split()),
+    }
+
+    [row] = _rows(store)
+    assert row["response_id"] == body["id"] and row["variant"] == CHAMPION and row["model_version"] == "1"
+    assert row["model_name"] == "support" and row["user_id"] == "u1" and row["status_code"] == 200
+    assert row["prompt_tokens"] == prompt_tokens and row["completion_tokens"] == body["usage"]["completion_tokens"]
+    assert row["latency_ms"] > 0
+    assert "jane@example.com" not in row["prompt"] and "<EMAIL>" in row["prompt"]  # the store redacts
+
+    metrics = client.get("/metrics").text
+    assert 'llm_requests_total{endpoint="chat.completions",status="200",variant="champion"} 1.0' in metrics
+    assert 'llm_batch_size_count{variant="champion"} 1.0' in metrics
+    assert f'llm_tokens_total{{kind="prompt",variant="champion"}} {float(prompt_tokens)}' in metrics
+
+
+def test_completions_with_a_list_of_prompts_and_stop(make_client, store):
+    client = make_client(max_batch_size=8, batch_window_ms=50)
+    body = client.post(
+        "/v1/completions", json={"model": "support", "prompt": ["alpha beta", "gamma delta"], "max_tokens": 20}
+    ).json()
+    assert body["object"] == "text_completion"
+    assert [c["text"] for c in body["choices"]] == ["support v1 says: beta alpha", "support v1 says: delta gamma"]
+    assert [c["index"] for c in body["choices"]] == [0, 1]
+    assert [r["response_id"] for r in _rows(store)] == [f"{body['id']}:0", f"{body['id']}:1"]
+
+    stopped = client.post("/v1/completions", json={"model": "support", "prompt": "alpha beta", "stop": [" says"]}).json()
+    assert stopped["choices"][0] == {"index": 0, "text": "support v1", "finish_reason": "stop", "logprobs": None}
+    truncated = client.post("/v1/completions", json={"model": "support", "prompt": "a b c d", "max_tokens": 3}).json()
+    assert truncated["choices"][0]["text"] == "support v1 says:" and truncated["choices"][0]["finish_reason"] == "length"
+
+
+def _events(response: httpx.Response) -> list[Any]:
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = []
+    for block in response.text.strip().split("\n\n"):
+        assert block.startswith("data: ")
+        payload = block[len("data: "):]
+        events.append(payload if payload == "[DONE]" else json.loads(payload))
+    return events
+
+
+def test_streaming_chat_sends_openai_chunks_that_add_up_to_the_answer(make_client):
+    client = make_client()
+    plain = client.post("/v1/chat/completions", json=_chat("one two three")).json()
+    streamed = client.post(
+        "/v1/chat/completions", json=_chat("one two three", stream=True, stream_options={"include_usage": True})
+    )
+    events = _events(streamed)
+    assert events[-1] == "[DONE]"
+    chunks = events[:-1]
+    assert all(c["object"] == "chat.completion.chunk" and c["id"] == chunks[0]["id"] for c in chunks)
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+    assert text == plain["choices"][0]["message"]["content"]
+    assert chunks[-2]["choices"][0]["finish_reason"] == plain["choices"][0]["finish_reason"]
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"] == plain["usage"]
+
+
+def test_streaming_completions(make_client):
+    client = make_client()
+    events = _events(client.post("/v1/completions", json={"model": "support", "prompt": "x y", "stream": True}))
+    assert events[-1] == "[DONE]"
+    assert "".join(e["choices"][0]["text"] for e in events[:-1]) == "support v1 says: y x"
+    assert events[-2]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_stream_pieces_add_up():
+    for text in ["", "one", " lead and  double\nnewline ", "tail   "]:
+        assert "".join(_stream_pieces(text)) == text
+    assert _stream_pieces("a b") == ["a ", "b"]
+
+
+def test_models_endpoint(make_client):
+    client = make_client()
+    ids = [m["id"] for m in client.get("/v1/models").json()["data"]]
+    assert ids == ["support", "support@champion", "support@challenger"]
+    assert client.get("/v1/models/support@challenger").json()["id"] == "support@challenger"
+    assert client.get("/v1/models/other").status_code == 404
+    solo = make_client(backends={CHAMPION: FakeBackend("solo", "7")}, model_name="assistant")
+    assert [m["id"] for m in solo.get("/v1/models").json()["data"]] == ["assistant", "assistant@champion"]
+
+
+# -- bad requests: 4xx with an OpenAI error body, and the server stays up ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "payload", "status", "message"),
+    [
+        ("/v1/chat/completions", b"{not json", 400, "not valid JSON"),
+        ("/v1/chat/completions", b"", 400, "request body is missing"),
+        ("/v1/chat/completions", _chat(model="gpt-4"), 404, "the model 'gpt-4' does not exist"),
+        ("/v1/chat/completions", _chat("x" * 501), 400, "the prompt is 5"),
+        ("/v1/chat/completions", _chat(max_tokens=-5), 400, "max_tokens: Input should be greater than or equal to 1 (got -5)"),
+        ("/v1/chat/completions", _chat(temperature=2.5), 400, "temperature: Input should be less than or equal to 2 (got 2.5)"),
+        ("/v1/chat/completions", _chat(max_tokens=10_000), 400, "max_tokens is 10000; this server allows at most 100"),
+        ("/v1/chat/completions", _chat(n=3), 400, "n=3: this server returns one choice"),
+        ("/v1/chat/completions", _chat(logit_bias={"1": 5}), 400, "unsupported or unknown parameter 'logit_bias'"),
+        ("/v1/chat/completions", {"model": "support", "messages": []}, 400, "messages: List should have at least 1 item"),
+        ("/v1/chat/completions", {"model": "support"}, 400, "'messages' is required"),
+        ("/v1/chat/completions", {"model": "support", "messages": [{"role": "robot", "content": "hi"}]}, 400, "messages.0.role"),
+        (
+            "/v1/chat/completions",
+            {"model": "support", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
+            400,
+            "content parts of type ['image_url'] are not supported",
+        ),
+        ("/v1/completions", {"model": "support", "prompt": [[1, 2, 3]]}, 400, "prompt"),
+        ("/v1/completions", {"model": "support", "prompt": []}, 400, "prompt is an empty list"),
+        ("/v1/completions", {"model": "support", "prompt": "hi", "stop": ["a", "b", "c", "d", "e"]}, 400, "up to 4"),
+        ("/v1/feedback", {"response_id": "x", "rating": 5}, 400, "rating"),
+        ("/v1/nowhere", {}, 404, "no endpoint /v1/nowhere"),
+    ],
+)
+def test_bad_requests_get_openai_style_errors(make_client, path, payload, status, message):
+    client = make_client(max_prompt_chars=500, max_tokens_limit=100, default_max_tokens=16)
+    if isinstance(payload, bytes):
+        response = client.post(path, content=payload, headers={"content-type": "application/json"})
+    else:
+        response = client.post(path, json=payload)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert message in error["message"]
+    assert client.post("/v1/chat/completions", json=_chat()).status_code == 200  # still up
+
+
+def test_generation_failure_is_a_logged_500_and_the_server_keeps_serving(make_client, store):
+    client = make_client()
+    response = client.post("/v1/completions", json={"model": "support@challenger", "prompt": "FAIL-NOW please"})
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["type"] == "server_error" and "fake model failure" in error["message"]
+    [row] = _rows(store)
+    assert (row["status_code"], row["variant"], row["model_version"]) == (500, CHALLENGER, "2")
+    assert "fake model failure" in row["error"]
+    assert client.post("/v1/completions", json={"model": "support@challenger", "prompt": "fine"}).status_code == 200
+    assert 'error_type="generation_failed",variant="challenger"} 1.0' in client.get("/metrics").text
+
+
+def test_slow_model_times_out_with_504(make_client, store):
+    client = make_client(backends={CHAMPION: FakeBackend("support", "1", delay_s=0.5)}, request_timeout_s=0.05)
+    response = client.post("/v1/completions", json={"model": "support", "prompt": "hi"})
+    assert response.status_code == 504 and "did not answer within 0.05 s" in response.json()["error"]["message"]
+    assert _rows(store)[0]["status_code"] == 504
+
+
+# -- API key -----------------------------------------------------------------------------------------------
+
+
+def test_api_key_is_required_when_configured_and_never_echoed(make_client, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = make_client(api_key=API_KEY, admin_api_key="admin-key-987654")
+    missing = client.post("/v1/chat/completions", json=_chat())
+    assert missing.status_code == 401 and "missing API key" in missing.json()["error"]["message"]
+    assert missing.json()["error"]["code"] == "invalid_api_key"
+    wrong = client.post("/v1/chat/completions", json=_chat(), headers={"Authorization": "Bearer wrong-key-123"})
+    assert wrong.status_code == 401 and "incorrect API key" in wrong.json()["error"]["message"]
+    assert "wrong-key-123" not in wrong.text
+    ok = client.post("/v1/chat/completions", json=_chat(), headers={"Authorization": f"Bearer {API_KEY}"})
+    assert ok.status_code == 200
+    assert client.get("/v1/models").status_code == 401
+    assert client.get("/healthz").status_code == 200 and client.get("/metrics").status_code == 200
+    # admin endpoints need the admin key, not the API key
+    assert client.get("/admin/rollout", headers={"Authorization": f"Bearer {API_KEY}"}).status_code == 401
+    assert client.get("/admin/rollout", headers={"Authorization": "Bearer admin-key-987654"}).status_code == 200
+    assert API_KEY not in caplog.text and "admin-key-987654" not in caplog.text
+
+
+# -- routing, kill switch --------------------------------------------------------------------------------------
+
+
+def _variant(client: TestClient, user: str | None, model: str = "support") -> str:
+    response = client.post("/v1/completions", json={"model": model, "prompt": "hi", "user": user})
+    assert response.status_code == 200, response.text
+    return response.headers["x-model-variant"]
+
+
+def test_canary_routing_is_sticky_per_user_and_follows_the_share(make_client):
+    client = make_client(canary_share=0.3, cache_enabled=False)
+    users = [f"user-{i}" for i in range(200)]
+    first = {u: _variant(client, u) for u in users}
+    assert first == {u: (CHALLENGER if user_bucket(u) < 0.3 else CHAMPION) for u in users}
+    assert 0.2 < sum(v == CHALLENGER for v in first.values()) / len(users) < 0.4
+    assert all(_variant(client, u) == first[u] for u in users[:30])  # sticky
+    assert _variant(client, "anyone", model="support@challenger") == CHALLENGER  # pinned
+
+
+def test_kill_switch_endpoint_sends_all_traffic_to_the_champion_at_once(make_client):
+    client = make_client(canary_share=1.0)
+    assert _variant(client, "u1") == CHALLENGER
+    state = client.post("/admin/kill-switch", json={"reason": "wrong answers"}).json()
+    assert state["kill_switch"] is True and state["reason"] == "wrong answers"
+    assert {_variant(client, f"u{i}") for i in range(20)} == {CHAMPION}
+    assert _variant(client, "u1", model="support@challenger") == CHAMPION  # overrides pins too
+    assert "llm_kill_switch_engaged 1.0" in client.get("/metrics").text
+    assert client.get("/healthz").json()["kill_switch"] is True
+    client.post("/admin/kill-switch", json={"engaged": False})
+    assert _variant(client, "u1") == CHALLENGER
+    client.post("/admin/canary", json={"share": 0.0})
+    assert _variant(client, "u1") == CHAMPION
+    assert client.get("/admin/rollout").json()["canary_share"] == 0.0
+
+
+def test_cli_kill_switch_through_the_state_file(make_client, tmp_path):
+    from finetune_platform.serving.routing import engage_kill_switch
+
+    path = tmp_path / "rollout.json"
+    client = make_client(canary_share=1.0, rollout_state_path=str(path))
+    assert _variant(client, "u1") == CHALLENGER
+    engage_kill_switch(path, "from the CLI")
+    assert _variant(client, "u1") == CHAMPION
+    assert client.get("/admin/rollout").json()["reason"] == "from the CLI"
+
+
+def test_canary_share_needs_a_challenger(make_client):
+    client = make_client(backends={CHAMPION: FakeBackend("support")})
+    response = client.post("/admin/canary", json={"share": 0.1})
+    assert response.status_code == 409 and "no challenger is loaded" in response.json()["error"]["message"]
+    bad = client.post("/admin/canary", json={"share": 2})
+    assert bad.status_code == 400
+
+
+# -- cache -------------------------------------------------------------------------------------------------
+
+
+def test_repeated_greedy_requests_come_from_the_cache(make_client):
+    backends = _backends()
+    client = make_client(backends=backends)
+    payload = {"model": "support@champion", "prompt": "same question", "temperature": 0}
+    first = client.post("/v1/completions", json=payload).json()
+    second = client.post("/v1/completions", json=payload).json()
+    assert first["choices"][0]["text"] == second["choices"][0]["text"]
+    assert first["id"] != second["id"]  # every answer has its own id (feedback targets it)
+    assert backends[CHAMPION].calls == [["same question"]]
+    client.post("/v1/completions", json={**payload, "max_tokens": 5})  # other params: a miss
+    client.post("/v1/completions", json={**payload, "model": "support@challenger"})  # other variant: a miss
+    assert len(backends[CHAMPION].calls) == 2 and len(backends[CHALLENGER].calls) == 1
+    metrics = client.get("/metrics").text
+    assert 'llm_cache_hits_total{variant="champion"} 1.0' in metrics
+    assert 'llm_cache_misses_total{variant="champion"} 2.0' in metrics
+
+    sampled = {**payload, "temperature": 0.8}
+    texts = {client.post("/v1/completions", json=sampled).json()["choices"][0]["text"] for _ in range(3)}
+    assert len(backends[CHAMPION].calls) == 5 and len(texts) == 3  # sampling is never cached
+
+
+def test_cache_off_switch(make_client):
+    backends = _backends()
+    client = make_client(backends=backends, cache_enabled=False)
+    for _ in range(2):
+        client.post("/v1/completions", json={"model": "support@champion", "prompt": "q"})
+    assert len(backends[CHAMPION].calls) == 2
+    assert "llm_cache_hits_total" not in client.get("/metrics").text.replace("# HELP llm_cache_hits_total", "").replace(
+        "# TYPE llm_cache_hits_total", ""
+    )
+
+
+# -- batching through the HTTP layer ----------------------------------------------------------------------------
+
+
+def test_concurrent_http_requests_share_model_calls(store):
+    backends = {CHAMPION: FakeBackend("support", "1", delay_s=0.05)}
+    app = create_app(ServerSettings(max_batch_size=8, batch_window_ms=100, cache_enabled=False), backends, store)
+
+    async def fire() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://server") as client:
+            return await asyncio.gather(
+                *(client.post("/v1/completions", json={"model": "support", "prompt": f"q{i}"}) for i in range(8))
+            )
+
+    try:
+        responses = asyncio.run(fire())
+    finally:
+        app.state.server.close()
+    assert [r.json()["choices"][0]["text"] for r in responses] == [f"support v1 says: q{i}" for i in range(8)]
+    assert len(backends[CHAMPION].calls) < 8 and max(len(c) for c in backends[CHAMPION].calls) > 1
+    assert sum(len(c) for c in backends[CHAMPION].calls) == 8
+    assert len(_rows(store)) == 8
+
+
+# -- feedback ------------------------------------------------------------------------------------------------
+
+
+def test_feedback_is_tied_to_the_response_id(make_client, store):
+    client = make_client()
+    answer = client.post("/v1/chat/completions", json=_chat("reset my password")).json()
+    response = client.post(
+        "/v1/feedback",
+        json={"response_id": answer["id"], "rating": -1, "correction": "Use the reset link.", "comment": "wrong"},
+    )
+    assert response.status_code == 200
+    assert response.json()["response_id"] == answer["id"] and response.json()["rating"] == -1
+    now = datetime.now(UTC)
+    [row] = store.feedback_between(now - timedelta(hours=1), now + timedelta(hours=1)).to_dict("records")
+    assert (row["response_id"], row["rating"], row["correction"], row["comment"]) == (
+        answer["id"], -1, "Use the reset link.", "wrong",
+    )
+    assert row["variant"] == CHAMPION
+    unknown = client.post("/v1/feedback", json={"response_id": "chatcmpl-nope", "rating": 1})
+    assert unknown.status_code == 404 and "no answer with id 'chatcmpl-nope'" in unknown.json()["error"]["message"]
+
+
+def test_feedback_without_a_store(make_client):
+    client = make_client(use_store=False)
+    response = client.post("/v1/feedback", json={"response_id": "x", "rating": 1})
+    assert response.status_code == 503 and "without a log store" in response.json()["error"]["message"]
+
+
+def test_healthz(make_client):
+    health = make_client(canary_share=0.1).get("/healthz").json()
+    assert health == {
+        "status": "ok",
+        "model": "support",
+        "variants": {CHAMPION: {"version": "1"}, CHALLENGER: {"version": "2"}},
+        "canary_share": 0.1,
+        "kill_switch": False,
+    }
+
+
+# -- the official openai client against a real uvicorn server ----------------------------------------------------
+
+
+@pytest.mark.slow  # starts a uvicorn server (about a second)
+def test_openai_client_works_unchanged(store):
+    import openai
+
+    from finetune_platform.serving.routing import request_kill_switch
+
+    app = create_app(ServerSettings(api_key=API_KEY, canary_share=1.0), _backends(), store)
+    with BackgroundServer(app) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=API_KEY, max_retries=0)
+        chat = client.chat.completions.create(
+            model="support", messages=[{"role": "user", "content": "hello there"}], max_tokens=20, user="u1"
+        )
+        assert chat.choices[0].message.content.startswith("support v2 says:")  # share 1.0: the challenger
+        assert chat.usage.total_tokens == chat.usage.prompt_tokens + chat.usage.completion_tokens
+        assert chat.system_fingerprint == "challenger-v2"
+
+        stream = client.chat.completions.create(
+            model="support", messages=[{"role": "user", "content": "hello there"}], max_tokens=20, user="u1",
+            stream=True,
+        )
+        streamed = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+        assert streamed == chat.choices[0].message.content
+
+        completion = client.completions.create(model="support@champion", prompt="where is my parcel", max_tokens=20)
+        assert completion.choices[0].text == "support v1 says: parcel my is where"
+
+        assert [m.id for m in client.models.list()] == ["support", "support@champion", "support@challenger"]
+
+        with pytest.raises(openai.NotFoundError, match="does not exist"):
+            client.completions.create(model="gpt-4o", prompt="x")
+        with pytest.raises(openai.BadRequestError, match="temperature"):
+            client.completions.create(model="support", prompt="x", temperature=3)
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=f"{server.url}/v1", api_key="not-the-key", max_retries=0).models.list()
+
+        state = request_kill_switch(server.url, API_KEY, reason="smoke test")
+        assert state["kill_switch"] is True
+        after = client.chat.completions.create(model="support", messages=[{"role": "user", "content": "hi"}], user="u1")
+        assert after.system_fingerprint == "champion-v1"
+        with pytest.raises(RuntimeError, match="HTTP 401"):
+            request_kill_switch(server.url, "wrong-key-000")
+    assert len(_rows(store)) == 4
+
+
+# -- a real tiny model from the MLflow registry ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_registry(tmp_path_factory, tiny_base: Path, tiny_adapter: Path):
+    """A registry whose champion is the tiny base model and whose challenger is base + LoRA adapter."""
+    from finetune_platform.serving.registry import ModelRegistry
+    from finetune_platform.training.tracking import MlflowTracker
+
+    root = tmp_path_factory.mktemp("server-registry")
+    tracker = MlflowTracker(f"sqlite:///{root / 'mlflow.db'}", "server-tests", root / "artifacts")
+    with tracker.start_run("sft") as run:
+        run.log_metric("eval/accuracy", 0.5)
+    registry = ModelRegistry(f"sqlite:///{root / 'mlflow.db'}", "tiny-support")
+    base = registry.register(run.run_id, tiny_base, None, metrics={"accuracy": 0.4})
+    tuned = registry.register(run.run_id, tiny_base, tiny_adapter, metrics={"accuracy": 0.5})
+    registry.set_alias(base.version, CHAMPION)
+    registry.set_alias(tuned.version, CHALLENGER)
+    return registry
+
+
+@pytest.mark.slow  # loads two tiny Llamas through MLflow (several seconds on a shared CPU)
+def test_registry_backends_serve_what_evaluation_measured(tiny_registry, tiny_base, tiny_adapter, store):
+    from finetune_platform.evaluation.generation import generate, load_causal_lm
+    from finetune_platform.serving.server import RegistryBackend, load_backends
+
+    backends = load_backends(tiny_registry)
+    assert {v: b.version for v, b in backends.items()} == {CHAMPION: "1", CHALLENGER: "2"}
+    prompts = ["### Task: classify\n### Ticket:\nmy card was charged twice\n### Category:\n", "where is my parcel"]
+    app = create_app(ServerSettings(max_batch_size=4, batch_window_ms=50), backends, store)
+    with TestClient(app) as client:
+        answers = {}
+        for variant in (CHAMPION, CHALLENGER):
+            body = client.post(
+                "/v1/completions", json={"model": f"tiny-support@{variant}", "prompt": prompts, "max_tokens": 8}
+            ).json()
+            answers[variant] = [c["text"] for c in body["choices"]]
+        chat = client.post(
+            "/v1/chat/completions",
+            json={"model": "tiny-support", "messages": [{"role": "user", "content": "where is my parcel"}], "max_tokens": 5},
+        )
+        assert chat.status_code == 200
+        sampled = client.post(
+            "/v1/completions", json={"model": "tiny-support", "prompt": prompts, "max_tokens": 4, "temperature": 1.0}
+        )
+        assert sampled.status_code == 200 and len(sampled.json()["choices"]) == 2
+    base_lm, base_tok = load_causal_lm(tiny_base)
+    tuned_lm, tuned_tok = load_causal_lm(tiny_base, adapter_path=tiny_adapter)
+    assert answers[CHAMPION] == generate(base_lm, base_tok, prompts, max_new_tokens=8)
+    assert answers[CHALLENGER] == generate(tuned_lm, tuned_tok, prompts, max_new_tokens=8)
+    assert answers[CHAMPION] != answers[CHALLENGER]
+    rows = _rows(store)
+    assert {r["model_version"] for r in rows if r["variant"] == CHALLENGER} == {"2"}
+    assert all(r["prompt_tokens"] > 0 for r in rows)
+
+    quantized = RegistryBackend.from_registry(tiny_registry, CHALLENGER, quantize=True)
+    kinds = {type(m).__name__ for m in quantized.model.modules()}
+    assert quantized.quantized and "DynamicQuantizedLinear" in kinds and "Linear" not in kinds
+    out = quantized.generate(prompts, max_new_tokens=8, temperature=0.0)
+    assert len(out) == 2 and all(isinstance(t, str) for t in out)
