@@ -54,6 +54,11 @@ class Settings:
         return self.data_dir / "production"
 
     @property
+    def review_dir(self) -> Path:
+        """Review queue exports (queue/) and reviewers' decision files (decisions/)."""
+        return self.data_dir / "review"
+
+    @property
     def failure_log(self) -> Path:
         """JSON Lines file where the run-failure sensor records failed pipeline runs."""
         return self.artifacts_dir / "run_failures.jsonl"

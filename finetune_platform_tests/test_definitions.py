@@ -10,8 +10,16 @@ from finetune_platform.settings import Settings
 #: The asset graph, by group: a snapshot that changes only on purpose.
 EXPECTED_GROUPS = {
     "ingest": {"raw_corpus", "quarantine"},
-    "curate": {"normalized_records", "pii_redacted_records", "scored_records", "curated_records"},
-    "format": {"instruction_examples"},
+    "curate": {
+        "normalized_records",
+        "pii_redacted_records",
+        "scored_records",
+        "deduplicated_records",
+        "review_queue",
+        "human_reviews",
+        "curated_records",
+    },
+    "format": {"instruction_examples", "conversation_examples", "completion_corpus"},
     "version": {"training_set"},
     "train": {"base_model", "sft_adapter"},
     "evaluate": {"eval_report"},
@@ -22,11 +30,13 @@ EXPECTED_GROUPS = {
 EXPECTED_BLOCKING_CHECKS = {
     ("raw_corpus", "raw_corpus__rows_reconcile"),
     ("curated_records", "curated_records__no_pii"),
+    ("human_reviews", "human_reviews__agreement"),
     ("instruction_examples", "instruction_examples__schema"),
     ("training_set", "training_set__no_leakage"),
     ("training_set", "training_set__expectations"),
     ("training_set", "training_set__no_pii"),
     ("sft_adapter", "sft_adapter__loss_decreased"),
+    ("base_model", "base_model__renders_training_data"),
     ("eval_report", "eval_report__beats_base"),
 }
 

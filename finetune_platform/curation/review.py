@@ -122,7 +122,9 @@ class ReviewSettings(BaseModel):
         default=0.6,
         ge=-1.0,
         le=1.0,
-        description="Least inter-rater agreement (of agreement_metric) for the review to be trusted; below it the gate fails.",
+        description=(
+            "Least inter-rater agreement (of agreement_metric) for the review to be trusted; below it the gate fails."
+        ),
     )
     agreement_metric: AgreementMetric = Field(
         default="krippendorff_alpha",
@@ -397,7 +399,10 @@ class _Reader:
         if not record_id:
             bad("record_id is empty; keep the record_id column as exported.")
         elif self.known_ids is not None and record_id not in self.known_ids:
-            bad(f"record_id '{record_id}' is not among the records under review; was the file edited or is it from another batch?")
+            bad(
+                f"record_id '{record_id}' is not among the records under review; was the file edited or is it from "
+                "another batch?"
+            )
         if decision_norm not in DECISIONS:
             bad(f"decision '{decision.strip()}' is not one of {list(DECISIONS)}; write accept or reject.")
         if not reviewer:
@@ -627,7 +632,9 @@ def apply_reviews(records: pd.DataFrame, reviews: pd.DataFrame, settings: Review
         reviews[column] = pd.Series(values, index=reviews.index, dtype=object)
     bad = sorted(set(reviews["decision"]) - set(DECISIONS))
     if bad:
-        raise ValueError(f"apply_reviews: decisions {bad} are not among {list(DECISIONS)}; read reviews with import_reviews.")
+        raise ValueError(
+            f"apply_reviews: decisions {bad} are not among {list(DECISIONS)}; read reviews with import_reviews."
+        )
     unknown = sorted(set(reviews["record_id"]) - set(records["record_id"].astype(str)))
     if unknown:
         raise ValueError(
@@ -691,7 +698,9 @@ def apply_reviews(records: pd.DataFrame, reviews: pd.DataFrame, settings: Review
         kept["label"] = [new_label.get(str(rid), label) for rid, label in zip(kept["record_id"], kept["label"])]
     kept = kept.reset_index(drop=True)
     if len(kept) + len(rejected) != len(records):
-        raise AssertionError(f"apply_reviews lost rows: {len(records)} in, {len(kept)} kept, {len(rejected)} rejected. This is a bug.")
+        raise AssertionError(
+            f"apply_reviews lost rows: {len(records)} in, {len(kept)} kept, {len(rejected)} rejected. This is a bug."
+        )
 
     agreement = agreement_report(reviews, settings.agreement_metric, settings.min_agreement)
     by_reviewer = reviews.groupby("reviewer")["decision"]

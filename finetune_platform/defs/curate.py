@@ -1,4 +1,4 @@
-"""curate: normalise -> redact PII -> score quality -> deduplicate, one asset per stage.
+"""curate: normalise -> redact PII -> score quality -> deduplicate -> human review, one asset per stage.
 
 Every stage keeps or drops each row with a named reason; dropped rows are written next to the artifacts
 and counted in metadata, so nothing disappears silently.
@@ -10,7 +10,10 @@ from typing import Any, Callable
 import dagster as dg
 import pandas as pd
 
+from pydantic import Field
+
 from finetune_platform.curation.config import CurationSettings, StageResult
+from finetune_platform.curation.review import ReviewSettings
 from finetune_platform.defs.groups import CURATE
 from finetune_platform.defs.metadata import counts_table, preview
 from finetune_platform.resources import PlatformResource
@@ -122,7 +125,7 @@ def scored_records(
 
 
 @dg.asset(group_name=CURATE, compute_kind="datasketch")
-def curated_records(
+def deduplicated_records(
     context: dg.AssetExecutionContext, config: CurationConfig, scored_records: pd.DataFrame, platform: PlatformResource
 ) -> dg.Output[pd.DataFrame]:
     """Exact and near duplicates (MinHash LSH) removed, keeping the best-scored member of each cluster."""
@@ -137,12 +140,142 @@ def curated_records(
     return _run_stage(
         context,
         deduplicate,
-        "curated_records",
+        "deduplicated_records",
         scored_records,
         config,
         platform,
         ["record_id", "text", "response", "label"],
         dedup_metadata,
+    )
+
+
+class ReviewConfig(dg.Config, ReviewSettings):
+    """Review sampling (size, borderline band, strata), how reviewers' decisions combine, the agreement bar."""
+
+    require_reviews: bool = Field(
+        False,
+        description="Fail the agreement gate when no review has been imported yet (off: unreviewed data may train).",
+    )
+
+
+@dg.asset(group_name=CURATE, compute_kind="label-studio")
+def review_queue(
+    context: dg.AssetExecutionContext,
+    config: ReviewConfig,
+    deduplicated_records: pd.DataFrame,
+    platform: PlatformResource,
+) -> dg.Output[pd.DataFrame]:
+    """A stratified sample for reviewers, borderline scores first: CSV and Label Studio import files."""
+    from finetune_platform.curation.review import (
+        build_review_queue,
+        export_label_studio,
+        export_review_csv,
+        label_studio_config,
+        queue_stats,
+    )
+
+    queue = build_review_queue(deduplicated_records, config)
+    folder = platform.settings().review_dir / "queue"
+    csv_path = export_review_csv(queue, folder / "review_queue.csv")
+    ls_path = export_label_studio(queue, folder / "label_studio_tasks.json")
+    labels = sorted(l for l in deduplicated_records["label"].unique() if l)
+    (folder / "label_studio_config.xml").write_text(label_studio_config(labels))
+    return dg.Output(
+        queue,
+        metadata={
+            "items": len(queue),
+            "stats": dg.MetadataValue.json(queue_stats(queue)),
+            "csv": dg.MetadataValue.path(str(csv_path)),
+            "label_studio_tasks": dg.MetadataValue.path(str(ls_path)),
+            "decisions_folder": dg.MetadataValue.path(str(platform.settings().review_dir / "decisions")),
+            "preview": preview(queue, ["review_id", "label", "quality_score", "text"]),
+        },
+    )
+
+
+@dg.asset(group_name=CURATE, compute_kind="pandas", deps=[review_queue])
+def human_reviews(
+    context: dg.AssetExecutionContext,
+    config: ReviewConfig,
+    deduplicated_records: pd.DataFrame,
+    platform: PlatformResource,
+) -> dg.Output[pd.DataFrame]:
+    """Reviewers' decisions (our CSV or Label Studio exports in data/review/decisions/), with agreement."""
+    from finetune_platform.curation.review import REVIEW_COLUMNS, import_reviews, review_agreement
+
+    folder = platform.settings().review_dir / "decisions"
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in {".csv", ".json"}) if folder.exists() else []
+    reviews = (
+        import_reviews(files, deduplicated_records, reviewer_from_filename=True)
+        if files
+        else pd.DataFrame(columns=REVIEW_COLUMNS)
+    )
+    report = review_agreement(reviews, config) if len(reviews) else None
+    context.log.info(f"{len(reviews)} reviews from {len(files)} files")
+    return dg.Output(
+        reviews,
+        metadata={
+            "files": len(files),
+            "reviews": len(reviews),
+            "reviewers": int(reviews["reviewer"].nunique()) if len(reviews) else 0,
+            "items": int(reviews["record_id"].nunique()) if len(reviews) else 0,
+            "agreement": dg.MetadataValue.json(report.to_dict() if report else {"status": "no reviews imported"}),
+        },
+    )
+
+
+@dg.asset_check(asset=human_reviews, blocking=True)
+def human_reviews__agreement(
+    config: ReviewConfig, human_reviews: pd.DataFrame
+) -> dg.AssetCheckResult:
+    """Reviewers agree at least as much as the configured bar (kappa / alpha)."""
+    from finetune_platform.curation.review import review_agreement
+
+    if human_reviews.empty:
+        return dg.AssetCheckResult(
+            passed=not config.require_reviews,
+            description="no reviews imported yet"
+            + (" and require_reviews is on" if config.require_reviews else ": nothing to gate"),
+            metadata={"reviews": 0},
+        )
+    report = review_agreement(human_reviews, config)
+    return dg.AssetCheckResult(
+        passed=report.passed,
+        description=report.reason,
+        metadata={"reason": report.reason, "agreement": dg.MetadataValue.json(report.to_dict())},
+    )
+
+
+@dg.asset(group_name=CURATE, compute_kind="pandas")
+def curated_records(
+    context: dg.AssetExecutionContext,
+    config: ReviewConfig,
+    deduplicated_records: pd.DataFrame,
+    human_reviews: pd.DataFrame,
+    platform: PlatformResource,
+) -> dg.Output[pd.DataFrame]:
+    """Deduplicated records with reviewers' decisions applied: rejected rows out, corrected labels in."""
+    from finetune_platform.curation.review import apply_reviews
+
+    outcome = apply_reviews(deduplicated_records, human_reviews, config)
+    dropped_path = platform.settings().artifacts_dir / "curation" / "curated_records_dropped.parquet"
+    dropped_path.parent.mkdir(parents=True, exist_ok=True)
+    outcome.rejected.to_parquet(dropped_path, index=False)
+    stats = outcome.stats
+    return dg.Output(
+        outcome.records,
+        metadata={
+            "rows_in": len(deduplicated_records),
+            "rows": len(outcome.records),
+            "rows_dropped": len(outcome.rejected),
+            "relabelled": len(outcome.relabelled),
+            "disagreements": len(outcome.disagreements),
+            "review_stats": dg.MetadataValue.json(stats),
+            "dropped_rows_file": dg.MetadataValue.path(str(dropped_path)),
+            "labels": dg.MetadataValue.json(outcome.records["label"].value_counts().to_dict()),
+            "disagreement_preview": preview(outcome.disagreements, list(outcome.disagreements.columns)[:4]),
+            "preview": preview(outcome.records, ["record_id", "text", "response", "label"]),
+        },
     )
 
 

@@ -5,7 +5,9 @@ import dagster as dg
 import pandas as pd
 
 from finetune_platform.defs.groups import FORMAT
-from finetune_platform.defs.metadata import preview
+from finetune_platform.defs.metadata import counts_table, preview
+from finetune_platform.formats.completion import CompletionSettings, build_completion_documents
+from finetune_platform.formats.conversations import ConversationSettings, build_conversations
 from finetune_platform.formats.instructions import FormatSettings, build_instruction_examples, format_stats
 
 
@@ -47,4 +49,48 @@ def instruction_examples__schema(instruction_examples: pd.DataFrame) -> dg.Asset
     return dg.AssetCheckResult(
         passed=len(ex) > 0 and not any(problems.values()),
         metadata={"examples": len(ex), **problems},
+    )
+
+
+class ConversationConfig(dg.Config, ConversationSettings):
+    """System prompt and turn clean-up for multi-turn conversation examples."""
+
+
+@dg.asset(group_name=FORMAT, compute_kind="pandas")
+def conversation_examples(
+    context: dg.AssetExecutionContext, config: ConversationConfig, curated_records: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """Multi-turn conversations in OpenAI ``messages`` form (chat transcripts keep all their turns)."""
+    result = build_conversations(curated_records, config)
+    context.log.info(f"{len(result.examples)} conversations, {len(result.skipped)} records skipped")
+    return dg.Output(
+        result.examples,
+        metadata={
+            "conversations": len(result.examples),
+            "skipped": len(result.skipped),
+            "skipped_by_reason": counts_table(result.skipped["reason"].value_counts().to_dict()),
+            "stats": dg.MetadataValue.json(result.stats),
+            "preview": preview(result.examples, ["example_id", "messages"]),
+        },
+    )
+
+
+class CompletionConfig(dg.Config, CompletionSettings):
+    """How records become plain documents for continued (domain) pretraining."""
+
+
+@dg.asset(group_name=FORMAT, compute_kind="pandas")
+def completion_corpus(
+    context: dg.AssetExecutionContext, config: CompletionConfig, curated_records: pd.DataFrame
+) -> dg.Output[pd.DataFrame]:
+    """Plain-text documents (ticket and reply, or the whole conversation) for domain-adaptive pretraining."""
+    result = build_completion_documents(curated_records, config)
+    return dg.Output(
+        result.documents,
+        metadata={
+            "documents": len(result.documents),
+            "skipped": len(result.skipped),
+            "stats": dg.MetadataValue.json(result.stats),
+            "preview": preview(result.documents, ["doc_id", "text"]),
+        },
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 
 from finetune_platform.defs.groups import TRAIN
 from finetune_platform.defs.metadata import image
@@ -185,3 +186,32 @@ def sft_adapter__loss_decreased(sft_adapter: dict[str, Any]) -> dg.AssetCheckRes
         passed=bool(history) and finite and last < first,
         metadata={"logged_points": len(history), "first_loss": first, "last_loss": last, "all_finite": finite},
     )
+
+
+@dg.asset_check(
+    asset=base_model,
+    blocking=True,
+    additional_ins={"training_set": dg.AssetIn("training_set"), "conversation_examples": dg.AssetIn("conversation_examples")},
+)
+def base_model__renders_training_data(
+    base_model: dict[str, Any], training_set: dict[str, Any], conversation_examples: Any
+) -> dg.AssetCheckResult:
+    """Every training example fits the model's context, and every conversation renders through its chat template."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.formats.templates import check_chat_template, check_instruction_lengths
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model["path"])
+    max_length = int(getattr(AutoConfig.from_pretrained(base_model["path"]), "max_position_embeddings", 2048))
+    examples = pd.concat(read_training_set(Path(training_set["path"])).values(), ignore_index=True)
+    pairs = check_instruction_lengths(examples, tokenizer, max_length)
+    metadata: dict[str, Any] = {"max_length": max_length, "instruction_pairs": dg.MetadataValue.json(pairs.as_metadata(5))}
+    passed = pairs.passed
+    if getattr(tokenizer, "chat_template", None):
+        chats = check_chat_template(conversation_examples, tokenizer, max_length)
+        metadata["conversations"] = dg.MetadataValue.json(chats.as_metadata(5))
+        passed = passed and chats.passed
+    else:
+        metadata["conversations"] = "skipped: the model's tokenizer has no chat template"
+    return dg.AssetCheckResult(passed=passed, metadata=metadata)

@@ -60,6 +60,8 @@ logger = logging.getLogger(__name__)
 
 CHAT_ENDPOINT = "chat.completions"
 COMPLETIONS_ENDPOINT = "completions"
+#: Most prompts one /v1/completions request may carry (a list prompt); bounds the memory one request takes.
+MAX_PROMPTS_PER_REQUEST = 128
 
 
 # ================================================================== settings
@@ -504,6 +506,9 @@ class ModelServer:
         self.settings = settings
         self.backends = dict(backends)
         self.store = store
+        # One writer at a time: SQLite takes one writer anyway, and an in-memory store ("sqlite://") shares
+        # a single connection, which concurrent threads corrupt (sqlite3 SystemError, lost rows).
+        self.store_lock = threading.Lock()
         self.metrics = metrics or ServingMetrics()
         self.model_name = settings.model_name or backends[CHAMPION].name
         self.router = Router(
@@ -698,8 +703,9 @@ class ModelServer:
         assert store is not None
 
         def write() -> None:
-            for row in rows:
-                store.log_request(**row)
+            with self.store_lock:
+                for row in rows:
+                    store.log_request(**row)
 
         try:
             await run_in_threadpool(write)
@@ -946,6 +952,9 @@ def create_app(
     @app.post("/v1/completions", dependencies=[require_key])
     async def completions(body: CompletionRequest) -> Response:
         prompts = [body.prompt] if isinstance(body.prompt, str) else list(body.prompt)
+        if len(prompts) > MAX_PROMPTS_PER_REQUEST:
+            raise ApiError(400, f"the request holds {len(prompts)} prompts; send at most {MAX_PROMPTS_PER_REQUEST} "
+                           "per request", param="prompt", code="too_many_prompts")
         variant = server.resolve(body.model, body.user)
         completion = await run_completion(COMPLETIONS_ENDPOINT, body, variant, prompts, "cmpl", "prompt")
         if body.stream:
@@ -1007,10 +1016,12 @@ def create_app(
         if store is None:
             raise ApiError(503, "feedback is not recorded: this server runs without a log store",
                            type="server_error", code="no_log_store")
+        def write() -> int:
+            with server.store_lock:
+                return store.log_feedback(body.response_id, body.rating, body.correction, body.comment)
+
         try:
-            feedback_id = await run_in_threadpool(
-                store.log_feedback, body.response_id, body.rating, body.correction, body.comment
-            )
+            feedback_id = await run_in_threadpool(write)
         except ValueError as error:
             if "unknown response_id" in str(error):
                 raise ApiError(404, f"no answer with id {body.response_id!r} was logged; send the 'id' of the "

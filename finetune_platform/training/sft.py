@@ -322,10 +322,7 @@ def train_sft(
 
     eval_loss = None
     if eval_dataset is not None:
-        metrics = trainer.evaluate()
-        eval_loss = float(metrics["eval_loss"])
-        if on_log is not None:
-            on_log(trainer.state.global_step, {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
+        eval_loss = float(trainer.evaluate()["eval_loss"])  # also reaches on_log through the callback
 
     model_path = output_dir / ("adapter" if settings.method == "lora" else "model")
     if model_path.exists():

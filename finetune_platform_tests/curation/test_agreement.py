@@ -187,7 +187,8 @@ def test_report_without_overlap_cannot_pass():
 
 
 def test_report_all_accept_is_undefined_but_passes():
-    report = agreement_report(reviews(("r1", "a", "accept"), ("r1", "b", "accept"), ("r2", "a", "accept"), ("r2", "b", "accept")))
+    data = reviews(("r1", "a", "accept"), ("r1", "b", "accept"), ("r2", "a", "accept"), ("r2", "b", "accept"))
+    report = agreement_report(data)
     assert report.passed and report.value is None and report.observed_agreement == 1.0
     assert "undefined" in report.reason and "['accept']" in report.reason
 

@@ -80,7 +80,7 @@ def test_counts_reconcile_from_raw_rows_to_examples(loop) -> None:
     assert ingest["rows_read"] == sum(summary.rows.values())
     assert ingest["rows_read"] == ingest["rows_kept"] + ingest["rows_quarantined"]
     rows = ingest["rows_kept"]
-    for asset in ("normalized_records", "pii_redacted_records", "scored_records", "curated_records"):
+    for asset in ("normalized_records", "pii_redacted_records", "scored_records", "deduplicated_records", "curated_records"):
         meta = _metadata(instance, asset)
         assert meta["rows_in"] == rows and meta["rows_in"] == meta["rows"] + meta["rows_dropped"], asset
         rows = meta["rows"]

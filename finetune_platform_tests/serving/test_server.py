@@ -224,6 +224,7 @@ def test_models_endpoint(make_client):
         ),
         ("/v1/completions", {"model": "support", "prompt": [[1, 2, 3]]}, 400, "prompt"),
         ("/v1/completions", {"model": "support", "prompt": []}, 400, "prompt is an empty list"),
+        ("/v1/completions", {"model": "support", "prompt": ["q"] * 129}, 400, "holds 129 prompts; send at most 128"),
         ("/v1/completions", {"model": "support", "prompt": "hi", "stop": ["a", "b", "c", "d", "e"]}, 400, "up to 4"),
         ("/v1/feedback", {"response_id": "x", "rating": 5}, 400, "rating"),
         ("/v1/nowhere", {}, 404, "no endpoint /v1/nowhere"),
@@ -436,6 +437,65 @@ def test_healthz(make_client):
     }
 
 
+# -- loading from the registry and serving (stub registry: no MLflow, no torch) ---------------------------------
+
+
+class StubRegistry:
+    """What ``load_backends`` / ``serve`` use of ``ModelRegistry``: aliases, resolve, load."""
+
+    model_name = "stub-model"
+
+    def __init__(self, aliases: dict[str, int]) -> None:
+        self._aliases = aliases
+        self.loaded: list[int] = []
+
+    def get_by_alias(self, alias: str):
+        from types import SimpleNamespace
+
+        version = self._aliases.get(alias)
+        return None if version is None else SimpleNamespace(version=version)
+
+    def resolve(self, alias: str):
+        return self.get_by_alias(alias)
+
+    def load(self, version: int):
+        from types import SimpleNamespace
+
+        self.loaded.append(version)
+        inner = SimpleNamespace(model=f"model-{version}", tokenizer=f"tokenizer-{version}")
+        return SimpleNamespace(unwrap_python_model=lambda: inner)
+
+
+def test_load_backends_needs_a_champion_and_skips_a_challenger_equal_to_it():
+    from finetune_platform.serving.server import load_backends
+
+    with pytest.raises(RuntimeError, match="no version with the alias 'champion'"):
+        load_backends(StubRegistry({}))
+    same = StubRegistry({CHAMPION: 3, CHALLENGER: 3})
+    assert list(load_backends(same)) == [CHAMPION] and same.loaded == [3]
+    both = StubRegistry({CHAMPION: 3, CHALLENGER: 4})
+    backends = load_backends(both)
+    assert {v: (b.name, b.version, b.model) for v, b in backends.items()} == {
+        CHAMPION: ("stub-model", "3", "model-3"),
+        CHALLENGER: ("stub-model", "4", "model-4"),
+    }
+
+
+def test_serve_binds_localhost_by_default(monkeypatch, store):
+    import uvicorn
+
+    from finetune_platform.serving import server as server_module
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
+    server_module.serve(ServerSettings(port=8123), StubRegistry({CHAMPION: 1, CHALLENGER: 2}), store)
+    [call] = calls
+    assert (call["host"], call["port"]) == ("127.0.0.1", 8123)
+    served = call["app"].state.server
+    assert served.model_name == "stub-model" and set(served.backends) == {CHAMPION, CHALLENGER}
+    served.close()
+
+
 # -- the official openai client against a real uvicorn server ----------------------------------------------------
 
 
@@ -539,7 +599,8 @@ def test_registry_backends_serve_what_evaluation_measured(tiny_registry, tiny_ba
     assert all(r["prompt_tokens"] > 0 for r in rows)
 
     quantized = RegistryBackend.from_registry(tiny_registry, CHALLENGER, quantize=True)
-    kinds = {type(m).__name__ for m in quantized.model.modules()}
-    assert quantized.quantized and "DynamicQuantizedLinear" in kinds and "Linear" not in kinds
+    kinds = {f"{type(m).__module__}.{type(m).__name__}" for m in quantized.model.modules()}
+    assert quantized.quantized and "torch.ao.nn.quantized.dynamic.modules.linear.Linear" in kinds
+    assert "torch.nn.modules.linear.Linear" not in kinds  # every Linear (lm_head too) is int8 now
     out = quantized.generate(prompts, max_new_tokens=8, temperature=0.0)
     assert len(out) == 2 and all(isinstance(t, str) for t in out)

@@ -1,0 +1,105 @@
+"""Human review through Dagster: queue export, reviewers' files imported, agreement gate, decisions applied."""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from finetune_platform.defs.curate import curated_records, human_reviews, human_reviews__agreement, review_queue
+from finetune_platform.resources import PlatformResource
+from finetune_platform.schemas import RECORD_COLUMNS
+
+LABELS = ["billing", "shipping_delivery"]
+
+
+def _records() -> pd.DataFrame:
+    rows = []
+    for i in range(40):
+        rows.append(
+            {
+                "record_id": f"chats/chats.jsonl#{i + 1}",
+                "source": "chats",
+                "source_file": "chats.jsonl",
+                "source_row": i + 1,
+                "doc_type": "chat",
+                "text": f"Ticket number {i} about my {'invoice' if i % 2 else 'parcel'}",
+                "response": "We are on it.",
+                "label": LABELS[i % 2],
+                "messages": "",
+                "quality_score": 0.6 + (i % 5) * 0.08,
+                "pii_counts": "{}",
+            }
+        )
+    return pd.DataFrame(rows, columns=RECORD_COLUMNS + ["quality_score", "pii_counts"])
+
+
+@dg.asset(name="deduplicated_records", group_name="curate")
+def fake_deduplicated_records() -> pd.DataFrame:
+    return _records()
+
+
+def _write_decisions(folder: Path, reviewer: str, rejects: set[int], relabel: dict[int, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(10):
+        rows.append(
+            {
+                "record_id": f"chats/chats.jsonl#{i + 1}",
+                "decision": "reject" if i in rejects else "accept",
+                "corrected_label": relabel.get(i, ""),
+                "comment": "",
+            }
+        )
+    pd.DataFrame(rows).to_csv(folder / f"{reviewer}.csv", index=False)
+
+
+def _run(root: Path, review_config: dict | None = None) -> dg.ExecuteInProcessResult:
+    config = {"config": review_config or {}}
+    return dg.materialize(
+        [fake_deduplicated_records, review_queue, human_reviews, human_reviews__agreement, curated_records],
+        resources={"platform": PlatformResource(root=str(root))},
+        run_config={"ops": {"review_queue": config, "human_reviews": config, "curated_records": config, "human_reviews_human_reviews__agreement": config}},
+        raise_on_error=False,
+    )
+
+
+def test_queue_is_exported_and_no_reviews_means_nothing_changes(tmp_path: Path) -> None:
+    result = _run(tmp_path, {"sample_size": 12})
+    assert result.success
+    queue_dir = tmp_path / "data" / "review" / "queue"
+    assert {p.name for p in queue_dir.iterdir()} == {"review_queue.csv", "label_studio_tasks.json", "label_studio_config.xml"}
+    assert len(result.output_for_node("review_queue")) == 12
+    assert len(result.output_for_node("curated_records")) == 40
+
+
+def test_two_agreeing_reviewers_reject_and_relabel(tmp_path: Path) -> None:
+    decisions = tmp_path / "data" / "review" / "decisions"
+    _write_decisions(decisions, "alice", rejects={0, 1}, relabel={2: "billing"})
+    _write_decisions(decisions, "bob", rejects={0, 1}, relabel={2: "billing"})
+    result = _run(tmp_path)
+    assert result.success
+    curated = result.output_for_node("curated_records")
+    assert len(curated) == 38
+    assert "chats/chats.jsonl#1" not in set(curated["record_id"])
+    assert curated.set_index("record_id").loc["chats/chats.jsonl#3", "label"] == "billing"
+
+
+def test_disagreeing_reviewers_fail_the_gate_and_block_curated_records(tmp_path: Path) -> None:
+    decisions = tmp_path / "data" / "review" / "decisions"
+    _write_decisions(decisions, "alice", rejects={0, 1, 2, 3, 4}, relabel={})
+    _write_decisions(decisions, "bob", rejects={5, 6, 7, 8, 9}, relabel={})
+    result = _run(tmp_path)
+    assert not result.success
+    check = next(
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    )
+    assert check.check_name == "human_reviews__agreement" and not check.passed
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "curated_records" not in materialized
+
+
+@pytest.mark.parametrize("require", [True])
+def test_require_reviews_fails_without_any(tmp_path: Path, require: bool) -> None:
+    result = _run(tmp_path, {"require_reviews": require})
+    assert not result.success
