@@ -41,8 +41,28 @@ def _latest_metadata(instance: Any, asset: str) -> dict[str, Any]:
     return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
 
 
+def partition_metadata(instance: Any, asset: str) -> dict[str, dict[str, Any]]:
+    """The latest materialization's metadata of every partition of ``asset`` (partition -> metadata)."""
+    import dagster as dg
+
+    from finetune_platform.defs.partitions import SOURCE_PARTITIONS
+
+    out: dict[str, dict[str, Any]] = {}
+    for key in instance.get_dynamic_partitions(SOURCE_PARTITIONS.name):
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1
+        ).records
+        if records and records[0].asset_materialization is not None:
+            out[key] = {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
+    return out
+
+
 def run_job(
-    job_name: str, settings: Settings, run_config: dict[str, Any] | None = None, log_level: str = "INFO"
+    job_name: str,
+    settings: Settings,
+    run_config: dict[str, Any] | None = None,
+    log_level: str = "INFO",
+    partition_key: str | None = None,
 ) -> Any:
     """Execute a job in this process against the project's instance; raise if the run failed."""
     from finetune_platform.definitions import build_definitions
@@ -50,7 +70,9 @@ def run_job(
     defs = build_definitions(settings)
     job = defs.resolve_job_def(job_name)
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
-    result = job.execute_in_process(instance=_instance(settings), run_config=config, raise_on_error=False)
+    result = job.execute_in_process(
+        instance=_instance(settings), run_config=config, raise_on_error=False, partition_key=partition_key
+    )
     if not result.success:
         failures = [
             f"{e.step_key}: {e.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
@@ -71,6 +93,25 @@ def run_job(
     return result
 
 
+def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[str]:
+    """Run ingest_job for every configured source (or ``only`` those), registering new partitions first."""
+    from finetune_platform.defs.partitions import SOURCE_PARTITIONS
+    from finetune_platform.ingest.sources import load_sources
+
+    names = [s.name for s in load_sources(settings.root / "data" / "sources.yaml")]
+    unknown = sorted(set(only or []) - set(names))
+    if unknown:
+        raise SystemExit(f"unknown source(s) {unknown}; data/sources.yaml defines {names}")
+    instance = _instance(settings)
+    missing = [n for n in names if not instance.has_dynamic_partition(SOURCE_PARTITIONS.name, n)]
+    if missing:
+        instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, missing)
+    targets = list(only) if only else names
+    for name in targets:
+        run_job("ingest_job", settings, partition_key=name)
+    return targets
+
+
 def cmd_generate_demo_data(args: argparse.Namespace) -> int:
     from finetune_platform.ingest.demo_data import generate_demo_corpus
 
@@ -83,6 +124,10 @@ def cmd_generate_demo_data(args: argparse.Namespace) -> int:
 
 def cmd_materialize(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if args.job == "ingest_job":
+        done = ingest_all(settings, args.source or None)
+        print(f"ingest_job succeeded for sources {done}")
+        return 0
     result = run_job(args.job, settings)
     print(f"{args.job}: run {result.run_id} succeeded")
     return 0
@@ -99,7 +144,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         print(f"[demo] using the corpus already in {settings.raw_dir} (--regenerate to rebuild it)")
 
-    print("[demo] running retrain_job: ingest -> curate -> format -> version -> train -> evaluate -> deploy")
+    print("[demo] running ingest_job per source: read, quarantine, normalise, redact PII, score")
+    sources = ingest_all(settings)
+    print(f"[demo] ingested sources {sources}")
+    print("[demo] running retrain_job: dedup -> review -> format -> version -> train -> evaluate -> deploy")
     retrain = run_job("retrain_job", settings)
     print(f"[demo] retrain_job succeeded (run {retrain.run_id})")
 
@@ -117,7 +165,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def render_summary(instance: Any, settings: Settings, seconds: float) -> str:
     """What the demo produced and where to look."""
-    ingest = _latest_metadata(instance, "raw_corpus")
+    per_source = partition_metadata(instance, "raw_corpus")
+    ingest = {
+        key: sum(int(m.get(key, 0)) for m in per_source.values())
+        for key in ("rows_read", "rows_kept", "rows_quarantined")
+    }
     curated = _latest_metadata(instance, "curated_records")
     tset = _latest_metadata(instance, "training_set")
     sft = _latest_metadata(instance, "sft_adapter")
@@ -129,7 +181,8 @@ def render_summary(instance: Any, settings: Settings, seconds: float) -> str:
         "=" * 72,
         f"finetune-platform demo finished in {seconds / 60:.1f} min",
         "=" * 72,
-        f"ingest      rows read {ingest.get('rows_read')}, kept {ingest.get('rows_kept')}, quarantined {ingest.get('rows_quarantined')}",
+        f"ingest      {len(per_source)} sources: rows read {ingest['rows_read']}, kept {ingest['rows_kept']}, "
+        f"quarantined {ingest['rows_quarantined']}",
         f"curate      curated records {curated.get('rows')}",
         f"version     DVC md5 {tset.get('dvc_md5')} (train {tset.get('train_examples')}, "
         f"validation {tset.get('validation_examples')}, test {tset.get('test_examples')})",
@@ -164,8 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=0)
     gen.set_defaults(func=cmd_generate_demo_data)
 
-    mat = sub.add_parser("materialize", help="run a job (retrain_job, monitor_job) into the project's instance")
-    mat.add_argument("job", choices=["retrain_job", "monitor_job"])
+    mat = sub.add_parser(
+        "materialize", help="run a job (ingest_job, retrain_job, monitor_job) into the project's instance"
+    )
+    mat.add_argument("job", choices=["ingest_job", "retrain_job", "monitor_job"])
+    mat.add_argument("--source", action="append", help="ingest_job only: this source (repeatable; default all)")
     mat.set_defaults(func=cmd_materialize)
     return parser
 

@@ -17,9 +17,13 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-        jobs=[automation.retrain_job, automation.monitor_job],
+        jobs=[automation.ingest_job, automation.retrain_job, automation.monitor_job],
         schedules=[automation.nightly_retrain_schedule],
-        sensors=[automation.retrain_signal_sensor, automation.run_failure_recorder_sensor],
+        sensors=[
+            automation.raw_files_sensor,
+            automation.retrain_signal_sensor,
+            automation.run_failure_recorder_sensor,
+        ],
         resources=build_resources(settings),
     )
 

@@ -5,6 +5,7 @@ import pytest
 
 from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
 from finetune_platform.definitions import build_definitions
+from finetune_platform.defs.partitions import SOURCE_PARTITIONS
 from finetune_platform.settings import Settings
 
 #: The asset graph, by group: a snapshot that changes only on purpose.
@@ -64,12 +65,14 @@ def test_quality_gates_are_blocking_checks(defs: dg.Definitions) -> None:
 
 def test_jobs_built_from_selection_strings(defs: dg.Definitions) -> None:
     """Guards STACK trap 2: dvc's antlr pin breaks Dagster's selection parser."""
-    retrain = defs.resolve_job_def("retrain_job")
-    monitor = defs.resolve_job_def("monitor_job")
-    retrain_keys = {k.to_user_string() for k in retrain.asset_layer.executable_asset_keys}
-    monitor_keys = {k.to_user_string() for k in monitor.asset_layer.executable_asset_keys}
-    assert retrain_keys == set().union(*(EXPECTED_GROUPS[g] for g in RETRAIN_GROUPS))
-    assert monitor_keys == set().union(*(EXPECTED_GROUPS[g] for g in MONITOR_GROUPS))
+    def keys(job: str) -> set[str]:
+        return {k.to_user_string() for k in defs.resolve_job_def(job).asset_layer.executable_asset_keys}
+
+    per_source = {"raw_corpus", "quarantine", "normalized_records", "pii_redacted_records", "scored_records"}
+    assert keys("ingest_job") == per_source
+    assert defs.resolve_job_def("ingest_job").partitions_def == SOURCE_PARTITIONS
+    assert keys("retrain_job") == set().union(*(EXPECTED_GROUPS[g] for g in RETRAIN_GROUPS)) - per_source
+    assert keys("monitor_job") == set().union(*(EXPECTED_GROUPS[g] for g in MONITOR_GROUPS))
     # and an ad-hoc selection string through the same parser
     job = dg.define_asset_job("adhoc", selection="key:training_set+ and group:train")
     resolved = dg.Definitions(assets=defs.assets, jobs=[job], resources=defs.resources).resolve_job_def("adhoc")
@@ -82,6 +85,7 @@ def test_schedules_and_sensors_present(defs: dg.Definitions) -> None:
     assert schedule.job_name == "retrain_job"
     assert defs.resolve_sensor_def("retrain_signal_sensor").job_name == "retrain_job"
     assert defs.resolve_sensor_def("run_failure_recorder_sensor") is not None
+    assert defs.resolve_sensor_def("raw_files_sensor").job_name == "ingest_job"
 
 
 def test_default_definitions_module_loads() -> None:

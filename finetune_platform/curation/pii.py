@@ -176,6 +176,57 @@ _ALL_FIRST = FIRST_NAMES | AMBIGUOUS_FIRST_NAMES
 _CLEAR_FIRST = FIRST_NAMES - AMBIGUOUS_FIRST_NAMES
 _FIRST_LOWER = frozenset(n.lower() for n in _CLEAR_FIRST)
 
+# --- gates: what a text must contain before a detector can find anything (see PiiRedactor._find) -------
+#: Every capitalised word as _CAPITALISED sees it (and then some: no boundary checks, so it is cheap).
+_CAP_TOKEN = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+")
+_IBAN_GATE = re.compile(r"[A-Z]{2}\d\d")
+_STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
+_ADDRESS_DE_GATE = re.compile(r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Weg|Platz|Allee|Gasse) \d")
+#: _ADDRESS_FR's street words with the spaces the pattern puts around them.
+_FRENCH_STREET_WORDS = tuple(
+    f" {w} " for w in ("rue", "avenue", "boulevard", "bd", "place", "chemin", "allée", "impasse", "quai", "route")
+)
+_TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
+_SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully")
+_NAME_IS = ("name is", "name's", "name:")
+_CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+def _lower_is_ignorecase(text: str) -> bool:
+    """True when substring tests on ``text.lower()`` find exactly what ``re.IGNORECASE`` patterns of ASCII
+    words find: always, except for the four letters that re folds onto ASCII letters and lower() does not
+    (dotted/dotless i, long s, Kelvin sign)."""
+    return text.isascii() or _CASE_ODDITIES.search(text) is None
+
+
+def _may_hold_strong_cue(text: str, low: str, caps: list[str]) -> bool:
+    """False only when no :data:`_STRONG_CUE` can match anywhere in ``text`` (a superset test, cheap).
+
+    Text with runs of spaces (where a cue may sit at the start of the 40-character window the cue is
+    searched in) and text with case oddities always answer True, so the gate can never hide a name.
+    """
+    if "   " in text or not _lower_is_ignorecase(text):
+        return True
+    if "dear" in low or "--" in text or "MR" in text or "DR" in text or any(cue in low for cue in _NAME_IS):
+        return True
+    if not _TITLES.isdisjoint(caps):
+        return True
+    if "\n" not in text:
+        return False
+    for line in low.split("\n")[:-1]:  # a sign-off ends its line: "Best regards,\nEmily"
+        line = line.rstrip(" ")
+        if line.removesuffix(",").endswith(_SIGN_OFFS):
+            return True
+    return False
+
+
+def _valid_phones(candidate: str, region: str) -> list[tuple[int, int, str]]:
+    """(start, end, E.164) of every number libphonenumber accepts as VALID in ``candidate`` for ``region``."""
+    return [
+        (pm.start, pm.end, phonenumbers.format_number(pm.number, PhoneNumberFormat.E164))
+        for pm in PhoneNumberMatcher(candidate, region, leniency=Leniency.VALID)
+    ]
+
 
 def luhn_valid(digits: str) -> bool:
     """True when the digit string passes the Luhn (mod 10) checksum used by payment cards."""
@@ -293,6 +344,16 @@ class PiiRedactor:
     # --- detection ------------------------------------------------------------------------------------------
     def find(self, text: str) -> list[PiiMatch]:
         """All PII spans in ``text``, non-overlapping and sorted by position; placeholders are never matched."""
+        return self._find(text, None)
+
+    def _find(self, text: str, phone_memo: dict[tuple[str, str], list[tuple[int, int, str]]] | None) -> list[PiiMatch]:
+        """:meth:`find`, with libphonenumber's verdicts memoised in ``phone_memo`` when one is given.
+
+        Each detector runs only when the text holds what every one of its matches needs (an "@", enough
+        digits, three dots, a street suffix, a known given name or a name cue): the gates are substring
+        tests and one pass over the capitalised words, so the expensive patterns and validators only
+        see the few texts that can hold their kind of PII. The gates only skip work, never change a result.
+        """
         if not text:
             return []
         types = self.types
@@ -302,23 +363,26 @@ class PiiRedactor:
                 found += self._credentials(text)
             if "EMAIL" in types:
                 found += self._emails(text)
-        if _DIGIT.search(text):
-            if "IBAN" in types:
+        low = text.lower()
+        caps = _CAP_TOKEN.findall(text)
+        n_digits = len(_DIGIT.findall(text)) if _DIGIT.search(text) else 0
+        if n_digits:
+            if "IBAN" in types and _IBAN_GATE.search(text):
                 found += self._ibans(text)
-            if "CREDIT_CARD" in types:
+            if n_digits >= 13 and "CREDIT_CARD" in types:
                 found += self._cards(text)
-            if "US_SSN" in types:
+            if n_digits >= 9 and "US_SSN" in types:
                 found += self._ssns(text)
-            if "IP_ADDRESS" in types:
+            if n_digits >= 4 and "IP_ADDRESS" in types and text.count(".") >= 3:
                 found += self._ipv4s(text)
-            if "PHONE" in types:
-                found += self._phones(text)
+            if n_digits >= 7 and "PHONE" in types:
+                found += self._phones(text, phone_memo)
             if "ADDRESS" in types:
-                found += self._addresses(text)
+                found += self._addresses(text, low, caps)
         if "IP_ADDRESS" in types and ("::" in text or text.count(":") >= 5):
             found += self._ipv6s(text)
         if "PERSON" in types:
-            found += self._persons(text)
+            found += self._persons(text, low, caps)
         return _resolve_overlaps(found)
 
     def _credentials(self, text: str) -> list[PiiMatch]:
@@ -440,7 +504,9 @@ class PiiRedactor:
             out.append(PiiMatch("IP_ADDRESS", m.start(), m.end(), value, addr.compressed))
         return out
 
-    def _phones(self, text: str) -> list[PiiMatch]:
+    def _phones(
+        self, text: str, memo: dict[tuple[str, str], list[tuple[int, int, str]]] | None = None
+    ) -> list[PiiMatch]:
         out = []
         for m in _PHONE_CANDIDATE.finditer(text):
             cand = m.group()
@@ -449,18 +515,33 @@ class PiiRedactor:
                 continue
             regions = self.phone_regions[:1] if international else self.phone_regions
             for region in regions:
-                matches = list(PhoneNumberMatcher(cand, region, leniency=Leniency.VALID))
-                if matches:
-                    for pm in matches:
-                        e164 = phonenumbers.format_number(pm.number, PhoneNumberFormat.E164)
-                        start, end = m.start() + pm.start, m.start() + pm.end
+                key = (cand, region)
+                spans = memo.get(key) if memo is not None else None
+                if spans is None:
+                    spans = _valid_phones(cand, region)
+                    if memo is not None:
+                        memo[key] = spans
+                if spans:
+                    for pm_start, pm_end, e164 in spans:
+                        start, end = m.start() + pm_start, m.start() + pm_end
                         out.append(PiiMatch("PHONE", start, end, text[start:end], e164))
                     break
         return out
 
-    def _addresses(self, text: str) -> list[PiiMatch]:
-        out = []
-        for pattern in (_ADDRESS_EN, _ADDRESS_DE, _ADDRESS_FR, _PO_BOX):
+    def _addresses(self, text: str, low: str, caps: list[str]) -> list[PiiMatch]:
+        out: list[PiiMatch] = []
+        # ``low`` stands in for the case-insensitive patterns only where str.lower and re.IGNORECASE agree.
+        plain = _lower_is_ignorecase(text)
+        patterns = []
+        if not _STREET_SUFFIXES.isdisjoint(caps):
+            patterns.append(_ADDRESS_EN)
+        if _ADDRESS_DE_GATE.search(text):
+            patterns.append(_ADDRESS_DE)
+        if not plain or any(word in low for word in _FRENCH_STREET_WORDS):
+            patterns.append(_ADDRESS_FR)
+        if not plain or "box" in low:
+            patterns.append(_PO_BOX)
+        for pattern in patterns:
             for m in pattern.finditer(text):
                 value = m.group()
                 if pattern is _ADDRESS_EN and any(w in NOT_STREET_NAMES for w in value.split(None, 3)[1:3]):
@@ -468,11 +549,19 @@ class PiiRedactor:
                 out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
         return out
 
-    def _persons(self, text: str) -> list[PiiMatch]:
+    def _persons(self, text: str, low: str | None = None, caps: list[str] | None = None) -> list[PiiMatch]:
         out: list[PiiMatch] = []
+        if low is None or caps is None:
+            low, caps = text.lower(), _CAP_TOKEN.findall(text)
+        # Without a strong cue anywhere only known given names can start a name; every capitalised word
+        # of the text is one of ``caps`` (a name's own word always is), so no given name means no name.
+        strong = _may_hold_strong_cue(text, low, caps)
+        lower_cue = "name is" in low or not _lower_is_ignorecase(text)
+        if not strong and _ALL_FIRST.isdisjoint(caps) and not lower_cue:
+            return out
         for m in _CAPITALISED.finditer(text):
             word = m.group()
-            if word in NOT_NAMES and word not in _ALL_FIRST:
+            if word not in _ALL_FIRST and (not strong or word in NOT_NAMES):
                 continue
             before = text[max(0, m.start() - 40):m.start()]
             if _PLACE_PREFIX.search(before):
@@ -492,7 +581,7 @@ class PiiRedactor:
                 value = text[start:end]
                 out.append(PiiMatch("PERSON", start, end, value, value.casefold()))
         # "my name is john smith": a known given name in lower case, after a strong cue only.
-        for m in _MY_NAME_IS.finditer(text):
+        for m in (_MY_NAME_IS.finditer(text) if lower_cue else ()):
             t = _LOWER_TOKEN.match(text, m.end())
             if t and t.group() in _FIRST_LOWER:
                 out.append(PiiMatch("PERSON", t.start(), t.end(), t.group(), t.group()))

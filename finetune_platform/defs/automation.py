@@ -6,14 +6,38 @@ import json
 import dagster as dg
 
 from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
+from finetune_platform.defs.partitions import SOURCE_PARTITIONS
 from finetune_platform.resources import PlatformResource
+
+#: The per-source (partitioned) part of the loop: read one source and curate its rows.
+PER_SOURCE_ASSETS: tuple[str, ...] = (
+    "raw_corpus",
+    "quarantine",
+    "normalized_records",
+    "pii_redacted_records",
+    "scored_records",
+)
 
 # Selections are strings on purpose: it exercises Dagster's selection parser, which dvc's antlr pin
 # once broke (see pyproject.toml); test_definitions builds these jobs.
+ingest_job = dg.define_asset_job(
+    name="ingest_job",
+    selection=" or ".join(f"key:{k}" for k in PER_SOURCE_ASSETS),
+    partitions_def=SOURCE_PARTITIONS,
+    description="One source (partition): read, quarantine, normalise, redact PII, score. Run per changed source.",
+)
+
 retrain_job = dg.define_asset_job(
     name="retrain_job",
-    selection=" or ".join(f"group:{g}" for g in RETRAIN_GROUPS),
-    description="The training loop: ingest -> curate -> format -> version -> train -> evaluate -> deploy.",
+    selection="("
+    + " or ".join(f"group:{g}" for g in RETRAIN_GROUPS)
+    + ") and not ("
+    + " or ".join(f"key:{k}" for k in PER_SOURCE_ASSETS)
+    + ")",
+    description=(
+        "The training loop over all sources' latest curated rows: dedup -> review -> format -> version -> "
+        "train -> evaluate -> deploy."
+    ),
 )
 
 monitor_job = dg.define_asset_job(
@@ -98,7 +122,7 @@ def _error_chain(error: object) -> str:
 
 @dg.run_failure_sensor(
     name="run_failure_recorder_sensor",
-    monitored_jobs=[retrain_job, monitor_job],
+    monitored_jobs=[ingest_job, retrain_job, monitor_job],
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Appends every failed pipeline run (job, run id, failing step, error) to the failure log.",
 )
@@ -119,4 +143,38 @@ def run_failure_recorder_sensor(context: dg.RunFailureSensorContext, platform: P
             step_errors=step_errors,
             tags=dict(context.dagster_run.tags),
         ),
+    )
+
+
+@dg.sensor(
+    name="raw_files_sensor",
+    job=ingest_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Watches every source in data/sources.yaml; a new source becomes a partition, and a source whose "
+        "files changed (content fingerprint) gets an ingest_job run for its partition only."
+    ),
+)
+def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SensorResult | dg.SkipReason:
+    from finetune_platform.ingest.sources import load_sources, source_fingerprint
+
+    settings = platform.settings()
+    sources = load_sources(settings.root / "data" / "sources.yaml")
+    cursor: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    known = set(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
+    new_partitions = [s.name for s in sources if s.name not in known]
+    requests = []
+    for source in sources:
+        fingerprint = source_fingerprint(source, settings.raw_dir)
+        if cursor.get(source.name) == fingerprint:
+            continue
+        cursor[source.name] = fingerprint
+        requests.append(dg.RunRequest(partition_key=source.name, run_key=f"{source.name}-{fingerprint}"))
+    if not requests and not new_partitions:
+        return dg.SkipReason(f"none of the {len(sources)} sources changed since the last check")
+    return dg.SensorResult(
+        run_requests=requests,
+        cursor=json.dumps(cursor, sort_keys=True),
+        dynamic_partitions_requests=[SOURCE_PARTITIONS.build_add_request(new_partitions)] if new_partitions else None,
     )

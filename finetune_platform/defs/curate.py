@@ -15,6 +15,7 @@ from pydantic import Field
 from finetune_platform.curation.config import CurationSettings, StageResult
 from finetune_platform.curation.review import ReviewSettings
 from finetune_platform.defs.groups import CURATE
+from finetune_platform.defs.partitions import SOURCE_PARTITIONS
 from finetune_platform.defs.metadata import counts_table, preview
 from finetune_platform.resources import PlatformResource
 
@@ -34,7 +35,8 @@ def _run_stage(
     extra_metadata: Callable[[StageResult], dict[str, Any]] | None = None,
 ) -> dg.Output[pd.DataFrame]:
     result = stage(records, config)
-    dropped_path = platform.settings().artifacts_dir / "curation" / f"{name}_dropped.parquet"
+    suffix = f"_{context.partition_key}" if context.has_partition_key else ""
+    dropped_path = platform.settings().artifacts_dir / "curation" / f"{name}{suffix}_dropped.parquet"
     dropped_path.parent.mkdir(parents=True, exist_ok=True)
     result.dropped.to_parquet(dropped_path, index=False)
     stats = result.stats
@@ -57,7 +59,7 @@ def _run_stage(
     )
 
 
-@dg.asset(group_name=CURATE, compute_kind="ftfy")
+@dg.asset(group_name=CURATE, compute_kind="ftfy", partitions_def=SOURCE_PARTITIONS)
 def normalized_records(
     context: dg.AssetExecutionContext, config: CurationConfig, raw_corpus: pd.DataFrame, platform: PlatformResource
 ) -> dg.Output[pd.DataFrame]:
@@ -69,7 +71,7 @@ def normalized_records(
     )
 
 
-@dg.asset(group_name=CURATE, compute_kind="phonenumbers")
+@dg.asset(group_name=CURATE, compute_kind="phonenumbers", partitions_def=SOURCE_PARTITIONS)
 def pii_redacted_records(
     context: dg.AssetExecutionContext,
     config: CurationConfig,
@@ -94,7 +96,7 @@ def pii_redacted_records(
     )
 
 
-@dg.asset(group_name=CURATE, compute_kind="pandas")
+@dg.asset(group_name=CURATE, compute_kind="pandas", partitions_def=SOURCE_PARTITIONS)
 def scored_records(
     context: dg.AssetExecutionContext,
     config: CurationConfig,
@@ -126,10 +128,17 @@ def scored_records(
 
 @dg.asset(group_name=CURATE, compute_kind="datasketch")
 def deduplicated_records(
-    context: dg.AssetExecutionContext, config: CurationConfig, scored_records: pd.DataFrame, platform: PlatformResource
+    context: dg.AssetExecutionContext,
+    config: CurationConfig,
+    scored_records: dict[str, pd.DataFrame],
+    platform: PlatformResource,
 ) -> dg.Output[pd.DataFrame]:
-    """Exact and near duplicates (MinHash LSH) removed, keeping the best-scored member of each cluster."""
+    """All sources together; exact and near duplicates (MinHash LSH) removed, keeping the best-scored
+    member of each cluster (duplicates across sources included)."""
     from finetune_platform.curation.dedup import deduplicate
+
+    context.log.info("sources: " + ", ".join(f"{k} ({len(v)} rows)" for k, v in sorted(scored_records.items())))
+    combined = pd.concat([scored_records[k] for k in sorted(scored_records)], ignore_index=True)
 
     def dedup_metadata(result: StageResult) -> dict[str, Any]:
         return {
@@ -141,7 +150,7 @@ def deduplicated_records(
         context,
         deduplicate,
         "deduplicated_records",
-        scored_records,
+        combined,
         config,
         platform,
         ["record_id", "text", "response", "label"],

@@ -6,6 +6,7 @@ import pandas as pd
 from pydantic import Field
 
 from finetune_platform.defs.groups import INGEST
+from finetune_platform.defs.partitions import SOURCE_PARTITIONS
 from finetune_platform.defs.metadata import counts_table, preview
 from finetune_platform.resources import PlatformResource
 
@@ -38,19 +39,27 @@ class IngestConfig(dg.Config):
             description="Every input row is kept or quarantined with a reason: read = kept + quarantined, per source.",
         )
     ],
+    partitions_def=SOURCE_PARTITIONS,
     compute_kind="pandas",
 )
 def ingest_sources_asset(
     context: dg.AssetExecutionContext, config: IngestConfig, platform: PlatformResource
 ):
-    """Read the raw folder as the sources file describes; counts reconcile per source."""
-    from finetune_platform.ingest.readers import ingest_sources
-    from finetune_platform.ingest.sources import load_sources
+    """Read one source (the partition) as the sources file describes; counts reconcile exactly."""
+    from finetune_platform.ingest.readers import ingest_source
+    from finetune_platform.ingest.sources import load_sources, source_fingerprint
 
     settings = platform.settings()
     sources_path = settings.root / config.sources_file
-    sources = load_sources(sources_path)
-    result = ingest_sources(sources, settings.raw_dir)
+    by_name = {s.name: s for s in load_sources(sources_path)}
+    if context.partition_key not in by_name:
+        raise ValueError(
+            f"partition '{context.partition_key}' names no source in {sources_path} (sources: {sorted(by_name)}); "
+            "add it to the file or delete the partition"
+        )
+    source = by_name[context.partition_key]
+    sources = [source]
+    result = ingest_source(source, settings.raw_dir)
     stats = {
         name: {
             "files": s.files,
@@ -75,6 +84,7 @@ def ingest_sources_asset(
             "rows_read": read,
             "rows_kept": len(result.records),
             "rows_quarantined": len(result.quarantine),
+            "source_fingerprint": source_fingerprint(source, settings.raw_dir),
             "per_source": dg.MetadataValue.md(pd.DataFrame(stats).T.to_markdown()),
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
             "preview": preview(result.records, ["record_id", "text", "response", "label"], redact=True),

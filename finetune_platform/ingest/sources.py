@@ -191,3 +191,25 @@ def load_sources(path: Path) -> list[SourceSettings]:
         seen[source.name] = index
         sources.append(source)
     return sources
+
+
+def source_fingerprint(source: SourceSettings, raw_dir: Path) -> str:
+    """A hash of the source's settings and of every matched file's path, size and content.
+
+    It changes exactly when re-ingesting the source could give a different result, so a sensor can
+    re-process only the sources whose files changed. No matched file gives the fingerprint of the empty
+    set (ingest itself reports that as an error).
+    """
+    import hashlib
+
+    digest = hashlib.sha256(source.model_dump_json().encode())
+    try:
+        files = source.resolve_files(raw_dir)
+    except FileNotFoundError:
+        files = []
+    for path in files:
+        digest.update(str(path).encode())
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:16]

@@ -36,7 +36,7 @@ import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -896,6 +896,7 @@ def create_app(
             "x-request-id": completion.id,
             "x-model-variant": completion.variant,
             "x-model-version": completion.backend.version,
+            "x-cache": "hit" if all(completion.cached) else "miss",
         }
 
     def fingerprint(completion: Completion) -> str:
@@ -1128,9 +1129,3 @@ class BackgroundServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-
-@contextmanager
-def running_server(app: FastAPI) -> Iterator[BackgroundServer]:
-    """``with running_server(app) as srv: ...`` — :class:`BackgroundServer` as a plain context manager."""
-    with BackgroundServer(app) as background:
-        yield background

@@ -12,7 +12,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from finetune_platform.cli import partition_metadata
 from finetune_platform.definitions import build_definitions
+from finetune_platform.defs.partitions import SOURCE_PARTITIONS
 from finetune_platform.ingest.demo_data import generate_demo_corpus
 from finetune_platform.settings import PACKAGE_ROOT, Settings
 
@@ -54,6 +56,13 @@ def loop(tmp_path_factory: pytest.TempPathFactory):
     defs = build_definitions(settings)
     (root / ".dagster_home").mkdir()
     with dg.instance_for_test(temp_dir=str(root / ".dagster_home")) as instance:
+        sources = ["chats", "emails", "notes"]
+        instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, sources)
+        for source in sources:
+            ingest = defs.resolve_job_def("ingest_job").execute_in_process(
+                instance=instance, partition_key=source, raise_on_error=False
+            )
+            assert ingest.success, source
         retrain = defs.resolve_job_def("retrain_job").execute_in_process(
             instance=instance, run_config=SMALL_RUN_CONFIG, raise_on_error=False
         )
@@ -76,11 +85,18 @@ def test_both_jobs_succeed_with_every_check_passing(loop) -> None:
 
 def test_counts_reconcile_from_raw_rows_to_examples(loop) -> None:
     settings, summary, instance, _, _ = loop
-    ingest = _metadata(instance, "raw_corpus")
-    assert ingest["rows_read"] == sum(summary.rows.values())
-    assert ingest["rows_read"] == ingest["rows_kept"] + ingest["rows_quarantined"]
-    rows = ingest["rows_kept"]
-    for asset in ("normalized_records", "pii_redacted_records", "scored_records", "deduplicated_records", "curated_records"):
+    per_source = partition_metadata(instance, "raw_corpus")
+    assert set(per_source) == {"chats", "emails", "notes"}
+    for source, meta in per_source.items():
+        assert meta["rows_read"] == summary.rows[source]
+        assert meta["rows_read"] == meta["rows_kept"] + meta["rows_quarantined"]
+        rows = meta["rows_kept"]
+        for asset in ("normalized_records", "pii_redacted_records", "scored_records"):
+            stage = partition_metadata(instance, asset)[source]
+            assert stage["rows_in"] == rows and rows == stage["rows"] + stage["rows_dropped"], (source, asset)
+            rows = stage["rows"]
+    rows = sum(partition_metadata(instance, "scored_records")[s]["rows"] for s in per_source)
+    for asset in ("deduplicated_records", "curated_records"):
         meta = _metadata(instance, asset)
         assert meta["rows_in"] == rows and meta["rows_in"] == meta["rows"] + meta["rows_dropped"], asset
         rows = meta["rows"]

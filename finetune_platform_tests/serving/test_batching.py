@@ -107,15 +107,16 @@ def test_wrong_number_of_answers_is_an_error():
 
 
 def test_close_fails_queued_requests_and_rejects_new_ones():
-    release = threading.Event()
+    release, entered = threading.Event(), threading.Event()
 
     def blocked(prompts, params):
+        entered.set()
         release.wait(5)
         return prompts
 
     batcher = DynamicBatcher(blocked, max_batch_size=1, window_ms=0)
     running = batcher.submit("first", GREEDY)
-    time.sleep(0.05)  # the worker is now inside the first call
+    assert entered.wait(5)  # the worker is now inside the first call
     queued = batcher.submit("second", GREEDY)
     closer = threading.Thread(target=batcher.close)
     closer.start()
@@ -130,16 +131,17 @@ def test_close_fails_queued_requests_and_rejects_new_ones():
 
 
 def test_cancelled_requests_are_not_generated(recorder):
-    release = threading.Event()
+    release, entered = threading.Event(), threading.Event()
 
     def slow_then_record(prompts, params):
+        entered.set()
         release.wait(5)
         return recorder(prompts, params)
 
     batcher = DynamicBatcher(slow_then_record, max_batch_size=1, window_ms=0)
     try:
         first = batcher.submit("first", GREEDY)
-        time.sleep(0.05)
+        assert entered.wait(5)
         cancelled = batcher.submit("cancelled", GREEDY)
         assert cancelled.cancel()
         release.set()

@@ -4,7 +4,6 @@ import asyncio
 import json
 import logging
 import re
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -256,6 +255,23 @@ def test_generation_failure_is_a_logged_500_and_the_server_keeps_serving(make_cl
     assert 'error_type="generation_failed",variant="challenger"} 1.0' in client.get("/metrics").text
 
 
+class BrokenStore:
+    """A log store that is down."""
+
+    def log_request(self, **row: Any) -> str:
+        raise OSError("disk full")
+
+
+def test_a_broken_log_store_is_counted_but_does_not_fail_answers(caplog):
+    app = create_app(ServerSettings(), {CHAMPION: FakeBackend("support")}, BrokenStore())  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        response = client.post("/v1/completions", json={"model": "support", "prompt": "hi"})
+        assert response.status_code == 200
+        metrics = client.get("/metrics").text
+    assert 'llm_request_errors_total{endpoint="log_store",error_type="log_store_error",variant="champion"} 1.0' in metrics
+    assert "could not write 1 request rows to the log store" in caplog.text and "disk full" in caplog.text
+
+
 def test_slow_model_times_out_with_504(make_client, store):
     client = make_client(backends={CHAMPION: FakeBackend("support", "1", delay_s=0.5)}, request_timeout_s=0.05)
     response = client.post("/v1/completions", json={"model": "support", "prompt": "hi"})
@@ -295,7 +311,7 @@ def _variant(client: TestClient, user: str | None, model: str = "support") -> st
 
 
 def test_canary_routing_is_sticky_per_user_and_follows_the_share(make_client):
-    client = make_client(canary_share=0.3, cache_enabled=False)
+    client = make_client(canary_share=0.3, cache_enabled=False, batch_window_ms=0)  # sequential: no window
     users = [f"user-{i}" for i in range(200)]
     first = {u: _variant(client, u) for u in users}
     assert first == {u: (CHALLENGER if user_bucket(u) < 0.3 else CHAMPION) for u in users}
@@ -346,8 +362,9 @@ def test_repeated_greedy_requests_come_from_the_cache(make_client):
     backends = _backends()
     client = make_client(backends=backends)
     payload = {"model": "support@champion", "prompt": "same question", "temperature": 0}
-    first = client.post("/v1/completions", json=payload).json()
-    second = client.post("/v1/completions", json=payload).json()
+    responses = [client.post("/v1/completions", json=payload) for _ in range(2)]
+    assert [r.headers["x-cache"] for r in responses] == ["miss", "hit"]
+    first, second = (r.json() for r in responses)
     assert first["choices"][0]["text"] == second["choices"][0]["text"]
     assert first["id"] != second["id"]  # every answer has its own id (feedback targets it)
     assert backends[CHAMPION].calls == [["same question"]]

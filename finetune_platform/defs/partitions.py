@@ -1,0 +1,7 @@
+"""Partitions: one per configured source, so a changed source is re-ingested and re-curated alone."""
+
+import dagster as dg
+
+#: Partition keys are the source names in data/sources.yaml. They are added when a source appears (the
+#: raw_files_sensor, the demo and `finetune-platform materialize` keep them in step with the file).
+SOURCE_PARTITIONS = dg.DynamicPartitionsDefinition(name="source")

@@ -1,0 +1,337 @@
+"""Lineage: a real chain (raw JSONL -> records -> training set in DVC -> MLflow run -> registered tiny model)
+built in a temporary project root, traced back by alias, version and run id; then the broken links."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from finetune_platform.datasets.split import SplitSettings, read_manifest, split_examples, write_training_set
+from finetune_platform.datasets.versioning import DvcRepository
+from finetune_platform.lineage import (
+    LineageError,
+    ModelRef,
+    add_lineage_parser,
+    parse_ref,
+    render,
+    trace,
+)
+from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS
+from finetune_platform.serving.registry import ModelRegistry
+from finetune_platform.settings import Settings
+from finetune_platform.training.tracking import MlflowTracker
+from finetune_platform_tests.serving.conftest import tiny_base  # noqa: F401  (fixture: a real tiny Llama folder)
+
+MODEL = "support-assistant"
+LABELS = ("billing", "login", "shipping")
+
+# -- references (fast) -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("models:/support-assistant/3", ModelRef("version", "3", "support-assistant")),
+        ("models:/team/assistant/12", ModelRef("version", "12", "team/assistant")),
+        ("models:/other@champion", ModelRef("alias", "champion", "other")),
+        ("other@challenger", ModelRef("alias", "challenger", "other")),
+        ("7", ModelRef("version", "7", MODEL)),
+        ("champion", ModelRef("alias", "champion", MODEL)),
+        ("0123456789abcdef0123456789abcdef", ModelRef("run", "0123456789abcdef0123456789abcdef", None)),
+    ],
+)
+def test_parse_ref_reads_every_accepted_form(ref: str, expected: ModelRef):
+    assert parse_ref(ref, MODEL) == expected
+
+
+@pytest.mark.parametrize("ref", ["", "models:/support-assistant", "models:/m/latest", "a b", "x@1y z"])
+def test_parse_ref_rejects_other_forms_and_lists_the_accepted_ones(ref: str):
+    with pytest.raises(LineageError, match=r"models:/<name>/<version>.*MLflow run id"):
+        parse_ref(ref, MODEL)
+
+
+def test_missing_tracking_store_is_reported_not_created(tmp_path: Path):
+    settings = Settings.for_root(tmp_path)
+    with pytest.raises(LineageError, match=r"no MLflow database at .*mlflow\.db.*finetune-platform demo"):
+        trace("champion", settings)
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_negative_example_limit_is_refused(tmp_path: Path):
+    with pytest.raises(ValueError, match="example_limit must be >= 0"):
+        trace("champion", Settings.for_root(tmp_path), example_limit=-1)
+
+
+# -- the real chain (slow: DVC subprocesses, an MLflow store, a registered pyfunc model) ---------------
+
+
+def write_raw_and_records(raw_dir: Path, prefix: str, n_per_label: int) -> pd.DataFrame:
+    """JSONL raw files, one per source, and the curated records that point at their lines."""
+    rows = []
+    for source in ("email", "chat"):
+        relative = f"{source}/{prefix}tickets.jsonl"
+        lines = []
+        for i in range(n_per_label * len(LABELS)):
+            label = LABELS[i % len(LABELS)]
+            text = f"{prefix}{source} ticket {i} about {label}"
+            lines.append(json.dumps({"text": text, "response": f"reply {i}", "label": label}))
+            rows.append(
+                {
+                    "record_id": f"{source}/{relative}#{i + 1}",
+                    "source": source,
+                    "source_file": relative,
+                    "source_row": i + 1,
+                    "doc_type": "email" if source == "email" else "chat",
+                    "text": text,
+                    "response": f"reply {i}",
+                    "label": label,
+                    "messages": "",
+                }
+            )
+        (raw_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (raw_dir / relative).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return pd.DataFrame(rows, columns=RECORD_COLUMNS)
+
+
+def build_examples(records: pd.DataFrame) -> pd.DataFrame:
+    """Two examples per ticket (classify, reply), as formats.instructions builds them."""
+    rows = [
+        {
+            "example_id": f"{r.record_id}::{task}",
+            "record_id": r.record_id,
+            "task": task,
+            "prompt": f"### Task: {task}\n### Ticket:\n{r.text}\n",
+            "completion": completion,
+            "label": r.label,
+            "source": r.source,
+        }
+        for r in records.itertuples(index=False)
+        for task, completion in (("classify", r.label), ("reply", r.response))
+    ]
+    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+
+
+def write_version(settings: Settings, prefix: str, n_per_label: int) -> tuple[str, pd.DataFrame]:
+    """A training set built from fresh raw files, added and pushed with DVC; (md5, records)."""
+    records = write_raw_and_records(settings.raw_dir, prefix, n_per_label)
+    splits = split_examples(build_examples(records), SplitSettings(validation_fraction=0.2, test_fraction=0.2))
+    write_training_set(splits, settings.training_set_dir, records)
+    repo = DvcRepository(settings.root, settings.dvc_remote)
+    repo.ensure_initialized()
+    return repo.add_and_push(settings.training_set_dir).md5, records
+
+
+def train_run(settings: Settings, md5: str | None, name: str = "sft_adapter") -> str:
+    """An MLflow run shaped like the sft_adapter asset's (tags, params, metrics); returns its id."""
+    tracker = MlflowTracker(settings.mlflow_tracking_uri, "finetune-platform", settings.mlflow_artifact_root)
+    tags = {"dagster.run_id": "dagster-run-1", "git.commit": "abc123", "base_model": "tiny", "stage": "sft"}
+    if md5 is not None:
+        tags["dataset.dvc_md5"] = md5
+    with tracker.start_run(name, tags=tags) as run:
+        run.log_params({"sft": {"method": "full", "learning_rate": 0.002}, "data": {"train": 40}})
+        run.log_metrics({"final_train_loss": 0.125, "eval.candidate.accuracy": 0.75})
+    return run.run_id
+
+
+@dataclass
+class Chain:
+    settings: Settings
+    md5: str
+    records: pd.DataFrame
+    run_id: str
+    version: int
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory, tiny_base: Path) -> Chain:  # noqa: F811
+    settings = Settings.for_root(tmp_path_factory.mktemp("lineage_root"), model_name=MODEL)
+    md5, records = write_version(settings, "v1-", n_per_label=5)
+    run_id = train_run(settings, md5)
+    registry = ModelRegistry(settings.mlflow_tracking_uri, MODEL)
+    info = registry.register(
+        run_id, tiny_base, metrics={"accuracy": 0.75}, tags={"dataset.dvc_md5": md5, "method": "full"}
+    )
+    registry.set_alias(info.version, "champion")
+    return Chain(settings, md5, records, run_id, info.version)
+
+
+def assert_examples_trace_to_raw_lines(report, records: pd.DataFrame) -> None:
+    """Every traced example names a record of ``records`` whose raw line holds that record's text."""
+    by_id = records.set_index("record_id")
+    assert report.examples
+    for ex in report.examples:
+        assert ex.example_id.startswith(ex.record_id + "::")
+        assert ex.raw_exists
+        line = ex.raw_path.read_text(encoding="utf-8").splitlines()[ex.source_row - 1]
+        assert json.loads(line)["text"] == by_id.loc[ex.record_id, "text"]
+
+
+@pytest.mark.slow
+def test_trace_by_alias_version_and_run_id(chain: Chain):
+    settings = chain.settings
+    reports = {ref: trace(ref, settings, example_limit=4) for ref in ("champion", f"{MODEL}@champion", "1")}
+    reports["uri"] = trace(f"models:/{MODEL}/1", settings, example_limit=4)
+    by_run = trace(chain.run_id, settings, example_limit=4)
+
+    for report in [*reports.values(), by_run]:
+        assert [(m.name, m.version, m.aliases) for m in report.models] == [(MODEL, chain.version, ["champion"])]
+        assert report.run.run_id == chain.run_id
+        assert report.run.status == "FINISHED"
+        assert report.run.metrics == {"eval.candidate.accuracy": 0.75, "final_train_loss": 0.125}
+        assert report.run.tags["git.commit"] == "abc123"
+        assert report.run.tags["dagster.run_id"] == "dagster-run-1"
+        assert report.run.params_summary() == {"sft.method": "full", "sft.learning_rate": "0.002", "data.train": "40"}
+        assert report.data.dvc_md5 == chain.md5
+        assert report.data.used == "working_copy"
+        assert report.data.path == settings.training_set_dir
+        assert len(report.examples) == 4
+        assert {e.split for e in report.examples} == {"train"}  # training examples first
+        assert_examples_trace_to_raw_lines(report, chain.records)
+    assert reports["champion"].resolved == f"models:/{MODEL}@champion"
+    assert by_run.resolved == f"MLflow run {chain.run_id}"
+    assert reports["champion"].models[0].metrics == {"accuracy": 0.75}
+
+    summary = by_run.manifest
+    assert summary.examples == 60 and summary.records == 30 and summary.raw_files == 2
+    assert sum(summary.per_split.values()) == 60
+    assert {s: sum(v.values()) for s, v in summary.per_source.items()} == {"chat": 30, "email": 30}
+    assert by_run.data.manifest_path == settings.training_set_dir / "manifest.json"
+
+
+@pytest.mark.slow
+def test_render_and_json_show_every_link(chain: Chain):
+    report = trace("champion", chain.settings, example_limit=2)
+    text = render(report)
+    first = report.examples[0]
+    for expected in (
+        f"models:/{MODEL}/1  [champion]",
+        chain.run_id,
+        "final_train_loss=0.125",
+        "eval.candidate.accuracy=0.75",
+        "git.commit=abc123",
+        f"DVC {chain.md5}",
+        "60 from 30 curated records in 2 raw files",
+        f"{first.example_id} -> {first.record_id} -> {first.raw_path}:{first.source_row}",
+        f"All 60 examples: {chain.settings.training_set_dir / 'manifest.json'}",
+    ):
+        assert expected in text
+    payload = json.loads(json.dumps(report.to_dict()))
+    assert payload["models"][0]["uri"] == f"models:/{MODEL}/1"
+    assert payload["data"]["dvc_md5"] == chain.md5
+    assert payload["data"]["path"] == str(chain.settings.training_set_dir)
+    assert payload["run"]["params_summary"]["sft.method"] == "full"
+    assert [e["example_id"] for e in payload["examples"]] == [e.example_id for e in report.examples]
+
+
+@pytest.mark.slow
+def test_cli_prints_json_and_fails_with_the_message(chain: Chain, monkeypatch, capsys):
+    monkeypatch.setenv("FINETUNE_PLATFORM_HOME", str(chain.settings.root))
+    for name in ("MLFLOW_TRACKING_URI", "FINETUNE_PLATFORM_DVC_REMOTE", "FINETUNE_PLATFORM_MODEL_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    parser = argparse.ArgumentParser(prog="finetune-platform")
+    add_lineage_parser(parser.add_subparsers(dest="command", required=True))
+
+    args = parser.parse_args(["lineage", "champion", "--json", "--examples", "3"])
+    assert args.func(args) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["run"]["run_id"] == chain.run_id and len(payload["examples"]) == 3
+
+    args = parser.parse_args(["lineage", "challenger"])
+    assert args.func(args) == 1
+    assert "no version of model 'support-assistant' has the alias 'challenger'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parser.parse_args(["lineage", "champion", "--examples", "-1"])
+
+
+@pytest.mark.slow
+def test_old_model_traces_to_its_own_version_restored_from_the_remote(chain: Chain, tiny_base: Path):  # noqa: F811
+    settings = chain.settings
+    v1_manifest = read_manifest(settings.training_set_dir)
+    new_md5, new_records = write_version(settings, "v2-", n_per_label=4)
+    assert new_md5 != chain.md5
+    shutil.rmtree(settings.root / ".dvc" / "cache")  # only the remote still has version 1
+
+    old = trace("champion", settings, example_limit=5)
+    assert old.data.dvc_md5 == chain.md5
+    assert old.data.working_copy_md5 == new_md5
+    assert old.data.used == "restored"
+    assert old.data.path.is_relative_to(settings.artifacts_dir / "lineage")
+    assert f"the working copy is version {new_md5}; restored this version from the DVC remote" == old.data.note
+    assert read_manifest(old.data.path) == v1_manifest
+    assert old.manifest.examples == 60
+    assert all(e.record_id.startswith(("email/email/v1-", "chat/chat/v1-")) for e in old.examples)
+    assert_examples_trace_to_raw_lines(old, chain.records)
+    assert "restored this version from the DVC remote" in render(old)
+    assert read_manifest(settings.training_set_dir).entries.keys().isdisjoint(v1_manifest.entries.keys())
+
+    again = trace(chain.run_id, settings, example_limit=0)  # the restored copy is reused
+    assert (again.data.used, again.data.path, again.examples) == ("restored", old.data.path, [])
+    assert "restored earlier" in again.data.note
+
+    # A model trained on the new version reads the working copy, until the working copy is edited.
+    new_run = train_run(settings, new_md5)
+    registry = ModelRegistry(settings.mlflow_tracking_uri, MODEL)
+    new_version = registry.register(new_run, tiny_base, tags={"dataset.dvc_md5": new_md5}).version
+    new = trace(str(new_version), settings, example_limit=3)
+    assert (new.data.used, new.manifest.examples) == ("working_copy", 48)
+    assert_examples_trace_to_raw_lines(new, new_records)
+    (settings.training_set_dir / "manifest.json").write_text("{}", encoding="utf-8")
+    edited = trace(str(new_version), settings, example_limit=3)
+    assert edited.data.used == "restored"
+    assert "changed after `dvc add`" in edited.data.note
+    assert edited.manifest.examples == 48
+
+
+# -- broken links ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_unknown_model_version_and_alias(chain: Chain):
+    with pytest.raises(LineageError, match=r"no registered model 'nope' .*registered models: \['support-assistant'\]"):
+        trace("nope@champion", chain.settings)
+    with pytest.raises(LineageError, match=r"has no version 99; registered versions: \[1"):
+        trace("99", chain.settings)
+    with pytest.raises(LineageError, match=r"has the alias 'canary'; aliases: \{'champion': 1\}"):
+        trace("canary", chain.settings)
+    with pytest.raises(LineageError, match=r"has no such run .*MLFLOW_TRACKING_URI"):
+        trace("fedcba9876543210" * 2, chain.settings)
+
+
+@pytest.mark.slow
+def test_version_without_run(chain: Chain):
+    registry = ModelRegistry(chain.settings.mlflow_tracking_uri, "hand-made")
+    registry.client.create_registered_model("hand-made")
+    registry.client.create_model_version("hand-made", source=str(chain.settings.root / "model"))
+    with pytest.raises(LineageError, match=r"models:/hand-made/1 has no training run .*ModelRegistry.register"):
+        trace("models:/hand-made/1", chain.settings)
+
+
+@pytest.mark.slow
+def test_run_without_dvc_tag(chain: Chain):
+    run_id = train_run(chain.settings, md5=None, name="untagged")
+    with pytest.raises(LineageError, match=rf"run {run_id} \('untagged'\) has no 'dataset.dvc_md5' tag.*set_tag"):
+        trace(run_id, chain.settings)
+
+
+@pytest.mark.slow
+def test_dvc_version_missing_from_remote(chain: Chain):
+    missing = "0123456789abcdef0123456789abcdef.dir"
+    run_id = train_run(chain.settings, md5=missing)
+    with pytest.raises(LineageError, match=rf"version {missing} .*could not be restored from the DVC remote .*dvc push"):
+        trace(run_id, chain.settings)
+    assert not (chain.settings.artifacts_dir / "lineage" / "training_set-0123456789abcdef0123456789abcdef").exists()
+
+
+@pytest.mark.slow
+def test_model_and_run_disagreeing_on_the_data_version(chain: Chain, tiny_base: Path):  # noqa: F811
+    run_id = train_run(chain.settings, chain.md5)
+    registry = ModelRegistry(chain.settings.mlflow_tracking_uri, "disagreeing")
+    registry.register(run_id, tiny_base, tags={"dataset.dvc_md5": "ffff.dir"})
+    with pytest.raises(LineageError, match=r"tagged dataset.dvc_md5=ffff.dir but its training run .* disagree"):
+        trace("models:/disagreeing/1", chain.settings)
