@@ -201,6 +201,48 @@ def render_summary(instance: Any, settings: Settings, seconds: float) -> str:
     return "\n".join(lines)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from finetune_platform.monitoring.store import LogStore
+    from finetune_platform.serving.registry import ModelRegistry
+    from finetune_platform.serving.server import ServerSettings, serve
+
+    settings = load_settings()
+    server_settings = ServerSettings(
+        host=args.host,
+        port=args.port,
+        model_name=settings.model_name,
+        api_key=settings.api_key,
+        canary_share=args.canary_share,
+        rollout_state_path=str(settings.rollout_state_path),
+        quantize=args.quantize,
+    )
+    registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
+    print(f"serving {settings.model_name} (champion, challenger) on http://{args.host}:{args.port}/v1")
+    serve(server_settings, registry, LogStore(settings.log_store_url))
+    return 0
+
+
+def cmd_kill_switch(args: argparse.Namespace) -> int:
+    from finetune_platform.serving.routing import engage_kill_switch, release_kill_switch
+
+    settings = load_settings()
+    if args.action == "on":
+        state = engage_kill_switch(settings.rollout_state_path, args.reason or "kill switch engaged from the CLI")
+    else:
+        state = release_kill_switch(settings.rollout_state_path, args.reason or "kill switch released from the CLI")
+    print(f"rollout state in {settings.rollout_state_path}: {state}")
+    return 0
+
+
+def cmd_canary(args: argparse.Namespace) -> int:
+    from finetune_platform.serving.routing import set_canary_share
+
+    settings = load_settings()
+    state = set_canary_share(settings.rollout_state_path, args.share, args.reason or "set from the CLI")
+    print(f"rollout state in {settings.rollout_state_path}: {state}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="finetune-platform", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -223,6 +265,27 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("job", choices=["ingest_job", "retrain_job", "monitor_job"])
     mat.add_argument("--source", action="append", help="ingest_job only: this source (repeatable; default all)")
     mat.set_defaults(func=cmd_materialize)
+
+    srv = sub.add_parser("serve", help="OpenAI-compatible server for the registry's champion and challenger")
+    srv.add_argument("--host", default="127.0.0.1", help="bind address (a non-loopback one needs an API key)")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--canary-share", type=float, default=0.0, help="share of users routed to the challenger")
+    srv.add_argument("--quantize", action="store_true", help="int8 dynamic quantization of Linear layers (CPU)")
+    srv.set_defaults(func=cmd_serve)
+
+    kill = sub.add_parser("kill-switch", help="send all traffic to the champion (on) or restore the canary (off)")
+    kill.add_argument("action", choices=["on", "off"])
+    kill.add_argument("--reason", default="")
+    kill.set_defaults(func=cmd_kill_switch)
+
+    canary = sub.add_parser("canary", help="set the share of traffic routed to the challenger")
+    canary.add_argument("share", type=float)
+    canary.add_argument("--reason", default="")
+    canary.set_defaults(func=cmd_canary)
+
+    from finetune_platform.lineage import add_lineage_parser
+
+    add_lineage_parser(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -214,7 +215,19 @@ class LineageReport:
         for model, link in zip(payload["models"], self.models):
             model["uri"] = link.uri
         payload["run"]["params_summary"] = self.run.params_summary()
-        return json.loads(json.dumps(payload, default=str))
+        return _finite(json.loads(json.dumps(payload, default=str)))
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as None, so that the JSON output is strict JSON (MLflow stores a missing eval loss as
+    NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 # -- resolving the chain ---------------------------------------------------------------------------------
@@ -558,7 +571,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     except LineageError as error:
         print(f"lineage: {error}", file=sys.stderr)
         return 1
-    print(json.dumps(report.to_dict(), indent=2) if args.json else render(report))
+    print(json.dumps(report.to_dict(), indent=2, allow_nan=False) if args.json else render(report))
     return 0
 
 

@@ -27,6 +27,7 @@ class Settings:
     dvc_remote: Path
     model_name: str
     log_store_url: str
+    api_key: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -52,6 +53,11 @@ class Settings:
     @property
     def production_dir(self) -> Path:
         return self.data_dir / "production"
+
+    @property
+    def rollout_state_path(self) -> Path:
+        """The serving rollout state (canary share, kill switch) shared by the server and the CLI."""
+        return self.production_dir / "rollout.json"
 
     @property
     def review_dir(self) -> Path:
@@ -86,6 +92,7 @@ def load_settings() -> Settings:
         dvc_remote=Path(os.environ.get("FINETUNE_PLATFORM_DVC_REMOTE", base.dvc_remote)),
         model_name=base.model_name,
         log_store_url=os.environ.get("FINETUNE_PLATFORM_LOG_STORE_URL", base.log_store_url),
+        api_key=os.environ.get("FINETUNE_PLATFORM_API_KEY") or None,
     )
 
 

@@ -135,7 +135,7 @@ def train_run(settings: Settings, md5: str | None, name: str = "sft_adapter") ->
         tags["dataset.dvc_md5"] = md5
     with tracker.start_run(name, tags=tags) as run:
         run.log_params({"sft": {"method": "full", "learning_rate": 0.002}, "data": {"train": 40}})
-        run.log_metrics({"final_train_loss": 0.125, "eval.candidate.accuracy": 0.75})
+        run.log_metrics({"final_train_loss": 0.125, "eval.candidate.accuracy": 0.75, "eval_loss": float("nan")})
     return run.run_id
 
 
@@ -183,7 +183,8 @@ def test_trace_by_alias_version_and_run_id(chain: Chain):
         assert [(m.name, m.version, m.aliases) for m in report.models] == [(MODEL, chain.version, ["champion"])]
         assert report.run.run_id == chain.run_id
         assert report.run.status == "FINISHED"
-        assert report.run.metrics == {"eval.candidate.accuracy": 0.75, "final_train_loss": 0.125}
+        assert sorted(report.run.metrics) == ["eval.candidate.accuracy", "eval_loss", "final_train_loss"]
+        assert (report.run.metrics["eval.candidate.accuracy"], report.run.metrics["final_train_loss"]) == (0.75, 0.125)
         assert report.run.tags["git.commit"] == "abc123"
         assert report.run.tags["dagster.run_id"] == "dagster-run-1"
         assert report.run.params_summary() == {"sft.method": "full", "sft.learning_rate": "0.002", "data.train": "40"}
@@ -221,7 +222,8 @@ def test_render_and_json_show_every_link(chain: Chain):
         f"All 60 examples: {chain.settings.training_set_dir / 'manifest.json'}",
     ):
         assert expected in text
-    payload = json.loads(json.dumps(report.to_dict()))
+    payload = json.loads(json.dumps(report.to_dict(), allow_nan=False))  # strict JSON: NaN becomes null
+    assert payload["run"]["metrics"]["eval_loss"] is None
     assert payload["models"][0]["uri"] == f"models:/{MODEL}/1"
     assert payload["data"]["dvc_md5"] == chain.md5
     assert payload["data"]["path"] == str(chain.settings.training_set_dir)

@@ -220,6 +220,24 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str]) -> bool:
     return False
 
 
+#: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
+_PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto".split())
+_STRONG_CUE_LAST_CHARS = frozenset("\nsSſrR:.xf")  # name is/name's/dear/name:/titles/sign-off line
+_WEAK_CUE_WORDS = (
+    "this is", "i am", "i'm", "im", "hi", "hello", "hey", "spoke to", "spoke with", "talked to", "talked with",
+    "speaking with", "ask for", "contact", "agent", "thanks", "thank you", "cc", "cc:", "from", "from:", "signed",
+    "signed,", "call", "email", "by",
+)
+
+
+def _may_end_with_weak_cue(tail: str, plain: bool) -> bool:
+    """False only when ``tail`` (the window before a word, trailing spaces stripped) cannot end in a
+    :data:`_WEAK_CUE`; ``plain`` says that lower() agrees with re.IGNORECASE on this text."""
+    if not plain:
+        return True
+    return tail.removesuffix(",").lower().endswith(_WEAK_CUE_WORDS)
+
+
 def _valid_phones(candidate: str, region: str) -> list[tuple[int, int, str]]:
     """(start, end, E.164) of every number libphonenumber accepts as VALID in ``candidate`` for ``region``."""
     return [
@@ -556,30 +574,43 @@ class PiiRedactor:
         # Without a strong cue anywhere only known given names can start a name; every capitalised word
         # of the text is one of ``caps`` (a name's own word always is), so no given name means no name.
         strong = _may_hold_strong_cue(text, low, caps)
-        lower_cue = "name is" in low or not _lower_is_ignorecase(text)
+        plain = _lower_is_ignorecase(text)
+        lower_cue = "name is" in low or not plain
         if not strong and _ALL_FIRST.isdisjoint(caps) and not lower_cue:
             return out
-        for m in _CAPITALISED.finditer(text):
-            word = m.group()
-            if word not in _ALL_FIRST and (not strong or word in NOT_NAMES):
+        if strong:
+            words = [(m.start(), m.group()) for m in _CAPITALISED.finditer(text)]
+        else:
+            # Only given names can start a name here. A given name is a whole token of _CAP_TOKEN, and it
+            # is a word of _CAPITALISED exactly when that pattern matches there too (its look-behind then
+            # also rules out tokens inside a longer word such as "McWill").
+            words = [
+                (t.start(), t.group())
+                for t in _CAP_TOKEN.finditer(text)
+                if t.group() in _ALL_FIRST and _CAPITALISED.match(text, t.start()) is not None
+            ]
+        for start, word in words:
+            if word not in _ALL_FIRST and word in NOT_NAMES:
                 continue
-            before = text[max(0, m.start() - 40):m.start()]
-            if _PLACE_PREFIX.search(before):
+            before = text[max(0, start - 40):start]
+            # Each cue pattern ends the window (\Z): a test of the window's last characters rules most
+            # words out before the pattern is searched.
+            if before.endswith(" ") and before[:-1].endswith(_PLACE_WORDS) and _PLACE_PREFIX.search(before):
                 continue
-            if _STRONG_CUE.search(before):
-                span = self._name_at(text, m.start(), require_first=False)
-            elif word in _ALL_FIRST and _WEAK_CUE.search(before):
-                span = self._name_at(text, m.start(), require_first=False)
+            tail = before.rstrip(" ")
+            if tail[-1:] in _STRONG_CUE_LAST_CHARS and _STRONG_CUE.search(before):
+                span = self._name_at(text, start, require_first=False)
+            elif word in _ALL_FIRST and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before):
+                span = self._name_at(text, start, require_first=False)
             elif word in _CLEAR_FIRST:
-                span = self._name_at(text, m.start(), require_first=False)
+                span = self._name_at(text, start, require_first=False)
             elif word in AMBIGUOUS_FIRST_NAMES:
-                span = self._name_at(text, m.start(), require_first=True)  # "Will Turner", not "Will you"
+                span = self._name_at(text, start, require_first=True)  # "Will Turner", not "Will you"
             else:
                 continue
             if span is not None:
-                start, end = span
-                value = text[start:end]
-                out.append(PiiMatch("PERSON", start, end, value, value.casefold()))
+                value = text[span[0]:span[1]]
+                out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         # "my name is john smith": a known given name in lower case, after a strong cue only.
         for m in (_MY_NAME_IS.finditer(text) if lower_cue else ()):
             t = _LOWER_TOKEN.match(text, m.end())
@@ -616,26 +647,59 @@ class PiiRedactor:
         ``mapping`` ((type, normalized value) -> placeholder) is updated in place: pass the same dict for
         every field of one record so that text, response and messages share placeholders.
         """
-        if mapping is None:
-            mapping = {}
-        matches = self.find(text)
-        if not matches:
-            return text, {}
-        counts: Counter[str] = Counter()
-        pieces = []
-        last = 0
-        for match in matches:
-            key = (match.type, match.normalized or match.value)
-            placeholder = mapping.get(key)
-            if placeholder is None:
-                n = 1 + sum(1 for t, _ in mapping if t == match.type)
-                placeholder = mapping[key] = f"<{match.type}_{n}>"
-            pieces.append(text[last:match.start])
-            pieces.append(placeholder)
-            last = match.end
-            counts[match.type] += 1
-        pieces.append(text[last:])
-        return "".join(pieces), dict(counts)
+        return _substitute(text, self.find(text), {} if mapping is None else mapping)
+
+
+class _MemoFinder:
+    """``PiiRedactor.find`` for one batch of records: each distinct text is searched once, and each phone
+    candidate goes to libphonenumber once per region.
+
+    A chat record's last answer is also its ``response`` and a ticket's number is quoted in its text and in
+    its turns, so a batch repeats itself. The memo lives as long as the batch (no global cache: a second
+    batch, or a benchmark's second run, pays the full price again) and holds at most ``max_texts`` texts.
+    """
+
+    def __init__(self, redactor: PiiRedactor, max_texts: int = 100_000) -> None:
+        self.redactor = redactor
+        self.max_texts = max_texts
+        self.texts: dict[str, list[PiiMatch]] = {}
+        self.phones: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+
+    def find(self, text: str) -> list[PiiMatch]:
+        matches = self.texts.get(text)
+        if matches is None:
+            if len(self.texts) >= self.max_texts:
+                self.texts.clear()
+                self.phones.clear()
+            matches = self.texts[text] = self.redactor._find(text, self.phones)
+        return matches
+
+    def redact(self, text: str, mapping: dict[tuple[str, str], str]) -> tuple[str, dict[str, int]]:
+        return _substitute(text, self.find(text), mapping) if text else (text, {})
+
+
+def _substitute(
+    text: str, matches: list[PiiMatch], mapping: dict[tuple[str, str], str]
+) -> tuple[str, dict[str, int]]:
+    """``text`` with every match replaced by its placeholder from ``mapping`` (new values get the next
+    number of their type), and the count per type."""
+    if not matches:
+        return text, {}
+    counts: dict[str, int] = {}
+    pieces = []
+    last = 0
+    for match in matches:
+        key = (match.type, match.normalized or match.value)
+        placeholder = mapping.get(key)
+        if placeholder is None:
+            n = 1 + sum(1 for t, _ in mapping if t == match.type)
+            placeholder = mapping[key] = f"<{match.type}_{n}>"
+        pieces.append(text[last:match.start])
+        pieces.append(placeholder)
+        last = match.end
+        counts[match.type] = counts.get(match.type, 0) + 1
+    pieces.append(text[last:])
+    return "".join(pieces), counts
 
 
 def _resolve_overlaps(matches: list[PiiMatch]) -> list[PiiMatch]:
@@ -717,6 +781,14 @@ def _prf(c: Counter[str]) -> dict[str, float]:
     }
 
 
+def _add_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    """Per-type counts of ``a`` and ``b`` together (a new dict: ``a`` may be a memoised result's)."""
+    out = dict(a)
+    for t, n in b.items():
+        out[t] = out.get(t, 0) + n
+    return out
+
+
 def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Redact (or, with ``redact_pii=False``, only count) PII in text, response and messages.
 
@@ -724,7 +796,7 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     whose ``messages`` is not valid JSON (invalid_messages), which the normalise stage already removes.
     """
     check_input(df, STAGE)
-    redactor = PiiRedactor.from_settings(settings)
+    finder = _MemoFinder(PiiRedactor.from_settings(settings))
     ids = df["record_id"].astype(str).tolist()
     texts = text_column(df, "text")
     responses = text_column(df, "response")
@@ -736,11 +808,10 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     with_pii = 0
     for rid, text, response, msg in zip(ids, texts, responses, messages):
         mapping: dict[tuple[str, str], str] = {}
-        counts: Counter[str] = Counter()
-        new_text, c = redactor.redact(text, mapping)
-        counts.update(c)
-        new_resp, c = redactor.redact(response, mapping)
-        counts.update(c)
+        new_text, counts = finder.redact(text, mapping)
+        new_resp, c = finder.redact(response, mapping)
+        if c:
+            counts = _add_counts(counts, c)
         new_msg = msg
         ok = True
         if msg.strip():
@@ -752,18 +823,22 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             else:
                 for turn in turns:
                     if isinstance(turn, dict) and isinstance(turn.get("content"), str):
-                        turn["content"], c = redactor.redact(turn["content"], mapping)
-                        counts.update(c)
+                        turn["content"], c = finder.redact(turn["content"], mapping)
+                        if c:
+                            counts = _add_counts(counts, c)
                 new_msg = json.dumps(turns, ensure_ascii=False)
         if not settings.redact_pii:
             new_text, new_resp, new_msg = text, response, msg
         keep.append(ok)
-        with_pii += bool(counts)
-        totals.update(counts)
+        if counts:
+            with_pii += 1
+            totals.update(counts)
+            out_counts.append(json.dumps(dict(sorted(counts.items()))))
+        else:
+            out_counts.append("{}")
         out_text.append(new_text)
         out_resp.append(new_resp)
         out_msg.append(new_msg)
-        out_counts.append(json.dumps(dict(sorted(counts.items()))))
     records = df.copy()
     records["text"] = out_text
     records["response"] = out_resp

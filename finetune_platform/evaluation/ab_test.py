@@ -258,7 +258,7 @@ def _prepare(requests_df: pd.DataFrame, feedback_df: pd.DataFrame) -> tuple[pd.D
     if requests_df["response_id"].duplicated().any():
         dup = requests_df.loc[requests_df["response_id"].duplicated(), "response_id"].iloc[0]
         raise ValueError(f"analyze_ab: response_id {dup!r} appears in several requests; each request is logged once")
-    bad = sorted(set(pd.unique(feedback_df["rating"].dropna())) - {-1, 0, 1})
+    bad = sorted(set(feedback_df["rating"].dropna().tolist()) - {-1, 0, 1})
     if bad:
         raise ValueError(f"analyze_ab: ratings {bad} are not -1/0/1 (thumbs down / neutral / thumbs up)")
     requests = requests_df.copy()

@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from finetune_platform.ingest.sources import SourceSettings
+from finetune_platform.ingest.sources import NoFilesMatchedError, SourceSettings
 from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
 EXCERPT_CHARS = 200
@@ -149,10 +149,16 @@ def ingest_sources(sources: list[SourceSettings], raw_dir: Path) -> IngestResult
 def ingest_source(source: SourceSettings, raw_dir: Path) -> IngestResult:
     """Read one source's files into records and quarantine rows.
 
-    Raises ``NoFilesMatchedError`` when the path pattern matches nothing; never raises on file content.
+    Raises ``NoFilesMatchedError`` when the path pattern matches nothing, unless the source has
+    ``required=False`` (then the result has zero rows and zero files); never raises on file content.
     """
     raw_dir = Path(raw_dir)
-    files = source.resolve_files(raw_dir)
+    try:
+        files = source.resolve_files(raw_dir)
+    except NoFilesMatchedError:
+        if source.required:
+            raise
+        files = []
     sink = _Sink(source)
     reader = _READERS[source.format]
     for path in files:

@@ -101,6 +101,11 @@ class SourceSettings(BaseModel):
         le=100_000_000,
         description="Largest record (line, row or file) kept, in bytes; larger ones are quarantined as oversized.",
     )
+    required: bool = Field(
+        True,
+        description="True: a path pattern that matches no file is an error. False: it yields zero rows "
+        "instead, for sources that fill over time such as user feedback.",
+    )
     description: str = Field("", description="Free text for people: where the data comes from, its owner.")
 
     @model_validator(mode="after")
