@@ -128,6 +128,13 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         done = ingest_all(settings, args.source or None)
         print(f"ingest_job succeeded for sources {done}")
         return 0
+    if args.job == "monitor_job":
+        from finetune_platform.demo import last_full_day
+
+        day = args.day or last_full_day()
+        result = run_job(args.job, settings, partition_key=day)
+        print(f"monitor_job for {day}: run {result.run_id} succeeded")
+        return 0
     result = run_job(args.job, settings)
     print(f"{args.job}: run {result.run_id} succeeded")
     return 0
@@ -151,12 +158,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     retrain = run_job("retrain_job", settings)
     print(f"[demo] retrain_job succeeded (run {retrain.run_id})")
 
-    from finetune_platform.demo import simulate_production
+    from finetune_platform.demo import last_full_day, simulate_production
 
     simulated = simulate_production(settings)
     print(f"[demo] simulated production traffic: {simulated}")
-    monitor = run_job("monitor_job", settings)
-    print(f"[demo] monitor_job succeeded (run {monitor.run_id})")
+    day = last_full_day()
+    monitor = run_job("monitor_job", settings, partition_key=day)
+    print(f"[demo] monitor_job succeeded for {day} (run {monitor.run_id})")
 
     instance = _instance(settings)
     print(render_summary(instance, settings, time.monotonic() - started))
@@ -264,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mat.add_argument("job", choices=["ingest_job", "retrain_job", "monitor_job"])
     mat.add_argument("--source", action="append", help="ingest_job only: this source (repeatable; default all)")
+    mat.add_argument("--day", help="monitor_job only: the UTC day YYYY-MM-DD (default yesterday)")
     mat.set_defaults(func=cmd_materialize)
 
     srv = sub.add_parser("serve", help="OpenAI-compatible server for the registry's champion and challenger")

@@ -18,7 +18,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
         jobs=[automation.ingest_job, automation.retrain_job, automation.monitor_job],
-        schedules=[automation.nightly_retrain_schedule],
+        schedules=[automation.nightly_retrain_schedule, automation.nightly_monitor_schedule],
         sensors=[
             automation.raw_files_sensor,
             automation.retrain_signal_sensor,

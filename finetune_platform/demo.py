@@ -9,8 +9,18 @@ from __future__ import annotations
 from finetune_platform.settings import Settings
 
 
-def simulate_production(settings: Settings, n: int = 300, seed: int = 0) -> str:
-    """Write ``n`` requests (held-out tickets, no shift) and feedback on some into the log store."""
+def last_full_day() -> str:
+    """Yesterday (UTC) as a daily partition key: the newest complete day of production traffic."""
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d")
+
+
+def simulate_production(settings: Settings, n: int = 300, seed: int = 0, days: int = 3) -> str:
+    """Write ``n`` requests (held-out tickets, no shift) over the ``days`` full days before today, with
+    feedback on some, into the log store."""
+    from datetime import datetime, time, timedelta, timezone
+
     from finetune_platform.datasets.split import read_training_set
     from finetune_platform.formats.instructions import ticket_from_prompt
     from finetune_platform.monitoring.simulate import simulate_traffic
@@ -24,7 +34,10 @@ def simulate_production(settings: Settings, n: int = 300, seed: int = 0) -> str:
     ]
     store = LogStore(settings.log_store_url)
     try:
-        summary = simulate_traffic(store, held_out, n=n, seed=seed, negative_feedback_rate=0.1, days=3)
+        midnight = datetime.combine(datetime.now(timezone.utc).date(), time(0), tzinfo=timezone.utc)
+        summary = simulate_traffic(
+            store, held_out, n=n, seed=seed, negative_feedback_rate=0.1, days=days, start=midnight - timedelta(days=days)
+        )
     finally:
         store.close()
     return (

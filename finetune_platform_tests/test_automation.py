@@ -50,11 +50,59 @@ def test_sensor_ignores_no_drift_and_small_feedback_but_moves_the_cursor() -> No
         assert [r.tags["finetune_platform/trigger"] for r in later.run_requests] == ["feedback_set"]
 
 
-def test_nightly_schedule_targets_retraining() -> None:
-    context = dg.build_schedule_context(scheduled_execution_time=None)
-    request = nightly_retrain_schedule.evaluate_tick(context).run_requests[0]
-    assert nightly_retrain_schedule.job_name == "retrain_job"
-    assert request is not None
+def _skip_message(result: object) -> str:
+    return result.skip_message if isinstance(result, dg.SkipReason) else ""
+
+
+def test_nightly_schedule_skips_before_any_ingest() -> None:
+    with dg.instance_for_test() as instance:
+        result = nightly_retrain_schedule(dg.build_schedule_context(instance=instance))
+        assert "no source has been ingested yet" in _skip_message(result)
+
+
+def test_nightly_schedule_retrains_on_new_data_and_skips_when_nothing_changed() -> None:
+    with dg.instance_for_test() as instance:
+        _report(instance, "scored_records")
+        first = nightly_retrain_schedule(dg.build_schedule_context(instance=instance))
+        assert isinstance(first, dg.RunRequest)
+        assert first.tags["finetune_platform/trigger"] == "nightly_retrain_schedule"
+
+        _report(instance, "deduplicated_records")  # the training run consumed that data
+        second = nightly_retrain_schedule(dg.build_schedule_context(instance=instance))
+        assert "no new data" in _skip_message(second)
+
+        _report(instance, "scored_records")  # a source was re-ingested
+        third = nightly_retrain_schedule(dg.build_schedule_context(instance=instance))
+        assert isinstance(third, dg.RunRequest) and third.run_key != first.run_key
+
+
+def test_raw_files_sensor_adds_partitions_and_requests_only_changed_sources(tmp_path) -> None:
+    from finetune_platform.defs.automation import raw_files_sensor
+    from finetune_platform.resources import PlatformResource
+
+    raw = tmp_path / "data" / "raw"
+    (raw / "a").mkdir(parents=True)
+    (raw / "b").mkdir(parents=True)
+    (raw / "a" / "one.jsonl").write_text('{"text": "hello there"}\n')
+    (raw / "b" / "one.csv").write_text("text,category\nmy parcel is late,shipping\n")
+    (tmp_path / "data" / "sources.yaml").write_text(
+        "sources:\n"
+        "  - {name: a, path: a/*.jsonl, format: jsonl}\n"
+        "  - {name: b, path: b/*.csv, format: csv, label_field: category}\n"
+    )
+    resources = {"platform": PlatformResource(root=str(tmp_path))}
+    with dg.instance_for_test() as instance:
+        first = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert sorted(r.partition_key for r in first.run_requests) == ["a", "b"]
+        assert first.dynamic_partitions_requests[0].partition_keys == ["a", "b"]
+        instance.add_dynamic_partitions("source", ["a", "b"])
+
+        unchanged = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+        assert "none of the 2 sources changed" in _skip_message(unchanged)
+
+        (raw / "b" / "two.csv").write_text("text,category\nrefund please,refund\n")
+        changed = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+        assert [r.partition_key for r in changed.run_requests] == ["b"]
 
 
 def test_run_failure_sensor_records_the_failure(tmp_path) -> None:

@@ -83,6 +83,8 @@ def test_schedules_and_sensors_present(defs: dg.Definitions) -> None:
     schedule = defs.resolve_schedule_def("nightly_retrain_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.job_name == "retrain_job"
+    monitor = defs.resolve_schedule_def("nightly_monitor_schedule")
+    assert monitor.job_name == "monitor_job" and monitor.cron_schedule == "0 1 * * *"
     assert defs.resolve_sensor_def("retrain_signal_sensor").job_name == "retrain_job"
     assert defs.resolve_sensor_def("run_failure_recorder_sensor") is not None
     assert defs.resolve_sensor_def("raw_files_sensor").job_name == "ingest_job"

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
-from finetune_platform.defs.partitions import SOURCE_PARTITIONS
+from finetune_platform.defs.partitions import MONITOR_DAYS, SOURCE_PARTITIONS
 from finetune_platform.resources import PlatformResource
 
 #: The per-source (partitioned) part of the loop: read one source and curate its rows.
@@ -43,17 +43,53 @@ retrain_job = dg.define_asset_job(
 monitor_job = dg.define_asset_job(
     name="monitor_job",
     selection=" or ".join(f"group:{g}" for g in MONITOR_GROUPS),
-    description="Production logs, drift report and feedback set: the signals that trigger retraining.",
+    partitions_def=MONITOR_DAYS,
+    description="One day of production: logs, drift report, feedback set. The signals that trigger retraining.",
 )
 
-nightly_retrain_schedule = dg.ScheduleDefinition(
+nightly_monitor_schedule = dg.build_schedule_from_partitioned_job(
+    monitor_job,
+    name="nightly_monitor_schedule",
+    hour_of_day=1,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every night at 01:00 UTC: yesterday's logs, drift report and feedback set.",
+)
+
+@dg.schedule(
     name="nightly_retrain_schedule",
     job=retrain_job,
     cron_schedule="0 2 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Retrain every night at 02:00 UTC on whatever data has arrived.",
+    description=(
+        "Every night at 02:00 UTC: retrain when some source was ingested since the last training run; "
+        "otherwise skip, saying why."
+    ),
 )
+def nightly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    latest_input = context.instance.fetch_materializations(dg.AssetKey("scored_records"), limit=1).records
+    if not latest_input:
+        return dg.SkipReason(
+            "no source has been ingested yet: run ingest_job (the raw_files_sensor does when files appear)"
+        )
+    last_training = context.instance.fetch_materializations(dg.AssetKey("deduplicated_records"), limit=1).records
+    newest = latest_input[0]
+    if last_training and last_training[0].storage_id > newest.storage_id:
+        return dg.SkipReason(
+            f"no new data: the last ingest ({_when(newest.timestamp)}, source "
+            f"'{newest.partition_key}') is older than the last training run's data ({_when(last_training[0].timestamp)})"
+        )
+    return dg.RunRequest(
+        run_key=f"nightly-{newest.storage_id}",
+        tags={"finetune_platform/trigger": "nightly_retrain_schedule"},
+    )
+
+
+def _when(timestamp: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
 
 #: Assets whose materializations can call for retraining, and the metadata flag that says so.
 RETRAIN_SIGNALS: dict[str, str] = {

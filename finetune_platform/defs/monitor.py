@@ -10,22 +10,17 @@ import pandas as pd
 from pydantic import Field
 
 from finetune_platform.defs.groups import MONITOR
+from finetune_platform.defs.partitions import MONITOR_DAYS
 from finetune_platform.defs.metadata import image, preview
 from finetune_platform.monitoring.drift import DriftSettings
 from finetune_platform.resources import LogStoreResource, PlatformResource
 
 
-class ProductionLogsConfig(dg.Config):
-    window_days: int = Field(7, ge=1, le=365, description="How many days of requests (up to now) to read.")
-
-
-@dg.asset(group_name=MONITOR, compute_kind="sqlalchemy")
-def production_logs(
-    context: dg.AssetExecutionContext, config: ProductionLogsConfig, log_store: LogStoreResource
-) -> dg.Output[pd.DataFrame]:
-    """Requests served in the last ``window_days`` (prompts are stored PII-redacted)."""
-    end = datetime.now(timezone.utc)
-    requests = log_store.store().requests_between(end - timedelta(days=config.window_days), end)
+@dg.asset(group_name=MONITOR, compute_kind="sqlalchemy", partitions_def=MONITOR_DAYS)
+def production_logs(context: dg.AssetExecutionContext, log_store: LogStoreResource) -> dg.Output[pd.DataFrame]:
+    """Requests served on the partition's day (UTC), read from the log store (prompts stored PII-redacted)."""
+    window = context.partition_time_window
+    requests = log_store.store().requests_between(window.start, window.end)
     by_variant = requests["variant"].value_counts().to_dict() if len(requests) else {}
     errors = int((requests["status_code"] >= 400).sum()) if len(requests) else 0
     return dg.Output(
@@ -45,7 +40,7 @@ class DriftConfig(dg.Config, DriftSettings):
     """Drift thresholds (PSI, KS, chi-squared, JS, OOV) and feedback control limits."""
 
 
-@dg.asset(group_name=MONITOR, compute_kind="scipy")
+@dg.asset(group_name=MONITOR, compute_kind="scipy", partitions_def=MONITOR_DAYS)
 def drift_report(
     context: dg.AssetExecutionContext,
     config: DriftConfig,
@@ -54,7 +49,8 @@ def drift_report(
     platform: PlatformResource,
     log_store: LogStoreResource,
 ) -> dg.Output[dict[str, Any]]:
-    """Production prompts against the training set's tickets; the retrain sensor reads ``drift_detected``."""
+    """The day's production prompts against the training set's tickets, plus the feedback trend of the
+    30 days up to it; the retrain sensor reads ``drift_detected``."""
     from finetune_platform.datasets.split import read_training_set
     from finetune_platform.formats.instructions import ticket_from_prompt
     from finetune_platform.monitoring.drift import compute_drift, plot_drift
@@ -62,10 +58,10 @@ def drift_report(
     train = read_training_set(Path(training_set["path"]))["train"]
     reference = [ticket_from_prompt(p) for p in train.loc[train["task"] == "classify", "prompt"]]
     production = production_logs["prompt"].astype(str).tolist()
-    end = datetime.now(timezone.utc)
+    end = context.partition_time_window.end
     feedback = log_store.store().feedback_between(end - timedelta(days=30), end)
     report = compute_drift(reference, production, config, feedback=feedback)
-    plot_path = platform.settings().artifacts_dir / "drift" / f"{context.run_id}.png"
+    plot_path = platform.settings().artifacts_dir / "drift" / f"{context.partition_key}.png"
     plot_path.parent.mkdir(parents=True, exist_ok=True)
     plot_drift(report, plot_path)
     context.log.info(f"drift verdict: {report.verdict}; {'; '.join(report.reasons)}")
@@ -84,22 +80,21 @@ def drift_report(
 
 
 class FeedbackConfig(dg.Config):
-    window_days: int = Field(30, ge=1, le=3650, description="Feedback from the last this many days.")
     retrain_threshold: int = Field(
         50, ge=1, description="Corrections since the last sft_adapter materialization that call for retraining."
     )
 
 
-@dg.asset(group_name=MONITOR, compute_kind="pandas")
+@dg.asset(group_name=MONITOR, compute_kind="pandas", partitions_def=MONITOR_DAYS)
 def feedback_set(
     context: dg.AssetExecutionContext, config: FeedbackConfig, log_store: LogStoreResource
 ) -> dg.Output[pd.DataFrame]:
-    """User corrections as new training records, plus DPO preference pairs (stored in metadata counts)."""
+    """The day's user corrections as new training records, plus DPO preference pairs."""
     from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
 
     store = log_store.store()
-    end = datetime.now(timezone.utc)
-    feedback = store.feedback_between(end - timedelta(days=config.window_days), end)
+    window = context.partition_time_window
+    feedback = store.feedback_between(window.start, window.end)
     records = feedback_to_records(feedback)
     pairs, pair_stats = feedback_to_preference_pairs(feedback)
     last_training = context.instance.fetch_materializations(dg.AssetKey("sft_adapter"), limit=1).records

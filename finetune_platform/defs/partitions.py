@@ -5,3 +5,6 @@ import dagster as dg
 #: Partition keys are the source names in data/sources.yaml. They are added when a source appears (the
 #: raw_files_sensor, the demo and `finetune-platform materialize` keep them in step with the file).
 SOURCE_PARTITIONS = dg.DynamicPartitionsDefinition(name="source")
+
+#: Production monitoring runs per day (UTC): the logs, drift report and feedback set of that day.
+MONITOR_DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")

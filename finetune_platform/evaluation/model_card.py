@@ -23,10 +23,13 @@ A missing section is rendered as "Not provided" and listed at the top, never sil
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+
+from finetune_platform.evaluation.slices import SLICE_COLUMNS, slices_markdown
 
 #: Dotted paths a complete card needs (``model_card_inputs_complete`` lists those missing).
 REQUIRED_SECTIONS: tuple[str, ...] = (
@@ -93,7 +96,7 @@ def model_card_inputs_complete(info: Mapping[str, Any]) -> list[str]:
 def _cell(value: Any) -> Any:
     """A table cell: floats rounded, text with pipes and newlines escaped so the table stays a table."""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return "" if math.isnan(value) else f"{value:.4g}"
     if isinstance(value, str):
         return value.replace("|", "\\|").replace("\n", " ")
     return value
@@ -194,9 +197,11 @@ def _section_evaluation(info: Mapping[str, Any]) -> list[str]:
     slices = evaluation.get("slices")
     if _present(slices):
         frame = slices.copy() if isinstance(slices, pd.DataFrame) else pd.DataFrame(list(slices))
-        lines.append(_table(frame))
+        lines.append(slices_markdown(frame) if set(SLICE_COLUMNS) <= set(frame.columns) else _table(frame))
+        if set(SLICE_COLUMNS) <= set(frame.columns):
+            lines += ["", "Accuracy with its 95% Wilson interval; macro-F1 is blank where a slice holds one true label."]
         if "below_min_n" in frame.columns and frame["below_min_n"].any():
-            lines += ["", f"{int(frame['below_min_n'].sum())} slice(s) are below the minimum size: read their numbers as anecdotes."]
+            lines += ["", f"{int(frame['below_min_n'].sum())} slice(s) are below the minimum size (n marked *): read their numbers as anecdotes."]
     else:
         lines.append(_NOT_PROVIDED)
     per_label = evaluation.get("per_label")

@@ -66,10 +66,12 @@ def loop(tmp_path_factory: pytest.TempPathFactory):
         retrain = defs.resolve_job_def("retrain_job").execute_in_process(
             instance=instance, run_config=SMALL_RUN_CONFIG, raise_on_error=False
         )
-        from finetune_platform.demo import simulate_production
+        from finetune_platform.demo import last_full_day, simulate_production
 
-        simulate_production(settings, n=120)
-        monitor = defs.resolve_job_def("monitor_job").execute_in_process(instance=instance, raise_on_error=False)
+        simulate_production(settings, n=120, days=1)
+        monitor = defs.resolve_job_def("monitor_job").execute_in_process(
+            instance=instance, raise_on_error=False, partition_key=last_full_day()
+        )
         yield settings, summary, instance, retrain, monitor
 
 

@@ -390,6 +390,24 @@ def test_ingest_sources_rejects_duplicate_names_and_returns_typed_empty_frames(t
     assert result.quarantine["source_row"].dtype == "int64"
 
 
+def test_optional_source_without_files_gives_zero_rows_and_a_required_one_raises(tmp_path):
+    from finetune_platform.ingest import NoFilesMatchedError
+
+    optional = SourceSettings(name="feedback", path="feedback/*.jsonl", format="jsonl", required=False)
+    result = ingest_sources([optional], tmp_path)
+    assert list(result.records.columns) == RECORD_COLUMNS and result.records.empty
+    assert result.quarantine.empty
+    stats = result.stats["feedback"]
+    assert (stats.files, stats.rows_read, stats.rows_kept, stats.rows_quarantined) == (0, 0, 0, 0)
+    assert result.reconciles()
+
+    with pytest.raises(NoFilesMatchedError, match="source 'feedback': path pattern 'feedback/\\*.jsonl' matched no files"):
+        ingest_source(optional.model_copy(update={"required": True}), tmp_path)
+
+    _write(tmp_path / "feedback" / "b1.jsonl", _jsonl({"text": "late arrival"}))  # once files exist, they are read
+    assert ingest_source(optional, tmp_path).records["record_id"].tolist() == ["feedback/feedback/b1.jsonl#1"]
+
+
 @pytest.mark.skipif(not (SNIPS / "test.jsonl").exists(), reason="the shared SNIPS data set is not on this machine")
 def test_snips_jsonl_with_intent_labels(tmp_path):
     source = SourceSettings(

@@ -1,0 +1,171 @@
+"""User feedback as a raw data source, so corrections pass the same curation as any other data.
+
+A correction is not trained on directly: ``write_feedback_source`` writes it as a JSONL batch file under
+``data/raw/feedback/``, and ``FEEDBACK_SOURCE`` (added to ``data/sources.yaml`` by whoever wires the
+pipeline) makes ``raw_corpus`` read those files like any other source. From there the rows go through
+ingest's quarantine, curation's PII redaction, deduplication and quality gates, the format stage and the
+versioned training set, with record ids that point at the batch file and line.
+
+The DPO stage reads preference pairs from its own JSONL file (``write_preference_pairs``): a pair is
+(prompt, chosen, rejected), which the record schema cannot hold.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from finetune_platform.formats.instructions import ticket_from_prompt
+from finetune_platform.ingest.sources import SourceSettings
+from finetune_platform.monitoring.feedback import FEEDBACK_DOC_TYPE, PREFERENCE_COLUMNS
+from finetune_platform.schemas import RECORD_COLUMNS
+
+#: Folder of the feedback batches under the raw data folder (``data/raw``).
+FEEDBACK_DIR = "feedback"
+
+#: The source entry for ``data/sources.yaml``. ``required=False``: before the first batch is written the
+#: folder is empty, and that is not a mistake.
+FEEDBACK_SOURCE = SourceSettings(
+    name="feedback",
+    path=f"{FEEDBACK_DIR}/*.jsonl",
+    format="jsonl",
+    doc_type=FEEDBACK_DOC_TYPE,
+    response_field="response",
+    label_field="label",
+    required=False,
+    description="User corrections of production answers (monitoring.feedback_source.write_feedback_source), "
+    "one JSONL file per batch.",
+)
+
+#: The fields of every line of a feedback batch, in file order.
+FEEDBACK_FIELDS: tuple[str, ...] = ("text", "response", "label", "feedback_id", "response_id")
+
+#: A batch name becomes a file name: a slug, so it cannot escape the folder or hide a second extension.
+BATCH_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class FeedbackBatchExistsError(FileExistsError):
+    """A batch file already exists with other content; batches are immutable once written."""
+
+
+def feedback_batch_lines(records: pd.DataFrame, feedback: pd.DataFrame | None = None) -> list[dict[str, object]]:
+    """The lines of a feedback batch, one per record, ordered by feedback id.
+
+    ``records`` are ``schemas.RECORD_COLUMNS`` from ``feedback_to_records`` (``source_row`` holds the
+    feedback id). A ``text`` rendered with the platform's instruction template (logged prompts of
+    fine-tuned models are) is reduced to its ticket text, as every other source's text is: the format
+    stage wraps it in the template again. ``feedback`` (``LogStore.feedback_between``) is optional and
+    supplies each line's ``response_id``; without it the field is empty.
+    """
+    missing = [c for c in RECORD_COLUMNS if c not in records.columns]
+    if missing:
+        raise ValueError(
+            f"feedback records are missing columns {missing}; pass the output of "
+            "monitoring.feedback.feedback_to_records (columns schemas.RECORD_COLUMNS)."
+        )
+    feedback_ids = records["source_row"].astype("int64")
+    repeated = sorted(set(feedback_ids[feedback_ids.duplicated()].tolist()))
+    if repeated:
+        raise ValueError(
+            f"feedback ids {repeated[:5]} occur more than once in the records; each feedback row is one record "
+            "(was a batch concatenated with itself?)."
+        )
+    response_ids: dict[int, str] = {}
+    if feedback is not None:
+        absent = [c for c in ("feedback_id", "response_id") if c not in feedback.columns]
+        if absent:
+            raise ValueError(
+                f"feedback is missing columns {absent}; pass the DataFrame from LogStore.feedback_between."
+            )
+        response_ids = {int(f): str(r) for f, r in zip(feedback["feedback_id"], feedback["response_id"], strict=True)}
+        unknown = sorted(set(feedback_ids.tolist()) - set(response_ids))
+        if unknown:
+            raise ValueError(
+                f"records with feedback ids {unknown[:5]} are not in the feedback frame passed alongside; pass "
+                "the same feedback rows the records were made from."
+            )
+    lines = [
+        {
+            "text": ticket_from_prompt(str(row.text)),
+            "response": str(row.response),
+            "label": "" if pd.isna(row.label) else str(row.label),
+            "feedback_id": int(row.source_row),
+            "response_id": response_ids.get(int(row.source_row), ""),
+        }
+        for row in records.assign(source_row=feedback_ids).sort_values("source_row", kind="stable").itertuples()
+    ]
+    return lines
+
+
+def write_feedback_source(
+    records: pd.DataFrame, raw_dir: Path, batch_name: str, feedback: pd.DataFrame | None = None
+) -> Path:
+    """Write ``<raw_dir>/feedback/<batch_name>.jsonl`` from feedback records; returns the file's path.
+
+    The bytes depend only on the records (lines sorted by feedback id, keys in ``FEEDBACK_FIELDS`` order,
+    UTF-8), so writing the same batch twice is a no-op. A batch file is never changed once written:
+    different content under an existing name raises ``FeedbackBatchExistsError``, because record ids
+    (``feedback/feedback/<batch>.jsonl#<line>``) and trained models point into it. An empty batch writes
+    an empty file (ingest counts it in ``empty_files``), so the batch is on record as processed.
+    """
+    if not BATCH_NAME_PATTERN.match(batch_name) or batch_name.endswith(".jsonl"):
+        raise ValueError(
+            f"batch_name {batch_name!r} is not a usable file name: use letters, digits, '_', '-' and '.', start "
+            "with a letter or digit, at most 128 characters and without the '.jsonl' extension "
+            "(e.g. '2026-11-28' or a partition key)."
+        )
+    lines = feedback_batch_lines(records, feedback)
+    content = "".join(json.dumps({k: line[k] for k in FEEDBACK_FIELDS}, ensure_ascii=False) + "\n" for line in lines)
+    path = Path(raw_dir) / FEEDBACK_DIR / f"{batch_name}.jsonl"
+    data = content.encode("utf-8")
+    if path.exists():
+        if path.read_bytes() == data:
+            return path
+        raise FeedbackBatchExistsError(
+            f"{path} already holds a different feedback batch; batch files are immutable because record ids and "
+            "trained models point into them. Write the new feedback under a new batch name."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)  # atomic: ingest never sees half a batch
+    return path
+
+
+def write_preference_pairs(pairs: pd.DataFrame, path: Path) -> Path:
+    """Write DPO preference pairs as JSONL (``prompt``, ``chosen``, ``rejected`` per line); returns ``path``.
+
+    ``pairs`` come from ``feedback_to_preference_pairs``; lines keep its order and also carry
+    ``response_id`` and ``feedback_id`` when present, for lineage (DPO trainers ignore extra fields).
+    The file is replaced whole (atomically): it is the DPO stage's input, derived again on each run.
+    """
+    needed = ["prompt", "chosen", "rejected"]
+    missing = [c for c in needed if c not in pairs.columns]
+    if missing:
+        raise ValueError(
+            f"preference pairs are missing columns {missing}; pass the pairs from "
+            "monitoring.feedback.feedback_to_preference_pairs (columns prompt, chosen, rejected)."
+        )
+    fields = [c for c in PREFERENCE_COLUMNS if c in pairs.columns]
+    for column in needed:
+        empty = pairs[column].map(lambda v: not (isinstance(v, str) and v.strip()))
+        if empty.any():
+            raise ValueError(
+                f"{int(empty.sum())} preference pairs have an empty '{column}' (first at row "
+                f"{int(empty.to_numpy().nonzero()[0][0])}); a pair needs a prompt and two different answers."
+            )
+    lines = []
+    for row in pairs[fields].itertuples(index=False):
+        line = {}
+        for name, value in zip(fields, row, strict=True):
+            line[name] = int(value) if name == "feedback_id" else str(value)
+        lines.append(json.dumps(line, ensure_ascii=False) + "\n")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text("".join(lines), encoding="utf-8")
+    temporary.replace(path)
+    return path

@@ -1,0 +1,61 @@
+"""A new file in one source re-ingests and re-curates that source only (per-source partitions)."""
+
+import shutil
+
+import dagster as dg
+
+from finetune_platform.definitions import build_definitions
+from finetune_platform.defs.automation import raw_files_sensor
+from finetune_platform.defs.partitions import SOURCE_PARTITIONS
+from finetune_platform.ingest.demo_data import generate_demo_corpus
+from finetune_platform.resources import PlatformResource
+from finetune_platform.settings import PACKAGE_ROOT, Settings
+
+PER_SOURCE = ("raw_corpus", "normalized_records", "pii_redacted_records", "scored_records")
+
+
+def _materializations(instance: dg.DagsterInstance, asset: str, partition: str) -> int:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=100
+    ).records
+    return len(records)
+
+
+def test_new_file_reprocesses_only_its_source(tmp_path) -> None:
+    (tmp_path / "data").mkdir()
+    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
+    settings = Settings.for_root(tmp_path)
+    generate_demo_corpus(settings.raw_dir, n_tickets=120, seed=3)
+    defs = build_definitions(settings)
+    resources = {"platform": PlatformResource(root=str(tmp_path))}
+    job = defs.resolve_job_def("ingest_job")
+    with dg.instance_for_test() as instance:
+        first = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, first.dynamic_partitions_requests[0].partition_keys)
+        for request in first.run_requests:
+            assert job.execute_in_process(instance=instance, partition_key=request.partition_key).success
+        rows_before = {
+            p: instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_corpus"), asset_partitions=[p]), limit=1
+            ).records[0].asset_materialization.metadata["rows_read"].value
+            for p in ("chats", "emails", "notes")
+        }
+
+        # a second e-mail export lands in the emails folder
+        emails = settings.raw_dir / "emails"
+        shutil.copy(emails / "emails.csv", emails / "emails_2026_12.csv")
+        second = raw_files_sensor(
+            dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources)
+        )
+        assert [r.partition_key for r in second.run_requests] == ["emails"]
+        for request in second.run_requests:
+            assert job.execute_in_process(instance=instance, partition_key=request.partition_key).success
+
+        for asset in PER_SOURCE:
+            assert _materializations(instance, asset, "emails") == 2, asset
+            assert _materializations(instance, asset, "chats") == 1, asset
+            assert _materializations(instance, asset, "notes") == 1, asset
+        emails_after = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_corpus"), asset_partitions=["emails"]), limit=1
+        ).records[0].asset_materialization.metadata["rows_read"].value
+        assert emails_after == 2 * rows_before["emails"]

@@ -1,0 +1,157 @@
+"""Feedback as a source: batch files that ingest reads back exactly, immutable batches, DPO pairs on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from finetune_platform.formats.instructions import PROMPT_TEMPLATES
+from finetune_platform.ingest import ingest_source, ingest_sources, load_sources
+from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
+from finetune_platform.monitoring.feedback_source import (
+    FEEDBACK_FIELDS,
+    FEEDBACK_SOURCE,
+    FeedbackBatchExistsError,
+    write_feedback_source,
+    write_preference_pairs,
+)
+
+
+def _feedback() -> pd.DataFrame:
+    rows = [
+        # feedback_id, response_id, rating, correction, prompt, response
+        (21, "r21", -1, "Restart the router, then reset it to factory settings.", "My router keeps dropping wifi",
+         "Thanks for your message."),
+        (7, "r7", -1, "Refunds take five working days; I have started yours.", "Where is my refund? Ünïcode ✓",
+         "We will check."),
+        (9, "r9", 1, None, "Password reset", "Use the link."),  # no correction: not a record
+        (12, "r12", -1, "Send the invoice to billing@example.com and we fix it.",
+         PROMPT_TEMPLATES["reply"].format(text="The invoice shows the wrong amount"), "Sorry."),
+    ]
+    frame = pd.DataFrame(rows, columns=["feedback_id", "response_id", "rating", "correction", "prompt", "response"])
+    frame["comment"] = None
+    return frame
+
+
+def test_round_trip_through_ingest_gives_the_same_rows_with_lineage_to_the_batch_file(tmp_path: Path) -> None:
+    feedback = _feedback()
+    records = feedback_to_records(feedback)
+    path = write_feedback_source(records, tmp_path, "2026-11-28", feedback=feedback)
+    assert path == tmp_path / "feedback" / "2026-11-28.jsonl"
+
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [list(line) for line in lines] == [list(FEEDBACK_FIELDS)] * 3
+    assert [(line["feedback_id"], line["response_id"]) for line in lines] == [(7, "r7"), (12, "r12"), (21, "r21")]
+
+    result = ingest_source(FEEDBACK_SOURCE, tmp_path)
+    assert result.reconciles() and result.quarantine.empty
+    got = result.records
+    assert got["record_id"].tolist() == [f"feedback/feedback/2026-11-28.jsonl#{n}" for n in (1, 2, 3)]
+    assert set(got["source"]) == {"feedback"} and set(got["doc_type"]) == {"feedback"}
+    assert got["source_file"].tolist() == ["feedback/2026-11-28.jsonl"] * 3
+    assert got["text"].tolist() == [
+        "Where is my refund? Ünïcode ✓",
+        "The invoice shows the wrong amount",  # the logged prompt's template is reduced to the ticket
+        "My router keeps dropping wifi",
+    ]
+    expected = records.set_index("source_row").loc[[7, 12, 21], "response"].tolist()
+    assert got["response"].tolist() == expected
+    assert got["label"].tolist() == ["", "", ""]
+    assert result.stats["feedback"].rows_missing_field == {}  # response and label fields are spelt right
+
+
+def test_writing_is_deterministic_and_a_batch_is_never_rewritten_with_other_content(tmp_path: Path) -> None:
+    feedback = _feedback()
+    records = feedback_to_records(feedback)
+    path = write_feedback_source(records, tmp_path, "b1", feedback=feedback)
+    first = path.read_bytes()
+
+    shuffled = records.sample(frac=1.0, random_state=3)
+    assert write_feedback_source(shuffled, tmp_path, "b1", feedback=feedback) == path  # same content: a no-op
+    assert path.read_bytes() == first
+
+    changed = records.assign(response=records["response"] + " Anything else?")
+    with pytest.raises(FeedbackBatchExistsError, match=r"b1\.jsonl already holds a different feedback batch"):
+        write_feedback_source(changed, tmp_path, "b1", feedback=feedback)
+    assert path.read_bytes() == first
+    assert [p.name for p in (tmp_path / "feedback").iterdir()] == ["b1.jsonl"]  # no temporary file left over
+
+    other = write_feedback_source(changed, tmp_path, "b2", feedback=feedback)
+    assert len(ingest_source(FEEDBACK_SOURCE, tmp_path).records) == 6 and other.name == "b2.jsonl"
+
+
+def test_without_the_feedback_frame_response_ids_are_empty(tmp_path: Path) -> None:
+    path = write_feedback_source(feedback_to_records(_feedback()), tmp_path, "b1")
+    assert [json.loads(line)["response_id"] for line in path.read_text().splitlines()] == ["", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("batch_name", "problem"),
+    [("../escape", "not a usable file name"), ("b1.jsonl", "without the '.jsonl' extension"), ("", "not a usable")],
+)
+def test_batch_names_that_are_not_plain_file_names_are_rejected(tmp_path: Path, batch_name: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        write_feedback_source(feedback_to_records(_feedback()), tmp_path, batch_name)
+    assert not (tmp_path / "feedback").exists()
+
+
+def test_inconsistent_inputs_are_errors(tmp_path: Path) -> None:
+    records = feedback_to_records(_feedback())
+    with pytest.raises(ValueError, match=r"missing columns \['messages'\]"):
+        write_feedback_source(records.drop(columns=["messages"]), tmp_path, "b")
+    with pytest.raises(ValueError, match=r"feedback ids \[7\] occur more than once"):
+        write_feedback_source(pd.concat([records, records[records["source_row"] == 7]]), tmp_path, "b")
+    with pytest.raises(ValueError, match=r"feedback ids \[12\] are not in the feedback frame"):
+        write_feedback_source(records, tmp_path, "b", feedback=_feedback().iloc[:2])
+
+
+def test_no_batch_yet_gives_zero_rows_and_reconciles(tmp_path: Path) -> None:
+    result = ingest_sources([FEEDBACK_SOURCE], tmp_path)
+    assert result.records.empty and result.quarantine.empty
+    assert result.stats["feedback"].files == 0
+    assert result.reconciles()
+
+
+def test_the_source_entry_survives_a_sources_file(tmp_path: Path) -> None:
+    entry = FEEDBACK_SOURCE.model_dump(exclude_defaults=True)
+    assert entry["required"] is False
+    sources_file = tmp_path / "sources.yaml"
+    sources_file.write_text(yaml.safe_dump({"sources": [entry]}), encoding="utf-8")
+    assert load_sources(sources_file) == [FEEDBACK_SOURCE]
+
+
+def test_ingested_feedback_goes_through_curation_like_any_source(tmp_path: Path) -> None:
+    from finetune_platform.curation.pipeline import curate
+
+    feedback = _feedback()
+    write_feedback_source(feedback_to_records(feedback), tmp_path, "b1", feedback=feedback)
+    curated = curate(ingest_source(FEEDBACK_SOURCE, tmp_path).records)
+    assert curated.dropped.empty and len(curated.records) == 3
+    redacted = curated.records.set_index("record_id").loc["feedback/feedback/b1.jsonl#2", "response"]
+    assert redacted == "Send the invoice to <EMAIL_1> and we fix it."
+    assert curated.stats["pii_found_by_type"] == {"EMAIL": 1}
+
+
+def test_preference_pairs_file_holds_prompt_chosen_rejected_per_line(tmp_path: Path) -> None:
+    pairs, _ = feedback_to_preference_pairs(_feedback())
+    path = write_preference_pairs(pairs, tmp_path / "dpo" / "pairs.jsonl")
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 3
+    assert lines[0] == {
+        "prompt": "My router keeps dropping wifi",
+        "chosen": "Restart the router, then reset it to factory settings.",
+        "rejected": "Thanks for your message.",
+        "response_id": "r21",
+        "feedback_id": 21,
+    }
+    assert "Ünïcode ✓" in path.read_text(encoding="utf-8")  # UTF-8, not \\u escapes
+
+    with pytest.raises(ValueError, match=r"1 preference pairs have an empty 'chosen' \(first at row 1\)"):
+        write_preference_pairs(pairs.assign(chosen=["ok", " ", "fine"]), tmp_path / "bad.jsonl")
+    with pytest.raises(ValueError, match=r"missing columns \['rejected'\]"):
+        write_preference_pairs(pairs.drop(columns=["rejected"]), tmp_path / "bad.jsonl")
+    assert not (tmp_path / "bad.jsonl").exists()
