@@ -26,7 +26,15 @@ disturbed one).
 The helpers here (the tiny model, the concurrent HTTP client, latency percentiles) are shared with
 ``serving_cache`` and ``serving_load``.
 
-Run: ``.venv/bin/python -m bench.serving_batching [--requests 96] [--clients 16] [--max-tokens 16]``.
+Why ``max_tokens`` 64 (the server's ``default_max_tokens``): a batch shares the decoding steps, whose cost
+on this tiny model is mostly per-step overhead (one step for 16 prompts costs about what one prompt's
+does), but not the prompt prefill, which is real compute per prompt token (the demo prompts are 40-100
+tokens). Short answers therefore gain less from batching than long ones: the ratio grows with
+``max_tokens``, so the figure is reported for the server's default answer length; ``--max-tokens`` shows
+others.
+
+Run: ``.venv/bin/python -m bench.serving_batching [--requests 128] [--clients 16] [--max-tokens 64]
+[--repeats 2]``.
 """
 
 from __future__ import annotations
@@ -213,6 +221,25 @@ def latency_summary(latencies_ms: Sequence[float]) -> dict[str, float]:
             "mean": round(float(values.mean()), 3), "max": round(float(values.max()), 3)}
 
 
+def set_torch_threads(threads: int | None) -> int:
+    """Set torch's intra-op threads for the model (None: ``FINETUNE_PLATFORM_TORCH_THREADS``, else 1);
+    return the number set.
+
+    One thread by default: on this shared 2-core machine torch's default (one thread per core) made the tiny
+    model's generate about 60x slower whenever other processes were busy (threads spin-waiting for each
+    other), which would measure the machine's load rather than the server.
+    """
+    import torch
+
+    from finetune_platform.settings import torch_threads
+
+    chosen = threads if threads is not None else (torch_threads() or 1)
+    if chosen < 1:
+        raise ValueError(f"torch threads must be at least 1, got {chosen}")
+    torch.set_num_threads(chosen)
+    return chosen
+
+
 def quiet_server_logs() -> None:
     """Keep uvicorn's and the batcher's per-request chatter out of the benchmark report."""
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "finetune_platform.serving"):
@@ -256,19 +283,22 @@ def _round(
         "batched_prompts": sum(batch_sizes),
         "mean_batch_size": round(sum(batch_sizes) / len(batch_sizes), 2) if batch_sizes else 0.0,
         "max_batch_size_seen": max(batch_sizes, default=0),
+        "batch_size_counts": {str(k): v for k, v in sorted(Counter(batch_sizes).items())},
         "clients": clients,
         "max_batch_size": max_batch_size,
     }
 
 
 def run_benchmark(
-    requests: int = 96, clients: int = 16, max_tokens: int = 16, hidden_size: int = 128, layers: int = 4,
-    vocab_size: int = 1000, window_ms: float = 10.0, repeats: int = 1, tickets: int = 400,
+    requests: int = 128, clients: int = 16, max_tokens: int = 64, hidden_size: int = 128, layers: int = 4,
+    vocab_size: int = 1000, window_ms: float = 10.0, repeats: int = 2, tickets: int = 400,
+    torch_threads: int | None = None,
 ) -> dict[str, Any]:
     """Build the model, run ``off`` and ``on`` (interleaved, ``repeats`` times), return the figures."""
     if requests < 1 or clients < 1 or repeats < 1:
         raise ValueError(f"requests ({requests}), clients ({clients}) and repeats ({repeats}) must be >= 1")
     quiet_server_logs()
+    threads = set_torch_threads(torch_threads)
     texts = demo_texts(tickets)
     with tempfile.TemporaryDirectory(prefix="bench_serving_model_") as tmp:
         tiny = build_tiny_backend(texts, Path(tmp), hidden_size, layers, vocab_size)
@@ -288,6 +318,7 @@ def run_benchmark(
         "max_tokens": max_tokens,
         "window_ms": window_ms,
         "repeats": repeats,
+        "torch_threads": threads,
         "off": best["off"],
         "on": best["on"],
         "rounds_req_per_s": {side: [x["req_per_s"] for x in rs] for side, rs in rounds.items()},
@@ -312,7 +343,7 @@ def format_report(result: dict[str, Any]) -> str:
         f"Dynamic batching, real tiny Llama ({m['parameters']:,} parameters, hidden {m['hidden_size']}, "
         f"{m['layers']} layers, vocab {m['vocab_size']}) over HTTP on 127.0.0.1; {result['requests']} chat "
         f"requests per side, max_tokens {result['max_tokens']}, temperature 0, cache off, best of "
-        f"{result['repeats']} round(s).",
+        f"{result['repeats']} round(s), {result['torch_threads']} torch thread(s).",
         "",
         table,
         "",
@@ -323,15 +354,18 @@ def format_report(result: dict[str, Any]) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.serving_batching", description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=96, help="requests per side (default 96)")
+    parser.add_argument("--requests", type=int, default=128, help="requests per side (default 128)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients and max batch size when on")
-    parser.add_argument("--max-tokens", type=int, default=16, help="max_tokens of every request (default 16)")
+    parser.add_argument("--max-tokens", type=int, default=64,
+                        help="max_tokens of every request (default 64, the server's default_max_tokens)")
     parser.add_argument("--hidden", type=int, default=128, help="model width (default 128)")
     parser.add_argument("--layers", type=int, default=4, help="transformer blocks (default 4)")
     parser.add_argument("--vocab", type=int, default=1000, help="BPE vocabulary size (default 1000)")
     parser.add_argument("--window-ms", type=float, default=10.0, help="batch window when on (default 10)")
-    parser.add_argument("--repeats", type=int, default=1, help="interleaved rounds per side, best kept (default 1)")
+    parser.add_argument("--repeats", type=int, default=2, help="interleaved rounds per side, best kept (default 2)")
     parser.add_argument("--tickets", type=int, default=400, help="demo-corpus tickets for tokenizer and prompts")
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch intra-op threads (default: FINETUNE_PLATFORM_TORCH_THREADS, else 1)")
     return parser
 
 
@@ -341,7 +375,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = run_benchmark(
         requests=args.requests, clients=args.clients, max_tokens=args.max_tokens, hidden_size=args.hidden,
         layers=args.layers, vocab_size=args.vocab, window_ms=args.window_ms, repeats=args.repeats,
-        tickets=args.tickets,
+        tickets=args.tickets, torch_threads=args.torch_threads,
     )
     print(format_report(result))
     return result

@@ -132,3 +132,13 @@ def test_run_failure_sensor_records_the_failure(tmp_path) -> None:
     assert failures[0].run_id == result.run_id
     assert any("disk full" in e for e in failures[0].step_errors)
     del monitor_job
+
+
+def test_nightly_monitor_schedule_reports_on_yesterday() -> None:
+    from datetime import datetime, timezone
+
+    from finetune_platform.defs.automation import nightly_monitor_schedule
+
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc))
+    request = nightly_monitor_schedule(context)
+    assert request.partition_key == "2026-11-27"

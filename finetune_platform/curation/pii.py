@@ -393,12 +393,14 @@ class PiiRedactor:
                 found += self._ssns(text)
             if n_digits >= 4 and "IP_ADDRESS" in types and text.count(".") >= 3:
                 found += self._ipv4s(text)
-            if n_digits >= 7 and "PHONE" in types:
-                found += self._phones(text, phone_memo)
-            if "ADDRESS" in types:
-                found += self._addresses(text, low, caps)
         if "IP_ADDRESS" in types and ("::" in text or text.count(":") >= 5):
             found += self._ipv6s(text)
+        if n_digits >= 7 and "PHONE" in types:
+            # Every type found so far outranks PHONE, and _resolve_overlaps keeps the winners among them
+            # whatever comes later: a candidate inside one of those (a card number) can never be kept.
+            found += self._phones(text, phone_memo, _resolve_overlaps(found))
+        if n_digits and "ADDRESS" in types:
+            found += self._addresses(text, low, caps)
         if "PERSON" in types:
             found += self._persons(text, low, caps)
         return _resolve_overlaps(found)
@@ -523,10 +525,16 @@ class PiiRedactor:
         return out
 
     def _phones(
-        self, text: str, memo: dict[tuple[str, str], list[tuple[int, int, str]]] | None = None
+        self,
+        text: str,
+        memo: dict[tuple[str, str], list[tuple[int, int, str]]] | None = None,
+        taken: Sequence[PiiMatch] = (),
     ) -> list[PiiMatch]:
+        """Phone numbers; candidates lying inside a span of ``taken`` are not looked at."""
         out = []
         for m in _PHONE_CANDIDATE.finditer(text):
+            if any(t.start <= m.start() and m.end() <= t.end for t in taken):
+                continue
             cand = m.group()
             international = cand.startswith(("+", "00"))
             if not _phone_shaped(text, m.start(), cand, international):

@@ -74,12 +74,37 @@ _COURTESY_ONLY = frozenset(
 
 #: Words that cannot end a complete sentence: text ending in one was cut off.
 _DANGLING = frozenset("the a an and or but my your our their because if than whose".split())
-_ELLIPSIS = re.compile(r"(?:\.\.\.|…)\s*$")
+#: What _POLITE's words start with; on ASCII text a substring test rules most texts out before the search.
+_POLITE_STEMS = ("pleas", "thank", "sorry", "apolog", "appreciate", "happy to help", "glad to", "welcome", "kindly")
+
+
+def _may_be_polite(text: str) -> bool:
+    """False only when :data:`_POLITE` cannot match (its words are ASCII; re.IGNORECASE folds only four
+    non-ASCII letters onto ASCII ones, so non-ASCII text is always searched)."""
+    if not text.isascii():
+        return True
+    low = text.lower()
+    return any(stem in low for stem in _POLITE_STEMS)
 
 
 def _words(text: str) -> list[str]:
     """Lower-cased words of ``text`` with redaction placeholders removed (they are not content)."""
-    return _WORD.findall(PLACEHOLDER.sub(" ", text).lower())
+    return _tokens(text)[1]
+
+
+def _tokens(text: str) -> tuple[list[str], list[str]]:
+    """The words of ``text`` without placeholders, as written (for shouting) and lower-cased (the rest).
+
+    One pass of the word pattern serves both: on ASCII text lower-casing the words is lower-casing the
+    text (elsewhere it is not always: "İ" lower-cases to two characters, so that text is matched again).
+    """
+    stripped = PLACEHOLDER.sub(" ", text) if "<" in text else text
+    raw = _WORD.findall(stripped)
+    if not raw:
+        return raw, []
+    if stripped.isascii():
+        return raw, " ".join(raw).lower().split(" ")
+    return raw, _WORD.findall(stripped.lower())
 
 
 def _content_stems(words: list[str]) -> set[str]:
@@ -130,17 +155,22 @@ def relevance_score(text_words: list[str], response_words: list[str]) -> float:
 def tone_score(text: str, words: list[str]) -> float:
     """0.9 for neutral text, +0.1 when polite; minus the share of shouted (all-caps) words, 0.5 per profanity
     and 0.1 for runs of "!!" or "??". Clipped to [0, 1]."""
+    return _tone(text, _tokens(text)[0], words)
+
+
+def _tone(text: str, raw_tokens: list[str], words: list[str]) -> float:
+    """:func:`tone_score` with the words of ``text`` as written already found."""
     score = 0.9
-    if _POLITE.search(text):
+    if _may_be_polite(text) and _POLITE.search(text):
         score += 0.1
-    raw_tokens = _WORD.findall(PLACEHOLDER.sub(" ", text))
     long_tokens = [t for t in raw_tokens if len(t) >= 3 and t.isalpha()]
     if long_tokens:
         caps = sum(1 for t in long_tokens if t.isupper() and t not in _ACRONYMS)
         share = caps / len(long_tokens)
         if share > 0.2:
             score -= share
-    score -= 0.5 * sum(1 for w in words if w in _PROFANITY)
+    if not _PROFANITY.isdisjoint(words):
+        score -= 0.5 * sum(1 for w in words if w in _PROFANITY)
     if "!!" in text or "??" in text:
         score -= 0.1
     return float(min(1.0, max(0.0, score)))
@@ -148,7 +178,18 @@ def tone_score(text: str, words: list[str]) -> float:
 
 def quality_signals(text: str, response: str, settings: CurationSettings) -> dict[str, float]:
     """The five scorer values for one record (see the module docstring)."""
-    tw, rw = _words(text), _words(response)
+    return _signals(text, response, _tokens(text), _tokens(response), settings)
+
+
+def _signals(
+    text: str,
+    response: str,
+    text_tokens: tuple[list[str], list[str]],
+    response_tokens: tuple[list[str], list[str]],
+    settings: CurationSettings,
+) -> dict[str, float]:
+    """:func:`quality_signals` from the :func:`_tokens` of text and response."""
+    (t_raw, tw), (r_raw, rw) = text_tokens, response_tokens
     lengths = [length_score(len(tw), settings.ideal_min_words, settings.ideal_max_words)]
     if response:
         lengths.append(length_score(len(rw), settings.ideal_min_words, settings.ideal_max_words))
@@ -160,7 +201,7 @@ def quality_signals(text: str, response: str, settings: CurationSettings) -> dic
         "relevance": relevance_score(tw, rw) if (response or settings.require_response) else 1.0,
         # The answer's tone is what the model learns; the request's counts a little, so that of two
         # otherwise equal duplicates the one that is not shouting is kept.
-        "tone": 0.75 * tone_score(response, rw) + 0.25 * tone_score(text, tw) if response else tone_score(text, tw),
+        "tone": 0.75 * _tone(response, r_raw, rw) + 0.25 * _tone(text, t_raw, tw) if response else _tone(text, t_raw, tw),
     }
 
 
@@ -181,17 +222,19 @@ def is_truncated(text: str) -> bool:
     stripped = text.rstrip()
     if not stripped:
         return False
-    if _ELLIPSIS.search(stripped) or stripped[-1] in "-,/&([{":
+    if stripped.endswith(("...", "…")) or stripped[-1] in "-,/&([{":
         return True
     last = stripped.rsplit(None, 1)[-1].lower()
     return last in _DANGLING
 
 
-def _filter_reason(text: str, response: str, score: float, settings: CurationSettings) -> tuple[str, str] | None:
+def _filter_reason(
+    text: str, response: str, score: float, settings: CurationSettings, response_words: list[str] | None = None
+) -> tuple[str, str] | None:
     if settings.require_response and not response:
         return "empty_response", "response is empty and require_response is on"
     if response:
-        words = _words(response)
+        words = _words(response) if response_words is None else response_words
         phrase = " ".join(words)
         if len(words) < settings.min_response_words or phrase in _COURTESY_ONLY:
             return "one_word_response", f"response {response[:40]!r} is only {len(words)} word(s) or a courtesy phrase"
@@ -220,11 +263,12 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     keep: list[bool] = []
     dropped: list[tuple[str, str, str]] = []
     for rid, text, response in zip(ids, texts, responses):
-        signals = quality_signals(text, response, settings)
+        response_tokens = _tokens(response)
+        signals = _signals(text, response, _tokens(text), response_tokens, settings)
         sums.update(signals)
         score = combine_scores(signals, settings)
         scores.append(score)
-        verdict = _filter_reason(text, response, score, settings)
+        verdict = _filter_reason(text, response, score, settings, response_tokens[1])
         keep.append(verdict is None)
         if verdict is not None:
             dropped.append((rid, *verdict))

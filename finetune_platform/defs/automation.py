@@ -47,13 +47,19 @@ monitor_job = dg.define_asset_job(
     description="One day of production: logs, drift report, feedback set. The signals that trigger retraining.",
 )
 
-nightly_monitor_schedule = dg.build_schedule_from_partitioned_job(
-    monitor_job,
+@dg.schedule(
     name="nightly_monitor_schedule",
-    hour_of_day=1,
+    job=monitor_job,
+    cron_schedule="0 1 * * *",
+    execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every night at 01:00 UTC: yesterday's logs, drift report and feedback set.",
 )
+def nightly_monitor_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    from datetime import timedelta
+
+    day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
+    return dg.RunRequest(run_key=f"monitor-{day}", partition_key=day)
 
 @dg.schedule(
     name="nightly_retrain_schedule",

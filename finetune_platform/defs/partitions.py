@@ -6,5 +6,7 @@ import dagster as dg
 #: raw_files_sensor, the demo and `finetune-platform materialize` keep them in step with the file).
 SOURCE_PARTITIONS = dg.DynamicPartitionsDefinition(name="source")
 
-#: Production monitoring runs per day (UTC): the logs, drift report and feedback set of that day.
-MONITOR_DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")
+#: Production monitoring runs per day (UTC): the logs, drift report and feedback set of that day. Today is
+#: a partition too (end_offset=1), so an up-to-the-minute check can run before the day is over; the
+#: nightly schedule reports on yesterday.
+MONITOR_DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC", end_offset=1)

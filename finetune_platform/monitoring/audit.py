@@ -7,9 +7,10 @@ answer resembles), and joins each example's lineage from the training set's mani
 record, source, raw file and row) and the DVC version of the training set. A team can then open the raw
 rows and fix or remove the data.
 
-Similarity is the cosine of scikit-learn TF-IDF vectors over word 1-2-grams and character 3-5-grams
-(within word boundaries) together: words catch shared vocabulary, character n-grams catch spelling
-variants, inflections and redacted placeholders. It needs no model, so an audit runs anywhere; it finds
+Similarity is the cosine of scikit-learn TF-IDF vectors over word 1-2-grams (English stop words left
+out, so "my", "where", "is" do not make tickets alike) and character 3-5-grams within word boundaries,
+together: words catch shared vocabulary, character n-grams catch spelling variants, inflections and
+redacted placeholders. It needs no model, so an audit runs anywhere; it finds
 lexical neighbours, not paraphrases.
 """
 
@@ -118,7 +119,7 @@ def audit_responses(
     ]
     found: dict[tuple[int, str], list[tuple[int, float]]] = {}
     for matched_on, corpus, queries in sides:
-        for q, neighbours in enumerate(_nearest(corpus, queries, query_tasks, example_tasks, k)):
+        for q, neighbours in enumerate(_nearest(corpus, queries, query_tasks, example_tasks, k, matched_on)):
             found[(q, matched_on)] = neighbours
 
     rows = []
@@ -262,14 +263,19 @@ def _vectorizer() -> FeatureUnion:
     common: dict[str, Any] = {"lowercase": True, "strip_accents": "unicode", "sublinear_tf": True, "dtype": np.float32}
     return FeatureUnion(
         [
-            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), **common)),
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), stop_words="english", **common)),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), **common)),
         ]
     )
 
 
 def _nearest(
-    corpus: list[str], queries: list[str], query_tasks: list[str | None], example_tasks: np.ndarray, k: int
+    corpus: list[str],
+    queries: list[str],
+    query_tasks: list[str | None],
+    example_tasks: np.ndarray,
+    k: int,
+    side: str,
 ) -> list[list[tuple[int, float]]]:
     """Per query, up to ``k`` (example position, cosine similarity) pairs with similarity > 0, nearest first.
 
@@ -282,7 +288,10 @@ def _nearest(
     try:
         matrix = normalize(vectorizer.fit_transform(corpus))
     except ValueError as error:  # scikit-learn's "empty vocabulary": every text blank or punctuation only
-        raise ValueError(f"the training examples hold no text to compare with ({error}).") from error
+        what = "ticket texts" if side == "prompt" else "completions"
+        raise ValueError(
+            f"the training examples' {what} hold no words to compare with ({error}); are they all blank?"
+        ) from error
     matrix_t = sparse.csr_matrix(matrix.T)
     positions = np.arange(len(corpus))
     results: list[list[tuple[int, float]]] = []

@@ -154,3 +154,64 @@ def test_monitoring_assets_report_on_the_simulated_traffic(loop) -> None:
     assert drift["verdict"] in {"drift", "no_drift"} and drift["production_texts"] == 120
     feedback = _metadata(instance, "feedback_set")
     assert feedback["feedback_rows"] > 0
+
+
+def test_closed_loop_drift_from_served_traffic_triggers_a_retrain_that_registers_a_challenger(loop) -> None:
+    """Serve the champion, send shifted traffic with negative feedback through the OpenAI client, run the
+    monitoring job, see the sensor request retraining, run it, and find a new challenger in the registry."""
+    import openai
+
+    from finetune_platform.defs.automation import retrain_signal_sensor
+    from finetune_platform.monitoring.simulate import synthetic_tickets
+    from finetune_platform.monitoring.store import LogStore
+    from finetune_platform.serving.registry import ModelRegistry
+    from finetune_platform.serving.server import BackgroundServer, ServerSettings, create_app, load_backends
+
+    settings, _, instance, _, _ = loop
+    registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
+    store = LogStore(settings.log_store_url)
+    app = create_app(ServerSettings(model_name=settings.model_name, cache_enabled=False), load_backends(registry), store)
+    shifted = synthetic_tickets(80, seed=11, new_topics=True)
+    with BackgroundServer(app) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused")
+        import httpx
+
+        for i, ticket in enumerate(shifted):
+            answer = client.chat.completions.create(
+                model=settings.model_name, messages=[{"role": "user", "content": ticket}], max_tokens=8, user=f"u{i}"
+            )
+            if i % 2 == 0:
+                response = httpx.post(
+                    f"{server.url}/v1/feedback",
+                    json={"response_id": answer.id, "rating": -1, "correction": "Sorry about that, I will fix it."},
+                    timeout=10,
+                )
+                assert response.status_code == 200, response.text
+    served = store.requests_between(*_today())
+    assert len(served) >= 80
+
+    today = _today()[0].strftime("%Y-%m-%d")
+    defs = build_definitions(settings)
+    monitor = defs.resolve_job_def("monitor_job").execute_in_process(instance=instance, partition_key=today)
+    assert monitor.success
+    drift = _metadata(instance, "drift_report")
+    assert drift["drift_detected"] is True, drift.get("report")
+
+    sensor = retrain_signal_sensor(dg.build_sensor_context(instance=instance))
+    assert isinstance(sensor, dg.SensorResult) and sensor.run_requests
+    request = sensor.run_requests[0]
+    assert request.tags["finetune_platform/trigger"] == "drift_report"
+
+    retrain = defs.resolve_job_def("retrain_job").execute_in_process(
+        instance=instance, run_config=SMALL_RUN_CONFIG, tags=request.tags
+    )
+    assert retrain.success
+    assert registry.get_by_alias("challenger").version == 2
+    assert _metadata(instance, "registered_model")["version"] == 2
+
+
+def _today():
+    from datetime import datetime, time, timedelta, timezone
+
+    start = datetime.combine(datetime.now(timezone.utc).date(), time(0), tzinfo=timezone.utc)
+    return start, start + timedelta(days=1)
