@@ -127,7 +127,8 @@ def run_benchmark(
     model_server = app.state.server
     timer = HandlerTimer(app)
     text = texts[0]
-    with BackgroundServer(timer) as server, httpx.Client(base_url=server.url, timeout=120.0) as client:  # type: ignore[arg-type]
+    server = BackgroundServer(timer)  # type: ignore[arg-type]  # any ASGI app; uvicorn runs it as is
+    with server, httpx.Client(base_url=server.url, timeout=120.0) as client:
 
         def post(payload: dict[str, Any]) -> tuple[httpx.Response, float]:
             started = time.perf_counter()
@@ -187,7 +188,8 @@ def format_report(result: dict[str, Any]) -> str:
     m = result["model"]
     rows = [
         ["miss (model runs), client", result["misses"], *(result["miss_ms"][k] for k in ("p50", "p95", "p99"))],
-        ["hit, client over loopback (judged)", result["hits"], *(result["client_ms"][k] for k in ("p50", "p95", "p99"))],
+        ["hit, client over loopback (judged)", result["hits"],
+         *(result["client_ms"][k] for k in ("p50", "p95", "p99"))],
         ["hit, server handler (ASGI)", result["server_handler_count"],
          *(result["server_handler_ms"][k] for k in ("p50", "p95", "p99"))],
         ["hit, ModelServer.complete call", result["hits"],

@@ -165,10 +165,13 @@ def _refuses_connections(url: str) -> bool:
     return False
 
 
-def _backend(kind: BackendKind, texts: list[str], hidden_size: int, layers: int, vocab_size: int) -> tuple[Backend, dict[str, Any]]:
+def _backend(
+    kind: BackendKind, texts: list[str], hidden_size: int, layers: int, vocab_size: int
+) -> tuple[Backend, dict[str, Any]]:
     if kind == "fake":
         fake = FakeBackend(MODEL_NAME, "1", delay_s=FAKE_DELAY_S, per_prompt_delay_s=FAKE_PER_PROMPT_DELAY_S)
-        return fake, {"backend": "fake", "delay_ms": FAKE_DELAY_S * 1000, "per_prompt_delay_ms": FAKE_PER_PROMPT_DELAY_S * 1000}
+        return fake, {"backend": "fake", "delay_ms": FAKE_DELAY_S * 1000,
+                      "per_prompt_delay_ms": FAKE_PER_PROMPT_DELAY_S * 1000}
     if kind == "real":
         with tempfile.TemporaryDirectory(prefix="bench_serving_model_") as tmp:
             tiny = build_tiny_backend(texts, Path(tmp), hidden_size, layers, vocab_size)
@@ -195,7 +198,8 @@ def run_benchmark(
     model_server = app.state.server
     runs: dict[str, dict[str, Any]] = {}
     with BackgroundServer(app) as server:
-        warmup = [Request("POST", CHAT_PATH, chat_payload(p, max_tokens)) for p in unique_prompts(texts, concurrency, "warm")]
+        warmup = [Request("POST", CHAT_PATH, chat_payload(p, max_tokens))
+                  for p in unique_prompts(texts, concurrency, "warm")]
         send_requests(server.url, warmup, concurrency)
         for run, share in (("clean", 0.0), ("mixed", malformed_share)):
             batch = build_requests(texts, requests, share, max_tokens, settings.max_prompt_chars, run, seed)
@@ -232,12 +236,14 @@ def format_report(result: dict[str, Any]) -> str:
         r = result[name]
         lat = r["latency_ms"] or {"p50": float("nan"), "p99": float("nan")}
         vlat = r["valid_latency_ms"] or {"p50": float("nan"), "p99": float("nan")}
-        rows.append([name, r["sent"], r["seconds"], r["req_per_s"], ", ".join(f"{s}: {n}" for s, n in r["statuses"].items()),
+        statuses = ", ".join(f"{s}: {n}" for s, n in r["statuses"].items())
+        rows.append([name, r["sent"], r["seconds"], r["req_per_s"], statuses,
                      r["count_5xx"], f"{r['valid_200']}/{r['valid']}", f"{r['malformed_4xx']}/{r['malformed']}",
                      lat["p50"], lat["p99"], vlat["p50"], vlat["p99"], "yes" if r["ok"] else "NO"])
     table = tabulate(rows, headers=["run", "sent", "s", "req/s", "statuses", "5xx", "valid 200", "malformed 4xx",
                                     "p50 ms", "p99 ms", "valid p50", "valid p99", "ok"], tablefmt="github")
-    kinds = tabulate([[k, ", ".join(f"{s}: {n}" for s, n in c.items())] for k, c in result["mixed"]["malformed_by_kind"].items()],
+    kinds = tabulate([[k, ", ".join(f"{s}: {n}" for s, n in c.items())]
+                      for k, c in result["mixed"]["malformed_by_kind"].items()],
                      headers=["malformed kind", "statuses"], tablefmt="github")
     m = result["model"]
     model = (f"real tiny Llama ({m['parameters']:,} parameters)" if m["backend"] == "real"
@@ -252,9 +258,9 @@ def format_report(result: dict[str, Any]) -> str:
         "",
         kinds,
         "",
-        f"Server counters equal client counts: clean {result['clean']['statuses'] == result['clean']['server_statuses']}, "
-        f"mixed {result['mixed']['statuses'] == result['mixed']['server_statuses']}; /healthz after: "
-        f"{result['healthz_after']}.",
+        "Server counters equal client counts: "
+        + ", ".join(f"{run} {result[run]['statuses'] == result[run]['server_statuses']}" for run in ("clean", "mixed"))
+        + f"; /healthz after: {result['healthz_after']}.",
         f"Goal (0 5xx; malformed all 4xx, valid all 200; healthy after): {verdict}",
     ])
 

@@ -25,7 +25,7 @@ EXPECTED_GROUPS = {
     "train": {"base_model", "sft_adapter"},
     "evaluate": {"eval_report"},
     "deploy": {"registered_model"},
-    "monitor": {"production_logs", "drift_report", "feedback_set"},
+    "monitor": {"production_logs", "drift_report", "feedback_set", "preference_pairs", "audit"},
 }
 
 EXPECTED_BLOCKING_CHECKS = {

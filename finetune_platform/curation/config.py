@@ -12,7 +12,6 @@ from typing import Any
 
 import pandas as pd
 import phonenumbers
-from datasketch import MinHashLSH
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from finetune_platform.schemas import DROPPED_COLUMNS, RECORD_COLUMNS
@@ -141,18 +140,16 @@ class CurationSettings(BaseModel):
         default=True,
         description="Drop exact duplicates of text+response after casefolding and unifying whitespace, placeholders.",
     )
-    near_dedup: bool = Field(default=True, description="Drop near-duplicates found with MinHash LSH.")
+    near_dedup: bool = Field(
+        default=True, description="Drop near-duplicates: pairs whose word shingles overlap by near_dup_threshold."
+    )
     near_dup_threshold: float = Field(
         default=0.8,
         ge=0.3,
         le=0.99,
-        description="Estimated Jaccard similarity of word shingles at which records are near-duplicates.",
+        description="Jaccard similarity of word shingles (computed exactly) at which records are near-duplicates.",
     )
-    num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations (more: slower, more exact).")
     shingle_words: int = Field(default=3, ge=1, le=10, description="Words per shingle for near-duplicate detection.")
-    minhash_seed: int = Field(
-        default=1, ge=0, description="Seed of the MinHash permutations (results are reproducible)."
-    )
     cluster_examples: int = Field(
         default=5, ge=0, le=100, description="How many duplicate clusters to show in the dedup stats."
     )
@@ -185,14 +182,6 @@ class CurationSettings(BaseModel):
             raise ValueError(
                 f"phone_regions has unknown regions {bad_regions}; use ISO 3166 alpha-2 codes such as 'US', 'GB', 'DE'."
             )
-        if self.near_dedup:
-            try:
-                MinHashLSH(threshold=self.near_dup_threshold, num_perm=self.num_perm)
-            except ValueError as exc:
-                raise ValueError(
-                    f"near_dup_threshold {self.near_dup_threshold} with num_perm {self.num_perm} cannot be indexed "
-                    f"by MinHash LSH ({exc}); lower near_dup_threshold or raise num_perm."
-                ) from exc
         if "PHONE" in self.pii_types and not self.phone_regions:
             raise ValueError(
                 "phone_regions is empty while PHONE is in pii_types; give at least one region, e.g. ['US']."

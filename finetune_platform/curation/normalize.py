@@ -175,6 +175,10 @@ for _lang, _stop in _STOPWORDS.items():
         _LANGS_OF[_w] = _LANGS_OF.get(_w, ()) + (_lang,)
 
 
+_ENGLISH = _STOPWORDS["en"]
+_NOT_ENGLISH = frozenset(w for lang, stop in _STOPWORDS.items() if lang != "en" for w in stop)
+
+
 def guess_language(text: str, min_words: int = 4) -> tuple[str, float]:
     """Guess the language of ``text`` from function words; return (code, share of English function words).
 
@@ -192,6 +196,11 @@ def guess_language(text: str, min_words: int = 4) -> tuple[str, float]:
     words = (_ASCII_WORD if low.isascii() else _WORD).findall(low)
     if len(words) < min_words:
         return "unknown", 1.0
+    # English wins ties, and no other language can have more hits than there are words that are some
+    # other language's function word: when English has at least that many, it is the answer.
+    english = sum(map(_ENGLISH.__contains__, words))
+    if english >= sum(map(_NOT_ENGLISH.__contains__, words)):
+        return ("en", english / len(words)) if english else ("unknown", 0.0)
     hits = dict.fromkeys(_STOPWORDS, 0)
     for langs in map(_LANGS_OF.get, words):
         if langs:

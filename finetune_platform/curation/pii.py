@@ -180,6 +180,10 @@ _FIRST_LOWER = frozenset(n.lower() for n in _CLEAR_FIRST)
 #: Every capitalised word as _CAPITALISED sees it (and then some: no boundary checks, so it is cheap).
 _CAP_TOKEN = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+")
 _IBAN_GATE = re.compile(r"[A-Z]{2}\d\d")
+_SSN_GATE = re.compile(r"\d\d\d[- ]?\d\d[- ]?\d\d\d\d")  # _SSN and _SSN_BARE without their context
+#: Seven digits with at most two of _PHONE_CANDIDATE's separators between neighbours: what a candidate
+#: that _phone_shaped lets through always holds.
+_PHONE_GATE = re.compile(r"\d(?:[ .()\-]{0,2}\d){6}")
 _STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
 _ADDRESS_DE_GATE = re.compile(r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Weg|Platz|Allee|Gasse) \d")
 #: _ADDRESS_FR's street words with the spaces the pattern puts around them.
@@ -188,7 +192,6 @@ _FRENCH_STREET_WORDS = tuple(
 )
 _TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
 _SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully")
-_NAME_IS = ("name is", "name's", "name:")
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
@@ -199,20 +202,25 @@ def _lower_is_ignorecase(text: str) -> bool:
     return text.isascii() or _CASE_ODDITIES.search(text) is None
 
 
-def _may_hold_strong_cue(text: str, low: str, caps: list[str]) -> bool:
+def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> bool:
     """False only when no :data:`_STRONG_CUE` can match anywhere in ``text`` (a superset test, cheap).
 
     Text with runs of spaces (where a cue may sit at the start of the 40-character window the cue is
-    searched in) and text with case oddities always answer True, so the gate can never hide a name.
+    searched in) and text where lower() and re.IGNORECASE disagree (``plain`` False) always answer True,
+    so the gate can never hide a name.
     """
-    if "   " in text or not _lower_is_ignorecase(text):
+    if not plain or "   " in text or "dear" in low or "--" in text or "MR" in text or "DR" in text:
         return True
-    if "dear" in low or "--" in text or "MR" in text or "DR" in text or any(cue in low for cue in _NAME_IS):
+    if "name" in low and ("name is" in low or "name's" in low or "name:" in low):
         return True
     if not _TITLES.isdisjoint(caps):
         return True
-    if "\n" not in text:
+    if "\n" not in text or not any(word in low for word in _SIGN_OFFS):
         return False
+    for line in low.split("\n")[:-1]:  # a sign-off ends its line: "Best regards,\nEmily"
+        if line.rstrip(" ").removesuffix(",").endswith(_SIGN_OFFS):
+            return True
+    return False
     for line in low.split("\n")[:-1]:  # a sign-off ends its line: "Best regards,\nEmily"
         line = line.rstrip(" ")
         if line.removesuffix(",").endswith(_SIGN_OFFS):
@@ -222,12 +230,53 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str]) -> bool:
 
 #: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
 _PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto".split())
-_STRONG_CUE_LAST_CHARS = frozenset("\nsSſrR:.xf")  # name is/name's/dear/name:/titles/sign-off line
+_TITLE_ENDINGS = tuple(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR") for dot in ("", "."))
+_STRONG_CUE_ENDINGS = ("name is", "name's", "dear", "name:")
 _WEAK_CUE_WORDS = (
     "this is", "i am", "i'm", "im", "hi", "hello", "hey", "spoke to", "spoke with", "talked to", "talked with",
     "speaking with", "ask for", "contact", "agent", "thanks", "thank you", "cc", "cc:", "from", "from:", "signed",
     "signed,", "call", "email", "by",
 )
+
+
+def _address_patterns(text: str, low: str, caps: list[str]) -> list[re.Pattern[str]]:
+    """The address patterns that can match ``text`` (``low`` is text.lower(), ``caps`` its _CAP_TOKEN
+    words): each needs its street words, and ``low`` stands in for the case-insensitive ones only where
+    str.lower and re.IGNORECASE agree."""
+    plain = _lower_is_ignorecase(text)
+    patterns = []
+    if not _STREET_SUFFIXES.isdisjoint(caps):
+        patterns.append(_ADDRESS_EN)
+    if _ADDRESS_DE_GATE.search(text):
+        patterns.append(_ADDRESS_DE)
+    if not plain or any(word in low for word in _FRENCH_STREET_WORDS):
+        patterns.append(_ADDRESS_FR)
+    if not plain or "box" in low:
+        patterns.append(_PO_BOX)
+    return patterns
+
+
+def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool] | None:
+    """None when ``text`` cannot hold a name; else the flags of :meth:`PiiRedactor._persons`: (a strong cue
+    may occur, lower() agrees with re.IGNORECASE, "my name is" may occur).
+
+    Without a strong cue anywhere only known given names can start a name, and every capitalised word of
+    the text is one of ``caps`` (a name's own word always is): no given name among them means no name.
+    """
+    plain = _lower_is_ignorecase(text)
+    strong = _may_hold_strong_cue(text, low, caps, plain)
+    lower_cue = "name is" in low or not plain
+    if not strong and not lower_cue and _ALL_FIRST.isdisjoint(caps):
+        return None
+    return strong, plain, lower_cue
+
+
+def _may_end_with_strong_cue(tail: str, plain: bool) -> bool:
+    """False only when ``tail`` (the window before a word, trailing spaces stripped) cannot end in a
+    :data:`_STRONG_CUE`: a sign-off line, a title, "name is", "name's", "dear" or "name:"."""
+    if not plain or tail.endswith("\n") or tail.endswith(_TITLE_ENDINGS):
+        return True
+    return tail[-7:].lower().endswith(_STRONG_CUE_ENDINGS)
 
 
 def _may_end_with_weak_cue(tail: str, plain: bool) -> bool:
@@ -365,45 +414,67 @@ class PiiRedactor:
         return self._find(text, None)
 
     def _find(self, text: str, phone_memo: dict[tuple[str, str], list[tuple[int, int, str]]] | None) -> list[PiiMatch]:
-        """:meth:`find`, with libphonenumber's verdicts memoised in ``phone_memo`` when one is given.
+        """:meth:`find`, with libphonenumber's verdicts memoised in ``phone_memo`` when one is given."""
+        return self._scan(text, phone_memo)[0]
+
+    def _scan(
+        self, text: str, phone_memo: dict[tuple[str, str], list[tuple[int, int, str]]] | None
+    ) -> tuple[list[PiiMatch], bool]:
+        """:meth:`find`'s matches, and whether every detector's gate stayed shut ("blank" text).
 
         Each detector runs only when the text holds what every one of its matches needs (an "@", enough
         digits, three dots, a street suffix, a known given name or a name cue): the gates are substring
-        tests and one pass over the capitalised words, so the expensive patterns and validators only
-        see the few texts that can hold their kind of PII. The gates only skip work, never change a result.
+        tests, counts and one pass over the capitalised words, so the expensive patterns and validators
+        only see the few texts that can hold their kind of PII. The gates only skip work, never change a
+        result. Each gate can only open wider on a longer text, so whole lines of a blank text are blank.
         """
         if not text:
-            return []
+            return [], True
         types = self.types
         found: list[PiiMatch] = []
+        shut = True
         if "@" in text:
             if "CREDENTIALS" in types and "://" in text:
                 found += self._credentials(text)
+                shut = False
             if "EMAIL" in types:
                 found += self._emails(text)
+                shut = False
         low = text.lower()
         caps = _CAP_TOKEN.findall(text)
         n_digits = len(_DIGIT.findall(text)) if _DIGIT.search(text) else 0
         if n_digits:
             if "IBAN" in types and _IBAN_GATE.search(text):
                 found += self._ibans(text)
+                shut = False
             if n_digits >= 13 and "CREDIT_CARD" in types:
                 found += self._cards(text)
-            if n_digits >= 9 and "US_SSN" in types:
+                shut = False
+            if n_digits >= 9 and "US_SSN" in types and _SSN_GATE.search(text):
                 found += self._ssns(text)
+                shut = False
             if n_digits >= 4 and "IP_ADDRESS" in types and text.count(".") >= 3:
                 found += self._ipv4s(text)
+                shut = False
         if "IP_ADDRESS" in types and ("::" in text or text.count(":") >= 5):
             found += self._ipv6s(text)
-        if n_digits >= 7 and "PHONE" in types:
+            shut = False
+        if n_digits >= 7 and "PHONE" in types and _PHONE_GATE.search(text):
             # Every type found so far outranks PHONE, and _resolve_overlaps keeps the winners among them
             # whatever comes later: a candidate inside one of those (a card number) can never be kept.
             found += self._phones(text, phone_memo, _resolve_overlaps(found))
+            shut = False
         if n_digits and "ADDRESS" in types:
-            found += self._addresses(text, low, caps)
+            patterns = _address_patterns(text, low, caps)
+            if patterns:
+                found += self._addresses(text, patterns)
+                shut = False
         if "PERSON" in types:
-            found += self._persons(text, low, caps)
-        return _resolve_overlaps(found)
+            gate = _person_gate(text, low, caps)
+            if gate is not None:
+                found += self._persons(text, *gate)
+                shut = False
+        return _resolve_overlaps(found), shut
 
     def _credentials(self, text: str) -> list[PiiMatch]:
         out = []
@@ -554,19 +625,12 @@ class PiiRedactor:
                     break
         return out
 
-    def _addresses(self, text: str, low: str, caps: list[str]) -> list[PiiMatch]:
+    def _addresses(self, text: str, patterns: Sequence[re.Pattern[str]] | None = None) -> list[PiiMatch]:
+        """Street addresses and PO boxes; ``patterns`` (default: the ones :func:`_address_patterns` lets
+        through) are the address patterns to run."""
+        if patterns is None:
+            patterns = _address_patterns(text, text.lower(), _CAP_TOKEN.findall(text))
         out: list[PiiMatch] = []
-        # ``low`` stands in for the case-insensitive patterns only where str.lower and re.IGNORECASE agree.
-        plain = _lower_is_ignorecase(text)
-        patterns = []
-        if not _STREET_SUFFIXES.isdisjoint(caps):
-            patterns.append(_ADDRESS_EN)
-        if _ADDRESS_DE_GATE.search(text):
-            patterns.append(_ADDRESS_DE)
-        if not plain or any(word in low for word in _FRENCH_STREET_WORDS):
-            patterns.append(_ADDRESS_FR)
-        if not plain or "box" in low:
-            patterns.append(_PO_BOX)
         for pattern in patterns:
             for m in pattern.finditer(text):
                 value = m.group()
@@ -575,17 +639,16 @@ class PiiRedactor:
                 out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
         return out
 
-    def _persons(self, text: str, low: str | None = None, caps: list[str] | None = None) -> list[PiiMatch]:
+    def _persons(
+        self,
+        text: str,
+        strong: bool = True,
+        plain: bool = False,
+        lower_cue: bool = True,
+    ) -> list[PiiMatch]:
+        """Person names. The flags come from :func:`_person_gate` (the defaults assume nothing: every
+        capitalised word is looked at, every cue pattern searched)."""
         out: list[PiiMatch] = []
-        if low is None or caps is None:
-            low, caps = text.lower(), _CAP_TOKEN.findall(text)
-        # Without a strong cue anywhere only known given names can start a name; every capitalised word
-        # of the text is one of ``caps`` (a name's own word always is), so no given name means no name.
-        strong = _may_hold_strong_cue(text, low, caps)
-        plain = _lower_is_ignorecase(text)
-        lower_cue = "name is" in low or not plain
-        if not strong and _ALL_FIRST.isdisjoint(caps) and not lower_cue:
-            return out
         if strong:
             words = [(m.start(), m.group()) for m in _CAPITALISED.finditer(text)]
         else:
@@ -606,7 +669,7 @@ class PiiRedactor:
             if before.endswith(" ") and before[:-1].endswith(_PLACE_WORDS) and _PLACE_PREFIX.search(before):
                 continue
             tail = before.rstrip(" ")
-            if tail[-1:] in _STRONG_CUE_LAST_CHARS and _STRONG_CUE.search(before):
+            if _may_end_with_strong_cue(tail, plain) and _STRONG_CUE.search(before):
                 span = self._name_at(text, start, require_first=False)
             elif word in _ALL_FIRST and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before):
                 span = self._name_at(text, start, require_first=False)
@@ -670,20 +733,42 @@ class _MemoFinder:
     def __init__(self, redactor: PiiRedactor, max_texts: int = 100_000) -> None:
         self.redactor = redactor
         self.max_texts = max_texts
-        self.texts: dict[str, list[PiiMatch]] = {}
+        self.texts: dict[str, tuple[list[PiiMatch], bool]] = {}
         self.phones: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
 
-    def find(self, text: str) -> list[PiiMatch]:
-        matches = self.texts.get(text)
-        if matches is None:
+    def scan(self, text: str) -> tuple[list[PiiMatch], bool]:
+        """``PiiRedactor._scan`` of ``text``: its matches and whether it is blank."""
+        result = self.texts.get(text)
+        if result is None:
             if len(self.texts) >= self.max_texts:
                 self.texts.clear()
                 self.phones.clear()
-            matches = self.texts[text] = self.redactor._find(text, self.phones)
-        return matches
+            result = self.texts[text] = self.redactor._scan(text, self.phones)
+        return result
 
-    def redact(self, text: str, mapping: dict[tuple[str, str], str]) -> tuple[str, dict[str, int]]:
-        return _substitute(text, self.find(text), mapping) if text else (text, {})
+    def redact(
+        self, text: str, mapping: dict[tuple[str, str], str], parents: Sequence[str] = ()
+    ) -> tuple[str, dict[str, int]]:
+        """Redact ``text``. ``parents`` are texts of the same record scanned before (a chat's text is its
+        user turns joined by newlines): when ``text`` is whole lines of a blank one, it is blank too."""
+        if not text:
+            return text, {}
+        if text not in self.texts:
+            for parent in parents:
+                known = self.texts.get(parent)
+                if known is not None and known[1] and _whole_lines_of(text, parent):
+                    return text, {}
+        return _substitute(text, self.scan(text)[0], mapping)
+
+
+def _whole_lines_of(part: str, text: str) -> bool:
+    """True when ``part`` is one or more whole lines of ``text``."""
+    return (
+        part == text
+        or text.startswith(part + "\n")
+        or text.endswith("\n" + part)
+        or f"\n{part}\n" in text
+    )
 
 
 def _substitute(
@@ -831,7 +916,7 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             else:
                 for turn in turns:
                     if isinstance(turn, dict) and isinstance(turn.get("content"), str):
-                        turn["content"], c = finder.redact(turn["content"], mapping)
+                        turn["content"], c = finder.redact(turn["content"], mapping, (text, response))
                         if c:
                             counts = _add_counts(counts, c)
                 new_msg = json.dumps(turns, ensure_ascii=False)

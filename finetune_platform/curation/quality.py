@@ -72,6 +72,8 @@ _COURTESY_ONLY = frozenset(
     }
 )
 
+_COURTESY_MAX_WORDS = max(len(phrase.split()) for phrase in _COURTESY_ONLY)
+
 #: Words that cannot end a complete sentence: text ending in one was cut off.
 _DANGLING = frozenset("the a an and or but my your our their because if than whose".split())
 #: What _POLITE's words start with; on ASCII text a substring test rules most texts out before the search.
@@ -99,12 +101,26 @@ def _tokens(text: str) -> tuple[list[str], list[str]]:
     text (elsewhere it is not always: "İ" lower-cases to two characters, so that text is matched again).
     """
     stripped = PLACEHOLDER.sub(" ", text) if "<" in text else text
-    raw = _WORD.findall(stripped)
+    if not stripped.isascii():
+        raw = _WORD.findall(stripped)
+        return (raw, _WORD.findall(stripped.lower())) if raw else (raw, [])
+    # ASCII: the words are the runs of letters, digits and apostrophes, except that an apostrophe must
+    # sit between two letters or digits; str.translate + split finds the runs faster than the pattern.
+    raw = stripped.translate(_ASCII_NON_WORD).split()
+    if "'" in stripped:
+        raw = [w for run in raw for w in (_WORD.findall(run) if _loose_apostrophe(run) else (run,))]
     if not raw:
         return raw, []
-    if stripped.isascii():
-        return raw, " ".join(raw).lower().split(" ")
-    return raw, _WORD.findall(stripped.lower())
+    return raw, " ".join(raw).lower().split(" ")
+
+
+#: ASCII characters that cannot be part of a word (everything but letters, digits and the apostrophe).
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "'")})
+
+
+def _loose_apostrophe(run: str) -> bool:
+    """True when an apostrophe in ``run`` does not sit between two word characters."""
+    return run[0] == "'" or run[-1] == "'" or "''" in run
 
 
 def _content_stems(words: list[str]) -> set[str]:
@@ -135,8 +151,7 @@ def repetition_score(words: list[str], n: int) -> float:
     """1 minus the share of word n-grams that repeat an earlier one (1 when there are too few words)."""
     if len(words) <= n:
         return 1.0
-    grams = list(zip(*(words[i:] for i in range(n))))
-    return len(set(grams)) / len(grams)
+    return len(set(zip(*[words[i:] for i in range(n)]))) / (len(words) - n + 1)
 
 
 def relevance_score(text_words: list[str], response_words: list[str]) -> float:
@@ -207,9 +222,12 @@ def _signals(
 
 def combine_scores(signals: dict[str, float], settings: CurationSettings) -> float:
     """Weighted mean of the scorer values with the ``weight_*`` settings, rounded to 4 decimals."""
-    weights = {name: getattr(settings, f"weight_{name}") for name in SCORERS}
-    total = sum(weights.values())
-    return round(sum(signals[name] * w for name, w in weights.items()) / total, 4)
+    return _combine(signals, [getattr(settings, f"weight_{name}") for name in SCORERS])
+
+
+def _combine(signals: dict[str, float], weights: list[float]) -> float:
+    """:func:`combine_scores` with the weights (in :data:`SCORERS` order) already read."""
+    return round(sum([signals[name] * w for name, w in zip(SCORERS, weights)]) / sum(weights), 4)
 
 
 def is_truncated(text: str) -> bool:
@@ -235,8 +253,9 @@ def _filter_reason(
         return "empty_response", "response is empty and require_response is on"
     if response:
         words = _words(response) if response_words is None else response_words
-        phrase = " ".join(words)
-        if len(words) < settings.min_response_words or phrase in _COURTESY_ONLY:
+        if len(words) < settings.min_response_words or (
+            len(words) <= _COURTESY_MAX_WORDS and " ".join(words) in _COURTESY_ONLY
+        ):
             return "one_word_response", f"response {response[:40]!r} is only {len(words)} word(s) or a courtesy phrase"
     if settings.drop_truncated:
         for field, value in (("text", text), ("response", response)):
@@ -262,11 +281,12 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     sums: Counter[str] = Counter()
     keep: list[bool] = []
     dropped: list[tuple[str, str, str]] = []
+    weights = [getattr(settings, f"weight_{name}") for name in SCORERS]
     for rid, text, response in zip(ids, texts, responses):
         response_tokens = _tokens(response)
         signals = _signals(text, response, _tokens(text), response_tokens, settings)
         sums.update(signals)
-        score = combine_scores(signals, settings)
+        score = _combine(signals, weights)
         scores.append(score)
         verdict = _filter_reason(text, response, score, settings, response_tokens[1])
         keep.append(verdict is None)

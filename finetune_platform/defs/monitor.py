@@ -87,15 +87,21 @@ class FeedbackConfig(dg.Config):
 
 @dg.asset(group_name=MONITOR, compute_kind="pandas", partitions_def=MONITOR_DAYS)
 def feedback_set(
-    context: dg.AssetExecutionContext, config: FeedbackConfig, log_store: LogStoreResource
+    context: dg.AssetExecutionContext,
+    config: FeedbackConfig,
+    log_store: LogStoreResource,
+    platform: PlatformResource,
 ) -> dg.Output[pd.DataFrame]:
-    """The day's user corrections as new training records, plus DPO preference pairs."""
+    """The day's user corrections as new training records, written as a batch of the ``feedback`` source
+    (data/raw/feedback/<day>.jsonl) so they pass through ingest and curation like any other data."""
     from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
+    from finetune_platform.monitoring.feedback_source import write_feedback_source
 
     store = log_store.store()
     window = context.partition_time_window
     feedback = store.feedback_between(window.start, window.end)
     records = feedback_to_records(feedback)
+    batch = write_feedback_source(records, platform.settings().raw_dir, context.partition_key, feedback=feedback)
     pairs, pair_stats = feedback_to_preference_pairs(feedback)
     last_training = context.instance.fetch_materializations(dg.AssetKey("sft_adapter"), limit=1).records
     since = (
@@ -107,11 +113,79 @@ def feedback_set(
         metadata={
             "feedback_rows": len(feedback),
             "records": len(records),
+            "batch_file": dg.MetadataValue.path(str(batch)),
             "preference_pairs": len(pairs),
             "preference_stats": dg.MetadataValue.json(pair_stats.to_dict()),
             "new_examples_since_training": new_examples,
             "retrain_threshold": config.retrain_threshold,
             "retrain_threshold_reached": new_examples >= config.retrain_threshold,
             "preview": preview(records, ["record_id", "text", "response"]),
+        },
+    )
+
+
+@dg.asset(group_name=MONITOR, compute_kind="pandas", partitions_def=MONITOR_DAYS)
+def preference_pairs(
+    context: dg.AssetExecutionContext, log_store: LogStoreResource, platform: PlatformResource
+) -> dg.Output[pd.DataFrame]:
+    """The day's corrections as DPO pairs (chosen = correction, rejected = the model's answer)."""
+    from finetune_platform.monitoring.feedback import feedback_to_preference_pairs
+    from finetune_platform.monitoring.feedback_source import write_preference_pairs
+
+    window = context.partition_time_window
+    pairs, stats = feedback_to_preference_pairs(log_store.store().feedback_between(window.start, window.end))
+    path = platform.settings().data_dir / "preference_pairs" / f"{context.partition_key}.jsonl"
+    write_preference_pairs(pairs, path)
+    return dg.Output(
+        pairs,
+        metadata={
+            "pairs": len(pairs),
+            "stats": dg.MetadataValue.json(stats.to_dict()),
+            "summary": stats.summary(),
+            "file": dg.MetadataValue.path(str(path)),
+            "preview": preview(pairs, ["prompt", "chosen", "rejected"]),
+        },
+    )
+
+
+class AuditConfig(dg.Config):
+    response_ids: list[str] = Field(
+        default_factory=list,
+        description="Responses to audit; empty: every response of the day that got a thumbs-down.",
+    )
+    top_k: int = Field(5, ge=1, le=100, description="Most similar training examples to show per response.")
+
+
+@dg.asset(group_name=MONITOR, compute_kind="scikit-learn", partitions_def=MONITOR_DAYS)
+def audit(
+    context: dg.AssetExecutionContext,
+    config: AuditConfig,
+    production_logs: pd.DataFrame,
+    training_set: dict[str, Any],
+    log_store: LogStoreResource,
+) -> dg.Output[pd.DataFrame]:
+    """For bad responses, the training examples most similar to their prompt and output, with source file,
+    row and DVC version: which data may have taught the model this answer."""
+    from finetune_platform.datasets.split import read_manifest, read_training_set
+    from finetune_platform.monitoring.audit import audit_markdown, audit_responses
+
+    ids = list(config.response_ids)
+    if not ids:
+        window = context.partition_time_window
+        feedback = log_store.store().feedback_between(window.start, window.end)
+        ids = sorted(set(feedback.loc[feedback["rating"] < 0, "response_id"])) if len(feedback) else []
+    folder = Path(training_set["path"])
+    examples = pd.concat(read_training_set(folder).values(), ignore_index=True)
+    responses = production_logs.loc[production_logs["response_id"].isin(ids)] if ids else production_logs.head(0)
+    result = audit_responses(
+        responses, examples, read_manifest(folder).entries, training_set["dvc_md5"], k=config.top_k, response_ids=ids or None
+    ) if ids else pd.DataFrame()
+    return dg.Output(
+        result,
+        metadata={
+            "responses_audited": len(ids),
+            "rows": len(result),
+            "dvc_md5": training_set["dvc_md5"],
+            "report": dg.MetadataValue.md(audit_markdown(result) if len(result) else "_no bad responses to audit_"),
         },
     )

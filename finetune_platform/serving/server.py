@@ -213,8 +213,14 @@ class RegistryBackend:
     """
 
     def __init__(self, model: Any, tokenizer: Any, name: str, version: str, alias: str | None = None) -> None:
+        import copy
+
         self.model = model
         self.tokenizer = tokenizer
+        # Token counting runs on the event loop while the batcher thread encodes padded batches; transformers
+        # toggles padding state on the shared tokenizer per call, so the two threads need separate tokenizers
+        # (seen as intermittent 500s "Unable to create tensor" under concurrent load).
+        self._counting_tokenizer = copy.deepcopy(tokenizer)
         self.name = name
         self.version = str(version)
         self.alias = alias
@@ -282,7 +288,7 @@ class RegistryBackend:
         return tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text)["input_ids"])
+        return len(self._counting_tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
         if getattr(self.tokenizer, "chat_template", None):
@@ -864,8 +870,17 @@ def create_app(
     # -- the two completion endpoints ----------------------------------------------------------------
 
     async def run_completion(
-        endpoint: str, body: _GenerationRequest, variant: str, prompts: list[str], id_prefix: str, param: str
+        endpoint: str,
+        body: _GenerationRequest,
+        variant: str,
+        prompts: list[str],
+        id_prefix: str,
+        param: str,
+        logged: list[str] | None = None,
     ) -> Completion:
+        """Generate for ``prompts``; ``logged`` is what the log store keeps as each prompt (the user's own
+        text for chat requests, not the model's rendered template), defaulting to the prompts."""
+        logged = logged or prompts
         for prompt in prompts:
             server.check_prompt(prompt, param)
         max_tokens = getattr(body, "max_completion_tokens", None) or body.max_tokens
@@ -876,7 +891,7 @@ def create_app(
                 prompts, variant=variant, params=params, stops=body.stop, model=body.model, id_prefix=id_prefix
             )
         except ApiError as error:
-            await server.log_failure(prompts, variant, body.user, error, (time.perf_counter() - started) * 1000)
+            await server.log_failure(logged, variant, body.user, error, (time.perf_counter() - started) * 1000)
             raise
         except Exception as error:  # noqa: BLE001 - turned into a 500 for this request; the server stays up
             logger.exception("generation failed (%s, %s)", endpoint, variant)
@@ -884,9 +899,9 @@ def create_app(
                 500, f"the model failed to generate an answer ({type(error).__name__}: {error})",
                 type="server_error", code="generation_failed", variant=variant,
             )
-            await server.log_failure(prompts, variant, body.user, api, (time.perf_counter() - started) * 1000)
+            await server.log_failure(logged, variant, body.user, api, (time.perf_counter() - started) * 1000)
             raise api from error
-        await server.log_completion(completion, prompts, body.user)
+        await server.log_completion(completion, logged, body.user)
         server.metrics.observe_request(endpoint, variant, 200, completion.latency_ms / 1000.0)
         server.metrics.observe_tokens(variant, sum(completion.prompt_tokens), sum(completion.completion_tokens))
         return completion
@@ -907,7 +922,11 @@ def create_app(
         messages = [{"role": m.role, "content": m.text()} for m in body.messages]
         variant = server.resolve(body.model, body.user)
         prompt = server.backends[variant].chat_prompt(messages)  # the answering model's own chat template
-        completion = await run_completion(CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages")
+        # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
+        user_text = "\n".join(m["content"] for m in messages if m["role"] == "user") or prompt
+        completion = await run_completion(
+            CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text]
+        )
         text, reason = completion.texts[0], completion.finish_reasons[0]
         if body.stream:
             return StreamingResponse(
@@ -1081,6 +1100,13 @@ def serve(settings: ServerSettings, registry: "ModelRegistry", store: "LogStore 
     """Load champion and challenger from ``registry`` and serve them with uvicorn until interrupted."""
     import uvicorn
 
+    import torch
+
+    from finetune_platform.settings import torch_threads
+
+    # One intra-op thread per request batch unless told otherwise: on small CPUs torch's default thread pool
+    # contends with the server's own threads (measured ~60x slower per request on 2 shared cores).
+    torch.set_num_threads(torch_threads() or 1)
     backends = load_backends(registry, quantize=settings.quantize)
     app = create_app(settings, backends, store)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)

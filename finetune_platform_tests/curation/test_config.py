@@ -33,7 +33,6 @@ def test_defaults_are_valid_and_flat():
         ({"pii_types": ["EMAIL", "PASSPORT"]}, "unknown types ['PASSPORT']"),
         ({"phone_regions": ["US", "XX"]}, "unknown regions ['XX']"),
         ({"phone_regions": []}, "phone_regions is empty while PHONE is in pii_types"),
-        ({"near_dup_threshold": 0.99, "num_perm": 128}, "cannot be indexed by MinHash LSH"),
     ],
 )
 def test_cross_field_rules_say_what_to_change(kwargs, message):

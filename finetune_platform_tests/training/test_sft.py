@@ -45,7 +45,9 @@ def test_trl_config_sets_what_trl_defaults_wrongly(tmp_path):
     assert config.completion_only_loss is True
     assert config.report_to == []
     assert (config.max_steps, config.save_steps, config.warmup_steps) == (7, 3, 0.1)
-    assert config.learning_rate == settings.learning_rate
+    assert config.learning_rate == 2e-3  # LoRA's default when learning_rate is None
+    assert to_trl_config(SFTSettings(method="full"), tmp_path).learning_rate == 1e-3
+    assert to_trl_config(SFTSettings(method="full", learning_rate=5e-4), tmp_path).learning_rate == 5e-4
     assert config.train_sampling_strategy == "group_by_length"
 
 
