@@ -76,17 +76,27 @@ _COURTESY_MAX_WORDS = max(len(phrase.split()) for phrase in _COURTESY_ONLY)
 
 #: Words that cannot end a complete sentence: text ending in one was cut off.
 _DANGLING = frozenset("the a an and or but my your our their because if than whose".split())
-#: What _POLITE's words start with; on ASCII text a substring test rules most texts out before the search.
-_POLITE_STEMS = ("pleas", "thank", "sorry", "apolog", "appreciate", "happy to help", "glad to", "welcome", "kindly")
+
+
+def _may_shout(text: str) -> bool:
+    """False only when no word of ``text`` can be all capitals and three letters or longer."""
+    return not text.isascii() or _CAPITALS_RUN.search(text) is not None
+
+
+_CAPITALS_RUN = re.compile("[A-Z]{3}")
 
 
 def _may_be_polite(text: str) -> bool:
-    """False only when :data:`_POLITE` cannot match (its words are ASCII; re.IGNORECASE folds only four
-    non-ASCII letters onto ASCII ones, so non-ASCII text is always searched)."""
+    """False only when :data:`_POLITE` cannot match, told by substring tests of the stems of its words (on
+    ASCII text; re.IGNORECASE folds only four non-ASCII letters onto ASCII ones, so non-ASCII text is
+    always searched)."""
     if not text.isascii():
         return True
     low = text.lower()
-    return any(stem in low for stem in _POLITE_STEMS)
+    return (
+        "pleas" in low or "thank" in low or "sorry" in low or "apolog" in low or "appreciate" in low
+        or "happy to help" in low or "glad to" in low or "welcome" in low or "kindly" in low
+    )
 
 
 def _words(text: str) -> list[str]:
@@ -104,29 +114,25 @@ def _tokens(text: str) -> tuple[list[str], list[str]]:
     if not stripped.isascii():
         raw = _WORD.findall(stripped)
         return (raw, _WORD.findall(stripped.lower())) if raw else (raw, [])
-    # ASCII: the words are the runs of letters, digits and apostrophes, except that an apostrophe must
-    # sit between two letters or digits; str.translate + split finds the runs faster than the pattern.
-    raw = stripped.translate(_ASCII_NON_WORD).split()
-    if "'" in stripped:
-        raw = [w for run in raw for w in (_WORD.findall(run) if _loose_apostrophe(run) else (run,))]
-    if not raw:
-        return raw, []
-    return raw, " ".join(raw).lower().split(" ")
+    # ASCII: the words are the runs of letters, digits and apostrophes (found by one bytes.translate and
+    # split, faster than the pattern) as long as every apostrophe sits between two letters or digits.
+    runs = stripped.encode().translate(_ASCII_NON_WORD).decode()
+    if "'" in runs and (
+        " '" in runs or "' " in runs or "''" in runs or runs.startswith("'") or runs.endswith("'")
+    ):
+        raw = _WORD.findall(stripped)
+        return (raw, " ".join(raw).lower().split(" ")) if raw else (raw, [])
+    return runs.split(), runs.lower().split()
 
 
-#: ASCII characters that cannot be part of a word (everything but letters, digits and the apostrophe).
-_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "'")})
-
-
-def _loose_apostrophe(run: str) -> bool:
-    """True when an apostrophe in ``run`` does not sit between two word characters."""
-    return run[0] == "'" or run[-1] == "'" or "''" in run
+#: ASCII byte -> itself for letters, digits and the apostrophe, else a space.
+_ASCII_NON_WORD = bytes(c if (chr(c).isalnum() or c == 39) else 32 for c in range(256))
 
 
 def _content_stems(words: list[str]) -> set[str]:
     """Content words cut to their first five letters: a crude stemmer that makes "deliver", "delivery" and
     "delivered" (or "refund"/"refunded") meet without a stemming library."""
-    return {w[:5] for w in words if len(w) >= 3 and w not in _STOP and not w.isdigit()}
+    return {w[:5] for w in set(words).difference(_STOP) if len(w) >= 3 and not w.isdigit()}
 
 
 def completeness_score(text: str, response: str, require_response: bool) -> float:
@@ -178,12 +184,13 @@ def _tone(text: str, raw_tokens: list[str], words: list[str]) -> float:
     score = 0.9
     if _may_be_polite(text) and _POLITE.search(text):
         score += 0.1
-    long_tokens = [t for t in raw_tokens if len(t) >= 3 and t.isalpha()]
-    if long_tokens:
-        caps = sum(1 for t in long_tokens if t.isupper() and t not in _ACRONYMS)
-        share = caps / len(long_tokens)
-        if share > 0.2:
-            score -= share
+    # A shouted word is three or more capitals in a row: ASCII text without such a run has none.
+    if _may_shout(text):
+        caps = sum(1 for t in raw_tokens if t.isupper() and len(t) >= 3 and t.isalpha() and t not in _ACRONYMS)
+        if caps:
+            share = caps / sum(1 for t in raw_tokens if len(t) >= 3 and t.isalpha())
+            if share > 0.2:
+                score -= share
     if not _PROFANITY.isdisjoint(words):
         score -= 0.5 * sum(1 for w in words if w in _PROFANITY)
     if "!!" in text or "??" in text:

@@ -76,24 +76,6 @@ def base_model(
     )
 
 
-def _loss_plot(history: list[tuple[int, float]], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot([s for s, _ in history], [v for _, v in history], marker=".")
-    ax.set_xlabel("step")
-    ax.set_ylabel("train loss")
-    ax.set_title("SFT training loss")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
-
-
 @dg.asset(group_name=TRAIN, compute_kind="trl")
 def sft_adapter(
     context: dg.AssetExecutionContext,
@@ -109,6 +91,7 @@ def sft_adapter(
     crash resumes from the last checkpoint, while a changed config or data version starts fresh.
     """
     from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.evaluation.plots import plot_loss_curve
     from finetune_platform.training.provenance import config_hash, git_commit
     from finetune_platform.training.sft import train_sft
 
@@ -133,7 +116,9 @@ def sft_adapter(
         result = train_sft(
             Path(base_model["path"]), splits["train"], splits["validation"], config, output_dir, on_log=on_log
         )
-        plot = _loss_plot(result.loss_history, output_dir / "loss_curve.png")
+        plot = plot_loss_curve(
+            result.loss_history, output_dir / "loss_curve.png", eval_loss=result.eval_loss, title="SFT training loss"
+        )
         run.log_metrics(
             {
                 "final_train_loss": result.final_train_loss or float("nan"),

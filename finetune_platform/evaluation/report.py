@@ -36,6 +36,11 @@ class EvalSettings(BaseModel):
     evaluate_champion: bool = Field(
         True, description="Also score the registry's current champion on the same examples (when there is one)."
     )
+    max_reply_examples: int = Field(
+        60, ge=0, le=100_000, description="Held-out reply examples scored with ROUGE-L / token F1 (0: skip)."
+    )
+    reply_max_new_tokens: int = Field(64, ge=1, le=2048, description="Generation budget for reply examples.")
+    min_slice_n: int = Field(20, ge=1, description="Slices with fewer examples are flagged as too small to judge.")
 
 
 @dataclass
@@ -49,6 +54,12 @@ class ModelScores:
     n_perplexity: int
     seconds: float
     errors: list[dict[str, str]] = field(default_factory=list)  #: a few wrong predictions, for the report
+    macro_f1: float = float("nan")
+    invalid_rate: float = float("nan")
+    reply: dict[str, float] = field(default_factory=dict)  #: exact_match / token_f1 / rouge_l on reply examples
+    #: per-example predictions (example_id, label, prediction, correct), kept out of the JSON report
+    predictions: Any = field(default=None, repr=False)
+    confusion: Any = field(default=None, repr=False)
 
 
 @dataclass
@@ -59,25 +70,47 @@ class GateDecision:
     required_gain: float
 
 
-def select_examples(test: pd.DataFrame, settings: EvalSettings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The classify rows and the perplexity rows every model is scored on (deterministic)."""
+def select_examples(
+    test: pd.DataFrame, settings: EvalSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The classify, perplexity and reply rows every model is scored on (deterministic)."""
     classify = test.loc[test["task"] == "classify"].sort_values("example_id").head(settings.max_classify_examples)
     ppl = test.sort_values("example_id").head(settings.max_perplexity_examples)
+    replies = test.loc[test["task"] == "reply"].sort_values("example_id").head(settings.max_reply_examples)
     if classify.empty:
         raise ValueError(
             "the test split has no 'classify' examples, so task accuracy cannot be measured; "
             f"tasks present: {sorted(test['task'].unique())}"
         )
-    return classify, ppl
+    return classify, ppl, replies
 
 
-def score_model(name: str, model: Any, tokenizer: Any, classify: pd.DataFrame, ppl: pd.DataFrame, batch_size: int) -> ModelScores:
-    """Accuracy from real greedy generation, and completion perplexity, for one model."""
+def score_model(
+    name: str,
+    model: Any,
+    tokenizer: Any,
+    classify: pd.DataFrame,
+    ppl: pd.DataFrame,
+    batch_size: int,
+    replies: pd.DataFrame | None = None,
+    known_labels: list[str] | None = None,
+    reply_max_new_tokens: int = 64,
+) -> ModelScores:
+    """Accuracy and macro-F1 from real greedy generation, completion perplexity and, for reply examples,
+    ROUGE-L / token F1 / exact match, for one model."""
+    from finetune_platform.evaluation.classification import metrics_from_predictions
     from finetune_platform.evaluation.metrics import evaluate_classification, perplexity
+    from finetune_platform.evaluation.text_metrics import evaluate_replies
 
     started = time.perf_counter()
     accuracy, predictions = evaluate_classification(model, tokenizer, classify, batch_size=batch_size)
+    metrics = metrics_from_predictions(predictions, known_labels=known_labels)
     ppl_value = perplexity(model, tokenizer, ppl["prompt"].tolist(), ppl["completion"].tolist(), batch_size=batch_size)
+    reply = (
+        evaluate_replies(model, tokenizer, replies, max_new_tokens=reply_max_new_tokens, batch_size=batch_size).summary()
+        if replies is not None and len(replies)
+        else {}
+    )
     wrong = predictions.loc[~predictions["correct"]].head(5)
     return ModelScores(
         name=name,
@@ -90,6 +123,11 @@ def score_model(name: str, model: Any, tokenizer: Any, classify: pd.DataFrame, p
             {"example_id": str(r.example_id), "label": str(r.label), "prediction": str(r.prediction)}
             for r in wrong.itertuples(index=False)
         ],
+        macro_f1=float(metrics.macro_f1),
+        invalid_rate=float(metrics.invalid_rate),
+        reply={k: float(v) for k, v in reply.items()},
+        predictions=predictions,
+        confusion=metrics.confusion,
     )
 
 
@@ -122,8 +160,14 @@ def gate(base: ModelScores, candidate: ModelScores, settings: EvalSettings) -> G
 
 def build_report(scores: dict[str, ModelScores], decision: GateDecision) -> dict[str, Any]:
     """JSON-friendly report: per-model numbers and the gate."""
+    def public(s: ModelScores) -> dict[str, Any]:
+        data = asdict(s)
+        data.pop("predictions", None)
+        data.pop("confusion", None)
+        return data
+
     return {
-        "models": {name: asdict(s) for name, s in scores.items()},
+        "models": {name: public(s) for name, s in scores.items()},
         "gate": asdict(decision),
     }
 
@@ -134,7 +178,10 @@ def report_markdown(report: dict[str, Any]) -> str:
         {
             "model": name,
             "accuracy": f"{m['accuracy']:.3f}",
+            "macro-F1": f"{m.get('macro_f1', float('nan')):.3f}",
             "perplexity": f"{m['perplexity']:.2f}",
+            "reply ROUGE-L": f"{m['reply']['rouge_l']:.3f}" if m.get("reply") else "-",
+            "reply token F1": f"{m['reply']['token_f1']:.3f}" if m.get("reply") else "-",
             "classify examples": m["n_classify"],
             "seconds": f"{m['seconds']:.1f}",
         }
