@@ -23,7 +23,7 @@ EXPECTED_GROUPS = {
     "format": {"instruction_examples", "conversation_examples", "completion_corpus"},
     "version": {"training_set"},
     "train": {"base_model", "sft_adapter"},
-    "evaluate": {"eval_report"},
+    "evaluate": {"eval_report", "human_eval_sheet", "ab_test_report"},
     "deploy": {"registered_model"},
     "monitor": {"production_logs", "drift_report", "feedback_set", "preference_pairs", "audit"},
 }

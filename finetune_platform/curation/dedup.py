@@ -86,7 +86,7 @@ def _powers(base: np.uint64, n: int) -> np.ndarray:
     """base**0 .. base**(n-1) modulo 2^64. A constant table, kept and grown as needed."""
     table = _POWER_TABLES.get(int(base))
     if table is None or len(table) < n:
-        size = max(n, 1 << 16)
+        size = max(n, 1 << 16, 2 * len(table) if table is not None else 0)
         table = np.full(size, base, dtype=np.uint64)
         table[0] = 1
         table = _POWER_TABLES[int(base)] = np.cumprod(table, dtype=np.uint64)  # wraps modulo 2^64

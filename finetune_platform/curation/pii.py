@@ -186,10 +186,23 @@ _SSN_GATE = re.compile(r"\d\d\d[- ]?\d\d[- ]?\d\d\d\d")  # _SSN and _SSN_BARE wi
 _PHONE_GATE = re.compile(r"\d(?:[ .()\-]{0,2}\d){6}")
 _STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
 _ADDRESS_DE_GATE = re.compile(r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Weg|Platz|Allee|Gasse) \d")
-#: _ADDRESS_FR's street words with the spaces the pattern puts around them.
-_FRENCH_STREET_WORDS = tuple(
-    f" {w} " for w in ("rue", "avenue", "boulevard", "bd", "place", "chemin", "allée", "impasse", "quai", "route")
-)
+
+
+def _may_be_french_street(low: str) -> bool:
+    """Whether lower-cased text holds one of _ADDRESS_FR's street words between the spaces it needs."""
+    return (
+        " rue " in low or " avenue " in low or " boulevard " in low or " bd " in low or " place " in low
+        or " chemin " in low or " allée " in low or " impasse " in low or " quai " in low or " route " in low
+    )
+
+
+def _may_be_german_street(low: str) -> bool:
+    """Whether lower-cased text holds the start of one of _ADDRESS_DE_GATE's street words (the gate
+    pattern, which is slower, then decides)."""
+    return (
+        "str" in low or "weg" in low or "platz" in low or "allee" in low or "gasse" in low or "ring" in low
+        or "damm" in low
+    )
 _TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
 _SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully")
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
@@ -247,9 +260,9 @@ def _address_patterns(text: str, low: str, caps: list[str]) -> list[re.Pattern[s
     patterns = []
     if not _STREET_SUFFIXES.isdisjoint(caps):
         patterns.append(_ADDRESS_EN)
-    if _ADDRESS_DE_GATE.search(text):
+    if _may_be_german_street(low) and _ADDRESS_DE_GATE.search(text):
         patterns.append(_ADDRESS_DE)
-    if not plain or any(word in low for word in _FRENCH_STREET_WORDS):
+    if not plain or _may_be_french_street(low):
         patterns.append(_ADDRESS_FR)
     if not plain or "box" in low:
         patterns.append(_PO_BOX)

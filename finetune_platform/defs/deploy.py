@@ -7,7 +7,8 @@ import dagster as dg
 from pydantic import Field
 
 from finetune_platform.defs.groups import DEPLOY
-from finetune_platform.resources import RegistryResource
+from finetune_platform.resources import MlflowResource, RegistryResource
+from finetune_platform.training.tracking import TrackedRun
 
 
 class RegisterConfig(dg.Config):
@@ -25,7 +26,10 @@ def registered_model(
     config: RegisterConfig,
     sft_adapter: dict[str, Any],
     eval_report: dict[str, Any],
+    base_model: dict[str, Any],
+    training_set: dict[str, Any],
     registry: RegistryResource,
+    mlflow: MlflowResource,
 ) -> dg.Output[dict[str, Any]]:
     """A new registry version with alias ``challenger``; ``champion`` moves to it when it beats the champion."""
     from finetune_platform.serving.registry import CHALLENGER, CHAMPION
@@ -56,6 +60,9 @@ def registered_model(
         reg.set_alias(info.version, CHAMPION)
     aliases = sorted(reg.get_version(info.version).aliases)
     context.log.info(f"registered {reg.model_name} v{info.version} {aliases}: {reason}")
+    card = _model_card(reg.model_name, info.version, sft_adapter, eval_report, base_model, training_set, context.run_id)
+    reg.client.update_model_version(reg.model_name, str(info.version), description=card)
+    TrackedRun(mlflow.tracker(), sft_adapter["mlflow_run_id"]).log_dict({"model_card": card}, "model_card.json")
     return dg.Output(
         {"model_name": reg.model_name, "version": info.version, "aliases": aliases, "promoted": promoted, "reason": reason},
         metadata={
@@ -66,5 +73,62 @@ def registered_model(
             "reason": reason,
             "mlflow_run_id": sft_adapter["mlflow_run_id"],
             "model_uri": f"models:/{reg.model_name}/{info.version}",
+            "model_card": dg.MetadataValue.md(card),
         },
+    )
+
+
+def _model_card(
+    model_name: str,
+    version: int,
+    sft_adapter: dict[str, Any],
+    eval_report: dict[str, Any],
+    base_model: dict[str, Any],
+    training_set: dict[str, Any],
+    dagster_run_id: str,
+) -> str:
+    """The model card stored with the registry version (its description) and shown in metadata."""
+    from finetune_platform.evaluation.model_card import render_model_card
+
+    tiny = base_model["source"] == "tiny"
+    return render_model_card(
+        {
+            "model_name": model_name,
+            "model_version": str(version),
+            "base_model": {
+                "name": base_model["name_or_path"],
+                "licence": base_model["license"],
+                "source": base_model["source"],
+                "parameters": base_model["n_params"],
+                "description": "the platform's tiny Llama, built and pretrained offline: a stand-in for a real "
+                "foundation model"
+                if tiny
+                else base_model["architecture"],
+            },
+            "data": {
+                "versions": [{"name": "training_set", "dvc_md5": training_set["dvc_md5"], "path": training_set["path"]}],
+                "splits": training_set["counts"],
+                "sources": training_set.get("sources", {}),
+            },
+            "training": {
+                "method": sft_adapter["method"],
+                "global_step": sft_adapter["global_step"],
+                "final_train_loss": sft_adapter["final_train_loss"],
+                "mlflow_run_id": sft_adapter["mlflow_run_id"],
+                "dagster_run_id": dagster_run_id,
+            },
+            "evaluation": {
+                "models": eval_report["models"],
+                "gate": eval_report["gate"],
+                "slices": eval_report.get("slices"),
+            },
+            "intended_use": "Drafting replies to and routing (classifying) customer-support tickets of the "
+            "categories in the training data, with a human agent reviewing the answer.",
+            "limitations": [
+                "Evaluated only on held-out tickets from the same sources and period as the training data.",
+                "Categories outside the training labels are never predicted.",
+            ]
+            + (["The tiny base model is a stand-in: its replies are fluent only within the training domain."] if tiny else []),
+            "out_of_scope": ["Autonomous replies without review", "Legal, medical or financial advice"],
+        }
     )

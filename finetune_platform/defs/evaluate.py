@@ -7,9 +7,12 @@ from typing import Any
 import dagster as dg
 
 from finetune_platform.defs.groups import EVALUATE
+from pydantic import Field
+
+from finetune_platform.evaluation.ab_test import ABTestSettings
 from finetune_platform.evaluation.report import EvalSettings
 from finetune_platform.defs.metadata import image
-from finetune_platform.resources import MlflowResource, PlatformResource, RegistryResource
+from finetune_platform.resources import LogStoreResource, MlflowResource, PlatformResource, RegistryResource
 
 
 class EvalConfig(dg.Config, EvalSettings):
@@ -111,5 +114,113 @@ def eval_report__beats_base(eval_report: dict[str, Any]) -> dg.AssetCheckResult:
             "accuracy_gain": gate_["accuracy_gain"],
             "required_gain": gate_["required_gain"],
             "reason": gate_["reason"],
+        },
+    )
+
+
+class HumanEvalConfig(dg.Config):
+    items: int = Field(30, ge=2, le=5000, description="Held-out reply prompts put in front of raters.")
+    max_new_tokens: int = Field(64, ge=1, le=2048, description="Generation budget for each answer.")
+    seed: int = Field(0, ge=0, description="Fixes which prompts, their order and the blinded sides.")
+
+
+@dg.asset(group_name=EVALUATE, compute_kind="label-studio")
+def human_eval_sheet(
+    context: dg.AssetExecutionContext,
+    config: HumanEvalConfig,
+    sft_adapter: dict[str, Any],
+    training_set: dict[str, Any],
+    eval_report: dict[str, Any],
+    registry: RegistryResource,
+    platform: PlatformResource,
+) -> dg.Output[dict[str, Any]]:
+    """Candidate vs champion (or base, before any champion) answers, blinded and shuffled, for domain
+    experts (CSV and Label Studio); ratings dropped in ``ratings/`` are unblinded and aggregated with
+    agreement, next to the automated metrics."""
+    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.evaluation.generation import generate, load_causal_lm
+    from finetune_platform.evaluation.human_eval import (
+        aggregate_human_eval,
+        build_human_eval_sheet,
+        export_human_eval_csv,
+        export_human_eval_label_studio,
+        human_eval_label_studio_config,
+        import_human_ratings,
+    )
+
+    test = read_training_set(Path(training_set["path"]))["test"]
+    prompts = test.loc[test["task"] == "reply"].sample(frac=1.0, random_state=config.seed).head(config.items)
+    if prompts.empty:
+        prompts = test.sample(frac=1.0, random_state=config.seed).head(config.items)
+    candidate_model, candidate_tok = load_causal_lm(sft_adapter["base_model_path"], sft_adapter["model_path"])
+    candidate = generate(candidate_model, candidate_tok, prompts["prompt"].tolist(), max_new_tokens=config.max_new_tokens)
+    reg = registry.registry()
+    if reg.get_by_alias("champion") is not None:
+        loaded = reg.load("champion").unwrap_python_model()
+        baseline_name, baseline_model, baseline_tok = "champion", loaded.model, loaded.tokenizer
+    else:
+        baseline_name = "base"
+        baseline_model, baseline_tok = load_causal_lm(sft_adapter["base_model_path"])
+    baseline = generate(baseline_model, baseline_tok, prompts["prompt"].tolist(), max_new_tokens=config.max_new_tokens)
+    sheet = build_human_eval_sheet(prompts, candidate, baseline, seed=config.seed)
+    sheet_id = sft_adapter["mlflow_run_id"][:12]
+    folder = platform.settings().data_dir / "human_eval" / sheet_id
+    csv_path = export_human_eval_csv(sheet.sheet, folder / "sheet.csv")
+    ls_path = export_human_eval_label_studio(sheet.sheet, folder / "label_studio_tasks.json")
+    (folder / "label_studio_config.xml").write_text(human_eval_label_studio_config())
+    key_path = platform.settings().artifacts_dir / "human_eval" / sheet_id / "key.csv"  # never shown to raters
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.key.to_csv(key_path, index=False)
+    ratings_dir = folder / "ratings"
+    files = sorted(p for p in ratings_dir.glob("*") if p.suffix.lower() in {".csv", ".json"}) if ratings_dir.exists() else []
+    summary = aggregate_human_eval(import_human_ratings(files, sheet.key, rater_from_filename=True)) if files else None
+    candidate_accuracy = eval_report["models"]["candidate"]["accuracy"]
+    return dg.Output(
+        {
+            "sheet_id": sheet_id,
+            "items": len(sheet.sheet),
+            "compared_with": baseline_name,
+            "summary": summary.to_dict() if summary else None,
+        },
+        metadata={
+            "items": len(sheet.sheet),
+            "compared_with": baseline_name,
+            "sheet_csv": dg.MetadataValue.path(str(csv_path)),
+            "label_studio_tasks": dg.MetadataValue.path(str(ls_path)),
+            "ratings_folder": dg.MetadataValue.path(str(ratings_dir)),
+            "rating_files": len(files),
+            "human_eval": dg.MetadataValue.md(summary.markdown() if summary else "_no ratings imported yet_"),
+            "automated_candidate_accuracy": candidate_accuracy,
+        },
+    )
+
+
+class ABTestConfig(dg.Config, ABTestSettings):
+    """Which variants to compare, the significance level and the sample sizes."""
+
+    window_days: int = Field(7, ge=1, le=365, description="Traffic of the last this many days.")
+
+
+@dg.asset(group_name=EVALUATE, compute_kind="scipy")
+def ab_test_report(
+    context: dg.AssetExecutionContext, config: ABTestConfig, log_store: LogStoreResource
+) -> dg.Output[dict[str, Any]]:
+    """Champion vs challenger on logged production traffic: outcome metrics per variant, significance tests,
+    confidence intervals and a recommendation (promote, keep, roll back) with its evidence."""
+    from datetime import datetime, timedelta, timezone
+
+    from finetune_platform.evaluation.ab_test import analyze_ab
+
+    end = datetime.now(timezone.utc)
+    store = log_store.store()
+    start = end - timedelta(days=config.window_days)
+    settings = config.model_dump(exclude={"window_days"})
+    report = analyze_ab(store.requests_between(start, end), store.feedback_between(start, end), **settings)
+    return dg.Output(
+        report.to_dict(),
+        metadata={
+            "decision": report.decision,
+            "recommendation": report.recommendation,
+            "report": dg.MetadataValue.md(report.markdown()),
         },
     )

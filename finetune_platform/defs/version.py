@@ -50,6 +50,7 @@ def training_set(
         "dvc_file": str(version.dvc_file),
         "counts": counts,
         "labels": labels,
+        "sources": {str(k): int(v) for k, v in instruction_examples["source"].value_counts().items()},
     }
     per_label = (
         pd.concat({name: splits[name] for name in SPLITS}, names=["split"])
