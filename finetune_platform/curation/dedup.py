@@ -12,10 +12,10 @@ Near-duplicates are found with an exact similarity join (prefix filtering with a
 AllPairs/PPJoin algorithms of Bayardo et al. 2007 and Xiao et al. 2008), vectorised with numpy, instead of
 MinHash LSH (datasketch). Hand-written because no maintained package does this join fast: datasketch builds
 one Python object per record (about 80 us a record, most of the stage), and MinHash only estimates the
-similarity. On the demo corpus MinHash LSH with 128 permutations missed a third of the pairs above the
-threshold and reported others below it; the join finds every pair above it, and only those. Shingles are
-compared through 64-bit hashes of their bytes (a collision between two shingles, about one in 2^64 a pair,
-is the only way it can err).
+similarity: on the demo corpus (2,353 records after exact dedup, 155 pairs at Jaccard >= 0.8) MinHash LSH
+with 128 permutations missed 61 of those pairs (39%) and reported 22 pairs below the threshold. The join
+finds every pair at or above the threshold, and only those; shingles are compared through 64-bit hashes
+of their bytes (a collision between two shingles, about one in 2^64 a pair, is the only way it can err).
 """
 
 from __future__ import annotations
@@ -94,14 +94,15 @@ def _powers(base: np.uint64, n: int) -> np.ndarray:
 
 
 def shingle_hashes(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(record index, 64-bit hash) of every shingle of every key (see :func:`shingles`), in no particular
-    order and with a shingle that a key repeats listed again; a key without words has none.
+    """(record index, 64-bit hash) of every shingle of every key (see :func:`shingles`; keys as
+    :func:`dedup_key` makes them), in no particular order and with a shingle that a key repeats listed
+    again; a key without words has none.
 
     The hash of a shingle is a polynomial hash of its UTF-8 bytes, read off prefix sums of the whole batch
     at once, so no Python code runs per word or per shingle.
     """
     recs, hashes, first, size = [], [], 0, 0
-    for i, key in enumerate(keys):  # hash about _HASH_CHUNK_BYTES at a time (whole keys)
+    for i, key in enumerate(keys):  # hash about _HASH_CHUNK_BYTES at a time (whole keys; chars ~ bytes)
         size += len(key) + 8
         if size >= _HASH_CHUNK_BYTES:
             r, h = _chunk_hashes(keys[first:i + 1], k)
@@ -118,11 +119,16 @@ def _chunk_hashes(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0, np.uint64)
     blob = "\n".join(key.replace("\x1f", " \x1f ") for key in keys).encode("utf-8")
     b = np.frombuffer(blob, dtype=np.uint8)
+    newlines = np.flatnonzero(b == 10)
+    if len(newlines) != len(keys) - 1:
+        raise ValueError(
+            "shingle_hashes got keys with a newline; pass keys made by dedup_key (whitespace collapsed)."
+        )
     in_word = (b != 32) & (b != 10)
     edge = np.diff(in_word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edge == 1)
     ends = np.flatnonzero(edge == -1)
-    word_rec = np.searchsorted(np.flatnonzero(b == 10), starts)
+    word_rec = np.searchsorted(newlines, starts)
     with np.errstate(over="ignore"):
         prefix = np.empty(len(b) + 1, dtype=np.uint64)
         prefix[0] = 0

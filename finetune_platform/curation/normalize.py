@@ -44,7 +44,7 @@ def _ftfy_trigger_pattern() -> re.Pattern[str]:
     """Characters without which ``ftfy.fix_text`` returns its input unchanged (besides NFC, checked apart).
 
     Built from ftfy's own tables, so it follows the installed version: HTML entities need "&", terminal
-    escapes "\x1b"; ligatures, wide forms, curly quotes, line breaks, surrogates, C1 and other control
+    escapes ESC; ligatures, wide forms, curly quotes, line breaks, surrogates, C1 and other control
     characters are the keys of its fixers. Its mojibake test (``ftfy.badness.BADNESS_RE``) needs two
     non-ASCII characters side by side in every branch except those led by C1 controls, "Œ", "œ", "Ã"
     and "Â", which are listed here too; text without any of these is never "bad", so the encoding fixer

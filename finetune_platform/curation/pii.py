@@ -176,7 +176,7 @@ _ALL_FIRST = FIRST_NAMES | AMBIGUOUS_FIRST_NAMES
 _CLEAR_FIRST = FIRST_NAMES - AMBIGUOUS_FIRST_NAMES
 _FIRST_LOWER = frozenset(n.lower() for n in _CLEAR_FIRST)
 
-# --- gates: what a text must contain before a detector can find anything (see PiiRedactor._find) -------
+# --- gates: what a text must contain before a detector can find anything (see PiiRedactor._scan) -------
 #: Every capitalised word as _CAPITALISED sees it (and then some: no boundary checks, so it is cheap).
 _CAP_TOKEN = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+")
 _IBAN_GATE = re.compile(r"[A-Z]{2}\d\d")
@@ -185,7 +185,28 @@ _SSN_GATE = re.compile(r"\d\d\d[- ]?\d\d[- ]?\d\d\d\d")  # _SSN and _SSN_BARE wi
 #: that _phone_shaped lets through always holds.
 _PHONE_GATE = re.compile(r"\d(?:[ .()\-]{0,2}\d){6}")
 _STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
-_ADDRESS_DE_GATE = re.compile(r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Weg|Platz|Allee|Gasse) \d")
+_ADDRESS_DE_GATE = re.compile(
+    r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Weg|Platz|Allee|Gasse) \d"
+)
+_TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
+_SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully")
+#: The letters that re.IGNORECASE folds onto ASCII letters and str.lower does not: İ, ı, ſ and the Kelvin sign.
+_CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
+#: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
+_PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto".split())
+_TITLE_ENDINGS = tuple(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR") for dot in ("", "."))
+_STRONG_CUE_ENDINGS = ("name is", "name's", "dear", "name:")
+_WEAK_CUE_WORDS = (
+    "this is", "i am", "i'm", "im", "hi", "hello", "hey", "spoke to", "spoke with", "talked to", "talked with",
+    "speaking with", "ask for", "contact", "agent", "thanks", "thank you", "cc", "cc:", "from", "from:", "signed",
+    "signed,", "call", "email", "by",
+)
+
+
+def _lower_is_ignorecase(text: str) -> bool:
+    """True when substring tests on ``text.lower()`` find exactly what ``re.IGNORECASE`` patterns of ASCII
+    words find: always, except for the letters of :data:`_CASE_ODDITIES`."""
+    return text.isascii() or _CASE_ODDITIES.search(text) is None
 
 
 def _may_be_french_street(low: str) -> bool:
@@ -197,22 +218,29 @@ def _may_be_french_street(low: str) -> bool:
 
 
 def _may_be_german_street(low: str) -> bool:
-    """Whether lower-cased text holds the start of one of _ADDRESS_DE_GATE's street words (the gate
-    pattern, which is slower, then decides)."""
+    """Whether lower-cased text holds one of _ADDRESS_DE_GATE's street words and the space after it (the
+    gate pattern, which is slower, then decides)."""
     return (
-        "str" in low or "weg" in low or "platz" in low or "allee" in low or "gasse" in low or "ring" in low
-        or "damm" in low
+        "str. " in low or "straße " in low or "strasse " in low or "weg " in low or "platz " in low
+        or "allee " in low or "gasse " in low or "ring " in low or "damm " in low
     )
-_TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
-_SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully")
-_CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
 
 
-def _lower_is_ignorecase(text: str) -> bool:
-    """True when substring tests on ``text.lower()`` find exactly what ``re.IGNORECASE`` patterns of ASCII
-    words find: always, except for the four letters that re folds onto ASCII letters and lower() does not
-    (dotted/dotless i, long s, Kelvin sign)."""
-    return text.isascii() or _CASE_ODDITIES.search(text) is None
+def _address_patterns(text: str, low: str, caps: list[str]) -> list[re.Pattern[str]]:
+    """The address patterns that can match ``text`` (``low`` is text.lower(), ``caps`` its _CAP_TOKEN
+    words): each needs its street words, and ``low`` stands in for the case-insensitive ones only where
+    str.lower and re.IGNORECASE agree."""
+    plain = _lower_is_ignorecase(text)
+    patterns = []
+    if not _STREET_SUFFIXES.isdisjoint(caps):
+        patterns.append(_ADDRESS_EN)
+    if _may_be_german_street(low) and _ADDRESS_DE_GATE.search(text):
+        patterns.append(_ADDRESS_DE)
+    if not plain or _may_be_french_street(low):
+        patterns.append(_ADDRESS_FR)
+    if not plain or "box" in low:
+        patterns.append(_PO_BOX)
+    return patterns
 
 
 def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> bool:
@@ -234,39 +262,6 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> b
         if line.rstrip(" ").removesuffix(",").endswith(_SIGN_OFFS):
             return True
     return False
-    for line in low.split("\n")[:-1]:  # a sign-off ends its line: "Best regards,\nEmily"
-        line = line.rstrip(" ")
-        if line.removesuffix(",").endswith(_SIGN_OFFS):
-            return True
-    return False
-
-
-#: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
-_PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto".split())
-_TITLE_ENDINGS = tuple(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR") for dot in ("", "."))
-_STRONG_CUE_ENDINGS = ("name is", "name's", "dear", "name:")
-_WEAK_CUE_WORDS = (
-    "this is", "i am", "i'm", "im", "hi", "hello", "hey", "spoke to", "spoke with", "talked to", "talked with",
-    "speaking with", "ask for", "contact", "agent", "thanks", "thank you", "cc", "cc:", "from", "from:", "signed",
-    "signed,", "call", "email", "by",
-)
-
-
-def _address_patterns(text: str, low: str, caps: list[str]) -> list[re.Pattern[str]]:
-    """The address patterns that can match ``text`` (``low`` is text.lower(), ``caps`` its _CAP_TOKEN
-    words): each needs its street words, and ``low`` stands in for the case-insensitive ones only where
-    str.lower and re.IGNORECASE agree."""
-    plain = _lower_is_ignorecase(text)
-    patterns = []
-    if not _STREET_SUFFIXES.isdisjoint(caps):
-        patterns.append(_ADDRESS_EN)
-    if _may_be_german_street(low) and _ADDRESS_DE_GATE.search(text):
-        patterns.append(_ADDRESS_DE)
-    if not plain or _may_be_french_street(low):
-        patterns.append(_ADDRESS_FR)
-    if not plain or "box" in low:
-        patterns.append(_PO_BOX)
-    return patterns
 
 
 def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool] | None:
@@ -282,6 +277,21 @@ def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool
     if not strong and not lower_cue and _ALL_FIRST.isdisjoint(caps):
         return None
     return strong, plain, lower_cue
+
+
+def _capitalised_words(text: str) -> list[tuple[int, str]]:
+    """(start, word) of every match of :data:`_CAPITALISED` in ``text``, found from the cheaper
+    :data:`_CAP_TOKEN` tokens: a word starts at a token ("Mc"/"Mac" included) or, for "O'"/"D'" names,
+    two characters before one."""
+    out = []
+    for token in _CAP_TOKEN.finditer(text):
+        start = token.start()
+        m = _CAPITALISED.match(text, start)
+        if m is None and start >= 2 and text[start - 2:start] in ("O'", "O’", "D'", "D’"):
+            m = _CAPITALISED.match(text, start - 2)
+        if m is not None:
+            out.append((m.start(), m.group()))
+    return out
 
 
 def _may_end_with_strong_cue(tail: str, plain: bool) -> bool:
@@ -663,7 +673,7 @@ class PiiRedactor:
         capitalised word is looked at, every cue pattern searched)."""
         out: list[PiiMatch] = []
         if strong:
-            words = [(m.start(), m.group()) for m in _CAPITALISED.finditer(text)]
+            words = _capitalised_words(text)
         else:
             # Only given names can start a name here. A given name is a whole token of _CAP_TOKEN, and it
             # is a word of _CAPITALISED exactly when that pattern matches there too (its look-behind then
@@ -674,17 +684,24 @@ class PiiRedactor:
                 if t.group() in _ALL_FIRST and _CAPITALISED.match(text, t.start()) is not None
             ]
         for start, word in words:
-            if word not in _ALL_FIRST and word in NOT_NAMES:
+            given = word in _ALL_FIRST
+            if not given and word in NOT_NAMES:
                 continue
             before = text[max(0, start - 40):start]
             # Each cue pattern ends the window (\Z): a test of the window's last characters rules most
             # words out before the pattern is searched.
-            if before.endswith(" ") and before[:-1].endswith(_PLACE_WORDS) and _PLACE_PREFIX.search(before):
-                continue
             tail = before.rstrip(" ")
-            if _may_end_with_strong_cue(tail, plain) and _STRONG_CUE.search(before):
+            cued = _may_end_with_strong_cue(tail, plain)
+            if not given and not cued:
+                continue  # only a strong cue makes a name of a word that is not a given name
+            # Without a run of spaces in the window a cue is short, so the search can start near its end
+            # (with a start position, \b, ^ and look-behinds still see the whole window).
+            near = 0 if "  " in before else len(before)
+            if before.endswith(" ") and before[:-1].endswith(_PLACE_WORDS) and _PLACE_PREFIX.search(before, max(0, near - 8)):
+                continue
+            if cued and _STRONG_CUE.search(before, max(0, near - 24)):
                 span = self._name_at(text, start, require_first=False)
-            elif word in _ALL_FIRST and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before):
+            elif given and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before, max(0, near - 16)):
                 span = self._name_at(text, start, require_first=False)
             elif word in _CLEAR_FIRST:
                 span = self._name_at(text, start, require_first=False)
@@ -887,12 +904,10 @@ def _prf(c: Counter[str]) -> dict[str, float]:
     }
 
 
-def _add_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    """Per-type counts of ``a`` and ``b`` together (a new dict: ``a`` may be a memoised result's)."""
-    out = dict(a)
-    for t, n in b.items():
-        out[t] = out.get(t, 0) + n
-    return out
+def _add_counts(total: dict[str, int], more: dict[str, int]) -> None:
+    """Add the per-type counts ``more`` into ``total``."""
+    for t, n in more.items():
+        total[t] = total.get(t, 0) + n
 
 
 def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
@@ -917,7 +932,7 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         new_text, counts = finder.redact(text, mapping)
         new_resp, c = finder.redact(response, mapping)
         if c:
-            counts = _add_counts(counts, c)
+            _add_counts(counts, c)
         new_msg = msg
         ok = True
         if msg.strip():
@@ -931,7 +946,7 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                     if isinstance(turn, dict) and isinstance(turn.get("content"), str):
                         turn["content"], c = finder.redact(turn["content"], mapping, (text, response))
                         if c:
-                            counts = _add_counts(counts, c)
+                            _add_counts(counts, c)
                 new_msg = json.dumps(turns, ensure_ascii=False)
         if not settings.redact_pii:
             new_text, new_resp, new_msg = text, response, msg

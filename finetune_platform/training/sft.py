@@ -58,8 +58,12 @@ class SFTSettings(BaseModel):
         description="Module names to adapt; ['all-linear'] adapts every linear projection except the output head.",
     )
     lora_modules_to_save: list[str] = Field(
-        default_factory=list,
-        description="Modules trained fully beside the adapters and saved with them (e.g. ['embed_tokens', 'lm_head']).",
+        default_factory=lambda: ["embed_tokens", "lm_head"],
+        description=(
+            "LoRA: modules trained fully beside the adapters and saved with them (full fine-tuning trains every "
+            "module anyway). The default (Llama's embeddings and output head) is what lets LoRA learn the task "
+            "format on the tiny model; clear it for large models, whose embeddings are huge."
+        ),
     )
     learning_rate: float | None = Field(
         None,
@@ -101,11 +105,6 @@ class SFTSettings(BaseModel):
     def _consistent(self) -> "SFTSettings":
         if self.packing and self.max_length is None:
             raise ValueError("packing=True needs max_length (the packed sequence length); set max_length")
-        if self.method == "full" and self.lora_modules_to_save:
-            raise ValueError(
-                "lora_modules_to_save only applies to method='lora' (full fine-tuning trains every module); "
-                "clear it or set method='lora'"
-            )
         if self.method == "lora" and not self.lora_target_modules:
             raise ValueError("method='lora' needs lora_target_modules (e.g. ['all-linear'])")
         if ALL_LINEAR in self.lora_target_modules and len(self.lora_target_modules) > 1:

@@ -124,3 +124,93 @@ def test_missing_values_read_as_empty(settings):
     df = records({"text": "Is my parcel on the way?", "response": None, "label": float("nan")})
     result = normalize_records(df, settings)
     assert result.records.loc[0, "response"] == "" and result.records.loc[0, "label"] == ""
+
+
+# --- the fast paths give the same result as the plain algorithm ---------------------------------------------
+def _reference_normalize(text: str, fix_unicode: bool = True) -> str:
+    """normalize_text without its shortcuts: ftfy on every non-ASCII text (and ASCII with "&" or an
+    escape), then every clean-up pass."""
+    import re
+    import unicodedata
+
+    import ftfy
+
+    from finetune_platform.curation import normalize as n
+
+    if not text:
+        return ""
+    if fix_unicode and (not text.isascii() or "&" in text or "\x1b" in text):
+        text = ftfy.fix_text(text)
+    elif not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    text = n._LINE_BREAKS.sub("\n", text)
+    text = n._CONTROL.sub("", text)
+    text = re.sub(r"[^\S\n]+", " ", text)
+    text = re.sub(r" ?\n ?", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+TRICKY = [
+    "plain ascii", "Zoë Martin", "€49.90 and £12", "Bahnhofstraße 93", "it’s “quoted”", "ﬁle ﬂow", "ＬＯＵＤ",
+    "RomÃ¡ntica", "Ã la carte", "line\nÃ start", "café\u0301", "e\u0301", "œuvre", "cœur!", "\u00a0nbsp\u00a0",
+    "tab\there", "a\u2028b", "x\x85y", "bom\ufeff", "zero\u200bwidth", "ctl\x07", "c1\x9d", "esc \x1b[31mred\x1b[0m",
+    "Fish &amp; chips", "AT&T", "emoji 👍", "❤️ love", "ĳ", "١٢٣ digits", "Ｆｕｌｌ", "—dash—", "…", "°C", "×²",
+    "   ", "\n\n\n", " a  b \n\n\n\n c ", "Â ", "mixed Ã© and é", "Cyrillic вЂ", "Привет", "日本語テキスト",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_shortcuts_change_nothing_on_tricky_text(text):
+    for fix in (True, False):
+        assert normalize_text(text, fix) == _reference_normalize(text, fix), (text, fix)
+
+
+def test_shortcuts_change_nothing_on_random_text():
+    import random
+
+    rng = random.Random(7)
+    pieces = TRICKY + list("aZ 9.,'\n\t") + ["Ã", "Â", "©", "é", "ü", "’", "\u0301", "&", "\x1b", "  "]
+    for _ in range(1500):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        assert normalize_text(text) == _reference_normalize(text), text
+
+
+def test_every_whitespace_but_space_and_newline_counts_as_untidy():
+    import sys
+
+    from finetune_platform.curation.normalize import _UNTIDY_CHAR
+
+    missing = [hex(c) for c in range(sys.maxunicode + 1) if chr(c).isspace() and chr(c) not in " \n" and not _UNTIDY_CHAR.match(chr(c))]
+    assert missing == []
+
+
+def test_language_shortcut_agrees_with_counting_every_language():
+    import random
+
+    from finetune_platform.curation import normalize as n
+
+    def reference(text: str) -> tuple[str, float]:
+        words = n._WORD.findall(text.lower())
+        if len(words) < 4:
+            return "unknown", 1.0
+        hits = {lang: sum(w in stop for w in words) for lang, stop in n._STOPWORDS.items()}
+        best = max(hits, key=lambda lang: (hits[lang], lang == "en"))
+        return ("unknown", 0.0) if hits[best] == 0 else (best, hits["en"] / len(words))
+
+    rng = random.Random(3)
+    vocab = sorted({w for stop in n._STOPWORDS.values() for w in stop}) + ["order", "parcel", "zzz", "l'été"]
+    for _ in range(2000):
+        text = " ".join(rng.choice(vocab) for _ in range(rng.randint(0, 12)))
+        assert guess_language(text) == reference(text), text
+
+
+def test_ascii_words_match_the_word_pattern():
+    import random
+
+    from finetune_platform.curation.normalize import _ASCII_WORD, _ascii_words
+
+    rng = random.Random(5)
+    for _ in range(5000):
+        text = "".join(rng.choice("ab' 9_-.\nz") for _ in range(rng.randint(0, 14)))
+        assert _ascii_words(text) == _ASCII_WORD.findall(text), text

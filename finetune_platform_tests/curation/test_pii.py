@@ -279,3 +279,87 @@ def test_metrics_count_errors():
 def test_nothing_left_after_redaction_on_the_labelled_set(pii_labelled):
     redacted = [R.redact(ex["text"])[0] for ex in pii_labelled]
     assert scan_for_pii(redacted) == []
+
+
+# --- the gates and the batch memo only skip work ------------------------------------------------------------
+def _ungated_find(redactor: PiiRedactor, text: str) -> list:
+    """Every detector on every text, no gate: what PiiRedactor.find must equal."""
+    from finetune_platform.curation import pii
+
+    if not text:
+        return []
+    found = (
+        redactor._credentials(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
+        + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
+        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_DE, pii._ADDRESS_FR, pii._PO_BOX])
+        + redactor._persons(text)  # defaults: every capitalised word, every cue pattern searched
+    )
+    return pii._resolve_overlaps(found)
+
+
+def _variants(text: str) -> list[str]:
+    return [text, text.lower(), text.upper(), f"Regards,\n{text}", f"{text}\nBest,\n{text[:40]}", text.replace(" ", "  ")]
+
+
+def test_gates_never_change_what_is_found(pii_labelled):
+    from .tickets import make_tickets
+
+    texts = [ex["text"] for ex in pii_labelled]
+    tickets = make_tickets(150, seed=21)
+    texts += tickets["text"].tolist() + tickets["response"].tolist()
+    for text in texts:
+        for variant in _variants(text):
+            assert R.find(variant) == _ungated_find(R, variant), variant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dear  Sofia,\nthanks", "ſofia: name is Sarah Lee", "İstanbul office, contact Will Smith", "O'Brien and McDonald called",
+        "call 212.555.0187 or write a@b.co", "2 Google Drive folders at 10 Main St", "Santa Maria and San Jose",
+        "Mr. Quintero called, then Prof. Zdenka", "MRS QUINTERO", "--\nXiomara", "Kind regards ,\nXiomara Q",
+    ],
+)
+def test_gates_never_change_what_is_found_on_edge_cases(text):
+    assert R.find(text) == _ungated_find(R, text)
+
+
+def test_whole_lines_of_a_blank_text_are_not_scanned_again():
+    from finetune_platform.curation.pii import _MemoFinder, _whole_lines_of
+
+    assert _whole_lines_of("b", "a\nb\nc") and _whole_lines_of("a\nb", "a\nb\nc") and _whole_lines_of("c", "a\nb\nc")
+    assert not _whole_lines_of("b", "a\nbc") and not _whole_lines_of("Sarah", "Sarahs\nx")
+    finder = _MemoFinder(R)
+    parent = "my order has not arrived\nit was due last week"
+    assert finder.scan(parent) == ([], True)
+    assert finder.redact("it was due last week", {}, (parent,)) == ("it was due last week", {})
+    assert "it was due last week" not in finder.texts  # answered from the parent, not scanned
+    # A part that is not whole lines, or whose parent is not blank, is scanned as usual.
+    assert finder.redact("Sarah", {}, ("Sarahs\nx",))[0] == "<PERSON_1>"
+    with_pii = "write to sarah@example.com\nthanks"
+    finder.scan(with_pii)
+    assert finder.redact("write to sarah@example.com", {}, (with_pii,))[0] == "write to <EMAIL_1>"
+
+
+def test_redact_pii_stage_equals_redacting_each_field_alone(settings):
+    from .tickets import make_tickets
+
+    df = make_tickets(200, seed=8)
+    result = redact_pii(df, settings)
+    for (_, row), (_, out) in zip(df.iterrows(), result.records.iterrows()):
+        mapping: dict = {}
+        counts: dict = {}
+        for field in ("text", "response"):
+            value = row[field] if isinstance(row[field], str) else ""
+            redacted, c = R.redact(value, mapping)
+            assert out[field] == redacted
+            for k, v in c.items():
+                counts[k] = counts.get(k, 0) + v
+        if isinstance(row["messages"], str) and row["messages"].strip():
+            turns = json.loads(row["messages"])
+            for turn in turns:
+                turn["content"], c = R.redact(turn["content"], mapping)
+                for k, v in c.items():
+                    counts[k] = counts.get(k, 0) + v
+            assert out["messages"] == json.dumps(turns, ensure_ascii=False)
+        assert json.loads(out["pii_counts"]) == counts

@@ -128,3 +128,50 @@ def test_histogram_counts_every_record(settings):
     assert sum(hist["counts"]) == 4
     assert hist["counts"][-1] >= 1  # the good pair scores 1.0, in the last bin
     assert set(stats["scorer_means"]) == {"completeness", "length", "repetition", "relevance", "tone"}
+
+
+# --- the fast paths give the same result as the plain patterns ----------------------------------------------
+def test_tokens_match_the_word_pattern():
+    import random
+
+    from finetune_platform.curation.quality import _WORD, PLACEHOLDER, _tokens
+
+    rng = random.Random(11)
+    pieces = list("ab'Z9 _-.\t\n!") + ["<EMAIL_1>", "’", "é", "İ", "''", "<X_2>"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        stripped = PLACEHOLDER.sub(" ", text)
+        raw = _WORD.findall(stripped)
+        assert _tokens(text) == ((raw, _WORD.findall(stripped.lower())) if raw else (raw, [])), text
+
+
+def test_tone_gates_only_skip_texts_the_patterns_cannot_match():
+    import random
+
+    from finetune_platform.curation.quality import _POLITE, _WORD, _may_be_polite, _may_shout
+
+    rng = random.Random(12)
+    words = ["please", "Thanks", "SORRY", "apologise", "glad to", "welcome", "kindly", "ok", "fix", "API", "NOW", "ſorry", "Kindly"]
+    for _ in range(3000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 5)))
+        if _POLITE.search(text):
+            assert _may_be_polite(text), text
+        if any(len(t) >= 3 and t.isalpha() and t.isupper() for t in _WORD.findall(text)):
+            assert _may_shout(text), text
+
+
+def test_score_quality_equals_scoring_each_record_alone(settings):
+    from finetune_platform.curation.quality import _filter_reason, combine_scores
+
+    from .tickets import make_tickets
+
+    df = make_tickets(300, seed=4)
+    df["text"] = df["text"].fillna("")
+    df["response"] = df["response"].fillna("")
+    result = score_quality(df, settings)
+    expected_kept = []
+    for rid, text, response in zip(df["record_id"], df["text"], df["response"]):
+        score = combine_scores(quality_signals(text, response, settings), settings)
+        if _filter_reason(text, response, score, settings) is None:
+            expected_kept.append((rid, score))
+    assert list(zip(result.records["record_id"], result.records["quality_score"])) == expected_kept

@@ -26,9 +26,10 @@ def test_packing_needs_max_length():
         SFTSettings(packing=True, max_length=None)
 
 
-def test_modules_to_save_only_with_lora():
-    with pytest.raises(ValidationError, match="lora_modules_to_save only applies to method='lora'"):
-        SFTSettings(method="full", lora_modules_to_save=["lm_head"])
+def test_lora_needs_target_modules():
+    with pytest.raises(ValidationError, match="method='lora' needs lora_target_modules"):
+        SFTSettings(method="lora", lora_target_modules=[])
+    assert SFTSettings(method="full", lora_target_modules=[]).method == "full"
 
 
 def test_all_linear_is_exclusive():
