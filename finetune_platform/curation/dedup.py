@@ -210,7 +210,9 @@ class _SimilarityJoin:
             a, b = p_rec[left], p_rec[right]  # a < b: entries are sorted by record within a group
             na, nb = size[a], size[b]
             fits = np.minimum(na, nb) >= threshold * np.maximum(na, nb) - _EPS  # the size filter
-            chunks.append(_first_shared(a[fits] * n + b[fits], p_rank[left][fits], p_pos[left][fits], p_pos[right][fits]))
+            chunks.append(
+                _first_shared(a[fits] * n + b[fits], p_rank[left][fits], p_pos[left][fits], p_pos[right][fits])
+            )
         if not chunks:
             return []
         pair, _, pos_a, pos_b = _first_shared(*(np.concatenate(parts) for parts in zip(*chunks)))
@@ -297,11 +299,8 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     texts = text_column(df, "text")
     keys = [dedup_key(t, r) for t, r in zip(texts, text_column(df, "response"))]
     scores = pd.to_numeric(df["quality_score"], errors="raise").fillna(0.0).tolist()
-    # rank 0 is the best record: highest quality_score, then lowest record_id.
+    # Best record first: highest quality_score, then lowest record_id.
     order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))
-    rank = [0] * len(ids)
-    for r, i in enumerate(order):
-        rank[i] = r
 
     keep = [True] * len(ids)
     dropped: list[tuple[str, str, str]] = []

@@ -15,8 +15,7 @@ CPU, be explainable to a domain expert reviewing the queue, and need no download
 from __future__ import annotations
 
 import re
-from collections import Counter
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -105,10 +104,11 @@ def _words(text: str) -> list[str]:
 
 
 def _tokens(text: str) -> tuple[list[str], list[str]]:
-    """The words of ``text`` without placeholders, as written (for shouting) and lower-cased (the rest).
+    """The words of ``text`` without placeholders (``_WORD`` matches), as written (for shouting) and
+    lower-cased (the rest): what ``_WORD.findall`` gives on the text and on the lower-cased text.
 
-    One pass of the word pattern serves both: on ASCII text lower-casing the words is lower-casing the
-    text (elsewhere it is not always: "İ" lower-cases to two characters, so that text is matched again).
+    Non-ASCII text is matched twice ("İ" lower-cases to two characters, so lower-casing the words is not
+    always lower-casing the text); ASCII text takes one bytes.translate instead of the pattern.
     """
     stripped = PLACEHOLDER.sub(" ", text) if "<" in text else text
     if not stripped.isascii():
@@ -211,20 +211,33 @@ def _signals(
     settings: CurationSettings,
 ) -> dict[str, float]:
     """:func:`quality_signals` from the :func:`_tokens` of text and response."""
+    return dict(zip(SCORERS, _signal_values(text, response, text_tokens, response_tokens, settings)))
+
+
+def _signal_values(
+    text: str,
+    response: str,
+    text_tokens: tuple[list[str], list[str]],
+    response_tokens: tuple[list[str], list[str]],
+    settings: CurationSettings,
+) -> tuple[float, float, float, float, float]:
+    """The scorer values in :data:`SCORERS` order (the stage's loop skips building a dict per record)."""
     (t_raw, tw), (r_raw, rw) = text_tokens, response_tokens
-    lengths = [length_score(len(tw), settings.ideal_min_words, settings.ideal_max_words)]
+    ideal_min, ideal_max = settings.ideal_min_words, settings.ideal_max_words
     if response:
-        lengths.append(length_score(len(rw), settings.ideal_min_words, settings.ideal_max_words))
+        length = (length_score(len(tw), ideal_min, ideal_max) + length_score(len(rw), ideal_min, ideal_max)) / 2
+    else:
+        length = length_score(len(tw), ideal_min, ideal_max)
     n = settings.repetition_ngram
-    return {
-        "completeness": completeness_score(text, response, settings.require_response),
-        "length": sum(lengths) / len(lengths),
-        "repetition": min(repetition_score(tw, n), repetition_score(rw, n)),
-        "relevance": relevance_score(tw, rw) if (response or settings.require_response) else 1.0,
+    return (
+        completeness_score(text, response, settings.require_response),
+        length,
+        min(repetition_score(tw, n), repetition_score(rw, n)),
+        relevance_score(tw, rw) if (response or settings.require_response) else 1.0,
         # The answer's tone is what the model learns; the request's counts a little, so that of two
         # otherwise equal duplicates the one that is not shouting is kept.
-        "tone": 0.75 * _tone(response, r_raw, rw) + 0.25 * _tone(text, t_raw, tw) if response else _tone(text, t_raw, tw),
-    }
+        0.75 * _tone(response, r_raw, rw) + 0.25 * _tone(text, t_raw, tw) if response else _tone(text, t_raw, tw),
+    )
 
 
 def combine_scores(signals: dict[str, float], settings: CurationSettings) -> float:
@@ -234,7 +247,12 @@ def combine_scores(signals: dict[str, float], settings: CurationSettings) -> flo
 
 def _combine(signals: dict[str, float], weights: list[float]) -> float:
     """:func:`combine_scores` with the weights (in :data:`SCORERS` order) already read."""
-    return round(sum([signals[name] * w for name, w in zip(SCORERS, weights)]) / sum(weights), 4)
+    return _combine_values([signals[name] for name in SCORERS], weights)
+
+
+def _combine_values(values: Sequence[float], weights: Sequence[float]) -> float:
+    """The weighted mean of scorer ``values`` (in :data:`SCORERS` order), rounded to 4 decimals."""
+    return round(sum([v * w for v, w in zip(values, weights)]) / sum(weights), 4)
 
 
 def is_truncated(text: str) -> bool:
@@ -285,15 +303,15 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     texts = text_column(df, "text")
     responses = text_column(df, "response")
     scores: list[float] = []
-    sums: Counter[str] = Counter()
+    sums = [0.0] * len(SCORERS)
     keep: list[bool] = []
     dropped: list[tuple[str, str, str]] = []
     weights = [getattr(settings, f"weight_{name}") for name in SCORERS]
     for rid, text, response in zip(ids, texts, responses):
         response_tokens = _tokens(response)
-        signals = _signals(text, response, _tokens(text), response_tokens, settings)
-        sums.update(signals)
-        score = _combine(signals, weights)
+        values = _signal_values(text, response, _tokens(text), response_tokens, settings)
+        sums = [total + v for total, v in zip(sums, values)]
+        score = _combine_values(values, weights)
         scores.append(score)
         verdict = _filter_reason(text, response, score, settings, response_tokens[1])
         keep.append(verdict is None)
@@ -306,6 +324,6 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     stats: dict[str, Any] = {
         "score_histogram": {"bin_edges": [round(float(e), 4) for e in edges], "counts": [int(c) for c in counts]},
         "score_mean": round(float(np.mean(scores)), 4) if scores else None,
-        "scorer_means": {name: round(sums[name] / n, 4) for name in SCORERS},
+        "scorer_means": {name: round(total / n, 4) for name, total in zip(SCORERS, sums)},
     }
     return finish_stage(STAGE, df, keep, records, dropped, stats)
