@@ -39,6 +39,7 @@ EXPECTED_BLOCKING_CHECKS = {
     ("sft_adapter", "sft_adapter__loss_decreased"),
     ("base_model", "base_model__renders_training_data"),
     ("eval_report", "eval_report__beats_base"),
+    ("eval_report", "eval_report__beats_champion"),
 }
 
 

@@ -8,7 +8,7 @@ stage as its own asset and the CLI can run them all through :func:`finetune_plat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import phonenumbers
@@ -149,6 +149,29 @@ class CurationSettings(BaseModel):
         le=0.99,
         description="Jaccard similarity of word shingles (computed exactly) at which records are near-duplicates.",
     )
+    near_dup_method: Literal["minhash_lsh", "exact"] = Field(
+        default="minhash_lsh",
+        description=(
+            "How near-duplicate pairs are found. minhash_lsh: datasketch MinHash LSH proposes candidates at "
+            "lsh_candidate_threshold, each verified with its exact Jaccard (no false pairs; may rarely miss one). "
+            "exact: a prefix-filter similarity join that finds every pair."
+        ),
+    )
+    lsh_candidate_threshold: float = Field(
+        default=0.6,
+        ge=0.1,
+        le=0.99,
+        description=(
+            "Jaccard similarity MinHash LSH is tuned for (minhash_lsh only); below near_dup_threshold so that pairs "
+            "just above it are rarely missed. Lower: higher recall, more candidates to verify."
+        ),
+    )
+    num_perm: int = Field(
+        default=128, ge=16, le=1024, description="MinHash permutations (minhash_lsh only); more: higher recall, slower."
+    )
+    minhash_seed: int = Field(
+        default=1, ge=0, le=2**31 - 1, description="Seed of the MinHash permutations (minhash_lsh only)."
+    )
     shingle_words: int = Field(default=3, ge=1, le=10, description="Words per shingle for near-duplicate detection.")
     cluster_examples: int = Field(
         default=5, ge=0, le=100, description="How many duplicate clusters to show in the dedup stats."
@@ -174,6 +197,11 @@ class CurationSettings(BaseModel):
         )
         if sum(weights) <= 0:
             raise ValueError("At least one quality weight (weight_*) must be above 0 to compute quality_score.")
+        if self.lsh_candidate_threshold > self.near_dup_threshold:
+            raise ValueError(
+                f"lsh_candidate_threshold ({self.lsh_candidate_threshold}) must be at most near_dup_threshold "
+                f"({self.near_dup_threshold}): LSH tuned above the threshold misses true near-duplicates; lower it."
+            )
         unknown = sorted(set(self.pii_types) - set(PII_TYPES))
         if unknown:
             raise ValueError(f"pii_types has unknown types {unknown}; choose from {list(PII_TYPES)}.")

@@ -21,10 +21,11 @@ of their bytes (a collision between two shingles, about one in 2^64 a pair, is t
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 import numpy as np
 import pandas as pd
+from datasketch import MinHash, MinHashLSH
 
 from finetune_platform.curation.config import CurationSettings, StageResult, check_input, finish_stage, text_column
 
@@ -151,9 +152,25 @@ def _chunk_hashes(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- the similarity join -------------------------------------------------------------------------------
-def near_duplicate_pairs(keys: list[str], k: int, threshold: float) -> list[tuple[int, int, float]]:
-    """Every pair (i, j, Jaccard) with i < j whose shingle sets have a Jaccard similarity >= ``threshold``."""
-    return _SimilarityJoin(keys, k).pairs(threshold)
+def near_duplicate_pairs(
+    keys: list[str],
+    k: int,
+    threshold: float,
+    method: Literal["minhash_lsh", "exact"] = "exact",
+    *,
+    candidate_threshold: float = 0.6,
+    num_perm: int = 128,
+    seed: int = 1,
+) -> list[tuple[int, int, float]]:
+    """Pairs (i, j, Jaccard) with i < j whose shingle sets have a Jaccard similarity >= ``threshold``.
+
+    ``exact`` returns every such pair; ``minhash_lsh`` returns those among MinHash LSH's candidates (see
+    :meth:`_SimilarityJoin.minhash_pairs`), with the same exact similarities.
+    """
+    join = _SimilarityJoin(keys, k)
+    if method == "exact":
+        return join.pairs(threshold)
+    return join.minhash_pairs(threshold, candidate_threshold, num_perm, seed)
 
 
 class _SimilarityJoin:
@@ -190,6 +207,49 @@ class _SimilarityJoin:
             start = int(self.first[i])
             s = self._sets[i] = set(self.rank[start:start + int(self.size[i])].tolist())
         return s
+
+    def minhash_pairs(
+        self, threshold: float, candidate_threshold: float, num_perm: int, seed: int
+    ) -> list[tuple[int, int, float]]:
+        """The pairs (i, j, Jaccard) with i < j and Jaccard >= ``threshold`` among the candidates of datasketch's
+        MinHash LSH tuned for ``candidate_threshold``, sorted; the same format as :meth:`pairs`.
+
+        LSH is tuned below ``threshold`` so that pairs just above it are rarely missed (its banding misses a
+        pair at similarity s with probability (1 - s^r)^b), and every candidate is then verified on its
+        exact shingle sets, so no pair below ``threshold`` is returned. The MinHashes are fed the shingles'
+        global ranks (distinct integers per distinct shingle, already computed for the exact sets), so no
+        shingle is hashed twice; datasketch's affine32 scheme pre-mixes them with MurmurHash3's finaliser.
+        """
+        sketches = MinHash.bulk(
+            (self.rank[f:f + s].tolist() for f, s in zip(self.first.tolist(), self.size.tolist())),
+            num_perm=num_perm,
+            seed=seed,
+            scheme="affine32",
+            hashfunc=_identity,
+        )
+        lsh = MinHashLSH(threshold=candidate_threshold, num_perm=num_perm)
+        with lsh.insertion_session() as session:
+            for i, sketch in enumerate(sketches):
+                if self.size[i]:
+                    session.insert(i, sketch, check_duplication=False)
+        out: list[tuple[int, int, float]] = []
+        for i, sketch in enumerate(sketches):
+            if not self.size[i]:
+                continue
+            ni = int(self.size[i])
+            set_i = self.shingle_set(i)
+            for j in lsh.query(sketch):
+                if j <= i:
+                    continue
+                nj = int(self.size[j])
+                if min(ni, nj) < threshold * max(ni, nj) - _EPS:  # the size filter: cannot reach threshold
+                    continue
+                inter = len(set_i & self.shingle_set(j))
+                similarity = inter / (ni + nj - inter)
+                if similarity >= threshold - _EPS:
+                    out.append((i, j, similarity))
+        out.sort()
+        return out
 
     def pairs(self, threshold: float) -> list[tuple[int, int, float]]:
         """Every pair (i, j, Jaccard) with i < j and Jaccard >= ``threshold``, sorted."""
@@ -229,6 +289,11 @@ class _SimilarityJoin:
                 out.append((i, j, similarity))
         out.sort()
         return out
+
+
+def _identity(value: int) -> int:
+    """datasketch hash function for inputs that already are distinct 32-bit integers (shingle ranks)."""
+    return value
 
 
 def _first_shared(
@@ -325,7 +390,12 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     if settings.near_dedup:
         alive = [i for i in order if keep[i] and keys[i] != "\x1f"]
         join = _SimilarityJoin([keys[i] for i in alive], settings.shingle_words)
-        pairs = join.pairs(settings.near_dup_threshold)
+        if settings.near_dup_method == "exact":
+            pairs = join.pairs(settings.near_dup_threshold)
+        else:
+            pairs = join.minhash_pairs(
+                settings.near_dup_threshold, settings.lsh_candidate_threshold, settings.num_perm, settings.minhash_seed
+            )
         uf = _UnionFind(len(alive))
         for a, b, _ in pairs:
             uf.union(a, b)

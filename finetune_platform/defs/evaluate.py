@@ -34,7 +34,16 @@ def eval_report(
     from finetune_platform.evaluation.generation import load_causal_lm
     from finetune_platform.evaluation.plots import plot_confusion_matrix, plot_loss_curve
     from finetune_platform.evaluation.slices import attach_slice_columns, metrics_by_slice, slices_markdown
-    from finetune_platform.evaluation.report import build_report, gate, report_markdown, score_model, select_examples
+    from dataclasses import asdict
+
+    from finetune_platform.evaluation.report import (
+        build_report,
+        champion_gate,
+        gate,
+        report_markdown,
+        score_model,
+        select_examples,
+    )
     from finetune_platform.training.tracking import TrackedRun
 
     test = read_training_set(Path(training_set["path"]))["test"]
@@ -55,6 +64,10 @@ def eval_report(
         scores["champion"] = score(f"champion (v{champion_info.version})", champion.model, champion.tokenizer)
     decision = gate(scores["base"], scores["candidate"], config)
     report = build_report(scores, decision)
+    versus_champion = champion_gate(
+        scores["candidate"], scores.get("champion"), config, champion_info.version if champion_info else None
+    )
+    report["champion_gate"] = asdict(versus_champion)
     predictions = attach_slice_columns(scores["candidate"].predictions, classify, ("source",))
     slices = metrics_by_slice(predictions, ("source", "label"), min_n=config.min_slice_n, known_labels=labels)
     report["slices"] = slices.to_dict(orient="records")
@@ -69,7 +82,7 @@ def eval_report(
     )
     report["champion_version"] = champion_info.version if champion_info else None
     report["mlflow_run_id"] = sft_adapter["mlflow_run_id"]
-    markdown = report_markdown(report)
+    markdown = report_markdown(report) + f"\n**Versus the champion**: {versus_champion.reason}\n"
     run = TrackedRun(mlflow.tracker(), sft_adapter["mlflow_run_id"])
     metrics = {f"eval.{name}.{k}": getattr(s, k) for name, s in scores.items() for k in ("accuracy", "macro_f1", "perplexity")}
     metrics.update({f"eval.{name}.reply_{k}": v for name, s in scores.items() for k, v in s.reply.items() if k != "n"})
@@ -98,6 +111,25 @@ def eval_report(
         metadata["champion_accuracy"] = round(scores["champion"].accuracy, 4)
         metadata["champion_version"] = champion_info.version  # type: ignore[union-attr]
     return dg.Output(report, metadata=metadata)
+
+
+@dg.asset_check(asset=eval_report, blocking=True)
+def eval_report__beats_champion(eval_report: dict[str, Any]) -> dg.AssetCheckResult:
+    """The candidate is at least as good as the current champion (plus the configured margin) on the same
+    examples; when it is not, nothing is registered or promoted and the metadata says by how much it missed."""
+    gate_ = eval_report["champion_gate"]
+    gain = gate_["accuracy_gain"]
+    return dg.AssetCheckResult(
+        passed=bool(gate_["passed"]),
+        description=gate_["reason"],
+        metadata={
+            "champion_version": eval_report.get("champion_version") or "none",
+            "accuracy_gain": gain if gain == gain else "n/a",
+            "required_gain": gate_["required_gain"],
+            "missed_by": max(0.0, gate_["required_gain"] - gain) if gain == gain else 0.0,
+            "reason": gate_["reason"],
+        },
+    )
 
 
 @dg.asset_check(asset=eval_report, blocking=True)

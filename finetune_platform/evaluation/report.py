@@ -36,6 +36,13 @@ class EvalSettings(BaseModel):
     evaluate_champion: bool = Field(
         True, description="Also score the registry's current champion on the same examples (when there is one)."
     )
+    champion_margin: float = Field(
+        0.0,
+        ge=-1.0,
+        le=1.0,
+        description="The candidate's accuracy must be at least the champion's plus this (0: no worse than the "
+        "champion; negative: a tolerated loss, e.g. for a smaller model).",
+    )
     max_reply_examples: int = Field(
         60, ge=0, le=100_000, description="Held-out reply examples scored with ROUGE-L / token F1 (0: skip)."
     )
@@ -190,3 +197,38 @@ def report_markdown(report: dict[str, Any]) -> str:
     gate_ = report["gate"]
     verdict = "PASSED" if gate_["passed"] else "FAILED"
     return pd.DataFrame(rows).to_markdown(index=False) + f"\n\n**Gate {verdict}**: {gate_['reason']}\n"
+
+
+def champion_gate(
+    candidate: ModelScores, champion: ModelScores | None, settings: EvalSettings, champion_version: int | None = None
+) -> GateDecision:
+    """Does the candidate beat the current champion, on the same examples, by the configured margin?
+
+    With no champion (the first model) the gate passes; with too few examples it fails.
+    """
+    if champion is None:
+        return GateDecision(True, "no champion yet: nothing to beat", float("nan"), settings.champion_margin)
+    gain = candidate.accuracy - champion.accuracy
+    name = f"champion v{champion_version}" if champion_version is not None else "champion"
+    if candidate.n_classify < settings.min_examples:
+        return GateDecision(
+            False,
+            f"only {candidate.n_classify} examples scored; the gate needs at least {settings.min_examples}",
+            gain,
+            settings.champion_margin,
+        )
+    if gain < settings.champion_margin:
+        return GateDecision(
+            False,
+            f"accuracy {candidate.accuracy:.3f} vs {name} {champion.accuracy:.3f} ({gain:+.3f}): misses the "
+            f"required {settings.champion_margin:+.3f} by {settings.champion_margin - gain:.3f}",
+            gain,
+            settings.champion_margin,
+        )
+    return GateDecision(
+        True,
+        f"accuracy {candidate.accuracy:.3f} vs {name} {champion.accuracy:.3f} ({gain:+.3f}; required "
+        f"{settings.champion_margin:+.3f})",
+        gain,
+        settings.champion_margin,
+    )

@@ -45,8 +45,11 @@ RESULT_FILE = "sft_result.json"
 class SFTSettings(BaseModel):
     """How to fine-tune: method, LoRA shape, optimisation and checkpointing.
 
-    Defaults were chosen on the platform's tiny model on a 2-core CPU (about 2,500 examples in a couple of
-    minutes); for a real foundation model on a GPU lower the learning rate (LoRA ~2e-4, full ~2e-5).
+    Defaults were measured on the platform's tiny model (1.4M parameters) on a shared 2-core CPU: 2,500
+    examples x 3 epochs at batch 16 (471 steps) train in about 100 s and classify ~94% of held-out tickets.
+    Fewer steps (2 epochs, or batch 32/64) fell to 0.43-0.78 (LoRA) and 0.78-0.92 (full), and LoRA without
+    ``lora_modules_to_save`` reached 0.90 at best. For a real foundation model on a GPU lower the
+    learning rate (LoRA ~2e-4, full ~2e-5) and clear ``lora_modules_to_save``.
     """
 
     method: Literal["lora", "full"] = Field("lora", description="LoRA adapters (PEFT) or full fine-tuning.")
@@ -201,6 +204,18 @@ def _lora_config(settings: SFTSettings):
     )
 
 
+def _check_modules_to_save(model, names: list[str]) -> None:
+    """Fail when a ``lora_modules_to_save`` name matches no module of the model (PEFT would ignore it)."""
+    module_names = [name for name, _ in model.named_modules()]
+    unknown = [n for n in names if not any(m == n or m.endswith(f".{n}") for m in module_names)]
+    if unknown:
+        embeddings = [m for m, module in model.named_modules() if type(module).__name__ == "Embedding"]
+        raise ValueError(
+            f"lora_modules_to_save {unknown} match no module of {type(model).__name__} (its embeddings are "
+            f"{embeddings}); use this architecture's names, or [] to train the adapters only"
+        )
+
+
 def _to_dataset(df: pd.DataFrame, name: str):
     """The ``prompt``/``completion`` columns as a ``datasets.Dataset`` (other columns dropped)."""
     from datasets import Dataset
@@ -320,6 +335,8 @@ def train_sft(
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(base_model_path, dtype=torch.float32)
+    if settings.method == "lora":
+        _check_modules_to_save(model, settings.lora_modules_to_save)
     callback = MetricsCallback(on_log)
     trainer = SFTTrainer(
         model=model,

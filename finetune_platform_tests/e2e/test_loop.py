@@ -20,7 +20,8 @@ from finetune_platform.settings import PACKAGE_ROOT, Settings
 
 pytestmark = pytest.mark.slow
 
-#: A small configuration: a tiny model, a short pretraining and fine-tune, a small evaluation.
+#: A small configuration: a tiny model, a short pretraining and fine-tune, a small evaluation. The gates
+#: stay on but with margins a 40-step model can meet; their blocking behaviour is tested in defs/test_gates.py.
 SMALL_RUN_CONFIG = {
     "ops": {
         "base_model": {
@@ -36,7 +37,7 @@ SMALL_RUN_CONFIG = {
             }
         },
         "sft_adapter": {"config": {"max_steps": 40, "batch_size": 16, "save_steps": 20, "logging_steps": 5}},
-        "eval_report": {"config": {"max_classify_examples": 40, "max_perplexity_examples": 40, "min_accuracy_gain": 0.0, "min_examples": 10}},
+        "eval_report": {"config": {"max_classify_examples": 40, "max_perplexity_examples": 40, "max_reply_examples": 10, "min_accuracy_gain": 0.0, "min_examples": 10, "champion_margin": -1.0}},
     }
 }
 

@@ -1,0 +1,97 @@
+"""Run training in a separate process through Dagster Pipes.
+
+The training process (``finetune_platform.training.entrypoint``) can crash, be killed or run under
+torchrun with several ranks without taking the Dagster run worker with it, and its per-step metrics still
+arrive as they happen: each logged step is a Dagster log line ("step N: loss=...") and a Pipes custom
+message; the result is the materialization the child reports (metadata: model_path, global_step,
+final_train_loss, eval_loss, loss_history, ...).
+
+``run_training_subprocess`` is the function an asset calls; ``PipesTrainingResource`` is the same as a
+configurable resource (launcher and process count set per deployment, not per asset).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from finetune_platform.training.deepspeed_config import check_compatible
+from finetune_platform.training.launch import (
+    Launcher,
+    LaunchSpec,
+    TrainingRequest,
+    build_command,
+    build_env,
+)
+
+
+def run_training_subprocess(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+    spec: LaunchSpec,
+    params: TrainingRequest | dict[str, Any],
+    client: dg.PipesSubprocessClient | None = None,
+) -> dict[str, Any]:
+    """Train in a child process started as ``spec`` says and wait for it.
+
+    Returns ``{"result": <the entrypoint's result summary>, "steps": [{"step", "metrics"}, ...],
+    "materialize_result": dg.MaterializeResult | None}``; the last is the child's materialization when
+    ``context`` is an asset's (return it, or build on its metadata). Raises ``dg.DagsterPipesExecutionError``
+    when the process exits non-zero (its traceback is in the run's logs), and ``RuntimeError`` when it
+    exits cleanly without reporting a result.
+    """
+    request = TrainingRequest.model_validate(params)
+    if request.deepspeed_config_path is not None:
+        config_path = Path(request.deepspeed_config_path)
+        if not config_path.is_file():
+            raise FileNotFoundError(f"DeepSpeed config {config_path} does not exist; write it before launching")
+        check_compatible(json.loads(config_path.read_text()), request.settings)
+    command = build_command(spec)
+    context.log.info(f"launching training: {' '.join(command)}")
+    invocation = (client or dg.PipesSubprocessClient()).run(
+        context=context,
+        command=command,
+        env=build_env(spec, deepspeed=request.deepspeed_config_path is not None),
+        extras=request.to_params(),
+    )
+    messages = [m for m in invocation.get_custom_messages() if isinstance(m, dict)]
+    results = [m for m in messages if m.get("kind") == "result"]
+    if not results:
+        raise RuntimeError(
+            f"the training process for {request.output_dir} exited without reporting a result; "
+            "check its output in the run's logs"
+        )
+    result = {k: v for k, v in results[-1].items() if k != "kind"}
+    steps = [{"step": m["step"], "metrics": m["metrics"]} for m in messages if m.get("kind") == "step"]
+    materialize_result = None
+    if context.has_assets_def:
+        materialize_result = invocation.get_materialize_result()
+    return {"result": result, "steps": steps, "materialize_result": materialize_result}
+
+
+class PipesTrainingResource(dg.ConfigurableResource):
+    """Where and how training processes are launched (one process, torchrun or DeepSpeed's launcher)."""
+
+    launcher: Launcher = "python"
+    nproc_per_node: int = 1
+    torch_extensions_dir: str | None = None
+    omp_num_threads: int | None = None
+    cpu_only: bool = False
+
+    def spec(self) -> LaunchSpec:
+        """A fresh ``LaunchSpec`` (with a newly chosen free rendezvous port)."""
+        return LaunchSpec(
+            launcher=self.launcher,
+            nproc_per_node=self.nproc_per_node,
+            torch_extensions_dir=self.torch_extensions_dir,
+            omp_num_threads=self.omp_num_threads,
+            cpu_only=self.cpu_only,
+        )
+
+    def train(
+        self, context: dg.AssetExecutionContext | dg.OpExecutionContext, params: TrainingRequest | dict[str, Any]
+    ) -> dict[str, Any]:
+        """``run_training_subprocess`` with this resource's launch settings."""
+        return run_training_subprocess(context, self.spec(), params)

@@ -1,0 +1,342 @@
+"""Preference alignment with DPO (Direct Preference Optimization), after SFT, with TRL's ``DPOTrainer``.
+
+DPO raises the likelihood of the ``chosen`` answer over the ``rejected`` one for each ``prompt``,
+relative to a frozen reference model (the SFT model), without a separate reward model; ``beta`` sets how
+far the policy may move from the reference.
+
+Starting point: the SFT result, either a LoRA adapter folder (merged into the base first) or a full model
+folder, exactly as ``evaluation.generation.load_causal_lm`` loads it. Then:
+
+- ``method='lora'``: a fresh LoRA adapter is trained on the SFT model; the reference is the same model
+  with the adapter switched off (no second copy in memory).
+- ``method='full'``: every weight is trained; the reference is a frozen copy of the SFT model.
+
+Either way the result is saved as one full model folder (``output_dir/model``, adapter merged in) with
+its tokenizer: the DPO adapter sits on the merged SFT model, not on the original base, so an adapter
+folder alone would not be loadable against the base; a full folder loads with ``load_causal_lm(base,
+model_path)``, ``AutoModelForCausalLM.from_pretrained`` and vLLM. Checkpoints are written every
+``save_steps`` (``output_dir/checkpoints``) but a new call starts over: DPO runs are short.
+
+``to_dpo_config`` is the only place where these settings become TRL's ``DPOConfig``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pandas as pd
+from pydantic import BaseModel, Field, model_validator
+
+from finetune_platform.settings import torch_threads
+from finetune_platform.training.callbacks import MetricsCallback, OnLog
+from finetune_platform.training.sft import ALL_LINEAR, CHECKPOINTS_DIR
+
+if TYPE_CHECKING:
+    import trl
+
+PAIR_COLUMNS = ("prompt", "chosen", "rejected")
+RESULT_FILE = "dpo_result.json"
+MODEL_DIR = "model"
+
+#: Peak learning rates that move the tiny model within a few dozen steps; real models want ~5e-6 (full)
+#: to ~5e-5 (LoRA).
+DEFAULT_LEARNING_RATES: dict[str, float] = {"lora": 2e-3, "full": 5e-4}
+
+
+class DPOSettings(BaseModel):
+    """How to align: DPO strength, method, LoRA shape, optimisation and checkpointing."""
+
+    method: Literal["lora", "full"] = Field("lora", description="A new LoRA adapter on the SFT model, or all weights.")
+    beta: float = Field(
+        0.1, gt=0.0, le=10.0, description="DPO temperature: higher keeps the policy closer to the SFT reference."
+    )
+    loss_type: Literal["sigmoid", "ipo", "hinge", "robust"] = Field(
+        "sigmoid", description="Preference loss: sigmoid (original DPO), ipo, hinge (SLiC) or robust (noisy labels)."
+    )
+    label_smoothing: float = Field(
+        0.0, ge=0.0, lt=0.5, description="Assumed probability that a pair's labels are flipped (loss_type='robust')."
+    )
+    learning_rate: float | None = Field(
+        None, gt=0.0, le=1.0, description="Peak learning rate (cosine); None: 2e-3 for LoRA, 5e-4 for full (tiny model)."
+    )
+    num_epochs: float = Field(1.0, gt=0.0, le=1000.0, description="Passes over the pairs (when max_steps is -1).")
+    max_steps: int = Field(-1, ge=-1, description="Optimizer steps to train; -1 trains num_epochs instead.")
+    batch_size: int = Field(8, ge=1, le=4096, description="Preference pairs per device per forward pass.")
+    gradient_accumulation_steps: int = Field(1, ge=1, le=1024, description="Forward passes per optimizer step.")
+    max_length: int | None = Field(
+        256, ge=8, le=131_072, description="Tokens of prompt + answer kept (longer ones are cut); None: no limit."
+    )
+    lora_r: int = Field(16, ge=1, le=1024, description="LoRA rank (method='lora').")
+    lora_alpha: int = Field(32, ge=1, le=4096, description="LoRA scaling numerator (scale = alpha / r).")
+    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="Dropout on the LoRA input.")
+    lora_target_modules: list[str] = Field(
+        default_factory=lambda: [ALL_LINEAR],
+        description="Module names to adapt; ['all-linear'] adapts every linear projection except the output head.",
+    )
+    bf16: bool = Field(False, description="bfloat16 mixed precision; off by default (TRL's default is on, even on CPU).")
+    gradient_checkpointing: bool = Field(
+        False, description="Recompute activations in the backward pass: less memory, about 20% slower."
+    )
+    warmup_ratio: float = Field(0.1, ge=0.0, lt=1.0, description="Fraction of steps spent warming up the LR.")
+    save_steps: int = Field(100, ge=1, description="Write a checkpoint every this many steps.")
+    save_total_limit: int = Field(1, ge=1, le=1000, description="Checkpoints kept (older ones are deleted).")
+    logging_steps: int = Field(10, ge=1, description="Report loss and reward accuracy every this many steps.")
+    seed: int = Field(0, ge=0, description="Seed for LoRA weights and data order.")
+
+    @property
+    def effective_learning_rate(self) -> float:
+        """``learning_rate``, or the method's default when it is None."""
+        return self.learning_rate if self.learning_rate is not None else DEFAULT_LEARNING_RATES[self.method]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "DPOSettings":
+        if self.method == "lora" and not self.lora_target_modules:
+            raise ValueError("method='lora' needs lora_target_modules (e.g. ['all-linear'])")
+        if ALL_LINEAR in self.lora_target_modules and len(self.lora_target_modules) > 1:
+            raise ValueError(
+                f"lora_target_modules {self.lora_target_modules}: 'all-linear' already selects every linear "
+                "layer; give either ['all-linear'] or explicit module names"
+            )
+        if self.label_smoothing > 0 and self.loss_type != "robust":
+            raise ValueError(
+                f"label_smoothing ({self.label_smoothing}) only applies to loss_type='robust' (now "
+                f"'{self.loss_type}'); set it to 0 or use loss_type='robust'"
+            )
+        return self
+
+
+@dataclass
+class DPOResult:
+    """What a DPO run produced. Reward accuracy is the share of pairs whose implicit reward ranks
+    ``chosen`` above ``rejected`` (TRL's ``rewards/accuracies``), per logged step."""
+
+    model_path: Path
+    method: str
+    global_step: int
+    loss_history: list[tuple[int, float]] = field(default_factory=list)
+    reward_accuracy_history: list[tuple[int, float]] = field(default_factory=list)
+    reward_margin_history: list[tuple[int, float]] = field(default_factory=list)
+    final_loss: float | None = None
+    final_reward_accuracy: float | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-friendly form (paths as strings)."""
+        data = asdict(self)
+        data["model_path"] = str(self.model_path)
+        return data
+
+
+def to_dpo_config(settings: DPOSettings, output_dir: Path) -> "trl.DPOConfig":
+    """Our settings as TRL's ``DPOConfig``; checkpoints go to ``output_dir/checkpoints``.
+
+    bf16 and activation checkpointing are set explicitly: trl 1.16 defaults both to True even on CPU.
+    """
+    import torch
+    from trl import DPOConfig
+
+    return DPOConfig(
+        output_dir=str(Path(output_dir) / CHECKPOINTS_DIR),
+        beta=settings.beta,
+        loss_type=[settings.loss_type],
+        label_smoothing=settings.label_smoothing,
+        learning_rate=settings.effective_learning_rate,
+        num_train_epochs=settings.num_epochs,
+        max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.gradient_accumulation_steps,
+        max_length=settings.max_length,
+        bf16=settings.bf16,
+        fp16=False,
+        use_cpu=not torch.cuda.is_available(),
+        activation_checkpointing=settings.gradient_checkpointing,
+        lr_scheduler_type="cosine",
+        warmup_steps=settings.warmup_ratio,  # a float below 1 is a ratio of the total steps
+        seed=settings.seed,
+        data_seed=settings.seed,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=settings.save_total_limit,
+        logging_strategy="steps",
+        logging_steps=settings.logging_steps,
+        logging_first_step=True,
+        eval_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        dataset_num_proc=None,
+    )
+
+
+def _lora_config(settings: DPOSettings):
+    from peft import LoraConfig
+
+    targets = ALL_LINEAR if settings.lora_target_modules == [ALL_LINEAR] else list(settings.lora_target_modules)
+    return LoraConfig(
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=settings.lora_dropout,
+        target_modules=targets,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def _check_pairs(pairs_df: pd.DataFrame, name: str = "pairs_df") -> pd.DataFrame:
+    """The ``prompt``/``chosen``/``rejected`` columns as strings, after checking they make sense."""
+    missing = [c for c in PAIR_COLUMNS if c not in pairs_df.columns]
+    if missing:
+        raise ValueError(f"{name} is missing columns {missing}; DPO needs {list(PAIR_COLUMNS)}")
+    if pairs_df.empty:
+        raise ValueError(f"{name} has no rows; DPO needs at least one preference pair")
+    pairs = pairs_df[list(PAIR_COLUMNS)].astype(str).reset_index(drop=True)
+    for column in ("chosen", "rejected"):
+        empty = pairs[column].str.strip() == ""
+        if empty.any():
+            raise ValueError(f"{name} has {int(empty.sum())} pairs with an empty '{column}' answer; drop them first")
+    same = pairs["chosen"] == pairs["rejected"]
+    if same.any():
+        raise ValueError(
+            f"{name} has {int(same.sum())} pairs whose chosen and rejected answers are identical (first at row "
+            f"{int(same.idxmax())}); they carry no preference, drop them first"
+        )
+    return pairs
+
+
+def train_dpo(
+    base_model_path: Path,
+    sft_model_path: Path,
+    pairs_df: pd.DataFrame,
+    settings: DPOSettings,
+    output_dir: Path,
+    on_log: OnLog | None = None,
+) -> DPOResult:
+    """Align the SFT model (``sft_model_path``: adapter or full folder on ``base_model_path``) on preference pairs.
+
+    Writes the aligned model (adapter merged in) with its tokenizer to ``output_dir/model`` and
+    ``dpo_result.json``. ``on_log(step, metrics)`` receives TRL's metrics (``loss``,
+    ``rewards/accuracies``, ``rewards/margins``, ...) at every logging step.
+    """
+    import torch
+    from datasets import Dataset
+    from trl import DPOTrainer
+
+    from finetune_platform.evaluation.generation import load_causal_lm
+
+    threads = torch_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    output_dir = Path(output_dir)
+    pairs = _check_pairs(pairs_df)
+
+    torch.manual_seed(settings.seed)
+    policy, tokenizer = load_causal_lm(base_model_path, sft_model_path)
+    policy.to("cpu")  # the Trainer places it; load_causal_lm may have moved it to a GPU already
+    ref_model = None
+    if settings.method == "full":
+        ref_model = copy.deepcopy(policy).eval()
+        for parameter in ref_model.parameters():
+            parameter.requires_grad_(False)
+
+    accuracies: list[tuple[int, float]] = []
+    margins: list[tuple[int, float]] = []
+
+    def record(step: int, metrics: dict[str, float]) -> None:
+        if "rewards/accuracies" in metrics:
+            accuracies.append((step, metrics["rewards/accuracies"]))
+        if "rewards/margins" in metrics:
+            margins.append((step, metrics["rewards/margins"]))
+        if on_log is not None:
+            on_log(step, metrics)
+
+    callback = MetricsCallback(record)
+    if output_dir.exists():
+        shutil.rmtree(output_dir / CHECKPOINTS_DIR, ignore_errors=True)  # a new call starts over (see module doc)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    trainer = DPOTrainer(
+        model=policy,
+        ref_model=ref_model,
+        args=to_dpo_config(settings, output_dir),
+        train_dataset=Dataset.from_pandas(pairs, preserve_index=False),
+        processing_class=tokenizer,
+        peft_config=_lora_config(settings) if settings.method == "lora" else None,
+        callbacks=[callback],
+    )
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if settings.method == "lora":
+        model = model.merge_and_unload()
+    model_path = output_dir / MODEL_DIR
+    if model_path.exists():
+        shutil.rmtree(model_path)
+    model.save_pretrained(model_path)
+    tokenizer.save_pretrained(model_path)
+
+    history = list(callback.loss_history)
+    result = DPOResult(
+        model_path=model_path,
+        method=settings.method,
+        global_step=int(trainer.state.global_step),
+        loss_history=history,
+        reward_accuracy_history=accuracies,
+        reward_margin_history=margins,
+        final_loss=history[-1][1] if history else None,
+        final_reward_accuracy=accuracies[-1][1] if accuracies else None,
+        seconds=seconds,
+    )
+    (output_dir / RESULT_FILE).write_text(json.dumps(result.to_dict(), indent=2))
+    return result
+
+
+def preference_scores(model, tokenizer, pairs_df: pd.DataFrame, batch_size: int = 32) -> pd.DataFrame:
+    """Per pair: summed log-likelihood of ``chosen`` and ``rejected`` given ``prompt``, their margin, and
+    whether the model prefers ``chosen`` (margin > 0).
+
+    The answer tokens are those after the longest common prefix of ``prompt`` and ``prompt + answer``
+    tokenised, as TRL's ``DPOTrainer`` splits them, so these scores are the quantities DPO moves. Useful to
+    compare the SFT and DPO models on held-out pairs.
+    """
+    import torch
+
+    pairs = _check_pairs(pairs_df)
+    device = next(model.parameters()).device
+
+    def answer_logps(prompts: list[str], answers: list[str]) -> list[float]:
+        scores: list[float] = []
+        for start in range(0, len(prompts), batch_size):
+            chunk_p, chunk_a = prompts[start : start + batch_size], answers[start : start + batch_size]
+            prompt_ids = tokenizer(chunk_p)["input_ids"]
+            full_ids = tokenizer([p + a for p, a in zip(chunk_p, chunk_a, strict=True)])["input_ids"]
+            width = max(len(ids) for ids in full_ids)
+            pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+            input_ids = torch.full((len(full_ids), width), pad, dtype=torch.long)
+            mask = torch.zeros_like(input_ids)
+            starts = []
+            for row, (p_ids, f_ids) in enumerate(zip(prompt_ids, full_ids, strict=True)):
+                input_ids[row, : len(f_ids)] = torch.tensor(f_ids)
+                mask[row, : len(f_ids)] = 1
+                common = next((i for i, (a, b) in enumerate(zip(p_ids, f_ids)) if a != b), min(len(p_ids), len(f_ids)))
+                starts.append(common)
+            with torch.inference_mode():
+                logits = model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits.float()
+            logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, input_ids[:, 1:, None].to(device))[..., 0]
+            for row, (start_at, f_ids) in enumerate(zip(starts, full_ids, strict=True)):
+                scores.append(float(logps[row, max(start_at, 1) - 1 : len(f_ids) - 1].sum()))
+        return scores
+
+    prompts = pairs["prompt"].tolist()
+    out = pairs.copy()
+    out["chosen_logp"] = answer_logps(prompts, pairs["chosen"].tolist())
+    out["rejected_logp"] = answer_logps(prompts, pairs["rejected"].tolist())
+    out["margin"] = out["chosen_logp"] - out["rejected_logp"]
+    out["prefers_chosen"] = out["margin"] > 0
+    return out
