@@ -69,3 +69,10 @@ def test_dedup_needs_quality_score():
 
     with pytest.raises(ValueError, match=r"\['quality_score'\].*run the earlier stages first"):
         deduplicate(records({"text": "abc"}), CurationSettings())
+
+
+def test_lsh_candidate_threshold_must_not_exceed_the_near_dup_threshold():
+    with pytest.raises(ValidationError, match=re.escape("lsh_candidate_threshold (0.9) must be at most near_dup_threshold (0.8)")):
+        CurationSettings(lsh_candidate_threshold=0.9)
+    s = CurationSettings(near_dup_threshold=0.7, lsh_candidate_threshold=0.7)
+    assert (s.near_dup_method, s.num_perm) == ("minhash_lsh", 128)
