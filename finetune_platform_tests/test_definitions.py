@@ -31,6 +31,7 @@ EXPECTED_GROUPS = {
 EXPECTED_BLOCKING_CHECKS = {
     ("raw_corpus", "raw_corpus__rows_reconcile"),
     ("curated_records", "curated_records__no_pii"),
+    ("curated_records", "curated_records__expectations"),
     ("human_reviews", "human_reviews__agreement"),
     ("instruction_examples", "instruction_examples__schema"),
     ("training_set", "training_set__no_leakage"),

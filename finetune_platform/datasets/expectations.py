@@ -130,12 +130,12 @@ def _ephemeral_context(gx: Any) -> Any:
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def _examples_of(df: pd.DataFrame, result: dict[str, Any]) -> list[Any]:
-    """Up to MAX_UNEXPECTED_EXAMPLES example ids (or raw values) of the rows an expectation rejected."""
+def _examples_of(df: pd.DataFrame, result: dict[str, Any], id_column: str = "example_id") -> list[Any]:
+    """Up to MAX_UNEXPECTED_EXAMPLES row ids (or raw values) of the rows an expectation rejected."""
     indices = result.get("partial_unexpected_index_list") or []
-    if indices and "example_id" in df.columns:
+    if indices and id_column in df.columns:
         positions = [i for i in indices if isinstance(i, int)][:MAX_UNEXPECTED_EXAMPLES]
-        return [str(v) for v in df["example_id"].iloc[positions].tolist()]
+        return [str(v) for v in df[id_column].iloc[positions].tolist()]
     return list(result.get("partial_unexpected_list") or [])[:MAX_UNEXPECTED_EXAMPLES]
 
 
@@ -152,9 +152,51 @@ def validate_examples(
     An expectation that cannot run (for example because its column is missing) counts as failed, with
     the error in ``detail``. ``allowed_labels`` must not be empty when the frame has classify rows.
     """
+    spec = _suite_spec(allowed_labels, allowed_tasks, max_prompt_chars, max_completion_chars)
+    return _run_suite(df, suite_name, spec, "example_id")
+
+
+def _records_spec(min_text_chars: int, max_text_chars: int) -> list[tuple[str, dict[str, Any], str]]:
+    """The curated-records suite: the record contract, unique lineage ids, bounded text, valid scores."""
+    from finetune_platform.curation.config import CURATED_COLUMNS
+
+    spec: list[tuple[str, dict[str, Any], str]] = [
+        ("ExpectColumnToExist", {"column": column}, "required column must exist") for column in CURATED_COLUMNS
+    ]
+    spec += [
+        ("ExpectColumnValuesToNotBeNull", {"column": "record_id"}, "no null record ids"),
+        ("ExpectColumnValuesToBeUnique", {"column": "record_id"}, "record ids unique (lineage key)"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "source"}, "every record names its source"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "source_file"}, "every record names its raw file"),
+        ("ExpectColumnValuesToBeBetween", {"column": "source_row", "min_value": 1}, "raw row numbers start at 1"),
+        (
+            "ExpectColumnValueLengthsToBeBetween",
+            {"column": "text", "min_value": min_text_chars, "max_value": max_text_chars},
+            f"text length in [{min_text_chars}, {max_text_chars}]",
+        ),
+        (
+            "ExpectColumnValuesToBeBetween",
+            {"column": "quality_score", "min_value": 0.0, "max_value": 1.0},
+            "quality score in [0, 1]",
+        ),
+        ("ExpectColumnValuesToNotBeNull", {"column": "pii_counts"}, "PII counts recorded for every record"),
+    ]
+    return spec
+
+
+def validate_records(
+    df: pd.DataFrame, suite_name: str, min_text_chars: int = 1, max_text_chars: int = 20_000
+) -> ValidationReport:
+    """Run the curated-records suite on ``df`` (``curation.config.CURATED_COLUMNS``)."""
+    return _run_suite(df, suite_name, _records_spec(min_text_chars, max_text_chars), "record_id")
+
+
+def _run_suite(
+    df: pd.DataFrame, suite_name: str, spec: list[tuple[str, dict[str, Any], str]], id_column: str
+) -> ValidationReport:
+    """Build the suite from ``spec``, validate ``df`` against it and report every expectation in order."""
     import great_expectations as gx
 
-    spec = _suite_spec(allowed_labels, allowed_tasks, max_prompt_chars, max_completion_chars)
     frame = df.reset_index(drop=True)  # positional indices in results map straight back to rows
     context = _ephemeral_context(gx)
     batch = (
@@ -186,7 +228,7 @@ def validate_examples(
                 "column": column,
                 "success": bool(raw.success) and not error,
                 "unexpected_count": int(result.get("unexpected_count") or 0),
-                "unexpected_examples": _examples_of(frame, result),
+                "unexpected_examples": _examples_of(frame, result, id_column),
                 "detail": f"could not run: {error}" if error else detail,
             }
         )

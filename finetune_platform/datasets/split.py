@@ -47,6 +47,13 @@ class SplitSettings(BaseModel):
     seed: int = Field(
         13, ge=0, le=2**32 - 1, description="Seed of the split: the same examples and seed give the same split."
     )
+    near_duplicate_threshold: float = Field(
+        0.8,
+        gt=0.0,
+        le=1.0,
+        description="Tickets whose texts have a word-trigram Jaccard similarity at or above this stay in one "
+        "split, so near-duplicates cannot leak from train into test (1.0: exact duplicates only).",
+    )
 
     @model_validator(mode="after")
     def _training_keeps_the_majority(self) -> "SplitSettings":
@@ -104,9 +111,34 @@ def _apportion(
     return counts
 
 
-def _units(examples: pd.DataFrame) -> pd.Series:
+#: Words per shingle when comparing ticket texts for near-duplicates (as curation's dedup does).
+NEAR_DUPLICATE_SHINGLE_WORDS = 3
+
+
+def _ticket_texts(examples: pd.DataFrame) -> pd.Series:
+    """The normalised ticket text of every record (from its first prompt), indexed by ``record_id``."""
+    from finetune_platform.formats.instructions import ticket_from_prompt
+
+    first = examples.drop_duplicates("record_id").set_index("record_id")["prompt"]
+    return first.map(lambda p: normalize_prompt(ticket_from_prompt(str(p))))
+
+
+def _near_duplicate_record_pairs(examples: pd.DataFrame, threshold: float) -> list[tuple[str, str, float]]:
+    """(record_id, record_id, Jaccard) for tickets whose texts are near-duplicates (exact similarity join)."""
+    from finetune_platform.curation.dedup import near_duplicate_pairs
+
+    if threshold >= 1.0:
+        return []
+    texts = _ticket_texts(examples)
+    ids = texts.index.tolist()
+    pairs = near_duplicate_pairs(texts.tolist(), NEAR_DUPLICATE_SHINGLE_WORDS, threshold, method="exact")
+    return [(ids[i], ids[j], score) for i, j, score in pairs]
+
+
+def _units(examples: pd.DataFrame, near_duplicate_threshold: float = 1.0) -> pd.Series:
     """The split unit of every ticket, indexed by ``record_id``: tickets that share a normalised prompt
-    (exact duplicates that survived curation) form one unit, named by its smallest ``record_id``.
+    (exact duplicates that survived curation) or whose texts are near-duplicates form one unit, named by
+    its smallest ``record_id``.
 
     Connected components of the ticket-prompt graph (scipy), so duplicates chain: A~B and B~C put A, B
     and C together.
@@ -117,9 +149,12 @@ def _units(examples: pd.DataFrame) -> pd.Series:
     record_codes, record_ids = pd.factorize(examples["record_id"], sort=True)
     prompt_codes, prompts = pd.factorize(examples["prompt"].map(normalize_prompt))
     n_records, n_nodes = len(record_ids), len(record_ids) + len(prompts)
-    edges = coo_matrix(
-        (np.ones(len(examples), dtype=np.int8), (record_codes, n_records + prompt_codes)), shape=(n_nodes, n_nodes)
-    )
+    rows, cols = list(record_codes), list(n_records + prompt_codes)
+    position = {rid: i for i, rid in enumerate(record_ids)}
+    for a, b, _ in _near_duplicate_record_pairs(examples, near_duplicate_threshold):
+        rows.append(position[a])
+        cols.append(position[b])
+    edges = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n_nodes, n_nodes))
     _, component = connected_components(edges, directed=False)
     members = pd.Series(component[:n_records], index=pd.Index(record_ids, name="record_id"))
     first_member = members.reset_index().groupby(0)["record_id"].min()
@@ -138,7 +173,7 @@ def split_examples(examples: pd.DataFrame, settings: SplitSettings | None = None
     settings = settings or SplitSettings()
     _check_examples(examples)
     examples = examples.loc[:, EXAMPLE_COLUMNS].sort_values("example_id", kind="stable").reset_index(drop=True)
-    unit_of_record = _units(examples)
+    unit_of_record = _units(examples, settings.near_duplicate_threshold)
     unit_of_row = examples["record_id"].map(unit_of_record)
     # One label and source per unit: those of its first example (all tasks of a ticket share them).
     units = (
@@ -217,6 +252,25 @@ def find_leakage(splits: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     everything["splits"] = everything["normalized_prompt"].map(splits_per_prompt)
     leaks = everything.loc[everything["splits"].str.contains(",", regex=False)]
     return leaks.sort_values(["normalized_prompt", "split", "example_id"]).reset_index(drop=True)[columns]
+
+
+def find_near_duplicate_leakage(splits: Mapping[str, pd.DataFrame], threshold: float = 0.8) -> pd.DataFrame:
+    """Pairs of tickets in different splits whose texts are near-duplicates (Jaccard >= ``threshold``).
+
+    Columns: ``record_a``, ``split_a``, ``record_b``, ``split_b``, ``jaccard``; empty when there is no leak.
+    """
+    columns = ["record_a", "split_a", "record_b", "split_b", "jaccard"]
+    frames = [df.assign(_split=name) for name, df in splits.items() if len(df)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    everything = pd.concat(frames, ignore_index=True)
+    split_of = everything.drop_duplicates("record_id").set_index("record_id")["_split"]
+    rows = [
+        (a, split_of[a], b, split_of[b], round(score, 4))
+        for a, b, score in _near_duplicate_record_pairs(everything, threshold)
+        if split_of[a] != split_of[b]
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 @dataclass(frozen=True)

@@ -302,3 +302,22 @@ def curated_records__no_pii(curated_records: pd.DataFrame) -> dg.AssetCheckResul
         passed=not hits,
         metadata={"texts_scanned": len(texts), "hits": len(hits), "hits_by_type": dg.MetadataValue.json(by_type)},
     )
+
+
+@dg.asset_check(asset=curated_records, blocking=True)
+def curated_records__expectations(curated_records: pd.DataFrame) -> dg.AssetCheckResult:
+    """The great-expectations suite for curated records passes; each expectation's result is in metadata."""
+    from finetune_platform.datasets.expectations import validate_records
+
+    report = validate_records(curated_records, suite_name="curated_records")
+    table = pd.DataFrame(report.results)
+    return dg.AssetCheckResult(
+        passed=report.success,
+        description=report.summary(),
+        metadata={
+            "rows": report.rows,
+            "expectations": len(table),
+            "failed": int((~table["success"]).sum()),
+            "results": dg.MetadataValue.md(table.astype(str).to_markdown(index=False)),
+        },
+    )

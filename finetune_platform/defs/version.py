@@ -51,6 +51,7 @@ def training_set(
         "counts": counts,
         "labels": labels,
         "sources": {str(k): int(v) for k, v in instruction_examples["source"].value_counts().items()},
+        "near_duplicate_threshold": config.near_duplicate_threshold,
     }
     per_label = (
         pd.concat({name: splits[name] for name in SPLITS}, names=["split"])
@@ -83,17 +84,20 @@ def load_splits(handle: dict[str, Any]) -> dict[str, pd.DataFrame]:
 
 @dg.asset_check(asset=training_set, blocking=True)
 def training_set__no_leakage(training_set: dict[str, Any]) -> dg.AssetCheckResult:
-    """No ticket and no identical prompt appears in two splits."""
-    from finetune_platform.datasets.split import find_leakage
+    """No ticket, no identical prompt and no near-duplicate ticket appears in two splits."""
+    from finetune_platform.datasets.split import find_leakage, find_near_duplicate_leakage
 
     splits = load_splits(training_set)
     leaks = find_leakage(splits)
+    near = find_near_duplicate_leakage(splits, training_set.get("near_duplicate_threshold", 0.8))
     ids = {name: set(df["record_id"]) for name, df in splits.items()}
     shared_records = len((ids["train"] & ids["test"]) | (ids["train"] & ids["validation"]) | (ids["validation"] & ids["test"]))
     return dg.AssetCheckResult(
-        passed=len(leaks) == 0 and shared_records == 0,
+        passed=len(leaks) == 0 and shared_records == 0 and len(near) == 0,
         metadata={
             "leaking_prompts": len(leaks),
+            "near_duplicate_pairs_across_splits": len(near),
+            "near_duplicate_examples": preview(near, list(near.columns)) if len(near) else "none",
             "records_in_two_splits": shared_records,
             "examples": preview(leaks, list(leaks.columns)[:4]) if len(leaks) else "none",
         },

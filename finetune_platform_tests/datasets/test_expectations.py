@@ -73,3 +73,38 @@ def test_expectation_on_missing_column_is_a_failure_not_a_crash(examples):
     failed = _failed(report)
     assert ("expect_column_values_to_be_in_set", "task") in failed
     assert "could not run" in failed[("expect_column_values_to_be_in_set", "task")]["detail"]
+
+
+def test_curated_records_suite_passes_good_records_and_names_the_failures() -> None:
+    import pandas as pd
+
+    from finetune_platform.curation.config import CURATED_COLUMNS
+    from finetune_platform.datasets.expectations import validate_records
+
+    good = pd.DataFrame(
+        [
+            {
+                "record_id": f"chats/chats.jsonl#{i}",
+                "source": "chats",
+                "source_file": "chats.jsonl",
+                "source_row": i,
+                "doc_type": "chat",
+                "text": f"my order {i} is late",
+                "response": "sorry",
+                "label": "shipping",
+                "messages": "",
+                "quality_score": 0.8,
+                "pii_counts": "{}",
+            }
+            for i in range(1, 6)
+        ],
+        columns=CURATED_COLUMNS,
+    )
+    assert validate_records(good, "curated_ok").success
+    bad = good.copy()
+    bad.loc[1, "record_id"] = bad.loc[0, "record_id"]
+    bad.loc[2, "quality_score"] = 1.5
+    report = validate_records(bad, "curated_bad")
+    failed = {(r["expectation"], r["column"]) for r in report.results if not r["success"]}
+    assert ("expect_column_values_to_be_unique", "record_id") in failed
+    assert ("expect_column_values_to_be_between", "quality_score") in failed

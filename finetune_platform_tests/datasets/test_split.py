@@ -177,3 +177,33 @@ def test_tickets_sharing_a_prompt_stay_together(records):
         duplicates = records.loc[[0, 40, 70], "record_id"]
         homes = {name for name, df in splits.items() if df["record_id"].isin(duplicates).any()}
         assert len(homes) == 1
+
+
+def test_near_duplicate_tickets_stay_in_one_split_and_leaks_are_found() -> None:
+    import pandas as pd
+
+    from finetune_platform.datasets.split import SplitSettings, find_near_duplicate_leakage, split_examples
+    from finetune_platform.formats.instructions import PROMPT_TEMPLATES
+
+    base = "my smart thermostat stopped connecting to the wifi network after the latest firmware update {}"
+    rows = []
+    for i in range(60):
+        text = base.format("today please help") if i < 6 else f"ticket number {i} about order {i * 7} and parcel {i}"
+        if 0 < i < 6:
+            text = text + f" thanks {i}"  # near-duplicates of ticket 0, not exact ones
+        rid = f"src/f.jsonl#{i + 1}"
+        rows.append((f"{rid}::classify", rid, "classify", PROMPT_TEMPLATES["classify"].format(text=text), "billing" if i % 2 else "refund", "billing" if i % 2 else "refund", "src"))
+    examples = pd.DataFrame(rows, columns=["example_id", "record_id", "task", "prompt", "completion", "label", "source"])
+    splits = split_examples(examples, SplitSettings(test_fraction=0.3, validation_fraction=0.1, seed=1))
+    near_ids = {f"src/f.jsonl#{i + 1}" for i in range(6)}
+    homes = {name for name, df in splits.items() if set(df["record_id"]) & near_ids}
+    assert len(homes) == 1, f"near-duplicates spread over {homes}"
+    assert find_near_duplicate_leakage(splits).empty
+
+    # moving one near-duplicate into another split is reported
+    home = homes.pop()
+    other = "test" if home != "test" else "train"
+    moved = splits[home].loc[splits[home]["record_id"] == "src/f.jsonl#2"]
+    leaked = {**splits, home: splits[home].drop(moved.index), other: pd.concat([splits[other], moved])}
+    report = find_near_duplicate_leakage(leaked)
+    assert len(report) >= 1 and set(report["jaccard"]) and (report["jaccard"] >= 0.8).all()
