@@ -251,6 +251,19 @@ def cmd_canary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollout(args: argparse.Namespace) -> int:
+    from finetune_platform.monitoring.store import LogStore
+    from finetune_platform.serving.routing import Router, RolloutSettings, StagedRollout
+
+    settings = load_settings()
+    stages = [float(x) for x in args.stages.split(",")] if args.stages else None
+    rollout_settings = RolloutSettings(stages=stages) if stages else RolloutSettings()
+    rollout = StagedRollout(Router(state_path=settings.rollout_state_path), LogStore(settings.log_store_url), rollout_settings)
+    decision = rollout.start() if args.action == "start" else rollout.step()
+    print(decision.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="finetune-platform", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -291,6 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     canary.add_argument("share", type=float)
     canary.add_argument("--reason", default="")
     canary.set_defaults(func=cmd_canary)
+
+    rollout = sub.add_parser(
+        "rollout", help="staged canary rollout: start it, or judge the current stage now (the sensor does it every 5 min)"
+    )
+    rollout.add_argument("action", choices=["start", "step"])
+    rollout.add_argument("--stages", default="", help="comma-separated shares, e.g. 0.05,0.25,1.0")
+    rollout.set_defaults(func=cmd_rollout)
 
     from finetune_platform.lineage import add_lineage_parser
 

@@ -23,6 +23,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             automation.raw_files_sensor,
             automation.retrain_signal_sensor,
             automation.run_failure_recorder_sensor,
+            automation.canary_rollout_sensor,
         ],
         resources=build_resources(settings),
     )

@@ -142,3 +142,42 @@ def test_nightly_monitor_schedule_reports_on_yesterday() -> None:
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc))
     request = nightly_monitor_schedule(context)
     assert request.partition_key == "2026-11-27"
+
+
+def test_canary_rollout_sensor_advances_a_healthy_rollout_and_rolls_back_a_bad_one(tmp_path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from finetune_platform.defs.automation import canary_rollout_sensor
+    from finetune_platform.monitoring.store import LogStore
+    from finetune_platform.resources import LogStoreResource, PlatformResource, RegistryResource
+    from finetune_platform.serving.routing import Router, RolloutSettings, StagedRollout
+    from finetune_platform.settings import Settings
+
+    settings = Settings.for_root(tmp_path)
+    resources = {
+        "platform": PlatformResource(root=str(tmp_path)),
+        "log_store": LogStoreResource(url=settings.log_store_url),
+        "registry": RegistryResource(tracking_uri=settings.mlflow_tracking_uri),
+    }
+    context = dg.build_sensor_context(resources=resources)
+    assert "no rollout state yet" in canary_rollout_sensor(context).skip_message
+
+    settings.production_dir.mkdir(parents=True)
+    store = LogStore(settings.log_store_url)
+    router = Router(state_path=settings.rollout_state_path)
+    started = StagedRollout(router, store, RolloutSettings(), clock=lambda: datetime.now(timezone.utc) - timedelta(minutes=1)).start()
+    assert started.share_after == 0.05
+
+    for i in range(RolloutSettings().min_requests + 5):  # healthy challenger traffic
+        store.log_request(prompt=f"q{i}", response="ok", model_name="m", model_version="2", variant="challenger",
+                          user_id=f"u{i}", latency_ms=20.0, prompt_tokens=3, completion_tokens=2, status_code=200)
+    advanced = canary_rollout_sensor(dg.build_sensor_context(resources=resources)).skip_message
+    assert advanced.startswith("advanced") or advanced.startswith("held"), advanced
+
+    for i in range(200):  # now the challenger fails
+        store.log_request(prompt=f"bad{i}", response="", model_name="m", model_version="2", variant="challenger",
+                          user_id=f"x{i}", latency_ms=20.0, prompt_tokens=3, completion_tokens=0, status_code=500, error="boom")
+    rolled = canary_rollout_sensor(dg.build_sensor_context(resources=resources)).skip_message
+    assert rolled.startswith("rolled_back"), rolled
+    state = Router(state_path=settings.rollout_state_path).state
+    assert state.kill_switch and state.canary_share == 0.0

@@ -7,7 +7,7 @@ import dagster as dg
 
 from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
 from finetune_platform.defs.partitions import MONITOR_DAYS, SOURCE_PARTITIONS
-from finetune_platform.resources import PlatformResource
+from finetune_platform.resources import LogStoreResource, PlatformResource, RegistryResource
 
 #: The per-source (partitioned) part of the loop: read one source and curate its rows.
 PER_SOURCE_ASSETS: tuple[str, ...] = (
@@ -220,3 +220,39 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
         cursor=json.dumps(cursor, sort_keys=True),
         dynamic_partitions_requests=[SOURCE_PARTITIONS.build_add_request(new_partitions)] if new_partitions else None,
     )
+
+
+@dg.sensor(
+    name="canary_rollout_sensor",
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Moves a staged canary rollout (e.g. 5% -> 25% -> 100%) one gated stage per tick: each stage must "
+        "pass the error-rate, latency and negative-feedback thresholds on the challenger's traffic, a "
+        "crossed threshold rolls back at once (share 0, kill switch), and a completed rollout promotes the "
+        "challenger to champion in the registry. Start one with `finetune-platform rollout start`."
+    ),
+)
+def canary_rollout_sensor(
+    context: dg.SensorEvaluationContext,
+    platform: PlatformResource,
+    log_store: LogStoreResource,
+    registry: RegistryResource,
+) -> dg.SkipReason:
+    from finetune_platform.serving.routing import Router, StagedRollout
+
+    settings = platform.settings()
+    if not settings.rollout_state_path.exists():
+        return dg.SkipReason("no rollout state yet: start a staged rollout with `finetune-platform rollout start`")
+    decision = StagedRollout(Router(state_path=settings.rollout_state_path), log_store.store()).step()
+    message = decision.summary()
+    if decision.action == "completed":
+        from finetune_platform.serving.registry import CHALLENGER, CHAMPION
+
+        reg = registry.registry()
+        challenger = reg.get_by_alias(CHALLENGER)
+        if challenger is not None:
+            reg.set_alias(challenger.version, CHAMPION)
+            message += f"; version {challenger.version} is now the champion"
+    context.log.info(message)
+    return dg.SkipReason(message)

@@ -1,0 +1,120 @@
+"""DPO settings rules, the TRL config conversion, and a planted preference that training must learn."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from finetune_platform.evaluation.generation import load_causal_lm
+from finetune_platform.training.dpo import DPOSettings, preference_scores, to_dpo_config, train_dpo
+from finetune_platform.training.tiny_model import build_tiny_model
+from finetune_platform_tests.training.tiny_data import TINY, corpus, examples
+
+FAST = dict(batch_size=8, logging_steps=1, save_steps=1000, warmup_ratio=0.0)
+
+
+def preference_pairs(n: int, seed: int) -> pd.DataFrame:
+    """Reply prompts where a polite reply is preferred over a curt one with the same content (the planted
+    preference: the tiny base model has never seen either style)."""
+    data = examples(n, tasks=("reply",), seed=seed)
+    return pd.DataFrame(
+        {
+            "prompt": data["prompt"],
+            "chosen": "Sorry for the trouble. " + data["completion"],
+            "rejected": data["completion"].str.rstrip(".") + ". Deal with it.",
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def base_model(tmp_path_factory):
+    return build_tiny_model(corpus(), TINY, tmp_path_factory.mktemp("tiny")).path
+
+
+@pytest.fixture(scope="module")
+def sft_adapter(base_model, tmp_path_factory):
+    """A LoRA adapter with non-zero weights, standing in for an SFT result."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    folder = tmp_path_factory.mktemp("sft_adapter")
+    torch.manual_seed(1)
+    model = AutoModelForCausalLM.from_pretrained(base_model)
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    get_peft_model(model, config).save_pretrained(folder)
+    return folder
+
+
+def margins(base, model_path, pairs: pd.DataFrame) -> pd.Series:
+    """log p(chosen) - log p(rejected) per pair under the model at ``model_path``."""
+    model, tokenizer = load_causal_lm(base, model_path)
+    return preference_scores(model, tokenizer, pairs)["margin"]
+
+
+def test_dpo_config_sets_what_trl_defaults_wrongly(tmp_path):
+    config = to_dpo_config(DPOSettings(beta=0.3, max_steps=5, max_length=64, loss_type="ipo"), tmp_path)
+    assert config.bf16 is False and config.activation_checkpointing is False  # trl defaults both to True
+    assert (config.beta, config.max_steps, config.max_length, config.loss_type) == (0.3, 5, 64, ["ipo"])
+    assert config.learning_rate == 2e-3  # LoRA's default when learning_rate is None
+    assert to_dpo_config(DPOSettings(method="full"), tmp_path).learning_rate == 5e-4
+    assert config.output_dir == str(tmp_path / "checkpoints")
+    assert config.report_to == []
+
+
+def test_label_smoothing_needs_robust_loss():
+    with pytest.raises(ValidationError, match="label_smoothing \\(0.1\\) only applies to loss_type='robust'"):
+        DPOSettings(label_smoothing=0.1)
+    assert DPOSettings(label_smoothing=0.1, loss_type="robust").label_smoothing == 0.1
+
+
+def test_all_linear_is_exclusive():
+    with pytest.raises(ValidationError, match="'all-linear' already selects every linear layer"):
+        DPOSettings(lora_target_modules=["all-linear", "q_proj"])
+
+
+def test_pairs_without_a_preference_are_refused(tmp_path):
+    pairs = preference_pairs(6, seed=0)
+    pairs.loc[2, "rejected"] = pairs.loc[2, "chosen"]
+    with pytest.raises(ValueError, match="1 pairs whose chosen and rejected answers are identical \\(first at row 2\\)"):
+        train_dpo(tmp_path, tmp_path, pairs, DPOSettings(), tmp_path / "out")
+    with pytest.raises(ValueError, match=r"missing columns \['rejected'\]"):
+        train_dpo(tmp_path, tmp_path, pairs.drop(columns="rejected"), DPOSettings(), tmp_path / "out")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("method", "steps", "learning_rate"), [("full", 12, 5e-4), ("lora", 8, 1e-2)])
+def test_dpo_learns_a_planted_preference(base_model, sft_adapter, tmp_path, method, steps, learning_rate):
+    train_pairs, held_out = preference_pairs(48, seed=0), preference_pairs(24, seed=7)
+    sft = base_model if method == "full" else sft_adapter  # both kinds of SFT result
+    before = margins(base_model, sft, held_out)
+    logged: list[dict] = []
+    result = train_dpo(
+        base_model,
+        sft,
+        train_pairs,
+        DPOSettings(
+            method=method,
+            max_steps=steps,
+            beta=0.5,
+            learning_rate=learning_rate,
+            lora_target_modules=["q_proj", "v_proj"],  # all-linear is several times slower on this tiny model
+            **FAST,
+        ),
+        tmp_path,
+        on_log=lambda step, metrics: logged.append(metrics),
+    )
+    after = margins(base_model, result.model_path, held_out)
+    assert result.global_step == steps
+    assert [s for s, _ in result.loss_history] == list(range(1, steps + 1))
+    assert [s for s, _ in result.reward_accuracy_history] == list(range(1, steps + 1))
+    assert sum(1 for m in logged if "rewards/accuracies" in m) == steps
+    assert result.final_loss < math.log(2) - 0.2  # DPO's loss starts at log 2 (policy == reference)
+    assert result.final_reward_accuracy == 1.0
+    assert after.mean() > before.mean() + 1.5  # measured: +4.9 (full), +2.6 (lora)
+    # Held-out implicit-reward accuracy: the chosen answer gained on the rejected one for (almost) every pair.
+    assert ((after - before) > 0).mean() >= 0.9
+    assert (result.model_path / "config.json").is_file() and not (result.model_path / "adapter_config.json").exists()
