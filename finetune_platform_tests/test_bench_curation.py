@@ -34,48 +34,70 @@ def tiny_run(presidio_installed) -> tuple[dict, str]:
     return result, out.getvalue()
 
 
-def test_tiny_run_reports_consistent_throughput_and_ratio(tiny_run):
+SETS = bench_pii.PRESIDIO_RECOGNIZER_SETS
+
+
+def test_tiny_run_reports_consistent_throughput_and_ratio_per_recognizer_set(tiny_run):
     result, _ = tiny_run
     assert result["records"] >= 50  # 60 tickets, less the malformed rows ingest quarantines
     assert result["texts"] == 2 * result["records"]
-    pipelines = {"curate", "ours_pii", "presidio_noop", "presidio_blank_spacy"}
-    assert set(result["throughput"]) == pipelines == set(result["seconds"])
+    presidio_runs = {f"presidio_{rec}_{nlp}" for rec in SETS for nlp in ("noop", "blank_spacy")}
+    assert set(result["throughput"]) == {"curate", "ours_pii"} | presidio_runs == set(result["seconds"])
     assert all(v > 0 for v in result["throughput"].values())
     for name, seconds in result["seconds"].items():
         assert result["throughput"][name] == pytest.approx(result["records"] / seconds, rel=0.02)
-    best = result["presidio_best"]
-    assert best in ("presidio_noop", "presidio_blank_spacy")
-    assert result["throughput"][best] == max(result["throughput"]["presidio_noop"], result["throughput"]["presidio_blank_spacy"])
-    assert result["ratio"] == pytest.approx(result["throughput"]["curate"] / result["throughput"][best], rel=0.02)
-    assert result["pii_ratio"] == pytest.approx(result["throughput"]["ours_pii"] / result["throughput"][best], rel=0.02)
-    assert result["goal_met"] == (result["ratio"] >= 20 and result["recall"]["ours"] >= result["recall"]["presidio"])
+    assert set(result["presidio_best"]) == set(result["ratio"]) == set(result["goal_met"]) == {"matched_types", "default_patterns"}
+    for rec in SETS:
+        best = result["presidio_best"][rec]
+        candidates = (f"presidio_{rec}_noop", f"presidio_{rec}_blank_spacy")
+        assert best in candidates
+        assert result["throughput"][best] == max(result["throughput"][c] for c in candidates)
+        assert result["ratio"][rec] == pytest.approx(result["throughput"]["curate"] / result["throughput"][best], rel=0.02)
+        assert result["pii_ratio"][rec] == pytest.approx(result["throughput"]["ours_pii"] / result["throughput"][best], rel=0.02)
+        assert result["goal_met"][rec] == (result["ratio"][rec] >= 20 and result["recall"]["ours"] >= result["recall"][rec])
     json.dumps(result)  # run_all passes it between processes as JSON
 
 
-def test_tiny_run_scores_both_sides_on_the_same_gold_spans(tiny_run):
+def test_tiny_run_lists_the_two_registries(tiny_run):
+    result, _ = tiny_run
+    matched, default = result["presidio_recognizers"]["matched_types"], result["presidio_recognizers"]["default_patterns"]
+    assert len(matched) == 7
+    assert set(matched) < set(default)  # the default registry holds every matched recognizer and more
+    assert {"DateRecognizer", "UsBankRecognizer", "CryptoRecognizer"} <= set(default)
+    assert "SpacyRecognizer" not in default  # needs a NER model
+
+
+def test_tiny_run_scores_every_side_on_the_same_gold_spans(tiny_run):
     result, _ = tiny_run
     assert set(result["per_type"]) == set(bench_pii.SHARED_TYPES)
     for kind, sides in result["per_type"].items():
-        gold_ours = sides["ours"]["tp"] + sides["ours"]["fn"]
-        assert gold_ours == sides["presidio"]["tp"] + sides["presidio"]["fn"] > 0, kind
+        gold = {side: v["tp"] + v["fn"] for side, v in sides.items()}
+        assert set(gold) == {"ours", *SETS}, kind
+        assert len(set(gold.values())) == 1 and gold["ours"] > 0, (kind, gold)
     # Our floors (test_pii) hold here too; a Presidio set-up that lost its recognizers would score ~0.
     assert result["recall"]["ours"] >= 0.95 and result["precision"]["ours"] >= 0.95
-    assert 0.5 <= result["recall"]["presidio"] <= 1.0
-    assert 0.0 <= result["recall_held_out"]["presidio"] <= 1.0
+    for rec in SETS:
+        assert 0.5 <= result["recall"][rec] <= 1.0, rec
+        assert 0.0 <= result["recall_held_out"][rec] <= 1.0, rec
     assert 0 < result["held_out_examples"] < result["labelled_examples"]
 
 
-def test_tiny_run_prints_tables_ratio_and_verdict(tiny_run):
+def test_tiny_run_prints_tables_ratios_and_both_verdicts(tiny_run):
     result, printed = tiny_run
-    assert f"Throughput ratio, curate / {result['presidio_best']}: {result['ratio']:.2f}x" in printed
-    assert f"Recall, shared types: ours {result['recall']['ours']:.3f}, Presidio {result['recall']['presidio']:.3f}" in printed
-    assert ("Goal (>= 20x" in printed) and (("NOT MET" in printed) != result["goal_met"])
+    for rec, label in (("matched_types", "matched-types"), ("default_patterns", "default-patterns")):
+        best = result["presidio_best"][rec]
+        assert f"Throughput ratio vs {label}, curate / {best}: {result['ratio'][rec]:.2f}x" in printed
+        verdict = "MET" if result["goal_met"][rec] else "NOT MET"
+        assert f"judged against {label}: {verdict} ({result['ratio'][rec]:.2f}x" in printed
+        assert f"Presidio {label} {result['recall'][rec]:.3f}" in printed
+    assert printed.count("Goal (>= 20x") == 2
     for name in result["throughput"]:
         assert f"| {name} " in printed
 
 
-def test_presidio_pipeline_maps_types_and_drops_urls_and_contained_spans(presidio_installed):
-    pipe = bench_pii.PresidioPipeline("noop")
+@pytest.mark.parametrize("recognizers", SETS)
+def test_presidio_pipeline_maps_types_and_drops_urls_and_contained_spans(presidio_installed, recognizers):
+    pipe = bench_pii.PresidioPipeline("noop", recognizers)
     text = "Mail jane@example.com, card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, see https://example.org/x"
     assert [(m.type, m.value) for m in pipe.find(text)] == [
         ("EMAIL", "jane@example.com"),
@@ -84,7 +106,18 @@ def test_presidio_pipeline_maps_types_and_drops_urls_and_contained_spans(presidi
     ]
     redacted = pipe.process(text)
     assert "<EMAIL_ADDRESS>" in redacted and "<CREDIT_CARD>" in redacted and "jane@" not in redacted
-    assert pipe.entities == sorted(bench_pii.PRESIDIO_ENTITIES)
+    if recognizers == "matched_types":
+        assert pipe.entities == sorted(bench_pii.PRESIDIO_ENTITIES)
+    else:
+        assert set(bench_pii.PRESIDIO_ENTITIES) < set(pipe.entities)
+        assert "PERSON" not in pipe.entities  # the NER recognizer is dropped
+
+
+def test_default_patterns_redacts_types_the_matched_set_does_not(presidio_installed):
+    text = "Booked on 2024-01-02, MAC 00:1B:44:11:3A:B7"
+    assert bench_pii.PresidioPipeline("noop", "matched_types").process(text) == text
+    redacted = bench_pii.PresidioPipeline("blank_spacy", "default_patterns").process(text)
+    assert "<DATE_TIME>" in redacted and "<MAC_ADDRESS>" in redacted
 
 
 def test_missing_presidio_is_a_clear_skip(monkeypatch, capsys):
@@ -98,6 +131,11 @@ def test_missing_presidio_is_a_clear_skip(monkeypatch, capsys):
 def test_pipeline_rejects_unknown_nlp_engine():
     with pytest.raises(ValueError, match=r"nlp='spacy_lg'.*\['noop', 'blank_spacy'\]"):
         bench_pii.PresidioPipeline("spacy_lg")  # type: ignore[arg-type]
+
+
+def test_pipeline_rejects_unknown_recognizer_set():
+    with pytest.raises(ValueError, match=r"recognizers='all'.*\['matched_types', 'default_patterns'\]"):
+        bench_pii.PresidioPipeline("noop", "all")  # type: ignore[arg-type]
 
 
 def test_run_all_discovers_modules_with_main(tmp_path: Path):

@@ -22,7 +22,7 @@ EXPECTED_GROUPS = {
     },
     "format": {"instruction_examples", "conversation_examples", "completion_corpus"},
     "version": {"training_set"},
-    "train": {"base_model", "sft_adapter"},
+    "train": {"base_model", "domain_adapted_model", "sft_adapter", "aligned_adapter"},
     "evaluate": {"eval_report", "human_eval_sheet", "ab_test_report"},
     "deploy": {"registered_model"},
     "monitor": {"production_logs", "drift_report", "feedback_set", "preference_pairs", "audit"},
@@ -78,7 +78,7 @@ def test_jobs_built_from_selection_strings(defs: dg.Definitions) -> None:
     # and an ad-hoc selection string through the same parser
     job = dg.define_asset_job("adhoc", selection="key:training_set+ and group:train")
     resolved = dg.Definitions(assets=defs.assets, jobs=[job], resources=defs.resources).resolve_job_def("adhoc")
-    assert {k.to_user_string() for k in resolved.asset_layer.executable_asset_keys} == {"base_model", "sft_adapter"}
+    assert {k.to_user_string() for k in resolved.asset_layer.executable_asset_keys} == {"base_model", "domain_adapted_model", "sft_adapter", "aligned_adapter"}
 
 
 def test_schedules_and_sensors_present(defs: dg.Definitions) -> None:

@@ -24,7 +24,7 @@ class RegisterConfig(dg.Config):
 def registered_model(
     context: dg.AssetExecutionContext,
     config: RegisterConfig,
-    sft_adapter: dict[str, Any],
+    aligned_adapter: dict[str, Any],
     eval_report: dict[str, Any],
     base_model: dict[str, Any],
     training_set: dict[str, Any],
@@ -37,11 +37,11 @@ def registered_model(
     reg = registry.registry()
     candidate = eval_report["models"]["candidate"]
     info = reg.register(
-        sft_adapter["mlflow_run_id"],
-        sft_adapter["base_model_path"],
-        sft_adapter["model_path"],
+        aligned_adapter["mlflow_run_id"],
+        aligned_adapter["base_model_path"],
+        aligned_adapter["model_path"],
         metrics={"accuracy": candidate["accuracy"], "perplexity": candidate["perplexity"]},
-        tags={"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "method": sft_adapter["method"]},
+        tags={"dataset.dvc_md5": aligned_adapter["dvc_md5"], "dagster.run_id": context.run_id, "method": aligned_adapter["method"]},
     )
     reg.set_alias(info.version, CHALLENGER)
     champion = next((m for name, m in eval_report["models"].items() if name.startswith("champion")), None)
@@ -60,9 +60,9 @@ def registered_model(
         reg.set_alias(info.version, CHAMPION)
     aliases = sorted(reg.get_version(info.version).aliases)
     context.log.info(f"registered {reg.model_name} v{info.version} {aliases}: {reason}")
-    card = _model_card(reg.model_name, info.version, sft_adapter, eval_report, base_model, training_set, context.run_id)
+    card = _model_card(reg.model_name, info.version, aligned_adapter, eval_report, base_model, training_set, context.run_id)
     reg.client.update_model_version(reg.model_name, str(info.version), description=card)
-    TrackedRun(mlflow.tracker(), sft_adapter["mlflow_run_id"]).log_dict({"model_card": card}, "model_card.json")
+    TrackedRun(mlflow.tracker(), aligned_adapter["mlflow_run_id"]).log_dict({"model_card": card}, "model_card.json")
     return dg.Output(
         {"model_name": reg.model_name, "version": info.version, "aliases": aliases, "promoted": promoted, "reason": reason},
         metadata={
@@ -71,7 +71,7 @@ def registered_model(
             "aliases": ", ".join(aliases),
             "promoted_to_champion": promoted,
             "reason": reason,
-            "mlflow_run_id": sft_adapter["mlflow_run_id"],
+            "mlflow_run_id": aligned_adapter["mlflow_run_id"],
             "model_uri": f"models:/{reg.model_name}/{info.version}",
             "model_card": dg.MetadataValue.md(card),
         },
@@ -81,7 +81,7 @@ def registered_model(
 def _model_card(
     model_name: str,
     version: int,
-    sft_adapter: dict[str, Any],
+    aligned_adapter: dict[str, Any],
     eval_report: dict[str, Any],
     base_model: dict[str, Any],
     training_set: dict[str, Any],
@@ -111,10 +111,10 @@ def _model_card(
                 "sources": training_set.get("sources", {}),
             },
             "training": {
-                "method": sft_adapter["method"],
-                "global_step": sft_adapter["global_step"],
-                "final_train_loss": sft_adapter["final_train_loss"],
-                "mlflow_run_id": sft_adapter["mlflow_run_id"],
+                "method": aligned_adapter["method"],
+                "global_step": aligned_adapter["global_step"],
+                "final_train_loss": aligned_adapter["final_train_loss"],
+                "mlflow_run_id": aligned_adapter["mlflow_run_id"],
                 "dagster_run_id": dagster_run_id,
             },
             "evaluation": {

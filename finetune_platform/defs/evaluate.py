@@ -23,7 +23,7 @@ class EvalConfig(dg.Config, EvalSettings):
 def eval_report(
     context: dg.AssetExecutionContext,
     config: EvalConfig,
-    sft_adapter: dict[str, Any],
+    aligned_adapter: dict[str, Any],
     training_set: dict[str, Any],
     mlflow: MlflowResource,
     registry: RegistryResource,
@@ -56,8 +56,9 @@ def eval_report(
         )
 
     scores = {}
-    scores["base"] = score("base", *load_causal_lm(sft_adapter["base_model_path"]))
-    scores["candidate"] = score("candidate", *load_causal_lm(sft_adapter["base_model_path"], sft_adapter["model_path"]))
+    # "base" is the foundation model the loop started from, before any stage of training
+    scores["base"] = score("base", *load_causal_lm(aligned_adapter["foundation_model_path"]))
+    scores["candidate"] = score("candidate", *load_causal_lm(aligned_adapter["base_model_path"], aligned_adapter["model_path"]))
     champion_info = registry.registry().get_by_alias("champion") if config.evaluate_champion else None
     if champion_info is not None:
         champion = registry.registry().load("champion").unwrap_python_model()
@@ -77,13 +78,13 @@ def eval_report(
         scores["candidate"].confusion, plots_dir / "confusion_matrix.png", title="candidate: category confusion"
     )
     loss_png = plot_loss_curve(
-        sft_adapter["loss_history"], plots_dir / "loss_curve.png", eval_loss=sft_adapter.get("eval_loss"),
+        aligned_adapter["loss_history"], plots_dir / "loss_curve.png", eval_loss=aligned_adapter.get("eval_loss"),
         title="SFT training loss",
     )
     report["champion_version"] = champion_info.version if champion_info else None
-    report["mlflow_run_id"] = sft_adapter["mlflow_run_id"]
+    report["mlflow_run_id"] = aligned_adapter["mlflow_run_id"]
     markdown = report_markdown(report) + f"\n**Versus the champion**: {versus_champion.reason}\n"
-    run = TrackedRun(mlflow.tracker(), sft_adapter["mlflow_run_id"])
+    run = TrackedRun(mlflow.tracker(), aligned_adapter["mlflow_run_id"])
     metrics = {f"eval.{name}.{k}": getattr(s, k) for name, s in scores.items() for k in ("accuracy", "macro_f1", "perplexity")}
     metrics.update({f"eval.{name}.reply_{k}": v for name, s in scores.items() for k, v in s.reply.items() if k != "n"})
     run.log_metrics({k: v for k, v in metrics.items() if v == v})  # NaN (e.g. undefined macro-F1) is not logged
@@ -105,7 +106,7 @@ def eval_report(
         "slices": dg.MetadataValue.md(slices_markdown(slices)),
         "confusion_matrix": image(confusion_png),
         "loss_curve": image(loss_png),
-        "mlflow_run_id": sft_adapter["mlflow_run_id"],
+        "mlflow_run_id": aligned_adapter["mlflow_run_id"],
     }
     if "champion" in scores:
         metadata["champion_accuracy"] = round(scores["champion"].accuracy, 4)
@@ -160,7 +161,7 @@ class HumanEvalConfig(dg.Config):
 def human_eval_sheet(
     context: dg.AssetExecutionContext,
     config: HumanEvalConfig,
-    sft_adapter: dict[str, Any],
+    aligned_adapter: dict[str, Any],
     training_set: dict[str, Any],
     eval_report: dict[str, Any],
     registry: RegistryResource,
@@ -184,7 +185,7 @@ def human_eval_sheet(
     prompts = test.loc[test["task"] == "reply"].sample(frac=1.0, random_state=config.seed).head(config.items)
     if prompts.empty:
         prompts = test.sample(frac=1.0, random_state=config.seed).head(config.items)
-    candidate_model, candidate_tok = load_causal_lm(sft_adapter["base_model_path"], sft_adapter["model_path"])
+    candidate_model, candidate_tok = load_causal_lm(aligned_adapter["base_model_path"], aligned_adapter["model_path"])
     candidate = generate(candidate_model, candidate_tok, prompts["prompt"].tolist(), max_new_tokens=config.max_new_tokens)
     reg = registry.registry()
     if reg.get_by_alias("champion") is not None:
@@ -192,10 +193,10 @@ def human_eval_sheet(
         baseline_name, baseline_model, baseline_tok = "champion", loaded.model, loaded.tokenizer
     else:
         baseline_name = "base"
-        baseline_model, baseline_tok = load_causal_lm(sft_adapter["base_model_path"])
+        baseline_model, baseline_tok = load_causal_lm(aligned_adapter["foundation_model_path"])
     baseline = generate(baseline_model, baseline_tok, prompts["prompt"].tolist(), max_new_tokens=config.max_new_tokens)
     sheet = build_human_eval_sheet(prompts, candidate, baseline, seed=config.seed)
-    sheet_id = sft_adapter["mlflow_run_id"][:12]
+    sheet_id = aligned_adapter["mlflow_run_id"][:12]
     folder = platform.settings().data_dir / "human_eval" / sheet_id
     csv_path = export_human_eval_csv(sheet.sheet, folder / "sheet.csv")
     ls_path = export_human_eval_label_studio(sheet.sheet, folder / "label_studio_tasks.json")

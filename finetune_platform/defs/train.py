@@ -7,11 +7,15 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 
 from finetune_platform.defs.groups import TRAIN
 from finetune_platform.defs.metadata import image
 from finetune_platform.resources import MlflowResource, PlatformResource
+from finetune_platform.training.tracking import TrackedRun
 from finetune_platform.training.base_model import BaseModelSettings
+from finetune_platform.training.dapt import DAPTSettings
+from finetune_platform.training.dpo import DPOSettings
 from finetune_platform.training.sft import SFTSettings
 
 
@@ -76,16 +80,73 @@ def base_model(
     )
 
 
+class DomainAdaptConfig(dg.Config, DAPTSettings):
+    """Continued pretraining on the domain's text (stage 1); off by default for the tiny model, which is
+    already pretrained on this domain."""
+
+    enabled: bool = Field(False, description="Run domain-adaptive pretraining; off: SFT starts from the base model.")
+
+
 @dg.asset(group_name=TRAIN, compute_kind="trl")
-def sft_adapter(
+def domain_adapted_model(
     context: dg.AssetExecutionContext,
-    config: SFTAdapterConfig,
+    config: DomainAdaptConfig,
     base_model: dict[str, Any],
+    completion_corpus: pd.DataFrame,
     training_set: dict[str, Any],
     platform: PlatformResource,
     mlflow: MlflowResource,
 ) -> dg.Output[dict[str, Any]]:
-    """Task SFT (completion-only loss) with TRL, LoRA by default, checkpointed and resumable.
+    """Stage 1: the base model after continued pretraining on the completion corpus (training tickets only,
+    so held-out tickets never leak into the weights); the base model itself when the stage is off."""
+    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.training.dapt import train_dapt
+    from finetune_platform.training.provenance import config_hash, git_commit
+
+    if not config.enabled:
+        return dg.Output(
+            {**base_model, "stage": "base", "started_from": base_model["path"]},
+            metadata={"skipped": True, "reason": "enabled=false: SFT starts from the base model", "path": base_model["path"]},
+        )
+    train_ids = set(read_training_set(Path(training_set["path"]))["train"]["record_id"])
+    documents = completion_corpus.loc[completion_corpus["record_id"].isin(train_ids), "text"].tolist()
+    settings = platform.settings()
+    key = config_hash(training_set["dvc_md5"], base_model["path"], config.model_dump())
+    output_dir = settings.artifacts_dir / "domain_adapted_model" / f"{training_set['dvc_md5'][:12]}-{key}"
+    tags = {"dataset.dvc_md5": training_set["dvc_md5"], "dagster.run_id": context.run_id,
+            "git.commit": git_commit(settings.root), "stage": "dapt", "base_model": base_model["name_or_path"]}
+    with mlflow.tracker().start_run("domain_adapted_model", tags=tags) as run:
+        run.log_params({"dapt": config.model_dump(), "documents": len(documents)})
+        result = train_dapt(
+            Path(base_model["path"]), documents, config, output_dir,
+            on_log=lambda step, m: run.log_metrics(m, step=step),
+        )
+        run.log_metrics({"final_train_loss": result.final_train_loss or float("nan")})
+    return dg.Output(
+        {**base_model, "path": str(result.model_path), "stage": "dapt", "started_from": base_model["path"],
+         "mlflow_run_id": run.run_id},
+        metadata={
+            "skipped": False,
+            "documents": len(documents),
+            "global_step": result.global_step,
+            "final_train_loss": result.final_train_loss,
+            "resumed_from_checkpoint": result.resumed_from_checkpoint or "no",
+            "mlflow_run_id": run.run_id,
+            "path": dg.MetadataValue.path(str(result.model_path)),
+        },
+    )
+
+
+@dg.asset(group_name=TRAIN, compute_kind="trl")
+def sft_adapter(
+    context: dg.AssetExecutionContext,
+    config: SFTAdapterConfig,
+    domain_adapted_model: dict[str, Any],
+    training_set: dict[str, Any],
+    platform: PlatformResource,
+    mlflow: MlflowResource,
+) -> dg.Output[dict[str, Any]]:
+    """Stage 2: task SFT (completion-only loss) with TRL, LoRA by default, checkpointed and resumable.
 
     The output folder is keyed by the data version, base model and config, so re-materializing after a
     crash resumes from the last checkpoint, while a changed config or data version starts fresh.
@@ -95,6 +156,7 @@ def sft_adapter(
     from finetune_platform.training.provenance import config_hash, git_commit
     from finetune_platform.training.sft import train_sft
 
+    base_model = domain_adapted_model  # the model SFT starts from: the domain-adapted one, or the base
     settings = platform.settings()
     splits = read_training_set(Path(training_set["path"]))
     key = config_hash(training_set["dvc_md5"], base_model["path"], config.model_dump())
@@ -105,6 +167,7 @@ def sft_adapter(
         "git.commit": git_commit(settings.root),
         "base_model": base_model["name_or_path"],
         "stage": "sft",
+        "started_from": base_model["stage"],
     }
     with mlflow.tracker().start_run("sft_adapter", tags=tags) as run:
         run.log_params({"sft": config.model_dump(), "base_model": base_model, "data": training_set["counts"]})
@@ -134,6 +197,8 @@ def sft_adapter(
     value = {
         "model_path": str(result.model_path),
         "base_model_path": base_model["path"],
+        "foundation_model_path": base_model.get("started_from", base_model["path"]),
+        "started_from": base_model["stage"],
         "method": result.method,
         "mlflow_run_id": run.run_id,
         "dvc_md5": training_set["dvc_md5"],
@@ -146,6 +211,7 @@ def sft_adapter(
         value,
         metadata={
             "method": result.method,
+            "started_from": base_model["stage"],
             "model_path": dg.MetadataValue.path(str(result.model_path)),
             "mlflow_run_id": run.run_id,
             "mlflow_run": dg.MetadataValue.url(run_url) if "://" in run_url else run_url,
@@ -200,3 +266,60 @@ def base_model__renders_training_data(
     else:
         metadata["conversations"] = "skipped: the model's tokenizer has no chat template"
     return dg.AssetCheckResult(passed=passed, metadata=metadata)
+
+
+class AlignConfig(dg.Config, DPOSettings):
+    """Preference alignment with DPO (stage 3) on the preference pairs collected from user feedback."""
+
+    enabled: bool = Field(True, description="Run DPO when there are enough preference pairs; off: ship the SFT model.")
+    min_pairs: int = Field(50, ge=1, description="Fewer preference pairs than this skips the stage, saying so.")
+
+
+@dg.asset(group_name=TRAIN, compute_kind="trl")
+def aligned_adapter(
+    context: dg.AssetExecutionContext,
+    config: AlignConfig,
+    sft_adapter: dict[str, Any],
+    platform: PlatformResource,
+    mlflow: MlflowResource,
+) -> dg.Output[dict[str, Any]]:
+    """Stage 3: the SFT model aligned with DPO on feedback preference pairs (data/preference_pairs/*.jsonl,
+    written by the monitor stage); the SFT model unchanged when the stage is off or has too few pairs."""
+    from finetune_platform.training.dpo import train_dpo
+    from finetune_platform.training.provenance import config_hash
+
+    files = sorted((platform.settings().data_dir / "preference_pairs").glob("*.jsonl"))
+    pairs = (
+        pd.concat([pd.read_json(f, lines=True) for f in files if f.stat().st_size], ignore_index=True)
+        if any(f.stat().st_size for f in files)
+        else pd.DataFrame(columns=["prompt", "chosen", "rejected"])
+    )
+    skip = None
+    if not config.enabled:
+        skip = "enabled=false"
+    elif len(pairs) < config.min_pairs:
+        skip = f"{len(pairs)} preference pairs, fewer than min_pairs={config.min_pairs}"
+    if skip:
+        return dg.Output(
+            {**sft_adapter, "stage": "sft"},
+            metadata={"skipped": True, "reason": f"{skip}: the SFT model is the candidate", "pairs": len(pairs)},
+        )
+    key = config_hash(sft_adapter["model_path"], len(pairs), config.model_dump())
+    output_dir = platform.settings().artifacts_dir / "aligned_adapter" / key
+    run = TrackedRun(mlflow.tracker(), sft_adapter["mlflow_run_id"])
+    result = train_dpo(
+        Path(sft_adapter["base_model_path"]), Path(sft_adapter["model_path"]), pairs[["prompt", "chosen", "rejected"]],
+        config, output_dir, on_log=lambda step, m: run.log_metrics({f"dpo.{k}": v for k, v in m.items()}, step=step),
+    )
+    run.log_metrics({"dpo.final_loss": result.final_loss or float("nan")})
+    return dg.Output(
+        {**sft_adapter, "model_path": str(result.model_path), "stage": "dpo", "method": f"{sft_adapter['method']}+dpo"},
+        metadata={
+            "skipped": False,
+            "pairs": len(pairs),
+            "global_step": result.global_step,
+            "final_loss": result.final_loss,
+            "final_reward_accuracy": result.final_reward_accuracy,
+            "model_path": dg.MetadataValue.path(str(result.model_path)),
+        },
+    )

@@ -36,7 +36,9 @@ SMALL_RUN_CONFIG = {
                 "seq_len": 64,
             }
         },
+        "domain_adapted_model": {"config": {"enabled": True, "max_steps": 6, "batch_size": 4, "seq_len": 64, "save_steps": 3}},
         "sft_adapter": {"config": {"max_steps": 40, "batch_size": 16, "save_steps": 20, "logging_steps": 5}},
+        "aligned_adapter": {"config": {"max_steps": 4, "batch_size": 4, "min_pairs": 10, "save_steps": 2}},
         "eval_report": {"config": {"max_classify_examples": 40, "max_perplexity_examples": 40, "max_reply_examples": 10, "min_accuracy_gain": 0.0, "min_examples": 10, "champion_margin": -1.0}},
     }
 }

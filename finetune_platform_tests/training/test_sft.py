@@ -127,3 +127,10 @@ def test_empty_completion_is_refused(tmp_path):
 def test_missing_columns_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"eval_df is missing columns \['completion'\]"):
         train_sft(tmp_path, examples(6), examples(3).drop(columns="completion"), SFTSettings(**FAST), tmp_path)
+
+
+@pytest.mark.slow
+def test_unknown_modules_to_save_are_named(base_model, tmp_path):
+    settings = SFTSettings(method="lora", max_steps=1, lora_modules_to_save=["wte", "lm_head"], **FAST)
+    with pytest.raises(ValueError, match=r"\['wte'\] match no module of LlamaForCausalLM .*\['model.embed_tokens'\]"):
+        train_sft(base_model, examples(6), None, settings, tmp_path)

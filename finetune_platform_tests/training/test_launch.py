@@ -1,0 +1,126 @@
+"""Command lines and environments of the training process, the request it reads, and its own rules."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from finetune_platform.training import entrypoint, sft
+from finetune_platform.training.launch import (
+    ENTRYPOINT_MODULE,
+    LaunchSpec,
+    TrainingRequest,
+    build_command,
+    build_env,
+    free_port,
+    write_params_file,
+)
+from finetune_platform.training.sft import SFTSettings
+
+DIST_VARS = {"RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}
+
+
+def test_python_launcher_runs_the_module_with_this_interpreter():
+    assert build_command(LaunchSpec(), args=["--params-file", "r.json"]) == [
+        sys.executable, "-m", ENTRYPOINT_MODULE, "--params-file", "r.json",
+    ]  # fmt: skip
+
+
+def test_torchrun_launcher_uses_the_venv_and_a_fixed_rendezvous():
+    spec = LaunchSpec(launcher="torchrun", nproc_per_node=2, master_port=29611)
+    command = build_command(spec, module="pkg.train")
+    assert command[:3] == [sys.executable, "-m", "torch.distributed.run"]
+    assert command[command.index("--nproc_per_node") + 1] == "2"
+    assert command[command.index("--master_port") + 1] == "29611"
+    assert command[-2:] == ["--module", "pkg.train"]
+
+
+def test_deepspeed_launcher_passes_process_count_and_module():
+    command = build_command(LaunchSpec(launcher="deepspeed", nproc_per_node=2, master_port=29612))
+    assert command[:3] == [sys.executable, "-m", "deepspeed.launcher.runner"]
+    assert command[command.index("--num_gpus") + 1] == "2"
+    assert command[-2:] == ["--module", ENTRYPOINT_MODULE]
+
+
+def test_python_launcher_is_single_process():
+    with pytest.raises(ValidationError, match="launcher='python' starts one process"):
+        LaunchSpec(launcher="python", nproc_per_node=2)
+
+
+def test_each_spec_gets_a_free_port():
+    port = free_port()
+    assert 1024 <= port <= 65535
+    assert 1024 <= LaunchSpec().master_port <= 65535
+
+
+def test_plain_python_with_deepspeed_is_told_it_is_rank_zero_of_one():
+    spec = LaunchSpec(master_port=29613)
+    env = build_env(spec, deepspeed=True)
+    assert {k: env[k] for k in DIST_VARS} == {
+        "RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29613",
+    }  # fmt: skip
+    assert not DIST_VARS & set(build_env(spec, deepspeed=False))  # a plain run must not look distributed
+    assert not DIST_VARS & set(build_env(LaunchSpec(launcher="torchrun", nproc_per_node=2), deepspeed=True))
+
+
+def test_env_carries_threads_extensions_cpu_and_overrides(tmp_path):
+    spec = LaunchSpec(
+        omp_num_threads=1, torch_extensions_dir=str(tmp_path), cpu_only=True, env={"OMP_NUM_THREADS": "3", "X": "y"}
+    )
+    env = build_env(spec)
+    assert env["TORCH_EXTENSIONS_DIR"] == str(tmp_path)
+    assert env["CUDA_VISIBLE_DEVICES"] == "" and env["DS_ACCELERATOR"] == "cpu"
+    assert env["OMP_NUM_THREADS"] == "3" and env["X"] == "y"  # explicit env wins
+    assert env["PYTHONUNBUFFERED"] == "1"
+    assert "TORCH_EXTENSIONS_DIR" not in build_env(LaunchSpec())
+
+
+def test_request_round_trips_through_a_params_file(tmp_path):
+    request = TrainingRequest(
+        base_model_path="/m", train_path="/t.parquet", output_dir="/o", settings=SFTSettings(method="full", lora_modules_to_save=[], max_steps=3)
+    )
+    path = write_params_file(request, tmp_path / "r.json")
+    loaded = TrainingRequest.model_validate_json(path.read_text())
+    assert loaded == request
+    assert json.loads(path.read_text())["settings"]["max_steps"] == 3
+    with pytest.raises(ValidationError, match="packing=True needs max_length"):
+        TrainingRequest.model_validate({**request.to_params(), "settings": {"packing": True, "max_length": None}})
+
+
+def test_entrypoint_without_pipes_or_params_file_says_what_to_pass(monkeypatch, capsys):
+    for name in ("DAGSTER_PIPES_CONTEXT", "DAGSTER_PIPES_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        entrypoint.main([])
+    assert exit_info.value.code == 2
+    assert "pass --params-file" in capsys.readouterr().err
+
+
+def test_deepspeed_enabled_wraps_the_config_builder_only_inside_the_block(tmp_path):
+    original = sft.to_trl_config
+    with pytest.raises(FileNotFoundError, match="DeepSpeed config .*missing.json does not exist"):
+        with entrypoint.deepspeed_enabled(str(tmp_path / "missing.json")):
+            pass
+    config = tmp_path / "ds.json"
+    config.write_text("{}")
+    with entrypoint.deepspeed_enabled(str(config)):
+        assert sft.to_trl_config is not original
+    assert sft.to_trl_config is original
+    with entrypoint.deepspeed_enabled(None):
+        assert sft.to_trl_config is original
+
+
+def test_half_written_checkpoints_are_discarded(tmp_path):
+    folder = tmp_path / sft.CHECKPOINTS_DIR
+    for step, state in ((10, '{"global_step": 10}'), (20, '{"global_st'), (30, None)):
+        (folder / f"checkpoint-{step}").mkdir(parents=True)
+        (folder / f"checkpoint-{step}" / "model.safetensors").write_bytes(b"x")
+        if state is not None:
+            (folder / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
+    assert entrypoint.discard_incomplete_checkpoints(tmp_path) == ["checkpoint-20", "checkpoint-30"]
+    assert sorted(p.name for p in folder.iterdir()) == ["checkpoint-10"]
+    assert sft.latest_checkpoint(tmp_path).name == "checkpoint-10"
+    assert entrypoint.discard_incomplete_checkpoints(tmp_path / "nothing-here") == []

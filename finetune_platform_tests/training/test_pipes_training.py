@@ -1,0 +1,143 @@
+"""Training in a child process through Dagster Pipes: one process, and torchrun + DeepSpeed ZeRO on CPU."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from safetensors.torch import load_file
+
+from finetune_platform.resources.pipes_training import PipesTrainingResource, run_training_subprocess
+from finetune_platform.training.deepspeed_config import (
+    DeepSpeedConfigError,
+    deepspeed_config,
+    deepspeed_config_for,
+    write_deepspeed_config,
+)
+from finetune_platform.training.launch import LaunchSpec, TrainingRequest
+from finetune_platform.training.sft import SFTSettings
+from finetune_platform.training.tiny_model import build_tiny_model
+from finetune_platform_tests.training.tiny_data import TINY, corpus, examples
+
+FULL = dict(method="full", lora_modules_to_save=[], batch_size=8, logging_steps=1, save_steps=100, bf16=False, warmup_ratio=0.0)
+
+#: Reused across sessions: DeepSpeed's CPU communication op takes about a minute to compile the first time.
+TORCH_EXTENSIONS = str(Path(tempfile.gettempdir()) / "finetune_platform_torch_extensions")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("pipes")
+    examples().to_parquet(root / "train.parquet")
+    examples(12, seed=1).to_parquet(root / "validation.parquet")
+    return {
+        "root": str(root),
+        "base_model_path": str(build_tiny_model(corpus(), TINY, root / "tiny").path),
+        "train_path": str(root / "train.parquet"),
+        "validation_path": str(root / "validation.parquet"),
+    }
+
+
+def _request(workspace: dict[str, str], name: str, settings: SFTSettings, **kwargs) -> TrainingRequest:
+    return TrainingRequest(
+        base_model_path=workspace["base_model_path"],
+        train_path=workspace["train_path"],
+        validation_path=workspace["validation_path"],
+        settings=settings,
+        output_dir=str(Path(workspace["root"]) / name),
+        **kwargs,
+    )
+
+
+def _materialize(spec: LaunchSpec, request: TrainingRequest) -> tuple[dg.ExecuteInProcessResult, dict, list[str]]:
+    """Materialize a one-asset job whose asset trains through ``run_training_subprocess``.
+
+    Returns the Dagster result, what the function returned, and the run's log messages.
+    """
+    returned: dict = {}
+
+    @dg.asset
+    def sft_model(context):  # no annotation: `from __future__ import annotations` makes it a string
+        out = run_training_subprocess(context, spec, request)
+        returned.update(out)
+        return out["materialize_result"]
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([sft_model], instance=instance, raise_on_error=False)
+    texts = []
+    for entry in instance.all_logs(result.run_id):
+        texts.append(entry.user_message)
+        event_data = entry.dagster_event.event_specific_data if entry.dagster_event else None
+        if getattr(event_data, "error", None) is not None:  # e.g. "[pipes] ... closed with exception"
+            texts.append(event_data.error.to_string())
+    return result, returned, texts
+
+
+def test_incompatible_deepspeed_config_is_refused_before_launch(workspace, tmp_path):
+    config = write_deepspeed_config(deepspeed_config(2, bf16=False, gradient_accumulation_steps=1, micro_batch_size=4), tmp_path / "ds.json")
+    request = _request(workspace, "refused", SFTSettings(max_steps=2, **FULL), deepspeed_config_path=str(config))
+    with pytest.raises(DeepSpeedConfigError, match="train_micro_batch_size_per_gpu=4 but the SFT settings give 8"):
+        run_training_subprocess(dg.build_asset_context(), LaunchSpec(), request)
+    assert not Path(request.output_dir).exists()
+
+
+def test_resource_builds_specs_from_its_config():
+    resource = PipesTrainingResource(launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True)
+    spec = resource.spec()
+    assert (spec.launcher, spec.nproc_per_node, spec.omp_num_threads, spec.cpu_only) == ("torchrun", 2, 1, True)
+
+
+@pytest.mark.slow
+def test_asset_trains_in_a_subprocess_and_streams_each_step(workspace):
+    request = _request(workspace, "python", SFTSettings(max_steps=4, **FULL))
+    result, returned, logs = _materialize(LaunchSpec(omp_num_threads=1), request)
+    assert result.success
+    metadata = result.asset_materializations_for_node("sft_model")[0].metadata
+    assert metadata["global_step"].value == 4
+    assert Path(metadata["model_path"].value) == Path(request.output_dir) / "model"
+    assert (Path(request.output_dir) / "model" / "model.safetensors").is_file()
+    assert "resumed_from_checkpoint" not in metadata  # None values are left out
+    assert [step for step, _ in metadata["loss_history"].value["loss_history"]] == [1, 2, 3, 4]
+    assert math.isfinite(metadata["eval_loss"].value)
+    assert [s["step"] for s in returned["steps"] if "loss" in s["metrics"]] == [1, 2, 3, 4]
+    assert returned["result"]["final_train_loss"] == metadata["final_train_loss"].value
+    step_lines = [m for m in logs if m.startswith("step ") and " loss=" in m]  # not train_loss=, eval_loss=
+    assert [m.split(":")[0] for m in step_lines] == ["step 1", "step 2", "step 3", "step 4"]
+
+
+@pytest.mark.slow
+def test_failing_training_process_fails_the_asset(workspace):
+    request = _request(workspace, "broken", SFTSettings(max_steps=2, **FULL)).model_copy(
+        update={"base_model_path": str(Path(workspace["root"]) / "no-such-model")}
+    )
+    result, returned, logs = _materialize(LaunchSpec(omp_num_threads=1), request)
+    assert not result.success
+    assert returned == {}
+    assert any("pipes closed with exception" in m for m in logs)
+    assert any("no-such-model" in m for m in logs)  # the child's traceback reached the run's event log
+    failure = result.failure_data_for_node("sft_model")
+    assert "External execution process failed with code 1" in failure.error.to_string()
+
+
+@pytest.mark.slow
+def test_torchrun_two_ranks_deepspeed_zero2_on_cpu(workspace, tmp_path):
+    settings = SFTSettings(max_steps=6, **FULL)
+    config = write_deepspeed_config(deepspeed_config_for(settings, zero_stage=2), tmp_path / "zero2.json")
+    request = _request(workspace, "zero2", settings, deepspeed_config_path=str(config))
+    spec = LaunchSpec(
+        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
+    )
+    started = time.perf_counter()
+    result, returned, logs = _materialize(spec, request)
+    print(f"ZeRO-2, 2 ranks, 6 steps: {time.perf_counter() - started:.1f} s wall")
+    assert result.success
+    metadata = result.asset_materializations_for_node("sft_model")[0].metadata
+    assert metadata["global_step"].value == 6
+    assert [s["step"] for s in returned["steps"] if "loss" in s["metrics"]] == [1, 2, 3, 4, 5, 6]  # rank 0 only
+    assert all(math.isfinite(loss) for _, loss in returned["result"]["loss_history"])
+    weights = load_file(Path(request.output_dir) / "model" / "model.safetensors")
+    assert weights and all(t.numel() > 0 for t in weights.values())
