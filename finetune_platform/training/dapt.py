@@ -224,6 +224,9 @@ def train_dapt(
         callbacks=[callback],
     )
     started = time.perf_counter()
+    # Read what the checkpoint holds before training: checkpoint rotation may delete it during this run.
+    tokens_before = _tokens_seen(resume_from)
+    history_before = _merged_history(resume_from, [])
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     seconds = time.perf_counter() - started
 
@@ -237,8 +240,9 @@ def train_dapt(
     trainer.save_model(str(model_path))
     tokenizer.save_pretrained(model_path)
 
-    tokens = trainer.state.num_input_tokens_seen - _tokens_seen(resume_from)
-    history = _merged_history(resume_from, callback.loss_history)
+    tokens = trainer.state.num_input_tokens_seen - tokens_before
+    first_new = callback.loss_history[0][0] if callback.loss_history else math.inf
+    history = [item for item in history_before if item[0] < first_new] + list(callback.loss_history)
     result = DAPTResult(
         model_path=model_path,
         global_step=int(trainer.state.global_step),

@@ -348,6 +348,9 @@ def train_sft(
         callbacks=[callback],
     )
     started = time.perf_counter()
+    # Read what the checkpoint holds before training: checkpoint rotation may delete it during this run.
+    tokens_before = _tokens_seen(resume_from)
+    history_before = _merged_history(resume_from, [])
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     train_seconds = time.perf_counter() - started
 
@@ -361,8 +364,9 @@ def train_sft(
     trainer.save_model(str(model_path))
     tokenizer.save_pretrained(model_path)
 
-    tokens = trainer.state.num_input_tokens_seen - _tokens_seen(resume_from)
-    history = _merged_history(resume_from, callback.loss_history)
+    tokens = trainer.state.num_input_tokens_seen - tokens_before
+    first_new = callback.loss_history[0][0] if callback.loss_history else math.inf
+    history = [item for item in history_before if item[0] < first_new] + list(callback.loss_history)
     result = SFTResult(
         model_path=model_path,
         method=settings.method,
