@@ -16,7 +16,7 @@ from finetune_platform.curation.config import CurationSettings, StageResult
 from finetune_platform.curation.review import ReviewSettings
 from finetune_platform.defs.groups import CURATE
 from finetune_platform.defs.partitions import SOURCE_PARTITIONS
-from finetune_platform.defs.metadata import counts_table, preview
+from finetune_platform.defs.metadata import counts_table, image, preview
 from finetune_platform.resources import PlatformResource
 
 
@@ -96,6 +96,29 @@ def pii_redacted_records(
     )
 
 
+def _histogram_png(hist: dict[str, Any], threshold: float, path: Any) -> Any:
+    """The quality-score distribution (every input record, before the threshold) as a bar chart."""
+    if not hist or not hist.get("counts"):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    edges, counts = hist["bin_edges"], hist["counts"]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(edges[:-1], counts, width=[b - a for a, b in zip(edges[:-1], edges[1:])], align="edge", edgecolor="white")
+    ax.axvline(threshold, color="red", linestyle="--", label=f"min_quality_score {threshold:g}")
+    ax.set_xlabel("quality score")
+    ax.set_ylabel("records")
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
 @dg.asset(group_name=CURATE, compute_kind="pandas", partitions_def=SOURCE_PARTITIONS)
 def scored_records(
     context: dg.AssetExecutionContext,
@@ -107,11 +130,15 @@ def scored_records(
     from finetune_platform.curation.quality import score_quality
 
     def quality_metadata(result: StageResult) -> dict[str, Any]:
-        hist = result.stats.get("score_histogram") or result.stats.get("histogram") or {}
+        hist = result.stats.get("score_histogram") or {}
         scores = result.records["quality_score"] if len(result.records) else pd.Series(dtype=float)
+        plot = _histogram_png(
+            hist, config.min_quality_score, platform.settings().artifacts_dir / "curation" / f"quality_{context.partition_key}.png"
+        )
         return {
             "quality_score_mean": float(scores.mean()) if len(scores) else 0.0,
             "quality_score_histogram": dg.MetadataValue.json(hist),
+            **({"quality_score_distribution": image(plot)} if plot else {}),
         }
 
     return _run_stage(
@@ -133,8 +160,9 @@ def deduplicated_records(
     scored_records: dict[str, pd.DataFrame],
     platform: PlatformResource,
 ) -> dg.Output[pd.DataFrame]:
-    """All sources together; exact and near duplicates (MinHash LSH) removed, keeping the best-scored
-    member of each cluster (duplicates across sources included)."""
+    """All sources together; exact and near duplicates removed (MinHash LSH candidates verified by exact
+    Jaccard, or an exact similarity join), keeping the best-scored member of each cluster (duplicates
+    across sources included)."""
     from finetune_platform.curation.dedup import deduplicate
 
     context.log.info("sources: " + ", ".join(f"{k} ({len(v)} rows)" for k, v in sorted(scored_records.items())))
