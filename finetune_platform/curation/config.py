@@ -99,8 +99,9 @@ class CurationSettings(BaseModel):
 
     # --- quality -----------------------------------------------------------------------------------------
     require_response: bool = Field(
-        default=True,
-        description="Drop records without a response (empty_response); tickets need an answer to train on.",
+        default=False,
+        description="Drop records without a response (empty_response). Off by default: records without an "
+        "answer still train classification; turn on when every source carries replies.",
     )
     min_response_words: int = Field(
         default=2,

@@ -157,7 +157,7 @@ def scored_records(
 def deduplicated_records(
     context: dg.AssetExecutionContext,
     config: CurationConfig,
-    scored_records: dict[str, pd.DataFrame],
+    scored_records: Any,
     platform: PlatformResource,
 ) -> dg.Output[pd.DataFrame]:
     """All sources together; exact and near duplicates removed (MinHash LSH candidates verified by exact
@@ -165,6 +165,8 @@ def deduplicated_records(
     across sources included)."""
     from finetune_platform.curation.dedup import deduplicate
 
+    if isinstance(scored_records, pd.DataFrame):  # the IO manager hands over a single partition unwrapped
+        scored_records = {"(one source)": scored_records}
     context.log.info("sources: " + ", ".join(f"{k} ({len(v)} rows)" for k, v in sorted(scored_records.items())))
     combined = pd.concat([scored_records[k] for k in sorted(scored_records)], ignore_index=True)
 
@@ -294,6 +296,12 @@ def curated_records(
     """Deduplicated records with reviewers' decisions applied: rejected rows out, corrected labels in."""
     from finetune_platform.curation.review import apply_reviews
 
+    if deduplicated_records.empty:
+        raise ValueError(
+            "no records survived curation, so there is nothing to train on: see dropped_by_reason in the "
+            "metadata of normalized_records, scored_records and deduplicated_records (for example, "
+            "require_response drops every record of a source without replies)"
+        )
     outcome = apply_reviews(deduplicated_records, human_reviews, config)
     dropped_path = platform.settings().artifacts_dir / "curation" / "curated_records_dropped.parquet"
     dropped_path.parent.mkdir(parents=True, exist_ok=True)

@@ -259,7 +259,9 @@ def base_model__renders_training_data(
     pairs = check_instruction_lengths(examples, tokenizer, max_length)
     metadata: dict[str, Any] = {"max_length": max_length, "instruction_pairs": dg.MetadataValue.json(pairs.as_metadata(5))}
     passed = pairs.passed
-    if getattr(tokenizer, "chat_template", None):
+    if len(conversation_examples) == 0:
+        metadata["conversations"] = "none: no curated record has an assistant turn (classification-only data)"
+    elif getattr(tokenizer, "chat_template", None):
         chats = check_chat_template(conversation_examples, tokenizer, max_length)
         metadata["conversations"] = dg.MetadataValue.json(chats.as_metadata(5))
         passed = passed and chats.passed

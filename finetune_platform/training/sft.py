@@ -232,6 +232,25 @@ def _to_dataset(df: pd.DataFrame, name: str):
     return Dataset.from_pandas(pairs.reset_index(drop=True), preserve_index=False)
 
 
+def _is_main_process() -> bool:
+    """Rank 0 (or the only process): torch.distributed's rank when a process group is up, else the
+    launcher's RANK (set by torchrun / the deepspeed launcher before the group exists)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank() == 0
+    from accelerate.utils import get_int_from_env
+
+    return get_int_from_env(["RANK"], 0) == 0
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so a reader never sees half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
 def _fingerprint(base_model_path: Path, train_df: pd.DataFrame, settings: SFTSettings) -> dict:
     """What must stay the same for a checkpoint in ``output_dir`` to be resumable by this call.
 
@@ -328,7 +347,8 @@ def train_sft(
     fingerprint = _fingerprint(base_model_path, train_df, settings)
     resume_from = _check_resumable(output_dir, fingerprint)
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / FINGERPRINT_FILE).write_text(json.dumps(fingerprint, indent=2))
+    if _is_main_process():  # under torchrun/deepspeed every rank runs this function; one writes
+        _atomic_write(output_dir / FINGERPRINT_FILE, json.dumps(fingerprint, indent=2))
 
     torch.manual_seed(settings.seed)
     tokenizer = AutoTokenizer.from_pretrained(base_model_path)
@@ -359,10 +379,12 @@ def train_sft(
         eval_loss = float(trainer.evaluate()["eval_loss"])  # also reaches on_log through the callback
 
     model_path = output_dir / ("adapter" if settings.method == "lora" else "model")
-    if model_path.exists():
+    if trainer.is_world_process_zero() and model_path.exists():
         shutil.rmtree(model_path)
+    trainer.accelerator.wait_for_everyone()  # no rank saves while rank 0 is still clearing the folder
     trainer.save_model(str(model_path))
-    tokenizer.save_pretrained(model_path)
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(model_path)
 
     tokens = trainer.state.num_input_tokens_seen - tokens_before
     first_new = callback.loss_history[0][0] if callback.loss_history else math.inf
@@ -378,7 +400,8 @@ def train_sft(
         train_seconds=train_seconds,
         train_tokens_per_second=tokens / train_seconds if train_seconds > 0 else 0.0,
     )
-    (output_dir / RESULT_FILE).write_text(json.dumps(result.to_dict(), indent=2))
+    if trainer.is_world_process_zero():
+        _atomic_write(output_dir / RESULT_FILE, json.dumps(result.to_dict(), indent=2))
     return result
 
 

@@ -20,7 +20,7 @@ def tickets():
 
 @pytest.fixture(scope="module")
 def curated(tickets):
-    return curate(tickets, CurationSettings())
+    return curate(tickets, CurationSettings(require_response=True))
 
 
 def test_every_row_is_kept_or_dropped_once(tickets, curated):

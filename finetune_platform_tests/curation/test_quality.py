@@ -100,7 +100,7 @@ def test_filters_drop_with_named_reasons(settings):
         {"text": GOOD_TEXT, "response": "The parcel is at the depot and the tracking will..."},
         {"text": "Why was I charged twice for the premium plan this month?", "response": "WE OPEN AT NINE. CALL US LATER DAMN IT!!"},
     )
-    result = score_quality(df, settings)
+    result = score_quality(df, settings.model_copy(update={"require_response": True}))
     assert result.records["record_id"].tolist() == ["r1"]
     assert result.records.loc[0, "quality_score"] == 0.995
     assert dict(zip(result.dropped["record_id"], result.dropped["reason"])) == {
@@ -175,3 +175,10 @@ def test_score_quality_equals_scoring_each_record_alone(settings):
         if _filter_reason(text, response, score, settings) is None:
             expected_kept.append((rid, score))
     assert list(zip(result.records["record_id"], result.records["quality_score"])) == expected_kept
+
+
+def test_records_without_a_response_are_kept_for_classification_by_default(settings):
+    df = records({"text": GOOD_TEXT, "response": ""}, {"text": GOOD_TEXT, "response": GOOD_RESPONSE})
+    assert not settings.require_response
+    result = score_quality(df, settings)
+    assert result.records["record_id"].tolist() == ["r1", "r2"]
