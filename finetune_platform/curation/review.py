@@ -363,8 +363,10 @@ class ReviewRowError:
         return f"{self.file}, {self.where}: {self.problem}"
 
 
-class ReviewImportError(ValueError):
-    """Raised by :func:`import_reviews` with every bad review row (``errors``), so all can be fixed at once."""
+class RowsImportError(ValueError):
+    """Every bad row of a reviewers' or raters' import (``errors``), listed so all can be fixed at once."""
+
+    what = "row"
 
     def __init__(self, errors: list[ReviewRowError], shown: int = 30):
         self.errors = errors
@@ -372,9 +374,15 @@ class ReviewImportError(ValueError):
         if len(errors) > shown:
             lines.append(f"  ... and {len(errors) - shown} more")
         super().__init__(
-            f"{len(errors)} review row(s) could not be imported; fix them in the files and import again "
+            f"{len(errors)} {self.what}(s) could not be imported; fix them in the files and import again "
             "(nothing was imported):\n" + "\n".join(lines)
         )
+
+
+class ReviewImportError(RowsImportError):
+    """Raised by :func:`import_reviews` with every bad review row."""
+
+    what = "review row"
 
 
 @dataclass

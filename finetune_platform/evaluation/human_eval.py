@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from finetune_platform.curation.agreement import agreement_report
-from finetune_platform.curation.review import FORMULA_TRIGGERS, spreadsheet_safe
+from finetune_platform.curation.review import FORMULA_TRIGGERS, ReviewRowError, RowsImportError, spreadsheet_safe
 from finetune_platform.evaluation.slices import wilson_interval
 from finetune_platform.formats.instructions import ticket_from_prompt
 
@@ -200,30 +200,14 @@ def human_eval_label_studio_config(with_scores: bool = True, question: str = "Wh
 # --- import ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RatingRowError:
-    """One unreadable rating: the file, where in it, and what is wrong."""
-
-    file: str
-    where: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.file}, {self.where}: {self.problem}"
+#: One unreadable rating: the file, where in it, and what is wrong (the same record as a review's).
+RatingRowError = ReviewRowError
 
 
-class HumanEvalImportError(ValueError):
-    """Raised by :func:`import_human_ratings` with every bad rating (``errors``), so all are fixed at once."""
+class HumanEvalImportError(RowsImportError):
+    """Raised by :func:`import_human_ratings` with every bad rating."""
 
-    def __init__(self, errors: list[RatingRowError], shown: int = 30):
-        self.errors = errors
-        lines = [f"  - {e}" for e in errors[:shown]]
-        if len(errors) > shown:
-            lines.append(f"  ... and {len(errors) - shown} more")
-        super().__init__(
-            f"{len(errors)} rating row(s) could not be imported; fix them in the files and import again "
-            "(nothing was imported):\n" + "\n".join(lines)
-        )
+    what = "rating row"
 
 
 def _unguard(value: str) -> str:
