@@ -153,7 +153,7 @@ class CurationSettings(BaseModel):
     near_dup_method: Literal["minhash_lsh", "exact"] = Field(
         default="minhash_lsh",
         description=(
-            "How near-duplicate pairs are found. minhash_lsh: datasketch MinHash LSH proposes candidates at "
+            "How near-duplicate pairs are found. minhash_lsh: MinHash LSH (datasketch's scheme) proposes candidates at "
             "lsh_candidate_threshold, each verified with its exact Jaccard (no false pairs; may rarely miss one). "
             "exact: a prefix-filter similarity join that finds every pair."
         ),
@@ -255,9 +255,15 @@ def check_input(df: pd.DataFrame, stage: str, needs: list[str] | None = None) ->
 
 def make_dropped(rows: list[tuple[str, str, str]], stage: str) -> pd.DataFrame:
     """Build a dropped frame from ``(record_id, reason, detail)`` tuples."""
-    return pd.DataFrame(
-        [(rid, stage, reason, detail) for rid, reason, detail in rows], columns=DROPPED_COLUMNS
-    ).astype({"record_id": str, "stage": str, "reason": str, "detail": str})
+    # Built column by column (object dtype, values made str as astype(str) would): about 5x faster than
+    # a frame of tuples followed by astype, and every stage makes one.
+    columns = [
+        [str(rid) for rid, _, _ in rows],
+        [str(stage)] * len(rows),
+        [str(reason) for _, reason, _ in rows],
+        [str(detail) for _, _, detail in rows],
+    ]
+    return pd.DataFrame(dict(zip(DROPPED_COLUMNS, columns)), dtype=object)
 
 
 def finish_stage(
@@ -269,7 +275,8 @@ def finish_stage(
     extra_stats: dict[str, Any] | None = None,
 ) -> StageResult:
     """Assemble a StageResult and check the row invariant (every input row is kept or dropped, once)."""
-    kept = records.loc[keep_mask].reset_index(drop=True)
+    # Nothing dropped (the usual case of most stages): a copy with a fresh index, without the boolean mask.
+    kept = records.reset_index(drop=True) if all(keep_mask) else records.loc[keep_mask].reset_index(drop=True)
     dropped = make_dropped(dropped_rows, stage)
     if len(kept) + len(dropped) != len(df_in):
         raise AssertionError(
@@ -289,4 +296,8 @@ def finish_stage(
 
 def text_column(df: pd.DataFrame, column: str) -> list[str]:
     """A text column as a list of str, with None/NaN read as "" (Parquet and CSV readers produce both)."""
-    return ["" if (v is None or (isinstance(v, float) and v != v)) else str(v) for v in df[column].tolist()]
+    values = df[column].tolist()
+    # Fast path: a column of str only (what ingest writes) is returned as it is.
+    if all(type(v) is str for v in values):
+        return values
+    return ["" if (v is None or (isinstance(v, float) and v != v)) else str(v) for v in values]

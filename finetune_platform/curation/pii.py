@@ -37,6 +37,8 @@ from finetune_platform.curation.config import (
 from finetune_platform.curation.names import AMBIGUOUS_FIRST_NAMES, FIRST_NAMES, NOT_NAMES, NOT_STREET_NAMES
 
 STAGE = "pii"
+#: What ``json.dumps(obj, ensure_ascii=False)`` builds on every call, built once (same output, ~2 us less a call).
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 #: A redaction placeholder; never a PII hit itself.
 PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*?)_(\d+)>")
@@ -203,6 +205,17 @@ _WEAK_CUE_WORDS = (
 )
 
 
+def _count_digits(text: str) -> int:
+    """How many characters of ``text`` match ``\\d`` (``len(_DIGIT.findall(text))``).
+
+    ASCII text, where ``\\d`` means 0-9 and ``str.isdigit`` agrees, takes one ``bytes.translate`` that
+    deletes the digits (about 10x faster than listing every match); other text runs the pattern.
+    """
+    if text.isascii():
+        return len(text) - len(text.encode("ascii").translate(None, b"0123456789"))
+    return len(_DIGIT.findall(text))
+
+
 def _lower_is_ignorecase(text: str) -> bool:
     """True when substring tests on ``text.lower()`` find exactly what ``re.IGNORECASE`` patterns of ASCII
     words find: always, except for the letters of :data:`_CASE_ODDITIES`."""
@@ -362,7 +375,7 @@ def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool
     two decimals); a bare digit run needs a phone cue ("call", "mobile", "number") just before it; anything
     introduced as an id ("order", "ticket", "ISBN") is an id.
     """
-    n_digits = sum(c.isdigit() for c in cand)
+    n_digits = _count_digits(cand) if cand.isascii() else sum(c.isdigit() for c in cand)
     if n_digits < 7 or "  " in cand or _DATE_FULL.match(cand) or _DATE_START.match(cand) or _NOT_PHONE.match(cand):
         return False
     if international:
@@ -465,7 +478,7 @@ class PiiRedactor:
                 shut = False
         low = text.lower()
         caps = _CAP_TOKEN.findall(text)
-        n_digits = len(_DIGIT.findall(text)) if _DIGIT.search(text) else 0
+        n_digits = _count_digits(text)
         if n_digits:
             if "IBAN" in types and _IBAN_GATE.search(text):
                 found += self._ibans(text)
@@ -947,7 +960,7 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                         turn["content"], c = finder.redact(turn["content"], mapping, (text, response))
                         if c:
                             _add_counts(counts, c)
-                new_msg = json.dumps(turns, ensure_ascii=False)
+                new_msg = _JSON_ENCODER.encode(turns)
         if not settings.redact_pii:
             new_text, new_resp, new_msg = text, response, msg
         keep.append(ok)

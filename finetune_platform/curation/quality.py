@@ -129,10 +129,26 @@ def _tokens(text: str) -> tuple[list[str], list[str]]:
 _ASCII_NON_WORD = bytes(c if (chr(c).isalnum() or c == 39) else 32 for c in range(256))
 
 
-def _content_stems(words: list[str]) -> set[str]:
+def _content_stems(words: list[str], memo: dict[str, str | None] | None = None) -> set[str]:
     """Content words cut to their first five letters: a crude stemmer that makes "deliver", "delivery" and
-    "delivered" (or "refund"/"refunded") meet without a stemming library."""
-    return {w[:5] for w in set(words).difference(_STOP) if len(w) >= 3 and not w.isdigit()}
+    "delivered" (or "refund"/"refunded") meet without a stemming library.
+
+    ``memo`` (word -> its stem, or None for a word that is no content word) is filled as words are met:
+    a batch repeats its words, so the stage passes one dict for the whole batch (same result, ~30% faster).
+    """
+    if memo is None:
+        return {w[:5] for w in set(words).difference(_STOP) if len(w) >= 3 and not w.isdigit()}
+    stems = set()
+    for w in set(words):
+        stem = memo.get(w, _UNSEEN)
+        if stem is _UNSEEN:
+            stem = memo[w] = w[:5] if (w not in _STOP and len(w) >= 3 and not w.isdigit()) else None
+        if stem is not None:
+            stems.add(stem)
+    return stems
+
+
+_UNSEEN = object()
 
 
 def completeness_score(text: str, response: str, require_response: bool) -> float:
@@ -157,20 +173,24 @@ def repetition_score(words: list[str], n: int) -> float:
     """1 minus the share of word n-grams that repeat an earlier one (1 when there are too few words)."""
     if len(words) <= n:
         return 1.0
+    if n == 3:  # the default, spelt out: zip over three slices is ~2x faster than over a starred list
+        return len(set(zip(words, words[1:], words[2:]))) / (len(words) - 2)
     return len(set(zip(*[words[i:] for i in range(n)]))) / (len(words) - n + 1)
 
 
-def relevance_score(text_words: list[str], response_words: list[str]) -> float:
+def relevance_score(
+    text_words: list[str], response_words: list[str], memo: dict[str, str | None] | None = None
+) -> float:
     """How much the response talks about what the text asked: shared content words against a small target
     (a quarter of the question's content words, between 1 and 3). 0 without a response; 0.5 when the text
-    has no content word to compare (e.g. "Hi, help please")."""
+    has no content word to compare (e.g. "Hi, help please"). ``memo``: see :func:`_content_stems`."""
     if not response_words:
         return 0.0
-    asked = _content_stems(text_words)
+    asked = _content_stems(text_words, memo)
     if not asked:
         return 0.5
     target = min(3, max(1, round(len(asked) / 4)))
-    return min(1.0, len(asked & _content_stems(response_words)) / target)
+    return min(1.0, len(asked & _content_stems(response_words, memo)) / target)
 
 
 def tone_score(text: str, words: list[str]) -> float:
@@ -186,9 +206,10 @@ def _tone(text: str, raw_tokens: list[str], words: list[str]) -> float:
         score += 0.1
     # A shouted word is three or more capitals in a row: ASCII text without such a run has none.
     if _may_shout(text):
-        caps = sum(1 for t in raw_tokens if t.isupper() and len(t) >= 3 and t.isalpha() and t not in _ACRONYMS)
+        # filter() runs the most selective test (isupper / isalpha) in C before the rest: same counts.
+        caps = sum(1 for t in filter(str.isupper, raw_tokens) if len(t) >= 3 and t.isalpha() and t not in _ACRONYMS)
         if caps:
-            share = caps / sum(1 for t in raw_tokens if len(t) >= 3 and t.isalpha())
+            share = caps / sum(1 for t in filter(str.isalpha, raw_tokens) if len(t) >= 3)
             if share > 0.2:
                 score -= share
     if not _PROFANITY.isdisjoint(words):
@@ -220,8 +241,10 @@ def _signal_values(
     text_tokens: tuple[list[str], list[str]],
     response_tokens: tuple[list[str], list[str]],
     settings: CurationSettings,
+    memo: dict[str, str | None] | None = None,
 ) -> tuple[float, float, float, float, float]:
-    """The scorer values in :data:`SCORERS` order (the stage's loop skips building a dict per record)."""
+    """The scorer values in :data:`SCORERS` order (the stage's loop skips building a dict per record);
+    ``memo`` is the batch's stem memo (:func:`_content_stems`)."""
     (t_raw, tw), (r_raw, rw) = text_tokens, response_tokens
     ideal_min, ideal_max = settings.ideal_min_words, settings.ideal_max_words
     if response:
@@ -233,7 +256,7 @@ def _signal_values(
         completeness_score(text, response, settings.require_response),
         length,
         min(repetition_score(tw, n), repetition_score(rw, n)),
-        relevance_score(tw, rw) if (response or settings.require_response) else 1.0,
+        relevance_score(tw, rw, memo) if (response or settings.require_response) else 1.0,
         # The answer's tone is what the model learns; the request's counts a little, so that of two
         # otherwise equal duplicates the one that is not shouting is kept.
         0.75 * _tone(response, r_raw, rw) + 0.25 * _tone(text, t_raw, tw) if response else _tone(text, t_raw, tw),
@@ -307,9 +330,10 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     keep: list[bool] = []
     dropped: list[tuple[str, str, str]] = []
     weights = [getattr(settings, f"weight_{name}") for name in SCORERS]
+    stems: dict[str, str | None] = {}  # the batch's word -> stem memo (_content_stems)
     for rid, text, response in zip(ids, texts, responses):
         response_tokens = _tokens(response)
-        values = _signal_values(text, response, _tokens(text), response_tokens, settings)
+        values = _signal_values(text, response, _tokens(text), response_tokens, settings, stems)
         sums = [total + v for total, v in zip(sums, values)]
         score = _combine_values(values, weights)
         scores.append(score)
