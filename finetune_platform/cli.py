@@ -112,6 +112,35 @@ def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[st
     return targets
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Train every trial of data/sweep.yaml (or the named ones) as its partition, then compare them."""
+    from finetune_platform.defs.partitions import SWEEP_TRIALS
+    from finetune_platform.defs.sweep import SWEEP_FILE
+    from finetune_platform.training.sweep import SweepError, load_sweep
+
+    settings = load_settings()
+    try:
+        trials = list(load_sweep(settings.root / SWEEP_FILE).trials)
+    except SweepError as error:
+        raise SystemExit(str(error)) from error
+    unknown = sorted(set(args.trial or []) - set(trials))
+    if unknown:
+        raise SystemExit(f"unknown trial(s) {unknown}; {SWEEP_FILE} defines {trials}")
+    instance = _instance(settings)
+    missing = [t for t in trials if not instance.has_dynamic_partition(SWEEP_TRIALS.name, t)]
+    if missing:
+        instance.add_dynamic_partitions(SWEEP_TRIALS.name, missing)
+    for trial in args.trial or trials:
+        result = run_job("sweep_job", settings, partition_key=trial)
+        print(f"sweep trial {trial}: run {result.run_id} succeeded")
+    result = run_job("sweep_compare_job", settings)
+    table = result.output_for_node("sweep_comparison")
+    from finetune_platform.training.sweep import comparison_markdown
+
+    print(comparison_markdown(table))
+    return 0
+
+
 def cmd_generate_demo_data(args: argparse.Namespace) -> int:
     from finetune_platform.ingest.demo_data import generate_demo_corpus
 
@@ -287,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--source", action="append", help="ingest_job only: this source (repeatable; default all)")
     mat.add_argument("--day", help="monitor_job only: the UTC day YYYY-MM-DD (default yesterday)")
     mat.set_defaults(func=cmd_materialize)
+
+    swp = sub.add_parser("sweep", help="train every trial of data/sweep.yaml (a partition each), then compare them")
+    swp.add_argument("--trial", action="append", help="only this trial (repeatable; default all)")
+    swp.set_defaults(func=cmd_sweep)
 
     srv = sub.add_parser("serve", help="OpenAI-compatible server for the registry's champion and challenger")
     srv.add_argument("--host", default="127.0.0.1", help="bind address (a non-loopback one needs an API key)")

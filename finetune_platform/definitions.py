@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from finetune_platform.defs import automation, curate, deploy, evaluate, format, ingest, monitor, train, version
+from finetune_platform.defs import automation, curate, deploy, evaluate, format, ingest, monitor, sweep, train, version
 from finetune_platform.resources import build_resources
 from finetune_platform.settings import Settings, load_settings
 
-ASSET_MODULES = [ingest, curate, format, version, train, evaluate, deploy, monitor]
+ASSET_MODULES = [ingest, curate, format, version, train, evaluate, deploy, monitor, sweep]
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -17,13 +17,20 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
-        jobs=[automation.ingest_job, automation.retrain_job, automation.monitor_job],
+        jobs=[
+            automation.ingest_job,
+            automation.retrain_job,
+            automation.monitor_job,
+            automation.sweep_job,
+            automation.sweep_compare_job,
+        ],
         schedules=[automation.nightly_retrain_schedule, automation.nightly_monitor_schedule],
         sensors=[
             automation.raw_files_sensor,
             automation.retrain_signal_sensor,
             automation.run_failure_recorder_sensor,
             automation.canary_rollout_sensor,
+            automation.sweep_file_sensor,
         ],
         resources=build_resources(settings),
     )

@@ -5,7 +5,7 @@ import pytest
 
 from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
 from finetune_platform.definitions import build_definitions
-from finetune_platform.defs.partitions import SOURCE_PARTITIONS
+from finetune_platform.defs.partitions import SOURCE_PARTITIONS, SWEEP_TRIALS
 from finetune_platform.settings import Settings
 
 #: The asset graph, by group: a snapshot that changes only on purpose.
@@ -26,6 +26,7 @@ EXPECTED_GROUPS = {
     "evaluate": {"eval_report", "human_eval_sheet", "ab_test_report"},
     "deploy": {"registered_model"},
     "monitor": {"production_logs", "drift_report", "feedback_set", "preference_pairs", "audit"},
+    "sweep": {"sweep_trial", "sweep_comparison"},
 }
 
 EXPECTED_BLOCKING_CHECKS = {
@@ -75,6 +76,8 @@ def test_jobs_built_from_selection_strings(defs: dg.Definitions) -> None:
     assert defs.resolve_job_def("ingest_job").partitions_def == SOURCE_PARTITIONS
     assert keys("retrain_job") == set().union(*(EXPECTED_GROUPS[g] for g in RETRAIN_GROUPS)) - per_source
     assert keys("monitor_job") == set().union(*(EXPECTED_GROUPS[g] for g in MONITOR_GROUPS))
+    assert keys("sweep_job") == {"sweep_trial"} and defs.resolve_job_def("sweep_job").partitions_def == SWEEP_TRIALS
+    assert keys("sweep_compare_job") == {"sweep_comparison"}
     # and an ad-hoc selection string through the same parser
     job = dg.define_asset_job("adhoc", selection="key:training_set+ and group:train")
     resolved = dg.Definitions(assets=defs.assets, jobs=[job], resources=defs.resources).resolve_job_def("adhoc")

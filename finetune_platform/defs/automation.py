@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
-from finetune_platform.defs.partitions import MONITOR_DAYS, SOURCE_PARTITIONS
+from finetune_platform.defs.partitions import MONITOR_DAYS, SOURCE_PARTITIONS, SWEEP_TRIALS
 from finetune_platform.resources import LogStoreResource, PlatformResource, RegistryResource
 
 #: The per-source (partitioned) part of the loop: read one source and curate its rows.
@@ -46,6 +46,23 @@ monitor_job = dg.define_asset_job(
     partitions_def=MONITOR_DAYS,
     description="One day of production: logs, drift report, feedback set. The signals that trigger retraining.",
 )
+
+sweep_job = dg.define_asset_job(
+    name="sweep_job",
+    selection="key:sweep_trial",
+    partitions_def=SWEEP_TRIALS,
+    description=(
+        "One trial (partition) of the hyperparameter sweep in data/sweep.yaml: SFT with its settings, scored on "
+        "the validation split. Backfill all partitions to run the whole sweep, then sweep_compare_job."
+    ),
+)
+
+sweep_compare_job = dg.define_asset_job(
+    name="sweep_compare_job",
+    selection="key:sweep_comparison",
+    description="Tabulate the sweep's finished trials (ranked by validation accuracy) and name the best.",
+)
+
 
 @dg.schedule(
     name="nightly_monitor_schedule",
@@ -256,3 +273,40 @@ def canary_rollout_sensor(
             message += f"; version {challenger.version} is now the champion"
     context.log.info(message)
     return dg.SkipReason(message)
+
+
+@dg.sensor(
+    name="sweep_file_sensor",
+    job=sweep_compare_job,
+    minimum_interval_seconds=120,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Keeps the sweep_trial partitions in step with the trials of data/sweep.yaml, and requests "
+        "sweep_compare_job once every trial has a materialization newer than the last comparison."
+    ),
+)
+def sweep_file_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SensorResult | dg.SkipReason:
+    from finetune_platform.defs.sweep import SWEEP_FILE
+    from finetune_platform.training.sweep import trial_names
+
+    path = platform.settings().root / SWEEP_FILE
+    trials = trial_names(path)
+    if not trials:
+        return dg.SkipReason(f"no sweep file at {path}: nothing to register")
+    known = set(context.instance.get_dynamic_partitions(SWEEP_TRIALS.name))
+    new = [t for t in trials if t not in known]
+    latest: list[int] = []
+    for trial in trials:
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("sweep_trial"), asset_partitions=[trial]), limit=1
+        ).records
+        if records:
+            latest.append(records[0].storage_id)
+    comparison = context.instance.fetch_materializations(dg.AssetKey("sweep_comparison"), limit=1).records
+    requests = []
+    if len(latest) == len(trials) and (not comparison or comparison[0].storage_id < max(latest)):
+        requests.append(dg.RunRequest(run_key=f"sweep-compare-{max(latest)}", tags={"finetune_platform/trigger": "sweep_file_sensor"}))
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=[SWEEP_TRIALS.build_add_request(new)] if new else [],
+    )

@@ -10,3 +10,7 @@ SOURCE_PARTITIONS = dg.DynamicPartitionsDefinition(name="source")
 #: a partition too (end_offset=1), so an up-to-the-minute check can run before the day is over; the
 #: nightly schedule reports on yesterday.
 MONITOR_DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC", end_offset=1)
+
+#: One partition per trial of the hyperparameter sweep in data/sweep.yaml (kept in step with the file by
+#: the sweep_file_sensor and `finetune-platform sweep`).
+SWEEP_TRIALS = dg.DynamicPartitionsDefinition(name="sweep_trial")

@@ -16,7 +16,61 @@ from finetune_platform.training.tracking import TrackedRun
 from finetune_platform.training.base_model import BaseModelSettings
 from finetune_platform.training.dapt import DAPTSettings
 from finetune_platform.training.dpo import DPOSettings
+from finetune_platform.training.presets import LaunchSettings
 from finetune_platform.training.sft import SFTSettings
+
+
+class LaunchConfig(dg.Config, LaunchSettings):
+    """How a stage's training process is started: one process, torchrun or DeepSpeed's launcher, with
+    DeepSpeed ZeRO-2/3 (its config generated from the stage's settings)."""
+
+
+def _launch_field() -> Any:
+    return Field(default_factory=LaunchConfig, description="How the training process is started (Dagster Pipes).")
+
+
+def train_in_subprocess(context: dg.AssetExecutionContext, request: Any, launch: LaunchSettings) -> dict[str, Any]:
+    """Run ``request`` (a ``training.launch`` request) in a child process through Dagster Pipes, as ``launch``
+    says; each step's metrics stream into the run's logs (and the request's MLflow run) as they happen.
+
+    Returns the entrypoint's result summary. The child's own materialization report is not used: the asset
+    builds its metadata from this summary (with the loss curve and links the child cannot make).
+    """
+    import os
+
+    from finetune_platform.resources.pipes_training import run_training_subprocess
+    from finetune_platform.settings import torch_threads
+    from finetune_platform.training.launch import prepare_launch
+
+    request, spec = prepare_launch(
+        request, launch, threads=torch_threads(), torch_extensions_dir=os.environ.get("TORCH_EXTENSIONS_DIR")
+    )
+    outcome = run_training_subprocess(context, spec, request)
+    return outcome["result"]
+
+
+class _Result:
+    """The training process's result summary with attribute access (``result.global_step``); missing -> None."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "model_path":
+            return Path(self.data["model_path"])
+        if name == "loss_history":
+            return [(int(step), float(value)) for step, value in self.data.get("loss_history", [])]
+        return self.data.get(name)
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_parquet(path, index=False)
+    return str(path)
+
+
+def _mlflow_target(mlflow: MlflowResource, run_id: str, prefix: str = "") -> dict[str, str]:
+    return {"tracking_uri": mlflow.tracking_uri, "run_id": run_id, "prefix": prefix}
 
 
 class BaseModelConfig(dg.Config, BaseModelSettings):
@@ -24,7 +78,16 @@ class BaseModelConfig(dg.Config, BaseModelSettings):
 
 
 class SFTAdapterConfig(dg.Config, SFTSettings):
-    """Supervised fine-tuning: LoRA or full, optimiser, length, checkpointing."""
+    """Supervised fine-tuning: LoRA or full, optimiser, length, checkpointing; how it is launched; export."""
+
+    launch: LaunchConfig = _launch_field()
+    export_merged: bool = Field(
+        False,
+        description=(
+            "Also write the adapter merged into the base as one safetensors model folder (loadable by plain "
+            "transformers and vLLM) and log it to MLflow."
+        ),
+    )
 
 
 @dg.asset(group_name=TRAIN, compute_kind="transformers")
@@ -85,6 +148,7 @@ class DomainAdaptConfig(dg.Config, DAPTSettings):
     already pretrained on this domain."""
 
     enabled: bool = Field(False, description="Run domain-adaptive pretraining; off: SFT starts from the base model.")
+    launch: LaunchConfig = _launch_field()
 
 
 @dg.asset(group_name=TRAIN, compute_kind="trl")
@@ -100,7 +164,6 @@ def domain_adapted_model(
     """Stage 1: the base model after continued pretraining on the completion corpus (training tickets only,
     so held-out tickets never leak into the weights); the base model itself when the stage is off."""
     from finetune_platform.datasets.split import read_training_set
-    from finetune_platform.training.dapt import train_dapt
     from finetune_platform.training.provenance import config_hash, git_commit
 
     if not config.enabled:
@@ -108,8 +171,10 @@ def domain_adapted_model(
             {**base_model, "stage": "base", "started_from": base_model["path"]},
             metadata={"skipped": True, "reason": "enabled=false: SFT starts from the base model", "path": base_model["path"]},
         )
+    from finetune_platform.training.launch import DAPTRequest
+
     train_ids = set(read_training_set(Path(training_set["path"]))["train"]["record_id"])
-    documents = completion_corpus.loc[completion_corpus["record_id"].isin(train_ids), "text"].tolist()
+    documents = completion_corpus.loc[completion_corpus["record_id"].isin(train_ids), ["text"]]
     settings = platform.settings()
     key = config_hash(training_set["dvc_md5"], base_model["path"], config.model_dump())
     output_dir = settings.artifacts_dir / "domain_adapted_model" / f"{training_set['dvc_md5'][:12]}-{key}"
@@ -117,10 +182,14 @@ def domain_adapted_model(
             "git.commit": git_commit(settings.root), "stage": "dapt", "base_model": base_model["name_or_path"]}
     with mlflow.tracker().start_run("domain_adapted_model", tags=tags) as run:
         run.log_params({"dapt": config.model_dump(), "documents": len(documents)})
-        result = train_dapt(
-            Path(base_model["path"]), documents, config, output_dir,
-            on_log=lambda step, m: run.log_metrics(m, step=step),
+        request = DAPTRequest(
+            base_model_path=base_model["path"],
+            train_path=_write_parquet(documents, output_dir / "inputs" / "documents.parquet"),
+            output_dir=str(output_dir),
+            settings=DAPTSettings.model_validate(config.model_dump(exclude={"enabled", "launch"})),
+            mlflow=_mlflow_target(mlflow, run.run_id),
         )
+        result = _Result(train_in_subprocess(context, request, config.launch))
         run.log_metrics({"final_train_loss": result.final_train_loss or float("nan")})
     return dg.Output(
         {**base_model, "path": str(result.model_path), "stage": "dapt", "started_from": base_model["path"],
@@ -154,7 +223,8 @@ def sft_adapter(
     from finetune_platform.datasets.split import read_training_set
     from finetune_platform.evaluation.plots import plot_loss_curve
     from finetune_platform.training.provenance import config_hash, git_commit
-    from finetune_platform.training.sft import train_sft
+    from finetune_platform.training.export import export_merged
+    from finetune_platform.training.launch import SFTRequest
 
     base_model = domain_adapted_model  # the model SFT starts from: the domain-adapted one, or the base
     settings = platform.settings()
@@ -171,14 +241,15 @@ def sft_adapter(
     }
     with mlflow.tracker().start_run("sft_adapter", tags=tags) as run:
         run.log_params({"sft": config.model_dump(), "base_model": base_model, "data": training_set["counts"]})
-
-        def on_log(step: int, metrics: dict[str, float]) -> None:
-            run.log_metrics(metrics, step=step)
-            context.log.info(f"step {step}: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
-
-        result = train_sft(
-            Path(base_model["path"]), splits["train"], splits["validation"], config, output_dir, on_log=on_log
+        request = SFTRequest(
+            base_model_path=base_model["path"],
+            train_path=_write_parquet(splits["train"], output_dir / "inputs" / "train.parquet"),
+            validation_path=_write_parquet(splits["validation"], output_dir / "inputs" / "validation.parquet"),
+            output_dir=str(output_dir),
+            settings=SFTSettings.model_validate(config.model_dump(exclude={"launch", "export_merged"})),
+            mlflow=_mlflow_target(mlflow, run.run_id),
         )
+        result = _Result(train_in_subprocess(context, request, config.launch))
         plot = plot_loss_curve(
             result.loss_history, output_dir / "loss_curve.png", eval_loss=result.eval_loss, title="SFT training loss"
         )
@@ -192,7 +263,12 @@ def sft_adapter(
         )
         run.log_artifact(result.model_path, "model")
         run.log_artifact(plot)
-        run.log_dict(result.to_dict(), "sft_result.json")
+        run.log_dict(result.data, "sft_result.json")
+        merged_path = None
+        if config.export_merged:
+            merged_path = export_merged(Path(base_model["path"]), result.model_path, output_dir / "merged")
+            run.log_artifact(merged_path, "merged_model")
+            context.log.info(f"merged model written to {merged_path}")
         run_url = run.url
     value = {
         "model_path": str(result.model_path),
@@ -206,6 +282,7 @@ def sft_adapter(
         "loss_history": result.loss_history,
         "final_train_loss": result.final_train_loss,
         "eval_loss": result.eval_loss,
+        "merged_model_path": str(merged_path) if merged_path else None,
     }
     return dg.Output(
         value,
@@ -223,6 +300,10 @@ def sft_adapter(
             "train_seconds": round(result.train_seconds, 1),
             "train_tokens_per_second": round(result.train_tokens_per_second, 1),
             "loss_curve": image(plot),
+            "launcher": f"{config.launch.launcher} x{config.launch.nproc_per_node}"
+            + (f", ZeRO-{config.launch.zero_stage}" if config.launch.zero_stage else ""),
+            "save_check": dg.MetadataValue.json(result.save_check or {}),
+            "merged_model": dg.MetadataValue.path(str(merged_path)) if merged_path else "not exported (export_merged=false)",
         },
     )
 
@@ -275,6 +356,7 @@ class AlignConfig(dg.Config, DPOSettings):
 
     enabled: bool = Field(True, description="Run DPO when there are enough preference pairs; off: ship the SFT model.")
     min_pairs: int = Field(50, ge=1, description="Fewer preference pairs than this skips the stage, saying so.")
+    launch: LaunchConfig = _launch_field()
 
 
 @dg.asset(group_name=TRAIN, compute_kind="trl")
@@ -287,7 +369,6 @@ def aligned_adapter(
 ) -> dg.Output[dict[str, Any]]:
     """Stage 3: the SFT model aligned with DPO on feedback preference pairs (data/preference_pairs/*.jsonl,
     written by the monitor stage); the SFT model unchanged when the stage is off or has too few pairs."""
-    from finetune_platform.training.dpo import train_dpo
     from finetune_platform.training.provenance import config_hash
 
     files = sorted((platform.settings().data_dir / "preference_pairs").glob("*.jsonl"))
@@ -306,14 +387,27 @@ def aligned_adapter(
             {**sft_adapter, "stage": "sft"},
             metadata={"skipped": True, "reason": f"{skip}: the SFT model is the candidate", "pairs": len(pairs)},
         )
+    from finetune_platform.training.launch import DPORequest
+
     key = config_hash(sft_adapter["model_path"], len(pairs), config.model_dump())
     output_dir = platform.settings().artifacts_dir / "aligned_adapter" / key
-    run = TrackedRun(mlflow.tracker(), sft_adapter["mlflow_run_id"])
-    result = train_dpo(
-        Path(sft_adapter["base_model_path"]), Path(sft_adapter["model_path"]), pairs[["prompt", "chosen", "rejected"]],
-        config, output_dir, on_log=lambda step, m: run.log_metrics({f"dpo.{k}": v for k, v in m.items()}, step=step),
-    )
-    run.log_metrics({"dpo.final_loss": result.final_loss or float("nan")})
+    tags = {"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "stage": "dpo",
+            "started_from": "sft"}
+    with mlflow.tracker().start_run("aligned_adapter", tags=tags, parent_run_id=sft_adapter["mlflow_run_id"]) as run:
+        run.log_params({"dpo": config.model_dump(), "pairs": len(pairs)})
+        request = DPORequest(
+            base_model_path=sft_adapter["base_model_path"],
+            sft_model_path=sft_adapter["model_path"],
+            train_path=_write_parquet(pairs[["prompt", "chosen", "rejected"]], output_dir / "inputs" / "pairs.parquet"),
+            output_dir=str(output_dir),
+            settings=DPOSettings.model_validate(config.model_dump(exclude={"enabled", "min_pairs", "launch"})),
+            mlflow=_mlflow_target(mlflow, run.run_id, prefix="dpo."),
+        )
+        result = _Result(train_in_subprocess(context, request, config.launch))
+        run.log_metrics({"dpo.final_loss": result.final_loss or float("nan")})
+        TrackedRun(mlflow.tracker(), sft_adapter["mlflow_run_id"]).log_metrics(
+            {"dpo.final_loss": result.final_loss or float("nan")}
+        )
     return dg.Output(
         {**sft_adapter, "model_path": str(result.model_path), "stage": "dpo", "method": f"{sft_adapter['method']}+dpo"},
         metadata={
@@ -322,6 +416,8 @@ def aligned_adapter(
             "global_step": result.global_step,
             "final_loss": result.final_loss,
             "final_reward_accuracy": result.final_reward_accuracy,
+            "resumed_from_checkpoint": result.resumed_from_checkpoint or "no",
+            "dpo_mlflow_run_id": run.run_id,
             "model_path": dg.MetadataValue.path(str(result.model_path)),
         },
     )

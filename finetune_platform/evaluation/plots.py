@@ -120,3 +120,21 @@ def plot_loss_curve(
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, path)
+
+
+def plot_bars(values: Mapping[str, float], path: str | Path, title: str = "", ylabel: str = "") -> Path:
+    """A bar per name (e.g. a sweep's trials by accuracy), in the given order; NaN values show as gaps."""
+    if not values:
+        raise ValueError("plot_bars needs at least one value")
+    names = [str(n) for n in values]
+    heights = [float(v) if v is not None and math.isfinite(float(v)) else 0.0 for v in values.values()]
+    fig = _figure(max(4.0, 0.6 * len(names) + 2), 3.5)
+    ax = fig.add_subplot(1, 1, 1)
+    bars = ax.bar(range(len(names)), heights, color="#4c72b0")
+    for bar, value in zip(bars, values.values(), strict=True):
+        label = f"{float(value):.3f}" if value is not None and math.isfinite(float(value)) else "n/a"
+        ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return _save(fig, path)

@@ -20,18 +20,21 @@ import dagster as dg
 
 from finetune_platform.training.deepspeed_config import check_compatible
 from finetune_platform.training.launch import (
+    DAPTRequest,
+    DPORequest,
     Launcher,
     LaunchSpec,
-    TrainingRequest,
+    SFTRequest,
     build_command,
     build_env,
+    parse_request,
 )
 
 
 def run_training_subprocess(
     context: dg.AssetExecutionContext | dg.OpExecutionContext,
     spec: LaunchSpec,
-    params: TrainingRequest | dict[str, Any],
+    params: SFTRequest | DAPTRequest | DPORequest | dict[str, Any],
     client: dg.PipesSubprocessClient | None = None,
 ) -> dict[str, Any]:
     """Train in a child process started as ``spec`` says and wait for it.
@@ -42,7 +45,7 @@ def run_training_subprocess(
     when the process exits non-zero (its traceback is in the run's logs), and ``RuntimeError`` when it
     exits cleanly without reporting a result.
     """
-    request = TrainingRequest.model_validate(params)
+    request = parse_request(params)
     if request.deepspeed_config_path is not None:
         config_path = Path(request.deepspeed_config_path)
         if not config_path.is_file():
@@ -91,7 +94,9 @@ class PipesTrainingResource(dg.ConfigurableResource):
         )
 
     def train(
-        self, context: dg.AssetExecutionContext | dg.OpExecutionContext, params: TrainingRequest | dict[str, Any]
+        self,
+        context: dg.AssetExecutionContext | dg.OpExecutionContext,
+        params: SFTRequest | DAPTRequest | DPORequest | dict[str, Any],
     ) -> dict[str, Any]:
         """``run_training_subprocess`` with this resource's launch settings."""
         return run_training_subprocess(context, self.spec(), params)

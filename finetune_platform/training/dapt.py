@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,10 +26,18 @@ from pydantic import BaseModel, Field
 
 from finetune_platform.settings import torch_threads
 from finetune_platform.training.callbacks import MetricsCallback, OnLog
-from finetune_platform.training.sft import CHECKPOINTS_DIR, FINGERPRINT_FILE
+from finetune_platform.training.sft import FINGERPRINT_FILE
 
-# The resume helpers are shared with SFT on purpose: one definition of "the same run".
-from finetune_platform.training.sft import _check_resumable, _merged_history, _tokens_seen
+# The resume and multi-rank helpers are shared with SFT on purpose: one definition of "the same run".
+from finetune_platform.training.sft import (
+    _atomic_write,
+    _check_resumable,
+    _is_main_process,
+    _merged_history,
+    _save_trained,
+    _tokens_seen,
+)
+from finetune_platform.training.trainer_args import DeepSpeedConfig, common_trainer_args
 
 if TYPE_CHECKING:
     import trl
@@ -88,49 +95,23 @@ class DAPTResult:
         return data
 
 
-def to_dapt_config(settings: DAPTSettings, output_dir: Path) -> "trl.SFTConfig":
+def to_dapt_config(settings: DAPTSettings, output_dir: Path, deepspeed: DeepSpeedConfig = None) -> "trl.SFTConfig":
     """Our settings as TRL's ``SFTConfig`` for plain-text language modelling with wrapped packing.
 
-    ``completion_only_loss=False`` and no chat template: every token of the text is a target. bf16 and
-    activation checkpointing are set explicitly because trl 1.16 defaults both to True, even on CPU.
+    ``completion_only_loss=False`` and no chat template: every token of the text is a target. The fields
+    every stage shares (optimisation, precision, checkpointing, DeepSpeed) come from ``common_trainer_args``.
     """
-    import torch
     from trl import SFTConfig
 
     return SFTConfig(
-        output_dir=str(Path(output_dir) / CHECKPOINTS_DIR),
+        **common_trainer_args(settings, output_dir, learning_rate=settings.learning_rate, deepspeed=deepspeed),
+        per_device_eval_batch_size=settings.eval_batch_size,
         dataset_text_field="text",
         packing=True,
         packing_strategy="wrapped",
         max_length=settings.seq_len,
         completion_only_loss=False,
-        learning_rate=settings.learning_rate,
-        num_train_epochs=settings.num_epochs,
-        max_steps=settings.max_steps,
-        per_device_train_batch_size=settings.batch_size,
-        per_device_eval_batch_size=settings.eval_batch_size,
-        gradient_accumulation_steps=settings.gradient_accumulation_steps,
-        bf16=settings.bf16,
-        fp16=False,
-        use_cpu=not torch.cuda.is_available(),
-        activation_checkpointing=settings.gradient_checkpointing,
-        lr_scheduler_type="cosine",
-        warmup_steps=settings.warmup_ratio,  # a float below 1 is a ratio of the total steps
-        weight_decay=settings.weight_decay,
-        seed=settings.seed,
-        data_seed=settings.seed,
-        save_strategy="steps",
-        save_steps=settings.save_steps,
-        save_total_limit=settings.save_total_limit,
-        logging_strategy="steps",
-        logging_steps=settings.logging_steps,
-        logging_first_step=True,
-        eval_strategy="no",
         include_num_input_tokens_seen="non_padding",
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        dataset_num_proc=None,
     )
 
 
@@ -175,6 +156,7 @@ def train_dapt(
     output_dir: Path,
     on_log: OnLog | None = None,
     eval_documents: list[str] | None = None,
+    deepspeed: DeepSpeedConfig = None,
 ) -> DAPTResult:
     """Continue pretraining the model at ``base_model_path`` on ``documents`` (raw domain text).
 
@@ -182,6 +164,7 @@ def train_dapt(
     as the base model of ``train_sft``) and ``dapt_result.json``. When ``output_dir`` already holds
     checkpoints of the same run, training resumes from the latest one. ``eval_perplexity`` is
     ``exp(eval_loss)`` on ``eval_documents`` cut into blocks the same way (None without them).
+    ``deepspeed`` trains under DeepSpeed with that config (every rank of the job calls this function).
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -201,7 +184,8 @@ def train_dapt(
     fingerprint = _fingerprint(base_model_path, texts, settings)
     resume_from = _check_resumable(output_dir, fingerprint)
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / FINGERPRINT_FILE).write_text(json.dumps(fingerprint, indent=2))
+    if _is_main_process():  # under torchrun/deepspeed every rank runs this function; one writes
+        _atomic_write(output_dir / FINGERPRINT_FILE, json.dumps(fingerprint, indent=2))
 
     torch.manual_seed(settings.seed)
     tokenizer = AutoTokenizer.from_pretrained(base_model_path)
@@ -217,7 +201,7 @@ def train_dapt(
     callback = MetricsCallback(on_log)
     trainer = SFTTrainer(
         model=model,
-        args=to_dapt_config(settings, output_dir),
+        args=to_dapt_config(settings, output_dir, deepspeed=deepspeed),
         train_dataset=_to_dataset(texts),
         eval_dataset=_to_dataset(eval_texts) if eval_texts else None,
         processing_class=tokenizer,
@@ -235,10 +219,7 @@ def train_dapt(
         eval_loss = float(trainer.evaluate()["eval_loss"])  # also reaches on_log through the callback
 
     model_path = output_dir / MODEL_DIR
-    if model_path.exists():
-        shutil.rmtree(model_path)
-    trainer.save_model(str(model_path))
-    tokenizer.save_pretrained(model_path)
+    _save_trained(trainer, tokenizer, model_path)
 
     tokens = trainer.state.num_input_tokens_seen - tokens_before
     first_new = callback.loss_history[0][0] if callback.loss_history else math.inf
@@ -254,5 +235,6 @@ def train_dapt(
         seconds=seconds,
         tokens_per_second=tokens / seconds if seconds > 0 else 0.0,
     )
-    (output_dir / RESULT_FILE).write_text(json.dumps(result.to_dict(), indent=2))
+    if _is_main_process():
+        _atomic_write(output_dir / RESULT_FILE, json.dumps(result.to_dict(), indent=2))
     return result

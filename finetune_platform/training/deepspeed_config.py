@@ -18,7 +18,6 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from finetune_platform.training.sft import SFTSettings
 
 ZeroStage = Literal[2, 3]
 
@@ -96,7 +95,7 @@ def deepspeed_config(
 
 
 def deepspeed_config_for(
-    settings: SFTSettings,
+    settings: Any,
     zero_stage: ZeroStage,
     offload: bool = False,
     gather_16bit_weights_on_model_save: bool = True,
@@ -112,11 +111,11 @@ def deepspeed_config_for(
         micro_batch_size=settings.batch_size,
         offload=offload,
         gather_16bit_weights_on_model_save=gather_16bit_weights_on_model_save,
-        lora=settings.method == "lora",
+        lora=getattr(settings, "method", "full") == "lora",
     )
 
 
-def check_compatible(config: dict[str, Any], settings: SFTSettings) -> None:
+def check_compatible(config: dict[str, Any], settings: Any) -> None:
     """Raise ``DeepSpeedConfigError`` when ``config`` (possibly hand-written) cannot train ``settings``.
 
     Checked before a training process is launched, so the error comes from the caller's process with a
@@ -124,7 +123,7 @@ def check_compatible(config: dict[str, Any], settings: SFTSettings) -> None:
     """
     zero = config.get("zero_optimization", {})
     stage = zero.get("stage", 0)
-    if stage == 3 and settings.method == "lora" and not zero.get("stage3_gather_16bit_weights_on_model_save", False):
+    if stage == 3 and getattr(settings, "method", "full") == "lora" and not zero.get("stage3_gather_16bit_weights_on_model_save", False):
         raise DeepSpeedConfigError(
             "this ZeRO-3 config has stage3_gather_16bit_weights_on_model_save off, so a LoRA run would save empty "
             "adapters; set it to true (deepspeed_config(..., gather_16bit_weights_on_model_save=True))"
@@ -136,10 +135,10 @@ def check_compatible(config: dict[str, Any], settings: SFTSettings) -> None:
     for key, want in expected.items():
         have = config.get(key, "auto")
         if have != "auto" and have != want:
-            raise DeepSpeedConfigError(f"DeepSpeed config {key}={have} but the SFT settings give {want}; make them equal or use 'auto'")
+            raise DeepSpeedConfigError(f"DeepSpeed config {key}={have} but the {type(settings).__name__} give {want}; make them equal or use 'auto'")
     bf16 = config.get("bf16", {}).get("enabled", "auto")
     if bf16 != "auto" and bool(bf16) != settings.bf16:
-        raise DeepSpeedConfigError(f"DeepSpeed config bf16.enabled={bf16} but SFTSettings.bf16={settings.bf16}; make them equal")
+        raise DeepSpeedConfigError(f"DeepSpeed config bf16.enabled={bf16} but {type(settings).__name__}.bf16={settings.bf16}; make them equal")
 
 
 def write_deepspeed_config(config: dict[str, Any], path: Path) -> Path:

@@ -15,7 +15,8 @@ Either way the result is saved as one full model folder (``output_dir/model``, a
 its tokenizer: the DPO adapter sits on the merged SFT model, not on the original base, so an adapter
 folder alone would not be loadable against the base; a full folder loads with ``load_causal_lm(base,
 model_path)``, ``AutoModelForCausalLM.from_pretrained`` and vLLM. Checkpoints are written every
-``save_steps`` (``output_dir/checkpoints``) but a new call starts over: DPO runs are short.
+``save_steps`` (``output_dir/checkpoints``); a second call with the same ``output_dir`` and the same run
+(base and SFT model, pairs, optimisation settings) resumes from the latest one, as SFT does.
 
 ``to_dpo_config`` is the only place where these settings become TRL's ``DPOConfig``.
 """
@@ -23,7 +24,9 @@ model_path)``, ``AutoModelForCausalLM.from_pretrained`` and vLLM. Checkpoints ar
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import math
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -35,7 +38,14 @@ from pydantic import BaseModel, Field, model_validator
 
 from finetune_platform.settings import torch_threads
 from finetune_platform.training.callbacks import MetricsCallback, OnLog
-from finetune_platform.training.sft import ALL_LINEAR, CHECKPOINTS_DIR
+from finetune_platform.training.sft import (
+    ALL_LINEAR,
+    FINGERPRINT_FILE,
+    _atomic_write,
+    _check_resumable,
+    _is_main_process,
+)
+from finetune_platform.training.trainer_args import DeepSpeedConfig, common_trainer_args
 
 if TYPE_CHECKING:
     import trl
@@ -125,6 +135,7 @@ class DPOResult:
     final_loss: float | None = None
     final_reward_accuracy: float | None = None
     seconds: float = 0.0
+    resumed_from_checkpoint: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-friendly form (paths as strings)."""
@@ -133,44 +144,20 @@ class DPOResult:
         return data
 
 
-def to_dpo_config(settings: DPOSettings, output_dir: Path) -> "trl.DPOConfig":
+def to_dpo_config(settings: DPOSettings, output_dir: Path, deepspeed: DeepSpeedConfig = None) -> "trl.DPOConfig":
     """Our settings as TRL's ``DPOConfig``; checkpoints go to ``output_dir/checkpoints``.
 
-    bf16 and activation checkpointing are set explicitly: trl 1.16 defaults both to True even on CPU.
+    The fields every stage shares (optimisation, precision, checkpointing, DeepSpeed) come from
+    ``common_trainer_args``; this adds DPO's own: beta, loss type, label smoothing, length.
     """
-    import torch
     from trl import DPOConfig
 
     return DPOConfig(
-        output_dir=str(Path(output_dir) / CHECKPOINTS_DIR),
+        **common_trainer_args(settings, output_dir, learning_rate=settings.effective_learning_rate, deepspeed=deepspeed),
         beta=settings.beta,
         loss_type=[settings.loss_type],
         label_smoothing=settings.label_smoothing,
-        learning_rate=settings.effective_learning_rate,
-        num_train_epochs=settings.num_epochs,
-        max_steps=settings.max_steps,
-        per_device_train_batch_size=settings.batch_size,
-        gradient_accumulation_steps=settings.gradient_accumulation_steps,
         max_length=settings.max_length,
-        bf16=settings.bf16,
-        fp16=False,
-        use_cpu=not torch.cuda.is_available(),
-        activation_checkpointing=settings.gradient_checkpointing,
-        lr_scheduler_type="cosine",
-        warmup_steps=settings.warmup_ratio,  # a float below 1 is a ratio of the total steps
-        seed=settings.seed,
-        data_seed=settings.seed,
-        save_strategy="steps",
-        save_steps=settings.save_steps,
-        save_total_limit=settings.save_total_limit,
-        logging_strategy="steps",
-        logging_steps=settings.logging_steps,
-        logging_first_step=True,
-        eval_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        dataset_num_proc=None,
     )
 
 
@@ -209,6 +196,36 @@ def _check_pairs(pairs_df: pd.DataFrame, name: str = "pairs_df") -> pd.DataFrame
     return pairs
 
 
+def _fingerprint(base_model_path: Path, sft_model_path: Path, pairs: pd.DataFrame, settings: DPOSettings) -> dict:
+    """What must stay the same for a checkpoint in ``output_dir`` to be resumable (as ``sft._fingerprint``)."""
+    digest = hashlib.sha256()
+    for row in pairs.itertuples(index=False):
+        for text in row:
+            digest.update(str(text).encode())
+            digest.update(b"\x00")
+        digest.update(b"\x01")
+    resumable_changes = {"max_steps", "num_epochs", "save_steps", "save_total_limit", "logging_steps"}
+    return {
+        "base_model_path": str(Path(base_model_path).resolve()),
+        "sft_model_path": str(Path(sft_model_path).resolve()),
+        "pairs_sha256": digest.hexdigest(),
+        "settings": {k: v for k, v in settings.model_dump().items() if k not in resumable_changes},
+    }
+
+
+def _history_of(resume_from: Path | None, key: str) -> list[tuple[int, float]]:
+    """``(step, value)`` of ``key`` logged in a checkpoint's trainer state (empty without a checkpoint)."""
+    if resume_from is None:
+        return []
+    state = json.loads((resume_from / "trainer_state.json").read_text())
+    return [(int(e["step"]), float(e[key])) for e in state.get("log_history", []) if key in e]
+
+
+def _continue(before: list[tuple[int, float]], new: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    first_new = new[0][0] if new else math.inf
+    return [item for item in before if item[0] < first_new] + list(new)
+
+
 def train_dpo(
     base_model_path: Path,
     sft_model_path: Path,
@@ -216,12 +233,15 @@ def train_dpo(
     settings: DPOSettings,
     output_dir: Path,
     on_log: OnLog | None = None,
+    deepspeed: DeepSpeedConfig = None,
 ) -> DPOResult:
     """Align the SFT model (``sft_model_path``: adapter or full folder on ``base_model_path``) on preference pairs.
 
     Writes the aligned model (adapter merged in) with its tokenizer to ``output_dir/model`` and
     ``dpo_result.json``. ``on_log(step, metrics)`` receives TRL's metrics (``loss``,
-    ``rewards/accuracies``, ``rewards/margins``, ...) at every logging step.
+    ``rewards/accuracies``, ``rewards/margins``, ...) at every logging step. When ``output_dir`` already
+    holds checkpoints of the same run, training resumes from the latest one (a different run is refused).
+    ``deepspeed`` trains under DeepSpeed with that config (every rank of the job calls this function).
     """
     import torch
     from datasets import Dataset
@@ -234,6 +254,11 @@ def train_dpo(
         torch.set_num_threads(threads)
     output_dir = Path(output_dir)
     pairs = _check_pairs(pairs_df)
+    fingerprint = _fingerprint(base_model_path, sft_model_path, pairs, settings)
+    resume_from = _check_resumable(output_dir, fingerprint)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if _is_main_process():
+        _atomic_write(output_dir / FINGERPRINT_FILE, json.dumps(fingerprint, indent=2))
 
     torch.manual_seed(settings.seed)
     policy, tokenizer = load_causal_lm(base_model_path, sft_model_path)
@@ -256,32 +281,27 @@ def train_dpo(
             on_log(step, metrics)
 
     callback = MetricsCallback(record)
-    if output_dir.exists():
-        shutil.rmtree(output_dir / CHECKPOINTS_DIR, ignore_errors=True)  # a new call starts over (see module doc)
-    output_dir.mkdir(parents=True, exist_ok=True)
     trainer = DPOTrainer(
         model=policy,
         ref_model=ref_model,
-        args=to_dpo_config(settings, output_dir),
+        args=to_dpo_config(settings, output_dir, deepspeed=deepspeed),
         train_dataset=Dataset.from_pandas(pairs, preserve_index=False),
         processing_class=tokenizer,
         peft_config=_lora_config(settings) if settings.method == "lora" else None,
         callbacks=[callback],
     )
+    # Read what the checkpoint holds before training: checkpoint rotation may delete it during this run.
+    before = {key: _history_of(resume_from, key) for key in ("loss", "rewards/accuracies", "rewards/margins")}
     started = time.perf_counter()
-    trainer.train()
+    trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     seconds = time.perf_counter() - started
 
-    model = trainer.accelerator.unwrap_model(trainer.model)
-    if settings.method == "lora":
-        model = model.merge_and_unload()
     model_path = output_dir / MODEL_DIR
-    if model_path.exists():
-        shutil.rmtree(model_path)
-    model.save_pretrained(model_path)
-    tokenizer.save_pretrained(model_path)
+    _save_aligned(trainer, tokenizer, settings, model_path, base_model_path, sft_model_path, deepspeed is not None)
 
-    history = list(callback.loss_history)
+    history = _continue(before["loss"], callback.loss_history)
+    accuracies = _continue(before["rewards/accuracies"], accuracies)
+    margins = _continue(before["rewards/margins"], margins)
     result = DPOResult(
         model_path=model_path,
         method=settings.method,
@@ -292,9 +312,52 @@ def train_dpo(
         final_loss=history[-1][1] if history else None,
         final_reward_accuracy=accuracies[-1][1] if accuracies else None,
         seconds=seconds,
+        resumed_from_checkpoint=str(resume_from) if resume_from else None,
     )
-    (output_dir / RESULT_FILE).write_text(json.dumps(result.to_dict(), indent=2))
+    if _is_main_process():
+        _atomic_write(output_dir / RESULT_FILE, json.dumps(result.to_dict(), indent=2))
     return result
+
+
+def _save_aligned(trainer, tokenizer, settings: DPOSettings, model_path: Path, base_model_path: Path,
+                  sft_model_path: Path, sharded: bool) -> None:
+    """Save the aligned model as one full folder (a LoRA adapter merged into the SFT model).
+
+    In one process the trained model is merged in memory. Under DeepSpeed the weights may be sharded across
+    ranks (ZeRO-3), so every rank first takes part in the Trainer's gathered save, and rank 0 then merges the
+    saved adapter into a fresh copy of the SFT model read from disk.
+    """
+    if not sharded:
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        if settings.method == "lora":
+            model = model.merge_and_unload()
+        if model_path.exists():
+            shutil.rmtree(model_path)
+        model.save_pretrained(model_path)
+        tokenizer.save_pretrained(model_path)
+        return
+    from finetune_platform.training.sft import _save_trained
+
+    if settings.method == "full":
+        _save_trained(trainer, tokenizer, model_path)
+        return
+    adapter_path = model_path.parent / "dpo_adapter"
+    _save_trained(trainer, tokenizer, adapter_path)
+    if trainer.is_world_process_zero():
+        from peft import PeftModel
+
+        from finetune_platform.evaluation.generation import load_causal_lm
+
+        from finetune_platform.training.trainer_args import plain_model_loading
+
+        with plain_model_loading():
+            sft_model, _ = load_causal_lm(base_model_path, sft_model_path)
+            merged = PeftModel.from_pretrained(sft_model.to("cpu"), str(adapter_path)).merge_and_unload()
+        if model_path.exists():
+            shutil.rmtree(model_path)
+        merged.save_pretrained(model_path)
+        tokenizer.save_pretrained(model_path)
+    trainer.accelerator.wait_for_everyone()
 
 
 def preference_scores(model, tokenizer, pairs_df: pd.DataFrame, batch_size: int = 32) -> pd.DataFrame:

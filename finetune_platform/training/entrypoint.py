@@ -1,33 +1,27 @@
 """The training process: ``python -m finetune_platform.training.entrypoint [--params-file request.json]``.
 
 Started by the Dagster side through Dagster Pipes (``resources/pipes_training.py``), directly or under
-torchrun / DeepSpeed's launcher. It reads a ``launch.TrainingRequest`` from the Pipes extras, runs
-``sft.train_sft``, streams every logged step back (a log line and a custom message
-``{"kind": "step", "step", "metrics"}``), and reports the result as the asset materialization's
-metadata plus a custom message ``{"kind": "result", ...}``. Only rank 0 talks to Dagster; the other ranks
-read the same request from the Pipes context file and train silently.
+torchrun / DeepSpeed's launcher. It reads a request (``launch.SFTRequest``, ``DAPTRequest`` or
+``DPORequest``) from the Pipes extras, runs that stage's training function (``sft.train_sft``,
+``dapt.train_dapt``, ``dpo.train_dpo``) with the request's DeepSpeed config, streams every logged step back
+(a log line and a custom message ``{"kind": "step", "step", "metrics"}``, and, when the request names an
+MLflow run, the metrics into that run as they happen), and reports the result as the asset
+materialization's metadata plus a custom message ``{"kind": "result", ...}``. Only rank 0 talks to Dagster
+and MLflow; the other ranks read the same request from the Pipes context file and train silently.
 
 Without Dagster (debugging), ``--params-file`` gives the request as JSON and progress is printed.
-
-DeepSpeed: ``train_sft`` takes no DeepSpeed argument; it builds its ``trl.SFTConfig`` with
-``sft.to_trl_config``. For a request with ``deepspeed_config_path`` this script wraps that one function for
-the duration of the call so the config it returns carries ``deepspeed=<path>`` (``dataclasses.replace``,
-which re-runs the Trainer arguments' own validation). The training code itself is unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pandas as pd
 from accelerate.utils import get_int_from_env
@@ -40,22 +34,31 @@ from dagster_pipes import (
 
 from finetune_platform.training import sft
 from finetune_platform.training.callbacks import OnLog
-from finetune_platform.training.launch import TrainingRequest
+from finetune_platform.training.launch import DAPTRequest, DPORequest, SFTRequest, parse_request
 
 #: Written last into each checkpoint by the HF Trainer (``transformers.trainer.TRAINER_STATE_NAME``).
 TRAINER_STATE_FILE = "trainer_state.json"
 
-#: Result fields copied into the materialization metadata.
+#: Result fields reported back (when the stage's result has them); histories are reported separately.
 RESULT_METADATA_KEYS = (
     "model_path",
     "method",
     "global_step",
     "final_train_loss",
+    "final_loss",
+    "final_reward_accuracy",
     "eval_loss",
+    "eval_perplexity",
     "resumed_from_checkpoint",
     "train_seconds",
+    "seconds",
     "train_tokens_per_second",
+    "tokens_per_second",
+    "save_check",
 )
+HISTORY_KEYS = ("loss_history", "reward_accuracy_history", "reward_margin_history")
+
+Request = SFTRequest | DAPTRequest | DPORequest
 
 
 def global_rank() -> int:
@@ -69,23 +72,6 @@ def _read_parquet(path: str | None, what: str) -> pd.DataFrame | None:
     if not Path(path).is_file():
         raise FileNotFoundError(f"{what} {path} does not exist; write the examples as parquet there first")
     return pd.read_parquet(path)
-
-
-@contextmanager
-def deepspeed_enabled(config_path: str | None) -> Iterator[None]:
-    """Within this block, ``sft.train_sft`` trains with the DeepSpeed config at ``config_path`` (None: no-op)."""
-    if config_path is None:
-        yield
-        return
-    if not Path(config_path).is_file():
-        raise FileNotFoundError(f"DeepSpeed config {config_path} does not exist; write it with deepspeed_config.write_deepspeed_config")
-    original = sft.to_trl_config
-
-    def with_deepspeed(settings: sft.SFTSettings, output_dir: Path):
-        return dataclasses.replace(original(settings, output_dir), deepspeed=str(config_path))
-
-    with mock.patch.object(sft, "to_trl_config", with_deepspeed):
-        yield
 
 
 def _is_complete(checkpoint: Path) -> bool:
@@ -125,31 +111,100 @@ def discard_incomplete_checkpoints(output_dir: Path) -> list[str]:
     return discarded
 
 
-def run_request(request: TrainingRequest, on_log: OnLog | None = None) -> sft.SFTResult:
-    """Train as ``request`` says (after discarding half-written checkpoints); what every rank runs."""
-    if request.stage != "sft":
-        raise ValueError(f"stage {request.stage!r} is not supported by this entrypoint; use 'sft'")
+def _deepspeed_config(request: Request) -> str | None:
+    path = request.deepspeed_config_path
+    if path is not None and not Path(path).is_file():
+        raise FileNotFoundError(f"DeepSpeed config {path} does not exist; write it with deepspeed_config.write_deepspeed_config")
+    return path
+
+
+def run_request(request: Request, on_log: OnLog | None = None):
+    """Train as ``request`` says (after discarding half-written checkpoints); what every rank runs.
+
+    Returns the stage's result (``SFTResult``, ``DAPTResult`` or ``DPOResult``).
+    """
     discard_incomplete_checkpoints(Path(request.output_dir))
+    deepspeed = _deepspeed_config(request)
     train_df = _read_parquet(request.train_path, "train_path")
-    eval_df = _read_parquet(request.validation_path, "validation_path")
-    with deepspeed_enabled(request.deepspeed_config_path):
-        result = sft.train_sft(
-            Path(request.base_model_path),
-            train_df,
-            eval_df,
-            request.settings,
-            Path(request.output_dir),
-            on_log=on_log,
+    if isinstance(request, SFTRequest):
+        eval_df = _read_parquet(request.validation_path, "validation_path")
+        return sft.train_sft(
+            Path(request.base_model_path), train_df, eval_df, request.settings, Path(request.output_dir),
+            on_log=on_log, deepspeed=deepspeed,
         )
-    return result
+    if isinstance(request, DAPTRequest):
+        from finetune_platform.training.dapt import train_dapt
+
+        documents = _text_column(train_df, request.train_path)
+        held_out = _read_parquet(request.validation_path, "validation_path")
+        return train_dapt(
+            Path(request.base_model_path), documents, request.settings, Path(request.output_dir), on_log=on_log,
+            eval_documents=_text_column(held_out, request.validation_path) if held_out is not None else None,
+            deepspeed=deepspeed,
+        )
+    from finetune_platform.training.dpo import train_dpo
+
+    return train_dpo(
+        Path(request.base_model_path), Path(request.sft_model_path), train_df, request.settings,
+        Path(request.output_dir), on_log=on_log, deepspeed=deepspeed,
+    )
 
 
-def result_summary(result: sft.SFTResult) -> dict[str, Any]:
-    """The JSON-friendly result fields reported back (the whole loss history included)."""
+def _text_column(df: pd.DataFrame, path: str | None) -> list[str]:
+    if "text" not in df.columns:
+        raise ValueError(f"{path} has no 'text' column (columns: {list(df.columns)}); DAPT trains on raw text")
+    return df["text"].astype(str).tolist()
+
+
+def result_summary(result: Any) -> dict[str, Any]:
+    """The JSON-friendly result fields reported back (whole histories included)."""
     data = result.to_dict()
-    summary = {key: data[key] for key in RESULT_METADATA_KEYS}
-    summary["loss_history"] = [[step, loss] for step, loss in result.loss_history]
+    summary = {key: data[key] for key in RESULT_METADATA_KEYS if key in data}
+    for key in HISTORY_KEYS:
+        if key in data:
+            summary[key] = [[step, value] for step, value in data[key]]
     return summary
+
+
+def _mlflow_reporter(request: Request) -> OnLog | None:
+    """Per-step metrics into the request's MLflow run, as they happen (None when it names none).
+
+    A failing tracking server must not kill a long training run: errors are printed once and logging stops.
+    """
+    if request.mlflow is None:
+        return None
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    client = MlflowClient(tracking_uri=request.mlflow.tracking_uri)
+    target = request.mlflow
+    broken: list[str] = []
+
+    def on_log(step: int, metrics: dict[str, float]) -> None:
+        if broken:
+            return
+        now = int(time.time() * 1000)
+        try:
+            client.log_batch(
+                target.run_id, metrics=[Metric(f"{target.prefix}{k}", float(v), now, step) for k, v in metrics.items()]
+            )
+        except Exception as error:  # noqa: BLE001 - tracking is best effort; the result is still reported
+            broken.append(str(error))
+            print(f"MLflow logging to run {target.run_id} failed, continuing without it: {error}", file=sys.stderr)
+
+    return on_log
+
+
+def _both(*reporters: OnLog | None) -> OnLog | None:
+    active = [r for r in reporters if r is not None]
+    if not active:
+        return None
+
+    def on_log(step: int, metrics: dict[str, float]) -> None:
+        for reporter in active:
+            reporter(step, metrics)
+
+    return on_log
 
 
 def _pipes_reporter(pipes: PipesContext) -> OnLog:
@@ -165,11 +220,11 @@ def _print_reporter(step: int, metrics: dict[str, float]) -> None:
     print(json.dumps({"kind": "step", "step": step, "metrics": metrics}), flush=True)
 
 
-def _request_from_pipes_file() -> TrainingRequest:
+def _request_from_pipes_file() -> Request:
     """The request from the Pipes context, read without opening the message channel (ranks > 0)."""
     params = PipesEnvVarParamsLoader().load_context_params()
     with PipesDefaultContextLoader().load_context(params) as data:
-        return TrainingRequest.model_validate(data["extras"])
+        return parse_request(data["extras"])
 
 
 def _finish_distributed() -> None:
@@ -184,14 +239,14 @@ def _finish_distributed() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, train, report; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params-file", type=Path, help="TrainingRequest JSON, to run without Dagster Pipes.")
+    parser.add_argument("--params-file", type=Path, help="Request JSON (launch.SFTRequest etc.), to run without Dagster Pipes.")
     parser.add_argument("--local_rank", "--local-rank", type=int, default=None, help="Set by DeepSpeed's launcher.")
     args = parser.parse_args(argv)
     rank = global_rank()
 
     if args.params_file is not None:
-        request = TrainingRequest.model_validate_json(args.params_file.read_text())
-        result = run_request(request, on_log=_print_reporter if rank == 0 else None)
+        request = parse_request(args.params_file.read_text())
+        result = run_request(request, on_log=_both(_print_reporter, _mlflow_reporter(request)) if rank == 0 else None)
         if rank == 0:
             print(json.dumps({"kind": "result", **result_summary(result)}), flush=True)
         _finish_distributed()
@@ -206,15 +261,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     with open_dagster_pipes() as pipes:
-        request = TrainingRequest.model_validate(pipes.extras)
-        pipes.log.info(f"training {request.stage} ({request.settings.method}) into {request.output_dir}")
-        result = run_request(request, on_log=_pipes_reporter(pipes))
+        request = parse_request(pipes.extras)
+        method = getattr(request.settings, "method", "full")
+        pipes.log.info(f"training {request.stage} ({method}) into {request.output_dir}")
+        result = run_request(request, on_log=_both(_pipes_reporter(pipes), _mlflow_reporter(request)))
         summary = result_summary(result)
         pipes.report_custom_message({"kind": "result", **summary})
         if pipes.is_asset_step:
-            metadata = {k: v for k, v in summary.items() if v is not None and k != "loss_history"}
+            metadata: dict[str, Any] = {
+                k: v for k, v in summary.items() if v is not None and k not in HISTORY_KEYS and k != "save_check"
+            }
             metadata["model_path"] = {"raw_value": summary["model_path"], "type": "path"}
-            metadata["loss_history"] = {"raw_value": {"loss_history": summary["loss_history"]}, "type": "json"}
+            for key in HISTORY_KEYS:
+                if key in summary:
+                    metadata[key] = {"raw_value": {key: summary[key]}, "type": "json"}
+            if summary.get("save_check"):
+                metadata["save_check"] = {"raw_value": summary["save_check"], "type": "json"}
             pipes.report_asset_materialization(metadata=metadata)
         _finish_distributed()
     return 0

@@ -22,11 +22,16 @@ import json
 import socket
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from finetune_platform.training.dapt import DAPTSettings
+from finetune_platform.training.dpo import DPOSettings
 from finetune_platform.training.sft import SFTSettings
+
+if TYPE_CHECKING:
+    from finetune_platform.training.presets import LaunchSettings
 
 ENTRYPOINT_MODULE = "finetune_platform.training.entrypoint"
 
@@ -71,23 +76,81 @@ class LaunchSpec(BaseModel):
         return self
 
 
-class TrainingRequest(BaseModel):
-    """What the training process is asked to do: the Pipes extras (or ``--params-file``) it reads."""
+class MlflowTarget(BaseModel):
+    """An MLflow run the training process logs its per-step metrics to as they happen."""
 
-    stage: Literal["sft"] = Field("sft", description="Training stage; only supervised fine-tuning today.")
-    base_model_path: str = Field(description="Hugging Face model folder to fine-tune.")
-    train_path: str = Field(description="Parquet file of training examples (prompt/completion columns).")
-    validation_path: str | None = Field(None, description="Parquet file of validation examples; None: no eval loss.")
-    settings: SFTSettings = Field(default_factory=SFTSettings, description="How to fine-tune.")
-    output_dir: str = Field(description="Where checkpoints, the model and sft_result.json go; reused to resume.")
+    tracking_uri: str = Field(description="MLflow tracking URI (sqlite:///..., http://host:5000).")
+    run_id: str = Field(description="The run, created by the orchestrator, that the metrics belong to.")
+    prefix: str = Field("", description="Prepended to every metric name (e.g. 'dpo.').")
+
+
+class _Request(BaseModel):
+    """Fields every stage's request has."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_model_path: str = Field(description="Hugging Face model folder the stage starts from.")
+    train_path: str = Field(description="Parquet file of the stage's training data.")
+    output_dir: str = Field(description="Where checkpoints, the model and the result JSON go; reused to resume.")
     deepspeed_config_path: str | None = Field(None, description="DeepSpeed JSON config; None: no DeepSpeed.")
+    mlflow: MlflowTarget | None = Field(None, description="Stream per-step metrics to this MLflow run (rank 0).")
 
     def to_params(self) -> dict:
         """JSON-ready form, as sent through Pipes extras or written to a params file."""
         return self.model_dump(mode="json")
 
 
-def write_params_file(request: TrainingRequest, path: Path) -> Path:
+class SFTRequest(_Request):
+    """Supervised fine-tuning on prompt/completion pairs (``train_path``: columns prompt, completion)."""
+
+    stage: Literal["sft"] = "sft"
+    validation_path: str | None = Field(None, description="Parquet of validation pairs; None: no eval loss.")
+    settings: SFTSettings = Field(default_factory=SFTSettings, description="How to fine-tune.")
+    probe_prompts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Prompts whose next-token logits the trained model reports after training (rank 0, every rank "
+            "taking part under ZeRO-3), to check that the saved model reloads to the same outputs."
+        ),
+    )
+
+
+class DAPTRequest(_Request):
+    """Continued pretraining on raw text (``train_path``: column text)."""
+
+    stage: Literal["dapt"] = "dapt"
+    validation_path: str | None = Field(None, description="Parquet of held-out documents; None: no perplexity.")
+    settings: DAPTSettings = Field(default_factory=DAPTSettings, description="How to continue pretraining.")
+
+
+class DPORequest(_Request):
+    """Preference alignment of the SFT result (``train_path``: columns prompt, chosen, rejected)."""
+
+    stage: Literal["dpo"] = "dpo"
+    sft_model_path: str = Field(description="The SFT result: an adapter folder on base_model_path, or a full model.")
+    settings: DPOSettings = Field(default_factory=DPOSettings, description="How to align.")
+
+
+#: Any stage's request; ``stage`` says which (``parse_request`` validates one).
+TrainingRequest = Annotated[SFTRequest | DAPTRequest | DPORequest, Field(discriminator="stage")]
+_REQUEST_ADAPTER: TypeAdapter = TypeAdapter(TrainingRequest)
+
+
+def parse_request(data: Any) -> SFTRequest | DAPTRequest | DPORequest:
+    """A request from a dict or JSON text (Pipes extras, ``--params-file``) or an existing request object.
+
+    Without a ``stage`` field the request is SFT's (hand-written params files from before stages existed).
+    """
+    if isinstance(data, _Request):
+        return data
+    if isinstance(data, (str, bytes)):
+        data = json.loads(data)
+    if isinstance(data, dict) and "stage" not in data:
+        data = {**data, "stage": "sft"}
+    return _REQUEST_ADAPTER.validate_python(data)
+
+
+def write_params_file(request: SFTRequest | DAPTRequest | DPORequest, path: Path) -> Path:
     """Write ``request`` as JSON for ``--params-file`` (running the entrypoint without Dagster)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,3 +212,39 @@ def build_env(spec: LaunchSpec, deepspeed: bool = False) -> dict[str, str]:
         )
     env.update(spec.env)
     return env
+
+
+def prepare_launch(
+    request: SFTRequest | DAPTRequest | DPORequest,
+    launch: "LaunchSettings",
+    *,
+    threads: int | None = None,
+    torch_extensions_dir: str | None = None,
+) -> tuple[SFTRequest | DAPTRequest | DPORequest, LaunchSpec]:
+    """What an orchestrator needs to start ``request`` as ``launch`` says: the request (with its DeepSpeed
+    config written to ``output_dir/deepspeed.json`` when ``launch.zero_stage`` is 2 or 3) and the spec.
+
+    Without CUDA the ranks run on the CPU (DeepSpeed's CPU accelerator, gloo); ``threads`` sets the torch
+    threads of each rank (None: torch's default).
+    """
+    import torch
+
+    from finetune_platform.training.deepspeed_config import deepspeed_config_for, write_deepspeed_config
+
+    if launch.zero_stage:
+        config = deepspeed_config_for(
+            request.settings,
+            zero_stage=launch.zero_stage,
+            offload=launch.offload,
+            gather_16bit_weights_on_model_save=launch.gather_16bit_weights_on_model_save,
+        )
+        path = write_deepspeed_config(config, Path(request.output_dir) / "deepspeed.json")
+        request = request.model_copy(update={"deepspeed_config_path": str(path)})
+    spec = LaunchSpec(
+        launcher=launch.launcher,
+        nproc_per_node=launch.nproc_per_node,
+        omp_num_threads=threads,
+        cpu_only=bool(launch.zero_stage) and not torch.cuda.is_available(),
+        torch_extensions_dir=torch_extensions_dir,
+    )
+    return request, spec

@@ -15,7 +15,7 @@ model's positions).
 from __future__ import annotations
 
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -41,9 +41,11 @@ class LaunchSettings(BaseModel):
 
     launcher: Launcher = Field("python", description="python (one process), torchrun, or DeepSpeed's launcher.")
     nproc_per_node: int = Field(1, ge=1, le=64, description="Processes (one per GPU) on each machine.")
-    zero_stage: Literal[0, 2, 3] = Field(
-        0, description="DeepSpeed ZeRO stage: 0 no DeepSpeed, 2 shards optimizer state + gradients, 3 also weights."
-    )
+    # An int with a check rather than Literal[0, 2, 3]: Dagster's launchpad config takes only string enums.
+    zero_stage: int = Field(
+        0, ge=0, le=3,
+        description="DeepSpeed ZeRO stage: 0 no DeepSpeed, 2 shards optimizer state + gradients, 3 also weights.",
+    )  # fmt: skip
     gather_16bit_weights_on_model_save: bool = Field(
         True, description="ZeRO-3: gather the sharded weights into one file on save (needed for usable LoRA adapters)."
     )
@@ -51,6 +53,8 @@ class LaunchSettings(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "LaunchSettings":
+        if self.zero_stage == 1:
+            raise ValueError("zero_stage=1 is not supported; use 0 (no DeepSpeed), 2 or 3")
         if self.launcher == "python" and self.nproc_per_node > 1:
             raise ValueError(
                 f"launcher='python' starts one process but nproc_per_node={self.nproc_per_node}; use "

@@ -26,6 +26,12 @@ from pydantic import BaseModel, Field, model_validator
 
 from finetune_platform.settings import torch_threads
 from finetune_platform.training.callbacks import MetricsCallback, OnLog
+from finetune_platform.training.trainer_args import (
+    CHECKPOINTS_DIR,
+    DeepSpeedConfig,
+    common_trainer_args,
+    plain_model_loading,
+)
 
 if TYPE_CHECKING:
     import trl
@@ -37,7 +43,6 @@ ALL_LINEAR = "all-linear"
 #: Peak learning rates measured on the tiny model (1.4M parameters, batch 16): LoRA needs the larger one.
 DEFAULT_LEARNING_RATES: dict[str, float] = {"lora": 2e-3, "full": 1e-3}
 
-CHECKPOINTS_DIR = "checkpoints"
 FINGERPRINT_FILE = "run_fingerprint.json"
 RESULT_FILE = "sft_result.json"
 
@@ -86,6 +91,15 @@ class SFTSettings(BaseModel):
         False, description="Recompute activations in the backward pass: less memory, about 20% slower."
     )
     packing: bool = Field(False, description="Pack several examples into each max_length sequence.")
+    padding_free: bool = Field(
+        False,
+        description=(
+            "With packing: concatenate the whole batch into one row (TRL's padding-free layout; fastest with "
+            "FlashAttention's variable-length kernels on a GPU). Off: one row of max_length per packed sequence, "
+            "examples kept apart by position ids (best with SDPA/eager attention, e.g. on a CPU, whose cost "
+            "grows with the square of the row length)."
+        ),
+    )
     save_steps: int = Field(100, ge=1, description="Write a resumable checkpoint every this many steps.")
     save_total_limit: int = Field(2, ge=1, le=1000, description="Checkpoints kept (older ones are deleted).")
     logging_steps: int = Field(10, ge=1, description="Report the training loss every this many steps.")
@@ -96,6 +110,13 @@ class SFTSettings(BaseModel):
         True, description="Batch examples of similar length together (less padding; faster on CPU)."
     )
     eval_batch_size: int = Field(32, ge=1, le=4096, description="Examples per forward pass when computing eval loss.")
+    verify_saved_model: bool = Field(
+        True,
+        description=(
+            "After saving, reload the model from disk and check it gives the trained model's logits on a few "
+            "training prompts (catches empty or partial saves, e.g. ZeRO-3 LoRA adapters)."
+        ),
+    )
 
     @property
     def effective_learning_rate(self) -> float:
@@ -108,6 +129,8 @@ class SFTSettings(BaseModel):
     def _consistent(self) -> "SFTSettings":
         if self.packing and self.max_length is None:
             raise ValueError("packing=True needs max_length (the packed sequence length); set max_length")
+        if self.padding_free and not self.packing:
+            raise ValueError("padding_free=True only applies with packing=True (it is the packed batch layout)")
         if self.method == "lora" and not self.lora_target_modules:
             raise ValueError("method='lora' needs lora_target_modules (e.g. ['all-linear'])")
         if ALL_LINEAR in self.lora_target_modules and len(self.lora_target_modules) > 1:
@@ -131,6 +154,7 @@ class SFTResult:
     resumed_from_checkpoint: str | None = None
     train_seconds: float = 0.0
     train_tokens_per_second: float = 0.0
+    save_check: dict | None = None
 
     def to_dict(self) -> dict:
         """JSON-friendly form (paths as strings)."""
@@ -139,54 +163,71 @@ class SFTResult:
         return data
 
 
-def _use_cpu() -> bool:
-    import torch
-
-    return not torch.cuda.is_available()
-
-
-def to_trl_config(settings: SFTSettings, output_dir: Path) -> "trl.SFTConfig":
+def to_trl_config(settings: SFTSettings, output_dir: Path, deepspeed: DeepSpeedConfig = None) -> "trl.SFTConfig":
     """Our settings as TRL's ``SFTConfig``; checkpoints go to ``output_dir/checkpoints``.
 
-    Fields TRL defaults differently from what we want are set explicitly (trl 1.16 defaults to bf16 and
-    activation checkpointing even on CPU; transformers 5 renamed gradient to activation checkpointing).
+    The fields every stage shares come from ``trainer_args.common_trainer_args`` (DeepSpeed included);
+    this adds SFT's own: length, packing, completion-only loss, eval batch and length-grouped batches.
     """
     from trl import SFTConfig
 
     return SFTConfig(
-        output_dir=str(Path(output_dir) / CHECKPOINTS_DIR),
-        learning_rate=settings.effective_learning_rate,
-        num_train_epochs=settings.num_epochs,
-        max_steps=settings.max_steps,
-        per_device_train_batch_size=settings.batch_size,
+        **common_trainer_args(settings, output_dir, learning_rate=settings.effective_learning_rate, deepspeed=deepspeed),
         per_device_eval_batch_size=settings.eval_batch_size,
-        gradient_accumulation_steps=settings.gradient_accumulation_steps,
         max_length=settings.max_length,
         packing=settings.packing,
         completion_only_loss=True,
-        bf16=settings.bf16,
-        fp16=False,
-        use_cpu=_use_cpu(),
-        activation_checkpointing=settings.gradient_checkpointing,
-        lr_scheduler_type="cosine",
-        warmup_steps=settings.warmup_ratio,  # a float below 1 is a ratio of the total steps
-        weight_decay=settings.weight_decay,
-        seed=settings.seed,
-        data_seed=settings.seed,
         train_sampling_strategy="group_by_length" if settings.group_by_length else "random",
-        save_strategy="steps",
-        save_steps=settings.save_steps,
-        save_total_limit=settings.save_total_limit,
-        logging_strategy="steps",
-        logging_steps=settings.logging_steps,
-        logging_first_step=True,
-        eval_strategy="no",
         include_num_input_tokens_seen="non_padding",
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        dataset_num_proc=None,
     )
+
+
+class RowPackedCollator:
+    """Packed sequences as one row each, kept apart by position ids (``SFTSettings.padding_free=False``).
+
+    TRL's best-fit-decreasing packing always collates padding-free: the whole batch becomes one row of up to
+    ``batch_size * max_length`` tokens. With FlashAttention's variable-length kernels that costs nothing, but
+    SDPA/eager attention (CPU, most non-FlashAttention GPUs) then computes a score matrix over the whole row,
+    quadratic in its length, which made packed training 4x *slower* on the CPU (bench/training_packing.py).
+    This collator keeps TRL's packed rows (``seq_lengths``) and position ids (restarting at 0 for each
+    example), pads the rows to the longest, and sends no attention mask, so transformers builds a
+    block-diagonal causal mask from the position ids per row: no example attends to another. The first
+    token of each example is not a target (it would be predicted from the previous example).
+    """
+
+    def __init__(self, pad_token_id: int) -> None:
+        from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+        self._inner = DataCollatorForLanguageModeling(
+            pad_token_id=pad_token_id, padding_free=False, return_position_ids=True
+        )
+
+    def __call__(self, examples: list[dict]) -> dict:
+        batch = self._inner(examples)
+        batch.pop("attention_mask", None)  # with a mask, transformers would ignore the position-id boundaries
+        batch["labels"][batch["position_ids"] == 0] = -100
+        return batch
+
+
+def build_trainer(model, tokenizer, train_dataset, eval_dataset, settings: SFTSettings, output_dir: Path,
+                  deepspeed: DeepSpeedConfig = None, callbacks: list | None = None) -> "trl.SFTTrainer":
+    """TRL's ``SFTTrainer`` for ``settings`` (LoRA config, packing layout included); what ``train_sft`` trains with."""
+    from trl import SFTTrainer
+
+    trainer = SFTTrainer(
+        model=model,
+        args=to_trl_config(settings, output_dir, deepspeed=deepspeed),
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        processing_class=tokenizer,
+        peft_config=_lora_config(settings) if settings.method == "lora" else None,
+        callbacks=callbacks or [],
+    )
+    if settings.packing and not settings.padding_free:
+        # TRL refuses a custom collator with its padding-free packing; the dataloader is built in train() from
+        # this attribute, so replacing it here is what makes the per-row layout take effect.
+        trainer.data_collator = RowPackedCollator(trainer.processing_class.pad_token_id)
+    return trainer
 
 
 def _lora_config(settings: SFTSettings):
@@ -244,6 +285,85 @@ def _is_main_process() -> bool:
     return get_int_from_env(["RANK"], 0) == 0
 
 
+def _save_trained(trainer, tokenizer, model_path: Path) -> None:
+    """Save the trained model (adapter or whole) and tokenizer to ``model_path``, replacing what was there.
+
+    Every rank calls ``save_model`` (under ZeRO-3 it gathers the sharded weights, a collective); only rank 0
+    clears the folder first and writes the tokenizer.
+    """
+    if trainer.is_world_process_zero() and model_path.exists():
+        shutil.rmtree(model_path)
+    trainer.accelerator.wait_for_everyone()  # no rank saves while rank 0 is still clearing the folder
+    trainer.save_model(str(model_path))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(model_path)
+
+
+#: Training prompts whose logits ``verify_saved_model`` compares.
+VERIFY_PROMPTS = 2
+
+#: Largest |logit difference| accepted between the trained model in memory and the saved one reloaded:
+#: float32 round-off is ~1e-5; bf16 weights (DeepSpeed bf16 keeps 16-bit copies) differ by up to ~5e-2.
+VERIFY_TOLERANCE = {"float32": 1e-3, "bfloat16": 0.25, "float16": 0.1}
+
+
+class SavedModelMismatch(RuntimeError):
+    """The model written to disk does not reproduce the trained model's outputs."""
+
+
+def verify_saved_model(trainer, tokenizer, base_model_path: Path, model_path: Path, prompts: list[str]) -> dict:
+    """Reload what was saved at ``model_path`` and compare its logits with the trained model in memory.
+
+    Every rank runs the in-memory forward pass (under ZeRO-3 each layer's weights are gathered from all
+    ranks for it); rank 0 then loads base + adapter (or the full folder) from disk, as serving and
+    evaluation will, and compares. Raises ``SavedModelMismatch`` when they differ by more than the
+    precision allows: an empty or partial adapter (the classic ZeRO-3 + LoRA failure) fails here instead
+    of reaching the registry. Returns ``{"prompts", "max_abs_diff", "tolerance", "dtype", "passed"}``
+    (on ranks other than 0, without the comparison).
+    """
+    import torch
+
+    from finetune_platform.evaluation.generation import load_causal_lm
+
+    model = trainer.model
+    was_training = model.training
+    model.eval()
+    dtype = next(p.dtype for p in model.parameters())
+    encoded = [tokenizer(p, return_tensors="pt") for p in prompts]
+    # With bf16/fp16 mixed precision accelerate wraps the model's forward in autocast and keeps the plain one
+    # as `_original_forward`; the saved weights are float32, so compare float32 forwards with each other.
+    forward = model.__dict__.get("_original_forward", model)
+    trained = []
+    with torch.no_grad():
+        for batch in encoded:
+            inputs = {k: v.to(trainer.args.device) for k, v in batch.items()}
+            trained.append(forward(**inputs).logits.float().cpu())
+    model.train(was_training)
+    if not trainer.is_world_process_zero():
+        return {"prompts": len(prompts), "dtype": str(dtype).removeprefix("torch.")}
+    with plain_model_loading():
+        reloaded_model, _ = load_causal_lm(base_model_path, model_path)
+    reloaded_model.to("cpu")
+    diff = 0.0
+    with torch.no_grad():
+        for batch, expected in zip(encoded, trained, strict=True):
+            got = reloaded_model(**batch).logits.float()
+            diff = max(diff, float((got - expected).abs().max()))
+    dtype_name = str(dtype).removeprefix("torch.")
+    tolerance = VERIFY_TOLERANCE.get(dtype_name, 1e-3)
+    check = {"prompts": len(prompts), "max_abs_diff": diff, "tolerance": tolerance, "dtype": dtype_name,
+             "passed": diff <= tolerance}
+    if not check["passed"]:
+        raise SavedModelMismatch(
+            f"the model saved at {model_path} does not reproduce the trained model: logits differ by up to "
+            f"{diff:.4g} (tolerance {tolerance} for {dtype_name}) on {len(prompts)} training prompts. Under "
+            "ZeRO-3 this means the weights were not gathered on save (set "
+            "stage3_gather_16bit_weights_on_model_save=true); the checkpoints under "
+            f"{Path(model_path).parent / CHECKPOINTS_DIR} are intact"
+        )
+    return check
+
+
 def _atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename, so a reader never sees half a file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -263,7 +383,10 @@ def _fingerprint(base_model_path: Path, train_df: pd.DataFrame, settings: SFTSet
         data_hash.update(b"\x00")
         data_hash.update(completion.encode())
         data_hash.update(b"\x01")
-    resumable_changes = {"max_steps", "num_epochs", "save_steps", "save_total_limit", "logging_steps", "eval_batch_size"}
+    resumable_changes = {
+        "max_steps", "num_epochs", "save_steps", "save_total_limit", "logging_steps", "eval_batch_size",
+        "verify_saved_model",
+    }  # fmt: skip
     return {
         "base_model_path": str(Path(base_model_path).resolve()),
         "train_data_sha256": data_hash.hexdigest(),
@@ -321,6 +444,7 @@ def train_sft(
     settings: SFTSettings,
     output_dir: Path,
     on_log: OnLog | None = None,
+    deepspeed: DeepSpeedConfig = None,
 ) -> SFTResult:
     """Fine-tune the model at ``base_model_path`` on ``train_df`` (prompt/completion pairs).
 
@@ -328,10 +452,10 @@ def train_sft(
     ``output_dir/model``, with the tokenizer beside it, plus ``sft_result.json``. When ``output_dir``
     already holds checkpoints of the same run, training resumes from the latest one. ``eval_loss`` is
     the mean completion-token loss on ``eval_df`` after training (None when no eval_df is given).
+    ``deepspeed`` trains under DeepSpeed with that config (every rank of the job calls this function).
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import SFTTrainer
 
     from finetune_platform.training.base_model import validate_model_folder
 
@@ -358,14 +482,8 @@ def train_sft(
     if settings.method == "lora":
         _check_modules_to_save(model, settings.lora_modules_to_save)
     callback = MetricsCallback(on_log)
-    trainer = SFTTrainer(
-        model=model,
-        args=to_trl_config(settings, output_dir),
-        train_dataset=train_dataset,
-        eval_dataset=eval_dataset,
-        processing_class=tokenizer,
-        peft_config=_lora_config(settings) if settings.method == "lora" else None,
-        callbacks=[callback],
+    trainer = build_trainer(
+        model, tokenizer, train_dataset, eval_dataset, settings, output_dir, deepspeed=deepspeed, callbacks=[callback]
     )
     started = time.perf_counter()
     # Read what the checkpoint holds before training: checkpoint rotation may delete it during this run.
@@ -379,12 +497,11 @@ def train_sft(
         eval_loss = float(trainer.evaluate()["eval_loss"])  # also reaches on_log through the callback
 
     model_path = output_dir / ("adapter" if settings.method == "lora" else "model")
-    if trainer.is_world_process_zero() and model_path.exists():
-        shutil.rmtree(model_path)
-    trainer.accelerator.wait_for_everyone()  # no rank saves while rank 0 is still clearing the folder
-    trainer.save_model(str(model_path))
-    if trainer.is_world_process_zero():
-        tokenizer.save_pretrained(model_path)
+    _save_trained(trainer, tokenizer, model_path)
+    save_check = None
+    if settings.verify_saved_model:
+        prompts = train_df["prompt"].astype(str).head(VERIFY_PROMPTS).tolist()
+        save_check = verify_saved_model(trainer, tokenizer, base_model_path, model_path, prompts)
 
     tokens = trainer.state.num_input_tokens_seen - tokens_before
     first_new = callback.loss_history[0][0] if callback.loss_history else math.inf
@@ -399,6 +516,7 @@ def train_sft(
         resumed_from_checkpoint=str(resume_from) if resume_from else None,
         train_seconds=train_seconds,
         train_tokens_per_second=tokens / train_seconds if train_seconds > 0 else 0.0,
+        save_check=save_check,
     )
     if trainer.is_world_process_zero():
         _atomic_write(output_dir / RESULT_FILE, json.dumps(result.to_dict(), indent=2))

@@ -136,6 +136,62 @@ def test_dvc_version_is_recorded_from_training_set_to_mlflow_and_registry(loop) 
     assert "final_train_loss" in run.data.metrics and "eval.candidate.accuracy" in run.data.metrics
 
 
+def test_training_ran_in_a_subprocess_that_streamed_each_step(loop) -> None:
+    """sft_adapter trains in a child process (Dagster Pipes): its per-step lines reached the run's logs and
+    its per-step metrics (loss, learning rate, throughput) reached the stage's MLflow run as it trained."""
+    settings, _, instance, retrain, _ = loop
+    messages = [e.user_message for e in instance.all_logs(retrain.run_id)]
+    assert any("launching training:" in m and "finetune_platform.training.entrypoint" in m for m in messages)
+    assert any(m.startswith("step 40:") and " loss=" in m for m in messages)
+    sft = _metadata(instance, "sft_adapter")
+    assert sft["save_check"]["passed"] is True
+    from finetune_platform.training.tracking import MlflowTracker
+
+    tracker = MlflowTracker(settings.mlflow_tracking_uri, "finetune-platform")
+    losses = tracker.metric_history(sft["mlflow_run_id"], "loss")
+    assert [step for step, _ in losses] == [1, 5, 10, 15, 20, 25, 30, 35, 40]
+    assert len(tracker.metric_history(sft["mlflow_run_id"], "learning_rate")) == len(losses)
+    assert all(v > 0 for _, v in tracker.metric_history(sft["mlflow_run_id"], "tokens_per_second"))
+    dapt = _metadata(instance, "domain_adapted_model")
+    assert dapt["skipped"] is False and dapt["global_step"] == 6
+
+
+def test_a_sweep_trains_each_trial_as_a_partition_and_ranks_them(loop) -> None:
+    settings, _, instance, _, _ = loop
+    from finetune_platform.defs.automation import sweep_file_sensor
+    from finetune_platform.defs.partitions import SWEEP_TRIALS
+    from finetune_platform.resources import build_resources
+
+    (settings.root / "data" / "sweep.yaml").write_text(
+        "base: {max_steps: 12, batch_size: 16, logging_steps: 4, save_steps: 100}\n"
+        "trials:\n  lora-r4: {method: lora, lora_r: 4, lora_alpha: 8}\n"
+        "  full: {method: full, lora_modules_to_save: [], learning_rate: 0.001}\n"
+    )
+    defs = build_definitions(settings)
+    platform = build_resources(settings)["platform"]
+    with dg.build_sensor_context(instance=instance, resources={"platform": platform}) as context:
+        first = sweep_file_sensor(context)
+    assert first.dynamic_partitions_requests[0].partition_keys == ["lora-r4", "full"] and not first.run_requests
+    instance.add_dynamic_partitions(SWEEP_TRIALS.name, ["lora-r4", "full"])
+    for trial in ("lora-r4", "full"):
+        result = defs.resolve_job_def("sweep_job").execute_in_process(instance=instance, partition_key=trial, raise_on_error=False)
+        assert result.success, trial
+    with dg.build_sensor_context(instance=instance, resources={"platform": platform}) as context:
+        ready = sweep_file_sensor(context)
+    assert len(ready.run_requests) == 1  # every trial trained: compare
+    compare = defs.resolve_job_def("sweep_compare_job").execute_in_process(instance=instance, raise_on_error=False)
+    assert compare.success
+    table = compare.output_for_node("sweep_comparison")
+    assert sorted(table["trial"]) == ["full", "lora-r4"] and list(table["rank"]) == [1, 2]
+    assert table["accuracy"].is_monotonic_decreasing and table["global_step"].tolist() == [12, 12]
+    assert set(table["method"]) == {"lora", "full"}
+    meta = _metadata(instance, "sweep_comparison")
+    assert meta["best_trial"] == table["trial"].iloc[0] and meta["not_trained"] == "none"
+    with dg.build_sensor_context(instance=instance, resources={"platform": platform}) as context:
+        after = sweep_file_sensor(context)
+    assert not after.run_requests  # nothing new since the comparison
+
+
 def test_registered_model_loads_and_answers(loop) -> None:
     settings, _, instance, _, _ = loop
     registered = _metadata(instance, "registered_model")

@@ -78,7 +78,7 @@ def test_config_for_settings_copies_what_the_trainer_cross_checks():
 
 def test_check_compatible_catches_hand_written_mismatches():
     settings = SFTSettings(method="lora", batch_size=4, bf16=True)
-    with pytest.raises(DeepSpeedConfigError, match="train_micro_batch_size_per_gpu=8 but the SFT settings give 4"):
+    with pytest.raises(DeepSpeedConfigError, match="train_micro_batch_size_per_gpu=8 but the SFTSettings give 4"):
         check_compatible({"train_micro_batch_size_per_gpu": 8}, settings)
     with pytest.raises(DeepSpeedConfigError, match="bf16.enabled=False but SFTSettings.bf16=True"):
         check_compatible({"bf16": {"enabled": False}}, settings)

@@ -118,3 +118,25 @@ def test_dpo_learns_a_planted_preference(base_model, sft_adapter, tmp_path, meth
     # Held-out implicit-reward accuracy: the chosen answer gained on the rejected one for (almost) every pair.
     assert ((after - before) > 0).mean() >= 0.9
     assert (result.model_path / "config.json").is_file() and not (result.model_path / "adapter_config.json").exists()
+
+
+@pytest.mark.slow
+def test_dpo_resumes_from_its_checkpoint_and_refuses_another_run(base_model, sft_adapter, tmp_path):
+    """A second call with the same run continues from the last checkpoint (global step and histories carry
+    on); a changed setting is refused instead of resumed."""
+    pairs = preference_pairs(32, seed=0)
+    settings = dict(method="lora", beta=0.5, learning_rate=1e-2, lora_target_modules=["q_proj", "v_proj"],
+                    batch_size=8, logging_steps=1, warmup_ratio=0.0, save_steps=3, save_total_limit=5)
+    first = train_dpo(base_model, sft_adapter, pairs, DPOSettings(max_steps=3, **settings), tmp_path)
+    assert first.resumed_from_checkpoint is None and first.global_step == 3
+    assert (tmp_path / "checkpoints" / "checkpoint-3").is_dir()
+
+    resumed = train_dpo(base_model, sft_adapter, pairs, DPOSettings(max_steps=6, **settings), tmp_path)
+    assert resumed.resumed_from_checkpoint and resumed.resumed_from_checkpoint.endswith("checkpoint-3")
+    assert resumed.global_step == 6
+    assert [s for s, _ in resumed.loss_history] == [1, 2, 3, 4, 5, 6]  # steps 1-3 come from the checkpoint
+    assert [s for s, _ in resumed.reward_accuracy_history] == [1, 2, 3, 4, 5, 6]
+    assert resumed.loss_history[:3] == first.loss_history
+
+    with pytest.raises(RuntimeError, match=r"different run \(changed: \['settings.beta'\]\)"):
+        train_dpo(base_model, sft_adapter, pairs, DPOSettings(max_steps=9, **{**settings, "beta": 0.1}), tmp_path)

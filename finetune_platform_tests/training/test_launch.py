@@ -11,11 +11,14 @@ from pydantic import ValidationError
 from finetune_platform.training import entrypoint, sft
 from finetune_platform.training.launch import (
     ENTRYPOINT_MODULE,
+    DAPTRequest,
+    DPORequest,
     LaunchSpec,
-    TrainingRequest,
+    SFTRequest,
     build_command,
     build_env,
     free_port,
+    parse_request,
     write_params_file,
 )
 from finetune_platform.training.sft import SFTSettings
@@ -79,15 +82,15 @@ def test_env_carries_threads_extensions_cpu_and_overrides(tmp_path):
 
 
 def test_request_round_trips_through_a_params_file(tmp_path):
-    request = TrainingRequest(
+    request = SFTRequest(
         base_model_path="/m", train_path="/t.parquet", output_dir="/o", settings=SFTSettings(method="full", lora_modules_to_save=[], max_steps=3)
     )
     path = write_params_file(request, tmp_path / "r.json")
-    loaded = TrainingRequest.model_validate_json(path.read_text())
+    loaded = SFTRequest.model_validate_json(path.read_text())
     assert loaded == request
     assert json.loads(path.read_text())["settings"]["max_steps"] == 3
     with pytest.raises(ValidationError, match="packing=True needs max_length"):
-        TrainingRequest.model_validate({**request.to_params(), "settings": {"packing": True, "max_length": None}})
+        SFTRequest.model_validate({**request.to_params(), "settings": {"packing": True, "max_length": None}})
 
 
 def test_entrypoint_without_pipes_or_params_file_says_what_to_pass(monkeypatch, capsys):
@@ -99,18 +102,39 @@ def test_entrypoint_without_pipes_or_params_file_says_what_to_pass(monkeypatch, 
     assert "pass --params-file" in capsys.readouterr().err
 
 
-def test_deepspeed_enabled_wraps_the_config_builder_only_inside_the_block(tmp_path):
-    original = sft.to_trl_config
+def test_requests_of_every_stage_parse_by_their_stage_field(tmp_path):
+    common = dict(base_model_path="/m", train_path="/t.parquet", output_dir="/o")
+    assert isinstance(parse_request({**common}), SFTRequest)  # no stage: SFT, as before stages existed
+    dapt = parse_request({**common, "stage": "dapt", "settings": {"seq_len": 64}})
+    assert isinstance(dapt, DAPTRequest) and dapt.settings.seq_len == 64
+    dpo = parse_request(json.dumps({**common, "stage": "dpo", "sft_model_path": "/s", "mlflow": {"tracking_uri": "sqlite:///x.db", "run_id": "r1"}}))
+    assert isinstance(dpo, DPORequest) and dpo.mlflow.run_id == "r1" and dpo.settings.beta == 0.1
+    assert parse_request(dpo.to_params()) == dpo
+    with pytest.raises(ValidationError, match="does not match any of the expected tags: 'sft', 'dapt', 'dpo'"):
+        parse_request({**common, "stage": "rlhf"})
+    with pytest.raises(ValidationError, match="sft_model_path"):
+        parse_request({**common, "stage": "dpo"})
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        parse_request({**common, "stage": "sft", "sft_model_path": "/s"})
+
+
+def test_a_missing_deepspeed_config_is_named_before_training(tmp_path):
+    request = SFTRequest(base_model_path="/m", train_path="/t.parquet", output_dir=str(tmp_path / "o"),
+                         deepspeed_config_path=str(tmp_path / "missing.json"))
     with pytest.raises(FileNotFoundError, match="DeepSpeed config .*missing.json does not exist"):
-        with entrypoint.deepspeed_enabled(str(tmp_path / "missing.json")):
-            pass
-    config = tmp_path / "ds.json"
-    config.write_text("{}")
-    with entrypoint.deepspeed_enabled(str(config)):
-        assert sft.to_trl_config is not original
-    assert sft.to_trl_config is original
-    with entrypoint.deepspeed_enabled(None):
-        assert sft.to_trl_config is original
+        entrypoint.run_request(request)
+
+
+def test_trainer_arguments_carry_the_deepspeed_config_for_every_stage(tmp_path):
+    from finetune_platform.training.dapt import DAPTSettings, to_dapt_config
+    from finetune_platform.training.dpo import DPOSettings, to_dpo_config
+
+    config = {"zero_optimization": {"stage": 2}, "train_micro_batch_size_per_gpu": "auto"}
+    assert sft.to_trl_config(SFTSettings(), tmp_path).deepspeed is None
+    for build, settings in ((sft.to_trl_config, SFTSettings()), (to_dapt_config, DAPTSettings()), (to_dpo_config, DPOSettings())):
+        args = build(settings, tmp_path, deepspeed=config)
+        assert args.deepspeed == config, build.__name__
+        assert (args.output_dir, args.bf16, args.activation_checkpointing) == (str(tmp_path / "checkpoints"), settings.bf16, False)
 
 
 def test_half_written_checkpoints_are_discarded(tmp_path):

@@ -18,7 +18,7 @@ from finetune_platform.training.deepspeed_config import (
     deepspeed_config_for,
     write_deepspeed_config,
 )
-from finetune_platform.training.launch import LaunchSpec, TrainingRequest
+from finetune_platform.training.launch import LaunchSpec, SFTRequest
 from finetune_platform.training.sft import SFTSettings
 from finetune_platform.training.tiny_model import build_tiny_model
 from finetune_platform_tests.training.tiny_data import TINY, corpus, examples
@@ -42,8 +42,8 @@ def workspace(tmp_path_factory) -> dict[str, str]:
     }
 
 
-def _request(workspace: dict[str, str], name: str, settings: SFTSettings, **kwargs) -> TrainingRequest:
-    return TrainingRequest(
+def _request(workspace: dict[str, str], name: str, settings: SFTSettings, **kwargs) -> SFTRequest:
+    return SFTRequest(
         base_model_path=workspace["base_model_path"],
         train_path=workspace["train_path"],
         validation_path=workspace["validation_path"],
@@ -53,7 +53,7 @@ def _request(workspace: dict[str, str], name: str, settings: SFTSettings, **kwar
     )
 
 
-def _materialize(spec: LaunchSpec, request: TrainingRequest) -> tuple[dg.ExecuteInProcessResult, dict, list[str]]:
+def _materialize(spec: LaunchSpec, request: SFTRequest) -> tuple[dg.ExecuteInProcessResult, dict, list[str]]:
     """Materialize a one-asset job whose asset trains through ``run_training_subprocess``.
 
     Returns the Dagster result, what the function returned, and the run's log messages.
@@ -80,7 +80,7 @@ def _materialize(spec: LaunchSpec, request: TrainingRequest) -> tuple[dg.Execute
 def test_incompatible_deepspeed_config_is_refused_before_launch(workspace, tmp_path):
     config = write_deepspeed_config(deepspeed_config(2, bf16=False, gradient_accumulation_steps=1, micro_batch_size=4), tmp_path / "ds.json")
     request = _request(workspace, "refused", SFTSettings(max_steps=2, **FULL), deepspeed_config_path=str(config))
-    with pytest.raises(DeepSpeedConfigError, match="train_micro_batch_size_per_gpu=4 but the SFT settings give 8"):
+    with pytest.raises(DeepSpeedConfigError, match="train_micro_batch_size_per_gpu=4 but the SFTSettings give 8"):
         run_training_subprocess(dg.build_asset_context(), LaunchSpec(), request)
     assert not Path(request.output_dir).exists()
 
@@ -141,3 +141,30 @@ def test_torchrun_two_ranks_deepspeed_zero2_on_cpu(workspace, tmp_path):
     assert all(math.isfinite(loss) for _, loss in returned["result"]["loss_history"])
     weights = load_file(Path(request.output_dir) / "model" / "model.safetensors")
     assert weights and all(t.numel() > 0 for t in weights.values())
+
+
+@pytest.mark.slow
+def test_torchrun_two_ranks_zero3_lora_saves_an_adapter_that_reloads_to_the_same_outputs(workspace, tmp_path):
+    """ZeRO-3 shards every weight across the ranks; the adapter the job saves must hold whole tensors, and the
+    folder reloaded from disk (base + adapter, as serving loads it) must give the trained model's logits."""
+    settings = SFTSettings(
+        method="lora", lora_r=8, lora_alpha=16, lora_modules_to_save=[], learning_rate=1e-2, max_steps=4,
+        batch_size=8, logging_steps=1, save_steps=100, bf16=False, warmup_ratio=0.0,
+    )  # fmt: skip
+    config = write_deepspeed_config(deepspeed_config_for(settings, zero_stage=3), tmp_path / "zero3.json")
+    assert deepspeed_config_for(settings, zero_stage=3)["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"]
+    request = _request(workspace, "zero3-lora", settings, deepspeed_config_path=str(config))
+    spec = LaunchSpec(
+        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
+    )
+    result, returned, logs = _materialize(spec, request)
+    assert result.success, "\n".join(logs[-20:])
+    assert returned["result"]["global_step"] == 4
+    adapter = load_file(Path(request.output_dir) / "adapter" / "adapter_model.safetensors")
+    assert adapter and all(t.numel() > 0 for t in adapter.values())  # not the empty ZeRO-3 shards
+    lora_b = [t for name, t in adapter.items() if "lora_B" in name]
+    assert lora_b and all(t.abs().sum() > 0 for t in lora_b)  # lora_B starts at zero: trained
+    check = returned["result"]["save_check"]  # the child reloaded base + adapter from disk and compared
+    assert check["passed"] and check["prompts"] == 2 and check["max_abs_diff"] < 1e-3
+    metadata = result.asset_materializations_for_node("sft_model")[0].metadata
+    assert metadata["save_check"].value["passed"] is True

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from finetune_platform.training.launch import LaunchSpec, TrainingRequest, build_command, build_env, write_params_file
+from finetune_platform.training.launch import LaunchSpec, SFTRequest, build_command, build_env, write_params_file
 from finetune_platform.training.sft import RESULT_FILE, SFTSettings, latest_checkpoint
 from finetune_platform.training.tiny_model import build_tiny_model
 from finetune_platform_tests.training.tiny_data import TINY, corpus, examples
@@ -32,7 +32,7 @@ KILL_AFTER_STEP = 40
 # after training (token count, loss history) and fails with FileNotFoundError if rotation deleted it.
 
 
-def _start(request: TrainingRequest, params_path: Path) -> subprocess.Popen:
+def _start(request: SFTRequest, params_path: Path) -> subprocess.Popen:
     write_params_file(request, params_path)
     spec = LaunchSpec(omp_num_threads=1)
     return subprocess.Popen(
@@ -68,8 +68,8 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path):
     examples().to_parquet(tmp_path / "train.parquet")
     base = build_tiny_model(corpus(), TINY, tmp_path / "tiny").path
 
-    def request(name: str, settings: SFTSettings = SETTINGS) -> TrainingRequest:
-        return TrainingRequest(
+    def request(name: str, settings: SFTSettings = SETTINGS) -> SFTRequest:
+        return SFTRequest(
             base_model_path=str(base), train_path=str(tmp_path / "train.parquet"), settings=settings,
             output_dir=str(tmp_path / name),
         )  # fmt: skip

@@ -9,7 +9,15 @@ import torch
 from pydantic import ValidationError
 from safetensors.torch import load_file
 
-from finetune_platform.training.sft import SFTSettings, latest_checkpoint, to_trl_config, train_sft
+from finetune_platform.evaluation.generation import load_causal_lm
+from finetune_platform.training.sft import (
+    SavedModelMismatch,
+    SFTSettings,
+    latest_checkpoint,
+    to_trl_config,
+    train_sft,
+    verify_saved_model,
+)
 from finetune_platform.training.tiny_model import build_tiny_model
 from finetune_platform_tests.training.tiny_data import TINY, corpus, examples
 
@@ -78,6 +86,7 @@ def test_lora_trains_adapter_only(base_model, tmp_path):
     assert result.train_tokens_per_second > 0
     assert [step for step, metrics in logged if "loss" in metrics] == [1, 2, 3, 4, 5, 6]
     assert [m["eval_loss"] for _, m in logged if "eval_loss" in m] == [pytest.approx(result.eval_loss)]
+    assert result.save_check["passed"] and result.save_check["max_abs_diff"] < 1e-3  # reloaded == trained
 
 
 @pytest.mark.slow
@@ -134,3 +143,24 @@ def test_unknown_modules_to_save_are_named(base_model, tmp_path):
     settings = SFTSettings(method="lora", max_steps=1, lora_modules_to_save=["wte", "lm_head"], **FAST)
     with pytest.raises(ValueError, match=r"\['wte'\] match no module of LlamaForCausalLM .*\['model.embed_tokens'\]"):
         train_sft(base_model, examples(6), None, settings, tmp_path)
+
+
+@pytest.mark.slow
+def test_a_save_that_lost_the_adapter_is_caught(base_model, tmp_path):
+    """The save check compares the reloaded folder with the trained model: an adapter whose weights were
+    not gathered (what ZeRO-3 without gathered saves writes) fails loudly instead of being registered."""
+    from types import SimpleNamespace
+
+    from safetensors.torch import save_file
+
+    result = train_sft(base_model, examples(), None, SFTSettings(method="lora", max_steps=4, **FAST), tmp_path)
+    trained, tokenizer = load_causal_lm(base_model, result.model_path)
+    trainer = SimpleNamespace(model=trained, args=SimpleNamespace(device="cpu"), is_world_process_zero=lambda: True)
+    prompts = examples()["prompt"].head(2).tolist()
+    assert verify_saved_model(trainer, tokenizer, base_model, result.model_path, prompts)["passed"]
+
+    weights_file = result.model_path / "adapter_model.safetensors"
+    weights = load_file(weights_file)
+    save_file({k: torch.zeros_like(v) if "lora_B" in k else v for k, v in weights.items()}, weights_file)
+    with pytest.raises(SavedModelMismatch, match="does not reproduce the trained model"):
+        verify_saved_model(trainer, tokenizer, base_model, result.model_path, prompts)

@@ -1,0 +1,166 @@
+"""sweep: several SFT configurations (the trials of data/sweep.yaml) trained on the same data version, each
+a partition of ``sweep_trial``, and ``sweep_comparison`` tabulating the finished ones."""
+
+
+import math
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from finetune_platform.defs.groups import SWEEP
+from finetune_platform.defs.metadata import image
+from finetune_platform.defs.partitions import SWEEP_TRIALS
+from finetune_platform.defs.train import LaunchConfig, _launch_field, _mlflow_target, _Result, _write_parquet, train_in_subprocess
+from finetune_platform.resources import MlflowResource, PlatformResource
+
+#: Where the sweep is defined, relative to the platform root.
+SWEEP_FILE = Path("data") / "sweep.yaml"
+
+
+class SweepTrialConfig(dg.Config):
+    """How each trial is launched and how much held-out data it is scored on (its settings come from the file)."""
+
+    launch: LaunchConfig = _launch_field()
+    eval_examples: int = Field(200, ge=10, le=100_000, description="Validation classify examples scored per trial.")
+    eval_batch_size: int = Field(32, ge=1, le=1024, description="Prompts per generation batch when scoring.")
+
+
+@dg.asset(group_name=SWEEP, partitions_def=SWEEP_TRIALS, compute_kind="trl")
+def sweep_trial(
+    context: dg.AssetExecutionContext,
+    config: SweepTrialConfig,
+    domain_adapted_model: dict[str, Any],
+    training_set: dict[str, Any],
+    platform: PlatformResource,
+    mlflow: MlflowResource,
+) -> dg.Output[dict[str, Any]]:
+    """One sweep trial: SFT with the trial's settings (through Dagster Pipes, like ``sft_adapter``), then
+    accuracy and macro-F1 by greedy generation and completion perplexity on the validation split."""
+    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.evaluation.generation import load_causal_lm
+    from finetune_platform.evaluation.report import score_model
+    from finetune_platform.training.launch import SFTRequest
+    from finetune_platform.training.provenance import config_hash, git_commit
+    from finetune_platform.training.sweep import describe_changes, load_sweep
+
+    trial = context.partition_key
+    settings = platform.settings()
+    spec = load_sweep(settings.root / SWEEP_FILE)
+    sft_settings = spec.settings(trial)
+    base = domain_adapted_model
+    splits = read_training_set(Path(training_set["path"]))
+    key = config_hash(training_set["dvc_md5"], base["path"], sft_settings.model_dump(), config.launch.model_dump())
+    output_dir = settings.artifacts_dir / "sweep_trial" / f"{training_set['dvc_md5'][:12]}-{trial}-{key}"
+    tags = {
+        "dataset.dvc_md5": training_set["dvc_md5"], "dagster.run_id": context.run_id, "git.commit": git_commit(settings.root),
+        "stage": "sft", "sweep.trial": trial, "base_model": base["name_or_path"],
+    }  # fmt: skip
+    with mlflow.tracker().start_run(f"sweep_trial:{trial}", tags=tags) as run:
+        run.log_params({"sft": sft_settings.model_dump(), "trial": trial, "changes": describe_changes(spec, trial)})
+        request = SFTRequest(
+            base_model_path=base["path"],
+            train_path=_write_parquet(splits["train"], output_dir / "inputs" / "train.parquet"),
+            validation_path=_write_parquet(splits["validation"], output_dir / "inputs" / "validation.parquet"),
+            output_dir=str(output_dir),
+            settings=sft_settings,
+            mlflow=_mlflow_target(mlflow, run.run_id),
+        )
+        result = _Result(train_in_subprocess(context, request, config.launch))
+        validation = splits["validation"].sort_values("example_id")
+        classify = validation.loc[validation["task"] == "classify"].head(config.eval_examples)
+        scores = None
+        if len(classify):
+            model, tokenizer = load_causal_lm(base["path"], result.model_path)
+            scores = score_model(
+                trial, model, tokenizer, classify, validation.head(config.eval_examples), config.eval_batch_size,
+                known_labels=training_set["labels"],
+            )
+        figures = {
+            "accuracy": scores.accuracy if scores else math.nan,
+            "macro_f1": scores.macro_f1 if scores else math.nan,
+            "validation_perplexity": scores.perplexity if scores else math.nan,
+            "eval_loss": result.eval_loss if result.eval_loss is not None else math.nan,
+            "final_train_loss": result.final_train_loss or math.nan,
+            "train_seconds": result.train_seconds or math.nan,
+            "train_tokens_per_second": result.train_tokens_per_second or math.nan,
+        }
+        run.log_metrics({f"validation_{k}" if k in ("accuracy", "macro_f1") else k: v for k, v in figures.items()})
+    value = {
+        "trial": trial, "model_path": str(result.model_path), "base_model_path": base["path"],
+        "mlflow_run_id": run.run_id, "dvc_md5": training_set["dvc_md5"], "method": sft_settings.method,
+        "global_step": result.global_step, "changes": describe_changes(spec, trial), **figures,
+    }  # fmt: skip
+    return dg.Output(
+        value,
+        metadata={
+            **{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in figures.items()},
+            "scored_examples": len(classify),
+            "trial": trial,
+            "changes": value["changes"],
+            "method": sft_settings.method,
+            "global_step": result.global_step,
+            "mlflow_run_id": run.run_id,
+            "dvc_md5": training_set["dvc_md5"],
+            "model_path": dg.MetadataValue.path(str(result.model_path)),
+        },
+    )
+
+
+def trial_records(instance: dg.DagsterInstance) -> tuple[list[dict[str, Any]], list[str]]:
+    """The latest ``sweep_trial`` value of every trial partition (read from its metadata), and the trials
+    not materialized yet."""
+    rows, missing = [], []
+    for trial in instance.get_dynamic_partitions(SWEEP_TRIALS.name):
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("sweep_trial"), asset_partitions=[trial]), limit=1
+        ).records
+        if not records or records[0].asset_materialization is None:
+            missing.append(trial)
+            continue
+        metadata = {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
+        rows.append({k: (math.nan if v is None else v) for k, v in metadata.items()})
+    return rows, missing
+
+
+@dg.asset(group_name=SWEEP, deps=[sweep_trial], compute_kind="pandas")
+def sweep_comparison(
+    context: dg.AssetExecutionContext, platform: PlatformResource, mlflow: MlflowResource
+) -> dg.Output[pd.DataFrame]:
+    """The sweep's finished trials side by side, ranked by validation accuracy (then eval loss), with the
+    best trial named; trials not trained yet are listed, not guessed."""
+    from finetune_platform.evaluation.plots import plot_bars
+    from finetune_platform.training.sweep import comparison_markdown, comparison_table
+
+    rows, missing = trial_records(context.instance)
+    table = comparison_table(rows)
+    if table.empty:
+        raise ValueError(
+            "no sweep trial has been trained yet: materialize sweep_trial for the trials of data/sweep.yaml "
+            f"(partitions: {missing or 'none registered; the sweep_file_sensor or `finetune-platform sweep` adds them'})"
+        )
+    markdown = comparison_markdown(table)
+    out_dir = platform.settings().artifacts_dir / "sweep_comparison" / context.run_id
+    chart = plot_bars(
+        dict(zip(table["trial"], table["accuracy"].astype(float))), out_dir / "accuracy.png",
+        title="Sweep: validation accuracy per trial", ylabel="accuracy",
+    )  # fmt: skip
+    best = table.iloc[0]
+    with mlflow.tracker().start_run("sweep_comparison", tags={"dagster.run_id": context.run_id}) as run:
+        run.log_dict(table.to_dict(orient="records"), "sweep_comparison.json")
+        run.log_artifact(chart)
+        run.log_metrics({"best_accuracy": float(best["accuracy"]), "trials": float(len(table))})
+    return dg.Output(
+        table,
+        metadata={
+            "trials": len(table),
+            "not_trained": ", ".join(missing) or "none",
+            "best_trial": str(best["trial"]),
+            "best_accuracy": float(best["accuracy"]),
+            "comparison": dg.MetadataValue.md(markdown),
+            "accuracy_chart": image(chart),
+            "mlflow_run_id": run.run_id,
+        },
+    )
