@@ -27,6 +27,7 @@ _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
 #: turned into newlines first), zero-width and bidi-override format characters, the BOM and soft hyphens.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_FTFY_DELETES = re.compile("[\x0b\x1c-\x1e]")
 _HSPACE = re.compile(r"[^\S\n]+")
 _SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -75,13 +76,16 @@ def normalize_text(text: str, fix_unicode: bool = True) -> str:
     """
     if not text:
         return ""
+    # \v and \x1c-\x1e become "\n" before ftfy sees the text: ftfy deletes them, but only when it runs, so
+    # the same character would otherwise be a newline in one text and gone in the next. (\x85 is left to
+    # ftfy: next to other non-ASCII text it is usually a cp1252 "..." that ftfy repairs.)
     if text.isascii():
         if fix_unicode and ("&" in text or "\x1b" in text):
-            text = ftfy.fix_text(text)
+            text = ftfy.fix_text(_FTFY_DELETES.sub("\n", text))
     elif not fix_unicode:
         text = unicodedata.normalize("NFC", text)
     elif _FTFY_TRIGGER.search(text) or not unicodedata.is_normalized("NFC", text):
-        text = ftfy.fix_text(text)
+        text = ftfy.fix_text(_FTFY_DELETES.sub("\n", text))
     if not text:
         return ""  # ftfy removed everything (e.g. a lone terminal escape)
     if not (

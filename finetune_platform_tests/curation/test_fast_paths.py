@@ -237,3 +237,13 @@ def test_dedup_key_unifies_placeholders_as_the_template_substitution_did(texts):
     for s in samples:
         assert dedup._dedup_norm(s) == " ".join(template.sub(r"<\1>", s).casefold().split()), s
     assert dedup_key("Mail <EMAIL_12> or <CREDIT_CARD_2>", "") == "mail <email> or <credit_card>\x1f"
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\u2028"])
+def test_line_break_characters_become_newlines_whether_or_not_ftfy_runs(char):
+    """ftfy deletes some of these when it runs; the platform treats them as line breaks everywhere."""
+    from finetune_platform.curation.normalize import normalize_text
+
+    assert normalize_text(f"plain{char}text") == "plain\ntext"  # ASCII: ftfy skipped
+    assert normalize_text(f"café{char}text") == "café\ntext"  # non-ASCII: ftfy may run
+    assert normalize_text(f"Rom\u00c3\u00a1ntica{char}&amp;") == "Romántica\n&"  # mojibake: ftfy runs
