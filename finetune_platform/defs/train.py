@@ -265,7 +265,11 @@ def sft_adapter(
         run.log_artifact(plot)
         run.log_dict(result.data, "sft_result.json")
         merged_path = None
-        if config.export_merged:
+        if config.export_merged and result.method == "full":
+            merged_path = result.model_path  # full fine-tuning already saved one whole model folder
+            context.log.info(f"export_merged: {merged_path} is already a full model (method=full); logged as is")
+            run.log_artifact(merged_path, "merged_model")
+        elif config.export_merged:
             merged_path = export_merged(Path(base_model["path"]), result.model_path, output_dir / "merged")
             run.log_artifact(merged_path, "merged_model")
             context.log.info(f"merged model written to {merged_path}")

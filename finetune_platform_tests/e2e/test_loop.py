@@ -37,7 +37,7 @@ SMALL_RUN_CONFIG = {
             }
         },
         "domain_adapted_model": {"config": {"enabled": True, "max_steps": 6, "batch_size": 4, "seq_len": 64, "save_steps": 3}},
-        "sft_adapter": {"config": {"max_steps": 40, "batch_size": 16, "save_steps": 20, "logging_steps": 5}},
+        "sft_adapter": {"config": {"max_steps": 40, "batch_size": 16, "save_steps": 20, "logging_steps": 5, "export_merged": True}},
         "aligned_adapter": {"config": {"max_steps": 4, "batch_size": 4, "min_pairs": 10, "save_steps": 2}},
         "eval_report": {"config": {"max_classify_examples": 40, "max_perplexity_examples": 40, "max_reply_examples": 10, "min_accuracy_gain": 0.0, "min_examples": 10, "champion_margin": -1.0}},
     }
@@ -154,6 +154,13 @@ def test_training_ran_in_a_subprocess_that_streamed_each_step(loop) -> None:
     assert all(v > 0 for _, v in tracker.metric_history(sft["mlflow_run_id"], "tokens_per_second"))
     dapt = _metadata(instance, "domain_adapted_model")
     assert dapt["skipped"] is False and dapt["global_step"] == 6
+    # export_merged: one safetensors model folder that plain transformers loads, logged to MLflow too
+    from transformers import AutoModelForCausalLM
+
+    merged = Path(sft["merged_model"])
+    assert (merged / "model.safetensors").is_file() and not (merged / "adapter_config.json").exists()
+    assert AutoModelForCausalLM.from_pretrained(merged).num_parameters() > 0
+    assert "merged_model" in tracker.list_artifacts(sft["mlflow_run_id"])
 
 
 def test_a_sweep_trains_each_trial_as_a_partition_and_ranks_them(loop) -> None:

@@ -148,3 +148,32 @@ def test_half_written_checkpoints_are_discarded(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["checkpoint-10"]
     assert sft.latest_checkpoint(tmp_path).name == "checkpoint-10"
     assert entrypoint.discard_incomplete_checkpoints(tmp_path / "nothing-here") == []
+
+
+def test_prepare_launch_writes_the_deepspeed_config_from_the_stage_settings(tmp_path):
+    from finetune_platform.training.launch import prepare_launch
+    from finetune_platform.training.presets import LaunchSettings
+
+    request = SFTRequest(base_model_path="/m", train_path="/t.parquet", output_dir=str(tmp_path / "run"),
+                         settings=SFTSettings(method="lora", batch_size=4, gradient_accumulation_steps=2, bf16=False))
+    plain, spec = prepare_launch(request, LaunchSettings(), threads=1)
+    assert plain.deepspeed_config_path is None and spec.launcher == "python" and spec.omp_num_threads == 1
+    assert not spec.cpu_only  # no DeepSpeed: nothing to switch to its CPU accelerator
+
+    sharded, spec = prepare_launch(request, LaunchSettings(launcher="torchrun", nproc_per_node=2, zero_stage=3))
+    config = json.loads((tmp_path / "run" / "deepspeed.json").read_text())
+    assert sharded.deepspeed_config_path == str(tmp_path / "run" / "deepspeed.json")
+    assert config["zero_optimization"]["stage"] == 3
+    assert config["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] is True  # LoRA under ZeRO-3
+    assert (config["train_micro_batch_size_per_gpu"], config["gradient_accumulation_steps"], config["bf16"]["enabled"]) == (4, 2, False)
+    assert (spec.launcher, spec.nproc_per_node, spec.cpu_only) == ("torchrun", 2, True)  # this machine has no CUDA
+    assert request.deepspeed_config_path is None  # the caller's request is not modified
+
+
+def test_zero_stage_one_and_python_with_several_processes_are_refused():
+    from finetune_platform.training.presets import LaunchSettings
+
+    with pytest.raises(ValidationError, match="zero_stage=1 is not supported"):
+        LaunchSettings(launcher="torchrun", nproc_per_node=2, zero_stage=1)
+    with pytest.raises(ValidationError, match="launcher='python' starts one process"):
+        LaunchSettings(launcher="python", nproc_per_node=2)
