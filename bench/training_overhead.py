@@ -52,7 +52,8 @@ def prepare(workdir: Path, n_tickets: int) -> dict[str, str]:
     generate_demo_corpus(raw, n_tickets=n_tickets, seed=0)
     curated = curate(ingest_sources(demo_sources(), raw).records, CurationSettings()).records
     splits = split_examples(build_instruction_examples(curated, FormatSettings()), SplitSettings())
-    base = build_tiny_model(pretraining_corpus(splits["train"]), TinyModelSettings(), workdir / "base")
+    # Untrained weights (pretrain_steps=0): a step costs the same whatever the weights, and prep stays short.
+    base = build_tiny_model(pretraining_corpus(splits["train"]), TinyModelSettings(pretrain_steps=0), workdir / "base")
     train_path = workdir / "train.parquet"
     splits["train"][["prompt", "completion"]].to_parquet(train_path, index=False)
     return {"base_model_path": str(base.path), "train_path": str(train_path), "examples": str(len(splits["train"]))}
