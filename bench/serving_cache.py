@@ -35,20 +35,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 from tabulate import tabulate
 
-from bench.serving_batching import (
-    CHAT_PATH,
-    MODEL_NAME,
-    build_tiny_backend,
-    chat_payload,
-    demo_texts,
-    latency_summary,
-    quiet_server_logs,
-    set_torch_threads,
-    unique_prompts,
-)
+from bench._http import CHAT_PATH, MODEL_NAME, Request, TimedClient, chat_payload, latency_summary, unique_prompts
+from bench._serving_model import build_tiny_backend, demo_texts, quiet_server_logs, set_torch_threads
 from finetune_platform.serving.batching import GenerationParams
 from finetune_platform.serving.routing import CHAMPION
 from finetune_platform.serving.server import BackgroundServer, ServerSettings, create_app
@@ -128,31 +118,26 @@ def run_benchmark(
     timer = HandlerTimer(app)
     text = texts[0]
     server = BackgroundServer(timer)  # type: ignore[arg-type]  # any ASGI app; uvicorn runs it as is
-    with server, httpx.Client(base_url=server.url, timeout=120.0) as client:
-
-        def post(payload: dict[str, Any]) -> tuple[httpx.Response, float]:
-            started = time.perf_counter()
-            response = client.post(CHAT_PATH, json=payload)
-            return response, (time.perf_counter() - started) * 1000.0
-
+    with server, TimedClient(server.url) as client:
         miss_ms = []
         for prompt in unique_prompts(texts[1:], misses, "miss"):
-            response, ms = post(chat_payload(prompt, max_tokens))
+            outcome, response = client.send(Request("POST", CHAT_PATH, chat_payload(prompt, max_tokens)))
             response.raise_for_status()
-            miss_ms.append(ms)
-        first, _ = post(chat_payload(text, max_tokens))  # fills the cache
-        first.raise_for_status()
-        answer = first.json()["choices"][0]["message"]["content"]
-        first_cache = first.headers.get("x-cache")
+            miss_ms.append(outcome.latency_ms)
+        first, response = client.send(Request("POST", CHAT_PATH, chat_payload(text, max_tokens)))  # fills the cache
+        response.raise_for_status()
+        answer = first.body["choices"][0]["message"]["content"]
+        first_cache = first.cache
         timer.durations_ms.clear()
         hit_ms, statuses, hit_headers, same_answer = [], [], 0, 0
+        hit = Request("POST", CHAT_PATH, chat_payload(text, max_tokens))
         for _ in range(hits):
-            response, ms = post(chat_payload(text, max_tokens))
-            hit_ms.append(ms)
-            statuses.append(response.status_code)
-            hit_headers += response.headers.get("x-cache") == "hit"
-            if response.status_code == 200:
-                same_answer += response.json()["choices"][0]["message"]["content"] == answer
+            outcome, _ = client.send(hit)
+            hit_ms.append(outcome.latency_ms)
+            statuses.append(outcome.status)
+            hit_headers += outcome.cache == "hit"
+            if outcome.status == 200:
+                same_answer += outcome.body["choices"][0]["message"]["content"] == answer
         handler_ms = list(timer.durations_ms)
     # The server is stopped; its ModelServer (cache included) still answers hits without HTTP.
     prompt = tiny.backend.chat_prompt([{"role": "user", "content": text}])

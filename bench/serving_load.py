@@ -5,11 +5,12 @@ p50/p99? With ~20% malformed requests mixed in, do all of those get a 4xx while 
 gets 200, with zero 5xx, and is the server still healthy afterwards?
 
 Set-up: the real server (``create_app`` + ``BackgroundServer`` on 127.0.0.1) with its shipped defaults
-(response cache on, ``max_batch_size`` 8, ``batch_window_ms`` 10) and one of two models:
+(response cache on, ``max_batch_size`` 8, ``batch_window_ms`` 50 with ``batch_idle_ms`` 10) and one of
+two models:
 
-- ``real`` (default): the platform's tiny Llama built offline as in ``serving_batching`` (hidden 128,
-  4 layers by default), untrained, answering ``max_tokens`` 8 so that a run stays within about 30 s on
-  2 cores;
+- ``real`` (default): the platform's tiny Llama built offline as in ``serving_batching``
+  (``bench._serving_model``; hidden 128, 4 layers by default), untrained, answering ``max_tokens`` 8 so
+  that a run stays within about 30 s on 2 cores;
 - ``fake``: ``FakeBackend`` with 5 ms per model call plus 0.5 ms per prompt (a model whose batch costs
   little more than one prompt), to load the HTTP layer, validation, routing and batcher at a higher
   request rate than the tiny model allows.
@@ -43,20 +44,17 @@ from typing import Any, Literal
 import httpx
 from tabulate import tabulate
 
-from bench.serving_batching import (
+from bench._http import (
     CHAT_PATH,
     MODEL_NAME,
     Outcome,
     Request,
-    build_tiny_backend,
     chat_payload,
-    demo_texts,
     latency_summary,
-    quiet_server_logs,
     send_requests,
-    set_torch_threads,
     unique_prompts,
 )
+from bench._serving_model import build_tiny_backend, demo_texts, quiet_server_logs, set_torch_threads
 from finetune_platform.serving.routing import CHAMPION
 from finetune_platform.serving.server import Backend, BackgroundServer, FakeBackend, ServerSettings, create_app
 
@@ -219,7 +217,7 @@ def run_benchmark(
         "max_seconds": max_seconds,
         "torch_threads": threads,
         "server": {"max_batch_size": settings.max_batch_size, "batch_window_ms": settings.batch_window_ms,
-                   "cache_enabled": settings.cache_enabled},
+                   "batch_idle_ms": settings.batch_idle_ms, "cache_enabled": settings.cache_enabled},
         "clean": runs["clean"],
         "mixed": runs["mixed"],
         "mean_batch_size": round(sum(batch_sizes) / len(batch_sizes), 2) if batch_sizes else 0.0,
@@ -252,7 +250,8 @@ def format_report(result: dict[str, Any]) -> str:
     return "\n".join([
         f"Load on 127.0.0.1: {result['requests']} chat requests per run at concurrency {result['concurrency']}, "
         f"{model}, max_tokens {result['max_tokens']}, server defaults (batch {result['server']['max_batch_size']}, "
-        f"window {result['server']['batch_window_ms']:g} ms, cache on); mean model batch {result['mean_batch_size']}.",
+        f"window {result['server']['batch_window_ms']:g} ms, idle {result['server']['batch_idle_ms']} ms, cache on); "
+        f"mean model batch {result['mean_batch_size']}.",
         "",
         table,
         "",

@@ -21,7 +21,8 @@ from bench import run_all
 from bench import serving_batching as bench_batching
 from bench import serving_cache as bench_cache
 from bench import serving_load as bench_load
-from bench.serving_batching import CHAT_PATH, Outcome, Request, latency_summary
+from bench._http import CHAT_PATH, Outcome, Request, latency_summary, send_requests, unique_prompts
+from bench._serving_model import QUIET_LOGGERS
 
 TINY_MODEL = ["--hidden", "32", "--layers", "1", "--vocab", "300", "--tickets", "60"]
 
@@ -33,7 +34,7 @@ def _restore_process_state() -> Iterator[None]:
     import torch
 
     threads = torch.get_num_threads()
-    levels = {name: logging.getLogger(name).level for name in bench_batching.QUIET_LOGGERS}
+    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
     yield
     torch.set_num_threads(threads)
     for name, level in levels.items():
@@ -63,7 +64,7 @@ def test_latency_summary_percentiles_and_empty_input():
 
 
 def test_unique_prompts_are_distinct_and_cycle_the_texts():
-    prompts = bench_batching.unique_prompts(["a", "b"], 5, "t")
+    prompts = unique_prompts(["a", "b"], 5, "t")
     assert prompts == ["[t-0] a", "[t-1] b", "[t-2] a", "[t-3] b", "[t-4] a"]
 
 
@@ -105,7 +106,7 @@ def test_summarise_run_fails_on_5xx_a_malformed_200_a_lost_request_or_a_counter_
 
 def test_send_requests_rejects_zero_concurrency():
     with pytest.raises(ValueError, match="concurrency must be at least 1"):
-        bench_batching.send_requests("http://127.0.0.1:1", [], 0)
+        send_requests("http://127.0.0.1:1", [], 0)
 
 
 def test_run_all_discovers_the_serving_benchmarks():
@@ -118,9 +119,13 @@ def test_run_all_discovers_the_serving_benchmarks():
 @pytest.mark.slow
 def test_batching_benchmark_compares_batch_1_with_real_batches():
     result, printed = _run(bench_batching.main, [
-        "--requests", "8", "--clients", "4", "--max-tokens", "4", "--repeats", "1", *TINY_MODEL,
+        "--requests", "8", "--clients", "4", "--max-tokens", "4", "--repeats", "1", "--window-ms", "200",
+        "--idle-ms", "50", *TINY_MODEL,
     ])
     assert result["requests"] == 8 and result["clients"] == 4 and result["max_tokens"] == 4
+    assert (result["window_ms"], result["idle_ms"]) == (200, 50)  # the options reached the server's batcher
+    assert (result["on"]["batch_window_ms"], result["on"]["batch_idle_ms"]) == (200, 50)
+    assert "waits at most 200 ms, or 50.0 ms without a new request" in printed
     assert result["torch_threads"] >= 1 and result["model"]["parameters"] > 0
     off, on = result["off"], result["on"]
     for side in (off, on):

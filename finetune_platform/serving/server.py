@@ -93,7 +93,14 @@ class ServerSettings(BaseModel):
     cache_enabled: bool = Field(True, description="Answer repeated greedy requests from the response cache.")
     cache_size: int = Field(1024, ge=0, le=1_000_000, description="Most cached answers (0 turns the cache off).")
     batch_window_ms: float = Field(
-        10.0, ge=0.0, le=1000.0, description="How long a batch waits for more requests after its first one."
+        50.0, ge=0.0, le=1000.0,
+        description="The longest a batch waits for more requests after its first one (0: no waiting, only what "
+        "is already queued).",
+    )
+    batch_idle_ms: float | None = Field(
+        10.0, ge=0.0, le=1000.0,
+        description="A batch closes sooner once no request has arrived for this long: a lone request waits this "
+        "long, a burst fills the batch (None, or more than batch_window_ms: only the window bounds the wait).",
     )
     max_batch_size: int = Field(8, ge=1, le=256, description="Most prompts per model call (1: no batching).")
     max_prompt_chars: int = Field(8000, ge=1, le=1_000_000, description="Longest prompt (rendered chat) accepted.")
@@ -528,6 +535,7 @@ class ModelServer:
                 self._batch_function(backend),
                 max_batch_size=settings.max_batch_size,
                 window_ms=settings.batch_window_ms,
+                idle_ms=settings.batch_idle_ms,
                 on_batch=self.metrics.batch_size.labels(variant=variant).observe,
                 name=variant,
             )

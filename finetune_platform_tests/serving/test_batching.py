@@ -161,8 +161,63 @@ def test_blocking_generate_helper(recorder):
     assert [len(p) for p, _ in recorder.calls] == [3, 1]
 
 
+def test_a_trickle_of_requests_fills_one_batch_beyond_the_idle_gap():
+    """Requests 50 ms apart for half a second, idle gap 300 ms: each arrival extends the wait, so all ten
+    share one call although they span more than one idle gap (a fixed 300 ms wait would have cut them)."""
+    recorder = Recorder()
+    batcher = DynamicBatcher(recorder, max_batch_size=16, window_ms=5000, idle_ms=300)
+    try:
+        futures = []
+        for i in range(10):
+            futures.append(batcher.submit(f"t{i}", GREEDY))
+            time.sleep(0.05)  # ten arrivals over at least 0.5 s, more than one idle gap
+        assert [f.result(timeout=10) for f in futures] == [f"t{i}!" for i in range(10)]
+    finally:
+        batcher.close()
+    assert [p for p, _ in recorder.calls] == [[f"t{i}" for i in range(10)]]
+
+
+def test_the_idle_gap_closes_a_batch_long_before_the_window():
+    """A lone request does not wait out a long window: after the idle gap its batch goes alone, and a
+    request that comes later forms a batch of its own."""
+    recorder = Recorder()
+    batcher = DynamicBatcher(recorder, max_batch_size=16, window_ms=10_000, idle_ms=20)
+    try:
+        assert batcher.submit("alone", GREEDY).result(timeout=5) == "alone!"  # well inside the 10 s window
+        assert batcher.submit("later", GREEDY).result(timeout=5) == "later!"
+    finally:
+        batcher.close()
+    assert [p for p, _ in recorder.calls] == [["alone"], ["later"]]
+
+
+def test_a_full_batch_goes_without_waiting_for_the_window():
+    recorder = Recorder()
+    batcher = DynamicBatcher(recorder, max_batch_size=3, window_ms=10_000, idle_ms=10_000)
+    try:
+        futures = [batcher.submit(f"f{i}", GREEDY) for i in range(3)]
+        assert [f.result(timeout=5) for f in futures] == ["f0!", "f1!", "f2!"]  # full: no 10 s wait
+    finally:
+        batcher.close()
+    assert [len(p) for p, _ in recorder.calls] == [3]
+
+
+def test_idle_gap_defaults_and_cap():
+    batcher = DynamicBatcher(lambda p, q: p, window_ms=50, idle_ms=None)
+    capped = DynamicBatcher(lambda p, q: p, window_ms=5, idle_ms=20)
+    default = DynamicBatcher(lambda p, q: p)
+    try:
+        assert batcher.idle_s == batcher.window_s == 0.05  # None: the window alone bounds the wait
+        assert capped.idle_s == capped.window_s == 0.005  # the window bounds the whole wait
+        assert (default.window_s, default.idle_s) == (0.05, 0.01)
+    finally:
+        for b in (batcher, capped, default):
+            b.close()
+
+
 def test_invalid_settings():
     with pytest.raises(ValueError, match="max_batch_size must be at least 1"):
         DynamicBatcher(lambda p, q: p, max_batch_size=0)
     with pytest.raises(ValueError, match="window_ms must be >= 0"):
         DynamicBatcher(lambda p, q: p, window_ms=-1)
+    with pytest.raises(ValueError, match="idle_ms must be >= 0, got -1"):
+        DynamicBatcher(lambda p, q: p, idle_ms=-1)

@@ -85,6 +85,20 @@ def test_settings_defaults_and_rules():
         ServerSettings(canary_share=1.5)
 
 
+def test_batch_wait_settings_reach_the_batchers():
+    defaults = create_app(ServerSettings(), {CHAMPION: FakeBackend()})
+    custom = create_app(ServerSettings(batch_window_ms=30, batch_idle_ms=None), {CHAMPION: FakeBackend()})
+    try:
+        assert (defaults.state.server.batchers[CHAMPION].window_s, defaults.state.server.batchers[CHAMPION].idle_s) \
+            == (0.05, 0.01)
+        assert custom.state.server.batchers[CHAMPION].idle_s == 0.03  # None: the window alone bounds the wait
+    finally:
+        defaults.state.server.close()
+        custom.state.server.close()
+    with pytest.raises(ValidationError):
+        ServerSettings(batch_idle_ms=-1)
+
+
 def test_backends_must_include_the_champion():
     with pytest.raises(ValueError, match="the champion is required"):
         create_app(ServerSettings(), {CHALLENGER: FakeBackend()})
