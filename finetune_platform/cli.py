@@ -93,6 +93,13 @@ def run_job(
     return result
 
 
+def _ensure_partitions(instance: Any, partitions_name: str, keys: Sequence[str]) -> None:
+    """Register the keys of a dynamic partitions definition that the instance does not know yet."""
+    missing = [k for k in keys if not instance.has_dynamic_partition(partitions_name, k)]
+    if missing:
+        instance.add_dynamic_partitions(partitions_name, missing)
+
+
 def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[str]:
     """Run ingest_job for every configured source (or ``only`` those), registering new partitions first."""
     from finetune_platform.defs.partitions import SOURCE_PARTITIONS
@@ -102,10 +109,7 @@ def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[st
     unknown = sorted(set(only or []) - set(names))
     if unknown:
         raise SystemExit(f"unknown source(s) {unknown}; data/sources.yaml defines {names}")
-    instance = _instance(settings)
-    missing = [n for n in names if not instance.has_dynamic_partition(SOURCE_PARTITIONS.name, n)]
-    if missing:
-        instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, missing)
+    _ensure_partitions(_instance(settings), SOURCE_PARTITIONS.name, names)
     targets = list(only) if only else names
     for name in targets:
         run_job("ingest_job", settings, partition_key=name)
@@ -126,10 +130,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.trial or []) - set(trials))
     if unknown:
         raise SystemExit(f"unknown trial(s) {unknown}; {SWEEP_FILE} defines {trials}")
-    instance = _instance(settings)
-    missing = [t for t in trials if not instance.has_dynamic_partition(SWEEP_TRIALS.name, t)]
-    if missing:
-        instance.add_dynamic_partitions(SWEEP_TRIALS.name, missing)
+    _ensure_partitions(_instance(settings), SWEEP_TRIALS.name, trials)
     for trial in args.trial or trials:
         result = run_job("sweep_job", settings, partition_key=trial)
         print(f"sweep trial {trial}: run {result.run_id} succeeded")
