@@ -168,3 +168,37 @@ def test_torchrun_two_ranks_zero3_lora_saves_an_adapter_that_reloads_to_the_same
     assert check["passed"] and check["prompts"] == 2 and check["max_abs_diff"] < 1e-3
     metadata = result.asset_materializations_for_node("sft_model")[0].metadata
     assert metadata["save_check"].value["passed"] is True
+
+
+@pytest.mark.slow
+def test_dpo_under_zero3_with_lora_merges_the_gathered_adapter(workspace, tmp_path):
+    """DPO through the same launcher: two ranks, ZeRO-3, a LoRA adapter; rank 0 merges the gathered adapter
+    into the SFT model and saves one full folder that loads with plain transformers."""
+    import pandas as pd
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from finetune_platform.training.dpo import DPOSettings
+    from finetune_platform.training.launch import DPORequest
+
+    data = examples(24, tasks=("reply",), seed=3)
+    pairs = pd.DataFrame({"prompt": data["prompt"], "chosen": "Sorry for the trouble. " + data["completion"],
+                          "rejected": data["completion"].str.rstrip(".") + ". Deal with it."})
+    pairs.to_parquet(tmp_path / "pairs.parquet")
+    settings = DPOSettings(method="lora", lora_target_modules=["q_proj", "v_proj"], max_steps=2, batch_size=4,
+                           logging_steps=1, save_steps=100, learning_rate=1e-2, warmup_ratio=0.0)
+    config = write_deepspeed_config(deepspeed_config_for(settings, zero_stage=3), tmp_path / "zero3.json")
+    request = DPORequest(base_model_path=workspace["base_model_path"], sft_model_path=workspace["base_model_path"],
+                         train_path=str(tmp_path / "pairs.parquet"), settings=settings,
+                         output_dir=str(tmp_path / "dpo"), deepspeed_config_path=str(config))
+    spec = LaunchSpec(
+        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
+    )
+    result, returned, logs = _materialize(spec, request)
+    assert result.success, "\n".join(logs[-20:])
+    assert returned["result"]["global_step"] == 2 and len(returned["result"]["loss_history"]) == 2
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "dpo" / "model")
+    base = AutoModelForCausalLM.from_pretrained(workspace["base_model_path"])
+    assert not (tmp_path / "dpo" / "model" / "adapter_config.json").exists()
+    changed = [name for name, p in merged.state_dict().items() if not torch.equal(p, base.state_dict()[name])]
+    assert changed and all(("q_proj" in n or "v_proj" in n) for n in changed)  # the LoRA targets moved, nothing else
