@@ -109,11 +109,11 @@ def sweep_trial(
     )
 
 
-def trial_records(instance: dg.DagsterInstance) -> tuple[list[dict[str, Any]], list[str]]:
-    """The latest ``sweep_trial`` value of every trial partition (read from its metadata), and the trials
-    not materialized yet."""
+def trial_records(instance: dg.DagsterInstance, trials: list[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The latest ``sweep_trial`` value of each of ``trials`` (default: every registered partition), read from
+    its metadata, and the trials not materialized yet."""
     rows, missing = [], []
-    for trial in instance.get_dynamic_partitions(SWEEP_TRIALS.name):
+    for trial in trials if trials is not None else instance.get_dynamic_partitions(SWEEP_TRIALS.name):
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=dg.AssetKey("sweep_trial"), asset_partitions=[trial]), limit=1
         ).records
@@ -134,7 +134,12 @@ def sweep_comparison(
     from finetune_platform.evaluation.plots import plot_bars
     from finetune_platform.training.sweep import comparison_markdown, comparison_table
 
-    rows, missing = trial_records(context.instance)
+    from finetune_platform.training.sweep import trial_names
+
+    # Only the trials the sweep file defines now: a trial removed from the file keeps its partition (and its
+    # old result) in the instance, but is no longer part of the sweep.
+    current = trial_names(platform.settings().root / SWEEP_FILE) or None
+    rows, missing = trial_records(context.instance, current)
     table = comparison_table(rows)
     if table.empty:
         raise ValueError(

@@ -198,6 +198,13 @@ def test_a_sweep_trains_each_trial_as_a_partition_and_ranks_them(loop) -> None:
         after = sweep_file_sensor(context)
     assert not after.run_requests  # nothing new since the comparison
 
+    # A trial taken out of the file keeps its partition, but is no longer compared.
+    (settings.root / "data" / "sweep.yaml").write_text(
+        "base: {max_steps: 12, batch_size: 16}\ntrials:\n  full: {method: full, lora_modules_to_save: []}\n"
+    )
+    again = defs.resolve_job_def("sweep_compare_job").execute_in_process(instance=instance, raise_on_error=False)
+    assert again.success and again.output_for_node("sweep_comparison")["trial"].tolist() == ["full"]
+
 
 def test_registered_model_loads_and_answers(loop) -> None:
     settings, _, instance, _, _ = loop
