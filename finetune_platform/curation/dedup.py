@@ -199,15 +199,19 @@ class _SimilarityJoin:
     def __init__(self, keys: list[str], k: int) -> None:
         rec, hashes = shingle_hashes(keys, k)
         self.n = n = len(keys)
-        uniq, token = np.unique(hashes, return_inverse=True)
+        # np.unique(hashes, return_inverse=True), hand-written as pandas' hash-table factorize with sorted
+        # uniques: the same sorted values and inverse (test_fast_paths), ~3x faster (no argsort of every hash).
+        token, uniq = pd.factorize(hashes, sort=True)
         v = max(1, len(uniq))
         # Global order of the shingles: rarest first, ties by hash value. Any order shared by all records
         # keeps the join exact; rare-first keeps the candidate lists short.
         rank = np.empty(len(uniq), dtype=np.int64)
         rank[np.lexsort((uniq, np.bincount(token, minlength=len(uniq))))] = np.arange(len(uniq))
         # One sort puts every record's shingles in that order and shows the repeats. (np.sort, not
-        # np.unique: numpy 2's unique without an inverse hashes, and is ten times slower here.)
-        by_rank = np.sort(rec * v + rank[token])
+        # np.unique: numpy 2's unique without an inverse hashes, and is ten times slower here. kind="stable"
+        # sorts the same integers into the same array, ~2.5x faster: shingle_hashes lists each record's
+        # shingles together and records mostly in order, runs that timsort merges instead of re-sorting.)
+        by_rank = np.sort(rec * v + rank[token], kind="stable")
         by_rank = by_rank[np.diff(by_rank, prepend=-1) != 0]
         self.codes = by_rank  # record * v + rank, sorted: every (record, shingle) once
         self.v = v

@@ -247,3 +247,146 @@ def test_line_break_characters_become_newlines_whether_or_not_ftfy_runs(char):
     assert normalize_text(f"plain{char}text") == "plain\ntext"  # ASCII: ftfy skipped
     assert normalize_text(f"café{char}text") == "café\ntext"  # non-ASCII: ftfy may run
     assert normalize_text(f"Rom\u00c3\u00a1ntica{char}&amp;") == "Romántica\n&"  # mojibake: ftfy runs
+
+
+# --- pii: the digit gates on the shape of ASCII text ----------------------------------------------------------
+def _digit_heavy_text(rng: random.Random) -> str:
+    """ASCII text dense in what the digit detectors look at: digit runs, separators, capitals, cards, IPs."""
+    pieces = ["4111 1111 1111 1111", "4111-1111-1111-1111", "378282246310005", "5555 5555 5555 4444 exp 12 26",
+              "192.168.10.4", "10.0.0.1", "8.8.8.8.8", "1.2.3", "123-45-6789", "123 45 6789", "SSN 219099998",
+              "DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432", "+1 212 555 0187", "(212) 555-0187",
+              "call 2125550187", "version 1.2.3.4"]
+    chars = "0123456789 -.()/:,+#ABZaz\n"
+    out = []
+    for _ in range(rng.randint(1, 8)):
+        if rng.random() < 0.3:
+            out.append(rng.choice(pieces))
+        else:
+            out.append("".join(rng.choice(chars) for _ in range(rng.randint(1, 25))))
+    return rng.choice(["", " ", "-", "."]).join(out)
+
+
+@pytest.fixture(scope="module")
+def digit_texts(texts) -> list[str]:
+    rng = random.Random(17)
+    return texts + [_digit_heavy_text(rng) for _ in range(3000)]
+
+
+def test_digit_shape_gates_equal_the_digit_patterns(digit_texts):
+    checked = 0
+    for text in digit_texts:
+        shape = pii._digit_shape(text)
+        if not text.isascii():
+            assert shape is None
+            continue
+        checked += 1
+        assert shape.count(b"0") == pii._count_digits(text), text
+        assert (pii._IBAN_SHAPE in shape) == (pii._IBAN_GATE.search(text) is not None), text
+        assert (pii._SSN_SHAPE_GATE.search(shape) is None) == (pii._SSN_GATE.search(text) is None), text
+        assert (pii._PHONE_SHAPE_GATE.search(shape) is None) == (pii._PHONE_GATE.search(text) is None), text
+    assert checked > 3000
+
+
+def test_card_and_ipv4_shape_gates_open_wherever_their_detector_finds_something(digit_texts):
+    redactor = pii.PiiRedactor()
+    cards = ips = 0
+    for text in digit_texts:
+        shape = pii._digit_shape(text)
+        if shape is None:
+            continue
+        if redactor._cards(text):
+            cards += 1
+            assert pii._CARD_SHAPE_GATE.search(shape), text
+        if redactor._ipv4s(text):
+            ips += 1
+            assert pii._IPV4_SHAPE_GATE.search(shape), text
+    assert cards > 50 and ips > 50
+
+
+def test_find_with_the_digit_gates_equals_every_detector_ungated(digit_texts):
+    from .test_pii import _ungated_find
+
+    redactor = pii.PiiRedactor()
+    for text in digit_texts:
+        assert redactor.find(text) == _ungated_find(redactor, text), text
+
+
+# --- pii: street-word and sign-off gates searched as patterns -------------------------------------------------
+def _street_and_sign_off_text(rng: random.Random) -> str:
+    """Text dense in street words, sign-offs, commas, spaces and line breaks, in any case."""
+    words = [*pii._FRENCH_STREET_NEEDLES, *pii._GERMAN_STREET_NEEDLES, *pii._SIGN_OFFS, "rue", "weg", "str.",
+             "Hauptstraße", "Ringweg", "thank", "you", "best,", "regards ,", ",", " ", "  ", "\n", "\n\n", "x", "12"]
+    text = "".join(rng.choice(words) + rng.choice(["", " ", ",", "\n", ", \n"]) for _ in range(rng.randint(0, 12)))
+    return rng.choice([text, text.upper(), text.title(), text.lower()])
+
+
+@pytest.fixture(scope="module")
+def street_texts(texts) -> list[str]:
+    rng = random.Random(23)
+    return texts + [_street_and_sign_off_text(rng) for _ in range(4000)]
+
+
+def test_street_word_gates_equal_the_substring_tests(street_texts):
+    hits = 0
+    for text in street_texts:
+        low = text.lower()
+        french = any(word in low for word in pii._FRENCH_STREET_NEEDLES)
+        german = any(word in low for word in pii._GERMAN_STREET_NEEDLES)
+        assert pii._may_be_french_street(low) == french, text
+        assert pii._may_be_german_street(low) == german, text
+        hits += french + german
+    assert hits > 1000
+
+
+def test_sign_off_line_ends_equal_splitting_the_lines(street_texts):
+    hits = 0
+    for text in street_texts:
+        low = text.lower()
+        reference = "\n" in low and any(
+            line.rstrip(" ").removesuffix(",").endswith(pii._SIGN_OFFS) for line in low.split("\n")[:-1]
+        )
+        assert pii._ends_a_line_with_a_sign_off(low) == reference, text
+        hits += reference
+    assert 500 < hits < len(street_texts) - 500
+
+
+# --- quality: the shouting gate -------------------------------------------------------------------------------
+def test_may_shout_is_a_capitals_run_search_on_ascii_text(texts):
+    rng = random.Random(29)
+    samples = texts + ["".join(rng.choice("AZaz09 -'<>_\n") for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    shouting = 0
+    for text in samples:
+        reference = not text.isascii() or quality._CAPITALS_RUN.search(text) is not None
+        assert quality._may_shout(text) == reference, text
+        shouting += reference
+    assert 300 < shouting < len(samples) - 300
+
+
+# --- dedup: the shingle ranks of _SimilarityJoin ---------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_similarity_join_ranks_equal_numpy_unique_and_lexsort(seed):
+    """_SimilarityJoin factorizes the hashes with pandas and sorts with kind="stable"; the reference is
+    np.unique with an inverse, np.lexsort and np.unique of the codes."""
+    rng = random.Random(seed)
+    for n in (0, 1, 7, 300):
+        keys = _templated_keys(rng, n) if n else []
+        k = rng.randint(1, 4)
+        rec, hashes = dedup.shingle_hashes(keys, k)
+        uniq, token = np.unique(hashes, return_inverse=True)
+        v = max(1, len(uniq))
+        rank = np.empty(len(uniq), dtype=np.int64)
+        rank[np.lexsort((uniq, np.bincount(token, minlength=len(uniq))))] = np.arange(len(uniq))
+        codes = np.unique(rec * v + rank[token])
+        join = _SimilarityJoin(keys, k)
+        assert join.v == v and join.codes.tolist() == codes.tolist(), (seed, n)
+        assert join.rec.tolist() == (codes // v).tolist() and join.rank.tolist() == (codes % v).tolist()
+
+
+def test_pandas_factorize_sorted_is_numpy_unique_with_inverse():
+    rng = np.random.default_rng(4)
+    for size, high in ((0, 1), (1, 1), (1000, 50), (20_000, 2**64 - 1)):
+        values = rng.integers(0, high, size=size, dtype=np.uint64, endpoint=True)
+        uniq, inverse = np.unique(values, return_inverse=True)
+        codes, uniques = pd.factorize(values, sort=True)
+        assert uniques.dtype == np.uint64 and uniques.tolist() == uniq.tolist()
+        assert codes.tolist() == inverse.tolist()
