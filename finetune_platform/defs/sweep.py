@@ -40,11 +40,9 @@ def sweep_trial(
     """One sweep trial: SFT with the trial's settings (through Dagster Pipes, like ``sft_adapter``), then
     accuracy and macro-F1 by greedy generation and completion perplexity on the validation split."""
     from finetune_platform.datasets.split import read_training_set
-    from finetune_platform.evaluation.generation import load_causal_lm
-    from finetune_platform.evaluation.report import score_model
     from finetune_platform.training.launch import SFTRequest
     from finetune_platform.training.provenance import config_hash, git_commit
-    from finetune_platform.training.sweep import describe_changes, load_sweep
+    from finetune_platform.training.sweep import describe_changes, load_sweep, trial_figures
 
     trial = context.partition_key
     settings = platform.settings()
@@ -69,24 +67,11 @@ def sweep_trial(
             mlflow=_mlflow_target(mlflow, run.run_id),
         )
         result = _Result(train_in_subprocess(context, request, config.launch))
-        validation = splits["validation"].sort_values("example_id")
-        classify = validation.loc[validation["task"] == "classify"].head(config.eval_examples)
-        scores = None
-        if len(classify):
-            model, tokenizer = load_causal_lm(base["path"], result.model_path)
-            scores = score_model(
-                trial, model, tokenizer, classify, validation.head(config.eval_examples), config.eval_batch_size,
-                known_labels=training_set["labels"],
-            )
-        figures = {
-            "accuracy": scores.accuracy if scores else math.nan,
-            "macro_f1": scores.macro_f1 if scores else math.nan,
-            "validation_perplexity": scores.perplexity if scores else math.nan,
-            "eval_loss": result.eval_loss if result.eval_loss is not None else math.nan,
-            "final_train_loss": result.final_train_loss or math.nan,
-            "train_seconds": result.train_seconds or math.nan,
-            "train_tokens_per_second": result.train_tokens_per_second or math.nan,
-        }
+        figures = trial_figures(
+            base["path"], result.data, splits["validation"], training_set["labels"], config.eval_examples,
+            config.eval_batch_size,
+        )
+        scored = int(figures.pop("scored_examples"))
         run.log_metrics({f"validation_{k}" if k in ("accuracy", "macro_f1") else k: v for k, v in figures.items()})
     value = {
         "trial": trial, "model_path": str(result.model_path), "base_model_path": base["path"],
@@ -97,7 +82,7 @@ def sweep_trial(
         value,
         metadata={
             **{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in figures.items()},
-            "scored_examples": len(classify),
+            "scored_examples": scored,
             "trial": trial,
             "changes": value["changes"],
             "method": sft_settings.method,

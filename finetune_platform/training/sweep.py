@@ -139,3 +139,42 @@ def describe_changes(spec: SweepSpec, trial: str) -> str:
     """The trial's own changes as ``key=value`` text (what tells trials apart in the table)."""
     changes = spec.trials.get(trial) or {}
     return ", ".join(f"{k}={v}" for k, v in changes.items()) or "(base)"
+
+
+def trial_figures(
+    base_model_path: str | Path,
+    result: dict[str, Any],
+    validation: pd.DataFrame,
+    labels: list[str],
+    eval_examples: int,
+    batch_size: int,
+) -> dict[str, float]:
+    """A finished trial's figures: accuracy, macro-F1 (greedy generation) and perplexity on the first
+    ``eval_examples`` validation examples, next to what training reported (``result``: the training
+    process's summary). Accuracy figures are NaN when the validation split has no classify examples."""
+    from finetune_platform.evaluation.generation import load_causal_lm
+    from finetune_platform.evaluation.report import score_model
+
+    ordered = validation.sort_values("example_id")
+    classify = ordered.loc[ordered["task"] == "classify"].head(eval_examples)
+    scores = None
+    if len(classify):
+        model, tokenizer = load_causal_lm(base_model_path, result["model_path"])
+        scores = score_model(
+            "trial", model, tokenizer, classify, ordered.head(eval_examples), batch_size, known_labels=labels
+        )
+
+    def number(key: str) -> float:
+        value = result.get(key)
+        return math.nan if value is None else float(value)
+
+    return {
+        "accuracy": scores.accuracy if scores else math.nan,
+        "macro_f1": scores.macro_f1 if scores else math.nan,
+        "validation_perplexity": scores.perplexity if scores else math.nan,
+        "eval_loss": number("eval_loss"),
+        "final_train_loss": number("final_train_loss"),
+        "train_seconds": number("train_seconds"),
+        "train_tokens_per_second": number("train_tokens_per_second"),
+        "scored_examples": float(len(classify)),
+    }
