@@ -105,3 +105,9 @@ def torch_threads() -> int | None:
     """Torch intra-op threads, from ``FINETUNE_PLATFORM_TORCH_THREADS`` (None: torch's default)."""
     value = os.environ.get("FINETUNE_PLATFORM_TORCH_THREADS")
     return int(value) if value else None
+
+
+def torch_extensions_dir() -> str | None:
+    """Where DeepSpeed compiles its C++ ops, from ``TORCH_EXTENSIONS_DIR`` (None: torch's default under ~);
+    passed on to training processes (the Makefile keeps it in the project)."""
+    return os.environ.get("TORCH_EXTENSIONS_DIR") or None

@@ -36,15 +36,11 @@ def train_in_subprocess(context: dg.AssetExecutionContext, request: Any, launch:
     Returns the entrypoint's result summary. The child's own materialization report is not used: the asset
     builds its metadata from this summary (with the loss curve and links the child cannot make).
     """
-    import os
-
     from finetune_platform.resources.pipes_training import run_training_subprocess
-    from finetune_platform.settings import torch_threads
+    from finetune_platform.settings import torch_extensions_dir, torch_threads
     from finetune_platform.training.launch import prepare_launch
 
-    request, spec = prepare_launch(
-        request, launch, threads=torch_threads(), torch_extensions_dir=os.environ.get("TORCH_EXTENSIONS_DIR")
-    )
+    request, spec = prepare_launch(request, launch, threads=torch_threads(), torch_extensions_dir=torch_extensions_dir())
     outcome = run_training_subprocess(context, spec, request)
     return outcome["result"]
 
