@@ -47,7 +47,11 @@ class LaunchSettings(BaseModel):
         description="DeepSpeed ZeRO stage: 0 no DeepSpeed, 2 shards optimizer state + gradients, 3 also weights.",
     )  # fmt: skip
     gather_16bit_weights_on_model_save: bool = Field(
-        True, description="ZeRO-3: gather the sharded weights into one file on save (needed for usable LoRA adapters)."
+        True,
+        description=(
+            "ZeRO-3: gather the 16-bit weights onto one device to save them (needed for LoRA). Off: rank 0 "
+            "rebuilds full-precision weights from the checkpoint shards in host memory (for models too big to gather)."
+        ),
     )
     offload: bool = Field(False, description="Offload optimizer state (and ZeRO-3 weights) to CPU memory.")
 

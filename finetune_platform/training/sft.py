@@ -297,6 +297,47 @@ def _save_trained(trainer, tokenizer, model_path: Path) -> None:
     trainer.save_model(str(model_path))
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(model_path)
+        if (model_path / ZERO_CHECKPOINT_MARKER).is_file():
+            consolidate_zero_checkpoint(model_path)
+    trainer.accelerator.wait_for_everyone()  # the folder is final before any rank reads it
+
+
+#: The file DeepSpeed writes beside a sharded ZeRO checkpoint (it names the newest tag).
+ZERO_CHECKPOINT_MARKER = "latest"
+
+
+def consolidate_zero_checkpoint(model_path: Path) -> None:
+    """Turn the ZeRO-3 shards that ``save_model`` wrote into ``model_path`` into one loadable model.
+
+    Under ZeRO-3 with ``gather_16bit_weights_on_model_save`` off (for models too big to gather into one
+    device's memory), the Trainer writes no weights, only DeepSpeed's per-rank checkpoint. No later stage
+    and no server can load that, so rank 0 rebuilds the full-precision weights on the CPU from the shards
+    (DeepSpeed's own ``zero_to_fp32``; it needs the whole model in host memory) and writes them as
+    safetensors, then removes the shards. LoRA runs never get here: that combination is refused up front.
+    """
+    import torch
+    from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    model_path = Path(model_path)
+    tag = (model_path / ZERO_CHECKPOINT_MARKER).read_text().strip()
+    if not tag or not (model_path / tag).is_dir():
+        raise RuntimeError(
+            f"{model_path} names the ZeRO checkpoint {tag!r} in its {ZERO_CHECKPOINT_MARKER!r} file, but that folder "
+            "is missing; the save was interrupted: train again"
+        )
+    state_dict = get_fp32_state_dict_from_zero_checkpoint(str(model_path), tag=tag)
+    # The model's own save_pretrained (on meta-device weights replaced by the rebuilt ones, so no second
+    # copy in memory) knows which tensors are tied (lm_head = embed_tokens) and writes each once.
+    config = AutoConfig.from_pretrained(model_path)
+    with plain_model_loading(), torch.device("meta"):  # rank 0 alone: no zero.Init (it would wait for the others)
+        model = AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
+    model.load_state_dict(state_dict, strict=True, assign=True)
+    model.tie_weights()
+    model.save_pretrained(model_path, safe_serialization=True)
+    shutil.rmtree(model_path / tag)
+    for leftover in (ZERO_CHECKPOINT_MARKER, "zero_to_fp32.py"):
+        (model_path / leftover).unlink(missing_ok=True)
 
 
 #: Training prompts whose logits ``verify_saved_model`` compares.

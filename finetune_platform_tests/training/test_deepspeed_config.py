@@ -91,3 +91,11 @@ def test_written_config_round_trips(tmp_path):
     config = deepspeed_config(3, True, 2, 4)
     path = write_deepspeed_config(config, tmp_path / "sub" / "ds.json")
     assert json.loads(path.read_text()) == config
+
+
+def test_consolidating_an_interrupted_zero_save_says_what_is_missing(tmp_path):
+    from finetune_platform.training.sft import consolidate_zero_checkpoint
+
+    (tmp_path / "latest").write_text("global_step7")
+    with pytest.raises(RuntimeError, match="global_step7.*missing.*train again"):
+        consolidate_zero_checkpoint(tmp_path)

@@ -202,3 +202,60 @@ def test_dpo_under_zero3_with_lora_merges_the_gathered_adapter(workspace, tmp_pa
     assert not (tmp_path / "dpo" / "model" / "adapter_config.json").exists()
     changed = [name for name, p in merged.state_dict().items() if not torch.equal(p, base.state_dict()[name])]
     assert changed and all(("q_proj" in n or "v_proj" in n) for n in changed)  # the LoRA targets moved, nothing else
+
+
+@pytest.mark.slow
+def test_dapt_under_zero3_saves_whole_gathered_weights(workspace, tmp_path):
+    """Continued pretraining through the same launcher: two ranks, ZeRO-3 (full fine-tuning, every weight
+    sharded); the saved model must hold whole tensors (not the empty per-rank shards) that moved from the
+    base, load with plain transformers, and the run must continue as a usable base for SFT."""
+    import pandas as pd
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from finetune_platform.training.dapt import DAPTSettings
+    from finetune_platform.training.launch import DAPTRequest
+
+    pd.DataFrame({"text": corpus(40)}).to_parquet(tmp_path / "docs.parquet")
+    pd.DataFrame({"text": corpus(8)}).to_parquet(tmp_path / "held_out.parquet")
+    settings = DAPTSettings(max_steps=3, batch_size=4, seq_len=32, logging_steps=1, save_steps=100,
+                            learning_rate=1e-2, warmup_ratio=0.0)
+    config = write_deepspeed_config(deepspeed_config_for(settings, zero_stage=3), tmp_path / "zero3.json")
+    request = DAPTRequest(base_model_path=workspace["base_model_path"], train_path=str(tmp_path / "docs.parquet"),
+                          validation_path=str(tmp_path / "held_out.parquet"), settings=settings,
+                          output_dir=str(tmp_path / "dapt"), deepspeed_config_path=str(config))
+    spec = LaunchSpec(
+        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
+    )
+    result, returned, logs = _materialize(spec, request)
+    assert result.success, "\n".join(logs[-20:])
+    out = returned["result"]
+    assert out["global_step"] == 3 and [step for step, _ in out["loss_history"]] == [1, 2, 3]
+    assert out["eval_perplexity"] is not None and math.isfinite(out["eval_perplexity"])
+    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "dapt" / "model").state_dict()
+    base = AutoModelForCausalLM.from_pretrained(workspace["base_model_path"]).state_dict()
+    assert saved.keys() == base.keys()
+    assert all(saved[name].shape == base[name].shape for name in base)  # gathered, not ZeRO-3's empty shards
+    moved = [name for name in base if not torch.equal(saved[name], base[name])]
+    assert len(moved) > len(base) // 2  # full fine-tuning: most tensors trained
+
+
+@pytest.mark.slow
+def test_zero3_without_gathered_save_consolidates_the_shards_into_a_loadable_model(workspace, tmp_path):
+    """With gather_16bit_weights_on_model_save off, the Trainer writes only DeepSpeed's per-rank shards; rank 0
+    rebuilds one safetensors model from them (full fine-tuning SFT, so the save check compares its logits)."""
+    settings = SFTSettings(**FULL, max_steps=2)
+    config = write_deepspeed_config(
+        deepspeed_config_for(settings, zero_stage=3, gather_16bit_weights_on_model_save=False), tmp_path / "zero3.json"
+    )
+    request = _request(workspace, "zero3-consolidated", settings, deepspeed_config_path=str(config))
+    spec = LaunchSpec(
+        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
+    )
+    result, returned, logs = _materialize(spec, request)
+    assert result.success, "\n".join(logs[-20:])
+    model_dir = Path(request.output_dir) / "model"
+    assert (model_dir / "model.safetensors").is_file()
+    assert not (model_dir / "latest").exists() and not list(model_dir.glob("global_step*"))  # shards removed
+    check = returned["result"]["save_check"]  # rank 0 reloaded the consolidated folder and compared logits
+    assert check["passed"] and check["max_abs_diff"] < 1e-3
