@@ -21,7 +21,7 @@ $(BIN)/python:
 
 # constraints.txt pins the whole resolved tree, so every machine installs the same versions.
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,bench,deploy]"
 	@touch $(STAMP)
 
 install: $(STAMP)
