@@ -303,6 +303,7 @@ def run_benchmark(
         "method": method,
         "bf16": base.bf16,
         "threads": threads_used,
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
         "packing_mode": sides["on"]["packing_strategy"] + (" + padding_free (one row per batch)" if sides["on"]["padding_free"] else " + one row per packed sequence"),
         **contamination,
         "sides": sides,
@@ -340,7 +341,8 @@ def format_report(result: dict[str, Any]) -> str:
         [
             f"SFT packing on SNIPS: {result['examples']} examples, 1 epoch, {result['method']}, batch "
             f"{result['batch_size']}, max_length {result['max_length']}, bf16={result['bf16']}, "
-            f"{result['threads']} torch thread(s), best of {result['repeats']} interleaved rounds",
+            f"{result['threads']} torch thread(s), on {result.get('device', 'cpu')}, best of {result['repeats']} "
+            "interleaved rounds",
             f"Packing mode: {result['packing_mode']}; attention {result['attn_implementation']}; "
             f"contamination-free: {result['contamination_free']} (packed vs alone max |dlogit| "
             f"{result['contamination_max_abs_diff']:.2e}; without position_ids it would be "
@@ -365,6 +367,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--padding-free", action="store_true", help="SFTSettings.padding_free: one concatenated row per batch")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     return parser
 
 
@@ -383,6 +386,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         padding_free=args.padding_free,
     )
     print(format_report(result))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
     return result
 
 

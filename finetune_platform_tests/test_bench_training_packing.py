@@ -18,12 +18,14 @@ TINY = ["--examples", "48", "--repeats", "1", "--max-length", "96", "--batch-siz
 
 
 @pytest.fixture(scope="module")
-def tiny_run() -> tuple[dict, str]:
+def tiny_run(tmp_path_factory) -> tuple[dict, str]:
     if not (bench_p.SNIPS_DIR / "train.jsonl").is_file():
         pytest.skip(f"SNIPS data set not found under {bench_p.SNIPS_DIR}")
+    written = tmp_path_factory.mktemp("packing") / "figures.json"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        result = bench_p.main(TINY)
+        result = bench_p.main([*TINY, "--json", str(written)])
+    assert json.loads(written.read_text()) == result  # --json writes the figures main returns
     return result, out.getvalue()
 
 
@@ -48,6 +50,7 @@ def test_tiny_run_reports_positive_consistent_figures(tiny_run):
     assert result["meets_target"] == (result["ratio"] >= bench_p.TARGET_RATIO)
     assert result["contamination_free"] is True and result["contamination_max_abs_diff"] < 1e-4
     assert result["leaky_reference_max_abs_diff"] > 1e-3  # the check can tell leakage apart
+    assert result["device"] == "cpu"  # the tests never need a GPU
     json.dumps(result)  # run_all passes it between processes as JSON
 
 
