@@ -27,6 +27,10 @@ FULL = dict(method="full", lora_modules_to_save=[], batch_size=8, logging_steps=
 
 #: Reused across sessions: DeepSpeed's CPU communication op takes about a minute to compile the first time.
 TORCH_EXTENSIONS = str(Path(tempfile.gettempdir()) / "finetune_platform_torch_extensions")
+#: torchrun with two CPU ranks (gloo), as the DeepSpeed tests launch.
+TWO_RANKS = LaunchSpec(
+    launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
+)
 
 
 @pytest.fixture(scope="module")
@@ -128,9 +132,7 @@ def test_torchrun_two_ranks_deepspeed_zero2_on_cpu(workspace, tmp_path):
     settings = SFTSettings(max_steps=6, **FULL)
     config = write_deepspeed_config(deepspeed_config_for(settings, zero_stage=2), tmp_path / "zero2.json")
     request = _request(workspace, "zero2", settings, deepspeed_config_path=str(config))
-    spec = LaunchSpec(
-        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
-    )
+    spec = TWO_RANKS
     started = time.perf_counter()
     result, returned, logs = _materialize(spec, request)
     print(f"ZeRO-2, 2 ranks, 6 steps: {time.perf_counter() - started:.1f} s wall")
@@ -154,9 +156,7 @@ def test_torchrun_two_ranks_zero3_lora_saves_an_adapter_that_reloads_to_the_same
     config = write_deepspeed_config(deepspeed_config_for(settings, zero_stage=3), tmp_path / "zero3.json")
     assert deepspeed_config_for(settings, zero_stage=3)["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"]
     request = _request(workspace, "zero3-lora", settings, deepspeed_config_path=str(config))
-    spec = LaunchSpec(
-        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
-    )
+    spec = TWO_RANKS
     result, returned, logs = _materialize(spec, request)
     assert result.success, "\n".join(logs[-20:])
     assert returned["result"]["global_step"] == 4
@@ -191,9 +191,7 @@ def test_dpo_under_zero3_with_lora_merges_the_gathered_adapter(workspace, tmp_pa
     request = DPORequest(base_model_path=workspace["base_model_path"], sft_model_path=workspace["base_model_path"],
                          train_path=str(tmp_path / "pairs.parquet"), settings=settings,
                          output_dir=str(tmp_path / "dpo"), deepspeed_config_path=str(config))
-    spec = LaunchSpec(
-        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
-    )
+    spec = TWO_RANKS
     result, returned, logs = _materialize(spec, request)
     assert result.success, "\n".join(logs[-20:])
     assert returned["result"]["global_step"] == 2 and len(returned["result"]["loss_history"]) == 2
@@ -224,9 +222,7 @@ def test_dapt_under_zero3_saves_whole_gathered_weights(workspace, tmp_path):
     request = DAPTRequest(base_model_path=workspace["base_model_path"], train_path=str(tmp_path / "docs.parquet"),
                           validation_path=str(tmp_path / "held_out.parquet"), settings=settings,
                           output_dir=str(tmp_path / "dapt"), deepspeed_config_path=str(config))
-    spec = LaunchSpec(
-        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
-    )
+    spec = TWO_RANKS
     result, returned, logs = _materialize(spec, request)
     assert result.success, "\n".join(logs[-20:])
     out = returned["result"]
@@ -249,9 +245,7 @@ def test_zero3_without_gathered_save_consolidates_the_shards_into_a_loadable_mod
         deepspeed_config_for(settings, zero_stage=3, gather_16bit_weights_on_model_save=False), tmp_path / "zero3.json"
     )
     request = _request(workspace, "zero3-consolidated", settings, deepspeed_config_path=str(config))
-    spec = LaunchSpec(
-        launcher="torchrun", nproc_per_node=2, omp_num_threads=1, cpu_only=True, torch_extensions_dir=TORCH_EXTENSIONS
-    )
+    spec = TWO_RANKS
     result, returned, logs = _materialize(spec, request)
     assert result.success, "\n".join(logs[-20:])
     model_dir = Path(request.output_dir) / "model"
