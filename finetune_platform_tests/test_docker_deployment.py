@@ -102,10 +102,15 @@ def test_every_required_variable_is_in_the_env_example() -> None:
 
 def test_dagster_services_get_every_variable_the_instance_reads() -> None:
     instance_vars = re.findall(r"env: (\w+)", (DOCKER / "dagster.yaml").read_text())
-    assert set(instance_vars) == {"DAGSTER_POSTGRES_URL", "DAGSTER_MAX_CONCURRENT_RUNS"}
+    assert set(instance_vars) == {
+        "DAGSTER_POSTGRES_URL", "DAGSTER_MAX_CONCURRENT_RUNS", "DAGSTER_STORAGE_DIR", "DAGSTER_COMPUTE_LOG_DIR"
+    }
     services = _compose()["services"]
     for name in DAGSTER_SERVICES:
         assert set(instance_vars) <= set(services[name]["environment"]), name
+        # asset values and op logs outlive the containers and are readable by every service: on the shared volume
+        for var in ("DAGSTER_STORAGE_DIR", "DAGSTER_COMPUTE_LOG_DIR"):
+            assert services[name]["environment"][var].startswith("/srv/finetune-platform/"), (name, var)
 
 
 def test_webserver_and_daemon_reach_the_code_server_the_workspace_names() -> None:
@@ -340,12 +345,16 @@ def test_dagster_services_launch_a_run_through_the_code_server_on_postgres(postg
         ),
         "FINETUNE_PLATFORM_HOME": str(home),
         "FINETUNE_PLATFORM_SEED": str(PACKAGE_ROOT),
+        "DAGSTER_STORAGE_DIR": str(home / "dagster"),
+        "DAGSTER_COMPUTE_LOG_DIR": str(home / "dagster" / "compute_logs"),
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",  # the MLflow service is the other test's
         "FINETUNE_PLATFORM_LOG_STORE_URL": f"sqlite:///{tmp_path / 'logs.db'}",
     }
     # This process opens the same instance to check what the services stored.
     monkeypatch.setenv("DAGSTER_POSTGRES_URL", overrides["DAGSTER_POSTGRES_URL"])
     monkeypatch.setenv("DAGSTER_MAX_CONCURRENT_RUNS", "1")
+    for var in ("DAGSTER_STORAGE_DIR", "DAGSTER_COMPUTE_LOG_DIR"):
+        monkeypatch.setenv(var, overrides[var])
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     assert type(instance.run_storage).__name__ == "PostgresRunStorage"
     instance.add_dynamic_partitions("source", ["notes"])  # what raw_files_sensor does for a new source
@@ -384,3 +393,6 @@ def test_dagster_services_launch_a_run_through_the_code_server_on_postgres(postg
         materialized = instance.get_latest_materialization_event(dg.AssetKey("raw_corpus"))
         assert materialized is not None and materialized.run_id == run_id
         assert instance.get_daemon_heartbeats()  # the daemon writes its heartbeats to the same Postgres
+    # The run's asset values (what later runs load) and its op logs are on the platform-home volume.
+    assert (home / "dagster" / "storage" / "raw_corpus" / "notes").is_file()
+    assert any(p.is_file() and p.stat().st_size > 0 for p in (home / "dagster" / "compute_logs").rglob("*"))
