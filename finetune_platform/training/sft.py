@@ -331,7 +331,7 @@ def consolidate_zero_checkpoint(model_path: Path) -> None:
     # copy in memory) knows which tensors are tied (lm_head = embed_tokens) and writes each once.
     config = AutoConfig.from_pretrained(model_path)
     with plain_model_loading(), torch.device("meta"):  # rank 0 alone: no zero.Init (it would wait for the others)
-        model = AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(state_dict, strict=True, assign=True)
     model.tie_weights()
     model.save_pretrained(model_path, safe_serialization=True)
