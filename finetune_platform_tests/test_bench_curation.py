@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from bench import curation_vs_presidio as bench_pii
@@ -40,7 +41,9 @@ SETS = bench_pii.PRESIDIO_RECOGNIZER_SETS
 def test_tiny_run_reports_consistent_throughput_and_ratio_per_recognizer_set(tiny_run):
     result, _ = tiny_run
     assert result["records"] >= 50  # 60 tickets, less the malformed rows ingest quarantines
-    assert result["texts"] == 2 * result["records"]
+    # Both sides get every text field: text, response and each chat turn (the demo corpus has chats).
+    assert result["chat_turns"] > 0 and result["texts"] == 2 * result["records"] + result["chat_turns"]
+    assert 0 < result["chars_text_response"] < result["chars"]
     presidio_runs = {f"presidio_{rec}_{nlp}" for rec in SETS for nlp in ("noop", "blank_spacy")}
     assert set(result["throughput"]) == {"curate", "ours_pii"} | presidio_runs == set(result["seconds"])
     assert all(v > 0 for v in result["throughput"].values())
@@ -55,7 +58,36 @@ def test_tiny_run_reports_consistent_throughput_and_ratio_per_recognizer_set(tin
         assert result["ratio"][rec] == pytest.approx(result["throughput"]["curate"] / result["throughput"][best], rel=0.02)
         assert result["pii_ratio"][rec] == pytest.approx(result["throughput"]["ours_pii"] / result["throughput"][best], rel=0.02)
         assert result["goal_met"][rec] == (result["ratio"][rec] >= 20 and result["recall"]["ours"] >= result["recall"][rec])
+        # The earlier reading (Presidio on text + response only) comes from the same runs, timed apart.
+        tr_best = result["presidio_best_text_response"][rec]
+        assert tr_best in candidates
+        assert result["ratio_text_response"][rec] == pytest.approx(
+            result["throughput"]["curate"] / result["throughput_text_response"][tr_best], rel=0.02
+        )
+        for c in candidates:
+            assert 0 < result["seconds_text_response"][c] < result["seconds"][c]
     json.dumps(result)  # run_all passes it between processes as JSON
+
+
+def test_record_texts_are_every_field_the_pii_stage_redacts():
+    df = pd.DataFrame(
+        {
+            "text": ["hi\nmy card", "plain", "broken", None],
+            "response": ["sure", "", "x", "y"],
+            "messages": [
+                '[{"role": "user", "content": "hi"}, {"role": "user", "content": "my card"}, {"role": "assistant", "content": "sure"}]',
+                "",
+                '[{"role": "user", "content": ',  # invalid JSON: normalisation drops the row; no turns here
+                '[{"role": "user"}, "odd", {"role": "user", "content": 5}]',  # turns without text content
+            ],
+        }
+    )
+    assert bench_pii.record_texts(df) == [
+        ["hi\nmy card", "sure", "hi", "my card", "sure"],
+        ["plain", ""],
+        ["broken", "x"],
+        ["", "y"],
+    ]
 
 
 def test_tiny_run_lists_the_two_registries(tiny_run):
@@ -91,6 +123,9 @@ def test_tiny_run_prints_tables_ratios_and_both_verdicts(tiny_run):
         assert f"judged against {label}: {verdict} ({result['ratio'][rec]:.2f}x" in printed
         assert f"Presidio {label} {result['recall'][rec]:.3f}" in printed
     assert printed.count("Goal (>= 20x") == 2
+    assert f"{result['chat_turns']:,} chat turns" in printed
+    for rec in SETS:
+        assert f"Presidio given text + response only: {result['ratio_text_response'][rec]:.2f}x" in printed
     for name in result["throughput"]:
         assert f"| {name} " in printed
 
