@@ -245,6 +245,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from finetune_platform.serving.server import ServerSettings, serve
 
     settings = load_settings()
+    knowledge = args.knowledge_index
+    if args.rag and knowledge is None:
+        from finetune_platform.rag.index import CURRENT_FILE
+
+        knowledge = str(settings.knowledge_index_dir)
+        if not (settings.knowledge_index_dir / CURRENT_FILE).is_file():
+            print(
+                f"--rag: no knowledge index in {settings.knowledge_index_dir}; materialize the knowledge_index "
+                "asset first (retrain_job, or select it in the UI), or pass --knowledge-index PATH",
+                file=sys.stderr,
+            )
+            return 2
     server_settings = ServerSettings(
         host=args.host,
         port=args.port,
@@ -253,9 +265,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         canary_share=args.canary_share,
         rollout_state_path=str(settings.rollout_state_path),
         quantize=args.quantize,
+        knowledge_index_path=knowledge,
+        rag_top_k=args.rag_top_k,
     )
     registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
-    print(f"serving {settings.model_name} (champion, challenger) on http://{args.host}:{args.port}/v1")
+    rag = f", hybrid RAG from {knowledge}" if knowledge else ""
+    print(f"serving {settings.model_name} (champion, challenger{rag}) on http://{args.host}:{args.port}/v1")
     serve(server_settings, registry, LogStore(settings.log_store_url))
     return 0
 
@@ -327,6 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8000)
     srv.add_argument("--canary-share", type=float, default=0.0, help="share of users routed to the challenger")
     srv.add_argument("--quantize", action="store_true", help="int8 dynamic quantization of Linear layers (CPU)")
+    srv.add_argument(
+        "--rag", action="store_true",
+        help="hybrid RAG: add passages from the knowledge_index asset's current index to chat requests",
+    )
+    srv.add_argument("--knowledge-index", default=None, help="hybrid RAG from this index folder or index root")
+    srv.add_argument("--rag-top-k", type=int, default=3, help="passages retrieved per chat request")
     srv.set_defaults(func=cmd_serve)
 
     kill = sub.add_parser("kill-switch", help="send all traffic to the champion (on) or restore the canary (off)")

@@ -47,6 +47,11 @@ class Settings:
         return self.root / "artifacts"
 
     @property
+    def knowledge_index_dir(self) -> Path:
+        """Knowledge index versions (one folder each) and the ``CURRENT`` pointer the server follows."""
+        return self.artifacts_dir / "knowledge_index"
+
+    @property
     def mlflow_artifact_root(self) -> Path:
         return self.root / "mlartifacts"
 

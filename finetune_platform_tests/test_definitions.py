@@ -24,7 +24,7 @@ EXPECTED_GROUPS = {
     "version": {"training_set"},
     "train": {"base_model", "domain_adapted_model", "sft_adapter", "aligned_adapter"},
     "evaluate": {"eval_report", "human_eval_sheet", "ab_test_report"},
-    "deploy": {"registered_model"},
+    "deploy": {"registered_model", "knowledge_index"},
     "monitor": {"production_logs", "drift_report", "feedback_set", "preference_pairs", "audit"},
     "sweep": {"sweep_trial", "sweep_comparison"},
 }
@@ -42,6 +42,8 @@ EXPECTED_BLOCKING_CHECKS = {
     ("base_model", "base_model__renders_training_data"),
     ("eval_report", "eval_report__beats_base"),
     ("eval_report", "eval_report__beats_champion"),
+    ("knowledge_index", "knowledge_index__retrieval"),
+    ("knowledge_index", "knowledge_index__no_pii"),
 }
 
 

@@ -4,10 +4,12 @@
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 from pydantic import Field
 
 from finetune_platform.defs.groups import DEPLOY
-from finetune_platform.resources import MlflowResource, RegistryResource
+from finetune_platform.rag.index import KnowledgeSettings
+from finetune_platform.resources import MlflowResource, PlatformResource, RegistryResource
 from finetune_platform.training.tracking import TrackedRun
 
 
@@ -131,4 +133,134 @@ def _model_card(
             + (["The tiny base model is a stand-in: its replies are fluent only within the training domain."] if tiny else []),
             "out_of_scope": ["Autonomous replies without review", "Legal, medical or financial advice"],
         }
+    )
+
+
+# ------------------------------------------------------------------------------- hybrid RAG + fine-tuned
+
+
+class KnowledgeIndexConfig(dg.Config, KnowledgeSettings):
+    """Which curated records become passages, BM25's parameters, and the retrieval gate."""
+
+    eval_k: int = Field(3, ge=1, le=50, description="Passages retrieved per question in the evaluation (and by default when serving).")
+    eval_queries: int = Field(500, ge=1, description="Labelled curated questions the evaluation draws (seeded).")
+    min_hit_rate: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="The retrieval gate: share of held-out questions with a passage of their own category in the top eval_k.",
+    )
+
+
+@dg.asset(group_name=DEPLOY, compute_kind="bm25")
+def knowledge_index(
+    context: dg.AssetExecutionContext,
+    config: KnowledgeIndexConfig,
+    curated_records: pd.DataFrame,
+    platform: PlatformResource,
+) -> dg.Output[dict[str, Any]]:
+    """BM25 index over the curated (PII-redacted, deduplicated, reviewed) records for the hybrid pattern:
+    the server adds the best passages to a chat request (``serve --rag``). Published under
+    ``artifacts/knowledge_index/<fingerprint>`` with ``CURRENT`` pointing at it; retrieval evaluated on
+    held-out labelled questions (each never finds itself)."""
+    from finetune_platform.rag.index import (
+        KnowledgeIndex,
+        evaluate_label_retrieval,
+        passages_from_records,
+        publish_index,
+    )
+
+    settings = KnowledgeSettings(**{name: getattr(config, name) for name in KnowledgeSettings.model_fields})
+    passages = passages_from_records(curated_records, settings)
+    index = KnowledgeIndex.build(passages, settings)
+    root = platform.settings().knowledge_index_dir
+    folder = publish_index(index, root)
+    questions = zip(curated_records["record_id"].astype(str), curated_records["text"].astype(str),
+                    curated_records["label"].fillna("").astype(str))
+    try:
+        report = evaluate_label_retrieval(index, questions, k=config.eval_k, max_queries=config.eval_queries)
+    except ValueError as exc:  # no labelled record: nothing to judge retrieval by
+        context.log.warning(f"knowledge index retrieval not evaluated: {exc}")
+        report = None
+    retrieval = report.to_dict() if report is not None else None
+    context.log.info(
+        f"knowledge index {index.fingerprint[:16]}: {len(index)} passages from {index.manifest['records']} records"
+        + (f"; hit@{config.eval_k} {report.hit_rate:.3f} (chance {report.chance_hit_rate:.3f})" if report else "")
+    )
+    value = {
+        "path": str(folder),
+        "root": str(root),
+        "fingerprint": index.fingerprint,
+        "passages": len(index),
+        "records": index.manifest["records"],
+        "k": config.eval_k,
+        "min_hit_rate": config.min_hit_rate,
+        "retrieval": retrieval,
+    }
+    metadata: dict[str, Any] = {
+        "path": dg.MetadataValue.path(str(folder)),
+        "fingerprint": index.fingerprint,
+        "passages": len(index),
+        "records": index.manifest["records"],
+        "vocabulary": index.manifest["vocabulary"],
+        "by_source": dg.MetadataValue.json(index.manifest["by_source"]),
+        "by_doc_type": dg.MetadataValue.json(index.manifest["by_doc_type"]),
+    }
+    if report is not None:
+        metadata |= {
+            f"hit_rate_at_{report.k}": report.hit_rate,
+            f"precision_at_{report.k}": report.precision,
+            "mrr": report.mrr,
+            "chance_hit_rate": report.chance_hit_rate,
+            "eval_queries": report.queries,
+            "per_label": dg.MetadataValue.md(
+                pd.DataFrame(report.per_label).T.rename_axis("label").to_markdown()
+            ),
+            "examples": dg.MetadataValue.json(report.examples),
+        }
+    return dg.Output(value, metadata=metadata)
+
+
+@dg.asset_check(asset=knowledge_index, blocking=True)
+def knowledge_index__retrieval(knowledge_index: dict[str, Any]) -> dg.AssetCheckResult:
+    """Held-out questions find a passage of their own category in the top k at least ``min_hit_rate`` of
+    the time, and more often than k random passages would (a warning, not a block, without labels)."""
+    report = knowledge_index["retrieval"]
+    if report is None:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description="retrieval not evaluated: the curated records carry no labels to judge relevance by",
+        )
+    k, floor = knowledge_index["k"], knowledge_index["min_hit_rate"]
+    passed = report["hit_rate"] >= floor and report["hit_rate"] > report["chance_hit_rate"]
+    return dg.AssetCheckResult(
+        passed=passed,
+        description=(
+            f"hit@{k} {report['hit_rate']:.3f} (floor {floor:.3f}), chance {report['chance_hit_rate']:.3f}, "
+            f"precision@{k} {report['precision']:.3f}, MRR {report['mrr']:.3f} on {report['queries']} questions"
+        ),
+        metadata={"hit_rate": report["hit_rate"], "min_hit_rate": floor, "chance_hit_rate": report["chance_hit_rate"]},
+    )
+
+
+@dg.asset_check(asset=knowledge_index, blocking=True)
+def knowledge_index__no_pii(knowledge_index: dict[str, Any]) -> dg.AssetCheckResult:
+    """No detectable PII in any passage the server could put in front of a user."""
+    from finetune_platform.curation.pii import scan_for_pii
+    from finetune_platform.rag.index import KnowledgeIndex
+
+    index = KnowledgeIndex.load(knowledge_index["path"])
+    hits = scan_for_pii(p.text for p in index.passages)
+    by_type: dict[str, int] = {}
+    for hit in hits:
+        by_type[hit.type] = by_type.get(hit.type, 0) + 1
+    return dg.AssetCheckResult(
+        passed=not hits,
+        metadata={
+            "passages_scanned": len(index),
+            "hits": len(hits),
+            "hits_by_type": dg.MetadataValue.json(by_type),
+            "first_hits": dg.MetadataValue.json(
+                [{"passage_id": index.passages[h.index].passage_id, "type": h.type, "masked": h.masked} for h in hits[:10]]
+            ),
+        },
     )

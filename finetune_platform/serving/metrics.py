@@ -67,6 +67,19 @@ class ServingMetrics:
             "llm_tokens", "Tokens processed, by variant and kind (prompt / completion).", ["variant", "kind"],
             registry=self.registry,
         )
+        self.retrieval_latency = Histogram(
+            "llm_retrieval_latency_seconds",
+            "Time to search the knowledge index for one chat request (hybrid RAG).",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=self.registry,
+        )
+        self.retrievals = Counter(
+            "llm_retrievals",
+            "Chat requests answered with the knowledge index, by outcome (passages: some were added; "
+            "no_passages: nothing matched the question).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.canary_share = Gauge(
             "llm_canary_share", "Configured share of users routed to the challenger (0..1).", registry=self.registry
         )

@@ -54,6 +54,7 @@ from finetune_platform.serving.routing import CHALLENGER, CHAMPION, VARIANTS, Ro
 
 if TYPE_CHECKING:
     from finetune_platform.monitoring.store import LogStore
+    from finetune_platform.rag.index import Hit, IndexFollower
     from finetune_platform.serving.registry import ModelRegistry
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,15 @@ class ServerSettings(BaseModel):
     )
     request_timeout_s: float = Field(120.0, gt=0.0, description="A request waiting longer for the model gets HTTP 504.")
     quantize: bool = Field(False, description="int8 dynamic quantization of Linear layers (CPU only).")
+    knowledge_index_path: str | None = Field(
+        None,
+        description="Hybrid RAG: a knowledge index folder, or the index root whose CURRENT pointer the "
+        "knowledge_index asset moves (followed without a restart). None: no retrieval.",
+    )
+    rag_top_k: int = Field(3, ge=1, le=20, description="Passages retrieved per chat request (hybrid RAG).")
+    rag_max_context_chars: int = Field(
+        1500, ge=100, le=100_000, description="Most characters of retrieved passages added to one chat request."
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field("info", description="uvicorn log level.")
 
     @model_validator(mode="after")
@@ -415,6 +425,9 @@ class _GenerationRequest(BaseModel):
 class ChatCompletionRequest(_GenerationRequest):
     messages: list[ChatMessage] = Field(min_length=1)
     max_completion_tokens: int | None = Field(None, ge=1)
+    # An extension (OpenAI clients send it in extra_body): false answers without retrieved passages on a
+    # server with a knowledge index; true requires one (400 without). None: the server's setting.
+    rag: bool | None = None
 
 
 class CompletionRequest(_GenerationRequest):
@@ -504,6 +517,7 @@ class ModelServer:
         backends: dict[str, Backend],
         store: "LogStore | None" = None,
         metrics: ServingMetrics | None = None,
+        knowledge: "IndexFollower | None" = None,
     ) -> None:
         if CHAMPION not in backends:
             raise ValueError(f"backends has no '{CHAMPION}' (keys: {sorted(backends)}); the champion is required")
@@ -530,6 +544,11 @@ class ModelServer:
             state_path=settings.rollout_state_path,
         )
         self.cache = ResponseCache(settings.cache_size, settings.cache_enabled)
+        self.knowledge = knowledge
+        if self.knowledge is None and settings.knowledge_index_path is not None:
+            from finetune_platform.rag.index import IndexFollower
+
+            self.knowledge = IndexFollower(settings.knowledge_index_path)
         self.batchers = {
             variant: DynamicBatcher(
                 self._batch_function(backend),
@@ -584,6 +603,35 @@ class ModelServer:
             param="model",
             code="model_not_found",
         )
+
+    # -- hybrid RAG ----------------------------------------------------------------------------------
+
+    def retrieve(
+        self, messages: list[dict[str, str]], rag: bool | None
+    ) -> tuple[list[dict[str, str]], list["Hit"], str | None]:
+        """The messages to answer, with retrieved passages added when this server has a knowledge index
+        and the request does not opt out (``rag`` false); also the hits and the index fingerprint.
+
+        The question is the last user turn (what the user is asking now).
+        """
+        if self.knowledge is None:
+            if rag:
+                raise ApiError(
+                    400, "rag is true but this server has no knowledge index; start it with --rag (or set "
+                    "knowledge_index_path), or leave rag out", param="rag", code="rag_unavailable",
+                )
+            return messages, [], None
+        index = self.knowledge.current()
+        if rag is False:
+            return messages, [], index.fingerprint
+        from finetune_platform.rag.index import augment_messages
+
+        question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        started = time.perf_counter()
+        hits = index.search(question, self.settings.rag_top_k) if question.strip() else []
+        self.metrics.retrieval_latency.observe(time.perf_counter() - started)
+        self.metrics.retrievals.labels(outcome="passages" if hits else "no_passages").inc()
+        return augment_messages(messages, hits, self.settings.rag_max_context_chars), hits, index.fingerprint
 
     # -- completions ---------------------------------------------------------------------------------
 
@@ -791,6 +839,19 @@ def _sse(payload: dict[str, Any] | str) -> str:
     return f"data: {data}\n\n"
 
 
+def _knowledge_summary(server: ModelServer) -> dict[str, Any] | None:
+    """What /healthz shows of the knowledge index in use (None: no hybrid RAG)."""
+    if server.knowledge is None:
+        return None
+    index = server.knowledge.current()
+    return {
+        "fingerprint": index.fingerprint[:16],
+        "passages": len(index),
+        "path": str(server.knowledge.path),
+        "follows_current": server.knowledge.follows_pointer,
+    }
+
+
 def _key_checker(expected: str | None, what: str):  # noqa: ANN202 - a FastAPI dependency
     """A dependency that requires ``Authorization: Bearer <expected>`` (no check when ``expected`` is None).
 
@@ -819,13 +880,14 @@ def create_app(
     config: ServerSettings,
     backends: dict[str, Backend],
     store: "LogStore | None" = None,
+    knowledge: "IndexFollower | None" = None,
 ) -> FastAPI:
     """The FastAPI app serving ``backends`` (``champion`` required, ``challenger`` optional).
 
     ``app.state.server`` is the :class:`ModelServer` (router, cache, batchers, metrics); its batcher
     threads stop when the app shuts down (or on ``app.state.server.close()``).
     """
-    server = ModelServer(config, backends, store)
+    server = ModelServer(config, backends, store, knowledge=knowledge)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -837,6 +899,9 @@ def create_app(
             state.canary_share,
             state.kill_switch,
         )
+        knowledge = _knowledge_summary(server)
+        if knowledge is not None:
+            logger.info("hybrid RAG: knowledge index %(fingerprint)s, %(passages)d passages, from %(path)s", knowledge)
         try:
             yield
         finally:
@@ -929,20 +994,28 @@ def create_app(
     async def chat_completions(body: ChatCompletionRequest) -> Response:
         messages = [{"role": m.role, "content": m.text()} for m in body.messages]
         variant = server.resolve(body.model, body.user)
-        prompt = server.backends[variant].chat_prompt(messages)  # the answering model's own chat template
+        answered, hits, index_fingerprint = server.retrieve(messages, body.rag)
+        prompt = server.backends[variant].chat_prompt(answered)  # the answering model's own chat template
         # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
         user_text = "\n".join(m["content"] for m in messages if m["role"] == "user") or prompt
         completion = await run_completion(
             CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text]
         )
         text, reason = completion.texts[0], completion.finish_reasons[0]
+        headers = headers_of(completion)
+        retrieval: dict[str, Any] = {}
+        if index_fingerprint is not None:
+            headers["x-knowledge-index"] = index_fingerprint[:16]
+            headers["x-rag-passages"] = str(len(hits))
+            if body.rag is not False:
+                retrieval = {"retrieval": {"index": index_fingerprint[:16], "passages": [h.summary() for h in hits]}}
         if body.stream:
             return StreamingResponse(
-                _chat_stream(completion, text, reason, body), media_type="text/event-stream",
-                headers=headers_of(completion),
+                _chat_stream(completion, text, reason, body), media_type="text/event-stream", headers=headers,
             )
         return JSONResponse(
             {
+                **retrieval,
                 "id": completion.id,
                 "object": "chat.completion",
                 "created": completion.created,
@@ -958,7 +1031,7 @@ def create_app(
                 ],
                 "usage": completion.usage,
             },
-            headers=headers_of(completion),
+            headers=headers,
         )
 
     def _chat_stream(completion: Completion, text: str, reason: str, body: ChatCompletionRequest) -> Iterator[str]:
@@ -1066,6 +1139,7 @@ def create_app(
             "variants": {v: {"version": b.version} for v, b in server.backends.items()},
             "canary_share": state.canary_share,
             "kill_switch": state.kill_switch,
+            "knowledge_index": _knowledge_summary(server),
         }
 
     @app.get("/metrics")

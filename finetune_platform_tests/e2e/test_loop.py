@@ -219,6 +219,35 @@ def test_registered_model_loads_and_answers(loop) -> None:
     assert len(answers) == 1 and isinstance(answers[0], str)
 
 
+def test_knowledge_index_is_published_and_the_champion_answers_with_it(loop) -> None:
+    """Hybrid RAG end to end: the retrain run published an index of the curated records that passed its
+    gates, and the registered champion answers a chat request with passages from it in the prompt."""
+    from fastapi.testclient import TestClient
+
+    from finetune_platform.rag.index import current_index_path
+    from finetune_platform.serving.registry import ModelRegistry
+    from finetune_platform.serving.server import RegistryBackend, ServerSettings, create_app
+
+    settings, _, instance, _, _ = loop
+    meta = _metadata(instance, "knowledge_index")
+    curated = _metadata(instance, "curated_records")
+    assert meta["records"] == curated["rows"] and meta["passages"] >= meta["records"]
+    assert meta["hit_rate_at_3"] >= 0.5 and meta["hit_rate_at_3"] > meta["chance_hit_rate"]
+    assert current_index_path(settings.knowledge_index_dir).name == meta["fingerprint"][:16]
+    backend = RegistryBackend.from_registry(ModelRegistry(settings.mlflow_tracking_uri, settings.model_name), "champion")
+    app = create_app(ServerSettings(knowledge_index_path=str(settings.knowledge_index_dir)), {"champion": backend})
+    with TestClient(app) as client:
+        response = client.post(
+            "/v1/chat/completions",
+            json={"model": settings.model_name, "max_tokens": 8,
+                  "messages": [{"role": "user", "content": "My invoice shows a double charge this month."}]},
+        )
+    assert response.status_code == 200, response.text
+    passages = response.json()["retrieval"]["passages"]
+    assert passages and response.json()["retrieval"]["index"] == meta["fingerprint"][:16]
+    assert all(p["record_id"] for p in passages)
+
+
 def test_monitoring_assets_report_on_the_simulated_traffic(loop) -> None:
     _, _, instance, _, _ = loop
     logs = _metadata(instance, "production_logs")

@@ -465,6 +465,7 @@ def test_healthz(make_client):
         "variants": {CHAMPION: {"version": "1"}, CHALLENGER: {"version": "2"}},
         "canary_share": 0.1,
         "kill_switch": False,
+        "knowledge_index": None,  # no hybrid RAG (test_rag_serving covers a server with an index)
     }
 
 

@@ -1,0 +1,131 @@
+"""Hybrid RAG in the model server: retrieved passages reach the prompt, the response says which, and
+the server follows the index the knowledge_index asset publishes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from finetune_platform.rag.index import CURRENT_FILE, KnowledgeIndex, passages_from_records, publish_index
+from finetune_platform.rag.index import KnowledgeIndexError
+from finetune_platform.serving.routing import CHAMPION
+from finetune_platform.serving.server import FakeBackend, ServerSettings, create_app
+from finetune_platform_tests.rag.test_index import ROWS, records
+
+
+@pytest.fixture
+def index_root(tmp_path: Path) -> Path:
+    publish_index(KnowledgeIndex.build(passages_from_records(records())), tmp_path / "knowledge")
+    return tmp_path / "knowledge"
+
+
+@pytest.fixture
+def client_for():
+    clients: list[TestClient] = []
+
+    def make(backend: FakeBackend, **settings: Any) -> TestClient:
+        client = TestClient(create_app(ServerSettings(**settings), {CHAMPION: backend}))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def _chat(text: str, **extra: Any) -> dict[str, Any]:
+    return {"model": "support", "messages": [{"role": "user", "content": text}], **extra}
+
+
+def test_retrieved_passages_reach_the_prompt_and_the_response_names_them(client_for, index_root: Path):
+    backend = FakeBackend("support")
+    client = client_for(backend, knowledge_index_path=str(index_root), rag_top_k=2, cache_enabled=False)
+    response = client.post("/v1/chat/completions", json=_chat("I was charged twice this month"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    passages = body["retrieval"]["passages"]
+    assert [p["record_id"] for p in passages][:1] == ["r1"] and len(passages) == 2
+    assert response.headers["x-rag-passages"] == "2"
+    assert response.headers["x-knowledge-index"] == body["retrieval"]["index"]
+    prompt = backend.calls[-1][0]
+    assert prompt.startswith("### System:\nRelevant excerpts") and "[1] Question: I was charged twice" in prompt
+    assert prompt.rstrip().endswith("### User:\nI was charged twice this month\n### Assistant:")
+    health = client.get("/healthz").json()["knowledge_index"]
+    assert health["passages"] == len(ROWS) and health["follows_current"] is True
+    metrics = client.get("/metrics").text
+    assert 'llm_retrievals_total{outcome="passages"} 1.0' in metrics
+    assert "llm_retrieval_latency_seconds_count 1.0" in metrics
+
+
+def test_a_request_can_opt_out_and_a_question_without_matches_gets_no_context(client_for, index_root: Path):
+    backend = FakeBackend("support")
+    client = client_for(backend, knowledge_index_path=str(index_root), cache_enabled=False)
+    off = client.post("/v1/chat/completions", json=_chat("I was charged twice", rag=False))
+    assert off.status_code == 200 and "retrieval" not in off.json()
+    assert off.headers["x-rag-passages"] == "0"
+    assert "Relevant excerpts" not in backend.calls[-1][0]
+    nothing = client.post("/v1/chat/completions", json=_chat("zebra quantum"))
+    assert nothing.status_code == 200 and nothing.json()["retrieval"]["passages"] == []
+    assert backend.calls[-1][0] == "### User:\nzebra quantum\n### Assistant:\n"
+    assert 'llm_retrievals_total{outcome="no_passages"} 1.0' in client.get("/metrics").text
+
+
+def test_rag_true_without_an_index_is_a_clear_400_and_plain_servers_are_unchanged(client_for):
+    backend = FakeBackend("support")
+    client = client_for(backend)
+    plain = client.post("/v1/chat/completions", json=_chat("I was charged twice"))
+    assert plain.status_code == 200 and "retrieval" not in plain.json() and "x-rag-passages" not in plain.headers
+    assert client.get("/healthz").json()["knowledge_index"] is None
+    asked = client.post("/v1/chat/completions", json=_chat("I was charged twice", rag=True))
+    assert asked.status_code == 400
+    error = asked.json()["error"]
+    assert error["code"] == "rag_unavailable" and error["param"] == "rag" and "--rag" in error["message"]
+    wrong = client.post("/v1/chat/completions", json=_chat("x", rag="yes please"))
+    assert wrong.status_code == 400 and wrong.json()["error"]["param"] == "rag"
+
+
+def test_the_server_follows_a_newly_published_index_without_a_restart(client_for, index_root: Path):
+    backend = FakeBackend("support")
+    client = client_for(backend, knowledge_index_path=str(index_root), cache_enabled=False)
+    before = client.post("/v1/chat/completions", json=_chat("firmware for the garden sprinkler"))
+    assert before.json()["retrieval"]["passages"][0]["record_id"] in {"r3", "r4"}  # "firmware" only
+    extra = ROWS + [("r7", "notes", "note", "technical", "Garden sprinkler will not start", "Reset the sprinkler valve.")]
+    newer = KnowledgeIndex.build(passages_from_records(records(extra)))
+    publish_index(newer, index_root)
+    os.utime(index_root / CURRENT_FILE, ns=(2, 2))
+    after = client.post("/v1/chat/completions", json=_chat("firmware for the garden sprinkler"))
+    assert after.json()["retrieval"]["index"] == newer.fingerprint[:16]
+    assert after.json()["retrieval"]["passages"][0]["record_id"] == "r7"
+
+
+def test_a_server_told_to_use_a_missing_index_does_not_start(tmp_path: Path):
+    with pytest.raises(KnowledgeIndexError, match="manifest.json is missing"):
+        create_app(ServerSettings(knowledge_index_path=str(tmp_path / "none")), {CHAMPION: FakeBackend()})
+
+
+def test_serve_rag_without_an_index_says_what_to_materialize(tmp_path: Path, monkeypatch, capsys):
+    from finetune_platform.cli import main
+
+    monkeypatch.setenv("FINETUNE_PLATFORM_HOME", str(tmp_path))
+    assert main(["serve", "--rag"]) == 2
+    err = capsys.readouterr().err
+    assert "no knowledge index in" in err and "materialize the knowledge_index asset" in err
+
+
+def test_serve_rag_passes_the_published_index_to_the_server(tmp_path: Path, monkeypatch):
+    import finetune_platform.serving.server as server_module
+    from finetune_platform.cli import main
+    from finetune_platform.settings import Settings
+
+    monkeypatch.setenv("FINETUNE_PLATFORM_HOME", str(tmp_path))
+    root = Settings.for_root(tmp_path).knowledge_index_dir
+    publish_index(KnowledgeIndex.build(passages_from_records(records())), root)
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(server_module, "serve", lambda settings, registry, store: seen.update(settings=settings))
+    assert main(["serve", "--rag", "--rag-top-k", "5"]) == 0
+    assert seen["settings"].knowledge_index_path == str(root) and seen["settings"].rag_top_k == 5
