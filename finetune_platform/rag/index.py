@@ -138,9 +138,13 @@ def _chunks(text: str, max_chars: int) -> list[str]:
 
 
 def passage_text(text: str, response: str) -> str:
-    """What a record contributes: its question and answer, or its text alone (a document, a note)."""
+    """What a record contributes: its question and answer, or its text alone (a document, a note).
+
+    A blank line separates them: a question that ends with a sign-off ("Thanks") right above "Answer:"
+    would read as a signature and its name, which the PII gate (rightly) flags.
+    """
     text, response = text.strip(), response.strip()
-    return f"Question: {text}\nAnswer: {response}" if text and response else text or response
+    return f"Question: {text}\n\nAnswer: {response}" if text and response else text or response
 
 
 def passages_from_records(records: pd.DataFrame, settings: KnowledgeSettings | None = None) -> list[Passage]:

@@ -56,11 +56,21 @@ def test_passages_join_question_and_answer_and_keep_lineage():
     passages = passages_from_records(records())
     assert [p.passage_id for p in passages] == [f"r{i}#0" for i in range(1, 7)]
     first = passages[0]
-    assert first.text == "Question: I was charged twice for my subscription\nAnswer: Refunded the duplicate charge."
+    assert first.text == "Question: I was charged twice for my subscription\n\nAnswer: Refunded the duplicate charge."
     assert (first.record_id, first.source, first.doc_type, first.label, first.source_file, first.source_row) == (
         "r1", "notes", "note", "billing", "notes/f.jsonl", 0
     )
     assert passages[5].text == "To reset a password open Settings, then Security."  # a document: text alone
+
+
+def test_joining_question_and_answer_creates_no_pii():
+    """A question signed off with "Thanks" above "Answer:" must not read as a signature with a name."""
+    from finetune_platform.curation.pii import scan_for_pii
+
+    rows = [("s", "emails", "email", "x", f"My parcel is late.\n\n{end}", "Hi there,\n\nIt ships today.")
+            for end in ("Thanks", "Many thanks", "Kind regards", "Cheers", "Best", "--")]
+    passages = passages_from_records(records([(f"{r}{i}", *rest) for i, (r, *rest) in enumerate(rows)]))
+    assert len(passages) == 6 and scan_for_pii(p.text for p in passages) == []
 
 
 def test_passages_select_doc_types_and_sources_and_skip_short_ones():
