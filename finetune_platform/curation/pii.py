@@ -996,10 +996,19 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     dropped: list[tuple[str, str, str]] = []
     totals: Counter[str] = Counter()
     with_pii = 0
+    # pii_counts per distinct count: records with PII mostly hold the same few ({"PERSON": 2}, ...).
+    counts_json: dict[tuple[tuple[str, int], ...], str] = {}
     for rid, text, response, msg in zip(ids, texts, responses, messages):
         mapping: dict[tuple[str, str], str] = {}
-        new_text, counts = finder.redact(text, mapping)
-        new_resp, c = finder.redact(response, mapping)
+        # A field equal to one redacted before in this record (a chat's last answer is its response, a
+        # one-turn chat's text its only user turn) is redacted the same way again: every value in it is
+        # in the mapping by then, which only grows, so its placeholders and counts are the same.
+        done = {text: finder.redact(text, mapping)}
+        new_text, c = done[text]
+        counts = dict(c)
+        if response not in done:
+            done[response] = finder.redact(response, mapping)
+        new_resp, c = done[response]
         if c:
             _add_counts(counts, c)
         new_msg = msg
@@ -1011,9 +1020,13 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                 ok = False
                 dropped.append((rid, "invalid_messages", f"messages is not valid JSON ({exc.msg} at char {exc.pos})"))
             else:
+                parents = (text, response)
                 for turn in turns:
-                    if isinstance(turn, dict) and isinstance(turn.get("content"), str):
-                        turn["content"], c = finder.redact(turn["content"], mapping, (text, response))
+                    if isinstance(turn, dict) and isinstance(content := turn.get("content"), str):
+                        result = done.get(content)
+                        if result is None:
+                            result = done[content] = finder.redact(content, mapping, parents)
+                        turn["content"], c = result
                         if c:
                             _add_counts(counts, c)
                 new_msg = _JSON_ENCODER.encode(turns)
@@ -1023,7 +1036,11 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         if counts:
             with_pii += 1
             totals.update(counts)
-            out_counts.append(json.dumps(dict(sorted(counts.items()))))
+            key = tuple(sorted(counts.items()))
+            encoded = counts_json.get(key)
+            if encoded is None:
+                encoded = counts_json[key] = json.dumps(dict(key))
+            out_counts.append(encoded)
         else:
             out_counts.append("{}")
         out_text.append(new_text)
