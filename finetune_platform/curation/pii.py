@@ -89,9 +89,14 @@ _SSN_CUE = re.compile(r"(?:\bssn|social security(?: number| no\.?| #)?|\bss#)\W{
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 _VERSION_CUE = re.compile(r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>=!~]=?)\s*$", re.IGNORECASE)
-_PHONE_CANDIDATE = re.compile(
+_PHONE_CANDIDATE_BODY = (
     r"(?<![\w+@./#:-])(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-]{0,2}\d){5,16}(?![\w@/:-]|[.,]\d)"
 )
+#: Hand-written lead (test_fast_paths compares the matches with and without it): every match of the body
+#: starts with "+", the "0" of "00", "(" or a digit, so the look-ahead changes nothing it finds; a pattern
+#: that opens with a look-behind is tried at every position, the look-ahead skips to those characters
+#: (~30% less time on the texts the phone gate lets through).
+_PHONE_CANDIDATE = re.compile(r"(?=[+(\d])" + _PHONE_CANDIDATE_BODY)
 _ID_CUE = re.compile(
     r"(?:\b|_)(?:order|ticket|invoice|case|ref|reference|tracking|transaction|confirmation|booking|sku|serial|"
     r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section)\b\W{0,4}"
