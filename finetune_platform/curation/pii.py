@@ -89,9 +89,14 @@ _SSN_CUE = re.compile(r"(?:\bssn|social security(?: number| no\.?| #)?|\bss#)\W{
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 _VERSION_CUE = re.compile(r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>=!~]=?)\s*$", re.IGNORECASE)
-_PHONE_CANDIDATE = re.compile(
+_PHONE_CANDIDATE_BODY = (
     r"(?<![\w+@./#:-])(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-]{0,2}\d){5,16}(?![\w@/:-]|[.,]\d)"
 )
+#: Hand-written lead (test_fast_paths compares the matches with and without it): every match of the body
+#: starts with "+", the "0" of "00", "(" or a digit, so the look-ahead changes nothing it finds; a pattern
+#: that opens with a look-behind is tried at every position, the look-ahead skips to those characters
+#: (~30% less time on the texts the phone gate lets through).
+_PHONE_CANDIDATE = re.compile(r"(?=[+(\d])" + _PHONE_CANDIDATE_BODY)
 _ID_CUE = re.compile(
     r"(?:\b|_)(?:order|ticket|invoice|case|ref|reference|tracking|transaction|confirmation|booking|sku|serial|"
     r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section)\b\W{0,4}"
@@ -996,10 +1001,19 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     dropped: list[tuple[str, str, str]] = []
     totals: Counter[str] = Counter()
     with_pii = 0
+    # pii_counts per distinct count: records with PII mostly hold the same few ({"PERSON": 2}, ...).
+    counts_json: dict[tuple[tuple[str, int], ...], str] = {}
     for rid, text, response, msg in zip(ids, texts, responses, messages):
         mapping: dict[tuple[str, str], str] = {}
-        new_text, counts = finder.redact(text, mapping)
-        new_resp, c = finder.redact(response, mapping)
+        # A field equal to one redacted before in this record (a chat's last answer is its response, a
+        # one-turn chat's text its only user turn) is redacted the same way again: every value in it is
+        # in the mapping by then, which only grows, so its placeholders and counts are the same.
+        done = {text: finder.redact(text, mapping)}
+        new_text, c = done[text]
+        counts = dict(c)
+        if response not in done:
+            done[response] = finder.redact(response, mapping)
+        new_resp, c = done[response]
         if c:
             _add_counts(counts, c)
         new_msg = msg
@@ -1011,9 +1025,13 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                 ok = False
                 dropped.append((rid, "invalid_messages", f"messages is not valid JSON ({exc.msg} at char {exc.pos})"))
             else:
+                parents = (text, response)
                 for turn in turns:
-                    if isinstance(turn, dict) and isinstance(turn.get("content"), str):
-                        turn["content"], c = finder.redact(turn["content"], mapping, (text, response))
+                    if isinstance(turn, dict) and isinstance(content := turn.get("content"), str):
+                        result = done.get(content)
+                        if result is None:
+                            result = done[content] = finder.redact(content, mapping, parents)
+                        turn["content"], c = result
                         if c:
                             _add_counts(counts, c)
                 new_msg = _JSON_ENCODER.encode(turns)
@@ -1023,7 +1041,11 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         if counts:
             with_pii += 1
             totals.update(counts)
-            out_counts.append(json.dumps(dict(sorted(counts.items()))))
+            key = tuple(sorted(counts.items()))
+            encoded = counts_json.get(key)
+            if encoded is None:
+                encoded = counts_json[key] = json.dumps(dict(key))
+            out_counts.append(encoded)
         else:
             out_counts.append("{}")
         out_text.append(new_text)

@@ -311,6 +311,21 @@ def test_find_with_the_digit_gates_equals_every_detector_ungated(digit_texts):
         assert redactor.find(text) == _ungated_find(redactor, text), text
 
 
+def test_phone_candidates_with_the_look_ahead_lead_equal_the_body_alone(digit_texts):
+    import re
+
+    body = re.compile(pii._PHONE_CANDIDATE_BODY)
+    rng = random.Random(31)
+    pieces = ["+", "00", "(", ")", " ", "-", ".", "0", "7", "12", "555", "٣", "４", "a", "@", "/", "#", ":", ",", "x"]
+    samples = digit_texts + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    found = 0
+    for text in samples:
+        expected = [(m.start(), m.end()) for m in body.finditer(text)]
+        assert [(m.start(), m.end()) for m in pii._PHONE_CANDIDATE.finditer(text)] == expected, text
+        found += bool(expected)
+    assert found > 1000
+
+
 # --- pii: street-word and sign-off gates searched as patterns -------------------------------------------------
 def _street_and_sign_off_text(rng: random.Random) -> str:
     """Text dense in street words, sign-offs, commas, spaces and line breaks, in any case."""
