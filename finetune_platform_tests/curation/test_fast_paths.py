@@ -249,6 +249,21 @@ def test_line_break_characters_become_newlines_whether_or_not_ftfy_runs(char):
     assert normalize_text(f"Rom\u00c3\u00a1ntica{char}&amp;") == "Romántica\n&"  # mojibake: ftfy runs
 
 
+def test_dedup_norm_whitespace_fast_path_equals_split_and_join(texts):
+    """_dedup_norm skips " ".join(s.split()) when s, newlines made spaces, has only single inner spaces."""
+    import sys
+
+    assert not [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c != " " and c.isprintable()]
+    rng = random.Random(31)
+    pieces = ["a", "B", "é", "İ", "<EMAIL_1>", " ", "  ", "\n", "\n\n", "\n\n\n", " \n", "\t", "\r", "\x0b", "\x1c",
+              "\x1f", "\x85", "\xa0", "\u2028", "\u3000", "\x00", "\u200b"]
+    samples = list(texts) + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(5000)]
+    for s in samples:
+        assert dedup._dedup_norm(s) == " ".join(
+            dedup._PLACEHOLDER.sub(dedup._unified_placeholder, s).casefold().split()
+        ), repr(s)
+
+
 # --- pii: the digit gates on the shape of ASCII text ----------------------------------------------------------
 def _digit_heavy_text(rng: random.Random) -> str:
     """ASCII text dense in what the digit detectors look at: digit runs, separators, capitals, cards, IPs."""
