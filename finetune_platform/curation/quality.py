@@ -270,6 +270,17 @@ def _signal_values(
     )
 
 
+#: What :func:`_profile` keeps of one string: (length score, repetition score, tone, lower-cased words).
+_Profile = tuple[float, float, float, list[str]]
+
+
+def _profile(text: str, n: int, ideal_min: int, ideal_max: int) -> _Profile:
+    """The scorer parts that depend on one string alone, as :func:`_signal_values` computes them: the
+    stage computes them once per distinct text or response of the batch."""
+    raw, words = _tokens(text)
+    return length_score(len(words), ideal_min, ideal_max), repetition_score(words, n), _tone(text, raw, words), words
+
+
 def combine_scores(signals: dict[str, float], settings: CurationSettings) -> float:
     """Weighted mean of the scorer values with the ``weight_*`` settings, rounded to 4 decimals."""
     return _combine(signals, [getattr(settings, f"weight_{name}") for name in SCORERS])
@@ -337,14 +348,46 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     keep: list[bool] = []
     dropped: list[tuple[str, str, str]] = []
     weights = [getattr(settings, f"weight_{name}") for name in SCORERS]
-    stems: dict[str, str | None] = {}  # the batch's word -> stem memo (_content_stems)
+    ideal_min, ideal_max, n_gram = settings.ideal_min_words, settings.ideal_max_words, settings.repetition_ngram
+    require_response = settings.require_response
+    stem_memo: dict[str, str | None] = {}  # the batch's word -> stem memo (_content_stems)
+    # Everything the scorers compute from one string alone, once per distinct string of the batch: responses
+    # repeat (canned answers) and so do texts. Same values as _signal_values, which the test compares.
+    profiles: dict[str, _Profile] = {}
+    stems_of: dict[str, set[str]] = {}
     for rid, text, response in zip(ids, texts, responses):
-        response_tokens = _tokens(response)
-        values = _signal_values(text, response, _tokens(text), response_tokens, settings, stems)
+        t = profiles.get(text)
+        if t is None:
+            t = profiles[text] = _profile(text, n_gram, ideal_min, ideal_max)
+        r = profiles.get(response)
+        if r is None:
+            r = profiles[response] = _profile(response, n_gram, ideal_min, ideal_max)
+        if not response and not require_response:
+            relevance = 1.0
+        elif not r[3]:
+            relevance = 0.0
+        else:
+            asked = stems_of.get(text)
+            if asked is None:
+                asked = stems_of[text] = _content_stems(t[3], stem_memo)
+            if not asked:
+                relevance = 0.5
+            else:
+                answered = stems_of.get(response)
+                if answered is None:
+                    answered = stems_of[response] = _content_stems(r[3], stem_memo)
+                relevance = min(1.0, len(asked & answered) / min(3, max(1, round(len(asked) / 4))))
+        values = (
+            completeness_score(text, response, require_response),
+            (t[0] + r[0]) / 2 if response else t[0],
+            min(t[1], r[1]),
+            relevance,
+            0.75 * r[2] + 0.25 * t[2] if response else t[2],
+        )
         sums = [total + v for total, v in zip(sums, values)]
         score = _combine_values(values, weights)
         scores.append(score)
-        verdict = _filter_reason(text, response, score, settings, response_tokens[1])
+        verdict = _filter_reason(text, response, score, settings, r[3])
         keep.append(verdict is None)
         if verdict is not None:
             dropped.append((rid, *verdict))

@@ -70,6 +70,47 @@ def test_trigram_repetition_matches_the_general_formula():
         assert quality.repetition_score(words, 3) == general, words
 
 
+def _quality_text(rng: random.Random) -> str:
+    words = ["please", "Thanks", "SORRY", "refund", "refunded", "order", "the", "API", "NOW", "damn", "it's", "don't",
+             "'quoted'", "rock'n'roll", "é", "naïve", "İstanbul", "<EMAIL_1>", "<PERSON_2>", "12345", "ok", "!!", "??",
+             "...", "the", "and", "happy to help", "glad to", "WHY", "isn't", "x", "_", "’s"]
+    return rng.choice([" ", "\n", "  "]).join(rng.choice(words) for _ in range(rng.randint(0, 14)))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"require_response": True}, {"repetition_ngram": 2, "ideal_min_words": 5, "ideal_max_words": 9},
+     {"weight_tone": 3.0, "weight_relevance": 0.0, "drop_truncated": False, "min_response_words": 1}],
+)
+def test_score_quality_per_distinct_string_equals_scoring_each_record(texts, overrides):
+    """score_quality computes each distinct string's scorer parts once; the reference scores every record
+    alone with quality_signals, combine_scores and _filter_reason, and sums the scorer values in order."""
+    settings = quality.CurationSettings(**overrides)
+    rng = random.Random(41)
+    pool = [_quality_text(rng) for _ in range(150)] + [t for t in texts[:200]] + [""] * 5
+    rows = [(rng.choice(pool), rng.choice(pool)) for _ in range(1500)]
+    df = pd.DataFrame({"record_id": [f"r{i}" for i in range(len(rows))], "source": "s", "source_file": "f",
+                       "source_row": range(len(rows)), "doc_type": "chat", "text": [t for t, _ in rows],
+                       "response": [r for _, r in rows], "label": "", "messages": ""})
+    result = quality.score_quality(df, settings)
+    scores, kept, dropped, sums = [], [], [], [0.0] * len(quality.SCORERS)
+    for rid, (text, response) in zip(df["record_id"], rows):
+        signals = quality.quality_signals(text, response, settings)
+        sums = [total + signals[name] for total, name in zip(sums, quality.SCORERS)]
+        score = quality.combine_scores(signals, settings)
+        scores.append(score)
+        verdict = quality._filter_reason(text, response, score, settings)
+        if verdict is None:
+            kept.append((rid, score))
+        else:
+            dropped.append((rid, *verdict))
+    assert list(zip(result.records["record_id"], result.records["quality_score"])) == kept
+    assert list(result.dropped[["record_id", "reason", "detail"]].itertuples(index=False, name=None)) == dropped
+    assert result.stats["scorer_means"] == {name: round(t / len(rows), 4) for name, t in zip(quality.SCORERS, sums)}
+    assert result.stats["score_mean"] == round(float(np.mean(scores)), 4)
+    assert len(kept) > 100 and len(dropped) > 50
+
+
 # --- config: the frames every stage builds ------------------------------------------------------------------
 def test_make_dropped_equals_a_frame_of_tuples_cast_to_str():
     for rows in ([], [("r1", "empty_text", "text is empty")], [(7, "x", 2.5), ("r2", "y", "")]):
