@@ -62,6 +62,14 @@ def test_content_stems_with_a_memo_are_the_stems_without(texts):
         )
 
 
+def test_stems_from_a_batch_stem_table_are_content_stems(texts):
+    rng = random.Random(4)
+    word_lists = [quality._words(t) for t in texts] + [_random_words(rng) for _ in range(300)] + [[]]
+    table = quality._stem_table(set().union(*word_lists))
+    for words in word_lists:
+        assert quality._stems(words, table) == quality._content_stems(words), words
+
+
 def test_trigram_repetition_matches_the_general_formula():
     rng = random.Random(11)
     for _ in range(500):
