@@ -53,9 +53,17 @@ def dedup_key(text: str, response: str) -> str:
 
 
 def _dedup_norm(s: str) -> str:
+    """Placeholders unified, casefolded, whitespace runs collapsed to one space and the ends stripped."""
     if "<" in s:
         s = _PLACEHOLDER.sub(_unified_placeholder, s)
-    return " ".join(s.casefold().split())
+    s = s.casefold()
+    # Fast path: " ".join(s.split()) is s with its line and paragraph breaks made single spaces when that
+    # has no whitespace but single inner spaces (isprintable() is False for every whitespace character
+    # except " ", see test_fast_paths): a few C-level tests instead of a list of every word, ~3x faster.
+    spaced = s.replace("\n\n", "\n").replace("\n", " ") if "\n" in s else s  # paragraph breaks too
+    if spaced.isprintable() and "  " not in spaced and spaced[:1] != " " and spaced[-1:] != " ":
+        return spaced
+    return " ".join(s.split())
 
 
 def _unified_placeholder(m: re.Match[str]) -> str:

@@ -286,6 +286,8 @@ def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResu
     changed = 0
     languages: Counter[str] = Counter()
     normalize = _memoised(normalize_text)
+    # The language verdict of each distinct string, for this batch only: canned responses repeat.
+    verdicts: dict[str, tuple[str, str | None]] = {}
     for rid, text, response, label, msg in zip(ids, texts, responses, labels, messages):
         n_text = normalize(text, fix)
         n_response = normalize(response, fix)
@@ -308,7 +310,10 @@ def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResu
                 detail = f"{len(n_response)} chars > max_response_chars {settings.max_response_chars}"
             elif settings.language_filter:
                 for field, value in (("text", n_text), ("response", n_response)):
-                    lang, lang_detail = _language_verdict(value, settings)
+                    verdict = verdicts.get(value)
+                    if verdict is None:
+                        verdict = verdicts[value] = _language_verdict(value, settings)
+                    lang, lang_detail = verdict
                     if lang_detail is not None:
                         reason, detail = "not_english", f"{field} {lang_detail}"
                         languages[lang] += 1

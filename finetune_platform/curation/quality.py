@@ -158,6 +158,20 @@ def _content_stems(words: list[str], memo: dict[str, str | None] | None = None) 
 _UNSEEN = object()
 
 
+def _stem_table(vocabulary: set[str]) -> dict[str, str | None]:
+    """Every word of ``vocabulary`` -> its stem, or None for a word that is no content word (see
+    :func:`_content_stems`)."""
+    return {w: (w[:5] if (w not in _STOP and len(w) >= 3 and not w.isdigit()) else None) for w in vocabulary}
+
+
+def _stems(words: list[str], stem_of_word: dict[str, str | None]) -> set[str]:
+    """:func:`_content_stems` of ``words`` from a :func:`_stem_table` holding all of them: one C-level
+    ``map`` over the words instead of a Python loop (~25% faster with the table built once per batch)."""
+    stems = set(map(stem_of_word.__getitem__, words))
+    stems.discard(None)
+    return stems  # type: ignore[return-value]
+
+
 def completeness_score(text: str, response: str, require_response: bool) -> float:
     """1 when the record has everything it needs, 0.5 when it lacks a required response, 0 without text."""
     if not text:
@@ -270,6 +284,26 @@ def _signal_values(
     )
 
 
+#: What :func:`_profile` keeps of one string: (length score, repetition score, tone, lower-cased words,
+#: looks truncated, too short or a courtesy phrase as a response).
+_Profile = tuple[float, float, float, list[str], bool, bool]
+
+
+def _profile(text: str, n: int, ideal_min: int, ideal_max: int, min_response_words: int) -> _Profile:
+    """The scorer and filter parts that depend on one string alone, as :func:`_signal_values` and
+    :func:`_filter_reason` compute them: the stage computes them once per distinct text or response."""
+    raw, words = _tokens(text)
+    n_words = len(words)
+    return (
+        length_score(n_words, ideal_min, ideal_max),
+        repetition_score(words, n),
+        _tone(text, raw, words),
+        words,
+        is_truncated(text),
+        n_words < min_response_words or (n_words <= _COURTESY_MAX_WORDS and " ".join(words) in _COURTESY_ONLY),
+    )
+
+
 def combine_scores(signals: dict[str, float], settings: CurationSettings) -> float:
     """Weighted mean of the scorer values with the ``weight_*`` settings, rounded to 4 decimals."""
     return _combine(signals, [getattr(settings, f"weight_{name}") for name in SCORERS])
@@ -333,21 +367,69 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     texts = text_column(df, "text")
     responses = text_column(df, "response")
     scores: list[float] = []
-    sums = [0.0] * len(SCORERS)
     keep: list[bool] = []
     dropped: list[tuple[str, str, str]] = []
     weights = [getattr(settings, f"weight_{name}") for name in SCORERS]
-    stems: dict[str, str | None] = {}  # the batch's word -> stem memo (_content_stems)
+    w_completeness, w_length, w_repetition, w_relevance, w_tone = weights
+    weight_sum = sum(weights)
+    ideal_min, ideal_max, n_gram = settings.ideal_min_words, settings.ideal_max_words, settings.repetition_ngram
+    require_response, min_score = settings.require_response, settings.min_quality_score
+    drop_truncated, min_response_words = settings.drop_truncated, settings.min_response_words
+    # Everything the scorers and filters compute from one string alone, once per distinct string of the
+    # batch: responses repeat (canned answers) and so do texts. The per-record part below is
+    # _signal_values, _combine_values and _filter_reason written out (test_fast_paths compares them).
+    profiles: dict[str, _Profile] = {
+        s: _profile(s, n_gram, ideal_min, ideal_max, min_response_words) for s in dict.fromkeys([*texts, *responses])
+    }
+    stem_of_word = _stem_table(set().union(*[profile[3] for profile in profiles.values()]))
+    stems_of: dict[str, set[str]] = {}
+    sums = [0.0] * len(SCORERS)
+    s_completeness = s_length = s_repetition = s_relevance = s_tone = 0.0
     for rid, text, response in zip(ids, texts, responses):
-        response_tokens = _tokens(response)
-        values = _signal_values(text, response, _tokens(text), response_tokens, settings, stems)
-        sums = [total + v for total, v in zip(sums, values)]
-        score = _combine_values(values, weights)
+        t, r = profiles[text], profiles[response]
+        if not response and not require_response:
+            relevance = 1.0
+        elif not r[3]:
+            relevance = 0.0
+        else:
+            asked = stems_of.get(text)
+            if asked is None:
+                asked = stems_of[text] = _stems(t[3], stem_of_word)
+            if not asked:
+                relevance = 0.5
+            else:
+                answered = stems_of.get(response)
+                if answered is None:
+                    answered = stems_of[response] = _stems(r[3], stem_of_word)
+                relevance = min(1.0, len(asked & answered) / min(3, max(1, round(len(asked) / 4))))
+        completeness = 0.0 if not text else 0.5 if (require_response and not response) else 1.0
+        if response:
+            length, repetition, tone = (t[0] + r[0]) / 2, min(t[1], r[1]), 0.75 * r[2] + 0.25 * t[2]
+        else:
+            length, repetition, tone = t[0], min(t[1], r[1]), t[2]
+        s_completeness += completeness
+        s_length += length
+        s_repetition += repetition
+        s_relevance += relevance
+        s_tone += tone
+        score = round(
+            sum([completeness * w_completeness, length * w_length, repetition * w_repetition,
+                 relevance * w_relevance, tone * w_tone]) / weight_sum,
+            4,
+        )
         scores.append(score)
-        verdict = _filter_reason(text, response, score, settings, response_tokens[1])
-        keep.append(verdict is None)
-        if verdict is not None:
-            dropped.append((rid, *verdict))
+        # _filter_reason's tests, with the per-string ones read off the profiles; it words the reason.
+        if (
+            score < min_score
+            or (not response and require_response)
+            or (response and r[5])
+            or (drop_truncated and (t[4] or r[4]))
+        ):
+            dropped.append((rid, *_filter_reason(text, response, score, settings, r[3])))
+            keep.append(False)
+        else:
+            keep.append(True)
+    sums = [s_completeness, s_length, s_repetition, s_relevance, s_tone]
     records = df.copy()
     records["quality_score"] = pd.Series(scores, index=df.index, dtype="float64")
     counts, edges = np.histogram(np.asarray(scores, dtype=float), bins=settings.histogram_bins, range=(0.0, 1.0))

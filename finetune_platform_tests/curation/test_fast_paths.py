@@ -62,12 +62,61 @@ def test_content_stems_with_a_memo_are_the_stems_without(texts):
         )
 
 
+def test_stems_from_a_batch_stem_table_are_content_stems(texts):
+    rng = random.Random(4)
+    word_lists = [quality._words(t) for t in texts] + [_random_words(rng) for _ in range(300)] + [[]]
+    table = quality._stem_table(set().union(*word_lists))
+    for words in word_lists:
+        assert quality._stems(words, table) == quality._content_stems(words), words
+
+
 def test_trigram_repetition_matches_the_general_formula():
     rng = random.Random(11)
     for _ in range(500):
         words = [rng.choice("a b c d".split()) for _ in range(rng.randint(0, 15))]
         general = 1.0 if len(words) <= 3 else len(set(zip(*[words[i:] for i in range(3)]))) / (len(words) - 2)
         assert quality.repetition_score(words, 3) == general, words
+
+
+def _quality_text(rng: random.Random) -> str:
+    words = ["please", "Thanks", "SORRY", "refund", "refunded", "order", "the", "API", "NOW", "damn", "it's", "don't",
+             "'quoted'", "rock'n'roll", "é", "naïve", "İstanbul", "<EMAIL_1>", "<PERSON_2>", "12345", "ok", "!!", "??",
+             "...", "the", "and", "happy to help", "glad to", "WHY", "isn't", "x", "_", "’s"]
+    return rng.choice([" ", "\n", "  "]).join(rng.choice(words) for _ in range(rng.randint(0, 14)))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"require_response": True}, {"repetition_ngram": 2, "ideal_min_words": 5, "ideal_max_words": 9},
+     {"weight_tone": 3.0, "weight_relevance": 0.0, "drop_truncated": False, "min_response_words": 1}],
+)
+def test_score_quality_per_distinct_string_equals_scoring_each_record(texts, overrides):
+    """score_quality computes each distinct string's scorer parts once; the reference scores every record
+    alone with quality_signals, combine_scores and _filter_reason, and sums the scorer values in order."""
+    settings = quality.CurationSettings(**overrides)
+    rng = random.Random(41)
+    pool = [_quality_text(rng) for _ in range(150)] + [t for t in texts[:200]] + [""] * 5
+    rows = [(rng.choice(pool), rng.choice(pool)) for _ in range(1500)]
+    df = pd.DataFrame({"record_id": [f"r{i}" for i in range(len(rows))], "source": "s", "source_file": "f",
+                       "source_row": range(len(rows)), "doc_type": "chat", "text": [t for t, _ in rows],
+                       "response": [r for _, r in rows], "label": "", "messages": ""})
+    result = quality.score_quality(df, settings)
+    scores, kept, dropped, sums = [], [], [], [0.0] * len(quality.SCORERS)
+    for rid, (text, response) in zip(df["record_id"], rows):
+        signals = quality.quality_signals(text, response, settings)
+        sums = [total + signals[name] for total, name in zip(sums, quality.SCORERS)]
+        score = quality.combine_scores(signals, settings)
+        scores.append(score)
+        verdict = quality._filter_reason(text, response, score, settings)
+        if verdict is None:
+            kept.append((rid, score))
+        else:
+            dropped.append((rid, *verdict))
+    assert list(zip(result.records["record_id"], result.records["quality_score"])) == kept
+    assert list(result.dropped[["record_id", "reason", "detail"]].itertuples(index=False, name=None)) == dropped
+    assert result.stats["scorer_means"] == {name: round(t / len(rows), 4) for name, t in zip(quality.SCORERS, sums)}
+    assert result.stats["score_mean"] == round(float(np.mean(scores)), 4)
+    assert len(kept) > 100 and len(dropped) > 50
 
 
 # --- config: the frames every stage builds ------------------------------------------------------------------
@@ -247,6 +296,21 @@ def test_line_break_characters_become_newlines_whether_or_not_ftfy_runs(char):
     assert normalize_text(f"plain{char}text") == "plain\ntext"  # ASCII: ftfy skipped
     assert normalize_text(f"café{char}text") == "café\ntext"  # non-ASCII: ftfy may run
     assert normalize_text(f"Rom\u00c3\u00a1ntica{char}&amp;") == "Romántica\n&"  # mojibake: ftfy runs
+
+
+def test_dedup_norm_whitespace_fast_path_equals_split_and_join(texts):
+    """_dedup_norm skips " ".join(s.split()) when s, newlines made spaces, has only single inner spaces."""
+    import sys
+
+    assert not [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c != " " and c.isprintable()]
+    rng = random.Random(31)
+    pieces = ["a", "B", "é", "İ", "<EMAIL_1>", " ", "  ", "\n", "\n\n", "\n\n\n", " \n", "\t", "\r", "\x0b", "\x1c",
+              "\x1f", "\x85", "\xa0", "\u2028", "\u3000", "\x00", "\u200b"]
+    samples = list(texts) + ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(5000)]
+    for s in samples:
+        assert dedup._dedup_norm(s) == " ".join(
+            dedup._PLACEHOLDER.sub(dedup._unified_placeholder, s).casefold().split()
+        ), repr(s)
 
 
 # --- pii: the digit gates on the shape of ASCII text ----------------------------------------------------------
