@@ -142,6 +142,34 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_specialists(args: argparse.Namespace) -> int:
+    """Train every specialist of data/specialists.yaml (or the named ones) as its partition, then the router."""
+    from finetune_platform.defs.partitions import SPECIALIST_PARTITIONS
+    from finetune_platform.defs.specialists import SPECIALISTS_FILE
+    from finetune_platform.specialists.spec import SpecialistsError, load_specialists
+
+    settings = load_settings()
+    try:
+        names = list(load_specialists(settings.root / SPECIALISTS_FILE).specialists)
+    except SpecialistsError as error:
+        raise SystemExit(str(error)) from error
+    if not names:
+        raise SystemExit(f"{SPECIALISTS_FILE} defines no specialists; add some (see finetune_platform/specialists/spec.py)")
+    unknown = sorted(set(args.name or []) - set(names))
+    if unknown:
+        raise SystemExit(f"unknown specialist(s) {unknown}; {SPECIALISTS_FILE} defines {names}")
+    _ensure_partitions(_instance(settings), SPECIALIST_PARTITIONS.name, names)
+    for name in args.name or names:
+        result = run_job("specialists_job", settings, partition_key=name)
+        value = result.output_for_node("specialist_model")
+        print(f"specialist {name}: v{value['version']}, {value['decision']}: {value['reason']}")
+    result = run_job("router_job", settings)
+    report = result.output_for_node("router")["report"]
+    print(f"router: accuracy {report['accuracy']}, specialist precision {report['specialist_precision']}, "
+          f"coverage {report['coverage']}, fallback rate {report['fallback_rate']}")
+    return 0
+
+
 def cmd_generate_demo_data(args: argparse.Namespace) -> int:
     from finetune_platform.ingest.demo_data import generate_demo_corpus
 
@@ -257,6 +285,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+    router_path = None
+    specialist_names: list[str] = []
+    if args.specialists:
+        from finetune_platform.specialists.router import RouterError, RouterFollower
+
+        router_root = settings.artifacts_dir / "router"
+        try:
+            specialist_names = RouterFollower(router_root).current().specialists
+        except RouterError as error:
+            print(
+                f"--specialists: {error}; materialize the router asset first (retrain_job or router_job, with "
+                "specialists in data/specialists.yaml)",
+                file=sys.stderr,
+            )
+            return 2
+        router_path = str(router_root)
     server_settings = ServerSettings(
         host=args.host,
         port=args.port,
@@ -267,11 +311,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         quantize=args.quantize,
         knowledge_index_path=knowledge,
         rag_top_k=args.rag_top_k,
+        router_path=router_path,
     )
     registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
     rag = f", hybrid RAG from {knowledge}" if knowledge else ""
-    print(f"serving {settings.model_name} (champion, challenger{rag}) on http://{args.host}:{args.port}/v1")
-    serve(server_settings, registry, LogStore(settings.log_store_url))
+    routed = f", specialists {specialist_names} behind the router" if router_path else ""
+    print(f"serving {settings.model_name} (champion, challenger{rag}{routed}) on http://{args.host}:{args.port}/v1")
+    serve(server_settings, registry, LogStore(settings.log_store_url), specialists=specialist_names)
     return 0
 
 
@@ -337,6 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--trial", action="append", help="only this trial (repeatable; default all)")
     swp.set_defaults(func=cmd_sweep)
 
+    spc = sub.add_parser(
+        "specialists", help="train every specialist of data/specialists.yaml (a partition each), then the router"
+    )
+    spc.add_argument("--name", action="append", help="only this specialist (repeatable; default all)")
+    spc.set_defaults(func=cmd_specialists)
+
     srv = sub.add_parser("serve", help="OpenAI-compatible server for the registry's champion and challenger")
     srv.add_argument("--host", default="127.0.0.1", help="bind address (a non-loopback one needs an API key)")
     srv.add_argument("--port", type=int, default=8000)
@@ -348,6 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     srv.add_argument("--knowledge-index", default=None, help="hybrid RAG from this index folder or index root")
     srv.add_argument("--rag-top-k", type=int, default=3, help="passages retrieved per chat request")
+    srv.add_argument(
+        "--specialists", action="store_true",
+        help="route chat requests to deployed specialists with the router asset's current router (generalist fallback)",
+    )
     srv.set_defaults(func=cmd_serve)
 
     kill = sub.add_parser("kill-switch", help="send all traffic to the champion (on) or restore the canary (off)")

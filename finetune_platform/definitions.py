@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from finetune_platform.defs import automation, curate, deploy, evaluate, format, ingest, monitor, sweep, train, version
+from finetune_platform.defs import automation, curate, deploy, evaluate, format, ingest, monitor, specialists, sweep, train, version
 from finetune_platform.resources import build_resources
 from finetune_platform.settings import Settings, load_settings
 
-ASSET_MODULES = [ingest, curate, format, version, train, evaluate, deploy, monitor, sweep]
+ASSET_MODULES = [ingest, curate, format, version, train, evaluate, deploy, monitor, sweep, specialists]
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -23,6 +23,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             automation.monitor_job,
             automation.sweep_job,
             automation.sweep_compare_job,
+            automation.specialists_job,
+            automation.router_job,
         ],
         schedules=[automation.nightly_retrain_schedule, automation.nightly_monitor_schedule],
         sensors=[
@@ -31,6 +33,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             automation.run_failure_recorder_sensor,
             automation.canary_rollout_sensor,
             automation.sweep_file_sensor,
+            automation.specialists_file_sensor,
         ],
         resources=build_resources(settings),
     )

@@ -5,7 +5,7 @@ import pytest
 
 from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
 from finetune_platform.definitions import build_definitions
-from finetune_platform.defs.partitions import SOURCE_PARTITIONS, SWEEP_TRIALS
+from finetune_platform.defs.partitions import SOURCE_PARTITIONS, SPECIALIST_PARTITIONS, SWEEP_TRIALS
 from finetune_platform.settings import Settings
 
 #: The asset graph, by group: a snapshot that changes only on purpose.
@@ -24,9 +24,10 @@ EXPECTED_GROUPS = {
     "version": {"training_set"},
     "train": {"base_model", "domain_adapted_model", "sft_adapter", "aligned_adapter"},
     "evaluate": {"eval_report", "human_eval_sheet", "ab_test_report"},
-    "deploy": {"registered_model", "knowledge_index"},
+    "deploy": {"registered_model", "knowledge_index", "router"},
     "monitor": {"production_logs", "drift_report", "feedback_set", "preference_pairs", "audit"},
     "sweep": {"sweep_trial", "sweep_comparison"},
+    "specialists": {"specialist_model"},
 }
 
 EXPECTED_BLOCKING_CHECKS = {
@@ -44,6 +45,7 @@ EXPECTED_BLOCKING_CHECKS = {
     ("eval_report", "eval_report__beats_champion"),
     ("knowledge_index", "knowledge_index__retrieval"),
     ("knowledge_index", "knowledge_index__no_pii"),
+    ("router", "router__precision"),
 }
 
 
@@ -80,6 +82,9 @@ def test_jobs_built_from_selection_strings(defs: dg.Definitions) -> None:
     assert keys("monitor_job") == set().union(*(EXPECTED_GROUPS[g] for g in MONITOR_GROUPS))
     assert keys("sweep_job") == {"sweep_trial"} and defs.resolve_job_def("sweep_job").partitions_def == SWEEP_TRIALS
     assert keys("sweep_compare_job") == {"sweep_comparison"}
+    assert keys("specialists_job") == {"specialist_model"}
+    assert defs.resolve_job_def("specialists_job").partitions_def == SPECIALIST_PARTITIONS
+    assert keys("router_job") == {"router"}
     # and an ad-hoc selection string through the same parser
     job = dg.define_asset_job("adhoc", selection="key:training_set+ and group:train")
     resolved = dg.Definitions(assets=defs.assets, jobs=[job], resources=defs.resources).resolve_job_def("adhoc")

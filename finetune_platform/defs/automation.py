@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from finetune_platform.defs.groups import MONITOR_GROUPS, RETRAIN_GROUPS
-from finetune_platform.defs.partitions import MONITOR_DAYS, SOURCE_PARTITIONS, SWEEP_TRIALS
+from finetune_platform.defs.partitions import MONITOR_DAYS, SOURCE_PARTITIONS, SPECIALIST_PARTITIONS, SWEEP_TRIALS
 from finetune_platform.resources import LogStoreResource, PlatformResource, RegistryResource
 
 #: The per-source (partitioned) part of the loop: read one source and curate its rows.
@@ -55,6 +55,22 @@ sweep_job = dg.define_asset_job(
         "One trial (partition) of the hyperparameter sweep in data/sweep.yaml: SFT with its settings, scored on "
         "the validation split. Backfill all partitions to run the whole sweep, then sweep_compare_job."
     ),
+)
+
+specialists_job = dg.define_asset_job(
+    name="specialists_job",
+    selection="key:specialist_model",
+    partitions_def=SPECIALIST_PARTITIONS,
+    description=(
+        "One specialist (partition) of data/specialists.yaml: SFT on its labels' examples, scored on its domain "
+        "against the generalist (champion); the registry alias specialist-<name> follows the result."
+    ),
+)
+
+router_job = dg.define_asset_job(
+    name="router_job",
+    selection="key:router",
+    description="Retrain the domain router after editing data/specialists.yaml (retrain_job also rebuilds it).",
 )
 
 sweep_compare_job = dg.define_asset_job(
@@ -310,3 +326,27 @@ def sweep_file_sensor(context: dg.SensorEvaluationContext, platform: PlatformRes
         run_requests=requests,
         dynamic_partitions_requests=[SWEEP_TRIALS.build_add_request(new)] if new else [],
     )
+
+
+@dg.sensor(
+    name="specialists_file_sensor",
+    minimum_interval_seconds=120,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Keeps the specialist_model partitions in step with data/specialists.yaml (a new specialist becomes a "
+        "partition to materialize; a removed one keeps its partition but no longer serves once its alias goes)."
+    ),
+)
+def specialists_file_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SensorResult | dg.SkipReason:
+    from finetune_platform.defs.specialists import SPECIALISTS_FILE
+    from finetune_platform.specialists.spec import load_specialists
+
+    path = platform.settings().root / SPECIALISTS_FILE
+    names = list(load_specialists(path).specialists)
+    if not names:
+        return dg.SkipReason(f"no specialists in {path}: nothing to register")
+    known = set(context.instance.get_dynamic_partitions(SPECIALIST_PARTITIONS.name))
+    new = [n for n in names if n not in known]
+    if not new:
+        return dg.SkipReason(f"every specialist of {path} is a partition already")
+    return dg.SensorResult(dynamic_partitions_requests=[SPECIALIST_PARTITIONS.build_add_request(new)])

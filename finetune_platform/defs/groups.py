@@ -12,3 +12,4 @@ MONITOR = "monitor"
 RETRAIN_GROUPS: tuple[str, ...] = (INGEST, CURATE, FORMAT, VERSION, TRAIN, EVALUATE, DEPLOY)
 MONITOR_GROUPS: tuple[str, ...] = (MONITOR,)
 SWEEP = "sweep"
+SPECIALISTS = "specialists"

@@ -14,3 +14,7 @@ MONITOR_DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="U
 #: One partition per trial of the hyperparameter sweep in data/sweep.yaml (kept in step with the file by
 #: the sweep_file_sensor and `finetune-platform sweep`).
 SWEEP_TRIALS = dg.DynamicPartitionsDefinition(name="sweep_trial")
+
+#: One partition per specialist of data/specialists.yaml (kept in step with the file by the
+#: specialists_file_sensor and `finetune-platform specialists`).
+SPECIALIST_PARTITIONS = dg.DynamicPartitionsDefinition(name="specialist")

@@ -40,6 +40,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from finetune_platform.versioned import (
+    CURRENT_FILE,
+    VersionPointerError,
+    current_version,
+    pointer_signature,
+    publish_version,
+)
+
 logger = logging.getLogger(__name__)
 
 #: Bumped when the files of a saved index change meaning; an index of another version is refused.
@@ -47,8 +55,6 @@ FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 PASSAGES_FILE = "passages.jsonl"
 BM25_DIR = "bm25"
-#: The file in an index root that names the index in use (see :func:`publish_index`).
-CURRENT_FILE = "CURRENT"
 
 #: Words of two or more letters or digits (bm25s's default token pattern).
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -315,11 +321,7 @@ class KnowledgeIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
         try:
-            self.retriever.save(str(staging / BM25_DIR), show_progress=False)
-            with (staging / PASSAGES_FILE).open("w", encoding="utf-8") as fh:
-                for p in self.passages:
-                    fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
-            (staging / MANIFEST_FILE).write_text(json.dumps(self.manifest, indent=2), encoding="utf-8")
+            self._write(staging)
             if path.exists():
                 path.rmdir()
             os.replace(staging, path)
@@ -327,6 +329,14 @@ class KnowledgeIndex:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return path
+
+    def _write(self, folder: Path) -> None:
+        """The index's files into the existing, empty ``folder``."""
+        self.retriever.save(str(folder / BM25_DIR), show_progress=False)
+        with (folder / PASSAGES_FILE).open("w", encoding="utf-8") as fh:
+            for p in self.passages:
+                fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+        (folder / MANIFEST_FILE).write_text(json.dumps(self.manifest, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path | str) -> "KnowledgeIndex":
@@ -388,27 +398,15 @@ class KnowledgeIndex:
 def publish_index(index: KnowledgeIndex, root: Path | str) -> Path:
     """Save ``index`` under ``root/<fingerprint[:16]>`` (kept if already there) and point ``root/CURRENT``
     at it; the pointer is replaced atomically, so readers see the old index or the new one, never half."""
-    root = Path(root)
-    folder = root / index.fingerprint[:16]
-    if not (folder / MANIFEST_FILE).is_file():
-        index.save(folder)
-    pointer = root / CURRENT_FILE
-    tmp = root / f".{CURRENT_FILE}.{os.getpid()}"
-    tmp.write_text(folder.name + "\n", encoding="utf-8")
-    os.replace(tmp, pointer)
-    return folder
+    return publish_version(root, index.fingerprint[:16], index._write, MANIFEST_FILE)
 
 
 def current_index_path(root: Path | str) -> Path | None:
     """The folder ``root/CURRENT`` names; None when there is no pointer. Raises when it names nothing."""
-    pointer = Path(root) / CURRENT_FILE
-    if not pointer.is_file():
-        return None
-    name = pointer.read_text(encoding="utf-8").strip()
-    folder = Path(root) / name
-    if not name or "/" in name or name.startswith(".") or not (folder / MANIFEST_FILE).is_file():
-        raise KnowledgeIndexError(f"{pointer} names {name!r}, which is not a knowledge index folder in {root}")
-    return folder
+    try:
+        return current_version(root, MANIFEST_FILE)
+    except VersionPointerError as error:
+        raise KnowledgeIndexError(f"{error}: not a knowledge index folder") from error
 
 
 # ---------------------------------------------------------------------------------------- evaluation
@@ -552,13 +550,7 @@ class IndexFollower:
         self._signature = self._pointer_signature()
 
     def _pointer_signature(self) -> tuple[int, int] | None:
-        if not self.follows_pointer:
-            return None
-        try:
-            stat = (self.path / CURRENT_FILE).stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_ino
+        return pointer_signature(self.path) if self.follows_pointer else None
 
     def current(self) -> KnowledgeIndex:
         """The index in use, reloaded first when the ``CURRENT`` pointer changed."""

@@ -80,6 +80,13 @@ class ServingMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.domain_routes = Counter(
+            "llm_domain_routes",
+            "Chat requests routed by the domain router, by domain and outcome (specialist, or the generalist "
+            "because of low_confidence, generalist_domain, not_deployed or kill_switch).",
+            ["domain", "outcome"],
+            registry=self.registry,
+        )
         self.canary_share = Gauge(
             "llm_canary_share", "Configured share of users routed to the challenger (0..1).", registry=self.registry
         )

@@ -345,6 +345,13 @@ class ModelRegistry:
         self.get_version(version)  # a clear error for an unknown version
         self.client.set_registered_model_alias(self.model_name, alias, str(int(version)))
 
+    def remove_alias(self, alias: str) -> bool:
+        """Take ``alias`` off whatever version carries it; False when none did."""
+        if alias not in self.aliases():
+            return False
+        self.client.delete_registered_model_alias(self.model_name, alias)
+        return True
+
     def promote_if_better(
         self, version: int, metric: str, margin: float = 0.0, higher_is_better: bool = True
     ) -> PromotionDecision:

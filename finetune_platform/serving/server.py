@@ -35,7 +35,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -52,9 +52,14 @@ from finetune_platform.serving.cache import ResponseCache
 from finetune_platform.serving.metrics import NO_VARIANT, ServingMetrics
 from finetune_platform.serving.routing import CHALLENGER, CHAMPION, VARIANTS, Router
 
+#: Backends of deployed specialists are keyed by their registry alias: ``specialist-<name>``
+#: (``finetune_platform.specialists.spec.ALIAS_PREFIX``, repeated so that serving imports no training code).
+SPECIALIST_PREFIX = "specialist-"
+
 if TYPE_CHECKING:
     from finetune_platform.monitoring.store import LogStore
     from finetune_platform.rag.index import Hit, IndexFollower
+    from finetune_platform.specialists.router import RouterFollower
     from finetune_platform.serving.registry import ModelRegistry
 
 logger = logging.getLogger(__name__)
@@ -117,6 +122,12 @@ class ServerSettings(BaseModel):
         None,
         description="Hybrid RAG: a knowledge index folder, or the index root whose CURRENT pointer the "
         "knowledge_index asset moves (followed without a restart). None: no retrieval.",
+    )
+    router_path: str | None = Field(
+        None,
+        description="Specialists: a domain router folder, or the router root whose CURRENT pointer the router "
+        "asset moves (followed without a restart). Chat requests for the plain model id go to a loaded "
+        "specialist when the router is confident, else to the generalist. None: no specialist routing.",
     )
     rag_top_k: int = Field(3, ge=1, le=20, description="Passages retrieved per chat request (hybrid RAG).")
     rag_max_context_chars: int = Field(
@@ -313,8 +324,12 @@ class RegistryBackend:
         return default_chat_prompt(messages)
 
 
-def load_backends(registry: "ModelRegistry", quantize: bool = False) -> dict[str, Backend]:
-    """Champion (required) and challenger (when it is a different version) from the registry."""
+def load_backends(
+    registry: "ModelRegistry", quantize: bool = False, specialists: "Sequence[str]" = ()
+) -> dict[str, Backend]:
+    """Champion (required), challenger (when it is a different version) and the deployed ``specialists``
+    (those whose ``specialist-<name>`` alias exists; the others fall back to the generalist) from the
+    registry."""
     champion = registry.get_by_alias(CHAMPION)
     if champion is None:
         raise RuntimeError(
@@ -325,6 +340,12 @@ def load_backends(registry: "ModelRegistry", quantize: bool = False) -> dict[str
     challenger = registry.get_by_alias(CHALLENGER)
     if challenger is not None and challenger.version != champion.version:
         backends[CHALLENGER] = RegistryBackend.from_registry(registry, CHALLENGER, quantize)
+    for name in specialists:
+        alias = f"{SPECIALIST_PREFIX}{name}"
+        if registry.get_by_alias(alias) is not None:
+            backends[alias] = RegistryBackend.from_registry(registry, alias, quantize)
+        else:
+            logger.warning("specialist %s is not deployed (no %r alias): the generalist answers its domain", name, alias)
     return backends
 
 
@@ -518,12 +539,13 @@ class ModelServer:
         store: "LogStore | None" = None,
         metrics: ServingMetrics | None = None,
         knowledge: "IndexFollower | None" = None,
+        domain_router: "RouterFollower | None" = None,
     ) -> None:
         if CHAMPION not in backends:
             raise ValueError(f"backends has no '{CHAMPION}' (keys: {sorted(backends)}); the champion is required")
-        unknown = sorted(set(backends) - set(VARIANTS))
+        unknown = sorted(v for v in backends if v not in VARIANTS and not v.startswith(SPECIALIST_PREFIX))
         if unknown:
-            raise ValueError(f"unknown variants {unknown} in backends; use {list(VARIANTS)}")
+            raise ValueError(f"unknown variants {unknown} in backends; use {list(VARIANTS)} or '{SPECIALIST_PREFIX}<name>'")
         for variant, backend in backends.items():
             if not isinstance(backend, Backend):
                 raise TypeError(
@@ -544,6 +566,11 @@ class ModelServer:
             state_path=settings.rollout_state_path,
         )
         self.cache = ResponseCache(settings.cache_size, settings.cache_enabled)
+        self.domain_router = domain_router
+        if self.domain_router is None and settings.router_path is not None:
+            from finetune_platform.specialists.router import RouterFollower
+
+            self.domain_router = RouterFollower(settings.router_path)
         self.knowledge = knowledge
         if self.knowledge is None and settings.knowledge_index_path is not None:
             from finetune_platform.rag.index import IndexFollower
@@ -580,7 +607,37 @@ class ModelServer:
     # -- models and routing --------------------------------------------------------------------------
 
     def model_ids(self) -> list[str]:
-        return [self.model_name, *(f"{self.model_name}@{v}" for v in VARIANTS if v in self.backends)]
+        pinned = [v for v in VARIANTS if v in self.backends] + sorted(v for v in self.backends if v not in VARIANTS)
+        return [self.model_name, *(f"{self.model_name}@{v}" for v in pinned)]
+
+    def route_request(self, model: str, user: str | None, question: str) -> tuple[str, dict[str, Any] | None]:
+        """The variant that answers a chat request, and (with a domain router) how it was chosen.
+
+        The plain model id goes to a specialist when the router's top domain is that specialist with
+        enough confidence, the specialist is loaded and the kill switch is off; otherwise to the
+        generalist (champion or challenger, by the canary route). A pinned ``<model>@<variant>`` is
+        answered by that variant (see :meth:`resolve`).
+        """
+        if model != self.model_name or self.domain_router is None:
+            return self.resolve(model, user), None
+        decision = self.domain_router.current().route(question)
+        alias = f"{SPECIALIST_PREFIX}{decision.domain}"
+        if decision.specialist is None:
+            outcome = "generalist_domain" if decision.domain == "general" else "low_confidence"
+        elif alias not in self.backends:
+            outcome = "not_deployed"
+        elif self.router.state.kill_switch:
+            outcome = "kill_switch"
+        else:
+            outcome = "specialist"
+        self.metrics.domain_routes.labels(domain=decision.domain, outcome=outcome).inc()
+        variant = alias if outcome == "specialist" else self.resolve(model, user)
+        return variant, {
+            "domain": decision.domain,
+            "confidence": decision.confidence,
+            "variant": variant,
+            "fallback": None if outcome == "specialist" else outcome,
+        }
 
     def resolve(self, model: str, user: str | None) -> str:
         """The variant that answers: routed for the plain model id, pinned for ``<model>@<variant>``.
@@ -594,7 +651,7 @@ class ModelServer:
             return variant
         name, _, variant = model.partition("@")
         if name == self.model_name and variant in self.backends:
-            if variant == CHALLENGER and self.router.state.kill_switch:
+            if variant != CHAMPION and self.router.state.kill_switch:
                 return CHAMPION
             return variant
         raise ApiError(
@@ -839,6 +896,18 @@ def _sse(payload: dict[str, Any] | str) -> str:
     return f"data: {data}\n\n"
 
 
+def _router_summary(server: ModelServer) -> dict[str, Any] | None:
+    """What /healthz shows of the domain router (None: no specialist routing)."""
+    if server.domain_router is None:
+        return None
+    current = server.domain_router.current()
+    return {
+        "fingerprint": current.fingerprint[:16],
+        "specialists": {name: f"{SPECIALIST_PREFIX}{name}" in server.backends for name in current.specialists},
+        "min_confidence": current.min_confidence,
+    }
+
+
 def _knowledge_summary(server: ModelServer) -> dict[str, Any] | None:
     """What /healthz shows of the knowledge index in use (None: no hybrid RAG)."""
     if server.knowledge is None:
@@ -881,13 +950,14 @@ def create_app(
     backends: dict[str, Backend],
     store: "LogStore | None" = None,
     knowledge: "IndexFollower | None" = None,
+    domain_router: "RouterFollower | None" = None,
 ) -> FastAPI:
     """The FastAPI app serving ``backends`` (``champion`` required, ``challenger`` optional).
 
     ``app.state.server`` is the :class:`ModelServer` (router, cache, batchers, metrics); its batcher
     threads stop when the app shuts down (or on ``app.state.server.close()``).
     """
-    server = ModelServer(config, backends, store, knowledge=knowledge)
+    server = ModelServer(config, backends, store, knowledge=knowledge, domain_router=domain_router)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -993,7 +1063,8 @@ def create_app(
     @app.post("/v1/chat/completions", dependencies=[require_key])
     async def chat_completions(body: ChatCompletionRequest) -> Response:
         messages = [{"role": m.role, "content": m.text()} for m in body.messages]
-        variant = server.resolve(body.model, body.user)
+        question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        variant, routing = server.route_request(body.model, body.user, question)
         answered, hits, index_fingerprint = server.retrieve(messages, body.rag)
         prompt = server.backends[variant].chat_prompt(answered)  # the answering model's own chat template
         # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
@@ -1004,11 +1075,14 @@ def create_app(
         text, reason = completion.texts[0], completion.finish_reasons[0]
         headers = headers_of(completion)
         retrieval: dict[str, Any] = {}
+        if routing is not None:
+            retrieval["routing"] = routing
+            headers["x-route-domain"] = routing["domain"]
         if index_fingerprint is not None:
             headers["x-knowledge-index"] = index_fingerprint[:16]
             headers["x-rag-passages"] = str(len(hits))
             if body.rag is not False:
-                retrieval = {"retrieval": {"index": index_fingerprint[:16], "passages": [h.summary() for h in hits]}}
+                retrieval["retrieval"] = {"index": index_fingerprint[:16], "passages": [h.summary() for h in hits]}
         if body.stream:
             return StreamingResponse(
                 _chat_stream(completion, text, reason, body), media_type="text/event-stream", headers=headers,
@@ -1140,6 +1214,7 @@ def create_app(
             "canary_share": state.canary_share,
             "kill_switch": state.kill_switch,
             "knowledge_index": _knowledge_summary(server),
+            "router": _router_summary(server),
         }
 
     @app.get("/metrics")
@@ -1178,8 +1253,11 @@ def create_app(
 # ================================================================== running it
 
 
-def serve(settings: ServerSettings, registry: "ModelRegistry", store: "LogStore | None" = None) -> None:
-    """Load champion and challenger from ``registry`` and serve them with uvicorn until interrupted."""
+def serve(
+    settings: ServerSettings, registry: "ModelRegistry", store: "LogStore | None" = None, specialists: Sequence[str] = ()
+) -> None:
+    """Load champion, challenger and the deployed ``specialists`` from ``registry`` and serve them with
+    uvicorn until interrupted."""
     import uvicorn
 
     import torch
@@ -1189,7 +1267,7 @@ def serve(settings: ServerSettings, registry: "ModelRegistry", store: "LogStore 
     # One intra-op thread per request batch unless told otherwise: on small CPUs torch's default thread pool
     # contends with the server's own threads (measured ~60x slower per request on 2 shared cores).
     torch.set_num_threads(torch_threads() or 1)
-    backends = load_backends(registry, quantize=settings.quantize)
+    backends = load_backends(registry, quantize=settings.quantize, specialists=specialists)
     app = create_app(settings, backends, store)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
 

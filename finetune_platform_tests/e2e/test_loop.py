@@ -334,3 +334,66 @@ def _today():
 
     start = datetime.combine(datetime.now(timezone.utc).date(), time(0), tzinfo=timezone.utc)
     return start, start + timedelta(days=1)
+
+
+def test_a_specialist_is_trained_judged_against_the_generalist_and_served_behind_the_router(loop) -> None:
+    """Specialists end to end (last in this module: it registers model versions): the file's specialists
+    become partitions, one trains on its labels only and is deployed exactly when it beats the generalist
+    on its domain, the router learns the domains, and the server sends that domain's requests to the
+    specialist (or, when it was not deployed, to the generalist, saying why)."""
+    from fastapi.testclient import TestClient
+
+    from finetune_platform.defs.automation import specialists_file_sensor
+    from finetune_platform.defs.partitions import SPECIALIST_PARTITIONS
+    from finetune_platform.resources import build_resources
+    from finetune_platform.serving.registry import ModelRegistry
+    from finetune_platform.serving.server import ServerSettings, create_app, load_backends
+
+    settings, _, instance, _, _ = loop
+    (settings.root / "data" / "specialists.yaml").write_text(
+        "min_confidence: 0.5\nspecialists:\n"
+        "  billing:\n    labels: [billing, refund]\n    settings: {max_steps: 12, batch_size: 16, save_steps: 100}\n"
+        "  technical:\n    labels: [technical_issue, product_question]\n"
+    )
+    defs = build_definitions(settings)
+    platform = build_resources(settings)["platform"]
+    with dg.build_sensor_context(instance=instance, resources={"platform": platform}) as context:
+        added = specialists_file_sensor(context)
+    assert added.dynamic_partitions_requests[0].partition_keys == ["billing", "technical"]
+    instance.add_dynamic_partitions(SPECIALIST_PARTITIONS.name, ["billing", "technical"])
+    run = defs.resolve_job_def("specialists_job").execute_in_process(
+        instance=instance, partition_key="billing", raise_on_error=False,
+        run_config={"ops": {"specialist_model": {"config": {"eval_examples": 20}}}},
+    )
+    assert run.success
+    value = run.output_for_node("specialist_model")
+    accuracy = value["domain_accuracy"]
+    assert value["train_examples"] > 0 and value["eval_examples"] > 0 and accuracy["incumbent"] is None
+    registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
+    deployed = accuracy["specialist"] > accuracy["champion"]
+    assert (value["decision"] == "new") == deployed, value["reason"]
+    serving = registry.get_by_alias("specialist-billing")
+    assert (serving.version if serving else None) == (value["version"] if deployed else None)
+    assert registry.get_version(value["version"]).tags["specialist"] == "billing"
+
+    router_run = defs.resolve_job_def("router_job").execute_in_process(instance=instance, raise_on_error=False)
+    assert router_run.success
+    report = router_run.output_for_node("router")["report"]
+    assert report["specialist_precision"] >= 0.9 and report["coverage"] > 0.5
+    app = create_app(
+        ServerSettings(router_path=str(settings.artifacts_dir / "router")),
+        load_backends(registry, specialists=["billing", "technical"]),
+    )
+    with TestClient(app) as client:
+        response = client.post(
+            "/v1/chat/completions",
+            json={"model": settings.model_name, "max_tokens": 4,
+                  "messages": [{"role": "user", "content": "I was charged twice for my subscription, please refund"}]},
+        )
+    assert response.status_code == 200, response.text
+    routing = response.json()["routing"]
+    assert routing["domain"] == "billing"
+    if deployed:
+        assert routing["variant"] == "specialist-billing" and routing["fallback"] is None
+    else:
+        assert routing["variant"] == "champion" and routing["fallback"] == "not_deployed"

@@ -187,7 +187,7 @@ def test_publish_points_current_at_each_new_index_and_keeps_the_old_ones(tmp_pat
     assert folder2 != folder1 and folder1.is_dir() and current_index_path(tmp_path) == folder2
     assert current_index_path(tmp_path / "empty") is None
     (tmp_path / CURRENT_FILE).write_text("../elsewhere\n")
-    with pytest.raises(KnowledgeIndexError, match="is not a knowledge index folder"):
+    with pytest.raises(KnowledgeIndexError, match="not a knowledge index folder"):
         current_index_path(tmp_path)
 
 

@@ -126,6 +126,6 @@ def test_serve_rag_passes_the_published_index_to_the_server(tmp_path: Path, monk
     root = Settings.for_root(tmp_path).knowledge_index_dir
     publish_index(KnowledgeIndex.build(passages_from_records(records())), root)
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(server_module, "serve", lambda settings, registry, store: seen.update(settings=settings))
+    monkeypatch.setattr(server_module, "serve", lambda settings, registry, store, **kw: seen.update(settings=settings))
     assert main(["serve", "--rag", "--rag-top-k", "5"]) == 0
     assert seen["settings"].knowledge_index_path == str(root) and seen["settings"].rag_top_k == 5

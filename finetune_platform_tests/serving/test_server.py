@@ -466,6 +466,7 @@ def test_healthz(make_client):
         "canary_share": 0.1,
         "kill_switch": False,
         "knowledge_index": None,  # no hybrid RAG (test_rag_serving covers a server with an index)
+        "router": None,  # no specialists (test_specialist_serving covers a server with a router)
     }
 
 

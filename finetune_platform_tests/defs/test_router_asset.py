@@ -1,0 +1,65 @@
+"""The router asset: trains on curated requests for data/specialists.yaml, publishes, and its gate judges
+the precision of specialist routes on held-out requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from finetune_platform.defs.specialists import router, router__precision
+from finetune_platform.resources import PlatformResource
+from finetune_platform.specialists.router import DomainRouter
+from finetune_platform_tests.specialists.test_router import LABELS, TEXT_LIST
+
+SPECIALISTS = "min_confidence: 0.4\nspecialists:\n  billing:\n    labels: [billing, refund]\n  tech:\n    labels: [bug]\n"
+
+
+def curated() -> pd.DataFrame:
+    # every request three times (slightly varied), so each label has rows to hold out
+    texts = [f"{t}{suffix}" for suffix in ("", " please", " today") for t in TEXT_LIST]
+    return pd.DataFrame({"record_id": [f"r{i}" for i in range(len(texts))], "text": texts, "label": LABELS * 3})
+
+
+def run(root: Path, **config) -> dg.ExecuteInProcessResult:
+    @dg.asset(name="curated_records")
+    def fake_curated_records() -> pd.DataFrame:
+        return curated()
+
+    return dg.materialize(
+        [fake_curated_records, router, router__precision],
+        resources={"platform": PlatformResource(root=str(root))},
+        run_config={"ops": {"router": {"config": config}}},
+        raise_on_error=False,
+    )
+
+
+def check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    return next(e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION")
+
+
+def test_the_router_is_published_and_passes_its_gate(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "specialists.yaml").write_text(SPECIALISTS)
+    result = run(tmp_path)
+    assert result.success
+    value = result.output_for_node("router")
+    assert value["specialists"] == ["billing", "tech"] and value["report"]["requests"] > 0
+    assert value["report"]["specialist_precision"] >= 0.9 and check(result).passed
+    loaded = DomainRouter.load(tmp_path / "artifacts" / "router")
+    assert loaded.fingerprint == value["fingerprint"] and loaded.min_confidence == 0.4
+
+
+def test_a_router_that_never_routes_fails_its_gate(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "specialists.yaml").write_text(SPECIALISTS.replace("min_confidence: 0.4", "min_confidence: 1.0"))
+    result = run(tmp_path)
+    evaluation = check(result)
+    assert not evaluation.passed and "none of" in evaluation.description and not result.success
+
+
+def test_without_specialists_the_router_says_so_and_passes(tmp_path: Path) -> None:
+    result = run(tmp_path)
+    assert result.success and result.output_for_node("router")["path"] is None
+    assert check(result).passed and "no specialists" in check(result).description
