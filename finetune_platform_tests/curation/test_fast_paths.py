@@ -155,6 +155,80 @@ def test_json_encoder_writes_what_json_dumps_writes():
         assert pii._JSON_ENCODER.encode(obj) == json.dumps(obj, ensure_ascii=False)
 
 
+# --- normalize: messages parsed with orjson and written turn by turn --------------------------------------------
+def _messages_strings(texts: list[str]) -> list[str]:
+    """Valid, odd and broken ``messages`` strings: every shape, the JSON that orjson reads differently from
+    json or rejects (big integers, NaN, lone surrogates, BOM), and random cuts and byte flips of valid ones."""
+    rng = random.Random(17)
+
+    def turns(n: int) -> list[dict]:
+        out = []
+        for _ in range(n):
+            turn = {"role": rng.choice(["user", " assistant ", "", "x\u2028"]), "content": rng.choice(texts)}
+            if rng.random() < 0.1:
+                turn = {"content": turn["content"], "role": turn["role"]}  # content first
+            elif rng.random() < 0.1:
+                turn["name"] = rng.choice(["x", 3, 2**70, 0.1, None, [1.5]])
+            out.append(turn)
+        return out
+
+    valid = [json.dumps(turns(rng.randint(0, 5)), ensure_ascii=rng.random() < 0.5) for _ in range(300)]
+    compact = [json.dumps(turns(rng.randint(1, 4)), separators=(",", ":"), ensure_ascii=False) for _ in range(50)]
+    odd = [
+        "[]", " [ ] ", "[{}]", "{}", "3", '"x"', "null", "[1]", "[null]", "\ufeff[]", "[]\x0b", "\xa0[]",
+        '[{"content": "a", "role": "user"}]', '[{"role": "user", "content": "a", "name": 18446744073709551616}]',
+        '[{"role": "user", "content": "a", "w": NaN}]', '[{"role": "user", "content": "a", "w": -Infinity}]',
+        '[{"role": "user", "content": "a", "w": 0.1, "n": -9223372036854775809, "z": [1e400, -0, 1E5]}]',
+        '[{"role": "user", "content": "\\ud800 lone"}]', '[{"role": "user", "content": "\\udc00\\ud800"}]',
+        '[{"role": "user", "content": "\ud800 raw"}]', '[{"role": "user", "content": "\\ud83d\\ude00"}]',
+        '[{"role": "user", "role": "bot", "content": "dup"}]', '[{"role": "u", "content": "c", "role": 3}]',
+        '[{"role": "u", "content": "a\x00b"}]', '[{"role": "u", "content": "a\x7fb\u2028"}]',
+        '[{"role": "u", "content": "x"},]', '[{"role": "u", "content": "x"}] x', '[{"role": 1, "content": "x"}]',
+        '[{"role": "u", "content": ["x"]}]', '[{"role": "u", "content": "x"}, 7]', '[{"role": "u"}]',
+        "18446744073709551616", "-9223372036854775809", "1e400", "[" * 1500 + "]" * 1500, '"' + "a" * 100_000 + '"',
+        '[{"role": "u", "content": "\\/\\b\\f\\n\\r\\t\\"\\\\ \\u00e9\\u0000"}]',
+    ]
+    broken = []
+    for text in valid[:150]:
+        cut = rng.randrange(len(text) + 1)
+        broken.append(text[:cut])
+        broken.append(text[:cut] + rng.choice('"\\{}[],: 0-eE.\x00\ud800\ufeff') + text[cut:])
+    return valid + compact + odd + broken
+
+
+def _outcome(fn, *args):
+    try:
+        return "ok", fn(*args)
+    except (ValueError, RecursionError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+def test_normalize_messages_fast_path_equals_the_json_reference(texts):
+    from finetune_platform.curation import normalize
+
+    def reference(messages: str) -> str:
+        return "" if not messages.strip() else normalize._normalize_turns(messages, True, normalize.normalize_text)
+
+    strings = _messages_strings(texts)
+    outcomes = [(_outcome(normalize.normalize_messages, m), _outcome(reference, m)) for m in strings]
+    for m, (fast, ref) in zip(strings, outcomes):
+        assert fast == ref, m[:200]
+    assert sum(fast[0] == "ok" for fast, _ in outcomes) > 300 and sum(fast[0] != "ok" for fast, _ in outcomes) > 100
+
+
+def test_normalize_messages_reference_is_json_loads_and_dumps(texts):
+    """The reference path is the original: json.loads, every turn's content normalised, json.dumps."""
+    from finetune_platform.curation import normalize
+
+    for m in _messages_strings(texts)[:350]:
+        turns = json.loads(m) if m.strip() else None
+        if isinstance(turns, list) and all(isinstance(t, dict) and isinstance(t.get("role"), str)
+                                           and isinstance(t.get("content"), str) for t in turns):
+            expected = json.dumps([{**t, "role": t["role"].strip(), "content": normalize.normalize_text(t["content"])}
+                                   for t in turns], ensure_ascii=False)
+            assert normalize.normalize_messages(m) == expected
+
+
 # --- dedup: vectorised MinHash LSH against datasketch ------------------------------------------------------
 def _datasketch_reference(join: _SimilarityJoin, candidate_threshold: float, num_perm: int, seed: int):
     """datasketch's MinHashes of every record and the candidate pairs (i < j) its MinHashLSH returns."""
