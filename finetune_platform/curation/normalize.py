@@ -8,9 +8,11 @@ long, carry unreadable ``messages`` or are not in English, each with a named rea
 from __future__ import annotations
 
 import json
+import operator
 import re
 import unicodedata
 from collections import Counter
+from itertools import repeat
 from json.encoder import encode_basestring as _json_string
 from typing import Callable
 
@@ -267,18 +269,23 @@ def guess_language(text: str, min_words: int = 4) -> tuple[str, float]:
     return best, hits["en"] / len(words)
 
 
-def _language_verdict(text: str, settings: CurationSettings) -> tuple[str, str | None]:
-    """The guessed language and, when the record must be dropped as not English, the reason detail."""
-    lang, en_score = guess_language(text, settings.language_min_words)
-    if lang == "unknown":
-        return lang, None  # too short, or no function word of any language (e.g. "Password reset link broken")
-    if lang == "non_latin":
-        return lang, "most letters are outside the Latin alphabet"
-    if lang != "en":
-        return lang, f"looks like '{lang}' (English function words {en_score:.0%})"
-    if en_score < settings.min_english_score:
-        return lang, f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
-    return lang, None
+def _language_verdicts(texts: list[str], settings: CurationSettings) -> dict[str, tuple[str, str | None]]:
+    """Each text's guessed language and, when the record must be dropped as not English, the reason detail."""
+    verdicts = {}
+    for text in texts:
+        lang, en_score = guess_language(text, settings.language_min_words)
+        if lang == "unknown":
+            detail = None  # too short, or no function word of any language (e.g. "Password reset link broken")
+        elif lang == "non_latin":
+            detail = "most letters are outside the Latin alphabet"
+        elif lang != "en":
+            detail = f"looks like '{lang}' (English function words {en_score:.0%})"
+        elif en_score < settings.min_english_score:
+            detail = f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
+        else:
+            detail = None
+        verdicts[text] = (lang, detail)
+    return verdicts
 
 
 def _memoised(fn: Callable[[str, bool], str], max_size: int = 100_000) -> Callable[[str, bool], str]:
@@ -298,10 +305,28 @@ def _memoised(fn: Callable[[str, bool], str], max_size: int = 100_000) -> Callab
     return cached
 
 
+def _each_distinct(fn: Callable, values: list[str], *args) -> list:
+    """``[fn(v, *args) for v in values]`` calling ``fn`` once per distinct value (a pure ``fn``)."""
+    distinct = dict.fromkeys(values)
+    done = dict(zip(distinct, map(fn, distinct, *(repeat(a) for a in args))))
+    return list(map(done.__getitem__, values))
+
+
+def _messages_outcome(msg: str, fix: bool, normalize: Callable[[str, bool], str]) -> tuple[str, str | None]:
+    """The normalised ``messages`` and None, or ``msg`` as it is and why it cannot be read."""
+    if not msg:
+        return "", None
+    try:
+        return normalize_messages(msg, fix, normalize), None
+    except ValueError as exc:
+        return msg, str(exc)
+
+
 def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Normalise text, response, label and messages; drop empty, too short/long, unreadable or non-English rows.
 
     Drop reasons: empty_text, text_too_short, text_too_long, response_too_long, invalid_messages, not_english.
+    Works column by column, each distinct string once.
     """
     check_input(df, STAGE)
     fix = settings.fix_unicode
@@ -311,52 +336,48 @@ def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResu
     labels = text_column(df, "label")
     messages = text_column(df, "messages")
 
-    new_texts, new_responses, new_labels, new_messages = [], [], [], []
-    keep: list[bool] = []
-    dropped: list[tuple[str, str, str]] = []
-    changed = 0
-    languages: Counter[str] = Counter()
     normalize = _memoised(normalize_text)
-    # The language verdict of each distinct string, for this batch only: canned responses repeat.
-    verdicts: dict[str, tuple[str, str | None]] = {}
-    for rid, text, response, label, msg in zip(ids, texts, responses, labels, messages):
-        n_text = normalize(text, fix)
-        n_response = normalize(response, fix)
-        n_label = normalize(label, fix)
-        reason = detail = None
-        try:
-            n_msg = normalize_messages(msg, fix, normalize) if msg else ""
-        except ValueError as exc:
-            n_msg = msg
-            reason, detail = "invalid_messages", str(exc)
-        if reason is None:
-            if not n_text:
-                reason, detail = "empty_text", "text is empty after normalisation"
-            elif len(n_text) < settings.min_text_chars:
-                reason, detail = "text_too_short", f"{len(n_text)} chars < min_text_chars {settings.min_text_chars}"
-            elif len(n_text) > settings.max_text_chars:
-                reason, detail = "text_too_long", f"{len(n_text)} chars > max_text_chars {settings.max_text_chars}"
-            elif len(n_response) > settings.max_response_chars:
-                reason = "response_too_long"
-                detail = f"{len(n_response)} chars > max_response_chars {settings.max_response_chars}"
-            elif settings.language_filter:
-                for field, value in (("text", n_text), ("response", n_response)):
-                    verdict = verdicts.get(value)
-                    if verdict is None:
-                        verdict = verdicts[value] = _language_verdict(value, settings)
-                    lang, lang_detail = verdict
-                    if lang_detail is not None:
-                        reason, detail = "not_english", f"{field} {lang_detail}"
-                        languages[lang] += 1
-                        break
-        changed += (n_text, n_response, n_label, n_msg) != (text, response, label, msg)
-        new_texts.append(n_text)
-        new_responses.append(n_response)
-        new_labels.append(n_label)
-        new_messages.append(n_msg)
-        keep.append(reason is None)
-        if reason is not None:
-            dropped.append((rid, reason, detail or ""))
+    new_texts = _each_distinct(normalize, texts, fix)
+    new_responses = _each_distinct(normalize, responses, fix)
+    new_labels = _each_distinct(normalize, labels, fix)
+    outcomes = _each_distinct(_messages_outcome, messages, fix, normalize)
+    new_messages = [n_msg for n_msg, _ in outcomes]
+    messages_errors = [error for _, error in outcomes]
+
+    reasons: list[tuple[str, str] | None] = []
+    for n_text, n_response, error in zip(new_texts, new_responses, messages_errors):
+        if error is not None:
+            reasons.append(("invalid_messages", error))
+        elif not n_text:
+            reasons.append(("empty_text", "text is empty after normalisation"))
+        elif len(n_text) < settings.min_text_chars:
+            reasons.append(("text_too_short", f"{len(n_text)} chars < min_text_chars {settings.min_text_chars}"))
+        elif len(n_text) > settings.max_text_chars:
+            reasons.append(("text_too_long", f"{len(n_text)} chars > max_text_chars {settings.max_text_chars}"))
+        elif len(n_response) > settings.max_response_chars:
+            detail = f"{len(n_response)} chars > max_response_chars {settings.max_response_chars}"
+            reasons.append(("response_too_long", detail))
+        else:
+            reasons.append(None)
+
+    languages: Counter[str] = Counter()
+    if settings.language_filter:
+        pending = [i for i, reason in enumerate(reasons) if reason is None]
+        verdicts = _language_verdicts(list({new_texts[i]: None for i in pending}), settings)
+        responses_to_judge = {new_responses[i]: None for i in pending if verdicts[new_texts[i]][1] is None}
+        verdicts.update(_language_verdicts([r for r in responses_to_judge if r not in verdicts], settings))
+        for i in pending:
+            for field, value in (("text", new_texts[i]), ("response", new_responses[i])):
+                lang, lang_detail = verdicts[value]
+                if lang_detail is not None:
+                    reasons[i] = ("not_english", f"{field} {lang_detail}")
+                    languages[lang] += 1
+                    break
+
+    new_rows = zip(new_texts, new_responses, new_labels, new_messages)
+    changed = sum(map(operator.ne, new_rows, zip(texts, responses, labels, messages)))
+    keep = [reason is None for reason in reasons]
+    dropped = [(rid, reason[0], reason[1] or "") for rid, reason in zip(ids, reasons) if reason is not None]
 
     records = df.copy()
     records["text"] = new_texts

@@ -146,7 +146,7 @@ def test_finish_stage_keeps_everything_the_same_way_with_or_without_a_mask():
     assert some.records["record_id"].tolist() == ["b"] and some.records.index.tolist() == [0]
 
 
-# --- normalize and pii: the shared JSON encoder ----------------------------------------------------------------
+# --- normalize and pii: the shared JSON encoder -------------------------------------------------------------------
 def test_json_encoder_writes_what_json_dumps_writes():
     from finetune_platform.curation import normalize
 
@@ -155,7 +155,7 @@ def test_json_encoder_writes_what_json_dumps_writes():
         assert pii._JSON_ENCODER.encode(obj) == json.dumps(obj, ensure_ascii=False)
 
 
-# --- normalize: messages parsed with orjson and written turn by turn --------------------------------------------
+# --- normalize: messages parsed with orjson and written turn by turn ----------------------------------------------
 def _messages_strings(texts: list[str]) -> list[str]:
     """Valid, odd and broken ``messages`` strings: every shape, the JSON that orjson reads differently from
     json or rejects (big integers, NaN, lone surrogates, BOM), and random cuts and byte flips of valid ones."""
@@ -227,6 +227,100 @@ def test_normalize_messages_reference_is_json_loads_and_dumps(texts):
             expected = json.dumps([{**t, "role": t["role"].strip(), "content": normalize.normalize_text(t["content"])}
                                    for t in turns], ensure_ascii=False)
             assert normalize.normalize_messages(m) == expected
+
+
+# --- normalize: the stage column by column, each distinct string once ---------------------------------------------
+def _language_texts(texts: list[str]) -> list[str]:
+    """Function words of every language, apostrophes at the edges of words and texts, doubled and alone,
+    case, digits, non-ASCII, NULs, empty strings and very long texts."""
+    from finetune_platform.curation import normalize
+
+    rng = random.Random(23)
+    vocab = sorted(normalize._LANGS_OF) + ["order", "Parcel", "zzz", "l'été", "'", "''", "'quoted'", "it's'", "'tis",
+                                           "rock'n'roll", "don''t", "O'Brien", "x'", "9'9", "_a_", "THE", "Der", "é"]
+    seps = [" ", "  ", "\n", ", ", "'", " '", "' ", "-", "", "\t", "!"]
+    out = ["", " ", "'", "''", "' '", "a'", "'a", "a''b", "the 'a' b c", "\x00", "the\x00and of to", "a \x00 b"]
+    for _ in range(3000):
+        words = [rng.choice(vocab) for _ in range(rng.randint(0, 14))]
+        out.append("".join(w + rng.choice(seps) for w in words))
+    out += [" ".join(rng.choice(vocab) for _ in range(20_000)), "the " * 50_000 + "'x", "der die das " * 10_000]
+    return out + texts
+
+
+def _reference_normalize_records(df: pd.DataFrame, settings) -> tuple[list, list, dict]:
+    """The stage as it was written first: one record at a time, each string normalised and judged alone."""
+    from finetune_platform.curation import normalize
+
+    def verdict(text: str) -> tuple[str, str | None]:
+        lang, en_score = normalize.guess_language(text, settings.language_min_words)
+        if lang == "unknown":
+            return lang, None
+        if lang == "non_latin":
+            return lang, "most letters are outside the Latin alphabet"
+        if lang != "en":
+            return lang, f"looks like '{lang}' (English function words {en_score:.0%})"
+        if en_score < settings.min_english_score:
+            return lang, f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
+        return lang, None
+
+    fix, rows, dropped, changed, languages = settings.fix_unicode, [], [], 0, {}
+    for rid, text, response, label, msg in zip(*(config.text_column(df, c) for c in
+                                                 ("record_id", "text", "response", "label", "messages"))):
+        n_text, n_response, n_label = (normalize.normalize_text(v, fix) for v in (text, response, label))
+        reason = detail = None
+        try:
+            n_msg = normalize._normalize_turns(msg, fix, normalize.normalize_text) if msg.strip() else ""
+        except ValueError as exc:
+            n_msg, reason, detail = msg, "invalid_messages", str(exc)
+        if reason is None:
+            if not n_text:
+                reason, detail = "empty_text", "text is empty after normalisation"
+            elif len(n_text) < settings.min_text_chars:
+                reason, detail = "text_too_short", f"{len(n_text)} chars < min_text_chars {settings.min_text_chars}"
+            elif len(n_text) > settings.max_text_chars:
+                reason, detail = "text_too_long", f"{len(n_text)} chars > max_text_chars {settings.max_text_chars}"
+            elif len(n_response) > settings.max_response_chars:
+                reason = "response_too_long"
+                detail = f"{len(n_response)} chars > max_response_chars {settings.max_response_chars}"
+            elif settings.language_filter:
+                for field, value in (("text", n_text), ("response", n_response)):
+                    lang, lang_detail = verdict(value)
+                    if lang_detail is not None:
+                        reason, detail = "not_english", f"{field} {lang_detail}"
+                        languages[lang] = languages.get(lang, 0) + 1
+                        break
+        changed += (n_text, n_response, n_label, n_msg) != (text, response, label, msg)
+        if reason is None:
+            rows.append((rid, n_text, n_response, n_label, n_msg))
+        else:
+            dropped.append((rid, reason, detail))
+    return rows, dropped, {"records_changed": changed, "not_english_by_language": dict(sorted(languages.items()))}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"language_filter": False}, {"fix_unicode": False, "min_english_score": 0.3, "language_min_words": 2},
+     {"min_text_chars": 25, "max_text_chars": 60, "max_response_chars": 40}],
+)
+def test_normalize_records_column_by_column_equals_one_record_at_a_time(texts, overrides):
+    from finetune_platform.curation import normalize
+
+    settings = config.CurationSettings(**overrides)
+    rng = random.Random(31)
+    pool = _language_texts(texts)[:1500] + ["Bonjour, je voudrais savoir où est ma commande s'il vous plaît"] * 5
+    msgs = [m for m in _messages_strings(texts)[::4] if "[[[" not in m] + [""] * 60  # (json: RecursionError)
+    n = 2000
+    df = pd.DataFrame({"record_id": [f"r{i}" for i in range(n)], "source": "s", "source_file": "f",
+                       "source_row": range(n), "doc_type": "chat", "text": [rng.choice(pool) for _ in range(n)],
+                       "response": [rng.choice(pool) for _ in range(n)], "label": [rng.choice(pool[:9]) for _ in range(n)],
+                       "messages": [rng.choice(msgs) for _ in range(n)]})
+    result = normalize.normalize_records(df, settings)
+    rows, dropped, stats = _reference_normalize_records(df, settings)
+    columns = ["record_id", "text", "response", "label", "messages"]
+    assert list(result.records[columns].itertuples(index=False, name=None)) == rows
+    assert list(result.dropped[["record_id", "reason", "detail"]].itertuples(index=False, name=None)) == dropped
+    assert {k: result.stats[k] for k in stats} == stats
+    assert len(rows) > 100 and len({reason for _, reason, _ in dropped}) >= 3
 
 
 # --- dedup: vectorised MinHash LSH against datasketch ------------------------------------------------------
