@@ -229,7 +229,7 @@ def test_normalize_messages_reference_is_json_loads_and_dumps(texts):
             assert normalize.normalize_messages(m) == expected
 
 
-# --- normalize: the stage column by column, each distinct string once ---------------------------------------------
+# --- normalize: the language of a whole batch at once, the stage column by column ---------------------------------
 def _language_texts(texts: list[str]) -> list[str]:
     """Function words of every language, apostrophes at the edges of words and texts, doubled and alone,
     case, digits, non-ASCII, NULs, empty strings and very long texts."""
@@ -245,6 +245,21 @@ def _language_texts(texts: list[str]) -> list[str]:
         out.append("".join(w + rng.choice(seps) for w in words))
     out += [" ".join(rng.choice(vocab) for _ in range(20_000)), "the " * 50_000 + "'x", "der die das " * 10_000]
     return out + texts
+
+
+@pytest.mark.parametrize("min_words", [4, 0, -1, 1, 7])
+def test_guess_languages_of_a_batch_equal_guess_language_of_each(texts, min_words):
+    from finetune_platform.curation import normalize
+
+    batch = _language_texts(texts)
+    assert normalize._guess_languages(batch, min_words) == [normalize.guess_language(t, min_words) for t in batch]
+    ascii_only = [t for t in batch if t.isascii() and "\x00" not in t]  # the fast path for every text
+    assert normalize._guess_languages(ascii_only, min_words) == [
+        normalize.guess_language(t, min_words) for t in ascii_only
+    ]
+    assert normalize._guess_languages([], min_words) == [] and normalize._guess_languages([""], min_words) == [
+        normalize.guess_language("", min_words)
+    ]
 
 
 def _reference_normalize_records(df: pd.DataFrame, settings) -> tuple[list, list, dict]:
