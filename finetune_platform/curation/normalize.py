@@ -8,13 +8,18 @@ long, carry unreadable ``messages`` or are not in English, each with a named rea
 from __future__ import annotations
 
 import json
+import operator
 import re
 import unicodedata
 from collections import Counter
+from itertools import compress, repeat
+from json.encoder import encode_basestring as _json_string
 from typing import Callable
 
 import ftfy
 import ftfy.chardata
+import numpy as np
+import orjson
 import pandas as pd
 
 from finetune_platform.curation.config import CurationSettings, StageResult, check_input, finish_stage, text_column
@@ -117,6 +122,35 @@ def normalize_messages(
     normalize = normalize or normalize_text
     if not messages.strip():
         return ""
+    # Fast path for the usual shape, a list of turns with the two string keys "role" then "content" and
+    # nothing else: orjson parses it ~3x faster than json, and each turn is written as the shared encoder
+    # writes it ('{"role": ..., "content": ...}' with json's own string encoder, ", " between turns; ~2x
+    # faster than encoding the list). orjson is trusted only for that shape, where no number can occur: it
+    # reads integers beyond 64 bits as floats, and rejects NaN, Infinity, lone surrogates and a few more
+    # that json accepts. Anything else (and any orjson error) takes the reference path below, which parses
+    # again with json, so results and error messages are json's (see test_fast_paths).
+    try:
+        turns = orjson.loads(messages)
+    except orjson.JSONDecodeError:
+        turns = None
+    if type(turns) is list:
+        parts = []
+        for turn in turns:
+            if type(turn) is not dict or len(turn) != 2 or next(iter(turn)) != "role":
+                break
+            role, content = turn.get("role"), turn.get("content")
+            if type(role) is not str or type(content) is not str:
+                break
+            parts.append(
+                f'{{"role": {_json_string(role.strip())}, "content": {_json_string(normalize(content, fix_unicode))}}}'
+            )
+        else:
+            return f"[{', '.join(parts)}]"
+    return _normalize_turns(messages, fix_unicode, normalize)
+
+
+def _normalize_turns(messages: str, fix_unicode: bool, normalize: Callable[[str, bool], str]) -> str:
+    """The reference path of :func:`normalize_messages`: json.loads, check and normalise every turn, encode."""
     try:
         turns = json.loads(messages)
     except json.JSONDecodeError as exc:
@@ -236,18 +270,79 @@ def guess_language(text: str, min_words: int = 4) -> tuple[str, float]:
     return best, hits["en"] / len(words)
 
 
-def _language_verdict(text: str, settings: CurationSettings) -> tuple[str, str | None]:
-    """The guessed language and, when the record must be dropped as not English, the reason detail."""
-    lang, en_score = guess_language(text, settings.language_min_words)
-    if lang == "unknown":
-        return lang, None  # too short, or no function word of any language (e.g. "Password reset link broken")
-    if lang == "non_latin":
-        return lang, "most letters are outside the Latin alphabet"
-    if lang != "en":
-        return lang, f"looks like '{lang}' (English function words {en_score:.0%})"
-    if en_score < settings.min_english_score:
-        return lang, f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
-    return lang, None
+#: Token -> 1 for an English function word, 2 for another language's, 3 for both, 4 for _guess_languages'
+#: separator; every other token reads 0.
+_WORD_CODE: dict[str, int] = {w: (w in _ENGLISH) | (w in _NOT_ENGLISH) << 1 for w in _LANGS_OF} | {"\x00": 4}
+#: ASCII byte -> the lower-case letter for a letter, itself for the apostrophe and NUL, else a space.
+_ASCII_TOKENS = bytes(c + 32 if 65 <= c <= 90 else c if (97 <= c <= 122 or c in (0, 39)) else 32 for c in range(256))
+#: Where _ascii_words would fall back to the pattern: an apostrophe at a run's edge, or two in one run.
+#: (Led by the apostrophe itself, so that the search skips to apostrophes instead of trying every position.)
+_ODD_APOSTROPHE = re.compile("'(?:(?<= ')|(?= )|[a-z]*')")
+#: _ASCII_WORD, and _guess_languages' separator as a token of its own.
+_ASCII_WORD_OR_SEPARATOR = re.compile("[a-z]+(?:'[a-z]+)?|\x00")
+
+
+def _word_counts(tokens: list[str]) -> tuple[list[int], list[int], list[int]]:
+    """Words, English and other languages' function words between each two separator tokens of ``tokens``."""
+    codes = np.frombuffer(bytes(map(_WORD_CODE.get, tokens, repeat(0))), dtype=np.uint8)
+    ends = np.flatnonzero(codes == 4)
+    english = np.cumsum(codes & 1)[ends]
+    other = np.cumsum(codes >> 1 & 1)[ends]
+    return (np.diff(ends) - 1).tolist(), np.diff(english).tolist(), np.diff(other).tolist()
+
+
+def _guess_languages(texts: list[str], min_words: int = 4) -> list[tuple[str, float]]:
+    """``[guess_language(t, min_words) for t in texts]``, faster on a batch of mostly ASCII English text.
+
+    Fast path (the per-text Python calls cost more than the scanning): all ASCII texts are joined with
+    " \\x00 " between them and lower-cased and tokenised as _ascii_words does, in one bytes.translate and
+    split; the texts where _ascii_words would fall back to _ASCII_WORD (odd apostrophes) are joined again
+    and tokenised with that pattern in one findall. Each token is mapped to its function-word code in one
+    pass, and numpy counts every text's words, English and other function words between the separators.
+    That settles every text with fewer than ``min_words`` words or at least as many English function
+    words as others (guess_language's own shortcut); the rest, non-ASCII texts, and the whole batch when
+    a text holds a NUL itself, go through guess_language (see test_fast_paths).
+    """
+    out: list[tuple[str, float] | None] = [None] * len(texts)
+    is_ascii = list(map(str.isascii, texts))
+    batch = list(compress(texts, is_ascii))
+    joined = " \x00 " + " \x00 ".join(batch) + " \x00 "
+    if batch and joined.count("\x00") == len(batch) + 1:
+        runs = joined.encode().translate(_ASCII_TOKENS).decode()
+        n_words, english, other = _word_counts(runs.split())
+        if "'" in runs:
+            lengths = np.array(list(map(len, batch)))
+            starts = np.cumsum(lengths + 3) - lengths
+            odd = np.unique(np.searchsorted(starts, [m.start() for m in _ODD_APOSTROPHE.finditer(runs)], "right") - 1)
+            if len(odd):
+                odd = odd.tolist()
+                low = ("\x00 " + " \x00 ".join([batch[k] for k in odd]) + " \x00").lower()
+                for k, n, en, ne in zip(odd, *_word_counts(_ASCII_WORD_OR_SEPARATOR.findall(low))):
+                    n_words[k], english[k], other[k] = n, en, ne
+        for i, n, en, ne in zip(compress(range(len(texts)), is_ascii), n_words, english, other):
+            if n < min_words:
+                out[i] = ("unknown", 1.0)
+            elif en >= ne:
+                out[i] = ("en", en / n) if en else ("unknown", 0.0)
+    return [guess_language(t, min_words) if v is None else v for t, v in zip(texts, out)]
+
+
+def _language_verdicts(texts: list[str], settings: CurationSettings) -> dict[str, tuple[str, str | None]]:
+    """Each text's guessed language and, when the record must be dropped as not English, the reason detail."""
+    verdicts = {}
+    for text, (lang, en_score) in zip(texts, _guess_languages(texts, settings.language_min_words)):
+        if lang == "unknown":
+            detail = None  # too short, or no function word of any language (e.g. "Password reset link broken")
+        elif lang == "non_latin":
+            detail = "most letters are outside the Latin alphabet"
+        elif lang != "en":
+            detail = f"looks like '{lang}' (English function words {en_score:.0%})"
+        elif en_score < settings.min_english_score:
+            detail = f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
+        else:
+            detail = None
+        verdicts[text] = (lang, detail)
+    return verdicts
 
 
 def _memoised(fn: Callable[[str, bool], str], max_size: int = 100_000) -> Callable[[str, bool], str]:
@@ -267,10 +362,29 @@ def _memoised(fn: Callable[[str, bool], str], max_size: int = 100_000) -> Callab
     return cached
 
 
+def _each_distinct(fn: Callable, values: list[str], *args) -> list:
+    """``[fn(v, *args) for v in values]`` calling ``fn`` once per distinct value (a pure ``fn``)."""
+    distinct = dict.fromkeys(values)
+    done = dict(zip(distinct, map(fn, distinct, *(repeat(a) for a in args))))
+    return list(map(done.__getitem__, values))
+
+
+def _messages_outcome(msg: str, fix: bool, normalize: Callable[[str, bool], str]) -> tuple[str, str | None]:
+    """The normalised ``messages`` and None, or ``msg`` as it is and why it cannot be read."""
+    if not msg:
+        return "", None
+    try:
+        return normalize_messages(msg, fix, normalize), None
+    except ValueError as exc:
+        return msg, str(exc)
+
+
 def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Normalise text, response, label and messages; drop empty, too short/long, unreadable or non-English rows.
 
     Drop reasons: empty_text, text_too_short, text_too_long, response_too_long, invalid_messages, not_english.
+    Works column by column, each distinct string once; the language of every text (and of every response
+    whose text passes) is guessed for the whole batch at once.
     """
     check_input(df, STAGE)
     fix = settings.fix_unicode
@@ -280,52 +394,48 @@ def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResu
     labels = text_column(df, "label")
     messages = text_column(df, "messages")
 
-    new_texts, new_responses, new_labels, new_messages = [], [], [], []
-    keep: list[bool] = []
-    dropped: list[tuple[str, str, str]] = []
-    changed = 0
-    languages: Counter[str] = Counter()
     normalize = _memoised(normalize_text)
-    # The language verdict of each distinct string, for this batch only: canned responses repeat.
-    verdicts: dict[str, tuple[str, str | None]] = {}
-    for rid, text, response, label, msg in zip(ids, texts, responses, labels, messages):
-        n_text = normalize(text, fix)
-        n_response = normalize(response, fix)
-        n_label = normalize(label, fix)
-        reason = detail = None
-        try:
-            n_msg = normalize_messages(msg, fix, normalize) if msg else ""
-        except ValueError as exc:
-            n_msg = msg
-            reason, detail = "invalid_messages", str(exc)
-        if reason is None:
-            if not n_text:
-                reason, detail = "empty_text", "text is empty after normalisation"
-            elif len(n_text) < settings.min_text_chars:
-                reason, detail = "text_too_short", f"{len(n_text)} chars < min_text_chars {settings.min_text_chars}"
-            elif len(n_text) > settings.max_text_chars:
-                reason, detail = "text_too_long", f"{len(n_text)} chars > max_text_chars {settings.max_text_chars}"
-            elif len(n_response) > settings.max_response_chars:
-                reason = "response_too_long"
-                detail = f"{len(n_response)} chars > max_response_chars {settings.max_response_chars}"
-            elif settings.language_filter:
-                for field, value in (("text", n_text), ("response", n_response)):
-                    verdict = verdicts.get(value)
-                    if verdict is None:
-                        verdict = verdicts[value] = _language_verdict(value, settings)
-                    lang, lang_detail = verdict
-                    if lang_detail is not None:
-                        reason, detail = "not_english", f"{field} {lang_detail}"
-                        languages[lang] += 1
-                        break
-        changed += (n_text, n_response, n_label, n_msg) != (text, response, label, msg)
-        new_texts.append(n_text)
-        new_responses.append(n_response)
-        new_labels.append(n_label)
-        new_messages.append(n_msg)
-        keep.append(reason is None)
-        if reason is not None:
-            dropped.append((rid, reason, detail or ""))
+    new_texts = _each_distinct(normalize, texts, fix)
+    new_responses = _each_distinct(normalize, responses, fix)
+    new_labels = _each_distinct(normalize, labels, fix)
+    outcomes = _each_distinct(_messages_outcome, messages, fix, normalize)
+    new_messages = [n_msg for n_msg, _ in outcomes]
+    messages_errors = [error for _, error in outcomes]
+
+    reasons: list[tuple[str, str] | None] = []
+    for n_text, n_response, error in zip(new_texts, new_responses, messages_errors):
+        if error is not None:
+            reasons.append(("invalid_messages", error))
+        elif not n_text:
+            reasons.append(("empty_text", "text is empty after normalisation"))
+        elif len(n_text) < settings.min_text_chars:
+            reasons.append(("text_too_short", f"{len(n_text)} chars < min_text_chars {settings.min_text_chars}"))
+        elif len(n_text) > settings.max_text_chars:
+            reasons.append(("text_too_long", f"{len(n_text)} chars > max_text_chars {settings.max_text_chars}"))
+        elif len(n_response) > settings.max_response_chars:
+            detail = f"{len(n_response)} chars > max_response_chars {settings.max_response_chars}"
+            reasons.append(("response_too_long", detail))
+        else:
+            reasons.append(None)
+
+    languages: Counter[str] = Counter()
+    if settings.language_filter:
+        pending = [i for i, reason in enumerate(reasons) if reason is None]
+        verdicts = _language_verdicts(list({new_texts[i]: None for i in pending}), settings)
+        responses_to_judge = {new_responses[i]: None for i in pending if verdicts[new_texts[i]][1] is None}
+        verdicts.update(_language_verdicts([r for r in responses_to_judge if r not in verdicts], settings))
+        for i in pending:
+            for field, value in (("text", new_texts[i]), ("response", new_responses[i])):
+                lang, lang_detail = verdicts[value]
+                if lang_detail is not None:
+                    reasons[i] = ("not_english", f"{field} {lang_detail}")
+                    languages[lang] += 1
+                    break
+
+    new_rows = zip(new_texts, new_responses, new_labels, new_messages)
+    changed = sum(map(operator.ne, new_rows, zip(texts, responses, labels, messages)))
+    keep = [reason is None for reason in reasons]
+    dropped = [(rid, reason[0], reason[1] or "") for rid, reason in zip(ids, reasons) if reason is not None]
 
     records = df.copy()
     records["text"] = new_texts

@@ -146,13 +146,196 @@ def test_finish_stage_keeps_everything_the_same_way_with_or_without_a_mask():
     assert some.records["record_id"].tolist() == ["b"] and some.records.index.tolist() == [0]
 
 
-# --- normalize and pii: the shared JSON encoder ----------------------------------------------------------------
+# --- normalize and pii: the shared JSON encoder -------------------------------------------------------------------
 def test_json_encoder_writes_what_json_dumps_writes():
     from finetune_platform.curation import normalize
 
     for obj in ([{"role": "user", "content": "Zoë \u2028 \"q\" \\ <EMAIL_1>"}], [], [{"a": 1.5, "b": None}]):
         assert normalize._JSON_ENCODER.encode(obj) == json.dumps(obj, ensure_ascii=False)
         assert pii._JSON_ENCODER.encode(obj) == json.dumps(obj, ensure_ascii=False)
+
+
+# --- normalize: messages parsed with orjson and written turn by turn ----------------------------------------------
+def _messages_strings(texts: list[str]) -> list[str]:
+    """Valid, odd and broken ``messages`` strings: every shape, the JSON that orjson reads differently from
+    json or rejects (big integers, NaN, lone surrogates, BOM), and random cuts and byte flips of valid ones."""
+    rng = random.Random(17)
+
+    def turns(n: int) -> list[dict]:
+        out = []
+        for _ in range(n):
+            turn = {"role": rng.choice(["user", " assistant ", "", "x\u2028"]), "content": rng.choice(texts)}
+            if rng.random() < 0.1:
+                turn = {"content": turn["content"], "role": turn["role"]}  # content first
+            elif rng.random() < 0.1:
+                turn["name"] = rng.choice(["x", 3, 2**70, 0.1, None, [1.5]])
+            out.append(turn)
+        return out
+
+    valid = [json.dumps(turns(rng.randint(0, 5)), ensure_ascii=rng.random() < 0.5) for _ in range(300)]
+    compact = [json.dumps(turns(rng.randint(1, 4)), separators=(",", ":"), ensure_ascii=False) for _ in range(50)]
+    odd = [
+        "[]", " [ ] ", "[{}]", "{}", "3", '"x"', "null", "[1]", "[null]", "\ufeff[]", "[]\x0b", "\xa0[]",
+        '[{"content": "a", "role": "user"}]', '[{"role": "user", "content": "a", "name": 18446744073709551616}]',
+        '[{"role": "user", "content": "a", "w": NaN}]', '[{"role": "user", "content": "a", "w": -Infinity}]',
+        '[{"role": "user", "content": "a", "w": 0.1, "n": -9223372036854775809, "z": [1e400, -0, 1E5]}]',
+        '[{"role": "user", "content": "\\ud800 lone"}]', '[{"role": "user", "content": "\\udc00\\ud800"}]',
+        '[{"role": "user", "content": "\ud800 raw"}]', '[{"role": "user", "content": "\\ud83d\\ude00"}]',
+        '[{"role": "user", "role": "bot", "content": "dup"}]', '[{"role": "u", "content": "c", "role": 3}]',
+        '[{"role": "u", "content": "a\x00b"}]', '[{"role": "u", "content": "a\x7fb\u2028"}]',
+        '[{"role": "u", "content": "x"},]', '[{"role": "u", "content": "x"}] x', '[{"role": 1, "content": "x"}]',
+        '[{"role": "u", "content": ["x"]}]', '[{"role": "u", "content": "x"}, 7]', '[{"role": "u"}]',
+        "18446744073709551616", "-9223372036854775809", "1e400", "[" * 1500 + "]" * 1500, '"' + "a" * 100_000 + '"',
+        '[{"role": "u", "content": "\\/\\b\\f\\n\\r\\t\\"\\\\ \\u00e9\\u0000"}]',
+    ]
+    broken = []
+    for text in valid[:150]:
+        cut = rng.randrange(len(text) + 1)
+        broken.append(text[:cut])
+        broken.append(text[:cut] + rng.choice('"\\{}[],: 0-eE.\x00\ud800\ufeff') + text[cut:])
+    return valid + compact + odd + broken
+
+
+def _outcome(fn, *args):
+    try:
+        return "ok", fn(*args)
+    except (ValueError, RecursionError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+def test_normalize_messages_fast_path_equals_the_json_reference(texts):
+    from finetune_platform.curation import normalize
+
+    def reference(messages: str) -> str:
+        return "" if not messages.strip() else normalize._normalize_turns(messages, True, normalize.normalize_text)
+
+    strings = _messages_strings(texts)
+    outcomes = [(_outcome(normalize.normalize_messages, m), _outcome(reference, m)) for m in strings]
+    for m, (fast, ref) in zip(strings, outcomes):
+        assert fast == ref, m[:200]
+    assert sum(fast[0] == "ok" for fast, _ in outcomes) > 300 and sum(fast[0] != "ok" for fast, _ in outcomes) > 100
+
+
+def test_normalize_messages_reference_is_json_loads_and_dumps(texts):
+    """The reference path is the original: json.loads, every turn's content normalised, json.dumps."""
+    from finetune_platform.curation import normalize
+
+    for m in _messages_strings(texts)[:350]:
+        turns = json.loads(m) if m.strip() else None
+        if isinstance(turns, list) and all(isinstance(t, dict) and isinstance(t.get("role"), str)
+                                           and isinstance(t.get("content"), str) for t in turns):
+            expected = json.dumps([{**t, "role": t["role"].strip(), "content": normalize.normalize_text(t["content"])}
+                                   for t in turns], ensure_ascii=False)
+            assert normalize.normalize_messages(m) == expected
+
+
+# --- normalize: the language of a whole batch at once, the stage column by column ---------------------------------
+def _language_texts(texts: list[str]) -> list[str]:
+    """Function words of every language, apostrophes at the edges of words and texts, doubled and alone,
+    case, digits, non-ASCII, NULs, empty strings and very long texts."""
+    from finetune_platform.curation import normalize
+
+    rng = random.Random(23)
+    vocab = sorted(normalize._LANGS_OF) + ["order", "Parcel", "zzz", "l'été", "'", "''", "'quoted'", "it's'", "'tis",
+                                           "rock'n'roll", "don''t", "O'Brien", "x'", "9'9", "_a_", "THE", "Der", "é"]
+    seps = [" ", "  ", "\n", ", ", "'", " '", "' ", "-", "", "\t", "!"]
+    out = ["", " ", "'", "''", "' '", "a'", "'a", "a''b", "the 'a' b c", "\x00", "the\x00and of to", "a \x00 b"]
+    for _ in range(3000):
+        words = [rng.choice(vocab) for _ in range(rng.randint(0, 14))]
+        out.append("".join(w + rng.choice(seps) for w in words))
+    out += [" ".join(rng.choice(vocab) for _ in range(20_000)), "the " * 50_000 + "'x", "der die das " * 10_000]
+    return out + texts
+
+
+@pytest.mark.parametrize("min_words", [4, 0, -1, 1, 7])
+def test_guess_languages_of_a_batch_equal_guess_language_of_each(texts, min_words):
+    from finetune_platform.curation import normalize
+
+    batch = _language_texts(texts)
+    assert normalize._guess_languages(batch, min_words) == [normalize.guess_language(t, min_words) for t in batch]
+    ascii_only = [t for t in batch if t.isascii() and "\x00" not in t]  # the fast path for every text
+    assert normalize._guess_languages(ascii_only, min_words) == [
+        normalize.guess_language(t, min_words) for t in ascii_only
+    ]
+    assert normalize._guess_languages([], min_words) == [] and normalize._guess_languages([""], min_words) == [
+        normalize.guess_language("", min_words)
+    ]
+
+
+def _reference_normalize_records(df: pd.DataFrame, settings) -> tuple[list, list, dict]:
+    """The stage as it was written first: one record at a time, each string normalised and judged alone."""
+    from finetune_platform.curation import normalize
+
+    def verdict(text: str) -> tuple[str, str | None]:
+        lang, en_score = normalize.guess_language(text, settings.language_min_words)
+        if lang == "unknown":
+            return lang, None
+        if lang == "non_latin":
+            return lang, "most letters are outside the Latin alphabet"
+        if lang != "en":
+            return lang, f"looks like '{lang}' (English function words {en_score:.0%})"
+        if en_score < settings.min_english_score:
+            return lang, f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
+        return lang, None
+
+    fix, rows, dropped, changed, languages = settings.fix_unicode, [], [], 0, {}
+    for rid, text, response, label, msg in zip(*(config.text_column(df, c) for c in
+                                                 ("record_id", "text", "response", "label", "messages"))):
+        n_text, n_response, n_label = (normalize.normalize_text(v, fix) for v in (text, response, label))
+        reason = detail = None
+        try:
+            n_msg = normalize._normalize_turns(msg, fix, normalize.normalize_text) if msg.strip() else ""
+        except ValueError as exc:
+            n_msg, reason, detail = msg, "invalid_messages", str(exc)
+        if reason is None:
+            if not n_text:
+                reason, detail = "empty_text", "text is empty after normalisation"
+            elif len(n_text) < settings.min_text_chars:
+                reason, detail = "text_too_short", f"{len(n_text)} chars < min_text_chars {settings.min_text_chars}"
+            elif len(n_text) > settings.max_text_chars:
+                reason, detail = "text_too_long", f"{len(n_text)} chars > max_text_chars {settings.max_text_chars}"
+            elif len(n_response) > settings.max_response_chars:
+                reason = "response_too_long"
+                detail = f"{len(n_response)} chars > max_response_chars {settings.max_response_chars}"
+            elif settings.language_filter:
+                for field, value in (("text", n_text), ("response", n_response)):
+                    lang, lang_detail = verdict(value)
+                    if lang_detail is not None:
+                        reason, detail = "not_english", f"{field} {lang_detail}"
+                        languages[lang] = languages.get(lang, 0) + 1
+                        break
+        changed += (n_text, n_response, n_label, n_msg) != (text, response, label, msg)
+        if reason is None:
+            rows.append((rid, n_text, n_response, n_label, n_msg))
+        else:
+            dropped.append((rid, reason, detail))
+    return rows, dropped, {"records_changed": changed, "not_english_by_language": dict(sorted(languages.items()))}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"language_filter": False}, {"fix_unicode": False, "min_english_score": 0.3, "language_min_words": 2},
+     {"min_text_chars": 25, "max_text_chars": 60, "max_response_chars": 40}],
+)
+def test_normalize_records_column_by_column_equals_one_record_at_a_time(texts, overrides):
+    from finetune_platform.curation import normalize
+
+    settings = config.CurationSettings(**overrides)
+    rng = random.Random(31)
+    pool = _language_texts(texts)[:1500] + ["Bonjour, je voudrais savoir où est ma commande s'il vous plaît"] * 5
+    msgs = [m for m in _messages_strings(texts)[::4] if "[[[" not in m] + [""] * 60  # (json: RecursionError)
+    n = 2000
+    df = pd.DataFrame({"record_id": [f"r{i}" for i in range(n)], "source": "s", "source_file": "f",
+                       "source_row": range(n), "doc_type": "chat", "text": [rng.choice(pool) for _ in range(n)],
+                       "response": [rng.choice(pool) for _ in range(n)], "label": [rng.choice(pool[:9]) for _ in range(n)],
+                       "messages": [rng.choice(msgs) for _ in range(n)]})
+    result = normalize.normalize_records(df, settings)
+    rows, dropped, stats = _reference_normalize_records(df, settings)
+    columns = ["record_id", "text", "response", "label", "messages"]
+    assert list(result.records[columns].itertuples(index=False, name=None)) == rows
+    assert list(result.dropped[["record_id", "reason", "detail"]].itertuples(index=False, name=None)) == dropped
+    assert {k: result.stats[k] for k in stats} == stats
+    assert len(rows) > 100 and len({reason for _, reason, _ in dropped}) >= 3
 
 
 # --- dedup: vectorised MinHash LSH against datasketch ------------------------------------------------------
