@@ -8,8 +8,10 @@ stage as its own asset and the CLI can run them all through :func:`finetune_plat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _json_string
 from typing import Any, Literal
 
+import orjson
 import pandas as pd
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -301,3 +303,38 @@ def text_column(df: pd.DataFrame, column: str) -> list[str]:
     if all(type(v) is str for v in values):
         return values
     return ["" if (v is None or (isinstance(v, float) and v != v)) else str(v) for v in values]
+
+
+def role_content_turns(messages: str) -> list[tuple[str, str]] | None:
+    """``(role, content)`` of every turn when ``messages`` is a JSON list of turns with exactly the keys
+    "role" then "content", both strings (the usual shape, and what the normalise stage writes); None for
+    anything else, including text that is not JSON: the caller then takes json's path, whose results and
+    error messages are the reference.
+
+    Hand-written fast path shared by the normalise and PII stages: orjson parses ~3x faster than json,
+    and is trusted only for this shape, where no number can occur (orjson reads integers beyond 64 bits
+    as floats and rejects NaN, Infinity and lone surrogates that json accepts; duplicate keys resolve the
+    same way, the last one wins). A caller writes such turns back as ``_JSON_ENCODER`` would, with
+    :func:`json_turn` (test_fast_paths compares both).
+    """
+    try:
+        turns = orjson.loads(messages)
+    except orjson.JSONDecodeError:
+        return None
+    if type(turns) is not list:
+        return None
+    out = []
+    for turn in turns:
+        if type(turn) is not dict or len(turn) != 2 or next(iter(turn)) != "role":
+            return None
+        role, content = turn.get("role"), turn.get("content")
+        if type(role) is not str or type(content) is not str:
+            return None
+        out.append((role, content))
+    return out
+
+
+def json_turn(role: str, content: str) -> str:
+    """One turn as ``json.JSONEncoder(ensure_ascii=False)`` writes ``{"role": role, "content": content}``;
+    turns are joined with ", " inside "[...]" (what it writes for the list)."""
+    return f'{{"role": {_json_string(role)}, "content": {_json_string(content)}}}'
