@@ -461,14 +461,31 @@ def test_similarity_join_ranks_equal_numpy_unique_and_lexsort(seed):
         assert join.rec.tolist() == (codes // v).tolist() and join.rank.tolist() == (codes % v).tolist()
 
 
-def test_pandas_factorize_sorted_is_numpy_unique_with_inverse():
+def test_pandas_factorize_is_an_inverse_into_distinct_uniques():
+    """_SimilarityJoin and minhash_candidates rely on pd.factorize giving distinct uniques of the values'
+    dtype and codes that map back onto the values."""
     rng = np.random.default_rng(4)
     for size, high in ((0, 1), (1, 1), (1000, 50), (20_000, 2**64 - 1)):
         values = rng.integers(0, high, size=size, dtype=np.uint64, endpoint=True)
-        uniq, inverse = np.unique(values, return_inverse=True)
-        codes, uniques = pd.factorize(values, sort=True)
-        assert uniques.dtype == np.uint64 and uniques.tolist() == uniq.tolist()
-        assert codes.tolist() == inverse.tolist()
+        codes, uniques = pd.factorize(values)
+        assert uniques.dtype == np.uint64 and len(set(uniques.tolist())) == len(uniques)
+        assert sorted(uniques.tolist()) == np.unique(values).tolist()
+        assert uniques[codes].tolist() == values.tolist()
+
+
+def test_band_buckets_from_repeated_hashes_only_equal_sorting_every_hash():
+    """minhash_candidates sorts only the (record, band) hashes that repeat; the reference sorts them all."""
+    for seed in range(6):
+        rng = random.Random(seed)
+        keys = _templated_keys(rng, 150)
+        join = _SimilarityJoin(keys, rng.choice([1, 2, 3]))
+        for threshold, num_perm in ((0.6, 128), (0.3, 16), (0.8, 64)):
+            bands, r = dedup._lsh_bands(threshold, num_perm)
+            rows = np.flatnonzero(join.size)
+            blocks = join.minhash_signatures(num_perm, 1)[rows, : bands * r].reshape(len(rows), bands, r)
+            expected = join._banded_pairs_by_sorting(blocks, rows)
+            assert np.array_equal(join.minhash_candidates(threshold, num_perm, 1), expected), (seed, threshold)
+
 
 
 # --- quality: the batch tokeniser, politeness and profiles -----------------------------------------------------
