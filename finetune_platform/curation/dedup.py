@@ -207,14 +207,18 @@ class _SimilarityJoin:
     def __init__(self, keys: list[str], k: int) -> None:
         rec, hashes = shingle_hashes(keys, k)
         self.n = n = len(keys)
-        # np.unique(hashes, return_inverse=True), hand-written as pandas' hash-table factorize with sorted
-        # uniques: the same sorted values and inverse (test_fast_paths), ~3x faster (no argsort of every hash).
-        token, uniq = pd.factorize(hashes, sort=True)
+        # The distinct hashes and every entry's index among them, by pandas' hash-table factorize (no argsort
+        # of every hash, as np.unique with an inverse would do; uniques in order of first appearance).
+        token, uniq = pd.factorize(hashes)
         v = max(1, len(uniq))
         # Global order of the shingles: rarest first, ties by hash value. Any order shared by all records
-        # keeps the join exact; rare-first keeps the candidate lists short.
+        # keeps the join exact; rare-first keeps the candidate lists short. Written as an argsort of the
+        # distinct hashes and a stable argsort of their counts in that order: the order of
+        # np.lexsort((uniq, counts)) (the hashes are distinct, so the first argsort needs no stability),
+        # ~2x faster (test_fast_paths compares with np.unique and np.lexsort).
+        by_hash = np.argsort(uniq)
         rank = np.empty(len(uniq), dtype=np.int64)
-        rank[np.lexsort((uniq, np.bincount(token, minlength=len(uniq))))] = np.arange(len(uniq))
+        rank[by_hash[np.argsort(np.bincount(token, minlength=len(uniq))[by_hash], kind="stable")]] = np.arange(len(uniq))
         # One sort puts every record's shingles in that order and shows the repeats. (np.sort, not
         # np.unique: numpy 2's unique without an inverse hashes, and is ten times slower here. kind="stable"
         # sorts the same integers into the same array, ~2.5x faster: shingle_hashes lists each record's
@@ -291,7 +295,12 @@ class _SimilarityJoin:
         # equal hashes are checked on the band values themselves; if any run mixes two bands or two values,
         # the exact per-band sort below decides instead (both give the same buckets when no run is mixed).
         key = _band_hashes(blocks).T.ravel()  # band-major: entry e is record e % m in band e // m
-        order = np.argsort(key, kind="stable")
+        # Only entries whose hash occurs more than once can share a bucket: a hash-table factorize finds
+        # them, and only they are sorted (stable, so each run keeps entry order): the same runs of two or
+        # more as sorting every entry, ~2x faster (most (record, band) hashes are unique).
+        codes_of_key, _ = pd.factorize(key)
+        order = np.flatnonzero(np.bincount(codes_of_key)[codes_of_key] > 1)
+        order = order[np.argsort(key[order], kind="stable")]
         key = key[order]
         new = np.ones(len(order), dtype=bool)
         new[1:] = key[1:] != key[:-1]

@@ -644,11 +644,93 @@ def test_similarity_join_ranks_equal_numpy_unique_and_lexsort(seed):
         assert join.rec.tolist() == (codes // v).tolist() and join.rank.tolist() == (codes % v).tolist()
 
 
-def test_pandas_factorize_sorted_is_numpy_unique_with_inverse():
+def test_pandas_factorize_is_an_inverse_into_distinct_uniques():
+    """_SimilarityJoin and minhash_candidates rely on pd.factorize giving distinct uniques of the values'
+    dtype and codes that map back onto the values."""
     rng = np.random.default_rng(4)
     for size, high in ((0, 1), (1, 1), (1000, 50), (20_000, 2**64 - 1)):
         values = rng.integers(0, high, size=size, dtype=np.uint64, endpoint=True)
-        uniq, inverse = np.unique(values, return_inverse=True)
-        codes, uniques = pd.factorize(values, sort=True)
-        assert uniques.dtype == np.uint64 and uniques.tolist() == uniq.tolist()
-        assert codes.tolist() == inverse.tolist()
+        codes, uniques = pd.factorize(values)
+        assert uniques.dtype == np.uint64 and len(set(uniques.tolist())) == len(uniques)
+        assert sorted(uniques.tolist()) == np.unique(values).tolist()
+        assert uniques[codes].tolist() == values.tolist()
+
+
+def test_band_buckets_from_repeated_hashes_only_equal_sorting_every_hash():
+    """minhash_candidates sorts only the (record, band) hashes that repeat; the reference sorts them all."""
+    for seed in range(6):
+        rng = random.Random(seed)
+        keys = _templated_keys(rng, 150)
+        join = _SimilarityJoin(keys, rng.choice([1, 2, 3]))
+        for threshold, num_perm in ((0.6, 128), (0.3, 16), (0.8, 64)):
+            bands, r = dedup._lsh_bands(threshold, num_perm)
+            rows = np.flatnonzero(join.size)
+            blocks = join.minhash_signatures(num_perm, 1)[rows, : bands * r].reshape(len(rows), bands, r)
+            expected = join._banded_pairs_by_sorting(blocks, rows)
+            assert np.array_equal(join.minhash_candidates(threshold, num_perm, 1), expected), (seed, threshold)
+
+
+
+# --- quality: the batch tokeniser, politeness and profiles -----------------------------------------------------
+def _token_text(rng: random.Random) -> str:
+    """Text dense in what the batch tokeniser handles specially: apostrophes in every position, placeholders
+    against words, capitals runs, acronyms, digits inside words, polite words, profanities, separators."""
+    pieces = ["'", "''", "'s", "don't", "DON'T", "rock'n'roll", "o''clock", "'quoted'", "ABC", "ABC123", "WHY",
+              "API", "USB", "Api", "NOW!!", "THANKS", "Please", "please_", "thank's", "happy to help", "HAPPY TO HELP",
+              "apologise", "Kindly", "damn", "SHIT", "<EMAIL_1>", "<PERSON_12>", "x<EMAIL_1>ABC", "<A_B_3>", "<x_1>",
+              "a", "I", "I'm", "12345", "_", "__init__", "-", ".", "??", "\n", " ", "  ", "\t", "é", "İSTANBUL",
+              "’s", "\u212a", "\x00"]
+    return rng.choice(["", " ", "\n", "-"]).join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+
+
+@pytest.fixture(scope="module")
+def token_texts(texts) -> list[str]:
+    rng = random.Random(43)
+    samples = [_token_text(rng) for _ in range(4000)]
+    return list(dict.fromkeys(texts + [_quality_text(rng) for _ in range(500)] + samples + ["", "'", "ABC", "<EMAIL_1>"]))
+
+
+def _reference_tokens(text: str) -> tuple[tuple[int, int], list[str]]:
+    """What _tone_of and the scorers read of _tokens: the shouting counts (zeros where there is no run of
+    capitals; the second count only where the first is not zero) and the lower-cased words."""
+    raw, words = quality._tokens(text)
+    caps, alpha3 = quality._shouting(raw) if quality._may_shout(text) else (0, 0)
+    return (caps, alpha3 if caps else 0), words
+
+
+def _read(shouting: tuple[int, int] | None) -> tuple[int, int]:
+    caps, alpha3 = shouting or (0, 0)
+    return caps, alpha3 if caps else 0
+
+
+def test_batch_tokens_equal_tokens_one_string_at_a_time(token_texts):
+    ascii_texts = [t for t in token_texts if t.isascii() and "\x00" not in t]
+    assert len(ascii_texts) > 2000 and sum("'" in t for t in ascii_texts) > 1000
+    for batch in (token_texts, ascii_texts, ascii_texts[:1], [""], ["", ""], []):
+        tokens = quality._batch_tokens(batch)
+        assert len(tokens) == len(batch)
+        for text, (shouting, words) in zip(batch, tokens):
+            assert (_read(shouting), words) == _reference_tokens(text), repr(text)
+    assert sum(_reference_tokens(t)[0][0] > 0 for t in ascii_texts) > 500
+
+
+def test_is_polite_is_the_polite_pattern_search(token_texts):
+    polite = 0
+    for text in token_texts:
+        reference = quality._POLITE.search(text) is not None
+        assert quality._is_polite(text) == reference, repr(text)
+        assert (quality._may_be_polite(text) and reference) == reference, repr(text)
+        polite += reference
+    assert 500 < polite < len(token_texts) - 500
+
+
+@pytest.mark.parametrize("n, ideal_min, ideal_max, min_response_words", [(3, 5, 200, 2), (2, 1, 8, 1)])
+def test_batch_profiles_equal_profile(token_texts, n, ideal_min, ideal_max, min_response_words):
+    joinable = [t for t in token_texts if "\x00" not in t]  # a string with the separator: one at a time
+    clean = [t for t in joinable if "damn" not in t.lower() and "shit" not in t.lower()]
+    for batch in (token_texts, joinable, clean):
+        profiles, vocabulary = quality._profiles(batch, n, ideal_min, ideal_max, min_response_words)
+        assert list(profiles) == batch
+        for text in batch:
+            assert profiles[text] == quality._profile(text, n, ideal_min, ideal_max, min_response_words), repr(text)
+        assert vocabulary == set().union(*[quality._words(t) for t in batch])
