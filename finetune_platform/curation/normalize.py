@@ -142,6 +142,8 @@ def _normalize_turns(messages: str, fix_unicode: bool, normalize: Callable[[str,
         turns = json.loads(messages)
     except json.JSONDecodeError as exc:
         raise ValueError(f"messages is not valid JSON ({exc.msg} at char {exc.pos})") from exc
+    except RecursionError as exc:  # e.g. "[[[[...]]]]" a thousand levels deep: hostile input, not a crash
+        raise ValueError("messages is nested too deeply to parse") from exc
     if not isinstance(turns, list):
         raise ValueError(f"messages must be a JSON list of turns, got {type(turns).__name__}")
     out = []

@@ -32,6 +32,8 @@ from finetune_platform.curation.config import (
     StageResult,
     check_input,
     finish_stage,
+    json_turn,
+    role_content_turns,
     text_column,
 )
 from finetune_platform.curation.names import AMBIGUOUS_FIRST_NAMES, FIRST_NAMES, NOT_NAMES, NOT_STREET_NAMES
@@ -1018,13 +1020,36 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             _add_counts(counts, c)
         new_msg = msg
         ok = True
-        if msg.strip():
+        # The usual shape (what normalise writes) takes the shared orjson fast path; anything else json's.
+        fast = role_content_turns(msg) if msg else None
+        if fast is not None:
+            parents = (text, response)
+            parts = []
+            for role, content in fast:
+                result = done.get(content)
+                if result is None:
+                    result = done[content] = finder.redact(content, mapping, parents)
+                new_content, c = result
+                if c:
+                    _add_counts(counts, c)
+                parts.append(json_turn(role, new_content))
+            new_msg = f"[{', '.join(parts)}]"
+        elif msg.strip():
             try:
                 turns = json.loads(msg)
             except json.JSONDecodeError as exc:
                 ok = False
                 dropped.append((rid, "invalid_messages", f"messages is not valid JSON ({exc.msg} at char {exc.pos})"))
+            except RecursionError:
+                ok = False
+                dropped.append((rid, "invalid_messages", "messages is nested too deeply to parse"))
             else:
+                if not isinstance(turns, list):
+                    ok = False
+                    dropped.append(
+                        (rid, "invalid_messages", f"messages must be a JSON list of turns, got {type(turns).__name__}")
+                    )
+                    turns = []
                 parents = (text, response)
                 for turn in turns:
                     if isinstance(turn, dict) and isinstance(content := turn.get("content"), str):

@@ -229,6 +229,31 @@ def test_normalize_messages_reference_is_json_loads_and_dumps(texts):
             assert normalize.normalize_messages(m) == expected
 
 
+def test_pii_stage_messages_fast_path_equals_the_json_reference(texts, monkeypatch):
+    """redact_pii on the same odd and broken messages, with the shared orjson fast path and without it
+    (role_content_turns answering None sends every string down json's path, the original)."""
+    import pandas as pd
+
+    from finetune_platform.curation.config import CurationSettings
+    from finetune_platform.schemas import RECORD_COLUMNS
+
+    strings = [m for m in _messages_strings(texts) if len(m) < 50_000][:500]
+    rng = random.Random(5)
+    frame = pd.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(len(strings))], "source": "s", "source_file": "f", "source_row": 0,
+            "doc_type": "chat", "text": [rng.choice(texts) for _ in strings], "response": [rng.choice(texts) for _ in strings],
+            "label": "", "messages": strings,
+        }
+    )[RECORD_COLUMNS]
+    fast = pii.redact_pii(frame, CurationSettings())
+    monkeypatch.setattr(pii, "role_content_turns", lambda messages: None)
+    reference = pii.redact_pii(frame, CurationSettings())
+    pd.testing.assert_frame_equal(fast.records, reference.records)
+    pd.testing.assert_frame_equal(fast.dropped, reference.dropped)
+    assert fast.stats == reference.stats and len(fast.dropped) > 50  # broken JSON was dropped on both paths
+
+
 # --- normalize: the language of a whole batch at once, the stage column by column ---------------------------------
 def _language_texts(texts: list[str]) -> list[str]:
     """Function words of every language, apostrophes at the edges of words and texts, doubled and alone,

@@ -214,3 +214,25 @@ def test_ascii_words_match_the_word_pattern():
     for _ in range(5000):
         text = "".join(rng.choice("ab' 9_-.\nz") for _ in range(rng.randint(0, 14)))
         assert _ascii_words(text) == _ASCII_WORD.findall(text), text
+
+
+def test_messages_nested_too_deeply_are_dropped_with_a_reason_not_a_crash():
+    import pandas as pd
+
+    from finetune_platform.curation.config import CurationSettings
+    from finetune_platform.curation.normalize import normalize_records
+    from finetune_platform.curation.pii import redact_pii
+    from finetune_platform.schemas import RECORD_COLUMNS
+
+    deep = "[" * 5000 + "]" * 5000
+    frame = pd.DataFrame(
+        [{"record_id": "deep", "source": "s", "source_file": "f", "source_row": 1, "doc_type": "chat",
+          "text": "Where is my parcel?", "response": "It ships today.", "label": "", "messages": deep},
+         {"record_id": "scalar", "source": "s", "source_file": "f", "source_row": 2, "doc_type": "chat",
+          "text": "Where is my parcel?", "response": "It ships today.", "label": "", "messages": "3"}]
+    )[RECORD_COLUMNS]
+    result = normalize_records(frame, CurationSettings())
+    reasons = dict(zip(result.dropped["record_id"], result.dropped["detail"]))
+    assert reasons == {"deep": "messages is nested too deeply to parse", "scalar": "messages must be a JSON list of turns, got int"}
+    pii = redact_pii(frame, CurationSettings())  # the PII stage alone meets the same input without crashing
+    assert dict(zip(pii.dropped["record_id"], pii.dropped["detail"])) == reasons
