@@ -1064,8 +1064,16 @@ def create_app(
     async def chat_completions(body: ChatCompletionRequest) -> Response:
         messages = [{"role": m.role, "content": m.text()} for m in body.messages]
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        variant, routing = server.route_request(body.model, body.user, question)
-        answered, hits, index_fingerprint = server.retrieve(messages, body.rag)
+        # Routing (a scikit-learn transform) and retrieval (BM25 over every passage) are CPU work that grows
+        # with the router and the index: off the event loop, so other requests keep flowing meanwhile.
+        if server.domain_router is not None:
+            variant, routing = await run_in_threadpool(server.route_request, body.model, body.user, question)
+        else:
+            variant, routing = server.route_request(body.model, body.user, question)
+        if server.knowledge is not None:
+            answered, hits, index_fingerprint = await run_in_threadpool(server.retrieve, messages, body.rag)
+        else:
+            answered, hits, index_fingerprint = server.retrieve(messages, body.rag)
         prompt = server.backends[variant].chat_prompt(answered)  # the answering model's own chat template
         # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
         user_text = "\n".join(m["content"] for m in messages if m["role"] == "user") or prompt
