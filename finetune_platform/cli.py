@@ -242,6 +242,8 @@ def render_summary(instance: Any, settings: Settings, seconds: float) -> str:
     report = _latest_metadata(instance, "eval_report")
     registered = _latest_metadata(instance, "registered_model")
     drift = _latest_metadata(instance, "drift_report")
+    knowledge = _latest_metadata(instance, "knowledge_index")
+    router = _latest_metadata(instance, "router")
     lines = [
         "",
         "=" * 72,
@@ -256,7 +258,13 @@ def render_summary(instance: Any, settings: Settings, seconds: float) -> str:
         f"evaluate    category accuracy: base {report.get('base_accuracy')} -> fine-tuned {report.get('candidate_accuracy')}"
         f"  (perplexity {report.get('base_perplexity')} -> {report.get('candidate_perplexity')})",
         f"deploy      {registered.get('model_name')} version {registered.get('version')}, aliases {registered.get('aliases')}",
+        f"            knowledge index: {knowledge.get('passages')} passages, hit@3 {knowledge.get('hit_rate_at_3')} "
+        f"(chance {knowledge.get('chance_hit_rate')}); router for specialists {router.get('specialists')}: "
+        f"precision {router.get('specialist_precision')}, coverage {router.get('coverage')}",
         f"monitor     drift verdict: {drift.get('verdict')}",
+        "",
+        "Next: `finetune-platform specialists` trains the specialists of data/specialists.yaml; "
+        "`finetune-platform serve --rag --specialists` serves them with the knowledge index.",
         "",
         "Where to look:",
         "  Dagster UI : make ui   -> http://127.0.0.1:3000 (assets grouped by stage, runs, checks)",
