@@ -8,11 +8,17 @@ old versions stay on disk for a rollback by hand (point ``CURRENT`` back).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: The file in a root that names the version in use.
 CURRENT_FILE = "CURRENT"
@@ -67,3 +73,40 @@ def pointer_signature(root: Path | str) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_ino
+
+
+class VersionFollower(Generic[T]):
+    """What ``load(path)`` reads, kept current for a long-running reader (the model server).
+
+    ``path`` is a version folder (read once) or a root holding ``CURRENT``: then every :meth:`current`
+    call checks the pointer (one ``stat``) and reads the version it names when it moved, so a newly
+    published version is used from the next call on, without a restart. A new version that cannot be
+    read (``load`` raises one of ``errors``) is logged and the previous one kept; the first read raises
+    instead (a server must not start without what it was told to use).
+    """
+
+    def __init__(self, path: Path | str, load: Callable[[Path], T], errors: tuple[type[Exception], ...]) -> None:
+        self.path = Path(path)
+        self._load = load
+        self._errors = errors
+        self._lock = threading.Lock()
+        self.follows_pointer = (self.path / CURRENT_FILE).is_file()
+        self._value = load(self.path)
+        self._signature = pointer_signature(self.path) if self.follows_pointer else None
+
+    def current(self) -> T:
+        """The version in use, read again first when ``CURRENT`` moved."""
+        if not self.follows_pointer:
+            return self._value
+        signature = pointer_signature(self.path)
+        if signature is None or signature == self._signature:
+            return self._value
+        with self._lock:
+            if signature != self._signature:
+                try:
+                    self._value = self._load(self.path)
+                    logger.info("%s now serves the version CURRENT names", self.path)
+                except self._errors:
+                    logger.exception("could not read the new version in %s; keeping the previous one", self.path)
+                self._signature = signature
+        return self._value

@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import random
 import re
 import shutil
 import tempfile
-import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -42,13 +40,12 @@ from pydantic import BaseModel, Field
 
 from finetune_platform.versioned import (
     CURRENT_FILE,
+    VersionFollower,
     VersionPointerError,
     current_version,
-    pointer_signature,
     publish_version,
 )
 
-logger = logging.getLogger(__name__)
 
 #: Bumped when the files of a saved index change meaning; an index of another version is refused.
 FORMAT_VERSION = 1
@@ -530,41 +527,10 @@ def augment_messages(
     return out
 
 
-class IndexFollower:
-    """The knowledge index at ``path`` for a long-running reader (the model server).
-
-    ``path`` is an index folder (loaded once) or an index root holding ``CURRENT`` (what the
-    ``knowledge_index`` asset publishes): then every :meth:`current` call checks the pointer (one
-    ``stat``) and loads the index it names when it changed, so a retrain's new index is served from the
-    next request on, without a restart. A new index that cannot be read is logged and the previous one
-    kept; the first load raises :class:`KnowledgeIndexError` instead (a server must not start without
-    the index it was told to use).
-    """
+class IndexFollower(VersionFollower[KnowledgeIndex]):
+    """The knowledge index at ``path`` (an index folder, or the root whose ``CURRENT`` the
+    ``knowledge_index`` asset moves) for the model server: see :class:`~finetune_platform.versioned.VersionFollower`.
+    The first load raises :class:`KnowledgeIndexError`."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._signature: tuple[int, int] | None = None
-        self.follows_pointer = (self.path / CURRENT_FILE).is_file()
-        self._index = KnowledgeIndex.load(self.path)
-        self._signature = self._pointer_signature()
-
-    def _pointer_signature(self) -> tuple[int, int] | None:
-        return pointer_signature(self.path) if self.follows_pointer else None
-
-    def current(self) -> KnowledgeIndex:
-        """The index in use, reloaded first when the ``CURRENT`` pointer changed."""
-        if not self.follows_pointer:
-            return self._index
-        signature = self._pointer_signature()
-        if signature == self._signature or signature is None:
-            return self._index
-        with self._lock:
-            if signature != self._signature:
-                try:
-                    self._index = KnowledgeIndex.load(self.path)
-                    logger.info("knowledge index %s now serves %s", self.path, self._index.fingerprint[:16])
-                except KnowledgeIndexError:
-                    logger.exception("could not load the new knowledge index in %s; keeping the previous one", self.path)
-                self._signature = signature
-        return self._index
+        super().__init__(path, KnowledgeIndex.load, (KnowledgeIndexError,))

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import random
 import re
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -33,9 +31,8 @@ from typing import Any
 import numpy as np
 
 from finetune_platform.specialists.spec import GENERAL, SpecialistsSpec
-from finetune_platform.versioned import CURRENT_FILE, current_version, pointer_signature, publish_version
+from finetune_platform.versioned import CURRENT_FILE, VersionFollower, current_version, publish_version
 
-logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "router.json"
@@ -207,32 +204,13 @@ def publish_router(router: DomainRouter, root: Path | str) -> Path:
     return publish_version(root, router.fingerprint[:16], router._write, MANIFEST_FILE)
 
 
-class RouterFollower:
-    """The router at ``path`` for the server: a root's ``CURRENT`` is re-checked on every call (one stat)
-    and a new router loaded when it moved; a new one that cannot be read is logged, the old one kept."""
+class RouterFollower(VersionFollower[DomainRouter]):
+    """The router at ``path`` (a router folder, or the root whose ``CURRENT`` the ``router`` asset moves)
+    for the model server: see :class:`~finetune_platform.versioned.VersionFollower`. The first load raises
+    :class:`RouterError`."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.follows_pointer = (self.path / CURRENT_FILE).is_file()
-        self._lock = threading.Lock()
-        self._router = DomainRouter.load(self.path)
-        self._signature = pointer_signature(self.path) if self.follows_pointer else None
-
-    def current(self) -> DomainRouter:
-        if not self.follows_pointer:
-            return self._router
-        signature = pointer_signature(self.path)
-        if signature is None or signature == self._signature:
-            return self._router
-        with self._lock:
-            if signature != self._signature:
-                try:
-                    self._router = DomainRouter.load(self.path)
-                    logger.info("router %s now %s", self.path, self._router.fingerprint[:16])
-                except RouterError:
-                    logger.exception("could not load the new router in %s; keeping the previous one", self.path)
-                self._signature = signature
-        return self._router
+        super().__init__(path, DomainRouter.load, (RouterError,))
 
 
 # ---------------------------------------------------------------------------------------- evaluation

@@ -195,7 +195,7 @@ class Gen:
             f"ref 666-{self.digits(2)}-{self.digits(4)}", f"code 000-{self.r.randint(10, 99)}-{self.digits(4)}",
             f"ISBN 978-3-16-{self.digits(6)}-0", f"error 0x8007{self.digits(4)}", f"port {self.r.randint(1024, 65000)}",
             f"{self.r.randint(2, 12)} items", f"{self.r.randint(5, 90)}% off", f"model XPS-{self.r.randint(10, 17)} {self.digits(4)}",
-            f"order number {self.digits(10)}", f"account {self.digits(8)}", f"version 1.2.3.4",
+            f"order number {self.digits(10)}", f"account {self.digits(8)}", "version 1.2.3.4",
         ])
 
 
