@@ -25,6 +25,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             automation.sweep_compare_job,
             automation.specialists_job,
             automation.router_job,
+            automation.deployment_job,
         ],
         schedules=[automation.nightly_retrain_schedule, automation.nightly_monitor_schedule],
         sensors=[

@@ -24,7 +24,7 @@ EXPECTED_GROUPS = {
     "version": {"training_set"},
     "train": {"base_model", "domain_adapted_model", "sft_adapter", "aligned_adapter"},
     "evaluate": {"eval_report", "human_eval_sheet", "ab_test_report"},
-    "deploy": {"registered_model", "knowledge_index", "router"},
+    "deploy": {"registered_model", "deployment", "knowledge_index", "router"},
     "monitor": {"production_logs", "drift_report", "feedback_set", "preference_pairs", "audit"},
     "sweep": {"sweep_trial", "sweep_comparison"},
     "specialists": {"specialist_model"},
@@ -85,6 +85,7 @@ def test_jobs_built_from_selection_strings(defs: dg.Definitions) -> None:
     assert keys("specialists_job") == {"specialist_model"}
     assert defs.resolve_job_def("specialists_job").partitions_def == SPECIALIST_PARTITIONS
     assert keys("router_job") == {"router"}
+    assert keys("deployment_job") == {"deployment"}
     # and an ad-hoc selection string through the same parser
     job = dg.define_asset_job("adhoc", selection="key:training_set+ and group:train")
     resolved = dg.Definitions(assets=defs.assets, jobs=[job], resources=defs.resources).resolve_job_def("adhoc")

@@ -67,6 +67,15 @@ specialists_job = dg.define_asset_job(
     ),
 )
 
+deployment_job = dg.define_asset_job(
+    name="deployment_job",
+    selection="key:deployment",
+    description=(
+        "Operator actions on the live rollout from the UI: set the canary share, start a staged rollout, flip "
+        "the kill switch or roll back (the deployment asset's config); running servers follow without a restart."
+    ),
+)
+
 router_job = dg.define_asset_job(
     name="router_job",
     selection="key:router",

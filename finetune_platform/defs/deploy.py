@@ -1,7 +1,7 @@
 """deploy: register the evaluated model in the MLflow registry; challenger always, champion if better."""
 
 
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 import pandas as pd
@@ -133,6 +133,60 @@ def _model_card(
             + (["The tiny base model is a stand-in: its replies are fluent only within the training domain."] if tiny else []),
             "out_of_scope": ["Autonomous replies without review", "Legal, medical or financial advice"],
         }
+    )
+
+
+class DeploymentConfig(dg.Config):
+    """An operator action on the live rollout (launch ``deployment_job`` from the UI's launchpad)."""
+
+    action: Literal["record", "start_rollout", "set_canary", "kill_switch_on", "kill_switch_off", "rollback"] = Field(
+        "record",
+        description="record: change nothing, record the state (what retrain_job does); start_rollout: staged "
+        "canary from the first share (canary_rollout_sensor advances it); set_canary: share of users on the "
+        "challenger; kill_switch_on/off: all traffic to the champion / restore the canary; rollback: share 0 "
+        "and kill switch on.",
+    )
+    canary_share: float | None = Field(None, ge=0.0, le=1.0, description="set_canary only: 0.05 = 5% of users.")
+    reason: str = Field("", description="Why (kept in the rollout state and this asset's history).")
+
+
+@dg.asset(group_name=DEPLOY, deps=[registered_model], compute_kind="mlflow")
+def deployment(
+    context: dg.AssetExecutionContext,
+    config: DeploymentConfig,
+    platform: PlatformResource,
+    registry: RegistryResource,
+) -> dg.Output[dict[str, Any]]:
+    """What serves now: the registry's champion, challenger and specialists, and the rollout state (canary
+    share, kill switch, staged-rollout stage) that running servers follow. Each materialization applies
+    one operator action (default: none) and records before and after, so this asset's history in the UI
+    is the deployment log."""
+    from finetune_platform.serving.routing import apply_deployment_action
+
+    settings = platform.settings()
+    aliases = registry.registry().aliases()
+    before, after = apply_deployment_action(
+        settings.rollout_state_path, config.action, canary_share=config.canary_share, reason=config.reason,
+        has_challenger="challenger" in aliases,
+    )  # fmt: skip
+    serving = {alias: f"v{version}" for alias, version in sorted(aliases.items())}
+    context.log.info(
+        f"deployment {config.action}: canary share {before.canary_share:.3f} -> {after.canary_share:.3f}, kill switch "
+        f"{before.kill_switch} -> {after.kill_switch}; serving {serving or 'nothing registered yet'}"
+    )
+    return dg.Output(
+        {"action": config.action, "before": before.to_dict(), "after": after.to_dict(), "aliases": aliases},
+        metadata={
+            "action": config.action,
+            "canary_share": after.canary_share,
+            "kill_switch": after.kill_switch,
+            "rollout_stage": after.stage if after.stage is not None else "none",
+            "reason": after.reason or "(none)",
+            "changed": before.to_dict() != after.to_dict(),
+            "aliases": dg.MetadataValue.json(serving),
+            "before": dg.MetadataValue.json(before.to_dict()),
+            "rollout_state_path": dg.MetadataValue.path(str(settings.rollout_state_path)),
+        },
     )
 
 

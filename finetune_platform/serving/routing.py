@@ -283,6 +283,58 @@ def set_canary_share(state_path: Path | str, share: float, reason: str = "") -> 
     return Router(state_path=state_path).set_canary_share(share, reason)
 
 
+#: What the ``deployment`` asset can do to the rollout state (``record`` changes nothing).
+DEPLOYMENT_ACTIONS: tuple[str, ...] = ("record", "start_rollout", "set_canary", "kill_switch_on", "kill_switch_off", "rollback")
+
+
+def apply_deployment_action(
+    state_path: Path | str,
+    action: str,
+    *,
+    canary_share: float | None = None,
+    reason: str = "",
+    has_challenger: bool = True,
+    rollout_settings: "RolloutSettings | None" = None,
+) -> tuple[RolloutState, RolloutState]:
+    """Apply one operator action to the rollout state file a running server follows; (before, after).
+
+    ``set_canary`` needs ``canary_share`` (and a challenger when it is above 0); no other action takes
+    one. ``start_rollout`` begins a staged rollout at its first share (``canary_rollout_sensor`` then
+    moves it stage by stage); ``rollback`` is share 0 with the kill switch on. Raises ValueError saying
+    what is wrong, before anything changes.
+    """
+    if action not in DEPLOYMENT_ACTIONS:
+        raise ValueError(f"unknown deployment action {action!r}; choose one of {list(DEPLOYMENT_ACTIONS)}")
+    if (action == "set_canary") != (canary_share is not None):
+        raise ValueError(
+            "set_canary needs canary_share (0..1)" if action == "set_canary"
+            else f"canary_share is only for set_canary, not {action!r}; leave it out"
+        )
+    if not has_challenger and (action == "start_rollout" or (action == "set_canary" and (canary_share or 0) > 0)):
+        raise ValueError(f"{action}: no challenger is registered, so no traffic can go to one; register a model first")
+    if action == "record":  # read only: a missing file stays missing (it reads as the default state)
+        state = load_state(state_path)
+        return state, state
+    router = Router(state_path=state_path)
+    before = router.state
+    why = reason or f"{action.replace('_', ' ')} (deployment asset)"
+    if action == "start_rollout":
+        stages = (rollout_settings or RolloutSettings()).stages
+        after = router.update(
+            canary_share=stages[0], kill_switch=False, stage=0, stage_started_at=_now().isoformat(),
+            reason=reason or f"staged rollout started at {stages[0]:.0%} (deployment asset)",
+        )
+    elif action == "set_canary":
+        after = router.update(canary_share=canary_share, stage=None, stage_started_at=None, reason=why)
+    elif action == "kill_switch_on":
+        after = router.engage_kill_switch(why)
+    elif action == "kill_switch_off":
+        after = router.release_kill_switch(why)
+    else:
+        after = router.rollback(why)
+    return before, after
+
+
 def request_kill_switch(
     base_url: str,
     api_key: str | None = None,
