@@ -35,6 +35,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             automation.canary_rollout_sensor,
             automation.sweep_file_sensor,
             automation.specialists_file_sensor,
+            automation.specialists_refresh_sensor,
         ],
         resources=build_resources(settings),
     )

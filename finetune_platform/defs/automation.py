@@ -359,3 +359,40 @@ def specialists_file_sensor(context: dg.SensorEvaluationContext, platform: Platf
     if not new:
         return dg.SkipReason(f"every specialist of {path} is a partition already")
     return dg.SensorResult(dynamic_partitions_requests=[SPECIALIST_PARTITIONS.build_add_request(new)])
+
+
+@dg.sensor(
+    name="specialists_refresh_sensor",
+    job=specialists_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "When retrain_job registers a new model version, requests a specialists_job run per specialist of "
+        "data/specialists.yaml: each is retrained on the new data version and judged against the (possibly "
+        "new) generalist, so a specialist that no longer beats it stops serving."
+    ),
+)
+def specialists_refresh_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SensorResult | dg.SkipReason:
+    from finetune_platform.defs.specialists import SPECIALISTS_FILE
+    from finetune_platform.specialists.spec import load_specialists
+
+    records = context.instance.fetch_materializations(dg.AssetKey("registered_model"), limit=1).records
+    if not records:
+        return dg.SkipReason("no model registered yet")
+    latest = records[0].storage_id
+    if context.cursor and int(context.cursor) >= latest:
+        return dg.SkipReason("no model registered since the last refresh")
+    names = list(load_specialists(platform.settings().root / SPECIALISTS_FILE).specialists)
+    if not names:
+        return dg.SensorResult(skip_reason=dg.SkipReason("no specialists defined"), cursor=str(latest))
+    known = set(context.instance.get_dynamic_partitions(SPECIALIST_PARTITIONS.name))
+    new = [n for n in names if n not in known]
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(run_key=f"specialist-{name}-after-{latest}", partition_key=name,
+                          tags={"finetune_platform/trigger": "specialists_refresh_sensor"})
+            for name in names
+        ],
+        dynamic_partitions_requests=[SPECIALIST_PARTITIONS.build_add_request(new)] if new else [],
+        cursor=str(latest),
+    )

@@ -63,3 +63,28 @@ def test_without_specialists_the_router_says_so_and_passes(tmp_path: Path) -> No
     result = run(tmp_path)
     assert result.success and result.output_for_node("router")["path"] is None
     assert check(result).passed and "no specialists" in check(result).description
+
+
+def test_a_newly_registered_model_requests_a_refresh_of_every_specialist_once(tmp_path: Path) -> None:
+    from finetune_platform.defs.automation import specialists_refresh_sensor
+    from finetune_platform.defs.partitions import SPECIALIST_PARTITIONS
+
+    resources = {"platform": PlatformResource(root=str(tmp_path))}
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            assert "no model registered" in specialists_refresh_sensor(context).skip_message
+        instance.report_runless_asset_event(dg.AssetMaterialization("registered_model"))
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            nothing = specialists_refresh_sensor(context)  # no specialists file yet
+        assert not nothing.run_requests and nothing.cursor
+        (tmp_path / "data").mkdir()
+        (tmp_path / "data" / "specialists.yaml").write_text(SPECIALISTS)
+        instance.report_runless_asset_event(dg.AssetMaterialization("registered_model"))
+        with dg.build_sensor_context(instance=instance, cursor=nothing.cursor, resources=resources) as context:
+            refresh = specialists_refresh_sensor(context)
+        assert [r.partition_key for r in refresh.run_requests] == ["billing", "tech"]
+        assert refresh.dynamic_partitions_requests[0].partition_keys == ["billing", "tech"]
+        instance.add_dynamic_partitions(SPECIALIST_PARTITIONS.name, ["billing", "tech"])
+        with dg.build_sensor_context(instance=instance, cursor=refresh.cursor, resources=resources) as context:
+            again = specialists_refresh_sensor(context)
+        assert "since the last refresh" in again.skip_message  # once per registered version
