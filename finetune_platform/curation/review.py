@@ -26,7 +26,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, ClassVar, Literal
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -35,6 +35,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from finetune_platform.curation.agreement import DECISIONS, AgreementMetric, AgreementReport, agreement_report
 from finetune_platform.curation.config import check_input, make_dropped, text_column
+from finetune_platform.sheets import (  # noqa: F401  (FORMULA_TRIGGERS, spreadsheet_safe: this module's API)
+    FORMULA_TRIGGERS,
+    RowError,
+    RowsImportError,
+    SheetReader,
+    label_studio_annotator,
+    spreadsheet_safe,
+)
 
 STAGE = "human_review"
 REJECT_REASON = "human_rejected"
@@ -68,9 +76,6 @@ DISAGREEMENT_COLUMNS: list[str] = ["record_id", "n_reviewers", "accepts", "rejec
 
 #: Records whose label the reviewers corrected.
 RELABEL_COLUMNS: list[str] = ["record_id", "old_label", "new_label", "votes"]
-
-#: Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
-FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 _NO_LABEL = "(no label)"
 _COMMENT_CHARS = 200
@@ -255,22 +260,6 @@ def queue_stats(queue: pd.DataFrame) -> dict[str, Any]:
 # --- export ----------------------------------------------------------------------------------------------
 
 
-def spreadsheet_safe(value: str) -> str:
-    """Prefix a cell that a spreadsheet would run as a formula (starts with = + - @ tab CR) with a quote.
-
-    A reviewer opening the CSV in Excel or LibreOffice must never execute text from a ticket
-    (``=HYPERLINK(...)``, ``@SUM(...)``); the quote makes the cell plain text. :func:`import_reviews` removes
-    the quote again.
-    """
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
-
-
-def _unguard(value: str) -> str:
-    if value.startswith("'") and value[1:2] and value[1] in FORMULA_TRIGGERS:
-        return value[1:]
-    return value
-
-
 def export_review_csv(queue: pd.DataFrame, path: Path) -> Path:
     """Write the queue as a review spreadsheet (``REVIEW_CSV_COLUMNS``, UTF-8 with BOM so Excel reads it).
 
@@ -351,32 +340,8 @@ def label_studio_config(labels: list[str] | None = None) -> str:
 # --- import ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReviewRowError:
-    """One unreadable review: the file, where in it (``data row N`` / ``task N annotation M``), what is wrong."""
-
-    file: str
-    where: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.file}, {self.where}: {self.problem}"
-
-
-class RowsImportError(ValueError):
-    """Every bad row of a reviewers' or raters' import (``errors``), listed so all can be fixed at once."""
-
-    what = "row"
-
-    def __init__(self, errors: list[ReviewRowError], shown: int = 30):
-        self.errors = errors
-        lines = [f"  - {e}" for e in errors[:shown]]
-        if len(errors) > shown:
-            lines.append(f"  ... and {len(errors) - shown} more")
-        super().__init__(
-            f"{len(errors)} {self.what}(s) could not be imported; fix them in the files and import again "
-            "(nothing was imported):\n" + "\n".join(lines)
-        )
+#: One unreadable review: the file, where in it (``data row N`` / ``task N annotation M``), what is wrong.
+ReviewRowError = RowError
 
 
 class ReviewImportError(RowsImportError):
@@ -386,20 +351,27 @@ class ReviewImportError(RowsImportError):
 
 
 @dataclass
-class _Reader:
-    """Collects reviews and errors across files and checks what needs context (known ids, duplicates)."""
+class _Reader(SheetReader):
+    """Reviews from spreadsheets and Label Studio exports; checks ids and labels against the records."""
 
-    known_ids: set[str] | None
-    known_labels: set[str] | None
-    reviewer_from_filename: bool
-    rows: list[dict[str, str]] = field(default_factory=list)
-    errors: list[ReviewRowError] = field(default_factory=list)
-    seen: dict[tuple[str, str], str] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=lambda: {"files": {}, "blank_rows_skipped": 0, "cancelled_skipped": 0})
+    id_column: ClassVar[str] = "record_id"
+    required_columns: ClassVar[tuple[str, ...]] = ("record_id", "decision")
+    csv_hint: ClassVar[str] = (
+        "use the spreadsheet from export_review_csv or a CSV with record_id, reviewer, decision[, corrected_label, "
+        "comment]."
+    )
+    item: ClassVar[str] = "record"
+    person: ClassVar[str] = "reviewer"
+    answer: ClassVar[str] = "review"
+    answered: ClassVar[str] = "reviewed"
+
+    known_ids: set[str] | None = None
+    known_labels: set[str] | None = None
+    reviewer_from_filename: bool = False
 
     def add(self, file: str, where: str, record_id: str, reviewer: str, decision: str, label: str, comment: str) -> None:
         def bad(problem: str) -> None:
-            self.errors.append(ReviewRowError(file, where, problem))
+            self.error(file, where, problem)
 
         record_id, reviewer, label, comment = (s.strip() for s in (record_id, reviewer, label, comment))
         decision_norm = decision.strip().casefold()
@@ -422,97 +394,28 @@ class _Reader:
             bad(f"corrected label '{label}' is not a known label {sorted(self.known_labels)}; check the spelling.")
         if len(self.errors) > problems_before:
             return
-        key = (record_id, reviewer)
-        if key in self.seen:
-            bad(
-                f"reviewer '{reviewer}' already reviewed record '{record_id}' at {self.seen[key]}; keep one review "
-                "per reviewer and record (was a file imported twice?)."
-            )
-            return
-        origin = f"{file}:{where}"
-        self.seen[key] = origin
-        self.rows.append({
+        self.keep(file, where, record_id, reviewer, {
             "record_id": record_id,
             "reviewer": reviewer,
             "decision": decision_norm,
             "label": label,
             "comment": comment,
-            "origin": origin,
         })
-        self.stats["files"][file] = self.stats["files"].get(file, 0) + 1
 
-    def read_csv(self, path: Path) -> None:
-        file = path.name
-        self.stats["files"].setdefault(file, 0)
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            missing = [c for c in ("record_id", "decision") if c not in header]
-            if missing:
-                self.errors.append(ReviewRowError(
-                    file, "header",
-                    f"columns {missing} are missing (found {header}); use the spreadsheet from export_review_csv or "
-                    "a CSV with record_id, reviewer, decision[, corrected_label, comment].",
-                ))
-                return
-            for number, row in enumerate(reader, start=1):
-                def cell(name: str) -> str:
-                    return _unguard((row.get(name) or "").strip())
-
-                decision, label, comment = cell("decision"), cell("corrected_label"), cell("comment")
-                if not decision:
-                    if label or comment:
-                        self.errors.append(ReviewRowError(
-                            file, f"data row {number}",
-                            "decision is empty but a corrected_label or comment is filled; write accept or reject.",
-                        ))
-                    else:
-                        self.stats["blank_rows_skipped"] += 1
-                    continue
-                reviewer = cell("reviewer") or (path.stem if self.reviewer_from_filename else "")
-                self.add(file, f"data row {number}", cell("record_id"), reviewer, decision, label, comment)
-
-    def read_label_studio(self, path: Path) -> None:
-        file = path.name
-        self.stats["files"].setdefault(file, 0)
-        try:
-            tasks = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            self.errors.append(ReviewRowError(file, f"line {exc.lineno}", f"not valid JSON ({exc.msg})."))
+    def csv_row(self, file: str, where: str, cell: Callable[[str], str], stem: str) -> None:
+        decision, label, comment = cell("decision"), cell("corrected_label"), cell("comment")
+        if not decision:
+            if label or comment:
+                self.error(file, where, "decision is empty but a corrected_label or comment is filled; write accept or reject.")
+            else:
+                self.stats["blank_rows_skipped"] += 1
             return
-        if not isinstance(tasks, list):
-            self.errors.append(ReviewRowError(
-                file, "top level",
-                "a Label Studio export is a JSON list of tasks; export the project as 'JSON' (not JSON_MIN or CSV).",
-            ))
-            return
-        for t, task in enumerate(tasks, start=1):
-            where_task = f"task {t}" + (f" (id {task.get('id')})" if isinstance(task, dict) and "id" in task else "")
-            if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-                self.errors.append(ReviewRowError(file, where_task, "a task must be an object with a 'data' object."))
-                continue
-            record_id = str(task["data"].get("record_id") or "")
-            for a, annotation in enumerate(task.get("annotations") or [], start=1):
-                where = f"{where_task} annotation {a}"
-                if annotation.get("was_cancelled"):
-                    self.stats["cancelled_skipped"] += 1
-                    continue
-                decision, label, comment = _read_ls_result(annotation.get("result") or [])
-                self.add(file, where, record_id, _ls_reviewer(annotation.get("completed_by")), decision, label, comment)
+        reviewer = cell("reviewer") or (stem if self.reviewer_from_filename else "")
+        self.add(file, where, cell("record_id"), reviewer, decision, label, comment)
 
-
-def _ls_reviewer(completed_by: Any) -> str:
-    """A reviewer name from Label Studio's ``completed_by``: a user id (int) or a user object."""
-    if isinstance(completed_by, dict):
-        for key in ("email", "username", "id"):
-            if completed_by.get(key) not in (None, ""):
-                value = completed_by[key]
-                return str(value) if key != "id" else f"ls_user_{value}"
-        return ""
-    if completed_by is None or completed_by == "":
-        return ""
-    return f"ls_user_{completed_by}" if isinstance(completed_by, int) else str(completed_by)
+    def annotation(self, file: str, where: str, item_id: str, annotation: dict[str, Any]) -> None:
+        decision, label, comment = _read_ls_result(annotation.get("result") or [])
+        self.add(file, where, item_id, label_studio_annotator(annotation.get("completed_by")), decision, label, comment)
 
 
 def _read_ls_result(result: list[dict[str, Any]]) -> tuple[str, str, str]:
@@ -530,16 +433,6 @@ def _read_ls_result(result: list[dict[str, Any]]) -> tuple[str, str, str]:
         elif name == "comment":
             comment = text
     return decision, label, comment
-
-
-def _looks_like_json(path: Path) -> bool:
-    if path.suffix.lower() == ".json":
-        return True
-    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
-        return False
-    with path.open("rb") as fh:
-        head = fh.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1] in (b"[", b"{")
 
 
 def import_reviews(
@@ -566,15 +459,8 @@ def import_reviews(
     """
     known_ids = set(records["record_id"].astype(str)) if records is not None else None
     known_labels = {label for label in text_column(records, "label") if label} if records is not None else None
-    reader = _Reader(known_ids, known_labels, reviewer_from_filename)
-    for raw in paths:
-        path = Path(raw)
-        if not path.is_file():
-            raise FileNotFoundError(f"review file {path} does not exist; check the path given to import_reviews.")
-        if _looks_like_json(path):
-            reader.read_label_studio(path)
-        else:
-            reader.read_csv(path)
+    reader = _Reader(known_ids=known_ids, known_labels=known_labels, reviewer_from_filename=reviewer_from_filename)
+    reader.read(paths, "review file", "import_reviews")
     if reader.errors:
         raise ReviewImportError(reader.errors)
     reviews = pd.DataFrame(reader.rows, columns=REVIEW_COLUMNS).astype(str)

@@ -25,16 +25,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, ClassVar, NamedTuple
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 import pandas as pd
 
 from finetune_platform.curation.agreement import agreement_report
-from finetune_platform.curation.review import FORMULA_TRIGGERS, ReviewRowError, RowsImportError, spreadsheet_safe
 from finetune_platform.evaluation.slices import wilson_interval
 from finetune_platform.formats.instructions import ticket_from_prompt
+from finetune_platform.sheets import RowError, RowsImportError, SheetReader, label_studio_annotator, spreadsheet_safe
 
 #: What raters see: one row per item, in the order they should rate them.
 SHEET_COLUMNS: list[str] = ["item_id", "prompt", "output_a", "output_b"]
@@ -137,7 +137,7 @@ def _check_sheet(sheet: pd.DataFrame, where: str) -> None:
 def export_human_eval_csv(sheet: pd.DataFrame, path: str | Path) -> Path:
     """Write the sheet as a rating spreadsheet (``HUMAN_EVAL_CSV_COLUMNS``, UTF-8 with BOM for Excel).
 
-    The rater columns are empty. Every text cell goes through ``curation.review.spreadsheet_safe`` so a
+    The rater columns are empty. Every text cell goes through ``sheets.spreadsheet_safe`` so a
     model output starting with ``=`` or ``@`` is never run as a formula.
     """
     _check_sheet(sheet, "export_human_eval_csv")
@@ -201,7 +201,7 @@ def human_eval_label_studio_config(with_scores: bool = True, question: str = "Wh
 
 
 #: One unreadable rating: the file, where in it, and what is wrong (the same record as a review's).
-RatingRowError = ReviewRowError
+RatingRowError = RowError
 
 
 class HumanEvalImportError(RowsImportError):
@@ -210,19 +210,20 @@ class HumanEvalImportError(RowsImportError):
     what = "rating row"
 
 
-def _unguard(value: str) -> str:
-    """Undo ``spreadsheet_safe``'s leading quote."""
-    return value[1:] if value.startswith("'") and value[1:2] and value[1] in FORMULA_TRIGGERS else value
-
-
 @dataclass
-class _Reader:
-    key: dict[str, dict[str, Any]]
-    rater_from_filename: bool
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[RatingRowError] = field(default_factory=list)
-    seen: dict[tuple[str, str], str] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=lambda: {"files": {}, "blank_rows_skipped": 0, "cancelled_skipped": 0})
+class _Reader(SheetReader):
+    """Ratings from filled sheets and Label Studio exports, unblinded with the key as they are read."""
+
+    id_column: ClassVar[str] = "item_id"
+    required_columns: ClassVar[tuple[str, ...]] = ("item_id", "preference")
+    csv_hint: ClassVar[str] = "use the sheet from export_human_eval_csv."
+    item: ClassVar[str] = "item"
+    person: ClassVar[str] = "rater"
+    answer: ClassVar[str] = "rating"
+    answered: ClassVar[str] = "rated"
+
+    key: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rater_from_filename: bool = False
 
     def _score(self, raw: Any, name: str, problems: list[str]) -> float:
         if raw is None or str(raw).strip() == "":
@@ -255,22 +256,13 @@ class _Reader:
             )
         a = self._score(score_a, "score_a", problems)
         b = self._score(score_b, "score_b", problems)
-        if problems:
+        if problems or entry is None or pref is None:
             self.errors.extend(RatingRowError(file, where, p) for p in problems)
             return
-        origin = f"{file}:{where}"
-        if (item_id, rater) in self.seen:
-            self.errors.append(RatingRowError(
-                file, where,
-                f"rater '{rater}' already rated item '{item_id}' at {self.seen[(item_id, rater)]}; keep one rating "
-                "per rater and item (was a file imported twice?).",
-            ))
-            return
-        self.seen[(item_id, rater)] = origin
         candidate_side = entry["candidate_side"]
         winner = "tie" if pref == "tie" else ("candidate" if pref == candidate_side else "champion")
         score_candidate, score_champion = (a, b) if candidate_side == "a" else (b, a)
-        self.rows.append({
+        self.keep(file, where, item_id, rater, {
             "item_id": item_id,
             "example_id": entry["example_id"],
             "rater": rater,
@@ -279,80 +271,23 @@ class _Reader:
             "score_candidate": score_candidate,
             "score_champion": score_champion,
             "comment": comment,
-            "origin": origin,
         })
-        self.stats["files"][file] = self.stats["files"].get(file, 0) + 1
 
-    def read_csv(self, path: Path) -> None:
-        file = path.name
-        self.stats["files"].setdefault(file, 0)
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            missing = [c for c in ("item_id", "preference") if c not in header]
-            if missing:
-                self.errors.append(RatingRowError(
-                    file, "header",
-                    f"columns {missing} are missing (found {header}); use the sheet from export_human_eval_csv.",
-                ))
-                return
-            for number, row in enumerate(reader, start=1):
-                def cell(name: str) -> str:
-                    return _unguard((row.get(name) or "").strip())
-
-                preference = cell("preference")
-                if not preference:
-                    if cell("score_a") or cell("score_b") or cell("comment"):
-                        self.errors.append(RatingRowError(
-                            file, f"data row {number}",
-                            "preference is empty but a score or comment is filled; write a, b or tie.",
-                        ))
-                    else:
-                        self.stats["blank_rows_skipped"] += 1
-                    continue
-                rater = cell("rater") or (path.stem if self.rater_from_filename else "")
-                self.add(file, f"data row {number}", cell("item_id"), rater, preference,
-                         cell("score_a"), cell("score_b"), cell("comment"))
-
-    def read_label_studio(self, path: Path) -> None:
-        file = path.name
-        self.stats["files"].setdefault(file, 0)
-        try:
-            tasks = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            self.errors.append(RatingRowError(file, f"line {exc.lineno}", f"not valid JSON ({exc.msg})."))
+    def csv_row(self, file: str, where: str, cell: Callable[[str], str], stem: str) -> None:
+        preference = cell("preference")
+        if not preference:
+            if cell("score_a") or cell("score_b") or cell("comment"):
+                self.error(file, where, "preference is empty but a score or comment is filled; write a, b or tie.")
+            else:
+                self.stats["blank_rows_skipped"] += 1
             return
-        if not isinstance(tasks, list):
-            self.errors.append(RatingRowError(
-                file, "top level", "a Label Studio export is a JSON list of tasks; export the project as 'JSON'.",
-            ))
-            return
-        for t, task in enumerate(tasks, start=1):
-            where_task = f"task {t}" + (f" (id {task.get('id')})" if isinstance(task, dict) and "id" in task else "")
-            if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-                self.errors.append(RatingRowError(file, where_task, "a task must be an object with a 'data' object."))
-                continue
-            item_id = str(task["data"].get("item_id") or "")
-            for a, annotation in enumerate(task.get("annotations") or [], start=1):
-                if annotation.get("was_cancelled"):
-                    self.stats["cancelled_skipped"] += 1
-                    continue
-                values = _read_ls_result(annotation.get("result") or [])
-                self.add(file, f"{where_task} annotation {a}", item_id, _ls_rater(annotation.get("completed_by")),
-                         values["preference"], values["score_a"], values["score_b"], values["comment"])
+        rater = cell("rater") or (stem if self.rater_from_filename else "")
+        self.add(file, where, cell("item_id"), rater, preference, cell("score_a"), cell("score_b"), cell("comment"))
 
-
-def _ls_rater(completed_by: Any) -> str:
-    """A rater name from Label Studio's ``completed_by``: a user object (e-mail, username, id) or a user id."""
-    if isinstance(completed_by, dict):
-        for key in ("email", "username"):
-            if completed_by.get(key):
-                return str(completed_by[key])
-        return f"ls_user_{completed_by['id']}" if completed_by.get("id") is not None else ""
-    if completed_by in (None, ""):
-        return ""
-    return f"ls_user_{completed_by}" if isinstance(completed_by, int) else str(completed_by)
+    def annotation(self, file: str, where: str, item_id: str, annotation: dict[str, Any]) -> None:
+        values = _read_ls_result(annotation.get("result") or [])
+        self.add(file, where, item_id, label_studio_annotator(annotation.get("completed_by")),
+                 values["preference"], values["score_a"], values["score_b"], values["comment"])
 
 
 def _read_ls_result(result: list[dict[str, Any]]) -> dict[str, Any]:
@@ -372,16 +307,6 @@ def _read_ls_result(result: list[dict[str, Any]]) -> dict[str, Any]:
             text = value.get("text") or []
             out["comment"] = " ".join(str(v) for v in text) if isinstance(text, list) else str(text)
     return out
-
-
-def _is_json(path: Path) -> bool:
-    if path.suffix.lower() == ".json":
-        return True
-    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
-        return False
-    with path.open("rb") as fh:
-        head = fh.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1] in (b"[", b"{")
 
 
 def import_human_ratings(
@@ -410,15 +335,8 @@ def import_human_ratings(
         str(r["item_id"]): {"example_id": str(r["example_id"]), "candidate_side": str(r["candidate_side"])}
         for r in key.to_dict(orient="records")
     }
-    reader = _Reader(lookup, rater_from_filename)
-    for raw in paths:
-        path = Path(raw)
-        if not path.is_file():
-            raise FileNotFoundError(f"rating file {path} does not exist; check the paths given to import_human_ratings")
-        if _is_json(path):
-            reader.read_label_studio(path)
-        else:
-            reader.read_csv(path)
+    reader = _Reader(key=lookup, rater_from_filename=rater_from_filename)
+    reader.read(paths, "rating file", "import_human_ratings")
     if reader.errors:
         raise HumanEvalImportError(reader.errors)
     ratings = pd.DataFrame(reader.rows, columns=RATING_COLUMNS)

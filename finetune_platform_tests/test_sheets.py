@@ -1,0 +1,81 @@
+"""The sheet I/O that curation's human review and evaluation's human ratings share (finetune_platform.sheets)."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from finetune_platform.curation.review import ReviewImportError, import_reviews
+from finetune_platform.evaluation.human_eval import HumanEvalImportError, import_human_ratings
+from finetune_platform.sheets import label_studio_annotator, looks_like_json, spreadsheet_safe, unguard
+
+
+@pytest.mark.parametrize("value", ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain", "'quoted", ""])
+def test_spreadsheet_guard_round_trips(value):
+    guarded = spreadsheet_safe(value)
+    assert not guarded.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert unguard(guarded) == value
+
+
+def test_unguard_leaves_an_ordinary_leading_quote():
+    assert unguard("'tis fine") == "'tis fine"
+    assert unguard("'") == "'"
+
+
+@pytest.mark.parametrize(
+    ("completed_by", "name"),
+    [
+        ({"id": 3, "email": "a@example.com", "username": "a"}, "a@example.com"),
+        ({"id": 3, "email": "", "username": "ann"}, "ann"),
+        ({"id": 3}, "ls_user_3"),
+        ({"id": ""}, ""),
+        ({}, ""),
+        (7, "ls_user_7"),
+        ("bob", "bob"),
+        (None, ""),
+        ("", ""),
+    ],
+)
+def test_label_studio_annotator(completed_by, name):
+    assert label_studio_annotator(completed_by) == name
+
+
+def test_looks_like_json(tmp_path):
+    cases = {"a.json": "x", "a.csv": "[1]", "noext": "\ufeff  [1]", "other.dat": "record_id,decision"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert [looks_like_json(tmp_path / n) for n in cases] == [True, False, True, False]
+
+
+def _export(tmp_path, tasks):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    return path
+
+
+def test_malformed_label_studio_annotations_are_errors_not_crashes(tmp_path):
+    """A hand-edited export: annotations that are not a list, an annotation that is not an object, a result
+    region that is not an object. Each is named with its task and annotation, in both importers."""
+    tasks = [
+        {"id": 1, "data": {"record_id": "r1", "item_id": "he-1"}, "annotations": {"result": []}},
+        {"id": 2, "data": {"record_id": "r1", "item_id": "he-1"}, "annotations": ["accept"]},
+        {"id": 3, "data": {"record_id": "r1", "item_id": "he-1"}, "annotations": [{"completed_by": 1, "result": ["x"]}]},
+    ]
+    path = _export(tmp_path, tasks)
+    expected = [
+        "export.json, task 1 (id 1): 'annotations' must be a list of annotation objects.",
+        "export.json, task 2 (id 2) annotation 1: an annotation must be an object.",
+        "export.json, task 3 (id 3) annotation 1: 'result' must be a list of region objects.",
+    ]
+    with pytest.raises(ReviewImportError) as review_info:
+        import_reviews([path])
+    assert [str(e) for e in review_info.value.errors] == expected
+    key = pd.DataFrame({"item_id": ["he-1"], "example_id": ["e1"], "candidate_side": ["a"]})
+    with pytest.raises(HumanEvalImportError) as rating_info:
+        import_human_ratings([path], key)
+    assert [str(e) for e in rating_info.value.errors] == expected
+
+
+def test_a_missing_file_names_the_importer(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"review file .*nope.csv does not exist; .*import_reviews"):
+        import_reviews([tmp_path / "nope.csv"])
