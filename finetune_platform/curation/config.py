@@ -79,6 +79,11 @@ class CurationSettings(BaseModel):
         le=1.0,
         description="Least share of words that are English function words for a record to count as English.",
     )
+    language_second_opinion: bool = Field(
+        default=True,
+        description="Ask a trained language identifier (py3langid, offline) about every record the stop-word "
+        "heuristic would drop as not English, and keep it when the identifier reads English.",
+    )
     language_min_words: int = Field(
         default=4,
         ge=1,

@@ -298,10 +298,15 @@ def _reference_normalize_records(df: pd.DataFrame, settings) -> tuple[list, list
         if lang == "non_latin":
             return lang, "most letters are outside the Latin alphabet"
         if lang != "en":
-            return lang, f"looks like '{lang}' (English function words {en_score:.0%})"
-        if en_score < settings.min_english_score:
-            return lang, f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
-        return lang, None
+            detail = f"looks like '{lang}' (English function words {en_score:.0%})"
+        elif en_score < settings.min_english_score:
+            detail = f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
+        else:
+            return lang, None
+        if not settings.language_second_opinion:
+            return lang, detail
+        judged = normalize.second_opinion([text])[0]
+        return ("en", None) if judged == "en" else (lang, f"{detail}; language identifier: '{judged}'")
 
     fix, rows, dropped, changed, languages = settings.fix_unicode, [], [], 0, {}
     for rid, text, response, label, msg in zip(*(config.text_column(df, c) for c in

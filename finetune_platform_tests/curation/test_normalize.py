@@ -236,3 +236,31 @@ def test_messages_nested_too_deeply_are_dropped_with_a_reason_not_a_crash():
     assert reasons == {"deep": "messages is nested too deeply to parse", "scalar": "messages must be a JSON list of turns, got int"}
     pii = redact_pii(frame, CurationSettings())  # the PII stage alone meets the same input without crashing
     assert dict(zip(pii.dropped["record_id"], pii.dropped["detail"])) == reasons
+
+
+def test_a_language_identifier_keeps_short_english_that_the_heuristic_doubts():
+    """Few function words (queries, terse tickets) read as "not English" to the stop-word heuristic; the
+    trained identifier it asks then keeps them, and still drops Polish, Indonesian and Turkish text whose
+    one English-looking word ("a") fooled the heuristic. Without the second opinion the old verdicts hold."""
+    english = [
+        "add paul wright album to 90s Smash Hits playlist",
+        "put any Andrew Hurley album onto timeless love songs",
+        "The feel good indie rock playlist needs another song",
+        "add Partners in Crime to joann's Lo Que Suena Los Angeles",
+    ]
+    foreign = [
+        "Dzień dobry, mam problem z zamówieniem a kurier nie przyjechał wczoraj ani dzisiaj rano",
+        "Saya tidak bisa login ke akun saya sejak kemarin, tolong bantu a segera",
+        "Siparişim hala gelmedi, lütfen yardım edin a kargo nerede",
+    ]
+    df = records(*({"text": t} for t in english + foreign))
+    assert all(guess_language(t)[0] != "en" or guess_language(t)[1] < 0.12 for t in english + foreign)
+    result = normalize_records(df, CurationSettings())
+    assert result.records["text"].tolist() == english
+    details = dict(zip(result.dropped["record_id"], result.dropped["detail"]))
+    assert [details[f"r{i}"].rsplit("; ", 1)[1] for i in (5, 6, 7)] == [
+        "language identifier: 'pl'", "language identifier: 'id'", "language identifier: 'tr'",
+    ]
+    assert set(result.dropped["reason"]) == {"not_english"}
+    without = normalize_records(df, CurationSettings(language_second_opinion=False))
+    assert len(without.records) == 0 and len(without.dropped) == 7
