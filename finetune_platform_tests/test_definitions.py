@@ -34,6 +34,7 @@ EXPECTED_BLOCKING_CHECKS = {
     ("raw_corpus", "raw_corpus__rows_reconcile"),
     ("curated_records", "curated_records__no_pii"),
     ("curated_records", "curated_records__expectations"),
+    ("curated_records", "curated_records__rows_reconcile"),
     ("human_reviews", "human_reviews__agreement"),
     ("instruction_examples", "instruction_examples__schema"),
     ("training_set", "training_set__no_leakage"),

@@ -357,3 +357,67 @@ def curated_records__expectations(curated_records: pd.DataFrame) -> dg.AssetChec
             "results": dg.MetadataValue.md(table.astype(str).to_markdown(index=False)),
         },
     )
+
+
+#: The curation assets that write their dropped rows (see _run_stage), in pipeline order, and whether
+#: they run per source (one file per partition) or over all sources together.
+_DROPPED_FILES: tuple[tuple[str, bool], ...] = (
+    ("normalized_records", True),
+    ("pii_redacted_records", True),
+    ("scored_records", True),
+    ("deduplicated_records", False),
+    ("curated_records", False),
+)
+
+
+def _partitions(value: Any) -> dict[str, pd.DataFrame]:
+    """A partitioned input as {source: frame} (the IO manager hands over a single partition unwrapped)."""
+    return value if isinstance(value, dict) else {"(one source)": value}
+
+
+@dg.asset_check(
+    asset=curated_records,
+    blocking=True,
+    additional_ins={"raw_corpus": dg.AssetIn("raw_corpus"), "quarantine": dg.AssetIn("quarantine")},
+)
+def curated_records__rows_reconcile(
+    curated_records: pd.DataFrame, raw_corpus: Any, quarantine: Any, platform: PlatformResource
+) -> dg.AssetCheckResult:
+    """Per source, every row read is quarantined, dropped by a stage with a named reason, or curated,
+    exactly once: read = quarantined + dropped + kept, tied together by record id (a raw record that is
+    neither dropped nor curated is a row lost silently)."""
+    from finetune_platform.curation.accounting import row_accounting
+    from finetune_platform.schemas import DROPPED_COLUMNS
+
+    raw = _partitions(raw_corpus)
+    quarantined = _partitions(quarantine)
+    folder = platform.settings().artifacts_dir / "curation"
+    frames, missing = [], []
+    for name, per_source in _DROPPED_FILES:
+        paths = [folder / f"{name}_{source}_dropped.parquet" for source in raw] if per_source else [
+            folder / f"{name}_dropped.parquet"
+        ]
+        for path in paths:
+            if path.is_file():
+                frames.append(pd.read_parquet(path, columns=DROPPED_COLUMNS))
+            else:
+                missing.append(path.name)
+    dropped = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DROPPED_COLUMNS)
+    books = row_accounting(
+        pd.concat([f[["record_id", "source"]] for f in raw.values()], ignore_index=True),
+        pd.concat([f[["source"]] for f in quarantined.values()], ignore_index=True),
+        dropped,
+        curated_records[["record_id"]],
+    )
+    problems = [f"no record of the rows dropped: {', '.join(missing)} missing in {folder}"] if missing else []
+    problems += books.problems
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description="; ".join(problems)[:2000] if problems else "every row read is accounted for, per source",
+        metadata={
+            **books.summary(),
+            "per_source": dg.MetadataValue.md(books.table.to_markdown(index=False)),
+            "dropped_by_reason": dg.MetadataValue.json(books.reasons),
+            "problems": dg.MetadataValue.json(problems[:50]),
+        },
+    )

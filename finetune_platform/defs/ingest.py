@@ -75,8 +75,12 @@ def ingest_sources_asset(
     unbalanced = {
         name: s for name, s in stats.items() if s["rows_read"] != s["rows_kept"] + s["rows_quarantined"]
     }
+    # Stats against themselves and against the frames (per-reason sums, rows per source, duplicate ids).
+    problems = result.reconciliation_problems()
     duplicated_ids = int(result.records["record_id"].duplicated().sum())
     no_reason = int((result.quarantine["reason"].astype(str).str.strip() == "").sum())
+    if no_reason:
+        problems.append(f"{no_reason} quarantined rows have no reason.")
     yield dg.Output(
         result.records,
         output_name="raw_corpus",
@@ -102,8 +106,10 @@ def ingest_sources_asset(
     yield dg.AssetCheckResult(
         check_name="raw_corpus__rows_reconcile",
         asset_key="raw_corpus",
-        passed=not unbalanced and duplicated_ids == 0 and no_reason == 0,
+        passed=not problems and not unbalanced,
+        description="; ".join(problems)[:2000] if problems else "read = kept + quarantined, per source",
         metadata={
+            "problems": dg.MetadataValue.json(problems),
             "rows_read": read,
             "rows_kept": len(result.records),
             "rows_quarantined": len(result.quarantine),
