@@ -1,0 +1,547 @@
+"""The blocking data gates fail on planted bad data, pass on good data, and a failed gate stops what comes next.
+
+Each test materialises a fake upstream asset under the checked asset's name (returning planted data), the
+real asset checks, and a fake downstream asset that depends on the checked one; a failed blocking check
+must leave the downstream asset unmaterialised and say in its metadata what failed.
+
+Not covered here: ``raw_corpus__rows_reconcile`` (being rewritten to compare frames against stats).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from finetune_platform.curation.config import CURATED_COLUMNS
+from finetune_platform.defs.curate import curated_records__expectations, curated_records__no_pii
+from finetune_platform.defs.train import base_model__renders_training_data
+from finetune_platform.defs.version import training_set__expectations, training_set__no_leakage, training_set__no_pii
+from finetune_platform.formats.instructions import PROMPT_TEMPLATES
+from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS
+
+# --- shared helpers -----------------------------------------------------------------------------------------
+
+#: Distinct tickets (no two near-duplicates), no PII; (label, text, reply).
+TICKETS: list[tuple[str, str, str]] = [
+    ("billing", "my invoice for march was charged twice on the card", "We refunded the second charge today."),
+    ("billing", "the annual plan price went up without any notice", "The new price applies from your next renewal."),
+    ("login", "the password reset link expired before I could open it", "We sent a fresh link valid for a day."),
+    ("login", "two factor codes never arrive on my new device", "Codes now go to the authenticator app instead."),
+    ("billing", "please send a receipt for the upgrade last week", "The receipt is attached to this reply."),
+    ("login", "the app logs me out every few minutes since the update", "Clearing the app cache fixes the loop."),
+]
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {
+        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+def _materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def _md_rows(markdown: str) -> list[dict[str, str]]:
+    """The rows of a pipe table written by ``DataFrame.to_markdown``."""
+    lines = [line.strip().strip("|") for line in markdown.strip().splitlines()]
+    header = [c.strip() for c in lines[0].split("|")]
+    return [dict(zip(header, (c.strip() for c in line.split("|")), strict=True)) for line in lines[2:]]
+
+
+def _failed_expectations(evaluation: dg.AssetCheckEvaluation) -> set[tuple[str, str]]:
+    """(expectation, column) of every failed expectation in a check's ``results`` table."""
+    return {(r["expectation"], r["column"]) for r in _md_rows(evaluation.metadata["results"].value) if r["success"] == "False"}
+
+
+def _run(assets: list[Any], downstream: str, upstream: str) -> dg.ExecuteInProcessResult:
+    @dg.asset(name=downstream, deps=[upstream])
+    def fake_downstream() -> str:
+        return "built"
+
+    return dg.materialize([*assets, fake_downstream], raise_on_error=False)
+
+
+# --- curated_records: no PII, expectations ------------------------------------------------------------------
+
+
+def curated() -> pd.DataFrame:
+    """Clean curated records: every CURATED_COLUMNS column, PII already redacted to placeholders."""
+    rows = []
+    for i, (label, text, reply) in enumerate(TICKETS):
+        rows.append(
+            {
+                "record_id": f"chat/tickets.jsonl#{i + 1}",
+                "source": "chat",
+                "source_file": "tickets.jsonl",
+                "source_row": i + 1,
+                "doc_type": "chat",
+                "text": text + (" Write to <EMAIL_1>." if i == 0 else ""),  # a placeholder is not PII
+                "response": reply,
+                "label": label,
+                "messages": json.dumps([{"role": "user", "content": text}, {"role": "assistant", "content": reply}]),
+                "quality_score": 0.9,
+                "pii_counts": json.dumps({"EMAIL": 1} if i == 0 else {}),
+            }
+        )
+    return pd.DataFrame(rows, columns=CURATED_COLUMNS)
+
+
+def run_curated(records: pd.DataFrame) -> dg.ExecuteInProcessResult:
+    @dg.asset(name="curated_records")
+    def fake_curated_records() -> pd.DataFrame:
+        return records
+
+    return _run(
+        [fake_curated_records, curated_records__no_pii, curated_records__expectations],
+        downstream="instruction_examples",
+        upstream="curated_records",
+    )
+
+
+def test_clean_curated_records_pass_both_gates_and_downstream_runs() -> None:
+    result = run_curated(curated())
+    checks = _checks(result)
+    assert result.success, checks
+    assert checks["curated_records__no_pii"].passed and checks["curated_records__expectations"].passed
+    assert checks["curated_records__no_pii"].metadata["hits"].value == 0
+    assert checks["curated_records__expectations"].metadata["failed"].value == 0
+    assert "instruction_examples" in _materialized(result)
+
+
+@pytest.mark.parametrize(
+    ("column", "row", "planted", "pii_type"),
+    [
+        ("text", 1, "Reach me at jane.doe@example.com about this.", "EMAIL"),
+        ("response", 2, "Call us back on +44 20 7946 0958 tomorrow.", "PHONE"),
+        ("text", 3, "The card 4111 1111 1111 1111 was declined.", "CREDIT_CARD"),
+    ],
+    ids=["email-in-text", "phone-in-response", "card-in-text"],
+)
+def test_pii_left_in_a_curated_record_fails_the_gate_and_blocks_downstream(
+    column: str, row: int, planted: str, pii_type: str
+) -> None:
+    records = curated()
+    records.loc[row, column] = planted
+    result = run_curated(records)
+    checks = _checks(result)
+    no_pii = checks["curated_records__no_pii"]
+    assert not no_pii.passed
+    assert no_pii.metadata["hits_by_type"].value == {pii_type: 1}
+    assert checks["curated_records__expectations"].passed  # only the PII gate objects
+    assert not result.success and "instruction_examples" not in _materialized(result)
+
+
+def test_pii_in_a_curated_conversation_fails_the_gate() -> None:
+    records = curated()
+    records.loc[4, "messages"] = json.dumps([{"role": "user", "content": "my email is sam.lee@example.org"}])
+    result = run_curated(records)
+    no_pii = _checks(result)["curated_records__no_pii"]
+    assert not no_pii.passed and no_pii.metadata["hits_by_type"].value == {"EMAIL": 1}
+    assert "instruction_examples" not in _materialized(result)
+
+
+def _duplicate_id(records: pd.DataFrame) -> None:
+    records.loc[1, "record_id"] = records.loc[0, "record_id"]
+
+
+def _empty_text(records: pd.DataFrame) -> None:
+    records.loc[2, "text"] = ""
+
+
+def _score_out_of_range(records: pd.DataFrame) -> None:
+    records.loc[3, "quality_score"] = 1.5
+
+
+def _missing_pii_counts(records: pd.DataFrame) -> None:
+    records.loc[4, "pii_counts"] = None
+
+
+@pytest.mark.parametrize(
+    ("plant", "expectation", "column"),
+    [
+        (_duplicate_id, "expect_column_values_to_be_unique", "record_id"),
+        (_empty_text, "expect_column_value_lengths_to_be_between", "text"),
+        (_score_out_of_range, "expect_column_values_to_be_between", "quality_score"),
+        (_missing_pii_counts, "expect_column_values_to_not_be_null", "pii_counts"),
+    ],
+)
+def test_a_curated_record_violating_the_suite_fails_the_gate_and_names_the_expectation(
+    plant: Any, expectation: str, column: str
+) -> None:
+    records = curated()
+    plant(records)
+    result = run_curated(records)
+    check = _checks(result)["curated_records__expectations"]
+    assert not check.passed
+    assert check.metadata["failed"].value == 1
+    assert _failed_expectations(check) == {(expectation, column)}
+    assert f"{expectation}({column})" in check.description
+    assert not result.success and "instruction_examples" not in _materialized(result)
+
+
+def test_a_curated_frame_missing_a_column_fails_the_gate() -> None:
+    result = run_curated(curated().drop(columns=["quality_score"]))
+    check = _checks(result)["curated_records__expectations"]
+    assert not check.passed
+    assert ("expect_column_to_exist", "quality_score") in _failed_expectations(check)
+    assert "instruction_examples" not in _materialized(result)
+
+
+# --- training_set: no leakage, expectations, no PII --------------------------------------------------------
+
+
+def _records() -> pd.DataFrame:
+    return curated()[RECORD_COLUMNS]
+
+
+def _examples_of(record_index: int, text: str | None = None, record_id: str | None = None) -> list[dict[str, Any]]:
+    """The classify and reply examples of ticket ``record_index`` (optionally with another text or id)."""
+    label, original, reply = TICKETS[record_index]
+    rid = record_id or f"chat/tickets.jsonl#{record_index + 1}"
+    return [
+        {
+            "example_id": f"{rid}::{task}",
+            "record_id": rid,
+            "task": task,
+            "prompt": PROMPT_TEMPLATES[task].format(text=text or original),
+            "completion": label if task == "classify" else reply,
+            "label": label,
+            "source": "chat",
+        }
+        for task in ("classify", "reply")
+    ]
+
+
+def good_splits() -> dict[str, pd.DataFrame]:
+    """Tickets 0-3 in train, 4 in validation, 5 in test: no ticket, prompt or near-duplicate shared."""
+    def frame(indices: list[int]) -> pd.DataFrame:
+        return pd.DataFrame([e for i in indices for e in _examples_of(i)], columns=EXAMPLE_COLUMNS)
+
+    return {"train": frame([0, 1, 2, 3]), "validation": frame([4]), "test": frame([5])}
+
+
+def write_training_set(root: Path, splits: dict[str, pd.DataFrame], records: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Write the splits as the real asset does and return the asset's value (the parts the checks read)."""
+    from finetune_platform.datasets.split import write_training_set as write
+
+    path = root / "training_set"
+    write(splits, path, _records() if records is None else records)
+    return {
+        "path": str(path),
+        "dvc_md5": "0" * 32,
+        "labels": ["billing", "login"],
+        "counts": {name: len(df) for name, df in splits.items()},
+        "near_duplicate_threshold": 0.8,
+    }
+
+
+def run_training_set(value: dict[str, Any]) -> dg.ExecuteInProcessResult:
+    @dg.asset(name="training_set")
+    def fake_training_set() -> dict[str, Any]:
+        return value
+
+    return _run(
+        [fake_training_set, training_set__no_leakage, training_set__expectations, training_set__no_pii],
+        downstream="base_model",
+        upstream="training_set",
+    )
+
+
+TRAINING_SET_CHECKS = {"training_set__no_leakage", "training_set__expectations", "training_set__no_pii"}
+
+
+def _only_failing(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
+    """The evaluation of check ``name``, asserting that it failed, the others passed and base_model did not run."""
+    checks = _checks(result)
+    assert set(checks) == TRAINING_SET_CHECKS
+    assert not checks[name].passed
+    assert all(checks[other].passed for other in TRAINING_SET_CHECKS - {name}), checks
+    assert not result.success and "base_model" not in _materialized(result)
+    return checks[name]
+
+
+def test_a_clean_training_set_passes_every_gate_and_downstream_runs(tmp_path: Path) -> None:
+    result = run_training_set(write_training_set(tmp_path, good_splits()))
+    checks = _checks(result)
+    assert result.success, checks
+    assert set(checks) == TRAINING_SET_CHECKS and all(c.passed for c in checks.values())
+    leakage = checks["training_set__no_leakage"].metadata
+    assert leakage["leaking_prompts"].value == 0 and leakage["records_in_two_splits"].value == 0
+    assert leakage["near_duplicate_pairs_across_splits"].value == 0
+    assert checks["training_set__expectations"].metadata["failed"].value == 0
+    assert checks["training_set__no_pii"].metadata["hits"].value == 0
+    assert "base_model" in _materialized(result)
+
+
+def test_the_same_ticket_in_train_and_test_fails_the_leakage_gate(tmp_path: Path) -> None:
+    splits = good_splits()
+    # ticket 0's reply example moves to test; its classify example stays in train
+    moved = splits["train"]["example_id"] == "chat/tickets.jsonl#1::reply"
+    splits["test"] = pd.concat([splits["test"], splits["train"].loc[moved]], ignore_index=True)
+    splits["train"] = splits["train"].loc[~moved].reset_index(drop=True)
+    check = _only_failing(run_training_set(write_training_set(tmp_path, splits)), "training_set__no_leakage")
+    assert check.metadata["records_in_two_splits"].value == 1
+    assert check.metadata["leaking_prompts"].value == 0
+
+
+def test_a_duplicated_ticket_in_train_and_test_fails_the_leakage_gate(tmp_path: Path) -> None:
+    records = _records()
+    copy = records.iloc[[0]].assign(record_id="email/inbox.jsonl#9", source_file="inbox.jsonl", source_row=9)
+    splits = good_splits()
+    # the same ticket text arrived twice (another source); one copy is in train, the other in test
+    splits["test"] = pd.concat(
+        [splits["test"], pd.DataFrame(_examples_of(0, record_id="email/inbox.jsonl#9"), columns=EXAMPLE_COLUMNS)],
+        ignore_index=True,
+    )
+    value = write_training_set(tmp_path, splits, pd.concat([records, copy], ignore_index=True))
+    check = _only_failing(run_training_set(value), "training_set__no_leakage")
+    assert check.metadata["leaking_prompts"].value == 4  # two prompts (classify, reply), each in two splits
+    assert check.metadata["near_duplicate_pairs_across_splits"].value == 1
+    assert check.metadata["records_in_two_splits"].value == 0
+    assert "email/inbox.jsonl#9::classify" in check.metadata["examples"].value
+
+
+def test_a_near_duplicate_ticket_across_splits_fails_the_leakage_gate(tmp_path: Path) -> None:
+    records = _records()
+    near_text = TICKETS[0][1] + " thanks"
+    copy = records.iloc[[0]].assign(record_id="email/inbox.jsonl#9", text=near_text, source_row=9)
+    splits = good_splits()
+    splits["validation"] = pd.concat(
+        [
+            splits["validation"],
+            pd.DataFrame(_examples_of(0, text=near_text, record_id="email/inbox.jsonl#9"), columns=EXAMPLE_COLUMNS),
+        ],
+        ignore_index=True,
+    )
+    value = write_training_set(tmp_path, splits, pd.concat([records, copy], ignore_index=True))
+    check = _only_failing(run_training_set(value), "training_set__no_leakage")
+    assert check.metadata["leaking_prompts"].value == 0  # not an exact duplicate: only the near-duplicate join sees it
+    assert check.metadata["near_duplicate_pairs_across_splits"].value == 1
+    pairs = check.metadata["near_duplicate_examples"].value
+    assert "chat/tickets.jsonl#1" in pairs and "email/inbox.jsonl#9" in pairs
+
+
+def _unknown_label(splits: dict[str, pd.DataFrame]) -> None:
+    classify = splits["train"]["task"] == "classify"
+    first = splits["train"].index[classify][0]
+    splits["train"].loc[first, ["label", "completion"]] = "shipping"  # not in the training set's labels
+
+
+def _completion_not_label(splits: dict[str, pd.DataFrame]) -> None:
+    splits["validation"].loc[splits["validation"]["task"] == "classify", "completion"] = "login"  # label: billing
+
+
+def _duplicate_example_id(splits: dict[str, pd.DataFrame]) -> None:
+    reply = splits["test"].loc[splits["test"]["task"] == "reply"].copy()
+    splits["test"] = pd.concat([splits["test"], reply], ignore_index=True)
+
+
+def _unknown_task(splits: dict[str, pd.DataFrame]) -> None:
+    splits["train"].loc[splits["train"]["task"] == "reply", "task"] = "summarize"
+
+
+@pytest.mark.parametrize(
+    ("plant", "split", "expectation", "column"),
+    [
+        (_unknown_label, "train", "expect_column_values_to_be_in_set", "label"),
+        (_completion_not_label, "validation", "expect_column_pair_values_to_be_equal", "completion,label"),
+        (_duplicate_example_id, "test", "expect_column_values_to_be_unique", "example_id"),
+        (_unknown_task, "train", "expect_column_values_to_be_in_set", "task"),
+    ],
+)
+def test_an_example_violating_the_suite_fails_the_expectations_gate(
+    tmp_path: Path, plant: Any, split: str, expectation: str, column: str
+) -> None:
+    splits = good_splits()
+    plant(splits)
+    if plant is _duplicate_example_id:
+        # write_training_set refuses a duplicate example_id; plant it in the written file (manifest updated)
+        value = _write_with_duplicate(tmp_path, splits)
+    else:
+        value = write_training_set(tmp_path, splits)
+    check = _only_failing(run_training_set(value), "training_set__expectations")
+    failed = {
+        (r["split"], r["expectation"], r["column"])
+        for r in _md_rows(check.metadata["results"].value)
+        if r["success"] == "False"
+    }
+    assert failed == {(split, expectation, column)}
+    assert check.metadata["failed"].value == 1
+
+
+def _write_with_duplicate(root: Path, splits: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The training set folder with the test split replaced by one holding a duplicated example_id."""
+    import hashlib
+
+    from finetune_platform.datasets.split import MANIFEST_NAME
+
+    doubled = splits["test"]
+    value = write_training_set(root, {**splits, "test": doubled.drop_duplicates("example_id")})
+    folder = Path(value["path"])
+    path = folder / "test.parquet"
+    doubled.astype({c: "string" for c in EXAMPLE_COLUMNS}).to_parquet(path, index=False)
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    manifest["files"]["test"].update(rows=len(doubled), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
+    return value
+
+
+@pytest.mark.parametrize(
+    ("column", "planted", "pii_type"),
+    [
+        ("completion", "We will call you on (415) 555-0101 this afternoon.", "PHONE"),
+        ("prompt", PROMPT_TEMPLATES["reply"].format(text="refund to card 4111 1111 1111 1111 please"), "CREDIT_CARD"),
+    ],
+    ids=["phone-in-completion", "card-in-prompt"],
+)
+def test_pii_in_a_training_example_fails_the_pii_gate(tmp_path: Path, column: str, planted: str, pii_type: str) -> None:
+    splits = good_splits()
+    reply = splits["train"].index[splits["train"]["task"] == "reply"][1]
+    splits["train"].loc[reply, column] = planted
+    check = _only_failing(run_training_set(write_training_set(tmp_path, splits)), "training_set__no_pii")
+    assert check.metadata["hits"].value == 1
+    assert check.metadata["hits_by_type"].value == {pii_type: 1}
+
+
+# --- base_model: renders the training data ------------------------------------------------------------------
+
+MAX_LENGTH = 128
+
+
+@pytest.fixture(scope="module")
+def tiny_model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tokenizer (the tiny model's recipe, chat template included) and a config of MAX_LENGTH positions;
+    the check reads only these two, so no weights are built."""
+    from transformers import LlamaConfig
+
+    from finetune_platform.training.tiny_model import train_tokenizer
+
+    folder = tmp_path_factory.mktemp("base_model")
+    corpus = [p for split in good_splits().values() for p in (split["prompt"] + split["completion"]).tolist()] * 5
+    tokenizer = train_tokenizer(corpus, vocab_size=400)
+    tokenizer.save_pretrained(folder)
+    LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=MAX_LENGTH,
+    ).save_pretrained(folder)
+    return folder
+
+
+def conversations() -> pd.DataFrame:
+    rows = [
+        {
+            "example_id": f"chat/tickets.jsonl#{i + 1}::chat",
+            "record_id": f"chat/tickets.jsonl#{i + 1}",
+            "messages": json.dumps([{"role": "user", "content": text}, {"role": "assistant", "content": reply}]),
+        }
+        for i, (_label, text, reply) in enumerate(TICKETS)
+    ]
+    return pd.DataFrame(rows)
+
+
+def run_base_model(
+    root: Path, model_folder: Path, splits: dict[str, pd.DataFrame], chats: pd.DataFrame
+) -> dg.ExecuteInProcessResult:
+    value = write_training_set(root, splits)
+
+    @dg.asset(name="training_set")
+    def fake_training_set() -> dict[str, Any]:
+        return value
+
+    @dg.asset(name="conversation_examples")
+    def fake_conversation_examples() -> pd.DataFrame:
+        return chats
+
+    @dg.asset(name="base_model", deps=["training_set"])
+    def fake_base_model() -> dict[str, Any]:
+        return {"path": str(model_folder), "source": "local", "name_or_path": str(model_folder)}
+
+    return _run(
+        [fake_training_set, fake_conversation_examples, fake_base_model, base_model__renders_training_data],
+        downstream="sft_adapter",
+        upstream="base_model",
+    )
+
+
+def _render_check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    return _checks(result)["base_model__renders_training_data"]
+
+
+def test_training_data_that_fits_and_renders_passes_and_training_runs(tmp_path: Path, tiny_model_folder: Path) -> None:
+    result = run_base_model(tmp_path, tiny_model_folder, good_splits(), conversations())
+    check = _render_check(result)
+    assert result.success and check.passed, check
+    assert check.metadata["max_length"].value == MAX_LENGTH
+    pairs = check.metadata["instruction_pairs"].value
+    assert pairs["examples"] == 12 and pairs["rendered"] == 12 and pairs["max_tokens"] <= MAX_LENGTH
+    assert check.metadata["conversations"].value["rendered"] == len(TICKETS)
+    assert "sft_adapter" in _materialized(result)
+
+
+def test_an_example_longer_than_the_context_fails_and_blocks_training(tmp_path: Path, tiny_model_folder: Path) -> None:
+    splits = good_splits()
+    long_text = " ".join(["the invoice total was wrong again"] * 60)
+    reply = splits["validation"].index[splits["validation"]["task"] == "reply"][0]
+    splits["validation"].loc[reply, "prompt"] = PROMPT_TEMPLATES["reply"].format(text=long_text)
+    result = run_base_model(tmp_path, tiny_model_folder, splits, conversations())
+    check = _render_check(result)
+    assert not check.passed
+    pairs = check.metadata["instruction_pairs"].value
+    assert pairs["too_long"] == 1 and pairs["failures"] == 0
+    assert pairs["too_long_examples"][0]["example_id"] == "chat/tickets.jsonl#5::reply"
+    assert pairs["too_long_examples"][0]["tokens"] > MAX_LENGTH
+    assert not result.success and "sft_adapter" not in _materialized(result)
+
+
+def test_a_special_token_written_in_a_completion_fails_and_blocks_training(
+    tmp_path: Path, tiny_model_folder: Path
+) -> None:
+    splits = good_splits()
+    reply = splits["test"].index[splits["test"]["task"] == "reply"][0]
+    splits["test"].loc[reply, "completion"] = "Clearing the cache fixes it.</s> Anything else?"
+    result = run_base_model(tmp_path, tiny_model_folder, splits, conversations())
+    check = _render_check(result)
+    assert not check.passed
+    pairs = check.metadata["instruction_pairs"].value
+    assert pairs["failures"] == 1
+    assert pairs["failure_examples"][0]["example_id"] == "chat/tickets.jsonl#6::reply"
+    assert "special token" in pairs["failure_examples"][0]["error"]
+    assert "sft_adapter" not in _materialized(result)
+
+
+@pytest.mark.parametrize(
+    ("messages", "error"),
+    [
+        ("[{\"role\": \"user\", \"content\": \"cut off", "not valid JSON"),
+        (json.dumps([{"role": "user"}, {"role": "assistant", "content": "ok"}]), "string 'role' and 'content'"),
+        (json.dumps([]), "non-empty list"),
+    ],
+    ids=["truncated-json", "message-without-content", "no-messages"],
+)
+def test_a_conversation_that_cannot_render_fails_and_blocks_training(
+    tmp_path: Path, tiny_model_folder: Path, messages: str, error: str
+) -> None:
+    chats = conversations()
+    chats.loc[2, "messages"] = messages
+    result = run_base_model(tmp_path, tiny_model_folder, good_splits(), chats)
+    check = _render_check(result)
+    assert not check.passed
+    assert check.metadata["instruction_pairs"].value["passed"]  # the pairs are fine: the conversation is not
+    rendered = check.metadata["conversations"].value
+    assert rendered["failures"] == 1 and rendered["rendered"] == len(TICKETS) - 1
+    assert rendered["failure_examples"][0]["example_id"] == "chat/tickets.jsonl#3::chat"
+    assert error in rendered["failure_examples"][0]["error"]
+    assert not result.success and "sft_adapter" not in _materialized(result)
