@@ -4,6 +4,7 @@
   Dagster on the embedded defaults, and print where to look.
 - ``generate-demo-data``: write the deterministic demo customer-support corpus.
 - ``materialize``: run one of the platform's jobs into the project's Dagster instance.
+- ``export``: write the versioned training set as Alpaca, ShareGPT or OpenAI chat for other tools.
 """
 
 from __future__ import annotations
@@ -198,6 +199,25 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the current training set (data/training_set) in an interchange format; no Dagster involved."""
+    from finetune_platform.formats.interchange import export_training_set
+
+    settings = load_settings()
+    try:
+        done = export_training_set(settings.training_set_dir, args.format, Path(args.out), args.split)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f"export: {error}") from error
+    split = "train, validation and test" if done.split == "all" else done.split
+    print(f"wrote {done.examples} {done.format} examples ({split} split) to {done.path.resolve()}")
+    if done.skipped:
+        print(
+            f"left out {done.skipped} tickets without a reply (a conversation needs an assistant turn); "
+            "--format alpaca keeps their classify examples"
+        )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from finetune_platform.ingest.demo_data import generate_demo_corpus
 
@@ -386,6 +406,19 @@ def build_parser() -> argparse.ArgumentParser:
     mat.add_argument("--source", action="append", help="ingest_job only: this source (repeatable; default all)")
     mat.add_argument("--day", help="monitor_job only: the UTC day YYYY-MM-DD (default yesterday)")
     mat.set_defaults(func=cmd_materialize)
+
+    from finetune_platform.formats.interchange import EXPORT_SPLITS, FORMATS
+
+    exp = sub.add_parser(
+        "export",
+        help="write the versioned training set (data/training_set) as alpaca, sharegpt or openai_chat for other tools",
+    )
+    exp.add_argument("--format", required=True, choices=FORMATS, help="alpaca: the instruction examples; "
+                     "sharegpt / openai_chat: one user/assistant conversation per ticket with a reply")
+    exp.add_argument("--out", required=True, help="file to write: .jsonl (one object per line) or .json (an array)")
+    exp.add_argument("--split", default="train", choices=EXPORT_SPLITS,
+                     help="which split (default train; 'all' = train, validation and test)")
+    exp.set_defaults(func=cmd_export)
 
     swp = sub.add_parser("sweep", help="train every trial of data/sweep.yaml (a partition each), then compare them")
     swp.add_argument("--trial", action="append", help="only this trial (repeatable; default all)")

@@ -15,27 +15,32 @@ Bad rows do not raise: each becomes one row of the returned errors frame (``sche
 with the ingest stage's reason codes), so both frames can join ``raw_corpus`` and ``quarantine``.
 Only a mistake in the call itself raises (a missing file, an unknown format or suffix, a bad source name).
 
-The readers are hand-written over ``json`` rather than ``datasets.load_dataset`` or ``pandas.read_json``
-because those fail a whole file on one bad row and do not report which row it was.
+Import reads the file with the ingest stage's own JSON / JSONL reader (``ingest.readers``, hand-written over
+``json`` because ``datasets.load_dataset`` and ``pandas.read_json`` fail a whole file on one bad row and do
+not say which): a source with ``format: alpaca | sharegpt | openai_chat`` in ``data/sources.yaml`` and
+:func:`import_file` give the same records. :func:`export_training_set` writes the versioned training set
+(``data/training_set``) in one of the formats, for ``finetune-platform export``.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pandas as pd
 
-from finetune_platform.formats.conversations import CONVERSATION_COLUMNS
+from finetune_platform.formats.conversations import CONVERSATION_COLUMNS, build_conversations
 from finetune_platform.formats.instructions import PROMPT_TEMPLATES, ticket_from_prompt
 from finetune_platform.ingest.readers import QuarantineReason
 from finetune_platform.ingest.sources import SOURCE_NAME_PATTERN
-from finetune_platform.schemas import EXAMPLE_COLUMNS, QUARANTINE_COLUMNS, RECORD_COLUMNS
+from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS
 
 InterchangeFormat = Literal["alpaca", "sharegpt", "openai_chat"]
 #: The format names, for CLI choices and messages.
@@ -60,7 +65,6 @@ SHAREGPT_ROLES: dict[str, str] = {
 }
 
 OPENAI_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
-EXCERPT_CHARS = 200
 _SUFFIXES = (".json", ".jsonl")
 
 
@@ -184,11 +188,104 @@ def _check_suffix(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# Export of the versioned training set
+
+ExportSplit = Literal["train", "validation", "test", "all"]
+EXPORT_SPLITS: tuple[str, ...] = get_args(ExportSplit)
+
+
+class NoTrainingSetError(FileNotFoundError):
+    """No training set has been written yet (or its folder is incomplete)."""
+
+
+@dataclass(frozen=True)
+class TrainingSetExport:
+    """What :func:`export_training_set` wrote."""
+
+    path: Path
+    format: str
+    split: str
+    examples: int  #: rows written
+    skipped: int  #: tickets left out (chat formats: a ticket with no reply has no assistant turn)
+
+
+def training_set_conversations(examples: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The conversations (``CONVERSATION_COLUMNS``) of a training set's instruction examples, and how many
+    tickets gave none.
+
+    The training set stores instruction pairs (``schemas.EXAMPLE_COLUMNS``), one per ticket and task. Each
+    ticket becomes the record it was built from (text = the ticket in the prompt, response = the ``reply``
+    completion, label = its category) and goes through ``formats.conversations.build_conversations``, as the
+    ``conversation_examples`` asset builds conversations: user = ticket, assistant = reply, ``example_id``
+    ``"{record_id}::chat"``. A ticket with only a ``classify`` example has no reply, so no conversation.
+    """
+    _require(examples, EXAMPLE_COLUMNS, "instruction examples")
+    tickets: dict[str, dict[str, Any]] = {}
+    for ex in examples.itertuples(index=False):
+        record = tickets.setdefault(
+            str(ex.record_id),
+            {
+                "record_id": str(ex.record_id),
+                "source": str(ex.source),
+                "source_file": "",
+                "source_row": 0,
+                "doc_type": "",
+                "text": ticket_from_prompt(str(ex.prompt)),
+                "response": "",
+                "label": str(ex.label) if pd.notna(ex.label) else "",
+                "messages": "",
+            },
+        )
+        if ex.task == "reply":
+            record["response"] = str(ex.completion)
+    result = build_conversations(pd.DataFrame(list(tickets.values()), columns=RECORD_COLUMNS))
+    return result.examples, len(result.skipped)
+
+
+def export_training_set(
+    training_set_dir: Path | str, format: InterchangeFormat, out: Path | str, split: ExportSplit = "train"
+) -> TrainingSetExport:
+    """Write a split (or ``"all"``: train, validation and test in that order) of the training set folder
+    (``datasets.split.write_training_set``, checked against its manifest) as ``format`` to ``out``.
+
+    ``alpaca`` writes the instruction examples themselves (:func:`export_alpaca`); ``sharegpt`` and
+    ``openai_chat`` write one conversation per ticket (:func:`training_set_conversations`). Raises
+    :class:`NoTrainingSetError` when the folder holds no training set, ``ValueError`` for a bad format,
+    split or suffix, or a folder changed since it was written.
+    """
+    from finetune_platform.datasets.split import MANIFEST_NAME, read_training_set
+
+    directory, out = Path(training_set_dir), Path(out)
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {list(FORMATS)}")
+    if split not in EXPORT_SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {list(EXPORT_SPLITS)}")
+    _check_suffix(out)
+    if not (directory / MANIFEST_NAME).is_file():
+        raise NoTrainingSetError(
+            f"no training set in {directory} (no {MANIFEST_NAME}): run the pipeline first: `finetune-platform "
+            "demo`, or `finetune-platform materialize ingest_job` then `finetune-platform materialize "
+            "retrain_job` (the training_set asset writes it)"
+        )
+    try:
+        splits = read_training_set(directory)
+    except FileNotFoundError as error:
+        raise NoTrainingSetError(f"{error}; rebuild it by running the pipeline (retrain_job)") from error
+    names = [n for n in splits if split in (n, "all")]
+    examples = pd.concat([splits[n] for n in names], ignore_index=True)
+    if format == "alpaca":
+        return TrainingSetExport(out, format, split, export_alpaca(examples, out), 0)
+    conversations, skipped = training_set_conversations(examples)
+    writer = export_sharegpt if format == "sharegpt" else export_openai_chat
+    return TrainingSetExport(out, format, split, writer(conversations, out), skipped)
+
+
+# --------------------------------------------------------------------------------------------------
 # Import
 
 
-class _RowError(Exception):
-    """A row that cannot become a record (internal: collected, never escapes ``import_file``)."""
+class RowError(Exception):
+    """A row that cannot become a record: its reason code and what is wrong (raised by :func:`record_fields`)."""
 
     def __init__(self, code: QuarantineReason, message: str) -> None:
         super().__init__(message)
@@ -200,6 +297,15 @@ def default_source_name(path: Path | str) -> str:
     """A source slug from the file name: ``"Alpaca Data.v2.json"`` -> ``"alpaca_data_v2"``."""
     slug = re.sub(r"[^a-z0-9_-]+", "_", Path(path).stem.lower()).strip("_-")[:64]
     return slug or "import"
+
+
+def record_fields(row: Mapping[str, Any], format: InterchangeFormat) -> dict[str, str]:
+    """The record fields (text, response, label, messages) of one parsed row; raises :class:`RowError`.
+
+    The row mapping shared by :func:`import_file` and the ingest readers of sources with ``format: alpaca``,
+    ``sharegpt`` or ``openai_chat``.
+    """
+    return _MAPPERS[format](row)
 
 
 def import_file(
@@ -214,7 +320,14 @@ def import_file(
     assistant turn and ``messages`` = the turns as JSON, as ingest does for chat sources. Alpaca rows give
     ``text`` = instruction and input, ``response`` = output, except rows whose instruction is one of the
     platform's (:data:`ALPACA_INSTRUCTIONS`): their input is the ticket, and a ``classify`` output is the label.
+
+    The file is read by the ingest reader of a source with this format (``ingest.readers``), so a file
+    imported here and the same file configured in ``data/sources.yaml`` give the same records and the same
+    quarantine (binary files, undecodable or oversized rows, formula injection included).
     """
+    from finetune_platform.ingest.readers import ingest_source
+    from finetune_platform.ingest.sources import SourceSettings
+
     path = Path(path)
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {list(FORMATS)}")
@@ -224,109 +337,10 @@ def import_file(
     source = source if source is not None else default_source_name(path)
     if not re.fullmatch(SOURCE_NAME_PATTERN, source):
         raise ValueError(f"source {source!r} is not a slug (lowercase letters, digits, '_' and '-', 1-64 characters)")
-    mapper = {"alpaca": _alpaca_record, "sharegpt": _sharegpt_record, "openai_chat": _openai_record}[format]
-    records: list[tuple] = []
-    errors: list[tuple] = []
-    rows = _read_jsonl(path) if path.suffix == ".jsonl" else _read_json_array(path)
-    for row_number, value, raw in rows:
-        where = f"{path.name} (whole file)" if row_number == 0 else f"{path.name}, row {row_number}"
-        try:
-            if isinstance(value, _RowError):
-                raise value
-            fields = mapper(value)
-        except _RowError as error:
-            errors.append(
-                (source, path.name, row_number, error.code.value, f"{where}: {error.message}.", _excerpt(raw))
-            )
-            continue
-        records.append(
-            (
-                f"{source}/{path.name}#{row_number}",
-                source,
-                path.name,
-                row_number,
-                "instruction" if format == "alpaca" else "chat",
-                fields["text"],
-                fields["response"],
-                fields["label"],
-                fields["messages"],
-            )
-        )
-    return (
-        pd.DataFrame(records, columns=RECORD_COLUMNS).astype({"source_row": "int64"}),
-        pd.DataFrame(errors, columns=QUARANTINE_COLUMNS).astype({"source_row": "int64"}),
-    )
-
-
-def _read_jsonl(path: Path) -> Iterator[tuple[int, Any, Any]]:
-    """(line number, parsed object or _RowError, raw line) per non-blank line."""
-    with path.open("rb") as f:
-        for line_number, raw in enumerate(f, start=1):
-            if line_number == 1:
-                raw = raw.removeprefix(b"\xef\xbb\xbf")
-            if not raw.strip():
-                continue
-            yield line_number, _parse_object(raw, "line"), raw
-
-
-def _read_json_array(path: Path) -> Iterator[tuple[int, Any, Any]]:
-    """(element number, object or _RowError, element) per array element; (0, _RowError, ...) for a bad file."""
-    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
-    if not raw.strip():
-        return
-    document = _parse_json(raw)
-    if isinstance(document, _RowError):
-        yield 0, document, raw
-        return
-    if not isinstance(document, list):
-        yield (
-            0,
-            _RowError(
-                QuarantineReason.NOT_AN_ARRAY,
-                f"top level is a JSON {type(document).__name__}, expected an array of objects (name the file .jsonl "
-                "for one object per line)",
-            ),
-            raw,
-        )
-        return
-    for index, value in enumerate(document, start=1):
-        if not isinstance(value, dict):
-            value = _RowError(
-                QuarantineReason.NOT_AN_OBJECT, f"element is a JSON {type(value).__name__}, expected an object"
-            )
-        yield index, value, document[index - 1]
-
-
-def _parse_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        return _RowError(QuarantineReason.INVALID_ENCODING, f"invalid utf-8 at byte {error.start} ({error.reason})")
-    except json.JSONDecodeError as error:
-        return _RowError(
-            QuarantineReason.MALFORMED_JSON, f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        )
-    except RecursionError:
-        return _RowError(QuarantineReason.MALFORMED_JSON, "JSON nested too deeply")
-
-
-def _parse_object(raw: bytes, what: str) -> Any:
-    value = _parse_json(raw)
-    if not isinstance(value, (dict, _RowError)):
-        return _RowError(
-            QuarantineReason.NOT_AN_OBJECT, f"{what} holds a JSON {type(value).__name__}, expected an object"
-        )
-    return value
-
-
-def _excerpt(raw: Any) -> str:
-    if isinstance(raw, bytes):
-        text = raw[: EXCERPT_CHARS * 4].decode("utf-8", "backslashreplace")
-    elif isinstance(raw, str):
-        text = raw
-    else:
-        text = json.dumps(raw, ensure_ascii=False, default=str)
-    return text.strip()[:EXCERPT_CHARS]
+    path = path.resolve()
+    settings = SourceSettings.model_validate({"name": source, "path": glob.escape(str(path)), "format": format})
+    result = ingest_source(settings, path.parent)
+    return result.records, result.quarantine
 
 
 def _string(row: Mapping[str, Any], name: str, *, required: bool, non_empty: bool = False) -> str:
@@ -334,15 +348,15 @@ def _string(row: Mapping[str, Any], name: str, *, required: bool, non_empty: boo
     if name not in row or row[name] is None:
         if required:
             fields = ", ".join(map(str, list(row)[:12])) or "none"
-            raise _RowError(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {fields})")
+            raise RowError(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {fields})")
         return ""
     value = row[name]
     if name == "label" and isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise _RowError(QuarantineReason.WRONG_TYPE, f"field '{name}' is {type(value).__name__}, expected a string")
+        raise RowError(QuarantineReason.WRONG_TYPE, f"field '{name}' is {type(value).__name__}, expected a string")
     if non_empty and not value.strip():
-        raise _RowError(QuarantineReason.EMPTY_TEXT, f"field '{name}' is empty")
+        raise RowError(QuarantineReason.EMPTY_TEXT, f"field '{name}' is empty")
     return value
 
 
@@ -362,7 +376,7 @@ def _alpaca_record(row: Mapping[str, Any]) -> dict[str, str]:
 def _chat_fields(messages: list[dict[str, str]], row: Mapping[str, Any], name: str) -> dict[str, str]:
     text = "\n".join(m["content"] for m in messages if m["role"] == "user" and m["content"].strip())
     if not text.strip():
-        raise _RowError(QuarantineReason.EMPTY_TEXT, f"'{name}' has no non-empty user turn")
+        raise RowError(QuarantineReason.EMPTY_TEXT, f"'{name}' has no non-empty user turn")
     replies = [m["content"] for m in messages if m["role"] == "assistant"]
     return {
         "text": text,
@@ -375,10 +389,10 @@ def _chat_fields(messages: list[dict[str, str]], row: Mapping[str, Any], name: s
 def _turn_list(row: Mapping[str, Any], name: str) -> list[Any]:
     if name not in row:
         fields = ", ".join(map(str, list(row)[:12])) or "none"
-        raise _RowError(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {fields})")
+        raise RowError(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {fields})")
     turns = row[name]
     if not isinstance(turns, list) or not turns:
-        raise _RowError(
+        raise RowError(
             QuarantineReason.INVALID_MESSAGES, f"'{name}' must be a non-empty list, found {type(turns).__name__}"
         )
     return turns
@@ -388,17 +402,17 @@ def _sharegpt_record(row: Mapping[str, Any]) -> dict[str, str]:
     messages = []
     for i, turn in enumerate(_turn_list(row, "conversations")):
         if not isinstance(turn, Mapping):
-            raise _RowError(
+            raise RowError(
                 QuarantineReason.INVALID_MESSAGES, f"conversations[{i}] is {type(turn).__name__}, not an object"
             )
         speaker, value = turn.get("from"), turn.get("value")
         if speaker not in SHAREGPT_ROLES:
-            raise _RowError(
+            raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
                 f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)}",
             )
         if not isinstance(value, str):
-            raise _RowError(
+            raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
                 f"conversations[{i}].value is {type(value).__name__}, expected a string",
             )
@@ -410,12 +424,12 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
     messages = []
     for i, message in enumerate(_turn_list(row, "messages")):
         if not isinstance(message, Mapping):
-            raise _RowError(
+            raise RowError(
                 QuarantineReason.INVALID_MESSAGES, f"messages[{i}] is {type(message).__name__}, not an object"
             )
         role, content = message.get("role"), message.get("content")
         if role not in OPENAI_ROLES:
-            raise _RowError(
+            raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
                 f"messages[{i}].role is {role!r}, expected one of {sorted(OPENAI_ROLES)}",
             )
@@ -427,9 +441,12 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
         if content is None and role == "assistant" and message.get("tool_calls"):
             content = ""
         if not isinstance(content, str):
-            raise _RowError(
+            raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
                 f"messages[{i}].content is {type(content).__name__}, expected a string or text parts",
             )
         messages.append({"role": role, "content": content})
     return _chat_fields(messages, row, "messages")
+
+
+_MAPPERS = {"alpaca": _alpaca_record, "sharegpt": _sharegpt_record, "openai_chat": _openai_record}

@@ -5,8 +5,11 @@ raises on bad data and nothing is dropped without a row in the quarantine; only 
 (a path that matches no file, duplicate source names) raise.
 
 What counts as a row: a non-blank JSONL line, a CSV data row, a JSON array element, a Parquet row, a
-text file. A file that cannot be split into rows at all (binary, unreadable, not a JSON array) is one
-quarantined row with ``source_row`` 0. Blank lines are not rows; they are counted in ``blank_lines``.
+text file. Sources in a fine-tuning format (``alpaca``, ``sharegpt``, ``openai_chat``) are read by the
+JSONL reader (``.jsonl`` files) or the JSON reader (``.json``) and mapped by ``formats.interchange``
+(fixed fields instead of a field mapping). A file that cannot be split into rows at all (binary,
+unreadable, not a JSON array) is one quarantined row with ``source_row`` 0. Blank lines are not rows;
+they are counted in ``blank_lines``.
 
 The CSV and JSONL readers are hand-written over the standard library (``csv``, ``json``) rather than
 ``pandas.read_csv``/``read_json`` because those either fail a whole file on one bad row or skip bad rows
@@ -28,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from finetune_platform.ingest.sources import NoFilesMatchedError, SourceSettings
+from finetune_platform.ingest.sources import INTERCHANGE_DOC_TYPES, NoFilesMatchedError, SourceSettings
 from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
 EXCERPT_CHARS = 200
@@ -190,6 +193,8 @@ def _map_row(row: Mapping[str, Any], source: SourceSettings) -> tuple[dict[str, 
 
     Returns the fields (text, response, label, messages) and the optional fields that were absent.
     """
+    if source.format in INTERCHANGE_DOC_TYPES:
+        return _map_interchange_row(row, source)
     missing: list[str] = []
     checked: dict[str, str] = {}  # field name -> value, for the encoding / formula / size checks
 
@@ -243,7 +248,38 @@ def _map_row(row: Mapping[str, Any], source: SourceSettings) -> tuple[dict[str, 
     label = optional(source.label_field, allow_int=True)
     if isinstance(label, _Problem):
         return label
+    problem = _check_fields(checked, source)
+    if problem is not None:
+        return problem
+    return {"text": text, "response": response, "label": label.strip(), "messages": messages_json}, missing
 
+
+def _map_interchange_row(row: Mapping[str, Any], source: SourceSettings) -> tuple[dict[str, str], list[str]] | _Problem:
+    """Map a row of an Alpaca, ShareGPT or OpenAI chat file with ``formats.interchange`` (imported here:
+    interchange imports this module), then apply the same encoding, formula and size checks."""
+    from finetune_platform.formats import interchange
+
+    try:
+        fields = interchange.record_fields(row, source.format)  # type: ignore[arg-type]
+    except interchange.RowError as error:
+        return _Problem(error.code, error.message)
+    checked: dict[str, str] = {}
+    if source.format == "alpaca":
+        checked = {k: row[k] for k in ("instruction", "input", "output") if isinstance(row.get(k), str)}
+    else:
+        key, part = ("conversations", "value") if source.format == "sharegpt" else ("messages", "content")
+        for i, message in enumerate(json.loads(fields["messages"])):
+            checked[f"{key}[{i}].{part}"] = message["content"]
+    if isinstance(row.get("label"), str):
+        checked["label"] = row["label"]
+    problem = _check_fields(checked, source)
+    if problem is not None:
+        return problem
+    return fields, []
+
+
+def _check_fields(checked: Mapping[str, str], source: SourceSettings) -> _Problem | None:
+    """The first problem of the kept text fields: undecodable characters, a formula, or too many bytes."""
     size = 0
     for name, value in checked.items():
         try:
@@ -263,7 +299,7 @@ def _map_row(row: Mapping[str, Any], source: SourceSettings) -> tuple[dict[str, 
         return _Problem(
             QuarantineReason.OVERSIZED, f"record is {size:,} bytes, over max_record_bytes={source.max_record_bytes:,}"
         )
-    return {"text": text, "response": response, "label": label.strip(), "messages": messages_json}, missing
+    return None
 
 
 def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] | _Problem:
@@ -525,12 +561,16 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
         sink.quarantine(rel, 0, QuarantineReason.MALFORMED_JSON, "JSON nested too deeply", raw)
         return
     if not isinstance(document, list):
+        hint = (
+            "name the file .jsonl for one object per line"
+            if source.format in INTERCHANGE_DOC_TYPES
+            else "use format 'jsonl' for one object per line"
+        )
         sink.quarantine(
             rel,
             0,
             QuarantineReason.NOT_AN_ARRAY,
-            f"top level is a JSON {type(document).__name__}, expected an array of objects (use format "
-            "'jsonl' for one object per line)",
+            f"top level is a JSON {type(document).__name__}, expected an array of objects ({hint})",
             raw,
         )
         return
@@ -545,6 +585,24 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
             )
             continue
         sink.row(rel, index, value, value)
+
+
+def _read_interchange(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
+    """An Alpaca, ShareGPT or OpenAI chat file: ``.jsonl`` lines or a ``.json`` array, by the file's suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        _read_jsonl(path, rel, source, sink)
+    elif suffix == ".json":
+        _read_json(path, rel, source, sink)
+    else:
+        sink.quarantine(
+            rel,
+            0,
+            QuarantineReason.UNREADABLE_FILE,
+            f"format '{source.format}' reads .jsonl (one object per line) or .json (an array of objects) files, "
+            f"not {suffix or 'a file without a suffix'!r}: rename the file or narrow the source's path pattern",
+            b"",
+        )
 
 
 def _read_text(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
@@ -801,4 +859,5 @@ _READERS = {
     "csv": _read_csv,
     "parquet": _read_parquet,
     "text": _read_text,
+    **{name: _read_interchange for name in INTERCHANGE_DOC_TYPES},
 }

@@ -8,18 +8,34 @@ the common case needs three lines; a CSV with ``text,category`` columns is::
       path: snips/*.csv
       format: csv
       label_field: category
+
+Files already in a fine-tuning format need no field mapping at all: ``format: alpaca``, ``sharegpt`` or
+``openai_chat`` reads them as ``formats.interchange`` does (``.jsonl``: one object per line, ``.json``: an
+array of objects).
 """
 
 from __future__ import annotations
 
 import glob
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SourceFormat = Literal["jsonl", "json", "csv", "parquet", "text"]
+SourceFormat = Literal["jsonl", "json", "csv", "parquet", "text", "alpaca", "sharegpt", "openai_chat"]
+
+#: Formats with fixed fields (see ``formats.interchange``), and the ``doc_type`` their records get unless the
+#: source sets one.
+INTERCHANGE_DOC_TYPES: dict[str, str] = {"alpaca": "instruction", "sharegpt": "chat", "openai_chat": "chat"}
+#: What each of those formats reads, for error messages.
+INTERCHANGE_LAYOUTS: dict[str, str] = {
+    "alpaca": "instruction, optional input, output and label",
+    "sharegpt": "conversations: [{from, value}] and an optional label",
+    "openai_chat": "messages: [{role, content}] and an optional label",
+}
+#: The field mappings of the generic formats.
+_FIELD_MAPPINGS = ("text_field", "title_field", "response_field", "label_field", "messages_field")
 
 #: A partition key and record-id prefix: lowercase, digits, ``_`` and ``-``; no ``/`` or ``#``.
 SOURCE_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -58,12 +74,15 @@ class SourceSettings(BaseModel):
     )
     format: SourceFormat = Field(
         description="File format: jsonl (one JSON object per line), json (an array of objects), csv (with a "
-        "header row), parquet, or text (one record per file, e.g. Markdown).",
+        "header row), parquet, or text (one record per file, e.g. Markdown); or a fine-tuning format with fixed "
+        "fields, no mapping needed: alpaca ({instruction, input, output}), sharegpt ({conversations: [{from, "
+        "value}]}) or openai_chat ({messages: [{role, content}]}), each as .jsonl lines or a .json array.",
     )
     doc_type: str = Field(
         "document",
         min_length=1,
-        description="What the source holds, e.g. chat, email, note, document, query.",
+        description="What the source holds, e.g. chat, email, note, document, query. Default: document; "
+        "instruction for format alpaca, chat for sharegpt and openai_chat.",
     )
     text_field: str = Field(
         "text", min_length=1, description="Field (column, key) holding the request text. Required in every row."
@@ -108,10 +127,26 @@ class SourceSettings(BaseModel):
     )
     description: str = Field("", description="Free text for people: where the data comes from, its owner.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _doc_type_of_the_format(cls, data: Any) -> Any:
+        """Alpaca rows are instructions and ShareGPT / OpenAI rows chats, unless the source says otherwise."""
+        if isinstance(data, dict) and "doc_type" not in data and data.get("format") in INTERCHANGE_DOC_TYPES:
+            data = {**data, "doc_type": INTERCHANGE_DOC_TYPES[data["format"]]}
+        return data
+
     @model_validator(mode="after")
     def _fields_fit_the_format(self) -> SourceSettings:
         """Reject settings the readers would silently ignore."""
         explicit = self.model_fields_set
+        if self.format in INTERCHANGE_DOC_TYPES:
+            mapped = sorted(set(_FIELD_MAPPINGS) & explicit)
+            if mapped:
+                raise ValueError(
+                    f"format '{self.format}' reads fixed fields ({INTERCHANGE_LAYOUTS[self.format]}); the field "
+                    f"mappings {mapped} do not apply: remove them, or use format 'jsonl' / 'json' to map fields "
+                    "of your own."
+                )
         if self.messages_field is not None:
             clashing = sorted({"text_field", "response_field", "title_field"} & explicit)
             if clashing:

@@ -58,7 +58,8 @@ def test_a_text_category_csv_needs_only_three_settings_besides_the_name(tmp_path
         ("sources:\n  - just-a-string\n", "sources[0] must be a mapping"),
         (
             "sources:\n  - name: ok\n    path: a/*\n    format: jsonl\n  - name: bad\n    path: b/*\n    format: xlsx\n",
-            "sources[1] (name 'bad'): field 'format': Input should be 'jsonl', 'json', 'csv', 'parquet' or 'text'",
+            "sources[1] (name 'bad'): field 'format': Input should be 'jsonl', 'json', 'csv', 'parquet', 'text', "
+            "'alpaca', 'sharegpt' or 'openai_chat'",
         ),
         (
             "sources:\n  - name: Bad/Name\n    path: a/*\n    format: csv\n",
