@@ -34,7 +34,19 @@ def _run_stage(
     preview_columns: list[str],
     extra_metadata: Callable[[StageResult], dict[str, Any]] | None = None,
 ) -> dg.Output[pd.DataFrame]:
-    result = stage(records, config)
+    reuse = None
+    if context.has_partition_key:
+        # Per-source stages re-curate only the files whose rows changed (curation.incremental).
+        from finetune_platform.curation.incremental import run_per_file
+
+        cache_dir = platform.settings().artifacts_dir / "curation" / "cache" / name / context.partition_key
+        result, reuse = run_per_file(stage, records, config, cache_dir)
+        context.log.info(
+            f"{name}: curated {reuse.rows_curated} rows of {reuse.files_curated} files, reused "
+            f"{reuse.rows_reused} rows of {reuse.files_reused} unchanged files"
+        )
+    else:
+        result = stage(records, config)
     suffix = f"_{context.partition_key}" if context.has_partition_key else ""
     dropped_path = platform.settings().artifacts_dir / "curation" / f"{name}{suffix}_dropped.parquet"
     dropped_path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +67,7 @@ def _run_stage(
             "dropped_preview": preview(result.dropped, ["record_id", "reason", "detail"]),
             "preview": preview(result.records, preview_columns, redact=name == "normalized_records"),
             **(extra_metadata(result) if extra_metadata else {}),
+            **({f"incremental_{k}": v for k, v in reuse.as_dict().items()} if reuse is not None else {}),
         },
     )
 
