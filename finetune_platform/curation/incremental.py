@@ -55,9 +55,16 @@ def code_fingerprint() -> str:
 
 
 def frame_fingerprint(df: pd.DataFrame) -> str:
-    """SHA-256 of a frame's columns, dtypes and every value (row order included), via pandas' hashing."""
+    """SHA-256 of a frame's columns, dtypes and every value (row order included).
+
+    Each column is hashed as the ``repr`` of its values: canonical for the str, int, float, bool and None
+    that record frames hold (pickle is not: it encodes whether equal strings are one object, which differs
+    between a stage's fresh output and the same frame read back from Parquet), and ~4x faster than
+    ``pd.util.hash_pandas_object`` on text columns.
+    """
     digest = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in df.dtypes.items()]).encode())
-    digest.update(pd.util.hash_pandas_object(df.reset_index(drop=True), index=False).to_numpy().tobytes())
+    for column in df.columns:
+        digest.update(repr(df[column].tolist()).encode("utf-8"))
     return digest.hexdigest()
 
 

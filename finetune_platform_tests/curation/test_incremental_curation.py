@@ -139,3 +139,26 @@ def test_new_file_in_a_source_curates_only_that_file_through_dagster(tmp_path):
             assert meta["incremental_files_curated"].value == 1, asset
             assert meta["incremental_files_reused"].value == 1, asset
             assert 0 < meta["incremental_rows_curated"].value < old_rows, asset
+
+
+def test_a_chain_of_stages_curates_only_the_new_file_at_every_stage(chats, tmp_path):
+    """Stage 2's input mixes stage 1's cached (read back from Parquet) and fresh results: the fingerprint
+    must see the same values as the same values (pickle did not: it encodes string identity)."""
+    settings = CurationSettings()
+    new_file = "chats/chats_3.jsonl"
+
+    def chain(df):
+        reuses = []
+        for stage in STAGES:
+            result, reuse = run_per_file(stage, df, settings, tmp_path / stage.__name__)
+            reuses.append(reuse)
+            df = result.records
+        return df, reuses
+
+    chain(chats[chats["source_file"] != new_file])
+    final, reuses = chain(chats)
+    assert [(r.files_curated, r.files_reused) for r in reuses] == [(1, 2)] * 3
+    expected = chats
+    for stage in STAGES:
+        expected = stage(expected, settings).records
+    pd.testing.assert_frame_equal(final, expected)
