@@ -109,3 +109,17 @@ NOT_NAMES: frozenset[str] = _words(
     Platinum Black Blue Red Green White Beta Alpha Edition Series Sale Period Day Week Month Year Hour
     """
 )
+
+
+#: Common lower-case English words: after "my name is <given name>" such a word is not a surname
+#: ("my name is jane and ...", "... jane here", "... jane from acme").
+COMMON_LOWER_WORDS: frozenset[str] = _words(
+    """
+    the a an and or but if of to in on at for with from by about as into is are was were be been being am
+    have has had do does did not no can could will would should may might must i me my mine you your we our
+    us he she him her his it its they them their this that these those there here what which who when where
+    why how all any some just so than then too very please thanks thank hi hello hey yet still again also
+    get got im i'm it's don't can't need want like help calling writing speaking reaching contacting again
+    today now tomorrow yesterday sir madam maam team support customer account order ticket number phone email
+    """
+)

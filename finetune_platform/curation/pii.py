@@ -36,7 +36,13 @@ from finetune_platform.curation.config import (
     role_content_turns,
     text_column,
 )
-from finetune_platform.curation.names import AMBIGUOUS_FIRST_NAMES, FIRST_NAMES, NOT_NAMES, NOT_STREET_NAMES
+from finetune_platform.curation.names import (
+    AMBIGUOUS_FIRST_NAMES,
+    COMMON_LOWER_WORDS,
+    FIRST_NAMES,
+    NOT_NAMES,
+    NOT_STREET_NAMES,
+)
 
 STAGE = "pii"
 #: What ``json.dumps(obj, ensure_ascii=False)`` builds on every call, built once (same output, ~2 us less a call).
@@ -160,6 +166,11 @@ _NAME_TOKEN = re.compile(
     r"(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?![\w'’]|-\w)"
 )
 _LOWER_TOKEN = re.compile(r"[a-z]+(?![\w'’])")
+#: A lower-case surname candidate after a lower-case given name: one space, then a word.
+_LOWER_SURNAME = re.compile(r"[ ]([a-z][a-z'’-]*[a-z])(?![\w'’-])")
+#: A capitalised word that ends the text before a name, in mid-sentence (after a lower-case word, a digit or
+#: a comma and one space).
+_LEADING_NAME_WORD = re.compile(r"(?<=[a-zß-öø-ÿ0-9,][ ])((?:Mc|Mac)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)[ ]\Z")
 _MY_NAME_IS = re.compile(r"\bmy name is[ ]+", re.IGNORECASE)
 _NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:van der|van den|van|von|de la|de|del|da|di|le|la|al|bin|ben)[ ])?")
 _CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?![\w'’])")
@@ -217,6 +228,14 @@ _SIGN_OFF_LINE_END = re.compile("\n[ ]*,?(?:" + "|".join(re.escape(w[::-1]) for 
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
 #: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
 _PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto".split())
+#: Capitalised words that do not start a name before one (see _LEADING_NAME_WORD): titles, place prefixes,
+#: days and months.
+_NOT_A_NAME_LEAD = (
+    _TITLES
+    | frozenset(w.rstrip(".") for w in _PLACE_WORDS)
+    | frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June "
+                "July August September October November December".split())
+)
 _TITLE_ENDINGS = tuple(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR") for dot in ("", "."))
 _STRONG_CUE_ENDINGS = ("name is", "name's", "dear", "name:")
 _WEAK_CUE_WORDS = (
@@ -786,13 +805,29 @@ class PiiRedactor:
             else:
                 continue
             if span is not None:
+                # A capitalised word right before the name, in mid-sentence, is its first part ("I love Norma
+                # Jean" -> "Norma Jean", not "Norma <PERSON_1>"), unless it is a known non-name.
+                lead = _LEADING_NAME_WORD.search(text, max(0, span[0] - 40), span[0])
+                if lead is not None and lead.group(1) not in NOT_NAMES and lead.group(1) not in _NOT_A_NAME_LEAD:
+                    span = (lead.start(1), span[1])
                 value = text[span[0]:span[1]]
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
-        # "my name is john smith": a known given name in lower case, after a strong cue only.
+        # "my name is john smith": a known given name in lower case, after a strong cue only; the next
+        # lower-case word is its surname when it is no common word and ends the phrase (punctuation, the
+        # end, or a common word follows): "jane doe, and" -> "jane doe"; "jane calling about" -> "jane".
         for m in (_MY_NAME_IS.finditer(text) if lower_cue else ()):
             t = _LOWER_TOKEN.match(text, m.end())
             if t and t.group() in _FIRST_LOWER:
-                out.append(PiiMatch("PERSON", t.start(), t.end(), t.group(), t.group()))
+                end = t.end()
+                surname = _LOWER_SURNAME.match(text, end)
+                if surname is not None and surname.group(1) not in COMMON_LOWER_WORDS and not surname.group(1).endswith(
+                    ("ing", "ed")
+                ):
+                    after = _LOWER_TOKEN.match(text, surname.end() + 1) if text[surname.end():surname.end() + 1] == " " else None
+                    if after is None or after.group() in COMMON_LOWER_WORDS:
+                        end = surname.end()
+                value = text[t.start():end]
+                out.append(PiiMatch("PERSON", t.start(), end, value, value))
         return out
 
     @staticmethod

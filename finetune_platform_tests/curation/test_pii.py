@@ -363,3 +363,34 @@ def test_redact_pii_stage_equals_redacting_each_field_alone(settings):
                     counts[k] = counts.get(k, 0) + v
             assert out["messages"] == json.dumps(turns, ensure_ascii=False)
         assert json.loads(out["pii_counts"]) == counts
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("my name is jane doe and I need help", "my name is <PERSON_1> and I need help"),
+        ("Hi, my name is jane doe.", "Hi, my name is <PERSON_1>."),
+        ("my name is jane doe", "my name is <PERSON_1>"),
+        ("my name is jane calling about my order", "my name is <PERSON_1> calling about my order"),
+        ("my name is jane and the email is x", "my name is <PERSON_1> and the email is x"),
+        ("my name is jane from acme", "my name is <PERSON_1> from acme"),
+        ("my name is jane doe from acme", "my name is <PERSON_1> from acme"),
+    ],
+)
+def test_a_lower_case_surname_after_my_name_is_is_redacted_with_the_given_name(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("I love Norma Jean songs", "I love <PERSON_1> songs"),
+        ("play Norma Jean please", "play <PERSON_1> please"),
+        ("Ask Jean about it", "Ask <PERSON_1> about it"),  # sentence start: "Ask" stays
+        ("I met Mr Jean Dupont", "I met Mr <PERSON_1>"),  # a title is not part of the name
+        ("see you Monday Emily", "see you Monday <PERSON_1>"),
+        ("we spoke to Dear Customer Jean", "we spoke to Dear Customer <PERSON_1>"),
+    ],
+)
+def test_a_capitalised_word_before_a_name_in_mid_sentence_is_part_of_it(text, redacted):
+    assert R.redact(text)[0] == redacted
