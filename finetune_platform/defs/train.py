@@ -236,7 +236,9 @@ def sft_adapter(
         "started_from": base_model["stage"],
     }
     with mlflow.tracker().start_run("sft_adapter", tags=tags) as run:
-        run.log_params({"sft": config.model_dump(), "base_model": base_model, "data": training_set["counts"]})
+        # learning_rate None means "the method's default": log the rate the run trains with
+        sft_params = {**config.model_dump(), "learning_rate": config.effective_learning_rate()}
+        run.log_params({"sft": sft_params, "base_model": base_model, "data": training_set["counts"]})
         request = SFTRequest(
             base_model_path=base_model["path"],
             train_path=_write_parquet(splits["train"], output_dir / "inputs" / "train.parquet"),

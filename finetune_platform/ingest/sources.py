@@ -2,7 +2,7 @@
 
 A source is one entry of ``data/sources.yaml``. Its ``name`` becomes a Dagster partition key of
 ``raw_corpus`` and the first part of every record id, so it is a slug. The defaults are chosen so that
-the common case needs three lines; a CSV with ``text,category`` columns is::
+the common case needs four lines; a CSV with ``text,category`` columns is::
 
     - name: snips
       path: snips/*.csv
