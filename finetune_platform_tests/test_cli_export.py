@@ -141,3 +141,64 @@ def test_export_does_not_load_dagster(root, splits) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stdout
+
+
+def _chat_records() -> pd.DataFrame:
+    """Tickets whose chats have several turns (what ingest writes for a chat source)."""
+    records = _records()
+    turns = []
+    for i, row in records.iterrows():
+        messages = [{"role": "user", "content": row["text"]}]
+        if row["response"]:
+            messages += [
+                {"role": "assistant", "content": "Could you tell me the order number?"},
+                {"role": "user", "content": f"It is ORD-{i:04d}."},
+                {"role": "assistant", "content": row["response"]},
+            ]
+        turns.append(json.dumps(messages))
+    return records.assign(messages=turns, doc_type="chat")
+
+
+def test_multi_turn_conversations_are_versioned_in_their_ticket_split_and_exported_whole(root, capsys) -> None:
+    from finetune_platform.datasets.split import read_conversations, read_manifest
+    from finetune_platform.formats.conversations import build_conversations
+
+    records = _chat_records()
+    splits = split_examples(build_instruction_examples(records), SplitSettings(validation_fraction=0.2, test_fraction=0.2))
+    conversations = build_conversations(records).examples
+    folder = root / "data" / "training_set"
+    write_training_set(splits, folder, records, conversations)
+
+    versioned = read_conversations(folder)
+    assert sum(len(v) for v in versioned.values()) == len(conversations) == 24
+    for name in SPLITS:  # each conversation sits in the split of its ticket: nothing leaks across splits
+        assert set(versioned[name]["record_id"]) <= set(splits[name]["record_id"])
+        assert read_manifest(folder).counts[f"conversations_{name}"] == len(versioned[name])
+
+    out = root / "chats.jsonl"
+    assert main(["export", "--format", "openai_chat", "--out", str(out), "--split", "all"]) == 0
+    assert "left out" not in capsys.readouterr().out
+    exported = [json.loads(line)["messages"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(exported) == 24 and all(len(m) == 4 for m in exported)  # every turn, not one exchange
+    assert exported[0][1]["content"] == "Could you tell me the order number?"
+
+    # tampering is caught; a rewrite without conversations leaves none behind
+    path = folder / "conversations_test.parquet"
+    path.write_bytes(path.read_bytes() + b"x")
+    with pytest.raises(ValueError, match="does not match its manifest"):
+        read_conversations(folder)
+    write_training_set(splits, folder, records)
+    assert read_conversations(folder) is None and not path.exists()
+
+
+def test_a_conversation_whose_ticket_is_in_no_split_is_counted_not_versioned(root) -> None:
+    from finetune_platform.datasets.split import read_conversations
+    from finetune_platform.formats.conversations import build_conversations
+
+    records = _chat_records()
+    splits = split_examples(build_instruction_examples(records), SplitSettings(validation_fraction=0.2, test_fraction=0.2))
+    conversations = build_conversations(records).examples
+    stray = conversations.iloc[:1].assign(record_id="tickets/elsewhere.jsonl#1", example_id="tickets/elsewhere.jsonl#1::chat")
+    manifest = write_training_set(splits, root / "ts", records, pd.concat([conversations, stray], ignore_index=True))
+    assert manifest.counts["conversations_without_split"] == 1
+    assert sum(len(v) for v in read_conversations(root / "ts").values()) == len(conversations)

@@ -27,9 +27,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
+from finetune_platform.formats.conversations import CONVERSATION_COLUMNS
 from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS, SPLITS
 
 MANIFEST_NAME = "manifest.json"
+#: ``conversations_{split}.parquet``: the versioned multi-turn form of a split's tickets.
+CONVERSATIONS_PREFIX = "conversations_"
 MANIFEST_FORMAT_VERSION = 1
 #: Parquet settings fixed here so that the bytes do not depend on library defaults changing under us.
 _PARQUET_OPTIONS: dict[str, Any] = {"engine": "pyarrow", "compression": "zstd", "index": False}
@@ -321,13 +324,20 @@ def _sha256(path: Path) -> str:
 
 
 def write_training_set(
-    splits: Mapping[str, pd.DataFrame], out_dir: Path, records: pd.DataFrame
+    splits: Mapping[str, pd.DataFrame],
+    out_dir: Path,
+    records: pd.DataFrame,
+    conversations: pd.DataFrame | None = None,
 ) -> TrainingSetManifest:
     """Write ``{train,validation,test}.parquet`` and ``manifest.json`` into ``out_dir``.
 
     ``records`` (``schemas.RECORD_COLUMNS``) supplies the raw file and row of every example's ticket; an
-    example whose ticket is missing there is an error (lineage must be complete). The folder must hold
-    nothing but these four files, because the whole folder is what DVC versions.
+    example whose ticket is missing there is an error (lineage must be complete). ``conversations``
+    (``formats.conversations.CONVERSATION_COLUMNS``, the multi-turn form of the tickets), when given, are
+    versioned beside the pairs as ``conversations_{split}.parquet``, each in the split of its ticket (so
+    they cannot leak across splits); a conversation whose ticket is in no split is left out and counted
+    (``counts["conversations_without_split"]``). The folder must hold nothing but these files, because the
+    whole folder is what DVC versions.
     """
     out_dir = Path(out_dir)
     if sorted(splits) != sorted(SPLITS):
@@ -335,7 +345,9 @@ def write_training_set(
     missing = [c for c in RECORD_COLUMNS if c not in records.columns]
     if missing:
         raise ValueError(f"records are missing columns {missing}; expected {RECORD_COLUMNS}")
-    expected_files = {f"{name}.parquet" for name in SPLITS} | {MANIFEST_NAME}
+    expected_files = (
+        {f"{name}.parquet" for name in SPLITS} | {f"{CONVERSATIONS_PREFIX}{name}.parquet" for name in SPLITS} | {MANIFEST_NAME}
+    )
     if out_dir.exists():
         strangers = sorted(p.name for p in out_dir.iterdir() if p.name not in expected_files)
         if strangers:
@@ -375,8 +387,26 @@ def write_training_set(
         df.astype({c: "string" for c in EXAMPLE_COLUMNS}).to_parquet(path, **_PARQUET_OPTIONS)
         files[name] = {"path": path.name, "rows": int(len(df)), "sha256": _sha256(path)}
 
+    counts = {name: int(len(splits[name])) for name in SPLITS}
+    for name in SPLITS:  # a rewrite without conversations must not leave old ones behind
+        (out_dir / f"{CONVERSATIONS_PREFIX}{name}.parquet").unlink(missing_ok=True)
+    if conversations is not None:
+        absent = [c for c in CONVERSATION_COLUMNS if c not in conversations.columns]
+        if absent:
+            raise ValueError(f"conversations are missing columns {absent}; expected {CONVERSATION_COLUMNS}")
+        split_of = {rid: name for name in SPLITS for rid in splits[name]["record_id"].astype(str)}
+        assigned = conversations["record_id"].astype(str).map(split_of)
+        counts["conversations_without_split"] = int(assigned.isna().sum())
+        for name in SPLITS:
+            part = conversations.loc[assigned == name, CONVERSATION_COLUMNS]
+            part = part.sort_values("example_id", kind="stable").reset_index(drop=True)
+            path = out_dir / f"{CONVERSATIONS_PREFIX}{name}.parquet"
+            part.astype({c: "string" for c in CONVERSATION_COLUMNS}).to_parquet(path, **_PARQUET_OPTIONS)
+            files[f"{CONVERSATIONS_PREFIX}{name}"] = {"path": path.name, "rows": int(len(part)), "sha256": _sha256(path)}
+            counts[f"{CONVERSATIONS_PREFIX}{name}"] = int(len(part))
+
     manifest = TrainingSetManifest(
-        counts={name: int(len(splits[name])) for name in SPLITS},
+        counts=counts,
         label_counts={name: _counts(splits[name]["label"]) for name in SPLITS},
         task_counts={name: _counts(splits[name]["task"]) for name in SPLITS},
         files=files,
@@ -412,3 +442,23 @@ def read_training_set(directory: Path) -> dict[str, pd.DataFrame]:
         df = pd.read_parquet(path, engine="pyarrow")
         splits[name] = df.astype({c: object for c in EXAMPLE_COLUMNS})
     return splits
+
+
+def read_conversations(directory: Path) -> dict[str, pd.DataFrame] | None:
+    """The versioned conversations of a training set folder per split (checked against the manifest), or
+    None for a training set written without them."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if f"{CONVERSATIONS_PREFIX}train" not in manifest.files:
+        return None
+    out: dict[str, pd.DataFrame] = {}
+    for name in SPLITS:
+        entry = manifest.files[f"{CONVERSATIONS_PREFIX}{name}"]
+        path = directory / entry["path"]
+        if not path.is_file() or _sha256(path) != entry["sha256"]:
+            raise ValueError(
+                f"{path} is missing or does not match its manifest; restore the folder with DVC or rebuild the "
+                "training set"
+            )
+        out[name] = pd.read_parquet(path, engine="pyarrow").astype({c: object for c in CONVERSATION_COLUMNS})
+    return out

@@ -23,11 +23,13 @@ def training_set(
     context: dg.AssetExecutionContext,
     config: SplitConfig,
     instruction_examples: pd.DataFrame,
+    conversation_examples: pd.DataFrame,
     curated_records: pd.DataFrame,
     platform: PlatformResource,
     dvc: DvcResource,
 ) -> dg.Output[dict[str, Any]]:
-    """Train/validation/test Parquet files plus a lineage manifest, tracked and pushed with DVC.
+    """Train/validation/test Parquet files (instruction pairs, and the tickets' multi-turn conversations in
+    the split of their ticket) plus a lineage manifest, tracked and pushed with DVC.
 
     The DVC hash of the folder is this asset's data version: every training run records it.
     """
@@ -35,7 +37,7 @@ def training_set(
 
     settings = platform.settings()
     splits = split_examples(instruction_examples, config)
-    manifest = write_training_set(splits, settings.training_set_dir, curated_records)
+    manifest = write_training_set(splits, settings.training_set_dir, curated_records, conversation_examples)
     repo = dvc.repository()
     repo.ensure_initialized()
     version = repo.add_and_push(settings.training_set_dir)
@@ -70,6 +72,10 @@ def training_set(
             **{f"{name}_examples": counts[name] for name in SPLITS},
             "labels_per_split": dg.MetadataValue.md(per_label.to_markdown()),
             "manifest_entries": len(manifest.entries) if hasattr(manifest, "entries") else counts,
+            **{
+                f"conversations_{name}": manifest.counts.get(f"conversations_{name}", 0) for name in SPLITS
+            },
+            "conversations_without_split": manifest.counts.get("conversations_without_split", 0),
             "preview": preview(splits["train"], ["example_id", "prompt", "completion"]),
         },
     )

@@ -249,11 +249,12 @@ def export_training_set(
     (``datasets.split.write_training_set``, checked against its manifest) as ``format`` to ``out``.
 
     ``alpaca`` writes the instruction examples themselves (:func:`export_alpaca`); ``sharegpt`` and
-    ``openai_chat`` write one conversation per ticket (:func:`training_set_conversations`). Raises
+    ``openai_chat`` write the versioned multi-turn conversations of the split's tickets (for a training set
+    written without them, one exchange per ticket: :func:`training_set_conversations`). Raises
     :class:`NoTrainingSetError` when the folder holds no training set, ``ValueError`` for a bad format,
     split or suffix, or a folder changed since it was written.
     """
-    from finetune_platform.datasets.split import MANIFEST_NAME, read_training_set
+    from finetune_platform.datasets.split import MANIFEST_NAME, read_conversations, read_training_set
 
     directory, out = Path(training_set_dir), Path(out)
     if format not in FORMATS:
@@ -275,7 +276,12 @@ def export_training_set(
     examples = pd.concat([splits[n] for n in names], ignore_index=True)
     if format == "alpaca":
         return TrainingSetExport(out, format, split, export_alpaca(examples, out), 0)
-    conversations, skipped = training_set_conversations(examples)
+    versioned = read_conversations(directory)
+    if versioned is not None:  # the tickets' own multi-turn conversations, versioned with the pairs
+        conversations = pd.concat([versioned[n] for n in names], ignore_index=True)
+        skipped = 0
+    else:  # a training set written before conversations were versioned: one exchange per ticket
+        conversations, skipped = training_set_conversations(examples)
     writer = export_sharegpt if format == "sharegpt" else export_openai_chat
     return TrainingSetExport(out, format, split, writer(conversations, out), skipped)
 
