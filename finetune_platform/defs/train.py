@@ -237,7 +237,7 @@ def sft_adapter(
     }
     with mlflow.tracker().start_run("sft_adapter", tags=tags) as run:
         # learning_rate None means "the method's default": log the rate the run trains with
-        sft_params = {**config.model_dump(), "learning_rate": config.effective_learning_rate()}
+        sft_params = {**config.model_dump(), "learning_rate": config.effective_learning_rate}
         run.log_params({"sft": sft_params, "base_model": base_model, "data": training_set["counts"]})
         request = SFTRequest(
             base_model_path=base_model["path"],

@@ -134,6 +134,7 @@ def test_dvc_version_is_recorded_from_training_set_to_mlflow_and_registry(loop) 
     run = MlflowTracker(settings.mlflow_tracking_uri, "finetune-platform").client.get_run(sft["mlflow_run_id"])
     assert run.data.tags["dataset.dvc_md5"] == md5
     assert "final_train_loss" in run.data.metrics and "eval.candidate.accuracy" in run.data.metrics
+    assert float(run.data.params["sft.learning_rate"]) > 0  # the rate it trained with, not None (method default)
 
 
 def test_training_ran_in_a_subprocess_that_streamed_each_step(loop) -> None:
@@ -351,7 +352,7 @@ def test_a_specialist_is_trained_judged_against_the_generalist_and_served_behind
 
     settings, _, instance, _, _ = loop
     (settings.root / "data" / "specialists.yaml").write_text(
-        "min_confidence: 0.5\nspecialists:\n"
+        "min_confidence: 0.4\nspecialists:\n"
         "  billing:\n    labels: [billing, refund]\n    settings: {max_steps: 12, batch_size: 16, save_steps: 100}\n"
         "  technical:\n    labels: [technical_issue, product_question]\n"
     )
@@ -388,7 +389,8 @@ def test_a_specialist_is_trained_judged_against_the_generalist_and_served_behind
         response = client.post(
             "/v1/chat/completions",
             json={"model": settings.model_name, "max_tokens": 4,
-                  "messages": [{"role": "user", "content": "I was charged twice for my subscription, please refund"}]},
+                  "messages": [{"role": "user", "content": "I was charged twice for my subscription this month, please "
+                                                      "refund the duplicate charge on my card"}]},
         )
     assert response.status_code == 200, response.text
     routing = response.json()["routing"]
