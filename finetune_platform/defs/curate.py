@@ -404,10 +404,15 @@ def curated_records__rows_reconcile(
 
     raw = _partitions(raw_corpus)
     quarantined = _partitions(quarantine)
+    # The partition keys are the source names; a single partition arrives unwrapped, without its key.
+    sources = sorted(
+        set(raw) if isinstance(raw_corpus, dict) else
+        {str(s) for f in (*raw.values(), *quarantined.values()) for s in f["source"].unique()}
+    )
     folder = platform.settings().artifacts_dir / "curation"
     frames, missing = [], []
     for name, per_source in _DROPPED_FILES:
-        paths = [folder / f"{name}_{source}_dropped.parquet" for source in raw] if per_source else [
+        paths = [folder / f"{name}_{source}_dropped.parquet" for source in sources] if per_source else [
             folder / f"{name}_dropped.parquet"
         ]
         for path in paths:

@@ -63,3 +63,27 @@ def test_rows_reconcile_from_raw_files_to_curated_records(tmp_path) -> None:
         assert not check.passed
         assert "deduplicated_records_dropped.parquet missing" in check.description
         assert "neither dropped nor curated (lost silently" in check.description
+
+
+def test_rows_reconcile_with_a_single_source(tmp_path) -> None:
+    """One partition reaches the check unwrapped (a frame, not {source: frame}): the source names come from
+    the rows, so its stage files are found (the bring-your-own-CSV case)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sources.yaml").write_text(
+        "sources:\n  - name: emails\n    path: emails/*.csv\n    format: csv\n    doc_type: email\n"
+        "    title_field: subject\n    text_field: body\n    response_field: agent_reply\n    label_field: category\n"
+    )
+    settings = Settings.for_root(tmp_path)
+    generate_demo_corpus(settings.raw_dir, n_tickets=120, seed=5)
+    defs = build_definitions(settings)
+    curate_job = dg.define_asset_job("curate_only", selection=" or ".join(f"key:{k}" for k in CURATE)).resolve(
+        asset_graph=defs.resolve_asset_graph()
+    )
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, ["emails"])
+        assert defs.resolve_job_def("ingest_job").execute_in_process(instance=instance, partition_key="emails").success
+        result = curate_job.execute_in_process(instance=instance, resources=defs.resources, raise_on_error=False)
+        check = _check(result, "curated_records__rows_reconcile")
+        assert check.passed, check.description
+        assert check.metadata["read"].value == check.metadata["quarantined"].value + check.metadata[
+            "dropped"].value + check.metadata["kept"].value > 0
