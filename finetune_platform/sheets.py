@@ -212,4 +212,7 @@ class SheetReader:
                 if not isinstance(result, list) or not all(isinstance(r, dict) for r in result):
                     self.error(file, where, "'result' must be a list of region objects.")
                     continue
+                if not all(isinstance(r.get("value") or {}, dict) for r in result):
+                    self.error(file, where, "a region's 'value' must be an object (e.g. {\"choices\": [...]}).")
+                    continue
                 self.annotation(file, where, item_id, annotation)

@@ -60,12 +60,15 @@ def test_malformed_label_studio_annotations_are_errors_not_crashes(tmp_path):
         {"id": 1, "data": {"record_id": "r1", "item_id": "he-1"}, "annotations": {"result": []}},
         {"id": 2, "data": {"record_id": "r1", "item_id": "he-1"}, "annotations": ["accept"]},
         {"id": 3, "data": {"record_id": "r1", "item_id": "he-1"}, "annotations": [{"completed_by": 1, "result": ["x"]}]},
+        {"id": 4, "data": {"record_id": "r1", "item_id": "he-1"},
+         "annotations": [{"completed_by": 1, "result": [{"from_name": "decision", "value": "accept"}]}]},
     ]
     path = _export(tmp_path, tasks)
     expected = [
         "export.json, task 1 (id 1): 'annotations' must be a list of annotation objects.",
         "export.json, task 2 (id 2) annotation 1: an annotation must be an object.",
         "export.json, task 3 (id 3) annotation 1: 'result' must be a list of region objects.",
+        "export.json, task 4 (id 4) annotation 1: a region's 'value' must be an object (e.g. {\"choices\": [...]}).",
     ]
     with pytest.raises(ReviewImportError) as review_info:
         import_reviews([path])

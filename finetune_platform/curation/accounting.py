@@ -27,6 +27,10 @@ class Accounting:
     table: pd.DataFrame
     reasons: dict[str, dict[str, int]]
     problems: list[str] = field(default_factory=list)
+    #: Raw records neither dropped nor curated, per source (also in ``problems``).
+    lost_by_source: dict[str, int] = field(default_factory=dict)
+    #: The problems other than lost rows.
+    other_problems: list[str] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -77,8 +81,10 @@ def row_accounting(
         problems.append(f"{len(no_reason)} records were dropped without a reason: {listed(no_reason)}.")
     accounted = set(dropped_ids) | set(kept_ids)
     lost = [rid for rid in source_of if rid not in accounted]
+    other_problems = list(problems)
+    by_source: dict[str, int] = {}
     if lost:
-        by_source = pd.Series([source_of[r] for r in lost]).value_counts().to_dict()
+        by_source = {str(k): int(v) for k, v in pd.Series([source_of[r] for r in lost]).value_counts().items()}
         problems.append(
             f"{len(lost)} raw records were neither dropped nor curated (lost silently; by source {by_source}): "
             f"{listed(lost)}."
@@ -96,10 +102,12 @@ def row_accounting(
         read = (rows_read or {}).get(source, int(raw_counts.get(source, 0)) + int(quarantined.get(source, 0)))
         at_ingest = int(raw_counts.get(source, 0)) + int(quarantined.get(source, 0))
         if read != at_ingest:
-            problems.append(
+            message = (
                 f"source '{source}': ingest read {read} rows but kept {int(raw_counts.get(source, 0))} and "
                 f"quarantined {int(quarantined.get(source, 0))}."
             )
+            problems.append(message)
+            other_problems.append(message)
         row: dict[str, Any] = {"source": source, "read": read, "quarantined": int(quarantined.get(source, 0))}
         for stage in stages:
             row[f"dropped_{stage}"] = (
@@ -122,4 +130,4 @@ def row_accounting(
         for (source, key), n in pd.Series(1, index=[drop_source, keys]).groupby(level=[0, 1]).sum().items():
             reasons.setdefault(source, {})[key] = int(n)
     columns = ["source", "read", "quarantined", *[f"dropped_{s}" for s in stages], "dropped", "kept", "balanced"]
-    return Accounting(pd.DataFrame(rows, columns=columns), reasons, problems)
+    return Accounting(pd.DataFrame(rows, columns=columns), reasons, problems, by_source, other_problems)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -47,11 +49,25 @@ class Reuse:
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """SHA-256 of the curation package's source: a release that changes a stage invalidates the cache."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    """SHA-256 of what a stage's result depends on besides its input and settings: the curation package's
+    source, the record schemas, the Python version (``unicodedata``) and the versions of the libraries the
+    stages call (phonenumbers' number data changes often; ftfy, py3langid, orjson). An upgrade of any of
+    them invalidates the cache."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256(sys.version.encode())
+    for path in [*sorted(Path(__file__).parent.glob("*.py")), Path(__file__).parents[1] / "schemas.py"]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in _LIBRARIES:
+        try:
+            digest.update(f"{package}=={version(package)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{package} absent".encode())
     return digest.hexdigest()
+
+
+#: Libraries whose behaviour the curation stages inherit.
+_LIBRARIES = ("phonenumbers", "ftfy", "py3langid", "orjson", "pandas", "pyarrow")
 
 
 def frame_fingerprint(df: pd.DataFrame) -> str:
@@ -112,29 +128,35 @@ def run_per_file(
 
 
 def _read_entry(folder: Path, key: str) -> StageResult | None:
-    meta_path = folder / "entry.json"
+    """The entry written under ``key``, or None. Every file of an entry carries its key in its name and is
+    renamed into place whole, so a reader never mixes files of two writers (two runs of one partition at
+    once write under their own keys; the same key means the same input, settings and code)."""
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("key") != key:
-            return None
-        records = pd.read_parquet(folder / "records.parquet")
-        dropped = pd.read_parquet(folder / "dropped.parquet")
+        meta = json.loads((folder / f"entry-{key}.json").read_text(encoding="utf-8"))
+        records = pd.read_parquet(folder / f"records-{key}.parquet")
+        dropped = pd.read_parquet(folder / f"dropped-{key}.parquet")
     except (OSError, ValueError):
-        return None  # no entry, or a damaged one: curate the file again (and overwrite it)
+        return None  # no entry, or a damaged one: curate the file again (and write it anew)
     return StageResult(records=records, dropped=dropped.astype(object), stats=meta["stats"])
 
 
 def _write_entry(folder: Path, key: str, source_file: str, result: StageResult) -> None:
-    """Write the entry's files, then the JSON that names the key last: a crash mid-write leaves an entry
-    whose key does not match, which is curated again."""
+    """Write the entry's files under ``key`` (each to a temporary name, then renamed), the JSON last, then
+    delete the files of older keys."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "entry.json").unlink(missing_ok=True)
-    result.records.to_parquet(folder / "records.parquet", index=False)
-    result.dropped.to_parquet(folder / "dropped.parquet", index=False)
-    meta = {"key": key, "source_file": source_file, "stats": result.stats}
-    tmp = folder / "entry.json.tmp"
-    tmp.write_text(json.dumps(meta), encoding="utf-8")
-    tmp.replace(folder / "entry.json")
+    tag = uuid.uuid4().hex
+    for name, write in (
+        (f"records-{key}.parquet", lambda p: result.records.to_parquet(p, index=False)),
+        (f"dropped-{key}.parquet", lambda p: result.dropped.to_parquet(p, index=False)),
+        (f"entry-{key}.json", lambda p: p.write_text(
+            json.dumps({"key": key, "source_file": source_file, "stats": result.stats}), encoding="utf-8")),
+    ):
+        tmp = folder / f".{name}.{tag}.tmp"
+        write(tmp)
+        tmp.replace(folder / name)
+    for old in folder.iterdir():
+        if key not in old.name and not old.name.endswith(".tmp"):
+            old.unlink(missing_ok=True)
 
 
 def _combine(results: list[StageResult], df: pd.DataFrame) -> StageResult:

@@ -121,5 +121,7 @@ COMMON_LOWER_WORDS: frozenset[str] = _words(
     why how all any some just so than then too very please thanks thank hi hello hey yet still again also
     get got im i'm it's don't can't need want like help calling writing speaking reaching contacting again
     today now tomorrow yesterday sir madam maam team support customer account order ticket number phone email
+    nice glad pleased good great ok okay thanks refund login password problem issue question regarding re
+    wanted trying looking hoping new old my your our here there too as well again who what
     """
 )

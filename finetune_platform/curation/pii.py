@@ -812,20 +812,19 @@ class PiiRedactor:
                     span = (lead.start(1), span[1])
                 value = text[span[0]:span[1]]
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
-        # "my name is john smith": a known given name in lower case, after a strong cue only; the next
-        # lower-case word is its surname when it is no common word and ends the phrase (punctuation, the
-        # end, or a common word follows): "jane doe, and" -> "jane doe"; "jane calling about" -> "jane".
+        # "my name is john smith": a known given name in lower case, after a strong cue only. Up to two
+        # following lower-case words are its surnames unless they are common words or verb forms ("jane
+        # doe", "maria garcia lopez"; "jane and ...", "jane calling about ...", "jane here").
         for m in (_MY_NAME_IS.finditer(text) if lower_cue else ()):
             t = _LOWER_TOKEN.match(text, m.end())
             if t and t.group() in _FIRST_LOWER:
                 end = t.end()
-                surname = _LOWER_SURNAME.match(text, end)
-                if surname is not None and surname.group(1) not in COMMON_LOWER_WORDS and not surname.group(1).endswith(
-                    ("ing", "ed")
-                ):
-                    after = _LOWER_TOKEN.match(text, surname.end() + 1) if text[surname.end():surname.end() + 1] == " " else None
-                    if after is None or after.group() in COMMON_LOWER_WORDS:
-                        end = surname.end()
+                for _ in range(2):
+                    surname = _LOWER_SURNAME.match(text, end)
+                    word = surname.group(1) if surname is not None else ""
+                    if not word or word in COMMON_LOWER_WORDS or word.endswith(("ing", "ed")):
+                        break
+                    end = surname.end()
                 value = text[t.start():end]
                 out.append(PiiMatch("PERSON", t.start(), end, value, value))
         return out

@@ -355,6 +355,10 @@ def write_training_set(
                 f"{out_dir} holds files that are not part of a training set: {strangers}; the whole folder is "
                 "versioned with DVC, so remove them or choose an empty folder"
             )
+    if conversations is not None:
+        absent = [c for c in CONVERSATION_COLUMNS if c not in conversations.columns]
+        if absent:
+            raise ValueError(f"conversations are missing columns {absent}; expected {CONVERSATION_COLUMNS}")
     out_dir.mkdir(parents=True, exist_ok=True)
 
     lineage = records.drop_duplicates("record_id").set_index("record_id")[["source_file", "source_row"]]
@@ -391,9 +395,6 @@ def write_training_set(
     for name in SPLITS:  # a rewrite without conversations must not leave old ones behind
         (out_dir / f"{CONVERSATIONS_PREFIX}{name}.parquet").unlink(missing_ok=True)
     if conversations is not None:
-        absent = [c for c in CONVERSATION_COLUMNS if c not in conversations.columns]
-        if absent:
-            raise ValueError(f"conversations are missing columns {absent}; expected {CONVERSATION_COLUMNS}")
         split_of = {rid: name for name in SPLITS for rid in splits[name]["record_id"].astype(str)}
         assigned = conversations["record_id"].astype(str).map(split_of)
         counts["conversations_without_split"] = int(assigned.isna().sum())

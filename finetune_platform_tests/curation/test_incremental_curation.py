@@ -92,7 +92,7 @@ def test_a_damaged_cache_entry_is_curated_again(chats, tmp_path):
     settings = CurationSettings()
     run_per_file(normalize_records, chats, settings, tmp_path)
     entry = next(p for p in tmp_path.iterdir() if p.is_dir())
-    (entry / "records.parquet").write_bytes(b"not parquet")
+    next(entry.glob("records-*.parquet")).write_bytes(b"not parquet")
     result, reuse = run_per_file(normalize_records, chats, settings, tmp_path)
     assert (reuse.files_curated, reuse.files_reused) == (1, 2)
     _same(result, normalize_records(chats, settings))
@@ -162,3 +162,19 @@ def test_a_chain_of_stages_curates_only_the_new_file_at_every_stage(chats, tmp_p
     for stage in STAGES:
         expected = stage(expected, settings).records
     pd.testing.assert_frame_equal(final, expected)
+
+
+def test_files_of_two_writers_are_never_mixed(chats, tmp_path):
+    """Each file of an entry carries its key: a second writer (another run of the partition, on other rows)
+    leaves the first writer's entry readable only under its own key, never half of each."""
+    from finetune_platform.curation.incremental import _read_entry, _write_entry
+
+    settings = CurationSettings()
+    one = chats[chats["source_file"] == "chats/chats.jsonl"].reset_index(drop=True)
+    a, b = normalize_records(one, settings), normalize_records(one.iloc[:3], settings)
+    folder = tmp_path / "entry"
+    _write_entry(folder, "KA", "f", a)
+    _write_entry(folder, "KB", "f", b)
+    assert _read_entry(folder, "KA") is None  # replaced by KB's entry, not mixed with it
+    assert len(_read_entry(folder, "KB").records) == len(b.records) == 3
+    assert sorted(p.name for p in folder.iterdir()) == ["dropped-KB.parquet", "entry-KB.json", "records-KB.parquet"]

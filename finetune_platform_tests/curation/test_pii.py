@@ -375,6 +375,10 @@ def test_redact_pii_stage_equals_redacting_each_field_alone(settings):
         ("my name is jane and the email is x", "my name is <PERSON_1> and the email is x"),
         ("my name is jane from acme", "my name is <PERSON_1> from acme"),
         ("my name is jane doe from acme", "my name is <PERSON_1> from acme"),
+        ("my name is jane doe nice to meet you", "my name is <PERSON_1> nice to meet you"),
+        ("my name is maria garcia lopez", "my name is <PERSON_1>"),
+        ("my name is paul refund please", "my name is <PERSON_1> refund please"),
+        ("my name is jane here", "my name is <PERSON_1> here"),
     ],
 )
 def test_a_lower_case_surname_after_my_name_is_is_redacted_with_the_given_name(text, redacted):

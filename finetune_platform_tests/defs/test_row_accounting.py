@@ -51,6 +51,21 @@ def test_rows_reconcile_from_raw_files_to_curated_records(tmp_path) -> None:
         table = meta["per_source"].value
         assert all(source in table for source in ("chats", "emails", "notes"))
 
+        # chats are re-ingested with a new file after dedup ran: its rows are not lost, they are not
+        # curated yet; a warning names the source (WARN severity does not block)
+        shutil.copy(settings.raw_dir / "chats" / "chats.jsonl", settings.raw_dir / "chats" / "chats_more.jsonl")
+        assert ingest.execute_in_process(instance=instance, partition_key="chats").success
+        stale = curate_job.execute_in_process(
+            instance=instance, resources=defs.resources, raise_on_error=False,
+            asset_selection=[dg.AssetKey("curated_records")],
+        )
+        check = _check(stale, "curated_records__rows_reconcile")
+        assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+        assert "source 'chats' was ingested or curated again after deduplicated_records ran" in check.description
+        assert stale.success
+        (settings.raw_dir / "chats" / "chats_more.jsonl").unlink()
+        assert ingest.execute_in_process(instance=instance, partition_key="chats").success
+
         # the record of what dedup dropped goes missing: the check fails and says so
         (settings.artifacts_dir / "curation" / "deduplicated_records_dropped.parquet").unlink()
         dedup_dropped = meta["dropped_dedup"].value
