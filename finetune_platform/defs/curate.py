@@ -5,6 +5,7 @@ and counted in metadata, so nothing disappears silently.
 """
 
 
+import shutil
 from typing import Any, Callable
 
 import dagster as dg
@@ -41,6 +42,12 @@ def _run_stage(
 
         cache_dir = platform.settings().artifacts_dir / "curation" / "cache" / name / context.partition_key
         result, reuse = run_per_file(stage, records, config, cache_dir)
+        # A source that is no longer a partition leaves no copy of its rows behind (normalised text is not
+        # redacted yet).
+        current = set(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
+        for folder in cache_dir.parent.iterdir():
+            if folder.is_dir() and folder.name not in current:
+                shutil.rmtree(folder, ignore_errors=True)
         context.log.info(
             f"{name}: curated {reuse.rows_curated} rows of {reuse.files_curated} files, reused "
             f"{reuse.rows_reused} rows of {reuse.files_reused} unchanged files"

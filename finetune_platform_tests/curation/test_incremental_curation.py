@@ -131,7 +131,10 @@ def test_new_file_in_a_source_curates_only_that_file_through_dagster(tmp_path):
         old_rows = len((emails / "emails.csv").read_text(encoding="utf-8").splitlines())
         new = emails / "emails_2026_12.csv"
         shutil.copy(emails / "emails.csv", new)
+        gone = settings.artifacts_dir / "curation" / "cache" / "normalized_records" / "removed_source"
+        (gone / "entry").mkdir(parents=True)  # the cache of a source that is no longer a partition
         assert job.execute_in_process(instance=instance, partition_key="emails").success
+        assert not gone.exists()
         for asset in ("normalized_records", "pii_redacted_records", "scored_records"):
             meta = instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=["emails"]), limit=1
