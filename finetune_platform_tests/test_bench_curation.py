@@ -45,7 +45,14 @@ def test_tiny_run_reports_consistent_throughput_and_ratio_per_recognizer_set(tin
     assert result["chat_turns"] > 0 and result["texts"] == 2 * result["records"] + result["chat_turns"]
     assert 0 < result["chars_text_response"] < result["chars"]
     presidio_runs = {f"presidio_{rec}_{nlp}" for rec in SETS for nlp in ("noop", "blank_spacy")}
-    assert set(result["throughput"]) == {"curate", "ours_pii"} | presidio_runs == set(result["seconds"])
+    assert set(result["throughput"]) == {"curate", "curate_same_types", "ours_pii"} | presidio_runs == set(result["seconds"])
+    matched = result["presidio_best"]["matched_types"]
+    assert result["ratio_same_types"] == pytest.approx(
+        result["throughput"]["curate_same_types"] / result["throughput"][matched], rel=0.02
+    )
+    assert result["goal_met_same_types"] == (
+        result["ratio_same_types"] >= 20 and result["recall"]["ours"] >= result["recall"]["matched_types"]
+    )
     assert all(v > 0 for v in result["throughput"].values())
     for name, seconds in result["seconds"].items():
         assert result["throughput"][name] == pytest.approx(result["records"] / seconds, rel=0.02)
@@ -123,6 +130,9 @@ def test_tiny_run_prints_tables_ratios_and_both_verdicts(tiny_run):
         assert f"judged against {label}: {verdict} ({result['ratio'][rec]:.2f}x" in printed
         assert f"Presidio {label} {result['recall'][rec]:.3f}" in printed
     assert printed.count("Goal (>= 20x") == 2
+    same = "MET" if result["goal_met_same_types"] else "NOT MET"
+    assert f"Same kinds of PII on both sides (curate_same_types / {result['presidio_best']['matched_types']}): {same} " \
+        f"({result['ratio_same_types']:.2f}x)" in printed
     assert f"{result['chat_turns']:,} chat turns" in printed
     for rec in SETS:
         assert f"Presidio given text + response only: {result['ratio_text_response'][rec]:.2f}x" in printed
