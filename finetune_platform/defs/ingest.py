@@ -1,6 +1,8 @@
 """ingest: read every configured source; what cannot be read goes to quarantine with a reason."""
 
 
+import shutil
+
 import dagster as dg
 import pandas as pd
 from pydantic import Field
@@ -59,7 +61,13 @@ def ingest_sources_asset(
         )
     source = by_name[context.partition_key]
     sources = [source]
-    result = ingest_source(source, settings.raw_dir)
+    # Each file's share is cached by its content: a new file in the source is the only one read.
+    cache_root = settings.artifacts_dir / "ingest" / "cache"
+    result = ingest_source(source, settings.raw_dir, cache_dir=cache_root / context.partition_key)
+    current = set(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
+    for folder in cache_root.iterdir() if cache_root.is_dir() else ():
+        if folder.is_dir() and folder.name not in current:  # a removed source leaves no copy of its rows
+            shutil.rmtree(folder, ignore_errors=True)
     stats = {
         name: {
             "files": s.files,
@@ -89,6 +97,7 @@ def ingest_sources_asset(
             "rows_kept": len(result.records),
             "rows_quarantined": len(result.quarantine),
             "source_fingerprint": source_fingerprint(source, settings.raw_dir),
+            **{f"incremental_{k}": v for k, v in (result.cache_stats or {}).items()},
             "per_source": dg.MetadataValue.md(pd.DataFrame(stats).T.to_markdown()),
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
             "preview": preview(result.records, ["record_id", "text", "response", "label"], redact=True),

@@ -18,6 +18,7 @@ without saying which, and because they read a huge line whole before any size ch
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import re
@@ -107,6 +108,8 @@ class IngestResult:
     records: pd.DataFrame
     quarantine: pd.DataFrame
     stats: dict[str, SourceStats]
+    #: With a file cache (``ingest_source(cache_dir=...)``): files read and reused, entries pruned.
+    cache_stats: dict[str, int] | None = None
 
     def reconciliation_problems(self) -> list[str]:
         """Each way the counts fail to add up, as a sentence; empty when they reconcile."""
@@ -149,11 +152,16 @@ def ingest_sources(sources: list[SourceSettings], raw_dir: Path) -> IngestResult
     )
 
 
-def ingest_source(source: SourceSettings, raw_dir: Path) -> IngestResult:
+def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None = None) -> IngestResult:
     """Read one source's files into records and quarantine rows.
 
     Raises ``NoFilesMatchedError`` when the path pattern matches nothing, unless the source has
     ``required=False`` (then the result has zero rows and zero files); never raises on file content.
+
+    With ``cache_dir``, each file's rows, quarantine rows and counts are kept there under a key of the
+    file's content (SHA-256), its path, the source settings and the reader code
+    (:mod:`finetune_platform.ingest.file_cache`): a rerun after one new file reads that file only, and gives
+    what reading every file gives. ``cache_stats`` on the result says how many files were read and reused.
     """
     raw_dir = Path(raw_dir)
     try:
@@ -164,8 +172,17 @@ def ingest_source(source: SourceSettings, raw_dir: Path) -> IngestResult:
         files = []
     sink = _Sink(source)
     reader = _READERS[source.format]
+    cache = None
+    if cache_dir is not None:
+        from finetune_platform.ingest.file_cache import FileCache
+
+        cache = FileCache(Path(cache_dir), source)
     for path in files:
         rel = _relative(path, raw_dir)
+        key = cache.key(path, rel) if cache is not None else None
+        if cache is not None and key is not None and cache.restore(key, rel, sink):
+            continue
+        marks = sink.mark()
         before = sink.stats.rows_read
         sink.stats.files += 1
         try:
@@ -175,7 +192,13 @@ def ingest_source(source: SourceSettings, raw_dir: Path) -> IngestResult:
             sink.quarantine(rel, 0, QuarantineReason.UNREADABLE_FILE, f"cannot be read: {error}", "")
         if sink.stats.rows_read == before:
             sink.stats.empty_files += 1
-    return sink.result()
+        if cache is not None and key is not None:
+            cache.store(key, rel, sink, marks)
+    result = sink.result()
+    if cache is not None:
+        cache.prune()
+        result.cache_stats = cache.stats
+    return result
 
 
 # --------------------------------------------------------------------------------------------------
@@ -397,6 +420,34 @@ class _Sink:
                 _excerpt(excerpt, self.source.encoding),
             )
         )
+
+    def mark(self) -> tuple[int, int, dict[str, Any]]:
+        """Where the lists stand and a copy of the counts: what :meth:`since` measures from."""
+        return len(self.records), len(self.rejected), copy.deepcopy(self.stats.as_dict())
+
+    def since(self, marks: tuple[int, int, dict[str, Any]]) -> tuple[list[tuple], list[tuple], dict[str, Any]]:
+        """The records, quarantine rows and count increments added after ``marks`` (one file's share)."""
+        n_records, n_rejected, before = marks
+        after = self.stats.as_dict()
+        delta: dict[str, Any] = {}
+        for name, value in after.items():
+            if isinstance(value, dict):
+                delta[name] = {k: v - before[name].get(k, 0) for k, v in value.items() if v != before[name].get(k, 0)}
+            elif isinstance(value, int):
+                delta[name] = value - before[name]
+        return self.records[n_records:], self.rejected[n_rejected:], delta
+
+    def add(self, records: list[tuple], rejected: list[tuple], delta: dict[str, Any]) -> None:
+        """Add one file's share read back from the cache."""
+        self.records.extend(records)
+        self.rejected.extend(rejected)
+        for name, value in delta.items():
+            if isinstance(value, dict):
+                counts = getattr(self.stats, name)
+                for k, v in value.items():
+                    counts[k] = counts.get(k, 0) + v
+            else:
+                setattr(self.stats, name, getattr(self.stats, name) + value)
 
     def result(self) -> IngestResult:
         records = pd.DataFrame(self.records, columns=RECORD_COLUMNS).astype({"source_row": "int64"})

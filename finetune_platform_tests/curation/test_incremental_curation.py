@@ -135,6 +135,10 @@ def test_new_file_in_a_source_curates_only_that_file_through_dagster(tmp_path):
         (gone / "entry").mkdir(parents=True)  # the cache of a source that is no longer a partition
         assert job.execute_in_process(instance=instance, partition_key="emails").success
         assert not gone.exists()
+        ingested = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_corpus"), asset_partitions=["emails"]), limit=1
+        ).records[0].asset_materialization.metadata
+        assert (ingested["incremental_files_read"].value, ingested["incremental_files_reused"].value) == (1, 1)
         for asset in ("normalized_records", "pii_redacted_records", "scored_records"):
             meta = instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=["emails"]), limit=1

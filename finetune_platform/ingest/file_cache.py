@@ -1,0 +1,126 @@
+"""Per-file ingest cache: a source re-reads only the files whose content changed.
+
+Each file's share of a source's result (its records, its quarantine rows and its count increments) is kept
+under a key of the file's content (SHA-256, streamed: hashing costs a fraction of parsing), its path
+relative to the raw folder (record ids carry it), the source's settings and the reader code and library
+versions. A file that is unchanged is read back instead of parsed; a new or changed one is read and stored.
+Entries of files that left the source are deleted after the run, so the cache holds what the source holds.
+
+Entries are written under their key (each file renamed into place, the JSON with the counts last), so two
+runs of one partition at once never leave an entry that mixes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from finetune_platform.ingest.sources import SourceSettings
+from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
+
+_CHUNK = 1 << 20
+
+
+@lru_cache(maxsize=1)
+def reader_fingerprint() -> str:
+    """SHA-256 of the ingest code, the formats' row mapping, the schemas, Python and the reading libraries'
+    versions: an upgrade of any of them reads every file again."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(sys.version.encode())
+    for path in [*sorted((package / "ingest").glob("*.py")), package / "formats" / "interchange.py", package / "schemas.py"]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in ("pandas", "pyarrow"):
+        try:
+            digest.update(f"{name}=={version(name)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{name} absent".encode())
+    return digest.hexdigest()
+
+
+class FileCache:
+    """The cache of one source (one folder per file), used by ``readers.ingest_source``."""
+
+    def __init__(self, folder: Path, source: SourceSettings) -> None:
+        self.folder = folder
+        self.settings = source.model_dump_json()
+        self.kept: set[str] = set()
+        self.stats = {"files_read": 0, "files_reused": 0, "entries_pruned": 0}
+
+    def key(self, path: Path, rel: str) -> str | None:
+        """The file's key, or None when it cannot be read (the reader then reports why)."""
+        digest = hashlib.sha256(f"{reader_fingerprint()}\0{self.settings}\0{rel}\0".encode())
+        try:
+            with path.open("rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    digest.update(chunk)
+        except OSError:
+            return None
+        self.kept.add(self._entry(rel))
+        return digest.hexdigest()
+
+    @staticmethod
+    def _entry(rel: str) -> str:
+        return hashlib.sha256(rel.encode()).hexdigest()[:24]
+
+    def restore(self, key: str, rel: str, sink: Any) -> bool:
+        """Add the cached share of the file ``rel`` with ``key`` to ``sink``; False when there is none."""
+        folder = self.folder / self._entry(rel)
+        if not (folder / f"entry-{key}.json").is_file():
+            folder = None
+        if folder is None:
+            return False
+        try:
+            delta = json.loads((folder / f"entry-{key}.json").read_text(encoding="utf-8"))["delta"]
+            records = pd.read_parquet(folder / f"records-{key}.parquet")
+            rejected = pd.read_parquet(folder / f"quarantine-{key}.parquet")
+        except (OSError, ValueError, KeyError):
+            return False  # a damaged entry: read the file again
+        sink.add(
+            list(records[RECORD_COLUMNS].itertuples(index=False, name=None)),
+            list(rejected[QUARANTINE_COLUMNS].itertuples(index=False, name=None)),
+            delta,
+        )
+        self.stats["files_reused"] += 1
+        return True
+
+    def store(self, key: str, rel: str, sink: Any, marks: Any) -> None:
+        """Keep the share of the file just read (what ``sink`` gained since ``marks``)."""
+        records, rejected, delta = sink.since(marks)
+        folder = self.folder / self._entry(rel)
+        folder.mkdir(parents=True, exist_ok=True)
+        tag = uuid.uuid4().hex
+        frames = (
+            (f"records-{key}.parquet", pd.DataFrame(records, columns=RECORD_COLUMNS)),
+            (f"quarantine-{key}.parquet", pd.DataFrame(rejected, columns=QUARANTINE_COLUMNS)),
+        )
+        for name, frame in frames:
+            tmp = folder / f".{name}.{tag}.tmp"
+            frame.astype({"source_row": "int64"}).to_parquet(tmp, index=False)
+            tmp.replace(folder / name)
+        tmp = folder / f".entry.{tag}.tmp"
+        tmp.write_text(json.dumps({"key": key, "file": rel, "delta": delta}), encoding="utf-8")
+        tmp.replace(folder / f"entry-{key}.json")
+        for old in folder.iterdir():
+            if key not in old.name and not old.name.endswith(".tmp"):
+                old.unlink(missing_ok=True)
+        self.stats["files_read"] += 1
+
+    def prune(self) -> None:
+        """Delete the entries of files that are no longer in the source."""
+        if not self.folder.is_dir():
+            return
+        for folder in self.folder.iterdir():
+            if folder.is_dir() and folder.name not in self.kept:
+                for f in folder.iterdir():
+                    f.unlink(missing_ok=True)
+                folder.rmdir()
+                self.stats["entries_pruned"] += 1

@@ -1,0 +1,63 @@
+"""Per-file ingest cache: a rerun reads only new or changed files and gives what reading every file gives."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from finetune_platform.ingest import SourceSettings, ingest_source
+from finetune_platform.ingest.demo_data import generate_demo_corpus
+
+
+def _same(a, b) -> None:
+    pd.testing.assert_frame_equal(a.records, b.records)
+    pd.testing.assert_frame_equal(a.quarantine, b.quarantine)
+    assert a.stats["emails"].as_dict() == b.stats["emails"].as_dict()
+
+
+def test_a_rerun_reads_only_new_or_changed_files(tmp_path: Path) -> None:
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    generate_demo_corpus(raw, n_tickets=200, seed=2)
+    emails = raw / "emails"
+    shutil.copy(emails / "emails.csv", emails / "emails_2.csv")
+    (emails / "empty.csv").write_bytes(b"")
+    (emails / "binary.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with (emails / "emails_2.csv").open("ab") as f:
+        f.write(b"=cmd|' /C calc'!A0,hi,x,billing\n")  # quarantined, and cached as such
+    source = SourceSettings(name="emails", path="emails/*.csv", format="csv", doc_type="email", title_field="subject",
+                            text_field="body", response_field="agent_reply", label_field="category")
+
+    first = ingest_source(source, raw, cache_dir=cache)
+    _same(first, ingest_source(source, raw))
+    assert first.cache_stats == {"files_read": 4, "files_reused": 0, "entries_pruned": 0}
+    assert first.stats["emails"].empty_files == 1 and first.reconciles()
+
+    again = ingest_source(source, raw, cache_dir=cache)
+    _same(again, first)
+    assert again.cache_stats == {"files_read": 0, "files_reused": 4, "entries_pruned": 0}
+
+    shutil.copy(emails / "emails.csv", emails / "emails_3.csv")  # a new file
+    with (emails / "emails.csv").open("ab") as f:  # and a changed one
+        f.write(b"A late ticket,My parcel is late again,we are on it,shipping\n")
+    third = ingest_source(source, raw, cache_dir=cache)
+    _same(third, ingest_source(source, raw))
+    assert third.cache_stats == {"files_read": 2, "files_reused": 3, "entries_pruned": 0}
+
+    (emails / "emails_2.csv").unlink()  # a file gone: its entry goes too
+    fourth = ingest_source(source, raw, cache_dir=cache)
+    _same(fourth, ingest_source(source, raw))
+    assert fourth.cache_stats == {"files_read": 0, "files_reused": 4, "entries_pruned": 1}
+    assert len([p for p in cache.iterdir() if p.is_dir()]) == 4
+
+
+def test_other_source_settings_read_every_file_again(tmp_path: Path) -> None:
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    generate_demo_corpus(raw, n_tickets=60, seed=2)
+    source = SourceSettings(name="emails", path="emails/*.csv", format="csv", text_field="body", label_field="category")
+    ingest_source(source, raw, cache_dir=cache)
+    other = source.model_copy(update={"response_field": "agent_reply"})
+    result = ingest_source(other, raw, cache_dir=cache)
+    assert result.cache_stats["files_read"] == 1
+    assert (result.records["response"] != "").any()
