@@ -18,7 +18,6 @@ import hashlib
 import json
 import shutil
 import sys
-import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from finetune_platform.curation.config import CurationSettings, StageResult
+from finetune_platform.keyed_files import write_entry
 from finetune_platform.schemas import DROPPED_COLUMNS
 
 #: Bumped by hand when the cache layout changes.
@@ -141,22 +141,13 @@ def _read_entry(folder: Path, key: str) -> StageResult | None:
 
 
 def _write_entry(folder: Path, key: str, source_file: str, result: StageResult) -> None:
-    """Write the entry's files under ``key`` (each to a temporary name, then renamed), the JSON last, then
-    delete the files of older keys."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tag = uuid.uuid4().hex
-    for name, write in (
-        (f"records-{key}.parquet", lambda p: result.records.to_parquet(p, index=False)),
-        (f"dropped-{key}.parquet", lambda p: result.dropped.to_parquet(p, index=False)),
-        (f"entry-{key}.json", lambda p: p.write_text(
-            json.dumps({"key": key, "source_file": source_file, "stats": result.stats}), encoding="utf-8")),
-    ):
-        tmp = folder / f".{name}.{tag}.tmp"
-        write(tmp)
-        tmp.replace(folder / name)
-    for old in folder.iterdir():
-        if key not in old.name and not old.name.endswith(".tmp"):
-            old.unlink(missing_ok=True)
+    """Write the entry under ``key``, the JSON last (:func:`finetune_platform.keyed_files.write_entry`)."""
+    meta = json.dumps({"key": key, "source_file": source_file, "stats": result.stats})
+    write_entry(folder, key, [
+        ("records.parquet", lambda p: result.records.to_parquet(p, index=False)),
+        ("dropped.parquet", lambda p: result.dropped.to_parquet(p, index=False)),
+        ("entry.json", lambda p: p.write_text(meta, encoding="utf-8")),
+    ])
 
 
 def _combine(results: list[StageResult], df: pd.DataFrame) -> StageResult:

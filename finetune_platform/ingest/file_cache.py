@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from finetune_platform.ingest.sources import SourceSettings
+from finetune_platform.keyed_files import write_entry
 from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
 _CHUNK = 1 << 20
@@ -95,23 +95,12 @@ class FileCache:
     def store(self, key: str, rel: str, sink: Any, marks: Any) -> None:
         """Keep the share of the file just read (what ``sink`` gained since ``marks``)."""
         records, rejected, delta = sink.since(marks)
-        folder = self.folder / self._entry(rel)
-        folder.mkdir(parents=True, exist_ok=True)
-        tag = uuid.uuid4().hex
-        frames = (
-            (f"records-{key}.parquet", pd.DataFrame(records, columns=RECORD_COLUMNS)),
-            (f"quarantine-{key}.parquet", pd.DataFrame(rejected, columns=QUARANTINE_COLUMNS)),
-        )
-        for name, frame in frames:
-            tmp = folder / f".{name}.{tag}.tmp"
-            frame.astype({"source_row": "int64"}).to_parquet(tmp, index=False)
-            tmp.replace(folder / name)
-        tmp = folder / f".entry.{tag}.tmp"
-        tmp.write_text(json.dumps({"key": key, "file": rel, "delta": delta}), encoding="utf-8")
-        tmp.replace(folder / f"entry-{key}.json")
-        for old in folder.iterdir():
-            if key not in old.name and not old.name.endswith(".tmp"):
-                old.unlink(missing_ok=True)
+        meta = json.dumps({"key": key, "file": rel, "delta": delta})
+        write_entry(self.folder / self._entry(rel), key, [
+            ("records.parquet", lambda p: _frame(records, RECORD_COLUMNS).to_parquet(p, index=False)),
+            ("quarantine.parquet", lambda p: _frame(rejected, QUARANTINE_COLUMNS).to_parquet(p, index=False)),
+            ("entry.json", lambda p: p.write_text(meta, encoding="utf-8")),
+        ])
         self.stats["files_read"] += 1
 
     def prune(self) -> None:
@@ -124,3 +113,7 @@ class FileCache:
                     f.unlink(missing_ok=True)
                 folder.rmdir()
                 self.stats["entries_pruned"] += 1
+
+
+def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns).astype({"source_row": "int64"})
