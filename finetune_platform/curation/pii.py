@@ -544,8 +544,10 @@ class PiiRedactor:
             if "EMAIL" in types:
                 found += self._emails(text)
                 shut = False
-        low = text.lower()
-        caps = _CAP_TOKEN.findall(text)
+        # Only the name and address gates read the lower-cased text and the capitalised words.
+        words_needed = "PERSON" in types or "ADDRESS" in types
+        low = text.lower() if words_needed else ""
+        caps = _CAP_TOKEN.findall(text) if words_needed else []
         shape = _digit_shape(text)
         n_digits = shape.count(b"0") if shape is not None else len(_DIGIT.findall(text))
         if n_digits:
@@ -1023,7 +1025,8 @@ def _add_counts(total: dict[str, int], more: dict[str, int]) -> None:
 def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Redact (or, with ``redact_pii=False``, only count) PII in text, response and messages.
 
-    Adds ``pii_counts`` (JSON {type: n}); one placeholder mapping per record. Drops nothing, except rows
+    Adds ``pii_counts`` (JSON {type: n}); one placeholder mapping per record. ``messages`` is written back
+    (as json's encoder writes it) only when one of its turns held PII; otherwise it is kept as it came. Drops nothing, except rows
     whose ``messages`` is not valid JSON (invalid_messages), which the normalise stage already removes.
     """
     check_input(df, STAGE)
@@ -1058,16 +1061,21 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         fast = role_content_turns(msg) if msg else None
         if fast is not None:
             parents = (text, response)
-            parts = []
-            for role, content in fast:
+            contents = []
+            redacted = False
+            for _, content in fast:
                 result = done.get(content)
                 if result is None:
                     result = done[content] = finder.redact(content, mapping, parents)
                 new_content, c = result
                 if c:
                     _add_counts(counts, c)
-                parts.append(json_turn(role, new_content))
-            new_msg = f"[{', '.join(parts)}]"
+                    redacted = True
+                contents.append(new_content)
+            # Messages without PII are kept as they came (only a redaction changes the JSON); with PII,
+            # every turn is written back as json's encoder would.
+            if redacted:
+                new_msg = f"[{', '.join([json_turn(role, new) for (role, _), new in zip(fast, contents)])}]"
         elif msg.strip():
             try:
                 turns = json.loads(msg)
@@ -1085,6 +1093,7 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                     )
                     turns = []
                 parents = (text, response)
+                redacted = False
                 for turn in turns:
                     if isinstance(turn, dict) and isinstance(content := turn.get("content"), str):
                         result = done.get(content)
@@ -1093,7 +1102,9 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                         turn["content"], c = result
                         if c:
                             _add_counts(counts, c)
-                new_msg = _JSON_ENCODER.encode(turns)
+                            redacted = True
+                if redacted:
+                    new_msg = _JSON_ENCODER.encode(turns)
         if not settings.redact_pii:
             new_text, new_resp, new_msg = text, response, msg
         keep.append(ok)

@@ -232,6 +232,23 @@ def test_redact_pii_stage_shares_one_mapping_across_fields(settings):
     assert result.stats["pii_found_by_type"] == {"EMAIL": 5, "PERSON": 3}
 
 
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_messages_are_rewritten_only_when_a_turn_held_pii(settings, fast_path):
+    # Compact JSON, and (for json's path) a turn with an extra key that orjson's fast path does not take.
+    extra = "" if fast_path else ', "name": "x"'
+    clean = f'[{{"role":"user","content":"Where is my parcel?"{extra}}},{{"role":"assistant","content":"On its way."}}]'
+    dirty = f'[{{"role":"user","content":"mail sarah@example.com"{extra}}},{{"role":"assistant","content":"Done."}}]'
+    df = records(
+        {"text": "Where is my parcel?", "response": "On its way.", "messages": clean},
+        {"text": "mail sarah@example.com", "response": "Done.", "messages": dirty},
+    )
+    out = redact_pii(df, settings).records
+    assert out.loc[0, "messages"] == clean  # nothing to redact: the JSON is kept byte for byte
+    turns = json.loads(out.loc[1, "messages"])
+    assert turns[0]["content"] == "mail <EMAIL_1>"
+    assert out.loc[1, "messages"] == json.dumps(turns, ensure_ascii=False)
+
+
 def test_redact_pii_false_only_counts():
     df = records({"text": "mail me at sarah@example.com", "response": "ok then"})
     result = redact_pii(df, CurationSettings(redact_pii=False))
@@ -357,11 +374,15 @@ def test_redact_pii_stage_equals_redacting_each_field_alone(settings):
                 counts[k] = counts.get(k, 0) + v
         if isinstance(row["messages"], str) and row["messages"].strip():
             turns = json.loads(row["messages"])
+            redacted_turns = 0
             for turn in turns:
                 turn["content"], c = R.redact(turn["content"], mapping)
+                redacted_turns += bool(c)
                 for k, v in c.items():
                     counts[k] = counts.get(k, 0) + v
-            assert out["messages"] == json.dumps(turns, ensure_ascii=False)
+            # Messages are written back only when a turn held PII; otherwise they are kept as they came.
+            want = json.dumps(turns, ensure_ascii=False) if redacted_turns else row["messages"]
+            assert out["messages"] == want
         assert json.loads(out["pii_counts"]) == counts
 
 
