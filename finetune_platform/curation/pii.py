@@ -171,6 +171,9 @@ _LOWER_SURNAME = re.compile(r"[ ]([a-z][a-z'’-]*[a-z])(?![\w'’-])")
 #: A capitalised word that ends the text before a name, in mid-sentence (after a lower-case word, a digit or
 #: a comma and one space).
 _LEADING_NAME_WORD = re.compile(r"(?<=[a-zß-öø-ÿ0-9,][ ])((?:Mc|Mac)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)[ ]\Z")
+#: A capitalised word in mid-sentence right before a _LEADING_NAME_WORD: the two are a proper noun of their own
+#: ("at the Amazon Locker Sarah" is "Amazon Locker" and "Sarah"), so the lead word stays out of the name.
+_CAPITALISED_BEFORE_LEAD = re.compile(r"(?<=[a-zß-öø-ÿ0-9,][ ])[A-ZÀ-ÖØ-Þ][\w'’&.-]*[ ]\Z")
 _MY_NAME_IS = re.compile(r"\bmy name is[ ]+", re.IGNORECASE)
 _NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:van der|van den|van|von|de la|de|del|da|di|le|la|al|bin|ben)[ ])?")
 _CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?![\w'’])")
@@ -808,9 +811,15 @@ class PiiRedactor:
                 continue
             if span is not None:
                 # A capitalised word right before the name, in mid-sentence, is its first part ("I love Norma
-                # Jean" -> "Norma Jean", not "Norma <PERSON_1>"), unless it is a known non-name.
+                # Jean" -> "Norma Jean", not "Norma <PERSON_1>"), unless it is a known non-name or follows
+                # another capitalised word in mid-sentence ("the Amazon Locker Sarah": "Locker" stays).
                 lead = _LEADING_NAME_WORD.search(text, max(0, span[0] - 40), span[0])
-                if lead is not None and lead.group(1) not in NOT_NAMES and lead.group(1) not in _NOT_A_NAME_LEAD:
+                if (
+                    lead is not None
+                    and lead.group(1) not in NOT_NAMES
+                    and lead.group(1) not in _NOT_A_NAME_LEAD
+                    and _CAPITALISED_BEFORE_LEAD.search(text, max(0, lead.start(1) - 40), lead.start(1)) is None
+                ):
                     span = (lead.start(1), span[1])
                 value = text[span[0]:span[1]]
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))

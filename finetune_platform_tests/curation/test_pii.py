@@ -415,7 +415,20 @@ def test_a_lower_case_surname_after_my_name_is_is_redacted_with_the_given_name(t
         ("I met Mr Jean Dupont", "I met Mr <PERSON_1>"),  # a title is not part of the name
         ("see you Monday Emily", "see you Monday <PERSON_1>"),
         ("we spoke to Dear Customer Jean", "we spoke to Dear Customer <PERSON_1>"),
+        ("Add Norma Jean to my playlist", "Add <PERSON_1> to my playlist"),  # "Add" starts the sentence
     ],
 )
 def test_a_capitalised_word_before_a_name_in_mid_sentence_is_part_of_it(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("I left it at the Amazon Locker Sarah", "I left it at the Amazon Locker <PERSON_1>"),
+        ("pick it up at the Amazon Locker Sarah said", "pick it up at the Amazon Locker <PERSON_1> said"),
+    ],
+)
+def test_a_capitalised_word_after_another_in_mid_sentence_stays_out_of_the_name(text, redacted):
+    # "Amazon Locker" is a proper noun of its own: only the name after it is redacted.
     assert R.redact(text)[0] == redacted
