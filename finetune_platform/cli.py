@@ -375,12 +375,38 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     from finetune_platform.serving.routing import Router, RolloutSettings, StagedRollout
 
     settings = load_settings()
-    stages = [float(x) for x in args.stages.split(",")] if args.stages else None
-    rollout_settings = RolloutSettings(stages=stages) if stages else RolloutSettings()
+    rollout_settings = RolloutSettings(stages=args.stages) if args.stages else RolloutSettings()
     rollout = StagedRollout(Router(state_path=settings.rollout_state_path), LogStore(settings.log_store_url), rollout_settings)
     decision = rollout.start() if args.action == "start" else rollout.step()
     print(decision.summary())
     return 0
+
+
+def _share(value: str) -> float:
+    """A canary share on the command line: a number from 0 to 1 (a usage error otherwise, not a traceback)."""
+    try:
+        share = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number; give a share from 0 to 1, e.g. 0.05") from None
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1 (0.05 = 5% of users)")
+    return share
+
+
+def _shares(value: str) -> list[float]:
+    """Comma-separated canary shares, each from 0 to 1, rising, the last 1.0 (what RolloutSettings accepts)."""
+    shares = [_share(part.strip()) for part in value.split(",") if part.strip()]
+    if not shares:
+        raise argparse.ArgumentTypeError("give at least one share, e.g. 0.05,0.25,1.0")
+    from pydantic import ValidationError
+
+    from finetune_platform.serving.routing import RolloutSettings
+
+    try:
+        RolloutSettings(stages=shares)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError("; ".join(e["msg"] for e in error.errors())) from None
+    return shares
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -433,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="OpenAI-compatible server for the registry's champion and challenger")
     srv.add_argument("--host", default="127.0.0.1", help="bind address (a non-loopback one needs an API key)")
     srv.add_argument("--port", type=int, default=8000)
-    srv.add_argument("--canary-share", type=float, default=0.0, help="share of users routed to the challenger")
+    srv.add_argument("--canary-share", type=_share, default=0.0, help="share of users routed to the challenger")
     srv.add_argument("--quantize", action="store_true", help="int8 dynamic quantization of Linear layers (CPU)")
     srv.add_argument(
         "--rag", action="store_true",
@@ -453,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     kill.set_defaults(func=cmd_kill_switch)
 
     canary = sub.add_parser("canary", help="set the share of traffic routed to the challenger")
-    canary.add_argument("share", type=float)
+    canary.add_argument("share", type=_share, help="share of users routed to the challenger, from 0 to 1")
     canary.add_argument("--reason", default="")
     canary.set_defaults(func=cmd_canary)
 
@@ -461,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rollout", help="staged canary rollout: start it, or judge the current stage now (the sensor does it every 5 min)"
     )
     rollout.add_argument("action", choices=["start", "step"])
-    rollout.add_argument("--stages", default="", help="comma-separated shares, e.g. 0.05,0.25,1.0")
+    rollout.add_argument("--stages", type=_shares, default=None, help="comma-separated shares, e.g. 0.05,0.25,1.0")
     rollout.set_defaults(func=cmd_rollout)
 
     from finetune_platform.lineage import add_lineage_parser
