@@ -182,6 +182,10 @@ def cmd_generate_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
+    if args.source and args.job != "ingest_job":
+        raise SystemExit(f"--source applies to ingest_job only, not {args.job}")
+    if args.day and args.job != "monitor_job":
+        raise SystemExit(f"--day applies to monitor_job only, not {args.job}")
     settings = load_settings()
     if args.job == "ingest_job":
         done = ingest_all(settings, args.source or None)
@@ -329,18 +333,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
             return 2
         router_path = str(router_root)
-    server_settings = ServerSettings(
-        host=args.host,
-        port=args.port,
-        model_name=settings.model_name,
-        api_key=settings.api_key,
-        canary_share=args.canary_share,
-        rollout_state_path=str(settings.rollout_state_path),
-        quantize=args.quantize,
-        knowledge_index_path=knowledge,
-        rag_top_k=args.rag_top_k,
-        router_path=router_path,
-    )
+    from pydantic import ValidationError
+
+    try:
+        server_settings = ServerSettings(
+            host=args.host,
+            port=args.port,
+            model_name=settings.model_name,
+            api_key=settings.api_key,
+            canary_share=args.canary_share,
+            rollout_state_path=str(settings.rollout_state_path),
+            quantize=args.quantize,
+            knowledge_index_path=knowledge,
+            rag_top_k=args.rag_top_k,
+            router_path=router_path,
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
+        print(f"serve: {problems}", file=sys.stderr)
+        return 2
     registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
     rag = f", hybrid RAG from {knowledge}" if knowledge else ""
     routed = f", specialists {specialist_names} behind the router" if router_path else ""
@@ -380,6 +391,16 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     decision = rollout.start() if args.action == "start" else rollout.step()
     print(decision.summary())
     return 0
+
+
+def _day(value: str) -> str:
+    """A UTC day ``YYYY-MM-DD`` on the command line (a usage error otherwise)."""
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").strftime("%Y-%m-%d")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day written YYYY-MM-DD, e.g. 2026-11-30") from None
 
 
 def _share(value: str) -> float:
@@ -430,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mat.add_argument("job", choices=["ingest_job", "retrain_job", "monitor_job"])
     mat.add_argument("--source", action="append", help="ingest_job only: this source (repeatable; default all)")
-    mat.add_argument("--day", help="monitor_job only: the UTC day YYYY-MM-DD (default yesterday)")
+    mat.add_argument("--day", type=_day, help="monitor_job only: the UTC day YYYY-MM-DD (default yesterday)")
     mat.set_defaults(func=cmd_materialize)
 
     from finetune_platform.formats.interchange import EXPORT_SPLITS, FORMATS

@@ -32,3 +32,46 @@ def test_good_shares_parse():
     assert build_parser().parse_args(["canary", "0.05"]).share == 0.05
     assert build_parser().parse_args(["rollout", "start", "--stages", "0.05, 0.5,1.0"]).stages == [0.05, 0.5, 1.0]
     assert build_parser().parse_args(["rollout", "step"]).stages is None
+
+
+@pytest.mark.parametrize("day", ["2026-13-45", "yesterday", "2026-1-5x", ""])
+def test_a_bad_monitor_day_is_a_usage_error(day, capsys):
+    from finetune_platform.cli import build_parser
+
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["materialize", "monitor_job", "--day", day])
+    assert exit_info.value.code == 2
+    assert "is not a day written YYYY-MM-DD" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["materialize", "ingest_job", "--day", "2026-11-30"], "--day applies to monitor_job only"),
+        (["materialize", "monitor_job", "--source", "chats"], "--source applies to ingest_job only"),
+    ],
+)
+def test_an_option_of_another_job_is_refused_before_anything_runs(argv, message, monkeypatch):
+    from finetune_platform import cli
+
+    monkeypatch.setattr(cli, "load_settings", lambda: pytest.fail("the job must not start"))
+    with pytest.raises(SystemExit, match=message):
+        cli.main(argv)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--port", "70000"], "serve: port: Input should be less than or equal to 65535"),
+        (["serve", "--rag-top-k", "0"], "serve: rag_top_k: Input should be greater than or equal to 1"),
+        (["serve", "--host", "0.0.0.0"], "no api_key is set"),
+    ],
+)
+def test_bad_server_settings_are_named_before_serving(argv, message, monkeypatch, capsys):
+    from finetune_platform import cli
+    from finetune_platform.serving import server
+
+    monkeypatch.delenv("FINETUNE_PLATFORM_API_KEY", raising=False)
+    monkeypatch.setattr(server, "serve", lambda *a, **k: pytest.fail("the server must not start"))
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
