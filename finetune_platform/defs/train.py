@@ -3,7 +3,7 @@
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 import pandas as pd
@@ -84,6 +84,46 @@ class SFTAdapterConfig(dg.Config, SFTSettings):
             "transformers and vLLM) and log it to MLflow."
         ),
     )
+    conversations: Literal["off", "all_turns", "last_turn"] = Field(
+        "off",
+        description=(
+            "Also train on the training set's multi-turn conversations (conversation_examples, versioned per split): "
+            "each assistant reply ('all_turns') or only the last one ('last_turn') becomes a prompt/completion pair "
+            "whose prompt is the conversation so far rendered through the model's own chat template with the "
+            "generation prompt, exactly as the server renders a chat request. Train conversations are added to the "
+            "training examples, validation conversations to the validation examples. 'off': instruction pairs only."
+        ),
+    )
+
+
+#: ``SFTAdapterConfig.conversations`` -> ``conversation_sft_pairs(turns=...)``.
+_CHAT_TURNS = {"all_turns": "all", "last_turn": "last"}
+
+
+def _with_conversations(
+    config: SFTAdapterConfig, training_set: dict[str, Any], model_path: str, splits: dict[str, pd.DataFrame]
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The train and validation examples, with the chat pairs of the versioned conversations of the same split
+    when ``config.conversations`` is on (``formats.conversations.with_conversation_pairs``), and a summary."""
+    from finetune_platform.formats.conversations import with_conversation_pairs
+
+    examples = {name: splits[name] for name in ("train", "validation")}
+    if config.conversations == "off":
+        return with_conversation_pairs(examples, None, None, "off")
+    from finetune_platform.datasets.split import read_conversations
+
+    conversations = read_conversations(Path(training_set["path"]))
+    if conversations is None:
+        raise ValueError(
+            f"conversations={config.conversations!r}, but the training set at {training_set['path']} was written "
+            "without conversations (its manifest lists no conversations_*.parquet); re-materialize "
+            "conversation_examples and training_set (which versions each ticket's conversation in its split), "
+            "or set conversations='off'"
+        )
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    return with_conversation_pairs(examples, conversations, tokenizer, _CHAT_TURNS[config.conversations])
 
 
 @dg.asset(group_name=TRAIN, compute_kind="transformers")
@@ -224,8 +264,11 @@ def sft_adapter(
 
     base_model = domain_adapted_model  # the model SFT starts from: the domain-adapted one, or the base
     settings = platform.settings()
-    splits = read_training_set(Path(training_set["path"]))
-    key = config_hash(training_set["dvc_md5"], base_model["path"], config.model_dump())
+    instruction_splits = read_training_set(Path(training_set["path"]))
+    splits, data = _with_conversations(config, training_set, base_model["path"], instruction_splits)
+    # conversations='off' leaves the key as it was before the option existed, so earlier runs still resume
+    key_config = config.model_dump(exclude={"conversations"} if config.conversations == "off" else None)
+    key = config_hash(training_set["dvc_md5"], base_model["path"], key_config)
     output_dir = settings.artifacts_dir / "sft_adapter" / f"{training_set['dvc_md5'][:12]}-{key}"
     tags = {
         "dataset.dvc_md5": training_set["dvc_md5"],
@@ -238,13 +281,13 @@ def sft_adapter(
     with mlflow.tracker().start_run("sft_adapter", tags=tags) as run:
         # learning_rate None means "the method's default": log the rate the run trains with
         sft_params = {**config.model_dump(), "learning_rate": config.effective_learning_rate}
-        run.log_params({"sft": sft_params, "base_model": base_model, "data": training_set["counts"]})
+        run.log_params({"sft": sft_params, "base_model": base_model, "data": training_set["counts"], "sft_data": data})
         request = SFTRequest(
             base_model_path=base_model["path"],
             train_path=_write_parquet(splits["train"], output_dir / "inputs" / "train.parquet"),
             validation_path=_write_parquet(splits["validation"], output_dir / "inputs" / "validation.parquet"),
             output_dir=str(output_dir),
-            settings=SFTSettings.model_validate(config.model_dump(exclude={"launch", "export_merged"})),
+            settings=SFTSettings.model_validate(config.model_dump(exclude={"launch", "export_merged", "conversations"})),
             mlflow=_mlflow_target(mlflow, run.run_id),
         )
         result = _Result(train_in_subprocess(context, request, config.launch))
@@ -306,6 +349,11 @@ def sft_adapter(
             + (f", ZeRO-{config.launch.zero_stage}" if config.launch.zero_stage else ""),
             "save_check": dg.MetadataValue.json(result.save_check or {}),
             "merged_model": dg.MetadataValue.path(str(merged_path)) if merged_path else "not exported (export_merged=false)",
+            "conversations": config.conversations,
+            **{
+                name: dg.MetadataValue.json(data[name]) if name in data else "none: conversations='off'"
+                for name in ("examples_per_task", "chat_examples", "skipped_conversations")
+            },
         },
     )
 

@@ -14,6 +14,10 @@ template (TRL's ``messages`` column). This module builds those conversations:
 
 A record that ends up without a user or an assistant turn cannot train anything; it is skipped with a
 named reason in ``ConversationResult.skipped`` (``schemas.DROPPED_COLUMNS``), never silently.
+
+:func:`conversation_sft_pairs` turns conversations into prompt/completion SFT pairs (task ``"chat"``): one
+per assistant reply, the prompt being the conversation so far rendered through the model's chat template
+with the generation prompt, as the server renders a chat request.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
 from finetune_platform.formats.instructions import normalise_label
-from finetune_platform.schemas import DROPPED_COLUMNS, RECORD_COLUMNS
+from finetune_platform.formats.templates import _TEMPLATE_ERRORS, _check_contents, _check_specials, _special_tokens
+from finetune_platform.schemas import DROPPED_COLUMNS, EXAMPLE_COLUMNS, RECORD_COLUMNS
 
 #: ``conversation_examples``: one row per record that yields a conversation.
 #: - example_id: ``"{record_id}::chat"``; label: the record's category, normalised like instruction labels.
@@ -284,3 +289,181 @@ def build_conversations(records: pd.DataFrame, settings: ConversationSettings | 
 def build_conversation_examples(records: pd.DataFrame, settings: ConversationSettings | None = None) -> pd.DataFrame:
     """The conversations of :func:`build_conversations` alone (``CONVERSATION_COLUMNS``)."""
     return build_conversations(records, settings).examples
+
+
+# --- conversations -> prompt/completion SFT pairs ---------------------------------------------------------
+
+#: ``task`` of the SFT pairs :func:`conversation_sft_pairs` builds (beside "classify" and "reply").
+CHAT_TASK = "chat"
+
+#: ``stage`` value of the conversations :func:`conversation_sft_pairs` skips.
+PAIRS_STAGE = "conversation_sft_pairs"
+
+ChatTurns = Literal["all", "last"]
+
+
+def conversation_sft_pairs(
+    conversations: pd.DataFrame, tokenizer: Any, turns: ChatTurns = "all"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prompt/completion SFT pairs from conversations, the prompt rendered through the model's chat template.
+
+    For each conversation (``CONVERSATION_COLUMNS``) and each assistant message at position ``k`` that
+    answers a user message (every one for ``turns="all"``, only the final one for ``"last"``):
+    ``prompt = tokenizer.apply_chat_template(messages[:k], tokenize=False, add_generation_prompt=True)``,
+    exactly what the server renders for a chat request with that history, and ``completion`` = the
+    assistant message's content (TRL appends the EOS token, so the model learns to stop there). The pairs
+    keep the prompt/completion shape of the instruction examples, so completion-only loss, truncation,
+    packing and fingerprinting treat them alike. (``templates.check_instruction_lengths`` is not meant for
+    them: a rendered prompt holds the template's own special tokens, e.g. ``<s>``, which it reports; the
+    conversations' lengths are checked by ``templates.check_chat_template``.)
+
+    Returns ``(examples, skipped)``: ``examples`` has ``schemas.EXAMPLE_COLUMNS`` with task ``"chat"`` and
+    ``example_id`` ``"{conversation example_id}::turn{n}"`` (``n``: 1-based number of the assistant reply in
+    the conversation, the same in both modes); ``skipped`` (``schemas.DROPPED_COLUMNS``, stage
+    ``PAIRS_STAGE``) has one row per conversation that gave no pair, with reason ``invalid_messages``,
+    ``no_assistant_reply``, ``special_token_as_text``, ``template_refused`` or ``template_left_out_message``.
+    A conversation one of whose turns the template refuses is skipped whole.
+
+    Raises ValueError when the tokenizer has no chat template (every conversation would fail), when a
+    column is missing, or when two conversations share an example_id.
+    """
+    if turns not in ("all", "last"):
+        raise ValueError(f"turns must be 'all' or 'last', got {turns!r}")
+    missing = [c for c in CONVERSATION_COLUMNS if c not in conversations.columns]
+    if missing:
+        raise ValueError(f"conversations are missing columns {missing}; expected {CONVERSATION_COLUMNS}")
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(
+            f"{type(tokenizer).__name__} has no chat template, so conversations cannot be rendered the way the "
+            "server renders chat requests; give the model's tokenizer one (tokenizer.chat_template, or "
+            "chat_template.jinja beside the tokenizer files) or train without conversations"
+        )
+    ids = [_conversation_id(row) for row in conversations.itertuples(index=False)]
+    duplicated = sorted(i for i, n in Counter(ids).items() if n > 1)
+    if duplicated:
+        raise ValueError(f"{len(duplicated)} conversation example_ids occur more than once, e.g. {duplicated[:3]}")
+
+    specials = _special_tokens(tokenizer)
+    rows: list[dict[str, str]] = []
+    skipped: list[dict[str, str]] = []
+    for conversation_id, row in zip(ids, conversations.itertuples(index=False), strict=True):
+        record_id = str(row.record_id)
+
+        def skip(reason: str, detail: str, record_id: str = record_id) -> None:
+            skipped.append({"record_id": record_id, "stage": PAIRS_STAGE, "reason": reason, "detail": detail})
+
+        try:
+            value = row.messages
+            raw = value if isinstance(value, str) else "" if _text(value) == "" else json.dumps(value)
+            messages = parse_messages(raw)
+        except (InvalidMessagesError, TypeError) as error:  # TypeError: a value json cannot even write
+            skip("invalid_messages", str(error))
+            continue
+        targets = [
+            k
+            for k, m in enumerate(messages)
+            if m["role"] == "assistant" and m["content"].strip() and any(p["role"] == "user" for p in messages[:k])
+        ]
+        if not targets:
+            roles = ", ".join(m["role"] for m in messages) or "no messages"
+            skip("no_assistant_reply", f"no assistant message answers a user message (roles: {roles})")
+            continue
+        numbers = {k: n for n, k in enumerate(targets, start=1)}
+        if turns == "last":
+            targets = targets[-1:]
+        try:
+            _check_specials([m["content"] for m in messages[: targets[-1] + 1]], specials, "messages")
+        except ValueError as error:
+            skip("special_token_as_text", str(error))
+            continue
+        pairs: list[dict[str, str]] = []
+        for k in targets:
+            history = messages[:k]
+            try:
+                prompt = tokenizer.apply_chat_template(history, tokenize=False, add_generation_prompt=True)
+            except _TEMPLATE_ERRORS as error:
+                skip("template_refused", f"reply {numbers[k]} (history messages[:{k}]): {type(error).__name__}: {error}")
+                break
+            try:
+                _check_contents(history, prompt)
+            except ValueError as error:
+                skip("template_left_out_message", f"reply {numbers[k]}: {error}")
+                break
+            pairs.append(
+                {
+                    "example_id": f"{conversation_id}::turn{numbers[k]}",
+                    "record_id": record_id,
+                    "task": CHAT_TASK,
+                    "prompt": prompt,
+                    "completion": messages[k]["content"],
+                    "label": _text(row.label),
+                    "source": _text(row.source),
+                }
+            )
+        else:
+            rows.extend(pairs)
+    return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS), pd.DataFrame(skipped, columns=DROPPED_COLUMNS)
+
+
+#: Skipped conversations listed by :func:`with_conversation_pairs` (all are counted).
+_SKIPPED_EXAMPLES = 5
+
+
+def with_conversation_pairs(
+    examples: dict[str, pd.DataFrame],
+    conversations: dict[str, pd.DataFrame] | None,
+    tokenizer: Any,
+    turns: ChatTurns | Literal["off"],
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Each split's SFT examples with the :func:`conversation_sft_pairs` of the same split's conversations
+    appended (``turns="off"``: the examples as they are), and a summary for metadata and MLflow.
+
+    Pairs of a split come from that split's conversations only (the training set versions each conversation
+    in its ticket's split), so nothing of a held-out ticket is trained on. Raises ValueError when
+    conversations are asked for but the train split yields none.
+    """
+    out = dict(examples)
+    summary: dict[str, Any] = {"conversations": turns}
+    if turns != "off":
+        if conversations is None:
+            raise ValueError("conversations were asked for, but none were given")
+        chat: dict[str, int] = {}
+        skipped = []
+        for name in examples:
+            pairs, dropped = conversation_sft_pairs(conversations.get(name, _EMPTY_CONVERSATIONS), tokenizer, turns)
+            if len(pairs):
+                out[name] = pd.concat([examples[name], pairs], ignore_index=True)
+            chat[name] = int(len(pairs))
+            skipped.append(dropped.assign(split=name))
+        skipped_df = pd.concat(skipped, ignore_index=True)
+        if chat.get("train", 0) == 0:
+            reasons = skipped_df["reason"].value_counts().to_dict()
+            n_train = len(conversations.get("train", _EMPTY_CONVERSATIONS))
+            raise ValueError(
+                f"conversations={turns!r}, but the {n_train} training conversations gave no chat example "
+                f"(skipped by reason: {reasons}); look at conversation_examples and the "
+                "base_model__renders_training_data check, or set conversations='off'"
+            )
+        summary["chat_examples"] = chat
+        summary["skipped_conversations"] = {
+            "count": int(len(skipped_df)),
+            "by_reason": {str(k): int(v) for k, v in sorted(skipped_df["reason"].value_counts().items())},
+            "examples": skipped_df[["split", "record_id", "reason", "detail"]].head(_SKIPPED_EXAMPLES).to_dict("records"),
+        }
+    summary["examples_per_task"] = {
+        name: {str(k): int(v) for k, v in sorted(df["task"].value_counts().items())} for name, df in out.items()
+    }
+    return out, summary
+
+
+_EMPTY_CONVERSATIONS = pd.DataFrame(columns=CONVERSATION_COLUMNS)
+
+
+def _text(value: Any) -> str:
+    """A cell as text; missing (None/NaN) -> ""."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _conversation_id(row: Any) -> str:
+    """A conversation's example_id, or ``"{record_id}::chat"`` when it has none."""
+    return _text(row.example_id).strip() or f"{row.record_id}::chat"

@@ -10,9 +10,11 @@ from finetune_platform.formats.conversations import (
     InvalidMessagesError,
     build_conversation_examples,
     build_conversations,
+    conversation_sft_pairs,
     parse_messages,
+    with_conversation_pairs,
 )
-from finetune_platform.schemas import DROPPED_COLUMNS, RECORD_COLUMNS
+from finetune_platform.schemas import DROPPED_COLUMNS, EXAMPLE_COLUMNS, RECORD_COLUMNS
 
 
 def _record(row: int, text: str = "", response: str = "", label: str = "", messages: list | str = "") -> dict:
@@ -175,3 +177,197 @@ def test_empty_records_give_empty_typed_frames() -> None:
     result = build_conversations(pd.DataFrame(columns=RECORD_COLUMNS))
     assert list(result.examples.columns) == CONVERSATION_COLUMNS and len(result.examples) == 0
     assert result.stats["examples"] == 0 and result.stats["turns_max"] == 0
+
+
+# --- conversation_sft_pairs: conversations -> prompt/completion pairs through the chat template ------------
+
+CHAT_CORPUS = [
+    "Hi, my parcel is late. Sorry to hear that! Which order is it? It ships today.",
+    "My card was charged twice. I refunded the duplicate charge. Thanks, bye.",
+] * 20
+
+#: Llama-2 style: refuses conversations whose roles do not alternate and leaves system messages out.
+STRICT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages if message['role'] != 'system' %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if message['role'] == 'user' %}[INST] {{ message['content'] | trim }} [/INST]"
+    "{% else %} {{ message['content'] | trim }}{{ eos_token }}{% endif %}{% endfor %}"
+)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    """The tiny model's tokenizer recipe, with its chat template (``tiny_model.CHAT_TEMPLATE``)."""
+    from finetune_platform.training.tiny_model import train_tokenizer
+
+    return train_tokenizer(CHAT_CORPUS, vocab_size=320)
+
+
+def _conversation(row: int, messages: list | str, label: str = "shipping") -> dict:
+    return {
+        "example_id": f"chats/chats.jsonl#{row}::chat",
+        "record_id": f"chats/chats.jsonl#{row}",
+        "source": "chats",
+        "label": label,
+        "messages": messages if isinstance(messages, str) else json.dumps(messages),
+    }
+
+
+def _conversations(*rows: dict) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=CONVERSATION_COLUMNS)
+
+
+MULTI_TURN = [
+    S("You are a support agent."),
+    U("Hi, my parcel is late."),
+    A("Sorry to hear that! Which order is it?"),
+    U("Order 123."),
+    A("It ships today."),
+]
+
+
+def test_each_assistant_reply_becomes_a_pair_with_the_whole_history_as_prompt(tokenizer) -> None:
+    examples, skipped = conversation_sft_pairs(_conversations(_conversation(1, MULTI_TURN)), tokenizer)
+    assert list(examples.columns) == EXAMPLE_COLUMNS and len(skipped) == 0
+    assert examples["example_id"].tolist() == ["chats/chats.jsonl#1::chat::turn1", "chats/chats.jsonl#1::chat::turn2"]
+    assert examples["completion"].tolist() == ["Sorry to hear that! Which order is it?", "It ships today."]
+    assert set(examples["task"]) == {"chat"}
+    assert set(examples["record_id"]) == {"chats/chats.jsonl#1"}
+    assert set(examples["label"]) == {"shipping"} and set(examples["source"]) == {"chats"}
+    assert examples["prompt"].tolist() == [
+        "<s>### System:\nYou are a support agent.\n### User:\nHi, my parcel is late.\n### Assistant:\n",
+        "<s>### System:\nYou are a support agent.\n### User:\nHi, my parcel is late.\n### Assistant:\n"
+        "Sorry to hear that! Which order is it?\n### User:\nOrder 123.\n### Assistant:\n",
+    ]
+
+
+def test_last_turn_keeps_only_the_final_reply_under_the_same_id(tokenizer) -> None:
+    conversations = _conversations(
+        _conversation(1, MULTI_TURN), _conversation(2, [U("Card charged twice"), A("Refunded.")])
+    )
+    every, _ = conversation_sft_pairs(conversations, tokenizer, turns="all")
+    last, skipped = conversation_sft_pairs(conversations, tokenizer, turns="last")
+    assert len(skipped) == 0
+    assert last["example_id"].tolist() == ["chats/chats.jsonl#1::chat::turn2", "chats/chats.jsonl#2::chat::turn1"]
+    assert last["completion"].tolist() == ["It ships today.", "Refunded."]
+    assert last["prompt"].iloc[0].startswith("<s>### System:\nYou are a support agent.\n")  # system kept
+    merged = every.set_index("example_id").loc[last["example_id"]]
+    assert merged["prompt"].tolist() == last["prompt"].tolist()
+    with pytest.raises(ValueError, match="turns must be 'all' or 'last'"):
+        conversation_sft_pairs(conversations, tokenizer, turns="first")  # type: ignore[arg-type]
+
+
+def test_prompts_are_what_the_server_renders_for_a_chat_request(tokenizer) -> None:
+    from finetune_platform.serving.server import RegistryBackend
+
+    server = RegistryBackend(model=None, tokenizer=tokenizer, name="support-assistant", version="1")
+    examples, _ = conversation_sft_pairs(_conversations(_conversation(1, MULTI_TURN)), tokenizer)
+    histories = [MULTI_TURN[:2], MULTI_TURN[:4]]  # what a client sends before each reply
+    assert examples["prompt"].tolist() == [server.chat_prompt(history) for history in histories]
+    # the completion-only loss starts exactly at the reply: the prompt's tokens are a prefix of the pair's
+    for prompt, completion in zip(examples["prompt"], examples["completion"], strict=True):
+        prompt_ids = tokenizer(prompt)["input_ids"]
+        full_ids = tokenizer(prompt + completion + tokenizer.eos_token)["input_ids"]
+        assert full_ids[: len(prompt_ids)] == prompt_ids and len(full_ids) > len(prompt_ids) + 1
+
+
+def test_unusable_conversations_are_skipped_with_a_named_reason(tokenizer) -> None:
+    conversations = _conversations(
+        _conversation(1, "[{broken"),
+        _conversation(2, [S("Be brief."), U("Parcel late")]),
+        _conversation(3, [A("Welcome! How can I help?"), U("Parcel late")]),  # a greeting answers nobody
+        _conversation(4, [U("Thanks </s> bye"), A("Bye.")]),
+        _conversation(5, [U("Card charged twice"), A("Refunded.")]),
+    )
+    examples, skipped = conversation_sft_pairs(conversations, tokenizer)
+    assert examples["record_id"].tolist() == ["chats/chats.jsonl#5"]
+    assert list(skipped.columns) == DROPPED_COLUMNS
+    assert set(skipped["stage"]) == {"conversation_sft_pairs"}
+    assert skipped[["record_id", "reason"]].values.tolist() == [
+        ["chats/chats.jsonl#1", "invalid_messages"],
+        ["chats/chats.jsonl#2", "no_assistant_reply"],
+        ["chats/chats.jsonl#3", "no_assistant_reply"],
+        ["chats/chats.jsonl#4", "special_token_as_text"],
+    ]
+    assert "not valid JSON" in skipped.iloc[0]["detail"]
+    assert "roles: system, user" in skipped.iloc[1]["detail"]
+    assert "'</s>'" in skipped.iloc[3]["detail"]
+
+
+def test_a_conversation_the_template_refuses_or_truncates_is_skipped_whole() -> None:
+    from finetune_platform.training.tiny_model import train_tokenizer
+
+    strict = train_tokenizer(CHAT_CORPUS, vocab_size=320)
+    strict.chat_template = STRICT_TEMPLATE
+    conversations = _conversations(
+        # the first reply renders; the second's history has two user turns in a row: the template refuses it
+        _conversation(1, [U("Hi"), A("Hello!"), U("Parcel"), U("is late"), A("It ships today.")]),
+        _conversation(2, [S("Answer in French."), U("Hello"), A("Bonjour")]),  # the template drops the system turn
+        _conversation(3, [U("Hello"), A("Hi! How can I help?")]),
+    )
+    examples, skipped = conversation_sft_pairs(conversations, strict)
+    assert examples["example_id"].tolist() == ["chats/chats.jsonl#3::chat::turn1"]
+    assert examples["prompt"].iloc[0] == "<s>[INST] Hello [/INST]"
+    assert skipped["reason"].tolist() == ["template_refused", "template_left_out_message"]
+    assert skipped.iloc[0]["detail"] == (
+        "reply 2 (history messages[:4]): TemplateError: Conversation roles must alternate "
+        "user/assistant/user/assistant/..."
+    )
+    assert skipped.iloc[1]["detail"].startswith("reply 1: the chat template left out messages[0] (system)")
+
+
+def test_a_tokenizer_without_a_chat_template_is_refused(tokenizer) -> None:
+    from finetune_platform.training.tiny_model import train_tokenizer
+
+    plain = train_tokenizer(CHAT_CORPUS, vocab_size=320)
+    plain.chat_template = None
+    with pytest.raises(ValueError, match="has no chat template, so conversations cannot be rendered"):
+        conversation_sft_pairs(_conversations(_conversation(1, MULTI_TURN)), plain)
+
+
+def test_pair_builder_input_problems(tokenizer) -> None:
+    examples, skipped = conversation_sft_pairs(_conversations(), tokenizer)
+    assert list(examples.columns) == EXAMPLE_COLUMNS and list(skipped.columns) == DROPPED_COLUMNS
+    assert len(examples) == len(skipped) == 0
+    with pytest.raises(ValueError, match=r"missing columns \['messages'\]"):
+        conversation_sft_pairs(_conversations().drop(columns=["messages"]), tokenizer)
+    twice = _conversations(_conversation(1, MULTI_TURN), _conversation(1, MULTI_TURN))
+    with pytest.raises(ValueError, match="occur more than once"):
+        conversation_sft_pairs(twice, tokenizer)
+
+
+def _instruction(record_id: str) -> dict:
+    return {"example_id": f"{record_id}::classify", "record_id": record_id, "task": "classify", "prompt": "p",
+            "completion": "shipping", "label": "shipping", "source": "chats"}
+
+
+def test_each_split_gets_the_pairs_of_its_own_conversations(tokenizer) -> None:
+    examples = {
+        "train": pd.DataFrame([_instruction("chats/chats.jsonl#1")], columns=EXAMPLE_COLUMNS),
+        "validation": pd.DataFrame([_instruction("chats/chats.jsonl#2")], columns=EXAMPLE_COLUMNS),
+    }
+    conversations = {
+        "train": _conversations(_conversation(1, MULTI_TURN), _conversation(3, [A("Hello?")])),
+        "validation": _conversations(_conversation(2, [U("Card charged twice"), A("Refunded.")])),
+        "test": _conversations(_conversation(4, [U("Where is it?"), A("Here.")])),  # never trained on
+    }
+    out, summary = with_conversation_pairs(examples, conversations, tokenizer, "all")
+    assert out["train"]["task"].tolist() == ["classify", "chat", "chat"]
+    assert set(out["train"]["record_id"]) == {"chats/chats.jsonl#1"}
+    assert out["validation"]["task"].tolist() == ["classify", "chat"]
+    assert set(out["validation"]["record_id"]) == {"chats/chats.jsonl#2"}
+    assert set(out) == {"train", "validation"}
+    assert summary["chat_examples"] == {"train": 2, "validation": 1}
+    assert summary["skipped_conversations"]["by_reason"] == {"no_assistant_reply": 1}
+    assert summary["skipped_conversations"]["examples"][0]["record_id"] == "chats/chats.jsonl#3"
+    assert summary["examples_per_task"] == {"train": {"chat": 2, "classify": 1}, "validation": {"chat": 1, "classify": 1}}
+    # off: the examples as they were
+    same, off = with_conversation_pairs(examples, None, None, "off")
+    assert same["train"].equals(examples["train"]) and "chat_examples" not in off
+
+
+def test_conversations_that_give_no_training_pair_are_an_error(tokenizer) -> None:
+    examples = {"train": pd.DataFrame([_instruction("chats/chats.jsonl#1")], columns=EXAMPLE_COLUMNS)}
+    with pytest.raises(ValueError, match=r"training conversations gave no chat example .*no_assistant_reply"):
+        with_conversation_pairs(examples, {"train": _conversations(_conversation(3, [A("Hello?")]))}, tokenizer, "last")

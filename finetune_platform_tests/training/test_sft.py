@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 from pydantic import ValidationError
 from safetensors.torch import load_file
 
 from finetune_platform.evaluation.generation import load_causal_lm
+from finetune_platform.formats.conversations import conversation_sft_pairs
 from finetune_platform.training.sft import (
     SavedModelMismatch,
     SFTSettings,
+    _to_dataset,
+    build_trainer,
     latest_checkpoint,
     to_trl_config,
     train_sft,
     verify_saved_model,
 )
 from finetune_platform.training.tiny_model import build_tiny_model
-from finetune_platform_tests.training.tiny_data import TINY, corpus, examples
+from finetune_platform_tests.training.tiny_data import TINY, conversations, corpus, examples
 
 FAST = dict(batch_size=8, logging_steps=1, save_steps=100, bf16=False, warmup_ratio=0.0)
 
@@ -87,6 +91,31 @@ def test_lora_trains_adapter_only(base_model, tmp_path):
     assert [step for step, metrics in logged if "loss" in metrics] == [1, 2, 3, 4, 5, 6]
     assert [m["eval_loss"] for _, m in logged if "eval_loss" in m] == [pytest.approx(result.eval_loss)]
     assert result.save_check["passed"] and result.save_check["max_abs_diff"] < 1e-3  # reloaded == trained
+
+
+@pytest.mark.slow
+def test_chat_pairs_train_beside_instruction_pairs(base_model, tmp_path):
+    """Chat pairs (prompt rendered through the model's chat template) mix with the instruction pairs: TRL
+    masks their prompt and trains on the reply and EOS, and the run saves a model as usual."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    chats, skipped = conversation_sft_pairs(conversations(12), tokenizer)
+    held_out, _ = conversation_sft_pairs(conversations(6, seed=1), tokenizer, turns="last")
+    assert len(skipped) == 0 and len(chats) == 18  # 6 two-exchange transcripts give 2 pairs, 6 give 1
+    train = pd.concat([examples(), chats], ignore_index=True)
+    settings = SFTSettings(method="lora", max_steps=4, **FAST)
+    result = train_sft(base_model, train, pd.concat([examples(12, seed=1), held_out]), settings, tmp_path / "run")
+    assert (result.model_path / "adapter_model.safetensors").is_file()
+    assert result.global_step == 4 and all(math.isfinite(loss) for _, loss in result.loss_history)
+    assert math.isfinite(result.eval_loss) and result.save_check["passed"]
+
+    model = AutoModelForCausalLM.from_pretrained(base_model)
+    trainer = build_trainer(model, tokenizer, _to_dataset(chats, "chats"), None, settings, tmp_path / "inspect")
+    for i in (0, 1):  # the first transcript's two replies
+        row = trainer.train_dataset[i]
+        trained = [label for label in row["labels"] if label != -100]  # TRL's labels: the prompt is -100
+        assert tokenizer.decode(trained) == chats.iloc[i]["completion"] + tokenizer.eos_token
 
 
 @pytest.mark.slow

@@ -6,10 +6,12 @@ move measurably; the model dimensions are the smallest that still exercise every
 
 from __future__ import annotations
 
+import json
 import random
 
 import pandas as pd
 
+from finetune_platform.formats.conversations import CONVERSATION_COLUMNS
 from finetune_platform.formats.instructions import PROMPT_TEMPLATES
 from finetune_platform.schemas import EXAMPLE_COLUMNS
 from finetune_platform.training.tiny_model import TinyModelSettings
@@ -82,3 +84,28 @@ def examples(n: int = 60, tasks: tuple[str, ...] = ("classify", "reply"), seed: 
                 }
             )
     return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+
+
+def conversations(n: int = 12, seed: int = 0) -> pd.DataFrame:
+    """Chat transcripts of the tickets (``CONVERSATION_COLUMNS``): every other one has two exchanges (the
+    agent asks for the order, the customer gives it, the agent answers), the rest one."""
+    rows = []
+    for i, (text, label, reply) in enumerate(tickets(n, seed)):
+        record_id = f"test/tickets.jsonl#{i + 1}"
+        messages = [{"role": "user", "content": text}]
+        if i % 2 == 0:
+            messages += [
+                {"role": "assistant", "content": "Sorry to hear that. Which order is it?"},
+                {"role": "user", "content": f"Order {100 + i}."},
+            ]
+        messages.append({"role": "assistant", "content": reply})
+        rows.append(
+            {
+                "example_id": f"{record_id}::chat",
+                "record_id": record_id,
+                "source": "test",
+                "label": label,
+                "messages": json.dumps(messages),
+            }
+        )
+    return pd.DataFrame(rows, columns=CONVERSATION_COLUMNS)
