@@ -30,7 +30,7 @@ def eval_report(
     platform: PlatformResource,
 ) -> dg.Output[dict[str, Any]]:
     """Accuracy (real greedy generation) and perplexity on the test split for base, candidate, champion."""
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_conversations, read_training_set
     from finetune_platform.evaluation.generation import load_causal_lm
     from finetune_platform.evaluation.plots import plot_confusion_matrix, plot_loss_curve
     from finetune_platform.evaluation.slices import attach_slice_columns, metrics_by_slice, slices_markdown
@@ -49,10 +49,13 @@ def eval_report(
     test = read_training_set(Path(training_set["path"]))["test"]
     classify, ppl, replies = select_examples(test, config)
     labels = training_set["labels"]
+    conversations = read_conversations(Path(training_set["path"]))  # None: a training set without them
+    test_conversations = conversations["test"] if conversations is not None else None
 
     def score(name: str, model: Any, tokenizer: Any) -> Any:
         return score_model(
-            name, model, tokenizer, classify, ppl, config.batch_size, replies, labels, config.reply_max_new_tokens
+            name, model, tokenizer, classify, ppl, config.batch_size, replies, labels, config.reply_max_new_tokens,
+            test_conversations, config.max_chat_examples,
         )
 
     scores = {}
@@ -85,7 +88,11 @@ def eval_report(
     report["mlflow_run_id"] = aligned_adapter["mlflow_run_id"]
     markdown = report_markdown(report) + f"\n**Versus the champion**: {versus_champion.reason}\n"
     run = TrackedRun(mlflow.tracker(), aligned_adapter["mlflow_run_id"])
-    metrics = {f"eval.{name}.{k}": getattr(s, k) for name, s in scores.items() for k in ("accuracy", "macro_f1", "perplexity")}
+    metrics = {
+        f"eval.{name}.{k}": getattr(s, k)
+        for name, s in scores.items()
+        for k in ("accuracy", "macro_f1", "perplexity", "chat_perplexity")
+    }
     metrics.update({f"eval.{name}.reply_{k}": v for name, s in scores.items() for k, v in s.reply.items() if k != "n"})
     run.log_metrics({k: v for k, v in metrics.items() if v == v})  # NaN (e.g. undefined macro-F1) is not logged
     run.log_dict(report, "eval_report.json")
@@ -100,6 +107,9 @@ def eval_report(
         "base_macro_f1": round(scores["base"].macro_f1, 4),
         "candidate_macro_f1": round(scores["candidate"].macro_f1, 4),
         "candidate_reply_rouge_l": round(scores["candidate"].reply.get("rouge_l", float("nan")), 4),
+        "base_chat_perplexity": round(scores["base"].chat_perplexity, 3),
+        "candidate_chat_perplexity": round(scores["candidate"].chat_perplexity, 3),
+        "chat_examples": scores["candidate"].n_chat,
         "classify_examples": scores["candidate"].n_classify,
         "gate_passed": decision.passed,
         "report": dg.MetadataValue.md(markdown),

@@ -47,6 +47,14 @@ class EvalSettings(BaseModel):
         60, ge=0, le=100_000, description="Held-out reply examples scored with ROUGE-L / token F1 (0: skip)."
     )
     reply_max_new_tokens: int = Field(64, ge=1, le=2048, description="Generation budget for reply examples.")
+    max_chat_examples: int = Field(
+        100,
+        ge=0,
+        le=100_000,
+        description="Held-out chat replies (every assistant reply of the test split's conversations, the history "
+        "rendered through each model's chat template as the server does) scored for chat perplexity "
+        "(first N by id; 0: skip).",
+    )
     min_slice_n: int = Field(20, ge=1, description="Slices with fewer examples are flagged as too small to judge.")
 
 
@@ -64,6 +72,9 @@ class ModelScores:
     macro_f1: float = float("nan")
     invalid_rate: float = float("nan")
     reply: dict[str, float] = field(default_factory=dict)  #: exact_match / token_f1 / rouge_l on reply examples
+    #: perplexity of the assistant replies of held-out conversations (NaN: no conversations, or no chat template)
+    chat_perplexity: float = float("nan")
+    n_chat: int = 0
     #: per-example predictions (example_id, label, prediction, correct), kept out of the JSON report
     predictions: Any = field(default=None, repr=False)
     confusion: Any = field(default=None, repr=False)
@@ -102,9 +113,12 @@ def score_model(
     replies: pd.DataFrame | None = None,
     known_labels: list[str] | None = None,
     reply_max_new_tokens: int = 64,
+    conversations: pd.DataFrame | None = None,
+    max_chat_examples: int = 100,
 ) -> ModelScores:
     """Accuracy and macro-F1 from real greedy generation, completion perplexity and, for reply examples,
-    ROUGE-L / token F1 / exact match, for one model."""
+    ROUGE-L / token F1 / exact match, for one model; with held-out ``conversations``, the perplexity of
+    their assistant replies (:func:`chat_perplexity`)."""
     from finetune_platform.evaluation.classification import metrics_from_predictions
     from finetune_platform.evaluation.metrics import evaluate_classification, perplexity
     from finetune_platform.evaluation.text_metrics import evaluate_replies
@@ -117,6 +131,11 @@ def score_model(
         evaluate_replies(model, tokenizer, replies, max_new_tokens=reply_max_new_tokens, batch_size=batch_size).summary()
         if replies is not None and len(replies)
         else {}
+    )
+    chat_ppl, n_chat = (
+        chat_perplexity(model, tokenizer, conversations, max_chat_examples, batch_size)
+        if conversations is not None and max_chat_examples
+        else (float("nan"), 0)
     )
     wrong = predictions.loc[~predictions["correct"]].head(5)
     return ModelScores(
@@ -135,7 +154,32 @@ def score_model(
         reply={k: float(v) for k, v in reply.items()},
         predictions=predictions,
         confusion=metrics.confusion,
+        chat_perplexity=chat_ppl,
+        n_chat=n_chat,
     )
+
+
+def chat_perplexity(
+    model: Any, tokenizer: Any, conversations: pd.DataFrame, max_examples: int, batch_size: int = 32
+) -> tuple[float, int]:
+    """Perplexity of the assistant replies of held-out ``conversations`` (``CONVERSATION_COLUMNS``), each
+    given the conversation before it rendered through the model's own chat template with the generation
+    prompt (``formats.conversations.conversation_sft_pairs``: what SFT with conversations trains on and the
+    server sends), on the first ``max_examples`` replies by id; and how many were scored.
+
+    (NaN, 0) when the tokenizer has no chat template or no conversation gives a reply: the number is then
+    not defined, rather than measured on something else.
+    """
+    from finetune_platform.evaluation.metrics import perplexity
+    from finetune_platform.formats.conversations import conversation_sft_pairs
+
+    if not getattr(tokenizer, "chat_template", None) or len(conversations) == 0:
+        return float("nan"), 0
+    pairs, _ = conversation_sft_pairs(conversations, tokenizer, turns="all")
+    pairs = pairs.sort_values("example_id").head(max_examples)
+    if pairs.empty:
+        return float("nan"), 0
+    return perplexity(model, tokenizer, pairs["prompt"].tolist(), pairs["completion"].tolist(), batch_size), len(pairs)
 
 
 def gate(base: ModelScores, candidate: ModelScores, settings: EvalSettings) -> GateDecision:
@@ -187,6 +231,7 @@ def report_markdown(report: dict[str, Any]) -> str:
             "accuracy": f"{m['accuracy']:.3f}",
             "macro-F1": f"{m.get('macro_f1', float('nan')):.3f}",
             "perplexity": f"{m['perplexity']:.2f}",
+            "chat perplexity": f"{m['chat_perplexity']:.2f}" if m.get("n_chat") else "-",
             "reply ROUGE-L": f"{m['reply']['rouge_l']:.3f}" if m.get("reply") else "-",
             "reply token F1": f"{m['reply']['token_f1']:.3f}" if m.get("reply") else "-",
             "classify examples": m["n_classify"],
