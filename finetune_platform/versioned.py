@@ -28,10 +28,13 @@ class VersionPointerError(RuntimeError):
     """``CURRENT`` names something that is not a version folder of its root."""
 
 
-def publish_version(root: Path | str, name: str, write: Callable[[Path], None], marker: str) -> Path:
+def publish_version(
+    root: Path | str, name: str, write: Callable[[Path], None], marker: str, point: bool = True
+) -> Path:
     """Make ``<root>/<name>`` the current version: written by ``write(folder)`` unless it already holds
     ``marker`` (a file every complete version has), into a staging folder renamed into place, then
-    ``CURRENT`` replaced atomically."""
+    ``CURRENT`` replaced atomically. With ``point=False`` the version is only saved (``CURRENT`` keeps
+    naming what it named): a version that failed its checks is kept for inspection but never served."""
     if not name or "/" in name or name.startswith(".") or name == CURRENT_FILE:
         raise ValueError(f"version name {name!r} must be a plain folder name")
     root = Path(root)
@@ -47,10 +50,19 @@ def publish_version(root: Path | str, name: str, write: Callable[[Path], None], 
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+    if point:
+        point_current(root, name, marker)
+    return folder
+
+
+def point_current(root: Path | str, name: str, marker: str) -> None:
+    """Replace ``<root>/CURRENT`` atomically so that it names the complete version ``<root>/<name>``."""
+    root = Path(root)
+    if not (root / name / marker).is_file():
+        raise VersionPointerError(f"{root / name} is not a complete version folder (no {marker}); not pointing at it")
     tmp = root / f".{CURRENT_FILE}.{os.getpid()}"
     tmp.write_text(name + "\n", encoding="utf-8")
     os.replace(tmp, root / CURRENT_FILE)
-    return folder
 
 
 def current_version(root: Path | str, marker: str) -> Path | None:

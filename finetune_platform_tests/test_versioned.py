@@ -10,6 +10,7 @@ from finetune_platform.versioned import (
     CURRENT_FILE,
     VersionPointerError,
     current_version,
+    point_current,
     pointer_signature,
     publish_version,
 )
@@ -64,3 +65,21 @@ def test_a_pointer_to_nothing_is_an_error(tmp_path: Path):
     (tmp_path / CURRENT_FILE).write_text("missing\n")
     with pytest.raises(VersionPointerError, match="names 'missing'"):
         current_version(tmp_path, "DONE")
+
+
+def test_a_version_saved_without_pointing_is_kept_but_not_current(tmp_path: Path):
+    calls: list[str] = []
+    publish_version(tmp_path, "v1", writer(calls), "DONE")
+    held = publish_version(tmp_path, "v2", writer(calls), "DONE", point=False)
+    assert held.is_dir() and (held / "DONE").is_file()
+    assert current_version(tmp_path, "DONE") == tmp_path / "v1"
+    point_current(tmp_path, "v2", "DONE")  # released later
+    assert current_version(tmp_path, "DONE") == held
+
+
+def test_current_never_points_at_an_incomplete_version(tmp_path: Path):
+    publish_version(tmp_path, "v1", writer([]), "DONE")
+    (tmp_path / "v2").mkdir()
+    with pytest.raises(VersionPointerError, match="not a complete version folder"):
+        point_current(tmp_path, "v2", "DONE")
+    assert current_version(tmp_path, "DONE") == tmp_path / "v1"

@@ -215,18 +215,20 @@ def knowledge_index(
     the server adds the best passages to a chat request (``serve --rag``). Published under
     ``artifacts/knowledge_index/<fingerprint>`` with ``CURRENT`` pointing at it; retrieval evaluated on
     held-out labelled questions (each never finds itself)."""
+    from finetune_platform.curation.pii import scan_for_pii
     from finetune_platform.rag.index import (
         KnowledgeIndex,
+        current_index_path,
         evaluate_label_retrieval,
         passages_from_records,
         publish_index,
+        release_problems,
     )
 
     settings = KnowledgeSettings(**{name: getattr(config, name) for name in KnowledgeSettings.model_fields})
     passages = passages_from_records(curated_records, settings)
     index = KnowledgeIndex.build(passages, settings)
     root = platform.settings().knowledge_index_dir
-    folder = publish_index(index, root)
     questions = zip(curated_records["record_id"].astype(str), curated_records["text"].astype(str),
                     curated_records["label"].fillna("").astype(str))
     try:
@@ -235,6 +237,16 @@ def knowledge_index(
         context.log.warning(f"knowledge index retrieval not evaluated: {exc}")
         report = None
     retrieval = report.to_dict() if report is not None else None
+    # Write, audit, publish: the server follows CURRENT, so an index is pointed at only when it passes the
+    # gates its blocking checks judge (they run after this asset, too late to stop CURRENT moving).
+    held_back = release_problems(retrieval, config.min_hit_rate, len(scan_for_pii(p.text for p in index.passages)))
+    folder = publish_index(index, root, point=not held_back)
+    if held_back:
+        serving = current_index_path(root)
+        context.log.warning(
+            f"knowledge index {index.fingerprint[:16]} saved at {folder} but not published: {'; '.join(held_back)}. "
+            f"The server keeps {serving or 'no index'}."
+        )
     context.log.info(
         f"knowledge index {index.fingerprint[:16]}: {len(index)} passages from {index.manifest['records']} records"
         + (f"; hit@{config.eval_k} {report.hit_rate:.3f} (chance {report.chance_hit_rate:.3f})" if report else "")
@@ -248,9 +260,13 @@ def knowledge_index(
         "k": config.eval_k,
         "min_hit_rate": config.min_hit_rate,
         "retrieval": retrieval,
+        "published": not held_back,
+        "held_back_because": held_back,
     }
     metadata: dict[str, Any] = {
         "path": dg.MetadataValue.path(str(folder)),
+        "published": not held_back,
+        "held_back_because": "; ".join(held_back) or "-",
         "fingerprint": index.fingerprint,
         "passages": len(index),
         "records": index.manifest["records"],
@@ -284,8 +300,10 @@ def knowledge_index__retrieval(knowledge_index: dict[str, Any]) -> dg.AssetCheck
             severity=dg.AssetCheckSeverity.WARN,
             description="retrieval not evaluated: the curated records carry no labels to judge relevance by",
         )
+    from finetune_platform.rag.index import retrieval_passes
+
     k, floor = knowledge_index["k"], knowledge_index["min_hit_rate"]
-    passed = report["hit_rate"] >= floor and report["hit_rate"] > report["chance_hit_rate"]
+    passed = bool(retrieval_passes(report, floor))
     return dg.AssetCheckResult(
         passed=passed,
         description=(

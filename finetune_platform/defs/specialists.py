@@ -170,7 +170,13 @@ def router(
     """The domain router for the specialists of data/specialists.yaml (TF-IDF + logistic regression over
     the curated requests), evaluated on held-out ones and published under ``artifacts/router`` with a
     ``CURRENT`` pointer the server follows (``serve --specialists``). Without specialists: nothing to route."""
-    from finetune_platform.specialists.router import DomainRouter, evaluate_router, publish_router, split_held_out
+    from finetune_platform.specialists.router import (
+        DomainRouter,
+        evaluate_router,
+        publish_router,
+        router_gate_problem,
+        split_held_out,
+    )
     from finetune_platform.specialists.spec import load_specialists
 
     settings = platform.settings()
@@ -186,7 +192,12 @@ def router(
     train, held = split_held_out(len(texts), labels, config.held_out_fraction, config.seed)
     fitted = DomainRouter.fit([texts[i] for i in train], [labels[i] for i in train], spec, c=config.c)
     report = evaluate_router(fitted, [texts[i] for i in held], [labels[i] for i in held], spec)
-    folder = publish_router(fitted, settings.artifacts_dir / "router")
+    # Write, audit, publish: the server follows CURRENT, so a router is pointed at only when it passes the gate
+    # router__precision judges (that check runs after this asset, too late to stop CURRENT moving).
+    held_back = router_gate_problem(report.to_dict(), config.min_precision)
+    folder = publish_router(fitted, settings.artifacts_dir / "router", point=held_back is None)
+    if held_back:
+        context.log.warning(f"router {fitted.fingerprint[:16]} saved at {folder} but not published: {held_back}")
     context.log.info(
         f"router {fitted.fingerprint[:16]} for {fitted.specialists}: accuracy {report.accuracy:.3f}, specialist "
         f"precision {report.specialist_precision}, coverage {report.coverage}, fallback {report.fallback_rate:.3f}"
@@ -200,9 +211,13 @@ def router(
             "specialists": fitted.specialists,
             "report": report.to_dict(),
             "min_precision": config.min_precision,
+            "published": held_back is None,
+            "held_back_because": held_back,
         },
         metadata={
             "path": dg.MetadataValue.path(str(folder)),
+            "published": held_back is None,
+            "held_back_because": held_back or "-",
             "specialists": ", ".join(fitted.specialists),
             "min_confidence": spec.min_confidence,
             "accuracy": report.accuracy,
@@ -220,18 +235,17 @@ def router(
 def router__precision(router: dict[str, Any]) -> dg.AssetCheckResult:
     """Held-out requests the router sends to a specialist belong to its domain at least ``min_precision``
     of the time (falling back is always safe; a wrong route is not)."""
+    from finetune_platform.specialists.router import router_gate_problem
+
     report = router["report"]
     if report is None:
         return dg.AssetCheckResult(passed=True, description="no specialists defined: every request goes to the generalist")
     precision, floor = report["specialist_precision"], router["min_precision"]
+    problem = router_gate_problem(report, floor)
     if precision is None:
-        return dg.AssetCheckResult(
-            passed=False,
-            description=f"the router sent none of {report['requests']} held-out requests to a specialist "
-            "(min_confidence too high, or domains it cannot tell apart): the specialists would never serve",
-        )
+        return dg.AssetCheckResult(passed=False, description=problem)
     return dg.AssetCheckResult(
-        passed=precision >= floor,
+        passed=problem is None,
         description=f"specialist precision {precision:.3f} (floor {floor:.3f}), coverage {report['coverage']}, "
         f"fallback rate {report['fallback_rate']:.3f} on {report['requests']} held-out requests",
         metadata={"specialist_precision": precision, "min_precision": floor, "coverage": report["coverage"]},

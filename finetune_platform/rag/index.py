@@ -392,10 +392,33 @@ class KnowledgeIndex:
         return cls(passages, retriever, manifest)
 
 
-def publish_index(index: KnowledgeIndex, root: Path | str) -> Path:
+def publish_index(index: KnowledgeIndex, root: Path | str, point: bool = True) -> Path:
     """Save ``index`` under ``root/<fingerprint[:16]>`` (kept if already there) and point ``root/CURRENT``
-    at it; the pointer is replaced atomically, so readers see the old index or the new one, never half."""
-    return publish_version(root, index.fingerprint[:16], index._write, MANIFEST_FILE)
+    at it; the pointer is replaced atomically, so readers see the old index or the new one, never half.
+    ``point=False`` only saves it (an index that failed its gates is kept but not served)."""
+    return publish_version(root, index.fingerprint[:16], index._write, MANIFEST_FILE, point=point)
+
+
+def retrieval_passes(report: dict[str, Any] | None, min_hit_rate: float) -> bool | None:
+    """The retrieval gate on a :meth:`RetrievalReport.to_dict`: hit rate at least ``min_hit_rate`` and above
+    chance; None when retrieval could not be evaluated (no labels to judge relevance by)."""
+    if report is None:
+        return None
+    return report["hit_rate"] >= min_hit_rate and report["hit_rate"] > report["chance_hit_rate"]
+
+
+def release_problems(report: dict[str, Any] | None, min_hit_rate: float, pii_hits: int) -> list[str]:
+    """Why an index must not be served (empty: it may be): retrieval under its floor, or PII in a passage.
+    Unevaluated retrieval (no labels) does not hold an index back; its check warns."""
+    problems = []
+    if retrieval_passes(report, min_hit_rate) is False:
+        problems.append(
+            f"retrieval hit rate {report['hit_rate']:.3f} is under the floor {min_hit_rate:.3f} or not above "  # type: ignore[index]
+            f"chance {report['chance_hit_rate']:.3f}"  # type: ignore[index]
+        )
+    if pii_hits:
+        problems.append(f"{pii_hits} PII hit(s) in its passages")
+    return problems
 
 
 def current_index_path(root: Path | str) -> Path | None:

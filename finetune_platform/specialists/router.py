@@ -199,9 +199,27 @@ class DomainRouter:
         return cls(vectorizer, coef, intercept, classes, manifest)
 
 
-def publish_router(router: DomainRouter, root: Path | str) -> Path:
-    """Save ``router`` as ``root/<fingerprint[:16]>`` and point ``root/CURRENT`` at it (atomically)."""
-    return publish_version(root, router.fingerprint[:16], router._write, MANIFEST_FILE)
+def publish_router(router: DomainRouter, root: Path | str, point: bool = True) -> Path:
+    """Save ``router`` as ``root/<fingerprint[:16]>`` and point ``root/CURRENT`` at it (atomically);
+    ``point=False`` only saves it (a router that failed its gate is kept but not served)."""
+    return publish_version(root, router.fingerprint[:16], router._write, MANIFEST_FILE, point=point)
+
+
+def router_gate_problem(report: dict[str, Any] | None, min_precision: float) -> str | None:
+    """Why a router (its :class:`RouterReport` as a dict) must not be served, or None when it may: it sends
+    no held-out request to a specialist, or those it sends are under ``min_precision`` in their domain.
+    Falling back to the generalist is always safe; a wrong route is not."""
+    if report is None:
+        return None  # no specialists: nothing to route
+    precision = report["specialist_precision"]
+    if precision is None:
+        return (
+            f"the router sent none of {report['requests']} held-out requests to a specialist (min_confidence too "
+            "high, or domains it cannot tell apart): the specialists would never serve"
+        )
+    if precision < min_precision:
+        return f"specialist precision {precision:.3f} is under the floor {min_precision:.3f}"
+    return None
 
 
 class RouterFollower(VersionFollower[DomainRouter]):

@@ -66,3 +66,23 @@ def test_pii_in_a_passage_fails_the_gate_and_unlabelled_records_only_warn(tmp_pa
     retrieval = checks["knowledge_index__retrieval"]
     assert not retrieval.passed and retrieval.severity == dg.AssetCheckSeverity.WARN
     assert "no labels" in retrieval.description
+
+
+def test_an_index_that_fails_a_gate_is_saved_but_the_served_one_stays(tmp_path: Path) -> None:
+    root = tmp_path / "artifacts" / "knowledge_index"
+    good = _run(tmp_path, records()).output_for_node("knowledge_index")
+    assert good["published"] and good["held_back_because"] == []
+    shuffled = records()
+    shuffled["label"] = ["billing", "technical", "account", "billing", "technical", "account"]
+    shuffled.loc[0, "response"] += " Sorry for the trouble."  # a new passage text: a new index
+    weak = _run(tmp_path, shuffled, min_hit_rate=0.9)
+    value = weak.output_for_node("knowledge_index")
+    assert not weak.success and not value["published"] and "under the floor 0.900" in value["held_back_because"][0]
+    assert value["path"] != good["path"]  # a different index, saved beside the served one
+    assert current_index_path(root) == Path(good["path"])  # the server keeps the index that passed
+    leaky = records()
+    leaky.loc[0, "response"] = "Refunded; write to jane.doe@example.com if it happens again."
+    value = _run(tmp_path, leaky).output_for_node("knowledge_index")
+    assert value["held_back_because"] == ["1 PII hit(s) in its passages"]
+    assert Path(value["path"]).is_dir() and current_index_path(root) == Path(good["path"])
+    assert value["path"] != good["path"]

@@ -88,3 +88,20 @@ def test_a_newly_registered_model_requests_a_refresh_of_every_specialist_once(tm
         with dg.build_sensor_context(instance=instance, cursor=refresh.cursor, resources=resources) as context:
             again = specialists_refresh_sensor(context)
         assert "since the last refresh" in again.skip_message  # once per registered version
+
+
+def test_a_router_that_fails_its_gate_is_saved_but_the_served_one_stays(tmp_path: Path) -> None:
+    from finetune_platform.specialists.router import RouterFollower
+
+    (tmp_path / "data").mkdir()
+    spec = tmp_path / "data" / "specialists.yaml"
+    spec.write_text(SPECIALISTS)
+    good = run(tmp_path).output_for_node("router")
+    assert good["published"] and good["held_back_because"] is None
+    spec.write_text(SPECIALISTS.replace("min_confidence: 0.4", "min_confidence: 1.0"))
+    result = run(tmp_path)
+    bad = result.output_for_node("router")
+    assert not result.success and not bad["published"] and "none of" in bad["held_back_because"]
+    assert Path(bad["path"]).is_dir() and bad["fingerprint"] != good["fingerprint"]  # kept for inspection
+    served = RouterFollower(tmp_path / "artifacts" / "router").current()
+    assert served.fingerprint == good["fingerprint"]  # CURRENT never moved to the failed router
