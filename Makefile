@@ -46,8 +46,12 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 bench: install
 	$(BIN)/python -m bench.run_all
 
+# Everything the demo and the pipeline generate. Human input is kept: reviewers' decisions
+# (data/review/decisions/) and raters' sheets and ratings (data/human_eval/); remove those by hand.
 clean-state:
-	rm -rf .dagster_home mlflow.db mlartifacts artifacts .dvc-storage data/raw data/training_set data/production
+	rm -rf .dagster_home mlflow.db mlartifacts artifacts .dvc-storage .dvc/cache .dvc/tmp .torch_extensions \
+		data/raw data/training_set data/training_set.dvc data/production data/feedback data/preference_pairs \
+		data/review/queue
 
 clean: clean-state
 	rm -rf $(VENV)

@@ -46,3 +46,24 @@ def test_gitignore_keeps_runtime_state_out() -> None:
     ignored = (PACKAGE_ROOT / ".gitignore").read_text().split()
     for entry in (".venv/", ".dagster_home/", "mlruns/", "mlartifacts/", "mlflow.db", ".dvc-storage/", "artifacts/"):
         assert entry in ignored
+
+
+def test_constraints_pin_every_dependency_pyproject_names() -> None:
+    """`make` installs with `-c constraints.txt`: a dependency missing there installs at whatever is newest."""
+    import re
+    import tomllib
+
+    root = PACKAGE_ROOT
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    wanted = list(project["dependencies"]) + [d for extra in project["optional-dependencies"].values() for d in extra]
+
+    def canonical(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    pinned = {
+        canonical(line.split("==")[0])
+        for line in (root / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.lstrip().startswith("#")
+    }
+    missing = sorted({canonical(re.split(r"[\s<>=!~\[;]", d, maxsplit=1)[0]) for d in wanted} - pinned)
+    assert not missing, f"constraints.txt lacks {missing}; pin them (pip freeze in the venv gives the versions)"
