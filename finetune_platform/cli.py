@@ -385,6 +385,8 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     from finetune_platform.monitoring.store import LogStore
     from finetune_platform.serving.routing import Router, RolloutSettings, StagedRollout
 
+    if args.action == "step" and args.stages:
+        raise SystemExit("rollout step takes no --stages: a rollout walks the stages it was started with (rollout start --stages ...)")
     settings = load_settings()
     rollout_settings = RolloutSettings(stages=args.stages) if args.stages else RolloutSettings()
     rollout = StagedRollout(Router(state_path=settings.rollout_state_path), LogStore(settings.log_store_url), rollout_settings)
@@ -508,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rollout", help="staged canary rollout: start it, or judge the current stage now (the sensor does it every 5 min)"
     )
     rollout.add_argument("action", choices=["start", "step"])
-    rollout.add_argument("--stages", type=_shares, default=None, help="comma-separated shares, e.g. 0.05,0.25,1.0")
+    rollout.add_argument("--stages", type=_shares, default=None, help="start only: comma-separated shares, e.g. 0.05,0.25,1.0 (kept in the rollout state; default 0.05,0.25,1.0)")
     rollout.set_defaults(func=cmd_rollout)
 
     from finetune_platform.lineage import add_lineage_parser

@@ -75,3 +75,11 @@ def test_bad_server_settings_are_named_before_serving(argv, message, monkeypatch
     monkeypatch.setattr(server, "serve", lambda *a, **k: pytest.fail("the server must not start"))
     assert cli.main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_rollout_step_takes_no_stages(monkeypatch):
+    from finetune_platform import cli
+
+    monkeypatch.setattr(cli, "load_settings", lambda: pytest.fail("nothing may run"))
+    with pytest.raises(SystemExit, match="walks the stages it was started with"):
+        cli.main(["rollout", "step", "--stages", "0.1,1.0"])

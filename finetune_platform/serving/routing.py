@@ -76,7 +76,9 @@ class RolloutState:
     """Where the rollout stands. Serialised as JSON in the state file.
 
     ``stage`` is the index into the staged rollout's shares while one is in progress, else None;
-    ``stage_started_at`` is when that stage began (ISO 8601, UTC): its gates look at traffic since then.
+    ``stage_started_at`` is when that stage began (ISO 8601, UTC): its gates look at traffic since then;
+    ``stages`` are the shares the rollout was started with, so every later step (the sensor's, the CLI's)
+    walks the same ones (None in a state file written before they were kept: the default stages).
     """
 
     canary_share: float = 0.0
@@ -85,6 +87,7 @@ class RolloutState:
     stage: int | None = None
     stage_started_at: str | None = None
     updated_at: str = field(default_factory=lambda: _now().isoformat())
+    stages: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +105,11 @@ class RolloutState:
             raise RolloutStateError(f"{source}: {error}") from error
         if not isinstance(state.kill_switch, bool):
             raise RolloutStateError(f"{source}: kill_switch must be true or false, got {state.kill_switch!r}")
+        if state.stages is not None:
+            try:
+                RolloutSettings(stages=state.stages)
+            except ValueError as error:  # pydantic's ValidationError is a ValueError
+                raise RolloutStateError(f"{source}: stages {state.stages!r} are not valid rollout stages: {error}") from error
         return state
 
 
@@ -542,7 +550,8 @@ class StagedRollout:
             kill_switch=False,
             stage=0,
             stage_started_at=self.clock().isoformat(),
-            reason=f"staged rollout started at {first:.0%}",
+            stages=list(self.settings.stages),
+            reason=f"staged rollout started at {first:.0%} (stages {', '.join(f'{s:.0%}' for s in self.settings.stages)})",
         )
         return RolloutDecision("started", before.canary_share, after.canary_share, before.stage, 0, [after.reason])
 
@@ -557,9 +566,11 @@ class StagedRollout:
         if state.kill_switch:
             reason = f"kill switch is engaged ({state.reason}); release it or start a new rollout"
             return RolloutDecision("held", state.canary_share, state.canary_share, state.stage, state.stage, [reason])
-        if not 0 <= state.stage < len(self.settings.stages):
+        # The shares the rollout started with (the state keeps them); the settings' only for an older state file.
+        stages = state.stages if state.stages is not None else self.settings.stages
+        if not 0 <= state.stage < len(stages):
             raise RolloutStateError(
-                f"rollout stage {state.stage} does not exist in stages {self.settings.stages}; start the rollout again"
+                f"rollout stage {state.stage} does not exist in stages {stages}; start the rollout again"
             )
         now = self.clock()
         health = variant_health(self.store, CHALLENGER, datetime.fromisoformat(state.stage_started_at), now)
@@ -571,12 +582,12 @@ class StagedRollout:
             return RolloutDecision("rolled_back", share, 0.0, state.stage, None, gates.breaches, health)
         if not gates.enough_data:
             return RolloutDecision("held", share, share, state.stage, state.stage, gates.notes, health)
-        last = len(self.settings.stages) - 1
+        last = len(stages) - 1
         if state.stage == last:
             reason = f"all stages passed at {share:.0%}; promote the challenger to champion in the registry"
             self.router.update(stage=None, stage_started_at=None, reason=reason)
             return RolloutDecision("completed", share, share, state.stage, None, [reason, *gates.notes], health)
-        nxt = self.settings.stages[state.stage + 1]
+        nxt = stages[state.stage + 1]
         reason = f"stage {state.stage + 1} passed at {share:.0%}; advancing to {nxt:.0%}"
         self.router.update(canary_share=nxt, stage=state.stage + 1, stage_started_at=now.isoformat(), reason=reason)
         return RolloutDecision("advanced", share, nxt, state.stage, state.stage + 1, [reason, *gates.notes], health)

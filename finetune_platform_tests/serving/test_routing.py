@@ -313,3 +313,28 @@ def test_state_path_parent_is_created(tmp_path: Path):
     path = tmp_path / "nested" / "deeper" / "rollout.json"
     routing.engage_kill_switch(path)
     assert load_state(path).kill_switch
+
+
+def test_a_rollout_walks_the_stages_it_was_started_with_in_every_later_process(store, tmp_path):
+    """`rollout start --stages 0.1,0.5,1.0`, then the sensor steps it with default settings, in another process."""
+    path = tmp_path / "rollout.json"
+    clock = Clock(T0)
+    StagedRollout(Router(state_path=path), store, RolloutSettings(stages=[0.1, 0.5, 1.0], min_requests=5), clock=clock).start()
+    assert load_state(path).stages == [0.1, 0.5, 1.0] and load_state(path).canary_share == 0.1
+    shares = []
+    for _ in range(3):
+        _traffic(store, clock.now + timedelta(minutes=1), 10)
+        clock.now += timedelta(hours=1)
+        sensor = StagedRollout(Router(state_path=path), store, RolloutSettings(min_requests=5), clock=clock)
+        decision = sensor.step()
+        shares.append((decision.action, decision.share_after))
+    assert shares == [("advanced", 0.5), ("advanced", 1.0), ("completed", 1.0)]
+
+
+def test_a_state_file_with_bad_stages_is_refused(tmp_path: Path):
+    path = tmp_path / "rollout.json"
+    path.write_text('{"canary_share": 0.1, "stage": 0, "stages": [0.5, 0.1]}')
+    with pytest.raises(RolloutStateError, match="not valid rollout stages"):
+        load_state(path)
+    path.write_text('{"canary_share": 0.1, "stage": 0}')  # a file written before stages were kept
+    assert load_state(path).stages is None
