@@ -31,7 +31,13 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
 from finetune_platform.formats.instructions import normalise_label
-from finetune_platform.formats.templates import _TEMPLATE_ERRORS, _check_contents, _check_specials, _special_tokens
+from finetune_platform.formats.templates import (
+    _TEMPLATE_ERRORS,
+    _check_contents,
+    _check_specials,
+    _special_tokens,
+    render_chat_prompt,
+)
 from finetune_platform.schemas import DROPPED_COLUMNS, EXAMPLE_COLUMNS, RECORD_COLUMNS
 
 #: ``conversation_examples``: one row per record that yields a conversation.
@@ -309,13 +315,14 @@ def conversation_sft_pairs(
 
     For each conversation (``CONVERSATION_COLUMNS``) and each assistant message at position ``k`` that
     answers a user message (every one for ``turns="all"``, only the final one for ``"last"``):
-    ``prompt = tokenizer.apply_chat_template(messages[:k], tokenize=False, add_generation_prompt=True)``,
-    exactly what the server renders for a chat request with that history, and ``completion`` = the
-    assistant message's content (TRL appends the EOS token, so the model learns to stop there). The pairs
-    keep the prompt/completion shape of the instruction examples, so completion-only loss, truncation,
-    packing and fingerprinting treat them alike. (``templates.check_instruction_lengths`` is not meant for
-    them: a rendered prompt holds the template's own special tokens, e.g. ``<s>``, which it reports; the
-    conversations' lengths are checked by ``templates.check_chat_template``.)
+    ``prompt = templates.render_chat_prompt(tokenizer, messages[:k])`` (the chat template with the generation
+    prompt, without a BOS the tokenizer adds anyway), exactly what the server renders for a chat request with
+    that history, and ``completion`` = the assistant message's content (TRL appends the EOS token, so the
+    model learns to stop there). The pairs keep the prompt/completion shape of the instruction examples, so
+    completion-only loss, truncation, packing and fingerprinting treat them alike. (The conversations'
+    lengths are checked by ``templates.check_chat_template``; a template that writes other special tokens
+    than a leading BOS, e.g. ``<|im_start|>``, leaves them in the prompt as text, which the tokenizer reads
+    as those tokens, as the server's prompt does.)
 
     Returns ``(examples, skipped)``: ``examples`` has ``schemas.EXAMPLE_COLUMNS`` with task ``"chat"`` and
     ``example_id`` ``"{conversation example_id}::turn{n}"`` (``n``: 1-based number of the assistant reply in
@@ -380,7 +387,7 @@ def conversation_sft_pairs(
         for k in targets:
             history = messages[:k]
             try:
-                prompt = tokenizer.apply_chat_template(history, tokenize=False, add_generation_prompt=True)
+                prompt = render_chat_prompt(tokenizer, history)
             except _TEMPLATE_ERRORS as error:
                 skip("template_refused", f"reply {numbers[k]} (history messages[:{k}]): {type(error).__name__}: {error}")
                 break

@@ -102,6 +102,33 @@ class TemplateReport:
         }
 
 
+def render_chat_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
+    """``messages`` rendered through the tokenizer's chat template with the generation prompt, as text to be
+    tokenised with the tokenizer's defaults (special tokens added): what the server sends a model for a chat
+    request and what SFT on conversations trains on.
+
+    Templates write the BOS token themselves (``{{ bos_token }}``) and most tokenizers add it again when
+    they tokenise, so the model would see two (``<s><s>``, ``<|begin_of_text|><|begin_of_text|>``), which
+    it never saw in pretraining. When the tokenizer adds BOS by itself, the template's leading BOS text is
+    dropped here: the tokens are then exactly one BOS and the rest, as TRL's own chat path tokenises them.
+    Raises what the template raises for a conversation it refuses.
+    """
+    prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    bos = getattr(tokenizer, "bos_token", None)
+    if bos and prompt.startswith(bos) and _adds_bos(tokenizer):
+        return prompt[len(bos):]
+    return prompt
+
+
+def _adds_bos(tokenizer: Any) -> bool:
+    """True when tokenising text with the defaults starts it with the BOS token."""
+    bos_id = getattr(tokenizer, "bos_token_id", None)
+    if bos_id is None:
+        return False
+    ids = tokenizer("a")["input_ids"]
+    return bool(ids) and ids[0] == bos_id
+
+
 def check_chat_template(
     conversations: pd.DataFrame, tokenizer: Any, max_length: int, *, assistant_only_loss: bool = False
 ) -> TemplateReport:

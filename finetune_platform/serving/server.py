@@ -320,7 +320,9 @@ class RegistryBackend:
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
         if getattr(self.tokenizer, "chat_template", None):
-            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            from finetune_platform.formats.templates import render_chat_prompt
+
+            return render_chat_prompt(self.tokenizer, messages)
         return default_chat_prompt(messages)
 
 

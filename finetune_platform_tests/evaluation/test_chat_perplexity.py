@@ -17,6 +17,7 @@ from finetune_platform.evaluation.report import (
     gate,
     report_markdown,
 )
+from finetune_platform.formats.templates import render_chat_prompt
 from finetune_platform.training.tiny_model import build_tiny_model
 from finetune_platform_tests.training.tiny_data import TINY, conversations, corpus
 
@@ -36,7 +37,7 @@ def test_every_reply_is_scored_given_the_history_the_server_would_send(tiny) -> 
         messages = json.loads(row.messages)
         for k, message in enumerate(messages):
             if message["role"] == "assistant":
-                prompts.append(tokenizer.apply_chat_template(messages[:k], tokenize=False, add_generation_prompt=True))
+                prompts.append(render_chat_prompt(tokenizer, messages[:k]))
                 replies.append(message["content"])
     assert value == pytest.approx(perplexity(model, tokenizer, prompts, replies))
 

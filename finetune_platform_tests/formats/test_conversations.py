@@ -235,11 +235,15 @@ def test_each_assistant_reply_becomes_a_pair_with_the_whole_history_as_prompt(to
     assert set(examples["task"]) == {"chat"}
     assert set(examples["record_id"]) == {"chats/chats.jsonl#1"}
     assert set(examples["label"]) == {"shipping"} and set(examples["source"]) == {"chats"}
+    # The template writes <s> and the tokenizer adds it too: the prompt leaves it to the tokenizer (one BOS).
     assert examples["prompt"].tolist() == [
-        "<s>### System:\nYou are a support agent.\n### User:\nHi, my parcel is late.\n### Assistant:\n",
-        "<s>### System:\nYou are a support agent.\n### User:\nHi, my parcel is late.\n### Assistant:\n"
+        "### System:\nYou are a support agent.\n### User:\nHi, my parcel is late.\n### Assistant:\n",
+        "### System:\nYou are a support agent.\n### User:\nHi, my parcel is late.\n### Assistant:\n"
         "Sorry to hear that! Which order is it?\n### User:\nOrder 123.\n### Assistant:\n",
     ]
+    for prompt in examples["prompt"]:
+        ids = tokenizer(prompt)["input_ids"]
+        assert ids[0] == tokenizer.bos_token_id and ids[1] != tokenizer.bos_token_id
 
 
 def test_last_turn_keeps_only_the_final_reply_under_the_same_id(tokenizer) -> None:
@@ -251,7 +255,7 @@ def test_last_turn_keeps_only_the_final_reply_under_the_same_id(tokenizer) -> No
     assert len(skipped) == 0
     assert last["example_id"].tolist() == ["chats/chats.jsonl#1::chat::turn2", "chats/chats.jsonl#2::chat::turn1"]
     assert last["completion"].tolist() == ["It ships today.", "Refunded."]
-    assert last["prompt"].iloc[0].startswith("<s>### System:\nYou are a support agent.\n")  # system kept
+    assert last["prompt"].iloc[0].startswith("### System:\nYou are a support agent.\n")  # system kept
     merged = every.set_index("example_id").loc[last["example_id"]]
     assert merged["prompt"].tolist() == last["prompt"].tolist()
     with pytest.raises(ValueError, match="turns must be 'all' or 'last'"):
@@ -308,7 +312,7 @@ def test_a_conversation_the_template_refuses_or_truncates_is_skipped_whole() -> 
     )
     examples, skipped = conversation_sft_pairs(conversations, strict)
     assert examples["example_id"].tolist() == ["chats/chats.jsonl#3::chat::turn1"]
-    assert examples["prompt"].iloc[0] == "<s>[INST] Hello [/INST]"
+    assert examples["prompt"].iloc[0] == "[INST] Hello [/INST]"  # the template's <s>: the tokenizer adds it
     assert skipped["reason"].tolist() == ["template_refused", "template_left_out_message"]
     assert skipped.iloc[0]["detail"] == (
         "reply 2 (history messages[:4]): TemplateError: Conversation roles must alternate "

@@ -228,3 +228,29 @@ def test_a_token_merging_across_the_prompt_boundary_is_reported(tokenizer) -> No
     report = check_instruction_lengths(examples, tokenizer, max_length=1024)
     assert report.prompt_boundary_mismatches == ["split"]
     assert report.as_metadata()["prompt_boundary_mismatches"] == 1
+
+
+# --- render_chat_prompt: one BOS, whoever writes it ----------------------------------------------------------
+class _StubTokenizer:
+    """A chat template that writes "<s>" first, and a tokenizer that adds BOS (id 1) itself or not."""
+
+    bos_token, bos_token_id = "<s>", 1
+
+    def __init__(self, adds_bos: bool, template_bos: bool = True) -> None:
+        self.adds_bos, self.template_bos = adds_bos, template_bos
+
+    def apply_chat_template(self, messages, tokenize=False, add_generation_prompt=False):
+        body = "".join(f"<{m['role']}>{m['content']}" for m in messages) + ("<assistant>" if add_generation_prompt else "")
+        return ("<s>" if self.template_bos else "") + body
+
+    def __call__(self, text):
+        return {"input_ids": ([1] if self.adds_bos else []) + [ord(c) for c in text]}
+
+
+def test_render_chat_prompt_leaves_the_bos_to_a_tokenizer_that_adds_it() -> None:
+    from finetune_platform.formats.templates import render_chat_prompt
+
+    messages = [{"role": "user", "content": "hi"}]
+    assert render_chat_prompt(_StubTokenizer(adds_bos=True), messages) == "<user>hi<assistant>"
+    assert render_chat_prompt(_StubTokenizer(adds_bos=False), messages) == "<s><user>hi<assistant>"
+    assert render_chat_prompt(_StubTokenizer(adds_bos=True, template_bos=False), messages) == "<user>hi<assistant>"
