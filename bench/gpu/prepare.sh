@@ -4,7 +4,7 @@
 #   bash bench/gpu/prepare.sh [SNIPS_DIR]
 # It downloads the wheels the checks need, at the versions constraints.txt pins, for the device's
 # Python 3.12 into .gpu/wheels/, and copies the SNIPS queries into .gpu/snips/ (.gpu/ is git-excluded
-# and travels with `carry: [".gpu"]`; about 20 MB in all).
+# and travels with `carry: [".gpu"]`; about 24 MB in all).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 snips="${1:-/work/shared/datasets/snips}"
