@@ -104,16 +104,26 @@ class DvcRepository:
             shared_state_dir = Path(repo.site_cache_dir)
         else:
             repo = Repo(str(self.root))
+        inside = self.remote_dir.is_relative_to(self.root)
         try:
+            # The committed configuration (.dvc/config) holds a remote under the root, relative, so it works
+            # in any checkout. A remote elsewhere (FINETUNE_PLATFORM_DVC_REMOTE) is this machine's: it goes to
+            # the untracked .dvc/config.local, which overrides the committed one, so setting it never edits a
+            # committed file (a fresh repository without a remote gets it in both).
             with repo.config.edit("repo") as conf:
                 conf["core"]["remote"] = self.remote_name
                 conf["core"]["analytics"] = False
                 conf["core"]["check_update"] = False
-                conf["remote"][self.remote_name] = {"url": self._remote_url()}
+                if inside or self.remote_name not in conf["remote"]:
+                    conf["remote"][self.remote_name] = {"url": self._remote_url()}
             # Machine-specific: keeps DVC's state and index databases inside the repository instead of
             # a shared /var/tmp/dvc folder.
             with repo.config.edit("local") as conf:
                 conf["core"]["site_cache_dir"] = str(self.root / ".dvc" / "tmp" / "site_cache")
+                if inside:
+                    conf["remote"].pop(self.remote_name, None)  # an earlier machine-specific remote is gone
+                else:
+                    conf["remote"][self.remote_name] = {"url": self._remote_url()}
         finally:
             repo.close()
         if shared_state_dir is not None and not shared_state_dir.is_relative_to(self.root):

@@ -103,3 +103,25 @@ def test_data_version_metadata():
     version = DataVersion("abc.dir", Path("/r/d.dvc"), Path("/r/d"), 3, 10, "/remote")
     assert version.as_metadata()["dvc_md5"] == "abc.dir"
     assert version.as_metadata()["dvc_nfiles"] == 3
+
+
+def test_a_remote_outside_the_root_goes_to_the_local_config_not_the_committed_one(tmp_path: Path):
+    from dvc.repo import Repo
+
+    root = tmp_path / "p"
+    DvcRepository(root, root / ".dvc-storage").ensure_initialized()
+    committed = (root / ".dvc" / "config").read_text()
+    elsewhere = DvcRepository(root, tmp_path / "shared-remote")
+    elsewhere.ensure_initialized()  # FINETUNE_PLATFORM_DVC_REMOTE=/somewhere/else
+    assert (root / ".dvc" / "config").read_text() == committed  # the committed file is untouched
+    assert str(tmp_path / "shared-remote") in (root / ".dvc" / "config.local").read_text()
+    with Repo(str(root)) as repo:
+        assert repo.config["remote"]["local"]["url"] == str(tmp_path / "shared-remote")  # the override wins
+    data = root / "data" / "training_set"
+    _write_set(data, {"train.parquet": b"x" * 10})
+    elsewhere.add_and_push(data)
+    assert any((tmp_path / "shared-remote").rglob("*"))  # pushed to the machine's remote
+    DvcRepository(root, root / ".dvc-storage").ensure_initialized()  # the variable unset again
+    assert "shared-remote" not in (root / ".dvc" / "config.local").read_text()
+    with Repo(str(root)) as repo:
+        assert repo.config["remote"]["local"]["url"].endswith(".dvc-storage")
