@@ -237,7 +237,8 @@ def run_failure_recorder_sensor(context: dg.RunFailureSensorContext, platform: P
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Watches every source in data/sources.yaml; a new source becomes a partition, and a source whose "
-        "files changed (content fingerprint) gets an ingest_job run for its partition only."
+        "files changed (content fingerprint) gets an ingest_job run for its partition only. A source already "
+        "ingested from its current files (by the demo, the CLI or a launch) is not ingested again."
     ),
 )
 def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SensorResult | dg.SkipReason:
@@ -253,6 +254,11 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
         fingerprint = source_fingerprint(source, settings.raw_dir)
         if cursor.get(source.name) == fingerprint:
             continue
+        if source.name not in cursor and _last_ingested_fingerprint(context.instance, source.name) == fingerprint:
+            # Not seen by this sensor yet, but ingested already from these very files (`make demo`, the CLI,
+            # a launch from the UI): nothing to do until they change.
+            cursor[source.name] = fingerprint
+            continue
         cursor[source.name] = fingerprint
         requests.append(dg.RunRequest(partition_key=source.name, run_key=f"{source.name}-{fingerprint}"))
     if not requests and not new_partitions:
@@ -262,6 +268,25 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
         cursor=json.dumps(cursor, sort_keys=True),
         dynamic_partitions_requests=[SOURCE_PARTITIONS.build_add_request(new_partitions)] if new_partitions else None,
     )
+
+
+def _last_materialization_id(instance: dg.DagsterInstance, asset: str, partition: str) -> int:
+    """The storage id of the latest materialization of ``asset``'s ``partition``; -1 when there is none."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1
+    ).records
+    return records[0].storage_id if records else -1
+
+
+def _last_ingested_fingerprint(instance: dg.DagsterInstance, source: str) -> str | None:
+    """The ``source_fingerprint`` the latest ``raw_corpus`` materialization of ``source`` recorded, if any."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_corpus"), asset_partitions=[source]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    value = records[0].asset_materialization.metadata.get("source_fingerprint")
+    return getattr(value, "value", None)
 
 
 @dg.sensor(
@@ -369,7 +394,8 @@ def specialists_file_sensor(context: dg.SensorEvaluationContext, platform: Platf
     description=(
         "When retrain_job registers a new model version, requests a specialists_job run per specialist of "
         "data/specialists.yaml: each is retrained on the new data version and judged against the (possibly "
-        "new) generalist, so a specialist that no longer beats it stops serving."
+        "new) generalist, so a specialist that no longer beats it stops serving. Specialists trained after "
+        "that registration already are left alone."
     ),
 )
 def specialists_refresh_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SensorResult | dg.SkipReason:
@@ -387,11 +413,20 @@ def specialists_refresh_sensor(context: dg.SensorEvaluationContext, platform: Pl
         return dg.SensorResult(skip_reason=dg.SkipReason("no specialists defined"), cursor=str(latest))
     known = set(context.instance.get_dynamic_partitions(SPECIALIST_PARTITIONS.name))
     new = [n for n in names if n not in known]
+    # A specialist trained after that registration (`finetune-platform specialists`, a launch from the UI)
+    # was already judged against the current generalist.
+    stale = [n for n in names if n not in known or _last_materialization_id(context.instance, "specialist_model", n) < latest]
+    if not stale:
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason(f"every specialist was trained after model registration {latest}"),
+            dynamic_partitions_requests=[],
+            cursor=str(latest),
+        )
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(run_key=f"specialist-{name}-after-{latest}", partition_key=name,
                           tags={"finetune_platform/trigger": "specialists_refresh_sensor"})
-            for name in names
+            for name in stale
         ],
         dynamic_partitions_requests=[SPECIALIST_PARTITIONS.build_add_request(new)] if new else [],
         cursor=str(latest),

@@ -41,6 +41,11 @@ def test_new_file_reprocesses_only_its_source(tmp_path) -> None:
             for p in ("chats", "emails", "notes")
         }
 
+        # A sensor that has not seen the sources yet (a first `make ui` after `make demo`, an empty cursor)
+        # requests nothing: each source was ingested from its current files already.
+        fresh = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(fresh, dg.SkipReason) and "none of the 4 sources changed" in fresh.skip_message
+
         # a second e-mail export lands in the emails folder
         emails = settings.raw_dir / "emails"
         shutil.copy(emails / "emails.csv", emails / "emails_2026_12.csv")

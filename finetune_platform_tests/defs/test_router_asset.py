@@ -89,6 +89,20 @@ def test_a_newly_registered_model_requests_a_refresh_of_every_specialist_once(tm
             again = specialists_refresh_sensor(context)
         assert "since the last refresh" in again.skip_message  # once per registered version
 
+        # A new registration, after which `finetune-platform specialists` trained "billing" by hand: only "tech"
+        instance.report_runless_asset_event(dg.AssetMaterialization("registered_model"))
+        instance.report_runless_asset_event(dg.AssetMaterialization("specialist_model", partition="billing"))
+        with dg.build_sensor_context(instance=instance, cursor=refresh.cursor, resources=resources) as context:
+            partial = specialists_refresh_sensor(context)
+        assert [r.partition_key for r in partial.run_requests] == ["tech"]
+        instance.report_runless_asset_event(dg.AssetMaterialization("registered_model"))
+        for name in ("billing", "tech"):
+            instance.report_runless_asset_event(dg.AssetMaterialization("specialist_model", partition=name))
+        with dg.build_sensor_context(instance=instance, cursor=partial.cursor, resources=resources) as context:
+            done = specialists_refresh_sensor(context)
+        assert not done.run_requests and "trained after model registration" in done.skip_reason.skip_message
+        assert int(done.cursor) > int(partial.cursor)
+
 
 def test_a_router_that_fails_its_gate_is_saved_but_the_served_one_stays(tmp_path: Path) -> None:
     from finetune_platform.specialists.router import RouterFollower
