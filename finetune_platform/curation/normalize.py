@@ -120,7 +120,8 @@ def normalize_text(text: str, fix_unicode: bool = True) -> str:
 def normalize_messages(
     messages: str, fix_unicode: bool = True, normalize: Callable[[str, bool], str] | None = None
 ) -> str:
-    """Normalise the ``content`` of every turn of a ``messages`` JSON string; "" stays "".
+    """Normalise the ``content`` of every turn of a ``messages`` JSON string; "" stays "". Messages with
+    nothing to normalise are returned as they came (not re-encoded).
 
     ``normalize`` replaces :func:`normalize_text` for the contents (the stage passes a memoised one).
     Raises ValueError (with what was wrong) when the string is not a JSON list of {"role", "content"} objects.
@@ -132,7 +133,10 @@ def normalize_messages(
     # anything else takes the reference path below, which parses with json (see test_fast_paths).
     turns = role_content_turns(messages)
     if turns is not None:
-        return f"[{', '.join([json_turn(role.strip(), normalize(content, fix_unicode)) for role, content in turns])}]"
+        new = [(role.strip(), normalize(content, fix_unicode)) for role, content in turns]
+        if new == turns:
+            return messages  # nothing to normalise: kept as it came (what ingest writes is json's encoding already)
+        return f"[{', '.join([json_turn(role, content) for role, content in new])}]"
     return _normalize_turns(messages, fix_unicode, normalize)
 
 
@@ -151,6 +155,8 @@ def _normalize_turns(messages: str, fix_unicode: bool, normalize: Callable[[str,
         if not (isinstance(turn, dict) and isinstance(turn.get("role"), str) and isinstance(turn.get("content"), str)):
             raise ValueError(f"messages turn {i} is not an object with string 'role' and 'content'")
         out.append({**turn, "role": turn["role"].strip(), "content": normalize(turn["content"], fix_unicode)})
+    if out == turns:
+        return messages  # nothing to normalise: kept as it came
     return _JSON_ENCODER.encode(out)
 
 

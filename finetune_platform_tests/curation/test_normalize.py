@@ -264,3 +264,14 @@ def test_a_language_identifier_keeps_short_english_that_the_heuristic_doubts():
     assert set(result.dropped["reason"]) == {"not_english"}
     without = normalize_records(df, CurationSettings(language_second_opinion=False))
     assert len(without.records) == 0 and len(without.dropped) == 7
+
+
+def test_messages_with_nothing_to_normalise_are_kept_as_they_came():
+    from finetune_platform.curation.normalize import normalize_messages
+
+    compact = '[{"role":"user","content":"Where is my parcel?"},{"role":"assistant","content":"On its way."}]'
+    assert normalize_messages(compact) == compact  # byte for byte, not re-encoded
+    messy = '[{"role":" user ","content":"Where  is my parcel?"}]'
+    assert normalize_messages(messy) == '[{"role": "user", "content": "Where is my parcel?"}]'
+    extra = '[{"role":"user","content":"hi there","name":"x"}]'  # json's path (an extra key): the same rule
+    assert normalize_messages(extra) == extra
