@@ -57,26 +57,27 @@ def drift_report(
 
     train = read_training_set(Path(training_set["path"]))["train"]
     reference = [ticket_from_prompt(p) for p in train.loc[train["task"] == "classify", "prompt"]]
-    production = production_logs["prompt"].astype(str).tolist()
+    # Compare like with like: a /v1/completions client sends the training template ("### Task: ...
+    # ### Ticket:"), a chat client the bare text; both are reduced to the ticket text the reference holds.
+    production = [ticket_from_prompt(p) for p in production_logs["prompt"].astype(str)]
     end = context.partition_time_window.end
     feedback = log_store.store().feedback_between(end - timedelta(days=30), end)
-    report = compute_drift(reference, production, config, feedback=feedback)
-    plot_path = platform.settings().artifacts_dir / "drift" / f"{context.partition_key}.png"
-    plot_path.parent.mkdir(parents=True, exist_ok=True)
-    plot_drift(report, plot_path)
+    report = compute_drift(reference, production, config, feedback=feedback, day=context.partition_time_window.start.date())
+    metadata: dict[str, Any] = {
+        "verdict": report.verdict,
+        "drift_detected": report.drift,
+        "drifted_features": dg.MetadataValue.json(report.drifted_features),
+        "production_texts": len(production),
+        "reference_texts": len(reference),
+        "report": dg.MetadataValue.md(report.to_markdown()),
+    }
+    if report.verdict != "insufficient_data":  # a quiet day: the report says so, and there is nothing to plot
+        plot_path = platform.settings().artifacts_dir / "drift" / f"{context.partition_key}.png"
+        plot_path.parent.mkdir(parents=True, exist_ok=True)
+        plot_drift(report, plot_path)
+        metadata["plot"] = image(plot_path)
     context.log.info(f"drift verdict: {report.verdict}; {'; '.join(report.reasons)}")
-    return dg.Output(
-        report.to_dict(),
-        metadata={
-            "verdict": report.verdict,
-            "drift_detected": report.drift,
-            "drifted_features": dg.MetadataValue.json(report.drifted_features),
-            "production_texts": len(production),
-            "reference_texts": len(reference),
-            "report": dg.MetadataValue.md(report.to_markdown()),
-            "plot": image(plot_path),
-        },
-    )
+    return dg.Output(report.to_dict(), metadata=metadata)
 
 
 class FeedbackConfig(dg.Config):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -214,12 +215,14 @@ def compute_drift(
     production_texts: list[str],
     settings: DriftSettings | None = None,
     feedback: pd.DataFrame | None = None,
+    day: date | None = None,
 ) -> DriftReport:
     """Compare production texts (and optionally feedback) with the reference; see the module docstring.
 
     ``feedback`` needs columns ``created_at`` (datetime) and ``rating`` (-1/0/1), as returned by
-    ``LogStore.feedback_between``. Too few texts on either side gives verdict ``insufficient_data``
-    (drift False) without running any test.
+    ``LogStore.feedback_between``. ``day`` is the (UTC) day under test: the feedback charts judge that day
+    only, and say so when it has too few ratings (None: the last day with enough ratings, whichever it is).
+    Too few texts on either side gives verdict ``insufficient_data`` (drift False) without running any test.
     """
     settings = settings or DriftSettings()
     reference = [t for t in reference_texts if isinstance(t, str) and t.strip()]
@@ -258,7 +261,7 @@ def compute_drift(
     feedback_notes: list[str] = []
     if feedback is not None:
         feedback_daily = daily_feedback(feedback, settings)
-        feedback_results, feedback_notes = _feedback_tests(feedback_daily, settings)
+        feedback_results, feedback_notes = _feedback_tests(feedback_daily, settings, day)
         results += feedback_results
 
     drifted_features = _drifted_features(results)
@@ -439,10 +442,24 @@ def daily_feedback(feedback: pd.DataFrame, settings: DriftSettings | None = None
     return daily.reset_index()[DAILY_FEEDBACK_COLUMNS]
 
 
-def _feedback_tests(daily: pd.DataFrame, s: DriftSettings) -> tuple[list[FeatureResult], list[str]]:
-    """p-chart on the thumbs-down rate and X-bar chart on the mean rating; the last charted day against
-    limits from all earlier charted days. Only the bad side flags (fewer thumbs-down is not drift)."""
+def _feedback_tests(
+    daily: pd.DataFrame, s: DriftSettings, day: date | None = None
+) -> tuple[list[FeatureResult], list[str]]:
+    """p-chart on the thumbs-down rate and X-bar chart on the mean rating; the last charted day (which must
+    be ``day`` when one is given) against limits from all earlier charted days. Only the bad side flags
+    (fewer thumbs-down is not drift)."""
     charted = daily[daily["n"] >= s.feedback_min_daily].reset_index(drop=True)
+    if day is not None:
+        days = pd.to_datetime(charted["day"], utc=True).dt.date
+        charted = charted[days <= day].reset_index(drop=True)
+        if charted.empty or pd.Timestamp(charted.iloc[-1]["day"]).date() != day:
+            rated = daily.loc[pd.to_datetime(daily["day"], utc=True).dt.date == day, "n"]
+            n_day = int(rated.iloc[0]) if len(rated) else 0
+            note = (
+                f"Feedback trend not judged for {day.isoformat()}: {n_day} rating(s) that day, at least "
+                f"{s.feedback_min_daily} needed (feedback_min_daily); earlier days are judged on their own reports."
+            )
+            return [], [note]
     needed = s.feedback_min_baseline_days + 1
     if len(charted) < needed:
         note = (

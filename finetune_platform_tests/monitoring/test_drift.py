@@ -158,3 +158,22 @@ def test_plot_drift_writes_a_png(tmp_path: Path) -> None:
 def test_settings_reject_min_samples_below_two_per_bin() -> None:
     with pytest.raises(ValidationError, match=r"min_samples \(15\) must be at least twice length_bins \(10\)"):
         DriftSettings(min_samples=15)
+
+
+def test_the_feedback_chart_judges_the_day_under_test_not_an_older_bad_day() -> None:
+    from datetime import date
+
+    bad_then_quiet = _feedback([0.10, 0.08, 0.12, 0.10, 0.66])  # 2026-11-05 was bad
+    quiet_day = pd.DataFrame(
+        [{"created_at": pd.Timestamp("2026-11-06 10:00", tz="UTC") + pd.Timedelta(minutes=i), "rating": 1} for i in range(5)]
+    )
+    feedback = pd.concat([bad_then_quiet, quiet_day], ignore_index=True)
+    # The 11-06 report: five thumbs-up that day, too few to chart; the 11-05 alarm is not raised again.
+    report = compute_drift(REFERENCE, synthetic_tickets(200, seed=2), feedback=feedback, day=date(2026, 11, 6))
+    assert report.drift is False and not any(r.feature.startswith("feedback") for r in report.results)
+    assert "Feedback trend not judged for 2026-11-06: 5 rating(s) that day, at least 20 needed" in " ".join(report.reasons)
+    # The 11-05 report (later days' ratings in the window are not looked at) still flags its own day.
+    flagged = compute_drift(REFERENCE, synthetic_tickets(200, seed=2), feedback=feedback, day=date(2026, 11, 5))
+    assert flagged.drifted_features == ["feedback_negative_rate", "feedback_rating_mean"]
+    # Without a day the last charted day is judged, as before.
+    assert compute_drift(REFERENCE, synthetic_tickets(200, seed=2), feedback=feedback).drift is True
