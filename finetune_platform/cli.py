@@ -390,7 +390,15 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     settings = load_settings()
     rollout_settings = RolloutSettings(stages=args.stages) if args.stages else RolloutSettings()
     rollout = StagedRollout(Router(state_path=settings.rollout_state_path), LogStore(settings.log_store_url), rollout_settings)
-    decision = rollout.start() if args.action == "start" else rollout.step()
+    if args.action == "start":
+        from finetune_platform.serving.registry import CHALLENGER, ModelRegistry
+
+        challenger = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name).get_by_alias(CHALLENGER)
+        if challenger is None:
+            raise SystemExit(f"rollout start: model {settings.model_name!r} has no challenger to roll out; register one first")
+        decision = rollout.start(challenger_version=str(challenger.version))
+    else:
+        decision = rollout.step()
     print(decision.summary())
     return 0
 

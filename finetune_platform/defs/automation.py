@@ -306,21 +306,23 @@ def canary_rollout_sensor(
     log_store: LogStoreResource,
     registry: RegistryResource,
 ) -> dg.SkipReason:
-    from finetune_platform.serving.routing import Router, StagedRollout
+    from finetune_platform.serving.routing import Router, StagedRollout, version_to_promote
 
     settings = platform.settings()
     if not settings.rollout_state_path.exists():
         return dg.SkipReason("no rollout state yet: start a staged rollout with `finetune-platform rollout start`")
-    decision = StagedRollout(Router(state_path=settings.rollout_state_path), log_store.store()).step()
+    router = Router(state_path=settings.rollout_state_path)
+    decision = StagedRollout(router, log_store.store()).step()
     message = decision.summary()
     if decision.action == "completed":
         from finetune_platform.serving.registry import CHALLENGER, CHAMPION
 
         reg = registry.registry()
         challenger = reg.get_by_alias(CHALLENGER)
-        if challenger is not None:
-            reg.set_alias(challenger.version, CHAMPION)
-            message += f"; version {challenger.version} is now the champion"
+        version, why = version_to_promote(router.state.challenger_version, challenger.version if challenger else None)
+        if version is not None:
+            reg.set_alias(int(version), CHAMPION)
+        message += f"; {why}"
     context.log.info(message)
     return dg.SkipReason(message)
 

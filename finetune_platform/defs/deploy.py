@@ -167,7 +167,7 @@ def deployment(
     aliases = registry.registry().aliases()
     before, after = apply_deployment_action(
         settings.rollout_state_path, config.action, canary_share=config.canary_share, reason=config.reason,
-        has_challenger="challenger" in aliases,
+        has_challenger="challenger" in aliases, challenger_version=aliases.get("challenger"),
     )  # fmt: skip
     serving = {alias: f"v{version}" for alias, version in sorted(aliases.items())}
     context.log.info(

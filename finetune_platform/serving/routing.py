@@ -78,7 +78,8 @@ class RolloutState:
     ``stage`` is the index into the staged rollout's shares while one is in progress, else None;
     ``stage_started_at`` is when that stage began (ISO 8601, UTC): its gates look at traffic since then;
     ``stages`` are the shares the rollout was started with, so every later step (the sensor's, the CLI's)
-    walks the same ones (None in a state file written before they were kept: the default stages).
+    walks the same ones (None in a state file written before they were kept: the default stages);
+    ``challenger_version`` is the registry version under rollout.
     """
 
     canary_share: float = 0.0
@@ -88,6 +89,9 @@ class RolloutState:
     stage_started_at: str | None = None
     updated_at: str = field(default_factory=lambda: _now().isoformat())
     stages: list[float] | None = None
+    #: The registry version the rollout judges (the challenger when it started): only its traffic counts,
+    #: and it is the version a completed rollout promotes, even if a retrain moved the alias meanwhile.
+    challenger_version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -303,6 +307,7 @@ def apply_deployment_action(
     reason: str = "",
     has_challenger: bool = True,
     rollout_settings: "RolloutSettings | None" = None,
+    challenger_version: str | None = None,
 ) -> tuple[RolloutState, RolloutState]:
     """Apply one operator action to the rollout state file a running server follows; (before, after).
 
@@ -327,9 +332,10 @@ def apply_deployment_action(
     before = router.state
     why = reason or f"{action.replace('_', ' ')} (deployment asset)"
     if action == "start_rollout":
-        stages = (rollout_settings or RolloutSettings()).stages
+        stages = list((rollout_settings or RolloutSettings()).stages)
         after = router.update(
-            canary_share=stages[0], kill_switch=False, stage=0, stage_started_at=_now().isoformat(),
+            canary_share=stages[0], kill_switch=False, stage=0, stage_started_at=_now().isoformat(), stages=stages,
+            challenger_version=None if challenger_version is None else str(challenger_version),
             reason=reason or f"staged rollout started at {stages[0]:.0%} (deployment asset)",
         )
     elif action == "set_canary":
@@ -433,12 +439,38 @@ class VariantHealth:
         }
 
 
-def variant_health(store: "LogStore", variant: str, start: datetime, end: datetime) -> VariantHealth:
-    """Requests (errors = HTTP status >= 500), latency p95 and ratings of ``variant`` in [start, end)."""
+def version_to_promote(recorded: str | None, current_challenger: str | None) -> tuple[str | None, str]:
+    """Which registry version a completed rollout makes champion, and a sentence saying why: the version
+    the rollout recorded when it started (its traffic was judged), even when a retrain has moved the
+    challenger alias since; for a rollout that recorded none (a state file from before versions were
+    kept), the current challenger."""
+    if recorded is not None:
+        if current_challenger is not None and str(current_challenger) != str(recorded):
+            return str(recorded), (
+                f"version {recorded} passed the rollout and is promoted; the challenger alias moved to version "
+                f"{current_challenger} during it, which has not been rolled out"
+            )
+        return str(recorded), f"version {recorded} passed the rollout and is promoted"
+    if current_challenger is None:
+        return None, "the rollout recorded no version and no challenger is registered: nothing to promote"
+    return str(current_challenger), (
+        f"the rollout recorded no version (an older state file); promoting the current challenger, version "
+        f"{current_challenger}"
+    )
+
+
+def variant_health(
+    store: "LogStore", variant: str, start: datetime, end: datetime, model_version: str | None = None
+) -> VariantHealth:
+    """Requests (errors = HTTP status >= 500), latency p95 and ratings of ``variant`` in [start, end); with
+    ``model_version``, only the requests that version answered (and their ratings)."""
     requests = store.requests_between(start, end)
     requests = requests[requests["variant"] == variant]
     feedback = store.feedback_between(start, end)
     feedback = feedback[feedback["variant"] == variant]
+    if model_version is not None:
+        requests = requests[requests["model_version"].astype(str) == str(model_version)]
+        feedback = feedback[feedback["model_version"].astype(str) == str(model_version)]
     p95 = float(requests["latency_ms"].quantile(0.95)) if len(requests) else None
     return VariantHealth(
         variant=variant,
@@ -541,8 +573,10 @@ class StagedRollout:
         self.settings = settings or RolloutSettings()
         self.clock = clock
 
-    def start(self) -> RolloutDecision:
-        """Begin at the first stage: share ``stages[0]``, kill switch released."""
+    def start(self, challenger_version: str | None = None) -> RolloutDecision:
+        """Begin at the first stage: share ``stages[0]``, kill switch released. ``challenger_version`` (the
+        registry version behind the challenger alias now) is recorded: only its traffic is judged, and it
+        is the version a completed rollout promotes."""
         before = self.router.state
         first = self.settings.stages[0]
         after = self.router.update(
@@ -551,6 +585,7 @@ class StagedRollout:
             stage=0,
             stage_started_at=self.clock().isoformat(),
             stages=list(self.settings.stages),
+            challenger_version=None if challenger_version is None else str(challenger_version),
             reason=f"staged rollout started at {first:.0%} (stages {', '.join(f'{s:.0%}' for s in self.settings.stages)})",
         )
         return RolloutDecision("started", before.canary_share, after.canary_share, before.stage, 0, [after.reason])
@@ -573,7 +608,9 @@ class StagedRollout:
                 f"rollout stage {state.stage} does not exist in stages {stages}; start the rollout again"
             )
         now = self.clock()
-        health = variant_health(self.store, CHALLENGER, datetime.fromisoformat(state.stage_started_at), now)
+        health = variant_health(
+            self.store, CHALLENGER, datetime.fromisoformat(state.stage_started_at), now, state.challenger_version
+        )
         gates = check_gates(health, self.settings)
         share = state.canary_share
         if gates.breaches:

@@ -338,3 +338,32 @@ def test_a_state_file_with_bad_stages_is_refused(tmp_path: Path):
         load_state(path)
     path.write_text('{"canary_share": 0.1, "stage": 0}')  # a file written before stages were kept
     assert load_state(path).stages is None
+
+
+def test_only_the_recorded_challenger_versions_traffic_is_judged(store, tmp_path):
+    """A retrain moves the challenger alias mid-rollout and a restarted server answers with the new version:
+    that traffic says nothing about the version under rollout."""
+    clock = Clock(T0)
+    router = Router(state_path=tmp_path / "rollout.json")
+    rollout = StagedRollout(router, store, RolloutSettings(min_requests=20), clock=clock)
+    rollout.start(challenger_version="3")
+    assert load_state(tmp_path / "rollout.json").challenger_version == "3"
+    for i in range(30):  # version 4's requests, as the challenger variant
+        store.log_request(prompt=f"q{i}", response="a", model_name="m", model_version="4", variant=CHALLENGER,
+                          latency_ms=10.0, status_code=200, error=None, created_at=T0 + timedelta(minutes=1, seconds=i))
+    clock.now = T0 + timedelta(hours=1)
+    held = rollout.step()
+    assert held.action == "held" and held.health.requests == 0
+    _traffic(store, T0 + timedelta(minutes=2), 25)  # 25 requests answered by version "2" (what _traffic logs)
+    assert variant_health(store, CHALLENGER, T0, clock.now, model_version="2").requests == 25
+    assert variant_health(store, CHALLENGER, T0, clock.now).requests == 55  # no version: every challenger row
+
+
+def test_a_completed_rollout_promotes_the_version_it_judged():
+    from finetune_platform.serving.routing import version_to_promote
+
+    assert version_to_promote("3", "3") == ("3", "version 3 passed the rollout and is promoted")
+    version, why = version_to_promote("3", "4")  # a retrain moved the alias during the rollout
+    assert version == "3" and "moved to version 4" in why
+    assert version_to_promote(None, "4")[0] == "4"  # a state file from before versions were recorded
+    assert version_to_promote(None, None)[0] is None
