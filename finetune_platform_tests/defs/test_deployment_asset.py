@@ -60,8 +60,10 @@ def test_the_plain_function_checks_its_arguments_and_walks_a_rollout(tmp_path: P
     with pytest.raises(ValueError, match="unknown deployment action 'deploy'"):
         apply_deployment_action(path, "deploy")
     assert not path.exists()  # nothing was written by a refused action
-    _, started = apply_deployment_action(path, "start_rollout")
+    _, started = apply_deployment_action(path, "start_rollout", challenger_version=7)
     assert (started.canary_share, started.stage, started.kill_switch) == (0.05, 0, False)
+    # the rollout keeps its stages and the version it judges, for the sensor's later steps
+    assert load_state(path).stages == [0.05, 0.25, 1.0] and load_state(path).challenger_version == "7"
     _, canary = apply_deployment_action(path, "set_canary", canary_share=0.5, reason="manual")
     assert (canary.canary_share, canary.stage, canary.reason) == (0.5, None, "manual")
     before, rolled = apply_deployment_action(path, "rollback")
