@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from fastapi import Depends, FastAPI, Request
+from jinja2.exceptions import TemplateError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -1076,7 +1077,18 @@ def create_app(
             answered, hits, index_fingerprint = await run_in_threadpool(server.retrieve, messages, body.rag)
         else:
             answered, hits, index_fingerprint = server.retrieve(messages, body.rag)
-        prompt = server.backends[variant].chat_prompt(answered)  # the answering model's own chat template
+        try:
+            prompt = server.backends[variant].chat_prompt(answered)  # the answering model's own chat template
+        except (TemplateError, ValueError, TypeError, KeyError, IndexError) as error:
+            # The template refuses this conversation (roles that do not alternate, a system message it does
+            # not support): the request's fault, not the server's.
+            raise ApiError(
+                400,
+                f"the model's chat template refuses this conversation ({type(error).__name__}: {error}); "
+                "alternate user and assistant turns, starting with the user",
+                param="messages",
+                code="unsupported_conversation",
+            ) from error
         # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
         user_text = "\n".join(m["content"] for m in messages if m["role"] == "user") or prompt
         completion = await run_completion(

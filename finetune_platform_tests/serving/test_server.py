@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from jinja2.exceptions import TemplateError
 from pydantic import ValidationError
 
 from finetune_platform.monitoring.store import LogStore
@@ -637,3 +638,20 @@ def test_registry_backends_serve_what_evaluation_measured(tiny_registry, tiny_ba
     assert "torch.nn.modules.linear.Linear" not in kinds  # every Linear (lm_head too) is int8 now
     out = quantized.generate(prompts, max_new_tokens=8, temperature=0.0)
     assert len(out) == 2 and all(isinstance(t, str) for t in out)
+
+
+def test_a_conversation_the_chat_template_refuses_is_a_400_not_a_500(make_client):
+    class StrictTemplate(FakeBackend):
+        def chat_prompt(self, messages):
+            if messages[0]["role"] != "user":
+                raise TemplateError("Conversation roles must alternate user/assistant/user/assistant/...")
+            return super().chat_prompt(messages)
+
+    client = make_client(backends={CHAMPION: StrictTemplate("support", "1")})
+    bad = client.post("/v1/chat/completions", json={"model": "support", "messages": [
+        {"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "my router is broken"}]})
+    assert bad.status_code == 400
+    error = bad.json()["error"]
+    assert error["code"] == "unsupported_conversation" and error["param"] == "messages"
+    assert "roles must alternate" in error["message"]
+    assert client.post("/v1/chat/completions", json=_chat()).status_code == 200
