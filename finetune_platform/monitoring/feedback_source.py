@@ -102,14 +102,16 @@ def feedback_batch_lines(records: pd.DataFrame, feedback: pd.DataFrame | None = 
 
 def write_feedback_source(
     records: pd.DataFrame, raw_dir: Path, batch_name: str, feedback: pd.DataFrame | None = None
-) -> Path:
-    """Write ``<raw_dir>/feedback/<batch_name>.jsonl`` from feedback records; returns the file's path.
+) -> Path | None:
+    """Write ``<raw_dir>/feedback/<batch_name>.jsonl`` from feedback records; returns the file's path, or
+    None for an empty batch, which writes no file.
 
     The bytes depend only on the records (lines sorted by feedback id, keys in ``FEEDBACK_FIELDS`` order,
     UTF-8), so writing the same batch twice is a no-op. A batch file is never changed once written:
     different content under an existing name raises ``FeedbackBatchExistsError``, because record ids
     (``feedback/feedback/<batch>.jsonl#<line>``) and trained models point into it. An empty batch writes
-    an empty file (ingest counts it in ``empty_files``), so the batch is on record as processed.
+    nothing: a new file, even an empty one, changes the source's fingerprint, and the re-ingest that
+    follows made the nightly schedule retrain on no new data.
     """
     if not BATCH_NAME_PATTERN.match(batch_name) or batch_name.endswith(".jsonl"):
         raise ValueError(
@@ -118,6 +120,8 @@ def write_feedback_source(
             "(e.g. '2026-11-28' or a partition key)."
         )
     lines = feedback_batch_lines(records, feedback)
+    if not lines:
+        return None
     content = "".join(json.dumps({k: line[k] for k in FEEDBACK_FIELDS}, ensure_ascii=False) + "\n" for line in lines)
     path = Path(raw_dir) / FEEDBACK_DIR / f"{batch_name}.jsonl"
     data = content.encode("utf-8")

@@ -155,3 +155,10 @@ def test_preference_pairs_file_holds_prompt_chosen_rejected_per_line(tmp_path: P
     with pytest.raises(ValueError, match=r"missing columns \['rejected'\]"):
         write_preference_pairs(pairs.drop(columns=["rejected"]), tmp_path / "bad.jsonl")
     assert not (tmp_path / "bad.jsonl").exists()
+
+
+def test_an_empty_batch_writes_no_file(tmp_path: Path) -> None:
+    """A new file, even an empty one, changes the source's fingerprint and so re-ingests and retrains."""
+    empty = feedback_to_records(_feedback().iloc[:0])
+    assert write_feedback_source(empty, tmp_path, "2026-11-29") is None
+    assert not (tmp_path / "feedback").exists()
