@@ -405,7 +405,14 @@ class AlignConfig(dg.Config, DPOSettings):
     """Preference alignment with DPO (stage 3) on the preference pairs collected from user feedback."""
 
     enabled: bool = Field(True, description="Run DPO when there are enough preference pairs; off: ship the SFT model.")
-    min_pairs: int = Field(50, ge=1, description="Fewer preference pairs than this skips the stage, saying so.")
+    min_pairs: int = Field(
+        50, ge=1, description="Fewer preference pairs (after decontamination) than this skips the stage, saying so."
+    )
+    near_duplicate_threshold: float = Field(
+        0.8, gt=0.0, le=1.0,
+        description="A pair whose prompt is a near-duplicate (word 3-gram Jaccard at least this) of a validation or "
+        "test ticket is dropped, like an exact one (1.0: exact only).",
+    )
     launch: LaunchConfig = _launch_field()
 
 
@@ -414,19 +421,31 @@ def aligned_adapter(
     context: dg.AssetExecutionContext,
     config: AlignConfig,
     sft_adapter: dict[str, Any],
+    training_set: dict[str, Any],
     platform: PlatformResource,
     mlflow: MlflowResource,
 ) -> dg.Output[dict[str, Any]]:
     """Stage 3: the SFT model aligned with DPO on feedback preference pairs (data/preference_pairs/*.jsonl,
-    written by the monitor stage); the SFT model unchanged when the stage is off or has too few pairs."""
+    written by the monitor stage); the SFT model unchanged when the stage is off or has too few pairs.
+
+    Pairs on a validation or test ticket (or a near-duplicate of one) are dropped, and so are pairs repeated
+    across days' files: production traffic can be a held-out ticket, and DPO on it would inflate the
+    evaluation that gates promotion."""
+    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.monitoring.feedback import decontaminate_preference_pairs
     from finetune_platform.training.provenance import config_hash
 
     files = sorted((platform.settings().data_dir / "preference_pairs").glob("*.jsonl"))
-    pairs = (
+    read = (
         pd.concat([pd.read_json(f, lines=True) for f in files if f.stat().st_size], ignore_index=True)
         if any(f.stat().st_size for f in files)
         else pd.DataFrame(columns=["prompt", "chosen", "rejected"])
     )
+    splits = read_training_set(Path(training_set["path"]))
+    held_out = [str(p) for name in ("validation", "test") for p in splits[name]["prompt"]]
+    pairs, cleaned = decontaminate_preference_pairs(read, held_out, config.near_duplicate_threshold)
+    if cleaned["held_out_exact"] or cleaned["held_out_near"] or cleaned["duplicates"]:
+        context.log.info(f"preference pairs: {cleaned}")
     skip = None
     if not config.enabled:
         skip = "enabled=false"
@@ -435,7 +454,8 @@ def aligned_adapter(
     if skip:
         return dg.Output(
             {**sft_adapter, "stage": "sft"},
-            metadata={"skipped": True, "reason": f"{skip}: the SFT model is the candidate", "pairs": len(pairs)},
+            metadata={"skipped": True, "reason": f"{skip}: the SFT model is the candidate", "pairs": len(pairs),
+                      "pairs_dropped": dg.MetadataValue.json(cleaned)},
         )
     from finetune_platform.training.launch import DPORequest
 
@@ -444,13 +464,15 @@ def aligned_adapter(
     tags = {"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "stage": "dpo",
             "started_from": "sft"}
     with mlflow.tracker().start_run("aligned_adapter", tags=tags, parent_run_id=sft_adapter["mlflow_run_id"]) as run:
-        run.log_params({"dpo": config.model_dump(), "pairs": len(pairs)})
+        run.log_params({"dpo": config.model_dump(), "pairs": len(pairs), "pairs_cleaning": cleaned})
         request = DPORequest(
             base_model_path=sft_adapter["base_model_path"],
             sft_model_path=sft_adapter["model_path"],
             train_path=_write_parquet(pairs[["prompt", "chosen", "rejected"]], output_dir / "inputs" / "pairs.parquet"),
             output_dir=str(output_dir),
-            settings=DPOSettings.model_validate(config.model_dump(exclude={"enabled", "min_pairs", "launch"})),
+            settings=DPOSettings.model_validate(
+                config.model_dump(exclude={"enabled", "min_pairs", "near_duplicate_threshold", "launch"})
+            ),
             mlflow=_mlflow_target(mlflow, run.run_id, prefix="dpo."),
         )
         result = _Result(train_in_subprocess(context, request, config.launch))
@@ -463,6 +485,7 @@ def aligned_adapter(
         metadata={
             "skipped": False,
             "pairs": len(pairs),
+            "pairs_dropped": dg.MetadataValue.json(cleaned),
             "global_step": result.global_step,
             "final_loss": result.final_loss,
             "final_reward_accuracy": result.final_reward_accuracy,

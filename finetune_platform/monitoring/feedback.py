@@ -132,3 +132,47 @@ def _check_columns(feedback: pd.DataFrame, where: str) -> None:
             f"{where}: feedback is missing columns {missing}; pass the DataFrame from LogStore.feedback_between "
             f"(columns {list(_REQUIRED)} at least)."
         )
+
+
+def decontaminate_preference_pairs(
+    pairs: pd.DataFrame, held_out_prompts: list[str], near_duplicate_threshold: float = 0.8
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The preference pairs DPO may train on, and what was dropped.
+
+    Pairs come from production traffic, and production traffic can be a held-out ticket (the validation and
+    test tickets the candidate is evaluated on): DPO on it would inflate the very evaluation that gates
+    promotion. Dropped, counted by reason:
+
+    - ``duplicates``: the same (prompt, chosen, rejected) again, e.g. on another day's file (the first kept);
+    - ``held_out_exact``: the prompt's ticket text (``ticket_from_prompt``, normalised as the training set's
+      leakage check does) is a held-out ticket's;
+    - ``held_out_near``: it is a near-duplicate of one (word 3-gram Jaccard >= ``near_duplicate_threshold``,
+      the training set's own near-duplicate rule; 1.0 turns this off).
+    """
+    from finetune_platform.curation.dedup import near_duplicate_pairs
+    from finetune_platform.datasets.split import NEAR_DUPLICATE_SHINGLE_WORDS, normalize_prompt
+    from finetune_platform.formats.instructions import ticket_from_prompt
+
+    missing = [c for c in ("prompt", "chosen", "rejected") if c not in pairs.columns]
+    if missing:
+        raise ValueError(f"preference pairs are missing columns {missing}; expected prompt, chosen, rejected")
+    stats = {"read": int(len(pairs)), "duplicates": 0, "held_out_exact": 0, "held_out_near": 0}
+    unique = pairs.drop_duplicates(["prompt", "chosen", "rejected"]).reset_index(drop=True)
+    stats["duplicates"] = int(len(pairs) - len(unique))
+    keys = [normalize_prompt(ticket_from_prompt(str(p))) for p in unique["prompt"]]
+    held = {normalize_prompt(ticket_from_prompt(str(p))) for p in held_out_prompts}
+    exact = [key in held for key in keys]
+    stats["held_out_exact"] = int(sum(exact))
+    near = [False] * len(keys)
+    if near_duplicate_threshold < 1.0 and held:
+        held_list = sorted(held)
+        candidates = [i for i, is_exact in enumerate(exact) if not is_exact]
+        texts = held_list + [keys[i] for i in candidates]
+        for a, b, _ in near_duplicate_pairs(texts, NEAR_DUPLICATE_SHINGLE_WORDS, near_duplicate_threshold, method="exact"):
+            if a < len(held_list) <= b:  # one held-out ticket, one pair prompt (a < b always)
+                near[candidates[b - len(held_list)]] = True
+    stats["held_out_near"] = int(sum(near))
+    keep = [not (e or n) for e, n in zip(exact, near, strict=True)]
+    kept = unique.loc[keep].reset_index(drop=True)
+    stats["kept"] = int(len(kept))
+    return kept, stats

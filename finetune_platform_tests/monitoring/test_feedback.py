@@ -68,3 +68,28 @@ def test_empty_feedback_gives_empty_outputs() -> None:
 def test_missing_columns_are_named() -> None:
     with pytest.raises(ValueError, match=r"feedback_to_records: feedback is missing columns \['correction'\]"):
         feedback_to_records(_feedback().drop(columns=["correction"]))
+
+
+def test_preference_pairs_on_held_out_tickets_or_repeated_are_dropped() -> None:
+    from finetune_platform.formats.instructions import PROMPT_TEMPLATES
+    from finetune_platform.monitoring.feedback import decontaminate_preference_pairs
+
+    held_out = [PROMPT_TEMPLATES["classify"].format(text="My parcel from the Berlin warehouse never arrived at all")]
+    pairs = pd.DataFrame(
+        [
+            # the held-out ticket, sent as a chat (no template) and in other case and spacing
+            {"prompt": "my parcel from the  Berlin warehouse never arrived at all", "chosen": "a", "rejected": "b"},
+            # a near-duplicate of it (one word more)
+            {"prompt": "My parcel from the Berlin warehouse never arrived at all today", "chosen": "a", "rejected": "b"},
+            {"prompt": "How do I reset my password?", "chosen": "Use the link.", "rejected": "No."},
+            {"prompt": "How do I reset my password?", "chosen": "Use the link.", "rejected": "No."},  # another day's file
+            {"prompt": "How do I reset my password?", "chosen": "Use the reset link.", "rejected": "No."},
+        ]
+    )
+    kept, stats = decontaminate_preference_pairs(pairs, held_out)
+    assert kept["chosen"].tolist() == ["Use the link.", "Use the reset link."]
+    assert stats == {"read": 5, "duplicates": 1, "held_out_exact": 1, "held_out_near": 1, "kept": 2}
+    exact_only, stats = decontaminate_preference_pairs(pairs, held_out, near_duplicate_threshold=1.0)
+    assert stats["held_out_near"] == 0 and len(exact_only) == 3
+    with pytest.raises(ValueError, match=r"missing columns \['rejected'\]"):
+        decontaminate_preference_pairs(pairs.drop(columns=["rejected"]), held_out)
