@@ -102,14 +102,10 @@ def feedback_set(
     window = context.partition_time_window
     feedback = store.feedback_between(window.start, window.end)
     records = feedback_to_records(feedback)
-    batch_file: Any
-    if window.end > datetime.now(timezone.utc):
-        # The day is not over (an early check of today's partition): its batch is written once, by the run
-        # after midnight, with every correction of the day (batch files are immutable).
-        batch_file = f"not written: the day ends at {window.end.isoformat()}; the run after that writes the batch"
-    else:
-        batch = write_feedback_source(records, platform.settings().raw_dir, context.partition_key, feedback=feedback)
-        batch_file = dg.MetadataValue.path(str(batch)) if batch is not None else "not written: no corrections that day"
+    # An early check of today writes what there is so far; the run after midnight writes the rest of the
+    # day's corrections as a continuation file (batch files are immutable).
+    batch = write_feedback_source(records, platform.settings().raw_dir, context.partition_key, feedback=feedback)
+    batch_file: Any = dg.MetadataValue.path(str(batch)) if batch is not None else "not written: no corrections that day"
     pairs, pair_stats = feedback_to_preference_pairs(feedback)
     last_training = context.instance.fetch_materializations(dg.AssetKey("sft_adapter"), limit=1).records
     since = (

@@ -103,15 +103,18 @@ def feedback_batch_lines(records: pd.DataFrame, feedback: pd.DataFrame | None = 
 def write_feedback_source(
     records: pd.DataFrame, raw_dir: Path, batch_name: str, feedback: pd.DataFrame | None = None
 ) -> Path | None:
-    """Write ``<raw_dir>/feedback/<batch_name>.jsonl`` from feedback records; returns the file's path, or
-    None for an empty batch, which writes no file.
+    """Write the feedback records of batch ``batch_name`` under ``<raw_dir>/feedback/``; returns the file
+    written (or the batch's last file when every record is in it already), or None when there is nothing.
 
-    The bytes depend only on the records (lines sorted by feedback id, keys in ``FEEDBACK_FIELDS`` order,
-    UTF-8), so writing the same batch twice is a no-op. A batch file is never changed once written:
-    different content under an existing name raises ``FeedbackBatchExistsError``, because record ids
-    (``feedback/feedback/<batch>.jsonl#<line>``) and trained models point into it. An empty batch writes
-    nothing: a new file, even an empty one, changes the source's fingerprint, and the re-ingest that
-    follows made the nightly schedule retrain on no new data.
+    A batch file is never changed once written: record ids (``feedback/feedback/<file>#<line>``) and
+    trained models point into it. The first write is ``<batch_name>.jsonl``; records of the same batch
+    that arrive later (an up-to-the-minute check of today's partition, then the run after midnight) go to a
+    continuation file ``<batch_name>+2.jsonl``, ``+3``, ... holding only the records not written before
+    ('+' cannot occur in a batch name, so a continuation never collides with another batch). A record
+    written before with other content raises ``FeedbackBatchExistsError``. The bytes depend only on the
+    records (lines sorted by feedback id, keys in ``FEEDBACK_FIELDS`` order, UTF-8), so writing the same
+    records again is a no-op. Nothing new writes nothing: a new file, even an empty one, changes the
+    source's fingerprint, and the re-ingest that follows made the nightly schedule retrain on no new data.
     """
     if not BATCH_NAME_PATTERN.match(batch_name) or batch_name.endswith(".jsonl"):
         raise ValueError(
@@ -120,23 +123,44 @@ def write_feedback_source(
             "(e.g. '2026-11-28' or a partition key)."
         )
     lines = feedback_batch_lines(records, feedback)
-    if not lines:
-        return None
-    content = "".join(json.dumps({k: line[k] for k in FEEDBACK_FIELDS}, ensure_ascii=False) + "\n" for line in lines)
-    path = Path(raw_dir) / FEEDBACK_DIR / f"{batch_name}.jsonl"
-    data = content.encode("utf-8")
-    if path.exists():
-        if path.read_bytes() == data:
-            return path
+    folder = Path(raw_dir) / FEEDBACK_DIR
+    files = batch_files(folder, batch_name)
+    written: dict[int, dict[str, object]] = {}
+    for path in files:
+        for text in path.read_text(encoding="utf-8").splitlines():
+            if text.strip():
+                line = json.loads(text)
+                written[int(line["feedback_id"])] = line
+    changed = [line["feedback_id"] for line in lines if line["feedback_id"] in written and written[line["feedback_id"]] != line]  # type: ignore[index]
+    if changed:
         raise FeedbackBatchExistsError(
-            f"{path} already holds a different feedback batch; batch files are immutable because record ids and "
-            "trained models point into them. Write the new feedback under a new batch name."
+            f"{files[0]} already holds a different feedback batch: feedback ids {changed[:5]} were written with other "
+            "content; batch files are immutable because record ids and trained models point into them. Write the "
+            "new feedback under a new batch name."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    new = [line for line in lines if line["feedback_id"] not in written]
+    if not new:
+        return files[-1] if files else None
+    path = folder / (f"{batch_name}.jsonl" if not files else f"{batch_name}+{len(files) + 1}.jsonl")
+    content = "".join(json.dumps({k: line[k] for k in FEEDBACK_FIELDS}, ensure_ascii=False) + "\n" for line in new)
+    folder.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
+    temporary.write_bytes(content.encode("utf-8"))
     temporary.replace(path)  # atomic: ingest never sees half a batch
     return path
+
+
+def batch_files(folder: Path, batch_name: str) -> list[Path]:
+    """The files of batch ``batch_name`` in ``folder``, in the order they were written: ``<batch>.jsonl``,
+    then its continuations ``<batch>+2.jsonl``, ``<batch>+3.jsonl``, ..."""
+    first = folder / f"{batch_name}.jsonl"
+    if not first.is_file():
+        return []
+    pattern = re.compile(re.escape(batch_name) + r"\+(\d+)\.jsonl")
+    more = sorted(
+        (int(m.group(1)), p) for p in folder.glob(f"{batch_name}+*.jsonl") if (m := pattern.fullmatch(p.name))
+    )
+    return [first, *(p for _, p in more)]
 
 
 def write_preference_pairs(pairs: pd.DataFrame, path: Path) -> Path:

@@ -33,23 +33,21 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict:
     return {k: getattr(v, "value", v) for k, v in event.metadata.items()}
 
 
-def test_a_finished_day_is_written_once_and_today_waits_for_midnight(tmp_path: Path) -> None:
+def test_an_early_check_of_today_and_the_run_after_midnight_write_every_correction_once(tmp_path: Path) -> None:
     settings = Settings.for_root(tmp_path)
     store = LogStore(settings.log_store_url)
-    now = datetime.now(UTC)
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    yesterday = today - timedelta(days=1)
-    _correct(store, yesterday + timedelta(hours=9), 3)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = today.strftime("%Y-%m-%d")
     _correct(store, today + timedelta(seconds=1), 2)
+    early = _metadata(_materialize(tmp_path, day))  # an up-to-the-minute check of today
+    assert early["records"] == 2 and Path(early["batch_file"]).name == f"{day}.jsonl"
+    _correct(store, today + timedelta(seconds=2), 3)  # more corrections later that day
     store.close()
+    final = _metadata(_materialize(tmp_path, day))  # the run after midnight: it no longer fails
+    assert final["records"] == 5 and Path(final["batch_file"]).name == f"{day}+2.jsonl"
+    lines = [line for p in sorted((settings.raw_dir / "feedback").iterdir()) for line in p.read_text().splitlines()]
+    assert len(lines) == 5  # every correction of the day once
 
-    done = _metadata(_materialize(tmp_path, yesterday.strftime("%Y-%m-%d")))
-    assert done["records"] == 3 and Path(done["batch_file"]).is_file()
-
-    early = _metadata(_materialize(tmp_path, today.strftime("%Y-%m-%d")))  # an up-to-the-minute check
-    assert early["records"] == 2 and early["batch_file"].startswith("not written: the day ends at")
-    assert not (settings.raw_dir / "feedback" / f"{today:%Y-%m-%d}.jsonl").exists()  # no partial batch to clash later
-
-    quiet = (yesterday - timedelta(days=1)).strftime("%Y-%m-%d")
+    quiet = (today - timedelta(days=3)).strftime("%Y-%m-%d")
     assert _metadata(_materialize(tmp_path, quiet))["batch_file"] == "not written: no corrections that day"
-    assert sorted(p.name for p in (settings.raw_dir / "feedback").iterdir()) == [f"{yesterday:%Y-%m-%d}.jsonl"]
+    assert not (settings.raw_dir / "feedback" / f"{quiet}.jsonl").exists()

@@ -75,7 +75,7 @@ def test_writing_is_deterministic_and_a_batch_is_never_rewritten_with_other_cont
     assert path.read_bytes() == first
 
     changed = records.assign(response=records["response"] + " Anything else?")
-    with pytest.raises(FeedbackBatchExistsError, match=r"b1\.jsonl already holds a different feedback batch"):
+    with pytest.raises(FeedbackBatchExistsError, match=r"b1\.jsonl already holds a different feedback batch: feedback ids"):
         write_feedback_source(changed, tmp_path, "b1", feedback=feedback)
     assert path.read_bytes() == first
     assert [p.name for p in (tmp_path / "feedback").iterdir()] == ["b1.jsonl"]  # no temporary file left over
@@ -162,3 +162,20 @@ def test_an_empty_batch_writes_no_file(tmp_path: Path) -> None:
     empty = feedback_to_records(_feedback().iloc[:0])
     assert write_feedback_source(empty, tmp_path, "2026-11-29") is None
     assert not (tmp_path / "feedback").exists()
+
+
+def test_later_records_of_a_batch_go_to_a_continuation_file(tmp_path: Path) -> None:
+    """An up-to-the-minute check of today writes the corrections so far; the run after midnight the rest."""
+    feedback = _feedback()
+    records = feedback_to_records(feedback)
+    early = records.iloc[:2]
+    first = write_feedback_source(early, tmp_path, "2026-12-05", feedback=feedback)
+    assert first.name == "2026-12-05.jsonl" and len(first.read_text().splitlines()) == 2
+    rest = write_feedback_source(records, tmp_path, "2026-12-05", feedback=feedback)
+    assert rest.name == "2026-12-05+2.jsonl" and len(rest.read_text().splitlines()) == len(records) - 2
+    assert write_feedback_source(records, tmp_path, "2026-12-05", feedback=feedback) == rest  # nothing new: no-op
+    ingested = ingest_source(FEEDBACK_SOURCE, tmp_path).records
+    assert len(ingested) == len(records) and ingested["text"].is_unique  # every correction once, none twice
+    changed = records.assign(response=records["response"] + " Anything else?")
+    with pytest.raises(FeedbackBatchExistsError, match="were written with other content"):
+        write_feedback_source(changed, tmp_path, "2026-12-05", feedback=feedback)
