@@ -10,6 +10,7 @@ reaches the database, its backups, or the training data built from feedback.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -251,14 +252,14 @@ class LogStore:
             variant=variant,
             model_name=model_name,
             model_version=str(model_version),
-            user_id=user_id,
+            user_id=self._pseudonymous(user_id),
             prompt=self._redacted(prompt, mapping),
             response=self._redacted(response, mapping),
             latency_ms=float(latency_ms),
             prompt_tokens=int(prompt_tokens),
             completion_tokens=int(completion_tokens),
             status_code=int(status_code),
-            error=error,
+            error=self._redacted(error, mapping) if error else error,  # a backend's message may quote the prompt
         )
         try:
             with self._sessions.begin() as session:
@@ -361,6 +362,14 @@ class LogStore:
             return int(session.execute(query).scalar_one())
 
     # ------------------------------------------------------------------ helpers
+
+    def _pseudonymous(self, user_id: str | None) -> str | None:
+        """``user_id`` as given, or, when it holds PII (clients often send an e-mail address as OpenAI's
+        ``user``), a stable pseudonym ``user-<sha256 prefix>``: still one id per user for per-user
+        analysis, without the address in the database. Routing hashes the raw id itself and needs none."""
+        if not user_id or self._redact is None or self._redact(user_id, {}) == user_id:
+            return user_id
+        return "user-" + hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:16]
 
     def _redacted(self, text: str, mapping: dict[Any, str]) -> str:
         return self._redact(text, mapping) if self._redact is not None and text else text

@@ -216,3 +216,19 @@ def test_default_store_url_lives_under_production_dir(tmp_path: Path) -> None:
         default_store_url(Settings.for_root(tmp_path))
         == f"sqlite:///{tmp_path.resolve() / 'data' / 'production' / 'logs.db'}"
     )
+
+
+def test_a_user_id_holding_pii_is_pseudonymised_and_an_error_message_redacted(tmp_path: Path) -> None:
+    store = LogStore(f"sqlite:///{tmp_path / 'pseudo.db'}")
+    try:
+        _log(store, user_id="jane.doe@example.com", error="backend failed on 'mail jane.doe@example.com'", status_code=500)
+        _log(store, user_id="jane.doe@example.com", created_at=T0 + timedelta(minutes=1))
+        _log(store, user_id="user-042", created_at=T0 + timedelta(minutes=2))
+        rows = store.requests_between(T0, T0 + timedelta(1))
+    finally:
+        store.close()
+    assert "jane.doe@example.com" not in _raw_dump(tmp_path / "pseudo.db")
+    pseudonyms = rows["user_id"].tolist()
+    assert pseudonyms[0] == pseudonyms[1] and pseudonyms[0].startswith("user-")  # one stable id per user
+    assert pseudonyms[2] == "user-042"  # an id without PII is kept as it is
+    assert rows.iloc[0]["error"] == "backend failed on 'mail <EMAIL_1>'"
