@@ -181,3 +181,28 @@ def test_canary_rollout_sensor_advances_a_healthy_rollout_and_rolls_back_a_bad_o
     assert rolled.startswith("rolled_back"), rolled
     state = Router(state_path=settings.rollout_state_path).state
     assert state.kill_switch and state.canary_share == 0.0
+
+
+def test_signals_of_one_tick_make_one_run_and_none_is_missed_or_taken_from_an_old_backfill() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    old = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%d")
+    with dg.instance_for_test() as instance:
+        _report(instance, "drift_report", drift_detected=True)  # an earlier day's drift ...
+        _report(instance, "drift_report", drift_detected=False)  # ... then a calm day, before the sensor looked
+        _report(instance, "feedback_set", retrain_threshold_reached=True)
+        result = retrain_signal_sensor(dg.build_sensor_context(instance=instance))
+        assert len(result.run_requests) == 1  # one retrain for both signals
+        assert result.run_requests[0].tags["finetune_platform/trigger"] == "drift_report,feedback_set"
+
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(asset_key="drift_report", partition=old, metadata={"drift_detected": True})
+        )
+        backfill = retrain_signal_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        assert not backfill.run_requests and f"drift_report[{old}]" in backfill.skip_reason.skip_message
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(asset_key="drift_report", partition=today, metadata={"drift_detected": True})
+        )
+        fresh = retrain_signal_sensor(dg.build_sensor_context(instance=instance, cursor=backfill.cursor))
+        assert len(fresh.run_requests) == 1

@@ -2,6 +2,7 @@
 
 
 import json
+from datetime import datetime, timezone
 
 import dagster as dg
 
@@ -154,6 +155,22 @@ def _flag(record: dg.EventLogRecord, flag: str) -> bool:
     return bool(getattr(value, "value", value))
 
 
+#: A signal from a day partition older than this (a backfill of old days) does not retrain today's model.
+SIGNAL_MAX_AGE_DAYS = 3
+
+
+def _stale_partition(record: dg.EventLogRecord, today: datetime) -> bool:
+    """True for a materialization of a day partition more than ``SIGNAL_MAX_AGE_DAYS`` before ``today``."""
+    key = record.partition_key
+    if not key:
+        return False
+    try:
+        day = datetime.strptime(key, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return False
+    return (today - day).days > SIGNAL_MAX_AGE_DAYS
+
+
 @dg.sensor(
     name="retrain_signal_sensor",
     job=retrain_job,
@@ -161,38 +178,49 @@ def _flag(record: dg.EventLogRecord, flag: str) -> bool:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Requests retrain_job when drift_report says drift, or feedback_set has grown past its "
-        "threshold. The cursor remembers the last materialization seen per asset, so each signal "
-        "triggers at most one run."
+        "threshold. Every materialization since the last check is read (not only the newest), signals of "
+        "one tick make one run, and backfills of days more than 3 days old do not retrain."
     ),
 )
 def retrain_signal_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
-    requests: list[dg.RunRequest] = []
+    today = datetime.now(timezone.utc)
+    triggers: list[tuple[str, dg.EventLogRecord]] = []
     seen: list[str] = []
+    stale: list[str] = []
     for asset, flag in RETRAIN_SIGNALS.items():
-        result = context.instance.fetch_materializations(dg.AssetKey(asset), limit=1)
-        if not result.records:
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), after_storage_id=cursor.get(asset, 0)),
+            limit=1000,
+            ascending=True,
+        ).records
+        if not records:
             continue
-        record = result.records[0]
-        if record.storage_id <= cursor.get(asset, 0):
-            continue
-        cursor[asset] = record.storage_id
+        cursor[asset] = max(r.storage_id for r in records)
         seen.append(asset)
-        if _flag(record, flag):
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"{asset}-{record.storage_id}",
-                    tags={"finetune_platform/trigger": asset, "finetune_platform/trigger_run": record.run_id},
-                )
-            )
+        for record in records:
+            if not _flag(record, flag):
+                continue
+            if _stale_partition(record, today):
+                stale.append(f"{asset}[{record.partition_key}]")
+            else:
+                triggers.append((asset, record))
     if not seen:
         return dg.SkipReason("No new drift_report or feedback_set materialization since the last check.")
-    if not requests:
-        return dg.SensorResult(
-            skip_reason=f"New {', '.join(seen)} materialization(s) without drift or enough new feedback.",
-            cursor=json.dumps(cursor),
-        )
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor))
+    if not triggers:
+        why = f"New {', '.join(seen)} materialization(s) without drift or enough new feedback"
+        if stale:
+            why += f"; signals of old days ignored (backfills): {', '.join(stale[:5])}"
+        return dg.SensorResult(skip_reason=why + ".", cursor=json.dumps(cursor))
+    assets = sorted({asset for asset, _ in triggers})
+    request = dg.RunRequest(
+        run_key="retrain-" + "-".join(f"{asset}{record.storage_id}" for asset, record in triggers),
+        tags={
+            "finetune_platform/trigger": ",".join(assets),
+            "finetune_platform/trigger_run": ",".join(sorted({record.run_id for _, record in triggers})),
+        },
+    )
+    return dg.SensorResult(run_requests=[request], cursor=json.dumps(cursor))
 
 
 def _error_chain(error: object) -> str:
