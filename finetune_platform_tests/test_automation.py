@@ -8,13 +8,20 @@ from finetune_platform.defs.automation import nightly_retrain_schedule, retrain_
 from finetune_platform.monitoring.failures import read_failures
 
 
+def _context(instance: dg.DagsterInstance, cursor: str | None = None, root: str = "/nonexistent-project"):
+    """A sensor context with the platform resource (a root without data/sources.yaml: no feedback source)."""
+    from finetune_platform.resources import PlatformResource
+
+    return dg.build_sensor_context(instance=instance, cursor=cursor, resources={"platform": PlatformResource(root=root)})
+
+
 def _report(instance: dg.DagsterInstance, asset: str, **metadata: object) -> None:
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=asset, metadata=metadata))
 
 
 def test_sensor_skips_without_signals() -> None:
     with dg.instance_for_test() as instance:
-        result = retrain_signal_sensor(dg.build_sensor_context(instance=instance))
+        result = retrain_signal_sensor(_context(instance))
         assert isinstance(result, dg.SkipReason)
         assert "No new drift_report or feedback_set" in result.skip_message
 
@@ -22,7 +29,7 @@ def test_sensor_skips_without_signals() -> None:
 def test_sensor_requests_one_run_per_drift_signal_and_advances_its_cursor() -> None:
     with dg.instance_for_test() as instance:
         _report(instance, "drift_report", drift_detected=True, verdict="drift")
-        context = dg.build_sensor_context(instance=instance)
+        context = _context(instance)
         result = retrain_signal_sensor(context)
         assert isinstance(result, dg.SensorResult)
         assert len(result.run_requests) == 1
@@ -32,7 +39,7 @@ def test_sensor_requests_one_run_per_drift_signal_and_advances_its_cursor() -> N
         assert cursor["drift_report"] > 0
 
         # the same materialization never triggers twice
-        again = retrain_signal_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        again = retrain_signal_sensor(_context(instance, result.cursor))
         assert isinstance(again, dg.SkipReason)
 
 
@@ -40,13 +47,13 @@ def test_sensor_ignores_no_drift_and_small_feedback_but_moves_the_cursor() -> No
     with dg.instance_for_test() as instance:
         _report(instance, "drift_report", drift_detected=False, verdict="no_drift")
         _report(instance, "feedback_set", retrain_threshold_reached=False, new_examples_since_training=3)
-        result = retrain_signal_sensor(dg.build_sensor_context(instance=instance))
+        result = retrain_signal_sensor(_context(instance))
         assert isinstance(result, dg.SensorResult)
         assert not result.run_requests
         assert set(json.loads(result.cursor)) == {"drift_report", "feedback_set"}
 
         _report(instance, "feedback_set", retrain_threshold_reached=True, new_examples_since_training=80)
-        later = retrain_signal_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        later = retrain_signal_sensor(_context(instance, result.cursor))
         assert [r.tags["finetune_platform/trigger"] for r in later.run_requests] == ["feedback_set"]
 
 
@@ -192,17 +199,46 @@ def test_signals_of_one_tick_make_one_run_and_none_is_missed_or_taken_from_an_ol
         _report(instance, "drift_report", drift_detected=True)  # an earlier day's drift ...
         _report(instance, "drift_report", drift_detected=False)  # ... then a calm day, before the sensor looked
         _report(instance, "feedback_set", retrain_threshold_reached=True)
-        result = retrain_signal_sensor(dg.build_sensor_context(instance=instance))
+        result = retrain_signal_sensor(_context(instance))
         assert len(result.run_requests) == 1  # one retrain for both signals
         assert result.run_requests[0].tags["finetune_platform/trigger"] == "drift_report,feedback_set"
 
         instance.report_runless_asset_event(
             dg.AssetMaterialization(asset_key="drift_report", partition=old, metadata={"drift_detected": True})
         )
-        backfill = retrain_signal_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor))
+        backfill = retrain_signal_sensor(_context(instance, result.cursor))
         assert not backfill.run_requests and f"drift_report[{old}]" in backfill.skip_reason.skip_message
         instance.report_runless_asset_event(
             dg.AssetMaterialization(asset_key="drift_report", partition=today, metadata={"drift_detected": True})
         )
-        fresh = retrain_signal_sensor(dg.build_sensor_context(instance=instance, cursor=backfill.cursor))
+        fresh = retrain_signal_sensor(_context(instance, backfill.cursor))
         assert len(fresh.run_requests) == 1
+
+
+def test_a_feedback_signal_waits_until_its_batch_files_are_ingested(tmp_path) -> None:
+    """feedback_set wrote corrections as a batch file; retraining before ingest_job(feedback) ran would train
+    without them."""
+    import shutil
+
+    from finetune_platform.ingest.sources import load_sources, source_fingerprint
+    from finetune_platform.settings import PACKAGE_ROOT, Settings
+
+    (tmp_path / "data").mkdir()
+    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
+    batch = Settings.for_root(tmp_path).raw_dir / "feedback" / "2026-12-05.jsonl"
+    batch.parent.mkdir(parents=True)
+    batch.write_text('{"text": "where is my parcel", "response": "It ships today.", "label": "", "feedback_id": 1, "response_id": "r1"}\n')
+    with dg.instance_for_test() as instance:
+        _report(instance, "feedback_set", retrain_threshold_reached=True)
+        waiting = retrain_signal_sensor(_context(instance, root=str(tmp_path)))
+        assert not waiting.run_requests and "waiting for ingest_job" in waiting.skip_reason.skip_message
+        again = retrain_signal_sensor(_context(instance, waiting.cursor, root=str(tmp_path)))
+        assert not again.run_requests  # still waiting: the signal is not consumed
+
+        source = {s.name: s for s in load_sources(tmp_path / "data" / "sources.yaml")}["feedback"]
+        instance.report_runless_asset_event(dg.AssetMaterialization(  # what ingest_job(feedback) records
+            "raw_corpus", partition="feedback",
+            metadata={"source_fingerprint": source_fingerprint(source, Settings.for_root(tmp_path).raw_dir)},
+        ))
+        ready = retrain_signal_sensor(_context(instance, again.cursor, root=str(tmp_path)))
+        assert [r.tags["finetune_platform/trigger"] for r in ready.run_requests] == ["feedback_set"]

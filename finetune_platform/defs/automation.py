@@ -159,6 +159,19 @@ def _flag(record: dg.EventLogRecord, flag: str) -> bool:
 SIGNAL_MAX_AGE_DAYS = 3
 
 
+def _feedback_ingested(instance: dg.DagsterInstance, platform: PlatformResource) -> bool:
+    """True when every feedback batch file on disk has been ingested: the ``feedback`` source's files are
+    the ones its last ``raw_corpus`` run read (or the source is not configured, so nothing will ingest them)."""
+    from finetune_platform.ingest.sources import load_sources, source_fingerprint
+
+    settings = platform.settings()
+    path = settings.root / "data" / "sources.yaml"
+    source = {s.name: s for s in load_sources(path)}.get("feedback") if path.is_file() else None
+    if source is None:
+        return True
+    return _last_ingested_fingerprint(instance, "feedback") == source_fingerprint(source, settings.raw_dir)
+
+
 def _stale_partition(record: dg.EventLogRecord, today: datetime) -> bool:
     """True for a materialization of a day partition more than ``SIGNAL_MAX_AGE_DAYS`` before ``today``."""
     key = record.partition_key
@@ -182,12 +195,15 @@ def _stale_partition(record: dg.EventLogRecord, today: datetime) -> bool:
         "one tick make one run, and backfills of days more than 3 days old do not retrain."
     ),
 )
-def retrain_signal_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+def retrain_signal_sensor(
+    context: dg.SensorEvaluationContext, platform: PlatformResource
+) -> dg.SensorResult | dg.SkipReason:
     cursor: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
     today = datetime.now(timezone.utc)
     triggers: list[tuple[str, dg.EventLogRecord]] = []
     seen: list[str] = []
     stale: list[str] = []
+    waiting = False
     for asset, flag in RETRAIN_SIGNALS.items():
         records = context.instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), after_storage_id=cursor.get(asset, 0)),
@@ -196,11 +212,17 @@ def retrain_signal_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResul
         ).records
         if not records:
             continue
-        cursor[asset] = max(r.storage_id for r in records)
         seen.append(asset)
-        for record in records:
-            if not _flag(record, flag):
-                continue
+        flagged = [r for r in records if _flag(r, flag)]
+        if asset == "feedback_set" and flagged and not _feedback_ingested(context.instance, platform):
+            # The corrections that call for a retrain are batch files not ingested yet (raw_files_sensor runs
+            # ingest_job(feedback) within minutes): retraining now would train without them. Wait: the cursor
+            # stays before these materializations, so a later tick reads them again.
+            waiting = True
+            cursor[asset] = min(r.storage_id for r in flagged) - 1
+            continue
+        cursor[asset] = max(r.storage_id for r in records)
+        for record in flagged:
             if _stale_partition(record, today):
                 stale.append(f"{asset}[{record.partition_key}]")
             else:
@@ -209,6 +231,8 @@ def retrain_signal_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResul
         return dg.SkipReason("No new drift_report or feedback_set materialization since the last check.")
     if not triggers:
         why = f"New {', '.join(seen)} materialization(s) without drift or enough new feedback"
+        if waiting:
+            why = "feedback_set calls for a retrain: waiting for ingest_job to ingest its batch files"
         if stale:
             why += f"; signals of old days ignored (backfills): {', '.join(stale[:5])}"
         return dg.SensorResult(skip_reason=why + ".", cursor=json.dumps(cursor))

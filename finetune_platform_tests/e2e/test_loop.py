@@ -300,7 +300,11 @@ def test_closed_loop_drift_from_served_traffic_triggers_a_retrain_that_registers
     drift = _metadata(instance, "drift_report")
     assert drift["drift_detected"] is True, drift.get("report")
 
-    sensor = retrain_signal_sensor(dg.build_sensor_context(instance=instance))
+    from finetune_platform.resources import PlatformResource
+
+    sensor = retrain_signal_sensor(
+        dg.build_sensor_context(instance=instance, resources={"platform": PlatformResource(root=str(settings.root))})
+    )
     assert isinstance(sensor, dg.SensorResult) and sensor.run_requests
     request = sensor.run_requests[0]
     assert request.tags["finetune_platform/trigger"] == "drift_report"
