@@ -311,6 +311,11 @@ class LogStore:
 
     # ------------------------------------------------------------------ reads
 
+    def has_response(self, response_id: str) -> bool:
+        """True when a request with this ``response_id`` was logged."""
+        with self._sessions() as session:
+            return session.get(RequestRow, response_id) is not None
+
     def requests_between(self, start: datetime, end: datetime) -> pd.DataFrame:
         """Requests with ``start <= created_at < end`` (UTC), oldest first, columns ``REQUEST_COLUMNS``."""
         start, end = _window(start, end)

@@ -469,6 +469,10 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     response_id: str = Field(min_length=1, max_length=128, description="The id of the answer being rated.")
+    choice_index: int | None = Field(
+        None, ge=0, le=1_000,
+        description="For a /v1/completions request with several prompts: the index of the choice rated.",
+    )
     rating: Literal[-1, 0, 1] = Field(description="-1 thumbs down, 0 neutral, 1 thumbs up.")
     correction: str | None = Field(None, max_length=100_000, description="The answer the model should have given.")
     comment: str | None = Field(None, max_length=10_000, description="Free text.")
@@ -1213,18 +1217,37 @@ def create_app(
         if store is None:
             raise ApiError(503, "feedback is not recorded: this server runs without a log store",
                            type="server_error", code="no_log_store")
-        def write() -> int:
+        # A completion of several prompts logs each choice as "<id>:<index>" (Completion.response_ids).
+        index = body.choice_index
+        candidates = [body.response_id] if index is None else [f"{body.response_id}:{index}"] + (
+            [body.response_id] if index == 0 else []
+        )
+
+        def write() -> tuple[int, str]:
             with server.store_lock:
-                return store.log_feedback(body.response_id, body.rating, body.correction, body.comment)
+                for i, response_id in enumerate(candidates):
+                    try:
+                        return store.log_feedback(response_id, body.rating, body.correction, body.comment), response_id
+                    except ValueError as error:
+                        if "unknown response_id" not in str(error) or i == len(candidates) - 1:
+                            raise
+                raise AssertionError("unreachable")
 
         try:
-            feedback_id = await run_in_threadpool(write)
+            feedback_id, rated = await run_in_threadpool(write)
         except ValueError as error:
             if "unknown response_id" in str(error):
-                raise ApiError(404, f"no answer with id {body.response_id!r} was logged; send the 'id' of the "
-                               "completion you rate", param="response_id", code="response_not_found") from error
+                several = index is None and await run_in_threadpool(store.has_response, f"{body.response_id}:0")
+                hint = (
+                    "; that completion answered several prompts: add 'choice_index' (the rated choice's 'index')"
+                    if several
+                    else "; send the 'id' of the completion you rate"
+                )
+                raise ApiError(404, f"no answer with id {body.response_id!r}"
+                               + (f" and choice {index}" if index is not None else "") + f" was logged{hint}",
+                               param="response_id", code="response_not_found") from error
             raise ApiError(400, str(error), code="invalid_feedback") from error
-        return {"object": "feedback", "id": feedback_id, "response_id": body.response_id, "rating": body.rating}
+        return {"object": "feedback", "id": feedback_id, "response_id": rated, "rating": body.rating}
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

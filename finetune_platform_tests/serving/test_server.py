@@ -452,6 +452,25 @@ def test_feedback_is_tied_to_the_response_id(make_client, store):
     assert unknown.status_code == 404 and "no answer with id 'chatcmpl-nope'" in unknown.json()["error"]["message"]
 
 
+def test_each_choice_of_a_multi_prompt_completion_can_be_rated(make_client, store):
+    client = make_client()
+    answer = client.post("/v1/completions", json={"model": "support", "prompt": ["first ticket", "second ticket"]}).json()
+    assert [c["index"] for c in answer["choices"]] == [0, 1]
+    missing = client.post("/v1/feedback", json={"response_id": answer["id"], "rating": -1})
+    assert missing.status_code == 404 and "add 'choice_index'" in missing.json()["error"]["message"]
+    rated = client.post("/v1/feedback", json={"response_id": answer["id"], "choice_index": 1, "rating": -1,
+                                              "correction": "The second answer."})
+    assert rated.status_code == 200 and rated.json()["response_id"] == f"{answer['id']}:1"
+    now = datetime.now(UTC)
+    [row] = store.feedback_between(now - timedelta(hours=1), now + timedelta(hours=1)).to_dict("records")
+    assert row["prompt"] == "second ticket" and row["correction"] == "The second answer."
+    single = client.post("/v1/completions", json={"model": "support", "prompt": "one ticket"}).json()
+    as_choice = client.post("/v1/feedback", json={"response_id": single["id"], "choice_index": 0, "rating": 1})
+    assert as_choice.status_code == 200 and as_choice.json()["response_id"] == single["id"]
+    beyond = client.post("/v1/feedback", json={"response_id": answer["id"], "choice_index": 5, "rating": 1})
+    assert beyond.status_code == 404 and "and choice 5" in beyond.json()["error"]["message"]
+
+
 def test_feedback_without_a_store(make_client):
     client = make_client(use_store=False)
     response = client.post("/v1/feedback", json={"response_id": "x", "rating": 1})
