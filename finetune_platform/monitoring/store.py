@@ -11,6 +11,10 @@ reaches the database, its backups, or the training data built from feedback.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
+import os
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -146,6 +150,59 @@ class FeedbackRow(_Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class PiiMappingRow(_Base):
+    """The placeholders a request's redaction used, keyed by an HMAC of each value, never the value (table
+    ``pii_mappings``): a later correction of that answer is redacted with the same placeholders."""
+
+    __tablename__ = "pii_mappings"
+
+    response_id: Mapped[str] = mapped_column(ForeignKey("requests.response_id"), primary_key=True)
+    mapping: Mapped[str] = mapped_column(Text)  # JSON {"<type>:<hmac>": "<TYPE_n>"}
+
+
+class StoreKeyRow(_Base):
+    """Secrets of the store (table ``store_keys``): the HMAC key of ``pii_mappings`` when the environment
+    gives none (``FINETUNE_PLATFORM_PII_HMAC_KEY``)."""
+
+    __tablename__ = "store_keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class _DigestMapping(dict):  # type: ignore[type-arg]
+    """A redactor's placeholder mapping (``(type, value) -> placeholder``) that keeps ``(type, HMAC(value))``
+    as its keys: a redactor reads and writes it as it would a plain dict (``get``, ``[]``, ``in``, and
+    iterating ``(type, _)`` pairs to number a new placeholder), and what is stored holds no raw value."""
+
+    def __init__(self, key: bytes, stored: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self._key = key
+        for name, placeholder in (stored or {}).items():
+            kind, _, digest = name.partition(":")
+            super().__setitem__((kind, digest), placeholder)
+
+    def _digest(self, key: Any) -> tuple[str, str]:
+        kind, value = key if isinstance(key, tuple) and len(key) == 2 else ("", key)
+        return str(kind), hmac.new(self._key, repr(value).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(self._digest(key), default)
+
+    def __getitem__(self, key: Any) -> str:
+        return super().__getitem__(self._digest(key))
+
+    def __setitem__(self, key: Any, value: str) -> None:
+        super().__setitem__(self._digest(key), value)
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self._digest(key))
+
+    def stored(self) -> dict[str, str]:
+        """The mapping as stored: ``{"<type>:<hmac>": placeholder}``."""
+        return {f"{kind}:{digest}": placeholder for (kind, digest), placeholder in dict.items(self)}
+
+
 def default_store_url(settings: Settings) -> str:
     """The embedded default: a SQLite file under the platform's production data folder."""
     return f"sqlite:///{settings.production_dir / 'logs.db'}"
@@ -198,6 +255,7 @@ class LogStore:
         self.engine = _make_engine(url)
         _Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._key: bytes | None = None
 
     def __repr__(self) -> str:
         return f"LogStore({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -245,7 +303,7 @@ class LogStore:
         ):
             if value < 0:
                 raise ValueError(f"log_request: {name} must be >= 0, got {value!r}")
-        mapping: dict[Any, str] = {}
+        mapping = _DigestMapping(self._hmac_key())
         row = RequestRow(
             response_id=response_id or f"resp-{uuid.uuid4().hex}",
             created_at=_as_utc(created_at) if created_at is not None else datetime.now(UTC),
@@ -264,6 +322,9 @@ class LogStore:
         try:
             with self._sessions.begin() as session:
                 session.add(row)
+                if len(mapping):
+                    session.flush()  # the request row first: the mapping's foreign key points at it
+                    session.add(PiiMappingRow(response_id=row.response_id, mapping=json.dumps(mapping.stored())))
         except IntegrityError as exc:
             raise ValueError(
                 f"log_request: response_id {row.response_id!r} is already logged; every completion needs a "
@@ -291,7 +352,12 @@ class LogStore:
                 f"log_feedback: rating must be -1 (thumbs down), 0 (neutral) or 1 (thumbs up), got {rating!r}. "
                 "Map other scales (e.g. 1-5 stars) onto these three values before logging."
             )
-        mapping: dict[Any, str] = {}
+        # The request's own placeholders: a correction that names the same address says <EMAIL_1> like the
+        # prompt it corrects, and a new value gets the next number.
+        with self._sessions() as session:
+            known = session.get(PiiMappingRow, response_id)
+            stored = json.loads(known.mapping) if known is not None else None
+        mapping = _DigestMapping(self._hmac_key(), stored)
         row = FeedbackRow(
             response_id=response_id,
             created_at=_as_utc(created_at) if created_at is not None else datetime.now(UTC),
@@ -367,6 +433,28 @@ class LogStore:
             return int(session.execute(query).scalar_one())
 
     # ------------------------------------------------------------------ helpers
+
+    def _hmac_key(self) -> bytes:
+        """The key of the ``pii_mappings`` HMACs: ``FINETUNE_PLATFORM_PII_HMAC_KEY``, else a random key kept
+        in the store (created once). Keep the variable set in production: a key stored beside the digests
+        does not stop someone holding the database from testing guessed values."""
+        if self._key is None:
+            configured = os.environ.get("FINETUNE_PLATFORM_PII_HMAC_KEY")
+            if configured:
+                self._key = configured.encode("utf-8")
+            else:
+                try:
+                    with self._sessions.begin() as session:
+                        row = session.get(StoreKeyRow, "pii_hmac")
+                        if row is None:
+                            row = StoreKeyRow(name="pii_hmac", value=secrets.token_hex(32))
+                            session.add(row)
+                        value = row.value
+                except IntegrityError:  # another thread or process created it first: use theirs
+                    with self._sessions() as session:
+                        value = session.get(StoreKeyRow, "pii_hmac").value  # type: ignore[union-attr]
+                self._key = value.encode("utf-8")
+        return self._key
 
     def _pseudonymous(self, user_id: str | None) -> str | None:
         """``user_id`` as given, or, when it holds PII (clients often send an e-mail address as OpenAI's

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta, timezone
@@ -232,3 +233,30 @@ def test_a_user_id_holding_pii_is_pseudonymised_and_an_error_message_redacted(tm
     assert pseudonyms[0] == pseudonyms[1] and pseudonyms[0].startswith("user-")  # one stable id per user
     assert pseudonyms[2] == "user-042"  # an id without PII is kept as it is
     assert rows.iloc[0]["error"] == "backend failed on 'mail <EMAIL_1>'"
+
+
+def test_a_correction_is_redacted_with_the_placeholders_of_the_answer_it_corrects(tmp_path: Path) -> None:
+    store = LogStore(f"sqlite:///{tmp_path / 'mapping.db'}")
+    try:
+        response_id = _log(
+            store,
+            prompt="Please email alice@example.com, not bob@example.org, about the invoice",
+            response="I will write to alice@example.com today.",
+        )
+        store.log_feedback(response_id, -1, correction="Send the invoice to bob@example.org, and cc carol@example.net.")
+        window = (T0, T0 + timedelta(1))
+        request = store.requests_between(*window).iloc[0]
+        [feedback] = store.feedback_between(T0 - timedelta(1), datetime.now(UTC) + timedelta(1)).to_dict("records")
+    finally:
+        store.close()
+    assert request["prompt"] == "Please email <EMAIL_1>, not <EMAIL_2>, about the invoice"
+    # bob is <EMAIL_2> in the prompt, so he is in the correction too; carol is new: <EMAIL_3>
+    assert feedback["correction"] == "Send the invoice to <EMAIL_2>, and cc <EMAIL_3>."
+    dump = _raw_dump(tmp_path / "mapping.db")
+    assert "alice@example.com" not in dump and "bob@example.org" not in dump and "carol" not in dump
+    connection = sqlite3.connect(tmp_path / "mapping.db")
+    try:
+        stored = connection.execute("SELECT mapping FROM pii_mappings").fetchone()[0]
+    finally:
+        connection.close()
+    assert "example" not in stored and sorted(json.loads(stored).values()) == ["<EMAIL_1>", "<EMAIL_2>"]
