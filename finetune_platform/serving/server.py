@@ -1027,6 +1027,7 @@ def create_app(
         id_prefix: str,
         param: str,
         logged: list[str] | None = None,
+        received: float | None = None,
     ) -> Completion:
         """Generate for ``prompts``; ``logged`` is what the log store keeps as each prompt (the user's own
         text for chat requests, not the model's rendered template), defaulting to the prompts."""
@@ -1052,7 +1053,9 @@ def create_app(
             await server.log_failure(logged, variant, body.user, api, (time.perf_counter() - started) * 1000)
             raise api from error
         await server.log_completion(completion, logged, body.user)
-        server.metrics.observe_request(endpoint, variant, 200, completion.latency_ms / 1000.0)
+        # From receiving the request (routing and retrieval included, when the handler did them first).
+        elapsed = time.perf_counter() - received if received is not None else completion.latency_ms / 1000.0
+        server.metrics.observe_request(endpoint, variant, 200, elapsed)
         server.metrics.observe_tokens(variant, sum(completion.prompt_tokens), sum(completion.completion_tokens))
         return completion
 
@@ -1069,6 +1072,7 @@ def create_app(
 
     @app.post("/v1/chat/completions", dependencies=[require_key])
     async def chat_completions(body: ChatCompletionRequest) -> Response:
+        received = time.perf_counter()
         messages = [{"role": m.role, "content": m.text()} for m in body.messages]
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         # Routing (a scikit-learn transform) and retrieval (BM25 over every passage) are CPU work that grows
@@ -1096,7 +1100,7 @@ def create_app(
         # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
         user_text = "\n".join(m["content"] for m in messages if m["role"] == "user") or prompt
         completion = await run_completion(
-            CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text]
+            CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text], received=received
         )
         text, reason = completion.texts[0], completion.finish_reasons[0]
         headers = headers_of(completion)
@@ -1152,12 +1156,15 @@ def create_app(
 
     @app.post("/v1/completions", dependencies=[require_key])
     async def completions(body: CompletionRequest) -> Response:
+        received = time.perf_counter()
         prompts = [body.prompt] if isinstance(body.prompt, str) else list(body.prompt)
         if len(prompts) > MAX_PROMPTS_PER_REQUEST:
             raise ApiError(400, f"the request holds {len(prompts)} prompts; send at most {MAX_PROMPTS_PER_REQUEST} "
                            "per request", param="prompt", code="too_many_prompts")
         variant = server.resolve(body.model, body.user)
-        completion = await run_completion(COMPLETIONS_ENDPOINT, body, variant, prompts, "cmpl", "prompt")
+        completion = await run_completion(
+            COMPLETIONS_ENDPOINT, body, variant, prompts, "cmpl", "prompt", received=received
+        )
         if body.stream:
             return StreamingResponse(
                 _completion_stream(completion, body), media_type="text/event-stream", headers=headers_of(completion)

@@ -674,3 +674,33 @@ def test_a_conversation_the_chat_template_refuses_is_a_400_not_a_500(make_client
     assert error["code"] == "unsupported_conversation" and error["param"] == "messages"
     assert "roles must alternate" in error["message"]
     assert client.post("/v1/chat/completions", json=_chat()).status_code == 200
+
+
+def test_request_latency_counts_from_receiving_the_request(make_client, monkeypatch):
+    """Routing and retrieval run before generation; the latency histogram includes them (a fake clock)."""
+    import time as real_time
+    from types import SimpleNamespace
+
+    from finetune_platform.serving import server as server_module
+
+    clock = {"now": 1000.0}
+
+    def perf_counter() -> float:
+        clock["now"] += 0.001  # every reading moves the clock 1 ms
+        return clock["now"]
+
+    monkeypatch.setattr(server_module, "time", SimpleNamespace(
+        perf_counter=perf_counter, time=real_time.time, monotonic=real_time.monotonic, sleep=real_time.sleep))
+    original = server_module.ModelServer.route_request
+
+    def slow_routing(self, *args, **kwargs):
+        clock["now"] += 5.0  # routing (and retrieval) before generation: 5 s on the fake clock
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(server_module.ModelServer, "route_request", slow_routing)
+    client = make_client()
+    assert client.post("/v1/chat/completions", json=_chat()).status_code == 200
+    metrics = client.get("/metrics").text
+    total = next(float(line.split()[-1]) for line in metrics.splitlines()
+                 if line.startswith('llm_request_latency_seconds_sum{endpoint="chat.completions"'))
+    assert total >= 5.0  # the routing time is in it; generation alone took a few fake ms
