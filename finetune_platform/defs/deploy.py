@@ -34,10 +34,15 @@ def registered_model(
     mlflow: MlflowResource,
 ) -> dg.Output[dict[str, Any]]:
     """A new registry version with alias ``challenger``; ``champion`` moves to it when it beats the champion."""
+    from finetune_platform.evaluation.report import promotion_decision, registration_problems
     from finetune_platform.serving.registry import CHALLENGER, CHAMPION
 
+    problems = registration_problems(eval_report, aligned_adapter["model_path"])
+    if problems:
+        raise dg.Failure(description="not registered: " + "; ".join(problems))
     reg = registry.registry()
     candidate = eval_report["models"]["candidate"]
+    live = reg.get_by_alias(CHAMPION)
     info = reg.register(
         aligned_adapter["mlflow_run_id"],
         aligned_adapter["base_model_path"],
@@ -46,18 +51,7 @@ def registered_model(
         tags={"dataset.dvc_md5": aligned_adapter["dvc_md5"], "dagster.run_id": context.run_id, "method": aligned_adapter["method"]},
     )
     reg.set_alias(info.version, CHALLENGER)
-    champion = next((m for name, m in eval_report["models"].items() if name.startswith("champion")), None)
-    if champion is None and reg.get_by_alias(CHAMPION) is None:
-        promoted, reason = True, "no champion yet: the first model that passes the eval gate becomes champion"
-    elif champion is None:
-        promoted, reason = False, "a champion exists but was not scored on these examples (evaluate_champion off)"
-    else:
-        gain = candidate["accuracy"] - champion["accuracy"]
-        promoted = gain > config.champion_margin
-        reason = (
-            f"candidate accuracy {candidate['accuracy']:.3f} vs champion {champion['accuracy']:.3f} "
-            f"({gain:+.3f}; must exceed {config.champion_margin:+.3f})"
-        )
+    promoted, reason = promotion_decision(eval_report, live.version if live is not None else None, config.champion_margin)
     if promoted:
         reg.set_alias(info.version, CHAMPION)
     aliases = sorted(reg.get_version(info.version).aliases)

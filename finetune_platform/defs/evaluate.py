@@ -85,6 +85,7 @@ def eval_report(
         title="SFT training loss",
     )
     report["champion_version"] = champion_info.version if champion_info else None
+    report["candidate_model_path"] = aligned_adapter["model_path"]  # registered_model checks it scored this one
     report["mlflow_run_id"] = aligned_adapter["mlflow_run_id"]
     markdown = report_markdown(report) + f"\n**Versus the champion**: {versus_champion.reason}\n"
     run = TrackedRun(mlflow.tracker(), aligned_adapter["mlflow_run_id"])
@@ -190,6 +191,7 @@ def human_eval_sheet(
         human_eval_label_studio_config,
         import_human_ratings,
     )
+    from finetune_platform.evaluation.human_eval import sheet_id as human_eval_sheet_id
 
     test = read_training_set(Path(training_set["path"]))["test"]
     prompts = test.loc[test["task"] == "reply"].sample(frac=1.0, random_state=config.seed).head(config.items)
@@ -206,7 +208,9 @@ def human_eval_sheet(
         baseline_model, baseline_tok = load_causal_lm(aligned_adapter["foundation_model_path"])
     baseline = generate(baseline_model, baseline_tok, prompts["prompt"].tolist(), max_new_tokens=config.max_new_tokens)
     sheet = build_human_eval_sheet(prompts, candidate, baseline, seed=config.seed)
-    sheet_id = aligned_adapter["mlflow_run_id"][:12]
+    # Content-addressed: the same training run can give another candidate (DPO on new pairs) or be compared
+    # with another champion; ratings must stay with the comparison they rated.
+    sheet_id = human_eval_sheet_id(sheet, prefix=aligned_adapter["mlflow_run_id"][:8])
     folder = platform.settings().data_dir / "human_eval" / sheet_id
     csv_path = export_human_eval_csv(sheet.sheet, folder / "sheet.csv")
     ls_path = export_human_eval_label_studio(sheet.sheet, folder / "label_studio_tasks.json")

@@ -277,3 +277,49 @@ def champion_gate(
         gain,
         settings.champion_margin,
     )
+
+
+def registration_problems(report: dict[str, Any], model_path: str) -> list[str]:
+    """Why the candidate at ``model_path`` must not be registered on ``report`` (an ``eval_report`` value);
+    empty when it may. The report's blocking checks stop registration in the run that made the report;
+    this holds in any other run too (a step re-executed, an asset materialized on its own)."""
+    problems = []
+    scored = report.get("candidate_model_path")
+    if scored is None:
+        problems.append("the eval report does not say which candidate it scored (made by an older version); "
+                        "materialize eval_report again")
+    elif str(scored) != str(model_path):
+        problems.append(f"the eval report scored {scored}, not this candidate ({model_path}); materialize "
+                        "eval_report for it first")
+    gate_ = report.get("gate") or {}
+    if not gate_.get("passed"):
+        problems.append(f"the gate against the base model failed: {gate_.get('reason', 'no gate result')}")
+    champion = report.get("champion_gate") or {}
+    if champion and not champion.get("passed"):
+        problems.append(f"the gate against the champion failed: {champion.get('reason')}")
+    return problems
+
+
+def promotion_decision(
+    report: dict[str, Any], live_champion_version: int | None, margin: float
+) -> tuple[bool, str]:
+    """Whether the candidate of ``report`` becomes champion, and why: with no champion, yes; else only when
+    the champion the report scored is still the champion (a retrain or an operator may have moved the
+    alias since) and the candidate's accuracy exceeds it by more than ``margin``."""
+    candidate = report["models"]["candidate"]
+    scored = report.get("champion_version")
+    champion = next((m for name, m in report["models"].items() if name.startswith("champion")), None)
+    if live_champion_version is None:
+        return True, "no champion yet: the first model that passes the eval gates becomes champion"
+    if champion is None or scored is None:
+        return False, "a champion exists but was not scored on these examples (evaluate_champion off)"
+    if int(scored) != int(live_champion_version):
+        return False, (
+            f"the report scored champion v{scored}, but the champion is now v{live_champion_version}; "
+            "evaluate again against it before promoting"
+        )
+    gain = candidate["accuracy"] - champion["accuracy"]
+    return gain > margin, (
+        f"candidate accuracy {candidate['accuracy']:.3f} vs champion v{scored} {champion['accuracy']:.3f} "
+        f"({gain:+.3f}; must exceed {margin:+.3f})"
+    )

@@ -38,3 +38,40 @@ def test_champion_gate_tolerates_a_configured_loss() -> None:
     settings = EvalSettings(champion_margin=-0.02)
     assert champion_gate(_scores("candidate", 0.84), _scores("champion", 0.85), settings).passed
     assert not champion_gate(_scores("candidate", 0.82), _scores("champion", 0.85), settings).passed
+
+
+def _report(passed: bool = True, champion_passed: bool | None = True, path: str | None = "/m/cand",
+            champion: float | None = 0.80, champion_version: int | None = 3) -> dict:
+    models = {"base": {"accuracy": 0.1}, "candidate": {"accuracy": 0.85}}
+    if champion is not None:
+        models[f"champion (v{champion_version})"] = {"accuracy": champion}
+    report = {"models": models, "gate": {"passed": passed, "reason": "base gate says so"},
+              "champion_version": champion_version if champion is not None else None}
+    if champion_passed is not None:
+        report["champion_gate"] = {"passed": champion_passed, "reason": "champion gate says so"}
+    if path is not None:
+        report["candidate_model_path"] = path
+    return report
+
+
+def test_registration_needs_both_gates_passed_on_this_candidate() -> None:
+    from finetune_platform.evaluation.report import registration_problems
+
+    assert registration_problems(_report(), "/m/cand") == []
+    assert "gate against the base model failed: base gate says so" in registration_problems(_report(passed=False), "/m/cand")[0]
+    assert "against the champion failed" in registration_problems(_report(champion_passed=False), "/m/cand")[0]
+    assert "scored /m/cand, not this candidate (/m/other)" in registration_problems(_report(), "/m/other")[0]
+    assert "older version" in registration_problems(_report(path=None), "/m/cand")[0]
+
+
+def test_promotion_compares_with_the_champion_that_serves_now() -> None:
+    from finetune_platform.evaluation.report import promotion_decision
+
+    assert promotion_decision(_report(champion=None), None, 0.0)[0] is True  # the first model
+    promoted, why = promotion_decision(_report(), 3, 0.0)
+    assert promoted and "vs champion v3 0.800 (+0.050" in why
+    assert promotion_decision(_report(), 3, 0.05)[0] is False  # must exceed the margin
+    moved, why = promotion_decision(_report(), 4, 0.0)  # another run made v4 champion since the report
+    assert not moved and "the champion is now v4" in why
+    unscored, why = promotion_decision(_report(champion=None), 4, 0.0)
+    assert not unscored and "not scored" in why
