@@ -137,7 +137,7 @@ def base_model(
     pretrained on the training split's tickets and replies; ``local``/``hub`` take any HF causal LM."""
     from finetune_platform.datasets.split import read_training_set
     from finetune_platform.formats.instructions import pretraining_corpus
-    from finetune_platform.training.base_model import describe_model_folder, resolve_base_model
+    from finetune_platform.training.base_model import describe_model_folder, folder_fingerprint, resolve_base_model
     from finetune_platform.training.tiny_model import build_tiny_model
 
     cache_root = platform.settings().artifacts_dir / "base_models"
@@ -156,6 +156,10 @@ def base_model(
         context.log.info(f"tiny base model {'reused' if built.reused else 'built'} at {path}")
     else:
         path = resolve_base_model(config, [], cache_root)
+        if config.source == "local":
+            # A local folder is named by its path, and its weights can be replaced in place: training output
+            # folders are keyed on this too, so a changed model never resumes (or reuses) the old one's run.
+            extra["folder_fingerprint"] = folder_fingerprint(path)
     info = describe_model_folder(path)
     value = {
         "path": str(path),
@@ -165,6 +169,8 @@ def base_model(
         "n_params": info.n_params,
         "license": info.license,
     }
+    if "folder_fingerprint" in extra:
+        value["folder_fingerprint"] = extra["folder_fingerprint"]
     return dg.Output(
         value,
         metadata={
@@ -200,7 +206,7 @@ def domain_adapted_model(
     """Stage 1: the base model after continued pretraining on the completion corpus (training tickets only,
     so held-out tickets never leak into the weights); the base model itself when the stage is off."""
     from finetune_platform.datasets.split import read_training_set
-    from finetune_platform.training.provenance import config_hash, git_commit
+    from finetune_platform.training.provenance import config_hash, frame_sha256, git_commit
 
     if not config.enabled:
         return dg.Output(
@@ -212,7 +218,11 @@ def domain_adapted_model(
     train_ids = set(read_training_set(Path(training_set["path"]))["train"]["record_id"])
     documents = completion_corpus.loc[completion_corpus["record_id"].isin(train_ids), ["text"]]
     settings = platform.settings()
-    key = config_hash(training_set["dvc_md5"], base_model["path"], config.model_dump())
+    # The documents depend on the completion corpus's own settings too, which the data version does not cover.
+    key = config_hash(
+        training_set["dvc_md5"], base_model["path"], config.model_dump(), frame_sha256(documents, ["text"]),
+        base_model.get("folder_fingerprint"),
+    )
     output_dir = settings.artifacts_dir / "domain_adapted_model" / f"{training_set['dvc_md5'][:12]}-{key}"
     tags = {"dataset.dvc_md5": training_set["dvc_md5"], "dagster.run_id": context.run_id,
             "git.commit": git_commit(settings.root), "stage": "dapt", "base_model": base_model["name_or_path"]}
@@ -268,7 +278,10 @@ def sft_adapter(
     splits, data = _with_conversations(config, training_set, base_model["path"], instruction_splits)
     # conversations='off' leaves the key as it was before the option existed, so earlier runs still resume
     key_config = config.model_dump(exclude={"conversations"} if config.conversations == "off" else None)
-    key = config_hash(training_set["dvc_md5"], base_model["path"], key_config)
+    key_parts = [training_set["dvc_md5"], base_model["path"], key_config]
+    if base_model.get("folder_fingerprint"):  # a local model folder: its content, not only its path
+        key_parts.append(base_model["folder_fingerprint"])
+    key = config_hash(*key_parts)
     output_dir = settings.artifacts_dir / "sft_adapter" / f"{training_set['dvc_md5'][:12]}-{key}"
     tags = {
         "dataset.dvc_md5": training_set["dvc_md5"],
@@ -433,7 +446,7 @@ def aligned_adapter(
     evaluation that gates promotion."""
     from finetune_platform.datasets.split import read_training_set
     from finetune_platform.monitoring.feedback import decontaminate_preference_pairs
-    from finetune_platform.training.provenance import config_hash
+    from finetune_platform.training.provenance import config_hash, frame_sha256
 
     files = sorted((platform.settings().data_dir / "preference_pairs").glob("*.jsonl"))
     read = (
@@ -459,7 +472,8 @@ def aligned_adapter(
         )
     from finetune_platform.training.launch import DPORequest
 
-    key = config_hash(sft_adapter["model_path"], len(pairs), config.model_dump())
+    # Keyed on the pairs themselves: a count collides when other pairs of the same number come in.
+    key = config_hash(sft_adapter["model_path"], frame_sha256(pairs, ["prompt", "chosen", "rejected"]), config.model_dump())
     output_dir = platform.settings().artifacts_dir / "aligned_adapter" / key
     tags = {"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "stage": "dpo",
             "started_from": "sft"}

@@ -224,3 +224,20 @@ def resolve_base_model(settings: BaseModelSettings, corpus: list[str], cache_roo
     if settings.source == "local":
         return validate_model_folder(Path(settings.name_or_path).expanduser())
     return resolve_hub_model(settings.name_or_path, settings.revision, cache_root / "hub")
+
+
+def folder_fingerprint(path: Path | str) -> str:
+    """A cheap content fingerprint of a model folder: every file's relative path, size and modification
+    time, and ``config.json`` itself. It changes when weights are replaced in place (a re-download, a new
+    export to the same folder), which the folder's path alone does not show."""
+    import hashlib
+
+    root = Path(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    config = root / "config.json"
+    if config.is_file():
+        digest.update(config.read_bytes())
+    return digest.hexdigest()[:16]

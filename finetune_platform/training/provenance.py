@@ -6,7 +6,10 @@ import hashlib
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def git_commit(root: Path) -> str:
@@ -32,3 +35,13 @@ def config_hash(*parts: Any) -> str:
     """A short stable hash of JSON-serialisable parts (configs, data versions, paths)."""
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def frame_sha256(df: "pd.DataFrame", columns: list[str]) -> str:
+    """SHA-256 of ``df[columns]``'s values, row by row, as canonical JSON: what a training input holds, for
+    keying output folders on content (a count or a path says nothing about what changed)."""
+    digest = hashlib.sha256()
+    for row in df[columns].itertuples(index=False):
+        digest.update(json.dumps([None if v is None else str(v) for v in row], ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()

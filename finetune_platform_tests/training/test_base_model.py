@@ -125,3 +125,20 @@ def test_resolve_local(llama_folder):
 def test_hub_offline_error_is_actionable(tmp_path):
     with pytest.raises(ModelFolderError, match="is not in the cache .* Hub cannot be reached"):
         resolve_hub_model("org/does-not-exist", "main", tmp_path, local_files_only=True)
+
+
+def test_a_local_model_folder_replaced_in_place_gets_a_new_fingerprint(tmp_path):
+    import os
+
+    from finetune_platform.training.base_model import folder_fingerprint
+
+    (tmp_path / "config.json").write_text('{"model_type": "llama"}')
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"\x00" * 64)
+    first = folder_fingerprint(tmp_path)
+    assert folder_fingerprint(tmp_path) == first  # nothing changed
+    weights.write_bytes(b"\x01" * 64)  # same size, new content: a new modification time
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 1_000_000))
+    assert folder_fingerprint(tmp_path) != first
+    (tmp_path / "config.json").write_text('{"model_type": "mistral"}')
+    assert len({first, folder_fingerprint(tmp_path)}) == 2

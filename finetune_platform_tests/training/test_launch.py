@@ -177,3 +177,15 @@ def test_zero_stage_one_and_python_with_several_processes_are_refused():
         LaunchSettings(launcher="torchrun", nproc_per_node=2, zero_stage=1)
     with pytest.raises(ValidationError, match="launcher='python' starts one process"):
         LaunchSettings(launcher="python", nproc_per_node=2)
+
+
+def test_frame_sha256_changes_with_content_not_only_with_size() -> None:
+    import pandas as pd
+
+    from finetune_platform.training.provenance import frame_sha256
+
+    a = pd.DataFrame({"prompt": ["p1", "p2"], "chosen": ["a", "b"], "rejected": ["x", "y"]})
+    same_count = a.assign(chosen=["a", "c"])
+    assert frame_sha256(a, ["prompt", "chosen", "rejected"]) == frame_sha256(a.copy(), ["prompt", "chosen", "rejected"])
+    assert frame_sha256(a, ["prompt", "chosen", "rejected"]) != frame_sha256(same_count, ["prompt", "chosen", "rejected"])
+    assert frame_sha256(pd.DataFrame({"text": ["ab", "c"]}), ["text"]) != frame_sha256(pd.DataFrame({"text": ["a", "bc"]}), ["text"])
