@@ -384,9 +384,12 @@ def analyze_ab(
             welch = stats.ttest_ind(r_t, r_c, equal_var=False)
             ci = welch.confidence_interval(confidence)
             p, lo, hi = float(welch.pvalue), float(ci.low), float(ci.high)
-        else:  # every rating identical (or a single one): no variance to test against
+        else:
+            # Every rating identical within each variant, or a single one: a t-test has no variance to judge a
+            # difference by, so this gives no evidence (p = 1). It was p = 0, which rolled a challenger back
+            # on one rating per arm. A real split of thumbs is judged by the thumbs-down rate test above.
             diff = float(r_t.mean() - r_c.mean())
-            p, lo, hi = (1.0 if diff == 0 else 0.0), diff, diff
+            p, lo, hi = 1.0, diff, diff
         raw.append(dict(metric="mean_rating", better="higher", control_value=float(r_c.mean()),
                         treatment_value=float(r_t.mean()), ci_low=lo, ci_high=hi, test="Welch t", p_value=p,
                         n_control=n_c, n_treatment=n_t))

@@ -201,3 +201,15 @@ def test_on_traffic_from_the_log_store(tmp_path: Path):
     assert report.decision == "promote", report.evidence
     assert report.test("thumbs_down_rate").difference == pytest.approx(-0.25, abs=0.08)
     assert report.to_dict()["variants"][0]["variant"] == "champion"
+
+
+def test_one_or_two_identical_ratings_per_arm_are_no_evidence():
+    requests = pd.DataFrame({
+        "response_id": [f"c{i}" for i in range(300)] + [f"t{i}" for i in range(300)],
+        "variant": ["champion"] * 300 + ["challenger"] * 300, "latency_ms": [100.0] * 600, "status_code": [200] * 600,
+    })
+    for ratings in ({"c0": 1, "t0": -1}, {"c0": 1, "c1": 1, "t0": 0, "t1": 0}):
+        feedback = pd.DataFrame({"response_id": list(ratings), "rating": list(ratings.values())})
+        report = analyze_ab(requests, feedback)
+        assert report.decision == "inconclusive", (ratings, report.reason)
+        assert not report.test("mean_rating").significant
