@@ -125,6 +125,19 @@ def build_human_eval_sheet(
     return BlindedSheet(pd.DataFrame(sheet_rows, columns=SHEET_COLUMNS), pd.DataFrame(key_rows, columns=KEY_COLUMNS))
 
 
+def sheet_id(blinded: BlindedSheet, prefix: str = "") -> str:
+    """The folder name of a sheet: ``prefix`` (e.g. the training run's id) and a hash of what raters see and
+    of the key that unblinds it. A sheet whose answers or sides change (a new candidate from the same
+    training run, a new champion to compare with) gets a new folder, so ratings of one comparison are
+    never read against another's key."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(blinded.sheet.to_csv(index=False).encode("utf-8"))
+    digest.update(blinded.key.to_csv(index=False).encode("utf-8"))
+    return f"{prefix}-{digest.hexdigest()[:10]}" if prefix else digest.hexdigest()[:10]
+
+
 def _check_sheet(sheet: pd.DataFrame, where: str) -> None:
     missing = [c for c in SHEET_COLUMNS if c not in sheet.columns]
     if missing:

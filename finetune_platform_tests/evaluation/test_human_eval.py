@@ -227,3 +227,16 @@ def test_aggregate_refuses_bad_input():
     bad = _ratings({"x": ["candidate"]}).assign(winner="model_a")
     with pytest.raises(ValueError, match=r"winner values \['model_a'\]"):
         aggregate_human_eval(bad)
+
+
+def test_a_sheet_is_filed_by_what_raters_see_so_ratings_never_move_to_another_comparison():
+    from finetune_platform.evaluation.human_eval import sheet_id
+
+    candidate = [f"candidate answer {i}" for i in range(5)]
+    champion = [f"champion answer {i}" for i in range(5)]
+    first = build_human_eval_sheet(_prompts(5), candidate, champion, seed=3)
+    assert sheet_id(first, "run12345") == sheet_id(build_human_eval_sheet(_prompts(5), candidate, champion, seed=3), "run12345")
+    assert sheet_id(first, "run12345").startswith("run12345-")
+    new_candidate = build_human_eval_sheet(_prompts(5), [*candidate[:4], "a better answer"], champion, seed=3)
+    new_champion = build_human_eval_sheet(_prompts(5), candidate, [f"new champion {i}" for i in range(5)], seed=3)
+    assert len({sheet_id(s, "run12345") for s in (first, new_candidate, new_champion)}) == 3
