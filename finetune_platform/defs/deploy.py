@@ -48,7 +48,13 @@ def registered_model(
         aligned_adapter["base_model_path"],
         aligned_adapter["model_path"],
         metrics={"accuracy": candidate["accuracy"], "perplexity": candidate["perplexity"]},
-        tags={"dataset.dvc_md5": aligned_adapter["dvc_md5"], "dagster.run_id": context.run_id, "method": aligned_adapter["method"]},
+        tags={
+            "dataset.dvc_md5": aligned_adapter["dvc_md5"], "dagster.run_id": context.run_id, "method": aligned_adapter["method"],
+            # a DPO-aligned model also learned from preference pairs, which the training set does not hold
+            **{f"dataset.{k}": str(aligned_adapter[k]) for k in ("preference_pairs_sha256", "preference_pairs_path")
+               if aligned_adapter.get(k)},
+            **({"dpo.mlflow_run_id": aligned_adapter["dpo_mlflow_run_id"]} if aligned_adapter.get("dpo_mlflow_run_id") else {}),
+        },
     )
     reg.set_alias(info.version, CHALLENGER)
     promoted, reason = promotion_decision(eval_report, live.version if live is not None else None, config.champion_margin)

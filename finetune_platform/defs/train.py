@@ -473,10 +473,11 @@ def aligned_adapter(
     from finetune_platform.training.launch import DPORequest
 
     # Keyed on the pairs themselves: a count collides when other pairs of the same number come in.
-    key = config_hash(sft_adapter["model_path"], frame_sha256(pairs, ["prompt", "chosen", "rejected"]), config.model_dump())
+    pairs_sha256 = frame_sha256(pairs, ["prompt", "chosen", "rejected"])
+    key = config_hash(sft_adapter["model_path"], pairs_sha256, config.model_dump())
     output_dir = platform.settings().artifacts_dir / "aligned_adapter" / key
     tags = {"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "stage": "dpo",
-            "started_from": "sft"}
+            "started_from": "sft", "dataset.preference_pairs_sha256": pairs_sha256}
     with mlflow.tracker().start_run("aligned_adapter", tags=tags, parent_run_id=sft_adapter["mlflow_run_id"]) as run:
         run.log_params({"dpo": config.model_dump(), "pairs": len(pairs), "pairs_cleaning": cleaned})
         request = DPORequest(
@@ -495,7 +496,10 @@ def aligned_adapter(
             {"dpo.final_loss": result.final_loss or float("nan")}
         )
     return dg.Output(
-        {**sft_adapter, "model_path": str(result.model_path), "stage": "dpo", "method": f"{sft_adapter['method']}+dpo"},
+        {**sft_adapter, "model_path": str(result.model_path), "stage": "dpo", "method": f"{sft_adapter['method']}+dpo",
+         # lineage: the pairs the model was aligned on (the registered version is tagged with them)
+         "preference_pairs_sha256": pairs_sha256, "preference_pairs_path": str(output_dir / "inputs" / "pairs.parquet"),
+         "dpo_mlflow_run_id": run.run_id},
         metadata={
             "skipped": False,
             "pairs": len(pairs),

@@ -332,6 +332,13 @@ def test_closed_loop_drift_from_served_traffic_triggers_a_retrain_that_registers
     assert "feedback" in {entry["source"] for entry in entries.values()}, "corrections did not reach the training set"
     assert registry.get_by_alias("challenger").version == 2
     assert _metadata(instance, "registered_model")["version"] == 2
+    aligned = _metadata(instance, "aligned_adapter")
+    version_tags = registry.get_version(2).tags
+    if aligned["skipped"]:  # too few preference pairs: the SFT model is the candidate, no DPO data to trace
+        assert "dataset.preference_pairs_sha256" not in version_tags, aligned
+    else:  # the aligned model's lineage names the pairs it learned from
+        assert len(version_tags["dataset.preference_pairs_sha256"]) == 64 and "dpo.mlflow_run_id" in version_tags
+    print("aligned_adapter:", {k: aligned.get(k) for k in ("skipped", "pairs", "reason")})
 
 
 def _today():

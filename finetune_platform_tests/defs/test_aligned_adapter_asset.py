@@ -1,0 +1,77 @@
+"""aligned_adapter: preference pairs are decontaminated and keyed by content, and the result names the
+pairs it learned from (training itself is stubbed: test_dpo.py trains DPO for real)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from finetune_platform.defs import train as train_defs
+from finetune_platform.resources import build_resources
+from finetune_platform.settings import Settings
+from finetune_platform_tests.defs.test_sft_adapter_asset import _training_set
+
+
+def _run(root: Path, monkeypatch, value: dict[str, Any], pairs: list[dict[str, str]]) -> dg.ExecuteInProcessResult:
+    folder = root / "data" / "preference_pairs"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "2026-12-05.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
+    launched: list[Any] = []
+
+    def fake_training(context, request, launch):
+        launched.append(request)
+        return {"model_path": str(Path(request.output_dir) / "model"), "global_step": 2, "final_loss": 0.5}
+
+    monkeypatch.setattr(train_defs, "train_in_subprocess", fake_training)
+
+    @dg.asset(name="training_set")
+    def fake_training_set() -> dict[str, Any]:
+        return value
+
+    @dg.asset(name="sft_adapter")
+    def fake_sft_adapter() -> dict[str, Any]:
+        return {"model_path": str(root / "sft"), "base_model_path": str(root / "base"), "dvc_md5": "f" * 32,
+                "mlflow_run_id": _sft_run(root), "method": "lora", "stage": "sft"}
+
+    resources = build_resources(Settings.for_root(root))
+    result = dg.materialize(
+        [fake_training_set, fake_sft_adapter, train_defs.aligned_adapter],
+        resources={"platform": resources["platform"], "mlflow": resources["mlflow"]},
+        run_config={"ops": {"aligned_adapter": {"config": {"min_pairs": 2}}}},
+    )
+    result.launched = launched  # type: ignore[attr-defined]
+    return result
+
+
+def _sft_run(root: Path) -> str:
+    resources = build_resources(Settings.for_root(root))
+    with resources["mlflow"].tracker().start_run("sft_adapter") as run:
+        return run.run_id
+
+
+def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tmp_path: Path, monkeypatch) -> None:
+    value = _training_set(tmp_path)
+    test_prompt = pd.read_parquet(Path(value["path"]) / "test.parquet")["prompt"].iloc[0]
+    pairs = [
+        {"prompt": test_prompt, "chosen": "a", "rejected": "b"},  # a held-out ticket: dropped
+        {"prompt": "how do I reset my password", "chosen": "Use the link.", "rejected": "No."},
+        {"prompt": "how do I reset my password", "chosen": "Use the link.", "rejected": "No."},  # repeated
+        {"prompt": "my card was charged twice", "chosen": "Refunded.", "rejected": "Pay again."},
+    ]
+    result = _run(tmp_path, monkeypatch, value, pairs)
+    output = result.output_for_node("aligned_adapter")
+    [request] = result.launched  # type: ignore[attr-defined]
+    trained = pd.read_parquet(request.train_path)
+    assert trained["prompt"].tolist() == ["how do I reset my password", "my card was charged twice"]
+    assert len(output["preference_pairs_sha256"]) == 64 and output["preference_pairs_path"] == request.train_path
+    meta = result.asset_materializations_for_node("aligned_adapter")[0].metadata
+    assert meta["pairs_dropped"].value == {"read": 4, "duplicates": 1, "held_out_exact": 1, "held_out_near": 0, "kept": 2}
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=Settings.for_root(tmp_path).mlflow_tracking_uri)
+    tags = client.get_run(output["dpo_mlflow_run_id"]).data.tags
+    assert tags["dataset.preference_pairs_sha256"] == output["preference_pairs_sha256"]  # lineage of the pairs
