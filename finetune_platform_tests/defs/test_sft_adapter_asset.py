@@ -24,7 +24,7 @@ from finetune_platform.resources import build_resources
 from finetune_platform.schemas import RECORD_COLUMNS
 from finetune_platform.settings import Settings
 from finetune_platform.training.tiny_model import build_tiny_model
-from finetune_platform_tests.training.tiny_data import TINY, corpus, tickets
+from finetune_platform_tests.training.tiny_data import TINY, corpus, tickets, transcript
 
 #: Tickets 0-11 train, 12-14 validation, 15-17 test.
 SPLIT_OF = {i: "train" if i < 12 else "validation" if i < 15 else "test" for i in range(18)}
@@ -47,13 +47,7 @@ def _records() -> pd.DataFrame:
     """Chat records: even tickets are two-exchange transcripts, odd ones a single exchange."""
     rows = []
     for i, (text, label, reply) in enumerate(tickets(len(SPLIT_OF))):
-        messages = [{"role": "user", "content": text}]
-        if i % 2 == 0:
-            messages += [
-                {"role": "assistant", "content": "Sorry to hear that. Which order is it?"},
-                {"role": "user", "content": f"Order {100 + i}."},
-            ]
-        messages.append({"role": "assistant", "content": reply})
+        messages = transcript(i, text, reply)
         rows.append(
             {
                 "record_id": f"chats/chats.jsonl#{i + 1}",

@@ -16,6 +16,8 @@ from finetune_platform.formats.conversations import (
 )
 from finetune_platform.schemas import DROPPED_COLUMNS, EXAMPLE_COLUMNS, RECORD_COLUMNS
 
+from .test_templates import STRICT_TEMPLATE  # Llama-2 style: roles must alternate; system messages left out
+
 
 def _record(row: int, text: str = "", response: str = "", label: str = "", messages: list | str = "") -> dict:
     return {
@@ -186,14 +188,6 @@ CHAT_CORPUS = [
     "My card was charged twice. I refunded the duplicate charge. Thanks, bye.",
 ] * 20
 
-#: Llama-2 style: refuses conversations whose roles do not alternate and leaves system messages out.
-STRICT_TEMPLATE = (
-    "{{ bos_token }}{% for message in messages if message['role'] != 'system' %}"
-    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
-    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
-    "{% if message['role'] == 'user' %}[INST] {{ message['content'] | trim }} [/INST]"
-    "{% else %} {{ message['content'] | trim }}{{ eos_token }}{% endif %}{% endfor %}"
-)
 
 
 @pytest.fixture(scope="module")

@@ -86,19 +86,26 @@ def examples(n: int = 60, tasks: tuple[str, ...] = ("classify", "reply"), seed: 
     return pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
 
 
+def transcript(i: int, text: str, reply: str) -> list[dict[str, str]]:
+    """Ticket ``i`` as a chat: even ones have two exchanges (the agent asks for the order, the customer
+    gives it, the agent answers), odd ones one."""
+    messages = [{"role": "user", "content": text}]
+    if i % 2 == 0:
+        messages += [
+            {"role": "assistant", "content": "Sorry to hear that. Which order is it?"},
+            {"role": "user", "content": f"Order {100 + i}."},
+        ]
+    messages.append({"role": "assistant", "content": reply})
+    return messages
+
+
 def conversations(n: int = 12, seed: int = 0) -> pd.DataFrame:
     """Chat transcripts of the tickets (``CONVERSATION_COLUMNS``): every other one has two exchanges (the
     agent asks for the order, the customer gives it, the agent answers), the rest one."""
     rows = []
     for i, (text, label, reply) in enumerate(tickets(n, seed)):
         record_id = f"test/tickets.jsonl#{i + 1}"
-        messages = [{"role": "user", "content": text}]
-        if i % 2 == 0:
-            messages += [
-                {"role": "assistant", "content": "Sorry to hear that. Which order is it?"},
-                {"role": "user", "content": f"Order {100 + i}."},
-            ]
-        messages.append({"role": "assistant", "content": reply})
+        messages = transcript(i, text, reply)
         rows.append(
             {
                 "example_id": f"{record_id}::chat",
