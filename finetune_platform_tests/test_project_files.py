@@ -67,3 +67,17 @@ def test_constraints_pin_every_dependency_pyproject_names() -> None:
     }
     missing = sorted({canonical(re.split(r"[\s<>=!~\[;]", d, maxsplit=1)[0]) for d in wanted} - pinned)
     assert not missing, f"constraints.txt lacks {missing}; pin them (pip freeze in the venv gives the versions)"
+
+
+def test_the_training_sets_dvc_pointer_is_not_git_ignored() -> None:
+    """`dvc add data/training_set` refuses to write a .dvc file that git ignores; `make demo` then fails."""
+    import shutil
+
+    if shutil.which("git") is None or not (PACKAGE_ROOT / ".git").exists():
+        import pytest
+
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "data/training_set.dvc"], cwd=PACKAGE_ROOT, capture_output=True, check=False
+    )
+    assert ignored.returncode == 1, "data/training_set.dvc is git-ignored: dvc add would refuse to write it"
