@@ -181,20 +181,30 @@ def cmd_generate_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _monitor_day(day: str | None) -> str:
+    """The monitor_job partition to run: ``day`` (default yesterday, UTC), refused when outside the partitions."""
+    from finetune_platform.defs.partitions import MONITOR_DAYS
+    from finetune_platform.demo import last_full_day
+
+    day = day or last_full_day()
+    if not MONITOR_DAYS.has_partition_key(day):
+        first, last = MONITOR_DAYS.get_first_partition_key(), MONITOR_DAYS.get_last_partition_key()
+        raise SystemExit(f"--day {day} is not a monitor_job partition: days run from {first} to {last} (UTC)")
+    return day
+
+
 def cmd_materialize(args: argparse.Namespace) -> int:
     if args.source and args.job != "ingest_job":
         raise SystemExit(f"--source applies to ingest_job only, not {args.job}")
     if args.day and args.job != "monitor_job":
         raise SystemExit(f"--day applies to monitor_job only, not {args.job}")
+    day = _monitor_day(args.day) if args.job == "monitor_job" else None
     settings = load_settings()
     if args.job == "ingest_job":
         done = ingest_all(settings, args.source or None)
         print(f"ingest_job succeeded for sources {done}")
         return 0
-    if args.job == "monitor_job":
-        from finetune_platform.demo import last_full_day
-
-        day = args.day or last_full_day()
+    if day is not None:
         result = run_job(args.job, settings, partition_key=day)
         print(f"monitor_job for {day}: run {result.run_id} succeeded")
         return 0

@@ -49,6 +49,8 @@ def test_a_bad_monitor_day_is_a_usage_error(day, capsys):
     [
         (["materialize", "ingest_job", "--day", "2026-11-30"], "--day applies to monitor_job only"),
         (["materialize", "monitor_job", "--source", "chats"], "--source applies to ingest_job only"),
+        (["materialize", "monitor_job", "--day", "2025-06-01"], "not a monitor_job partition: days run from 2026-01-01"),
+        (["materialize", "monitor_job", "--day", "2999-01-01"], "not a monitor_job partition"),
     ],
 )
 def test_an_option_of_another_job_is_refused_before_anything_runs(argv, message, monkeypatch):
