@@ -458,11 +458,13 @@ class LogStore:
 
     def _pseudonymous(self, user_id: str | None) -> str | None:
         """``user_id`` as given, or, when it holds PII (clients often send an e-mail address as OpenAI's
-        ``user``), a stable pseudonym ``user-<sha256 prefix>``: still one id per user for per-user
-        analysis, without the address in the database. Routing hashes the raw id itself and needs none."""
+        ``user``), a stable pseudonym ``user-<HMAC prefix>`` under the store's PII key (as the request
+        mappings): still one id per user for per-user analysis, without the address in the database, and
+        not testable against guessed addresses without the key (a bare SHA-256 was). Routing hashes the raw
+        id itself and needs none."""
         if not user_id or self._redact is None or self._redact(user_id, {}) == user_id:
             return user_id
-        return "user-" + hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:16]
+        return "user-" + hmac.new(self._hmac_key(), user_id.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
     def _redacted(self, text: str, mapping: dict[Any, str]) -> str:
         return self._redact(text, mapping) if self._redact is not None and text else text

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import sqlite3
 import threading
@@ -232,7 +234,22 @@ def test_a_user_id_holding_pii_is_pseudonymised_and_an_error_message_redacted(tm
     pseudonyms = rows["user_id"].tolist()
     assert pseudonyms[0] == pseudonyms[1] and pseudonyms[0].startswith("user-")  # one stable id per user
     assert pseudonyms[2] == "user-042"  # an id without PII is kept as it is
+    # keyed: the database alone does not confirm a guessed address (a bare hash of it would)
+    guessed = hashlib.sha256(b"jane.doe@example.com").hexdigest()
+    assert pseudonyms[0].removeprefix("user-") not in guessed
     assert rows.iloc[0]["error"] == "backend failed on 'mail <EMAIL_1>'"
+
+
+def test_a_user_pseudonym_is_keyed_by_the_configured_pii_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FINETUNE_PLATFORM_PII_HMAC_KEY", "a-production-secret")
+    store = LogStore(f"sqlite:///{tmp_path / 'keyed.db'}")
+    try:
+        _log(store, user_id="jane.doe@example.com")
+        [stored] = store.requests_between(T0, T0 + timedelta(1))["user_id"].tolist()
+    finally:
+        store.close()
+    keyed = hmac.new(b"a-production-secret", b"jane.doe@example.com", hashlib.sha256).hexdigest()[:16]
+    assert stored == f"user-{keyed}"
 
 
 def test_a_correction_is_redacted_with_the_placeholders_of_the_answer_it_corrects(tmp_path: Path) -> None:
