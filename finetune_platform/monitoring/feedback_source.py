@@ -12,7 +12,9 @@ The DPO stage reads preference pairs from its own JSONL file (``write_preference
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import re
 from pathlib import Path
 
@@ -141,26 +143,46 @@ def write_feedback_source(
     new = [line for line in lines if line["feedback_id"] not in written]
     if not new:
         return files[-1] if files else None
-    path = folder / (f"{batch_name}.jsonl" if not files else f"{batch_name}+{len(files) + 1}.jsonl")
+    # after the highest number there is, so a missing file in between (removed by hand) is never reused
+    number = max((_file_number(path, batch_name) for path in files), default=0) + 1
+    path = folder / (f"{batch_name}.jsonl" if number == 1 else f"{batch_name}+{number}.jsonl")
     content = "".join(json.dumps({k: line[k] for k in FEEDBACK_FIELDS}, ensure_ascii=False) + "\n" for line in new)
     folder.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(content.encode("utf-8"))
-    temporary.replace(path)  # atomic: ingest never sees half a batch
+    _create_exclusively(content.encode("utf-8"), path)
     return path
+
+
+def _create_exclusively(content: bytes, path: Path) -> None:
+    """Write ``path`` whole or not at all (ingest never sees half a batch), and never over an existing file
+    (another run may have written it meanwhile: a rename into place would replace its records)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(content)
+    try:
+        os.link(temporary, path)
+    except FileExistsError as error:
+        raise FeedbackBatchExistsError(
+            f"{path} was written by another run meanwhile; nothing was overwritten. Run again: the records "
+            "not in the batch's files yet go to the next file."
+        ) from error
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _file_number(path: Path, batch_name: str) -> int:
+    """1 for ``<batch>.jsonl``, n for the continuation ``<batch>+n.jsonl``."""
+    return 1 if path.name == f"{batch_name}.jsonl" else int(path.name[len(batch_name) + 1 : -len(".jsonl")])
 
 
 def batch_files(folder: Path, batch_name: str) -> list[Path]:
     """The files of batch ``batch_name`` in ``folder``, in the order they were written: ``<batch>.jsonl``,
-    then its continuations ``<batch>+2.jsonl``, ``<batch>+3.jsonl``, ..."""
+    then its continuations ``<batch>+2.jsonl``, ``<batch>+3.jsonl``, ... (continuations count even when an
+    earlier file was removed: their records were written, and must not be written again)."""
     first = folder / f"{batch_name}.jsonl"
-    if not first.is_file():
-        return []
     pattern = re.compile(re.escape(batch_name) + r"\+(\d+)\.jsonl")
     more = sorted(
-        (int(m.group(1)), p) for p in folder.glob(f"{batch_name}+*.jsonl") if (m := pattern.fullmatch(p.name))
+        (int(m.group(1)), p) for p in folder.glob(f"{glob.escape(batch_name)}+*.jsonl") if (m := pattern.fullmatch(p.name))
     )
-    return [first, *(p for _, p in more)]
+    return [*([first] if first.is_file() else []), *(p for _, p in more)]
 
 
 def write_preference_pairs(pairs: pd.DataFrame, path: Path) -> Path:

@@ -12,10 +12,12 @@ import yaml
 from finetune_platform.formats.instructions import PROMPT_TEMPLATES
 from finetune_platform.ingest import ingest_source, ingest_sources, load_sources
 from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
+from finetune_platform.monitoring import feedback_source
 from finetune_platform.monitoring.feedback_source import (
     FEEDBACK_FIELDS,
     FEEDBACK_SOURCE,
     FeedbackBatchExistsError,
+    feedback_batch_lines,
     write_feedback_source,
     write_preference_pairs,
 )
@@ -179,3 +181,34 @@ def test_later_records_of_a_batch_go_to_a_continuation_file(tmp_path: Path) -> N
     changed = records.assign(response=records["response"] + " Anything else?")
     with pytest.raises(FeedbackBatchExistsError, match="were written with other content"):
         write_feedback_source(changed, tmp_path, "2026-12-05", feedback=feedback)
+
+
+def test_a_continuation_never_replaces_a_batch_file(tmp_path: Path) -> None:
+    """A removed file in the middle is not reused (the next number follows the highest), a removed first
+    file does not make its continuations' records new again, and a file that appears meanwhile is kept."""
+    feedback = _feedback()
+    records = feedback_to_records(feedback)
+    folder = tmp_path / "feedback"
+
+    def ids_in(path: Path) -> list[int]:
+        return [json.loads(line)["feedback_id"] for line in path.read_text(encoding="utf-8").splitlines()]
+
+    paths = [write_feedback_source(records.iloc[: n + 1], tmp_path, "2026-12-05", feedback=feedback) for n in range(3)]
+    assert [p.name for p in paths] == ["2026-12-05.jsonl", "2026-12-05+2.jsonl", "2026-12-05+3.jsonl"]
+    kept = paths[2].read_bytes()
+    removed = ids_in(paths[1])
+    paths[1].unlink()
+    fourth = write_feedback_source(records, tmp_path, "2026-12-05", feedback=feedback)
+    assert fourth.name == "2026-12-05+4.jsonl" and paths[2].read_bytes() == kept  # +3 not replaced
+    assert ids_in(fourth) == removed  # only the records no file holds any more
+
+    paths[0].unlink()
+    assert write_feedback_source(records.iloc[1:], tmp_path, "2026-12-05", feedback=feedback) == fourth
+
+    # another writer's file where this one was about to write: an error, nothing replaced
+    other = folder / "2026-12-05+5.jsonl"
+    other.write_text("someone else's batch\n", encoding="utf-8")
+    with pytest.raises(FeedbackBatchExistsError, match="nothing was overwritten"):
+        feedback_source._create_exclusively(b"x\n", other)
+    assert other.read_text(encoding="utf-8") == "someone else's batch\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["2026-12-05+3.jsonl", "2026-12-05+4.jsonl", "2026-12-05+5.jsonl"]
