@@ -407,9 +407,16 @@ def cmd_rollout(args: argparse.Namespace) -> int:
         if challenger is None:
             raise SystemExit(f"rollout start: model {settings.model_name!r} has no challenger to roll out; register one first")
         decision = rollout.start(challenger_version=str(challenger.version))
-    else:
-        decision = rollout.step()
+        print(decision.summary())
+        return 0
+    decision = rollout.step()
     print(decision.summary())
+    if decision.action == "completed":  # this step ended the rollout, so the sensor will not promote it
+        from finetune_platform.serving.registry import ModelRegistry
+        from finetune_platform.serving.routing import promote_completed_rollout
+
+        registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
+        print(promote_completed_rollout(registry, rollout.router.state.challenger_version))
     return 0
 
 

@@ -85,3 +85,46 @@ def test_rollout_step_takes_no_stages(monkeypatch):
     monkeypatch.setattr(cli, "load_settings", lambda: pytest.fail("nothing may run"))
     with pytest.raises(SystemExit, match="walks the stages it was started with"):
         cli.main(["rollout", "step", "--stages", "0.1,1.0"])
+
+
+def test_rollout_step_that_completes_the_rollout_promotes_the_judged_version(tmp_path, monkeypatch, capsys):
+    """The step that completes a rollout is the only one that can promote (the next finds none running),
+    whether the sensor or an operator's `rollout step` takes it."""
+    from datetime import UTC, datetime, timedelta
+
+    from finetune_platform import cli
+    from finetune_platform.monitoring.store import LogStore
+    from finetune_platform.serving import registry as registry_module
+    from finetune_platform.serving.routing import Router, StagedRollout
+    from finetune_platform.settings import Settings
+
+    settings = Settings.for_root(tmp_path)
+    settings.rollout_state_path.parent.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC) - timedelta(hours=1)
+    Router(state_path=settings.rollout_state_path).update(
+        canary_share=1.0, stage=1, stage_started_at=started.isoformat(), stages=[0.25, 1.0], challenger_version="2"
+    )
+    store = LogStore(settings.log_store_url)
+    for i in range(60):
+        store.log_request(prompt=f"q{i}", response="a", model_name="m", model_version="2", variant="challenger",
+                          latency_ms=10.0, status_code=200, error=None, created_at=started + timedelta(minutes=1))
+    calls: list[tuple] = []
+
+    class Registry:
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def get_by_alias(self, alias):
+            return type("Version", (), {"version": 3})() if alias == "challenger" else None  # a retrain moved it
+
+        def set_alias(self, version, alias):
+            calls.append((version, alias))
+
+    monkeypatch.setattr(cli, "load_settings", lambda: settings)
+    monkeypatch.setattr(registry_module, "ModelRegistry", Registry)
+    assert cli.main(["rollout", "step"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("completed:") and "version 2 passed the rollout and is promoted" in out
+    assert calls == [(2, "champion")]  # the judged version, not the alias's newer one
+    assert StagedRollout(Router(state_path=settings.rollout_state_path), store).step().action == "not_running"
+    store.close()

@@ -358,7 +358,7 @@ def canary_rollout_sensor(
     log_store: LogStoreResource,
     registry: RegistryResource,
 ) -> dg.SkipReason:
-    from finetune_platform.serving.routing import Router, StagedRollout, version_to_promote
+    from finetune_platform.serving.routing import Router, StagedRollout, promote_completed_rollout
 
     settings = platform.settings()
     if not settings.rollout_state_path.exists():
@@ -367,14 +367,7 @@ def canary_rollout_sensor(
     decision = StagedRollout(router, log_store.store()).step()
     message = decision.summary()
     if decision.action == "completed":
-        from finetune_platform.serving.registry import CHALLENGER, CHAMPION
-
-        reg = registry.registry()
-        challenger = reg.get_by_alias(CHALLENGER)
-        version, why = version_to_promote(router.state.challenger_version, challenger.version if challenger else None)
-        if version is not None:
-            reg.set_alias(int(version), CHAMPION)
-        message += f"; {why}"
+        message += "; " + promote_completed_rollout(registry.registry(), router.state.challenger_version)
     context.log.info(message)
     return dg.SkipReason(message)
 

@@ -459,6 +459,19 @@ def version_to_promote(recorded: str | None, current_challenger: str | None) -> 
     )
 
 
+def promote_completed_rollout(registry: Any, recorded_version: str | None) -> str:
+    """Make the version a completed rollout judged the registry's champion (:func:`version_to_promote`);
+    returns the sentence saying what was promoted. ``registry`` is a ``serving.registry.ModelRegistry``
+    (or anything with its ``get_by_alias`` / ``set_alias``). Shared by ``canary_rollout_sensor`` and
+    ``finetune-platform rollout step``: whichever step completes the rollout promotes, since the next step
+    finds no rollout running."""
+    challenger = registry.get_by_alias(CHALLENGER)
+    version, why = version_to_promote(recorded_version, challenger.version if challenger is not None else None)
+    if version is not None:
+        registry.set_alias(int(version), CHAMPION)
+    return why
+
+
 def variant_health(
     store: "LogStore", variant: str, start: datetime, end: datetime, model_version: str | None = None
 ) -> VariantHealth:
@@ -621,7 +634,8 @@ class StagedRollout:
             return RolloutDecision("held", share, share, state.stage, state.stage, gates.notes, health)
         last = len(stages) - 1
         if state.stage == last:
-            reason = f"all stages passed at {share:.0%}; promote the challenger to champion in the registry"
+            target = f"version {state.challenger_version}" if state.challenger_version else "the challenger"
+            reason = f"all stages passed at {share:.0%}; promote {target} to champion"
             self.router.update(stage=None, stage_started_at=None, reason=reason)
             return RolloutDecision("completed", share, share, state.stage, None, [reason, *gates.notes], health)
         nxt = stages[state.stage + 1]

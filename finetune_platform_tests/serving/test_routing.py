@@ -240,7 +240,7 @@ def test_staged_rollout_advances_through_every_stage(store, tmp_path):
             assert decision.health is not None and decision.health.requests == (30 if stage == 0 else 25)
     assert shares == [("advanced", 0.25), ("advanced", 1.0), ("completed", 1.0)]
     assert router.state.stage is None and router.state.canary_share == 1.0 and not router.state.kill_switch
-    assert "promote the challenger" in router.state.reason
+    assert "to champion" in router.state.reason and "promote" in router.state.reason
 
 
 @pytest.mark.parametrize(
