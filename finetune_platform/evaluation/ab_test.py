@@ -380,18 +380,24 @@ def analyze_ab(
                         ci_low=lo, ci_high=hi, test=name, p_value=p, n_control=n_c, n_treatment=n_t))
         r_c = rated.loc[rated["variant"] == control, "rating"].to_numpy(dtype=float)
         r_t = rated.loc[rated["variant"] == treatment, "rating"].to_numpy(dtype=float)
+        test = "Welch t"
         if n_c >= 2 and n_t >= 2 and (r_c.std() > 0 or r_t.std() > 0):
             welch = stats.ttest_ind(r_t, r_c, equal_var=False)
             ci = welch.confidence_interval(confidence)
             p, lo, hi = float(welch.pvalue), float(ci.low), float(ci.high)
         else:
-            # Every rating identical within each variant, or a single one: a t-test has no variance to judge a
-            # difference by, so this gives no evidence (p = 1). It was p = 0, which rolled a challenger back
-            # on one rating per arm. A real split of thumbs is judged by the thumbs-down rate test above.
+            # Every rating identical within each variant: a t-test has no variance to judge by (scipy's p is
+            # 0 or NaN; p = 0 rolled a challenger back on one rating per arm). Two distinct values split
+            # between the arms are a 2x2 table, judged exactly by Fisher's test: one rating per arm is no
+            # evidence (p = 1), 300 +1s against 300 0s is (a shift the thumbs-down test does not see).
             diff = float(r_t.mean() - r_c.mean())
-            p, lo, hi = 1.0, diff, diff
+            lo = hi = diff
+            if diff == 0:
+                p = 1.0
+            else:
+                p, test = float(stats.fisher_exact([[n_c, 0], [0, n_t]]).pvalue), "Fisher exact (no variance within arms)"
         raw.append(dict(metric="mean_rating", better="higher", control_value=float(r_c.mean()),
-                        treatment_value=float(r_t.mean()), ci_low=lo, ci_high=hi, test="Welch t", p_value=p,
+                        treatment_value=float(r_t.mean()), ci_low=lo, ci_high=hi, test=test, p_value=p,
                         n_control=n_c, n_treatment=n_t))
     e_c, e_t = int(c_row["errors"]), int(t_row["errors"])
     q_c, q_t = int(c_row["requests"]), int(t_row["requests"])

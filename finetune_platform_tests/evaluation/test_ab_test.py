@@ -213,3 +213,18 @@ def test_one_or_two_identical_ratings_per_arm_are_no_evidence():
         report = analyze_ab(requests, feedback)
         assert report.decision == "inconclusive", (ratings, report.reason)
         assert not report.test("mean_rating").significant
+
+
+def test_a_rating_shift_with_no_variance_within_arms_is_judged():
+    """300 champion answers rated +1, 300 challenger answers rated 0: no thumbs down on either side, no
+    variance for a t-test, and yet clear evidence that the challenger is worse."""
+    requests = pd.DataFrame({
+        "response_id": [f"c{i}" for i in range(300)] + [f"t{i}" for i in range(300)],
+        "variant": ["champion"] * 300 + ["challenger"] * 300, "latency_ms": [100.0] * 600, "status_code": [200] * 600,
+    })
+    feedback = pd.DataFrame({"response_id": requests["response_id"], "rating": [1] * 300 + [0] * 300})
+    report = analyze_ab(requests, feedback)
+    mean_rating = report.test("mean_rating")
+    assert mean_rating.significant and mean_rating.p_value < 1e-10 and mean_rating.test.startswith("Fisher exact")
+    assert report.test("thumbs_down_rate").p_value == pytest.approx(1.0)  # the shift it cannot see
+    assert report.decision == "roll back", report.reason
