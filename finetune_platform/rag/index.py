@@ -15,7 +15,7 @@ fine-tuned model brings the tone and the domain judgment, the index the facts it
   ``CURRENT`` pointer that is swapped atomically, so a running server never reads a half-written index;
 - :func:`evaluate_label_retrieval`: how often the top k passages for a held-out question come from a
   ticket of the same category, against what random passages would give (the chance rate);
-- :func:`augment_messages`: the chat request with the retrieved passages as a system message.
+- :func:`augment_messages`: the chat request with the retrieved passages in its system message (or its last user turn).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -523,12 +523,20 @@ CONTEXT_TEMPLATE = (
 
 
 def augment_messages(
-    messages: Sequence[dict[str, str]], hits: Sequence[Hit], max_context_chars: int = 1500
+    messages: Sequence[dict[str, str]],
+    hits: Sequence[Hit],
+    max_context_chars: int = 1500,
+    placement: Literal["system", "user"] = "system",
 ) -> list[dict[str, str]]:
-    """``messages`` with the passages of ``hits`` as one system message, placed after the conversation's
-    own leading system messages (the operator's instructions stay first). Passages are added best first
-    while they fit in ``max_context_chars``; the first one is cut to fit if it alone is too long. No hits:
-    the messages unchanged (a new list)."""
+    """``messages`` with the passages of ``hits`` added. Passages are added best first while they fit in
+    ``max_context_chars``; the first one is cut to fit if it alone is too long. No hits: the messages
+    unchanged (a new list).
+
+    ``placement="system"``: in the system message. A conversation that opens with system messages gets
+    the passages appended to the last of them (the operator's instructions stay first, and templates that
+    allow one system message, like Llama-2's, still render it); otherwise a system message is put first.
+    ``placement="user"``: before the text of the last user turn, for chat templates that have no system
+    role (Gemma's refuses one)."""
     out = [dict(m) for m in messages]
     if not hits:
         return out
@@ -542,11 +550,22 @@ def augment_messages(
             entry = entry[: max(0, max_context_chars)]
         numbered.append(entry)
         used += len(entry) + 1
-    context = {"role": "system", "content": CONTEXT_TEMPLATE.format(passages="\n".join(numbered))}
-    at = 0
-    while at < len(out) and out[at].get("role") == "system":
-        at += 1
-    out.insert(at, context)
+    context = CONTEXT_TEMPLATE.format(passages="\n".join(numbered))
+    if placement == "user":
+        last_user = max((i for i, m in enumerate(out) if m.get("role") == "user"), default=None)
+        if last_user is None:
+            raise ValueError("placement='user' needs a user turn to put the passages before")
+        out[last_user]["content"] = f"{context}\n\n{out[last_user]['content']}"
+        return out
+    if placement != "system":
+        raise ValueError(f"placement must be 'system' or 'user', not {placement!r}")
+    leading = 0
+    while leading < len(out) and out[leading].get("role") == "system":
+        leading += 1
+    if leading:
+        out[leading - 1]["content"] = f"{out[leading - 1]['content']}\n\n{context}"
+    else:
+        out.insert(0, {"role": "system", "content": context})
     return out
 
 

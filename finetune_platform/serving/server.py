@@ -67,6 +67,9 @@ logger = logging.getLogger(__name__)
 
 CHAT_ENDPOINT = "chat.completions"
 COMPLETIONS_ENDPOINT = "completions"
+#: What a chat template raises when it refuses a conversation (jinja's raise_exception, and what
+#: tokenizers raise on a malformed one).
+_TEMPLATE_REFUSALS = (TemplateError, ValueError, TypeError, IndexError)
 #: Most prompts one /v1/completions request may carry (a list prompt); bounds the memory one request takes.
 MAX_PROMPTS_PER_REQUEST = 128
 
@@ -697,6 +700,52 @@ class ModelServer:
         self.metrics.retrievals.labels(outcome="passages" if hits else "no_passages").inc()
         return augment_messages(messages, hits, self.settings.rag_max_context_chars), hits, index.fingerprint
 
+    def chat_prompt(
+        self, variant: str, messages: list[dict[str, str]], answered: list[dict[str, str]], hits: list["Hit"]
+    ) -> str:
+        """The prompt of a chat request through the answering model's own chat template: ``answered``
+        (the client's ``messages`` with retrieved passages in the system message), else, when that
+        template refuses a system message, the passages in the last user turn.
+
+        A template refusing the client's own conversation (roles that do not alternate, a system message
+        it does not support) is the request's fault: a 400 naming the reason. One that accepts the
+        conversation but neither placement of the passages is the server's: a 500 that says so.
+        """
+        backend = self.backends[variant]
+        try:
+            return backend.chat_prompt(answered)
+        except _TEMPLATE_REFUSALS as error:
+            refusal = error
+        if hits:
+            from finetune_platform.rag.index import augment_messages
+
+            in_user_turn = augment_messages(messages, hits, self.settings.rag_max_context_chars, placement="user")
+            try:
+                return backend.chat_prompt(in_user_turn)
+            except _TEMPLATE_REFUSALS:
+                pass
+            try:
+                backend.chat_prompt(messages)
+            except _TEMPLATE_REFUSALS as error:
+                refusal = error
+            else:
+                raise ApiError(
+                    500,
+                    f"the {variant} model's chat template accepts this conversation but not with the retrieved "
+                    f"passages, in the system message or the user turn ({type(refusal).__name__}: {refusal}); "
+                    "send rag: false, or serve a model whose template takes a system message",
+                    type="server_error",
+                    code="rag_context_unsupported",
+                    variant=variant,
+                ) from refusal
+        raise ApiError(
+            400,
+            f"the model's chat template refuses this conversation ({type(refusal).__name__}: {refusal}); "
+            "alternate user and assistant turns, starting with the user",
+            param="messages",
+            code="unsupported_conversation",
+        ) from refusal
+
     # -- completions ---------------------------------------------------------------------------------
 
     def check_prompt(self, prompt: str, param: str) -> None:
@@ -1085,18 +1134,7 @@ def create_app(
             answered, hits, index_fingerprint = await run_in_threadpool(server.retrieve, messages, body.rag)
         else:
             answered, hits, index_fingerprint = server.retrieve(messages, body.rag)
-        try:
-            prompt = server.backends[variant].chat_prompt(answered)  # the answering model's own chat template
-        except (TemplateError, ValueError, TypeError, KeyError, IndexError) as error:
-            # The template refuses this conversation (roles that do not alternate, a system message it does
-            # not support): the request's fault, not the server's.
-            raise ApiError(
-                400,
-                f"the model's chat template refuses this conversation ({type(error).__name__}: {error}); "
-                "alternate user and assistant turns, starting with the user",
-                param="messages",
-                code="unsupported_conversation",
-            ) from error
+        prompt = server.chat_prompt(variant, messages, answered, hits)
         # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
         user_text = "\n".join(m["content"] for m in messages if m["role"] == "user") or prompt
         completion = await run_completion(

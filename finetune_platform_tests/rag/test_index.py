@@ -226,18 +226,33 @@ def test_evaluation_counts_same_label_passages_and_never_finds_the_question_itse
     assert sampled.queries == 3 and sampled.k == 2
 
 
-def test_augment_adds_one_system_message_after_the_operators_and_respects_the_budget(index: KnowledgeIndex):
+def test_augment_appends_to_the_operators_system_message_and_respects_the_budget(index: KnowledgeIndex):
     hits = index.search("charged twice", k=2)
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "charged twice?"}]
     out = augment_messages(messages, hits, max_context_chars=2000)
-    assert [m["role"] for m in out] == ["system", "system", "user"] and out[0] == messages[0]
-    assert "[1] Question: I was charged twice" in out[1]["content"] and "[2] " in out[1]["content"]
-    assert messages[1:] == out[2:] and len(messages) == 2  # the input is not changed
+    # one system message still (a Llama-2 template refuses two), the operator's instructions first
+    assert [m["role"] for m in out] == ["system", "user"] and out[0]["content"].startswith("Be brief.\n\nRelevant")
+    assert "[1] Question: I was charged twice" in out[0]["content"] and "[2] " in out[0]["content"]
+    assert messages[1:] == out[1:] and messages[0]["content"] == "Be brief."  # the input is not changed
     only_first = augment_messages(messages, hits, max_context_chars=len(f"[1] {hits[0].passage.text}") + 5)
-    assert "[1] " in only_first[1]["content"] and "[2] " not in only_first[1]["content"]
+    assert "[1] " in only_first[0]["content"] and "[2] " not in only_first[0]["content"]
     cut = augment_messages([{"role": "user", "content": "q"}], hits, max_context_chars=100)
-    assert cut[0]["role"] == "system" and "[1] Question: I was" in cut[0]["content"]
+    assert [m["role"] for m in cut] == ["system", "user"] and "[1] Question: I was" in cut[0]["content"]
     assert augment_messages(messages, []) == messages
+
+
+def test_augment_can_put_the_passages_in_the_last_user_turn(index: KnowledgeIndex):
+    hits = index.search("charged twice", k=1)
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
+                {"role": "user", "content": "charged twice?"}]
+    out = augment_messages(messages, hits, placement="user")
+    assert [m["role"] for m in out] == ["user", "assistant", "user"] and out[:2] == messages[:2]
+    assert out[2]["content"].startswith("Relevant excerpts") and out[2]["content"].endswith("\n\ncharged twice?")
+    assert messages[2]["content"] == "charged twice?"
+    with pytest.raises(ValueError, match="needs a user turn"):
+        augment_messages([{"role": "system", "content": "x"}], hits, placement="user")
+    with pytest.raises(ValueError, match="placement must be"):
+        augment_messages(messages, hits, placement="assistant")  # type: ignore[arg-type]
 
 
 def test_hit_summary_shows_ids_and_score_not_text():

@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from finetune_platform.rag.index import CURRENT_FILE, KnowledgeIndex, passages_from_records, publish_index
 from finetune_platform.rag.index import KnowledgeIndexError
 from finetune_platform.serving.routing import CHAMPION
+from jinja2.exceptions import TemplateError
+
 from finetune_platform.serving.server import FakeBackend, ServerSettings, create_app
 from finetune_platform_tests.rag.test_index import ROWS, records
 
@@ -129,3 +131,59 @@ def test_serve_rag_passes_the_published_index_to_the_server(tmp_path: Path, monk
     monkeypatch.setattr(server_module, "serve", lambda settings, registry, store, **kw: seen.update(settings=settings))
     assert main(["serve", "--rag", "--rag-top-k", "5"]) == 0
     assert seen["settings"].knowledge_index_path == str(root) and seen["settings"].rag_top_k == 5
+
+
+class _OneSystemTemplate(FakeBackend):
+    """A Llama-2-style template: at most one system message, first."""
+
+    def chat_prompt(self, messages):
+        roles = [m["role"] for m in messages]
+        if roles.count("system") > 1 or ("system" in roles and roles[0] != "system"):
+            raise TemplateError("Conversation roles must alternate user/assistant/user/assistant/...")
+        return super().chat_prompt(messages)
+
+
+class _NoSystemTemplate(FakeBackend):
+    """A Gemma-style template: no system role at all."""
+
+    def chat_prompt(self, messages):
+        if any(m["role"] == "system" for m in messages):
+            raise TemplateError("System role not supported")
+        return super().chat_prompt(messages)
+
+
+def test_retrieved_passages_fit_the_models_chat_template(client_for, index_root: Path):
+    """The client's own system message plus the passages is still one system message; a template without a
+    system role gets them in the user turn; only the client's own refused conversation is a 400."""
+    one = _OneSystemTemplate("support")
+    client = client_for(one, knowledge_index_path=str(index_root), cache_enabled=False)
+    with_system = {"model": "support", "messages": [
+        {"role": "system", "content": "You are a support agent."}, {"role": "user", "content": "I was charged twice"}]}
+    response = client.post("/v1/chat/completions", json=with_system)
+    assert response.status_code == 200, response.text
+    assert one.calls[-1][0].startswith("### System:\nYou are a support agent.\n\nRelevant excerpts")
+
+    none = _NoSystemTemplate("support")
+    client = client_for(none, knowledge_index_path=str(index_root), cache_enabled=False)
+    response = client.post("/v1/chat/completions", json=_chat("I was charged twice this month"))
+    assert response.status_code == 200, response.text
+    assert response.json()["retrieval"]["passages"]
+    prompt = none.calls[-1][0]
+    assert prompt.startswith("### User:\nRelevant excerpts") and "[1] Question: I was charged twice" in prompt
+    refused = client.post("/v1/chat/completions", json=with_system)  # the client's own system message
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "unsupported_conversation"
+
+
+def test_a_template_that_takes_the_conversation_but_not_the_passages_is_a_server_error(client_for, index_root: Path):
+    class NoContext(FakeBackend):
+        def chat_prompt(self, messages):
+            if "Relevant excerpts" in " ".join(m["content"] for m in messages):
+                raise TemplateError("too long for this template")
+            return super().chat_prompt(messages)
+
+    client = client_for(NoContext("support"), knowledge_index_path=str(index_root), cache_enabled=False)
+    response = client.post("/v1/chat/completions", json=_chat("I was charged twice this month"))
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["code"] == "rag_context_unsupported" and "rag: false" in error["message"]
+    assert client.post("/v1/chat/completions", json=_chat("I was charged twice", rag=False)).status_code == 200
