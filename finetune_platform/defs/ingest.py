@@ -61,6 +61,9 @@ def ingest_sources_asset(
         )
     source = by_name[context.partition_key]
     sources = [source]
+    # Taken before reading: a file that lands while this run reads must change the fingerprint the run
+    # records, or the sensors would take it for ingested.
+    fingerprint = source_fingerprint(source, settings.raw_dir)
     # Each file's share is cached by its content: a new file in the source is the only one read.
     cache_root = settings.artifacts_dir / "ingest" / "cache"
     result = ingest_source(source, settings.raw_dir, cache_dir=cache_root / context.partition_key)
@@ -96,7 +99,7 @@ def ingest_sources_asset(
             "rows_read": read,
             "rows_kept": len(result.records),
             "rows_quarantined": len(result.quarantine),
-            "source_fingerprint": source_fingerprint(source, settings.raw_dir),
+            "source_fingerprint": fingerprint,
             **{f"incremental_{k}": v for k, v in (result.cache_stats or {}).items()},
             "per_source": dg.MetadataValue.md(pd.DataFrame(stats).T.to_markdown()),
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),

@@ -64,3 +64,34 @@ def test_new_file_reprocesses_only_its_source(tmp_path) -> None:
             dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_corpus"), asset_partitions=["emails"]), limit=1
         ).records[0].asset_materialization.metadata["rows_read"].value
         assert emails_after == 2 * rows_before["emails"]
+
+
+def test_a_file_landing_during_ingest_is_not_taken_for_ingested(tmp_path, monkeypatch) -> None:
+    """The fingerprint a raw_corpus run records is of the files it read: one written while it read (a
+    feedback batch, an export landing) leaves the source changed for the sensor."""
+    from finetune_platform.ingest import readers
+
+    (tmp_path / "data").mkdir()
+    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
+    settings = Settings.for_root(tmp_path)
+    generate_demo_corpus(settings.raw_dir, n_tickets=60, seed=3)
+    resources = {"platform": PlatformResource(root=str(tmp_path))}
+    job = build_definitions(settings).resolve_job_def("ingest_job")
+    real = readers.ingest_source
+
+    def ingest_while_a_file_lands(source, raw_dir, **kwargs):
+        result = real(source, raw_dir, **kwargs)
+        emails = settings.raw_dir / "emails"
+        shutil.copy(emails / "emails.csv", emails / "emails_late.csv")  # after the files were read
+        return result
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, ["chats", "emails", "notes", "feedback"])
+        monkeypatch.setattr(readers, "ingest_source", ingest_while_a_file_lands)
+        assert job.execute_in_process(instance=instance, partition_key="emails").success
+        monkeypatch.setattr(readers, "ingest_source", real)
+        for source in ("chats", "notes"):
+            assert job.execute_in_process(instance=instance, partition_key=source).success
+        fresh = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        requested = {r.partition_key for r in fresh.run_requests}
+        assert "emails" in requested and not requested & {"chats", "notes"}  # (feedback: never ingested here)
