@@ -838,16 +838,20 @@ class ModelServer:
 
     # -- the log store -------------------------------------------------------------------------------
 
-    async def log_completion(self, completion: Completion, prompts: list[str], user: str | None) -> None:
-        """One store row per choice. A store failure is logged and counted but does not fail the answer
-        the user already has: serving stays up while the store is down (see ``llm_request_errors``)."""
+    async def log_completion(
+        self, completion: Completion, prompts: list[str], user: str | None, latency_ms: float | None = None
+    ) -> None:
+        """One store row per choice, with ``latency_ms`` (default: the generation's). A store failure is
+        logged and counted but does not fail the answer the user already has: serving stays up while the
+        store is down (see ``llm_request_errors``)."""
         if self.store is None:
             return
+        latency_ms = completion.latency_ms if latency_ms is None else latency_ms
         rows = [
             dict(
                 response_id=rid, prompt=prompt, response=text, model_name=completion.backend.name,
                 model_version=completion.backend.version, variant=completion.variant, user_id=user,
-                latency_ms=completion.latency_ms, prompt_tokens=pt, completion_tokens=ct, status_code=200,
+                latency_ms=latency_ms, prompt_tokens=pt, completion_tokens=ct, status_code=200,
             )
             for rid, prompt, text, pt, ct in zip(
                 completion.response_ids(), prompts, completion.texts, completion.prompt_tokens,
@@ -1085,7 +1089,10 @@ def create_app(
             server.check_prompt(prompt, param)
         max_tokens = getattr(body, "max_completion_tokens", None) or body.max_tokens
         params = server.generation_params(max_tokens, body.temperature)
-        started = time.perf_counter()
+        # Latency counts from receiving the request (routing and retrieval included, when the handler did
+        # them first), in the histogram and in the log store alike: the rollout and A/B latency gates read
+        # the store.
+        started = received if received is not None else time.perf_counter()
         try:
             completion = await server.complete(
                 prompts, variant=variant, params=params, stops=body.stop, model=body.model, id_prefix=id_prefix
@@ -1101,9 +1108,8 @@ def create_app(
             )
             await server.log_failure(logged, variant, body.user, api, (time.perf_counter() - started) * 1000)
             raise api from error
-        await server.log_completion(completion, logged, body.user)
-        # From receiving the request (routing and retrieval included, when the handler did them first).
-        elapsed = time.perf_counter() - received if received is not None else completion.latency_ms / 1000.0
+        elapsed = time.perf_counter() - started
+        await server.log_completion(completion, logged, body.user, latency_ms=elapsed * 1000.0)
         server.metrics.observe_request(endpoint, variant, 200, elapsed)
         server.metrics.observe_tokens(variant, sum(completion.prompt_tokens), sum(completion.completion_tokens))
         return completion

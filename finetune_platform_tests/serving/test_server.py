@@ -676,8 +676,9 @@ def test_a_conversation_the_chat_template_refuses_is_a_400_not_a_500(make_client
     assert client.post("/v1/chat/completions", json=_chat()).status_code == 200
 
 
-def test_request_latency_counts_from_receiving_the_request(make_client, monkeypatch):
-    """Routing and retrieval run before generation; the latency histogram includes them (a fake clock)."""
+def test_request_latency_counts_from_receiving_the_request(make_client, store, monkeypatch):
+    """Routing and retrieval run before generation; the latency histogram and the logged latency include
+    them (a fake clock)."""
     import time as real_time
     from types import SimpleNamespace
 
@@ -704,3 +705,6 @@ def test_request_latency_counts_from_receiving_the_request(make_client, monkeypa
     total = next(float(line.split()[-1]) for line in metrics.splitlines()
                  if line.startswith('llm_request_latency_seconds_sum{endpoint="chat.completions"'))
     assert total >= 5.0  # the routing time is in it; generation alone took a few fake ms
+    # the log store (what the rollout and A/B latency gates read) counts the same way
+    assert client.post("/v1/chat/completions", json=_chat("second question")).status_code == 200
+    assert all(row["latency_ms"] >= 5000.0 for row in _rows(store)[-2:])
