@@ -472,6 +472,15 @@ def promote_completed_rollout(registry: Any, recorded_version: str | None) -> st
     return why
 
 
+def other_versions_served(
+    store: "LogStore", variant: str, start: datetime, end: datetime, model_version: str
+) -> list[str]:
+    """The model versions other than ``model_version`` that answered ``variant``'s requests in [start, end)."""
+    requests = store.requests_between(start, end)
+    served = requests.loc[requests["variant"] == variant, "model_version"].astype(str)
+    return sorted(set(served) - {str(model_version)})
+
+
 def variant_health(
     store: "LogStore", variant: str, start: datetime, end: datetime, model_version: str | None = None
 ) -> VariantHealth:
@@ -621,11 +630,22 @@ class StagedRollout:
                 f"rollout stage {state.stage} does not exist in stages {stages}; start the rollout again"
             )
         now = self.clock()
-        health = variant_health(
-            self.store, CHALLENGER, datetime.fromisoformat(state.stage_started_at), now, state.challenger_version
-        )
-        gates = check_gates(health, self.settings)
         share = state.canary_share
+        since = datetime.fromisoformat(state.stage_started_at)
+        if state.challenger_version is not None:
+            others = other_versions_served(self.store, CHALLENGER, since, now, state.challenger_version)
+            if others:
+                # The challenger alias moved and the servers answer with a version no gate has judged, at
+                # this stage's share: take it off the traffic rather than wait for data that never comes.
+                reason = (
+                    f"rolled back at {share:.0%}: the challenger traffic is answered by version(s) "
+                    f"{', '.join(others)}, not version {state.challenger_version} under rollout (the challenger "
+                    "alias moved); start a new rollout for the new version"
+                )
+                self.router.rollback(reason)
+                return RolloutDecision("rolled_back", share, 0.0, state.stage, None, [reason])
+        health = variant_health(self.store, CHALLENGER, since, now, state.challenger_version)
+        gates = check_gates(health, self.settings)
         if gates.breaches:
             reason = f"rolled back at {share:.0%}: " + "; ".join(gates.breaches)
             self.router.rollback(reason)

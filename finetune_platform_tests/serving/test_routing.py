@@ -341,22 +341,33 @@ def test_a_state_file_with_bad_stages_is_refused(tmp_path: Path):
 
 
 def test_only_the_recorded_challenger_versions_traffic_is_judged(store, tmp_path):
+    clock = Clock(T0)
+    router = Router(state_path=tmp_path / "rollout.json")
+    rollout = StagedRollout(router, store, RolloutSettings(min_requests=20), clock=clock)
+    rollout.start(challenger_version="2")
+    assert load_state(tmp_path / "rollout.json").challenger_version == "2"
+    _traffic(store, T0 + timedelta(minutes=2), 25)  # 25 requests answered by version "2" (what _traffic logs)
+    clock.now = T0 + timedelta(hours=1)
+    assert variant_health(store, CHALLENGER, T0, clock.now, model_version="2").requests == 25
+    assert variant_health(store, CHALLENGER, T0, clock.now, model_version="3").requests == 0
+    assert rollout.step().action == "advanced"
+
+
+def test_a_version_the_rollout_did_not_judge_answering_the_canary_rolls_it_back(store, tmp_path):
     """A retrain moves the challenger alias mid-rollout and a restarted server answers with the new version:
-    that traffic says nothing about the version under rollout."""
+    no gate has judged it, so it is taken off the traffic (it held for data before, serving it meanwhile)."""
     clock = Clock(T0)
     router = Router(state_path=tmp_path / "rollout.json")
     rollout = StagedRollout(router, store, RolloutSettings(min_requests=20), clock=clock)
     rollout.start(challenger_version="3")
-    assert load_state(tmp_path / "rollout.json").challenger_version == "3"
-    for i in range(30):  # version 4's requests, as the challenger variant
+    for i in range(5):  # version 4's requests, as the challenger variant
         store.log_request(prompt=f"q{i}", response="a", model_name="m", model_version="4", variant=CHALLENGER,
                           latency_ms=10.0, status_code=200, error=None, created_at=T0 + timedelta(minutes=1, seconds=i))
     clock.now = T0 + timedelta(hours=1)
-    held = rollout.step()
-    assert held.action == "held" and held.health.requests == 0
-    _traffic(store, T0 + timedelta(minutes=2), 25)  # 25 requests answered by version "2" (what _traffic logs)
-    assert variant_health(store, CHALLENGER, T0, clock.now, model_version="2").requests == 25
-    assert variant_health(store, CHALLENGER, T0, clock.now).requests == 55  # no version: every challenger row
+    decision = rollout.step()
+    assert decision.action == "rolled_back" and decision.share_after == 0.0
+    assert "version(s) 4, not version 3 under rollout" in decision.reasons[0]
+    assert router.state.kill_switch and router.state.stage is None
 
 
 def test_a_completed_rollout_promotes_the_version_it_judged():
