@@ -322,12 +322,20 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
     )
 
 
-def _last_materialization_id(instance: dg.DagsterInstance, asset: str, partition: str) -> int:
-    """The storage id of the latest materialization of ``asset``'s ``partition``; -1 when there is none."""
+def _trained_since(instance: dg.DagsterInstance, specialist: str, since: float) -> bool:
+    """Whether the latest ``specialist_model`` materialization of ``specialist`` comes from a run that started
+    at or after ``since`` (a timestamp); a materialization without a run (reported by hand) counts from
+    when it was recorded."""
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("specialist_model"), asset_partitions=[specialist]), limit=1
     ).records
-    return records[0].storage_id if records else -1
+    if not records:
+        return False
+    started = records[0].timestamp
+    run = instance.get_run_record_by_id(records[0].run_id) if records[0].run_id else None
+    if run is not None:
+        started = run.start_time if run.start_time is not None else run.create_timestamp.timestamp()
+    return started >= since
 
 
 def _last_ingested_fingerprint(instance: dg.DagsterInstance, source: str) -> str | None:
@@ -452,7 +460,7 @@ def specialists_refresh_sensor(context: dg.SensorEvaluationContext, platform: Pl
     records = context.instance.fetch_materializations(dg.AssetKey("registered_model"), limit=1).records
     if not records:
         return dg.SkipReason("no model registered yet")
-    latest = records[0].storage_id
+    latest, registered_at = records[0].storage_id, records[0].timestamp
     if context.cursor and int(context.cursor) >= latest:
         return dg.SkipReason("no model registered since the last refresh")
     names = list(load_specialists(platform.settings().root / SPECIALISTS_FILE).specialists)
@@ -461,8 +469,9 @@ def specialists_refresh_sensor(context: dg.SensorEvaluationContext, platform: Pl
     known = set(context.instance.get_dynamic_partitions(SPECIALIST_PARTITIONS.name))
     new = [n for n in names if n not in known]
     # A specialist trained after that registration (`finetune-platform specialists`, a launch from the UI)
-    # was already judged against the current generalist.
-    stale = [n for n in names if n not in known or _last_materialization_id(context.instance, "specialist_model", n) < latest]
+    # was already judged against the current generalist: one whose run started after it. (A run that
+    # started before and finished after trained on the earlier data and generalist: stale.)
+    stale = [n for n in names if n not in known or not _trained_since(context.instance, n, registered_at)]
     if not stale:
         return dg.SensorResult(
             skip_reason=dg.SkipReason(f"every specialist was trained after model registration {latest}"),

@@ -103,6 +103,20 @@ def test_a_newly_registered_model_requests_a_refresh_of_every_specialist_once(tm
         assert not done.run_requests and "trained after model registration" in done.skip_reason.skip_message
         assert int(done.cursor) > int(partial.cursor)
 
+        # A specialist run still training when a model is registered finishes after the registration, but
+        # it trained on the earlier data against the earlier generalist: it is refreshed.
+        @dg.asset(name="specialist_model", partitions_def=dg.StaticPartitionsDefinition(["billing", "tech"]))
+        def registered_while_training(context):
+            context.instance.report_runless_asset_event(dg.AssetMaterialization("registered_model"))
+            return 1
+
+        instance.report_runless_asset_event(dg.AssetMaterialization("specialist_model", partition="tech"))
+        assert dg.materialize([registered_while_training], instance=instance, partition_key="billing").success
+        instance.report_runless_asset_event(dg.AssetMaterialization("specialist_model", partition="tech"))
+        with dg.build_sensor_context(instance=instance, cursor=done.cursor, resources=resources) as context:
+            raced = specialists_refresh_sensor(context)
+        assert [r.partition_key for r in raced.run_requests] == ["billing"]
+
 
 def test_a_router_that_fails_its_gate_is_saved_but_the_served_one_stays(tmp_path: Path) -> None:
     from finetune_platform.specialists.router import RouterFollower
