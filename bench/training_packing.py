@@ -12,7 +12,8 @@ as padded batches, on short prompt/completion pairs? Measured side by side in on
 - the training: the platform's ``SFTSettings`` -> ``to_trl_config`` (the one place our settings become
   TRL's ``SFTConfig``) and TRL's ``SFTTrainer`` built exactly as ``train_sft`` builds it; one epoch over the
   same examples, the same settings apart from ``packing`` (defaults: LoRA, batch 16, ``max_length`` 256,
-  bf16 autocast, group-by-length batches), one torch thread;
+  bf16 autocast where the hardware computes it natively, else float32, group-by-length batches), one
+  torch thread;
 - ``off``: padded batches in random order (``packing=False``, ``group_by_length=False``: TRL's default, the
   usual baseline); ``grouped``: padded batches of similar length (``group_by_length=True``, the platform's
   default, which already removes most padding); ``on``: ``packing=True``, TRL 1.16's ``"bfd"`` strategy
@@ -65,6 +66,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from finetune_platform.training.precision import resolve_bf16
 from finetune_platform.training.sft import SFTSettings
 from finetune_platform.training.tiny_model import TinyModelSettings
 
@@ -301,7 +303,7 @@ def run_benchmark(
         "max_length": max_length,
         "batch_size": batch_size,
         "method": method,
-        "bf16": base.bf16,
+        "bf16": resolve_bf16(base.bf16),
         "threads": threads_used,
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
         "packing_mode": sides["on"]["packing_strategy"] + (" + padding_free (one row per batch)" if sides["on"]["padding_free"] else " + one row per packed sequence"),

@@ -17,6 +17,7 @@ from finetune_platform.training.base_model import BaseModelSettings
 from finetune_platform.training.dapt import DAPTSettings
 from finetune_platform.training.dpo import DPOSettings
 from finetune_platform.training.presets import LaunchSettings
+from finetune_platform.training.precision import resolve_bf16
 from finetune_platform.training.sft import SFTSettings
 
 
@@ -278,6 +279,7 @@ def sft_adapter(
     splits, data = _with_conversations(config, training_set, base_model["path"], instruction_splits)
     # conversations='off' leaves the key as it was before the option existed, so earlier runs still resume
     key_config = config.model_dump(exclude={"conversations"} if config.conversations == "off" else None)
+    key_config["bf16"] = resolve_bf16(config.bf16)  # auto: what this machine trains with (a resume must match)
     key_parts = [training_set["dvc_md5"], base_model["path"], key_config]
     if base_model.get("folder_fingerprint"):  # a local model folder: its content, not only its path
         key_parts.append(base_model["folder_fingerprint"])
@@ -292,8 +294,12 @@ def sft_adapter(
         "started_from": base_model["stage"],
     }
     with mlflow.tracker().start_run("sft_adapter", tags=tags) as run:
-        # learning_rate None means "the method's default": log the rate the run trains with
-        sft_params = {**config.model_dump(), "learning_rate": config.effective_learning_rate}
+        # learning_rate None means "the method's default", bf16 None "where native": log what the run uses
+        sft_params = {
+            **config.model_dump(),
+            "learning_rate": config.effective_learning_rate,
+            "bf16": resolve_bf16(config.bf16),
+        }
         run.log_params({"sft": sft_params, "base_model": base_model, "data": training_set["counts"], "sft_data": data})
         request = SFTRequest(
             base_model_path=base_model["path"],

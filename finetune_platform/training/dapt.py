@@ -61,7 +61,11 @@ class DAPTSettings(BaseModel):
     seq_len: int = Field(
         128, ge=8, le=131_072, description="Block size: tokens per training sequence cut from the concatenated text."
     )
-    bf16: bool = Field(False, description="bfloat16 mixed precision (CPU autocast or GPU).")
+    bf16: bool | None = Field(
+        False,
+        description="bfloat16 mixed precision (CPU autocast or GPU); None: on where the hardware computes it "
+        "natively (training.precision).",
+    )
     gradient_checkpointing: bool = Field(
         False, description="Recompute activations in the backward pass: less memory, about 20% slower."
     )

@@ -18,6 +18,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+from finetune_platform.training.precision import resolve_bf16
+
 
 ZeroStage = Literal[2, 3]
 
@@ -106,7 +108,7 @@ def deepspeed_config_for(
     """
     return deepspeed_config(
         zero_stage=zero_stage,
-        bf16=settings.bf16,
+        bf16=resolve_bf16(settings.bf16),
         gradient_accumulation_steps=settings.gradient_accumulation_steps,
         micro_batch_size=settings.batch_size,
         offload=offload,
@@ -137,8 +139,10 @@ def check_compatible(config: dict[str, Any], settings: Any) -> None:
         if have != "auto" and have != want:
             raise DeepSpeedConfigError(f"DeepSpeed config {key}={have} but the {type(settings).__name__} give {want}; make them equal or use 'auto'")
     bf16 = config.get("bf16", {}).get("enabled", "auto")
-    if bf16 != "auto" and bool(bf16) != settings.bf16:
-        raise DeepSpeedConfigError(f"DeepSpeed config bf16.enabled={bf16} but {type(settings).__name__}.bf16={settings.bf16}; make them equal")
+    wanted = resolve_bf16(settings.bf16)
+    if bf16 != "auto" and bool(bf16) != wanted:
+        shown = settings.bf16 if settings.bf16 is not None else f"None (auto: {wanted} on this machine)"
+        raise DeepSpeedConfigError(f"DeepSpeed config bf16.enabled={bf16} but {type(settings).__name__}.bf16={shown}; make them equal")
 
 
 def write_deepspeed_config(config: dict[str, Any], path: Path) -> Path:

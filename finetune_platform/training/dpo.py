@@ -89,7 +89,11 @@ class DPOSettings(BaseModel):
         default_factory=lambda: [ALL_LINEAR],
         description="Module names to adapt; ['all-linear'] adapts every linear projection except the output head.",
     )
-    bf16: bool = Field(False, description="bfloat16 mixed precision; off by default (TRL's default is on, even on CPU).")
+    bf16: bool | None = Field(
+        False,
+        description="bfloat16 mixed precision; off by default (TRL's default is on, even on CPU); None: on where "
+        "the hardware computes it natively (training.precision).",
+    )
     gradient_checkpointing: bool = Field(
         False, description="Recompute activations in the backward pass: less memory, about 20% slower."
     )

@@ -86,7 +86,10 @@ class SFTSettings(BaseModel):
     max_length: int | None = Field(
         256, ge=8, le=131_072, description="Tokens per example (longer ones are cut); None: no limit."
     )
-    bf16: bool = Field(True, description="bfloat16 mixed precision (CPU autocast or GPU).")
+    bf16: bool | None = Field(
+        None,
+        description="bfloat16 mixed precision (CPU autocast or GPU); None (default): on where the hardware computes bfloat16 natively (a CUDA GPU that supports it, a CPU with AVX512-BF16 or AMX), off elsewhere, where it is emulated and far slower (training.precision).",
+    )
     gradient_checkpointing: bool = Field(
         False, description="Recompute activations in the backward pass: less memory, about 20% slower."
     )

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
 
+from finetune_platform.training.precision import resolve_bf16
+
 #: Bump when the recipe (tokenizer, architecture or pretraining code) changes in a way that changes the
 #: model built from the same settings and corpus: it is part of the cache key.
 RECIPE_VERSION = "tiny-llama-1"
@@ -63,7 +65,11 @@ class TinyModelSettings(BaseModel):
     seq_len: int = Field(128, ge=8, le=8192, description="Pretraining window length in tokens.")
     learning_rate: float = Field(3e-3, gt=0, le=1.0, description="Peak AdamW learning rate (cosine decay).")
     seed: int = Field(0, ge=0, description="Seed for weights, window sampling and tokenizer training order.")
-    bf16: bool = Field(True, description="bfloat16 autocast during pretraining (about 1.8x faster on AVX512-BF16 CPUs).")
+    bf16: bool | None = Field(
+        None,
+        description="bfloat16 autocast during pretraining; None (default): where the CPU computes it natively "
+        "(AVX512-BF16 or AMX: about 1.8x faster there; emulated elsewhere, 20x slower on an AVX2 CPU).",
+    )
 
     @model_validator(mode="after")
     def _shapes_agree(self) -> "TinyModelSettings":
@@ -98,10 +104,12 @@ class TinyModelResult:
 
 
 def cache_key(corpus: list[str], settings: TinyModelSettings) -> str:
-    """sha256 over the recipe version, the settings and every corpus string (order matters)."""
+    """sha256 over the recipe version, the settings and every corpus string (order matters); ``bf16`` as
+    resolved on this machine (auto builds a bf16-pretrained model on one machine, a float32 one on another)."""
     digest = hashlib.sha256()
     digest.update(RECIPE_VERSION.encode())
-    digest.update(json.dumps(settings.model_dump(), sort_keys=True).encode())
+    resolved = settings.model_dump() | {"bf16": resolve_bf16(settings.bf16, "cpu")}
+    digest.update(json.dumps(resolved, sort_keys=True).encode())
     for text in corpus:
         encoded = text.encode("utf-8")
         digest.update(len(encoded).to_bytes(8, "little"))
@@ -182,11 +190,12 @@ def _pretrain(model, stream: list[int], settings: TinyModelSettings) -> list[tup
     warmup = max(1, settings.pretrain_steps // 20)
     scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, settings.pretrain_steps)
     history: list[tuple[int, float]] = []
+    bf16 = resolve_bf16(settings.bf16, "cpu")
     model.train()
     for step in range(1, settings.pretrain_steps + 1):
         starts = torch.randint(0, len(data) - window, (settings.batch_size,), generator=generator)
         batch = torch.stack([data[s : s + window] for s in starts.tolist()])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=settings.bf16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             loss = model(input_ids=batch, labels=batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -213,7 +222,7 @@ def _model_card(settings: TinyModelSettings, n_params: int, corpus_size: int) ->
         f"tokenizer and a {n_params:,}-parameter Llama-architecture model pretrained for "
         f"{settings.pretrain_steps} steps on {corpus_size:,} texts of the platform's own corpus. It knows the "
         "corpus's vocabulary, not any task format. Recipe: "
-        f"`{RECIPE_VERSION}`; settings: `{json.dumps(settings.model_dump(), sort_keys=True)}`.\n"
+        f"`{RECIPE_VERSION}`; settings: `{json.dumps(settings.model_dump() | {'bf16': resolve_bf16(settings.bf16, 'cpu')}, sort_keys=True)}`.\n"
     )
 
 
@@ -287,7 +296,7 @@ def build_tiny_model(corpus: list[str], settings: TinyModelSettings, cache_root:
         manifest = {
             "recipe": RECIPE_VERSION,
             "cache_key": key,
-            "settings": settings.model_dump(),
+            "settings": settings.model_dump() | {"bf16": resolve_bf16(settings.bf16, "cpu")},
             "corpus_texts": len(texts),
             "n_params": n_params,
             "loss_history": loss_history,

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from finetune_platform.training.precision import resolve_bf16
+
 #: Sub-folder of a stage's output directory holding its resumable checkpoints.
 CHECKPOINTS_DIR = "checkpoints"
 
@@ -49,7 +51,7 @@ def common_trainer_args(
         max_steps=settings.max_steps,
         per_device_train_batch_size=settings.batch_size,
         gradient_accumulation_steps=settings.gradient_accumulation_steps,
-        bf16=settings.bf16,
+        bf16=resolve_bf16(settings.bf16),
         fp16=False,
         use_cpu=use_cpu(),
         activation_checkpointing=settings.gradient_checkpointing,
