@@ -476,8 +476,14 @@ def aligned_adapter(
             metadata={"skipped": True, "reason": f"{skip}: the SFT model is the candidate", "pairs": len(pairs),
                       "pairs_dropped": dg.MetadataValue.json(cleaned)},
         )
+    from transformers import AutoTokenizer
+
+    from finetune_platform.monitoring.feedback import prompts_as_served
     from finetune_platform.training.launch import DPORequest
 
+    # Chat requests are logged as the user's text: DPO sees them as the server showed them to the model.
+    pairs, prompt_formats = prompts_as_served(pairs, AutoTokenizer.from_pretrained(sft_adapter["model_path"]))
+    context.log.info(f"preference pair prompts: {prompt_formats}")
     # Keyed on the pairs themselves: a count collides when other pairs of the same number come in.
     pairs_sha256 = frame_sha256(pairs, ["prompt", "chosen", "rejected"])
     key = config_hash(sft_adapter["model_path"], pairs_sha256, config.model_dump())
@@ -485,7 +491,8 @@ def aligned_adapter(
     tags = {"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "stage": "dpo",
             "started_from": "sft", "dataset.preference_pairs_sha256": pairs_sha256}
     with mlflow.tracker().start_run("aligned_adapter", tags=tags, parent_run_id=sft_adapter["mlflow_run_id"]) as run:
-        run.log_params({"dpo": config.model_dump(), "pairs": len(pairs), "pairs_cleaning": cleaned})
+        run.log_params({"dpo": config.model_dump(), "pairs": len(pairs), "pairs_cleaning": cleaned,
+                        "pair_prompts": prompt_formats})
         request = DPORequest(
             base_model_path=sft_adapter["base_model_path"],
             sft_model_path=sft_adapter["model_path"],
@@ -510,6 +517,7 @@ def aligned_adapter(
             "skipped": False,
             "pairs": len(pairs),
             "pairs_dropped": dg.MetadataValue.json(cleaned),
+            "pair_prompts": dg.MetadataValue.json(prompt_formats),
             "global_step": result.global_step,
             "final_loss": result.final_loss,
             "final_reward_accuracy": result.final_reward_accuracy,

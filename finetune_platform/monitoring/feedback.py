@@ -8,6 +8,7 @@ same standard as curated records.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -176,3 +177,43 @@ def decontaminate_preference_pairs(
     kept = unique.loc[keep].reset_index(drop=True)
     stats["kept"] = int(len(kept))
     return kept, stats
+
+
+def prompts_as_served(pairs: pd.DataFrame, tokenizer: Any) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The pairs with each prompt as the model saw it when it answered, and how many of each kind.
+
+    The log store keeps a chat request's prompt as the user wrote it (its user turns) and a completions
+    request's as sent. DPO must raise the chosen answer's likelihood given what the model is given when
+    serving, not given bare text it never sees:
+
+    - ``instruction_template``: a prompt in one of the platform's instruction templates (``### Task: ...``,
+      a completions request) is kept;
+    - ``rendered_as_chat``: any other prompt is a chat request's user text, rendered as one user turn through
+      ``tokenizer``'s chat template with the generation prompt, as the server renders a chat request
+      (earlier turns of a multi-turn chat are not logged, so they cannot be restored);
+    - ``kept_without_chat_template`` / ``refused_by_chat_template``: kept as logged when the tokenizer has no
+      chat template or its template refuses the turn.
+    """
+    from jinja2.exceptions import TemplateError
+
+    from finetune_platform.formats.instructions import PROMPT_TEMPLATES
+    from finetune_platform.formats.templates import render_chat_prompt
+
+    template_starts = tuple(template.split("{text}")[0] for template in PROMPT_TEMPLATES.values())
+    counts = {"instruction_template": 0, "rendered_as_chat": 0, "kept_without_chat_template": 0,
+              "refused_by_chat_template": 0}
+    has_template = bool(getattr(tokenizer, "chat_template", None))
+    prompts = []
+    for prompt in pairs["prompt"].astype(str):
+        if prompt.startswith(template_starts):
+            counts["instruction_template"] += 1
+        elif not has_template:
+            counts["kept_without_chat_template"] += 1
+        else:
+            try:
+                prompt = render_chat_prompt(tokenizer, [{"role": "user", "content": prompt}])
+                counts["rendered_as_chat"] += 1
+            except (TemplateError, ValueError, TypeError, IndexError):
+                counts["refused_by_chat_template"] += 1
+        prompts.append(prompt)
+    return pairs.assign(prompt=prompts), counts

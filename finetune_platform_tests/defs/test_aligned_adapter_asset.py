@@ -27,6 +27,10 @@ def _run(root: Path, monkeypatch, value: dict[str, Any], pairs: list[dict[str, s
         return {"model_path": str(Path(request.output_dir) / "model"), "global_step": 2, "final_loss": 0.5}
 
     monkeypatch.setattr(train_defs, "train_in_subprocess", fake_training)
+    if not (root / "sft").is_dir():  # the SFT model's tokenizer (the tiny model's recipe, chat template included)
+        from finetune_platform.training.tiny_model import train_tokenizer
+
+        train_tokenizer(["how do I reset my password", "my card was charged twice"] * 20, 300).save_pretrained(root / "sft")
 
     @dg.asset(name="training_set")
     def fake_training_set() -> dict[str, Any]:
@@ -66,10 +70,14 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
     output = result.output_for_node("aligned_adapter")
     [request] = result.launched  # type: ignore[attr-defined]
     trained = pd.read_parquet(request.train_path)
-    assert trained["prompt"].tolist() == ["how do I reset my password", "my card was charged twice"]
+    # chat requests' user text, as the server renders a chat request through the model's chat template
+    assert trained["prompt"].tolist() == [
+        "### User:\nhow do I reset my password\n### Assistant:\n", "### User:\nmy card was charged twice\n### Assistant:\n"
+    ]
     assert len(output["preference_pairs_sha256"]) == 64 and output["preference_pairs_path"] == request.train_path
     meta = result.asset_materializations_for_node("aligned_adapter")[0].metadata
     assert meta["pairs_dropped"].value == {"read": 4, "duplicates": 1, "held_out_exact": 1, "held_out_near": 0, "kept": 2}
+    assert meta["pair_prompts"].value["rendered_as_chat"] == 2
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=Settings.for_root(tmp_path).mlflow_tracking_uri)

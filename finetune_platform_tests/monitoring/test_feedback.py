@@ -93,3 +93,24 @@ def test_preference_pairs_on_held_out_tickets_or_repeated_are_dropped() -> None:
     assert stats["held_out_near"] == 0 and len(exact_only) == 3
     with pytest.raises(ValueError, match=r"missing columns \['rejected'\]"):
         decontaminate_preference_pairs(pairs.drop(columns=["rejected"]), held_out)
+
+
+def test_pair_prompts_are_what_the_model_was_shown():
+    """A chat request is logged as the user's text; DPO trains on it as the server rendered it. A completions
+    prompt in the instruction template is kept as sent."""
+    from finetune_platform.formats.instructions import PROMPT_TEMPLATES
+    from finetune_platform.monitoring.feedback import prompts_as_served
+    from finetune_platform.training.tiny_model import train_tokenizer
+
+    tokenizer = train_tokenizer(["my router keeps dropping wifi", "reset it please"] * 20, 300)
+    templated = PROMPT_TEMPLATES["reply"].format(text="my router keeps dropping wifi")
+    pairs = pd.DataFrame({"prompt": ["my router keeps dropping wifi", templated], "chosen": ["a", "b"],
+                          "rejected": ["c", "d"]})
+    served, counts = prompts_as_served(pairs, tokenizer)
+    assert served["prompt"].tolist() == ["### User:\nmy router keeps dropping wifi\n### Assistant:\n", templated]
+    assert served[["chosen", "rejected"]].equals(pairs[["chosen", "rejected"]])
+    assert counts == {"instruction_template": 1, "rendered_as_chat": 1, "kept_without_chat_template": 0,
+                      "refused_by_chat_template": 0}
+    tokenizer.chat_template = None
+    bare, counts = prompts_as_served(pairs, tokenizer)
+    assert bare["prompt"].tolist() == pairs["prompt"].tolist() and counts["kept_without_chat_template"] == 1
