@@ -158,7 +158,13 @@ def _create_exclusively(content: bytes, path: Path) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(content)
     try:
-        os.link(temporary, path)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: exclusive creation, written in place
+            with open(path, "xb") as fh:
+                fh.write(content)
     except FileExistsError as error:
         raise FeedbackBatchExistsError(
             f"{path} was written by another run meanwhile; nothing was overwritten. Run again: the records "

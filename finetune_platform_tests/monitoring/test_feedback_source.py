@@ -212,3 +212,16 @@ def test_a_continuation_never_replaces_a_batch_file(tmp_path: Path) -> None:
         feedback_source._create_exclusively(b"x\n", other)
     assert other.read_text(encoding="utf-8") == "someone else's batch\n"
     assert sorted(p.name for p in folder.iterdir()) == ["2026-12-05+3.jsonl", "2026-12-05+4.jsonl", "2026-12-05+5.jsonl"]
+
+
+def test_without_hard_links_a_batch_file_is_still_created_exclusively(tmp_path: Path, monkeypatch) -> None:
+    def no_links(source, target):
+        raise PermissionError("this file system has no hard links")
+
+    monkeypatch.setattr(feedback_source.os, "link", no_links)
+    path = tmp_path / "2026-12-05.jsonl"
+    feedback_source._create_exclusively(b"one\n", path)
+    assert path.read_bytes() == b"one\n" and [p.name for p in tmp_path.iterdir()] == [path.name]
+    with pytest.raises(FeedbackBatchExistsError, match="nothing was overwritten"):
+        feedback_source._create_exclusively(b"two\n", path)
+    assert path.read_bytes() == b"one\n"
