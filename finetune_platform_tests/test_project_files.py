@@ -4,6 +4,7 @@ import shlex
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from finetune_platform.cli import build_parser
@@ -35,6 +36,21 @@ def test_dagster_yaml_stores_state_in_sqlite_under_dagster_home() -> None:
     config = yaml.safe_load((PACKAGE_ROOT / "dagster.yaml").read_text())
     assert config["storage"]["sqlite"]["base_dir"] == {"env": "DAGSTER_HOME"}
     assert config["telemetry"]["enabled"] is False
+
+
+@pytest.mark.parametrize("path", ["dagster.yaml", "docker/dagster.yaml"])
+def test_failed_ingest_and_retrain_runs_are_retried(path: str, tmp_path) -> None:
+    """A sensor does not request a source again for files it has seen: a failed ingest run is retried by the
+    daemon, as a crashed retrain is (it resumes from its checkpoint)."""
+    import dagster as dg
+
+    from finetune_platform.defs.automation import ingest_job, retrain_job
+
+    config = yaml.safe_load((PACKAGE_ROOT / path).read_text())
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump({"run_retries": config["run_retries"]}))
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    assert instance.run_retries_enabled and instance.run_retries_max_retries == 0  # only jobs that ask
+    assert ingest_job.tags["dagster/max_retries"] == "2" and retrain_job.tags["dagster/max_retries"] == "1"
 
 
 def test_workspace_loads_the_definitions_module() -> None:

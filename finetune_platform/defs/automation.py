@@ -26,6 +26,8 @@ ingest_job = dg.define_asset_job(
     selection=" or ".join(f"key:{k}" for k in PER_SOURCE_ASSETS),
     partitions_def=SOURCE_PARTITIONS,
     description="One source (partition): read, quarantine, normalise, redact PII, score. Run per changed source.",
+    # retried by the daemon (dagster.yaml run_retries): the sensor that requested it has moved on
+    tags={"dagster/max_retries": "2"},
 )
 
 retrain_job = dg.define_asset_job(
@@ -39,6 +41,7 @@ retrain_job = dg.define_asset_job(
         "The training loop over all sources' latest curated rows: dedup -> review -> format -> version -> "
         "train -> evaluate -> deploy."
     ),
+    tags={"dagster/max_retries": "1"},  # a crashed run again, from the failed step (training resumes)
 )
 
 monitor_job = dg.define_asset_job(
