@@ -144,6 +144,8 @@ def preference_pairs(
         pairs,
         metadata={
             "pairs": len(pairs),
+            # chat requests logged with their conversation: DPO renders the earlier turns too
+            "pairs_with_conversation": int((pairs["messages"] != "").sum()),
             "stats": dg.MetadataValue.json(stats.to_dict()),
             "summary": stats.summary(),
             "file": dg.MetadataValue.path(str(path)),

@@ -102,6 +102,13 @@ class TemplateReport:
         }
 
 
+def default_chat_prompt(messages: list[dict[str, str]]) -> str:
+    """The platform's chat rendering (same "### Role:" markers as the tiny model's chat template), for
+    models whose tokenizer has no chat template: what the server sends such a model for a chat request."""
+    turns = "".join(f"### {m['role'].capitalize()}:\n{m['content']}\n" for m in messages)
+    return f"{turns}### Assistant:\n"
+
+
 def render_chat_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
     """``messages`` rendered through the tokenizer's chat template with the generation prompt, as text to be
     tokenised with the tokenizer's defaults (special tokens added): what the server sends a model for a chat

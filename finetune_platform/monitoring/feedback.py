@@ -7,6 +7,7 @@ same standard as curated records.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,8 +20,10 @@ FEEDBACK_SOURCE = "feedback"
 FEEDBACK_SOURCE_FILE = "feedback-store"
 FEEDBACK_DOC_TYPE = "feedback"
 
-#: Columns of ``feedback_to_preference_pairs``: what DPO needs plus where each pair came from.
-PREFERENCE_COLUMNS: list[str] = ["prompt", "chosen", "rejected", "response_id", "feedback_id"]
+#: Columns of ``feedback_to_preference_pairs``: what DPO needs, where each pair came from, and a chat
+#: request's conversation as the client sent it (``messages``: JSON, "" for a completions request or a
+#: request logged before conversations were), which ``prompts_as_served`` renders whole.
+PREFERENCE_COLUMNS: list[str] = ["prompt", "chosen", "rejected", "response_id", "feedback_id", "messages"]
 
 _REQUIRED = ("feedback_id", "response_id", "rating", "correction", "prompt", "response")
 
@@ -98,6 +101,11 @@ def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, 
     same = chosen == rejected
     candidates, chosen, rejected = candidates[~same], chosen[~same], rejected[~same]
 
+    conversations = (
+        candidates["messages"].map(lambda v: v if isinstance(v, str) else "")
+        if "messages" in candidates.columns
+        else pd.Series("", index=candidates.index, dtype=object)
+    )
     pairs = pd.DataFrame(
         {
             "prompt": candidates["prompt"].astype(str),
@@ -105,11 +113,13 @@ def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, 
             "rejected": rejected,
             "response_id": candidates["response_id"].astype(str),
             "feedback_id": candidates["feedback_id"].astype(int),
+            "messages": conversations,
         },
         columns=PREFERENCE_COLUMNS,
     )
     before = len(pairs)
-    pairs = pairs.drop_duplicates(subset=["prompt", "chosen", "rejected"]).reset_index(drop=True)
+    # the same answers to the same last question after different earlier turns are different preferences
+    pairs = pairs.drop_duplicates(subset=_PAIR_KEY).reset_index(drop=True)
     stats = PreferenceStats(
         feedback_rows=len(feedback),
         pairs=len(pairs),
@@ -119,6 +129,16 @@ def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, 
         duplicates_dropped=before - len(pairs),
     )
     return pairs, stats
+
+
+#: What makes two preference pairs the same pair.
+_PAIR_KEY = ["prompt", "chosen", "rejected", "messages"]
+
+
+def _pair_key(pairs: pd.DataFrame) -> list[str]:
+    """:data:`_PAIR_KEY` for ``pairs``, with an absent or empty ``messages`` column read as "" (pairs files
+    written before conversations were logged have none)."""
+    return _PAIR_KEY if "messages" in pairs.columns else _PAIR_KEY[:3]
 
 
 def _has_text(column: pd.Series) -> pd.Series:
@@ -158,7 +178,9 @@ def decontaminate_preference_pairs(
     if missing:
         raise ValueError(f"preference pairs are missing columns {missing}; expected prompt, chosen, rejected")
     stats = {"read": int(len(pairs)), "duplicates": 0, "held_out_exact": 0, "held_out_near": 0}
-    unique = pairs.drop_duplicates(["prompt", "chosen", "rejected"]).reset_index(drop=True)
+    if "messages" in pairs.columns:  # NaN where a file had no conversation: "" like a pair built without one
+        pairs = pairs.assign(messages=pairs["messages"].map(lambda v: v if isinstance(v, str) else ""))
+    unique = pairs.drop_duplicates(_pair_key(pairs)).reset_index(drop=True)
     stats["duplicates"] = int(len(pairs) - len(unique))
     keys = [normalize_prompt(ticket_from_prompt(str(p))) for p in unique["prompt"]]
     held = {normalize_prompt(ticket_from_prompt(str(p))) for p in held_out_prompts}
@@ -182,38 +204,68 @@ def decontaminate_preference_pairs(
 def prompts_as_served(pairs: pd.DataFrame, tokenizer: Any) -> tuple[pd.DataFrame, dict[str, int]]:
     """The pairs with each prompt as the model saw it when it answered, and how many of each kind.
 
-    The log store keeps a chat request's prompt as the user wrote it (its user turns) and a completions
-    request's as sent. DPO must raise the chosen answer's likelihood given what the model is given when
-    serving, not given bare text it never sees:
+    DPO must raise the chosen answer's likelihood given what the model is given when serving, not given
+    text it never sees. The log store keeps a chat request's user turns as its ``prompt`` and, since
+    conversations are logged, the whole conversation the client sent (``messages``); a completions
+    request's prompt is kept as sent. Each prompt becomes:
 
-    - ``instruction_template``: a prompt in one of the platform's instruction templates (``### Task: ...``,
-      a completions request) is kept;
-    - ``rendered_as_chat``: any other prompt is a chat request's user text, rendered as one user turn through
-      ``tokenizer``'s chat template with the generation prompt, as the server renders a chat request
-      (earlier turns of a multi-turn chat are not logged, so they cannot be restored);
-    - ``kept_without_chat_template`` / ``refused_by_chat_template``: kept as logged when the tokenizer has no
-      chat template or its template refuses the turn.
+    - ``conversation_rendered``: a logged conversation (system message and earlier turns included),
+      rendered through ``tokenizer``'s chat template with the generation prompt as the server renders a
+      chat request (``formats.templates.default_chat_prompt`` for a tokenizer without a template, as the
+      server does); ``with_earlier_turns`` counts those holding more than one user turn;
+    - ``instruction_template``: without a conversation, a prompt in one of the platform's instruction
+      templates (``### Task: ...``, a completions request) is kept;
+    - ``user_text_rendered``: any other prompt is a chat request logged before conversations were: its
+      user text, rendered as one user turn (earlier assistant turns were not logged then);
+    - ``refused_by_chat_template``: kept as logged when the template refuses the conversation (the server
+      answered it, so this means the tokenizer changed since).
+
+    Retrieved passages a knowledge index added to the request are not logged, so they are not restored.
     """
     from jinja2.exceptions import TemplateError
 
     from finetune_platform.formats.instructions import PROMPT_TEMPLATES
-    from finetune_platform.formats.templates import render_chat_prompt
+    from finetune_platform.formats.templates import default_chat_prompt, render_chat_prompt
 
     template_starts = tuple(template.split("{text}")[0] for template in PROMPT_TEMPLATES.values())
-    counts = {"instruction_template": 0, "rendered_as_chat": 0, "kept_without_chat_template": 0,
-              "refused_by_chat_template": 0}
+    counts = {"conversation_rendered": 0, "with_earlier_turns": 0, "instruction_template": 0,
+              "user_text_rendered": 0, "refused_by_chat_template": 0}
     has_template = bool(getattr(tokenizer, "chat_template", None))
+
+    def render(turns: list[dict[str, str]]) -> str:
+        return render_chat_prompt(tokenizer, turns) if has_template else default_chat_prompt(turns)
+
+    conversations = pairs["messages"] if "messages" in pairs.columns else [None] * len(pairs)
     prompts = []
-    for prompt in pairs["prompt"].astype(str):
-        if prompt.startswith(template_starts):
-            counts["instruction_template"] += 1
-        elif not has_template:
-            counts["kept_without_chat_template"] += 1
-        else:
-            try:
-                prompt = render_chat_prompt(tokenizer, [{"role": "user", "content": prompt}])
-                counts["rendered_as_chat"] += 1
-            except (TemplateError, ValueError, TypeError, IndexError):
-                counts["refused_by_chat_template"] += 1
+    for i, (prompt, logged) in enumerate(zip(pairs["prompt"].astype(str), conversations, strict=True)):
+        turns = _logged_conversation(logged, i)
+        try:
+            if turns:
+                prompt = render(turns)
+                counts["conversation_rendered"] += 1
+                counts["with_earlier_turns"] += sum(t["role"] == "user" for t in turns) > 1
+            elif prompt.startswith(template_starts):
+                counts["instruction_template"] += 1
+            else:
+                prompt = render([{"role": "user", "content": prompt}])
+                counts["user_text_rendered"] += 1
+        except (TemplateError, ValueError, TypeError, IndexError):
+            counts["refused_by_chat_template"] += 1
         prompts.append(prompt)
     return pairs.assign(prompt=prompts), counts
+
+
+def _logged_conversation(value: Any, row: int) -> list[dict[str, str]]:
+    """A pair's ``messages`` (the JSON the log store keeps) as turns; [] for none. A value that is not a
+    conversation raises a ValueError naming the row: the store only writes well-formed ones."""
+    if not isinstance(value, str) or not value.strip():
+        return []
+    try:
+        turns = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"preference pair {row}: messages is not valid JSON ({exc.msg} at char {exc.pos})") from exc
+    if not isinstance(turns, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("role"), str) and isinstance(t.get("content"), str) for t in turns
+    ):
+        raise ValueError(f"preference pair {row}: messages must be a JSON list of {{role, content}} turns")
+    return [{"role": t["role"], "content": t["content"]} for t in turns]

@@ -195,7 +195,8 @@ def write_preference_pairs(pairs: pd.DataFrame, path: Path) -> Path:
     """Write DPO preference pairs as JSONL (``prompt``, ``chosen``, ``rejected`` per line); returns ``path``.
 
     ``pairs`` come from ``feedback_to_preference_pairs``; lines keep its order and also carry
-    ``response_id`` and ``feedback_id`` when present, for lineage (DPO trainers ignore extra fields).
+    ``response_id`` and ``feedback_id`` when present, for lineage (DPO trainers ignore extra fields), and
+    ``messages``, the chat request's logged conversation, which the DPO stage renders as the prompt.
     The file is replaced whole (atomically): it is the DPO stage's input, derived again on each run.
     """
     needed = ["prompt", "chosen", "rejected"]
@@ -217,7 +218,13 @@ def write_preference_pairs(pairs: pd.DataFrame, path: Path) -> Path:
     for row in pairs[fields].itertuples(index=False):
         line = {}
         for name, value in zip(fields, row, strict=True):
-            line[name] = int(value) if name == "feedback_id" else str(value)
+            if name == "feedback_id":
+                line[name] = int(value)
+            elif name == "messages":  # the logged conversation (JSON); left out without one
+                if isinstance(value, str) and value:
+                    line[name] = value
+            else:
+                line[name] = str(value)
         lines.append(json.dumps(line, ensure_ascii=False) + "\n")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,10 +32,12 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -65,6 +67,7 @@ REQUEST_COLUMNS: list[str] = [
     "completion_tokens",
     "status_code",
     "error",
+    "messages",
 ]
 
 #: Columns of ``LogStore.feedback_between``: the feedback row joined with the request it rates.
@@ -81,6 +84,7 @@ FEEDBACK_COLUMNS: list[str] = [
     "model_name",
     "model_version",
     "request_created_at",
+    "messages",
 ]
 
 
@@ -135,6 +139,15 @@ class RequestRow(_Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     status_code: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: A chat request's conversation as the client sent it (JSON ``[{"role", "content"}]``, every content
+    #: redacted like the prompt), so training data made from the answer keeps the earlier turns; None for
+    #: a completions request, whose prompt is the whole input.
+    messages: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+#: Columns added to ``requests`` after its first release: (name, SQL type). ``LogStore`` adds the missing
+#: ones to an existing table when it opens it (``create_all`` only creates tables that do not exist).
+_ADDED_REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (("messages", "TEXT"),)
 
 
 class FeedbackRow(_Base):
@@ -254,6 +267,7 @@ class LogStore:
         self._redact: Redactor | None = chosen  # type: ignore[assignment]
         self.engine = _make_engine(url)
         _Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._key: bytes | None = None
 
@@ -282,12 +296,16 @@ class LogStore:
         error: str | None = None,
         response_id: str | None = None,
         created_at: datetime | None = None,
+        messages: list[dict[str, str]] | None = None,
     ) -> str:
         """Record one served completion and return its ``response_id``.
 
         ``response_id`` defaults to a new ``resp-<uuid>``; a server passes its own (the id it returned
         to the client, which the client later sends with feedback). ``created_at`` defaults to now (UTC);
         naive datetimes are taken as UTC. Prompt and response are redacted before they are written.
+        ``messages``: a chat request's conversation as the client sent it (``[{"role", "content"}]``, the
+        system and earlier assistant turns included), redacted with the same placeholders as the prompt;
+        DPO pairs made from feedback on this answer render it whole (``feedback.prompts_as_served``).
         """
         if not isinstance(prompt, str) or not isinstance(response, str):
             raise TypeError(
@@ -319,6 +337,8 @@ class LogStore:
             status_code=int(status_code),
             error=self._redacted(error, mapping) if error else error,  # a backend's message may quote the prompt
         )
+        if messages is not None:  # after the prompt, so the prompt's placeholders are numbered first
+            row.messages = _conversation_json(messages, lambda content: self._redacted(content, mapping))
         try:
             with self._sessions.begin() as session:
                 session.add(row)
@@ -412,6 +432,7 @@ class LogStore:
                 RequestRow.model_name,
                 RequestRow.model_version,
                 RequestRow.created_at.label("request_created_at"),
+                RequestRow.messages,
             )
             .join(RequestRow, FeedbackRow.response_id == RequestRow.response_id)
             .where(FeedbackRow.created_at >= start, FeedbackRow.created_at < end)
@@ -499,6 +520,42 @@ def _make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a ``requests`` table written by an earlier release up to date (:data:`_ADDED_REQUEST_COLUMNS`):
+    each added column is nullable, so old rows read as None (no conversation logged)."""
+    table = RequestRow.__tablename__
+    for name, sql_type in _ADDED_REQUEST_COLUMNS:
+        if name in {column["name"] for column in inspect(engine).get_columns(table)}:
+            continue
+        try:
+            with engine.begin() as connection:
+                connection.execute(sql_text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
+        except DBAPIError:
+            # another process (a second server, the daemon) opening the same store added it first
+            if name not in {column["name"] for column in inspect(engine).get_columns(table)}:
+                raise
+
+
+def _conversation_json(messages: Any, redact: Callable[[str], str]) -> str:
+    """``messages`` (a list of ``{"role", "content"}`` turns) as the JSON the store keeps, each content passed
+    through ``redact``; a clear ValueError naming the turn when one is malformed."""
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, (list, tuple)):
+        raise ValueError(
+            f"log_request: messages must be a list of {{'role': str, 'content': str}} turns, got "
+            f"{type(messages).__name__}"
+        )
+    turns = []
+    for i, turn in enumerate(messages):
+        role = turn.get("role") if isinstance(turn, dict) else None
+        content = turn.get("content") if isinstance(turn, dict) else None
+        if not isinstance(role, str) or not role or not isinstance(content, str):
+            raise ValueError(
+                f"log_request: messages[{i}] must be {{'role': <non-empty str>, 'content': <str>}}, got {turn!r:.120}"
+            )
+        turns.append({"role": role, "content": redact(content)})
+    return json.dumps(turns, ensure_ascii=False)
 
 
 def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:

@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from finetune_platform.formats.templates import default_chat_prompt
 from finetune_platform.serving.batching import DynamicBatcher, GenerationParams
 from finetune_platform.serving.cache import ResponseCache
 from finetune_platform.serving.metrics import NO_VARIANT, ServingMetrics
@@ -181,13 +182,6 @@ class Backend(Protocol):
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
         """The prompt text for a conversation (``role``/``content`` dicts), ready for the assistant's turn."""
         ...
-
-
-def default_chat_prompt(messages: list[dict[str, str]]) -> str:
-    """The platform's chat rendering (same "### Role:" markers as the tiny model's chat template), for
-    models whose tokenizer has no chat template."""
-    turns = "".join(f"### {m['role'].capitalize()}:\n{m['content']}\n" for m in messages)
-    return f"{turns}### Assistant:\n"
 
 
 class FakeBackend:
@@ -839,11 +833,17 @@ class ModelServer:
     # -- the log store -------------------------------------------------------------------------------
 
     async def log_completion(
-        self, completion: Completion, prompts: list[str], user: str | None, latency_ms: float | None = None
+        self,
+        completion: Completion,
+        prompts: list[str],
+        user: str | None,
+        latency_ms: float | None = None,
+        conversation: list[dict[str, str]] | None = None,
     ) -> None:
-        """One store row per choice, with ``latency_ms`` (default: the generation's). A store failure is
-        logged and counted but does not fail the answer the user already has: serving stays up while the
-        store is down (see ``llm_request_errors``)."""
+        """One store row per choice, with ``latency_ms`` (default: the generation's) and a chat request's
+        ``conversation`` (its messages as the client sent them, before retrieval added passages). A store
+        failure is logged and counted but does not fail the answer the user already has: serving stays up
+        while the store is down (see ``llm_request_errors``)."""
         if self.store is None:
             return
         latency_ms = completion.latency_ms if latency_ms is None else latency_ms
@@ -852,6 +852,7 @@ class ModelServer:
                 response_id=rid, prompt=prompt, response=text, model_name=completion.backend.name,
                 model_version=completion.backend.version, variant=completion.variant, user_id=user,
                 latency_ms=latency_ms, prompt_tokens=pt, completion_tokens=ct, status_code=200,
+                messages=conversation,
             )
             for rid, prompt, text, pt, ct in zip(
                 completion.response_ids(), prompts, completion.texts, completion.prompt_tokens,
@@ -861,7 +862,13 @@ class ModelServer:
         await self._write_rows(rows, completion.variant)
 
     async def log_failure(
-        self, prompts: list[str], variant: str, user: str | None, error: ApiError, latency_ms: float
+        self,
+        prompts: list[str],
+        variant: str,
+        user: str | None,
+        error: ApiError,
+        latency_ms: float,
+        conversation: list[dict[str, str]] | None = None,
     ) -> None:
         """A server-side failure (5xx) of a routed request: it counts against the variant's error rate."""
         if self.store is None:
@@ -871,7 +878,7 @@ class ModelServer:
             dict(
                 prompt=prompt, response="", model_name=backend.name, model_version=backend.version,
                 variant=variant, user_id=user, latency_ms=latency_ms, prompt_tokens=0, completion_tokens=0,
-                status_code=error.status, error=error.message[:2000],
+                status_code=error.status, error=error.message[:2000], messages=conversation,
             )
             for prompt in prompts
         ]
@@ -1081,9 +1088,11 @@ def create_app(
         param: str,
         logged: list[str] | None = None,
         received: float | None = None,
+        conversation: list[dict[str, str]] | None = None,
     ) -> Completion:
         """Generate for ``prompts``; ``logged`` is what the log store keeps as each prompt (the user's own
-        text for chat requests, not the model's rendered template), defaulting to the prompts."""
+        text for chat requests, not the model's rendered template), defaulting to the prompts;
+        ``conversation`` is a chat request's messages as the client sent them, logged beside it."""
         logged = logged or prompts
         for prompt in prompts:
             server.check_prompt(prompt, param)
@@ -1098,7 +1107,9 @@ def create_app(
                 prompts, variant=variant, params=params, stops=body.stop, model=body.model, id_prefix=id_prefix
             )
         except ApiError as error:
-            await server.log_failure(logged, variant, body.user, error, (time.perf_counter() - started) * 1000)
+            await server.log_failure(
+                logged, variant, body.user, error, (time.perf_counter() - started) * 1000, conversation
+            )
             raise
         except Exception as error:  # noqa: BLE001 - turned into a 500 for this request; the server stays up
             logger.exception("generation failed (%s, %s)", endpoint, variant)
@@ -1106,10 +1117,14 @@ def create_app(
                 500, f"the model failed to generate an answer ({type(error).__name__}: {error})",
                 type="server_error", code="generation_failed", variant=variant,
             )
-            await server.log_failure(logged, variant, body.user, api, (time.perf_counter() - started) * 1000)
+            await server.log_failure(
+                logged, variant, body.user, api, (time.perf_counter() - started) * 1000, conversation
+            )
             raise api from error
         elapsed = time.perf_counter() - started
-        await server.log_completion(completion, logged, body.user, latency_ms=elapsed * 1000.0)
+        await server.log_completion(
+            completion, logged, body.user, latency_ms=elapsed * 1000.0, conversation=conversation
+        )
         server.metrics.observe_request(endpoint, variant, 200, elapsed)
         server.metrics.observe_tokens(variant, sum(completion.prompt_tokens), sum(completion.completion_tokens))
         return completion
@@ -1144,7 +1159,8 @@ def create_app(
         # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
         user_text = "\n".join(m["content"] for m in messages if m["role"] == "user") or prompt
         completion = await run_completion(
-            CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text], received=received
+            CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text], received=received,
+            conversation=messages,
         )
         text, reason = completion.texts[0], completion.finish_reasons[0]
         headers = headers_of(completion)

@@ -65,6 +65,11 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
         {"prompt": "how do I reset my password", "chosen": "Use the link.", "rejected": "No."},
         {"prompt": "how do I reset my password", "chosen": "Use the link.", "rejected": "No."},  # repeated
         {"prompt": "my card was charged twice", "chosen": "Refunded.", "rejected": "Pay again."},
+        # a chat logged with its conversation: DPO sees the earlier turns the model saw
+        {"prompt": "my card was charged twice\nstill not refunded", "chosen": "Refund sent today.", "rejected": "Wait.",
+         "messages": json.dumps([{"role": "user", "content": "my card was charged twice"},
+                                 {"role": "assistant", "content": "We will refund it."},
+                                 {"role": "user", "content": "still not refunded"}])},
     ]
     result = _run(tmp_path, monkeypatch, value, pairs)
     output = result.output_for_node("aligned_adapter")
@@ -72,12 +77,15 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
     trained = pd.read_parquet(request.train_path)
     # chat requests' user text, as the server renders a chat request through the model's chat template
     assert trained["prompt"].tolist() == [
-        "### User:\nhow do I reset my password\n### Assistant:\n", "### User:\nmy card was charged twice\n### Assistant:\n"
+        "### User:\nhow do I reset my password\n### Assistant:\n", "### User:\nmy card was charged twice\n### Assistant:\n",
+        "### User:\nmy card was charged twice\n### Assistant:\nWe will refund it.\n### User:\nstill not refunded\n"
+        "### Assistant:\n",
     ]
     assert len(output["preference_pairs_sha256"]) == 64 and output["preference_pairs_path"] == request.train_path
     meta = result.asset_materializations_for_node("aligned_adapter")[0].metadata
-    assert meta["pairs_dropped"].value == {"read": 4, "duplicates": 1, "held_out_exact": 1, "held_out_near": 0, "kept": 2}
-    assert meta["pair_prompts"].value["rendered_as_chat"] == 2
+    assert meta["pairs_dropped"].value == {"read": 5, "duplicates": 1, "held_out_exact": 1, "held_out_near": 0, "kept": 3}
+    assert meta["pair_prompts"].value == {"conversation_rendered": 1, "with_earlier_turns": 1, "instruction_template": 0,
+                                          "user_text_rendered": 2, "refused_by_chat_template": 0}
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=Settings.for_root(tmp_path).mlflow_tracking_uri)

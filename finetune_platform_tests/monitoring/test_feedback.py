@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -45,6 +47,7 @@ def test_preference_pairs_content_and_stats_account_for_every_row() -> None:
             "rejected": "Thanks for your message.",
             "response_id": "r1",
             "feedback_id": 11,
+            "messages": "",
         }
     ]
     assert stats.to_dict() == {
@@ -109,8 +112,47 @@ def test_pair_prompts_are_what_the_model_was_shown():
     served, counts = prompts_as_served(pairs, tokenizer)
     assert served["prompt"].tolist() == ["### User:\nmy router keeps dropping wifi\n### Assistant:\n", templated]
     assert served[["chosen", "rejected"]].equals(pairs[["chosen", "rejected"]])
-    assert counts == {"instruction_template": 1, "rendered_as_chat": 1, "kept_without_chat_template": 0,
-                      "refused_by_chat_template": 0}
+    assert counts == {"conversation_rendered": 0, "with_earlier_turns": 0, "instruction_template": 1,
+                      "user_text_rendered": 1, "refused_by_chat_template": 0}
+    # a model without a chat template is sent the platform's own chat format by the server: so is DPO
     tokenizer.chat_template = None
     bare, counts = prompts_as_served(pairs, tokenizer)
-    assert bare["prompt"].tolist() == pairs["prompt"].tolist() and counts["kept_without_chat_template"] == 1
+    assert bare["prompt"].tolist() == ["### User:\nmy router keeps dropping wifi\n### Assistant:\n", templated]
+    assert counts["user_text_rendered"] == 1
+
+
+def test_pair_prompts_keep_the_logged_conversation():
+    """A chat logged with its conversation (system message, earlier turns) is rendered whole; an empty one
+    falls back to the user text; a malformed one is an error naming the pair."""
+    from finetune_platform.monitoring.feedback import prompts_as_served
+    from finetune_platform.training.tiny_model import train_tokenizer
+
+    tokenizer = train_tokenizer(["my router keeps dropping wifi", "reset it please"] * 20, 300)
+    conversation = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "my router drops wifi"},
+                    {"role": "assistant", "content": "Restart it."}, {"role": "user", "content": "did not help"}]
+    pairs = pd.DataFrame({"prompt": ["my router drops wifi\ndid not help", "hello"], "chosen": ["a", "b"],
+                          "rejected": ["c", "d"], "messages": [json.dumps(conversation), ""]})
+    served, counts = prompts_as_served(pairs, tokenizer)
+    assert served["prompt"].tolist() == [
+        "### System:\nBe brief.\n### User:\nmy router drops wifi\n### Assistant:\nRestart it.\n"
+        "### User:\ndid not help\n### Assistant:\n",
+        "### User:\nhello\n### Assistant:\n",
+    ]
+    assert (counts["conversation_rendered"], counts["with_earlier_turns"], counts["user_text_rendered"]) == (1, 1, 1)
+    with pytest.raises(ValueError, match="preference pair 1: messages is not valid JSON"):
+        prompts_as_served(pairs.assign(messages=["", "[{"]), tokenizer)
+    with pytest.raises(ValueError, match="preference pair 0: messages must be a JSON list"):
+        prompts_as_served(pairs.assign(messages=['{"role": "user"}', ""]), tokenizer)
+
+
+def test_pairs_carry_the_conversation_and_differ_by_it():
+    """The same answers to the same last question after different earlier turns are two preferences."""
+    frame = _feedback().head(1)
+    first = json.dumps([{"role": "user", "content": "Router down"}])
+    second = json.dumps([{"role": "user", "content": "Modem fine"}, {"role": "assistant", "content": "OK."},
+                         {"role": "user", "content": "Router down"}])
+    two = pd.concat([frame.assign(messages=first), frame.assign(messages=second, feedback_id=12)], ignore_index=True)
+    pairs, stats = feedback_to_preference_pairs(two)
+    assert pairs["messages"].tolist() == [first, second] and stats.duplicates_dropped == 0
+    pairs, _ = feedback_to_preference_pairs(two.assign(messages=None))
+    assert pairs["messages"].tolist() == [""]

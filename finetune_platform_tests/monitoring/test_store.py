@@ -277,3 +277,71 @@ def test_a_correction_is_redacted_with_the_placeholders_of_the_answer_it_correct
     finally:
         connection.close()
     assert "example" not in stored and sorted(json.loads(stored).values()) == ["<EMAIL_1>", "<EMAIL_2>"]
+
+
+def test_a_chat_conversation_is_logged_redacted_with_the_prompts_placeholders(tmp_path: Path) -> None:
+    """The conversation the client sent (system message, earlier turns) is kept beside the prompt, every turn
+    redacted with the request's own placeholders, and comes back with the request and with its feedback."""
+    store = LogStore(f"sqlite:///{tmp_path / 'chat.db'}")
+    conversation = [
+        {"role": "system", "content": "You answer for ACME support."},
+        {"role": "user", "content": "I am jane.doe@example.com"},
+        {"role": "assistant", "content": "Hello, how can I help?"},
+        {"role": "user", "content": "Reset bob@example.org please"},
+    ]
+    try:
+        response_id = _log(
+            store, prompt="I am jane.doe@example.com\nReset bob@example.org please", messages=conversation
+        )
+        completions = _log(store, prompt="### Task: reply\nHi", response_id="plain")
+        store.log_feedback(response_id, -1, correction="Done for jane.doe@example.com")
+        requests = store.requests_between(T0, T0 + timedelta(1)).set_index("response_id")
+        feedback = store.feedback_between(T0, datetime.now(UTC) + timedelta(1))
+    finally:
+        store.close()
+    assert "jane.doe@example.com" not in _raw_dump(tmp_path / "chat.db")
+    assert requests.loc[response_id, "prompt"] == "I am <EMAIL_1>\nReset <EMAIL_2> please"
+    assert json.loads(requests.loc[response_id, "messages"]) == [
+        {"role": "system", "content": "You answer for ACME support."},
+        {"role": "user", "content": "I am <EMAIL_1>"},
+        {"role": "assistant", "content": "Hello, how can I help?"},
+        {"role": "user", "content": "Reset <EMAIL_2> please"},
+    ]
+    assert requests.loc[completions, "messages"] is None  # a completions request has no conversation
+    assert json.loads(feedback.iloc[0]["messages"])[1]["content"] == "I am <EMAIL_1>"
+
+
+@pytest.mark.parametrize(
+    "messages, where",
+    [("hi", "got str"), ([{"role": "user"}], r"messages\[0\]"), ([{"role": "", "content": "x"}], r"messages\[0\]"),
+     ([{"role": "user", "content": "x"}, ["user", "y"]], r"messages\[1\]")],
+)
+def test_a_malformed_conversation_is_a_clear_error_and_nothing_is_written(
+    store: LogStore, messages: object, where: str
+) -> None:
+    with pytest.raises(ValueError, match=where):
+        _log(store, messages=messages)
+    assert store.requests_between(T0, T0 + timedelta(1)).empty
+
+
+def test_a_store_from_before_conversations_gains_the_column_and_keeps_its_rows(tmp_path: Path) -> None:
+    """A ``requests`` table written by an earlier release (no ``messages`` column) is brought up to date
+    when the store opens it: old rows read back with no conversation, new ones keep theirs."""
+    db = tmp_path / "old.db"
+    store = LogStore(f"sqlite:///{db}", redactor=None)
+    _log(store, response_id="old")
+    store.close()
+    connection = sqlite3.connect(db)
+    connection.execute("ALTER TABLE requests DROP COLUMN messages")
+    connection.commit()
+    assert "messages" not in [row[1] for row in connection.execute("PRAGMA table_info(requests)")]
+    connection.close()
+    reopened = LogStore(f"sqlite:///{db}", redactor=None)
+    try:
+        _log(reopened, response_id="new", messages=[{"role": "user", "content": "hi"}])
+        frame = reopened.requests_between(T0, T0 + timedelta(1)).set_index("response_id")
+    finally:
+        reopened.close()
+    assert frame.loc["old", "messages"] is None
+    assert json.loads(frame.loc["new", "messages"]) == [{"role": "user", "content": "hi"}]
+    LogStore(f"sqlite:///{db}", redactor=None).close()  # opening an up-to-date store again changes nothing

@@ -187,3 +187,26 @@ def test_a_template_that_takes_the_conversation_but_not_the_passages_is_a_server
     error = response.json()["error"]
     assert error["code"] == "rag_context_unsupported" and "rag: false" in error["message"]
     assert client.post("/v1/chat/completions", json=_chat("I was charged twice", rag=False)).status_code == 200
+
+
+def test_the_log_keeps_the_clients_conversation_not_the_retrieved_passages(index_root: Path):
+    """Passages are the index's text, not what the user sent: the logged conversation is the client's own."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from finetune_platform.monitoring.store import LogStore
+
+    store = LogStore("sqlite://", redactor=None)
+    backend = FakeBackend("support")
+    app = create_app(
+        ServerSettings(knowledge_index_path=str(index_root), rag_top_k=2, cache_enabled=False), {CHAMPION: backend}, store
+    )
+    try:
+        with TestClient(app) as client:
+            response = client.post("/v1/chat/completions", json=_chat("I was charged twice this month"))
+        assert response.status_code == 200 and "Relevant excerpts" in backend.calls[-1][0]
+        now = datetime.now(UTC)
+        [row] = store.requests_between(now - timedelta(hours=1), now + timedelta(hours=1)).to_dict("records")
+    finally:
+        store.close()
+    assert json.loads(row["messages"]) == [{"role": "user", "content": "I was charged twice this month"}]

@@ -708,3 +708,30 @@ def test_request_latency_counts_from_receiving_the_request(make_client, store, m
     # the log store (what the rollout and A/B latency gates read) counts the same way
     assert client.post("/v1/chat/completions", json=_chat("second question")).status_code == 200
     assert all(row["latency_ms"] >= 5000.0 for row in _rows(store)[-2:])
+
+
+def test_a_chat_request_logs_its_whole_conversation(make_client, store):
+    """The user's text stays the logged prompt; the conversation as sent (system message, earlier turns) is
+    logged beside it, also for a failed request, so training data made from the answer keeps the history.
+    A completions request has no conversation."""
+    client = make_client()
+    conversation = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "my printer jams"},
+        {"role": "assistant", "content": "Open tray 2."},
+        {"role": "user", "content": "still jams, mail me at ann@example.com"},
+    ]
+    chat = client.post("/v1/chat/completions", json={"model": "support", "messages": conversation})
+    failed = client.post(
+        "/v1/chat/completions",
+        json={"model": "support@challenger", "messages": [*conversation[:3], {"role": "user", "content": "FAIL-NOW"}]},
+    )
+    plain = client.post("/v1/completions", json={"model": "support", "prompt": "my printer jams"})
+    assert (chat.status_code, failed.status_code, plain.status_code) == (200, 500, 200)
+    rows = {row["response_id"]: row for row in _rows(store)}
+    logged = rows[chat.json()["id"]]
+    assert logged["prompt"] == "my printer jams\nstill jams, mail me at <EMAIL>"
+    assert json.loads(logged["messages"]) == [*conversation[:3], {"role": "user", "content": "still jams, mail me at <EMAIL>"}]
+    [failure] = [row for row in rows.values() if row["status_code"] == 500]
+    assert json.loads(failure["messages"])[-1] == {"role": "user", "content": "FAIL-NOW"}
+    assert rows[plain.json()["id"]]["messages"] is None
