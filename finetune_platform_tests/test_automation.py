@@ -242,3 +242,19 @@ def test_a_feedback_signal_waits_until_its_batch_files_are_ingested(tmp_path) ->
         ))
         ready = retrain_signal_sensor(_context(instance, again.cursor, root=str(tmp_path)))
         assert [r.tags["finetune_platform/trigger"] for r in ready.run_requests] == ["feedback_set"]
+
+        # a corrected chat answer lands in the feedback_chats source: the next signal waits for its ingest too
+        chats = Settings.for_root(tmp_path).raw_dir / "feedback_chats" / "2026-12-06.jsonl"
+        chats.parent.mkdir(parents=True)
+        chats.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello."}], '
+                         '"label": "", "feedback_id": 2, "response_id": "r2"}\n')
+        _report(instance, "feedback_set", retrain_threshold_reached=True)
+        blocked = retrain_signal_sensor(_context(instance, ready.cursor, root=str(tmp_path)))
+        assert not blocked.run_requests and "waiting for ingest_job" in blocked.skip_reason.skip_message
+        chat_source = {s.name: s for s in load_sources(tmp_path / "data" / "sources.yaml")}["feedback_chats"]
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            "raw_corpus", partition="feedback_chats",
+            metadata={"source_fingerprint": source_fingerprint(chat_source, Settings.for_root(tmp_path).raw_dir)},
+        ))
+        both = retrain_signal_sensor(_context(instance, blocked.cursor, root=str(tmp_path)))
+        assert [r.tags["finetune_platform/trigger"] for r in both.run_requests] == ["feedback_set"]

@@ -3,6 +3,8 @@
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -163,16 +165,29 @@ SIGNAL_MAX_AGE_DAYS = 3
 
 
 def _feedback_ingested(instance: dg.DagsterInstance, platform: PlatformResource) -> bool:
-    """True when every feedback batch file on disk has been ingested: the ``feedback`` source's files are
-    the ones its last ``raw_corpus`` run read (or the source is not configured, so nothing will ingest them)."""
+    """True when every feedback batch file on disk has been ingested: each configured feedback source's
+    (``feedback``, ``feedback_chats``) files are the ones its last ``raw_corpus`` run read (a source that
+    is not configured counts as ingested: nothing will ingest its files)."""
     from finetune_platform.ingest.sources import load_sources, source_fingerprint
+    from finetune_platform.monitoring.feedback_source import FEEDBACK_SOURCES
 
     settings = platform.settings()
     path = settings.root / "data" / "sources.yaml"
-    source = {s.name: s for s in load_sources(path)}.get("feedback") if path.is_file() else None
-    if source is None:
-        return True
-    return _last_ingested_fingerprint(instance, "feedback") == source_fingerprint(source, settings.raw_dir)
+    configured = {s.name: s for s in load_sources(path)} if path.is_file() else {}
+    sources = [configured[s.name] for s in FEEDBACK_SOURCES if s.name in configured]
+    return all(
+        not _has_files(source, settings.raw_dir)  # nothing written there yet: nothing to wait for
+        or _last_ingested_fingerprint(instance, source.name) == source_fingerprint(source, settings.raw_dir)
+        for source in sources
+    )
+
+
+def _has_files(source: Any, raw_dir: Path) -> bool:
+    """Whether ``source``'s path pattern matches a file under ``raw_dir``."""
+    try:
+        return bool(source.resolve_files(raw_dir))
+    except FileNotFoundError:
+        return False
 
 
 def _stale_partition(record: dg.EventLogRecord, today: datetime) -> bool:

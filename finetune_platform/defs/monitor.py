@@ -94,9 +94,11 @@ def feedback_set(
     platform: PlatformResource,
 ) -> dg.Output[pd.DataFrame]:
     """The day's user corrections as new training records, written as a batch of the ``feedback`` source
-    (data/raw/feedback/<day>.jsonl) so they pass through ingest and curation like any other data."""
+    (data/raw/feedback/<day>.jsonl; corrected chat answers with their conversation as a batch of the
+    ``feedback_chats`` source, data/raw/feedback_chats/<day>.jsonl) so they pass through ingest and curation
+    like any other data."""
     from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
-    from finetune_platform.monitoring.feedback_source import write_feedback_source
+    from finetune_platform.monitoring.feedback_source import write_feedback_batches
 
     store = log_store.store()
     window = context.partition_time_window
@@ -104,7 +106,12 @@ def feedback_set(
     records = feedback_to_records(feedback)
     # An early check of today writes what there is so far; the run after midnight writes the rest of the
     # day's corrections as a continuation file (batch files are immutable).
-    batch = write_feedback_source(records, platform.settings().raw_dir, context.partition_key, feedback=feedback)
+    batches = write_feedback_batches(records, platform.settings().raw_dir, context.partition_key, feedback=feedback)
+    written = {
+        name: str(path) if path is not None else "not written: no such corrections that day"
+        for name, path in batches.items()
+    }
+    batch = batches["feedback"]
     batch_file: Any = dg.MetadataValue.path(str(batch)) if batch is not None else "not written: no corrections that day"
     pairs, pair_stats = feedback_to_preference_pairs(feedback)
     last_training = context.instance.fetch_materializations(dg.AssetKey("sft_adapter"), limit=1).records
@@ -118,6 +125,8 @@ def feedback_set(
             "feedback_rows": len(feedback),
             "records": len(records),
             "batch_file": batch_file,
+            "batch_files": dg.MetadataValue.json(written),
+            "conversation_records": int((records["messages"] != "").sum()),
             "preference_pairs": len(pairs),
             "preference_stats": dg.MetadataValue.json(pair_stats.to_dict()),
             "new_examples_since_training": new_examples,

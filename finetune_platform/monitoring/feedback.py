@@ -60,11 +60,24 @@ def feedback_to_records(feedback: pd.DataFrame) -> pd.DataFrame:
     """Records (``schemas.RECORD_COLUMNS``) from feedback rows with a non-empty correction.
 
     ``text`` is the prompt and ``response`` the correction: the answer a user says the model should have
-    given. ``record_id`` is ``feedback/feedback-store#<feedback id>`` so a trained example traces back to
-    the feedback row. Rows without a correction carry no answer to train on and are not records.
+    given. A chat request logged with its conversation (``messages``) becomes a conversation record: its
+    ``messages`` are the logged turns followed by the correction as the assistant's reply, so the earlier
+    turns the answer depended on stay with it. ``record_id`` is ``feedback/feedback-store#<feedback id>`` so
+    a trained example traces back to the feedback row. Rows without a correction carry no answer to train
+    on and are not records.
     """
     _check_columns(feedback, "feedback_to_records")
     with_correction = feedback[_has_text(feedback["correction"])]
+    corrections = with_correction["correction"].astype(str).str.strip()
+    logged = with_correction["messages"] if "messages" in with_correction.columns else [None] * len(with_correction)
+    conversations = [
+        json.dumps([*turns, {"role": "assistant", "content": correction}], ensure_ascii=False) if turns else ""
+        for turns, correction in zip(
+            (_logged_conversation(value, int(i)) for value, i in zip(logged, with_correction["feedback_id"])),
+            corrections,
+            strict=True,
+        )
+    ]
     records = pd.DataFrame(
         {
             "record_id": [f"{FEEDBACK_SOURCE}/{FEEDBACK_SOURCE_FILE}#{int(i)}" for i in with_correction["feedback_id"]],
@@ -73,9 +86,9 @@ def feedback_to_records(feedback: pd.DataFrame) -> pd.DataFrame:
             "source_row": with_correction["feedback_id"].astype(int).to_numpy(),
             "doc_type": FEEDBACK_DOC_TYPE,
             "text": with_correction["prompt"].astype(str).to_numpy(),
-            "response": with_correction["correction"].astype(str).str.strip().to_numpy(),
+            "response": corrections.to_numpy(),
             "label": "",
-            "messages": "",
+            "messages": conversations,
         },
         columns=RECORD_COLUMNS,
     )
@@ -238,7 +251,7 @@ def prompts_as_served(pairs: pd.DataFrame, tokenizer: Any) -> tuple[pd.DataFrame
     conversations = pairs["messages"] if "messages" in pairs.columns else [None] * len(pairs)
     prompts = []
     for i, (prompt, logged) in enumerate(zip(pairs["prompt"].astype(str), conversations, strict=True)):
-        turns = _logged_conversation(logged, i)
+        turns = _logged_conversation(logged, i, "preference pair")
         try:
             if turns:
                 prompt = render(turns)
@@ -255,17 +268,17 @@ def prompts_as_served(pairs: pd.DataFrame, tokenizer: Any) -> tuple[pd.DataFrame
     return pairs.assign(prompt=prompts), counts
 
 
-def _logged_conversation(value: Any, row: int) -> list[dict[str, str]]:
-    """A pair's ``messages`` (the JSON the log store keeps) as turns; [] for none. A value that is not a
-    conversation raises a ValueError naming the row: the store only writes well-formed ones."""
+def _logged_conversation(value: Any, row: int, what: str = "feedback row") -> list[dict[str, str]]:
+    """A logged ``messages`` value (the JSON the log store keeps) as turns; [] for none. A value that is not a
+    conversation raises a ValueError naming ``what`` and ``row``: the store only writes well-formed ones."""
     if not isinstance(value, str) or not value.strip():
         return []
     try:
         turns = json.loads(value)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"preference pair {row}: messages is not valid JSON ({exc.msg} at char {exc.pos})") from exc
+        raise ValueError(f"{what} {row}: messages is not valid JSON ({exc.msg} at char {exc.pos})") from exc
     if not isinstance(turns, list) or not all(
         isinstance(t, dict) and isinstance(t.get("role"), str) and isinstance(t.get("content"), str) for t in turns
     ):
-        raise ValueError(f"preference pair {row}: messages must be a JSON list of {{role, content}} turns")
+        raise ValueError(f"{what} {row}: messages must be a JSON list of {{role, content}} turns")
     return [{"role": t["role"], "content": t["content"]} for t in turns]

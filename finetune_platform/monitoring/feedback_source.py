@@ -1,8 +1,11 @@
 """User feedback as a raw data source, so corrections pass the same curation as any other data.
 
-A correction is not trained on directly: ``write_feedback_source`` writes it as a JSONL batch file under
-``data/raw/feedback/``, and ``FEEDBACK_SOURCE`` (added to ``data/sources.yaml`` by whoever wires the
-pipeline) makes ``raw_corpus`` read those files like any other source. From there the rows go through
+A correction is not trained on directly: ``write_feedback_batches`` writes it as a line of a JSONL batch
+file under ``data/raw/feedback/`` (``FEEDBACK_SOURCE``: text and the corrected response), or, for a chat
+request logged with its conversation, under ``data/raw/feedback_chats/`` (``FEEDBACK_CHATS_SOURCE``: the
+conversation ending in the corrected reply, read like any chat transcript). Both entries, added to
+``data/sources.yaml`` by whoever wires the pipeline, make ``raw_corpus`` read those files like any other
+source. From there the rows go through
 ingest's quarantine, curation's PII redaction, deduplication and quality gates, the format stage and the
 versioned training set, with record ids that point at the batch file and line.
 
@@ -42,8 +45,30 @@ FEEDBACK_SOURCE = SourceSettings(
     "one JSONL file per batch.",
 )
 
+#: Folder of the conversation feedback batches under the raw data folder.
+FEEDBACK_CHATS_DIR = "feedback_chats"
+
+#: The source entry of corrected chat answers with their conversation: the logged turns and the correction
+#: as the last assistant turn (text = the user turns, response = the correction, as for any chat source).
+FEEDBACK_CHATS_SOURCE = SourceSettings(
+    name="feedback_chats",
+    path=f"{FEEDBACK_CHATS_DIR}/*.jsonl",
+    format="jsonl",
+    doc_type=FEEDBACK_DOC_TYPE,
+    messages_field="messages",
+    label_field="label",
+    required=False,
+    description="User corrections of chat answers with the conversation they answered "
+    "(monitoring.feedback_source.write_feedback_batches), one JSONL file per batch.",
+)
+
+#: Both feedback sources: every file either of them reads was written from the log store's feedback.
+FEEDBACK_SOURCES: tuple[SourceSettings, ...] = (FEEDBACK_SOURCE, FEEDBACK_CHATS_SOURCE)
+
 #: The fields of every line of a feedback batch, in file order.
 FEEDBACK_FIELDS: tuple[str, ...] = ("text", "response", "label", "feedback_id", "response_id")
+#: The fields of every line of a conversation feedback batch (``messages`` a list of {role, content}).
+FEEDBACK_CHAT_FIELDS: tuple[str, ...] = ("messages", "label", "feedback_id", "response_id")
 
 #: A batch name becomes a file name: a slug, so it cannot escape the folder or hide a second extension.
 BATCH_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -59,8 +84,10 @@ def feedback_batch_lines(records: pd.DataFrame, feedback: pd.DataFrame | None = 
     ``records`` are ``schemas.RECORD_COLUMNS`` from ``feedback_to_records`` (``source_row`` holds the
     feedback id). A ``text`` rendered with the platform's instruction template (logged prompts of
     fine-tuned models are) is reduced to its ticket text, as every other source's text is: the format
-    stage wraps it in the template again. ``feedback`` (``LogStore.feedback_between``) is optional and
-    supplies each line's ``response_id``; without it the field is empty.
+    stage wraps it in the template again. A record with a conversation (``messages``, a chat request's
+    logged turns and the correction) is a :data:`FEEDBACK_CHAT_FIELDS` line holding its turns instead of
+    text and response. ``feedback`` (``LogStore.feedback_between``) is optional and supplies each line's
+    ``response_id``; without it the field is empty.
     """
     missing = [c for c in RECORD_COLUMNS if c not in records.columns]
     if missing:
@@ -89,24 +116,55 @@ def feedback_batch_lines(records: pd.DataFrame, feedback: pd.DataFrame | None = 
                 f"records with feedback ids {unknown[:5]} are not in the feedback frame passed alongside; pass "
                 "the same feedback rows the records were made from."
             )
-    lines = [
-        {
-            "text": ticket_from_prompt(str(row.text)),
-            "response": str(row.response),
-            "label": "" if pd.isna(row.label) else str(row.label),
-            "feedback_id": int(row.source_row),
-            "response_id": response_ids.get(int(row.source_row), ""),
-        }
-        for row in records.assign(source_row=feedback_ids).sort_values("source_row", kind="stable").itertuples()
-    ]
+    lines: list[dict[str, object]] = []
+    for row in records.assign(source_row=feedback_ids).sort_values("source_row", kind="stable").itertuples():
+        label = "" if pd.isna(row.label) else str(row.label)
+        feedback_id, response_id = int(row.source_row), response_ids.get(int(row.source_row), "")
+        if _has_conversation(row.messages):
+            lines.append({"messages": json.loads(row.messages), "label": label, "feedback_id": feedback_id,
+                          "response_id": response_id})
+        else:
+            lines.append({"text": ticket_from_prompt(str(row.text)), "response": str(row.response), "label": label,
+                          "feedback_id": feedback_id, "response_id": response_id})
     return lines
 
 
-def write_feedback_source(
+def _has_conversation(messages: object) -> bool:
+    """Whether a feedback record's ``messages`` holds a conversation ("" / NaN: a plain correction)."""
+    return isinstance(messages, str) and bool(messages.strip())
+
+
+def write_feedback_batches(
     records: pd.DataFrame, raw_dir: Path, batch_name: str, feedback: pd.DataFrame | None = None
+) -> dict[str, Path | None]:
+    """Write batch ``batch_name`` of both feedback sources (:data:`FEEDBACK_SOURCES`): plain corrections
+    under ``<raw_dir>/feedback/``, corrections of chat answers with their conversation under
+    ``<raw_dir>/feedback_chats/``; returns each source's file (see :func:`write_feedback_source`)."""
+    if "messages" not in records.columns:
+        raise ValueError(
+            "feedback records are missing the column 'messages'; pass the output of "
+            "monitoring.feedback.feedback_to_records (columns schemas.RECORD_COLUMNS)."
+        )
+    chats = records["messages"].map(_has_conversation).astype(bool)
+    return {
+        FEEDBACK_SOURCE.name: write_feedback_source(records[~chats], raw_dir, batch_name, feedback),
+        FEEDBACK_CHATS_SOURCE.name: write_feedback_source(
+            records[chats], raw_dir, batch_name, feedback, source=FEEDBACK_CHATS_SOURCE
+        ),
+    }
+
+
+def write_feedback_source(
+    records: pd.DataFrame,
+    raw_dir: Path,
+    batch_name: str,
+    feedback: pd.DataFrame | None = None,
+    source: SourceSettings = FEEDBACK_SOURCE,
 ) -> Path | None:
-    """Write the feedback records of batch ``batch_name`` under ``<raw_dir>/feedback/``; returns the file
-    written (or the batch's last file when every record is in it already), or None when there is nothing.
+    """Write the feedback records of batch ``batch_name`` under ``<raw_dir>/feedback/`` (``source``
+    :data:`FEEDBACK_CHATS_SOURCE`: the records with a conversation, under ``<raw_dir>/feedback_chats/``;
+    :func:`write_feedback_batches` writes both); returns the file written (or the batch's last file when
+    every record is in it already), or None when there is nothing.
 
     A batch file is never changed once written: record ids (``feedback/feedback/<file>#<line>``) and
     trained models point into it. The first write is ``<batch_name>.jsonl``; records of the same batch
@@ -124,8 +182,19 @@ def write_feedback_source(
             "with a letter or digit, at most 128 characters and without the '.jsonl' extension "
             "(e.g. '2026-11-28' or a partition key)."
         )
+    if source not in FEEDBACK_SOURCES:
+        names = [s.name for s in FEEDBACK_SOURCES]
+        raise ValueError(f"source must be one of the feedback sources {names}, got {source.name!r}")
+    chats = source == FEEDBACK_CHATS_SOURCE
+    fields = FEEDBACK_CHAT_FIELDS if chats else FEEDBACK_FIELDS
     lines = feedback_batch_lines(records, feedback)
-    folder = Path(raw_dir) / FEEDBACK_DIR
+    wrong = [line["feedback_id"] for line in lines if ("messages" in line) != chats]
+    if wrong:
+        raise ValueError(
+            f"feedback ids {wrong[:5]} {'have no' if chats else 'have a'} conversation and do not belong in the "
+            f"'{source.name}' source; write_feedback_batches sends each record to its source."
+        )
+    folder = Path(raw_dir) / (FEEDBACK_CHATS_DIR if chats else FEEDBACK_DIR)
     files = batch_files(folder, batch_name)
     written: dict[int, dict[str, object]] = {}
     for path in files:
@@ -146,7 +215,7 @@ def write_feedback_source(
     # after the highest number there is, so a missing file in between (removed by hand) is never reused
     number = max((_file_number(path, batch_name) for path in files), default=0) + 1
     path = folder / (f"{batch_name}.jsonl" if number == 1 else f"{batch_name}+{number}.jsonl")
-    content = "".join(json.dumps({k: line[k] for k in FEEDBACK_FIELDS}, ensure_ascii=False) + "\n" for line in new)
+    content = "".join(json.dumps({k: line[k] for k in fields}, ensure_ascii=False) + "\n" for line in new)
     folder.mkdir(parents=True, exist_ok=True)
     _create_exclusively(content.encode("utf-8"), path)
     return path

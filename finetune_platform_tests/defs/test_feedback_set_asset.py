@@ -51,3 +51,25 @@ def test_an_early_check_of_today_and_the_run_after_midnight_write_every_correcti
     quiet = (today - timedelta(days=3)).strftime("%Y-%m-%d")
     assert _metadata(_materialize(tmp_path, quiet))["batch_file"] == "not written: no corrections that day"
     assert not (settings.raw_dir / "feedback" / f"{quiet}.jsonl").exists()
+
+
+def test_a_corrected_chat_answer_goes_to_the_feedback_chats_batch(tmp_path: Path) -> None:
+    import json
+
+    settings = Settings.for_root(tmp_path)
+    store = LogStore(settings.log_store_url)
+    day_start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    turns = [{"role": "user", "content": "where is parcel 7?"}, {"role": "assistant", "content": "Checking."},
+             {"role": "user", "content": "any news?"}]
+    rid = store.log_request(prompt="where is parcel 7?\nany news?", response="No idea.", model_name="m",
+                            model_version="1", created_at=day_start + timedelta(hours=1), messages=turns)
+    store.log_feedback(rid, -1, correction="Parcel 7 ships tomorrow.", created_at=day_start + timedelta(hours=2))
+    _correct(store, day_start + timedelta(hours=3), 1)
+    store.close()
+    day = day_start.strftime("%Y-%m-%d")
+    meta = _metadata(_materialize(tmp_path, day))
+    assert meta["records"] == 2 and meta["conversation_records"] == 1
+    assert meta["batch_files"] == {"feedback": str(settings.raw_dir / "feedback" / f"{day}.jsonl"),
+                                   "feedback_chats": str(settings.raw_dir / "feedback_chats" / f"{day}.jsonl")}
+    [line] = (settings.raw_dir / "feedback_chats" / f"{day}.jsonl").read_text().splitlines()
+    assert json.loads(line)["messages"][-1] == {"role": "assistant", "content": "Parcel 7 ships tomorrow."}

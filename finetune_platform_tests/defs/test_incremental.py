@@ -44,7 +44,7 @@ def test_new_file_reprocesses_only_its_source(tmp_path) -> None:
         # A sensor that has not seen the sources yet (a first `make ui` after `make demo`, an empty cursor)
         # requests nothing: each source was ingested from its current files already.
         fresh = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
-        assert isinstance(fresh, dg.SkipReason) and "none of the 4 sources changed" in fresh.skip_message
+        assert isinstance(fresh, dg.SkipReason) and "none of the 5 sources changed" in fresh.skip_message
 
         # a second e-mail export lands in the emails folder
         emails = settings.raw_dir / "emails"

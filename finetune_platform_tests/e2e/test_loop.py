@@ -309,18 +309,20 @@ def test_closed_loop_drift_from_served_traffic_triggers_a_retrain_that_registers
     request = sensor.run_requests[0]
     assert request.tags["finetune_platform/trigger"] == "drift_report"
 
-    # the day's corrections were written as a batch of the `feedback` source; the raw-files sensor ingests
-    # that source (and only that one: the others did not change)
+    # the day's corrections of chat answers were written, with their conversations, as a batch of the
+    # `feedback_chats` source; the raw-files sensor ingests that source
     from finetune_platform.defs.automation import raw_files_sensor
     from finetune_platform.resources import PlatformResource
 
-    assert (settings.raw_dir / "feedback" / f"{today}.jsonl").exists()
+    assert (settings.raw_dir / "feedback_chats" / f"{today}.jsonl").exists()
+    assert not (settings.raw_dir / "feedback" / f"{today}.jsonl").exists()  # no plain (completions) correction
     files = raw_files_sensor(
         dg.build_sensor_context(instance=instance, resources={"platform": PlatformResource(root=str(settings.root))})
     )
-    instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, ["feedback"])
-    assert "feedback" in [r.partition_key for r in files.run_requests]
-    assert defs.resolve_job_def("ingest_job").execute_in_process(instance=instance, partition_key="feedback").success
+    instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, ["feedback_chats"])
+    assert "feedback_chats" in [r.partition_key for r in files.run_requests]
+    ingest = defs.resolve_job_def("ingest_job").execute_in_process(instance=instance, partition_key="feedback_chats")
+    assert ingest.success
 
     retrain = defs.resolve_job_def("retrain_job").execute_in_process(
         instance=instance, run_config=SMALL_RUN_CONFIG, tags=request.tags
@@ -329,7 +331,7 @@ def test_closed_loop_drift_from_served_traffic_triggers_a_retrain_that_registers
     import json
 
     entries = json.loads((settings.training_set_dir / "manifest.json").read_text())["entries"]
-    assert "feedback" in {entry["source"] for entry in entries.values()}, "corrections did not reach the training set"
+    assert "feedback_chats" in {entry["source"] for entry in entries.values()}, "corrections did not reach the training set"
     assert registry.get_by_alias("challenger").version == 2
     assert _metadata(instance, "registered_model")["version"] == 2
     aligned = _metadata(instance, "aligned_adapter")

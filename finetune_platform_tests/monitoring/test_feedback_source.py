@@ -14,10 +14,13 @@ from finetune_platform.ingest import ingest_source, ingest_sources, load_sources
 from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
 from finetune_platform.monitoring import feedback_source
 from finetune_platform.monitoring.feedback_source import (
+    FEEDBACK_CHAT_FIELDS,
+    FEEDBACK_CHATS_SOURCE,
     FEEDBACK_FIELDS,
     FEEDBACK_SOURCE,
     FeedbackBatchExistsError,
     feedback_batch_lines,
+    write_feedback_batches,
     write_feedback_source,
     write_preference_pairs,
 )
@@ -230,3 +233,42 @@ def test_without_hard_links_a_batch_file_is_still_created_exclusively(tmp_path: 
     with pytest.raises(FeedbackBatchExistsError, match="nothing was overwritten"):
         feedback_source._create_exclusively(b"two\n", path)
     assert path.read_bytes() == b"one\n"
+
+
+def test_a_corrected_chat_answer_keeps_its_conversation_through_ingest_and_curation(tmp_path: Path) -> None:
+    """A chat request logged with its conversation becomes a line of the feedback_chats source: the logged
+    turns and the correction as the last assistant turn, read back as a chat record (text = the user turns,
+    response = the correction, messages = the whole conversation) with lineage to the batch file."""
+    conversation = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "My router drops wifi"},
+                    {"role": "assistant", "content": "Restart it."}, {"role": "user", "content": "Still drops"}]
+    feedback = _feedback()
+    feedback["messages"] = None
+    feedback.loc[feedback["feedback_id"] == 21, "prompt"] = "My router drops wifi\nStill drops"
+    feedback.loc[feedback["feedback_id"] == 21, "messages"] = json.dumps(conversation)
+    records = feedback_to_records(feedback)
+    written = write_feedback_batches(records, tmp_path, "2026-12-06", feedback=feedback)
+    assert written == {"feedback": tmp_path / "feedback" / "2026-12-06.jsonl",
+                       "feedback_chats": tmp_path / "feedback_chats" / "2026-12-06.jsonl"}
+    [line] = [json.loads(x) for x in written["feedback_chats"].read_text(encoding="utf-8").splitlines()]
+    assert list(line) == list(FEEDBACK_CHAT_FIELDS) and (line["feedback_id"], line["response_id"]) == (21, "r21")
+    correction = "Restart the router, then reset it to factory settings."
+    assert line["messages"] == [*conversation, {"role": "assistant", "content": correction}]
+    plain = [json.loads(x)["feedback_id"] for x in written["feedback"].read_text(encoding="utf-8").splitlines()]
+    assert plain == [7, 12]  # the other corrections stay plain text/response lines
+
+    result = ingest_source(FEEDBACK_CHATS_SOURCE, tmp_path)
+    assert result.reconciles() and result.quarantine.empty
+    [got] = result.records.to_dict("records")
+    assert got["record_id"] == "feedback_chats/feedback_chats/2026-12-06.jsonl#1"
+    assert (got["text"], got["response"]) == ("My router drops wifi\nStill drops", correction)
+    assert json.loads(got["messages"])[-2:] == [conversation[-1], {"role": "assistant", "content": correction}]
+    from finetune_platform.curation.pipeline import curate
+
+    assert len(curate(result.records).records) == 1  # passes curation like any chat transcript
+
+    # each source takes only its own kind of record, and says where the others go
+    with pytest.raises(ValueError, match=r"feedback ids \[21\] have a conversation .* 'feedback' source"):
+        write_feedback_source(records, tmp_path, "b")
+    with pytest.raises(ValueError, match=r"feedback ids \[7, 12\] have no conversation"):
+        write_feedback_source(records, tmp_path, "b", source=FEEDBACK_CHATS_SOURCE)
+    assert write_feedback_batches(records, tmp_path, "2026-12-06", feedback=feedback) == written  # a no-op again
