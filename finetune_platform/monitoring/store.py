@@ -13,9 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
+import re
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +46,8 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from finetune_platform.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 #: A redactor takes free text and a placeholder mapping and returns the text with PII replaced. The
 #: mapping is shared by the fields of one request (prompt and response) so that a redactor can give the
@@ -338,7 +343,8 @@ class LogStore:
             error=self._redacted(error, mapping) if error else error,  # a backend's message may quote the prompt
         )
         if messages is not None:  # after the prompt, so the prompt's placeholders are numbered first
-            row.messages = _conversation_json(messages, lambda content: self._redacted(content, mapping))
+            redact = (lambda text: self._redact(text, mapping)) if self._redact is not None else None  # noqa: E731
+            row.messages = _conversation_json(messages, redact, prompt, row.prompt)
         try:
             with self._sessions.begin() as session:
                 session.add(row)
@@ -538,24 +544,89 @@ def _add_missing_columns(engine: Engine) -> None:
                 raise
 
 
-def _conversation_json(messages: Any, redact: Callable[[str], str]) -> str:
-    """``messages`` (a list of ``{"role", "content"}`` turns) as the JSON the store keeps, each content passed
-    through ``redact``; a clear ValueError naming the turn when one is malformed."""
+def _conversation_json(
+    messages: Any, redact: Callable[[str], str] | None, prompt: str | None = None, redacted_prompt: str | None = None
+) -> str | None:
+    """``messages`` (a list of ``{"role", "content"}`` turns) as the JSON the store keeps, or None for an
+    empty list or a conversation that cannot be stored as redacted as its prompt; a clear ValueError naming
+    the turn (not quoting it: it may hold PII) when one is malformed.
+
+    Turns are not redacted one by one: a detector that needs context ("my SSN is" in one turn, the number
+    in the next) would miss what it finds in the prompt, the user turns joined. The user turns are redacted
+    together first (the prompt's context), then every turn together (an assistant's question can be the
+    context of a user's answer), each time joined by a separator no content holds and split again. When
+    ``prompt`` is the user turns joined by newlines (what the server logs), every placeholder of
+    ``redacted_prompt`` must then be in the redacted user turns as often: otherwise, or should a redaction
+    swallow a separator, the conversation is not stored (None) rather than stored with a value the prompt hid.
+    """
     if isinstance(messages, (str, bytes)) or not isinstance(messages, (list, tuple)):
         raise ValueError(
             f"log_request: messages must be a list of {{'role': str, 'content': str}} turns, got "
             f"{type(messages).__name__}"
         )
-    turns = []
+    roles, contents = [], []
     for i, turn in enumerate(messages):
         role = turn.get("role") if isinstance(turn, dict) else None
         content = turn.get("content") if isinstance(turn, dict) else None
         if not isinstance(role, str) or not role or not isinstance(content, str):
-            raise ValueError(
-                f"log_request: messages[{i}] must be {{'role': <non-empty str>, 'content': <str>}}, got {turn!r:.120}"
+            shape = (
+                {k: type(v).__name__ for k, v in turn.items()} if isinstance(turn, dict) else type(turn).__name__
             )
-        turns.append({"role": role, "content": redact(content)})
-    return json.dumps(turns, ensure_ascii=False)
+            raise ValueError(
+                f"log_request: messages[{i}] must be {{'role': <non-empty str>, 'content': <str>}}, got {shape}"
+            )
+        roles.append(role)
+        contents.append(content)
+    if not roles:
+        return None
+    if redact is not None:
+        user = [i for i, role in enumerate(roles) if role == "user"]
+        raw_user_text = "\n".join(contents[i] for i in user)
+        redacted = _redact_together(contents, redact, user)
+        redacted = _redact_together(redacted, redact, range(len(contents))) if redacted is not None else None
+        if redacted is None or (
+            prompt == raw_user_text
+            and redacted_prompt is not None
+            and _placeholders_missing(redacted_prompt, [redacted[i] for i in user])
+        ):
+            logger.warning(
+                "log_request: the conversation of a request is not stored: its turns could not be redacted as "
+                "its prompt was (the prompt and the answer are stored)"
+            )
+            return None
+        contents = redacted
+    return json.dumps([{"role": r, "content": c} for r, c in zip(roles, contents, strict=True)], ensure_ascii=False)
+
+
+def _redact_together(contents: list[str], redact: Callable[[str], str], indices: Any) -> list[str] | None:
+    """``contents`` with those at ``indices`` redacted as one text, joined by a separator none of them holds
+    (NUL is neither a word character nor white space to the detectors, so no match runs across it); None
+    when the redaction swallowed a separator."""
+    chosen = list(indices)
+    if not chosen:
+        return list(contents)
+    separator = "\n\x00\n"
+    while any(separator in contents[i] for i in chosen):
+        separator = separator[:-1] + "\x00\n"
+    parts = redact(separator.join(contents[i] for i in chosen)).split(separator)
+    if len(parts) != len(chosen):
+        return None
+    out = list(contents)
+    for i, part in zip(chosen, parts, strict=True):
+        out[i] = part
+    return out
+
+
+#: A placeholder as redactors write them: ``<EMAIL_1>``, ``<US_SSN_2>`` (or a bare ``<EMAIL>``).
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*?(?:_\d+)?>")
+
+
+def _placeholders_missing(redacted_prompt: str, redacted_turns: list[str]) -> bool:
+    """Whether some placeholder of ``redacted_prompt`` occurs fewer times in ``redacted_turns``: a value the
+    prompt's redaction removed is then still in a turn."""
+    wanted = Counter(_PLACEHOLDER.findall(redacted_prompt))
+    found = Counter(p for turn in redacted_turns for p in _PLACEHOLDER.findall(turn))
+    return any(found[p] < n for p, n in wanted.items())
 
 
 def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:

@@ -345,3 +345,51 @@ def test_a_store_from_before_conversations_gains_the_column_and_keeps_its_rows(t
     assert frame.loc["old", "messages"] is None
     assert json.loads(frame.loc["new", "messages"]) == [{"role": "user", "content": "hi"}]
     LogStore(f"sqlite:///{db}", redactor=None).close()  # opening an up-to-date store again changes nothing
+
+
+def test_a_value_found_only_with_context_from_another_turn_is_redacted_in_the_turns_too(tmp_path: Path) -> None:
+    """A bare number is an SSN only right after "my ssn is": the prompt (the user turns joined) holds both, a
+    turn on its own only the number. The turns are redacted together, so the number stays out of the store."""
+    store = LogStore(f"sqlite:///{tmp_path / 'ctx.db'}")
+    turns = [{"role": "user", "content": "Please update my record, my ssn is"},
+             {"role": "assistant", "content": "Go ahead."}, {"role": "user", "content": "123456789"}]
+    try:
+        _log(store, prompt="Please update my record, my ssn is\n123456789", messages=turns)
+        row = store.requests_between(T0, T0 + timedelta(1)).iloc[0]
+    finally:
+        store.close()
+    assert "123456789" not in _raw_dump(tmp_path / "ctx.db")
+    assert row["prompt"].endswith("my ssn is\n<US_SSN_1>")
+    assert json.loads(row["messages"])[2] == {"role": "user", "content": "<US_SSN_1>"}
+
+
+def test_a_conversation_that_cannot_be_redacted_as_its_prompt_is_not_stored(tmp_path: Path, caplog) -> None:
+    """Should the turns' redaction miss a value the prompt's found (here a redactor that needs a newline
+    right before it), or swallow the separator between turns, the conversation is left out: the prompt and
+    the answer are still stored, and a warning says so without quoting anything."""
+    import re as regex
+
+    def needs_a_newline_before(text: str, mapping: dict) -> str:
+        return regex.sub(r"(?<=[a-z]\n)SECRET", "<TOKEN_1>", text)
+
+    def swallows_separators(text: str, mapping: dict) -> str:
+        return text.replace("\n\x00\n", " ")
+
+    turns = [{"role": "user", "content": "hello"}, {"role": "user", "content": "SECRET"}]
+    for n, redactor in enumerate((needs_a_newline_before, swallows_separators)):
+        store = LogStore(f"sqlite:///{tmp_path / f'{n}.db'}", redactor=redactor)
+        try:
+            with caplog.at_level("WARNING"):
+                _log(store, prompt="hello\nSECRET", messages=turns)
+            row = store.requests_between(T0, T0 + timedelta(1)).iloc[0]
+        finally:
+            store.close()
+        assert row["messages"] is None and row["response"] == "Please restart it."
+        assert "SECRET" not in _raw_dump(tmp_path / f"{n}.db") or n == 1  # the second redactor redacts nothing
+        assert "conversation of a request is not stored" in caplog.text and "SECRET" not in caplog.text
+    empty = LogStore("sqlite://", redactor=None)
+    try:
+        _log(empty, messages=[])
+        assert empty.requests_between(T0, T0 + timedelta(1)).iloc[0]["messages"] is None  # [] is no conversation
+    finally:
+        empty.close()
