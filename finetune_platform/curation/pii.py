@@ -1031,6 +1031,32 @@ def _add_counts(total: dict[str, int], more: dict[str, int]) -> None:
         total[t] = total.get(t, 0) + n
 
 
+def _fewer(counts: dict[str, int], than: dict[str, int]) -> bool:
+    """Whether some type has fewer matches in ``counts`` than in ``than``."""
+    return any(counts.get(kind, 0) < n for kind, n in than.items())
+
+
+def _propagate(contents: list[str], matches: list[PiiMatch], mapping: dict[tuple[str, str], str]) -> dict[str, int]:
+    """Replace, in place in ``contents``, every whole-word occurrence of a value of ``matches`` (found in
+    another field of the same record) with that value's placeholder from ``mapping``; the count per type.
+
+    A value is PII wherever it occurs in the record, also where the detector lacked the context to see it.
+    """
+    more: dict[str, int] = {}
+    for match in matches:
+        placeholder = mapping.get((match.type, match.normalized or match.value))
+        if placeholder is None:
+            continue
+        pattern = None
+        for i, content in enumerate(contents):
+            if match.value in content:
+                pattern = pattern or re.compile(rf"(?<!\w){re.escape(match.value)}(?!\w)")
+                contents[i], n = pattern.subn(placeholder, content)
+                if n:
+                    more[match.type] = more.get(match.type, 0) + n
+    return more
+
+
 def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Redact (or, with ``redact_pii=False``, only count) PII in text, response and messages.
 
@@ -1057,8 +1083,8 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         # one-turn chat's text its only user turn) is redacted the same way again: every value in it is
         # in the mapping by then, which only grows, so its placeholders and counts are the same.
         done = {text: finder.redact(text, mapping)}
-        new_text, c = done[text]
-        counts = dict(c)
+        new_text, text_counts = done[text]
+        counts = dict(text_counts)
         if response not in done:
             done[response] = finder.redact(response, mapping)
         new_resp, c = done[response]
@@ -1072,15 +1098,25 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             parents = (text, response)
             contents = []
             redacted = False
-            for _, content in fast:
+            user_counts: dict[str, int] = {}
+            for role, content in fast:
                 result = done.get(content)
                 if result is None:
                     result = done[content] = finder.redact(content, mapping, parents)
                 new_content, c = result
                 if c:
                     _add_counts(counts, c)
+                    if role == "user":
+                        _add_counts(user_counts, c)
                     redacted = True
                 contents.append(new_content)
+            if text_counts and _fewer(user_counts, text_counts):
+                # The text (a chat's user turns joined) held PII its turns alone did not show: a value found
+                # only with the context of another turn ("my ssn is" / "123456789"). Redact it in the turns too.
+                more = _propagate(contents, finder.scan(text)[0], mapping)
+                if more:
+                    _add_counts(counts, more)
+                    redacted = True
             # Messages without PII are kept as they came (only a redaction changes the JSON); with PII,
             # every turn is written back as json's encoder would.
             if redacted:
@@ -1103,15 +1139,28 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                     turns = []
                 parents = (text, response)
                 redacted = False
+                user_counts = {}
+                readable = []
                 for turn in turns:
                     if isinstance(turn, dict) and isinstance(content := turn.get("content"), str):
                         result = done.get(content)
                         if result is None:
                             result = done[content] = finder.redact(content, mapping, parents)
                         turn["content"], c = result
+                        readable.append(turn)
                         if c:
                             _add_counts(counts, c)
+                            if turn.get("role") == "user":
+                                _add_counts(user_counts, c)
                             redacted = True
+                if text_counts and _fewer(user_counts, text_counts):  # as in the fast path above
+                    contents = [turn["content"] for turn in readable]
+                    more = _propagate(contents, finder.scan(text)[0], mapping)
+                    if more:
+                        _add_counts(counts, more)
+                        redacted = True
+                        for turn, content in zip(readable, contents, strict=True):
+                            turn["content"] = content
                 if redacted:
                     new_msg = _JSON_ENCODER.encode(turns)
         if not settings.redact_pii:

@@ -249,6 +249,25 @@ def test_messages_are_rewritten_only_when_a_turn_held_pii(settings, fast_path):
     assert out.loc[1, "messages"] == json.dumps(turns, ensure_ascii=False)
 
 
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_value_the_joined_turns_reveal_is_redacted_in_the_turns_too(settings, fast_path):
+    """A bare number is an SSN only right after "my ssn is": the chat's text (its user turns joined) shows
+    both, the turn with the number alone does not. The value found in the text is redacted in every turn
+    (whole words only), so the conversation keeps no PII its text lost."""
+    extra = "" if fast_path else ', "name": "x"'
+    messages = (
+        f'[{{"role": "user", "content": "Please update my record, my ssn is"{extra}}}, '
+        '{"role": "assistant", "content": "Go ahead."}, {"role": "user", "content": "123456789"}, '
+        '{"role": "assistant", "content": "Done: 123456789 is saved, ref 1234567890."}]'
+    )
+    df = records({"text": "Please update my record, my ssn is\n123456789", "response": "Done.", "messages": messages})
+    row = redact_pii(df, settings).records.iloc[0]
+    assert row["text"].endswith("my ssn is\n<US_SSN_1>")
+    turns = [turn["content"] for turn in json.loads(row["messages"])]
+    assert turns[2] == "<US_SSN_1>" and turns[3] == "Done: <US_SSN_1> is saved, ref 1234567890."
+    assert json.loads(row["pii_counts"]) == {"US_SSN": 3}
+
+
 def test_redact_pii_false_only_counts():
     df = records({"text": "mail me at sarah@example.com", "response": "ok then"})
     result = redact_pii(df, CurationSettings(redact_pii=False))
