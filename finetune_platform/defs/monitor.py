@@ -98,6 +98,7 @@ def feedback_set(
     ``feedback_chats`` source, data/raw/feedback_chats/<day>.jsonl) so they pass through ingest and curation
     like any other data."""
     from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
+    from finetune_platform.ingest.sources import load_sources
     from finetune_platform.monitoring.feedback_source import write_feedback_batches
 
     store = log_store.store()
@@ -106,13 +107,30 @@ def feedback_set(
     records = feedback_to_records(feedback)
     # An early check of today writes what there is so far; the run after midnight writes the rest of the
     # day's corrections as a continuation file (batch files are immutable).
-    batches = write_feedback_batches(records, platform.settings().raw_dir, context.partition_key, feedback=feedback)
+    settings = platform.settings()
+    sources_file = settings.root / "data" / "sources.yaml"
+    # A data/sources.yaml from before the feedback_chats source: nothing would ingest its files, so chat
+    # corrections go to the feedback source as plain text and answer, as they did then.
+    chats_configured = sources_file.is_file() and "feedback_chats" in {s.name for s in load_sources(sources_file)}
+    if not chats_configured and (records["messages"] != "").any():
+        context.log.warning(
+            "data/sources.yaml has no 'feedback_chats' source: corrections of chat answers are written to the "
+            "'feedback' source without their earlier turns. Add the feedback_chats entry (see the shipped "
+            "data/sources.yaml) to train on them as conversations."
+        )
+    batches = write_feedback_batches(
+        records, settings.raw_dir, context.partition_key, feedback=feedback, conversations=chats_configured
+    )
     written = {
         name: str(path) if path is not None else "not written: no such corrections that day"
         for name, path in batches.items()
     }
     batch = batches["feedback"]
-    batch_file: Any = dg.MetadataValue.path(str(batch)) if batch is not None else "not written: no corrections that day"
+    batch_file: Any = (
+        dg.MetadataValue.path(str(batch)) if batch is not None
+        else "not written: no corrections that day" if records.empty
+        else "not written: only corrections of chat answers that day (see batch_files)"
+    )
     pairs, pair_stats = feedback_to_preference_pairs(feedback)
     last_training = context.instance.fetch_materializations(dg.AssetKey("sft_adapter"), limit=1).records
     since = (
@@ -126,7 +144,7 @@ def feedback_set(
             "records": len(records),
             "batch_file": batch_file,
             "batch_files": dg.MetadataValue.json(written),
-            "conversation_records": int((records["messages"] != "").sum()),
+            "conversation_records": int((records["messages"] != "").sum()) if chats_configured else 0,
             "preference_pairs": len(pairs),
             "preference_stats": dg.MetadataValue.json(pair_stats.to_dict()),
             "new_examples_since_training": new_examples,

@@ -463,6 +463,20 @@ def aligned_adapter(
     splits = read_training_set(Path(training_set["path"]))
     held_out = [str(p) for name in ("validation", "test") for p in splits[name]["prompt"]]
     pairs, cleaned = decontaminate_preference_pairs(read, held_out, config.near_duplicate_threshold)
+    prompt_formats: dict[str, int] = {}
+    if config.enabled and len(pairs):
+        from transformers import AutoTokenizer
+
+        from finetune_platform.monitoring.feedback import prompts_as_served
+
+        # DPO sees each prompt as the server showed it to the model (a chat request's logged conversation
+        # through the chat template). A pair from a file written before conversations were logged and the
+        # same pair logged with its one user turn render alike: kept once.
+        pairs, prompt_formats = prompts_as_served(pairs, AutoTokenizer.from_pretrained(sft_adapter["model_path"]))
+        context.log.info(f"preference pair prompts: {prompt_formats}")
+        rendered = len(pairs)
+        pairs = pairs.drop_duplicates(["prompt", "chosen", "rejected"]).reset_index(drop=True)
+        cleaned = {**cleaned, "duplicates": cleaned["duplicates"] + rendered - len(pairs), "kept": len(pairs)}
     if cleaned["held_out_exact"] or cleaned["held_out_near"] or cleaned["duplicates"]:
         context.log.info(f"preference pairs: {cleaned}")
     skip = None
@@ -476,14 +490,7 @@ def aligned_adapter(
             metadata={"skipped": True, "reason": f"{skip}: the SFT model is the candidate", "pairs": len(pairs),
                       "pairs_dropped": dg.MetadataValue.json(cleaned)},
         )
-    from transformers import AutoTokenizer
-
-    from finetune_platform.monitoring.feedback import prompts_as_served
     from finetune_platform.training.launch import DPORequest
-
-    # Chat requests are logged as the user's text: DPO sees them as the server showed them to the model.
-    pairs, prompt_formats = prompts_as_served(pairs, AutoTokenizer.from_pretrained(sft_adapter["model_path"]))
-    context.log.info(f"preference pair prompts: {prompt_formats}")
     # Keyed on the pairs themselves: a count collides when other pairs of the same number come in.
     pairs_sha256 = frame_sha256(pairs, ["prompt", "chosen", "rejected"])
     key = config_hash(sft_adapter["model_path"], pairs_sha256, config.model_dump())

@@ -45,6 +45,11 @@ from finetune_platform.schemas import DROPPED_COLUMNS, EXAMPLE_COLUMNS, RECORD_C
 #: - messages: JSON list of ``{"role", "content"}`` (roles system / user / assistant), ready for TRL.
 CONVERSATION_COLUMNS: list[str] = ["example_id", "record_id", "source", "label", "messages"]
 
+#: Sources whose conversations train on their last assistant reply only, whatever ``turns`` says: corrections
+#: of served chat answers (``monitoring.feedback_source.FEEDBACK_CHATS_SOURCE``), where only the last reply
+#: (the user's correction) was written by a person; the earlier ones are the served model's own answers.
+LAST_TURN_ONLY_SOURCES: frozenset[str] = frozenset({"feedback_chats"})
+
 #: ``stage`` value of the rows in ``ConversationResult.skipped``.
 STAGE = "format_conversations"
 
@@ -314,7 +319,8 @@ def conversation_sft_pairs(
     """Prompt/completion SFT pairs from conversations, the prompt rendered through the model's chat template.
 
     For each conversation (``CONVERSATION_COLUMNS``) and each assistant message at position ``k`` that
-    answers a user message (every one for ``turns="all"``, only the final one for ``"last"``):
+    answers a user message (every one for ``turns="all"``, only the final one for ``"last"`` and for a
+    conversation of one of :data:`LAST_TURN_ONLY_SOURCES`):
     ``prompt = templates.render_chat_prompt(tokenizer, messages[:k])`` (the chat template with the generation
     prompt, without a BOS the tokenizer adds anyway), exactly what the server renders for a chat request with
     that history, and ``completion`` = the assistant message's content (TRL appends the EOS token, so the
@@ -376,7 +382,7 @@ def conversation_sft_pairs(
             skip("no_assistant_reply", f"no assistant message answers a user message (roles: {roles})")
             continue
         numbers = {k: n for n, k in enumerate(targets, start=1)}
-        if turns == "last":
+        if turns == "last" or _text(row.source) in LAST_TURN_ONLY_SOURCES:
             targets = targets[-1:]
         try:
             _check_specials([m["content"] for m in messages[: targets[-1] + 1]], specials, "messages")

@@ -60,9 +60,10 @@ def feedback_to_records(feedback: pd.DataFrame) -> pd.DataFrame:
     """Records (``schemas.RECORD_COLUMNS``) from feedback rows with a non-empty correction.
 
     ``text`` is the prompt and ``response`` the correction: the answer a user says the model should have
-    given. A chat request logged with its conversation (``messages``) becomes a conversation record: its
-    ``messages`` are the logged turns followed by the correction as the assistant's reply, so the earlier
-    turns the answer depended on stay with it. ``record_id`` is ``feedback/feedback-store#<feedback id>`` so
+    given. A chat request logged with its conversation (``messages``) that ends with the user's turn becomes
+    a conversation record: its ``messages`` are the logged turns followed by the correction as the
+    assistant's reply, so the earlier turns the answer depended on stay with it (SFT trains on that last
+    reply only: ``formats.conversations.LAST_TURN_ONLY_SOURCES``). ``record_id`` is ``feedback/feedback-store#<feedback id>`` so
     a trained example traces back to the feedback row. Rows without a correction carry no answer to train
     on and are not records.
     """
@@ -71,7 +72,9 @@ def feedback_to_records(feedback: pd.DataFrame) -> pd.DataFrame:
     corrections = with_correction["correction"].astype(str).str.strip()
     logged = with_correction["messages"] if "messages" in with_correction.columns else [None] * len(with_correction)
     conversations = [
-        json.dumps([*turns, {"role": "assistant", "content": correction}], ensure_ascii=False) if turns else ""
+        json.dumps([*turns, {"role": "assistant", "content": correction}], ensure_ascii=False)
+        if _answers_a_user(turns)
+        else ""
         for turns, correction in zip(
             (_logged_conversation(value, int(i)) for value, i in zip(logged, with_correction["feedback_id"])),
             corrections,
@@ -114,10 +117,15 @@ def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, 
     same = chosen == rejected
     candidates, chosen, rejected = candidates[~same], chosen[~same], rejected[~same]
 
-    conversations = (
-        candidates["messages"].map(lambda v: v if isinstance(v, str) else "")
+    conversations = pd.Series(
+        [
+            value if _logged_conversation(value, int(i)) else ""  # None, NaN and "[]" are no conversation
+            for value, i in zip(candidates["messages"], candidates["feedback_id"], strict=True)
+        ]
         if "messages" in candidates.columns
-        else pd.Series("", index=candidates.index, dtype=object)
+        else "",
+        index=candidates.index,
+        dtype=object,
     )
     pairs = pd.DataFrame(
         {
@@ -266,6 +274,13 @@ def prompts_as_served(pairs: pd.DataFrame, tokenizer: Any) -> tuple[pd.DataFrame
             counts["refused_by_chat_template"] += 1
         prompts.append(prompt)
     return pairs.assign(prompt=prompts), counts
+
+
+def _answers_a_user(turns: list[dict[str, str]]) -> bool:
+    """Whether a correction appended to ``turns`` answers a user: the conversation ends with a user turn that
+    says something. Otherwise (no user turn, or a trailing assistant turn the client pre-filled, which a
+    conversation record would merge with the correction) the record stays plain text and answer."""
+    return bool(turns) and turns[-1]["role"] == "user" and bool(turns[-1]["content"].strip())
 
 
 def _logged_conversation(value: Any, row: int, what: str = "feedback row") -> list[dict[str, str]]:

@@ -135,16 +135,27 @@ def _has_conversation(messages: object) -> bool:
 
 
 def write_feedback_batches(
-    records: pd.DataFrame, raw_dir: Path, batch_name: str, feedback: pd.DataFrame | None = None
+    records: pd.DataFrame,
+    raw_dir: Path,
+    batch_name: str,
+    feedback: pd.DataFrame | None = None,
+    conversations: bool = True,
 ) -> dict[str, Path | None]:
     """Write batch ``batch_name`` of both feedback sources (:data:`FEEDBACK_SOURCES`): plain corrections
     under ``<raw_dir>/feedback/``, corrections of chat answers with their conversation under
-    ``<raw_dir>/feedback_chats/``; returns each source's file (see :func:`write_feedback_source`)."""
+    ``<raw_dir>/feedback_chats/``; returns each source's file (see :func:`write_feedback_source`).
+
+    ``conversations=False`` (``feedback_chats`` is not configured, so nothing would ingest its files) writes
+    every record as a plain line of the ``feedback`` source: the corrected answer and the user's text,
+    without the earlier turns.
+    """
     if "messages" not in records.columns:
         raise ValueError(
             "feedback records are missing the column 'messages'; pass the output of "
             "monitoring.feedback.feedback_to_records (columns schemas.RECORD_COLUMNS)."
         )
+    if not conversations:
+        records = records.assign(messages="")
     chats = records["messages"].map(_has_conversation).astype(bool)
     return {
         FEEDBACK_SOURCE.name: write_feedback_source(records[~chats], raw_dir, batch_name, feedback),

@@ -55,7 +55,12 @@ def test_an_early_check_of_today_and_the_run_after_midnight_write_every_correcti
 
 def test_a_corrected_chat_answer_goes_to_the_feedback_chats_batch(tmp_path: Path) -> None:
     import json
+    import shutil
 
+    from finetune_platform.settings import PACKAGE_ROOT
+
+    (tmp_path / "data").mkdir()
+    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
     settings = Settings.for_root(tmp_path)
     store = LogStore(settings.log_store_url)
     day_start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
@@ -73,3 +78,15 @@ def test_a_corrected_chat_answer_goes_to_the_feedback_chats_batch(tmp_path: Path
                                    "feedback_chats": str(settings.raw_dir / "feedback_chats" / f"{day}.jsonl")}
     [line] = (settings.raw_dir / "feedback_chats" / f"{day}.jsonl").read_text().splitlines()
     assert json.loads(line)["messages"][-1] == {"role": "assistant", "content": "Parcel 7 ships tomorrow."}
+
+    # a sources file from before feedback_chats: nothing would ingest that folder, so the chat correction is
+    # written to the feedback source as text and answer (as before; the run log warns)
+    (tmp_path / "data" / "sources.yaml").write_text(
+        (tmp_path / "data" / "sources.yaml").read_text().split("  - name: feedback_chats")[0]
+    )
+    shutil.rmtree(settings.raw_dir)
+    meta = _metadata(_materialize(tmp_path, day))
+    assert meta["records"] == 2 and meta["conversation_records"] == 0
+    assert not (settings.raw_dir / "feedback_chats").exists()
+    lines = [json.loads(x) for x in (settings.raw_dir / "feedback" / f"{day}.jsonl").read_text().splitlines()]
+    assert [line["text"] for line in lines] == ["where is parcel 7?\nany news?", "where is parcel 0?"]

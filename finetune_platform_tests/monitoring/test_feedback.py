@@ -156,3 +156,36 @@ def test_pairs_carry_the_conversation_and_differ_by_it():
     assert pairs["messages"].tolist() == [first, second] and stats.duplicates_dropped == 0
     pairs, _ = feedback_to_preference_pairs(two.assign(messages=None))
     assert pairs["messages"].tolist() == [""]
+
+
+def test_a_correction_becomes_a_conversation_record_only_when_it_answers_the_users_last_turn():
+    """Logged turns ending in the user's turn: a conversation record (turns + the correction). No user turn,
+    or a trailing assistant turn the client pre-filled: a plain record (text and answer), as before."""
+    frame = pd.concat([_feedback().head(1)] * 4, ignore_index=True).assign(feedback_id=[1, 2, 3, 4])
+    ends_with_user = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Router down"}]
+    prefilled = [*ends_with_user, {"role": "assistant", "content": "Sure, here is"}]
+    system_only = [{"role": "system", "content": "Be brief."}]
+    frame["messages"] = [json.dumps(ends_with_user), json.dumps(prefilled), json.dumps(system_only), None]
+    records = feedback_to_records(frame)
+    correction = "Restart the router, then reset it."
+    assert json.loads(records.loc[0, "messages"]) == [*ends_with_user, {"role": "assistant", "content": correction}]
+    assert records.loc[1:, "messages"].tolist() == ["", "", ""]
+    assert records["response"].tolist() == [correction] * 4
+
+
+def test_feedback_conversations_train_on_the_corrected_reply_only():
+    """Earlier assistant turns of a corrected chat are the served model's own answers: even with
+    conversations=all_turns only the last reply (the correction) is a training target."""
+    from finetune_platform.formats.conversations import LAST_TURN_ONLY_SOURCES, conversation_sft_pairs
+    from finetune_platform.monitoring.feedback_source import FEEDBACK_CHATS_SOURCE
+    from finetune_platform.training.tiny_model import train_tokenizer
+
+    assert FEEDBACK_CHATS_SOURCE.name in LAST_TURN_ONLY_SOURCES
+    tokenizer = train_tokenizer(["my router drops wifi", "restart it"] * 20, 300)
+    turns = json.dumps([{"role": "user", "content": "router down"}, {"role": "assistant", "content": "WRONG answer"},
+                        {"role": "user", "content": "still down"}, {"role": "assistant", "content": "Reset it."}])
+    conversations = pd.DataFrame({"example_id": ["a", "b"], "record_id": ["r1", "r2"],
+                                  "source": ["feedback_chats", "chats"], "label": ["", ""], "messages": [turns, turns]})
+    pairs, _ = conversation_sft_pairs(conversations, tokenizer, turns="all")
+    assert pairs.loc[pairs["record_id"] == "r1", "completion"].tolist() == ["Reset it."]
+    assert pairs.loc[pairs["record_id"] == "r2", "completion"].tolist() == ["WRONG answer", "Reset it."]
