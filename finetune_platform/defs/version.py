@@ -134,18 +134,39 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
     )
 
 
+def _turns(messages: Any) -> list[dict[str, str]]:
+    """The turns of a versioned conversation's ``messages`` (JSON text or a list) that have text content."""
+    import json
+
+    value = json.loads(messages) if isinstance(messages, str) and messages.strip() else messages
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [t for t in value if isinstance(t, dict) and isinstance(t.get("content"), str)]
+
+
 @dg.asset_check(asset=training_set, blocking=True)
 def training_set__no_pii(training_set: dict[str, Any]) -> dg.AssetCheckResult:
-    """A last scan of every prompt and completion: any PII hit fails the gate."""
+    """A last scan of every prompt and completion, and of every turn of the versioned conversations (what SFT
+    with conversations trains on): any PII hit fails the gate."""
     from finetune_platform.curation.pii import scan_for_pii
+    from finetune_platform.datasets.split import read_conversations
 
     splits = load_splits(training_set)
     texts = [t for df in splits.values() for t in pd.concat([df["prompt"], df["completion"]]).tolist()]
-    hits = scan_for_pii(texts)
+    conversations = read_conversations(Path(training_set["path"])) or {}
+    turns = [
+        turn["content"]
+        for df in conversations.values()
+        for messages in df["messages"]
+        for turn in _turns(messages)
+    ]
+    hits = scan_for_pii(texts + turns)
     by_type: dict[str, int] = {}
     for hit in hits:
         by_type[hit.type] = by_type.get(hit.type, 0) + 1
     return dg.AssetCheckResult(
         passed=not hits,
-        metadata={"texts_scanned": len(texts), "hits": len(hits), "hits_by_type": dg.MetadataValue.json(by_type)},
+        metadata={"texts_scanned": len(texts) + len(turns), "conversation_turns_scanned": len(turns),
+                  "hits": len(hits), "hits_in_conversations": sum(hit.index >= len(texts) for hit in hits),
+                  "hits_by_type": dg.MetadataValue.json(by_type)},
     )

@@ -411,6 +411,27 @@ def test_pii_in_a_training_example_fails_the_pii_gate(tmp_path: Path, column: st
     assert check.metadata["hits_by_type"].value == {pii_type: 1}
 
 
+def test_pii_in_a_versioned_conversation_fails_the_pii_gate(tmp_path: Path) -> None:
+    """The training set versions the tickets' conversations beside the pairs (SFT with conversations trains
+    on them): their turns are scanned too."""
+    import json
+
+    from finetune_platform.datasets.split import write_training_set as write
+
+    turns = [{"role": "user", "content": "I cannot log in"}, {"role": "assistant", "content": "Reset it."},
+             {"role": "user", "content": "mail me at jane.doe@example.com"}, {"role": "assistant", "content": "Sent."}]
+    conversations = pd.DataFrame(
+        [{"example_id": "chat/tickets.jsonl#1::chat", "record_id": "chat/tickets.jsonl#1", "source": "chat",
+          "label": "login", "messages": json.dumps(turns)}]
+    )
+    value = write_training_set(tmp_path, good_splits())
+    write(good_splits(), Path(value["path"]), _records(), conversations)
+    check = _only_failing(run_training_set(value), "training_set__no_pii")
+    assert (check.metadata["hits"].value, check.metadata["hits_in_conversations"].value) == (1, 1)
+    assert check.metadata["conversation_turns_scanned"].value == 4
+    assert check.metadata["hits_by_type"].value == {"EMAIL": 1}
+
+
 # --- base_model: renders the training data ------------------------------------------------------------------
 
 MAX_LENGTH = 128
