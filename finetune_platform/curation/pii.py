@@ -18,7 +18,7 @@ import ipaddress
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 from urllib.parse import urlsplit
 
@@ -1026,24 +1026,75 @@ def _prf(c: Counter[str]) -> dict[str, float]:
 
 
 def _add_counts(total: dict[str, int], more: dict[str, int]) -> None:
-    """Add the per-type counts ``more`` into ``total``."""
+    """Add the per-type counts ``more`` (a change may be negative) into ``total``; a type left at 0 goes."""
     for t, n in more.items():
         total[t] = total.get(t, 0) + n
+        if not total[t]:
+            del total[t]
 
 
-def _fewer(counts: dict[str, int], than: dict[str, int]) -> bool:
-    """Whether some type has fewer matches in ``counts`` than in ``than``."""
-    return any(counts.get(kind, 0) < n for kind, n in than.items())
+#: Types whose values are never ordinary words: a value of these that a chat's text revealed is redacted
+#: wherever it recurs in the conversation (a name of one word, "Will", "May", is not spread that way).
+_DISTINCTIVE_TYPES = frozenset({"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "CREDENTIALS"})
+
+
+def _redact_in_context(
+    text: str,
+    roles: list[str],
+    raws: list[str],
+    contents: list[str],
+    finder: "_MemoFinder",
+    mapping: dict[tuple[str, str], str],
+) -> dict[str, int]:
+    """Redact, in place in ``contents`` (the turns as each was redacted on its own; ``raws`` as they came),
+    what the record's ``text`` revealed that a turn alone did not; the change of the count per type.
+
+    A chat's text is its user turns joined by newlines, and some detectors need context that spans turns
+    ("my ssn is" / "123456789"; "call me on" / "02079460958"). Each of the text's matches is placed in the
+    user turn it lies in, and a turn missing one is redacted again with its own matches and the text's.
+    Then a value of a :data:`_DISTINCTIVE_TYPES` type, or of several words, that the text held is replaced
+    wherever it recurs as a whole word in any turn (an assistant repeating the number, a text that is not
+    the user turns joined).
+    """
+    matches = finder.scan(text)[0]
+    if not matches:
+        return {}
+    delta: dict[str, int] = {}
+    user = [i for i, role in enumerate(roles) if role == "user"]
+    if user and text == "\n".join([raws[i] for i in user]):
+        placed: dict[int, list[PiiMatch]] = {}
+        start = 0
+        bounds = []
+        for i in user:
+            bounds.append((i, start, start + len(raws[i])))
+            start += len(raws[i]) + 1
+        for match in matches:
+            for i, lo, hi in bounds:
+                if lo <= match.start and match.end <= hi:
+                    placed.setdefault(i, []).append(replace(match, start=match.start - lo, end=match.end - lo))
+                    break
+        for i, shifted in placed.items():
+            own = finder.scan(raws[i])[0]
+            spans = {(m.start, m.end) for m in own}
+            if all((m.start, m.end) in spans for m in shifted):
+                continue
+            contents[i], counts = _substitute(raws[i], _resolve_overlaps(own + shifted), mapping)
+            for kind, n in counts.items():
+                delta[kind] = delta.get(kind, 0) + n
+            for m in own:
+                delta[m.type] = delta.get(m.type, 0) - 1
+    spread = [m for m in matches if m.type in _DISTINCTIVE_TYPES or len(m.value.split()) > 1]
+    for kind, n in _propagate(contents, spread, mapping).items():
+        delta[kind] = delta.get(kind, 0) + n
+    return {kind: n for kind, n in delta.items() if n}
 
 
 def _propagate(contents: list[str], matches: list[PiiMatch], mapping: dict[tuple[str, str], str]) -> dict[str, int]:
     """Replace, in place in ``contents``, every whole-word occurrence of a value of ``matches`` (found in
-    another field of the same record) with that value's placeholder from ``mapping``; the count per type.
-
-    A value is PII wherever it occurs in the record, also where the detector lacked the context to see it.
-    """
+    another field of the same record) with that value's placeholder from ``mapping``, longest values first;
+    the count per type."""
     more: dict[str, int] = {}
-    for match in matches:
+    for match in sorted(matches, key=lambda m: -len(m.value)):
         placeholder = mapping.get((match.type, match.normalized or match.value))
         if placeholder is None:
             continue
@@ -1098,22 +1149,18 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             parents = (text, response)
             contents = []
             redacted = False
-            user_counts: dict[str, int] = {}
-            for role, content in fast:
+            for _, content in fast:
                 result = done.get(content)
                 if result is None:
                     result = done[content] = finder.redact(content, mapping, parents)
                 new_content, c = result
                 if c:
                     _add_counts(counts, c)
-                    if role == "user":
-                        _add_counts(user_counts, c)
                     redacted = True
                 contents.append(new_content)
-            if text_counts and _fewer(user_counts, text_counts):
-                # The text (a chat's user turns joined) held PII its turns alone did not show: a value found
-                # only with the context of another turn ("my ssn is" / "123456789"). Redact it in the turns too.
-                more = _propagate(contents, finder.scan(text)[0], mapping)
+            if text_counts:
+                # what the text (a chat's user turns joined) revealed with context no turn alone has
+                more = _redact_in_context(text, [r for r, _ in fast], [c for _, c in fast], contents, finder, mapping)
                 if more:
                     _add_counts(counts, more)
                     redacted = True
@@ -1139,23 +1186,22 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                     turns = []
                 parents = (text, response)
                 redacted = False
-                user_counts = {}
-                readable = []
+                readable, raws = [], []
                 for turn in turns:
                     if isinstance(turn, dict) and isinstance(content := turn.get("content"), str):
                         result = done.get(content)
                         if result is None:
                             result = done[content] = finder.redact(content, mapping, parents)
+                        raws.append(content)
                         turn["content"], c = result
                         readable.append(turn)
                         if c:
                             _add_counts(counts, c)
-                            if turn.get("role") == "user":
-                                _add_counts(user_counts, c)
                             redacted = True
-                if text_counts and _fewer(user_counts, text_counts):  # as in the fast path above
+                if text_counts:  # as in the fast path above
                     contents = [turn["content"] for turn in readable]
-                    more = _propagate(contents, finder.scan(text)[0], mapping)
+                    roles = [str(turn.get("role")) for turn in readable]
+                    more = _redact_in_context(text, roles, raws, contents, finder, mapping)
                     if more:
                         _add_counts(counts, more)
                         redacted = True

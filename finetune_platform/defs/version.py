@@ -154,19 +154,31 @@ def training_set__no_pii(training_set: dict[str, Any]) -> dg.AssetCheckResult:
     splits = load_splits(training_set)
     texts = [t for df in splits.values() for t in pd.concat([df["prompt"], df["completion"]]).tolist()]
     conversations = read_conversations(Path(training_set["path"])) or {}
+    parsed = [_turns(messages) for df in conversations.values() for messages in df["messages"]]
+    # A system message that opens every conversation is the operator's configured system prompt
+    # (ConversationConfig system_message='settings'), not data: scanned once and reported, not a failure.
+    openers = {turns[0]["content"] for turns in parsed if turns and turns[0].get("role") == "system"}
+    configured = (
+        openers.pop()
+        if len(parsed) > 1 and len(openers) == 1 and all(t and t[0].get("role") == "system" for t in parsed)
+        else None
+    )
     turns = [
         turn["content"]
-        for df in conversations.values()
-        for messages in df["messages"]
-        for turn in _turns(messages)
+        for conversation in parsed
+        for k, turn in enumerate(conversation)
+        if not (k == 0 and configured is not None)
     ]
     hits = scan_for_pii(texts + turns)
     by_type: dict[str, int] = {}
     for hit in hits:
         by_type[hit.type] = by_type.get(hit.type, 0) + 1
+    in_system_prompt = sorted({hit.type for hit in scan_for_pii([configured])}) if configured is not None else []
     return dg.AssetCheckResult(
         passed=not hits,
         metadata={"texts_scanned": len(texts) + len(turns), "conversation_turns_scanned": len(turns),
                   "hits": len(hits), "hits_in_conversations": sum(hit.index >= len(texts) for hit in hits),
-                  "hits_by_type": dg.MetadataValue.json(by_type)},
+                  "hits_by_type": dg.MetadataValue.json(by_type),
+                  # what the detectors see in the shared system prompt (a persona's name, a support address)
+                  "system_prompt_pii_types": dg.MetadataValue.json(in_system_prompt)},
     )

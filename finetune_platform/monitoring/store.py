@@ -605,10 +605,13 @@ def _redact_together(contents: list[str], redact: Callable[[str], str], indices:
     chosen = list(indices)
     if not chosen:
         return list(contents)
+    parts = [contents[i] for i in chosen]
     separator = "\n\x00\n"
-    while any(separator in contents[i] for i in chosen):
+    # splitting the joined text must give the contents back: no content holds the separator, and joining
+    # makes none (a content ending in "\n\x00" right before it)
+    while separator.join(parts).split(separator) != parts:
         separator = separator[:-1] + "\x00\n"
-    parts = redact(separator.join(contents[i] for i in chosen)).split(separator)
+    parts = redact(separator.join(parts)).split(separator)
     if len(parts) != len(chosen):
         return None
     out = list(contents)

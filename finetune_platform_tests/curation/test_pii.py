@@ -268,6 +268,32 @@ def test_a_value_the_joined_turns_reveal_is_redacted_in_the_turns_too(settings, 
     assert json.loads(row["pii_counts"]) == {"US_SSN": 3}
 
 
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_context_from_other_turns_is_judged_per_value_and_spreads_only_distinctive_values(settings, fast_path):
+    """Two numbers, one an order number by its cue and one a phone by its cue: the text finds one phone, and
+    so does each turn alone, but not the same one; every value is placed in its own turn, and the phone
+    the assistant repeats goes too. A one-word name ("Will") is not spread into "Will do" / "Will you"."""
+    extra = {"name": "x"} if not fast_path else {}
+    user = lambda content: {"role": "user", "content": content, **extra}  # noqa: E731
+    bot = lambda content: {"role": "assistant", "content": content}  # noqa: E731
+
+    def redacted(turns: list[dict]) -> tuple[list[str], dict]:
+        text = "\n".join(t["content"] for t in turns if t["role"] == "user")
+        df = records({"text": text, "response": turns[-1]["content"], "messages": json.dumps(turns)})
+        row = redact_pii(df, settings).records.iloc[0]
+        return [t["content"] for t in json.loads(row["messages"])], json.loads(row["pii_counts"])
+
+    turns, counts = redacted([user("my order number:"), bot("ok"), user("020 7946 0123"), bot("and?"),
+                              user("call me on"), bot("sure"), user("02079460958"), bot("Noted 02079460958.")])
+    assert turns[6] == "<PHONE_1>" and turns[7] == "Noted <PHONE_1>." and "02079460958" not in json.dumps(turns)
+    assert counts == {"PHONE": 4}  # the text's phone, the two turns' own and the assistant's repetition
+    turns, counts = redacted([user("I'm Will. Please update my record, my ssn is"), bot("Will do, go ahead."),
+                              user("123456789"), bot("May I have it?"), user("Will you confirm by mail?"), bot("Yes.")])
+    assert turns == ["I'm <PERSON_1>. Please update my record, my ssn is", "Will do, go ahead.", "<US_SSN_1>",
+                     "May I have it?", "Will you confirm by mail?", "Yes."]
+    assert counts == {"PERSON": 2, "US_SSN": 2}
+
+
 def test_redact_pii_false_only_counts():
     df = records({"text": "mail me at sarah@example.com", "response": "ok then"})
     result = redact_pii(df, CurationSettings(redact_pii=False))

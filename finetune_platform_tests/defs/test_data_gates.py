@@ -432,6 +432,28 @@ def test_pii_in_a_versioned_conversation_fails_the_pii_gate(tmp_path: Path) -> N
     assert check.metadata["hits_by_type"].value == {"EMAIL": 1}
 
 
+def test_a_configured_system_prompt_is_reported_not_failed(tmp_path: Path) -> None:
+    """system_message='settings' opens every conversation with the operator's own prompt (a persona's name, a
+    support address): it is not training data about anyone, so it is reported apart and the gate passes."""
+    import json
+
+    from finetune_platform.datasets.split import write_training_set as write
+
+    system = {"role": "system", "content": "You are Emily, the support assistant of Acme. Escalate to help@acme.com."}
+    rows = [
+        {"example_id": f"chat/tickets.jsonl#{i}::chat", "record_id": f"chat/tickets.jsonl#{i}", "source": "chat",
+         "label": "", "messages": json.dumps([system, {"role": "user", "content": "I cannot log in"},
+                                              {"role": "assistant", "content": "Reset it."}])}
+        for i in (1, 2)
+    ]
+    value = write_training_set(tmp_path, good_splits())
+    write(good_splits(), Path(value["path"]), _records(), pd.DataFrame(rows))
+    result = run_training_set(value)
+    [check] = [c for c in result.get_asset_check_evaluations() if c.check_name == "training_set__no_pii"]
+    assert check.passed and check.metadata["conversation_turns_scanned"].value == 4
+    assert check.metadata["system_prompt_pii_types"].value == ["EMAIL", "PERSON"]
+
+
 # --- base_model: renders the training data ------------------------------------------------------------------
 
 MAX_LENGTH = 128

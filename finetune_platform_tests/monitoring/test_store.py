@@ -393,3 +393,11 @@ def test_a_conversation_that_cannot_be_redacted_as_its_prompt_is_not_stored(tmp_
         assert empty.requests_between(T0, T0 + timedelta(1)).iloc[0]["messages"] is None  # [] is no conversation
     finally:
         empty.close()
+
+
+def test_turns_holding_nul_characters_are_split_back_as_they_came() -> None:
+    """The separator the turns are joined by is one that no content holds and joining does not make."""
+    from finetune_platform.monitoring.store import _redact_together
+
+    for contents in (["a\n\x00", "b"], ["x", "\x00\nb"], ["a\n\x00\n", "b", "c\n\x00\n\x00\n"]):
+        assert _redact_together(contents, lambda text: text, range(len(contents))) == contents
