@@ -168,17 +168,14 @@ def _feedback_ingested(instance: dg.DagsterInstance, platform: PlatformResource)
     """True when every feedback batch file on disk has been ingested: each configured feedback source's
     (``feedback``, ``feedback_chats``) files are the ones its last ``raw_corpus`` run read (a source that
     is not configured counts as ingested: nothing will ingest its files)."""
-    from finetune_platform.ingest.sources import load_sources, source_fingerprint
-    from finetune_platform.monitoring.feedback_source import FEEDBACK_SOURCES
+    from finetune_platform.ingest.sources import source_fingerprint
+    from finetune_platform.monitoring.feedback_source import configured_feedback_sources
 
     settings = platform.settings()
-    path = settings.root / "data" / "sources.yaml"
-    configured = {s.name: s for s in load_sources(path)} if path.is_file() else {}
-    sources = [configured[s.name] for s in FEEDBACK_SOURCES if s.name in configured]
     return all(
         not _has_files(source, settings.raw_dir)  # nothing written there yet: nothing to wait for
         or _last_ingested_fingerprint(instance, source.name) == source_fingerprint(source, settings.raw_dir)
-        for source in sources
+        for source in configured_feedback_sources(settings.root / "data" / "sources.yaml").values()
     )
 
 

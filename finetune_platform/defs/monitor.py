@@ -98,8 +98,11 @@ def feedback_set(
     ``feedback_chats`` source, data/raw/feedback_chats/<day>.jsonl) so they pass through ingest and curation
     like any other data."""
     from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
-    from finetune_platform.ingest.sources import load_sources
-    from finetune_platform.monitoring.feedback_source import write_feedback_batches
+    from finetune_platform.monitoring.feedback_source import (
+        FEEDBACK_CHATS_SOURCE,
+        configured_feedback_sources,
+        write_feedback_batches,
+    )
 
     store = log_store.store()
     window = context.partition_time_window
@@ -108,10 +111,9 @@ def feedback_set(
     # An early check of today writes what there is so far; the run after midnight writes the rest of the
     # day's corrections as a continuation file (batch files are immutable).
     settings = platform.settings()
-    sources_file = settings.root / "data" / "sources.yaml"
     # A data/sources.yaml from before the feedback_chats source: nothing would ingest its files, so chat
     # corrections go to the feedback source as plain text and answer, as they did then.
-    chats_configured = sources_file.is_file() and "feedback_chats" in {s.name for s in load_sources(sources_file)}
+    chats_configured = FEEDBACK_CHATS_SOURCE.name in configured_feedback_sources(settings.root / "data" / "sources.yaml")
     if not chats_configured and (records["messages"] != "").any():
         context.log.warning(
             "data/sources.yaml has no 'feedback_chats' source: corrections of chat answers are written to the "

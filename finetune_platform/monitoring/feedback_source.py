@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from finetune_platform.formats.instructions import ticket_from_prompt
-from finetune_platform.ingest.sources import SourceSettings
+from finetune_platform.ingest.sources import SourceSettings, load_sources
 from finetune_platform.monitoring.feedback import FEEDBACK_DOC_TYPE, PREFERENCE_COLUMNS
 from finetune_platform.schemas import RECORD_COLUMNS
 
@@ -64,6 +64,15 @@ FEEDBACK_CHATS_SOURCE = SourceSettings(
 
 #: Both feedback sources: every file either of them reads was written from the log store's feedback.
 FEEDBACK_SOURCES: tuple[SourceSettings, ...] = (FEEDBACK_SOURCE, FEEDBACK_CHATS_SOURCE)
+
+def configured_feedback_sources(sources_file: Path) -> dict[str, SourceSettings]:
+    """The feedback sources (:data:`FEEDBACK_SOURCES`) that ``sources_file`` (``data/sources.yaml``) lists,
+    by name, as configured there; none when the file does not exist."""
+    if not Path(sources_file).is_file():
+        return {}
+    names = {source.name for source in FEEDBACK_SOURCES}
+    return {source.name: source for source in load_sources(Path(sources_file)) if source.name in names}
+
 
 #: The fields of every line of a feedback batch, in file order.
 FEEDBACK_FIELDS: tuple[str, ...] = ("text", "response", "label", "feedback_id", "response_id")
