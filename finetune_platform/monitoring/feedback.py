@@ -63,9 +63,9 @@ def feedback_to_records(feedback: pd.DataFrame) -> pd.DataFrame:
     given. A chat request logged with its conversation (``messages``) that ends with the user's turn becomes
     a conversation record: its ``messages`` are the logged turns followed by the correction as the
     assistant's reply, so the earlier turns the answer depended on stay with it (SFT trains on that last
-    reply only: ``formats.conversations.LAST_TURN_ONLY_SOURCES``). ``record_id`` is ``feedback/feedback-store#<feedback id>`` so
-    a trained example traces back to the feedback row. Rows without a correction carry no answer to train
-    on and are not records.
+    reply only: ``formats.conversations.LAST_TURN_ONLY_SOURCES``). ``record_id`` is
+    ``feedback/feedback-store#<feedback id>`` so a trained example traces back to the feedback row. Rows
+    without a correction carry no answer to train on and are not records.
     """
     _check_columns(feedback, "feedback_to_records")
     with_correction = feedback[_has_text(feedback["correction"])]
