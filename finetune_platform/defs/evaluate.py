@@ -37,6 +37,7 @@ def eval_report(
     from dataclasses import asdict
 
     from finetune_platform.evaluation.report import (
+        align_chat_perplexity,
         build_report,
         champion_gate,
         gate,
@@ -66,8 +67,10 @@ def eval_report(
     if champion_info is not None:
         champion = registry.registry().load("champion").unwrap_python_model()
         scores["champion"] = score(f"champion (v{champion_info.version})", champion.model, champion.tokenizer)
+    chat_compared = align_chat_perplexity(scores)  # every model on the replies all of them could render
     decision = gate(scores["base"], scores["candidate"], config)
     report = build_report(scores, decision)
+    report["chat_perplexity_compared"] = chat_compared
     versus_champion = champion_gate(
         scores["candidate"], scores.get("champion"), config, champion_info.version if champion_info else None
     )
@@ -110,7 +113,8 @@ def eval_report(
         "candidate_reply_rouge_l": round(scores["candidate"].reply.get("rouge_l", float("nan")), 4),
         "base_chat_perplexity": round(scores["base"].chat_perplexity, 3),
         "candidate_chat_perplexity": round(scores["candidate"].chat_perplexity, 3),
-        "chat_examples": scores["candidate"].n_chat,
+        "chat_examples": chat_compared["shared_replies"],
+        "chat_examples_scored_per_model": dg.MetadataValue.json(chat_compared["scored_per_model"]),
         "classify_examples": scores["candidate"].n_classify,
         "gate_passed": decision.passed,
         "report": dg.MetadataValue.md(markdown),

@@ -17,10 +17,12 @@ from finetune_platform.formats.instructions import normalise_label, parse_label
 __all__ = [
     "PREDICTION_COLUMNS",
     "classification_accuracy",
+    "completion_nll",
     "evaluate_classification",
     "normalise_label",
     "parse_label",
     "perplexity",
+    "perplexity_of",
 ]
 
 #: Columns of the per-example predictions that ``evaluate_classification`` returns.
@@ -66,6 +68,41 @@ def _completion_batch(tokenizer, prompts: Sequence[str], completions: Sequence[s
     return input_ids, attention, labels
 
 
+def completion_nll(
+    model, tokenizer, prompts: Sequence[str], completions: Sequence[str], batch_size: int = 32
+) -> list[tuple[float, int]]:
+    """For each prompt/completion pair, the summed negative log-likelihood of its completion tokens given
+    its prompt, and how many tokens that is (what :func:`perplexity` averages; per pair, so that several
+    models can be compared on the pairs all of them scored)."""
+    import torch
+
+    if len(prompts) != len(completions):
+        raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions; they must pair up")
+    device = next(model.parameters()).device
+    out: list[tuple[float, int]] = []
+    with torch.inference_mode():
+        for start in range(0, len(prompts), batch_size):
+            input_ids, attention, labels = _completion_batch(
+                tokenizer, prompts[start : start + batch_size], completions[start : start + batch_size]
+            )
+            logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).logits.float()
+            targets = labels[:, 1:].to(device)
+            nll = torch.nn.functional.cross_entropy(
+                logits[:, :-1].transpose(1, 2), targets, ignore_index=-100, reduction="none"
+            ).sum(dim=1)
+            counts = (targets != -100).sum(dim=1)
+            out.extend(zip(nll.tolist(), counts.tolist(), strict=True))
+    return out
+
+
+def perplexity_of(nll: Sequence[tuple[float, int]]) -> float:
+    """exp(total NLL / total tokens) of :func:`completion_nll` pairs."""
+    total_tokens = sum(n for _, n in nll)
+    if total_tokens == 0:
+        raise ValueError("no completion tokens to score (all completions were empty after tokenisation)")
+    return math.exp(sum(v for v, _ in nll) / total_tokens)
+
+
 def perplexity(
     model, tokenizer, prompts: Sequence[str], completions: Sequence[str], batch_size: int = 32
 ) -> float:
@@ -74,30 +111,9 @@ def perplexity(
     Only completion tokens (and the closing end-of-sequence token, which the model is trained to emit)
     count, matching the completion-only SFT loss, so the number is comparable to ``eval_loss``.
     """
-    import torch
-
-    if len(prompts) != len(completions):
-        raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions; they must pair up")
     if not prompts:
         raise ValueError("perplexity needs at least one prompt/completion pair")
-    device = next(model.parameters()).device
-    total_nll, total_tokens = 0.0, 0
-    with torch.inference_mode():
-        for start in range(0, len(prompts), batch_size):
-            input_ids, attention, labels = _completion_batch(
-                tokenizer, prompts[start : start + batch_size], completions[start : start + batch_size]
-            )
-            logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).logits.float()
-            targets = labels[:, 1:].to(device)
-            total_nll += float(
-                torch.nn.functional.cross_entropy(
-                    logits[:, :-1].reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction="sum"
-                )
-            )
-            total_tokens += int((targets != -100).sum())
-    if total_tokens == 0:
-        raise ValueError("no completion tokens to score (all completions were empty after tokenisation)")
-    return math.exp(total_nll / total_tokens)
+    return perplexity_of(completion_nll(model, tokenizer, prompts, completions, batch_size))
 
 
 def evaluate_classification(

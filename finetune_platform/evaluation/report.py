@@ -72,9 +72,12 @@ class ModelScores:
     macro_f1: float = float("nan")
     invalid_rate: float = float("nan")
     reply: dict[str, float] = field(default_factory=dict)  #: exact_match / token_f1 / rouge_l on reply examples
-    #: perplexity of the assistant replies of held-out conversations (NaN: no conversations, or no chat template)
+    #: perplexity of the assistant replies of held-out conversations (NaN: no conversations, or no chat template);
+    #: after :func:`align_chat_perplexity`, on the replies every model with a chat template scored
     chat_perplexity: float = float("nan")
     n_chat: int = 0
+    #: (NLL, tokens) per scored chat reply, by its example_id: what :func:`align_chat_perplexity` compares on
+    chat_nll: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False)
     #: per-example predictions (example_id, label, prediction, correct), kept out of the JSON report
     predictions: Any = field(default=None, repr=False)
     confusion: Any = field(default=None, repr=False)
@@ -132,11 +135,12 @@ def score_model(
         if replies is not None and len(replies)
         else {}
     )
-    chat_ppl, n_chat = (
-        chat_perplexity(model, tokenizer, conversations, max_chat_examples, batch_size)
+    chat_nll = (
+        chat_reply_nll(model, tokenizer, conversations, max_chat_examples, batch_size)
         if conversations is not None and max_chat_examples
-        else (float("nan"), 0)
+        else {}
     )
+    chat_ppl, n_chat = _chat_summary(chat_nll)
     wrong = predictions.loc[~predictions["correct"]].head(5)
     return ModelScores(
         name=name,
@@ -156,6 +160,7 @@ def score_model(
         confusion=metrics.confusion,
         chat_perplexity=chat_ppl,
         n_chat=n_chat,
+        chat_nll=chat_nll,
     )
 
 
@@ -170,16 +175,51 @@ def chat_perplexity(
     (NaN, 0) when the tokenizer has no chat template or no conversation gives a reply: the number is then
     not defined, rather than measured on something else.
     """
-    from finetune_platform.evaluation.metrics import perplexity
+    return _chat_summary(chat_reply_nll(model, tokenizer, conversations, max_examples, batch_size))
+
+
+def chat_reply_nll(
+    model: Any, tokenizer: Any, conversations: pd.DataFrame, max_examples: int, batch_size: int = 32
+) -> dict[str, tuple[float, int]]:
+    """:func:`chat_perplexity`'s replies, each as (summed NLL, tokens) by the reply's example_id
+    (``"{conversation}::turn{n}"``); empty when the tokenizer has no chat template or there is no reply.
+    A template that refuses a conversation leaves its replies out, so two models' sets can differ."""
+    from finetune_platform.evaluation.metrics import completion_nll
     from finetune_platform.formats.conversations import conversation_sft_pairs
 
     if not getattr(tokenizer, "chat_template", None) or len(conversations) == 0:
-        return float("nan"), 0
+        return {}
     pairs, _ = conversation_sft_pairs(conversations, tokenizer, turns="all")
     pairs = pairs.sort_values("example_id").head(max_examples)
     if pairs.empty:
+        return {}
+    nll = completion_nll(model, tokenizer, pairs["prompt"].tolist(), pairs["completion"].tolist(), batch_size)
+    return dict(zip(pairs["example_id"].astype(str), nll, strict=True))
+
+
+def _chat_summary(nll: dict[str, tuple[float, int]]) -> tuple[float, int]:
+    """(perplexity, replies) of per-reply NLLs; (NaN, 0) for none, or when no reply has a token."""
+    from finetune_platform.evaluation.metrics import perplexity_of
+
+    if not nll or not sum(n for _, n in nll.values()):
         return float("nan"), 0
-    return perplexity(model, tokenizer, pairs["prompt"].tolist(), pairs["completion"].tolist(), batch_size), len(pairs)
+    return perplexity_of(list(nll.values())), len(nll)
+
+
+def align_chat_perplexity(scores: dict[str, ModelScores]) -> dict[str, Any]:
+    """Put every model's chat perplexity on the same replies: those that every model with a chat template
+    scored (each scores the first N replies its own template renders, and templates refuse different
+    conversations). Updates ``chat_perplexity`` / ``n_chat`` in place; a model without a chat template
+    stays NaN and does not narrow the others. Returns what was compared: the number of shared replies and,
+    per model, how many it scored on its own."""
+    measured = {name: s for name, s in scores.items() if s.chat_nll}
+    scored = {name: len(s.chat_nll) for name, s in measured.items()}
+    if not measured:
+        return {"shared_replies": 0, "scored_per_model": scored}
+    shared = set.intersection(*(set(s.chat_nll) for s in measured.values()))
+    for s in measured.values():
+        s.chat_perplexity, s.n_chat = _chat_summary({k: v for k, v in s.chat_nll.items() if k in shared})
+    return {"shared_replies": len(shared), "scored_per_model": scored}
 
 
 def gate(base: ModelScores, candidate: ModelScores, settings: EvalSettings) -> GateDecision:
@@ -215,6 +255,7 @@ def build_report(scores: dict[str, ModelScores], decision: GateDecision) -> dict
         data = asdict(s)
         data.pop("predictions", None)
         data.pop("confusion", None)
+        data.pop("chat_nll", None)
         return data
 
     return {
@@ -241,7 +282,15 @@ def report_markdown(report: dict[str, Any]) -> str:
     ]
     gate_ = report["gate"]
     verdict = "PASSED" if gate_["passed"] else "FAILED"
-    return pd.DataFrame(rows).to_markdown(index=False) + f"\n\n**Gate {verdict}**: {gate_['reason']}\n"
+    chat = report.get("chat_perplexity_compared") or {}
+    note = ""
+    if chat.get("scored_per_model"):
+        scored = ", ".join(f"{name} {n}" for name, n in chat["scored_per_model"].items())
+        note = (
+            f"\n\nChat perplexity is on the {chat['shared_replies']} held-out chat replies that every model with a "
+            f"chat template rendered (replies each scored: {scored})."
+        )
+    return pd.DataFrame(rows).to_markdown(index=False) + f"{note}\n\n**Gate {verdict}**: {gate_['reason']}\n"
 
 
 def champion_gate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 
@@ -12,10 +13,12 @@ from finetune_platform.evaluation.metrics import perplexity
 from finetune_platform.evaluation.report import (
     EvalSettings,
     ModelScores,
+    align_chat_perplexity,
     build_report,
     chat_perplexity,
     gate,
     report_markdown,
+    score_model,
 )
 from finetune_platform.formats.templates import render_chat_prompt
 from finetune_platform.training.tiny_model import build_tiny_model
@@ -75,3 +78,51 @@ def test_the_report_shows_chat_perplexity_only_where_it_was_measured() -> None:
     column = [c.strip() for c in header.split("|")].index("chat perplexity")
     assert [c.strip() for c in base_row.split("|")][column] == "-"
     assert [c.strip() for c in candidate_row.split("|")][column] == "4.25"
+
+
+def test_models_whose_templates_refuse_different_conversations_are_compared_on_the_replies_all_rendered(tiny) -> None:
+    model, tokenizer = tiny
+    held_out = conversations(6, seed=3)  # 3 two-exchange transcripts (4 messages), 3 one-exchange (2)
+    strict = copy.deepcopy(tokenizer)  # another model's template: refuses conversations of over 2 messages
+    strict.chat_template = (
+        "{% if messages|length > 2 %}{{ raise_exception('only one exchange') }}{% endif %}" + tokenizer.chat_template
+    )
+    untemplated = copy.deepcopy(tokenizer)
+    untemplated.chat_template = None
+
+    def scored(name: str, tok) -> ModelScores:
+        return score_model(name, model, tok, _classify(), _classify(), 8, conversations=held_out, max_chat_examples=100)
+
+    scores = {"base": scored("base", untemplated), "candidate": scored("candidate", tokenizer),
+              "champion": scored("champion", strict)}
+    assert (scores["candidate"].n_chat, scores["champion"].n_chat) == (9, 3)  # each on its own replies first
+    compared = align_chat_perplexity(scores)
+    assert compared == {"shared_replies": 3, "scored_per_model": {"candidate": 9, "champion": 3}}
+    one_exchange = held_out[held_out["messages"].map(lambda m: len(json.loads(m)) == 2)]
+    assert len(one_exchange) == 3
+    for name, tok in (("candidate", tokenizer), ("champion", strict)):
+        assert scores[name].n_chat == 3
+        assert scores[name].chat_perplexity == pytest.approx(chat_perplexity(model, tok, one_exchange, 100)[0])
+    assert math.isnan(scores["base"].chat_perplexity) and scores["base"].n_chat == 0  # no template: not defined
+    report = build_report(scores, gate(scores["base"], scores["candidate"], EvalSettings()))
+    assert "chat_nll" not in report["models"]["candidate"]  # the per-reply numbers stay out of the JSON report
+    report["chat_perplexity_compared"] = compared
+    assert "on the 3 held-out chat replies that every model with a chat template rendered" in report_markdown(report)
+
+
+def test_no_shared_reply_leaves_chat_perplexity_undefined_for_all() -> None:
+    def scores(name: str, nll: dict) -> ModelScores:
+        return ModelScores(name=name, accuracy=0.5, perplexity=3.0, n_classify=50, n_perplexity=50, seconds=1.0,
+                           chat_perplexity=2.0, n_chat=len(nll), chat_nll=nll)
+
+    a, b = scores("a", {"x::turn1": (2.0, 4)}), scores("b", {"y::turn1": (3.0, 4)})
+    assert align_chat_perplexity({"a": a, "b": b}) == {"shared_replies": 0, "scored_per_model": {"a": 1, "b": 1}}
+    assert math.isnan(a.chat_perplexity) and math.isnan(b.chat_perplexity) and a.n_chat == b.n_chat == 0
+
+
+def _classify():
+    """Two classify examples: score_model needs some; these tests read only its chat numbers."""
+    import pandas as pd
+
+    return pd.DataFrame({"example_id": ["e1", "e2"], "task": ["classify"] * 2, "prompt": ["Ticket: a\n", "Ticket: b\n"],
+                         "completion": ["billing", "shipping"], "label": ["billing", "shipping"]})
