@@ -175,6 +175,8 @@ def preference_pairs(
             "pairs": len(pairs),
             # chat requests logged with their conversation: DPO renders the earlier turns too
             "pairs_with_conversation": int((pairs["messages"] != "").sum()),
+            # and those a knowledge index added passages to: DPO puts them back where the server put them
+            "pairs_with_retrieved_passages": int((pairs["rag_context"] != "").sum()),
             "stats": dg.MetadataValue.json(stats.to_dict()),
             "summary": stats.summary(),
             "file": dg.MetadataValue.path(str(path)),

@@ -22,8 +22,11 @@ FEEDBACK_DOC_TYPE = "feedback"
 
 #: Columns of ``feedback_to_preference_pairs``: what DPO needs, where each pair came from, and a chat
 #: request's conversation as the client sent it (``messages``: JSON, "" for a completions request or a
-#: request logged before conversations were), which ``prompts_as_served`` renders whole.
-PREFERENCE_COLUMNS: list[str] = ["prompt", "chosen", "rejected", "response_id", "feedback_id", "messages"]
+#: request logged before conversations were), which ``prompts_as_served`` renders whole, with the passages
+#: a knowledge index added to it (``rag_context``: the log store's JSON, "" when none were).
+PREFERENCE_COLUMNS: list[str] = [
+    "prompt", "chosen", "rejected", "response_id", "feedback_id", "messages", "rag_context",
+]
 
 _REQUIRED = ("feedback_id", "response_id", "rating", "correction", "prompt", "response")
 
@@ -127,6 +130,16 @@ def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, 
         index=candidates.index,
         dtype=object,
     )
+    contexts = pd.Series(
+        [
+            value if _logged_rag_context(value, int(i)) else ""
+            for value, i in zip(candidates["rag_context"], candidates["feedback_id"], strict=True)
+        ]
+        if "rag_context" in candidates.columns
+        else "",
+        index=candidates.index,
+        dtype=object,
+    )
     pairs = pd.DataFrame(
         {
             "prompt": candidates["prompt"].astype(str),
@@ -135,6 +148,7 @@ def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, 
             "response_id": candidates["response_id"].astype(str),
             "feedback_id": candidates["feedback_id"].astype(int),
             "messages": conversations,
+            "rag_context": contexts,
         },
         columns=PREFERENCE_COLUMNS,
     )
@@ -152,14 +166,18 @@ def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, 
     return pairs, stats
 
 
-#: What makes two preference pairs the same pair.
-_PAIR_KEY = ["prompt", "chosen", "rejected", "messages"]
+#: What makes two preference pairs the same pair (the same answers after other earlier turns, or other
+#: retrieved passages, are another preference).
+_PAIR_KEY = ["prompt", "chosen", "rejected", "messages", "rag_context"]
+
+#: Pair columns that pairs files written by earlier versions lack (read as "", like a pair without them).
+_OPTIONAL_PAIR_COLUMNS = ("messages", "rag_context")
 
 
 def _pair_key(pairs: pd.DataFrame) -> list[str]:
-    """:data:`_PAIR_KEY` for ``pairs``, with an absent or empty ``messages`` column read as "" (pairs files
-    written before conversations were logged have none)."""
-    return _PAIR_KEY if "messages" in pairs.columns else _PAIR_KEY[:3]
+    """:data:`_PAIR_KEY` for ``pairs``, without the optional columns a pairs file written before they were
+    logged lacks."""
+    return [c for c in _PAIR_KEY if c in pairs.columns or c not in _OPTIONAL_PAIR_COLUMNS]
 
 
 def _has_text(column: pd.Series) -> pd.Series:
@@ -199,8 +217,9 @@ def decontaminate_preference_pairs(
     if missing:
         raise ValueError(f"preference pairs are missing columns {missing}; expected prompt, chosen, rejected")
     stats = {"read": int(len(pairs)), "duplicates": 0, "held_out_exact": 0, "held_out_near": 0}
-    if "messages" in pairs.columns:  # NaN where a file had no conversation: "" like a pair built without one
-        pairs = pairs.assign(messages=pairs["messages"].map(lambda v: v if isinstance(v, str) else ""))
+    for column in _OPTIONAL_PAIR_COLUMNS:  # NaN where a file's line had none: "" like a pair built without one
+        if column in pairs.columns:
+            pairs = pairs.assign(**{column: pairs[column].map(lambda v: v if isinstance(v, str) else "")})
     unique = pairs.drop_duplicates(_pair_key(pairs)).reset_index(drop=True)
     stats["duplicates"] = int(len(pairs) - len(unique))
     keys = [normalize_prompt(ticket_from_prompt(str(p))) for p in unique["prompt"]]
@@ -241,35 +260,51 @@ def prompts_as_served(pairs: pd.DataFrame, tokenizer: Any) -> tuple[pd.DataFrame
     - ``refused_by_chat_template``: kept as logged when the template refuses the conversation (the server
       answered it, so this means the tokenizer changed since).
 
-    Retrieved passages a knowledge index added to the request are not logged, so they are not restored.
+    ``with_retrieved_passages`` counts the rendered prompts that get back the passages a knowledge index
+    added to the request (``rag_context``, logged with it), where the server put them (the system message,
+    or the last user turn for a template without one): the model answered given them, so DPO trains given
+    them. (The conversation records made from the same feedback, for SFT, stay without them, like every
+    other conversation SFT trains on.)
     """
     from jinja2.exceptions import TemplateError
 
     from finetune_platform.formats.instructions import PROMPT_TEMPLATES
     from finetune_platform.formats.templates import default_chat_prompt, render_chat_prompt
+    from finetune_platform.rag.index import insert_context
 
     template_starts = tuple(template.split("{text}")[0] for template in PROMPT_TEMPLATES.values())
-    counts = {"conversation_rendered": 0, "with_earlier_turns": 0, "instruction_template": 0,
-              "user_text_rendered": 0, "refused_by_chat_template": 0}
+    counts = {"conversation_rendered": 0, "with_earlier_turns": 0, "with_retrieved_passages": 0,
+              "instruction_template": 0, "user_text_rendered": 0, "refused_by_chat_template": 0}
     has_template = bool(getattr(tokenizer, "chat_template", None))
 
     def render(turns: list[dict[str, str]]) -> str:
         return render_chat_prompt(tokenizer, turns) if has_template else default_chat_prompt(turns)
 
     conversations = pairs["messages"] if "messages" in pairs.columns else [None] * len(pairs)
+    contexts = pairs["rag_context"] if "rag_context" in pairs.columns else [None] * len(pairs)
     prompts = []
-    for i, (prompt, logged) in enumerate(zip(pairs["prompt"].astype(str), conversations, strict=True)):
+    for i, (prompt, logged, retrieved) in enumerate(
+        zip(pairs["prompt"].astype(str), conversations, contexts, strict=True)
+    ):
         turns = _logged_conversation(logged, i, "preference pair")
+        context = _logged_rag_context(retrieved, i, "preference pair")
         try:
+            earlier = sum(t["role"] == "user" for t in turns) > 1
             if turns:
-                prompt = render(turns)
-                counts["conversation_rendered"] += 1
-                counts["with_earlier_turns"] += sum(t["role"] == "user" for t in turns) > 1
+                kind = "conversation_rendered"
             elif prompt.startswith(template_starts):
                 counts["instruction_template"] += 1
+                prompts.append(prompt)
+                continue
             else:
-                prompt = render([{"role": "user", "content": prompt}])
-                counts["user_text_rendered"] += 1
+                kind = "user_text_rendered"
+                turns = [{"role": "user", "content": prompt}]
+            if context is not None:
+                turns = insert_context(turns, context[1], context[0])  # type: ignore[arg-type]
+            prompt = render(turns)
+            counts[kind] += 1
+            counts["with_earlier_turns"] += earlier
+            counts["with_retrieved_passages"] += context is not None
         except (TemplateError, ValueError, TypeError, IndexError):
             counts["refused_by_chat_template"] += 1
         prompts.append(prompt)
@@ -281,6 +316,25 @@ def _answers_a_user(turns: list[dict[str, str]]) -> bool:
     says something. Otherwise (no user turn, or a trailing assistant turn the client pre-filled, which a
     conversation record would merge with the correction) the record stays plain text and answer."""
     return bool(turns) and turns[-1]["role"] == "user" and bool(turns[-1]["content"].strip())
+
+
+def _logged_rag_context(value: Any, row: int, what: str = "feedback row") -> tuple[str, str] | None:
+    """A logged ``rag_context`` value (the log store's JSON) as (placement, context); None for none. A value
+    that is not one raises a ValueError naming ``what`` and ``row``: the store only writes well-formed ones."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} {row}: rag_context is not valid JSON ({exc.msg} at char {exc.pos})") from exc
+    if (
+        not isinstance(data, dict)
+        or data.get("placement") not in ("system", "user")
+        or not isinstance(data.get("context"), str)
+    ):
+        raise ValueError(f"{what} {row}: rag_context must be a JSON object with placement 'system' or 'user' and "
+                         "a context string")
+    return data["placement"], data["context"]
 
 
 def _logged_conversation(value: Any, row: int, what: str = "feedback row") -> list[dict[str, str]]:

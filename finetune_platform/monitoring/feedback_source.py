@@ -285,7 +285,8 @@ def write_preference_pairs(pairs: pd.DataFrame, path: Path) -> Path:
 
     ``pairs`` come from ``feedback_to_preference_pairs``; lines keep its order and also carry
     ``response_id`` and ``feedback_id`` when present, for lineage (DPO trainers ignore extra fields), and
-    ``messages``, the chat request's logged conversation, which the DPO stage renders as the prompt.
+    ``messages``, the chat request's logged conversation, which the DPO stage renders as the prompt, and
+    ``rag_context``, the passages a knowledge index added to it, which it puts back.
     The file is replaced whole (atomically): it is the DPO stage's input, derived again on each run.
     """
     needed = ["prompt", "chosen", "rejected"]
@@ -309,7 +310,7 @@ def write_preference_pairs(pairs: pd.DataFrame, path: Path) -> Path:
         for name, value in zip(fields, row, strict=True):
             if name == "feedback_id":
                 line[name] = int(value)
-            elif name == "messages":  # the logged conversation (JSON); left out without one
+            elif name in ("messages", "rag_context"):  # the logged conversation, passages (JSON); left out without
                 if isinstance(value, str) and value:
                     line[name] = value
             else:

@@ -73,6 +73,7 @@ REQUEST_COLUMNS: list[str] = [
     "status_code",
     "error",
     "messages",
+    "rag_context",
 ]
 
 #: Columns of ``LogStore.feedback_between``: the feedback row joined with the request it rates.
@@ -90,6 +91,7 @@ FEEDBACK_COLUMNS: list[str] = [
     "model_version",
     "request_created_at",
     "messages",
+    "rag_context",
 ]
 
 
@@ -148,11 +150,15 @@ class RequestRow(_Base):
     #: redacted like the prompt), so training data made from the answer keeps the earlier turns; None for
     #: a completions request, whose prompt is the whole input.
     messages: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: The retrieved passages a hybrid-RAG server added to a chat request (JSON ``{"placement": "system" |
+    #: "user", "context": <the passages' block, redacted>}``: ``rag.index.insert_context`` puts it back into
+    #: ``messages`` where the server put it); None when nothing was retrieved.
+    rag_context: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 #: Columns added to ``requests`` after its first release: (name, SQL type). ``LogStore`` adds the missing
 #: ones to an existing table when it opens it (``create_all`` only creates tables that do not exist).
-_ADDED_REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (("messages", "TEXT"),)
+_ADDED_REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (("messages", "TEXT"), ("rag_context", "TEXT"))
 
 
 class FeedbackRow(_Base):
@@ -302,6 +308,7 @@ class LogStore:
         response_id: str | None = None,
         created_at: datetime | None = None,
         messages: list[dict[str, str]] | None = None,
+        rag_context: dict[str, str] | None = None,
     ) -> str:
         """Record one served completion and return its ``response_id``.
 
@@ -311,6 +318,8 @@ class LogStore:
         ``messages``: a chat request's conversation as the client sent it (``[{"role", "content"}]``, the
         system and earlier assistant turns included), redacted with the same placeholders as the prompt;
         DPO pairs made from feedback on this answer render it whole (``feedback.prompts_as_served``).
+        ``rag_context``: the passages a knowledge index added to the conversation, as the server reports
+        them (``{"placement": "system" | "user", "context": str}``), redacted; DPO puts them back.
         """
         if not isinstance(prompt, str) or not isinstance(response, str):
             raise TypeError(
@@ -342,9 +351,15 @@ class LogStore:
             status_code=int(status_code),
             error=self._redacted(error, mapping) if error else error,  # a backend's message may quote the prompt
         )
+        context = _checked_rag_context(rag_context)
         if messages is not None:  # after the prompt, so the prompt's placeholders are numbered first
             redact = (lambda text: self._redact(text, mapping)) if self._redact is not None else None  # noqa: E731
             row.messages = _conversation_json(messages, redact, prompt, row.prompt)
+        if context is not None:
+            placement, block = context
+            row.rag_context = json.dumps(
+                {"placement": placement, "context": self._redacted(block, mapping)}, ensure_ascii=False
+            )
         try:
             with self._sessions.begin() as session:
                 session.add(row)
@@ -439,6 +454,7 @@ class LogStore:
                 RequestRow.model_version,
                 RequestRow.created_at.label("request_created_at"),
                 RequestRow.messages,
+                RequestRow.rag_context,
             )
             .join(RequestRow, FeedbackRow.response_id == RequestRow.response_id)
             .where(FeedbackRow.created_at >= start, FeedbackRow.created_at < end)
@@ -542,6 +558,25 @@ def _add_missing_columns(engine: Engine) -> None:
             # another process (a second server, the daemon) opening the same store added it first
             if name not in {column["name"] for column in inspect(engine).get_columns(table)}:
                 raise
+
+
+def _checked_rag_context(value: Any) -> tuple[str, str] | None:
+    """``log_request``'s ``rag_context`` as (placement, context), None for none; a ValueError that says what
+    is wrong with it (without quoting the passages)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"placement", "context"}:
+        keys = sorted(value) if isinstance(value, dict) else type(value).__name__
+        raise ValueError(
+            f"log_request: rag_context must be {{'placement': 'system' | 'user', 'context': <str>}}, got {keys}"
+        )
+    placement, context = value["placement"], value["context"]
+    if placement not in ("system", "user") or not isinstance(context, str) or not context:
+        raise ValueError(
+            "log_request: rag_context needs placement 'system' or 'user' and a non-empty context string, got "
+            f"placement {placement!r} and a context of type {type(context).__name__}"
+        )
+    return placement, context
 
 
 def _conversation_json(

@@ -10,8 +10,10 @@ from finetune_platform.rag.index import (
     Passage,
     RetrievalReport,
     augment_messages,
+    context_block,
     current_index_path,
     evaluate_label_retrieval,
+    insert_context,
     passages_from_records,
     publish_index,
 )
@@ -25,8 +27,10 @@ __all__ = [
     "Passage",
     "RetrievalReport",
     "augment_messages",
+    "context_block",
     "current_index_path",
     "evaluate_label_retrieval",
+    "insert_context",
     "passages_from_records",
     "publish_index",
 ]

@@ -15,7 +15,8 @@ fine-tuned model brings the tone and the domain judgment, the index the facts it
   ``CURRENT`` pointer that is swapped atomically, so a running server never reads a half-written index;
 - :func:`evaluate_label_retrieval`: how often the top k passages for a held-out question come from a
   ticket of the same category, against what random passages would give (the chance rate);
-- :func:`augment_messages`: the chat request with the retrieved passages in its system message (or its last user turn).
+- :func:`augment_messages`: the chat request with the retrieved passages in its system message (or its last user turn);
+  :func:`context_block` and :func:`insert_context`, its two halves (the log store keeps the block).
 """
 
 from __future__ import annotations
@@ -528,18 +529,23 @@ def augment_messages(
     max_context_chars: int = 1500,
     placement: Literal["system", "user"] = "system",
 ) -> list[dict[str, str]]:
-    """``messages`` with the passages of ``hits`` added. Passages are added best first while they fit in
-    ``max_context_chars``; the first one is cut to fit if it alone is too long. No hits: the messages
-    unchanged (a new list).
+    """``messages`` with the passages of ``hits`` added (:func:`context_block` put in place by
+    :func:`insert_context`). No hits: the messages unchanged (a new list).
 
     ``placement="system"``: in the system message. A conversation that opens with system messages gets
     the passages appended to the last of them (the operator's instructions stay first, and templates that
     allow one system message, like Llama-2's, still render it); otherwise a system message is put first.
     ``placement="user"``: before the text of the last user turn, for chat templates that have no system
     role (Gemma's refuses one)."""
-    out = [dict(m) for m in messages]
     if not hits:
-        return out
+        return [dict(m) for m in messages]
+    return insert_context(messages, context_block(hits, max_context_chars), placement)
+
+
+def context_block(hits: Sequence[Hit], max_context_chars: int = 1500) -> str:
+    """The text that carries the passages of ``hits`` (:data:`CONTEXT_TEMPLATE`, the passages numbered):
+    added best first while they fit in ``max_context_chars``; the first one is cut to fit if it alone is
+    too long. The log store keeps it with the request, so training can restore what the model was given."""
     numbered: list[str] = []
     used = 0
     for n, hit in enumerate(hits, start=1):
@@ -550,7 +556,15 @@ def augment_messages(
             entry = entry[: max(0, max_context_chars)]
         numbered.append(entry)
         used += len(entry) + 1
-    context = CONTEXT_TEMPLATE.format(passages="\n".join(numbered))
+    return CONTEXT_TEMPLATE.format(passages="\n".join(numbered))
+
+
+def insert_context(
+    messages: Sequence[dict[str, str]], context: str, placement: Literal["system", "user"] = "system"
+) -> list[dict[str, str]]:
+    """A copy of ``messages`` with ``context`` (a :func:`context_block`) where :func:`augment_messages`'
+    ``placement`` puts it."""
+    out = [dict(m) for m in messages]
     if placement == "user":
         last_user = max((i for i, m in enumerate(out) if m.get("role") == "user"), default=None)
         if last_user is None:

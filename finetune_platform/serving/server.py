@@ -696,18 +696,28 @@ class ModelServer:
 
     def chat_prompt(
         self, variant: str, messages: list[dict[str, str]], answered: list[dict[str, str]], hits: list["Hit"]
-    ) -> str:
+    ) -> tuple[str, dict[str, str] | None]:
         """The prompt of a chat request through the answering model's own chat template: ``answered``
         (the client's ``messages`` with retrieved passages in the system message), else, when that
-        template refuses a system message, the passages in the last user turn.
+        template refuses a system message, the passages in the last user turn. Also, when passages were
+        added, what the log store keeps of them: ``{"placement": "system" | "user", "context": block}``
+        (``rag.index.context_block``; ``rag.index.insert_context`` puts it back where it was).
 
         A template refusing the client's own conversation (roles that do not alternate, a system message
         it does not support) is the request's fault: a 400 naming the reason. One that accepts the
         conversation but neither placement of the passages is the server's: a 500 that says so.
         """
         backend = self.backends[variant]
+
+        def retrieved(placement: str) -> dict[str, str] | None:
+            if not hits:
+                return None
+            from finetune_platform.rag.index import context_block
+
+            return {"placement": placement, "context": context_block(hits, self.settings.rag_max_context_chars)}
+
         try:
-            return backend.chat_prompt(answered)
+            return backend.chat_prompt(answered), retrieved("system")
         except _TEMPLATE_REFUSALS as error:
             refusal = error
         if hits:
@@ -715,7 +725,7 @@ class ModelServer:
 
             in_user_turn = augment_messages(messages, hits, self.settings.rag_max_context_chars, placement="user")
             try:
-                return backend.chat_prompt(in_user_turn)
+                return backend.chat_prompt(in_user_turn), retrieved("user")
             except _TEMPLATE_REFUSALS:
                 pass
             try:
@@ -839,9 +849,11 @@ class ModelServer:
         user: str | None,
         latency_ms: float | None = None,
         conversation: list[dict[str, str]] | None = None,
+        rag_context: dict[str, str] | None = None,
     ) -> None:
-        """One store row per choice, with ``latency_ms`` (default: the generation's) and a chat request's
-        ``conversation`` (its messages as the client sent them, before retrieval added passages). A store
+        """One store row per choice, with ``latency_ms`` (default: the generation's), a chat request's
+        ``conversation`` (its messages as the client sent them, before retrieval added passages) and the
+        retrieved passages' ``rag_context`` (see :meth:`ModelServer.chat_prompt`). A store
         failure is logged and counted but does not fail the answer the user already has: serving stays up
         while the store is down (see ``llm_request_errors``)."""
         if self.store is None:
@@ -852,7 +864,7 @@ class ModelServer:
                 response_id=rid, prompt=prompt, response=text, model_name=completion.backend.name,
                 model_version=completion.backend.version, variant=completion.variant, user_id=user,
                 latency_ms=latency_ms, prompt_tokens=pt, completion_tokens=ct, status_code=200,
-                messages=conversation,
+                messages=conversation, rag_context=rag_context,
             )
             for rid, prompt, text, pt, ct in zip(
                 completion.response_ids(), prompts, completion.texts, completion.prompt_tokens,
@@ -869,6 +881,7 @@ class ModelServer:
         error: ApiError,
         latency_ms: float,
         conversation: list[dict[str, str]] | None = None,
+        rag_context: dict[str, str] | None = None,
     ) -> None:
         """A server-side failure (5xx) of a routed request: it counts against the variant's error rate."""
         if self.store is None:
@@ -879,6 +892,7 @@ class ModelServer:
                 prompt=prompt, response="", model_name=backend.name, model_version=backend.version,
                 variant=variant, user_id=user, latency_ms=latency_ms, prompt_tokens=0, completion_tokens=0,
                 status_code=error.status, error=error.message[:2000], messages=conversation,
+                rag_context=rag_context,
             )
             for prompt in prompts
         ]
@@ -1089,10 +1103,12 @@ def create_app(
         logged: list[str] | None = None,
         received: float | None = None,
         conversation: list[dict[str, str]] | None = None,
+        rag_context: dict[str, str] | None = None,
     ) -> Completion:
         """Generate for ``prompts``; ``logged`` is what the log store keeps as each prompt (the user's own
         text for chat requests, not the model's rendered template), defaulting to the prompts;
-        ``conversation`` is a chat request's messages as the client sent them, logged beside it."""
+        ``conversation`` is a chat request's messages as the client sent them, logged beside it with the
+        passages retrieval added (``rag_context``)."""
         logged = logged or prompts
         for prompt in prompts:
             server.check_prompt(prompt, param)
@@ -1108,7 +1124,7 @@ def create_app(
             )
         except ApiError as error:
             await server.log_failure(
-                logged, variant, body.user, error, (time.perf_counter() - started) * 1000, conversation
+                logged, variant, body.user, error, (time.perf_counter() - started) * 1000, conversation, rag_context
             )
             raise
         except Exception as error:  # noqa: BLE001 - turned into a 500 for this request; the server stays up
@@ -1118,12 +1134,13 @@ def create_app(
                 type="server_error", code="generation_failed", variant=variant,
             )
             await server.log_failure(
-                logged, variant, body.user, api, (time.perf_counter() - started) * 1000, conversation
+                logged, variant, body.user, api, (time.perf_counter() - started) * 1000, conversation, rag_context
             )
             raise api from error
         elapsed = time.perf_counter() - started
         await server.log_completion(
-            completion, logged, body.user, latency_ms=elapsed * 1000.0, conversation=conversation
+            completion, logged, body.user, latency_ms=elapsed * 1000.0, conversation=conversation,
+            rag_context=rag_context,
         )
         server.metrics.observe_request(endpoint, variant, 200, elapsed)
         server.metrics.observe_tokens(variant, sum(completion.prompt_tokens), sum(completion.completion_tokens))
@@ -1155,12 +1172,12 @@ def create_app(
             answered, hits, index_fingerprint = await run_in_threadpool(server.retrieve, messages, body.rag)
         else:
             answered, hits, index_fingerprint = server.retrieve(messages, body.rag)
-        prompt = server.chat_prompt(variant, messages, answered, hits)
+        prompt, rag_context = server.chat_prompt(variant, messages, answered, hits)
         # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
         user_text = "\n".join(m["content"] for m in messages if m["role"] == "user") or prompt
         completion = await run_completion(
             CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text], received=received,
-            conversation=messages,
+            conversation=messages, rag_context=rag_context,
         )
         text, reason = completion.texts[0], completion.finish_reasons[0]
         headers = headers_of(completion)

@@ -87,7 +87,8 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
     assert len(output["preference_pairs_sha256"]) == 64 and output["preference_pairs_path"] == request.train_path
     meta = result.asset_materializations_for_node("aligned_adapter")[0].metadata
     assert meta["pairs_dropped"].value == {"read": 6, "duplicates": 2, "held_out_exact": 1, "held_out_near": 0, "kept": 3}
-    assert meta["pair_prompts"].value == {"conversation_rendered": 2, "with_earlier_turns": 1, "instruction_template": 0,
+    assert meta["pair_prompts"].value == {"conversation_rendered": 2, "with_earlier_turns": 1,
+                                          "with_retrieved_passages": 0, "instruction_template": 0,
                                           "user_text_rendered": 2, "refused_by_chat_template": 0}
     from mlflow import MlflowClient
 

@@ -5,7 +5,12 @@ import json
 import pandas as pd
 import pytest
 
-from finetune_platform.monitoring.feedback import PREFERENCE_COLUMNS, feedback_to_preference_pairs, feedback_to_records
+from finetune_platform.monitoring.feedback import (
+    PREFERENCE_COLUMNS,
+    decontaminate_preference_pairs,
+    feedback_to_preference_pairs,
+    feedback_to_records,
+)
 from finetune_platform.schemas import RECORD_COLUMNS
 
 
@@ -48,6 +53,7 @@ def test_preference_pairs_content_and_stats_account_for_every_row() -> None:
             "response_id": "r1",
             "feedback_id": 11,
             "messages": "",
+            "rag_context": "",
         }
     ]
     assert stats.to_dict() == {
@@ -112,8 +118,8 @@ def test_pair_prompts_are_what_the_model_was_shown():
     served, counts = prompts_as_served(pairs, tokenizer)
     assert served["prompt"].tolist() == ["### User:\nmy router keeps dropping wifi\n### Assistant:\n", templated]
     assert served[["chosen", "rejected"]].equals(pairs[["chosen", "rejected"]])
-    assert counts == {"conversation_rendered": 0, "with_earlier_turns": 0, "instruction_template": 1,
-                      "user_text_rendered": 1, "refused_by_chat_template": 0}
+    assert counts == {"conversation_rendered": 0, "with_earlier_turns": 0, "with_retrieved_passages": 0,
+                      "instruction_template": 1, "user_text_rendered": 1, "refused_by_chat_template": 0}
     # a model without a chat template is sent the platform's own chat format by the server: so is DPO
     tokenizer.chat_template = None
     bare, counts = prompts_as_served(pairs, tokenizer)
@@ -143,6 +149,49 @@ def test_pair_prompts_keep_the_logged_conversation():
         prompts_as_served(pairs.assign(messages=["", "[{"]), tokenizer)
     with pytest.raises(ValueError, match="preference pair 0: messages must be a JSON list"):
         prompts_as_served(pairs.assign(messages=['{"role": "user"}', ""]), tokenizer)
+
+
+def test_pair_prompts_get_back_the_retrieved_passages_where_the_server_put_them():
+    """A RAG-answered chat: the passages logged with it go back into the system message (or, where the
+    server put them there, before the last user turn), so DPO trains given what the model was given."""
+    from finetune_platform.monitoring.feedback import prompts_as_served
+    from finetune_platform.rag.index import CONTEXT_TEMPLATE
+    from finetune_platform.training.tiny_model import train_tokenizer
+
+    tokenizer = train_tokenizer(["my router keeps dropping wifi", "reset it please"] * 20, 300)
+    context = CONTEXT_TEMPLATE.format(passages="[1] Restart the router, then reset it.")
+    conversation = json.dumps([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "wifi drops"}])
+    in_system = json.dumps({"placement": "system", "context": context})
+    in_user = json.dumps({"placement": "user", "context": context})
+    pairs = pd.DataFrame({"prompt": ["wifi drops"] * 4, "chosen": ["a"] * 4, "rejected": ["b"] * 4,
+                          "messages": [conversation, conversation, "", conversation],
+                          "rag_context": [in_system, in_user, in_system, ""]})
+    served, counts = prompts_as_served(pairs, tokenizer)
+    assert served["prompt"].tolist() == [
+        f"### System:\nBe brief.\n\n{context}\n### User:\nwifi drops\n### Assistant:\n",
+        f"### System:\nBe brief.\n### User:\n{context}\n\nwifi drops\n### Assistant:\n",
+        f"### System:\n{context}\n### User:\nwifi drops\n### Assistant:\n",  # logged before conversations were
+        "### System:\nBe brief.\n### User:\nwifi drops\n### Assistant:\n",
+    ]
+    assert (counts["with_retrieved_passages"], counts["conversation_rendered"], counts["user_text_rendered"]) == (3, 3, 1)
+    with pytest.raises(ValueError, match="preference pair 0: rag_context must be a JSON object"):
+        prompts_as_served(pairs.assign(rag_context=['{"placement": "footer", "context": "x"}', "", "", ""]), tokenizer)
+    with pytest.raises(ValueError, match="preference pair 2: rag_context is not valid JSON"):
+        prompts_as_served(pairs.assign(rag_context=["", "", "{", ""]), tokenizer)
+
+
+def test_pairs_carry_the_retrieved_passages_and_differ_by_them():
+    frame = _feedback().head(1)
+    first = json.dumps({"placement": "system", "context": "[1] Restart it."})
+    second = json.dumps({"placement": "system", "context": "[1] Replace the cable."})
+    two = pd.concat([frame.assign(rag_context=first), frame.assign(rag_context=second, feedback_id=12)],
+                    ignore_index=True)
+    pairs, stats = feedback_to_preference_pairs(two)
+    assert pairs["rag_context"].tolist() == [first, second] and stats.duplicates_dropped == 0
+    kept, cleaned = decontaminate_preference_pairs(pd.concat([pairs, pairs.drop(columns=["rag_context"])]), [])
+    # a line without passages (a file written before they were logged) is another pair; two such are one
+    assert cleaned["duplicates"] == 1 and len(kept) == 3
+    assert kept["rag_context"].tolist() == [first, second, ""]
 
 
 def test_pairs_carry_the_conversation_and_differ_by_it():

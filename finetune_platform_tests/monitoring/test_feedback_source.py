@@ -156,9 +156,13 @@ def test_preference_pairs_file_holds_prompt_chosen_rejected_per_line(tmp_path: P
     assert "Ünïcode ✓" in path.read_text(encoding="utf-8")  # UTF-8, not \\u escapes
     # a chat request's logged conversation travels with its pair (and is left out where there is none)
     conversation = json.dumps([{"role": "user", "content": "My router keeps dropping wifi"}])
-    with_chat = write_preference_pairs(pairs.assign(messages=[conversation, "", ""]), tmp_path / "chat.jsonl")
+    passages = json.dumps({"placement": "system", "context": "[1] Restart the router."})
+    with_chat = write_preference_pairs(
+        pairs.assign(messages=[conversation, "", ""], rag_context=[passages, "", ""]), tmp_path / "chat.jsonl"
+    )
     chat_lines = [json.loads(line) for line in with_chat.read_text(encoding="utf-8").splitlines()]
     assert chat_lines[0]["messages"] == conversation and "messages" not in chat_lines[1]
+    assert chat_lines[0]["rag_context"] == passages and "rag_context" not in chat_lines[1]
 
     with pytest.raises(ValueError, match=r"1 preference pairs have an empty 'chosen' \(first at row 1\)"):
         write_preference_pairs(pairs.assign(chosen=["ok", " ", "fine"]), tmp_path / "bad.jsonl")

@@ -333,17 +333,20 @@ def test_a_store_from_before_conversations_gains_the_column_and_keeps_its_rows(t
     store.close()
     connection = sqlite3.connect(db)
     connection.execute("ALTER TABLE requests DROP COLUMN messages")
+    connection.execute("ALTER TABLE requests DROP COLUMN rag_context")
     connection.commit()
-    assert "messages" not in [row[1] for row in connection.execute("PRAGMA table_info(requests)")]
+    assert {"messages", "rag_context"}.isdisjoint(row[1] for row in connection.execute("PRAGMA table_info(requests)"))
     connection.close()
     reopened = LogStore(f"sqlite:///{db}", redactor=None)
+    context = {"placement": "system", "context": "[1] Restart it."}
     try:
-        _log(reopened, response_id="new", messages=[{"role": "user", "content": "hi"}])
+        _log(reopened, response_id="new", messages=[{"role": "user", "content": "hi"}], rag_context=context)
         frame = reopened.requests_between(T0, T0 + timedelta(1)).set_index("response_id")
     finally:
         reopened.close()
-    assert frame.loc["old", "messages"] is None
+    assert frame.loc["old", "messages"] is None and frame.loc["old", "rag_context"] is None
     assert json.loads(frame.loc["new", "messages"]) == [{"role": "user", "content": "hi"}]
+    assert json.loads(frame.loc["new", "rag_context"]) == context
     LogStore(f"sqlite:///{db}", redactor=None).close()  # opening an up-to-date store again changes nothing
 
 
@@ -401,3 +404,32 @@ def test_turns_holding_nul_characters_are_split_back_as_they_came() -> None:
 
     for contents in (["a\n\x00", "b"], ["x", "\x00\nb"], ["a\n\x00\n", "b", "c\n\x00\n\x00\n"]):
         assert _redact_together(contents, lambda text: text, range(len(contents))) == contents
+
+
+def test_retrieved_passages_are_logged_redacted_and_come_back_with_the_feedback(tmp_path: Path) -> None:
+    """What a hybrid-RAG server added to a chat request is kept with it (redacted like the prompt), so DPO can
+    put it back; a malformed one is a clear error that does not quote the passages, and nothing is written."""
+    store = LogStore(f"sqlite:///{tmp_path / 'rag.db'}")
+    context = "Relevant excerpts:\n[1] Write to jane.doe@example.com for refunds."
+    try:
+        response_id = _log(store, prompt="refund please", messages=[{"role": "user", "content": "refund please"}],
+                           rag_context={"placement": "user", "context": context})
+        store.log_feedback(response_id, -1, correction="Write to billing.")
+        for bad, message in (
+            ({"placement": "footer", "context": context}, "placement 'footer'"),
+            ({"placement": "system", "context": ""}, "non-empty context"),
+            ({"placement": "system"}, r"got \['placement'\]"),
+            ("passages", "got str"),
+        ):
+            with pytest.raises(ValueError, match=message) as error:
+                _log(store, response_id=f"bad-{message}", rag_context=bad)
+            assert "jane.doe" not in str(error.value)
+        requests = store.requests_between(T0, T0 + timedelta(1))
+        feedback = store.feedback_between(T0, datetime.now(UTC) + timedelta(1))
+    finally:
+        store.close()
+    assert "jane.doe@example.com" not in _raw_dump(tmp_path / "rag.db")
+    assert requests["response_id"].tolist() == [response_id]
+    logged = {"placement": "user", "context": "Relevant excerpts:\n[1] Write to <EMAIL_1> for refunds."}
+    assert json.loads(requests.iloc[0]["rag_context"]) == logged
+    assert json.loads(feedback.iloc[0]["rag_context"]) == logged

@@ -189,24 +189,48 @@ def test_a_template_that_takes_the_conversation_but_not_the_passages_is_a_server
     assert client.post("/v1/chat/completions", json=_chat("I was charged twice", rag=False)).status_code == 200
 
 
-def test_the_log_keeps_the_clients_conversation_not_the_retrieved_passages(index_root: Path):
-    """Passages are the index's text, not what the user sent: the logged conversation is the client's own."""
+@pytest.mark.parametrize("backend_class", [FakeBackend, _NoSystemTemplate], ids=["system", "user_turn"])
+def test_the_log_keeps_the_passages_apart_and_dpo_gets_back_the_prompt_the_model_was_given(
+    index_root: Path, backend_class: type[FakeBackend]
+):
+    """The logged conversation is the client's own (passages are the index's text, not what the user sent);
+    the passages are logged beside it with where the server put them, so the DPO prompt of a correction
+    of this answer is exactly the prompt the model answered, in the system message or the user turn."""
     import json
     from datetime import UTC, datetime, timedelta
 
+    from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, prompts_as_served
     from finetune_platform.monitoring.store import LogStore
 
     store = LogStore("sqlite://", redactor=None)
-    backend = FakeBackend("support")
+    backend = backend_class("support")
     app = create_app(
         ServerSettings(knowledge_index_path=str(index_root), rag_top_k=2, cache_enabled=False), {CHAMPION: backend}, store
     )
     try:
         with TestClient(app) as client:
             response = client.post("/v1/chat/completions", json=_chat("I was charged twice this month"))
-        assert response.status_code == 200 and "Relevant excerpts" in backend.calls[-1][0]
+            assert response.status_code == 200 and "Relevant excerpts" in backend.calls[-1][0]
+            plain = client.post("/v1/chat/completions", json=_chat("I was charged twice", rag=False))
+            assert plain.status_code == 200
         now = datetime.now(UTC)
-        [row] = store.requests_between(now - timedelta(hours=1), now + timedelta(hours=1)).to_dict("records")
+        rows = store.requests_between(now - timedelta(hours=1), now + timedelta(hours=1)).set_index("response_id")
+        store.log_feedback(response.json()["id"], -1, correction="Refunded the second charge.")
+        feedback = store.feedback_between(now - timedelta(hours=1), now + timedelta(hours=1))
     finally:
         store.close()
+    row = rows.loc[response.json()["id"]]
     assert json.loads(row["messages"]) == [{"role": "user", "content": "I was charged twice this month"}]
+    logged = json.loads(row["rag_context"])
+    assert logged["placement"] == ("system" if backend_class is FakeBackend else "user")
+    assert logged["context"].startswith("Relevant excerpts") and "[1] Question: I was charged twice" in logged["context"]
+    assert rows.loc[plain.json()["id"], "rag_context"] is None  # nothing retrieved, nothing logged
+
+    pairs, _ = feedback_to_preference_pairs(feedback)
+
+    class ServerTemplate:  # the platform's own chat format, which FakeBackend renders (no chat template)
+        chat_template = None
+
+    served, counts = prompts_as_served(pairs, ServerTemplate())
+    assert counts["with_retrieved_passages"] == 1
+    assert served["prompt"].tolist() == [backend.calls[0][0]]  # what the model answered, to the character
