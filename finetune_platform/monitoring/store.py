@@ -592,7 +592,8 @@ def _conversation_json(
     context of a user's answer), each time joined by a separator no content holds and split again. When
     ``prompt`` is the user turns joined by newlines (what the server logs), every placeholder of
     ``redacted_prompt`` must then be in the redacted user turns as often: otherwise, or should a redaction
-    swallow a separator, the conversation is not stored (None) rather than stored with a value the prompt hid.
+    swallow a separator, the conversation is not stored (None) rather than stored with a value the prompt hid
+    (see :func:`_redacted_as_the_prompt`).
     """
     if isinstance(messages, (str, bytes)) or not isinstance(messages, (list, tuple)):
         raise ValueError(
@@ -622,7 +623,7 @@ def _conversation_json(
         if redacted is None or (
             prompt == raw_user_text
             and redacted_prompt is not None
-            and _placeholders_missing(redacted_prompt, [redacted[i] for i in user])
+            and not _redacted_as_the_prompt(prompt, redacted_prompt, [redacted[i] for i in user])
         ):
             logger.warning(
                 "log_request: the conversation of a request is not stored: its turns could not be redacted as "
@@ -657,6 +658,19 @@ def _redact_together(contents: list[str], redact: Callable[[str], str], indices:
 
 #: A placeholder as redactors write them: ``<EMAIL_1>``, ``<US_SSN_2>`` (or a bare ``<EMAIL>``).
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*?(?:_\d+)?>")
+
+
+def _redacted_as_the_prompt(prompt: str, redacted_prompt: str, redacted_turns: list[str]) -> bool:
+    """Whether the redacted user turns hide everything the redacted prompt (those turns joined by newlines)
+    hides: they are the redacted prompt again, joined; or, with placeholders of the ``<TYPE_n>`` form,
+    each of the prompt's is in the turns as often (a detector may see other context across the turns'
+    separator). A redactor writing another form whose turns differ from its prompt cannot be checked
+    that way: only when it hid nothing in the prompt."""
+    if "\n".join(redacted_turns) == redacted_prompt:
+        return True
+    if _PLACEHOLDER.search(redacted_prompt):
+        return not _placeholders_missing(redacted_prompt, redacted_turns)
+    return redacted_prompt == prompt
 
 
 def _placeholders_missing(redacted_prompt: str, redacted_turns: list[str]) -> bool:

@@ -390,6 +390,26 @@ def test_a_conversation_that_cannot_be_redacted_as_its_prompt_is_not_stored(tmp_
         assert row["messages"] is None and row["response"] == "Please restart it."
         assert "SECRET" not in _raw_dump(tmp_path / f"{n}.db") or n == 1  # the second redactor redacts nothing
         assert "conversation of a request is not stored" in caplog.text and "SECRET" not in caplog.text
+    # a redactor writing its own form ("[REDACTED]"), checked by the text instead of by placeholders
+    def own_form_needs_a_newline_before(text: str, mapping: dict) -> str:
+        return regex.sub(r"(?<=[a-z]\n)SECRET", "[REDACTED]", text)
+
+    def own_form(text: str, mapping: dict) -> str:
+        return text.replace("SECRET", "[REDACTED]")
+
+    for name, redactor, stored in (("missed", own_form_needs_a_newline_before, False), ("same", own_form, True)):
+        store = LogStore(f"sqlite:///{tmp_path / f'{name}.db'}", redactor=redactor)
+        try:
+            _log(store, prompt="hello\nSECRET", messages=turns)
+            row = store.requests_between(T0, T0 + timedelta(1)).iloc[0]
+        finally:
+            store.close()
+        assert row["prompt"] == "hello\n[REDACTED]"
+        assert "SECRET" not in _raw_dump(tmp_path / f"{name}.db")
+        if stored:
+            assert json.loads(row["messages"])[1] == {"role": "user", "content": "[REDACTED]"}
+        else:
+            assert row["messages"] is None
     empty = LogStore("sqlite://", redactor=None)
     try:
         _log(empty, messages=[])
