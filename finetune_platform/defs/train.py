@@ -463,6 +463,7 @@ def aligned_adapter(
     splits = read_training_set(Path(training_set["path"]))
     held_out = [str(p) for name in ("validation", "test") for p in splits[name]["prompt"]]
     pairs, cleaned = decontaminate_preference_pairs(read, held_out, config.near_duplicate_threshold)
+    cleaned = {**cleaned, "prompt_too_long": 0}
     prompt_formats: dict[str, int] = {}
     if config.enabled and len(pairs):
         from transformers import AutoTokenizer
@@ -472,11 +473,27 @@ def aligned_adapter(
         # DPO sees each prompt as the server showed it to the model (a chat request's logged conversation
         # through the chat template). A pair from a file written before conversations were logged and the
         # same pair logged with its one user turn render alike: kept once.
-        pairs, prompt_formats = prompts_as_served(pairs, AutoTokenizer.from_pretrained(sft_adapter["model_path"]))
+        from finetune_platform.training.dpo import fit_to_length
+
+        tokenizer = AutoTokenizer.from_pretrained(sft_adapter["model_path"])
+        pairs, prompt_formats = prompts_as_served(pairs, tokenizer)
         context.log.info(f"preference pair prompts: {prompt_formats}")
         rendered = len(pairs)
         pairs = pairs.drop_duplicates(["prompt", "chosen", "rejected"]).reset_index(drop=True)
-        cleaned = {**cleaned, "duplicates": cleaned["duplicates"] + rendered - len(pairs), "kept": len(pairs)}
+        duplicates = rendered - len(pairs)
+        # what fits in max_length, as TRL would cut it: a prompt that fills it (a long conversation, retrieved
+        # passages) leaves no answer to learn from
+        pairs, lengths = fit_to_length(pairs, tokenizer, config.max_length)
+        if lengths["prompt_too_long"] or lengths["answers_cut"]:
+            context.log.warning(
+                f"preference pairs at max_length={config.max_length}: {lengths['prompt_too_long']} dropped (the "
+                f"prompt alone fills it), {lengths['answers_cut']} with the longer answer cut; the longest pair has "
+                f"{lengths['longest_pair_tokens']} tokens: raise max_length to train on them whole"
+            )
+        cleaned = {**cleaned, "duplicates": cleaned["duplicates"] + duplicates,
+                   "prompt_too_long": lengths["prompt_too_long"], "kept": len(pairs)}
+        prompt_formats = {**prompt_formats, "answers_cut": lengths["answers_cut"],
+                          "longest_pair_tokens": lengths["longest_pair_tokens"]}
     if cleaned["held_out_exact"] or cleaned["held_out_near"] or cleaned["duplicates"]:
         context.log.info(f"preference pairs: {cleaned}")
     skip = None

@@ -262,8 +262,8 @@ def prompts_as_served(pairs: pd.DataFrame, tokenizer: Any) -> tuple[pd.DataFrame
 
     ``with_retrieved_passages`` counts the rendered prompts that get back the passages a knowledge index
     added to the request (``rag_context``, logged with it), where the server put them (the system message,
-    or the last user turn for a template without one): the model answered given them, so DPO trains given
-    them. (The conversation records made from the same feedback, for SFT, stay without them, like every
+    or the last user turn for a template without one, also when the SFT model's template refuses the
+    system message the served model took): the model answered given them, so DPO trains given them. (The conversation records made from the same feedback, for SFT, stay without them, like every
     other conversation SFT trains on.)
     """
     from jinja2.exceptions import TemplateError
@@ -299,9 +299,17 @@ def prompts_as_served(pairs: pd.DataFrame, tokenizer: Any) -> tuple[pd.DataFrame
             else:
                 kind = "user_text_rendered"
                 turns = [{"role": "user", "content": prompt}]
-            if context is not None:
-                turns = insert_context(turns, context[1], context[0])  # type: ignore[arg-type]
-            prompt = render(turns)
+            if context is None:
+                prompt = render(turns)
+            else:
+                placement, block = context
+                try:
+                    prompt = render(insert_context(turns, block, placement))  # type: ignore[arg-type]
+                except (TemplateError, ValueError, TypeError, IndexError):
+                    if placement != "system":
+                        raise
+                    # as the server does when a template takes no system message (the SFT model's may not)
+                    prompt = render(insert_context(turns, block, "user"))
             counts[kind] += 1
             counts["with_earlier_turns"] += earlier
             counts["with_retrieved_passages"] += context is not None

@@ -222,6 +222,18 @@ class _DigestMapping(dict):  # type: ignore[type-arg]
     def __contains__(self, key: object) -> bool:
         return super().__contains__(self._digest(key))
 
+    def reserve(self, text: str) -> None:
+        """Number this request's new placeholders after those ``text`` holds already (retrieved passages are
+        curated text with their own ``<EMAIL_1>``): an entry per number taken, keyed by no value."""
+        taken: dict[str, int] = {}
+        for placeholder in _PLACEHOLDER.findall(text):
+            kind, _, number = placeholder[1:-1].rpartition("_")
+            if kind and number.isdigit():
+                taken[kind] = max(taken.get(kind, 0), int(number))
+        for kind, highest in taken.items():
+            for n in range(1, highest + 1):
+                super().__setitem__((kind, f"taken-{n}"), f"<{kind}_{n}>")
+
     def stored(self) -> dict[str, str]:
         """The mapping as stored: ``{"<type>:<hmac>": placeholder}``."""
         return {f"{kind}:{digest}": placeholder for (kind, digest), placeholder in dict.items(self)}
@@ -335,7 +347,10 @@ class LogStore:
         ):
             if value < 0:
                 raise ValueError(f"log_request: {name} must be >= 0, got {value!r}")
+        context = _checked_rag_context(rag_context)
         mapping = _DigestMapping(self._hmac_key())
+        if context is not None:
+            mapping.reserve(context[1])  # the user's values must not share the passages' placeholders
         row = RequestRow(
             response_id=response_id or f"resp-{uuid.uuid4().hex}",
             created_at=_as_utc(created_at) if created_at is not None else datetime.now(UTC),
@@ -351,7 +366,6 @@ class LogStore:
             status_code=int(status_code),
             error=self._redacted(error, mapping) if error else error,  # a backend's message may quote the prompt
         )
-        context = _checked_rag_context(rag_context)
         if messages is not None:  # after the prompt, so the prompt's placeholders are numbered first
             redact = (lambda text: self._redact(text, mapping)) if self._redact is not None else None  # noqa: E731
             row.messages = _conversation_json(messages, redact, prompt, row.prompt)

@@ -200,6 +200,33 @@ def _check_pairs(pairs_df: pd.DataFrame, name: str = "pairs_df") -> pd.DataFrame
     return pairs
 
 
+def fit_to_length(pairs: pd.DataFrame, tokenizer, max_length: int | None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The pairs DPO can learn from at ``max_length`` tokens (prompt + answer + EOS), and what that costs.
+
+    TRL keeps the start of a longer sequence, so it cuts the answers, and drops (without a word) a pair
+    whose prompt alone fills ``max_length``: no answer token would be left. Here such pairs are dropped and
+    counted (``prompt_too_long``), and the pairs whose longer answer is cut are counted (``answers_cut``),
+    with the longest pair's length (``longest_pair_tokens``), so that the run says what it trained on. A
+    chat answered with retrieved passages carries them in its prompt (about a token per 4 characters of
+    the server's ``rag_max_context_chars``): raise ``max_length`` for those. Lengths are the tokenizer's
+    token counts of prompt and prompt + answer, as TRL tokenizes them.
+    """
+    if max_length is None or pairs.empty:
+        return pairs, {"prompt_too_long": 0, "answers_cut": 0, "longest_pair_tokens": 0}
+    _check_pairs(pairs)
+    prompts = pairs["prompt"].astype(str).tolist()
+    longer = [c if len(c) >= len(r) else r for c, r in zip(pairs["chosen"].astype(str), pairs["rejected"].astype(str))]
+    prompt_tokens = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
+    pair_tokens = [len(ids) + 1 for ids in tokenizer([p + a for p, a in zip(prompts, longer)])["input_ids"]]
+    fits = [n < max_length for n in prompt_tokens]
+    stats = {
+        "prompt_too_long": int(len(fits) - sum(fits)),
+        "answers_cut": int(sum(ok and n > max_length for ok, n in zip(fits, pair_tokens))),
+        "longest_pair_tokens": int(max(pair_tokens)),
+    }
+    return pairs.loc[fits].reset_index(drop=True), stats
+
+
 def _fingerprint(base_model_path: Path, sft_model_path: Path, pairs: pd.DataFrame, settings: DPOSettings) -> dict:
     """What must stay the same for a checkpoint in ``output_dir`` to be resumable (as ``sft._fingerprint``)."""
     digest = hashlib.sha256()

@@ -86,10 +86,13 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
     ]
     assert len(output["preference_pairs_sha256"]) == 64 and output["preference_pairs_path"] == request.train_path
     meta = result.asset_materializations_for_node("aligned_adapter")[0].metadata
-    assert meta["pairs_dropped"].value == {"read": 6, "duplicates": 2, "held_out_exact": 1, "held_out_near": 0, "kept": 3}
-    assert meta["pair_prompts"].value == {"conversation_rendered": 2, "with_earlier_turns": 1,
-                                          "with_retrieved_passages": 0, "instruction_template": 0,
-                                          "user_text_rendered": 2, "refused_by_chat_template": 0}
+    assert meta["pairs_dropped"].value == {"read": 6, "duplicates": 2, "held_out_exact": 1, "held_out_near": 0,
+                                           "prompt_too_long": 0, "kept": 3}
+    prompts = meta["pair_prompts"].value
+    assert 0 < prompts.pop("longest_pair_tokens") < 256  # AlignConfig's default max_length
+    assert prompts == {"conversation_rendered": 2, "with_earlier_turns": 1, "with_retrieved_passages": 0,
+                       "instruction_template": 0, "user_text_rendered": 2, "refused_by_chat_template": 0,
+                       "answers_cut": 0}
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=Settings.for_root(tmp_path).mlflow_tracking_uri)

@@ -174,6 +174,14 @@ def test_pair_prompts_get_back_the_retrieved_passages_where_the_server_put_them(
         "### System:\nBe brief.\n### User:\nwifi drops\n### Assistant:\n",
     ]
     assert (counts["with_retrieved_passages"], counts["conversation_rendered"], counts["user_text_rendered"]) == (3, 3, 1)
+    # a template without a system role (the SFT model's may differ from the served one): the user turn
+    tokenizer.chat_template = (
+        "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system role') }}{% endif %}"
+        "<{{ m['role'] }}>{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"
+    )
+    no_system, counts = prompts_as_served(pairs.iloc[2:3], tokenizer)
+    assert no_system["prompt"].tolist() == [f"<user>{context}\n\nwifi drops<assistant>"]
+    assert counts["with_retrieved_passages"] == 1 and counts["refused_by_chat_template"] == 0
     with pytest.raises(ValueError, match="preference pair 0: rag_context must be a JSON object"):
         prompts_as_served(pairs.assign(rag_context=['{"placement": "footer", "context": "x"}', "", "", ""]), tokenizer)
     with pytest.raises(ValueError, match="preference pair 2: rag_context is not valid JSON"):

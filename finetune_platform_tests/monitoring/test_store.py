@@ -430,11 +430,13 @@ def test_retrieved_passages_are_logged_redacted_and_come_back_with_the_feedback(
     """What a hybrid-RAG server added to a chat request is kept with it (redacted like the prompt), so DPO can
     put it back; a malformed one is a clear error that does not quote the passages, and nothing is written."""
     store = LogStore(f"sqlite:///{tmp_path / 'rag.db'}")
-    context = "Relevant excerpts:\n[1] Write to jane.doe@example.com for refunds."
+    # passages are curated text with placeholders of their own: the request's values are numbered after them
+    context = "Relevant excerpts:\n[1] Write to jane.doe@example.com for refunds.\n[2] <EMAIL_1> called <PHONE_2>."
+    prompt = "refund to bob@example.org please"
     try:
-        response_id = _log(store, prompt="refund please", messages=[{"role": "user", "content": "refund please"}],
+        response_id = _log(store, prompt=prompt, messages=[{"role": "user", "content": prompt}],
                            rag_context={"placement": "user", "context": context})
-        store.log_feedback(response_id, -1, correction="Write to billing.")
+        store.log_feedback(response_id, -1, correction="Refunded, bob@example.org, via 555-0100? no: billing.")
         for bad, message in (
             ({"placement": "footer", "context": context}, "placement 'footer'"),
             ({"placement": "system", "context": ""}, "non-empty context"),
@@ -450,6 +452,10 @@ def test_retrieved_passages_are_logged_redacted_and_come_back_with_the_feedback(
         store.close()
     assert "jane.doe@example.com" not in _raw_dump(tmp_path / "rag.db")
     assert requests["response_id"].tolist() == [response_id]
-    logged = {"placement": "user", "context": "Relevant excerpts:\n[1] Write to <EMAIL_1> for refunds."}
+    assert requests.iloc[0]["prompt"] == "refund to <EMAIL_2> please"  # not <EMAIL_1>: a passage's customer
+    assert json.loads(requests.iloc[0]["messages"]) == [{"role": "user", "content": "refund to <EMAIL_2> please"}]
+    logged = {"placement": "user",
+              "context": "Relevant excerpts:\n[1] Write to <EMAIL_3> for refunds.\n[2] <EMAIL_1> called <PHONE_2>."}
     assert json.loads(requests.iloc[0]["rag_context"]) == logged
     assert json.loads(feedback.iloc[0]["rag_context"]) == logged
+    assert feedback.iloc[0]["correction"].startswith("Refunded, <EMAIL_2>,")  # the answer's own mapping, reloaded

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from finetune_platform.evaluation.generation import load_causal_lm
-from finetune_platform.training.dpo import DPOSettings, preference_scores, to_dpo_config, train_dpo
+from finetune_platform.training.dpo import DPOSettings, fit_to_length, preference_scores, to_dpo_config, train_dpo
 from finetune_platform.training.tiny_model import build_tiny_model
 from finetune_platform_tests.training.tiny_data import TINY, corpus, examples
 
@@ -83,6 +83,29 @@ def test_pairs_without_a_preference_are_refused(tmp_path):
         train_dpo(tmp_path, tmp_path, pairs, DPOSettings(), tmp_path / "out")
     with pytest.raises(ValueError, match=r"missing columns \['rejected'\]"):
         train_dpo(tmp_path, tmp_path, pairs.drop(columns="rejected"), DPOSettings(), tmp_path / "out")
+
+
+def test_pairs_that_do_not_fit_max_length_are_dropped_or_counted_not_lost_silently(base_model):
+    """TRL cuts a longer sequence from the end and drops a pair whose prompt alone fills max_length: the
+    platform drops those itself and counts them, and counts the pairs whose answer is cut."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    passages = "Relevant excerpts: " + " ".join(f"[{n}] the router was reset and the issue closed." for n in range(30))
+    pairs = pd.DataFrame({
+        "prompt": ["### User:\nwifi drops\n### Assistant:\n", f"### System:\n{passages}\n### User:\nwifi drops\n",
+                   "### User:\nwifi drops\n### Assistant:\n"],
+        "chosen": ["Restart the router.", "Restart the router.", "Restart the router. " * 40],
+        "rejected": ["Deal with it.", "Deal with it.", "Deal with it."],
+    })
+    lengths = [len(tokenizer(p)["input_ids"]) for p in pairs["prompt"]]
+    assert lengths[1] >= 128 > lengths[2] == lengths[0]  # the passages alone fill 128 tokens; the others fit
+    kept, stats = fit_to_length(pairs, tokenizer, 128)
+    assert kept["chosen"].tolist() == [pairs.loc[0, "chosen"], pairs.loc[2, "chosen"]]  # the passages' pair is gone
+    assert stats["prompt_too_long"] == 1 and stats["answers_cut"] == 1 and stats["longest_pair_tokens"] > 128
+    whole, stats = fit_to_length(pairs, tokenizer, 4096)
+    assert len(whole) == 3 and stats["prompt_too_long"] == stats["answers_cut"] == 0
+    assert fit_to_length(pairs, tokenizer, None)[0] is pairs and fit_to_length(pairs.iloc[:0], tokenizer, 8)[1]["answers_cut"] == 0
 
 
 @pytest.mark.slow
