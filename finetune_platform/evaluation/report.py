@@ -183,14 +183,18 @@ def chat_reply_nll(
 ) -> dict[str, tuple[float, int]]:
     """:func:`chat_perplexity`'s replies, each as (summed NLL, tokens) by the reply's example_id
     (``"{conversation}::turn{n}"``); empty when the tokenizer has no chat template or there is no reply.
-    A template that refuses a conversation leaves its replies out, so two models' sets can differ."""
+
+    The replies are the first ``max_examples`` by id of all the conversations hold (whatever the template),
+    and a template that refuses a conversation leaves its replies out: so two models' sets differ only by
+    what one of them refused, and :func:`align_chat_perplexity` compares them on the rest."""
     from finetune_platform.evaluation.metrics import completion_nll
-    from finetune_platform.formats.conversations import conversation_sft_pairs
+    from finetune_platform.formats.conversations import conversation_sft_pairs, reply_ids
 
     if not getattr(tokenizer, "chat_template", None) or len(conversations) == 0:
         return {}
+    chosen = set(reply_ids(conversations, turns="all")[:max_examples])
     pairs, _ = conversation_sft_pairs(conversations, tokenizer, turns="all")
-    pairs = pairs.sort_values("example_id").head(max_examples)
+    pairs = pairs[pairs["example_id"].isin(chosen)].sort_values("example_id")
     if pairs.empty:
         return {}
     nll = completion_nll(model, tokenizer, pairs["prompt"].tolist(), pairs["completion"].tolist(), batch_size)

@@ -366,24 +366,16 @@ def conversation_sft_pairs(
             skipped.append({"record_id": record_id, "stage": PAIRS_STAGE, "reason": reason, "detail": detail})
 
         try:
-            value = row.messages
-            raw = value if isinstance(value, str) else "" if _text(value) == "" else json.dumps(value)
-            messages = parse_messages(raw)
+            messages = _row_messages(row)
         except (InvalidMessagesError, TypeError) as error:  # TypeError: a value json cannot even write
             skip("invalid_messages", str(error))
             continue
-        targets = [
-            k
-            for k, m in enumerate(messages)
-            if m["role"] == "assistant" and m["content"].strip() and any(p["role"] == "user" for p in messages[:k])
-        ]
-        if not targets:
+        numbers = _reply_numbers(messages, _text(row.source), turns)
+        if not numbers:
             roles = ", ".join(m["role"] for m in messages) or "no messages"
             skip("no_assistant_reply", f"no assistant message answers a user message (roles: {roles})")
             continue
-        numbers = {k: n for n, k in enumerate(targets, start=1)}
-        if turns == "last" or _text(row.source) in LAST_TURN_ONLY_SOURCES:
-            targets = targets[-1:]
+        targets = list(numbers)
         try:
             _check_specials([m["content"] for m in messages[: targets[-1] + 1]], specials, "messages")
         except ValueError as error:
@@ -475,6 +467,44 @@ _EMPTY_CONVERSATIONS = pd.DataFrame(columns=CONVERSATION_COLUMNS)
 def _text(value: Any) -> str:
     """A cell as text; missing (None/NaN) -> ""."""
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _row_messages(row: Any) -> list[Message]:
+    """A conversation row's ``messages`` parsed (InvalidMessagesError, or TypeError for a value json cannot
+    write, when they are not a conversation)."""
+    value = row.messages
+    raw = value if isinstance(value, str) else "" if _text(value) == "" else json.dumps(value)
+    return parse_messages(raw)
+
+
+def _reply_numbers(messages: list[Message], source: str, turns: ChatTurns) -> dict[int, int]:
+    """The assistant messages :func:`conversation_sft_pairs` trains on, position -> number of the reply in
+    the conversation (1-based, counting every assistant message with content that answers a user message):
+    all of them, or only the last for ``turns="last"`` and a conversation of :data:`LAST_TURN_ONLY_SOURCES`."""
+    targets = [
+        k
+        for k, m in enumerate(messages)
+        if m["role"] == "assistant" and m["content"].strip() and any(p["role"] == "user" for p in messages[:k])
+    ]
+    numbers = {k: n for n, k in enumerate(targets, start=1)}
+    if numbers and (turns == "last" or source in LAST_TURN_ONLY_SOURCES):
+        return {targets[-1]: numbers[targets[-1]]}
+    return numbers
+
+
+def reply_ids(conversations: pd.DataFrame, turns: ChatTurns = "all") -> list[str]:
+    """The example_ids :func:`conversation_sft_pairs` gives ``conversations`` when a chat template renders
+    every one of them, sorted: what two models' sets of pairs are drawn from (a template refuses some
+    conversations, another template others). Unreadable conversations give none."""
+    ids = []
+    for row in conversations.itertuples(index=False):
+        try:
+            messages = _row_messages(row)
+        except (InvalidMessagesError, TypeError):
+            continue
+        conversation_id = _conversation_id(row)
+        ids.extend(f"{conversation_id}::turn{n}" for n in _reply_numbers(messages, _text(row.source), turns).values())
+    return sorted(ids)
 
 
 def _conversation_id(row: Any) -> str:

@@ -126,3 +126,26 @@ def _classify():
 
     return pd.DataFrame({"example_id": ["e1", "e2"], "task": ["classify"] * 2, "prompt": ["Ticket: a\n", "Ticket: b\n"],
                          "completion": ["billing", "shipping"], "label": ["billing", "shipping"]})
+
+
+def test_every_model_draws_its_replies_from_the_same_first_ones(tiny) -> None:
+    """The first N replies are chosen whatever the template: a template refusing an early conversation
+    scores fewer of them, not later ones the other model never scored."""
+    from finetune_platform.formats.conversations import conversation_sft_pairs, reply_ids
+
+    model, tokenizer = tiny
+    held_out = conversations(6, seed=3)
+    every = reply_ids(held_out)
+    assert every == sorted(conversation_sft_pairs(held_out, tokenizer)[0]["example_id"])  # all rendered: the same
+    strict = copy.deepcopy(tokenizer)
+    strict.chat_template = (
+        "{% if messages|length > 2 %}{{ raise_exception('only one exchange') }}{% endif %}" + tokenizer.chat_template
+    )
+    candidate = score_model("candidate", model, tokenizer, _classify(), _classify(), 8, conversations=held_out,
+                            max_chat_examples=4)
+    champion = score_model("champion", model, strict, _classify(), _classify(), 8, conversations=held_out,
+                           max_chat_examples=4)
+    assert set(candidate.chat_nll) == set(every[:4])
+    assert set(champion.chat_nll) < set(every[:4]) and champion.chat_nll  # only the one-exchange ones among them
+    compared = align_chat_perplexity({"candidate": candidate, "champion": champion})
+    assert compared["shared_replies"] == len(champion.chat_nll) == champion.n_chat == candidate.n_chat
