@@ -926,7 +926,8 @@ def _substitute(
     text: str, matches: list[PiiMatch], mapping: dict[tuple[str, str], str]
 ) -> tuple[str, dict[str, int]]:
     """``text`` with every match replaced by its placeholder from ``mapping`` (new values get the next
-    number of their type), and the count per type."""
+    number of their type: one past the highest the mapping holds, so a mapping can hold numbers back, as
+    the log store does for placeholders a request already quotes), and the count per type."""
     if not matches:
         return text, {}
     counts: dict[str, int] = {}
@@ -936,14 +937,24 @@ def _substitute(
         key = (match.type, match.normalized or match.value)
         placeholder = mapping.get(key)
         if placeholder is None:
-            n = 1 + sum(1 for t, _ in mapping if t == match.type)
-            placeholder = mapping[key] = f"<{match.type}_{n}>"
+            placeholder = mapping[key] = f"<{match.type}_{_next_number(mapping, match.type)}>"
         pieces.append(text[last:match.start])
         pieces.append(placeholder)
         last = match.end
         counts[match.type] = counts.get(match.type, 0) + 1
     pieces.append(text[last:])
     return "".join(pieces), counts
+
+
+def _next_number(mapping: dict[tuple[str, str], str], kind: str) -> int:
+    """One past the highest number of a ``kind`` placeholder (``<KIND_n>``) in ``mapping``'s values."""
+    highest = 0
+    for (t, _), placeholder in mapping.items():
+        if t == kind:
+            number = placeholder[len(kind) + 2:-1]
+            if number.isdigit():
+                highest = max(highest, int(number))
+    return highest + 1
 
 
 def _resolve_overlaps(matches: list[PiiMatch]) -> list[PiiMatch]:

@@ -19,7 +19,7 @@ import re
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -222,17 +222,19 @@ class _DigestMapping(dict):  # type: ignore[type-arg]
     def __contains__(self, key: object) -> bool:
         return super().__contains__(self._digest(key))
 
-    def reserve(self, text: str) -> None:
-        """Number this request's new placeholders after those ``text`` holds already (retrieved passages are
-        curated text with their own ``<EMAIL_1>``): an entry per number taken, keyed by no value."""
+    def reserve(self, texts: Iterable[str]) -> None:
+        """Number this request's new placeholders after those its ``texts`` quote already: retrieved
+        passages are curated text with their own ``<EMAIL_1>``, and a model trained on redacted data
+        answers with them. One entry per type, keyed by no value, holds its highest number (redactors that
+        number one past the highest a mapping holds, as the curation redactor does, then go on from it)."""
         taken: dict[str, int] = {}
-        for placeholder in _PLACEHOLDER.findall(text):
-            kind, _, number = placeholder[1:-1].rpartition("_")
-            if kind and number.isdigit():
-                taken[kind] = max(taken.get(kind, 0), int(number))
+        for text in texts:
+            for placeholder in _PLACEHOLDER.findall(text) if "<" in text else ():
+                kind, _, number = placeholder[1:-1].rpartition("_")
+                if kind and number.isdigit():
+                    taken[kind] = max(taken.get(kind, 0), int(number))
         for kind, highest in taken.items():
-            for n in range(1, highest + 1):
-                super().__setitem__((kind, f"taken-{n}"), f"<{kind}_{n}>")
+            super().__setitem__((kind, "quoted"), f"<{kind}_{highest}>")
 
     def stored(self) -> dict[str, str]:
         """The mapping as stored: ``{"<type>:<hmac>": placeholder}``."""
@@ -349,8 +351,11 @@ class LogStore:
                 raise ValueError(f"log_request: {name} must be >= 0, got {value!r}")
         context = _checked_rag_context(rag_context)
         mapping = _DigestMapping(self._hmac_key())
-        if context is not None:
-            mapping.reserve(context[1])  # the user's values must not share the passages' placeholders
+        # the user's values must not take the placeholders the passages or the model's answer quote
+        mapping.reserve([
+            prompt, response, error or "", context[1] if context is not None else "",
+            *(t.get("content") for t in messages or () if isinstance(t, dict) and isinstance(t.get("content"), str)),
+        ])
         row = RequestRow(
             response_id=response_id or f"resp-{uuid.uuid4().hex}",
             created_at=_as_utc(created_at) if created_at is not None else datetime.now(UTC),
@@ -682,7 +687,8 @@ def _redacted_as_the_prompt(prompt: str, redacted_prompt: str, redacted_turns: l
     that way: only when it hid nothing in the prompt."""
     if "\n".join(redacted_turns) == redacted_prompt:
         return True
-    if _PLACEHOLDER.search(redacted_prompt):
+    if Counter(_PLACEHOLDER.findall(redacted_prompt)) - Counter(_PLACEHOLDER.findall(prompt)):
+        # the redaction wrote <TYPE_n> placeholders (the prompt may quote some, or text that looks like one)
         return not _placeholders_missing(redacted_prompt, redacted_turns)
     return redacted_prompt == prompt
 

@@ -215,9 +215,15 @@ def fit_to_length(pairs: pd.DataFrame, tokenizer, max_length: int | None) -> tup
         return pairs, {"prompt_too_long": 0, "answers_cut": 0, "longest_pair_tokens": 0}
     _check_pairs(pairs)
     prompts = pairs["prompt"].astype(str).tolist()
-    longer = [c if len(c) >= len(r) else r for c, r in zip(pairs["chosen"].astype(str), pairs["rejected"].astype(str))]
     prompt_tokens = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
-    pair_tokens = [len(ids) + 1 for ids in tokenizer([p + a for p, a in zip(prompts, longer)])["input_ids"]]
+    pair_tokens = [
+        max(len(c), len(r)) + 1  # the longer answer, in tokens, and the EOS TRL appends
+        for c, r in zip(
+            tokenizer([p + a for p, a in zip(prompts, pairs["chosen"].astype(str))])["input_ids"],
+            tokenizer([p + a for p, a in zip(prompts, pairs["rejected"].astype(str))])["input_ids"],
+            strict=True,
+        )
+    ]
     fits = [n < max_length for n in prompt_tokens]
     stats = {
         "prompt_too_long": int(len(fits) - sum(fits)),

@@ -459,3 +459,48 @@ def test_retrieved_passages_are_logged_redacted_and_come_back_with_the_feedback(
     assert json.loads(requests.iloc[0]["rag_context"]) == logged
     assert json.loads(feedback.iloc[0]["rag_context"]) == logged
     assert feedback.iloc[0]["correction"].startswith("Refunded, <EMAIL_2>,")  # the answer's own mapping, reloaded
+
+
+def test_a_request_numbers_its_placeholders_after_those_it_quotes(tmp_path: Path) -> None:
+    """A model trained on redacted data answers with <EMAIL_1>: the user's own address must not become
+    <EMAIL_1> too, and a correction of that answer keeps the numbering; a huge quoted number costs one entry."""
+    store = LogStore(f"sqlite:///{tmp_path / 'quoted.db'}")
+    turns = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Write to <EMAIL_1>."},
+             {"role": "user", "content": "I wrote from bob@example.org"}]
+    try:
+        response_id = _log(store, prompt="hi\nI wrote from bob@example.org", messages=turns,
+                           response="Then <EMAIL_1> will answer.",
+                           rag_context={"placement": "system", "context": "[1] Order <ORDER_2000000> shipped."})
+        store.log_feedback(response_id, -1, correction="We replied to bob@example.org.")
+        requests = store.requests_between(T0, T0 + timedelta(1))
+        feedback = store.feedback_between(T0, datetime.now(UTC) + timedelta(1))
+    finally:
+        store.close()
+    assert requests.iloc[0]["prompt"] == "hi\nI wrote from <EMAIL_2>"
+    assert json.loads(requests.iloc[0]["messages"])[2]["content"] == "I wrote from <EMAIL_2>"
+    assert feedback.iloc[0]["correction"] == "We replied to <EMAIL_2>."
+    connection = sqlite3.connect(tmp_path / "quoted.db")
+    try:
+        [(mapping,)] = connection.execute("SELECT mapping FROM pii_mappings").fetchall()
+    finally:
+        connection.close()
+    assert len(json.loads(mapping)) == 3  # bob, and one entry per quoted type (EMAIL, ORDER), not 2,000,000
+
+
+def test_a_prompt_quoting_something_like_a_placeholder_does_not_hide_a_missed_value(tmp_path: Path) -> None:
+    """A redactor of its own form ("[SSN]") that finds the number in the prompt but not in the turns: the
+    conversation is not stored, even when the prompt holds text that looks like a placeholder ("<BR>")."""
+    import re as regex
+
+    def ssn_after_cue(text: str, mapping: dict) -> str:
+        return regex.sub(r"(ssn is)\s+\d{9}", r"\1 [SSN]", text)
+
+    store = LogStore(f"sqlite:///{tmp_path / 'br.db'}", redactor=ssn_after_cue)
+    turns = [{"role": "user", "content": "my ssn is"}, {"role": "user", "content": "123456789 <BR> thanks"}]
+    try:
+        _log(store, prompt="my ssn is\n123456789 <BR> thanks", messages=turns)
+        row = store.requests_between(T0, T0 + timedelta(1)).iloc[0]
+    finally:
+        store.close()
+    assert row["prompt"] == "my ssn is [SSN] <BR> thanks" and row["messages"] is None
+    assert "123456789" not in _raw_dump(tmp_path / "br.db")

@@ -106,6 +106,13 @@ def test_pairs_that_do_not_fit_max_length_are_dropped_or_counted_not_lost_silent
     whole, stats = fit_to_length(pairs, tokenizer, 4096)
     assert len(whole) == 3 and stats["prompt_too_long"] == stats["answers_cut"] == 0
     assert fit_to_length(pairs, tokenizer, None)[0] is pairs and fit_to_length(pairs.iloc[:0], tokenizer, 8)[1]["answers_cut"] == 0
+    # the longer answer in tokens, not in characters: rare letters take a token each
+    odd = pd.DataFrame({"prompt": [pairs.loc[0, "prompt"]], "chosen": ["the the the " * 6],
+                        "rejected": ["zqxjzqxj " * 6]})
+    chosen_n, rejected_n = (len(tokenizer(odd.loc[0, "prompt"] + odd.loc[0, c])["input_ids"]) for c in ("chosen", "rejected"))
+    assert len(odd.loc[0, "chosen"]) > len(odd.loc[0, "rejected"]) and rejected_n > chosen_n
+    kept, stats = fit_to_length(odd, tokenizer, chosen_n + 1)
+    assert len(kept) == 1 and stats["answers_cut"] == 1 and stats["longest_pair_tokens"] == rejected_n + 1
 
 
 @pytest.mark.slow
