@@ -207,8 +207,9 @@ def fit_to_length(pairs: pd.DataFrame, tokenizer, max_length: int | None) -> tup
     whose prompt alone fills ``max_length``: no answer token would be left. Here such pairs are dropped and
     counted (``prompt_too_long``), and the pairs whose longer answer is cut are counted (``answers_cut``),
     with the longest pair's length (``longest_pair_tokens``), so that the run says what it trained on. A
-    chat answered with retrieved passages carries them in its prompt (about a token per 4 characters of
-    the server's ``rag_max_context_chars``): raise ``max_length`` for those. Lengths are the tokenizer's
+    chat answered with retrieved passages carries them in its prompt (the server's ``rag_max_context_chars``
+    of 1,500 are about 400 tokens with a typical BPE tokenizer, nearly 1,000 with the tiny model's): raise
+    ``max_length`` for those. Lengths are the tokenizer's
     token counts of prompt and prompt + answer, as TRL tokenizes them.
     """
     if max_length is None or pairs.empty:
