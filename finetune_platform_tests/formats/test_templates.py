@@ -254,3 +254,23 @@ def test_render_chat_prompt_leaves_the_bos_to_a_tokenizer_that_adds_it() -> None
     assert render_chat_prompt(_StubTokenizer(adds_bos=True), messages) == "<user>hi<assistant>"
     assert render_chat_prompt(_StubTokenizer(adds_bos=False), messages) == "<s><user>hi<assistant>"
     assert render_chat_prompt(_StubTokenizer(adds_bos=True, template_bos=False), messages) == "<user>hi<assistant>"
+
+
+def test_whether_a_tokenizer_adds_bos_is_asked_once_and_again_when_its_bos_settings_change() -> None:
+    """The server renders every chat request: tokenising a probe each time cost ~0.1 ms a request."""
+    from finetune_platform.formats.templates import render_chat_prompt
+
+    class Counting(_StubTokenizer):
+        add_bos_token = True
+        calls = 0
+
+        def __call__(self, text):
+            Counting.calls += 1
+            return {"input_ids": ([1] if self.add_bos_token else []) + [ord(c) for c in text]}
+
+    tokenizer, messages = Counting(adds_bos=True), [{"role": "user", "content": "hi"}]
+    for _ in range(3):
+        assert render_chat_prompt(tokenizer, messages) == "<user>hi<assistant>"
+    assert Counting.calls == 1
+    tokenizer.add_bos_token = False  # as transformers' tokenizers let a user switch it
+    assert render_chat_prompt(tokenizer, messages) == "<s><user>hi<assistant>" and Counting.calls == 2

@@ -735,3 +735,27 @@ def test_a_chat_request_logs_its_whole_conversation(make_client, store):
     [failure] = [row for row in rows.values() if row["status_code"] == 500]
     assert json.loads(failure["messages"])[-1] == {"role": "user", "content": "FAIL-NOW"}
     assert rows[plain.json()["id"]]["messages"] is None
+
+
+def test_token_counts_are_remembered_for_repeated_texts_and_the_memo_stays_bounded(monkeypatch) -> None:
+    """A cache hit counts the same prompt and answer again on every repeat: the counts are remembered, for
+    texts up to a length, and the memo is emptied when full."""
+    import finetune_platform.serving.server as server_module
+    from finetune_platform.serving.server import RegistryBackend
+
+    class Tokenizer:
+        calls = 0
+
+        def __call__(self, text, add_special_tokens=True):
+            Tokenizer.calls += 1
+            return {"input_ids": text.split()}
+
+    backend = RegistryBackend(model=None, tokenizer=Tokenizer(), name="m", version="1")
+    monkeypatch.setattr(server_module, "_COUNT_MEMO_SIZE", 2)
+    monkeypatch.setattr(server_module, "_COUNT_MEMO_CHARS", 10)
+    assert [backend.count_tokens("a b c") for _ in range(3)] == [3, 3, 3] and Tokenizer.calls == 1
+    assert backend.count_tokens("one two three four") == 4 and backend.count_tokens("one two three four") == 4
+    assert Tokenizer.calls == 3  # longer than the memo keeps: counted each time
+    backend.count_tokens("d e")
+    backend.count_tokens("f")  # a third short text: the memo (2) is emptied first
+    assert len(backend._token_counts) == 1 and backend.count_tokens("a b c") == 3 and Tokenizer.calls == 6
