@@ -131,13 +131,14 @@ def render_chat_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> str:
 def _adds_bos(tokenizer: Any) -> bool:
     """True when tokenising text with the defaults starts it with the BOS token.
 
-    Remembered per tokenizer (tokenising costs ~0.1 ms, and the server renders every chat request), with the
-    settings the answer depends on: the BOS id and ``add_bos_token``; a tokenizer that cannot be weakly
-    referenced is asked every time."""
+    Remembered per tokenizer (tokenising costs ~0.1 ms, and the server renders every chat request), with what
+    the answer depends on: the BOS id, ``add_bos_token`` and, for a fast tokenizer, its post-processor's
+    serialised state (which adds the special tokens: ``add_eos_token`` or a new post-processor change it
+    without touching ``add_bos_token``); a tokenizer that cannot be weakly referenced is asked every time."""
     bos_id = getattr(tokenizer, "bos_token_id", None)
     if bos_id is None:
         return False
-    state = (bos_id, getattr(tokenizer, "add_bos_token", None))
+    state = (bos_id, getattr(tokenizer, "add_bos_token", None), _post_processor_state(tokenizer))
     try:
         known = _ADDS_BOS.get(tokenizer)
     except TypeError:
@@ -153,7 +154,16 @@ def _adds_bos(tokenizer: Any) -> bool:
     return adds
 
 
-_ADDS_BOS: "weakref.WeakKeyDictionary[Any, tuple[tuple[Any, Any], bool]]" = weakref.WeakKeyDictionary()
+_ADDS_BOS: "weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], bool]]" = weakref.WeakKeyDictionary()
+
+
+def _post_processor_state(tokenizer: Any) -> bytes | None:
+    """The serialised post-processor of a fast tokenizer's backend (~1 us), None for others."""
+    processor = getattr(getattr(tokenizer, "backend_tokenizer", None), "post_processor", None)
+    try:
+        return processor.__getstate__() if processor is not None else None
+    except Exception:  # noqa: BLE001 - a processor that cannot be serialised: the other settings decide
+        return None
 
 
 def check_chat_template(

@@ -274,3 +274,19 @@ def test_whether_a_tokenizer_adds_bos_is_asked_once_and_again_when_its_bos_setti
     assert Counting.calls == 1
     tokenizer.add_bos_token = False  # as transformers' tokenizers let a user switch it
     assert render_chat_prompt(tokenizer, messages) == "<s><user>hi<assistant>" and Counting.calls == 2
+
+
+def test_a_real_tokenizer_whose_post_processor_changes_is_asked_again(tmp_path) -> None:
+    """The platform's tiny tokenizer adds BOS through its post-processor (add_bos_token stays False):
+    switching on add_eos_token rebuilds that post-processor without BOS, and the answer follows it."""
+    from transformers import AutoTokenizer
+
+    from finetune_platform.formats.templates import _adds_bos
+    from finetune_platform.training.tiny_model import train_tokenizer
+
+    tokenizer = train_tokenizer(["my router keeps dropping wifi", "reset it please"] * 20, 300)
+    tokenizer.save_pretrained(tmp_path)
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path)
+    assert _adds_bos(tokenizer) is (tokenizer("a")["input_ids"][0] == tokenizer.bos_token_id) is True
+    tokenizer.add_eos_token = True
+    assert _adds_bos(tokenizer) is (tokenizer("a")["input_ids"][0] == tokenizer.bos_token_id)
