@@ -681,10 +681,10 @@ _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*?(?:_\d+)?>")
 
 def _redacted_as_the_prompt(prompt: str, redacted_prompt: str, redacted_turns: list[str]) -> bool:
     """Whether the redacted user turns hide everything the redacted prompt (those turns joined by newlines)
-    hides: they are the redacted prompt again, joined; or, with placeholders of the ``<TYPE_n>`` form,
-    each of the prompt's is in the turns as often (a detector may see other context across the turns'
-    separator). A redactor writing another form whose turns differ from its prompt cannot be checked
-    that way: only when it hid nothing in the prompt."""
+    hides: they are the redacted prompt again, joined; or, when the redaction wrote placeholders of the
+    ``<TYPE_n>`` form (not ones the prompt quoted already), each of the prompt's is in the turns as often (a
+    detector may see other context across the turns' separator). A redactor writing another form whose
+    turns differ from its prompt cannot be checked that way: only when it hid nothing in the prompt."""
     if "\n".join(redacted_turns) == redacted_prompt:
         return True
     if Counter(_PLACEHOLDER.findall(redacted_prompt)) - Counter(_PLACEHOLDER.findall(prompt)):
