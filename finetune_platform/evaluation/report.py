@@ -213,9 +213,9 @@ def _chat_summary(nll: dict[str, tuple[float, int]]) -> tuple[float, int]:
 def align_chat_perplexity(scores: dict[str, ModelScores]) -> dict[str, Any]:
     """Put every model's chat perplexity on the same replies: those that every model with a chat template
     scored (each scores those of the first N replies that its own template renders, and templates refuse
-    different conversations: :func:`chat_reply_nll`). Updates ``chat_perplexity`` / ``n_chat`` in place; a model without a chat template
-    stays NaN and does not narrow the others. Returns what was compared: the number of shared replies and,
-    per model, how many it scored on its own."""
+    different conversations: :func:`chat_reply_nll`). Updates ``chat_perplexity`` / ``n_chat`` in place; a
+    model without a chat template stays NaN and does not narrow the others. Returns what was compared: the
+    number of shared replies and, per model, how many it scored on its own."""
     measured = {name: s for name, s in scores.items() if s.chat_nll}
     scored = {name: len(s.chat_nll) for name, s in measured.items()}
     if not measured:
