@@ -263,8 +263,9 @@ def prompts_as_served(pairs: pd.DataFrame, tokenizer: Any) -> tuple[pd.DataFrame
     ``with_retrieved_passages`` counts the rendered prompts that get back the passages a knowledge index
     added to the request (``rag_context``, logged with it), where the server put them (the system message,
     or the last user turn for a template without one, also when the SFT model's template refuses the
-    system message the served model took): the model answered given them, so DPO trains given them. (The conversation records made from the same feedback, for SFT, stay without them, like every
-    other conversation SFT trains on.)
+    system message the served model took): the model answered given them, so DPO trains given them. (The
+    conversation records made from the same feedback, for SFT, stay without them, like every other
+    conversation SFT trains on.)
     """
     from jinja2.exceptions import TemplateError
 
