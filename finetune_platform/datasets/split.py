@@ -463,3 +463,33 @@ def read_conversations(directory: Path) -> dict[str, pd.DataFrame] | None:
             )
         out[name] = pd.read_parquet(path, engine="pyarrow").astype({c: object for c in CONVERSATION_COLUMNS})
     return out
+
+
+def conversation_turn_texts(conversations: Mapping[str, pd.DataFrame]) -> tuple[list[str], str | None]:
+    """The text of every turn of the versioned ``conversations`` (per split; ``messages`` JSON text or
+    lists; turns without text content skipped), for a scan, and the system prompt left out of them: a system
+    message that opens every conversation (more than one) is the operator's configured system prompt
+    (``ConversationConfig`` ``system_message='settings'``), not data, so it is returned once on its own
+    (None when there is no such shared prompt)."""
+    parsed = [_text_turns(messages) for df in conversations.values() for messages in df["messages"]]
+    openers = {turns[0]["content"] for turns in parsed if turns and turns[0].get("role") == "system"}
+    shared = (
+        openers.pop()
+        if len(parsed) > 1 and len(openers) == 1 and all(t and t[0].get("role") == "system" for t in parsed)
+        else None
+    )
+    texts = [
+        turn["content"]
+        for conversation in parsed
+        for k, turn in enumerate(conversation)
+        if not (k == 0 and shared is not None)
+    ]
+    return texts, shared
+
+
+def _text_turns(messages: Any) -> list[dict[str, str]]:
+    """The turns of a versioned conversation's ``messages`` (JSON text or a list) that have text content."""
+    value = json.loads(messages) if isinstance(messages, str) and messages.strip() else messages
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [t for t in value if isinstance(t, dict) and isinstance(t.get("content"), str)]

@@ -134,41 +134,16 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
     )
 
 
-def _turns(messages: Any) -> list[dict[str, str]]:
-    """The turns of a versioned conversation's ``messages`` (JSON text or a list) that have text content."""
-    import json
-
-    value = json.loads(messages) if isinstance(messages, str) and messages.strip() else messages
-    if not isinstance(value, (list, tuple)):
-        return []
-    return [t for t in value if isinstance(t, dict) and isinstance(t.get("content"), str)]
-
-
 @dg.asset_check(asset=training_set, blocking=True)
 def training_set__no_pii(training_set: dict[str, Any]) -> dg.AssetCheckResult:
     """A last scan of every prompt and completion, and of every turn of the versioned conversations (what SFT
     with conversations trains on): any PII hit fails the gate."""
     from finetune_platform.curation.pii import scan_for_pii
-    from finetune_platform.datasets.split import read_conversations
+    from finetune_platform.datasets.split import conversation_turn_texts, read_conversations
 
     splits = load_splits(training_set)
     texts = [t for df in splits.values() for t in pd.concat([df["prompt"], df["completion"]]).tolist()]
-    conversations = read_conversations(Path(training_set["path"])) or {}
-    parsed = [_turns(messages) for df in conversations.values() for messages in df["messages"]]
-    # A system message that opens every conversation is the operator's configured system prompt
-    # (ConversationConfig system_message='settings'), not data: scanned once and reported, not a failure.
-    openers = {turns[0]["content"] for turns in parsed if turns and turns[0].get("role") == "system"}
-    configured = (
-        openers.pop()
-        if len(parsed) > 1 and len(openers) == 1 and all(t and t[0].get("role") == "system" for t in parsed)
-        else None
-    )
-    turns = [
-        turn["content"]
-        for conversation in parsed
-        for k, turn in enumerate(conversation)
-        if not (k == 0 and configured is not None)
-    ]
+    turns, configured = conversation_turn_texts(read_conversations(Path(training_set["path"])) or {})
     hits = scan_for_pii(texts + turns)
     by_type: dict[str, int] = {}
     for hit in hits:

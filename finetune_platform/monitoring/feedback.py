@@ -330,20 +330,19 @@ def _answers_a_user(turns: list[dict[str, str]]) -> bool:
 def _logged_rag_context(value: Any, row: int, what: str = "feedback row") -> tuple[str, str] | None:
     """A logged ``rag_context`` value (the log store's JSON) as (placement, context); None for none. A value
     that is not one raises a ValueError naming ``what`` and ``row``: the store only writes well-formed ones."""
+    from finetune_platform.monitoring.store import _checked_rag_context
+
     if not isinstance(value, str) or not value.strip():
         return None
     try:
         data = json.loads(value)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{what} {row}: rag_context is not valid JSON ({exc.msg} at char {exc.pos})") from exc
-    if (
-        not isinstance(data, dict)
-        or data.get("placement") not in ("system", "user")
-        or not isinstance(data.get("context"), str)
-    ):
+    try:
+        return _checked_rag_context(data)  # what the store checked before writing it
+    except ValueError as exc:
         raise ValueError(f"{what} {row}: rag_context must be a JSON object with placement 'system' or 'user' and "
-                         "a context string")
-    return data["placement"], data["context"]
+                         "a context string") from exc
 
 
 def _logged_conversation(value: Any, row: int, what: str = "feedback row") -> list[dict[str, str]]:
