@@ -351,6 +351,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             model_name=settings.model_name,
             api_key=settings.api_key,
+            admin_api_key=settings.admin_api_key,
             canary_share=args.canary_share,
             rollout_state_path=str(settings.rollout_state_path),
             quantize=args.quantize,
@@ -386,7 +387,19 @@ def cmd_canary(args: argparse.Namespace) -> int:
     from finetune_platform.serving.routing import set_canary_share
 
     settings = load_settings()
-    state = set_canary_share(settings.rollout_state_path, args.share, args.reason or "set from the CLI")
+    version = None
+    if args.share > 0:  # the share goes to the challenger registered now, not to whichever one comes later
+        from finetune_platform.serving.registry import CHALLENGER, CHAMPION, ModelRegistry
+
+        registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
+        challenger, champion = registry.get_by_alias(CHALLENGER), registry.get_by_alias(CHAMPION)
+        if challenger is None or (champion is not None and champion.version == challenger.version):
+            raise SystemExit(
+                f"canary {args.share:g}: model {settings.model_name!r} has no challenger apart from the champion, so no "
+                "traffic can go to one; register a new model first (or set 0 to send everyone to the champion)"
+            )
+        version = str(challenger.version)
+    state = set_canary_share(settings.rollout_state_path, args.share, args.reason or "set from the CLI", version)
     print(f"rollout state in {settings.rollout_state_path}: {state}")
     return 0
 
@@ -401,11 +414,17 @@ def cmd_rollout(args: argparse.Namespace) -> int:
     rollout_settings = RolloutSettings(stages=args.stages) if args.stages else RolloutSettings()
     rollout = StagedRollout(Router(state_path=settings.rollout_state_path), LogStore(settings.log_store_url), rollout_settings)
     if args.action == "start":
-        from finetune_platform.serving.registry import CHALLENGER, ModelRegistry
+        from finetune_platform.serving.registry import CHALLENGER, CHAMPION, ModelRegistry
+        from finetune_platform.serving.routing import check_rollout_candidate
 
-        challenger = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name).get_by_alias(CHALLENGER)
+        registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
+        challenger, champion = registry.get_by_alias(CHALLENGER), registry.get_by_alias(CHAMPION)
         if challenger is None:
             raise SystemExit(f"rollout start: model {settings.model_name!r} has no challenger to roll out; register one first")
+        try:
+            check_rollout_candidate(challenger.version, champion.version if champion is not None else None)
+        except ValueError as error:
+            raise SystemExit(f"rollout start: {error}") from None
         decision = rollout.start(challenger_version=str(challenger.version))
         print(decision.summary())
         return 0

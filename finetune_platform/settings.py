@@ -28,6 +28,9 @@ class Settings:
     model_name: str
     log_store_url: str
     api_key: str | None = None
+    #: the model server's /admin endpoints (kill switch, canary share); without it they are off whenever
+    #: api_key is set: a client's key must not be able to move production traffic
+    admin_api_key: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -98,6 +101,7 @@ def load_settings() -> Settings:
         model_name=base.model_name,
         log_store_url=os.environ.get("FINETUNE_PLATFORM_LOG_STORE_URL", base.log_store_url),
         api_key=os.environ.get("FINETUNE_PLATFORM_API_KEY") or None,
+        admin_api_key=os.environ.get("FINETUNE_PLATFORM_ADMIN_API_KEY") or None,
     )
 
 

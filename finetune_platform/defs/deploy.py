@@ -168,6 +168,7 @@ def deployment(
     before, after = apply_deployment_action(
         settings.rollout_state_path, config.action, canary_share=config.canary_share, reason=config.reason,
         has_challenger="challenger" in aliases, challenger_version=aliases.get("challenger"),
+        champion_version=aliases.get("champion"),
     )  # fmt: skip
     serving = {alias: f"v{version}" for alias, version in sorted(aliases.items())}
     context.log.info(

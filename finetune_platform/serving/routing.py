@@ -152,7 +152,7 @@ class RouteDecision:
     """Which variant answers a request, and why (for logs and tests)."""
 
     variant: str
-    reason: Literal["kill_switch", "no_challenger", "sticky_user", "random"]
+    reason: Literal["kill_switch", "no_challenger", "not_rolled_out", "sticky_user", "random"]
     bucket: float | None = None
 
 
@@ -162,6 +162,11 @@ class Router:
     Args:
         canary_share: the initial share when there is no state file yet (or no ``state_path``).
         has_challenger: False when no challenger is loaded: everything goes to the champion.
+        challenger_version: the registry version of the loaded challenger (a server knows it). When the state
+            names another version (``RolloutState.challenger_version``: the one a rollout or an operator's
+            share was given to), the share is not this challenger's, and everything goes to the champion: a
+            challenger the registry moved to later (a nightly retrain) gets users only through a rollout or
+            share of its own, never by inheriting one. None: the share applies to whatever challenger is loaded.
         state_path: a JSON file shared with other processes (CLI, Dagster). When it exists it wins over
             ``canary_share``; every change made through this router is written to it.
         salt: salt of :func:`user_bucket`.
@@ -173,11 +178,13 @@ class Router:
         canary_share: float = 0.0,
         *,
         has_challenger: bool = True,
+        challenger_version: str | None = None,
         state_path: Path | str | None = None,
         salt: str = DEFAULT_SALT,
         rng: random.Random | None = None,
     ) -> None:
         self.has_challenger = has_challenger
+        self.challenger_version = None if challenger_version is None else str(challenger_version)
         self.state_path = Path(state_path) if state_path is not None else None
         self.salt = salt
         self._rng = rng or random.Random()
@@ -247,8 +254,14 @@ class Router:
         )
         return new
 
-    def set_canary_share(self, share: float, reason: str = "") -> RolloutState:
-        return self.update(canary_share=share, reason=reason or f"canary share set to {share:g}")
+    def set_canary_share(self, share: float, reason: str = "", challenger_version: str | None = None) -> RolloutState:
+        """An operator's share: it ends a staged rollout in progress (a later step must not undo it) and is
+        given to ``challenger_version`` (None: whatever challenger is loaded)."""
+        return self.update(
+            canary_share=share, stage=None, stage_started_at=None,
+            challenger_version=None if challenger_version is None else str(challenger_version),
+            reason=reason or f"canary share set to {share:g}",
+        )  # fmt: skip
 
     def engage_kill_switch(self, reason: str = "kill switch engaged") -> RolloutState:
         """All traffic to the champion from the next request on; the share is kept for a later release."""
@@ -270,6 +283,12 @@ class Router:
             return RouteDecision(CHAMPION, "kill_switch")
         if not self.has_challenger:
             return RouteDecision(CHAMPION, "no_challenger")
+        if (
+            state.challenger_version is not None
+            and self.challenger_version is not None
+            and state.challenger_version != self.challenger_version
+        ):
+            return RouteDecision(CHAMPION, "not_rolled_out")
         if user:
             bucket = user_bucket(user, self.salt)
             return RouteDecision(CHALLENGER if bucket < state.canary_share else CHAMPION, "sticky_user", bucket)
@@ -291,8 +310,11 @@ def release_kill_switch(state_path: Path | str, reason: str = "kill switch relea
     return Router(state_path=state_path).release_kill_switch(reason)
 
 
-def set_canary_share(state_path: Path | str, share: float, reason: str = "") -> RolloutState:
-    return Router(state_path=state_path).set_canary_share(share, reason)
+def set_canary_share(
+    state_path: Path | str, share: float, reason: str = "", challenger_version: str | None = None
+) -> RolloutState:
+    """Set the share a running server follows (ending any staged rollout), for ``challenger_version``."""
+    return Router(state_path=state_path).set_canary_share(share, reason, challenger_version)
 
 
 #: What the ``deployment`` asset can do to the rollout state (``record`` changes nothing).
@@ -308,6 +330,7 @@ def apply_deployment_action(
     has_challenger: bool = True,
     rollout_settings: "RolloutSettings | None" = None,
     challenger_version: str | None = None,
+    champion_version: str | None = None,
 ) -> tuple[RolloutState, RolloutState]:
     """Apply one operator action to the rollout state file a running server follows; (before, after).
 
@@ -325,6 +348,8 @@ def apply_deployment_action(
         )
     if not has_challenger and (action == "start_rollout" or (action == "set_canary" and (canary_share or 0) > 0)):
         raise ValueError(f"{action}: no challenger is registered, so no traffic can go to one; register a model first")
+    if action == "start_rollout":
+        check_rollout_candidate(challenger_version, champion_version)
     if action == "record":  # read only: a missing file stays missing (it reads as the default state)
         state = load_state(state_path)
         return state, state
@@ -339,7 +364,8 @@ def apply_deployment_action(
             reason=reason or f"staged rollout started at {stages[0]:.0%} (deployment asset)",
         )
     elif action == "set_canary":
-        after = router.update(canary_share=canary_share, stage=None, stage_started_at=None, reason=why)
+        assert canary_share is not None
+        after = router.set_canary_share(canary_share, why, challenger_version)
     elif action == "kill_switch_on":
         after = router.engage_kill_switch(why)
     elif action == "kill_switch_off":
@@ -347,6 +373,17 @@ def apply_deployment_action(
     else:
         after = router.rollback(why)
     return before, after
+
+
+def check_rollout_candidate(challenger_version: str | None, champion_version: str | None) -> None:
+    """Raise ValueError when a rollout of ``challenger_version`` cannot send anyone to a new model: the
+    challenger alias points at the champion's own version (the last rollout promoted it), so servers load
+    no challenger and every stage would wait for traffic that never comes."""
+    if challenger_version is not None and champion_version is not None and str(challenger_version) == str(champion_version):
+        raise ValueError(
+            f"the challenger alias points at version {challenger_version}, which is already the champion; there is "
+            "nothing to roll out until a new model is registered as challenger (the registered_model asset does this)"
+        )
 
 
 def request_kill_switch(
@@ -579,7 +616,8 @@ class StagedRollout:
     Each step judges the challenger's traffic since the current stage began: a crossed threshold rolls
     back at once; too little traffic holds; passing gates advance to the next share, and passing the last
     stage completes (the challenger then serves all users; promoting it to champion in the registry is
-    the caller's decision). The state lives in the router (and its state file), so steps may run in a
+    the caller's decision). The state keeps the version it judged, so the last share stays with that
+    version: a server restarted with a newer challenger sends that one no one (:meth:`Router.route`). The state lives in the router (and its state file), so steps may run in a
     different process from the server.
     """
 
@@ -651,7 +689,14 @@ class StagedRollout:
             self.router.rollback(reason)
             return RolloutDecision("rolled_back", share, 0.0, state.stage, None, gates.breaches, health)
         if not gates.enough_data:
-            return RolloutDecision("held", share, share, state.stage, state.stage, gates.notes, health)
+            notes = list(gates.notes)
+            if health.requests == 0 and state.challenger_version is not None:
+                notes.append(
+                    f"no challenger request was answered by version {state.challenger_version} yet: a server "
+                    "loaded with another challenger (the alias moved and it restarted) sends no one to it; start a "
+                    "new rollout for the challenger it serves"
+                )
+            return RolloutDecision("held", share, share, state.stage, state.stage, notes, health)
         last = len(stages) - 1
         if state.stage == last:
             target = f"version {state.challenger_version}" if state.challenger_version else "the challenger"

@@ -91,7 +91,10 @@ class ServerSettings(BaseModel):
         description="When set, /v1 requests need 'Authorization: Bearer <key>'. Never logged.",
     )
     admin_api_key: str | None = Field(
-        None, repr=False, min_length=8, description="Key for /admin endpoints (None: the api_key)."
+        None, repr=False, min_length=8,
+        description="Key for the /admin endpoints (kill switch, canary share). None: they answer 403 when api_key "
+        "is set (a client's key never moves production traffic; the CLI and deployment_job work through the "
+        "rollout state file), and are open when neither key is set (a loopback-only server).",
     )
     canary_share: float = Field(
         0.0, ge=0.0, le=1.0, description="Initial share of users routed to the challenger (state file wins)."
@@ -583,6 +586,7 @@ class ModelServer:
         self.router = Router(
             settings.canary_share,
             has_challenger=CHALLENGER in backends,
+            challenger_version=backends[CHALLENGER].version if CHALLENGER in backends else None,
             state_path=settings.rollout_state_path,
         )
         self.cache = ResponseCache(settings.cache_size, settings.cache_enabled)
@@ -1042,6 +1046,15 @@ def _key_checker(expected: str | None, what: str):  # noqa: ANN202 - a FastAPI d
     return check
 
 
+async def _admin_disabled() -> None:
+    raise ApiError(
+        403, "the /admin endpoints are off: this server has an API key for clients but no admin_api_key (set "
+        "FINETUNE_PLATFORM_ADMIN_API_KEY for `finetune-platform serve`); `finetune-platform kill-switch` and "
+        "`canary` work without one, through the rollout state file",
+        type="permission_error", code="admin_disabled",
+    )
+
+
 def create_app(
     config: ServerSettings,
     backends: dict[str, Backend],
@@ -1077,7 +1090,10 @@ def create_app(
     app = FastAPI(title="finetune-platform model server", version="1", lifespan=lifespan)
     app.state.server = server
     require_key = Depends(_key_checker(config.api_key, "API key"))
-    require_admin = Depends(_key_checker(config.admin_api_key or config.api_key, "admin API key"))
+    if config.admin_api_key is None and config.api_key is not None:
+        require_admin = Depends(_admin_disabled)
+    else:
+        require_admin = Depends(_key_checker(config.admin_api_key, "admin API key"))
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
@@ -1388,7 +1404,8 @@ def create_app(
         if body.share > 0 and CHALLENGER not in server.backends:
             raise ApiError(409, "no challenger is loaded, so no traffic can go to it; load one and restart",
                            param="share", code="no_challenger")
-        state = server.router.set_canary_share(body.share, body.reason)
+        loaded = server.backends.get(CHALLENGER)
+        state = server.router.set_canary_share(body.share, body.reason, loaded.version if loaded is not None else None)
         server._sync_rollout_metrics()
         return state.to_dict()
 

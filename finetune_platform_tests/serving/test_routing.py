@@ -378,3 +378,65 @@ def test_a_completed_rollout_promotes_the_version_it_judged():
     assert version == "3" and "moved to version 4" in why
     assert version_to_promote(None, "4")[0] == "4"  # a state file from before versions were recorded
     assert version_to_promote(None, None)[0] is None
+
+
+def test_a_share_stays_with_the_version_it_was_given_to(store, tmp_path):
+    """After a completed rollout the share (100%) belongs to the version it judged: a server restarted with a
+    newer challenger (a nightly retrain moved the alias) sends that one no one until it is rolled out."""
+    path = tmp_path / "rollout.json"
+    clock = Clock(T0)
+    rollout = StagedRollout(Router(state_path=path), store, RolloutSettings(stages=[1.0], min_requests=20), clock=clock)
+    rollout.start(challenger_version="2")
+    _traffic(store, T0 + timedelta(minutes=1), 25)  # answered by version 2
+    clock.now = T0 + timedelta(hours=1)
+    assert rollout.step().action == "completed" and load_state(path).canary_share == 1.0
+
+    judged = Router(state_path=path, challenger_version="2")  # a server that has not restarted yet
+    assert _challenger_share(judged) == 1.0
+    restarted = Router(state_path=path, challenger_version="3")
+    assert {restarted.route(u).reason for u in USERS[:50]} == {"not_rolled_out"}
+    assert _challenger_share(restarted) == 0.0 and restarted.route(None).variant == CHAMPION
+
+    StagedRollout(Router(state_path=path), store, RolloutSettings(min_requests=20), clock=clock).start(
+        challenger_version="3"
+    )
+    assert 0.0 < _challenger_share(restarted) < 0.2  # its own rollout's first stage (5%)
+    # a state without a version (an operator's share from an older release) applies to any challenger
+    assert _challenger_share(Router(0.5, challenger_version="9"), USERS) == pytest.approx(0.5, abs=0.05)
+
+
+def test_an_operators_share_ends_the_staged_rollout(store, tmp_path):
+    """Pausing the canary (share 0 from the CLI or /admin/canary) must not be undone by the next step."""
+    path = tmp_path / "rollout.json"
+    clock = Clock(T0)
+    rollout = StagedRollout(Router(state_path=path), store, RolloutSettings(min_requests=20), clock=clock)
+    rollout.start(challenger_version="2")
+    routing.set_canary_share(path, 0.0, "paused by the on-call")
+    state = load_state(path)
+    assert (state.canary_share, state.stage, state.stage_started_at) == (0.0, None, None)
+    _traffic(store, T0 + timedelta(minutes=1), 25)
+    clock.now = T0 + timedelta(hours=1)
+    decision = rollout.step()
+    assert decision.action == "not_running" and load_state(path).canary_share == 0.0
+    assert routing.set_canary_share(path, 0.3, challenger_version=4).challenger_version == "4"
+
+
+def test_a_rollout_of_the_champion_itself_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="already the champion"):
+        routing.apply_deployment_action(
+            tmp_path / "rollout.json", "start_rollout", challenger_version=5, champion_version=5
+        )
+    assert not (tmp_path / "rollout.json").exists()
+    _, started = routing.apply_deployment_action(
+        tmp_path / "rollout.json", "start_rollout", challenger_version=6, champion_version=5
+    )
+    assert started.challenger_version == "6" and started.stage == 0
+
+
+def test_a_held_stage_says_when_its_version_answers_no_one(store):
+    clock = Clock(T0)
+    rollout = StagedRollout(Router(), store, RolloutSettings(min_requests=20), clock=clock)
+    rollout.start(challenger_version="2")
+    clock.now = T0 + timedelta(hours=1)
+    held = rollout.step()
+    assert held.action == "held" and "answered by version 2" in " ".join(held.reasons)

@@ -26,6 +26,7 @@ from finetune_platform.serving.server import (
 )
 
 API_KEY = "test-key-0123456789"
+ADMIN_KEY = "admin-key-0123456789"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 
@@ -316,6 +317,18 @@ def test_api_key_is_required_when_configured_and_never_echoed(make_client, caplo
     assert API_KEY not in caplog.text and "admin-key-987654" not in caplog.text
 
 
+def test_admin_endpoints_are_off_when_only_a_client_key_is_set(make_client):
+    """A client's key must not move production traffic: without an admin key the /admin endpoints refuse."""
+    client = make_client(api_key=API_KEY)
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    refused = client.post("/admin/kill-switch", json={"engaged": True}, headers=auth)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "admin_disabled"
+    assert "FINETUNE_PLATFORM_ADMIN_API_KEY" in refused.json()["error"]["message"]
+    assert client.post("/admin/canary", json={"share": 1.0}, headers=auth).status_code == 403
+    assert client.get("/admin/rollout").status_code == 403
+    assert client.get("/healthz").json()["kill_switch"] is False
+
+
 # -- routing, kill switch --------------------------------------------------------------------------------------
 
 
@@ -360,6 +373,23 @@ def test_cli_kill_switch_through_the_state_file(make_client, tmp_path):
     engage_kill_switch(path, "from the CLI")
     assert _variant(client, "u1") == CHAMPION
     assert client.get("/admin/rollout").json()["reason"] == "from the CLI"
+
+
+def test_a_share_given_to_another_version_sends_this_challenger_no_one(make_client, tmp_path):
+    """A server restarted with a newer challenger than the one a rollout judged keeps it off the traffic;
+    a share set through /admin/canary is given to the challenger this server loaded."""
+    from finetune_platform.serving.routing import RolloutState, load_state, save_state
+
+    path = tmp_path / "rollout.json"
+    save_state(path, RolloutState(canary_share=1.0, challenger_version="1"))  # a rollout of v1 completed
+    client = make_client(
+        backends={CHAMPION: FakeBackend("support", "1"), CHALLENGER: FakeBackend("support", "2")},
+        rollout_state_path=str(path),
+    )
+    assert {_variant(client, f"u{i}") for i in range(20)} == {CHAMPION}
+    state = client.post("/admin/canary", json={"share": 1.0, "reason": "manual"}).json()
+    assert state["challenger_version"] == "2" and load_state(path).challenger_version == "2"
+    assert {_variant(client, f"u{i}") for i in range(20)} == {CHALLENGER}
 
 
 def test_canary_share_needs_a_challenger(make_client):
@@ -558,7 +588,7 @@ def test_openai_client_works_unchanged(store):
 
     from finetune_platform.serving.routing import request_kill_switch
 
-    app = create_app(ServerSettings(api_key=API_KEY, canary_share=1.0), _backends(), store)
+    app = create_app(ServerSettings(api_key=API_KEY, admin_api_key=ADMIN_KEY, canary_share=1.0), _backends(), store)
     with BackgroundServer(app) as server:
         client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=API_KEY, max_retries=0)
         chat = client.chat.completions.create(
@@ -587,7 +617,7 @@ def test_openai_client_works_unchanged(store):
         with pytest.raises(openai.AuthenticationError):
             openai.OpenAI(base_url=f"{server.url}/v1", api_key="not-the-key", max_retries=0).models.list()
 
-        state = request_kill_switch(server.url, API_KEY, reason="smoke test")
+        state = request_kill_switch(server.url, ADMIN_KEY, reason="smoke test")
         assert state["kill_switch"] is True
         after = client.chat.completions.create(model="support", messages=[{"role": "user", "content": "hi"}], user="u1")
         assert after.system_fingerprint == "champion-v1"
