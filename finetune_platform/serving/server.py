@@ -1192,7 +1192,9 @@ def create_app(
     @app.post("/v1/chat/completions", dependencies=[require_key])
     async def chat_completions(body: ChatCompletionRequest) -> Response:
         received = time.perf_counter()
-        messages = [{"role": m.role, "content": m.text()} for m in body.messages]
+        # OpenAI's "developer" role is the system prompt under a newer name: training reads it as system
+        # (formats.conversations), so the model sees it as one here too
+        messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in body.messages]
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         # Routing (a scikit-learn transform) and retrieval (BM25 over every passage) are CPU work that grows
         # with the router and the index: off the event loop, so other requests keep flowing meanwhile.

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from finetune_platform.monitoring.store import LogStore
 from finetune_platform.serving.routing import CHALLENGER, CHAMPION, user_bucket
+from finetune_platform.formats.templates import default_chat_prompt
 from finetune_platform.serving.server import (
     BackgroundServer,
     FakeBackend,
@@ -789,3 +790,14 @@ def test_token_counts_are_remembered_for_repeated_texts_and_the_memo_stays_bound
     backend.count_tokens("d e")
     backend.count_tokens("f")  # a third short text: the memo (2) is emptied first
     assert len(backend._token_counts) == 1 and backend.count_tokens("a b c") == 3 and Tokenizer.calls == 6
+
+
+def test_the_developer_role_reaches_the_model_as_its_system_prompt(make_client):
+    """Training reads OpenAI's "developer" turns as the system prompt; serving must render them the same."""
+    backends = _backends()
+    client = make_client(backends=backends)
+    turns = [{"role": "developer", "content": "Answer briefly."}, {"role": "user", "content": "where is my parcel"}]
+    assert client.post("/v1/chat/completions", json={"model": "support", "messages": turns}).status_code == 200
+    as_system = [{"role": "system", "content": "Answer briefly."}, turns[1]]
+    assert backends[CHAMPION].calls == [[default_chat_prompt(as_system)]]
+    assert "Developer" not in backends[CHAMPION].calls[0][0]
