@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from jinja2.exceptions import TemplateError
 from pydantic import ValidationError
 
+from finetune_platform.formats.templates import default_chat_prompt
 from finetune_platform.monitoring.store import LogStore
 from finetune_platform.serving.routing import CHALLENGER, CHAMPION, user_bucket
-from finetune_platform.formats.templates import default_chat_prompt
 from finetune_platform.serving.server import (
     BackgroundServer,
     FakeBackend,
