@@ -44,7 +44,7 @@ from fastapi import Depends, FastAPI, Request
 from jinja2.exceptions import TemplateError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -429,9 +429,22 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+def _no_op(name: str, value: Any, default: Any, why: str) -> Any:
+    """``value`` when it is None or ``default`` (a parameter a client sends with its default value, which
+    changes nothing here); else a ValueError saying what the server cannot do."""
+    if value is None:
+        return value
+    same = value is default if isinstance(value, bool) or isinstance(default, bool) else value == default
+    if same:
+        return value
+    raise ValueError(f"{name}={value!r}: {why}; send {default!r} or omit it")
+
+
 class _GenerationRequest(BaseModel):
     """Fields both completion endpoints share. Unknown fields are rejected (as OpenAI's API does), so a
-    client never believes a parameter took effect when this server ignores it."""
+    client never believes a parameter took effect when this server ignores it; parameters that OpenAI
+    clients send with their default values (``top_p: 1``, ``presence_penalty: 0``, ...) are taken when they
+    hold that value, which changes nothing, and refused with any other."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -443,6 +456,36 @@ class _GenerationRequest(BaseModel):
     stream: bool = False
     stream_options: StreamOptions | None = None
     user: str | None = Field(None, max_length=256)
+    top_p: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logit_bias: dict[str, float] | None = None
+    # Greedy answers (temperature 0, the default) are deterministic, which is what a seed asks for; a seed
+    # with sampling is refused where the temperature is known (the handler: the server's default applies).
+    seed: int | None = None
+
+    @field_validator("top_p")
+    @classmethod
+    def _top_p(cls, value: float | None) -> float | None:
+        return _no_op("top_p", value, 1, "nucleus sampling is not supported; temperature samples the whole vocabulary")
+
+    @field_validator("presence_penalty", "frequency_penalty")
+    @classmethod
+    def _penalty(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return _no_op(str(info.field_name), value, 0, "repetition penalties are not supported")
+
+    @field_validator("logit_bias")
+    @classmethod
+    def _logit_bias(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value:
+            raise ValueError("logit_bias is not supported; send {} or omit it")
+        return value
+
+    @model_validator(mode="after")
+    def _stream_options_need_a_stream(self) -> "_GenerationRequest":
+        if self.stream_options is not None and not self.stream:
+            raise ValueError("stream_options is only allowed when stream is true")
+        return self
 
     @field_validator("n")
     @classmethod
@@ -465,6 +508,29 @@ class _GenerationRequest(BaseModel):
 class ChatCompletionRequest(_GenerationRequest):
     messages: list[ChatMessage] = Field(min_length=1)
     max_completion_tokens: int | None = Field(None, ge=1)
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    response_format: dict[str, Any] | None = None
+
+    @field_validator("logprobs")
+    @classmethod
+    def _logprobs(cls, value: bool | None) -> bool | None:
+        return _no_op("logprobs", value, False, "this server returns no log probabilities")
+
+    @field_validator("top_logprobs")
+    @classmethod
+    def _top_logprobs(cls, value: int | None) -> int | None:
+        return _no_op("top_logprobs", value, 0, "this server returns no log probabilities")
+
+    @field_validator("response_format")
+    @classmethod
+    def _response_format(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and value != {"type": "text"}:
+            raise ValueError(
+                f"response_format {value!r} is not supported: this model answers in plain text; send "
+                "{'type': 'text'} or omit it"
+            )
+        return value
     # An extension (OpenAI clients send it in extra_body): false answers without retrieved passages on a
     # server with a knowledge index; true requires one (400 without). None: the server's setting.
     rag: bool | None = None
@@ -472,6 +538,26 @@ class ChatCompletionRequest(_GenerationRequest):
 
 class CompletionRequest(_GenerationRequest):
     prompt: str | list[str]
+    logprobs: int | None = None
+    echo: bool | None = None
+    best_of: int | None = None
+
+    @field_validator("logprobs")
+    @classmethod
+    def _logprobs(cls, value: int | None) -> int | None:
+        if value is not None:
+            raise ValueError(f"logprobs={value!r}: this server returns no log probabilities; omit it")
+        return value
+
+    @field_validator("echo")
+    @classmethod
+    def _echo(cls, value: bool | None) -> bool | None:
+        return _no_op("echo", value, False, "the answer never repeats the prompt here")
+
+    @field_validator("best_of")
+    @classmethod
+    def _best_of(cls, value: int | None) -> int | None:
+        return _no_op("best_of", value, 1, "this server generates one answer per prompt")
 
     @field_validator("prompt")
     @classmethod
@@ -1146,6 +1232,12 @@ def create_app(
             server.check_prompt(prompt, param)
         max_tokens = getattr(body, "max_completion_tokens", None) or body.max_tokens
         params = server.generation_params(max_tokens, body.temperature)
+        if body.seed is not None and params.temperature > 0:
+            raise ApiError(
+                400, f"seed={body.seed}: sampled answers (temperature {params.temperature:g}) cannot be made "
+                "reproducible here, as requests are batched together; send temperature 0 (deterministic) or omit seed",
+                param="seed", code="unsupported_parameter",
+            )
         # Latency counts from receiving the request (routing and retrieval included, when the handler did
         # them first), in the histogram and in the log store alike: the rollout and A/B latency gates read
         # the store.

@@ -228,7 +228,7 @@ def test_models_endpoint(make_client):
         ("/v1/chat/completions", _chat(temperature=2.5), 400, "temperature: Input should be less than or equal to 2 (got 2.5)"),
         ("/v1/chat/completions", _chat(max_tokens=10_000), 400, "max_tokens is 10000; this server allows at most 100"),
         ("/v1/chat/completions", _chat(n=3), 400, "n=3: this server returns one choice"),
-        ("/v1/chat/completions", _chat(logit_bias={"1": 5}), 400, "unsupported or unknown parameter 'logit_bias'"),
+        ("/v1/chat/completions", _chat(tools=[{"type": "function"}]), 400, "unsupported or unknown parameter 'tools'"),
         ("/v1/chat/completions", {"model": "support", "messages": []}, 400, "messages: List should have at least 1 item"),
         ("/v1/chat/completions", {"model": "support"}, 400, "'messages' is required"),
         ("/v1/chat/completions", {"model": "support", "messages": [{"role": "robot", "content": "hi"}]}, 400, "messages.0.role"),
@@ -801,3 +801,49 @@ def test_the_developer_role_reaches_the_model_as_its_system_prompt(make_client):
     as_system = [{"role": "system", "content": "Answer briefly."}, turns[1]]
     assert backends[CHAMPION].calls == [[default_chat_prompt(as_system)]]
     assert "Developer" not in backends[CHAMPION].calls[0][0]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"top_p": 1}, {"top_p": 1.0}, {"presence_penalty": 0}, {"frequency_penalty": 0.0}, {"logit_bias": {}},
+        {"logprobs": False}, {"top_logprobs": 0}, {"response_format": {"type": "text"}}, {"seed": 7},
+        {"top_p": 1, "presence_penalty": 0, "frequency_penalty": 0, "logprobs": False, "seed": 1},
+    ],
+)
+def test_parameters_sent_with_their_default_values_are_taken(make_client, extra):
+    """What OpenAI clients send by default (langchain-openai sends logprobs=false) changes nothing here."""
+    client = make_client()
+    plain = client.post("/v1/chat/completions", json=_chat())
+    response = client.post("/v1/chat/completions", json=_chat(**extra))
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"] == plain.json()["choices"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "extra", "param", "words"),
+    [
+        ("chat", {"top_p": 0.9}, "top_p", "nucleus sampling is not supported"),
+        ("chat", {"presence_penalty": 0.5}, "presence_penalty", "repetition penalties"),
+        ("chat", {"logit_bias": {"42": 5}}, "logit_bias", "not supported"),
+        ("chat", {"logprobs": True}, "logprobs", "no log probabilities"),
+        ("chat", {"top_logprobs": 3}, "top_logprobs", "no log probabilities"),
+        ("chat", {"response_format": {"type": "json_object"}}, "response_format", "plain text"),
+        ("chat", {"seed": 3, "temperature": 0.8}, "seed", "cannot be made reproducible"),
+        ("chat", {"stream_options": {"include_usage": True}}, None, "only allowed when stream is true"),
+        ("completions", {"logprobs": 0}, "logprobs", "no log probabilities"),
+        ("completions", {"echo": True}, "echo", "never repeats the prompt"),
+        ("completions", {"best_of": 2}, "best_of", "one answer per prompt"),
+    ],
+)
+def test_parameters_that_would_change_the_answer_are_refused(make_client, endpoint, extra, param, words):
+    client = make_client()
+    if endpoint == "chat":
+        response = client.post("/v1/chat/completions", json=_chat(**extra))
+    else:
+        response = client.post("/v1/completions", json={"model": "support", "prompt": "where is my parcel", **extra})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert words in error["message"] and error["param"] == param
+    ok = client.post("/v1/completions", json={"model": "support", "prompt": "x", "echo": False, "best_of": 1})
+    assert ok.status_code == 200
