@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from finetune_platform.training.base_model import ModelFolderError, TOKENIZER_FILE_SETS, validate_model_folder
 
@@ -76,6 +76,28 @@ def load_causal_lm(base_path: Path | str, adapter_path: Path | str | None = None
     return model, tokenizer
 
 
+class Answer(NamedTuple):
+    """One generated answer: its text (special tokens removed), the tokens generated (the end-of-sequence
+    token not counted) and whether the model ended it (else it ran to ``max_new_tokens``)."""
+
+    text: str
+    tokens: int
+    ended: bool
+
+
+def answers_of(tokenizer, new_tokens: list[list[int]]) -> list[Answer]:
+    """The :class:`Answer` of each row of generated token ids: a row ends at its first end-of-sequence
+    token (``model.generate`` pads a finished row, with that token or the pad token, to the batch's end)."""
+    eos = tokenizer.eos_token_id
+    lengths, ended = [], []
+    for row in new_tokens:
+        end = row.index(eos) if eos is not None and eos in row else None
+        lengths.append(len(row) if end is None else end)
+        ended.append(end is not None)
+    texts = tokenizer.batch_decode([row[:n] for row, n in zip(new_tokens, lengths)], skip_special_tokens=True)
+    return [Answer(t, n, e) for t, n, e in zip(texts, lengths, ended, strict=True)]
+
+
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 32, batch_size: int = 32) -> list[str]:
     """Greedy continuations of ``prompts`` (only the new text, special tokens removed), in input order.
 
@@ -85,6 +107,14 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 32, bat
     generation config changes greedy decoding (repetition penalty, forced or suppressed tokens, ...) or
     that :func:`greedy_decode` does not handle is decoded by ``model.generate`` itself.
     """
+    return [answer.text for answer in generate_answers(model, tokenizer, prompts, max_new_tokens, batch_size)]
+
+
+def generate_answers(
+    model, tokenizer, prompts: list[str], max_new_tokens: int = 32, batch_size: int = 32
+) -> list[Answer]:
+    """:func:`generate`, with each answer's token count and whether the model ended it (the server's
+    ``finish_reason`` and ``usage`` come from these, not from tokenising the text again)."""
     import torch
 
     if max_new_tokens < 1 or batch_size < 1:
@@ -94,7 +124,7 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 32, bat
     device = next(model.parameters()).device
     encoded = tokenizer(list(prompts))["input_ids"]
     order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
-    outputs: list[str] = [""] * len(prompts)
+    outputs: list[Answer] = [Answer("", 0, True)] * len(prompts)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     own_loop = hf_generate_reason(model) is None
     with torch.inference_mode():
@@ -113,8 +143,8 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 32, bat
                     pad_token_id=pad_id,
                 )
                 new_tokens = generated[:, input_ids.shape[1] :].tolist()
-            for i, text in zip(indices, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
-                outputs[i] = text
+            for i, answer in zip(indices, answers_of(tokenizer, new_tokens), strict=True):
+                outputs[i] = answer
     return outputs
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from typing import Any
 from dataclasses import dataclass
 
 from cachetools import LRUCache
@@ -57,7 +58,7 @@ class ResponseCache:
             raise ValueError(f"max_entries must be >= 0 (0 turns the cache off), got {max_entries}")
         self.max_entries = max_entries
         self.enabled = enabled and max_entries > 0
-        self._entries: LRUCache[CacheKey, str] = LRUCache(maxsize=max(max_entries, 1))
+        self._entries: LRUCache[CacheKey, Any] = LRUCache(maxsize=max(max_entries, 1))
         self._lock = threading.Lock()
         self._hits = 0
         self._misses = 0
@@ -78,7 +79,7 @@ class ResponseCache:
         digest = hashlib.sha256(prompt.encode("utf-8")).hexdigest()
         return CacheKey(variant, model_name, str(model_version), digest, int(max_new_tokens))
 
-    def get(self, key: CacheKey | None) -> str | None:
+    def get(self, key: CacheKey | None) -> Any:
         """The cached text (and a hit is counted), or None (a miss is counted for a real key)."""
         if key is None:
             return None
@@ -90,7 +91,7 @@ class ResponseCache:
                 self._hits += 1
             return text
 
-    def put(self, key: CacheKey | None, text: str) -> None:
+    def put(self, key: CacheKey | None, text: Any) -> None:
         """Store ``text`` under ``key`` (no-op for None), evicting the least recently used entry if full."""
         if key is None:
             return

@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from finetune_platform.evaluation.generation import Answer
 from finetune_platform.formats.templates import default_chat_prompt
 from finetune_platform.serving.batching import DynamicBatcher, GenerationParams
 from finetune_platform.serving.cache import ResponseCache
@@ -176,8 +177,11 @@ class Backend(Protocol):
     name: str
     version: str
 
-    def generate(self, prompts: list[str], max_new_tokens: int, temperature: float) -> list[str]:
-        """One continuation per prompt (only the new text), in order; temperature 0 means greedy."""
+    def generate(self, prompts: list[str], max_new_tokens: int, temperature: float) -> list[str | Answer]:
+        """One continuation per prompt (only the new text), in order; temperature 0 means greedy. An
+        :class:`~finetune_platform.evaluation.generation.Answer` also says how many tokens were generated
+        and whether the model ended the answer, which ``finish_reason`` and ``usage`` report; for a plain
+        string the server counts the text's tokens and calls an answer of ``max_new_tokens`` cut off."""
         ...
 
     def count_tokens(self, text: str) -> int: ...
@@ -292,15 +296,15 @@ class RegistryBackend:
             self.model = quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
         self.quantized = True
 
-    def generate(self, prompts: list[str], max_new_tokens: int, temperature: float) -> list[str]:
-        from finetune_platform.evaluation.generation import generate
+    def generate(self, prompts: list[str], max_new_tokens: int, temperature: float) -> list[str | Answer]:
+        from finetune_platform.evaluation.generation import generate_answers
 
         if temperature == 0:
-            return generate(self.model, self.tokenizer, prompts, max_new_tokens=max_new_tokens,
-                            batch_size=max(len(prompts), 1))
-        return self._sample(prompts, max_new_tokens, temperature)
+            return list(generate_answers(self.model, self.tokenizer, prompts, max_new_tokens=max_new_tokens,
+                                         batch_size=max(len(prompts), 1)))
+        return list(self._sample(prompts, max_new_tokens, temperature))
 
-    def _sample(self, prompts: list[str], max_new_tokens: int, temperature: float) -> list[str]:
+    def _sample(self, prompts: list[str], max_new_tokens: int, temperature: float) -> list[Answer]:
         import torch
 
         tokenizer = self.tokenizer
@@ -318,7 +322,9 @@ class RegistryBackend:
                 eos_token_id=tokenizer.eos_token_id,
                 pad_token_id=pad_id,
             )
-        return tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
+        from finetune_platform.evaluation.generation import answers_of
+
+        return answers_of(tokenizer, generated[:, batch["input_ids"].shape[1] :].tolist())
 
     def count_tokens(self, text: str) -> int:
         n = self._token_counts.get(text)
@@ -701,7 +707,7 @@ class ModelServer:
 
     @staticmethod
     def _batch_function(backend: Backend):  # noqa: ANN205 - a BatchFunction
-        def generate_batch(prompts: list[str], params: GenerationParams) -> list[str]:
+        def generate_batch(prompts: list[str], params: GenerationParams) -> list[str | Answer]:
             return backend.generate(prompts, params.max_new_tokens, params.temperature)
 
         return generate_batch
@@ -926,13 +932,19 @@ class ModelServer:
                 self.cache.put(keys[i], text)
         latency_ms = (time.perf_counter() - started) * 1000.0
         final, reasons, completion_tokens = [], [], []
-        for text in texts:
-            assert text is not None
+        for answer in texts:
+            assert answer is not None
+            text = answer.text if isinstance(answer, Answer) else answer
             cut, stopped = _apply_stop(text, stops)
-            n_tokens = backend.count_tokens(cut)
+            if stopped or not isinstance(answer, Answer):  # what the client gets, counted
+                n_tokens = backend.count_tokens(cut)
+                cut_off = not stopped and n_tokens >= params.max_new_tokens
+            else:  # what the model generated: a text tokenised again may count otherwise
+                n_tokens = answer.tokens
+                cut_off = not answer.ended and n_tokens >= params.max_new_tokens
             final.append(cut)
             completion_tokens.append(n_tokens)
-            reasons.append("stop" if stopped or n_tokens < params.max_new_tokens else "length")
+            reasons.append("length" if cut_off else "stop")
         return Completion(
             id=f"{id_prefix}-{uuid.uuid4().hex}",
             model=model,

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from jinja2.exceptions import TemplateError
 from pydantic import ValidationError
 
+from finetune_platform.evaluation.generation import Answer
 from finetune_platform.formats.templates import default_chat_prompt
 from finetune_platform.monitoring.store import LogStore
 from finetune_platform.serving.routing import CHALLENGER, CHAMPION, user_bucket
@@ -687,7 +688,7 @@ def test_registry_backends_serve_what_evaluation_measured(tiny_registry, tiny_ba
     assert quantized.quantized and "torch.ao.nn.quantized.dynamic.modules.linear.Linear" in kinds
     assert "torch.nn.modules.linear.Linear" not in kinds  # every Linear (lm_head too) is int8 now
     out = quantized.generate(prompts, max_new_tokens=8, temperature=0.0)
-    assert len(out) == 2 and all(isinstance(t, str) for t in out)
+    assert len(out) == 2 and all(isinstance(t, Answer) and t.tokens == 8 or t.ended for t in out)
 
 
 def test_a_conversation_the_chat_template_refuses_is_a_400_not_a_500(make_client):
@@ -847,3 +848,71 @@ def test_parameters_that_would_change_the_answer_are_refused(make_client, endpoi
     assert words in error["message"] and error["param"] == param
     ok = client.post("/v1/completions", json={"model": "support", "prompt": "x", "echo": False, "best_of": 1})
     assert ok.status_code == 200
+
+
+class _AnsweringBackend(FakeBackend):
+    """Answers with :class:`Answer` objects whose token counts differ from a word count of the text."""
+
+    def __init__(self, answers: dict[str, Answer]) -> None:
+        super().__init__("support", "1")
+        self.answers = answers
+
+    def generate(self, prompts, max_new_tokens, temperature):
+        self.calls.append(list(prompts))
+        return [self.answers[p] for p in prompts]
+
+
+def test_finish_reason_and_usage_come_from_the_tokens_the_model_generated(make_client):
+    answers = {
+        "ended": Answer("a b c d e f", 2, True),  # 2 tokens and end-of-sequence: "stop", whatever the words
+        "cut": Answer("a b", 8, False),  # 8 tokens and no end: cut off at max_tokens 8
+        "stopped": Answer("first line\nsecond line", 8, False),  # a stop sequence ends it: counted as sent
+    }
+    client = make_client(backends={CHAMPION: _AnsweringBackend(answers)})
+
+    def complete(prompt: str, **extra: Any) -> dict[str, Any]:
+        body = {"model": "support", "prompt": prompt, "max_tokens": 8, **extra}
+        return client.post("/v1/completions", json=body).json()
+
+    ended, cut, stopped = complete("ended"), complete("cut"), complete("stopped", stop=["\n"])
+    assert (ended["choices"][0]["finish_reason"], ended["usage"]["completion_tokens"]) == ("stop", 2)
+    assert (cut["choices"][0]["finish_reason"], cut["usage"]["completion_tokens"]) == ("length", 8)
+    assert stopped["choices"][0]["text"] == "first line"
+    assert (stopped["choices"][0]["finish_reason"], stopped["usage"]["completion_tokens"]) == ("stop", 2)
+    again = complete("cut")  # from the cache: the same counts
+    assert again["choices"][0]["finish_reason"] == "length" and again["usage"]["completion_tokens"] == 8
+
+
+def test_answers_of_ends_each_row_at_its_end_of_sequence_token():
+    from finetune_platform.evaluation.generation import answers_of
+
+    class Tokenizer:
+        eos_token_id = 2
+
+        def batch_decode(self, rows, skip_special_tokens=True):
+            return [" ".join(map(str, row)) for row in rows]
+
+    assert answers_of(Tokenizer(), [[5, 6, 2, 0, 0], [5, 6, 7], [2, 0]]) == [
+        Answer("5 6", 2, True), Answer("5 6 7", 3, False), Answer("", 0, True)
+    ]
+
+
+def test_a_real_models_usage_counts_the_tokens_it_generated(tiny_base):
+    """Decoding and tokenising again may not give back the generated tokens (a random model's byte pieces
+    do not): usage and finish_reason must still match what the model did."""
+    from finetune_platform.evaluation.generation import load_causal_lm
+    from finetune_platform.serving.server import RegistryBackend
+
+    model, tokenizer = load_causal_lm(tiny_base)
+    app = create_app(ServerSettings(cache_enabled=False), {CHAMPION: RegistryBackend(model, tokenizer, "tiny", "1")})
+    with TestClient(app) as client:
+        for prompt in ("my card was charged twice", "where is my parcel"):
+            for max_tokens in (4, 8):
+                body = client.post("/v1/completions", json={"model": "tiny", "prompt": prompt, "max_tokens": max_tokens}).json()
+                ids = tokenizer([prompt], return_tensors="pt")
+                new = model.generate(**ids, max_new_tokens=max_tokens, do_sample=False,
+                                     pad_token_id=tokenizer.pad_token_id)[0, ids["input_ids"].shape[1]:].tolist()
+                ended = tokenizer.eos_token_id in new
+                generated = new.index(tokenizer.eos_token_id) if ended else len(new)
+                assert body["usage"]["completion_tokens"] == generated
+                assert body["choices"][0]["finish_reason"] == ("stop" if ended else "length")
