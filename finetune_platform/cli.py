@@ -58,6 +58,17 @@ def partition_metadata(instance: Any, asset: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _root_error(error: Any) -> str:
+    """The innermost cause of a step's error (Dagster wraps what the asset raised in a
+    DagsterExecutionStepExecutionError whose own message only says a step failed), as ``Class: message``."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    name = getattr(error, "cls_name", None)
+    message = (getattr(error, "message", "") or "").strip()
+    prefix = f"{name}: "
+    return message if not name or message.startswith(prefix) else prefix + message
+
+
 def run_job(
     job_name: str,
     settings: Settings,
@@ -76,7 +87,7 @@ def run_job(
     )
     if not result.success:
         failures = [
-            f"{e.step_key}: {e.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
+            f"{e.step_key}: {_root_error(e.event_specific_data.error)}"  # type: ignore[union-attr]
             for e in result.all_events
             if e.is_step_failure and e.event_specific_data is not None
         ]
@@ -104,13 +115,21 @@ def _ensure_partitions(instance: Any, partitions_name: str, keys: Sequence[str])
 def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[str]:
     """Run ingest_job for every configured source (or ``only`` those), registering new partitions first."""
     from finetune_platform.defs.partitions import SOURCE_PARTITIONS
-    from finetune_platform.ingest.sources import load_sources
+    from finetune_platform.ingest.sources import SourceConfigError, load_sources
 
-    names = [s.name for s in load_sources(settings.root / "data" / "sources.yaml")]
+    try:
+        names = [s.name for s in load_sources(settings.root / "data" / "sources.yaml")]
+    except SourceConfigError as error:  # its message names the file, the entry and the field
+        raise SystemExit(str(error)) from None
     unknown = sorted(set(only or []) - set(names))
     if unknown:
         raise SystemExit(f"unknown source(s) {unknown}; data/sources.yaml defines {names}")
-    _ensure_partitions(_instance(settings), SOURCE_PARTITIONS.name, names)
+    instance = _instance(settings)
+    _ensure_partitions(instance, SOURCE_PARTITIONS.name, names)
+    # a source taken out of sources.yaml is no longer trained on (raw_files_sensor does the same)
+    for removed in sorted(set(instance.get_dynamic_partitions(SOURCE_PARTITIONS.name)) - set(names)):
+        instance.delete_dynamic_partition(SOURCE_PARTITIONS.name, removed)
+        print(f"source '{removed}' is no longer in data/sources.yaml: its partition is removed, so training leaves it out")
     targets = list(only) if only else names
     for name in targets:
         run_job("ingest_job", settings, partition_key=name)

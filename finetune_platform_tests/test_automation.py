@@ -141,14 +141,81 @@ def test_run_failure_sensor_records_the_failure(tmp_path) -> None:
     del monitor_job
 
 
-def test_nightly_monitor_schedule_reports_on_yesterday() -> None:
+def test_nightly_monitor_schedule_reports_on_yesterday_once_a_training_set_exists() -> None:
     from datetime import datetime, timezone
 
     from finetune_platform.defs.automation import nightly_monitor_schedule
 
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc))
-    request = nightly_monitor_schedule(context)
-    assert request.partition_key == "2026-11-27"
+    when = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
+    with dg.instance_for_test() as instance:
+        # drift_report and the audit compare with the training set: without one the run could only fail
+        skipped = nightly_monitor_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+        assert "no training_set yet" in _skip_message(skipped) and "2026-11-27" in _skip_message(skipped)
+        _report(instance, "training_set")
+        request = nightly_monitor_schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+        assert request.partition_key == "2026-11-27"
+
+
+def _files_sensor_project(tmp_path):
+    from finetune_platform.resources import PlatformResource
+
+    raw = tmp_path / "data" / "raw"
+    (raw / "a").mkdir(parents=True)
+    (raw / "a" / "one.jsonl").write_text('{"text": "hello there"}\n')
+    (tmp_path / "data" / "sources.yaml").write_text(
+        "sources:\n"
+        "  - {name: a, path: a/*.jsonl, format: jsonl}\n"
+        "  - {name: later, path: later/*.csv, format: csv, required: false}\n"
+    )
+    return raw, {"platform": PlatformResource(root=str(tmp_path))}
+
+
+def test_raw_files_sensor_waits_for_a_source_without_files(tmp_path) -> None:
+    from finetune_platform.defs.automation import raw_files_sensor
+
+    raw, resources = _files_sensor_project(tmp_path)
+    with dg.instance_for_test() as instance:
+        first = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert [r.partition_key for r in first.run_requests] == ["a"]  # 'later' has no files: no failing run
+        assert first.dynamic_partitions_requests[0].partition_keys == ["a", "later"]
+        instance.add_dynamic_partitions("source", ["a", "later"])
+        idle = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+        assert "no files yet for later" in _skip_message(idle)
+        (raw / "later").mkdir()
+        (raw / "later" / "one.csv").write_text("text\nmy parcel is late\n")
+        arrived = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+        assert [r.partition_key for r in arrived.run_requests] == ["later"]
+
+
+def test_raw_files_sensor_reingests_files_put_back_as_they_were(tmp_path) -> None:
+    """The daemon never launches a run key twice: a fingerprint seen before needs a new key."""
+    from finetune_platform.defs.automation import raw_files_sensor
+
+    raw, resources = _files_sensor_project(tmp_path)
+    with dg.instance_for_test() as instance:
+        cursor, keys = None, []
+        for content in ('{"text": "hello there"}\n', '{"text": "bad row"}\n', '{"text": "hello there"}\n'):
+            (raw / "a" / "one.jsonl").write_text(content)
+            result = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+            assert [r.partition_key for r in result.run_requests] == ["a"]
+            keys.append(result.run_requests[0].run_key)
+            cursor = result.cursor
+            instance.add_dynamic_partitions("source", ["a", "later"])
+        assert len(set(keys)) == 3 and keys[0].rsplit("-", 1)[0] == keys[2].rsplit("-", 1)[0]
+
+
+def test_raw_files_sensor_drops_the_partition_of_a_removed_source(tmp_path) -> None:
+    from finetune_platform.defs.automation import raw_files_sensor
+
+    raw, resources = _files_sensor_project(tmp_path)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("source", ["a", "later", "gone"])
+        old_cursor = json.dumps({"a": "stale", "gone": "abc"})  # written by a release before the run counts
+        result = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=old_cursor, resources=resources))
+        deletes = [r for r in result.dynamic_partitions_requests if isinstance(r, dg.DeleteDynamicPartitionsRequest)]
+        assert [r.partition_keys for r in deletes] == [["gone"]]
+        assert "gone" not in json.loads(result.cursor)["fingerprints"]
+        assert [r.partition_key for r in result.run_requests] == ["a"]
 
 
 def test_canary_rollout_sensor_advances_a_healthy_rollout_and_rolls_back_a_bad_one(tmp_path) -> None:

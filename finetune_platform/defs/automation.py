@@ -103,10 +103,16 @@ sweep_compare_job = dg.define_asset_job(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every night at 01:00 UTC: yesterday's logs, drift report and feedback set.",
 )
-def nightly_monitor_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+def nightly_monitor_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     from datetime import timedelta
 
     day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
+    if not context.instance.fetch_materializations(dg.AssetKey("training_set"), limit=1).records:
+        # drift_report and the audit compare traffic with the training set, which monitor_job does not build
+        return dg.SkipReason(
+            f"no training_set yet, so {day}'s traffic has nothing to be compared with: run retrain_job first "
+            "(the nightly_retrain_schedule does once a source is ingested)"
+        )
     return dg.RunRequest(run_key=f"monitor-{day}", partition_key=day)
 
 @dg.schedule(
@@ -313,28 +319,58 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
 
     settings = platform.settings()
     sources = load_sources(settings.root / "data" / "sources.yaml")
-    cursor: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    cursor, runs = _files_cursor(context.cursor)
     known = set(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
+    configured = {s.name for s in sources}
     new_partitions = [s.name for s in sources if s.name not in known]
-    requests = []
+    # A source taken out of sources.yaml stops being a partition, so the next retrain no longer trains on the
+    # rows it left behind (deduplicated_records reads every partition's curated records).
+    removed = sorted(known - configured)
+    requests, waiting = [], []
     for source in sources:
         fingerprint = source_fingerprint(source, settings.raw_dir)
         if cursor.get(source.name) == fingerprint:
             continue
-        if source.name not in cursor and _last_ingested_fingerprint(context.instance, source.name) == fingerprint:
+        last = _last_ingested_fingerprint(context.instance, source.name)
+        if last is None and not _has_files(source, settings.raw_dir):
+            waiting.append(source.name)  # nothing written there yet, nothing ingested before: nothing to do
+            continue
+        if source.name not in cursor and last == fingerprint:
             # Not seen by this sensor yet, but ingested already from these very files (`make demo`, the CLI,
             # a launch from the UI): nothing to do until they change.
             cursor[source.name] = fingerprint
             continue
         cursor[source.name] = fingerprint
-        requests.append(dg.RunRequest(partition_key=source.name, run_key=f"{source.name}-{fingerprint}"))
-    if not requests and not new_partitions:
-        return dg.SkipReason(f"none of the {len(sources)} sources changed since the last check")
+        runs[source.name] = runs.get(source.name, 0) + 1
+        # The run key names the request's place in this source's history too: the daemon never launches a
+        # key twice, and files put back as they were (the same fingerprint as an earlier run) need a new run.
+        requests.append(
+            dg.RunRequest(partition_key=source.name, run_key=f"{source.name}-{fingerprint}-{runs[source.name]}")
+        )
+    for name in removed:
+        cursor.pop(name, None)
+    if not requests and not new_partitions and not removed:
+        waits = f"; no files yet for {', '.join(waiting)}" if waiting else ""
+        return dg.SkipReason(f"none of the {len(sources)} sources changed since the last check{waits}")
+    partition_requests = []
+    if new_partitions:
+        partition_requests.append(SOURCE_PARTITIONS.build_add_request(new_partitions))
+    if removed:
+        partition_requests.append(SOURCE_PARTITIONS.build_delete_request(removed))
     return dg.SensorResult(
         run_requests=requests,
-        cursor=json.dumps(cursor, sort_keys=True),
-        dynamic_partitions_requests=[SOURCE_PARTITIONS.build_add_request(new_partitions)] if new_partitions else None,
+        cursor=json.dumps({"fingerprints": cursor, "runs": runs}, sort_keys=True),
+        dynamic_partitions_requests=partition_requests or None,
     )
+
+
+def _files_cursor(cursor: str | None) -> tuple[dict[str, str], dict[str, int]]:
+    """``raw_files_sensor``'s cursor: each source's last fingerprint and how many runs it has requested for it
+    (a cursor written before the counts were kept is the fingerprints alone)."""
+    data = json.loads(cursor) if cursor else {}
+    if "fingerprints" in data and isinstance(data["fingerprints"], dict):
+        return dict(data["fingerprints"]), {k: int(v) for k, v in data.get("runs", {}).items()}
+    return dict(data), {}
 
 
 def _trained_since(instance: dg.DagsterInstance, specialist: str, since: float) -> bool:

@@ -45,7 +45,7 @@ def _run_stage(
         # A source that is no longer a partition leaves no copy of its rows behind (normalised text is not
         # redacted yet).
         current = set(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
-        for folder in cache_dir.parent.iterdir():
+        for folder in cache_dir.parent.iterdir() if cache_dir.parent.is_dir() else ():
             if folder.is_dir() and folder.name not in current:
                 shutil.rmtree(folder, ignore_errors=True)
         context.log.info(
@@ -173,7 +173,13 @@ def scored_records(
     )
 
 
-@dg.asset(group_name=CURATE, compute_kind="datasketch")
+@dg.asset(
+    group_name=CURATE,
+    compute_kind="datasketch",
+    # A source registered but never curated (its first ingest failed) must not stop every retrain; the
+    # sources without records are named in the log and in metadata instead.
+    ins={"scored_records": dg.AssetIn(metadata={"allow_missing_partitions": True})},
+)
 def deduplicated_records(
     context: dg.AssetExecutionContext,
     config: CurationConfig,
@@ -187,6 +193,19 @@ def deduplicated_records(
 
     if isinstance(scored_records, pd.DataFrame):  # the IO manager hands over a single partition unwrapped
         scored_records = {"(one source)": scored_records}
+    scored_records = dict(scored_records or {})
+    sources = sorted(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
+    missing = [name for name in sources if name not in scored_records] if "(one source)" not in scored_records else []
+    if not scored_records:
+        raise RuntimeError(
+            f"no source has curated records yet (sources: {sources or 'none registered'}); run ingest_job for a "
+            "source first (the raw_files_sensor does when its files appear)"
+        )
+    if missing:
+        context.log.warning(
+            f"sources without curated records, left out of this training set: {missing}; their ingest_job has "
+            "not succeeded yet (see its runs), or they were never ingested"
+        )
     context.log.info("sources: " + ", ".join(f"{k} ({len(v)} rows)" for k, v in sorted(scored_records.items())))
     combined = pd.concat([scored_records[k] for k in sorted(scored_records)], ignore_index=True)
 
@@ -194,6 +213,8 @@ def deduplicated_records(
         return {
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
             "cluster_examples": dg.MetadataValue.json(result.stats.get("cluster_examples", [])),
+            "sources": dg.MetadataValue.json(sorted(scored_records)),
+            "sources_without_records": dg.MetadataValue.json(missing),
         }
 
     return _run_stage(

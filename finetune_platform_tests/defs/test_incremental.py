@@ -95,3 +95,41 @@ def test_a_file_landing_during_ingest_is_not_taken_for_ingested(tmp_path, monkey
         fresh = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
         requested = {r.partition_key for r in fresh.run_requests}
         assert "emails" in requested and not requested & {"chats", "notes"}  # (feedback: never ingested here)
+
+
+def test_an_empty_optional_source_ingests_first_on_a_fresh_project(tmp_path) -> None:
+    """An optional source without files (the feedback batches before any feedback) ingests to zero rows even
+    when it is the first source curated on a fresh checkout (no curation cache folder yet)."""
+    (tmp_path / "data").mkdir()
+    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
+    settings = Settings.for_root(tmp_path)
+    generate_demo_corpus(settings.raw_dir, n_tickets=60, seed=3)
+    job = build_definitions(settings).resolve_job_def("ingest_job")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, ["feedback"])
+        result = job.execute_in_process(instance=instance, partition_key="feedback")
+        assert result.success
+        scored = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("scored_records"), asset_partitions=["feedback"]), limit=1
+        ).records[0].asset_materialization.metadata
+        assert scored["rows"].value == 0
+
+
+def test_a_source_never_curated_does_not_stop_the_training_set(tmp_path) -> None:
+    """A registered source whose ingest never succeeded is left out of deduplicated_records, by name, instead of
+    failing every retrain until someone deletes its partition."""
+    (tmp_path / "data").mkdir()
+    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
+    settings = Settings.for_root(tmp_path)
+    generate_demo_corpus(settings.raw_dir, n_tickets=60, seed=3)
+    defs = build_definitions(settings)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, ["chats", "emails"])
+        assert defs.resolve_job_def("ingest_job").execute_in_process(instance=instance, partition_key="chats").success
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=[dg.AssetKey("deduplicated_records")]
+        )
+        assert result.success
+        metadata = result.asset_materializations_for_node("deduplicated_records")[0].metadata
+        assert metadata["sources"].value == ["chats"] and metadata["sources_without_records"].value == ["emails"]
+        assert metadata["rows"].value > 0

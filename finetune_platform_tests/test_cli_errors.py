@@ -1,0 +1,27 @@
+"""What the CLI prints when a job or its configuration fails: the cause, not a wrapper or a traceback."""
+
+import dagster as dg
+import pytest
+
+from finetune_platform.cli import _root_error, ingest_all
+from finetune_platform.settings import Settings
+
+
+def test_a_failed_step_is_summarised_by_what_the_asset_raised() -> None:
+    @dg.asset
+    def broken() -> None:
+        raise ValueError("source 'x': path pattern 'nothere/*.jsonl' matched no files")
+
+    result = dg.materialize([broken], raise_on_error=False)
+    error = next(e for e in result.all_events if e.is_step_failure).event_specific_data.error
+    assert "DagsterExecutionStepExecutionError" in error.message  # what was printed before
+    assert _root_error(error) == "ValueError: source 'x': path pattern 'nothere/*.jsonl' matched no files"
+
+
+def test_a_bad_sources_file_is_a_message_not_a_traceback(tmp_path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sources.yaml").write_text("sources:\n  - {name: intents, path: x/*.csv, fromat: csv}\n")
+    with pytest.raises(SystemExit) as exit_info:
+        ingest_all(Settings.for_root(tmp_path))
+    message = str(exit_info.value)
+    assert "sources.yaml" in message and "format" in message and "intents" in message
