@@ -241,6 +241,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         done = export_training_set(settings.training_set_dir, args.format, Path(args.out), args.split)
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(f"export: {error}") from error
+    except OSError as error:  # a folder that cannot be written to, a full disk: name the file asked for
+        raise SystemExit(f"export: cannot write {args.out}: {error.strerror or error}") from error
     split = "train, validation and test" if done.split == "all" else done.split
     print(f"wrote {done.examples} {done.format} examples ({split} split) to {done.path.resolve()}")
     if done.skipped:

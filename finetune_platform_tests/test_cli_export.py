@@ -126,6 +126,17 @@ def test_bad_output_suffix_and_changed_training_set_are_named(root, splits) -> N
         main(["export", "--format", "alpaca", "--out", str(root / "x.jsonl")])
 
 
+def test_an_output_path_that_is_a_folder_or_unwritable_is_named(root, splits, tmp_path) -> None:
+    (root / "d.jsonl").mkdir()
+    with pytest.raises(SystemExit, match=r"d\.jsonl is a folder; give the path of a \.jsonl or \.json file"):
+        main(["export", "--format", "alpaca", "--out", str(root / "d.jsonl")])
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    with pytest.raises(SystemExit, match=r"export: cannot write .*notes\.txt/x\.jsonl: "):
+        main(["export", "--format", "alpaca", "--out", str(tmp_path / "notes.txt" / "x.jsonl")])
+    assert main(["export", "--format", "alpaca", "--out", str(root / "UPPER.JSONL")]) == 0  # any case of suffix
+    assert (root / "UPPER.JSONL").read_text().count("\n") > 0
+
+
 def test_bad_choices_are_refused_by_the_parser(root, capsys) -> None:
     with pytest.raises(SystemExit):
         main(["export", "--format", "dolly", "--out", "x.jsonl"])

@@ -165,7 +165,7 @@ def _write(rows: list[dict[str, Any]], path: Path) -> int:
     """Write ``rows`` as JSONL or a JSON array (by suffix), atomically: a temporary file renamed into place."""
     _check_suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".jsonl":
+    if path.suffix.lower() == ".jsonl":
         body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     else:
         body = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
@@ -181,10 +181,14 @@ def _write(rows: list[dict[str, Any]], path: Path) -> int:
 
 
 def _check_suffix(path: Path) -> None:
-    if path.suffix not in _SUFFIXES:
+    """Refuse a suffix other than .jsonl / .json (any case, as a source's files are matched); and, for a
+    file to write, a path that is a folder."""
+    if path.suffix.lower() not in _SUFFIXES:
         raise ValueError(
             f"{path}: unsupported suffix {path.suffix!r}; use .jsonl (one object per line) or .json (an array)"
         )
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give the path of a .jsonl or .json file")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -412,7 +416,7 @@ def _sharegpt_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES, f"conversations[{i}] is {type(turn).__name__}, not an object"
             )
         speaker, value = turn.get("from"), turn.get("value")
-        if speaker not in SHAREGPT_ROLES:
+        if not isinstance(speaker, str) or speaker not in SHAREGPT_ROLES:  # a list or object is not a role
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
                 f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)}",
@@ -434,7 +438,7 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES, f"messages[{i}] is {type(message).__name__}, not an object"
             )
         role, content = message.get("role"), message.get("content")
-        if role not in OPENAI_ROLES:
+        if not isinstance(role, str) or role not in OPENAI_ROLES:
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
                 f"messages[{i}].role is {role!r}, expected one of {sorted(OPENAI_ROLES)}",

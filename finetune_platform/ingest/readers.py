@@ -347,14 +347,15 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] |
                 QuarantineReason.INVALID_MESSAGES, f"{name}[{i}] is {type(message).__name__}, not an object"
             )
         role, content = message.get("role"), message.get("content")
-        if role not in _MESSAGE_ROLES:
+        if not isinstance(role, str) or role not in _MESSAGE_ROLES:  # a list or object is not a role
             return _Problem(
                 QuarantineReason.INVALID_MESSAGES,
                 f"{name}[{i}].role is {role!r}, expected one of {sorted(_MESSAGE_ROLES)}",
             )
         if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
             parts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
-            content = "\n".join(p for p in parts if isinstance(p, str)) if len(parts) == len(content) else None
+            # every part must be text with a string: a part dropped here would lose words silently
+            content = "\n".join(parts) if len(parts) == len(content) and all(isinstance(p, str) for p in parts) else None
         if content is None and role == "assistant" and message.get("tool_calls"):
             content = ""
         if not isinstance(content, str):

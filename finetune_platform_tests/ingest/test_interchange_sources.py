@@ -279,6 +279,10 @@ def test_hostile_rows_and_files_are_quarantined_with_reasons_and_counts_reconcil
         ("openai_chat", {"messages": [{"role": "bot", "content": "x"}]}, "invalid_messages"),
         ("openai_chat", {"conversations": [{"from": "human", "value": "x"}]}, "missing_field"),
         ("openai_chat", {"messages": [{"role": "assistant", "content": "no user turn"}]}, "empty_text"),
+        # a role that is a list or an object (not hashable) is one bad row, not a crash of the whole source
+        ("openai_chat", {"messages": [{"role": ["user"], "content": "x"}]}, "invalid_messages"),
+        ("openai_chat", {"messages": [{"role": {"x": 1}, "content": "x"}]}, "invalid_messages"),
+        ("sharegpt", {"conversations": [{"from": ["human"], "value": "q"}]}, "invalid_messages"),
     ],
 )
 def test_wrong_schema_rows_are_quarantined_per_format(tmp_path, fmt, row, code) -> None:

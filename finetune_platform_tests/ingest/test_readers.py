@@ -94,6 +94,8 @@ def test_messages_give_user_text_last_assistant_reply_and_the_json(tmp_path):
             {"messages": [{"role": "customer", "content": "hi"}], "category": "x"},
             {"messages": json.dumps([{"role": "user", "content": "as a JSON string"}])},
             {"messages": [{"role": "user", "content": "  "}, {"role": "assistant", "content": "Hello?"}]},
+            {"messages": [{"role": ["user"], "content": "a list is not a role"}]},
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": "kept"}, {"type": "text", "text": 7}]}]},
         ),
     )
     source = SourceSettings(
@@ -111,8 +113,11 @@ def test_messages_give_user_text_last_assistant_reply_and_the_json(tmp_path):
     assert result.quarantine[["source_row", "reason_code"]].values.tolist() == [
         [2, "invalid_messages"],
         [4, "empty_text"],
+        [5, "invalid_messages"],
+        [6, "invalid_messages"],  # a text part without a string would have lost its words silently
     ]
     assert "messages[0].role is 'customer'" in result.quarantine["reason"].iloc[0]
+    assert "messages[0].role is ['user']" in result.quarantine["reason"].iloc[2]
 
 
 def test_json_array_reader(tmp_path):
