@@ -116,6 +116,8 @@ class SheetReader:
     rows: list[dict[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     seen: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: each person's name as first written, by its case- and space-insensitive form (see :meth:`person_name`)
+    spellings: dict[str, str] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=lambda: {"files": {}, "blank_rows_skipped": 0, "cancelled_skipped": 0})
 
     # --- what a subclass implements -------------------------------------------------------------------------
@@ -131,6 +133,13 @@ class SheetReader:
     # --- shared --------------------------------------------------------------------------------------------
     def error(self, file: str, where: str, problem: str) -> None:
         self.errors.append(RowError(file, where, problem))
+
+    def person_name(self, who: str) -> str:
+        """One name per person: "Alice", "alice " and "ALICE" (one reviewer writing her name in two files, a
+        Label Studio e-mail in another case than a spreadsheet's) are the spelling first read, so one person
+        never counts as two reviewers towards agreement or a majority."""
+        who = " ".join(who.split())
+        return self.spellings.setdefault(who.casefold(), who) if who else who
 
     def keep(self, file: str, where: str, item_id: str, who: str, row: dict[str, Any]) -> None:
         """Keep ``row`` (its ``origin`` is ``file:where``) unless ``who`` already answered ``item_id``."""
@@ -162,6 +171,16 @@ class SheetReader:
     def read_csv(self, path: Path) -> None:
         file = path.name
         self.stats["files"].setdefault(file, 0)
+        try:
+            self._read_csv_rows(path, file)
+        except UnicodeDecodeError as exc:
+            self.error(
+                file, f"byte {exc.start}",
+                "the file is not UTF-8 text (a spreadsheet saved as 'CSV' in a local code page?); save it as "
+                "'CSV UTF-8' and import it again.",
+            )
+
+    def _read_csv_rows(self, path: Path, file: str) -> None:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
             header = [h.strip() for h in (reader.fieldnames or [])]
@@ -180,9 +199,12 @@ class SheetReader:
         file = path.name
         self.stats["files"].setdefault(file, 0)
         try:
-            tasks = json.loads(path.read_text(encoding="utf-8"))
+            tasks = json.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark is allowed, as in a CSV
         except json.JSONDecodeError as exc:
             self.error(file, f"line {exc.lineno}", f"not valid JSON ({exc.msg}).")
+            return
+        except UnicodeDecodeError as exc:
+            self.error(file, f"byte {exc.start}", "not UTF-8 text; export the project from Label Studio again as JSON.")
             return
         if not isinstance(tasks, list):
             self.error(

@@ -82,3 +82,22 @@ def test_malformed_label_studio_annotations_are_errors_not_crashes(tmp_path):
 def test_a_missing_file_names_the_importer(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"review file .*nope.csv does not exist; .*import_reviews"):
         import_reviews([tmp_path / "nope.csv"])
+
+
+def test_a_sheet_that_is_not_utf8_is_named_and_a_bom_is_allowed(tmp_path):
+    """A spreadsheet saved as 'CSV' in Windows-1252 is an error naming the file, in both importers; a JSON
+    export with a byte-order mark reads like one without."""
+    sheet = tmp_path / "alice.csv"
+    sheet.write_bytes("record_id,reviewer,decision,comment\nr1,alice,accept,généreux\n".encode("cp1252"))
+    with pytest.raises(ReviewImportError, match=r"alice.csv, byte \d+: the file is not UTF-8 text .*'CSV UTF-8'"):
+        import_reviews([sheet])
+    ratings = tmp_path / "rater.csv"
+    ratings.write_bytes("item_id,rater,preference,comment\nhe-1,ann,a,très bien\n".encode("cp1252"))
+    key = pd.DataFrame({"item_id": ["he-1"], "example_id": ["e1"], "candidate_side": ["a"]})
+    with pytest.raises(HumanEvalImportError, match=r"rater.csv, byte \d+: the file is not UTF-8"):
+        import_human_ratings([ratings], key)
+    tasks = [{"id": 1, "data": {"record_id": "r1"},
+              "annotations": [{"completed_by": 1, "result": [{"from_name": "decision", "value": {"choices": ["accept"]}}]}]}]
+    export = tmp_path / "bom.json"
+    export.write_bytes(b"\xef\xbb\xbf" + json.dumps(tasks).encode())
+    assert import_reviews([export])["decision"].tolist() == ["accept"]

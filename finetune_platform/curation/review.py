@@ -373,7 +373,8 @@ class _Reader(SheetReader):
         def bad(problem: str) -> None:
             self.error(file, where, problem)
 
-        record_id, reviewer, label, comment = (s.strip() for s in (record_id, reviewer, label, comment))
+        record_id, label, comment = (s.strip() for s in (record_id, label, comment))
+        reviewer = self.person_name(reviewer)
         decision_norm = decision.strip().casefold()
         problems_before = len(self.errors)
         if not record_id:

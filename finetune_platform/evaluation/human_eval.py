@@ -253,7 +253,7 @@ class _Reader(SheetReader):
 
     def add(self, file: str, where: str, item_id: str, rater: str, preference: str, score_a: Any, score_b: Any, comment: str) -> None:
         problems: list[str] = []
-        item_id, rater, comment = item_id.strip(), rater.strip(), comment.strip()
+        item_id, rater, comment = item_id.strip(), self.person_name(rater), comment.strip()
         entry = self.key.get(item_id)
         if not item_id:
             problems.append("item_id is empty; keep the item_id column as exported.")

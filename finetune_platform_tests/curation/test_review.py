@@ -209,6 +209,22 @@ def test_csv_reviewer_from_file_name(tmp_path):
         import_reviews([bob], records)
 
 
+def test_one_reviewer_writing_their_name_two_ways_is_one_reviewer(tmp_path):
+    """"Alice" in one file and "alice " in another is one person: she cannot review a record twice, and
+    her name is the spelling first read."""
+    records = curated({}, {})
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("record_id,reviewer,decision\nr1,Alice,reject\n", encoding="utf-8")
+    second.write_text("record_id,reviewer,decision\nr1,alice ,reject\nr2,ALICE,accept\nr2,Bob  Smith,accept\n",
+                      encoding="utf-8")
+    with pytest.raises(ReviewImportError, match="reviewer 'Alice' already reviewed record 'r1' at a.csv:data row 1"):
+        import_reviews([first, second], records)
+    second.write_text("record_id,reviewer,decision\nr2,ALICE,accept\nr2,bob smith,accept\nr1,Bob Smith,reject\n",
+                      encoding="utf-8")
+    reviews = import_reviews([first, second], records)
+    assert sorted(set(reviews["reviewer"])) == ["Alice", "bob smith"]
+
+
 def test_import_collects_every_bad_row_and_imports_nothing(tmp_path):
     records = curated({}, {}, {}, {"label": "shipping"})
     bad = tmp_path / "alice.csv"
