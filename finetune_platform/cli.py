@@ -470,6 +470,21 @@ def _day(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a day written YYYY-MM-DD, e.g. 2026-11-30") from None
 
 
+def _tickets(value: str) -> int:
+    """A demo corpus size on the command line (a usage error below what every source needs, not a traceback)."""
+    from finetune_platform.ingest.demo_data import MIN_TICKETS
+
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < MIN_TICKETS:
+        raise argparse.ArgumentTypeError(
+            f"{n} tickets is too few: every source needs room for its duplicates and malformed rows; use at least {MIN_TICKETS}"
+        )
+    return n
+
+
 def _share(value: str) -> float:
     """A canary share on the command line: a number from 0 to 1 (a usage error otherwise, not a traceback)."""
     try:
@@ -502,14 +517,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run the whole loop on the embedded defaults and print a summary")
-    demo.add_argument("--tickets", type=int, default=3000, help="tickets in the generated demo corpus")
+    demo.add_argument("--tickets", type=_tickets, default=3000, help="tickets in the generated demo corpus")
     demo.add_argument("--seed", type=int, default=0, help="seed of the demo corpus")
     demo.add_argument("--regenerate", action="store_true", help="rewrite the demo corpus even if present")
     demo.set_defaults(func=cmd_demo)
 
     gen = sub.add_parser("generate-demo-data", help="write the deterministic demo corpus")
     gen.add_argument("--out", default=None, help="raw folder (default: data/raw under the project root)")
-    gen.add_argument("--tickets", type=int, default=3000)
+    gen.add_argument("--tickets", type=_tickets, default=3000)
     gen.add_argument("--seed", type=int, default=0)
     gen.set_defaults(func=cmd_generate_demo_data)
 

@@ -15,6 +15,9 @@ import pytest
         (["rollout", "start", "--stages", "0.5,0.25"], "strictly increasing"),
         (["rollout", "start", "--stages", "0.05,x"], "'x' is not a number"),
         (["rollout", "start", "--stages", ","], "at least one share"),
+        (["demo", "--tickets", "10"], "10 tickets is too few"),
+        (["generate-demo-data", "--tickets", "0"], "use at least 60"),
+        (["generate-demo-data", "--tickets", "many"], "'many' is not a whole number"),
     ],
 )
 def test_bad_shares_are_usage_errors(argv, message, capsys):
@@ -32,6 +35,7 @@ def test_good_shares_parse():
     assert build_parser().parse_args(["canary", "0.05"]).share == 0.05
     assert build_parser().parse_args(["rollout", "start", "--stages", "0.05, 0.5,1.0"]).stages == [0.05, 0.5, 1.0]
     assert build_parser().parse_args(["rollout", "step"]).stages is None
+    assert build_parser().parse_args(["demo", "--tickets", "600"]).tickets == 600
 
 
 @pytest.mark.parametrize("day", ["2026-13-45", "yesterday", "2026-1-5x", ""])
