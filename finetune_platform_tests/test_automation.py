@@ -303,11 +303,14 @@ def test_a_feedback_signal_waits_until_its_batch_files_are_ingested(tmp_path) ->
         assert not again.run_requests  # still waiting: the signal is not consumed
 
         source = {s.name: s for s in load_sources(tmp_path / "data" / "sources.yaml")}["feedback"]
-        instance.report_runless_asset_event(dg.AssetMaterialization(  # what ingest_job(feedback) records
+        instance.report_runless_asset_event(dg.AssetMaterialization(  # what ingest_job(feedback) records first
             "raw_corpus", partition="feedback",
             metadata={"source_fingerprint": source_fingerprint(source, Settings.for_root(tmp_path).raw_dir)},
         ))
-        ready = retrain_signal_sensor(_context(instance, again.cursor, root=str(tmp_path)))
+        read_only = retrain_signal_sensor(_context(instance, again.cursor, root=str(tmp_path)))
+        assert not read_only.run_requests  # read but not curated yet (or its curation failed): still waiting
+        instance.report_runless_asset_event(dg.AssetMaterialization("scored_records", partition="feedback"))
+        ready = retrain_signal_sensor(_context(instance, read_only.cursor, root=str(tmp_path)))
         assert [r.tags["finetune_platform/trigger"] for r in ready.run_requests] == ["feedback_set"]
 
         # a corrected chat answer lands in the feedback_chats source: the next signal waits for its ingest too
@@ -323,5 +326,6 @@ def test_a_feedback_signal_waits_until_its_batch_files_are_ingested(tmp_path) ->
             "raw_corpus", partition="feedback_chats",
             metadata={"source_fingerprint": source_fingerprint(chat_source, Settings.for_root(tmp_path).raw_dir)},
         ))
+        instance.report_runless_asset_event(dg.AssetMaterialization("scored_records", partition="feedback_chats"))
         both = retrain_signal_sensor(_context(instance, blocked.cursor, root=str(tmp_path)))
         assert [r.tags["finetune_platform/trigger"] for r in both.run_requests] == ["feedback_set"]

@@ -180,9 +180,26 @@ def _feedback_ingested(instance: dg.DagsterInstance, platform: PlatformResource)
     settings = platform.settings()
     return all(
         not _has_files(source, settings.raw_dir)  # nothing written there yet: nothing to wait for
-        or _last_ingested_fingerprint(instance, source.name) == source_fingerprint(source, settings.raw_dir)
+        or (
+            _last_ingested_fingerprint(instance, source.name) == source_fingerprint(source, settings.raw_dir)
+            and _curated_since_read(instance, source.name)
+        )
         for source in configured_feedback_sources(settings.root / "data" / "sources.yaml").values()
     )
+
+
+def _curated_since_read(instance: dg.DagsterInstance, source: str) -> bool:
+    """Whether ``source``'s latest ``scored_records`` came after its latest ``raw_corpus``: the rows the last
+    ingest read were curated too (raw_corpus is written even when a later step of that run fails, and a
+    retrain reads the curated records, not the raw ones)."""
+    def latest(asset: str) -> dg.EventLogRecord | None:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[source]), limit=1
+        ).records
+        return records[0] if records else None
+
+    read, curated = latest("raw_corpus"), latest("scored_records")
+    return read is not None and curated is not None and curated.storage_id > read.storage_id
 
 
 def _has_files(source: Any, raw_dir: Path) -> bool:
@@ -253,7 +270,7 @@ def retrain_signal_sensor(
     if not triggers:
         why = f"New {', '.join(seen)} materialization(s) without drift or enough new feedback"
         if waiting:
-            why = "feedback_set calls for a retrain: waiting for ingest_job to ingest its batch files"
+            why = "feedback_set calls for a retrain: waiting for ingest_job to ingest and curate its batch files"
         if stale:
             why += f"; signals of old days ignored (backfills): {', '.join(stale[:5])}"
         return dg.SensorResult(skip_reason=why + ".", cursor=json.dumps(cursor))
