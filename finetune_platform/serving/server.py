@@ -1300,6 +1300,9 @@ def create_app(
         # (formats.conversations), so the model sees it as one here too
         messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in body.messages]
         question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+        # the rendered prompt holds every turn's text and more: a conversation already too long is refused
+        # before routing and retrieval spend CPU on it
+        server.check_prompt("".join(m["content"] for m in messages), "messages")
         # Routing (a scikit-learn transform) and retrieval (BM25 over every passage) are CPU work that grows
         # with the router and the index: off the event loop, so other requests keep flowing meanwhile.
         if server.domain_router is not None:

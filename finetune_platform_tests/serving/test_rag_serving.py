@@ -234,3 +234,12 @@ def test_the_log_keeps_the_passages_apart_and_dpo_gets_back_the_prompt_the_model
     served, counts = prompts_as_served(pairs, ServerTemplate())
     assert counts["with_retrieved_passages"] == 1
     assert served["prompt"].tolist() == [backend.calls[0][0]]  # what the model answered, to the character
+
+
+def test_a_conversation_too_long_to_answer_is_refused_before_retrieval(client_for, index_root: Path):
+    backend = FakeBackend("support")
+    client = client_for(backend, knowledge_index_path=str(index_root), max_prompt_chars=400, cache_enabled=False)
+    response = client.post("/v1/chat/completions", json=_chat("charged twice " * 40))
+    assert response.status_code == 400 and response.json()["error"]["code"] == "prompt_too_long"
+    assert response.json()["error"]["param"] == "messages"
+    assert "llm_retrievals_total{" not in client.get("/metrics").text and not backend.calls
