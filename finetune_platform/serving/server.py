@@ -1177,6 +1177,13 @@ def create_app(
             state.canary_share,
             state.kill_switch,
         )
+        loaded = server.backends.get(CHALLENGER)
+        if loaded is not None and state.challenger_version not in (None, loaded.version):
+            logger.warning(
+                "the canary share belongs to challenger version %s, not the loaded version %s: this server sends "
+                "the challenger no one until a rollout or share of its own (finetune-platform rollout start)",
+                state.challenger_version, loaded.version,
+            )
         knowledge = _knowledge_summary(server)
         if knowledge is not None:
             logger.info("hybrid RAG: knowledge index %(fingerprint)s, %(passages)d passages, from %(path)s", knowledge)
@@ -1497,7 +1504,12 @@ def create_app(
 
     @app.get("/admin/rollout", dependencies=[require_admin])
     async def rollout() -> dict[str, Any]:
-        return {**server.router.state.to_dict(), "has_challenger": CHALLENGER in server.backends}
+        loaded = server.backends.get(CHALLENGER)
+        return {
+            **server.router.state.to_dict(),
+            "has_challenger": loaded is not None,
+            "loaded_challenger_version": loaded.version if loaded is not None else None,
+        }
 
     @app.post("/admin/kill-switch", dependencies=[require_admin])
     async def kill_switch(body: KillSwitchRequest) -> dict[str, Any]:

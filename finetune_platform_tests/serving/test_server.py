@@ -389,6 +389,8 @@ def test_a_share_given_to_another_version_sends_this_challenger_no_one(make_clie
         rollout_state_path=str(path),
     )
     assert {_variant(client, f"u{i}") for i in range(20)} == {CHAMPION}
+    rollout = client.get("/admin/rollout").json()
+    assert (rollout["challenger_version"], rollout["loaded_challenger_version"]) == ("1", "2")
     state = client.post("/admin/canary", json={"share": 1.0, "reason": "manual"}).json()
     assert state["challenger_version"] == "2" and load_state(path).challenger_version == "2"
     assert {_variant(client, f"u{i}") for i in range(20)} == {CHALLENGER}
