@@ -170,7 +170,8 @@ def split_examples(examples: pd.DataFrame, settings: SplitSettings | None = None
     The unit is the ticket (``record_id``), widened to all tickets that share a normalised prompt so that
     duplicates cannot straddle splits. The number of held-out units per label follows the fractions
     (largest remainder across labels), and within a label the units are spread across sources the same
-    way; which units are held out is drawn with ``settings.seed``. Every split comes back with
+    way; which units are held out follows a hash of ``settings.seed`` and each unit's name
+    (:func:`_unit_rank`), so tickets keep their split from one data version to the next. Every split comes back with
     ``EXAMPLE_COLUMNS`` in order, sorted by ``example_id``.
     """
     settings = settings or SplitSettings()
@@ -210,7 +211,7 @@ def split_examples(examples: pd.DataFrame, settings: SplitSettings | None = None
             )
             source_capacity = {s: source_capacity[s] - per_source[split_name][s] for s in source_capacity}
         for source, members in group.groupby("source", sort=True):
-            ids = members.index.to_numpy()[rng.permutation(len(members))]
+            ids = sorted(members.index, key=lambda unit: _unit_rank(settings.seed, unit))
             n_test, n_val = per_source["test"][source], per_source["validation"][source]
             for position, unit in enumerate(ids):
                 if position < n_test:
@@ -224,9 +225,29 @@ def split_examples(examples: pd.DataFrame, settings: SplitSettings | None = None
     return {name: examples.loc[split_of_row == name].reset_index(drop=True) for name in SPLITS}
 
 
+def _unit_rank(seed: int, unit: str) -> str:
+    """Where a unit stands in its label and source's order (test first, then validation, then train): a hash
+    of the seed and the unit's name, so a ticket keeps its place when others are added or removed. A new data
+    version moves a unit only across a neighbouring boundary, never from train to test, which would score a
+    champion trained on the last version on its own training tickets."""
+    return hashlib.sha256(f"{seed}\x00{unit}".encode()).hexdigest()
+
+
+#: Punctuation dropped before prompts are compared ("refund please!" is "refund please"); "<" and ">" stay,
+#: they delimit placeholders.
+_PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;=?@[\\]^_`{|}~¡¿«»‘’‚“”„…–—·•"})
+
+
 def normalize_prompt(prompt: str) -> str:
-    """What counts as "the same prompt": Unicode NFKC, case-folded, whitespace runs collapsed."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(prompt)).casefold()).strip()
+    """What counts as "the same prompt": Unicode NFKC, PII placeholders unified (``<EMAIL_2>`` is
+    ``<EMAIL>``, as curation's dedup compares them), case-folded, punctuation dropped, whitespace runs
+    collapsed: two tickets that differ only in those are one ticket for the split and the leakage checks."""
+    from finetune_platform.curation.dedup import _PLACEHOLDER
+
+    text = unicodedata.normalize("NFKC", str(prompt))
+    if "<" in text:
+        text = _PLACEHOLDER.sub(lambda m: f"<{m.group(1)}>", text)
+    return " ".join(text.casefold().translate(_PUNCTUATION).split())
 
 
 def find_leakage(splits: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
