@@ -381,10 +381,17 @@ def analyze_ab(
         r_c = rated.loc[rated["variant"] == control, "rating"].to_numpy(dtype=float)
         r_t = rated.loc[rated["variant"] == treatment, "rating"].to_numpy(dtype=float)
         test = "Welch t"
-        if n_c >= 2 and n_t >= 2 and (r_c.std() > 0 or r_t.std() > 0):
+        varies = r_c.std() > 0 or r_t.std() > 0
+        if n_c >= 2 and n_t >= 2 and varies:
             welch = stats.ttest_ind(r_t, r_c, equal_var=False)
             ci = welch.confidence_interval(confidence)
             p, lo, hi = float(welch.pvalue), float(ci.low), float(ci.high)
+        elif varies:
+            # One arm has a single rating and the other's vary: neither Welch (no variance estimate for the
+            # lone rating) nor the 2x2 table below (valid only without variance in both arms) can judge it,
+            # and one rating is no evidence either way.
+            diff = float(r_t.mean() - r_c.mean())
+            lo, hi, p, test = diff, diff, 1.0, "not judged (an arm with one rating)"
         else:
             # Every rating identical within each variant: a t-test has no variance to judge by (scipy's p is
             # 0 or NaN; p = 0 rolled a challenger back on one rating per arm). Two distinct values split

@@ -228,3 +228,17 @@ def test_a_rating_shift_with_no_variance_within_arms_is_judged():
     assert mean_rating.significant and mean_rating.p_value < 1e-10 and mean_rating.test.startswith("Fisher exact")
     assert report.test("thumbs_down_rate").p_value == pytest.approx(1.0)  # the shift it cannot see
     assert report.decision == "roll back", report.reason
+
+
+def test_one_rating_against_varied_ratings_is_no_evidence():
+    """One champion +1 against 300 challenger ratings, half +1 and half 0: the 2x2 table of the no-variance
+    case does not apply (the challenger's ratings vary) and one rating cannot say the challenger is worse."""
+    requests = pd.DataFrame({
+        "response_id": ["c0"] + [f"t{i}" for i in range(300)],
+        "variant": ["champion"] + ["challenger"] * 300, "latency_ms": [100.0] * 301, "status_code": [200] * 301,
+    })
+    feedback = pd.DataFrame({"response_id": requests["response_id"], "rating": [1] + [1, 0] * 150})
+    report = analyze_ab(requests, feedback)
+    mean_rating = report.test("mean_rating")
+    assert not mean_rating.significant and mean_rating.p_value == 1.0 and mean_rating.test.startswith("not judged")
+    assert report.decision != "roll back", report.reason
