@@ -63,16 +63,20 @@ def eval_report(
     # "base" is the foundation model the loop started from, before any stage of training
     scores["base"] = score("base", *load_causal_lm(aligned_adapter["foundation_model_path"]))
     scores["candidate"] = score("candidate", *load_causal_lm(aligned_adapter["base_model_path"], aligned_adapter["model_path"]))
-    champion_info = registry.registry().get_by_alias("champion") if config.evaluate_champion else None
+    # The live champion is looked up either way: with evaluate_champion off the gate must say it was not
+    # compared, not that there is none.
+    live_champion = registry.registry().get_by_alias("champion")
+    champion_info = live_champion if config.evaluate_champion else None
     if champion_info is not None:
-        champion = registry.registry().load("champion").unwrap_python_model()
+        # by version, not alias: the alias may move while this runs, and the scores must name what was scored
+        champion = registry.registry().load(champion_info.version).unwrap_python_model()
         scores["champion"] = score(f"champion (v{champion_info.version})", champion.model, champion.tokenizer)
     chat_compared = align_chat_perplexity(scores)  # every model on the replies all of them could render
     decision = gate(scores["base"], scores["candidate"], config)
     report = build_report(scores, decision)
     report["chat_perplexity_compared"] = chat_compared
     versus_champion = champion_gate(
-        scores["candidate"], scores.get("champion"), config, champion_info.version if champion_info else None
+        scores["candidate"], scores.get("champion"), config, live_champion.version if live_champion else None
     )
     report["champion_gate"] = asdict(versus_champion)
     predictions = attach_slice_columns(scores["candidate"].predictions, classify, ("source",))
@@ -87,7 +91,8 @@ def eval_report(
         aligned_adapter["loss_history"], plots_dir / "loss_curve.png", eval_loss=aligned_adapter.get("eval_loss"),
         title="SFT training loss",
     )
-    report["champion_version"] = champion_info.version if champion_info else None
+    report["champion_version"] = champion_info.version if champion_info else None  # the champion scored
+    report["live_champion_version"] = live_champion.version if live_champion else None
     report["candidate_model_path"] = aligned_adapter["model_path"]  # registered_model checks it scored this one
     report["mlflow_run_id"] = aligned_adapter["mlflow_run_id"]
     markdown = report_markdown(report) + f"\n**Versus the champion**: {versus_champion.reason}\n"
@@ -203,10 +208,12 @@ def human_eval_sheet(
         prompts = test.sample(frac=1.0, random_state=config.seed).head(config.items)
     candidate_model, candidate_tok = load_causal_lm(aligned_adapter["base_model_path"], aligned_adapter["model_path"])
     candidate = generate(candidate_model, candidate_tok, prompts["prompt"].tolist(), max_new_tokens=config.max_new_tokens)
-    reg = registry.registry()
-    if reg.get_by_alias("champion") is not None:
-        loaded = reg.load("champion").unwrap_python_model()
-        baseline_name, baseline_model, baseline_tok = "champion", loaded.model, loaded.tokenizer
+    # The champion the eval report compared with, by version: materialized again later to import ratings,
+    # this asset must rebuild the same comparison even after the candidate itself became champion.
+    champion_version = eval_report.get("live_champion_version", eval_report.get("champion_version"))
+    if champion_version is not None:
+        loaded = registry.registry().load(int(champion_version)).unwrap_python_model()
+        baseline_name, baseline_model, baseline_tok = f"champion v{champion_version}", loaded.model, loaded.tokenizer
     else:
         baseline_name = "base"
         baseline_model, baseline_tok = load_causal_lm(aligned_adapter["foundation_model_path"])

@@ -302,8 +302,19 @@ def champion_gate(
 ) -> GateDecision:
     """Does the candidate beat the current champion, on the same examples, by the configured margin?
 
-    With no champion (the first model) the gate passes; with too few examples it fails.
+    With no champion (the first model) the gate passes; with too few examples it fails. A champion that
+    exists but was not scored (``champion`` None with a ``champion_version``: ``evaluate_champion`` off)
+    passes too, saying so: the candidate is then only registered as challenger (never promoted on this
+    report, see :func:`promotion_decision`), and a canary rollout judges it on live traffic.
     """
+    if champion is None and champion_version is not None:
+        return GateDecision(
+            True,
+            f"champion v{champion_version} was not scored (evaluate_champion off): not compared offline; the "
+            "candidate becomes challenger only, and a canary rollout judges it against the champion on live traffic",
+            float("nan"),
+            settings.champion_margin,
+        )
     if champion is None:
         return GateDecision(True, "no champion yet: nothing to beat", float("nan"), settings.champion_margin)
     gain = candidate.accuracy - champion.accuracy

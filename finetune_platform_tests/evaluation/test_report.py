@@ -26,6 +26,19 @@ def test_champion_gate_passes_without_a_champion() -> None:
     assert decision.passed and math.isnan(decision.accuracy_gain)
 
 
+def test_a_champion_left_unscored_is_named_not_taken_for_no_champion() -> None:
+    """evaluate_champion off with a champion serving: the gate must not say there is none, and the report
+    never promotes on it."""
+    from finetune_platform.evaluation.report import promotion_decision
+
+    decision = champion_gate(_scores("candidate", 0.4), None, EvalSettings(evaluate_champion=False), champion_version=4)
+    assert "champion v4 was not scored (evaluate_champion off)" in decision.reason
+    assert "no champion yet" not in decision.reason and "challenger only" in decision.reason
+    report = {"models": {"candidate": {"accuracy": 0.99}}, "champion_version": None, "live_champion_version": 4}
+    promoted, why = promotion_decision(report, live_champion_version=4, margin=0.0)
+    assert not promoted and "not scored" in why
+
+
 def test_champion_gate_blocks_a_worse_candidate_with_the_shortfall() -> None:
     settings = EvalSettings(champion_margin=0.0)
     worse = champion_gate(_scores("candidate", 0.80), _scores("champion", 0.85), settings, champion_version=3)
