@@ -73,6 +73,15 @@ def _suite_spec(
         ("ExpectColumnValuesToBeUnique", {"column": "example_id"}, "ids unique"),
         ("ExpectColumnValuesToNotBeNull", {"column": "prompt"}, "no null prompts"),
         ("ExpectColumnValuesToNotBeNull", {"column": "completion"}, "no null completions"),
+        # the set expectations below skip nulls, and lineage needs every example's ticket and source
+        ("ExpectColumnValuesToNotBeNull", {"column": "task"}, "no null tasks"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "record_id"}, "no null record ids (lineage)"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "source"}, "no null sources (lineage)"),
+        (
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "label", "row_condition": ("task", "classify")},
+            "no null labels where task == 'classify'",
+        ),
         (
             "ExpectColumnValueLengthsToBeBetween",
             {"column": "prompt", "min_value": 1, "max_value": max_prompt_chars},

@@ -15,7 +15,7 @@ def test_suite_passes_on_good_examples(examples):
     report = validate_examples(examples, "good", LABELS)
     assert report.success, report.summary()
     assert report.rows == len(examples)
-    assert len(report.results) == 17
+    assert len(report.results) == 21
     assert all(r["unexpected_count"] == 0 for r in report.results)
     report.raise_if_failed()
 
@@ -45,7 +45,7 @@ def test_suite_names_each_broken_rule_and_the_rows(examples):
     ]
     assert "length in [1, 500]" in failed[("expect_column_value_lengths_to_be_between", "prompt")]["detail"]
     summary = report.summary()
-    assert "6 of 17 expectations failed" in summary
+    assert "6 of 21 expectations failed" in summary
     assert f"1 rows, e.g. ['{bad.loc[7, 'example_id']}']" in summary
     with pytest.raises(ValueError, match="expect_column_values_to_be_in_set\\(task\\)"):
         report.raise_if_failed()
@@ -66,6 +66,19 @@ def test_missing_column_and_nulls_fail_with_reason(examples):
     assert ("expect_column_to_exist", "source") in failed
     assert failed[("expect_column_values_to_not_be_null", "completion")]["unexpected_count"] == 1
     assert "expect_column_to_exist(source) required column must exist" in report.summary()
+
+
+def test_null_task_id_source_and_classify_label_fail(examples):
+    """The set rules skip nulls: each column a row needs has its own not-null rule."""
+    broken = examples.astype(object)
+    classify = broken.index[broken["task"] == "classify"]
+    broken.loc[0, "task"] = None
+    broken.loc[1, "record_id"] = None
+    broken.loc[2, "source"] = None
+    broken.loc[classify[1], "label"] = None
+    failed = _failed(validate_examples(broken, "nulls", LABELS))
+    for column in ("task", "record_id", "source", "label"):
+        assert failed[("expect_column_values_to_not_be_null", column)]["unexpected_count"] == 1, column
 
 
 def test_expectation_on_missing_column_is_a_failure_not_a_crash(examples):

@@ -330,9 +330,9 @@ def test_a_near_duplicate_ticket_across_splits_fails_the_leakage_gate(tmp_path: 
 
 
 def _unknown_label(splits: dict[str, pd.DataFrame]) -> None:
-    classify = splits["train"]["task"] == "classify"
-    first = splits["train"].index[classify][0]
-    splits["train"].loc[first, ["label", "completion"]] = "shipping"  # not in the training set's labels
+    classify = splits["test"]["task"] == "classify"
+    first = splits["test"].index[classify][0]
+    splits["test"].loc[first, ["label", "completion"]] = "shipping"  # a held-out label the train split lacks
 
 
 def _completion_not_label(splits: dict[str, pd.DataFrame]) -> None:
@@ -351,7 +351,7 @@ def _unknown_task(splits: dict[str, pd.DataFrame]) -> None:
 @pytest.mark.parametrize(
     ("plant", "split", "expectation", "column"),
     [
-        (_unknown_label, "train", "expect_column_values_to_be_in_set", "label"),
+        (_unknown_label, "test", "expect_column_values_to_be_in_set", "label"),
         (_completion_not_label, "validation", "expect_column_pair_values_to_be_equal", "completion,label"),
         (_duplicate_example_id, "test", "expect_column_values_to_be_unique", "example_id"),
         (_unknown_task, "train", "expect_column_values_to_be_in_set", "task"),
