@@ -182,9 +182,16 @@ def test_multi_turn_conversations_are_versioned_in_their_ticket_split_and_export
 
     versioned = read_conversations(folder)
     assert sum(len(v) for v in versioned.values()) == len(conversations) == 24
+    entries = read_manifest(folder).entries
     for name in SPLITS:  # each conversation sits in the split of its ticket: nothing leaks across splits
         assert set(versioned[name]["record_id"]) <= set(splits[name]["record_id"])
         assert read_manifest(folder).counts[f"conversations_{name}"] == len(versioned[name])
+        for row in versioned[name].itertuples(index=False):  # lineage: every conversation to its raw file and row
+            entry = entries[row.example_id]
+            assert (entry.kind, entry.split, entry.record_id) == ("conversation", name, row.record_id)
+            record = records.set_index("record_id").loc[row.record_id]
+            assert (entry.source_file, entry.source_row) == (record["source_file"], record["source_row"])
+    assert sum(e.kind == "pair" for e in entries.values()) == sum(len(splits[n]) for n in SPLITS)
 
     out = root / "chats.jsonl"
     assert main(["export", "--format", "openai_chat", "--out", str(out), "--split", "all"]) == 0

@@ -306,6 +306,9 @@ class ManifestEntry:
     source: str
     source_file: str
     source_row: int
+    #: "pair" (an instruction example of ``{split}.parquet``) or "conversation" (a row of
+    #: ``conversations_{split}.parquet``, what SFT trains on with conversations on)
+    kind: str = "pair"
 
 
 @dataclass(frozen=True)
@@ -422,6 +425,16 @@ def write_training_set(
         for name in SPLITS:
             part = conversations.loc[assigned == name, CONVERSATION_COLUMNS]
             part = part.sort_values("example_id", kind="stable").reset_index(drop=True)
+            located = part[["example_id", "record_id", "source"]].join(lineage, on="record_id")
+            for example_id, record_id, source, source_file, source_row in located.itertuples(index=False):
+                if example_id in entries:
+                    raise ValueError(
+                        f"conversation example_id {example_id!r} is also an example of split {entries[example_id].split!r}"
+                    )
+                entries[example_id] = ManifestEntry(
+                    split=name, record_id=str(record_id), source=str(source), source_file=str(source_file),
+                    source_row=int(source_row), kind="conversation",
+                )
             path = out_dir / f"{CONVERSATIONS_PREFIX}{name}.parquet"
             part.astype({c: "string" for c in CONVERSATION_COLUMNS}).to_parquet(path, **_PARQUET_OPTIONS)
             files[f"{CONVERSATIONS_PREFIX}{name}"] = {"path": path.name, "rows": int(len(part)), "sha256": _sha256(path)}
