@@ -107,7 +107,9 @@ def feedback_set(
     store = log_store.store()
     window = context.partition_time_window
     feedback = store.feedback_between(window.start, window.end)
-    records = feedback_to_records(feedback)
+    # each answer's latest rating over all days decides: a later thumbs-up or new correction replaces this one
+    latest = store.latest_feedback_ids(feedback["response_id"]) if len(feedback) else {}
+    records = feedback_to_records(feedback, latest)
     # An early check of today writes what there is so far; the run after midnight writes the rest of the
     # day's corrections as a continuation file (batch files are immutable).
     settings = platform.settings()
@@ -133,7 +135,7 @@ def feedback_set(
         else "not written: no corrections that day" if records.empty
         else "not written: only corrections of chat answers that day (see batch_files)"
     )
-    pairs, pair_stats = feedback_to_preference_pairs(feedback)
+    pairs, pair_stats = feedback_to_preference_pairs(feedback, latest)
     last_training = context.instance.fetch_materializations(dg.AssetKey("sft_adapter"), limit=1).records
     since = (
         datetime.fromtimestamp(last_training[0].timestamp, tz=timezone.utc) if last_training else None
@@ -143,6 +145,8 @@ def feedback_set(
         records,
         metadata={
             "feedback_rows": len(feedback),
+            "feedback_superseded": pair_stats.superseded,  # replaced by a later rating of the same answer
+            "corrections_with_thumbs_up": pair_stats.positive_with_correction,  # not training data
             "records": len(records),
             "batch_file": batch_file,
             "batch_files": dg.MetadataValue.json(written),
@@ -166,7 +170,10 @@ def preference_pairs(
     from finetune_platform.monitoring.feedback_source import write_preference_pairs
 
     window = context.partition_time_window
-    pairs, stats = feedback_to_preference_pairs(log_store.store().feedback_between(window.start, window.end))
+    store = log_store.store()
+    feedback = store.feedback_between(window.start, window.end)
+    latest = store.latest_feedback_ids(feedback["response_id"]) if len(feedback) else {}
+    pairs, stats = feedback_to_preference_pairs(feedback, latest)
     path = platform.settings().data_dir / "preference_pairs" / f"{context.partition_key}.jsonl"
     write_preference_pairs(pairs, path)
     return dg.Output(
@@ -214,6 +221,10 @@ def audit(
     folder = Path(training_set["path"])
     examples = pd.concat(read_training_set(folder).values(), ignore_index=True)
     responses = production_logs.loc[production_logs["response_id"].isin(ids)] if ids else production_logs.head(0)
+    # A thumbs-down given after midnight rates a request of the day before: read those from the store.
+    elsewhere = sorted(set(ids) - set(responses["response_id"]))
+    if elsewhere:
+        responses = pd.concat([responses, log_store.store().requests_by_id(elsewhere)], ignore_index=True)
     result = audit_responses(
         responses, examples, read_manifest(folder).entries, training_set["dvc_md5"], k=config.top_k, response_ids=ids or None
     ) if ids else pd.DataFrame()

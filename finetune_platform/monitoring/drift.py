@@ -238,25 +238,23 @@ def compute_drift(
         short.append(
             f"only {n_ref} reference texts were given and at least {settings.min_samples} are needed (min_samples)"
         )
-    if short:
-        reason = "Not enough data to judge drift: " + "; ".join(short) + "."
-        return DriftReport("insufficient_data", False, [], [reason], n_ref, n_prod)
-
-    ref_tokens = [_TOKENIZE(t) for t in reference]
-    prod_tokens = [_TOKENIZE(t) for t in production]
-
     results: list[FeatureResult] = []
     lengths: dict[str, dict[str, list[int]]] = {}
-    for feature, measure in (("text_chars", len), ("text_words", lambda t: len(t.split()))):
-        ref_len = np.array([measure(t) for t in reference])
-        prod_len = np.array([measure(t) for t in production])
-        lengths[feature.removeprefix("text_")] = {"reference": ref_len.tolist(), "production": prod_len.tolist()}
-        results += _length_tests(feature, ref_len, prod_len, settings)
+    term_shift, new_terms = pd.DataFrame(), []
+    if not short:
+        ref_tokens = [_TOKENIZE(t) for t in reference]
+        prod_tokens = [_TOKENIZE(t) for t in production]
+        for feature, measure in (("text_chars", len), ("text_words", lambda t: len(t.split()))):
+            ref_len = np.array([measure(t) for t in reference])
+            prod_len = np.array([measure(t) for t in production])
+            lengths[feature.removeprefix("text_")] = {"reference": ref_len.tolist(), "production": prod_len.tolist()}
+            results += _length_tests(feature, ref_len, prod_len, settings)
 
-    term_results, term_shift, new_terms = _term_tests(ref_tokens, prod_tokens, settings)
-    results += term_results
-    results += _oov_tests(ref_tokens, prod_tokens, settings)
+        term_results, term_shift, new_terms = _term_tests(ref_tokens, prod_tokens, settings)
+        results += term_results
+        results += _oov_tests(ref_tokens, prod_tokens, settings)
 
+    # Ratings do not depend on how many prompts the day had: a low-traffic day's thumbs-down spike is judged.
     feedback_daily = pd.DataFrame(columns=DAILY_FEEDBACK_COLUMNS)
     feedback_notes: list[str] = []
     if feedback is not None:
@@ -265,8 +263,18 @@ def compute_drift(
         results += feedback_results
 
     drifted_features = _drifted_features(results)
-    reasons = _reasons(results, drifted_features, term_shift, new_terms) + feedback_notes
     drift = bool(drifted_features)
+    if short:
+        skipped = "Text features not judged: " + "; ".join(short) + "."
+        if not drift:
+            reason = "Not enough data to judge drift: " + "; ".join(short) + "."
+            return DriftReport(
+                "insufficient_data", False, results, [reason, *feedback_notes], n_ref, n_prod,
+                feedback_daily=feedback_daily,
+            )  # fmt: skip
+        reasons = _reasons(results, drifted_features, term_shift, new_terms) + [skipped] + feedback_notes
+    else:
+        reasons = _reasons(results, drifted_features, term_shift, new_terms) + feedback_notes
     return DriftReport(
         verdict="drift" if drift else "no_drift",
         drift=drift,
@@ -471,25 +479,41 @@ def _feedback_tests(
     n_last = int(last["n"])
     day = pd.Timestamp(last["day"]).date().isoformat()
 
-    p_bar = float(baseline["negatives"].sum() / baseline["n"].sum())
-    p_sigma = math.sqrt(p_bar * (1 - p_bar) / n_last)
-    ucl = p_bar + s.control_limit_sigma * p_sigma
+    # The thumbs-down count of the day against a binomial at the baseline rate, judged exactly (the normal
+    # approximation of a p-chart has no width at a rate of 0: one thumbs-down after a clean baseline would
+    # flag). The baseline rate is smoothed (Jeffreys: +0.5 of a thumbs-down in one more rating) for the same
+    # reason; the day is flagged when its count is as unlikely as a point beyond the control_limit_sigma
+    # limit of a normal chart.
+    baseline_ratings = int(baseline["n"].sum())
+    p_bar = (float(baseline["negatives"].sum()) + 0.5) / (baseline_ratings + 1)
+    alpha = float(stats.norm.sf(s.control_limit_sigma))
+    x_last = int(last["negatives"])
+    p_value = float(stats.binom.sf(x_last - 1, n_last, p_bar))
+    flagged_from = int(stats.binom.isf(alpha, n_last, p_bar)) + 1  # the fewest thumbs-down that flag
+    while flagged_from > 0 and stats.binom.sf(flagged_from - 2, n_last, p_bar) < alpha:
+        flagged_from -= 1
+    ucl = (flagged_from - 1) / n_last  # flagged above this rate
     p_last = float(last["negative_rate"])
-    p_value = float(stats.norm.sf((p_last - p_bar) / p_sigma)) if p_sigma > 0 else (0.0 if p_last > p_bar else 1.0)
-    p_detail = f"{day}: thumbs-down rate {p_last:.1%} of {n_last}; centre {p_bar:.1%}, upper limit {ucl:.1%}"
+    p_detail = (
+        f"{day}: thumbs-down rate {p_last:.1%} ({x_last} of {n_last}); baseline {p_bar:.1%}, flagged above "
+        f"{ucl:.1%} (binomial p {p_value:.2g})"
+    )
 
     # Centre and spread of all baseline ratings pooled (between-day variation included, which widens the
-    # limits slightly: a conservative chart).
+    # limits slightly: a conservative chart). A baseline with no spread (every rating +1) gives no limits;
+    # one pseudo-rating at each end of the scale (-1 and +1) is added to the spread (not the centre), so a
+    # single lower rating is not infinitely unlikely.
     baseline_n = float(baseline["n"].sum())
     mu = float(baseline["rating_sum"].sum() / baseline_n)
-    variance = (float(baseline["rating_sq_sum"].sum()) - baseline_n * mu**2) / max(baseline_n - 1, 1)
+    squares = float(baseline["rating_sq_sum"].sum()) - baseline_n * mu**2 + (1 - mu) ** 2 + (-1 - mu) ** 2
+    variance = squares / (baseline_n + 1)
     sigma = math.sqrt(max(variance, 0.0))
     lcl = mu - s.control_limit_sigma * sigma / math.sqrt(n_last)
     mean_last = float(last["mean_rating"])
     z = (mean_last - mu) / (sigma / math.sqrt(n_last)) if sigma > 0 else (-math.inf if mean_last < mu else 0.0)
     m_detail = f"{day}: mean rating {mean_last:+.3f} of {n_last}; centre {mu:+.3f}, lower limit {lcl:+.3f}"
     results = [
-        FeatureResult("feedback_negative_rate", "p_chart", p_last, p_value, ucl, p_last > ucl, p_detail),
+        FeatureResult("feedback_negative_rate", "p_chart", p_last, p_value, ucl, x_last >= flagged_from, p_detail),
         FeatureResult(
             "feedback_rating_mean", "xbar_chart", mean_last, float(stats.norm.cdf(z)), lcl, mean_last < lcl, m_detail
         ),

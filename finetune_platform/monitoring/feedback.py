@@ -8,6 +8,7 @@ same standard as curated records.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -45,6 +46,10 @@ class PreferenceStats:
     empty_response: int
     #: the same (prompt, chosen, rejected) from several feedback rows, kept once.
     duplicates_dropped: int
+    #: rows a later rating of the same answer replaced (a user who rates again changes their verdict).
+    superseded: int = 0
+    #: corrections sent with a thumbs-up: the user liked the answer, so it is not the one to reject.
+    positive_with_correction: int = 0
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -55,12 +60,43 @@ class PreferenceStats:
             f"{self.pairs} preference pairs from {self.feedback_rows} feedback rows; "
             f"{self.negative_without_correction} thumbs-down without a correction (no chosen answer), "
             f"{self.correction_same_as_response} corrections equal to the response, "
-            f"{self.empty_response} with an empty response, {self.duplicates_dropped} duplicates dropped."
+            f"{self.empty_response} with an empty response, {self.duplicates_dropped} duplicates dropped, "
+            f"{self.superseded} replaced by a later rating of the same answer, {self.positive_with_correction} "
+            "corrections sent with a thumbs-up left out."
         )
 
 
-def feedback_to_records(feedback: pd.DataFrame) -> pd.DataFrame:
-    """Records (``schemas.RECORD_COLUMNS``) from feedback rows with a non-empty correction.
+@dataclass(frozen=True)
+class FeedbackSelection:
+    """The feedback rows that may become training data, and how many were left out and why."""
+
+    rows: pd.DataFrame
+    #: rows a later rating of the same answer replaced (in the frame, or in the store: ``latest``)
+    superseded: int
+    #: corrections sent with a thumbs-up
+    positive_with_correction: int
+
+
+def trainable_feedback(feedback: pd.DataFrame, latest: Mapping[str, int] | None = None) -> FeedbackSelection:
+    """The rows of ``feedback`` whose verdict stands: each answer's latest feedback row only (by
+    ``created_at``, then ``feedback_id``; with ``latest``, ``LogStore.latest_feedback_ids`` over all days,
+    a row a later day's rating replaced is left out too), and no correction sent with a thumbs-up (the
+    user liked the answer: it must not become the rejected side of a pair, nor its "correction" a reply).
+    A user who sends the same correction twice, or changes their mind, yields one example, not several."""
+    order = ["created_at", "feedback_id"] if "created_at" in feedback.columns else ["feedback_id"]
+    ordered = feedback.sort_values(order, kind="stable")
+    current = ordered.drop_duplicates("response_id", keep="last")
+    if latest is not None:
+        stands = [latest.get(str(r), int(f)) == int(f) for r, f in zip(current["response_id"], current["feedback_id"])]
+        current = current.loc[pd.Series(stands, index=current.index, dtype=bool)]  # a bare [] would pick columns
+    positive = (current["rating"] > 0) & _has_text(current["correction"])
+    rows = current[~positive].sort_index()
+    return FeedbackSelection(rows, len(feedback) - len(current), int(positive.sum()))
+
+
+def feedback_to_records(feedback: pd.DataFrame, latest: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """Records (``schemas.RECORD_COLUMNS``) from feedback rows with a non-empty correction, among the rows
+    whose verdict stands (:func:`trainable_feedback`, with ``latest``).
 
     ``text`` is the prompt and ``response`` the correction: the answer a user says the model should have
     given. A chat request logged with its conversation (``messages``) that ends with the user's turn becomes
@@ -71,6 +107,7 @@ def feedback_to_records(feedback: pd.DataFrame) -> pd.DataFrame:
     without a correction carry no answer to train on and are not records.
     """
     _check_columns(feedback, "feedback_to_records")
+    feedback = trainable_feedback(feedback, latest).rows
     with_correction = feedback[_has_text(feedback["correction"])]
     corrections = with_correction["correction"].astype(str).str.strip()
     logged = with_correction["messages"] if "messages" in with_correction.columns else [None] * len(with_correction)
@@ -101,13 +138,19 @@ def feedback_to_records(feedback: pd.DataFrame) -> pd.DataFrame:
     return records.reset_index(drop=True)
 
 
-def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, PreferenceStats]:
-    """DPO pairs (``PREFERENCE_COLUMNS``): chosen = the user's correction, rejected = the model's response.
+def feedback_to_preference_pairs(
+    feedback: pd.DataFrame, latest: Mapping[str, int] | None = None
+) -> tuple[pd.DataFrame, PreferenceStats]:
+    """DPO pairs (``PREFERENCE_COLUMNS``): chosen = the user's correction, rejected = the model's response,
+    from the rows whose verdict stands (:func:`trainable_feedback`, with ``latest``).
 
     Returns the pairs and ``PreferenceStats``, which accounts for every row that did not become a pair
     (notably thumbs-down without a correction), so nothing is dropped silently.
     """
     _check_columns(feedback, "feedback_to_preference_pairs")
+    offered = len(feedback)
+    selection = trainable_feedback(feedback, latest)
+    feedback = selection.rows
     has_correction = _has_text(feedback["correction"])
     has_response = _has_text(feedback["response"])
     negative_without_correction = int(((feedback["rating"] < 0) & ~has_correction).sum())
@@ -156,12 +199,14 @@ def feedback_to_preference_pairs(feedback: pd.DataFrame) -> tuple[pd.DataFrame, 
     # the same answers to the same last question after different earlier turns are different preferences
     pairs = pairs.drop_duplicates(subset=_PAIR_KEY).reset_index(drop=True)
     stats = PreferenceStats(
-        feedback_rows=len(feedback),
+        feedback_rows=offered,
         pairs=len(pairs),
         negative_without_correction=negative_without_correction,
         correction_same_as_response=int(same.sum()),
         empty_response=empty_response,
         duplicates_dropped=before - len(pairs),
+        superseded=selection.superseded,
+        positive_with_correction=selection.positive_with_correction,
     )
     return pairs, stats
 

@@ -32,16 +32,18 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     create_engine,
     event,
     func,
     inspect,
+    or_,
     select,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
@@ -454,6 +456,36 @@ class LogStore:
             rows = session.execute(query).all()
         return _frame(rows, REQUEST_COLUMNS)
 
+    def requests_by_id(self, response_ids: Iterable[str]) -> pd.DataFrame:
+        """The logged requests with these ``response_id`` values (any day), oldest first, columns
+        ``REQUEST_COLUMNS``; ids that were never logged are left out."""
+        ids = sorted({str(i) for i in response_ids})
+        rows: list[Any] = []
+        with self._sessions() as session:
+            for start in range(0, len(ids), 500):  # SQLite bounds the parameters of one statement
+                query = select(*(getattr(RequestRow, c) for c in REQUEST_COLUMNS)).where(
+                    RequestRow.response_id.in_(ids[start:start + 500])
+                )
+                rows += session.execute(query).all()
+        frame = _frame(rows, REQUEST_COLUMNS)
+        return frame.sort_values(["created_at", "response_id"], kind="stable").reset_index(drop=True)
+
+    def latest_feedback_ids(self, response_ids: Iterable[str]) -> dict[str, int]:
+        """For each of ``response_ids`` that has feedback, the id of its latest feedback row (by
+        ``created_at``, then id), over all days: a user who rates an answer again changes their verdict."""
+        ids = sorted({str(i) for i in response_ids})
+        latest: dict[str, tuple[datetime, int]] = {}
+        with self._sessions() as session:
+            for start in range(0, len(ids), 500):
+                query = select(FeedbackRow.response_id, FeedbackRow.created_at, FeedbackRow.id).where(
+                    FeedbackRow.response_id.in_(ids[start:start + 500])
+                )
+                for response_id, created_at, feedback_id in session.execute(query).all():
+                    key = (_as_utc(created_at), int(feedback_id))
+                    if response_id not in latest or key > latest[response_id]:
+                        latest[response_id] = key
+        return {rid: fid for rid, (_, fid) in latest.items()}
+
     def feedback_between(self, start: datetime, end: datetime) -> pd.DataFrame:
         """Feedback with ``start <= created_at < end`` joined with the rated request's prompt, response
         and variant; oldest first, columns ``FEEDBACK_COLUMNS``."""
@@ -484,11 +516,27 @@ class LogStore:
         return _frame(rows, FEEDBACK_COLUMNS)
 
     def count_feedback_examples(self, since: datetime | None = None) -> int:
-        """How many feedback rows carry a correction, i.e. can become training examples.
+        """How many answers have feedback that becomes training examples: a correction on a rating that is
+        not a thumbs-up, in the answer's latest feedback row (a user who rates again, or resends a
+        correction, counts once, with their last verdict; see ``monitoring.feedback.trainable_feedback``).
 
         This is what the retraining sensor watches; ``since`` limits the count to newer feedback.
         """
-        query = select(func.count(FeedbackRow.id)).where(FeedbackRow.correction.is_not(None))
+        later = aliased(FeedbackRow)
+        superseded = (
+            select(later.id)
+            .where(
+                later.response_id == FeedbackRow.response_id,
+                or_(
+                    later.created_at > FeedbackRow.created_at,
+                    and_(later.created_at == FeedbackRow.created_at, later.id > FeedbackRow.id),
+                ),
+            )
+            .exists()
+        )
+        query = select(func.count(FeedbackRow.id)).where(
+            FeedbackRow.correction.is_not(None), FeedbackRow.rating <= 0, ~superseded
+        )
         if since is not None:
             query = query.where(FeedbackRow.created_at >= _as_utc(since))
         with self._sessions() as session:

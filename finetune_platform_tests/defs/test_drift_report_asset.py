@@ -82,3 +82,35 @@ def test_a_quiet_day_is_reported_as_insufficient_data_not_a_failure(tmp_path: Pa
     meta = _metadata(result)
     assert meta["verdict"] == "insufficient_data" and not meta["drift_detected"] and "plot" not in meta
     assert "only 10 production texts" in meta["report"]
+
+
+def test_audit_reads_a_request_of_the_day_before_that_got_its_thumbs_down_after_midnight(tmp_path: Path) -> None:
+    """A request served at 23:58 and rated at 00:03 belongs to another day's logs: the audit of the day the
+    rating came reads it from the store instead of failing the nightly monitor_job."""
+    from datetime import UTC, datetime, timedelta
+
+    from finetune_platform.defs.monitor import audit, production_logs
+    from finetune_platform.monitoring.store import LogStore
+    from finetune_platform.resources import build_resources
+
+    value = _training_set(tmp_path)
+
+    @dg.asset(name="training_set")
+    def fake_training_set() -> dict:
+        return {**value, "dvc_md5": "abc123"}
+
+    settings = Settings.for_root(tmp_path)
+    store = LogStore(settings.log_store_url)
+    midnight = datetime(2026, 11, 3, tzinfo=UTC)
+    rid = store.log_request(prompt="My router keeps rebooting.", response="Buy a new one.", model_name="m",
+                            model_version="1", created_at=midnight - timedelta(minutes=2))
+    store.log_feedback(rid, -1, created_at=midnight + timedelta(minutes=3))
+    store.close()
+    resources = build_resources(settings)
+    result = dg.materialize(
+        [fake_training_set, production_logs, audit], partition_key="2026-11-03",
+        resources={"platform": resources["platform"], "log_store": resources["log_store"]},
+    )
+    audited = result.output_for_node("audit")
+    assert result.asset_materializations_for_node("audit")[0].metadata["responses_audited"].value == 1
+    assert set(audited["response_id"]) == {rid}

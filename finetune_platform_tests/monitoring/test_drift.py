@@ -109,10 +109,37 @@ def test_feedback_control_limits_flag_a_bad_last_day() -> None:
     assert report.drift is True
     assert report.drifted_features == ["feedback_negative_rate", "feedback_rating_mean"]
     p_chart = next(r for r in report.results if r.test == "p_chart")
-    # centre 0.10 over the first four days; upper limit 0.10 + 3 * sqrt(0.1 * 0.9 / 100) = 0.19
+    # baseline 40 of 400 (0.10); the exact binomial flags 21 or more thumbs-down of 100 (P < 0.00135, the
+    # one-sided tail beyond 3 sigma), where the normal approximation's limit was 0.19
     assert p_chart.statistic == pytest.approx(0.30)
-    assert p_chart.threshold == pytest.approx(0.19)
-    assert "2026-11-05: thumbs-down rate 30.0% of 100" in " ".join(report.reasons)
+    assert p_chart.threshold == pytest.approx(0.20)
+    assert "2026-11-05: thumbs-down rate 30.0% (30 of 100)" in " ".join(report.reasons)
+
+
+def test_one_thumbs_down_after_a_clean_baseline_is_not_drift() -> None:
+    """Days of nothing but thumbs-up give a p-chart of zero width and an X-bar chart of zero spread: one
+    lower rating must not flag (it would retrain on a single rating)."""
+    rows = [
+        {"created_at": pd.Timestamp("2026-11-01", tz="UTC") + pd.Timedelta(days=day, minutes=i), "rating": 1}
+        for day in range(4) for i in range(25)
+    ]
+    last_day = pd.Timestamp("2026-11-05", tz="UTC")
+    one_down = rows + [{"created_at": last_day + pd.Timedelta(minutes=i), "rating": 1 if i else -1} for i in range(25)]
+    report = compute_drift(REFERENCE, synthetic_tickets(200, seed=2), feedback=pd.DataFrame(one_down))
+    assert not report.drift, report.reasons
+    many_down = rows + [{"created_at": last_day + pd.Timedelta(minutes=i), "rating": -1 if i < 8 else 1} for i in range(25)]
+    report = compute_drift(REFERENCE, synthetic_tickets(200, seed=2), feedback=pd.DataFrame(many_down))
+    assert report.drifted_features == ["feedback_negative_rate", "feedback_rating_mean"]
+
+
+def test_a_thumbs_down_spike_on_a_low_traffic_day_is_judged() -> None:
+    """Too few prompts to judge the text features does not hide the day's ratings."""
+    feedback = _feedback([0.05, 0.05, 0.05, 0.05, 0.80], per_day=40)
+    report = compute_drift(REFERENCE, synthetic_tickets(20, seed=2), feedback=feedback)
+    assert report.verdict == "drift" and "feedback_negative_rate" in report.drifted_features
+    assert any(r.startswith("Text features not judged: only 20 production texts") for r in report.reasons)
+    calm = compute_drift(REFERENCE, synthetic_tickets(20, seed=2), feedback=_feedback([0.05] * 5, per_day=40))
+    assert calm.verdict == "insufficient_data" and not calm.drift
 
 
 def test_feedback_within_limits_or_better_is_not_flagged() -> None:

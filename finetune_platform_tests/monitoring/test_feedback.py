@@ -23,7 +23,8 @@ def _feedback() -> pd.DataFrame:
         (14, "r4", 1, None, "Password reset", "Use the link."),
         (15, "r5", 0, "Use the link.", "Password again", "Use the link."),  # correction == response
         (16, "r6", -1, "Try again later.", "Timeout", ""),  # failed request: nothing to reject
-        (17, "r1", -1, "Restart the router, then reset it.", "Router down", "Thanks for your message."),  # duplicate
+        (17, "r1", -1, "Restart the router, then reset it.", "Router down", "Thanks for your message."),  # sent again
+        (18, "r7", 1, "Great answer, thanks!", "Reset password?", "Click reset."),  # a thumbs-up is no correction
     ]
     frame = pd.DataFrame(rows, columns=["feedback_id", "response_id", "rating", "correction", "prompt", "response"])
     frame["comment"] = None
@@ -33,9 +34,10 @@ def _feedback() -> pd.DataFrame:
 def test_records_come_only_from_corrections_with_lineage() -> None:
     records = feedback_to_records(_feedback())
     assert list(records.columns) == RECORD_COLUMNS
-    assert records["source_row"].tolist() == [11, 15, 16, 17]
-    first = records.iloc[0]
-    assert first["record_id"] == "feedback/feedback-store#11"
+    # 11 was sent again as 17 (one verdict per answer: the latest), 18 came with a thumbs-up
+    assert records["source_row"].tolist() == [15, 16, 17]
+    first = records.iloc[-1]
+    assert first["record_id"] == "feedback/feedback-store#17"
     assert (first["source"], first["source_file"], first["doc_type"]) == ("feedback", "feedback-store", "feedback")
     assert (first["text"], first["response"]) == ("Router down", "Restart the router, then reset it.")
     assert (first["label"], first["messages"]) == ("", "")
@@ -51,18 +53,20 @@ def test_preference_pairs_content_and_stats_account_for_every_row() -> None:
             "chosen": "Restart the router, then reset it.",
             "rejected": "Thanks for your message.",
             "response_id": "r1",
-            "feedback_id": 11,
+            "feedback_id": 17,
             "messages": "",
             "rag_context": "",
         }
     ]
     assert stats.to_dict() == {
-        "feedback_rows": 7,
+        "feedback_rows": 8,
         "pairs": 1,
         "negative_without_correction": 2,  # ids 12 and 13 (blank correction)
         "correction_same_as_response": 1,
         "empty_response": 1,
-        "duplicates_dropped": 1,
+        "duplicates_dropped": 0,
+        "superseded": 1,  # 11, sent again as 17
+        "positive_with_correction": 1,  # 18
     }
     assert "2 thumbs-down without a correction" in stats.summary()
 
@@ -192,7 +196,7 @@ def test_pairs_carry_the_retrieved_passages_and_differ_by_them():
     frame = _feedback().head(1)
     first = json.dumps({"placement": "system", "context": "[1] Restart it."})
     second = json.dumps({"placement": "system", "context": "[1] Replace the cable."})
-    two = pd.concat([frame.assign(rag_context=first), frame.assign(rag_context=second, feedback_id=12)],
+    two = pd.concat([frame.assign(rag_context=first), frame.assign(rag_context=second, feedback_id=12, response_id="r9")],
                     ignore_index=True)
     pairs, stats = feedback_to_preference_pairs(two)
     assert pairs["rag_context"].tolist() == [first, second] and stats.duplicates_dropped == 0
@@ -208,7 +212,8 @@ def test_pairs_carry_the_conversation_and_differ_by_it():
     first = json.dumps([{"role": "user", "content": "Router down"}])
     second = json.dumps([{"role": "user", "content": "Modem fine"}, {"role": "assistant", "content": "OK."},
                          {"role": "user", "content": "Router down"}])
-    two = pd.concat([frame.assign(messages=first), frame.assign(messages=second, feedback_id=12)], ignore_index=True)
+    two = pd.concat([frame.assign(messages=first), frame.assign(messages=second, feedback_id=12, response_id="r9")],
+                    ignore_index=True)
     pairs, stats = feedback_to_preference_pairs(two)
     assert pairs["messages"].tolist() == [first, second] and stats.duplicates_dropped == 0
     pairs, _ = feedback_to_preference_pairs(two.assign(messages=None))
@@ -218,7 +223,9 @@ def test_pairs_carry_the_conversation_and_differ_by_it():
 def test_a_correction_becomes_a_conversation_record_only_when_it_answers_the_users_last_turn():
     """Logged turns ending in the user's turn: a conversation record (turns + the correction). No user turn,
     or a trailing assistant turn the client pre-filled: a plain record (text and answer), as before."""
-    frame = pd.concat([_feedback().head(1)] * 4, ignore_index=True).assign(feedback_id=[1, 2, 3, 4])
+    frame = pd.concat([_feedback().head(1)] * 4, ignore_index=True).assign(
+        feedback_id=[1, 2, 3, 4], response_id=["r1", "r2", "r3", "r4"]
+    )
     ends_with_user = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Router down"}]
     prefilled = [*ends_with_user, {"role": "assistant", "content": "Sure, here is"}]
     system_only = [{"role": "system", "content": "Be brief."}]
@@ -246,3 +253,13 @@ def test_feedback_conversations_train_on_the_corrected_reply_only():
     pairs, _ = conversation_sft_pairs(conversations, tokenizer, turns="all")
     assert pairs.loc[pairs["record_id"] == "r1", "completion"].tolist() == ["Reset it."]
     assert pairs.loc[pairs["record_id"] == "r2", "completion"].tolist() == ["WRONG answer", "Reset it."]
+
+
+def test_a_later_days_rating_replaces_this_days_correction() -> None:
+    """``latest`` (LogStore.latest_feedback_ids, over all days): a thumbs-up the next day withdraws the
+    correction, and a newer correction the next day is that day's example, not this one's too."""
+    day = _feedback().head(1)  # feedback 11: r1 thumbs-down with a correction
+    assert len(feedback_to_records(day, latest={"r1": 11})) == 1
+    assert feedback_to_records(day, latest={"r1": 40}).empty  # a later row (40) stands for r1
+    pairs, stats = feedback_to_preference_pairs(day, latest={"r1": 40})
+    assert pairs.empty and stats.superseded == 1

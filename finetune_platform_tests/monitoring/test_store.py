@@ -164,14 +164,22 @@ def test_duplicate_response_id_is_rejected(store: LogStore) -> None:
         _log(store, response_id="chatcmpl-1")
 
 
-def test_count_feedback_examples_counts_only_corrections(store: LogStore) -> None:
-    response_id = _log(store)
-    store.log_feedback(response_id, -1, correction="Better answer", created_at=T0)
-    store.log_feedback(response_id, -1, correction="   ", created_at=T0)  # blank: no correction
-    store.log_feedback(response_id, 1, created_at=T0)
-    store.log_feedback(response_id, -1, correction="Later answer", created_at=T0 + timedelta(days=2))
+def test_count_feedback_examples_counts_each_answers_standing_correction(store: LogStore) -> None:
+    """One answer rated several times counts once, with the user's last verdict: a resent correction or a
+    change of mind never adds examples towards the retrain threshold, and a thumbs-up is no correction."""
+    first, second, liked = _log(store, response_id="a1"), _log(store, response_id="a2"), _log(store, response_id="a3")
+    store.log_feedback(first, -1, correction="Better answer", created_at=T0)
+    store.log_feedback(first, -1, correction="Better answer", created_at=T0 + timedelta(minutes=1))  # sent again
+    store.log_feedback(second, -1, correction="   ", created_at=T0)  # blank: no correction
+    store.log_feedback(liked, 1, correction="Great, thanks!", created_at=T0)  # a thumbs-up: not training data
+    assert store.count_feedback_examples() == 1
+    store.log_feedback(second, -1, correction="Later answer", created_at=T0 + timedelta(days=2))
     assert store.count_feedback_examples() == 2
     assert store.count_feedback_examples(since=T0 + timedelta(days=1)) == 1
+    store.log_feedback(first, 1, created_at=T0 + timedelta(days=3))  # the user changed their mind
+    assert store.count_feedback_examples() == 1
+    assert store.latest_feedback_ids(["a1", "a2", "a3", "never"]).keys() == {"a1", "a2", "a3"}
+    assert store.requests_by_id(["a2", "never"])["response_id"].tolist() == ["a2"]
 
 
 def test_concurrent_writers_from_many_threads(store: LogStore) -> None:
