@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import math
 import shutil
 import time
@@ -49,6 +50,8 @@ from finetune_platform.training.trainer_args import DeepSpeedConfig, common_trai
 
 if TYPE_CHECKING:
     import trl
+
+logger = logging.getLogger(__name__)
 
 PAIR_COLUMNS = ("prompt", "chosen", "rejected")
 RESULT_FILE = "dpo_result.json"
@@ -301,11 +304,28 @@ def train_dpo(
     torch.manual_seed(settings.seed)
     policy, tokenizer = load_causal_lm(base_model_path, sft_model_path)
     policy.to("cpu")  # the Trainer places it; load_causal_lm may have moved it to a GPU already
+    # TRL drops, without a word, a pair whose prompt fills max_length; with none left it fails deep in a
+    # sampler. Callers (the aligned_adapter asset) fit the pairs first to report the counts; this holds for
+    # any other caller too.
+    fitted, fit = fit_to_length(pairs, tokenizer, settings.max_length)
+    if fitted.empty:
+        raise ValueError(
+            f"train_dpo: none of the {len(pairs)} preference pairs fits max_length={settings.max_length} tokens: "
+            f"{fit['prompt_too_long']} have a prompt of max_length tokens or more, leaving no room for an answer. "
+            "Raise max_length or shorten the prompts."
+        )
+    if len(fitted) < len(pairs):
+        logger.warning("train_dpo: %d of %d pairs dropped, their prompt fills max_length=%s", fit["prompt_too_long"],
+                       len(pairs), settings.max_length)
+    pairs = fitted
     ref_model = None
     if settings.method == "full":
         ref_model = copy.deepcopy(policy).eval()
         for parameter in ref_model.parameters():
             parameter.requires_grad_(False)
+        # An SFT adapter merged into its base keeps PEFT's frozen flags (every weight requires_grad False):
+        # full DPO trains every weight of the policy.
+        policy.requires_grad_(True)
 
     accuracies: list[tuple[int, float]] = []
     margins: list[tuple[int, float]] = []

@@ -170,3 +170,19 @@ def test_dpo_resumes_from_its_checkpoint_and_refuses_another_run(base_model, sft
 
     with pytest.raises(RuntimeError, match=r"different run \(changed: \['settings.beta'\]\)"):
         train_dpo(base_model, sft_adapter, pairs, DPOSettings(max_steps=9, **{**settings, "beta": 0.1}), tmp_path)
+
+
+def test_full_dpo_on_a_lora_sft_result_trains_every_weight(base_model, sft_adapter, tmp_path):
+    """The default pipeline: LoRA SFT, then full DPO. The merged adapter keeps PEFT's frozen flags; without
+    unfreezing, backward fails ("element 0 of tensors does not require grad")."""
+    result = train_dpo(
+        base_model, sft_adapter, preference_pairs(16, seed=0),
+        DPOSettings(method="full", max_steps=2, learning_rate=5e-4, **FAST), tmp_path,
+    )
+    assert result.global_step == 2 and math.isfinite(result.final_loss)
+
+
+def test_dpo_with_no_pair_that_fits_max_length_is_a_clear_error(base_model, sft_adapter, tmp_path):
+    with pytest.raises(ValueError, match=r"none of the 8 preference pairs fits max_length=8 tokens"):
+        train_dpo(base_model, sft_adapter, preference_pairs(8, seed=0),
+                  DPOSettings(max_length=8, max_steps=1, **FAST), tmp_path)
