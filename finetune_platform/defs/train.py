@@ -367,6 +367,8 @@ def sft_adapter(
             "launcher": f"{config.launch.launcher} x{config.launch.nproc_per_node}"
             + (f", ZeRO-{config.launch.zero_stage}" if config.launch.zero_stage else ""),
             "save_check": dg.MetadataValue.json(result.save_check or {}),
+            # examples whose prompt fills max_length: no completion token left, so not trained on
+            "prompts_too_long": dg.MetadataValue.json(result.prompts_too_long or {}),
             "merged_model": dg.MetadataValue.path(str(merged_path)) if merged_path else "not exported (export_merged=false)",
             "conversations": config.conversations,
             **{

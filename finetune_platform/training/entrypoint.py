@@ -55,7 +55,10 @@ RESULT_METADATA_KEYS = (
     "train_tokens_per_second",
     "tokens_per_second",
     "save_check",
+    "prompts_too_long",
 )
+#: Result fields that are JSON objects: reported as Dagster JSON metadata, not as scalars.
+JSON_RESULT_KEYS = ("save_check", "prompts_too_long")
 HISTORY_KEYS = ("loss_history", "reward_accuracy_history", "reward_margin_history")
 
 Request = SFTRequest | DAPTRequest | DPORequest
@@ -269,14 +272,15 @@ def main(argv: list[str] | None = None) -> int:
         pipes.report_custom_message({"kind": "result", **summary})
         if pipes.is_asset_step:
             metadata: dict[str, Any] = {
-                k: v for k, v in summary.items() if v is not None and k not in HISTORY_KEYS and k != "save_check"
+                k: v for k, v in summary.items() if v is not None and k not in HISTORY_KEYS and k not in JSON_RESULT_KEYS
             }
             metadata["model_path"] = {"raw_value": summary["model_path"], "type": "path"}
             for key in HISTORY_KEYS:
                 if key in summary:
                     metadata[key] = {"raw_value": {key: summary[key]}, "type": "json"}
-            if summary.get("save_check"):
-                metadata["save_check"] = {"raw_value": summary["save_check"], "type": "json"}
+            for key in JSON_RESULT_KEYS:
+                if summary.get(key):
+                    metadata[key] = {"raw_value": summary[key], "type": "json"}
             pipes.report_asset_materialization(metadata=metadata)
         _finish_distributed()
     return 0

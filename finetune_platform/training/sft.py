@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import shutil
 import time
@@ -35,6 +36,8 @@ from finetune_platform.training.trainer_args import (
 
 if TYPE_CHECKING:
     import trl
+
+logger = logging.getLogger(__name__)
 
 #: Every linear projection of the model (PEFT resolves it per architecture: Llama q/k/v/o/gate/up/down,
 #: GPT-2 c_attn/c_proj/c_fc), excluding the output head.
@@ -158,12 +161,26 @@ class SFTResult:
     train_seconds: float = 0.0
     train_tokens_per_second: float = 0.0
     save_check: dict | None = None
+    #: examples left out because their prompt alone fills max_length (no completion token to learn), by
+    #: split ("train", "eval"); TRL would drop them without a word
+    prompts_too_long: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-friendly form (paths as strings)."""
         data = asdict(self)
         data["model_path"] = str(self.model_path)
         return data
+
+
+def drop_prompts_filling(df: pd.DataFrame, tokenizer, max_length: int | None) -> tuple[pd.DataFrame, int]:
+    """``df`` without the examples whose prompt alone is ``max_length`` tokens or more (as TRL tokenizes a
+    prompt: with the tokenizer's special tokens), and how many those were: truncated to ``max_length``, such
+    an example keeps no completion token, and completion-only loss has nothing to learn from it."""
+    if max_length is None or df.empty:
+        return df, 0
+    lengths = [len(ids) for ids in tokenizer(df["prompt"].astype(str).tolist())["input_ids"]]
+    fits = pd.Series([n < max_length for n in lengths], index=df.index, dtype=bool)
+    return df.loc[fits], int((~fits).sum())
 
 
 def to_trl_config(settings: SFTSettings, output_dir: Path, deepspeed: DeepSpeedConfig = None) -> "trl.SFTConfig":
@@ -508,8 +525,9 @@ def train_sft(
         torch.set_num_threads(threads)
     base_model_path = Path(base_model_path)
     output_dir = Path(output_dir)
-    train_dataset = _to_dataset(train_df, "train_df")
-    eval_dataset = _to_dataset(eval_df, "eval_df") if eval_df is not None and len(eval_df) else None
+    _to_dataset(train_df, "train_df")  # their checks, before anything is loaded or written
+    if eval_df is not None and len(eval_df):
+        _to_dataset(eval_df, "eval_df")
     validate_model_folder(base_model_path)
 
     fingerprint = _fingerprint(base_model_path, train_df, settings)
@@ -522,6 +540,25 @@ def train_sft(
     tokenizer = AutoTokenizer.from_pretrained(base_model_path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    fitted, too_long = drop_prompts_filling(train_df, tokenizer, settings.max_length)
+    if fitted.empty:
+        raise ValueError(
+            f"train_sft: every one of the {len(train_df)} training examples has a prompt of max_length="
+            f"{settings.max_length} tokens or more, so no completion token is left to learn from; raise max_length "
+            "or shorten the prompts"
+        )
+    prompts_too_long = {"train": too_long}
+    train_dataset = _to_dataset(fitted, "train_df")
+    eval_dataset = None
+    if eval_df is not None and len(eval_df):
+        fitted_eval, prompts_too_long["eval"] = drop_prompts_filling(eval_df, tokenizer, settings.max_length)
+        # with none left there is no eval loss to report: train anyway, saying so, rather than fail after training
+        eval_dataset = _to_dataset(fitted_eval, "eval_df") if len(fitted_eval) else None
+    if any(prompts_too_long.values()):
+        logger.warning(
+            "train_sft: left out examples whose prompt fills max_length=%s tokens (no completion token): %s",
+            settings.max_length, prompts_too_long,
+        )
     model = AutoModelForCausalLM.from_pretrained(base_model_path, dtype=torch.float32)
     if settings.method == "lora":
         _check_modules_to_save(model, settings.lora_modules_to_save)
@@ -544,7 +581,7 @@ def train_sft(
     _save_trained(trainer, tokenizer, model_path)
     save_check = None
     if settings.verify_saved_model:
-        prompts = train_df["prompt"].astype(str).head(VERIFY_PROMPTS).tolist()
+        prompts = fitted["prompt"].astype(str).head(VERIFY_PROMPTS).tolist()
         save_check = verify_saved_model(trainer, tokenizer, base_model_path, model_path, prompts)
 
     tokens = trainer.state.num_input_tokens_seen - tokens_before
@@ -558,6 +595,7 @@ def train_sft(
         final_train_loss=history[-1][1] if history else None,
         eval_loss=eval_loss,
         resumed_from_checkpoint=str(resume_from) if resume_from else None,
+        prompts_too_long=prompts_too_long,
         train_seconds=train_seconds,
         train_tokens_per_second=tokens / train_seconds if train_seconds > 0 else 0.0,
         save_check=save_check,

@@ -193,3 +193,27 @@ def test_a_save_that_lost_the_adapter_is_caught(base_model, tmp_path):
     save_file({k: torch.zeros_like(v) if "lora_B" in k else v for k, v in weights.items()}, weights_file)
     with pytest.raises(SavedModelMismatch, match="does not reproduce the trained model"):
         verify_saved_model(trainer, tokenizer, base_model, result.model_path, prompts)
+
+
+@pytest.mark.slow
+def test_examples_whose_prompt_fills_max_length_are_left_out_and_counted(base_model, tmp_path):
+    """TRL drops them without a word (and fails in its sampler when none is left, or after training when
+    no eval example is left): here they are counted, a train split with none left is a clear error, and an
+    eval split with none left skips the eval loss instead of failing the finished run."""
+    from transformers import AutoTokenizer
+
+    from finetune_platform.training.sft import drop_prompts_filling
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    data = examples(12)
+    lengths = sorted(len(ids) for ids in tokenizer(data["prompt"].tolist())["input_ids"])
+    limit = lengths[len(lengths) // 2]  # about half the prompts fill it
+    kept, dropped = drop_prompts_filling(data, tokenizer, limit)
+    assert dropped == sum(n >= limit for n in lengths) and len(kept) + dropped == len(data) and 0 < dropped < len(data)
+
+    settings = SFTSettings(method="lora", max_steps=1, max_length=limit, **FAST)
+    long_eval = data.loc[~data.index.isin(kept.index)]
+    result = train_sft(base_model, data, long_eval, settings, tmp_path / "run")
+    assert result.prompts_too_long == {"train": dropped, "eval": len(long_eval)} and result.eval_loss is None
+    with pytest.raises(ValueError, match=r"every one of the \d+ training examples has a prompt of max_length=8"):
+        train_sft(base_model, data, None, SFTSettings(method="lora", max_steps=1, max_length=8, **FAST), tmp_path / "b")
