@@ -228,7 +228,8 @@ def domain_adapted_model(
     tags = {"dataset.dvc_md5": training_set["dvc_md5"], "dagster.run_id": context.run_id,
             "git.commit": git_commit(settings.root), "stage": "dapt", "base_model": base_model["name_or_path"]}
     with mlflow.tracker().start_run("domain_adapted_model", tags=tags) as run:
-        run.log_params({"dapt": config.model_dump(), "documents": len(documents)})
+        # what the run trains with: bf16 resolved on this machine (auto is None in the config)
+        run.log_params({"dapt": {**config.model_dump(), "bf16": resolve_bf16(config.bf16)}, "documents": len(documents)})
         request = DAPTRequest(
             base_model_path=base_model["path"],
             train_path=_write_parquet(documents, output_dir / "inputs" / "documents.parquet"),
@@ -454,7 +455,7 @@ def aligned_adapter(
     evaluation that gates promotion."""
     from finetune_platform.datasets.split import read_training_set
     from finetune_platform.monitoring.feedback import decontaminate_preference_pairs
-    from finetune_platform.training.provenance import config_hash, frame_sha256
+    from finetune_platform.training.provenance import config_hash, frame_sha256, git_commit
 
     files = sorted((platform.settings().data_dir / "preference_pairs").glob("*.jsonl"))
     read = (
@@ -515,22 +516,28 @@ def aligned_adapter(
     key = config_hash(sft_adapter["model_path"], pairs_sha256, config.model_dump())
     output_dir = platform.settings().artifacts_dir / "aligned_adapter" / key
     tags = {"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "stage": "dpo",
-            "started_from": "sft", "dataset.preference_pairs_sha256": pairs_sha256}
+            "started_from": "sft", "dataset.preference_pairs_sha256": pairs_sha256,
+            "git.commit": git_commit(platform.settings().root)}
+    dpo_settings = DPOSettings.model_validate(
+        config.model_dump(exclude={"enabled", "min_pairs", "near_duplicate_threshold", "launch"})
+    )
     with mlflow.tracker().start_run("aligned_adapter", tags=tags, parent_run_id=sft_adapter["mlflow_run_id"]) as run:
-        run.log_params({"dpo": config.model_dump(), "pairs": len(pairs), "pairs_cleaning": cleaned,
+        # the values the run trains with: the method's default learning rate, bf16 resolved on this machine
+        dpo_params = {**config.model_dump(), "learning_rate": dpo_settings.effective_learning_rate,
+                      "bf16": resolve_bf16(config.bf16)}
+        run.log_params({"dpo": dpo_params, "pairs": len(pairs), "pairs_cleaning": cleaned,
                         "pair_prompts": prompt_formats})
         request = DPORequest(
             base_model_path=sft_adapter["base_model_path"],
             sft_model_path=sft_adapter["model_path"],
             train_path=_write_parquet(pairs[["prompt", "chosen", "rejected"]], output_dir / "inputs" / "pairs.parquet"),
             output_dir=str(output_dir),
-            settings=DPOSettings.model_validate(
-                config.model_dump(exclude={"enabled", "min_pairs", "near_duplicate_threshold", "launch"})
-            ),
+            settings=dpo_settings,
             mlflow=_mlflow_target(mlflow, run.run_id, prefix="dpo."),
         )
         result = _Result(train_in_subprocess(context, request, config.launch))
         run.log_metrics({"dpo.final_loss": result.final_loss or float("nan")})
+        run.log_artifact(result.model_path, "model")
         TrackedRun(mlflow.tracker(), sft_adapter["mlflow_run_id"]).log_metrics(
             {"dpo.final_loss": result.final_loss or float("nan")}
         )

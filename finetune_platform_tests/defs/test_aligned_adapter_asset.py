@@ -24,7 +24,10 @@ def _run(root: Path, monkeypatch, value: dict[str, Any], pairs: list[dict[str, s
 
     def fake_training(context, request, launch):
         launched.append(request)
-        return {"model_path": str(Path(request.output_dir) / "model"), "global_step": 2, "final_loss": 0.5}
+        model = Path(request.output_dir) / "model"  # what DPO writes, logged to MLflow as the run's model
+        model.mkdir(parents=True, exist_ok=True)
+        (model / "config.json").write_text("{}")
+        return {"model_path": str(model), "global_step": 2, "final_loss": 0.5}
 
     monkeypatch.setattr(train_defs, "train_in_subprocess", fake_training)
     if not (root / "sft").is_dir():  # the SFT model's tokenizer (the tiny model's recipe, chat template included)
@@ -96,5 +99,10 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=Settings.for_root(tmp_path).mlflow_tracking_uri)
-    tags = client.get_run(output["dpo_mlflow_run_id"]).data.tags
+    dpo_run = client.get_run(output["dpo_mlflow_run_id"])
+    tags = dpo_run.data.tags
     assert tags["dataset.preference_pairs_sha256"] == output["preference_pairs_sha256"]  # lineage of the pairs
+    assert "git.commit" in tags
+    # the values trained with, not the config's "use the default" None
+    assert dpo_run.data.params["dpo.learning_rate"] == "0.002" and dpo_run.data.params["dpo.bf16"] in ("True", "False")
+    assert [a.path for a in client.list_artifacts(dpo_run.info.run_id)] == ["model"]
