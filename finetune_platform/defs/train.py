@@ -281,6 +281,9 @@ def sft_adapter(
     # conversations='off' leaves the key as it was before the option existed, so earlier runs still resume
     key_config = config.model_dump(exclude={"conversations"} if config.conversations == "off" else None)
     key_config["bf16"] = resolve_bf16(config.bf16)  # auto: what this machine trains with (a resume must match)
+    # Exporting a merged copy changes nothing trained: turning it on for a trained model resumes that run
+    # (zero steps) and exports, instead of training again. False as before the option counted, so keys stay.
+    key_config["export_merged"] = False
     key_parts = [training_set["dvc_md5"], base_model["path"], key_config]
     if base_model.get("folder_fingerprint"):  # a local model folder: its content, not only its path
         key_parts.append(base_model["folder_fingerprint"])

@@ -106,13 +106,6 @@ class SFTRequest(_Request):
     stage: Literal["sft"] = "sft"
     validation_path: str | None = Field(None, description="Parquet of validation pairs; None: no eval loss.")
     settings: SFTSettings = Field(default_factory=SFTSettings, description="How to fine-tune.")
-    probe_prompts: list[str] = Field(
-        default_factory=list,
-        description=(
-            "Prompts whose next-token logits the trained model reports after training (rank 0, every rank "
-            "taking part under ZeRO-3), to check that the saved model reloads to the same outputs."
-        ),
-    )
 
 
 class DAPTRequest(_Request):
