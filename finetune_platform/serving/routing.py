@@ -617,8 +617,8 @@ class StagedRollout:
     back at once; too little traffic holds; passing gates advance to the next share, and passing the last
     stage completes (the challenger then serves all users; promoting it to champion in the registry is
     the caller's decision). The state keeps the version it judged, so the last share stays with that
-    version: a server restarted with a newer challenger sends that one no one (:meth:`Router.route`). The state lives in the router (and its state file), so steps may run in a
-    different process from the server.
+    version: a server restarted with a newer challenger sends that one no one (:meth:`Router.route`). The
+    state lives in the router (and its state file), so steps may run in a different process from the server.
     """
 
     def __init__(
