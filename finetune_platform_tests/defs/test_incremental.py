@@ -21,11 +21,17 @@ def _materializations(instance: dg.DagsterInstance, asset: str, partition: str) 
     return len(records)
 
 
+def _demo_project(root, n_tickets: int) -> Settings:
+    """A project at ``root`` with the shipped data/sources.yaml and the demo corpus (seed 3)."""
+    (root / "data").mkdir()
+    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", root / "data" / "sources.yaml")
+    settings = Settings.for_root(root)
+    generate_demo_corpus(settings.raw_dir, n_tickets=n_tickets, seed=3)
+    return settings
+
+
 def test_new_file_reprocesses_only_its_source(tmp_path) -> None:
-    (tmp_path / "data").mkdir()
-    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
-    settings = Settings.for_root(tmp_path)
-    generate_demo_corpus(settings.raw_dir, n_tickets=120, seed=3)
+    settings = _demo_project(tmp_path, 120)
     defs = build_definitions(settings)
     resources = {"platform": PlatformResource(root=str(tmp_path))}
     job = defs.resolve_job_def("ingest_job")
@@ -71,10 +77,7 @@ def test_a_file_landing_during_ingest_is_not_taken_for_ingested(tmp_path, monkey
     feedback batch, an export landing) leaves the source changed for the sensor."""
     from finetune_platform.ingest import readers
 
-    (tmp_path / "data").mkdir()
-    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
-    settings = Settings.for_root(tmp_path)
-    generate_demo_corpus(settings.raw_dir, n_tickets=60, seed=3)
+    settings = _demo_project(tmp_path, 60)
     resources = {"platform": PlatformResource(root=str(tmp_path))}
     job = build_definitions(settings).resolve_job_def("ingest_job")
     real = readers.ingest_source
@@ -100,10 +103,7 @@ def test_a_file_landing_during_ingest_is_not_taken_for_ingested(tmp_path, monkey
 def test_an_empty_optional_source_ingests_first_on_a_fresh_project(tmp_path) -> None:
     """An optional source without files (the feedback batches before any feedback) ingests to zero rows even
     when it is the first source curated on a fresh checkout (no curation cache folder yet)."""
-    (tmp_path / "data").mkdir()
-    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
-    settings = Settings.for_root(tmp_path)
-    generate_demo_corpus(settings.raw_dir, n_tickets=60, seed=3)
+    settings = _demo_project(tmp_path, 60)
     job = build_definitions(settings).resolve_job_def("ingest_job")
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, ["feedback"])
@@ -118,10 +118,7 @@ def test_an_empty_optional_source_ingests_first_on_a_fresh_project(tmp_path) -> 
 def test_a_source_never_curated_does_not_stop_the_training_set(tmp_path) -> None:
     """A registered source whose ingest never succeeded is left out of deduplicated_records, by name, instead of
     failing every retrain until someone deletes its partition."""
-    (tmp_path / "data").mkdir()
-    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
-    settings = Settings.for_root(tmp_path)
-    generate_demo_corpus(settings.raw_dir, n_tickets=60, seed=3)
+    settings = _demo_project(tmp_path, 60)
     defs = build_definitions(settings)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(SOURCE_PARTITIONS.name, ["chats", "emails"])
