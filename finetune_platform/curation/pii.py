@@ -1049,6 +1049,12 @@ def _add_counts(total: dict[str, int], more: dict[str, int]) -> None:
 _DISTINCTIVE_TYPES = frozenset({"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "CREDENTIALS"})
 
 
+def _spread_matches(matches: list[PiiMatch]) -> list[PiiMatch]:
+    """The matches whose value is hidden wherever it recurs as a whole word in the record's other fields:
+    a :data:`_DISTINCTIVE_TYPES` value, or one of several words (a one-word name could be a common word)."""
+    return [m for m in matches if m.type in _DISTINCTIVE_TYPES or len(m.value.split()) > 1]
+
+
 def _redact_in_context(
     text: str,
     roles: list[str],
@@ -1094,8 +1100,7 @@ def _redact_in_context(
                 delta[kind] = delta.get(kind, 0) + n
             for m in own:
                 delta[m.type] = delta.get(m.type, 0) - 1
-    spread = [m for m in matches if m.type in _DISTINCTIVE_TYPES or len(m.value.split()) > 1]
-    for kind, n in _propagate(contents, spread, mapping).items():
+    for kind, n in _propagate(contents, _spread_matches(matches), mapping).items():
         delta[kind] = delta.get(kind, 0) + n
     return {kind: n for kind, n in delta.items() if n}
 
@@ -1220,6 +1225,14 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                             turn["content"] = content
                 if redacted:
                     new_msg = _JSON_ENCODER.encode(turns)
+        if text_counts and new_resp:
+            # A value the text revealed (with a cue the response lacks: "my ssn is" ... "noted 123456789") is
+            # hidden in the response too, as _redact_in_context does in the turns; same mapping, same placeholder.
+            box = [new_resp]
+            more = _propagate(box, _spread_matches(finder.scan(text)[0]), mapping)
+            if more:
+                new_resp = box[0]
+                _add_counts(counts, more)
         if not settings.redact_pii:
             new_text, new_resp, new_msg = text, response, msg
         keep.append(ok)

@@ -268,6 +268,24 @@ def test_a_value_the_joined_turns_reveal_is_redacted_in_the_turns_too(settings, 
     assert json.loads(row["pii_counts"]) == {"US_SSN": 3}
 
 
+def test_a_value_the_text_reveals_is_redacted_in_the_response_too(settings):
+    """The response column is redacted on its own; a number that is an SSN only by the text's cue must not
+    stay in it (the final PII scan could not see it there either: a bare number has no cue)."""
+    chat = json.dumps([{"role": "user", "content": "my ssn is"}, {"role": "assistant", "content": "Please send it."},
+                       {"role": "user", "content": "123456789"},
+                       {"role": "assistant", "content": "Thanks, I have noted 123456789 on your file."}])
+    df = records(
+        {"text": "my ssn is\n123456789", "response": "Thanks, I have noted 123456789 on your file.", "messages": chat},
+        {"text": "my ssn is 123456789, update it", "response": "Done: 123456789 is now on file. Ref 12345678."},
+    )
+    rows = redact_pii(df, settings).records
+    assert rows["response"].tolist() == [
+        "Thanks, I have noted <US_SSN_1> on your file.", "Done: <US_SSN_1> is now on file. Ref 12345678."
+    ]
+    assert json.loads(rows.loc[0, "messages"])[3]["content"] == rows.loc[0, "response"]
+    assert json.loads(rows.loc[1, "pii_counts"]) == {"US_SSN": 2}
+
+
 @pytest.mark.parametrize("fast_path", [True, False])
 def test_context_from_other_turns_is_judged_per_value_and_spreads_only_distinctive_values(settings, fast_path):
     """Two numbers, one an order number by its cue and one a phone by its cue: the text finds one phone, and
@@ -286,7 +304,8 @@ def test_context_from_other_turns_is_judged_per_value_and_spreads_only_distincti
     turns, counts = redacted([user("my order number:"), bot("ok"), user("020 7946 0123"), bot("and?"),
                               user("call me on"), bot("sure"), user("02079460958"), bot("Noted 02079460958.")])
     assert turns[6] == "<PHONE_1>" and turns[7] == "Noted <PHONE_1>." and "02079460958" not in json.dumps(turns)
-    assert counts == {"PHONE": 4}  # the text's phone, the two turns' own and the assistant's repetition
+    # the text's phone, the two turns' own, the assistant's repetition, and the response (that last turn)
+    assert counts == {"PHONE": 5}
     turns, counts = redacted([user("I'm Will. Please update my record, my ssn is"), bot("Will do, go ahead."),
                               user("123456789"), bot("May I have it?"), user("Will you confirm by mail?"), bot("Yes.")])
     assert turns == ["I'm <PERSON_1>. Please update my record, my ssn is", "Will do, go ahead.", "<US_SSN_1>",
