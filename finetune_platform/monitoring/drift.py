@@ -499,26 +499,68 @@ def _feedback_tests(
         f"{ucl:.1%} (binomial p {p_value:.2g})"
     )
 
-    # Centre and spread of all baseline ratings pooled (between-day variation included, which widens the
-    # limits slightly: a conservative chart). A baseline with no spread (every rating +1) gives no limits;
-    # one pseudo-rating at each end of the scale (-1 and +1) is added to the spread (not the centre), so a
-    # single lower rating is not infinitely unlikely.
+    mean_last = float(last["mean_rating"])
     baseline_n = float(baseline["n"].sum())
     mu = float(baseline["rating_sum"].sum() / baseline_n)
-    squares = float(baseline["rating_sq_sum"].sum()) - baseline_n * mu**2 + (1 - mu) ** 2 + (-1 - mu) ** 2
-    variance = squares / (baseline_n + 1)
-    sigma = math.sqrt(max(variance, 0.0))
-    lcl = mu - s.control_limit_sigma * sigma / math.sqrt(n_last)
-    mean_last = float(last["mean_rating"])
-    z = (mean_last - mu) / (sigma / math.sqrt(n_last)) if sigma > 0 else (-math.inf if mean_last < mu else 0.0)
-    m_detail = f"{day}: mean rating {mean_last:+.3f} of {n_last}; centre {mu:+.3f}, lower limit {lcl:+.3f}"
+    counts = _rating_counts(baseline["n"].sum(), baseline["rating_sum"].sum(), baseline["rating_sq_sum"].sum())
+    day_counts = _rating_counts(last["n"], last["rating_sum"], last["rating_sq_sum"])
+    if counts is not None and day_counts is not None:
+        # Ratings of -1, 0 and +1 (what the log store takes): the day's shortfall from all thumbs-up, one per
+        # neutral and two per thumbs-down, against its exact distribution under the baseline's rates (Jeffreys-
+        # smoothed). A normal chart's limits have no width on a clean baseline, and shrink with its size: one
+        # thumbs-down after a long clean month would flag.
+        p_neg, p_neu = ((counts[0] + 0.5) / (baseline_n + 1.5), (counts[1] + 0.5) / (baseline_n + 1.5))
+        shortfall = 2 * day_counts[0] + day_counts[1]
+        m_p_value = _shortfall_sf(shortfall, n_last, p_neg, p_neu)
+        lowest, highest = 0, 2 * n_last + 1  # the fewest shortfall points that flag: binary search
+        while lowest < highest:
+            middle = (lowest + highest) // 2
+            if _shortfall_sf(middle, n_last, p_neg, p_neu) < alpha:
+                highest = middle
+            else:
+                lowest = middle + 1
+        lcl = 1.0 - (lowest - 1) / n_last  # flagged below this mean
+        m_drifted = shortfall >= lowest
+        m_detail = (
+            f"{day}: mean rating {mean_last:+.3f} of {n_last}; baseline {mu:+.3f}, flagged below {lcl:+.3f} "
+            f"(exact p {m_p_value:.2g})"
+        )
+    else:
+        # Other rating scales: the X-bar chart, centre and spread of all baseline ratings pooled (between-day
+        # variation included, which widens the limits slightly: a conservative chart).
+        variance = (float(baseline["rating_sq_sum"].sum()) - baseline_n * mu**2) / max(baseline_n - 1, 1)
+        sigma = math.sqrt(max(variance, 0.0))
+        lcl = mu - s.control_limit_sigma * sigma / math.sqrt(n_last)
+        z = (mean_last - mu) / (sigma / math.sqrt(n_last)) if sigma > 0 else (-math.inf if mean_last < mu else 0.0)
+        m_p_value, m_drifted = float(stats.norm.cdf(z)), mean_last < lcl
+        m_detail = f"{day}: mean rating {mean_last:+.3f} of {n_last}; centre {mu:+.3f}, lower limit {lcl:+.3f}"
     results = [
         FeatureResult("feedback_negative_rate", "p_chart", p_last, p_value, ucl, x_last >= flagged_from, p_detail),
-        FeatureResult(
-            "feedback_rating_mean", "xbar_chart", mean_last, float(stats.norm.cdf(z)), lcl, mean_last < lcl, m_detail
-        ),
+        FeatureResult("feedback_rating_mean", "xbar_chart", mean_last, m_p_value, lcl, bool(m_drifted), m_detail),
     ]
     return results, []
+
+
+def _rating_counts(n: float, total: float, squares: float) -> tuple[int, int, int] | None:
+    """(thumbs-down, neutral, thumbs-up) counts of ratings that are all -1, 0 or +1, from their number, sum
+    and sum of squares; None when the ratings cannot all be on that scale."""
+    neg2, pos2 = squares - total, squares + total
+    counts = (neg2 / 2, n - squares, pos2 / 2)
+    if any(c < 0 or c != int(c) for c in counts):
+        return None
+    return int(counts[0]), int(counts[1]), int(counts[2])
+
+
+def _shortfall_sf(points: int, n: int, p_neg: float, p_neu: float) -> float:
+    """P(2 * thumbs-down + neutrals >= ``points``) among ``n`` ratings with those probabilities: the sum over
+    the thumbs-down count of its probability times the chance that enough of the other ratings are neutral."""
+    if points <= 0:
+        return 1.0
+    negatives = np.arange(n + 1)
+    rest = n - negatives
+    needed = points - 2 * negatives
+    tail = np.where(needed <= 0, 1.0, stats.binom.sf(needed - 1, rest, p_neu / (1.0 - p_neg)))
+    return float(np.sum(stats.binom.pmf(negatives, n, p_neg) * tail))
 
 
 # ---------------------------------------------------------------------------------------------- verdict

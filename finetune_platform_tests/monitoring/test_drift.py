@@ -116,12 +116,14 @@ def test_feedback_control_limits_flag_a_bad_last_day() -> None:
     assert "2026-11-05: thumbs-down rate 30.0% (30 of 100)" in " ".join(report.reasons)
 
 
-def test_one_thumbs_down_after_a_clean_baseline_is_not_drift() -> None:
-    """Days of nothing but thumbs-up give a p-chart of zero width and an X-bar chart of zero spread: one
-    lower rating must not flag (it would retrain on a single rating)."""
+@pytest.mark.parametrize("per_day", [25, 2000])
+def test_one_thumbs_down_after_a_clean_baseline_is_not_drift(per_day: int) -> None:
+    """Days of nothing but thumbs-up give a p-chart of zero width and an X-bar chart of zero spread, and a
+    smoothed spread shrinks as the clean baseline grows: one lower rating must not flag, however long the
+    clean record (it would retrain on a single rating)."""
     rows = [
-        {"created_at": pd.Timestamp("2026-11-01", tz="UTC") + pd.Timedelta(days=day, minutes=i), "rating": 1}
-        for day in range(4) for i in range(25)
+        {"created_at": pd.Timestamp("2026-11-01", tz="UTC") + pd.Timedelta(days=day, seconds=i), "rating": 1}
+        for day in range(4) for i in range(per_day)
     ]
     last_day = pd.Timestamp("2026-11-05", tz="UTC")
     one_down = rows + [{"created_at": last_day + pd.Timedelta(minutes=i), "rating": 1 if i else -1} for i in range(25)]
