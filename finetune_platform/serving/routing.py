@@ -102,6 +102,8 @@ class RolloutState:
         unknown = sorted(set(data) - known)
         if unknown:
             raise RolloutStateError(f"{source}: unknown keys {unknown}; expected some of {sorted(known)}")
+        if data.get("challenger_version") is not None:  # a hand-written 3 is the registry's "3"
+            data = {**data, "challenger_version": str(data["challenger_version"])}
         try:
             state = cls(**data)
             _check_share(state.canary_share)

@@ -1178,7 +1178,7 @@ def create_app(
             state.kill_switch,
         )
         loaded = server.backends.get(CHALLENGER)
-        if loaded is not None and state.challenger_version not in (None, loaded.version):
+        if loaded is not None and state.challenger_version not in (None, str(loaded.version)):
             logger.warning(
                 "the canary share belongs to challenger version %s, not the loaded version %s: this server sends "
                 "the challenger no one until a rollout or share of its own (finetune-platform rollout start)",

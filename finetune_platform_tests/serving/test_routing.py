@@ -440,3 +440,10 @@ def test_a_held_stage_says_when_its_version_answers_no_one(store):
     clock.now = T0 + timedelta(hours=1)
     held = rollout.step()
     assert held.action == "held" and "answered by version 2" in " ".join(held.reasons)
+
+
+def test_a_version_written_as_a_number_in_the_state_file_is_the_registrys_version(tmp_path):
+    path = tmp_path / "rollout.json"
+    path.write_text(json.dumps({"canary_share": 1.0, "challenger_version": 3}))
+    assert load_state(path).challenger_version == "3"
+    assert _challenger_share(Router(state_path=path, challenger_version="3")) == 1.0
