@@ -176,11 +176,12 @@ class DataLink:
 class ManifestSummary:
     """Counts of the training set version, from its manifest."""
 
-    examples: int
+    examples: int  #: instruction pairs (``per_split`` counts them)
     records: int  #: distinct curated record ids
     raw_files: int  #: distinct raw source files
     per_split: dict[str, int]
     per_source: dict[str, dict[str, int]]  #: source -> split -> examples
+    conversations: int = 0  #: versioned multi-turn conversations (manifest entries of kind "conversation")
 
 
 @dataclass(frozen=True)
@@ -425,11 +426,13 @@ def _locate_data(md5: str, md5_from: str, settings: Settings, restore_root: Path
 
 def _summary(manifest: Any) -> ManifestSummary:
     entries = manifest.entries.values()
+    pairs = [e for e in entries if getattr(e, "kind", "pair") == "pair"]
     by_source: dict[str, Counter[str]] = {}
-    for entry in entries:
+    for entry in pairs:
         by_source.setdefault(entry.source, Counter())[entry.split] += 1
     return ManifestSummary(
-        examples=len(manifest.entries),
+        examples=len(pairs),
+        conversations=len(manifest.entries) - len(pairs),
         records=len({e.record_id for e in entries}),
         raw_files=len({e.source_file for e in entries}),
         per_split={name: int(manifest.counts.get(name, 0)) for name in SPLITS},
@@ -544,7 +547,8 @@ def render(report: LineageReport) -> str:
         f"  working copy     data/training_set.dvc -> {data.working_copy_md5 or 'none'}",
         f"  DVC remote       {data.remote}",
         f"  examples         {summary.examples} from {summary.records} curated records in {summary.raw_files} raw files; "
-        + ", ".join(f"{k} {v}" for k, v in summary.per_split.items()),
+        + ", ".join(f"{k} {v}" for k, v in summary.per_split.items())
+        + (f"; and {summary.conversations} conversations" if summary.conversations else ""),
     ]
     for source, splits in summary.per_source.items():
         lines.append(f"  source {source:<10}" + ", ".join(f"{k} {v}" for k, v in splits.items()))
@@ -554,7 +558,7 @@ def render(report: LineageReport) -> str:
         lines.append(f"  [{ex.split}] {ex.example_id} -> {ex.record_id} -> {ex.raw_path}:{ex.source_row}{missing}")
     lines += [
         "",
-        f"All {summary.examples} examples: {data.manifest_path}",
+        f"All {summary.examples + summary.conversations} examples: {data.manifest_path}",
         '  ("entries" maps every example_id to split, record_id, source, source_file, source_row)',
     ]
     return "\n".join(lines)
