@@ -164,15 +164,22 @@ def _units(examples: pd.DataFrame, near_duplicate_threshold: float = 1.0) -> pd.
     return members.map(first_member)
 
 
-def split_examples(examples: pd.DataFrame, settings: SplitSettings | None = None) -> dict[str, pd.DataFrame]:
+def split_examples(
+    examples: pd.DataFrame, settings: SplitSettings | None = None, previous: Mapping[str, str] | None = None
+) -> dict[str, pd.DataFrame]:
     """Divide ``examples`` (``schemas.EXAMPLE_COLUMNS``) into ``schemas.SPLITS``, grouped by ticket.
 
     The unit is the ticket (``record_id``), widened to all tickets that share a normalised prompt so that
     duplicates cannot straddle splits. The number of held-out units per label follows the fractions
     (largest remainder across labels), and within a label the units are spread across sources the same
     way; which units are held out follows a hash of ``settings.seed`` and each unit's name
-    (:func:`_unit_rank`), so tickets keep their split from one data version to the next. Every split comes back with
-    ``EXAMPLE_COLUMNS`` in order, sorted by ``example_id``.
+    (:func:`_unit_rank`). Every split comes back with ``EXAMPLE_COLUMNS`` in order, sorted by ``example_id``.
+
+    ``previous`` (record_id -> split, from the last version's manifest: :func:`previous_assignment`) keeps
+    every ticket it names in its split, so a champion trained on the last version is never scored on its
+    own training tickets: a unit with a ticket that was trained on stays in train (a new near-duplicate
+    joins it there), one held out stays held out. Only the new units fill the fractions, as far as the
+    kept ones leave room; with no previous version the split is the plain one above.
     """
     settings = settings or SplitSettings()
     _check_examples(examples)
@@ -187,6 +194,7 @@ def split_examples(examples: pd.DataFrame, settings: SplitSettings | None = None
     )
     units["label"] = units["label"].astype(str)
     units["source"] = units["source"].astype(str)
+    kept_split = _kept_splits(unit_of_record, previous or {})
     rng = np.random.default_rng(settings.seed)
 
     n_units = len(units)
@@ -212,8 +220,11 @@ def split_examples(examples: pd.DataFrame, settings: SplitSettings | None = None
             source_capacity = {s: source_capacity[s] - per_source[split_name][s] for s in source_capacity}
         for source, members in group.groupby("source", sort=True):
             ids = sorted(members.index, key=lambda unit: _unit_rank(settings.seed, unit))
-            n_test, n_val = per_source["test"][source], per_source["validation"][source]
-            for position, unit in enumerate(ids):
+            kept = {unit: kept_split[unit] for unit in ids if unit in kept_split}
+            n_test = max(0, per_source["test"][source] - sum(v == "test" for v in kept.values()))
+            n_val = max(0, per_source["validation"][source] - sum(v == "validation" for v in kept.values()))
+            assignment.update(kept)
+            for position, unit in enumerate(u for u in ids if u not in kept):
                 if position < n_test:
                     assignment[unit] = "test"
                 elif position < n_test + n_val:
@@ -227,10 +238,34 @@ def split_examples(examples: pd.DataFrame, settings: SplitSettings | None = None
 
 def _unit_rank(seed: int, unit: str) -> str:
     """Where a unit stands in its label and source's order (test first, then validation, then train): a hash
-    of the seed and the unit's name, so a ticket keeps its place when others are added or removed. A new data
-    version moves a unit only across a neighbouring boundary, never from train to test, which would score a
-    champion trained on the last version on its own training tickets."""
+    of the seed and the unit's name, so the order of the others does not change when units are added or
+    removed (which units a version keeps in their split is :func:`split_examples`' ``previous``)."""
     return hashlib.sha256(f"{seed}\x00{unit}".encode()).hexdigest()
+
+
+def _kept_splits(unit_of_record: pd.Series, previous: Mapping[str, str]) -> dict[str, str]:
+    """The split of every unit holding a ticket the previous version placed: train when any of its tickets
+    was trained on, else validation when any was, else test."""
+    if not previous:
+        return {}
+    rank = {"train": 0, "validation": 1, "test": 2}
+    known = pd.Series(previous, dtype=object).reindex(unit_of_record.index).dropna()
+    known = known[known.isin(list(rank))]
+    if known.empty:
+        return {}
+    best = known.map(rank).groupby(unit_of_record.loc[known.index]).min()
+    names = {v: k for k, v in rank.items()}
+    return {unit: names[int(r)] for unit, r in best.items()}
+
+
+def previous_assignment(directory: Path) -> dict[str, str]:
+    """record_id -> split of the training set version in ``directory`` (its manifest's instruction pairs);
+    empty when there is none, or it cannot be read (then every ticket is split afresh)."""
+    try:
+        manifest = read_manifest(directory)
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return {}
+    return {e.record_id: e.split for e in manifest.entries.values() if getattr(e, "kind", "pair") == "pair"}
 
 
 #: Punctuation dropped before prompts are compared ("refund please!" is "refund please"); "<" and ">" stay,

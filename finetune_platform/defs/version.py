@@ -33,10 +33,16 @@ def training_set(
 
     The DVC hash of the folder is this asset's data version: every training run records it.
     """
-    from finetune_platform.datasets.split import split_examples, write_training_set
+    from finetune_platform.datasets.split import previous_assignment, split_examples, write_training_set
 
     settings = platform.settings()
-    splits = split_examples(instruction_examples, config)
+    # Tickets of the version in the folder keep their split: the champion trained on it is scored on this
+    # version's test split, which must hold none of its training tickets.
+    previous = previous_assignment(settings.training_set_dir)
+    splits = split_examples(instruction_examples, config, previous)
+    placed = {rid: name for name in SPLITS for rid in splits[name]["record_id"]}
+    moved = sum(1 for rid, name in placed.items() if rid in previous and previous[rid] != name)
+    kept = sum(1 for rid in placed if rid in previous) - moved
     manifest = write_training_set(splits, settings.training_set_dir, curated_records, conversation_examples)
     repo = dvc.repository()
     repo.ensure_initialized()
@@ -76,6 +82,11 @@ def training_set(
                 f"conversations_{name}": manifest.counts.get(f"conversations_{name}", 0) for name in SPLITS
             },
             "conversations_without_split": manifest.counts.get("conversations_without_split", 0),
+            # stability across versions: tickets of the last version in their old split, moved (a held-out
+            # ticket that joined a trained near-duplicate goes to train), and new ones
+            "tickets_kept_split": kept,
+            "tickets_moved_split": moved,
+            "tickets_new": len(placed) - kept - moved,
             "preview": preview(splits["train"], ["example_id", "prompt", "completion"]),
         },
     )
