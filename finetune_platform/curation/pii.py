@@ -108,7 +108,7 @@ _PHONE_CANDIDATE = re.compile(r"(?=[+(\d])" + _PHONE_CANDIDATE_BODY)
 _ID_CUE = re.compile(
     r"(?:\b|_)(?:order|ticket|invoice|case|ref|reference|tracking|transaction|confirmation|booking|sku|serial|"
     r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section)\b\W{0,4}"
-    r"(?:(?:number|no|num|nr|is|was)\b\W{0,4})?$",
+    r"(?:(?:number|no|num|nr)\b\W{0,4})?(?:(?:is|was)\b\W{0,4})?$",  # "order number is", "case no. was"
     re.IGNORECASE,
 )
 _PHONE_CUE = re.compile(
@@ -735,11 +735,17 @@ class PiiRedactor:
             if not _phone_shaped(text, m.start(), cand, international):
                 continue
             regions = self.phone_regions[:1] if international else self.phone_regions
+            # "0044 20 ..." is "+44 20 ..." written with the international prefix of most of the world, which
+            # libphonenumber only reads for a region that dials out with 00: as " +" (same length, so the
+            # positions hold), every region reads it; the span then starts at the "00" again.
+            dialled = " +" + cand[2:] if cand.startswith("00") else cand
             for region in regions:
                 key = (cand, region)
                 spans = memo.get(key) if memo is not None else None
                 if spans is None:
-                    spans = _valid_phones(cand, region)
+                    spans = _valid_phones(dialled, region)
+                    if dialled is not cand:
+                        spans = [(0 if s_ == 1 else s_, e_, e164) for s_, e_, e164 in spans]
                     if memo is not None:
                         memo[key] = spans
                 if spans:

@@ -320,6 +320,33 @@ def test_redact_pii_false_only_counts():
     assert json.loads(result.records.loc[0, "pii_counts"]) == {"EMAIL": 1}
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # IBANs in any case, one placeholder with the upper-case form
+        ("iban de89 3704 0044 0532 0130 00", [("IBAN", "DE89370400440532013000")]),
+        ("iban Gb82 West 1234 5698 7654 32", [("IBAN", "GB82WEST12345698765432")]),
+        ("my id ab12 3456 7890 1234 ok", []),
+        # the 00 international prefix, as most of the world dials it
+        ("Call me at 0044 20 7946 0958", [("PHONE", "+442079460958")]),
+        ("Call me at 0049 151 58830872", [("PHONE", "+4915158830872")]),
+        # an id introduced as one, however the sentence runs, is not a phone
+        ("My order number is 2025550143", []),
+        ("Tracking number is 2025550143", []),
+        ("the case number was 2025550143", []),
+        ("Your confirmation number is 2025550143", []),
+        ("my number is 2025550143", [("PHONE", "+12025550143")]),
+    ],
+)
+def test_review_found_cases(text, found):
+    assert [(m.type, m.normalized) for m in R.find(text)] == found
+
+
+def test_a_00_prefixed_number_spans_its_prefix():
+    [match] = R.find("Call me at 0044 20 7946 0958 today")
+    assert match.value == "0044 20 7946 0958"
+
+
 # --- the labelled set --------------------------------------------------------------------------------------
 def test_labelled_set_is_big_and_varied(pii_labelled):
     assert len(pii_labelled) >= 500
