@@ -559,6 +559,16 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     keep = [True] * len(ids)
     dropped: list[tuple[str, str, str]] = []
     clusters: list[dict[str, Any]] = []
+    labels = [str(v).strip() for v in df["label"].fillna("").tolist()] if "label" in df.columns else [""] * len(ids)
+    conflicts: list[dict[str, str]] = []
+
+    def label_note(i: int, keeper: int) -> str:
+        """A duplicate whose label differs from the kept record's: said in its drop detail and counted, so a
+        label disagreement is settled in plain sight (the kept record's label stands)."""
+        if labels[i] and labels[keeper] and labels[i] != labels[keeper]:
+            conflicts.append({"dropped": ids[i], "label": labels[i], "kept": ids[keeper], "kept_label": labels[keeper]})
+            return f"; its label {labels[i]!r} differs from the kept record's {labels[keeper]!r}"
+        return ""
 
     exact = 0
     if settings.exact_dedup:
@@ -570,7 +580,7 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                 keeper = members[0]
                 for i in members[1:]:
                     keep[i] = False
-                    dropped.append((ids[i], "exact_duplicate", f"exact duplicate of {ids[keeper]}"))
+                    dropped.append((ids[i], "exact_duplicate", f"exact duplicate of {ids[keeper]}{label_note(i, keeper)}"))
                 exact += len(members) - 1
                 clusters.append(_example("exact", keeper, members, ids, texts))
 
@@ -600,7 +610,10 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                 i = alive[pos]
                 keep[i] = False
                 similarity = jaccard(join.shingle_set(pos), join.shingle_set(keeper_pos))
-                dropped.append((ids[i], "near_duplicate", f"near-duplicate of {ids[keeper]} (Jaccard {similarity:.2f})"))
+                dropped.append((
+                    ids[i], "near_duplicate",
+                    f"near-duplicate of {ids[keeper]} (Jaccard {similarity:.2f}){label_note(i, keeper)}",
+                ))
             near += len(members) - 1
             clusters.append(_example("near", keeper, [alive[p] for p in members], ids, texts))
 
@@ -611,6 +624,9 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         "near_clusters": n_near_clusters,
         "duplicate_rate": round((exact + near) / len(ids), 4) if ids else 0.0,
         "cluster_examples": clusters[: settings.cluster_examples],
+        # duplicates labelled otherwise than the record kept: the kept label stands, each is named here
+        "label_conflicts": len(conflicts),
+        "label_conflict_examples": conflicts[: settings.cluster_examples],
     }
     position = {rid: i for i, rid in enumerate(ids)}
     dropped.sort(key=lambda row: position[row[0]])  # input order, whatever order the groups were found in

@@ -213,6 +213,8 @@ def deduplicated_records(
         return {
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
             "cluster_examples": dg.MetadataValue.json(result.stats.get("cluster_examples", [])),
+            "label_conflicts": result.stats.get("label_conflicts", 0),
+            "label_conflict_examples": dg.MetadataValue.json(result.stats.get("label_conflict_examples", [])),
             "sources": dg.MetadataValue.json(sorted(scored_records)),
             "sources_without_records": dg.MetadataValue.json(missing),
         }

@@ -44,6 +44,21 @@ def test_exact_duplicates_keep_the_best_and_name_it(settings):
     assert result.stats["exact_duplicates"] == 2
 
 
+def test_a_duplicate_labelled_otherwise_is_named_not_settled_silently(settings):
+    df = scored(("I was charged twice this month", "Refund sent.", 0.9), ("I was charged twice this month", "Refund sent.", 0.5),
+                ("I was charged twice this month", "Refund sent.", 0.4))
+    df["label"] = ["billing", "technical", ""]  # an unlabelled copy is no conflict
+    result = deduplicate(df, settings)
+    assert result.dropped["detail"].tolist() == [
+        "exact duplicate of r1; its label 'technical' differs from the kept record's 'billing'",
+        "exact duplicate of r1",
+    ]
+    assert result.stats["label_conflicts"] == 1
+    assert result.stats["label_conflict_examples"] == [
+        {"dropped": "r2", "label": "technical", "kept": "r1", "kept_label": "billing"}
+    ]
+
+
 def test_near_duplicates_cluster_and_keep_the_best(settings):
     df = scored(
         (BASE + ".", REPLY, 0.7),
