@@ -122,6 +122,11 @@ class CurationSettings(BaseModel):
     drop_truncated: bool = Field(
         default=True, description="Drop records whose text or response looks cut off (truncated_text)."
     )
+    drop_echo_responses: bool = Field(
+        default=True,
+        description="Drop records whose response only restates the text: every content word of the answer is "
+        "one of the question's (an echo, a keyword list), so there is nothing to learn (echo_response).",
+    )
     min_quality_score: float = Field(
         default=0.7, ge=0.0, le=1.0, description="Records scoring below this are dropped (low_quality_score)."
     )

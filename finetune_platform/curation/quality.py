@@ -5,7 +5,8 @@ Five cheap scorers, each in [0, 1], combined with configurable weights into ``qu
 - completeness: the record has a text and (when required) a response;
 - length: text and response fall inside ``[ideal_min_words, ideal_max_words]``;
 - repetition: few repeated word n-grams (degenerate "thank you thank you thank you" replies);
-- relevance: the response shares content words with the text (does the answer address the question?);
+- relevance: the response shares content words with the text (does the answer address the question?) and
+  adds some of its own (an answer that only restates the question scores 0);
 - tone: the response (3/4) and the text (1/4) are not shouting, have no profanity, and are polite.
 
 Hand-written rather than model-based on purpose: the scorers must run at thousands of records a second on a
@@ -203,15 +204,41 @@ def relevance_score(
     text_words: list[str], response_words: list[str], memo: dict[str, str | None] | None = None
 ) -> float:
     """How much the response talks about what the text asked: shared content words against a small target
-    (a quarter of the question's content words, between 1 and 3). 0 without a response; 0.5 when the text
-    has no content word to compare (e.g. "Hi, help please"). ``memo``: see :func:`_content_stems`."""
+    (a quarter of the question's content words, between 1 and 3), times how much it adds (:func:`_adds`: an
+    answer that only repeats the question's words, an echo or a keyword list, scores 0). 0 without a
+    response; 0.5 when the text has no content word to compare (e.g. "Hi, help please"). ``memo``: see
+    :func:`_content_stems`."""
     if not response_words:
         return 0.0
     asked = _content_stems(text_words, memo)
     if not asked:
         return 0.5
+    answered = _content_stems(response_words, memo)
+    return _relevance(asked, answered)
+
+
+#: The share of an answer's content words that must be new (not the question's) for full relevance.
+_NEW_WORDS_SHARE = 0.25
+
+
+def _relevance(asked: set[str], answered: set[str]) -> float:
+    """:func:`relevance_score` from the content stems of question and answer."""
     target = min(3, max(1, round(len(asked) / 4)))
-    return min(1.0, len(asked & _content_stems(response_words, memo)) / target)
+    shared = len(asked & answered)
+    return min(1.0, shared / target) * _adds(shared, len(answered))
+
+
+def _echoes(asked: set[str], answered: set[str]) -> bool:
+    """True when every content word of the answer is one of the question's (and both have some)."""
+    return bool(asked) and bool(answered) and answered <= asked
+
+
+def _adds(shared: int, answered: int) -> float:
+    """1 when at least :data:`_NEW_WORDS_SHARE` of the answer's content words are not the question's, falling
+    linearly to 0 when all are (the answer restates the question)."""
+    if not answered:
+        return 1.0
+    return min(1.0, (answered - shared) / (_NEW_WORDS_SHARE * answered))
 
 
 def tone_score(text: str, words: list[str]) -> float:
@@ -473,6 +500,8 @@ def _filter_reason(
             len(words) <= _COURTESY_MAX_WORDS and " ".join(words) in _COURTESY_ONLY
         ):
             return "one_word_response", f"response {response[:40]!r} is only {len(words)} word(s) or a courtesy phrase"
+        if settings.drop_echo_responses and _echoes(_content_stems(_words(text)), _content_stems(words)):
+            return "echo_response", f"response {response[:40]!r} only restates the text: no content word of its own"
     if settings.drop_truncated:
         for field, value in (("text", text), ("response", response)):
             if is_truncated(value):
@@ -485,7 +514,8 @@ def _filter_reason(
 def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Add ``quality_score`` to every record and drop the unusable ones with a named reason.
 
-    Drop reasons, first match wins: empty_response, one_word_response, truncated_text, low_quality_score.
+    Drop reasons, first match wins: empty_response, one_word_response, echo_response, truncated_text,
+    low_quality_score.
     stats carry a histogram of every input record's score (``score_histogram``: bin_edges, counts) and the
     mean of each scorer.
     """
@@ -512,8 +542,10 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     stems_of: dict[str, set[str]] = {}
     sums = [0.0] * len(SCORERS)
     s_completeness = s_length = s_repetition = s_relevance = s_tone = 0.0
+    drop_echo = settings.drop_echo_responses
     for rid, text, response in zip(ids, texts, responses):
         t, r = profiles[text], profiles[response]
+        echo = False
         if not response and not require_response:
             relevance = 1.0
         elif not r[3]:
@@ -528,7 +560,8 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                 answered = stems_of.get(response)
                 if answered is None:
                     answered = stems_of[response] = _stems(r[3], stem_of_word)
-                relevance = min(1.0, len(asked & answered) / min(3, max(1, round(len(asked) / 4))))
+                relevance = _relevance(asked, answered)
+                echo = drop_echo and _echoes(asked, answered)
         completeness = 0.0 if not text else 0.5 if (require_response and not response) else 1.0
         if response:
             length, repetition, tone = (t[0] + r[0]) / 2, min(t[1], r[1]), 0.75 * r[2] + 0.25 * t[2]
@@ -550,6 +583,7 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             score < min_score
             or (not response and require_response)
             or (response and r[5])
+            or echo
             or (drop_truncated and (t[4] or r[4]))
         ):
             dropped.append((rid, *_filter_reason(text, response, score, settings, r[3])))

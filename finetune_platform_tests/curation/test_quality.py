@@ -182,3 +182,22 @@ def test_records_without_a_response_are_kept_for_classification_by_default(setti
     assert not settings.require_response
     result = score_quality(df, settings)
     assert result.records["record_id"].tolist() == ["r1", "r2"]
+
+
+def test_an_answer_that_only_restates_the_question_is_dropped():
+    """An echo or a keyword list shares every word with the question: full marks on shared words, nothing
+    to learn. Its relevance is 0 and the record is dropped as echo_response; a real answer is kept."""
+    question = "My package was marked delivered yesterday but it never arrived. Can you help me get a refund?"
+    answers = {
+        "r1": "I'm sorry it did not arrive. I opened a trace with the courier and refunded your card.",
+        "r2": question,
+        "r3": "package delivered yesterday arrived refund package delivered refund",
+    }
+    df = records(*({"text": question, "response": a} for a in answers.values()))
+    result = score_quality(df, CurationSettings())
+    assert result.records["record_id"].tolist() == ["r1"]
+    assert result.dropped["reason"].tolist() == ["echo_response", "echo_response"]
+    assert quality_signals(question, answers["r2"], CurationSettings())["relevance"] == 0.0
+    kept = score_quality(df, CurationSettings(drop_echo_responses=False))
+    assert kept.records["record_id"].tolist() == ["r1", "r2", "r3"]
+    assert kept.records["quality_score"].iloc[0] > kept.records["quality_score"].iloc[1]
