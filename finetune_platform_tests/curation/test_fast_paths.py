@@ -647,6 +647,39 @@ def test_sign_off_line_ends_equal_splitting_the_lines(street_texts):
     assert 500 < hits < len(street_texts) - 500
 
 
+# --- pii: the words the name detector looks at -----------------------------------------------------------------
+def _name_cue_text(rng: random.Random) -> str:
+    """Text dense in what makes or breaks a name: every kind of strong and weak cue in several cases, titles
+    with and without a dot, sign-off lines, given names that are also words, non-names, prefixed surnames,
+    place prefixes, glued words and letters where lower() and re.IGNORECASE disagree."""
+    pieces = ["Dear", "dear", "DEAR", "Mr", "Mr.", "MRS", "Mrs.", "MR", "Ms", "Miss", "Mx", "Dr.", "DR", "Prof",
+              "my name is", "My name's", "her name is", "NAME IS", "Name:", "name:", "full name:", "Product name:",
+              "Kind regards,\n", "Thanks\n", "thank you ,\n", "BEST\n", "cheers", "--\n", "-- \n", "\n", " ",
+              "  ", "   ", ",", ".", "this is", "hi", "Hello", "spoke with", "Sofia", "Will", "Mark", "Grace", "John",
+              "Smith", "Customer", "Support", "Team", "Monday", "O'Brien", "McDonald", "MacKenzie", "D’Angelo",
+              "O'Sofia", "McWill", "San", "Santa", "St.", "Lake", "Lumen", "Cam", "Sofias", "SofiaX", "Anna1",
+              "Annaé", "Annaā", "XAnna", "ſofia", "İstanbul", "\u212aate", "sarah", "lee"]
+    return "".join(rng.choice(pieces) + rng.choice(["", " ", " ", "\n", ", "]) for _ in range(rng.randint(0, 14)))
+
+
+def test_name_candidates_find_every_name_that_looking_at_every_word_finds(texts):
+    from .test_pii import persons_of_every_word
+
+    redactor = pii.PiiRedactor()
+    rng = random.Random(47)
+    samples = texts + [_name_cue_text(rng) for _ in range(4000)]
+    found = 0
+    for text in samples:
+        expected = persons_of_every_word(redactor, text)
+        assert redactor._persons(text) == expected, repr(text)
+        # and with the gate's flags, as _scan calls it
+        gate = pii._person_gate(text, text.lower(), pii._CAP_TOKEN.findall(text))
+        gated = redactor._persons(text, *gate, pii._CAP_TOKEN.findall(text)) if gate is not None else []
+        assert pii._resolve_overlaps(gated) == pii._resolve_overlaps(expected), repr(text)
+        found += bool(expected)
+    assert 1000 < found < len(samples) - 500
+
+
 # --- quality: the shouting gate -------------------------------------------------------------------------------
 def test_may_shout_is_a_capitals_run_search_on_ascii_text(texts):
     rng = random.Random(29)

@@ -390,6 +390,32 @@ def test_nothing_left_after_redaction_on_the_labelled_set(pii_labelled):
 
 
 # --- the gates and the batch memo only skip work ------------------------------------------------------------
+def all_capitalised_words(text: str) -> list[tuple[int, str]]:
+    """(start, word) of every match of _CAPITALISED in ``text``, from its _CAP_TOKEN tokens: the words the name
+    detector looked at one by one before it only looked at given names and words right after a cue."""
+    from finetune_platform.curation import pii
+
+    out = []
+    for token in pii._CAP_TOKEN.finditer(text):
+        start = token.start()
+        m = pii._CAPITALISED.match(text, start)
+        if m is None and start >= 2 and text[start - 2:start] in ("O'", "O’", "D'", "D’"):
+            m = pii._CAPITALISED.match(text, start - 2)
+        if m is not None:
+            out.append((m.start(), m.group()))
+    return out
+
+
+def persons_of_every_word(redactor: PiiRedactor, text: str) -> list:
+    """PiiRedactor._persons with no gate and no shortcut: every capitalised word looked at, every cue searched."""
+    from unittest import mock
+
+    from finetune_platform.curation import pii
+
+    with mock.patch.object(pii, "_name_candidates", lambda text, caps, strong: all_capitalised_words(text)):
+        return redactor._persons(text)
+
+
 def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     """Every detector on every text, no gate: what PiiRedactor.find must equal."""
     from finetune_platform.curation import pii
@@ -400,7 +426,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         redactor._credentials(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
         + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
         + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_DE, pii._ADDRESS_FR, pii._PO_BOX])
-        + redactor._persons(text)  # defaults: every capitalised word, every cue pattern searched
+        + persons_of_every_word(redactor, text)
     )
     return pii._resolve_overlaps(found)
 
