@@ -96,7 +96,16 @@ _SSN_BARE = re.compile(r"(?<![\w.,/#:-])(\d{3})(\d{2})(\d{4})(?![\w/:-]|[.,]\d)"
 _SSN_CUE = re.compile(r"(?:\bssn|social security(?: number| no\.?| #)?|\bss#)\W{0,6}(?:is\W{0,3})?$", re.IGNORECASE)
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
-_VERSION_CUE = re.compile(r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>=!~]=?)\s*$", re.IGNORECASE)
+#: What a four-part version number follows (it would read as an IPv4 address): a version word, a comparison
+#: ("urllib3 >= 1.2.1.0") or an update verb ("upgraded the app to 2.14.3.1", "rolled back to 4.2.0.1").
+_VERSION_CUE = re.compile(
+    r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>=!~]=?"
+    r"|\b(?:updat|upgrad|downgrad|install|reinstall|patch)\w*(?:[ ]+(?:it|the app|app|firmware|everything))?"
+    r"(?:[ ]+(?:to|from|with))?|\brolled[ ]+back[ ]+to)\s*$",
+    re.IGNORECASE,
+)
+#: What joins a version number to the next one ("from 3.1.0.2 to 3.1.0.4"): that one is a version too.
+_VERSION_JOINERS = frozenset((" to ", " -> ", " → ", " or ", " and ", ", ", " / ", "/"))
 _PHONE_CANDIDATE_BODY = (
     r"(?<![\w+@./#:-])(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-]{0,2}\d){5,16}(?![\w@/:-]|[.,]\d)"
 )
@@ -240,6 +249,16 @@ _CUED_WORD_REVERSED = re.compile(
 _TOKEN_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz" + "".join(map(chr, range(0xDF, 0xF7))) + "".join(map(chr, range(0xF8, 0x100))))
 #: A line break after a sign-off, an optional comma and spaces, reversed (see _ends_a_line_with_a_sign_off).
 _SIGN_OFF_LINE_END = re.compile("\n[ ]*,?(?:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + ")")
+#: A sign-off that opens a line and ends with a comma, right before a capitalised word: "Kind regards, Xochitl
+#: Ngata" on one line. The word starts a name when the name then ends the line (see PiiRedactor._persons).
+_SAME_LINE_SIGN_OFF = re.compile(
+    r"(?m)^[ ]*(?i:(?:(?:kind|best|warm|warmest|many|with|all the)[ ]+)?"
+    r"(?:regards|thanks|thank you|cheers|best|sincerely|respectfully|best wishes|yours truly|yours sincerely|"
+    r"yours|warmly))[ ]*,[ ]*(?=[A-ZÀ-ÖØ-Þ])"
+)
+#: A sign-off word and a comma, reversed: the gate of _SAME_LINE_SIGN_OFF, searched in the reversed lower-cased
+#: text, where it starts with the comma (a literal re jumps to).
+_SIGN_OFF_COMMA_REVERSED = re.compile(",[ ]*(?:" + "|".join(re.escape(w[::-1]) for w in (*_SIGN_OFFS, "truly")) + ")")
 #: The letters that re.IGNORECASE folds onto ASCII letters and str.lower does not: İ, ı, ſ and the Kelvin sign.
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
 #: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
@@ -345,6 +364,8 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> b
         return True
     if not _TITLES.isdisjoint(caps):
         return True
+    if "," in low and _SIGN_OFF_COMMA_REVERSED.search(low[::-1]) is not None:
+        return True  # "Regards, Xochitl Ngata" (_SAME_LINE_SIGN_OFF)
     return _ends_a_line_with_a_sign_off(low)
 
 
@@ -721,9 +742,13 @@ class PiiRedactor:
 
     def _ipv4s(self, text: str) -> list[PiiMatch]:
         out = []
+        version_end = -1
         for m in _IPV4.finditer(text):
-            if _VERSION_CUE.search(text, max(0, m.start() - 12), m.start()):
-                continue  # "version 1.2.3.4", "build 10.0.0.1"
+            if _VERSION_CUE.search(text, max(0, m.start() - 32), m.start()) or (
+                version_end >= 0 and text[version_end:m.start()] in _VERSION_JOINERS
+            ):
+                version_end = m.end()
+                continue  # "version 1.2.3.4", "build 10.0.0.1", "upgraded from 3.1.0.2 to 3.1.0.4"
             try:
                 addr = ipaddress.IPv4Address(m.group())
             except ValueError:
@@ -854,6 +879,19 @@ class PiiRedactor:
                     span = (lead.start(1), span[1])
                 value = text[span[0]:span[1]]
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+        # "Kind regards, Xochitl Ngata": a name that a sign-off opening the line introduces and that ends the line.
+        for m in (_SAME_LINE_SIGN_OFF.finditer(text) if strong and "," in text else ()):
+            word = _CAPITALISED.match(text, m.end())
+            if word is None or word.group() in NOT_NAMES:
+                continue  # "Thanks, Support Team"
+            span = self._name_at(text, m.end(), require_first=False)
+            if span is None:
+                continue
+            line_end = text.find("\n", span[1])
+            if text[span[1]:line_end if line_end >= 0 else len(text)].strip(" .!"):
+                continue  # "Thanks, Apple fixed it": the line goes on
+            value = text[span[0]:span[1]]
+            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         # "my name is john smith": a known given name in lower case, after a strong cue only. Up to two
         # following lower-case words are its surnames unless they are common words or verb forms ("jane
         # doe", "maria garcia lopez"; "jane and ...", "jane calling about ...", "jane here").

@@ -654,7 +654,7 @@ def _name_cue_text(rng: random.Random) -> str:
     place prefixes, glued words and letters where lower() and re.IGNORECASE disagree."""
     pieces = ["Dear", "dear", "DEAR", "Mr", "Mr.", "MRS", "Mrs.", "MR", "Ms", "Miss", "Mx", "Dr.", "DR", "Prof",
               "my name is", "My name's", "her name is", "NAME IS", "Name:", "name:", "full name:", "Product name:",
-              "Kind regards,\n", "Thanks\n", "thank you ,\n", "BEST\n", "cheers", "--\n", "-- \n", "\n", " ",
+              "Kind regards,\n", "Thanks\n", "thank you ,\n", "\nRegards, ", "\nYours truly ,", "\nbest wishes,", "BEST\n", "cheers", "--\n", "-- \n", "\n", " ",
               "  ", "   ", ",", ".", "this is", "hi", "Hello", "spoke with", "Sofia", "Will", "Mark", "Grace", "John",
               "Smith", "Customer", "Support", "Team", "Monday", "O'Brien", "McDonald", "MacKenzie", "D’Angelo",
               "O'Sofia", "McWill", "San", "Santa", "St.", "Lake", "Lumen", "Cam", "Sofias", "SofiaX", "Anna1",

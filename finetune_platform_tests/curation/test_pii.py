@@ -129,6 +129,10 @@ def test_ssn_email_ip_credentials():
         ("Mary-Jane Watson will pick it up", "Mary-Jane Watson"),
         ("my name is john and I am locked out", "john"),
         ("Order form\nFull name: Zdenka Horvat\nPlan: Pro", "Zdenka Horvat"),
+        # a sign-off and the name on one line: the name need not be a known given name
+        ("Thanks for the help.\nKind regards, Xochitl Ngata.\n", "Xochitl Ngata"),
+        ("The app crashes.\nYours truly, Quintero", "Quintero"),
+        ("It works now!\nCheers , Zdenka Horvat!\nSent from my phone", "Zdenka Horvat"),
     ],
 )
 def test_person_names(text, name):
@@ -167,10 +171,24 @@ def test_street_addresses(text, address):
         "Scores 0.982492 and 0.997848391532898, ports 32768-65535, Boston, MA 02110-1301, workspace_id=2345678901.",
         "Listening on 127.0.0.1:8000 and ::1, needs urllib3 >= 1.2.1.0, C++ aa::ff and std::vector.",
         "See clause 252.227-7013, ISBN 0-471-22361-1, lib 0.3.33.112.0, stats 0.757  21.98, total=10367352832.",
+        # a sign-off and a capitalised word on one line that is not a name: the line goes on, or a non-name
+        "Thanks, Apple fixed it overnight.\nRegards, Support Team\nBest, the Lumen Cam 2 crew",
+        "I said thanks, Xochitl Ngata called back",
+        # four-part version numbers after an update verb, and the version it is joined to
+        "Updated the app to 2.14.3.1, it crashes; upgraded from 3.1.0.2 to 3.1.0.4, then rolled back to 4.2.0.1.",
     ],
 )
 def test_negatives_are_kept(text):
     assert found(text) == []
+
+
+def test_an_address_after_an_update_verb_that_is_not_about_a_version_is_still_an_ip():
+    text = "I updated the firewall to allow 10.0.0.5, installed on 10.0.0.6; update from 4.2.0.1 to 10.0.0.7 failed, see 10.0.0.8"
+    assert found(text) == [
+        ("IP_ADDRESS", "10.0.0.5"),
+        ("IP_ADDRESS", "10.0.0.6"),
+        ("IP_ADDRESS", "10.0.0.8"),
+    ]
 
 
 # --- redaction ---------------------------------------------------------------------------------------------

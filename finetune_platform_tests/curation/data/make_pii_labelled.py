@@ -310,6 +310,8 @@ HARD_CASES = [
     ("I talked to Thandiwe on the phone.", [("PERSON", "Thandiwe")]),  # unknown given name, weak cue: missed
     ("Deliver to PO Box 1234, Springfield.", [("ADDRESS", "PO Box 1234")]),  # PO boxes are not covered
     ("Room 101 on floor 3, desk 12-B.", []),
+    ("Thanks for sorting it out.\nKind regards, Xochitl Ngata", [("PERSON", "Xochitl Ngata")]),
+    ("Thanks, Apple fixed it overnight.", []),
 ]
 
 
