@@ -130,7 +130,8 @@ class ABTestReport:
     ("inconclusive: need N more samples"); samples_needed: the N (rated responses per variant) or None;
     evidence: the numbers the recommendation rests on, one line each; variants: ``VARIANT_COLUMNS`` for the
     two variants; tests: one per metric; feedback_unmatched: feedback rows whose request is not in the
-    window (left out); feedback_duplicates: older ratings of an already rated response (left out).
+    window (left out); feedback_duplicates: older ratings of an already rated response (left out);
+    pinned_requests: requests whose client named the variant (left out, with their ratings).
     """
 
     control: str
@@ -145,6 +146,7 @@ class ABTestReport:
     tests: list[MetricTest] = field(default_factory=list)
     feedback_unmatched: int = 0
     feedback_duplicates: int = 0
+    pinned_requests: int = 0
 
     def test(self, metric: str) -> MetricTest:
         """The test of one metric (``thumbs_down_rate``, ``mean_rating``, ``error_rate``, ``latency_ms``...)."""
@@ -240,8 +242,14 @@ def _median_difference_ci(
 # --- data ------------------------------------------------------------------------------------------------
 
 
-def _prepare(requests_df: pd.DataFrame, feedback_df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
-    """(requests, latest rating per rated request with its variant, unmatched feedback, duplicates)."""
+def _prepare(
+    requests_df: pd.DataFrame, feedback_df: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, int, int, int]:
+    """(requests, latest rating per rated request with its variant, unmatched feedback, duplicates, pinned
+    requests left out).
+
+    A request whose client pinned the variant (``pinned``, as the log store records ``<model>@challenger``)
+    was not assigned at random, so it and its ratings are left out of the comparison."""
     required = ["response_id", "variant", "latency_ms", "status_code"]
     missing = [c for c in required if c not in requests_df.columns]
     if missing:
@@ -264,6 +272,12 @@ def _prepare(requests_df: pd.DataFrame, feedback_df: pd.DataFrame) -> tuple[pd.D
     requests = requests_df.copy()
     requests["variant"] = requests["variant"].astype(str)
     feedback = feedback_df.dropna(subset=["rating"])
+    pinned = 0
+    if "pinned" in requests.columns:
+        chosen = requests["pinned"].fillna(False).astype(bool)
+        pinned = int(chosen.sum())
+        feedback = feedback[~feedback["response_id"].isin(set(requests.loc[chosen, "response_id"]))]
+        requests = requests[~chosen]
     if "created_at" in feedback.columns:
         feedback = feedback.sort_values("created_at", kind="stable")
     latest = feedback.drop_duplicates("response_id", keep="last")
@@ -272,7 +286,7 @@ def _prepare(requests_df: pd.DataFrame, feedback_df: pd.DataFrame) -> tuple[pd.D
     rated = latest[keep].merge(
         requests[["response_id", "variant"]], on="response_id", how="inner", validate="one_to_one"
     )
-    return requests, rated, len(latest) - len(rated), duplicates
+    return requests, rated, len(latest) - len(rated), duplicates, pinned
 
 
 def _variant_row(variant: str, requests: pd.DataFrame, rated: pd.DataFrame) -> dict[str, Any]:
@@ -336,7 +350,7 @@ def analyze_ab(
     )
     confidence = 1 - settings.alpha
     level = f"{confidence:.0%}"
-    requests, rated, unmatched, duplicates = _prepare(requests_df, feedback_df)
+    requests, rated, unmatched, duplicates, pinned = _prepare(requests_df, feedback_df)
     variants = pd.DataFrame(
         [_variant_row(v, requests, rated) for v in (control, treatment)], columns=VARIANT_COLUMNS
     )
@@ -350,12 +364,15 @@ def analyze_ab(
             f"left out: {unmatched} ratings of requests outside the window, {duplicates} older ratings of "
             "re-rated responses"
         )
+    if pinned:
+        evidence.append(f"left out: {pinned} requests whose client pinned the variant (not randomly assigned)")
 
     def report(decision: Decision, recommendation: str, reason: str, needed: int | None, tests: list[MetricTest]) -> ABTestReport:
         return ABTestReport(
             control=control, treatment=treatment, alpha=settings.alpha, decision=decision,
             recommendation=recommendation, reason=reason, samples_needed=needed, evidence=evidence,
             variants=variants, tests=tests, feedback_unmatched=unmatched, feedback_duplicates=duplicates,
+            pinned_requests=pinned,
         )
 
     absent = [v for v in (control, treatment) if not (requests["variant"] == v).any()]

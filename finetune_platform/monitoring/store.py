@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Engine,
     ForeignKey,
@@ -76,6 +77,7 @@ REQUEST_COLUMNS: list[str] = [
     "error",
     "messages",
     "rag_context",
+    "pinned",
 ]
 
 #: Columns of ``LogStore.feedback_between``: the feedback row joined with the request it rates.
@@ -94,6 +96,7 @@ FEEDBACK_COLUMNS: list[str] = [
     "request_created_at",
     "messages",
     "rag_context",
+    "pinned",
 ]
 
 
@@ -156,11 +159,17 @@ class RequestRow(_Base):
     #: "user", "context": <the passages' block, redacted>}``: ``rag.index.insert_context`` puts it back into
     #: ``messages`` where the server put it); None when nothing was retrieved.
     rag_context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: True when the client named the variant (``<model>@challenger``) instead of being routed: such traffic
+    #: (a tester, a pinned integration) is not a random share of users, so the rollout gates and the A/B
+    #: analysis leave it out. None in rows written before the column existed (read as routed).
+    pinned: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 #: Columns added to ``requests`` after its first release: (name, SQL type). ``LogStore`` adds the missing
 #: ones to an existing table when it opens it (``create_all`` only creates tables that do not exist).
-_ADDED_REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (("messages", "TEXT"), ("rag_context", "TEXT"))
+_ADDED_REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("messages", "TEXT"), ("rag_context", "TEXT"), ("pinned", "BOOLEAN")
+)
 
 
 class FeedbackRow(_Base):
@@ -325,6 +334,7 @@ class LogStore:
         created_at: datetime | None = None,
         messages: list[dict[str, str]] | None = None,
         rag_context: dict[str, str] | None = None,
+        pinned: bool = False,
     ) -> str:
         """Record one served completion and return its ``response_id``.
 
@@ -336,6 +346,7 @@ class LogStore:
         DPO pairs made from feedback on this answer render it whole (``feedback.prompts_as_served``).
         ``rag_context``: the passages a knowledge index added to the conversation, as the server reports
         them (``{"placement": "system" | "user", "context": str}``), redacted; DPO puts them back.
+        ``pinned``: the client named the variant (``<model>@challenger``) rather than being routed.
         """
         if not isinstance(prompt, str) or not isinstance(response, str):
             raise TypeError(
@@ -372,6 +383,7 @@ class LogStore:
             completion_tokens=int(completion_tokens),
             status_code=int(status_code),
             error=self._redacted(error, mapping) if error else error,  # a backend's message may quote the prompt
+            pinned=bool(pinned),
         )
         if messages is not None:  # after the prompt, so the prompt's placeholders are numbered first
             redact = (lambda text: self._redact(text, mapping)) if self._redact is not None else None  # noqa: E731
@@ -506,6 +518,7 @@ class LogStore:
                 RequestRow.created_at.label("request_created_at"),
                 RequestRow.messages,
                 RequestRow.rag_context,
+                RequestRow.pinned,
             )
             .join(RequestRow, FeedbackRow.response_id == RequestRow.response_id)
             .where(FeedbackRow.created_at >= start, FeedbackRow.created_at < end)
@@ -761,4 +774,6 @@ def _frame(rows: list[Any], columns: list[str]) -> pd.DataFrame:
     for column in ("created_at", "request_created_at"):
         if column in frame.columns:
             frame[column] = pd.to_datetime(frame[column], utc=True)
+    if "pinned" in frame.columns:  # None in rows written before the column existed: they were routed
+        frame["pinned"] = pd.Series([bool(v) for v in frame["pinned"]], index=frame.index, dtype=bool)
     return frame

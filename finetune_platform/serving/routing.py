@@ -524,11 +524,15 @@ def variant_health(
     store: "LogStore", variant: str, start: datetime, end: datetime, model_version: str | None = None
 ) -> VariantHealth:
     """Requests (errors = HTTP status >= 500), latency p95 and ratings of ``variant`` in [start, end); with
-    ``model_version``, only the requests that version answered (and their ratings)."""
+    ``model_version``, only the requests that version answered (and their ratings).
+
+    Only routed traffic counts: a request whose client pinned the variant (``<model>@challenger``: a tester,
+    an integration trying the new model) is not a random share of the users, and neither its errors nor its
+    ratings say how the variant serves them."""
     requests = store.requests_between(start, end)
-    requests = requests[requests["variant"] == variant]
+    requests = requests[(requests["variant"] == variant) & ~requests["pinned"]]
     feedback = store.feedback_between(start, end)
-    feedback = feedback[feedback["variant"] == variant]
+    feedback = feedback[(feedback["variant"] == variant) & ~feedback["pinned"]]
     if model_version is not None:
         requests = requests[requests["model_version"].astype(str) == str(model_version)]
         feedback = feedback[feedback["model_version"].astype(str) == str(model_version)]

@@ -968,10 +968,12 @@ class ModelServer:
         latency_ms: float | None = None,
         conversation: list[dict[str, str]] | None = None,
         rag_context: dict[str, str] | None = None,
+        pinned: bool = False,
     ) -> None:
         """One store row per choice, with ``latency_ms`` (default: the generation's), a chat request's
-        ``conversation`` (its messages as the client sent them, before retrieval added passages) and the
-        retrieved passages' ``rag_context`` (see :meth:`ModelServer.chat_prompt`). A store
+        ``conversation`` (its messages as the client sent them, before retrieval added passages), the
+        retrieved passages' ``rag_context`` (see :meth:`ModelServer.chat_prompt`) and whether the client
+        ``pinned`` the variant (``<model>@challenger``; the rollout gates leave such requests out). A store
         failure is logged and counted but does not fail the answer the user already has: serving stays up
         while the store is down (see ``llm_request_errors``)."""
         if self.store is None:
@@ -982,7 +984,7 @@ class ModelServer:
                 response_id=rid, prompt=prompt, response=text, model_name=completion.backend.name,
                 model_version=completion.backend.version, variant=completion.variant, user_id=user,
                 latency_ms=latency_ms, prompt_tokens=pt, completion_tokens=ct, status_code=200,
-                messages=conversation, rag_context=rag_context,
+                messages=conversation, rag_context=rag_context, pinned=pinned,
             )
             for rid, prompt, text, pt, ct in zip(
                 completion.response_ids(), prompts, completion.texts, completion.prompt_tokens,
@@ -1000,8 +1002,10 @@ class ModelServer:
         latency_ms: float,
         conversation: list[dict[str, str]] | None = None,
         rag_context: dict[str, str] | None = None,
+        pinned: bool = False,
     ) -> None:
-        """A server-side failure (5xx) of a routed request: it counts against the variant's error rate."""
+        """A server-side failure (5xx) of a request: it counts against the variant's error rate (in the
+        rollout gates, unless the client ``pinned`` the variant)."""
         if self.store is None:
             return
         backend = self.backends[variant]
@@ -1010,7 +1014,7 @@ class ModelServer:
                 prompt=prompt, response="", model_name=backend.name, model_version=backend.version,
                 variant=variant, user_id=user, latency_ms=latency_ms, prompt_tokens=0, completion_tokens=0,
                 status_code=error.status, error=error.message[:2000], messages=conversation,
-                rag_context=rag_context,
+                rag_context=rag_context, pinned=pinned,
             )
             for prompt in prompts
         ]
@@ -1261,13 +1265,15 @@ def create_app(
         # them first), in the histogram and in the log store alike: the rollout and A/B latency gates read
         # the store.
         started = received if received is not None else time.perf_counter()
+        pinned = body.model != server.model_name  # "<model>@<variant>": the client chose, no router did
         try:
             completion = await server.complete(
                 prompts, variant=variant, params=params, stops=body.stop, model=body.model, id_prefix=id_prefix
             )
         except ApiError as error:
             await server.log_failure(
-                logged, variant, body.user, error, (time.perf_counter() - started) * 1000, conversation, rag_context
+                logged, variant, body.user, error, (time.perf_counter() - started) * 1000, conversation, rag_context,
+                pinned,
             )
             raise
         except Exception as error:  # noqa: BLE001 - turned into a 500 for this request; the server stays up
@@ -1277,13 +1283,14 @@ def create_app(
                 type="server_error", code="generation_failed", variant=variant,
             )
             await server.log_failure(
-                logged, variant, body.user, api, (time.perf_counter() - started) * 1000, conversation, rag_context
+                logged, variant, body.user, api, (time.perf_counter() - started) * 1000, conversation, rag_context,
+                pinned,
             )
             raise api from error
         elapsed = time.perf_counter() - started
         await server.log_completion(
             completion, logged, body.user, latency_ms=elapsed * 1000.0, conversation=conversation,
-            rag_context=rag_context,
+            rag_context=rag_context, pinned=pinned,
         )
         server.metrics.observe_request(endpoint, variant, 200, elapsed)
         server.metrics.observe_tokens(variant, sum(completion.prompt_tokens), sum(completion.completion_tokens))

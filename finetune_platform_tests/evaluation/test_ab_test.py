@@ -170,6 +170,25 @@ def test_duplicate_and_unmatched_feedback_are_counted_not_used():
     assert report.variants["rated"].sum() == len(feedback)
 
 
+def test_requests_pinned_to_a_variant_are_left_out_with_their_ratings():
+    """A tester on ``<model>@challenger`` rating everything down was not randomly assigned: without the
+    pinned rows the comparison is the same as if they had never been sent."""
+    requests, feedback = traffic(300, (0.15, 0.15), seed=11)
+    base = analyze_ab(requests, feedback)
+    extra = pd.DataFrame({
+        "response_id": [f"pinned-{i}" for i in range(200)], "variant": "challenger", "latency_ms": 900.0,
+        "status_code": 200, "pinned": True,
+    })
+    with_pins = pd.concat([requests.assign(pinned=False), extra], ignore_index=True)
+    pinned_ratings = pd.DataFrame({"response_id": extra["response_id"], "rating": -1})
+    report = analyze_ab(with_pins, pd.concat([feedback, pinned_ratings], ignore_index=True))
+    assert report.pinned_requests == 200 and report.feedback_unmatched == 0
+    assert report.variants.equals(base.variants) and report.decision == base.decision
+    assert "200 requests whose client pinned the variant" in " ".join(report.evidence)
+    counted = analyze_ab(with_pins.assign(pinned=False), pd.concat([feedback, pinned_ratings], ignore_index=True))
+    assert counted.decision == "roll back"  # what the tester's ratings would have done
+
+
 def test_input_errors_and_absent_variant():
     requests, feedback = traffic(50, (0.1, 0.1), seed=10)
     with pytest.raises(ValueError, match=r"requests lack columns \['latency_ms'\]"):

@@ -342,17 +342,27 @@ def test_a_store_from_before_conversations_gains_the_column_and_keeps_its_rows(t
     connection = sqlite3.connect(db)
     connection.execute("ALTER TABLE requests DROP COLUMN messages")
     connection.execute("ALTER TABLE requests DROP COLUMN rag_context")
+    connection.execute("ALTER TABLE requests DROP COLUMN pinned")
     connection.commit()
-    assert {"messages", "rag_context"}.isdisjoint(row[1] for row in connection.execute("PRAGMA table_info(requests)"))
+    assert {"messages", "rag_context", "pinned"}.isdisjoint(
+        row[1] for row in connection.execute("PRAGMA table_info(requests)")
+    )
     connection.close()
     reopened = LogStore(f"sqlite:///{db}", redactor=None)
     context = {"placement": "system", "context": "[1] Restart it."}
     try:
         _log(reopened, response_id="new", messages=[{"role": "user", "content": "hi"}], rag_context=context)
+        _log(reopened, response_id="pinned", pinned=True)
         frame = reopened.requests_between(T0, T0 + timedelta(1)).set_index("response_id")
+        reopened.log_feedback("old", -1, created_at=T0 + timedelta(hours=1))
+        reopened.log_feedback("pinned", 1, created_at=T0 + timedelta(hours=1))
+        feedback = reopened.feedback_between(T0, T0 + timedelta(1)).set_index("response_id")
     finally:
         reopened.close()
     assert frame.loc["old", "messages"] is None and frame.loc["old", "rag_context"] is None
+    # an old row was routed (pinning was not recorded then); the flag reads as a plain bool column
+    assert frame["pinned"].dtype == bool and frame["pinned"].to_dict() == {"old": False, "new": False, "pinned": True}
+    assert feedback["pinned"].to_dict() == {"old": False, "pinned": True}
     assert json.loads(frame.loc["new", "messages"]) == [{"role": "user", "content": "hi"}]
     assert json.loads(frame.loc["new", "rag_context"]) == context
     LogStore(f"sqlite:///{db}", redactor=None).close()  # opening an up-to-date store again changes nothing

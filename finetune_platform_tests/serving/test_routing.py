@@ -188,7 +188,7 @@ def store() -> Iterator[LogStore]:
 
 
 def _traffic(store: LogStore, at: datetime, n: int, *, variant: str = CHALLENGER, errors: int = 0,
-             latency_ms: float = 50.0, thumbs_down: int = 0, thumbs_up: int = 0) -> None:
+             latency_ms: float = 50.0, thumbs_down: int = 0, thumbs_up: int = 0, pinned: bool = False) -> None:
     """``n`` logged requests at ``at`` (+1 s each), the first ``errors`` of them failed; ratings on the rest."""
     ids = []
     for i in range(n):
@@ -197,7 +197,7 @@ def _traffic(store: LogStore, at: datetime, n: int, *, variant: str = CHALLENGER
             store.log_request(
                 prompt=f"q{i}", response="" if failed else "a", model_name="m", model_version="2", variant=variant,
                 latency_ms=latency_ms, status_code=500 if failed else 200, error="boom" if failed else None,
-                created_at=at + timedelta(seconds=i),
+                created_at=at + timedelta(seconds=i), pinned=pinned,
             )
         )
     answered = ids[errors:]
@@ -213,6 +213,25 @@ def test_variant_health_reads_the_log_store(store):
     assert health.error_rate == 0.1 and health.latency_p95_ms == 100.0
     assert health.negative_feedback_rate == 3 / 8
     assert variant_health(store, CHALLENGER, T0 - timedelta(hours=2), T0).requests == 0
+
+
+def test_pinned_traffic_does_not_count_towards_the_gates(store, tmp_path):
+    """A tester hammering ``<model>@challenger`` (errors, thumbs-down) is not the canary's users: the stage
+    is judged on routed traffic only, and with too little of it, holds."""
+    _traffic(store, T0, 40, errors=30, thumbs_down=10, pinned=True)
+    health = variant_health(store, CHALLENGER, T0, T0 + timedelta(hours=1))
+    assert (health.requests, health.errors, health.feedback) == (0, 0, 0)
+    _traffic(store, T0 + timedelta(minutes=5), 20, errors=1, thumbs_up=5)
+    health = variant_health(store, CHALLENGER, T0, T0 + timedelta(hours=1))
+    assert (health.requests, health.errors, health.feedback, health.negative_feedback) == (20, 1, 5, 0)
+    clock = Clock(T0 - timedelta(minutes=1))
+    router = Router(state_path=tmp_path / "rollout.json")
+    rollout = StagedRollout(router, store, RolloutSettings(stages=[0.1, 1.0], min_requests=50), clock=clock)
+    rollout.start(challenger_version="2")
+    clock.now = T0 + timedelta(hours=1)
+    decision = rollout.step()
+    assert decision.action == "held" and router.state.canary_share == 0.1  # not rolled back by the tester
+    assert "20 of 50 challenger requests" in " ".join(decision.reasons)
 
 
 def test_staged_rollout_advances_through_every_stage(store, tmp_path):

@@ -350,6 +350,19 @@ def test_canary_routing_is_sticky_per_user_and_follows_the_share(make_client):
     assert _variant(client, "anyone", model="support@challenger") == CHALLENGER  # pinned
 
 
+def test_the_log_store_records_which_requests_named_their_variant(make_client, store):
+    """Only a request that named ``<model>@<variant>`` is pinned; the rollout gates leave it out."""
+    client = make_client(canary_share=1.0, cache_enabled=False)
+    assert _variant(client, "u1") == CHALLENGER
+    assert _variant(client, "u2", model="support@challenger") == CHALLENGER
+    failed = client.post("/v1/completions", json={"model": "support@challenger", "prompt": "FAIL-NOW please"})
+    assert failed.status_code == 500
+    rows = _rows(store)
+    assert [(r["variant"], r["status_code"], r["pinned"]) for r in rows] == [
+        (CHALLENGER, 200, False), (CHALLENGER, 200, True), (CHALLENGER, 500, True)
+    ]
+
+
 def test_kill_switch_endpoint_sends_all_traffic_to_the_champion_at_once(make_client):
     client = make_client(canary_share=1.0)
     assert _variant(client, "u1") == CHALLENGER
