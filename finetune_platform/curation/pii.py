@@ -256,9 +256,12 @@ _SAME_LINE_SIGN_OFF = re.compile(
     r"(?:regards|thanks|thank you|cheers|best|sincerely|respectfully|best wishes|yours truly|yours sincerely|"
     r"yours|warmly))[ ]*,[ ]*(?=[A-ZÀ-ÖØ-Þ])"
 )
-#: A sign-off word and a comma, reversed: the gate of _SAME_LINE_SIGN_OFF, searched in the reversed lower-cased
-#: text, where it starts with the comma (a literal re jumps to).
-_SIGN_OFF_COMMA_REVERSED = re.compile(",[ ]*(?:" + "|".join(re.escape(w[::-1]) for w in (*_SIGN_OFFS, "truly")) + ")")
+#: _SAME_LINE_SIGN_OFF up to its comma, reversed: its gate, searched in the reversed lower-cased text, where it
+#: starts with the comma (a literal re jumps to) and ends at the line's start.
+_SAME_LINE_SIGN_OFF_REVERSED = re.compile(
+    ",[ ]*(?:" + "|".join(re.escape(w[::-1]) for w in (*_SIGN_OFFS, "truly")) + ")"
+    "(?:[ ]+(?:dnik|tseb|mraw|tsemraw|ynam|htiw|eht lla|sruoy))?[ ]*(?:\n|\Z)"
+)
 #: The letters that re.IGNORECASE folds onto ASCII letters and str.lower does not: İ, ı, ſ and the Kelvin sign.
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
 #: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
@@ -364,8 +367,6 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> b
         return True
     if not _TITLES.isdisjoint(caps):
         return True
-    if "," in low and _SIGN_OFF_COMMA_REVERSED.search(low[::-1]) is not None:
-        return True  # "Regards, Xochitl Ngata" (_SAME_LINE_SIGN_OFF)
     return _ends_a_line_with_a_sign_off(low)
 
 
@@ -380,9 +381,10 @@ def _ends_a_line_with_a_sign_off(low: str) -> bool:
     return "\n" in low and _SIGN_OFF_LINE_END.search(low[::-1]) is not None
 
 
-def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool] | None:
+def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool, bool] | None:
     """None when ``text`` cannot hold a name; else the flags of :meth:`PiiRedactor._persons`: (a strong cue
-    may occur, lower() agrees with re.IGNORECASE, "my name is" may occur).
+    may occur, lower() agrees with re.IGNORECASE, "my name is" may occur, a line may open with a sign-off
+    and a comma).
 
     Without a strong cue anywhere only known given names can start a name, and every capitalised word of
     the text is one of ``caps`` (a name's own word always is): no given name among them means no name.
@@ -390,9 +392,10 @@ def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool
     plain = _lower_is_ignorecase(text)
     strong = _may_hold_strong_cue(text, low, caps, plain)
     lower_cue = "name is" in low or not plain
-    if not strong and not lower_cue and _ALL_FIRST.isdisjoint(caps):
+    sign_off_line = not plain or ("," in low and _SAME_LINE_SIGN_OFF_REVERSED.search(low[::-1]) is not None)
+    if not strong and not lower_cue and not sign_off_line and _ALL_FIRST.isdisjoint(caps):
         return None
-    return strong, plain, lower_cue
+    return strong, plain, lower_cue, sign_off_line
 
 
 def _name_candidates(text: str, caps: list[str], strong: bool) -> list[tuple[int, str]]:
@@ -647,7 +650,7 @@ class PiiRedactor:
         if "PERSON" in types:
             gate = _person_gate(text, low, caps)
             if gate is not None:
-                found += self._persons(text, *gate, caps)
+                found += self._persons(text, *gate, caps=caps)
                 shut = False
         return _resolve_overlaps(found), shut
 
@@ -830,6 +833,7 @@ class PiiRedactor:
         strong: bool = True,
         plain: bool = False,
         lower_cue: bool = True,
+        sign_off_line: bool = True,
         caps: list[str] | None = None,
     ) -> list[PiiMatch]:
         """Person names. The flags come from :func:`_person_gate` (the defaults assume nothing: every
@@ -880,7 +884,7 @@ class PiiRedactor:
                 value = text[span[0]:span[1]]
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         # "Kind regards, Xochitl Ngata": a name that a sign-off opening the line introduces and that ends the line.
-        for m in (_SAME_LINE_SIGN_OFF.finditer(text) if strong and "," in text else ()):
+        for m in (_SAME_LINE_SIGN_OFF.finditer(text) if sign_off_line and "," in text else ()):
             word = _CAPITALISED.match(text, m.end())
             if word is None or word.group() in NOT_NAMES:
                 continue  # "Thanks, Support Team"

@@ -674,7 +674,7 @@ def test_name_candidates_find_every_name_that_looking_at_every_word_finds(texts)
         assert redactor._persons(text) == expected, repr(text)
         # and with the gate's flags, as _scan calls it
         gate = pii._person_gate(text, text.lower(), pii._CAP_TOKEN.findall(text))
-        gated = redactor._persons(text, *gate, pii._CAP_TOKEN.findall(text)) if gate is not None else []
+        gated = redactor._persons(text, *gate, caps=pii._CAP_TOKEN.findall(text)) if gate is not None else []
         assert pii._resolve_overlaps(gated) == pii._resolve_overlaps(expected), repr(text)
         found += bool(expected)
     assert 1000 < found < len(samples) - 500
