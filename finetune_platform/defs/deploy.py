@@ -118,6 +118,8 @@ def _model_card(
                 "final_train_loss": aligned_adapter["final_train_loss"],
                 "mlflow_run_id": aligned_adapter["mlflow_run_id"],
                 "dagster_run_id": dagster_run_id,
+                # preference alignment on top of that SFT model: its own steps, loss and run (None without DPO)
+                "dpo": aligned_adapter.get("dpo"),
             },
             "evaluation": {
                 "models": eval_report["models"],

@@ -60,6 +60,18 @@ class _Result:
         return self.data.get(name)
 
 
+def _record_resume(run: TrackedRun, result: _Result, prefix: str = "") -> None:
+    """A retry that resumed a checkpoint opens a new MLflow run and streams only its own steps into it: tag
+    the checkpoint it resumed and log the loss of the steps before it (from the checkpoint's history), so
+    the run holds the whole curve."""
+    if not result.resumed_from_checkpoint:
+        return
+    run.set_tags({"resumed_from_checkpoint": result.resumed_from_checkpoint})
+    name = Path(result.resumed_from_checkpoint).name
+    resumed_at = int(name.rpartition("-")[2]) if name.rpartition("-")[2].isdigit() else -1
+    run.log_history(f"{prefix}loss", [(step, loss) for step, loss in result.loss_history if step <= resumed_at])
+
+
 def _write_parquet(df: pd.DataFrame, path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_parquet(path, index=False)
@@ -220,13 +232,16 @@ def domain_adapted_model(
     documents = completion_corpus.loc[completion_corpus["record_id"].isin(train_ids), ["text"]]
     settings = platform.settings()
     # The documents depend on the completion corpus's own settings too, which the data version does not cover.
+    documents_sha256 = frame_sha256(documents, ["text"])
+    # bf16 auto: what this machine trains with (a retry on other hardware starts fresh, as SFT's does)
     key = config_hash(
-        training_set["dvc_md5"], base_model["path"], config.model_dump(), frame_sha256(documents, ["text"]),
-        base_model.get("folder_fingerprint"),
+        training_set["dvc_md5"], base_model["path"], {**config.model_dump(), "bf16": resolve_bf16(config.bf16)},
+        documents_sha256, base_model.get("folder_fingerprint"),
     )
     output_dir = settings.artifacts_dir / "domain_adapted_model" / f"{training_set['dvc_md5'][:12]}-{key}"
-    tags = {"dataset.dvc_md5": training_set["dvc_md5"], "dagster.run_id": context.run_id,
-            "git.commit": git_commit(settings.root), "stage": "dapt", "base_model": base_model["name_or_path"]}
+    tags = {"dataset.dvc_md5": training_set["dvc_md5"], "dataset.documents_sha256": documents_sha256,
+            "dagster.run_id": context.run_id, "git.commit": git_commit(settings.root), "stage": "dapt",
+            "base_model": base_model["name_or_path"]}
     with mlflow.tracker().start_run("domain_adapted_model", tags=tags) as run:
         # what the run trains with: bf16 resolved on this machine (auto is None in the config)
         run.log_params({"dapt": {**config.model_dump(), "bf16": resolve_bf16(config.bf16)}, "documents": len(documents)})
@@ -239,6 +254,8 @@ def domain_adapted_model(
         )
         result = _Result(train_in_subprocess(context, request, config.launch))
         run.log_metrics({"final_train_loss": result.final_train_loss or float("nan")})
+        run.set_tags({"model_path": str(result.model_path)})
+        _record_resume(run, result)
     return dg.Output(
         {**base_model, "path": str(result.model_path), "stage": "dapt", "started_from": base_model["path"],
          "mlflow_run_id": run.run_id},
@@ -314,6 +331,7 @@ def sft_adapter(
             mlflow=_mlflow_target(mlflow, run.run_id),
         )
         result = _Result(train_in_subprocess(context, request, config.launch))
+        _record_resume(run, result)
         plot = plot_loss_curve(
             result.loss_history, output_dir / "loss_curve.png", eval_loss=result.eval_loss, title="SFT training loss"
         )
@@ -516,7 +534,7 @@ def aligned_adapter(
     from finetune_platform.training.launch import DPORequest
     # Keyed on the pairs themselves: a count collides when other pairs of the same number come in.
     pairs_sha256 = frame_sha256(pairs, ["prompt", "chosen", "rejected"])
-    key = config_hash(sft_adapter["model_path"], pairs_sha256, config.model_dump())
+    key = config_hash(sft_adapter["model_path"], pairs_sha256, {**config.model_dump(), "bf16": resolve_bf16(config.bf16)})
     output_dir = platform.settings().artifacts_dir / "aligned_adapter" / key
     tags = {"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "stage": "dpo",
             "started_from": "sft", "dataset.preference_pairs_sha256": pairs_sha256,
@@ -539,16 +557,20 @@ def aligned_adapter(
             mlflow=_mlflow_target(mlflow, run.run_id, prefix="dpo."),
         )
         result = _Result(train_in_subprocess(context, request, config.launch))
+        _record_resume(run, result, prefix="dpo.")
         run.log_metrics({"dpo.final_loss": result.final_loss or float("nan")})
         run.log_artifact(result.model_path, "model")
-        TrackedRun(mlflow.tracker(), sft_adapter["mlflow_run_id"]).log_metrics(
-            {"dpo.final_loss": result.final_loss or float("nan")}
-        )
     return dg.Output(
+        # The SFT fields (its run, steps, loss curve) stay: SFT trained the model DPO aligned, and its run is
+        # the DPO run's parent. DPO's own figures are under "dpo"; SFT's merged export is not this model.
         {**sft_adapter, "model_path": str(result.model_path), "stage": "dpo", "method": f"{sft_adapter['method']}+dpo",
+         "merged_model_path": None,
          # lineage: the pairs the model was aligned on (the registered version is tagged with them)
          "preference_pairs_sha256": pairs_sha256, "preference_pairs_path": str(output_dir / "inputs" / "pairs.parquet"),
-         "dpo_mlflow_run_id": run.run_id},
+         "dpo_mlflow_run_id": run.run_id,
+         "dpo": {"global_step": result.global_step, "final_loss": result.final_loss,
+                 "final_reward_accuracy": result.final_reward_accuracy, "mlflow_run_id": run.run_id,
+                 "resumed_from_checkpoint": result.resumed_from_checkpoint}},
         metadata={
             "skipped": False,
             "pairs": len(pairs),

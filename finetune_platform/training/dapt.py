@@ -22,10 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from pydantic import BaseModel, Field
 
 from finetune_platform.settings import torch_threads
 from finetune_platform.training.callbacks import MetricsCallback, OnLog
+from finetune_platform.training.precision import resolve_bf16
 from finetune_platform.training.sft import FINGERPRINT_FILE
 
 # The resume and multi-rank helpers are shared with SFT on purpose: one definition of "the same run".
@@ -120,7 +122,9 @@ def to_dapt_config(settings: DAPTSettings, output_dir: Path, deepspeed: DeepSpee
 
 
 def _clean_documents(documents: list[str], name: str) -> list[str]:
-    texts = [str(d).strip() for d in documents]
+    """The non-empty documents, stripped. A missing one (None/NaN, as a parquet null reads back) is empty,
+    not the word "None" or "nan"."""
+    texts = [str(d).strip() for d in documents if isinstance(d, str) or not pd.isna(d)]
     texts = [t for t in texts if t]
     if not texts:
         raise ValueError(f"{name} holds no non-empty text; continued pretraining needs at least one document")
@@ -150,6 +154,7 @@ def _fingerprint(base_model_path: Path, texts: list[str], settings: DAPTSettings
         "base_model_path": str(Path(base_model_path).resolve()),
         "documents_sha256": digest.hexdigest(),
         "settings": {k: v for k, v in settings.model_dump().items() if k not in resumable_changes},
+        "bf16_resolved": resolve_bf16(settings.bf16),  # unset: by hardware; a retry elsewhere must not mix them
     }
 
 

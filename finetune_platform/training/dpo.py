@@ -39,12 +39,14 @@ from pydantic import BaseModel, Field, model_validator
 
 from finetune_platform.settings import torch_threads
 from finetune_platform.training.callbacks import MetricsCallback, OnLog
+from finetune_platform.training.precision import resolve_bf16
 from finetune_platform.training.sft import (
     ALL_LINEAR,
     FINGERPRINT_FILE,
     _atomic_write,
     _check_resumable,
     _is_main_process,
+    _refuse_missing,
 )
 from finetune_platform.training.trainer_args import DeepSpeedConfig, common_trainer_args
 
@@ -189,6 +191,7 @@ def _check_pairs(pairs_df: pd.DataFrame, name: str = "pairs_df") -> pd.DataFrame
         raise ValueError(f"{name} is missing columns {missing}; DPO needs {list(PAIR_COLUMNS)}")
     if pairs_df.empty:
         raise ValueError(f"{name} has no rows; DPO needs at least one preference pair")
+    _refuse_missing(pairs_df, list(PAIR_COLUMNS), name, "pairs")
     pairs = pairs_df[list(PAIR_COLUMNS)].astype(str).reset_index(drop=True)
     for column in ("chosen", "rejected"):
         empty = pairs[column].str.strip() == ""
@@ -251,6 +254,7 @@ def _fingerprint(base_model_path: Path, sft_model_path: Path, pairs: pd.DataFram
         "sft_model_path": str(Path(sft_model_path).resolve()),
         "pairs_sha256": digest.hexdigest(),
         "settings": {k: v for k, v in settings.model_dump().items() if k not in resumable_changes},
+        "bf16_resolved": resolve_bf16(settings.bf16),  # unset: by hardware; a retry elsewhere must not mix them
     }
 
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from finetune_platform.settings import torch_threads
 from finetune_platform.training.callbacks import MetricsCallback, OnLog
+from finetune_platform.training.precision import resolve_bf16
 from finetune_platform.training.trainer_args import (
     CHECKPOINTS_DIR,
     DeepSpeedConfig,
@@ -286,11 +287,26 @@ def _to_dataset(df: pd.DataFrame, name: str):
         raise ValueError(f"{name} is missing columns {missing}; SFT needs 'prompt' and 'completion'")
     if df.empty:
         raise ValueError(f"{name} has no rows; SFT needs at least one example")
+    _refuse_missing(df, ["prompt", "completion"], name, "examples")
     pairs = df[["prompt", "completion"]].astype(str)
     empty = pairs["completion"].str.strip() == ""
     if empty.any():
         raise ValueError(f"{name} has {int(empty.sum())} examples with an empty completion; drop them first")
     return Dataset.from_pandas(pairs.reset_index(drop=True), preserve_index=False)
+
+
+def _refuse_missing(df: pd.DataFrame, columns: list[str], name: str, what: str) -> None:
+    """Raise when a value of ``columns`` is missing (None/NaN, as a parquet null reads back): turned into
+    text it would be trained on as the word "None" or "nan"."""
+    missing = df[columns].isna()
+    if missing.to_numpy().any():
+        rows = missing.any(axis=1)
+        first = rows.idxmax()
+        where = ", ".join(c for c in columns if missing.loc[first, c])
+        raise ValueError(
+            f"{name} has {int(rows.sum())} {what} with a missing value (None/NaN; first at row {first!r}, in "
+            f"{where}); drop or fill them first, as text they would be trained on as 'None' or 'nan'"
+        )
 
 
 def _is_main_process() -> bool:
@@ -452,7 +468,15 @@ def _fingerprint(base_model_path: Path, train_df: pd.DataFrame, settings: SFTSet
         "base_model_path": str(Path(base_model_path).resolve()),
         "train_data_sha256": data_hash.hexdigest(),
         "settings": {k: v for k, v in settings.model_dump().items() if k not in resumable_changes},
+        "bf16_resolved": resolve_bf16(settings.bf16),
     }
+
+
+#: Fingerprint keys added after fingerprints were first written: a checkpoint whose fingerprint lacks one
+#: was written before it counted, and is judged without it (an upgrade does not strand a half-trained run).
+#: ``bf16_resolved``: ``bf16`` unset trains in bfloat16 or float32 by hardware, so a retry on other hardware
+#: must not resume the checkpoint at the other precision.
+LATER_FINGERPRINT_KEYS = frozenset({"bf16_resolved"})
 
 
 def latest_checkpoint(output_dir: Path) -> Path | None:
@@ -478,6 +502,7 @@ def _check_resumable(output_dir: Path, fingerprint: dict) -> Path | None:
             "checked to come from this run; delete the folder or choose another output_dir"
         )
     previous = json.loads(fingerprint_path.read_text())
+    fingerprint = {k: v for k, v in fingerprint.items() if k in previous or k not in LATER_FINGERPRINT_KEYS}
     if previous != fingerprint:
         changed = sorted(
             k for k in {**previous, **fingerprint} if previous.get(k) != fingerprint.get(k) and k != "settings"

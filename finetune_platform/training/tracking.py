@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +123,15 @@ class TrackedRun:
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         self.log_metrics({key: value}, step=step)
+
+    def log_history(self, key: str, history: Sequence[tuple[int, float]]) -> None:
+        """Log ``key`` at each ``(step, value)`` of ``history`` (in batches of MLflow's 1,000-metric limit)."""
+        from mlflow.entities import Metric
+
+        timestamp = int(time.time() * 1000)
+        entries = [Metric(_short_key(key), float(value), timestamp, int(step)) for step, value in history]
+        for start in range(0, len(entries), 1000):
+            self.tracker.client.log_batch(self.run_id, metrics=entries[start:start + 1000])
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         from mlflow.entities import RunTag

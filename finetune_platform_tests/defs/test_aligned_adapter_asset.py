@@ -27,7 +27,10 @@ def _run(root: Path, monkeypatch, value: dict[str, Any], pairs: list[dict[str, s
         model = Path(request.output_dir) / "model"  # what DPO writes, logged to MLflow as the run's model
         model.mkdir(parents=True, exist_ok=True)
         (model / "config.json").write_text("{}")
-        return {"model_path": str(model), "global_step": 2, "final_loss": 0.5}
+        # a retry that resumed checkpoint-2: the history holds the steps before it, this process streamed 3-4
+        return {"model_path": str(model), "global_step": 4, "final_loss": 0.5, "final_reward_accuracy": 0.75,
+                "loss_history": [[1, 0.69], [2, 0.66], [3, 0.6], [4, 0.5]],
+                "resumed_from_checkpoint": str(Path(request.output_dir) / "checkpoints" / "checkpoint-2")}
 
     monkeypatch.setattr(train_defs, "train_in_subprocess", fake_training)
     if not (root / "sft").is_dir():  # the SFT model's tokenizer (the tiny model's recipe, chat template included)
@@ -42,7 +45,8 @@ def _run(root: Path, monkeypatch, value: dict[str, Any], pairs: list[dict[str, s
     @dg.asset(name="sft_adapter")
     def fake_sft_adapter() -> dict[str, Any]:
         return {"model_path": str(root / "sft"), "base_model_path": str(root / "base"), "dvc_md5": "f" * 32,
-                "mlflow_run_id": _sft_run(root), "method": "lora", "stage": "sft"}
+                "mlflow_run_id": _sft_run(root), "method": "lora", "stage": "sft", "global_step": 50,
+                "merged_model_path": str(root / "sft-merged")}
 
     resources = build_resources(Settings.for_root(root))
     result = dg.materialize(
@@ -106,3 +110,12 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
     # the values trained with, not the config's "use the default" None
     assert dpo_run.data.params["dpo.learning_rate"] == "0.002" and dpo_run.data.params["dpo.bf16"] in ("True", "False")
     assert [a.path for a in client.list_artifacts(dpo_run.info.run_id)] == ["model"]
+    # DPO's own figures beside SFT's (whose run stays the model's training run); SFT's merged export is not it
+    assert output["dpo"] == {"global_step": 4, "final_loss": 0.5, "final_reward_accuracy": 0.75,
+                             "mlflow_run_id": output["dpo_mlflow_run_id"],
+                             "resumed_from_checkpoint": tags["resumed_from_checkpoint"]}
+    assert output["global_step"] == 50 and output["merged_model_path"] is None
+    # the resumed run's loss curve is whole: the steps before the checkpoint come from its history
+    assert tags["resumed_from_checkpoint"].endswith("checkpoint-2")
+    assert [(m.step, m.value) for m in client.get_metric_history(dpo_run.info.run_id, "dpo.loss")] == [(1, 0.69), (2, 0.66)]
+    assert "dpo.final_loss" not in client.get_run(output["mlflow_run_id"]).data.metrics  # SFT's run is SFT's

@@ -59,6 +59,16 @@ def test_config_is_plain_language_modelling(tmp_path):
 def test_empty_documents_are_refused(tmp_path):
     with pytest.raises(ValueError, match="documents holds no non-empty text"):
         train_dapt(tmp_path, ["  ", ""], DAPTSettings(), tmp_path / "out")
+    with pytest.raises(ValueError, match="documents holds no non-empty text"):
+        train_dapt(tmp_path, [None, float("nan"), " "], DAPTSettings(), tmp_path / "out")
+
+
+def test_a_missing_document_is_left_out_not_trained_as_the_word_none():
+    from finetune_platform.training.dapt import _clean_documents
+
+    assert _clean_documents([" Reset the router. ", None, float("nan"), "", "None"], "documents") == [
+        "Reset the router.", "None"  # the text "None" is a document; a missing value is not
+    ]
 
 
 @pytest.mark.slow

@@ -85,6 +85,14 @@ def test_pairs_without_a_preference_are_refused(tmp_path):
         train_dpo(tmp_path, tmp_path, pairs.drop(columns="rejected"), DPOSettings(), tmp_path / "out")
 
 
+def test_a_pair_with_a_missing_answer_is_refused_not_trained_as_nan(tmp_path):
+    pairs = preference_pairs(6, seed=0)
+    pairs["chosen"] = pairs["chosen"].astype(object)
+    pairs.loc[4, "chosen"] = float("nan")
+    with pytest.raises(ValueError, match=r"1 pairs with a missing value \(None/NaN; first at row 4, in chosen\)"):
+        train_dpo(tmp_path, tmp_path, pairs, DPOSettings(), tmp_path / "out")
+
+
 def test_pairs_that_do_not_fit_max_length_are_dropped_or_counted_not_lost_silently(base_model):
     """TRL cuts a longer sequence from the end and drops a pair whose prompt alone fills max_length: the
     platform drops those itself and counts them, and counts the pairs whose answer is cut."""

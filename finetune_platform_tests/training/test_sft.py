@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -160,6 +161,38 @@ def test_empty_completion_is_refused(tmp_path):
     data.loc[0, "completion"] = " "
     with pytest.raises(ValueError, match="train_df has 1 examples with an empty completion"):
         train_sft(tmp_path / "no-model", data, None, SFTSettings(max_steps=1, **FAST), tmp_path / "out")
+
+
+def test_a_missing_value_is_refused_not_trained_as_the_word_none(tmp_path):
+    data = examples(6)
+    data.loc[3, "completion"] = None  # a parquet null reads back as None (or NaN)
+    with pytest.raises(ValueError, match=r"train_df has 1 examples with a missing value \(None/NaN; first at row 3, in completion\)"):
+        train_sft(tmp_path / "no-model", data, None, SFTSettings(max_steps=1, **FAST), tmp_path / "out")
+    data = examples(6)
+    data["prompt"] = data["prompt"].astype(object)
+    data.loc[1, "prompt"] = float("nan")
+    with pytest.raises(ValueError, match=r"eval_df has 1 examples .* in prompt"):
+        train_sft(tmp_path / "no-model", examples(6), data, SFTSettings(max_steps=1, **FAST), tmp_path / "out")
+
+
+def test_the_fingerprint_holds_the_precision_trained_with_and_an_older_one_without_it_still_resumes(tmp_path):
+    """bf16 unset trains in bfloat16 or float32 by hardware: a checkpoint made at one must not be resumed at
+    the other. A fingerprint written before that counted (no bf16_resolved) is judged as before."""
+    from finetune_platform.training.precision import resolve_bf16
+    from finetune_platform.training.sft import FINGERPRINT_FILE, _check_resumable, _fingerprint
+
+    settings = SFTSettings(**{**FAST, "bf16": None})
+    fingerprint = _fingerprint(tmp_path / "base", examples(6), settings)
+    assert fingerprint["bf16_resolved"] == resolve_bf16(None) and fingerprint["settings"]["bf16"] is None
+    (tmp_path / "checkpoints" / "checkpoint-2").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "checkpoint-2" / "trainer_state.json").write_text("{}")
+    older = {k: v for k, v in fingerprint.items() if k != "bf16_resolved"}
+    (tmp_path / FINGERPRINT_FILE).write_text(json.dumps(older))
+    assert _check_resumable(tmp_path, fingerprint).name == "checkpoint-2"
+    other_hardware = {**fingerprint, "bf16_resolved": not fingerprint["bf16_resolved"]}
+    (tmp_path / FINGERPRINT_FILE).write_text(json.dumps(other_hardware))
+    with pytest.raises(RuntimeError, match=r"different run \(changed: \['bf16_resolved'\]\)"):
+        _check_resumable(tmp_path, fingerprint)
 
 
 def test_missing_columns_are_named(tmp_path):
