@@ -110,8 +110,15 @@ def dagster_home(settings: Settings) -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or settings.root / ".dagster_home")
 
 
+def pii_hmac_key() -> str | None:
+    """The key of the log store's PII HMACs, from ``FINETUNE_PLATFORM_PII_HMAC_KEY`` (None: the store keeps
+    a random key of its own; see ``monitoring.store.LogStore``)."""
+    return os.environ.get("FINETUNE_PLATFORM_PII_HMAC_KEY") or None
+
+
 def torch_threads() -> int | None:
-    """Torch intra-op threads, from ``FINETUNE_PLATFORM_TORCH_THREADS`` (None: torch's default)."""
+    """Torch intra-op threads, from ``FINETUNE_PLATFORM_TORCH_THREADS`` (None: torch's default; ``serve``
+    uses 1 then)."""
     value = os.environ.get("FINETUNE_PLATFORM_TORCH_THREADS")
     return int(value) if value else None
 

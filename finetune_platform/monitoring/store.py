@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
 import uuid
@@ -48,7 +47,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column, sess
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
-from finetune_platform.settings import Settings
+from finetune_platform.settings import Settings, pii_hmac_key
 
 logger = logging.getLogger(__name__)
 
@@ -562,7 +561,7 @@ class LogStore:
         in the store (created once). Keep the variable set in production: a key stored beside the digests
         does not stop someone holding the database from testing guessed values."""
         if self._key is None:
-            configured = os.environ.get("FINETUNE_PLATFORM_PII_HMAC_KEY")
+            configured = pii_hmac_key()
             if configured:
                 self._key = configured.encode("utf-8")
             else:
