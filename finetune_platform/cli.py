@@ -446,7 +446,10 @@ def cmd_rollout(args: argparse.Namespace) -> int:
             check_rollout_candidate(challenger.version, champion.version if champion is not None else None)
         except ValueError as error:
             raise SystemExit(f"rollout start: {error}") from None
-        decision = rollout.start(challenger_version=str(challenger.version))
+        decision = rollout.start(
+            challenger_version=str(challenger.version),
+            champion_version=None if champion is None else str(champion.version),
+        )
         print(decision.summary())
         return 0
     decision = rollout.step()
@@ -456,7 +459,8 @@ def cmd_rollout(args: argparse.Namespace) -> int:
         from finetune_platform.serving.routing import promote_completed_rollout
 
         registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
-        print(promote_completed_rollout(registry, rollout.router.state.challenger_version))
+        state = rollout.router.state
+        print(promote_completed_rollout(registry, state.challenger_version, state.champion_version))
     return 0
 
 

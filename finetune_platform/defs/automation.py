@@ -443,7 +443,9 @@ def canary_rollout_sensor(
     decision = StagedRollout(router, log_store.store()).step()
     message = decision.summary()
     if decision.action == "completed":
-        message += "; " + promote_completed_rollout(registry.registry(), router.state.challenger_version)
+        message += "; " + promote_completed_rollout(
+            registry.registry(), router.state.challenger_version, router.state.champion_version
+        )
     context.log.info(message)
     return dg.SkipReason(message)
 

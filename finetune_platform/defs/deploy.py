@@ -42,8 +42,8 @@ def registered_model(
         raise dg.Failure(description="not registered: " + "; ".join(problems))
     reg = registry.registry()
     candidate = eval_report["models"]["candidate"]
-    live = reg.get_by_alias(CHAMPION)
-    info = reg.register(
+    # A retry of this step (after a later failure) reuses the version this run registered, not a second copy.
+    info = registered_by(reg, context.run_id, aligned_adapter["model_path"]) or reg.register(
         aligned_adapter["mlflow_run_id"],
         aligned_adapter["base_model_path"],
         aligned_adapter["model_path"],
@@ -54,9 +54,13 @@ def registered_model(
             **{f"dataset.{k}": str(aligned_adapter[k]) for k in ("preference_pairs_sha256", "preference_pairs_path")
                if aligned_adapter.get(k)},
             **({"dpo.mlflow_run_id": aligned_adapter["dpo_mlflow_run_id"]} if aligned_adapter.get("dpo_mlflow_run_id") else {}),
+            "candidate_model_path": aligned_adapter["model_path"],
         },
     )
     reg.set_alias(info.version, CHALLENGER)
+    # The champion as it is now, after registering (which copies the model and can take minutes): when
+    # another run or a rollout moved it meanwhile, the report did not score it and promotion is refused.
+    live = reg.get_by_alias(CHAMPION)
     promoted, reason = promotion_decision(eval_report, live.version if live is not None else None, config.champion_margin)
     if promoted:
         reg.set_alias(info.version, CHAMPION)
@@ -78,6 +82,14 @@ def registered_model(
             "model_card": dg.MetadataValue.md(card),
         },
     )
+
+
+def registered_by(reg: Any, run_id: str, model_path: str) -> Any:
+    """The version that Dagster run ``run_id`` registered for the candidate at ``model_path`` (tags
+    ``dagster.run_id``, ``candidate_model_path``), or None."""
+    earlier = [v for v in reg.list_versions()
+               if v.tags.get("dagster.run_id") == run_id and v.tags.get("candidate_model_path") == str(model_path)]
+    return earlier[-1] if earlier else None
 
 
 def _model_card(

@@ -261,10 +261,12 @@ class ABTestConfig(dg.Config, ABTestSettings):
 
 @dg.asset(group_name=EVALUATE, compute_kind="scipy")
 def ab_test_report(
-    context: dg.AssetExecutionContext, config: ABTestConfig, log_store: LogStoreResource
+    context: dg.AssetExecutionContext, config: ABTestConfig, log_store: LogStoreResource, registry: RegistryResource
 ) -> dg.Output[dict[str, Any]]:
     """Champion vs challenger on logged production traffic: outcome metrics per variant, significance tests,
-    confidence intervals and a recommendation (promote, keep, roll back) with its evidence."""
+    confidence intervals and a recommendation (promote, keep, roll back) with its evidence. Each variant is
+    judged on the traffic of the version its registry alias points to now: a retrain moves the challenger
+    alias, and last week's challenger is not today's."""
     from datetime import datetime, timedelta, timezone
 
     from finetune_platform.evaluation.ab_test import analyze_ab
@@ -273,7 +275,11 @@ def ab_test_report(
     store = log_store.store()
     start = end - timedelta(days=config.window_days)
     settings = config.model_dump(exclude={"window_days"})
-    report = analyze_ab(store.requests_between(start, end), store.feedback_between(start, end), **settings)
+    aliases = registry.registry().aliases()
+    versions = {v: str(aliases[v]) for v in (config.control, config.treatment) if v in aliases}
+    report = analyze_ab(
+        store.requests_between(start, end), store.feedback_between(start, end), **settings, versions=versions
+    )
     return dg.Output(
         report.to_dict(),
         metadata={

@@ -104,7 +104,7 @@ def specialist_model(
         if info is None:
             figures[who] = None
             continue
-        loaded = reg.load(who if who == "champion" else alias).unwrap_python_model()
+        loaded = reg.load(info.version).unwrap_python_model()  # the version named in the figures, not the alias now
         figures[who] = accuracy(loaded.model, loaded.tokenizer, f"{who} (v{info.version})")
     decision = decide(name, figures["specialist"], figures["champion"], figures["incumbent"], spec.min_gain)
     info = reg.register(

@@ -131,7 +131,8 @@ class ABTestReport:
     evidence: the numbers the recommendation rests on, one line each; variants: ``VARIANT_COLUMNS`` for the
     two variants; tests: one per metric; feedback_unmatched: feedback rows whose request is not in the
     window (left out); feedback_duplicates: older ratings of an already rated response (left out);
-    pinned_requests: requests whose client named the variant (left out, with their ratings).
+    pinned_requests: requests whose client named the variant (left out, with their ratings);
+    other_version_requests: a variant's requests that another model version answered (left out).
     """
 
     control: str
@@ -147,6 +148,7 @@ class ABTestReport:
     feedback_unmatched: int = 0
     feedback_duplicates: int = 0
     pinned_requests: int = 0
+    other_version_requests: int = 0
 
     def test(self, metric: str) -> MetricTest:
         """The test of one metric (``thumbs_down_rate``, ``mean_rating``, ``error_rate``, ``latency_ms``...)."""
@@ -243,13 +245,15 @@ def _median_difference_ci(
 
 
 def _prepare(
-    requests_df: pd.DataFrame, feedback_df: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, int, int, int]:
+    requests_df: pd.DataFrame, feedback_df: pd.DataFrame, versions: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, int, int, int, int]:
     """(requests, latest rating per rated request with its variant, unmatched feedback, duplicates, pinned
-    requests left out).
+    requests left out, requests of other model versions left out).
 
     A request whose client pinned the variant (``pinned``, as the log store records ``<model>@challenger``)
-    was not assigned at random, so it and its ratings are left out of the comparison."""
+    was not assigned at random, so it and its ratings are left out of the comparison. With ``versions``
+    ({variant: model version}), so is a variant's request answered by another version (the alias moved in
+    the window: a retrain's new challenger, a promotion)."""
     required = ["response_id", "variant", "latency_ms", "status_code"]
     missing = [c for c in required if c not in requests_df.columns]
     if missing:
@@ -272,12 +276,23 @@ def _prepare(
     requests = requests_df.copy()
     requests["variant"] = requests["variant"].astype(str)
     feedback = feedback_df.dropna(subset=["rating"])
-    pinned = 0
+    pinned = other_versions = 0
     if "pinned" in requests.columns:
         chosen = requests["pinned"].fillna(False).astype(bool)
         pinned = int(chosen.sum())
         feedback = feedback[~feedback["response_id"].isin(set(requests.loc[chosen, "response_id"]))]
         requests = requests[~chosen]
+    if versions:
+        if "model_version" not in requests.columns:
+            raise ValueError(
+                "analyze_ab: versions given but requests lack the column 'model_version'; pass "
+                "LogStore.requests_between(...)"
+            )
+        wanted = requests["variant"].map({str(k): str(v) for k, v in versions.items()})
+        other = wanted.notna() & (requests["model_version"].astype(str) != wanted)
+        other_versions = int(other.sum())
+        feedback = feedback[~feedback["response_id"].isin(set(requests.loc[other, "response_id"]))]
+        requests = requests[~other]
     if "created_at" in feedback.columns:
         feedback = feedback.sort_values("created_at", kind="stable")
     latest = feedback.drop_duplicates("response_id", keep="last")
@@ -286,7 +301,7 @@ def _prepare(
     rated = latest[keep].merge(
         requests[["response_id", "variant"]], on="response_id", how="inner", validate="one_to_one"
     )
-    return requests, rated, len(latest) - len(rated), duplicates, pinned
+    return requests, rated, len(latest) - len(rated), duplicates, pinned, other_versions
 
 
 def _variant_row(variant: str, requests: pd.DataFrame, rated: pd.DataFrame) -> dict[str, Any]:
@@ -337,12 +352,14 @@ def analyze_ab(
     max_latency_increase: float = 0.10,
     n_bootstrap: int = 1000,
     seed: int = 0,
+    versions: dict[str, str] | None = None,
 ) -> ABTestReport:
     """Compare ``treatment`` with ``control`` on the window's traffic and recommend what to do.
 
     The keyword arguments are those of :class:`ABTestSettings` (``analyze_ab(req, fb,
-    **settings.model_dump())``); ``n_bootstrap`` and ``seed`` fix the latency interval's bootstrap. See
-    the module docstring for the tests and the decision rules.
+    **settings.model_dump())``); ``n_bootstrap`` and ``seed`` fix the latency interval's bootstrap;
+    ``versions`` ({variant: model version}, e.g. where the registry's aliases point now) limits each variant
+    to the traffic that version answered. See the module docstring for the tests and the decision rules.
     """
     settings = ABTestSettings(
         control=control, treatment=treatment, alpha=alpha, min_samples=min_samples,
@@ -350,7 +367,7 @@ def analyze_ab(
     )
     confidence = 1 - settings.alpha
     level = f"{confidence:.0%}"
-    requests, rated, unmatched, duplicates, pinned = _prepare(requests_df, feedback_df)
+    requests, rated, unmatched, duplicates, pinned, other_versions = _prepare(requests_df, feedback_df, versions)
     variants = pd.DataFrame(
         [_variant_row(v, requests, rated) for v in (control, treatment)], columns=VARIANT_COLUMNS
     )
@@ -366,13 +383,16 @@ def analyze_ab(
         )
     if pinned:
         evidence.append(f"left out: {pinned} requests whose client pinned the variant (not randomly assigned)")
+    if other_versions:
+        shown = ", ".join(f"{k} v{v}" for k, v in sorted((versions or {}).items()))
+        evidence.append(f"left out: {other_versions} requests answered by other model versions than {shown}")
 
     def report(decision: Decision, recommendation: str, reason: str, needed: int | None, tests: list[MetricTest]) -> ABTestReport:
         return ABTestReport(
             control=control, treatment=treatment, alpha=settings.alpha, decision=decision,
             recommendation=recommendation, reason=reason, samples_needed=needed, evidence=evidence,
             variants=variants, tests=tests, feedback_unmatched=unmatched, feedback_duplicates=duplicates,
-            pinned_requests=pinned,
+            pinned_requests=pinned, other_version_requests=other_versions,
         )
 
     absent = [v for v in (control, treatment) if not (requests["variant"] == v).any()]

@@ -226,6 +226,11 @@ def align_chat_perplexity(scores: dict[str, ModelScores]) -> dict[str, Any]:
     return {"shared_replies": len(shared), "scored_per_model": scored}
 
 
+#: Accuracies are ratios of counts, and their difference is not exact in floating point (0.6 - 0.5 is
+#: 0.09999999999999998): a gain within this of a margin equals it.
+_TOLERANCE = 1e-9
+
+
 def gate(base: ModelScores, candidate: ModelScores, settings: EvalSettings) -> GateDecision:
     """Does the candidate beat the base model by the configured margin, on enough examples?"""
     gain = candidate.accuracy - base.accuracy
@@ -236,7 +241,7 @@ def gate(base: ModelScores, candidate: ModelScores, settings: EvalSettings) -> G
             gain,
             settings.min_accuracy_gain,
         )
-    if gain < settings.min_accuracy_gain:
+    if gain < settings.min_accuracy_gain - _TOLERANCE:  # a gain equal to the margin passes
         return GateDecision(
             False,
             f"accuracy {candidate.accuracy:.3f} beats the base ({base.accuracy:.3f}) by {gain:+.3f}, "
@@ -326,7 +331,7 @@ def champion_gate(
             gain,
             settings.champion_margin,
         )
-    if gain < settings.champion_margin:
+    if gain < settings.champion_margin - _TOLERANCE:
         return GateDecision(
             False,
             f"accuracy {candidate.accuracy:.3f} vs {name} {champion.accuracy:.3f} ({gain:+.3f}): misses the "
@@ -383,7 +388,7 @@ def promotion_decision(
             "evaluate again against it before promoting"
         )
     gain = candidate["accuracy"] - champion["accuracy"]
-    return gain > margin, (
+    return gain > margin + _TOLERANCE, (
         f"candidate accuracy {candidate['accuracy']:.3f} vs champion v{scored} {champion['accuracy']:.3f} "
         f"({gain:+.3f}; must exceed {margin:+.3f})"
     )

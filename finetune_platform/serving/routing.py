@@ -92,6 +92,9 @@ class RolloutState:
     #: The registry version the rollout judges (the challenger when it started): only its traffic counts,
     #: and it is the version a completed rollout promotes, even if a retrain moved the alias meanwhile.
     challenger_version: str | None = None
+    #: The champion when the rollout started: the version the challenger's traffic was compared with. A
+    #: completed rollout promotes only while it is still the champion (None in older state files).
+    champion_version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,8 +105,9 @@ class RolloutState:
         unknown = sorted(set(data) - known)
         if unknown:
             raise RolloutStateError(f"{source}: unknown keys {unknown}; expected some of {sorted(known)}")
-        if data.get("challenger_version") is not None:  # a hand-written 3 is the registry's "3"
-            data = {**data, "challenger_version": str(data["challenger_version"])}
+        for key in ("challenger_version", "champion_version"):
+            if data.get(key) is not None:  # a hand-written 3 is the registry's "3"
+                data = {**data, key: str(data[key])}
         try:
             state = cls(**data)
             _check_share(state.canary_share)
@@ -363,6 +367,7 @@ def apply_deployment_action(
         after = router.update(
             canary_share=stages[0], kill_switch=False, stage=0, stage_started_at=_now().isoformat(), stages=stages,
             challenger_version=None if challenger_version is None else str(challenger_version),
+            champion_version=None if champion_version is None else str(champion_version),
             reason=reason or f"staged rollout started at {stages[0]:.0%} (deployment asset)",
         )
     elif action == "set_canary":
@@ -498,16 +503,30 @@ def version_to_promote(recorded: str | None, current_challenger: str | None) -> 
     )
 
 
-def promote_completed_rollout(registry: Any, recorded_version: str | None) -> str:
+def promote_completed_rollout(
+    registry: Any, recorded_version: str | None, recorded_champion: str | None = None
+) -> str:
     """Make the version a completed rollout judged the registry's champion (:func:`version_to_promote`);
     returns the sentence saying what was promoted. ``registry`` is a ``serving.registry.ModelRegistry``
     (or anything with its ``get_by_alias`` / ``set_alias``). Shared by ``canary_rollout_sensor`` and
     ``finetune-platform rollout step``: whichever step completes the rollout promotes, since the next step
-    finds no rollout running."""
+    finds no rollout running.
+
+    ``recorded_champion`` is the champion when the rollout started, what the challenger was compared with:
+    when the champion alias has moved to another version since (``registered_model`` promoted a better
+    model), the rollout judged nothing against that one, and nothing is promoted."""
     challenger = registry.get_by_alias(CHALLENGER)
     version, why = version_to_promote(recorded_version, challenger.version if challenger is not None else None)
-    if version is not None:
-        registry.set_alias(int(version), CHAMPION)
+    if version is None:
+        return why
+    champion = registry.get_by_alias(CHAMPION)
+    now = None if champion is None else str(champion.version)
+    if recorded_champion is not None and now not in (str(recorded_champion), str(version)):
+        return (
+            f"version {version} passed the rollout against champion v{recorded_champion}, but the champion is "
+            f"now v{now}, which the rollout did not compare it with: not promoted; start a rollout against v{now}"
+        )
+    registry.set_alias(int(version), CHAMPION)
     return why
 
 
@@ -639,10 +658,11 @@ class StagedRollout:
         self.settings = settings or RolloutSettings()
         self.clock = clock
 
-    def start(self, challenger_version: str | None = None) -> RolloutDecision:
+    def start(self, challenger_version: str | None = None, champion_version: str | None = None) -> RolloutDecision:
         """Begin at the first stage: share ``stages[0]``, kill switch released. ``challenger_version`` (the
         registry version behind the challenger alias now) is recorded: only its traffic is judged, and it
-        is the version a completed rollout promotes."""
+        is the version a completed rollout promotes, while ``champion_version`` (the champion now) still is
+        the champion."""
         before = self.router.state
         first = self.settings.stages[0]
         after = self.router.update(
@@ -652,6 +672,7 @@ class StagedRollout:
             stage_started_at=self.clock().isoformat(),
             stages=list(self.settings.stages),
             challenger_version=None if challenger_version is None else str(challenger_version),
+            champion_version=None if champion_version is None else str(champion_version),
             reason=f"staged rollout started at {first:.0%} (stages {', '.join(f'{s:.0%}' for s in self.settings.stages)})",
         )
         return RolloutDecision("started", before.canary_share, after.canary_share, before.stage, 0, [after.reason])

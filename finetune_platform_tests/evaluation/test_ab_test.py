@@ -189,6 +189,25 @@ def test_requests_pinned_to_a_variant_are_left_out_with_their_ratings():
     assert counted.decision == "roll back"  # what the tester's ratings would have done
 
 
+def test_only_the_versions_the_aliases_point_to_now_are_compared():
+    """Last week's challenger v5 (rated down) is not today's v6: with versions, v5's traffic is left out."""
+    requests, feedback = traffic(300, (0.15, 0.15), seed=12)
+    requests = requests.assign(model_version=requests["variant"].map({"champion": "4", "challenger": "6"}))
+    old = pd.DataFrame({
+        "response_id": [f"v5-{i}" for i in range(300)], "variant": "challenger", "latency_ms": 50.0,
+        "status_code": 200, "model_version": "5",
+    })
+    both = pd.concat([requests, old], ignore_index=True)
+    ratings = pd.concat([feedback, pd.DataFrame({"response_id": old["response_id"], "rating": -1})], ignore_index=True)
+    assert analyze_ab(both, ratings).decision == "roll back"  # v5's ratings blamed on v6
+    report = analyze_ab(both, ratings, versions={"champion": "4", "challenger": "6"})
+    assert report.other_version_requests == 300 and report.feedback_unmatched == 0
+    assert report.variants.equals(analyze_ab(requests, feedback).variants)
+    assert "300 requests answered by other model versions than challenger v6, champion v4" in " ".join(report.evidence)
+    with pytest.raises(ValueError, match="lack the column 'model_version'"):
+        analyze_ab(requests.drop(columns="model_version"), feedback, versions={"challenger": "6"})
+
+
 def test_input_errors_and_absent_variant():
     requests, feedback = traffic(50, (0.1, 0.1), seed=10)
     with pytest.raises(ValueError, match=r"requests lack columns \['latency_ms'\]"):

@@ -88,3 +88,16 @@ def test_promotion_compares_with_the_champion_that_serves_now() -> None:
     assert not moved and "the champion is now v4" in why
     unscored, why = promotion_decision(_report(champion=None), 4, 0.0)
     assert not unscored and "not scored" in why
+
+
+def test_a_gain_equal_to_the_margin_passes_whatever_floating_point_makes_of_it() -> None:
+    """0.6 - 0.5 is 0.09999999999999998 in floating point: 12/20 against 10/20 meets a 0.10 margin."""
+    from finetune_platform.evaluation.report import promotion_decision
+
+    for base, candidate in ((0.5, 0.6), (0.6, 0.7), (0.2, 0.3), (10 / 20, 12 / 20)):
+        assert gate(_scores("base", base), _scores("candidate", candidate), EvalSettings(min_accuracy_gain=0.1)).passed
+        assert champion_gate(_scores("candidate", candidate), _scores("champion", base), EvalSettings(champion_margin=0.1)).passed
+        report = {"models": {"candidate": {"accuracy": candidate}, "champion (v3)": {"accuracy": base}}, "champion_version": 3}
+        promoted, why = promotion_decision(report, live_champion_version=3, margin=0.1)
+        assert not promoted, why  # promotion needs more than the margin: a tie keeps the champion
+    assert not gate(_scores("base", 0.5), _scores("candidate", 0.599), EvalSettings(min_accuracy_gain=0.1)).passed

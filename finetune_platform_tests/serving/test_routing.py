@@ -399,6 +399,43 @@ def test_a_completed_rollout_promotes_the_version_it_judged():
     assert version_to_promote(None, None)[0] is None
 
 
+class _Aliases:
+    """The registry's aliases, as promote_completed_rollout reads and moves them."""
+
+    def __init__(self, **aliases: int) -> None:
+        self.aliases = dict(aliases)
+
+    def get_by_alias(self, alias: str):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(version=self.aliases[alias]) if alias in self.aliases else None
+
+    def set_alias(self, version: int, alias: str) -> None:
+        self.aliases[alias] = version
+
+
+def test_a_completed_rollout_does_not_demote_a_champion_promoted_during_it(store, tmp_path):
+    """The rollout of v3 started against champion v2; registered_model then promoted a better v4. The rollout
+    compared v3 with v2 only, so completing it must not put v3 over v4."""
+    from finetune_platform.serving.routing import promote_completed_rollout
+
+    clock = Clock(T0)
+    router = Router(state_path=tmp_path / "rollout.json")
+    StagedRollout(router, store, RolloutSettings(stages=[1.0]), clock=clock).start(challenger_version="3", champion_version="2")
+    assert load_state(tmp_path / "rollout.json").champion_version == "2"
+    moved = _Aliases(champion=4, challenger=4)
+    why = promote_completed_rollout(moved, router.state.challenger_version, router.state.champion_version)
+    assert moved.aliases["champion"] == 4 and "champion is now v4" in why and "not promoted" in why
+    unchanged = _Aliases(champion=2, challenger=3)
+    assert "is promoted" in promote_completed_rollout(unchanged, "3", "2") and unchanged.aliases["champion"] == 3
+    already = _Aliases(champion=3, challenger=3)  # registered_model promoted v3 itself meanwhile
+    promote_completed_rollout(already, "3", "2")
+    assert already.aliases["champion"] == 3
+    older_state = _Aliases(champion=4, challenger=3)  # a state file from before the champion was recorded
+    promote_completed_rollout(older_state, "3", None)
+    assert older_state.aliases["champion"] == 3
+
+
 def test_a_share_stays_with_the_version_it_was_given_to(store, tmp_path):
     """After a completed rollout the share (100%) belongs to the version it judged: a server restarted with a
     newer challenger (a nightly retrain moved the alias) sends that one no one until it is rolled out."""
