@@ -195,7 +195,7 @@ def test_multi_turn_conversations_are_versioned_in_their_ticket_split_and_export
 
     out = root / "chats.jsonl"
     assert main(["export", "--format", "openai_chat", "--out", str(out), "--split", "all"]) == 0
-    assert "left out" not in capsys.readouterr().out
+    assert "left out 6 tickets without a reply" in capsys.readouterr().out  # the chats that never got one
     exported = [json.loads(line)["messages"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(exported) == 24 and all(len(m) == 4 for m in exported)  # every turn, not one exchange
     assert exported[0][1]["content"] == "Could you tell me the order number?"
@@ -207,6 +207,18 @@ def test_multi_turn_conversations_are_versioned_in_their_ticket_split_and_export
         read_conversations(folder)
     write_training_set(splits, folder, records)
     assert read_conversations(folder) is None and not path.exists()
+
+
+def test_tickets_without_a_conversation_are_counted_when_conversations_are_versioned(root, capsys) -> None:
+    from finetune_platform.formats.conversations import build_conversations
+
+    records = _records()  # every fifth ticket has no reply, so no conversation
+    splits = split_examples(build_instruction_examples(records), SplitSettings(validation_fraction=0.2, test_fraction=0.2))
+    write_training_set(splits, root / "data" / "training_set", records, build_conversations(records).examples)
+    out = root / "chats.json"
+    assert main(["export", "--format", "sharegpt", "--out", str(out), "--split", "all"]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote 24 sharegpt examples" in printed and "left out 6 tickets without a reply" in printed
 
 
 def test_a_conversation_whose_ticket_is_in_no_split_is_counted_not_versioned(root) -> None:

@@ -120,10 +120,9 @@ NEAR_DUPLICATE_SHINGLE_WORDS = 3
 
 def _ticket_texts(examples: pd.DataFrame) -> pd.Series:
     """The normalised ticket text of every record (from its first prompt), indexed by ``record_id``."""
-    from finetune_platform.formats.instructions import ticket_from_prompt
 
     first = examples.drop_duplicates("record_id").set_index("record_id")["prompt"]
-    return first.map(lambda p: normalize_prompt(ticket_from_prompt(str(p))))
+    return first.map(ticket_key)
 
 
 def _near_duplicate_record_pairs(examples: pd.DataFrame, threshold: float) -> list[tuple[str, str, float]]:
@@ -150,7 +149,9 @@ def _units(examples: pd.DataFrame, near_duplicate_threshold: float = 1.0) -> pd.
     from scipy.sparse.csgraph import connected_components
 
     record_codes, record_ids = pd.factorize(examples["record_id"], sort=True)
-    prompt_codes, prompts = pd.factorize(examples["prompt"].map(normalize_prompt))
+    # The ticket inside the prompt, not the prompt: the same ticket asked as two tasks (a record with a label
+    # and no reply, its duplicate with a reply and no label) is one ticket.
+    prompt_codes, prompts = pd.factorize(examples["prompt"].map(ticket_key))
     n_records, n_nodes = len(record_ids), len(record_ids) + len(prompts)
     rows, cols = list(record_codes), list(n_records + prompt_codes)
     position = {rid: i for i, rid in enumerate(record_ids)}
@@ -285,8 +286,30 @@ def normalize_prompt(prompt: str) -> str:
     return " ".join(text.casefold().translate(_PUNCTUATION).split())
 
 
+#: The instruction template's ticket marker and the marker after the ticket, in any case and spacing (a
+#: prompt edited by hand, or upper-cased, still shows its ticket).
+_TICKET_START = re.compile(r"###[ \t]*ticket:[ \t]*\r?\n", re.IGNORECASE)
+_SECTION_START = re.compile(r"\n\s*###")
+
+
+def ticket_key(prompt: str) -> str:
+    """The normalised ticket text of a prompt (:func:`normalize_prompt` of the ticket inside the instruction
+    template, as ``formats.instructions.ticket_from_prompt`` reads it, in any case and spacing): what makes
+    two examples the same ticket, whatever task each asks of it. A prompt without the template is its own
+    ticket."""
+    text = str(prompt)
+    start = _TICKET_START.search(text)
+    if start is not None:
+        text = text[start.end():]
+        ends = list(_SECTION_START.finditer(text))
+        if ends:
+            text = text[: ends[-1].start()]
+    return normalize_prompt(text)
+
+
 def find_leakage(splits: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Examples whose normalised prompt also occurs in another split (exact-duplicate leakage).
+    """Examples whose ticket (:func:`ticket_key`: the normalised ticket text, whatever the task) also occurs
+    in another split (exact-duplicate leakage).
 
     Columns: ``normalized_prompt``, ``split``, ``example_id``, ``record_id``, ``splits`` (all splits the
     prompt occurs in, comma-separated); one row per offending example, empty when there is no leak.
@@ -295,7 +318,7 @@ def find_leakage(splits: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     frames = [
         pd.DataFrame(
             {
-                "normalized_prompt": df["prompt"].map(normalize_prompt),
+                "normalized_prompt": df["prompt"].map(ticket_key),
                 "split": name,
                 "example_id": df["example_id"],
                 "record_id": df["record_id"],

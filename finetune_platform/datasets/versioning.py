@@ -193,17 +193,18 @@ class DvcRepository:
         """
         md5 = version.md5 if isinstance(version, DataVersion) else str(version)
         dest = Path(dest).resolve()
-        if dest.exists():
-            if not overwrite:
-                raise FileExistsError(f"{dest} exists; pass overwrite=True to replace it with version {md5}")
-            shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
+        if dest.exists() and not overwrite:
+            raise FileExistsError(f"{dest} exists; pass overwrite=True to replace it with version {md5}")
         scratch = Path(tempfile.mkdtemp(prefix=".dvc-restore-", dir=self.root))
         try:
             (scratch / "data.dvc").write_text(
                 yaml.safe_dump({"outs": [{"md5": md5, "hash": "md5", "path": "data"}]}), encoding="utf-8"
             )
+            # Pulled first: a version the remote lacks fails here, and what is at dest stays.
             self.run("pull", "--remote", self.remote_name, str((scratch / "data.dvc").relative_to(self.root)))
             dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.exists():
+                shutil.rmtree(dest) if dest.is_dir() and not dest.is_symlink() else dest.unlink()
             shutil.move(str(scratch / "data"), str(dest))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -133,6 +133,8 @@ def parse_messages(value: str) -> list[Message]:
         turns = json.loads(value)
     except json.JSONDecodeError as error:
         raise InvalidMessagesError(f"messages is not valid JSON ({error.msg} at char {error.pos})") from error
+    except (ValueError, RecursionError) as error:  # an over-long integer; nesting past the parser's depth
+        raise InvalidMessagesError(f"messages is not readable JSON ({type(error).__name__}: {error})") from error
     if not isinstance(turns, list):
         raise InvalidMessagesError(f"messages is a JSON {type(turns).__name__}, expected a list of messages")
     messages: list[Message] = []

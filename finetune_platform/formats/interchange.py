@@ -144,8 +144,8 @@ def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
 def _messages_for_export(conv: Any) -> list[dict[str, str]]:
     try:
         messages = json.loads(conv.messages)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"conversation {conv.example_id}: messages is not valid JSON ({error.msg})") from error
+    except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError, as is an over-long integer
+        raise ValueError(f"conversation {conv.example_id}: messages is not valid JSON ({error})") from error
     problem = _message_list_problem(messages, "messages")
     if problem:
         raise ValueError(f"conversation {conv.example_id}: {problem}")
@@ -283,7 +283,8 @@ def export_training_set(
     versioned = read_conversations(directory)
     if versioned is not None:  # the tickets' own multi-turn conversations, versioned with the pairs
         conversations = pd.concat([versioned[n] for n in names], ignore_index=True)
-        skipped = 0
+        # a ticket of the selected splits with no conversation had no reply (no assistant turn)
+        skipped = len(set(examples["record_id"]) - set(conversations["record_id"]))
     else:  # a training set written before conversations were versioned: one exchange per ticket
         conversations, skipped = training_set_conversations(examples)
     writer = export_sharegpt if format == "sharegpt" else export_openai_chat
@@ -357,12 +358,18 @@ def _string(row: Mapping[str, Any], name: str, *, required: bool, non_empty: boo
     """A string field of ``row``: absent optional fields are "", integers are accepted for ``label``."""
     if name not in row or row[name] is None:
         if required:
+            if name in row:
+                raise RowError(QuarantineReason.MISSING_FIELD, f"field '{name}' is null")
             fields = ", ".join(map(str, list(row)[:12])) or "none"
             raise RowError(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {fields})")
         return ""
     value = row[name]
+    if name == "label" and isinstance(value, float) and value != value:  # NaN: a missing label
+        return ""
     if name == "label" and isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
+    elif name == "label" and isinstance(value, float) and value.is_integer():
+        value = str(int(value))  # 3.0: an integer label column that holds a missing value became float
     if not isinstance(value, str):
         raise RowError(QuarantineReason.WRONG_TYPE, f"field '{name}' is {type(value).__name__}, expected a string")
     if non_empty and not value.strip():

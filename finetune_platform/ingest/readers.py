@@ -21,6 +21,8 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import math
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -225,11 +227,13 @@ def _map_row(row: Mapping[str, Any], source: SourceSettings) -> tuple[dict[str, 
         if name is None:
             return ""
         value = row.get(name)
-        if value is None:
-            missing.append(name)
+        if value is None or (allow_int and isinstance(value, float) and math.isnan(value)):
+            missing.append(name)  # NaN: a missing value in a numeric label column (pandas, Parquet)
             return ""
         if isinstance(value, int) and not isinstance(value, bool) and allow_int:
             value = str(value)
+        elif isinstance(value, float) and allow_int and value.is_integer():
+            value = str(int(value))  # 3.0: an integer label column that holds a missing value became float
         if not isinstance(value, str):
             return _Problem(QuarantineReason.WRONG_TYPE, f"field '{name}' is {type(value).__name__}, expected a string")
         checked[name] = value
@@ -333,7 +337,7 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] |
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except (json.JSONDecodeError, RecursionError) as error:
+        except (ValueError, RecursionError) as error:  # ValueError: JSONDecodeError, an over-long integer
             return _Problem(QuarantineReason.INVALID_MESSAGES, f"field '{name}' is a string but not JSON ({error})")
     if not isinstance(value, list) or not value:
         return _Problem(
@@ -463,16 +467,23 @@ def _excerpt(raw: Any, encoding: str) -> str:
     elif isinstance(raw, str):
         text = raw[: EXCERPT_CHARS * 2]
     else:
-        text = json.dumps(raw, ensure_ascii=False, default=str)[: EXCERPT_CHARS * 2]
+        try:
+            text = json.dumps(raw, ensure_ascii=False, default=str)[: EXCERPT_CHARS * 2]
+        except (RecursionError, ValueError):  # nested past the encoder's depth; an over-long integer
+            text = f"<a JSON {type(raw).__name__} that cannot be written back: nested too deeply or too large>"
     text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
     return text[:EXCERPT_CHARS]
 
 
 def _relative(path: Path, raw_dir: Path) -> str:
     try:
-        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13): the path as found
+        resolved = path.absolute()
+    try:
+        return resolved.relative_to(raw_dir.resolve()).as_posix()
     except ValueError:  # an absolute pattern outside the raw folder: keep the absolute path
-        return path.resolve().as_posix()
+        return resolved.as_posix()
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -557,6 +568,9 @@ def _read_jsonl(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> No
             except RecursionError:
                 sink.quarantine(rel, line_number, QuarantineReason.MALFORMED_JSON, "JSON nested too deeply", line)
                 continue
+            except ValueError as error:  # an integer of more digits than Python converts (sys.int_max_str_digits)
+                sink.quarantine(rel, line_number, QuarantineReason.MALFORMED_JSON, f"unreadable JSON: {error}", line)
+                continue
             if not isinstance(value, dict):
                 sink.quarantine(
                     rel,
@@ -611,6 +625,9 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
         return
     except RecursionError:
         sink.quarantine(rel, 0, QuarantineReason.MALFORMED_JSON, "JSON nested too deeply", raw)
+        return
+    except ValueError as error:  # an integer of more digits than Python converts (sys.int_max_str_digits)
+        sink.quarantine(rel, 0, QuarantineReason.MALFORMED_JSON, f"unreadable JSON: {error}", raw)
         return
     if not isinstance(document, list):
         hint = (
@@ -707,9 +724,15 @@ def _read_parquet(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> 
     row_number = 0
     try:
         for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
-            data = batch.to_pydict()
+            try:
+                data, bad = batch.to_pydict(), {}
+            except (UnicodeDecodeError, OverflowError, ValueError):
+                data, bad = _parquet_cells(batch, columns)  # find the cells Python cannot hold, row by row
             for i in range(batch.num_rows):
                 row_number += 1
+                if i in bad:
+                    sink.quarantine(rel, row_number, *bad[i], b"")
+                    continue
                 row = {c: data[c][i] for c in columns}
                 sink.row(rel, row_number, row, row)
     except (pa.ArrowException, OSError) as error:
@@ -721,6 +744,28 @@ def _read_parquet(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> 
             f"rows {row_number + 1}-{total} could not be decoded ({error})",
             b"",
         )
+
+
+def _parquet_cells(batch: pa.RecordBatch, columns: list[str]) -> tuple[dict[str, list[Any]], dict[int, tuple[QuarantineReason, str]]]:
+    """``batch.to_pydict()`` one cell at a time, for a batch where that failed: the values (None where a
+    cell cannot be converted) and, per row index, why its first such cell cannot be read (a string column
+    holding bytes that are not UTF-8; a timestamp outside Python's datetime range)."""
+    data: dict[str, list[Any]] = {}
+    bad: dict[int, tuple[QuarantineReason, str]] = {}
+    for name in columns:
+        column = batch.column(name)
+        values: list[Any] = []
+        for i in range(batch.num_rows):
+            try:
+                values.append(column[i].as_py())
+            except UnicodeDecodeError as error:
+                values.append(None)
+                bad.setdefault(i, (QuarantineReason.INVALID_ENCODING, f"column '{name}' is not valid UTF-8 at byte {error.start} ({error.reason})"))
+            except (OverflowError, ValueError) as error:
+                values.append(None)
+                bad.setdefault(i, (QuarantineReason.WRONG_TYPE, f"column '{name}' holds a value Python cannot read ({error})"))
+        data[name] = values
+    return data, bad
 
 
 class _CsvLines:
@@ -765,6 +810,12 @@ class _CsvLines:
         raw = self.f.readline(self.limit + 1)
         if not raw:
             raise StopIteration
+        cr = raw.find(b"\r")
+        if 0 <= cr < len(raw) - 1 and raw[cr + 1] != 0x0A:
+            # A lone CR ends a line too (a classic-Mac export, or a file of mixed line ends), as with
+            # newline='': the rest is read as the next line.
+            self.f.seek(cr + 1 - len(raw), os.SEEK_CUR)
+            raw = raw[: cr + 1]
         self.line_number += 1
         if self.line_number == 1:
             raw = _strip_bom(raw, self.source)
@@ -818,6 +869,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
     lines = _CsvLines(f, source)
     reader = csv.reader(lines, delimiter=source.csv_delimiter, strict=True)
     header: list[str] | None = None
+    ambiguous: list[str] = []
     data_row = 0
     while True:
         lines.start_row()
@@ -872,23 +924,31 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
                 lines.first_raw,
             )
             continue
-        if not any(cell.strip() for cell in cells):
+        # A blank line, or a line of spaces, is no row; a row of empty cells (",,") is one, with empty text.
+        # Before the header every empty row is blank.
+        if not cells or (len(cells) == 1 and not cells[0].strip()) or (
+            header is None and not any(cell.strip() for cell in cells)
+        ):
             sink.stats.blank_lines += lines.row_lines
             continue
         if header is None:
             header = [cell.strip() for cell in cells]
             repeated = sorted({h for h in header if header.count(h) > 1})
-            if repeated:
-                sink.quarantine(
-                    rel,
-                    0,
-                    QuarantineReason.MALFORMED_CSV,
-                    f"header repeats column names {repeated}",
-                    lines.first_raw,
-                )
-                return
+            # A repeated column the source reads makes every row ambiguous (which one is the text?): each row
+            # is quarantined, and counted. One it does not read is left alone.
+            ambiguous = sorted(set(repeated) & set(_mapped_fields(source)))
             continue
         data_row += 1
+        if ambiguous:
+            sink.quarantine(
+                rel,
+                data_row,
+                QuarantineReason.MALFORMED_CSV,
+                f"{span}: the header repeats the column(s) {ambiguous} this source reads, so which cell is meant "
+                "cannot be told; rename the columns",
+                source.csv_delimiter.join(cells),
+            )
+            continue
         if len(cells) != len(header):
             sink.quarantine(
                 rel,
@@ -899,6 +959,12 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
             )
             continue
         sink.row(rel, data_row, dict(zip(header, cells, strict=True)), source.csv_delimiter.join(cells))
+
+
+def _mapped_fields(source: SourceSettings) -> list[str]:
+    """The columns a source reads (text, title, response, label, messages), those it sets."""
+    fields = (source.text_field, source.title_field, source.response_field, source.label_field, source.messages_field)
+    return [f for f in fields if f]
 
 
 def _line_span(first: int, last: int) -> str:

@@ -166,13 +166,34 @@ class SourceSettings(BaseModel):
         return self
 
     def resolve_files(self, raw_dir: Path) -> list[Path]:
-        """The files the path pattern matches, sorted; raises ``NoFilesMatchedError`` when there are none."""
+        """The files the path pattern matches, sorted; raises ``NoFilesMatchedError`` when there are none.
+
+        A file reached through several paths (a symlinked folder, a link to a file beside it, a link back up
+        the tree under ``**``) is read once, under its first path. A link that leads nowhere (dangling, or a
+        loop) is kept, so that reading it reports it unreadable instead of skipping it without a word."""
         pattern = Path(self.path)
         if pattern.is_absolute():
             matches = glob.glob(str(pattern), recursive=True)
         else:
             matches = [str(raw_dir / m) for m in glob.glob(self.path, root_dir=raw_dir, recursive=True)]
-        files = sorted(Path(m) for m in matches if Path(m).is_file())
+        files: list[Path] = []
+        seen: set[Path] = set()
+        # shallowest first: of the paths to one file, the most direct is the one read
+        for candidate in sorted((Path(m) for m in matches), key=lambda p: (len(p.parts), p)):
+            try:
+                folder = candidate.parent.resolve(strict=True)
+            except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+                continue  # reached through a folder loop too deep to follow; found at a shallower path too
+            if not (candidate.is_file() or candidate.is_symlink()):
+                continue
+            try:
+                target = candidate.resolve()  # a link that leads nowhere resolves to where it points
+            except (OSError, RuntimeError):
+                target = folder / candidate.name  # a link loop, listed once
+            if target not in seen:
+                seen.add(target)
+                files.append(candidate)
+        files.sort()
         if not files:
             where = "" if pattern.is_absolute() else f" under {raw_dir}"
             raise NoFilesMatchedError(
@@ -249,7 +270,10 @@ def source_fingerprint(source: SourceSettings, raw_dir: Path) -> str:
         files = []
     for path in files:
         digest.update(str(path).encode())
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
+        try:
+            with path.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError as error:  # a link that leads nowhere: ingest quarantines it; its state is its error
+            digest.update(f"<unreadable: {error.errno}>".encode())
     return digest.hexdigest()[:16]

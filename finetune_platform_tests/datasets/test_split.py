@@ -14,6 +14,7 @@ from finetune_platform.datasets.split import (
     read_manifest,
     read_training_set,
     split_examples,
+    ticket_key,
     write_training_set,
 )
 from finetune_platform.schemas import EXAMPLE_COLUMNS, SPLITS
@@ -148,10 +149,39 @@ def test_find_leakage_reports_planted_duplicate(examples):
     planted = splits["test"].copy()
     planted.loc[0, "prompt"] = "  " + train_prompt.upper().replace("\n", "   \n ") + " "
     leaks = find_leakage({**splits, "test": planted})
-    assert len(leaks) == 2
+    # every example of the train ticket leaks (each task asks about the same ticket text), and the planted one
+    train = splits["train"]
+    same_ticket = train.loc[train["record_id"] == train.iloc[0]["record_id"], "example_id"]
+    assert len(same_ticket) >= 1 and len(leaks) == len(same_ticket) + 1
     assert set(leaks["split"]) == {"train", "test"}
-    assert set(leaks["example_id"]) == {splits["train"].iloc[0]["example_id"], planted.loc[0, "example_id"]}
+    assert set(leaks["example_id"]) == set(same_ticket) | {planted.loc[0, "example_id"]}
     assert (leaks["splits"] == "test,train").all()
+
+
+def test_the_same_ticket_asked_as_two_tasks_stays_in_one_split():
+    """A ticket that survived curation twice, once labelled without a reply and once with a reply and no
+    label, gives a classify and a reply example with different prompts: they are one ticket for the split
+    and for the leakage check, even with near-duplicate grouping off (threshold 1.0)."""
+    from finetune_platform.formats.instructions import build_instruction_examples
+    from finetune_platform.schemas import RECORD_COLUMNS
+
+    records = []
+    for i in range(40):
+        text = f"Ticket {i}: my {'router' if i % 2 else 'camera'} fails with error {i * 7} since yesterday"
+        base = dict(source="s", source_file="f.csv", doc_type="ticket", text=text, messages="")
+        records.append({**base, "record_id": f"s/f.csv#{2 * i + 1}", "source_row": 2 * i + 1, "response": "",
+                        "label": ["tech", "billing"][i % 2]})
+        records.append({**base, "record_id": f"s/f.csv#{2 * i + 2}", "source_row": 2 * i + 2,
+                        "response": f"Reply {i}: reset the device.", "label": ""})
+    examples = build_instruction_examples(pd.DataFrame(records, columns=RECORD_COLUMNS))
+    assert set(examples["task"]) >= {"classify", "reply"}
+    splits = split_examples(examples, SplitSettings(near_duplicate_threshold=1.0))
+    where = {}
+    for name, df in splits.items():
+        for prompt in df["prompt"]:
+            where.setdefault(ticket_key(prompt), set()).add(name)
+    assert len(where) == 40 and all(len(names) == 1 for names in where.values())
+    assert find_leakage(splits).empty
 
 
 def test_duplicate_within_one_split_is_not_leakage(examples):

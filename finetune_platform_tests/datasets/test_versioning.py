@@ -85,6 +85,12 @@ def test_unknown_version_fails_with_dvc_message(tmp_path: Path, repo: DvcReposit
     with pytest.raises(DvcCommandError, match=r"dvc pull .*failed"):
         repo.restore("0" * 32 + ".dir", tmp_path / "nothing")
     assert not (tmp_path / "nothing").exists()
+    # overwriting with a version that cannot be pulled leaves what was there
+    kept = tmp_path / "kept"
+    _write_set(kept, {"manifest.json": b'{"v": 1}'})
+    with pytest.raises(DvcCommandError):
+        repo.restore("0" * 32 + ".dir", kept, overwrite=True)
+    assert _read_set(kept) == {"manifest.json": b'{"v": 1}'}
 
 
 def test_paths_outside_repository_or_missing_are_rejected(tmp_path: Path, repo: DvcRepository):

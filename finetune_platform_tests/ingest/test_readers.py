@@ -357,6 +357,115 @@ def test_csv_row_larger_than_the_cap_is_oversized_and_reading_goes_on(tmp_path):
     assert result.reconciles()
 
 
+def _outcome(result, name: str) -> tuple[list, list]:
+    kept = result.records[["source_row", "text", "label"]].values.tolist()
+    quarantined = result.quarantine[["source_row", "reason_code"]].values.tolist()
+    assert result.reconciles(), result.reconciliation_problems()
+    return kept, quarantined
+
+
+def test_an_integer_too_long_for_python_quarantines_its_row_not_the_run(tmp_path):
+    huge = "9" * 5_000  # past sys.int_max_str_digits: json.loads raises ValueError, not JSONDecodeError
+    _write(tmp_path / "a.jsonl", '{"text": "ok"}\n{"text": "x", "n": ' + huge + '}\n{"text": "after"}\n')
+    _write(tmp_path / "b.json", '[{"text": "x", "n": ' + huge + '}]')
+    _write(tmp_path / "c.csv", 'messages\n"[{""role"": ""user"", ""content"": ""hi"", ""n"": ' + huge + '}]"\n')
+    kept, quarantined = _outcome(ingest_source(SourceSettings(name="a", path="a.jsonl", format="jsonl"), tmp_path), "a")
+    assert [k[:2] for k in kept] == [[1, "ok"], [3, "after"]] and quarantined == [[2, "malformed_json"]]
+    kept, quarantined = _outcome(ingest_source(SourceSettings(name="b", path="b.json", format="json"), tmp_path), "b")
+    assert kept == [] and quarantined == [[0, "malformed_json"]]
+    source = SourceSettings(name="c", path="c.csv", format="csv", messages_field="messages")
+    kept, quarantined = _outcome(ingest_source(source, tmp_path), "c")
+    assert kept == [] and quarantined == [[1, "invalid_messages"]]
+
+
+def test_an_element_too_deep_or_too_large_to_quote_gets_an_excerpt_that_says_so():
+    """The parser took it (its depth limit depends on the stack left), the excerpt writer cannot."""
+    from finetune_platform.ingest.readers import _excerpt
+
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert "cannot be written back" in _excerpt(deep, "utf-8")
+    assert "cannot be written back" in _excerpt({"n": 10**5000}, "utf-8")
+    assert _excerpt({"text": "fine"}, "utf-8") == '{"text": "fine"}'
+
+
+def test_parquet_cells_python_cannot_hold_quarantine_their_rows(tmp_path):
+    table = pa.table({
+        "text": pa.array([b"fine", b"bad \xff byte", b"also fine"], type=pa.binary()).cast(pa.string(), safe=False),
+        "label": ["a", "b", "c"],
+    })
+    pq.write_table(table, tmp_path / "enc.parquet")
+    stamps = pa.array([0, 2**62, 0], type=pa.timestamp("ns")).cast(pa.timestamp("s"), safe=False)
+    pq.write_table(pa.table({"text": ["one", "two", "three"], "label": stamps}), tmp_path / "time.parquet")
+    source = SourceSettings(name="p", path="enc.parquet", format="parquet", label_field="label")
+    kept, quarantined = _outcome(ingest_source(source, tmp_path), "p")
+    assert kept == [[1, "fine", "a"], [3, "also fine", "c"]] and quarantined == [[2, "invalid_encoding"]]
+    source = SourceSettings(name="t", path="time.parquet", format="parquet", label_field="label")
+    result = ingest_source(source, tmp_path)
+    kept, quarantined = _outcome(result, "t")
+    assert [2, "wrong_type"] in quarantined and len(kept) + len(quarantined) == 3
+
+
+def test_a_file_reached_through_several_links_is_read_once_and_a_broken_link_is_reported(tmp_path):
+    raw = tmp_path / "raw"
+    _write(raw / "a.jsonl", _jsonl({"text": "one"}, {"text": "two"}))
+    (raw / "sub").mkdir()
+    (raw / "sub" / "up").symlink_to("..")  # a folder loop under **
+    (raw / "link.jsonl").symlink_to("a.jsonl")
+    (raw / "dangling.jsonl").symlink_to("nowhere.jsonl")
+    (raw / "loop1.jsonl").symlink_to("loop2.jsonl")
+    (raw / "loop2.jsonl").symlink_to("loop1.jsonl")
+    result = ingest_source(SourceSettings(name="s", path="**/*.jsonl", format="jsonl"), raw)
+    kept, quarantined = _outcome(result, "s")
+    assert result.records["record_id"].tolist() == ["s/a.jsonl#1", "s/a.jsonl#2"]
+    assert quarantined == [[0, "unreadable_file"]] * 3  # the dangling link and the two links of the loop
+
+
+def test_csv_lone_carriage_returns_end_lines(tmp_path):
+    _write(tmp_path / "mac.csv", b"text,label\ra,x\rb,y\r")
+    _write(tmp_path / "mixed.csv", b'text,label\nfoo,a\rbar,b\n"multi\rline",c\r\nlast,d')
+    kept, _ = _outcome(ingest_source(SourceSettings(name="m", path="mac.csv", format="csv", label_field="label"), tmp_path), "m")
+    assert kept == [[1, "a", "x"], [2, "b", "y"]]
+    source = SourceSettings(name="x", path="mixed.csv", format="csv", label_field="label")
+    kept, quarantined = _outcome(ingest_source(source, tmp_path), "x")
+    assert kept == [[1, "foo", "a"], [2, "bar", "b"], [3, "multi\rline", "c"], [4, "last", "d"]] and quarantined == []
+
+
+def test_csv_repeated_header_names_only_matter_when_the_source_reads_them(tmp_path):
+    _write(tmp_path / "notes.csv", "text,notes,notes,label\nq1,n,n,a\nq2,n,n,b\n")
+    _write(tmp_path / "texts.csv", "text,text,label\nq1,z,a\nq2,z,b\n")
+    source = SourceSettings(name="n", path="notes.csv", format="csv", label_field="label")
+    kept, quarantined = _outcome(ingest_source(source, tmp_path), "n")
+    assert kept == [[1, "q1", "a"], [2, "q2", "b"]] and quarantined == []
+    source = SourceSettings(name="t", path="texts.csv", format="csv", label_field="label")
+    result = ingest_source(source, tmp_path)
+    kept, quarantined = _outcome(result, "t")
+    assert kept == [] and quarantined == [[1, "malformed_csv"], [2, "malformed_csv"]]  # every row counted
+    assert "repeats the column(s) ['text']" in result.quarantine["reason"].iloc[0]
+
+
+def test_csv_rows_of_empty_cells_are_rows_not_blank_lines(tmp_path):
+    _write(tmp_path / "e.csv", 'text,label\nq1,a\n,\n,,\n"  ",""\n\n   \nq2,b\n')
+    result = ingest_source(SourceSettings(name="e", path="e.csv", format="csv", label_field="label"), tmp_path)
+    kept, quarantined = _outcome(result, "e")
+    assert kept == [[1, "q1", "a"], [5, "q2", "b"]]
+    assert quarantined == [[2, "empty_text"], [3, "malformed_csv"], [4, "empty_text"]]
+    assert result.stats["e"].blank_lines == 2
+
+
+def test_whole_number_float_labels_are_labels_and_nan_is_no_label(tmp_path):
+    frame = pd.DataFrame({"text": ["a", "b", "c"], "label": [3, None, 5]})  # pandas makes the column float
+    frame.to_parquet(tmp_path / "l.parquet")
+    _write(tmp_path / "l.jsonl", _jsonl({"text": "a", "label": 3.0}, {"text": "b", "label": 2.5}))
+    source = SourceSettings(name="p", path="l.parquet", format="parquet", label_field="label")
+    kept, quarantined = _outcome(ingest_source(source, tmp_path), "p")
+    assert kept == [[1, "a", "3"], [2, "b", ""], [3, "c", "5"]] and quarantined == []
+    source = SourceSettings(name="j", path="l.jsonl", format="jsonl", label_field="label")
+    kept, quarantined = _outcome(ingest_source(source, tmp_path), "j")
+    assert kept == [[1, "a", "3"]] and quarantined == [[2, "wrong_type"]]  # 2.5 is no category
+
+
 def test_formula_detection_keeps_ordinary_text():
     from finetune_platform.ingest.readers import _FORMULA
 
