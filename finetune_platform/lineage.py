@@ -38,7 +38,7 @@ from finetune_platform.settings import Settings
 #: The run (and version) tag holding the DVC hash of the training set; set by the ``sft_adapter`` asset.
 DVC_MD5_TAG = "dataset.dvc_md5"
 #: Run tags shown in the report, in this order, when present.
-RUN_TAGS = ("dataset.dvc_md5", "git.commit", "dagster.run_id", "base_model", "stage")
+RUN_TAGS = ("dataset.dvc_md5", "git.commit", "dagster.run_id", "base_model", "stage", "specialist", "specialist.labels")
 #: Params shown in the text report (all of them are in ``to_dict()``).
 PARAM_SUMMARY_KEYS = (
     "sft.method",
@@ -294,7 +294,11 @@ def _registered_from_run(run_id: str, settings: Settings) -> list[ModelLink]:
     from finetune_platform.serving.registry import ModelRegistry
 
     client = MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
-    found = client.search_model_versions(f"run_id = '{run_id}'")
+    found = list(client.search_model_versions(f"run_id = '{run_id}'"))
+    # A DPO-aligned model is registered under its SFT run, and names its DPO run in a tag.
+    seen = {(mv.name, mv.version) for mv in found}
+    found += [mv for mv in client.search_model_versions()
+              if (mv.tags or {}).get("dpo.mlflow_run_id") == run_id and (mv.name, mv.version) not in seen]
     # search_model_versions returns no aliases (STACK.md trap 3): read each version again.
     return [
         _model_link(ModelRegistry(settings.mlflow_tracking_uri, mv.name).get_version(int(mv.version)))
@@ -424,6 +428,39 @@ def _locate_data(md5: str, md5_from: str, settings: Settings, restore_root: Path
     return link("restored", dest, f"the working copy {stale}; restored this version from the DVC remote")
 
 
+def _only_labels(manifest: Any, folder: Path, labels: set[str]) -> Any:
+    """The manifest's instruction examples whose label is one of ``labels``: what a specialist trained on
+    (``defs/specialists.py`` takes the training set's examples of its domain's labels)."""
+    from types import SimpleNamespace
+
+    from finetune_platform.datasets.split import read_training_set
+
+    kept = {
+        example_id
+        for frame in read_training_set(folder).values()
+        for example_id, label in zip(frame["example_id"], frame["label"].fillna("").astype(str))
+        if label in labels
+    }
+    entries = {k: e for k, e in manifest.entries.items() if k in kept}
+    counts = Counter(e.split for e in entries.values())
+    return SimpleNamespace(entries=entries, counts={name: counts.get(name, 0) for name in SPLITS})
+
+
+def _row_count(path: Path) -> int | None:
+    """Rows of a Parquet or JSONL file (None for another kind, or one that cannot be read)."""
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        if path.suffix == ".jsonl":
+            with path.open("rb") as fh:
+                return sum(1 for line in fh if line.strip())
+    except OSError:
+        return None
+    return None
+
+
 def _summary(manifest: Any) -> ManifestSummary:
     entries = manifest.entries.values()
     pairs = [e for e in entries if getattr(e, "kind", "pair") == "pair"]
@@ -498,6 +535,11 @@ def trace(
             f"training set version {md5} at {data.path} has no manifest.json, so its examples cannot be traced to "
             "records and raw rows; it was written without write_training_set: rebuild it through the training_set asset"
         ) from error
+    labels = run.tags.get("specialist.labels") or next(
+        (m.tags["specialist.labels"] for m in models if m.tags.get("specialist.labels")), None
+    )
+    if labels:
+        manifest = _only_labels(manifest, data.path, set(labels.split(",")))
     return LineageReport(
         ref=ref,
         resolved=parsed.describe(),
@@ -550,8 +592,23 @@ def render(report: LineageReport) -> str:
         + ", ".join(f"{k} {v}" for k, v in summary.per_split.items())
         + (f"; and {summary.conversations} conversations" if summary.conversations else ""),
     ]
+    if "specialist.labels" in run.tags:
+        lines.append(f"  specialist       {run.tags.get('specialist', '?')}: only the examples labelled "
+                     f"{run.tags['specialist.labels']} are counted and listed (what it trained on)")
     for source, splits in summary.per_source.items():
         lines.append(f"  source {source:<10}" + ", ".join(f"{k} {v}" for k, v in splits.items()))
+    pairs_tags = {**run.tags, **{k: v for m in report.models for k, v in m.tags.items()}}
+    if pairs_tags.get("dataset.preference_pairs_sha256"):
+        path = pairs_tags.get("dataset.preference_pairs_path")
+        found = Path(path).is_file() if path else False
+        count = _row_count(Path(path)) if found else None
+        lines += [
+            f"Preference pairs   sha256 {pairs_tags['dataset.preference_pairs_sha256']}  (DPO aligned the model on them)",
+            f"  read from        {path or '?'}" + ("" if found else "  (no longer there)")
+            + (f"  {count} pairs" if count is not None else ""),
+        ]
+        if pairs_tags.get("dpo.mlflow_run_id"):
+            lines.append(f"  DPO run          {pairs_tags['dpo.mlflow_run_id']}")
     lines += ["", f"Examples ({len(report.examples)} of {summary.examples}): example_id -> record_id -> raw file:row"]
     for ex in report.examples:
         missing = "" if ex.raw_exists else "  (raw file no longer there)"

@@ -337,3 +337,40 @@ def test_model_and_run_disagreeing_on_the_data_version(chain: Chain, tiny_base: 
     registry.register(run_id, tiny_base, tags={"dataset.dvc_md5": "ffff.dir"})
     with pytest.raises(LineageError, match=r"tagged dataset.dvc_md5=ffff.dir but its training run .* disagree"):
         trace("models:/disagreeing/1", chain.settings)
+
+
+@pytest.mark.slow
+def test_a_dpo_run_traces_to_the_model_it_aligned_and_its_pairs(chain: Chain, tiny_base: Path):  # noqa: F811
+    """The aligned model is registered under its SFT run and names its DPO run in a tag: the DPO run id
+    finds it, and the report shows the preference pairs DPO learned from."""
+    sft_run = train_run(chain.settings, chain.md5)
+    dpo_run = train_run(chain.settings, chain.md5, name="aligned_adapter")
+    pairs = chain.settings.root / "artifacts" / "aligned_adapter" / "k" / "inputs" / "pairs.parquet"
+    pairs.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"prompt": ["p1", "p2"], "chosen": ["a", "b"], "rejected": ["c", "d"]}).to_parquet(pairs)
+    registry = ModelRegistry(chain.settings.mlflow_tracking_uri, "aligned")
+    registry.register(sft_run, tiny_base, tags={
+        "dataset.dvc_md5": chain.md5, "dpo.mlflow_run_id": dpo_run,
+        "dataset.preference_pairs_sha256": "ab" * 32, "dataset.preference_pairs_path": str(pairs),
+    })
+    report = trace(dpo_run, chain.settings, example_limit=2)
+    assert [m.uri for m in report.models] == ["models:/aligned/1"]
+    text = render(report)
+    assert "Registered model   models:/aligned/1" in text
+    assert f"Preference pairs   sha256 {'ab' * 32}" in text and f"{pairs}  2 pairs" in text
+    assert f"DPO run          {dpo_run}" in text
+
+
+@pytest.mark.slow
+def test_a_specialist_traces_to_the_examples_of_its_labels_only(chain: Chain):
+    tracker = MlflowTracker(chain.settings.mlflow_tracking_uri, "finetune-platform", chain.settings.mlflow_artifact_root)
+    label = LABELS[0]
+    tags = {"dataset.dvc_md5": chain.md5, "stage": "sft", "specialist": "one", "specialist.labels": label}
+    with tracker.start_run("specialist_model:one", tags=tags) as run:
+        pass
+    report = trace(run.run_id, chain.settings, example_limit=50)
+    everything = trace(chain.run_id, chain.settings, example_limit=0).manifest.examples
+    by_id = chain.records.set_index("record_id")
+    assert 0 < report.manifest.examples < everything
+    assert report.examples and all(by_id.loc[ex.record_id, "label"] == label for ex in report.examples)
+    assert f"only the examples labelled {label}" in render(report)
