@@ -382,12 +382,30 @@ def _alpaca_record(row: Mapping[str, Any]) -> dict[str, str]:
     given_input = _string(row, "input", required=False)
     output = _string(row, "output", required=True)
     label = _string(row, "label", required=False).strip()
-    if instruction == ALPACA_INSTRUCTIONS["classify"] and given_input.strip():
+    system = _string(row, "system", required=False)
+    history = row.get("history")
+    if instruction == ALPACA_INSTRUCTIONS["classify"] and given_input.strip() and not history and not system.strip():
         return {"text": given_input, "response": "", "label": label or output.strip(), "messages": ""}
-    if instruction == ALPACA_INSTRUCTIONS["reply"] and given_input.strip():
+    if instruction == ALPACA_INSTRUCTIONS["reply"] and given_input.strip() and not history and not system.strip():
         return {"text": given_input, "response": output, "label": label, "messages": ""}
     text = f"{instruction}\n\n{given_input}" if given_input.strip() else instruction
-    return {"text": text, "response": output, "label": label, "messages": ""}
+    if not history and not system.strip():
+        return {"text": text, "response": output, "label": label, "messages": ""}
+    # A system prompt or earlier exchanges (the Alpaca/LLaMA-Factory "history": [[question, answer], ...]) make
+    # the row a conversation: they are kept as its first turns, not dropped.
+    messages = [{"role": "system", "content": system}] if system.strip() else []
+    if history is not None:
+        if not isinstance(history, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(t, str) for t in pair) for pair in history
+        ):
+            raise RowError(
+                QuarantineReason.INVALID_MESSAGES,
+                "field 'history' must be a list of [question, answer] string pairs",
+            )
+        for question, answer in history:
+            messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+    messages += [{"role": "user", "content": text}, {"role": "assistant", "content": output}]
+    return _chat_fields(messages, row, "history")
 
 
 def _chat_fields(messages: list[dict[str, str]], row: Mapping[str, Any], name: str) -> dict[str, str]:
@@ -434,6 +452,9 @@ def _sharegpt_record(row: Mapping[str, Any]) -> dict[str, str]:
                 f"conversations[{i}].value is {type(value).__name__}, expected a string",
             )
         messages.append({"role": SHAREGPT_ROLES[speaker], "content": value})
+    system = _string(row, "system", required=False)  # the dataset-level system prompt of many ShareGPT exports
+    if system.strip() and not (messages and messages[0]["role"] == "system"):
+        messages.insert(0, {"role": "system", "content": system})
     return _chat_fields(messages, row, "conversations")
 
 
@@ -452,9 +473,14 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
             )
         if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
             texts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
-            content = (
-                "\n".join(texts) if len(texts) == len(content) and all(isinstance(t, str) for t in texts) else None
-            )
+            if len(texts) != len(content) or not all(isinstance(t, str) for t in texts):
+                kinds = sorted({str(p.get("type")) if isinstance(p, Mapping) else type(p).__name__ for p in content})
+                raise RowError(
+                    QuarantineReason.INVALID_MESSAGES,
+                    f"messages[{i}].content holds parts of type {kinds}; only text parts can be trained on "
+                    "(an image or audio part cannot be dropped without changing what was asked)",
+                )
+            content = "\n".join(texts)
         if content is None and role == "assistant" and message.get("tool_calls"):
             content = ""
         if not isinstance(content, str):

@@ -359,7 +359,14 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] |
         if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
             parts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
             # every part must be text with a string: a part dropped here would lose words silently
-            content = "\n".join(parts) if len(parts) == len(content) and all(isinstance(p, str) for p in parts) else None
+            if len(parts) != len(content) or not all(isinstance(p, str) for p in parts):
+                kinds = sorted({str(p.get("type")) if isinstance(p, Mapping) else type(p).__name__ for p in content})
+                return _Problem(
+                    QuarantineReason.INVALID_MESSAGES,
+                    f"{name}[{i}].content holds parts of type {kinds}; only text parts can be trained on "
+                    "(an image or audio part cannot be dropped without changing what was asked)",
+                )
+            content = "\n".join(parts)
         if content is None and role == "assistant" and message.get("tool_calls"):
             content = ""
         if not isinstance(content, str):
@@ -498,7 +505,9 @@ def _is_binary(head: bytes) -> bool:
 
 
 def _strip_bom(raw: bytes, source: SourceSettings) -> bytes:
-    return raw[len(_UTF8_BOM) :] if source.encoding == "utf-8" and raw.startswith(_UTF8_BOM) else raw
+    """``raw`` without a leading UTF-8 byte-order mark, whatever the source's encoding (an editor that adds
+    one to a file declared cp1252 would otherwise put "ï»¿" before the first field name)."""
+    return raw[len(_UTF8_BOM) :] if raw.startswith(_UTF8_BOM) and not source.encoding.lower().startswith("utf-16") else raw
 
 
 def _binary(rel: str, head: bytes, sink: _Sink) -> None:
@@ -720,7 +729,17 @@ def _read_parquet(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> 
         else [source.text_field, source.title_field, source.response_field]
     )
     wanted += [source.label_field]
-    columns = [c for c in dict.fromkeys(wanted) if c is not None and c in parquet.schema_arrow.names]
+    names = parquet.schema_arrow.names
+    columns = [c for c in dict.fromkeys(wanted) if c is not None and c in names]
+    required = source.messages_field or source.text_field
+    if required not in names:  # every row lacks it: say which columns the file has, not the none read
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") if names else "none"
+        for row_number in range(1, parquet.metadata.num_rows + 1):
+            sink.quarantine(
+                rel, row_number, QuarantineReason.MISSING_FIELD,
+                f"has no field '{required}' (the file's columns: {shown})", b"",
+            )
+        return
     row_number = 0
     try:
         for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):

@@ -231,7 +231,7 @@ def test_openai_rows_accept_content_parts_and_tool_calls(tmp_path: Path) -> None
     assert records.iloc[0]["response"] == "It is in transit."
     assert [m["role"] for m in json.loads(records.iloc[0]["messages"])] == ["user", "assistant", "tool", "assistant"]
     assert errors["reason_code"].tolist() == ["invalid_messages", "invalid_messages"]
-    assert "messages[0].content is NoneType" in errors.iloc[0]["reason"]
+    assert "messages[0].content holds parts of type ['image_url']" in errors.iloc[0]["reason"]
 
 
 def test_whole_file_problems_are_one_error_at_row_zero(tmp_path: Path) -> None:
@@ -258,3 +258,26 @@ def test_call_mistakes_raise(tmp_path: Path) -> None:
         import_file(path, "dolly")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="is not a slug"):
         import_file(path, "alpaca", source="My Source")
+
+
+def test_system_prompts_and_alpaca_history_become_turns_not_dropped(tmp_path: Path) -> None:
+    alpaca = _write_jsonl(tmp_path / "a.jsonl", [
+        {"instruction": "And the fee?", "input": "", "output": "It is 5 EUR.", "system": "You are terse.",
+         "history": [["How do I renew?", "In the app."]]},
+        {"instruction": "Plain", "input": "", "output": "row"},
+        {"instruction": "x", "output": "y", "history": [["only a question"]]},
+    ])
+    records, errors = import_file(alpaca, "alpaca")
+    turns = json.loads(records.iloc[0]["messages"])
+    assert [m["role"] for m in turns] == ["system", "user", "assistant", "user", "assistant"]
+    assert turns[0]["content"] == "You are terse." and turns[1]["content"] == "How do I renew?"
+    assert records.iloc[0]["response"] == "It is 5 EUR." and records.iloc[1]["messages"] == ""
+    assert errors["reason_code"].tolist() == ["invalid_messages"] and "history" in errors.iloc[0]["reason"]
+
+    sharegpt = tmp_path / "s.json"
+    sharegpt.write_text(json.dumps([
+        {"system": "Be kind.", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]},
+    ]))
+    records, errors = import_file(sharegpt, "sharegpt")
+    assert errors.empty
+    assert json.loads(records.iloc[0]["messages"])[0] == {"role": "system", "content": "Be kind."}

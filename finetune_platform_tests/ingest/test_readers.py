@@ -213,7 +213,8 @@ def test_parquet_without_the_text_column_quarantines_every_row(tmp_path):
     result = ingest_source(SourceSettings(name="p", path="p.parquet", format="parquet"), tmp_path)
     assert result.records.empty
     assert result.quarantine["reason_code"].tolist() == ["missing_field", "missing_field"]
-    assert "has no field 'text'" in result.quarantine["reason"].iloc[0]
+    assert "has no field 'text' (the file's columns: body)" in result.quarantine["reason"].iloc[0]
+    assert result.reconciles()
 
 
 def test_text_reader_one_record_per_file(tmp_path):
@@ -537,3 +538,10 @@ def test_snips_jsonl_with_intent_labels(tmp_path):
     assert first["record_id"] == f"snips/{(SNIPS / 'test.jsonl').resolve().as_posix()}#1"
     assert first["text"] == "I'd like to have this track onto my Classical Relaxations playlist."
     assert result.reconciles()
+
+
+def test_a_utf8_byte_order_mark_is_skipped_whatever_the_declared_encoding(tmp_path):
+    _write(tmp_path / "c.csv", b"\xef\xbb\xbftext,label\ncaf\xe9,a\n")
+    source = SourceSettings(name="c", path="c.csv", format="csv", label_field="label", encoding="cp1252")
+    kept, quarantined = _outcome(ingest_source(source, tmp_path), "c")
+    assert kept == [[1, "café", "a"]] and quarantined == []
