@@ -537,6 +537,27 @@ def read_training_set(directory: Path) -> dict[str, pd.DataFrame]:
     return splits
 
 
+class TrainingSetVersionError(ValueError):
+    """The training set folder no longer holds the version a run expects."""
+
+
+def read_training_set_version(directory: Path, dvc_md5: str) -> dict[str, pd.DataFrame]:
+    """:func:`read_training_set`, after checking that the folder still is version ``dvc_md5`` (DVC's hash,
+    as the ``training_set`` asset recorded it): the working copy is shared, and another run (a retrain, a
+    backfill) may have written a newer version since; scoring or training on it would break the lineage."""
+    from finetune_platform.lineage import folder_md5
+
+    directory = Path(directory)
+    actual = folder_md5(directory) if directory.is_dir() else None
+    if actual != dvc_md5:
+        raise TrainingSetVersionError(
+            f"{directory} holds training set version {actual or 'none'}, not {dvc_md5}, the version this run's "
+            "training_set recorded: another run has rewritten the working copy since. Materialize training_set "
+            "again in this run (or run the whole job again), so every stage reads one version"
+        )
+    return read_training_set(directory)
+
+
 def read_conversations(directory: Path) -> dict[str, pd.DataFrame] | None:
     """The versioned conversations of a training set folder per split (checked against the manifest), or
     None for a training set written without them."""

@@ -30,7 +30,7 @@ def eval_report(
     platform: PlatformResource,
 ) -> dg.Output[dict[str, Any]]:
     """Accuracy (real greedy generation) and perplexity on the test split for base, candidate, champion."""
-    from finetune_platform.datasets.split import read_conversations, read_training_set
+    from finetune_platform.datasets.split import read_conversations, read_training_set_version
     from finetune_platform.evaluation.generation import load_causal_lm
     from finetune_platform.evaluation.plots import plot_confusion_matrix, plot_loss_curve
     from finetune_platform.evaluation.slices import attach_slice_columns, metrics_by_slice, slices_markdown
@@ -47,7 +47,7 @@ def eval_report(
     )
     from finetune_platform.training.tracking import TrackedRun
 
-    test = read_training_set(Path(training_set["path"]))["test"]
+    test = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])["test"]
     classify, ppl, replies = select_examples(test, config)
     labels = training_set["labels"]
     conversations = read_conversations(Path(training_set["path"]))  # None: a training set without them
@@ -190,7 +190,7 @@ def human_eval_sheet(
     """Candidate vs champion (or base, before any champion) answers, blinded and shuffled, for domain
     experts (CSV and Label Studio); ratings dropped in ``ratings/`` are unblinded and aggregated with
     agreement, next to the automated metrics."""
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.evaluation.generation import generate, load_causal_lm
     from finetune_platform.evaluation.human_eval import (
         aggregate_human_eval,
@@ -202,7 +202,7 @@ def human_eval_sheet(
     )
     from finetune_platform.evaluation.human_eval import sheet_id as human_eval_sheet_id
 
-    test = read_training_set(Path(training_set["path"]))["test"]
+    test = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])["test"]
     prompts = test.loc[test["task"] == "reply"].sample(frac=1.0, random_state=config.seed).head(config.items)
     if prompts.empty:
         prompts = test.sample(frac=1.0, random_state=config.seed).head(config.items)

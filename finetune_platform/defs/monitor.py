@@ -51,11 +51,11 @@ def drift_report(
 ) -> dg.Output[dict[str, Any]]:
     """The day's production prompts against the training set's tickets, plus the feedback trend of the
     30 days up to it; the retrain sensor reads ``drift_detected``."""
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.formats.instructions import ticket_from_prompt
     from finetune_platform.monitoring.drift import compute_drift, plot_drift
 
-    train = read_training_set(Path(training_set["path"]))["train"]
+    train = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])["train"]
     reference = [ticket_from_prompt(p) for p in train.loc[train["task"] == "classify", "prompt"]]
     # Compare like with like: a /v1/completions client sends the training template ("### Task: ...
     # ### Ticket:"), a chat client the bare text; both are reduced to the ticket text the reference holds.
@@ -210,7 +210,7 @@ def audit(
 ) -> dg.Output[pd.DataFrame]:
     """For bad responses, the training examples most similar to their prompt and output, with source file,
     row and DVC version: which data may have taught the model this answer."""
-    from finetune_platform.datasets.split import read_manifest, read_training_set
+    from finetune_platform.datasets.split import read_manifest, read_training_set_version
     from finetune_platform.monitoring.audit import audit_markdown, audit_responses
 
     ids = list(config.response_ids)
@@ -219,7 +219,7 @@ def audit(
         feedback = log_store.store().feedback_between(window.start, window.end)
         ids = sorted(set(feedback.loc[feedback["rating"] < 0, "response_id"])) if len(feedback) else []
     folder = Path(training_set["path"])
-    examples = pd.concat(read_training_set(folder).values(), ignore_index=True)
+    examples = pd.concat(read_training_set_version(folder, training_set["dvc_md5"]).values(), ignore_index=True)
     responses = production_logs.loc[production_logs["response_id"].isin(ids)] if ids else production_logs.head(0)
     # A thumbs-down given after midnight rates a request of the day before: read those from the store.
     elsewhere = sorted(set(ids) - set(responses["response_id"]))

@@ -45,7 +45,7 @@ def specialist_model(
     """One specialist: fine-tuned on its labels' training examples (through Dagster Pipes, like
     ``sft_adapter``), registered as a version, and deployed (alias ``specialist-<name>``) only when it
     beats the generalist on its domain's test examples."""
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.evaluation.generation import load_causal_lm
     from finetune_platform.evaluation.report import score_model
     from finetune_platform.specialists.deploy import decide
@@ -59,7 +59,7 @@ def specialist_model(
     spec = load_specialists(settings.root / SPECIALISTS_FILE)
     sft_settings = spec.sft_settings(name)
     labels = spec.specialists[name].labels
-    splits = read_training_set(Path(training_set["path"]))
+    splits = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])
     domain = {split: frame[frame["label"].isin(labels)] for split, frame in splits.items()}
     if domain["train"].empty or domain["test"].empty:
         raise ValueError(

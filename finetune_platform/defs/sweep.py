@@ -39,7 +39,7 @@ def sweep_trial(
 ) -> dg.Output[dict[str, Any]]:
     """One sweep trial: SFT with the trial's settings (through Dagster Pipes, like ``sft_adapter``), then
     accuracy and macro-F1 by greedy generation and completion perplexity on the validation split."""
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.training.launch import SFTRequest
     from finetune_platform.training.provenance import config_hash, git_commit
     from finetune_platform.training.sweep import describe_changes, load_sweep, trial_figures
@@ -49,7 +49,7 @@ def sweep_trial(
     spec = load_sweep(settings.root / SWEEP_FILE)
     sft_settings = spec.settings(trial)
     base = domain_adapted_model
-    splits = read_training_set(Path(training_set["path"]))
+    splits = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])
     key = config_hash(training_set["dvc_md5"], base["path"], sft_settings.model_dump(), config.launch.model_dump())
     output_dir = settings.artifacts_dir / "sweep_trial" / f"{training_set['dvc_md5'][:12]}-{trial}-{key}"
     tags = {

@@ -148,7 +148,7 @@ def base_model(
 ) -> dg.Output[dict[str, Any]]:
     """The foundation model folder. ``tiny`` builds (or reuses, by content hash) the platform's stand-in,
     pretrained on the training split's tickets and replies; ``local``/``hub`` take any HF causal LM."""
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.formats.instructions import pretraining_corpus
     from finetune_platform.training.base_model import describe_model_folder, folder_fingerprint, resolve_base_model
     from finetune_platform.training.tiny_model import build_tiny_model
@@ -156,7 +156,7 @@ def base_model(
     cache_root = platform.settings().artifacts_dir / "base_models"
     extra: dict[str, Any] = {}
     if config.source == "tiny":
-        corpus = pretraining_corpus(read_training_set(Path(training_set["path"]))["train"])
+        corpus = pretraining_corpus(read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])["train"])
         built = build_tiny_model(corpus, config.tiny_settings(), cache_root / "tiny")
         path = built.path
         extra = {
@@ -218,7 +218,7 @@ def domain_adapted_model(
 ) -> dg.Output[dict[str, Any]]:
     """Stage 1: the base model after continued pretraining on the completion corpus (training tickets only,
     so held-out tickets never leak into the weights); the base model itself when the stage is off."""
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.training.provenance import config_hash, frame_sha256, git_commit
 
     if not config.enabled:
@@ -228,7 +228,7 @@ def domain_adapted_model(
         )
     from finetune_platform.training.launch import DAPTRequest
 
-    train_ids = set(read_training_set(Path(training_set["path"]))["train"]["record_id"])
+    train_ids = set(read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])["train"]["record_id"])
     documents = completion_corpus.loc[completion_corpus["record_id"].isin(train_ids), ["text"]]
     settings = platform.settings()
     # The documents depend on the completion corpus's own settings too, which the data version does not cover.
@@ -285,7 +285,7 @@ def sft_adapter(
     The output folder is keyed by the data version, base model and config, so re-materializing after a
     crash resumes from the last checkpoint, while a changed config or data version starts fresh.
     """
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.evaluation.plots import plot_loss_curve
     from finetune_platform.training.provenance import config_hash, git_commit
     from finetune_platform.training.export import export_merged
@@ -293,7 +293,7 @@ def sft_adapter(
 
     base_model = domain_adapted_model  # the model SFT starts from: the domain-adapted one, or the base
     settings = platform.settings()
-    instruction_splits = read_training_set(Path(training_set["path"]))
+    instruction_splits = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])
     splits, data = _with_conversations(config, training_set, base_model["path"], instruction_splits)
     # conversations='off' leaves the key as it was before the option existed, so earlier runs still resume
     key_config = config.model_dump(exclude={"conversations"} if config.conversations == "off" else None)
@@ -424,12 +424,12 @@ def base_model__renders_training_data(
     """Every training example fits the model's context, and every conversation renders through its chat template."""
     from transformers import AutoConfig, AutoTokenizer
 
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.formats.templates import check_chat_template, check_instruction_lengths
 
     tokenizer = AutoTokenizer.from_pretrained(base_model["path"])
     max_length = int(getattr(AutoConfig.from_pretrained(base_model["path"]), "max_position_embeddings", 2048))
-    examples = pd.concat(read_training_set(Path(training_set["path"])).values(), ignore_index=True)
+    examples = pd.concat(read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"]).values(), ignore_index=True)
     pairs = check_instruction_lengths(examples, tokenizer, max_length)
     metadata: dict[str, Any] = {"max_length": max_length, "instruction_pairs": dg.MetadataValue.json(pairs.as_metadata(5))}
     passed = pairs.passed
@@ -474,7 +474,7 @@ def aligned_adapter(
     Pairs on a validation or test ticket (or a near-duplicate of one) are dropped, and so are pairs repeated
     across days' files: production traffic can be a held-out ticket, and DPO on it would inflate the
     evaluation that gates promotion."""
-    from finetune_platform.datasets.split import read_training_set
+    from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.monitoring.feedback import decontaminate_preference_pairs
     from finetune_platform.training.provenance import config_hash, frame_sha256, git_commit
 
@@ -484,7 +484,7 @@ def aligned_adapter(
         if any(f.stat().st_size for f in files)
         else pd.DataFrame(columns=["prompt", "chosen", "rejected"])
     )
-    splits = read_training_set(Path(training_set["path"]))
+    splits = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])
     held_out = [str(p) for name in ("validation", "test") for p in splits[name]["prompt"]]
     pairs, cleaned = decontaminate_preference_pairs(read, held_out, config.near_duplicate_threshold)
     cleaned = {**cleaned, "prompt_too_long": 0}

@@ -93,10 +93,10 @@ def training_set(
 
 
 def load_splits(handle: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """The splits of a materialized training set, read from its folder."""
-    from finetune_platform.datasets.split import read_training_set
+    """The splits of a materialized training set, read from its folder (checked to be that version)."""
+    from finetune_platform.datasets.split import read_training_set_version
 
-    return read_training_set(Path(handle["path"]))
+    return read_training_set_version(Path(handle["path"]), handle["dvc_md5"])
 
 
 @dg.asset_check(asset=training_set, blocking=True)

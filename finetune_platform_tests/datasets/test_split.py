@@ -305,3 +305,19 @@ def test_near_duplicate_tickets_stay_in_one_split_and_leaks_are_found() -> None:
     leaked = {**splits, home: splits[home].drop(moved.index), other: pd.concat([splits[other], moved])}
     report = find_near_duplicate_leakage(leaked)
     assert len(report) >= 1 and set(report["jaccard"]) and (report["jaccard"] >= 0.8).all()
+
+
+def test_a_run_reads_only_the_version_its_training_set_recorded(tmp_path, examples, records):
+    """The working copy is shared: a version another run wrote since is refused, not trained or scored on."""
+    from finetune_platform.datasets.split import TrainingSetVersionError, read_training_set_version
+    from finetune_platform.lineage import folder_md5
+
+    folder = tmp_path / "training_set"
+    write_training_set(split_examples(examples, SplitSettings(seed=1)), folder, records)
+    first = folder_md5(folder)
+    assert set(read_training_set_version(folder, first)) == set(SPLITS)
+    write_training_set(split_examples(examples, SplitSettings(seed=2)), folder, records)  # another run's version
+    with pytest.raises(TrainingSetVersionError, match=rf"holds training set version .*, not {first}"):
+        read_training_set_version(folder, first)
+    with pytest.raises(TrainingSetVersionError, match="version none"):
+        read_training_set_version(tmp_path / "gone", first)

@@ -37,7 +37,9 @@ def _training_set(root: Path) -> dict[str, Any]:
     splits = {s: examples.loc[examples["record_id"].map(split_of) == s] for s in ("train", "validation", "test")}
     path = root / "data" / "training_set"
     write_training_set(splits, path, records)
-    return {"path": str(path)}
+    from finetune_platform.lineage import folder_md5
+
+    return {"path": str(path), "dvc_md5": folder_md5(path)}
 
 
 def _materialize(root: Path, prompts: list[str]) -> dg.ExecuteInProcessResult:
@@ -97,7 +99,7 @@ def test_audit_reads_a_request_of_the_day_before_that_got_its_thumbs_down_after_
 
     @dg.asset(name="training_set")
     def fake_training_set() -> dict:
-        return {**value, "dvc_md5": "abc123"}
+        return value
 
     settings = Settings.for_root(tmp_path)
     store = LogStore(settings.log_store_url)

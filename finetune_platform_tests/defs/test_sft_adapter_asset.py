@@ -65,6 +65,8 @@ def _records() -> pd.DataFrame:
 
 
 def _training_set(root: Path, with_conversations: bool = True) -> dict[str, Any]:
+    from finetune_platform.lineage import folder_md5
+
     records = _records()
     examples = build_instruction_examples(records)
     split = {f"chats/chats.jsonl#{i + 1}": name for i, name in SPLIT_OF.items()}
@@ -74,7 +76,7 @@ def _training_set(root: Path, with_conversations: bool = True) -> dict[str, Any]
     write_training_set(splits, path, records, conversations)
     return {
         "path": str(path),
-        "dvc_md5": "0123456789abcdef" * 2,
+        "dvc_md5": folder_md5(path),  # what DVC records: the assets check the folder still is this version
         "counts": {name: len(df) for name, df in splits.items()},
         "labels": sorted(set(examples["label"])),
     }
