@@ -183,21 +183,47 @@ class DynamicBatcher:
                     f"the batch generate function returned {len(texts)} texts for {len(live)} prompts; it must "
                     "return exactly one text per prompt, in order"
                 )
-        except BaseException as error:  # noqa: BLE001 - handed to every caller of the batch, not swallowed
+        except BaseException as error:  # noqa: BLE001 - handed to the callers, not swallowed
             # The callers get the exception (with its traceback) and decide how to report it.
             logger.warning("batch generate failed for %d prompts: %s: %s", len(live), type(error).__name__, error)
-            for request in live:
-                request.future.set_exception(error)
             if not isinstance(error, Exception):
+                for request in live:
+                    request.future.set_exception(error)
                 raise
+            if len(live) == 1:
+                live[0].future.set_exception(error)
+                return
+            # One bad prompt must not fail the others batched with it by chance: each is generated on its own,
+            # and only those that fail alone get an error.
+            for request in live:
+                self._call_one(params, request)
             return
-        self.batch_sizes.append(len(live))
+        self._record(len(live))
+        for request, text in zip(live, texts, strict=True):
+            request.future.set_result(text)
+
+    def _call_one(self, params: GenerationParams, request: _Request) -> None:
+        """Generate one request of a failed batch on its own (its future is running already)."""
+        try:
+            texts = self._generate_batch([request.prompt], params)
+            if len(texts) != 1:
+                raise RuntimeError(
+                    f"the batch generate function returned {len(texts)} texts for 1 prompt; it must return exactly "
+                    "one text per prompt, in order"
+                )
+        except Exception as error:  # noqa: BLE001 - this caller's own error
+            request.future.set_exception(error)
+            return
+        self._record(1)
+        request.future.set_result(texts[0])
+
+    def _record(self, size: int) -> None:
+        """Keep a generated batch's size (``batch_sizes``, the ``on_batch`` hook)."""
+        self.batch_sizes.append(size)
         if len(self.batch_sizes) > self.history:
             del self.batch_sizes[: -self.history]
         if self._on_batch is not None:
             try:
-                self._on_batch(len(live))
+                self._on_batch(size)
             except Exception:  # a broken metrics hook must not strand the callers: logged, answers still go out
-                logger.exception("on_batch callback failed for a batch of %d", len(live))
-        for request, text in zip(live, texts, strict=True):
-            request.future.set_result(text)
+                logger.exception("on_batch callback failed for a batch of %d", size)

@@ -108,9 +108,13 @@ class RolloutState:
         for key in ("challenger_version", "champion_version"):
             if data.get(key) is not None:  # a hand-written 3 is the registry's "3"
                 data = {**data, key: str(data[key])}
+        share = data.get("canary_share", 0.0)
+        if isinstance(share, bool) or not isinstance(share, (int, float)):
+            # a string "0.5" would load and then fail every routed request: refused here, so the server
+            # falls back to champion-only as for any unreadable state file
+            raise RolloutStateError(f"{source}: canary_share must be a number between 0 and 1, got {share!r}")
         try:
-            state = cls(**data)
-            _check_share(state.canary_share)
+            state = cls(**{**data, "canary_share": _check_share(share)})
         except (TypeError, ValueError) as error:
             raise RolloutStateError(f"{source}: {error}") from error
         if not isinstance(state.kill_switch, bool):

@@ -1090,8 +1090,15 @@ def _accepted_fields(path: str) -> list[str] | None:
     return sorted(model.model_fields) if model else None
 
 
-def _endpoint_of(path: str) -> str:
-    return {"/v1/chat/completions": CHAT_ENDPOINT, "/v1/completions": COMPLETIONS_ENDPOINT}.get(path, path)
+def _endpoint_of(request: Request) -> str:
+    """The ``endpoint`` label of a request's metrics: the route's template (``/v1/models/{model_id}``), never
+    the path a client sent, so that no client can add label values (Prometheus series) at will; a path that
+    matched no route is ``other``."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    if template is None:
+        return "other"
+    return {"/v1/chat/completions": CHAT_ENDPOINT, "/v1/completions": COMPLETIONS_ENDPOINT}.get(template, template)
 
 
 def _sse(payload: dict[str, Any] | str) -> str:
@@ -1206,7 +1213,7 @@ def create_app(
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
-        endpoint = _endpoint_of(request.url.path)
+        endpoint = _endpoint_of(request)
         server.metrics.observe_error(endpoint, error.variant, error.status, error.code or error.type)
         return _error_response(error)
 
@@ -1214,7 +1221,7 @@ def create_app(
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         message, param = _validation_message(list(error.errors()), _accepted_fields(request.url.path))
         api = ApiError(400, message, param=param, code="invalid_request")
-        server.metrics.observe_error(_endpoint_of(request.url.path), NO_VARIANT, 400, "invalid_request")
+        server.metrics.observe_error(_endpoint_of(request), NO_VARIANT, 400, "invalid_request")
         return _error_response(api)
 
     @app.exception_handler(StarletteHTTPException)
@@ -1228,7 +1235,7 @@ def create_app(
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         # Starlette logs the traceback; the client gets an OpenAI-style body and the server stays up.
-        server.metrics.observe_error(_endpoint_of(request.url.path), NO_VARIANT, 500, "internal_error")
+        server.metrics.observe_error(_endpoint_of(request), NO_VARIANT, 500, "internal_error")
         return _error_response(ApiError(500, f"internal server error ({type(error).__name__}); see the server log",
                                         type="server_error", code="internal_error"))
 

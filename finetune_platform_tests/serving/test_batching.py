@@ -84,24 +84,29 @@ def test_zero_window_does_not_wait_for_company(recorder):
         batcher.close()
 
 
-def test_a_failing_batch_fails_only_its_own_requests(recorder):
-    batcher = DynamicBatcher(recorder, max_batch_size=8, window_ms=100)
+def test_a_failing_request_fails_alone_not_the_requests_batched_with_it(recorder):
+    sizes: list[int] = []
+    batcher = DynamicBatcher(recorder, max_batch_size=8, window_ms=100, on_batch=sizes.append)
     try:
-        bad = [batcher.submit("boom", GREEDY), batcher.submit("fine", GREEDY)]
-        for future in bad:
-            with pytest.raises(RuntimeError, match="model exploded"):
-                future.result(timeout=5)
+        futures = [batcher.submit("boom", GREEDY), batcher.submit("fine", GREEDY), batcher.submit("also", GREEDY)]
+        with pytest.raises(RuntimeError, match="model exploded"):
+            futures[0].result(timeout=5)
+        assert [f.result(timeout=5) for f in futures[1:]] == ["fine!", "also!"]
         assert batcher.submit("later", GREEDY).result(timeout=5) == "later!"  # the worker survived
     finally:
         batcher.close()
+    # the batch failed, then each request ran on its own: only the bad one failed again
+    assert [prompts for prompts, _ in recorder.calls][:4] == [["boom", "fine", "also"], ["boom"], ["fine"], ["also"]]
+    assert sizes == [1, 1, 1]
 
 
 def test_wrong_number_of_answers_is_an_error():
-    batcher = DynamicBatcher(lambda prompts, params: ["only one"], max_batch_size=8, window_ms=100)
+    batcher = DynamicBatcher(lambda prompts, params: [], max_batch_size=8, window_ms=100)
     try:
         futures = [batcher.submit("a", GREEDY), batcher.submit("b", GREEDY)]
-        with pytest.raises(RuntimeError, match="returned 1 texts for 2 prompts"):
-            futures[0].result(timeout=5)
+        for future in futures:
+            with pytest.raises(RuntimeError, match="returned 0 texts for 1 prompt"):
+                future.result(timeout=5)
     finally:
         batcher.close()
 

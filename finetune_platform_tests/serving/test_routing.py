@@ -137,6 +137,13 @@ def test_unreadable_state_file(tmp_path):
     path.write_text(json.dumps({"canary_share": 0.1, "color": "red"}))
     with pytest.raises(RolloutStateError, match=r"unknown keys \['color'\]"):
         load_state(path)
+    for share in ("0.5", True, None):  # loaded, a string failed every routed request later
+        path.write_text(json.dumps({"canary_share": share}))
+        with pytest.raises(RolloutStateError, match="canary_share must be a number"):
+            load_state(path)
+    assert router.route("alice").variant == CHAMPION  # fail-safe while serving
+    path.write_text(json.dumps({"canary_share": 1}))
+    assert load_state(path).canary_share == 1.0 and isinstance(load_state(path).canary_share, float)
     path.write_text(json.dumps({"canary_share": 1.0}))
     assert router.route("alice").variant == CHALLENGER  # a fixed file is picked up again
 

@@ -931,3 +931,14 @@ def test_a_real_models_usage_counts_the_tokens_it_generated(tiny_base):
                 generated = new.index(tokenizer.eos_token_id) if ended else len(new)
                 assert body["usage"]["completion_tokens"] == generated
                 assert body["choices"][0]["finish_reason"] == ("stop" if ended else "length")
+
+
+def test_clients_cannot_add_metric_label_values_with_paths_they_make_up(make_client):
+    """Every /v1/models/<id> a client asks for (even without a key) is one series, labelled by the route."""
+    client = make_client(api_key=API_KEY)
+    for i in range(5):
+        assert client.get(f"/v1/models/made-up-{i}").status_code == 401
+        assert client.get(f"/v1/nothing-{i}").status_code in (401, 404)
+    metrics = client.get("/metrics").text
+    assert "made-up" not in metrics and "nothing-" not in metrics
+    assert 'endpoint="/v1/models/{model_id}"' in metrics
