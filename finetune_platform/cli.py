@@ -454,13 +454,12 @@ def cmd_rollout(args: argparse.Namespace) -> int:
         return 0
     decision = rollout.step()
     print(decision.summary())
-    if decision.action == "completed":  # this step ended the rollout, so the sensor will not promote it
+    if rollout.router.state.pending_promotion:  # completed now, or earlier with a promotion that failed
         from finetune_platform.serving.registry import ModelRegistry
-        from finetune_platform.serving.routing import promote_completed_rollout
+        from finetune_platform.serving.routing import promote_pending_rollout
 
         registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
-        state = rollout.router.state
-        print(promote_completed_rollout(registry, state.challenger_version, state.champion_version))
+        print(promote_pending_rollout(rollout.router, registry))
     return 0
 
 

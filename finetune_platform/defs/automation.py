@@ -434,7 +434,7 @@ def canary_rollout_sensor(
     log_store: LogStoreResource,
     registry: RegistryResource,
 ) -> dg.SkipReason:
-    from finetune_platform.serving.routing import Router, StagedRollout, promote_completed_rollout
+    from finetune_platform.serving.routing import Router, StagedRollout, promote_pending_rollout
 
     settings = platform.settings()
     if not settings.rollout_state_path.exists():
@@ -442,10 +442,11 @@ def canary_rollout_sensor(
     router = Router(state_path=settings.rollout_state_path)
     decision = StagedRollout(router, log_store.store()).step()
     message = decision.summary()
-    if decision.action == "completed":
-        message += "; " + promote_completed_rollout(
-            registry.registry(), router.state.challenger_version, router.state.champion_version
-        )
+    # a completed rollout (this tick's, or an earlier one whose promotion failed) is promoted; should the
+    # registry fail, the flag stays and the next tick tries again
+    promoted = promote_pending_rollout(router, registry.registry())
+    if promoted:
+        message += "; " + promoted
     context.log.info(message)
     return dg.SkipReason(message)
 
@@ -456,8 +457,9 @@ def canary_rollout_sensor(
     minimum_interval_seconds=120,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Keeps the sweep_trial partitions in step with the trials of data/sweep.yaml, and requests "
-        "sweep_compare_job once every trial has a materialization newer than the last comparison."
+        "Adds the new trials of data/sweep.yaml as sweep_trial partitions (a removed trial's stays; the "
+        "comparison leaves it out), and requests sweep_compare_job once every trial has a result, and again "
+        "whenever a trial's result is newer than the last comparison."
     ),
 )
 def sweep_file_sensor(context: dg.SensorEvaluationContext, platform: PlatformResource) -> dg.SensorResult | dg.SkipReason:

@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import secrets
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -301,7 +302,7 @@ class LogStore:
         chosen = default_redactor() if redactor is _DEFAULT else redactor
         self._redact: Redactor | None = chosen  # type: ignore[assignment]
         self.engine = _make_engine(url)
-        _Base.metadata.create_all(self.engine)
+        _create_tables(self.engine)
         _add_missing_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._key: bytes | None = None
@@ -621,6 +622,20 @@ def _make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """The store's tables and indexes, created where missing. ``create_all`` checks, then creates: two
+    processes opening a new store at once (a second server, the daemon) race between the two, and the loser
+    gets "table already exists"; it checks again, when the other's tables are there."""
+    for attempt in range(attempts):
+        try:
+            _Base.metadata.create_all(engine)
+            return
+        except DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _add_missing_columns(engine: Engine) -> None:

@@ -95,6 +95,10 @@ class RolloutState:
     #: The champion when the rollout started: the version the challenger's traffic was compared with. A
     #: completed rollout promotes only while it is still the champion (None in older state files).
     champion_version: str | None = None
+    #: A rollout completed and its version is not promoted yet: each later step (the sensor's, the CLI's)
+    #: tries again until the registry takes it (:func:`promote_pending_rollout`). An operator's share,
+    #: rollback, kill switch or new rollout cancels it.
+    pending_promotion: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -268,21 +272,23 @@ class Router:
         """An operator's share: it ends a staged rollout in progress (a later step must not undo it) and is
         given to ``challenger_version`` (None: whatever challenger is loaded)."""
         return self.update(
-            canary_share=share, stage=None, stage_started_at=None,
+            canary_share=share, stage=None, stage_started_at=None, pending_promotion=False,
             challenger_version=None if challenger_version is None else str(challenger_version),
             reason=reason or f"canary share set to {share:g}",
         )  # fmt: skip
 
     def engage_kill_switch(self, reason: str = "kill switch engaged") -> RolloutState:
         """All traffic to the champion from the next request on; the share is kept for a later release."""
-        return self.update(kill_switch=True, reason=reason)
+        return self.update(kill_switch=True, pending_promotion=False, reason=reason)
 
     def release_kill_switch(self, reason: str = "kill switch released") -> RolloutState:
         return self.update(kill_switch=False, reason=reason)
 
     def rollback(self, reason: str) -> RolloutState:
         """Share 0 and kill switch on, staged rollout ended: what a crossed threshold does."""
-        return self.update(canary_share=0.0, kill_switch=True, stage=None, stage_started_at=None, reason=reason)
+        return self.update(
+            canary_share=0.0, kill_switch=True, stage=None, stage_started_at=None, pending_promotion=False, reason=reason
+        )
 
     # -- routing -------------------------------------------------------------------------------------
 
@@ -372,6 +378,7 @@ def apply_deployment_action(
             canary_share=stages[0], kill_switch=False, stage=0, stage_started_at=_now().isoformat(), stages=stages,
             challenger_version=None if challenger_version is None else str(challenger_version),
             champion_version=None if champion_version is None else str(champion_version),
+            pending_promotion=False,
             reason=reason or f"staged rollout started at {stages[0]:.0%} (deployment asset)",
         )
     elif action == "set_canary":
@@ -534,6 +541,18 @@ def promote_completed_rollout(
     return why
 
 
+def promote_pending_rollout(router: "Router", registry: Any) -> str | None:
+    """Promote the rollout that completed and waits for it (``pending_promotion``); the sentence saying what
+    happened, or None when none waits. The flag is cleared only after the registry took the change, so a
+    registry that is down fails this step and the next one tries again."""
+    state = router.state
+    if not state.pending_promotion:
+        return None
+    why = promote_completed_rollout(registry, state.challenger_version, state.champion_version)
+    router.update(pending_promotion=False)
+    return why
+
+
 def other_versions_served(
     store: "LogStore", variant: str, start: datetime, end: datetime, model_version: str
 ) -> list[str]:
@@ -677,6 +696,7 @@ class StagedRollout:
             stages=list(self.settings.stages),
             challenger_version=None if challenger_version is None else str(challenger_version),
             champion_version=None if champion_version is None else str(champion_version),
+            pending_promotion=False,
             reason=f"staged rollout started at {first:.0%} (stages {', '.join(f'{s:.0%}' for s in self.settings.stages)})",
         )
         return RolloutDecision("started", before.canary_share, after.canary_share, before.stage, 0, [after.reason])
@@ -732,7 +752,7 @@ class StagedRollout:
         if state.stage == last:
             target = f"version {state.challenger_version}" if state.challenger_version else "the challenger"
             reason = f"all stages passed at {share:.0%}; promote {target} to champion"
-            self.router.update(stage=None, stage_started_at=None, reason=reason)
+            self.router.update(stage=None, stage_started_at=None, pending_promotion=True, reason=reason)
             return RolloutDecision("completed", share, share, state.stage, None, [reason, *gates.notes], health)
         nxt = stages[state.stage + 1]
         reason = f"stage {state.stage + 1} passed at {share:.0%}; advancing to {nxt:.0%}"

@@ -522,3 +522,29 @@ def test_a_prompt_quoting_something_like_a_placeholder_does_not_hide_a_missed_va
         store.close()
     assert row["prompt"] == "my ssn is [SSN] <BR> thanks" and row["messages"] is None
     assert "123456789" not in _raw_dump(tmp_path / "br.db")
+
+
+def _open_and_log(url: str, barrier: object, results: object) -> None:
+    barrier.wait()
+    try:
+        LogStore(url, redactor=None).log_request(prompt="p", response="r", model_name="m", model_version="1")
+        results.put("ok")
+    except Exception as error:  # noqa: BLE001 - reported to the test
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_processes_opening_a_new_store_at_once_all_get_it(tmp_path: Path) -> None:
+    """A second server and the daemon starting together: create_all checks then creates, so one of them used
+    to fail with "table requests already exists"."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for trial in range(4):
+        url = f"sqlite:///{tmp_path / f'logs-{trial}.db'}"
+        barrier, results = context.Barrier(3), context.Queue()
+        processes = [context.Process(target=_open_and_log, args=(url, barrier, results)) for _ in range(3)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join(timeout=60)
+        assert sorted(results.get(timeout=5) for _ in processes) == ["ok"] * 3

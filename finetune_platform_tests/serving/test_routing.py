@@ -510,3 +510,35 @@ def test_a_version_written_as_a_number_in_the_state_file_is_the_registrys_versio
     path.write_text(json.dumps({"canary_share": 1.0, "challenger_version": 3}))
     assert load_state(path).challenger_version == "3"
     assert _challenger_share(Router(state_path=path, challenger_version="3")) == 1.0
+
+
+def test_a_completed_rollout_is_promoted_on_a_later_step_when_the_registry_was_down(store, tmp_path):
+    from finetune_platform.serving.routing import promote_pending_rollout
+
+    class DownRegistry(_Aliases):
+        def set_alias(self, version: int, alias: str) -> None:
+            raise ConnectionError("registry unreachable")
+
+    clock = Clock(T0)
+    router = Router(state_path=tmp_path / "rollout.json")
+    rollout = StagedRollout(router, store, RolloutSettings(stages=[1.0], min_requests=20), clock=clock)
+    rollout.start(challenger_version="2", champion_version="1")
+    _traffic(store, T0 + timedelta(minutes=1), 25)
+    clock.now = T0 + timedelta(hours=1)
+    assert rollout.step().action == "completed" and router.state.pending_promotion
+    with pytest.raises(ConnectionError):
+        promote_pending_rollout(router, DownRegistry(champion=1, challenger=2))
+    assert load_state(tmp_path / "rollout.json").pending_promotion  # kept for the next step
+    assert rollout.step().action == "not_running"
+    registry = _Aliases(champion=1, challenger=2)
+    assert "is promoted" in promote_pending_rollout(router, registry)
+    assert registry.aliases["champion"] == 2 and not router.state.pending_promotion
+    assert promote_pending_rollout(router, registry) is None  # once
+    # an operator's rollback before the promotion went through cancels it
+    registry.aliases["champion"] = 1
+    rollout.start(challenger_version="2", champion_version="1")  # (the traffic helper logs version 2)
+    _traffic(store, clock.now + timedelta(minutes=1), 25)
+    clock.now += timedelta(hours=1)
+    assert rollout.step().action == "completed"
+    router.rollback("changed my mind")
+    assert promote_pending_rollout(router, registry) is None and registry.aliases["champion"] == 1
