@@ -28,6 +28,7 @@ def test_sensor_skips_without_signals() -> None:
 
 def test_sensor_requests_one_run_per_drift_signal_and_advances_its_cursor() -> None:
     with dg.instance_for_test() as instance:
+        _report(instance, "scored_records")  # data ingested since the last training run
         _report(instance, "drift_report", drift_detected=True, verdict="drift")
         context = _context(instance)
         result = retrain_signal_sensor(context)
@@ -263,6 +264,7 @@ def test_signals_of_one_tick_make_one_run_and_none_is_missed_or_taken_from_an_ol
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     old = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%d")
     with dg.instance_for_test() as instance:
+        _report(instance, "scored_records")
         _report(instance, "drift_report", drift_detected=True)  # an earlier day's drift ...
         _report(instance, "drift_report", drift_detected=False)  # ... then a calm day, before the sensor looked
         _report(instance, "feedback_set", retrain_threshold_reached=True)
@@ -280,6 +282,31 @@ def test_signals_of_one_tick_make_one_run_and_none_is_missed_or_taken_from_an_ol
         )
         fresh = retrain_signal_sensor(_context(instance, backfill.cursor))
         assert len(fresh.run_requests) == 1
+
+
+def test_drift_without_new_data_since_the_last_training_run_does_not_retrain_again() -> None:
+    """Retraining on the data the model learned gives the same model, and the drift would call for it again
+    every night: a drift signal retrains only once fresh data has been ingested."""
+    with dg.instance_for_test() as instance:
+        _report(instance, "scored_records")
+        _report(instance, "deduplicated_records")  # the last retrain read everything ingested
+        _report(instance, "drift_report", drift_detected=True)
+        result = retrain_signal_sensor(_context(instance))
+        assert not result.run_requests
+        assert "no data ingested and no preference pairs collected" in result.skip_reason.skip_message
+        _report(instance, "preference_pairs", pairs=0)  # a day without corrections is no new data
+        _report(instance, "drift_report", drift_detected=True)
+        quiet = retrain_signal_sensor(_context(instance, result.cursor))
+        assert not quiet.run_requests
+        _report(instance, "preference_pairs", pairs=4)  # corrections DPO can learn from
+        _report(instance, "drift_report", drift_detected=True)
+        pairs = retrain_signal_sensor(_context(instance, quiet.cursor))
+        assert len(pairs.run_requests) == 1
+        _report(instance, "deduplicated_records")  # that retrain read its data
+        _report(instance, "scored_records")  # fresh data arrives
+        _report(instance, "drift_report", drift_detected=True)
+        again = retrain_signal_sensor(_context(instance, pairs.cursor))
+        assert len(again.run_requests) == 1 and again.run_requests[0].tags["finetune_platform/trigger"] == "drift_report"
 
 
 def test_a_feedback_signal_waits_until_its_batch_files_are_ingested(tmp_path) -> None:

@@ -145,6 +145,29 @@ def nightly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
     )
 
 
+def _new_data_since_training(instance: dg.DagsterInstance) -> bool:
+    """Whether there is data the last training run did not have: a source ingested (``scored_records``), or
+    preference pairs collected (``preference_pairs`` with pairs, which DPO reads directly), after that run
+    read its data (``deduplicated_records``, the first asset of ``retrain_job``)."""
+    last_training = instance.fetch_materializations(dg.AssetKey("deduplicated_records"), limit=1).records
+    after = last_training[0].storage_id if last_training else 0
+    if instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("scored_records"), after_storage_id=after), limit=1
+    ).records:
+        return True
+    pairs = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("preference_pairs"), after_storage_id=after), limit=100
+    ).records
+    return any(_metadata_value(r, "pairs") for r in pairs)
+
+
+def _metadata_value(record: Any, key: str) -> Any:
+    """A metadata value of a materialization record (None when absent)."""
+    materialization = record.asset_materialization
+    entry = materialization.metadata.get(key) if materialization is not None else None
+    return getattr(entry, "value", entry)
+
+
 def _when(timestamp: float) -> str:
     from datetime import datetime, timezone
 
@@ -267,12 +290,19 @@ def retrain_signal_sensor(
                 triggers.append((asset, record))
     if not seen:
         return dg.SkipReason("No new drift_report or feedback_set materialization since the last check.")
+    if any(asset == "drift_report" for asset, _ in triggers) and not _new_data_since_training(context.instance):
+        # Retraining on the data the model already learned would give the same model, and the drift (traffic
+        # unlike the training set) would call for it again every day.
+        days = sorted({str(r.partition_key) for a, r in triggers if a == "drift_report"})
+        triggers = [(a, r) for a, r in triggers if a != "drift_report"]
+        stale.append(f"drift on {', '.join(days)} with no data ingested and no preference pairs collected since the "
+                     "last training run (retraining would learn the same data; the next drift after fresh data retrains)")
     if not triggers:
         why = f"New {', '.join(seen)} materialization(s) without drift or enough new feedback"
         if waiting:
             why = "feedback_set calls for a retrain: waiting for ingest_job to ingest and curate its batch files"
         if stale:
-            why += f"; signals of old days ignored (backfills): {', '.join(stale[:5])}"
+            why += f"; signals ignored: {', '.join(stale[:5])}"
         return dg.SensorResult(skip_reason=why + ".", cursor=json.dumps(cursor))
     assets = sorted({asset for asset, _ in triggers})
     request = dg.RunRequest(
