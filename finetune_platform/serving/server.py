@@ -864,11 +864,13 @@ class ModelServer:
 
     # -- completions ---------------------------------------------------------------------------------
 
-    def check_prompt(self, prompt: str, param: str) -> None:
-        if len(prompt) > self.settings.max_prompt_chars:
+    def check_prompt(self, prompt: str, param: str, added_chars: int = 0) -> None:
+        """Refuse a prompt over ``max_prompt_chars``; ``added_chars`` the server added itself (retrieved
+        passages, at most ``rag_max_context_chars``) do not count against the client."""
+        if len(prompt) - added_chars > self.settings.max_prompt_chars:
             raise ApiError(
                 400,
-                f"the prompt is {len(prompt)} characters long; this server accepts at most "
+                f"the prompt is {len(prompt) - added_chars} characters long; this server accepts at most "
                 f"{self.settings.max_prompt_chars} (max_prompt_chars). Shorten the {param}.",
                 param=param,
                 code="prompt_too_long",
@@ -1252,14 +1254,16 @@ def create_app(
         received: float | None = None,
         conversation: list[dict[str, str]] | None = None,
         rag_context: dict[str, str] | None = None,
+        added_chars: int = 0,
     ) -> Completion:
-        """Generate for ``prompts``; ``logged`` is what the log store keeps as each prompt (the user's own
+        """Generate for ``prompts`` (``added_chars`` of each, the retrieved passages the server put in, do not
+        count against ``max_prompt_chars``); ``logged`` is what the log store keeps as each prompt (the user's own
         text for chat requests, not the model's rendered template), defaulting to the prompts;
         ``conversation`` is a chat request's messages as the client sent them, logged beside it with the
         passages retrieval added (``rag_context``)."""
         logged = logged or prompts
         for prompt in prompts:
-            server.check_prompt(prompt, param)
+            server.check_prompt(prompt, param, added_chars)
         max_tokens = getattr(body, "max_completion_tokens", None) or body.max_tokens
         params = server.generation_params(max_tokens, body.temperature)
         if body.seed is not None and params.temperature > 0:
@@ -1337,10 +1341,27 @@ def create_app(
         prompt, rag_context = server.chat_prompt(variant, messages, answered, hits)
         # the log keeps what the user wrote (user turns, as ingest maps chat transcripts), not the template
         user_text = "\n".join(m["content"] for m in messages if m["role"] == "user") or prompt
-        completion = await run_completion(
-            CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text], received=received,
-            conversation=messages, rag_context=rag_context,
-        )
+        added = len(prompt) - len(server.chat_prompt(variant, messages, messages, [])[0]) if rag_context else 0
+        try:
+            completion = await run_completion(
+                CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text], received=received,
+                conversation=messages, rag_context=rag_context, added_chars=added,
+            )
+        except ApiError as error:
+            if routing is None or not variant.startswith(SPECIALIST_PREFIX) or error.status < 500:
+                raise
+            # The router chose a specialist and it failed (logged against it, counted in its errors): the
+            # generalist answers, as it does for a domain without a deployed specialist.
+            logger.warning("specialist %s failed (%s); the generalist answers", variant, error.message)
+            server.metrics.observe_error(CHAT_ENDPOINT, variant, error.status, error.code or error.type)
+            variant = server.resolve(body.model, body.user)
+            routing = {**routing, "variant": variant, "fallback": "specialist_error"}
+            prompt, rag_context = server.chat_prompt(variant, messages, answered, hits)
+            added = len(prompt) - len(server.chat_prompt(variant, messages, messages, [])[0]) if rag_context else 0
+            completion = await run_completion(
+                CHAT_ENDPOINT, body, variant, [prompt], "chatcmpl", "messages", logged=[user_text],
+                received=received, conversation=messages, rag_context=rag_context, added_chars=added,
+            )
         text, reason = completion.texts[0], completion.finish_reasons[0]
         headers = headers_of(completion)
         retrieval: dict[str, Any] = {}

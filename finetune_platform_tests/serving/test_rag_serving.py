@@ -243,3 +243,14 @@ def test_a_conversation_too_long_to_answer_is_refused_before_retrieval(client_fo
     assert response.status_code == 400 and response.json()["error"]["code"] == "prompt_too_long"
     assert response.json()["error"]["param"] == "messages"
     assert "llm_retrievals_total{" not in client.get("/metrics").text and not backend.calls
+
+
+def test_retrieved_passages_do_not_count_against_the_clients_prompt_limit(client_for, index_root: Path):
+    """A question that fits max_prompt_chars is answered whatever the passages the server adds weigh."""
+    backend = FakeBackend("support")
+    client = client_for(backend, knowledge_index_path=str(index_root), max_prompt_chars=200, cache_enabled=False)
+    question = "I was charged twice this month, " + "please check my account " * 5
+    assert len(question) < 200
+    response = client.post("/v1/chat/completions", json=_chat(question))
+    assert response.status_code == 200, response.text
+    assert int(response.headers["x-rag-passages"]) > 0 and len(backend.calls[-1][0]) > 200  # passages added

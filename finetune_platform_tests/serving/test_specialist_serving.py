@@ -118,3 +118,20 @@ def test_load_backends_loads_only_deployed_specialists(monkeypatch):
     )
     got = load_backends(StubRegistry({"champion", "specialist-billing"}), specialists=["billing", "tech"])
     assert sorted(got) == ["champion", "specialist-billing"] and loaded == ["champion", "specialist-billing"]
+
+
+def test_a_specialist_that_fails_is_answered_by_the_generalist(make_client):
+    """A crashed specialist must not take its whole domain down: its failure is logged against it and the
+    generalist answers, saying so."""
+    failing = backends("billing")
+    failing["specialist-billing"] = FakeBackend("billing", "7", fail_marker="invoice")  # fails on every billing ask
+    client = make_client(failing)
+    answer = chat(client, "there is a double charge on my invoice")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["routing"]["fallback"] == "specialist_error" and answer.json()["routing"]["domain"] == "billing"
+    assert answer.headers["x-model-variant"] == CHAMPION
+    assert answer.json()["choices"][0]["message"]["content"].startswith("generalist v1 says:")
+    metrics = client.get("/metrics").text
+    assert 'error_type="generation_failed",variant="specialist-billing"} 1.0' in metrics
+    pinned = chat(client, "my invoice is wrong", model="generalist@specialist-billing")
+    assert pinned.status_code == 500  # a client that pinned the specialist gets its error, no silent substitute
