@@ -103,8 +103,10 @@ class VersionFollower(Generic[T]):
         self._errors = errors
         self._lock = threading.Lock()
         self.follows_pointer = (self.path / CURRENT_FILE).is_file()
-        self._value = load(self.path)
+        # the pointer's signature before reading what it points to: a version published in between is then
+        # seen as a change by the next call, not taken for the one read
         self._signature = pointer_signature(self.path) if self.follows_pointer else None
+        self._value = load(self.path)
 
     def current(self) -> T:
         """The version in use, read again first when ``CURRENT`` moved."""

@@ -16,6 +16,7 @@ Nothing here needs HTTP; the server only calls :meth:`Router.route`.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -23,7 +24,8 @@ import os
 import random
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,15 +149,20 @@ def load_state(path: Path | str) -> RolloutState:
     return RolloutState.from_dict(data, source=str(path))
 
 
-def save_state(path: Path | str, state: RolloutState) -> None:
-    """Write ``state`` atomically (temporary file + rename): a reader never sees half a file."""
+def save_state(path: Path | str, state: RolloutState) -> tuple[int, int, int]:
+    """Write ``state`` atomically (temporary file + rename): a reader never sees half a file. Returns the
+    written file's signature (inode, mtime, size) as :meth:`Router._signature` reads it, taken before the
+    rename: a file another process puts there right after has another one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".rollout-", suffix=".json", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(state.to_dict(), handle, indent=2)
+            handle.flush()
+            written = os.fstat(handle.fileno())
         os.replace(tmp, path)
+        return written.st_ino, written.st_mtime_ns, written.st_size
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -207,10 +214,12 @@ class Router:
         self._state = RolloutState(canary_share=_check_share(canary_share))
         if self.state_path is not None:
             if self.state_path.exists():
+                seen = self._signature()  # before reading: a write in between is seen as a change later
                 self._state = load_state(self.state_path)  # a broken file at start-up is an error, loudly
-                self._seen = self._signature()
+                self._seen = seen
             else:
-                self._write(self._state)
+                with self._file_lock():
+                    self._write(self._state)
 
     # -- state ---------------------------------------------------------------------------------------
 
@@ -227,8 +236,23 @@ class Router:
     def _write(self, state: RolloutState) -> None:
         self._state = state
         if self.state_path is not None:
-            save_state(self.state_path, state)
-            self._seen = self._signature()
+            self._seen = save_state(self.state_path, state)
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """Hold the state file's lock (``<state file>.lock``, ``flock``) across processes: a server's canary
+        change and the CLI's kill switch each read, change and write the file, and without it one of the
+        two writes is lost."""
+        if self.state_path is None:
+            yield
+            return
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.state_path.with_name(self.state_path.name + ".lock"), "a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     @property
     def state(self) -> RolloutState:
@@ -259,7 +283,7 @@ class Router:
         """Apply ``changes`` to the state (and write the state file); returns the new state."""
         if "canary_share" in changes:
             changes["canary_share"] = _check_share(changes["canary_share"])
-        with self._lock:
+        with self._lock, self._file_lock():  # re-read under the lock: another process's write is kept
             new = replace(self._refreshed(), **changes, updated_at=_now().isoformat())
             self._write(new)
         logger.info(

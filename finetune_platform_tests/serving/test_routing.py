@@ -542,3 +542,54 @@ def test_a_completed_rollout_is_promoted_on_a_later_step_when_the_registry_was_d
     assert rollout.step().action == "completed"
     router.rollback("changed my mind")
     assert promote_pending_rollout(router, registry) is None and registry.aliases["champion"] == 1
+
+
+def test_a_write_by_another_process_right_after_ours_is_seen(tmp_path, monkeypatch):
+    """The CLI engages the kill switch just after the server wrote a canary share: the server must not take
+    the CLI's file for its own (it used to stat the file after writing it, so it missed the change)."""
+    import os as os_module
+
+    from finetune_platform.serving import routing
+    from finetune_platform.serving.routing import RolloutState
+
+    path = tmp_path / "rollout.json"
+    router = Router(state_path=path)
+    real_replace, done = os_module.replace, []
+
+    def replace_then_another_process_writes(src, dst):
+        real_replace(src, dst)
+        if not done:
+            done.append(True)
+            routing.save_state(dst, RolloutState(canary_share=1.0, kill_switch=True, reason="CLI: emergency"))
+
+    monkeypatch.setattr(routing.os, "replace", replace_then_another_process_writes)
+    router.set_canary_share(1.0, "canary to everyone")
+    monkeypatch.undo()
+    assert router.state.kill_switch and router.route("alice").variant == CHAMPION
+
+
+def test_read_change_write_holds_the_state_files_lock(tmp_path):
+    """Two processes changing the file at once (the server's canary change, the CLI's kill switch): the
+    second waits for the first's lock and re-reads, so neither change is lost."""
+    import fcntl
+    import threading
+    import time
+
+    from finetune_platform.serving.routing import RolloutState, save_state
+
+    path = tmp_path / "rollout.json"
+    router = Router(state_path=path)
+    holder = open(path.with_name(path.name + ".lock"), "a")  # another process's lock (its own open file)
+    fcntl.flock(holder.fileno(), fcntl.LOCK_EX)
+    changer = threading.Thread(target=lambda: router.set_canary_share(0.5, "server"), daemon=True)
+    try:
+        changer.start()
+        time.sleep(0.2)
+        assert changer.is_alive()  # waiting for the lock, not writing over the other process
+        save_state(path, RolloutState(kill_switch=True, reason="CLI: emergency"))
+    finally:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_UN)
+        holder.close()
+    changer.join(timeout=10)
+    state = load_state(path)
+    assert state.kill_switch and state.canary_share == 0.5
