@@ -84,6 +84,31 @@ def test_nightly_schedule_retrains_on_new_data_and_skips_when_nothing_changed() 
         assert isinstance(third, dg.RunRequest) and third.run_key != first.run_key
 
 
+def test_nightly_schedule_retrains_data_whose_training_run_failed(monkeypatch) -> None:
+    """A retrain that read the data (deduplicated_records) and then failed did not train on it: the next night
+    tries again, with a new run key (the daemon launches a key once), unless the daemon retries it anyway."""
+    from finetune_platform.defs import automation
+
+    with dg.instance_for_test() as instance:
+        _report(instance, "scored_records")
+        first = nightly_retrain_schedule(dg.build_schedule_context(instance=instance))
+        _report(instance, "deduplicated_records")
+        outcomes = {
+            "failed": (dg.DagsterRunStatus.FAILURE, False),
+            "retrying": (dg.DagsterRunStatus.FAILURE, True),
+            "running": (dg.DagsterRunStatus.STARTED, False),
+            "done": (dg.DagsterRunStatus.SUCCESS, False),
+        }
+        results = {}
+        for name, outcome in outcomes.items():
+            monkeypatch.setattr(automation, "_run_outcome", lambda instance, run_id, outcome=outcome: outcome)
+            results[name] = nightly_retrain_schedule(dg.build_schedule_context(instance=instance))
+        assert isinstance(results["failed"], dg.RunRequest) and results["failed"].run_key != first.run_key
+        assert "is training on the newest data" in _skip_message(results["retrying"])
+        assert "is training on the newest data" in _skip_message(results["running"])
+        assert "no new data" in _skip_message(results["done"])
+
+
 def test_raw_files_sensor_adds_partitions_and_requests_only_changed_sources(tmp_path) -> None:
     from finetune_platform.defs.automation import raw_files_sensor
     from finetune_platform.resources import PlatformResource

@@ -122,8 +122,8 @@ def nightly_monitor_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
-        "Every night at 02:00 UTC: retrain when some source was ingested since the last training run; "
-        "otherwise skip, saying why."
+        "Every night at 02:00 UTC: retrain when some source was ingested since the last training run, or the "
+        "retrain that read the newest data failed; otherwise skip, saying why."
     ),
 )
 def nightly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
@@ -132,17 +132,41 @@ def nightly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
         return dg.SkipReason(
             "no source has been ingested yet: run ingest_job (the raw_files_sensor does when files appear)"
         )
-    last_training = context.instance.fetch_materializations(dg.AssetKey("deduplicated_records"), limit=1).records
     newest = latest_input[0]
-    if last_training and last_training[0].storage_id > newest.storage_id:
-        return dg.SkipReason(
-            f"no new data: the last ingest ({_when(newest.timestamp)}, source "
-            f"'{newest.partition_key}') is older than the last training run's data ({_when(last_training[0].timestamp)})"
-        )
+    # The retrain runs that read this data (deduplicated_records, retrain_job's first asset), newest first.
+    readers = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("deduplicated_records"), after_storage_id=newest.storage_id),
+        limit=20,
+    ).records
+    failed: list[str] = []
+    for record in readers:
+        status, will_retry = _run_outcome(context.instance, record.run_id)
+        if status is None or status == dg.DagsterRunStatus.SUCCESS:
+            return dg.SkipReason(
+                f"no new data: the last ingest ({_when(newest.timestamp)}, source '{newest.partition_key}') is older "
+                f"than the last training run's data ({_when(record.timestamp)})"
+            )
+        if status not in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED) or will_retry:
+            return dg.SkipReason(f"retrain_job run {record.run_id} is training on the newest data ({status.value})")
+        failed.append(record.run_id)
+    # Data no run trained on: the newest ingest, or one whose retrain failed (each failure gets a new key, so
+    # the daemon, which launches a key once, retries it the next night).
+    suffix = f"-after-{failed[0][:8]}" if failed else ""
     return dg.RunRequest(
-        run_key=f"nightly-{newest.storage_id}",
+        run_key=f"nightly-{newest.storage_id}{suffix}",
         tags={"finetune_platform/trigger": "nightly_retrain_schedule"},
     )
+
+
+def _run_outcome(instance: dg.DagsterInstance, run_id: str | None) -> tuple[dg.DagsterRunStatus | None, bool]:
+    """The status of the run that made a materialization (None: none, a materialization reported by hand,
+    which counts as done) and whether the daemon will retry it."""
+    if not run_id:
+        return None, False
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return None, False
+    return run.status, run.tags.get("dagster/will_retry") == "true"
 
 
 def _new_data_since_training(instance: dg.DagsterInstance) -> bool:
