@@ -381,3 +381,28 @@ def test_a_feedback_signal_waits_until_its_batch_files_are_ingested(tmp_path) ->
         instance.report_runless_asset_event(dg.AssetMaterialization("scored_records", partition="feedback_chats"))
         both = retrain_signal_sensor(_context(instance, blocked.cursor, root=str(tmp_path)))
         assert [r.tags["finetune_platform/trigger"] for r in both.run_requests] == ["feedback_set"]
+
+
+def test_raw_files_sensor_requests_files_again_after_their_ingest_failed_for_good(tmp_path) -> None:
+    """An ingest run that failed (a full disk) and that the daemon will not retry left the files unread: the
+    next tick requests them again under a new key; while it runs or will be retried, the sensor waits."""
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from finetune_platform.defs.automation import raw_files_sensor
+
+    raw, resources = _files_sensor_project(tmp_path)
+    with dg.instance_for_test() as instance:
+        first = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        instance.add_dynamic_partitions("source", ["a", "later"])
+        key = first.run_requests[0].run_key
+        waiting = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+        assert not getattr(waiting, "run_requests", None)  # not launched yet: nothing to do
+        run = DagsterRun(job_name="ingest_job", run_id="a" * 32, status=dg.DagsterRunStatus.FAILURE,
+                         tags={"dagster/run_key": key, "dagster/will_retry": "true"})
+        instance.add_run(run)
+        retried = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+        assert not getattr(retried, "run_requests", None)  # the daemon retries it
+        instance.add_run(DagsterRun(job_name="ingest_job", run_id="b" * 32, status=dg.DagsterRunStatus.FAILURE,
+                                    tags={"dagster/root_run_id": run.run_id, "dagster/will_retry": "false"}))
+        again = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+        assert [r.partition_key for r in again.run_requests] == ["a"] and again.run_requests[0].run_key != key

@@ -401,6 +401,17 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
     for source in sources:
         fingerprint = source_fingerprint(source, settings.raw_dir)
         if cursor.get(source.name) == fingerprint:
+            # Requested already: done, running, or retried by the daemon, unless its run failed for good
+            # without ingesting these files, which would otherwise never be read (nor the feedback in them).
+            key = f"{source.name}-{fingerprint}-{runs.get(source.name, 0)}"
+            if _last_ingested_fingerprint(context.instance, source.name) == fingerprint or not _failed_for_good(
+                context.instance, key
+            ):
+                continue
+            runs[source.name] = runs.get(source.name, 0) + 1
+            requests.append(
+                dg.RunRequest(partition_key=source.name, run_key=f"{source.name}-{fingerprint}-{runs[source.name]}")
+            )
             continue
         last = _last_ingested_fingerprint(context.instance, source.name)
         if last is None and not _has_files(source, settings.raw_dir):
@@ -458,6 +469,20 @@ def _trained_since(instance: dg.DagsterInstance, specialist: str, since: float) 
     if run is not None:
         started = run.start_time if run.start_time is not None else run.create_timestamp.timestamp()
     return started >= since
+
+
+def _failed_for_good(instance: dg.DagsterInstance, run_key: str) -> bool:
+    """Whether the run requested with ``run_key`` ended failed or canceled and the daemon will not retry it
+    (its latest attempt: a retry is a new run whose ``dagster/root_run_id`` is the first one's)."""
+    first = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/run_key": run_key}))
+    attempts = list(first)
+    for run in first:
+        attempts += instance.get_runs(filters=dg.RunsFilter(tags={"dagster/root_run_id": run.run_id}))
+    if not attempts:
+        return False  # not launched yet
+    latest = max(attempts, key=lambda run: instance.get_run_record_by_id(run.run_id).create_timestamp)
+    ended = latest.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+    return ended and latest.tags.get("dagster/will_retry") != "true"
 
 
 def _last_ingested_fingerprint(instance: dg.DagsterInstance, source: str) -> str | None:
