@@ -137,9 +137,14 @@ def feedback_set(
     )
     pairs, pair_stats = feedback_to_preference_pairs(feedback, latest)
     last_training = context.instance.fetch_materializations(dg.AssetKey("sft_adapter"), limit=1).records
-    since = (
-        datetime.fromtimestamp(last_training[0].timestamp, tz=timezone.utc) if last_training else None
-    )
+    since = None
+    if last_training:
+        # from when that training run started (it read its data then), not when it finished: corrections sent
+        # while it trained were not in its data and count towards the next retrain
+        record = last_training[0]
+        run = context.instance.get_run_record_by_id(record.run_id) if record.run_id else None
+        started = run.start_time if run is not None and run.start_time is not None else record.timestamp
+        since = datetime.fromtimestamp(started, tz=timezone.utc)
     new_examples = store.count_feedback_examples(since=since)
     return dg.Output(
         records,
