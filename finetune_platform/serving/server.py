@@ -765,7 +765,7 @@ class ModelServer:
             variant = self.router.route(user).variant
             self._sync_rollout_metrics()
             return variant
-        name, _, variant = model.partition("@")
+        name, _, variant = model.rpartition("@")  # a model name may hold an "@"; a variant never does
         if name == self.model_name and variant in self.backends:
             if variant != CHAMPION and self.router.state.kill_switch:
                 return CHAMPION
@@ -1128,7 +1128,7 @@ def _knowledge_summary(server: ModelServer) -> dict[str, Any] | None:
     return {
         "fingerprint": index.fingerprint[:16],
         "passages": len(index),
-        "path": str(server.knowledge.path),
+        "folder": server.knowledge.path.name,  # not the full path: /healthz needs no key
         "follows_current": server.knowledge.follows_pointer,
     }
 
@@ -1525,8 +1525,9 @@ def create_app(
             "variants": {v: {"version": b.version} for v, b in server.backends.items()},
             "canary_share": state.canary_share,
             "kill_switch": state.kill_switch,
-            "knowledge_index": _knowledge_summary(server),
-            "router": _router_summary(server),
+            # off the event loop: a CURRENT that just moved makes these load the new index or router
+            "knowledge_index": await run_in_threadpool(_knowledge_summary, server) if server.knowledge else None,
+            "router": await run_in_threadpool(_router_summary, server) if server.domain_router else None,
         }
 
     @app.get("/metrics")
