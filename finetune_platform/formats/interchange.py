@@ -38,7 +38,7 @@ import pandas as pd
 
 from finetune_platform.formats.conversations import CONVERSATION_COLUMNS, build_conversations
 from finetune_platform.formats.instructions import PROMPT_TEMPLATES, ticket_from_prompt
-from finetune_platform.ingest.readers import QuarantineReason
+from finetune_platform.ingest.readers import QuarantineReason, joined_text_parts
 from finetune_platform.ingest.sources import SOURCE_NAME_PATTERN
 from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS
 
@@ -472,15 +472,9 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
                 f"messages[{i}].role is {role!r}, expected one of {sorted(OPENAI_ROLES)}",
             )
         if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
-            texts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
-            if len(texts) != len(content) or not all(isinstance(t, str) for t in texts):
-                kinds = sorted({str(p.get("type")) if isinstance(p, Mapping) else type(p).__name__ for p in content})
-                raise RowError(
-                    QuarantineReason.INVALID_MESSAGES,
-                    f"messages[{i}].content holds parts of type {kinds}; only text parts can be trained on "
-                    "(an image or audio part cannot be dropped without changing what was asked)",
-                )
-            content = "\n".join(texts)
+            content, problem = joined_text_parts(content, f"messages[{i}].content")
+            if problem is not None:
+                raise RowError(QuarantineReason.INVALID_MESSAGES, problem)
         if content is None and role == "assistant" and message.get("tool_calls"):
             content = ""
         if not isinstance(content, str):

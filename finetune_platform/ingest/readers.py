@@ -329,6 +329,20 @@ def _check_fields(checked: Mapping[str, str], source: SourceSettings) -> _Proble
     return None
 
 
+def joined_text_parts(parts: list[Any], where: str) -> tuple[str | None, str | None]:
+    """OpenAI content parts (``[{"type": "text", "text": ...}, ...]``) as one text, and None; or None and why
+    they cannot be: every part must be text with a string (an image or audio part dropped here would change
+    what was asked without a word)."""
+    texts = [p.get("text") for p in parts if isinstance(p, Mapping) and p.get("type") == "text"]
+    if len(texts) == len(parts) and all(isinstance(t, str) for t in texts):
+        return "\n".join(texts), None
+    kinds = sorted({str(p.get("type")) if isinstance(p, Mapping) else type(p).__name__ for p in parts})
+    return None, (
+        f"{where} holds parts of type {kinds}; only text parts can be trained on (an image or audio part cannot "
+        "be dropped without changing what was asked)"
+    )
+
+
 def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] | _Problem:
     """Validate an OpenAI-style message list (or its JSON string); text parts of multi-part content are joined."""
     if name not in row:
@@ -357,16 +371,9 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] |
                 f"{name}[{i}].role is {role!r}, expected one of {sorted(_MESSAGE_ROLES)}",
             )
         if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
-            parts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
-            # every part must be text with a string: a part dropped here would lose words silently
-            if len(parts) != len(content) or not all(isinstance(p, str) for p in parts):
-                kinds = sorted({str(p.get("type")) if isinstance(p, Mapping) else type(p).__name__ for p in content})
-                return _Problem(
-                    QuarantineReason.INVALID_MESSAGES,
-                    f"{name}[{i}].content holds parts of type {kinds}; only text parts can be trained on "
-                    "(an image or audio part cannot be dropped without changing what was asked)",
-                )
-            content = "\n".join(parts)
+            content, problem = joined_text_parts(content, f"{name}[{i}].content")
+            if problem is not None:
+                return _Problem(QuarantineReason.INVALID_MESSAGES, problem)
         if content is None and role == "assistant" and message.get("tool_calls"):
             content = ""
         if not isinstance(content, str):
