@@ -690,8 +690,26 @@ def _read_interchange(path: Path, rel: str, source: SourceSettings, sink: _Sink)
         )
 
 
+#: A Markdown file's YAML front matter (Jekyll, Hugo, Docusaurus): a first line "---", then the fields, then a
+#: line "---" or "...". It is the page's metadata, not its text.
+_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(?:.*?\r?\n)??(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+def _is_yaml_mapping(block: str) -> bool:
+    """Whether the lines of a front matter block (its closing line included) read as YAML fields."""
+    import yaml
+
+    body = block.rstrip().rsplit("\n", 1)[0] if "\n" in block.rstrip() else ""
+    try:
+        return isinstance(yaml.safe_load(body), dict)
+    except yaml.YAMLError:
+        return False
+
+
 def _read_text(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
-    """One record per file (plain text, Markdown): text = the whole content; a blank file has no row."""
+    """One record per file (plain text, Markdown): text = the whole content (a Markdown file's YAML front
+    matter left out: the page's metadata, still in the raw file the record points to); a blank file has no
+    row."""
     size = path.stat().st_size
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -718,6 +736,10 @@ def _read_text(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
             rel, 1, QuarantineReason.INVALID_ENCODING, f"invalid {source.encoding} at byte {error.start}", raw
         )
         return
+    if path.suffix.lower() in (".md", ".markdown") and content.startswith("---"):
+        front = _FRONT_MATTER.match(content)
+        if front is not None and _is_yaml_mapping(content[content.index("\n") + 1:front.end()]):
+            content = content[front.end():]  # not a "---" rule that happens to open the page
     sink.row(rel, 1, {source.text_field: content}, content)
 
 

@@ -545,3 +545,16 @@ def test_a_utf8_byte_order_mark_is_skipped_whatever_the_declared_encoding(tmp_pa
     source = SourceSettings(name="c", path="c.csv", format="csv", label_field="label", encoding="cp1252")
     kept, quarantined = _outcome(ingest_source(source, tmp_path), "c")
     assert kept == [[1, "café", "a"]] and quarantined == []
+
+
+def test_markdown_front_matter_is_metadata_not_text(tmp_path):
+    _write(tmp_path / "docs" / "reset.md", "---\ntitle: Reset your router\ntags: [network]\n---\n# Reset\nHold the button.\n")
+    _write(tmp_path / "docs" / "rule.md", "---\nAn intro paragraph, then a rule.\n---\nMore text.\n")  # no YAML fields
+    _write(tmp_path / "docs" / "notes.txt", "---\ntitle: kept in plain text\n---\nbody\n")
+    source = SourceSettings(name="d", path="docs/*", format="text")
+    result = ingest_source(source, tmp_path)
+    texts = dict(zip(result.records["source_file"], result.records["text"]))
+    assert texts["docs/reset.md"] == "# Reset\nHold the button.\n"
+    assert texts["docs/rule.md"].startswith("---\nAn intro paragraph")
+    assert texts["docs/notes.txt"].startswith("---\ntitle: kept")
+    assert result.reconciles()
