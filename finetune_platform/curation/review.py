@@ -520,10 +520,15 @@ def apply_reviews(records: pd.DataFrame, reviews: pd.DataFrame, settings: Review
     if missing:
         raise ValueError(f"apply_reviews: reviews lack columns {missing}; read them with import_reviews.")
     reviews = reviews.copy()
+    spellings: dict[str, str] = {}  # one reviewer per person, as import_reviews reads names
     for column in ("record_id", "reviewer", "decision", "label", "comment"):
         values = text_column(reviews, column)
         if column == "decision":
             values = [v.strip().casefold() for v in values]
+        elif column in ("record_id", "label"):
+            values = [" ".join(v.split()) for v in values]
+        elif column == "reviewer":
+            values = [spellings.setdefault(" ".join(v.split()).casefold(), " ".join(v.split())) for v in values]
         reviews[column] = pd.Series(values, index=reviews.index, dtype=object)
     bad = sorted(set(reviews["decision"]) - set(DECISIONS))
     if bad:

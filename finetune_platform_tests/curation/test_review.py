@@ -497,3 +497,20 @@ def test_no_reviews_change_nothing():
     pd.testing.assert_frame_equal(outcome.records, records)
     assert outcome.rejected.empty and outcome.disagreements.empty
     assert not outcome.agreement.passed and "cannot be measured" in outcome.agreement.reason
+
+
+def test_apply_counts_one_reviewer_per_person_and_reads_labels_as_import_does():
+    """Reviews passed in directly (not read with import_reviews): " alice" and "Alice" are one reviewer, and
+    "x " is the label "x", as import_reviews would have read them."""
+    records, reviews = planted()
+    spelled = reviews.assign(
+        reviewer=[f" {r.upper()} " if i % 2 else r for i, r in enumerate(reviews["reviewer"])],
+        label=[f"{v} " if v else v for v in reviews["label"]],
+    )
+    settings = ReviewSettings()
+    read, direct = apply_reviews(records, spelled, settings), apply_reviews(records, reviews, settings)
+    assert read.stats["reviewers"] == 3  # a person is shown in the spelling read first ("BOB" here)
+    assert read.agreement.value == direct.agreement.value and read.agreement.n_raters == 3
+    pd.testing.assert_frame_equal(read.records, direct.records)
+    assert read.rejected["record_id"].tolist() == direct.rejected["record_id"].tolist()
+    assert read.disagreements[["record_id", "kind"]].values.tolist() == direct.disagreements[["record_id", "kind"]].values.tolist()
