@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from finetune_platform.schemas import SPLITS
+from finetune_platform.datasets.versioning import folder_md5
 from finetune_platform.settings import Settings
 
 #: The run (and version) tag holding the DVC hash of the training set; set by the ``sft_adapter`` asset.
@@ -357,28 +358,6 @@ def _data_md5(run: RunLink, models: list[ModelLink]) -> tuple[str, str]:
         f"or, if you know the version, tag the run with it: MlflowClient().set_tag('{run.run_id}', '{DVC_MD5_TAG}', "
         "'<md5 from data/training_set.dvc>')"
     )
-
-
-def folder_md5(folder: Path) -> str:
-    """The hash DVC records for ``folder`` (``<md5>.dir``), computed with DVC's own hashing (dvc-data).
-
-    Needs neither the DVC cache nor a subprocess, so a working copy can be checked even when the cache is
-    gone (where ``dvc status`` only says "not in cache"). ``.dvcignore`` rules are not applied: a training
-    set folder holds only the files ``write_training_set`` writes; an ignored extra file would make the hash
-    differ, which only means the version is restored from the remote instead of read in place.
-    """
-    from dvc_data.hashfile.hash import hash_file
-    from dvc_data.hashfile.tree import Tree
-    from dvc_objects.fs.local import LocalFileSystem
-
-    fs = LocalFileSystem()
-    tree = Tree()
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            meta, hash_info = hash_file(str(path), fs, "md5")
-            tree.add(path.relative_to(folder).parts, meta, hash_info)
-    tree.digest()
-    return str(tree.hash_info.value)
 
 
 def _locate_data(md5: str, md5_from: str, settings: Settings, restore_root: Path | None) -> DataLink:

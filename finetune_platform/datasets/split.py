@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 import unicodedata
 from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -27,7 +26,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
+from finetune_platform.datasets.versioning import folder_md5
 from finetune_platform.formats.conversations import CONVERSATION_COLUMNS
+from finetune_platform.formats.instructions import ticket_from_prompt
 from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS, SPLITS
 
 MANIFEST_NAME = "manifest.json"
@@ -286,25 +287,12 @@ def normalize_prompt(prompt: str) -> str:
     return " ".join(text.casefold().translate(_PUNCTUATION).split())
 
 
-#: The instruction template's ticket marker and the marker after the ticket, in any case and spacing (a
-#: prompt edited by hand, or upper-cased, still shows its ticket).
-_TICKET_START = re.compile(r"###[ \t]*ticket:[ \t]*\r?\n", re.IGNORECASE)
-_SECTION_START = re.compile(r"\n\s*###")
-
-
 def ticket_key(prompt: str) -> str:
     """The normalised ticket text of a prompt (:func:`normalize_prompt` of the ticket inside the instruction
     template, as ``formats.instructions.ticket_from_prompt`` reads it, in any case and spacing): what makes
     two examples the same ticket, whatever task each asks of it. A prompt without the template is its own
     ticket."""
-    text = str(prompt)
-    start = _TICKET_START.search(text)
-    if start is not None:
-        text = text[start.end():]
-        ends = list(_SECTION_START.finditer(text))
-        if ends:
-            text = text[: ends[-1].start()]
-    return normalize_prompt(text)
+    return normalize_prompt(ticket_from_prompt(prompt))
 
 
 def find_leakage(splits: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -545,8 +533,6 @@ def read_training_set_version(directory: Path, dvc_md5: str) -> dict[str, pd.Dat
     """:func:`read_training_set`, after checking that the folder still is version ``dvc_md5`` (DVC's hash,
     as the ``training_set`` asset recorded it): the working copy is shared, and another run (a retrain, a
     backfill) may have written a newer version since; scoring or training on it would break the lineage."""
-    from finetune_platform.lineage import folder_md5
-
     directory = Path(directory)
     actual = folder_md5(directory) if directory.is_dir() else None
     if actual != dvc_md5:

@@ -9,6 +9,7 @@ any causal LM, including the platform's tiny model; `parse_label` is the inverse
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import pandas as pd
@@ -128,15 +129,24 @@ def format_stats(records: pd.DataFrame, examples: pd.DataFrame) -> dict[str, obj
     }
 
 
+#: The instruction template's ticket marker and the marker after the ticket, in any case and spacing (a
+#: prompt edited by hand, or upper-cased, still shows its ticket).
+_TICKET_START = re.compile(r"###[ \t]*ticket:[ \t]*\r?\n", re.IGNORECASE)
+_SECTION_START = re.compile(r"\r?\n[ \t]*###")
+
+
 def ticket_from_prompt(prompt: str) -> str:
-    """The ticket text inside a prompt built by :func:`build_instruction_examples` (inverse of the template)."""
-    marker = "### Ticket:\n"
-    start = prompt.find(marker)
-    if start < 0:
+    """The ticket text inside a prompt built by :func:`build_instruction_examples` (inverse of the template):
+    what follows the ``### Ticket:`` line, up to the last ``###`` line after it. The markers are found in any
+    case and spacing, so a prompt a client typed by hand (``### ticket:``) gives its ticket too. A prompt
+    without the marker is returned whole."""
+    prompt = str(prompt)
+    start = _TICKET_START.search(prompt)
+    if start is None:
         return prompt
-    body = prompt[start + len(marker) :]
-    end = body.rfind("\n### ")
-    return body[:end] if end >= 0 else body
+    body = prompt[start.end():]
+    ends = list(_SECTION_START.finditer(body))
+    return body[: ends[-1].start()] if ends else body
 
 
 def pretraining_corpus(examples: pd.DataFrame) -> list[str]:

@@ -310,7 +310,7 @@ def test_near_duplicate_tickets_stay_in_one_split_and_leaks_are_found() -> None:
 def test_a_run_reads_only_the_version_its_training_set_recorded(tmp_path, examples, records):
     """The working copy is shared: a version another run wrote since is refused, not trained or scored on."""
     from finetune_platform.datasets.split import TrainingSetVersionError, read_training_set_version
-    from finetune_platform.lineage import folder_md5
+    from finetune_platform.datasets.versioning import folder_md5
 
     folder = tmp_path / "training_set"
     write_training_set(split_examples(examples, SplitSettings(seed=1)), folder, records)

@@ -234,7 +234,7 @@ def write_training_set(root: Path, splits: dict[str, pd.DataFrame], records: pd.
 
     path = root / "training_set"
     write(splits, path, _records() if records is None else records)
-    from finetune_platform.lineage import folder_md5
+    from finetune_platform.datasets.versioning import folder_md5
 
     return {
         "path": str(path),
@@ -246,7 +246,7 @@ def write_training_set(root: Path, splits: dict[str, pd.DataFrame], records: pd.
 
 
 def run_training_set(value: dict[str, Any]) -> dg.ExecuteInProcessResult:
-    from finetune_platform.lineage import folder_md5
+    from finetune_platform.datasets.versioning import folder_md5
 
     # the version as DVC would record the folder now (some tests plant bad rows after writing it)
     value = {**value, "dvc_md5": folder_md5(Path(value["path"]))}

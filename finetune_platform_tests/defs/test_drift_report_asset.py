@@ -37,7 +37,7 @@ def _training_set(root: Path) -> dict[str, Any]:
     splits = {s: examples.loc[examples["record_id"].map(split_of) == s] for s in ("train", "validation", "test")}
     path = root / "data" / "training_set"
     write_training_set(splits, path, records)
-    from finetune_platform.lineage import folder_md5
+    from finetune_platform.datasets.versioning import folder_md5
 
     return {"path": str(path), "dvc_md5": folder_md5(path)}
 

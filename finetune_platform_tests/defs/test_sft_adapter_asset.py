@@ -65,7 +65,7 @@ def _records() -> pd.DataFrame:
 
 
 def _training_set(root: Path, with_conversations: bool = True) -> dict[str, Any]:
-    from finetune_platform.lineage import folder_md5
+    from finetune_platform.datasets.versioning import folder_md5
 
     records = _records()
     examples = build_instruction_examples(records)

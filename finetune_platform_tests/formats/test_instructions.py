@@ -71,6 +71,17 @@ def test_ticket_round_trips_through_the_prompt() -> None:
     assert ticket_from_prompt(examples.iloc[1]["prompt"]) == "My card was charged twice for order ORD-1."
 
 
+def test_ticket_is_found_in_a_hand_typed_prompt() -> None:
+    """A client that types the template by hand (other case, spacing, CRLF) still shows its ticket: drift,
+    decontamination and the split's ticket key read it the same way."""
+    assert ticket_from_prompt("### task: classify\r\n###ticket: \r\nMy card was charged twice\r\n###category:\r\n") == (
+        "My card was charged twice"
+    )
+    # A Markdown heading inside the ticket stays part of it: only the last section marker ends the ticket.
+    assert ticket_from_prompt("### Ticket:\nSteps\n### Tried\nrestart\n### Reply:\n") == "Steps\n### Tried\nrestart"
+    assert ticket_from_prompt("no template here") == "no template here"
+
+
 def test_labels_parse_from_generations() -> None:
     assert normalise_label(" Technical-Issue ") == "technical_issue"
     assert parse_label("\n billing\nextra text") == "billing"
