@@ -100,6 +100,10 @@ def ingest_sources_asset(
             "rows_kept": len(result.records),
             "rows_quarantined": len(result.quarantine),
             "source_fingerprint": fingerprint,
+            # rows the source's withdrawn_rows list takes out (quarantined without an excerpt), and listed ids
+            # no kept row had (already gone from the files)
+            "rows_withdrawn": int(by_reason.get("withdrawn", 0)),
+            "withdrawn_not_found": sum(s.withdrawn_not_found for s in result.stats.values()),
             **{f"incremental_{k}": v for k, v in (result.cache_stats or {}).items()},
             "per_source": dg.MetadataValue.md(pd.DataFrame(stats).T.to_markdown()),
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),

@@ -101,6 +101,7 @@ def feedback_set(
     from finetune_platform.monitoring.feedback_source import (
         FEEDBACK_CHATS_SOURCE,
         configured_feedback_sources,
+        withdraw_superseded_feedback,
         write_feedback_batches,
     )
 
@@ -129,6 +130,17 @@ def feedback_set(
         name: str(path) if path is not None else "not written: no such corrections that day"
         for name, path in batches.items()
     }
+    # Corrections written on earlier days that a later rating (today's, or any since) replaced leave the
+    # training data through the sources' withdrawal lists: batch files never change.
+    configured = configured_feedback_sources(settings.root / "data" / "sources.yaml")
+    withdrawn = withdraw_superseded_feedback(settings.raw_dir, configured.values(), store.latest_feedback_ids)
+    unlisted = sorted(name for name, added in withdrawn.items() if added < 0)
+    if unlisted:
+        context.log.warning(
+            f"data/sources.yaml: the feedback sources {unlisted} have no withdrawn_rows file, so a written "
+            "correction that a later rating replaced is still trained on. Add 'withdrawn_rows: "
+            "<folder>/withdrawn.csv' to them (see the shipped data/sources.yaml)."
+        )
     batch = batches["feedback"]
     batch_file: Any = (
         dg.MetadataValue.path(str(batch)) if batch is not None
@@ -151,6 +163,10 @@ def feedback_set(
         metadata={
             "feedback_rows": len(feedback),
             "feedback_superseded": pair_stats.superseded,  # replaced by a later rating of the same answer
+            # earlier days' written corrections a later rating replaced, newly listed for ingest to leave out
+            "corrections_withdrawn": dg.MetadataValue.json(
+                {name: added for name, added in withdrawn.items() if added >= 0}
+            ),
             "corrections_with_thumbs_up": pair_stats.positive_with_correction,  # not training data
             "records": len(records),
             "batch_file": batch_file,

@@ -73,6 +73,8 @@ class QuarantineReason(StrEnum):
     INVALID_MESSAGES = "invalid_messages"
     OVERSIZED = "oversized"
     FORMULA_INJECTION = "formula_injection"
+    #: listed in the source's ``withdrawn_rows`` file (an erasure request, a correction taken back)
+    WITHDRAWN = "withdrawn"
 
 
 @dataclass
@@ -91,6 +93,9 @@ class SourceStats:
     #: Kept rows in which a configured optional field (title, response, label) was absent or null: a
     #: count equal to rows_kept usually means a misspelt field name in the sources file.
     rows_missing_field: dict[str, int] = field(default_factory=dict)
+    #: Record ids the source's ``withdrawn_rows`` file lists that no row read here was kept under (the file
+    #: is gone already, or the row was quarantined for another reason): nothing left to withdraw.
+    withdrawn_not_found: int = 0
 
     def reconciles(self) -> bool:
         """True when every row read was kept or quarantined, and the reasons add up."""
@@ -180,7 +185,7 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
 
         cache = FileCache(Path(cache_dir), source)
     for path in files:
-        rel = _relative(path, raw_dir)
+        rel = source_file_of(path, raw_dir)
         key = cache.key(path, rel) if cache is not None else None
         if cache is not None and key is not None and cache.restore(key, rel, sink):
             continue
@@ -200,7 +205,48 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
     if cache is not None:
         cache.prune()
         result.cache_stats = cache.stats
+    withdrawn = source.withdrawn_rows_path(raw_dir)
+    if withdrawn is not None:
+        _withdraw(result, source, withdrawn)
     return result
+
+
+def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
+    """Move the rows ``path`` (the source's ``withdrawn_rows`` list) names from ``result.records`` to its
+    quarantine, with no excerpt: a withdrawn row's text is what must not travel further."""
+    from finetune_platform.ingest.withdrawals import read_withdrawn_rows
+
+    withdrawn = read_withdrawn_rows(path, source.name)
+    stats = result.stats[source.name]
+    if not withdrawn:
+        return
+    records = result.records
+    hit = records["record_id"].isin(list(withdrawn))
+    stats.withdrawn_not_found = len(withdrawn) - int(hit.sum())
+    if not hit.any():
+        return
+    gone = records[hit]
+    quarantine = pd.DataFrame(
+        {
+            "source": source.name,
+            "source_file": gone["source_file"].to_numpy(),
+            "source_row": gone["source_row"].to_numpy(),
+            "reason_code": QuarantineReason.WITHDRAWN.value,
+            "reason": [
+                f"{f}, row {r}: withdrawn by {path.name}" + (f" ({withdrawn[rid]})." if withdrawn[rid] else ".")
+                for f, r, rid in zip(gone["source_file"], gone["source_row"], gone["record_id"], strict=True)
+            ],
+            "excerpt": "",
+        },
+        columns=QUARANTINE_COLUMNS,
+    )
+    result.records = records[~hit].reset_index(drop=True)
+    result.quarantine = _concat([result.quarantine, quarantine], QUARANTINE_COLUMNS)
+    n = len(gone)
+    stats.rows_kept -= n
+    stats.rows_quarantined += n
+    code = QuarantineReason.WITHDRAWN.value
+    stats.quarantined_by_reason[code] = stats.quarantined_by_reason.get(code, 0) + n
 
 
 # --------------------------------------------------------------------------------------------------
@@ -489,7 +535,9 @@ def _excerpt(raw: Any, encoding: str) -> str:
     return text[:EXCERPT_CHARS]
 
 
-def _relative(path: Path, raw_dir: Path) -> str:
+def source_file_of(path: Path, raw_dir: Path) -> str:
+    """The ``source_file`` of a file ingest reads (and the middle of its record ids): its path relative to
+    the raw data folder, or its absolute path when it lies outside."""
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13): the path as found

@@ -125,6 +125,15 @@ class SourceSettings(BaseModel):
         description="True: a path pattern that matches no file is an error. False: it yields zero rows "
         "instead, for sources that fill over time such as user feedback.",
     )
+    withdrawn_rows: str | None = Field(
+        None,
+        min_length=1,
+        description="Optional CSV (relative to the raw data folder, or absolute) listing rows of this source that "
+        "must no longer be trained on, with a header row 'record_id,reason' (reason optional): an erasure "
+        "request, a correction its author took back. Each listed row the files still hold is quarantined with "
+        "reason_code 'withdrawn' and no excerpt of its text; the source's files stay as they are. A missing file "
+        "withdraws nothing. The feedback sources' lists are kept by the feedback_set asset.",
+    )
     description: str = Field("", description="Free text for people: where the data comes from, its owner.")
 
     @model_validator(mode="before")
@@ -164,6 +173,13 @@ class SourceSettings(BaseModel):
         if "csv_delimiter" in explicit and self.format != "csv":
             raise ValueError(f"csv_delimiter applies to format 'csv' only, not '{self.format}': remove it.")
         return self
+
+    def withdrawn_rows_path(self, raw_dir: Path) -> Path | None:
+        """Where :attr:`withdrawn_rows` is, or None when the source has no such list."""
+        if self.withdrawn_rows is None:
+            return None
+        path = Path(self.withdrawn_rows)
+        return path if path.is_absolute() else Path(raw_dir) / path
 
     def resolve_files(self, raw_dir: Path) -> list[Path]:
         """The files the path pattern matches, sorted; raises ``NoFilesMatchedError`` when there are none.
@@ -276,4 +292,12 @@ def source_fingerprint(source: SourceSettings, raw_dir: Path) -> str:
                     digest.update(chunk)
         except OSError as error:  # a link that leads nowhere: ingest quarantines it; its state is its error
             digest.update(f"<unreadable: {error.errno}>".encode())
+    withdrawn = source.withdrawn_rows_path(raw_dir)
+    if withdrawn is not None:  # a row withdrawn (or put back) changes what ingest keeps
+        try:
+            digest.update(b"<withdrawn>" + withdrawn.read_bytes())
+        except FileNotFoundError:
+            digest.update(b"<withdrawn: none>")
+        except OSError as error:
+            digest.update(f"<withdrawn unreadable: {error.errno}>".encode())
     return digest.hexdigest()[:16]

@@ -82,8 +82,9 @@ def trainable_feedback(feedback: pd.DataFrame, latest: Mapping[str, int] | None 
     ``created_at``, then ``feedback_id``; with ``latest``, ``LogStore.latest_feedback_ids`` over all days,
     a row a later day's rating replaced is left out too), and no correction sent with a thumbs-up (the
     user liked the answer: it must not become the rejected side of a pair, nor its "correction" a reply).
-    A user who sends the same correction twice, or changes their mind, yields one example, not several, as
-    long as both ratings came before the batch holding the first was written (batch files never change)."""
+    A user who sends the same correction twice, or changes their mind, yields one example, not several: when
+    the batch holding the first was written already (batch files never change), ``feedback_set`` lists that
+    line on its source's withdrawal list (``feedback_source.withdraw_superseded_feedback``)."""
     order = ["created_at", "feedback_id"] if "created_at" in feedback.columns else ["feedback_id"]
     ordered = feedback.sort_values(order, kind="stable")
     current = ordered.drop_duplicates("response_id", keep="last")

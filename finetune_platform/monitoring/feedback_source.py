@@ -20,6 +20,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Callable, Iterable, Mapping
 
 import pandas as pd
 
@@ -30,6 +31,8 @@ from finetune_platform.schemas import RECORD_COLUMNS
 
 #: Folder of the feedback batches under the raw data folder (``data/raw``).
 FEEDBACK_DIR = "feedback"
+#: Each feedback folder's withdrawal list (``ingest.withdrawals``): written lines a later rating replaced.
+WITHDRAWN_FILE = "withdrawn.csv"
 
 #: The source entry for ``data/sources.yaml``. ``required=False``: before the first batch is written the
 #: folder is empty, and that is not a mistake.
@@ -41,6 +44,7 @@ FEEDBACK_SOURCE = SourceSettings(
     response_field="response",
     label_field="label",
     required=False,
+    withdrawn_rows=f"{FEEDBACK_DIR}/{WITHDRAWN_FILE}",
     description="User corrections of production answers (monitoring.feedback_source.write_feedback_source), "
     "one JSONL file per batch.",
 )
@@ -58,6 +62,7 @@ FEEDBACK_CHATS_SOURCE = SourceSettings(
     messages_field="messages",
     label_field="label",
     required=False,
+    withdrawn_rows=f"{FEEDBACK_CHATS_DIR}/{WITHDRAWN_FILE}",
     description="User corrections of chat answers with the conversation they answered "
     "(monitoring.feedback_source.write_feedback_batches), one JSONL file per batch.",
 )
@@ -278,6 +283,71 @@ def batch_files(folder: Path, batch_name: str) -> list[Path]:
         (int(m.group(1)), p) for p in folder.glob(f"{glob.escape(batch_name)}+*.jsonl") if (m := pattern.fullmatch(p.name))
     )
     return [*([first] if first.is_file() else []), *(p for _, p in more)]
+
+
+def superseded_feedback_lines(
+    raw_dir: Path, sources: Iterable[SourceSettings], latest_of: Callable[[list[str]], Mapping[str, int]]
+) -> dict[str, dict[str, str]]:
+    """For each of the feedback ``sources``, the lines of its batch files whose verdict no longer stands:
+    record id -> why. A line's correction stands while its feedback row is the latest rating of its
+    response; a later rating (a thumbs-up, another correction, a thumbs-down without one), arriving after
+    the batch was written, replaces it. ``latest_of`` maps response ids to their latest feedback id
+    (``LogStore.latest_feedback_ids``). Lines without a response id, or whose response has no feedback in
+    the store any more, are left alone: nothing says they were replaced."""
+    from finetune_platform.ingest.readers import source_file_of
+
+    lines: dict[str, list[tuple[str, int, str]]] = {}
+    for source in sources:
+        try:
+            files = source.resolve_files(Path(raw_dir))
+        except FileNotFoundError:
+            continue
+        for path in files:
+            rel = source_file_of(path, Path(raw_dir))
+            for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                try:
+                    line = json.loads(text) if text.strip() else None
+                except json.JSONDecodeError:
+                    continue  # ingest quarantines it; no correction of it is trained on
+                if not isinstance(line, dict) or not str(line.get("response_id") or ""):
+                    continue
+                try:
+                    feedback_id = int(line.get("feedback_id"))  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    continue
+                lines.setdefault(source.name, []).append(
+                    (f"{source.name}/{rel}#{number}", feedback_id, str(line["response_id"]))
+                )
+    latest = latest_of(sorted({rid for found in lines.values() for _, _, rid in found}))
+    return {
+        name: {
+            record_id: f"feedback {feedback_id} replaced by a later rating of response {response_id} "
+            f"(feedback {latest[response_id]})"
+            for record_id, feedback_id, response_id in found
+            if latest.get(response_id, feedback_id) != feedback_id
+        }
+        for name, found in lines.items()
+    }
+
+
+def withdraw_superseded_feedback(
+    raw_dir: Path, sources: Iterable[SourceSettings], latest_of: Callable[[list[str]], Mapping[str, int]]
+) -> dict[str, int]:
+    """List every written correction a later rating replaced (:func:`superseded_feedback_lines`) in its
+    source's ``withdrawn_rows`` file, so the next ingest of the source leaves it out; returns how many were
+    added per source. Batch files never change (record ids point into them): the list is how a correction
+    that was written leaves the training data. A source without ``withdrawn_rows`` is skipped (-1)."""
+    from finetune_platform.ingest.withdrawals import write_withdrawn_rows
+
+    sources = list(sources)
+    added: dict[str, int] = {s.name: -1 for s in sources if s.withdrawn_rows is None}
+    listed = [s for s in sources if s.withdrawn_rows is not None]
+    superseded = superseded_feedback_lines(raw_dir, listed, latest_of)
+    for source in listed:
+        path = source.withdrawn_rows_path(Path(raw_dir))
+        assert path is not None
+        added[source.name] = write_withdrawn_rows(path, superseded.get(source.name, {}), source.name)
+    return added
 
 
 def write_preference_pairs(pairs: pd.DataFrame, path: Path) -> Path:

@@ -90,3 +90,39 @@ def test_a_corrected_chat_answer_goes_to_the_feedback_chats_batch(tmp_path: Path
     assert not (settings.raw_dir / "feedback_chats").exists()
     lines = [json.loads(x) for x in (settings.raw_dir / "feedback" / f"{day}.jsonl").read_text().splitlines()]
     assert [line["text"] for line in lines] == ["where is parcel 7?\nany news?", "where is parcel 0?"]
+
+
+def test_a_written_correction_that_a_later_rating_replaces_is_withdrawn_from_ingest(tmp_path: Path) -> None:
+    import shutil
+
+    from finetune_platform.ingest import ingest_source, load_sources
+    from finetune_platform.settings import PACKAGE_ROOT
+
+    (tmp_path / "data").mkdir()
+    shutil.copy(PACKAGE_ROOT / "data" / "sources.yaml", tmp_path / "data" / "sources.yaml")
+    settings = Settings.for_root(tmp_path)
+    feedback_source = {s.name: s for s in load_sources(tmp_path / "data" / "sources.yaml")}["feedback"]
+    store = LogStore(settings.log_store_url)
+    day1 = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    day2 = day1 + timedelta(days=1)
+    _correct(store, day1 + timedelta(hours=1), 3)  # responses 1..3, each corrected on day 1
+    first = _metadata(_materialize(tmp_path, day1.strftime("%Y-%m-%d")))
+    assert first["records"] == 3 and first["corrections_withdrawn"] == {"feedback": 0, "feedback_chats": 0}
+    assert not (settings.raw_dir / "feedback" / "withdrawn.csv").exists()  # nothing to withdraw: no file
+    # Day 2: the user takes the first correction back with a thumbs-up, and replaces the second with another.
+    rids = store.feedback_between(day1, day2)["response_id"].tolist()
+    store.log_feedback(rids[0], 1, created_at=day2 + timedelta(hours=1))
+    store.log_feedback(rids[1], -1, correction="Parcel 1 ships on Monday.", created_at=day2 + timedelta(hours=2))
+    store.close()
+    second = _metadata(_materialize(tmp_path, day2.strftime("%Y-%m-%d")))
+    assert second["records"] == 1 and second["corrections_withdrawn"] == {"feedback": 2, "feedback_chats": 0}
+    result = ingest_source(feedback_source, settings.raw_dir)
+    kept = sorted(result.records["response"])
+    assert kept == ["Parcel 1 ships on Monday.", "Parcel 2 ships tomorrow."]
+    assert result.quarantine["reason_code"].tolist() == ["withdrawn", "withdrawn"]
+    assert result.quarantine["excerpt"].tolist() == ["", ""]
+    # A rerun lists nothing new, so the file (and the source's fingerprint) stays as it is.
+    before = (settings.raw_dir / "feedback" / "withdrawn.csv").read_bytes()
+    again = _metadata(_materialize(tmp_path, day2.strftime("%Y-%m-%d")))
+    assert again["corrections_withdrawn"] == {"feedback": 0, "feedback_chats": 0}
+    assert (settings.raw_dir / "feedback" / "withdrawn.csv").read_bytes() == before

@@ -276,3 +276,35 @@ def test_a_corrected_chat_answer_keeps_its_conversation_through_ingest_and_curat
     with pytest.raises(ValueError, match=r"feedback ids \[7, 12\] have no conversation"):
         write_feedback_source(records, tmp_path, "b", source=FEEDBACK_CHATS_SOURCE)
     assert write_feedback_batches(records, tmp_path, "2026-12-06", feedback=feedback) == written  # a no-op again
+
+
+def test_only_lines_whose_rating_was_replaced_are_withdrawn_and_unlisted_sources_are_reported(tmp_path):
+    folder = tmp_path / "feedback"
+    folder.mkdir()
+    (folder / "2026-11-01.jsonl").write_text(
+        json.dumps({"text": "a", "response": "A", "label": "", "feedback_id": 1, "response_id": "r1"}) + "\n"
+        + json.dumps({"text": "b", "response": "B", "label": "", "feedback_id": 2, "response_id": "r2"}) + "\n"
+        + json.dumps({"text": "c", "response": "C", "label": "", "feedback_id": 3, "response_id": ""}) + "\n"
+        + json.dumps({"text": "d", "response": "D", "label": "", "feedback_id": 4, "response_id": "r4"}) + "\n",
+        encoding="utf-8",
+    )
+    asked: list[list[str]] = []
+
+    def latest_of(response_ids: list[str]) -> dict[str, int]:
+        asked.append(response_ids)
+        return {"r1": 1, "r2": 7}  # r2 rated again later (feedback 7); r4's feedback no longer in the store
+
+    found = feedback_source.superseded_feedback_lines(tmp_path, [feedback_source.FEEDBACK_SOURCE], latest_of)
+    assert asked == [["r1", "r2", "r4"]]  # a line without a response id cannot be matched to a later rating
+    assert found == {"feedback": {
+        "feedback/feedback/2026-11-01.jsonl#2": "feedback 2 replaced by a later rating of response r2 (feedback 7)"
+    }}
+    unlisted = feedback_source.FEEDBACK_SOURCE.model_copy(update={"withdrawn_rows": None})
+    assert feedback_source.withdraw_superseded_feedback(tmp_path, [unlisted], latest_of) == {"feedback": -1}
+    assert feedback_source.withdraw_superseded_feedback(tmp_path, [feedback_source.FEEDBACK_SOURCE], latest_of) == {
+        "feedback": 1
+    }
+    assert (folder / "withdrawn.csv").read_text(encoding="utf-8").splitlines() == [
+        "record_id,reason",
+        "feedback/feedback/2026-11-01.jsonl#2,feedback 2 replaced by a later rating of response r2 (feedback 7)",
+    ]
