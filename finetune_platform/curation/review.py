@@ -525,7 +525,9 @@ def apply_reviews(records: pd.DataFrame, reviews: pd.DataFrame, settings: Review
         values = text_column(reviews, column)
         if column == "decision":
             values = [v.strip().casefold() for v in values]
-        elif column in ("record_id", "label"):
+        elif column == "record_id":  # an id is a file path and row: inner spaces are part of it
+            values = [v.strip() for v in values]
+        elif column == "label":
             values = [" ".join(v.split()) for v in values]
         elif column == "reviewer":
             values = [spellings.setdefault(" ".join(v.split()).casefold(), " ".join(v.split())) for v in values]

@@ -225,6 +225,19 @@ def test_one_reviewer_writing_their_name_two_ways_is_one_reviewer(tmp_path):
     assert sorted(set(reviews["reviewer"])) == ["Alice", "bob smith"]
 
 
+def test_a_record_id_with_inner_spaces_is_decided_as_it_is_spelt(tmp_path):
+    """A record id is a file path and row: "a  b.csv" (two spaces) and "a b.csv" are two files, and the
+    reviewers' decision on one must not land on the other, nor fail to find its record."""
+    records = curated({"record_id": "s/a b.csv#1"}, {"record_id": "s/a  b.csv#1"}, {"record_id": "s/a\u00a0b.csv#1"})
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("record_id,reviewer,decision\n"
+                     "s/a  b.csv#1,alice,reject\ns/a  b.csv#1,bob,reject\n"
+                     " s/a\u00a0b.csv#1 ,alice,reject\ns/a\u00a0b.csv#1,bob,reject\n", encoding="utf-8")
+    outcome = apply_reviews(records, import_reviews([sheet], records), ReviewSettings())
+    assert outcome.records["record_id"].tolist() == ["s/a b.csv#1"]
+    assert sorted(outcome.rejected["record_id"]) == ["s/a  b.csv#1", "s/a\u00a0b.csv#1"]
+
+
 def test_import_collects_every_bad_row_and_imports_nothing(tmp_path):
     records = curated({}, {}, {}, {"label": "shipping"})
     bad = tmp_path / "alice.csv"
