@@ -17,11 +17,28 @@ What both need, written once here:
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable, Iterator
+
+#: The longest cell a sheet may hold, in characters. The csv module's default (131,072) is shorter than
+#: the texts curation keeps (``max_text_chars`` up to 1,000,000), which the export writes in full.
+_CSV_FIELD_LIMIT = 50_000_000
+
+
+@contextlib.contextmanager
+def _csv_fields_up_to(limit: int) -> Iterator[None]:
+    """The csv module's cell limit raised to ``limit`` while reading (it is process-wide: put back after)."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(before, limit))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
 
 #: Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -172,28 +189,38 @@ class SheetReader:
         file = path.name
         self.stats["files"].setdefault(file, 0)
         try:
-            self._read_csv_rows(path, file)
+            # decoded whole (a sheet is small): the error's offset is then the byte's place in the file
+            text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             self.error(
                 file, f"byte {exc.start}",
                 "the file is not UTF-8 text (a spreadsheet saved as 'CSV' in a local code page?); save it as "
                 "'CSV UTF-8' and import it again.",
             )
+            return
+        self._read_csv_rows(text, path, file)
 
-    def _read_csv_rows(self, path: Path, file: str) -> None:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            missing = [c for c in self.required_columns if c not in header]
-            if missing:
-                self.error(file, "header", f"columns {missing} are missing (found {header}); {self.csv_hint}")
-                return
-            for number, row in enumerate(reader, start=1):
-                def cell(name: str, row: dict[str, Any] = row) -> str:
-                    return unguard((row.get(name) or "").strip())
+    def _read_csv_rows(self, text: str, path: Path, file: str) -> None:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        number = 0
+        try:
+            with _csv_fields_up_to(_CSV_FIELD_LIMIT):
+                header = [h.strip() for h in (reader.fieldnames or [])]
+                reader.fieldnames = header
+                missing = [c for c in self.required_columns if c not in header]
+                if missing:
+                    self.error(file, "header", f"columns {missing} are missing (found {header}); {self.csv_hint}")
+                    return
+                for number, row in enumerate(reader, start=1):
+                    def cell(name: str, row: dict[str, Any] = row) -> str:
+                        return unguard((row.get(name) or "").strip())
 
-                self.csv_row(file, f"data row {number}", cell, path.stem)
+                    self.csv_row(file, f"data row {number}", cell, path.stem)
+        except csv.Error as exc:
+            self.error(
+                file, f"data row {number + 1}" if number or reader.fieldnames else "header",
+                f"not readable as CSV ({exc}); save the sheet as 'CSV UTF-8' and import it again.",
+            )
 
     def read_label_studio(self, path: Path) -> None:
         file = path.name

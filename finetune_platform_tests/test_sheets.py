@@ -1,5 +1,6 @@
 """The sheet I/O that curation's human review and evaluation's human ratings share (finetune_platform.sheets)."""
 
+import csv
 import json
 
 import pandas as pd
@@ -82,6 +83,22 @@ def test_malformed_label_studio_annotations_are_errors_not_crashes(tmp_path):
 def test_a_missing_file_names_the_importer(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"review file .*nope.csv does not exist; .*import_reviews"):
         import_reviews([tmp_path / "nope.csv"])
+
+
+def test_the_not_utf8_error_gives_the_byte_offset_in_the_file_and_long_cells_import(tmp_path):
+    """The offset counts from the start of the file, not from the reader's buffer; a cell longer than the
+    csv module's default limit (131,072 characters: curation keeps texts up to 1,000,000) imports."""
+    head = "record_id,reviewer,decision,comment\n" + "".join(f"r{i},alice,accept,fine\n" for i in range(3000))
+    sheet = tmp_path / "alice.csv"
+    sheet.write_bytes(head.encode() + "r9,alice,accept,généreux\n".encode("cp1252"))
+    offset = len(head.encode()) + len("r9,alice,accept,g")
+    with pytest.raises(ReviewImportError, match=rf"alice.csv, byte {offset}: the file is not UTF-8"):
+        import_reviews([sheet])
+    sheet.write_text(f"record_id,reviewer,decision,comment\nr1,alice,accept,{'x' * 200_000}\n", encoding="utf-8")
+    before = csv.field_size_limit()
+    reviews = import_reviews([sheet])
+    assert len(reviews["comment"].iloc[0]) == 200_000
+    assert csv.field_size_limit() == before  # put back: the limit is process-wide
 
 
 def test_a_sheet_that_is_not_utf8_is_named_and_a_bom_is_allowed(tmp_path):
