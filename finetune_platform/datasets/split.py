@@ -17,7 +17,7 @@ import hashlib
 import json
 import math
 import unicodedata
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,15 @@ def _check_examples(examples: pd.DataFrame) -> None:
         raise ValueError(f"examples are missing columns {missing}; expected {EXAMPLE_COLUMNS}")
     if examples.empty:
         raise ValueError("there are no examples to split; check the format stage's output")
+    for column in ("example_id", "record_id"):
+        blank = examples[column].isna() | (examples[column].astype(str).str.strip() == "")
+        if blank.any():
+            where = examples.loc[blank, "example_id"].head(3).tolist() if column == "record_id" else []
+            raise ValueError(
+                f"{int(blank.sum())} examples have no {column} (first at row {int(blank.to_numpy().nonzero()[0][0])}"
+                + (f", example ids {where}" if where else "")
+                + "); every example needs one: the split groups examples by record_id and the manifest traces it"
+            )
     duplicated = examples.loc[examples["example_id"].duplicated(), "example_id"]
     if len(duplicated):
         raise ValueError(
@@ -126,16 +135,18 @@ def _ticket_texts(examples: pd.DataFrame) -> pd.Series:
     return first.map(ticket_key)
 
 
-def _near_duplicate_record_pairs(examples: pd.DataFrame, threshold: float) -> list[tuple[str, str, float]]:
-    """(record_id, record_id, Jaccard) for tickets whose texts are near-duplicates (exact similarity join)."""
+def _near_duplicate_ticket_pairs(tickets: Iterable[str], threshold: float) -> list[tuple[str, str, float]]:
+    """(ticket, ticket, Jaccard) for distinct normalised ticket texts (:func:`ticket_key`) that are
+    near-duplicates (exact similarity join). Each text is compared once however many records share it: n
+    identical tickets (templated messages whose PII became the same placeholders) would otherwise be n²/2
+    pairs of one text with itself, which exact duplicates already join."""
     from finetune_platform.curation.dedup import near_duplicate_pairs
 
     if threshold >= 1.0:
         return []
-    texts = _ticket_texts(examples)
-    ids = texts.index.tolist()
-    pairs = near_duplicate_pairs(texts.tolist(), NEAR_DUPLICATE_SHINGLE_WORDS, threshold, method="exact")
-    return [(ids[i], ids[j], score) for i, j, score in pairs]
+    texts = sorted(set(tickets))
+    pairs = near_duplicate_pairs(texts, NEAR_DUPLICATE_SHINGLE_WORDS, threshold, method="exact")
+    return [(texts[i], texts[j], score) for i, j, score in pairs]
 
 
 def _units(examples: pd.DataFrame, near_duplicate_threshold: float = 1.0) -> pd.Series:
@@ -155,10 +166,11 @@ def _units(examples: pd.DataFrame, near_duplicate_threshold: float = 1.0) -> pd.
     prompt_codes, prompts = pd.factorize(examples["prompt"].map(ticket_key))
     n_records, n_nodes = len(record_ids), len(record_ids) + len(prompts)
     rows, cols = list(record_codes), list(n_records + prompt_codes)
-    position = {rid: i for i, rid in enumerate(record_ids)}
-    for a, b, _ in _near_duplicate_record_pairs(examples, near_duplicate_threshold):
-        rows.append(position[a])
-        cols.append(position[b])
+    node_of_ticket = {ticket: n_records + i for i, ticket in enumerate(prompts)}
+    # the tickets' first prompts' texts are among ``prompts``: join near-duplicate tickets' nodes
+    for a, b, _ in _near_duplicate_ticket_pairs(_ticket_texts(examples), near_duplicate_threshold):
+        rows.append(node_of_ticket[a])
+        cols.append(node_of_ticket[b])
     edges = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n_nodes, n_nodes))
     _, component = connected_components(edges, directed=False)
     members = pd.Series(component[:n_records], index=pd.Index(record_ids, name="record_id"))
@@ -167,7 +179,10 @@ def _units(examples: pd.DataFrame, near_duplicate_threshold: float = 1.0) -> pd.
 
 
 def split_examples(
-    examples: pd.DataFrame, settings: SplitSettings | None = None, previous: Mapping[str, str] | None = None
+    examples: pd.DataFrame,
+    settings: SplitSettings | None = None,
+    previous: Mapping[str, str] | None = None,
+    previous_tickets: Mapping[str, str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Divide ``examples`` (``schemas.EXAMPLE_COLUMNS``) into ``schemas.SPLITS``, grouped by ticket.
 
@@ -182,6 +197,11 @@ def split_examples(
     own training tickets: a unit with a ticket that was trained on stays in train (a new near-duplicate
     joins it there), one held out stays held out. Only the new units fill the fractions, as far as the
     kept ones leave room; with no previous version the split is the plain one above.
+
+    ``previous_tickets`` (normalised ticket text -> split: :func:`previous_ticket_splits`) does the same for
+    a ticket that comes back under a new record id, as it does when curation's dedup keeps another copy
+    of it (a re-export, a better-scored near-duplicate): a ticket whose text is, or is a near-duplicate
+    of, one the last version trained on stays in train.
     """
     settings = settings or SplitSettings()
     _check_examples(examples)
@@ -196,14 +216,19 @@ def split_examples(
     )
     units["label"] = units["label"].astype(str)
     units["source"] = units["source"].astype(str)
-    kept_split = _kept_splits(unit_of_record, previous or {})
+    kept_split = _kept_splits(
+        unit_of_record,
+        _previous_by_record(examples, previous or {}, previous_tickets or {}, settings.near_duplicate_threshold),
+    )
     rng = np.random.default_rng(settings.seed)
 
     n_units = len(units)
     label_sizes = units.groupby("label").size().to_dict()
     held_out = {"test": settings.test_fraction, "validation": settings.validation_fraction}
     per_label: dict[str, dict[Hashable, int]] = {}
-    capacity = dict(label_sizes)
+    # Every label keeps at least one ticket in train: a label the model never saw cannot be learned, and a
+    # rare one (two tickets) must not lose both to test and validation.
+    capacity = {k: max(0, n - 1) for k, n in label_sizes.items()}
     for split_name, fraction in held_out.items():
         per_label[split_name] = _apportion(
             {k: n * fraction for k, n in label_sizes.items()}, capacity, round(n_units * fraction), rng
@@ -258,6 +283,50 @@ def _kept_splits(unit_of_record: pd.Series, previous: Mapping[str, str]) -> dict
     best = known.map(rank).groupby(unit_of_record.loc[known.index]).min()
     names = {v: k for k, v in rank.items()}
     return {unit: names[int(r)] for unit, r in best.items()}
+
+
+_SPLIT_RANK = {"train": 0, "validation": 1, "test": 2}
+
+
+def _previous_by_record(
+    examples: pd.DataFrame, previous: Mapping[str, str], previous_tickets: Mapping[str, str], threshold: float
+) -> dict[str, str]:
+    """record_id -> the split the last version puts the ticket in: by its record id (``previous``), and by
+    its text (``previous_tickets``: the same normalised ticket, or a near-duplicate of one, at
+    ``threshold``); train when any of those was trained on, else validation, else test."""
+    found: dict[str, str] = {rid: name for rid, name in previous.items() if name in _SPLIT_RANK}
+    if not previous_tickets:
+        return found
+    tickets = _ticket_texts(examples)
+    old = {t: name for t, name in previous_tickets.items() if name in _SPLIT_RANK}
+    split_of_ticket = {t: old[t] for t in set(tickets) if t in old}
+    current = set(tickets)
+    for a, b, _ in _near_duplicate_ticket_pairs(current | set(old), threshold):
+        for mine, theirs in ((a, b), (b, a)):
+            if mine in current and theirs in old:
+                known = split_of_ticket.get(mine)
+                if known is None or _SPLIT_RANK[old[theirs]] < _SPLIT_RANK[known]:
+                    split_of_ticket[mine] = old[theirs]
+    for record_id, ticket in tickets.items():
+        by_text = split_of_ticket.get(ticket)
+        if by_text is not None and (record_id not in found or _SPLIT_RANK[by_text] < _SPLIT_RANK[found[record_id]]):
+            found[record_id] = by_text
+    return found
+
+
+def previous_ticket_splits(directory: Path) -> dict[str, str]:
+    """Normalised ticket text (:func:`ticket_key`) -> split of the training set version in ``directory``
+    (train when any of its examples was trained on, else validation, else test); empty when there is none
+    or it cannot be read."""
+    try:
+        splits = read_training_set(directory)
+    except (FileNotFoundError, ValueError, KeyError, TypeError, OSError):
+        return {}
+    found: dict[str, str] = {}
+    for name in sorted(SPLITS, key=_SPLIT_RANK.__getitem__, reverse=True):  # train last: it wins
+        for ticket in splits[name]["prompt"].map(ticket_key):
+            found[ticket] = name
+    return found
 
 
 def previous_assignment(directory: Path) -> dict[str, str]:
@@ -334,11 +403,21 @@ def find_near_duplicate_leakage(splits: Mapping[str, pd.DataFrame], threshold: f
     if not frames:
         return pd.DataFrame(columns=columns)
     everything = pd.concat(frames, ignore_index=True)
-    split_of = everything.drop_duplicates("record_id").set_index("record_id")["_split"]
+    first = everything.drop_duplicates("record_id")
+    tickets = pd.DataFrame({"ticket": first["prompt"].map(ticket_key), "split": first["_split"],
+                            "record_id": first["record_id"]})
+    # one representative ticket (the smallest record id) per text and split: a pair of texts is one row
+    # per pair of splits they straddle, however many records repeat them
+    representative = tickets.groupby(["ticket", "split"])["record_id"].min()
+    splits_of: dict[str, list[tuple[str, str]]] = {}
+    for (ticket, split), record_id in representative.items():
+        splits_of.setdefault(ticket, []).append((split, record_id))
     rows = [
-        (a, split_of[a], b, split_of[b], round(score, 4))
-        for a, b, score in _near_duplicate_record_pairs(everything, threshold)
-        if split_of[a] != split_of[b]
+        (ra, sa, rb, sb, round(score, 4))
+        for a, b, score in _near_duplicate_ticket_pairs(tickets["ticket"], threshold)
+        for sa, ra in splits_of[a]
+        for sb, rb in splits_of[b]
+        if sa != sb
     ]
     return pd.DataFrame(rows, columns=columns)
 

@@ -8,7 +8,12 @@ from finetune_platform.defs.groups import FORMAT
 from finetune_platform.defs.metadata import counts_table, preview
 from finetune_platform.formats.completion import CompletionSettings, build_completion_documents
 from finetune_platform.formats.conversations import ConversationSettings, build_conversations
-from finetune_platform.formats.instructions import FormatSettings, build_instruction_examples, format_stats
+from finetune_platform.formats.instructions import (
+    FormatSettings,
+    build_instruction_examples,
+    example_char_limits,
+    format_stats,
+)
 
 
 class FormatConfig(dg.Config, FormatSettings):
@@ -31,6 +36,8 @@ def instruction_examples(
             "labels": dg.MetadataValue.json(stats["labels"]),
             "records_without_label": stats["records_without_label"],
             "records_without_response": stats["records_without_response"],
+            # the longest prompt / completion these settings make: the training-set expectations' bounds
+            **dict(zip(("max_prompt_chars", "max_completion_chars"), example_char_limits(config), strict=True)),
             "preview": preview(examples, ["example_id", "prompt", "completion"]),
         },
     )

@@ -33,13 +33,21 @@ def training_set(
 
     The DVC hash of the folder is this asset's data version: every training run records it.
     """
-    from finetune_platform.datasets.split import previous_assignment, split_examples, write_training_set
+    from finetune_platform.datasets.split import (
+        previous_assignment,
+        previous_ticket_splits,
+        split_examples,
+        write_training_set,
+    )
 
     settings = platform.settings()
     # Tickets of the version in the folder keep their split: the champion trained on it is scored on this
     # version's test split, which must hold none of its training tickets.
+    # By record id, and by ticket text: dedup may keep another copy of a ticket (a re-export, a better-scored
+    # near-duplicate), which comes back under a new record id.
     previous = previous_assignment(settings.training_set_dir)
-    splits = split_examples(instruction_examples, config, previous)
+    previous_tickets = previous_ticket_splits(settings.training_set_dir)
+    splits = split_examples(instruction_examples, config, previous, previous_tickets)
     placed = {rid: name for name in SPLITS for rid in splits[name]["record_id"]}
     moved = sum(1 for rid, name in placed.items() if rid in previous and previous[rid] != name)
     kept = sum(1 for rid in placed if rid in previous) - moved
@@ -60,6 +68,8 @@ def training_set(
         "labels": labels,
         "sources": {str(k): int(v) for k, v in instruction_examples["source"].value_counts().items()},
         "near_duplicate_threshold": config.near_duplicate_threshold,
+        # the expectations' length bounds: what the format stage's settings can make (its metadata)
+        **_example_char_limits(context),
     }
     per_label = (
         pd.concat({name: splits[name] for name in SPLITS}, names=["split"])
@@ -90,6 +100,22 @@ def training_set(
             "preview": preview(splits["train"], ["example_id", "prompt", "completion"]),
         },
     )
+
+
+def _example_char_limits(context: dg.AssetExecutionContext) -> dict[str, int]:
+    """``max_prompt_chars`` / ``max_completion_chars`` of the latest ``instruction_examples`` (the format
+    settings it was built with), or the defaults when it recorded none."""
+    from finetune_platform.formats.instructions import DEFAULT_MAX_COMPLETION_CHARS, DEFAULT_MAX_PROMPT_CHARS
+
+    limits = {"max_prompt_chars": DEFAULT_MAX_PROMPT_CHARS, "max_completion_chars": DEFAULT_MAX_COMPLETION_CHARS}
+    event = context.instance.get_latest_materialization_event(dg.AssetKey("instruction_examples"))
+    materialization = event.asset_materialization if event is not None else None
+    if materialization is not None:
+        for name in limits:
+            value = materialization.metadata.get(name)
+            if value is not None and isinstance(getattr(value, "value", None), int):
+                limits[name] = max(limits[name], int(value.value))
+    return limits
 
 
 def load_splits(handle: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -135,7 +161,13 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
     train = splits["train"]
     trained_labels = sorted(train.loc[train["task"] == "classify", "label"].dropna().astype(str).unique())
     for name, df in splits.items():
-        report = validate_examples(df, suite_name=f"training_set_{name}", allowed_labels=trained_labels)
+        report = validate_examples(
+            df,
+            suite_name=f"training_set_{name}",
+            allowed_labels=trained_labels,
+            max_prompt_chars=training_set.get("max_prompt_chars", 4_000),
+            max_completion_chars=training_set.get("max_completion_chars", 2_000),
+        )
         passed &= report.success
         rows += [{"split": name, **r} for r in report.results]
     table = pd.DataFrame(rows)

@@ -51,6 +51,22 @@ class FormatSettings(BaseModel):
         return self
 
 
+#: The longest prompt and completion the training-set expectations accept with the default format settings.
+DEFAULT_MAX_PROMPT_CHARS = 4_000
+DEFAULT_MAX_COMPLETION_CHARS = 2_000
+
+
+def example_char_limits(settings: FormatSettings) -> tuple[int, int]:
+    """The longest prompt and completion :func:`build_instruction_examples` can make with ``settings`` (the
+    ticket cut plus the longest template; the reply cut), at least the expectations' defaults: what the
+    training-set gate allows, so any settings the format stage accepts pass it."""
+    template = max(len(t.format(text="")) for t in PROMPT_TEMPLATES.values())
+    return (
+        max(DEFAULT_MAX_PROMPT_CHARS, settings.max_ticket_chars + template),
+        max(DEFAULT_MAX_COMPLETION_CHARS, settings.max_reply_chars),
+    )
+
+
 def _cut(text: str, limit: int) -> str:
     """Cut ``text`` to ``limit`` characters, preferring a sentence end, then a word boundary."""
     text = text.strip()

@@ -120,6 +120,40 @@ def test_a_held_out_ticket_that_joins_a_trained_near_duplicate_goes_to_train():
     assert where[held] == where[trained] == "train"
 
 
+def test_a_trained_ticket_back_under_a_new_record_id_stays_in_train(tmp_path):
+    """Curation's dedup may keep another copy of a ticket the last version trained on (a re-export under
+    another file, a better-scored near-duplicate): matched by its text, it is not held out, so the champion
+    is never scored on its own training tickets."""
+    from finetune_platform.datasets.split import (
+        previous_assignment,
+        previous_ticket_splits,
+        ticket_key,
+        write_training_set,
+    )
+
+    settings = SplitSettings(validation_fraction=0.2, test_fraction=0.2)
+    before = build_records({"billing": 60, "login": 40})
+    first = split_examples(build_examples(before), settings)
+    write_training_set(first, tmp_path / "v1", before.assign(quality_score=0.9, pii_counts="{}"))
+    trained = first["train"]["record_id"].tolist()[:30]
+    copies = before.set_index("record_id").loc[trained].reset_index()
+    copies["record_id"] = [f"email/archive.jsonl#{i + 1}" for i in range(len(copies))]
+    copies.loc[::2, "text"] = copies.loc[::2, "text"] + " thanks"  # near-duplicates, not exact copies
+    fresh = build_records({"billing": 30, "login": 20})  # the new version also grows, so it holds out new tickets
+    fresh["record_id"] = fresh["record_id"] + "-v2"
+    fresh["text"] = fresh["text"] + " (second batch)"
+    after = pd.concat([before[~before["record_id"].isin(trained)], copies, fresh], ignore_index=True)
+    old_tickets = previous_ticket_splits(tmp_path / "v1")
+    assert set(old_tickets) == {ticket_key(p) for df in first.values() for p in df["prompt"]}
+    second = split_examples(build_examples(after), settings, previous_assignment(tmp_path / "v1"), old_tickets)
+    where = {rid: name for name, df in second.items() for rid in df["record_id"]}
+    assert {where[rid] for rid in copies["record_id"]} == {"train"}
+    # by record id alone (as before) the copies are new tickets, and some are held out
+    by_id = split_examples(build_examples(after), settings, previous_assignment(tmp_path / "v1"))
+    assert {name for name, df in by_id.items() if set(df["record_id"]) & set(copies["record_id"])} != {"train"}
+    assert previous_ticket_splits(tmp_path / "none") == {}
+
+
 def test_zero_fraction_gives_empty_split(examples):
     splits = split_examples(examples, SplitSettings(validation_fraction=0.0, test_fraction=0.1))
     assert len(splits["validation"]) == 0
@@ -128,9 +162,19 @@ def test_zero_fraction_gives_empty_split(examples):
 
 
 def test_singleton_labels_do_not_break_the_split():
-    records = build_records({f"label{i}": 1 for i in range(30)}, sources=("a", "b", "c"))
+    """A label with one ticket stays in train (a label the model never saw cannot be learned, and the
+    expectations gate fails a held-out label that train lacks); the others fill the fractions."""
+    records = build_records({**{f"label{i}": 1 for i in range(10)}, "billing": 20}, sources=("a", "b", "c"))
     splits = split_examples(build_examples(records), SplitSettings(validation_fraction=0.1, test_fraction=0.1))
     assert {n: df["record_id"].nunique() for n, df in splits.items()} == {"train": 24, "validation": 3, "test": 3}
+    assert set(splits["validation"]["label"]) | set(splits["test"]["label"]) == {"billing"}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_label_with_two_tickets_keeps_one_in_train(seed):
+    sizes = {"billing": 50, "login": 30, "shipping": 20, "fraud": 2, "press": 2, "legal": 2, "gdpr": 2}
+    splits = split_examples(build_examples(build_records(sizes)), SplitSettings(seed=seed))
+    assert set(splits["train"]["label"]) == set(sizes)
 
 
 def test_split_rejects_bad_input(examples):
@@ -305,6 +349,33 @@ def test_near_duplicate_tickets_stay_in_one_split_and_leaks_are_found() -> None:
     leaked = {**splits, home: splits[home].drop(moved.index), other: pd.concat([splits[other], moved])}
     report = find_near_duplicate_leakage(leaked)
     assert len(report) >= 1 and set(report["jaccard"]) and (report["jaccard"] >= 0.8).all()
+
+
+def test_an_example_without_a_record_id_is_named() -> None:
+    examples = build_examples(build_records({"billing": 10}))
+    examples.loc[3, "record_id"] = None
+    with pytest.raises(ValueError, match=r"1 examples have no record_id \(first at row 3, example ids \['"):
+        split_examples(examples, SplitSettings())
+
+
+def test_many_identical_tickets_are_compared_once() -> None:
+    """Templated tickets that redaction made identical (``<EMAIL_1>`` everywhere) are one text to the
+    near-duplicate join: splitting them stays linear, and a leak is one row per pair of texts and splits."""
+    from finetune_platform.datasets.split import find_near_duplicate_leakage, split_examples
+    from finetune_platform.formats.instructions import PROMPT_TEMPLATES
+
+    same = "please reset the password of my account <EMAIL_1> it is locked since this morning"
+    rows = [(f"s/f#{i}::classify", f"s/f#{i}", "classify", PROMPT_TEMPLATES["classify"].format(text=same), "login",
+             "login", "s") for i in range(3000)]
+    examples = pd.DataFrame(rows, columns=EXAMPLE_COLUMNS)
+    splits = split_examples(examples, SplitSettings())
+    assert len(splits["train"]) == 3000  # one ticket, repeated: one unit
+    near = PROMPT_TEMPLATES["classify"].format(text=same + " again")
+    test = pd.DataFrame([("s/g#1::classify", "s/g#1", "classify", near, "login", "login", "s")], columns=EXAMPLE_COLUMNS)
+    report = find_near_duplicate_leakage({**splits, "test": test})
+    assert report[["record_a", "split_a", "record_b", "split_b"]].values.tolist() in (
+        [["s/f#0", "train", "s/g#1", "test"]], [["s/g#1", "test", "s/f#0", "train"]]
+    )
 
 
 def test_a_run_reads_only_the_version_its_training_set_recorded(tmp_path, examples, records):

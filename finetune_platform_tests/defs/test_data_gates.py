@@ -384,6 +384,23 @@ def test_an_example_violating_the_suite_fails_the_expectations_gate(
     assert check.metadata["failed"].value == 1
 
 
+def test_the_length_bounds_follow_the_format_settings(tmp_path: Path) -> None:
+    """A reply longer than the default bound fails the gate, unless the format stage was configured to
+    make replies that long (its bounds travel in the training set's value)."""
+    from finetune_platform.formats.instructions import FormatSettings, example_char_limits
+
+    splits = good_splits()
+    reply = splits["train"]["task"] == "reply"
+    splits["train"].loc[reply, "completion"] = "word " * 500  # 2,500 characters
+    value = write_training_set(tmp_path, splits)
+    _only_failing(run_training_set(value), "training_set__expectations")
+    prompt_limit, completion_limit = example_char_limits(FormatSettings(max_ticket_chars=5_000, max_reply_chars=2_500))
+    assert prompt_limit > 5_000 and completion_limit == 2_500
+    assert example_char_limits(FormatSettings()) == (4_000, 2_000)  # the defaults stay the bounds
+    passing = {**value, "max_prompt_chars": prompt_limit, "max_completion_chars": completion_limit}
+    assert run_training_set(passing).success
+
+
 def _write_with_duplicate(root: Path, splits: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """The training set folder with the test split replaced by one holding a duplicated example_id."""
     import hashlib
