@@ -1128,6 +1128,12 @@ def _spread_matches(matches: list[PiiMatch]) -> list[PiiMatch]:
     return [m for m in matches if m.type in _DISTINCTIVE_TYPES or len(m.value.split()) > 1]
 
 
+def _asks_after_reply(text: str, turns: Sequence[tuple[str, str]]) -> bool:
+    """True when ``text`` is not all the user turns of ``turns`` (role, content) joined: a chat with user
+    turns after its last reply, which its text leaves out, so they must be read in context apart."""
+    return bool(turns) and text != "\n".join([c for r, c in turns if r == "user"])
+
+
 def _redact_in_context(
     text: str,
     roles: list[str],
@@ -1139,26 +1145,31 @@ def _redact_in_context(
     """Redact, in place in ``contents`` (the turns as each was redacted on its own; ``raws`` as they came),
     what the record's ``text`` revealed that a turn alone did not; the change of the count per type.
 
-    A chat's text is its user turns joined by newlines, and some detectors need context that spans turns
-    ("my ssn is" / "123456789"; "call me on" / "02079460958"). Each of the text's matches is placed in the
-    user turn it lies in, and a turn missing one is redacted again with its own matches and the text's.
+    Some detectors need context that spans turns ("my ssn is" / "123456789"; "call me on" / "02079460958"),
+    so the user turns are also read joined by newlines (a chat's text is that join, less any turns after
+    its last reply). Each match of the join is placed in the user turn it lies in, and a turn missing one
+    is redacted again with its own matches and the join's.
     Then a value of a :data:`_DISTINCTIVE_TYPES` type, or of several words, that the text held is replaced
     wherever it recurs as a whole word in any turn (an assistant repeating the number, a text that is not
     the user turns joined).
     """
-    matches = finder.scan(text)[0]
-    if not matches:
+    user = [i for i, role in enumerate(roles) if role == "user"]
+    joined = "\n".join([raws[i] for i in user])
+    # The text leaves out user turns after the last reply (ingest.readers.chat_text_and_response): the
+    # context that spans turns is all of them, so those turns are read with their neighbours too.
+    in_turns = finder.scan(joined)[0] if user else []
+    matches = finder.scan(text)[0] if text != joined else in_turns
+    if not matches and not in_turns:
         return {}
     delta: dict[str, int] = {}
-    user = [i for i, role in enumerate(roles) if role == "user"]
-    if user and text == "\n".join([raws[i] for i in user]):
+    if in_turns:
         placed: dict[int, list[PiiMatch]] = {}
         start = 0
         bounds = []
         for i in user:
             bounds.append((i, start, start + len(raws[i])))
             start += len(raws[i]) + 1
-        for match in matches:
+        for match in in_turns:
             for i, lo, hi in bounds:
                 if lo <= match.start and match.end <= hi:
                     placed.setdefault(i, []).append(replace(match, start=match.start - lo, end=match.end - lo))
@@ -1173,7 +1184,8 @@ def _redact_in_context(
                 delta[kind] = delta.get(kind, 0) + n
             for m in own:
                 delta[m.type] = delta.get(m.type, 0) - 1
-    for kind, n in _propagate(contents, _spread_matches(matches), mapping).items():
+    spread = matches if text == joined else matches + in_turns
+    for kind, n in _propagate(contents, _spread_matches(spread), mapping).items():
         delta[kind] = delta.get(kind, 0) + n
     return {kind: n for kind, n in delta.items() if n}
 
@@ -1247,7 +1259,7 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                     _add_counts(counts, c)
                     redacted = True
                 contents.append(new_content)
-            if text_counts:
+            if text_counts or _asks_after_reply(text, fast):
                 # what the text (a chat's user turns joined) revealed with context no turn alone has
                 more = _redact_in_context(text, [r for r, _ in fast], [c for _, c in fast], contents, finder, mapping)
                 if more:
@@ -1287,9 +1299,9 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                         if c:
                             _add_counts(counts, c)
                             redacted = True
-                if text_counts:  # as in the fast path above
+                roles = [str(turn.get("role")) for turn in readable]
+                if text_counts or _asks_after_reply(text, list(zip(roles, raws))):  # as in the fast path above
                     contents = [turn["content"] for turn in readable]
-                    roles = [str(turn.get("role")) for turn in readable]
                     more = _redact_in_context(text, roles, raws, contents, finder, mapping)
                     if more:
                         _add_counts(counts, more)

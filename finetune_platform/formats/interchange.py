@@ -38,7 +38,7 @@ import pandas as pd
 
 from finetune_platform.formats.conversations import CONVERSATION_COLUMNS, build_conversations
 from finetune_platform.formats.instructions import PROMPT_TEMPLATES, ticket_from_prompt
-from finetune_platform.ingest.readers import QuarantineReason, joined_text_parts
+from finetune_platform.ingest.readers import QuarantineReason, chat_text_and_response, joined_text_parts
 from finetune_platform.ingest.sources import SOURCE_NAME_PATTERN
 from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS
 
@@ -327,7 +327,7 @@ def import_file(
     records: ``schemas.RECORD_COLUMNS``; ``source`` defaults to :func:`default_source_name`,
     ``source_file`` is the file name and record_id ``"{source}/{file}#{row}"``. errors:
     ``schemas.QUARANTINE_COLUMNS``, one row per row that could not be read, with the reason (row 0: the
-    whole file). Chat rows give ``text`` = the user turns joined by newlines, ``response`` = the last
+    whole file). Chat rows give ``text`` = the user turns before the last reply joined by newlines, ``response`` = the last
     assistant turn and ``messages`` = the turns as JSON, as ingest does for chat sources. Alpaca rows give
     ``text`` = instruction and input, ``response`` = output, except rows whose instruction is one of the
     platform's (:data:`ALPACA_INSTRUCTIONS`): their input is the ticket, and a ``classify`` output is the label.
@@ -409,13 +409,12 @@ def _alpaca_record(row: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _chat_fields(messages: list[dict[str, str]], row: Mapping[str, Any], name: str) -> dict[str, str]:
-    text = "\n".join(m["content"] for m in messages if m["role"] == "user" and m["content"].strip())
+    text, response = chat_text_and_response(messages)
     if not text.strip():
         raise RowError(QuarantineReason.EMPTY_TEXT, f"'{name}' has no non-empty user turn")
-    replies = [m["content"] for m in messages if m["role"] == "assistant"]
     return {
         "text": text,
-        "response": replies[-1] if replies else "",
+        "response": response,
         "label": _string(row, "label", required=False).strip(),
         "messages": json.dumps(messages, ensure_ascii=False),
     }

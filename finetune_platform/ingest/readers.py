@@ -292,9 +292,7 @@ def _map_row(row: Mapping[str, Any], source: SourceSettings) -> tuple[dict[str, 
         messages = parsed
         for i, message in enumerate(messages):
             checked[f"{source.messages_field}[{i}].content"] = message["content"]
-        text = "\n".join(m["content"] for m in messages if m["role"] == "user" and m["content"].strip())
-        replies = [m["content"] for m in messages if m["role"] == "assistant"]
-        response = replies[-1] if replies else ""
+        text, response = chat_text_and_response(messages)
         messages_json = json.dumps(messages, ensure_ascii=False)
         if not text.strip():
             return _Problem(QuarantineReason.EMPTY_TEXT, f"'{source.messages_field}' has no non-empty user turn")
@@ -373,6 +371,20 @@ def _check_fields(checked: Mapping[str, str], source: SourceSettings) -> _Proble
             QuarantineReason.OVERSIZED, f"record is {size:,} bytes, over max_record_bytes={source.max_record_bytes:,}"
         )
     return None
+
+
+def chat_text_and_response(messages: list[dict[str, str]]) -> tuple[str, str]:
+    """A conversation's ``text`` and ``response``: the last assistant reply, and the user turns before it
+    joined by newlines. User turns after the reply ("OK, $42.50 to my card, thanks!") are left out of the
+    text: they quote the answer, which a reply example would then find in its own prompt. A conversation
+    whose replies all come before the first user turn (a greeting) answers nothing: its text is every
+    user turn and its response empty."""
+    last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=None)
+    asked = messages if last is None else messages[:last]
+    text = "\n".join(m["content"] for m in asked if m["role"] == "user" and m["content"].strip())
+    if last is None or not text.strip():
+        return "\n".join(m["content"] for m in messages if m["role"] == "user" and m["content"].strip()), ""
+    return text, messages[last]["content"]
 
 
 def joined_text_parts(parts: list[Any], where: str) -> tuple[str | None, str | None]:

@@ -56,7 +56,7 @@ class SourceSettings(BaseModel):
 
     The record fields follow ``schemas.RECORD_COLUMNS``: ``text`` is the request side, ``response`` the
     answer side, ``label`` the category. For conversations set ``messages_field`` instead of
-    ``text_field``/``response_field``: text is then the user turns joined by newlines and response the
+    ``text_field``/``response_field``: text is then the user turns before the last assistant turn, joined by newlines, and response the
     last assistant turn.
     """
 
@@ -102,7 +102,7 @@ class SourceSettings(BaseModel):
         None,
         min_length=1,
         description="Optional field holding an OpenAI-style list of {role, content} (or its JSON string). "
-        "When set, text = the user turns joined by newlines and response = the last assistant turn.",
+        "When set, text = the user turns before the last assistant turn, joined by newlines, and response = that turn.",
     )
     csv_delimiter: str = Field(
         ",",

@@ -286,6 +286,26 @@ def test_a_value_the_joined_turns_reveal_is_redacted_in_the_turns_too(settings, 
     assert json.loads(row["pii_counts"]) == {"US_SSN": 3}
 
 
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_user_turns_after_the_last_reply_are_read_in_context_too(settings, fast_path):
+    """A chat's text leaves out the user turns after its last reply (they would quote the answer); the
+    cue in one of them and the number in the next are still read together, and the number is redacted."""
+    extra = "" if fast_path else ', "name": "x"'
+    messages = json.dumps([
+        {"role": "user", "content": "hello, my parcel is late"},
+        {"role": "assistant", "content": "Sorry! Can I check your account?"},
+        {"role": "user", "content": "yes, my ssn is"},
+        {"role": "user", "content": "123456789"},
+    ])
+    if not fast_path:
+        messages = messages.replace('"content": "123456789"', f'"content": "123456789"{extra}')
+    df = records({"text": "hello, my parcel is late", "response": "Sorry! Can I check your account?",
+                  "messages": messages})
+    row = redact_pii(df, settings).records.iloc[0]
+    assert json.loads(row["messages"])[3]["content"] == "<US_SSN_1>"
+    assert json.loads(row["pii_counts"]) == {"US_SSN": 1}
+
+
 def test_a_value_the_text_reveals_is_redacted_in_the_response_too(settings):
     """The response column is redacted on its own; a number that is an SSN only by the text's cue must not
     stay in it (the final PII scan could not see it there either: a bare number has no cue)."""

@@ -120,6 +120,30 @@ def test_messages_give_user_text_last_assistant_reply_and_the_json(tmp_path):
     assert "messages[0].role is ['user']" in result.quarantine["reason"].iloc[2]
 
 
+def test_a_chat_text_holds_only_what_came_before_its_last_reply(tmp_path):
+    """A user turn after the reply quotes the answer ("OK, $42.50 to my card"): in the text, a reply example
+    would find its completion in its own prompt. A reply before any question (a greeting) answers nothing."""
+    _write(
+        tmp_path / "c" / "chats.jsonl",
+        json.dumps({"messages": [
+            {"role": "user", "content": "How much is my refund for order 77?"},
+            {"role": "assistant", "content": "Your refund is $42.50."},
+            {"role": "user", "content": "OK, $42.50 to my card, thanks!"},
+        ]}) + "\n"
+        + json.dumps({"messages": [
+            {"role": "assistant", "content": "Hi! How can I help?"},
+            {"role": "user", "content": "My parcel is late"},
+        ]}) + "\n",
+    )
+    source = SourceSettings(name="c", path="c/*.jsonl", format="jsonl", doc_type="chat", messages_field="messages")
+    result = ingest_source(source, tmp_path)
+    assert result.records[["text", "response"]].values.tolist() == [
+        ["How much is my refund for order 77?", "Your refund is $42.50."],
+        ["My parcel is late", ""],
+    ]
+    assert len(json.loads(result.records["messages"].iloc[0])) == 3  # the conversation itself is kept whole
+
+
 def test_json_array_reader(tmp_path):
     _write(
         tmp_path / "j" / "docs.json", json.dumps([{"text": "first"}, "not an object", {"text": "third", "label": 7}])
