@@ -391,6 +391,8 @@ def sft_adapter(
             "save_check": dg.MetadataValue.json(result.save_check or {}),
             # examples whose prompt fills max_length: no completion token left, so not trained on
             "prompts_too_long": dg.MetadataValue.json(result.prompts_too_long or {}),
+            # examples cut at max_length: the end of their completion (and its EOS) is not trained on
+            "completions_cut": dg.MetadataValue.json(result.completions_cut or {}),
             "merged_model": dg.MetadataValue.path(str(merged_path)) if merged_path else "not exported (export_merged=false)",
             "conversations": config.conversations,
             **{
@@ -421,7 +423,12 @@ def sft_adapter__loss_decreased(sft_adapter: dict[str, Any]) -> dg.AssetCheckRes
 def base_model__renders_training_data(
     base_model: dict[str, Any], training_set: dict[str, Any], conversation_examples: Any
 ) -> dg.AssetCheckResult:
-    """Every training example fits the model's context, and every conversation renders through its chat template."""
+    """Every instruction pair fits the model's context, and every conversation renders through its chat template.
+
+    A conversation longer than the context does not fail the check (it is reported): conversations are
+    trained on only with SFT's ``conversations`` on, which leaves out a prompt that fills ``max_length`` and
+    counts the examples it cuts (``prompts_too_long``, ``completions_cut`` in sft_adapter's metadata); one
+    that cannot render at all (malformed turns, a template that refuses it) fails it."""
     from transformers import AutoConfig, AutoTokenizer
 
     from finetune_platform.datasets.split import read_training_set_version
@@ -438,7 +445,7 @@ def base_model__renders_training_data(
     elif getattr(tokenizer, "chat_template", None):
         chats = check_chat_template(conversation_examples, tokenizer, max_length)
         metadata["conversations"] = dg.MetadataValue.json(chats.as_metadata(5))
-        passed = passed and chats.passed
+        passed = passed and not chats.failures
     else:
         metadata["conversations"] = "skipped: the model's tokenizer has no chat template"
     return dg.AssetCheckResult(passed=passed, metadata=metadata)

@@ -272,8 +272,13 @@ def _check_max_length(max_length: int) -> None:
 
 
 def _special_tokens(tokenizer: Any) -> list[str]:
-    """The tokenizer's special tokens as text (BOS, EOS, PAD, chat markers), longest first."""
-    return sorted({t for t in getattr(tokenizer, "all_special_tokens", []) if t}, key=len, reverse=True)
+    """The tokenizer's special tokens as text (BOS, EOS, PAD, chat markers), longest first: those of its
+    special-tokens map, and the added tokens marked special (Llama 3 registers ``<|eot_id|>`` and its
+    header markers only there), which text containing them would turn into control tokens too."""
+    found = {t for t in getattr(tokenizer, "all_special_tokens", []) if t}
+    decoder = getattr(tokenizer, "added_tokens_decoder", None) or {}
+    found |= {str(token) for token in decoder.values() if getattr(token, "special", False) and str(token)}
+    return sorted(found, key=len, reverse=True)
 
 
 def _check_specials(texts: list[str], specials: list[str], where: str) -> None:

@@ -56,9 +56,10 @@ RESULT_METADATA_KEYS = (
     "tokens_per_second",
     "save_check",
     "prompts_too_long",
+    "completions_cut",
 )
 #: Result fields that are JSON objects: reported as Dagster JSON metadata, not as scalars.
-JSON_RESULT_KEYS = ("save_check", "prompts_too_long")
+JSON_RESULT_KEYS = ("save_check", "prompts_too_long", "completions_cut")
 HISTORY_KEYS = ("loss_history", "reward_accuracy_history", "reward_margin_history")
 
 Request = SFTRequest | DAPTRequest | DPORequest

@@ -165,6 +165,9 @@ class SFTResult:
     #: examples left out because their prompt alone fills max_length (no completion token to learn), by
     #: split ("train", "eval"); TRL would drop them without a word
     prompts_too_long: dict[str, int] = field(default_factory=dict)
+    #: examples kept whose prompt and completion together pass max_length, by split: TRL keeps their first
+    #: max_length tokens, so the end of the completion (and its end-of-sequence token) is not trained on
+    completions_cut: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """JSON-friendly form (paths as strings)."""
@@ -182,6 +185,17 @@ def drop_prompts_filling(df: pd.DataFrame, tokenizer, max_length: int | None) ->
     lengths = [len(ids) for ids in tokenizer(df["prompt"].astype(str).tolist())["input_ids"]]
     fits = pd.Series([n < max_length for n in lengths], index=df.index, dtype=bool)
     return df.loc[fits], int((~fits).sum())
+
+
+def count_completions_cut(df: pd.DataFrame, tokenizer, max_length: int | None) -> int:
+    """How many examples of ``df`` are longer than ``max_length`` tokens as TRL builds them (the prompt
+    with the tokenizer's special tokens, the completion, an end-of-sequence token): cut there, such an
+    example trains on the start of its completion only and never on where it ends."""
+    if max_length is None or df.empty:
+        return 0
+    prompts = tokenizer(df["prompt"].astype(str).tolist())["input_ids"]
+    completions = tokenizer(df["completion"].astype(str).tolist(), add_special_tokens=False)["input_ids"]
+    return sum(len(p) + len(c) + 1 > max_length for p, c in zip(prompts, completions, strict=True))
 
 
 def to_trl_config(settings: SFTSettings, output_dir: Path, deepspeed: DeepSpeedConfig = None) -> "trl.SFTConfig":
@@ -573,16 +587,23 @@ def train_sft(
             "or shorten the prompts"
         )
     prompts_too_long = {"train": too_long}
+    completions_cut = {"train": count_completions_cut(fitted, tokenizer, settings.max_length)}
     train_dataset = _to_dataset(fitted, "train_df")
     eval_dataset = None
     if eval_df is not None and len(eval_df):
         fitted_eval, prompts_too_long["eval"] = drop_prompts_filling(eval_df, tokenizer, settings.max_length)
+        completions_cut["eval"] = count_completions_cut(fitted_eval, tokenizer, settings.max_length)
         # with none left there is no eval loss to report: train anyway, saying so, rather than fail after training
         eval_dataset = _to_dataset(fitted_eval, "eval_df") if len(fitted_eval) else None
     if any(prompts_too_long.values()):
         logger.warning(
             "train_sft: left out examples whose prompt fills max_length=%s tokens (no completion token): %s",
             settings.max_length, prompts_too_long,
+        )
+    if any(completions_cut.values()):
+        logger.warning(
+            "train_sft: examples longer than max_length=%s tokens are cut there, so the end of their completion "
+            "is not trained on (raise max_length to train on it): %s", settings.max_length, completions_cut,
         )
     model = AutoModelForCausalLM.from_pretrained(base_model_path, dtype=torch.float32)
     if settings.method == "lora":
@@ -621,6 +642,7 @@ def train_sft(
         eval_loss=eval_loss,
         resumed_from_checkpoint=str(resume_from) if resume_from else None,
         prompts_too_long=prompts_too_long,
+        completions_cut=completions_cut,
         train_seconds=train_seconds,
         train_tokens_per_second=tokens / train_seconds if train_seconds > 0 else 0.0,
         save_check=save_check,

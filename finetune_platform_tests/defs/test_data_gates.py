@@ -590,6 +590,21 @@ def test_a_special_token_written_in_a_completion_fails_and_blocks_training(
     assert "sft_adapter" not in _materialized(result)
 
 
+def test_a_conversation_longer_than_the_context_is_reported_and_does_not_block_training(
+    tmp_path: Path, tiny_model_folder: Path
+) -> None:
+    """Conversations train only with SFT's conversations on, which leaves out or counts what does not fit:
+    a long chat must not stop SFT on the instruction pairs."""
+    chats = conversations()
+    long_turns = [{"role": r, "content": "the invoice total was wrong again " * 3} for r in ["user", "assistant"] * 20]
+    chats.loc[2, "messages"] = json.dumps(long_turns)
+    result = run_base_model(tmp_path, tiny_model_folder, good_splits(), chats)
+    check = _render_check(result)
+    assert check.passed and result.success and "sft_adapter" in _materialized(result)
+    rendered = check.metadata["conversations"].value
+    assert rendered["too_long"] == 1 and rendered["failures"] == 0
+
+
 @pytest.mark.parametrize(
     ("messages", "error"),
     [

@@ -127,6 +127,23 @@ def test_special_tokens_as_text_and_broken_json_are_failures(tokenizer) -> None:
     assert report.rendered == 1 and report.as_metadata(limit=1)["failure_examples"] == report.failures[:1]
 
 
+def test_added_tokens_marked_special_count_as_special_tokens(tmp_path) -> None:
+    """Llama 3 registers ``<|eot_id|>`` and its header markers as added tokens marked special, outside the
+    special-tokens map: text holding one still becomes the control token, so both checks refuse it."""
+    from tokenizers import AddedToken
+    from transformers import AutoTokenizer
+
+    tok = train_tokenizer(["my card was charged twice please refund"] * 20, vocab_size=300)
+    tok.add_tokens([AddedToken("<|eot_id|>", special=True), AddedToken("<|start_header_id|>", special=True)])
+    tok.save_pretrained(tmp_path)
+    tok = AutoTokenizer.from_pretrained(tmp_path)
+    assert "<|eot_id|>" not in tok.all_special_tokens  # not in the map: only the added tokens say so
+    pairs = pd.DataFrame([{"example_id": "e1", "prompt": "### Ticket:\nmy card\n### Reply:\n",
+                           "completion": "Refund done.<|eot_id|>"}])
+    report = check_instruction_lengths(pairs, tok, 256)
+    assert [f["example_id"] for f in report.failures] == ["e1"] and "'<|eot_id|>'" in report.failures[0]["error"]
+
+
 def test_setup_mistakes_raise(tokenizer) -> None:
     frame = _conversations(_chat("a", "b"))
     with pytest.raises(ValueError, match="this template has no such markers"):

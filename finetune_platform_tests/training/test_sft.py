@@ -228,6 +228,23 @@ def test_a_save_that_lost_the_adapter_is_caught(base_model, tmp_path):
         verify_saved_model(trainer, tokenizer, base_model, result.model_path, prompts)
 
 
+def test_completions_cut_counts_what_trl_truncates(base_model, tmp_path):
+    """The count is TRL's own tokenization: the examples whose untruncated input_ids pass max_length."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from finetune_platform.training.sft import _to_dataset, build_trainer, count_completions_cut
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    data = examples(16)
+    trainer = build_trainer(
+        AutoModelForCausalLM.from_pretrained(base_model), tokenizer, _to_dataset(data, "train_df"), None,
+        SFTSettings(method="lora", max_steps=1, max_length=None, **FAST), tmp_path,
+    )
+    lengths = sorted(len(ids) for ids in trainer.train_dataset["input_ids"])
+    for limit in (lengths[0], lengths[len(lengths) // 2], lengths[-1]):
+        assert count_completions_cut(data, tokenizer, limit) == sum(n > limit for n in lengths), limit
+
+
 @pytest.mark.slow
 def test_examples_whose_prompt_fills_max_length_are_left_out_and_counted(base_model, tmp_path):
     """TRL drops them without a word (and fails in its sampler when none is left, or after training when
@@ -235,7 +252,7 @@ def test_examples_whose_prompt_fills_max_length_are_left_out_and_counted(base_mo
     eval split with none left skips the eval loss instead of failing the finished run."""
     from transformers import AutoTokenizer
 
-    from finetune_platform.training.sft import drop_prompts_filling
+    from finetune_platform.training.sft import count_completions_cut, drop_prompts_filling
 
     tokenizer = AutoTokenizer.from_pretrained(base_model)
     data = examples(12)
@@ -248,5 +265,8 @@ def test_examples_whose_prompt_fills_max_length_are_left_out_and_counted(base_mo
     long_eval = data.loc[~data.index.isin(kept.index)]
     result = train_sft(base_model, data, long_eval, settings, tmp_path / "run")
     assert result.prompts_too_long == {"train": dropped, "eval": len(long_eval)} and result.eval_loss is None
+    # the kept ones are longer than max_length with their completion: cut there, and counted
+    assert result.completions_cut == {"train": count_completions_cut(kept, tokenizer, limit), "eval": 0}
+    assert 0 < result.completions_cut["train"] <= len(kept)
     with pytest.raises(ValueError, match=r"every one of the \d+ training examples has a prompt of max_length=8"):
         train_sft(base_model, data, None, SFTSettings(method="lora", max_steps=1, max_length=8, **FAST), tmp_path / "b")
