@@ -294,6 +294,7 @@ def human_reviews(
     )
     report = review_agreement(reviews, config) if len(reviews) else None
     context.log.info(f"{len(reviews)} reviews from {len(files)} files")
+    gate = _agreement_gate(report, config)
     return dg.Output(
         reviews,
         metadata={
@@ -302,29 +303,53 @@ def human_reviews(
             "reviewers": int(reviews["reviewer"].nunique()) if len(reviews) else 0,
             "items": int(reviews["record_id"].nunique()) if len(reviews) else 0,
             "agreement": dg.MetadataValue.json(report.to_dict() if report else {"status": "no reviews imported"}),
+            # the verdict the blocking check and curated_records read: decided here, with this asset's config
+            "agreement_gate": dg.MetadataValue.json(gate),
         },
     )
 
 
+def _agreement_gate(report: Any, config: ReviewConfig) -> dict[str, Any]:
+    """The agreement gate's verdict on ``report`` (None: no reviews) under ``config``, as JSON."""
+    settings = {"metric": config.agreement_metric, "min_agreement": config.min_agreement,
+                "require_reviews": config.require_reviews}
+    if report is None:
+        reason = "no reviews imported yet" + (
+            " and require_reviews is on" if config.require_reviews else ": nothing to gate"
+        )
+        return {"passed": not config.require_reviews, "reason": reason, **settings}
+    return {"passed": bool(report.passed), "reason": report.reason, **settings}
+
+
+def _recorded_gate(instance: dg.DagsterInstance) -> dict[str, Any] | None:
+    """The agreement verdict the latest human_reviews materialization recorded, or None (none recorded)."""
+    event = instance.get_latest_materialization_event(dg.AssetKey("human_reviews"))
+    materialization = event.asset_materialization if event is not None else None
+    value = materialization.metadata.get("agreement_gate") if materialization is not None else None
+    gate = getattr(value, "value", None)
+    return gate if isinstance(gate, dict) and "passed" in gate else None
+
+
 @dg.asset_check(asset=human_reviews, blocking=True)
 def human_reviews__agreement(
-    config: ReviewConfig, human_reviews: pd.DataFrame
+    context: dg.AssetCheckExecutionContext, human_reviews: pd.DataFrame
 ) -> dg.AssetCheckResult:
-    """Reviewers agree at least as much as the configured bar (kappa / alpha)."""
-    from finetune_platform.curation.review import review_agreement
+    """Reviewers agree at least as much as the bar human_reviews was configured with (kappa / alpha).
 
-    if human_reviews.empty:
+    The verdict is the one human_reviews recorded with its own config (metric, min_agreement,
+    require_reviews): a check reading a config of its own could pass what the asset's settings fail."""
+    gate = _recorded_gate(context.instance)
+    if gate is None:
         return dg.AssetCheckResult(
-            passed=not config.require_reviews,
-            description="no reviews imported yet"
-            + (" and require_reviews is on" if config.require_reviews else ": nothing to gate"),
-            metadata={"reviews": 0},
+            passed=False,
+            description="human_reviews recorded no agreement verdict (materialized by an older version?): "
+            "materialize human_reviews again",
+            metadata={"reviews": len(human_reviews)},
         )
-    report = review_agreement(human_reviews, config)
     return dg.AssetCheckResult(
-        passed=report.passed,
-        description=report.reason,
-        metadata={"reason": report.reason, "agreement": dg.MetadataValue.json(report.to_dict())},
+        passed=bool(gate["passed"]),
+        description=str(gate["reason"]),
+        metadata={"reviews": len(human_reviews), "reason": str(gate["reason"]), "agreement_gate": dg.MetadataValue.json(gate)},
     )
 
 
@@ -344,6 +369,15 @@ def curated_records(
             "no records survived curation, so there is nothing to train on: see dropped_by_reason in the "
             "metadata of normalized_records, scored_records and deduplicated_records (for example, "
             "require_response drops every record of a source without replies)"
+        )
+    # Decisions of reviewers who do not agree enough must not change the data, even in a run that only
+    # materializes curated_records (the blocking check stops it only within the run of human_reviews).
+    gate = _recorded_gate(context.instance)
+    if len(human_reviews) and gate is not None and not gate["passed"]:
+        raise ValueError(
+            f"curated_records: the reviews failed the agreement gate ({gate['reason']}), so their decisions are "
+            "not applied. Resolve the disagreements (human_reviews lists them) and import the decisions again, "
+            "or change human_reviews' metric / min_agreement if the bar is wrong"
         )
     outcome = apply_reviews(deduplicated_records, human_reviews, config)
     dropped_path = platform.settings().artifacts_dir / "curation" / "curated_records_dropped.parquet"

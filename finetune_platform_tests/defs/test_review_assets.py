@@ -54,14 +54,58 @@ def _write_decisions(folder: Path, reviewer: str, rejects: set[int], relabel: di
     pd.DataFrame(rows).to_csv(folder / f"{reviewer}.csv", index=False)
 
 
-def _run(root: Path, review_config: dict | None = None) -> dg.ExecuteInProcessResult:
+def _run(root: Path, review_config: dict | None = None, ops: tuple[str, ...] = ("review_queue", "human_reviews",
+         "curated_records")) -> dg.ExecuteInProcessResult:
     config = {"config": review_config or {}}
     return dg.materialize(
         [fake_deduplicated_records, review_queue, human_reviews, human_reviews__agreement, curated_records],
         resources={"platform": PlatformResource(root=str(root))},
-        run_config={"ops": {"review_queue": config, "human_reviews": config, "curated_records": config, "human_reviews_human_reviews__agreement": config}},
+        run_config={"ops": {op: config for op in ops}},
         raise_on_error=False,
     )
+
+
+def _check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    return next(
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    )
+
+
+def test_the_gate_judges_with_the_bar_human_reviews_was_given(tmp_path: Path) -> None:
+    """The bar is set once, on human_reviews: the blocking check takes its verdict, not a config of its own,
+    so a stricter bar there fails the gate and curated_records is not built."""
+    decisions = tmp_path / "data" / "review" / "decisions"
+    _write_decisions(decisions, "alice", rejects={0, 1, 2, 3}, relabel={})
+    _write_decisions(decisions, "bob", rejects={0, 1, 2}, relabel={})
+    assert _run(tmp_path).success  # alpha 0.79: agreeing well enough for the default bar (0.6)
+    strict = _run(tmp_path, {"min_agreement": 0.95}, ops=("human_reviews",))
+    check = _check(strict)
+    assert not check.passed and "0.95" in check.description
+    assert check.metadata["agreement_gate"].value["min_agreement"] == 0.95
+    materialized = {e.asset_key.to_user_string() for e in strict.get_asset_materialization_events()}
+    assert "curated_records" not in materialized and not strict.success
+
+
+def test_curated_records_alone_refuses_reviews_that_failed_the_gate(tmp_path: Path) -> None:
+    """A run that materializes curated_records without human_reviews (the gate's check only blocks within
+    the run that made human_reviews) must not apply decisions of reviewers who failed the bar."""
+    reviews = pd.DataFrame({"record_id": ["chats/chats.jsonl#1"] * 2, "reviewer": ["alice", "bob"],
+                            "decision": ["reject", "accept"], "label": "", "comment": "", "origin": ""})
+
+    @dg.asset(name="human_reviews", group_name="curate")
+    def failed_reviews() -> dg.Output[pd.DataFrame]:
+        gate = {"passed": False, "reason": "krippendorff_alpha 0.10 < 0.6", "metric": "krippendorff_alpha",
+                "min_agreement": 0.6, "require_reviews": False}
+        return dg.Output(reviews, metadata={"agreement_gate": dg.MetadataValue.json(gate)})
+
+    result = dg.materialize(
+        [fake_deduplicated_records, failed_reviews, curated_records],
+        resources={"platform": PlatformResource(root=str(tmp_path))},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "failed the agreement gate (krippendorff_alpha 0.10 < 0.6)" in str(failure.event_specific_data.error)
 
 
 def test_queue_is_exported_and_no_reviews_means_nothing_changes(tmp_path: Path) -> None:
@@ -91,9 +135,7 @@ def test_disagreeing_reviewers_fail_the_gate_and_block_curated_records(tmp_path:
     _write_decisions(decisions, "bob", rejects={5, 6, 7, 8, 9}, relabel={})
     result = _run(tmp_path)
     assert not result.success
-    check = next(
-        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    )
+    check = _check(result)
     assert check.check_name == "human_reviews__agreement" and not check.passed
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "curated_records" not in materialized
