@@ -137,7 +137,8 @@ def format_stats(records: pd.DataFrame, examples: pd.DataFrame) -> dict[str, obj
         "records": int(len(records)),
         "examples": int(len(examples)),
         "examples_per_task": {k: int(v) for k, v in per_task.items()},
-        "records_without_label": int((records["label"].astype(str).str.strip() == "").sum()),
+        # as build_instruction_examples reads labels: one that normalises to nothing ("-", "--") is no label
+        "records_without_label": int((records["label"].fillna("").astype(str).map(normalise_label) == "").sum()),
         "records_without_response": int((records["response"].astype(str).str.strip() == "").sum()),
         "labels": sorted(examples.loc[examples["task"] == "classify", "label"].unique().tolist())
         if len(examples)

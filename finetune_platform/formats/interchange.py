@@ -77,9 +77,12 @@ def export_alpaca(examples: pd.DataFrame, path: Path | str, *, extra_fields: boo
 
     A platform prompt is split back into the task's instruction (:data:`ALPACA_INSTRUCTIONS`) and the
     ticket (``input``), so that Alpaca tools apply their own prompt template around them; a prompt that is
-    not a platform template goes whole into ``instruction``. ``extra_fields`` adds ``id`` and ``label``.
+    not a platform template goes whole into ``instruction``. ``extra_fields`` adds ``id`` and ``label``;
+    a reply row whose ticket also has a classify row leaves ``label`` empty, since importing a row with a
+    label yields a classify example too, and the ticket's would then be trained on twice.
     """
     _require(examples, EXAMPLE_COLUMNS, "instruction examples")
+    classified = set(examples.loc[examples["task"] == "classify", "record_id"])
     rows = []
     for ex in examples.itertuples(index=False):
         ticket = ticket_from_prompt(str(ex.prompt))
@@ -90,7 +93,8 @@ def export_alpaca(examples: pd.DataFrame, path: Path | str, *, extra_fields: boo
             row = {"instruction": str(ex.prompt), "input": ""}
         row["output"] = str(ex.completion)
         if extra_fields:
-            row |= {"id": ex.example_id, "label": ex.label}
+            label = "" if task == "reply" and ex.record_id in classified else ex.label
+            row |= {"id": ex.example_id, "label": label}
         rows.append(row)
     return _write(rows, Path(path))
 

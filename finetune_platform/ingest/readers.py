@@ -394,6 +394,10 @@ def joined_text_parts(parts: list[Any], where: str) -> tuple[str | None, str | N
     texts = [p.get("text") for p in parts if isinstance(p, Mapping) and p.get("type") == "text"]
     if len(texts) == len(parts) and all(isinstance(t, str) for t in texts):
         return "\n".join(texts), None
+    if len(texts) == len(parts):  # all text parts, one without a string
+        i = next(i for i, t in enumerate(texts) if not isinstance(t, str))
+        got = "no 'text'" if "text" not in parts[i] else f"'text' of type {type(texts[i]).__name__}"
+        return None, f"{where} part {i} is a text part with {got}; a text part needs a string 'text'"
     kinds = sorted({str(p.get("type")) if isinstance(p, Mapping) else type(p).__name__ for p in parts})
     return None, (
         f"{where} holds parts of type {kinds}; only text parts can be trained on (an image or audio part cannot "
@@ -683,6 +687,12 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
     raw = _strip_bom(raw, source)
     if not raw.strip():
         return
+    hint = (
+        "name the file .jsonl for one object per line"
+        if source.format in INTERCHANGE_DOC_TYPES
+        else "use format 'jsonl' for one object per line"
+    )
+    lines_hint = ""
     try:
         document = json.loads(raw.decode(source.encoding))
     except UnicodeDecodeError as error:
@@ -691,11 +701,13 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
         )
         return
     except json.JSONDecodeError as error:
+        if error.msg == "Extra data" and raw.lstrip()[:1] == b"{":  # what Dataset.to_json writes by default
+            lines_hint = f"; it looks like JSON Lines, one object per line ({hint})"
         sink.quarantine(
             rel,
             0,
             QuarantineReason.MALFORMED_JSON,
-            f"not valid JSON: {_json_problem(error)}",
+            f"not valid JSON: {_json_problem(error)}{lines_hint}",
             raw,
         )
         return
@@ -706,11 +718,6 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
         sink.quarantine(rel, 0, QuarantineReason.MALFORMED_JSON, f"unreadable JSON: {error}", raw)
         return
     if not isinstance(document, list):
-        hint = (
-            "name the file .jsonl for one object per line"
-            if source.format in INTERCHANGE_DOC_TYPES
-            else "use format 'jsonl' for one object per line"
-        )
         sink.quarantine(
             rel,
             0,

@@ -56,6 +56,9 @@ def test_examples_per_task_follow_what_each_record_supports() -> None:
     assert stats["examples_per_task"] == {"classify": 2, "reply": 2}
     assert stats["records_without_label"] == 1 and stats["records_without_response"] == 1
     assert stats["labels"] == ["billing", "technical_issue"]
+    # a placeholder label ("-") normalises to nothing: no classify example, and counted as unlabelled
+    dashed = _records().assign(label=["Billing", "-", ""])
+    assert format_stats(dashed, build_instruction_examples(dashed))["records_without_label"] == 2
 
 
 def test_long_ticket_is_cut_at_a_word_boundary() -> None:

@@ -146,13 +146,14 @@ def test_alpaca_round_trip_rebuilds_the_same_instruction_pairs(tmp_path: Path) -
     records, errors = import_file(tmp_path / "a.jsonl", "alpaca")
     assert errors.empty and len(records) == 5
     assert records.iloc[0][["text", "response", "label"]].tolist() == ["Card charged twice for ORD-1.", "", "billing"]
+    # the reply row of a ticket that has a classify row carries no label: the label comes back once
     assert records.iloc[1][["text", "response", "label"]].tolist() == [
         "Card charged twice for ORD-1.",
         "I refunded the duplicate.",
-        "billing",
+        "",
     ]
-    pairs = lambda df: set(zip(df["task"], df["prompt"], df["completion"], strict=True))  # noqa: E731
-    # one Alpaca row per example, so a labelled reply row also yields a classify pair: compare as sets
+    pairs = lambda df: sorted(zip(df["task"], df["prompt"], df["completion"], strict=True))  # noqa: E731
+    # the same pairs, each once: no classify example twice
     assert pairs(build_instruction_examples(records)) == pairs(examples)
 
 

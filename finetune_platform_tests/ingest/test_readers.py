@@ -118,6 +118,9 @@ def test_messages_give_user_text_last_assistant_reply_and_the_json(tmp_path):
     ]
     assert "messages[0].role is 'customer'" in result.quarantine["reason"].iloc[0]
     assert "messages[0].role is ['user']" in result.quarantine["reason"].iloc[2]
+    assert "part 1 is a text part with 'text' of type int; a text part needs a string 'text'" in (
+        result.quarantine["reason"].iloc[3]
+    )
 
 
 def test_a_chat_text_holds_only_what_came_before_its_last_reply(tmp_path):
@@ -142,6 +145,16 @@ def test_a_chat_text_holds_only_what_came_before_its_last_reply(tmp_path):
         ["My parcel is late", ""],
     ]
     assert len(json.loads(result.records["messages"].iloc[0])) == 3  # the conversation itself is kept whole
+
+
+def test_a_json_file_holding_json_lines_says_so(tmp_path):
+    """Hugging Face's Dataset.to_json writes one object per line into a .json file by default."""
+    _write(tmp_path / "j" / "data.json", '{"text": "first"}\n{"text": "second"}\n')
+    result = ingest_source(SourceSettings(name="j", path="j/*.json", format="json"), tmp_path)
+    assert result.records.empty
+    assert "it looks like JSON Lines, one object per line (use format 'jsonl' for one object per line)" in (
+        result.quarantine["reason"].iloc[0]
+    )
 
 
 def test_json_array_reader(tmp_path):
