@@ -38,7 +38,12 @@ import pandas as pd
 
 from finetune_platform.formats.conversations import CONVERSATION_COLUMNS, build_conversations
 from finetune_platform.formats.instructions import PROMPT_TEMPLATES, ticket_from_prompt
-from finetune_platform.ingest.readers import QuarantineReason, chat_text_and_response, joined_text_parts
+from finetune_platform.ingest.readers import (
+    QuarantineReason,
+    chat_text_and_response,
+    joined_text_parts,
+    tool_use_problem,
+)
 from finetune_platform.ingest.sources import SOURCE_NAME_PATTERN
 from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS
 
@@ -474,12 +479,13 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES,
                 f"messages[{i}].role is {role!r}, expected one of {sorted(OPENAI_ROLES)}",
             )
+        tool_use = tool_use_problem(message, f"messages[{i}]")
+        if tool_use is not None:
+            raise RowError(QuarantineReason.INVALID_MESSAGES, tool_use)
         if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
             content, problem = joined_text_parts(content, f"messages[{i}].content")
             if problem is not None:
                 raise RowError(QuarantineReason.INVALID_MESSAGES, problem)
-        if content is None and role == "assistant" and message.get("tool_calls"):
-            content = ""
         if not isinstance(content, str):
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,

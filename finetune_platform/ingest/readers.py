@@ -405,6 +405,21 @@ def joined_text_parts(parts: list[Any], where: str) -> tuple[str | None, str | N
     )
 
 
+def tool_use_problem(message: Mapping[str, Any], where: str) -> str | None:
+    """Why a message of function-calling data cannot be trained on yet (a ``tool`` result, an assistant
+    turn with ``tool_calls`` or a legacy ``function_call``), or None. The platform keeps role and content
+    only, so the reply after a tool result would be trained without that result: a model taught to state
+    facts it was never given. Such a conversation is quarantined whole, naming the turn."""
+    role = message.get("role")
+    if role == "tool" or message.get("tool_calls") or message.get("function_call"):
+        what = "a tool result" if role == "tool" else "a tool call"
+        return (
+            f"{where} is {what}: function-calling data is not supported yet (the reply after a tool result "
+            "would be trained without it), so the conversation is quarantined whole"
+        )
+    return None
+
+
 def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] | _Problem:
     """Validate an OpenAI-style message list (or its JSON string); text parts of multi-part content are joined."""
     if name not in row:
@@ -432,12 +447,13 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] |
                 QuarantineReason.INVALID_MESSAGES,
                 f"{name}[{i}].role is {role!r}, expected one of {sorted(_MESSAGE_ROLES)}",
             )
+        tool_use = tool_use_problem(message, f"{name}[{i}]")
+        if tool_use is not None:
+            return _Problem(QuarantineReason.INVALID_MESSAGES, tool_use)
         if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
             content, problem = joined_text_parts(content, f"{name}[{i}].content")
             if problem is not None:
                 return _Problem(QuarantineReason.INVALID_MESSAGES, problem)
-        if content is None and role == "assistant" and message.get("tool_calls"):
-            content = ""
         if not isinstance(content, str):
             return _Problem(
                 QuarantineReason.INVALID_MESSAGES,

@@ -211,28 +211,38 @@ def test_bad_rows_are_collected_with_file_row_and_reason(tmp_path: Path) -> None
     assert set(errors["source_file"]) == {"sg.jsonl"} and set(errors["source"]) == {"sg"}
 
 
-def test_openai_rows_accept_content_parts_and_tool_calls(tmp_path: Path) -> None:
+def test_openai_rows_accept_content_parts_and_quarantine_tool_calls(tmp_path: Path) -> None:
+    """Content parts are joined. A conversation with a tool call or result is quarantined whole, naming the
+    turn: the platform keeps role and content only, so the answer after the tool result ("It is in
+    transit.") would be trained without the result it states."""
     path = _write_jsonl(
         tmp_path / "oa.jsonl",
         [
             {
                 "messages": [
                     {"role": "user", "content": [{"type": "text", "text": "Track"}, {"type": "text", "text": "ORD-9"}]},
-                    {"role": "assistant", "content": None, "tool_calls": [{"id": "1"}]},
-                    {"role": "tool", "content": "in transit"},
-                    {"role": "assistant", "content": "It is in transit.", "weight": 1},
+                    {"role": "assistant", "content": "Checking.", "weight": 1},
                 ]
             },
+            {
+                "messages": [
+                    {"role": "user", "content": "Track ORD-9"},
+                    {"role": "assistant", "content": None, "tool_calls": [{"id": "1"}]},
+                    {"role": "tool", "content": "in transit"},
+                    {"role": "assistant", "content": "It is in transit."},
+                ]
+            },
+            {"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "content": "in transit"}]},
             {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]},
             {"messages": [{"role": "bot", "content": "x"}], "label": 5},
         ],
     )
     records, errors = import_file(path, "openai_chat")
-    assert records.iloc[0]["text"] == "Track\nORD-9"
-    assert records.iloc[0]["response"] == "It is in transit."
-    assert [m["role"] for m in json.loads(records.iloc[0]["messages"])] == ["user", "assistant", "tool", "assistant"]
-    assert errors["reason_code"].tolist() == ["invalid_messages", "invalid_messages"]
-    assert "messages[0].content holds parts of type ['image_url']" in errors.iloc[0]["reason"]
+    assert records[["text", "response"]].values.tolist() == [["Track\nORD-9", "Checking."]]
+    assert errors["reason_code"].tolist() == ["invalid_messages"] * 4
+    assert errors.iloc[0]["reason"].startswith("oa.jsonl, row 2: messages[1] is a tool call: function-calling data")
+    assert "messages[1] is a tool result: function-calling data is not supported yet" in errors.iloc[1]["reason"]
+    assert "messages[0].content holds parts of type ['image_url']" in errors.iloc[2]["reason"]
 
 
 def test_whole_file_problems_are_one_error_at_row_zero(tmp_path: Path) -> None:

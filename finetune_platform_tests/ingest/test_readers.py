@@ -147,6 +147,22 @@ def test_a_chat_text_holds_only_what_came_before_its_last_reply(tmp_path):
     assert len(json.loads(result.records["messages"].iloc[0])) == 3  # the conversation itself is kept whole
 
 
+def test_a_chat_with_a_tool_call_is_quarantined_naming_the_turn(tmp_path):
+    _write(
+        tmp_path / "c" / "chats.jsonl",
+        json.dumps({"messages": [
+            {"role": "user", "content": "Where is ORD-9?"},
+            {"role": "assistant", "content": "", "tool_calls": [{"id": "1", "type": "function"}]},
+            {"role": "tool", "content": "in transit"},
+            {"role": "assistant", "content": "It is in transit."},
+        ]}) + "\n",
+    )
+    source = SourceSettings(name="c", path="c/*.jsonl", format="jsonl", doc_type="chat", messages_field="messages")
+    result = ingest_source(source, tmp_path)
+    assert result.records.empty and result.quarantine["reason_code"].tolist() == ["invalid_messages"]
+    assert "messages[1] is a tool call: function-calling data is not supported yet" in result.quarantine["reason"][0]
+
+
 def test_a_json_file_holding_json_lines_says_so(tmp_path):
     """Hugging Face's Dataset.to_json writes one object per line into a .json file by default."""
     _write(tmp_path / "j" / "data.json", '{"text": "first"}\n{"text": "second"}\n')
