@@ -11,7 +11,7 @@ from pydantic import Field
 
 from finetune_platform.defs.groups import TRAIN
 from finetune_platform.defs.metadata import image
-from finetune_platform.resources import MlflowResource, PlatformResource
+from finetune_platform.resources import LogStoreResource, MlflowResource, PlatformResource
 from finetune_platform.training.tracking import TrackedRun
 from finetune_platform.training.base_model import BaseModelSettings
 from finetune_platform.training.dapt import DAPTSettings
@@ -474,15 +474,17 @@ def aligned_adapter(
     training_set: dict[str, Any],
     platform: PlatformResource,
     mlflow: MlflowResource,
+    log_store: LogStoreResource,
 ) -> dg.Output[dict[str, Any]]:
     """Stage 3: the SFT model aligned with DPO on feedback preference pairs (data/preference_pairs/*.jsonl,
     written by the monitor stage); the SFT model unchanged when the stage is off or has too few pairs.
 
     Pairs on a validation or test ticket (or a near-duplicate of one) are dropped, and so are pairs repeated
     across days' files: production traffic can be a held-out ticket, and DPO on it would inflate the
-    evaluation that gates promotion."""
+    evaluation that gates promotion. A pair whose answer was rated again after its day's file was written
+    (a thumbs-up, another correction) is dropped too: the log store's latest rating decides."""
     from finetune_platform.datasets.split import read_training_set_version
-    from finetune_platform.monitoring.feedback import decontaminate_preference_pairs
+    from finetune_platform.monitoring.feedback import decontaminate_preference_pairs, drop_superseded_pairs
     from finetune_platform.training.provenance import config_hash, frame_sha256, git_commit
 
     files = sorted((platform.settings().data_dir / "preference_pairs").glob("*.jsonl"))
@@ -493,8 +495,10 @@ def aligned_adapter(
     )
     splits = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])
     held_out = [str(p) for name in ("validation", "test") for p in splits[name]["prompt"]]
-    pairs, cleaned = decontaminate_preference_pairs(read, held_out, config.near_duplicate_threshold)
-    cleaned = {**cleaned, "prompt_too_long": 0}
+    current, superseded = drop_superseded_pairs(read, log_store.store().latest_feedback_ids)
+    pairs, cleaned = decontaminate_preference_pairs(current, held_out, config.near_duplicate_threshold)
+    cleaned = {"read": len(read), "superseded": superseded, **{k: v for k, v in cleaned.items() if k != "read"},
+               "prompt_too_long": 0}
     prompt_formats: dict[str, int] = {}
     if config.enabled and len(pairs):
         from transformers import AutoTokenizer

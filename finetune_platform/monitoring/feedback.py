@@ -8,7 +8,7 @@ same standard as curated records.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -241,6 +241,32 @@ def _check_columns(feedback: pd.DataFrame, where: str) -> None:
         )
 
 
+def drop_superseded_pairs(
+    pairs: pd.DataFrame, latest_of: Callable[[list[str]], Mapping[str, int]]
+) -> tuple[pd.DataFrame, int]:
+    """``pairs`` without those whose feedback a later rating of the same answer replaced, and how many those
+    were. A day's pair file is written when that day is processed; a user who rates the answer again later
+    (a thumbs-up, another correction) changes their verdict, and the old pair must not be trained on.
+    ``latest_of`` maps response ids to their latest feedback id (``LogStore.latest_feedback_ids``); pairs
+    without a response or feedback id, or whose response the store no longer holds, are kept."""
+    if pairs.empty or "response_id" not in pairs.columns or "feedback_id" not in pairs.columns:
+        return pairs, 0
+
+    def ids(response: Any, feedback: Any) -> tuple[str, int] | None:
+        if not isinstance(response, str) or not response or feedback is None or pd.isna(feedback):
+            return None
+        try:
+            return response, int(feedback)
+        except (TypeError, ValueError):
+            return None
+
+    keys = [ids(r, f) for r, f in zip(pairs["response_id"], pairs["feedback_id"], strict=True)]
+    latest = latest_of(sorted({k[0] for k in keys if k is not None}))
+    stands = [k is None or latest.get(k[0], k[1]) == k[1] for k in keys]
+    kept = pairs.loc[pd.Series(stands, index=pairs.index, dtype=bool)].reset_index(drop=True)
+    return kept, int(len(pairs) - len(kept))
+
+
 def decontaminate_preference_pairs(
     pairs: pd.DataFrame, held_out_prompts: list[str], near_duplicate_threshold: float = 0.8
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -276,11 +302,15 @@ def decontaminate_preference_pairs(
     near = [False] * len(keys)
     if near_duplicate_threshold < 1.0 and held:
         held_list = sorted(held)
-        candidates = [i for i, is_exact in enumerate(exact) if not is_exact]
-        texts = held_list + [keys[i] for i in candidates]
+        # each distinct prompt once: production repeats its questions, and n copies of one text would be
+        # n²/2 pairs of it with itself in the join
+        candidates = sorted({keys[i] for i, is_exact in enumerate(exact) if not is_exact})
+        texts = held_list + candidates
+        leaked: set[str] = set()
         for a, b, _ in near_duplicate_pairs(texts, NEAR_DUPLICATE_SHINGLE_WORDS, near_duplicate_threshold, method="exact"):
             if a < len(held_list) <= b:  # one held-out ticket, one pair prompt (a < b always)
-                near[candidates[b - len(held_list)]] = True
+                leaked.add(candidates[b - len(held_list)])
+        near = [not e and key in leaked for key, e in zip(keys, exact, strict=True)]
     stats["held_out_near"] = int(sum(near))
     keep = [not (e or n) for e, n in zip(exact, near, strict=True)]
     kept = unique.loc[keep].reset_index(drop=True)

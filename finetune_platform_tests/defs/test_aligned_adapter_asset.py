@@ -51,7 +51,8 @@ def _run(root: Path, monkeypatch, value: dict[str, Any], pairs: list[dict[str, s
     resources = build_resources(Settings.for_root(root))
     result = dg.materialize(
         [fake_training_set, fake_sft_adapter, train_defs.aligned_adapter],
-        resources={"platform": resources["platform"], "mlflow": resources["mlflow"]},
+        resources={"platform": resources["platform"], "mlflow": resources["mlflow"],
+                   "log_store": resources["log_store"]},
         run_config={"ops": {"aligned_adapter": {"config": {"min_pairs": 2}}}},
     )
     result.launched = launched  # type: ignore[attr-defined]
@@ -93,8 +94,8 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
     ]
     assert len(output["preference_pairs_sha256"]) == 64 and output["preference_pairs_path"] == request.train_path
     meta = result.asset_materializations_for_node("aligned_adapter")[0].metadata
-    assert meta["pairs_dropped"].value == {"read": 6, "duplicates": 2, "held_out_exact": 1, "held_out_near": 0,
-                                           "prompt_too_long": 0, "kept": 3}
+    assert meta["pairs_dropped"].value == {"read": 6, "superseded": 0, "duplicates": 2, "held_out_exact": 1,
+                                           "held_out_near": 0, "kept": 3, "prompt_too_long": 0}
     prompts = meta["pair_prompts"].value
     assert 0 < prompts.pop("longest_pair_tokens") < 256  # AlignConfig's default max_length
     assert prompts == {"conversation_rendered": 2, "with_earlier_turns": 1, "with_retrieved_passages": 0,

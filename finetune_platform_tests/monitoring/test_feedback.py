@@ -107,6 +107,28 @@ def test_preference_pairs_on_held_out_tickets_or_repeated_are_dropped() -> None:
     with pytest.raises(ValueError, match=r"missing columns \['rejected'\]"):
         decontaminate_preference_pairs(pairs.drop(columns=["rejected"]), held_out)
 
+    # production repeats its questions: near-duplicates of a held-out ticket among many copies of one
+    # prompt are found once per text (the join sees each distinct prompt once)
+    many = pd.DataFrame({"prompt": ["My parcel from the Berlin warehouse never arrived at all today"] * 3000
+                         + ["How do I reset my password?"] * 3000,
+                         "chosen": [f"a{i}" for i in range(6000)], "rejected": "b"})
+    kept, stats = decontaminate_preference_pairs(many, held_out)
+    assert stats["held_out_near"] == 3000 and len(kept) == 3000
+
+
+def test_a_pair_whose_answer_was_rated_again_is_dropped() -> None:
+    from finetune_platform.monitoring.feedback import drop_superseded_pairs
+
+    pairs = pd.DataFrame({
+        "prompt": ["a", "b", "c", "d"], "chosen": "x", "rejected": "y",
+        "response_id": ["r1", "r2", "", "r4"], "feedback_id": [1, 2, None, 4],
+    })
+    latest = {"r1": 1, "r2": 9}  # r2 rated again later; r4 no longer in the store
+    kept, dropped = drop_superseded_pairs(pairs, lambda ids: {k: v for k, v in latest.items() if k in ids})
+    assert kept["prompt"].tolist() == ["a", "c", "d"] and dropped == 1
+    # pairs written without ids (older files) are all kept
+    assert drop_superseded_pairs(pairs[["prompt", "chosen", "rejected"]], lambda ids: {})[1] == 0
+
 
 def test_pair_prompts_are_what_the_model_was_shown():
     """A chat request is logged as the user's text; DPO trains on it as the server rendered it. A completions
