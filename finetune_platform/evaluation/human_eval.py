@@ -490,9 +490,12 @@ def aggregate_human_eval(
             item="item_id", rater="rater", value="winner", categories=WINNERS,
         ).to_dict()
 
-    if ci[0] > 0.5:
+    # The bootstrap over items has no width when every rating goes one way (one rating, two unanimous
+    # items): it alone would call a preference on almost no evidence. The Wilson interval of the decisive
+    # ratings must exclude one half too (1 of 1: 0.21-1.0; 5 of 5: 0.57-1.0).
+    if ci[0] > 0.5 and decisive_ci is not None and decisive_ci[0] > 0.5:
         verdict = "candidate preferred"
-    elif ci[1] < 0.5:
+    elif ci[1] < 0.5 and decisive_ci is not None and decisive_ci[1] < 0.5:
         verdict = "champion preferred"
     else:
         verdict = "no clear preference"

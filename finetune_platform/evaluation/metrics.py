@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from finetune_platform.evaluation.generation import generate
+from finetune_platform.evaluation.generation import generate_answers
 from finetune_platform.formats.instructions import normalise_label, parse_label
 
 __all__ = [
@@ -116,14 +116,24 @@ def perplexity(
     return perplexity_of(completion_nll(model, tokenizer, prompts, completions, batch_size))
 
 
+def _first_line_complete(text: str, ended: bool) -> bool:
+    """Whether the first non-empty line of a generation was finished: a newline follows it, or the model
+    ended the generation (a cap that cut the line leaves a label's beginning, not a label)."""
+    return ended or "\n" in text.lstrip()
+
+
 def evaluate_classification(
-    model, tokenizer, df: pd.DataFrame, batch_size: int = 32
+    model, tokenizer, df: pd.DataFrame, batch_size: int = 32, known_labels: Sequence[str] | None = None
 ) -> tuple[float, pd.DataFrame]:
     """Accuracy of greedy generations on the ``classify`` rows of ``df``, and the per-example predictions.
 
-    Generation is capped at the longest label's token count plus two, enough for any known label and its
-    end token; the prediction is the generation's first non-empty line, normalised. Rows of other tasks
-    are ignored; at least one ``classify`` row is required.
+    Generation is capped at the longest label's token count plus two (the labels of ``df`` and
+    ``known_labels``: a known label longer than every test label is still generated whole), enough for a
+    label and its end token; the prediction is the generation's first non-empty line, normalised, when
+    that line is complete: the model ended it (a newline, or its end-of-sequence token). A first line
+    still running when the cap cut it ("shipping" of "shipping_delay_complaint") is no label: its
+    prediction is empty, counted invalid, not matched against a label it only begins with. Rows of other
+    tasks are ignored; at least one ``classify`` row is required.
     """
     required = {"prompt", "label"}
     if not required <= set(df.columns):
@@ -132,9 +142,13 @@ def evaluate_classification(
     if rows.empty:
         raise ValueError(f"df has no 'classify' rows to evaluate (tasks present: {sorted(df.get('task', pd.Series()).unique())})")
     labels = [normalise_label(label) for label in rows["label"]]
-    longest = max(len(tokenizer(label, add_special_tokens=False)["input_ids"]) for label in set(labels))
-    generations = generate(model, tokenizer, rows["prompt"].tolist(), max_new_tokens=longest + 2, batch_size=batch_size)
-    predictions = [parse_label(text) for text in generations]
+    candidates = set(labels) | {normalise_label(label) for label in known_labels or ()}
+    longest = max(len(tokenizer(label, add_special_tokens=False)["input_ids"]) for label in candidates if label)
+    answers = generate_answers(
+        model, tokenizer, rows["prompt"].tolist(), max_new_tokens=longest + 2, batch_size=batch_size
+    )
+    generations = [answer.text for answer in answers]
+    predictions = [parse_label(a.text) if _first_line_complete(a.text, a.ended) else "" for a in answers]
     result = pd.DataFrame(
         {
             "example_id": rows["example_id"].tolist() if "example_id" in rows else list(range(len(rows))),

@@ -6,6 +6,8 @@ all tasks for perplexity) so that base, candidate and champion numbers are direc
 
 from __future__ import annotations
 
+import hashlib
+
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -94,16 +96,27 @@ class GateDecision:
 def select_examples(
     test: pd.DataFrame, settings: EvalSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The classify, perplexity and reply rows every model is scored on (deterministic)."""
-    classify = test.loc[test["task"] == "classify"].sort_values("example_id").head(settings.max_classify_examples)
-    ppl = test.sort_values("example_id").head(settings.max_perplexity_examples)
-    replies = test.loc[test["task"] == "reply"].sort_values("example_id").head(settings.max_reply_examples)
+    """The classify, perplexity and reply rows every model is scored on: all of them up to each cap, else a
+    sample drawn by a hash of each example id (deterministic, and every source and label in proportion:
+    the ids begin with the source's name, so their first rows in order would be one source's)."""
+    classify = _sample(test.loc[test["task"] == "classify"], settings.max_classify_examples)
+    ppl = _sample(test, settings.max_perplexity_examples)
+    replies = _sample(test.loc[test["task"] == "reply"], settings.max_reply_examples)
     if classify.empty:
         raise ValueError(
             "the test split has no 'classify' examples, so task accuracy cannot be measured; "
             f"tasks present: {sorted(test['task'].unique())}"
         )
     return classify, ppl, replies
+
+
+def _sample(df: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Up to ``n`` rows of ``df``, those whose example id hashes lowest (a stable uniform sample: adding
+    examples never swaps out one already drawn unless a new one hashes lower), in example id order."""
+    if len(df) > n:
+        rank = df["example_id"].astype(str).map(lambda i: hashlib.sha256(i.encode()).hexdigest())
+        df = df.loc[rank.sort_values(kind="stable").index[:n]]
+    return df.sort_values("example_id")
 
 
 def score_model(
@@ -127,7 +140,9 @@ def score_model(
     from finetune_platform.evaluation.text_metrics import evaluate_replies
 
     started = time.perf_counter()
-    accuracy, predictions = evaluate_classification(model, tokenizer, classify, batch_size=batch_size)
+    accuracy, predictions = evaluate_classification(
+        model, tokenizer, classify, batch_size=batch_size, known_labels=known_labels
+    )
     metrics = metrics_from_predictions(predictions, known_labels=known_labels)
     ppl_value = perplexity(model, tokenizer, ppl["prompt"].tolist(), ppl["completion"].tolist(), batch_size=batch_size)
     reply = (

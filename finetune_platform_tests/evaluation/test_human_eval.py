@@ -221,6 +221,16 @@ def test_aggregate_no_clear_preference_and_position_bias():
     assert summary.agreement is None
 
 
+def test_a_few_unanimous_ratings_are_not_a_preference():
+    """With every rating one way the item bootstrap has no width: one or two ratings must not decide."""
+    for n in (1, 2):
+        sides = {f"he-{i:04d}": "a" for i in range(1, n + 1)}
+        summary = aggregate_human_eval(_ratings({"ann": ["candidate"] * n}, sides))
+        assert summary.win_rate_ci == (1.0, 1.0) and summary.verdict == "no clear preference", n
+    sides = {f"he-{i:04d}": "b" for i in range(1, 7)}
+    assert aggregate_human_eval(_ratings({"ann": ["champion"] * 6}, sides)).verdict == "champion preferred"
+
+
 def test_aggregate_refuses_bad_input():
     with pytest.raises(ValueError, match="no ratings"):
         aggregate_human_eval(_ratings({}))

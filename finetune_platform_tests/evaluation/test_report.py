@@ -101,3 +101,29 @@ def test_a_gain_equal_to_the_margin_passes_whatever_floating_point_makes_of_it()
         promoted, why = promotion_decision(report, live_champion_version=3, margin=0.1)
         assert not promoted, why  # promotion needs more than the margin: a tie keeps the champion
     assert not gate(_scores("base", 0.5), _scores("candidate", 0.599), EvalSettings(min_accuracy_gain=0.1)).passed
+
+
+def test_the_evaluation_sample_covers_every_source_in_proportion() -> None:
+    """Example ids begin with the source's name: the first rows in id order were one source's, so the gate
+    judged the alphabetically first sources only. The sample is drawn by a hash of the id instead."""
+    import pandas as pd
+
+    from finetune_platform.evaluation.report import select_examples
+
+    rows = [
+        {"example_id": f"{source}/f.jsonl#{i}::{task}", "task": task, "prompt": "p", "completion": "c"}
+        for source, n in (("chats", 300), ("emails", 180), ("notes", 120))
+        for i in range(n)
+        for task in ("classify", "reply")
+    ]
+    test = pd.DataFrame(rows)
+    settings = EvalSettings(max_classify_examples=200, max_perplexity_examples=200, max_reply_examples=60)
+    classify, ppl, replies = select_examples(test, settings)
+    assert (len(classify), len(ppl), len(replies)) == (200, 200, 60)
+    for sample in (classify, ppl, replies):
+        shares = sample["example_id"].str.split("/").str[0].value_counts(normalize=True)
+        assert set(shares.index) == {"chats", "emails", "notes"}
+        assert abs(shares["notes"] - 0.2) < 0.1 and abs(shares["chats"] - 0.5) < 0.12
+    again = select_examples(test.sample(frac=1.0, random_state=1), settings)
+    assert again[0]["example_id"].tolist() == classify["example_id"].tolist()  # deterministic, order-free
+    assert classify["example_id"].is_monotonic_increasing
