@@ -580,9 +580,13 @@ def promote_pending_rollout(router: "Router", registry: Any) -> str | None:
 def other_versions_served(
     store: "LogStore", variant: str, start: datetime, end: datetime, model_version: str
 ) -> list[str]:
-    """The model versions other than ``model_version`` that answered ``variant``'s requests in [start, end)."""
+    """The model versions other than ``model_version`` that answered ``variant``'s routed requests in
+    [start, end). A pinned request (``<model>@challenger``: a tester trying a version the server loaded
+    before the rollout names it) is left out, as :func:`variant_health` leaves it out: it says nothing
+    about what the rollout served its users."""
     requests = store.requests_between(start, end)
-    served = requests.loc[requests["variant"] == variant, "model_version"].astype(str)
+    routed = (requests["variant"] == variant) & ~requests["pinned"].astype(bool)
+    served = requests.loc[routed, "model_version"].astype(str)
     return sorted(set(served) - {str(model_version)})
 
 

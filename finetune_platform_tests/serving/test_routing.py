@@ -396,6 +396,21 @@ def test_a_version_the_rollout_did_not_judge_answering_the_canary_rolls_it_back(
     assert router.state.kill_switch and router.state.stage is None
 
 
+def test_a_pinned_request_answered_by_another_version_does_not_roll_back(store, tmp_path):
+    """A tester pinning ``<model>@challenger`` on a server that already loaded a newer challenger answers
+    with that version, but routes no user to it: the rollout it is not part of goes on."""
+    clock = Clock(T0)
+    router = Router(state_path=tmp_path / "rollout.json")
+    rollout = StagedRollout(router, store, RolloutSettings(min_requests=5), clock=clock)
+    rollout.start(challenger_version="2")
+    _traffic(store, T0 + timedelta(minutes=1), 10)  # version 2, routed
+    store.log_request(prompt="q", response="a", model_name="m", model_version="3", variant=CHALLENGER,
+                      latency_ms=10.0, status_code=200, error=None, created_at=T0 + timedelta(minutes=2), pinned=True)
+    clock.now = T0 + timedelta(hours=1)
+    decision = rollout.step()
+    assert decision.action == "advanced" and not router.state.kill_switch
+
+
 def test_a_completed_rollout_promotes_the_version_it_judged():
     from finetune_platform.serving.routing import version_to_promote
 
