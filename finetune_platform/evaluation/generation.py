@@ -110,6 +110,19 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int = 32, bat
     return [answer.text for answer in generate_answers(model, tokenizer, prompts, max_new_tokens, batch_size)]
 
 
+def encode_prompts(tokenizer, prompts: list[str]) -> list[list[int]]:
+    """The token ids of each prompt, as the tokenizer adds its special tokens. An empty prompt with a
+    tokenizer that adds no BOS is no tokens at all, and a model needs one to start from: it gets a document
+    boundary (BOS, else EOS, as GPT-2 starts unconditional text), what the model saw before a document."""
+    encoded = tokenizer(list(prompts))["input_ids"]
+    if any(not ids for ids in encoded):
+        start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+        if start is None:
+            raise ValueError("an empty prompt needs a BOS or EOS token to start from; this tokenizer has neither")
+        encoded = [ids or [start] for ids in encoded]
+    return encoded
+
+
 def generate_answers(
     model, tokenizer, prompts: list[str], max_new_tokens: int = 32, batch_size: int = 32
 ) -> list[Answer]:
@@ -122,7 +135,7 @@ def generate_answers(
     if not prompts:
         return []
     device = next(model.parameters()).device
-    encoded = tokenizer(list(prompts))["input_ids"]
+    encoded = encode_prompts(tokenizer, prompts)
     order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
     outputs: list[Answer] = [Answer("", 0, True)] * len(prompts)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id

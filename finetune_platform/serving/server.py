@@ -309,11 +309,14 @@ class RegistryBackend:
 
         tokenizer = self.tokenizer
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        from finetune_platform.evaluation.generation import answers_of, encode_prompts, left_pad
+
         device = next(self.model.parameters()).device
-        batch = tokenizer(list(prompts), return_tensors="pt", padding=True, padding_side="left").to(device)
+        input_ids, attention_mask = left_pad(encode_prompts(tokenizer, prompts), pad_id, device)
         with torch.inference_mode():
             generated = self.model.generate(
-                **batch,
+                input_ids=input_ids,
+                attention_mask=attention_mask,
                 max_new_tokens=max_new_tokens,
                 do_sample=True,
                 temperature=temperature,
@@ -322,9 +325,7 @@ class RegistryBackend:
                 eos_token_id=tokenizer.eos_token_id,
                 pad_token_id=pad_id,
             )
-        from finetune_platform.evaluation.generation import answers_of
-
-        return answers_of(tokenizer, generated[:, batch["input_ids"].shape[1] :].tolist())
+        return answers_of(tokenizer, generated[:, input_ids.shape[1] :].tolist())
 
     def count_tokens(self, text: str) -> int:
         n = self._token_counts.get(text)
@@ -402,11 +403,28 @@ class ApiError(Exception):
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
 
 
+def _encodable(value: Any) -> Any:
+    """``value`` (a string, or strings in lists), refused when a string holds a lone UTF-16 surrogate
+    (``"\\ud83d"`` is valid JSON, but no UTF-8 text: the tokenizer and the log store cannot take it)."""
+    for text in value if isinstance(value, list) else [value]:
+        if isinstance(text, str):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise ValueError(
+                    f"holds a lone UTF-16 surrogate at character {error.start} ({text[error.start]!r}), which is "
+                    "not text: send the whole surrogate pair (or the character itself)"
+                ) from None
+    return value
+
+
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: str
     text: str | None = None
+
+    _text_is_text = field_validator("text")(_encodable)
 
 
 class ChatMessage(BaseModel):
@@ -416,6 +434,8 @@ class ChatMessage(BaseModel):
 
     role: Literal["system", "developer", "user", "assistant"]
     content: str | list[ContentPart]
+
+    _content_is_text = field_validator("content")(_encodable)
 
     def text(self) -> str:
         if isinstance(self.content, str):
@@ -459,6 +479,7 @@ class _GenerationRequest(BaseModel):
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     n: int | None = Field(None, ge=1)
     stop: str | list[str] | None = None
+    _stop_is_text = field_validator("stop")(_encodable)
     stream: bool = False
     stream_options: StreamOptions | None = None
     user: str | None = Field(None, max_length=256)
@@ -570,7 +591,7 @@ class CompletionRequest(_GenerationRequest):
     def _some_prompt(cls, prompt: str | list[str]) -> str | list[str]:
         if isinstance(prompt, list) and not prompt:
             raise ValueError("prompt is an empty list; send a string or a list of strings")
-        return prompt
+        return _encodable(prompt)
 
 
 class FeedbackRequest(BaseModel):
@@ -1199,7 +1220,10 @@ def create_app(
             )
         knowledge = _knowledge_summary(server)
         if knowledge is not None:
-            logger.info("hybrid RAG: knowledge index %(fingerprint)s, %(passages)d passages, from %(path)s", knowledge)
+            logger.info(
+                "hybrid RAG: knowledge index %s, %d passages, from %s",
+                knowledge["fingerprint"], knowledge["passages"], server.knowledge.path,  # the log may show the path
+            )
         try:
             yield
         finally:

@@ -689,6 +689,11 @@ def test_registry_backends_serve_what_evaluation_measured(tiny_registry, tiny_ba
             "/v1/completions", json={"model": "tiny-support", "prompt": prompts, "max_tokens": 4, "temperature": 1.0}
         )
         assert sampled.status_code == 200 and len(sampled.json()["choices"]) == 2
+        # an empty prompt (the tiny tokenizer adds no BOS: no tokens at all) starts from a document boundary
+        for temperature in (0.0, 1.0):
+            empty = client.post("/v1/completions", json={"model": "tiny-support", "prompt": "", "max_tokens": 3,
+                                                         "temperature": temperature})
+            assert empty.status_code == 200, empty.text
     base_lm, base_tok = load_causal_lm(tiny_base)
     tuned_lm, tuned_tok = load_causal_lm(tiny_base, adapter_path=tiny_adapter)
     assert answers[CHAMPION] == generate(base_lm, base_tok, prompts, max_new_tokens=8)
@@ -696,7 +701,7 @@ def test_registry_backends_serve_what_evaluation_measured(tiny_registry, tiny_ba
     assert answers[CHAMPION] != answers[CHALLENGER]
     rows = _rows(store)
     assert {r["model_version"] for r in rows if r["variant"] == CHALLENGER} == {"2"}
-    assert all(r["prompt_tokens"] > 0 for r in rows)
+    assert all(r["prompt_tokens"] > 0 for r in rows if r["prompt"])
 
     quantized = RegistryBackend.from_registry(tiny_registry, CHALLENGER, quantize=True)
     kinds = {f"{type(m).__module__}.{type(m).__name__}" for m in quantized.model.modules()}
@@ -721,6 +726,24 @@ def test_a_conversation_the_chat_template_refuses_is_a_400_not_a_500(make_client
     assert error["code"] == "unsupported_conversation" and error["param"] == "messages"
     assert "roles must alternate" in error["message"]
     assert client.post("/v1/chat/completions", json=_chat()).status_code == 200
+
+
+def test_a_lone_surrogate_in_the_text_is_a_400_not_a_500(make_client, store):
+    """"\\ud83d" is valid JSON but not text: the tokenizer, the cache key and the log store cannot take it."""
+    client = make_client()
+    for body, param in (
+        (_chat("broken \ud83d router"), "messages.0.content"),
+        ({"model": "support", "messages": [{"role": "user", "content": [{"type": "text", "text": "x\ud83d"}]}]},
+         "messages.0.content"),
+        ({"model": "support", "prompt": ["fine", "bad \udc00"]}, "prompt"),
+        ({**_chat(), "stop": ["\ud83d"]}, "stop"),
+    ):
+        path = "/v1/completions" if "prompt" in body else "/v1/chat/completions"
+        response = client.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, (body, response.text)
+        assert "lone UTF-16 surrogate" in response.json()["error"]["message"]
+        assert response.json()["error"]["message"].startswith(param)
+    assert client.post("/v1/chat/completions", json=_chat("a real emoji 🙂")).status_code == 200
 
 
 def test_request_latency_counts_from_receiving_the_request(make_client, store, monkeypatch):
