@@ -635,26 +635,34 @@ def plot_drift(report: DriftReport, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     has_feedback = not report.feedback_daily.empty
-    fig, axes = plt.subplots(1, 4 if has_feedback else 3, figsize=(20 if has_feedback else 15, 4.5))
-    for ax, key in zip(axes[:2], ("chars", "words"), strict=True):
-        ref, prod = report.lengths[key]["reference"], report.lengths[key]["production"]
-        bins = np.histogram_bin_edges(np.concatenate([ref, prod]), bins=30)
-        ax.hist(ref, bins=bins, density=True, alpha=0.5, label=f"reference (n={len(ref)})")
-        ax.hist(prod, bins=bins, density=True, alpha=0.5, label=f"production (n={len(prod)})")
-        ax.set_title(f"prompt length ({key})")
-        ax.legend()
-    top = report.term_shift.head(15).iloc[::-1]
-    axes[2].barh(top["term"], top["delta"], color=["tab:red" if d > 0 else "tab:blue" for d in top["delta"]])
-    axes[2].set_title("term share shift (production - reference)")
+    # a day with too few prompts for the text tests is still judged on its ratings: plot what was judged
+    has_text = "chars" in report.lengths and "words" in report.lengths
+    if not has_text and not has_feedback:
+        raise ValueError("plot_drift: the report has neither text features nor feedback to plot")
+    panels = (3 if has_text else 0) + (1 if has_feedback else 0)
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.5), squeeze=False)
+    axes = axes[0]
+    if has_text:
+        for ax, key in zip(axes[:2], ("chars", "words"), strict=True):
+            ref, prod = report.lengths[key]["reference"], report.lengths[key]["production"]
+            bins = np.histogram_bin_edges(np.concatenate([ref, prod]), bins=30)
+            ax.hist(ref, bins=bins, density=True, alpha=0.5, label=f"reference (n={len(ref)})")
+            ax.hist(prod, bins=bins, density=True, alpha=0.5, label=f"production (n={len(prod)})")
+            ax.set_title(f"prompt length ({key})")
+            ax.legend()
+        top = report.term_shift.head(15).iloc[::-1]
+        axes[2].barh(top["term"], top["delta"], color=["tab:red" if d > 0 else "tab:blue" for d in top["delta"]])
+        axes[2].set_title("term share shift (production - reference)")
     if has_feedback:
         daily = report.feedback_daily
-        axes[3].plot(daily["day"], daily["negative_rate"], marker="o")
+        ax = axes[-1]
+        ax.plot(daily["day"], daily["negative_rate"], marker="o")
         for r in report.results:
             if r.test == "p_chart":
-                axes[3].axhline(r.threshold, color="tab:red", linestyle="--", label="upper control limit")
-                axes[3].legend()
-        axes[3].set_title("daily thumbs-down rate")
-        axes[3].tick_params(axis="x", rotation=45)
+                ax.axhline(r.threshold, color="tab:red", linestyle="--", label="upper control limit")
+                ax.legend()
+        ax.set_title("daily thumbs-down rate")
+        ax.tick_params(axis="x", rotation=45)
     fig.suptitle(f"Drift report: {report.verdict}")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -184,6 +184,15 @@ def test_plot_drift_writes_a_png(tmp_path: Path) -> None:
     assert path.stat().st_size > 10_000
 
 
+def test_a_day_judged_on_its_ratings_alone_is_plotted(tmp_path: Path) -> None:
+    """Too few prompts for the text tests, a thumbs-down spike in the ratings: drift, and its plot shows the
+    ratings (the length panels have nothing to show)."""
+    report = compute_drift(REFERENCE, synthetic_tickets(20, seed=7), feedback=_feedback([0.05] * 6 + [0.8]))
+    assert report.drift and not report.lengths
+    path = plot_drift(report, tmp_path / "drift.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_settings_reject_min_samples_below_two_per_bin() -> None:
     with pytest.raises(ValidationError, match=r"min_samples \(15\) must be at least twice length_bins \(10\)"):
         DriftSettings(min_samples=15)
