@@ -8,12 +8,14 @@ same standard as curated records.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 
+from finetune_platform.formats.instructions import normalise_label
 from finetune_platform.schemas import RECORD_COLUMNS
 
 #: Source name, file and doc type of records made from feedback (lineage: record_id ends in the feedback id).
@@ -123,6 +125,9 @@ def feedback_to_records(feedback: pd.DataFrame, latest: Mapping[str, int] | None
             strict=True,
         )
     ]
+    # A correction of a classification (a prompt in the classify template) is the ticket's right label, not a
+    # reply: the record carries it as its label, so the format stage makes it a classify example.
+    classified = [_asks_for_a_category(str(p)) for p in with_correction["prompt"]]
     records = pd.DataFrame(
         {
             "record_id": [f"{FEEDBACK_SOURCE}/{FEEDBACK_SOURCE_FILE}#{int(i)}" for i in with_correction["feedback_id"]],
@@ -131,13 +136,22 @@ def feedback_to_records(feedback: pd.DataFrame, latest: Mapping[str, int] | None
             "source_row": with_correction["feedback_id"].astype(int).to_numpy(),
             "doc_type": FEEDBACK_DOC_TYPE,
             "text": with_correction["prompt"].astype(str).to_numpy(),
-            "response": corrections.to_numpy(),
-            "label": "",
+            "response": ["" if c else r for c, r in zip(classified, corrections, strict=True)],
+            "label": [normalise_label(r) if c else "" for c, r in zip(classified, corrections, strict=True)],
             "messages": conversations,
         },
         columns=RECORD_COLUMNS,
     )
     return records.reset_index(drop=True)
+
+
+#: The classify template's task line, in any case and spacing (as ``formats.instructions`` reads markers).
+_CLASSIFY_TASK = re.compile(r"^\s*###[ \t]*task:[ \t]*classify[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+
+
+def _asks_for_a_category(prompt: str) -> bool:
+    """Whether ``prompt`` is the platform's classify prompt (its answer is a category, not a reply)."""
+    return _CLASSIFY_TASK.search(prompt) is not None
 
 
 def feedback_to_preference_pairs(
@@ -162,6 +176,9 @@ def feedback_to_preference_pairs(
     candidates = candidates[has_response[has_correction]]
     chosen = candidates["correction"].astype(str).str.strip()
     rejected = candidates["response"].astype(str).str.strip()
+    # a corrected classification: the label as SFT trains the model to write it ("Refund" is "refund")
+    classify = candidates["prompt"].astype(str).map(_asks_for_a_category).astype(bool)
+    chosen = chosen.where(~classify, chosen.map(normalise_label))
     same = chosen == rejected
     candidates, chosen, rejected = candidates[~same], chosen[~same], rejected[~same]
 

@@ -44,6 +44,28 @@ def test_records_come_only_from_corrections_with_lineage() -> None:
     assert records["record_id"].is_unique
 
 
+def test_a_corrected_classification_becomes_a_classify_example(tmp_path) -> None:
+    """A correction of a classify prompt is the ticket's label: through the batch file, ingest, curation and
+    the format stage it is a classify example, not a one-word reply that curation drops."""
+    from finetune_platform.curation import CurationSettings, curate
+    from finetune_platform.formats.instructions import PROMPT_TEMPLATES, build_instruction_examples
+    from finetune_platform.ingest import ingest_source
+    from finetune_platform.monitoring.feedback_source import FEEDBACK_SOURCE, write_feedback_source
+
+    ticket = "I was charged twice for my order, please give my money back."
+    frame = pd.DataFrame([(1, "r1", -1, "Refund", PROMPT_TEMPLATES["classify"].format(text=ticket), "billing")],
+                         columns=["feedback_id", "response_id", "rating", "correction", "prompt", "response"])
+    frame["comment"] = None
+    records = feedback_to_records(frame)
+    assert records[["response", "label"]].values.tolist() == [["", "refund"]]
+    write_feedback_source(records, tmp_path, "2026-11-05", frame)
+    raw = ingest_source(FEEDBACK_SOURCE, tmp_path).records
+    assert raw[["text", "label"]].values.tolist() == [[ticket, "refund"]]
+    curated = curate(raw, CurationSettings()).records
+    examples = build_instruction_examples(curated)
+    assert examples[["task", "completion"]].values.tolist() == [["classify", "refund"]]
+
+
 def test_preference_pairs_content_and_stats_account_for_every_row() -> None:
     pairs, stats = feedback_to_preference_pairs(_feedback())
     assert list(pairs.columns) == PREFERENCE_COLUMNS
