@@ -406,3 +406,54 @@ def test_raw_files_sensor_requests_files_again_after_their_ingest_failed_for_goo
                                     tags={"dagster/root_run_id": run.run_id, "dagster/will_retry": "false"}))
         again = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
         assert [r.partition_key for r in again.run_requests] == ["a"] and again.run_requests[0].run_key != key
+
+
+def test_raw_files_sensor_gives_up_on_files_whose_ingest_keeps_failing(tmp_path) -> None:
+    """A source whose ingest fails every time (a bug, a bad file) is requested MAX_INGEST_ATTEMPTS times for
+    one set of files, not once per tick forever; new files start the count again."""
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from finetune_platform.defs.automation import MAX_INGEST_ATTEMPTS, raw_files_sensor
+
+    raw, resources = _files_sensor_project(tmp_path)
+    with dg.instance_for_test() as instance:
+        result = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        instance.add_dynamic_partitions("source", ["a", "later"])
+        cursor, keys = result.cursor, [result.run_requests[0].run_key]
+        for attempt in range(MAX_INGEST_ATTEMPTS + 2):
+            instance.add_run(DagsterRun(job_name="ingest_job", run_id=f"{attempt:032d}", status=dg.DagsterRunStatus.FAILURE,
+                                        tags={"dagster/run_key": keys[-1], "dagster/will_retry": "false"}))
+            result = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+            if getattr(result, "run_requests", None):
+                keys.append(result.run_requests[0].run_key)
+                cursor = result.cursor
+        assert len(keys) == MAX_INGEST_ATTEMPTS
+        assert "failed 3 times on its current files" in result.skip_message
+        (raw / "a" / "new.jsonl").write_text('{"text": "a new file"}\n')
+        changed = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+        assert [r.partition_key for r in changed.run_requests] == ["a"]
+
+
+def test_raw_files_sensor_requests_files_read_but_not_curated_again(tmp_path) -> None:
+    """raw_corpus is recorded even when a later step of its run fails for good: those rows were never
+    curated, so the files are requested again rather than taken for done."""
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from finetune_platform.defs.automation import raw_files_sensor
+    from finetune_platform.ingest.sources import load_sources, source_fingerprint
+
+    raw, resources = _files_sensor_project(tmp_path)
+    source = {s.name: s for s in load_sources(tmp_path / "data" / "sources.yaml")}["a"]
+    with dg.instance_for_test() as instance:
+        first = raw_files_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        instance.add_dynamic_partitions("source", ["a", "later"])
+        key = next(r.run_key for r in first.run_requests if r.partition_key == "a")
+        instance.add_run(DagsterRun(job_name="ingest_job", run_id="c" * 32, status=dg.DagsterRunStatus.FAILURE,
+                                    tags={"dagster/run_key": key, "dagster/will_retry": "false"}))
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            "raw_corpus", partition="a", metadata={"source_fingerprint": source_fingerprint(source, raw)}))
+        again = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, resources=resources))
+        assert [r.partition_key for r in again.run_requests] == ["a"]
+        instance.report_runless_asset_event(dg.AssetMaterialization("scored_records", partition="a"))
+        done = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=again.cursor, resources=resources))
+        assert not getattr(done, "run_requests", None)

@@ -390,24 +390,34 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
 
     settings = platform.settings()
     sources = load_sources(settings.root / "data" / "sources.yaml")
-    cursor, runs = _files_cursor(context.cursor)
+    cursor, runs, retries = _files_cursor(context.cursor)
     known = set(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
     configured = {s.name for s in sources}
     new_partitions = [s.name for s in sources if s.name not in known]
     # A source taken out of sources.yaml stops being a partition, so the next retrain no longer trains on the
     # rows it left behind (deduplicated_records reads every partition's curated records).
     removed = sorted(known - configured)
-    requests, waiting = [], []
+    requests, waiting, given_up = [], [], []
     for source in sources:
         fingerprint = source_fingerprint(source, settings.raw_dir)
+
+        def done() -> bool:  # these files were read, and the rows read were curated (ingest_job's last step)
+            return _last_ingested_fingerprint(context.instance, source.name) == fingerprint and _curated_since_read(
+                context.instance, source.name
+            )
+
         if cursor.get(source.name) == fingerprint:
             # Requested already: done, running, or retried by the daemon, unless its run failed for good
-            # without ingesting these files, which would otherwise never be read (nor the feedback in them).
+            # before its rows were read and curated, which would otherwise never happen (nor the feedback in
+            # them be trained on). Up to MAX_INGEST_ATTEMPTS runs per set of files: a source that fails every
+            # time waits for its files to change (or a launch by hand), not a new run every tick.
             key = f"{source.name}-{fingerprint}-{runs.get(source.name, 0)}"
-            if _last_ingested_fingerprint(context.instance, source.name) == fingerprint or not _failed_for_good(
-                context.instance, key
-            ):
+            if done() or not _failed_for_good(context.instance, key):
                 continue
+            if retries.get(source.name, 1) >= MAX_INGEST_ATTEMPTS:
+                given_up.append(source.name)
+                continue
+            retries[source.name] = retries.get(source.name, 1) + 1
             runs[source.name] = runs.get(source.name, 0) + 1
             requests.append(
                 dg.RunRequest(partition_key=source.name, run_key=f"{source.name}-{fingerprint}-{runs[source.name]}")
@@ -417,12 +427,13 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
         if last is None and not _has_files(source, settings.raw_dir):
             waiting.append(source.name)  # nothing written there yet, nothing ingested before: nothing to do
             continue
-        if source.name not in cursor and last == fingerprint:
-            # Not seen by this sensor yet, but ingested already from these very files (`make demo`, the CLI,
-            # a launch from the UI): nothing to do until they change.
+        if source.name not in cursor and done():
+            # Not seen by this sensor yet, but ingested and curated already from these very files (`make
+            # demo`, the CLI, a launch from the UI): nothing to do until they change.
             cursor[source.name] = fingerprint
             continue
         cursor[source.name] = fingerprint
+        retries[source.name] = 1
         runs[source.name] = runs.get(source.name, 0) + 1
         # The run key names the request's place in this source's history too: the daemon never launches a
         # key twice, and files put back as they were (the same fingerprint as an earlier run) need a new run.
@@ -431,9 +442,19 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
         )
     for name in removed:
         cursor.pop(name, None)
+        retries.pop(name, None)
+    if given_up:
+        context.log.warning(
+            f"ingest_job failed {MAX_INGEST_ATTEMPTS} times on the current files of {', '.join(given_up)}; not "
+            "requested again until those files change (fix the cause, then launch ingest_job for the partition)"
+        )
     if not requests and not new_partitions and not removed:
         waits = f"; no files yet for {', '.join(waiting)}" if waiting else ""
-        return dg.SkipReason(f"none of the {len(sources)} sources changed since the last check{waits}")
+        failing = (
+            f"; {', '.join(given_up)} failed {MAX_INGEST_ATTEMPTS} times on its current files and waits for them "
+            "to change or a launch by hand" if given_up else ""
+        )
+        return dg.SkipReason(f"none of the {len(sources)} sources changed since the last check{waits}{failing}")
     partition_requests = []
     if new_partitions:
         partition_requests.append(SOURCE_PARTITIONS.build_add_request(new_partitions))
@@ -441,18 +462,28 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
         partition_requests.append(SOURCE_PARTITIONS.build_delete_request(removed))
     return dg.SensorResult(
         run_requests=requests,
-        cursor=json.dumps({"fingerprints": cursor, "runs": runs}, sort_keys=True),
+        cursor=json.dumps({"fingerprints": cursor, "runs": runs, "attempts": retries}, sort_keys=True),
         dynamic_partitions_requests=partition_requests or None,
     )
 
 
-def _files_cursor(cursor: str | None) -> tuple[dict[str, str], dict[str, int]]:
-    """``raw_files_sensor``'s cursor: each source's last fingerprint and how many runs it has requested for it
-    (a cursor written before the counts were kept is the fingerprints alone)."""
+#: Runs ``raw_files_sensor`` requests for one set of a source's files (the first and the re-requests after a
+#: run failed for good) before it waits for the files to change.
+MAX_INGEST_ATTEMPTS = 3
+
+
+def _files_cursor(cursor: str | None) -> tuple[dict[str, str], dict[str, int], dict[str, int]]:
+    """``raw_files_sensor``'s cursor: each source's last fingerprint, how many runs it has requested for it
+    in all, and how many for its current files (a cursor written before the counts were kept is the
+    fingerprints alone)."""
     data = json.loads(cursor) if cursor else {}
     if "fingerprints" in data and isinstance(data["fingerprints"], dict):
-        return dict(data["fingerprints"]), {k: int(v) for k, v in data.get("runs", {}).items()}
-    return dict(data), {}
+        return (
+            dict(data["fingerprints"]),
+            {k: int(v) for k, v in data.get("runs", {}).items()},
+            {k: int(v) for k, v in data.get("attempts", {}).items()},
+        )
+    return dict(data), {}, {}
 
 
 def _trained_since(instance: dg.DagsterInstance, specialist: str, since: float) -> bool:
