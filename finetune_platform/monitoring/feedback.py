@@ -284,6 +284,19 @@ def drop_superseded_pairs(
     return kept, int(len(pairs) - len(kept))
 
 
+#: A held-out ticket at least this long (normalised) that begins a pair's prompt is taken for that ticket,
+#: cut by the format stage; a shorter one could begin an unrelated prompt.
+_CUT_TICKET_MIN_CHARS = 200
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    """``text`` up to ``limit`` characters, ending at a word boundary."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    return head[: head.rfind(" ")] if " " in head else head
+
+
 def decontaminate_preference_pairs(
     pairs: pd.DataFrame, held_out_prompts: list[str], near_duplicate_threshold: float = 0.8
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -314,15 +327,22 @@ def decontaminate_preference_pairs(
     stats["duplicates"] = int(len(pairs) - len(unique))
     keys = [normalize_prompt(ticket_from_prompt(str(p))) for p in unique["prompt"]]
     held = {normalize_prompt(ticket_from_prompt(str(p))) for p in held_out_prompts}
-    exact = [key in held for key in keys]
+    # A held-out prompt holds its ticket cut to the format stage's max_ticket_chars; production sends the
+    # whole ticket. A long held-out ticket that begins a pair's prompt is that ticket.
+    by_length: dict[int, set[str]] = {}
+    for key in held:
+        if len(key) >= _CUT_TICKET_MIN_CHARS:
+            by_length.setdefault(len(key), set()).add(key)
+    exact = [key in held or any(key[:n] in cut for n, cut in by_length.items()) for key in keys]
     stats["held_out_exact"] = int(sum(exact))
     near = [False] * len(keys)
     if near_duplicate_threshold < 1.0 and held:
         held_list = sorted(held)
         # each distinct prompt once: production repeats its questions, and n copies of one text would be
-        # n²/2 pairs of it with itself in the join
+        # n²/2 pairs of it with itself in the join; compared as far as a held-out ticket goes (they were cut)
+        longest = max(len(k) for k in held_list)
         candidates = sorted({keys[i] for i, is_exact in enumerate(exact) if not is_exact})
-        texts = held_list + candidates
+        texts = held_list + [_cut_at_word(k, longest) for k in candidates]
         leaked: set[str] = set()
         for a, b, _ in near_duplicate_pairs(texts, NEAR_DUPLICATE_SHINGLE_WORDS, near_duplicate_threshold, method="exact"):
             if a < len(held_list) <= b:  # one held-out ticket, one pair prompt (a < b always)

@@ -138,6 +138,29 @@ def test_preference_pairs_on_held_out_tickets_or_repeated_are_dropped() -> None:
     assert stats["held_out_near"] == 3000 and len(kept) == 3000
 
 
+def test_a_long_held_out_ticket_sent_whole_is_caught() -> None:
+    """The training set holds a long ticket cut to max_ticket_chars; production sends it whole: the cut
+    ticket begins the pair's prompt (exact), or a near-duplicate of its beginning does (near)."""
+    from finetune_platform.formats.instructions import FormatSettings, build_instruction_examples
+    from finetune_platform.monitoring.feedback import decontaminate_preference_pairs
+
+    words = [f"w{i}" for i in range(400)]
+    ticket = " ".join(f"the {w} part of my order never arrived" for w in words[:40])  # ~1,400 characters
+    records = pd.DataFrame([{"record_id": "t/f#1", "source": "t", "source_file": "f", "source_row": 1,
+                             "doc_type": "chat", "text": ticket, "response": "", "label": "shipping", "messages": ""}],
+                           columns=RECORD_COLUMNS)
+    held_out = build_instruction_examples(records, FormatSettings(max_ticket_chars=600))["prompt"].tolist()
+    assert len(held_out[0]) < len(ticket)
+    pairs = pd.DataFrame([
+        {"prompt": ticket, "chosen": "a", "rejected": "b"},
+        {"prompt": "Hello, " + ticket.replace("w3 ", "w3x "), "chosen": "a", "rejected": "b"},
+        {"prompt": "where is my parcel", "chosen": "a", "rejected": "b"},
+    ])
+    kept, stats = decontaminate_preference_pairs(pairs, held_out)
+    assert kept["prompt"].tolist() == ["where is my parcel"]
+    assert (stats["held_out_exact"], stats["held_out_near"]) == (1, 1)
+
+
 def test_a_pair_whose_answer_was_rated_again_is_dropped() -> None:
     from finetune_platform.monitoring.feedback import drop_superseded_pairs
 
