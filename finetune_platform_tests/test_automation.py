@@ -457,3 +457,28 @@ def test_raw_files_sensor_requests_files_read_but_not_curated_again(tmp_path) ->
         instance.report_runless_asset_event(dg.AssetMaterialization("scored_records", partition="a"))
         done = raw_files_sensor(dg.build_sensor_context(instance=instance, cursor=again.cursor, resources=resources))
         assert not getattr(done, "run_requests", None)
+
+
+def test_no_second_retrain_while_one_is_queued_or_running_before_it_read_its_data() -> None:
+    """With max_concurrent_runs 1 a requested retrain waits in the queue: the nightly schedule and a later
+    signal would train on the same data again. They skip while a retrain_job run has not read its data."""
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from finetune_platform.resources import PlatformResource
+
+    def sensor(instance, cursor=None):
+        return retrain_signal_sensor(dg.build_sensor_context(
+            instance=instance, cursor=cursor, resources={"platform": PlatformResource(root="/nonexistent")}))
+
+    with dg.instance_for_test() as instance:
+        _report(instance, "scored_records")
+        _report(instance, "drift_report", drift_detected=True)
+        first = sensor(instance)
+        [request] = first.run_requests
+        instance.add_run(DagsterRun(job_name="retrain_job", run_id="d" * 32, status=dg.DagsterRunStatus.STARTING,
+                                    tags={"dagster/run_key": request.run_key}))
+        nightly = nightly_retrain_schedule(dg.build_schedule_context(instance=instance))
+        assert f"retrain_job run {'d' * 32} (STARTING) has not read its data yet" in _skip_message(nightly)
+        _report(instance, "feedback_set", retrain_threshold_reached=True)
+        again = sensor(instance, first.cursor)
+        assert not again.run_requests and "has not read its data yet: it is that retrain" in again.skip_reason.skip_message

@@ -149,6 +149,12 @@ def nightly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
         if status not in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED) or will_retry:
             return dg.SkipReason(f"retrain_job run {record.run_id} is training on the newest data ({status.value})")
         failed.append(record.run_id)
+    pending = _retrain_yet_to_read(context.instance)
+    if pending is not None:
+        return dg.SkipReason(
+            f"retrain_job run {pending.run_id} ({pending.status.value}) has not read its data yet: it trains on the "
+            "newest data"
+        )
     # Data no run trained on: the newest ingest, or one whose retrain failed (each failure gets a new key, so
     # the daemon, which launches a key once, retries it the next night).
     suffix = f"-after-{failed[0][:8]}" if failed else ""
@@ -156,6 +162,26 @@ def nightly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
         run_key=f"nightly-{newest.storage_id}{suffix}",
         tags={"finetune_platform/trigger": "nightly_retrain_schedule"},
     )
+
+
+#: Run states of a run that has not finished (queued by the daemon, or running).
+_IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _retrain_yet_to_read(instance: dg.DagsterInstance) -> Any:
+    """A ``retrain_job`` run queued or running that has not materialized ``deduplicated_records`` yet (so it
+    will read the data there is now), or None. A second request meanwhile would train on the same data."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=retrain_job.name, statuses=_IN_FLIGHT), limit=20)
+    if not runs:
+        return None
+    read = {
+        record.run_id
+        for record in instance.fetch_materializations(dg.AssetKey("deduplicated_records"), limit=50).records
+    }
+    return next((run for run in runs if run.run_id not in read), None)
 
 
 def _run_outcome(instance: dg.DagsterInstance, run_id: str | None) -> tuple[dg.DagsterRunStatus | None, bool]:
@@ -328,6 +354,15 @@ def retrain_signal_sensor(
         if stale:
             why += f"; signals ignored: {', '.join(stale[:5])}"
         return dg.SensorResult(skip_reason=why + ".", cursor=json.dumps(cursor))
+    pending = _retrain_yet_to_read(context.instance)
+    if pending is not None:
+        # That run reads the data there is now (the corrections, the drifted days' traffic come in through
+        # ingest): the signals are served by it; the cursor moves past them.
+        return dg.SensorResult(
+            skip_reason=f"{', '.join(sorted({a for a, _ in triggers}))} call for a retrain, and retrain_job run "
+            f"{pending.run_id} ({pending.status.value}) has not read its data yet: it is that retrain.",
+            cursor=json.dumps(cursor),
+        )
     assets = sorted({asset for asset, _ in triggers})
     request = dg.RunRequest(
         run_key="retrain-" + "-".join(f"{asset}{record.storage_id}" for asset, record in triggers),
