@@ -122,6 +122,20 @@ class DriftSettings(BaseModel):
     feedback_min_daily: int = Field(
         20, ge=1, description="Days with fewer feedback ratings than this are left out of the control charts."
     )
+    feedback_rate_delta: float = Field(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description="A day's thumbs-down rate must also be this much above the baseline's (absolute) to count as "
+        "drift: with thousands of ratings a day, the test alone flags rises too small to matter.",
+    )
+    feedback_mean_delta: float = Field(
+        0.04,
+        ge=0.0,
+        le=2.0,
+        description="A day's mean rating must also be this much below the baseline's to count as drift (0.04 on "
+        "the -1/0/+1 scale: two points of ratings turning from thumbs-up to thumbs-down).",
+    )
     feedback_min_baseline_days: int = Field(
         3, ge=1, description="Days (before the last one) needed to set the feedback control limits."
     )
@@ -492,11 +506,13 @@ def _feedback_tests(
     flagged_from = int(stats.binom.isf(alpha, n_last, p_bar)) + 1  # the fewest thumbs-down that flag
     while flagged_from > 0 and stats.binom.sf(flagged_from - 2, n_last, p_bar) < alpha:
         flagged_from -= 1
-    ucl = (flagged_from - 1) / n_last  # flagged above this rate
+    # Significant and large enough: the effect size as every other feature pairs it with its test.
+    ucl = max((flagged_from - 1) / n_last, p_bar + s.feedback_rate_delta)  # flagged above this rate
     p_last = float(last["negative_rate"])
+    p_drifted = x_last >= flagged_from and p_last - p_bar >= s.feedback_rate_delta
     p_detail = (
         f"{day}: thumbs-down rate {p_last:.1%} ({x_last} of {n_last}); baseline {p_bar:.1%}, flagged above "
-        f"{ucl:.1%} (binomial p {p_value:.2g})"
+        f"{ucl:.1%} (binomial p {p_value:.2g}, and at least {s.feedback_rate_delta:.1%} above the baseline)"
     )
 
     mean_last = float(last["mean_rating"])
@@ -519,23 +535,23 @@ def _feedback_tests(
                 highest = middle
             else:
                 lowest = middle + 1
-        lcl = 1.0 - (lowest - 1) / n_last  # flagged below this mean
-        m_drifted = shortfall >= lowest
+        lcl = min(1.0 - (lowest - 1) / n_last, mu - s.feedback_mean_delta)  # flagged below this mean
+        m_drifted = shortfall >= lowest and mu - mean_last >= s.feedback_mean_delta
         m_detail = (
             f"{day}: mean rating {mean_last:+.3f} of {n_last}; baseline {mu:+.3f}, flagged below {lcl:+.3f} "
-            f"(exact p {m_p_value:.2g})"
+            f"(exact p {m_p_value:.2g}, and at least {s.feedback_mean_delta:.2f} below the baseline)"
         )
     else:
         # Other rating scales: the X-bar chart, centre and spread of all baseline ratings pooled (between-day
         # variation included, which widens the limits slightly: a conservative chart).
         variance = (float(baseline["rating_sq_sum"].sum()) - baseline_n * mu**2) / max(baseline_n - 1, 1)
         sigma = math.sqrt(max(variance, 0.0))
-        lcl = mu - s.control_limit_sigma * sigma / math.sqrt(n_last)
+        lcl = min(mu - s.control_limit_sigma * sigma / math.sqrt(n_last), mu - s.feedback_mean_delta)
         z = (mean_last - mu) / (sigma / math.sqrt(n_last)) if sigma > 0 else (-math.inf if mean_last < mu else 0.0)
         m_p_value, m_drifted = float(stats.norm.cdf(z)), mean_last < lcl
         m_detail = f"{day}: mean rating {mean_last:+.3f} of {n_last}; centre {mu:+.3f}, lower limit {lcl:+.3f}"
     results = [
-        FeatureResult("feedback_negative_rate", "p_chart", p_last, p_value, ucl, x_last >= flagged_from, p_detail),
+        FeatureResult("feedback_negative_rate", "p_chart", p_last, p_value, ucl, p_drifted, p_detail),
         FeatureResult("feedback_rating_mean", "xbar_chart", mean_last, m_p_value, lcl, bool(m_drifted), m_detail),
     ]
     return results, []

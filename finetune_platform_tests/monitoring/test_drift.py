@@ -96,7 +96,7 @@ def _feedback(daily_negative_rates: list[float], per_day: int = 100, seed: int =
         for i, rating in enumerate(ratings):
             rows.append(
                 {
-                    "created_at": pd.Timestamp("2026-11-01", tz="UTC") + pd.Timedelta(days=day, minutes=i),
+                    "created_at": pd.Timestamp("2026-11-01", tz="UTC") + pd.Timedelta(days=day, seconds=4 * i),
                     "rating": int(rating),
                 }
             )
@@ -182,6 +182,21 @@ def test_plot_drift_writes_a_png(tmp_path: Path) -> None:
     path = plot_drift(report, tmp_path / "plots" / "drift.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size > 10_000
+
+
+def test_a_significant_but_tiny_rise_at_high_traffic_is_not_drift() -> None:
+    """20,000 ratings a day make a 0.7-point rise in thumbs-down significant; it is below the effect size
+    (feedback_rate_delta), so the chart does not call it drift. A 3-point rise is."""
+    small = compute_drift(REFERENCE, synthetic_tickets(200, seed=2), feedback=_feedback([0.10] * 4 + [0.107], per_day=20_000))
+    rate = next(r for r in small.results if r.feature == "feedback_negative_rate")
+    assert rate.p_value < 0.01 and not rate.drifted
+    assert not any(r.drifted for r in small.results if r.feature.startswith("feedback"))
+    large = compute_drift(REFERENCE, synthetic_tickets(200, seed=2), feedback=_feedback([0.10] * 4 + [0.13], per_day=20_000))
+    assert "feedback_negative_rate" in large.drifted_features
+    strict = DriftSettings(feedback_rate_delta=0.0, feedback_mean_delta=0.0)
+    assert "feedback_negative_rate" in compute_drift(
+        REFERENCE, synthetic_tickets(200, seed=2), strict, feedback=_feedback([0.10] * 4 + [0.107], per_day=20_000)
+    ).drifted_features
 
 
 def test_a_day_judged_on_its_ratings_alone_is_plotted(tmp_path: Path) -> None:
