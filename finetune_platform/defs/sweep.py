@@ -110,6 +110,15 @@ def trial_records(instance: dg.DagsterInstance, trials: list[str] | None = None)
     return rows, missing
 
 
+def _current_data_version(instance: dg.DagsterInstance) -> str | None:
+    """The DVC hash the latest ``training_set`` materialization recorded, if any."""
+    records = instance.fetch_materializations(dg.AssetKey("training_set"), limit=1).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    value = records[0].asset_materialization.metadata.get("dvc_md5")
+    return getattr(value, "value", None)
+
+
 @dg.asset(group_name=SWEEP, deps=[sweep_trial], compute_kind="pandas")
 def sweep_comparison(
     context: dg.AssetExecutionContext, platform: PlatformResource, mlflow: MlflowResource
@@ -125,8 +134,23 @@ def sweep_comparison(
     # old result) in the instance, but is no longer part of the sweep.
     current = trial_names(platform.settings().root / SWEEP_FILE) or None
     rows, missing = trial_records(context.instance, current)
+    # Trials are ranked against each other only on one data version: the training set's current one (else
+    # the newest trial's); a trial trained on another is listed to retrain, not ranked.
+    version = _current_data_version(context.instance) or (rows[-1].get("dvc_md5") if rows else None)
+    other_version = sorted(str(r.get("trial")) for r in rows if version and r.get("dvc_md5") != version)
+    rows = [r for r in rows if not version or r.get("dvc_md5") == version]
+    if other_version:
+        context.log.warning(
+            f"sweep trials {other_version} were trained on another training set version than {version}: left out of "
+            "the ranking; materialize their sweep_trial partitions again to compare them"
+        )
     table = comparison_table(rows)
     if table.empty:
+        if other_version:
+            raise ValueError(
+                f"no sweep trial has been trained on the current training set version {version}; trials "
+                f"{other_version} were trained on another: materialize their sweep_trial partitions again"
+            )
         raise ValueError(
             "no sweep trial has been trained yet: materialize sweep_trial for the trials of data/sweep.yaml "
             f"(partitions: {missing or 'none registered; the sweep_file_sensor or `finetune-platform sweep` adds them'})"
@@ -147,6 +171,8 @@ def sweep_comparison(
         metadata={
             "trials": len(table),
             "not_trained": ", ".join(missing) or "none",
+            "data_version": str(version),
+            "trained_on_another_data_version": ", ".join(other_version) or "none",
             "best_trial": str(best["trial"]),
             "best_accuracy": float(best["accuracy"]),
             "comparison": dg.MetadataValue.md(markdown),

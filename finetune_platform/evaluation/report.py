@@ -99,9 +99,9 @@ def select_examples(
     """The classify, perplexity and reply rows every model is scored on: all of them up to each cap, else a
     sample drawn by a hash of each example id (deterministic, and every source and label in proportion:
     the ids begin with the source's name, so their first rows in order would be one source's)."""
-    classify = _sample(test.loc[test["task"] == "classify"], settings.max_classify_examples)
-    ppl = _sample(test, settings.max_perplexity_examples)
-    replies = _sample(test.loc[test["task"] == "reply"], settings.max_reply_examples)
+    classify = sample_examples(test.loc[test["task"] == "classify"], settings.max_classify_examples)
+    ppl = sample_examples(test, settings.max_perplexity_examples)
+    replies = sample_examples(test.loc[test["task"] == "reply"], settings.max_reply_examples)
     if classify.empty:
         raise ValueError(
             "the test split has no 'classify' examples, so task accuracy cannot be measured; "
@@ -110,7 +110,7 @@ def select_examples(
     return classify, ppl, replies
 
 
-def _sample(df: pd.DataFrame, n: int) -> pd.DataFrame:
+def sample_examples(df: pd.DataFrame, n: int) -> pd.DataFrame:
     """Up to ``n`` rows of ``df``, those whose example id hashes lowest (a stable uniform sample: adding
     examples never swaps out one already drawn unless a new one hashes lower), in example id order."""
     if len(df) > n:

@@ -33,7 +33,7 @@ TRIAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Columns of the comparison table, in order; the first metric ranks (higher is better), ties by eval loss.
 COMPARISON_COLUMNS = [
     "rank", "trial", "accuracy", "macro_f1", "eval_loss", "final_train_loss", "train_seconds",
-    "train_tokens_per_second", "global_step", "method", "changes", "mlflow_run_id",
+    "train_tokens_per_second", "global_step", "method", "changes", "dvc_md5", "mlflow_run_id",
 ]  # fmt: skip
 
 
@@ -149,19 +149,20 @@ def trial_figures(
     eval_examples: int,
     batch_size: int,
 ) -> dict[str, float]:
-    """A finished trial's figures: accuracy, macro-F1 (greedy generation) and perplexity on the first
-    ``eval_examples`` validation examples, next to what training reported (``result``: the training
+    """A finished trial's figures: accuracy, macro-F1 (greedy generation) and perplexity on a sample of
+    ``eval_examples`` validation examples (:func:`evaluation.report.sample_examples`), next to what training reported (``result``: the training
     process's summary). Accuracy figures are NaN when the validation split has no classify examples."""
     from finetune_platform.evaluation.generation import load_causal_lm
-    from finetune_platform.evaluation.report import score_model
+    from finetune_platform.evaluation.report import sample_examples, score_model
 
-    ordered = validation.sort_values("example_id")
-    classify = ordered.loc[ordered["task"] == "classify"].head(eval_examples)
+    # the same sample for every trial, every source in proportion (as the promotion gate draws it)
+    classify = sample_examples(validation.loc[validation["task"] == "classify"], eval_examples)
     scores = None
     if len(classify):
         model, tokenizer = load_causal_lm(base_model_path, result["model_path"])
         scores = score_model(
-            "trial", model, tokenizer, classify, ordered.head(eval_examples), batch_size, known_labels=labels
+            "trial", model, tokenizer, classify, sample_examples(validation, eval_examples), batch_size,
+            known_labels=labels,
         )
 
     def number(key: str) -> float:
