@@ -240,7 +240,8 @@ def audit(
         feedback = log_store.store().feedback_between(window.start, window.end)
         ids = sorted(set(feedback.loc[feedback["rating"] < 0, "response_id"])) if len(feedback) else []
     folder = Path(training_set["path"])
-    examples = pd.concat(read_training_set_version(folder, training_set["dvc_md5"]).values(), ignore_index=True)
+    # The train split only: validation and test examples never taught the model anything.
+    examples = read_training_set_version(folder, training_set["dvc_md5"])["train"].reset_index(drop=True)
     responses = production_logs.loc[production_logs["response_id"].isin(ids)] if ids else production_logs.head(0)
     # A thumbs-down given after midnight rates a request of the day before: read those from the store.
     elsewhere = sorted(set(ids) - set(responses["response_id"]))

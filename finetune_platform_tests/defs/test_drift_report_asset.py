@@ -116,3 +116,4 @@ def test_audit_reads_a_request_of_the_day_before_that_got_its_thumbs_down_after_
     audited = result.output_for_node("audit")
     assert result.asset_materializations_for_node("audit")[0].metadata["responses_audited"].value == 1
     assert set(audited["response_id"]) == {rid}
+    assert set(audited["split"]) == {"train"}  # held-out examples never taught the model anything
