@@ -39,8 +39,20 @@ _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _FTFY_DELETES = re.compile("[\x0b\x1c-\x1e]")
-_HSPACE = re.compile(r"[^\S\n]+")
-_SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
+#: Runs of horizontal whitespace inside a line (after a visible character): one space. A line's leading
+#: whitespace is its indentation (code, YAML, nested lists): kept, each character a plain space or tab.
+_HSPACE = re.compile(r"(?<=\S)[^\S\n]+")
+_INDENT_SPACE = re.compile(r"(?:(?<=\n)|^)[^\S\n]+")
+_INDENT_CHARS = str.maketrans({c: " " for c in "\x0b\x0c\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                                        "\u2007\u2008\u2009\u200a\u202f\u205f\u3000"})
+_SPACE_AROUND_NEWLINE = re.compile(r" +\n")
+
+
+def _indentation(match: re.Match[str]) -> str:
+    """A line's leading whitespace: kept as indentation (plain spaces and tabs) when it is two or more
+    characters or a tab; a single space is a stray one (an e-mail's " Thanks") and goes."""
+    run = match.group()
+    return "" if run != "\t" and len(run) < 2 else run.translate(_INDENT_CHARS)
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 #: _WORD on lower-case ASCII text, where it can only ever meet these letters (a simpler pattern is faster).
@@ -109,12 +121,21 @@ def normalize_text(text: str, fix_unicode: bool = True) -> str:
         or text[-1] in " \n"
     ):
         return text
+    return tidy_whitespace(text)
+
+
+def tidy_whitespace(text: str) -> str:
+    """Line breaks as "\\n", control characters out, runs of spaces inside a line as one, indentation (two
+    or more spaces, or a tab) kept, trailing spaces and blank lines' contents out, at most one empty line in
+    a row, the text's ends trimmed."""
     text = _LINE_BREAKS.sub("\n", text)
     text = _CONTROL.sub("", text)
     text = _HSPACE.sub(" ", text)
-    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    text = _INDENT_SPACE.sub(_indentation, text)
+    text = _SPACE_AROUND_NEWLINE.sub("\n", text)  # trailing spaces
+    text = "\n".join(line if line.strip() else "" for line in text.split("\n"))  # a blank line holds nothing
     text = _MANY_NEWLINES.sub("\n\n", text)
-    return text.strip()
+    return text.strip("\n").rstrip().lstrip(" \t") if text.strip() else ""
 
 
 def normalize_messages(

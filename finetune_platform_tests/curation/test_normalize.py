@@ -31,7 +31,14 @@ def test_control_characters_go_and_newlines_stay():
 
 
 def test_whitespace_is_collapsed_and_paragraphs_kept():
-    assert normalize_text("  a   b \u00a0 c \n\n\n\n  d  ") == "a b c\n\nd"
+    assert normalize_text("  a   b \u00a0 c \n\n\n\n d  ") == "a b c\n\nd"
+    assert normalize_text("Thanks \n Jane") == "Thanks\nJane"  # a single stray space is no indentation
+
+
+def test_indentation_is_kept_so_code_and_nested_lists_survive():
+    code = "for i in range(10):\n    if i % 2:\n        print(i)"
+    assert normalize_text(code) == code
+    assert normalize_text("steps:\n  - run: make\n\t\u00a0x = 1   \n") == "steps:\n  - run: make\n\t x = 1"
 
 
 def test_html_entities_are_unescaped():
@@ -130,7 +137,6 @@ def test_missing_values_read_as_empty(settings):
 def _reference_normalize(text: str, fix_unicode: bool = True) -> str:
     """normalize_text without its shortcuts: ftfy on every non-ASCII text (and ASCII with "&" or an
     escape), then every clean-up pass."""
-    import re
     import unicodedata
 
     import ftfy
@@ -143,12 +149,7 @@ def _reference_normalize(text: str, fix_unicode: bool = True) -> str:
         text = ftfy.fix_text(text)
     elif not text.isascii():
         text = unicodedata.normalize("NFC", text)
-    text = n._LINE_BREAKS.sub("\n", text)
-    text = n._CONTROL.sub("", text)
-    text = re.sub(r"[^\S\n]+", " ", text)
-    text = re.sub(r" ?\n ?", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip()
+    return n.tidy_whitespace(text)
 
 
 TRICKY = [
