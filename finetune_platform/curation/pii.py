@@ -80,26 +80,34 @@ class PiiHit:
 
 
 # --- e-mail and URL credentials -------------------------------------------------------------------------
+#: Internationalised addresses too (RFC 6531: "jörg.müller@web.de", "jane@münchen.de"), and an apostrophe in
+#: the local part ("o'brien@example.ie"), which would otherwise leave "o'" of the address behind.
 _EMAIL = re.compile(
-    r"(?<![\w.+%-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])"
+    r"(?<![\w.+%'’-])[^\W_](?:[\w.%+'’-]{0,62}[\w%+-])?"
+    r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-]|\.[^\W_])"
 )
 _URL_WITH_USERINFO = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s/?#@<>\"']+@[^\s/?#<>\"']+")
 
 # --- digits: cards, SSN, IP, phones -----------------------------------------------------------------------
+#: Dashes a text may hold between digit groups (hyphen, non-breaking hyphen, figure, en and em dash, minus):
+#: each read as "-".
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"})
 _DIGIT = re.compile(r"\d")
+#: Not right after ":" or "#", unless a word ends there: a key ("ssn:123-45-6789", "cc#4111...", "tel:+1...")
+#: names the value, where a time ("12:30"), an IPv6 group or an issue number ("#12345") does not.
+_AFTER_KEY = r"(?:(?<![#:])|(?<=[A-Za-z][#:]))"
 #: A run of digit groups separated by single spaces or dashes, not glued to a word, id or decimal.
-_DIGIT_GROUPS = re.compile(r"(?<![\w.,/#:+-])\d+(?:[ -]\d+)*(?![\w/:-]|[.,]\d)")
+_DIGIT_GROUPS = re.compile(r"(?<![\w.,/+-])" + _AFTER_KEY + r"\d+(?:[ -]\d+)*(?![\w/:-]|[.,]\d)")
 _GROUP = re.compile(r"\d+")
-_SSN = re.compile(r"(?<![\w.,/#:-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
-_SSN_BARE = re.compile(r"(?<![\w.,/#:-])(\d{3})(\d{2})(\d{4})(?![\w/:-]|[.,]\d)")
+_SSN = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})([- ])(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
+_SSN_BARE = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})(\d{2})(\d{4})(?![\w/:-]|[.,]\d)")
 _SSN_CUE = re.compile(r"(?:\bssn|social security(?: number| no\.?| #)?|\bss#)\W{0,6}(?:is\W{0,3})?$", re.IGNORECASE)
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 #: What a four-part version number follows (it would read as an IPv4 address): a version word, a comparison
 #: ("urllib3 >= 1.2.1.0") or an update verb ("upgraded the app to 2.14.3.1", "rolled back to 4.2.0.1").
 _VERSION_CUE = re.compile(
-    r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>=!~]=?"
+    r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>!~]=?|=="
     r"|\b(?:updat|upgrad|downgrad|install|reinstall|patch)\w*(?:[ ]+(?:it|the app|app|firmware|everything))?"
     r"(?:[ ]+(?:to|from|with))?|\brolled[ ]+back[ ]+to)\s*$",
     re.IGNORECASE,
@@ -107,7 +115,7 @@ _VERSION_CUE = re.compile(
 #: What joins a version number to the next one ("from 3.1.0.2 to 3.1.0.4"): that one is a version too.
 _VERSION_JOINERS = frozenset((" to ", " -> ", " → ", " or ", " and ", ", ", " / ", "/"))
 _PHONE_CANDIDATE_BODY = (
-    r"(?<![\w+@./#:-])(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-]{0,2}\d){5,16}(?![\w@/:-]|[.,]\d)"
+    r"(?<![\w+@./-])" + _AFTER_KEY + r"(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-]{0,2}\d){5,16}(?![\w@/:-]|[.,]\d)"
 )
 #: Hand-written lead (test_fast_paths compares the matches with and without it): every match of the body
 #: starts with "+", the "0" of "00", "(" or a digit, so the look-ahead changes nothing it finds; a pattern
@@ -172,8 +180,9 @@ _ADDRESS_FR = re.compile(
 )
 
 # --- person names ------------------------------------------------------------------------------------------
+#: A name may end in a possessive "'s" ("John Smith's address"): the name is matched, the "'s" stays.
 _NAME_TOKEN = re.compile(
-    r"(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?![\w'’]|-\w)"
+    r"(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?!\w|-\w|['’](?!s\b))"
 )
 _LOWER_TOKEN = re.compile(r"[a-z]+(?![\w'’])")
 #: A lower-case surname candidate after a lower-case given name: one space, then a word.
@@ -592,6 +601,11 @@ class PiiRedactor:
         """
         if not text:
             return [], True
+        original = text
+        if not text.isascii():
+            # "4111–1111–1111–1111", "415–555–2671": word processors make the dash between digit groups an en
+            # dash; every detector reads it as the "-" it stands for (one character for one: spans hold).
+            text = text.translate(_DASHES)
         types = self.types
         found: list[PiiMatch] = []
         shut = True
@@ -652,7 +666,10 @@ class PiiRedactor:
             if gate is not None:
                 found += self._persons(text, *gate, caps=caps)
                 shut = False
-        return _resolve_overlaps(found), shut
+        matches = _resolve_overlaps(found)
+        if text is not original and text != original:  # each value as written
+            matches = [replace(m, value=original[m.start:m.end]) for m in matches]
+        return matches, shut
 
     def _credentials(self, text: str) -> list[PiiMatch]:
         out = []

@@ -587,3 +587,31 @@ def test_a_capitalised_word_before_a_name_in_mid_sentence_is_part_of_it(text, re
 def test_a_capitalised_word_after_another_in_mid_sentence_stays_out_of_the_name(text, redacted):
     # "Amazon Locker" is a proper noun of its own: only the name after it is redacted.
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a word processor's en dash between the digit groups
+        ("card 4111–1111–1111–1111 please", [("CREDIT_CARD", "4111–1111–1111–1111")]),
+        ("SSN 123–45–6789", [("US_SSN", "123–45–6789")]),
+        ("call 415–555–2671 today", [("PHONE", "415–555–2671")]),
+        # a key right before the value
+        ("ssn:123-45-6789", [("US_SSN", "123-45-6789")]),
+        ("card:4111111111111111", [("CREDIT_CARD", "4111111111111111")]),
+        ("cc#4111111111111111", [("CREDIT_CARD", "4111111111111111")]),
+        ("[Call us](tel:+14155552671)", [("PHONE", "+14155552671")]),
+        ("client_ip=203.0.113.7 blocked", [("IP_ADDRESS", "203.0.113.7")]),
+        # internationalised and apostrophe addresses, whole
+        ("write to jörg.müller@web.de", [("EMAIL", "jörg.müller@web.de")]),
+        ("or jane@münchen.de", [("EMAIL", "jane@münchen.de")]),
+        ("mail o'brien@example.ie", [("EMAIL", "o'brien@example.ie")]),
+        # a possessive keeps its "'s", the name goes
+        ("Please update John Smith's shipping address", [("PERSON", "John Smith")]),
+        # not PII: times, issue numbers, version comparisons
+        ("meet at 12:30, ticket #4155552671", []),
+        ("needs urllib3 >= 1.2.1.0 or pkg==1.2.3.4", []),
+    ],
+)
+def test_separators_keys_unicode_addresses_and_possessives(text, expected):
+    assert found(text) == expected
