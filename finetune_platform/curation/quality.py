@@ -38,7 +38,7 @@ _STOP = frozenset(
 )
 _PROFANITY = frozenset(
     """fuck fucking fucked fucker motherfucker shit shitty bullshit bitch bastard asshole arsehole crap crappy
-    dick dickhead piss pissed wtf stfu idiot idiots moron morons dumbass jackass screw damn goddamn
+    dickhead piss pissed wtf stfu idiot idiots moron morons dumbass jackass damn goddamn
     stupid retard retarded""".split()
 )
 _POLITE = re.compile(
@@ -328,8 +328,8 @@ def _signal_values(
 
 
 #: What :func:`_profile` keeps of one string: (length score, repetition score, tone, lower-cased words,
-#: looks truncated, too short or a courtesy phrase as a response).
-_Profile = tuple[float, float, float, list[str], bool, bool]
+#: :func:`_truncation`, too short or a courtesy phrase as a response).
+_Profile = tuple[float, float, float, list[str], int, bool]
 
 
 def _profile(text: str, n: int, ideal_min: int, ideal_max: int, min_response_words: int) -> _Profile:
@@ -342,7 +342,7 @@ def _profile(text: str, n: int, ideal_min: int, ideal_max: int, min_response_wor
         repetition_score(words, n),
         _tone(text, raw, words),
         words,
-        is_truncated(text),
+        _truncation(text),
         n_words < min_response_words or (n_words <= _COURTESY_MAX_WORDS and " ".join(words) in _COURTESY_ONLY),
     )
 
@@ -368,7 +368,7 @@ def _profiles(
             repetition_score(words, n),
             _tone_of(text, _is_polite(text), shouting, words, may_swear),
             words,
-            is_truncated(text),
+            _truncation(text),
             n_words < min_response_words or (n_words <= courtesy_max and " ".join(words) in _COURTESY_ONLY),
         )
     return profiles, vocabulary
@@ -473,20 +473,34 @@ def _combine_values(values: Sequence[float], weights: Sequence[float]) -> float:
     return round(sum([v * w for v, w in zip(values, weights)]) / sum(weights), 4)
 
 
-def is_truncated(text: str) -> bool:
-    """True when ``text`` looks cut off: it ends with an ellipsis, a dangling hyphen, comma, slash, "&" or
-    open bracket, or with a word that cannot end a sentence ("... reset my", "... the").
+def is_truncated(text: str, ellipsis: bool = True) -> bool:
+    """True when ``text`` looks cut off: it ends with an ellipsis (with ``ellipsis``), a dangling hyphen,
+    comma, slash, "&" or open bracket, or with a word that cannot end a sentence ("... reset my", "... the").
 
     Missing final punctuation alone is not enough: customers often write "my order didnt arrive". A word
     cut in the middle ("passw") cannot be told from a real word without a dictionary and is not caught.
+    A closing "A" is a name ("Plan A", "grade A"), and a slash closing a URL is part of it. People end
+    their own messages with "..." ("still waiting..."): the request side is judged with ``ellipsis`` off.
     """
+    return _truncation(text) >= (1 if ellipsis else 2)
+
+
+def _truncation(text: str) -> int:
+    """0: ``text`` looks whole; 1: it only ends with an ellipsis; 2: it ends in a cut (see :func:`is_truncated`)."""
     stripped = text.rstrip()
     if not stripped:
-        return False
-    if stripped.endswith(("...", "…")) or stripped[-1] in "-,/&([{":
-        return True
-    last = stripped.rsplit(None, 1)[-1].lower()
-    return last in _DANGLING
+        return 0
+    if stripped.endswith(("...", "…")):
+        before = stripped.rstrip(".…").rstrip()
+        return 2 if before and before.rsplit(None, 1)[-1].lower() in _DANGLING else 1  # "reset my...": a cut
+    last_raw = stripped.rsplit(None, 1)[-1]
+    if stripped[-1] in "-,/&([{":
+        if stripped[-1] == "/" and ("://" in last_raw or last_raw.lower().startswith("www.")):
+            return 0  # a URL ending in its folder's slash
+        return 2
+    if last_raw == "A":
+        return 0
+    return 2 if last_raw.lower() in _DANGLING else 0
 
 
 def _filter_reason(
@@ -504,7 +518,7 @@ def _filter_reason(
             return "echo_response", f"response {response[:40]!r} only restates the text: no content word of its own"
     if settings.drop_truncated:
         for field, value in (("text", text), ("response", response)):
-            if is_truncated(value):
+            if is_truncated(value, ellipsis=field == "response"):
                 return "truncated_text", f"{field} looks cut off: ...{value[-30:]!r}"
     if score < settings.min_quality_score:
         return "low_quality_score", f"quality_score {score:.3f} < min_quality_score {settings.min_quality_score}"
@@ -584,7 +598,7 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             or (not response and require_response)
             or (response and r[5])
             or echo
-            or (drop_truncated and (t[4] or r[4]))
+            or (drop_truncated and (t[4] == 2 or r[4] >= 1))
         ):
             dropped.append((rid, *_filter_reason(text, response, score, settings, r[3])))
             keep.append(False)

@@ -91,6 +91,21 @@ def test_truncation(text, truncated):
     assert is_truncated(text) is truncated
 
 
+@pytest.mark.parametrize(
+    ("text", "as_response", "as_request"),
+    [
+        ("We recommend Plan A", False, False),  # "A" closing the text is a name, not the article
+        ("Download it from https://example.com/downloads/", False, False),
+        ("I have been waiting two weeks...", True, False),  # people end their own messages with "..."
+        ("I tried to reset my...", True, True),  # a dangling word before it is a cut either way
+        ("Please check the settings,", True, True),
+    ],
+)
+def test_truncation_of_a_reply_and_of_a_request(text, as_response, as_request):
+    assert is_truncated(text) is as_response
+    assert is_truncated(text, ellipsis=False) is as_request
+
+
 def test_filters_drop_with_named_reasons(settings):
     df = records(
         {"text": GOOD_TEXT, "response": GOOD_RESPONSE},
@@ -201,3 +216,13 @@ def test_an_answer_that_only_restates_the_question_is_dropped():
     kept = score_quality(df, CurationSettings(drop_echo_responses=False))
     assert kept.records["record_id"].tolist() == ["r1", "r2", "r3"]
     assert kept.records["quality_score"].iloc[0] > kept.records["quality_score"].iloc[1]
+
+
+def test_ordinary_words_on_the_profanity_list_are_not_rude():
+    """"screw" is hardware and "Dick" a name: they cost an answer nothing."""
+    hinge = quality_signals(
+        "The hinge on my cabinet door is loose, how do I fix it?",
+        "Tighten the screw on the hinge; if the screw hole is stripped, use a longer screw. Dick from support",
+        CurationSettings(),
+    )
+    assert hinge["tone"] >= 0.9
