@@ -46,11 +46,13 @@ ui: install $(DAGSTER_HOME)/dagster.yaml
 bench: install
 	$(BIN)/python -m bench.run_all
 
-# Everything the demo and the pipeline generate. Human input is kept: reviewers' decisions
+# Everything the demo and the pipeline generate. Human input is kept: your own sources and the feedback
+# batches under data/raw/ (only the demo corpus's three files go), reviewers' decisions
 # (data/review/decisions/) and raters' sheets and ratings (data/human_eval/); remove those by hand.
 clean-state:
 	rm -rf .dagster_home mlflow.db mlartifacts artifacts .dvc-storage .dvc/cache .dvc/tmp .torch_extensions \
-		data/raw data/training_set data/training_set.dvc data/production data/feedback data/preference_pairs \
+		data/raw/chats/chats.jsonl data/raw/emails/emails.csv data/raw/notes/resolution_notes.parquet \
+		data/training_set data/training_set.dvc data/production data/feedback data/preference_pairs \
 		data/review/queue
 
 clean: clean-state
