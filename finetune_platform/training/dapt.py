@@ -36,8 +36,10 @@ from finetune_platform.training.sft import (
     _check_resumable,
     _is_main_process,
     _merged_history,
+    _result_from_dict,
     _save_trained,
     _tokens_seen,
+    finished_result,
 )
 from finetune_platform.training.trainer_args import DeepSpeedConfig, common_trainer_args
 
@@ -192,6 +194,9 @@ def train_dapt(
 
     fingerprint = _fingerprint(base_model_path, texts, settings)
     resume_from = _check_resumable(output_dir, fingerprint)
+    done = finished_result(output_dir, resume_from, RESULT_FILE, settings)
+    if done is not None:  # the same run finished already: resuming its last step would train one more
+        return _result_from_dict(DAPTResult, done)
     output_dir.mkdir(parents=True, exist_ok=True)
     if _is_main_process():  # under torchrun/deepspeed every rank runs this function; one writes
         _atomic_write(output_dir / FINGERPRINT_FILE, json.dumps(fingerprint, indent=2))

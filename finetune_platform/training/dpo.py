@@ -47,6 +47,8 @@ from finetune_platform.training.sft import (
     _check_resumable,
     _is_main_process,
     _refuse_missing,
+    _result_from_dict,
+    finished_result,
 )
 from finetune_platform.training.trainer_args import DeepSpeedConfig, common_trainer_args
 
@@ -301,6 +303,9 @@ def train_dpo(
     pairs = _check_pairs(pairs_df)
     fingerprint = _fingerprint(base_model_path, sft_model_path, pairs, settings)
     resume_from = _check_resumable(output_dir, fingerprint)
+    done = finished_result(output_dir, resume_from, RESULT_FILE, settings)
+    if done is not None:  # the same run finished already: resuming its last step would train one more
+        return _result_from_dict(DPOResult, done)
     output_dir.mkdir(parents=True, exist_ok=True)
     if _is_main_process():
         _atomic_write(output_dir / FINGERPRINT_FILE, json.dumps(fingerprint, indent=2))

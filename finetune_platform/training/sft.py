@@ -18,9 +18,9 @@ import logging
 import math
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field, model_validator
@@ -174,6 +174,22 @@ class SFTResult:
         data = asdict(self)
         data["model_path"] = str(self.model_path)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SFTResult":
+        """The result :meth:`to_dict` wrote (fields it lacks keep their defaults)."""
+        return _result_from_dict(cls, data)
+
+
+def _result_from_dict(cls: type, data: dict) -> Any:
+    """A result dataclass from its JSON form: the path a Path, histories as (step, value) tuples."""
+    known = {f.name for f in fields(cls)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["model_path"] = Path(values["model_path"])
+    for key, value in list(values.items()):
+        if key.endswith("history") and isinstance(value, list):
+            values[key] = [tuple(item) for item in value]
+    return cls(**values)
 
 
 def drop_prompts_filling(df: pd.DataFrame, tokenizer, max_length: int | None) -> tuple[pd.DataFrame, int]:
@@ -530,6 +546,39 @@ def _check_resumable(output_dir: Path, fingerprint: dict) -> Path | None:
     return checkpoint
 
 
+def finished_result(output_dir: Path, checkpoint: Path | None, result_file: str, settings: Any) -> dict | None:
+    """The result a finished run left in ``output_dir`` (its ``result_file``), when ``checkpoint`` (the one
+    :func:`_check_resumable` would resume, of the same run) is the last step ``settings`` ask for (their
+    ``max_steps``, else their ``num_epochs`` as the checkpoint planned them); else None.
+
+    A finished run's last checkpoint is its final step: resuming it, the Trainer takes one step more (past
+    the end of the schedule) and changes the model. The same run asked again trains nothing and answers
+    with what it produced; asked for more steps or epochs, it resumes."""
+    if checkpoint is None:
+        return None
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text())
+        stored = json.loads((Path(output_dir) / result_file).read_text())
+    except (OSError, ValueError):
+        return None
+    done = int(state.get("global_step") or 0)
+    max_steps = getattr(settings, "max_steps", None)
+    if max_steps is not None and max_steps > 0:
+        finished = done >= max_steps
+    else:  # by epochs: the plan the checkpoint was made under, if the epochs asked for are the same
+        epochs = getattr(settings, "num_epochs", None)
+        planned = int(state.get("max_steps") or 0)
+        finished = (
+            epochs is not None and planned > 0 and done >= planned
+            and math.isclose(float(state.get("num_train_epochs") or 0), float(epochs))
+        )
+    if not finished or int(stored.get("global_step", -1)) != done:
+        return None
+    if not Path(stored.get("model_path", "")).exists():
+        return None
+    return stored
+
+
 def _tokens_seen(checkpoint: Path | None) -> int:
     if checkpoint is None:
         return 0
@@ -571,6 +620,10 @@ def train_sft(
 
     fingerprint = _fingerprint(base_model_path, train_df, settings)
     resume_from = _check_resumable(output_dir, fingerprint)
+    done = finished_result(output_dir, resume_from, RESULT_FILE, settings)
+    if done is not None:
+        logger.info("train_sft: %s finished this run already (step %s): nothing to train", output_dir, done["global_step"])
+        return SFTResult.from_dict(done)
     output_dir.mkdir(parents=True, exist_ok=True)
     if _is_main_process():  # under torchrun/deepspeed every rank runs this function; one writes
         _atomic_write(output_dir / FINGERPRINT_FILE, json.dumps(fingerprint, indent=2))

@@ -104,6 +104,9 @@ def test_resume_and_refusal(base_model, tmp_path):
     settings = DAPTSettings(**{**FAST, "save_steps": 2})
     first = train_dapt(base_model, docs, settings.model_copy(update={"max_steps": 2}), tmp_path)
     assert latest_checkpoint(tmp_path).name == "checkpoint-2"
+    again = train_dapt(base_model, docs, settings.model_copy(update={"max_steps": 2}), tmp_path)
+    assert again.global_step == 2 and again.loss_history == first.loss_history  # finished: nothing more trained
+    assert latest_checkpoint(tmp_path).name == "checkpoint-2"
     second = train_dapt(base_model, docs, settings.model_copy(update={"max_steps": 4}), tmp_path)
     assert second.resumed_from_checkpoint == str(tmp_path / "checkpoints" / "checkpoint-2")
     assert [s for s, _ in second.loss_history] == [1, 2, 3, 4]

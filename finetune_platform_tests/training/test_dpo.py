@@ -168,6 +168,9 @@ def test_dpo_resumes_from_its_checkpoint_and_refuses_another_run(base_model, sft
     first = train_dpo(base_model, sft_adapter, pairs, DPOSettings(max_steps=3, **settings), tmp_path)
     assert first.resumed_from_checkpoint is None and first.global_step == 3
     assert (tmp_path / "checkpoints" / "checkpoint-3").is_dir()
+    again = train_dpo(base_model, sft_adapter, pairs, DPOSettings(max_steps=3, **settings), tmp_path)
+    assert again.global_step == 3 and again.loss_history == first.loss_history  # finished: nothing more trained
+    assert not (tmp_path / "checkpoints" / "checkpoint-4").exists()
 
     resumed = train_dpo(base_model, sft_adapter, pairs, DPOSettings(max_steps=6, **settings), tmp_path)
     assert resumed.resumed_from_checkpoint and resumed.resumed_from_checkpoint.endswith("checkpoint-3")

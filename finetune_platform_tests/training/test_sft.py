@@ -139,6 +139,10 @@ def test_resume_continues_the_global_step(base_model, tmp_path):
     assert first.global_step == 4
     assert latest_checkpoint(tmp_path).name == "checkpoint-4"
 
+    # the same run again: finished, so nothing is trained (resuming its last step would take one more)
+    again = train_sft(base_model, examples(), None, settings.model_copy(update={"max_steps": 4}), tmp_path)
+    assert again == first and latest_checkpoint(tmp_path).name == "checkpoint-4"
+
     second = train_sft(base_model, examples(), None, settings.model_copy(update={"max_steps": 6}), tmp_path)
     assert second.resumed_from_checkpoint == str(tmp_path / "checkpoints" / "checkpoint-4")
     assert second.global_step == 6
