@@ -33,7 +33,9 @@ def native_bf16(device: Device) -> bool:
     import torch
 
     if device == "cuda":
-        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+        # including_emulation=False: a T4 or V100 (compute capability < 8.0) "supports" bfloat16 only by
+        # emulating it, slower than float16 or float32, which is not what the automatic choice is for.
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False))
     checks = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
     return any(bool(check()) for check in checks if callable(check))
 

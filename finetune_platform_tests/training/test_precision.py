@@ -60,4 +60,20 @@ def test_native_support_is_read_from_torch():
 
     expected = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
     assert precision.native_bf16("cpu") is bool(expected)
-    assert precision.native_bf16("cuda") is bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    assert precision.native_bf16("cuda") is bool(
+        torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    )
+
+
+def test_a_gpu_that_only_emulates_bfloat16_trains_in_float32_by_default(monkeypatch):
+    """A T4 (compute capability 7.5) reports bfloat16 "supported" by emulation: the automatic choice is off."""
+    import torch
+
+    precision.native_bf16.cache_clear()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    try:
+        assert precision.native_bf16("cuda") is False
+        assert precision.resolve_bf16(None, "cuda") is False
+    finally:
+        precision.native_bf16.cache_clear()
