@@ -48,6 +48,7 @@ from finetune_platform.training.sft import (
     _is_main_process,
     _refuse_missing,
     _result_from_dict,
+    check_max_length,
     finished_result,
 )
 from finetune_platform.training.trainer_args import DeepSpeedConfig, common_trainer_args
@@ -313,6 +314,7 @@ def train_dpo(
     torch.manual_seed(settings.seed)
     policy, tokenizer = load_causal_lm(base_model_path, sft_model_path)
     policy.to("cpu")  # the Trainer places it; load_causal_lm may have moved it to a GPU already
+    check_max_length(settings.max_length, policy, sft_model_path)
     # TRL drops, without a word, a pair whose prompt fills max_length; with none left it fails deep in a
     # sampler. Callers (the aligned_adapter asset) fit the pairs first to report the counts; this holds for
     # any other caller too.

@@ -546,6 +546,18 @@ def _check_resumable(output_dir: Path, fingerprint: dict) -> Path | None:
     return checkpoint
 
 
+def check_max_length(max_length: int | None, model: Any, where: Path | str) -> None:
+    """Refuse a ``max_length`` longer than the model's positions (``max_position_embeddings``, GPT-2's
+    ``n_positions``): the first sequence past them fails deep in the embedding ("index out of range")."""
+    config = getattr(model, "config", None)
+    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    if max_length is not None and positions is not None and max_length > positions:
+        raise ValueError(
+            f"max_length ({max_length}) exceeds the model's {positions} positions (max_position_embeddings) in "
+            f"{where}; lower max_length to {positions} or less"
+        )
+
+
 def finished_result(output_dir: Path, checkpoint: Path | None, result_file: str, settings: Any) -> dict | None:
     """The result a finished run left in ``output_dir`` (its ``result_file``), when ``checkpoint`` (the one
     :func:`_check_resumable` would resume, of the same run) is the last step ``settings`` ask for (their
@@ -659,6 +671,7 @@ def train_sft(
             "is not trained on (raise max_length to train on it): %s", settings.max_length, completions_cut,
         )
     model = AutoModelForCausalLM.from_pretrained(base_model_path, dtype=torch.float32)
+    check_max_length(settings.max_length, model, base_model_path)
     if settings.method == "lora":
         _check_modules_to_save(model, settings.lora_modules_to_save)
     callback = MetricsCallback(on_log)

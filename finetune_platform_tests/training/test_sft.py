@@ -274,3 +274,13 @@ def test_examples_whose_prompt_fills_max_length_are_left_out_and_counted(base_mo
     assert 0 < result.completions_cut["train"] <= len(kept)
     with pytest.raises(ValueError, match=r"every one of the \d+ training examples has a prompt of max_length=8"):
         train_sft(base_model, data, None, SFTSettings(method="lora", max_steps=1, max_length=8, **FAST), tmp_path / "b")
+
+
+def test_a_max_length_past_the_models_positions_is_refused_by_name(base_model, tmp_path):
+    """The tiny model has 512 positions: a longer max_length would fail deep in the embedding lookup."""
+    from transformers import AutoConfig
+
+    positions = AutoConfig.from_pretrained(base_model).max_position_embeddings
+    settings = SFTSettings(method="lora", max_steps=1, max_length=positions + 1, **FAST)
+    with pytest.raises(ValueError, match=rf"max_length \({positions + 1}\) exceeds the model's {positions} positions"):
+        train_sft(base_model, examples(), None, settings, tmp_path)
