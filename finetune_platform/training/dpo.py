@@ -314,7 +314,6 @@ def train_dpo(
     torch.manual_seed(settings.seed)
     policy, tokenizer = load_causal_lm(base_model_path, sft_model_path)
     policy.to("cpu")  # the Trainer places it; load_causal_lm may have moved it to a GPU already
-    check_max_length(settings.max_length, policy, sft_model_path)
     # TRL drops, without a word, a pair whose prompt fills max_length; with none left it fails deep in a
     # sampler. Callers (the aligned_adapter asset) fit the pairs first to report the counts; this holds for
     # any other caller too.
@@ -329,6 +328,7 @@ def train_dpo(
         logger.warning("train_dpo: %d of %d pairs dropped, their prompt fills max_length=%s", fit["prompt_too_long"],
                        len(pairs), settings.max_length)
     pairs = fitted
+    check_max_length(settings.max_length, policy, sft_model_path, fit["longest_pair_tokens"])
     ref_model = None
     if settings.method == "full":
         ref_model = copy.deepcopy(policy).eval()

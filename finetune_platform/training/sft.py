@@ -209,9 +209,15 @@ def count_completions_cut(df: pd.DataFrame, tokenizer, max_length: int | None) -
     example trains on the start of its completion only and never on where it ends."""
     if max_length is None or df.empty:
         return 0
+    return sum(n > max_length for n in example_lengths(df, tokenizer))
+
+
+def example_lengths(df: pd.DataFrame, tokenizer) -> list[int]:
+    """Each example's length in tokens as TRL builds it: the prompt with the tokenizer's special tokens,
+    the completion, an end-of-sequence token."""
     prompts = tokenizer(df["prompt"].astype(str).tolist())["input_ids"]
     completions = tokenizer(df["completion"].astype(str).tolist(), add_special_tokens=False)["input_ids"]
-    return sum(len(p) + len(c) + 1 > max_length for p, c in zip(prompts, completions, strict=True))
+    return [len(p) + len(c) + 1 for p, c in zip(prompts, completions, strict=True)]
 
 
 def to_trl_config(settings: SFTSettings, output_dir: Path, deepspeed: DeepSpeedConfig = None) -> "trl.SFTConfig":
@@ -546,15 +552,18 @@ def _check_resumable(output_dir: Path, fingerprint: dict) -> Path | None:
     return checkpoint
 
 
-def check_max_length(max_length: int | None, model: Any, where: Path | str) -> None:
-    """Refuse a ``max_length`` longer than the model's positions (``max_position_embeddings``, GPT-2's
-    ``n_positions``): the first sequence past them fails deep in the embedding ("index out of range")."""
+def check_max_length(max_length: int | None, model: Any, where: Path | str, longest: int) -> None:
+    """Refuse to train sequences longer than the model's positions (``max_position_embeddings``, GPT-2's
+    ``n_positions``): ``longest`` (tokens of the longest sequence) cut to ``max_length``. The first such
+    sequence would fail deep in the embedding lookup ("index out of range")."""
     config = getattr(model, "config", None)
     positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-    if max_length is not None and positions is not None and max_length > positions:
+    trained = longest if max_length is None else min(longest, max_length)
+    if positions is not None and trained > positions:
+        setting = f"max_length ({max_length})" if max_length is not None else "max_length (None: no cut)"
         raise ValueError(
-            f"max_length ({max_length}) exceeds the model's {positions} positions (max_position_embeddings) in "
-            f"{where}; lower max_length to {positions} or less"
+            f"{setting} lets sequences of {trained} tokens through, past the model's {positions} positions "
+            f"(max_position_embeddings) in {where}; set max_length to {positions} or less"
         )
 
 
@@ -671,7 +680,7 @@ def train_sft(
             "is not trained on (raise max_length to train on it): %s", settings.max_length, completions_cut,
         )
     model = AutoModelForCausalLM.from_pretrained(base_model_path, dtype=torch.float32)
-    check_max_length(settings.max_length, model, base_model_path)
+    check_max_length(settings.max_length, model, base_model_path, max(example_lengths(fitted, tokenizer)))
     if settings.method == "lora":
         _check_modules_to_save(model, settings.lora_modules_to_save)
     callback = MetricsCallback(on_log)

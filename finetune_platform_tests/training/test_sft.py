@@ -281,6 +281,8 @@ def test_a_max_length_past_the_models_positions_is_refused_by_name(base_model, t
     from transformers import AutoConfig
 
     positions = AutoConfig.from_pretrained(base_model).max_position_embeddings
+    long = examples().assign(completion="word " * (2 * positions))  # longer than the model can read
     settings = SFTSettings(method="lora", max_steps=1, max_length=positions + 1, **FAST)
-    with pytest.raises(ValueError, match=rf"max_length \({positions + 1}\) exceeds the model's {positions} positions"):
-        train_sft(base_model, examples(), None, settings, tmp_path)
+    with pytest.raises(ValueError, match=rf"max_length \({positions + 1}\) lets sequences of {positions + 1} tokens "
+                       rf"through, past the model's {positions} positions"):
+        train_sft(base_model, long, None, settings, tmp_path)
