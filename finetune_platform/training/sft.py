@@ -553,11 +553,15 @@ def _check_resumable(output_dir: Path, fingerprint: dict) -> Path | None:
 
 
 def check_max_length(max_length: int | None, model: Any, where: Path | str, longest: int) -> None:
-    """Refuse to train sequences longer than the model's positions (``max_position_embeddings``, GPT-2's
-    ``n_positions``): ``longest`` (tokens of the longest sequence) cut to ``max_length``. The first such
-    sequence would fail deep in the embedding lookup ("index out of range")."""
+    """Refuse to train sequences longer than a model with learned position embeddings has (GPT-2's
+    ``n_positions``, OPT's ``max_position_embeddings``): ``longest`` (tokens of the longest sequence) cut to
+    ``max_length``. The first such sequence would fail deep in the embedding lookup ("index out of
+    range"). Rotary models (Llama, Mistral, Qwen: ``rope_*`` in their config) compute positions instead,
+    and run past ``max_position_embeddings``: not refused."""
     config = getattr(model, "config", None)
-    positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    if any(getattr(config, name, None) is not None for name in ("rope_parameters", "rope_scaling", "rope_theta")):
+        return
+    positions = getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
     trained = longest if max_length is None else min(longest, max_length)
     if positions is not None and trained > positions:
         setting = f"max_length ({max_length})" if max_length is not None else "max_length (None: no cut)"

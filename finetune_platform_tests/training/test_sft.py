@@ -276,13 +276,22 @@ def test_examples_whose_prompt_fills_max_length_are_left_out_and_counted(base_mo
         train_sft(base_model, data, None, SFTSettings(method="lora", max_steps=1, max_length=8, **FAST), tmp_path / "b")
 
 
-def test_a_max_length_past_the_models_positions_is_refused_by_name(base_model, tmp_path):
-    """The tiny model has 512 positions: a longer max_length would fail deep in the embedding lookup."""
-    from transformers import AutoConfig
+def test_a_max_length_past_learned_positions_is_refused_by_name(tmp_path):
+    """GPT-2 learns one embedding per position (n_positions): a longer sequence fails deep in the embedding
+    lookup, so it is refused before training, by name. A rotary model (the tiny Llama) computes positions
+    and is not refused."""
+    from transformers import GPT2Config, LlamaConfig
 
-    positions = AutoConfig.from_pretrained(base_model).max_position_embeddings
-    long = examples().assign(completion="word " * (2 * positions))  # longer than the model can read
-    settings = SFTSettings(method="lora", max_steps=1, max_length=positions + 1, **FAST)
-    with pytest.raises(ValueError, match=rf"max_length \({positions + 1}\) lets sequences of {positions + 1} tokens "
-                       rf"through, past the model's {positions} positions"):
-        train_sft(base_model, long, None, settings, tmp_path)
+    from finetune_platform.training.sft import check_max_length
+
+    class Model:
+        def __init__(self, config):
+            self.config = config
+
+    gpt2 = Model(GPT2Config(n_positions=64))
+    with pytest.raises(ValueError, match=r"max_length \(128\) lets sequences of 100 tokens through, past the model's "
+                       r"64 positions"):
+        check_max_length(128, gpt2, tmp_path, longest=100)
+    check_max_length(64, gpt2, tmp_path, longest=100)  # cut to 64: fits
+    check_max_length(None, gpt2, tmp_path, longest=60)
+    check_max_length(4096, Model(LlamaConfig(max_position_embeddings=128)), tmp_path, longest=1000)
