@@ -20,6 +20,7 @@ import dagster as dg
 
 from finetune_platform.training.deepspeed_config import check_compatible
 from finetune_platform.training.launch import (
+    ERROR_FILE,
     DAPTRequest,
     DPORequest,
     Launcher,
@@ -28,6 +29,7 @@ from finetune_platform.training.launch import (
     build_command,
     build_env,
     parse_request,
+    read_error,
 )
 
 
@@ -41,9 +43,9 @@ def run_training_subprocess(
 
     Returns ``{"result": <the entrypoint's result summary>, "steps": [{"step", "metrics"}, ...],
     "materialize_result": dg.MaterializeResult | None}``; the last is the child's materialization when
-    ``context`` is an asset's (return it, or build on its metadata). Raises ``dg.DagsterPipesExecutionError``
-    when the process exits non-zero (its traceback is in the run's logs), and ``RuntimeError`` when it
-    exits cleanly without reporting a result.
+    ``context`` is an asset's (return it, or build on its metadata). Raises ``RuntimeError`` naming the
+    child's exception when the process fails (Dagster's Pipes error, which has the exit code alone, is its
+    cause), and ``RuntimeError`` when it exits cleanly without reporting a result.
     """
     request = parse_request(params)
     if request.deepspeed_config_path is not None:
@@ -53,12 +55,22 @@ def run_training_subprocess(
         check_compatible(json.loads(config_path.read_text()), request.settings)
     command = build_command(spec)
     context.log.info(f"launching training: {' '.join(command)}")
-    invocation = (client or dg.PipesSubprocessClient()).run(
-        context=context,
-        command=command,
-        env=build_env(spec, deepspeed=request.deepspeed_config_path is not None),
-        extras=request.to_params(),
-    )
+    error_file = Path(request.output_dir) / ERROR_FILE
+    error_file.unlink(missing_ok=True)  # an earlier attempt's
+    try:
+        invocation = (client or dg.PipesSubprocessClient()).run(
+            context=context,
+            command=command,
+            env=build_env(spec, deepspeed=request.deepspeed_config_path is not None),
+            extras=request.to_params(),
+        )
+    except Exception as error:  # Dagster's DagsterPipesExecutionError (not exported) when the child failed
+        # The child's own exception, not just its exit code, in the step failure (and the MLflow run's error):
+        # the file was removed before the launch, so one there now is this attempt's.
+        why = read_error(Path(request.output_dir))
+        if why is None:
+            raise
+        raise RuntimeError(f"training {request.stage} in {request.output_dir} failed: {why}") from error
     messages = [m for m in invocation.get_custom_messages() if isinstance(m, dict)]
     results = [m for m in messages if m.get("kind") == "result"]
     if not results:

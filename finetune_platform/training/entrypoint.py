@@ -34,7 +34,7 @@ from dagster_pipes import (
 
 from finetune_platform.training import sft
 from finetune_platform.training.callbacks import OnLog
-from finetune_platform.training.launch import DAPTRequest, DPORequest, SFTRequest, parse_request
+from finetune_platform.training.launch import DAPTRequest, DPORequest, SFTRequest, parse_request, record_error
 
 #: Written last into each checkpoint by the HF Trainer (``transformers.trainer.TRAINER_STATE_NAME``).
 TRAINER_STATE_FILE = "trainer_state.json"
@@ -268,7 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         request = parse_request(pipes.extras)
         method = getattr(request.settings, "method", "full")
         pipes.log.info(f"training {request.stage} ({method}) into {request.output_dir}")
-        result = run_request(request, on_log=_both(_pipes_reporter(pipes), _mlflow_reporter(request)))
+        try:
+            result = run_request(request, on_log=_both(_pipes_reporter(pipes), _mlflow_reporter(request)))
+        except Exception as error:
+            # Dagster sees only the exit code of a failed child: the parent reads what went wrong from here
+            record_error(Path(request.output_dir), error)
+            raise
         summary = result_summary(result)
         pipes.report_custom_message({"kind": "result", **summary})
         if pipes.is_asset_step:

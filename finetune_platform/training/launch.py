@@ -19,6 +19,7 @@ oneCCL is not installed; accelerate picks it for multi-CPU runs).
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -241,3 +242,27 @@ def prepare_launch(
         torch_extensions_dir=torch_extensions_dir,
     )
     return request, spec
+
+
+#: Where a training process that failed leaves its exception, for the launching step to report.
+ERROR_FILE = "training_error.json"
+
+
+def record_error(output_dir: Path, error: BaseException) -> None:
+    """Write ``error`` (type and message) to ``output_dir``/:data:`ERROR_FILE`, best effort."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        temporary = output_dir / f".{ERROR_FILE}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps({"type": type(error).__name__, "message": str(error)}), encoding="utf-8")
+        os.replace(temporary, output_dir / ERROR_FILE)
+    except OSError:
+        pass
+
+
+def read_error(output_dir: Path) -> str | None:
+    """``"Type: message"`` of the exception a failed training process recorded in ``output_dir``, if any."""
+    try:
+        data = json.loads((Path(output_dir) / ERROR_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return f"{data.get('type', 'Error')}: {data.get('message', '')}"

@@ -124,7 +124,10 @@ def test_failing_training_process_fails_the_asset(workspace):
     assert any("pipes closed with exception" in m for m in logs)
     assert any("no-such-model" in m for m in logs)  # the child's traceback reached the run's event log
     failure = result.failure_data_for_node("sft_model")
-    assert "External execution process failed with code 1" in failure.error.to_string()
+    message = failure.error.to_string()
+    # the child's own exception names what went wrong, not only the exit code
+    assert f"training sft in {request.output_dir} failed:" in message and "no-such-model" in message
+    assert "External execution process failed with code 1" in message  # the cause, kept
 
 
 @pytest.mark.slow
