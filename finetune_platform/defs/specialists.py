@@ -182,10 +182,15 @@ def router(
     settings = platform.settings()
     spec = load_specialists(settings.root / SPECIALISTS_FILE)
     if not spec.specialists:
+        # Published all the same: a server following the router root must stop routing to specialists that
+        # were removed from the file.
+        folder = publish_router(DomainRouter.generalist_only(spec), settings.artifacts_dir / "router")
         context.log.info(f"no specialists in {SPECIALISTS_FILE}: every request goes to the generalist")
         return dg.Output(
-            {"path": None, "specialists": [], "report": None, "min_precision": config.min_precision},
-            metadata={"specialists": "none", "note": f"define specialists in {SPECIALISTS_FILE} to route requests"},
+            {"path": str(folder), "specialists": [], "report": None, "min_precision": config.min_precision},
+            metadata={"specialists": "none", "path": dg.MetadataValue.path(str(folder)),
+                      "note": f"define specialists in {SPECIALISTS_FILE} to route requests; the router published "
+                      "sends every request to the generalist"},
         )
     labelled = curated_records[curated_records["label"].fillna("").astype(str) != ""]
     texts, labels = labelled["text"].astype(str).tolist(), labelled["label"].astype(str).tolist()

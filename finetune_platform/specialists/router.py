@@ -137,6 +137,30 @@ class DomainRouter:
             raise RouterError("the router's probabilities differ from scikit-learn's; this is a bug")
         return router
 
+    @classmethod
+    def generalist_only(cls, spec: SpecialistsSpec) -> "DomainRouter":
+        """The router of a configuration without specialists: every request to the generalist. Published
+        like any router, it replaces the one a server follows when the last specialist is removed (a
+        server left following the old one would go on routing to the removed specialists)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(**VECTORIZER_PARAMS).fit([GENERAL])
+        n = len(vectorizer.vocabulary_)
+        digest = hashlib.sha256(b"generalist-only\x1e" + spec.model_dump_json().encode())
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "fingerprint": digest.hexdigest(),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "classes": [GENERAL],
+            "min_confidence": spec.min_confidence,
+            "domains": {},
+            "training_texts": 0,
+            "training_domains": {},
+            "vocabulary": n,
+            "c": None,
+        }
+        return cls(vectorizer, np.zeros((1, n)), np.zeros(1), [GENERAL], manifest)
+
     def _proba(self, matrix: Any) -> np.ndarray:
         """Class probabilities from the linear scores: softmax (multinomial), or the sigmoid for two
         classes; what ``LogisticRegression.predict_proba`` computes (checked at fit time)."""

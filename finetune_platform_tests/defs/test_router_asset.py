@@ -61,8 +61,25 @@ def test_a_router_that_never_routes_fails_its_gate(tmp_path: Path) -> None:
 
 def test_without_specialists_the_router_says_so_and_passes(tmp_path: Path) -> None:
     result = run(tmp_path)
-    assert result.success and result.output_for_node("router")["path"] is None
-    assert check(result).passed and "no specialists" in check(result).description
+    assert result.success and check(result).passed and "no specialists" in check(result).description
+    # a router that sends everything to the generalist is published: a server following the root stops
+    # routing to specialists removed from the file
+    served = DomainRouter.load(tmp_path / "artifacts" / "router")
+    assert served.specialists == [] and served.route("my card was charged twice").specialist is None
+    assert result.output_for_node("router")["path"] == str(tmp_path / "artifacts" / "router" / served.fingerprint[:16])
+
+
+def test_removing_the_last_specialist_moves_a_following_server_to_the_generalist(tmp_path: Path) -> None:
+    from finetune_platform.specialists.router import RouterFollower
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "specialists.yaml").write_text(SPECIALISTS)
+    assert run(tmp_path).success
+    follower = RouterFollower(tmp_path / "artifacts" / "router")
+    assert follower.current().specialists
+    (tmp_path / "data" / "specialists.yaml").write_text("specialists: {}\n")
+    assert run(tmp_path).success
+    assert follower.current().specialists == []
 
 
 def test_a_newly_registered_model_requests_a_refresh_of_every_specialist_once(tmp_path: Path) -> None:
