@@ -61,6 +61,12 @@ def specialist_model(
     labels = spec.specialists[name].labels
     splits = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])
     domain = {split: frame[frame["label"].isin(labels)] for split, frame in splits.items()}
+    absent = sorted(set(labels) - set(domain["train"]["label"]))
+    if absent:  # a misspelt label would leave the specialist trained on the others without a word
+        raise ValueError(
+            f"specialist {name!r}: labels {absent} have no training example; the training set's labels are "
+            f"{training_set['labels']} (fix {SPECIALISTS_FILE})"
+        )
     if domain["train"].empty or domain["test"].empty:
         raise ValueError(
             f"specialist {name!r}: the training set has {len(domain['train'])} train and {len(domain['test'])} test "

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from finetune_platform.training.sft import SFTSettings
 
@@ -43,12 +43,16 @@ class SpecialistsError(ValueError):
 class Specialist(BaseModel):
     """One specialist: the labels of its domain and its SFT settings changes."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt key ("setings") is an error, not ignored
+
     labels: list[str] = Field(min_length=1, description="The categories (curated record labels) of this domain.")
     settings: dict[str, Any] = Field(default_factory=dict, description="SFTSettings fields changed for this specialist.")
 
 
 class SpecialistsSpec(BaseModel):
     """The whole file."""
+
+    model_config = ConfigDict(extra="forbid")  # "min_confidance" is an error, not the default silently
 
     min_confidence: float = Field(0.7, ge=0.0, le=1.0, description="Router probability below which the generalist answers.")
     min_gain: float = Field(0.0, ge=-1.0, le=1.0, description="Accuracy gain over the generalist a specialist needs to serve.")
@@ -80,6 +84,22 @@ class SpecialistsSpec(BaseModel):
             raise SpecialistsError(f"specialist {name!r}: its settings are not a valid SFT configuration: {details}") from error
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key written twice in one mapping (two ``billing:`` entries would
+    otherwise leave the last one only, without a word)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def alias_of(name: str) -> str:
     """The registry alias of specialist ``name``."""
     return f"{ALIAS_PREFIX}{name}"
@@ -91,7 +111,7 @@ def load_specialists(path: Path | str) -> SpecialistsSpec:
     if not path.is_file():
         return SpecialistsSpec()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         raise SpecialistsError(f"specialists file {path} is not valid YAML: {error}") from error
     if not isinstance(data, dict):

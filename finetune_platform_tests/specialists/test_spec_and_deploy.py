@@ -44,6 +44,10 @@ def test_settings_changes_are_merged_and_validated(tmp_path: Path):
         ("min_confidence: 2\nspecialists: {}\n", "min_confidence"),
         ("specialists: {a: [1\n", "not valid YAML"),
         ("- just\n- a list\n", "must be a mapping"),
+        # misspelt keys and a specialist written twice are errors, not silently ignored
+        ("min_confidance: 0.95\nspecialists: {}\n", "min_confidance: Extra inputs are not permitted"),
+        ("specialists:\n  a:\n    labels: [x]\n    setings: {num_epochs: 4}\n", "specialists.a.setings"),
+        ("specialists:\n  a:\n    labels: [x]\n  a:\n    labels: [y]\n", "key 'a' appears twice in one mapping"),
     ],
 )
 def test_bad_files_are_refused_saying_where(tmp_path: Path, text: str, message: str):
