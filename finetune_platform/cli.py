@@ -348,6 +348,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+    if knowledge is not None and not Path(knowledge).exists():
+        print(f"--knowledge-index: {knowledge} does not exist; pass a knowledge index folder or the index root",
+              file=sys.stderr)
+        return 2
+    if settings.mlflow_tracking_uri.startswith("sqlite:///"):
+        db = Path(settings.mlflow_tracking_uri.removeprefix("sqlite:///"))
+        if not db.is_file():  # the registry would create an empty database, then find no model in it
+            print(
+                f"serve: no model registry at {db}: train and register a model first (make demo, or retrain_job "
+                "in the UI), or set MLFLOW_TRACKING_URI to the registry to serve from",
+                file=sys.stderr,
+            )
+            return 2
     router_path = None
     specialist_names: list[str] = []
     if args.specialists:
@@ -388,7 +401,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     rag = f", hybrid RAG from {knowledge}" if knowledge else ""
     routed = f", specialists {specialist_names} behind the router" if router_path else ""
     print(f"serving {settings.model_name} (champion, challenger{rag}{routed}) on http://{args.host}:{args.port}/v1")
-    serve(server_settings, registry, LogStore(settings.log_store_url), specialists=specialist_names)
+    from finetune_platform.rag.index import KnowledgeIndexError
+    from finetune_platform.versioned import VersionPointerError
+
+    try:
+        serve(server_settings, registry, LogStore(settings.log_store_url), specialists=specialist_names)
+    except (RuntimeError, KnowledgeIndexError, VersionPointerError, FileNotFoundError) as error:
+        # a model without the champion alias, an index that cannot be read: say so, without a traceback
+        print(f"serve: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

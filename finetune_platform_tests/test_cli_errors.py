@@ -25,3 +25,17 @@ def test_a_bad_sources_file_is_a_message_not_a_traceback(tmp_path) -> None:
         ingest_all(Settings.for_root(tmp_path))
     message = str(exit_info.value)
     assert "sources.yaml" in message and "format" in message and "intents" in message
+
+
+def test_serve_without_a_registry_or_with_a_missing_index_says_so(tmp_path, monkeypatch, capsys) -> None:
+    """No traceback, no empty mlflow.db left behind, and nothing loaded before the check."""
+    from finetune_platform.cli import main
+
+    monkeypatch.setenv("FINETUNE_PLATFORM_HOME", str(tmp_path))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (tmp_path / "data").mkdir()
+    assert main(["serve", "--knowledge-index", str(tmp_path / "nope")]) == 2
+    assert "--knowledge-index: " in capsys.readouterr().err
+    assert main(["serve"]) == 2
+    assert "serve: no model registry at" in capsys.readouterr().err
+    assert not (tmp_path / "mlflow.db").exists()
