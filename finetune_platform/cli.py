@@ -150,7 +150,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.trial or []) - set(trials))
     if unknown:
         raise SystemExit(f"unknown trial(s) {unknown}; {SWEEP_FILE} defines {trials}")
-    _ensure_partitions(_instance(settings), SWEEP_TRIALS.name, trials)
+    instance = _instance(settings)
+    _require_materialized(instance, ("training_set", "domain_adapted_model"), "sweep")
+    _ensure_partitions(instance, SWEEP_TRIALS.name, trials)
     for trial in args.trial or trials:
         result = run_job("sweep_job", settings, partition_key=trial)
         print(f"sweep trial {trial}: run {result.run_id} succeeded")
@@ -178,7 +180,9 @@ def cmd_specialists(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.name or []) - set(names))
     if unknown:
         raise SystemExit(f"unknown specialist(s) {unknown}; {SPECIALISTS_FILE} defines {names}")
-    _ensure_partitions(_instance(settings), SPECIALIST_PARTITIONS.name, names)
+    instance = _instance(settings)
+    _require_materialized(instance, ("training_set", "domain_adapted_model"), "specialists")
+    _ensure_partitions(instance, SPECIALIST_PARTITIONS.name, names)
     for name in args.name or names:
         result = run_job("specialists_job", settings, partition_key=name)
         value = result.output_for_node("specialist_model")
@@ -188,6 +192,19 @@ def cmd_specialists(args: argparse.Namespace) -> int:
     print(f"router: accuracy {report['accuracy']}, specialist precision {report['specialist_precision']}, "
           f"coverage {report['coverage']}, fallback rate {report['fallback_rate']}")
     return 0
+
+
+def _require_materialized(instance: Any, assets: tuple[str, ...], command: str) -> None:
+    """Exit with what to run first when one of ``assets`` (what ``command``'s jobs read) was never
+    materialized in this Dagster home; the job would fail loading it ("No such file ... storage/<asset>")."""
+    import dagster as dg
+
+    missing = [a for a in assets if not instance.fetch_materializations(dg.AssetKey(a), limit=1).records]
+    if missing:
+        raise SystemExit(
+            f"{command}: {', '.join(missing)} not materialized yet in {instance.root_directory}: run retrain_job first "
+            "(`finetune-platform materialize retrain_job`, `make demo`, or the UI), which builds them"
+        )
 
 
 def cmd_generate_demo_data(args: argparse.Namespace) -> int:

@@ -39,3 +39,17 @@ def test_serve_without_a_registry_or_with_a_missing_index_says_so(tmp_path, monk
     assert main(["serve"]) == 2
     assert "serve: no model registry at" in capsys.readouterr().err
     assert not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.parametrize("command", [["specialists"], ["sweep"]])
+def test_specialists_and_sweep_before_any_retrain_say_what_to_run(tmp_path, monkeypatch, command) -> None:
+    from finetune_platform.cli import main
+    from finetune_platform.settings import PACKAGE_ROOT
+
+    monkeypatch.setenv("FINETUNE_PLATFORM_HOME", str(tmp_path))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster_home"))
+    (tmp_path / "data").mkdir()
+    for name in ("specialists.yaml", "sweep.yaml"):
+        (tmp_path / "data" / name).write_text((PACKAGE_ROOT / "data" / name).read_text())
+    with pytest.raises(SystemExit, match=r"training_set, domain_adapted_model not materialized yet .* run retrain_job first"):
+        main(command)
