@@ -211,7 +211,11 @@ def deployment(
 class KnowledgeIndexConfig(dg.Config, KnowledgeSettings):
     """Which curated records become passages, BM25's parameters, and the retrieval gate."""
 
-    eval_k: int = Field(3, ge=1, le=50, description="Passages retrieved per question in the evaluation (and by default when serving).")
+    eval_k: int = Field(
+        3, ge=1, le=50,
+        description="Passages retrieved per question in the evaluation; keep it equal to the server's rag_top_k "
+        "(`serve --rag-top-k`, default 3), so the gate judges what is served.",
+    )
     eval_queries: int = Field(500, ge=1, description="Labelled curated questions the evaluation draws (seeded).")
     min_hit_rate: float = Field(
         0.5, ge=0.0, le=1.0,

@@ -465,7 +465,8 @@ def evaluate_label_retrieval(
 ) -> RetrievalReport:
     """Retrieval quality on labelled questions ``(record_id, text, label)``, never finding themselves.
 
-    For each question the index is searched with the question's own record left out. A passage is
+    For each question the index is searched with the question's own record left out, and every record of
+    the same ticket (the same normalised text: another source's copy, other case or placeholders). A passage is
     relevant when it comes from a record with the question's label (category), the offline judgment at
     hand: a ticket resolved in the same category. Reported: hit rate (any relevant passage in the top
     k), precision@k (relevant / k), MRR of the first relevant passage, the share of questions with no
@@ -473,6 +474,14 @@ def evaluate_label_retrieval(
     label among passages)^k, averaged. Questions without a label are skipped; at most ``max_queries``
     are drawn (seeded).
     """
+    from finetune_platform.datasets.split import normalize_prompt
+
+    queries = list(queries)
+    # A question must not find its own ticket under another record id either (the same ticket in two
+    # sources, or in other case and placeholders: the training set's same-ticket rule).
+    same_ticket: dict[str, set[str]] = {}
+    for rid, text, _ in queries:
+        same_ticket.setdefault(normalize_prompt(text), set()).add(rid)
     labelled = [(rid, text, label) for rid, text, label in queries if label and text.strip()]
     if not labelled:
         raise ValueError("no labelled questions to evaluate the knowledge index on (every label is empty)")
@@ -484,7 +493,8 @@ def evaluate_label_retrieval(
     per_label: dict[str, list[float]] = {}
     examples: list[dict[str, Any]] = []
     for rid, text, label in labelled:
-        found = index.search(text, k, exclude_records={rid})
+        mine = same_ticket.get(normalize_prompt(text), set()) | {rid}
+        found = index.search(text, k, exclude_records=mine)
         relevant = [h.passage.label == label for h in found]
         first = next((h.rank for h, ok in zip(found, relevant) if ok), None)
         hit = 1.0 if first is not None else 0.0
@@ -492,7 +502,7 @@ def evaluate_label_retrieval(
         precision += sum(relevant) / k
         rr += 1.0 / first if first is not None else 0.0
         empty += not found
-        own = len(index._rows_of.get(rid, ()))
+        own = sum(len(index._rows_of.get(r, ())) for r in mine)
         p = (share.get(label, 0) - own) / max(1, total - own)
         chance += 1.0 - (1.0 - p) ** k
         per_label.setdefault(label, []).append(hit)

@@ -226,6 +226,17 @@ def test_evaluation_counts_same_label_passages_and_never_finds_the_question_itse
     assert sampled.queries == 3 and sampled.k == 2
 
 
+def test_a_question_does_not_find_its_own_ticket_under_another_record_id():
+    """The same ticket in two sources (other case, other spacing) is one ticket: its copy is left out too,
+    as the training set's same-ticket rule has it, or the question would find itself at rank 1."""
+    rows = ROWS + [("r7", "chats", "chat", "account", "password RESET link  never arrives!", "Look in spam.")]
+    index = KnowledgeIndex.build(passages_from_records(records(rows)))
+    questions = [(r, t, lab) for r, _, _, lab, t, _ in rows]
+    report = evaluate_label_retrieval(index, questions, k=1)
+    [r5] = [e for e in report.examples if e["question"].startswith("Password reset link")]
+    assert r5["retrieved"] and not any(text.startswith("Question: password RESET") for _, text in r5["retrieved"])
+
+
 def test_augment_appends_to_the_operators_system_message_and_respects_the_budget(index: KnowledgeIndex):
     hits = index.search("charged twice", k=2)
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "charged twice?"}]
