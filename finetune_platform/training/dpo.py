@@ -255,10 +255,34 @@ def _fingerprint(base_model_path: Path, sft_model_path: Path, pairs: pd.DataFram
     return {
         "base_model_path": str(Path(base_model_path).resolve()),
         "sft_model_path": str(Path(sft_model_path).resolve()),
+        # the SFT model retrained in the same folder is another reference: its checkpoint must not resume
+        "sft_model_sha256": folder_signature(Path(sft_model_path)),
         "pairs_sha256": digest.hexdigest(),
         "settings": {k: v for k, v in settings.model_dump().items() if k not in resumable_changes},
         "bf16_resolved": resolve_bf16(settings.bf16),  # unset: by hardware; a retry elsewhere must not mix them
     }
+
+
+#: Files up to this size are hashed whole; larger weight files by their size and first and last MiB.
+_WHOLE_FILE_BYTES = 64 * 1024 * 1024
+
+
+def folder_signature(folder: Path) -> str:
+    """A hash of the model files in ``folder`` (names, sizes and content: whole up to 64 MiB, else the first
+    and last MiB, which hold embeddings and head weights a retrain changes), cheap for a large model."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(folder).as_posix()}\x00{size}\x00".encode())
+        with path.open("rb") as fh:
+            if size <= _WHOLE_FILE_BYTES:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            else:
+                digest.update(fh.read(1 << 20))
+                fh.seek(size - (1 << 20))
+                digest.update(fh.read(1 << 20))
+    return digest.hexdigest()
 
 
 def _history_of(resume_from: Path | None, key: str) -> list[tuple[int, float]]:

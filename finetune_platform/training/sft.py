@@ -512,7 +512,8 @@ def _fingerprint(base_model_path: Path, train_df: pd.DataFrame, settings: SFTSet
 #: was written before it counted, and is judged without it (an upgrade does not strand a half-trained run).
 #: ``bf16_resolved``: ``bf16`` unset trains in bfloat16 or float32 by hardware, so a retry on other hardware
 #: must not resume the checkpoint at the other precision.
-LATER_FINGERPRINT_KEYS = frozenset({"bf16_resolved"})
+#: ``sft_model_sha256`` (DPO): the SFT model's files, not only its folder's path.
+LATER_FINGERPRINT_KEYS = frozenset({"bf16_resolved", "sft_model_sha256"})
 
 
 def latest_checkpoint(output_dir: Path) -> Path | None:

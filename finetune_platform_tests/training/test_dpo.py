@@ -197,3 +197,22 @@ def test_dpo_with_no_pair_that_fits_max_length_is_a_clear_error(base_model, sft_
     with pytest.raises(ValueError, match=r"none of the 8 preference pairs fits max_length=8 tokens"):
         train_dpo(base_model, sft_adapter, preference_pairs(8, seed=0),
                   DPOSettings(max_length=8, max_steps=1, **FAST), tmp_path)
+
+
+def test_a_retrained_sft_model_in_the_same_folder_is_not_resumed_against(base_model, sft_adapter, tmp_path):
+    """The reference is the SFT model's content, not its folder's name: a DPO checkpoint made against the
+    old SFT model is refused once the folder holds another."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    sft = tmp_path / "sft"
+    shutil.copytree(sft_adapter, sft)
+    pairs = preference_pairs(16, seed=0)
+    settings = dict(method="lora", lora_target_modules=["q_proj", "v_proj"], batch_size=8, logging_steps=1,
+                    warmup_ratio=0.0, save_steps=2)
+    train_dpo(base_model, sft, pairs, DPOSettings(max_steps=2, **settings), tmp_path / "dpo")
+    weights = next(sft.glob("*.safetensors"))
+    save_file({k: v * 0.5 for k, v in load_file(weights).items()}, weights)  # "retrained" in place
+    with pytest.raises(RuntimeError, match=r"changed: \['sft_model_sha256'\]"):
+        train_dpo(base_model, sft, pairs, DPOSettings(max_steps=4, **settings), tmp_path / "dpo")
