@@ -60,6 +60,18 @@ class _Result:
         return self.data.get(name)
 
 
+#: Settings that change how a run reports, evaluates and saves, not the model it trains: the checkpoint
+#: folder's key holds their defaults, so changing one (a smaller eval_batch_size after the final evaluation
+#: ran out of memory) resumes the run instead of training it again from step 0.
+_NEUTRAL_SETTINGS = ("eval_batch_size", "logging_steps", "save_steps", "save_total_limit", "verify_saved_model")
+
+
+def _neutral(config: Any) -> dict[str, Any]:
+    """:data:`_NEUTRAL_SETTINGS` of ``config``'s class at their defaults (keys stay those of default runs)."""
+    fields = type(config).model_fields
+    return {name: fields[name].get_default(call_default_factory=True) for name in _NEUTRAL_SETTINGS if name in fields}
+
+
 def _record_resume(run: TrackedRun, result: _Result, prefix: str = "") -> None:
     """A retry that resumed a checkpoint opens a new MLflow run and streams only its own steps into it: tag
     the checkpoint it resumed and log the loss of the steps before it (from the checkpoint's history), so
@@ -235,7 +247,8 @@ def domain_adapted_model(
     documents_sha256 = frame_sha256(documents, ["text"])
     # bf16 auto: what this machine trains with (a retry on other hardware starts fresh, as SFT's does)
     key = config_hash(
-        training_set["dvc_md5"], base_model["path"], {**config.model_dump(), "bf16": resolve_bf16(config.bf16)},
+        training_set["dvc_md5"], base_model["path"],
+        {**config.model_dump(), "bf16": resolve_bf16(config.bf16), **_neutral(config)},
         documents_sha256, base_model.get("folder_fingerprint"),
     )
     output_dir = settings.artifacts_dir / "domain_adapted_model" / f"{training_set['dvc_md5'][:12]}-{key}"
@@ -301,6 +314,7 @@ def sft_adapter(
     # Exporting a merged copy changes nothing trained: turning it on for a trained model resumes that run
     # (zero steps) and exports, instead of training again. False as before the option counted, so keys stay.
     key_config["export_merged"] = False
+    key_config |= _neutral(config)  # how a run reports and saves is not what it trains
     key_parts = [training_set["dvc_md5"], base_model["path"], key_config]
     if base_model.get("folder_fingerprint"):  # a local model folder: its content, not only its path
         key_parts.append(base_model["folder_fingerprint"])
@@ -545,7 +559,10 @@ def aligned_adapter(
     from finetune_platform.training.launch import DPORequest
     # Keyed on the pairs themselves: a count collides when other pairs of the same number come in.
     pairs_sha256 = frame_sha256(pairs, ["prompt", "chosen", "rejected"])
-    key = config_hash(sft_adapter["model_path"], pairs_sha256, {**config.model_dump(), "bf16": resolve_bf16(config.bf16)})
+    key = config_hash(
+        sft_adapter["model_path"], pairs_sha256,
+        {**config.model_dump(), "bf16": resolve_bf16(config.bf16), **_neutral(config)},
+    )
     output_dir = platform.settings().artifacts_dir / "aligned_adapter" / key
     tags = {"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "stage": "dpo",
             "started_from": "sft", "dataset.preference_pairs_sha256": pairs_sha256,

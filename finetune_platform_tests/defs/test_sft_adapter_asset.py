@@ -87,7 +87,8 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(build_tiny_model(corpus(), TINY, tmp_path_factory.mktemp("tiny")).path)
 
 
-def _materialize(root: Path, training_set_value: dict[str, Any], model_path: str, conversations: str):
+def _materialize(root: Path, training_set_value: dict[str, Any], model_path: str, conversations: str,
+                 **config: Any):
     @dg.asset(name="training_set")
     def fake_training_set() -> dict[str, Any]:
         return training_set_value
@@ -101,7 +102,7 @@ def _materialize(root: Path, training_set_value: dict[str, Any], model_path: str
     return dg.materialize(
         [fake_training_set, fake_domain_adapted_model, sft_adapter],
         resources={"platform": resources["platform"], "mlflow": resources["mlflow"]},
-        run_config={"ops": {"sft_adapter": {"config": {**SFT_CONFIG, "conversations": conversations}}}},
+        run_config={"ops": {"sft_adapter": {"config": {**SFT_CONFIG, "conversations": conversations, **config}}}},
         raise_on_error=False,
     )
 
@@ -155,3 +156,13 @@ def test_conversations_on_a_training_set_written_without_them_fail_saying_how_to
     assert "was written without conversations" in message
     assert "re-materialize conversation_examples and training_set" in message
     assert not (tmp_path / "artifacts" / "sft_adapter").exists()  # failed before writing or training anything
+
+
+@pytest.mark.slow
+def test_a_reporting_setting_changed_reuses_the_finished_run(tmp_path: Path, tiny_model: str) -> None:
+    """A smaller eval_batch_size (the final evaluation ran out of memory), another logging cadence: the
+    same model, so the same checkpoint folder, and a finished run trains nothing more."""
+    value = _training_set(tmp_path)
+    first = _metadata(_materialize(tmp_path, value, tiny_model, "off"))
+    again = _metadata(_materialize(tmp_path, value, tiny_model, "off", eval_batch_size=2, logging_steps=1))
+    assert again["model_path"] == first["model_path"] and again["global_step"] == first["global_step"]
