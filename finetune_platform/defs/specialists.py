@@ -51,7 +51,7 @@ def specialist_model(
     from finetune_platform.specialists.deploy import decide
     from finetune_platform.specialists.spec import alias_of, load_specialists
     from finetune_platform.training.launch import SFTRequest
-    from finetune_platform.training.provenance import config_hash, git_commit
+    from finetune_platform.training.provenance import CODE_ROOT, config_hash, git_commit
     from finetune_platform.training.tracking import TrackedRun
 
     name = context.partition_key
@@ -76,7 +76,7 @@ def specialist_model(
     key = config_hash(training_set["dvc_md5"], base["path"], sft_settings.model_dump(), config.launch.model_dump(), labels)
     output_dir = settings.artifacts_dir / "specialist_model" / f"{training_set['dvc_md5'][:12]}-{name}-{key}"
     tags = {
-        "dataset.dvc_md5": training_set["dvc_md5"], "dagster.run_id": context.run_id, "git.commit": git_commit(settings.root),
+        "dataset.dvc_md5": training_set["dvc_md5"], "dagster.run_id": context.run_id, "git.commit": git_commit(CODE_ROOT),
         "stage": "sft", "specialist": name, "specialist.labels": ",".join(labels), "base_model": base["name_or_path"],
     }  # fmt: skip
     with mlflow.tracker().start_run(f"specialist_model:{name}", tags=tags) as run:

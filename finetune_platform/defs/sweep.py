@@ -41,7 +41,7 @@ def sweep_trial(
     accuracy and macro-F1 by greedy generation and completion perplexity on the validation split."""
     from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.training.launch import SFTRequest
-    from finetune_platform.training.provenance import config_hash, git_commit
+    from finetune_platform.training.provenance import CODE_ROOT, config_hash, git_commit
     from finetune_platform.training.sweep import describe_changes, load_sweep, trial_figures
 
     trial = context.partition_key
@@ -53,7 +53,7 @@ def sweep_trial(
     key = config_hash(training_set["dvc_md5"], base["path"], sft_settings.model_dump(), config.launch.model_dump())
     output_dir = settings.artifacts_dir / "sweep_trial" / f"{training_set['dvc_md5'][:12]}-{trial}-{key}"
     tags = {
-        "dataset.dvc_md5": training_set["dvc_md5"], "dagster.run_id": context.run_id, "git.commit": git_commit(settings.root),
+        "dataset.dvc_md5": training_set["dvc_md5"], "dagster.run_id": context.run_id, "git.commit": git_commit(CODE_ROOT),
         "stage": "sft", "sweep.trial": trial, "base_model": base["name_or_path"],
     }  # fmt: skip
     with mlflow.tracker().start_run(f"sweep_trial:{trial}", tags=tags) as run:

@@ -231,7 +231,7 @@ def domain_adapted_model(
     """Stage 1: the base model after continued pretraining on the completion corpus (training tickets only,
     so held-out tickets never leak into the weights); the base model itself when the stage is off."""
     from finetune_platform.datasets.split import read_training_set_version
-    from finetune_platform.training.provenance import config_hash, frame_sha256, git_commit
+    from finetune_platform.training.provenance import CODE_ROOT, config_hash, frame_sha256, git_commit
 
     if not config.enabled:
         return dg.Output(
@@ -253,7 +253,7 @@ def domain_adapted_model(
     )
     output_dir = settings.artifacts_dir / "domain_adapted_model" / f"{training_set['dvc_md5'][:12]}-{key}"
     tags = {"dataset.dvc_md5": training_set["dvc_md5"], "dataset.documents_sha256": documents_sha256,
-            "dagster.run_id": context.run_id, "git.commit": git_commit(settings.root), "stage": "dapt",
+            "dagster.run_id": context.run_id, "git.commit": git_commit(CODE_ROOT), "stage": "dapt",
             "base_model": base_model["name_or_path"]}
     with mlflow.tracker().start_run("domain_adapted_model", tags=tags) as run:
         # what the run trains with: bf16 resolved on this machine (auto is None in the config)
@@ -300,7 +300,7 @@ def sft_adapter(
     """
     from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.evaluation.plots import plot_loss_curve
-    from finetune_platform.training.provenance import config_hash, git_commit
+    from finetune_platform.training.provenance import CODE_ROOT, config_hash, git_commit
     from finetune_platform.training.export import export_merged
     from finetune_platform.training.launch import SFTRequest
 
@@ -323,7 +323,7 @@ def sft_adapter(
     tags = {
         "dataset.dvc_md5": training_set["dvc_md5"],
         "dagster.run_id": context.run_id,
-        "git.commit": git_commit(settings.root),
+        "git.commit": git_commit(CODE_ROOT),
         "base_model": base_model["name_or_path"],
         "stage": "sft",
         "started_from": base_model["stage"],
@@ -499,7 +499,7 @@ def aligned_adapter(
     (a thumbs-up, another correction) is dropped too: the log store's latest rating decides."""
     from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.monitoring.feedback import decontaminate_preference_pairs, drop_superseded_pairs
-    from finetune_platform.training.provenance import config_hash, frame_sha256, git_commit
+    from finetune_platform.training.provenance import CODE_ROOT, config_hash, frame_sha256, git_commit
 
     files = sorted((platform.settings().data_dir / "preference_pairs").glob("*.jsonl"))
     read = (
@@ -566,7 +566,7 @@ def aligned_adapter(
     output_dir = platform.settings().artifacts_dir / "aligned_adapter" / key
     tags = {"dataset.dvc_md5": sft_adapter["dvc_md5"], "dagster.run_id": context.run_id, "stage": "dpo",
             "started_from": "sft", "dataset.preference_pairs_sha256": pairs_sha256,
-            "git.commit": git_commit(platform.settings().root)}
+            "git.commit": git_commit(CODE_ROOT)}
     dpo_settings = DPOSettings.model_validate(
         config.model_dump(exclude={"enabled", "min_pairs", "near_duplicate_threshold", "launch"})
     )

@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+#: The checkout the platform's code runs from: its commit is the code version a run records (the platform
+#: home, FINETUNE_PLATFORM_HOME, is data and state, often another folder or repository).
+CODE_ROOT = Path(__file__).resolve().parents[2]
+
+
 def git_commit(root: Path) -> str:
     """The checkout's HEAD commit (with ``+dirty`` when there are uncommitted changes), or ``unknown``.
 

@@ -107,7 +107,10 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
     dpo_run = client.get_run(output["dpo_mlflow_run_id"])
     tags = dpo_run.data.tags
     assert tags["dataset.preference_pairs_sha256"] == output["preference_pairs_sha256"]  # lineage of the pairs
-    assert "git.commit" in tags
+    from finetune_platform.training.provenance import CODE_ROOT, git_commit
+
+    # the code's commit, not the platform home's (a temporary folder here, no repository at all)
+    assert tags["git.commit"] == git_commit(CODE_ROOT) != "unknown"
     # the values trained with, not the config's "use the default" None
     assert dpo_run.data.params["dpo.learning_rate"] == "0.002" and dpo_run.data.params["dpo.bf16"] in ("True", "False")
     assert [a.path for a in client.list_artifacts(dpo_run.info.run_id)] == ["model"]
