@@ -44,9 +44,16 @@ def publish_version(
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
         try:
             write(staging)
-            if folder.exists():
-                shutil.rmtree(folder)  # an incomplete earlier attempt (no marker)
-            os.replace(staging, folder)
+            if folder.exists() and not (folder / marker).is_file():
+                shutil.rmtree(folder, ignore_errors=True)  # an incomplete earlier attempt (no marker)
+            try:
+                os.replace(staging, folder)
+            except OSError:
+                # Another publisher of the same version (a concurrent run) put it in place first: the name
+                # is its content's fingerprint, so theirs is this one. Anything else is an error.
+                if not (folder / marker).is_file():
+                    raise
+                shutil.rmtree(staging, ignore_errors=True)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -83,3 +83,29 @@ def test_current_never_points_at_an_incomplete_version(tmp_path: Path):
     with pytest.raises(VersionPointerError, match="not a complete version folder"):
         point_current(tmp_path, "v2", "DONE")
     assert current_version(tmp_path, "DONE") == tmp_path / "v1"
+
+
+def test_a_version_another_publisher_put_in_place_first_is_taken_as_published(tmp_path, monkeypatch) -> None:
+    """Two runs publishing the same version (its name is its content's fingerprint) at once: the second's
+    rename finds the folder there, complete; that is success, not an error."""
+    import os
+
+    from finetune_platform import versioned
+
+    def write(folder):
+        (folder / "MANIFEST").write_text("same content")
+
+    real_replace = os.replace
+
+    def racing_replace(src, dst):
+        if str(dst).endswith("v1") and not (tmp_path / "v1").exists():
+            (tmp_path / "v1").mkdir()  # the other publisher wins the race just before this rename
+            (tmp_path / "v1" / "MANIFEST").write_text("same content")
+            (tmp_path / "v1" / "extra").write_text("x")  # a non-empty folder: os.replace fails
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(versioned.os, "replace", racing_replace)
+    folder = versioned.publish_version(tmp_path, "v1", write, "MANIFEST")
+    assert (folder / "MANIFEST").read_text() == "same content"
+    assert versioned.current_version(tmp_path, "MANIFEST") == folder
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".v1-")]  # the staging folder is gone
