@@ -457,9 +457,11 @@ def _summary(manifest: Any) -> ManifestSummary:
 
 
 def _examples(manifest: Any, limit: int, raw_dir: Path) -> list[ExampleLink]:
-    """The first ``limit`` examples, training split first (what the model learned from), then by id."""
+    """The first ``limit`` instruction pairs, training split first (what the model learned from), then by id
+    (the manifest's conversation entries are counted apart: SFT trains on them only with conversations on)."""
     order = {name: i for i, name in enumerate(SPLITS)}
-    chosen = sorted(manifest.entries.items(), key=lambda kv: (order.get(kv[1].split, len(order)), kv[0]))[:limit]
+    pairs = [(k, e) for k, e in manifest.entries.items() if getattr(e, "kind", "pair") == "pair"]
+    chosen = sorted(pairs, key=lambda kv: (order.get(kv[1].split, len(order)), kv[0]))[:limit]
     links = []
     for example_id, entry in chosen:
         raw_path = raw_dir / entry.source_file
@@ -594,7 +596,7 @@ def render(report: LineageReport) -> str:
         lines.append(f"  [{ex.split}] {ex.example_id} -> {ex.record_id} -> {ex.raw_path}:{ex.source_row}{missing}")
     lines += [
         "",
-        f"All {summary.examples + summary.conversations} examples: {data.manifest_path}",
+        f"All {summary.examples} instruction pairs and {summary.conversations} conversations: {data.manifest_path}",
         '  ("entries" maps every example_id to split, record_id, source, source_file, source_row)',
     ]
     return "\n".join(lines)

@@ -219,7 +219,7 @@ def test_render_and_json_show_every_link(chain: Chain):
         f"DVC {chain.md5}",
         "60 from 30 curated records in 2 raw files",
         f"{first.example_id} -> {first.record_id} -> {first.raw_path}:{first.source_row}",
-        f"All 60 examples: {chain.settings.training_set_dir / 'manifest.json'}",
+        f"All 60 instruction pairs and 0 conversations: {chain.settings.training_set_dir / 'manifest.json'}",
     ):
         assert expected in text
     payload = json.loads(json.dumps(report.to_dict(), allow_nan=False))  # strict JSON: NaN becomes null
