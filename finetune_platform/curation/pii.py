@@ -1026,6 +1026,10 @@ def _substitute(
     for match in matches:
         key = (match.type, match.normalized or match.value)
         placeholder = mapping.get(key)
+        if placeholder is None and match.type == "PERSON":
+            placeholder = _same_person(mapping, key[1])  # "Priya Raghunathan", then "Hi Priya": one person
+            if placeholder is not None:
+                mapping[key] = placeholder
         if placeholder is None:
             placeholder = mapping[key] = f"<{match.type}_{_next_number(mapping, match.type)}>"
         pieces.append(text[last:match.start])
@@ -1034,6 +1038,23 @@ def _substitute(
         counts[match.type] = counts.get(match.type, 0) + 1
     pieces.append(text[last:])
     return "".join(pieces), counts
+
+
+def _same_person(mapping: dict[tuple[str, str], str], name: str) -> str | None:
+    """The placeholder of a person the record named before under a full name whose given name is ``name``
+    (one word), or under the given name that begins ``name`` (a full name); None when there is none. Within
+    one record a given name and the full name it begins are the same person: two placeholders would teach
+    the model two people."""
+    words = name.casefold().split()
+    if not words:
+        return None
+    for (kind, value), placeholder in mapping.items():
+        if kind != "PERSON":
+            continue
+        other = value.casefold().split()
+        if other and other[0] == words[0] and (len(other) == 1) != (len(words) == 1):
+            return placeholder
+    return None
 
 
 def _next_number(mapping: dict[tuple[str, str], str], kind: str) -> int:

@@ -615,3 +615,14 @@ def test_a_capitalised_word_after_another_in_mid_sentence_stays_out_of_the_name(
 )
 def test_separators_keys_unicode_addresses_and_possessives(text, expected):
     assert found(text) == expected
+
+
+def test_a_given_name_and_the_full_name_it_begins_are_one_person_in_a_record(settings):
+    """"Priya Raghunathan" in the text and "Hi Priya" in the reply: one placeholder, or the model would
+    learn two people; another person of the record keeps another placeholder."""
+    text = "Hi, this is Priya Raghunathan, my order is late"
+    reply = "Hi Priya, sorry about that. I asked Maria Garcia to ship it."
+    messages = json.dumps([{"role": "user", "content": text}, {"role": "assistant", "content": reply}])
+    row = redact_pii(records({"text": text, "response": reply, "messages": messages}), settings).records.iloc[0]
+    assert row["text"] == "Hi, this is <PERSON_1>, my order is late"
+    assert row["response"] == "Hi <PERSON_1>, sorry about that. I asked <PERSON_2> to ship it."
