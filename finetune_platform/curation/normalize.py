@@ -7,6 +7,7 @@ long, carry unreadable ``messages`` or are not in English, each with a named rea
 
 from __future__ import annotations
 
+import html
 import json
 import operator
 import re
@@ -87,6 +88,15 @@ def _ftfy_trigger_pattern() -> re.Pattern[str]:
 _FTFY_TRIGGER = _ftfy_trigger_pattern()
 
 
+def repair_unicode(text: str) -> str:
+    """``ftfy.fix_text``, with HTML entities unescaped once: ftfy unescapes until none is left, so a text
+    about HTML ("write &amp;lt; to show <", "use &amp;amp; for &amp;") lost its meaning. A text that looks
+    like HTML (holds "<") is left to ftfy, which does not unescape it at all."""
+    if "&" in text and "<" not in text:
+        return ftfy.fix_text(html.unescape(text), unescape_html=False)
+    return ftfy.fix_text(text)
+
+
 def normalize_text(text: str, fix_unicode: bool = True) -> str:
     """Return ``text`` repaired, NFC-normalised, without control characters and with tidy whitespace.
 
@@ -104,11 +114,11 @@ def normalize_text(text: str, fix_unicode: bool = True) -> str:
     # ftfy: next to other non-ASCII text it is usually a cp1252 "..." that ftfy repairs.)
     if text.isascii():
         if fix_unicode and ("&" in text or "\x1b" in text):
-            text = ftfy.fix_text(_FTFY_DELETES.sub("\n", text))
+            text = repair_unicode(_FTFY_DELETES.sub("\n", text))
     elif not fix_unicode:
         text = unicodedata.normalize("NFC", text)
     elif _FTFY_TRIGGER.search(text) or not unicodedata.is_normalized("NFC", text):
-        text = ftfy.fix_text(_FTFY_DELETES.sub("\n", text))
+        text = repair_unicode(_FTFY_DELETES.sub("\n", text))
     if not text:
         return ""  # ftfy removed everything (e.g. a lone terminal escape)
     if not (

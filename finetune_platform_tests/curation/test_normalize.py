@@ -45,6 +45,14 @@ def test_html_entities_are_unescaped():
     assert normalize_text("Fish &amp; chips") == "Fish & chips"
 
 
+def test_html_entities_are_unescaped_once_so_a_text_about_html_keeps_its_meaning():
+    assert normalize_text("In HTML, write &amp;lt; to show a less-than sign") == (
+        "In HTML, write &lt; to show a less-than sign"
+    )
+    assert normalize_text("Use &amp;amp; instead of &amp;") == "Use &amp; instead of &"
+    assert normalize_text("caf&eacute; &amp; bar") == "café & bar"
+
+
 def test_messages_contents_are_normalised_and_other_keys_kept():
     raw = json.dumps([{"role": " user ", "content": "RomÃ¡ntica  please", "name": "x"}])
     assert json.loads(normalize_messages(raw)) == [{"role": "user", "content": "Romántica please", "name": "x"}]
@@ -146,7 +154,7 @@ def _reference_normalize(text: str, fix_unicode: bool = True) -> str:
     if not text:
         return ""
     if fix_unicode and (not text.isascii() or "&" in text or "\x1b" in text):
-        text = ftfy.fix_text(text)
+        text = n.repair_unicode(text)
     elif not text.isascii():
         text = unicodedata.normalize("NFC", text)
     return n.tidy_whitespace(text)
