@@ -50,7 +50,7 @@ _ACRONYMS = frozenset(
     "API URL USB PDF CSV FAQ ID SSO VPN DNS SMS MFA OTP ETA UPS DHL USPS FEDEX EU US UK USA IBAN PIN CVV ATM IT "
     "HR CEO CTO VIP SKU RMA PO OK AM PM GMT UTC EST PST CET HTML HTTP HTTPS SSL TLS IP IOS PC TV GPS ASAP FYI".split()
 )
-#: Replies that carry nothing to learn from, however many words they have.
+#: Replies that carry nothing to learn from, however many words they have: courtesies and non-answers.
 _COURTESY_ONLY = frozenset(
     "ok okay k kk thanks thx ty done noted sure yes no yep nope np cool great fine cheers understood "
     "acknowledged received".split()
@@ -69,6 +69,27 @@ _COURTESY_ONLY = frozenset(
         "many thanks",
         "noted thanks",
         "sounds good",
+        # non-answers: a reply that says it has none teaches the model to give none
+        "i don't know",
+        "i dont know",
+        "i do not know",
+        "don't know",
+        "dunno",
+        "idk",
+        "no idea",
+        "no clue",
+        "not sure",
+        "i'm not sure",
+        "im not sure",
+        "i am not sure",
+        "lol no idea",
+        "no idea mate",
+        "lol no idea mate",
+        "i can't help",
+        "i cannot help",
+        "can't help you",
+        "i can't help you",
+        "i cannot help you",
     }
 )
 

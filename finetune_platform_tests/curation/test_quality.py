@@ -226,3 +226,10 @@ def test_ordinary_words_on_the_profanity_list_are_not_rude():
         CurationSettings(),
     )
     assert hinge["tone"] >= 0.9
+
+
+@pytest.mark.parametrize("reply", ["I don't know.", "lol no idea mate", "Not sure!", "I cannot help you."])
+def test_a_reply_that_answers_nothing_is_dropped(reply):
+    df = records({"text": "How do I reset my password?", "response": reply})
+    result = score_quality(df, CurationSettings())
+    assert result.records.empty and result.dropped["reason"].tolist() == ["one_word_response"]
