@@ -127,6 +127,7 @@ def test_serve_rag_passes_the_published_index_to_the_server(tmp_path: Path, monk
     monkeypatch.setenv("FINETUNE_PLATFORM_HOME", str(tmp_path))
     root = Settings.for_root(tmp_path).knowledge_index_dir
     publish_index(KnowledgeIndex.build(passages_from_records(records())), root)
+    (tmp_path / "mlflow.db").touch()  # a registry to serve from (serve refuses a home without one)
     seen: dict[str, Any] = {}
     monkeypatch.setattr(server_module, "serve", lambda settings, registry, store, **kw: seen.update(settings=settings))
     assert main(["serve", "--rag", "--rag-top-k", "5"]) == 0
