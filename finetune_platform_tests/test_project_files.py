@@ -22,7 +22,11 @@ def test_dvc_pipeline_stage_runs_a_real_cli_command() -> None:
     assert argv[0] == "finetune-platform"
     args = build_parser().parse_args(argv[1:])  # raises SystemExit on an unknown flag
     assert args.out == "data/raw" and args.tickets == params["demo"]["tickets"]
-    assert stage["outs"] == ["data/raw"]
+    # the demo corpus's files only: data/raw also holds the user's own sources and the feedback batches,
+    # which `dvc repro` (it removes a stage's outputs before running it) must never delete
+    from finetune_platform.ingest.demo_data import CHATS_FILE, EMAILS_FILE, NOTES_FILE
+
+    assert stage["outs"] == [f"data/raw/{name}" for name in (CHATS_FILE, EMAILS_FILE, NOTES_FILE)]
 
 
 def test_dvc_reads_the_pipeline() -> None:
