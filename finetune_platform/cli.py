@@ -369,15 +369,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"--knowledge-index: {knowledge} does not exist; pass a knowledge index folder or the index root",
               file=sys.stderr)
         return 2
-    if settings.mlflow_tracking_uri.startswith("sqlite:///"):
-        db = Path(settings.mlflow_tracking_uri.removeprefix("sqlite:///"))
-        if not db.is_file():  # the registry would create an empty database, then find no model in it
-            print(
-                f"serve: no model registry at {db}: train and register a model first (make demo, or retrain_job "
-                "in the UI), or set MLFLOW_TRACKING_URI to the registry to serve from",
-                file=sys.stderr,
-            )
-            return 2
     router_path = None
     specialist_names: list[str] = []
     if args.specialists:
@@ -414,6 +405,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
         print(f"serve: {problems}", file=sys.stderr)
         return 2
+    if settings.mlflow_tracking_uri.startswith("sqlite:///"):
+        db = Path(settings.mlflow_tracking_uri.removeprefix("sqlite:///"))
+        if not db.is_file():  # the registry would create an empty database, then find no model in it
+            print(
+                f"serve: no model registry at {db}: train and register a model first (make demo, or retrain_job "
+                "in the UI), or set MLFLOW_TRACKING_URI to the registry to serve from",
+                file=sys.stderr,
+            )
+            return 2
     registry = ModelRegistry(settings.mlflow_tracking_uri, settings.model_name)
     rag = f", hybrid RAG from {knowledge}" if knowledge else ""
     routed = f", specialists {specialist_names} behind the router" if router_path else ""
