@@ -33,7 +33,14 @@ import numpy as np
 import pandas as pd
 from datasketch import MinHash, MinHashLSH
 
-from finetune_platform.curation.config import CurationSettings, StageResult, check_input, finish_stage, text_column
+from finetune_platform.curation.config import (
+    CurationSettings,
+    StageResult,
+    check_input,
+    cyclic_gc_paused,
+    finish_stage,
+    text_column,
+)
 
 STAGE = "dedup"
 _PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]*?)_\d+>")
@@ -540,6 +547,7 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+@cyclic_gc_paused
 def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Drop exact duplicates (exact_duplicate) and near-duplicates (near_duplicate), keeping the best-scored
     member of each group; ``detail`` names the kept record (and, for near-duplicates, their Jaccard

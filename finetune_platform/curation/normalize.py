@@ -25,6 +25,7 @@ from finetune_platform.curation.config import (
     CurationSettings,
     StageResult,
     check_input,
+    cyclic_gc_paused,
     finish_stage,
     json_turn,
     role_content_turns,
@@ -434,6 +435,7 @@ def _messages_outcome(msg: str, fix: bool, normalize: Callable[[str, bool], str]
         return msg, str(exc)
 
 
+@cyclic_gc_paused
 def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Normalise text, response, label and messages; drop empty, too short/long, unreadable or non-English rows.
 

@@ -31,6 +31,7 @@ from finetune_platform.curation.config import (
     CurationSettings,
     StageResult,
     check_input,
+    cyclic_gc_paused,
     finish_stage,
     json_turn,
     role_content_turns,
@@ -164,9 +165,28 @@ _UK_TAIL = r"(?:,[ ][A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,?[ ][A-Z]{1,2}\d[A-Z\d]?[ ]\d
 _ADDRESS_EN = re.compile(
     r"(?<![\w$#.,/-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?[ ]"
     r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ ])?"
-    r"(?:(?:[A-Z][a-z]+|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}" + _SUFFIX +
+    r"(?:(?:(?:O['’]|D['’]|Mc|Mac)?[A-Z][a-z]+(?:['’]s)?|St\.|Mt\.|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}" + _SUFFIX +
     r"(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b\.?)?" + _UNIT + r"?(?:" + _US_TAIL + "|" + _UK_TAIL + r")?"
 )
+#: The street words of _SUFFIX in capitals, for addresses written in capitals ("12 MAIN STREET").
+_SUFFIX_WORDS_UPPER = (
+    "STREET AVENUE ROAD BOULEVARD LANE DRIVE COURT PLACE WAY TERRACE CIRCLE PARKWAY HIGHWAY SQUARE CLOSE CRESCENT ROW "
+    "TRAIL ALLEY PLAZA WALK MEWS GARDENS GROVE LOOP PIKE EXPRESSWAY CROSSING"
+).split()
+_SUFFIX_ABBREVIATIONS_UPPER = "ST AVE RD BLVD LN DR CT PL TER CIR PKWY HWY SQ CRES TRL".split()
+#: _ADDRESS_EN for an address in capitals: "12 MAIN STREET", "221B BAKER ST, LONDON NW1 6XE", "500 W
+#: O'CONNELL AVE, APT 4, SPRINGFIELD, IL 62704".
+_ADDRESS_EN_UPPER = re.compile(
+    r"(?<![\w$#.,/-])\d{1,6}[A-Z]?(?:-\d{1,4})?[ ]"
+    r"(?:(?:N|S|E|W|NE|NW|SE|SW|NORTH|SOUTH|EAST|WEST)\.?[ ])?"
+    r"(?:(?:(?:O['’]|D['’])?[A-Z]{2,}(?:['’]S)?|ST\.|MT\.|[A-Z]\.|\d{1,3}(?:ST|ND|RD|TH))[ ]){1,3}"
+    r"(?:(?:" + "|".join(_SUFFIX_WORDS_UPPER) + r")\b|(?:" + "|".join(_SUFFIX_ABBREVIATIONS_UPPER) + r")\b\.?)"
+    r"(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
+    r"(?:,?[ ](?:APT|APARTMENT|SUITE|STE|UNIT|FL|FLOOR|RM|ROOM|BLDG|#)\.?[ ]?#?[A-Z0-9-]{1,6}\b)?"
+    r"(?:(?:,[ ][A-Z]{2,}(?:[ ][A-Z]{2,}){0,2},?[ ][A-Z]{2}[ ]\d{5}(?:-\d{4})?\b)"
+    r"|(?:,[ ][A-Z]{2,}(?:[ ][A-Z]{2,})?,?[ ][A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}\b))?"
+)
+_STREET_SUFFIXES_UPPER = frozenset(_SUFFIX_WORDS_UPPER + _SUFFIX_ABBREVIATIONS_UPPER)
 _PO_BOX = re.compile(r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b", re.IGNORECASE)
 _ADDRESS_DE = re.compile(
     r"(?<![\w-])(?:[A-ZÄÖÜ][a-zäöüß]+[ -])?"
@@ -194,6 +214,19 @@ _LEADING_NAME_WORD = re.compile(r"(?<=[a-zß-öø-ÿ0-9,][ ])((?:Mc|Mac)?[A-ZÀ-
 #: ("at the Amazon Locker Sarah" is "Amazon Locker" and "Sarah"), so the lead word stays out of the name.
 _CAPITALISED_BEFORE_LEAD = re.compile(r"(?<=[a-zß-öø-ÿ0-9,][ ])[A-ZÀ-ÖØ-Þ][\w'’&.-]*[ ]\Z")
 _MY_NAME_IS = re.compile(r"\bmy name is[ ]+", re.IGNORECASE)
+#: A word in capitals, two letters or more, as a name is written in an ALL-CAPS form or shouted ticket
+#: ("JOHN SMITH", "O'BRIEN", "SMITH-JONES"); a possessive "'S" stays out, as with _NAME_TOKEN.
+_UPPER_WORD = re.compile(
+    r"(?<![\w'’-])(?:[OD]['’])?[A-ZÀ-ÖØ-Þ]{2,}(?:-[A-ZÀ-ÖØ-Þ]{2,})?(?!\w|-\w|['’](?!S\b))"
+)
+#: What joins the parts of an ALL-CAPS name: one space, then maybe an initial and a particle (_NAME_GAP in capitals).
+_UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|DE LA|DE|DEL|DA|DI|LE|LA|AL|BIN|BEN)[ ])?")
+#: Two capitals in a row, the least a word in capitals holds (on ASCII text a bytes.translate and a substring
+#: test, see _may_hold_caps_word).
+_UPPER_PAIR = re.compile("[A-ZÀ-ÖØ-Þ]{2}")
+#: Every run of capitals (no boundary checks, so cheap): a superset of the _UPPER_WORD words a name or an
+#: address in capitals needs, the gate of PiiRedactor._caps_persons and _ADDRESS_EN_UPPER.
+_UPPER_RUN = re.compile("[A-ZÀ-ÖØ-Þ]{2,}")
 _NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:van der|van den|van|von|de la|de|del|da|di|le|la|al|bin|ben)[ ])?")
 _CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?![\w'’])")
 #: A given name right after these is part of a place ("San Francisco", "St. Helena", "Lake Louise").
@@ -217,6 +250,8 @@ _WEAK_CUE = re.compile(
 _ALL_FIRST = FIRST_NAMES | AMBIGUOUS_FIRST_NAMES
 _CLEAR_FIRST = FIRST_NAMES - AMBIGUOUS_FIRST_NAMES
 _FIRST_LOWER = frozenset(n.lower() for n in _CLEAR_FIRST)
+#: Every known given name in capitals -> as the name lists spell it ("MARIA" -> "Maria").
+_UPPER_FIRST = {n.upper(): n for n in _ALL_FIRST}
 
 # --- gates: what a text must contain before a detector can find anything (see PiiRedactor._scan) -------
 #: Every capitalised word as _CAPITALISED sees it (and then some: no boundary checks, so it is cheap).
@@ -346,14 +381,16 @@ _FRENCH_STREET_WORD = re.compile("|".join(re.escape(n) for n in _FRENCH_STREET_N
 _GERMAN_STREET_END = re.compile("|".join(re.escape(n[::-1]) for n in _GERMAN_STREET_NEEDLES))
 
 
-def _address_patterns(text: str, low: str, caps: list[str]) -> list[re.Pattern[str]]:
+def _address_patterns(text: str, low: str, caps: list[str], upper: list[str] | None = None) -> list[re.Pattern[str]]:
     """The address patterns that can match ``text`` (``low`` is text.lower(), ``caps`` its _CAP_TOKEN
-    words): each needs its street words, and ``low`` stands in for the case-insensitive ones only where
-    str.lower and re.IGNORECASE agree."""
+    words, ``upper`` its :func:`_upper_runs`, computed when None): each needs its street words, and ``low``
+    stands in for the case-insensitive ones only where str.lower and re.IGNORECASE agree."""
     plain = _lower_is_ignorecase(text)
     patterns = []
     if not _STREET_SUFFIXES.isdisjoint(caps):
         patterns.append(_ADDRESS_EN)
+    if not _STREET_SUFFIXES_UPPER.isdisjoint(_upper_runs(text) if upper is None else upper):
+        patterns.append(_ADDRESS_EN_UPPER)
     if _may_be_german_street(low) and _ADDRESS_DE_GATE.search(text):
         patterns.append(_ADDRESS_DE)
     if not plain or _may_be_french_street(low):
@@ -405,6 +442,51 @@ def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool
     if not strong and not lower_cue and not sign_off_line and _ALL_FIRST.isdisjoint(caps):
         return None
     return strong, plain, lower_cue, sign_off_line
+
+
+def _caps_name_candidates(text: str, upper: list[str], strong: bool) -> list[re.Match[str]]:
+    """The :data:`_UPPER_WORD` matches, in order, that :meth:`PiiRedactor._caps_persons` can make a name of
+    (and maybe a few more): every known given name among ``upper`` (``text``'s :func:`_upper_runs`) and,
+    when ``strong``, every word right after something a :data:`_STRONG_CUE` may end with (the first letter of
+    a word in capitals is a capital, so :data:`_CUED_WORD_REVERSED` finds it as it finds a capitalised word).
+
+    Hand-written for throughput, as :func:`_name_candidates` is: any other word in capitals is never a name,
+    and a text with a sign-off and an order id "ORD-..." would otherwise have every one of its runs of
+    capitals looked at (test_fast_paths compares the names found both ways).
+    """
+    starts: set[int] = set()
+    for name in _UPPER_FIRST.keys() & set(upper):
+        i = text.find(name)
+        while i >= 0:
+            starts.add(i)
+            i = text.find(name, i + 1)
+    if strong:
+        last = len(text) - 1
+        starts.update(last - m.start() for m in _CUED_WORD_REVERSED.finditer(text[::-1]))
+    words = []
+    for start in sorted(starts):
+        m = _UPPER_WORD.match(text, start)
+        if m is not None:
+            words.append(m)
+    return words
+
+
+def _upper_runs(text: str) -> list[str]:
+    """``_UPPER_RUN.findall(text)``, skipped (an empty list) when :func:`_may_hold_caps_word` says there is none."""
+    return _UPPER_RUN.findall(text) if _may_hold_caps_word(text) else []
+
+
+def _may_hold_caps_word(text: str) -> bool:
+    """False only when ``text`` holds no two capitals in a row, so no :data:`_UPPER_WORD`: True exactly when
+    :data:`_UPPER_PAIR` matches (on ASCII text, capitals to "A" by :data:`_CAPITALS_TO_A` and a substring test;
+    test_fast_paths compares the two)."""
+    if text.isascii():
+        return b"AA" in text.encode("ascii").translate(_CAPITALS_TO_A)
+    return _UPPER_PAIR.search(text) is not None
+
+
+#: ASCII byte -> "A" for the capitals A-Z, else a space (see _may_hold_caps_word).
+_CAPITALS_TO_A = bytes(65 if 65 <= c <= 90 else 32 for c in range(256))
 
 
 def _name_candidates(text: str, caps: list[str], strong: bool) -> list[tuple[int, str]]:
@@ -620,6 +702,7 @@ class PiiRedactor:
         words_needed = "PERSON" in types or "ADDRESS" in types
         low = text.lower() if words_needed else ""
         caps = _CAP_TOKEN.findall(text) if words_needed else []
+        upper = _upper_runs(text) if words_needed else []
         shape = _digit_shape(text)
         n_digits = shape.count(b"0") if shape is not None else len(_DIGIT.findall(text))
         if n_digits:
@@ -657,7 +740,7 @@ class PiiRedactor:
             found += self._phones(text, phone_memo, _resolve_overlaps(found))
             shut = False
         if n_digits and "ADDRESS" in types:
-            patterns = _address_patterns(text, low, caps)
+            patterns = _address_patterns(text, low, caps, upper)
             if patterns:
                 found += self._addresses(text, patterns)
                 shut = False
@@ -665,6 +748,11 @@ class PiiRedactor:
             gate = _person_gate(text, low, caps)
             if gate is not None:
                 found += self._persons(text, *gate, caps=caps)
+                shut = False
+            # A name in capitals needs a strong cue or a known given name among the runs of capitals.
+            strong = gate is not None and gate[0]
+            if upper and (strong or not _UPPER_FIRST.keys().isdisjoint(upper)):
+                found += self._caps_persons(text, strong, upper)
                 shut = False
         matches = _resolve_overlaps(found)
         if text is not original and text != original:  # each value as written
@@ -841,6 +929,8 @@ class PiiRedactor:
                 value = m.group()
                 if pattern is _ADDRESS_EN and any(w in NOT_STREET_NAMES for w in value.split(None, 3)[1:3]):
                     continue  # "2 Google Drive folders", "3 Hard Drive bays"
+                if pattern is _ADDRESS_EN_UPPER and any(w.title() in NOT_STREET_NAMES for w in value.split(None, 3)[1:3]):
+                    continue  # "2 GOOGLE DRIVE FOLDERS"
                 out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
         return out
 
@@ -929,6 +1019,62 @@ class PiiRedactor:
                 value = text[t.start():end]
                 out.append(PiiMatch("PERSON", t.start(), end, value, value))
         return out
+
+    def _caps_persons(self, text: str, strong: bool = True, upper: list[str] | None = None) -> list[PiiMatch]:
+        """Person names written in capitals: a form ("NAME: JOHN SMITH"), a signature ("Regards,\nMARY
+        JOHNSON") or a shouted ticket. A word in capitals starts a name after a strong cue (unless it is a
+        known non-name: "DEAR CUSTOMER"), when it is a known given name after a weak cue ("HI MARK"), or when
+        it is a given name that is not also a word and either a surname follows ("JOHN SMITH") or it has four
+        letters or more ("THANKS AGAIN, MARIA"). A known given name of two or three letters alone is left:
+        in capitals it is as often an acronym ("KIM", "ANA", "JAN"). Surnames are up to two more words in
+        capitals that are not common words or non-names ("CALL JAMES TO" is "JAMES"). ``strong`` False says
+        that no strong cue can occur (:func:`_may_hold_strong_cue`): only given names are looked at then;
+        ``upper`` is :func:`_upper_runs` of ``text`` when the caller has it."""
+        out: list[PiiMatch] = []
+        plain = _lower_is_ignorecase(text)
+        last_end = -1
+        for m in _caps_name_candidates(text, _upper_runs(text) if upper is None else upper, strong):
+            start = m.start()
+            if start < last_end:
+                continue  # a surname of the name just found
+            word = m.group()
+            first = _UPPER_FIRST.get(word)  # "MARIA" -> "Maria", the spelling the name lists hold
+            given = first is not None
+            if not given and (not strong or word.title() in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS):
+                continue  # "DEAR CUSTOMER", "DEAR ALL"
+            before = text[max(0, start - 40):start]
+            tail = before.rstrip(" ")
+            cued = _may_end_with_strong_cue(tail, plain) and _STRONG_CUE.search(before) is not None
+            weak = given and not cued and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before) is not None
+            end = self._caps_name_end(text, m.end())
+            if not (cued or weak):
+                if first not in _CLEAR_FIRST or (end == m.end() and len(word) < 4):
+                    continue
+            last_end = end
+            value = text[start:end]
+            out.append(PiiMatch("PERSON", start, end, value, value.casefold()))
+        return out
+
+    @staticmethod
+    def _caps_name_end(text: str, pos: int) -> int:
+        """Where an ALL-CAPS name whose first word ends at ``pos`` ends: after up to two surnames in capitals
+        that are neither common words ("JOHN WILL CALL") nor non-names unless given names ("JAMES ANTHONY")."""
+        end = pos
+        for _ in range(2):
+            gap = _UPPER_NAME_GAP.match(text, end)
+            if gap is None:
+                break
+            nxt = _UPPER_WORD.match(text, gap.end())
+            if nxt is None or nxt.start() != gap.end():
+                break
+            part = nxt.group()
+            given = part in _UPPER_FIRST
+            if part.lower() in COMMON_LOWER_WORDS or (not given and part.title() in NOT_NAMES):
+                break
+            if len(part) >= 5 and part.endswith(("ED", "ING")) and not given:
+                break  # "MR. O'BRIEN CALLED", "JOHN WAITING"
+            end = nxt.end()
+        return end
 
     @staticmethod
     def _name_at(text: str, pos: int, require_first: bool) -> tuple[int, int] | None:
@@ -1247,6 +1393,7 @@ def _propagate(contents: list[str], matches: list[PiiMatch], mapping: dict[tuple
     return more
 
 
+@cyclic_gc_paused
 def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Redact (or, with ``redact_pii=False``, only count) PII in text, response and messages.
 

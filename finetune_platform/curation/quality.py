@@ -21,7 +21,14 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from finetune_platform.curation.config import CurationSettings, StageResult, check_input, finish_stage, text_column
+from finetune_platform.curation.config import (
+    CurationSettings,
+    StageResult,
+    check_input,
+    cyclic_gc_paused,
+    finish_stage,
+    text_column,
+)
 from finetune_platform.curation.pii import PLACEHOLDER
 
 STAGE = "quality"
@@ -546,6 +553,7 @@ def _filter_reason(
     return None
 
 
+@cyclic_gc_paused
 def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Add ``quality_score`` to every record and drop the unusable ones with a named reason.
 

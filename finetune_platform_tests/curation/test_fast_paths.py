@@ -680,6 +680,50 @@ def test_name_candidates_find_every_name_that_looking_at_every_word_finds(texts)
     assert 1000 < found < len(samples) - 500
 
 
+def _caps_name_text(rng: random.Random) -> str:
+    """Text dense in what makes or breaks a name in capitals: cues in every case, given names in capitals
+    (ambiguous, short, hyphenated, glued to other letters), surnames, common words, verb forms, acronyms,
+    order ids, particles and non-ASCII capitals."""
+    pieces = ["DEAR", "Dear", "MR.", "MR", "Mrs.", "NAME:", "Name:", "MY NAME IS", "Regards,\n", "THANKS\n", "--\n",
+              "HI", "THIS IS", "SIGNED,", "CC:", "JOHN", "MARY", "MARY-JANE", "MARIA", "KIM", "WILL", "MARK", "GRACE",
+              "JAMES", "SMITH", "O'BRIEN", "D'ANGELO", "JOHN'S", "JOHNS", "XJOHN", "JOHNX", "ANNABEL", "CALLED",
+              "WAITING", "TO", "AND", "CUSTOMER", "ALL", "SIR", "PDF", "USB", "ORD-123456", "NET-503", "DE LA",
+              "VAN", "J.", "CRUZ", "ÉMILE", "JÜRGEN", "ZOË", "Smith", "Sarah", "the", "ok"]
+    return "".join(rng.choice(pieces) + rng.choice(["", " ", " ", " ", "\n", ", ", "-"]) for _ in range(rng.randint(0, 12)))
+
+
+def test_caps_name_candidates_find_every_name_that_looking_at_every_word_finds(texts):
+    from .test_pii import caps_persons_of_every_word
+
+    redactor = pii.PiiRedactor()
+    rng = random.Random(53)
+    samples = [t.upper() for t in texts[:2000]] + [_caps_name_text(rng) for _ in range(4000)]
+    found = 0
+    for text in samples:
+        expected = caps_persons_of_every_word(redactor, text)
+        assert redactor._caps_persons(text) == expected, repr(text)
+        # and as _scan calls it: only with a strong cue or a given name among the runs of capitals
+        upper = pii._upper_runs(text)
+        gate = pii._person_gate(text, text.lower(), pii._CAP_TOKEN.findall(text))
+        strong = gate is not None and gate[0]
+        opened = bool(upper) and (strong or not pii._UPPER_FIRST.keys().isdisjoint(upper))
+        assert (redactor._caps_persons(text, strong, upper) if opened else []) == expected, repr(text)
+        found += bool(expected)
+    assert 1000 < found < len(samples) - 500
+
+
+def test_may_hold_caps_word_is_a_capital_pair_search(texts):
+    rng = random.Random(59)
+    samples = texts + ["".join(rng.choice("AZazÉé09 -'\n") for _ in range(rng.randint(0, 10))) for _ in range(3000)]
+    hits = 0
+    for text in samples:
+        reference = pii._UPPER_PAIR.search(text) is not None
+        assert pii._may_hold_caps_word(text) == reference, text
+        assert pii._upper_runs(text) == pii._UPPER_RUN.findall(text), text
+        hits += reference
+    assert 300 < hits < len(samples) - 300
+
+
 # --- quality: the shouting gate -------------------------------------------------------------------------------
 def test_may_shout_is_a_capitals_run_search_on_ascii_text(texts):
     rng = random.Random(29)

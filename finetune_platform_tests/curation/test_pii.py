@@ -454,6 +454,18 @@ def persons_of_every_word(redactor: PiiRedactor, text: str) -> list:
         return redactor._persons(text)
 
 
+def caps_persons_of_every_word(redactor: PiiRedactor, text: str) -> list:
+    """PiiRedactor._caps_persons looking at every word in capitals (every _UPPER_WORD match), not only given
+    names and words right after a cue."""
+    from unittest import mock
+
+    from finetune_platform.curation import pii
+
+    every = lambda text, upper, strong: list(pii._UPPER_WORD.finditer(text))  # noqa: E731
+    with mock.patch.object(pii, "_caps_name_candidates", every):
+        return redactor._caps_persons(text)
+
+
 def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     """Every detector on every text, no gate: what PiiRedactor.find must equal."""
     from finetune_platform.curation import pii
@@ -463,8 +475,9 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     found = (
         redactor._credentials(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
         + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
-        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_DE, pii._ADDRESS_FR, pii._PO_BOX])
+        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_FR, pii._PO_BOX])
         + persons_of_every_word(redactor, text)
+        + caps_persons_of_every_word(redactor, text)
     )
     return pii._resolve_overlaps(found)
 
@@ -615,6 +628,43 @@ def test_a_capitalised_word_after_another_in_mid_sentence_stays_out_of_the_name(
 )
 def test_separators_keys_unicode_addresses_and_possessives(text, expected):
     assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # names in capitals: a form, a signature, a shouted ticket
+        ("NAME: JOHN SMITH, ADDRESS: 12 MAIN STREET", [("PERSON", "JOHN SMITH"), ("ADDRESS", "12 MAIN STREET")]),
+        ("Regards,\nMARY-JANE WATSON", [("PERSON", "MARY-JANE WATSON")]),
+        ("Signed, MARY JOHNSON", [("PERSON", "MARY JOHNSON")]),
+        ("DEAR MR. O'BRIEN, YOUR REFUND IS READY", [("PERSON", "O'BRIEN")]),
+        ("MR. O'BRIEN CALLED TWICE", [("PERSON", "O'BRIEN")]),  # a verb form is no surname
+        ("I HAVE BEEN WAITING FOR JAMES TO CALL ME BACK", [("PERSON", "JAMES")]),  # nor a common word
+        ("HI MARK, PLEASE FIX THIS", [("PERSON", "MARK")]),  # an ambiguous given name after a weak cue
+        ("THANKS AGAIN, MARIA", [("PERSON", "MARIA")]),
+        ("JOHN'S LAPTOP WILL NOT BOOT", [("PERSON", "JOHN")]),
+        ("EMILY ANN DE LA CRUZ PAID TWICE", [("PERSON", "EMILY ANN DE LA CRUZ")]),
+        # capitals that are not names
+        ("DEAR ALL, THE SITE IS DOWN", []),
+        ("DEAR SIR OR MADAM", []),
+        ("WILL YOU FIX IT? MAY I ASK WHEN?", []),
+        ("THE PDF AND USB DRIVER FAIL ON ORD-123456", []),
+        ("LOVE THE NEW FEATURE, GRACE PERIOD IS TOO SHORT", []),
+        ("KIM", []),  # a short given name alone in capitals is as often an acronym
+        # addresses with an apostrophe, "St." or in capitals
+        ("Ship to 14 O'Connell Street, Dublin", [("ADDRESS", "14 O'Connell Street")]),
+        ("I live at 221 St. John's Road now", [("ADDRESS", "221 St. John's Road")]),
+        ("MAIL IT TO 500 W OAK AVE, APT 4, SPRINGFIELD, IL 62704", [("ADDRESS", "500 W OAK AVE, APT 4, SPRINGFIELD, IL 62704")]),
+        ("I HAVE 2 GOOGLE DRIVE FOLDERS AND 3 HARD DRIVE BAYS", []),
+    ],
+)
+def test_names_and_addresses_in_capitals_or_with_apostrophes(text, expected):
+    assert found(text) == expected
+
+
+def test_a_name_in_capitals_and_the_same_name_capitalised_share_a_placeholder():
+    redacted, counts = R.redact("Hi, this is Mary Johnson.\nRegards,\nMARY JOHNSON")
+    assert redacted == "Hi, this is <PERSON_1>.\nRegards,\n<PERSON_1>" and counts == {"PERSON": 2}
 
 
 def test_a_given_name_and_the_full_name_it_begins_are_one_person_in_a_record(settings):

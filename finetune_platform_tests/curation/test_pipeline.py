@@ -85,3 +85,38 @@ def test_throughput_floor():
     curate(df)
     per_second = len(df) / (time.process_time() - started)
     assert per_second > 600, f"curate() ran at {per_second:.0f} records/s"
+
+
+def test_every_stage_runs_with_the_cyclic_gc_paused_and_resumes_it(tickets, monkeypatch):
+    import gc
+
+    from finetune_platform.curation import pii
+    from finetune_platform.curation.config import cyclic_gc_paused
+
+    seen: list[bool] = []
+    real = pii._MemoFinder.scan
+
+    def scan(self, text):
+        seen.append(gc.isenabled())
+        return real(self, text)
+
+    monkeypatch.setattr(pii._MemoFinder, "scan", scan)
+    assert gc.isenabled()
+    curate(tickets.head(40), CurationSettings())
+    assert seen and not any(seen)  # paused inside the PII stage
+    assert gc.isenabled()  # and resumed after it
+
+    @cyclic_gc_paused
+    def failing(df, settings):
+        raise ValueError("bad row")
+
+    with pytest.raises(ValueError, match="bad row"):
+        failing(None, None)
+    assert gc.isenabled()  # resumed after an error too
+    gc.disable()
+    try:
+        curate(tickets.head(10), CurationSettings())
+        assert not gc.isenabled()  # a caller that paused it keeps it paused
+    finally:
+        gc.enable()
+    assert [name for name, stage in STAGES if not hasattr(stage, "__wrapped__")] == []

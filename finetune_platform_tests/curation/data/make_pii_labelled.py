@@ -312,6 +312,15 @@ HARD_CASES = [
     ("Room 101 on floor 3, desk 12-B.", []),
     ("Thanks for sorting it out.\nKind regards, Xochitl Ngata", [("PERSON", "Xochitl Ngata")]),
     ("Thanks, Apple fixed it overnight.", []),
+    # names and addresses in capitals (forms, signatures, shouted tickets), apostrophes in street names
+    ("NAME: JOHN SMITH\nADDRESS: 12 MAIN STREET\nPHONE: 415-555-2671", [("PERSON", "JOHN SMITH"), ("ADDRESS", "12 MAIN STREET"), ("PHONE", "415-555-2671")]),
+    ("THANKS FOR NOTHING.\nREGARDS,\nMARGARET O'NEILL", [("PERSON", "MARGARET O'NEILL")]),
+    ("I HAVE BEEN WAITING FOR DANIEL TO CALL ME BACK FOR 3 DAYS", [("PERSON", "DANIEL")]),
+    ("HI MARK, THE PDF EXPORT FAILS ON ORD-554120", [("PERSON", "MARK")]),
+    ("DEAR ALL, THE SITE IS DOWN AGAIN. WILL YOU FIX IT?", []),
+    ("SEND IT TO 88 HARBOR RD, APT 2, PORTLAND, OR 97201", [("ADDRESS", "88 HARBOR RD, APT 2, PORTLAND, OR 97201")]),
+    ("Deliver to 7 O'Connell Street, Limerick.", [("ADDRESS", "7 O'Connell Street")]),
+    ("We moved to 40 St. Mary's Road last month.", [("ADDRESS", "40 St. Mary's Road")]),
 ]
 
 
