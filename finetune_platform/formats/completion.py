@@ -24,6 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from finetune_platform.formats.conversations import InvalidMessagesError, Message, parse_messages
+from finetune_platform.ingest.readers import untrained
 from finetune_platform.schemas import DROPPED_COLUMNS, RECORD_COLUMNS
 
 #: ``completion_corpus``: one plain document per kept record; doc_id is ``"{record_id}::doc"``.
@@ -81,7 +82,8 @@ def _turns(record: Any) -> list[Message]:
 
 
 def render_document(turns: list[Message], settings: CompletionSettings) -> str:
-    """The plain text of one conversation: kept turns in order, blank turns and tool messages left out."""
+    """The plain text of one conversation: kept turns in order, blank turns, tool messages and replies with
+    weight 0 (not to be trained on) left out."""
     return _render(turns, settings)[0]
 
 
@@ -98,8 +100,8 @@ def _render(turns: list[Message], settings: CompletionSettings) -> tuple[str, in
             continue
         if role in ("system", "developer") and not settings.include_system:
             continue
-        if role == "assistant" and not settings.include_response:
-            continue
+        if role == "assistant" and (not settings.include_response or untrained(turn)):
+            continue  # a reply with weight 0 is not to be trained on, in pretraining either
         content_chars += len(content)
         parts.append(f"{labels.get(role, 'System')}: {content}" if settings.speaker_labels else content)
     return ("\n" if settings.speaker_labels else "\n\n").join(parts), content_chars

@@ -31,6 +31,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
 from finetune_platform.formats.instructions import normalise_label
+from finetune_platform.ingest.readers import kept_message, untrained
 from finetune_platform.formats.templates import (
     _TEMPLATE_ERRORS,
     _check_contents,
@@ -53,7 +54,7 @@ LAST_TURN_ONLY_SOURCES: frozenset[str] = frozenset({"feedback_chats"})
 #: ``stage`` value of the rows in ``ConversationResult.skipped``.
 STAGE = "format_conversations"
 
-Message = dict[str, str]
+Message = dict[str, Any]  # role, content and, on a reply not to be trained on, "weight": 0
 
 
 class ConversationSettings(BaseModel):
@@ -125,7 +126,8 @@ def parse_messages(value: str) -> list[Message]:
     """The turns of a record's ``messages`` JSON string; "" (not a chat record) gives ``[]``.
 
     Raises :class:`InvalidMessagesError` naming the problem when the JSON or a message is malformed.
-    Extra keys of a message (``name``, ``tool_calls``) are dropped: the platform keeps role and content.
+    Extra keys of a message (``name``, ``tool_calls``) are dropped: the platform keeps role and content,
+    and ``"weight": 0`` on a reply that must not be trained on (``ingest.readers.WEIGHT_KEY``).
     """
     if not str(value).strip():
         return []
@@ -147,7 +149,7 @@ def parse_messages(value: str) -> list[Message]:
                 f"messages[{i}] needs string 'role' and 'content', found {type(role).__name__} and "
                 f"{type(content).__name__}"
             )
-        messages.append({"role": role, "content": content})
+        messages.append(kept_message(role, content, turn))
     return messages
 
 
@@ -193,7 +195,7 @@ def _clean(turns: list[Message], settings: ConversationSettings, counts: _Counts
         if role in ("system", "developer"):
             system_parts.append(content.strip())
         elif role in ("user", "assistant"):
-            dialogue.append({"role": role, "content": content})
+            dialogue.append(kept_message(role, content, turn))
         else:
             raise InvalidMessagesError(f"role {role!r} is not one of system, developer, user, assistant, tool")
 
@@ -206,7 +208,11 @@ def _clean(turns: list[Message], settings: ConversationSettings, counts: _Counts
         merged: list[Message] = []
         for turn in dialogue:
             if merged and merged[-1]["role"] == turn["role"]:
-                merged[-1] = {"role": turn["role"], "content": f"{merged[-1]['content']}\n\n{turn['content']}"}
+                # Two replies in a row are trained on as one unless neither may be (weight 0 on both).
+                both_untrained = untrained(merged[-1]) and untrained(turn)
+                merged[-1] = kept_message(
+                    turn["role"], f"{merged[-1]['content']}\n\n{turn['content']}", turn if both_untrained else {}
+                )
                 counts.merged_messages += 1
             else:
                 merged.append(dict(turn))
@@ -375,7 +381,9 @@ def conversation_sft_pairs(
         numbers = _reply_numbers(messages, _text(row.source), turns)
         if not numbers:
             roles = ", ".join(m["role"] for m in messages) or "no messages"
-            skip("no_assistant_reply", f"no assistant message answers a user message (roles: {roles})")
+            weighted = sum(1 for m in messages if untrained(m))
+            why = f"; {weighted} with weight 0, not to be trained on" if weighted else ""
+            skip("no_assistant_reply", f"no assistant message answers a user message (roles: {roles}{why})")
             continue
         targets = list(numbers)
         try:
@@ -385,7 +393,7 @@ def conversation_sft_pairs(
             continue
         pairs: list[dict[str, str]] = []
         for k in targets:
-            history = messages[:k]
+            history = [{"role": m["role"], "content": m["content"]} for m in messages[:k]]  # no weights
             try:
                 prompt = render_chat_prompt(tokenizer, history)
             except _TEMPLATE_ERRORS as error:
@@ -482,15 +490,19 @@ def _row_messages(row: Any) -> list[Message]:
 def _reply_numbers(messages: list[Message], source: str, turns: ChatTurns) -> dict[int, int]:
     """The assistant messages :func:`conversation_sft_pairs` trains on, position -> number of the reply in
     the conversation (1-based, counting every assistant message with content that answers a user message):
-    all of them, or only the last for ``turns="last"`` and a conversation of :data:`LAST_TURN_ONLY_SOURCES`."""
-    targets = [
+    all of them, or only the last for ``turns="last"`` and a conversation of :data:`LAST_TURN_ONLY_SOURCES`;
+    never a reply with ``"weight": 0`` (OpenAI's mark for a reply that is context only), whose number is
+    still counted."""
+    replies = [
         k
         for k, m in enumerate(messages)
         if m["role"] == "assistant" and m["content"].strip() and any(p["role"] == "user" for p in messages[:k])
     ]
-    numbers = {k: n for n, k in enumerate(targets, start=1)}
+    # A reply with "weight": 0 keeps its number (ids stay the same whatever is trained) but is no target.
+    numbers = {k: n for n, k in enumerate(replies, start=1) if not untrained(messages[k])}
     if numbers and (turns == "last" or source in LAST_TURN_ONLY_SOURCES):
-        return {targets[-1]: numbers[targets[-1]]}
+        last = max(numbers)
+        return {last: numbers[last]}
     return numbers
 
 

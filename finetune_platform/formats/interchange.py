@@ -40,9 +40,13 @@ from finetune_platform.formats.conversations import CONVERSATION_COLUMNS, build_
 from finetune_platform.formats.instructions import PROMPT_TEMPLATES, ticket_from_prompt
 from finetune_platform.ingest.readers import (
     QuarantineReason,
+    WEIGHT_KEY,
     chat_text_and_response,
     joined_text_parts,
+    kept_message,
     tool_use_problem,
+    untrained,
+    weight_problem,
 )
 from finetune_platform.ingest.sources import SOURCE_NAME_PATTERN
 from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS
@@ -107,7 +111,9 @@ def export_alpaca(examples: pd.DataFrame, path: Path | str, *, extra_fields: boo
 def export_sharegpt(conversations: pd.DataFrame, path: Path | str, *, extra_fields: bool = True) -> int:
     """Write conversations (``conversations.CONVERSATION_COLUMNS``) as ShareGPT rows; returns the rows written.
 
-    ``extra_fields`` adds ``id`` (the example id, as in the original ShareGPT dump) and ``label``.
+    ``extra_fields`` adds ``id`` (the example id, as in the original ShareGPT dump) and ``label``. A reply
+    not to be trained on keeps ``"weight": 0`` on its turn (ShareGPT has no such field; tools that do not
+    know it ignore it, and the platform's import reads it back).
     """
     _require(conversations, CONVERSATION_COLUMNS, "conversations")
     rows = []
@@ -120,7 +126,8 @@ def export_sharegpt(conversations: pd.DataFrame, path: Path | str, *, extra_fiel
                     f"cannot express (only {sorted(SHAREGPT_FROM)}); build conversations with "
                     "formats.conversations, which keeps only those roles"
                 )
-            turns.append({"from": SHAREGPT_FROM[message["role"]], "value": message["content"]})
+            turn = {"from": SHAREGPT_FROM[message["role"]], "value": message["content"]}
+            turns.append({**turn, WEIGHT_KEY: 0} if untrained(message) else turn)
         row: dict[str, Any] = {"conversations": turns}
         if extra_fields:
             row = {"id": conv.example_id, **row, "label": conv.label}
@@ -150,7 +157,8 @@ def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
         raise ValueError(f"{what} are missing columns {missing}; expected {columns}")
 
 
-def _messages_for_export(conv: Any) -> list[dict[str, str]]:
+def _messages_for_export(conv: Any) -> list[dict[str, Any]]:
+    """The conversation's messages as role and content, plus ``"weight": 0`` on a reply not to be trained on."""
     try:
         messages = json.loads(conv.messages)
     except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError, as is an over-long integer
@@ -158,7 +166,7 @@ def _messages_for_export(conv: Any) -> list[dict[str, str]]:
     problem = _message_list_problem(messages, "messages")
     if problem:
         raise ValueError(f"conversation {conv.example_id}: {problem}")
-    return [{"role": m["role"], "content": m["content"]} for m in messages]
+    return [kept_message(m["role"], m["content"], m) for m in messages]
 
 
 def _message_list_problem(messages: Any, name: str) -> str | None:
@@ -454,12 +462,15 @@ def _sharegpt_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES,
                 f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)}",
             )
+        problem = weight_problem(turn, f"conversations[{i}]", assistant="gpt")  # the platform's own exports
+        if problem is not None:
+            raise RowError(QuarantineReason.INVALID_MESSAGES, problem)
         if not isinstance(value, str):
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
                 f"conversations[{i}].value is {type(value).__name__}, expected a string",
             )
-        messages.append({"role": SHAREGPT_ROLES[speaker], "content": value})
+        messages.append(kept_message(SHAREGPT_ROLES[speaker], value, turn))
     system = _string(row, "system", required=False)  # the dataset-level system prompt of many ShareGPT exports
     if system.strip() and not (messages and messages[0]["role"] == "system"):
         messages.insert(0, {"role": "system", "content": system})
@@ -479,7 +490,7 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES,
                 f"messages[{i}].role is {role!r}, expected one of {sorted(OPENAI_ROLES)}",
             )
-        tool_use = tool_use_problem(message, f"messages[{i}]")
+        tool_use = tool_use_problem(message, f"messages[{i}]") or weight_problem(message, f"messages[{i}]")
         if tool_use is not None:
             raise RowError(QuarantineReason.INVALID_MESSAGES, tool_use)
         if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]
@@ -491,7 +502,7 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES,
                 f"messages[{i}].content is {type(content).__name__}, expected a string or text parts",
             )
-        messages.append({"role": role, "content": content})
+        messages.append(kept_message(role, content, message))
     return _chat_fields(messages, row, "messages")
 
 

@@ -373,18 +373,52 @@ def _check_fields(checked: Mapping[str, str], source: SourceSettings) -> _Proble
     return None
 
 
-def chat_text_and_response(messages: list[dict[str, str]]) -> tuple[str, str]:
-    """A conversation's ``text`` and ``response``: the last assistant reply, and the user turns before it
-    joined by newlines. User turns after the reply ("OK, $42.50 to my card, thanks!") are left out of the
-    text: they quote the answer, which a reply example would then find in its own prompt. A conversation
-    whose replies all come before the first user turn (a greeting) answers nothing: its text is every
-    user turn and its response empty."""
-    last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=None)
+def chat_text_and_response(messages: list[dict[str, Any]]) -> tuple[str, str]:
+    """A conversation's ``text`` and ``response``: the last assistant reply that may be trained on (not
+    :func:`untrained`), and the user turns before it joined by newlines. User turns after the reply ("OK,
+    $42.50 to my card, thanks!") are left out of the text: they quote the answer, which a reply example
+    would then find in its own prompt. A conversation whose trainable replies all come before the first
+    user turn (a greeting), or that has none, answers nothing: its text is every user turn and its
+    response empty."""
+    last = max((i for i, m in enumerate(messages) if m["role"] == "assistant" and not untrained(m)), default=None)
     asked = messages if last is None else messages[:last]
     text = "\n".join(m["content"] for m in asked if m["role"] == "user" and m["content"].strip())
     if last is None or not text.strip():
         return "\n".join(m["content"] for m in messages if m["role"] == "user" and m["content"].strip()), ""
     return text, messages[last]["content"]
+
+
+#: The key of OpenAI's per-message training weight: an assistant message with ``"weight": 0`` is context
+#: that must not be trained on (a reply shown as a bad example); 1, the default, trains it. The platform
+#: keeps the key in ``messages`` only where it is 0, so a conversation without weights is stored unchanged.
+WEIGHT_KEY = "weight"
+
+
+def untrained(message: Mapping[str, Any]) -> bool:
+    """True for a message that must not be trained on: one with ``"weight": 0``."""
+    return message.get(WEIGHT_KEY, 1) == 0
+
+
+def weight_problem(message: Mapping[str, Any], where: str, assistant: str = "assistant") -> str | None:
+    """Why the ``weight`` of a message cannot be read, or None: no weight, or 0 / 1 on an assistant turn
+    (OpenAI's chat fine-tuning format; ``assistant`` is the role name of the format, "gpt" in ShareGPT)."""
+    if WEIGHT_KEY not in message:
+        return None
+    weight = message[WEIGHT_KEY]
+    if type(weight) is not int or weight not in (0, 1):  # true/false are not weights, nor is 0.5
+        return (
+            f"{where}.weight is {weight!r}; a weight is 0 (do not train on this reply) or 1 (train on it), as in "
+            "OpenAI's chat fine-tuning format"
+        )
+    role = message.get("role", message.get("from"))
+    if role != assistant:
+        return f"{where}.weight is set on a {role!r} turn; only {assistant} turns take a weight"
+    return None
+
+
+def kept_message(role: str, content: str, message: Mapping[str, Any]) -> dict[str, Any]:
+    """The platform's form of a message: role, content and, for an :func:`untrained` one, ``"weight": 0``."""
+    return {"role": role, "content": content, WEIGHT_KEY: 0} if untrained(message) else {"role": role, "content": content}
 
 
 def joined_text_parts(parts: list[Any], where: str) -> tuple[str | None, str | None]:
@@ -420,8 +454,9 @@ def tool_use_problem(message: Mapping[str, Any], where: str) -> str | None:
     return None
 
 
-def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] | _Problem:
-    """Validate an OpenAI-style message list (or its JSON string); text parts of multi-part content are joined."""
+def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, Any]] | _Problem:
+    """Validate an OpenAI-style message list (or its JSON string); text parts of multi-part content are joined,
+    and an assistant turn's ``"weight": 0`` is kept (see :data:`WEIGHT_KEY`)."""
     if name not in row:
         return _Problem(QuarantineReason.MISSING_FIELD, f"has no field '{name}' (fields: {_field_list(row)})")
     value = row[name]
@@ -447,7 +482,7 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] |
                 QuarantineReason.INVALID_MESSAGES,
                 f"{name}[{i}].role is {role!r}, expected one of {sorted(_MESSAGE_ROLES)}",
             )
-        tool_use = tool_use_problem(message, f"{name}[{i}]")
+        tool_use = tool_use_problem(message, f"{name}[{i}]") or weight_problem(message, f"{name}[{i}]")
         if tool_use is not None:
             return _Problem(QuarantineReason.INVALID_MESSAGES, tool_use)
         if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
@@ -459,7 +494,7 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, str]] |
                 QuarantineReason.INVALID_MESSAGES,
                 f"{name}[{i}].content is {type(content).__name__}, expected a string or text parts",
             )
-        messages.append({"role": role, "content": content})
+        messages.append(kept_message(role, content, message))
     return messages
 
 

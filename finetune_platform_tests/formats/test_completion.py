@@ -112,3 +112,13 @@ def test_settings_bounds_and_choices() -> None:
         CompletionSettings(user_label="")
     with pytest.raises(ValueError, match=r"missing columns \['response'\]"):
         build_completion_corpus(_frame(_record(1, "a", "b")).drop(columns=["response"]))
+
+
+def test_a_reply_with_weight_0_is_left_out_of_the_document() -> None:
+    chat = [{"role": "user", "content": "My parcel is late, where is it?"},
+            {"role": "assistant", "content": "Dunno, not my problem.", "weight": 0},
+            {"role": "user", "content": "Please check order 123."},
+            {"role": "assistant", "content": "Order 123 arrives today, sorry for the wait."}]
+    result = build_completion_documents(_frame(_record(1, messages=chat)), CompletionSettings(min_chars=1))
+    text = result.documents.iloc[0]["text"]
+    assert "Dunno" not in text and "Order 123 arrives today" in text and "Please check order 123." in text

@@ -369,3 +369,33 @@ def test_conversations_that_give_no_training_pair_are_an_error(tokenizer) -> Non
     examples = {"train": pd.DataFrame([_instruction("chats/chats.jsonl#1")], columns=EXAMPLE_COLUMNS)}
     with pytest.raises(ValueError, match=r"training conversations gave no chat example .*no_assistant_reply"):
         with_conversation_pairs(examples, {"train": _conversations(_conversation(3, [A("Hello?")]))}, tokenizer, "last")
+
+
+def test_a_reply_with_weight_0_is_context_and_never_a_training_target(tokenizer) -> None:
+    """OpenAI's per-message weight: a reply marked 0 stays in the history of later replies and keeps its
+    number, but no pair trains on it; with only such replies there is nothing to train on."""
+    bad = {**A("Sorry to hear that! Which order is it?"), "weight": 0}
+    weighted = [S("You are a support agent."), U("Hi, my parcel is late."), bad, U("Order 123."), A("It ships today.")]
+    last_untrained = [U("Order 123?"), A("It ships today."), U("Thanks"), {**A("No idea, sorry."), "weight": 0}]
+    only_untrained = [U("Hi"), {**A("Go away."), "weight": 0}]
+    frame = _conversations(_conversation(1, weighted), _conversation(2, last_untrained), _conversation(3, only_untrained))
+    examples, skipped = conversation_sft_pairs(frame, tokenizer)
+    assert examples["example_id"].tolist() == ["chats/chats.jsonl#1::chat::turn2", "chats/chats.jsonl#2::chat::turn1"]
+    assert examples["completion"].tolist() == ["It ships today.", "It ships today."]
+    assert "Sorry to hear that! Which order is it?" in examples.iloc[0]["prompt"]  # still the history
+    assert skipped["reason"].tolist() == ["no_assistant_reply"] and "1 with weight 0" in skipped.iloc[0]["detail"]
+    last, _ = conversation_sft_pairs(frame, tokenizer, turns="last")
+    assert last["example_id"].tolist() == ["chats/chats.jsonl#1::chat::turn2", "chats/chats.jsonl#2::chat::turn1"]
+
+
+def test_conversations_keep_weight_0_and_merged_replies_train_unless_both_are_0() -> None:
+    records = _frame(
+        _record(1, messages=[U("a"), {**A("b"), "weight": 0}, U("c"), A("d")]),
+        _record(2, messages=[U("a"), {**A("b"), "weight": 0}, A("c")]),
+        _record(3, messages=[U("a"), {**A("b"), "weight": 0}, {**A("c"), "weight": 0}]),
+    )
+    examples = build_conversation_examples(records)
+    assert _messages(examples, 0) == [U("a"), {**A("b"), "weight": 0}, U("c"), A("d")]
+    assert _messages(examples, 1) == [U("a"), A("b\n\nc")]
+    assert _messages(examples, 2) == [U("a"), {**A("b\n\nc"), "weight": 0}]
+    assert parse_messages(json.dumps([U("a"), {**A("b"), "weight": 1, "name": "x"}])) == [U("a"), A("b")]

@@ -292,3 +292,44 @@ def test_system_prompts_and_alpaca_history_become_turns_not_dropped(tmp_path: Pa
     records, errors = import_file(sharegpt, "sharegpt")
     assert errors.empty
     assert json.loads(records.iloc[0]["messages"])[0] == {"role": "system", "content": "Be kind."}
+
+
+def test_openai_weight_0_is_kept_trains_nothing_and_survives_export(tmp_path: Path) -> None:
+    """OpenAI's per-message weight: 0 marks a reply that is context only. The record's response is the last
+    reply that may be trained on; the weight stays on the turn through export (OpenAI and ShareGPT) and back;
+    a weight that is not 0 or 1, or on a turn that is not the assistant's, is quarantined, naming it."""
+    path = _write_jsonl(
+        tmp_path / "oa.jsonl",
+        [
+            {"messages": [
+                {"role": "user", "content": "Where is ORD-9?"},
+                {"role": "assistant", "content": "It ships today.", "weight": 1},
+                {"role": "user", "content": "It did not."},
+                {"role": "assistant", "content": "Not my problem.", "weight": 0},
+            ], "label": "shipping"},
+            {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "weight": 0.5}]},
+            {"messages": [{"role": "user", "content": "hi", "weight": 0}, {"role": "assistant", "content": "x"}]},
+            {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "weight": True}]},
+        ],
+    )
+    records, errors = import_file(path, "openai_chat")
+    assert records[["text", "response"]].values.tolist() == [["Where is ORD-9?", "It ships today."]]
+    assert json.loads(records.iloc[0]["messages"])[3] == {"role": "assistant", "content": "Not my problem.", "weight": 0}
+    assert json.loads(records.iloc[0]["messages"])[1] == {"role": "assistant", "content": "It ships today."}
+    assert errors["reason_code"].tolist() == ["invalid_messages"] * 3
+    assert "messages[1].weight is 0.5; a weight is 0 (do not train on this reply) or 1" in errors.iloc[0]["reason"]
+    assert "messages[0].weight is set on a 'user' turn; only assistant turns take a weight" in errors.iloc[1]["reason"]
+    assert "messages[1].weight is True" in errors.iloc[2]["reason"]
+
+    conversations = build_conversation_examples(records)
+    export_openai_chat(conversations, tmp_path / "out.jsonl")
+    exported = json.loads((tmp_path / "out.jsonl").read_text().splitlines()[0])["messages"]
+    assert exported[-1] == {"role": "assistant", "content": "Not my problem.", "weight": 0} and "weight" not in exported[1]
+    again, errors = import_file(tmp_path / "out.jsonl", "openai_chat")
+    assert errors.empty and again["messages"].tolist() == records["messages"].tolist()
+    export_sharegpt(conversations, tmp_path / "sg.jsonl")
+    turns = json.loads((tmp_path / "sg.jsonl").read_text().splitlines()[0])["conversations"]
+    assert turns[-1] == {"from": "gpt", "value": "Not my problem.", "weight": 0}
+    again, errors = import_file(tmp_path / "sg.jsonl", "sharegpt")
+    assert errors.empty and again["messages"].tolist() == records["messages"].tolist()
+    assert again[["text", "response"]].values.tolist() == [["Where is ORD-9?", "It ships today."]]

@@ -611,3 +611,33 @@ def test_markdown_front_matter_is_metadata_not_text(tmp_path):
     assert texts["docs/rule.md"].startswith("---\nAn intro paragraph")
     assert texts["docs/notes.txt"].startswith("---\ntitle: kept")
     assert result.reconciles()
+
+
+def test_a_chat_reply_with_weight_0_is_kept_as_context_and_curation_keeps_the_mark(tmp_path):
+    """OpenAI's per-message weight on a messages_field source: the response is the last reply that may be
+    trained on, the weight-0 reply stays in the conversation with its mark through normalise and PII."""
+    from finetune_platform.curation import CurationSettings, curate
+
+    _write(
+        tmp_path / "c" / "chats.jsonl",
+        json.dumps({"messages": [
+            {"role": "user", "content": "Where is my parcel? Order 77, I am Sarah Johnson."},
+            {"role": "assistant", "content": "Hi Sarah, order 77 ships today from our warehouse."},
+            {"role": "user", "content": "It did not ship."},
+            {"role": "assistant", "content": "Email sarah.j@example.com yourself, Sarah.", "weight": 0},
+        ]}) + "\n"
+        + json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "weight": 2}]})
+        + "\n",
+    )
+    source = SourceSettings(name="c", path="c/*.jsonl", format="jsonl", doc_type="chat", messages_field="messages")
+    result = ingest_source(source, tmp_path)
+    assert result.records[["text", "response"]].values.tolist() == [
+        ["Where is my parcel? Order 77, I am Sarah Johnson.", "Hi Sarah, order 77 ships today from our warehouse."]
+    ]
+    assert json.loads(result.records["messages"].iloc[0])[3]["weight"] == 0
+    assert result.quarantine["reason_code"].tolist() == ["invalid_messages"]
+    assert "messages[1].weight is 2; a weight is 0 (do not train on this reply) or 1" in result.quarantine["reason"][0]
+
+    curated = curate(result.records, CurationSettings(min_text_chars=1, min_response_words=1)).records
+    last = json.loads(curated["messages"].iloc[0])[3]
+    assert last == {"role": "assistant", "content": "Email <EMAIL_1> yourself, <PERSON_1>.", "weight": 0}
