@@ -378,6 +378,8 @@ def _language_verdicts(texts: list[str], settings: CurationSettings) -> dict[str
             detail = f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
         else:
             detail = None
+        if detail is not None and _english_around_quotes(text, settings):
+            lang, detail = "en", None  # English text that quotes another language ("The customer wrote: «...»")
         verdicts[text] = (lang, detail)
         if detail is not None and lang != "non_latin" and settings.language_second_opinion:
             doubtful.append((text, lang, detail))
@@ -385,6 +387,26 @@ def _language_verdicts(texts: list[str], settings: CurationSettings) -> dict[str
         for (text, lang, detail), judged in zip(doubtful, second_opinion([t for t, _, _ in doubtful])):
             verdicts[text] = ("en", None) if judged == "en" else (lang, f"{detail}; language identifier: '{judged}'")
     return verdicts
+
+
+#: Quoted passages: text between paired double quotes (straight, curly, guillemets, German low-high) and
+#: e-mail quoted lines ("> ..."). Single quotes are left alone: they are apostrophes as often.
+_QUOTED = re.compile(r'"[^"\n]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|»[^«]*«|(?m:^[ \t]*>.*$)')
+
+
+def _english_around_quotes(text: str, settings: CurationSettings) -> bool:
+    """True when what ``text`` says outside its quoted passages (:data:`_QUOTED`) is English enough to keep:
+    at least ``language_min_words`` words with English function words ahead and at ``min_english_score``.
+
+    An English ticket that quotes a French order confirmation or forwards a German e-mail ("> Sehr geehrte
+    ...") is English: the person asks in English and the reply is English. Judged on the few texts the
+    function-word heuristic would drop, so it costs nothing on the rest.
+    """
+    if not _QUOTED.search(text):
+        return False
+    outside = _QUOTED.sub(" ", text)
+    lang, score = guess_language(outside, settings.language_min_words)
+    return lang == "en" and score >= settings.min_english_score
 
 
 def second_opinion(texts: list[str]) -> list[str]:

@@ -275,6 +275,25 @@ def test_a_language_identifier_keeps_short_english_that_the_heuristic_doubts():
     assert len(without.records) == 0 and len(without.dropped) == 7
 
 
+def test_english_that_quotes_another_language_is_english():
+    """The words outside quoted passages decide: an English ticket quoting a French message or forwarding a
+    German e-mail stays; French text with an English word in quotes still goes."""
+    english = [
+        'The customer wrote: "Je ne suis pas content, le colis est arrivé cassé et je veux être remboursé". '
+        "Can you refund the order for them?",
+        "Forwarding this from our supplier, please advise:\n> Sehr geehrte Damen und Herren, die Lieferung wird "
+        "sich um eine Woche verzögern, weil der Hersteller nicht liefern kann.\nWhat should I tell the customer?",
+        "My Spanish client says «No he recibido el pedido y nadie me contesta los correos» and wants to know why.",
+    ]
+    foreign = ['Bonjour, je voudrais annuler ma commande "premium" et être remboursé de la totalité du montant.']
+    df = records(*({"text": t} for t in english + foreign))
+    assert all(guess_language(t)[0] != "en" for t in english[:2] + foreign)  # what the quotes used to decide
+    for second_opinion in (True, False):
+        result = normalize_records(df, CurationSettings(language_second_opinion=second_opinion))
+        assert result.records["text"].tolist() == english
+        assert result.dropped["reason"].tolist() == ["not_english"]
+
+
 def test_messages_with_nothing_to_normalise_are_kept_as_they_came():
     from finetune_platform.curation.normalize import normalize_messages
 
