@@ -125,7 +125,8 @@ _PHONE_CANDIDATE_BODY = (
 _PHONE_CANDIDATE = re.compile(r"(?=[+(\d])" + _PHONE_CANDIDATE_BODY)
 _ID_CUE = re.compile(
     r"(?:\b|_)(?:order|ticket|invoice|case|ref|reference|tracking|transaction|confirmation|booking|sku|serial|"
-    r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section)\b\W{0,4}"
+    r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section|claim|policy|member|"
+    r"membership|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter|reading|imei|vin|shipment|parcel)\b\W{0,4}"
     r"(?:(?:number|no|num|nr)\b\W{0,4})?(?:(?:is|was)\b\W{0,4})?$",  # "order number is", "case no. was"
     re.IGNORECASE,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -676,3 +677,20 @@ def test_a_given_name_and_the_full_name_it_begins_are_one_person_in_a_record(set
     row = redact_pii(records({"text": text, "response": reply, "messages": messages}), settings).records.iloc[0]
     assert row["text"] == "Hi, this is <PERSON_1>, my order is late"
     assert row["response"] == "Hi <PERSON_1>, sorry about that. I asked <PERSON_2> to ship it."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Claim number 212 555 0187 is open",
+        "Membership 646 555 0143 expired",
+        "Batch 415-555-2671 was recalled",
+        "Meter reading 212 555 0187 kWh",
+        "My member number is 646 555 0143",
+        "Policy no. 2125550187 renewed",
+    ],
+)
+def test_a_phone_shaped_number_introduced_as_an_id_is_not_a_phone(text):
+    assert found(text) == []
+    number = next(m.group() for m in re.finditer(r"\d[\d -]+\d", text))
+    assert found(f"Call me on {number} please") == [("PHONE", number)]  # the same number after a phone cue
