@@ -222,9 +222,6 @@ _UPPER_WORD = re.compile(
 )
 #: What joins the parts of an ALL-CAPS name: one space, then maybe an initial and a particle (_NAME_GAP in capitals).
 _UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|DE LA|DE|DEL|DA|DI|LE|LA|AL|BIN|BEN)[ ])?")
-#: Two capitals in a row, the least a word in capitals holds (on ASCII text a bytes.translate and a substring
-#: test, see _may_hold_caps_word).
-_UPPER_PAIR = re.compile("[A-ZÀ-ÖØ-Þ]{2}")
 #: Every run of capitals (no boundary checks, so cheap): a superset of the _UPPER_WORD words a name or an
 #: address in capitals needs, the gate of PiiRedactor._caps_persons and _ADDRESS_EN_UPPER.
 _UPPER_RUN = re.compile("[A-ZÀ-ÖØ-Þ]{2,}")
@@ -262,11 +259,15 @@ _SSN_GATE = re.compile(r"\d\d\d[- ]?\d\d[- ]?\d\d\d\d")  # _SSN and _SSN_BARE wi
 #: Seven digits with at most two of _PHONE_CANDIDATE's separators between neighbours: what a candidate
 #: that _phone_shaped lets through always holds.
 _PHONE_GATE = re.compile(r"\d(?:[ .()\-]{0,2}\d){6}")
-#: ASCII byte -> its shape: every digit "0", every letter "A", any other byte itself. On the shape of an
+#: ASCII byte -> its shape: every digit "0", every capital "A", every lower-case letter "a", any other byte
+#: itself. On the shape of an
 #: ASCII text the digit gates become patterns that start with a literal, which re finds far faster than a
 #: class such as \d (each gate ~1.4 us -> ~0.2 us a text): see _digit_shape.
-_SHAPE = bytes(48 if 48 <= c <= 57 else 65 if 65 <= c <= 90 or 97 <= c <= 122 else c for c in range(256))
-_IBAN_SHAPE = b"AA00"  # _IBAN_GATE
+_SHAPE = bytes(48 if 48 <= c <= 57 else 65 if 65 <= c <= 90 else 97 if 97 <= c <= 122 else c for c in range(256))
+#: _IBAN_GATE on the shape: two letters of any case, then two digits.
+_IBAN_SHAPES = (b"AA00", b"aa00", b"Aa00", b"aA00")
+#: _UPPER_RUN on the shape of ASCII text (a literal lead, which re finds fast): its spans are the runs.
+_UPPER_RUN_SHAPE = re.compile(rb"AA+")
 _SSN_SHAPE_GATE = re.compile(rb"000[- ]?00[- ]?0000")  # _SSN_GATE
 _PHONE_SHAPE_GATE = re.compile(rb"0(?:[ .()\-]{0,2}0){6}")  # _PHONE_GATE
 #: 13 digits with at most one space or dash between neighbours: what a card that _cards finds holds
@@ -339,8 +340,14 @@ def _count_digits(text: str) -> int:
     return len(_DIGIT.findall(text))
 
 
+def _iban_shaped(shape: bytes) -> bool:
+    """Whether _IBAN_GATE matches the text of ``shape``: two letters, of any case, right before two digits."""
+    return any(s in shape for s in _IBAN_SHAPES)
+
+
 def _digit_shape(text: str) -> bytes | None:
-    """The shape of ASCII ``text`` (:data:`_SHAPE`: digits "0", letters "A"), None for other text.
+    """The shape of ASCII ``text`` (:data:`_SHAPE`: digits "0", capitals "A", other letters "a"), None for
+    other text.
 
     Hand-written gates: on ASCII text ``\d`` is 0-9 and ``[A-Za-z]`` the letters, so ``shape.count(b"0")`` is
     :func:`_count_digits` and each ``*_SHAPE*`` gate on the shape matches exactly where its ``\d`` pattern
@@ -445,7 +452,9 @@ def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool
     return strong, plain, lower_cue, sign_off_line
 
 
-def _caps_name_candidates(text: str, upper: list[str], strong: bool) -> list[re.Match[str]]:
+def _caps_name_candidates(
+    text: str, upper: list[str], strong: bool, cued: set[int] | None = None
+) -> list[re.Match[str]]:
     """The :data:`_UPPER_WORD` matches, in order, that :meth:`PiiRedactor._caps_persons` can make a name of
     (and maybe a few more): every known given name among ``upper`` (``text``'s :func:`_upper_runs`) and,
     when ``strong``, every word right after something a :data:`_STRONG_CUE` may end with (the first letter of
@@ -462,8 +471,7 @@ def _caps_name_candidates(text: str, upper: list[str], strong: bool) -> list[re.
             starts.add(i)
             i = text.find(name, i + 1)
     if strong:
-        last = len(text) - 1
-        starts.update(last - m.start() for m in _CUED_WORD_REVERSED.finditer(text[::-1]))
+        starts.update(_cued_starts(text) if cued is None else cued)
     words = []
     for start in sorted(starts):
         m = _UPPER_WORD.match(text, start)
@@ -472,25 +480,32 @@ def _caps_name_candidates(text: str, upper: list[str], strong: bool) -> list[re.
     return words
 
 
-def _upper_runs(text: str) -> list[str]:
-    """``_UPPER_RUN.findall(text)``, skipped (an empty list) when :func:`_may_hold_caps_word` says there is none."""
-    return _UPPER_RUN.findall(text) if _may_hold_caps_word(text) else []
+def _upper_runs(text: str, shape: bytes | None = None) -> list[str]:
+    """``_UPPER_RUN.findall(text)``: every run of two capitals or more. ``shape`` is :func:`_digit_shape` of
+    ``text`` when the caller has it.
+
+    Hand-written for throughput: on ASCII text the runs are those of "A" in the shape, found by a pattern
+    with a literal lead after a substring test for "AA" (most texts have none), instead of a character class
+    tried at every position of the text (test_fast_paths compares the two).
+    """
+    if shape is None:
+        shape = _digit_shape(text)
+        if shape is None:
+            return _UPPER_RUN.findall(text)
+    if b"AA" not in shape:
+        return []
+    return [text[m.start():m.end()] for m in _UPPER_RUN_SHAPE.finditer(shape)]
 
 
-def _may_hold_caps_word(text: str) -> bool:
-    """False only when ``text`` holds no two capitals in a row, so no :data:`_UPPER_WORD`: True exactly when
-    :data:`_UPPER_PAIR` matches (on ASCII text, capitals to "A" by :data:`_CAPITALS_TO_A` and a substring test;
-    test_fast_paths compares the two)."""
-    if text.isascii():
-        return b"AA" in text.encode("ascii").translate(_CAPITALS_TO_A)
-    return _UPPER_PAIR.search(text) is not None
+def _cued_starts(text: str) -> set[int]:
+    """Where a word may start right after something a :data:`_STRONG_CUE` may end with: the first capital of
+    every such word (:data:`_CUED_WORD_REVERSED`, searched in the reversed text). Shared by the names written
+    capitalised and those in capitals, so a text is searched once."""
+    last = len(text) - 1
+    return {last - m.start() for m in _CUED_WORD_REVERSED.finditer(text[::-1])}
 
 
-#: ASCII byte -> "A" for the capitals A-Z, else a space (see _may_hold_caps_word).
-_CAPITALS_TO_A = bytes(65 if 65 <= c <= 90 else 32 for c in range(256))
-
-
-def _name_candidates(text: str, caps: list[str], strong: bool) -> list[tuple[int, str]]:
+def _name_candidates(text: str, caps: list[str], strong: bool, cued: set[int] | None = None) -> list[tuple[int, str]]:
     """The capitalised words (:data:`_CAPITALISED` matches, as (start, word)) that :meth:`PiiRedactor._persons`
     can make a name of, and maybe a few more: every known given name (a whole :data:`_CAP_TOKEN` token, so ``caps`` holds it) and, when
     ``strong``, every word right after something a :data:`_STRONG_CUE` may end with (spaces aside).
@@ -513,8 +528,7 @@ def _name_candidates(text: str, caps: list[str], strong: bool) -> list[tuple[int
                 starts.add(i)
             i = text.find(name, end)
     if strong:
-        last = len(text) - 1
-        starts.update(last - m.start() for m in _CUED_WORD_REVERSED.finditer(text[::-1]))
+        starts.update(_cued_starts(text) if cued is None else cued)
     words = []
     for start in sorted(starts):
         m = _CAPITALISED.match(text, start)
@@ -703,11 +717,11 @@ class PiiRedactor:
         words_needed = "PERSON" in types or "ADDRESS" in types
         low = text.lower() if words_needed else ""
         caps = _CAP_TOKEN.findall(text) if words_needed else []
-        upper = _upper_runs(text) if words_needed else []
         shape = _digit_shape(text)
+        upper = (_upper_runs(text, shape) if shape is not None else _UPPER_RUN.findall(text)) if words_needed else []
         n_digits = shape.count(b"0") if shape is not None else len(_DIGIT.findall(text))
         if n_digits:
-            if "IBAN" in types and (_IBAN_SHAPE in shape if shape is not None else _IBAN_GATE.search(text)):
+            if "IBAN" in types and (_iban_shaped(shape) if shape is not None else _IBAN_GATE.search(text)):
                 found += self._ibans(text)
                 shut = False
             if n_digits >= 13 and "CREDIT_CARD" in types and (shape is None or _CARD_SHAPE_GATE.search(shape)):
@@ -747,13 +761,14 @@ class PiiRedactor:
                 shut = False
         if "PERSON" in types:
             gate = _person_gate(text, low, caps)
+            cued = _cued_starts(text) if gate is not None and gate[0] else None
             if gate is not None:
-                found += self._persons(text, *gate, caps=caps)
+                found += self._persons(text, *gate, caps=caps, cued=cued)
                 shut = False
             # A name in capitals needs a strong cue or a known given name among the runs of capitals.
             strong = gate is not None and gate[0]
             if upper and (strong or not _UPPER_FIRST.keys().isdisjoint(upper)):
-                found += self._caps_persons(text, strong, upper)
+                found += self._caps_persons(text, strong, upper, cued)
                 shut = False
         matches = _resolve_overlaps(found)
         if text is not original and text != original:  # each value as written
@@ -943,14 +958,15 @@ class PiiRedactor:
         lower_cue: bool = True,
         sign_off_line: bool = True,
         caps: list[str] | None = None,
+        cued: set[int] | None = None,
     ) -> list[PiiMatch]:
         """Person names. The flags come from :func:`_person_gate` (the defaults assume nothing: every
         capitalised word that a cue may precede is looked at, every cue pattern searched); ``caps`` is
-        ``_CAP_TOKEN.findall(text)`` when the caller has it."""
+        ``_CAP_TOKEN.findall(text)`` and ``cued`` :func:`_cued_starts` of it when the caller has them."""
         out: list[PiiMatch] = []
         # Without a strong cue anywhere only given names can start a name; with one, also the words right
         # after it. Every other capitalised word is skipped by the loop below anyway.
-        words = _name_candidates(text, _CAP_TOKEN.findall(text) if caps is None else caps, strong)
+        words = _name_candidates(text, _CAP_TOKEN.findall(text) if caps is None else caps, strong, cued)
         for start, word in words:
             given = word in _ALL_FIRST
             if not given and word in NOT_NAMES:
@@ -1021,7 +1037,9 @@ class PiiRedactor:
                 out.append(PiiMatch("PERSON", t.start(), end, value, value))
         return out
 
-    def _caps_persons(self, text: str, strong: bool = True, upper: list[str] | None = None) -> list[PiiMatch]:
+    def _caps_persons(
+        self, text: str, strong: bool = True, upper: list[str] | None = None, cued: set[int] | None = None
+    ) -> list[PiiMatch]:
         """Person names written in capitals: a form ("NAME: JOHN SMITH"), a signature ("Regards,\nMARY
         JOHNSON") or a shouted ticket. A word in capitals starts a name after a strong cue (unless it is a
         known non-name: "DEAR CUSTOMER"), when it is a known given name after a weak cue ("HI MARK"), or when
@@ -1030,11 +1048,11 @@ class PiiRedactor:
         in capitals it is as often an acronym ("KIM", "ANA", "JAN"). Surnames are up to two more words in
         capitals that are not common words or non-names ("CALL JAMES TO" is "JAMES"). ``strong`` False says
         that no strong cue can occur (:func:`_may_hold_strong_cue`): only given names are looked at then;
-        ``upper`` is :func:`_upper_runs` of ``text`` when the caller has it."""
+        ``upper`` is :func:`_upper_runs` of ``text`` and ``cued`` its :func:`_cued_starts` when the caller has them."""
         out: list[PiiMatch] = []
         plain = _lower_is_ignorecase(text)
         last_end = -1
-        for m in _caps_name_candidates(text, _upper_runs(text) if upper is None else upper, strong):
+        for m in _caps_name_candidates(text, _upper_runs(text) if upper is None else upper, strong, cued):
             start = m.start()
             if start < last_end:
                 continue  # a surname of the name just found

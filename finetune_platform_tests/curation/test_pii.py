@@ -451,7 +451,7 @@ def persons_of_every_word(redactor: PiiRedactor, text: str) -> list:
 
     from finetune_platform.curation import pii
 
-    with mock.patch.object(pii, "_name_candidates", lambda text, caps, strong: all_capitalised_words(text)):
+    with mock.patch.object(pii, "_name_candidates", lambda text, caps, strong, cued=None: all_capitalised_words(text)):
         return redactor._persons(text)
 
 
@@ -462,7 +462,7 @@ def caps_persons_of_every_word(redactor: PiiRedactor, text: str) -> list:
 
     from finetune_platform.curation import pii
 
-    every = lambda text, upper, strong: list(pii._UPPER_WORD.finditer(text))  # noqa: E731
+    every = lambda text, upper, strong, cued=None: list(pii._UPPER_WORD.finditer(text))  # noqa: E731
     with mock.patch.object(pii, "_caps_name_candidates", every):
         return redactor._caps_persons(text)
 
