@@ -389,14 +389,25 @@ def _language_verdicts(texts: list[str], settings: CurationSettings) -> dict[str
     return verdicts
 
 
-#: Quoted passages: text between paired double quotes (straight, curly, guillemets, German low-high) and
-#: e-mail quoted lines ("> ..."). Single quotes are left alone: they are apostrophes as often.
-_QUOTED = re.compile(r'"[^"\n]*"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|»[^«]*«|(?m:^[ \t]*>.*$)')
+#: Quoted passages: text between well-formed pairs of double quotes (straight, curly, guillemets either way,
+#: German low-high), the opening one before a word and the closing one after one, at most 2,000 characters
+#: (so a quote that never closes costs a bounded scan, not one to the end of the text), and e-mail quoted
+#: lines ("> ..."). An inch mark (27") or a breadcrumb (Settings » Account) is not a quote; single quotes
+#: are left alone, being apostrophes as often.
+_QUOTED = re.compile(
+    r'(?<![\w"])"(?=\S)[^"\n]{0,2000}(?<=\S)"(?![\w"])'
+    r"|“(?=\S)[^“”]{0,2000}(?<=\S)”"
+    r"|„(?=\S)[^„“”]{0,2000}(?<=\S)[“”]"
+    r"|«[ \u00a0]?(?=\S)[^«»]{0,2000}(?<=\S)[ \u00a0]?»"
+    r"|»(?=\S)[^«»]{0,2000}(?<=\S)«"
+    r"|(?m:^[ \t]*>.*$)"
+)
 
 
 def _english_around_quotes(text: str, settings: CurationSettings) -> bool:
     """True when what ``text`` says outside its quoted passages (:data:`_QUOTED`) is English enough to keep:
-    at least ``language_min_words`` words with English function words ahead and at ``min_english_score``.
+    at least ``language_min_words`` words with English function words ahead and at ``min_english_score``,
+    and, with ``language_second_opinion``, read as English by the language identifier too.
 
     An English ticket that quotes a French order confirmation or forwards a German e-mail ("> Sehr geehrte
     ...") is English: the person asks in English and the reply is English. Judged on the few texts the
@@ -406,7 +417,9 @@ def _english_around_quotes(text: str, settings: CurationSettings) -> bool:
         return False
     outside = _QUOTED.sub(" ", text)
     lang, score = guess_language(outside, settings.language_min_words)
-    return lang == "en" and score >= settings.min_english_score
+    if lang != "en" or score < settings.min_english_score:
+        return False
+    return not settings.language_second_opinion or second_opinion([outside])[0] == "en"
 
 
 def second_opinion(texts: list[str]) -> list[str]:

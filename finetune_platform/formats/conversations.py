@@ -207,12 +207,10 @@ def _clean(turns: list[Message], settings: ConversationSettings, counts: _Counts
     if settings.merge_consecutive_turns:
         merged: list[Message] = []
         for turn in dialogue:
-            if merged and merged[-1]["role"] == turn["role"]:
-                # Two replies in a row are trained on as one unless neither may be (weight 0 on both).
-                both_untrained = untrained(merged[-1]) and untrained(turn)
-                merged[-1] = kept_message(
-                    turn["role"], f"{merged[-1]['content']}\n\n{turn['content']}", turn if both_untrained else {}
-                )
+            # A reply with weight 0 and one to train on stay two turns: merged, the first would be trained on
+            # as part of the second (a template that needs alternating roles then refuses the conversation).
+            if merged and merged[-1]["role"] == turn["role"] and untrained(merged[-1]) == untrained(turn):
+                merged[-1] = kept_message(turn["role"], f"{merged[-1]['content']}\n\n{turn['content']}", turn)
                 counts.merged_messages += 1
             else:
                 merged.append(dict(turn))

@@ -462,7 +462,7 @@ def _sharegpt_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES,
                 f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)}",
             )
-        problem = weight_problem(turn, f"conversations[{i}]", assistant="gpt")  # the platform's own exports
+        problem = weight_problem(turn, f"conversations[{i}]", SHAREGPT_ROLES[speaker])  # the platform's own exports
         if problem is not None:
             raise RowError(QuarantineReason.INVALID_MESSAGES, problem)
         if not isinstance(value, str):
@@ -490,7 +490,7 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES,
                 f"messages[{i}].role is {role!r}, expected one of {sorted(OPENAI_ROLES)}",
             )
-        tool_use = tool_use_problem(message, f"messages[{i}]") or weight_problem(message, f"messages[{i}]")
+        tool_use = tool_use_problem(message, f"messages[{i}]") or weight_problem(message, f"messages[{i}]", role)
         if tool_use is not None:
             raise RowError(QuarantineReason.INVALID_MESSAGES, tool_use)
         if isinstance(content, list):  # content parts: [{"type": "text", "text": ...}]

@@ -396,24 +396,33 @@ WEIGHT_KEY = "weight"
 
 def untrained(message: Mapping[str, Any]) -> bool:
     """True for a message that must not be trained on: one with ``"weight": 0``."""
-    return message.get(WEIGHT_KEY, 1) == 0
+    weight = message.get(WEIGHT_KEY)
+    return weight == 0 and type(weight) is int
 
 
-def weight_problem(message: Mapping[str, Any], where: str, assistant: str = "assistant") -> str | None:
-    """Why the ``weight`` of a message cannot be read, or None: no weight, or 0 / 1 on an assistant turn
-    (OpenAI's chat fine-tuning format; ``assistant`` is the role name of the format, "gpt" in ShareGPT)."""
-    if WEIGHT_KEY not in message:
+def weight_problem(message: Mapping[str, Any], where: str, role: str) -> str | None:
+    """Why the ``weight`` of a message whose platform role is ``role`` cannot be read, or None: no weight
+    (absent or null: Parquet and Hugging Face ``datasets`` write null on the turns without one), 1, or 0
+    on an assistant turn (OpenAI's chat fine-tuning format)."""
+    weight = message.get(WEIGHT_KEY)
+    if weight is None:
         return None
-    weight = message[WEIGHT_KEY]
     if type(weight) is not int or weight not in (0, 1):  # true/false are not weights, nor is 0.5
         return (
-            f"{where}.weight is {weight!r}; a weight is 0 (do not train on this reply) or 1 (train on it), as in "
-            "OpenAI's chat fine-tuning format"
+            f"{where}.weight is {_as_json(weight)}; a weight is 0 (do not train on this reply) or 1 (train on it), "
+            "as in OpenAI's chat fine-tuning format"
         )
-    role = message.get("role", message.get("from"))
-    if role != assistant:
-        return f"{where}.weight is set on a {role!r} turn; only {assistant} turns take a weight"
+    if role != "assistant" and weight == 0:
+        return f"{where}.weight is 0 on a {role!r} turn; only assistant replies can be left out of training"
     return None
+
+
+def _as_json(value: Any) -> str:
+    """``value`` as the file wrote it (JSON: true, "0"), for error messages."""
+    try:
+        return json.dumps(value, ensure_ascii=False)[:60]
+    except (TypeError, ValueError):
+        return repr(value)[:60]
 
 
 def kept_message(role: str, content: str, message: Mapping[str, Any]) -> dict[str, Any]:
@@ -482,7 +491,7 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, Any]] |
                 QuarantineReason.INVALID_MESSAGES,
                 f"{name}[{i}].role is {role!r}, expected one of {sorted(_MESSAGE_ROLES)}",
             )
-        tool_use = tool_use_problem(message, f"{name}[{i}]") or weight_problem(message, f"{name}[{i}]")
+        tool_use = tool_use_problem(message, f"{name}[{i}]") or weight_problem(message, f"{name}[{i}]", role)
         if tool_use is not None:
             return _Problem(QuarantineReason.INVALID_MESSAGES, tool_use)
         if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]

@@ -286,13 +286,21 @@ def test_english_that_quotes_another_language_is_english():
         "My client says «No he recibido el pedido y nadie me contesta los correos desde hace una semana, es muy "
         "frustrante para mi empresa» so what now?",
     ]
-    foreign = ['Bonjour, je voudrais annuler ma commande "premium" et être remboursé de la totalité du montant.']
+    foreign = [
+        'Bonjour, je voudrais annuler ma commande "premium" et être remboursé de la totalité du montant.',
+        # an inch mark and a breadcrumb are no quotes: what lies between them is the text's own language
+        'Mein 27" Monitor ist kaputt, ich habe ihn bei Ihnen gekauft und er geht nicht mehr an. Der Support sagte '
+        '"we will send you a new one" und dann kam nichts mehr.',
+        "Bonjour, dans Paramètres » Compte je ne vois pas ma commande et je ne peux pas payer. Le message « Your "
+        "payment could not be processed, please try again » est affiché.",
+        "der „" * 4000,  # 4,000 quotes that never close: a bounded scan each
+    ]
     df = records(*({"text": t} for t in english + foreign))
     assert all(guess_language(t)[0] != "en" for t in english + foreign)  # what the quotes used to decide
     for second_opinion in (True, False):
         result = normalize_records(df, CurationSettings(language_second_opinion=second_opinion))
         assert result.records["text"].tolist() == english
-        assert result.dropped["reason"].tolist() == ["not_english"]
+        assert result.dropped["reason"].tolist() == ["not_english"] * 4
 
 
 def test_messages_with_nothing_to_normalise_are_kept_as_they_came():

@@ -388,7 +388,7 @@ def test_a_reply_with_weight_0_is_context_and_never_a_training_target(tokenizer)
     assert last["example_id"].tolist() == ["chats/chats.jsonl#1::chat::turn2", "chats/chats.jsonl#2::chat::turn1"]
 
 
-def test_conversations_keep_weight_0_and_merged_replies_train_unless_both_are_0() -> None:
+def test_conversations_keep_weight_0_and_never_merge_it_into_a_reply_to_train_on() -> None:
     records = _frame(
         _record(1, messages=[U("a"), {**A("b"), "weight": 0}, U("c"), A("d")]),
         _record(2, messages=[U("a"), {**A("b"), "weight": 0}, A("c")]),
@@ -396,6 +396,6 @@ def test_conversations_keep_weight_0_and_merged_replies_train_unless_both_are_0(
     )
     examples = build_conversation_examples(records)
     assert _messages(examples, 0) == [U("a"), {**A("b"), "weight": 0}, U("c"), A("d")]
-    assert _messages(examples, 1) == [U("a"), A("b\n\nc")]
+    assert _messages(examples, 1) == [U("a"), {**A("b"), "weight": 0}, A("c")]
     assert _messages(examples, 2) == [U("a"), {**A("b\n\nc"), "weight": 0}]
     assert parse_messages(json.dumps([U("a"), {**A("b"), "weight": 1, "name": "x"}])) == [U("a"), A("b")]

@@ -310,16 +310,19 @@ def test_openai_weight_0_is_kept_trains_nothing_and_survives_export(tmp_path: Pa
             {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "weight": 0.5}]},
             {"messages": [{"role": "user", "content": "hi", "weight": 0}, {"role": "assistant", "content": "x"}]},
             {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "x", "weight": True}]},
+            # null (Parquet, Hugging Face datasets) is no weight; 1 on a user turn changes nothing
+            {"messages": [{"role": "user", "content": "Hello", "weight": None}, {"role": "assistant", "content": "Hi!", "weight": 1}]},
         ],
     )
     records, errors = import_file(path, "openai_chat")
-    assert records[["text", "response"]].values.tolist() == [["Where is ORD-9?", "It ships today."]]
+    assert records[["text", "response"]].values.tolist() == [["Where is ORD-9?", "It ships today."], ["Hello", "Hi!"]]
+    records = records.iloc[:1]
     assert json.loads(records.iloc[0]["messages"])[3] == {"role": "assistant", "content": "Not my problem.", "weight": 0}
     assert json.loads(records.iloc[0]["messages"])[1] == {"role": "assistant", "content": "It ships today."}
     assert errors["reason_code"].tolist() == ["invalid_messages"] * 3
     assert "messages[1].weight is 0.5; a weight is 0 (do not train on this reply) or 1" in errors.iloc[0]["reason"]
-    assert "messages[0].weight is set on a 'user' turn; only assistant turns take a weight" in errors.iloc[1]["reason"]
-    assert "messages[1].weight is True" in errors.iloc[2]["reason"]
+    assert "messages[0].weight is 0 on a 'user' turn; only assistant replies can be left out" in errors.iloc[1]["reason"]
+    assert "messages[1].weight is true; a weight is 0" in errors.iloc[2]["reason"]
 
     conversations = build_conversation_examples(records)
     export_openai_chat(conversations, tmp_path / "out.jsonl")
@@ -332,4 +335,10 @@ def test_openai_weight_0_is_kept_trains_nothing_and_survives_export(tmp_path: Pa
     assert turns[-1] == {"from": "gpt", "value": "Not my problem.", "weight": 0}
     again, errors = import_file(tmp_path / "sg.jsonl", "sharegpt")
     assert errors.empty and again["messages"].tolist() == records["messages"].tolist()
+    # any ShareGPT name of the assistant takes a weight
+    (tmp_path / "sg2.jsonl").write_text(json.dumps({"conversations": [
+        {"from": "human", "value": "hi"}, {"from": "assistant", "value": "go away", "weight": 0},
+        {"from": "chatgpt", "value": "Hello! How can I help?"}]}) + "\n")
+    other, errors = import_file(tmp_path / "sg2.jsonl", "sharegpt")
+    assert errors.empty and json.loads(other.iloc[0]["messages"])[1]["weight"] == 0
     assert again[["text", "response"]].values.tolist() == [["Where is ORD-9?", "It ships today."]]
