@@ -683,14 +683,32 @@ def test_a_given_name_and_the_full_name_it_begins_are_one_person_in_a_record(set
     "text",
     [
         "Claim number 212 555 0187 is open",
-        "Membership 646 555 0143 expired",
-        "Batch 415-555-2671 was recalled",
-        "Meter reading 212 555 0187 kWh",
+        "Membership no. 646 555 0143 expired",
+        "Batch # 415-555-2671 was recalled",
+        "Meter reading: 212 555 0187 kWh",
         "My member number is 646 555 0143",
         "Policy no. 2125550187 renewed",
+        "Voucher: 5512334577 expired",
     ],
 )
 def test_a_phone_shaped_number_introduced_as_an_id_is_not_a_phone(text):
+    """Words that are ordinary English too (claim, policy, batch, lot, member) make an id only with a number
+    word, "#" or a colon after them: see the next test."""
     assert found(text) == []
     number = next(m.group() for m in re.finditer(r"\d[\d -]+\d", text))
     assert found(f"Call me on {number} please") == [("PHONE", number)]  # the same number after a phone cue
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("Thanks a lot!\n415-555-2671", "415-555-2671"),
+        ("thanks a lot - 07700 900123", "07700 900123"),
+        ("I need to renew my license.\n415-555-2671", "415-555-2671"),
+        ("About the claim:\n020 7946 0958", "020 7946 0958"),
+        ("Call me about my policy! 415.555.2671", "415.555.2671"),
+        ("Team member: 415 555 2671", "415 555 2671"),
+    ],
+)
+def test_ordinary_words_before_a_phone_number_do_not_make_it_an_id(text, phone):
+    assert found(text) == [("PHONE", phone)]
