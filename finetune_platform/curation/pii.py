@@ -256,6 +256,10 @@ _CLEAR_FIRST = FIRST_NAMES - AMBIGUOUS_FIRST_NAMES
 _FIRST_LOWER = frozenset(n.lower() for n in _CLEAR_FIRST)
 #: Every known given name in capitals -> as the name lists spell it ("MARIA" -> "Maria").
 _UPPER_FIRST = {n.upper(): n for n in _ALL_FIRST}
+#: _PLACE_PREFIX in capitals: a given name right after these is part of a place ("SAN FRANCISCO").
+_PLACE_PREFIX_UPPER = re.compile(
+    r"\b(?:SAN|SANTA|SANTO|SÃO|SAO|ST\.?|SAINT|STE\.?|LOS|LAS|EL|PORT|FORT|MOUNT|MT\.?|LAKE|NEW|CAPE|PUERTO)[ ]\Z"
+)
 
 # --- gates: what a text must contain before a detector can find anything (see PiiRedactor._scan) -------
 #: Every capitalised word as _CAPITALISED sees it (and then some: no boundary checks, so it is cheap).
@@ -456,6 +460,36 @@ def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool
     if not strong and not lower_cue and not sign_off_line and _ALL_FIRST.isdisjoint(caps):
         return None
     return strong, plain, lower_cue, sign_off_line
+
+
+#: Words that name a quantity, not a street, before a street word in shouted prose ("5 MINUTES WALK").
+_QUANTITY_WORDS = frozenset("minutes hours days weeks months years times stars items miles km blocks".split())
+
+
+def _not_a_street_in_capitals(value: str) -> bool:
+    """Whether an :data:`_ADDRESS_EN_UPPER` match is shouted prose, not an address: a word between its number
+    and its street word is a common word, a quantity or a known non-street name ("55123 IS ON THE WAY",
+    "3 TIMES THE SAME WAY", "2 GOOGLE DRIVE FOLDERS"). Title-case addresses need no such test: prose is
+    rarely written in Title Case, while all-caps prose is what this pattern reads."""
+    words = value.split(",", 1)[0].split()[1:-1]
+    return any(w.lower() in COMMON_LOWER_WORDS or w.lower() in _QUANTITY_WORDS or w.title() in NOT_STREET_NAMES for w in words)
+
+
+def _upper_given_name(word: str) -> str | None:
+    """The known given name a word in capitals is ("MARIA" -> "Maria"), or begins with a hyphen ("JEAN-LUC"
+    -> "Jean"); None for any other word."""
+    first = _UPPER_FIRST.get(word)
+    if first is None and "-" in word:
+        first = _UPPER_FIRST.get(word.partition("-")[0])
+    return first
+
+
+def _line_in_capitals(text: str, pos: int) -> bool:
+    """Whether the line of ``text`` holding ``pos`` has no lower-case letter (a form, a shouted ticket)."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    line = text[start:end if end >= 0 else len(text)]
+    return line == line.upper()
 
 
 def _caps_name_candidates(
@@ -771,10 +805,12 @@ class PiiRedactor:
             if gate is not None:
                 found += self._persons(text, *gate, caps=caps, cued=cued)
                 shut = False
-            # A name in capitals needs a strong cue or a known given name among the runs of capitals.
+            # A name in capitals needs a strong cue, a same-line sign-off or a known given name among the runs
+            # of capitals.
             strong = gate is not None and gate[0]
-            if upper and (strong or not _UPPER_FIRST.keys().isdisjoint(upper)):
-                found += self._caps_persons(text, strong, upper, cued)
+            sign_off_line = gate is not None and gate[3]
+            if upper and (strong or sign_off_line or not _UPPER_FIRST.keys().isdisjoint(upper)):
+                found += self._caps_persons(text, strong, upper, cued, sign_off_line)
                 shut = False
         matches = _resolve_overlaps(found)
         if text is not original and text != original:  # each value as written
@@ -951,8 +987,8 @@ class PiiRedactor:
                 value = m.group()
                 if pattern is _ADDRESS_EN and any(w in NOT_STREET_NAMES for w in value.split(None, 3)[1:3]):
                     continue  # "2 Google Drive folders", "3 Hard Drive bays"
-                if pattern is _ADDRESS_EN_UPPER and any(w.title() in NOT_STREET_NAMES for w in value.split(None, 3)[1:3]):
-                    continue  # "2 GOOGLE DRIVE FOLDERS"
+                if pattern is _ADDRESS_EN_UPPER and _not_a_street_in_capitals(value):
+                    continue  # "2 GOOGLE DRIVE FOLDERS", "MY ORDER 55123 IS ON THE WAY"
                 out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
         return out
 
@@ -1044,17 +1080,26 @@ class PiiRedactor:
         return out
 
     def _caps_persons(
-        self, text: str, strong: bool = True, upper: list[str] | None = None, cued: set[int] | None = None
+        self,
+        text: str,
+        strong: bool = True,
+        upper: list[str] | None = None,
+        cued: set[int] | None = None,
+        sign_off_line: bool = True,
     ) -> list[PiiMatch]:
         """Person names written in capitals: a form ("NAME: JOHN SMITH"), a signature ("Regards,\nMARY
-        JOHNSON") or a shouted ticket. A word in capitals starts a name after a strong cue (unless it is a
-        known non-name: "DEAR CUSTOMER"), when it is a known given name after a weak cue ("HI MARK"), or when
-        it is a given name that is not also a word and either a surname follows ("JOHN SMITH") or it has four
-        letters or more ("THANKS AGAIN, MARIA"). A known given name of two or three letters alone is left:
-        in capitals it is as often an acronym ("KIM", "ANA", "JAN"). Surnames are up to two more words in
-        capitals that are not common words or non-names ("CALL JAMES TO" is "JAMES"). ``strong`` False says
-        that no strong cue can occur (:func:`_may_hold_strong_cue`): only given names are looked at then;
-        ``upper`` is :func:`_upper_runs` of ``text`` and ``cued`` its :func:`_cued_starts` when the caller has them."""
+        JOHNSON", "KIND REGARDS, XOCHITL NGATA") or a shouted ticket. A word in capitals starts a name after a
+        strong cue (unless it is a known non-name: "DEAR CUSTOMER"), when it is a known given name after a
+        weak cue ("HI MARK"), or when it is a given name that is not also a word (a hyphenated one by its
+        first part: "JEAN-LUC") and either a surname follows ("JOHN SMITH") or it has four letters or more
+        and its line is all capitals ("THANKS AGAIN, MARIA"; in lower-case prose a lone "ELIZA" or "ADAM" is
+        a product or an acronym). A given name right after a place word is a place ("SAN FRANCISCO"). A
+        known given name of two or three letters alone is left: in capitals it is as often an acronym
+        ("KIM", "ANA", "JAN"). Surnames are up to two more words in capitals that are not common words or
+        non-names ("CALL JAMES TO" is "JAMES"). ``strong`` False says that no strong cue can occur
+        (:func:`_may_hold_strong_cue`): only given names are looked at then; ``sign_off_line`` False that no
+        line opens with a sign-off and a comma; ``upper`` is :func:`_upper_runs` of ``text`` and ``cued``
+        its :func:`_cued_starts` when the caller has them."""
         out: list[PiiMatch] = []
         plain = _lower_is_ignorecase(text)
         last_end = -1
@@ -1063,27 +1108,50 @@ class PiiRedactor:
             if start < last_end:
                 continue  # a surname of the name just found
             word = m.group()
-            first = _UPPER_FIRST.get(word)  # "MARIA" -> "Maria", the spelling the name lists hold
+            first = _upper_given_name(word)
             given = first is not None
             if not given and (not strong or word.title() in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS):
                 continue  # "DEAR CUSTOMER", "DEAR ALL"
             before = text[max(0, start - 40):start]
+            if before.endswith(" ") and _PLACE_PREFIX_UPPER.search(before) is not None:
+                continue  # "SAN FRANCISCO", "ST. LOUIS", "LAKE LOUISE"
             tail = before.rstrip(" ")
-            cued = _may_end_with_strong_cue(tail, plain) and _STRONG_CUE.search(before) is not None
-            weak = given and not cued and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before) is not None
+            after_cue = _may_end_with_strong_cue(tail, plain) and _STRONG_CUE.search(before) is not None
+            weak = (
+                given and not after_cue and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before) is not None
+            )
             end = self._caps_name_end(text, m.end())
-            if not (cued or weak):
-                if first not in _CLEAR_FIRST or (end == m.end() and len(word) < 4):
+            if not (after_cue or weak):
+                if first not in _CLEAR_FIRST:
+                    continue
+                if end == m.end() and (len(word) < 4 or not _line_in_capitals(text, start)):
                     continue
             last_end = end
             value = text[start:end]
             out.append(PiiMatch("PERSON", start, end, value, value.casefold()))
+        # "KIND REGARDS, XOCHITL NGATA": a name that a sign-off opening the line introduces and that ends it.
+        for m in (_SAME_LINE_SIGN_OFF.finditer(text) if sign_off_line and "," in text else ()):
+            word = _UPPER_WORD.match(text, m.end())
+            if word is None or (
+                _upper_given_name(word.group()) is None
+                and (word.group().title() in NOT_NAMES or word.group().lower() in COMMON_LOWER_WORDS)
+            ):
+                continue  # "THANKS, SUPPORT TEAM"
+            end = self._caps_name_end(text, word.end())
+            line_end = text.find("\n", end)
+            if text[end:line_end if line_end >= 0 else len(text)].strip(" .!"):
+                continue  # "THANKS, APPLE FIXED IT": the line goes on
+            value = text[m.end():end]
+            out.append(PiiMatch("PERSON", m.end(), end, value, value.casefold()))
         return out
 
     @staticmethod
     def _caps_name_end(text: str, pos: int) -> int:
         """Where an ALL-CAPS name whose first word ends at ``pos`` ends: after up to two surnames in capitals
-        that are neither common words ("JOHN WILL CALL") nor non-names unless given names ("JAMES ANTHONY")."""
+        that are neither common words ("JOHN WILL CALL") nor non-names unless given names ("JAMES ANTHONY").
+        A verb form is not told from a surname ("MR. O'BRIEN CALLED" loses "CALLED" too, so that "TOM
+        STERLING" and "ANN MANNING" lose their surnames): a word too many is redacted rather than a surname
+        kept."""
         end = pos
         for _ in range(2):
             gap = _UPPER_NAME_GAP.match(text, end)
@@ -1093,11 +1161,9 @@ class PiiRedactor:
             if nxt is None or nxt.start() != gap.end():
                 break
             part = nxt.group()
-            given = part in _UPPER_FIRST
+            given = _upper_given_name(part) is not None
             if part.lower() in COMMON_LOWER_WORDS or (not given and part.title() in NOT_NAMES):
                 break
-            if len(part) >= 5 and part.endswith(("ED", "ING")) and not given:
-                break  # "MR. O'BRIEN CALLED", "JOHN WAITING"
             end = nxt.end()
         return end
 
