@@ -125,3 +125,11 @@ COMMON_LOWER_WORDS: frozenset[str] = _words(
     wanted trying looking hoping new old my your our here there too as well again who what
     """
 )
+
+
+#: Acronyms common in support tickets: not shouting (quality's tone scorer) and not a surname in capitals
+#: after a given name ("Thanks Sarah FYI").
+ACRONYMS: frozenset[str] = frozenset(
+    "API URL USB PDF CSV FAQ ID SSO VPN DNS SMS MFA OTP ETA UPS DHL USPS FEDEX EU US UK USA IBAN PIN CVV ATM IT "
+    "HR CEO CTO VIP SKU RMA PO OK AM PM GMT UTC EST PST CET HTML HTTP HTTPS SSL TLS IP IOS PC TV GPS ASAP FYI".split()
+)

@@ -39,6 +39,7 @@ from finetune_platform.curation.config import (
     text_column,
 )
 from finetune_platform.curation.names import (
+    ACRONYMS,
     AMBIGUOUS_FIRST_NAMES,
     COMMON_LOWER_WORDS,
     FIRST_NAMES,
@@ -241,7 +242,8 @@ _PLACE_PREFIX = re.compile(
 _STRONG_CUE = re.compile(
     r"(?:(?i:\b(?:my|his|her|their|the customer's) name is|\bmy name's|\bdear)"
     r"|(?im:^[ ]*(?:full |customer |contact |first |last )?name:)"  # a form field, not "Product name:"
-    r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|MR|MRS|DR)\.?"  # titles are capitalised: "MS Windows" is not Ms Windows
+    r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|MR|MRS|DR|MISS|MX|PROF)\.?"  # titles are capitalised: "MS Windows" is not Ms Windows
+    r"|\bMS\."  # but "MS. JONES" is
     r"|(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)"
     r"|^--[ ]*\n)[ ]*\Z"
 )
@@ -296,7 +298,7 @@ _SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "
 #: (no \b, no ^, no 40-character window), so it can only let through a word the cue then rules out.
 _CUED_WORD_REVERSED = re.compile(
     r"[A-ZÀ-ÖØ-Þ](?=[ ]*(?:(?i:si eman|s'eman|raed|:eman)"
-    r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD)"
+    r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD|SSIM|XM|FORP)|\.SM"
     r"|\n[ ]*,?(?i:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + r")"
     r"|\n[ ]*--))"
 )
@@ -330,7 +332,10 @@ _NOT_A_NAME_LEAD = (
     | frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June "
                 "July August September October November December".split())
 )
-_TITLE_ENDINGS = tuple(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR") for dot in ("", "."))
+_TITLE_ENDINGS = (
+    *(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR", "MISS", "MX", "PROF") for dot in ("", ".")),
+    "MS.",
+)
 _STRONG_CUE_ENDINGS = ("name is", "name's", "dear", "name:")
 _WEAK_CUE_WORDS = (
     "this is", "i am", "i'm", "im", "hi", "hello", "hey", "spoke to", "spoke with", "talked to", "talked with",
@@ -425,7 +430,9 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> b
     searched in) and text where lower() and re.IGNORECASE disagree (``plain`` False) always answer True,
     so the gate can never hide a name.
     """
-    if not plain or "   " in text or "dear" in low or "--" in text or "MR" in text or "DR" in text:
+    if not plain or "   " in text or "dear" in low or "--" in text or "MR" in text or "DR" in text or "MS." in text:
+        return True
+    if "MISS" in text or "MX" in text or "PROF" in text:
         return True
     if "name" in low and ("name is" in low or "name's" in low or "name:" in low):
         return True
@@ -1181,7 +1188,15 @@ class PiiRedactor:
             if gap is None:
                 break
             nxt = _NAME_TOKEN.match(text, gap.end())
-            if nxt is None or (nxt.group() in NOT_NAMES and nxt.group() not in _ALL_FIRST):
+            if nxt is None:
+                # A surname in capitals after a capitalised given name ("Jean DUPONT", "Name: John SMITH"), as
+                # forms and French usage write it; not an acronym ("Sarah FYI") or a common word.
+                nxt = _UPPER_WORD.match(text, gap.end())
+                if nxt is None or nxt.group() in ACRONYMS or nxt.group().lower() in COMMON_LOWER_WORDS:
+                    break
+                if nxt.group().title() in NOT_NAMES and _upper_given_name(nxt.group()) is None:
+                    break
+            elif nxt.group() in NOT_NAMES and nxt.group() not in _ALL_FIRST:
                 break
             end = nxt.end()
             parts += 1

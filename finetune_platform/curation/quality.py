@@ -29,6 +29,7 @@ from finetune_platform.curation.config import (
     finish_stage,
     text_column,
 )
+from finetune_platform.curation.names import ACRONYMS
 from finetune_platform.curation.pii import PLACEHOLDER
 
 STAGE = "quality"
@@ -53,10 +54,7 @@ _POLITE = re.compile(
     re.IGNORECASE,
 )
 #: Upper-case tokens that are not shouting.
-_ACRONYMS = frozenset(
-    "API URL USB PDF CSV FAQ ID SSO VPN DNS SMS MFA OTP ETA UPS DHL USPS FEDEX EU US UK USA IBAN PIN CVV ATM IT "
-    "HR CEO CTO VIP SKU RMA PO OK AM PM GMT UTC EST PST CET HTML HTTP HTTPS SSL TLS IP IOS PC TV GPS ASAP FYI".split()
-)
+_ACRONYMS = ACRONYMS
 #: Replies that carry nothing to learn from, however many words they have: courtesies and non-answers.
 _COURTESY_ONLY = frozenset(
     "ok okay k kk thanks thx ty done noted sure yes no yep nope np cool great fine cheers understood "

@@ -653,6 +653,7 @@ def _name_cue_text(rng: random.Random) -> str:
     with and without a dot, sign-off lines, given names that are also words, non-names, prefixed surnames,
     place prefixes, glued words and letters where lower() and re.IGNORECASE disagree."""
     pieces = ["Dear", "dear", "DEAR", "Mr", "Mr.", "MRS", "Mrs.", "MR", "Ms", "Miss", "Mx", "Dr.", "DR", "Prof",
+              "MS.", "MS", "MISS", "PROF.", "MX", "SMITH", "DUPONT", "FYI", "Jean",
               "my name is", "My name's", "her name is", "NAME IS", "Name:", "name:", "full name:", "Product name:",
               "Kind regards,\n", "Thanks\n", "thank you ,\n", "\nRegards, ", "\nYours truly ,", "\nbest wishes,", "BEST\n", "cheers", "--\n", "-- \n", "\n", " ",
               "  ", "   ", ",", ".", "this is", "hi", "Hello", "spoke with", "Sofia", "Will", "Mark", "Grace", "John",
@@ -685,7 +686,8 @@ def _caps_name_text(rng: random.Random) -> str:
     (ambiguous, short, hyphenated, glued to other letters), surnames, common words, verb forms, acronyms,
     order ids, particles and non-ASCII capitals."""
     pieces = ["DEAR", "Dear", "MR.", "MR", "Mrs.", "NAME:", "Name:", "MY NAME IS", "Regards,\n", "THANKS\n", "--\n",
-              "\nKIND REGARDS,", "\nTHANKS,", "SAN", "ST.", "LAKE", "JEAN-LUC", "HANS-PETER", "XOCHITL",
+              "\nKIND REGARDS,", "\nTHANKS,", "SAN", "ST.", "LAKE", "JEAN-LUC", "HANS-PETER", "XOCHITL", "MS.", "MISS",
+              "PROF.", "MS", "MX",
               "HI", "THIS IS", "SIGNED,", "CC:", "JOHN", "MARY", "MARY-JANE", "MARIA", "KIM", "WILL", "MARK", "GRACE",
               "JAMES", "SMITH", "O'BRIEN", "D'ANGELO", "JOHN'S", "JOHNS", "XJOHN", "JOHNX", "ANNABEL", "CALLED",
               "WAITING", "TO", "AND", "CUSTOMER", "ALL", "SIR", "PDF", "USB", "ORD-123456", "NET-503", "DE LA",

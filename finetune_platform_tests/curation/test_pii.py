@@ -643,6 +643,11 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("TOM STERLING AND ANN MANNING", [("PERSON", "TOM STERLING"), ("PERSON", "ANN MANNING")]),
         ("HANS-PETER NGUYEN WILL PICK IT UP", [("PERSON", "HANS-PETER NGUYEN")]),  # hyphenated given names
         ("HI JEAN-LUC", [("PERSON", "JEAN-LUC")]),
+        ("MS. JONES AND PROF. HIGGINS CALLED", [("PERSON", "JONES"), ("PERSON", "HIGGINS CALLED")]),  # titles
+        ("I USE MS WINDOWS", []),  # "MS" without a dot is Microsoft
+        ("Jean DUPONT a appelé", [("PERSON", "Jean DUPONT")]),  # a surname in capitals after a given name
+        ("Name: John SMITH", [("PERSON", "John SMITH")]),
+        ("Thanks Sarah FYI the PDF is attached", [("PERSON", "Sarah")]),  # not an acronym
         ("IT WORKS.\nKIND REGARDS, XOCHITL NGATA", [("PERSON", "XOCHITL NGATA")]),  # a same-line sign-off
         ("I HAVE BEEN WAITING FOR JAMES TO CALL ME BACK", [("PERSON", "JAMES")]),  # nor a common word
         ("HI MARK, PLEASE FIX THIS", [("PERSON", "MARK")]),  # an ambiguous given name after a weak cue

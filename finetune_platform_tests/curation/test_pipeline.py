@@ -120,3 +120,31 @@ def test_every_stage_runs_with_the_cyclic_gc_paused_and_resumes_it(tickets, monk
     finally:
         gc.enable()
     assert [name for name, stage in STAGES if not hasattr(stage, "__wrapped__")] == []
+
+
+def test_stages_overlapping_in_threads_resume_the_gc_only_when_the_last_ends():
+    import gc
+    import threading
+
+    from finetune_platform.curation.config import cyclic_gc_paused
+
+    first_in, release, states = threading.Event(), threading.Event(), []
+
+    @cyclic_gc_paused
+    def slow(df, settings):
+        first_in.set()
+        release.wait(10)
+        states.append(gc.isenabled())
+
+    @cyclic_gc_paused
+    def quick(df, settings):
+        states.append(gc.isenabled())
+
+    worker = threading.Thread(target=slow, args=(None, None))
+    worker.start()
+    first_in.wait(10)
+    quick(None, None)  # starts and ends while slow runs
+    assert not gc.isenabled()  # slow still runs: still paused
+    release.set()
+    worker.join(10)
+    assert states == [False, False] and gc.isenabled()
