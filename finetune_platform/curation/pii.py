@@ -127,12 +127,12 @@ _PHONE_CANDIDATE_BODY = (
 _PHONE_CANDIDATE = re.compile(r"(?=[+(\d])" + _PHONE_CANDIDATE_BODY)
 _ID_CUE = re.compile(
     r"(?:(?:\b|_)(?:order|ticket|invoice|case|ref|reference|tracking|transaction|confirmation|booking|sku|serial|"
-    r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section|imei|vin)\b\W{0,4}"
+    r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section|imei)\b\W{0,4}"
     r"(?:(?:number|no|num|nr)\b\W{0,4})?"
     # Words that are ordinary English too ("thanks a lot!", "my policy") introduce an id only with a number
     # word, "#" or a colon right after them, on the same line: "claim number", "batch #", "policy no.:".
     r"|\b(?:claim|policy|member|membership|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|"
-    r"shipment|parcel)[ ]?(?:(?:number|no|num|nr|id)\b\.?[ ]?:?|#)[ ]{0,2}"
+    r"shipment|parcel|vin)[ ]?(?:(?:number|no|num|nr|id)\b\.?[ ]?:?|#)[ ]{0,2}"
     r"|\b(?:claim|policy|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|shipment|parcel):[ ]{0,2})"
     r"(?:(?:is|was)\b\W{0,4})?\Z",  # "order number is", "case no. was"; \Z: not before a final line break
     re.IGNORECASE,
@@ -242,8 +242,8 @@ _PLACE_PREFIX = re.compile(
 _STRONG_CUE = re.compile(
     r"(?:(?i:\b(?:my|his|her|their|the customer's) name is|\bmy name's|\bdear)"
     r"|(?im:^[ ]*(?:full |customer |contact |first |last )?name:)"  # a form field, not "Product name:"
-    r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|MR|MRS|DR|MISS|MX|PROF)\.?"  # titles are capitalised: "MS Windows" is not Ms Windows
-    r"|\bMS\."  # but "MS. JONES" is
+    r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|MR|MRS|DR)\.?"  # titles are capitalised: "MS Windows" is not Ms Windows
+    r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
     r"|(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)"
     r"|^--[ ]*\n)[ ]*\Z"
 )
@@ -298,7 +298,7 @@ _SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "
 #: (no \b, no ^, no 40-character window), so it can only let through a word the cue then rules out.
 _CUED_WORD_REVERSED = re.compile(
     r"[A-ZÀ-ÖØ-Þ](?=[ ]*(?:(?i:si eman|s'eman|raed|:eman)"
-    r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD|SSIM|XM|FORP)|\.SM"
+    r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD)|\.(?:SM|FORP)"
     r"|\n[ ]*,?(?i:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + r")"
     r"|\n[ ]*--))"
 )
@@ -333,8 +333,9 @@ _NOT_A_NAME_LEAD = (
                 "July August September October November December".split())
 )
 _TITLE_ENDINGS = (
-    *(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR", "MISS", "MX", "PROF") for dot in ("", ".")),
+    *(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR") for dot in ("", ".")),
     "MS.",
+    "PROF.",
 )
 _STRONG_CUE_ENDINGS = ("name is", "name's", "dear", "name:")
 _WEAK_CUE_WORDS = (
@@ -432,7 +433,7 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> b
     """
     if not plain or "   " in text or "dear" in low or "--" in text or "MR" in text or "DR" in text or "MS." in text:
         return True
-    if "MISS" in text or "MX" in text or "PROF" in text:
+    if "PROF." in text:
         return True
     if "name" in low and ("name is" in low or "name's" in low or "name:" in low):
         return True
@@ -469,17 +470,50 @@ def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool
     return strong, plain, lower_cue, sign_off_line
 
 
-#: Words that name a quantity, not a street, before a street word in shouted prose ("5 MINUTES WALK").
-_QUANTITY_WORDS = frozenset("minutes hours days weeks months years times stars items miles km blocks".split())
+#: Words that are never part of a street's name before its street word in shouted prose: function words,
+#: quantities, product and interface words ("5 MINUTES WALK", "STEP 2 CLICK CLOSE", "WINDOWS 10 PRO DRIVE").
+_NOT_STREET_WORDS_UPPER = frozenset(
+    "the a an and or but of to in on at for with from by as into is are was were be been am it its this that "
+    "my your our his her their all any some no not so than then too very just also please "
+    "minutes hours days weeks months years times stars star items item miles km blocks units pack pcs "
+    "pro click tap press select".split()
+)
+#: The city and state or postcode _ADDRESS_EN_UPPER reads after a street: with one, a match is an address.
+_ADDRESS_TAIL_UPPER = re.compile(r",[ ][A-Z ,]+(?:[ ][A-Z]{2}[ ]\d{5}(?:-\d{4})?|[ ][A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})\Z")
 
 
 def _not_a_street_in_capitals(value: str) -> bool:
-    """Whether an :data:`_ADDRESS_EN_UPPER` match is shouted prose, not an address: a word between its number
-    and its street word is a common word, a quantity or a known non-street name ("55123 IS ON THE WAY",
-    "3 TIMES THE SAME WAY", "2 GOOGLE DRIVE FOLDERS"). Title-case addresses need no such test: prose is
-    rarely written in Title Case, while all-caps prose is what this pattern reads."""
+    """Whether an :data:`_ADDRESS_EN_UPPER` match is shouted prose, not an address: without a city and state
+    or postcode after it, a word between its number and its street word is a function word, a quantity, a
+    product or interface word, an acronym or a known non-street name ("55123 IS ON THE WAY", "3 TIMES THE
+    SAME WAY", "BOUGHT 2 USB DRIVE KITS", "2 GOOGLE DRIVE FOLDERS"); "THE" may open a street's name ("5 THE
+    GROVE"). Title-case addresses need no such test: prose is rarely written in Title Case, while all-caps
+    prose is what this pattern reads."""
+    if _ADDRESS_TAIL_UPPER.search(value):
+        return False
     words = value.split(",", 1)[0].split()[1:-1]
-    return any(w.lower() in COMMON_LOWER_WORDS or w.lower() in _QUANTITY_WORDS or w.title() in NOT_STREET_NAMES for w in words)
+    if words[:1] == ["THE"]:
+        words = words[1:]
+    return any(
+        w.lower() in _NOT_STREET_WORDS_UPPER or w in ACRONYMS or w.title() in NOT_STREET_NAMES for w in words
+    )
+
+
+def _ends_a_field(text: str, pos: int) -> bool:
+    """Whether ``pos`` ends a form field or a signature line: the end of the text or the line, or a
+    punctuation mark, maybe after spaces ("John SMITH\n", "Jean DUPONT.", "(Anna KOWALSKA)")."""
+    rest = text[pos:pos + 8].lstrip(" ")
+    return not rest or rest[0] in "\n\r,.;:!?)>"
+
+
+def _may_be_caps_surname(word: str) -> bool:
+    """Whether a word in capitals after a capitalised given name may be its surname: not an acronym, a
+    common word, a non-name (unless also a given name) or a verb form ("RESOLVED", "PENDING")."""
+    if word in ACRONYMS or word.lower() in COMMON_LOWER_WORDS:
+        return False
+    if len(word) >= 5 and word.endswith(("ED", "ING")):
+        return False
+    return word.title() not in NOT_NAMES or _upper_given_name(word) is not None
 
 
 def _upper_given_name(word: str) -> str | None:
@@ -1133,6 +1167,8 @@ class PiiRedactor:
                     continue
                 if end == m.end() and (len(word) < 4 or not _line_in_capitals(text, start)):
                     continue
+                if not _line_in_capitals(text, start) and not _ends_a_field(text, end):
+                    continue  # in lower-case prose: "AT JOHN HOPKINS HOSPITAL", "My ELIZA BOT broke"
             last_end = end
             value = text[start:end]
             out.append(PiiMatch("PERSON", start, end, value, value.casefold()))
@@ -1189,14 +1225,19 @@ class PiiRedactor:
                 break
             nxt = _NAME_TOKEN.match(text, gap.end())
             if nxt is None:
-                # A surname in capitals after a capitalised given name ("Jean DUPONT", "Name: John SMITH"), as
-                # forms and French usage write it; not an acronym ("Sarah FYI") or a common word.
-                nxt = _UPPER_WORD.match(text, gap.end())
-                if nxt is None or nxt.group() in ACRONYMS or nxt.group().lower() in COMMON_LOWER_WORDS:
+                # A surname in capitals that ends a form field or a signature ("Name: John SMITH", "Regards,\n
+                # Hans VAN DER BERG", "Jean DUPONT."): after a capitalised given name, and followed by the end
+                # of the line or a punctuation mark, since in mid-sentence a word in capitals is a status, a
+                # product or shouting ("David SOLVED the issue", "Emily CPU at 100%"). Not an acronym, a
+                # common word or a verb form.
+                upper_gap = _UPPER_NAME_GAP.match(text, end)
+                nxt = _UPPER_WORD.match(text, upper_gap.end()) if upper_gap is not None else None
+                if nxt is None or not _ends_a_field(text, nxt.end()) or not _may_be_caps_surname(nxt.group()):
                     break
-                if nxt.group().title() in NOT_NAMES and _upper_given_name(nxt.group()) is None:
-                    break
-            elif nxt.group() in NOT_NAMES and nxt.group() not in _ALL_FIRST:
+                end = nxt.end()
+                parts += 1
+                break
+            if nxt.group() in NOT_NAMES and nxt.group() not in _ALL_FIRST:
                 break
             end = nxt.end()
             parts += 1

@@ -645,9 +645,20 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("HI JEAN-LUC", [("PERSON", "JEAN-LUC")]),
         ("MS. JONES AND PROF. HIGGINS CALLED", [("PERSON", "JONES"), ("PERSON", "HIGGINS CALLED")]),  # titles
         ("I USE MS WINDOWS", []),  # "MS" without a dot is Microsoft
-        ("Jean DUPONT a appelé", [("PERSON", "Jean DUPONT")]),  # a surname in capitals after a given name
+        # a surname in capitals after a given name, where it ends a field or a signature
         ("Name: John SMITH", [("PERSON", "John SMITH")]),
-        ("Thanks Sarah FYI the PDF is attached", [("PERSON", "Sarah")]),  # not an acronym
+        ("Regards,\nHans VAN DER BERG", [("PERSON", "Hans VAN DER BERG")]),
+        ("Signé : Jean DUPONT.", [("PERSON", "Jean DUPONT")]),
+        # but not an acronym, a status or a word in capitals in mid-sentence
+        ("Thanks Sarah FYI the PDF is attached", [("PERSON", "Sarah")]),
+        ("David SOLVED the issue, Emily CPU at 100%", [("PERSON", "David"), ("PERSON", "Emily")]),
+        ("Status for Kevin RESOLVED", [("PERSON", "Kevin")]),
+        # MX records and devices, the verb "miss" and "PROF TIP" are no titles
+        ("Add an MX Record. My Logitech MX Master 3S. DON'T MISS OUT. I MISS ZOOM. PROF TIP: RESTART", []),
+        ("8 NEW STREET AND 5 THE GROVE", [("ADDRESS", "8 NEW STREET"), ("ADDRESS", "5 THE GROVE")]),
+        ("15 NEW ROAD, LONDON E1 1AA", [("ADDRESS", "15 NEW ROAD, LONDON E1 1AA")]),
+        ("BOUGHT 2 USB DRIVE KITS, STEP 2 CLICK CLOSE", []),
+        ("Call Vin 212-555-0187", [("PHONE", "212-555-0187")]),
         ("IT WORKS.\nKIND REGARDS, XOCHITL NGATA", [("PERSON", "XOCHITL NGATA")]),  # a same-line sign-off
         ("I HAVE BEEN WAITING FOR JAMES TO CALL ME BACK", [("PERSON", "JAMES")]),  # nor a common word
         ("HI MARK, PLEASE FIX THIS", [("PERSON", "MARK")]),  # an ambiguous given name after a weak cue
