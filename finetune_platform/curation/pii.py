@@ -272,9 +272,8 @@ _SSN_GATE = re.compile(r"\d\d\d[- ]?\d\d[- ]?\d\d\d\d")  # _SSN and _SSN_BARE wi
 #: that _phone_shaped lets through always holds.
 _PHONE_GATE = re.compile(r"\d(?:[ .()\-]{0,2}\d){6}")
 #: ASCII byte -> its shape: every digit "0", every capital "A", every lower-case letter "a", any other byte
-#: itself. On the shape of an
-#: ASCII text the digit gates become patterns that start with a literal, which re finds far faster than a
-#: class such as \d (each gate ~1.4 us -> ~0.2 us a text): see _digit_shape.
+#: itself. On the shape of an ASCII text the digit gates become patterns that start with a literal, which re
+#: finds far faster than a class such as \d (each gate ~1.4 us -> ~0.2 us a text): see _digit_shape.
 _SHAPE = bytes(48 if 48 <= c <= 57 else 65 if 65 <= c <= 90 else 97 if 97 <= c <= 122 else c for c in range(256))
 #: _IBAN_GATE on the shape: two letters of any case, then two digits.
 _IBAN_SHAPES = (b"AA00", b"aa00", b"Aa00", b"aA00")
