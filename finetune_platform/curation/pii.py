@@ -43,6 +43,7 @@ from finetune_platform.curation.names import (
     AMBIGUOUS_FIRST_NAMES,
     COMMON_LOWER_WORDS,
     FIRST_NAMES,
+    NOT_CAPS_SURNAMES,
     NOT_NAMES,
     NOT_STREET_NAMES,
 )
@@ -196,10 +197,25 @@ _ADDRESS_EN_UPPER = re.compile(
 )
 _STREET_SUFFIXES_UPPER = frozenset(_SUFFIX_WORDS_UPPER + _SUFFIX_ABBREVIATIONS_UPPER)
 _PO_BOX = re.compile(r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b", re.IGNORECASE)
+#: A German street and number ("Hauptstraße 5", "Am Nordring 12a, 10115 Berlin"). A "-ring" street has
+#: three letters or more before "ring", the last a consonant ("Nordring", "Kaiserring"), which English words
+#: do not ("Bring 2 copies", "Spring 2024", "During 2023", "Keyring 3 pack", "String 4"; "Earring" aside).
 _ADDRESS_DE = re.compile(
     r"(?<![\w-])(?:[A-ZÄÖÜ][a-zäöüß]+[ -])?"
-    r"(?:[A-ZÄÖÜ][a-zäöüß]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)"
+    r"(?:[A-ZÄÖÜ][a-zäöüß]*(?:straße|strasse|str\.|weg|platz|allee|gasse|damm)"
+    r"|(?!Earring|Herring)[A-ZÄÖÜ][a-zäöüß]+[b-df-hj-np-tv-xzß]ring"
     r"|Straße|Strasse|Weg|Platz|Allee|Gasse)[ ]\d{1,4}[a-z]?\b(?:,[ ]\d{5}[ ][A-ZÄÖÜ][a-zäöüß]+)?"
+)
+#: _ADDRESS_DE in capitals ("HAUPTSTRASSE 5, 10115 BERLIN", "BAHNHOFSTR. 12"): the word before the street
+#: only when it is one that opens a German street name ("ALTE POSTSTRASSE 5", "AM NORDRING 3", "MÜNCHNER
+#: STRASSE 58": a place's adjective in "-ER"), since in shouted prose it is mostly an English word ("SHIP TO
+#: HAUPTSTRASSE 5").
+_ADDRESS_DE_UPPER = re.compile(
+    r"(?<![\w-])(?:(?:ALTE|ALTER|NEUE|NEUER|GROSSE|GROẞE|KLEINE|OBERE|UNTERE|LANGE|HOHE|AM|AN DER|AUF DER|IM|"
+    r"IN DER|ZUM|ZUR|(?!ANOTHER\b|WHETHER\b|WHATEVER\b|HOWEVER\b|WHENEVER\b|WHEREVER\b)[A-ZÄÖÜ]{4,}ER)[ -])?"
+    r"(?:[A-ZÄÖÜ]*(?:STRASSE|STRAẞE|STR\.|WEG|PLATZ|ALLEE|GASSE|DAMM)"
+    r"|(?!EARRING|HERRING)[A-ZÄÖÜ]{2,}[B-DF-HJ-NP-TV-XZẞ]RING)"
+    r"[ ]\d{1,4}[A-Z]?\b(?:,[ ]\d{5}[ ][A-ZÄÖÜ]{2,})?"
 )
 _ADDRESS_FR = re.compile(
     r"(?<![\w-])\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ](?i:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai|route)"
@@ -222,6 +238,22 @@ _LEADING_NAME_WORD = re.compile(r"(?<=[a-zß-öø-ÿ0-9,][ ])((?:Mc|Mac)?[A-ZÀ-
 #: ("at the Amazon Locker Sarah" is "Amazon Locker" and "Sarah"), so the lead word stays out of the name.
 _CAPITALISED_BEFORE_LEAD = re.compile(r"(?<=[a-zß-öø-ÿ0-9,][ ])[A-ZÀ-ÖØ-Þ][\w'’&.-]*[ ]\Z")
 _MY_NAME_IS = re.compile(r"\bmy name is[ ]+", re.IGNORECASE)
+#: Initials before a surname ("J. ", "J.R. ", "J. R. "): what opens a name after a strong cue ("Regards,\nJ.
+#: Smith"), which _NAME_TOKEN and _UPPER_WORD do not match.
+_INITIALS = re.compile(r"(?<![\w'’.-])[A-ZÀ-ÖØ-Þ]\.(?:[ ]?[A-ZÀ-ÖØ-Þ]\.){0,2}[ ]")
+#: Abbreviations written as initials (spaces removed) that open a line after a sign-off or follow a cue.
+_NOT_INITIALS = frozenset("P.S. P.P.S. N.B. E.G. I.E. U.S. U.K. A.M. P.M. Q.A. R.E. F.Y.I. C.C.".split())
+#: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
+#: Hospital", "Charles de Gaulle Airport"); none of them a common surname (so not Hall, Park, Church, Bridge).
+_INSTITUTION_WORDS = frozenset(
+    "Hospital Clinic University College School Academy Institute Foundation Center Centre Library Museum Stadium "
+    "Arena Airport Station Cathedral Chapel Hotel Theatre Theater Gallery Memorial Store Stores Elementary".split()
+)
+_INSTITUTION_NEXT_UPPER = re.compile(
+    r"[ ](?:" + "|".join(sorted(w.upper() for w in _INSTITUTION_WORDS)) + r")(?![\w'’-])"
+)
+#: One space and a lower-case word: what follows a surname in capitals in mixed-case prose.
+_LOWER_WORD_NEXT = re.compile(r"[ ][a-zß-öø-ÿ]")
 #: A word in capitals, two letters or more, as a name is written in an ALL-CAPS form or shouted ticket
 #: ("JOHN SMITH", "O'BRIEN", "SMITH-JONES"); a possessive "'S" stays out, as with _NAME_TOKEN.
 _UPPER_WORD = re.compile(
@@ -244,6 +276,8 @@ _STRONG_CUE = re.compile(
     r"|(?im:^[ ]*(?:full |customer |contact |first |last )?name:)"  # a form field, not "Product name:"
     r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|MR|MRS|DR)\.?"  # titles are capitalised: "MS Windows" is not Ms Windows
     r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
+    # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García"), capitalised or in capitals
+    r"|\b(?:Herr|Frau|Hr\.|Monsieur|Mme|Mlle|Señor|Señora|Sra\.|Srta\.|HERR|FRAU)"
     r"|(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)"
     r"|^--[ ]*\n)[ ]*\Z"
 )
@@ -290,7 +324,11 @@ _STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
 _ADDRESS_DE_GATE = re.compile(
     r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Weg|Platz|Allee|Gasse) \d"
 )
+_ADDRESS_DE_UPPER_GATE = re.compile(r"(?:STRASSE|STRAẞE|STR\.|WEG|PLATZ|ALLEE|GASSE|RING|DAMM) \d")
 _TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
+#: The German, French and Spanish titles of _STRONG_CUE, as _CAP_TOKEN finds them (the gate's test).
+_OTHER_TITLES = frozenset(("Herr", "Frau", "Hr", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra", "Srta"))
+_GATE_TITLES = _TITLES | _OTHER_TITLES
 _SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully")
 #: The first letter of a word that a :data:`_STRONG_CUE` may end right before, found in the reversed text (see
 #: _name_candidates): the cue's own text, reversed, follows the letter and its spaces. A superset of the cue
@@ -298,6 +336,7 @@ _SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "
 _CUED_WORD_REVERSED = re.compile(
     r"[A-ZÀ-ÖØ-Þ](?=[ ]*(?:(?i:si eman|s'eman|raed|:eman)"
     r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD)|\.(?:SM|FORP)"
+    r"|rreH|uarF|\.rH|ruoisnoM|emM|elM|roñeS|aroñeS|\.arS|\.atrS|RREH|UARF"
     r"|\n[ ]*,?(?i:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + r")"
     r"|\n[ ]*--))"
 )
@@ -327,6 +366,7 @@ _PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Ste Ste. Los Las El 
 #: days and months.
 _NOT_A_NAME_LEAD = (
     _TITLES
+    | _OTHER_TITLES
     | frozenset(w.rstrip(".") for w in _PLACE_WORDS)
     | frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June "
                 "July August September October November December".split())
@@ -335,6 +375,7 @@ _TITLE_ENDINGS = (
     *(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR") for dot in ("", ".")),
     "MS.",
     "PROF.",
+    *("Herr", "Frau", "Hr.", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra.", "Srta.", "HERR", "FRAU"),
 )
 _STRONG_CUE_ENDINGS = ("name is", "name's", "dear", "name:")
 _WEAK_CUE_WORDS = (
@@ -414,8 +455,11 @@ def _address_patterns(text: str, low: str, caps: list[str], upper: list[str] | N
         patterns.append(_ADDRESS_EN)
     if not _STREET_SUFFIXES_UPPER.isdisjoint(_upper_runs(text) if upper is None else upper):
         patterns.append(_ADDRESS_EN_UPPER)
-    if _may_be_german_street(low) and _ADDRESS_DE_GATE.search(text):
-        patterns.append(_ADDRESS_DE)
+    if _may_be_german_street(low):
+        if _ADDRESS_DE_GATE.search(text):
+            patterns.append(_ADDRESS_DE)
+        if _ADDRESS_DE_UPPER_GATE.search(text):
+            patterns.append(_ADDRESS_DE_UPPER)
     if not plain or _may_be_french_street(low):
         patterns.append(_ADDRESS_FR)
     if not plain or "box" in low:
@@ -436,7 +480,7 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> b
         return True
     if "name" in low and ("name is" in low or "name's" in low or "name:" in low):
         return True
-    if not _TITLES.isdisjoint(caps):
+    if not _GATE_TITLES.isdisjoint(caps) or "HERR" in text or "FRAU" in text:
         return True
     return _ends_a_line_with_a_sign_off(low)
 
@@ -507,8 +551,9 @@ def _ends_a_field(text: str, pos: int) -> bool:
 
 def _may_be_caps_surname(word: str) -> bool:
     """Whether a word in capitals after a capitalised given name may be its surname: not an acronym, a
-    common word, a non-name (unless also a given name) or a verb form ("RESOLVED", "PENDING")."""
-    if word in ACRONYMS or word.lower() in COMMON_LOWER_WORDS:
+    common word, a non-name (unless also a given name), a verb form ("RESOLVED", "PENDING", "SAID") or an
+    adverb ("NEVER")."""
+    if word in ACRONYMS or word in NOT_CAPS_SURNAMES or word.lower() in COMMON_LOWER_WORDS:
         return False
     if len(word) >= 5 and word.endswith(("ED", "ING")):
         return False
@@ -583,6 +628,13 @@ def _cued_starts(text: str) -> set[int]:
     capitalised and those in capitals, so a text is searched once."""
     last = len(text) - 1
     return {last - m.start() for m in _CUED_WORD_REVERSED.finditer(text[::-1])}
+
+
+def _initial_candidates(text: str, cued: set[int] | None) -> list[int]:
+    """Where initials may open a name (:meth:`PiiRedactor._initialled_name_end`): ``cued``, the
+    :func:`_cued_starts` of ``text`` (computed when None), in order. Initials start with a capital, so a
+    capital right after a strong cue is where they start when they do."""
+    return sorted(_cued_starts(text) if cued is None else cued)
 
 
 def _name_candidates(text: str, caps: list[str], strong: bool, cued: set[int] | None = None) -> list[tuple[int, str]]:
@@ -1048,7 +1100,8 @@ class PiiRedactor:
         out: list[PiiMatch] = []
         # Without a strong cue anywhere only given names can start a name; with one, also the words right
         # after it. Every other capitalised word is skipped by the loop below anyway.
-        words = _name_candidates(text, _CAP_TOKEN.findall(text) if caps is None else caps, strong, cued)
+        cued_starts = _cued_starts(text) if strong and cued is None else cued
+        words = _name_candidates(text, _CAP_TOKEN.findall(text) if caps is None else caps, strong, cued_starts)
         for start, word in words:
             given = word in _ALL_FIRST
             if not given and word in NOT_NAMES:
@@ -1089,12 +1142,22 @@ class PiiRedactor:
                     span = (lead.start(1), span[1])
                 value = text[span[0]:span[1]]
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+        # "Regards,\nJ. Smith", "NAME: J.R. SMITH", "Mr. M. Dupont": initials and a surname after a strong cue.
+        for start in _initial_candidates(text, cued_starts) if strong else ():
+            end = self._initialled_name_end(text, start)
+            if end is not None and _STRONG_CUE.search(text, max(0, start - 40), start) is not None:
+                value = text[start:end]
+                out.append(PiiMatch("PERSON", start, end, value, value.casefold()))
         # "Kind regards, Xochitl Ngata": a name that a sign-off opening the line introduces and that ends the line.
         for m in (_SAME_LINE_SIGN_OFF.finditer(text) if sign_off_line and "," in text else ()):
             word = _CAPITALISED.match(text, m.end())
-            if word is None or word.group() in NOT_NAMES:
+            if word is None:
+                end = self._initialled_name_end(text, m.end())  # "Kind regards, J. Smith"
+                span = None if end is None else (m.end(), end)
+            elif word.group() in NOT_NAMES:
                 continue  # "Thanks, Support Team"
-            span = self._name_at(text, m.end(), require_first=False)
+            else:
+                span = self._name_at(text, m.end(), require_first=False)
             if span is None:
                 continue
             line_end = text.find("\n", span[1])
@@ -1161,6 +1224,8 @@ class PiiRedactor:
                 given and not after_cue and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before) is not None
             )
             end = self._caps_name_end(text, m.end())
+            if _INSTITUTION_NEXT_UPPER.match(text, end) is not None:
+                continue  # "AT JOHN HOPKINS HOSPITAL", "GEORGE WASHINGTON UNIVERSITY"
             if not (after_cue or weak):
                 if first not in _CLEAR_FIRST:
                     continue
@@ -1187,13 +1252,39 @@ class PiiRedactor:
             out.append(PiiMatch("PERSON", m.end(), end, value, value.casefold()))
         return out
 
+    def _initialled_name_end(self, text: str, pos: int) -> int | None:
+        """Where a name of initials and a surname that starts at ``pos`` ends ("J. Smith", "J.R. Smith Jones",
+        "J. SMITH", "M. DE LA CRUZ"); None when there is none there: no :data:`_INITIALS`, an abbreviation
+        ("P.S. Lumen", "U.S. Customs") or no surname after them (a non-name, a common word, an acronym: "P.
+        Please", "A. Team", "J. IT")."""
+        m = _INITIALS.match(text, pos)
+        if m is None or m.group().replace(" ", "") in _NOT_INITIALS:
+            return None
+        gap = _NAME_GAP.match(text, m.end() - 1)  # a particle first: "J. de Vries", "M. van der Berg"
+        surname = _NAME_TOKEN.match(text, gap.end() if gap is not None else m.end())
+        if surname is not None:
+            if surname.group() in NOT_NAMES and surname.group() not in _ALL_FIRST:
+                return None
+            span = self._name_at(text, surname.start(), require_first=False)
+            return None if span is None else span[1]
+        gap = _UPPER_NAME_GAP.match(text, m.end() - 1)  # a particle in capitals first: "M. DE LA CRUZ"
+        surname = _UPPER_WORD.match(text, gap.end() if gap is not None else m.end())
+        if surname is None:
+            return None
+        word = surname.group()
+        if _upper_given_name(word) is None and (
+            word.title() in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS or word in ACRONYMS
+        ):
+            return None
+        return self._caps_name_end(text, surname.end())
+
     @staticmethod
     def _caps_name_end(text: str, pos: int) -> int:
         """Where an ALL-CAPS name whose first word ends at ``pos`` ends: after up to two surnames in capitals
-        that are neither common words ("JOHN WILL CALL") nor non-names unless given names ("JAMES ANTHONY").
-        A verb form is not told from a surname ("MR. O'BRIEN CALLED" loses "CALLED" too, so that "TOM
-        STERLING" and "ANN MANNING" lose their surnames): a word too many is redacted rather than a surname
-        kept."""
+        that are neither common words ("JOHN WILL CALL") nor non-names unless given names ("JAMES ANTHONY"),
+        nor the verb forms and adverbs of :data:`NOT_CAPS_SURNAMES` ("MR. O'BRIEN CALLED", "MS. GARCIA SAID").
+        Any other verb form is not told from a surname ("TOM STERLING" and "ANN MANNING" keep their surnames
+        redacted): a word too many is redacted rather than a surname kept."""
         end = pos
         for _ in range(2):
             gap = _UPPER_NAME_GAP.match(text, end)
@@ -1203,8 +1294,12 @@ class PiiRedactor:
             if nxt is None or nxt.start() != gap.end():
                 break
             part = nxt.group()
+            if part.title() in _INSTITUTION_WORDS:
+                break
             given = _upper_given_name(part) is not None
-            if part.lower() in COMMON_LOWER_WORDS or (not given and part.title() in NOT_NAMES):
+            if part.lower() in COMMON_LOWER_WORDS or (
+                not given and (part.title() in NOT_NAMES or part in NOT_CAPS_SURNAMES)
+            ):
                 break
             end = nxt.end()
         return end
@@ -1224,18 +1319,28 @@ class PiiRedactor:
                 break
             nxt = _NAME_TOKEN.match(text, gap.end())
             if nxt is None:
-                # A surname in capitals that ends a form field or a signature ("Name: John SMITH", "Regards,\n
-                # Hans VAN DER BERG", "Jean DUPONT."): after a capitalised given name, and followed by the end
-                # of the line or a punctuation mark, since in mid-sentence a word in capitals is a status, a
-                # product or shouting ("David SOLVED the issue", "Emily CPU at 100%"). Not an acronym, a
-                # common word or a verb form.
+                # A surname in capitals after a capitalised given name: one that ends a form field or a
+                # signature ("Name: John SMITH", "Regards,\nHans VAN DER BERG", "Jean DUPONT."), or one in
+                # mixed-case prose, where a lower-case word follows ("I spoke to Jean DUPONT yesterday", "Jean
+                # DUPONT a appelé"). Not an acronym, a common word, a verb form or an adverb, which is what a
+                # word in capitals after a name in mid-sentence mostly is ("David SOLVED the issue", "Emily CPU
+                # at 100%", "Sarah NEVER replied"); in mid-sentence also three letters or more ("Anna UI bug").
                 upper_gap = _UPPER_NAME_GAP.match(text, end)
                 nxt = _UPPER_WORD.match(text, upper_gap.end()) if upper_gap is not None else None
-                if nxt is None or not _ends_a_field(text, nxt.end()) or not _may_be_caps_surname(nxt.group()):
+                if (
+                    nxt is None
+                    or not _may_be_caps_surname(nxt.group())
+                    or not (
+                        _ends_a_field(text, nxt.end())
+                        or (len(nxt.group()) >= 3 and _LOWER_WORD_NEXT.match(text, nxt.end()) is not None)
+                    )
+                ):
                     break
                 end = nxt.end()
                 parts += 1
                 break
+            if nxt.group() in _INSTITUTION_WORDS:
+                return None  # "John Radcliffe Hospital", "George Washington University": named after a person
             if nxt.group() in NOT_NAMES and nxt.group() not in _ALL_FIRST:
                 break
             end = nxt.end()

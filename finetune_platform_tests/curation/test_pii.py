@@ -451,7 +451,11 @@ def persons_of_every_word(redactor: PiiRedactor, text: str) -> list:
 
     from finetune_platform.curation import pii
 
-    with mock.patch.object(pii, "_name_candidates", lambda text, caps, strong, cued=None: all_capitalised_words(text)):
+    every_initial = lambda text, cued: [m.start() for m in pii._INITIALS.finditer(text)]  # noqa: E731
+    with (
+        mock.patch.object(pii, "_name_candidates", lambda text, caps, strong, cued=None: all_capitalised_words(text)),
+        mock.patch.object(pii, "_initial_candidates", every_initial),
+    ):
         return redactor._persons(text)
 
 
@@ -476,7 +480,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     found = (
         redactor._credentials(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
         + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
-        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_FR, pii._PO_BOX])
+        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
     )
@@ -504,6 +508,9 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "Dear  Sofia,\nthanks", "ſofia: name is Sarah Lee", "İstanbul office, contact Will Smith", "O'Brien and McDonald called",
         "call 212.555.0187 or write a@b.co", "2 Google Drive folders at 10 Main St", "Santa Maria and San Jose",
         "Mr. Quintero called, then Prof. Zdenka", "MRS QUINTERO", "--\nXiomara", "Kind regards ,\nXiomara Q",
+        "Regards,\nJ. Smith", "NAME: J.R. SMITH", "Dear  M. Dupont", "Thanks,\nP.S. Lumen", "Kind regards, J. Smith",
+        "I spoke to Jean DUPONT yesterday", "Sarah NEVER replied", "SHIP TO HAUPTSTRASSE 5, 10115 BERLIN",
+        "Kontakt: Frau  Schneider", "KONTAKT: FRAU SCHNEIDER", "Sra. García llamó", "Regards,\nJ. de Vries",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -639,11 +646,13 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("Regards,\nMARY-JANE WATSON", [("PERSON", "MARY-JANE WATSON")]),
         ("Signed, MARY JOHNSON", [("PERSON", "MARY JOHNSON")]),
         ("DEAR MR. O'BRIEN, YOUR REFUND IS READY", [("PERSON", "O'BRIEN")]),
-        ("MR. O'BRIEN CALLED", [("PERSON", "O'BRIEN CALLED")]),  # a verb form is not told from a surname
+        ("MR. O'BRIEN CALLED", [("PERSON", "O'BRIEN")]),  # a common verb form is no surname
+        ("MS. GARCIA SAID THE PARCEL WAS LATE", [("PERSON", "GARCIA")]),
+        ("MR. TOM STERLING", [("PERSON", "TOM STERLING")]),  # any other verb-like word stays a surname
         ("TOM STERLING AND ANN MANNING", [("PERSON", "TOM STERLING"), ("PERSON", "ANN MANNING")]),
         ("HANS-PETER NGUYEN WILL PICK IT UP", [("PERSON", "HANS-PETER NGUYEN")]),  # hyphenated given names
         ("HI JEAN-LUC", [("PERSON", "JEAN-LUC")]),
-        ("MS. JONES AND PROF. HIGGINS CALLED", [("PERSON", "JONES"), ("PERSON", "HIGGINS CALLED")]),  # titles
+        ("MS. JONES AND PROF. HIGGINS CALLED", [("PERSON", "JONES"), ("PERSON", "HIGGINS")]),  # titles
         ("I USE MS WINDOWS", []),  # "MS" without a dot is Microsoft
         # a surname in capitals after a given name, where it ends a field or a signature
         ("Name: John SMITH", [("PERSON", "John SMITH")]),
@@ -653,6 +662,33 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("Thanks Sarah FYI the PDF is attached", [("PERSON", "Sarah")]),
         ("David SOLVED the issue, Emily CPU at 100%", [("PERSON", "David"), ("PERSON", "Emily")]),
         ("Status for Kevin RESOLVED", [("PERSON", "Kevin")]),
+        ("Sarah NEVER replied, ask Anna UI folks", [("PERSON", "Sarah"), ("PERSON", "Anna")]),
+        # in mixed-case prose a surname in capitals is followed by a lower-case word
+        ("I spoke to Jean DUPONT yesterday", [("PERSON", "Jean DUPONT")]),
+        ("Jean DUPONT a appelé hier", [("PERSON", "Jean DUPONT")]),
+        # initials and a surname after a strong cue, capitalised or in capitals
+        ("Regards,\nJ. Smith", [("PERSON", "J. Smith")]),
+        ("Best,\nJ.R. Smith Jones", [("PERSON", "J.R. Smith Jones")]),
+        ("My name is J. Smith", [("PERSON", "J. Smith")]),
+        ("Mr. J. R. Smith called", [("PERSON", "J. R. Smith")]),
+        ("Kind regards, J. Smith\nAcme Ltd", [("PERSON", "J. Smith")]),
+        ("NAME: M. DE LA CRUZ", [("PERSON", "M. DE LA CRUZ")]),
+        ("Thanks,\nJ. SMITH", [("PERSON", "J. SMITH")]),
+        # abbreviations and non-names after the initials
+        ("Thanks,\nP.S. Lumen app crashed", []),
+        ("Regards,\nA. Team", []),
+        ("Thanks,\nU.S. Customer Care", []),
+        ("Best,\nJ. IT dept", []),
+        # a name that a place or an organisation bears
+        ("I was treated at John Radcliffe Hospital, she studies at George Washington University", []),
+        ("I WAS TREATED AT JOHN HOPKINS HOSPITAL LAST WEEK", []),
+        ("Meet me at Charles de Gaulle Airport, Sarah", [("PERSON", "Sarah")]),
+        ("WATCH MR. AND MRS. BRIDGE", [("PERSON", "BRIDGE")]),  # the "S." of "MRS." is no initial
+        ("Regards,\nJ. de Vries", [("PERSON", "J. de Vries")]),  # a particle after the initials
+        # German, French and Spanish titles
+        ("Kontakt: Frau Schneider, Herr Dr. Müller", [("PERSON", "Schneider"), ("PERSON", "Müller")]),
+        ("KONTAKT: FRAU SCHNEIDER", [("PERSON", "SCHNEIDER")]),
+        ("Bonjour, Mme Dubois a appelé. Sra. García llamó.", [("PERSON", "Dubois"), ("PERSON", "García")]),
         # MX records and devices, the verb "miss" and "PROF TIP" are no titles
         ("Add an MX Record. My Logitech MX Master 3S. DON'T MISS OUT. I MISS ZOOM. PROF TIP: RESTART", []),
         ("8 NEW STREET AND 5 THE GROVE", [("ADDRESS", "8 NEW STREET"), ("ADDRESS", "5 THE GROVE")]),
@@ -681,6 +717,15 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("I live at 221 St. John's Road now", [("ADDRESS", "221 St. John's Road")]),
         ("MAIL IT TO 500 W OAK AVE, APT 4, SPRINGFIELD, IL 62704", [("ADDRESS", "500 W OAK AVE, APT 4, SPRINGFIELD, IL 62704")]),
         ("I HAVE 2 GOOGLE DRIVE FOLDERS AND 3 HARD DRIVE BAYS", []),
+        # German streets in capitals; a word before the street only when it opens a street's name
+        ("PLEASE SHIP TO HAUPTSTRASSE 5, 10115 BERLIN", [("ADDRESS", "HAUPTSTRASSE 5, 10115 BERLIN")]),
+        ("LIEFERADRESSE: BAHNHOFSTR. 12, 80335 MÜNCHEN", [("ADDRESS", "BAHNHOFSTR. 12, 80335 MÜNCHEN")]),
+        ("ALTE POSTSTRASSE 5 UND AM NORDRING 3", [("ADDRESS", "ALTE POSTSTRASSE 5"), ("ADDRESS", "AM NORDRING 3")]),
+        ("SEND IT TO MÜNCHNER STRASSE 58.", [("ADDRESS", "MÜNCHNER STRASSE 58")]),
+        # "-ring" streets, not English words that end in "ring"
+        ("Nordring 5, 10115 Berlin", [("ADDRESS", "Nordring 5, 10115 Berlin")]),
+        ("Bring 2 copies. Spring 2024 sale. During 2023 I paid. Keyring 3 pack, String 4, Earring 2", []),
+        ("BRING 2 COPIES, SPRING 2024 SALE, DURING 2023", []),
     ],
 )
 def test_names_and_addresses_in_capitals_or_with_apostrophes(text, expected):

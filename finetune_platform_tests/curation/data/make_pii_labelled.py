@@ -366,6 +366,14 @@ HELD_OUT = [
     ("The courier left it at 18 Rue Lepic, 75018 Paris.", [("ADDRESS", "18 Rue Lepic, 75018 Paris")]),
     ("Transfer to ES91 2100 0418 4502 0005 1332 failed.", [("IBAN", "ES91 2100 0418 4502 0005 1332")]),
     ("Hi, Nicole here, order 88123 never came.", [("PERSON", "Nicole")]),
+    ("The charger is dead.\nRegards,\nJ. Smith", [("PERSON", "J. Smith")]),
+    ("Kind regards, M. Dupont\nAcme GmbH", [("PERSON", "M. Dupont")]),
+    ("NAME: A. KOWALSKA\nORDER 55123 MISSING", [("PERSON", "A. KOWALSKA")]),
+    ("I spoke to Lucia FERRARI yesterday about the refund.", [("PERSON", "Lucia FERRARI")]),
+    ("MS. GARCIA SAID THE PARCEL WAS LATE", [("PERSON", "GARCIA")]),
+    ("LIEFERADRESSE: BAHNHOFSTR. 12, 80335 MÜNCHEN", [("ADDRESS", "BAHNHOFSTR. 12, 80335 MÜNCHEN")]),
+    ("Spring 2024 sale: bring 2 receipts. During 2023 the Keyring 3 pack was cheaper.", []),
+    ("Thanks,\nP.S. Lumen 3 pack arrived broken", []),
 ]
 
 
