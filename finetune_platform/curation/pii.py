@@ -197,13 +197,12 @@ _ADDRESS_EN_UPPER = re.compile(
 )
 _STREET_SUFFIXES_UPPER = frozenset(_SUFFIX_WORDS_UPPER + _SUFFIX_ABBREVIATIONS_UPPER)
 _PO_BOX = re.compile(r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b", re.IGNORECASE)
-#: A German street and number ("Hauptstraße 5", "Am Nordring 12a, 10115 Berlin"). A "-ring" street has
-#: three letters or more before "ring", the last a consonant ("Nordring", "Kaiserring"), which English words
-#: do not ("Bring 2 copies", "Spring 2024", "During 2023", "Keyring 3 pack", "String 4"; "Earring" aside).
+#: A German street and number ("Hauptstraße 5", "Am Nordring 12a, 10115 Berlin"). A "-ring" street also needs
+#: a postcode after it or a German word before it (see _ring_street_out_of_context): "Bring 2 copies", "Spring
+#: 2024", "During 2023" and "Recurring 3 times" are English.
 _ADDRESS_DE = re.compile(
     r"(?<![\w-])(?:[A-ZÄÖÜ][a-zäöüß]+[ -])?"
-    r"(?:[A-ZÄÖÜ][a-zäöüß]*(?:straße|strasse|str\.|weg|platz|allee|gasse|damm)"
-    r"|(?!Earring|Herring)[A-ZÄÖÜ][a-zäöüß]+[b-df-hj-np-tv-xzß]ring"
+    r"(?:(?!Instr\.)[A-ZÄÖÜ][a-zäöüß]*(?:straße|strasse|str\.|weg|platz|allee|gasse|damm|ring)"
     r"|Straße|Strasse|Weg|Platz|Allee|Gasse)[ ]\d{1,4}[a-z]?\b(?:,[ ]\d{5}[ ][A-ZÄÖÜ][a-zäöüß]+)?"
 )
 #: _ADDRESS_DE in capitals ("HAUPTSTRASSE 5, 10115 BERLIN", "BAHNHOFSTR. 12"): the word before the street
@@ -213,8 +212,7 @@ _ADDRESS_DE = re.compile(
 _ADDRESS_DE_UPPER = re.compile(
     r"(?<![\w-])(?:(?:ALTE|ALTER|NEUE|NEUER|GROSSE|GROẞE|KLEINE|OBERE|UNTERE|LANGE|HOHE|AM|AN DER|AUF DER|IM|"
     r"IN DER|ZUM|ZUR|(?!ANOTHER\b|WHETHER\b|WHATEVER\b|HOWEVER\b|WHENEVER\b|WHEREVER\b)[A-ZÄÖÜ]{4,}ER)[ -])?"
-    r"(?:[A-ZÄÖÜ]*(?:STRASSE|STRAẞE|STR\.|WEG|PLATZ|ALLEE|GASSE|DAMM)"
-    r"|(?!EARRING|HERRING)[A-ZÄÖÜ]{2,}[B-DF-HJ-NP-TV-XZẞ]RING)"
+    r"(?:(?!INSTR\.)[A-ZÄÖÜ]*(?:STRASSE|STRAẞE|STR\.|WEG|PLATZ|ALLEE|GASSE|DAMM)|[A-ZÄÖÜ]{2,}RING)"
     r"[ ]\d{1,4}[A-Z]?\b(?:,[ ]\d{5}[ ][A-ZÄÖÜ]{2,})?"
 )
 _ADDRESS_FR = re.compile(
@@ -224,6 +222,13 @@ _ADDRESS_FR = re.compile(
 )
 
 # --- person names ------------------------------------------------------------------------------------------
+#: Titles other than the English ones that make the next word a name ("Frau Schneider", "Mme Dubois", "Sra.
+#: García", "Herr Professor Schmidt", "Professor Smith"). Not "Hr." ("24 Hr. Helpline"), "Sr." (senior) or
+#: "Fr." (Friday).
+_OTHER_TITLE_CUES = (
+    "Herr", "Frau", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra.", "Srta.", "Professor", "Doktor",
+    "HERR", "FRAU",
+)
 #: A name may end in a possessive "'s" ("John Smith's address"): the name is matched, the "'s" stays.
 _NAME_TOKEN = re.compile(
     r"(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?!\w|-\w|['’](?!s\b))"
@@ -244,13 +249,20 @@ _INITIALS = re.compile(r"(?<![\w'’.-])[A-ZÀ-ÖØ-Þ]\.(?:[ ]?[A-ZÀ-ÖØ-Þ]\
 #: Abbreviations written as initials (spaces removed) that open a line after a sign-off or follow a cue.
 _NOT_INITIALS = frozenset("P.S. P.P.S. N.B. E.G. I.E. U.S. U.K. A.M. P.M. Q.A. R.E. F.Y.I. C.C.".split())
 #: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
-#: Hospital", "Charles de Gaulle Airport"); none of them a common surname (so not Hall, Park, Church, Bridge).
+#: Hospital", "Charles de Gaulle Airport"), unless a strong cue comes before it ("Dear Emily Store Manager" keeps
+#: "Emily"). None of them a common surname (so not Hall, Park, Church, Bridge, Arena, Chapel).
 _INSTITUTION_WORDS = frozenset(
     "Hospital Clinic University College School Academy Institute Foundation Center Centre Library Museum Stadium "
-    "Arena Airport Station Cathedral Chapel Hotel Theatre Theater Gallery Memorial Store Stores Elementary".split()
+    "Airport Station Cathedral Hotel Theatre Theater Gallery Memorial Elementary".split()
 )
+_INSTITUTION_NEXT = re.compile(r"[ ](?:" + "|".join(sorted(_INSTITUTION_WORDS)) + r")(?![\w'’-])")
 _INSTITUTION_NEXT_UPPER = re.compile(
     r"[ ](?:" + "|".join(sorted(w.upper() for w in _INSTITUTION_WORDS)) + r")(?![\w'’-])"
+)
+#: Places that follow a compass point written as an initial ("N. America", "S. Africa"): no initial and surname.
+_REGIONS = frozenset(
+    "America Americas Europe Africa Asia Korea Carolina Dakota Virginia Ireland Wales Yorkshire Island Islands "
+    "Sudan Macedonia Australia Germany Coast Side".split()
 )
 #: One space and a lower-case word: what follows a surname in capitals in mixed-case prose.
 _LOWER_WORD_NEXT = re.compile(r"[ ][a-zß-öø-ÿ]")
@@ -276,8 +288,8 @@ _STRONG_CUE = re.compile(
     r"|(?im:^[ ]*(?:full |customer |contact |first |last )?name:)"  # a form field, not "Product name:"
     r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|MR|MRS|DR)\.?"  # titles are capitalised: "MS Windows" is not Ms Windows
     r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
-    # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García"), capitalised or in capitals
-    r"|\b(?:Herr|Frau|Hr\.|Monsieur|Mme|Mlle|Señor|Señora|Sra\.|Srta\.|HERR|FRAU)"
+    # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García"), "Professor Smith"
+    r"|\b(?:" + "|".join(re.escape(t) for t in _OTHER_TITLE_CUES) + ")" +
     r"|(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)"
     r"|^--[ ]*\n)[ ]*\Z"
 )
@@ -327,7 +339,7 @@ _ADDRESS_DE_GATE = re.compile(
 _ADDRESS_DE_UPPER_GATE = re.compile(r"(?:STRASSE|STRAẞE|STR\.|WEG|PLATZ|ALLEE|GASSE|RING|DAMM) \d")
 _TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
 #: The German, French and Spanish titles of _STRONG_CUE, as _CAP_TOKEN finds them (the gate's test).
-_OTHER_TITLES = frozenset(("Herr", "Frau", "Hr", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra", "Srta"))
+_OTHER_TITLES = frozenset(t.rstrip(".") for t in _OTHER_TITLE_CUES if not t.isupper())
 _GATE_TITLES = _TITLES | _OTHER_TITLES
 _SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully")
 #: The first letter of a word that a :data:`_STRONG_CUE` may end right before, found in the reversed text (see
@@ -336,7 +348,7 @@ _SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "
 _CUED_WORD_REVERSED = re.compile(
     r"[A-ZÀ-ÖØ-Þ](?=[ ]*(?:(?i:si eman|s'eman|raed|:eman)"
     r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD)|\.(?:SM|FORP)"
-    r"|rreH|uarF|\.rH|ruoisnoM|emM|elM|roñeS|aroñeS|\.arS|\.atrS|RREH|UARF"
+    r"|" + "|".join(re.escape(t[::-1]) for t in _OTHER_TITLE_CUES) +
     r"|\n[ ]*,?(?i:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + r")"
     r"|\n[ ]*--))"
 )
@@ -375,7 +387,7 @@ _TITLE_ENDINGS = (
     *(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR") for dot in ("", ".")),
     "MS.",
     "PROF.",
-    *("Herr", "Frau", "Hr.", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra.", "Srta.", "HERR", "FRAU"),
+    *_OTHER_TITLE_CUES,
 )
 _STRONG_CUE_ENDINGS = ("name is", "name's", "dear", "name:")
 _WEAK_CUE_WORDS = (
@@ -540,6 +552,22 @@ def _not_a_street_in_capitals(value: str) -> bool:
     return any(
         w.lower() in _NOT_STREET_WORDS_UPPER or w in ACRONYMS or w.title() in NOT_STREET_NAMES for w in words
     )
+
+
+#: German words that introduce a street right before it ("an Gewerbering 5", "Lieferadresse: Heidering 4").
+_GERMAN_STREET_CUE = re.compile(r"(?i:\b(?:am|an|im|zum|in der|auf dem|nach)|adresse|anschrift|wohne|wohnt)[ ]?:?[ ]*\Z")
+
+
+def _ring_street_out_of_context(text: str, m: re.Match[str]) -> bool:
+    """Whether an _ADDRESS_DE(_UPPER) match of a "-ring" street ("Nordring 5", "Am Gewerbering 12") lacks what
+    tells it from an English word ending in "ring" ("Spring 2024", "During 2023", "Offering 3 plans"): a
+    postcode after it, a German word before its street word ("Am", "an", "Adresse:"), or one in the match."""
+    value = m.group()
+    street = value.split(",", 1)[0].rsplit(" ", 1)[0]  # "Am Gewerbering", "Nordring"
+    if not street.lower().endswith("ring") or "," in value:
+        return False
+    word_start = m.start() + max(street.rfind(" "), street.rfind("-")) + 1
+    return _GERMAN_STREET_CUE.search(text, max(0, word_start - 16), word_start) is None
 
 
 def _ends_a_field(text: str, pos: int) -> bool:
@@ -1081,6 +1109,8 @@ class PiiRedactor:
                     continue  # "2 Google Drive folders", "3 Hard Drive bays"
                 if pattern is _ADDRESS_EN_UPPER and _not_a_street_in_capitals(value):
                     continue  # "2 GOOGLE DRIVE FOLDERS", "MY ORDER 55123 IS ON THE WAY"
+                if (pattern is _ADDRESS_DE or pattern is _ADDRESS_DE_UPPER) and _ring_street_out_of_context(text, m):
+                    continue  # "Spring 2024", "During 2023", "RECURRING 3 TIMES"
                 out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
         return out
 
@@ -1118,7 +1148,8 @@ class PiiRedactor:
             near = 0 if "  " in before else len(before)
             if before.endswith(" ") and before[:-1].endswith(_PLACE_WORDS) and _PLACE_PREFIX.search(before, max(0, near - 8)):
                 continue
-            if cued and _STRONG_CUE.search(before, max(0, near - 24)):
+            after_cue = cued and _STRONG_CUE.search(before, max(0, near - 24)) is not None
+            if after_cue:
                 span = self._name_at(text, start, require_first=False)
             elif given and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before, max(0, near - 16)):
                 span = self._name_at(text, start, require_first=False)
@@ -1128,6 +1159,8 @@ class PiiRedactor:
                 span = self._name_at(text, start, require_first=True)  # "Will Turner", not "Will you"
             else:
                 continue
+            if span is not None and not after_cue and _INSTITUTION_NEXT.match(text, span[1]) is not None:
+                continue  # "John Radcliffe Hospital", "George Washington University": named after a person
             if span is not None:
                 # A capitalised word right before the name, in mid-sentence, is its first part ("I love Norma
                 # Jean" -> "Norma Jean", not "Norma <PERSON_1>"), unless it is a known non-name or follows
@@ -1224,7 +1257,7 @@ class PiiRedactor:
                 given and not after_cue and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before) is not None
             )
             end = self._caps_name_end(text, m.end())
-            if _INSTITUTION_NEXT_UPPER.match(text, end) is not None:
+            if not after_cue and _INSTITUTION_NEXT_UPPER.match(text, end) is not None:
                 continue  # "AT JOHN HOPKINS HOSPITAL", "GEORGE WASHINGTON UNIVERSITY"
             if not (after_cue or weak):
                 if first not in _CLEAR_FIRST:
@@ -1258,15 +1291,23 @@ class PiiRedactor:
         ("P.S. Lumen", "U.S. Customs") or no surname after them (a non-name, a common word, an acronym: "P.
         Please", "A. Team", "J. IT")."""
         m = _INITIALS.match(text, pos)
-        if m is None or m.group().replace(" ", "") in _NOT_INITIALS:
+        if m is None:
+            return None
+        initials = m.group().replace(" ", "")
+        if initials in _NOT_INITIALS:
             return None
         gap = _NAME_GAP.match(text, m.end() - 1)  # a particle first: "J. de Vries", "M. van der Berg"
         surname = _NAME_TOKEN.match(text, gap.end() if gap is not None else m.end())
         if surname is not None:
-            if surname.group() in NOT_NAMES and surname.group() not in _ALL_FIRST:
-                return None
+            word = surname.group()
+            if word not in _ALL_FIRST and (word in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS):
+                return None  # "Regards,\nA. Team", "I. Need help"
+            if initials in ("N.", "S.", "E.", "W.") and word in _REGIONS:
+                return None  # "N. America", "S. Africa"
             span = self._name_at(text, surname.start(), require_first=False)
-            return None if span is None else span[1]
+            if span is None or (initials in ("A.", "I.") and not _ends_a_field(text, span[1])):
+                return None  # "A. Lot of issues", "A. Few more questions"
+            return span[1]
         gap = _UPPER_NAME_GAP.match(text, m.end() - 1)  # a particle in capitals first: "M. DE LA CRUZ"
         surname = _UPPER_WORD.match(text, gap.end() if gap is not None else m.end())
         if surname is None:
@@ -1327,20 +1368,22 @@ class PiiRedactor:
                 # at 100%", "Sarah NEVER replied"); in mid-sentence also three letters or more ("Anna UI bug").
                 upper_gap = _UPPER_NAME_GAP.match(text, end)
                 nxt = _UPPER_WORD.match(text, upper_gap.end()) if upper_gap is not None else None
-                if (
-                    nxt is None
-                    or not _may_be_caps_surname(nxt.group())
-                    or not (
-                        _ends_a_field(text, nxt.end())
-                        or (len(nxt.group()) >= 3 and _LOWER_WORD_NEXT.match(text, nxt.end()) is not None)
-                    )
+                if nxt is None or not _may_be_caps_surname(nxt.group()):
+                    break
+                if not _ends_a_field(text, nxt.end()) and not (
+                    # in mid-sentence only after a given name that is no word ("Will AMAZON refund me?", "My
+                    # Tesla MODEL", "Bill OVERDUE" are not names)
+                    parts == 1
+                    and text[pos:first.end()] in _CLEAR_FIRST
+                    and len(nxt.group()) >= 3
+                    and _LOWER_WORD_NEXT.match(text, nxt.end()) is not None
                 ):
                     break
                 end = nxt.end()
                 parts += 1
                 break
             if nxt.group() in _INSTITUTION_WORDS:
-                return None  # "John Radcliffe Hospital", "George Washington University": named after a person
+                break  # "John Radcliffe Hospital": the callers judge the name with the word after it
             if nxt.group() in NOT_NAMES and nxt.group() not in _ALL_FIRST:
                 break
             end = nxt.end()

@@ -370,7 +370,7 @@ HELD_OUT = [
     ("Kind regards, M. Dupont\nAcme GmbH", [("PERSON", "M. Dupont")]),
     ("NAME: A. KOWALSKA\nORDER 55123 MISSING", [("PERSON", "A. KOWALSKA")]),
     ("I spoke to Lucia FERRARI yesterday about the refund.", [("PERSON", "Lucia FERRARI")]),
-    ("MS. GARCIA SAID THE PARCEL WAS LATE", [("PERSON", "GARCIA")]),
+    ("MS. GARCIA TOLD ME THE PARCEL WAS LATE", [("PERSON", "GARCIA")]),
     ("LIEFERADRESSE: BAHNHOFSTR. 12, 80335 MÜNCHEN", [("ADDRESS", "BAHNHOFSTR. 12, 80335 MÜNCHEN")]),
     ("Spring 2024 sale: bring 2 receipts. During 2023 the Keyring 3 pack was cheaper.", []),
     ("Thanks,\nP.S. Lumen 3 pack arrived broken", []),
