@@ -249,11 +249,18 @@ _INITIALS = re.compile(r"(?<![\w'’.-])[A-ZÀ-ÖØ-Þ]\.(?:[ ]?[A-ZÀ-ÖØ-Þ]\
 #: Abbreviations written as initials (spaces removed) that open a line after a sign-off or follow a cue.
 _NOT_INITIALS = frozenset("P.S. P.P.S. N.B. E.G. I.E. U.S. U.K. A.M. P.M. Q.A. R.E. F.Y.I. C.C.".split())
 #: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
-#: Hospital", "Charles de Gaulle Airport"), unless a strong cue comes before it ("Dear Emily Store Manager" keeps
-#: "Emily"). None of them a common surname (so not Hall, Park, Church, Bridge, Arena, Chapel).
+#: Hospital", "Charles de Gaulle Airport", "Jacob Wirth Restaurant", "the Northern Mariana Islands"), unless a
+#: strong cue comes before it ("Dear Emily Store Manager" keeps "Emily"). None of them a common surname (so
+#: not Hall, Park, Church, Bridge, Arena, Chapel).
 _INSTITUTION_WORDS = frozenset(
     "Hospital Clinic University College School Academy Institute Foundation Center Centre Library Museum Stadium "
-    "Airport Station Cathedral Hotel Theatre Theater Gallery Memorial Elementary".split()
+    "Airport Station Cathedral Hotel Theatre Theater Gallery Memorial Elementary House Restaurant Inn Cafe Café "
+    "Grill Tavern Diner Bistro Bakery Pizzeria Brewery Lounge Island Islands Pub".split()
+)
+#: After a strong cue, a word that makes the one before it a company, not a person: "Dear Lumen support",
+#: "Dear Acme Team", "DEAR LUMEN SUPPORT".
+_TEAM_NEXT = re.compile(
+    r"[ ](?i:support|team|customer|customers|service|services|help ?desk|billing|sales|care|staff|department)(?![\w'’-])"
 )
 _INSTITUTION_NEXT = re.compile(r"[ ](?:" + "|".join(sorted(_INSTITUTION_WORDS)) + r")(?![\w'’-])")
 _INSTITUTION_NEXT_UPPER = re.compile(
@@ -1161,6 +1168,8 @@ class PiiRedactor:
                 continue
             if span is not None and not after_cue and _INSTITUTION_NEXT.match(text, span[1]) is not None:
                 continue  # "John Radcliffe Hospital", "George Washington University": named after a person
+            if span is not None and not given and after_cue and _TEAM_NEXT.match(text, span[1]) is not None:
+                continue  # "Dear Lumen support", "Dear Acme Team": a company
             if span is not None:
                 # A capitalised word right before the name, in mid-sentence, is its first part ("I love Norma
                 # Jean" -> "Norma Jean", not "Norma <PERSON_1>"), unless it is a known non-name or follows
@@ -1259,6 +1268,8 @@ class PiiRedactor:
             end = self._caps_name_end(text, m.end())
             if not after_cue and _INSTITUTION_NEXT_UPPER.match(text, end) is not None:
                 continue  # "AT JOHN HOPKINS HOSPITAL", "GEORGE WASHINGTON UNIVERSITY"
+            if after_cue and not given and _TEAM_NEXT.match(text, end) is not None:
+                continue  # "DEAR LUMEN SUPPORT"
             if not (after_cue or weak):
                 if first not in _CLEAR_FIRST:
                     continue

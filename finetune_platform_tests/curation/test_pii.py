@@ -512,6 +512,7 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "I spoke to Jean DUPONT yesterday", "Sarah NEVER replied", "SHIP TO HAUPTSTRASSE 5, 10115 BERLIN",
         "Kontakt: Frau  Schneider", "KONTAKT: FRAU SCHNEIDER", "Sra. García llamó", "Regards,\nJ. de Vries",
         "Monsieur Dupont", "Mlle Moreau", "Herr Professor Schmidt", "Regards,\nA. Smith", "Regards,\nA. Lot of it",
+        "Dear Lumen support", "DEAR LUMEN SUPPORT", "Dear  Acme Team", "in the Northern Mariana Islands",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -528,7 +529,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Mr. Mrs. MS. DR. Prof. Professor Doktor Herr Frau HERR FRAU Monsieur Mme Mlle Señor Señora Sra. Srta. "
         "Dear dear NAME: Name: my name is Regards,\n Thanks,\n Cheers, Kind regards, --\n J. A. I. P.S. J.R. "
         "N. Smith SMITH Dupont DUPONT de van DE LA Jean Maria MARIA Will Bill Tesla Emily John Sarah O'Brien "
-        "O'BRIEN CALLED SAID NEVER Hospital HOSPITAL University Store Arena called a the and of at to "
+        "O'BRIEN CALLED SAID NEVER Hospital HOSPITAL University Store Arena Islands support TEAM called a the and of at to "
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
     ).replace("\\n", "\n").split(" ")
@@ -711,6 +712,9 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("I was treated at John Radcliffe Hospital, she studies at George Washington University", []),
         ("I WAS TREATED AT JOHN HOPKINS HOSPITAL LAST WEEK", []),
         ("Meet me at Charles de Gaulle Airport, Sarah", [("PERSON", "Sarah")]),
+        ("Book a table at Jacob Wirth Restaurant in the Northern Mariana Islands", []),
+        # a company after a strong cue
+        ("Dear Lumen support,\nDEAR ACME TEAM\nDear Grace support", [("PERSON", "Grace")]),
         # but after a strong cue the name is kept, without the word
         ("Dear Emily Store Manager,\nNAME: JOHN SMITH HOSPITAL", [("PERSON", "Emily"), ("PERSON", "JOHN SMITH")]),
         ("My name is Grace Hospital. Olivia Arena and Sarah Chapel called", [("PERSON", "Grace"), ("PERSON", "Olivia Arena"), ("PERSON", "Sarah Chapel")]),
