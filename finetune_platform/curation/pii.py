@@ -223,11 +223,11 @@ _ADDRESS_FR = re.compile(
 
 # --- person names ------------------------------------------------------------------------------------------
 #: Titles other than the English ones that make the next word a name ("Frau Schneider", "Mme Dubois", "Sra.
-#: García", "Herr Professor Schmidt", "Professor Smith"). Not "Hr." ("24 Hr. Helpline"), "Sr." (senior) or
-#: "Fr." (Friday).
+#: García", "Herr Professor Schmidt"). Not "Hr." ("24 Hr. Helpline"), "Sr." (senior) or "Fr." (Friday).
 _OTHER_TITLE_CUES = (
-    "Herr", "Frau", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra.", "Srta.", "Professor", "Doktor",
-    "HERR", "FRAU",
+    "Herr", "Frau", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra.", "Srta.", "HERR", "FRAU",
+    # "Professor" alone is an English noun too ("Assistant Professor Position"): only after Herr or Frau
+    "Herr Professor", "Frau Professor", "Herr Doktor", "Frau Doktor",
 )
 #: A name may end in a possessive "'s" ("John Smith's address"): the name is matched, the "'s" stays.
 _NAME_TOKEN = re.compile(
@@ -247,20 +247,24 @@ _MY_NAME_IS = re.compile(r"\bmy name is[ ]+", re.IGNORECASE)
 #: Smith"), which _NAME_TOKEN and _UPPER_WORD do not match.
 _INITIALS = re.compile(r"(?<![\w'’.-])[A-ZÀ-ÖØ-Þ]\.(?:[ ]?[A-ZÀ-ÖØ-Þ]\.){0,2}[ ]")
 #: Abbreviations written as initials (spaces removed) that open a line after a sign-off or follow a cue.
-_NOT_INITIALS = frozenset("P.S. P.P.S. N.B. E.G. I.E. U.S. U.K. A.M. P.M. Q.A. R.E. F.Y.I. C.C.".split())
+_NOT_INITIALS = frozenset("P.S. P.P.S. N.B. E.G. I.E. U.S. U.K. F.Y.I.".split())
 #: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
 #: Hospital", "Charles de Gaulle Airport", "Jacob Wirth Restaurant", "the Northern Mariana Islands"), unless a
-#: strong cue comes before it ("Dear Emily Store Manager" keeps "Emily"). None of them a common surname (so
-#: not Hall, Park, Church, Bridge, Arena, Chapel).
+#: strong cue comes before it ("Dr. Emily Station" stays a name). None of them a common surname (so not
+#: House, Hall, Park, Church, Bridge, Arena, Chapel).
 _INSTITUTION_WORDS = frozenset(
     "Hospital Clinic University College School Academy Institute Foundation Center Centre Library Museum Stadium "
-    "Airport Station Cathedral Hotel Theatre Theater Gallery Memorial Elementary House Restaurant Inn Cafe Café "
+    "Airport Station Cathedral Hotel Theatre Theater Gallery Memorial Elementary Restaurant Inn Cafe Café "
     "Grill Tavern Diner Bistro Bakery Pizzeria Brewery Lounge Island Islands Pub".split()
 )
-#: After a strong cue, a word that makes the one before it a company, not a person: "Dear Lumen support",
-#: "Dear Acme Team", "DEAR LUMEN SUPPORT".
+#: After "Dear" or a sign-off line, a word that makes the one before it a company, not a person: "Dear Lumen
+#: support", "Best regards,\nLumen Support", "DEAR ACME TEAM" (after a title or "my name is" it is a surname:
+#: "Dr. Patel staff were rude").
 _TEAM_NEXT = re.compile(
-    r"[ ](?i:support|team|customer|customers|service|services|help ?desk|billing|sales|care|staff|department)(?![\w'’-])"
+    r"[ ](?i:support|team|help ?desk|customer (?:service|care|support)|billing|sales|service desk)(?![\w'’-])"
+)
+_COMPANY_CUE_END = re.compile(
+    r"(?i:\bdear|\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)[ ]*\Z"
 )
 _INSTITUTION_NEXT = re.compile(r"[ ](?:" + "|".join(sorted(_INSTITUTION_WORDS)) + r")(?![\w'’-])")
 _INSTITUTION_NEXT_UPPER = re.compile(
@@ -271,6 +275,21 @@ _REGIONS = frozenset(
     "America Americas Europe Africa Asia Korea Carolina Dakota Virginia Ireland Wales Yorkshire Island Islands "
     "Sudan Macedonia Australia Germany Coast Side".split()
 )
+def _names_a_place(text: str, start: int, end: int) -> bool:
+    """Whether the name ``text[start:end]`` is part of an institution's or a place's name: one of its later
+    words, or the word right after it, is one of :data:`_INSTITUTION_WORDS` (in capitals too)."""
+    words = text[start:end].split()[1:]
+    if any(w in _INSTITUTION_WORDS or w.title() in _INSTITUTION_WORDS for w in words):
+        return True
+    return _INSTITUTION_NEXT.match(text, end) is not None or _INSTITUTION_NEXT_UPPER.match(text, end) is not None
+
+
+def _a_company_after_dear(before: str, text: str, end: int) -> bool:
+    """Whether a word that "Dear" or a sign-off line (ending ``before``) introduces, ending at ``end``, is a
+    company: a team word follows ("Dear Lumen support", "Regards,\nLumen Support", "DEAR ACME TEAM")."""
+    return _COMPANY_CUE_END.search(before) is not None and _TEAM_NEXT.match(text, end) is not None
+
+
 #: One space and a lower-case word: what follows a surname in capitals in mixed-case prose.
 _LOWER_WORD_NEXT = re.compile(r"[ ][a-zß-öø-ÿ]")
 #: A word in capitals, two letters or more, as a name is written in an ALL-CAPS form or shouted ticket
@@ -346,7 +365,7 @@ _ADDRESS_DE_GATE = re.compile(
 _ADDRESS_DE_UPPER_GATE = re.compile(r"(?:STRASSE|STRAẞE|STR\.|WEG|PLATZ|ALLEE|GASSE|RING|DAMM) \d")
 _TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
 #: The German, French and Spanish titles of _STRONG_CUE, as _CAP_TOKEN finds them (the gate's test).
-_OTHER_TITLES = frozenset(t.rstrip(".") for t in _OTHER_TITLE_CUES if not t.isupper())
+_OTHER_TITLES = frozenset(t.rstrip(".") for t in _OTHER_TITLE_CUES if not t.isupper() and " " not in t)
 _GATE_TITLES = _TITLES | _OTHER_TITLES
 _SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully")
 #: The first letter of a word that a :data:`_STRONG_CUE` may end right before, found in the reversed text (see
@@ -561,20 +580,46 @@ def _not_a_street_in_capitals(value: str) -> bool:
     )
 
 
-#: German words that introduce a street right before it ("an Gewerbering 5", "Lieferadresse: Heidering 4").
-_GERMAN_STREET_CUE = re.compile(r"(?i:\b(?:am|an|im|zum|in der|auf dem|nach)|adresse|anschrift|wohne|wohnt)[ ]?:?[ ]*\Z")
+#: What introduces a street right before it: German prepositions as German writes them ("Am Gewerbering",
+#: "im ..."; not "an", an English article too: "an Engineering 101 class"; in capitals "AM" and "IM" are
+#: English: "I AM ENTERING 4 DIGITS") and address words in any case ("Lieferadresse: Heidering 4", "Address:
+#: Nordring 5", "Straße: Nordring 5").
+_GERMAN_STREET_CUE = re.compile(
+    r"(?:\b(?:Am|am|im|zum|in der|auf dem)|(?i:adresse|anschrift|address|straße|strasse|wohne|wohnt))[ ]?:?[ ]*\Z"
+)
+#: German in the text around a street: a letter English does not use, or a German word English does not have.
+_GERMAN_HINT = re.compile(
+    r"[äöüßÄÖÜẞ]|(?i:\b(?:bitte|danke|adresse|anschrift|lieferung|liefern|lieferadresse|meine|mein|ist|und|oder|"
+    r"ich|wir|nicht|für|bei|wohne|wohnt|sitzen|straße|strasse|gmbh)\b)"
+)
+#: What follows a street as its city: ", Mannheim" ending the line or the sentence (mixed case only: in
+#: capitals ", 12000 ORDERS" is English too; "String 4, Earring 2" is a list), or a postcode on the next line
+#: ("Hohenzollernring 25\n50672 Köln").
+_CITY_AFTER = re.compile(r",[ ][A-ZÄÖÜ][a-zäöüß]+(?=[ ]*(?:\Z|\r?\n|[.;!)]))|[ ]*\r?\n[ ]*\d{5}[ ]")
 
 
 def _ring_street_out_of_context(text: str, m: re.Match[str]) -> bool:
     """Whether an _ADDRESS_DE(_UPPER) match of a "-ring" street ("Nordring 5", "Am Gewerbering 12") lacks what
-    tells it from an English word ending in "ring" ("Spring 2024", "During 2023", "Offering 3 plans"): a
-    postcode after it, a German word before its street word ("Am", "an", "Adresse:"), or one in the match."""
+    tells it from an English word ending in "ring" ("Spring 2024", "During 2023", "Offering 3 plans", "I AM
+    ENTERING 4 DIGITS"). A house number that is a year (1900-2099) is never enough; else it needs German in
+    the text (:data:`_GERMAN_HINT`), a cue right before the street word (:data:`_GERMAN_STREET_CUE`), a
+    postcode and city, or, in mixed case, a city after it (:data:`_CITY_AFTER`)."""
     value = m.group()
-    street = value.split(",", 1)[0].rsplit(" ", 1)[0]  # "Am Gewerbering", "Nordring"
-    if not street.lower().endswith("ring") or "," in value:
+    head = value.split(",", 1)[0]
+    street, _, number = head.rpartition(" ")  # "Am Gewerbering", "12a"
+    if not street.lower().endswith("ring"):
+        return False
+    digits = number.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    if len(digits) == 4 and 1900 <= int(digits) <= 2099:
+        return True  # "Spring 2024", "DURING 2023, 12000 ORDERS"
+    if _GERMAN_HINT.search(text) is not None:
         return False
     word_start = m.start() + max(street.rfind(" "), street.rfind("-")) + 1
-    return _GERMAN_STREET_CUE.search(text, max(0, word_start - 16), word_start) is None
+    if _GERMAN_STREET_CUE.search(text, max(0, word_start - 16), word_start) is not None:
+        return False
+    if "," in value:
+        return False  # a postcode and city: "AM NORDRING 3, 10115 BERLIN"
+    return street.isupper() or _CITY_AFTER.match(text, m.start() + len(head)) is None
 
 
 def _ends_a_field(text: str, pos: int) -> bool:
@@ -1166,9 +1211,9 @@ class PiiRedactor:
                 span = self._name_at(text, start, require_first=True)  # "Will Turner", not "Will you"
             else:
                 continue
-            if span is not None and not after_cue and _INSTITUTION_NEXT.match(text, span[1]) is not None:
+            if span is not None and not after_cue and _names_a_place(text, span[0], span[1]):
                 continue  # "John Radcliffe Hospital", "George Washington University": named after a person
-            if span is not None and not given and after_cue and _TEAM_NEXT.match(text, span[1]) is not None:
+            if span is not None and not given and after_cue and _a_company_after_dear(before, text, span[1]):
                 continue  # "Dear Lumen support", "Dear Acme Team": a company
             if span is not None:
                 # A capitalised word right before the name, in mid-sentence, is its first part ("I love Norma
@@ -1266,9 +1311,9 @@ class PiiRedactor:
                 given and not after_cue and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before) is not None
             )
             end = self._caps_name_end(text, m.end())
-            if not after_cue and _INSTITUTION_NEXT_UPPER.match(text, end) is not None:
+            if not after_cue and _names_a_place(text, start, end):
                 continue  # "AT JOHN HOPKINS HOSPITAL", "GEORGE WASHINGTON UNIVERSITY"
-            if after_cue and not given and _TEAM_NEXT.match(text, end) is not None:
+            if after_cue and not given and _a_company_after_dear(before, text, end):
                 continue  # "DEAR LUMEN SUPPORT"
             if not (after_cue or weak):
                 if first not in _CLEAR_FIRST:
@@ -1313,22 +1358,25 @@ class PiiRedactor:
             word = surname.group()
             if word not in _ALL_FIRST and (word in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS):
                 return None  # "Regards,\nA. Team", "I. Need help"
-            if initials in ("N.", "S.", "E.", "W.") and word in _REGIONS:
-                return None  # "N. America", "S. Africa"
             span = self._name_at(text, surname.start(), require_first=False)
-            if span is None or (initials in ("A.", "I.") and not _ends_a_field(text, span[1])):
-                return None  # "A. Lot of issues", "A. Few more questions"
-            return span[1]
-        gap = _UPPER_NAME_GAP.match(text, m.end() - 1)  # a particle in capitals first: "M. DE LA CRUZ"
-        surname = _UPPER_WORD.match(text, gap.end() if gap is not None else m.end())
-        if surname is None:
-            return None
-        word = surname.group()
-        if _upper_given_name(word) is None and (
-            word.title() in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS or word in ACRONYMS
-        ):
-            return None
-        return self._caps_name_end(text, surname.end())
+            end = None if span is None else span[1]
+        else:
+            gap = _UPPER_NAME_GAP.match(text, m.end() - 1)  # a particle in capitals first: "M. DE LA CRUZ"
+            surname = _UPPER_WORD.match(text, gap.end() if gap is not None else m.end())
+            if surname is None:
+                return None
+            word = surname.group()
+            if _upper_given_name(word) is None and (
+                word.title() in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS or word in ACRONYMS
+            ):
+                return None  # "THANKS,\nA. TEAM"
+            word = word.title()
+            end = self._caps_name_end(text, surname.end())
+        if initials in ("N.", "S.", "E.", "W.") and word in _REGIONS:
+            return None  # "N. America", "S. AFRICA"
+        if end is None or (initials in ("A.", "I.") and not _ends_a_field(text, end)):
+            return None  # "A. Lot of issues", "A. LOT FOR YOUR HELP"
+        return end
 
     @staticmethod
     def _caps_name_end(text: str, pos: int) -> int:
@@ -1346,8 +1394,6 @@ class PiiRedactor:
             if nxt is None or nxt.start() != gap.end():
                 break
             part = nxt.group()
-            if part.title() in _INSTITUTION_WORDS:
-                break
             given = _upper_given_name(part) is not None
             if part.lower() in COMMON_LOWER_WORDS or (
                 not given and (part.title() in NOT_NAMES or part in NOT_CAPS_SURNAMES)
@@ -1393,8 +1439,6 @@ class PiiRedactor:
                 end = nxt.end()
                 parts += 1
                 break
-            if nxt.group() in _INSTITUTION_WORDS:
-                break  # "John Radcliffe Hospital": the callers judge the name with the word after it
             if nxt.group() in NOT_NAMES and nxt.group() not in _ALL_FIRST:
                 break
             end = nxt.end()

@@ -513,6 +513,8 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "Kontakt: Frau  Schneider", "KONTAKT: FRAU SCHNEIDER", "Sra. García llamó", "Regards,\nJ. de Vries",
         "Monsieur Dupont", "Mlle Moreau", "Herr Professor Schmidt", "Regards,\nA. Smith", "Regards,\nA. Lot of it",
         "Dear Lumen support", "DEAR LUMEN SUPPORT", "Dear  Acme Team", "in the Northern Mariana Islands",
+        "I AM ENTERING 4 DIGITS", "Hohenzollernring 25\n50672 Koeln", "Dr. Gregory House", "Herr  Professor Schmidt",
+        "Best regards,\nLumen Support", "Regards,\n  Acme Team",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -707,6 +709,8 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("Best,\nJ. IT dept", []),
         ("Regards,\nI. Need help", []),  # a common word after the initial
         ("Regards,\nA. Lot of issues\nThanks,\nN. America region", []),  # a lone "A." only where the name ends the line
+        ("THANKS,\nA. LOT FOR YOUR HELP\nREGARDS,\nS. AFRICA OFFICE", []),  # in capitals too
+        ("Cheers,\nA.M. Smith", [("PERSON", "A.M. Smith")]),
         ("Regards,\nA. Smith", [("PERSON", "A. Smith")]),
         # a name that a place or an organisation bears
         ("I was treated at John Radcliffe Hospital, she studies at George Washington University", []),
@@ -715,9 +719,15 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("Book a table at Jacob Wirth Restaurant in the Northern Mariana Islands", []),
         # a company after a strong cue
         ("Dear Lumen support,\nDEAR ACME TEAM\nDear Grace support", [("PERSON", "Grace")]),
-        # but after a strong cue the name is kept, without the word
-        ("Dear Emily Store Manager,\nNAME: JOHN SMITH HOSPITAL", [("PERSON", "Emily"), ("PERSON", "JOHN SMITH")]),
-        ("My name is Grace Hospital. Olivia Arena and Sarah Chapel called", [("PERSON", "Grace"), ("PERSON", "Olivia Arena"), ("PERSON", "Sarah Chapel")]),
+        ("Fixed.\n\nBest regards,\nLumen Support", []),
+        ("Fixed.\nTHANKS,\nACME CUSTOMER SERVICE", []),
+        # only after "Dear": after a title or "my name is" the word is a surname
+        ("Dr. Patel staff were rude. Mr. Nguyen billing question", [("PERSON", "Patel"), ("PERSON", "Nguyen")]),
+        ("DEAR MR. NGUYEN TEAM\nHi, my name is Rossi customer since 2010", [("PERSON", "NGUYEN"), ("PERSON", "Rossi")]),
+        # but after a strong cue the name is kept, the word read as a surname
+        ("Dear Emily Store Manager,\nNAME: JOHN SMITH HOSPITAL", [("PERSON", "Emily"), ("PERSON", "JOHN SMITH HOSPITAL")]),
+        ("My name is Grace Hospital. Olivia Arena and Sarah Chapel called", [("PERSON", "Grace Hospital"), ("PERSON", "Olivia Arena"), ("PERSON", "Sarah Chapel")]),
+        ("Dr. Gregory House treated me, Emily House called\nTOM HOUSE CALLED", [("PERSON", "Gregory House"), ("PERSON", "Emily House"), ("PERSON", "TOM HOUSE")]),  # House is a surname
         ("WATCH MR. AND MRS. BRIDGE", [("PERSON", "BRIDGE")]),  # the "S." of "MRS." is no initial
         ("Regards,\nJ. de Vries", [("PERSON", "J. de Vries")]),  # a particle after the initials
         # German, French and Spanish titles
@@ -725,6 +735,7 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("KONTAKT: FRAU SCHNEIDER", [("PERSON", "SCHNEIDER")]),
         ("Monsieur Dupont et Mlle Moreau ont appelé", [("PERSON", "Dupont"), ("PERSON", "Moreau")]),
         ("Sehr geehrter Herr Professor Schmidt, Herr Doktor said so", [("PERSON", "Schmidt")]),
+        ("I applied for the Assistant Professor Position. Our Professor Portal is down", []),  # an English noun
         ("Call our 24 Hr. Helpline. My Monsieur Cuisine stopped heating", []),  # "Hr." is an hour
         ("Bonjour, Mme Dubois a appelé. Sra. García llamó.", [("PERSON", "Dubois"), ("PERSON", "García")]),
         # MX records and devices, the verb "miss" and "PROF TIP" are no titles
@@ -767,6 +778,12 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         # a "-ring" street with a postcode or a German word before it
         ("Bitte an Gewerbering 5 liefern", [("ADDRESS", "Gewerbering 5")]),
         ("Lieferadresse: Heidering 4 oder Seering 3, 82340 Feldafing", [("ADDRESS", "Heidering 4"), ("ADDRESS", "Seering 3, 82340 Feldafing")]),
+        ("Hohenzollernring 25\n50672 Koeln", [("ADDRESS", "Hohenzollernring 25")]),  # the postcode on the next line
+        ("Ship to Kaiserring 10, Mannheim. Address: Nordring 5", [("ADDRESS", "Kaiserring 10"), ("ADDRESS", "Nordring 5")]),
+        ("AM NORDRING 3, 10115 BERLIN", [("ADDRESS", "AM NORDRING 3, 10115 BERLIN")]),
+        # English "-ring" words after "am", "an", "im" or before a comma and a number
+        ("I AM ENTERING 4 DIGITS, WE HAVE AN ENGINEERING 2 DAY DELAY, IM ORDERING 3", []),
+        ("I'm taking an Engineering 101 class. DURING 2023, 12000 ORDERS WERE LOST", []),
     ],
 )
 def test_names_and_addresses_in_capitals_or_with_apostrophes(text, expected):
