@@ -598,12 +598,13 @@ _GERMAN_HINT = re.compile(
 _CITY_AFTER = re.compile(r",[ ][A-ZÄÖÜ][a-zäöüß]+(?=[ ]*(?:\Z|\r?\n|[.;!)]))|[ ]*\r?\n[ ]*\d{5}[ ]")
 
 
-def _ring_street_out_of_context(text: str, m: re.Match[str]) -> bool:
+def _ring_street_out_of_context(text: str, m: re.Match[str], german: list[bool]) -> bool:
     """Whether an _ADDRESS_DE(_UPPER) match of a "-ring" street ("Nordring 5", "Am Gewerbering 12") lacks what
     tells it from an English word ending in "ring" ("Spring 2024", "During 2023", "Offering 3 plans", "I AM
     ENTERING 4 DIGITS"). A house number that is a year (1900-2099) is never enough; else it needs German in
     the text (:data:`_GERMAN_HINT`), a cue right before the street word (:data:`_GERMAN_STREET_CUE`), a
-    postcode and city, or, in mixed case, a city after it (:data:`_CITY_AFTER`)."""
+    postcode and city, or, in mixed case, a city after it (:data:`_CITY_AFTER`). ``german`` holds the text's
+    verdict once a match has needed it (empty before), so that many streets in one text cost one search."""
     value = m.group()
     head = value.split(",", 1)[0]
     street, _, number = head.rpartition(" ")  # "Am Gewerbering", "12a"
@@ -612,7 +613,9 @@ def _ring_street_out_of_context(text: str, m: re.Match[str]) -> bool:
     digits = number.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
     if len(digits) == 4 and 1900 <= int(digits) <= 2099:
         return True  # "Spring 2024", "DURING 2023, 12000 ORDERS"
-    if _GERMAN_HINT.search(text) is not None:
+    if not german:
+        german.append(_GERMAN_HINT.search(text) is not None)
+    if german[0]:
         return False
     word_start = m.start() + max(street.rfind(" "), street.rfind("-")) + 1
     if _GERMAN_STREET_CUE.search(text, max(0, word_start - 16), word_start) is not None:
@@ -649,12 +652,19 @@ def _upper_given_name(word: str) -> str | None:
     return first
 
 
-def _line_in_capitals(text: str, pos: int) -> bool:
-    """Whether the line of ``text`` holding ``pos`` has no lower-case letter (a form, a shouted ticket)."""
+def _line_in_capitals(text: str, pos: int, known: dict[int, bool] | None = None) -> bool:
+    """Whether the line of ``text`` holding ``pos`` has no lower-case letter (a form, a shouted ticket).
+    ``known`` (line start -> verdict) remembers each line's verdict for one text, so that many names on one
+    long line cost one pass over it, not one each."""
     start = text.rfind("\n", 0, pos) + 1
+    if known is not None and start in known:
+        return known[start]
     end = text.find("\n", pos)
     line = text[start:end if end >= 0 else len(text)]
-    return line == line.upper()
+    verdict = line == line.upper()
+    if known is not None:
+        known[start] = verdict
+    return verdict
 
 
 def _caps_name_candidates(
@@ -1154,6 +1164,7 @@ class PiiRedactor:
         if patterns is None:
             patterns = _address_patterns(text, text.lower(), _CAP_TOKEN.findall(text))
         out: list[PiiMatch] = []
+        german: list[bool] = []  # _ring_street_out_of_context's verdict on the whole text, once needed
         for pattern in patterns:
             for m in pattern.finditer(text):
                 value = m.group()
@@ -1161,7 +1172,7 @@ class PiiRedactor:
                     continue  # "2 Google Drive folders", "3 Hard Drive bays"
                 if pattern is _ADDRESS_EN_UPPER and _not_a_street_in_capitals(value):
                     continue  # "2 GOOGLE DRIVE FOLDERS", "MY ORDER 55123 IS ON THE WAY"
-                if (pattern is _ADDRESS_DE or pattern is _ADDRESS_DE_UPPER) and _ring_street_out_of_context(text, m):
+                if (pattern is _ADDRESS_DE or pattern is _ADDRESS_DE_UPPER) and _ring_street_out_of_context(text, m, german):
                     continue  # "Spring 2024", "During 2023", "RECURRING 3 TIMES"
                 out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
         return out
@@ -1291,6 +1302,7 @@ class PiiRedactor:
         line opens with a sign-off and a comma; ``upper`` is :func:`_upper_runs` of ``text`` and ``cued``
         its :func:`_cued_starts` when the caller has them."""
         out: list[PiiMatch] = []
+        lines: dict[int, bool] = {}  # _line_in_capitals' verdicts
         plain = _lower_is_ignorecase(text)
         last_end = -1
         for m in _caps_name_candidates(text, _upper_runs(text) if upper is None else upper, strong, cued):
@@ -1318,9 +1330,9 @@ class PiiRedactor:
             if not (after_cue or weak):
                 if first not in _CLEAR_FIRST:
                     continue
-                if end == m.end() and (len(word) < 4 or not _line_in_capitals(text, start)):
+                if end == m.end() and (len(word) < 4 or not _line_in_capitals(text, start, lines)):
                     continue
-                if not _line_in_capitals(text, start) and not _ends_a_field(text, end):
+                if not _line_in_capitals(text, start, lines) and not _ends_a_field(text, end):
                     continue  # in lower-case prose: "AT JOHN HOPKINS HOSPITAL", "My ELIZA BOT broke"
             last_end = end
             value = text[start:end]

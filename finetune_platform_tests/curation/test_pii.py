@@ -541,6 +541,18 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         assert R.find(text) == _ungated_find(R, text), text
 
 
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "token", ["Am Nordring 5 ", "JEAN ", "Jean ", "MR. O'BRIEN ", "Dear J. Smith, ", "Regards,\nJ. Smith\n", "Jean DUPONT a "]
+)
+def test_one_long_line_of_repeated_names_and_streets_is_read_in_one_pass(token):
+    """A hang guard, not a timing: a detector that searches the whole text once per candidate (a German hint per
+    "-ring" street, a line's case per name) takes minutes on these 200,000 characters, one pass well under one
+    second; the repeats are still found (a name of given names only takes up to three of them)."""
+    repeats = 200_000 // len(token)
+    assert len(R.find(token * repeats)) >= repeats // 4
+
+
 def test_whole_lines_of_a_blank_text_are_not_scanned_again():
     from finetune_platform.curation.pii import _MemoFinder, _whole_lines_of
 
