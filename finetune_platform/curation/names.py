@@ -138,7 +138,7 @@ ACRONYMS: frozenset[str] = frozenset(
 
 
 #: Words in capitals that follow a name in a shouted sentence and are not surnames: verb forms and adverbs
-#: ("MR. O'BRIEN CALLED", "MS. GARCIA SAID", "Jean NEVER replied"). Chosen by hand so that none is a
+#: ("MR. O'BRIEN CALLED", "MS. GARCIA TOLD", "Jean NEVER replied"). Chosen by hand so that none is a
 #: common surname ("SAID", "STILL", "HUNG", "LOVE" and "KING" are, so they are not here: a word too many is
 #: redacted rather than a surname kept).
 NOT_CAPS_SURNAMES: frozenset[str] = frozenset(

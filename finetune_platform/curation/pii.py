@@ -314,7 +314,7 @@ _STRONG_CUE = re.compile(
     r"|(?im:^[ ]*(?:full |customer |contact |first |last )?name:)"  # a form field, not "Product name:"
     r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|MR|MRS|DR)\.?"  # titles are capitalised: "MS Windows" is not Ms Windows
     r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
-    # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García"), "Professor Smith"
+    # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García", "Herr Professor Schmidt")
     r"|\b(?:" + "|".join(re.escape(t) for t in _OTHER_TITLE_CUES) + ")" +
     r"|(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)"
     r"|^--[ ]*\n)[ ]*\Z"
@@ -634,7 +634,7 @@ def _ends_a_field(text: str, pos: int) -> bool:
 
 def _may_be_caps_surname(word: str) -> bool:
     """Whether a word in capitals after a capitalised given name may be its surname: not an acronym, a
-    common word, a non-name (unless also a given name), a verb form ("RESOLVED", "PENDING", "SAID") or an
+    common word, a non-name (unless also a given name), a verb form ("RESOLVED", "PENDING", "TOLD") or an
     adverb ("NEVER")."""
     if word in ACRONYMS or word in NOT_CAPS_SURNAMES or word.lower() in COMMON_LOWER_WORDS:
         return False
@@ -1394,7 +1394,7 @@ class PiiRedactor:
     def _caps_name_end(text: str, pos: int) -> int:
         """Where an ALL-CAPS name whose first word ends at ``pos`` ends: after up to two surnames in capitals
         that are neither common words ("JOHN WILL CALL") nor non-names unless given names ("JAMES ANTHONY"),
-        nor the verb forms and adverbs of :data:`NOT_CAPS_SURNAMES` ("MR. O'BRIEN CALLED", "MS. GARCIA SAID").
+        nor the verb forms and adverbs of :data:`NOT_CAPS_SURNAMES` ("MR. O'BRIEN CALLED", "MS. GARCIA TOLD").
         Any other verb form is not told from a surname ("TOM STERLING" and "ANN MANNING" keep their surnames
         redacted): a word too many is redacted rather than a surname kept."""
         end = pos
