@@ -303,7 +303,8 @@ _UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|D
 #: address in capitals needs, the gate of PiiRedactor._caps_persons and _ADDRESS_EN_UPPER.
 _UPPER_RUN = re.compile("[A-ZÀ-ÖØ-Þ]{2,}")
 _NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:van der|van den|van|von|de la|de|del|da|di|le|la|al|bin|ben)[ ])?")
-_CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?![\w'’])")
+#: A possessive "'s" may follow ("Sarah's refund", "Mr. Okafor's order"), as with _NAME_TOKEN.
+_CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?!\w|['’](?!s\b))")
 #: A given name right after these is part of a place ("San Francisco", "St. Helena", "Lake Louise").
 _PLACE_PREFIX = re.compile(
     r"\b(?:San|Santa|Santo|São|Sao|St\.?|Saint|Ste\.?|Los|Las|El|Port|Fort|Mount|Mt\.?|Lake|New|Cape|Puerto)[ ]\Z"
@@ -995,6 +996,8 @@ class PiiRedactor:
                 found += self._caps_persons(text, strong, upper, cued, sign_off_line)
                 shut = False
         matches = _resolve_overlaps(found)
+        if any(m.type == "PERSON" for m in matches):
+            matches = _with_recurring_names(text, matches)
         if text is not original and text != original:  # each value as written
             matches = [replace(m, value=original[m.start:m.end]) for m in matches]
         return matches, shut
@@ -1575,6 +1578,59 @@ def _next_number(mapping: dict[tuple[str, str], str], kind: str) -> int:
     return highest + 1
 
 
+def _recurs(value: str) -> bool:
+    """Whether a PERSON value found once is a name wherever else it occurs as a whole word: a name of several
+    words, or one word that is neither a word nor a given name that is also one (a cue found "Okafor" in
+    "Dear Mr. Okafor", so "Okafor" is a name throughout; "Will" or "Grace" after a cue is not elsewhere)."""
+    if " " in value or "\n" in value:
+        return True
+    word = value.title()
+    return (
+        word not in AMBIGUOUS_FIRST_NAMES
+        and word not in NOT_NAMES
+        and value.lower() not in COMMON_LOWER_WORDS
+        and value not in ACRONYMS
+    )
+
+
+def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
+    """``matches`` plus every other whole-word occurrence in ``text`` of a name they found (as written or in
+    capitals): the cue that revealed a name covers one place ("Regards,\nOluwaseun Adeyemi"), and the same
+    name elsewhere in the text ("I'm Oluwaseun Adeyemi, my order is late") is the same person."""
+    values = {m.value: m for m in matches if m.type == "PERSON" and _recurs(m.value)}
+    if not values:
+        return matches
+    taken = {(m.start, m.end) for m in matches}
+    more: list[PiiMatch] = []
+    for value, m in values.items():
+        for form in (value, value.upper()) if not value.isupper() else (value,):
+            # str.find, not a pattern per name: compiling one for each name of each text doubled the stage's time
+            size = len(form)
+            i = text.find(form)
+            while i >= 0:
+                end = i + size
+                if (i, end) not in taken and _whole_word_at(text, i, end):
+                    taken.add((i, end))
+                    more.append(PiiMatch("PERSON", i, end, form, m.normalized))
+                i = text.find(form, end)
+    return _resolve_overlaps(matches + more) if more else matches
+
+
+def _whole_word_at(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a whole word (or words) as :data:`_NAME_TOKEN` delimits a name: no word
+    character, hyphen or apostrophe glued before it, none after it but a possessive "'s"."""
+    if start and (text[start - 1].isalnum() or text[start - 1] in "_-'’"):
+        return False
+    nxt = text[end:end + 1]
+    if not nxt:
+        return True
+    if nxt.isalnum() or nxt in "_-":
+        return False
+    if nxt in "'’":
+        return text[end + 1:end + 2] in ("s", "S") and not (text[end + 2:end + 3].isalnum() or text[end + 2:end + 3] == "_")
+    return True
+
+
 def _resolve_overlaps(matches: list[PiiMatch]) -> list[PiiMatch]:
     """Keep non-overlapping matches, preferring the higher-priority type, then the longer span."""
     if len(matches) <= 1:
@@ -1675,9 +1731,27 @@ _DISTINCTIVE_TYPES = frozenset({"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN
 
 
 def _spread_matches(matches: list[PiiMatch]) -> list[PiiMatch]:
-    """The matches whose value is hidden wherever it recurs as a whole word in the record's other fields:
-    a :data:`_DISTINCTIVE_TYPES` value, or one of several words (a one-word name could be a common word)."""
-    return [m for m in matches if m.type in _DISTINCTIVE_TYPES or len(m.value.split()) > 1]
+    """The matches whose values are PII wherever they occur in the record, not only where they were found:
+    a :data:`_DISTINCTIVE_TYPES` value, one of several words, or a one-word name that is no word
+    (:func:`_recurs`: "Okafor" is, "Will" or "Grace" could be a common word)."""
+    return [
+        m
+        for m in matches
+        if m.type in _DISTINCTIVE_TYPES or " " in m.value or (m.type == "PERSON" and _recurs(m.value))
+    ]
+
+
+def _spread_in_record(
+    finder: "_MemoFinder", raws: list[str], redacted: list[str], mapping: dict[tuple[str, str], str]
+) -> dict[str, int]:
+    """Redact, in place in ``redacted`` (the record's fields after each was redacted: text, response, turns;
+    ``raws`` as they came), every value that any field revealed (:func:`_spread_matches`) wherever it recurs
+    in another: a name only a signature or the agent's "Dear Chidi Okeke" revealed is the same person in the
+    customer's "I'm Chidi Okeke". The scans come from the memo (a field skipped as whole lines of a blank text
+    is scanned here, and has no match)."""
+    matches = [m for raw in dict.fromkeys(raws) if raw for m in _spread_matches(finder.scan(raw)[0])]
+    return _propagate(redacted, matches, mapping) if matches else {}
+
 
 
 def _asks_after_reply(text: str, turns: Sequence[tuple[str, str]]) -> bool:
@@ -1797,6 +1871,7 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             _add_counts(counts, c)
         new_msg = msg
         ok = True
+        spread = False  # whether the values found were spread over the whole record (messages included)
         # The usual shape (what normalise writes) takes the shared orjson fast path; anything else json's.
         fast = role_content_turns(msg) if msg else None
         if fast is not None:
@@ -1818,6 +1893,15 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                 if more:
                     _add_counts(counts, more)
                     redacted = True
+            spread = bool(counts)
+            if spread:
+                # what any field revealed, wherever else in the record it recurs (see _spread_in_record)
+                box = [new_text, new_resp, *contents]
+                more = _spread_in_record(finder, [text, response, *[c for _, c in fast]], box, mapping)
+                if more:
+                    _add_counts(counts, more)
+                    new_text, new_resp, contents = box[0], box[1], box[2:]
+                    redacted = redacted or contents != [c for _, c in fast]
             # Messages without PII are kept as they came (only a redaction changes the JSON); with PII,
             # every turn is written back as json's encoder would.
             if redacted:
@@ -1861,15 +1945,26 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                         redacted = True
                         for turn, content in zip(readable, contents, strict=True):
                             turn["content"] = content
+                spread = bool(counts)
+                if spread:  # as in the fast path above
+                    box = [new_text, new_resp, *[turn["content"] for turn in readable]]
+                    more = _spread_in_record(finder, [text, response, *raws], box, mapping)
+                    if more:
+                        _add_counts(counts, more)
+                        new_text, new_resp = box[0], box[1]
+                        for turn, content in zip(readable, box[2:], strict=True):
+                            if turn["content"] != content:
+                                turn["content"] = content
+                                redacted = True
                 if redacted:
                     new_msg = _JSON_ENCODER.encode(turns)
-        if text_counts and new_resp:
+        if counts and not spread:
             # A value the text revealed (with a cue the response lacks: "my ssn is" ... "noted 123456789") is
-            # hidden in the response too, as _redact_in_context does in the turns; same mapping, same placeholder.
-            box = [new_resp]
-            more = _propagate(box, _spread_matches(finder.scan(text)[0]), mapping)
+            # hidden in the response too, and one the response revealed ("Dear Chidi Okeke") in the text.
+            box = [new_text, new_resp]
+            more = _spread_in_record(finder, [text, response], box, mapping)
             if more:
-                new_resp = box[0]
+                new_text, new_resp = box
                 _add_counts(counts, more)
         if not settings.redact_pii:
             new_text, new_resp, new_msg = text, response, msg

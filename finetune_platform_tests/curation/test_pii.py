@@ -329,7 +329,8 @@ def test_a_value_the_text_reveals_is_redacted_in_the_response_too(settings):
 def test_context_from_other_turns_is_judged_per_value_and_spreads_only_distinctive_values(settings, fast_path):
     """Two numbers, one an order number by its cue and one a phone by its cue: the text finds one phone, and
     so does each turn alone, but not the same one; every value is placed in its own turn, and the phone
-    the assistant repeats goes too. A one-word name ("Will") is not spread into "Will do" / "Will you"."""
+    the assistant repeats goes too, and so does the number a turn alone redacted, in the text. A one-word name
+    that is also a word ("Will") is not spread into "Will do" / "Will you"."""
     extra = {"name": "x"} if not fast_path else {}
     user = lambda content: {"role": "user", "content": content, **extra}  # noqa: E731
     bot = lambda content: {"role": "assistant", "content": content}  # noqa: E731
@@ -343,8 +344,10 @@ def test_context_from_other_turns_is_judged_per_value_and_spreads_only_distincti
     turns, counts = redacted([user("my order number:"), bot("ok"), user("020 7946 0123"), bot("and?"),
                               user("call me on"), bot("sure"), user("02079460958"), bot("Noted 02079460958.")])
     assert turns[6] == "<PHONE_1>" and turns[7] == "Noted <PHONE_1>." and "02079460958" not in json.dumps(turns)
-    # the text's phone, the two turns' own, the assistant's repetition, and the response (that last turn)
-    assert counts == {"PHONE": 5}
+    # the text's phone, the two turns' own, the assistant's repetition, the response (that last turn), and the
+    # number the turn alone redacted, which the text (where a cue made it an order number) hides too: one value
+    # is treated the same throughout a record
+    assert counts == {"PHONE": 6}
     turns, counts = redacted([user("I'm Will. Please update my record, my ssn is"), bot("Will do, go ahead."),
                               user("123456789"), bot("May I have it?"), user("Will you confirm by mail?"), bot("Yes.")])
     assert turns == ["I'm <PERSON_1>. Please update my record, my ssn is", "Will do, go ahead.", "<US_SSN_1>",
@@ -484,7 +487,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
     )
-    return pii._resolve_overlaps(found)
+    return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
 
 def _variants(text: str) -> list[str]:
@@ -851,3 +854,49 @@ def test_a_phone_shaped_number_introduced_as_an_id_is_not_a_phone(text):
 )
 def test_ordinary_words_before_a_phone_number_do_not_make_it_an_id(text, phone):
     assert found(text) == [("PHONE", phone)]
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a cue reveals a name once; the same name elsewhere in the text is the same person
+        ("Hi, I'm Oluwaseun Adeyemi, order late.\nRegards,\nOluwaseun Adeyemi", "Hi, I'm <PERSON_1>, order late.\nRegards,\n<PERSON_1>"),
+        ("Dear Mr. Okafor,\nMr. Okafor's order is late. OKAFOR SAID SO", "Dear Mr. <PERSON_1>,\nMr. <PERSON_1>'s order is late. <PERSON_1> SAID SO"),
+        # a possessive "'s" after a one-word name
+        ("Mr. Okafor's order is late", "Mr. <PERSON_1>'s order is late"),
+        ("Sarah's refund was approved", "<PERSON_1>'s refund was approved"),
+        # a one-word name that is also a word is a name only where its cue is
+        ("Dear Grace,\nGrace period is over. Will it renew?\nThanks, Will", "Dear <PERSON_1>,\nGrace period is over. Will it renew?\nThanks, <PERSON_2>"),
+        ("May's invoice is late", "May's invoice is late"),
+        # not inside another word
+        ("Regards,\nOkafor\nOkaforville branch", "Regards,\n<PERSON_1>\nOkaforville branch"),
+    ],
+)
+def test_a_name_found_once_is_redacted_wherever_it_recurs_in_the_text(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_name_any_field_reveals_is_redacted_in_every_field_of_the_record(settings, fast_path):
+    """The agent's "Dear Chidi Okeke" reveals a name the customer's text holds without a cue; a signature in
+    the last turn reveals the name of the first; "Will" (a word too) stays where no cue made it a name."""
+    extra = {"name": "x"} if not fast_path else {}
+    user = lambda content: {"role": "user", "content": content, **extra}  # noqa: E731
+    bot = lambda content: {"role": "assistant", "content": content}  # noqa: E731
+    df = records({"text": "Hi, I'm Chidi Okeke, my order is late.", "response": "Dear Chidi Okeke, it ships today."})
+    row = redact_pii(df, settings).records.iloc[0]
+    assert row["text"] == "Hi, I'm <PERSON_1>, my order is late."
+    assert row["response"] == "Dear <PERSON_1>, it ships today."
+    assert json.loads(row["pii_counts"]) == {"PERSON": 2}
+
+    turns = [user("I'm Tunde Bakare, where is my parcel?"), bot("Dear Will, it left today. Will it be late? No."),
+             user("Thanks!\nRegards,\nTunde Bakare")]
+    text = "\n".join(t["content"] for t in turns if t["role"] == "user")
+    df = records({"text": text, "response": turns[1]["content"], "messages": json.dumps(turns)})
+    row = redact_pii(df, settings).records.iloc[0]
+    contents = [t["content"] for t in json.loads(row["messages"])]
+    assert contents == ["I'm <PERSON_1>, where is my parcel?", "Dear <PERSON_2>, it left today. Will it be late? No.",
+                        "Thanks!\nRegards,\n<PERSON_1>"]
+    assert row["text"] == "I'm <PERSON_1>, where is my parcel?\nThanks!\nRegards,\n<PERSON_1>"
+    assert row["response"] == contents[1]
+    assert "Tunde" not in row["text"] + row["response"] + row["messages"]
