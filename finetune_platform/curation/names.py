@@ -57,6 +57,28 @@ FIRST_NAMES: frozenset[str] = _words(
     Alessandro Alessandra Federica Chiara Elisabetta Marco Stefano Roberta Emanuele Davide Simona Sam Tim Ted
     Carol Lou Ahmet Emre Zeynep Ayse Fatih Burak Kemal
     """
+) | _words(
+    # West, East and Southern African, Arabic, Persian, South, East and Southeast Asian, Latin American,
+    # Slavic and Irish given names (and accented spellings: "Jürgen", "Zoë", "José") that a recall review of
+    # support tickets found leaking after weak cues ("Hi Kwame", "spoke with Tariq Mahmood").
+    """
+    Aarav Abdoulaye Abdullah Abebe Abena Achieng Adaeze Aditya Adwoa Agnieszka Agus Aisling Aissatou Akinyi
+    Alexei Alexey Amara Amelie Amina Aminata Amélie Anastasia Andrei Andres Andrés Anjali Ankit Arash Arief Asif
+    Ayesha Ayodele Babatunde Bilal Björn Bogdan Budi Catalina Cheikh Chidi Chidinma Chinedu Chloé Cian Ciaran
+    Clémence Dawit Dewi Dinesh Divya Dmitry Dragan Ekaterina Emeka Eoin Fahad Faisal Farhan Farid Fatoumata
+    Fernanda Folake Frederic Frédéric Funmilayo Ganesh Gonçalo Guilherme Gurpreet Hadi Halima Hamza Harpreet
+    Haruka Haruto Hieu Hoang Huda Huong Hyun Hélène Ibrahima Ifeoma Imran Inés Ioana Ivana Jaspreet Jihoon
+    Jimena Jisoo Jiwoo Joaquín José Jovana João Jérôme Jürgen Kamau Karthik Katarzyna Kavita Kavya Keiko Kerem
+    Khadija Kofi Krzysztof Kwabena Kwame Lakshmi Layla Leila Lerato Leticia Letícia Linh Lucía Mahesh Mamadou
+    Manish Manpreet Marek Mariam Maryam María Meera Mehdi Mekdes Mihai Mikhail Minh Minji Moussa Mustafa Nadeem
+    Naoko Natalia Natalya Naveen Neha Ngozi Nikhil Nikola Nisha Njeri Nkechi Nomvula Noor Nour Noémie Nurul
+    Obinna Oisin Oksana Oluwaseun Otieno Ousmane Parisa Phuong Piotr Pooja Praveen Putri Quang Rafael Ramesh
+    Rami Rania Rashid Rekha Renata Reza Rizal Rohan Sachin Saeed Salma Sami Samir Sana Saoirse Satoshi Sebastián
+    Segun Seojun Sergey Shirin Shreya Simran Sipho Siti Sneha Sofía Soren Sota Srinivas Stephane Stéphane Sunita
+    Suresh Swati Søren Tariq Tatenda Temitope Tendai Thabo Thandiwe Thanh Thao Themba Tigist Tomasz Tuan Tunde
+    Uchenna Usman Venkat Vikram Walid Wanjiku Wanjiru Wayan Wojciech Xiaoming Yasmine Yetunde Yifan Youssef
+    Yulia Yuliya Yuto Zainab Zanele Ziad Zoltan Zoltán Zoë Zuzana
+    """
 )
 
 #: Given names that are also common words, places or brands ("Will", "May", "Chase", "Alexa"): taken as a

@@ -535,6 +535,35 @@ def _ends_a_line_with_a_sign_off(low: str) -> bool:
     return "\n" in low and _SIGN_OFF_LINE_END.search(low[::-1]) is not None
 
 
+#: A greeting that opens a line, right before a capitalised word (case-sensitive, so that re.IGNORECASE's
+#: Turkish "İ" folding never lets a greeting through that :func:`_may_hold_greeting` missed).
+_GREETING = re.compile(
+    r"(?m)^[ \t]*(?:Hi|HI|hi|Hello|HELLO|hello|Hey|HEY|hey|Hiya|hiya|Good (?:morning|afternoon|evening)|"
+    r"good (?:morning|afternoon|evening))[ ]+(?=[A-ZÀ-ÖØ-Þ])"
+)
+#: What ends the name a greeting addresses: a comma, "!", or the end of the line.
+_GREETING_END = re.compile(r"[ ]*(?:[,!]|\r?\n|\Z)")
+#: Capitalised words that a greeting or a display name holds and that are not people: assistants, big brands,
+#: family words.
+_NOT_GREETED = frozenset(
+    "World There Google Amazon Apple Microsoft Alexa Siri Cortana Netflix Spotify Facebook Meta Samsung Mum Mom "
+    "Dad Mummy Daddy Auntie Grandma Grandpa Bot Chatbot Assistant Noreply".split()
+)
+#: Words that open a line before a display name and are not part of it.
+_SENDER_LABELS = frozenset("From To Cc Bcc Reply Sender Contact Attn Write Email Mail".split())
+#: Up to four capitalised words (initials and particles too) right before an e-mail address in angle brackets.
+_SENDER = re.compile(
+    r"(?<![\w'’.-])((?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+"
+    r"(?:[ ]+(?:[A-Z]\.|(?:van|von|de|del|der|den|da|di|le|la|al|bin|ben)|(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)){0,3})"
+    r"[ ]*<[^<>\s@]+@[^<>\s]+>"
+)
+
+
+def _may_hold_greeting(low: str) -> bool:
+    """False only when no :data:`_GREETING` can match in the text whose lower case is ``low``."""
+    return "hi " in low or "hello " in low or "hey " in low or "hiya " in low or "good " in low
+
+
 def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool, bool] | None:
     """None when ``text`` cannot hold a name; else the flags of :meth:`PiiRedactor._persons`: (a strong cue
     may occur, lower() agrees with re.IGNORECASE, "my name is" may occur, a line may open with a sign-off
@@ -983,6 +1012,9 @@ class PiiRedactor:
                 found += self._addresses(text, patterns)
                 shut = False
         if "PERSON" in types:
+            if _may_hold_greeting(low) or ("<" in text and "@" in text):
+                found += self._greeted_and_senders(text)
+                shut = False
             gate = _person_gate(text, low, caps)
             cued = _cued_starts(text) if gate is not None and gate[0] else None
             if gate is not None:
@@ -1354,6 +1386,39 @@ class PiiRedactor:
                 continue  # "THANKS, APPLE FIXED IT": the line goes on
             value = text[m.end():end]
             out.append(PiiMatch("PERSON", m.end(), end, value, value.casefold()))
+        return out
+
+    def _greeted_and_senders(self, text: str) -> list[PiiMatch]:
+        """Names that a greeting opening a line addresses ("Hi Oluwaseun,", "Hello Jürgen Weiß!") and the
+        display names of e-mail addresses ("From: Chidi Okeke <chidi@example.com>"), known given names or not.
+
+        A greeting makes a name of any capitalised word that is no known non-name ("Hi Team,", "Hello World!",
+        "Hey Google,") when the name then ends the greeting (a comma, "!" or the end of the line): "Hi Lumen
+        support team" is not one. A display name is two to four capitalised words (or one known given name)
+        right before "<address>", none of them a team or company word ("Lumen Support <help@lumen.io>")."""
+        out: list[PiiMatch] = []
+        for m in _GREETING.finditer(text):
+            word = _CAPITALISED.match(text, m.end())
+            if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED:
+                continue
+            span = self._name_at(text, m.end(), require_first=False)
+            if span is None or _GREETING_END.match(text, span[1]) is None:
+                continue
+            value = text[span[0]:span[1]]
+            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+        for m in _SENDER.finditer(text):
+            words = m.group(1).split()
+            while words and (words[0] in NOT_NAMES or words[0] in _SENDER_LABELS):
+                words.pop(0)  # "Contact Jane Doe <...>", "From Jane Doe <...>"
+            if not words or any(w in NOT_NAMES or w in _NOT_GREETED for w in words):
+                continue
+            if len(words) == 1 and words[0] not in _ALL_FIRST:
+                continue  # "Amazon <auto-confirm@amazon.com>": one word is mostly a company
+            value = " ".join(words)
+            start = m.end(1) - len(value)
+            if text[start:m.end(1)] != value:  # several spaces between the words: the span as written
+                start = text.rfind(words[0], m.start(1), m.end(1))
+            out.append(PiiMatch("PERSON", start, m.end(1), text[start:m.end(1)], " ".join(text[start:m.end(1)].split()).casefold()))
         return out
 
     def _initialled_name_end(self, text: str, pos: int) -> int | None:

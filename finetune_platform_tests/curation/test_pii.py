@@ -486,6 +486,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
+        + redactor._greeted_and_senders(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -537,6 +538,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "O'BRIEN CALLED SAID NEVER Hospital HOSPITAL University Store Arena Islands support TEAM called a the and of at to "
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
+        "Hi Hello hi HEY Good morning Oluwaseun Amara! <a@b.io> From: Google Okeke Crew "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
@@ -900,3 +902,30 @@ def test_a_name_any_field_reveals_is_redacted_in_every_field_of_the_record(setti
     assert row["text"] == "I'm <PERSON_1>, where is my parcel?\nThanks!\nRegards,\n<PERSON_1>"
     assert row["response"] == contents[1]
     assert "Tunde" not in row["text"] + row["response"] + row["messages"]
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a greeting that opens a line addresses a person, known given name or not
+        ("Hi Oluwaseun,\nmy order is late", "Hi <PERSON_1>,\nmy order is late"),
+        ("Hello Jürgen Weiß!\nThanks for waiting.", "Hello <PERSON_1>!\nThanks for waiting."),
+        ("Good morning Thandiwe,\nyour refund is done.", "Good morning <PERSON_1>,\nyour refund is done."),
+        # ... not a team, a company, an assistant or the world, and only when the name ends the greeting
+        ("Hi Lumen support team, help", "Hi Lumen support team, help"),
+        ("Hi Team,\nHello World!\nHey Google, set a timer", "Hi Team,\nHello World!\nHey Google, set a timer"),
+        ("Hi there, I need help", "Hi there, I need help"),
+        ("Hi Acme Router users", "Hi Acme Router users"),
+        # the display name of an e-mail address
+        ("From: Chidi Okeke <chidi@example.com>", "From: <PERSON_1> <<EMAIL_1>>"),
+        ("Please contact Jane Doe <jd@example.com> today", "Please contact <PERSON_1> <<EMAIL_1>> today"),
+        ("cc: Maria <m@example.com>, Nguyen Van Minh <n@example.com>", "cc: <PERSON_1> <<EMAIL_1>>, <PERSON_2> <<EMAIL_2>>"),
+        # ... not a team or a one-word company
+        ("Lumen Support <help@lumen.io>\nAmazon <auto@amazon.com>", "Lumen Support <<EMAIL_1>>\nAmazon <<EMAIL_2>>"),
+        # given names of many origins leak no more after weak cues
+        ("I spoke with Tariq Mahmood and Kwame", "I spoke with <PERSON_1> and <PERSON_2>"),
+        ("Thanks Zoë, and hello to Ngozi Eze", "Thanks <PERSON_1>, and hello to <PERSON_2>"),
+    ],
+)
+def test_greetings_display_names_and_given_names_of_many_origins(text, redacted):
+    assert R.redact(text)[0] == redacted
