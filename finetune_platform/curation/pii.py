@@ -559,6 +559,33 @@ _SENDER = re.compile(
 )
 
 
+#: A form, CRM or ticket field whose value is a person: "Customer: Thanh Huong Le", "Account holder: Ngozi Eze",
+#: "Reported by: Sunita Rao", "| Cardholder: Kavya Nair". The labels of chat transcripts ("Customer:", "Agent:")
+#: open utterances too, so the value counts only when it is a name and ends the field (see _FIELD_VALUE_END),
+#: and one word only when it is a known given name.
+_FIELD_LABELS = (
+    "customer", "customer name", "client", "client name", "account holder", "accountholder", "account name",
+    "cardholder", "card holder", "cardholder name", "name on card", "name on the card", "requester", "requestor",
+    "caller", "contact", "contact person", "contact name", "reported by", "submitted by", "opened by",
+    "closed by", "escalated to", "assigned to", "assignee", "recipient", "attn", "attention", "ship to",
+    "bill to", "deliver to", "guest", "passenger", "beneficiary", "payee", "policyholder", "policy holder",
+    "tenant",
+)
+_FIELD_LABEL = re.compile(
+    r"(?m)(?:^|[|;\t])[ \t]*(?:"
+    + "|".join(sorted({re.escape(label[0].upper() + label[1:]) for label in _FIELD_LABELS}
+                      | {re.escape(label) for label in _FIELD_LABELS}, key=len, reverse=True))
+    + r")\.?[ \t]*[:=][ \t]*(?=[A-ZÀ-ÖØ-Þ])"
+)
+#: What may follow the name of a field: the end of the line or of the field, a comma, a bracket or an e-mail.
+_FIELD_VALUE_END = re.compile(r"[ \t]*(?:\r?\n|\Z|[,;|(<\t]|[.][ \t]*(?:\r?\n|\Z))")
+
+
+def _may_hold_field_label(text: str, low: str) -> bool:
+    """False only when no :data:`_FIELD_LABEL` can match in ``text`` (``low`` its lower case)."""
+    return (":" in text or "=" in text) and any(label in low for label in ("customer", "client", "account", "card", "request", "caller", "contact", " by", "to", "assignee", "recipient", "attn", "attention", "guest", "passenger", "beneficiary", "payee", "holder", "tenant"))
+
+
 def _may_hold_greeting(low: str) -> bool:
     """False only when no :data:`_GREETING` can match in the text whose lower case is ``low``."""
     return "hi " in low or "hello " in low or "hey " in low or "hiya " in low or "good " in low
@@ -1012,8 +1039,8 @@ class PiiRedactor:
                 found += self._addresses(text, patterns)
                 shut = False
         if "PERSON" in types:
-            if _may_hold_greeting(low) or ("<" in text and "@" in text):
-                found += self._greeted_and_senders(text)
+            if _may_hold_greeting(low) or ("<" in text and "@" in text) or _may_hold_field_label(text, low):
+                found += self._greeted_senders_and_fields(text)
                 shut = False
             gate = _person_gate(text, low, caps)
             cued = _cued_starts(text) if gate is not None and gate[0] else None
@@ -1388,7 +1415,7 @@ class PiiRedactor:
             out.append(PiiMatch("PERSON", m.end(), end, value, value.casefold()))
         return out
 
-    def _greeted_and_senders(self, text: str) -> list[PiiMatch]:
+    def _greeted_senders_and_fields(self, text: str) -> list[PiiMatch]:
         """Names that a greeting opening a line addresses ("Hi Oluwaseun,", "Hello Jürgen Weiß!") and the
         display names of e-mail addresses ("From: Chidi Okeke <chidi@example.com>"), known given names or not.
 
@@ -1419,6 +1446,15 @@ class PiiRedactor:
             if text[start:m.end(1)] != value:  # several spaces between the words: the span as written
                 start = text.rfind(words[0], m.start(1), m.end(1))
             out.append(PiiMatch("PERSON", start, m.end(1), text[start:m.end(1)], " ".join(text[start:m.end(1)].split()).casefold()))
+        for m in _FIELD_LABEL.finditer(text):
+            word = _CAPITALISED.match(text, m.end())
+            if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED:
+                continue
+            span = self._name_at(text, m.end(), require_first=word.group() not in _ALL_FIRST)
+            if span is None or _FIELD_VALUE_END.match(text, span[1]) is None:
+                continue  # "Customer: Where is my order?", "Customer: Acme Corp": a sentence, a company
+            value = text[span[0]:span[1]]
+            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         return out
 
     def _initialled_name_end(self, text: str, pos: int) -> int | None:

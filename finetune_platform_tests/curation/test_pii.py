@@ -486,7 +486,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
-        + redactor._greeted_and_senders(text)
+        + redactor._greeted_senders_and_fields(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -538,7 +538,8 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "O'BRIEN CALLED SAID NEVER Hospital HOSPITAL University Store Arena Islands support TEAM called a the and of at to "
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
-        "Hi Hello hi HEY Good morning Oluwaseun Amara! <a@b.io> From: Google Okeke Crew "
+        "Hi Hello hi HEY Good morning Oluwaseun Amara! <a@b.io> From: Google Okeke Crew Customer: customer: "
+        "Account holder: Reported by: | ; "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
@@ -928,4 +929,23 @@ def test_a_name_any_field_reveals_is_redacted_in_every_field_of_the_record(setti
     ],
 )
 def test_greetings_display_names_and_given_names_of_many_origins(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("Customer: Thanh Huong Le\nIssue: late delivery", "Customer: <PERSON_1>\nIssue: late delivery"),
+        ("Account holder: Ngozi Eze", "Account holder: <PERSON_1>"),
+        ("Reported by: Sunita Rao; priority high", "Reported by: <PERSON_1>; priority high"),
+        ("ID 7 | Cardholder: Kavya Nair | Visa", "ID 7 | Cardholder: <PERSON_1> | Visa"),
+        ("Escalated to: Hamza Qureshi.", "Escalated to: <PERSON_1>."),
+        ("customer: Maria", "customer: <PERSON_1>"),
+        # a chat transcript's speaker labels open utterances, and a company is no person
+        ("Customer: Where is my order?\nAgent: Let me check", "Customer: Where is my order?\nAgent: Let me check"),
+        ("Customer: Acme Corp\nCustomer: Returning", "Customer: Acme Corp\nCustomer: Returning"),
+        ("Customer: Thank you so much", "Customer: Thank you so much"),
+    ],
+)
+def test_a_form_or_ticket_field_that_names_a_person(text, redacted):
     assert R.redact(text)[0] == redacted
