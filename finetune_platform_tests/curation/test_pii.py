@@ -156,6 +156,42 @@ def test_street_addresses(text, address):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a shipping label or a signature: the city, state and ZIP on the line under the street, one span
+        ("Ship to:\n123 Main St\nSpringfield, IL 62704\nThanks", ["123 Main St\nSpringfield, IL 62704"]),
+        ("123 Main St, Apt 4B\nSpringfield, IL 62704", ["123 Main St, Apt 4B\nSpringfield, IL 62704"]),
+        ("123 Main St,\r\n  Salt Lake City, UT 84101-1234", ["123 Main St,\r\n  Salt Lake City, UT 84101-1234"]),
+        ("10 Downing Street\nLondon SW1A 2AA", ["10 Downing Street\nLondon SW1A 2AA"]),
+        ("10 Downing Street\nLondon\nSW1A 2AA", ["10 Downing Street\nLondon\nSW1A 2AA"]),
+        ("500 W OAK AVE, APT 4\nSPRINGFIELD, IL 62704", ["500 W OAK AVE, APT 4\nSPRINGFIELD, IL 62704"]),
+        # a street line that goes on past the street: a line of only a city and postcode under it, apart
+        ("Deliver to 123 Main St (back door)\nSpringfield, IL 62704\nThanks", ["123 Main St", "Springfield, IL 62704"]),
+        ("59 Temple Place, Suite 330 or\n  Boston, MA 02111-1307 USA", ["59 Temple Place, Suite 330", "Boston, MA 02111-1307 USA"]),
+        ("12 MAIN ST REAR\nSPRINGFIELD, IL 62704", ["12 MAIN ST", "SPRINGFIELD, IL 62704"]),
+        ("12 Main St is shut\nSpringfield, IL 62704 is where", ["12 Main St"]),  # not a line of only that
+        ("12 Main St\nSpringfield, IL 62704\nBoston, MA 02110", ["12 Main St\nSpringfield, IL 62704"]),
+        # Canadian province and postcode, Australian state and postcode
+        ("Mail it to 220 Yonge St, Toronto, ON M5B 2H1 today", ["220 Yonge St, Toronto, ON M5B 2H1"]),
+        ("350 Sparks Street\nOttawa ON K1R 7S8", ["350 Sparks Street\nOttawa ON K1R 7S8"]),
+        ("1 Main St, Montréal, QC H3B1A7.", ["1 Main St, Montréal, QC H3B1A7"]),
+        ("220 YONGE ST, TORONTO, ON M5B 2H1", ["220 YONGE ST, TORONTO, ON M5B 2H1"]),
+        ("5 George St, Sydney NSW 2000", ["5 George St, Sydney NSW 2000"]),
+        ("100 Queen Street\nMelbourne, VIC 3000", ["100 Queen Street\nMelbourne, VIC 3000"]),
+        # no city line: the street alone; a next line that is no city and postcode stays out
+        ("123 Main St\nOrder 12345 is late", ["123 Main St"]),
+        ("12 Main St\nNew York, NY is lovely", ["12 Main St"]),
+        ("5 George St, Perth WA 600012", ["5 George St"]),
+        ("220 Yonge St, Toronto, ON M5D 1Z1", ["220 Yonge St"]),  # no Canadian postcode has a D
+        # a city and state without a street (a licence's address) are no address
+        ("Boston, MA 02110-1301\nSpringfield, IL 62704", []),
+    ],
+)
+def test_the_city_line_under_a_street_and_canadian_and_australian_postcodes(text, expected):
+    assert found(text) == [("ADDRESS", a) for a in expected]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Order ORD-123456 was placed on 2024-03-01 at 10:30.",
@@ -515,6 +551,9 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "Dear Lumen support", "DEAR LUMEN SUPPORT", "Dear  Acme Team", "in the Northern Mariana Islands",
         "I AM ENTERING 4 DIGITS", "Hohenzollernring 25\n50672 Koeln", "Dr. Gregory House", "Herr  Professor Schmidt",
         "Best regards,\nLumen Support", "Regards,\n  Acme Team",
+        "12 Main street", "12 Main Streets", "12 Main St\nSpringfield, IL 62704", "12 MAIN ST\nSPRINGFIELD, IL 62704",
+        "1234 Martin Luther King Jr Blvd", "5 Star Plaza", "Step 2 Select Drive", "220 Yonge St, Toronto, ON M5B 2H1",
+        "12 Main St rear\nSpringfield, IL 62704", "12 Google Drive\nSpringfield, IL 62704",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -534,6 +573,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "O'BRIEN CALLED SAID NEVER Hospital HOSPITAL University Store Arena Islands support TEAM called a the and of at to "
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
+        "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
