@@ -169,6 +169,11 @@ _SUFFIX = (
     r"|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Cir|Pkwy|Hwy|Sq|Cres|Trl)\b\.?)"  # only abbreviations take a period
 )
 _UNIT = r"(?:,?[ ](?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|Bldg|#)\.?[ ]?#?[A-Za-z0-9-]{1,6}\b)"
+#: Street words a street's name may end with in lower case after its capitalised name ("12 Main street",
+#: "42 Oak avenue"): only those that are no product or everyday noun after a brand or an adjective ("2
+#: Samsung drive", "the 3 Right way", "5 Star place", "Step 2 Close"; lower-case "drive", "way", "place",
+#: "court", "close", "square" stay out).
+_SUFFIX_WORDS_LOWER = ("street", "avenue", "road", "boulevard", "lane", "terrace", "crescent", "parkway")
 #: What parts a street from its city: ", " on one line, or a line break: shipping labels and signatures put
 #: the city on the line under the street ("123 Main St\nSpringfield, IL 62704", "10 Downing Street\nLondon
 #: SW1A 2AA"), and the whole block is one address.
@@ -209,7 +214,8 @@ _CITY_LINE_UPPER = re.compile(
 _ADDRESS_EN = re.compile(
     r"(?<![\w$#.,/-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?[ ]"
     r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ ])?"
-    r"(?:(?:(?:O['’]|D['’]|Mc|Mac)?[A-Z][a-z]+(?:['’]s)?|St\.|Mt\.|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}" + _SUFFIX +
+    r"(?:(?:(?:O['’]|D['’]|Mc|Mac)?[A-Z][a-z]+(?:['’]s)?|St\.|Mt\.|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}"
+    r"(?:" + _SUFFIX + "|(?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b)"
     r"(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b\.?)?" + _UNIT + r"?(?P<tail>" + _tail(_CITY) + r")?"
 )
 #: The street words of _SUFFIX in capitals, for addresses written in capitals ("12 MAIN STREET").
@@ -393,6 +399,9 @@ _CARD_SHAPE_GATE = re.compile(rb"0(?:[ -]?0){12}")
 #: Four dotted digit groups, as every _IPV4 match holds (its groups are 1-3 digits: ends need only one).
 _IPV4_SHAPE_GATE = re.compile(rb"0\.0{1,3}\.0{1,3}\.0")
 _STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
+#: A street word in lower case after a space, as _ADDRESS_EN reads it ("12 Main street"): a literal space
+#: opens the pattern, so re jumps from space to space (cheaper than eight substring tests).
+_LOWER_STREET_WORD = re.compile("[ ](?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b")
 _ADDRESS_DE_GATE = re.compile(
     r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Weg|Platz|Allee|Gasse) \d"
 )
@@ -523,7 +532,7 @@ def _address_patterns(text: str, low: str, caps: list[str], upper: list[str] | N
     stands in for the case-insensitive ones only where str.lower and re.IGNORECASE agree."""
     plain = _lower_is_ignorecase(text)
     patterns = []
-    if not _STREET_SUFFIXES.isdisjoint(caps):
+    if not _STREET_SUFFIXES.isdisjoint(caps) or _LOWER_STREET_WORD.search(text):
         patterns.append(_ADDRESS_EN)
     if not _STREET_SUFFIXES_UPPER.isdisjoint(_upper_runs(text) if upper is None else upper):
         patterns.append(_ADDRESS_EN_UPPER)

@@ -192,6 +192,26 @@ def test_the_city_line_under_a_street_and_canadian_and_australian_postcodes(text
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I moved to 12 Main street last year", ["12 Main street"]),
+        ("42 Oak avenue, Springfield, IL 62704", ["42 Oak avenue, Springfield, IL 62704"]),
+        ("It is 7 Abbey road", ["7 Abbey road"]),
+        # lower-case "way", "court", "drive", "close" after a number and a capitalised word are prose
+        ("It was a 3 way split", []),
+        ("I have 2 court dates", []),
+        ("5 Star drive", []),
+        ("Rated 5 Star drive-in", []),
+        ("I have 2 Samsung drive bays and 1 Seagate drive", []),
+        ("Top 3 Best way to do it", []),
+        ("Step 2 Close", []),
+    ],
+)
+def test_a_lower_case_street_word_after_a_capitalised_name(text, expected):
+    assert found(text) == [("ADDRESS", a) for a in expected]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Order ORD-123456 was placed on 2024-03-01 at 10:30.",
