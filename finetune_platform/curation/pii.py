@@ -46,6 +46,7 @@ from finetune_platform.curation.names import (
     NOT_CAPS_SURNAMES,
     NOT_NAMES,
     NOT_STREET_NAMES,
+    NOT_STREET_FIRST_WORDS,
 )
 
 STAGE = "pii"
@@ -215,6 +216,8 @@ _ADDRESS_EN = re.compile(
     r"(?<![\w$#.,/-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?[ ]"
     r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ ])?"
     r"(?:(?:(?:O['’]|D['’]|Mc|Mac)?[A-Z][a-z]+(?:['’]s)?|St\.|Mt\.|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}"
+    # "Jr" past the three words of a name: "1234 Martin Luther King Jr Blvd"
+    r"(?:Jr\.?[ ])?"
     r"(?:" + _SUFFIX + "|(?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b)"
     r"(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b\.?)?" + _UNIT + r"?(?P<tail>" + _tail(_CITY) + r")?"
 )
@@ -229,7 +232,7 @@ _SUFFIX_ABBREVIATIONS_UPPER = "ST AVE RD BLVD LN DR CT PL TER CIR PKWY HWY SQ CR
 _ADDRESS_EN_UPPER = re.compile(
     r"(?<![\w$#.,/-])\d{1,6}[A-Z]?(?:-\d{1,4})?[ ]"
     r"(?:(?:N|S|E|W|NE|NW|SE|SW|NORTH|SOUTH|EAST|WEST)\.?[ ])?"
-    r"(?:(?:(?:O['’]|D['’])?[A-Z]{2,}(?:['’]S)?|ST\.|MT\.|[A-Z]\.|\d{1,3}(?:ST|ND|RD|TH))[ ]){1,3}"
+    r"(?:(?:(?:O['’]|D['’])?[A-Z]{2,}(?:['’]S)?|ST\.|MT\.|[A-Z]\.|\d{1,3}(?:ST|ND|RD|TH))[ ]){1,3}(?:JR\.?[ ])?"
     r"(?:(?:" + "|".join(_SUFFIX_WORDS_UPPER) + r")\b|(?:" + "|".join(_SUFFIX_ABBREVIATIONS_UPPER) + r")\b\.?)"
     r"(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
     r"(?:,?[ ](?:APT|APARTMENT|SUITE|STE|UNIT|FL|FLOOR|RM|ROOM|BLDG|#)\.?[ ]?#?[A-Z0-9-]{1,6}\b)?"
@@ -1214,6 +1217,8 @@ class PiiRedactor:
                 value = m.group()
                 if pattern is _ADDRESS_EN and any(w in NOT_STREET_NAMES for w in value.split(None, 3)[1:3]):
                     continue  # "2 Google Drive folders", "3 Hard Drive bays"
+                if pattern is _ADDRESS_EN and value.split(None, 2)[1] in NOT_STREET_FIRST_WORDS:
+                    continue  # "Step 2 Select Drive", "2 Hours Drive", "5 Star Plaza"
                 if pattern is _ADDRESS_EN_UPPER and _not_a_street_in_capitals(value):
                     continue  # "2 GOOGLE DRIVE FOLDERS", "MY ORDER 55123 IS ON THE WAY"
                 if (pattern is _ADDRESS_DE or pattern is _ADDRESS_DE_UPPER) and _ring_street_out_of_context(text, m, german):

@@ -212,6 +212,36 @@ def test_a_lower_case_street_word_after_a_capitalised_name(text, expected):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "Jr" past a three-word name: the address wins over the name inside it
+        ("1234 Martin Luther King Jr Blvd, Apt 3", [("ADDRESS", "1234 Martin Luther King Jr Blvd, Apt 3")]),
+        ("at 1234 Martin Luther King Jr. Blvd", [("ADDRESS", "1234 Martin Luther King Jr. Blvd")]),
+        ("1234 MARTIN LUTHER KING JR BLVD", [("ADDRESS", "1234 MARTIN LUTHER KING JR BLVD")]),
+        # an interface step or a count right after the number is no street
+        ("Step 2 Select Drive.", []),
+        ("Step 3 Open Drive settings", []),
+        ("Step 4 Tap Close", []),
+        ("2 Hours Drive", []),
+        ("5 Star Plaza", []),
+        ("10 Minutes Walk from the station", []),
+        ("a 5 Stars Place", []),
+        # such a word later in a street's name, and streets the list leaves alone
+        ("12 Lone Star Drive", [("ADDRESS", "12 Lone Star Drive")]),
+        ("8 North Star Road", [("ADDRESS", "8 North Star Road")]),
+        ("12 Mile End Road", [("ADDRESS", "12 Mile End Road")]),
+        ("1 Times Square", [("ADDRESS", "1 Times Square")]),
+        ("12 Second Avenue", [("ADDRESS", "12 Second Avenue")]),
+        # a house's name is no person
+        ("Rose Cottage", []),
+        ("Deliver to Rose Cottage, 5 Mill Lane", [("ADDRESS", "5 Mill Lane")]),
+    ],
+)
+def test_jr_in_a_street_and_steps_and_counts_that_are_no_street(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Order ORD-123456 was placed on 2024-03-01 at 10:30.",
