@@ -104,7 +104,20 @@ NOT_STREET_NAMES: frozenset[str] = _words(
     """
 )
 
-#: Capitalised words that follow name cues but are not names ("Dear Customer", "Regards, The Team").
+#: Capitalised words that never open a street's name right after its number: interface verbs and units of
+#: a step or a count ("Step 2 Select Drive", "2 Hours Drive", "5 Star Plaza", "10 Minutes Walk"). Only as the
+#: first word: later in a name they are a street's own ("12 Lone Star Drive", "8 North Star Road"). Not
+#: "Mile" ("12 Mile End Road", Michigan's "8 Mile Rd"), "Second" ("12 Second Avenue"), "Times" ("1 Times
+#: Square") or "Days" ("14 Days Lane").
+NOT_STREET_FIRST_WORDS: frozenset[str] = _words(
+    """
+    Select Open Tap Click Choose Press Hit Enter Type Step Steps Hour Hours Hrs Minute Minutes Min Mins
+    Week Weeks Month Months Year Years Miles Km Star Stars
+    """
+)
+
+#: Capitalised words that follow name cues but are not names ("Dear Customer", "Regards, The Team"), nor a
+#: surname after a given name ("Rose Cottage" is a house).
 NOT_NAMES: frozenset[str] = _words(
     """
     Customer Customers Sir Sirs Madam Madame Team Teams Support Service Services Manager Agent Agents Admin
@@ -130,6 +143,7 @@ NOT_NAMES: frozenset[str] = _words(
     Edge Cash Money Wire Transfer Express Max Mini Air Home Kids Business Enterprise Premier Gold Silver
     Platinum Black Blue Red Green White Beta Alpha Edition Series Sale Period Day Week Month Year Hour
     Cuisine Doktor Professor
+    Cottage Cottages Farm Farmhouse Manor Barn Bungalow
     """
 )
 

@@ -46,6 +46,7 @@ from finetune_platform.curation.names import (
     NOT_CAPS_SURNAMES,
     NOT_NAMES,
     NOT_STREET_NAMES,
+    NOT_STREET_FIRST_WORDS,
 )
 
 STAGE = "pii"
@@ -169,13 +170,56 @@ _SUFFIX = (
     r"|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Cir|Pkwy|Hwy|Sq|Cres|Trl)\b\.?)"  # only abbreviations take a period
 )
 _UNIT = r"(?:,?[ ](?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|Bldg|#)\.?[ ]?#?[A-Za-z0-9-]{1,6}\b)"
-_US_TAIL = r"(?:,[ ][A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2},?[ ][A-Z]{2}[ ]\d{5}(?:-\d{4})?\b)"
-_UK_TAIL = r"(?:,[ ][A-Z][a-z]+(?:[ ][A-Z][a-z]+)?,?[ ][A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}\b)"
+#: Street words a street's name may end with in lower case after its capitalised name ("12 Main street",
+#: "42 Oak avenue"): only those that are no product or everyday noun after a brand or an adjective ("2
+#: Samsung drive", "the 3 Right way", "5 Star place", "Step 2 Close"; lower-case "drive", "way", "place",
+#: "court", "close", "square" stay out).
+_SUFFIX_WORDS_LOWER = ("street", "avenue", "road", "boulevard", "lane", "terrace", "crescent", "parkway")
+#: What parts a street from its city: ", " on one line, or a line break: shipping labels and signatures put
+#: the city on the line under the street ("123 Main St\nSpringfield, IL 62704", "10 Downing Street\nLondon
+#: SW1A 2AA"), and the whole block is one address.
+_TAIL_BREAK = r"(?:,[ ]|,?[ ]*\r?\n[ ]*)"
+#: A city's name of up to three words ("Springfield", "New York", "Salt Lake City", "Montréal", "Wilkes-Barre").
+_CITY = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[ -][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+){0,2}"
+_CITY_UPPER = r"[A-ZÀ-ÖØ-Þ]{2,}(?:[ -][A-ZÀ-ÖØ-Þ]{2,}){0,2}"
+#: The postcodes after a city: US state and ZIP ("IL 62704", "NY 10036-1234"); UK postcode ("SW1A 2AA"),
+#: which may stand on a line of its own ("London\nSW1A 2AA"); Canadian province and postcode ("ON M5B 2H1":
+#: the postcode's letters leave out D F I O Q U, and W Z never open it); Australian state and postcode ("NSW
+#: 2000"). Each in capitals too, where the letters are the same.
+_US_POSTCODE = r",?[ ][A-Z]{2}[ ]\d{5}(?:-\d{4})?\b"
+_UK_POSTCODE = r"(?:,?[ ]|,?[ ]*\r?\n[ ]*)[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}\b"
+_CA_POSTCODE = (
+    r",?[ ](?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)[ ]"
+    r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ ]?\d[ABCEGHJ-NPRSTV-Z]\d\b"
+)
+_AU_POSTCODE = r",?[ ](?:NSW|VIC|QLD|SA|WA|TAS|NT|ACT)[ ]\d{4}\b"
+_POSTCODES = "(?:" + "|".join((_US_POSTCODE, _UK_POSTCODE, _CA_POSTCODE, _AU_POSTCODE)) + ")"
+
+
+def _tail(city: str) -> str:
+    """The city and postcode after a street (:data:`_TAIL_BREAK`, a city, one of the postcodes above)."""
+    return _TAIL_BREAK + city + _POSTCODES
+
+
+#: A line of only a city and postcode (and maybe the country): under a street line that goes on after the
+#: street ("123 Main St (back door)\nSpringfield, IL 62704", "59 Temple Place, Suite 330 ...\nBoston, MA
+#: 02111-1307 USA") it is the same address, found as an address of its own. Alone it is not one ("Boston, MA
+#: 02110-1301" in a licence's text names no street).
+_COUNTRY = r"(?:,?[ ](?:USA|U\.S\.A\.|United States|Canada|Australia|UK|United Kingdom))?"
+_CITY_LINE = re.compile(r"[ ]*(" + _CITY + _POSTCODES + _COUNTRY + r")[ ]*(?:\r?\n|\Z)")
+_CITY_LINE_UPPER = re.compile(
+    r"[ ]*(" + _CITY_UPPER + _POSTCODES + r"(?:,?[ ](?:USA|CANADA|AUSTRALIA|UK))?)[ ]*(?:\r?\n|\Z)"
+)
+
+
 _ADDRESS_EN = re.compile(
     r"(?<![\w$#.,/-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?[ ]"
     r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ ])?"
-    r"(?:(?:(?:O['’]|D['’]|Mc|Mac)?[A-Z][a-z]+(?:['’]s)?|St\.|Mt\.|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}" + _SUFFIX +
-    r"(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b\.?)?" + _UNIT + r"?(?:" + _US_TAIL + "|" + _UK_TAIL + r")?"
+    r"(?:(?:(?:O['’]|D['’]|Mc|Mac)?[A-Z][a-z]+(?:['’]s)?|St\.|Mt\.|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}"
+    # "Jr" past the three words of a name: "1234 Martin Luther King Jr Blvd"
+    r"(?:Jr\.?[ ])?"
+    r"(?:" + _SUFFIX + "|(?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b)"
+    r"(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b\.?)?" + _UNIT + r"?(?P<tail>" + _tail(_CITY) + r")?"
 )
 #: The street words of _SUFFIX in capitals, for addresses written in capitals ("12 MAIN STREET").
 _SUFFIX_WORDS_UPPER = (
@@ -188,12 +232,11 @@ _SUFFIX_ABBREVIATIONS_UPPER = "ST AVE RD BLVD LN DR CT PL TER CIR PKWY HWY SQ CR
 _ADDRESS_EN_UPPER = re.compile(
     r"(?<![\w$#.,/-])\d{1,6}[A-Z]?(?:-\d{1,4})?[ ]"
     r"(?:(?:N|S|E|W|NE|NW|SE|SW|NORTH|SOUTH|EAST|WEST)\.?[ ])?"
-    r"(?:(?:(?:O['’]|D['’])?[A-Z]{2,}(?:['’]S)?|ST\.|MT\.|[A-Z]\.|\d{1,3}(?:ST|ND|RD|TH))[ ]){1,3}"
+    r"(?:(?:(?:O['’]|D['’])?[A-Z]{2,}(?:['’]S)?|ST\.|MT\.|[A-Z]\.|\d{1,3}(?:ST|ND|RD|TH))[ ]){1,3}(?:JR\.?[ ])?"
     r"(?:(?:" + "|".join(_SUFFIX_WORDS_UPPER) + r")\b|(?:" + "|".join(_SUFFIX_ABBREVIATIONS_UPPER) + r")\b\.?)"
     r"(?:[ ](?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
     r"(?:,?[ ](?:APT|APARTMENT|SUITE|STE|UNIT|FL|FLOOR|RM|ROOM|BLDG|#)\.?[ ]?#?[A-Z0-9-]{1,6}\b)?"
-    r"(?:(?:,[ ][A-Z]{2,}(?:[ ][A-Z]{2,}){0,2},?[ ][A-Z]{2}[ ]\d{5}(?:-\d{4})?\b)"
-    r"|(?:,[ ][A-Z]{2,}(?:[ ][A-Z]{2,})?,?[ ][A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2}\b))?"
+    r"(?P<tail>" + _tail(_CITY_UPPER) + r")?"
 )
 _STREET_SUFFIXES_UPPER = frozenset(_SUFFIX_WORDS_UPPER + _SUFFIX_ABBREVIATIONS_UPPER)
 _PO_BOX = re.compile(r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b", re.IGNORECASE)
@@ -360,6 +403,9 @@ _CARD_SHAPE_GATE = re.compile(rb"0(?:[ -]?0){12}")
 #: Four dotted digit groups, as every _IPV4 match holds (its groups are 1-3 digits: ends need only one).
 _IPV4_SHAPE_GATE = re.compile(rb"0\.0{1,3}\.0{1,3}\.0")
 _STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
+#: A street word in lower case after a space, as _ADDRESS_EN reads it ("12 Main street"): a literal space
+#: opens the pattern, so re jumps from space to space (cheaper than eight substring tests).
+_LOWER_STREET_WORD = re.compile("[ ](?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b")
 _ADDRESS_DE_GATE = re.compile(
     r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Weg|Platz|Allee|Gasse) \d"
 )
@@ -490,7 +536,7 @@ def _address_patterns(text: str, low: str, caps: list[str], upper: list[str] | N
     stands in for the case-insensitive ones only where str.lower and re.IGNORECASE agree."""
     plain = _lower_is_ignorecase(text)
     patterns = []
-    if not _STREET_SUFFIXES.isdisjoint(caps):
+    if not _STREET_SUFFIXES.isdisjoint(caps) or _LOWER_STREET_WORD.search(text):
         patterns.append(_ADDRESS_EN)
     if not _STREET_SUFFIXES_UPPER.isdisjoint(_upper_runs(text) if upper is None else upper):
         patterns.append(_ADDRESS_EN_UPPER)
@@ -617,7 +663,7 @@ _NOT_STREET_WORDS_UPPER = frozenset(
     "pro click tap press select".split()
 )
 #: The city and state or postcode _ADDRESS_EN_UPPER reads after a street: with one, a match is an address.
-_ADDRESS_TAIL_UPPER = re.compile(r",[ ][A-Z ,]+(?:[ ][A-Z]{2}[ ]\d{5}(?:-\d{4})?|[ ][A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})\Z")
+_ADDRESS_TAIL_UPPER = re.compile(_tail(_CITY_UPPER) + r"\Z")
 
 
 def _not_a_street_in_capitals(value: str) -> bool:
@@ -1227,16 +1273,30 @@ class PiiRedactor:
             patterns = _address_patterns(text, text.lower(), _CAP_TOKEN.findall(text))
         out: list[PiiMatch] = []
         german: list[bool] = []  # _ring_street_out_of_context's verdict on the whole text, once needed
+        city_lines: set[int] = set()  # the line breaks after a street whose next line was looked at
         for pattern in patterns:
             for m in pattern.finditer(text):
                 value = m.group()
                 if pattern is _ADDRESS_EN and any(w in NOT_STREET_NAMES for w in value.split(None, 3)[1:3]):
                     continue  # "2 Google Drive folders", "3 Hard Drive bays"
+                if pattern is _ADDRESS_EN and value.split(None, 2)[1] in NOT_STREET_FIRST_WORDS:
+                    continue  # "Step 2 Select Drive", "2 Hours Drive", "5 Star Plaza"
                 if pattern is _ADDRESS_EN_UPPER and _not_a_street_in_capitals(value):
                     continue  # "2 GOOGLE DRIVE FOLDERS", "MY ORDER 55123 IS ON THE WAY"
                 if (pattern is _ADDRESS_DE or pattern is _ADDRESS_DE_UPPER) and _ring_street_out_of_context(text, m, german):
                     continue  # "Spring 2024", "During 2023", "RECURRING 3 TIMES"
                 out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
+                if (pattern is _ADDRESS_EN or pattern is _ADDRESS_EN_UPPER) and m.group("tail") is None:
+                    # the street's line goes on past the street: a city line under it is the same address
+                    line_end = text.find("\n", m.end())
+                    if line_end >= 0 and line_end not in city_lines:
+                        city_lines.add(line_end)
+                        city_line = _CITY_LINE_UPPER if pattern is _ADDRESS_EN_UPPER else _CITY_LINE
+                        city = city_line.match(text, line_end + 1)
+                        if city is not None:
+                            value = city.group(1)
+                            normalized = " ".join(value.casefold().split())
+                            out.append(PiiMatch("ADDRESS", city.start(1), city.end(1), value, normalized))
         return out
 
     def _persons(

@@ -156,6 +156,92 @@ def test_street_addresses(text, address):
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a shipping label or a signature: the city, state and ZIP on the line under the street, one span
+        ("Ship to:\n123 Main St\nSpringfield, IL 62704\nThanks", ["123 Main St\nSpringfield, IL 62704"]),
+        ("123 Main St, Apt 4B\nSpringfield, IL 62704", ["123 Main St, Apt 4B\nSpringfield, IL 62704"]),
+        ("123 Main St,\r\n  Salt Lake City, UT 84101-1234", ["123 Main St,\r\n  Salt Lake City, UT 84101-1234"]),
+        ("10 Downing Street\nLondon SW1A 2AA", ["10 Downing Street\nLondon SW1A 2AA"]),
+        ("10 Downing Street\nLondon\nSW1A 2AA", ["10 Downing Street\nLondon\nSW1A 2AA"]),
+        ("500 W OAK AVE, APT 4\nSPRINGFIELD, IL 62704", ["500 W OAK AVE, APT 4\nSPRINGFIELD, IL 62704"]),
+        # a street line that goes on past the street: a line of only a city and postcode under it, apart
+        ("Deliver to 123 Main St (back door)\nSpringfield, IL 62704\nThanks", ["123 Main St", "Springfield, IL 62704"]),
+        ("59 Temple Place, Suite 330 or\n  Boston, MA 02111-1307 USA", ["59 Temple Place, Suite 330", "Boston, MA 02111-1307 USA"]),
+        ("12 MAIN ST REAR\nSPRINGFIELD, IL 62704", ["12 MAIN ST", "SPRINGFIELD, IL 62704"]),
+        ("12 Main St is shut\nSpringfield, IL 62704 is where", ["12 Main St"]),  # not a line of only that
+        ("12 Main St\nSpringfield, IL 62704\nBoston, MA 02110", ["12 Main St\nSpringfield, IL 62704"]),
+        # Canadian province and postcode, Australian state and postcode
+        ("Mail it to 220 Yonge St, Toronto, ON M5B 2H1 today", ["220 Yonge St, Toronto, ON M5B 2H1"]),
+        ("350 Sparks Street\nOttawa ON K1R 7S8", ["350 Sparks Street\nOttawa ON K1R 7S8"]),
+        ("1 Main St, Montréal, QC H3B1A7.", ["1 Main St, Montréal, QC H3B1A7"]),
+        ("220 YONGE ST, TORONTO, ON M5B 2H1", ["220 YONGE ST, TORONTO, ON M5B 2H1"]),
+        ("5 George St, Sydney NSW 2000", ["5 George St, Sydney NSW 2000"]),
+        ("100 Queen Street\nMelbourne, VIC 3000", ["100 Queen Street\nMelbourne, VIC 3000"]),
+        # no city line: the street alone; a next line that is no city and postcode stays out
+        ("123 Main St\nOrder 12345 is late", ["123 Main St"]),
+        ("12 Main St\nNew York, NY is lovely", ["12 Main St"]),
+        ("5 George St, Perth WA 600012", ["5 George St"]),
+        ("220 Yonge St, Toronto, ON M5D 1Z1", ["220 Yonge St"]),  # no Canadian postcode has a D
+        # a city and state without a street (a licence's address) are no address
+        ("Boston, MA 02110-1301\nSpringfield, IL 62704", []),
+    ],
+)
+def test_the_city_line_under_a_street_and_canadian_and_australian_postcodes(text, expected):
+    assert found(text) == [("ADDRESS", a) for a in expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I moved to 12 Main street last year", ["12 Main street"]),
+        ("42 Oak avenue, Springfield, IL 62704", ["42 Oak avenue, Springfield, IL 62704"]),
+        ("It is 7 Abbey road", ["7 Abbey road"]),
+        # lower-case "way", "court", "drive", "close" after a number and a capitalised word are prose
+        ("It was a 3 way split", []),
+        ("I have 2 court dates", []),
+        ("5 Star drive", []),
+        ("Rated 5 Star drive-in", []),
+        ("I have 2 Samsung drive bays and 1 Seagate drive", []),
+        ("Top 3 Best way to do it", []),
+        ("Step 2 Close", []),
+    ],
+)
+def test_a_lower_case_street_word_after_a_capitalised_name(text, expected):
+    assert found(text) == [("ADDRESS", a) for a in expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "Jr" past a three-word name: the address wins over the name inside it
+        ("1234 Martin Luther King Jr Blvd, Apt 3", [("ADDRESS", "1234 Martin Luther King Jr Blvd, Apt 3")]),
+        ("at 1234 Martin Luther King Jr. Blvd", [("ADDRESS", "1234 Martin Luther King Jr. Blvd")]),
+        ("1234 MARTIN LUTHER KING JR BLVD", [("ADDRESS", "1234 MARTIN LUTHER KING JR BLVD")]),
+        # an interface step or a count right after the number is no street
+        ("Step 2 Select Drive.", []),
+        ("Step 3 Open Drive settings", []),
+        ("Step 4 Tap Close", []),
+        ("2 Hours Drive", []),
+        ("5 Star Plaza", []),
+        ("10 Minutes Walk from the station", []),
+        ("a 5 Stars Place", []),
+        # such a word later in a street's name, and streets the list leaves alone
+        ("12 Lone Star Drive", [("ADDRESS", "12 Lone Star Drive")]),
+        ("8 North Star Road", [("ADDRESS", "8 North Star Road")]),
+        ("12 Mile End Road", [("ADDRESS", "12 Mile End Road")]),
+        ("1 Times Square", [("ADDRESS", "1 Times Square")]),
+        ("12 Second Avenue", [("ADDRESS", "12 Second Avenue")]),
+        # a house's name is no person
+        ("Rose Cottage", []),
+        ("Deliver to Rose Cottage, 5 Mill Lane", [("ADDRESS", "5 Mill Lane")]),
+    ],
+)
+def test_jr_in_a_street_and_steps_and_counts_that_are_no_street(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Order ORD-123456 was placed on 2024-03-01 at 10:30.",
@@ -519,6 +605,9 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "Dear Lumen support", "DEAR LUMEN SUPPORT", "Dear  Acme Team", "in the Northern Mariana Islands",
         "I AM ENTERING 4 DIGITS", "Hohenzollernring 25\n50672 Koeln", "Dr. Gregory House", "Herr  Professor Schmidt",
         "Best regards,\nLumen Support", "Regards,\n  Acme Team",
+        "12 Main street", "12 Main Streets", "12 Main St\nSpringfield, IL 62704", "12 MAIN ST\nSPRINGFIELD, IL 62704",
+        "1234 Martin Luther King Jr Blvd", "5 Star Plaza", "Step 2 Select Drive", "220 Yonge St, Toronto, ON M5B 2H1",
+        "12 Main St rear\nSpringfield, IL 62704", "12 Google Drive\nSpringfield, IL 62704",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -540,6 +629,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
         "Hi Hello hi HEY Good morning Oluwaseun Amara! <a@b.io> From: Google Okeke Crew Customer: customer: "
         "Account holder: Reported by: | ; "
+        "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):

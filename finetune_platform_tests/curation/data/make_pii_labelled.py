@@ -321,6 +321,14 @@ HARD_CASES = [
     ("SEND IT TO 88 HARBOR RD, APT 2, PORTLAND, OR 97201", [("ADDRESS", "88 HARBOR RD, APT 2, PORTLAND, OR 97201")]),
     ("Deliver to 7 O'Connell Street, Limerick.", [("ADDRESS", "7 O'Connell Street")]),
     ("We moved to 40 St. Mary's Road last month.", [("ADDRESS", "40 St. Mary's Road")]),
+    # address blocks over several lines, Canadian and Australian postcodes, lower-case street words, "Jr"
+    ("Please ship it to:\n1234 Martin Luther King Jr Blvd, Apt 3\nAtlanta, GA 30310\nThanks!", [("ADDRESS", "1234 Martin Luther King Jr Blvd, Apt 3\nAtlanta, GA 30310")]),
+    ("Return address: 10 Downing Street\nLondon SW1A 2AA", [("ADDRESS", "10 Downing Street\nLondon SW1A 2AA")]),
+    ("Our store is at 220 Yonge St, Toronto, ON M5B 2H1.", [("ADDRESS", "220 Yonge St, Toronto, ON M5B 2H1")]),
+    ("Send the spare to 5 George St, Sydney NSW 2000 please.", [("ADDRESS", "5 George St, Sydney NSW 2000")]),
+    ("I now live at 12 Main street.", [("ADDRESS", "12 Main street")]),
+    ("Step 2 Select Drive. It is a 2 Hours Drive to the 5 Star Plaza hotel.", []),
+    ("Rose Cottage is lovely in spring.", []),
 ]
 
 
