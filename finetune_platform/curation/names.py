@@ -82,7 +82,9 @@ NOT_STREET_NAMES: frozenset[str] = _words(
     """
 )
 
-#: Capitalised words that follow name cues but are not names ("Dear Customer", "Regards, The Team").
+#: Capitalised words that follow name cues but are not names ("Dear Customer", "Regards, The Team"), among
+#: them the departments and footers that sign a mail ("Thanks,\nProcurement", "Best,\nLumen Crew", "Thanks,
+#: \nSent from my iPhone", "Get Outlook for iOS"). None of them a common surname.
 NOT_NAMES: frozenset[str] = _words(
     """
     Customer Customers Sir Sirs Madam Madame Team Teams Support Service Services Manager Agent Agents Admin
@@ -108,6 +110,9 @@ NOT_NAMES: frozenset[str] = _words(
     Edge Cash Money Wire Transfer Express Max Mini Air Home Kids Business Enterprise Premier Gold Silver
     Platinum Black Blue Red Green White Beta Alpha Edition Series Sale Period Day Week Month Year Hour
     Cuisine Doktor Professor
+    Procurement Finance Accounting Marketing Operations Logistics Legal Compliance Security Purchasing
+    Facilities Payroll Engineering Management Administration Reception Dispatch Warehouse Human Resources Dept
+    Crew Squad Sent Get
     """
 )
 

@@ -258,10 +258,12 @@ _INSTITUTION_WORDS = frozenset(
     "Grill Tavern Diner Bistro Bakery Pizzeria Brewery Lounge Island Islands Pub".split()
 )
 #: After "Dear" or a sign-off line, a word that makes the one before it a company, not a person: "Dear Lumen
-#: support", "Best regards,\nLumen Support", "DEAR ACME TEAM" (after a title or "my name is" it is a surname:
-#: "Dr. Patel staff were rude").
+#: support", "Best regards,\nLumen Support", "DEAR ACME TEAM", "Best,\nLumen Crew", "Thanks,\nAcme Procurement"
+#: (after a title or "my name is" it is a surname: "Dr. Patel staff were rude").
 _TEAM_NEXT = re.compile(
-    r"[ ](?i:support|team|help ?desk|customer (?:service|care|support)|billing|sales|service desk)(?![\w'’-])"
+    r"[ ](?i:support|team|crew|squad|help ?desk|customer (?:service|care|support)|billing|sales|service desk|"
+    r"procurement|finance|accounting|marketing|operations|logistics|legal|compliance|security|purchasing|"
+    r"facilities|payroll)(?![\w'’-])"
 )
 _COMPANY_CUE_END = re.compile(
     r"(?i:\bdear|\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)[ ]*\Z"
@@ -1312,8 +1314,10 @@ class PiiRedactor:
             word = m.group()
             first = _upper_given_name(word)
             given = first is not None
-            if not given and (not strong or word.title() in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS):
-                continue  # "DEAR CUSTOMER", "DEAR ALL"
+            if not given and (
+                not strong or word.title() in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS or word in ACRONYMS
+            ):
+                continue  # "DEAR CUSTOMER", "DEAR ALL", "THANKS,\nHR"
             before = text[max(0, start - 40):start]
             if before.endswith(" ") and _PLACE_PREFIX_UPPER.search(before) is not None:
                 continue  # "SAN FRANCISCO", "ST. LOUIS", "LAKE LOUISE"
@@ -1342,9 +1346,13 @@ class PiiRedactor:
             word = _UPPER_WORD.match(text, m.end())
             if word is None or (
                 _upper_given_name(word.group()) is None
-                and (word.group().title() in NOT_NAMES or word.group().lower() in COMMON_LOWER_WORDS)
+                and (
+                    word.group().title() in NOT_NAMES
+                    or word.group().lower() in COMMON_LOWER_WORDS
+                    or word.group() in ACRONYMS
+                )
             ):
-                continue  # "THANKS, SUPPORT TEAM"
+                continue  # "THANKS, SUPPORT TEAM", "THANKS, HR"
             end = self._caps_name_end(text, word.end())
             line_end = text.find("\n", end)
             if text[end:line_end if line_end >= 0 else len(text)].strip(" .!"):

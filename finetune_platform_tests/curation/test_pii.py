@@ -851,3 +851,30 @@ def test_a_phone_shaped_number_introduced_as_an_id_is_not_a_phone(text):
 )
 def test_ordinary_words_before_a_phone_number_do_not_make_it_an_id(text, phone):
     assert found(text) == [("PHONE", phone)]
+
+
+# --- precision review: over-redaction in customer-support text ----------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a department or a mail client's footer signs the mail, not a person
+        ("Thanks,\nProcurement", []),
+        ("Thanks, Procurement", []),
+        ("Best,\nLumen Crew", []),
+        ("BEST,\nLUMEN CREW", []),
+        ("Best,\nLumen Squad", []),
+        ("Thanks,\nAcme Procurement", []),
+        ("Thanks,\nFacilities Management", []),
+        ("Thanks,\nHuman Resources", []),
+        ("Thanks,\nHR", []),
+        ("Thanks,\nSent from my iPhone", []),
+        ("Regards,\nGet Outlook for iOS", []),
+        # the person who signs above or instead of the footer is still found
+        ("Thanks,\nEmily Clarke\nProcurement", [("PERSON", "Emily Clarke")]),
+        ("Thanks,\nXiomara Quintero\nSent from my iPhone", [("PERSON", "Xiomara Quintero")]),
+        ("Best,\nMaria Legal team", [("PERSON", "Maria")]),
+        ("Thanks,\nQuintero", [("PERSON", "Quintero")]),
+    ],
+)
+def test_a_department_or_a_footer_after_a_sign_off_is_not_a_name(text, expected):
+    assert found(text) == expected
