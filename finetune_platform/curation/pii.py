@@ -328,6 +328,14 @@ _WEAK_CUE = re.compile(
     re.IGNORECASE,
 )
 _ALL_FIRST = FIRST_NAMES | AMBIGUOUS_FIRST_NAMES
+#: Given names that are months (April, May, June, August, Jan): before a day or a year they are a date ("refund
+#: me by June 30", "from April 1st", "by Jan 31", "BY JUNE 30", "since May 2024"), whatever cue precedes them.
+_MONTH_NAMES = _ALL_FIRST & frozenset(
+    "January February March April May June July August September October November December "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
+)
+#: A day of the month (1-31, maybe "1st", "30TH") or a year (1900-2099) after a month's name.
+_DAY_OR_YEAR_NEXT = re.compile(r"[ ]+(?:(?:19|20)\d\d|(?:[12]?\d|3[01])(?i:st|nd|rd|th)?)(?!\w)")
 _CLEAR_FIRST = FIRST_NAMES - AMBIGUOUS_FIRST_NAMES
 _FIRST_LOWER = frozenset(n.lower() for n in _CLEAR_FIRST)
 #: Every known given name in capitals -> as the name lists spell it ("MARIA" -> "Maria").
@@ -759,6 +767,13 @@ def _name_candidates(text: str, caps: list[str], strong: bool, cued: set[int] | 
         if m is not None:
             words.append((start, m.group()))
     return words
+
+
+def _a_date_not_a_name(text: str, word: str, end: int) -> bool:
+    """Whether ``word`` (a given name, capitalised as the name lists spell it), ending at ``end``, is a month
+    before a day or a year: "Please refund me by June 30.", "from April 1st", "BY JAN 31" are dates; "Hi
+    June, ..." and "June Carter called" are names."""
+    return word in _MONTH_NAMES and _DAY_OR_YEAR_NEXT.match(text, end) is not None
 
 
 def _may_end_with_strong_cue(tail: str, plain: bool) -> bool:
@@ -1214,6 +1229,8 @@ class PiiRedactor:
             if before.endswith(" ") and before[:-1].endswith(_PLACE_WORDS) and _PLACE_PREFIX.search(before, max(0, near - 8)):
                 continue
             after_cue = cued and _STRONG_CUE.search(before, max(0, near - 24)) is not None
+            if given and _a_date_not_a_name(text, word, start + len(word)):
+                continue  # "refund me by June 30", "from April 1st"
             if after_cue:
                 span = self._name_at(text, start, require_first=False)
             elif given and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before, max(0, near - 16)):
@@ -1326,6 +1343,8 @@ class PiiRedactor:
             weak = (
                 given and not after_cue and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before) is not None
             )
+            if given and _a_date_not_a_name(text, word.title(), m.end()):
+                continue  # "PLEASE REFUND ME BY JUNE 30"
             end = self._caps_name_end(text, m.end())
             if not after_cue and _names_a_place(text, start, end):
                 continue  # "AT JOHN HOPKINS HOSPITAL", "GEORGE WASHINGTON UNIVERSITY"

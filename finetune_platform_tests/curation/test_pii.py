@@ -531,6 +531,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Mr. Mrs. MS. DR. Prof. Professor Doktor Herr Frau HERR FRAU Monsieur Mme Mlle Señor Señora Sra. Srta. "
         "Dear dear NAME: Name: my name is Regards,\n Thanks,\n Cheers, Kind regards, --\n J. A. I. P.S. J.R. "
         "N. Smith SMITH Dupont DUPONT de van DE LA Jean Maria MARIA Will Bill Tesla Emily John Sarah O'Brien "
+        "June JUNE May Jan 30 1st "
         "O'BRIEN CALLED SAID NEVER Hospital HOSPITAL University Store Arena Islands support TEAM called a the and of at to "
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
@@ -877,4 +878,28 @@ def test_ordinary_words_before_a_phone_number_do_not_make_it_an_id(text, phone):
     ],
 )
 def test_a_department_or_a_footer_after_a_sign_off_is_not_a_name(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a month that is also a given name, before a day or a year, after a weak cue or none: a date
+        ("Please refund me by June 30.", []),
+        ("I was charged twice from April 1 until now", []),
+        ("Pay by Jan 31 please", []),
+        ("from Jan 7 it failed", []),
+        ("PLEASE REFUND ME BY JUNE 30", []),
+        ("Cancel it by May 5th", []),
+        ("It worked from August 2023 on", []),
+        ("Regards,\nMay 2024 invoice attached", []),
+        # the same months as names: no day or year after them
+        ("Hi June, the refund for May 30 never came", [("PERSON", "June")]),
+        ("Thanks April, that fixed it", [("PERSON", "April")]),
+        ("June Carter called about the bill due by June 30", [("PERSON", "June Carter")]),
+        ("HI JUNE, IT BROKE", [("PERSON", "JUNE")]),
+        ("Regards,\nMay Chen", [("PERSON", "May Chen")]),
+    ],
+)
+def test_a_month_before_a_day_or_a_year_is_a_date_not_a_name(text, expected):
     assert found(text) == expected
