@@ -336,6 +336,14 @@ _MONTH_NAMES = _ALL_FIRST & frozenset(
 )
 #: A day of the month (1-31, maybe "1st", "30TH") or a year (1900-2099) after a month's name.
 _DAY_OR_YEAR_NEXT = re.compile(r"[ ]+(?:(?:19|20)\d\d|(?:[12]?\d|3[01])(?i:st|nd|rd|th)?)(?!\w)")
+#: Given names that are modal verbs: right before a pronoun or a determiner (no comma between) they ask a
+#: question ("hi Will the thermostat work with Alexa?", "Hello May I ask", "HI WILL THIS WORK"), unless a
+#: strong cue precedes them ("Dear Will the ..." is still a name); "Hi Will, the update failed" is a name.
+_MODAL_NAMES = frozenset(("Will", "May"))
+_PRONOUN_OR_DETERMINER_NEXT = re.compile(
+    r"[ ]+(?i:the|a|an|my|your|you|it|i|we|they|he|she|his|her|our|their|this|that|these|those|there|"
+    r"someone|anyone|somebody|anybody)(?![\w'’-])"  # not a contraction: "Hi Will it's broken" lacks a comma
+)
 _CLEAR_FIRST = FIRST_NAMES - AMBIGUOUS_FIRST_NAMES
 _FIRST_LOWER = frozenset(n.lower() for n in _CLEAR_FIRST)
 #: Every known given name in capitals -> as the name lists spell it ("MARIA" -> "Maria").
@@ -774,6 +782,13 @@ def _a_date_not_a_name(text: str, word: str, end: int) -> bool:
     before a day or a year: "Please refund me by June 30.", "from April 1st", "BY JAN 31" are dates; "Hi
     June, ..." and "June Carter called" are names."""
     return word in _MONTH_NAMES and _DAY_OR_YEAR_NEXT.match(text, end) is not None
+
+
+def _a_verb_not_a_name(text: str, word: str, end: int) -> bool:
+    """Whether ``word`` (a given name, capitalised as the name lists spell it), ending at ``end``, is a modal
+    verb asking a question: "Will" or "May" right before a pronoun or a determiner ("hi Will the thermostat
+    work?", "hello May I ask"). The caller leaves a name after a strong cue alone."""
+    return word in _MODAL_NAMES and _PRONOUN_OR_DETERMINER_NEXT.match(text, end) is not None
 
 
 def _may_end_with_strong_cue(tail: str, plain: bool) -> bool:
@@ -1231,6 +1246,8 @@ class PiiRedactor:
             after_cue = cued and _STRONG_CUE.search(before, max(0, near - 24)) is not None
             if given and _a_date_not_a_name(text, word, start + len(word)):
                 continue  # "refund me by June 30", "from April 1st"
+            if given and not after_cue and _a_verb_not_a_name(text, word, start + len(word)):
+                continue  # "hi Will the thermostat work with Alexa?"
             if after_cue:
                 span = self._name_at(text, start, require_first=False)
             elif given and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before, max(0, near - 16)):
@@ -1345,6 +1362,8 @@ class PiiRedactor:
             )
             if given and _a_date_not_a_name(text, word.title(), m.end()):
                 continue  # "PLEASE REFUND ME BY JUNE 30"
+            if given and not after_cue and _a_verb_not_a_name(text, word.title(), m.end()):
+                continue  # "HI WILL THIS WORK WITH ALEXA?"
             end = self._caps_name_end(text, m.end())
             if not after_cue and _names_a_place(text, start, end):
                 continue  # "AT JOHN HOPKINS HOSPITAL", "GEORGE WASHINGTON UNIVERSITY"

@@ -531,7 +531,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Mr. Mrs. MS. DR. Prof. Professor Doktor Herr Frau HERR FRAU Monsieur Mme Mlle Señor Señora Sra. Srta. "
         "Dear dear NAME: Name: my name is Regards,\n Thanks,\n Cheers, Kind regards, --\n J. A. I. P.S. J.R. "
         "N. Smith SMITH Dupont DUPONT de van DE LA Jean Maria MARIA Will Bill Tesla Emily John Sarah O'Brien "
-        "June JUNE May Jan 30 1st "
+        "June JUNE May Jan 30 1st the my you i it's "
         "O'BRIEN CALLED SAID NEVER Hospital HOSPITAL University Store Arena Islands support TEAM called a the and of at to "
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
@@ -902,4 +902,27 @@ def test_a_department_or_a_footer_after_a_sign_off_is_not_a_name(text, expected)
     ],
 )
 def test_a_month_before_a_day_or_a_year_is_a_date_not_a_name(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "Will" and "May" right before a pronoun or a determiner ask a question, after a weak cue or none
+        ("hi Will the Lumen Smart Thermostat work with Alexa?", []),
+        ("hi May i get a refund", []),
+        ("Hello May I ask why I was charged?", []),
+        ("HI WILL THIS WORK WITH ALEXA?", []),
+        ("hey Will my order arrive before Friday?", []),
+        # the same words as names: a comma, a strong cue, a surname, a contraction or another word after them
+        ("Hi Will, the update failed", [("PERSON", "Will")]),
+        ("HI WILL, THE UPDATE FAILED", [("PERSON", "WILL")]),
+        ("Dear Will the update failed again", [("PERSON", "Will")]),
+        ("Hi Will Turner, the update failed", [("PERSON", "Will Turner")]),
+        ("hi Will it's broken again", [("PERSON", "Will")]),
+        ("This is Will from billing", [("PERSON", "Will")]),
+        ("Thanks May for the quick fix", [("PERSON", "May")]),
+    ],
+)
+def test_will_or_may_before_a_pronoun_or_a_determiner_is_a_verb_not_a_name(text, expected):
     assert found(text) == expected
