@@ -249,14 +249,27 @@ _INITIALS = re.compile(r"(?<![\w'’.-])[A-ZÀ-ÖØ-Þ]\.(?:[ ]?[A-ZÀ-ÖØ-Þ]\
 #: Abbreviations written as initials (spaces removed) that open a line after a sign-off or follow a cue.
 _NOT_INITIALS = frozenset("P.S. P.P.S. N.B. E.G. I.E. U.S. U.K. F.Y.I.".split())
 #: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
-#: Hospital", "Charles de Gaulle Airport", "Jacob Wirth Restaurant", "the Northern Mariana Islands"), unless a
-#: strong cue comes before it ("Dr. Emily Station" stays a name). None of them a common surname (so not
-#: House, Hall, Park, Church, Bridge, Arena, Chapel).
+#: Hospital", "Charles de Gaulle Airport", "Jacob Wirth Restaurant", "the Northern Mariana Islands", "Virginia
+#: Beach", "James City County", "Jackson Heights"), unless a strong cue comes before it ("Dr. Emily Station"
+#: stays a name). None of them a common surname (so not House, Hall, Park, Church, Bridge, Arena, Chapel, Hill,
+#: Lake, Bay, Parish).
 _INSTITUTION_WORDS = frozenset(
     "Hospital Clinic University College School Academy Institute Foundation Center Centre Library Museum Stadium "
     "Airport Station Cathedral Hotel Theatre Theater Gallery Memorial Elementary Restaurant Inn Cafe Café "
-    "Grill Tavern Diner Bistro Bakery Pizzeria Brewery Lounge Island Islands Pub".split()
+    "Grill Tavern Diner Bistro Bakery Pizzeria Brewery Lounge Island Islands Pub "
+    "City Beach Creek Heights Falls Valley County Springs".split()
 )
+#: US state codes (and DC): a name followed by ", IL" is a town ("Is it cold now in Carlos, IL").
+_US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
+    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split()
+)
+#: State codes that are English words in capitals too ("Thanks Carlos, OK.", "Hi Carlos, IN my order"): a
+#: state only with a ZIP code after it.
+_STATE_WORDS = frozenset("HI IN ME OH OK OR".split())
+#: ", " and a state code ending the sentence or the line ("in Carlos, IL", "Carlos, IL?") or before a ZIP code
+#: ("Carlos, IL 62704"); not one that a word follows ("Carlos, CA and I").
+_STATE_NEXT = re.compile(r",[ ]?([A-Z]{2})(?:([ ]\d{5}(?:-\d{4})?)(?![\w-])|(?=[ ]*(?:\Z|\r?\n|[.,;:!?)])))")
 #: After "Dear" or a sign-off line, a word that makes the one before it a company, not a person: "Dear Lumen
 #: support", "Best regards,\nLumen Support", "DEAR ACME TEAM", "Best,\nLumen Crew", "Thanks,\nAcme Procurement"
 #: (after a title or "my name is" it is a surname: "Dr. Patel staff were rude").
@@ -279,9 +292,13 @@ _REGIONS = frozenset(
 )
 def _names_a_place(text: str, start: int, end: int) -> bool:
     """Whether the name ``text[start:end]`` is part of an institution's or a place's name: one of its later
-    words, or the word right after it, is one of :data:`_INSTITUTION_WORDS` (in capitals too)."""
+    words, or the word right after it, is one of :data:`_INSTITUTION_WORDS` (in capitals too), or a US state
+    code follows it ("Carlos, IL", "CARLOS, IL 62914")."""
     words = text[start:end].split()[1:]
     if any(w in _INSTITUTION_WORDS or w.title() in _INSTITUTION_WORDS for w in words):
+        return True
+    state = _STATE_NEXT.match(text, end)
+    if state is not None and state.group(1) in _US_STATES and (state.group(2) or state.group(1) not in _STATE_WORDS):
         return True
     return _INSTITUTION_NEXT.match(text, end) is not None or _INSTITUTION_NEXT_UPPER.match(text, end) is not None
 

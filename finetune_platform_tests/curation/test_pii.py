@@ -531,7 +531,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Mr. Mrs. MS. DR. Prof. Professor Doktor Herr Frau HERR FRAU Monsieur Mme Mlle Señor Señora Sra. Srta. "
         "Dear dear NAME: Name: my name is Regards,\n Thanks,\n Cheers, Kind regards, --\n J. A. I. P.S. J.R. "
         "N. Smith SMITH Dupont DUPONT de van DE LA Jean Maria MARIA Will Bill Tesla Emily John Sarah O'Brien "
-        "June JUNE May Jan 30 1st the my you i it's "
+        "June JUNE May Jan 30 1st the my you i it's Carlos CARLOS IL OK 62914 Beach County "
         "O'BRIEN CALLED SAID NEVER Hospital HOSPITAL University Store Arena Islands support TEAM called a the and of at to "
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
@@ -925,4 +925,32 @@ def test_a_month_before_a_day_or_a_year_is_a_date_not_a_name(text, expected):
     ],
 )
 def test_will_or_may_before_a_pronoun_or_a_determiner_is_a_verb_not_a_name(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a given name before a US state code or a place word is a town
+        ("Is it cold now in Carlos, IL", []),
+        ("Is it cold now in Carlos, IL?", []),
+        ("Ship it to Carlos, IL 62914 please", []),
+        ("SHIPPING TO CARLOS, IL", []),
+        ("I live in Virginia Beach", []),
+        ("The James City County office is closed", []),
+        ("our store near Jackson Heights", []),
+        ("hiking at Austin Creek", []),
+        ("the Hope Valley branch", []),
+        ("Thanks Carlos, OK 74101 is the depot", []),
+        # a name before a state code that is also a word, or before a word, or after a strong cue
+        ("Thanks Carlos, OK.", [("PERSON", "Carlos")]),
+        ("Hi Carlos, IN my order the lid is broken", [("PERSON", "Carlos")]),
+        ("Hi Carlos, CA and NY stores are out of stock", [("PERSON", "Carlos")]),
+        ("Regards,\nCarlos, IL", [("PERSON", "Carlos")]),
+        ("Dear Sarah Beach, thanks", [("PERSON", "Sarah Beach")]),
+        # names that are common surnames are not place words: Park, Hill, Lake, Bay
+        ("Sarah Park and John Hill called", [("PERSON", "Sarah Park"), ("PERSON", "John Hill")]),
+    ],
+)
+def test_a_name_before_a_state_code_or_a_place_word_is_a_place(text, expected):
     assert found(text) == expected
