@@ -74,6 +74,17 @@ AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     """
 )
 
+#: Ambiguous given names that are mostly brands in support text ("my Dell Latitude", "Tesla Model 3", "Ford
+#: Focus", "Chase Sapphire", "Mercedes Benz", "Alexa Routines"): a name only after a cue said to or of a person
+#: ("Hi Chase,", "this is Alexa Chung", "Regards,\nLincoln"), never from a capitalised word after them alone,
+#: whose product line no list keeps up with, nor after a cue said of a company too ("an email from Chase",
+#: "call Dell", "contact Tesla"). The price: "Chase Miller called", with no cue, is not found.
+BRAND_FIRST_NAMES: frozenset[str] = _words(
+    """
+    Tesla Dell Ford Chase Mercedes Harley Lincoln Alexa Siri Cortana
+    """
+)
+
 #: Capitalised words before a street suffix that make it a product, not a street ("2 Google Drive folders").
 NOT_STREET_NAMES: frozenset[str] = _words(
     """

@@ -41,6 +41,7 @@ from finetune_platform.curation.config import (
 from finetune_platform.curation.names import (
     ACRONYMS,
     AMBIGUOUS_FIRST_NAMES,
+    BRAND_FIRST_NAMES,
     COMMON_LOWER_WORDS,
     FIRST_NAMES,
     NOT_CAPS_SURNAMES,
@@ -345,6 +346,11 @@ _WEAK_CUE = re.compile(
     re.IGNORECASE,
 )
 _ALL_FIRST = FIRST_NAMES | AMBIGUOUS_FIRST_NAMES
+#: Weak cues said of a company as often as of a person ("an email from Chase", "call Dell", "contact Tesla",
+#: "spoke to Chase"): a brand-like given name (BRAND_FIRST_NAMES) after one of them is the company.
+_COMPANY_WEAK_CUES = frozenset(
+    ("from", "by", "call", "email", "contact", "cc", "spoke to", "spoke with", "talked to", "talked with", "speaking with")
+)
 #: Given names that are months (April, May, June, August, Jan): before a day or a year they are a date ("refund
 #: me by June 30", "from April 1st", "by Jan 31", "BY JUNE 30", "since May 2024"), whatever cue precedes them.
 _MONTH_NAMES = _ALL_FIRST & frozenset(
@@ -808,6 +814,15 @@ def _a_verb_not_a_name(text: str, word: str, end: int) -> bool:
     return word in _MODAL_NAMES and _PRONOUN_OR_DETERMINER_NEXT.match(text, end) is not None
 
 
+def _weak_cue_names(word: str, cue: re.Match[str] | None) -> bool:
+    """Whether the :data:`_WEAK_CUE` match ``cue`` before the given name ``word`` (capitalised as the name
+    lists spell it) makes it a name: any weak cue does, except one said of companies too before a brand
+    ("an email from Chase", "CALL DELL"; "Hi Chase," is a name)."""
+    if cue is None:
+        return False
+    return word not in BRAND_FIRST_NAMES or cue.group().lower().rstrip(" ,:") not in _COMPANY_WEAK_CUES
+
+
 def _may_end_with_strong_cue(tail: str, plain: bool) -> bool:
     """False only when ``tail`` (the window before a word, trailing spaces stripped) cannot end in a
     :data:`_STRONG_CUE`: a sign-off line, a title, "name is", "name's", "dear" or "name:"."""
@@ -1267,18 +1282,27 @@ class PiiRedactor:
                 continue  # "hi Will the thermostat work with Alexa?"
             if after_cue:
                 span = self._name_at(text, start, require_first=False)
-            elif given and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before, max(0, near - 16)):
+            elif (
+                given
+                and _may_end_with_weak_cue(tail, plain)
+                and _weak_cue_names(word, _WEAK_CUE.search(before, max(0, near - 16)))
+            ):
                 span = self._name_at(text, start, require_first=False)
             elif word in _CLEAR_FIRST:
                 span = self._name_at(text, start, require_first=False)
-            elif word in AMBIGUOUS_FIRST_NAMES:
+            elif word in AMBIGUOUS_FIRST_NAMES and word not in BRAND_FIRST_NAMES:
                 span = self._name_at(text, start, require_first=True)  # "Will Turner", not "Will you"
             else:
-                continue
+                continue  # "my Dell Latitude", "Tesla Model 3": a brand needs a cue
             if span is not None and not after_cue and _names_a_place(text, span[0], span[1]):
                 continue  # "John Radcliffe Hospital", "George Washington University": named after a person
-            if span is not None and not given and after_cue and _a_company_after_dear(before, text, span[1]):
-                continue  # "Dear Lumen support", "Dear Acme Team": a company
+            if (
+                span is not None
+                and (not given or word in BRAND_FIRST_NAMES)
+                and after_cue
+                and _a_company_after_dear(before, text, span[1])
+            ):
+                continue  # "Dear Lumen support", "Dear Acme Team", "Regards,\nTesla Support": a company
             if span is not None:
                 # A capitalised word right before the name, in mid-sentence, is its first part ("I love Norma
                 # Jean" -> "Norma Jean", not "Norma <PERSON_1>"), unless it is a known non-name or follows
@@ -1375,7 +1399,10 @@ class PiiRedactor:
             tail = before.rstrip(" ")
             after_cue = _may_end_with_strong_cue(tail, plain) and _STRONG_CUE.search(before) is not None
             weak = (
-                given and not after_cue and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before) is not None
+                given
+                and not after_cue
+                and _may_end_with_weak_cue(tail, plain)
+                and _weak_cue_names(first, _WEAK_CUE.search(before))
             )
             if given and _a_date_not_a_name(text, word.title(), m.end()):
                 continue  # "PLEASE REFUND ME BY JUNE 30"
@@ -1384,8 +1411,8 @@ class PiiRedactor:
             end = self._caps_name_end(text, m.end())
             if not after_cue and _names_a_place(text, start, end):
                 continue  # "AT JOHN HOPKINS HOSPITAL", "GEORGE WASHINGTON UNIVERSITY"
-            if after_cue and not given and _a_company_after_dear(before, text, end):
-                continue  # "DEAR LUMEN SUPPORT"
+            if after_cue and (not given or first in BRAND_FIRST_NAMES) and _a_company_after_dear(before, text, end):
+                continue  # "DEAR LUMEN SUPPORT", "REGARDS,\nTESLA SUPPORT"
             if not (after_cue or weak):
                 if first not in _CLEAR_FIRST:
                     continue

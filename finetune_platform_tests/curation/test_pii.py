@@ -532,6 +532,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Dear dear NAME: Name: my name is Regards,\n Thanks,\n Cheers, Kind regards, --\n J. A. I. P.S. J.R. "
         "N. Smith SMITH Dupont DUPONT de van DE LA Jean Maria MARIA Will Bill Tesla Emily John Sarah O'Brien "
         "June JUNE May Jan 30 1st the my you i it's Carlos CARLOS IL OK 62914 Beach County "
+        "Chase CHASE Dell Model from call email Hi HI "
         "O'BRIEN CALLED SAID NEVER Hospital HOSPITAL University Store Arena Islands support TEAM called a the and of at to "
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
@@ -953,4 +954,35 @@ def test_will_or_may_before_a_pronoun_or_a_determiner_is_a_verb_not_a_name(text,
     ],
 )
 def test_a_name_before_a_state_code_or_a_place_word_is_a_place(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a brand-like given name before a capitalised word, or after a cue said of companies too: the brand
+        ("My Dell Latitude won't boot", []),
+        ("the app for my Tesla Model 3 crashes", []),
+        ("the Ford Focus is in the shop", []),
+        ("Chase Sapphire card declined", []),
+        ("Mercedes Benz service booked", []),
+        ("MY DELL LATITUDE WON'T BOOT", []),
+        ("I got an email from Chase about it", []),
+        ("I had to call Dell support", []),
+        ("CALL DELL SUPPORT", []),
+        ("Regards,\nTesla Support", []),
+        # ... and the price: with no cue a person of that given name is not found either
+        ("Tesla Nguyen called", []),
+        ("Chase Miller called", []),
+        # after a cue said to or of a person they are names; as a surname they are too
+        ("Hi Tesla Nguyen, the charger is dead", [("PERSON", "Tesla Nguyen")]),
+        ("Hi Chase, thanks", [("PERSON", "Chase")]),
+        ("HI CHASE, THANKS", [("PERSON", "CHASE")]),
+        ("this is Alexa Chung", [("PERSON", "Alexa Chung")]),
+        ("Dear Mercedes, thanks", [("PERSON", "Mercedes")]),
+        ("Thanks,\nLincoln", [("PERSON", "Lincoln")]),
+        ("Brian Chase called", [("PERSON", "Brian Chase")]),
+    ],
+)
+def test_a_brand_like_given_name_needs_a_cue_said_to_a_person(text, expected):
     assert found(text) == expected
