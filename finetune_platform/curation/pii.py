@@ -110,12 +110,21 @@ _SSN_CUE = re.compile(r"(?:\bssn|social security(?: number| no\.?| #)?|\bss#)\W{
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 #: What a four-part version number follows (it would read as an IPv4 address): a version word, a comparison
-#: ("urllib3 >= 1.2.1.0") or an update verb ("upgraded the app to 2.14.3.1", "rolled back to 4.2.0.1").
+#: ("urllib3 >= 1.2.1.0"), an update verb ("upgraded the app to 2.14.3.1", "rolled back from 3.1.0.2",
+#: "reverted to 4.2.0.1"), a requirement ("Requires 2.0.0.1", "requires at least 1.0.0.4") or a test ("tested
+#: on 4.0.0.2").
 _VERSION_CUE = re.compile(
     r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>!~]=?|=="
     r"|\b(?:updat|upgrad|downgrad|install|reinstall|patch)\w*(?:[ ]+(?:it|the app|app|firmware|everything))?"
-    r"(?:[ ]+(?:to|from|with))?|\brolled[ ]+back[ ]+to)\s*$",
+    r"(?:[ ]+(?:to|from|with))?|\b(?:rolled|rolling)[ ]+(?:it[ ]+)?back[ ]+(?:to|from)"
+    r"|\brevert(?:ed|ing|s)?(?:[ ]+it)?(?:[ ]+back)?[ ]+(?:to|from)|\brequire[sd]?(?:[ ]+at[ ]+least)?"
+    r"|\btested[ ]+(?:on|with|against))\s*$",
     re.IGNORECASE,
+)
+#: What follows a version number and never an address: "1.2.3.4 or later", "2.0.0.1 or newer", "and above";
+#: not "later" or "up" going on to somewhere ("10.0.0.1 and later to 10.0.0.2", "10.0.0.1 and up to 10.0.0.9").
+_VERSION_AFTER = re.compile(
+    r"[ ]+(?i:or|and)[ ]+(?i:later|newer|higher|above|greater|up)(?![\w-]|[ ]+(?i:to|on|at|from|in|into|via)\b)"
 )
 #: What joins a version number to the next one ("from 3.1.0.2 to 3.1.0.4"): that one is a version too.
 _VERSION_JOINERS = frozenset((" to ", " -> ", " → ", " or ", " and ", ", ", " / ", "/"))
@@ -1156,11 +1165,13 @@ class PiiRedactor:
         out = []
         version_end = -1
         for m in _IPV4.finditer(text):
-            if _VERSION_CUE.search(text, max(0, m.start() - 32), m.start()) or (
-                version_end >= 0 and text[version_end:m.start()] in _VERSION_JOINERS
+            if (
+                _VERSION_CUE.search(text, max(0, m.start() - 32), m.start())
+                or (version_end >= 0 and text[version_end:m.start()] in _VERSION_JOINERS)
+                or _VERSION_AFTER.match(text, m.end())
             ):
                 version_end = m.end()
-                continue  # "version 1.2.3.4", "build 10.0.0.1", "upgraded from 3.1.0.2 to 3.1.0.4"
+                continue  # "version 1.2.3.4", "build 10.0.0.1", "upgraded from 3.1.0.2 to 3.1.0.4", "1.2.3.4 or later"
             try:
                 addr = ipaddress.IPv4Address(m.group())
             except ValueError:

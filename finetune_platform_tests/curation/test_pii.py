@@ -986,3 +986,26 @@ def test_a_name_before_a_state_code_or_a_place_word_is_a_place(text, expected):
 )
 def test_a_brand_like_given_name_needs_a_cue_said_to_a_person(text, expected):
     assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # four-part version numbers after a roll-back, a revert, a requirement or a test, or before "or later"
+        ("I rolled back from 3.1.0.2 to 3.1.0.1", []),
+        ("I reverted it back to 3.1.0.1 and it works", []),
+        ("Works on 1.2.3.4 or later", []),
+        ("Requires 2.0.0.1 or newer", []),
+        ("requires at least 1.0.0.4", []),
+        ("tested on 4.0.0.2 and 4.0.0.3", []),
+        ("Supported on 2.1.0.0 and above.", []),
+        # addresses next to the same words stay addresses
+        ("my IP is 10.0.0.5 or 10.0.0.6", [("IP_ADDRESS", "10.0.0.5"), ("IP_ADDRESS", "10.0.0.6")]),
+        ("I rolled back the router, it is on 192.168.1.20", [("IP_ADDRESS", "192.168.1.20")]),
+        ("connect to 10.0.0.1 and later to 10.0.0.2", [("IP_ADDRESS", "10.0.0.1"), ("IP_ADDRESS", "10.0.0.2")]),
+        ("allow 10.0.0.1 and up to 10.0.0.9", [("IP_ADDRESS", "10.0.0.1"), ("IP_ADDRESS", "10.0.0.9")]),
+        ("tested the ping to 10.0.0.9", [("IP_ADDRESS", "10.0.0.9")]),
+    ],
+)
+def test_four_part_version_numbers_are_not_ip_addresses(text, expected):
+    assert found(text) == expected
