@@ -107,6 +107,9 @@ _GROUP = re.compile(r"\d+")
 _SSN = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})([- ])(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
 _SSN_BARE = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})(\d{2})(\d{4})(?![\w/:-]|[.,]\d)")
 _SSN_CUE = re.compile(r"(?:\bssn|social security(?: number| no\.?| #)?|\bss#)\W{0,6}(?:is\W{0,3})?$", re.IGNORECASE)
+#: An SSN named anywhere shortly before a number: then an id word before it does not make it an id ("SSN /
+#: account number: 512-34-7781", "tax ID number 512-34-7781").
+_SSN_WORD = re.compile(r"(?i:\bssn|social security|\bss#|\btax(?:payer)?[ -]?id)|\bI?TIN\b")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 #: What a four-part version number follows (it would read as an IPv4 address): a version word, a comparison
@@ -139,11 +142,11 @@ _PHONE_CANDIDATE = re.compile(r"(?=[+(\d])" + _PHONE_CANDIDATE_BODY)
 _ID_CUE = re.compile(
     r"(?:(?:\b|_)(?:order|ticket|invoice|case|ref|reference|tracking|transaction|confirmation|booking|sku|serial|"
     r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section|imei)\b\W{0,4}"
-    r"(?:(?:number|no|num|nr)\b\W{0,4})?"
+    r"(?:(?:number|no|num|nr|code)\b\W{0,4})?"  # "confirmation code", "booking code"
     # Words that are ordinary English too ("thanks a lot!", "my policy") introduce an id only with a number
     # word, "#" or a colon right after them, on the same line: "claim number", "batch #", "policy no.:".
     r"|\b(?:claim|policy|member|membership|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|"
-    r"shipment|parcel|vin)[ ]?(?:(?:number|no|num|nr|id)\b\.?[ ]?:?|#)[ ]{0,2}"
+    r"shipment|parcel|vin)[ ]?(?:(?:number|no|num|nr|id|code)\b\.?[ ]?:?|#)[ ]{0,2}"
     r"|\b(?:claim|policy|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|shipment|parcel):[ ]{0,2})"
     r"(?:(?:is|was)\b\W{0,4})?\Z",  # "order number is", "case no. was"; \Z: not before a final line break
     re.IGNORECASE,
@@ -1154,8 +1157,12 @@ class PiiRedactor:
     def _ssns(self, text: str) -> list[PiiMatch]:
         out = []
         for m in _SSN.finditer(text):
-            if ssn_valid(m.group(1), m.group(3), m.group(4)):
-                out.append(PiiMatch("US_SSN", m.start(), m.end(), m.group(), m.group(1) + m.group(3) + m.group(4)))
+            if not ssn_valid(m.group(1), m.group(3), m.group(4)):
+                continue
+            before = max(0, m.start() - 30)
+            if _ID_CUE.search(text, before, m.start()) and not _SSN_WORD.search(text, before, m.start()):
+                continue  # "Account number 512-34-7781.", "confirmation code 834-22-9102": an id, as for phones
+            out.append(PiiMatch("US_SSN", m.start(), m.end(), m.group(), m.group(1) + m.group(3) + m.group(4)))
         for m in _SSN_BARE.finditer(text):
             if _SSN_CUE.search(text, max(0, m.start() - 30), m.start()) and ssn_valid(*m.groups()):
                 out.append(PiiMatch("US_SSN", m.start(), m.end(), m.group(), m.group()))

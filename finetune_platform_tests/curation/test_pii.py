@@ -1009,3 +1009,26 @@ def test_a_brand_like_given_name_needs_a_cue_said_to_a_person(text, expected):
 )
 def test_four_part_version_numbers_are_not_ip_addresses(text, expected):
     assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an SSN-shaped number introduced as an id is an id, as a phone-shaped one is
+        ("Account number 512-34-7781.", []),
+        ("Your confirmation code 834-22-9102 is attached", []),
+        ("order 512-34-7781 never arrived", []),
+        ("booking code 2025550143", []),
+        # unless an SSN is named right before it, or no id word is
+        ("my ssn is 512-34-7781", [("US_SSN", "512-34-7781")]),
+        ("SSN / account number: 512-34-7781", [("US_SSN", "512-34-7781")]),
+        ("tax ID number 512-34-7781", [("US_SSN", "512-34-7781")]),
+        ("please verify 512 34 7781", [("US_SSN", "512 34 7781")]),
+        (
+            "my ssn is 512-34-7781, and my account number is 834-22-9102",
+            [("US_SSN", "512-34-7781")],
+        ),
+    ],
+)
+def test_an_ssn_shaped_number_introduced_as_an_id_is_not_an_ssn(text, expected):
+    assert found(text) == expected
