@@ -361,7 +361,7 @@ _ALL_FIRST = FIRST_NAMES | AMBIGUOUS_FIRST_NAMES
 #: Weak cues said of a company as often as of a person ("an email from Chase", "call Dell", "contact Tesla",
 #: "spoke to Chase"): a brand-like given name (BRAND_FIRST_NAMES) after one of them is the company.
 _COMPANY_WEAK_CUES = frozenset(
-    ("from", "by", "call", "email", "contact", "cc", "spoke to", "spoke with", "talked to", "talked with", "speaking with")
+    "from by call email contact cc".split() + ["spoke to", "spoke with", "talked to", "talked with", "speaking with"]
 )
 #: Given names that are months (April, May, June, August, Jan): before a day or a year they are a date ("refund
 #: me by June 30", "from April 1st", "by Jan 31", "BY JUNE 30", "since May 2024"), whatever cue precedes them.
