@@ -96,6 +96,17 @@ AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     """
 )
 
+#: Ambiguous given names that are mostly brands in support text ("my Dell Latitude", "Tesla Model 3", "Ford
+#: Focus", "Chase Sapphire", "Mercedes Benz", "Alexa Routines"): a name only after a cue said to or of a person
+#: ("Hi Chase,", "this is Alexa Chung", "Regards,\nLincoln"), never from a capitalised word after them alone,
+#: whose product line no list keeps up with, nor after a cue said of a company too ("an email from Chase",
+#: "call Dell", "contact Tesla"). The price: "Chase Miller called", with no cue, is not found.
+BRAND_FIRST_NAMES: frozenset[str] = _words(
+    """
+    Tesla Dell Ford Chase Mercedes Harley Lincoln Alexa Siri Cortana
+    """
+)
+
 #: Capitalised words before a street suffix that make it a product, not a street ("2 Google Drive folders").
 NOT_STREET_NAMES: frozenset[str] = _words(
     """
@@ -116,8 +127,10 @@ NOT_STREET_FIRST_WORDS: frozenset[str] = _words(
     """
 )
 
-#: Capitalised words that follow name cues but are not names ("Dear Customer", "Regards, The Team"), nor a
-#: surname after a given name ("Rose Cottage" is a house).
+#: Capitalised words that follow name cues but are not names ("Dear Customer", "Regards, The Team"), among
+#: them the departments and footers that sign a mail ("Thanks,\nProcurement", "Best,\nLumen Crew", "Thanks,
+#: \nSent from my iPhone", "Get Outlook for iOS"), nor a surname after a given name ("Rose Cottage" is a
+#: house). None of them a common surname.
 NOT_NAMES: frozenset[str] = _words(
     """
     Customer Customers Sir Sirs Madam Madame Team Teams Support Service Services Manager Agent Agents Admin
@@ -144,6 +157,9 @@ NOT_NAMES: frozenset[str] = _words(
     Platinum Black Blue Red Green White Beta Alpha Edition Series Sale Period Day Week Month Year Hour
     Cuisine Doktor Professor
     Cottage Cottages Farm Farmhouse Manor Barn Bungalow
+    Procurement Finance Accounting Marketing Operations Logistics Legal Compliance Security Purchasing
+    Facilities Payroll Engineering Management Administration Reception Dispatch Warehouse Human Resources Dept
+    Crew Squad Sent Get
     """
 )
 

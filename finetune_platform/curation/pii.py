@@ -41,6 +41,7 @@ from finetune_platform.curation.config import (
 from finetune_platform.curation.names import (
     ACRONYMS,
     AMBIGUOUS_FIRST_NAMES,
+    BRAND_FIRST_NAMES,
     COMMON_LOWER_WORDS,
     FIRST_NAMES,
     NOT_CAPS_SURNAMES,
@@ -107,15 +108,27 @@ _GROUP = re.compile(r"\d+")
 _SSN = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})([- ])(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
 _SSN_BARE = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})(\d{2})(\d{4})(?![\w/:-]|[.,]\d)")
 _SSN_CUE = re.compile(r"(?:\bssn|social security(?: number| no\.?| #)?|\bss#)\W{0,6}(?:is\W{0,3})?$", re.IGNORECASE)
+#: An SSN named anywhere shortly before a number: then an id word before it does not make it an id ("SSN /
+#: account number: 512-34-7781", "tax ID number 512-34-7781").
+_SSN_WORD = re.compile(r"(?i:\bssn|social security|\bss#|\btax(?:payer)?[ -]?id)|\bI?TIN\b")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d|\w)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 #: What a four-part version number follows (it would read as an IPv4 address): a version word, a comparison
-#: ("urllib3 >= 1.2.1.0") or an update verb ("upgraded the app to 2.14.3.1", "rolled back to 4.2.0.1").
+#: ("urllib3 >= 1.2.1.0"), an update verb ("upgraded the app to 2.14.3.1", "rolled back from 3.1.0.2",
+#: "reverted to 4.2.0.1"), a requirement ("Requires 2.0.0.1", "requires at least 1.0.0.4") or a test ("tested
+#: on 4.0.0.2").
 _VERSION_CUE = re.compile(
     r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>!~]=?|=="
     r"|\b(?:updat|upgrad|downgrad|install|reinstall|patch)\w*(?:[ ]+(?:it|the app|app|firmware|everything))?"
-    r"(?:[ ]+(?:to|from|with))?|\brolled[ ]+back[ ]+to)\s*$",
+    r"(?:[ ]+(?:to|from|with))?|\b(?:rolled|rolling)[ ]+(?:it[ ]+)?back[ ]+(?:to|from)"
+    r"|\brevert(?:ed|ing|s)?(?:[ ]+it)?(?:[ ]+back)?[ ]+(?:to|from)|\brequire[sd]?(?:[ ]+at[ ]+least)?"
+    r"|\btested[ ]+(?:on|with|against))\s*$",
     re.IGNORECASE,
+)
+#: What follows a version number and never an address: "1.2.3.4 or later", "2.0.0.1 or newer", "and above";
+#: not "later" or "up" going on to somewhere ("10.0.0.1 and later to 10.0.0.2", "10.0.0.1 and up to 10.0.0.9").
+_VERSION_AFTER = re.compile(
+    r"[ ]+(?i:or|and)[ ]+(?i:later|newer|higher|above|greater|up)(?![\w-]|[ ]+(?i:to|on|at|from|in|into|via)\b)"
 )
 #: What joins a version number to the next one ("from 3.1.0.2 to 3.1.0.4"): that one is a version too.
 _VERSION_JOINERS = frozenset((" to ", " -> ", " → ", " or ", " and ", ", ", " / ", "/"))
@@ -130,11 +143,11 @@ _PHONE_CANDIDATE = re.compile(r"(?=[+(\d])" + _PHONE_CANDIDATE_BODY)
 _ID_CUE = re.compile(
     r"(?:(?:\b|_)(?:order|ticket|invoice|case|ref|reference|tracking|transaction|confirmation|booking|sku|serial|"
     r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section|imei)\b\W{0,4}"
-    r"(?:(?:number|no|num|nr)\b\W{0,4})?"
+    r"(?:(?:number|no|num|nr|code)\b\W{0,4})?"  # "confirmation code", "booking code"
     # Words that are ordinary English too ("thanks a lot!", "my policy") introduce an id only with a number
     # word, "#" or a colon right after them, on the same line: "claim number", "batch #", "policy no.:".
     r"|\b(?:claim|policy|member|membership|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|"
-    r"shipment|parcel|vin)[ ]?(?:(?:number|no|num|nr|id)\b\.?[ ]?:?|#)[ ]{0,2}"
+    r"shipment|parcel|vin)[ ]?(?:(?:number|no|num|nr|id|code)\b\.?[ ]?:?|#)[ ]{0,2}"
     r"|\b(?:claim|policy|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|shipment|parcel):[ ]{0,2})"
     r"(?:(?:is|was)\b\W{0,4})?\Z",  # "order number is", "case no. was"; \Z: not before a final line break
     re.IGNORECASE,
@@ -292,19 +305,34 @@ _INITIALS = re.compile(r"(?<![\w'’.-])[A-ZÀ-ÖØ-Þ]\.(?:[ ]?[A-ZÀ-ÖØ-Þ]\
 #: Abbreviations written as initials (spaces removed) that open a line after a sign-off or follow a cue.
 _NOT_INITIALS = frozenset("P.S. P.P.S. N.B. E.G. I.E. U.S. U.K. F.Y.I.".split())
 #: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
-#: Hospital", "Charles de Gaulle Airport", "Jacob Wirth Restaurant", "the Northern Mariana Islands"), unless a
-#: strong cue comes before it ("Dr. Emily Station" stays a name). None of them a common surname (so not
-#: House, Hall, Park, Church, Bridge, Arena, Chapel).
+#: Hospital", "Charles de Gaulle Airport", "Jacob Wirth Restaurant", "the Northern Mariana Islands", "Virginia
+#: Beach", "James City County", "Jackson Heights"), unless a strong cue comes before it ("Dr. Emily Station"
+#: stays a name). None of them a common surname (so not House, Hall, Park, Church, Bridge, Arena, Chapel, Hill,
+#: Lake, Bay, Parish).
 _INSTITUTION_WORDS = frozenset(
     "Hospital Clinic University College School Academy Institute Foundation Center Centre Library Museum Stadium "
     "Airport Station Cathedral Hotel Theatre Theater Gallery Memorial Elementary Restaurant Inn Cafe Café "
-    "Grill Tavern Diner Bistro Bakery Pizzeria Brewery Lounge Island Islands Pub".split()
+    "Grill Tavern Diner Bistro Bakery Pizzeria Brewery Lounge Island Islands Pub "
+    "City Beach Creek Heights Falls Valley County Springs".split()
 )
+#: US state codes (and DC): a name followed by ", IL" is a town ("Is it cold now in Carlos, IL").
+_US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK "
+    "OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC".split()
+)
+#: State codes that are English words in capitals too ("Thanks Carlos, OK.", "Hi Carlos, IN my order"): a
+#: state only with a ZIP code after it.
+_STATE_WORDS = frozenset("HI IN ME OH OK OR".split())
+#: ", " and a state code ending the sentence or the line ("in Carlos, IL", "Carlos, IL?") or before a ZIP code
+#: ("Carlos, IL 62704"); not one that a word follows ("Carlos, CA and I").
+_STATE_NEXT = re.compile(r",[ ]?([A-Z]{2})(?:([ ]\d{5}(?:-\d{4})?)(?![\w-])|(?=[ ]*(?:\Z|\r?\n|[.,;:!?)])))")
 #: After "Dear" or a sign-off line, a word that makes the one before it a company, not a person: "Dear Lumen
-#: support", "Best regards,\nLumen Support", "DEAR ACME TEAM" (after a title or "my name is" it is a surname:
-#: "Dr. Patel staff were rude").
+#: support", "Best regards,\nLumen Support", "DEAR ACME TEAM", "Best,\nLumen Crew", "Thanks,\nAcme Procurement"
+#: (after a title or "my name is" it is a surname: "Dr. Patel staff were rude").
 _TEAM_NEXT = re.compile(
-    r"[ ](?i:support|team|help ?desk|customer (?:service|care|support)|billing|sales|service desk)(?![\w'’-])"
+    r"[ ](?i:support|team|crew|squad|help ?desk|customer (?:service|care|support)|billing|sales|service desk|"
+    r"procurement|finance|accounting|marketing|operations|logistics|legal|compliance|security|purchasing|"
+    r"facilities|payroll)(?![\w'’-])"
 )
 _COMPANY_CUE_END = re.compile(
     r"(?i:\bdear|\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)[ ]*\Z"
@@ -320,9 +348,13 @@ _REGIONS = frozenset(
 )
 def _names_a_place(text: str, start: int, end: int) -> bool:
     """Whether the name ``text[start:end]`` is part of an institution's or a place's name: one of its later
-    words, or the word right after it, is one of :data:`_INSTITUTION_WORDS` (in capitals too)."""
+    words, or the word right after it, is one of :data:`_INSTITUTION_WORDS` (in capitals too), or a US state
+    code follows it ("Carlos, IL", "CARLOS, IL 62914")."""
     words = text[start:end].split()[1:]
     if any(w in _INSTITUTION_WORDS or w.title() in _INSTITUTION_WORDS for w in words):
+        return True
+    state = _STATE_NEXT.match(text, end)
+    if state is not None and state.group(1) in _US_STATES and (state.group(2) or state.group(1) not in _STATE_WORDS):
         return True
     return _INSTITUTION_NEXT.match(text, end) is not None or _INSTITUTION_NEXT_UPPER.match(text, end) is not None
 
@@ -370,6 +402,27 @@ _WEAK_CUE = re.compile(
     re.IGNORECASE,
 )
 _ALL_FIRST = FIRST_NAMES | AMBIGUOUS_FIRST_NAMES
+#: Weak cues said of a company as often as of a person ("an email from Chase", "call Dell", "contact Tesla",
+#: "spoke to Chase"): a brand-like given name (BRAND_FIRST_NAMES) after one of them is the company.
+_COMPANY_WEAK_CUES = frozenset(
+    "from by call email contact cc".split() + ["spoke to", "spoke with", "talked to", "talked with", "speaking with"]
+)
+#: Given names that are months (April, May, June, August, Jan): before a day or a year they are a date ("refund
+#: me by June 30", "from April 1st", "by Jan 31", "BY JUNE 30", "since May 2024"), whatever cue precedes them.
+_MONTH_NAMES = _ALL_FIRST & frozenset(
+    "January February March April May June July August September October November December "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
+)
+#: A day of the month (1-31, maybe "1st", "30TH") or a year (1900-2099) after a month's name.
+_DAY_OR_YEAR_NEXT = re.compile(r"[ ]+(?:(?:19|20)\d\d|(?:[12]?\d|3[01])(?i:st|nd|rd|th)?)(?!\w)")
+#: Given names that are modal verbs: right before a pronoun or a determiner (no comma between) they ask a
+#: question ("hi Will the thermostat work with Alexa?", "Hello May I ask", "HI WILL THIS WORK"), unless a
+#: strong cue precedes them ("Dear Will the ..." is still a name); "Hi Will, the update failed" is a name.
+_MODAL_NAMES = frozenset(("Will", "May"))
+_PRONOUN_OR_DETERMINER_NEXT = re.compile(
+    r"[ ]+(?i:the|a|an|my|your|you|it|i|we|they|he|she|his|her|our|their|this|that|these|those|there|"
+    r"someone|anyone|somebody|anybody)(?![\w'’-])"  # not a contraction: "Hi Will it's broken" lacks a comma
+)
 _CLEAR_FIRST = FIRST_NAMES - AMBIGUOUS_FIRST_NAMES
 _FIRST_LOWER = frozenset(n.lower() for n in _CLEAR_FIRST)
 #: Every known given name in capitals -> as the name lists spell it ("MARIA" -> "Maria").
@@ -862,6 +915,29 @@ def _name_candidates(text: str, caps: list[str], strong: bool, cued: set[int] | 
     return words
 
 
+def _a_date_not_a_name(text: str, word: str, end: int) -> bool:
+    """Whether ``word`` (a given name, capitalised as the name lists spell it), ending at ``end``, is a month
+    before a day or a year: "Please refund me by June 30.", "from April 1st", "BY JAN 31" are dates; "Hi
+    June, ..." and "June Carter called" are names."""
+    return word in _MONTH_NAMES and _DAY_OR_YEAR_NEXT.match(text, end) is not None
+
+
+def _a_verb_not_a_name(text: str, word: str, end: int) -> bool:
+    """Whether ``word`` (a given name, capitalised as the name lists spell it), ending at ``end``, is a modal
+    verb asking a question: "Will" or "May" right before a pronoun or a determiner ("hi Will the thermostat
+    work?", "hello May I ask"). The caller leaves a name after a strong cue alone."""
+    return word in _MODAL_NAMES and _PRONOUN_OR_DETERMINER_NEXT.match(text, end) is not None
+
+
+def _weak_cue_names(word: str, cue: re.Match[str] | None) -> bool:
+    """Whether the :data:`_WEAK_CUE` match ``cue`` before the given name ``word`` (capitalised as the name
+    lists spell it) makes it a name: any weak cue does, except one said of companies too before a brand
+    ("an email from Chase", "CALL DELL"; "Hi Chase," is a name)."""
+    if cue is None:
+        return False
+    return word not in BRAND_FIRST_NAMES or cue.group().lower().rstrip(" ,:") not in _COMPANY_WEAK_CUES
+
+
 def _may_end_with_strong_cue(tail: str, plain: bool) -> bool:
     """False only when ``tail`` (the window before a word, trailing spaces stripped) cannot end in a
     :data:`_STRONG_CUE`: a sign-off line, a title, "name is", "name's", "dear" or "name:"."""
@@ -1189,8 +1265,12 @@ class PiiRedactor:
     def _ssns(self, text: str) -> list[PiiMatch]:
         out = []
         for m in _SSN.finditer(text):
-            if ssn_valid(m.group(1), m.group(3), m.group(4)):
-                out.append(PiiMatch("US_SSN", m.start(), m.end(), m.group(), m.group(1) + m.group(3) + m.group(4)))
+            if not ssn_valid(m.group(1), m.group(3), m.group(4)):
+                continue
+            before = max(0, m.start() - 30)
+            if _ID_CUE.search(text, before, m.start()) and not _SSN_WORD.search(text, before, m.start()):
+                continue  # "Account number 512-34-7781.", "confirmation code 834-22-9102": an id, as for phones
+            out.append(PiiMatch("US_SSN", m.start(), m.end(), m.group(), m.group(1) + m.group(3) + m.group(4)))
         for m in _SSN_BARE.finditer(text):
             if _SSN_CUE.search(text, max(0, m.start() - 30), m.start()) and ssn_valid(*m.groups()):
                 out.append(PiiMatch("US_SSN", m.start(), m.end(), m.group(), m.group()))
@@ -1200,11 +1280,13 @@ class PiiRedactor:
         out = []
         version_end = -1
         for m in _IPV4.finditer(text):
-            if _VERSION_CUE.search(text, max(0, m.start() - 32), m.start()) or (
-                version_end >= 0 and text[version_end:m.start()] in _VERSION_JOINERS
+            if (
+                _VERSION_CUE.search(text, max(0, m.start() - 32), m.start())
+                or (version_end >= 0 and text[version_end:m.start()] in _VERSION_JOINERS)
+                or _VERSION_AFTER.match(text, m.end())
             ):
                 version_end = m.end()
-                continue  # "version 1.2.3.4", "build 10.0.0.1", "upgraded from 3.1.0.2 to 3.1.0.4"
+                continue  # "version 1.2.3.4", "build 10.0.0.1", "upgraded from 3.1.0.2 to 3.1.0.4", "1.2.3.4 or later"
             try:
                 addr = ipaddress.IPv4Address(m.group())
             except ValueError:
@@ -1334,20 +1416,33 @@ class PiiRedactor:
             if before.endswith(" ") and before[:-1].endswith(_PLACE_WORDS) and _PLACE_PREFIX.search(before, max(0, near - 8)):
                 continue
             after_cue = cued and _STRONG_CUE.search(before, max(0, near - 24)) is not None
+            if given and _a_date_not_a_name(text, word, start + len(word)):
+                continue  # "refund me by June 30", "from April 1st"
+            if given and not after_cue and _a_verb_not_a_name(text, word, start + len(word)):
+                continue  # "hi Will the thermostat work with Alexa?"
             if after_cue:
                 span = self._name_at(text, start, require_first=False)
-            elif given and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before, max(0, near - 16)):
+            elif (
+                given
+                and _may_end_with_weak_cue(tail, plain)
+                and _weak_cue_names(word, _WEAK_CUE.search(before, max(0, near - 16)))
+            ):
                 span = self._name_at(text, start, require_first=False)
             elif word in _CLEAR_FIRST:
                 span = self._name_at(text, start, require_first=False)
-            elif word in AMBIGUOUS_FIRST_NAMES:
+            elif word in AMBIGUOUS_FIRST_NAMES and word not in BRAND_FIRST_NAMES:
                 span = self._name_at(text, start, require_first=True)  # "Will Turner", not "Will you"
             else:
-                continue
+                continue  # "my Dell Latitude", "Tesla Model 3": a brand needs a cue
             if span is not None and not after_cue and _names_a_place(text, span[0], span[1]):
                 continue  # "John Radcliffe Hospital", "George Washington University": named after a person
-            if span is not None and not given and after_cue and _a_company_after_dear(before, text, span[1]):
-                continue  # "Dear Lumen support", "Dear Acme Team": a company
+            if (
+                span is not None
+                and (not given or word in BRAND_FIRST_NAMES)
+                and after_cue
+                and _a_company_after_dear(before, text, span[1])
+            ):
+                continue  # "Dear Lumen support", "Dear Acme Team", "Regards,\nTesla Support": a company
             if span is not None:
                 # A capitalised word right before the name, in mid-sentence, is its first part ("I love Norma
                 # Jean" -> "Norma Jean", not "Norma <PERSON_1>"), unless it is a known non-name or follows
@@ -1434,21 +1529,30 @@ class PiiRedactor:
             word = m.group()
             first = _upper_given_name(word)
             given = first is not None
-            if not given and (not strong or word.title() in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS):
-                continue  # "DEAR CUSTOMER", "DEAR ALL"
+            if not given and (
+                not strong or word.title() in NOT_NAMES or word.lower() in COMMON_LOWER_WORDS or word in ACRONYMS
+            ):
+                continue  # "DEAR CUSTOMER", "DEAR ALL", "THANKS,\nHR"
             before = text[max(0, start - 40):start]
             if before.endswith(" ") and _PLACE_PREFIX_UPPER.search(before) is not None:
                 continue  # "SAN FRANCISCO", "ST. LOUIS", "LAKE LOUISE"
             tail = before.rstrip(" ")
             after_cue = _may_end_with_strong_cue(tail, plain) and _STRONG_CUE.search(before) is not None
             weak = (
-                given and not after_cue and _may_end_with_weak_cue(tail, plain) and _WEAK_CUE.search(before) is not None
+                given
+                and not after_cue
+                and _may_end_with_weak_cue(tail, plain)
+                and _weak_cue_names(first, _WEAK_CUE.search(before))
             )
+            if given and _a_date_not_a_name(text, word.title(), m.end()):
+                continue  # "PLEASE REFUND ME BY JUNE 30"
+            if given and not after_cue and _a_verb_not_a_name(text, word.title(), m.end()):
+                continue  # "HI WILL THIS WORK WITH ALEXA?"
             end = self._caps_name_end(text, m.end())
             if not after_cue and _names_a_place(text, start, end):
                 continue  # "AT JOHN HOPKINS HOSPITAL", "GEORGE WASHINGTON UNIVERSITY"
-            if after_cue and not given and _a_company_after_dear(before, text, end):
-                continue  # "DEAR LUMEN SUPPORT"
+            if after_cue and (not given or first in BRAND_FIRST_NAMES) and _a_company_after_dear(before, text, end):
+                continue  # "DEAR LUMEN SUPPORT", "REGARDS,\nTESLA SUPPORT"
             if not (after_cue or weak):
                 if first not in _CLEAR_FIRST:
                     continue
@@ -1464,9 +1568,13 @@ class PiiRedactor:
             word = _UPPER_WORD.match(text, m.end())
             if word is None or (
                 _upper_given_name(word.group()) is None
-                and (word.group().title() in NOT_NAMES or word.group().lower() in COMMON_LOWER_WORDS)
+                and (
+                    word.group().title() in NOT_NAMES
+                    or word.group().lower() in COMMON_LOWER_WORDS
+                    or word.group() in ACRONYMS
+                )
             ):
-                continue  # "THANKS, SUPPORT TEAM"
+                continue  # "THANKS, SUPPORT TEAM", "THANKS, HR"
             end = self._caps_name_end(text, word.end())
             line_end = text.find("\n", end)
             if text[end:line_end if line_end >= 0 else len(text)].strip(" .!"):
