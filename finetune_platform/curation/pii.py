@@ -335,7 +335,7 @@ _TEAM_NEXT = re.compile(
     r"facilities|payroll)(?![\w'’-])"
 )
 _COMPANY_CUE_END = re.compile(
-    r"(?i:\bdear|\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)[ ]*\Z"
+    r"(?i:\bdear|\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|soon),?[ ]*\n)[ ]*\Z"
 )
 _INSTITUTION_NEXT = re.compile(r"[ ](?:" + "|".join(sorted(_INSTITUTION_WORDS)) + r")(?![\w'’-])")
 _INSTITUTION_NEXT_UPPER = re.compile(
@@ -392,7 +392,7 @@ _STRONG_CUE = re.compile(
     r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
     # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García", "Herr Professor Schmidt")
     r"|\b(?:" + "|".join(re.escape(t) for t in _OTHER_TITLE_CUES) + ")" +
-    r"|(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully),?[ ]*\n)"
+    r"|(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|soon),?[ ]*\n)"
     r"|^--[ ]*\n)[ ]*\Z"
 )
 #: After these a known given name is a name even when it is also a word ("this is Will").
@@ -467,7 +467,11 @@ _TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
 #: The German, French and Spanish titles of _STRONG_CUE, as _CAP_TOKEN finds them (the gate's test).
 _OTHER_TITLES = frozenset(t.rstrip(".") for t in _OTHER_TITLE_CUES if not t.isupper() and " " not in t)
 _GATE_TITLES = _TITLES | _OTHER_TITLES
-_SIGN_OFFS = ("regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully")
+#: The words a sign-off line ends with ("Kind regards,", "Yours faithfully,", "Talk soon,").
+_SIGN_OFFS = (
+    "regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully",
+    "faithfully", "soon",
+)
 #: The first letter of a word that a :data:`_STRONG_CUE` may end right before, found in the reversed text (see
 #: _name_candidates): the cue's own text, reversed, follows the letter and its spaces. A superset of the cue
 #: (no \b, no ^, no 40-character window), so it can only let through a word the cue then rules out.
@@ -488,13 +492,13 @@ _SIGN_OFF_LINE_END = re.compile("\n[ ]*,?(?:" + "|".join(re.escape(w[::-1]) for 
 _SAME_LINE_SIGN_OFF = re.compile(
     r"(?m)^[ ]*(?i:(?:(?:kind|best|warm|warmest|many|with|all the)[ ]+)?"
     r"(?:regards|thanks|thank you|cheers|best|sincerely|respectfully|best wishes|yours truly|yours sincerely|"
-    r"yours|warmly))[ ]*,[ ]*(?=[A-ZÀ-ÖØ-Þ])"
+    r"yours faithfully|yours|warmly|faithfully|talk soon|speak soon))[ ]*,[ ]*(?=[A-ZÀ-ÖØ-Þ])"
 )
 #: _SAME_LINE_SIGN_OFF up to its comma, reversed: its gate, searched in the reversed lower-cased text, where it
 #: starts with the comma (a literal re jumps to) and ends at the line's start.
 _SAME_LINE_SIGN_OFF_REVERSED = re.compile(
     ",[ ]*(?:" + "|".join(re.escape(w[::-1]) for w in (*_SIGN_OFFS, "truly")) + ")"
-    "(?:[ ]+(?:dnik|tseb|mraw|tsemraw|ynam|htiw|eht lla|sruoy))?[ ]*(?:\n|\Z)"
+    "(?:[ ]+(?:dnik|tseb|mraw|tsemraw|ynam|htiw|eht lla|sruoy|klat|kaeps))?[ ]*(?:\n|\Z)"
 )
 #: The letters that re.IGNORECASE folds onto ASCII letters and str.lower does not: İ, ı, ſ and the Kelvin sign.
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
@@ -1416,6 +1420,13 @@ class PiiRedactor:
             if before.endswith(" ") and before[:-1].endswith(_PLACE_WORDS) and _PLACE_PREFIX.search(before, max(0, near - 8)):
                 continue
             after_cue = cued and _STRONG_CUE.search(before, max(0, near - 24)) is not None
+            if (
+                after_cue
+                and not given
+                and tail.endswith("\n")
+                and (_LOWER_WORD_NEXT.match(text, start + len(word)) or text.startswith((" I ", " I'"), start + len(word)))
+            ):
+                continue  # a line after a sign-off that goes on as a sentence: "Best,\nShip it to", "Otherwise I cancel"
             if given and _a_date_not_a_name(text, word, start + len(word)):
                 continue  # "refund me by June 30", "from April 1st"
             if given and not after_cue and _a_verb_not_a_name(text, word, start + len(word)):

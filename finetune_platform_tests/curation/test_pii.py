@@ -630,7 +630,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
         "Hi Hello hi HEY Good morning Oluwaseun Amara! <a@b.io> From: Google Okeke Crew Customer: customer: "
-        "Account holder: Reported by: | ; "
+        "Account holder: Reported by: | ; Yours faithfully,\n Talk soon, speak "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
@@ -1220,3 +1220,20 @@ def test_four_part_version_numbers_are_not_ip_addresses(text, expected):
 )
 def test_an_ssn_shaped_number_introduced_as_an_id_is_not_an_ssn(text, expected):
     assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("Yours faithfully,\nEbere Onuoha", "Yours faithfully,\n<PERSON_1>"),
+        ("Talk soon,\nKemi", "Talk soon,\n<PERSON_1>"),
+        ("Yours faithfully, Ebere Onuoha", "Yours faithfully, <PERSON_1>"),
+        ("Regards,\nOkafor", "Regards,\n<PERSON_1>"),
+        # a line after a sign-off that goes on as a sentence is no signature (a given name still is a name)
+        ("Fix it soon,\nOtherwise I cancel", "Fix it soon,\nOtherwise I cancel"),
+        ("Best,\nShip the replacement today", "Best,\nShip the replacement today"),
+        ("Regards,\nJürgen from billing", "Regards,\n<PERSON_1> from billing"),
+    ],
+)
+def test_more_sign_offs_and_a_sentence_after_one(text, redacted):
+    assert R.redact(text)[0] == redacted
