@@ -689,6 +689,21 @@ def _may_hold_field_label(text: str, low: str) -> bool:
     return (":" in text or "=" in text) and any(label in low for label in ("customer", "client", "account", "card", "request", "caller", "contact", " by", "to", "assignee", "recipient", "attn", "attention", "guest", "passenger", "beneficiary", "payee", "holder", "tenant"))
 
 
+#: What introduces the writer by a full name, known given name or not: "I'm Abdulrahman Al-Farsi, ...", "this
+#: is Chidinma Okafor.", "It's Femi Adebayo again" (case-sensitive, as _GREETING).
+_INTRO = re.compile(
+    r"(?<![\w'’])(?:I'm|I’m|I am|i'm|i’m|i am|im|Im|this is|This is|it's|It's|it’s|It’s)[ ]+(?=[A-ZÀ-ÖØ-Þ])"
+)
+#: What may follow the full name of an introduction: punctuation, the end of the line, or a word that goes on
+#: introducing ("here", "and", "from", "again", "calling", "writing").
+_INTRO_END = re.compile(r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|calling|writing|speaking)\b")
+
+
+def _may_hold_intro(low: str) -> bool:
+    """False only when no :data:`_INTRO` can match in the text whose lower case is ``low``."""
+    return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
+
+
 def _may_hold_greeting(low: str) -> bool:
     """False only when no :data:`_GREETING` can match in the text whose lower case is ``low``."""
     return "hi " in low or "hello " in low or "hey " in low or "hiya " in low or "good " in low
@@ -1165,7 +1180,12 @@ class PiiRedactor:
                 found += self._addresses(text, patterns)
                 shut = False
         if "PERSON" in types:
-            if _may_hold_greeting(low) or ("<" in text and "@" in text) or _may_hold_field_label(text, low):
+            if (
+                _may_hold_greeting(low)
+                or ("<" in text and "@" in text)
+                or _may_hold_field_label(text, low)
+                or _may_hold_intro(low)
+            ):
                 found += self._greeted_senders_and_fields(text)
                 shut = False
             gate = _person_gate(text, low, caps)
@@ -1625,6 +1645,15 @@ class PiiRedactor:
             if text[start:m.end(1)] != value:  # several spaces between the words: the span as written
                 start = text.rfind(words[0], m.start(1), m.end(1))
             out.append(PiiMatch("PERSON", start, m.end(1), text[start:m.end(1)], " ".join(text[start:m.end(1)].split()).casefold()))
+        for m in _INTRO.finditer(text):
+            word = _CAPITALISED.match(text, m.end())
+            if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED or word.group() in _PLACE_WORDS:
+                continue
+            span = self._name_at(text, m.end(), require_first=True)  # a full name: "I'm Abdulrahman Al-Farsi"
+            if span is None or _INTRO_END.match(text, span[1]) is None:
+                continue  # "I'm Locked Out of my account"
+            value = text[span[0]:span[1]]
+            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         for m in _FIELD_LABEL.finditer(text):
             word = _CAPITALISED.match(text, m.end())
             if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED:

@@ -630,7 +630,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
         "Hi Hello hi HEY Good morning Oluwaseun Amara! <a@b.io> From: Google Okeke Crew Customer: customer: "
-        "Account holder: Reported by: | ; Yours faithfully,\n Talk soon, speak "
+        "Account holder: Reported by: | ; Yours faithfully,\n Talk soon, speak I'm I am this is It's here again "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
@@ -1236,4 +1236,21 @@ def test_an_ssn_shaped_number_introduced_as_an_id_is_not_an_ssn(text, expected):
     ],
 )
 def test_more_sign_offs_and_a_sentence_after_one(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("Hi, I'm Abdulrahman Al-Farsi, order #4432 is late.", "Hi, I'm <PERSON_1>, order #4432 is late."),
+        ("I am Siddharth Venkataraman, customer since 2019.", "I am <PERSON_1>, customer since 2019."),
+        ("Hello, this is Chidinma Okafor.", "Hello, this is <PERSON_1>."),
+        ("It's Femi Adebayo again", "It's <PERSON_1> again"),
+        # one word, a sentence, a company
+        ("I'm Okafor, hi", "I'm Okafor, hi"),
+        ("I'm Locked Out of my account", "I'm Locked Out of my account"),
+        ("This is Amazon Web Services.", "This is Amazon Web Services."),
+    ],
+)
+def test_a_writer_introduced_by_a_full_name(text, redacted):
     assert R.redact(text)[0] == redacted
