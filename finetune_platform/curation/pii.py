@@ -638,12 +638,16 @@ def _ends_a_line_with_a_sign_off(low: str) -> bool:
     return "\n" in low and _SIGN_OFF_LINE_END.search(low[::-1]) is not None
 
 
-#: A greeting that opens a line, right before a capitalised word (case-sensitive, so that re.IGNORECASE's
-#: Turkish "İ" folding never lets a greeting through that :func:`_may_hold_greeting` missed).
-_GREETING = re.compile(
-    r"(?m)^[ \t]*(?:Hi|HI|hi|Hello|HELLO|hello|Hey|HEY|hey|Hiya|hiya|Good (?:morning|afternoon|evening)|"
-    r"good (?:morning|afternoon|evening))[ ]+(?=[A-ZÀ-ÖØ-Þ])"
+#: The greetings that open a line before a capitalised name ("Hi Oluwaseun,"), as written: case-sensitive, so
+#: that no case folding (re.IGNORECASE reads the Turkish "İ" as "i") lets one through that
+#: :func:`_may_hold_greeting` missed. :meth:`PiiRedactor._greeted` tests each line's start against them
+#: (a pattern with ``^`` is tried at every position of the text: ~3 us a text).
+_GREETINGS = tuple(
+    f"{word} " for base in ("hi", "hello", "hey", "hiya", "good morning", "good afternoon", "good evening")
+    for word in dict.fromkeys((base, base.capitalize(), base.upper()))
 )
+#: _GREETINGS lower-cased, as :func:`_may_hold_greeting` looks for them at a line's start.
+_GREETING_WORDS = ("hi ", "hello ", "hey ", "hiya ", "good morning ", "good afternoon ", "good evening ")
 #: What ends the name a greeting addresses: a comma, "!", or the end of the line.
 _GREETING_END = re.compile(r"[ ]*(?:[,!]|\r?\n|\Z)")
 #: Capitalised words that a greeting or a display name holds and that are not people: assistants, big brands,
@@ -674,39 +678,56 @@ _FIELD_LABELS = (
     "bill to", "deliver to", "guest", "passenger", "beneficiary", "payee", "policyholder", "policy holder",
     "tenant",
 )
-_FIELD_LABEL = re.compile(
-    r"(?m)(?:^|[|;\t])[ \t]*(?:"
-    + "|".join(sorted({re.escape(label[0].upper() + label[1:]) for label in _FIELD_LABELS}
-                      | {re.escape(label) for label in _FIELD_LABELS}, key=len, reverse=True))
-    + r")\.?[ \t]*[:=][ \t]*(?=[A-ZÀ-ÖØ-Þ])"
-)
+_FIELD_LABEL_SET = frozenset(_FIELD_LABELS)
+#: A colon or "=" before a capitalised word: where a field's value may start. The label before it, from the
+#: line's start or a "|", ";" or tab ("Customer:", "| Cardholder :", "Reported by.:"), is looked up in
+#: :data:`_FIELD_LABELS` (any case); a pattern of every label at every position cost ~2 us a text.
+_FIELD_COLON = re.compile(r"[:=][ \t]*(?=[A-ZÀ-ÖØ-Þ])")
 #: What may follow the name of a field: the end of the line or of the field, a comma, a bracket or an e-mail.
 _FIELD_VALUE_END = re.compile(r"[ \t]*(?:\r?\n|\Z|[,;|(<\t]|[.][ \t]*(?:\r?\n|\Z))")
 
 
 def _may_hold_field_label(text: str, low: str) -> bool:
-    """False only when no :data:`_FIELD_LABEL` can match in ``text`` (``low`` its lower case)."""
-    return (":" in text or "=" in text) and any(label in low for label in ("customer", "client", "account", "card", "request", "caller", "contact", " by", "to", "assignee", "recipient", "attn", "attention", "guest", "passenger", "beneficiary", "payee", "holder", "tenant"))
+    """False only when no field of :data:`_FIELD_LABELS` can be in ``text`` (``low`` its lower case)."""
+    if ":" not in text and "=" not in text:
+        return False
+    return any(word in low for word in _FIELD_LABEL_WORDS)
 
 
-#: What introduces the writer by a full name, known given name or not: "I'm Abdulrahman Al-Farsi, ...", "this
-#: is Chidinma Okafor.", "It's Femi Adebayo again" (case-sensitive, as _GREETING).
-_INTRO = re.compile(
-    r"(?<![\w'’])(?:I'm|I’m|I am|i'm|i’m|i am|im|Im|this is|This is|it's|It's|it’s|It’s)[ ]+(?=[A-ZÀ-ÖØ-Þ])"
+#: A word of every label in :data:`_FIELD_LABELS`, for :func:`_may_hold_field_label`.
+_FIELD_LABEL_WORDS = (
+    "customer", "client", "account", "card", "request", "caller", "contact", " by", " to", "assignee", "recipient",
+    "attn", "attention", "guest", "passenger", "beneficiary", "payee", "holder", "tenant",
 )
+assert all(any(word in " " + label for word in _FIELD_LABEL_WORDS) for label in _FIELD_LABELS)
+
+
+#: What introduces the writer by a full name, known given name or not ("I'm Abdulrahman Al-Farsi, ...", "this
+#: is Chidinma Okafor.", "It's Femi Adebayo again"), as written (case-sensitive, as _GREETINGS), each with the space
+#: after it; :meth:`PiiRedactor._introduced` finds them with str.find (a pattern tried at every "i" and "t" of
+#: the text cost ~4 us a text).
+_INTROS = ("I'm ", "I’m ", "I am ", "i'm ", "i’m ", "i am ", "im ", "Im ", "this is ", "This is ", "it's ", "It's ", "it’s ", "It’s ")
+#: A character that glues a word to the one after it: an introduction starts after none (not "Tim Jones").
+_WORD_CHAR = re.compile(r"[\w'’]")
 #: What may follow the full name of an introduction: punctuation, the end of the line, or a word that goes on
 #: introducing ("here", "and", "from", "again", "calling", "writing").
 _INTRO_END = re.compile(r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|calling|writing|speaking)\b")
 
 
 def _may_hold_intro(low: str) -> bool:
-    """False only when no :data:`_INTRO` can match in the text whose lower case is ``low``."""
+    """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
     return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
 
 
 def _may_hold_greeting(low: str) -> bool:
-    """False only when no :data:`_GREETING` can match in the text whose lower case is ``low``."""
-    return "hi " in low or "hello " in low or "hey " in low or "hiya " in low or "good " in low
+    """False only when no line of the text whose lower case is ``low`` opens with one of :data:`_GREETINGS`."""
+    if low.startswith(_GREETING_WORDS):
+        return True
+    if not ("hi " in low or "hello " in low or "hey " in low or "hiya " in low or "good " in low):
+        return False
+    if low[:1] in (" ", "\t") or "\n " in low or "\n\t" in low:
+        return True  # an indented line: a greeting anywhere will do
+    return "\nhi " in low or "\nhello " in low or "\nhey " in low or "\nhiya " in low or "\ngood " in low
 
 
 def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool, bool] | None:
@@ -1180,13 +1201,17 @@ class PiiRedactor:
                 found += self._addresses(text, patterns)
                 shut = False
         if "PERSON" in types:
-            if (
-                _may_hold_greeting(low)
-                or ("<" in text and "@" in text)
-                or _may_hold_field_label(text, low)
-                or _may_hold_intro(low)
-            ):
-                found += self._greeted_senders_and_fields(text)
+            if _may_hold_greeting(low):
+                found += self._greeted(text)
+                shut = False
+            if "<" in text and "@" in text:
+                found += self._senders(text)
+                shut = False
+            if _may_hold_field_label(text, low):
+                found += self._fielded(text)
+                shut = False
+            if _may_hold_intro(low):
+                found += self._introduced(text)
                 shut = False
             gate = _person_gate(text, low, caps)
             cued = _cued_starts(text) if gate is not None and gate[0] else None
@@ -1614,24 +1639,37 @@ class PiiRedactor:
             out.append(PiiMatch("PERSON", m.end(), end, value, value.casefold()))
         return out
 
-    def _greeted_senders_and_fields(self, text: str) -> list[PiiMatch]:
-        """Names that a greeting opening a line addresses ("Hi Oluwaseun,", "Hello Jürgen Weiß!") and the
-        display names of e-mail addresses ("From: Chidi Okeke <chidi@example.com>"), known given names or not.
-
-        A greeting makes a name of any capitalised word that is no known non-name ("Hi Team,", "Hello World!",
-        "Hey Google,") when the name then ends the greeting (a comma, "!" or the end of the line): "Hi Lumen
-        support team" is not one. A display name is two to four capitalised words (or one known given name)
-        right before "<address>", none of them a team or company word ("Lumen Support <help@lumen.io>")."""
+    def _greeted(self, text: str) -> list[PiiMatch]:
+        """Names that a greeting opening a line addresses ("Hi Oluwaseun,", "Hello Jürgen Weiß!"), known given
+        names or not: any capitalised word that is no known non-name ("Hi Team,", "Hello World!", "Hey
+        Google,") when the name then ends the greeting (a comma, "!" or the end of the line): "Hi Lumen
+        support team" is not one."""
         out: list[PiiMatch] = []
-        for m in _GREETING.finditer(text):
-            word = _CAPITALISED.match(text, m.end())
-            if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED:
-                continue
-            span = self._name_at(text, m.end(), require_first=False)
-            if span is None or _GREETING_END.match(text, span[1]) is None:
-                continue
-            value = text[span[0]:span[1]]
-            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+        line = 0
+        while line >= 0:
+            start = line
+            while text[start:start + 1] in (" ", "\t"):
+                start += 1
+            if text.startswith(_GREETINGS, start):
+                pos = start + next(len(g) for g in _GREETINGS if text.startswith(g, start))
+                while text[pos:pos + 1] == " ":
+                    pos += 1
+                word = _CAPITALISED.match(text, pos)
+                if word is not None and word.group() not in NOT_NAMES and word.group() not in _NOT_GREETED:
+                    span = self._name_at(text, pos, require_first=False)
+                    if span is not None and _GREETING_END.match(text, span[1]) is not None:
+                        value = text[span[0]:span[1]]
+                        out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+            line = text.find("\n", line)
+            if line >= 0:
+                line += 1
+        return out
+
+    def _senders(self, text: str) -> list[PiiMatch]:
+        """The display names of e-mail addresses ("From: Chidi Okeke <chidi@example.com>"): two to four
+        capitalised words (or one known given name) right before "<address>", none of them a team or company
+        word ("Lumen Support <help@lumen.io>")."""
+        out: list[PiiMatch] = []
         for m in _SENDER.finditer(text):
             words = m.group(1).split()
             while words and (words[0] in NOT_NAMES or words[0] in _SENDER_LABELS):
@@ -1645,16 +1683,46 @@ class PiiRedactor:
             if text[start:m.end(1)] != value:  # several spaces between the words: the span as written
                 start = text.rfind(words[0], m.start(1), m.end(1))
             out.append(PiiMatch("PERSON", start, m.end(1), text[start:m.end(1)], " ".join(text[start:m.end(1)].split()).casefold()))
-        for m in _INTRO.finditer(text):
-            word = _CAPITALISED.match(text, m.end())
-            if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED or word.group() in _PLACE_WORDS:
+        return out
+
+    def _introduced(self, text: str) -> list[PiiMatch]:
+        """A writer who introduces themselves by a full name, known given name or not: "I'm Abdulrahman
+        Al-Farsi, ...", "this is Chidinma Okafor.", "It's Femi Adebayo again" (not "I'm Locked Out of")."""
+        out: list[PiiMatch] = []
+        for intro in _INTROS:
+            i = text.find(intro)
+            while i >= 0:
+                pos = i + len(intro)
+                while text[pos:pos + 1] == " ":
+                    pos += 1
+                if not (i and _WORD_CHAR.match(text, i - 1)):  # not inside a word: "Tim Jones", "claim Smith"
+                    word = _CAPITALISED.match(text, pos)
+                    if (
+                        word is not None
+                        and word.group() not in NOT_NAMES
+                        and word.group() not in _NOT_GREETED
+                        and word.group() not in _PLACE_WORDS
+                    ):
+                        span = self._name_at(text, pos, require_first=True)  # a full name: "I'm Abdulrahman Al-Farsi"
+                        if span is not None and _INTRO_END.match(text, span[1]) is not None:  # not "I'm Locked Out of"
+                            value = text[span[0]:span[1]]
+                            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+                i = text.find(intro, i + 1)
+        return out
+
+    def _fielded(self, text: str) -> list[PiiMatch]:
+        """A person named in a form, CRM or ticket field (:data:`_FIELD_LABELS`: "Customer: Thanh Huong Le",
+        "| Cardholder: Kavya Nair |") when the value is a name that ends the field; one word only when it is a
+        known given name ("Customer: Where is my order?" opens an utterance of a chat transcript)."""
+        out: list[PiiMatch] = []
+        for m in _FIELD_COLON.finditer(text):
+            pos = m.start()
+            field_start = max(text.rfind("\n", 0, pos), text.rfind("|", 0, pos), text.rfind(";", 0, pos), text.rfind("\t", 0, pos)) + 1
+            label = text[field_start:pos].rstrip(" \t")
+            if label.endswith("."):
+                label = label[:-1]
+            if label.strip(" \t").lower() not in _FIELD_LABEL_SET:
                 continue
-            span = self._name_at(text, m.end(), require_first=True)  # a full name: "I'm Abdulrahman Al-Farsi"
-            if span is None or _INTRO_END.match(text, span[1]) is None:
-                continue  # "I'm Locked Out of my account"
-            value = text[span[0]:span[1]]
-            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
-        for m in _FIELD_LABEL.finditer(text):
             word = _CAPITALISED.match(text, m.end())
             if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED:
                 continue
@@ -1795,6 +1863,7 @@ class _MemoFinder:
         self.max_texts = max_texts
         self.texts: dict[str, tuple[list[PiiMatch], bool]] = {}
         self.phones: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+        self.blank: set[str] = set()  # texts redact() found blank as whole lines of a blank parent
 
     def scan(self, text: str) -> tuple[list[PiiMatch], bool]:
         """``PiiRedactor._scan`` of ``text``: its matches and whether it is blank."""
@@ -1803,8 +1872,16 @@ class _MemoFinder:
             if len(self.texts) >= self.max_texts:
                 self.texts.clear()
                 self.phones.clear()
+                self.blank.clear()
             result = self.texts[text] = self.redactor._scan(text, self.phones)
         return result
+
+    def matches_of(self, text: str) -> list[PiiMatch]:
+        """The matches of ``text``: none when :meth:`redact` found it blank as whole lines of a blank parent,
+        else its scan's (memoised)."""
+        if text in self.blank:
+            return []
+        return self.scan(text)[0]
 
     def redact(
         self, text: str, mapping: dict[tuple[str, str], str], parents: Sequence[str] = ()
@@ -1817,6 +1894,7 @@ class _MemoFinder:
             for parent in parents:
                 known = self.texts.get(parent)
                 if known is not None and known[1] and _whole_lines_of(text, parent):
+                    self.blank.add(text)
                     return text, {}
         return _substitute(text, self.scan(text)[0], mapping)
 
@@ -2057,8 +2135,8 @@ def _spread_in_record(
     ``raws`` as they came), every value that any field revealed (:func:`_spread_matches`) wherever it recurs
     in another: a name only a signature or the agent's "Dear Chidi Okeke" revealed is the same person in the
     customer's "I'm Chidi Okeke". The scans come from the memo (a field skipped as whole lines of a blank text
-    is scanned here, and has no match)."""
-    matches = [m for raw in dict.fromkeys(raws) if raw for m in _spread_matches(finder.scan(raw)[0])]
+    has no match)."""
+    matches = [m for raw in dict.fromkeys(raws) if raw for m in _spread_matches(finder.matches_of(raw))]
     return _propagate(redacted, matches, mapping) if matches else {}
 
 

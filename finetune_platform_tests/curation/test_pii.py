@@ -572,7 +572,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
-        + redactor._greeted_senders_and_fields(text)
+        + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
