@@ -658,6 +658,12 @@ _NOT_GREETED = frozenset(
 )
 #: Words that open a line before a display name and are not part of it.
 _SENDER_LABELS = frozenset("From To Cc Bcc Reply Sender Contact Attn Write Email Mail".split())
+#: A quoted display name before an e-mail address in angle brackets: '"Nguyen, Thi Lan" <lan@example.com>'.
+_QUOTED_SENDER = re.compile(r'"([^"<>@\n]{2,80})"[ ]*<[^<>\s@]+@[^<>\s]+>')
+#: A word of a quoted display name: a capitalised name (hyphens, apostrophes), an initial or a particle.
+_SENDER_WORD = re.compile(
+    r"(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+|[A-Z]\.?|van|von|de|del|der|den|da|di|le|la|al|bin|ben"
+)
 #: Up to four capitalised words (initials and particles too) right before an e-mail address in angle brackets.
 _SENDER = re.compile(
     r"(?<![\w'’.-])((?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+"
@@ -1683,6 +1689,19 @@ class PiiRedactor:
             if text[start:m.end(1)] != value:  # several spaces between the words: the span as written
                 start = text.rfind(words[0], m.start(1), m.end(1))
             out.append(PiiMatch("PERSON", start, m.end(1), text[start:m.end(1)], " ".join(text[start:m.end(1)].split()).casefold()))
+        for m in _QUOTED_SENDER.finditer(text) if '"' in text else ():
+            words = m.group(1).replace(",", " ").split()
+            if (
+                not words
+                or len(words) > 5
+                or not all(_SENDER_WORD.fullmatch(w) for w in words)
+                or any(w in NOT_NAMES or w in _NOT_GREETED for w in words)
+                or (len(words) == 1 and words[0] not in _ALL_FIRST)
+            ):
+                continue  # '"Lumen Support" <help@lumen.io>', '"Amazon.com" <...>'
+            value = m.group(1).strip(" ")
+            start = m.start(1) + m.group(1).index(value)
+            out.append(PiiMatch("PERSON", start, start + len(value), value, " ".join(value.split()).casefold()))
         return out
 
     def _introduced(self, text: str) -> list[PiiMatch]:

@@ -630,7 +630,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
         "Hi Hello hi HEY Good morning Oluwaseun Amara! <a@b.io> From: Google Okeke Crew Customer: customer: "
-        "Account holder: Reported by: | ; Yours faithfully,\n Talk soon, speak I'm I am this is It's here again "
+        "Account holder: Reported by: | ; \" \"Okeke, Yours faithfully,\n Talk soon, speak I'm I am this is It's here again "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
@@ -1013,6 +1013,8 @@ def test_a_name_any_field_reveals_is_redacted_in_every_field_of_the_record(setti
         ("From: Chidi Okeke <chidi@example.com>", "From: <PERSON_1> <<EMAIL_1>>"),
         ("Please contact Jane Doe <jd@example.com> today", "Please contact <PERSON_1> <<EMAIL_1>> today"),
         ("cc: Maria <m@example.com>, Nguyen Van Minh <n@example.com>", "cc: <PERSON_1> <<EMAIL_1>>, <PERSON_2> <<EMAIL_2>>"),
+        ('From: "Nguyen, Thi Lan" <lan@example.com>', 'From: "<PERSON_1>" <<EMAIL_1>>'),
+        ('From: "Lumen Support" <help@lumen.io>', 'From: "Lumen Support" <<EMAIL_1>>'),
         # ... not a team or a one-word company
         ("Lumen Support <help@lumen.io>\nAmazon <auto@amazon.com>", "Lumen Support <<EMAIL_1>>\nAmazon <<EMAIL_2>>"),
         # given names of many origins leak no more after weak cues
