@@ -1736,7 +1736,14 @@ class PiiRedactor:
         out: list[PiiMatch] = []
         for m in _FIELD_COLON.finditer(text):
             pos = m.start()
-            field_start = max(text.rfind("\n", 0, pos), text.rfind("|", 0, pos), text.rfind(";", 0, pos), text.rfind("\t", 0, pos)) + 1
+            # A label is short: the field's start is looked for in the 64 characters before the colon only (on a
+            # long line of colons a search back to the line's start each time took seconds).
+            window = max(0, pos - 64)
+            field_start = max(
+                text.rfind("\n", window, pos), text.rfind("|", window, pos), text.rfind(";", window, pos), text.rfind("\t", window, pos)
+            ) + 1
+            if not field_start and window:
+                continue  # no field starts within 64 characters: no label
             label = text[field_start:pos].rstrip(" \t")
             if label.endswith("."):
                 label = label[:-1]
@@ -2008,9 +2015,10 @@ def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
         return matches
     taken = {(m.start, m.end) for m in matches}
     more: list[PiiMatch] = []
-    for value, m in values.items():
-        for form in (value, value.upper()) if not value.isupper() else (value,):
-            # str.find, not a pattern per name: compiling one for each name of each text doubled the stage's time
+    forms = [(form, m) for value, m in values.items() for form in ((value, value.upper()) if not value.isupper() else (value,))]
+    if len(forms) <= _FIND_EACH_NAME_UP_TO:
+        # str.find, not a pattern per name: compiling one for each name of each text doubled the stage's time
+        for form, m in forms:
             size = len(form)
             i = text.find(form)
             while i >= 0:
@@ -2019,7 +2027,28 @@ def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
                     taken.add((i, end))
                     more.append(PiiMatch("PERSON", i, end, form, m.normalized))
                 i = text.find(form, end)
+    else:
+        # Many names (a roster, a CSV pasted into a ticket): one pass over the words, each looked up by its
+        # letters, instead of a search of the whole text per name (20,000 names in 500,000 characters took 7 s).
+        by_word: dict[str, list[tuple[str, PiiMatch]]] = {}
+        for form, m in forms:
+            lead = _WORD_RUN.match(form)
+            if lead is not None:
+                by_word.setdefault(lead.group(), []).append((form, m))
+        for w in _WORD_RUN.finditer(text):
+            for form, m in by_word.get(w.group(), ()):
+                i, end = w.start(), w.start() + len(form)
+                if (i, end) not in taken and text.startswith(form, i) and _whole_word_at(text, i, end):
+                    taken.add((i, end))
+                    more.append(PiiMatch("PERSON", i, end, form, m.normalized))
     return _resolve_overlaps(matches + more) if more else matches
+
+
+#: Up to this many names (and their capitals), :func:`_with_recurring_names` searches the text for each; more,
+#: it indexes the text's words once (test_pii compares the two).
+_FIND_EACH_NAME_UP_TO = 16
+#: A run of word characters: what a name begins with, and the index key of :func:`_with_recurring_names`.
+_WORD_RUN = re.compile(r"\w+")
 
 
 def _whole_word_at(text: str, start: int, end: int) -> bool:

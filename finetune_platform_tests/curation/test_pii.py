@@ -15,7 +15,7 @@ from finetune_platform.curation import (
     redact_pii,
     scan_for_pii,
 )
-from finetune_platform.curation.pii import iban_valid, luhn_valid, ssn_valid
+from finetune_platform.curation.pii import PiiMatch, iban_valid, luhn_valid, ssn_valid
 
 from .tickets import records
 
@@ -641,7 +641,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
-    "token", ["Am Nordring 5 ", "JEAN ", "Jean ", "MR. O'BRIEN ", "Dear J. Smith, ", "Regards,\nJ. Smith\n", "Jean DUPONT a "]
+    "token", ["Am Nordring 5 ", "JEAN ", "Jean ", "MR. O'BRIEN ", "Dear J. Smith, ", "Regards,\nJ. Smith\n", "Jean DUPONT a ", "Hi Amara,\n", "I'm Jo Bo. ", "Dear Okafor, Okafor "]
 )
 def test_one_long_line_of_repeated_names_and_streets_is_read_in_one_pass(token):
     """A hang guard, not a timing: a detector that searches the whole text once per candidate (a German hint per
@@ -649,6 +649,15 @@ def test_one_long_line_of_repeated_names_and_streets_is_read_in_one_pass(token):
     second; the repeats are still found (a name of given names only takes up to three of them)."""
     repeats = 200_000 // len(token)
     assert len(R.find(token * repeats)) >= repeats // 4
+
+
+@pytest.mark.timeout(120)
+def test_a_long_line_of_colons_is_read_in_one_pass():
+    """A hang guard: a field label is looked for just before each colon, not back to the line's start (on this
+    line of 300,000 characters that search took seconds)."""
+    assert R.find("go to a:B " * 30_000 + "\nCustomer: Ngozi Eze") == [
+        PiiMatch("PERSON", 300_011, 300_020, "Ngozi Eze", "ngozi eze")
+    ]
 
 
 def test_whole_lines_of_a_blank_text_are_not_scanned_again():
@@ -1256,3 +1265,43 @@ def test_more_sign_offs_and_a_sentence_after_one(text, redacted):
 )
 def test_a_writer_introduced_by_a_full_name(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+def test_names_recur_the_same_whether_searched_one_by_one_or_through_the_word_index(monkeypatch):
+    """_with_recurring_names searches the text for each name when there are few and indexes its words when
+    there are many: both find the same occurrences (seeded texts of names, possessives, capitals, names
+    glued to other words)."""
+    import random
+
+    from finetune_platform.curation import pii
+
+    pool = (
+        "Dear Mr. Okafor Okafor's OKAFOR Jean-Luc Picard O'Brien Regards,\n Amara Zoë Jürgen Weiß hi my name is "
+        "john smith , . okafor xOkafor Okaforx Amara's Hi Thandiwe Thandiwe"
+    ).replace("\\n", "\n").split(" ")
+    rng = random.Random(7)
+    for _ in range(1500):
+        text = "".join(w + rng.choice((" ", " ", "\n", ", ")) for w in rng.choices(pool, k=rng.randint(3, 30)))
+        found = pii._resolve_overlaps(R._persons(text) + R._caps_persons(text) + R._greeted(text))
+        one_by_one = pii._with_recurring_names(text, found)
+        monkeypatch.setattr(pii, "_FIND_EACH_NAME_UP_TO", 0)
+        indexed = pii._with_recurring_names(text, found)
+        monkeypatch.setattr(pii, "_FIND_EACH_NAME_UP_TO", 16)
+        assert indexed == one_by_one, text
+
+
+@pytest.mark.timeout(120)
+def test_a_text_of_many_different_names_is_read_in_one_pass():
+    """A hang guard: 20,000 different names in one text (a roster pasted into a ticket); searching the text
+    once per name took 7 s, one pass over its words under one."""
+    import random
+    import string
+
+    from finetune_platform.curation import names as names_module
+
+    rng = random.Random(0)
+    given = sorted(names_module.FIRST_NAMES)
+    names = [f"{rng.choice(given)} {rng.choice(string.ascii_uppercase)}{''.join(rng.choices(string.ascii_lowercase, k=7))}" for _ in range(20_000)]
+    text = " ".join(f"Dear {name}, ok." for name in names) + " " + names[0] + " again."
+    found = R.find(text)
+    assert len(found) == 20_001 and found[-1].value == names[0]
