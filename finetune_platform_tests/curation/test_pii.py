@@ -1305,3 +1305,23 @@ def test_a_text_of_many_different_names_is_read_in_one_pass():
     text = " ".join(f"Dear {name}, ok." for name in names) + " " + names[0] + " again."
     found = R.find(text)
     assert len(found) == 20_001 and found[-1].value == names[0]
+
+
+@pytest.mark.timeout(120)
+def test_a_record_of_many_different_names_is_redacted_in_one_pass(settings):
+    """A hang guard: each new value's placeholder number and "same person" lookup read the whole mapping,
+    so a text of 5,000 names took 7 s; the mapping's index makes it one pass. The names keep their own
+    placeholders, and the reply's name the text's."""
+    import random
+    import string
+
+    from finetune_platform.curation import names as names_module
+
+    rng = random.Random(0)
+    given = sorted(names_module.FIRST_NAMES)
+    names = [f"{rng.choice(given)} {rng.choice(string.ascii_uppercase)}{''.join(rng.choices(string.ascii_lowercase, k=7))}" for _ in range(5_000)]
+    names = list(dict.fromkeys(names))
+    df = records({"text": " ".join(f"Dear {name}, ok." for name in names), "response": f"Thanks {names[-1]}"})
+    row = redact_pii(df, settings).records.iloc[0]
+    assert row["response"] == f"Thanks <PERSON_{len(names)}>"
+    assert row["text"].endswith(f"Dear <PERSON_{len(names)}>, ok.")
