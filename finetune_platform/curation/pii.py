@@ -725,6 +725,24 @@ def _may_hold_intro(low: str) -> bool:
     return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
 
 
+#: A courtesy that addresses someone by name at the end of its sentence: "Thanks for waiting, Sofia.", "Sorry
+#: about that, Grace!" (searched in the sentence before the name's comma).
+_COURTESY = re.compile(r"(?i:\b(?:thanks|thank you|sorry|hi|hello|hey|welcome|cheers|great news|good news)\b)")
+#: What ends a sentence right after a name addressed in it.
+_SENTENCE_END_NEXT = re.compile(r"[.!?](?:[ \n]|\Z)|\Z|\n")
+
+
+def _addressed_at_sentence_end(text: str, before: str, end: int) -> bool:
+    """Whether a given name that is also a word ("Sofia", "Grace", "June"), ending at ``end`` and with
+    ``before`` the text before it, is the person a courtesy addresses: after ", " at the end of a sentence
+    that opens with thanks, sorry or a greeting ("Thanks for waiting, Sofia."), not "by God's grace." or "in
+    Sofia, Bulgaria."."""
+    if not before.endswith(", ") or _SENTENCE_END_NEXT.match(text, end) is None:
+        return False
+    sentence = re.split(r"[.!?\n]", before)[-1]
+    return _COURTESY.search(sentence) is not None
+
+
 def _may_hold_greeting(low: str) -> bool:
     """False only when no line of the text whose lower case is ``low`` opens with one of :data:`_GREETINGS`."""
     if low.startswith(_GREETING_WORDS):
@@ -1494,6 +1512,8 @@ class PiiRedactor:
                 span = self._name_at(text, start, require_first=False)
             elif word in AMBIGUOUS_FIRST_NAMES and word not in BRAND_FIRST_NAMES:
                 span = self._name_at(text, start, require_first=True)  # "Will Turner", not "Will you"
+                if span is None and _addressed_at_sentence_end(text, before, start + len(word)):
+                    span = (start, start + len(word))  # "Thanks for waiting, Sofia."
             else:
                 continue  # "my Dell Latitude", "Tesla Model 3": a brand needs a cue
             if span is not None and not after_cue and _names_a_place(text, span[0], span[1]):

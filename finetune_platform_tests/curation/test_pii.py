@@ -1325,3 +1325,18 @@ def test_a_record_of_many_different_names_is_redacted_in_one_pass(settings):
     row = redact_pii(df, settings).records.iloc[0]
     assert row["response"] == f"Thanks <PERSON_{len(names)}>"
     assert row["text"].endswith(f"Dear <PERSON_{len(names)}>, ok.")
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("I'll pull the logs.\nThanks for waiting, Sofia. You can update it now.", "I'll pull the logs.\nThanks for waiting, <PERSON_1>. You can update it now."),
+        ("Sorry about the delay, Grace!", "Sorry about the delay, <PERSON_1>!"),
+        # a place, a word, no courtesy
+        ("Thanks! We ship to Plovdiv and Sofia.", "Thanks! We ship to Plovdiv and Sofia."),
+        ("It worked, by the grace of God. Amazing Grace.", "It worked, by the grace of God. Amazing Grace."),
+        ("The office moved to Varna, Sofia.", "The office moved to Varna, Sofia."),
+    ],
+)
+def test_a_name_that_is_also_a_word_addressed_at_the_end_of_a_courtesy(text, redacted):
+    assert R.redact(text)[0] == redacted
