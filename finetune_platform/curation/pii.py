@@ -335,7 +335,7 @@ _TEAM_NEXT = re.compile(
     r"facilities|payroll)(?![\w'’-])"
 )
 _COMPANY_CUE_END = re.compile(
-    r"(?i:\bdear|\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|soon),?[ ]*\n)[ ]*\Z"
+    r"(?i:\bdear|\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|soon),?[ ]*\n)[ ]*\Z"
 )
 _INSTITUTION_NEXT = re.compile(r"[ ](?:" + "|".join(sorted(_INSTITUTION_WORDS)) + r")(?![\w'’-])")
 _INSTITUTION_NEXT_UPPER = re.compile(
@@ -392,7 +392,7 @@ _STRONG_CUE = re.compile(
     r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
     # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García", "Herr Professor Schmidt")
     r"|\b(?:" + "|".join(re.escape(t) for t in _OTHER_TITLE_CUES) + ")" +
-    r"|(?i:\b(?:regards|thanks|thank you|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|soon),?[ ]*\n)"
+    r"|(?i:\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|soon),?[ ]*\n)"
     r"|^--[ ]*\n)[ ]*\Z"
 )
 #: After these a known given name is a name even when it is also a word ("this is Will").
@@ -467,10 +467,10 @@ _TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
 #: The German, French and Spanish titles of _STRONG_CUE, as _CAP_TOKEN finds them (the gate's test).
 _OTHER_TITLES = frozenset(t.rstrip(".") for t in _OTHER_TITLE_CUES if not t.isupper() and " " not in t)
 _GATE_TITLES = _TITLES | _OTHER_TITLES
-#: The words a sign-off line ends with ("Kind regards,", "Yours faithfully,", "Talk soon,").
+#: The words a sign-off line ends with ("Kind regards,", "Yours faithfully,", "Talk soon,", "thx,", "TIA,").
 _SIGN_OFFS = (
     "regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully",
-    "faithfully", "soon",
+    "faithfully", "soon", "thx", "tia",
 )
 #: The first letter of a word that a :data:`_STRONG_CUE` may end right before, found in the reversed text (see
 #: _name_candidates): the cue's own text, reversed, follows the letter and its spaces. A superset of the cue
@@ -491,7 +491,7 @@ _SIGN_OFF_LINE_END = re.compile("\n[ ]*,?(?:" + "|".join(re.escape(w[::-1]) for 
 #: Ngata" on one line. The word starts a name when the name then ends the line (see PiiRedactor._persons).
 _SAME_LINE_SIGN_OFF = re.compile(
     r"(?m)^[ ]*(?i:(?:(?:kind|best|warm|warmest|many|with|all the)[ ]+)?"
-    r"(?:regards|thanks|thank you|cheers|best|sincerely|respectfully|best wishes|yours truly|yours sincerely|"
+    r"(?:regards|thanks|thank you|thx|cheers|best|sincerely|respectfully|best wishes|yours truly|yours sincerely|"
     r"yours faithfully|yours|warmly|faithfully|talk soon|speak soon))[ ]*,[ ]*(?=[A-ZÀ-ÖØ-Þ])"
 )
 #: _SAME_LINE_SIGN_OFF up to its comma, reversed: its gate, searched in the reversed lower-cased text, where it
@@ -718,6 +718,11 @@ _WORD_CHAR = re.compile(r"[\w'’]")
 #: What may follow the full name of an introduction: punctuation, the end of the line, or a word that goes on
 #: introducing ("here", "and", "from", "again", "calling", "writing").
 _INTRO_END = re.compile(r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|calling|writing|speaking)\b")
+
+
+#: What follows a writer's given name alone in an introduction: "it's Grace!", "I'm Sofia, ...", "this is
+#: Grace here".
+_INTRO_ONE_NAME_END = re.compile(r"[ ]*[!,]|[ ]here\b")
 
 
 def _may_hold_intro(low: str) -> bool:
@@ -1743,6 +1748,13 @@ class PiiRedactor:
                         and word.group() not in _PLACE_WORDS
                     ):
                         span = self._name_at(text, pos, require_first=True)  # a full name: "I'm Abdulrahman Al-Farsi"
+                        if (
+                            span is None
+                            and word.group() in _ALL_FIRST
+                            and word.group() not in BRAND_FIRST_NAMES
+                            and _INTRO_ONE_NAME_END.match(text, word.end()) is not None
+                        ):
+                            span = word.span()  # a given name alone, also a word, as the writer's: "hey it's Grace!"
                         if span is not None and _INTRO_END.match(text, span[1]) is not None:  # not "I'm Locked Out of"
                             value = text[span[0]:span[1]]
                             out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))

@@ -630,7 +630,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Hauptstraße HAUPTSTRASSE Gewerbering Nordring NORDRING Spring During Instr. Am an Adresse: 5 12 2024 "
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
         "Hi Hello hi HEY Good morning Oluwaseun Amara! <a@b.io> From: Google Okeke Crew Customer: customer: "
-        "Account holder: Reported by: | ; \" \"Okeke, Yours faithfully,\n Talk soon, speak I'm I am this is It's here again "
+        "Account holder: Reported by: | ; \" \"Okeke, Yours faithfully,\n Talk soon, thx,\n TIA, speak I'm I am this is It's here again "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
@@ -1238,6 +1238,8 @@ def test_an_ssn_shaped_number_introduced_as_an_id_is_not_an_ssn(text, expected):
     [
         ("Yours faithfully,\nEbere Onuoha", "Yours faithfully,\n<PERSON_1>"),
         ("Talk soon,\nKemi", "Talk soon,\n<PERSON_1>"),
+        ("Second time I'm writing.\nthx,\nGrace\nRe: Smart Plug", "Second time I'm writing.\nthx,\n<PERSON_1>\nRe: Smart Plug"),
+        ("TIA,\nOkafor", "TIA,\n<PERSON_1>"),
         ("Yours faithfully, Ebere Onuoha", "Yours faithfully, <PERSON_1>"),
         ("Regards,\nOkafor", "Regards,\n<PERSON_1>"),
         # a line after a sign-off that goes on as a sentence is no signature (a given name still is a name)
@@ -1257,6 +1259,9 @@ def test_more_sign_offs_and_a_sentence_after_one(text, redacted):
         ("I am Siddharth Venkataraman, customer since 2019.", "I am <PERSON_1>, customer since 2019."),
         ("Hello, this is Chidinma Okafor.", "Hello, this is <PERSON_1>."),
         ("It's Femi Adebayo again", "It's <PERSON_1> again"),
+        ("Hey it's Grace! I was charged twice", "Hey it's <PERSON_1>! I was charged twice"),
+        ("hey it's Sofia, thinking of cancelling", "hey it's <PERSON_1>, thinking of cancelling"),
+        ("it's May already, and it's Tesla, not Ford!", "it's May already, and it's Tesla, not Ford!"),
         # one word, a sentence, a company
         ("I'm Okafor, hi", "I'm Okafor, hi"),
         ("I'm Locked Out of my account", "I'm Locked Out of my account"),
