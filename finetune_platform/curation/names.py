@@ -159,7 +159,7 @@ NOT_NAMES: frozenset[str] = _words(
     Cottage Cottages Farm Farmhouse Manor Barn Bungalow
     Procurement Finance Accounting Marketing Operations Logistics Legal Compliance Security Purchasing
     Facilities Payroll Engineering Management Administration Reception Dispatch Warehouse Human Resources Dept
-    Crew Squad Sent Get
+    Crew Squad Sent Get Let Lets
     """
 )
 

@@ -335,7 +335,7 @@ _TEAM_NEXT = re.compile(
     r"facilities|payroll)(?![\w'’-])"
 )
 _COMPANY_CUE_END = re.compile(
-    r"(?i:\bdear|\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|soon),?[ ]*\n)[ ]*\Z"
+    r"(?i:\bdear|\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully),?[ ]*\n|\b(?:talk|speak|see you) soon,[ ]*\n)[ ]*\Z"
 )
 _INSTITUTION_NEXT = re.compile(r"[ ](?:" + "|".join(sorted(_INSTITUTION_WORDS)) + r")(?![\w'’-])")
 _INSTITUTION_NEXT_UPPER = re.compile(
@@ -392,7 +392,7 @@ _STRONG_CUE = re.compile(
     r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
     # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García", "Herr Professor Schmidt")
     r"|\b(?:" + "|".join(re.escape(t) for t in _OTHER_TITLE_CUES) + ")" +
-    r"|(?i:\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|soon),?[ ]*\n)"
+    r"|(?i:\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully),?[ ]*\n|\b(?:talk|speak|see you) soon,[ ]*\n)"
     r"|^--[ ]*\n)[ ]*\Z"
 )
 #: After these a known given name is a name even when it is also a word ("this is Will").
@@ -654,7 +654,15 @@ _GREETING_END = re.compile(r"[ ]*(?:[,!]|\r?\n|\Z)")
 #: family words.
 _NOT_GREETED = frozenset(
     "World There Google Amazon Apple Microsoft Alexa Siri Cortana Netflix Spotify Facebook Meta Samsung Mum Mom "
-    "Dad Mummy Daddy Auntie Grandma Grandpa Bot Chatbot Assistant Noreply".split()
+    "Dad Mummy Daddy Auntie Grandma Grandpa Bot Chatbot Assistant Noreply Welcome Neighbor Neighbour Neighbors "
+    "Neighbours Bluetooth Chatgpt".split()
+    # words of ticket systems, places and products that a field, a sender or an introduction holds and a
+    # person's name does not ("Customer: Never Mind", "Caller: Private Number", "It's Smart Plug again",
+    # "Lumen Notifications <noreply@...>")
+    + """Point Locker Number Review Triage Monitor Close Seat Hub Plug Mind Never Tier Two Three Four Private
+    Withheld Unknown Anonymous Automated Auto System Systems Pickup Parcel Fraud Window Smart Queue Level
+    Notifications Notification Payments Receipts Receipt Software Alerts Alert Updates News Newsletter Shop Robot
+    Portal Digital Security Escalation Escalations Bank Banking Rewards Orders Returns Shipping Tracking""".split()
 )
 #: Words that open a line before a display name and are not part of it.
 _SENDER_LABELS = frozenset("From To Cc Bcc Reply Sender Contact Attn Write Email Mail".split())
@@ -679,11 +687,12 @@ _SENDER = re.compile(
 _FIELD_LABELS = (
     "customer", "customer name", "client", "client name", "account holder", "accountholder", "account name",
     "cardholder", "card holder", "cardholder name", "name on card", "name on the card", "requester", "requestor",
-    "caller", "contact", "contact person", "contact name", "reported by", "submitted by", "opened by",
-    "closed by", "escalated to", "assigned to", "assignee", "recipient", "attn", "attention", "ship to",
-    "bill to", "deliver to", "guest", "passenger", "beneficiary", "payee", "policyholder", "policy holder",
-    "tenant",
+    "contact", "contact person", "contact name", "reported by", "submitted by", "recipient", "attn", "attention",
+    "beneficiary", "payee", "policyholder", "policy holder", "tenant",
 )
+# Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller": their values are as often a
+# place, a queue or a system ("Ship to: Pickup Point", "Escalated to: Fraud Review", "Closed by: Auto Close",
+# "Caller: Private Number") as a person.
 _FIELD_LABEL_SET = frozenset(_FIELD_LABELS)
 #: A colon or "=" before a capitalised word: where a field's value may start. The label before it, from the
 #: line's start or a "|", ";" or tab ("Customer:", "| Cardholder :", "Reported by.:"), is looked up in
@@ -693,17 +702,42 @@ _FIELD_COLON = re.compile(r"[:=][ \t]*(?=[A-ZÀ-ÖØ-Þ])")
 _FIELD_VALUE_END = re.compile(r"[ \t]*(?:\r?\n|\Z|[,;|(<\t]|[.][ \t]*(?:\r?\n|\Z))")
 
 
+#: The lower-case words that go on after a name in a signature ("Regards,\nAdebayo from accounting", "Thanks,\n
+#: Okonkwo and family", "Nwachukwu via mobile"): after a sign-off, a word followed by one of them stays a name.
+_SIGNATURE_GOES_ON = re.compile(r"[ ](?:from|and|via|family|here|at|of|on|for|in|with|&|x\d|ext)\b")
+
+
+def _a_thing_named(text: str, value: str, known: dict[str, bool]) -> bool:
+    """Whether a name that a greeting, a field, a sender or an introduction gives (``value``, in ``text``) is a
+    product, a queue or a company: one of its words is a ticket system's or product's (:data:`_NOT_GREETED`,
+    :data:`NOT_NAMES`), or its first word, no known given name, is used as a thing in the text
+    (:func:`_used_as_a_thing`: "Hi Lumen,\nmy Lumen Hub will not pair"). ``known`` holds the verdicts so
+    far for ``text`` (a text that repeats a name thousands of times is read once per name)."""
+    verdict = known.get(value)
+    if verdict is None:
+        verdict = known[value] = _names_a_thing(text, value)
+    return verdict
+
+
+def _names_a_thing(text: str, value: str) -> bool:
+    """:func:`_a_thing_named` without the memo."""
+    words = value.replace(",", " ").split()
+    if any(w in _NOT_GREETED or w in NOT_NAMES for w in words):
+        return True
+    return bool(words) and words[0] not in _ALL_FIRST and _used_as_a_thing(text, words[0], alone=len(words) == 1)
+
+
 def _may_hold_field_label(text: str, low: str) -> bool:
     """False only when no field of :data:`_FIELD_LABELS` can be in ``text`` (``low`` its lower case)."""
     if ":" not in text and "=" not in text:
         return False
-    return any(word in low for word in _FIELD_LABEL_WORDS)
+    return _FIELD_COLON.search(text) is not None and any(word in low for word in _FIELD_LABEL_WORDS)
 
 
 #: A word of every label in :data:`_FIELD_LABELS`, for :func:`_may_hold_field_label`.
 _FIELD_LABEL_WORDS = (
-    "customer", "client", "account", "card", "request", "caller", "contact", " by", " to", "assignee", "recipient",
-    "attn", "attention", "guest", "passenger", "beneficiary", "payee", "holder", "tenant",
+    "customer", "client", "account", "card", "request", "contact", " by", "recipient", "attn", "attention",
+    "beneficiary", "payee", "holder", "tenant",
 )
 assert all(any(word in " " + label for word in _FIELD_LABEL_WORDS) for label in _FIELD_LABELS)
 
@@ -746,6 +780,32 @@ def _addressed_at_sentence_end(text: str, before: str, end: int) -> bool:
         return False
     sentence = re.split(r"[.!?\n]", before)[-1]
     return _COURTESY.search(sentence) is not None
+
+
+def _greeting_line_starts(text: str) -> list[int]:
+    """Where each line of ``text`` starts, spaces and tabs aside, that may open with a greeting: every line when
+    lines are indented or lower() changes the text's length, else only those whose lower case opens with one
+    of :data:`_GREETING_WORDS` (found with str.find: looking at each line cost ~5 us a text)."""
+    low = text.lower()
+    if len(low) != len(text) or low[:1] in (" ", "\t") or "\n " in low or "\n\t" in low:
+        starts = []
+        line = 0
+        while line >= 0:
+            start = line
+            while text[start:start + 1] in (" ", "\t"):
+                start += 1
+            starts.append(start)
+            line = text.find("\n", line)
+            if line >= 0:
+                line += 1
+        return starts
+    starts = [0] if low.startswith(_GREETING_WORDS) else []
+    for word in _GREETING_WORDS:
+        i = low.find("\n" + word)
+        while i >= 0:
+            starts.append(i + 1)
+            i = low.find("\n" + word, i + 1)
+    return sorted(starts)
 
 
 def _may_hold_greeting(low: str) -> bool:
@@ -1498,7 +1558,10 @@ class PiiRedactor:
                 after_cue
                 and not given
                 and tail.endswith("\n")
-                and (_LOWER_WORD_NEXT.match(text, start + len(word)) or text.startswith((" I ", " I'"), start + len(word)))
+                and (
+                    (_LOWER_WORD_NEXT.match(text, start + len(word)) and not _SIGNATURE_GOES_ON.match(text, start + len(word)))
+                    or text.startswith((" I ", " I'"), start + len(word))
+                )
             ):
                 continue  # a line after a sign-off that goes on as a sentence: "Best,\nShip it to", "Otherwise I cancel"
             if given and _a_date_not_a_name(text, word, start + len(word)):
@@ -1676,11 +1739,8 @@ class PiiRedactor:
         Google,") when the name then ends the greeting (a comma, "!" or the end of the line): "Hi Lumen
         support team" is not one."""
         out: list[PiiMatch] = []
-        line = 0
-        while line >= 0:
-            start = line
-            while text[start:start + 1] in (" ", "\t"):
-                start += 1
+        things: dict[str, bool] = {}  # _a_thing_named's verdicts
+        for start in _greeting_line_starts(text):
             if text.startswith(_GREETINGS, start):
                 pos = start + next(len(g) for g in _GREETINGS if text.startswith(g, start))
                 while text[pos:pos + 1] == " ":
@@ -1690,10 +1750,8 @@ class PiiRedactor:
                     span = self._name_at(text, pos, require_first=False)
                     if span is not None and _GREETING_END.match(text, span[1]) is not None:
                         value = text[span[0]:span[1]]
-                        out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
-            line = text.find("\n", line)
-            if line >= 0:
-                line += 1
+                        if not _a_thing_named(text, value, things):  # "Hi Lumen,\nmy Lumen Hub will not pair"
+                            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         return out
 
     def _senders(self, text: str) -> list[PiiMatch]:
@@ -1701,6 +1759,7 @@ class PiiRedactor:
         capitalised words (or one known given name) right before "<address>", none of them a team or company
         word ("Lumen Support <help@lumen.io>")."""
         out: list[PiiMatch] = []
+        things: dict[str, bool] = {}  # _a_thing_named's verdicts
         for m in _SENDER.finditer(text):
             words = m.group(1).split()
             while words and (words[0] in NOT_NAMES or words[0] in _SENDER_LABELS):
@@ -1713,7 +1772,8 @@ class PiiRedactor:
             start = m.end(1) - len(value)
             if text[start:m.end(1)] != value:  # several spaces between the words: the span as written
                 start = text.rfind(words[0], m.start(1), m.end(1))
-            out.append(PiiMatch("PERSON", start, m.end(1), text[start:m.end(1)], " ".join(text[start:m.end(1)].split()).casefold()))
+            if not _a_thing_named(text, value, things):
+                out.append(PiiMatch("PERSON", start, m.end(1), text[start:m.end(1)], " ".join(text[start:m.end(1)].split()).casefold()))
         for m in _QUOTED_SENDER.finditer(text) if '"' in text else ():
             words = m.group(1).replace(",", " ").split()
             if (
@@ -1726,13 +1786,15 @@ class PiiRedactor:
                 continue  # '"Lumen Support" <help@lumen.io>', '"Amazon.com" <...>'
             value = m.group(1).strip(" ")
             start = m.start(1) + m.group(1).index(value)
-            out.append(PiiMatch("PERSON", start, start + len(value), value, " ".join(value.split()).casefold()))
+            if not _a_thing_named(text, value, things):
+                out.append(PiiMatch("PERSON", start, start + len(value), value, " ".join(value.split()).casefold()))
         return out
 
     def _introduced(self, text: str) -> list[PiiMatch]:
         """A writer who introduces themselves by a full name, known given name or not: "I'm Abdulrahman
         Al-Farsi, ...", "this is Chidinma Okafor.", "It's Femi Adebayo again" (not "I'm Locked Out of")."""
         out: list[PiiMatch] = []
+        things: dict[str, bool] = {}  # _a_thing_named's verdicts
         for intro in _INTROS:
             i = text.find(intro)
             while i >= 0:
@@ -1757,7 +1819,8 @@ class PiiRedactor:
                             span = word.span()  # a given name alone, also a word, as the writer's: "hey it's Grace!"
                         if span is not None and _INTRO_END.match(text, span[1]) is not None:  # not "I'm Locked Out of"
                             value = text[span[0]:span[1]]
-                            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+                            if not _a_thing_named(text, value, things):  # "It's Smart Plug again"
+                                out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
                 i = text.find(intro, i + 1)
         return out
 
@@ -1766,6 +1829,7 @@ class PiiRedactor:
         "| Cardholder: Kavya Nair |") when the value is a name that ends the field; one word only when it is a
         known given name ("Customer: Where is my order?" opens an utterance of a chat transcript)."""
         out: list[PiiMatch] = []
+        things: dict[str, bool] = {}  # _a_thing_named's verdicts
         for m in _FIELD_COLON.finditer(text):
             pos = m.start()
             # A label is short: the field's start is looked for in the 64 characters before the colon only (on a
@@ -1788,7 +1852,8 @@ class PiiRedactor:
             if span is None or _FIELD_VALUE_END.match(text, span[1]) is None:
                 continue  # "Customer: Where is my order?", "Customer: Acme Corp": a sentence, a company
             value = text[span[0]:span[1]]
-            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+            if not _a_thing_named(text, value, things):  # "Customer: Never Mind", "Customer: Lumen Hub"
+                out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         return out
 
     def _initialled_name_end(self, text: str, pos: int) -> int | None:
@@ -1922,6 +1987,8 @@ class _MemoFinder:
         self.texts: dict[str, tuple[list[PiiMatch], bool]] = {}
         self.phones: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
         self.blank: set[str] = set()  # texts redact() found blank as whole lines of a blank parent
+        self.mapping: dict[tuple[str, str], str] | None = None  # the record whose mapping index is kept
+        self.index: _MappingIndex | None = None
 
     def scan(self, text: str) -> tuple[list[PiiMatch], bool]:
         """``PiiRedactor._scan`` of ``text``: its matches and whether it is blank."""
@@ -1954,7 +2021,17 @@ class _MemoFinder:
                 if known is not None and known[1] and _whole_lines_of(text, parent):
                     self.blank.add(text)
                     return text, {}
-        return _substitute(text, self.scan(text)[0], mapping)
+        matches = self.scan(text)[0]
+        if not matches:
+            return text, {}
+        return _substitute(text, matches, mapping, self.index_of(mapping))
+
+    def index_of(self, mapping: dict[tuple[str, str], str]) -> "_MappingIndex":
+        """The :class:`_MappingIndex` of the record's ``mapping``: kept while the same mapping comes back (every
+        field and turn of one record), so a chat of thousands of turns reads its mapping once, not per turn."""
+        if self.mapping is not mapping or self.index is None or self.index.size != len(mapping):
+            self.mapping, self.index = mapping, _MappingIndex(mapping)  # a new record, or one changed elsewhere
+        return self.index
 
 
 def _whole_lines_of(part: str, text: str) -> bool:
@@ -1968,7 +2045,7 @@ def _whole_lines_of(part: str, text: str) -> bool:
 
 
 def _substitute(
-    text: str, matches: list[PiiMatch], mapping: dict[tuple[str, str], str]
+    text: str, matches: list[PiiMatch], mapping: dict[tuple[str, str], str], index: "_MappingIndex | None" = None
 ) -> tuple[str, dict[str, int]]:
     """``text`` with every match replaced by its placeholder from ``mapping`` (new values get the next
     number of their type: one past the highest the mapping holds, so a mapping can hold numbers back, as
@@ -1978,7 +2055,8 @@ def _substitute(
     counts: dict[str, int] = {}
     pieces = []
     last = 0
-    index: _MappingIndex | None = None  # built at the first new value: one pass over the mapping per text
+    # ``index`` (kept by the caller for every field of a record, when it adds to the mapping only through here)
+    # or one built at the first new value: one pass over the mapping per text
     for match in matches:
         key = (match.type, match.normalized or match.value)
         placeholder = mapping.get(key)
@@ -2007,10 +2085,13 @@ class _MappingIndex:
     def __init__(self, mapping: dict[tuple[str, str], str]) -> None:
         self.highest: dict[str, int] = {}
         self.persons: dict[tuple[str, bool], str] = {}  # (given name casefolded, named alone) -> placeholder
+        self.size = 0  # how many entries of the mapping it has read
         for key, placeholder in mapping.items():
             self.add(key, placeholder)
 
     def add(self, key: tuple[str, str], placeholder: str) -> None:
+        """Read one new entry of the mapping."""
+        self.size += 1
         kind, value = key
         number = placeholder[len(kind) + 2:-1]
         if number.isdigit():
@@ -2035,10 +2116,12 @@ class _MappingIndex:
         return self.persons.get((words[0], len(words) != 1))
 
 
-def _recurs(value: str) -> bool:
+def _recurs(value: str, context: str) -> bool:
     """Whether a PERSON value found once is a name wherever else it occurs as a whole word: a name of several
-    words, or one word that is neither a word nor a given name that is also one (a cue found "Okafor" in
-    "Dear Mr. Okafor", so "Okafor" is a name throughout; "Will" or "Grace" after a cue is not elsewhere)."""
+    words, or one word that is neither a word nor a given name that is also one, and that ``context`` (the
+    text, or the record's fields) never uses as a thing (:func:`_used_as_a_thing`). A cue found "Okafor" in
+    "Dear Mr. Okafor", so "Okafor" is a name throughout; "Will" or "Grace" after a cue is not elsewhere, nor
+    "Lumen" after "Hi Lumen," when the text speaks of "my Lumen Hub"."""
     if " " in value or "\n" in value:
         return True
     word = value.title()
@@ -2047,14 +2130,42 @@ def _recurs(value: str) -> bool:
         and word not in NOT_NAMES
         and value.lower() not in COMMON_LOWER_WORDS
         and value not in ACRONYMS
+        and (value in _CLEAR_FIRST or not _used_as_a_thing(context, value))
     )
+
+
+#: A word that makes the capitalised word after it a thing, not a person: "my Lumen Hub", "the Zendesk ticket".
+_DETERMINERS = frozenset("the my your our their its a an this that these those his her new old any every".split())
+
+
+def _used_as_a_thing(context: str, word: str, alone: bool = True) -> bool:
+    """Whether ``context`` uses ``word`` (capitalised, one word) as a product or a company somewhere: after a
+    determiner ("my Lumen", "the Zendesk") or, when ``alone`` (a name of one word), before another capitalised
+    word ("Lumen Hub"; the first word of a full name is always followed by one)."""
+    i = context.find(word)
+    size = len(word)
+    while i >= 0:
+        end = i + size
+        if _whole_word_at(context, i, end):
+            before = context[max(0, i - 8):i].rstrip(" ").rsplit(None, 1)
+            if before and before[-1].lower() in _DETERMINERS and context[i - 1:i] == " ":
+                return True
+            if alone and _CAPITALISED_NEXT.match(context, end):
+                return True
+        i = context.find(word, end)
+    return False
+
+
+#: One space and a capitalised word: what follows a brand's name ("Lumen Hub").
+_CAPITALISED_NEXT = re.compile(r"[ ][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]")
 
 
 def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
     """``matches`` plus every other whole-word occurrence in ``text`` of a name they found (as written or in
     capitals): the cue that revealed a name covers one place ("Regards,\nOluwaseun Adeyemi"), and the same
     name elsewhere in the text ("I'm Oluwaseun Adeyemi, my order is late") is the same person."""
-    values = {m.value: m for m in matches if m.type == "PERSON" and _recurs(m.value)}
+    found = {m.value: m for m in matches if m.type == "PERSON"}  # each name once: _recurs reads the whole text
+    values = {value: m for value, m in found.items() if _recurs(value, text)}
     if not values:
         return matches
     taken = {(m.start, m.end) for m in matches}
@@ -2074,17 +2185,23 @@ def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
     else:
         # Many names (a roster, a CSV pasted into a ticket): one pass over the words, each looked up by its
         # letters, instead of a search of the whole text per name (20,000 names in 500,000 characters took 7 s).
-        by_word: dict[str, list[tuple[str, PiiMatch]]] = {}
+        # Names sharing a first word ("Maria Lopez", "Maria Silva", ...) are looked up by length, one slice each.
+        by_word: dict[str, dict[int, dict[str, PiiMatch]]] = {}
         for form, m in forms:
             lead = _WORD_RUN.match(form)
             if lead is not None:
-                by_word.setdefault(lead.group(), []).append((form, m))
+                by_word.setdefault(lead.group(), {}).setdefault(len(form), {})[form] = m
         for w in _WORD_RUN.finditer(text):
-            for form, m in by_word.get(w.group(), ()):
-                i, end = w.start(), w.start() + len(form)
-                if (i, end) not in taken and text.startswith(form, i) and _whole_word_at(text, i, end):
-                    taken.add((i, end))
-                    more.append(PiiMatch("PERSON", i, end, form, m.normalized))
+            by_length = by_word.get(w.group())
+            if by_length is None:
+                continue
+            i = w.start()
+            for size, named in by_length.items():
+                form = text[i:i + size]
+                m = named.get(form)
+                if m is not None and (i, i + size) not in taken and _whole_word_at(text, i, i + size):
+                    taken.add((i, i + size))
+                    more.append(PiiMatch("PERSON", i, i + size, form, m.normalized))
     return _resolve_overlaps(matches + more) if more else matches
 
 
@@ -2209,15 +2326,22 @@ def _add_counts(total: dict[str, int], more: dict[str, int]) -> None:
 _DISTINCTIVE_TYPES = frozenset({"EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "CREDENTIALS"})
 
 
-def _spread_matches(matches: list[PiiMatch]) -> list[PiiMatch]:
+def _spread_matches(matches: list[PiiMatch], context: str) -> list[PiiMatch]:
     """The matches whose values are PII wherever they occur in the record, not only where they were found:
     a :data:`_DISTINCTIVE_TYPES` value, one of several words, or a one-word name that is no word
     (:func:`_recurs`: "Okafor" is, "Will" or "Grace" could be a common word)."""
-    return [
-        m
-        for m in matches
-        if m.type in _DISTINCTIVE_TYPES or " " in m.value or (m.type == "PERSON" and _recurs(m.value))
-    ]
+    verdicts: dict[str, bool] = {}  # per name: _recurs reads the whole context
+    out = []
+    for m in matches:
+        if m.type in _DISTINCTIVE_TYPES or " " in m.value:
+            out.append(m)
+        elif m.type == "PERSON":
+            verdict = verdicts.get(m.value)
+            if verdict is None:
+                verdict = verdicts[m.value] = _recurs(m.value, context)
+            if verdict:
+                out.append(m)
+    return out
 
 
 def _spread_in_record(
@@ -2228,7 +2352,14 @@ def _spread_in_record(
     in another: a name only a signature or the agent's "Dear Chidi Okeke" revealed is the same person in the
     customer's "I'm Chidi Okeke". The scans come from the memo (a field skipped as whole lines of a blank text
     has no match)."""
-    matches = [m for raw in dict.fromkeys(raws) if raw for m in _spread_matches(finder.matches_of(raw))]
+    fields = list(dict.fromkeys(raw for raw in raws if raw))
+    if len(fields) < 2:
+        return {}  # one distinct field: redacted whole already (a value recurring in it is found by find)
+    found = [finder.matches_of(raw) for raw in fields]
+    if not any(found):
+        return {}
+    context = "\n".join(fields)
+    matches = [m for field_matches in found for m in _spread_matches(field_matches, context)]
     return _propagate(redacted, matches, mapping) if matches else {}
 
 
@@ -2284,13 +2415,13 @@ def _redact_in_context(
             spans = {(m.start, m.end) for m in own}
             if all((m.start, m.end) in spans for m in shifted):
                 continue
-            contents[i], counts = _substitute(raws[i], _resolve_overlaps(own + shifted), mapping)
+            contents[i], counts = _substitute(raws[i], _resolve_overlaps(own + shifted), mapping, finder.index_of(mapping))
             for kind, n in counts.items():
                 delta[kind] = delta.get(kind, 0) + n
             for m in own:
                 delta[m.type] = delta.get(m.type, 0) - 1
     spread = matches if text == joined else matches + in_turns
-    for kind, n in _propagate(contents, _spread_matches(spread), mapping).items():
+    for kind, n in _propagate(contents, _spread_matches(spread, "\n".join([text, *raws])), mapping).items():
         delta[kind] = delta.get(kind, 0) + n
     return {kind: n for kind, n in delta.items() if n}
 
@@ -2298,16 +2429,29 @@ def _redact_in_context(
 def _propagate(contents: list[str], matches: list[PiiMatch], mapping: dict[tuple[str, str], str]) -> dict[str, int]:
     """Replace, in place in ``contents``, every whole-word occurrence of a value of ``matches`` (found in
     another field of the same record) with that value's placeholder from ``mapping``, longest values first;
-    the count per type."""
+    the count per type. A name is whole as :func:`_whole_word_at` says (not the "Okafor" of "Okafor-Smith"
+    or "O'Okafor"; its possessive "'s" stays) and is matched in capitals too, as in one text."""
     more: dict[str, int] = {}
+    seen: set[tuple[str, str]] = set()
     for match in sorted(matches, key=lambda m: -len(m.value)):
+        if (match.type, match.value) in seen:
+            continue
+        seen.add((match.type, match.value))
         placeholder = mapping.get((match.type, match.normalized or match.value))
         if placeholder is None:
             continue
+        forms = (match.value, match.value.upper()) if match.type == "PERSON" and not match.value.isupper() else (match.value,)
         pattern = None
+        upper = forms[-1]
         for i, content in enumerate(contents):
-            if match.value in content:
-                pattern = pattern or re.compile(rf"(?<!\w){re.escape(match.value)}(?!\w)")
+            if match.value in content or upper in content:
+                if pattern is None:
+                    alternatives = "|".join(re.escape(form) for form in forms)
+                    pattern = re.compile(
+                        rf"(?<![\w'’-])(?:{alternatives})(?![\w-]|['’](?!s\b))"
+                        if match.type == "PERSON"
+                        else rf"(?<!\w)(?:{alternatives})(?!\w)"
+                    )
                 contents[i], n = pattern.subn(placeholder, content)
                 if n:
                     more[match.type] = more.get(match.type, 0) + n

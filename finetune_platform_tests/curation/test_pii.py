@@ -1246,6 +1246,12 @@ def test_an_ssn_shaped_number_introduced_as_an_id_is_not_an_ssn(text, expected):
         ("Fix it soon,\nOtherwise I cancel", "Fix it soon,\nOtherwise I cancel"),
         ("Best,\nShip the replacement today", "Best,\nShip the replacement today"),
         ("Regards,\nJürgen from billing", "Regards,\n<PERSON_1> from billing"),
+        ("Kind regards,\nAdebayo from accounting", "Kind regards,\n<PERSON_1> from accounting"),
+        ("Thanks,\nOkonkwo and family", "Thanks,\n<PERSON_1> and family"),
+        ("Regards,\nNwachukwu via mobile", "Regards,\n<PERSON_1> via mobile"),
+        # a line that merely ends in "soon" is no sign-off; "Let's" is no name
+        ("My package should arrive soon\nTracking: 1Z999", "My package should arrive soon\nTracking: 1Z999"),
+        ("Best,\nLet's try again tomorrow", "Best,\nLet's try again tomorrow"),
     ],
 )
 def test_more_sign_offs_and_a_sentence_after_one(text, redacted):
@@ -1345,3 +1351,42 @@ def test_a_record_of_many_different_names_is_redacted_in_one_pass(settings):
 )
 def test_a_name_that_is_also_a_word_addressed_at_the_end_of_a_courtesy(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a greeting, a field, a sender or an introduction that names a product, a queue or a company
+        ("Hi Lumen,\nmy Lumen Hub will not pair since the Lumen app update.", "Hi Lumen,\nmy Lumen Hub will not pair since the Lumen app update."),
+        ("Customer: Never Mind\nCustomer: Lumen Hub\nCaller: Private Number", "Customer: Never Mind\nCustomer: Lumen Hub\nCaller: Private Number"),
+        ("Ship to: Pickup Point\nEscalated to: Fraud Review\nClosed by: Auto Close", "Ship to: Pickup Point\nEscalated to: Fraud Review\nClosed by: Auto Close"),
+        ("Lumen Notifications <noreply@lumen.io>\nShopify Payments <pay@shopify.com>", "Lumen Notifications <<EMAIL_1>>\nShopify Payments <<EMAIL_2>>"),
+        ("It's Smart Plug again. My Smart Plug is dead.", "It's Smart Plug again. My Smart Plug is dead."),
+        # ... and the people they name stay found
+        ("Hi Oluwaseun,\nmy Lumen Hub will not pair.", "Hi <PERSON_1>,\nmy Lumen Hub will not pair."),
+        ("Customer: Thanh Huong Le", "Customer: <PERSON_1>"),
+    ],
+)
+def test_a_product_a_queue_or_a_company_where_a_name_could_be(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_one_word_name_spreads_through_the_record_only_when_no_field_uses_it_as_a_thing(settings, fast_path):
+    """"Dear Lumen," is a false positive of the cue; the record's "my Lumen Hub" and "the Lumen app" show the
+    word is a product's, so it is not spread into them. "Okafor", used only as a name, is."""
+    df = records({"text": "Dear Lumen,\nmy Lumen Hub will not pair since the Lumen app update.",
+                  "response": "Please reset the Lumen Hub."})
+    row = redact_pii(df, settings).records.iloc[0]
+    assert row["response"] == "Please reset the Lumen Hub." and row["text"].count("Lumen") == 2
+    df = records({"text": "Hello, Okafor here. Parcel missing.", "response": "Dear Mr. Okafor, we are on it."})
+    row = redact_pii(df, settings).records.iloc[0]
+    assert row["text"] == "Hello, <PERSON_1> here. Parcel missing."
+    assert row["response"] == "Dear Mr. <PERSON_1>, we are on it."
+
+
+def test_a_name_spread_from_another_field_keeps_hyphenated_and_apostrophe_names_whole(settings):
+    df = records({"text": "Dear Mr. Okafor Eze,\nOkafor Eze-Smith and O'Okafor Eze are on the account", "response": "OKAFOR EZE called"})
+    row = redact_pii(df, settings).records.iloc[0]
+    assert "Eze-Smith" in row["text"] and "O'Okafor Eze" in row["text"]
+    assert row["response"] == "<PERSON_1> called"
