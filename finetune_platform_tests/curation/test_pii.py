@@ -1390,3 +1390,45 @@ def test_a_name_spread_from_another_field_keeps_hyphenated_and_apostrophe_names_
     row = redact_pii(df, settings).records.iloc[0]
     assert "Eze-Smith" in row["text"] and "O'Okafor Eze" in row["text"]
     assert row["response"] == "<PERSON_1> called"
+
+
+def test_values_spread_the_same_whether_tried_on_every_field_or_offered_by_their_words(monkeypatch):
+    """_propagate tries every value on every field when there are few, and offers each field only the values
+    whose first word it holds when there are many: both redact the same."""
+    import random
+
+    from finetune_platform.curation import pii
+
+    pool = (
+        "Okafor Eze Okafor-Smith O'Okafor OKAFOR EZE Okafor's j.doe@example.com xj.doe@example.com +44 20 7946 0958 "
+        "4111111111111111 Ann Anne Chidi Okeke said hi , ."
+    ).split(" ")
+    values = ["Okafor Eze", "j.doe@example.com", "+44 20 7946 0958", "4111111111111111", "Ann", "Chidi Okeke"]
+    kinds = ["PERSON", "EMAIL", "PHONE", "CREDIT_CARD", "PERSON", "PERSON"]
+    rng = random.Random(5)
+    for _ in range(400):
+        contents = ["".join(w + rng.choice((" ", "\n", ", ")) for w in rng.choices(pool, k=rng.randint(2, 12))) for _ in range(4)]
+        matches = [PiiMatch(kind, 0, len(v), v, v.casefold() if kind == "PERSON" else v) for v, kind in zip(values, kinds)]
+        mapping = {(m.type, m.normalized): f"<{m.type}_{i}>" for i, m in enumerate(matches, 1)}
+        each, offered = list(contents), list(contents)
+        counts_each = pii._propagate(each, matches, mapping)
+        monkeypatch.setattr(pii, "_PROPAGATE_EACH_UP_TO", 0)
+        counts_offered = pii._propagate(offered, matches, mapping)
+        monkeypatch.setattr(pii, "_PROPAGATE_EACH_UP_TO", 4096)
+        assert (offered, counts_offered) == (each, counts_each), contents
+
+
+@pytest.mark.timeout(120)
+def test_a_chat_of_thousands_of_turns_with_names_is_redacted_in_one_pass(settings):
+    """A hang guard: every name of the joined user turns was tried on every turn (4,000 names x 8,000 turns
+    took seconds); each turn keeps its own name's placeholder."""
+    import string
+
+    rng = __import__("random").Random(0)
+    names = list(dict.fromkeys(f"Tunde {rng.choice(string.ascii_uppercase)}{''.join(rng.choices(string.ascii_lowercase, k=7))}" for _ in range(3000)))
+    turns = [t for name in names for t in ({"role": "user", "content": f"I'm {name}, hi"}, {"role": "assistant", "content": "ok"})]
+    text = "\n".join(t["content"] for t in turns if t["role"] == "user")
+    row = redact_pii(records({"text": text, "response": "ok", "messages": json.dumps(turns)}), settings).records.iloc[0]
+    contents = [t["content"] for t in json.loads(row["messages"])]
+    assert contents[0] == "I'm <PERSON_1>, hi" and contents[-2] == f"I'm <PERSON_{len(names)}>, hi"
+    assert "Tunde" not in row["text"] + row["messages"]
