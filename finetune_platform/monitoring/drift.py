@@ -3,11 +3,13 @@
 Compares production prompts with reference prompts (the training set) on four features, and checks the
 trend of user feedback:
 
-- ``text_chars`` / ``text_words``: length distributions (PSI over reference-quantile bins + two-sample KS).
+- ``text_chars`` / ``text_words``: length distributions (PSI over reference-quantile bins + two-sample KS,
+  and PSI against reference texts resampled the way production's were drawn, repeats included).
 - ``terms``: the distribution over the reference's top-k terms plus an "other" bucket (chi-squared test of
-  homogeneity + Jensen-Shannon divergence). A new topic shows up as mass moving into "other". Terms seen
-  in only a few reference texts (ids, order numbers) stay in "other": a bucket of its own would be
-  empty in any fresh sample and look like drift.
+  homogeneity + Jensen-Shannon divergence, and that JS against reference texts resampled the way
+  production's were drawn, repeats included, since terms come in texts and production repeats texts). A
+  new topic shows up as mass moving into "other". Terms seen in only a few reference texts (ids, order
+  numbers) stay in "other": a bucket of its own would be empty in any fresh sample and look like drift.
 - ``oov_rate``: per-text share of words never seen in the reference (one-sided Mann-Whitney U against a
   held-out half of the reference + the increase of the mean rate).
 - ``feedback_negative_rate`` / ``feedback_rating_mean``: daily p-chart and X-bar chart; the last day is
@@ -258,11 +260,14 @@ def compute_drift(
     if not short:
         ref_tokens = [_TOKENIZE(t) for t in reference]
         prod_tokens = [_TOKENIZE(t) for t in production]
+        # the same text sent again is not a new draw: the resampled tests draw reference texts the same way
+        distinct = Counter(production)
+        repeats = np.array(list(distinct.values()), dtype=float)
         for feature, measure in (("text_chars", len), ("text_words", lambda t: len(t.split()))):
             ref_len = np.array([measure(t) for t in reference])
             prod_len = np.array([measure(t) for t in production])
             lengths[feature.removeprefix("text_")] = {"reference": ref_len.tolist(), "production": prod_len.tolist()}
-            results += _length_tests(feature, ref_len, prod_len, settings)
+            results += _length_tests(feature, ref_len, prod_len, settings, repeats)
 
         term_results, term_shift, new_terms = _term_tests(ref_tokens, prod_tokens, settings)
         results += term_results
@@ -323,14 +328,35 @@ def _psi_from_counts(ref_counts: np.ndarray, prod_counts: np.ndarray) -> float:
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-def _length_tests(feature: str, ref: np.ndarray, prod: np.ndarray, s: DriftSettings) -> list[FeatureResult]:
+def _length_tests(
+    feature: str, ref: np.ndarray, prod: np.ndarray, s: DriftSettings, repeats: np.ndarray | None = None
+) -> list[FeatureResult]:
+    """PSI and KS of the lengths, and PSI against reference texts resampled the way production's were drawn
+    (``repeats``: how many times each distinct production text came; see :func:`_resampled_js_pvalue`)."""
     value = psi(ref, prod, s.length_bins)
     ks = stats.ks_2samp(ref, prod)
     detail = f"median {np.median(ref):g} -> {np.median(prod):g}"
+    if repeats is None:
+        repeats = np.ones(len(prod))
+    edges = np.unique(np.quantile(ref, np.linspace(0, 1, s.length_bins + 1)[1:-1]))
+    ref_bins = np.searchsorted(edges, ref, side="right")
+    ref_counts = np.bincount(ref_bins, minlength=len(edges) + 1)
+    rng = np.random.default_rng(0)
+    at_least = 0
+    for _ in range(_RESAMPLES):
+        picked = ref_bins[rng.integers(0, len(ref), size=len(repeats))]
+        if _psi_from_counts(ref_counts, np.bincount(picked, weights=repeats, minlength=len(edges) + 1)) >= value:
+            at_least += 1
+    resampled_p = (at_least + 1) / (_RESAMPLES + 1)
     return [
         FeatureResult(feature, "psi", value, None, s.psi_threshold, value > s.psi_threshold, detail),
         FeatureResult(
             feature, "ks", float(ks.statistic), float(ks.pvalue), s.ks_pvalue, bool(ks.pvalue < s.ks_pvalue), detail
+        ),
+        FeatureResult(
+            feature, "psi_resampled", value, resampled_p, s.ks_pvalue, bool(resampled_p < s.ks_pvalue),
+            f"{detail}; PSI of {_RESAMPLES} samples of reference texts drawn like production's "
+            f"({len(repeats)} distinct of {int(repeats.sum())})",
         ),
     ]
 
@@ -377,6 +403,7 @@ def _term_tests(
     seen = (ref_vec + prod_vec) > 0  # a bucket empty on both sides has no expected count
     chi2, p_value, dof, _ = stats.chi2_contingency(np.vstack([ref_vec[seen], prod_vec[seen]]))
     js = float(jensenshannon(ref_share, prod_share, base=2) ** 2)
+    resampled_p = _resampled_js_pvalue(ref_tokens, prod_tokens, top, stop, ref_share, js, s)
     other_ref, other_prod = ref_share[-1], prod_share[-1]
     detail = f"'other' share {other_ref:.1%} -> {other_prod:.1%}; {int(dof) + 1} buckets"
     return (
@@ -385,10 +412,71 @@ def _term_tests(
                 "terms", "chi2", float(chi2), float(p_value), s.chi2_pvalue, bool(p_value < s.chi2_pvalue), detail
             ),
             FeatureResult("terms", "jensen_shannon", js, None, s.js_threshold, js > s.js_threshold, detail),
+            FeatureResult(
+                "terms", "js_resampled", js, resampled_p, s.chi2_pvalue, bool(resampled_p < s.chi2_pvalue),
+                f"{detail}; JS of {_RESAMPLES} samples of reference texts drawn like production's "
+                f"({len(set(map(tuple, prod_tokens)))} distinct of {len(prod_tokens)})",
+            ),
         ],
         shift,
         new_terms,
     )
+
+
+#: How many reference samples :func:`_resampled_js_pvalue` draws (its smallest p-value is 1 / (this + 1)).
+_RESAMPLES = 499
+#: At most this many reference texts are resampled from (a seeded sample of a larger reference).
+_RESAMPLE_REFERENCE_MAX = 20_000
+
+
+def _resampled_js_pvalue(
+    ref_tokens: list[list[str]],
+    prod_tokens: list[list[str]],
+    top: list[str],
+    stop: frozenset[str],
+    ref_share: np.ndarray,
+    js: float,
+    s: DriftSettings,
+) -> float:
+    """How often texts drawn from the reference the way production's were drawn are as far from the reference
+    (JS divergence over the same buckets) as production is: the share of :data:`_RESAMPLES` draws at least
+    ``js``, with the usual +1 on both sides.
+
+    The chi-squared test counts every term as an independent draw, but terms come in texts, and production
+    repeats texts (the same question asked many times, a retried request): a day of 100 prompts, or of 10
+    prompts sent 10 times each, has far fewer independent draws than its term count says, and JS over a
+    small sample is large by chance. Drawing as many distinct reference texts as production has, each
+    repeated as often as production repeats its own, gives the JS that sampling alone produces (seeded, so a
+    verdict can be reproduced). A feature drifts only when every test flags, so this holds back what
+    chance explains."""
+    from scipy import sparse
+
+    index = {term: i for i, term in enumerate(top)}
+    other = len(top)
+    rng = np.random.default_rng(0)
+    docs = ref_tokens
+    if len(docs) > _RESAMPLE_REFERENCE_MAX:
+        docs = [docs[i] for i in rng.choice(len(docs), _RESAMPLE_REFERENCE_MAX, replace=False)]
+    rows, cols, vals = [], [], []
+    for r, doc in enumerate(docs):
+        counts = Counter(index.get(t, other) for t in doc if t not in stop)
+        for c, v in counts.items():
+            rows.append(r)
+            cols.append(c)
+            vals.append(v)
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), other + 1), dtype=float)
+    repeats = np.array(list(Counter(tuple(doc) for doc in prod_tokens).values()), dtype=float)  # same tokens, same text
+    at_least = 0
+    for _ in range(_RESAMPLES):
+        picked = rng.integers(0, len(docs), size=len(repeats))
+        weights = np.bincount(picked, weights=repeats, minlength=len(docs))
+        vec = matrix.T @ weights
+        total = vec.sum()
+        if total <= 0:
+            continue
+        if float(jensenshannon(ref_share, vec / total, base=2) ** 2) >= js:
+            at_least += 1
+    return (at_least + 1) / (_RESAMPLES + 1)
 
 
 def _oov_tests(ref_tokens: list[list[str]], prod_tokens: list[list[str]], s: DriftSettings) -> list[FeatureResult]:

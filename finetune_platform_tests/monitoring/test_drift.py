@@ -24,10 +24,13 @@ def test_same_distribution_is_not_drift(seed: int) -> None:
     assert tests == {
         ("text_chars", "psi"),
         ("text_chars", "ks"),
+        ("text_chars", "psi_resampled"),
         ("text_words", "psi"),
         ("text_words", "ks"),
+        ("text_words", "psi_resampled"),
         ("terms", "chi2"),
         ("terms", "jensen_shannon"),
+        ("terms", "js_resampled"),
         ("oov_rate", "mann_whitney"),
         ("oov_rate", "mean_increase"),
     }
@@ -40,6 +43,16 @@ def test_small_unshifted_sample_does_not_raise_a_false_alarm(seed: int) -> None:
     assert report.drift is False
 
 
+@pytest.mark.parametrize("seed", [2, 3, 4, 5, 6])
+def test_in_distribution_prompts_sent_many_times_are_not_drift(seed: int) -> None:
+    """Ten usual tickets sent ten times each (retries, the same question asked again): the terms and lengths
+    come from ten texts, not a hundred, and chi-squared, JS, KS and PSI over 100 texts read that as drift;
+    JS and PSI against reference texts drawn the same way (ten, each ten times) do not."""
+    report = compute_drift(REFERENCE, synthetic_tickets(10, seed=seed) * 10)
+    terms = {r.test: r for r in report.results if r.feature == "terms"}
+    assert not terms["js_resampled"].drifted and report.verdict == "no_drift", report.reasons
+
+
 @pytest.mark.parametrize("seed", [2, 3, 4])
 def test_tickets_about_unseen_products_are_drift(seed: int) -> None:
     usual = synthetic_tickets(150, seed=seed)
@@ -49,6 +62,7 @@ def test_tickets_about_unseen_products_are_drift(seed: int) -> None:
     assert {"terms", "oov_rate"} <= set(report.drifted_features)
     terms = {r.test: r for r in report.results if r.feature == "terms"}
     assert terms["jensen_shannon"].statistic > 0.1 and terms["chi2"].p_value < 1e-10
+    assert terms["js_resampled"].p_value == pytest.approx(1 / 500) and terms["js_resampled"].drifted
     # the new vocabulary lands in the "other" bucket and is named in the reasons
     top_shift = report.term_shift.iloc[0]
     assert top_shift["term"] == "<other>" and top_shift["delta"] > 0.2
@@ -173,7 +187,7 @@ def test_report_markdown_and_dict() -> None:
     assert "| terms" in markdown and "jensen_shannon" in markdown and "<other>" in markdown
     summary = report.to_dict()
     assert summary["verdict"] == "drift" and summary["n_production"] == 100
-    assert len(summary["results"]) == 8
+    assert len(summary["results"]) == 11
     assert json.loads(json.dumps(summary, allow_nan=False)) == summary  # usable as asset metadata
 
 
