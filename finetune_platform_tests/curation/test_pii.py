@@ -1432,3 +1432,11 @@ def test_a_chat_of_thousands_of_turns_with_names_is_redacted_in_one_pass(setting
     contents = [t["content"] for t in json.loads(row["messages"])]
     assert contents[0] == "I'm <PERSON_1>, hi" and contents[-2] == f"I'm <PERSON_{len(names)}>, hi"
     assert "Tunde" not in row["text"] + row["messages"]
+
+
+def test_the_field_gate_knows_a_word_of_every_field_label():
+    """_may_hold_field_label opens on a word of each label: a label without one would never be read."""
+    from finetune_platform.curation import pii
+
+    for label in pii._FIELD_LABELS:
+        assert any(word in " " + label for word in pii._FIELD_LABEL_WORDS), label
