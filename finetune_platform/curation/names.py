@@ -79,6 +79,16 @@ FIRST_NAMES: frozenset[str] = _words(
     Uchenna Usman Venkat Vikram Walid Wanjiku Wanjiru Wayan Wojciech Xiaoming Yasmine Yetunde Yifan Youssef
     Yulia Yuliya Yuto Zainab Zanele Ziad Zoltan Zoltán Zoë Zuzana
     """
+) | _words(
+    # Given names written with letters beyond Latin-1 (Latin Extended-A/B and Additional): Polish, Czech,
+    # Slovak, Romanian, Turkish, Baltic, South Slavic and Vietnamese spellings.
+    """
+    Łukasz Paweł Michał Małgorzata Stanisław Bartłomiej Przemysław Mirosław Radosław Jarosław Wiesław Zbigniew
+    Grażyna Bożena Jadwiga Dorota Jiří Tomáš Lukáš Ondřej Matěj Vojtěch Zdeněk Přemysl Kateřina Lucie Tereza
+    Zuzana Ľubomír Ľudmila Ľubica Miroslav Ștefan Ştefan Andreea Mădălina Răzvan Ionuț Ayşe Şükrü Gökhan Yiğit
+    Çağla Gülşen Müge Barış Ümit Öznur Jānis Māris Rūta Dāvis Žaneta Miloš Dušan Đorđe Nikša Jelena Dragana
+    Hương Thảo Dũng Tuấn Ngọc Hằng Trang Phương Quỳnh Thủy
+    """
 )
 
 #: Given names that are also common words, places or brands ("Will", "May", "Chase", "Alexa"): taken as a

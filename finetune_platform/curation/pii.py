@@ -20,7 +20,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -177,6 +177,25 @@ _IBAN_LENGTH = {
 }
 
 # --- street addresses --------------------------------------------------------------------------------------
+def _latin_letters(cased: Callable[[str], bool]) -> str:
+    """The letters beyond ASCII of the Latin alphabets, Latin-1 Supplement from U+00C0, Latin Extended-A and -B
+    and Latin Extended Additional, for which ``cased`` (str.isupper or str.islower) holds, as the body of a
+    regex character class (runs written as ranges). Names are written in all of them: "Łukasz", "Dvořák",
+    "Yılmaz", "Ștefan", "Nguyễn Thị Hương"; a class that stopped at Latin-1 missed every such name."""
+    points = [c for c in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)) if cased(chr(c))]
+    runs: list[list[int]] = []
+    for c in points:
+        if runs and c == runs[-1][1] + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in runs)
+
+
+#: A capital and a small letter of a name, for the character classes of the name, city and cue patterns.
+_UP = "A-Z" + _latin_letters(str.isupper)
+_LO = "a-z" + _latin_letters(str.islower)
+
 _SUFFIX = (
     r"(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Way|Terrace|Circle|Parkway|Highway|Square|Close|"
     r"Crescent|Row|Trail|Alley|Plaza|Walk|Mews|Gardens|Grove|Loop|Pike|Expressway|Crossing)\b"
@@ -193,8 +212,8 @@ _SUFFIX_WORDS_LOWER = ("street", "avenue", "road", "boulevard", "lane", "terrace
 #: SW1A 2AA"), and the whole block is one address.
 _TAIL_BREAK = r"(?:,[ ]|,?[ ]*\r?\n[ ]*)"
 #: A city's name of up to three words ("Springfield", "New York", "Salt Lake City", "Montréal", "Wilkes-Barre").
-_CITY = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:[ -][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+){0,2}"
-_CITY_UPPER = r"[A-ZÀ-ÖØ-Þ]{2,}(?:[ -][A-ZÀ-ÖØ-Þ]{2,}){0,2}"
+_CITY = r"[" + _UP + r"][" + _LO + r"]+(?:[ -][" + _UP + r"][" + _LO + r"]+){0,2}"
+_CITY_UPPER = r"[" + _UP + r"]{2,}(?:[ -][" + _UP + r"]{2,}){0,2}"
 #: The postcodes after a city: US state and ZIP ("IL 62704", "NY 10036-1234"); UK postcode ("SW1A 2AA"),
 #: which may stand on a line of its own ("London\nSW1A 2AA"); Canadian province and postcode ("ON M5B 2H1":
 #: the postcode's letters leave out D F I O Q U, and W Z never open it); Australian state and postcode ("NSW
@@ -287,21 +306,21 @@ _OTHER_TITLE_CUES = (
 )
 #: A name may end in a possessive "'s" ("John Smith's address"): the name is matched, the "'s" stays.
 _NAME_TOKEN = re.compile(
-    r"(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)?(?!\w|-\w|['’](?!s\b))"
+    r"(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?(?!\w|-\w|['’](?!s\b))"
 )
 _LOWER_TOKEN = re.compile(r"[a-z]+(?![\w'’])")
 #: A lower-case surname candidate after a lower-case given name: one space, then a word.
 _LOWER_SURNAME = re.compile(r"[ ]([a-z][a-z'’-]*[a-z])(?![\w'’-])")
 #: A capitalised word that ends the text before a name, in mid-sentence (after a lower-case word, a digit or
 #: a comma and one space).
-_LEADING_NAME_WORD = re.compile(r"(?<=[a-zß-öø-ÿ0-9,][ ])((?:Mc|Mac)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+)[ ]\Z")
+_LEADING_NAME_WORD = re.compile(r"(?<=[" + _LO + r"0-9,][ ])((?:Mc|Mac)?[" + _UP + r"][" + _LO + r"]+)[ ]\Z")
 #: A capitalised word in mid-sentence right before a _LEADING_NAME_WORD: the two are a proper noun of their own
 #: ("at the Amazon Locker Sarah" is "Amazon Locker" and "Sarah"), so the lead word stays out of the name.
-_CAPITALISED_BEFORE_LEAD = re.compile(r"(?<=[a-zß-öø-ÿ0-9,][ ])[A-ZÀ-ÖØ-Þ][\w'’&.-]*[ ]\Z")
+_CAPITALISED_BEFORE_LEAD = re.compile(r"(?<=[" + _LO + r"0-9,][ ])[" + _UP + r"][\w'’&.-]*[ ]\Z")
 _MY_NAME_IS = re.compile(r"\bmy name is[ ]+", re.IGNORECASE)
 #: Initials before a surname ("J. ", "J.R. ", "J. R. "): what opens a name after a strong cue ("Regards,\nJ.
 #: Smith"), which _NAME_TOKEN and _UPPER_WORD do not match.
-_INITIALS = re.compile(r"(?<![\w'’.-])[A-ZÀ-ÖØ-Þ]\.(?:[ ]?[A-ZÀ-ÖØ-Þ]\.){0,2}[ ]")
+_INITIALS = re.compile(r"(?<![\w'’.-])[" + _UP + r"]\.(?:[ ]?[" + _UP + r"]\.){0,2}[ ]")
 #: Abbreviations written as initials (spaces removed) that open a line after a sign-off or follow a cue.
 _NOT_INITIALS = frozenset("P.S. P.P.S. N.B. E.G. I.E. U.S. U.K. F.Y.I.".split())
 #: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
@@ -366,20 +385,20 @@ def _a_company_after_dear(before: str, text: str, end: int) -> bool:
 
 
 #: One space and a lower-case word: what follows a surname in capitals in mixed-case prose.
-_LOWER_WORD_NEXT = re.compile(r"[ ][a-zß-öø-ÿ]")
+_LOWER_WORD_NEXT = re.compile(r"[ ][" + _LO + r"]")
 #: A word in capitals, two letters or more, as a name is written in an ALL-CAPS form or shouted ticket
 #: ("JOHN SMITH", "O'BRIEN", "SMITH-JONES"); a possessive "'S" stays out, as with _NAME_TOKEN.
 _UPPER_WORD = re.compile(
-    r"(?<![\w'’-])(?:[OD]['’])?[A-ZÀ-ÖØ-Þ]{2,}(?:-[A-ZÀ-ÖØ-Þ]{2,})?(?!\w|-\w|['’](?!S\b))"
+    r"(?<![\w'’-])(?:[OD]['’])?[" + _UP + r"]{2,}(?:-[" + _UP + r"]{2,})?(?!\w|-\w|['’](?!S\b))"
 )
 #: What joins the parts of an ALL-CAPS name: one space, then maybe an initial and a particle (_NAME_GAP in capitals).
 _UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|DE LA|DE|DEL|DA|DI|LE|LA|AL|BIN|BEN)[ ])?")
 #: Every run of capitals (no boundary checks, so cheap): a superset of the _UPPER_WORD words a name or an
 #: address in capitals needs, the gate of PiiRedactor._caps_persons and _ADDRESS_EN_UPPER.
-_UPPER_RUN = re.compile("[A-ZÀ-ÖØ-Þ]{2,}")
+_UPPER_RUN = re.compile("[" + _UP + r"]{2,}")
 _NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:van der|van den|van|von|de la|de|del|da|di|le|la|al|bin|ben)[ ])?")
 #: A possessive "'s" may follow ("Sarah's refund", "Mr. Okafor's order"), as with _NAME_TOKEN.
-_CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+(?!\w|['’](?!s\b))")
+_CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?!\w|['’](?!s\b))")
 #: A given name right after these is part of a place ("San Francisco", "St. Helena", "Lake Louise").
 _PLACE_PREFIX = re.compile(
     r"\b(?:San|Santa|Santo|São|Sao|St\.?|Saint|Ste\.?|Los|Las|El|Port|Fort|Mount|Mt\.?|Lake|New|Cape|Puerto)[ ]\Z"
@@ -434,7 +453,7 @@ _PLACE_PREFIX_UPPER = re.compile(
 
 # --- gates: what a text must contain before a detector can find anything (see PiiRedactor._scan) -------
 #: Every capitalised word as _CAPITALISED sees it (and then some: no boundary checks, so it is cheap).
-_CAP_TOKEN = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]+")
+_CAP_TOKEN = re.compile(r"[" + _UP + r"][" + _LO + r"]+")
 _IBAN_GATE = re.compile(r"[A-Za-z]{2}\d\d")
 _SSN_GATE = re.compile(r"\d\d\d[- ]?\d\d[- ]?\d\d\d\d")  # _SSN and _SSN_BARE without their context
 #: Seven digits with at most two of _PHONE_CANDIDATE's separators between neighbours: what a candidate
@@ -476,7 +495,7 @@ _SIGN_OFFS = (
 #: _name_candidates): the cue's own text, reversed, follows the letter and its spaces. A superset of the cue
 #: (no \b, no ^, no 40-character window), so it can only let through a word the cue then rules out.
 _CUED_WORD_REVERSED = re.compile(
-    r"[A-ZÀ-ÖØ-Þ](?=[ ]*(?:(?i:si eman|s'eman|raed|:eman)"
+    r"[" + _UP + r"](?=[ ]*(?:(?i:si eman|s'eman|raed|:eman)"
     r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD)|\.(?:SM|FORP)"
     r"|" + "|".join(re.escape(t[::-1]) for t in _OTHER_TITLE_CUES) +
     r"|\n[ ]*,?(?i:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + r")"
@@ -484,7 +503,7 @@ _CUED_WORD_REVERSED = re.compile(
 )
 #: The letters that _CAP_TOKEN's lower-case class holds: a given name found in the text is a whole token
 #: only when the next character is not one of them.
-_TOKEN_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz" + "".join(map(chr, range(0xDF, 0xF7))) + "".join(map(chr, range(0xF8, 0x100))))
+_TOKEN_LOWER = frozenset(c for c in map(chr, range(0x1F00)) if re.fullmatch("[" + _LO + "]", c))
 #: A line break after a sign-off, an optional comma and spaces, reversed (see _ends_a_line_with_a_sign_off).
 _SIGN_OFF_LINE_END = re.compile("\n[ ]*,?(?:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + ")")
 #: A sign-off that opens a line and ends with a comma, right before a capitalised word: "Kind regards, Xochitl
@@ -492,7 +511,7 @@ _SIGN_OFF_LINE_END = re.compile("\n[ ]*,?(?:" + "|".join(re.escape(w[::-1]) for 
 _SAME_LINE_SIGN_OFF = re.compile(
     r"(?m)^[ ]*(?i:(?:(?:kind|best|warm|warmest|many|with|all the)[ ]+)?"
     r"(?:regards|thanks|thank you|thx|cheers|best|sincerely|respectfully|best wishes|yours truly|yours sincerely|"
-    r"yours faithfully|yours|warmly|faithfully|talk soon|speak soon))[ ]*,[ ]*(?=[A-ZÀ-ÖØ-Þ])"
+    r"yours faithfully|yours|warmly|faithfully|talk soon|speak soon))[ ]*,[ ]*(?=[" + _UP + r"])"
 )
 #: _SAME_LINE_SIGN_OFF up to its comma, reversed: its gate, searched in the reversed lower-cased text, where it
 #: starts with the comma (a literal re jumps to) and ends at the line's start.
@@ -670,12 +689,12 @@ _SENDER_LABELS = frozenset("From To Cc Bcc Reply Sender Contact Attn Write Email
 _QUOTED_SENDER = re.compile(r'"([^"<>@\n]{2,80})"[ ]*<[^<>\s@]+@[^<>\s]+>')
 #: A word of a quoted display name: a capitalised name (hyphens, apostrophes), an initial or a particle.
 _SENDER_WORD = re.compile(
-    r"(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+|[A-Z]\.?|van|von|de|del|der|den|da|di|le|la|al|bin|ben"
+    r"(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"'’-]+|[A-Z]\.?|van|von|de|del|der|den|da|di|le|la|al|bin|ben"
 )
 #: Up to four capitalised words (initials and particles too) right before an e-mail address in angle brackets.
 _SENDER = re.compile(
-    r"(?<![\w'’.-])((?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+"
-    r"(?:[ ]+(?:[A-Z]\.|(?:van|von|de|del|der|den|da|di|le|la|al|bin|ben)|(?:Mc|Mac|O'|O’|D'|D’)?[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)){0,3})"
+    r"(?<![\w'’.-])((?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"'’-]+"
+    r"(?:[ ]+(?:[A-Z]\.|(?:van|von|de|del|der|den|da|di|le|la|al|bin|ben)|(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"'’-]+)){0,3})"
     r"[ ]*<[^<>\s@]+@[^<>\s]+>"
 )
 
@@ -697,7 +716,7 @@ _FIELD_LABEL_SET = frozenset(_FIELD_LABELS)
 #: A colon or "=" before a capitalised word: where a field's value may start. The label before it, from the
 #: line's start or a "|", ";" or tab ("Customer:", "| Cardholder :", "Reported by.:"), is looked up in
 #: :data:`_FIELD_LABELS` (any case); a pattern of every label at every position cost ~2 us a text.
-_FIELD_COLON = re.compile(r"[:=][ \t]*(?=[A-ZÀ-ÖØ-Þ])")
+_FIELD_COLON = re.compile(r"[:=][ \t]*(?=[" + _UP + r"])")
 #: What may follow the name of a field: the end of the line or of the field, a comma, a bracket or an e-mail.
 _FIELD_VALUE_END = re.compile(r"[ \t]*(?:\r?\n|\Z|[,;|(<\t]|[.][ \t]*(?:\r?\n|\Z))")
 
@@ -2156,7 +2175,7 @@ def _used_as_a_thing(context: str, word: str, alone: bool = True) -> bool:
 
 
 #: One space and a capitalised word: what follows a brand's name ("Lumen Hub").
-_CAPITALISED_NEXT = re.compile(r"[ ][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ]")
+_CAPITALISED_NEXT = re.compile(r"[ ][" + _UP + r"][" + _LO + r"]")
 
 
 def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:

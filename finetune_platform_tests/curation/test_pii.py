@@ -1440,3 +1440,43 @@ def test_the_field_gate_knows_a_word_of_every_field_label():
 
     for label in pii._FIELD_LABELS:
         assert any(word in " " + label for word in pii._FIELD_LABEL_WORDS), label
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # letters of Latin Extended-A/B and Additional: Polish, Czech, Slovak, Romanian, Turkish, Vietnamese
+        ("Hi Łukasz,\nyour refund is on its way.", "Hi <PERSON_1>,\nyour refund is on its way."),
+        ("Dear Nguyễn Thị Hương, your order shipped.", "Dear <PERSON_1>, your order shipped."),
+        ("I'm Tomáš Dvořák, my router keeps rebooting.", "I'm <PERSON_1>, my router keeps rebooting."),
+        ("Regards,\nŁukasz Wiśniewski", "Regards,\n<PERSON_1>"),
+        ("Thanks,\nAyşe Yılmaz", "Thanks,\n<PERSON_1>"),
+        ("Customer: Đặng Văn Lâm", "Customer: <PERSON_1>"),
+        ("Dear Mr. Dvořák, your ticket is closed.", "Dear Mr. <PERSON_1>, your ticket is closed."),
+        ("My name is Şükrü Öztürk and I need help.", "My name is <PERSON_1> and I need help."),
+        ("Hi Dr. Ștefan Popescu,", "Hi Dr. <PERSON_1>,"),
+        ("Hello Małgorzata Kowalczyk, thanks for reaching out.", "Hello <PERSON_1>, thanks for reaching out."),
+        # a known given name without a cue, and its surname
+        ("I spoke with Paweł Nowak yesterday.", "I spoke with <PERSON_1> yesterday."),
+        ("Jiří said the update bricked it.", "<PERSON_1> said the update bricked it."),
+        # capitals
+        ("REGARDS,\nŁUKASZ WIŚNIEWSKI", "REGARDS,\n<PERSON_1>"),
+        # a place stays a place
+        ("Cześć, this is Paweł Kowalski from Kraków.", "Cześć, this is <PERSON_1> from Kraków."),
+        ("Our warehouse in Łódź ships on Mondays.", "Our warehouse in Łódź ships on Mondays."),
+    ],
+)
+def test_names_written_with_letters_beyond_latin_1(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+def test_the_name_letter_classes_hold_latin_1_and_the_extended_latin_letters():
+    from finetune_platform.curation.pii import _LO, _UP
+
+    upper, lower = re.compile(f"[{_UP}]"), re.compile(f"[{_LO}]")
+    latin_1 = [chr(c) for c in range(0x100)]
+    assert [c for c in latin_1 if upper.match(c)] == [c for c in latin_1 if re.match("[A-ZÀ-ÖØ-Þ]", c)]
+    assert [c for c in latin_1 if lower.match(c)] == [c for c in latin_1 if re.match("[a-zß-öø-ÿ]", c)]
+    for word in ("Łukasz", "Dvořák", "Yılmaz", "Ștefan", "Şükrü", "Nguyễn", "Đặng", "Ľubomír", "Jānis"):
+        assert re.fullmatch(f"[{_UP}][{_LO}]+", word), word
+    assert not upper.match("×") and not lower.match("÷") and not lower.match("µ")

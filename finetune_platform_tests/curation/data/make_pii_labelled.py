@@ -337,6 +337,13 @@ HARD_CASES = [
     ("Customer: Where is my order?\nAgent: Let me check.", []),
     ("I'm Oyelaran Adebayo, order 5512 is late.\nRegards,\nOyelaran Adebayo", [("PERSON", "Oyelaran Adebayo"), ("PERSON", "Oyelaran Adebayo")]),
     ("Mr. Okafor's parcel is late.", [("PERSON", "Okafor")]),
+    # letters beyond Latin-1 (Latin Extended-A/B and Additional)
+    ("Hi Łukasz,\nthe replacement ships today.", [("PERSON", "Łukasz")]),
+    ("Dear Nguyễn Thị Hương, your refund of 40 EUR is done.", [("PERSON", "Nguyễn Thị Hương")]),
+    ("I'm Tomáš Dvořák, call me on +420 601 123 456.", [("PERSON", "Tomáš Dvořák"), ("PHONE", "+420 601 123 456")]),
+    ("Thanks,\nAyşe Yılmaz\nayse.yilmaz@example.com.tr", [("PERSON", "Ayşe Yılmaz"), ("EMAIL", "ayse.yilmaz@example.com.tr")]),
+    ("Account holder: Ștefan Popescu", [("PERSON", "Ștefan Popescu")]),
+    ("Our warehouse in Łódź ships on Mondays, order 55120.", []),
 ]
 
 
