@@ -489,7 +489,7 @@ _GATE_TITLES = _TITLES | _OTHER_TITLES
 #: The words a sign-off line ends with ("Kind regards,", "Yours faithfully,", "Talk soon,", "thx,", "TIA,").
 _SIGN_OFFS = (
     "regards", "thanks", "thank you", "cheers", "sincerely", "best", "yours", "wishes", "warmly", "respectfully",
-    "faithfully", "soon", "thx", "tia",
+    "faithfully", "soon", "thx", "tia", "signed",
 )
 #: The first letter of a word that a :data:`_STRONG_CUE` may end right before, found in the reversed text (see
 #: _name_candidates): the cue's own text, reversed, follows the letter and its spaces. A superset of the cue
@@ -511,7 +511,7 @@ _SIGN_OFF_LINE_END = re.compile("\n[ ]*,?(?:" + "|".join(re.escape(w[::-1]) for 
 _SAME_LINE_SIGN_OFF = re.compile(
     r"(?m)^[ ]*(?i:(?:(?:kind|best|warm|warmest|many|with|all the)[ ]+)?"
     r"(?:regards|thanks|thank you|thx|cheers|best|sincerely|respectfully|best wishes|yours truly|yours sincerely|"
-    r"yours faithfully|yours|warmly|faithfully|talk soon|speak soon))[ ]*,[ ]*(?=[" + _UP + r"])"
+    r"yours faithfully|yours|warmly|faithfully|talk soon|speak soon|signed))[ ]*,[ ]*(?=[" + _UP + r"])"
 )
 #: _SAME_LINE_SIGN_OFF up to its comma, reversed: its gate, searched in the reversed lower-cased text, where it
 #: starts with the comma (a literal re jumps to) and ends at the line's start.
@@ -675,6 +675,12 @@ _NOT_GREETED = frozenset(
     "World There Google Amazon Apple Microsoft Alexa Siri Cortana Netflix Spotify Facebook Meta Samsung Mum Mom "
     "Dad Mummy Daddy Auntie Grandma Grandpa Bot Chatbot Assistant Noreply Welcome Neighbor Neighbour Neighbors "
     "Neighbours Bluetooth Chatgpt".split()
+    # words of brands, carriers and software that a mention ("I spoke to Virgin Media", "Requested by Power
+    # Automate") holds and a person's name does not
+    + """Media Telekom Telecom Telecoms Mobile Wireless Broadband Fibre Fiber Energy Gas Electric Water
+    Airways Airlines Air Rail Railways Insurance Motors Cloud Duty Automate Firefox Mozilla Chrome Ground
+    Freight Logistics Cargo Fargo Depot Prime Squad Studio Console Code Pharmacy Clinic Hospital Foods Market
+    Mart Outlet Direct Finance Financial Capital Credit Pay Wallet App Apps Labs Networks Telco""".split()
     # words of ticket systems, places and products that a field, a sender or an introduction holds and a
     # person's name does not ("Customer: Never Mind", "Caller: Private Number", "It's Smart Plug again",
     # "Lumen Notifications <noreply@...>")
@@ -707,7 +713,7 @@ _FIELD_LABELS = (
     "customer", "customer name", "client", "client name", "account holder", "accountholder", "account name",
     "cardholder", "card holder", "cardholder name", "name on card", "name on the card", "requester", "requestor",
     "contact", "contact person", "contact name", "reported by", "submitted by", "recipient", "attn", "attention",
-    "beneficiary", "payee", "policyholder", "policy holder", "tenant",
+    "beneficiary", "payee", "policyholder", "policy holder", "tenant", "cc", "bcc",
 )
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller": their values are as often a
 # place, a queue or a system ("Ship to: Pickup Point", "Escalated to: Fraud Review", "Closed by: Auto Close",
@@ -756,7 +762,7 @@ def _may_hold_field_label(text: str, low: str) -> bool:
 #: A word of every label in :data:`_FIELD_LABELS`, for :func:`_may_hold_field_label`.
 _FIELD_LABEL_WORDS = (
     "customer", "client", "account", "card", "request", "contact", " by", "recipient", "attn", "attention",
-    "beneficiary", "payee", "holder", "tenant",
+    "beneficiary", "payee", "holder", "tenant", "cc",
 )
 
 
@@ -780,6 +786,38 @@ _INTRO_ONE_NAME_END = re.compile(r"[ ]*[!,]|[ ]here\b")
 def _may_hold_intro(low: str) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
     return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
+
+
+#: What names a person in prose, known given name or not: who did something with the ticket ("submitted by
+#: Chukwuemeka Obi"), whom the writer dealt with ("I spoke with Folasade Adeyemi yesterday") or writes for ("on
+#: behalf of ..."). Only a full name counts after them (two or three name words, none of them a thing's), or one
+#: name word after a role (:data:`_ROLES`: "spoke to agent Chukwuemeka,"), and only where the name ends (see
+#: _MENTION_END): "spoke with Lumen Support", "submitted by Web Form" and "talked to Bank Of America Card
+#: Services" are not people. As written and capitalised (found with str.find, as _INTROS).
+_MENTIONS = tuple(
+    form
+    for cue in (
+        "spoke with", "spoke to", "speaking with", "speaking to", "talked to", "talked with", "chatted with",
+        "submitted by", "reported by", "requested by", "raised by", "opened by", "created by", "signed by",
+        "approved by", "handled by", "on behalf of", "forwarded to", "forward this to", "forward it to",
+    )
+    for form in (f"{cue} ", f"{cue.capitalize()} ")
+)
+#: A word of every :data:`_MENTIONS` cue, for :func:`_may_hold_mention`.
+_MENTION_WORDS = ("spok", "speaking", "talked", "chatted", " by ", "behalf", "forward")
+#: The roles a name may follow after a mention: "spoke to agent Chukwuemeka", "handled by technician Obi".
+_ROLES = frozenset(
+    "agent rep representative technician tech advisor adviser supervisor manager colleague engineer specialist "
+    "courier driver".split()
+)
+#: What may follow a mentioned name: punctuation, the end of the line, or a word in lower case.
+_ROLE_WORD = re.compile(r"(\w+)[ ]")
+_MENTION_END = re.compile(r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ][a-z]")
+
+
+def _may_hold_mention(low: str) -> bool:
+    """False only when none of :data:`_MENTIONS` is in the text whose lower case is ``low``."""
+    return any(word in low for word in _MENTION_WORDS)
 
 
 #: A courtesy that addresses someone by name at the end of its sentence: "Thanks for waiting, Sofia.", "Sorry
@@ -1320,6 +1358,9 @@ class PiiRedactor:
             if _may_hold_intro(low):
                 found += self._introduced(text)
                 shut = False
+            if _may_hold_mention(low):
+                found += self._mentioned(text)
+                shut = False
             gate = _person_gate(text, low, caps)
             cued = _cued_starts(text) if gate is not None and gate[0] else None
             if gate is not None:
@@ -1840,6 +1881,35 @@ class PiiRedactor:
                             if not _a_thing_named(text, value, things):  # "It's Smart Plug again"
                                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
                 i = text.find(intro, i + 1)
+        return out
+
+    def _mentioned(self, text: str) -> list[PiiMatch]:
+        """A person named in prose after :data:`_MENTIONS`, known given name or not: "Ticket submitted by
+        Chukwuemeka Obi on Monday", "I spoke with Folasade Adeyemi", "Spoke to agent Chukwuemeka, no help"."""
+        out: list[PiiMatch] = []
+        things: dict[str, bool] = {}  # _a_thing_named's verdicts
+        for cue in _MENTIONS:
+            i = text.find(cue)
+            while i >= 0:
+                pos = i + len(cue)
+                if not (i and _WORD_CHAR.match(text, i - 1)):  # "outspoke to" is no cue
+                    role = _ROLE_WORD.match(text, pos, pos + 24)
+                    after_role = role is not None and role.group(1).lower() in _ROLES
+                    if after_role:
+                        pos = role.end()
+                    word = _CAPITALISED.match(text, pos)
+                    if (
+                        word is not None
+                        and word.group() not in NOT_NAMES
+                        and word.group() not in _NOT_GREETED
+                        and word.group() not in _PLACE_WORDS
+                    ):
+                        span = self._name_at(text, pos, require_first=not after_role)
+                        if span is not None and _MENTION_END.match(text, span[1]) is not None:
+                            value = text[span[0]:span[1]]
+                            if not _a_thing_named(text, value, things):  # "submitted by Lumen Hub"
+                                out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+                i = text.find(cue, i + 1)
         return out
 
     def _fielded(self, text: str) -> list[PiiMatch]:

@@ -1480,3 +1480,36 @@ def test_the_name_letter_classes_hold_latin_1_and_the_extended_latin_letters():
     for word in ("Łukasz", "Dvořák", "Yılmaz", "Ștefan", "Şükrü", "Nguyễn", "Đặng", "Ľubomír", "Jānis"):
         assert re.fullmatch(f"[{_UP}][{_LO}]+", word), word
     assert not upper.match("×") and not lower.match("÷") and not lower.match("µ")
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # who did something with the ticket, whom the writer dealt with, for whom they write: unknown given names
+        ("Ticket submitted by Chukwuemeka Obi on Monday.", "Ticket submitted by <PERSON_1> on Monday."),
+        ("Reported by Oyelaran Adebayo", "Reported by <PERSON_1>"),
+        ("Please forward this to Folasade Adeyemi in billing.", "Please forward this to <PERSON_1> in billing."),
+        ("Sent on behalf of Chukwuemeka Obi", "Sent on behalf of <PERSON_1>"),
+        ("I spoke with Ifeanyi Nwosu yesterday, no luck.", "I spoke with <PERSON_1> yesterday, no luck."),
+        # one name word after a role
+        ("Spoke to agent Chukwuemeka, no help.", "Spoke to agent <PERSON_1>, no help."),
+        ("Handled by technician Okonkwo.", "Handled by technician <PERSON_1>."),
+        # a copy field and a "Signed," sign-off
+        ("cc: Folasade Adeyemi", "cc: <PERSON_1>"),
+        ("Signed, Chukwuemeka Obi", "Signed, <PERSON_1>"),
+        # teams, forms, brands, carriers and software are no people
+        ("Submitted by Web Form on Monday.", "Submitted by Web Form on Monday."),
+        ("I spoke with Customer Service yesterday.", "I spoke with Customer Service yesterday."),
+        ("Ticket created by Auto Close.", "Ticket created by Auto Close."),
+        ("I spoke to Virgin Media, useless.", "I spoke to Virgin Media, useless."),
+        ("Requested by Power Automate flow.", "Requested by Power Automate flow."),
+        ("Submitted by Mozilla Firefox.", "Submitted by Mozilla Firefox."),
+        ("I spoke to Lumen Support, no help.", "I spoke to Lumen Support, no help."),
+        ("I talked to Bank Of America Card Services.", "I talked to Bank Of America Card Services."),
+        # a one-word unknown name without a role stays (not enough evidence), and a cue inside a word is none
+        ("I spoke with Chukwuemeka yesterday.", "I spoke with Chukwuemeka yesterday."),
+        ("He outspoke to Chukwuemeka Obi.", "He outspoke to Chukwuemeka Obi."),
+    ],
+)
+def test_a_person_mentioned_after_a_cue_in_prose(text, redacted):
+    assert R.redact(text)[0] == redacted
