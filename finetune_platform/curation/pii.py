@@ -271,6 +271,31 @@ _ADDRESS_EN_UPPER = re.compile(
     r"(?P<tail>" + _tail(_CITY_UPPER) + r")?"
 )
 _STREET_SUFFIXES_UPPER = frozenset(_SUFFIX_WORDS_UPPER + _SUFFIX_ABBREVIATIONS_UPPER)
+#: _ADDRESS_EN for an address written all in lower case, as chat users type them ("4001 park road, springfield,
+#: il 62732", "5575 cedar lane, apt 29, raleigh, nc 27650"). Lower-case words before a street word are prose as
+#: often ("2 hard drive", "the 3 main road works"), so only a whole US address counts: street, city, state and
+#: ZIP, the state one of :data:`_US_STATES` (see PiiRedactor._addresses).
+_ADDRESS_EN_LOWER = re.compile(
+    r"(?<![\w$#.,/-])\d{1,6}[a-z]?[ ]"
+    r"(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?[ ])?"
+    r"(?:[a-z]+(?:['’]s)?[ ]|\d{1,3}(?:st|nd|rd|th)[ ]){1,3}(?:jr\.?[ ])?"
+    r"(?:(?:" + "|".join(w.lower() for w in _SUFFIX_WORDS_UPPER) + r")\b|(?:"
+    + "|".join(w.lower() for w in _SUFFIX_ABBREVIATIONS_UPPER) + r")\b\.?)"
+    r"(?:[ ](?:n|s|e|w|ne|nw|se|sw)\b\.?)?"
+    r"(?:,?[ ](?:apt|apartment|suite|ste|unit|fl|floor|rm|room|bldg|#)\.?[ ]?#?[a-z0-9-]{1,6}\b)?"
+    r",[ ][a-z]+(?:[ -][a-z]+){0,2}"
+    r"(?:,?[ ](?P<state>[a-z]{2})[ ]\d{5}(?:-\d{4})?(?![\w-])|,?[ ][a-z]{1,2}\d[a-z\d]?[ ]\d[a-z]{2}\b)"
+)
+#: _ADDRESS_DE in lower case, with the postcode and city that make it one: "lindenstraße 61, 80705 münchen"
+#: (not "-ring" streets: "spring 3", "during 2024").
+_ADDRESS_DE_LOWER = re.compile(
+    r"(?<![\w-])(?:(?:am|an der|auf der|im|in der|zum|zur)[ ])?[a-zäöüß]{2,}(?:straße|strasse|str\.|weg|platz|allee|gasse|damm)"
+    r"[ ]\d{1,4}[a-z]?,[ ]\d{5}[ ][a-zäöüß]+\b"
+)
+#: A postcode in lower case after a space (US state and ZIP, UK postcode) or a German one after a comma: the
+#: gate of _ADDRESS_EN_LOWER and _ADDRESS_DE_LOWER.
+_LOWER_POSTCODE = re.compile(r"[ ](?:[a-z]{2}[ ]\d{5}(?![\w-])|[a-z]{1,2}\d[a-z\d]?[ ]\d[a-z]{2}\b)|,[ ]\d{5}[ ][a-zäöüß]")
+
 _PO_BOX = re.compile(r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b", re.IGNORECASE)
 #: A German street and number ("Hauptstraße 5", "Am Nordring 12a, 10115 Berlin"). A "-ring" street also needs
 #: a postcode after it or a German word before it (see _ring_street_out_of_context): "Bring 2 copies", "Spring
@@ -308,9 +333,9 @@ _OTHER_TITLE_CUES = (
 _NAME_TOKEN = re.compile(
     r"(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?(?!\w|-\w|['’](?!s\b))"
 )
-_LOWER_TOKEN = re.compile(r"[a-z]+(?![\w'’])")
+_LOWER_TOKEN = re.compile(r"[" + _LO + r"]+(?![\w'’])")
 #: A lower-case surname candidate after a lower-case given name: one space, then a word.
-_LOWER_SURNAME = re.compile(r"[ ]([a-z][a-z'’-]*[a-z])(?![\w'’-])")
+_LOWER_SURNAME = re.compile(r"[ ]([" + _LO + r"][" + _LO + r"'’-]*[" + _LO + r"])(?![\w'’-])")
 #: A capitalised word that ends the text before a name, in mid-sentence (after a lower-case word, a digit or
 #: a comma and one space).
 _LEADING_NAME_WORD = re.compile(r"(?<=[" + _LO + r"0-9,][ ])((?:Mc|Mac)?[" + _UP + r"][" + _LO + r"]+)[ ]\Z")
@@ -606,10 +631,13 @@ _FRENCH_STREET_WORD = re.compile("|".join(re.escape(n) for n in _FRENCH_STREET_N
 _GERMAN_STREET_END = re.compile("|".join(re.escape(n[::-1]) for n in _GERMAN_STREET_NEEDLES))
 
 
-def _address_patterns(text: str, low: str, caps: list[str], upper: list[str] | None = None) -> list[re.Pattern[str]]:
+def _address_patterns(
+    text: str, low: str, caps: list[str], upper: list[str] | None = None, shape: bytes | None = None
+) -> list[re.Pattern[str]]:
     """The address patterns that can match ``text`` (``low`` is text.lower(), ``caps`` its _CAP_TOKEN
-    words, ``upper`` its :func:`_upper_runs`, computed when None): each needs its street words, and ``low``
-    stands in for the case-insensitive ones only where str.lower and re.IGNORECASE agree."""
+    words, ``upper`` its :func:`_upper_runs`, computed when None, ``shape`` its :func:`_digit_shape` when
+    ASCII): each needs its street words, and ``low`` stands in for the case-insensitive ones only where
+    str.lower and re.IGNORECASE agree."""
     plain = _lower_is_ignorecase(text)
     patterns = []
     if not _STREET_SUFFIXES.isdisjoint(caps) or _LOWER_STREET_WORD.search(text):
@@ -625,7 +653,19 @@ def _address_patterns(text: str, low: str, caps: list[str], upper: list[str] | N
         patterns.append(_ADDRESS_FR)
     if not plain or "box" in low:
         patterns.append(_PO_BOX)
+    if _may_hold_lower_postcode(text, shape):
+        patterns += (_ADDRESS_EN_LOWER, _ADDRESS_DE_LOWER)
     return patterns
+
+
+def _may_hold_lower_postcode(text: str, shape: bytes | None) -> bool:
+    """Whether :data:`_LOWER_POSTCODE` may match ``text``; on ASCII text (``shape`` given) first substring
+    tests of the shape, one of which every match holds: " aa 00000" (state and ZIP), "0 0aa" or "0a 0aa" (a UK
+    postcode: its first half ends in a digit or a letter after one) and ", 00000 a" (a German postcode and
+    city). Prose holds them rarely (" 0aa" alone is in every "3 days")."""
+    if shape is not None and not (b" aa 00000" in shape or b"0 0aa" in shape or b"0a 0aa" in shape or b", 00000 a" in shape):
+        return False
+    return _LOWER_POSTCODE.search(text) is not None
 
 
 def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> bool:
@@ -783,6 +823,35 @@ _INTRO_END = re.compile(r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|c
 _INTRO_ONE_NAME_END = re.compile(r"[ ]*[!,]|[ ]here\b")
 
 
+def _lower_name_end(text: str, end: int) -> int:
+    """Where a name in lower case whose known given name ends at ``end`` ends: up to two following lower-case
+    words are its surnames unless they are common words or verb forms ("jane doe", "maria garcia lopez";
+    "jane and ...", "jane calling about ...", "jane here")."""
+    for _ in range(2):
+        surname = _LOWER_SURNAME.match(text, end)
+        word = surname.group(1) if surname is not None else ""
+        if not word or word in COMMON_LOWER_WORDS or word.endswith(("ing", "ed")):
+            break
+        end = surname.end()
+    return end
+
+
+#: What a name written in lower case follows, in any case (searched in the lower-cased text: a pattern of
+#: literals is ~4x faster there than 16 str.find calls of the spellings): a greeting ("hello, james nguyen here",
+#: "Hi mei,") or "name" ("the email is x, name james cohen", "her name is ingrid kim"). Only a known given name that is no
+#: word (:data:`_FIRST_LOWER`) starts a name after them, with up to two surnames (:func:`_lower_name_end`).
+_LOWER_NAME_CUES = re.compile(r"(?:hello|hi|hey)(?:, | )|name(?: is | |: )")
+#: A line that opens with a name in lower case right before an e-mail address: "hannah martin,
+#: hannah.martin@example.com" (the answer to "can you confirm your full name and e-mail?").
+_LOWER_NAME_LINE = re.compile(r"(?m)^[ \t]*(?=[" + _LO + r"])")
+#: Every ASCII character that is no word character (``\w``) nor an apostrophe -> a space (a bytes.translate
+#: table): in ASCII text a name in lower case that _LOWER_TOKEN matches is a word of
+#: ``text.encode().translate(...).split()``, so :data:`_FIRST_LOWER_BYTES` missing all of them means no name.
+_NON_WORD_TO_SPACE = bytes(32 if c < 128 and not re.match(r"[\w']", chr(c)) else c for c in range(256))
+_FIRST_LOWER_BYTES = frozenset(name.encode("ascii") for name in _FIRST_LOWER if name.isascii())
+_EMAIL_NEXT = re.compile(r"[ ]*[,;:]?[ ]*<?[^\s@<>,;]+@")
+
+
 def _may_hold_intro(low: str) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
     return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
@@ -794,17 +863,17 @@ def _may_hold_intro(low: str) -> bool:
 #: name word after a role (:data:`_ROLES`: "spoke to agent Chukwuemeka,"), and only where the name ends (see
 #: _MENTION_END): "spoke with Lumen Support", "submitted by Web Form" and "talked to Bank Of America Card
 #: Services" are not people. As written and capitalised (found with str.find, as _INTROS).
-_MENTIONS = tuple(
-    form
-    for cue in (
-        "spoke with", "spoke to", "speaking with", "speaking to", "talked to", "talked with", "chatted with",
-        "submitted by", "reported by", "requested by", "raised by", "opened by", "created by", "signed by",
-        "approved by", "handled by", "on behalf of", "forwarded to", "forward this to", "forward it to",
-    )
-    for form in (f"{cue} ", f"{cue.capitalize()} ")
+_MENTION_CUES = (
+    "spoke with", "spoke to", "speaking with", "speaking to", "talked to", "talked with", "chatted with",
+    "submitted by", "reported by", "requested by", "raised by", "opened by", "created by", "signed by",
+    "approved by", "handled by", "on behalf of", "forwarded to", "forward this to", "forward it to",
 )
-#: A word of every :data:`_MENTIONS` cue, for :func:`_may_hold_mention`.
-_MENTION_WORDS = ("spok", "speaking", "talked", "chatted", " by ", "behalf", "forward")
+#: A word of every cue of :data:`_MENTION_CUES` (what :func:`_may_hold_mention` looks for in the lower-cased
+#: text) -> the cues that hold it, as written and capitalised: only those are searched for.
+_MENTION_WORDS = {
+    word: tuple(form for cue in _MENTION_CUES if word in f" {cue} " for form in (f"{cue} ", f"{cue.capitalize()} "))
+    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "forward")
+}
 #: The roles a name may follow after a mention: "spoke to agent Chukwuemeka", "handled by technician Obi".
 _ROLES = frozenset(
     "agent rep representative technician tech advisor adviser supervisor manager colleague engineer specialist "
@@ -816,7 +885,7 @@ _MENTION_END = re.compile(r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ][a-z]")
 
 
 def _may_hold_mention(low: str) -> bool:
-    """False only when none of :data:`_MENTIONS` is in the text whose lower case is ``low``."""
+    """False only when none of :data:`_MENTION_CUES` is in the text whose lower case is ``low``."""
     return any(word in low for word in _MENTION_WORDS)
 
 
@@ -1341,7 +1410,7 @@ class PiiRedactor:
             found += self._phones(text, phone_memo, _resolve_overlaps(found))
             shut = False
         if n_digits and "ADDRESS" in types:
-            patterns = _address_patterns(text, low, caps, upper)
+            patterns = _address_patterns(text, low, caps, upper, shape)
             if patterns:
                 found += self._addresses(text, patterns)
                 shut = False
@@ -1360,6 +1429,12 @@ class PiiRedactor:
                 shut = False
             if _may_hold_mention(low):
                 found += self._mentioned(text)
+                shut = False
+            # Its cues are str.find calls, as cheap as a gate; a text where it finds nothing counts as shut to
+            # it: a line of that text holds the same cues and line starts, so it finds nothing there either.
+            lower_names = self._lower_case_names(text)
+            if lower_names:
+                found += lower_names
                 shut = False
             gate = _person_gate(text, low, caps)
             cued = _cued_starts(text) if gate is not None and gate[0] else None
@@ -1562,6 +1637,8 @@ class PiiRedactor:
                     continue  # "Step 2 Select Drive", "2 Hours Drive", "5 Star Plaza"
                 if pattern is _ADDRESS_EN_UPPER and _not_a_street_in_capitals(value):
                     continue  # "2 GOOGLE DRIVE FOLDERS", "MY ORDER 55123 IS ON THE WAY"
+                if pattern is _ADDRESS_EN_LOWER and m.group("state") and m.group("state").upper() not in _US_STATES:
+                    continue  # "3 free drive, pick zz 12345"
                 if (pattern is _ADDRESS_DE or pattern is _ADDRESS_DE_UPPER) and _ring_street_out_of_context(text, m, german):
                     continue  # "Spring 2024", "During 2023", "RECURRING 3 TIMES"
                 out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
@@ -1695,13 +1772,7 @@ class PiiRedactor:
         for m in (_MY_NAME_IS.finditer(text) if lower_cue else ()):
             t = _LOWER_TOKEN.match(text, m.end())
             if t and t.group() in _FIRST_LOWER:
-                end = t.end()
-                for _ in range(2):
-                    surname = _LOWER_SURNAME.match(text, end)
-                    word = surname.group(1) if surname is not None else ""
-                    if not word or word in COMMON_LOWER_WORDS or word.endswith(("ing", "ed")):
-                        break
-                    end = surname.end()
+                end = _lower_name_end(text, t.end())
                 value = text[t.start():end]
                 out.append(PiiMatch("PERSON", t.start(), end, value, value))
         return out
@@ -1880,15 +1951,58 @@ class PiiRedactor:
                             value = text[span[0]:span[1]]
                             if not _a_thing_named(text, value, things):  # "It's Smart Plug again"
                                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+                    else:
+                        # a known given name (none that is also a word) in lower case, with its surnames ("im
+                        # rahul verma and ...", "hi this is priya sharma,") or alone where an introduction's name
+                        # ends ("im david calling about ...", "this is rahul here", "i am priya.")
+                        t = _LOWER_TOKEN.match(text, pos)
+                        if t is not None and t.group() in _FIRST_LOWER:
+                            end = _lower_name_end(text, t.end())
+                            if end > t.end() or _INTRO_END.match(text, end) is not None:
+                                value = text[t.start():end]
+                                out.append(PiiMatch("PERSON", t.start(), end, value, value))
                 i = text.find(intro, i + 1)
         return out
 
+    def _lower_case_names(self, text: str) -> list[PiiMatch]:
+        """Names written in lower case where a cue says they are names: after a greeting or "name"
+        (:data:`_LOWER_NAME_CUES`: "hello, james nguyen here", "name james cohen") and at the start of a line
+        right before an e-mail address ("hannah martin, hannah.martin@example.com"); only known given names
+        that are no words start one (:data:`_FIRST_LOWER`: not "hi there", "name change")."""
+        if text.isascii() and _FIRST_LOWER_BYTES.isdisjoint(text.encode("ascii").translate(_NON_WORD_TO_SPACE).split()):
+            return []  # no word of the text is a known given name in lower case (the gate: ~2 us a text)
+        low = text.lower()
+        if len(low) != len(text):
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)  # "İ": offsets must hold
+        cued = {m.end() for m in _LOWER_NAME_CUES.finditer(low) if not (m.start() and _WORD_CHAR.match(low, m.start() - 1))}
+        after_is: set[int] = set()  # "tis is connor.", "the winner is maria!": only a name that ends there
+        i = text.find("is ")
+        while i >= 0:
+            if not (i and _WORD_CHAR.match(text, i - 1)):  # not "this "
+                after_is.add(i + 3)
+            i = text.find("is ", i + 1)
+        lines = {m.end() for m in _LOWER_NAME_LINE.finditer(text)} if "@" in text else set()
+        out: list[PiiMatch] = []
+        for pos in sorted(cued | after_is | lines):
+            t = _LOWER_TOKEN.match(text, pos)
+            if t is None or t.group() not in _FIRST_LOWER:
+                continue
+            end = _lower_name_end(text, t.end())
+            if pos not in cued and not (pos in after_is and _INTRO_END.match(text, end) is not None) and (
+                end == t.end() or _EMAIL_NEXT.match(text, end) is None
+            ):
+                continue  # a line's start: only a full name right before an e-mail address
+            value = text[t.start():end]
+            out.append(PiiMatch("PERSON", t.start(), end, value, value))
+        return out
+
     def _mentioned(self, text: str) -> list[PiiMatch]:
-        """A person named in prose after :data:`_MENTIONS`, known given name or not: "Ticket submitted by
+        """A person named in prose after :data:`_MENTION_CUES`, known given name or not: "Ticket submitted by
         Chukwuemeka Obi on Monday", "I spoke with Folasade Adeyemi", "Spoke to agent Chukwuemeka, no help"."""
         out: list[PiiMatch] = []
         things: dict[str, bool] = {}  # _a_thing_named's verdicts
-        for cue in _MENTIONS:
+        low = text.lower()
+        for cue in (cue for word, cues in _MENTION_WORDS.items() if word in low for cue in cues):
             i = text.find(cue)
             while i >= 0:
                 pos = i + len(cue)

@@ -569,10 +569,11 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     found = (
         redactor._credentials(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
         + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
-        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX])
+        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
+        + redactor._mentioned(text) + redactor._lower_case_names(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -631,6 +632,9 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "10115 Berlin, BERLIN 221 Main Street MAIN STREET Rue de la Paix 75002 Paris , . \n  "
         "Hi Hello hi HEY Good morning Oluwaseun Amara! <a@b.io> From: Google Okeke Crew Customer: customer: "
         "Account holder: Reported by: | ; \" \"Okeke, Yours faithfully,\n Talk soon, thx,\n TIA, speak I'm I am this is It's here again "
+        "submitted by Submitted by spoke with spoke to agent on behalf of cc: Signed, hello, name is is tis hannah "
+        "martin, ana jürgen łukasz Łukasz Dvořák park road, springfield, il 62732 bs20 5er lindenstraße 61, 80705 "
+        "münchen "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
@@ -1513,3 +1517,58 @@ def test_the_name_letter_classes_hold_latin_1_and_the_extended_latin_letters():
 )
 def test_a_person_mentioned_after_a_cue_in_prose(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a known given name in lower case after a greeting, "name" or an introduction, with its surnames
+        ("hello, james nguyen here. my account is locked", "hello, <PERSON_1> here. my account is locked"),
+        ("the account email is x, name james cohen\nthanks", "the account email is x, name <PERSON_1>\nthanks"),
+        ("im rahul verma and my order is late", "im <PERSON_1> and my order is late"),
+        ("hi this is priya sharma, need help", "hi this is <PERSON_1>, need help"),
+        ("hey it's jürgen! the package is late", "hey it's <PERSON_1>! the package is late"),
+        ("im david calling about my order", "im <PERSON_1> calling about my order"),
+        ("hi, tis is connor. i have to recharge", "hi, tis is <PERSON_1>. i have to recharge"),
+        ("hey john, the router is dead", "hey <PERSON_1>, the router is dead"),
+        # a full name opening a line right before an e-mail address
+        ("confirm your name?\nhannah martin, hannah.martin@example.com", "confirm your name?\n<PERSON_1>, <EMAIL_1>"),
+        # not words, not a given name that is also a word, not a name inside a word, not a name that goes on
+        ("hi there, name change needed", "hi there, name change needed"),
+        ("hi, will this work", "hi, will this work"),
+        ("this is amazing", "this is amazing"),
+        ("rename maria.txt", "rename maria.txt"),
+        ("hannah martin is great", "hannah martin is great"),
+        ("the winner is maria's team", "the winner is maria's team"),
+    ],
+)
+def test_a_name_written_in_lower_case_after_a_cue(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a whole address in lower case: street, city, state and ZIP / UK postcode / German postcode and city
+        ("the address is 4001 park road, springfield, il 62732\nok", "the address is <ADDRESS_1>\nok"),
+        ("5575 cedar lane, apt 29, raleigh, nc 27650", "<ADDRESS_1>"),
+        ("the address is 207 washington road, bristol bs20 5er", "the address is <ADDRESS_1>"),
+        ("the address is lindenstraße 104, 60754 köln", "the address is <ADDRESS_1>"),
+        # not without the city and postcode, not a state that is none, not a "-ring" word
+        ("the 2 main road works are done", "the 2 main road works are done"),
+        ("order 3 hard drive, pick zz 12345", "order 3 hard drive, pick zz 12345"),
+        ("version 2 ring 3, 12345 items", "version 2 ring 3, 12345 items"),
+        ("spring 3, 12345 items shipped", "spring 3, 12345 items shipped"),
+    ],
+)
+def test_an_address_written_in_lower_case(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+def test_the_mention_gate_knows_a_word_of_every_mention_cue():
+    from finetune_platform.curation.pii import _MENTION_CUES, _MENTION_WORDS, _may_hold_mention
+
+    searched = {form for forms in _MENTION_WORDS.values() for form in forms}
+    assert searched == {form for cue in _MENTION_CUES for form in (f"{cue} ", f"{cue.capitalize()} ")}
+    for cue in _MENTION_CUES:
+        assert _may_hold_mention(f"x {cue} y"), cue
