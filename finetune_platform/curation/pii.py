@@ -276,25 +276,25 @@ _STREET_SUFFIXES_UPPER = frozenset(_SUFFIX_WORDS_UPPER + _SUFFIX_ABBREVIATIONS_U
 #: often ("2 hard drive", "the 3 main road works"), so only a whole US address counts: street, city, state and
 #: ZIP, the state one of :data:`_US_STATES` (see PiiRedactor._addresses).
 _ADDRESS_EN_LOWER = re.compile(
-    r"(?<![\w$#.,/-])\d{1,6}[a-z]?[ ]"
+    r"(?<![\w$#.,/-])[0-9]{1,6}[a-z]?[ ]"
     r"(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?[ ])?"
-    r"(?:[a-z]+(?:['’]s)?[ ]|\d{1,3}(?:st|nd|rd|th)[ ]){1,3}(?:jr\.?[ ])?"
+    r"(?:[a-z]+(?:['’]s)?[ ]|[0-9]{1,3}(?:st|nd|rd|th)[ ]){1,3}(?:jr\.?[ ])?"
     r"(?:(?:" + "|".join(w.lower() for w in _SUFFIX_WORDS_UPPER) + r")\b|(?:"
     + "|".join(w.lower() for w in _SUFFIX_ABBREVIATIONS_UPPER) + r")\b\.?)"
     r"(?:[ ](?:n|s|e|w|ne|nw|se|sw)\b\.?)?"
     r"(?:,?[ ](?:apt|apartment|suite|ste|unit|fl|floor|rm|room|bldg|#)\.?[ ]?#?[a-z0-9-]{1,6}\b)?"
     r",[ ][a-z]+(?:[ -][a-z]+){0,2}"
-    r"(?:,?[ ](?P<state>[a-z]{2})[ ]\d{5}(?:-\d{4})?(?![\w-])|,?[ ][a-z]{1,2}\d[a-z\d]?[ ]\d[a-z]{2}\b)"
+    r"(?:,?[ ](?P<state>[a-z]{2})[ ][0-9]{5}(?:-[0-9]{4})?(?![\w-])|,?[ ][a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b)"
 )
 #: _ADDRESS_DE in lower case, with the postcode and city that make it one: "lindenstraße 61, 80705 münchen"
 #: (not "-ring" streets: "spring 3", "during 2024").
 _ADDRESS_DE_LOWER = re.compile(
     r"(?<![\w-])(?:(?:am|an der|auf der|im|in der|zum|zur)[ ])?[a-zäöüß]{2,}(?:straße|strasse|str\.|weg|platz|allee|gasse|damm)"
-    r"[ ]\d{1,4}[a-z]?,[ ]\d{5}[ ][a-zäöüß]+\b"
+    r"[ ][0-9]{1,4}[a-z]?,[ ][0-9]{5}[ ][a-zäöüß]+\b"
 )
 #: A postcode in lower case after a space (US state and ZIP, UK postcode) or a German one after a comma: the
 #: gate of _ADDRESS_EN_LOWER and _ADDRESS_DE_LOWER.
-_LOWER_POSTCODE = re.compile(r"[ ](?:[a-z]{2}[ ]\d{5}(?![\w-])|[a-z]{1,2}\d[a-z\d]?[ ]\d[a-z]{2}\b)|,[ ]\d{5}[ ][a-zäöüß]")
+_LOWER_POSTCODE = re.compile(r"[ ](?:[a-z]{2}[ ][0-9]{5}(?![\w-])|[a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b)|,[ ][0-9]{5}[ ][a-zäöüß]")
 
 _PO_BOX = re.compile(r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b", re.IGNORECASE)
 #: A German street and number ("Hauptstraße 5", "Am Nordring 12a, 10115 Berlin"). A "-ring" street also needs
@@ -659,11 +659,14 @@ def _address_patterns(
 
 
 def _may_hold_lower_postcode(text: str, shape: bytes | None) -> bool:
-    """Whether :data:`_LOWER_POSTCODE` may match ``text``; on ASCII text (``shape`` given) first substring
-    tests of the shape, one of which every match holds: " aa 00000" (state and ZIP), "0 0aa" or "0a 0aa" (a UK
-    postcode: its first half ends in a digit or a letter after one) and ", 00000 a" (a German postcode and
-    city). Prose holds them rarely (" 0aa" alone is in every "3 days")."""
-    if shape is not None and not (b" aa 00000" in shape or b"0 0aa" in shape or b"0a 0aa" in shape or b", 00000 a" in shape):
+    """Whether :data:`_LOWER_POSTCODE` may match ``text``: first substring tests of its shape (``shape``, the
+    :func:`_digit_shape` of ASCII text, made here for other text: the patterns read only ASCII digits and
+    letters), one of which every match holds: " aa 00000" (state and ZIP), "0 0aa" or "0a 0aa" (a UK postcode:
+    its first half ends in a digit or a letter after one) and ", 00000 " (a German postcode before its city).
+    Prose holds them rarely (" 0aa" alone is in every "3 days")."""
+    if shape is None:  # one "?" for each other character: the positions still hold
+        shape = text.encode("ascii", "replace").translate(_SHAPE)
+    if not (b" aa 00000" in shape or b"0 0aa" in shape or b"0a 0aa" in shape or b", 00000 " in shape):
         return False
     return _LOWER_POSTCODE.search(text) is not None
 

@@ -1554,6 +1554,8 @@ def test_a_name_written_in_lower_case_after_a_cue(text, redacted):
         ("5575 cedar lane, apt 29, raleigh, nc 27650", "<ADDRESS_1>"),
         ("the address is 207 washington road, bristol bs20 5er", "the address is <ADDRESS_1>"),
         ("the address is lindenstraße 104, 60754 köln", "the address is <ADDRESS_1>"),
+        ("13 church street, london sw1a 4aa — thanks", "<ADDRESS_1> — thanks"),
+        ("it’s 9 elm road, leeds ls1 4ap", "it’s <ADDRESS_1>"),
         # not without the city and postcode, not a state that is none, not a "-ring" word
         ("the 2 main road works are done", "the 2 main road works are done"),
         ("order 3 hard drive, pick zz 12345", "order 3 hard drive, pick zz 12345"),
