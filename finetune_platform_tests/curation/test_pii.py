@@ -1574,3 +1574,11 @@ def test_the_mention_gate_knows_a_word_of_every_mention_cue():
     assert searched == {form for cue in _MENTION_CUES for form in (f"{cue} ", f"{cue.capitalize()} ")}
     for cue in _MENTION_CUES:
         assert _may_hold_mention(f"x {cue} y"), cue
+
+
+def test_the_mention_gate_looks_for_every_mention_word():
+    from finetune_platform.curation.pii import _MENTION_WORDS, _may_hold_mention
+
+    for word in _MENTION_WORDS:
+        assert _may_hold_mention(f"x{word}y"), word
+    assert not _may_hold_mention("nothing here but by the way")
