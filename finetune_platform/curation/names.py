@@ -117,6 +117,20 @@ BRAND_FIRST_NAMES: frozenset[str] = _words(
     """
 )
 
+#: Companies and brands named after a person, written as a person's name is ("I bank with Wells Fargo", "a Ralph
+#: Lauren shirt"): not a person unless a strong cue says so ("Dear Calvin Klein", "Regards,\nCalvin Klein").
+EPONYM_BRANDS: frozenset[str] = frozenset(
+    brand.strip()
+    for brand in """
+    Wells Fargo|Ralph Lauren|Tim Hortons|Calvin Klein|Tommy Hilfiger|Hugo Boss|Louis Vuitton|Christian Dior|
+    Giorgio Armani|Estee Lauder|Estée Lauder|Marc Jacobs|Michael Kors|Vera Wang|Tory Burch|Charles Schwab|
+    Morgan Stanley|Goldman Sachs|Charles Tyrwhitt|Marks Spencer|Harley Davidson|Aston Martin|Rolls Royce|
+    Enzo Ferrari|Johnson Controls|Johnnie Walker|Sherwin Williams|Marie Claire
+    """.split("|")
+)
+# Not "Paul Smith", "John Lewis", "Edward Jones", "Ted Baker", "Tom Ford", "Kate Spade": as many customers are
+# called that as the brand is mentioned, and a name left in costs more than a brand taken out.
+
 #: Capitalised words before a street suffix that make it a product, not a street ("2 Google Drive folders").
 NOT_STREET_NAMES: frozenset[str] = _words(
     """

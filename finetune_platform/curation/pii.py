@@ -43,6 +43,7 @@ from finetune_platform.curation.names import (
     AMBIGUOUS_FIRST_NAMES,
     BRAND_FIRST_NAMES,
     COMMON_LOWER_WORDS,
+    EPONYM_BRANDS,
     FIRST_NAMES,
     NOT_CAPS_SURNAMES,
     NOT_NAMES,
@@ -1748,6 +1749,8 @@ class PiiRedactor:
                 ):
                     span = (lead.start(1), span[1])
                 value = text[span[0]:span[1]]
+                if not after_cue and value in EPONYM_BRANDS:
+                    continue  # "I bank with Wells Fargo", "a Ralph Lauren shirt": a company named after a person
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         # "Regards,\nJ. Smith", "NAME: J.R. SMITH", "Mr. M. Dupont": initials and a surname after a strong cue.
         for start in _initial_candidates(text, cued_starts) if strong else ():

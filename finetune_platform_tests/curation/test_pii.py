@@ -1582,3 +1582,20 @@ def test_the_mention_gate_looks_for_every_mention_word():
     for word in _MENTION_WORDS:
         assert _may_hold_mention(f"x{word}y"), word
     assert not _may_hold_mention("nothing here but by the way")
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a company named after a person, without a cue, is a company
+        ("I bank with Wells Fargo and they blocked my card.", "I bank with Wells Fargo and they blocked my card."),
+        ("a Ralph Lauren shirt arrived torn", "a Ralph Lauren shirt arrived torn"),
+        ("I spoke to Wells Fargo.", "I spoke to Wells Fargo."),
+        # a strong cue makes it a person, and a common full name stays a person
+        ("Dear Calvin Klein, your order shipped.", "Dear <PERSON_1>, your order shipped."),
+        ("Regards,\nCalvin Klein", "Regards,\n<PERSON_1>"),
+        ("Paul Smith called about the refund.", "<PERSON_1> called about the refund."),
+    ],
+)
+def test_a_company_named_after_a_person(text, redacted):
+    assert R.redact(text)[0] == redacted
