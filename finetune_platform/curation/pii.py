@@ -93,6 +93,57 @@ _EMAIL = re.compile(
     r"(?<![\w.+%'’-])[^\W_](?:[\w.%+'’-]{0,62}[\w%+-])?"
     r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-]|\.[^\W_])"
 )
+#: A secret that a keyword introduces: "my password is Summer2024!", "pwd: hunter2", "api_key=sk_...", "PIN
+#: 4471", "client secret: 9f8e...". The value counts only when it looks like one (see _looks_like_a_secret):
+#: not "my password is wrong", "the token expired", "pin is bent".
+_SECRET_AFTER_KEYWORD = re.compile(
+    r"(?i:\b(?:password|passwort|passwd|pwd|passcode|passphrase|pin(?:[ ]?code)?|api[ _-]?key|apikey|"
+    r"secret(?:[ _-]?key)?|client[ _-]?secret|access[ _-]?key(?:[ _-]?id)?|(?:auth|access|api|refresh)[ _-]?token|token)"
+    r"(?:[ ]+(?:is|was|=|:)[ ]+|[ ]*[:=][ ]*|[ ]+(?=\S*\d)))"
+    r"[\"'`]?([^\s\"'`,;<>]{4,200})"
+)
+#: Secrets by their own shape, no keyword needed: a JSON web token, a bearer token, Stripe, AWS, GitHub, Slack,
+#: Google and OpenAI keys, a PEM private key.
+_SECRET_SHAPES = re.compile(
+    r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
+    r"|(?<=[Bb]earer )[A-Za-z0-9._~+/-]{16,}=*"
+    r"|\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"
+    r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"
+    r"|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{20,}"
+    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"
+    r"|\bAIza[0-9A-Za-z_-]{35}"
+    r"|\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}"
+    r"|-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]{0,8000}?-----END (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"
+)
+#: The substrings one of which every secret above holds (in the lower-cased text): the gate of PiiRedactor._secrets.
+#: "pin" only with what follows it in _SECRET_AFTER_KEYWORD ("shipping" is in every other ticket), the GitHub
+#: and Stripe prefixes only where an "_" is.
+_SECRET_WORDS = (
+    "pass", "pwd", "pin ", "pin:", "pin=", "pincode", "key", "secret", "token", "bearer", "eyj", "xox", "aiza", "sk-",
+    "akia", "asia", "k_live_", "k_test_", "gh", "github_pat",
+)
+
+
+def _looks_like_a_secret(value: str) -> bool:
+    """Whether a value after a password or key keyword is one: it holds a digit or a symbol, mixes cases, or is
+    long (12 characters or more); a word in lower case ("wrong", "expired", "reset") is not."""
+    if len(value) >= 12 or any(c.isdigit() for c in value):
+        return True
+    if not value.isalpha():
+        return True  # "P@ssw0rd", "correct-horse"
+    return not value.islower() and not value.istitle() and not value.isupper()  # "hUnTeR"
+
+
+def _may_hold_secret(low: str) -> bool:
+    """False only when none of :data:`_SECRET_WORDS` is in the text whose lower case is ``low`` (unrolled)."""
+    return (
+        "pass" in low or "key" in low or "token" in low or "secret" in low or "pwd" in low or "bearer" in low
+        or "pin " in low or "pin:" in low or "pin=" in low or "pincode" in low or "eyj" in low or "xox" in low
+        or "aiza" in low or "sk-" in low or "akia" in low or "asia" in low
+        or ("_" in low and ("k_live_" in low or "k_test_" in low or "gh" in low))
+    )
+
+
 _URL_WITH_USERINFO = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s/?#@<>\"']+@[^\s/?#<>\"']+")
 
 # --- digits: cards, SSN, IP, phones -----------------------------------------------------------------------
@@ -1375,9 +1426,12 @@ class PiiRedactor:
             if "EMAIL" in types:
                 found += self._emails(text)
                 shut = False
-        # Only the name and address gates read the lower-cased text and the capitalised words.
+        # Only the name, address and secret gates read the lower-cased text and the capitalised words.
         words_needed = "PERSON" in types or "ADDRESS" in types
-        low = text.lower() if words_needed else ""
+        low = text.lower() if words_needed or "CREDENTIALS" in types else ""
+        if "CREDENTIALS" in types and (_may_hold_secret(low) or not _lower_is_ignorecase(text)):
+            found += self._secrets(text)
+            shut = False
         caps = _CAP_TOKEN.findall(text) if words_needed else []
         shape = _digit_shape(text)
         upper = (_upper_runs(text, shape) if shape is not None else _UPPER_RUN.findall(text)) if words_needed else []
@@ -1476,6 +1530,17 @@ class PiiRedactor:
             value = parts.netloc.rpartition("@")[0]  # the netloc starts right after "://"
             end = start + len(value)
             out.append(PiiMatch("CREDENTIALS", start, end, value, value))
+        return out
+
+    def _secrets(self, text: str) -> list[PiiMatch]:
+        """Passwords, API keys and tokens pasted into a ticket (type CREDENTIALS): a value after a keyword that
+        looks like a secret (:data:`_SECRET_AFTER_KEYWORD`) and keys and tokens by their shape
+        (:data:`_SECRET_SHAPES`). Only the secret is redacted: "my password is <CREDENTIALS_1>"."""
+        out = [PiiMatch("CREDENTIALS", m.start(), m.end(), m.group(), m.group()) for m in _SECRET_SHAPES.finditer(text)]
+        for m in _SECRET_AFTER_KEYWORD.finditer(text):
+            value = m.group(1).rstrip(".,;:)]}")
+            if len(value) >= 4 and _looks_like_a_secret(value):
+                out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
         return out
 
     def _emails(self, text: str) -> list[PiiMatch]:

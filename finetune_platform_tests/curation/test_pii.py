@@ -567,7 +567,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     if not text:
         return []
     found = (
-        redactor._credentials(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
+        redactor._credentials(text) + redactor._secrets(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
         + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
         + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER])
         + persons_of_every_word(redactor, text)
@@ -634,7 +634,8 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Account holder: Reported by: | ; \" \"Okeke, Yours faithfully,\n Talk soon, thx,\n TIA, speak I'm I am this is It's here again "
         "submitted by Submitted by spoke with spoke to agent on behalf of cc: Signed, hello, name is is tis hannah "
         "martin, ana jürgen łukasz Łukasz Dvořák park road, springfield, il 62732 bs20 5er lindenstraße 61, 80705 "
-        "münchen "
+        "münchen password: pwd PIN pin 4471 hunter2 Summer2024! api_key= Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij "
+        "sk_live_51HxQ2mK8vLp3nR7 ghp_abcdefghijklmnopqrstuvwxyz0123456789 AKIAIOSFODNN7EXAMPLE token secret key "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
@@ -1598,4 +1599,34 @@ def test_the_mention_gate_looks_for_every_mention_word():
     ],
 )
 def test_a_company_named_after_a_person(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a secret after a keyword, when it looks like one
+        ("my password is Summer2024! if u need it", "my password is <CREDENTIALS_1> if u need it"),
+        ("pwd: hunter2", "pwd: <CREDENTIALS_1>"),
+        ("Password: Welcome1.", "Password: <CREDENTIALS_1>."),
+        ("password: correcthorsebatterystaple", "password: <CREDENTIALS_1>"),
+        ("my PIN 4471 does not work", "my PIN <CREDENTIALS_1> does not work"),
+        ("api_key=sk_live_51HxQ2mK8vLp3nR7tY9wZ0aBcD", "api_key=<CREDENTIALS_1>"),
+        ("client secret: 9f8e7d6c5b4a", "client secret: <CREDENTIALS_1>"),
+        # keys and tokens by their shape
+        ("Authorization: Bearer abcDEF123456ghiJKL789", "Authorization: Bearer <CREDENTIALS_1>"),
+        ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N", "token <CREDENTIALS_1>"),
+        ("the key AKIAIOSFODNN7EXAMPLE leaked", "the key <CREDENTIALS_1> leaked"),
+        ("use ghp_abcdefghijklmnopqrstuvwxyz0123456789 for CI", "use <CREDENTIALS_1> for CI"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "<CREDENTIALS_1>"),
+        # words after the keywords are no secrets
+        ("my password is wrong", "my password is wrong"),
+        ("the token expired yesterday", "the token expired yesterday"),
+        ("the pin is bent", "the pin is bent"),
+        ("reset your password: click the link", "reset your password: click the link"),
+        ("I tried the password 3 times", "I tried the password 3 times"),
+        ("my key fob and the shipping label", "my key fob and the shipping label"),
+    ],
+)
+def test_passwords_keys_and_tokens_pasted_into_a_ticket(text, redacted):
     assert R.redact(text)[0] == redacted
