@@ -93,6 +93,8 @@ _EMAIL = re.compile(
     r"(?<![\w.+%'’-])[^\W_](?:[\w.%+'’-]{0,62}[\w%+-])?"
     r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-]|\.[^\W_])"
 )
+#: The part after the "@" of an image file for high-density screens ("icon@2x.png"), which _EMAIL matches.
+_RETINA_FILE = re.compile(r"\d(?:\.\d+)?x\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ico|tiff?)", re.IGNORECASE)
 #: A secret that a keyword introduces: "my password is Summer2024!", "pwd: hunter2", "api_key=sk_...", "PIN
 #: 4471", "client secret: 9f8e...". The value counts only when it looks like one (see _looks_like_a_secret):
 #: not "my password is wrong", "the token expired", "pin is bent".
@@ -230,11 +232,12 @@ _IBAN_LENGTH = {
 
 # --- street addresses --------------------------------------------------------------------------------------
 def _latin_letters(cased: Callable[[str], bool]) -> str:
-    """The letters beyond ASCII of the Latin alphabets, Latin-1 Supplement from U+00C0, Latin Extended-A and -B
-    and Latin Extended Additional, for which ``cased`` (str.isupper or str.islower) holds, as the body of a
+    """The letters beyond ASCII of the Latin alphabets, Latin-1 Supplement from U+00C0, Latin Extended-A and -B,
+    the IPA letters that African and Azerbaijani alphabets use ("Məmmədov", "Kɔfi") and Latin Extended Additional,
+    for which ``cased`` (str.isupper or str.islower) holds, as the body of a
     regex character class (runs written as ranges). Names are written in all of them: "Łukasz", "Dvořák",
     "Yılmaz", "Ștefan", "Nguyễn Thị Hương"; a class that stopped at Latin-1 missed every such name."""
-    points = [c for c in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)) if cased(chr(c))]
+    points = [c for c in (*range(0xC0, 0x2B0), *range(0x1E00, 0x1F00)) if cased(chr(c))]
     runs: list[list[int]] = []
     for c in points:
         if runs and c == runs[-1][1] + 1:
@@ -325,8 +328,9 @@ _ADDRESS_EN_UPPER = re.compile(
 _STREET_SUFFIXES_UPPER = frozenset(_SUFFIX_WORDS_UPPER + _SUFFIX_ABBREVIATIONS_UPPER)
 #: _ADDRESS_EN for an address written all in lower case, as chat users type them ("4001 park road, springfield,
 #: il 62732", "5575 cedar lane, apt 29, raleigh, nc 27650"). Lower-case words before a street word are prose as
-#: often ("2 hard drive", "the 3 main road works"), so only a whole US address counts: street, city, state and
-#: ZIP, the state one of :data:`_US_STATES` (see PiiRedactor._addresses).
+#: often ("2 hard drive", "3 times in a row, case id 48213"), so only a whole address counts: the street, the
+#: city, a comma and a state of :data:`_US_STATES` with its ZIP ("row, case id 48213" has no comma before "id"),
+#: or a UK postcode (see PiiRedactor._addresses).
 _ADDRESS_EN_LOWER = re.compile(
     r"(?<![\w$#.,/-])[0-9]{1,6}[a-z]?[ ]"
     r"(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?[ ])?"
@@ -336,7 +340,7 @@ _ADDRESS_EN_LOWER = re.compile(
     r"(?:[ ](?:n|s|e|w|ne|nw|se|sw)\b\.?)?"
     r"(?:,?[ ](?:apt|apartment|suite|ste|unit|fl|floor|rm|room|bldg|#)\.?[ ]?#?[a-z0-9-]{1,6}\b)?"
     r",[ ][a-z]+(?:[ -][a-z]+){0,2}"
-    r"(?:,?[ ](?P<state>[a-z]{2})[ ][0-9]{5}(?:-[0-9]{4})?(?![\w-])|,?[ ][a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b)"
+    r"(?:,[ ](?P<state>[a-z]{2})[ ][0-9]{5}(?:-[0-9]{4})?(?![\w-])|,?[ ][a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b)"
 )
 #: _ADDRESS_DE in lower case, with the postcode and city that make it one: "lindenstraße 61, 80705 münchen"
 #: (not "-ring" streets: "spring 3", "during 2024").
@@ -346,9 +350,12 @@ _ADDRESS_DE_LOWER = re.compile(
 )
 #: A postcode in lower case after a space (US state and ZIP, UK postcode) or a German one after a comma: the
 #: gate of _ADDRESS_EN_LOWER and _ADDRESS_DE_LOWER.
-_LOWER_POSTCODE = re.compile(r"[ ](?:[a-z]{2}[ ][0-9]{5}(?![\w-])|[a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b)|,[ ][0-9]{5}[ ][a-zäöüß]")
+_LOWER_POSTCODE = re.compile(r"[ ](?:[a-z]{2}[ ][0-9]{5}(?:-[0-9]{4})?(?![\w-])|[a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b)|,[ ][0-9]{5}[ ][a-zäöüß]")
 
-_PO_BOX = re.compile(r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b", re.IGNORECASE)
+#: A PO box, with the city, state and ZIP after it when they follow ("PO Box 4471, Tulsa, OK 74159").
+_PO_BOX = re.compile(
+    r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b(?:" + _TAIL_BREAK + _CITY + _US_POSTCODE + ")?", re.IGNORECASE
+)
 #: A German street and number ("Hauptstraße 5", "Am Nordring 12a, 10115 Berlin"). A "-ring" street also needs
 #: a postcode after it or a German word before it (see _ring_street_out_of_context): "Bring 2 copies", "Spring
 #: 2024", "During 2023" and "Recurring 3 times" are English.
@@ -431,7 +438,7 @@ _TEAM_NEXT = re.compile(
     r"facilities|payroll)(?![\w'’-])"
 )
 _COMPANY_CUE_END = re.compile(
-    r"(?i:\bdear|\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully),?[ ]*\n|\b(?:talk|speak|see you) soon,[ ]*\n)[ ]*\Z"
+    r"(?i:\bdear|\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|signed),?[ ]*\n|\b(?:talk|speak|see you) soon,[ ]*\n)[ ]*\Z"
 )
 _INSTITUTION_NEXT = re.compile(r"[ ](?:" + "|".join(sorted(_INSTITUTION_WORDS)) + r")(?![\w'’-])")
 _INSTITUTION_NEXT_UPPER = re.compile(
@@ -488,7 +495,7 @@ _STRONG_CUE = re.compile(
     r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
     # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García", "Herr Professor Schmidt")
     r"|\b(?:" + "|".join(re.escape(t) for t in _OTHER_TITLE_CUES) + ")" +
-    r"|(?i:\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully),?[ ]*\n|\b(?:talk|speak|see you) soon,[ ]*\n)"
+    r"|(?i:\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|signed),?[ ]*\n|\b(?:talk|speak|see you) soon,[ ]*\n)"
     r"|^--[ ]*\n)[ ]*\Z"
 )
 #: After these a known given name is a name even when it is also a word ("this is Will").
@@ -775,7 +782,10 @@ _NOT_GREETED = frozenset(
     + """Media Telekom Telecom Telecoms Mobile Wireless Broadband Fibre Fiber Energy Gas Electric Water
     Airways Airlines Air Rail Railways Insurance Motors Cloud Duty Automate Firefox Mozilla Chrome Ground
     Freight Logistics Cargo Fargo Depot Prime Squad Studio Console Code Pharmacy Clinic Hospital Foods Market
-    Mart Outlet Direct Finance Financial Capital Credit Pay Wallet App Apps Labs Networks Telco""".split()
+    Outlet Direct Finance Financial Capital Credit Pay Wallet App Apps Labs Networks Telco Form Forms Line Desk
+    Automation Automations Workflow Workflows Integration Integrations Bot Bots Script Scheduler Daemon Webhook
+    Fios Xfinity Bahn Verizon Comcast Vodafone Telstra Optus Evri Hermes Yodel Royal Parcelforce DPD UPS USPS FedEx
+    DHL""".split()
     # words of ticket systems, places and products that a field, a sender or an introduction holds and a
     # person's name does not ("Customer: Never Mind", "Caller: Private Number", "It's Smart Plug again",
     # "Lumen Notifications <noreply@...>")
@@ -808,8 +818,9 @@ _FIELD_LABELS = (
     "customer", "customer name", "client", "client name", "account holder", "accountholder", "account name",
     "cardholder", "card holder", "cardholder name", "name on card", "name on the card", "requester", "requestor",
     "contact", "contact person", "contact name", "reported by", "submitted by", "recipient", "attn", "attention",
-    "beneficiary", "payee", "policyholder", "policy holder", "tenant", "cc", "bcc",
+    "beneficiary", "payee", "policyholder", "policy holder", "tenant",
 )
+# Not "cc": in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller": their values are as often a
 # place, a queue or a system ("Ship to: Pickup Point", "Escalated to: Fraud Review", "Closed by: Auto Close",
 # "Caller: Private Number") as a person.
@@ -857,7 +868,7 @@ def _may_hold_field_label(text: str, low: str) -> bool:
 #: A word of every label in :data:`_FIELD_LABELS`, for :func:`_may_hold_field_label`.
 _FIELD_LABEL_WORDS = (
     "customer", "client", "account", "card", "request", "contact", " by", "recipient", "attn", "attention",
-    "beneficiary", "payee", "holder", "tenant", "cc",
+    "beneficiary", "payee", "holder", "tenant",
 )
 
 
@@ -878,6 +889,27 @@ _INTRO_END = re.compile(r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|c
 _INTRO_ONE_NAME_END = re.compile(r"[ ]*[!,]|[ ]here\b")
 
 
+#: What "my name is" is followed by in lower case when no name follows: "my name is wrong on the invoice",
+#: "my name is spelt differently", "my name is on the account".
+_NOT_A_NAME_AFTER_MY_NAME_IS = frozenset(
+    """wrong incorrect correct different missing misspelled mispelled misspelt spelled spelt listed shown showing
+    displayed written printed changed not still also already now the on in under attached below above same blank
+    empty too very hidden visible unknown private confidential long short required needed fine ok okay right there
+    here as at like just actually really different weird cut truncated garbled duplicated wrongly""".split()
+)
+
+
+def _may_be_a_lower_case_name(word: str) -> bool:
+    """Whether ``word``, in lower case right after "my name is" and no known given name ("my name is chukwuemeka
+    okafor"), is a name: not a common word, an adverb or a participle ("wrong", "spelled", "showing")."""
+    return (
+        len(word) >= 3
+        and word not in COMMON_LOWER_WORDS
+        and word not in _NOT_A_NAME_AFTER_MY_NAME_IS
+        and not word.endswith(("ed", "ing", "ly", "wn"))
+    )
+
+
 def _lower_name_end(text: str, end: int) -> int:
     """Where a name in lower case whose known given name ends at ``end`` ends: up to two following lower-case
     words are its surnames unless they are common words or verb forms ("jane doe", "maria garcia lopez";
@@ -892,10 +924,17 @@ def _lower_name_end(text: str, end: int) -> int:
 
 
 #: What a name written in lower case follows, in any case (searched in the lower-cased text: a pattern of
-#: literals is ~4x faster there than 16 str.find calls of the spellings): a greeting ("hello, james nguyen here",
-#: "Hi mei,") or "name" ("the email is x, name james cohen", "her name is ingrid kim"). Only a known given name that is no
+#: literals is ~4x faster there than a str.find call for each spelling): a greeting or a sign-off ("hello, james
+#: nguyen here", "Hi mei,", "thanks\npriya"), "name" ("the email is x, name james cohen", "her name is ingrid
+#: kim"), a mention ("submitted by wei zhang", "spoke with sarah"), "for" ("ask for liam") or a role or field
+#: ("agent sarah never called back", "attn: liam mckenzie"). Only a known given name that is no
 #: word (:data:`_FIRST_LOWER`) starts a name after them, with up to two surnames (:func:`_lower_name_end`).
-_LOWER_NAME_CUES = re.compile(r"(?:hello|hi|hey)(?:, | )|name(?: is | |: )")
+_LOWER_NAME_CUES = re.compile(
+    r"(?:hello|hi|hey|dear|thanks|thank you|thx|cheers|regards)(?:, | |,\n|\n)|name(?: is | |: )"
+    r"|(?:spoke|speaking|talked|chatted) (?:with|to) |(?:submitted|reported|requested|raised|opened|created|signed"
+    r"|approved|handled) by |on behalf of |for "
+    r"|(?:agent|rep|technician|tech|advisor|adviser|supervisor|manager|colleague|attn|cc|customer|contact)(?::? )"
+)
 #: A line that opens with a name in lower case right before an e-mail address: "hannah martin,
 #: hannah.martin@example.com" (the answer to "can you confirm your full name and e-mail?").
 _LOWER_NAME_LINE = re.compile(r"(?m)^[ \t]*(?=[" + _LO + r"])")
@@ -904,7 +943,7 @@ _LOWER_NAME_LINE = re.compile(r"(?m)^[ \t]*(?=[" + _LO + r"])")
 #: ``text.encode().translate(...).split()``, so :data:`_FIRST_LOWER_BYTES` missing all of them means no name.
 _NON_WORD_TO_SPACE = bytes(32 if c < 128 and not re.match(r"[\w']", chr(c)) else c for c in range(256))
 _FIRST_LOWER_BYTES = frozenset(name.encode("ascii") for name in _FIRST_LOWER if name.isascii())
-_EMAIL_NEXT = re.compile(r"[ ]*[,;:]?[ ]*<?[^\s@<>,;]+@")
+_EMAIL_NEXT = re.compile(r"[ ]*(?:[,;:][ ]*)?<?[^\s@<>,;]+@")  # one run of spaces each: no quadratic backtracking
 
 
 def _may_hold_intro(low: str) -> bool:
@@ -921,18 +960,19 @@ def _may_hold_intro(low: str) -> bool:
 _MENTION_CUES = (
     "spoke with", "spoke to", "speaking with", "speaking to", "talked to", "talked with", "chatted with",
     "submitted by", "reported by", "requested by", "raised by", "opened by", "created by", "signed by",
-    "approved by", "handled by", "on behalf of", "forwarded to", "forward this to", "forward it to",
+    "approved by", "handled by", "on behalf of",
 )
+# Not "forwarded to", "escalated to", "assigned to": their value is a queue as often ("Ticket forwarded to Second
+# Line").
 #: A word of every cue of :data:`_MENTION_CUES` (what :func:`_may_hold_mention` looks for in the lower-cased
 #: text) -> the cues that hold it, as written and capitalised: only those are searched for.
 _MENTION_WORDS = {
     word: tuple(form for cue in _MENTION_CUES if word in f" {cue} " for form in (f"{cue} ", f"{cue.capitalize()} "))
-    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "forward")
+    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf")
 }
 #: The roles a name may follow after a mention: "spoke to agent Chukwuemeka", "handled by technician Obi".
 _ROLES = frozenset(
-    "agent rep representative technician tech advisor adviser supervisor manager colleague engineer specialist "
-    "courier driver".split()
+    "agent rep representative technician tech advisor adviser supervisor manager colleague engineer specialist".split()
 )
 #: What may follow a mentioned name: punctuation, the end of the line, or a word in lower case.
 _ROLE_WORD = re.compile(r"(\w+)[ ]")
@@ -943,7 +983,6 @@ def _may_hold_mention(low: str) -> bool:
     """False only when none of :data:`_MENTION_CUES` is in the text whose lower case is ``low``."""
     return (  # the words of _MENTION_WORDS, unrolled (a generator over them cost twice as much)
         "spok" in low or "ed by " in low or "talked" in low or "speaking" in low or "chatted" in low or "behalf" in low
-        or "forward" in low
     )
 
 
@@ -1550,6 +1589,8 @@ class PiiRedactor:
             local, _, domain = value.partition("@")
             if ".." in local or len(value) > 254 or domain.startswith("-"):
                 continue
+            if _RETINA_FILE.fullmatch(domain):
+                continue  # "image@2x.png", "logo@3x.jpg": a file name for high-density screens
             out.append(PiiMatch("EMAIL", m.start(), m.end(), value, value.lower()))
         return out
 
@@ -1845,7 +1886,7 @@ class PiiRedactor:
         # doe", "maria garcia lopez"; "jane and ...", "jane calling about ...", "jane here").
         for m in (_MY_NAME_IS.finditer(text) if lower_cue else ()):
             t = _LOWER_TOKEN.match(text, m.end())
-            if t and t.group() in _FIRST_LOWER:
+            if t and (t.group() in _FIRST_LOWER or _may_be_a_lower_case_name(t.group())):
                 end = _lower_name_end(text, t.end())
                 value = text[t.start():end]
                 out.append(PiiMatch("PERSON", t.start(), end, value, value))
@@ -2066,6 +2107,9 @@ class PiiRedactor:
                 end == t.end() or _EMAIL_NEXT.match(text, end) is None
             ):
                 continue  # a line's start: only a full name right before an e-mail address
+            if end > t.end() and _INTRO_END.match(text, end) is None and _EMAIL_NEXT.match(text, end) is None:
+                end = t.end()  # words in lower case after a given name are its surnames only where the name ends
+                # there: "agent sarah lee, ..." but "agent sarah never called", "the customer sarah wants a refund"
             value = text[t.start():end]
             out.append(PiiMatch("PERSON", t.start(), end, value, value))
         return out

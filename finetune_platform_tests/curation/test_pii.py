@@ -609,6 +609,7 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "12 Main street", "12 Main Streets", "12 Main St\nSpringfield, IL 62704", "12 MAIN ST\nSPRINGFIELD, IL 62704",
         "1234 Martin Luther King Jr Blvd", "5 Star Plaza", "Step 2 Select Drive", "220 Yonge St, Toronto, ON M5B 2H1",
         "12 Main St rear\nSpringfield, IL 62704", "12 Google Drive\nSpringfield, IL 62704",
+        "4001 park road, springfield, il 62732-1234", "5575 cedar lane, apt 29, raleigh, nc 27650-1234",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -1482,7 +1483,7 @@ def test_the_name_letter_classes_hold_latin_1_and_the_extended_latin_letters():
     latin_1 = [chr(c) for c in range(0x100)]
     assert [c for c in latin_1 if upper.match(c)] == [c for c in latin_1 if re.match("[A-ZÀ-ÖØ-Þ]", c)]
     assert [c for c in latin_1 if lower.match(c)] == [c for c in latin_1 if re.match("[a-zß-öø-ÿ]", c)]
-    for word in ("Łukasz", "Dvořák", "Yılmaz", "Ștefan", "Şükrü", "Nguyễn", "Đặng", "Ľubomír", "Jānis"):
+    for word in ("Łukasz", "Dvořák", "Yılmaz", "Ștefan", "Şükrü", "Nguyễn", "Đặng", "Ľubomír", "Jānis", "Məmmədov", "Kɔfi"):
         assert re.fullmatch(f"[{_UP}][{_LO}]+", word), word
     assert not upper.match("×") and not lower.match("÷") and not lower.match("µ")
 
@@ -1493,15 +1494,14 @@ def test_the_name_letter_classes_hold_latin_1_and_the_extended_latin_letters():
         # who did something with the ticket, whom the writer dealt with, for whom they write: unknown given names
         ("Ticket submitted by Chukwuemeka Obi on Monday.", "Ticket submitted by <PERSON_1> on Monday."),
         ("Reported by Oyelaran Adebayo", "Reported by <PERSON_1>"),
-        ("Please forward this to Folasade Adeyemi in billing.", "Please forward this to <PERSON_1> in billing."),
         ("Sent on behalf of Chukwuemeka Obi", "Sent on behalf of <PERSON_1>"),
         ("I spoke with Ifeanyi Nwosu yesterday, no luck.", "I spoke with <PERSON_1> yesterday, no luck."),
         # one name word after a role
         ("Spoke to agent Chukwuemeka, no help.", "Spoke to agent <PERSON_1>, no help."),
         ("Handled by technician Okonkwo.", "Handled by technician <PERSON_1>."),
-        # a copy field and a "Signed," sign-off
-        ("cc: Folasade Adeyemi", "cc: <PERSON_1>"),
+        # a "Signed," sign-off, on the line or above it
         ("Signed, Chukwuemeka Obi", "Signed, <PERSON_1>"),
+        ("Signed,\nQuade Zorn", "Signed,\n<PERSON_1>"),
         # teams, forms, brands, carriers and software are no people
         ("Submitted by Web Form on Monday.", "Submitted by Web Form on Monday."),
         ("I spoke with Customer Service yesterday.", "I spoke with Customer Service yesterday."),
@@ -1511,6 +1511,12 @@ def test_the_name_letter_classes_hold_latin_1_and_the_extended_latin_letters():
         ("Submitted by Mozilla Firefox.", "Submitted by Mozilla Firefox."),
         ("I spoke to Lumen Support, no help.", "I spoke to Lumen Support, no help."),
         ("I talked to Bank Of America Card Services.", "I talked to Bank Of America Card Services."),
+        ("Submitted by Contact Form.", "Submitted by Contact Form."),
+        ("Ticket forwarded to Second Line.", "Ticket forwarded to Second Line."),
+        ("Created by Jira Automation.", "Created by Jira Automation."),
+        ("I spoke to Verizon Fios yesterday", "I spoke to Verizon Fios yesterday"),
+        ("spoke with courier Evri, parcel lost", "spoke with courier Evri, parcel lost"),
+        ("CC: Chase Freedom", "CC: Chase Freedom"),
         # a one-word unknown name without a role stays (not enough evidence), and a cue inside a word is none
         ("I spoke with Chukwuemeka yesterday.", "I spoke with Chukwuemeka yesterday."),
         ("He outspoke to Chukwuemeka Obi.", "He outspoke to Chukwuemeka Obi."),
@@ -1532,6 +1538,13 @@ def test_a_person_mentioned_after_a_cue_in_prose(text, redacted):
         ("im david calling about my order", "im <PERSON_1> calling about my order"),
         ("hi, tis is connor. i have to recharge", "hi, tis is <PERSON_1>. i have to recharge"),
         ("hey john, the router is dead", "hey <PERSON_1>, the router is dead"),
+        # words after the given name are its surnames only where the name ends there
+        ("hey mike router keeps dropping", "hey <PERSON_1> router keeps dropping"),
+        ("agent sarah never called back", "agent <PERSON_1> never called back"),
+        ("attn: liam mckenzie, warehouse returns", "attn: <PERSON_1>, warehouse returns"),
+        ("submitted by wei zhang", "submitted by <PERSON_1>"),
+        ("hi my name is chukwuemeka okafor and my order never arrived", "hi my name is <PERSON_1> and my order never arrived"),
+        ("my name is spelt wrong on the invoice", "my name is spelt wrong on the invoice"),
         # a full name opening a line right before an e-mail address
         ("confirm your name?\nhannah martin, hannah.martin@example.com", "confirm your name?\n<PERSON_1>, <EMAIL_1>"),
         # not words, not a given name that is also a word, not a name inside a word, not a name that goes on
@@ -1556,12 +1569,15 @@ def test_a_name_written_in_lower_case_after_a_cue(text, redacted):
         ("the address is 207 washington road, bristol bs20 5er", "the address is <ADDRESS_1>"),
         ("the address is lindenstraße 104, 60754 köln", "the address is <ADDRESS_1>"),
         ("13 church street, london sw1a 4aa — thanks", "<ADDRESS_1> — thanks"),
+        ("4001 park road, springfield, il 62732-1234", "<ADDRESS_1>"),
         ("it’s 9 elm road, leeds ls1 4ap", "it’s <ADDRESS_1>"),
         # not without the city and postcode, not a state that is none, not a "-ring" word
         ("the 2 main road works are done", "the 2 main road works are done"),
         ("order 3 hard drive, pick zz 12345", "order 3 hard drive, pick zz 12345"),
         ("version 2 ring 3, 12345 items", "version 2 ring 3, 12345 items"),
         ("spring 3, 12345 items shipped", "spring 3, 12345 items shipped"),
+        ("payment failed 3 times in a row, case id 48213.", "payment failed 3 times in a row, case id 48213."),
+        ("i bought 3 usb drive, shipped to ca 90210", "i bought 3 usb drive, shipped to ca 90210"),
     ],
 )
 def test_an_address_written_in_lower_case(text, redacted):
@@ -1630,3 +1646,12 @@ def test_a_company_named_after_a_person(text, redacted):
 )
 def test_passwords_keys_and_tokens_pasted_into_a_ticket(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("head", ["is maria smith", "a@b\nmaria smith", "hello maria smith", "spoke to agent Maria"])
+def test_a_name_before_a_long_run_of_spaces_is_read_in_one_pass(head):
+    """A hang guard: what may follow a name in lower case (an e-mail after a comma and spaces) is matched without
+    trying every split of a run of spaces (two runs of spaces in one pattern took 17 s on 40,000 of them)."""
+    text = head + " " * 200_000 + "x"
+    assert R.find(text) == _ungated_find(R, text)
