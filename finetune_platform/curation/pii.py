@@ -360,7 +360,7 @@ _PO_BOX = re.compile(
 #: a postcode after it or a German word before it (see _ring_street_out_of_context): "Bring 2 copies", "Spring
 #: 2024", "During 2023" and "Recurring 3 times" are English.
 _ADDRESS_DE = re.compile(
-    r"(?<![\w-])(?:[A-ZÄÖÜ][a-zäöüß]+[ -])?"
+    r"(?<![\w-])(?:[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+){0,3}[ -])?"  # "Karl-Marx-Allee", "Konrad-Adenauer-Straße"
     r"(?:(?!Instr\.)[A-ZÄÖÜ][a-zäöüß]*(?:straße|strasse|str\.|weg|platz|allee|gasse|damm|ring)"
     r"|Straße|Strasse|Weg|Platz|Allee|Gasse)[ ]\d{1,4}[a-z]?\b(?:,[ ]\d{5}[ ][A-ZÄÖÜ][a-zäöüß]+)?"
 )
@@ -368,6 +368,12 @@ _ADDRESS_DE = re.compile(
 #: only when it is one that opens a German street name ("ALTE POSTSTRASSE 5", "AM NORDRING 3", "MÜNCHNER
 #: STRASSE 58": a place's adjective in "-ER"), since in shouted prose it is mostly an English word ("SHIP TO
 #: HAUPTSTRASSE 5").
+#: A German street named without a street word, after "Am", "An der", "Im", ... ("Am Lindenhof 4, 50667 Köln"):
+#: only with its postcode and city.
+_ADDRESS_DE_PLACE = re.compile(
+    r"(?<![\w-])(?:Am|An der|An den|Auf der|Auf dem|Im|In der|In den|Zum|Zur|Unter den|Hinter der)[ ]"
+    r"[A-ZÄÖÜ][a-zäöüß]+(?:[ -][A-ZÄÖÜ][a-zäöüß]+)?[ ][0-9]{1,4}[a-z]?,[ ][0-9]{5}[ ][A-ZÄÖÜ][a-zäöüß]+"
+)
 _ADDRESS_DE_UPPER = re.compile(
     r"(?<![\w-])(?:(?:ALTE|ALTER|NEUE|NEUER|GROSSE|GROẞE|KLEINE|OBERE|UNTERE|LANGE|HOHE|AM|AN DER|AUF DER|IM|"
     r"IN DER|ZUM|ZUR|(?!ANOTHER\b|WHETHER\b|WHATEVER\b|HOWEVER\b|WHENEVER\b|WHEREVER\b)[A-ZÄÖÜ]{4,}ER)[ -])?"
@@ -714,6 +720,8 @@ def _address_patterns(
         patterns.append(_PO_BOX)
     if _may_hold_lower_postcode(text, shape):
         patterns += (_ADDRESS_EN_LOWER, _ADDRESS_DE_LOWER)
+    if _may_hold_german_postcode(text, shape):
+        patterns.append(_ADDRESS_DE_PLACE)
     return patterns
 
 
@@ -728,6 +736,14 @@ def _may_hold_lower_postcode(text: str, shape: bytes | None) -> bool:
     if not (b" aa 00000" in shape or b"0 0aa" in shape or b"0a 0aa" in shape or b", 00000 " in shape):
         return False
     return _LOWER_POSTCODE.search(text) is not None
+
+
+def _may_hold_german_postcode(text: str, shape: bytes | None) -> bool:
+    """Whether :data:`_ADDRESS_DE_PLACE` may match ``text``: its shape (see :func:`_may_hold_lower_postcode`) holds
+    a digit, a comma, a space and five digits before a space ("4, 50667 ")."""
+    if shape is None:
+        shape = text.encode("ascii", "replace").translate(_SHAPE)
+    return b"0, 00000 " in shape or b"a, 00000 " in shape
 
 
 def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> bool:

@@ -569,7 +569,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     found = (
         redactor._credentials(text) + redactor._secrets(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
         + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
-        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER])
+        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER, pii._ADDRESS_DE_PLACE])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
@@ -610,6 +610,7 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "1234 Martin Luther King Jr Blvd", "5 Star Plaza", "Step 2 Select Drive", "220 Yonge St, Toronto, ON M5B 2H1",
         "12 Main St rear\nSpringfield, IL 62704", "12 Google Drive\nSpringfield, IL 62704",
         "4001 park road, springfield, il 62732-1234", "5575 cedar lane, apt 29, raleigh, nc 27650-1234",
+        "Karl-Marx-Allee 93a, 10243 Berlin", "wohne Am Lindenhof 4, 50667 Köln", "Am Lindenhof 4a, 50667 Koeln",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -1655,3 +1656,30 @@ def test_a_name_before_a_long_run_of_spaces_is_read_in_one_pass(head):
     trying every split of a run of spaces (two runs of spaces in one pattern took 17 s on 40,000 of them)."""
     text = head + " " * 200_000 + "x"
     assert R.find(text) == _ungated_find(R, text)
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("Please use image@2x.png for retina screens.", "Please use image@2x.png for retina screens."),
+        ("the logo@3x.jpg asset is blurry", "the logo@3x.jpg asset is blurry"),
+        ("mail me at anna@2xmedia.com", "mail me at <EMAIL_1>"),
+        ("send it to PO Box 4471, Tulsa, OK 74159 pls", "send it to <ADDRESS_1> pls"),
+        ("PO Box 12 is full", "<ADDRESS_1> is full"),
+    ],
+)
+def test_image_files_for_dense_screens_and_po_boxes_with_their_city(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ("Rechnungsadresse geändert auf Karl-Marx-Allee 93a, 10243 Berlin.", "Rechnungsadresse geändert auf <ADDRESS_1>."),
+        ("Rechnungsadresse: Konrad-Adenauer-Straße 5, 53113 Bonn", "Rechnungsadresse: <ADDRESS_1>"),
+        ("wohne jetzt Am Lindenhof 4, 50667 Köln", "wohne jetzt <ADDRESS_1>"),
+        ("I am Lindenhof 4 times", "I am Lindenhof 4 times"),
+    ],
+)
+def test_german_streets_with_hyphenated_names_or_without_a_street_word(text, redacted):
+    assert R.redact(text)[0] == redacted
