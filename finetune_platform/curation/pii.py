@@ -48,6 +48,7 @@ from finetune_platform.curation.names import (
     NOT_CAPS_SURNAMES,
     NOT_NAMES,
     NOT_STREET_NAMES,
+    SURNAMES_FIRST,
     NOT_STREET_FIRST_WORDS,
 )
 
@@ -962,6 +963,14 @@ _FIRST_LOWER_BYTES = frozenset(name.encode("ascii") for name in _FIRST_LOWER if 
 _EMAIL_NEXT = re.compile(r"[ ]*(?:[,;:][ ]*)?<?[^\s@<>,;]+@")  # one run of spaces each: no quadratic backtracking
 
 
+#: A family name of :data:`SURNAMES_FIRST` and one to three name words after it: a Vietnamese name, family name
+#: first ("Nguyễn Thị Hương", "Trần Văn Minh said", "Customer Hoàng Đức Anh reports").
+_SURNAME_FIRST_NAME = re.compile(
+    r"(?<![\w'’-])(?:" + "|".join(sorted(SURNAMES_FIRST, key=len, reverse=True)) + r")"
+    r"(?:[ ][" + _UP + r"][" + _LO + r"]+){1,3}(?![\w'’-])"
+)
+
+
 def _may_hold_intro(low: str) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
     return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
@@ -1546,6 +1555,9 @@ class PiiRedactor:
             if _may_hold_mention(low):
                 found += self._mentioned(text)
                 shut = False
+            if not SURNAMES_FIRST.isdisjoint(caps):
+                found += self._surname_first(text)
+                shut = False
             # Its cues are str.find calls, as cheap as a gate; a text where it finds nothing counts as shut to
             # it: a line of that text holds the same cues and line starts, so it finds nothing there either.
             lower_names = self._lower_case_names(text)
@@ -2128,6 +2140,20 @@ class PiiRedactor:
                 # there: "agent sarah lee, ..." but "agent sarah never called", "the customer sarah wants a refund"
             value = text[t.start():end]
             out.append(PiiMatch("PERSON", t.start(), end, value, value))
+        return out
+
+    def _surname_first(self, text: str) -> list[PiiMatch]:
+        """Vietnamese names, family name first (:data:`_SURNAME_FIRST_NAME`), whose words after the family name
+        are no known non-names ("Nguyen Support Team" is not one)."""
+        out: list[PiiMatch] = []
+        for m in _SURNAME_FIRST_NAME.finditer(text):
+            words = m.group().split(" ")
+            keep = 1
+            while keep < len(words) and (words[keep] not in NOT_NAMES or words[keep] in _ALL_FIRST) and words[keep] not in _NOT_GREETED:
+                keep += 1
+            if keep > 1:
+                value = " ".join(words[:keep])
+                out.append(PiiMatch("PERSON", m.start(), m.start() + len(value), value, value.casefold()))
         return out
 
     def _mentioned(self, text: str) -> list[PiiMatch]:

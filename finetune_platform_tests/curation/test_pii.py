@@ -573,7 +573,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
-        + redactor._mentioned(text) + redactor._lower_case_names(text)
+        + redactor._mentioned(text) + redactor._lower_case_names(text) + redactor._surname_first(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -636,7 +636,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Account holder: Reported by: | ; \" \"Okeke, Yours faithfully,\n Talk soon, thx,\n TIA, speak I'm I am this is It's here again "
         "submitted by Submitted by spoke with spoke to agent on behalf of cc: Signed, hello, name is is tis hannah "
         "martin, ana jürgen łukasz Łukasz Dvořák park road, springfield, il 62732 bs20 5er lindenstraße 61, 80705 "
-        "münchen password: pwd PIN pin 4471 hunter2 Summer2024! api_key= Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij "
+        "münchen Nguyễn Thị Hương Tran Van Minh Phạm Thu Trang Thu password: pwd PIN pin 4471 hunter2 Summer2024! api_key= Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij "
         "sk_live_51HxQ2mK8vLp3nR7 ghp_abcdefghijklmnopqrstuvwxyz0123456789 AKIAIOSFODNN7EXAMPLE token secret key "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
@@ -1682,4 +1682,21 @@ def test_image_files_for_dense_screens_and_po_boxes_with_their_city(text, redact
     ],
 )
 def test_german_streets_with_hyphenated_names_or_without_a_street_word(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # Vietnamese names, family name first: the whole name, not the given name alone
+        ("Customer: Phạm Thu Trang", "Customer: <PERSON_1>"),
+        ("Trần Văn Minh said the QR code does not scan", "<PERSON_1> said the QR code does not scan"),
+        ("Customer Hoàng Đức Anh reports that the link bounces.", "Customer <PERSON_1> reports that the link bounces."),
+        ("Tran Van Minh", "<PERSON_1>"),
+        # a family name alone, before a team, or a weekday is none
+        ("Nguyen Support Team", "Nguyen Support Team"),
+        ("Delivery on Thu 5 Dec", "Delivery on Thu 5 Dec"),
+    ],
+)
+def test_vietnamese_names_family_name_first(text, redacted):
     assert R.redact(text)[0] == redacted
