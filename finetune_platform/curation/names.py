@@ -101,6 +101,26 @@ SURNAMES_FIRST: frozenset[str] = _words(
     """
 )
 
+#: A letter of a name -> how it is typed without its diacritic where Unicode decomposition does not say ("Ł" has
+#: no "L" + mark form): users type "Lukasz", "Malgorzata", "Jurgen", "Dang".
+_FOLD = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "Ae", "æ": "ae"})
+
+
+def _ascii_forms(names: frozenset[str]) -> frozenset[str]:
+    """``names`` plus each one typed without its diacritics ("Łukasz" -> "Lukasz", "Gökhan" -> "Gokhan")."""
+    import unicodedata
+
+    folded = {
+        "".join(c for c in unicodedata.normalize("NFKD", name.translate(_FOLD)) if not unicodedata.combining(c))
+        for name in names
+        if not name.isascii()
+    }
+    return names | frozenset(f for f in folded if f.isascii() and f.isalpha())
+
+
+FIRST_NAMES = _ascii_forms(FIRST_NAMES | _words("Olena Nimali Rohit Hamid Somchai Harpreet Gokhan Dmitri Aiko"))
+
+
 #: Given names that are also common words, places or brands ("Will", "May", "Chase", "Alexa"): taken as a
 #: person only after a cue ("this is Will") or with a surname ("Will Turner").
 AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
@@ -135,7 +155,8 @@ EPONYM_BRANDS: frozenset[str] = frozenset(
     Wells Fargo|Ralph Lauren|Tim Hortons|Calvin Klein|Tommy Hilfiger|Hugo Boss|Louis Vuitton|Christian Dior|
     Giorgio Armani|Estee Lauder|Estée Lauder|Marc Jacobs|Michael Kors|Vera Wang|Tory Burch|Charles Schwab|
     Morgan Stanley|Goldman Sachs|Charles Tyrwhitt|Marks Spencer|Harley Davidson|Aston Martin|Rolls Royce|
-    Enzo Ferrari|Johnson Controls|Johnnie Walker|Sherwin Williams|Marie Claire
+    Enzo Ferrari|Johnson Controls|Johnnie Walker|Sherwin Williams|Marie Claire|Jack Daniel|Billie Jean|Lazy Susan|
+    Harry Potter
     """.split("|")
 )
 # Not "Paul Smith", "John Lewis", "Edward Jones", "Ted Baker", "Tom Ford", "Kate Spade": as many customers are

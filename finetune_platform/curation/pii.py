@@ -100,9 +100,16 @@ _RETINA_FILE = re.compile(r"\d(?:\.\d+)?x\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ic
 #: 4471", "client secret: 9f8e...". The value counts only when it looks like one (see _looks_like_a_secret):
 #: not "my password is wrong", "the token expired", "pin is bent".
 _SECRET_AFTER_KEYWORD = re.compile(
-    r"(?i:\b(?:password|passwort|passwd|pwd|passcode|passphrase|pin(?:[ ]?code)?|api[ _-]?key|apikey|"
-    r"secret(?:[ _-]?key)?|client[ _-]?secret|access[ _-]?key(?:[ _-]?id)?|(?:auth|access|api|refresh)[ _-]?token|token)"
-    r"(?:[ ]+(?:is|was|=|:)[ ]+|[ ]*[:=][ ]*|[ ]+(?=\S*\d)))"
+    r"(?i:(?<![a-z0-9])(?:"
+    # a password or PIN, also right before a value with a digit ("PIN 4471", "wifi pw kowalski1975")
+    r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|pin(?:[ ]?code)?)"
+    r"(?:[ ]+(?:for|to|of|on)[ ]+(?:the[ ]+|my[ ]+)?[a-z]+)?"  # "the password for the router is ..."
+    r"(?:[ ]+(?:is|was|=|:)[ ]+|[ ]*[:=][ ]*|[ ]+(?=\S*\d))"
+    # a key, a token or a "pass" only with "is", ":" or "=" ("season pass 2025" is no secret)
+    r"|(?:pass|api[ _-]?key|apikey|secret(?:[ _-]?key)?|client[ _-]?secret|access[ _-]?key(?:[ _-]?id)?"
+    r"|(?:auth|access|api|refresh)[ _-]?token|token)"
+    r"(?:[ ]+(?:for|to|of|on)[ ]+(?:the[ ]+|my[ ]+)?[a-z]+)?"  # "the admin pass for the router is ..."
+    r"(?:[ ]+(?:is|was|=|:)[ ]+|[ ]*[:=][ ]*)))"
     r"[\"'`]?([^\s\"'`,;<>]{4,200})"
 )
 #: Secrets by their own shape, no keyword needed: a JSON web token, a bearer token, Stripe, AWS, GitHub, Slack,
@@ -122,7 +129,7 @@ _SECRET_SHAPES = re.compile(
 #: "pin" only with what follows it in _SECRET_AFTER_KEYWORD ("shipping" is in every other ticket), the GitHub
 #: and Stripe prefixes only where an "_" is.
 _SECRET_WORDS = (
-    "pass", "pwd", "pin ", "pin:", "pin=", "pincode", "key", "secret", "token", "bearer", "eyj", "xox", "aiza", "sk-",
+    "pass", "pwd", "pw", "pin ", "pin:", "pin=", "pincode", "key", "secret", "token", "bearer", "eyj", "xox", "aiza", "sk-",
     "akia", "asia", "k_live_", "k_test_", "gh", "github_pat",
 )
 
@@ -140,7 +147,7 @@ def _looks_like_a_secret(value: str) -> bool:
 def _may_hold_secret(low: str) -> bool:
     """False only when none of :data:`_SECRET_WORDS` is in the text whose lower case is ``low`` (unrolled)."""
     return (
-        "pass" in low or "key" in low or "token" in low or "secret" in low or "pwd" in low or "bearer" in low
+        "pass" in low or "key" in low or "token" in low or "secret" in low or "pw" in low or "bearer" in low
         or "pin " in low or "pin:" in low or "pin=" in low or "pincode" in low or "eyj" in low or "xox" in low
         or "aiza" in low or "sk-" in low or "akia" in low or "asia" in low
         or ("_" in low and ("k_live_" in low or "k_test_" in low or "gh" in low))
@@ -301,7 +308,7 @@ _CITY_LINE_UPPER = re.compile(
 
 
 _ADDRESS_EN = re.compile(
-    r"(?<![\w$#.,/-])\d{1,6}[A-Za-z]?(?:-\d{1,4})?[ ]"
+    r"(?<![\w$#.,/-])(?:\d{1,5}/)?\d{1,6}[A-Za-z]?(?:-\d{1,4})?[ ]"  # "2/45 Chapel St": unit 2, number 45
     r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ ])?"
     r"(?:(?:(?:O['’]|D['’]|Mc|Mac)?[A-Z][a-z]+(?:['’]s)?|St\.|Mt\.|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}"
     # "Jr" past the three words of a name: "1234 Martin Luther King Jr Blvd"
@@ -333,15 +340,21 @@ _STREET_SUFFIXES_UPPER = frozenset(_SUFFIX_WORDS_UPPER + _SUFFIX_ABBREVIATIONS_U
 #: city, a comma and a state of :data:`_US_STATES` with its ZIP ("row, case id 48213" has no comma before "id"),
 #: or a UK postcode (see PiiRedactor._addresses).
 _ADDRESS_EN_LOWER = re.compile(
-    r"(?<![\w$#.,/-])[0-9]{1,6}[a-z]?[ ]"
+    r"(?<![\w$#.,/-])(?:[0-9]{1,5}/)?[0-9]{1,6}[a-z]?[ ]"
     r"(?:(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)\.?[ ])?"
     r"(?:[a-z]+(?:['’]s)?[ ]|[0-9]{1,3}(?:st|nd|rd|th)[ ]){1,3}(?:jr\.?[ ])?"
-    r"(?:(?:" + "|".join(w.lower() for w in _SUFFIX_WORDS_UPPER) + r")\b|(?:"
+    # street words that are no everyday words (group "strict"), or the others ("drive", "way", "row", "place")
+    r"(?:(?P<strict>(?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b|(?:st|ave|rd|blvd|ln|dr|ct|pl|ter|pkwy|hwy|cres)\b\.?)"
+    r"|(?:" + "|".join(w.lower() for w in _SUFFIX_WORDS_UPPER) + r")\b|(?:"
     + "|".join(w.lower() for w in _SUFFIX_ABBREVIATIONS_UPPER) + r")\b\.?)"
     r"(?:[ ](?:n|s|e|w|ne|nw|se|sw)\b\.?)?"
     r"(?:,?[ ](?:apt|apartment|suite|ste|unit|fl|floor|rm|room|bldg|#)\.?[ ]?#?[a-z0-9-]{1,6}\b)?"
     r",[ ][a-z]+(?:[ -][a-z]+){0,2}"
-    r"(?:,[ ](?P<state>[a-z]{2})[ ][0-9]{5}(?:-[0-9]{4})?(?![\w-])|,?[ ][a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b)"
+    # a comma before the state, which a strict street word may go without ("9 elm ct, cary nc 27513"); a UK
+    # postcode; a Canadian province and postcode ("vancouver bc v6b 2p6")
+    r"(?:(?:,|(?(strict)|(?!)))[ ](?P<state>[a-z]{2})[ ][0-9]{5}(?:-[0-9]{4})?(?![\w-])"
+    r"|,?[ ][a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b"
+    r"|,?[ ](?:ab|bc|mb|nb|nl|ns|nt|nu|on|pe|qc|sk|yt)[ ][abceghj-nprstvxy][0-9][abceghj-nprstv-z][ ]?[0-9][abceghj-nprstv-z][0-9]\b)"
 )
 #: _ADDRESS_DE in lower case, with the postcode and city that make it one: "lindenstraße 61, 80705 münchen"
 #: (not "-ring" streets: "spring 3", "during 2024").
@@ -351,7 +364,7 @@ _ADDRESS_DE_LOWER = re.compile(
 )
 #: A postcode in lower case after a space (US state and ZIP, UK postcode) or a German one after a comma: the
 #: gate of _ADDRESS_EN_LOWER and _ADDRESS_DE_LOWER.
-_LOWER_POSTCODE = re.compile(r"[ ](?:[a-z]{2}[ ][0-9]{5}(?:-[0-9]{4})?(?![\w-])|[a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b)|,[ ][0-9]{5}[ ][a-zäöüß]")
+_LOWER_POSTCODE = re.compile(r"[ ](?:[a-z]{2}[ ][a-z][0-9][a-z][ ]?[0-9][a-z][0-9]\b|[a-z]{2}[ ][0-9]{5}(?:-[0-9]{4})?(?![\w-])|[a-z]{1,2}[0-9][a-z0-9]?[ ][0-9][a-z]{2}\b)|,[ ][0-9]{5}[ ][a-zäöüß]")
 
 #: A PO box, with the city, state and ZIP after it when they follow ("PO Box 4471, Tulsa, OK 74159").
 _PO_BOX = re.compile(
@@ -730,11 +743,15 @@ def _may_hold_lower_postcode(text: str, shape: bytes | None) -> bool:
     """Whether :data:`_LOWER_POSTCODE` may match ``text``: first substring tests of its shape (``shape``, the
     :func:`_digit_shape` of ASCII text, made here for other text: the patterns read only ASCII digits and
     letters), one of which every match holds: " aa 00000" (state and ZIP), "0 0aa" or "0a 0aa" (a UK postcode:
-    its first half ends in a digit or a letter after one) and ", 00000 " (a German postcode before its city).
+    its first half ends in a digit or a letter after one), ", 00000 " (a German postcode before its city) and " aa
+    a0a 0a0" (a Canadian province and postcode, its space optional).
     Prose holds them rarely (" 0aa" alone is in every "3 days")."""
     if shape is None:  # one "?" for each other character: the positions still hold
         shape = text.encode("ascii", "replace").translate(_SHAPE)
-    if not (b" aa 00000" in shape or b"0 0aa" in shape or b"0a 0aa" in shape or b", 00000 " in shape):
+    if not (
+        b" aa 00000" in shape or b"0 0aa" in shape or b"0a 0aa" in shape or b", 00000 " in shape
+        or b" aa a0a 0a0" in shape or b" aa a0a0a0" in shape
+    ):
         return False
     return _LOWER_POSTCODE.search(text) is not None
 
@@ -834,7 +851,8 @@ _SENDER = re.compile(
 _FIELD_LABELS = (
     "customer", "customer name", "client", "client name", "account holder", "accountholder", "account name",
     "cardholder", "card holder", "cardholder name", "name on card", "name on the card", "requester", "requestor",
-    "contact", "contact person", "contact name", "reported by", "submitted by", "recipient", "attn", "attention",
+    "contact", "contact person", "contact name", "reported by", "submitted by", "requested by", "raised by",
+    "opened by", "created by", "signed by", "approved by", "handled by", "recipient", "attn", "attention",
     "beneficiary", "payee", "policyholder", "policy holder", "tenant",
 )
 # Not "cc": in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
@@ -927,6 +945,17 @@ def _may_be_a_lower_case_name(word: str) -> bool:
     )
 
 
+def _ends_a_brand(text: str, start: int, value: str) -> bool:
+    """Whether the capitalised word right before ``value`` (at ``start``) and ``value`` make one of
+    :data:`EPONYM_BRANDS` ("Billie" + "Jean" in "Billie Jean by Michael Jackson")."""
+    before = _WORD_BEFORE.search(text, max(0, start - 32), start)
+    return before is not None and f"{before.group(1)} {value}" in EPONYM_BRANDS
+
+
+#: The capitalised word and one space that end the text searched.
+_WORD_BEFORE = re.compile(r"([" + _UP + r"][" + _LO + r"]+)[ ]\Z")
+
+
 def _lower_name_end(text: str, end: int) -> int:
     """Where a name in lower case whose known given name ends at ``end`` ends: up to two following lower-case
     words are its surnames unless they are common words or verb forms ("jane doe", "maria garcia lopez";
@@ -951,6 +980,10 @@ _LOWER_NAME_CUES = re.compile(
     r"|(?:spoke|speaking|talked|chatted) (?:with|to) |(?:submitted|reported|requested|raised|opened|created|signed"
     r"|approved|handled) by |on behalf of |for "
     r"|(?:agent|rep|technician|tech|advisor|adviser|supervisor|manager|colleague|attn|cc|customer|contact)(?::? )"
+    # family and people around the writer ("my husband mehmet yilmaz", "my mum małgorzata kowalska"), whom they
+    # asked or called ("can you ask ayşe", "someone called harpreet"), "its" as typed ("hey its priya again")
+    r"|(?:husband|wife|son|daughter|mum|mom|mother|father|dad|brother|sister|partner|friend|boss|neighbou?r"
+    r"|in law|ask|asked|called|its|it's|w/) "
 )
 #: A line that opens with a name in lower case right before an e-mail address: "hannah martin,
 #: hannah.martin@example.com" (the answer to "can you confirm your full name and e-mail?").
@@ -1814,7 +1847,10 @@ class PiiRedactor:
         # after it. Every other capitalised word is skipped by the loop below anyway.
         cued_starts = _cued_starts(text) if strong and cued is None else cued
         words = _name_candidates(text, _CAP_TOKEN.findall(text) if caps is None else caps, strong, cued_starts)
+        brands: list[tuple[int, int]] = []  # the spans of EPONYM_BRANDS found: no word inside one starts a name
         for start, word in words:
+            if brands and any(a <= start < b for a, b in brands):
+                continue  # "Daniel" of "Jack Daniel's"
             given = word in _ALL_FIRST
             if not given and word in NOT_NAMES:
                 continue
@@ -1883,7 +1919,8 @@ class PiiRedactor:
                 ):
                     span = (lead.start(1), span[1])
                 value = text[span[0]:span[1]]
-                if not after_cue and value in EPONYM_BRANDS:
+                if not after_cue and (value in EPONYM_BRANDS or _ends_a_brand(text, span[0], value)):
+                    brands.append(span)
                     continue  # "I bank with Wells Fargo", "a Ralph Lauren shirt": a company named after a person
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         # "Regards,\nJ. Smith", "NAME: J.R. SMITH", "Mr. M. Dupont": initials and a surname after a strong cue.
@@ -2125,14 +2162,25 @@ class PiiRedactor:
                 after_is.add(i + 3)
             i = text.find("is ", i + 1)
         lines = {m.end() for m in _LOWER_NAME_LINE.finditer(text)} if "@" in text else set()
+        here: set[int] = set()  # "ok thx lukasz here, ...": a given name right before " here"
+        i = text.find(" here")
+        while i > 0:
+            j = i
+            while j and text[j - 1] not in " \n\t,.!?;:(":
+                j -= 1
+            here.add(j)
+            i = text.find(" here", i + 1)
         out: list[PiiMatch] = []
-        for pos in sorted(cued | after_is | lines):
+        for pos in sorted(cued | after_is | lines | here):
             t = _LOWER_TOKEN.match(text, pos)
             if t is None or t.group() not in _FIRST_LOWER:
                 continue
             end = _lower_name_end(text, t.end())
-            if pos not in cued and not (pos in after_is and _INTRO_END.match(text, end) is not None) and (
-                end == t.end() or _EMAIL_NEXT.match(text, end) is None
+            if (
+                pos not in cued
+                and not (pos in after_is and _INTRO_END.match(text, end) is not None)
+                and not (pos in here and text.startswith(" here", t.end()))
+                and (end == t.end() or _EMAIL_NEXT.match(text, end) is None)
             ):
                 continue  # a line's start: only a full name right before an e-mail address
             if end > t.end() and _INTRO_END.match(text, end) is None and _EMAIL_NEXT.match(text, end) is None:
