@@ -114,17 +114,28 @@ _SECRET_AFTER_KEYWORD = re.compile(
 )
 #: Secrets by their own shape, no keyword needed: a JSON web token, a bearer token, Stripe, AWS, GitHub, Slack,
 #: Google and OpenAI keys, a PEM private key.
-_SECRET_SHAPES = re.compile(
-    r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
-    r"|(?<=[Bb]earer )[A-Za-z0-9._~+/-]{16,}=*"
-    r"|\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"
-    r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"
-    r"|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{20,}"
-    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"
-    r"|\bAIza[0-9A-Za-z_-]{35}"
-    r"|\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}"
-    r"|-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]{0,8000}?-----END (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"
+_SECRET_SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (needles, re.compile(pattern))
+    for needles, pattern in (
+        # each pattern with the strings one of which its every match holds (one pattern of all of them, tried at
+        # every position of the text, cost ~30 us a text)
+        (("eyJ",), r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        (("earer ",), r"(?<=[Bb]earer )[A-Za-z0-9._~+/-]{16,}=*"),
+        (("k_live_", "k_test_"), r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+        (("AKIA", "ASIA"), r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+        (("gh",), r"\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{20,}"),
+        (("xox",), r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+        (("AIza",), r"\bAIza[0-9A-Za-z_-]{35}"),
+        (("sk-",), r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}"),
+        (
+            ("PRIVATE KEY",),
+            r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]{0,8000}?"
+            r"-----END (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----",
+        ),
+    )
 )
+#: A word of every keyword of _SECRET_AFTER_KEYWORD, in the lower-cased text.
+_SECRET_KEYWORDS = ("pass", "pw", "pin", "key", "token", "secret")
 #: The substrings one of which every secret above holds (in the lower-cased text): the gate of PiiRedactor._secrets.
 #: "pin" only with what follows it in _SECRET_AFTER_KEYWORD ("shipping" is in every other ticket), the GitHub
 #: and Stripe prefixes only where an "_" is.
@@ -739,6 +750,16 @@ def _address_patterns(
     return patterns
 
 
+#: What every :data:`_LOWER_POSTCODE` match holds in the text's shape: " aa 00000" (state and ZIP), "0 0aa" or "0a
+#: 0aa" (a UK postcode: its first half ends in a digit or a letter after one), ", 00000 " (a German postcode
+#: before its city), "a0a 0a0" (a Canadian postcode, its space optional). Each alternative starts with a digit
+#: (the look-behinds see the rest), so re jumps from "0" to "0" of the shape: ~0.4 us a text, where substring
+#: tests of the low-entropy shape cost ~0.4 us each.
+_LOWER_POSTCODE_SHAPE = re.compile(rb"0(?:(?<= aa 0)0000|(?<=, 0)0000 |a? 0aa|(?<=a0)a ?0a0)")
+#: What every :data:`_ADDRESS_DE_PLACE` match holds in the text's shape: a digit or letter, ", " and five digits.
+_GERMAN_POSTCODE_SHAPE = re.compile(rb"0(?<=[0a], 0)0000 ")
+
+
 def _may_hold_lower_postcode(text: str, shape: bytes | None) -> bool:
     """Whether :data:`_LOWER_POSTCODE` may match ``text``: first substring tests of its shape (``shape``, the
     :func:`_digit_shape` of ASCII text, made here for other text: the patterns read only ASCII digits and
@@ -748,12 +769,7 @@ def _may_hold_lower_postcode(text: str, shape: bytes | None) -> bool:
     Prose holds them rarely (" 0aa" alone is in every "3 days")."""
     if shape is None:  # one "?" for each other character: the positions still hold
         shape = text.encode("ascii", "replace").translate(_SHAPE)
-    if not (
-        b" aa 00000" in shape or b"0 0aa" in shape or b"0a 0aa" in shape or b", 00000 " in shape
-        or b" aa a0a 0a0" in shape or b" aa a0a0a0" in shape
-    ):
-        return False
-    return _LOWER_POSTCODE.search(text) is not None
+    return _LOWER_POSTCODE_SHAPE.search(shape) is not None and _LOWER_POSTCODE.search(text) is not None
 
 
 def _may_hold_german_postcode(text: str, shape: bytes | None) -> bool:
@@ -761,7 +777,7 @@ def _may_hold_german_postcode(text: str, shape: bytes | None) -> bool:
     a digit, a comma, a space and five digits before a space ("4, 50667 ")."""
     if shape is None:
         shape = text.encode("ascii", "replace").translate(_SHAPE)
-    return b"0, 00000 " in shape or b"a, 00000 " in shape
+    return _GERMAN_POSTCODE_SHAPE.search(shape) is not None
 
 
 def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> bool:
@@ -993,6 +1009,9 @@ _LOWER_NAME_LINE = re.compile(r"(?m)^[ \t]*(?=[" + _LO + r"])")
 #: ``text.encode().translate(...).split()``, so :data:`_FIRST_LOWER_BYTES` missing all of them means no name.
 _NON_WORD_TO_SPACE = bytes(32 if c < 128 and not re.match(r"[\w']", chr(c)) else c for c in range(256))
 _FIRST_LOWER_BYTES = frozenset(name.encode("ascii") for name in _FIRST_LOWER if name.isascii())
+#: A run of letters: a lower-case name that PiiRedactor._lower_case_names finds starts after a space, a colon, a
+#: comma or a line's start and ends before a character that is no word character, so it is one whole run.
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 _EMAIL_NEXT = re.compile(r"[ ]*(?:[,;:][ ]*)?<?[^\s@<>,;]+@")  # one run of spaces each: no quadratic backtracking
 
 
@@ -1636,8 +1655,18 @@ class PiiRedactor:
         """Passwords, API keys and tokens pasted into a ticket (type CREDENTIALS): a value after a keyword that
         looks like a secret (:data:`_SECRET_AFTER_KEYWORD`) and keys and tokens by their shape
         (:data:`_SECRET_SHAPES`). Only the secret is redacted: "my password is <CREDENTIALS_1>"."""
-        out = [PiiMatch("CREDENTIALS", m.start(), m.end(), m.group(), m.group()) for m in _SECRET_SHAPES.finditer(text)]
-        for m in _SECRET_AFTER_KEYWORD.finditer(text):
+        out = [
+            PiiMatch("CREDENTIALS", m.start(), m.end(), m.group(), m.group())
+            for needles, pattern in _SECRET_SHAPES
+            if any(needle in text for needle in needles)
+            for m in pattern.finditer(text)
+        ]
+        low = text.lower()
+        if not _lower_is_ignorecase(text) or any(word in low for word in _SECRET_KEYWORDS):
+            keyword_matches = _SECRET_AFTER_KEYWORD.finditer(text)
+        else:
+            keyword_matches = iter(())
+        for m in keyword_matches:
             value = m.group(1).rstrip(".,;:)]}")
             if len(value) >= 4 and _looks_like_a_secret(value):
                 out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
@@ -2149,8 +2178,11 @@ class PiiRedactor:
         (:data:`_LOWER_NAME_CUES`: "hello, james nguyen here", "name james cohen") and at the start of a line
         right before an e-mail address ("hannah martin, hannah.martin@example.com"); only known given names
         that are no words start one (:data:`_FIRST_LOWER`: not "hi there", "name change")."""
-        if text.isascii() and _FIRST_LOWER_BYTES.isdisjoint(text.encode("ascii").translate(_NON_WORD_TO_SPACE).split()):
-            return []  # no word of the text is a known given name in lower case (the gate: ~2 us a text)
+        if text.isascii():
+            if _FIRST_LOWER_BYTES.isdisjoint(text.encode("ascii").translate(_NON_WORD_TO_SPACE).split()):
+                return []  # no word of the text is a known given name in lower case (the gate: ~2 us a text)
+        elif _FIRST_LOWER.isdisjoint(_LETTER_RUN.findall(text)):
+            return []  # the same for other text: every name this finds is a whole run of letters
         low = text.lower()
         if len(low) != len(text):
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)  # "İ": offsets must hold
