@@ -580,6 +580,7 @@ _PHONE_GATE = re.compile(r"\d(?:[ .()\-]{0,2}\d){6}")
 _SHAPE = bytes(48 if 48 <= c <= 57 else 65 if 65 <= c <= 90 else 97 if 97 <= c <= 122 else c for c in range(256))
 #: _IBAN_GATE on the shape: two letters of any case, then two digits.
 _IBAN_SHAPES = (b"AA00", b"aa00", b"Aa00", b"aA00")
+_IBAN_SHAPE_GATE = re.compile(rb"0(?<=[Aa][Aa]0)0")
 #: _UPPER_RUN on the shape of ASCII text (a literal lead, which re finds fast): its spans are the runs.
 _UPPER_RUN_SHAPE = re.compile(rb"AA+")
 _SSN_SHAPE_GATE = re.compile(rb"000[- ]?00[- ]?0000")  # _SSN_GATE
@@ -673,8 +674,10 @@ def _count_digits(text: str) -> int:
 
 
 def _iban_shaped(shape: bytes) -> bool:
-    """Whether _IBAN_GATE matches the text of ``shape``: two letters, of any case, right before two digits."""
-    return any(s in shape for s in _IBAN_SHAPES)
+    """Whether _IBAN_GATE matches the text of ``shape``: two letters, of any case, right before two digits.
+    A pattern that starts with the digit (re jumps from "0" to "0"): four substring tests of the low-entropy
+    shape, one for each case of the letters, cost ~1.6 us a text, this ~0.25 us."""
+    return _IBAN_SHAPE_GATE.search(shape) is not None
 
 
 def _digit_shape(text: str) -> bytes | None:
