@@ -91,7 +91,9 @@ class PiiHit:
 #: Internationalised addresses too (RFC 6531: "jörg.müller@web.de", "jane@münchen.de"), and an apostrophe in
 #: the local part ("o'brien@example.ie"), which would otherwise leave "o'" of the address behind.
 _EMAIL = re.compile(
-    r"(?<![\w.+%'’-])[^\W_](?:[\w.%+'’-]{0,62}[\w%+-])?"
+    # no address starts right after a word character or an apostrophe in a word ("O'Brien"); an opening quote is
+    # fine ("VALUES ('Katrin', 'kschafer@icloud.com')")
+    r"(?:(?<![\w.+%'’-])|(?<=[^\w.+%'’-]['’])|(?<=^['’]))[^\W_](?:[\w.%+'’-]{0,62}[\w%+-])?"
     r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-]|\.[^\W_])"
 )
 #: The part after the "@" of an image file for high-density screens ("icon@2x.png"), which _EMAIL matches.
@@ -206,7 +208,7 @@ _VERSION_AFTER = re.compile(
 #: What joins a version number to the next one ("from 3.1.0.2 to 3.1.0.4"): that one is a version too.
 _VERSION_JOINERS = frozenset((" to ", " -> ", " → ", " or ", " and ", ", ", " / ", "/"))
 _PHONE_CANDIDATE_BODY = (
-    r"(?<![\w+@./-])" + _AFTER_KEY + r"(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-]{0,2}\d){5,16}(?![\w@/:-]|[.,]\d)"
+    r"(?<![\w+@./-])" + _AFTER_KEY + r"(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-/]{0,2}\d){5,16}(?![\w@/:-]|[.,]\d)"
 )
 #: Hand-written lead (test_fast_paths compares the matches with and without it): every match of the body
 #: starts with "+", the "0" of "00", "(" or a digit, so the look-ahead changes nothing it finds; a pattern
@@ -226,7 +228,8 @@ _ID_CUE = re.compile(
     re.IGNORECASE,
 )
 _PHONE_CUE = re.compile(
-    r"\b(?:call|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms)\b",
+    r"\b(?:call|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms|mob|"
+    r"(?:direct|land|hot|help|phone)[ ]?line|tél|téléphone|portable|telefon|teléfono|móvil|movil|handy)\b",
     re.IGNORECASE,
 )
 _DATE_START = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?!\d)")
@@ -573,7 +576,7 @@ _IBAN_GATE = re.compile(r"[A-Za-z]{2}\d\d")
 _SSN_GATE = re.compile(r"\d\d\d[- ]?\d\d[- ]?\d\d\d\d")  # _SSN and _SSN_BARE without their context
 #: Seven digits with at most two of _PHONE_CANDIDATE's separators between neighbours: what a candidate
 #: that _phone_shaped lets through always holds.
-_PHONE_GATE = re.compile(r"\d(?:[ .()\-]{0,2}\d){6}")
+_PHONE_GATE = re.compile(r"\d(?:[ .()\-/]{0,2}\d){6}")
 #: ASCII byte -> its shape: every digit "0", every capital "A", every lower-case letter "a", any other byte
 #: itself. On the shape of an ASCII text the digit gates become patterns that start with a literal, which re
 #: finds far faster than a class such as \d (each gate ~1.4 us -> ~0.2 us a text): see _digit_shape.
@@ -584,7 +587,7 @@ _IBAN_SHAPE_GATE = re.compile(rb"0(?<=[Aa][Aa]0)0")
 #: _UPPER_RUN on the shape of ASCII text (a literal lead, which re finds fast): its spans are the runs.
 _UPPER_RUN_SHAPE = re.compile(rb"AA+")
 _SSN_SHAPE_GATE = re.compile(rb"000[- ]?00[- ]?0000")  # _SSN_GATE
-_PHONE_SHAPE_GATE = re.compile(rb"0(?:[ .()\-]{0,2}0){6}")  # _PHONE_GATE
+_PHONE_SHAPE_GATE = re.compile(rb"0(?:[ .()\-/]{0,2}0){6}")  # _PHONE_GATE
 #: 13 digits with at most one space or dash between neighbours: what a card that _cards finds holds
 #: (its digit groups are consecutive groups of one _DIGIT_GROUPS run, which separates them by one [ -]).
 _CARD_SHAPE_GATE = re.compile(rb"0(?:[ -]?0){12}")
@@ -1434,8 +1437,10 @@ def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool
     """Cheap checks that keep ids, dates, decimals, ranges and table columns away from libphonenumber.
 
     A national number needs 8+ digits and one kind of separator ("252.227-7013" is a clause, "0.757 21.98"
-    two decimals); a bare digit run needs a phone cue ("call", "mobile", "number") just before it; anything
-    introduced as an id ("order", "ticket", "ISBN") is an id.
+    two decimals); a bare digit run needs a phone cue ("call", "mobile", "number", "Tél") just before it
+    unless it is a mobile number typed without spaces (:data:`_BARE_MOBILE`); a "/" only parts an area code
+    that starts with "0" from the number ("040/24058012"); anything introduced as an id ("order", "ticket",
+    "ISBN") is an id.
     """
     n_digits = _count_digits(cand) if cand.isascii() else sum(c.isdigit() for c in cand)
     if n_digits < 7 or "  " in cand or _DATE_FULL.match(cand) or _DATE_START.match(cand) or _NOT_PHONE.match(cand):
@@ -1447,9 +1452,16 @@ def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool
         return False
     if "." in cand and any(len(g) == 1 for g in _GROUP.findall(cand)):
         return False
-    if cand.isdigit() and not _PHONE_CUE.search(text, before, start):
+    if cand.isdigit() and not _PHONE_CUE.search(text, before, start) and not _BARE_MOBILE.fullmatch(cand):
         return False
+    if "/" in cand and (cand.count("/") > 1 or not cand.startswith("0")):
+        return False  # "040/24058012": an area code with its trunk "0", then the number; not "2024/000123"
     return True
+
+
+#: Mobile numbers as they are typed without spaces, which no id looks like: UK "07...", French "06"/"07",
+#: German "015x"-"017x". A bare run of other digits needs a phone cue.
+_BARE_MOBILE = re.compile(r"07\d{9}|0[67]\d{8}|01[5-7]\d{8,9}")
 
 
 def _card_grouping(run: str, groups: list[tuple[int, int]]) -> bool:

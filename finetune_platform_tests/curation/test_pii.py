@@ -1735,3 +1735,23 @@ def test_vietnamese_names_family_name_first(text, redacted):
 )
 def test_red_team_misses_and_lookalikes(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # phones typed without spaces: mobiles always, others after a cue; a German area code and "/"
+        ("yeah its 07567838980", "yeah its <PHONE_1>"),
+        ("Direct line 2127750258", "Direct line <PHONE_1>"),
+        ("Tél : 0476019266", "Tél : <PHONE_1>"),
+        ("Her phone is 040/24058012", "Her phone is <PHONE_1>"),
+        ("order 2127750258 shipped", "order 2127750258 shipped"),
+        ("ref 07567838980", "ref 07567838980"),
+        ("see 12/05/2024 and 2024/000123", "see 12/05/2024 and 2024/000123"),
+        # an e-mail address in quotes (SQL, Python, CSV)
+        ("VALUES ('Katrin', 'kschafer@icloud.com', 3)", "VALUES ('Katrin', '<EMAIL_1>', 3)"),
+        ("'a@b.co'", "'<EMAIL_1>'"),
+    ],
+)
+def test_bare_mobiles_slashed_area_codes_and_quoted_emails(text, redacted):
+    assert R.redact(text)[0] == redacted
