@@ -424,7 +424,8 @@ _OTHER_TITLE_CUES = (
 )
 #: A name may end in a possessive "'s" ("John Smith's address"): the name is matched, the "'s" stays.
 _NAME_TOKEN = re.compile(
-    r"(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?(?!\w|-\w|['’](?!s\b))"
+    # a second part after a hyphen, capitalised ("Jean-Luc", "Al-Farsi") or not ("Hyun-woo", "Seo-yeon")
+    r"(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"]?[" + _LO + r"]+)?(?!\w|-\w|['’](?!s\b))"
 )
 _LOWER_TOKEN = re.compile(r"[" + _LO + r"]+(?![\w'’])")
 #: A lower-case surname candidate after a lower-case given name: one space, then a word.
@@ -1029,6 +1030,37 @@ _SURNAME_FIRST_NAME = re.compile(
 )
 
 
+#: Korean family names, written before a given name of two syllables joined by a hyphen ("Lee Seo-yeon", "Kim
+#: Min-jun"): that shape of given name makes a family name that is also an English word ("Park") safe to take.
+_KOREAN_SURNAMES = frozenset(
+    "Kim Lee Park Choi Jung Jeong Kang Cho Yoon Yun Jang Lim Han Oh Seo Shin Kwon Hwang Ahn Song Yoo Hong Jeon Ko "
+    "Moon Yang Son Bae Baek Heo Nam Noh Ha Kwak Sung Cha Joo Woo Ryu Jin".split()
+)
+_KOREAN_NAME = re.compile(
+    r"(?<![\w'’-])(?:" + "|".join(sorted(_KOREAN_SURNAMES)) + r")[ ][" + _UP + r"][" + _LO + r"]+-[" + _LO + r"]+(?![\w'’-])"
+)
+#: The words one of which a name that PiiRedactor._surname_first finds starts with.
+_SURNAME_FIRST_GATE = SURNAMES_FIRST | _KOREAN_SURNAMES
+
+
+#: A speaker in a chat export or a dated note: a line that opens with a date and a time or a time in brackets
+#: ("26/12/2024, 3:56 PM - Aino Virtanen: Hi", "[09:14] Kelechi Obi: hello", "2024-03-01 10:02:11 Mia Wong:",
+#: "14 Dec Joy: spoke w/ ..."), then one to three name words and a colon.
+_MONTH_ABBR = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_SPEAKER = re.compile(
+    r"(?m)^[ \t]*(?:"
+    r"\[?\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},?[ ]+\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[AaPp]\.?[Mm]\.?)?\]?[ ]*(?:-[ ]*)?"
+    r"|\[\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[AaPp]\.?[Mm]\.?)?\][ ]*(?:-[ ]*)?"
+    r"|\d{1,2}[ ]" + _MONTH_ABBR + r"(?:[ ]\d{4})?,?[ ]+(?:\d{1,2}:\d{2}[ ]+)?"
+    r")"
+    r"((?:Mc|Mac|O'|O’)?[" + _UP + r"][" + _LO + r"'’-]+(?:[ ](?:(?:van|von|de|der|da|di|le|la|al|bin|ben)[ ])?"
+    r"(?:Mc|Mac|O'|O’)?[" + _UP + r"][" + _LO + r"'’-]+){0,2}):[ ]"
+)
+#: What every _SPEAKER line holds: a name's capital right after the digit, the bracket or the "AM"/"p.m." of its
+#: time, spaces and a dash between or not; or a month's abbreviation.
+_SPEAKER_GATE = re.compile(r"[\d\]Mm.][ ]*(?:-[ ]*)?[" + _UP + r"]|" + _MONTH_ABBR)
+
+
 def _may_hold_intro(low: str) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
     return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
@@ -1043,7 +1075,9 @@ def _may_hold_intro(low: str) -> bool:
 _MENTION_CUES = (
     "spoke with", "spoke to", "speaking with", "speaking to", "talked to", "talked with", "chatted with",
     "submitted by", "reported by", "requested by", "raised by", "opened by", "created by", "signed by",
-    "approved by", "handled by", "on behalf of",
+    "approved by", "handled by", "on behalf of", "call back", "my colleague", "my husband", "my wife", "my son",
+    "my daughter", "my mother", "my father", "my mum", "my mom", "my dad", "my brother", "my sister", "my partner",
+    "my boss", "my manager", "my friend", "my neighbour", "my neighbor",
 )
 # Not "forwarded to", "escalated to", "assigned to": their value is a queue as often ("Ticket forwarded to Second
 # Line").
@@ -1051,21 +1085,28 @@ _MENTION_CUES = (
 #: text) -> the cues that hold it, as written and capitalised: only those are searched for.
 _MENTION_WORDS = {
     word: tuple(form for cue in _MENTION_CUES if word in f" {cue} " for form in (f"{cue} ", f"{cue.capitalize()} "))
-    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf")
+    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back")
+} | {
+    # the people around the writer: found by one pattern that starts with the literal "my " (re jumps to it)
+    "my ": tuple(form for cue in _MENTION_CUES if cue.startswith("my ") for form in (f"{cue} ", f"{cue.capitalize()} "))
 }
+_MY_PEOPLE = re.compile(
+    "my (?:" + "|".join(cue[3:] for cue in _MENTION_CUES if cue.startswith("my ")) + ") "
+)
 #: The roles a name may follow after a mention: "spoke to agent Chukwuemeka", "handled by technician Obi".
 _ROLES = frozenset(
     "agent rep representative technician tech advisor adviser supervisor manager colleague engineer specialist".split()
 )
 #: What may follow a mentioned name: punctuation, the end of the line, or a word in lower case.
 _ROLE_WORD = re.compile(r"(\w+)[ ]")
-_MENTION_END = re.compile(r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ][a-z]")
+_MENTION_END = re.compile(r"[ ]*(?:[,.;:!?)(<]|\r?\n|\Z)|[ ][a-z]")
 
 
 def _may_hold_mention(low: str) -> bool:
     """False only when none of :data:`_MENTION_CUES` is in the text whose lower case is ``low``."""
     return (  # the words of _MENTION_WORDS, unrolled (a generator over them cost twice as much)
         "spok" in low or "ed by " in low or "talked" in low or "speaking" in low or "chatted" in low or "behalf" in low
+        or "call back" in low or _MY_PEOPLE.search(low) is not None
     )
 
 
@@ -1622,7 +1663,10 @@ class PiiRedactor:
             if _may_hold_mention(low):
                 found += self._mentioned(text)
                 shut = False
-            if not SURNAMES_FIRST.isdisjoint(caps):
+            if ":" in text and n_digits >= 2 and _SPEAKER_GATE.search(text) is not None:
+                found += self._speakers(text)
+                shut = False
+            if not _SURNAME_FIRST_GATE.isdisjoint(caps):
                 found += self._surname_first(text)
                 shut = False
             # Its cues are str.find calls, as cheap as a gate; a text where it finds nothing counts as shut to
@@ -2239,8 +2283,9 @@ class PiiRedactor:
 
     def _surname_first(self, text: str) -> list[PiiMatch]:
         """Vietnamese names, family name first (:data:`_SURNAME_FIRST_NAME`), whose words after the family name
-        are no known non-names ("Nguyen Support Team" is not one)."""
-        out: list[PiiMatch] = []
+        are no known non-names ("Nguyen Support Team" is not one), and Korean ones ("Lee Seo-yeon",
+        :data:`_KOREAN_NAME`)."""
+        out = [PiiMatch("PERSON", m.start(), m.end(), m.group(), m.group().casefold()) for m in _KOREAN_NAME.finditer(text)]
         for m in _SURNAME_FIRST_NAME.finditer(text):
             words = m.group().split(" ")
             keep = 1
@@ -2251,13 +2296,26 @@ class PiiRedactor:
                 out.append(PiiMatch("PERSON", m.start(), m.start() + len(value), value, value.casefold()))
         return out
 
+    def _speakers(self, text: str) -> list[PiiMatch]:
+        """Speakers of a chat export or a dated note (:data:`_SPEAKER`), unless their name is a role, a system or
+        a thing ("[09:14] Agent:", "26/12/2024, 3:56 PM - Lumen Support:")."""
+        out: list[PiiMatch] = []
+        for m in _SPEAKER.finditer(text):
+            value = m.group(1)
+            words = value.split(" ")
+            if any(w in NOT_NAMES or w in _NOT_GREETED for w in words):
+                continue
+            out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
+        return out
+
     def _mentioned(self, text: str) -> list[PiiMatch]:
         """A person named in prose after :data:`_MENTION_CUES`, known given name or not: "Ticket submitted by
         Chukwuemeka Obi on Monday", "I spoke with Folasade Adeyemi", "Spoke to agent Chukwuemeka, no help"."""
         out: list[PiiMatch] = []
         things: dict[str, bool] = {}  # _a_thing_named's verdicts
         low = text.lower()
-        for cue in (cue for word, cues in _MENTION_WORDS.items() if word in low for cue in cues):
+        groups = _MENTION_WORDS.items()
+        for cue in (cue for word, cues in groups if (_MY_PEOPLE.search(low) if word == "my " else word in low) for cue in cues):
             i = text.find(cue)
             while i >= 0:
                 pos = i + len(cue)

@@ -574,6 +574,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + caps_persons_of_every_word(redactor, text)
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
         + redactor._mentioned(text) + redactor._lower_case_names(text) + redactor._surname_first(text)
+        + redactor._speakers(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -636,7 +637,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Account holder: Reported by: | ; \" \"Okeke, Yours faithfully,\n Talk soon, thx,\n TIA, speak I'm I am this is It's here again "
         "submitted by Submitted by spoke with spoke to agent on behalf of cc: Signed, hello, name is is tis hannah "
         "martin, ana jürgen łukasz Łukasz Dvořák park road, springfield, il 62732 bs20 5er lindenstraße 61, 80705 "
-        "münchen Nguyễn Thị Hương Tran Van Minh Phạm Thu Trang Thu password: pwd PIN pin 4471 hunter2 Summer2024! api_key= Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij "
+        "münchen 26/12/2024, 3:56 PM - [09:14] 3:56pm-Aino 14 Dec Aino Virtanen: Lee Seo-yeon Hyun-woo my colleague Nguyễn Thị Hương Tran Van Minh Phạm Thu Trang Thu password: pwd PIN pin 4471 hunter2 Summer2024! api_key= Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij "
         "sk_live_51HxQ2mK8vLp3nR7 ghp_abcdefghijklmnopqrstuvwxyz0123456789 AKIAIOSFODNN7EXAMPLE token secret key "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
@@ -1598,7 +1599,9 @@ def test_the_mention_gate_looks_for_every_mention_word():
     from finetune_platform.curation.pii import _MENTION_WORDS, _may_hold_mention
 
     for word in _MENTION_WORDS:
-        assert _may_hold_mention(f"x{word}y"), word
+        if word != "my ":  # "my " opens the pattern of the people around the writer, tested below
+            assert _may_hold_mention(f"x{word}y"), word
+    assert _may_hold_mention("my colleague x") and not _may_hold_mention("my order is late")
     assert not _may_hold_mention("nothing here but by the way")
 
 
@@ -1754,4 +1757,26 @@ def test_red_team_misses_and_lookalikes(text, redacted):
     ],
 )
 def test_bare_mobiles_slashed_area_codes_and_quoted_emails(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # speakers of chat exports and dated notes
+        ("26/12/2024, 3:56 PM - Aino Virtanen: Hi is the store open", "26/12/2024, 3:56 PM - <PERSON_1>: Hi is the store open"),
+        ("[09:14] Kelechi Obi: hello\n[09:15] Agent: hi", "[09:14] <PERSON_1>: hello\n[09:15] Agent: hi"),
+        ("14 Dec Joy: spoke w/ the courier", "14 Dec <PERSON_1>: spoke w/ the courier"),
+        ("2024-03-01 10:02:11 Mia Wong: where is it", "2024-03-01 10:02:11 <PERSON_1>: where is it"),
+        ("26/12/2024, 3:57 PM - Lumen Support: hi", "26/12/2024, 3:57 PM - Lumen Support: hi"),
+        # Korean given names with a hyphen, family name first or last; people around the writer
+        ("Best,\nHyun-woo Choi", "Best,\n<PERSON_1>"),
+        ("Lee Seo-yeon called about the order", "<PERSON_1> called about the order"),
+        ("Park Avenue store", "Park Avenue store"),
+        ("My colleague Deepika Nair (deepika.nair@gmail.com) will call", "My colleague <PERSON_1> (<EMAIL_1>) will call"),
+        ("call back Nikos Papadopoulos on 020 7704 6014", "call back <PERSON_1> on <PHONE_1>"),
+        ("my friend Apple Music is broken", "my friend Apple Music is broken"),
+    ],
+)
+def test_speakers_korean_names_and_people_around_the_writer(text, redacted):
     assert R.redact(text)[0] == redacted
