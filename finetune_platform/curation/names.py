@@ -118,14 +118,26 @@ def _ascii_forms(names: frozenset[str]) -> frozenset[str]:
     return names | frozenset(f for f in folded if f.isascii() and f.isalpha())
 
 
-FIRST_NAMES = _ascii_forms(FIRST_NAMES | _words("Olena Nimali Rohit Hamid Somchai Harpreet Gokhan Dmitri Aiko"))
+FIRST_NAMES = _ascii_forms(
+    FIRST_NAMES
+    | _words(
+        # more common given names of Ukraine, Sri Lanka, India, Iran, Thailand, Japan, the Nordics, Germany,
+        # Greece, Israel, Brazil and Portugal, Kazakhstan, New Zealand (Māori), Bangladesh, Nigeria and China
+        """
+        Olena Oleksandr Nimali Kavindu Dilshan Rohit Deepika Hamid Somchai Harpreet Gokhan Dmitri Aiko Hiroko Kenta
+        Maximilian Mikael Mikkel Freja Aino Elina Oskar Viktor Anton Emil Matilda Ida Elsa Nico Lea Nikos Eleni
+        Dimitris Shira Yael Noam Inês Tomás Mateus Enzo Aigerim Nursultan Aroha Tama Nusrat Farzana Kelechi Ngozi
+        Xiaoling Jiahui Yiming Zihan Haoran Ruoxi
+        """
+    )
+)
 
 
 #: Given names that are also common words, places or brands ("Will", "May", "Chase", "Alexa"): taken as a
 #: person only after a cue ("this is Will") or with a surname ("Will Turner").
 AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     """
-    Will May Mark Bill Grace Hope Faith Joy June April August Rose Iris Ruby Amber Jade Crystal Dawn Eve Art Thu
+    Will May Mark Bill Grace Hope Faith Joy June April August Rose Iris Ruby Amber Jade Crystal Dawn Eve Art Thu Jun Mai
     Chase Chance Frank Guy Jack Pat Rich Sandy Sunny Summer Autumn Winter Daisy Ginger Holly Ivy Lily Violet
     Penny Robin Sky Storm Angel Honey Precious Price Miles Dean Dale Glen Lane Wade Cliff Drew Gene Ray Max Don
     Sue Jordan Austin Dallas Houston Phoenix Savannah Charlotte Madison Sydney Paris Victoria Georgia Virginia
@@ -231,6 +243,22 @@ COMMON_LOWER_WORDS: frozenset[str] = _words(
     today now tomorrow yesterday sir madam maam team support customer account order ticket number phone email
     nice glad pleased good great ok okay thanks refund login password problem issue question regarding re
     wanted trying looking hoping new old my your our here there too as well again who what
+    """
+)
+
+
+#: Lower-case words that follow a given name in chat and are no surname: verbs in the third person and past,
+#: adverbs and the things tickets are about ("sarah wants a refund", "mike router keeps dropping", "ana never
+#: called"); a name in lower case takes a surname only if it is none of these nor of COMMON_LOWER_WORDS.
+NOT_LOWER_SURNAMES: frozenset[str] = COMMON_LOWER_WORDS | _words(
+    """
+    wants needs says said keeps kept has had gets got makes made takes took leaves left comes came goes went sends
+    sent pays paid buys bought tries tried calls asks told tells thinks knows knew sees saw says set put uses
+    never always already often usually again still also just only even really actually maybe probably
+    router modem app phone laptop tablet device screen printer camera cam hub plug lock doorbell sensor speaker
+    package parcel delivery shipment order account card payment refund invoice bill charge subscription plan
+    internet wifi connection update firmware error code login password email address name number issue problem
+    thing stuff one here there back down up out over off away home work too
     """
 )
 

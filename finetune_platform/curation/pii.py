@@ -47,6 +47,7 @@ from finetune_platform.curation.names import (
     FIRST_NAMES,
     NOT_CAPS_SURNAMES,
     NOT_NAMES,
+    NOT_LOWER_SURNAMES,
     NOT_STREET_NAMES,
     SURNAMES_FIRST,
     NOT_STREET_FIRST_WORDS,
@@ -876,7 +877,7 @@ _FIELD_LABELS = (
     "cardholder", "card holder", "cardholder name", "name on card", "name on the card", "requester", "requestor",
     "contact", "contact person", "contact name", "reported by", "submitted by", "requested by", "raised by",
     "opened by", "created by", "signed by", "approved by", "handled by", "recipient", "attn", "attention",
-    "beneficiary", "payee", "policyholder", "policy holder", "tenant",
+    "beneficiary", "payee", "policyholder", "policy holder", "tenant", "cx", "cust", "kyc",
 )
 # Not "cc": in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller": their values are as often a
@@ -926,7 +927,7 @@ def _may_hold_field_label(text: str, low: str) -> bool:
 #: A word of every label in :data:`_FIELD_LABELS`, for :func:`_may_hold_field_label`.
 _FIELD_LABEL_WORDS = (
     "customer", "client", "account", "card", "request", "contact", " by", "recipient", "attn", "attention",
-    "beneficiary", "payee", "holder", "tenant",
+    "beneficiary", "payee", "holder", "tenant", "cx", "cust", "kyc",
 )
 
 
@@ -979,14 +980,14 @@ def _ends_a_brand(text: str, start: int, value: str) -> bool:
 _WORD_BEFORE = re.compile(r"([" + _UP + r"][" + _LO + r"]+)[ ]\Z")
 
 
-def _lower_name_end(text: str, end: int) -> int:
+def _lower_name_end(text: str, end: int, not_surnames: frozenset[str] = COMMON_LOWER_WORDS) -> int:
     """Where a name in lower case whose known given name ends at ``end`` ends: up to two following lower-case
-    words are its surnames unless they are common words or verb forms ("jane doe", "maria garcia lopez";
+    words are its surnames unless they are ``not_surnames`` or verb forms ("jane doe", "maria garcia lopez";
     "jane and ...", "jane calling about ...", "jane here")."""
     for _ in range(2):
         surname = _LOWER_SURNAME.match(text, end)
         word = surname.group(1) if surname is not None else ""
-        if not word or word in COMMON_LOWER_WORDS or word.endswith(("ing", "ed")):
+        if not word or word in not_surnames or word.endswith(("ing", "ed")):
             break
         end = surname.end()
     return end
@@ -1002,11 +1003,12 @@ _LOWER_NAME_CUES = re.compile(
     r"(?:hello|hi|hey|dear|thanks|thank you|thx|cheers|regards)(?:, | |,\n|\n)|name(?: is | |: )"
     r"|(?:spoke|speaking|talked|chatted) (?:with|to) |(?:submitted|reported|requested|raised|opened|created|signed"
     r"|approved|handled) by |on behalf of |for "
-    r"|(?:agent|rep|technician|tech|advisor|adviser|supervisor|manager|colleague|attn|cc|customer|contact)(?::? )"
+    r"|(?:agent|rep|technician|tech|advisor|adviser|supervisor|manager|colleague|attn|cc|customer|contact|cx|cust"
+    r"|kyc|client|caller|holder)(?::? )"
     # family and people around the writer ("my husband mehmet yilmaz", "my mum małgorzata kowalska"), whom they
     # asked or called ("can you ask ayşe", "someone called harpreet"), "its" as typed ("hey its priya again")
     r"|(?:husband|wife|son|daughter|mum|mom|mother|father|dad|brother|sister|partner|friend|boss|neighbou?r"
-    r"|in law|ask|asked|called|its|it's|w/) "
+    r"|in law|ask|asked|called|its|it's|w/),? "
 )
 #: A line that opens with a name in lower case right before an e-mail address: "hannah martin,
 #: hannah.martin@example.com" (the answer to "can you confirm your full name and e-mail?").
@@ -1019,6 +1021,8 @@ _FIRST_LOWER_BYTES = frozenset(name.encode("ascii") for name in _FIRST_LOWER if 
 #: A run of letters: a lower-case name that PiiRedactor._lower_case_names finds starts after a space, a colon, a
 #: comma or a line's start and ends before a character that is no word character, so it is one whole run.
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
+#: What ends a name addressed after a comma: "!", ".", "?" or another comma.
+_ADDRESSED_END = re.compile(r"[ ]?[!.?,]")
 _EMAIL_NEXT = re.compile(r"[ ]*(?:[,;:][ ]*)?<?[^\s@<>,;]+@")  # one run of spaces each: no quadratic backtracking
 
 
@@ -1061,6 +1065,44 @@ _SPEAKER = re.compile(
 _SPEAKER_GATE = re.compile(r"[\d\]Mm.][ ]*(?:-[ ]*)?[" + _UP + r"]|" + _MONTH_ABBR)
 
 
+#: A person in pasted data: a JSON, Python or YAML-ish key of a name and its quoted value ('"holder": "MICHAEL
+#: BRENNAN"', "'full_name': 'Ayşe Yılmaz'", '"customer":"Jun Watanabe"').
+_KEYED_NAME = re.compile(
+    r"""["']((?i:(?:full|first|last|given|family|middle|customer|contact|client|account|card|user|display|sender|"""
+    r"""recipient|billing|shipping)?[ _-]?(?:name|holder|surname)|cardholder|customer|contact|owner))["']"""
+    r"""[ ]*[:=][ ]*["']([^"'\n\\]{2,80})["']"""
+)
+#: A word of a keyed name's value: a name in any case, with hyphens and apostrophes, or an initial.
+_KEYED_NAME_WORD = re.compile(r"[" + _UP + _LO + r"][" + _UP + _LO + r"'’-]*\.?")
+
+
+def _may_hold_keyed_name(text: str, low: str) -> bool:
+    """Whether :data:`_KEYED_NAME` may match: a quote, a colon or "=", and a word of its keys."""
+    return (
+        ('"' in text or "'" in text)
+        and (":" in text or "=" in text)
+        and ("name" in low or "holder" in low or "customer" in low or "contact" in low or "owner" in low)
+    )
+
+
+#: A name signed after a dash at the end of a line or of the text: "Reshipped, tracking 9400 ... -Yasmin", "...
+#: per policy. - Joy", "\n—Inês" (en and em dashes are read as "-").
+#: The pattern starts with the dash (re jumps from "-" to "-", where a pattern that opens with a look-behind is
+#: tried at every position); what may come before it is checked apart (:func:`_dash_opens_a_signature`).
+_DASH_SIGNATURE = re.compile(
+    r"-[ ]?([" + _UP + r"][" + _LO + r"]+(?:[ ][" + _UP + r"][" + _LO + r"]+)?)[ \t]*(?=\r?\n|\Z)"
+)
+
+
+def _dash_opens_a_signature(text: str, dash: int) -> bool:
+    """Whether the dash at ``dash`` opens its line (spaces and tabs aside) or follows the end of a sentence and
+    one space ("... per policy. - Joy"). A match ends its line, so the lines looked back over are distinct."""
+    line_start = text.rfind("\n", 0, dash) + 1
+    if not text[line_start:dash].strip(" \t"):
+        return True
+    return dash >= 2 and text[dash - 1] == " " and text[dash - 2] in ".!?)"
+
+
 def _may_hold_intro(low: str) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
     return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
@@ -1088,10 +1130,15 @@ _MENTION_WORDS = {
     for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back")
 } | {
     # the people around the writer: found by one pattern that starts with the literal "my " (re jumps to it)
-    "my ": tuple(form for cue in _MENTION_CUES if cue.startswith("my ") for form in (f"{cue} ", f"{cue.capitalize()} "))
+    "my ": tuple(
+        form
+        for cue in _MENTION_CUES
+        if cue.startswith("my ")
+        for form in (f"{cue} ", f"{cue.capitalize()} ", f"{cue}, ", f"{cue.capitalize()}, ")  # "my mum, Deepika Nair"
+    )
 }
 _MY_PEOPLE = re.compile(
-    "my (?:" + "|".join(cue[3:] for cue in _MENTION_CUES if cue.startswith("my ")) + ") "
+    "my (?:" + "|".join(cue[3:] for cue in _MENTION_CUES if cue.startswith("my ")) + "),? "
 )
 #: The roles a name may follow after a mention: "spoke to agent Chukwuemeka", "handled by technician Obi".
 _ROLES = frozenset(
@@ -1112,7 +1159,10 @@ def _may_hold_mention(low: str) -> bool:
 
 #: A courtesy that addresses someone by name at the end of its sentence: "Thanks for waiting, Sofia.", "Sorry
 #: about that, Grace!" (searched in the sentence before the name's comma).
-_COURTESY = re.compile(r"(?i:\b(?:thanks|thank you|sorry|hi|hello|hey|welcome|cheers|great news|good news)\b)")
+_COURTESY = re.compile(
+    r"(?i:\b(?:thanks|thank you|thx|sorry|hi|hello|hey|welcome|cheers|great news|good news|happy to help|no problem|"
+    r"of course|will do|understood|i understand|got it|perfect|danke|merci|gracias)\b)"
+)
 #: What ends a sentence right after a name addressed in it.
 _SENTENCE_END_NEXT = re.compile(r"[.!?](?:[ \n]|\Z)|\Z|\n")
 
@@ -1663,8 +1713,15 @@ class PiiRedactor:
             if _may_hold_mention(low):
                 found += self._mentioned(text)
                 shut = False
-            if ":" in text and n_digits >= 2 and _SPEAKER_GATE.search(text) is not None:
-                found += self._speakers(text)
+            # These three read one line at a time (a match never spans a line break), so a text where they find
+            # nothing counts as shut to them: its lines find nothing either.
+            line_local = (
+                (self._dash_signed(text) if "-" in text else [])
+                + (self._keyed(text) if _may_hold_keyed_name(text, low) else [])
+                + (self._speakers(text) if ":" in text and n_digits >= 2 and _SPEAKER_GATE.search(text) else [])
+            )
+            if line_local:
+                found += line_local
                 shut = False
             if not _SURNAME_FIRST_GATE.isdisjoint(caps):
                 found += self._surname_first(text)
@@ -2246,6 +2303,11 @@ class PiiRedactor:
         if len(low) != len(text):
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)  # "İ": offsets must hold
         cued = {m.end() for m in _LOWER_NAME_CUES.finditer(low) if not (m.start() and _WORD_CHAR.match(low, m.start() - 1))}
+        after_comma: set[int] = set()  # "happy to help, ivan!", "danke, maximilian, ist geändert": ending there
+        i = text.find(", ")
+        while i >= 0:
+            after_comma.add(i + 2)
+            i = text.find(", ", i + 1)
         after_is: set[int] = set()  # "tis is connor.", "the winner is maria!": only a name that ends there
         i = text.find("is ")
         while i >= 0:
@@ -2262,21 +2324,22 @@ class PiiRedactor:
             here.add(j)
             i = text.find(" here", i + 1)
         out: list[PiiMatch] = []
-        for pos in sorted(cued | after_is | lines | here):
+        for pos in sorted(cued | after_is | after_comma | lines | here):
             t = _LOWER_TOKEN.match(text, pos)
             if t is None or t.group() not in _FIRST_LOWER:
                 continue
-            end = _lower_name_end(text, t.end())
+            end = _lower_name_end(text, t.end(), NOT_LOWER_SURNAMES)
             if (
                 pos not in cued
                 and not (pos in after_is and _INTRO_END.match(text, end) is not None)
+                and not (pos in after_comma and _ADDRESSED_END.match(text, end) is not None)
                 and not (pos in here and text.startswith(" here", t.end()))
                 and (end == t.end() or _EMAIL_NEXT.match(text, end) is None)
             ):
                 continue  # a line's start: only a full name right before an e-mail address
             if end > t.end() and _INTRO_END.match(text, end) is None and _EMAIL_NEXT.match(text, end) is None:
-                end = t.end()  # words in lower case after a given name are its surnames only where the name ends
-                # there: "agent sarah lee, ..." but "agent sarah never called", "the customer sarah wants a refund"
+                end = _LOWER_SURNAME.match(text, t.end()).end()  # one surname where the name does not end there:
+                # "my partner agnieszka kowalczyk placed the order" (NOT_LOWER_SURNAMES keeps "sarah wants a refund")
             value = text[t.start():end]
             out.append(PiiMatch("PERSON", t.start(), end, value, value))
         return out
@@ -2306,6 +2369,40 @@ class PiiRedactor:
             if any(w in NOT_NAMES or w in _NOT_GREETED for w in words):
                 continue
             out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
+        return out
+
+    def _dash_signed(self, text: str) -> list[PiiMatch]:
+        """A name signed after a dash (:data:`_DASH_SIGNATURE`): a known given name, alone or with a surname, or
+        two name words; not a bullet of a list ("- Done", "- Support Team")."""
+        out: list[PiiMatch] = []
+        for m in _DASH_SIGNATURE.finditer(text):
+            if not _dash_opens_a_signature(text, m.start()):
+                continue
+            value = m.group(1)
+            words = value.split(" ")
+            if any(w in NOT_NAMES and w not in _ALL_FIRST or w in _NOT_GREETED for w in words):
+                continue
+            if words[0] in _ALL_FIRST or len(words) == 2:
+                out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
+        return out
+
+    def _keyed(self, text: str) -> list[PiiMatch]:
+        """People in pasted data (:data:`_KEYED_NAME`): a value of one to four name words, none of them a thing's
+        word; under a bare "name" key (products have names too: '"name": "Premium Plan"') only a value whose first
+        word is a known given name, in any case."""
+        out: list[PiiMatch] = []
+        for m in _KEYED_NAME.finditer(text):
+            value = m.group(2).strip()
+            words = value.replace(",", " ").split()
+            if not 1 <= len(words) <= 4 or not all(_KEYED_NAME_WORD.fullmatch(w) for w in words):
+                continue
+            titled = [w.capitalize() if w.isupper() or w.islower() else w for w in words]
+            if any(w in NOT_NAMES or w in _NOT_GREETED for w in titled):
+                continue
+            if m.group(1).lower() in ("name", "customer", "contact", "owner") and titled[0] not in _ALL_FIRST:
+                continue
+            start = m.start(2) + m.group(2).index(value)
+            out.append(PiiMatch("PERSON", start, start + len(value), value, " ".join(value.split()).casefold()))
         return out
 
     def _mentioned(self, text: str) -> list[PiiMatch]:

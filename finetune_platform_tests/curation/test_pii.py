@@ -574,7 +574,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + caps_persons_of_every_word(redactor, text)
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
         + redactor._mentioned(text) + redactor._lower_case_names(text) + redactor._surname_first(text)
-        + redactor._speakers(text)
+        + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -637,7 +637,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "Account holder: Reported by: | ; \" \"Okeke, Yours faithfully,\n Talk soon, thx,\n TIA, speak I'm I am this is It's here again "
         "submitted by Submitted by spoke with spoke to agent on behalf of cc: Signed, hello, name is is tis hannah "
         "martin, ana jürgen łukasz Łukasz Dvořák park road, springfield, il 62732 bs20 5er lindenstraße 61, 80705 "
-        "münchen 26/12/2024, 3:56 PM - [09:14] 3:56pm-Aino 14 Dec Aino Virtanen: Lee Seo-yeon Hyun-woo my colleague Nguyễn Thị Hương Tran Van Minh Phạm Thu Trang Thu password: pwd PIN pin 4471 hunter2 Summer2024! api_key= Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij "
+        "münchen -Yasmin - Joy . -Inês {\"holder\": \"MICHAEL BRENNAN\"} 'full_name': 'ana' \"name\": \"Maria\" 26/12/2024, 3:56 PM - [09:14] 3:56pm-Aino 14 Dec Aino Virtanen: Lee Seo-yeon Hyun-woo my colleague Nguyễn Thị Hương Tran Van Minh Phạm Thu Trang Thu password: pwd PIN pin 4471 hunter2 Summer2024! api_key= Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij "
         "sk_live_51HxQ2mK8vLp3nR7 ghp_abcdefghijklmnopqrstuvwxyz0123456789 AKIAIOSFODNN7EXAMPLE token secret key "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
     ).replace("\\n", "\n").split(" ")
@@ -1590,7 +1590,9 @@ def test_the_mention_gate_knows_a_word_of_every_mention_cue():
     from finetune_platform.curation.pii import _MENTION_CUES, _MENTION_WORDS, _may_hold_mention
 
     searched = {form for forms in _MENTION_WORDS.values() for form in forms}
-    assert searched == {form for cue in _MENTION_CUES for form in (f"{cue} ", f"{cue.capitalize()} ")}
+    forms = {form for cue in _MENTION_CUES for form in (f"{cue} ", f"{cue.capitalize()} ")}
+    forms |= {form for cue in _MENTION_CUES if cue.startswith("my ") for form in (f"{cue}, ", f"{cue.capitalize()}, ")}
+    assert searched == forms
     for cue in _MENTION_CUES:
         assert _may_hold_mention(f"x {cue} y"), cue
 
@@ -1779,4 +1781,35 @@ def test_bare_mobiles_slashed_area_codes_and_quoted_emails(text, redacted):
     ],
 )
 def test_speakers_korean_names_and_people_around_the_writer(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # names keyed in pasted data; a bare "name" key only with a known given name (products have names)
+        ('{"card": "4588847975933843", "holder": "MICHAEL BRENNAN"}', '{"card": "<CREDIT_CARD_1>", "holder": "<PERSON_1>"}'),
+        ("user = {'full_name': 'Ayşe Yılmaz', 'id': 3}", "user = {'full_name': '<PERSON_1>', 'id': 3}"),
+        ('{"first_name": "xiaoling", "last_name": "chen"}', '{"first_name": "<PERSON_1>", "last_name": "<PERSON_2>"}'),
+        ('{"name": "Premium Plan", "price": 9}', '{"name": "Premium Plan", "price": 9}'),
+        ('{"name": "Lumen Hub"}', '{"name": "Lumen Hub"}'),
+        # a name signed after a dash, not a bullet
+        ("Reshipped, tracking 9400 1118. -Yasmin", "Reshipped, tracking 9400 1118. -<PERSON_1>"),
+        ("remove from notes per policy. - Joy", "remove from notes per policy. - <PERSON_1>"),
+        ("- Done\n- Reset password", "- Done\n- Reset password"),
+        ("see item-Maria", "see item-Maria"),
+        # lower-case names addressed after a comma, after family words with a comma, after cx/kyc labels
+        ("agent: happy to help, ivan! anything else today?", "agent: happy to help, <PERSON_1>! anything else today?"),
+        ("Happy to help, Mai! Anything else", "Happy to help, <PERSON_1>! Anything else"),
+        ("its a gift for my mum, Deepika Nair, can it go", "its a gift for my mum, <PERSON_1>, can it go"),
+        ("my partner agnieszka kowalczyk placed the order", "my partner <PERSON_1> placed the order"),
+        ("the customer sarah wants a refund", "the customer <PERSON_1> wants a refund"),
+        ("Cx: Marija Horvat\nAddr: 1", "Cx: <PERSON_1>\nAddr: 1"),
+        ("kyc: rachel goldberg, dob 2002", "kyc: <PERSON_1>, dob 2002"),
+        # Jun and Mai are names with a surname or a cue, months and words alone
+        ("Customer: Jun Watanabe\nAgent: Thanks Jun! I can", "Customer: <PERSON_1>\nAgent: Thanks <PERSON_1>! I can"),
+        ("Delivery on 5 Jun 2024", "Delivery on 5 Jun 2024"),
+    ],
+)
+def test_keyed_dash_signed_and_addressed_names(text, redacted):
     assert R.redact(text)[0] == redacted
