@@ -94,7 +94,7 @@ class PiiHit:
 _EMAIL = re.compile(
     # no address starts right after a word character or an apostrophe in a word ("O'Brien"); an opening quote is
     # fine ("VALUES ('Katrin', 'kschafer@icloud.com')")
-    r"(?:(?<![\w.+%'’-])|(?<=[^\w.+%'’-]['’])|(?<=^['’]))[^\W_](?:[\w.%+'’-]{0,62}[\w%+-])?"
+    r"(?<![\w.+%-])(?<![\w.+%'’-]['’])[^\W_](?:[\w.%+'’-]{0,62}[\w%+-])?"
     r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-]|\.[^\W_])"
 )
 #: The part after the "@" of an image file for high-density screens ("icon@2x.png"), which _EMAIL matches.
@@ -676,6 +676,22 @@ def _count_digits(text: str) -> int:
     if text.isascii():
         return len(text) - len(text.encode("ascii").translate(None, b"0123456789"))
     return len(_DIGIT.findall(text))
+
+
+def _email_matches(text: str) -> Iterable[re.Match[str]]:
+    """``_EMAIL.finditer(text)``, searched from 64 characters before each "@" only: a local part is at most 64
+    characters of a class without "@", so no match starts earlier, and the text between the addresses is not
+    tried position by position (the pattern opens with look-behinds: ~6 us a text with an "@", ~1 us this
+    way; test_fast_paths compares the two)."""
+    end = 0
+    at = text.find("@")
+    while at >= 0:
+        m = _EMAIL.search(text, max(end, at - 64))
+        if m is None:
+            return
+        yield m
+        end = m.end()
+        at = text.find("@", end)
 
 
 def _iban_shaped(shape: bytes) -> bool:
@@ -1790,7 +1806,7 @@ class PiiRedactor:
 
     def _emails(self, text: str) -> list[PiiMatch]:
         out = []
-        for m in _EMAIL.finditer(text):
+        for m in _email_matches(text):
             value = m.group()
             local, _, domain = value.partition("@")
             if ".." in local or len(value) > 254 or domain.startswith("-"):

@@ -853,3 +853,18 @@ def test_batch_profiles_equal_profile(token_texts, n, ideal_min, ideal_max, min_
         for text in batch:
             assert profiles[text] == quality._profile(text, n, ideal_min, ideal_max, min_response_words), repr(text)
         assert vocabulary == set().union(*[quality._words(t) for t in batch])
+
+
+def test_emails_searched_from_each_at_sign_equal_every_position():
+    import random
+
+    from finetune_platform.curation import pii
+
+    rng = random.Random(20261206)
+    pool = ["a", "b.c", "x" * 70, "@", "@@", "'", "’", " ", "\n", "-", "_", ".", "+", "%", "ex.com", "co", "O'", "d’", "1",
+            "'q@w.io'", "x@y", "mail@host.example", "é", "(", ")", "<", ">", ","]
+    texts = ["", "@", "a@b.co", "'a@b.co'", "x'a@b.co", "O'brien@x.com", "a" * 80 + "@b.co", "a@b.co a@b.co"]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 30))) for _ in range(4000)]
+    for text in texts:
+        fast = [(m.start(), m.end()) for m in pii._email_matches(text)]
+        assert fast == [(m.start(), m.end()) for m in pii._EMAIL.finditer(text)], text
