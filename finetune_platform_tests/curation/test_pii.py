@@ -1542,6 +1542,10 @@ def test_a_person_mentioned_after_a_cue_in_prose(text, redacted):
         ("hey john, the router is dead", "hey <PERSON_1>, the router is dead"),
         # words after the given name are its surnames only where the name ends there
         ("hey mike router keeps dropping", "hey <PERSON_1> router keeps dropping"),
+        # next to characters beyond ASCII: "…", "€", "’", and names written with them
+        ("hi maria… thanks 5€", "hi <PERSON_1>… thanks 5€"),
+        ("hi jürgen… it’s late", "hi <PERSON_1>… it’s late"),
+        ("it’s for my mum, maria’s birthday", "it’s for my mum, maria’s birthday"),
         ("agent sarah never called back", "agent <PERSON_1> never called back"),
         ("attn: liam mckenzie, warehouse returns", "attn: <PERSON_1>, warehouse returns"),
         ("submitted by wei zhang", "submitted by <PERSON_1>"),
