@@ -122,12 +122,14 @@ FIRST_NAMES = _ascii_forms(
     FIRST_NAMES
     | _words(
         # more common given names of Ukraine, Sri Lanka, India, Iran, Thailand, Japan, the Nordics, Germany,
-        # Greece, Israel, Brazil and Portugal, Kazakhstan, New Zealand (Māori), Bangladesh, Nigeria and China
+        # Greece, Israel, Brazil and Portugal, Kazakhstan, New Zealand (Māori), Bangladesh, Nigeria and China, and
+        # English short forms
         """
         Olena Oleksandr Nimali Kavindu Dilshan Rohit Deepika Hamid Somchai Harpreet Gokhan Dmitri Aiko Hiroko Kenta
         Maximilian Mikael Mikkel Freja Aino Elina Oskar Viktor Anton Emil Matilda Ida Elsa Nico Lea Nikos Eleni
         Dimitris Shira Yael Noam Inês Tomás Mateus Enzo Aigerim Nursultan Aroha Tama Nusrat Farzana Kelechi Ngozi
         Xiaoling Jiahui Yiming Zihan Haoran Ruoxi
+        Jon Dan Nate Pete Jim Jimmy Liz Meg Jen Jess Becky Vicky Dave Phil Rick Ron Larry Jeff Josh Zach Tess
         """
     )
 )
@@ -137,7 +139,7 @@ FIRST_NAMES = _ascii_forms(
 #: person only after a cue ("this is Will") or with a surname ("Will Turner").
 AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     """
-    Will May Mark Bill Grace Hope Faith Joy June April August Rose Iris Ruby Amber Jade Crystal Dawn Eve Art Thu Jun Mai
+    Will May Mark Bill Grace Hope Faith Joy June April August Rose Iris Ruby Amber Jade Crystal Dawn Eve Art Thu Jun Mai Matt
     Chase Chance Frank Guy Jack Pat Rich Sandy Sunny Summer Autumn Winter Daisy Ginger Holly Ivy Lily Violet
     Penny Robin Sky Storm Angel Honey Precious Price Miles Dean Dale Glen Lane Wade Cliff Drew Gene Ray Max Don
     Sue Jordan Austin Dallas Houston Phoenix Savannah Charlotte Madison Sydney Paris Victoria Georgia Virginia

@@ -344,6 +344,24 @@ HARD_CASES = [
     ("Thanks,\nAyşe Yılmaz\nayse.yilmaz@example.com.tr", [("PERSON", "Ayşe Yılmaz"), ("EMAIL", "ayse.yilmaz@example.com.tr")]),
     ("Account holder: Ștefan Popescu", [("PERSON", "Ștefan Popescu")]),
     ("Our warehouse in Łódź ships on Mondays, order 55120.", []),
+    # secrets pasted into tickets, names in lower case, after mentions, in data and chat exports (2026-12-06)
+    ("my password is Summer2024! if u need it", [("CREDENTIALS", "Summer2024!")]),
+    ("api_key=sk_live_51HxQ2mK8vLp3nR7tY9wZ0aBcD", [("CREDENTIALS", "sk_live_51HxQ2mK8vLp3nR7tY9wZ0aBcD")]),
+    ("the token expired yesterday, my password is wrong", []),
+    ("hello, james nguyen here. my account is locked", [("PERSON", "james nguyen")]),
+    ("im rahul verma and my order is late", [("PERSON", "rahul verma")]),
+    ("Ticket submitted by Chukwuemeka Obi on Monday.", [("PERSON", "Chukwuemeka Obi")]),
+    ("I spoke to Virgin Media, useless.", []),
+    ('{"card": "4588847975933843", "holder": "MICHAEL BRENNAN"}', [("CREDIT_CARD", "4588847975933843"), ("PERSON", "MICHAEL BRENNAN")]),
+    ('{"name": "Premium Plan", "price": 9}', []),
+    ("26/12/2024, 3:56 PM - Aino Virtanen: Hi is the store open", [("PERSON", "Aino Virtanen")]),
+    ("the address is 4001 park road, springfield, il 62732", [("ADDRESS", "4001 park road, springfield, il 62732")]),
+    ("payment failed 3 times in a row, case id 48213.", []),
+    ("Trần Văn Minh said the QR code does not scan", [("PERSON", "Trần Văn Minh")]),
+    ("I bank with Wells Fargo and they blocked my card.", []),
+    ("yeah its 07567838980", [("PHONE", "07567838980")]),
+    ("VALUES ('Katrin', 'kschafer@icloud.com', 3)", [("EMAIL", "kschafer@icloud.com")]),
+    ("Please use image@2x.png for retina screens.", []),
 ]
 
 
