@@ -1134,6 +1134,15 @@ def _dash_opens_a_signature(text: str, dash: int) -> bool:
     return dash >= 2 and text[dash - 1] == " " and text[dash - 2] in ".!?)"
 
 
+def _name_word_at(text: str, pos: int) -> re.Match[str] | None:
+    """The capitalised word at ``pos`` when it may open a name after an introduction or a mention: not a known
+    non-name, a product's or a queue's word, or a place word ("I'm Locked Out", "spoke to Customer Service")."""
+    word = _CAPITALISED.match(text, pos)
+    if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED or word.group() in _PLACE_WORDS:
+        return None
+    return word
+
+
 def _may_hold_intro(low: str) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
     return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
@@ -2288,13 +2297,8 @@ class PiiRedactor:
                 while text[pos:pos + 1] == " ":
                     pos += 1
                 if not (i and _WORD_CHAR.match(text, i - 1)):  # not inside a word: "Tim Jones", "claim Smith"
-                    word = _CAPITALISED.match(text, pos)
-                    if (
-                        word is not None
-                        and word.group() not in NOT_NAMES
-                        and word.group() not in _NOT_GREETED
-                        and word.group() not in _PLACE_WORDS
-                    ):
+                    word = _name_word_at(text, pos)
+                    if word is not None:
                         span = self._name_at(text, pos, require_first=True)  # a full name: "I'm Abdulrahman Al-Farsi"
                         if (
                             span is None
@@ -2455,13 +2459,7 @@ class PiiRedactor:
                     after_role = role is not None and role.group(1).lower() in _ROLES
                     if after_role:
                         pos = role.end()
-                    word = _CAPITALISED.match(text, pos)
-                    if (
-                        word is not None
-                        and word.group() not in NOT_NAMES
-                        and word.group() not in _NOT_GREETED
-                        and word.group() not in _PLACE_WORDS
-                    ):
+                    if _name_word_at(text, pos) is not None:
                         span = self._name_at(text, pos, require_first=not after_role)
                         if span is not None and _MENTION_END.match(text, span[1]) is not None:
                             value = text[span[0]:span[1]]
