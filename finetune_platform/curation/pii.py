@@ -164,7 +164,7 @@ def _may_hold_secret(low: str) -> bool:
         "pass" in low or "key" in low or "token" in low or "secret" in low or "pw" in low or "bearer" in low
         or "pin " in low or "pin:" in low or "pin=" in low or "pincode" in low or "eyj" in low or "xox" in low
         or "aiza" in low or "sk-" in low or "akia" in low or "asia" in low
-        or ("_" in low and ("k_live_" in low or "k_test_" in low or "gh" in low))
+        or ("_" in low and ("k_live_" in low or "k_test_" in low or "gh" in low or "github_pat" in low))
     )
 
 
@@ -583,8 +583,7 @@ _PHONE_GATE = re.compile(r"\d(?:[ .()\-/]{0,2}\d){6}")
 #: itself. On the shape of an ASCII text the digit gates become patterns that start with a literal, which re
 #: finds far faster than a class such as \d (each gate ~1.4 us -> ~0.2 us a text): see _digit_shape.
 _SHAPE = bytes(48 if 48 <= c <= 57 else 65 if 65 <= c <= 90 else 97 if 97 <= c <= 122 else c for c in range(256))
-#: _IBAN_GATE on the shape: two letters of any case, then two digits.
-_IBAN_SHAPES = (b"AA00", b"aa00", b"Aa00", b"aA00")
+#: _IBAN_GATE on the shape: two letters of any case, then two digits (see _iban_shaped).
 _IBAN_SHAPE_GATE = re.compile(rb"0(?<=[Aa][Aa]0)0")
 #: _UPPER_RUN on the shape of ASCII text (a literal lead, which re finds fast): its spans are the runs.
 _UPPER_RUN_SHAPE = re.compile(rb"AA+")
@@ -1039,9 +1038,6 @@ _LOWER_NAME_CUES = re.compile(
     r"|in law|ask|asked|called|its|it's|w/),? "
 )
 _LOWER_NAME_CUE_AT_END = re.compile("(?:" + _LOWER_NAME_CUES.pattern + r")\Z")
-#: A line that opens with a name in lower case right before an e-mail address: "hannah martin,
-#: hannah.martin@example.com" (the answer to "can you confirm your full name and e-mail?").
-_LOWER_NAME_LINE = re.compile(r"(?m)^[ \t]*(?=[" + _LO + r"])")
 #: Every ASCII character that is no word character (``\w``) nor an apostrophe -> a space (a bytes.translate
 #: table): in ASCII text a name in lower case that _LOWER_TOKEN matches is a word of
 #: ``text.encode().translate(...).split()``, so :data:`_FIRST_LOWER_BYTES` missing all of them means no name.

@@ -1644,6 +1644,7 @@ def test_a_company_named_after_a_person(text, redacted):
         ("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N", "token <CREDENTIALS_1>"),
         ("the key AKIAIOSFODNN7EXAMPLE leaked", "the key <CREDENTIALS_1> leaked"),
         ("use ghp_abcdefghijklmnopqrstuvwxyz0123456789 for CI", "use <CREDENTIALS_1> for CI"),
+        ("token github_pat_11ABCDEFG0123456789_abcdefghij here", "token <CREDENTIALS_1> here"),
         ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "<CREDENTIALS_1>"),
         # words after the keywords are no secrets
         ("my password is wrong", "my password is wrong"),
@@ -1817,3 +1818,11 @@ def test_speakers_korean_names_and_people_around_the_writer(text, redacted):
 )
 def test_keyed_dash_signed_and_addressed_names(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+def test_the_secret_gate_looks_for_every_secret_word():
+    from finetune_platform.curation.pii import _SECRET_WORDS, _may_hold_secret
+
+    for word in _SECRET_WORDS:
+        assert _may_hold_secret(f"x{word}_y"), word
+    assert not _may_hold_secret("my parcel is late and the shipping label is torn")
