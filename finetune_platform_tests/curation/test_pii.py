@@ -649,7 +649,14 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
-    "token", ["Am Nordring 5 ", "JEAN ", "Jean ", "MR. O'BRIEN ", "Dear J. Smith, ", "Regards,\nJ. Smith\n", "Jean DUPONT a ", "Hi Amara,\n", "I'm Jo Bo. ", "Dear Okafor, Okafor "]
+    "token",
+    [
+        "Am Nordring 5 ", "JEAN ", "Jean ", "MR. O'BRIEN ", "Dear J. Smith, ", "Regards,\nJ. Smith\n", "Jean DUPONT a ",
+        "Hi Amara,\n", "I'm Jo Bo. ", "Dear Okafor, Okafor ",
+        # this session's detectors: lower-case names, dash signatures, keyed data, speakers, mentions, secrets
+        "hi maria, ", "-Joy\n", '"holder": "Ann Lee", ', "[09:14] Mia Wong: x\n", "my colleague Deepika Nair, ",
+        "password: Abc12345 ", "is maria. ", "Bearer abcdefghijklmnop123 ", "12 main st, austin, tx 78701 ",
+    ],
 )
 def test_one_long_line_of_repeated_names_and_streets_is_read_in_one_pass(token):
     """A hang guard, not a timing: a detector that searches the whole text once per candidate (a German hint per
