@@ -1762,8 +1762,8 @@ class PiiRedactor:
             if not _SURNAME_FIRST_GATE.isdisjoint(caps):
                 found += self._surname_first(text)
                 shut = False
-            # Its cues are str.find calls, as cheap as a gate; a text where it finds nothing counts as shut to
-            # it: a line of that text holds the same cues and line starts, so it finds nothing there either.
+            # It gates itself (a known given name in lower case among the text's words); a text where it finds
+            # nothing counts as shut to it: a line of that text holds no cue or line start the text lacks.
             lower_names = self._lower_case_names(text)
             if lower_names:
                 found += lower_names
