@@ -122,14 +122,20 @@ FIRST_NAMES = _ascii_forms(
     FIRST_NAMES
     | _words(
         # more common given names of Ukraine, Sri Lanka, India, Iran, Thailand, Japan, the Nordics, Germany,
-        # Greece, Israel, Brazil and Portugal, Kazakhstan, New Zealand (Māori), Bangladesh, Nigeria and China, and
-        # English short forms
+        # Greece, Israel, Brazil and Portugal, Kazakhstan, New Zealand (Māori), Bangladesh, Nigeria and China,
+        # English short forms, and frequent US given names of the last sixty years
         """
         Olena Oleksandr Nimali Kavindu Dilshan Rohit Deepika Hamid Somchai Harpreet Gokhan Dmitri Aiko Hiroko Kenta
         Maximilian Mikael Mikkel Freja Aino Elina Oskar Viktor Anton Emil Matilda Ida Elsa Nico Lea Nikos Eleni
         Dimitris Shira Yael Noam Inês Tomás Mateus Enzo Aigerim Nursultan Aroha Tama Nusrat Farzana Kelechi Ngozi
         Xiaoling Jiahui Yiming Zihan Haoran Ruoxi
         Jon Dan Nate Pete Jim Jimmy Liz Meg Jen Jess Becky Vicky Dave Phil Rick Ron Larry Jeff Josh Zach Tess
+        Dana Kristen Kristin Lindsay Lindsey Courtney Tara Brett Cody Dustin Travis Trevor Shane Wayne Marcus Darren
+        Seth Kirk Brianna Kaitlyn Mackenzie Hailey Haley Brooke Paige Shelby Monique Lachlan Melinda Tonya Stacy
+        Stacey Tracey Kristy Kristina Krista Jenna Jillian Tasha Latoya Keisha Jamal Tyrone Deshawn Darnell Terrence
+        Cedric Marlon Jared Corey Casey Kelsey Whitney Lacey Kendra Kara Katrina Sabrina Bethany Garrett Colby Gavin
+        Jaden Brayden Landon Colton Owen Wyatt Isaiah Josiah Nolan Avery Riley Peyton Skylar Addison Aubrey Kinsley
+        Everly Elliot Emmett Beckett Rowan Silas Milo Theo Ezra Ryder Bryce Tristan Damian Jace Asher Élodie
         """
     )
 )
@@ -140,6 +146,7 @@ FIRST_NAMES = _ascii_forms(
 AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     """
     Will May Mark Bill Grace Hope Faith Joy June April August Rose Iris Ruby Amber Jade Crystal Dawn Eve Art Thu Jun Mai Matt
+    Lance Chad Troy Jasper Levi Shannon Graham Grant Misty Ebony Brandy Harper Quinn Finn Axel Blake Carson
     Chase Chance Frank Guy Jack Pat Rich Sandy Sunny Summer Autumn Winter Daisy Ginger Holly Ivy Lily Violet
     Penny Robin Sky Storm Angel Honey Precious Price Miles Dean Dale Glen Lane Wade Cliff Drew Gene Ray Max Don
     Sue Jordan Austin Dallas Houston Phoenix Savannah Charlotte Madison Sydney Paris Victoria Georgia Virginia

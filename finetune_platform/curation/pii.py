@@ -452,7 +452,9 @@ _INSTITUTION_WORDS = frozenset(
     "Hospital Clinic University College School Academy Institute Foundation Center Centre Library Museum Stadium "
     "Airport Station Cathedral Hotel Theatre Theater Gallery Memorial Elementary Restaurant Inn Cafe Café "
     "Grill Tavern Diner Bistro Bakery Pizzeria Brewery Lounge Island Islands Pub "
-    "City Beach Creek Heights Falls Valley County Springs".split()
+    "City Beach Creek Heights Falls Valley County Springs "
+    # companies and reserves named after a person: "Marcus Corporation", "Dana Biosphere Reserve"
+    "Corporation Corp Company Incorporated Inc Ltd LLC Group Holdings Reserve Av Ave".split()
 )
 #: US state codes (and DC): a name followed by ", IL" is a town ("Is it cold now in Carlos, IL").
 _US_STATES = frozenset(

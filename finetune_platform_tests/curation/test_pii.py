@@ -1833,3 +1833,12 @@ def test_the_secret_gate_looks_for_every_secret_word():
     for word in _SECRET_WORDS:
         assert _may_hold_secret(f"x{word}_y"), word
     assert not _may_hold_secret("my parcel is late and the shipping label is torn")
+
+
+def test_every_listed_given_name_is_found_with_a_surname():
+    """A list check: a given name whose spelling the name patterns cannot read ("DeShawn", a capital inside) would
+    be a name the list holds and the detector never finds."""
+    from finetune_platform.curation.names import AMBIGUOUS_FIRST_NAMES, FIRST_NAMES
+
+    missed = [name for name in sorted(FIRST_NAMES | AMBIGUOUS_FIRST_NAMES) if found(f"Dear {name} Abcdefg, ok.") != [("PERSON", f"{name} Abcdefg")]]
+    assert not missed
