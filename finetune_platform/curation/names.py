@@ -136,6 +136,10 @@ FIRST_NAMES = _ascii_forms(
         Cedric Marlon Jared Corey Casey Kelsey Whitney Lacey Kendra Kara Katrina Sabrina Bethany Garrett Colby Gavin
         Jaden Brayden Landon Colton Owen Wyatt Isaiah Josiah Nolan Avery Riley Peyton Skylar Addison Aubrey Kinsley
         Everly Elliot Emmett Beckett Rowan Silas Milo Theo Ezra Ryder Bryce Tristan Damian Jace Asher Élodie
+        Alina Alyona Dariusz Ewa Grzegorz Jakub Kasia Magdalena Zofia Deniz Selin Oguz Hakan Chioma Adebayo Femi
+        Bola Uche Gaurav Sandeep Jing Qiang Zhiwei Yuko Akira Samira Zaid Joana Luiz Larissa Bruna Vinicius Jeroen
+        Maarten Ruud Eline Thijs Niels Koen Martina Silvia Alvaro Álvaro Raul Raúl Pilar Rocio Rocío Ainhoa Iker
+        Nuria Núria Skyler Emerson Finley Hayden Kendall Reese
         """
     )
 )
@@ -154,6 +158,7 @@ AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     Harley Lincoln Ford Dell Wells Jackson Israel India Norman Roman Gray Grey Hunter Taylor Parker Carter
     Mason Cooper Tucker Spencer Fisher Reed Rob Nick Norm Cherry Rocky Rusty Luna Nova Stella
     Jan Jesus Christian Regina Sofia Santiago Leo Hugo Kelly Karen Julian Xavier Camila
+    Lei Xin Hao Yu Fang Tao Ren Lan Hoa Duc Anh Hung Nam Alba Morgan Cem Ama Yaw Hui
     """
 )
 
@@ -177,7 +182,8 @@ EPONYM_BRANDS: frozenset[str] = frozenset(
     Giorgio Armani|Estee Lauder|Estée Lauder|Marc Jacobs|Michael Kors|Vera Wang|Tory Burch|Charles Schwab|
     Morgan Stanley|Goldman Sachs|Charles Tyrwhitt|Marks Spencer|Harley Davidson|Aston Martin|Rolls Royce|
     Enzo Ferrari|Johnson Controls|Johnnie Walker|Sherwin Williams|Marie Claire|Jack Daniel|Billie Jean|Lazy Susan|
-    Harry Potter
+    Harry Potter|Marco Polo|Victoria Secret|Ray-Ban Meta|Ray-Ban|Ben Sherman|Fred Perry|Tommy Bahama|Kenneth Cole|
+    Steve Madden|Jimmy Choo|Anne Klein|Betty Crocker|Sara Lee|Ann Taylor|Jack Wolfskin|Helly Hansen|Carl Zeiss|Emma Bridgewater
     """.split("|")
 )
 # Not "Paul Smith", "John Lewis", "Edward Jones", "Ted Baker", "Tom Ford", "Kate Spade": as many customers are

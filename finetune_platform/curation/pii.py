@@ -102,17 +102,26 @@ _RETINA_FILE = re.compile(r"\d(?:\.\d+)?x\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ic
 #: A secret that a keyword introduces: "my password is Summer2024!", "pwd: hunter2", "api_key=sk_...", "PIN
 #: 4471", "client secret: 9f8e...". The value counts only when it looks like one (see _looks_like_a_secret):
 #: not "my password is wrong", "the token expired", "pin is bent".
+#: What a writer may put between "is" and the secret: "my pw is literally ChangeMe!2024", "it's still hunter2".
+_SECRET_ADVERB = r"(?:(?:literally|just|still|now|simply|actually|currently|basically|probably|prob)[ ]+)?"
 _SECRET_AFTER_KEYWORD = re.compile(
     r"(?i:(?<![a-z0-9])(?:"
     # a password or PIN, also right before a value with a digit ("PIN 4471", "wifi pw kowalski1975")
     r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|pin(?:[ ]?code)?)"
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:the[ ]+|my[ ]+)?[a-z]+)?"  # "the password for the router is ..."
-    r"(?:[ ]+(?:is|was|=|:)[ ]+|[ ]*[:=][ ]*|[ ]+(?=\S*\d))"
+    r"(?:[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r"|[ ]*[:=][ ]*|[ ]+(?=\S*\d))"
+    # what a writer shared it as ("passphrase the customer shared: ...", "password they sent: ...")
+    r"|(?:password|passwd|pwd|passcode|passphrase|api[ _-]?key|token|secret)(?:[ ]+[a-z]+){1,3}[ ]+"
+    r"(?:shared|sent|gave|used|provided|typed|entered|posted|pasted|set|chose|uses|using)[ ]*:[ ]*"
+    # the new or old one, in the same sentence as a password ("my password. my old one was Kx9#mL", "the new
+    # one is ...")
+    r"|(?:password|passwd|pwd|pw|passcode)(?![a-z0-9])[^\n]{0,40}?[ ](?:my|the|your|his|her|their)[ ]+(?:old|new|current|previous|temp"
+    r"|temporary|real|actual)[ ]+one[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r""
     # a key, a token or a "pass" only with "is", ":" or "=" ("season pass 2025" is no secret)
     r"|(?:pass|api[ _-]?key|apikey|secret(?:[ _-]?key)?|client[ _-]?secret|access[ _-]?key(?:[ _-]?id)?"
     r"|(?:auth|access|api|refresh)[ _-]?token|token)"
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:the[ ]+|my[ ]+)?[a-z]+)?"  # "the admin pass for the router is ..."
-    r"(?:[ ]+(?:is|was|=|:)[ ]+|[ ]*[:=][ ]*)))"
+    r"(?:[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r"|[ ]*[:=][ ]*)))"
     r"[\"'`]?([^\s\"'`,;<>]{4,200})"
 )
 #: Secrets by their own shape, no keyword needed: a JSON web token, a bearer token, Stripe, AWS, GitHub, Slack,
@@ -130,6 +139,14 @@ _SECRET_SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
         (("xox",), r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
         (("AIza",), r"\bAIza[0-9A-Za-z_-]{35}"),
         (("sk-",), r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}"),
+        # webhook signing secrets (Stripe, Svix), GitLab, npm, PyPI, Hugging Face, SendGrid and Shopify tokens
+        (("whsec_",), r"\bwhsec_[A-Za-z0-9+/=]{20,}"),
+        (("glpat-",), r"\bglpat-[A-Za-z0-9_-]{20,}"),
+        (("npm_",), r"\bnpm_[A-Za-z0-9]{36}\b"),
+        (("pypi-",), r"\bpypi-[A-Za-z0-9_-]{50,}"),
+        (("hf_",), r"\bhf_[A-Za-z0-9]{30,}"),
+        (("SG.",), r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),
+        (("shp",), r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b"),
         (
             ("PRIVATE KEY",),
             r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----[\s\S]{0,8000}?"
@@ -137,6 +154,19 @@ _SECRET_SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+#: A long random-looking token (24 characters or more, letters and digits mixed: a hex API key, a base62 token)
+#: that counts as a secret on a line that says it is a key, a token or a secret, with no keyword right before
+#: it ("here's the key i'm using 91fca76a9e28becdcb820372c310f040"); see _LINE_OF_A_SECRET.
+_LONG_TOKEN = re.compile(r"(?<![\w/+.=@:-])(?=[A-Za-z_-]*\d)(?=[0-9_-]*[A-Za-z])[A-Za-z0-9_-]{24,128}(?![\w/+.=@-])")
+#: A line that calls a long token a key, a token or a secret, and not a hash, an id or a commit (whose long hex
+#: values are no secrets: "commit 91fca76a...", "sha256 checksum ...", "request id ...").
+_LINE_OF_A_SECRET = re.compile(r"(?i:\b(?:api[ _-]?)?key\b|\btoken\b|\bsecret\b|\bcredentials?\b|\bapi[ _-]?key)")
+_LINE_OF_A_HASH = re.compile(
+    r"(?i:\b(?:hash|sha\d*|md5|checksum|commit|digest|fingerprint|uuid|guid|id|build|trace|request|order|tracking"
+    r"|transaction|reference|ref|etag|nonce|salt|public|pub|idempotency)\b)"
+)
+#: A UUID (8-4-4-4-12 hex digits): an id, never a secret by its shape.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 #: A word of every keyword of _SECRET_AFTER_KEYWORD, in the lower-cased text.
 _SECRET_KEYWORDS = ("pass", "pw", "pin", "key", "token", "secret")
 #: The substrings one of which every secret above holds (in the lower-cased text): the gate of PiiRedactor._secrets.
@@ -144,7 +174,7 @@ _SECRET_KEYWORDS = ("pass", "pw", "pin", "key", "token", "secret")
 #: and Stripe prefixes only where an "_" is.
 _SECRET_WORDS = (
     "pass", "pwd", "pw", "pin ", "pin:", "pin=", "pincode", "key", "secret", "token", "bearer", "eyj", "xox", "aiza", "sk-",
-    "akia", "asia", "k_live_", "k_test_", "gh", "github_pat",
+    "akia", "asia", "k_live_", "k_test_", "gh", "github_pat", "whsec_", "glpat-", "npm_", "pypi-", "hf_", "sg.", "shp",
 )
 
 
@@ -164,7 +194,11 @@ def _may_hold_secret(low: str) -> bool:
         "pass" in low or "key" in low or "token" in low or "secret" in low or "pw" in low or "bearer" in low
         or "pin " in low or "pin:" in low or "pin=" in low or "pincode" in low or "eyj" in low or "xox" in low
         or "aiza" in low or "sk-" in low or "akia" in low or "asia" in low
-        or ("_" in low and ("k_live_" in low or "k_test_" in low or "gh" in low or "github_pat" in low))
+        or ("_" in low and (
+            "k_live_" in low or "k_test_" in low or "gh" in low or "github_pat" in low or "whsec_" in low or "npm_" in low
+            or "hf_" in low or "shp" in low
+        ))
+        or "glpat-" in low or "pypi-" in low or "sg." in low
     )
 
 
@@ -518,12 +552,12 @@ _UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|D
 #: Every run of capitals (no boundary checks, so cheap): a superset of the _UPPER_WORD words a name or an
 #: address in capitals needs, the gate of PiiRedactor._caps_persons and _ADDRESS_EN_UPPER.
 _UPPER_RUN = re.compile("[" + _UP + r"]{2,}")
-_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:van der|van den|van|von|de la|de|del|da|di|le|la|al|bin|ben)[ ])?")
+_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:[\"“'(][A-Z][a-z]+[\"”')][ ])?(?:(?:van der|van den|van|von|de la|de|del|da|di|le|la|al|bin|ben)[ ])?")
 #: A possessive "'s" may follow ("Sarah's refund", "Mr. Okafor's order"), as with _NAME_TOKEN.
 _CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?!\w|['’](?!s\b))")
 #: A given name right after these is part of a place ("San Francisco", "St. Helena", "Lake Louise").
 _PLACE_PREFIX = re.compile(
-    r"\b(?:San|Santa|Santo|São|Sao|St\.?|Saint|Ste\.?|Los|Las|El|Port|Fort|Mount|Mt\.?|Lake|New|Cape|Puerto)[ ]\Z"
+    r"\b(?:San|Santa|Santo|São|Sao|St\.?|Saint|Sint|Sankt|Ste\.?|Los|Las|El|Port|Fort|Mount|Mt\.?|Lake|New|Cape|Puerto)[ ]\Z"
 )
 #: After these a capitalised word is a name unless it is a known non-name ("Dear Customer").
 _STRONG_CUE = re.compile(
@@ -644,7 +678,7 @@ _SAME_LINE_SIGN_OFF_REVERSED = re.compile(
 #: The letters that re.IGNORECASE folds onto ASCII letters and str.lower does not: İ, ı, ſ and the Kelvin sign.
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
 #: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
-_PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto".split())
+_PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Sint Sankt Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto".split())
 #: Capitalised words that do not start a name before one (see _LEADING_NAME_WORD): titles, place prefixes,
 #: days and months.
 _NOT_A_NAME_LEAD = (
@@ -894,7 +928,9 @@ _FIELD_LABELS = (
     "cardholder", "card holder", "cardholder name", "name on card", "name on the card", "requester", "requestor",
     "contact", "contact person", "contact name", "reported by", "submitted by", "requested by", "raised by",
     "opened by", "created by", "signed by", "approved by", "handled by", "recipient", "attn", "attention",
-    "beneficiary", "payee", "policyholder", "policy holder", "tenant", "cx", "cust", "kyc",
+    "beneficiary", "payee", "policyholder", "policy holder", "tenant", "cx", "cust", "kyc", "name", "full name",
+    "caller name", "name on account", "name on the account", "agent name", "patient", "patient name", "guest name",
+    "passenger", "passenger name", "employee", "employee name", "member name", "user name", "sender name",
 )
 # Not "cc": in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller": their values are as often a
@@ -944,7 +980,7 @@ def _may_hold_field_label(text: str, low: str) -> bool:
 #: A word of every label in :data:`_FIELD_LABELS`, for :func:`_may_hold_field_label`.
 _FIELD_LABEL_WORDS = (
     "customer", "client", "account", "card", "request", "contact", " by", "recipient", "attn", "attention",
-    "beneficiary", "payee", "holder", "tenant", "cx", "cust", "kyc",
+    "beneficiary", "payee", "holder", "tenant", "cx", "cust", "kyc", "name", "patient", "passenger", "employee",
 )
 
 
@@ -984,6 +1020,17 @@ def _may_be_a_lower_case_name(word: str) -> bool:
         and word not in _NOT_A_NAME_AFTER_MY_NAME_IS
         and not word.endswith(("ed", "ing", "ly", "wn"))
     )
+
+
+#: Brands of two people's names joined by "&" ("Ben & Jerry's"), and those of a doctor ("Dr. Martens", "Dr Pepper").
+_AMPERSAND_BRAND = re.compile(
+    r"(?:Ben[ ]&[ ]Jerry|Marks[ ]&[ ]Spencer|Barnes[ ]&[ ]Noble|Johnson[ ]&[ ]Johnson|Dolce[ ]&[ ]Gabbana"
+    r"|Abercrombie[ ]&[ ]Fitch|Procter[ ]&[ ]Gamble|Jack[ ]&[ ]Jones|Ben[ ]&[ ]Holly|Bill[ ]&[ ]Melinda)(?![\w])"
+)
+_TITLED_BRANDS = frozenset(("Martens", "Pepper", "Oetker", "Scholl"))
+_DR_BEFORE = re.compile(r"\bDr\.?[ ]\Z")
+#: What follows such a brand and not a doctor's name: a model number, a product word, a capitalised model name.
+_A_PRODUCT_NEXT = re.compile(r"[ ]?(?:['’]s|®|™)|[ ](?:\d|[A-Z]|(?:boots?|shoes?|sandals?|store|shop|outlet|soda|drink|can|bottle)\b)")
 
 
 def _ends_a_brand(text: str, start: int, value: str) -> bool:
@@ -1038,6 +1085,8 @@ _LOWER_NAME_CUES = re.compile(
     # asked or called ("can you ask ayşe", "someone called harpreet"), "its" as typed ("hey its priya again")
     r"|(?:husband|wife|son|daughter|mum|mom|mother|father|dad|brother|sister|partner|friend|boss|neighbou?r"
     r"|in law|ask|asked|called|its|it's|w/),? "
+    # a title ("cust mrs. beatriz oliveira", "dr okafor"), "still" after a change ("new one is 312..., still aisha")
+    r"|(?:mr|mrs|ms|miss|mx|dr)\.? |still "
 )
 _LOWER_NAME_CUE_AT_END = re.compile("(?:" + _LOWER_NAME_CUES.pattern + r")\Z")
 #: Every ASCII character that is no word character (``\w``) nor an apostrophe -> a space (a bytes.translate
@@ -1092,6 +1141,45 @@ _SPEAKER = re.compile(
 #: What every _SPEAKER line holds: a name's capital right after the digit, the bracket or the "AM"/"p.m." of its
 #: time, spaces and a dash between or not; or a month's abbreviation.
 _SPEAKER_GATE = re.compile(r"[\d\]Mm.][ ]*(?:-[ ]*)?[" + _UP + r"]|" + _MONTH_ABBR)
+
+
+#: A line of a chat transcript without timestamps that opens with a speaker's label: one word, or a role and a
+#: word ("Customer: ...", "Alina: ...", "tom: ...", "agent Ravi: ..."), a colon and a space.
+_LABEL_LINE = re.compile(r"(?m)^[ \t]*(?:([A-Za-z]+)[ ])?([^\W\d_][^\W\d_'’-]*):[ ]")
+#: Labels that say a line is a turn of a conversation and name no one: one of them among a text's labels makes
+#: the other one-word labels speakers ("user: my pw ...\nAlina: Please rotate it").
+_SPEAKER_ROLES = frozenset(
+    "customer customers user client cust cx caller visitor guest me agent rep support bot assistant operator "
+    "advisor adviser buyer seller member tech technician system human ai chatbot moderator host staff"
+    " kunde kundin client cliente usuario usuário utilisateur".split()
+)
+#: Roles that may stand before a speaker's name in its label ("agent Ravi:", "Agent Monique:").
+_SPEAKER_NAME_ROLES = frozenset("agent rep advisor adviser tech technician supervisor operator specialist customer cust".split())
+#: One-word labels of forms, notes and logs that a transcript may hold too and that name no one ("Note:",
+#: "Summary:", "Resolution:"), checked lower-cased.
+_NOT_SPEAKER_LABELS = frozenset(
+    """note notes summary subject status update updates resolution resolved issue action actions reply answer
+    question date time priority category tags tag product order error errors warning info debug step steps
+    result results expected actual cause fix workaround reason tel fax ref re fwd fw eta sku pin dob swift vat
+    ticket internal comment comments description details outcome impact severity environment version device
+    browser platform location address email phone mobile name amount total price cost balance account plan type
+    source channel queue owner assignee team department title body message response request input output
+    prompt completion instruction context label intent sentiment score rating feedback review reviewer language
+    region country city state zip postcode code link url id number reference tracking carrier shipping delivery
+    billing payment invoice refund return cc bcc to from sent received attachment attachments signature tip
+    hint example examples important urgent todo done pending open closed escalated yes no ok edit correction
+    original translation transcript chat call voicemail sms text log logs trace exception traceback command
+    config settings key value password username login token secret host port server database table query rows
+    column field fields before after now then today yesterday tomorrow morning afternoon evening night
+    q a p s nb ps fyi tldr tl dr step problem solution steps symptoms symptom goal goals next agenda minutes
+    attendees action items owner due deadline follow followup contact cause impact update docs api sdk cli ui
+    ux os ip dns ssl tls http https json xml csv yaml sql node python java go rust ruby php cpu gpu ram disk
+    kb mb gb tb ms sec min hr hrs mon tue wed thu fri sat sun warning critical fatal trace verbose notice alert
+    alerts bug bugs feature features task tasks story epic sprint release build deploy deployment pr mr commit
+    branch tag merge test tests spec specs doc draft final old new current previous original edited quote
+    quoted forwarded internal public private external addr acct amt qty desc dept loc org ext mob cell ph eml usr
+    uid ssn cvv exp expiry iban bic sort postal street town county province age sex gender dob nationality""".split()
+)
 
 
 #: A person in pasted data: a JSON, Python or YAML-ish key of a name and its quoted value ('"holder": "MICHAEL
@@ -1758,6 +1846,9 @@ class PiiRedactor:
                 + (self._keyed(text) if _may_hold_keyed_name(text, low) else [])
                 + (self._speakers(text) if ":" in text and n_digits >= 2 and _SPEAKER_GATE.search(text) else [])
             )
+            # It needs two labelled lines (a line alone finds nothing): a text where it finds nothing stays shut.
+            if "\n" in text and text.count(": ") >= 2:
+                line_local += self._transcript_speakers(text)
             if line_local:
                 found += line_local
                 shut = False
@@ -1824,6 +1915,15 @@ class PiiRedactor:
             value = m.group(1).rstrip(".,;:)]}")
             if len(value) >= 4 and _looks_like_a_secret(value):
                 out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
+        if "key" in low or "token" in low or "secret" in low or "credential" in low:
+            for m in _LONG_TOKEN.finditer(text):
+                if _UUID.fullmatch(m.group()):
+                    continue
+                line_start = text.rfind("\n", 0, m.start()) + 1
+                line_end = text.find("\n", m.end())
+                line = text[line_start:line_end if line_end >= 0 else len(text)]
+                if _LINE_OF_A_SECRET.search(line) and not _LINE_OF_A_HASH.search(line):
+                    out.append(PiiMatch("CREDENTIALS", m.start(), m.end(), m.group(), m.group()))
         return out
 
     def _emails(self, text: str) -> list[PiiMatch]:
@@ -2034,6 +2134,14 @@ class PiiRedactor:
         for start, word in words:
             if brands and any(a <= start < b for a, b in brands):
                 continue  # "Daniel" of "Jack Daniel's"
+            brand = _AMPERSAND_BRAND.match(text, start) if "&" in text else None
+            if brand is not None or (
+                word in _TITLED_BRANDS
+                and _DR_BEFORE.search(text, max(0, start - 6), start)
+                and _A_PRODUCT_NEXT.match(text, start + len(word))
+            ):
+                brands.append((start, brand.end() if brand is not None else start + len(word)))
+                continue  # "Ben & Jerry's", "Dr. Martens 1460": a brand, whatever cue precedes it
             given = word in _ALL_FIRST
             if not given and word in NOT_NAMES:
                 continue
@@ -2407,6 +2515,56 @@ class PiiRedactor:
             out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
         return out
 
+    def _transcript_speakers(self, text: str) -> list[PiiMatch]:
+        """Speakers of a chat transcript without timestamps (:data:`_LABEL_LINE`): where the text has two labelled
+        lines or more and one of its labels is a role (:data:`_SPEAKER_ROLES`: "user:", "Customer:") or a known
+        given name, the labels that are a name: a known given name in any case ("tom:", "Alina:"), or after a
+        role ("agent Ravi:"); a capitalised word no list knows ("Chidera:") only when it is no form's label
+        (:data:`_NOT_SPEAKER_LABELS`), no word of a thing and not used as a thing in the text, and only in a text
+        none of whose labels is a form's or a log's ("Error: ...\nuser: ...\nKubernetes: restarted")."""
+        labels = list(_LABEL_LINE.finditer(text))
+        if len(labels) < 2:
+            return []
+        evidence = False
+        form = False  # a label of a form or a log among them: no unknown word is taken for a speaker
+        for m in labels:
+            word = m.group(2)
+            low = word.lower()
+            if low in _SPEAKER_ROLES or word in _CLEAR_FIRST or low in _FIRST_LOWER:
+                evidence = True
+            elif low in _NOT_SPEAKER_LABELS:
+                form = True
+        if not evidence:
+            return []
+        out: list[PiiMatch] = []
+        things: dict[str, bool] = {}
+        for m in labels:
+            role, word = m.group(1), m.group(2)
+            if role is not None and role.lower() not in _SPEAKER_NAME_ROLES:
+                continue  # "Order status: ...", "Next step: ..."
+            low = word.lower()
+            if low in _SPEAKER_ROLES or low in _NOT_SPEAKER_LABELS:
+                continue
+            if word.islower():
+                if low not in _FIRST_LOWER:
+                    continue  # "tom:" is a speaker, "note:" or "edit:" no one
+            elif not (word[0].isupper() and (len(word) == 1 or word[1:].islower())):
+                continue  # "ERROR:", "McAfee:" (names in capitals or with a capital inside are left to others)
+            elif word not in _CLEAR_FIRST and role is None:
+                if (
+                    form
+                    or len(word) < 3
+                    or word in NOT_NAMES
+                    or word in _NOT_GREETED
+                    or low in COMMON_LOWER_WORDS
+                    or _a_thing_named(text, word, things)
+                ):
+                    continue
+            elif word in NOT_NAMES and word not in _ALL_FIRST:
+                continue
+            out.append(PiiMatch("PERSON", m.start(2), m.end(2), word, word.casefold()))
+        return out
+
     def _dash_signed(self, text: str) -> list[PiiMatch]:
         """A name signed after a dash (:data:`_DASH_SIGNATURE`): a known given name, alone or with a surname, or
         two name words; not a bullet of a list ("- Done", "- Support Team")."""
@@ -2477,8 +2635,10 @@ class PiiRedactor:
             # A label is short: the field's start is looked for in the 64 characters before the colon only (on a
             # long line of colons a search back to the line's start each time took seconds).
             window = max(0, pos - 64)
+            sentence = text.rfind(". ", window, pos)  # after a sentence: "Callback requested. Name: Lan McCarthy"
             field_start = max(
-                text.rfind("\n", window, pos), text.rfind("|", window, pos), text.rfind(";", window, pos), text.rfind("\t", window, pos)
+                text.rfind("\n", window, pos), text.rfind("|", window, pos), text.rfind(";", window, pos), text.rfind("\t", window, pos),
+                sentence + 1 if sentence >= 0 else -1,
             ) + 1
             if not field_start and window:
                 continue  # no field starts within 64 characters: no label

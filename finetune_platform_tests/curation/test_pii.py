@@ -575,6 +575,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
         + redactor._mentioned(text) + redactor._lower_case_names(text) + redactor._surname_first(text)
         + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
+        + redactor._transcript_speakers(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -612,6 +613,8 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "12 Main St rear\nSpringfield, IL 62704", "12 Google Drive\nSpringfield, IL 62704",
         "4001 park road, springfield, il 62732-1234", "5575 cedar lane, apt 29, raleigh, nc 27650-1234",
         "Karl-Marx-Allee 93a, 10243 Berlin", "wohne Am Lindenhof 4, 50667 Köln", "Am Lindenhof 4a, 50667 Koeln",
+        "user: hi\nAlina: Hello", "tom: is it yours?\nuser: no", "Error: x\nuser: y\nKubernetes: z", "agent Ravi: ok\ncx: hi",
+        "the key i'm using 91fca76a9e28becdcb820372c310f040", "my password. my old one was Kx9#mLq2!vR",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -1842,3 +1845,49 @@ def test_every_listed_given_name_is_found_with_a_surname():
 
     missed = [name for name in sorted(FIRST_NAMES | AMBIGUOUS_FIRST_NAMES) if found(f"Dear {name} Abcdefg, ok.") != [("PERSON", f"{name} Abcdefg")]]
     assert not missed
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # speakers of a transcript without timestamps: a known given name in any case, after a role, or a
+        # capitalised word no list knows where another label is a role and none is a form's
+        ("user: my pw is wrong\nAlina: Please never share it", "user: my pw is wrong\n<PERSON_1>: Please never share it"),
+        ("tom: is the account under your name?\nuser: no", "<PERSON_1>: is the account under your name?\nuser: no"),
+        ("Chidera: hi\nuser: hello\nChidera: How can I help?", "<PERSON_1>: hi\nuser: hello\n<PERSON_1>: How can I help?"),
+        ("Note: refund issued\nStatus: closed", "Note: refund issued\nStatus: closed"),
+        ("Error: disk full\nuser: help\nKubernetes: restarted", "Error: disk full\nuser: help\nKubernetes: restarted"),
+        ("user: the Zendesk app fails\nZendesk: automated reply", "user: the Zendesk app fails\nZendesk: automated reply"),
+        ("Q: how do I reset?\nA: Click reset.\nuser: ok", "Q: how do I reset?\nA: Click reset.\nuser: ok"),
+        ("Cx: Marija Horvat\nAddr: 1", "Cx: <PERSON_1>\nAddr: 1"),
+        # a "Name:" field after a sentence; a nickname inside a name
+        ("Callback requested. Name: Lan McCarthy; Tel: AM", "Callback requested. Name: <PERSON_1>; Tel: AM"),
+        ("Name: Premium Plan\nPrice: 10", "Name: Premium Plan\nPrice: 10"),
+        ('DOB: 1984-07-12 Name: Robert "Bobby" Tran', "DOB: 1984-07-12 Name: <PERSON_1>"),
+        ("Spoke with Elizabeth (Liz) Warren today", "Spoke with <PERSON_1> today"),
+        # secrets: more key shapes, an adverb after "is", the old or new one, what a writer shared, and a long
+        # token on a line that calls it a key (not a commit, a hash or an id)
+        ("leaked: whsec_5Yz8Qp2LmN7xV4tR9kW1bC3dF6gH0jK. Regenerated", "leaked: <CREDENTIALS_1>. Regenerated"),
+        ("token glpat-xY3kLm9pQr2sTu8vWz1a rotated", "token <CREDENTIALS_1> rotated"),
+        ("my pw is literally ChangeMe!2024 lol", "my pw is literally <CREDENTIALS_1> lol"),
+        ("changed my password. my old one was Kx9#mLq2!vR and", "changed my password. my old one was <CREDENTIALS_1> and"),
+        ("my password expired. the new one was rejected too", "my password expired. the new one was rejected too"),
+        ("passphrase the customer shared: blue-otter-71-canyon.", "passphrase the customer shared: <CREDENTIALS_1>."),
+        ("Password reset requested at: 10:45", "Password reset requested at: 10:45"),
+        ("the key i'm using 91fca76a9e28becdcb820372c310f040", "the key i'm using <CREDENTIALS_1>"),
+        ("commit 91fca76a9e28becdcb820372c310f040aa12 fixed the key", "commit 91fca76a9e28becdcb820372c310f040aa12 fixed the key"),
+        ("the key fingerprint is SHA256:abcd1234abcd1234abcd1234abcd", "the key fingerprint is SHA256:abcd1234abcd1234abcd1234abcd"),
+        # lower-case names after a title or "still"
+        ("cust mrs. beatriz oliveira says", "cust mrs. <PERSON_1> says"),
+        ("new one is 312.421.2195. still ingrid lefebvre, order", "new one is <PHONE_1>. still <PERSON_1>, order"),
+        ("i am still waiting", "i am still waiting"),
+        # brands named after people, and a place named after a saint
+        ("The Marco Polo app keeps asking for mic permissions", "The Marco Polo app keeps asking for mic permissions"),
+        ("Product: Dr. Martens 1460 Smooth Leather", "Product: Dr. Martens 1460 Smooth Leather"),
+        ("Dr. Martens called about the results", "Dr. <PERSON_1> called about the results"),
+        ("applies to the Ben & Jerry's bundle", "applies to the Ben & Jerry's bundle"),
+        ("What is the weather in Sint Maarten", "What is the weather in Sint Maarten"),
+    ],
+)
+def test_second_red_team_misses_and_lookalikes(text, redacted):
+    assert R.redact(text)[0] == redacted
