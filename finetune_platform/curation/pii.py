@@ -552,7 +552,10 @@ _UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|D
 #: Every run of capitals (no boundary checks, so cheap): a superset of the _UPPER_WORD words a name or an
 #: address in capitals needs, the gate of PiiRedactor._caps_persons and _ADDRESS_EN_UPPER.
 _UPPER_RUN = re.compile("[" + _UP + r"]{2,}")
-_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:[\"“'(][A-Z][a-z]+[\"”')][ ])?(?:(?:van der|van den|van|von|de la|de|del|da|di|le|la|al|bin|ben)[ ])?")
+_NAME_GAP = re.compile(
+    r"[ ](?:[A-Z]\.[ ])?(?:[\"“'(][A-Z][a-z]+[\"”')][ ])?"
+    r"(?:(?:van der|van den|van de|van|von der|von|de la|de los|de las|de|del|della|da|das|dos|do|di|le|la|al|el|bin|ben|ter|te|ten|op de|zu|du)[ ])?"
+)
 #: A possessive "'s" may follow ("Sarah's refund", "Mr. Okafor's order"), as with _NAME_TOKEN.
 _CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?!\w|['’](?!s\b))")
 #: A given name right after these is part of a place ("San Francisco", "St. Helena", "Lake Louise").
@@ -988,12 +991,19 @@ _FIELD_LABEL_WORDS = (
 #: is Chidinma Okafor.", "It's Femi Adebayo again"), as written (case-sensitive, as _GREETINGS), each with the space
 #: after it; :meth:`PiiRedactor._introduced` finds them with str.find (a pattern tried at every "i" and "t" of
 #: the text cost ~4 us a text).
-_INTROS = ("I'm ", "I’m ", "I am ", "i'm ", "i’m ", "i am ", "im ", "Im ", "this is ", "This is ", "it's ", "It's ", "it’s ", "It’s ")
+_INTROS = (
+    "I'm ", "I’m ", "I am ", "i'm ", "i’m ", "i am ", "im ", "Im ", "this is ", "This is ", "it's ", "It's ", "it’s ", "It’s ",
+    # the same in Dutch, German, French, Spanish, Italian and Portuguese chats ("ik ben Anouk Smit", "sono Giulia De Luca")
+    "ik ben ", "Ik ben ", "ich bin ", "Ich bin ", "je suis ", "Je suis ", "je m'appelle ", "Je m'appelle ", "soy ", "Soy ",
+    "me llamo ", "Me llamo ", "sono ", "Sono ", "mi chiamo ", "Mi chiamo ", "eu sou ", "Eu sou ", "meu nome é ", "Meu nome é ",
+)
 #: A character that glues a word to the one after it: an introduction starts after none (not "Tim Jones").
 _WORD_CHAR = re.compile(r"[\w'’]")
 #: What may follow the full name of an introduction: punctuation, the end of the line, or a word that goes on
 #: introducing ("here", "and", "from", "again", "calling", "writing").
-_INTRO_END = re.compile(r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|calling|writing|speaking)\b")
+_INTRO_END = re.compile(
+    r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|calling|writing|speaking|en|und|et|y|e|aus|uit|de)\b"
+)
 
 
 #: What follows a writer's given name alone in an introduction: "it's Grace!", "I'm Sofia, ...", "this is
@@ -1145,7 +1155,7 @@ _SPEAKER_GATE = re.compile(r"[\d\]Mm.][ ]*(?:-[ ]*)?[" + _UP + r"]|" + _MONTH_AB
 
 #: A line of a chat transcript without timestamps that opens with a speaker's label: one word, or a role and a
 #: word ("Customer: ...", "Alina: ...", "tom: ...", "agent Ravi: ..."), a colon and a space.
-_LABEL_LINE = re.compile(r"(?m)^[ \t]*(?:([A-Za-z]+)[ ])?([^\W\d_][^\W\d_'’-]*):[ ]")
+_LABEL_LINE = re.compile(r"(?m)^[ \t]*(?:([^\W\d_]+)[ ])?([^\W\d_][^\W\d_'’-]*):[ ]")
 #: Labels that say a line is a turn of a conversation and name no one: one of them among a text's labels makes
 #: the other one-word labels speakers ("user: my pw ...\nAlina: Please rotate it").
 _SPEAKER_ROLES = frozenset(
@@ -1231,7 +1241,11 @@ def _name_word_at(text: str, pos: int) -> re.Match[str] | None:
 
 def _may_hold_intro(low: str) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
-    return "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
+    return (
+        "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
+        or "ik ben" in low or "ich bin" in low or "je suis" in low or "je m'appelle" in low or "soy " in low
+        or "me llamo" in low or "sono " in low or "mi chiamo" in low or "eu sou" in low or "meu nome" in low
+    )
 
 
 #: What names a person in prose, known given name or not: who did something with the ticket ("submitted by
@@ -1246,6 +1260,10 @@ _MENTION_CUES = (
     "approved by", "handled by", "on behalf of", "call back", "my colleague", "my husband", "my wife", "my son",
     "my daughter", "my mother", "my father", "my mum", "my mom", "my dad", "my brother", "my sister", "my partner",
     "my boss", "my manager", "my friend", "my neighbour", "my neighbor",
+    # who a ticket is about or for, who took it over, and whom a writer defers to ("Customer Jonas Wagner reports",
+    # "customer is Yui Inoue (...)", "took over from M.V. Ramsey", "Per Anouk ter Horst, the invoice ...")
+    "customer", "customer is", "took over from", "handed off to", "handed over to", "handover to", "addressed to",
+    "contact to", "message is for", "per",
 )
 # Not "forwarded to", "escalated to", "assigned to": their value is a queue as often ("Ticket forwarded to Second
 # Line").
@@ -1253,7 +1271,8 @@ _MENTION_CUES = (
 #: text) -> the cues that hold it, as written and capitalised: only those are searched for.
 _MENTION_WORDS = {
     word: tuple(form for cue in _MENTION_CUES if word in f" {cue} " for form in (f"{cue} ", f"{cue.capitalize()} "))
-    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back")
+    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back", "customer", "over ", "handed",
+                 "addressed", "contact to", "is for", "per ")
 } | {
     # the people around the writer: found by one pattern that starts with the literal "my " (re jumps to it)
     "my ": tuple(
@@ -1279,7 +1298,8 @@ def _may_hold_mention(low: str) -> bool:
     """False only when none of :data:`_MENTION_CUES` is in the text whose lower case is ``low``."""
     return (  # the words of _MENTION_WORDS, unrolled (a generator over them cost twice as much)
         "spok" in low or "ed by " in low or "talked" in low or "speaking" in low or "chatted" in low or "behalf" in low
-        or "call back" in low or _MY_PEOPLE.search(low) is not None
+        or "call back" in low or _MY_PEOPLE.search(low) is not None or "customer" in low or "over " in low
+        or "handed" in low or "addressed" in low or "contact to" in low or "is for" in low or "per " in low
     )
 
 
@@ -2530,7 +2550,7 @@ class PiiRedactor:
         for m in labels:
             word = m.group(2)
             low = word.lower()
-            if low in _SPEAKER_ROLES or word in _CLEAR_FIRST or low in _FIRST_LOWER:
+            if low in _SPEAKER_ROLES or word in _CLEAR_FIRST or low in _FIRST_LOWER or m.group(1) in _CLEAR_FIRST:
                 evidence = True
             elif low in _NOT_SPEAKER_LABELS:
                 form = True
@@ -2541,7 +2561,18 @@ class PiiRedactor:
         for m in labels:
             role, word = m.group(1), m.group(2)
             if role is not None and role.lower() not in _SPEAKER_NAME_ROLES:
-                continue  # "Order status: ...", "Next step: ..."
+                # a given name and a surname ("Giorgio Moretti: I moved ..."), not "Order status:", "Next step:"
+                if (
+                    role in _ALL_FIRST
+                    and role not in NOT_NAMES
+                    and word[0].isupper()
+                    and word[1:].islower()
+                    and word not in NOT_NAMES
+                    and word not in _NOT_GREETED
+                ):
+                    value = f"{role} {word}"
+                    out.append(PiiMatch("PERSON", m.start(1), m.end(2), value, value.casefold()))
+                continue
             low = word.lower()
             if low in _SPEAKER_ROLES or low in _NOT_SPEAKER_LABELS:
                 continue
@@ -2550,6 +2581,9 @@ class PiiRedactor:
                     continue  # "tom:" is a speaker, "note:" or "edit:" no one
             elif not (word[0].isupper() and (len(word) == 1 or word[1:].islower())):
                 continue  # "ERROR:", "McAfee:" (names in capitals or with a capital inside are left to others)
+            elif word in AMBIGUOUS_FIRST_NAMES:
+                if word in _MONTH_NAMES or word in BRAND_FIRST_NAMES:
+                    continue  # "May:", "Tesla:"
             elif word not in _CLEAR_FIRST and role is None:
                 if (
                     form
@@ -2561,7 +2595,7 @@ class PiiRedactor:
                 ):
                     continue
             elif word in NOT_NAMES and word not in _ALL_FIRST:
-                continue
+                continue  # (an ambiguous given name as a speaker's label is one: "Will: Hi, I'm Will")
             out.append(PiiMatch("PERSON", m.start(2), m.end(2), word, word.casefold()))
         return out
 
@@ -2615,7 +2649,11 @@ class PiiRedactor:
                     after_role = role is not None and role.group(1).lower() in _ROLES
                     if after_role:
                         pos = role.end()
-                    if _name_word_at(text, pos) is not None:
+                    initialled = self._initialled_name_end(text, pos) if text[pos + 1:pos + 2] == "." else None
+                    if initialled is not None:  # "took over from M.V. Ramsey"
+                        if _MENTION_END.match(text, initialled) is not None:
+                            out.append(PiiMatch("PERSON", pos, initialled, text[pos:initialled], text[pos:initialled].casefold()))
+                    elif _name_word_at(text, pos) is not None:
                         span = self._name_at(text, pos, require_first=not after_role)
                         if span is not None and _MENTION_END.match(text, span[1]) is not None:
                             value = text[span[0]:span[1]]
