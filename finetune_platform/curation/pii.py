@@ -38,6 +38,7 @@ from finetune_platform.curation.config import (
     role_content_turns,
     text_column,
 )
+from finetune_platform.curation.tables import may_hold_table, typed_cells
 from finetune_platform.curation.names import (
     ACRONYMS,
     AMBIGUOUS_FIRST_NAMES,
@@ -1153,6 +1154,10 @@ _SPEAKER = re.compile(
 _SPEAKER_GATE = re.compile(r"[\d\]Mm.][ ]*(?:-[ ]*)?[" + _UP + r"]|" + _MONTH_ABBR)
 
 
+#: A phone number in a table's phone column: digits, maybe a "+", brackets, dots, dashes, slashes and spaces.
+_TABLE_PHONE = re.compile(r"[ ]*\+?[0-9 ().\-/]{7,25}[ ]*")
+
+
 #: A line of a chat transcript without timestamps that opens with a speaker's label: one word, or a role and a
 #: word ("Customer: ...", "Alina: ...", "tom: ...", "agent Ravi: ..."), a colon and a space.
 _LABEL_LINE = re.compile(r"(?m)^[ \t]*(?:([^\W\d_]+)[ ])?([^\W\d_][^\W\d_'’-]*):[ ]")
@@ -1842,6 +1847,12 @@ class PiiRedactor:
             patterns = _address_patterns(text, low, caps, upper, shape)
             if patterns:
                 found += self._addresses(text, patterns)
+                shut = False
+        # A table's cells: a text where none is found stays shut (a line of it holds no more of a table).
+        if may_hold_table(text):
+            cells = self._tables(text)
+            if cells:
+                found += cells
                 shut = False
         if "PERSON" in types:
             if _may_hold_greeting(low):
@@ -2597,6 +2608,44 @@ class PiiRedactor:
             elif word in NOT_NAMES and word not in _ALL_FIRST:
                 continue  # (an ambiguous given name as a speaker's label is one: "Will: Hi, I'm Will")
             out.append(PiiMatch("PERSON", m.start(2), m.end(2), word, word.casefold()))
+        return out
+
+    def _tables(self, text: str) -> list[PiiMatch]:
+        """PII in the cells of a pasted table whose header names their column (:func:`tables.typed_cells`: CSV, TSV,
+        Markdown, SQL inserts), each value checked for its type: a card number by Luhn, an SSN by its ranges, a
+        phone by its digits, a name by its words (no digit, no thing's word), an address by a number and a word."""
+        out: list[PiiMatch] = []
+        types = self.types
+        for kind, start, end, whole in typed_cells(text):
+            if kind not in types:
+                continue
+            value = text[start:end]
+            if kind == "PERSON":
+                words = value.replace(",", " ").split()
+                if not 1 <= len(words) <= 5 or not all(_KEYED_NAME_WORD.fullmatch(w) for w in words):
+                    continue
+                titled = [w.capitalize() if w.isupper() or w.islower() else w for w in words]
+                if any((w in NOT_NAMES and w not in _ALL_FIRST) or w in _NOT_GREETED for w in titled):
+                    continue
+                out.append(PiiMatch("PERSON", start, end, value, " ".join(words).casefold()))
+                continue
+            if kind == "US_SSN" or kind == "CREDIT_CARD":
+                digits = value.replace(" ", "").replace("-", "")
+                if not digits.isdigit():
+                    continue
+                if kind == "US_SSN" and (len(digits) != 9 or not ssn_valid(digits[:3], digits[3:5], digits[5:])):
+                    continue
+                if kind == "CREDIT_CARD" and (not 13 <= len(digits) <= 19 or not luhn_valid(digits)):
+                    continue
+            elif kind == "PHONE":
+                if _TABLE_PHONE.fullmatch(value) is None or not 7 <= sum(c.isdigit() for c in value) <= 15:
+                    continue
+            elif kind == "ADDRESS":
+                if len(value) > 200 or not any(c.isdigit() for c in value) or not any(c.isalpha() for c in value):
+                    continue
+            elif kind == "CREDENTIALS" and (len(value) < 4 or " " in value.strip()):
+                continue
+            out.append(PiiMatch(kind, start, end, value, value))
         return out
 
     def _dash_signed(self, text: str) -> list[PiiMatch]:

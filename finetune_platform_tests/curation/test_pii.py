@@ -575,7 +575,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
         + redactor._mentioned(text) + redactor._lower_case_names(text) + redactor._surname_first(text)
         + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
-        + redactor._transcript_speakers(text)
+        + redactor._transcript_speakers(text) + redactor._tables(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -659,6 +659,9 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         # this session's detectors: lower-case names, dash signatures, keyed data, speakers, mentions, secrets
         "hi maria, ", "-Joy\n", '"holder": "Ann Lee", ', "[09:14] Mia Wong: x\n", "my colleague Deepika Nair, ",
         "password: Abc12345 ", "is maria. ", "Bearer abcdefghijklmnop123 ", "12 main st, austin, tx 78701 ",
+        # transcripts without timestamps and pasted tables
+        "tom: hi\nAlina: x\n", "name,ssn\nAnn Lee,078-05-1120\n", "| Name | Phone |\n| Ann Lee | 020 7946 0018 |\n",
+        "INSERT INTO t (name, card) VALUES ('Ann Lee', '4111111111111111'); ",
     ],
 )
 def test_one_long_line_of_repeated_names_and_streets_is_read_in_one_pass(token):
@@ -1890,4 +1893,47 @@ def test_every_listed_given_name_is_found_with_a_surname():
     ],
 )
 def test_second_red_team_misses_and_lookalikes(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a pasted CSV, TSV, semicolon or Markdown table: its header says what each column holds, each cell is
+        # checked for its type (a card by Luhn, an SSN by its ranges, a name by its words)
+        (
+            "txn_id,cardholder,card_number,exp\nT-1,SIOBHAN MCALLISTER,2534510655882263,05/27\nT-2,RAFAEL SOUSA,4869061505526982,01/29",
+            "txn_id,cardholder,card_number,exp\nT-1,<PERSON_1>,<CREDIT_CARD_1>,05/27\nT-2,<PERSON_2>,<CREDIT_CARD_2>,01/29",
+        ),
+        (
+            "employee_id,full_name,ssn\nE1,Colin Whitaker,098-27-8300\nE2,Victor Bennett,145640700",
+            "employee_id,full_name,ssn\nE1,<PERSON_1>,<US_SSN_1>\nE2,<PERSON_2>,<US_SSN_2>",
+        ),
+        (
+            'customer_id,name,city\n28713,"MacLeod, Eoin",Leeds',
+            'customer_id,name,city\n28713,"<PERSON_1>",Leeds',
+        ),
+        (
+            "| Name | Phone |\n|---|---|\n| Xu Junjie | +86-134-6939-4811 |",
+            "| Name | Phone |\n|---|---|\n| <PERSON_1> | <PHONE_1> |",
+        ),
+        (
+            "name,street,city,postcode,country\nSarah Thompson,45 Elm Grove,Glasgow,G12 8QQ,GB",
+            "name,street,city,postcode,country\n<PERSON_1>,<ADDRESS_1>,GB",
+        ),
+        ("klantnr;naam;land\n773910;Joris Visser;NL", "klantnr;naam;land\n773910;<PERSON_1>;NL"),
+        ("Customer Name\tMobile\nSelin Arslan\t0501 246 69 53", "Customer Name\tMobile\n<PERSON_1>\t<PHONE_1>"),
+        # an SQL insert with its column list
+        (
+            "INSERT INTO accounts (id, holder_name, card_number) VALUES (679, 'Siobhan McGrath', '343566951741244'), (437, 'Babatunde Obi', NULL);",
+            "INSERT INTO accounts (id, holder_name, card_number) VALUES (679, '<PERSON_1>', '<CREDIT_CARD_1>'), (437, '<PERSON_2>', NULL);",
+        ),
+        # a header alone redacts nothing: values that fail their type's check, products, empty cells
+        ("product,name,price\nA1,Premium Plan,10\nA2,Smart Plug,20", "product,name,price\nA1,Premium Plan,10\nA2,Smart Plug,20"),
+        ("id,card_number\n1,1234567812345678\n2,N/A", "id,card_number\n1,1234567812345678\n2,N/A"),
+        ("id,ssn\n1,000-12-3456", "id,ssn\n1,000-12-3456"),
+        ("Thanks, Sarah.\nName, date and time", "Thanks, <PERSON_1>.\nName, date and time"),
+    ],
+)
+def test_pasted_tables(text, redacted):
     assert R.redact(text)[0] == redacted

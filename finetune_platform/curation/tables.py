@@ -1,0 +1,252 @@
+"""Tables pasted into tickets: CSV, TSV, semicolon and Markdown tables, and SQL ``INSERT ... VALUES`` dumps.
+
+A support ticket often carries a table a customer or an agent pasted: an export of accounts, a list of failed
+card payments, rows of a database. Its cells hold PII with no cue around them ("89670,Can Çelik,...", "...,
+'343566951741244', NULL)"), but its header says what each column holds. :func:`typed_cells` reads the header,
+types each column by its name (:data:`COLUMN_TYPES`) and returns the span of every typed cell of every row
+below it; the PII detector (``pii.PiiRedactor._tables``) then checks each cell's value for its type (a card
+number by Luhn, an SSN by its ranges, a name by its words), so a header alone never redacts anything.
+
+Hand-written rather than ``csv``: the detector needs each cell's offsets in the text, which the ``csv`` module
+does not give, and a pasted table is one text among prose, not a file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+#: A column's header, normalised (lower case, spaces and hyphens as "_", quotes and backticks stripped) -> the
+#: PII type of its cells. Only headers that name one kind of value: "name" alone is a person in most exports
+#: (a product's name is "product_name", "item"); "city", "country" and "zip" alone are no PII (see ADDRESS_PARTS).
+COLUMN_TYPES: dict[str, str] = {
+    **dict.fromkeys(
+        """name full_name fullname customer customer_name customername first_name firstname last_name lastname
+        surname given_name family_name middle_name cardholder card_holder cardholder_name holder holder_name
+        account_holder account_name name_on_card contact contact_name contact_person employee employee_name client
+        client_name recipient recipient_name beneficiary payee display_name person patient patient_name passenger
+        guest_name member_name sender_name caller caller_name naam klant nombre nom prenom prénom vorname nachname
+        cognome""".split(),
+        "PERSON",
+    ),
+    **dict.fromkeys("ssn social_security social_security_number ssn_number us_ssn".split(), "US_SSN"),
+    **dict.fromkeys(
+        "card card_number cardnumber card_no cc cc_number credit_card credit_card_number pan card_num".split(), "CREDIT_CARD"
+    ),
+    **dict.fromkeys(
+        """phone phone_number phonenumber mobile mobile_number mobile_phone cell cell_phone tel telephone telefoon
+        telefono teléfono telefon contact_number callback callback_number msisdn whatsapp landline""".split(),
+        "PHONE",
+    ),
+    **dict.fromkeys(
+        """address street street_address address_line1 address_line_1 address1 addr line1 address_line2
+        address_line_2 address2 line2 adres direccion dirección indirizzo adresse anschrift shipping_address
+        billing_address home_address mailing_address""".split(),
+        "ADDRESS",
+    ),
+    **dict.fromkeys(
+        "password passwd pwd pass secret api_key apikey token access_token secret_key client_secret".split(), "CREDENTIALS"
+    ),
+}
+#: Columns that go on an address when they stand right after its street column ("street,city,postcode"): the
+#: span then runs to the end of the last of them.
+ADDRESS_PARTS = frozenset(
+    "city town postcode post_code postal_code zip zip_code zipcode state county province region plaats ciudad "
+    "città ville stadt plz cap".split()
+)
+#: Values that stand for no value in an export or a dump.
+EMPTY_VALUES = frozenset(("", "null", "none", "n/a", "na", "-", "--", "nan", "nil", "unknown", "redacted", "***"))
+
+_DELIMITERS = (",", "\t", ";", "|")
+#: A header cell: a short identifier or a few words, maybe quoted.
+_HEADER_CELL = re.compile(r"[ ]*[\"'`]?[A-Za-zÀ-ÿ][\wÀ-ÿ .#/()-]{0,40}?[\"'`]?[ ]*")
+#: A Markdown table's rule line ("|---|:--:|").
+_RULE_LINE = re.compile(r"[ ]*\|?[ ]*:?-{2,}:?[ ]*(?:\|[ ]*:?-{2,}:?[ ]*)+\|?[ ]*")
+#: An SQL insert with its column list; its VALUES tuples are read by _sql_rows.
+_SQL_INSERT = re.compile(
+    r"(?i:insert[ ]+into)[ ]+[`\"\[]?[\w.]+[`\"\]]?[ ]*\(([^()]{1,2000})\)[ ]*(?i:values)[ ]*", re.MULTILINE
+)
+_SQL_VALUE = re.compile(r"[ \t\r\n]*('(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"|[^,()\s]+)[ \t\r\n]*")
+
+
+def normalise_header(cell: str) -> str:
+    """A header cell as :data:`COLUMN_TYPES` spells it: "Customer Name" -> "customer_name", '"E-mail"' -> "e_mail"."""
+    return re.sub(r"[ \-]+", "_", cell.strip().strip("\"'`[]").strip().lower())
+
+
+def may_hold_table(text: str) -> bool:
+    """False only when ``text`` holds no table :func:`typed_cells` reads: two lines and a delimiter, or an insert."""
+    return "\n" in text and ("," in text or "\t" in text or ";" in text or "|" in text) or (
+        "(" in text and ("VALUES" in text or "values" in text)
+    )
+
+
+def split_cells(line: str, delimiter: str, offset: int) -> list[tuple[int, int]]:
+    """The spans (in the whole text: ``offset`` is where ``line`` starts) of the cells of one delimited line, each
+    without the spaces and double quotes around it; a quoted cell may hold the delimiter ('"MacLeod, Eoin"')."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(line)
+    while True:
+        start = i
+        while start < n and line[start] == " ":
+            start += 1
+        if start < n and line[start] == '"':
+            close = start + 1
+            while True:
+                close = line.find('"', close)
+                if close < 0 or line[close + 1:close + 2] != '"':
+                    break
+                close += 2  # a doubled quote inside the cell
+            if close < 0:
+                close = n
+            spans.append((offset + start + 1, offset + close))
+            end = line.find(delimiter, close + 1)
+        else:
+            end = line.find(delimiter, start)
+            stop = n if end < 0 else end
+            cell_end = stop
+            while cell_end > start and line[cell_end - 1] in " \r":
+                cell_end -= 1
+            spans.append((offset + start, offset + cell_end))
+        if end < 0:
+            return spans
+        i = end + 1
+
+
+def _header_types(cells: list[str]) -> list[str | None] | None:
+    """Each header cell's PII type (or "+" for a part of an address after its street), None for a cell of no type;
+    None for the whole line when it is no header (a cell that is no identifier, or no typed column)."""
+    types: list[str | None] = []
+    typed = False
+    for cell in cells:
+        if not _HEADER_CELL.fullmatch(cell):
+            return None
+        key = normalise_header(cell)
+        kind = COLUMN_TYPES.get(key)
+        if kind is None and key in ADDRESS_PARTS and types and types[-1] in ("ADDRESS", "+"):
+            kind = "+"
+        types.append(kind)
+        typed = typed or (kind is not None and kind != "+")
+    return types if typed else None
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """Each line of ``text`` with the offset it starts at."""
+    out: list[tuple[int, str]] = []
+    offset = 0
+    for line in text.split("\n"):
+        out.append((offset, line))
+        offset += len(line) + 1
+    return out
+
+
+def _delimited_cells(text: str) -> Iterator[tuple[str, int, int, bool]]:
+    lines = _lines(text)
+    i = 0
+    while i < len(lines) - 1:
+        offset, line = lines[i]
+        header = None
+        # a header is short and no sentence: most lines of prose are ruled out before any split
+        if len(line) > 1000 or line.rstrip(" \r").endswith((".", "?", "!", ",", ":")) or ". " in line or "? " in line:
+            i += 1
+            continue
+        for delimiter in _DELIMITERS:
+            if line.count(delimiter) < (2 if delimiter == "|" else 1):
+                continue
+            markdown = delimiter == "|"
+            body = line.strip()
+            if markdown:
+                body = body.strip("|")
+            cells = body.split(delimiter)
+            if len(cells) < 2:
+                continue
+            types = _header_types(cells)
+            if types is not None:
+                header = (delimiter, types, markdown)
+                break
+        if header is None:
+            i += 1
+            continue
+        delimiter, types, markdown = header
+        j = i + 1
+        if markdown and j < len(lines) and _RULE_LINE.fullmatch(lines[j][1]):
+            j += 1
+        while j < len(lines):
+            row_offset, row = lines[j]
+            if not row.strip() or delimiter not in row:
+                break
+            if markdown:
+                lead = len(row) - len(row.lstrip(" "))
+                if row.startswith("|", lead):
+                    lead += 1
+                body = row[lead:].rstrip(" \r")
+                if body.endswith("|"):
+                    body = body[:-1]
+                spans = split_cells(body, delimiter, row_offset + lead)
+            else:
+                spans = split_cells(row, delimiter, row_offset)
+            if len(spans) == len(types):
+                yield from _typed(text, spans, types)
+            j += 1
+        i = j
+
+
+def _typed(text: str, spans: list[tuple[int, int]], types: list[str | None]) -> Iterator[tuple[str, int, int, bool]]:
+    k = 0
+    while k < len(spans):
+        kind = types[k]
+        start, end = spans[k]
+        if kind is not None and kind != "+" and text[start:end].strip().lower() not in EMPTY_VALUES:
+            whole = True
+            if kind == "ADDRESS":
+                while k + 1 < len(spans) and types[k + 1] == "+":
+                    k += 1
+                    if text[spans[k][0]:spans[k][1]].strip().lower() not in EMPTY_VALUES:
+                        end = spans[k][1]
+                        whole = False
+            yield kind, start, end, whole
+        k += 1
+
+
+def _sql_rows(text: str) -> Iterator[tuple[str, int, int, bool]]:
+    for insert in _SQL_INSERT.finditer(text):
+        types = _header_types(insert.group(1).split(","))
+        if types is None:
+            continue
+        pos = insert.end()
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        while pos < len(text) and text[pos] == "(":
+            spans: list[tuple[int, int]] = []
+            pos += 1
+            while True:
+                value = _SQL_VALUE.match(text, pos)
+                if value is None:
+                    break
+                a, b = value.span(1)
+                if text[a] in "'\"":
+                    a, b = a + 1, b - 1
+                spans.append((a, b))
+                pos = value.end()
+                if pos < len(text) and text[pos] == ",":
+                    pos += 1
+                    continue
+                break
+            if pos >= len(text) or text[pos] != ")":
+                break  # not a tuple of plain values: stop reading this insert
+            pos += 1
+            if len(spans) == len(types):
+                yield from _typed(text, spans, types)
+            while pos < len(text) and text[pos] in " \t\r\n,":
+                pos += 1
+
+
+def typed_cells(text: str) -> list[tuple[str, int, int, bool]]:
+    """(type, start, end, whole) for every cell of a typed column of every table in ``text``; ``whole`` is False for
+    an address span that runs on over its city or postcode cells (the value is then not one cell)."""
+    out: list[tuple[str, int, int, bool]] = []
+    if "\n" in text:
+        out += _delimited_cells(text)
+    if "(" in text and ("VALUES" in text or "values" in text):
+        out += _sql_rows(text)
+    return out
