@@ -104,7 +104,11 @@ class CurationSettings(BaseModel):
     )
     phone_regions: list[str] = Field(
         default_factory=lambda: ["US", "GB", "DE", "FR"],
-        description="Regions (ISO 3166 alpha-2) tried in order for phone numbers written without a country code.",
+        description=(
+            "Regions (ISO 3166 alpha-2) tried in order for phone numbers written without a country code. A number "
+            "no region validates is still a phone when a phone cue stands right before it on its line "
+            "('móvil 619107545', 'call me on 0501 890 92 12')."
+        ),
     )
 
     # --- quality -----------------------------------------------------------------------------------------

@@ -122,7 +122,7 @@ _SECRET_AFTER_KEYWORD = re.compile(
     r"|(?:pass|api[ _-]?key|apikey|secret(?:[ _-]?key)?|client[ _-]?secret|access[ _-]?key(?:[ _-]?id)?"
     r"|(?:auth|access|api|refresh)[ _-]?token|token)"
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:the[ ]+|my[ ]+)?[a-z]+)?"  # "the admin pass for the router is ..."
-    r"(?:[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r"|[ ]*[:=][ ]*)))"
+    r"(?:[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r"|[\"']?[ ]*[:=][ ]*|[ ]+(?=[A-Za-z0-9+/_-]{20,}=*(?![\w+/=-])))))"
     r"[\"'`]?([^\s\"'`,;<>]{4,200})"
 )
 #: Secrets by their own shape, no keyword needed: a JSON web token, a bearer token, Stripe, AWS, GitHub, Slack,
@@ -136,7 +136,7 @@ _SECRET_SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
         (("earer ",), r"(?<=[Bb]earer )[A-Za-z0-9._~+/-]{16,}=*"),
         (("k_live_", "k_test_"), r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"),
         (("AKIA", "ASIA"), r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-        (("gh",), r"\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{20,}"),
+        (("gh", "github_pat_"), r"\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{20,}"),
         (("xox",), r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
         (("AIza",), r"\bAIza[0-9A-Za-z_-]{35}"),
         (("sk-",), r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}"),
@@ -158,7 +158,9 @@ _SECRET_SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
 #: A long random-looking token (24 characters or more, letters and digits mixed: a hex API key, a base62 token)
 #: that counts as a secret on a line that says it is a key, a token or a secret, with no keyword right before
 #: it ("here's the key i'm using 91fca76a9e28becdcb820372c310f040"); see _LINE_OF_A_SECRET.
-_LONG_TOKEN = re.compile(r"(?<![\w/+.=@:-])(?=[A-Za-z_-]*\d)(?=[0-9_-]*[A-Za-z])[A-Za-z0-9_-]{24,128}(?![\w/+.=@-])")
+_LONG_TOKEN = re.compile(
+    r"(?<![\w/+.=@:-])(?=[A-Za-z_+/-]*\d)(?=[0-9_+/-]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_+/-]{23,127}=*(?![\w/+.=@-])"
+)
 #: A line that calls a long token a key, a token or a secret, and not a hash, an id or a commit (whose long hex
 #: values are no secrets: "commit 91fca76a...", "sha256 checksum ...", "request id ...").
 _LINE_OF_A_SECRET = re.compile(r"(?i:\b(?:api[ _-]?)?key\b|\btoken\b|\bsecret\b|\bcredentials?\b|\bapi[ _-]?key)")
@@ -168,6 +170,15 @@ _LINE_OF_A_HASH = re.compile(
 )
 #: A UUID (8-4-4-4-12 hex digits): an id, never a secret by its shape.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+#: Secrets in a command line or a login pair, the secret in group 1: "curl -u app_rw:FnFx...", "mysql -u root
+#: -p'salsa.salsa.kettle'", "--password=hunter2", "login is admin / C0ff33G@l@xy14" (each with the string that
+#: every match of it holds).
+_SECRET_IN_COMMAND: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("-u", re.compile(r"\b(?:curl|wget)\b[^\n]{0,200}?[ ](?:-u|--user)[ =]['\"]?([^\s:'\"@]+:[^\s'\"@]+)")),
+    ("-p", re.compile(r"\bmysql(?:dump|admin)?\b[^\n]{0,200}?[ ]-p['\"]?([^\s'\"-][^\s'\"]{3,})")),
+    ("--pass", re.compile(r"[ ]--pass(?:word)?[ =]['\"]?([^\s'\"-][^\s'\"]{3,})")),
+    ("login", re.compile(r"(?i:\blogin\b)[^\n]{0,30}?(?:\bis|:)[ ]+[^\s/]{1,40}[ ]*/[ ]*([^\s,;]{4,100})")),
+)
 #: A word of every keyword of _SECRET_AFTER_KEYWORD, in the lower-cased text.
 _SECRET_KEYWORDS = ("pass", "pw", "pin", "key", "token", "secret")
 #: The substrings one of which every secret above holds (in the lower-cased text): the gate of PiiRedactor._secrets.
@@ -175,7 +186,8 @@ _SECRET_KEYWORDS = ("pass", "pw", "pin", "key", "token", "secret")
 #: and Stripe prefixes only where an "_" is.
 _SECRET_WORDS = (
     "pass", "pwd", "pw", "pin ", "pin:", "pin=", "pincode", "key", "secret", "token", "bearer", "eyj", "xox", "aiza", "sk-",
-    "akia", "asia", "k_live_", "k_test_", "gh", "github_pat", "whsec_", "glpat-", "npm_", "pypi-", "hf_", "sg.", "shp",
+    "akia", "asia", "k_live_", "k_test_", "gh", "github_pat", "whsec_", "glpat-", "npm_", "pypi-", "hf_", "sg.", "shp", "mysql",
+    "curl", "wget", "--pass", "login",
 )
 
 
@@ -200,6 +212,7 @@ def _may_hold_secret(low: str) -> bool:
             or "hf_" in low or "shp" in low
         ))
         or "glpat-" in low or "pypi-" in low or "sg." in low
+        or "mysql" in low or "curl" in low or "wget" in low or "--pass" in low or "login" in low  # _SECRET_IN_COMMAND
     )
 
 
@@ -264,7 +277,8 @@ _ID_CUE = re.compile(
     re.IGNORECASE,
 )
 _PHONE_CUE = re.compile(
-    r"\b(?:call|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms|mob|"
+    r"\b(?:call|callback|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms|mob|ph|"
+    r"cellulare|telefono|telefoon|numero|número|nummer|"
     r"(?:direct|land|hot|help|phone)[ ]?line|tél|téléphone|portable|telefon|teléfono|móvil|movil|handy)\b",
     re.IGNORECASE,
 )
@@ -1675,6 +1689,31 @@ def _card_issuer_known(digits: str) -> bool:
     return False
 
 
+#: A phone cue that ends right before a number on its line ("móvil 619107545", "call me on ", "Callback: ", "M: ",
+#: "upd ph to "): what makes a national number of a region the redactor was not configured for a phone.
+_PHONE_CUE_BEFORE = re.compile(
+    r"(?:(?i:\b(?:call(?:[ ]me)?(?:[ ](?:back))?(?:[ ](?:on|at))?|phone(?:[ ]number)?|tel|telephone|mobile|cell|callback"
+    r"|whatsapp|sms|text(?:[ ]me)?(?:[ ]on)?|ph|mob|móvil|movil|cellulare|cellulaire|portable|handy|telefon|teléfono"
+    r"|telefono|telefoon|numero|número|nummer|(?:my|new|contact|phone|mobile|cell)[ ]number)\b(?:[ ]to|[ ]is)?)|(?m:^M))"
+    r"[ ]?[:.#]?[ ]{0,2}\Z"
+)
+_DIGIT_ONLY = re.compile(r"\D")
+
+
+def _cued_national_number(text: str, start: int, cand: str) -> bool:
+    """Whether ``cand`` (at ``start``), no valid number of the configured regions, is a phone all the same: 9 to 13
+    digits right after a phone cue on the same line (:data:`_PHONE_CUE_BEFORE`), not after an id's word."""
+    n_digits = sum(c.isdigit() for c in cand)
+    if not 9 <= n_digits <= 13:
+        return False
+    line_start = text.rfind("\n", max(0, start - 30), start) + 1
+    window_start = max(line_start, start - 30)
+    return (
+        _PHONE_CUE_BEFORE.search(text, window_start, start) is not None
+        and _ID_CUE.search(text, window_start, start) is None
+    )
+
+
 def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool:
     """Cheap checks that keep ids, dates, decimals, ranges and table columns away from libphonenumber.
 
@@ -1946,6 +1985,12 @@ class PiiRedactor:
             value = m.group(1).rstrip(".,;:)]}")
             if len(value) >= 4 and _looks_like_a_secret(value):
                 out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
+        for needle, pattern in _SECRET_IN_COMMAND:
+            if needle in text:
+                for m in pattern.finditer(text):
+                    value = m.group(1).rstrip(".,;:)]}")
+                    if _looks_like_a_secret(value) or ":" in value:
+                        out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
         if "key" in low or "token" in low or "secret" in low or "credential" in low:
             for m in _LONG_TOKEN.finditer(text):
                 if _UUID.fullmatch(m.group()):
@@ -2106,6 +2151,11 @@ class PiiRedactor:
                         start, end = m.start() + pm_start, m.start() + pm_end
                         out.append(PiiMatch("PHONE", start, end, text[start:end], e164))
                     break
+            else:
+                # A national number of a region not configured ("móvil 619107545", "call me on 0501 890 92 12",
+                # "Callback: 0850451150"): one that a phone cue introduces on its line, right before it.
+                if not international and _cued_national_number(text, m.start(), cand):
+                    out.append(PiiMatch("PHONE", m.start(), m.end(), cand, _DIGIT_ONLY.sub("", cand)))
         return out
 
     def _addresses(self, text: str, patterns: Sequence[re.Pattern[str]] | None = None) -> list[PiiMatch]:

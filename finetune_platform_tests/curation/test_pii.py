@@ -100,8 +100,15 @@ def test_bare_digit_phone_needs_a_cue():
 
 def test_phone_regions_decide_national_numbers():
     us_only = PiiRedactor(phone_regions=["US"])
-    assert [m.type for m in us_only.find("Call 020 7946 0958 please")] == []
-    assert [m.type for m in us_only.find("Call +44 20 7946 0958 please")] == ["PHONE"]
+    assert [m.type for m in us_only.find("Desk 020 7946 0958 please")] == []
+    assert [m.type for m in us_only.find("Desk +44 20 7946 0958 please")] == ["PHONE"]
+    # a phone cue right before a number makes it one whatever the regions ("móvil", "call me on", "Callback:")
+    assert [m.type for m in us_only.find("Call 020 7946 0958 please")] == ["PHONE"]
+    for text in ("mi móvil 619107545.", "Please call me on 0501 890 92 12 today.", "Callback: 0850451150. Issue", "M: (11)95859-4491"):
+        assert [m.type for m in R.find(text)] == ["PHONE"], text
+    # not after an id's word, nor a bare "number"
+    for text in ("order number 0850451150", "the number 123456789 is my order id", "call me about invoice 123456789"):
+        assert R.find(text) == [], text
 
 
 def test_ssn_email_ip_credentials():
@@ -1933,7 +1940,17 @@ def test_second_red_team_misses_and_lookalikes(text, redacted):
         ("id,card_number\n1,1234567812345678\n2,N/A", "id,card_number\n1,1234567812345678\n2,N/A"),
         ("id,ssn\n1,000-12-3456", "id,ssn\n1,000-12-3456"),
         ("Thanks, Sarah.\nName, date and time", "Thanks, <PERSON_1>.\nName, date and time"),
+        # secrets in a command line or a login pair, and keys in a pasted dict or after "secret"
+        ("101  curl -u app_rw:FnFxDG5rs1FFPPU https://api.example.de/v2", "101  curl -u <CREDENTIALS_1> https://api.example.de/v2"),
+        ("mysql -h db01 -u root -p'salsa.salsa.kettle' orders", "mysql -h db01 -u root -p'<CREDENTIALS_1>' orders"),
+        ("mysql -p prompts for it", "mysql -p prompts for it"),
+        ("staging login is admin / C0ff33G@l@xy14 and", "staging login is admin / <CREDENTIALS_1> and"),
+        ("login page: /auth/login is broken / fixed", "login page: /auth/login is broken / fixed"),
+        ("{'AWS_SECRET_ACCESS_KEY': 'vzJ0FmhU728cv9pzE/Z+umOoiQJJVd+acKg44TkU'}", "{'AWS_SECRET_ACCESS_KEY': '<CREDENTIALS_1>'}"),
+        ("and secret wPxjvA1fobD2DW9+pDPSNzgNFD28F+DYdyk0Fq8h were exposed", "and secret <CREDENTIALS_1> were exposed"),
+        ("the secret sauce recipe", "the secret sauce recipe"),
+        ("(github_pat_11C3B2VP019LRX9MMA592Q_BCzQpgOlkXNEXtgJlnIvG0LA5tLHE) to a", "(<CREDENTIALS_1>) to a"),
     ],
 )
-def test_pasted_tables(text, redacted):
+def test_pasted_tables_command_lines_and_keys(text, redacted):
     assert R.redact(text)[0] == redacted
