@@ -303,6 +303,29 @@ _IBAN_LENGTH = {
 }
 
 # --- street addresses --------------------------------------------------------------------------------------
+def _trie(words: Iterable[str]) -> str:
+    """A pattern (a non-capturing group) matching exactly ``words``, written as a trie: re tries an alternation's
+    branches one by one, so "r(?:ue|oute)" rules out "rue" and "route" with one test of "r" (a gate of 24 words
+    cost twice as much as a flat alternation)."""
+    words = sorted(set(words))
+    if not words:
+        return "(?!)"
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[:1], []).append(word[1:])
+    branches = []
+    for head, tails in groups.items():
+        if head == "":
+            continue
+        rest = [t for t in tails if t]
+        body = _trie(rest) if rest else ""
+        branches.append(re.escape(head) + (body + ("?" if "" in tails else "") if rest else ""))
+    if len(branches) == 1 and "" not in groups:
+        return branches[0]  # one way on: no group ("allée", not "a(?:l(?:l(?:é(?:e))))")
+    pattern = "(?:" + "|".join(branches) + ")"
+    return pattern + "?" if "" in groups else pattern
+
+
 def _latin_letters(cased: Callable[[str], bool]) -> str:
     """The letters beyond ASCII of the Latin alphabets, Latin-1 Supplement from U+00C0, Latin Extended-A and -B,
     the IPA letters that African and Azerbaijani alphabets use ("Məmmədov", "Kɔfi") and Latin Extended Additional,
@@ -458,11 +481,59 @@ _ADDRESS_DE_UPPER = re.compile(
     r"(?:(?!INSTR\.)[A-ZÄÖÜ]*(?:STRASSE|STRAẞE|STR\.|WEG|PLATZ|ALLEE|GASSE|DAMM)|[A-ZÄÖÜ]{2,}RING)"
     r"[ ]\d{1,4}[A-Z]?\b(?:,[ ]\d{5}[ ][A-ZÄÖÜ]{2,})?"
 )
+_FR_STREET_NAME = r"[ ](?:(?:de la|de l'|du|des|de|la|le|l'|d')[ ]?)?[A-ZÀ-Ý][\w'-]+(?:[ ][A-ZÀ-Ý][\w'-]+){0,2}"
+#: The postcode and city after a comma or on the next line; a Quebec address's city, province and postcode.
+_FR_TAIL = r"(?:(?:,[ ]|,?[ ]*\r?\n[ ]*)\d{5}[ ][A-ZÀ-Ý][\w-]+|" + _tail(_CITY) + r")"
 _ADDRESS_FR = re.compile(
-    r"(?<![\w-])\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ](?i:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai|route)"
-    r"[ ](?:(?:de la|de l'|du|des|de|la|le|l'|d')[ ]?)?[A-ZÀ-Ý][\w'-]+(?:[ ][A-ZÀ-Ý][\w'-]+){0,2}"
-    r"(?:,[ ]\d{5}[ ][A-ZÀ-Ý][\w-]+)?"
+    r"(?<![\w-])(?:\d{1,4}-)?\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ](?:"
+    r"(?i:rue|avenue|boulevard|bd|boul\.?|place|chemin|allée|impasse|quai|route)" + _FR_STREET_NAME + _FR_TAIL + "?"
+    # street words that are English or everyday French words too ("3 square meters", "2 cours de maths"): only
+    # with the postcode and city
+    r"|(?i:cours|voie|passage|square|sentier|esplanade|promenade|faubourg|montée|cité|résidence|villa)" + _FR_STREET_NAME
+    + _FR_TAIL + ")"
 )
+
+#: A city after a continental postcode: up to three capitalised words, maybe its province in brackets ("Milano
+#: (MI)", "Den Haag", "Málaga").
+_EU_CITY = r"[" + _UP + r"][" + _LO + r"]+(?:[ -][" + _UP + r"][" + _LO + r"]+){0,2}(?:[ ]\([A-Z]{2}\))?"
+#: A continental street name: its words, particles among them ("Via dei Mille", "Avda. de la Constitución").
+_EU_NAME = (
+    r"(?:(?:de la|de las|de los|del|de|dei|degli|della|delle|di|da|do|dos|das)[ ])?"
+    r"[" + _UP + r"][" + _LO + r"'’]+(?:[ ](?:(?:de la|de las|de los|del|de|dei|degli|della|delle|di|da|do|dos|das|d'|l')[ ]?)?"
+    r"[" + _UP + r"][" + _LO + r"'’]+){0,3}"
+)
+#: Dutch, Italian, Spanish and Portuguese street addresses, written as those countries write them, with the
+#: postcode and city that make them one: "Keizersgracht 210-II, 2011 VB Haarlem", "Via del Corso 174, 00186
+#: Roma", "Corso Buenos Aires 111, 20144 Milano (MI)", "C/ Colón 165, bajo A, 29015 Málaga", "Avda. de la
+#: Constitución 43, 5º dcha., 28013 Madrid", "Rua Augusta 27, 1100-048 Lisboa". The number may carry a Dutch
+#: floor ("3-1", "210-II", "56 B") or a Spanish floor and door after a comma ("5º dcha.", "bajo A").
+_ADDRESS_EU = re.compile(
+    r"(?<![\w-])(?:"
+    # Dutch: a street word glued to the name, maybe after an adjective ("Grote Houtstraat")
+    r"(?:[" + _UP + r"][" + _LO + r"]+[ ])?[" + _UP + r"][" + _LO + r"]*(?:straat|gracht|weg|laan|plein|kade|singel|dijk"
+    r"|steeg|markt|hof|pad|dreef|wal|burgwal)"
+    # Italian, Spanish, Portuguese: a street word first
+    r"|(?:Via|Viale|Corso|Piazza|Piazzale|Largo|Vicolo|Strada|Lungomare|Lungotevere|Contrada|Borgo|Calle|C/|Avda\.|Avenida"
+    r"|Av\.|Paseo|Plaza|Pza\.|Carrer|Camino|Ronda|Travesía|Rambla|Glorieta|Rua|Travessa|Praça|Estrada|Alameda)[ ]?" + _EU_NAME
+    + r")"
+    r",?[ ]\d{1,4}[A-Za-z]?(?:-(?:\d{1,3}|[IVX]{1,4}|[A-Za-z])|/[A-Za-z0-9]{1,3}|[ ][A-Z](?![\w]))?"
+    r"(?:,[ ](?:[^,\n]{1,15}),)?"  # "5º dcha.", "bajo A"
+    r",?[ ](?:\d{4}[ ]?[A-Z]{2}|\d{5}|\d{4}-\d{3})[ ]" + _EU_CITY
+)
+#: What every _ADDRESS_EU match holds: a continental postcode and the capital of its city.
+_EU_POSTCODE_GATE = re.compile(r"\d{4}(?:\d|[ ]?[A-Z]{2}|-\d{3})[ ][" + _UP + r"]")
+#: An Indian address: a house, flat, plot or door number, up to four parts and the city with its six-digit PIN
+#: ("House No. 885, Greater Kailash II, New Delhi - 110048", "No. 7, Road No. 3, Banjara Hills, Hyderabad -
+#: 500034", "b-363, greater kailash ii, new delhi - 110048").
+_ADDRESS_IN = re.compile(
+    r"(?i:(?<![\w-])(?:(?:house|flat|plot|door|shop|h)\.?[ ]?no\.?[ ]?|(?:(?<=:[ ])|(?<=\n)|^)no\.[ ]?|flat[ ]|plot[ ]|[a-z]-)"
+    r"[\w/-]{1,6},[ ]"
+    r"(?:[^,\n]{2,40},[ ]){0,4}[a-z]+(?:[ ][a-z]+){0,2}(?:[ ]?-[ ]?|[ ])[1-9]\d{5}(?!\d))"
+)
+_PIN_GATE = re.compile(r"[A-Za-z](?:[ ]?-[ ]?|[ ])[1-9]\d{5}(?!\d)")
+#: What opens every _ADDRESS_IN match: a house, flat, plot or door number, "No." or a block letter and a dash.
+_IN_PREFIX_GATE = re.compile(r"-\d(?<=\b[A-Za-z]-\d)")  # a block letter and a dash ("b-363"); the rest by substring
+
 
 # --- person names ------------------------------------------------------------------------------------------
 #: Titles other than the English ones that make the next word a name ("Frau Schneider", "Mme Dubois", "Sra.
@@ -791,10 +862,12 @@ def _may_be_german_street(low: str) -> bool:
 # for a pattern that starts with a literal space costs half (re jumps from space to space). The German
 # words end with the space, so their pattern runs over the reversed text, where it comes first.
 _FRENCH_STREET_NEEDLES = (
-    " rue ", " avenue ", " boulevard ", " bd ", " place ", " chemin ", " allée ", " impasse ", " quai ", " route "
+    " rue ", " avenue ", " boulevard ", " bd ", " boul ", " boul. ", " place ", " chemin ", " allée ", " impasse ", " quai ",
+    " route ", " cours ", " voie ", " passage ", " square ", " sentier ", " esplanade ", " promenade ", " faubourg ",
+    " montée ", " cité ", " résidence ", " villa ",
 )
 _GERMAN_STREET_NEEDLES = ("str. ", "straße ", "strasse ", "weg ", "platz ", "allee ", "gasse ", "ring ", "damm ")
-_FRENCH_STREET_WORD = re.compile("|".join(re.escape(n) for n in _FRENCH_STREET_NEEDLES))
+_FRENCH_STREET_WORD = re.compile(" " + _trie(n.strip() for n in _FRENCH_STREET_NEEDLES) + " ")
 _GERMAN_STREET_END = re.compile("|".join(re.escape(n[::-1]) for n in _GERMAN_STREET_NEEDLES))
 
 
@@ -824,7 +897,19 @@ def _address_patterns(
         patterns += (_ADDRESS_EN_LOWER, _ADDRESS_DE_LOWER)
     if _may_hold_german_postcode(text, shape):
         patterns.append(_ADDRESS_DE_PLACE)
+    if _EU_POSTCODE_SHAPE.search(shape) if shape is not None else _EU_POSTCODE_GATE.search(text):
+        patterns.append(_ADDRESS_EU)
+    if (_PIN_SHAPE.search(shape) if shape is not None else _PIN_GATE.search(text)) and (
+        "no" in low and ("no." in low or "no " in low) or "flat " in low or "plot " in low or _IN_PREFIX_GATE.search(text)
+    ):
+        patterns.append(_ADDRESS_IN)
     return patterns
+
+
+#: _EU_POSTCODE_GATE and _PIN_GATE in an ASCII text's :func:`_digit_shape` (capitals "A", small letters "a",
+#: digits "0"): patterns that open with a literal, which re jumps to.
+_EU_POSTCODE_SHAPE = re.compile(rb"0000(?:0|[ ]?AA|-000)[ ]A")
+_PIN_SHAPE = re.compile(rb"000000(?:(?<=[Aa][ ]000000)|(?<=[Aa]-000000)|(?<=[Aa][ ]-[ ]000000))(?!0)")
 
 
 #: What every :data:`_LOWER_POSTCODE` match holds in the text's shape: " aa 00000" (state and ZIP), "0 0aa" or "0a
@@ -1279,10 +1364,14 @@ _MENTION_CUES = (
     "approved by", "handled by", "on behalf of", "call back", "my colleague", "my husband", "my wife", "my son",
     "my daughter", "my mother", "my father", "my mum", "my mom", "my dad", "my brother", "my sister", "my partner",
     "my boss", "my manager", "my friend", "my neighbour", "my neighbor",
-    # who a ticket is about or for, who took it over, and whom a writer defers to ("Customer Jonas Wagner reports",
-    # "customer is Yui Inoue (...)", "took over from M.V. Ramsey", "Per Anouk ter Horst, the invoice ...")
-    "customer", "customer is", "took over from", "handed off to", "handed over to", "handover to", "addressed to",
-    "contact to", "message is for", "per",
+)
+#: More cues of a mention, right before a capital: who a ticket is about or for, who took it over, and whom a
+#: writer defers to ("Customer Jonas Wagner reports", "customer is Yui Inoue (...)", "took over from M.V. Ramsey",
+#: "Per Anouk ter Horst, the invoice ..."). One pattern: "customer" is in every other ticket, a capital after it
+#: in few.
+_MENTION_CUE_MORE = re.compile(
+    r"(?<![\w'’])(?:[Cc]ustomer(?:[ ]is)?|took[ ]over[ ]from|handed[ ](?:off|over)[ ]to|handover[ ]to|addressed[ ]to"
+    r"|contact[ ]to|message[ ]is[ ]for|[Pp]er)[ ](?=[" + _UP + r"])"
 )
 # Not "forwarded to", "escalated to", "assigned to": their value is a queue as often ("Ticket forwarded to Second
 # Line").
@@ -1290,8 +1379,7 @@ _MENTION_CUES = (
 #: text) -> the cues that hold it, as written and capitalised: only those are searched for.
 _MENTION_WORDS = {
     word: tuple(form for cue in _MENTION_CUES if word in f" {cue} " for form in (f"{cue} ", f"{cue.capitalize()} "))
-    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back", "customer", "over ", "handed",
-                 "addressed", "contact to", "is for", "per ")
+    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back")
 } | {
     # the people around the writer: found by one pattern that starts with the literal "my " (re jumps to it)
     "my ": tuple(
@@ -1313,12 +1401,20 @@ _ROLE_WORD = re.compile(r"(\w+)[ ]")
 _MENTION_END = re.compile(r"[ ]*(?:[,.;:!?)(<]|\r?\n|\Z)|[ ][a-z]")
 
 
+def _may_hold_more_mention(low: str) -> bool:
+    """False only when no cue of :data:`_MENTION_CUE_MORE` is in the text whose lower case is ``low`` (a pattern
+    that opens with a look-behind is tried at every position: these substring tests rule most texts out first)."""
+    return (
+        "customer " in low or "per " in low or "over from" in low or "handed " in low or "handover" in low
+        or "addressed to" in low or "contact to" in low or "is for" in low
+    )
+
+
 def _may_hold_mention(low: str) -> bool:
     """False only when none of :data:`_MENTION_CUES` is in the text whose lower case is ``low``."""
     return (  # the words of _MENTION_WORDS, unrolled (a generator over them cost twice as much)
         "spok" in low or "ed by " in low or "talked" in low or "speaking" in low or "chatted" in low or "behalf" in low
-        or "call back" in low or _MY_PEOPLE.search(low) is not None or "customer" in low or "over " in low
-        or "handed" in low or "addressed" in low or "contact to" in low or "is for" in low or "per " in low
+        or "call back" in low or _MY_PEOPLE.search(low) is not None
     )
 
 
@@ -1906,7 +2002,7 @@ class PiiRedactor:
             if _may_hold_intro(low):
                 found += self._introduced(text)
                 shut = False
-            if _may_hold_mention(low):
+            if _may_hold_mention(low) or (_may_hold_more_mention(low) and _MENTION_CUE_MORE.search(text)):
                 found += self._mentioned(text)
                 shut = False
             # These three read one line at a time (a match never spans a line break), so a text where they find
@@ -2739,26 +2835,29 @@ class PiiRedactor:
         things: dict[str, bool] = {}  # _a_thing_named's verdicts
         low = text.lower()
         groups = _MENTION_WORDS.items()
+        starts: list[tuple[int, int]] = []  # (where a cue starts, where the name after it may start)
         for cue in (cue for word, cues in groups if (_MY_PEOPLE.search(low) if word == "my " else word in low) for cue in cues):
             i = text.find(cue)
             while i >= 0:
-                pos = i + len(cue)
-                if not (i and _WORD_CHAR.match(text, i - 1)):  # "outspoke to" is no cue
-                    role = _ROLE_WORD.match(text, pos, pos + 24)
-                    after_role = role is not None and role.group(1).lower() in _ROLES
-                    if after_role:
-                        pos = role.end()
-                    initialled = self._initialled_name_end(text, pos) if text[pos + 1:pos + 2] == "." else None
-                    if initialled is not None:  # "took over from M.V. Ramsey"
-                        if _MENTION_END.match(text, initialled) is not None:
-                            out.append(PiiMatch("PERSON", pos, initialled, text[pos:initialled], text[pos:initialled].casefold()))
-                    elif _name_word_at(text, pos) is not None:
-                        span = self._name_at(text, pos, require_first=not after_role)
-                        if span is not None and _MENTION_END.match(text, span[1]) is not None:
-                            value = text[span[0]:span[1]]
-                            if not _a_thing_named(text, value, things):  # "submitted by Lumen Hub"
-                                out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+                starts.append((i, i + len(cue)))
                 i = text.find(cue, i + 1)
+        starts += [(m.start(), m.end()) for m in _MENTION_CUE_MORE.finditer(text)]
+        for i, pos in starts:
+            if not (i and _WORD_CHAR.match(text, i - 1)):  # "outspoke to" is no cue
+                role = _ROLE_WORD.match(text, pos, pos + 24)
+                after_role = role is not None and role.group(1).lower() in _ROLES
+                if after_role:
+                    pos = role.end()
+                initialled = self._initialled_name_end(text, pos) if text[pos + 1:pos + 2] == "." else None
+                if initialled is not None:  # "took over from M.V. Ramsey"
+                    if _MENTION_END.match(text, initialled) is not None:
+                        out.append(PiiMatch("PERSON", pos, initialled, text[pos:initialled], text[pos:initialled].casefold()))
+                elif _name_word_at(text, pos) is not None:
+                    span = self._name_at(text, pos, require_first=not after_role)
+                    if span is not None and _MENTION_END.match(text, span[1]) is not None:
+                        value = text[span[0]:span[1]]
+                        if not _a_thing_named(text, value, things):  # "submitted by Lumen Hub"
+                            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         return out
 
     def _fielded(self, text: str) -> list[PiiMatch]:

@@ -576,7 +576,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     found = (
         redactor._credentials(text) + redactor._secrets(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
         + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
-        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER, pii._ADDRESS_DE_PLACE])
+        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER, pii._ADDRESS_DE_PLACE, pii._ADDRESS_EU, pii._ADDRESS_IN])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
@@ -1953,4 +1953,36 @@ def test_second_red_team_misses_and_lookalikes(text, redacted):
     ],
 )
 def test_pasted_tables_command_lines_and_keys(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # Dutch, Italian, Spanish, Portuguese and Indian addresses, each with the postcode and city that make it one
+        ("Adres is Kerkstraat 88, 1072 AB Amsterdam\nx", "Adres is <ADDRESS_1>\nx"),
+        ("Old: Vismarkt 3-1, 1015 CJ Amsterdam", "Old: <ADDRESS_1>"),
+        ("New: Grote Houtstraat 88, 1015 CJ Amsterdam", "New: <ADDRESS_1>"),
+        ("Keizersgracht 210-II, 2011 VB Haarlem", "<ADDRESS_1>"),
+        ("consegna in Corso Buenos Aires 111, 20144 Milano (MI).", "consegna in <ADDRESS_1>."),
+        ("in Via del Corso 174, 00186 Roma.", "in <ADDRESS_1>."),
+        ("es Avda. de la Constitución 43, 5º dcha., 28013 Madrid y", "es <ADDRESS_1> y"),
+        ("es C/ Colón 165, bajo A, 29015 Málaga y", "es <ADDRESS_1> y"),
+        ("Rua Augusta 27, 1100-048 Lisboa", "<ADDRESS_1>"),
+        ("address: House No. 885, Greater Kailash II, New Delhi - 110048\n", "address: <ADDRESS_1>\n"),
+        ("i live at b-363, greater kailash ii, new delhi - 110048. call", "i live at <ADDRESS_1>. call"),
+        ("Plot 30, Gariahat Road, Kolkata - 700019", "<ADDRESS_1>"),
+        # French street words that are English or everyday words need the postcode; a Quebec address
+        ("Appt 42, 9 ter cours de l'Intendance, 75011 Paris.", "Appt 42, <ADDRESS_1>."),
+        ("Walsh, 2079-2225 boul. Saint-Laurent, Montréal, QC H2X 1Y4", "Walsh, <ADDRESS_1>"),
+        ("we passed 3 square Meters", "we passed 3 square Meters"),
+        ("took 2 cours de Maths", "took 2 cours de Maths"),
+        # no street: years, ids, amounts
+        ("Case 2023 AB Testing", "Case 2023 AB Testing"),
+        ("in 2024 Amsterdam was busy", "in 2024 Amsterdam was busy"),
+        ("the Via 2 cable, 10000 Units", "the Via 2 cable, 10000 Units"),
+        ("invoice no. 123456, total Rs 100000", "invoice no. 123456, total Rs 100000"),
+    ],
+)
+def test_continental_and_indian_addresses(text, redacted):
     assert R.redact(text)[0] == redacted
