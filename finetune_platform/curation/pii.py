@@ -191,9 +191,20 @@ _SECRET_WORDS = (
 )
 
 
+#: A value that stands in for a secret in a template or a redacted config: "${DB_PASSWORD}", "{{ api_key }}",
+#: "<your-key>", "%(password)s", "********", "xxxxxxxx", "changeme", "your_api_key_here".
+_PLACEHOLDER_SECRET = re.compile(
+    r"(?i:[$%]\{|\{\{|<|%\(|\$[A-Z_]+$|(.)\1+$|your[_-]|(?:change[_-]?me|example|placeholder|redacted|dummy|secret_here"
+    r"|x{3,}|\.{3,})$)"
+)
+
+
 def _looks_like_a_secret(value: str) -> bool:
     """Whether a value after a password or key keyword is one: it holds a digit or a symbol, mixes cases, or is
-    long (12 characters or more); a word in lower case ("wrong", "expired", "reset") is not."""
+    long (12 characters or more); a word in lower case ("wrong", "expired", "reset") is not, nor a placeholder
+    (:data:`_PLACEHOLDER_SECRET`: "${DB_PASSWORD}", "********")."""
+    if _PLACEHOLDER_SECRET.match(value):
+        return False
     if len(value) >= 12 or any(c.isdigit() for c in value):
         return True
     if not value.isalpha():
@@ -1008,6 +1019,12 @@ _NOT_GREETED = frozenset(
 )
 #: Words that open a line before a display name and are not part of it.
 _SENDER_LABELS = frozenset("From To Cc Bcc Reply Sender Contact Attn Write Email Mail".split())
+#: A display name written surname first, unquoted, before an e-mail address in angle brackets ("From: Holloway,
+#: Colin <colin_holloway76@example.com>", as Outlook writes it).
+_REVERSED_SENDER = re.compile(
+    r"(?<![\w'’-])((?:Mc|Mac|O'|O’)?[" + _UP + r"][" + _LO + r"'’-]+(?:[ ](?:Mc|Mac|O'|O’)?[" + _UP + r"][" + _LO + r"'’-]+)?"
+    r",[ ][" + _UP + r"][" + _LO + r"'’-]+(?:[ ][" + _UP + r"][" + _LO + r"'’-]+)?)[ ]*<[^<>\s@]+@[^<>\s]+>"
+)
 #: A quoted display name before an e-mail address in angle brackets: '"Nguyen, Thi Lan" <lan@example.com>'.
 _QUOTED_SENDER = re.compile(r'"([^"<>@\n]{2,80})"[ ]*<[^<>\s@]+@[^<>\s]+>')
 #: A word of a quoted display name: a capitalised name (hyphens, apostrophes), an initial or a particle.
@@ -1204,6 +1221,12 @@ _LOWER_NAME_CUE_AT_END = re.compile("(?:" + _LOWER_NAME_CUES.pattern + r")\Z")
 #: ``text.encode().translate(...).split()``, so :data:`_FIRST_LOWER_BYTES` missing all of them means no name.
 _NON_WORD_TO_SPACE = bytes(32 if c < 128 and not re.match(r"[\w']", chr(c)) else c for c in range(256))
 _FIRST_LOWER_BYTES = frozenset(name.encode("ascii") for name in _FIRST_LOWER if name.isascii())
+#: The NATO spelling alphabet: a given name among its words ("victor, kilo, oscar") spells a reference.
+_NATO_WORD = re.compile(
+    r"\b(?:alfa|alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliett?|kilo|lima|mike|november|oscar|papa"
+    r"|quebec|romeo|sierra|tango|uniform|victor|whiske?y|x-?ray|yankee|zulu)\b"
+)
+_NATO_NAMES = frozenset(("victor", "oscar", "juliet", "juliett", "romeo", "mike", "charlie", "india"))
 #: A small letter of a name beyond ASCII ("ü", "ł", "ễ"): a text without one can hold only ASCII names in lower case.
 _NON_ASCII_NAME_LETTER = re.compile("[" + _LO.removeprefix("a-z") + "]")
 #: A run of letters: a lower-case name that PiiRedactor._lower_case_names finds starts after a space, a colon, a
@@ -1265,7 +1288,8 @@ _LABEL_LINE = re.compile(r"(?m)^[ \t]*(?:([^\W\d_]+)[ ])?([^\W\d_][^\W\d_'’-]*
 _SPEAKER_ROLES = frozenset(
     "customer customers user client cust cx caller visitor guest me agent rep support bot assistant operator "
     "advisor adviser buyer seller member tech technician system human ai chatbot moderator host staff"
-    " kunde kundin client cliente usuario usuário utilisateur".split()
+    " kunde kundin client cliente usuario usuário utilisateur klant klantenservice medewerker mitarbeiter agente"
+    " operatore operador utente conseiller conseillère atendente".split()
 )
 #: Roles that may stand before a speaker's name in its label ("agent Ravi:", "Agent Monique:").
 _SPEAKER_NAME_ROLES = frozenset("agent rep advisor adviser tech technician supervisor operator specialist customer cust".split())
@@ -2387,7 +2411,11 @@ class PiiRedactor:
                 ):
                     span = (lead.start(1), span[1])
                 value = text[span[0]:span[1]]
-                if not after_cue and (value in EPONYM_BRANDS or _ends_a_brand(text, span[0], value)):
+                if not after_cue and (
+                    value in EPONYM_BRANDS
+                    or _ends_a_brand(text, span[0], value)
+                    or " ".join(value.split(" ", 2)[:2]) in EPONYM_BRANDS  # "Ralph Lauren Oxford Shirt"
+                ):
                     brands.append(span)
                     continue  # "I bank with Wells Fargo", "a Ralph Lauren shirt": a company named after a person
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
@@ -2552,6 +2580,13 @@ class PiiRedactor:
                 start = text.rfind(words[0], m.start(1), m.end(1))
             if not _a_thing_named(text, value, things):
                 out.append(PiiMatch("PERSON", start, m.end(1), text[start:m.end(1)], " ".join(text[start:m.end(1)].split()).casefold()))
+        for m in _REVERSED_SENDER.finditer(text) if "," in text else ():
+            words = m.group(1).replace(",", " ").split()
+            if any(w in NOT_NAMES or w in _NOT_GREETED for w in words):
+                continue  # "From: Support, Lumen <...>"
+            value = m.group(1)
+            if not _a_thing_named(text, value, things):
+                out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, " ".join(value.split()).casefold()))
         for m in _QUOTED_SENDER.finditer(text) if '"' in text else ():
             words = m.group(1).replace(",", " ").split()
             if (
@@ -2649,6 +2684,10 @@ class PiiRedactor:
             here = text.startswith(" here", t.end())
             if not (cued or after_is or after_comma or line or here):
                 continue
+            if t.group() in _NATO_NAMES and (
+                _NATO_WORD.search(low, max(0, pos - 30), pos) or _NATO_WORD.search(low, t.end(), t.end() + 30)
+            ):
+                continue  # spelling a reference: "sure, victor, kilo, oscar, then 2 8 3"
             end = _lower_name_end(text, t.end(), NOT_LOWER_SURNAMES)
             if (
                 not cued

@@ -1982,7 +1982,18 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
         ("in 2024 Amsterdam was busy", "in 2024 Amsterdam was busy"),
         ("the Via 2 cable, 10000 Units", "the Via 2 cable, 10000 Units"),
         ("invoice no. 123456, total Rs 100000", "invoice no. 123456, total Rs 100000"),
+        # lookalikes: placeholders of a secret, brands at the head of a product's name, a spelled reference, a
+        # role's label in Dutch; a display name written surname first
+        ("  password: ${DB_PASSWORD}\n  api_key: \"xxxxxxxxxxxxxxxx\"", "  password: ${DB_PASSWORD}\n  api_key: \"xxxxxxxxxxxxxxxx\""),
+        ('password: "********"\napi_key: "<your-key>"', 'password: "********"\napi_key: "<your-key>"'),
+        ("password: changeme", "password: changeme"),
+        ("sku,product\nEFI-506,Ralph Lauren Oxford Shirt", "sku,product\nEFI-506,Ralph Lauren Oxford Shirt"),
+        ("Customer: sure, victor, kilo, oscar, then 2 8 3", "Customer: sure, victor, kilo, oscar, then 2 8 3"),
+        ("thanks, victor!", "thanks, <PERSON_1>!"),
+        ("Sanne: Goedemiddag\nKlant: hoi", "<PERSON_1>: Goedemiddag\nKlant: hoi"),
+        ("From: Holloway, Colin <colin@example.com>", "From: <PERSON_1> <<EMAIL_1>>"),
+        ("From: Support, Lumen <help@lumen.io>", "From: Support, Lumen <<EMAIL_1>>"),
     ],
 )
-def test_continental_and_indian_addresses(text, redacted):
+def test_continental_and_indian_addresses_and_more_lookalikes(text, redacted):
     assert R.redact(text)[0] == redacted
