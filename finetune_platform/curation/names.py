@@ -141,6 +141,14 @@ FIRST_NAMES = _ascii_forms(
         Maarten Ruud Eline Thijs Niels Koen Martina Silvia Alvaro Álvaro Raul Raúl Pilar Rocio Rocío Ainhoa Iker
         Nuria Núria Skyler Emerson Finley Hayden Kendall Reese
         Marieke Joris Sjoerd Abdulrahman Eitan Mairead Ciarán Fergus Oğuz Océane Théo Baptiste Venkatesh Meenakshi
+        Allen Alma Alvin Aurélie Barry Bernice Bertha Billy Bradley Brent Calvin Carrie Cathy Christophe Clarence
+        Clifford Clément Connie Curtis Céline Darlene Darrell Derrick Dolores Eddie Edith Edna Edwin Elsie Ernest
+        Esther Ethel Eva Floyd Fred Geraldine Gilbert Gladys Glenn Herbert Herman Howard Inès Jeanette
+        Jeanne Jeffery Jesse Joann Joanne Juanita Laurie Lawrence Leonard Leroy Lester Lewis Lillian Lois Loretta
+        Lori Lorraine Lucille Léa Manon Manuel Margaret Marjorie Marvin Mathilde Maurice Maël Melvin Micheal Michele
+        Mildred Norma Pauline Peggy Phillip Phyllis Randall Randy Raymond Rhonda Ricky Rodney Ronnie Roy Russell
+        Scott Shawn Sheila Sherry Stéphanie Sébastien Tammy Thelma Theodore Thierry Valérie Vivian Wanda Wesley
+        Willie Yolanda Yvonne
         """
     )
 )
@@ -160,6 +168,7 @@ AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     Mason Cooper Tucker Spencer Fisher Reed Rob Nick Norm Cherry Rocky Rusty Luna Nova Stella
     Jan Jesus Christian Regina Sofia Santiago Leo Hugo Kelly Karen Julian Xavier Camila
     Lei Xin Hao Yu Fang Tao Ren Lan Hoa Duc Anh Hung Nam Alba Morgan Cem Ama Yaw Hui
+    Lee Jay Earl Sally Pascal Warren Hazel Stanley Ruth Terry Lynn Gail Clyde Vernon Lloyd Frances Jules
     """
 )
 

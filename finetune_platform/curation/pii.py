@@ -557,7 +557,7 @@ _OTHER_TITLE_CUES = (
 #: A name may end in a possessive "'s" ("John Smith's address"): the name is matched, the "'s" stays.
 _NAME_TOKEN = re.compile(
     # a second part after a hyphen, capitalised ("Jean-Luc", "Al-Farsi") or not ("Hyun-woo", "Seo-yeon")
-    r"(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"]?[" + _LO + r"]+)?(?!\w|-\w|['’](?!s\b))"
+    r"(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?:-(?:Mc|Mac|O'|O’)?[" + _UP + r"]?[" + _LO + r"]+)?(?!\w|-\w|['’](?!s\b))"
 )
 _LOWER_TOKEN = re.compile(r"[" + _LO + r"]+(?![\w'’])")
 #: A lower-case surname candidate after a lower-case given name: one space, then a word.
@@ -583,7 +583,8 @@ _INSTITUTION_WORDS = frozenset(
     "Hospital Clinic University College School Academy Institute Foundation Center Centre Library Museum Stadium "
     "Airport Station Cathedral Hotel Theatre Theater Gallery Memorial Elementary Restaurant Inn Cafe Café "
     "Grill Tavern Diner Bistro Bakery Pizzeria Brewery Lounge Island Islands Pub "
-    "City Beach Creek Heights Falls Valley County Springs "
+    "City Beach Creek Heights Falls Valley County Springs Theatres Theaters Cinema Cinemas Hills Lake State "
+    "Reservation Forest Mater Inaugural Historic National Equatorial "
     # companies and reserves named after a person: "Marcus Corporation", "Dana Biosphere Reserve"
     "Corporation Corp Company Incorporated Inc Ltd LLC Group Holdings Reserve Av Ave".split()
 )
@@ -1207,7 +1208,7 @@ _LOWER_NAME_CUES = re.compile(
     r"|(?:spoke|speaking|talked|chatted) (?:with|to) |(?:submitted|reported|requested|raised|opened|created|signed"
     r"|approved|handled) by |on behalf of |for "
     r"|(?:agent|rep|technician|tech|advisor|adviser|supervisor|manager|colleague|attn|cc|customer|contact|cx|cust"
-    r"|kyc|client|caller|holder)(?::? )"
+    r"|kyc|client|caller|holder)(?::? |[ ]\()"
     # family and people around the writer ("my husband mehmet yilmaz", "my mum małgorzata kowalska"), whom they
     # asked or called ("can you ask ayşe", "someone called harpreet"), "its" as typed ("hey its priya again")
     r"|(?:husband|wife|son|daughter|mum|mom|mother|father|dad|brother|sister|partner|friend|boss|neighbou?r"
@@ -1269,11 +1270,13 @@ _SPEAKER = re.compile(
     r"|\d{1,2}[ ]" + _MONTH_ABBR + r"(?:[ ]\d{4})?,?[ ]+(?:\d{1,2}:\d{2}[ ]+)?"
     r")"
     r"((?:Mc|Mac|O'|O’)?[" + _UP + r"][" + _LO + r"'’-]+(?:[ ](?:(?:van|von|de|der|da|di|le|la|al|bin|ben)[ ])?"
-    r"(?:Mc|Mac|O'|O’)?[" + _UP + r"][" + _LO + r"'’-]+){0,2}):[ ]"
+    r"(?:Mc|Mac|O'|O’)?[" + _UP + r"][" + _LO + r"'’-]+){0,2}"
+    # in lower case as typed ("[16:10] mohammed al mansouri:"): a known given name first, checked by _speakers
+    r"|[" + _LO + r"]+(?:[ ][" + _LO + r"'’-]+){0,2}):[ ]"
 )
 #: What every _SPEAKER line holds: a name's capital right after the digit, the bracket or the "AM"/"p.m." of its
 #: time, spaces and a dash between or not; or a month's abbreviation.
-_SPEAKER_GATE = re.compile(r"[\d\]Mm.][ ]*(?:-[ ]*)?[" + _UP + r"]|" + _MONTH_ABBR)
+_SPEAKER_GATE = re.compile(r"[\d\]Mm.][ ]*(?:-[ ]*)?[" + _UP + r"]|\][ ]*[a-z]|" + _MONTH_ABBR)
 
 
 #: A phone number in a table's phone column: digits, maybe a "+", brackets, dots, dashes, slashes and spaces.
@@ -1323,10 +1326,14 @@ _NOT_SPEAKER_LABELS = frozenset(
 #: A person in pasted data: a JSON, Python or YAML-ish key of a name and its quoted value ('"holder": "MICHAEL
 #: BRENNAN"', "'full_name': 'Ayşe Yılmaz'", '"customer":"Jun Watanabe"').
 _KEYED_NAME = re.compile(
-    r"""["']((?i:(?:full|first|last|given|family|middle|customer|contact|client|account|card|user|display|sender|"""
-    r"""recipient|billing|shipping)?[ _-]?(?:name|holder|surname)|cardholder|customer|contact|owner))["']"""
-    r"""[ ]*[:=][ ]*["']([^"'\n\\]{2,80})["']"""
+    # the key quoted (JSON, Python, YAML) or bare before "=" (a log line: 'name="T MATSUMOTO"')
+    r"""(?:["']|(?<![\w.-])(?=\w+=))((?i:(?:full|first|last|given|family|middle|customer|contact|client|account|card|user|display|sender|"""
+    r"""recipient|billing|shipping)?[ _-]?(?:name|holder|surname)|cardholder|customer|contact|owner|author|agent|assignee"""
+    r"""|reporter|requester|requestor))(?:["'][ ]*[:=]|=)[ ]*["']([^"'\n\\]{2,80})["']"""
 )
+#: Keys that name things as often as people ('"name": "Premium Plan"', '"agent": "Zendesk"'): their value counts only
+#: when it opens with a known given name or an initial.
+_GENERIC_NAME_KEYS = frozenset("name customer contact owner agent author assignee reporter requester requestor".split())
 #: A word of a keyed name's value: a name in any case, with hyphens and apostrophes, or an initial.
 _KEYED_NAME_WORD = re.compile(r"[" + _UP + _LO + r"][" + _UP + _LO + r"'’-]*\.?")
 
@@ -1336,7 +1343,10 @@ def _may_hold_keyed_name(text: str, low: str) -> bool:
     return (
         ('"' in text or "'" in text)
         and (":" in text or "=" in text)
-        and ("name" in low or "holder" in low or "customer" in low or "contact" in low or "owner" in low)
+        and (
+            "name" in low or "holder" in low or "customer" in low or "contact" in low or "owner" in low or "author" in low
+            or "agent" in low or "assignee" in low or "reporter" in low or "request" in low
+        )
     )
 
 
@@ -2725,6 +2735,10 @@ class PiiRedactor:
         out: list[PiiMatch] = []
         for m in _SPEAKER.finditer(text):
             value = m.group(1)
+            if value.islower() and (
+                value.split(" ", 1)[0] not in _FIRST_LOWER or not text[m.start():m.start(1)].rstrip(" ").endswith("]")
+            ):
+                continue  # "[09:14] system: ...", "[10:02] note: ..."; in lower case only after a bracketed time
             words = value.split(" ")
             if any(w in NOT_NAMES or w in _NOT_GREETED for w in words):
                 continue
@@ -2861,7 +2875,11 @@ class PiiRedactor:
             titled = [w.capitalize() if w.isupper() or w.islower() else w for w in words]
             if any(w in NOT_NAMES or w in _NOT_GREETED for w in titled):
                 continue
-            if m.group(1).lower() in ("name", "customer", "contact", "owner") and titled[0] not in _ALL_FIRST:
+            if (
+                m.group(1).lower() in _GENERIC_NAME_KEYS
+                and titled[0] not in _ALL_FIRST
+                and not (len(words) >= 2 and len(words[0].rstrip(".")) == 1)  # an initial: 'name="T MATSUMOTO"'
+            ):
                 continue
             start = m.start(2) + m.group(2).index(value)
             out.append(PiiMatch("PERSON", start, start + len(value), value, " ".join(value.split()).casefold()))

@@ -26,7 +26,8 @@ COLUMN_TYPES: dict[str, str] = {
         account_holder account_name name_on_card contact contact_name contact_person employee employee_name client
         client_name recipient recipient_name beneficiary payee display_name person patient patient_name passenger
         guest_name member_name sender_name caller caller_name naam klant nombre nom prenom prénom vorname nachname
-        cognome""".split(),
+        cognome agent agent_name assignee assigned_to owner rep author reporter requester requestor handled_by
+        created_by submitted_by""".split(),
         "PERSON",
     ),
     **dict.fromkeys("ssn social_security social_security_number ssn_number us_ssn".split(), "US_SSN"),

@@ -1993,6 +1993,19 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
         ("Sanne: Goedemiddag\nKlant: hoi", "<PERSON_1>: Goedemiddag\nKlant: hoi"),
         ("From: Holloway, Colin <colin@example.com>", "From: <PERSON_1> <<EMAIL_1>>"),
         ("From: Support, Lumen <help@lumen.io>", "From: Support, Lumen <<EMAIL_1>>"),
+        # a log line's name, a comment's author, a name in brackets after a cue, a double-barrelled Mc name, an
+        # agent column, a speaker in lower case after a bracketed time
+        ('exp=0628 name="T MATSUMOTO" amount=112.00', 'exp=0628 name="<PERSON_1>" amount=112.00'),
+        ('user_agent="Mozilla/5.0" name="Premium Plan"', 'user_agent="Mozilla/5.0" name="Premium Plan"'),
+        ('[{"author": "Bill", "body": "ok"}]', '[{"author": "<PERSON_1>", "body": "ok"}]'),
+        ("the customer (aoife mackenzie) called", "the customer (<PERSON_1>) called"),
+        ("holders: Mairead MacLeod-McAllister. Both", "holders: <PERSON_1>. Both"),
+        ("time | number | agent\n---|---|---\n13:38 | 555 | Grace", "time | number | agent\n---|---|---\n13:38 | 555 | <PERSON_1>"),
+        ("[16:10] mohammed al mansouri: hey", "[16:10] <PERSON_1>: hey"),
+        ("[10:02] system: restarted\n[10:03] note: ok", "[10:02] system: restarted\n[10:03] note: ok"),
+        # places named after people
+        ("movie times at Warren Theatres", "movie times at Warren Theatres"),
+        ("will it rain at Roy Lake State Park", "will it rain at Roy Lake State Park"),
     ],
 )
 def test_continental_and_indian_addresses_and_more_lookalikes(text, redacted):
