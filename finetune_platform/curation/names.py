@@ -192,7 +192,7 @@ EPONYM_BRANDS: frozenset[str] = frozenset(
     Giorgio Armani|Estee Lauder|Estée Lauder|Marc Jacobs|Michael Kors|Vera Wang|Tory Burch|Charles Schwab|
     Morgan Stanley|Goldman Sachs|Charles Tyrwhitt|Marks Spencer|Harley Davidson|Aston Martin|Rolls Royce|
     Enzo Ferrari|Johnson Controls|Johnnie Walker|Sherwin Williams|Marie Claire|Jack Daniel|Billie Jean|Lazy Susan|
-    Harry Potter|Marco Polo|Victoria Secret|Ray-Ban Meta|Ray-Ban|Levi Strauss|Ben Sherman|Fred Perry|Tommy Bahama|Kenneth Cole|
+    Harry Potter|Marco Polo|Victoria Secret|Ray-Ban Meta|Ray-Ban|Levi Strauss|Earl Grey|Ben Sherman|Fred Perry|Tommy Bahama|Kenneth Cole|
     Steve Madden|Jimmy Choo|Anne Klein|Betty Crocker|Sara Lee|Ann Taylor|Jack Wolfskin|Helly Hansen|Carl Zeiss|Emma Bridgewater
     """.split("|")
 )
