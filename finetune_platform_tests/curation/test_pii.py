@@ -669,6 +669,9 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         # transcripts without timestamps and pasted tables
         "tom: hi\nAlina: x\n", "name,ssn\nAnn Lee,078-05-1120\n", "| Name | Phone |\n| Ann Lee | 020 7946 0018 |\n",
         "INSERT INTO t (name, card) VALUES ('Ann Lee', '4111111111111111'); ",
+        # mentions, commands, continental and Indian addresses, phones after a cue, log keys
+        "Per Anouk ter Horst, ", "customer is Ann Lee (x) ", "curl -u ab:cd12 ", "mysql -pab12 ", "login is a / b1c2d3 ",
+        "Kerkstraat 88, 1072 AB Amsterdam ", "House No. 1, Ring Rd, Delhi - 110048 ", "móvil 619107545 ", 'name="T LEE" ',
     ],
 )
 def test_one_long_line_of_repeated_names_and_streets_is_read_in_one_pass(token):
