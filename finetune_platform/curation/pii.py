@@ -574,6 +574,14 @@ _MY_NAME_IS = re.compile(r"\bmy name is[ ]+", re.IGNORECASE)
 _INITIALS = re.compile(r"(?<![\w'’.-])[" + _UP + r"]\.(?:[ ]?[" + _UP + r"]\.){0,2}[ ]")
 #: Abbreviations written as initials (spaces removed) that open a line after a sign-off or follow a cue.
 _NOT_INITIALS = frozenset("P.S. P.P.S. N.B. E.G. I.E. U.S. U.K. F.Y.I.".split())
+#: Abbreviations of two letters that may stand before a capitalised word in prose ("9 A.M. Tuesday", "D.C. Metro"):
+#: without a cue, two initials are a name's only when they are none of these.
+_NOT_DOUBLE_INITIALS = _NOT_INITIALS | frozenset(
+    "A.M. P.M. D.C. L.A. N.Y. S.F. U.N. E.U. B.C. A.D. Q.A. U.A.E. N.Z. S.A. P.O. C.O. I.D. T.V. O.K. B.A. M.A. B.S. "
+    "M.S. M.D. J.D. R.N. N.J. D.J.".split()
+)
+#: Two initials right before a capitalised word: where PiiRedactor._double_initialled looks for a name.
+_DOUBLE_INITIALS = re.compile(r"(?<![\w'’.-])[A-Z]\.[ ]?[A-Z]\.[ ](?=[" + _UP + r"])")
 #: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
 #: Hospital", "Charles de Gaulle Airport", "Jacob Wirth Restaurant", "the Northern Mariana Islands", "Virginia
 #: Beach", "James City County", "Jackson Heights"), unless a strong cue comes before it ("Dr. Emily Station"
@@ -2052,6 +2060,11 @@ class PiiRedactor:
             if line_local:
                 found += line_local
                 shut = False
+            if ". " in text and _DOUBLE_INITIALS.search(text):
+                initialled = self._double_initialled(text)
+                if initialled:
+                    found += initialled
+                    shut = False
             if not _SURNAME_FIRST_GATE.isdisjoint(caps):
                 found += self._surname_first(text)
                 shut = False
@@ -2807,6 +2820,20 @@ class PiiRedactor:
             elif word in NOT_NAMES and word not in _ALL_FIRST:
                 continue  # (an ambiguous given name as a speaker's label is one: "Will: Hi, I'm Will")
             out.append(PiiMatch("PERSON", m.start(2), m.end(2), word, word.casefold()))
+        return out
+
+    def _double_initialled(self, text: str) -> list[PiiMatch]:
+        """Two initials and a surname anywhere ("K.L. Nakamura took over", "one under A.V. Menon"): no cue needed,
+        a surname after two initials is a person's unless the initials are an abbreviation (:data:`_NOT_DOUBLE_INITIALS`,
+        "U.S. Bank", "P.S. Thanks", "9 A.M. Tuesday") or the word after them no surname (see _initialled_name_end)."""
+        out: list[PiiMatch] = []
+        for m in _DOUBLE_INITIALS.finditer(text):
+            if m.group().replace(" ", "") in _NOT_DOUBLE_INITIALS:
+                continue
+            end = self._initialled_name_end(text, m.start())
+            if end is not None:
+                value = text[m.start():end]
+                out.append(PiiMatch("PERSON", m.start(), end, value, value.casefold()))
         return out
 
     def _tables(self, text: str) -> list[PiiMatch]:

@@ -582,7 +582,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
         + redactor._mentioned(text) + redactor._lower_case_names(text) + redactor._surname_first(text)
         + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
-        + redactor._transcript_speakers(text) + redactor._tables(text)
+        + redactor._transcript_speakers(text) + redactor._tables(text) + redactor._double_initialled(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -2006,6 +2006,10 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
         ("time | number | agent\n---|---|---\n13:38 | 555 | Grace", "time | number | agent\n---|---|---\n13:38 | 555 | <PERSON_1>"),
         ("[16:10] mohammed al mansouri: hey", "[16:10] <PERSON_1>: hey"),
         ("[10:02] system: restarted\n[10:03] note: ok", "[10:02] system: restarted\n[10:03] note: ok"),
+        # two initials and a surname need no cue; abbreviations are no initials
+        ("08:00 shift: K.L. Nakamura took over", "08:00 shift: <PERSON_1> took over"),
+        ("We open at 9 A.M. Tuesday", "We open at 9 A.M. Tuesday"),
+        ("Washington D.C. Metro is slow", "Washington D.C. Metro is slow"),
         # places named after people
         ("movie times at Warren Theatres", "movie times at Warren Theatres"),
         ("will it rain at Roy Lake State Park", "will it rain at Roy Lake State Park"),

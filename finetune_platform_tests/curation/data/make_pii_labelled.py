@@ -418,6 +418,40 @@ HELD_OUT = [
 ]
 
 
+#: Hand-written after blind red-team sets (2026-12-07) showed these formats leaking: transcripts without
+#: timestamps, pasted tables, command lines, continental and Indian addresses, numbers of other regions after a
+#: cue. Written in the red team's style, not copied from its sets.
+RED_TEAM_CASES = [
+    ("user: my card was charged twice\nPriyanka: Sorry about that, checking now.", [("PERSON", "Priyanka")]),
+    ("tom: what's the order number?\ncustomer: 55120", [("PERSON", "tom")]),
+    ("agent Bongani: can you confirm the email?\ncustomer: sure", [("PERSON", "Bongani")]),
+    ("Error: timeout\nuser: still broken\nNginx: restarted", []),
+    ("id,full_name,ssn\n7,Imani Okoro,536-22-8175\n8,Jonas Weber,612447810", [("PERSON", "Imani Okoro"), ("US_SSN", "536-22-8175"), ("PERSON", "Jonas Weber"), ("US_SSN", "612447810")]),
+    ("txn,cardholder,card_number\nA1,LUCIA ROMANO,5555555555554444", [("PERSON", "LUCIA ROMANO"), ("CREDIT_CARD", "5555555555554444")]),
+    ("| Name | Mobile |\n|---|---|\n| Farhan Siddiqui | 0300 1234567 |", [("PERSON", "Farhan Siddiqui"), ("PHONE", "0300 1234567")]),
+    ("INSERT INTO users (id, first_name, last_name) VALUES (3, 'Zanele', 'Dlamini');", [("PERSON", "Zanele"), ("PERSON", "Dlamini")]),
+    ("sku,product,price\nRL-1,Ralph Lauren Polo Shirt,79.00", []),
+    ("curl -u svc_export:Qm8#vLt2pW https://api.example.com/v1/export", [("CREDENTIALS", "svc_export:Qm8#vLt2pW")]),
+    ("mysql -h db -u admin -p'tangerine.42.kite' shop", [("CREDENTIALS", "tangerine.42.kite")]),
+    ("  password: ${DB_PASSWORD}\n  api_key: \"<your-key>\"", []),
+    ("webhook secret: whsec_Xk29PqLm7vN4tR8wZ1bC5dF3", [("CREDENTIALS", "whsec_Xk29PqLm7vN4tR8wZ1bC5dF3")]),
+    ("the key we use is 4f9c2a7e1b8d3f6a0c5e9b2d7a1f4c8e", [("CREDENTIALS", "4f9c2a7e1b8d3f6a0c5e9b2d7a1f4c8e")]),
+    ("commit 4f9c2a7e1b8d3f6a0c5e9b2d7a1f4c8e0a1b2c3d fixed the key lookup", []),
+    ("Nieuw adres: Lindengracht 41-II, 1015 KD Amsterdam", [("ADDRESS", "Lindengracht 41-II, 1015 KD Amsterdam")]),
+    ("spedire a Via dei Mille 8, 80121 Napoli (NA) grazie", [("ADDRESS", "Via dei Mille 8, 80121 Napoli (NA)")]),
+    ("mi dirección: Calle de Alcalá 120, 4º izq., 28009 Madrid", [("ADDRESS", "Calle de Alcalá 120, 4º izq., 28009 Madrid")]),
+    ("Ship to Flat No. 12, MG Road, Pune - 411001 please", [("ADDRESS", "Flat No. 12, MG Road, Pune - 411001")]),
+    ("llámame a mi móvil 612345678 por la tarde", [("PHONE", "612345678")]),
+    ("Callback: 0871234567 after 5pm", [("PHONE", "0871234567")]),
+    ("the number 612345678 is the order id", []),
+    ("Customer Thabo Mokoena reports the router resets hourly.", [("PERSON", "Thabo Mokoena")]),
+    ("08:00 shift: K.L. Nakamura took over from R. Osei.", [("PERSON", "K.L. Nakamura"), ("PERSON", "R. Osei")]),
+    ("From: Achterberg, Femke <femke.a@example.nl>", [("PERSON", "Achterberg, Femke"), ("EMAIL", "femke.a@example.nl")]),
+    ('ts=2024-05-01 status=declined name="J OKONKWO" amount=12.00', [("PERSON", "J OKONKWO")]),
+    ("Customer: spell it please\nAgent: sure, victor, oscar, kilo, 4 4 1", []),
+]
+
+
 def _spans_for(text: str, pairs: list[tuple[str, str]]) -> list[dict]:
     spans, cursor = [], 0
     for kind, value in pairs:
@@ -438,6 +472,8 @@ def main() -> None:
         rows.append({"subset": "hard", "text": text, "spans": _spans_for(text, pairs)})
     for text, pairs in HELD_OUT:
         rows.append({"subset": "held_out", "text": text, "spans": _spans_for(text, pairs)})
+    for text, pairs in RED_TEAM_CASES:
+        rows.append({"subset": "hard", "text": text, "spans": _spans_for(text, pairs)})
     with OUT.open("w", encoding="utf-8") as fh:
         for i, row in enumerate(rows):
             for s in row["spans"]:
