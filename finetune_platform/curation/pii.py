@@ -110,7 +110,8 @@ _SECRET_AFTER_KEYWORD = re.compile(
     # a password or PIN, also right before a value with a digit ("PIN 4471", "wifi pw kowalski1975")
     r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|pin(?:[ ]?code)?)"
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:the[ ]+|my[ ]+)?[a-z]+)?"  # "the password for the router is ..."
-    r"(?:[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r"|[ ]*[:=][ ]*|[ ]+(?=\S*\d))"
+    r"(?:[ ]+(?:i'?m|i’m|i[ ]am|we're|we[ ]are|i|we)[ ]+(?:using|used|tried|typed|entered))?"  # "the password im using is"
+    r"(?:[ ]+(?:is|was|=|:|(?:set|changed|reset)[ ]to)[ ]+" + _SECRET_ADVERB + r"|[\"']?[ ]*[:=][ ]*|[ ]+(?=\S*\d))"
     # what a writer shared it as ("passphrase the customer shared: ...", "password they sent: ...")
     r"|(?:password|passwd|pwd|passcode|passphrase|api[ _-]?key|token|secret)(?:[ ]+[a-z]+){1,3}[ ]+"
     r"(?:shared|sent|gave|used|provided|typed|entered|posted|pasted|set|chose|uses|using)[ ]*:[ ]*"
@@ -268,7 +269,8 @@ _VERSION_AFTER = re.compile(
 #: What joins a version number to the next one ("from 3.1.0.2 to 3.1.0.4"): that one is a version too.
 _VERSION_JOINERS = frozenset((" to ", " -> ", " → ", " or ", " and ", ", ", " / ", "/"))
 _PHONE_CANDIDATE_BODY = (
-    r"(?<![\w+@./-])" + _AFTER_KEY + r"(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-/]{0,2}\d){5,16}(?![\w@/:-]|[.,]\d)"
+    r"(?<![\w+@./-])" + _AFTER_KEY + r"(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-/]{0,2}\d){5,16}"
+    r"(?![\w@/-]|:(?![ \n])|[.,]\d)"  # a ":" after it only before a space: "+49 151 2345678: hello" (a sender)
 )
 #: Hand-written lead (test_fast_paths compares the matches with and without it): every match of the body
 #: starts with "+", the "0" of "00", "(" or a digit, so the look-ahead changes nothing it finds; a pattern
@@ -289,7 +291,7 @@ _ID_CUE = re.compile(
 )
 _PHONE_CUE = re.compile(
     r"\b(?:call|callback|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms|mob|ph|"
-    r"cellulare|telefono|telefoon|numero|número|nummer|"
+    r"cellulare|telefono|telefoon|numero|número|nummer|cb|llamen|llámame|llamar|ligar|ligue|appelez|joindre|sđt|contacto|"
     r"(?:direct|land|hot|help|phone)[ ]?line|tél|téléphone|portable|telefon|teléfono|móvil|movil|handy)\b",
     re.IGNORECASE,
 )
@@ -1832,7 +1834,9 @@ def _card_issuer_known(digits: str) -> bool:
 _PHONE_CUE_BEFORE = re.compile(
     r"(?:(?i:\b(?:call(?:[ ]me)?(?:[ ](?:back))?(?:[ ](?:on|at))?|phone(?:[ ]number)?|tel|telephone|mobile|cell|callback"
     r"|whatsapp|sms|text(?:[ ]me)?(?:[ ]on)?|ph|mob|móvil|movil|cellulare|cellulaire|portable|handy|telefon|teléfono"
-    r"|telefono|telefoon|numero|número|nummer|(?:my|new|contact|phone|mobile|cell)[ ]number)\b(?:[ ]to|[ ]is)?)|(?m:^M))"
+    r"|telefono|telefoon|numero|número|nummer|(?:my|new|contact|phone|mobile|cell)[ ]number|contact|contacto|cb|sđt"
+    r"|i'?m[ ]on|reach[ ]me[ ](?:on|at)|llámame[ ]al|llamen[ ]al|ligar[ ]no|ligue[ ]para|appelez[ ]le|joignable[ ]au)\b"
+    r"(?:[ ](?:to|is|es|é|est|ist|:)(?:[ ](?:el|le|la|o|the))?)?)|(?m:^M))"
     r"[ ]?[:.#]?[ ]{0,2}\Z"
 )
 _DIGIT_ONLY = re.compile(r"\D")

@@ -2010,6 +2010,16 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
         ("08:00 shift: K.L. Nakamura took over", "08:00 shift: <PERSON_1> took over"),
         ("We open at 9 A.M. Tuesday", "We open at 9 A.M. Tuesday"),
         ("Washington D.C. Metro is slow", "Washington D.C. Metro is slow"),
+        # a sender's number before ":" (WhatsApp, SMS), numbers after cues in other languages, passwords set to,
+        # used, or under a quoted key
+        ("13/09/24, 8:58 am - +49 15094 667445: hello", "13/09/24, 8:58 am - <PHONE_1>: hello"),
+        ("mi teléfono es el 641 85 70 22.", "mi teléfono es el <PHONE_1>."),
+        ("meu whatsapp é (13) 97709-2657.", "meu whatsapp é <PHONE_1>."),
+        ("cb # 5429345381, prefers", "cb # <PHONE_1>, prefers"),
+        ("at 12:30: the call", "at 12:30: the call"),
+        ('{"password": "bluebird#5"}', '{"password": "<CREDENTIALS_1>"}'),
+        ("Temporary password set to YByYBg0T@9?S - user", "Temporary password set to <CREDENTIALS_1> - user"),
+        ("and the password im using is Kolkata804!", "and the password im using is <CREDENTIALS_1>"),
         # places named after people
         ("movie times at Warren Theatres", "movie times at Warren Theatres"),
         ("will it rain at Roy Lake State Park", "will it rain at Roy Lake State Park"),
