@@ -396,6 +396,17 @@ def _tail(city: str) -> str:
     return _TAIL_BREAK + city + _POSTCODES
 
 
+#: Localities after a street on its line, each after a comma: up to three of one to three capitalised words
+#: ("Victoria Island", "Co. Kerry", "Cape Town"), then maybe a postcode of four to six digits or an Irish
+#: Eircode ("V92 F4W8").
+_LOCALITY_TAIL = re.compile(
+    r"(?:,[ ](?:Co\.[ ])?[" + _UP + r"][" + _LO + r"]+(?:[ -][" + _UP + r"][" + _LO + r"]+){0,2}(?:[ ]\d{1,2}(?![\d-]))?){1,3}"
+    r"(?:,?[ ](?:\d{4,6}(?![\d-])|[AC-FHKNPRTV-Y]\d[0-9W][ ]?[0-9AC-FHKNPRTV-Y]{4}\b))?"
+)
+#: A unit right before a street's number: "Apt 31, ", "Unit 7, The Courtyards, " is left out.
+_UNIT_BEFORE = re.compile(r"(?<![\w-])(?:Apt|Apartment|Unit|Flat|Suite|Ste)\.?[ ]#?[A-Za-z0-9-]{1,6},[ ]\Z")
+
+
 #: A line of only a city and postcode (and maybe the country): under a street line that goes on after the
 #: street ("123 Main St (back door)\nSpringfield, IL 62704", "59 Temple Place, Suite 330 ...\nBoston, MA
 #: 02111-1307 USA") it is the same address, found as an address of its own. Alone it is not one ("Boston, MA
@@ -2326,7 +2337,21 @@ class PiiRedactor:
                     continue  # "3 free drive, pick zz 12345"
                 if (pattern is _ADDRESS_DE or pattern is _ADDRESS_DE_UPPER) and _ring_street_out_of_context(text, m, german):
                     continue  # "Spring 2024", "During 2023", "RECURRING 3 TIMES"
-                out.append(PiiMatch("ADDRESS", m.start(), m.end(), value, " ".join(value.casefold().split())))
+                start, end = m.start(), m.end()
+                if pattern is _ADDRESS_EN and m.group("tail") is None:
+                    # the localities and postcode after the street on its line ("75 Adeola Odeku Street, Victoria
+                    # Island, Lagos", "58 Tahrir Street, Dokki, Giza 12611", "101 Griffith Avenue, Tralee, Co.
+                    # Kerry, V92 F4W8"), and a unit before it ("Apt 31, 119 College Road")
+                    tail = _LOCALITY_TAIL.match(text, end)
+                    if tail is not None and not any(
+                        part.strip() in NOT_NAMES or part.strip() in _NOT_GREETED for part in tail.group().split(",")[1:2]
+                    ):
+                        end = tail.end()
+                    unit = _UNIT_BEFORE.search(text, max(0, start - 24), start)
+                    if unit is not None:
+                        start = unit.start()
+                    value = text[start:end]
+                out.append(PiiMatch("ADDRESS", start, end, value, " ".join(value.casefold().split())))
                 if (pattern is _ADDRESS_EN or pattern is _ADDRESS_EN_UPPER) and m.group("tail") is None:
                     # the street's line goes on past the street: a city line under it is the same address
                     line_end = text.find("\n", m.end())

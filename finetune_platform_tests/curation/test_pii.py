@@ -188,8 +188,8 @@ def test_street_addresses(text, address):
         # no city line: the street alone; a next line that is no city and postcode stays out
         ("123 Main St\nOrder 12345 is late", ["123 Main St"]),
         ("12 Main St\nNew York, NY is lovely", ["12 Main St"]),
-        ("5 George St, Perth WA 600012", ["5 George St"]),
-        ("220 Yonge St, Toronto, ON M5D 1Z1", ["220 Yonge St"]),  # no Canadian postcode has a D
+        ("5 George St, Perth WA 600012", ["5 George St, Perth"]),  # the locality, not the bad postcode
+        ("220 Yonge St, Toronto, ON M5D 1Z1", ["220 Yonge St, Toronto"]),  # no Canadian postcode has a D
         # a city and state without a street (a licence's address) are no address
         ("Boston, MA 02110-1301\nSpringfield, IL 62704", []),
     ],
@@ -912,7 +912,7 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("I LIVE IN SAN FRANCISCO NEAR LAKE LOUISE", []),  # places
         ("MY ORDER 55123 IS ON THE WAY, 3 TIMES THE SAME WAY, 5 MINUTES WALK", []),  # shouted prose, no address
         # addresses with an apostrophe, "St." or in capitals
-        ("Ship to 14 O'Connell Street, Dublin", [("ADDRESS", "14 O'Connell Street")]),
+        ("Ship to 14 O'Connell Street, Dublin", [("ADDRESS", "14 O'Connell Street, Dublin")]),
         ("I live at 221 St. John's Road now", [("ADDRESS", "221 St. John's Road")]),
         ("MAIL IT TO 500 W OAK AVE, APT 4, SPRINGFIELD, IL 62704", [("ADDRESS", "500 W OAK AVE, APT 4, SPRINGFIELD, IL 62704")]),
         ("I HAVE 2 GOOGLE DRIVE FOLDERS AND 3 HARD DRIVE BAYS", []),
@@ -2020,6 +2020,11 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
         ('{"password": "bluebird#5"}', '{"password": "<CREDENTIALS_1>"}'),
         ("Temporary password set to YByYBg0T@9?S - user", "Temporary password set to <CREDENTIALS_1> - user"),
         ("and the password im using is Kolkata804!", "and the password im using is <CREDENTIALS_1>"),
+        # the localities and postcode after a street, a unit before it
+        ("Address: 198 Lighthouse Road, Umhlanga, Durban, 4319\nContact", "Address: <ADDRESS_1>\nContact"),
+        ("is 58 Tahrir Street, Dokki, Giza 12611 - is that", "is <ADDRESS_1> - is that"),
+        ("Shipping: Apt 31, 119 College Road, Tralee, Co. Kerry, V92 F4W8\nIP", "Shipping: <ADDRESS_1>\nIP"),
+        ("send to 12 Main Street, Thanks", "send to <ADDRESS_1>, Thanks"),
         # places named after people
         ("movie times at Warren Theatres", "movie times at Warren Theatres"),
         ("will it rain at Roy Lake State Park", "will it rain at Roy Lake State Park"),
