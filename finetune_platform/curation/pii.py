@@ -544,6 +544,27 @@ _ADDRESS_EU = re.compile(
     r"(?:,[ ](?:[^,\n]{1,15}),)?"  # "5º dcha.", "bajo A"
     r",?[ ](?:\d{4}[ ]?[A-Z]{2}|\d{5}|\d{4}-\d{3})[ ]" + _EU_CITY
 )
+#: Polish, Brazilian, Mexican and Turkish street addresses with their postcodes: "ul. Mickiewicza 121/11, 61-809
+#: Poznań", "Av. Boa Viagem, 3123, Boa Viagem, Recife - PE, 51021-000", "Av. Constitución 2262 Int. 6, Col.
+#: Centro, 64000 Monterrey, N.L.", "Caferağa Mah. Moda Cad. No:47 D:19, 34710 Kadıköy/İstanbul" (any case).
+_WORDS_ANY_CASE = r"[" + _UP + _LO + r"][" + _LO + r"'’-]+(?:[ ][" + _UP + _LO + r"][" + _LO + r"'’-]+){0,3}"
+_ADDRESS_WORLD = re.compile(
+    r"(?i:(?<![\w-])(?:"
+    # Polish: "ul." and the street, number and flat, postcode NN-NNN and city
+    r"(?:ul|al|os|pl)\.[ ]?" + _WORDS_ANY_CASE + r"[ ]\d{1,4}[a-z]?(?:/\d{1,4}|[ ]m\.[ ]\d{1,4})?,[ ]\d{2}-\d{3}[ ]" + _WORDS_ANY_CASE
+    # Brazilian: street, number, district, city - state, CEP NNNNN-NNN
+    + r"|(?:rua|av\.|avenida|alameda|travessa|estrada|praça)[ ]" + _WORDS_ANY_CASE + r",[ ]\d{1,5}(?:,[ ][^,\n]{1,30}){1,2}"
+    r"[ ]-[ ][a-z]{2},[ ](?:cep[ ])?\d{5}-\d{3}"
+    # Mexican: street and number, interior, colonia, postcode and city, state
+    + r"|(?:av\.|avenida|calle|blvd\.|calz\.|calzada|paseo)[ ]" + _WORDS_ANY_CASE + r"[ ]\d{1,5}(?:[ ]int\.[ ]\w{1,5})?,[ ]col\.[ ]"
+    r"[^,\n]{2,30},[ ]\d{5}[ ]" + _WORDS_ANY_CASE + r"(?:,[ ][a-z]{1,5}\.(?:[a-z]{1,3}\.)?)?"
+    # Turkish: neighbourhood, street, number and flat, postcode and district/city
+    + r"|[" + _UP + _LO + r"][" + _LO + r"]+[ ]mah\.(?:[ ]" + _WORDS_ANY_CASE + r"[ ](?:cad|sk|sok|blv|bulv)\.)?[ ]no:\d{1,4}[a-z]?"
+    r"(?:[ ]d:\d{1,4})?(?:,?[ ]\d{5}[ ][" + _UP + _LO + r"]+/[" + _UP + _LO + r"]+)?"
+    r"))"
+)
+
+
 #: What every _ADDRESS_EU match holds: a continental postcode and the capital of its city.
 _EU_POSTCODE_GATE = re.compile(r"\d{4}(?:\d|[ ]?[A-Z]{2}|-\d{3})[ ][" + _UP + r"]")
 #: An Indian address: a house, flat, plot or door number, up to four parts and the city with its six-digit PIN
@@ -932,11 +953,23 @@ def _address_patterns(
         patterns.append(_ADDRESS_DE_PLACE)
     if _EU_POSTCODE_SHAPE.search(shape) if shape is not None else _EU_POSTCODE_GATE.search(text):
         patterns.append(_ADDRESS_EU)
+    if _may_hold_world_address(low):
+        patterns.append(_ADDRESS_WORLD)
     if (_PIN_SHAPE.search(shape) if shape is not None else _PIN_GATE.search(text)) and (
         "no" in low and ("no." in low or "no " in low) or "flat " in low or "plot " in low or _IN_PREFIX_GATE.search(text)
     ):
         patterns.append(_ADDRESS_IN)
     return patterns
+
+
+def _may_hold_world_address(low: str) -> bool:
+    """Whether the lower-cased text may hold an _ADDRESS_WORLD match: a Polish street word or a Brazilian state's
+    dash and a dashed postcode, a Mexican "Col.", or a Turkish "Mah." and door number."""
+    return (
+        "-" in low and ("ul." in low or "al." in low or "os." in low or "pl." in low or " - " in low)
+        or "col." in low
+        or ("mah." in low and "no:" in low)
+    )
 
 
 #: _EU_POSTCODE_GATE and _PIN_GATE in an ASCII text's :func:`_digit_shape` (capitals "A", small letters "a",

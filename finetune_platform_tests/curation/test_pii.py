@@ -576,7 +576,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     found = (
         redactor._credentials(text) + redactor._secrets(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
         + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
-        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER, pii._ADDRESS_DE_PLACE, pii._ADDRESS_EU, pii._ADDRESS_IN])
+        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER, pii._ADDRESS_DE_PLACE, pii._ADDRESS_EU, pii._ADDRESS_IN, pii._ADDRESS_WORLD])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)
@@ -2025,6 +2025,13 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
         ("is 58 Tahrir Street, Dokki, Giza 12611 - is that", "is <ADDRESS_1> - is that"),
         ("Shipping: Apt 31, 119 College Road, Tralee, Co. Kerry, V92 F4W8\nIP", "Shipping: <ADDRESS_1>\nIP"),
         ("send to 12 Main Street, Thanks", "send to <ADDRESS_1>, Thanks"),
+        # Polish, Brazilian, Mexican and Turkish addresses
+        ("spod adresu ul. Mickiewicza 121/11, 61-809 Poznań w", "spod adresu <ADDRESS_1> w"),
+        ("at ul. floriańska 50 m. 30, 50-043 wrocław\n", "at <ADDRESS_1>\n"),
+        ("cadastrado: Av. Boa Viagem, 3123, Boa Viagem, Recife - PE, 51021-000. Está", "cadastrado: <ADDRESS_1>. Está"),
+        ("Av. Constitución 2262 Int. 6, Col. Centro, 64000 Monterrey, N.L.", "<ADDRESS_1>"),
+        ("at Caferağa Mah. Moda Cad. No:47 D:19, 34710 Kadıköy/İstanbul.", "at <ADDRESS_1>."),
+        ("see pl. 2 of the doc - x", "see pl. 2 of the doc - x"),
         # places named after people
         ("movie times at Warren Theatres", "movie times at Warren Theatres"),
         ("will it rain at Roy Lake State Park", "will it rain at Roy Lake State Park"),
