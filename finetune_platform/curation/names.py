@@ -101,6 +101,19 @@ SURNAMES_FIRST: frozenset[str] = _words(
     """
 )
 
+#: The most frequent Japanese family names, written before the given name in Japanese order ("Yamamoto Ayumi",
+#: "SAITO Takeshi"): a name only when a known given name follows (several are brands or places too: "Suzuki
+#: Swift", "Honda Civic").
+JAPANESE_SURNAMES: frozenset[str] = _words(
+    """
+    Sato Suzuki Takahashi Tanaka Watanabe Ito Yamamoto Nakamura Kobayashi Kato Yoshida Yamada Sasaki Yamaguchi
+    Matsumoto Inoue Kimura Hayashi Shimizu Yamazaki Mori Abe Ikeda Hashimoto Yamashita Ishikawa Nakajima Maeda
+    Fujita Ogawa Goto Okada Hasegawa Murakami Kondo Ishii Saito Sakamoto Endo Aoki Fujii Nishimura Fukuda Ota Miura
+    Fujiwara Okamoto Matsuda Nakagawa Honda Harada Ono Tamura Takeuchi Kaneko Wada Nakano Ishida Ueda Morita
+    """
+)
+
+
 #: A letter of a name -> how it is typed without its diacritic where Unicode decomposition does not say ("Ł" has
 #: no "L" + mark form): users type "Lukasz", "Malgorzata", "Jurgen", "Dang".
 _FOLD = str.maketrans({"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "Ae", "æ": "ae"})
@@ -149,6 +162,11 @@ FIRST_NAMES = _ascii_forms(
         Mildred Norma Pauline Peggy Phillip Phyllis Randall Randy Raymond Rhonda Ricky Rodney Ronnie Roy Russell
         Scott Shawn Sheila Sherry Stéphanie Sébastien Tammy Thelma Theodore Thierry Valérie Vivian Wanda Wesley
         Willie Yolanda Yvonne
+        Aileen Alfie Aoi Ayumi Bongani Brodie Bukola Cerys Chiamaka Clodagh Cormac Daichi Darcy Darragh
+        Emilia Ffion Funmilayo Ifeanyi Imogen Itzel Jarrah Jayden Jonas Juliana Kiprono Kristine Kylie Lindiwe Margaux
+        Misaki Mitchell Mylene Nekesa Nerea Nnamdi Noura Oisín Poppy Riaan Ronan Róisín Seamus Shauna Sienna Siobhán
+        Svenja Tadhg Tahlia Wambui Yanis Yuna Zara Émilie Étienne Íñigo Özlem Haruto Sota Yuto Riku Hinata Mei Sakura
+        Yui Rin Kaito Ren Minato Akari Hana Himari Yuina Takumi Kazuki Shota Naoki Ryota Tomoko Keiko Naomi Kumiko
         """
     )
 )
@@ -169,6 +187,7 @@ AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     Jan Jesus Christian Regina Sofia Santiago Leo Hugo Kelly Karen Julian Xavier Camila
     Lei Xin Hao Yu Fang Tao Ren Lan Hoa Duc Anh Hung Nam Alba Morgan Cem Ama Yaw Hui
     Lee Jay Earl Sally Pascal Warren Hazel Stanley Ruth Terry Lynn Gail Clyde Vernon Lloyd Frances Jules
+    Collins Mercy Jericho Rommel Chebet
     """
 )
 

@@ -45,6 +45,7 @@ from finetune_platform.curation.names import (
     BRAND_FIRST_NAMES,
     COMMON_LOWER_WORDS,
     EPONYM_BRANDS,
+    JAPANESE_SURNAMES,
     FIRST_NAMES,
     NOT_CAPS_SURNAMES,
     NOT_NAMES,
@@ -614,6 +615,8 @@ _NOT_DOUBLE_INITIALS = _NOT_INITIALS | frozenset(
     "A.M. P.M. D.C. L.A. N.Y. S.F. U.N. E.U. B.C. A.D. Q.A. U.A.E. N.Z. S.A. P.O. C.O. I.D. T.V. O.K. B.A. M.A. B.S. "
     "M.S. M.D. J.D. R.N. N.J. D.J.".split()
 )
+#: The name lines of a vCard: "FN:Yanis Rousseau", "N:Rousseau;Yanis;;;" (parameters allowed: "FN;CHARSET=UTF-8:").
+_VCARD_NAME = re.compile(r"(?im)^(FN|N)(?:;[^:\n]*)?:([^\n\r]+)")
 #: Two initials right before a capitalised word: where PiiRedactor._double_initialled looks for a name.
 _DOUBLE_INITIALS = re.compile(r"(?<![\w'’.-])[A-Z]\.[ ]?[A-Z]\.[ ](?=[" + _UP + r"])")
 #: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
@@ -1105,6 +1108,7 @@ _FIELD_LABELS = (
     "opened by", "created by", "signed by", "approved by", "handled by", "recipient", "attn", "attention",
     "beneficiary", "payee", "policyholder", "policy holder", "tenant", "cx", "cust", "kyc", "name", "full name",
     "caller name", "name on account", "name on the account", "agent name", "patient", "patient name", "guest name",
+    "answered by", "reporter", "taken by", "updated by", "agent", "advisor", "adviser", "assignee", "from",
     "passenger", "passenger name", "employee", "employee name", "member name", "user name", "sender name",
 )
 # Not "cc": in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
@@ -1154,7 +1158,8 @@ def _may_hold_field_label(text: str, low: str) -> bool:
 
 #: A word of every label in :data:`_FIELD_LABELS`, for :func:`_may_hold_field_label`.
 _FIELD_LABEL_WORDS = (
-    "customer", "client", "account", "card", "request", "contact", " by", "recipient", "attn", "attention",
+    "customer", "client", "account", "card", "request", "contact", " by", "recipient", "attn", "attention", "report",
+    "agent", "advis", "assignee", "from",
     "beneficiary", "payee", "holder", "tenant", "cx", "cust", "kyc", "name", "patient", "passenger", "employee",
 )
 
@@ -1310,7 +1315,13 @@ _KOREAN_NAME = re.compile(
     r"(?<![\w'’-])(?:" + "|".join(sorted(_KOREAN_SURNAMES)) + r")[ ][" + _UP + r"][" + _LO + r"]+-[" + _LO + r"]+(?![\w'’-])"
 )
 #: The words one of which a name that PiiRedactor._surname_first finds starts with.
-_SURNAME_FIRST_GATE = SURNAMES_FIRST | _KOREAN_SURNAMES
+_SURNAME_FIRST_GATE = SURNAMES_FIRST | _KOREAN_SURNAMES | JAPANESE_SURNAMES
+_JAPANESE_SURNAMES_UPPER = frozenset(n.upper() for n in JAPANESE_SURNAMES)
+#: A Japanese family name, as written or in capitals, and the word after it (a known given name makes it a name).
+_JAPANESE_NAME = re.compile(
+    r"(?<![\w'’-])(" + "|".join(sorted(JAPANESE_SURNAMES | {n.upper() for n in JAPANESE_SURNAMES})) + r")[ ]([" + _UP
+    + r"][" + _LO + r"]+)(?![\w'’-])"
+)
 
 
 #: A speaker in a chat export or a dated note: a line that opens with a date and a time or a time in brackets
@@ -1339,7 +1350,14 @@ _TABLE_PHONE = re.compile(r"[ ]*\+?[0-9 ().\-/]{7,25}[ ]*")
 
 #: A line of a chat transcript without timestamps that opens with a speaker's label: one word, or a role and a
 #: word ("Customer: ...", "Alina: ...", "tom: ...", "agent Ravi: ..."), a colon and a space.
-_LABEL_LINE = re.compile(r"(?m)^[ \t]*(?:([^\W\d_]+)[ ])?([^\W\d_][^\W\d_'’-]*):[ ]")
+_LABEL_LINE = re.compile(
+    r"(?m)^[ \t]*"
+    # a time before it ("09:35 Jericho:", "17:46 - Íñigo:", "(18:08:42) Brodie:")
+    r"(?:[(\[]?\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[AaPp]\.?[Mm]\.?)?[)\]]?[ ]+(?:-[ ]+)?)?"
+    r"(?:([^\W\d_]+)[ ])?([^\W\d_][^\W\d_'’-]*)"
+    # a time, a role or a company in brackets after it ("Tahlia (7:46 pm):", "Oisín (Agent):", "Chiamaka [12:18 PM]:")
+    r"(?:[ ](?:\([^()\n]{1,30}\)|\[[^\[\]\n]{1,20}\]))?:[ ]"
+)
 #: Labels that say a line is a turn of a conversation and name no one: one of them among a text's labels makes
 #: the other one-word labels speakers ("user: my pw ...\nAlina: Please rotate it").
 _SPEAKER_ROLES = frozenset(
@@ -2108,12 +2126,15 @@ class PiiRedactor:
             if line_local:
                 found += line_local
                 shut = False
+            if "VCARD" in text:
+                found += self._vcard(text)
+                shut = False
             if ". " in text and _DOUBLE_INITIALS.search(text):
                 initialled = self._double_initialled(text)
                 if initialled:
                     found += initialled
                     shut = False
-            if not _SURNAME_FIRST_GATE.isdisjoint(caps):
+            if not _SURNAME_FIRST_GATE.isdisjoint(caps) or (upper and not _JAPANESE_SURNAMES_UPPER.isdisjoint(upper)):
                 found += self._surname_first(text)
                 shut = False
             # It gates itself (a known given name in lower case among the text's words); a text where it finds
@@ -2794,6 +2815,11 @@ class PiiRedactor:
         are no known non-names ("Nguyen Support Team" is not one), and Korean ones ("Lee Seo-yeon",
         :data:`_KOREAN_NAME`)."""
         out = [PiiMatch("PERSON", m.start(), m.end(), m.group(), m.group().casefold()) for m in _KOREAN_NAME.finditer(text)]
+        out += [
+            PiiMatch("PERSON", m.start(), m.end(), m.group(), m.group().casefold())
+            for m in _JAPANESE_NAME.finditer(text)
+            if m.group(2) in _ALL_FIRST and m.group(2) not in NOT_NAMES  # "Yamamoto Ayumi", not "Suzuki Swift"
+        ]
         for m in _SURNAME_FIRST_NAME.finditer(text):
             words = m.group().split(" ")
             keep = 1
@@ -2882,6 +2908,22 @@ class PiiRedactor:
             elif word in NOT_NAMES and word not in _ALL_FIRST:
                 continue  # (an ambiguous given name as a speaker's label is one: "Will: Hi, I'm Will")
             out.append(PiiMatch("PERSON", m.start(2), m.end(2), word, word.casefold()))
+        return out
+
+    def _vcard(self, text: str) -> list[PiiMatch]:
+        """The name fields of a vCard ("FN:Yanis Rousseau", "N:Rousseau;Yanis;;;"): each part a person's, in a text
+        that opens a card ("BEGIN:VCARD")."""
+        out: list[PiiMatch] = []
+        if "BEGIN:VCARD" not in text.upper():
+            return out
+        for m in _VCARD_NAME.finditer(text):
+            start = m.start(2)
+            for part in m.group(2).split(";")[:3] if m.group(1).upper() == "N" else [m.group(2)]:
+                value = part.strip()
+                if value and _KEYED_NAME_WORD.fullmatch(value.split()[0]):
+                    at = text.index(value, start)
+                    out.append(PiiMatch("PERSON", at, at + len(value), value, " ".join(value.split()).casefold()))
+                start += len(part) + 1
         return out
 
     def _double_initialled(self, text: str) -> list[PiiMatch]:

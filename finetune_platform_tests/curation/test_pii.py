@@ -583,6 +583,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._mentioned(text) + redactor._lower_case_names(text) + redactor._surname_first(text)
         + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
         + redactor._transcript_speakers(text) + redactor._tables(text) + redactor._double_initialled(text)
+        + (redactor._vcard(text) if "VCARD" in text else [])
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -2025,6 +2026,16 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
         ("is 58 Tahrir Street, Dokki, Giza 12611 - is that", "is <ADDRESS_1> - is that"),
         ("Shipping: Apt 31, 119 College Road, Tralee, Co. Kerry, V92 F4W8\nIP", "Shipping: <ADDRESS_1>\nIP"),
         ("send to 12 Main Street, Thanks", "send to <ADDRESS_1>, Thanks"),
+        # speakers with a time or a role in brackets, more fields of who did what, a vCard, Japanese names
+        ("Tahlia (7:46 pm): hey\nBrodie (9:53 am): hi", "<PERSON_1> (7:46 pm): hey\n<PERSON_2> (9:53 am): hi"),
+        ("12:43 Aileen: I am sorry\n12:44 customer: ok", "12:43 <PERSON_1>: I am sorry\n12:44 customer: ok"),
+        ("Itzel (Agent): Thanks\nCustomer: ok", "<PERSON_1> (Agent): Thanks\nCustomer: ok"),
+        ("Answered by: Kylie Walsh\nDisposition: resolved", "Answered by: <PERSON_1>\nDisposition: resolved"),
+        ("From: Billing Team\nTo: x", "From: Billing Team\nTo: x"),
+        ("BEGIN:VCARD\nN:Rousseau;Yanis;;;\nFN:Yanis Rousseau\nEND:VCARD", "BEGIN:VCARD\nN:<PERSON_1>;<PERSON_2>;;;\nFN:<PERSON_2>\nEND:VCARD"),  # "Yanis Rousseau" is the same person as "Yanis"
+        ("User: a@b.co (Yamamoto Ayumi)\n", "User: <EMAIL_1> (<PERSON_1>)\n"),
+        ("Best regards,\nNAKAMURA Haruka\nLumen Bank", "Best regards,\n<PERSON_1>\nLumen Bank"),
+        ("my Suzuki Swift broke", "my Suzuki Swift broke"),
         # Polish, Brazilian, Mexican and Turkish addresses
         ("spod adresu ul. Mickiewicza 121/11, 61-809 Poznań w", "spod adresu <ADDRESS_1> w"),
         ("at ul. floriańska 50 m. 30, 50-043 wrocław\n", "at <ADDRESS_1>\n"),
