@@ -189,7 +189,7 @@ _SECRET_KEYWORDS = ("pass", "pw", "pin", "key", "token", "secret")
 _SECRET_WORDS = (
     "pass", "pwd", "pw", "pin ", "pin:", "pin=", "pincode", "key", "secret", "token", "bearer", "eyj", "xox", "aiza", "sk-",
     "akia", "asia", "k_live_", "k_test_", "gh", "github_pat", "whsec_", "glpat-", "npm_", "pypi-", "hf_", "sg.", "shp", "mysql",
-    "curl", "wget", "--pass", "login",
+    "curl", "wget", "--pass", "login /",
 )
 
 
@@ -225,7 +225,8 @@ def _may_hold_secret(low: str) -> bool:
             or "hf_" in low or "shp" in low
         ))
         or "glpat-" in low or "pypi-" in low or "sg." in low
-        or "mysql" in low or "curl" in low or "wget" in low or "--pass" in low or "login" in low  # _SECRET_IN_COMMAND
+        or "mysql" in low or "curl" in low or "wget" in low or "--pass" in low  # _SECRET_IN_COMMAND
+        or ("login" in low and "/" in low)
     )
 
 
@@ -619,6 +620,10 @@ _NOT_DOUBLE_INITIALS = _NOT_INITIALS | frozenset(
 _VCARD_NAME = re.compile(r"(?im)^(FN|N)(?:;[^:\n]*)?:([^\n\r]+)")
 #: Two initials right before a capitalised word: where PiiRedactor._double_initialled looks for a name.
 _DOUBLE_INITIALS = re.compile(r"(?<![\w'’.-])[A-Z]\.[ ]?[A-Z]\.[ ](?=[" + _UP + r"])")
+#: What every _DOUBLE_INITIALS match holds in an ASCII text's :func:`_digit_shape` (capitals are "A"): its gate, a
+#: pattern that opens with a literal re jumps to (the pattern itself opens with a look-behind, tried at every
+#: position: ~2 us a text).
+_DOUBLE_INITIALS_SHAPE = re.compile(rb"A\.[ ]?A\.[ ]A")
 #: Words that make the name before them a place or an organisation named after a person ("John Radcliffe
 #: Hospital", "Charles de Gaulle Airport", "Jacob Wirth Restaurant", "the Northern Mariana Islands", "Virginia
 #: Beach", "James City County", "Jackson Heights"), unless a strong cue comes before it ("Dr. Emily Station"
@@ -1168,12 +1173,14 @@ _FIELD_LABEL_WORDS = (
 #: is Chidinma Okafor.", "It's Femi Adebayo again"), as written (case-sensitive, as _GREETINGS), each with the space
 #: after it; :meth:`PiiRedactor._introduced` finds them with str.find (a pattern tried at every "i" and "t" of
 #: the text cost ~4 us a text).
-_INTROS = (
-    "I'm ", "I’m ", "I am ", "i'm ", "i’m ", "i am ", "im ", "Im ", "this is ", "This is ", "it's ", "It's ", "it’s ", "It’s ",
-    # the same in Dutch, German, French, Spanish, Italian and Portuguese chats ("ik ben Anouk Smit", "sono Giulia De Luca")
+_INTROS_EN = ("I'm ", "I’m ", "I am ", "i'm ", "i’m ", "i am ", "im ", "Im ", "this is ", "This is ", "it's ", "It's ", "it’s ", "It’s ")
+#: The same in Dutch, German, French, Spanish, Italian and Portuguese chats ("ik ben Anouk Smit", "sono Giulia De
+#: Luca"), looked for only in a text that holds one of them in lower case (see _may_hold_foreign_intro).
+_INTROS_OTHER = (
     "ik ben ", "Ik ben ", "ich bin ", "Ich bin ", "je suis ", "Je suis ", "je m'appelle ", "Je m'appelle ", "soy ", "Soy ",
     "me llamo ", "Me llamo ", "sono ", "Sono ", "mi chiamo ", "Mi chiamo ", "eu sou ", "Eu sou ", "meu nome é ", "Meu nome é ",
 )
+_INTROS = _INTROS_EN + _INTROS_OTHER
 #: A character that glues a word to the one after it: an introduction starts after none (not "Tim Jones").
 _WORD_CHAR = re.compile(r"[\w'’]")
 #: What may follow the full name of an introduction: punctuation, the end of the line, or a word that goes on
@@ -1449,12 +1456,19 @@ def _name_word_at(text: str, pos: int) -> re.Match[str] | None:
     return word
 
 
+def _may_hold_foreign_intro(low: str) -> bool:
+    """Whether the lower-cased text holds one of :data:`_INTROS_OTHER`."""
+    return (
+        "ik ben" in low or "ich bin" in low or "je suis" in low or "je m'appelle" in low or "soy " in low
+        or "me llamo" in low or "sono " in low or "mi chiamo" in low or "eu sou" in low or "meu nome" in low
+    )
+
+
 def _may_hold_intro(low: str) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
     return (
         "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
-        or "ik ben" in low or "ich bin" in low or "je suis" in low or "je m'appelle" in low or "soy " in low
-        or "me llamo" in low or "sono " in low or "mi chiamo" in low or "eu sou" in low or "meu nome" in low
+        or _may_hold_foreign_intro(low)
     )
 
 
@@ -2129,7 +2143,7 @@ class PiiRedactor:
             if "VCARD" in text:
                 found += self._vcard(text)
                 shut = False
-            if ". " in text and _DOUBLE_INITIALS.search(text):
+            if ". " in text and (_DOUBLE_INITIALS_SHAPE.search(shape) if shape is not None else _DOUBLE_INITIALS.search(text)):
                 initialled = self._double_initialled(text)
                 if initialled:
                     found += initialled
@@ -2714,7 +2728,8 @@ class PiiRedactor:
         Al-Farsi, ...", "this is Chidinma Okafor.", "It's Femi Adebayo again" (not "I'm Locked Out of")."""
         out: list[PiiMatch] = []
         things: dict[str, bool] = {}  # _a_thing_named's verdicts
-        for intro in _INTROS:
+        low = text.lower()
+        for intro in _INTROS if _may_hold_foreign_intro(low) else _INTROS_EN:
             i = text.find(intro)
             while i >= 0:
                 pos = i + len(intro)
