@@ -718,7 +718,9 @@ _STRONG_CUE = re.compile(
     r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
     # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García", "Herr Professor Schmidt")
     r"|\b(?:" + "|".join(re.escape(t) for t in _OTHER_TITLE_CUES) + ")" +
-    r"|(?i:\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|signed),?[ ]*\n|\b(?:talk|speak|see you) soon,[ ]*\n)"
+    # a sign-off, its name on the next line or after one blank line ("Best regards,\n\nSienna Tran")
+    r"|(?i:\b(?:regards|thanks|thank you|thx|tia|cheers|sincerely|best|yours|wishes|warmly|respectfully|faithfully|signed),?[ ]*\n"
+    r"(?:[ ]*\n)?|\b(?:talk|speak|see you) soon,[ ]*\n(?:[ ]*\n)?)"
     r"|^--[ ]*\n)[ ]*\Z"
 )
 #: After these a known given name is a name even when it is also a word ("this is Will").
@@ -805,7 +807,7 @@ _CUED_WORD_REVERSED = re.compile(
     r"[" + _UP + r"](?=[ ]*(?:(?i:si eman|s'eman|raed|:eman)"
     r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD)|\.(?:SM|FORP)"
     r"|" + "|".join(re.escape(t[::-1]) for t in _OTHER_TITLE_CUES) +
-    r"|\n[ ]*,?(?i:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + r")"
+    r"|\n(?:[ ]*\n)?[ ]*,?(?i:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + r")"
     r"|\n[ ]*--))"
 )
 #: The letters that _CAP_TOKEN's lower-case class holds: a given name found in the text is a whole token

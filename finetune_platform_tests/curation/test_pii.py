@@ -623,6 +623,7 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "Karl-Marx-Allee 93a, 10243 Berlin", "wohne Am Lindenhof 4, 50667 Köln", "Am Lindenhof 4a, 50667 Koeln",
         "user: hi\nAlina: Hello", "tom: is it yours?\nuser: no", "Error: x\nuser: y\nKubernetes: z", "agent Ravi: ok\ncx: hi",
         "the key i'm using 91fca76a9e28becdcb820372c310f040", "my password. my old one was Kx9#mLq2!vR",
+        "Best regards,\n\nXiomara Q", "Thanks,\n  \n  Xiomara", "thx,\n\nXiomara Quispe\nCEO", "Regards,\n\n\nXiomara",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -2036,6 +2037,9 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
         ("User: a@b.co (Yamamoto Ayumi)\n", "User: <EMAIL_1> (<PERSON_1>)\n"),
         ("Best regards,\nNAKAMURA Haruka\nLumen Bank", "Best regards,\n<PERSON_1>\nLumen Bank"),
         ("my Suzuki Swift broke", "my Suzuki Swift broke"),
+        # a name after a sign-off and a blank line
+        ("quote?\n\nBest regards,\n\nSienna Tran\nOperations Director", "quote?\n\nBest regards,\n\n<PERSON_1>\nOperations Director"),
+        ("Thanks,\n\nShip it today please", "Thanks,\n\nShip it today please"),
         # Polish, Brazilian, Mexican and Turkish addresses
         ("spod adresu ul. Mickiewicza 121/11, 61-809 Poznań w", "spod adresu <ADDRESS_1> w"),
         ("at ul. floriańska 50 m. 30, 50-043 wrocław\n", "at <ADDRESS_1>\n"),
