@@ -99,6 +99,20 @@ _EMAIL = re.compile(
     r"(?<![\w.+%-])(?<![\w.+%'’-]['’])[^\W_](?:[\w.%+'’-]{0,62}[\w%+-])?"
     r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-]|\.[^\W_])"
 )
+#: An e-mail address spelled out so that no scraper reads it, as customers type and voicemail transcribes them:
+#: "james dot jenkins at yahoo dot com", "elizabeth.foster[at]hotmail[dot]com", "brian_hughes (at) hotmail (dot)
+#: com". With a bare " at " the local part must hold a dot, an underscore or a digit ("look at the dot com bubble"
+#: is no address); the bracketed forms are one anyway. The domain ends in a common top-level domain.
+_SPOKEN_DOT = r"(?:[ ]?[\[(]dot[\])][ ]?|[ ]dot[ ]|\.)"
+_SPOKEN_EMAIL = re.compile(
+    r"(?i:(?<![\w.@-])([a-z0-9][a-z0-9_+-]*(?:" + _SPOKEN_DOT + r"[a-z0-9_+-]+)*)"
+    r"(?:[ ]?[\[({]at[\])}][ ]?|[ ]at[ ])"
+    r"([a-z0-9][a-z0-9-]*(?:" + _SPOKEN_DOT + r"[a-z0-9-]+)*" + _SPOKEN_DOT
+    + r"(?:com|net|org|edu|gov|io|co|uk|de|fr|es|it|nl|be|ch|at|ie|ca|au|nz|in|br|mx|jp|kr|cn|za|ng|ke|pl|pt|se|no|dk|fi|tr|ae|sg|ph))"
+    r"(?![\w-]))"
+)
+
+
 #: The part after the "@" of an image file for high-density screens ("icon@2x.png"), which _EMAIL matches.
 _RETINA_FILE = re.compile(r"\d(?:\.\d+)?x\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ico|tiff?)", re.IGNORECASE)
 #: A secret that a keyword introduces: "my password is Summer2024!", "pwd: hunter2", "api_key=sk_...", "PIN
@@ -2058,6 +2072,9 @@ class PiiRedactor:
             if "EMAIL" in types:
                 found += self._emails(text)
                 shut = False
+        if "EMAIL" in types and ("dot" in text or "DOT" in text or "(at)" in text or "[at]" in text) and _SPOKEN_EMAIL.search(text):
+            found += self._spoken_emails(text)
+            shut = False
         # Only the name, address and secret gates read the lower-cased text and the capitalised words.
         words_needed = "PERSON" in types or "ADDRESS" in types
         low = text.lower() if words_needed or "CREDENTIALS" in types else ""
@@ -2228,6 +2245,22 @@ class PiiRedactor:
                 line = text[line_start:line_end if line_end >= 0 else len(text)]
                 if _LINE_OF_A_SECRET.search(line) and not _LINE_OF_A_HASH.search(line):
                     out.append(PiiMatch("CREDENTIALS", m.start(), m.end(), m.group(), m.group()))
+        return out
+
+    def _spoken_emails(self, text: str) -> list[PiiMatch]:
+        """E-mail addresses spelled out (:data:`_SPOKEN_EMAIL`), each keyed by the address it spells."""
+        out: list[PiiMatch] = []
+        for m in _SPOKEN_EMAIL.finditer(text):
+            local, domain = m.group(1), m.group(2)
+            if "@" in m.group():
+                continue  # a plain address: _emails' own
+            bracketed = text[m.end(1):m.start(2)].strip().lower() != "at"  # "[at]", "(at)"
+            if not bracketed and not any(c in local for c in "._0123456789") and " dot " not in local.lower():
+                continue  # "look at the dot com bubble"
+            address = re.sub(r"(?i)[ ]?[\[(]?\bdot\b[\])]?[ ]?", ".", local) + "@" + re.sub(
+                r"(?i)[ ]?[\[(]?\bdot\b[\])]?[ ]?", ".", domain
+            )
+            out.append(PiiMatch("EMAIL", m.start(), m.end(), m.group(), address.lower().replace(" ", "")))
         return out
 
     def _emails(self, text: str) -> list[PiiMatch]:

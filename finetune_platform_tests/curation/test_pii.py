@@ -583,7 +583,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._mentioned(text) + redactor._lower_case_names(text) + redactor._surname_first(text)
         + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
         + redactor._transcript_speakers(text) + redactor._tables(text) + redactor._double_initialled(text)
-        + (redactor._vcard(text) if "VCARD" in text else [])
+        + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -623,7 +623,7 @@ def test_gates_never_change_what_is_found(pii_labelled):
         "Karl-Marx-Allee 93a, 10243 Berlin", "wohne Am Lindenhof 4, 50667 Köln", "Am Lindenhof 4a, 50667 Koeln",
         "user: hi\nAlina: Hello", "tom: is it yours?\nuser: no", "Error: x\nuser: y\nKubernetes: z", "agent Ravi: ok\ncx: hi",
         "the key i'm using 91fca76a9e28becdcb820372c310f040", "my password. my old one was Kx9#mLq2!vR",
-        "Best regards,\n\nXiomara Q", "Thanks,\n  \n  Xiomara", "thx,\n\nXiomara Quispe\nCEO", "Regards,\n\n\nXiomara",
+        "Best regards,\n\nXiomara Q", "Thanks,\n  \n  Xiomara", "x dot y at gmail dot com", "a.b [at] c [dot] de", "thx,\n\nXiomara Quispe\nCEO", "Regards,\n\n\nXiomara",
     ],
 )
 def test_gates_never_change_what_is_found_on_edge_cases(text):
@@ -2037,6 +2037,12 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
         ("User: a@b.co (Yamamoto Ayumi)\n", "User: <EMAIL_1> (<PERSON_1>)\n"),
         ("Best regards,\nNAKAMURA Haruka\nLumen Bank", "Best regards,\n<PERSON_1>\nLumen Bank"),
         ("my Suzuki Swift broke", "my Suzuki Swift broke"),
+        # e-mail addresses spelled out, one placeholder with the address written plainly
+        ("go to james dot jenkins at yahoo dot com please", "go to <EMAIL_1> please"),
+        ("its elizabeth.foster[at]hotmail[dot]com (no spaces)", "its <EMAIL_1> (no spaces)"),
+        ("brian_hughes (at) hotmail (dot) com or brian_hughes@hotmail.com", "<EMAIL_1> or <EMAIL_1>"),
+        ("look at the dot com bubble", "look at the dot com bubble"),
+        ("we met at google dot com headquarters", "we met at google dot com headquarters"),
         # a name after a sign-off and a blank line
         ("quote?\n\nBest regards,\n\nSienna Tran\nOperations Director", "quote?\n\nBest regards,\n\n<PERSON_1>\nOperations Director"),
         ("Thanks,\n\nShip it today please", "Thanks,\n\nShip it today please"),
