@@ -2524,6 +2524,8 @@ class PiiRedactor:
                 )
             ):
                 continue  # a line after a sign-off that goes on as a sentence: "Best,\nShip it to", "Otherwise I cancel"
+            if after_cue and tail.endswith("\n") and text.startswith(":", start + len(word)):
+                continue  # a label after a sign-off: "Thanks\n\nAnswer: Hi there" (a question joined to its answer)
             if given and _a_date_not_a_name(text, word, start + len(word)):
                 continue  # "refund me by June 30", "from April 1st"
             if given and not after_cue and _a_verb_not_a_name(text, word, start + len(word)):
