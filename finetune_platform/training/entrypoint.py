@@ -240,6 +240,20 @@ def _finish_distributed() -> None:
         dist.destroy_process_group()
 
 
+def _exit_worker() -> None:
+    """End a worker rank (> 0) right after its work, without the interpreter's teardown.
+
+    A worker has nothing left to write: rank 0 saves the model and reports to Dagster. At teardown, library threads
+    that were never joined (the process group's, DeepSpeed's) sometimes abort the process with "terminate called
+    without an active exception" (exit code -6) after a successful run (seen in a CI run of the ZeRO-3 DPO test on
+    2026-12-07), and the launcher then fails the whole step. ``os._exit`` skips that teardown; the output is flushed
+    first.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, train, report; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -254,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         if rank == 0:
             print(json.dumps({"kind": "result", **result_summary(result)}), flush=True)
         _finish_distributed()
+        if rank != 0:
+            _exit_worker()
         return 0
 
     if not PipesEnvVarParamsLoader().is_dagster_pipes_process():
@@ -262,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     if rank != 0:
         run_request(_request_from_pipes_file())
         _finish_distributed()
+        _exit_worker()
         return 0
 
     with open_dagster_pipes() as pipes:
