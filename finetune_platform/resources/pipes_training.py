@@ -13,6 +13,12 @@ configurable resource (launcher and process count set per deployment, not per as
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,61 @@ from finetune_platform.training.launch import (
     parse_request,
     read_error,
 )
+
+
+def tail_whole_lines(path: str | Path, should_stop: Callable[[], bool]) -> Iterator[str]:
+    """Each complete line appended to ``path`` until ``should_stop()`` holds once the file is read to its end.
+
+    What Dagster's own tailing lacks: ``readline`` at the end of a file returns the part of a line written so far
+    when the writer is still copying it (a line across a page boundary lands in two steps), and parsing that part
+    fails. Here a part waits for the rest of its line; a last line without its newline is yielded at the end.
+    """
+    with open(path, encoding="utf-8") as stream:
+        pending = ""
+        while True:
+            chunk = stream.readline()
+            if chunk:
+                pending += chunk
+                if pending.endswith("\n"):
+                    yield pending
+                    pending = ""
+            elif should_stop():
+                if pending.strip():
+                    yield pending
+                return
+            else:
+                time.sleep(0.01)
+
+
+class WholeLineFileMessageReader(dg.PipesFileMessageReader):
+    """Dagster's file message reader, reading whole lines only (:func:`tail_whole_lines`).
+
+    With Dagster's reader a message read half-written fails ``json.loads``, the reader thread dies and every later
+    message of the run is lost, the result among them: ``make demo`` failed that way once on 2026-12-07 ("the
+    training process ... exited without reporting a result" after a JSONDecodeError in the reader thread). Overrides
+    the reader thread (Dagster's is private, so this follows its body: parse, hand over, report a failure).
+    """
+
+    def _reader_thread(self, handler: Any, is_resource_complete: Any) -> None:
+        try:
+            for line in tail_whole_lines(self._path, is_resource_complete.is_set):
+                handler.handle_message(json.loads(line))
+        except BaseException:
+            handler.report_pipes_framework_exception(f"{self.__class__.__name__} reader thread", sys.exc_info())
+            raise
+
+
+class WholeLineTempFileMessageReader(dg.PipesTempFileMessageReader):
+    """Dagster's temporary-file message reader with :class:`WholeLineFileMessageReader` behind it."""
+
+    @contextmanager
+    def read_messages(self, handler: Any) -> Iterator[dict[str, Any]]:
+        with tempfile.TemporaryDirectory() as tempdir:
+            reader = WholeLineFileMessageReader(
+                os.path.join(tempdir, "messages"), include_stdio_in_messages=self._include_stdio_in_messages
+            )
+            with reader.read_messages(handler) as params:
+                yield params
 
 
 def run_training_subprocess(
@@ -58,7 +119,7 @@ def run_training_subprocess(
     error_file = Path(request.output_dir) / ERROR_FILE
     error_file.unlink(missing_ok=True)  # an earlier attempt's
     try:
-        invocation = (client or dg.PipesSubprocessClient()).run(
+        invocation = (client or dg.PipesSubprocessClient(message_reader=WholeLineTempFileMessageReader())).run(
             context=context,
             command=command,
             env=build_env(spec, deepspeed=request.deepspeed_config_path is not None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 import time
@@ -256,3 +257,46 @@ def test_zero3_without_gathered_save_consolidates_the_shards_into_a_loadable_mod
     assert not (model_dir / "latest").exists() and not list(model_dir.glob("global_step*"))  # shards removed
     check = returned["result"]["save_check"]  # rank 0 reloaded the consolidated folder and compared logits
     assert check["passed"] and check["max_abs_diff"] < 1e-3
+
+
+def test_the_message_reader_waits_for_the_rest_of_a_half_written_line(tmp_path):
+    """The child's write of a message can be read half done (a line across a page boundary lands in two steps):
+    the reader yields the line only once it is whole, so no message is parsed in parts and lost."""
+    from finetune_platform.resources.pipes_training import tail_whole_lines
+
+    path = tmp_path / "messages"
+    path.write_text('{"method": "log", "params": {"message": "step 1"}}\n{"method": "report_custom_mes', encoding="utf-8")
+    writes = iter(['sage", "params": {"payload": {"kind": "result"}}}\n', '{"last": true}'])
+
+    def should_stop() -> bool:
+        # called each time the reader is at the end of the file: append the next part, stop once all are in
+        part = next(writes, None)
+        if part is None:
+            return True
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(part)
+        return False
+
+    lines = list(tail_whole_lines(path, should_stop))
+    assert [json.loads(line) for line in lines] == [
+        {"method": "log", "params": {"message": "step 1"}},
+        {"method": "report_custom_message", "params": {"payload": {"kind": "result"}}},
+        {"last": True},  # a last line without its newline still counts
+    ]
+
+
+def test_training_runs_read_messages_with_the_whole_line_reader(workspace, monkeypatch):
+    """run_training_subprocess builds its Pipes client with the whole-line reader (with Dagster's default one, a
+    half-read line kills the reader thread and every later message is lost)."""
+    from finetune_platform.resources import pipes_training
+
+    readers = []
+
+    def client(*args, **kwargs):
+        readers.append(kwargs.get("message_reader"))
+        raise RuntimeError("stop before launching")
+
+    monkeypatch.setattr(pipes_training.dg, "PipesSubprocessClient", client)
+    with pytest.raises(RuntimeError, match="stop before launching"):
+        run_training_subprocess(dg.build_asset_context(), LaunchSpec(), _request(workspace, "reader", SFTSettings(**FULL, max_steps=1)))
+    assert len(readers) == 1 and isinstance(readers[0], pipes_training.WholeLineTempFileMessageReader)
