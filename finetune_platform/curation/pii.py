@@ -113,6 +113,8 @@ _SPOKEN_EMAIL = re.compile(
 )
 
 
+#: A spelled dot of such an address, where the address it spells has ".".
+_SPELLED_DOT = re.compile(r"(?i)[ ]?[\[(]?\bdot\b[\])]?[ ]?")
 #: The part after the "@" of an image file for high-density screens ("icon@2x.png"), which _EMAIL matches.
 _RETINA_FILE = re.compile(r"\d(?:\.\d+)?x\.(?:png|jpe?g|gif|svg|webp|avif|bmp|ico|tiff?)", re.IGNORECASE)
 #: A secret that a keyword introduces: "my password is Summer2024!", "pwd: hunter2", "api_key=sk_...", "PIN
@@ -2257,10 +2259,8 @@ class PiiRedactor:
             bracketed = text[m.end(1):m.start(2)].strip().lower() != "at"  # "[at]", "(at)"
             if not bracketed and not any(c in local for c in "._0123456789") and " dot " not in local.lower():
                 continue  # "look at the dot com bubble"
-            address = re.sub(r"(?i)[ ]?[\[(]?\bdot\b[\])]?[ ]?", ".", local) + "@" + re.sub(
-                r"(?i)[ ]?[\[(]?\bdot\b[\])]?[ ]?", ".", domain
-            )
-            out.append(PiiMatch("EMAIL", m.start(), m.end(), m.group(), address.lower().replace(" ", "")))
+            address = _SPELLED_DOT.sub(".", f"{local}@{domain}").lower().replace(" ", "")
+            out.append(PiiMatch("EMAIL", m.start(), m.end(), m.group(), address))
         return out
 
     def _emails(self, text: str) -> list[PiiMatch]:
@@ -2998,7 +2998,7 @@ class PiiRedactor:
         phone by its digits, a name by its words (no digit, no thing's word), an address by a number and a word."""
         out: list[PiiMatch] = []
         types = self.types
-        for kind, start, end, whole in typed_cells(text):
+        for kind, start, end in typed_cells(text):
             if kind not in types:
                 continue
             value = text[start:end]

@@ -141,7 +141,7 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _delimited_cells(text: str) -> Iterator[tuple[str, int, int, bool]]:
+def _delimited_cells(text: str) -> Iterator[tuple[str, int, int]]:
     lines = _lines(text)
     i = 0
     while i < len(lines) - 1:
@@ -192,24 +192,22 @@ def _delimited_cells(text: str) -> Iterator[tuple[str, int, int, bool]]:
         i = j
 
 
-def _typed(text: str, spans: list[tuple[int, int]], types: list[str | None]) -> Iterator[tuple[str, int, int, bool]]:
+def _typed(text: str, spans: list[tuple[int, int]], types: list[str | None]) -> Iterator[tuple[str, int, int]]:
     k = 0
     while k < len(spans):
         kind = types[k]
         start, end = spans[k]
         if kind is not None and kind != "+" and text[start:end].strip().lower() not in EMPTY_VALUES:
-            whole = True
-            if kind == "ADDRESS":
+            if kind == "ADDRESS":  # on over its city and postcode cells
                 while k + 1 < len(spans) and types[k + 1] == "+":
                     k += 1
                     if text[spans[k][0]:spans[k][1]].strip().lower() not in EMPTY_VALUES:
                         end = spans[k][1]
-                        whole = False
-            yield kind, start, end, whole
+            yield kind, start, end
         k += 1
 
 
-def _sql_rows(text: str) -> Iterator[tuple[str, int, int, bool]]:
+def _sql_rows(text: str) -> Iterator[tuple[str, int, int]]:
     for insert in _SQL_INSERT.finditer(text):
         types = _header_types(insert.group(1).split(","))
         if types is None:
@@ -242,10 +240,10 @@ def _sql_rows(text: str) -> Iterator[tuple[str, int, int, bool]]:
                 pos += 1
 
 
-def typed_cells(text: str) -> list[tuple[str, int, int, bool]]:
-    """(type, start, end, whole) for every cell of a typed column of every table in ``text``; ``whole`` is False for
-    an address span that runs on over its city or postcode cells (the value is then not one cell)."""
-    out: list[tuple[str, int, int, bool]] = []
+def typed_cells(text: str) -> list[tuple[str, int, int]]:
+    """(type, start, end) for every cell of a typed column of every table in ``text``; an address's span runs on over
+    the city and postcode cells right after it."""
+    out: list[tuple[str, int, int]] = []
     if "\n" in text:
         out += _delimited_cells(text)
     if "(" in text and ("VALUES" in text or "values" in text):

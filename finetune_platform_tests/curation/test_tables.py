@@ -8,7 +8,7 @@ from finetune_platform.curation.tables import may_hold_table, normalise_header, 
 
 
 def _values(text: str) -> list[tuple[str, str]]:
-    return [(kind, text[start:end]) for kind, start, end, _ in typed_cells(text)]
+    return [(kind, text[start:end]) for kind, start, end in typed_cells(text)]
 
 
 def test_split_cells_strips_spaces_and_quotes_and_keeps_a_quoted_delimiter():
