@@ -241,7 +241,7 @@ def test_a_lower_case_street_word_after_a_capitalised_name(text, expected):
         ("12 Second Avenue", [("ADDRESS", "12 Second Avenue")]),
         # a house's name is no person
         ("Rose Cottage", []),
-        ("Deliver to Rose Cottage, 5 Mill Lane", [("ADDRESS", "5 Mill Lane")]),
+        ("Deliver to Rose Cottage, 5 Mill Lane", [("ADDRESS", "Rose Cottage, 5 Mill Lane")]),
     ],
 )
 def test_jr_in_a_street_and_steps_and_counts_that_are_no_street(text, expected):
@@ -584,6 +584,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
         + redactor._transcript_speakers(text) + redactor._tables(text) + redactor._double_initialled(text)
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
+        + redactor._cued_addresses(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -2059,4 +2060,56 @@ def test_pasted_tables_command_lines_and_keys(text, redacted):
     ],
 )
 def test_continental_and_indian_addresses_and_more_lookalikes(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # any country's format after an address label or phrase, up to the sentence's end
+        ("Ship to: 4-28-1 Sakae, Naka-ku, Nagoya 460-0008", "Ship to: <ADDRESS_1>"),
+        ("Address: 123 Teheran-ro, Gangnam-gu, Seoul 06236", "Address: <ADDRESS_1>"),
+        ("Deliver to 45 Nguyen Hue, Phuong Ben Nghe, Quan 1, Ho Chi Minh City", "Deliver to <ADDRESS_1>"),
+        ("my address is Plot 12, Admiralty Way, Lekki Phase 1, Lagos. Please hurry", "my address is <ADDRESS_1>. Please hurry"),
+        ("I live at 42 Wallaby Way, Sydney and my phone is 0412 345 678", "I live at <ADDRESS_1> and my phone is <PHONE_1>"),
+        ("new address: 4 Bóthar na Trá, Blackrock, Co. Dublin, A94 XK73", "new address: <ADDRESS_1>"),
+        ("my eircode is A65 F4E2 thanks", "my eircode is <ADDRESS_1> thanks"),
+        ("address: 6726 Magnolia Rd, Unit 12, Atlanta, GA 30307 confirmed via utility bill",
+         "address: <ADDRESS_1> confirmed via utility bill"),
+        ("Address: Alessandro Romano, Viale Monza 96, int. 5, 40126 Bologna", "Address: <PERSON_1>, <ADDRESS_1>"),
+        # a label or phrase that ends its line: the address lines under it, one span each
+        ("Shipping address:\nJane Doe\n12 Mkoma Road\nKilimani\nNairobi 00100\n\nPhone: 0722 123 456",
+         "Shipping address:\n<PERSON_1>\n<ADDRESS_1>\n<ADDRESS_2>\n<ADDRESS_3>\n\nPhone: <PHONE_1>"),
+        ("Please send the replacement to:\n\nMaison Aoyama 305\n2-20-2 Sakae, Naka-ku\nNagoya 460-0008\n\nThank you",
+         "Please send the replacement to:\n\n<ADDRESS_1>\n<ADDRESS_2>\n<ADDRESS_3>\n\nThank you"),
+        ("My address is:\nC/ Mayor 146, 3º izq\n28009 Madrid\n\nThanks", "My address is:\n<ADDRESS_1>\n<ADDRESS_2>\n\nThanks"),
+        ("Ship to:\n123 Main St\nSpringfield, IL 62704\nThanks", "Ship to:\n<ADDRESS_1>\nThanks"),  # one span of both lines
+        # the answer to a question for an address or a postcode
+        ("Agent: Can I confirm the service address?\nTahlia (7:50 pm): 364 rokeby rd, fortitude valley qld 4006\nAgent: ok",
+         "Agent: Can I confirm the service address?\n<PERSON_1> (7:50 pm): <ADDRESS_1>\nAgent: ok"),
+        ("Agent: And can you confirm the postcode?\nCaller: D09 K6T2\nAgent: Lovely.",
+         "Agent: And can you confirm the postcode?\nCaller: <ADDRESS_1>\nAgent: Lovely."),
+        ("10:55 Marieke: Op welk adres woon je?\n10:56 Joris: lange nieuwstraat 223 bis, 1016 gv amsterdam",
+         "10:55 <PERSON_1>: Op welk adres woon je?\n10:56 <PERSON_2>: <ADDRESS_1>"),
+        ("[22/01/2024, 17:27:08] Ruta: whats the address?\n[22/01/2024, 17:28:49] +61 482 131 306: 157 bay view tce, sandy bay",
+         "[22/01/2024, 17:27:08] <PERSON_1>: whats the address?\n[22/01/2024, 17:28:49] <PHONE_1>: <ADDRESS_1>"),
+        # keyed addresses and a vCard's
+        ('{"line1": "Corso Buenos Aires 114, int. 5", "city_postcode": "80134 Napoli (NA)"}',
+         '{"line1": "<ADDRESS_1>", "city_postcode": "<ADDRESS_2>"}'),
+        ("addr='Kastanienweg 123b' status=ok", "addr='<ADDRESS_1>' status=ok"),
+        ("BEGIN:VCARD\nADR;TYPE=HOME:;;Lange Nieuwstraat 380-II;5611 EM Eindhoven\nEND:VCARD",
+         "BEGIN:VCARD\nADR;TYPE=HOME:;;<ADDRESS_1>\nEND:VCARD"),
+        # no address
+        ("My email address is 5 times wrong", "My email address is 5 times wrong"),
+        ("please deliver to 3 different offices", "please deliver to 3 different offices"),
+        ("address: same as billing", "address: same as billing"),
+        ("Ship to: Pickup Point 12", "Ship to: Pickup Point 12"),
+        ("moved to 2 factor auth last week", "moved to 2 factor auth last week"),
+        ("Shipping to Virginia, Georgia and Washington takes 3-5 days", "Shipping to Virginia, Georgia and Washington takes 3-5 days"),
+        ("Agent: your date of birth and postcode?\nCustomer: 06/01/1994 and 50968", "Agent: your date of birth and postcode?\nCustomer: 06/01/1994 and 50968"),
+        ("Agent: What is the order number?\nCustomer: 12345, thanks", "Agent: What is the order number?\nCustomer: 12345, thanks"),
+        ('{"line1": "Premium plan"}', '{"line1": "Premium plan"}'),
+    ],
+)
+def test_cued_answered_and_keyed_addresses_of_any_format(text, redacted):
     assert R.redact(text)[0] == redacted
