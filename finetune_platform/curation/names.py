@@ -271,6 +271,10 @@ NOT_NAMES: frozenset[str] = _words(
     Procurement Finance Accounting Marketing Operations Logistics Legal Compliance Security Purchasing
     Facilities Payroll Engineering Management Administration Reception Dispatch Warehouse Human Resources Dept
     Crew Squad Sent Get Let Lets
+    Consultant Consultants Agente Cliente Atendente Medewerker Klant Temsilci Operatore Operatrice Operador
+    Operadora Konsultant Konsultantka Ejecutivo Ejecutiva Conseiller Conseillère Asesor Asesora Berater
+    Beraterin Mitarbeiter Mitarbeiterin Consulente Especialista Opérateur Opératrice Consultor Consultora
+    Kunde Kundin Klient Klientka Müşteri Usuario Usuário Utilisateur Utente
     """
 )
 

@@ -1723,10 +1723,18 @@ _SPEAKER_ROLES = frozenset(
     "customer customers user client cust cx caller visitor guest me agent rep support bot assistant operator "
     "advisor adviser buyer seller member tech technician system human ai chatbot moderator host staff"
     " kunde kundin client cliente usuario usuário utilisateur klant klantenservice medewerker mitarbeiter agente"
-    " operatore operador utente conseiller conseillère atendente".split()
+    " operatore operador utente conseiller conseillère atendente consultant consultora consultor temsilci müşteri"
+    " konsultant konsultantka klient klientka ejecutivo ejecutiva asesor asesora operadora operatrice opérateur"
+    " opératrice berater beraterin mitarbeiterin consulente especialista atendimento".split()
 )
-#: Roles that may stand before a speaker's name in its label ("agent Ravi:", "Agent Monique:").
-_SPEAKER_NAME_ROLES = frozenset("agent rep advisor adviser tech technician supervisor operator specialist customer cust".split())
+#: Roles that may stand before a speaker's name in its label ("agent Ravi:", "Agent Monique:", "[08:04] Consultant
+#: Thandiwe:", "Atendente Rafaela:", "Medewerker Sanne:", "Temsilci Elif:"): the name is the words after the role.
+_SPEAKER_NAME_ROLES = frozenset(
+    "agent rep advisor adviser tech technician supervisor operator specialist customer cust consultant agente atendente"
+    " medewerker temsilci operatore operatrice operador operadora konsultant konsultantka ejecutivo ejecutiva"
+    " conseiller conseillère asesor asesora berater beraterin mitarbeiter mitarbeiterin consulente especialista"
+    " opérateur opératrice consultor consultora".split()
+)
 #: One-word labels of forms, notes and logs that a transcript may hold too and that name no one ("Note:",
 #: "Summary:", "Resolution:"), checked lower-cased.
 _NOT_SPEAKER_LABELS = frozenset(
@@ -3267,7 +3275,8 @@ class PiiRedactor:
 
     def _speakers(self, text: str) -> list[PiiMatch]:
         """Speakers of a chat export or a dated note (:data:`_SPEAKER`), unless their name is a role, a system or
-        a thing ("[09:14] Agent:", "26/12/2024, 3:56 PM - Lumen Support:")."""
+        a thing ("[09:14] Agent:", "[12:01] Cliente:", "26/12/2024, 3:56 PM - Lumen Support:"); after a role, the
+        name alone ("[08:04] Consultant Thandiwe:")."""
         out: list[PiiMatch] = []
         for m in _SPEAKER.finditer(text):
             value = m.group(1)
@@ -3276,9 +3285,17 @@ class PiiRedactor:
             ):
                 continue  # "[09:14] system: ...", "[10:02] note: ..."; in lower case only after a bracketed time
             words = value.split(" ")
+            start = m.start(1)
+            if words[0].lower() in _SPEAKER_ROLES:
+                if len(words) == 1 or words[0].lower() not in _SPEAKER_NAME_ROLES:
+                    continue  # "[12:01] Cliente:", a role and no one's name
+                # "[08:04] Consultant Thandiwe:": the name after the role
+                start += len(words[0]) + 1
+                value = value[len(words[0]) + 1:]
+                words = words[1:]
             if any(w in NOT_NAMES or w in _NOT_GREETED for w in words):
                 continue
-            out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
+            out.append(PiiMatch("PERSON", start, m.end(1), value, value.casefold()))
         return out
 
     def _transcript_speakers(self, text: str) -> list[PiiMatch]:

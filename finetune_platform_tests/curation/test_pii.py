@@ -2113,3 +2113,19 @@ def test_continental_and_indian_addresses_and_more_lookalikes(text, redacted):
 )
 def test_cued_answered_and_keyed_addresses_of_any_format(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # a role before a speaker's name, in any language: the name alone; a role alone is no one
+        ("[08:03] Client: my order bounced\n[08:04] Consultant Thandiwe: Morning!",
+         "[08:03] Client: my order bounced\n[08:04] Consultant <PERSON_1>: Morning!"),
+        ("[12:01] Cliente: Hola\n[12:02] Agente Lucía: Hola, soy Lucía.", "[12:01] Cliente: Hola\n[12:02] Agente <PERSON_1>: Hola, soy <PERSON_1>."),
+        ("14:20 Medewerker Sanne: Goedemorgen\n14:21 Klant: hoi", "14:20 Medewerker <PERSON_1>: Goedemorgen\n14:21 Klant: hoi"),
+        ("[20:12] Temsilci Elif: Merhaba\n[20:13] Müşteri: selam", "[20:12] Temsilci <PERSON_1>: Merhaba\n[20:13] Müşteri: selam"),
+        ("[10:08] Conseiller Julien : Merci\n[10:09] Client : ok", "[10:08] Conseiller <PERSON_1> : Merci\n[10:09] Client : ok"),
+    ],
+)
+def test_a_speakers_role_in_any_language_is_not_part_of_the_name(text, redacted):
+    assert R.redact(text)[0] == redacted
