@@ -1467,18 +1467,34 @@ _FIELD_LABELS = (
     "caller name", "name on account", "name on the account", "agent name", "patient", "patient name", "guest name",
     "answered by", "reporter", "taken by", "updated by", "agent", "advisor", "adviser", "assignee", "from",
     "passenger", "passenger name", "employee", "employee name", "member name", "user name", "sender name",
+    # claims, loans, logistics, field service and payments ("Insured: Bronwyn Fraser", "Applicant 2: Eilidh
+    # McAllister", "Consignee: ...", "Plumber: Hemi Walker (021 ...)", "Titular: Inmaculada Ortega")
+    "insured", "insured name", "applicant", "co-applicant", "guarantor", "reviewer", "reviewed by", "verified by",
+    "consignee", "debtor", "plumber", "electrician", "engineer", "technician", "note by",
+    "witness", "landlord", "next of kin", "emergency contact", "guardian", "student", "student name", "traveller",
+    "traveler", "lead passenger", "primary contact", "billing contact", "account manager", "owner",
+    "titular", "deudor", "beneficiario", "ordenante", "nombre", "nombre completo", "titolare", "intestatario",
+    "nome", "nome completo", "titulaire", "bénéficiaire", "nom", "nom complet", "inhaber", "kontoinhaber",
+    "empfänger", "naam", "rekeninghouder", "ad soyad", "imię i nazwisko",
 )
-# Not "cc": in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
-# Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller": their values are as often a
-# place, a queue or a system ("Ship to: Pickup Point", "Escalated to: Fraud Review", "Closed by: Auto Close",
-# "Caller: Private Number") as a person.
+# Not "cc" (but see _CC_LINE): in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
+# Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller", "driver", "courier": their
+# values are as often a place, a queue, a company or a system ("Ship to: Pickup Point", "Escalated to: Fraud Review", "Closed by: Auto
+# Close", "Caller: Private Number", "Driver: Uber Eats") as a person.
 _FIELD_LABEL_SET = frozenset(_FIELD_LABELS)
 #: A colon or "=" before a capitalised word: where a field's value may start. The label before it, from the
 #: line's start or a "|", ";" or tab ("Customer:", "| Cardholder :", "Reported by.:"), is looked up in
 #: :data:`_FIELD_LABELS` (any case); a pattern of every label at every position cost ~2 us a text.
 _FIELD_COLON = re.compile(r"[:=][ \t]*(?=[" + _UP + r"])")
-#: What may follow the name of a field: the end of the line or of the field, a comma, a bracket or an e-mail.
-_FIELD_VALUE_END = re.compile(r"[ \t]*(?:\r?\n|\Z|[,;|(<\t]|[.][ \t]*(?:\r?\n|\Z))")
+#: What may follow the name of a field: the end of the line or of the field, a comma, a bracket, an e-mail, a
+#: sentence's end ("Caller: Geneviève Tremblay. Moving from ...") or a trading name ("Harriet Osei-Bonsu t/a Bloom").
+_FIELD_VALUE_END = re.compile(
+    r"[ \t]*(?:\r?\n|\Z|[,;|(<\t]|[.][ \t]*(?:\r?\n|\Z)|[.][ ]+(?=[" + _UP + r"])|[ ]t/a[ ]|[ ]-[ ])"
+)
+#: The copy line of an e-mail's header ("Cc: Jonah Feldman; Sipho Dlamini; Karen O'Neill"): its value.
+_CC_LINE = re.compile(r"(?im)^[ \t]*b?cc[ \t]*:[ \t]*([^\n]+)")
+#: A field's number after its label ("Applicant 2:", "Witness #1:").
+_LABEL_NUMBER = re.compile(r"[ ]?#?\d{1,2}\Z")
 
 
 #: The lower-case words that go on after a name in a signature ("Regards,\nAdebayo from accounting", "Thanks,\n
@@ -1518,6 +1534,10 @@ _FIELD_LABEL_WORDS = (
     "customer", "client", "account", "card", "request", "contact", " by", "recipient", "attn", "attention", "report",
     "agent", "advis", "assignee", "from",
     "beneficiary", "payee", "holder", "tenant", "cx", "cust", "kyc", "name", "patient", "passenger", "employee",
+    "insured", "applicant", "guarantor", "review", "verified", "consign", "debtor", "plumber", "electrician",
+    "engineer", "technician", "note", "witness", "landlord", "kin", "guardian", "student",
+    "travel", "primary", "manager", "owner", "titular", "deudor", "beneficiario", "ordenante", "nom", "titola",
+    "intestat", "titulaire", "bénéf", "inhaber", "empf", "naam", "rekening", "soyad", "imię",
 )
 
 
@@ -3512,16 +3532,24 @@ class PiiRedactor:
             # long line of colons a search back to the line's start each time took seconds).
             window = max(0, pos - 64)
             sentence = text.rfind(". ", window, pos)  # after a sentence: "Callback requested. Name: Lan McCarthy"
+            field = text.rfind(": ", window, pos)  # after another field: "Payment details: Account name: ..."
             field_start = max(
                 text.rfind("\n", window, pos), text.rfind("|", window, pos), text.rfind(";", window, pos), text.rfind("\t", window, pos),
-                sentence + 1 if sentence >= 0 else -1,
+                sentence + 1 if sentence >= 0 else -1, field + 1 if field >= 0 else -1,
             ) + 1
             if not field_start and window:
                 continue  # no field starts within 64 characters: no label
             label = text[field_start:pos].rstrip(" \t")
             if label.endswith("."):
                 label = label[:-1]
-            if label.strip(" \t").lower() not in _FIELD_LABEL_SET:
+            label = label.strip(" \t").lower()
+            if label not in _FIELD_LABEL_SET and _LABEL_NUMBER.sub("", label) not in _FIELD_LABEL_SET:
+                continue
+            initialled = self._initialled_name_end(text, m.end()) if _INITIALS.match(text, m.end()) else None
+            if initialled is not None:  # "Agent: K. Osei", "Recipient: L. Fitzgerald, Apt 3R"
+                if _FIELD_VALUE_END.match(text, initialled) is not None:
+                    value = text[m.end():initialled]
+                    out.append(PiiMatch("PERSON", m.end(), initialled, value, value.casefold()))
                 continue
             word = _CAPITALISED.match(text, m.end())
             if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED:
@@ -3532,6 +3560,28 @@ class PiiRedactor:
             value = text[span[0]:span[1]]
             if not _a_thing_named(text, value, things):  # "Customer: Never Mind", "Customer: Lumen Hub"
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+        if ("From:" in text or "To:" in text) and ("cc" in text or "Cc" in text or "CC" in text):
+            out += self._copied(text, things)
+        return out
+
+    def _copied(self, text: str, things: dict[str, bool]) -> list[PiiMatch]:
+        """The people on the copy line of an e-mail's header (:data:`_CC_LINE`, in a text with a "From:" or "To:"
+        field): each part between semicolons or commas that is a name and nothing more ("Cc: Jonah Feldman; Sipho
+        Dlamini", "Cc: Karen O'Neill <karen@x.com>")."""
+        out: list[PiiMatch] = []
+        for line in _CC_LINE.finditer(text):
+            pos, end = line.start(1), line.end(1)
+            while pos < end:
+                stop = min((i for i in (text.find(";", pos, end), text.find(",", pos, end)) if i >= 0), default=end)
+                start = pos + len(text[pos:stop]) - len(text[pos:stop].lstrip())
+                word = _CAPITALISED.match(text, start)
+                if word is not None and word.group() not in NOT_NAMES and word.group() not in _NOT_GREETED:
+                    span = self._name_at(text, start, require_first=word.group() not in _ALL_FIRST)
+                    if span is not None and (span[1] == stop or text[span[1]:stop].strip().startswith("<") or not text[span[1]:stop].strip()):
+                        value = text[span[0]:span[1]]
+                        if not _a_thing_named(text, value, things):
+                            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+                pos = stop + 1
         return out
 
     def _initialled_name_end(self, text: str, pos: int) -> int | None:

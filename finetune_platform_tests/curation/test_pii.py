@@ -2129,3 +2129,28 @@ def test_cued_answered_and_keyed_addresses_of_any_format(text, redacted):
 )
 def test_a_speakers_role_in_any_language_is_not_part_of_the_name(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # claims, loans, payments and field-service labels; a field's number; initials; after another field
+        ("Insured: Bronwyn Fraser\nRisk address: 12 Kauri Street", "Insured: <PERSON_1>\nRisk address: <ADDRESS_1>"),
+        ("Applicant 1: Callum McAllister\nApplicant 2: Eilidh McAllister", "Applicant 1: <PERSON_1>\nApplicant 2: <PERSON_2>"),
+        ("Plumber: Hemi Walker (021 887 441)", "Plumber: <PERSON_1> (<PHONE_1>)"),
+        ("Blocked for 24h. Reviewer: Tamsin Roe.", "Blocked for 24h. Reviewer: <PERSON_1>."),
+        ("Titular: Inmaculada Ortega\nGracias", "Titular: <PERSON_1>\nGracias"),
+        ("CASE NOTE | Agent: K. Osei\nCx called", "CASE NOTE | Agent: <PERSON_1>\nCx called"),
+        ("Payment details: Account name: Harriet Osei-Bonsu t/a Bloom Studio", "Payment details: Account name: <PERSON_1> t/a Bloom Studio"),
+        # the copy line of an e-mail header
+        ("From: Helen Mbeki\nTo: Escalations\nCc: Jonah Feldman; Sipho Dlamini; Karen O'Neill",
+         "From: <PERSON_1>\nTo: Escalations\nCc: <PERSON_2>; <PERSON_3>; <PERSON_4>"),
+        # no one
+        ("Driver: Uber Eats", "Driver: Uber Eats"),
+        ("Engineer: Onsite Team", "Engineer: Onsite Team"),
+        ("Owner: Premium Plan", "Owner: Premium Plan"),
+        ("CC: Chase Freedom ending 4411", "CC: Chase Freedom ending 4411"),
+    ],
+)
+def test_more_field_labels_numbered_fields_initials_and_copy_lines(text, redacted):
+    assert R.redact(text)[0] == redacted
