@@ -167,6 +167,16 @@ FIRST_NAMES = _ascii_forms(
         Misaki Mitchell Mylene Nekesa Nerea Nnamdi Noura Oisín Poppy Riaan Ronan Róisín Seamus Shauna Sienna Siobhán
         Svenja Tadhg Tahlia Wambui Yanis Yuna Zara Émilie Étienne Íñigo Özlem Haruto Sota Yuto Riku Hinata Mei Sakura
         Yui Rin Kaito Ren Minato Akari Hana Himari Yuina Takumi Kazuki Shota Naoki Ryota Tomoko Keiko Naomi Kumiko
+        Niall Nomsa Corinne Deb Priyesh Thandeka Nandi Palesa Kagiso Tshepo Sibusiso Ayanda Mpho Naledi Vusi
+        Busisiwe Khanyisile Olumide Funmi Kemi Dapo Wale Kunle Ayo Godwin Akua Efua Kojo Esi Odhiambo Kipchoge
+        Cherono Jelimo Vivaan Ishaan Riya Rakesh Mukesh Vijay Ajay Arvind Manoj Pradeep Harish Girish Sita Gita
+        Radha Padma Usha Asha Savita Pritha Priti Preeti Shweta Umar Ismail Saud Nasser Laila Amira Dina Reem Lina
+        Xiaoli Takashi Akiko Daisuke Ryo Hina Kaori Minjun Jiho Jimin Seoyeon Jiyeon Hyunwoo Sungmin Eunji Soojin
+        Haeun Marisol Inmaculada Itziar Aitor Unai Nuno Matheus Rafaela Alessia Jacques Geneviève
+        Moritz Niklas Anke Anja Friederike Reto Urs Fleur Maartje Annelies Mads Henrik Helga Kari Liv Maja Elin
+        Marcin Bartek Gosia Tatiana Irina Caoimhe Orla Eilidh Fionn Euan Mhairi Narelle Bronwyn Tamsin Ollie
+        Archie Freddie Evie Harriet Lakisha Shaniqua Tanisha Aaliyah Imani Jalen Malik Dwayne Yolonda Hemi
+        Wiremu Manaia Murat Emine Ece
         """
     )
 )
@@ -188,6 +198,7 @@ AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     Lei Xin Hao Yu Fang Tao Ren Lan Hoa Duc Anh Hung Nam Alba Morgan Cem Ama Yaw Hui
     Lee Jay Earl Sally Pascal Warren Hazel Stanley Ruth Terry Lynn Gail Clyde Vernon Lloyd Frances Jules
     Collins Mercy Jericho Rommel Chebet
+    Devon Blessing Praise Destiny Montserrat Angus Iona Trent Beat Ole Ola Mere Ute Mio Bo Yi Chanel
     """
 )
 
