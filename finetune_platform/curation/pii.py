@@ -1814,17 +1814,30 @@ def _may_hold_keyed_name(text: str, low: str) -> bool:
 #: The pattern starts with the dash (re jumps from "-" to "-", where a pattern that opens with a look-behind is
 #: tried at every position); what may come before it is checked apart (:func:`_dash_opens_a_signature`).
 _DASH_SIGNATURE = re.compile(
-    r"-[ ]?([" + _UP + r"][" + _LO + r"]+(?:[ ][" + _UP + r"][" + _LO + r"]+)?)[ \t]*(?=\r?\n|\Z)"
+    r"-[ ]?([" + _UP + r"][" + _LO + r"]+(?:[ ][" + _UP + r"][" + _LO + r"]+)?|[a-z]{2,})"
+    # a team or role after a comma ("- Nomsa, IT Service Desk", "- Naledi, Customer Care")
+    r"(?:,[ ][^,\n]{2,40})?[ \t]*(?=\r?\n|\Z)"
 )
 
 
 def _dash_opens_a_signature(text: str, dash: int) -> bool:
-    """Whether the dash at ``dash`` opens its line (spaces and tabs aside) or follows the end of a sentence and
-    one space ("... per policy. - Joy"). A match ends its line, so the lines looked back over are distinct."""
+    """Whether the dash at ``dash`` opens its line (spaces and tabs aside) or follows the end of a sentence or a
+    thanks and one space ("... per policy. - Joy", "... thanks - deb"). A match ends its line, so the lines looked
+    back over are distinct."""
     line_start = text.rfind("\n", 0, dash) + 1
     if not text[line_start:dash].strip(" \t"):
         return True
-    return dash >= 2 and text[dash - 1] == " " and text[dash - 2] in ".!?)"
+    if dash >= 2 and text[dash - 1] == " " and text[dash - 2] in ".!?)":
+        return True
+    return dash >= 2 and text[dash - 1] == " " and text[max(line_start, dash - 9):dash - 1].lower().endswith(_THANKS_WORDS)
+
+
+#: A last word after a sentence's end on its line, or a word alone on its line after a blank one: where a writer's
+#: given name closes a message (see PiiRedactor._closing_names). Every match is in each whole lines of the text
+#: that hold it, so a text where none is found has no line where one is.
+_CLOSING_NAME = re.compile(r"(?m)[.!?][ ]+([A-Za-z][a-z]+)[ \t]*$|\n[ \t]*\n[ \t]*([A-Za-z][a-z]+)[ \t]*$")
+#: The thanks a writer signs after with a dash: "... thanks - deb", "cheers - Tom".
+_THANKS_WORDS = (" thanks", " thx", " ty", " ta", " cheers", " regards", " tia")
 
 
 def _name_word_at(text: str, pos: int) -> re.Match[str] | None:
@@ -2514,10 +2527,12 @@ class PiiRedactor:
             if _may_hold_mention(low) or (_may_hold_more_mention(low) and _MENTION_CUE_MORE.search(text)):
                 found += self._mentioned(text)
                 shut = False
-            # These three read one line at a time (a match never spans a line break), so a text where they find
-            # nothing counts as shut to them: its lines find nothing either.
+            # These read one line at a time (a match never spans a line break; a closing name's blank line before
+            # it is in every whole lines of the text that hold the name), so a text where they find nothing counts
+            # as shut to them: its lines find nothing either.
             line_local = (
                 (self._dash_signed(text) if "-" in text else [])
+                + self._closing_names(text)
                 + (self._keyed(text) if _may_hold_keyed_name(text, low) else [])
                 + (self._speakers(text) if ":" in text and n_digits >= 2 and _SPEAKER_GATE.search(text) else [])
             )
@@ -3458,11 +3473,28 @@ class PiiRedactor:
             if not _dash_opens_a_signature(text, m.start()):
                 continue
             value = m.group(1)
+            if value.islower():
+                if value in _FIRST_LOWER and value.title() not in AMBIGUOUS_FIRST_NAMES:  # "- deb"
+                    out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
+                continue
             words = value.split(" ")
             if any(w in NOT_NAMES and w not in _ALL_FIRST or w in _NOT_GREETED for w in words):
                 continue
             if words[0] in _ALL_FIRST or len(words) == 2:
                 out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
+        return out
+
+    @staticmethod
+    def _closing_names(text: str) -> list[PiiMatch]:
+        """A writer's given name closing a message without a sign-off: the last word of a line after the end of
+        a sentence ("... pls help. zainab", "... my card!! kevin") or alone on its line after a blank one
+        ("please call after 3\n\ngary"); only a known given name that is no word (not "Will", "Grace")."""
+        out: list[PiiMatch] = []
+        for m in _CLOSING_NAME.finditer(text):
+            value = m.group(1) or m.group(2)
+            if (value in _CLEAR_FIRST or (value.islower() and value in _FIRST_LOWER)) and value.title() not in AMBIGUOUS_FIRST_NAMES:
+                start = m.start(1) if m.group(1) else m.start(2)
+                out.append(PiiMatch("PERSON", start, start + len(value), value, value.casefold()))
         return out
 
     def _keyed(self, text: str) -> list[PiiMatch]:

@@ -584,7 +584,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
         + redactor._transcript_speakers(text) + redactor._tables(text) + redactor._double_initialled(text)
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
-        + redactor._cued_addresses(text)
+        + redactor._cued_addresses(text) + redactor._closing_names(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -2153,4 +2153,27 @@ def test_a_speakers_role_in_any_language_is_not_part_of_the_name(text, redacted)
     ],
 )
 def test_more_field_labels_numbered_fields_initials_and_copy_lines(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # a dash signature with a team after it, after a thanks, in lower case
+        ("Please change it after your first login. - Nomsa, IT Service Desk", "Please change it after your first login. - <PERSON_1>, IT Service Desk"),
+        ("update card for autopay thanks - deb", "update card for autopay thanks - <PERSON_1>"),
+        ("Which one is right? - Corinne", "Which one is right? - <PERSON_1>"),
+        # a known given name closing a message without a sign-off
+        ("it keeps saying declined. pls help. zainab", "it keeps saying declined. pls help. <PERSON_1>"),
+        ("Comments: pls stop charging my card!! kevin", "Comments: pls stop charging my card!! <PERSON_1>"),
+        ("please call after 3\n\ngary", "please call after 3\n\n<PERSON_1>"),
+        # no one
+        ("- Done, thanks", "- Done, thanks"),
+        ("Step 3 - Restart", "Step 3 - Restart"),
+        ("Works now. Thanks", "Works now. Thanks"),
+        ("It works. Will", "It works. Will"),
+        ("I tried everything. Nothing", "I tried everything. Nothing"),
+    ],
+)
+def test_names_that_close_a_message(text, redacted):
     assert R.redact(text)[0] == redacted
