@@ -1545,7 +1545,11 @@ _FIELD_LABEL_WORDS = (
 #: is Chidinma Okafor.", "It's Femi Adebayo again"), as written (case-sensitive, as _GREETINGS), each with the space
 #: after it; :meth:`PiiRedactor._introduced` finds them with str.find (a pattern tried at every "i" and "t" of
 #: the text cost ~4 us a text).
-_INTROS_EN = ("I'm ", "I’m ", "I am ", "i'm ", "i’m ", "i am ", "im ", "Im ", "this is ", "This is ", "it's ", "It's ", "it’s ", "It’s ")
+_INTROS_EN = (
+    "I'm ", "I’m ", "I am ", "i'm ", "i’m ", "i am ", "im ", "Im ", "this is ", "This is ", "it's ", "It's ", "it’s ", "It’s ",
+    # as voicemails and chats write them: "hey it's uh jake from unit four", "hey marco its sofia from the salon"
+    "it's uh ", "it's um ", "this is uh ", "this is um ", "its ", "Its ",
+)
 #: The same in Dutch, German, French, Spanish, Italian and Portuguese chats ("ik ben Anouk Smit", "sono Giulia De
 #: Luca"), looked for only in a text that holds one of them in lower case (see _may_hold_foreign_intro).
 _INTROS_OTHER = (
@@ -1565,6 +1569,13 @@ _INTRO_END = re.compile(
 #: What follows a writer's given name alone in an introduction: "it's Grace!", "I'm Sofia, ...", "this is
 #: Grace here".
 _INTRO_ONE_NAME_END = re.compile(r"[ ]*[!,]|[ ]here\b")
+
+
+#: A name and "here from" / "here at" at the start of a line or after a greeting's comma or a sentence's end.
+_HERE_FROM = re.compile(
+    r"(?:^|(?<=[,.!?])[ ]+|(?<=\n))[ \t]*([" + _UP + r"][" + _LO + r"'’-]+(?:[ ][" + _UP + r"][" + _LO + r"'’-]+)?)"
+    r"[ ]here[ ](?:from|at|with|on[ ]behalf[ ]of)[ ]"
+)
 
 
 #: What "my name is" is followed by in lower case when no name follows: "my name is wrong on the invoice",
@@ -1861,7 +1872,7 @@ def _may_hold_intro(low: str) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
     return (
         "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
-        or _may_hold_foreign_intro(low)
+        or "its " in low or _may_hold_foreign_intro(low)
     )
 
 
@@ -1876,7 +1887,11 @@ _MENTION_CUES = (
     "submitted by", "reported by", "requested by", "raised by", "opened by", "created by", "signed by",
     "approved by", "handled by", "on behalf of", "call back", "my colleague", "my husband", "my wife", "my son",
     "my daughter", "my mother", "my father", "my mum", "my mom", "my dad", "my brother", "my sister", "my partner",
-    "my boss", "my manager", "my friend", "my neighbour", "my neighbor",
+    "my boss", "my manager", "my friend", "my neighbour", "my neighbor", "my grandmother", "my grandfather",
+    "my grandma", "my grandpa", "my aunt", "my uncle", "my niece", "my nephew", "my cousin", "my fiance",
+    "my fiancé", "my fiancée", "my girlfriend", "my boyfriend", "my flatmate", "my roommate", "my carer",
+    "my landlord", "my accountant", "my assistant", "note by", "notes by", "written by", "updated by", "logged by",
+    "entered by", "added by", "escalated by", "reviewed by", "verified by", "checked by", "assigned by",
 )
 #: More cues of a mention, right before a capital: who a ticket is about or for, who took it over, and whom a
 #: writer defers to ("Customer Jonas Wagner reports", "customer is Yui Inoue (...)", "took over from M.V. Ramsey",
@@ -1885,6 +1900,9 @@ _MENTION_CUES = (
 _MENTION_CUE_MORE = re.compile(
     r"(?<![\w'’])(?:[Cc]ustomer(?:[ ]is)?|took[ ]over[ ]from|handed[ ](?:off|over)[ ]to|handover[ ]to|addressed[ ]to"
     r"|contact[ ]to|message[ ]is[ ]for|[Pp]er)[ ](?=[" + _UP + r"])"
+    # someone's relative ("Pt's daughter Ruth will drive her", "the customer's husband, Tomás Ruiz")
+    r"|(?<=[\w])['’]s[ ](?:daughter|son|wife|husband|mother|father|mum|mom|dad|brother|sister|partner|carer"
+    r"|caregiver|grandson|granddaughter),?[ ](?=[" + _UP + r"])"
 )
 # Not "forwarded to", "escalated to", "assigned to": their value is a queue as often ("Ticket forwarded to Second
 # Line").
@@ -1892,7 +1910,7 @@ _MENTION_CUE_MORE = re.compile(
 #: text) -> the cues that hold it, as written and capitalised: only those are searched for.
 _MENTION_WORDS = {
     word: tuple(form for cue in _MENTION_CUES if word in f" {cue} " for form in (f"{cue} ", f"{cue.capitalize()} "))
-    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back")
+    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back", "note", "written by")
 } | {
     # the people around the writer: found by one pattern that starts with the literal "my " (re jumps to it)
     "my ": tuple(
@@ -1920,14 +1938,22 @@ def _may_hold_more_mention(low: str) -> bool:
     return (
         "customer " in low or "per " in low or "over from" in low or "handed " in low or "handover" in low
         or "addressed to" in low or "contact to" in low or "is for" in low
+        or (("'s " in low or "’s " in low) and _MAY_BE_RELATIVE.search(low) is not None)
     )
+
+
+#: A possessive's relative in lower-cased text, for :func:`_may_hold_more_mention` ("pt's daughter ").
+_MAY_BE_RELATIVE = re.compile(
+    r"['’]s (?:daughter|son|wife|husband|mother|father|mum|mom|dad|brother|sister|partner|carer|caregiver|grandson"
+    r"|granddaughter)"
+)
 
 
 def _may_hold_mention(low: str) -> bool:
     """False only when none of :data:`_MENTION_CUES` is in the text whose lower case is ``low``."""
     return (  # the words of _MENTION_WORDS, unrolled (a generator over them cost twice as much)
         "spok" in low or "ed by " in low or "talked" in low or "speaking" in low or "chatted" in low or "behalf" in low
-        or "call back" in low or _MY_PEOPLE.search(low) is not None
+        or "call back" in low or "note" in low or "written by" in low or _MY_PEOPLE.search(low) is not None
     )
 
 
@@ -2524,6 +2550,11 @@ class PiiRedactor:
             if _may_hold_intro(low):
                 found += self._introduced(text)
                 shut = False
+            if " here " in text:
+                here = self._here_from(text)
+                if here:
+                    found += here
+                    shut = False
             if _may_hold_mention(low) or (_may_hold_more_mention(low) and _MENTION_CUE_MORE.search(text)):
                 found += self._mentioned(text)
                 shut = False
@@ -3218,12 +3249,36 @@ class PiiRedactor:
                         # rahul verma and ...", "hi this is priya sharma,") or alone where an introduction's name
                         # ends ("im david calling about ...", "this is rahul here", "i am priya.")
                         t = _LOWER_TOKEN.match(text, pos)
-                        if t is not None and t.group() in _FIRST_LOWER:
+                        if t is not None and (
+                            t.group() in _FIRST_LOWER
+                            # a given name that is also a word, where a name's "from" or "here" follows ("its sofia
+                            # from the salon")
+                            or (t.group().title() in AMBIGUOUS_FIRST_NAMES and text.startswith((" from ", " here"), t.end()))
+                        ):
                             end = _lower_name_end(text, t.end())
                             if end > t.end() or _INTRO_END.match(text, end) is not None:
                                 value = text[t.start():end]
                                 out.append(PiiMatch("PERSON", t.start(), end, value, value))
                 i = text.find(intro, i + 1)
+        return out
+
+    def _here_from(self, text: str) -> list[PiiMatch]:
+        """A writer who opens with their name and where they are from (:data:`_HERE_FROM`): "Hi team, Harrison here
+        from Koala Analytics", "Ngozi Eze here at Lumen". Two capitalised words, one known given name, or one word
+        after a greeting's comma; at the start of a line or after a greeting's comma or a sentence."""
+        out: list[PiiMatch] = []
+        for m in _HERE_FROM.finditer(text):
+            value = m.group(1)
+            words = value.split(" ")
+            if any(w in NOT_NAMES or w in _NOT_GREETED or w in _PLACE_WORDS for w in words):
+                continue
+            if (
+                len(words) == 2
+                or words[0] in _ALL_FIRST
+                # one word no list knows after a greeting's comma: "Hi team, Harrison here from ..."
+                or (text[:m.start(1)].rstrip(" \t").endswith(",") and value.lower() not in COMMON_LOWER_WORDS)
+            ):
+                out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
         return out
 
     def _lower_case_names(self, text: str) -> list[PiiMatch]:

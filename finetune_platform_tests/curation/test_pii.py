@@ -584,7 +584,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
         + redactor._transcript_speakers(text) + redactor._tables(text) + redactor._double_initialled(text)
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
-        + redactor._cued_addresses(text) + redactor._closing_names(text)
+        + redactor._cued_addresses(text) + redactor._closing_names(text) + redactor._here_from(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -2176,4 +2176,23 @@ def test_more_field_labels_numbered_fields_initials_and_copy_lines(text, redacte
     ],
 )
 def test_names_that_close_a_message(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("Hi team, Harrison here from Koala Analytics.", "Hi team, <PERSON_1> here from Koala Analytics."),
+        ("hey marco its sofia from the salon", "hey <PERSON_1> its <PERSON_2> from the salon"),
+        ("hey it's uh jake from unit four", "hey it's uh <PERSON_1> from unit four"),
+        ("on behalf of my grandmother, Włodzimiera Kamińska. She", "on behalf of my grandmother, <PERSON_1>. She"),
+        ("Note by S. Ramaswamy on 03/04/2024: ok", "Note by <PERSON_1> on 03/04/2024: ok"),
+        ("the customer's husband, Tomás Ruiz, called", "the customer's husband, <PERSON_1>, called"),
+        ("Click here from your dashboard", "Click here from your dashboard"),
+        ("Hi, Support here from 9 to 5", "Hi, Support here from 9 to 5"),
+        ("its battery died", "its battery died"),
+        ("Its Apple Watch is broken", "Its Apple Watch is broken"),
+    ],
+)
+def test_here_from_fillers_relatives_and_notes_by(text, redacted):
     assert R.redact(text)[0] == redacted
