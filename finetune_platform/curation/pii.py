@@ -1318,9 +1318,18 @@ def _may_ask_for_address(low: str) -> bool:
 def _may_hold_keyed_address(low: str) -> bool:
     """Substring tests of the lower-cased text for a :data:`_KEYED_ADDRESS`: a quote and a colon (maybe one space
     between) or "=", and a word of its keys."""
-    return ("=" in low or '":' in low or "':" in low or '" :' in low or "' :" in low) and (
-        "addr" in low or "line" in low or "street" in low or "post" in low
-    )
+    if "=" not in low and (":" not in low or not ('":' in low or "':" in low or '" :' in low or "' :" in low)):
+        return False
+    return "addr" in low or "line" in low or "street" in low or "post" in low
+
+def _lower_given_names(text: str) -> set[str]:
+    """The known given names that are no word (:data:`_FIRST_LOWER`) among the words of ``text`` in lower case."""
+    if text.isascii() or _NON_ASCII_NAME_LETTER.search(text) is None:
+        # no letter of a name beyond ASCII ("€", "’", "…" only): each of those is one "?", a separator
+        ascii_text = text.encode("ascii", "replace") if not text.isascii() else text.encode("ascii")
+        words = _FIRST_LOWER_BYTES.intersection(ascii_text.translate(_NON_WORD_TO_SPACE).split())
+        return {word.decode("ascii") for word in words}
+    return set(_FIRST_LOWER.intersection(_LETTER_RUN.findall(text)))
 
 def _may_hold_world_address(low: str) -> bool:
     """Whether the lower-cased text may hold an _ADDRESS_WORLD match: a Polish street word or a Brazilian state's
@@ -1846,7 +1855,13 @@ def _dash_opens_a_signature(text: str, dash: int) -> bool:
 #: A last word after a sentence's end on its line, or a word alone on its line after a blank one: where a writer's
 #: given name closes a message (see PiiRedactor._closing_names). Every match is in each whole lines of the text
 #: that hold it, so a text where none is found has no line where one is.
-_CLOSING_NAME = re.compile(r"(?m)[.!?][ ]+([A-Za-z][a-z]+)[ \t]*$|\n[ \t]*\n[ \t]*([A-Za-z][a-z]+)[ \t]*$")
+_CLOSING_TAIL = re.compile(r"[.!?][ ]+[A-Za-z][a-z]+\Z")
+#: The names :meth:`PiiRedactor._closing_names` takes: known given names that are no word, capitalised or in
+#: lower case.
+_CLOSING_NAMES = frozenset(
+    n for n in _CLEAR_FIRST | _FIRST_LOWER
+    if n.isascii() and n.isalpha() and n[1:].islower() and n.title() not in AMBIGUOUS_FIRST_NAMES
+)
 #: The thanks a writer signs after with a dash: "... thanks - deb", "cheers - Tom".
 _THANKS_WORDS = (" thanks", " thx", " ty", " ta", " cheers", " regards", " tia")
 
@@ -2561,9 +2576,12 @@ class PiiRedactor:
             # These read one line at a time (a match never spans a line break; a closing name's blank line before
             # it is in every whole lines of the text that hold the name), so a text where they find nothing counts
             # as shut to them: its lines find nothing either.
+            lower_given = _lower_given_names(text)
+            closing = set(_CLOSING_NAMES.intersection(caps))
+            closing.update(lower_given)
             line_local = (
                 (self._dash_signed(text) if "-" in text else [])
-                + self._closing_names(text)
+                + (self._closing_names(text, closing) if closing else [])
                 + (self._keyed(text) if _may_hold_keyed_name(text, low) else [])
                 + (self._speakers(text) if ":" in text and n_digits >= 2 and _SPEAKER_GATE.search(text) else [])
             )
@@ -2586,7 +2604,7 @@ class PiiRedactor:
                 shut = False
             # It gates itself (a known given name in lower case among the text's words); a text where it finds
             # nothing counts as shut to it: a line of that text holds no cue or line start the text lacks.
-            lower_names = self._lower_case_names(text)
+            lower_names = self._lower_case_names(text, lower_given)
             if lower_names:
                 found += lower_names
                 shut = False
@@ -3281,20 +3299,16 @@ class PiiRedactor:
                 out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
         return out
 
-    def _lower_case_names(self, text: str) -> list[PiiMatch]:
+    def _lower_case_names(self, text: str, names: set[str] | None = None) -> list[PiiMatch]:
         """Names written in lower case where a cue says they are names: after a greeting or "name"
         (:data:`_LOWER_NAME_CUES`: "hello, james nguyen here", "name james cohen") and at the start of a line
         right before an e-mail address ("hannah martin, hannah.martin@example.com"); only known given names
-        that are no words start one (:data:`_FIRST_LOWER`: not "hi there", "name change")."""
+        that are no words start one (:data:`_FIRST_LOWER`: not "hi there", "name change"). ``names``: the
+        text's :func:`_lower_given_names` when the caller has them."""
         # Only the known given names the text holds are looked at, where they stand (~2 us a text without one;
         # finding every cue first cost ~18 us a text with one).
-        if text.isascii() or _NON_ASCII_NAME_LETTER.search(text) is None:
-            # no letter of a name beyond ASCII ("€", "’", "…" only): each of those is one "?", a separator
-            ascii_text = text.encode("ascii", "replace") if not text.isascii() else text.encode("ascii")
-            words = _FIRST_LOWER_BYTES.intersection(ascii_text.translate(_NON_WORD_TO_SPACE).split())
-            names = {word.decode("ascii") for word in words}
-        else:
-            names = _FIRST_LOWER.intersection(_LETTER_RUN.findall(text))
+        if names is None:
+            names = _lower_given_names(text)
         if not names:
             return []  # every name this finds is a whole word of the text, a known given name in lower case
         starts: set[int] = set()
@@ -3540,17 +3554,35 @@ class PiiRedactor:
         return out
 
     @staticmethod
-    def _closing_names(text: str) -> list[PiiMatch]:
+    def _closing_names(text: str, names: Iterable[str] | None = None) -> list[PiiMatch]:
         """A writer's given name closing a message without a sign-off: the last word of a line after the end of
         a sentence ("... pls help. zainab", "... my card!! kevin") or alone on its line after a blank one
-        ("please call after 3\n\ngary"); only a known given name that is no word (not "Will", "Grace")."""
+        ("please call after 3\n\ngary"); only a known given name that is no word (not "Will", "Grace").
+        ``names``: the words of the text that may be one (its capitalised words and :func:`_lower_given_names`),
+        when the caller has them; only where those stand is looked at."""
+        if names is None:
+            names = _LETTER_RUN.findall(text)
         out: list[PiiMatch] = []
-        for m in _CLOSING_NAME.finditer(text):
-            value = m.group(1) or m.group(2)
-            if (value in _CLEAR_FIRST or (value.islower() and value in _FIRST_LOWER)) and value.title() not in AMBIGUOUS_FIRST_NAMES:
-                start = m.start(1) if m.group(1) else m.start(2)
-                out.append(PiiMatch("PERSON", start, start + len(value), value, value.casefold()))
-        return out
+        for word in _CLOSING_NAMES.intersection(names):
+            size = len(word)
+            i = text.find(word)
+            while i >= 0:
+                end = i + size
+                after = end
+                while text[after:after + 1] in (" ", "\t"):
+                    after += 1
+                # a whole word that ends its line (spaces and tabs aside)
+                if (not i or text[i - 1] in " \t\n") and (after == len(text) or text[after] == "\n"):
+                    line_start = text.rfind("\n", 0, i) + 1
+                    if _CLOSING_TAIL.search(text, max(line_start, i - 40), end) is not None or (
+                        not text[line_start:i].strip(" \t")
+                        and line_start >= 2
+                        and not text[text.rfind("\n", 0, line_start - 1) + 1:line_start - 1].strip(" \t")
+                        and text.rfind("\n", 0, line_start - 1) >= 0
+                    ):
+                        out.append(PiiMatch("PERSON", i, end, word, word.casefold()))
+                i = text.find(word, end)
+        return sorted(out, key=lambda m: m.start)
 
     def _keyed(self, text: str) -> list[PiiMatch]:
         """People in pasted data (:data:`_KEYED_NAME`): a value of one to four name words, none of them a thing's
