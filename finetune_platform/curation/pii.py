@@ -125,13 +125,20 @@ _SECRET_ADVERB = r"(?:(?:literally|just|still|now|simply|actually|currently|basi
 _SECRET_AFTER_KEYWORD = re.compile(
     r"(?i:(?<![a-z0-9])(?:"
     # a password or PIN, also right before a value with a digit ("PIN 4471", "wifi pw kowalski1975")
-    r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|pin(?:[ ]?code)?)"
-    r"(?:[ ]+(?:for|to|of|on)[ ]+(?:the[ ]+|my[ ]+)?[a-z]+)?"  # "the password for the router is ..."
-    r"(?:[ ]+(?:i'?m|i’m|i[ ]am|we're|we[ ]are|i|we)[ ]+(?:using|used|tried|typed|entered))?"  # "the password im using is"
-    r"(?:[ ]+(?:is|was|=|:|(?:set|changed|reset)[ ]to)[ ]+" + _SECRET_ADVERB + r"|[\"']?[ ]*[:=][ ]*|[ ]+(?=\S*\d))"
+    r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|psk|pin(?:[ ]?code)?)"
+    # "the password for the router is ...", "PIN for the voicemail box was reset to ..."
+    r"(?:[ ]+(?:for|to|of|on)[ ]+(?:(?:the|my)[ ]+[a-z]+(?:[ ][a-z]+)?|[a-z]+))?"
+    # "the password im using is", "the password i set was"
+    r"(?:[ ]+(?:i'?m|i’m|i[ ]am|we're|we[ ]are|i|we)[ ]+(?:using|used|tried|typed|entered|set|chose|picked|made))?"
+    r"(?:[ ]+(?:(?:is|was|has[ ]been)[ ]+)?(?:set|changed|reset|updated)[ ]to[ ]+" + _SECRET_ADVERB
+    + r"|[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r"|[\"']?[ ]*[:=][ ]*|[ ]+(?=\S*\d))"
     # what a writer shared it as ("passphrase the customer shared: ...", "password they sent: ...")
-    r"|(?:password|passwd|pwd|passcode|passphrase|api[ _-]?key|token|secret)(?:[ ]+[a-z]+){1,3}[ ]+"
+    r"|(?:password|passwd|pwd|passcode|passphrase|psk|pin|api[ _-]?key|token|secret)(?:[ ]+[a-z]+){0,3}[ ]+"
     r"(?:shared|sent|gave|used|provided|typed|entered|posted|pasted|set|chose|uses|using)[ ]*:[ ]*"
+    # a shared key or passphrase and where it was put ("shared PSK pasted in the ticket is ...")
+    r"|(?:passphrase|psk|wpa[ ]key|wi-?fi[ ]key)(?:[ ]+[a-z]+){1,4}?[ ]+(?:is|was)[ ]+"
+    # an account's recovery or backup codes ("read out her recovery code over the phone: 7HQK-2MZP-...")
+    r"|(?:recovery|backup)[ ](?:code|key)s?(?:[ ]+[a-z]+){0,4}?[ ]*(?:is|was|are|:)[ ]+"
     # the new or old one, in the same sentence as a password ("my password. my old one was Kx9#mL", "the new
     # one is ...")
     r"|(?:password|passwd|pwd|pw|passcode)(?![a-z0-9])[^\n]{0,40}?[ ](?:my|the|your|his|her|their)[ ]+(?:old|new|current|previous|temp"
@@ -140,9 +147,14 @@ _SECRET_AFTER_KEYWORD = re.compile(
     r"|(?:pass|api[ _-]?key|apikey|secret(?:[ _-]?key)?|client[ _-]?secret|access[ _-]?key(?:[ _-]?id)?"
     r"|(?:auth|access|api|refresh)[ _-]?token|token)"
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:the[ ]+|my[ ]+)?[a-z]+)?"  # "the admin pass for the router is ..."
-    r"(?:[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r"|[\"']?[ ]*[:=][ ]*|[ ]+(?=[A-Za-z0-9+/_-]{20,}=*(?![\w+/=-])))))"
+    r"(?:[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r"|[\"']?[ ]*[:=][ ]*|[ ]+(?=[A-Za-z0-9+/_-]{20,}=*(?![\w+/=-])))"
+    # a bare "key" only before a long token ("key=hf_prod_7Gk2...", not "Shortcut key: F5")
+    r"|(?<![\w.-])key[\"']?[ ]*[:=][ ]*(?=[\"']?[A-Za-z0-9+/_-]{16,})))"
     r"[\"'`]?([^\s\"'`,;<>]{4,200})"
 )
+#: A second secret right after one ("tried password Tigger#2019 and tigger2019!"): "and", "or" or "then" and a
+#: value, which counts when it looks like a secret and holds more than letters.
+_ANOTHER_SECRET = re.compile(r"[ ]+(?:and|or|then|and[ ]then)[ ]+[\"'`]?([^\s\"'`,;<>]{4,200})")
 #: Secrets by their own shape, no keyword needed: a JSON web token, a bearer token, Stripe, AWS, GitHub, Slack,
 #: Google and OpenAI keys, a PEM private key.
 _SECRET_SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
@@ -198,14 +210,14 @@ _SECRET_IN_COMMAND: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("login", re.compile(r"(?i:\blogin\b)[^\n]{0,30}?(?:\bis|:)[ ]+[^\s/]{1,40}[ ]*/[ ]*([^\s,;]{4,100})")),
 )
 #: A word of every keyword of _SECRET_AFTER_KEYWORD, in the lower-cased text.
-_SECRET_KEYWORDS = ("pass", "pw", "pin", "key", "token", "secret")
+_SECRET_KEYWORDS = ("pass", "pw", "pin", "key", "token", "secret", "psk", "recovery cod", "backup cod")
 #: The substrings one of which every secret above holds (in the lower-cased text): the gate of PiiRedactor._secrets.
 #: "pin" only with what follows it in _SECRET_AFTER_KEYWORD ("shipping" is in every other ticket), the GitHub
 #: and Stripe prefixes only where an "_" is.
 _SECRET_WORDS = (
     "pass", "pwd", "pw", "pin ", "pin:", "pin=", "pincode", "key", "secret", "token", "bearer", "eyj", "xox", "aiza", "sk-",
     "akia", "asia", "k_live_", "k_test_", "gh", "github_pat", "whsec_", "glpat-", "npm_", "pypi-", "hf_", "sg.", "shp", "mysql",
-    "curl", "wget", "--pass", "login /",
+    "curl", "wget", "--pass", "login /", "psk", "recovery cod", "backup cod",
 )
 
 
@@ -217,12 +229,16 @@ _PLACEHOLDER_SECRET = re.compile(
 )
 
 
+#: An IPv4 address as a whole value: "Failed password for admin from 212.107.66.251" names no secret.
+_IPV4_VALUE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
 def _looks_like_a_secret(value: str) -> bool:
     """Whether a value after a password or key keyword is one: it holds a digit or a symbol, mixes cases, or is
     long (12 characters or more); a word in lower case ("wrong", "expired", "reset") is not, nor a placeholder
     (:data:`_PLACEHOLDER_SECRET`: "${DB_PASSWORD}", "********")."""
-    if _PLACEHOLDER_SECRET.match(value):
-        return False
+    if _PLACEHOLDER_SECRET.match(value) or "://" in value or value.lower().startswith("www.") or _IPV4_VALUE.fullmatch(value):
+        return False  # a placeholder, a link ("the password reset link is https://..."), an IP address
     if len(value) >= 12 or any(c.isdigit() for c in value):
         return True
     if not value.isalpha():
@@ -235,7 +251,8 @@ def _may_hold_secret(low: str) -> bool:
     return (
         "pass" in low or "key" in low or "token" in low or "secret" in low or "pw" in low or "bearer" in low
         or "pin " in low or "pin:" in low or "pin=" in low or "pincode" in low or "eyj" in low or "xox" in low
-        or "aiza" in low or "sk-" in low or "akia" in low or "asia" in low
+        or "aiza" in low or "sk-" in low or "akia" in low or "asia" in low or "psk" in low
+        or "recovery cod" in low or "backup cod" in low
         or ("_" in low and (
             "k_live_" in low or "k_test_" in low or "gh" in low or "github_pat" in low or "whsec_" in low or "npm_" in low
             or "hf_" in low or "shp" in low
@@ -2662,6 +2679,11 @@ class PiiRedactor:
             value = m.group(1).rstrip(".,;:)]}")
             if len(value) >= 4 and _looks_like_a_secret(value):
                 out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
+                more = _ANOTHER_SECRET.match(text, m.start(1) + len(value))  # "tried password Tigger#2019 and tigger2019!"
+                if more is not None:
+                    other = more.group(1).rstrip(".,;:)]}")
+                    if len(other) >= 4 and _looks_like_a_secret(other) and not other.isalpha():
+                        out.append(PiiMatch("CREDENTIALS", more.start(1), more.start(1) + len(other), other, other))
         for needle, pattern in _SECRET_IN_COMMAND:
             if needle in text:
                 for m in pattern.finditer(text):

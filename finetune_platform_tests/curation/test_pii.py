@@ -2196,3 +2196,26 @@ def test_names_that_close_a_message(text, redacted):
 )
 def test_here_from_fillers_relatives_and_notes_by(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("ssid=HOME-5G-2291\nwpa_psk=sunflower-Meadow-88\nadmin_user=admin", "ssid=HOME-5G-2291\nwpa_psk=<CREDENTIALS_1>\nadmin_user=admin"),
+        ("tried password Tigger#2019 and tigger2019!", "tried password <CREDENTIALS_1> and <CREDENTIALS_2>"),
+        ("PIN for the voicemail box was reset to 558213 as requested", "PIN for the voicemail box was reset to <CREDENTIALS_1> as requested"),
+        ("account PIN provided: 7312, thanks", "account PIN provided: <CREDENTIALS_1>, thanks"),
+        ("action=API_KEY_CREATED key=hf_prod_7Gk2Lq9WvX4nZp1RtY8sBm3C", "action=API_KEY_CREATED key=<CREDENTIALS_1>"),
+        ("the password i set was Bluebird22, can someone reset it", "the password i set was <CREDENTIALS_1>, can someone reset it"),
+        ("read out her recovery code over the phone: 7HQK-2MZP-XW4R-9TBC. Used it", "read out her recovery code over the phone: <CREDENTIALS_1>. Used it"),
+        ("shared PSK pasted in the ticket is Vp9!kR2#wQ7zLm - rotated", "shared PSK pasted in the ticket is <CREDENTIALS_1> - rotated"),
+        # no secret
+        ("the password reset link is https://example.com/reset?t=abc123", "the password reset link is https://example.com/reset?t=abc123"),
+        ("Shortcut key: F5", "Shortcut key: F5"),
+        ("tried password reset and then logged in", "tried password reset and then logged in"),
+        ("sshd: Failed password for admin from 212.107.66.251 port 42503", "sshd: Failed password for admin from <IP_ADDRESS_1> port 42503"),
+        ('"idempotency_key":"357230d6-b094-4b23-ad06-075c7d1e05c2"', '"idempotency_key":"357230d6-b094-4b23-ad06-075c7d1e05c2"'),
+    ],
+)
+def test_pre_shared_keys_pins_recovery_codes_and_a_second_password(text, redacted):
+    assert R.redact(text)[0] == redacted
