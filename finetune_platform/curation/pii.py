@@ -607,10 +607,17 @@ _ADDRESS_CUE_WORDS = (
     r"(?<![\w-])(?:"
     r"address(?<!email[ ]address)(?<!e-mail[ ]address)(?<!\bip[ ]address)(?<!\bmac[ ]address)(?<!\bweb[ ]address)"
     r"(?<!wallet[ ]address)(?<!server[ ]address)"
-    r"(?:[ ]line[ ]?[12])?(?:[ ]on[ ]file)?(?:[ ](?:is|was|has[ ]changed[ ]to|changed[ ]to|is[ ]now|now|to))?"
+    r"(?:[ ]line[ ]?[12])?(?:[ ]on[ ]file)?(?:[ ](?:is|was|has[ ]changed[ ]to|changed[ ]to|is[ ]now|now|to|as))?"
     r"(?:[ ]as[ ]follows[.:]?)?"
     r"|eircode(?:[ ]is)?"
+    # labels only ("Site:", "Ship from:", "ADDR:"), and the word for an address in other languages ("Alamat:",
+    # "Adresse :", "Domicilio:", "Lieferadresse:")
+    r"|(?:addr|postal|site|remit[ ]to|ship(?:ping)?[ ]from|ship-from|ship-to|adres|adresse|direcci[oó]n|domicilio"
+    r"|indirizzo|endere[cç]o|anschrift|lieferadresse|rechnungsadresse|alamat)(?=[ ]?[:：])"
+    r"|mon[ ]adresse|mi[ ]direcci[oó]n|moro[ ](?:na|no|em)"
     r"|ship(?:ping)?[ ]to|deliver(?:y)?[ ]to|dispatch[ ]to|send[ ](?:it|them|the[ ]\w+|a[ ]\w+)[ ]to"
+    # what is sent or returned to the lines under it ("Please courier the documents to:")
+    r"|(?:courier|post|mail|send|return|forward)(?:[ ]\w+){0,4}[ ]to(?=[ ]?:)"
     r"|(?:i|we)[ ](?:live|stay|reside)[ ]at|(?:lives|living|residing|resides|staying)[ ]at|moved[ ](?:to|from)|relocated[ ]to"
     r")(?:[ ]?[:：=\-–][ ]*|[ ]+)"
 )
@@ -625,7 +632,11 @@ _CUED_ADDRESS_START = re.compile(
     r"|[AC-FHKNPRTV-Y]\d[0-9W][ ]?[0-9AC-FHKNPRTV-Y]{4}\b"  # an Irish Eircode
     r"|(?i:flat|apt|apartment|unit|suite|ste|plot|house|no|block|blk|bldg|building|room|rm|lot|villa|door|floor"
     r"|p\.?[ ]?o\.?[ ]box|po[ ]box|postfach|casilla|caixa[ ]postal)\.?[ ]?(?:no\.?[ ]?)?#?\d{1,6}[A-Za-z]?(?![\w@])"
-    r"|[" + _UP + r"][" + _LO + r"]+(?:[ ][" + _UP + r"][" + _LO + r"]+){0,3},[ ](?=\d{1,5}[A-Za-z]?[ ][" + _UP + r"]))"
+    r"|[" + _UP + r"][" + _LO + r"]+(?:[ ][" + _UP + r"][" + _LO + r"]+){0,3},[ ](?=\d{1,5}[A-Za-z]?[ ][" + _UP + r"])"
+    # a street's name first and its number after ("Thorvald Meyers gate 52B, 0555 Oslo", "Rue Haute 112 bte 4", "Jl.
+    # Kemang Raya No. 15, RT 04", "Moda Cad. No:45 D:3", "via dei Mille 23, Bologna", "ul. Długa 17/4")
+    r"|(?P<street_first>(?:[" + _UP + r"]|(?i:via|rue|calle|rua|ul\.|jl\.|av\.|avenida|strada|carrer|vul\.|quai|chemin))"
+    r"[\w'’.-]*(?:[ ][\w'’.-]+){0,5}?[ ](?:No\.?[ :]?|Nr\.?[ ]?|n[º°][ ]?)?\d{1,5}[A-Za-z]?(?:/\d{1,4})?(?![\w-])))"
 )
 #: Where a cued address ends on its line: a sentence's end, a semicolon, a bracket, two spaces, or a comma or "and"
 #: before what is no part of an address ("..., Lagos. Please", "..., phone 0803...", "... and my email is").
@@ -634,9 +645,11 @@ _CUED_ADDRESS_END = re.compile(
     # ("Co. Dublin", "St. Kilda", "int. 5")
     r"(?:[!?]|(?<!\b[^\W\d])(?<!\b[^\W\d]{2})(?<!\b[^\W\d]{3})(?<!Blvd)\.)(?=[ ]+[" + _UP + r"]|[ ]*\Z)"
     r"|[;(\[|]|[ ]-[ ]|\?|[ ]{2,}"
+    r"|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?:[ ])"  # the next field on the line ("... MS 38801 PH: 662-555-0131")
     r"|,?[ ](?i:and[ ](?:my|the|i|we|his|her|it|please|can|could|call|phone|email)|but|so|please|thanks|thank|because"
     r"|since|until|from|tel|phone|mobile|cell|email|e-mail|contact|order|account|ref|reference|ticket|which|where"
-    r"|when|if|not|for|on|by|before|after|as|to|in|at|with|last|next|this|that|yesterday|today|tomorrow|ago|yet"
+    r"|when|if|not|for|on|by|before|after|as|to|in|at|with|last|next|this|that|yesterday|today|tomorrow|ago|yet|call"
+    r"|text|ring|whatsapp|or|oder|ou|o"
     r"|already|instead|too|also|asap|pls|plz|is|was|will|should|would|has|have|had|are|were|it|they|he|she|we|you"
     r"|i|me|my|our|your)\b"
 )
@@ -1058,10 +1071,42 @@ def _cued_address_value(text: str, start: int, line_end: int) -> tuple[int, int]
     """The span of the address that opens at ``start`` right after a cue, within its line (up to ``line_end``),
     or None when what follows is no address (see :meth:`PiiRedactor._cued_addresses`)."""
     start = _after_a_name(text, start, line_end)
-    if not _CUED_ADDRESS_START.match(text, start):
+    span = _address_at(text, start, line_end)
+    if span is None:
+        # a name or a company before the address ("Deliver to Kwame Asante at House No. 14, ...", "Pádraig Ó
+        # Súilleabháin, Cnoc na Gaoithe, ...")
+        named = _NAME_BEFORE_ADDRESS.match(text, start, line_end)
+        if named is not None:
+            span = _address_at(text, named.end(), line_end)
+    return span
+
+
+def _address_at(text: str, start: int, line_end: int) -> tuple[int, int] | None:
+    """The span of an address that opens at ``start`` (:data:`_CUED_ADDRESS_START`) and ends within its line, when
+    it looks like one; one that names its street first holds a comma ("Thorvald Meyers gate 52B, 0555 Oslo", not
+    "Warehouse 12 takes 3 days")."""
+    opens = _CUED_ADDRESS_START.match(text, start)
+    if opens is None:
         return None
     end = _address_value_end(text, start, line_end)
-    return (start, end) if _looks_like_an_address(text[start:end]) else None
+    value = text[start:end]
+    if opens.group("street_first") and "," not in value:
+        return None
+    return (start, end) if _looks_like_an_address(value) else None
+
+
+#: A line of only a name (two to four capitalised words, initials, particles, a title or a rank before them):
+#: the addressee after a "Ship to:" label, with the address on the lines under it.
+_NAME_LINE = re.compile(
+    r"[ \t]*(?:(?:Mr|Mrs|Ms|Miss|Dr|SGT|Sgt|CPT|Capt|LT|Lt|PFC|SPC|CPL|Cpl)\.?[ ])?[" + _UP + r"][\w'’.-]*"
+    r"(?:[ ](?:[" + _UP + r"][\w'’.-]*|de|da|van|von|bin|bint|al|el|la|le|Ó|Ní)){1,3}[ \t]*"
+)
+#: Up to four capitalised words (particles and initials too) and ", ", " at " or " / " after them: a name or a
+#: company before an address on a cue's line.
+_NAME_BEFORE_ADDRESS = re.compile(
+    r"(?:Ms|Mr|Mrs|Dr)?\.?[ ]?[" + _UP + r"][\w'’.-]*(?:[ ](?:[" + _UP + r"][\w'’.-]*|de|da|van|von|bin|bint|al|el|la|le|Ó|Ní|Mac|Nic)){0,4}"
+    r"(?:,[ ]|[ ]at[ ]|[ ]/[ ])"
+)
 
 
 def _address_value_end(text: str, start: int, line_end: int) -> int:
@@ -1078,7 +1123,7 @@ def _address_value_end(text: str, start: int, line_end: int) -> int:
     if last is not None and last.end() < end:
         tail = text[last.end():end]
         words = re.findall(r"[^\W\d_]+", tail)
-        if len(words) >= 2 and not all(w[0].isupper() for w in words):
+        if len(words) >= 2 and any(w[0].islower() and len(w) >= 3 and w not in _PLACE_PARTICLES for w in words):
             end = last.end()
     value = text[start:end]
     if not value.islower():  # an address with capitals ends before the lower-case words after it ("... Road now")
@@ -1092,6 +1137,8 @@ def _address_value_end(text: str, start: int, line_end: int) -> int:
 _TRAILING_LOWER_WORDS = re.compile(r"(?:[ ,]+[" + _LO + r"][" + _LO + r"'’]*)+\Z")
 
 
+#: Lower-case words inside a place's name: "Ciudad de México", "Frankfurt am Main", "Saint-Denis-sur-Sarthe".
+_PLACE_PARTICLES = frozenset("de del della dei di da do dos das la le les am an der den van von sur en y et".split())
 #: A postcode inside an address: a US ZIP, a UK, Canadian or Dutch postcode, an Eircode, or four to six digits.
 _POSTCODE_IN_ADDRESS = re.compile(
     r"(?i:\b(?:\d{5}(?:-\d{4})?|[a-z]{1,2}\d[a-z\d]?[ ]\d[a-z]{2}|[a-z]\d[a-z][ ]?\d[a-z]\d|\d{4}[ ]?[a-z]{2}"
@@ -1164,7 +1211,10 @@ def _address_block(text: str, label_end: int) -> list[PiiMatch]:
         span_end = lead + len(stripped.rstrip(" ,.;"))
         if any(c.isdigit() for c in stripped):
             # under an address label a line with a house number is one ("C/ Mayor 146, 3º izq")
-            opens = _CUED_ADDRESS_START.match(text, lead) or _HOUSE_NUMBER.search(text, lead, span_end)
+            opens = (
+                _CUED_ADDRESS_START.match(text, lead) or _HOUSE_NUMBER.search(text, lead, span_end)
+                or _RURAL_OR_MILITARY.match(text, lead, span_end)
+            )
             if opens and _looks_like_an_address(text[lead:span_end]) or (
                 after_digit_line and _is_place_line(text, lead, span_end)
             ):
@@ -1182,6 +1232,9 @@ def _address_block(text: str, label_end: int) -> list[PiiMatch]:
     return out
 
 
+#: A rural route, a military address or a post office line: "RR 2 Site 5 Box 18", "APO AE 09021", "Unit 3050
+#: Box 4120", "ul. Długa 17/4".
+_RURAL_OR_MILITARY = re.compile(r"(?:RR|R\.R\.|APO|FPO|DPO|PSC|CMR|ul\.|al\.)[ ]|[^\n]*\d+/\d+")
 #: A house number among a line's words: "146" of "C/ Mayor 146, 3º izq", "12" of "Hauptstr. 12".
 _HOUSE_NUMBER = re.compile(r"(?<![\w/.:#-])\d{1,5}[A-Za-z]?(?![\w/.:-])")
 
@@ -1221,7 +1274,9 @@ def _answered_addresses(text: str) -> list[PiiMatch]:
             continue
         start = label.end()
         if text.startswith(("It's ", "it's ", "Its ", "its "), start):
-            continue  # "It's Saoirse McCarthy, 55 Castle Road": a name first, left to the name and street patterns
+            if not text[start + 5:start + 6].isdigit():
+                continue  # "It's Saoirse McCarthy, 55 Castle Road": a name first, left to the name and street patterns
+            start += 5  # "It's 4417 North Kedzie Avenue, apartment 2 rear, Chicago, 60625."
         start = _after_a_name(text, start, end)
         value = text[start:_address_value_end(text, start, end)]
         if _EIRCODE.fullmatch(value) or _answers_with_an_address(value):
@@ -1248,9 +1303,15 @@ def _answers_with_an_address(value: str) -> bool:
 #: A keyed address in JSON, a Python dict or a log line: '"line1": "Kastanienweg 123b"', "city_postcode='04109
 #: Leipzig'", 'address="12 Main St"' (the value needs a digit and a letter).
 _KEYED_ADDRESS = re.compile(
-    r"""(?:["']|(?<![\w.-])(?=\w+=))((?i:(?:shipping|billing|home|street|postal|mailing|delivery|customer)?[ _-]?"""
+    r"""(?:["']|(?<![\w.-])(?=\w+=))(?:\w+[_-])??((?i:(?:shipping|billing|home|street|postal|mailing|delivery|customer)?[ _-]?"""
     r"""(?:address|addr)(?:[ _-]?(?:line)?[ _-]?[123])?|(?:address[ _-]?)?line[ _-]?[123]|street(?:[ _-]?address)?"""
     r"""|city[ _-]?post(?:al)?[ _-]?code|post(?:al)?[ _-]?code[ _-]?city))(?:["'][ ]?[:=]|=)[ ]*["']([^"'\n\\]{3,110})["']"""
+)
+#: A keyed address in YAML or a form's "key: value" lines ('line1: "vul. Khreshchatyk 22, kv. 14"', "address_line2:
+#: Phoenix AZ 85017", "to_street: Ngong Road, Plot 45"): the key opens its line.
+_YAML_ADDRESS = re.compile(
+    r"""(?im)^[ \t]*(?:\w+[_-])?((?:address|addr)[ _-]?(?:line)?[ _-]?[123]|line[ _-]?[123]|street(?:[ _-]?address)?"""
+    r"""|city[ _-]?post(?:al)?[ _-]?code|post(?:al)?[ _-]?code[ _-]?city)[ \t]*:[ \t]*["']?([^"'\n]{3,110}?)["']?[ \t]*$"""
 )
 #: A vCard's address ("ADR;TYPE=HOME:;;Lange Nieuwstraat 380-II;5611 EM Eindhoven"): the parts after the colon.
 _VCARD_ADDRESS = re.compile(r"(?m)^ADR(?:;[^:\n]*)?:([^\n]*)")
@@ -1292,8 +1353,12 @@ def _address_cue_gates(text: str, low: str) -> tuple[bool, bool, bool, bool] | N
 
 #: The words every :data:`_ADDRESS_CUE` holds, and how far before each one a cue may open ("i live at": 2, "we ...": 3).
 _CUE_ANCHORS = (
-    ("address", (0,)), ("eircode", (0,)), ("ship", (0,)), ("deliver", (0,)), ("dispatch", (0,)), ("send ", (0,)),
+    ("addr", (0,)), ("eircode", (0,)), ("ship", (0,)), ("deliver", (0,)), ("dispatch", (0,)), ("send ", (0,)),
     ("moved ", (0,)), ("relocated", (0,)), ("living", (0,)), ("live", (0, 2, 3)), ("stay", (0, 2, 3)), ("resid", (0, 2, 3)),
+    ("postal", (0,)), ("site", (0,)), ("remit", (0,)), ("adres", (0,)), ("direcci", (0, 3)), ("domicilio", (0,)),
+    ("indirizzo", (0,)), ("endere", (0,)), ("anschrift", (0,)), ("lieferadresse", (0,)), ("rechnungsadresse", (0,)),
+    ("alamat", (0,)), ("moro ", (0,)), ("courier", (0,)), ("post", (0,)), ("mail", (0,)), ("return", (0,)),
+    ("forward", (0,)), ("adresse", (4,)),
 )
 
 
@@ -1316,9 +1381,13 @@ def _cues_in_lower(low: str) -> list[re.Match[str]]:
 def _may_hold_cue_words(low: str) -> bool:
     """Substring tests of the lower-cased text for the words of every :data:`_ADDRESS_CUE`."""
     return (
-        "address" in low or "ship to" in low or "shipping to" in low or "deliver" in low or "dispatch to" in low
+        "addr" in low or "ship" in low or "deliver" in low or "dispatch to" in low
         or ("send " in low and " to" in low) or "eircode" in low or "moved " in low or "relocated to" in low
         or (" at " in low and ("live" in low or "living" in low or "resid" in low or "stay" in low))
+        or "postal" in low or "site" in low or "remit" in low or "adres" in low or "direcci" in low or "domicilio" in low
+        or "indirizzo" in low or "endere" in low or "anschrift" in low or "alamat" in low or "moro " in low
+        or (" to:" in low or " to :" in low) and ("courier" in low or "post" in low or "mail" in low or "return" in low
+                                                  or "forward" in low)
     )
 
 
@@ -1333,11 +1402,18 @@ def _may_ask_for_address(low: str) -> bool:
 
 
 def _may_hold_keyed_address(low: str) -> bool:
-    """Substring tests of the lower-cased text for a :data:`_KEYED_ADDRESS`: a quote and a colon (maybe one space
-    between) or "=", and a word of its keys."""
-    if "=" not in low and (":" not in low or not ('":' in low or "':" in low or '" :' in low or "' :" in low)):
+    """Substring tests of the lower-cased text for a :data:`_KEYED_ADDRESS` or a :data:`_YAML_ADDRESS`: a colon
+    or "=", and a word of their keys."""
+    if "=" not in low and ":" not in low:
         return False
     return "addr" in low or "line" in low or "street" in low or "post" in low
+
+
+def _quoted_key(low: str) -> bool:
+    """Whether the lower-cased text may hold a :data:`_KEYED_ADDRESS`: "=", or a quote and a colon (maybe one space
+    between)."""
+    return "=" in low or '":' in low or "':" in low or '" :' in low or "' :" in low
+
 
 def _lower_given_names(text: str) -> set[str]:
     """The known given names that are no word (:data:`_FIRST_LOWER`) among the words of ``text`` in lower case."""
@@ -2947,16 +3023,26 @@ class PiiRedactor:
                 span = _cued_address_value(text, start, line_end)
                 if span is not None:
                     out.append(_address_match(text, *span))
+                elif _NAME_LINE.fullmatch(text, start, line_end):
+                    # a label and the addressee's name on its line, the address under it ("Ship to: Marjorie
+                    # Littlechild\nRR 2 Site 5 Box 18\nMaskwacis AB T0C 1N0")
+                    out += _address_block(text, line_end)
             else:  # a cue that ends its line: the address is under it ("My address is:\n", "update my address to\n")
                 out += _address_block(text, line_end)
         if asked:
             out += _answered_addresses(text)
         if keyed:
-            for m in _KEYED_ADDRESS.finditer(text):
+            for m in _KEYED_ADDRESS.finditer(text) if not plain or _quoted_key(low) else ():
                 value = m.group(2).strip()
                 at = text.index(value, m.start(2))
                 if any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and "@" not in value:
                     out.append(_address_match(text, at, at + len(value)))
+            if "\n" in text or text.lstrip().lower().startswith(("address", "addr", "line", "street", "city", "post")):
+                for m in _YAML_ADDRESS.finditer(text):
+                    value = m.group(2).strip()
+                    at = text.index(value, m.start(2))
+                    if any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and "@" not in value:
+                        out.append(_address_match(text, at, at + len(value)))
         if vcard:
             for m in _VCARD_ADDRESS.finditer(text):
                 value = m.group(1).strip(" ;")

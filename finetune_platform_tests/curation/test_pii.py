@@ -932,7 +932,7 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         ("Bitte an Gewerbering 5 liefern", [("ADDRESS", "Gewerbering 5")]),
         ("Lieferadresse: Heidering 4 oder Seering 3, 82340 Feldafing", [("ADDRESS", "Heidering 4"), ("ADDRESS", "Seering 3, 82340 Feldafing")]),
         ("Hohenzollernring 25\n50672 Koeln", [("ADDRESS", "Hohenzollernring 25")]),  # the postcode on the next line
-        ("Ship to Kaiserring 10, Mannheim. Address: Nordring 5", [("ADDRESS", "Kaiserring 10"), ("ADDRESS", "Nordring 5")]),
+        ("Ship to Kaiserring 10, Mannheim. Address: Nordring 5", [("ADDRESS", "Kaiserring 10, Mannheim"), ("ADDRESS", "Nordring 5")]),
         ("AM NORDRING 3, 10115 BERLIN", [("ADDRESS", "AM NORDRING 3, 10115 BERLIN")]),
         # English "-ring" words after "am", "an", "im" or before a comma and a number
         ("I AM ENTERING 4 DIGITS, WE HAVE AN ENGINEERING 2 DAY DELAY, IM ORDERING 3", []),
@@ -2218,4 +2218,41 @@ def test_here_from_fillers_relatives_and_notes_by(text, redacted):
     ],
 )
 def test_pre_shared_keys_pins_recovery_codes_and_a_second_password(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # a street's name first, labels in other languages, a label's next field, a name before the address
+        ("I live at Thorvald Meyers gate 52B, 0555 Oslo.", "I live at <ADDRESS_1>."),
+        ("Adresse : Rue Haute 112 bte 4, 1000 Bruxelles\nMotif : colis", "Adresse : <ADDRESS_1>\nMotif : colis"),
+        ("Alamat: Perum Griya Asri Blok C5 No. 12, Sidoarjo, Jawa Timur 61252\nKeluhan: rusak", "Alamat: <ADDRESS_1>\nKeluhan: rusak"),
+        ("our new address is via dei Mille 23, Bologna", "our new address is <ADDRESS_1>"),
+        ("Domicilio: Calle Pino 214 Int. 3, Col. Roma, 06400 Ciudad de México\nTel: x", "Domicilio: <ADDRESS_1>\nTel: x"),
+        ("ADDR: 4021 W MAIN ST LOT 17, TUPELO MS 38801 PH: 662-555-0131", "ADDR: <ADDRESS_1> PH: <PHONE_1>"),
+        ("Postal: P.O. Box 48201-00100, Nairobi", "Postal: <ADDRESS_1>"),
+        ("Deliver to Kwame Asante at House No. 14, Oxford Street, Osu, Accra. Thanks", "Deliver to <PERSON_1> at <ADDRESS_1>. Thanks"),
+        ("pls deliver to No 7 Ogunlana Drive Surulere Lagos call 08034561290", "pls deliver to <ADDRESS_1> call <PHONE_1>"),
+        ("I've confirmed the shipping address as Apt 1203, Building 105, 77 Seongsui-ro, Seoul 04781. Ok?",
+         "I've confirmed the shipping address as <ADDRESS_1>. Ok?"),
+        # the addressee's line after a label, and the address under it; rural routes and military addresses
+        ("Ship to: Marjorie Littlechild\nRR 2 Site 5 Box 18\nMaskwacis AB T0C 1N0\nPhone: 780-555-0136",
+         "Ship to: <PERSON_1>\n<ADDRESS_1>\n<ADDRESS_2>\nPhone: <PHONE_1>"),
+        ("Ship to SGT Kevin Ramos\nUnit 3050 Box 4120\nAPO AE 09021\nNote: x", "Ship to SGT <PERSON_1>\n<ADDRESS_1>\n<ADDRESS_2>\nNote: x"),
+        ("Please courier the documents to:\nMs L. Botha\nUnit 14 Sunbird Park\n102 Main Road\nClaremont 7708",
+         "Please courier the documents to:\nMs <PERSON_1>\n<ADDRESS_1>\n<ADDRESS_2>\n<ADDRESS_3>"),
+        ("Agent: What's the delivery address?\nCaller: It's 4417 North Kedzie Avenue, apartment 2 rear, Chicago, 60625.",
+         "Agent: What's the delivery address?\nCaller: It's <ADDRESS_1>."),
+        # keyed in YAML and under a prefixed key
+        ('shipping:\n  line1: "vul. Khreshchatyk 22, kv. 14"\n  line2: "Kyiv 01001"', 'shipping:\n  line1: "<ADDRESS_1>"\n  line2: "<ADDRESS_2>"'),
+        ("address_line2: Phoenix AZ 85017\nphone: none", "address_line2: <ADDRESS_1>\nphone: none"),
+        ('{"to_street":"Ngong Road, Plot 45, Kilimani, Nairobi"}', '{"to_street":"<ADDRESS_1>"}'),
+        # no address
+        ("Shipping from Warehouse 12 takes 3 days", "Shipping from Warehouse 12 takes 3 days"),
+        ("Our website: Site 5 of the docs", "Our website: Site 5 of the docs"),
+        ("Ship to: Jane Smith\nThanks for the help", "Ship to: <PERSON_1>\nThanks for the help"),
+    ],
+)
+def test_world_addresses_after_labels_names_and_keys(text, redacted):
     assert R.redact(text)[0] == redacted
