@@ -223,7 +223,8 @@ EPONYM_BRANDS: frozenset[str] = frozenset(
     Morgan Stanley|Goldman Sachs|Charles Tyrwhitt|Marks Spencer|Harley Davidson|Aston Martin|Rolls Royce|
     Enzo Ferrari|Johnson Controls|Johnnie Walker|Sherwin Williams|Marie Claire|Jack Daniel|Billie Jean|Lazy Susan|
     Harry Potter|Marco Polo|Victoria Secret|Ray-Ban Meta|Ray-Ban|Levi Strauss|Earl Grey|Ben Sherman|Fred Perry|Tommy Bahama|Kenneth Cole|
-    Steve Madden|Jimmy Choo|Anne Klein|Betty Crocker|Sara Lee|Ann Taylor|Jack Wolfskin|Helly Hansen|Carl Zeiss|Emma Bridgewater
+    Steve Madden|Jimmy Choo|Anne Klein|Betty Crocker|Sara Lee|Ann Taylor|Jack Wolfskin|Helly Hansen|Carl Zeiss|Emma Bridgewater|
+    Papa John|Jim Beam|Chris Steak|Jose Cuervo|Johnnie Walker Black|Martin Luther King
     """.split("|")
 )
 # Not "Paul Smith", "John Lewis", "Edward Jones", "Ted Baker", "Tom Ford", "Kate Spade": as many customers are
@@ -285,7 +286,7 @@ NOT_NAMES: frozenset[str] = _words(
     Consultant Consultants Agente Cliente Atendente Medewerker Klant Temsilci Operatore Operatrice Operador
     Operadora Konsultant Konsultantka Ejecutivo Ejecutiva Conseiller Conseillère Asesor Asesora Berater
     Beraterin Mitarbeiter Mitarbeiterin Consulente Especialista Opérateur Opératrice Consultor Consultora
-    Kunde Kundin Klient Klientka Müşteri Usuario Usuário Utilisateur Utente
+    Kunde Kundin Klient Klientka Müşteri Usuario Usuário Utilisateur Utente Pelanggan Pembeli Penjual
     """
 )
 

@@ -1850,6 +1850,8 @@ _LABEL_LINE = re.compile(
     # a time, a role or a company in brackets after it ("Tahlia (7:46 pm):", "Oisín (Agent):", "Chiamaka [12:18 PM]:")
     r"(?:[ ](?:\([^()\n]{1,30}\)|\[[^\[\]\n]{1,20}\]))?:[ ]"
 )
+#: A bracket after a speaker's label that makes it a bot's persona, no person: "Mia (virtual assistant):".
+_BOT_PERSONA = re.compile(r"[(\[](?i:virtual[ ]assistant|(?:chat)?bot|ai(?:[ ]assistant)?|automated|auto-?reply)[)\]]")
 #: Labels that say a line is a turn of a conversation and name no one: one of them among a text's labels makes
 #: the other one-word labels speakers ("user: my pw ...\nAlina: Please rotate it").
 _SPEAKER_ROLES = frozenset(
@@ -1858,7 +1860,8 @@ _SPEAKER_ROLES = frozenset(
     " kunde kundin client cliente usuario usuário utilisateur klant klantenservice medewerker mitarbeiter agente"
     " operatore operador utente conseiller conseillère atendente consultant consultora consultor temsilci müşteri"
     " konsultant konsultantka klient klientka ejecutivo ejecutiva asesor asesora operadora operatrice opérateur"
-    " opératrice berater beraterin mitarbeiterin consulente especialista atendimento".split()
+    " opératrice berater beraterin mitarbeiterin consulente especialista atendimento pelanggan pembeli penjual cskh cs"
+    " khách".split()
 )
 #: Roles that may stand before a speaker's name in its label ("agent Ravi:", "Agent Monique:", "[08:04] Consultant
 #: Thandiwe:", "Atendente Rafaela:", "Medewerker Sanne:", "Temsilci Elif:"): the name is the words after the role.
@@ -3070,6 +3073,8 @@ class PiiRedactor:
         cued_starts = _cued_starts(text) if strong and cued is None else cued
         words = _name_candidates(text, _CAP_TOKEN.findall(text) if caps is None else caps, strong, cued_starts)
         brands: list[tuple[int, int]] = []  # the spans of EPONYM_BRANDS found: no word inside one starts a name
+        if "&" in text:  # "Marks & Spencer Marble Arch": no word of the brand starts a name
+            brands += [m.span() for m in _AMPERSAND_BRAND.finditer(text)]
         for start, word in words:
             if brands and any(a <= start < b for a, b in brands):
                 continue  # "Daniel" of "Jack Daniel's"
@@ -3517,7 +3522,7 @@ class PiiRedactor:
         role ("agent Ravi:"); a capitalised word no list knows ("Chidera:") only when it is no form's label
         (:data:`_NOT_SPEAKER_LABELS`), no word of a thing and not used as a thing in the text, and only in a text
         none of whose labels is a form's or a log's ("Error: ...\nuser: ...\nKubernetes: restarted")."""
-        labels = list(_LABEL_LINE.finditer(text))
+        labels = [m for m in _LABEL_LINE.finditer(text) if not _BOT_PERSONA.search(m.group())]
         if len(labels) < 2:
             return []
         evidence = False
