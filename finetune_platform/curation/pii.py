@@ -303,9 +303,12 @@ _VERSION_AFTER = re.compile(
 )
 #: What joins a version number to the next one ("from 3.1.0.2 to 3.1.0.4"): that one is a version too.
 _VERSION_JOINERS = frozenset((" to ", " -> ", " → ", " or ", " and ", ", ", " / ", "/"))
+#: A word character of a script that writes words without spaces (kana, CJK ideographs, hangul) is no word's edge
+#: for a number glued to it ("電話は080-3319-4472です").
+_WORD_NOT_CJK = r"[^\W\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 _PHONE_CANDIDATE_BODY = (
-    r"(?<![\w+@./-])" + _AFTER_KEY + r"(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-/]{0,2}\d){5,16}"
-    r"(?![\w@/-]|:(?![ \n])|[.,]\d)"  # a ":" after it only before a space: "+49 151 2345678: hello" (a sender)
+    r"(?<!" + _WORD_NOT_CJK + r")(?<![+@./-])" + _AFTER_KEY + r"(?:\+[ ]?|00)?(?:\(\d{1,5}\)[ ]?)?\d(?:[ .()\-/]{0,2}\d){5,16}"
+    r"(?!" + _WORD_NOT_CJK + r"|[@/-]|:(?![ \n])|[.,]\d)"  # a ":" after it only before a space: "+49 151 2345678: hello" (a sender)
 )
 #: Hand-written lead (test_fast_paths compares the matches with and without it): every match of the body
 #: starts with "+", the "0" of "00", "(" or a digit, so the look-ahead changes nothing it finds; a pattern
@@ -320,14 +323,18 @@ _ID_CUE = re.compile(
     # word, "#" or a colon right after them, on the same line: "claim number", "batch #", "policy no.:".
     r"|\b(?:claim|policy|member|membership|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|"
     r"shipment|parcel|vin)[ ]?(?:(?:number|no|num|nr|id|code)\b\.?[ ]?:?|#)[ ]{0,2}"
-    r"|\b(?:claim|policy|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|shipment|parcel):[ ]{0,2})"
+    r"|\b(?:claim|policy|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|shipment|parcel):[ ]{0,2}"
+    # an order or tracking number in Japanese, Chinese, Korean and Indonesian ("注文番号 250-8841023", "resi JP88...")
+    r"|(?:注文番号|注文|订单号|订单|주문번호|운송장번호|송장번호|伝票番号|追跡番号|快递单号|单号|\bresi|\bpesanan)[ ]?[:：]?[ ]{0,2})"
     r"(?:(?:is|was)\b\W{0,4})?\Z",  # "order number is", "case no. was"; \Z: not before a final line break
     re.IGNORECASE,
 )
 _PHONE_CUE = re.compile(
     r"\b(?:call|callback|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms|mob|ph|"
     r"cellulare|telefono|telefoon|numero|número|nummer|cb|llamen|llámame|llamar|ligar|ligue|appelez|joindre|sđt|contacto|"
-    r"(?:direct|land|hot|help|phone)[ ]?line|tél|téléphone|portable|telefon|teléfono|móvil|movil|handy)\b",
+    r"(?:direct|land|hot|help|phone)[ ]?line|tél|téléphone|portable|telefon|teléfono|móvil|movil|handy|cel|celular|nomor"
+    r"|hp)\b"
+    r"|연락처|전화|휴대폰|電話|携帯|电话|手机|الجوال|جوال|رقم",
     re.IGNORECASE,
 )
 _DATE_START = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?!\d)")
@@ -2441,9 +2448,13 @@ _PHONE_CUE_BEFORE = re.compile(
     r"(?:(?i:\b(?:call(?:[ ]me)?(?:[ ](?:back))?(?:[ ](?:on|at))?|phone(?:[ ]number)?|tel|telephone|mobile|cell|callback"
     r"|whatsapp|sms|text(?:[ ]me)?(?:[ ]on)?|ph|mob|móvil|movil|cellulare|cellulaire|portable|handy|telefon|teléfono"
     r"|telefono|telefoon|numero|número|nummer|(?:my|new|contact|phone|mobile|cell)[ ]number|contact|contacto|cb|sđt"
-    r"|i'?m[ ]on|reach[ ]me[ ](?:on|at)|llámame[ ]al|llamen[ ]al|ligar[ ]no|ligue[ ]para|appelez[ ]le|joignable[ ]au)\b"
-    r"(?:[ ](?:to|is|es|é|est|ist|:)(?:[ ](?:el|le|la|o|the))?)?)|(?m:^M))"
-    r"[ ]?[:.#]?[ ]{0,2}\Z"
+    r"|i'?m[ ]on|reach[ ]me[ ](?:on|at)|llámame[ ]al|llamen[ ]al|ligar[ ]no|ligue[ ]para|appelez[ ]le|joignable[ ]au"
+    r"|cel|celular|nomor(?:[ ](?:hp|telepon|wa))?|no\.?[ ]hp|hp|mera[ ](?:number|no)|(?:my|mobile)[ ]no)\b"
+    r"(?:[ ](?:to|is|es|é|est|ist|:)(?:[ ](?:el|le|la|o|the))?)?)|(?m:^M)"
+    # Korean, Japanese, Chinese and Arabic words for a phone or a contact number, glued to it or not
+    r"|연락처(?:는)?|전화(?:번호)?(?:는)?|휴대폰(?:번호)?(?:는)?|電話(?:番号)?(?:は)?|携帯(?:番号)?(?:は)?|电话|手机(?:号)?"
+    r"|الجوال|جوال|رقم(?:[ ]الموبايل|[ ]الجوال|[ ]الهاتف)?)"
+    r"[ ]?[:：.#]?[ ]{0,2}\Z"
 )
 _DIGIT_ONLY = re.compile(r"\D")
 

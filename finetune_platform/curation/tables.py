@@ -36,7 +36,8 @@ COLUMN_TYPES: dict[str, str] = {
     ),
     **dict.fromkeys(
         """phone phone_number phonenumber mobile mobile_number mobile_phone cell cell_phone tel telephone telefoon
-        telefono teléfono telefon contact_number callback callback_number msisdn whatsapp landline""".split(),
+        telefono teléfono telefon contact_number callback callback_number msisdn whatsapp landline caller_number
+        caller_id ani from_number to_number customer_phone contact_phone phone_no mobile_no tel_no cell_number""".split(),
         "PHONE",
     ),
     **dict.fromkeys(

@@ -2256,3 +2256,24 @@ def test_pre_shared_keys_pins_recovery_codes_and_a_second_password(text, redacte
 )
 def test_world_addresses_after_labels_names_and_keys(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # a CSV column of callers' numbers; phone cues of more languages; numbers glued to CJK words
+        ("call_id,caller_number,duration\nC-9912,+33 6 12 84 55 07,00:04:12", "call_id,caller_number,duration\nC-9912,<PHONE_1>,00:04:12"),
+        ("[16:42] Cliente: cel (11) 98273-4410", "[16:42] Cliente: cel <PHONE_1>"),
+        ("mera number 9810 274 536 pe recharge nahi ho raha", "mera number <PHONE_1> pe recharge nahi ho raha"),
+        ("고객: 연락처는 010-4829-1736 입니다", "고객: 연락처는 <PHONE_1> 입니다"),
+        ("العميل: الجوال: 0551234876، العنوان", "العميل: الجوال: <PHONE_1>، العنوان"),
+        ("電話は080-3319-4472です", "電話は<PHONE_1>です"),
+        ("No. HP: 0812-3391-7740", "No. HP: <PHONE_1>"),
+        # ids
+        ("注文番号 250-8841023 の商品", "注文番号 250-8841023 の商品"),
+        ("hp 15 laptop serial 5CG1234567", "hp 15 laptop serial 5CG1234567"),
+        ("order number 123456789 is late", "order number 123456789 is late"),
+    ],
+)
+def test_phones_in_caller_columns_more_languages_and_cjk_text(text, redacted):
+    assert R.redact(text)[0] == redacted
