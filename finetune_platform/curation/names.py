@@ -176,7 +176,8 @@ FIRST_NAMES = _ascii_forms(
         Moritz Niklas Anke Anja Friederike Reto Urs Fleur Maartje Annelies Mads Henrik Helga Kari Liv Maja Elin
         Marcin Bartek Gosia Tatiana Irina Caoimhe Orla Eilidh Fionn Euan Mhairi Narelle Bronwyn Tamsin Ollie
         Archie Freddie Evie Harriet Lakisha Shaniqua Tanisha Aaliyah Imani Jalen Malik Dwayne Yolonda Hemi
-        Wiremu Manaia Murat Emine Ece
+        Wiremu Manaia Murat Emine Ece Priyanka Akash Aditi Ishita Tanvi Varun Karan Siddharth Yash Kunal Ritu
+        Komal Payal Pallavi Shruti Kajal Geeta Naresh Ashok Vinod Prakash
         """
     )
 )

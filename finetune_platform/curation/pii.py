@@ -1068,6 +1068,13 @@ def _address_patterns(
     return patterns
 
 
+def _keyed_address_value(value: str) -> bool:
+    """Whether a keyed value is an address: a digit and a letter, no e-mail and no placeholder ("<ADDRESS_1>")."""
+    return (
+        any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and "@" not in value
+        and PLACEHOLDER.search(value) is None
+    )
+
 def _address_match(text: str, start: int, end: int) -> PiiMatch:
     """An ADDRESS match of ``text[start:end]``, keyed by its words in lower case."""
     value = text[start:end]
@@ -1105,8 +1112,8 @@ def _address_at(text: str, start: int, line_end: int) -> tuple[int, int] | None:
 #: A line of only a name (two to four capitalised words, initials, particles, a title or a rank before them):
 #: the addressee after a "Ship to:" label, with the address on the lines under it.
 _NAME_LINE = re.compile(
-    r"[ \t]*(?:(?:Mr|Mrs|Ms|Miss|Dr|SGT|Sgt|CPT|Capt|LT|Lt|PFC|SPC|CPL|Cpl)\.?[ ])?[" + _UP + r"][\w'’.-]*"
-    r"(?:[ ](?:[" + _UP + r"][\w'’.-]*|de|da|van|von|bin|bint|al|el|la|le|Ó|Ní)){1,3}[ \t]*"
+    r"[ \t]*(?:(?:Mr|Mrs|Ms|Miss|Dr|SGT|Sgt|CPT|Capt|LT|Lt|PFC|SPC|CPL|Cpl)\.?[ ])?([" + _UP + r"][\w'’.-]*"
+    r"(?:[ ](?:[" + _UP + r"][\w'’.-]*|de|da|van|von|bin|bint|al|el|la|le|Ó|Ní)){1,3})[ \t]*"
 )
 #: Up to four capitalised words (particles and initials too) and ", ", " at " or " / " after them: a name or a
 #: company before an address on a cue's line.
@@ -1182,6 +1189,8 @@ def _looks_like_an_address(value: str) -> bool:
     or (in lower case) three parts split by commas. "2 weeks", "3 different places", "10.0.0.5" are not."""
     if not value or len(value) > _CUED_ADDRESS_MAX or "@" in value or "://" in value or "www." in value:
         return False
+    if "<" in value and PLACEHOLDER.search(value):
+        return False  # redacted before: "<ADDRESS_1>, Lagos"
     if not any(c.isdigit() for c in value[:40]):
         return False
     words = [w for w in re.split(r"[\s,]+", value) if w]
@@ -1300,6 +1309,8 @@ def _answers_with_an_address(value: str) -> bool:
     question, a digit and a word of three letters, and a number or unit first or a comma between its parts."""
     if not value or len(value) > _CUED_ADDRESS_MAX or "@" in value or "://" in value or "?" in value:
         return False
+    if "<" in value and PLACEHOLDER.search(value):
+        return False  # redacted before: "<PERSON_2>, <ADDRESS_1>"
     if not any(c.isdigit() for c in value):
         return False
     if not any(len(w) >= 3 and w.lower() not in COMMON_LOWER_WORDS for w in re.findall(r"[^\W\d_]+", value)):
@@ -3037,10 +3048,17 @@ class PiiRedactor:
                 span = _cued_address_value(text, start, line_end)
                 if span is not None:
                     out.append(_address_match(text, *span))
-                elif _NAME_LINE.fullmatch(text, start, line_end):
+                elif (named := _NAME_LINE.fullmatch(text, start, line_end)) is not None:
                     # a label and the addressee's name on its line, the address under it ("Ship to: Marjorie
-                    # Littlechild\nRR 2 Site 5 Box 18\nMaskwacis AB T0C 1N0")
-                    out += _address_block(text, line_end)
+                    # Littlechild\nRR 2 Site 5 Box 18\nMaskwacis AB T0C 1N0"): the name is a person's when an
+                    # address follows
+                    block = _address_block(text, line_end)
+                    if block:
+                        out += block
+                        name = named.group(1)
+                        if not any(w in NOT_NAMES or w in _NOT_GREETED for w in name.split()):
+                            at = named.start(1)
+                            out.append(PiiMatch("PERSON", at, at + len(name), name, name.casefold()))
             else:  # a cue that ends its line: the address is under it ("My address is:\n", "update my address to\n")
                 out += _address_block(text, line_end)
         if asked:
@@ -3049,18 +3067,18 @@ class PiiRedactor:
             for m in _KEYED_ADDRESS.finditer(text) if not plain or _quoted_key(low) else ():
                 value = m.group(2).strip()
                 at = text.index(value, m.start(2))
-                if any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and "@" not in value:
+                if _keyed_address_value(value):
                     out.append(_address_match(text, at, at + len(value)))
             if "\n" in text or text.lstrip().lower().startswith(("address", "addr", "line", "street", "city", "post")):
                 for m in _YAML_ADDRESS.finditer(text):
                     value = m.group(2).strip()
                     at = text.index(value, m.start(2))
-                    if any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and "@" not in value:
+                    if _keyed_address_value(value):
                         out.append(_address_match(text, at, at + len(value)))
         if vcard:
             for m in _VCARD_ADDRESS.finditer(text):
                 value = m.group(1).strip(" ;")
-                if value and any(c.isdigit() for c in value):
+                if value and any(c.isdigit() for c in value) and PLACEHOLDER.search(value) is None:
                     at = text.index(value, m.start(1))
                     out.append(_address_match(text, at, at + len(value)))
         return out
@@ -3630,6 +3648,8 @@ class PiiRedactor:
             if kind not in types:
                 continue
             value = text[start:end]
+            if "<" in value and PLACEHOLDER.search(value):
+                continue  # a cell redacted before ("<ADDRESS_1>"): the final check re-reads redacted tables
             if kind == "PERSON":
                 words = value.replace(",", " ").split()
                 if not 1 <= len(words) <= 5 or not all(_KEYED_NAME_WORD.fullmatch(w) for w in words):

@@ -2277,3 +2277,16 @@ def test_world_addresses_after_labels_names_and_keys(text, redacted):
 )
 def test_phones_in_caller_columns_more_languages_and_cjk_text(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+def test_redacted_tables_keys_and_answers_find_no_placeholder_on_a_second_scan():
+    """The blocking check re-reads the redacted training set: a placeholder in a table's address column, a keyed
+    address or an answered address is no address of its own."""
+    texts = [
+        'id,name,ssn,address\n7,Imani Okoro,536-22-8175,"12 Kauri Street, Auckland 1010"',
+        '{"line1": "Avenida Paulista 1578, conj. 42", "city_postcode": "01310-200 Sao Paulo"}',
+        "Agent: nome e indirizzo?\nCliente: Alessandro Romano, Viale Monza 96, 40126 Bologna, cell. 311 760 7207",
+    ]
+    for text in texts:
+        redacted, _ = R.redact(text, {})
+        assert R.find(text) and not R.find(redacted), redacted

@@ -308,7 +308,7 @@ HARD_CASES = [
     ("Dear Dr. Okafor,", [("PERSON", "Okafor")]),
     ("my name is maria lopez", [("PERSON", "maria lopez")]),  # lower-case surname not caught: IoU 0.45, a miss
     ("I talked to Thandiwe on the phone.", [("PERSON", "Thandiwe")]),  # missed until the name lists had it (2026-12-06)
-    ("Deliver to PO Box 1234, Springfield.", [("ADDRESS", "PO Box 1234")]),  # PO boxes are not covered
+    ("Deliver to PO Box 1234, Springfield.", [("ADDRESS", "PO Box 1234, Springfield")]),  # the box and its town
     ("Room 101 on floor 3, desk 12-B.", []),
     ("Thanks for sorting it out.\nKind regards, Xochitl Ngata", [("PERSON", "Xochitl Ngata")]),
     ("Thanks, Apple fixed it overnight.", []),
@@ -449,6 +449,28 @@ RED_TEAM_CASES = [
     ("From: Achterberg, Femke <femke.a@example.nl>", [("PERSON", "Achterberg, Femke"), ("EMAIL", "femke.a@example.nl")]),
     ('ts=2024-05-01 status=declined name="J OKONKWO" amount=12.00', [("PERSON", "J OKONKWO")]),
     ("Customer: spell it please\nAgent: sure, victor, oscar, kilo, 4 4 1", []),
+    # 2026-12-07: addresses of any format after a label, an answer or a key; roles; labels; closing names; secrets
+    ("Delivery address: 2-11-5 Nishiki, Naka-ku, Nagoya 460-0003", [("ADDRESS", "2-11-5 Nishiki, Naka-ku, Nagoya 460-0003")]),
+    ("Agent: can you confirm the postcode?\nCaller: H91 E2K6\nAgent: thanks", [("ADDRESS", "H91 E2K6")]),
+    ("Agent: what is the new address?\nKhanh: 88 Le Loi, Ben Thanh Ward, District 1, HCMC", [("PERSON", "Khanh"), ("ADDRESS", "88 Le Loi, Ben Thanh Ward, District 1, HCMC")]),
+    ("Please send the invoice to:\n\nUnit 5, Harbour Court\n14 Quay Street\nGalway H91 X2Y3\n\nThanks", [("ADDRESS", "Unit 5, Harbour Court"), ("ADDRESS", "14 Quay Street"), ("ADDRESS", "Galway H91 X2Y3")]),
+    ('{"line1": "Avenida Paulista 1578, conj. 42", "city_postcode": "01310-200 Sao Paulo"}', [("ADDRESS", "Avenida Paulista 1578, conj. 42"), ("ADDRESS", "01310-200 Sao Paulo")]),
+    ("Alamat: Jl. Sudirman No. 45, Menteng, Jakarta Pusat 10310\nKeluhan: telat", [("ADDRESS", "Jl. Sudirman No. 45, Menteng, Jakarta Pusat 10310")]),
+    ("Ship to: Oluwadamilare Bankole\nPlot 22 Admiralty Road\nLekki Phase 1, Lagos", [("PERSON", "Oluwadamilare Bankole"), ("ADDRESS", "Plot 22 Admiralty Road"), ("ADDRESS", "Lekki Phase 1, Lagos")]),
+    ("please deliver to 3 separate branches next week", []),
+    ("Shipping to Ohio, Texas and Utah takes 4-6 days", []),
+    ("[09:12] Cliente: hola\n[09:13] Agente Itziar: Hola, te ayudo", [("PERSON", "Itziar")]),
+    ("Applicant 2: Saoirse Brennan\nIncome: 52,000", [("PERSON", "Saoirse Brennan")]),
+    ("From: Nandi Khumalo\nTo: Billing\nCc: Thabiso Ndlovu; Lerato Mokoena", [("PERSON", "Nandi Khumalo"), ("PERSON", "Thabiso Ndlovu"), ("PERSON", "Lerato Mokoena")]),
+    ("the app keeps logging me out. please fix. priyanka", [("PERSON", "priyanka")]),
+    ("Can you reset it? - Tamsin, Facilities", [("PERSON", "Tamsin")]),
+    ("Morning all, Aoife here from the Cork office.", [("PERSON", "Aoife")]),
+    ("router sticker says wpa_psk=lantern-Orchard-51", [("CREDENTIALS", "lantern-Orchard-51")]),
+    ("voicemail PIN was reset to 804417 today", [("CREDENTIALS", "804417")]),
+    ("the password reset link is https://example.org/r?x=42", []),
+    ("연락처는 010-5512-3380 입니다", [("PHONE", "010-5512-3380")]),
+    ("注文番号 730-5521987 の件です", []),
+    ("Lunch at Marks & Spencer Marble Arch on Friday", []),
 ]
 
 
