@@ -1373,18 +1373,28 @@ def _address_cue_gates(text: str, low: str) -> tuple[bool, bool, bool, bool] | N
 _CUE_ANCHORS = (
     ("addr", (0,)), ("eircode", (0,)), ("ship", (0,)), ("deliver", (0,)), ("dispatch", (0,)), ("send ", (0,)),
     ("moved ", (0,)), ("relocated", (0,)), ("living", (0,)), ("live", (0, 2, 3)), ("stay", (0, 2, 3)), ("resid", (0, 2, 3)),
-    ("postal", (0,)), ("site", (0,)), ("remit", (0,)), ("adres", (0,)), ("direcci", (0, 3)), ("domicilio", (0,)),
-    ("indirizzo", (0,)), ("endere", (0,)), ("anschrift", (0,)), ("lieferadresse", (0,)), ("rechnungsadresse", (0,)),
-    ("alamat", (0,)), ("moro ", (0,)), ("courier", (0,)), ("post", (0,)), ("mail", (0,)), ("return", (0,)),
-    ("forward", (0,)), ("adresse", (4,)),
+    ("moro ", (0,)), ("direcci", (3,)), ("adresse", (4,)),
 )
+#: The words of the cues that are labels only (a colon follows them), looked for where the text holds a colon.
+_LABEL_CUE_ANCHORS = (
+    ("postal", (0,)), ("site", (0,)), ("remit", (0,)), ("adres", (0,)), ("direcci", (0,)), ("domicilio", (0,)),
+    ("indirizzo", (0,)), ("endere", (0,)), ("anschrift", (0,)), ("lieferadresse", (0,)), ("rechnungsadresse", (0,)),
+    ("alamat", (0,)),
+)
+#: The words of "... to:" cues ("Please courier the documents to:"), looked for where the text holds " to:".
+_TO_CUE_ANCHORS = (("courier", (0,)), ("post", (0,)), ("mail", (0,)), ("return", (0,)), ("forward", (0,)))
 
 
 def _cues_in_lower(low: str) -> list[re.Match[str]]:
     """The :data:`_ADDRESS_CUE_LOWER` matches of lower-cased text, in order: tried only where one of their words
     is (str.find), which is ~5x faster than the pattern's search of every position."""
     found: dict[int, re.Match[str]] = {}
-    for word, backs in _CUE_ANCHORS:
+    anchors = _CUE_ANCHORS
+    if ":" in low:
+        anchors += _LABEL_CUE_ANCHORS
+        if " to:" in low or " to :" in low:
+            anchors += _TO_CUE_ANCHORS
+    for word, backs in anchors:
         i = low.find(word)
         while i >= 0:
             for back in backs:
@@ -1394,18 +1404,29 @@ def _cues_in_lower(low: str) -> list[re.Match[str]]:
                         found[i - back] = m
                         break
             i = low.find(word, i + 1)
-    return [found[k] for k in sorted(found)]
+    out: list[re.Match[str]] = []
+    for k in sorted(found):  # as finditer: none inside an earlier one ("mi dirección:" holds "dirección:")
+        if not out or k >= out[-1].end():
+            out.append(found[k])
+    return out
 
 def _may_hold_cue_words(low: str) -> bool:
     """Substring tests of the lower-cased text for the words of every :data:`_ADDRESS_CUE`."""
-    return (
-        "addr" in low or "ship" in low or "deliver" in low or "dispatch to" in low
+    if (
+        "addr" in low or "ship to" in low or "shipping to" in low or "deliver" in low or "dispatch to" in low
         or ("send " in low and " to" in low) or "eircode" in low or "moved " in low or "relocated to" in low
         or (" at " in low and ("live" in low or "living" in low or "resid" in low or "stay" in low))
-        or "postal" in low or "site" in low or "remit" in low or "adres" in low or "direcci" in low or "domicilio" in low
-        or "indirizzo" in low or "endere" in low or "anschrift" in low or "alamat" in low or "moro " in low
-        or (" to:" in low or " to :" in low) and ("courier" in low or "post" in low or "mail" in low or "return" in low
-                                                  or "forward" in low)
+        or "moro " in low or "direcci" in low or "adresse" in low
+    ):
+        return True
+    if ":" not in low:
+        return False  # the rest are labels
+    return (
+        "ship from" in low or "shipping from" in low or "ship-" in low or "postal" in low or "site" in low
+        or "remit" in low or "adres" in low or "domicilio" in low or "indirizzo" in low or "endere" in low
+        or "anschrift" in low or "alamat" in low
+        or (" to:" in low or " to :" in low)
+        and ("courier" in low or "post" in low or "mail" in low or "return" in low or "forward" in low)
     )
 
 

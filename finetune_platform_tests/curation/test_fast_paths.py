@@ -868,3 +868,30 @@ def test_emails_searched_from_each_at_sign_equal_every_position():
     for text in texts:
         fast = [(m.start(), m.end()) for m in pii._email_matches(text)]
         assert fast == [(m.start(), m.end()) for m in pii._EMAIL.finditer(text)], text
+
+
+def _address_cue_text(rng: random.Random) -> str:
+    """Random text around the words of address cues and labels, in any case, with colons and line breaks."""
+    words = (
+        "address addr email ip shipping ship to from deliver delivery send it the parcel moved relocated i we live "
+        "living stay reside at eircode postal site remit adres adresse mon mi dirección domicilio indirizzo endereço "
+        "anschrift lieferadresse alamat moro na courier post mail return forward documents is as follows line 1 : "
+        "12 Main St Flat 3 , . \n"
+    ).split(" ")
+    return " ".join(rng.choice(words) for _ in range(rng.randint(1, 14))).replace(" : ", rng.choice([": ", " : ", ":"]))
+
+
+def test_address_cues_found_at_their_words_equal_the_pattern_search(texts):
+    """_cues_in_lower (str.find of each cue's words, the pattern tried there) finds what the pattern's own search
+    finds, on every text the substring gate lets through, and the gate lets through every text it finds one in."""
+    rng = random.Random(31)
+    hits = 0
+    for text in texts + [_address_cue_text(rng) for _ in range(6000)]:
+        low = text.lower()
+        expected = [(m.start(), m.end()) for m in pii._ADDRESS_CUE_LOWER.finditer(low)]
+        if expected:
+            assert pii._may_hold_cue_words(low), text
+        if pii._may_hold_cue_words(low):
+            assert [(m.start(), m.end()) for m in pii._cues_in_lower(low)] == expected, text
+        hits += bool(expected)
+    assert hits > 1000
