@@ -125,7 +125,8 @@ _SECRET_ADVERB = r"(?:(?:literally|just|still|now|simply|actually|currently|basi
 _SECRET_AFTER_KEYWORD = re.compile(
     r"(?i:(?<![a-z0-9])(?:"
     # a password or PIN, also right before a value with a digit ("PIN 4471", "wifi pw kowalski1975")
-    r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|psk|pin(?:[ ]?code)?)"
+    r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|psk|pin(?:[ ]?code)?|kennwort|kundenkennwort|wachtwoord"
+    r"|contraseña|senha|hasło|şifre|mot[ ]de[ ]passe)"
     # "the password for the router is ...", "PIN for the voicemail box was reset to ..."
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:(?:the|my)[ ]+[a-z]+(?:[ ][a-z]+)?|[a-z]+))?"
     # "the password im using is", "the password i set was"
@@ -135,6 +136,16 @@ _SECRET_AFTER_KEYWORD = re.compile(
     # what a writer shared it as ("passphrase the customer shared: ...", "password they sent: ...")
     r"|(?:password|passwd|pwd|passcode|passphrase|psk|pin|api[ _-]?key|token|secret)(?:[ ]+[a-z]+){0,3}[ ]+"
     r"(?:shared|sent|gave|used|provided|typed|entered|posted|pasted|set|chose|uses|using)[ ]*:[ ]*"
+    # a few words between the keyword and a colon or "as" ("Temp password issued: ...", "admin password left on
+    # card: ...", "read out her password over the phone as ...")
+    r"|(?:password|passwd|pwd|passcode|kennwort|kundenkennwort)(?:[ ]+[a-z]+){1,5}?(?:[ ]*:|[ ]+as)[ ]+"
+    # the password changed to a value ("i changed my pw to Chelsea2025!", "I reset my password to ...")
+    r"|(?:changed|set|reset|updated)[ ](?:my|the|his|her|your|their)[ ](?:password|passwd|pwd|pw|passcode|pin)[ ]to[ ]+"
+    # codes that open a door, a gate, a lockbox, an alarm or a safe, and porting and gift-card codes ("gate code
+    # 2580#", "lockbox (code 0719)", "PAC code XKR448193")
+    r"|(?:gate|door|lockbox|lock[ ]box|key[ ]?safe|alarm|safe|entry|access|keypad|garage|padlock|building)"
+    r"(?:[ ](?:on|at|by)[ ](?:the[ ])?[a-z]+(?:[ ][a-z]+)?,?)?[ ]\(?code(?:[ ](?:is|was))?[ ]?:?[ ]+"
+    r"|(?:pac|porting|port[ -]out|transfer|epp|auth(?:orization)?|gift[ ]card)[ ]code(?:[ ](?:is|was))?[ ]?:?[ ]+"
     # a shared key or passphrase and where it was put ("shared PSK pasted in the ticket is ...")
     r"|(?:passphrase|psk|wpa[ ]key|wi-?fi[ ]key)(?:[ ]+[a-z]+){1,4}?[ ]+(?:is|was)[ ]+"
     # an account's recovery or backup codes ("read out her recovery code over the phone: 7HQK-2MZP-...")
@@ -152,6 +163,8 @@ _SECRET_AFTER_KEYWORD = re.compile(
     r"|(?<![\w.-])key[\"']?[ ]*[:=][ ]*(?=[\"']?[A-Za-z0-9+/_-]{16,})))"
     r"[\"'`]?([^\s\"'`,;<>]{4,200})"
 )
+#: The characters of an access, porting or gift-card code: letters, digits and dashes.
+_CODE_VALUE = re.compile(r"[A-Za-z0-9-]*")
 #: A second secret right after one ("tried password Tigger#2019 and tigger2019!"): "and", "or" or "then" and a
 #: value, which counts when it looks like a secret and holds more than letters.
 _ANOTHER_SECRET = re.compile(r"[ ]+(?:and|or|then|and[ ]then)[ ]+[\"'`]?([^\s\"'`,;<>]{4,200})")
@@ -210,14 +223,18 @@ _SECRET_IN_COMMAND: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("login", re.compile(r"(?i:\blogin\b)[^\n]{0,30}?(?:\bis|:)[ ]+[^\s/]{1,40}[ ]*/[ ]*([^\s,;]{4,100})")),
 )
 #: A word of every keyword of _SECRET_AFTER_KEYWORD, in the lower-cased text.
-_SECRET_KEYWORDS = ("pass", "pw", "pin", "key", "token", "secret", "psk", "recovery cod", "backup cod")
+_SECRET_KEYWORDS = (
+    "pass", "pw", "pin", "key", "token", "secret", "psk", "recovery cod", "backup cod", "kennwort", "wachtwoord",
+    "contraseña", "senha", "hasło", "şifre", "code",
+)
 #: The substrings one of which every secret above holds (in the lower-cased text): the gate of PiiRedactor._secrets.
 #: "pin" only with what follows it in _SECRET_AFTER_KEYWORD ("shipping" is in every other ticket), the GitHub
 #: and Stripe prefixes only where an "_" is.
 _SECRET_WORDS = (
     "pass", "pwd", "pw", "pin ", "pin:", "pin=", "pincode", "key", "secret", "token", "bearer", "eyj", "xox", "aiza", "sk-",
     "akia", "asia", "k_live_", "k_test_", "gh", "github_pat", "whsec_", "glpat-", "npm_", "pypi-", "hf_", "sg.", "shp", "mysql",
-    "curl", "wget", "--pass", "login /", "psk", "recovery cod", "backup cod",
+    "curl", "wget", "--pass", "login /", "psk", "recovery cod", "backup cod", "kennwort", "wachtwoord", "contraseña",
+    "senha", "hasło", "şifre", " code",
 )
 
 
@@ -229,6 +246,8 @@ _PLACEHOLDER_SECRET = re.compile(
 )
 
 
+#: A time or a date as a whole value: "Password reset requested at: 10:45" names no secret.
+_TIME_OR_DATE_VALUE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[AaPp][Mm])?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 #: An IPv4 address as a whole value: "Failed password for admin from 212.107.66.251" names no secret.
 _IPV4_VALUE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
@@ -237,8 +256,11 @@ def _looks_like_a_secret(value: str) -> bool:
     """Whether a value after a password or key keyword is one: it holds a digit or a symbol, mixes cases, or is
     long (12 characters or more); a word in lower case ("wrong", "expired", "reset") is not, nor a placeholder
     (:data:`_PLACEHOLDER_SECRET`: "${DB_PASSWORD}", "********")."""
-    if _PLACEHOLDER_SECRET.match(value) or "://" in value or value.lower().startswith("www.") or _IPV4_VALUE.fullmatch(value):
-        return False  # a placeholder, a link ("the password reset link is https://..."), an IP address
+    if (
+        _PLACEHOLDER_SECRET.match(value) or "://" in value or value.lower().startswith("www.")
+        or _IPV4_VALUE.fullmatch(value) or _TIME_OR_DATE_VALUE.fullmatch(value)
+    ):
+        return False  # a placeholder, a link ("the password reset link is https://..."), an IP address, a time
     if len(value) >= 12 or any(c.isdigit() for c in value):
         return True
     if not value.isalpha():
@@ -252,7 +274,8 @@ def _may_hold_secret(low: str) -> bool:
         "pass" in low or "key" in low or "token" in low or "secret" in low or "pw" in low or "bearer" in low
         or "pin " in low or "pin:" in low or "pin=" in low or "pincode" in low or "eyj" in low or "xox" in low
         or "aiza" in low or "sk-" in low or "akia" in low or "asia" in low or "psk" in low
-        or "recovery cod" in low or "backup cod" in low
+        or "recovery cod" in low or "backup cod" in low or " code" in low or "kennwort" in low or "wachtwoord" in low
+        or "contraseña" in low or "senha" in low or "hasło" in low or "şifre" in low
         or ("_" in low and (
             "k_live_" in low or "k_test_" in low or "gh" in low or "github_pat" in low or "whsec_" in low or "npm_" in low
             or "hf_" in low or "shp" in low
@@ -2481,14 +2504,28 @@ _PHONE_CUE_BEFORE = re.compile(
     r"|whatsapp|sms|text(?:[ ]me)?(?:[ ]on)?|ph|mob|móvil|movil|cellulare|cellulaire|portable|handy|telefon|teléfono"
     r"|telefono|telefoon|numero|número|nummer|(?:my|new|contact|phone|mobile|cell)[ ]number|contact|contacto|cb|sđt"
     r"|i'?m[ ]on|reach[ ]me[ ](?:on|at)|llámame[ ]al|llamen[ ]al|ligar[ ]no|ligue[ ]para|appelez[ ]le|joignable[ ]au"
-    r"|cel|celular|nomor(?:[ ](?:hp|telepon|wa))?|no\.?[ ]hp|hp|mera[ ](?:number|no)|(?:my|mobile)[ ]no)\b"
+    r"|cel|celular|nomor(?:[ ](?:hp|telepon|wa))?|no\.?[ ]hp|hp|mera[ ](?:number|no)|(?:my|mobile)[ ]no|telefone|contato"
+    r"|upi(?:[ ]to)?|τηλ\.?|τηλέφωνο|κινητό)\b"
     r"(?:[ ](?:to|is|es|é|est|ist|:)(?:[ ](?:el|le|la|o|the))?)?)|(?m:^M)"
     # Korean, Japanese, Chinese and Arabic words for a phone or a contact number, glued to it or not
     r"|연락처(?:는)?|전화(?:번호)?(?:는)?|휴대폰(?:번호)?(?:는)?|電話(?:番号)?(?:は)?|携帯(?:番号)?(?:は)?|电话|手机(?:号)?"
-    r"|الجوال|جوال|رقم(?:[ ]الموبايل|[ ]الجوال|[ ]الهاتف)?)"
-    r"[ ]?[:：.#]?[ ]{0,2}\Z"
+    r"|الجوال|جوال|الهاتف|هاتف|رقم(?:[ ]الموبايل|[ ]الجوال|[ ]الهاتف)?)"
+    r"[ ]?[:：.#]?[ ]{0,2}[\"']?\Z"
 )
 _DIGIT_ONLY = re.compile(r"\D")
+
+
+#: What follows a chat export's sender: a colon and a space ("[14/03/2025, 10:02] +44 7700 900334: Hi").
+_SENDER_AFTER = re.compile(r"[ ]?:[ ]")
+
+
+def _possible_number(international: str) -> bool:
+    """Whether libphonenumber finds ``international`` ("+44 7700 900334") a possible number: a known country code
+    and a length its plan allows."""
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(international.strip(), None))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def _cued_national_number(text: str, start: int, cand: str) -> bool:
@@ -2799,6 +2836,8 @@ class PiiRedactor:
             keyword_matches = iter(())
         for m in keyword_matches:
             value = m.group(1).rstrip(".,;:)]}")
+            if m.group(1)[:1].isalnum() and text[m.start():m.start(1)].lower().rstrip(" :(").endswith(("code", "code is", "code was")):
+                value = _CODE_VALUE.match(value).group()  # a code's own characters: "2580#" -> "2580", "0719)?" -> "0719"
             if len(value) >= 4 and _looks_like_a_secret(value):
                 out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
                 more = _ANOTHER_SECRET.match(text, m.start(1) + len(value))  # "tried password Tigger#2019 and tigger2019!"
@@ -2991,6 +3030,15 @@ class PiiRedactor:
                 # "Callback: 0850451150"): one that a phone cue introduces on its line, right before it.
                 if not international and _cued_national_number(text, m.start(), cand):
                     out.append(PiiMatch("PHONE", m.start(), m.end(), cand, _DIGIT_ONLY.sub("", cand)))
+                elif (
+                    international
+                    and (_cued_national_number(text, m.start(), cand) or _SENDER_AFTER.match(text, m.end()))
+                    and _possible_number(dialled)
+                ):
+                    # an international number no region's plan lists as assigned (a range kept for drama,
+                    # "+44 7700 900334", or one newer than the metadata) where a phone cue or a chat export's
+                    # sender position says it is one
+                    out.append(PiiMatch("PHONE", m.start(), m.end(), cand, "+" + _DIGIT_ONLY.sub("", cand)))
         return out
 
     def _addresses(self, text: str, patterns: Sequence[re.Pattern[str]] | None = None) -> list[PiiMatch]:

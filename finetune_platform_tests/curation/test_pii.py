@@ -2290,3 +2290,32 @@ def test_redacted_tables_keys_and_answers_find_no_placeholder_on_a_second_scan()
     for text in texts:
         redacted, _ = R.redact(text, {})
         assert R.find(text) and not R.find(redacted), redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # access, porting and gift codes; passwords in other languages; words between the keyword and its value
+        ("Driver note: gate code 2580#, ring Maria", "Driver note: gate code <CREDENTIALS_1>#, ring <PERSON_1>"),
+        ("leave the key in the lockbox (code 0719)?", "leave the key in the lockbox (code <CREDENTIALS_1>)?"),
+        ("lockbox on side door, code 3141. Alarm code 8802 then OFF.", "lockbox on side door, code <CREDENTIALS_1>. Alarm code <CREDENTIALS_2> then OFF."),
+        ("PAC code XKR448193 issued", "PAC code <CREDENTIALS_1> issued"),
+        ("Kundenkennwort laut Vertrag: Edelweiss77.", "Kundenkennwort laut Vertrag: <CREDENTIALS_1>."),
+        ("admin password left on card: kiwi-fibre-4409.", "admin password left on card: <CREDENTIALS_1>."),
+        ("she read out her password over the phone as Rosie&Max2019 - ok", "she read out her password over the phone as <CREDENTIALS_1> - ok"),
+        ("i changed my pw to Chelsea2025! but outlook still prompts", "i changed my pw to <CREDENTIALS_1> but outlook still prompts"),
+        # no secret
+        ("promo code SAVE20 applied", "promo code SAVE20 applied"),
+        ("error code 0x80070005 when installing", "error code 0x80070005 when installing"),
+        ("Password reset requested at: 10:45", "Password reset requested at: 10:45"),
+        ("password reset instructions: click the link", "password reset instructions: click the link"),
+        # phones: an international number kept for drama where a sender's position says it is one, more cues
+        ("[14/03/2025, 10:02] +44 7700 900334: Hi can I move my 3pm", "[14/03/2025, 10:02] <PHONE_1>: Hi can I move my 3pm"),
+        ("Terceiro: Camila Souza, telefone (11) 97412-3308.", "Terceiro: <PERSON_1>, telefone <PHONE_1>."),
+        ("Αθήνα, τηλ. 694 123 4478. Πληρωμή", "Αθήνα, τηλ. <PHONE_1>. Πληρωμή"),
+        ('    phone: "22 123 45 67"', '    phone: "<PHONE_1>"'),
+        ("the number 123456789 is my order id", "the number 123456789 is my order id"),
+    ],
+)
+def test_access_codes_passwords_in_more_forms_and_more_phone_cues(text, redacted):
+    assert R.redact(text)[0] == redacted
