@@ -288,6 +288,8 @@ NOT_NAMES: frozenset[str] = _words(
     Operadora Konsultant Konsultantka Ejecutivo Ejecutiva Conseiller Conseillère Asesor Asesora Berater
     Beraterin Mitarbeiter Mitarbeiterin Consulente Especialista Opérateur Opératrice Consultor Consultora
     Kunde Kundin Klient Klientka Müşteri Usuario Usuário Utilisateur Utente Pelanggan Pembeli Penjual
+    Network Wifi WiFi Portal Lounge Parking Checkout Room Rooms Hub Centre Center Experience Relations Access
+    Portal Dashboard Settings Profile Registration Onboarding
     """
 )
 

@@ -2070,9 +2070,22 @@ _MENTION_CUES = (
 #: writer defers to ("Customer Jonas Wagner reports", "customer is Yui Inoue (...)", "took over from M.V. Ramsey",
 #: "Per Anouk ter Horst, the invoice ..."). One pattern: "customer" is in every other ticket, a capital after it
 #: in few.
+#: Roles that a full name may follow in prose (see _MENTION_CUE_MORE), in lower case.
+_ROLES_BEFORE_NAMES = (
+    "cardholder|applicant|claimant|tenant|landlord|landlady|contractor|officer|winner|member|parent|residents?|witness"
+    "|patient|plumber|electrician|adjuster|inspector|seller|buyer|owner|propietari[oa]|inquilin[oa]|beneficiary|payee"
+    "|student|guest|caller|contact|manager|supervisor|technician|courier|recipient|consignee|sender"
+)
 _MENTION_CUE_MORE = re.compile(
     r"(?<![\w'’])(?:[Cc]ustomer(?:[ ]is)?|took[ ]over[ ]from|handed[ ](?:off|over)[ ]to|handover[ ]to|addressed[ ]to"
     r"|contact[ ]to|message[ ]is[ ]for|[Pp]er)[ ](?=[" + _UP + r"])"
+    # a role right before a full name ("Security officer Musa Abdullahi attended", "Claimant Ngaio Parata", "cardholder
+    # Esperanza Villalobos disputes", "HRBP Anneke Visser"); only a full name counts after it
+    # (in lower case in a sentence, capitalised only where a sentence or a line starts: "Guest List Polygon" is a
+    # playlist)
+    r"|(?:(?<![\w'’])(?:" + _ROLES_BEFORE_NAMES + r")|(?:^|(?<=\n)|(?<=[.!?:;][ ])|(?<=[.!?:;][\"”][ ])|(?<=-[ ]))(?:"
+    + "|".join(w[:1].upper() + w[1:] for w in _ROLES_BEFORE_NAMES.split("|")) + r"|HRBP|RA|PM)|(?<=[ ])(?:HRBP|RA|PM))"
+    r"(?:[ ]is)?[ ](?=[" + _UP + r"][" + _LO + r"]+[ ][" + _UP + r"])"
     # someone's relative ("Pt's daughter Ruth will drive her", "the customer's husband, Tomás Ruiz")
     r"|(?<=[\w])['’]s[ ](?:daughter|son|wife|husband|mother|father|mum|mom|dad|brother|sister|partner|carer"
     r"|caregiver|grandson|granddaughter),?[ ](?=[" + _UP + r"])"
@@ -2112,7 +2125,16 @@ def _may_hold_more_mention(low: str) -> bool:
         "customer " in low or "per " in low or "over from" in low or "handed " in low or "handover" in low
         or "addressed to" in low or "contact to" in low or "is for" in low
         or (("'s " in low or "’s " in low) and _MAY_BE_RELATIVE.search(low) is not None)
+        or _MAY_BE_ROLE.search(low) is not None
     )
+
+
+#: A role word of :data:`_MENTION_CUE_MORE` in lower-cased text, for :func:`_may_hold_more_mention`.
+_MAY_BE_ROLE = re.compile(
+    r"(?:cardholder|applicant|claimant|tenant|landl|contractor|officer|winner|member|parent|resident|witness|patient"
+    r"|plumber|electrician|adjuster|inspector|seller|buyer|owner|propietari|inquilin|beneficiary|payee|student|guest"
+    r"|caller|contact|manager|supervisor|technician|courier|recipient|consignee|sender|hrbp|\bra|\bpm)\w* [^\W\d_]"
+)
 
 
 #: A possessive's relative in lower-cased text, for :func:`_may_hold_more_mention` ("pt's daughter ").

@@ -895,3 +895,16 @@ def test_address_cues_found_at_their_words_equal_the_pattern_search(texts):
             assert [(m.start(), m.end()) for m in pii._cues_in_lower(low)] == expected, text
         hits += bool(expected)
     assert hits > 1000
+
+
+def test_the_more_mention_gate_opens_wherever_the_pattern_matches(texts):
+    """_may_hold_more_mention is a gate of _MENTION_CUE_MORE: wherever the pattern matches, it is open."""
+    rng = random.Random(37)
+    words = "Propietario Cristóbal Muñoz landlord tenant Ólafur Guest List cardholder Esperanza customer's husband, Tomás".split()
+    extra = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 6))) for _ in range(3000)]
+    hits = 0
+    for text in texts + extra:
+        if pii._MENTION_CUE_MORE.search(text):
+            hits += 1
+            assert pii._may_hold_more_mention(text.lower()), text
+    assert hits > 300

@@ -2319,3 +2319,21 @@ def test_redacted_tables_keys_and_answers_find_no_placeholder_on_a_second_scan()
 )
 def test_access_codes_passwords_in_more_forms_and_more_phone_cues(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("Security officer Musa Abdullahi attended.", "Security officer <PERSON_1> attended."),
+        ("Claimant Ngaio Parata. Witness Tom Hale, 027 1", "Claimant <PERSON_1>. Witness <PERSON_2>, 027 1"),
+        ("cardholder Esperanza Villalobos disputes 3 transactions", "cardholder <PERSON_1> disputes 3 transactions"),
+        ("Shop owner Chayton Redcloud disputes a strike", "Shop owner <PERSON_1> disputes a strike"),
+        # a role before a product's or a team's name
+        ("Guest Wifi Network is down", "Guest Wifi Network is down"),
+        ("Member Services Team will call", "Member Services Team will call"),
+        ("Contact Customer Support for help", "Contact Customer Support for help"),
+        ("the owner Apple Store replied", "the owner Apple Store replied"),
+    ],
+)
+def test_a_role_right_before_a_full_name(text, redacted):
+    assert R.redact(text)[0] == redacted
