@@ -1294,6 +1294,17 @@ _TURN_LABEL = re.compile(
 )
 
 
+#: What may follow the name that answers a question for one: a comma, a full stop, a dash or the line's end.
+_ANSWERED_NAME_END = re.compile(r"[ ]*(?:[,.;]|[ ]-[ ]|[ ]–[ ]|\r?\n|\Z)")
+#: A turn that asks for a person's name: "Can I take your full name?", "Can I get the name on the account?", "Who is
+#: the policyholder?", "And the registered name?".
+_NAME_QUESTION = re.compile(
+    r"(?i:\b(?:(?:your|the|his|her|their)[ ](?:full[ ]|registered[ ]|legal[ ])?name|full[ ]name|registered[ ]name"
+    r"|name[ ]on[ ]the[ ]\w+|policy[ ]?holder|account[ ]holder|who[ ](?:am[ ]i|is)[ ](?:speaking|talking)[ ](?:to|with)"
+    r"|who[ ]is[ ]calling|who[ ]is[ ]the[ ]\w+)\b[^\n?]{0,40}[?？])"
+)
+
+
 def _answered_addresses(text: str) -> list[PiiMatch]:
     """The address that answers a question for one on the next turn of a conversation ("Agent: Can I confirm the
     service address?\nTahlia (7:50 pm): 364 rokeby rd, fortitude valley qld 4006"): the turn's words after its
@@ -1475,6 +1486,11 @@ def _quoted_key(low: str) -> bool:
     """Whether the lower-cased text may hold a :data:`_KEYED_ADDRESS`: "=", or a quote and a colon (maybe one space
     between)."""
     return "=" in low or '":' in low or "':" in low or '" :' in low or "' :" in low
+
+
+def _may_ask_for_a_name(low: str) -> bool:
+    """Substring tests of the lower-cased text for a :data:`_NAME_QUESTION`'s words."""
+    return "name" in low or "holder" in low or "speaking" in low or "talking" in low or "calling" in low or "who is" in low
 
 
 def _lower_given_names(text: str) -> set[str]:
@@ -1913,7 +1929,9 @@ _LABEL_LINE = re.compile(
     r"(?:[ ](?:\([^()\n]{1,30}\)|\[[^\[\]\n]{1,20}\]))?:[ ]"
 )
 #: A bracket after a speaker's label that makes it a bot's persona, no person: "Mia (virtual assistant):".
-_BOT_PERSONA = re.compile(r"[(\[](?i:virtual[ ]assistant|(?:chat)?bot|ai(?:[ ]assistant)?|automated|auto-?reply)[)\]]")
+_BOT_PERSONA = re.compile(
+    r"[(\[](?:[^()\[\]\n]{0,30}[ ])?(?i:virtual[ ]assistant|(?:chat)?bot|ai(?:[ ]assistant)?|automated|auto-?reply)[)\]]"
+)
 #: Labels that say a line is a turn of a conversation and name no one: one of them among a text's labels makes
 #: the other one-word labels speakers ("user: my pw ...\nAlina: Please rotate it").
 _SPEAKER_ROLES = frozenset(
@@ -1965,8 +1983,14 @@ _NOT_SPEAKER_LABELS = frozenset(
 _KEYED_NAME = re.compile(
     # the key quoted (JSON, Python, YAML) or bare before "=" (a log line: 'name="T MATSUMOTO"')
     r"""(?:["']|(?<![\w.-])(?=\w+=))((?i:(?:full|first|last|given|family|middle|customer|contact|client|account|card|user|display|sender|"""
-    r"""recipient|billing|shipping)?[ _-]?(?:name|holder|surname)|cardholder|customer|contact|owner|author|agent|assignee"""
-    r"""|reporter|requester|requestor))(?:["'][ ]*[:=]|=)[ ]*["']([^"'\n\\]{2,80})["']"""
+    r"""recipient|billing|shipping|legal|real|maiden|birth)?[ _-]?(?:name|holder|surname)|cardholder|customer|contact|owner"""
+    r"""|author|agent|assignee|reporter|requester|requestor|given|family|forename))(?:["'][ ]*[:=]|=)[ ]*["']([^"'\n\\]{2,80})["']"""
+)
+#: The same keys in YAML or a form's "key: value" lines, the key opening its line ("first_name: aoife", "last_name:
+#: ní bhriain", "legal_name: Olamide Fashola").
+_YAML_NAME = re.compile(
+    r"""(?im)^[ \t]*((?:full|first|last|given|family|middle|legal|real|maiden|customer|contact|account|card|holder)"""
+    r"""[ _-]?(?:name|holder|surname)|surname|forename|cardholder)[ \t]*:[ \t]*["']?([^"'\n:]{2,60}?)["']?[ \t]*$"""
 )
 #: Keys that name things as often as people ('"name": "Premium Plan"', '"agent": "Zendesk"'): their value counts only
 #: when it opens with a known given name or an initial.
@@ -1976,13 +2000,15 @@ _KEYED_NAME_WORD = re.compile(r"[" + _UP + _LO + r"][" + _UP + _LO + r"'’-]*\.
 
 
 def _may_hold_keyed_name(text: str, low: str) -> bool:
-    """Whether :data:`_KEYED_NAME` may match: a quote, a colon or "=", and a word of its keys."""
+    """Whether :data:`_KEYED_NAME` or :data:`_YAML_NAME` may match: a quote or a line break, a colon or "=", and a
+    word of their keys."""
     return (
-        ('"' in text or "'" in text)
+        ('"' in text or "'" in text or "\n" in text or ": " in text)
         and (":" in text or "=" in text)
         and (
             "name" in low or "holder" in low or "customer" in low or "contact" in low or "owner" in low or "author" in low
-            or "agent" in low or "assignee" in low or "reporter" in low or "request" in low
+            or "agent" in low or "assignee" in low or "reporter" in low or "request" in low or "given" in low
+            or "family" in low or "forename" in low
         )
     )
 
@@ -2763,6 +2789,11 @@ class PiiRedactor:
             if _may_hold_intro(low):
                 found += self._introduced(text)
                 shut = False
+            if "?" in text and "\n" in text and _may_ask_for_a_name(low):
+                answered = self._answered_names(text)
+                if answered:
+                    found += answered
+                    shut = False
             if " here " in text:
                 here = self._here_from(text)
                 if here:
@@ -3513,6 +3544,38 @@ class PiiRedactor:
                 i = text.find(intro, i + 1)
         return out
 
+    def _answered_names(self, text: str) -> list[PiiMatch]:
+        """The name that answers a question for one on the next turn of a conversation (:data:`_NAME_QUESTION`):
+        "Agent: Can I get the name on the account?\nCaller: Ruairí Mac Giolla Phádraig - yeah", "Who is the
+        policyholder?\n[18:23] user: siddharth iyer". A full name, or a known given name alone, that opens the
+        turn after its speaker's label and ends at a comma, a full stop, a dash or the line's end."""
+        out: list[PiiMatch] = []
+        for q in _NAME_QUESTION.finditer(text):
+            line_end = text.find("\n", q.end())
+            if line_end < 0:
+                continue
+            end = text.find("\n", line_end + 1)
+            end = len(text) if end < 0 else end
+            label = _TURN_LABEL.match(text, line_end + 1, end)
+            if label is None:
+                continue
+            pos = label.end()
+            if text.startswith(("It's ", "it's ", "Its ", "its ", "I'm ", "im ", "This is ", "this is "), pos):
+                pos = text.index(" ", pos) + 1
+            if text[pos:pos + 1].isupper():
+                span = self._name_at(text, pos, require_first=False)
+                if span is not None and _name_word_at(text, pos) is None:
+                    span = None
+            else:
+                t = _LOWER_TOKEN.match(text, pos)
+                span = (pos, _lower_name_end(text, t.end())) if t is not None and t.group() in _FIRST_LOWER else None
+            if span is None or not _ANSWERED_NAME_END.match(text, span[1]):
+                continue
+            value = text[span[0]:span[1]]
+            if " " in value or value in _CLEAR_FIRST or value in _FIRST_LOWER:
+                out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+        return out
+
     def _here_from(self, text: str) -> list[PiiMatch]:
         """A writer who opens with their name and where they are from (:data:`_HERE_FROM`): "Hi team, Harrison here
         from Koala Analytics", "Ngozi Eze here at Lumen". Two capitalised words, one known given name, or one word
@@ -3820,11 +3883,11 @@ class PiiRedactor:
         return sorted(out, key=lambda m: m.start)
 
     def _keyed(self, text: str) -> list[PiiMatch]:
-        """People in pasted data (:data:`_KEYED_NAME`): a value of one to four name words, none of them a thing's
-        word; under a bare "name" key (products have names too: '"name": "Premium Plan"') only a value whose first
-        word is a known given name, in any case."""
+        """People in pasted data (:data:`_KEYED_NAME`, :data:`_YAML_NAME`): a value of one to four name words, none
+        of them a thing's word; under a bare "name" key (products have names too: '"name": "Premium Plan"') only a
+        value whose first word is a known given name, in any case."""
         out: list[PiiMatch] = []
-        for m in _KEYED_NAME.finditer(text):
+        for m in [*_KEYED_NAME.finditer(text), *_YAML_NAME.finditer(text)]:
             value = m.group(2).strip()
             words = value.replace(",", " ").split()
             if not 1 <= len(words) <= 4 or not all(_KEYED_NAME_WORD.fullmatch(w) for w in words):
@@ -3832,8 +3895,14 @@ class PiiRedactor:
             titled = [w.capitalize() if w.isupper() or w.islower() else w for w in words]
             if any(w in NOT_NAMES or w in _NOT_GREETED for w in titled):
                 continue
+            key = m.group(1).lower()
+            generic = key in _GENERIC_NAME_KEYS or (
+                # "family" or "given" alone are a font's or a thing's as often ('"family": "Open Sans"'); with the
+                # other key beside them they are the parts of a name
+                key in ("family", "given") and ("given" if key == "family" else "family") not in text.lower()
+            )
             if (
-                m.group(1).lower() in _GENERIC_NAME_KEYS
+                generic
                 and titled[0] not in _ALL_FIRST
                 and not (len(words) >= 2 and len(words[0].rstrip(".")) == 1)  # an initial: 'name="T MATSUMOTO"'
             ):

@@ -585,6 +585,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._transcript_speakers(text) + redactor._tables(text) + redactor._double_initialled(text)
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
         + redactor._cued_addresses(text) + redactor._closing_names(text) + redactor._here_from(text)
+        + redactor._answered_names(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -2336,4 +2337,25 @@ def test_access_codes_passwords_in_more_forms_and_more_phone_cues(text, redacted
     ],
 )
 def test_a_role_right_before_a_full_name(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # the answer to a question for a name; YAML and JSON name keys
+        ("Agent: can you confirm your full name and employee number?\nCaller: Nikolaos Papadakis, 88120\nAgent: thanks",
+         "Agent: can you confirm your full name and employee number?\nCaller: <PERSON_1>, 88120\nAgent: thanks"),
+        ("[18:22] Bot (assistant bot): Who is the policyholder?\n[18:23] user: siddharth iyer",
+         "[18:22] Bot (assistant bot): Who is the policyholder?\n[18:23] user: <PERSON_1>"),
+        ("--- Form ---\nfirst_name: aoife\nlast_name: ní bhriain\nsupply_address: Apt 7", "--- Form ---\nfirst_name: <PERSON_1>\nlast_name: <PERSON_2>\nsupply_address: Apt 7"),
+        ('{"patient":{"given":"Aroha","family":"Ngata"}}', '{"patient":{"given":"<PERSON_1>","family":"<PERSON_2>"}}'),
+        ("legal_name: Olamide Fashola", "legal_name: <PERSON_1>"),
+        # no name
+        ("Agent: what's the name of the product?\nCustomer: Premium Plan, thanks", "Agent: what's the name of the product?\nCustomer: Premium Plan, thanks"),
+        ("Agent: can I have your name?\nCustomer: Sure thing", "Agent: can I have your name?\nCustomer: Sure thing"),
+        ('{"font":{"family":"Open Sans"}}', '{"font":{"family":"Open Sans"}}'),
+    ],
+)
+def test_answered_names_and_yaml_and_json_name_keys(text, redacted):
     assert R.redact(text)[0] == redacted
