@@ -900,7 +900,10 @@ def test_address_cues_found_at_their_words_equal_the_pattern_search(texts):
 def test_the_more_mention_gate_opens_wherever_the_pattern_matches(texts):
     """_may_hold_more_mention is a gate of _MENTION_CUE_MORE: wherever the pattern matches, it is open."""
     rng = random.Random(37)
-    words = "Propietario Cristóbal Muñoz landlord tenant Ólafur Guest List cardholder Esperanza customer's husband, Tomás".split()
+    words = (
+        "Propietario Cristóbal Muñoz landlord tenant Ólafur Guest List cardholder (owner \"witness co-owner. HRBP "
+        "Esperanza customer's husband, Tomás is"
+    ).split()
     extra = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 6))) for _ in range(3000)]
     hits = 0
     for text in texts + extra:
