@@ -1395,6 +1395,8 @@ _YAML_ADDRESS = re.compile(
     r"""(?im)^[ \t]*(?:\w+[_-])?((?:address|addr)[ _-]?(?:line)?[ _-]?[123]|line[ _-]?[123]|street(?:[ _-]?address)?"""
     r"""|city[ _-]?post(?:al)?[ _-]?code|post(?:al)?[ _-]?code[ _-]?city)[ \t]*:[ \t]*["']?([^"'\n]{3,110}?)["']?[ \t]*$"""
 )
+#: How a one-line text that may be a :data:`_YAML_ADDRESS` opens (in lower case).
+_YAML_ADDRESS_KEYS = ("address", "addr", "line", "street", "city", "post")
 #: A vCard's address ("ADR;TYPE=HOME:;;Lange Nieuwstraat 380-II;5611 EM Eindhoven"): the parts after the colon.
 _VCARD_ADDRESS = re.compile(r"(?m)^ADR(?:;[^:\n]*)?:([^\n]*)")
 
@@ -3223,17 +3225,13 @@ class PiiRedactor:
         if asked:
             out += _answered_addresses(text)
         if keyed:
-            for m in _KEYED_ADDRESS.finditer(text) if not plain or _quoted_key(low) else ():
+            quoted = _KEYED_ADDRESS.finditer(text) if not plain or _quoted_key(low) else ()
+            yaml = _YAML_ADDRESS.finditer(text) if "\n" in text or low.lstrip().startswith(_YAML_ADDRESS_KEYS) else ()
+            for m in [*quoted, *yaml]:
                 value = m.group(2).strip()
                 at = text.index(value, m.start(2))
                 if _keyed_address_value(value):
                     out.append(_address_match(text, at, at + len(value)))
-            if "\n" in text or text.lstrip().lower().startswith(("address", "addr", "line", "street", "city", "post")):
-                for m in _YAML_ADDRESS.finditer(text):
-                    value = m.group(2).strip()
-                    at = text.index(value, m.start(2))
-                    if _keyed_address_value(value):
-                        out.append(_address_match(text, at, at + len(value)))
         if vcard:
             for m in _VCARD_ADDRESS.finditer(text):
                 value = m.group(1).strip(" ;")
