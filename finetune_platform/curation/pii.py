@@ -2137,19 +2137,22 @@ _ROLES_BEFORE_NAMES = (
 _MENTION_CUE_MORE = re.compile(
     r"(?<![\w'’])(?:[Cc]ustomer(?:[ ]is)?|took[ ]over[ ]from|handed[ ](?:off|over)[ ]to|handover[ ]to|addressed[ ]to"
     r"|contact[ ]to|message[ ]is[ ]for|[Pp]er)[ ](?=[" + _UP + r"])"
-    # a role right before a full name ("Security officer Musa Abdullahi attended", "Claimant Ngaio Parata", "cardholder
-    # Esperanza Villalobos disputes", "HRBP Anneke Visser"); only a full name counts after it
-    # (in lower case in a sentence, capitalised only where a sentence or a line starts: "Guest List Polygon" is a
-    # playlist)
-    r"|(?:(?<![^\s(\"“‘\[])(?:" + _ROLES_BEFORE_NAMES + r")|(?:^|(?<=\n)|(?<=[.!?:;][ ])|(?<=[.!?:;][\"”][ ])|(?<=-[ ]))(?:"
-    + "|".join(w[:1].upper() + w[1:] for w in _ROLES_BEFORE_NAMES.split("|")) + r"|HRBP|RA|PM)|(?<=[ ])(?:HRBP|RA|PM))"
-    r"(?:[ ]is)?[ ](?=[" + _UP + r"][" + _LO + r"]+[ ][" + _UP + r"])"
     # someone's relative ("Pt's daughter Ruth will drive her", "the customer's husband, Tomás Ruiz")
     r"|(?<=[\w])['’]s[ ](?:daughter|son|wife|husband|mother|father|mum|mom|dad|brother|sister|partner|carer"
     r"|caregiver|grandson|granddaughter),?[ ](?=[" + _UP + r"])"
 )
 # Not "forwarded to", "escalated to", "assigned to": their value is a queue as often ("Ticket forwarded to Second
 # Line").
+#: A role right before a full name ("Security officer Musa Abdullahi attended", "Claimant Ngaio Parata", "cardholder
+#: Esperanza Villalobos disputes", "HRBP Anneke Visser"); only a full name counts after it. In lower case in a
+#: sentence, capitalised only where a sentence or a line starts ("Guest List Polygon" is a playlist). A pattern of its
+#: own, searched only where :func:`_may_hold_role_cue` finds a role word: its alternatives at every position cost
+#: ~15 us a text.
+_ROLE_CUE = re.compile(
+    r"(?:(?<![^\s(\"“‘\[])(?:" + _ROLES_BEFORE_NAMES + r")|(?:^|(?<=\n)|(?<=[.!?:;][ ])|(?<=[.!?:;][\"”][ ])|(?<=-[ ]))(?:"
+    + "|".join(w[:1].upper() + w[1:] for w in _ROLES_BEFORE_NAMES.split("|")) + r"|HRBP|RA|PM)|(?<=[ ])(?:HRBP|RA|PM))"
+    r"(?:[ ]is)?[ ](?=[" + _UP + r"][" + _LO + r"]+[ ][" + _UP + r"])"
+)
 #: A word of every cue of :data:`_MENTION_CUES` (what :func:`_may_hold_mention` looks for in the lower-cased
 #: text) -> the cues that hold it, as written and capitalised: only those are searched for.
 _MENTION_WORDS = {
@@ -2183,11 +2186,15 @@ def _may_hold_more_mention(low: str) -> bool:
         "customer " in low or "per " in low or "over from" in low or "handed " in low or "handover" in low
         or "addressed to" in low or "contact to" in low or "is for" in low
         or (("'s " in low or "’s " in low) and _MAY_BE_RELATIVE.search(low) is not None)
-        or not _ROLE_TOKENS.isdisjoint(low.split())
     )
 
 
-#: The role words of :data:`_MENTION_CUE_MORE` as the whitespace-split words of lower-cased text hold them, alone or
+def _may_hold_role_cue(low: str) -> bool:
+    """Whether the lower-cased text may hold a :data:`_ROLE_CUE`: one of its role words among the text's words."""
+    return not _ROLE_TOKENS.isdisjoint(low.split())
+
+
+#: The role words of :data:`_ROLE_CUE` as the whitespace-split words of lower-cased text hold them, alone or
 #: after the bracket or quote the pattern allows before them: the gate of its role cues (a pattern of every role at
 #: every position cost ~15 us a text; a set of the text's words, ~1.5 us).
 _ROLE_TOKENS = frozenset(
@@ -2834,7 +2841,11 @@ class PiiRedactor:
                 if here:
                     found += here
                     shut = False
-            if _may_hold_mention(low) or (_may_hold_more_mention(low) and _MENTION_CUE_MORE.search(text)):
+            if (
+                _may_hold_mention(low)
+                or (_may_hold_more_mention(low) and _MENTION_CUE_MORE.search(text))
+                or (_may_hold_role_cue(low) and _ROLE_CUE.search(text))
+            ):
                 found += self._mentioned(text)
                 shut = False
             # These read one line at a time (a match never spans a line break; a closing name's blank line before
@@ -3959,7 +3970,10 @@ class PiiRedactor:
             while i >= 0:
                 starts.append((i, i + len(cue)))
                 i = text.find(cue, i + 1)
-        starts += [(m.start(), m.end()) for m in _MENTION_CUE_MORE.finditer(text)]
+        if _may_hold_more_mention(low):
+            starts += [(m.start(), m.end()) for m in _MENTION_CUE_MORE.finditer(text)]
+        if _may_hold_role_cue(low):
+            starts += [(m.start(), m.end()) for m in _ROLE_CUE.finditer(text)]
         for i, pos in starts:
             if not (i and _WORD_CHAR.match(text, i - 1)):  # "outspoke to" is no cue
                 role = _ROLE_WORD.match(text, pos, pos + 24)

@@ -897,8 +897,9 @@ def test_address_cues_found_at_their_words_equal_the_pattern_search(texts):
     assert hits > 1000
 
 
-def test_the_more_mention_gate_opens_wherever_the_pattern_matches(texts):
-    """_may_hold_more_mention is a gate of _MENTION_CUE_MORE: wherever the pattern matches, it is open."""
+def test_the_more_mention_and_role_gates_open_wherever_their_patterns_match(texts):
+    """_may_hold_more_mention and _may_hold_role_cue are the gates of _MENTION_CUE_MORE and _ROLE_CUE: wherever a
+    pattern matches, its gate is open."""
     rng = random.Random(37)
     words = (
         "Propietario Cristóbal Muñoz landlord tenant Ólafur Guest List cardholder (owner \"witness co-owner. HRBP "
@@ -910,4 +911,7 @@ def test_the_more_mention_gate_opens_wherever_the_pattern_matches(texts):
         if pii._MENTION_CUE_MORE.search(text):
             hits += 1
             assert pii._may_hold_more_mention(text.lower()), text
+        if pii._ROLE_CUE.search(text):
+            hits += 1
+            assert pii._may_hold_role_cue(text.lower()), text
     assert hits > 300
