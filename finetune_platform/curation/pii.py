@@ -1236,15 +1236,19 @@ def _after_a_name(text: str, start: int, end: int) -> int:
     return start
 
 
+def _may_be_an_address(value: str) -> bool:
+    """What every address value of a cue, a label or an answer is: short, no e-mail or web address, and not
+    redacted before ("<PERSON_2>, <ADDRESS_1>")."""
+    return bool(value) and len(value) <= _CUED_ADDRESS_MAX and "@" not in value and "://" not in value and (
+        "www." not in value and not ("<" in value and PLACEHOLDER.search(value))
+    )
+
+
 def _looks_like_an_address(value: str) -> bool:
     """Whether ``value``, a line's part after an address cue, is an address: short, a digit among its first 40
     characters, no e-mail or web address, and a street or place named: a capitalised word after its number,
     or (in lower case) three parts split by commas. "2 weeks", "3 different places", "10.0.0.5" are not."""
-    if not value or len(value) > _CUED_ADDRESS_MAX or "@" in value or "://" in value or "www." in value:
-        return False
-    if "<" in value and PLACEHOLDER.search(value):
-        return False  # redacted before: "<ADDRESS_1>, Lagos"
-    if not any(c.isdigit() for c in value[:40]):
+    if not _may_be_an_address(value) or not any(c.isdigit() for c in value[:40]):
         return False
     words = [w for w in re.split(r"[\s,]+", value) if w]
     named = [w for w in words if len(w) >= 3 and w[0].isalpha()]
@@ -1371,11 +1375,7 @@ _EIRCODE = re.compile(r"[AC-FHKNPRTV-Y]\d[0-9W][ ]?[0-9AC-FHKNPRTV-Y]{4}", re.IG
 def _answers_with_an_address(value: str) -> bool:
     """Whether ``value``, a turn that answers a question for an address, is one: short, no e-mail, web address or
     question, a digit and a word of three letters, and a number or unit first or a comma between its parts."""
-    if not value or len(value) > _CUED_ADDRESS_MAX or "@" in value or "://" in value or "?" in value:
-        return False
-    if "<" in value and PLACEHOLDER.search(value):
-        return False  # redacted before: "<PERSON_2>, <ADDRESS_1>"
-    if not any(c.isdigit() for c in value):
+    if not _may_be_an_address(value) or "?" in value or not any(c.isdigit() for c in value):
         return False
     if not any(len(w) >= 3 and w.lower() not in COMMON_LOWER_WORDS for w in re.findall(r"[^\W\d_]+", value)):
         return False  # "06/01/1994 and 50968": a date of birth and a postcode
