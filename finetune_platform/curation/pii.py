@@ -113,6 +113,61 @@ _SPOKEN_EMAIL = re.compile(
 )
 
 
+#: Digits read out, as a call's speech-to-text transcript writes them: "oh seven seven nine double one four",
+#: "plus four four seven seven double oh", "one eight hundred five five five ...". A run of at least four
+#: number words or numerals (each word one digit; "double"/"triple" repeat the next one; "hundred" after a
+#: digit is "00"), English only. :meth:`PiiRedactor._spoken_numbers` reads what the digits are.
+_SPOKEN_DIGITS = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}
+_SPOKEN_TOKEN = r"(?:zero|one|oh|o|nought|two|three|four|five|six|seven|eight|nine|double|triple|hundred|\d{1,4})"
+_SPOKEN_NUMBER = re.compile(
+    r"(?i)(?<![\w+])(?:plus[ ])?" + _SPOKEN_TOKEN + r"(?:(?:[ ]?[,-][ ]?|[ ]|\.{3}[ ]?)" + _SPOKEN_TOKEN + r"){3,}(?!\w)"
+)
+_SPOKEN_PART = re.compile(r"(?i)\b(?:plus|" + _SPOKEN_TOKEN + r")\b")
+#: What a run of spoken digits is said to be, on its line shortly before it.
+_SPOKEN_SSN_CUE = re.compile(r"(?i)\b(?:ssn|social(?:[ ]security)?(?:[ ](?:number|no))?)\b")
+_SPOKEN_SECRET_CUE = re.compile(
+    r"(?i)\b(?:pin|passcode|password|pass[ ]code|otp|one[ -]time[ ](?:code|password|pin)|verification[ ]code"
+    r"|security[ ]code|cvv|cvc|(?:2fa|sms|login|auth(?:entication)?)[ ]code)\b"
+)
+
+
+def _may_hold_spoken_number(low: str) -> bool:
+    """False unless two different number words are in the lower-cased text (unrolled: ~1 us a text): a spoken
+    run of seven or more digits always holds two, and a text without them is skipped."""
+    return (
+        ("seven" in low) + ("eight" in low) + ("five" in low) + ("nine" in low) + ("four" in low)
+        + ("three" in low) + ("six" in low) + ("two" in low) + ("zero" in low) + ("double" in low)
+    ) >= 2
+
+
+def _spoken_digits(run: str) -> tuple[str, int, bool]:
+    """The digits a spoken run stands for, how many of them were words (not numerals), and whether it began
+    with "plus"."""
+    digits, words, repeat, plus = "", 0, 1, False
+    for part in _SPOKEN_PART.findall(run):
+        word = part.lower()
+        if word == "plus":
+            plus = not digits
+        elif word == "double" or word == "triple":
+            repeat = 2 if word == "double" else 3
+        elif word == "hundred":
+            if digits:
+                digits += "00"
+                words += 1
+        else:
+            digit = _SPOKEN_DIGITS.get(word)
+            if digit is None:
+                digits += word * repeat if len(word) == 1 else word
+            else:
+                digits += digit * repeat
+                words += 1
+            repeat = 1
+    return digits, words, plus
+
+
 #: A spelled dot of such an address, where the address it spells has ".".
 _SPELLED_DOT = re.compile(r"(?i)[ ]?[\[(]?\bdot\b[\])]?[ ]?")
 #: The part after the "@" of an image file for high-density screens ("icon@2x.png"), which _EMAIL matches.
@@ -2803,6 +2858,11 @@ class PiiRedactor:
             # whatever comes later: a candidate inside one of those (a card number) can never be kept.
             found += self._phones(text, phone_memo, _resolve_overlaps(found))
             shut = False
+        if ("PHONE" in types or "CREDIT_CARD" in types or "CREDENTIALS" in types or "US_SSN" in types) and (
+            _may_hold_spoken_number(low or text.lower())
+        ):
+            found += self._spoken_numbers(text)
+            shut = False
         if n_digits and "ADDRESS" in types:
             patterns = _address_patterns(text, low, caps, upper, shape)
             if patterns:
@@ -2977,6 +3037,57 @@ class PiiRedactor:
                 continue  # "look at the dot com bubble"
             address = _SPELLED_DOT.sub(".", f"{local}@{domain}").lower().replace(" ", "")
             out.append(PiiMatch("EMAIL", m.start(), m.end(), m.group(), address))
+        return out
+
+    def _spoken_numbers(self, text: str) -> list[PiiMatch]:
+        """Numbers read out digit by digit in a transcript (:data:`_SPOKEN_NUMBER`), each keyed by its digits.
+
+        A run with three or more number words is: a PIN or one-time code when it has 4-8 digits right after
+        such a word ("my pin is four four seven one"); a card when it has 13-19 digits that pass Luhn and
+        name a known issuer; a social security number when it has 9 digits after "ssn" or "social" and is a
+        valid one; a phone when it has 7-15 digits and is a valid number of a configured region, a possible
+        international one ("plus four four ..."), or a phone cue comes shortly before it (the agent's
+        "callback number?" on the line above). Never one where an id's word ("order number", "account")
+        comes right before it.
+        """
+        out: list[PiiMatch] = []
+        types = self.types
+        for m in _SPOKEN_NUMBER.finditer(text):
+            digits, words, plus = _spoken_digits(m.group())
+            if words < 3:
+                continue  # numerals alone are the other detectors' own
+            start, end, n = m.start(), m.end(), len(digits)
+            near = max(text.rfind("\n", 0, start) + 1, start - 40)
+            if _ID_CUE.search(text, max(near, start - 30), start):
+                continue
+            if 4 <= n <= 8 and "CREDENTIALS" in types and _SPOKEN_SECRET_CUE.search(text, near, start):
+                out.append(PiiMatch("CREDENTIALS", start, end, m.group(), digits))
+            elif 13 <= n <= 19 and "CREDIT_CARD" in types and luhn_valid(digits) and _card_issuer_known(digits):
+                out.append(PiiMatch("CREDIT_CARD", start, end, m.group(), digits))
+            elif (
+                n == 9
+                and "US_SSN" in types
+                and _SPOKEN_SSN_CUE.search(text, near, start)
+                and ssn_valid(digits[:3], digits[3:5], digits[5:])
+            ):
+                out.append(PiiMatch("US_SSN", start, end, m.group(), digits))
+            elif 7 <= n <= 15 and "PHONE" in types:
+                if plus:
+                    if _possible_number("+" + digits):
+                        out.append(PiiMatch("PHONE", start, end, m.group(), "+" + digits))
+                    continue
+                for region in self.phone_regions:
+                    try:
+                        number = phonenumbers.parse(digits, region)
+                    except phonenumbers.NumberParseException:
+                        continue
+                    if phonenumbers.is_valid_number(number):
+                        e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+                        out.append(PiiMatch("PHONE", start, end, m.group(), e164))
+                        break
+                else:
+                    if _PHONE_CUE.search(text, max(0, start - 80), start):
+                        out.append(PiiMatch("PHONE", start, end, m.group(), digits))
         return out
 
     def _emails(self, text: str) -> list[PiiMatch]:

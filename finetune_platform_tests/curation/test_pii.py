@@ -2359,3 +2359,29 @@ def test_a_role_right_before_a_full_name(text, redacted):
 )
 def test_answered_names_and_yaml_and_json_name_keys(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # numbers read out digit by digit, as a call's speech-to-text transcript writes them
+        ("agent: can i get a callback number\ncaller: yeah its oh seven seven nine zero one two three four five six",
+         "agent: can i get a callback number\ncaller: yeah its <PHONE_1>"),
+        ("my number is five five five two three four nine eight seven six", "my number is <PHONE_1>"),
+        ("plus four four seven seven double oh nine double oh three three four ok", "<PHONE_1> ok"),
+        ("call one eight hundred five five five two six seven one", "call <PHONE_1>"),
+        ("sure the card is four five three two, zero one five one, one two eight three, zero three six six thanks",
+         "sure the card is <CREDIT_CARD_1> thanks"),
+        ("my social is one two three four five six seven eight nine", "my social is <US_SSN_1>"),
+        ("my pin is four four seven one", "my pin is <CREDENTIALS_1>"),
+        # no PII: an id read out, a card number that fails Luhn, counts and versions in words
+        ("the order number is one two three four five six seven eight", "the order number is one two three four five six seven eight"),
+        ("the card is four five three two, zero one five one, one two eight three, zero three six seven",
+         "the card is four five three two, zero one five one, one two eight three, zero three six seven"),
+        ("I have two kids and seven cats, five of them old", "I have two kids and seven cats, five of them old"),
+        ("version two point four point one", "version two point four point one"),
+        ("someone said one two three four five six seven", "someone said one two three four five six seven"),
+    ],
+)
+def test_numbers_read_out_in_a_transcript(text, redacted):
+    assert R.redact(text)[0] == redacted
