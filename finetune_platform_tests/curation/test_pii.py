@@ -585,7 +585,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._transcript_speakers(text) + redactor._tables(text) + redactor._double_initialled(text)
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
         + redactor._cued_addresses(text) + redactor._closing_names(text) + redactor._here_from(text)
-        + redactor._answered_names(text)
+        + redactor._answered_names(text) + redactor._spoken_numbers(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -654,6 +654,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "münchen -Yasmin - Joy . -Inês {\"holder\": \"MICHAEL BRENNAN\"} 'full_name': 'ana' \"name\": \"Maria\" 26/12/2024, 3:56 PM - [09:14] 3:56pm-Aino 14 Dec Aino Virtanen: Lee Seo-yeon Hyun-woo my colleague Nguyễn Thị Hương Tran Van Minh Phạm Thu Trang Thu password: pwd PIN pin 4471 hunter2 Summer2024! api_key= Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij "
         "sk_live_51HxQ2mK8vLp3nR7 ghp_abcdefghijklmnopqrstuvwxyz0123456789 AKIAIOSFODNN7EXAMPLE token secret key "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
+        "one one two four five seven double oh nine plus eight six three social order number "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
@@ -2385,3 +2386,21 @@ def test_answered_names_and_yaml_and_json_name_keys(text, redacted):
 )
 def test_numbers_read_out_in_a_transcript(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+def test_spoken_number_gate_never_changes_what_is_found():
+    """Seeded runs of number words after the cues the spoken-number detector reads: its gate (two different
+    number words in the text) never shuts on a run it would have found."""
+    import random
+
+    cues = ["my pin is", "callback number", "card is", "my social is", "order number", "plus", "call me on", "", "ssn"]
+    words = "zero oh o one two three four five six seven eight nine double triple hundred 7 44".split()
+    rng = random.Random(20261207)
+    found = 0
+    for _ in range(2000):
+        run = " ".join(rng.choices(words, k=rng.randint(3, 17)))
+        text = f"{rng.choice(cues)} {run}{rng.choice(['', '.', ' thanks', chr(10) + 'ok'])}"
+        matches = R.find(text)
+        assert matches == _ungated_find(R, text), text
+        found += bool(matches)
+    assert found > 50  # the runs do hold numbers the detector reads

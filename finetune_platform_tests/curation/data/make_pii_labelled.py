@@ -471,6 +471,13 @@ RED_TEAM_CASES = [
     ("연락처는 010-5512-3380 입니다", [("PHONE", "010-5512-3380")]),
     ("注文番号 730-5521987 の件です", []),
     ("Lunch at Marks & Spencer Marble Arch on Friday", []),
+    # numbers read out in a call's transcript
+    ("agent: best number to reach you\ncaller: its oh seven nine four six double one two eight eight three",
+     [("PHONE", "oh seven nine four six double one two eight eight three")]),
+    ("caller: card is five four two five, two three three oh, nine nine oh three, two nine four one",
+     [("CREDIT_CARD", "five four two five, two three three oh, nine nine oh three, two nine four one")]),
+    ("ok my pin is two nine one six", [("CREDENTIALS", "two nine one six")]),
+    ("the reference number is four four one two nine eight seven six", []),
 ]
 
 
