@@ -508,6 +508,8 @@ def _latin_letters(cased: Callable[[str], bool]) -> str:
 #: A capital and a small letter of a name, for the character classes of the name, city and cue patterns.
 _UP = "A-Z" + _latin_letters(str.isupper)
 _LO = "a-z" + _latin_letters(str.islower)
+#: A letter of a Latin alphabet, either case.
+_LATIN_LETTER = re.compile(r"[" + _UP + _LO + r"]")
 
 _SUFFIX = (
     r"(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Way|Terrace|Circle|Parkway|Highway|Square|Close|"
@@ -719,22 +721,32 @@ _ADDRESS_WORLD = re.compile(
 #: line 1:", "Eircode:") or a phrase ("my address is", "I live at", "deliver to"). An "address" after "email",
 #: "IP", "MAC", "web" or "wallet" is no street's.
 _ADDRESS_CUE_WORDS = (
-    r"(?<![\w-])(?:"
+    # the word for an address as a label in scripts other than Latin ("家庭住址：", "주소: ", "Διεύθυνση: ", "Адрес: ")
+    r"(?:(?:(?:地址|住址|住所|주소)|(?<![\w-])(?:адрес|адреса|адресу|διεύθυνση|כתובת(?:[ ]\w+)?|العنوان|ঠিকানা|पता|ที่อยู่"
+    r"|địa[ ]chỉ(?:[ ]\w+){0,2}))(?=[ ]?[:：（(])"
+    r"|(?<![\w-])(?:"
     r"address(?<!email[ ]address)(?<!e-mail[ ]address)(?<!\bip[ ]address)(?<!\bmac[ ]address)(?<!\bweb[ ]address)"
     r"(?<!wallet[ ]address)(?<!server[ ]address)"
     r"(?:[ ]line[ ]?[12])?(?:[ ]on[ ]file)?(?:[ ](?:is|was|has[ ]changed[ ]to|changed[ ]to|is[ ]now|now|to|as))?"
     r"(?:[ ]as[ ]follows[.:]?)?"
+    # what the address is for, then a colon ("Forwarding address for P45:", "Caller address (for refund letter):")
+    r"(?:[ ](?:\([^()\n]{1,30}\)|(?:for|in|of)[ ][^:\n]{1,25})(?=[ ]?:))?"
     r"|eircode(?:[ ]is)?"
     # labels only ("Site:", "Ship from:", "ADDR:"), and the word for an address in other languages ("Alamat:",
     # "Adresse :", "Domicilio:", "Lieferadresse:")
-    r"|(?:addr|postal|site|remit[ ]to|ship(?:ping)?[ ]from|ship-from|ship-to|adres|adresse|direcci[oó]n|domicilio"
-    r"|indirizzo|endere[cç]o|anschrift|lieferadresse|rechnungsadresse|alamat)(?=[ ]?[:：])"
+    r"|(?:addr|postal|site|remit[ ]to|ship(?:ping)?[ ]from|ship-from|ship-to|adres|adresa|adresă|adress|adresse"
+    r"|direcci[oó]n|domicilio|indirizzo|endere[cç]o|anschrift|lieferadresse|rechnungsadresse|alamat|naslov|osoite"
+    r"|lakcím|morada|premises|hotel[ ]pick-?up)(?=[ ]?[:：])"
     r"|mon[ ]adresse|mi[ ]direcci[oó]n|moro[ ](?:na|no|em)"
-    r"|ship(?:ping)?[ ]to|deliver(?:y)?[ ]to|dispatch[ ]to|send[ ](?:it|them|the[ ]\w+|a[ ]\w+)[ ]to"
+    r"|ship(?:ping)?[ ]to|deliver(?:y|ed)?[ ]to|dispatch[ ]to|send[ ](?:it|them|the[ ]\w+|a[ ]\w+)[ ]to"
+    # living at, in other languages ("residente in Via ...", "demeurant au 23, Rue ...", "wohnhaft in ...", "Domisili
+    # saya di Jl. ...", "flytning til Nørrebrogade 45")
+    r"|residente[ ](?:in|a|na|no|em|en)|demeurant[ ](?:au|à|a)|domicilié(?:e)?[ ](?:au|à)|con[ ]domicilio[ ]en"
+    r"|domiciliad[oa][ ]en|wohnhaft(?:[ ]in)?|woonachtig[ ](?:aan|te)|domisili(?:[ ]saya)?[ ]di|flytning[ ]til"
     # what is sent or returned to the lines under it ("Please courier the documents to:")
     r"|(?:courier|post|mail|send|return|forward)(?:[ ]\w+){0,4}[ ]to(?=[ ]?:)"
     r"|(?:i|we)[ ](?:live|stay|reside)[ ]at|(?:lives|living|residing|resides|staying)[ ]at|moved[ ](?:to|from)|relocated[ ]to"
-    r")(?:[ ]?[:：=\-–][ ]*|[ ]+)"
+    r"))(?:[ ]?[:：=\-–（(][ ]*|(?<=address)>|[ ]+)"  # "<address>...</address>"
 )
 _ADDRESS_CUE = re.compile(r"(?i:" + _ADDRESS_CUE_WORDS + ")")
 #: :data:`_ADDRESS_CUE` for lower-cased text where str.lower and re.IGNORECASE agree (faster without the flag).
@@ -751,16 +763,20 @@ _CUED_ADDRESS_START = re.compile(
     # a street's name first and its number after ("Thorvald Meyers gate 52B, 0555 Oslo", "Rue Haute 112 bte 4", "Jl.
     # Kemang Raya No. 15, RT 04", "Moda Cad. No:45 D:3", "via dei Mille 23, Bologna", "ul. Długa 17/4")
     r"|(?P<street_first>(?:[" + _UP + r"]|(?i:via|rue|calle|rua|ul\.|jl\.|av\.|avenida|strada|carrer|vul\.|quai|chemin))"
-    r"[\w'’.-]*(?:[ ][\w'’.-]+){0,5}?[ ](?:No\.?[ :]?|Nr\.?[ ]?|n[º°][ ]?)?\d{1,5}[A-Za-z]?(?:/\d{1,4})?(?![\w-])))"
+    r"[\w'’.-]*(?:[ ][\w'’.-]+){0,5}?[ ](?:No\.?[ :]?|Nr\.?[ ]?|n[º°][ ]?)?\d{1,5}[A-Za-z]?"
+    r"(?:/\d{1,4}|-(?:\d{1,4}|bis|ter|I{1,3}|hs|huis)\b)?(?![\w-])"
+    # with a comma before the number, as Brazil, Portugal and Spain write it ("Rua Harmonia, 1120, apto 54")
+    r"|(?i:rua|avenida|av\.|travessa|alameda|estrada|rodovia|praça|calle|carrera|rue|via)[ ][\w'’.-]+"
+    r"(?:[ ][\w'’.-]+){0,4}?,[ ]\d{1,5}[A-Za-z]?(?![\w-])))"
 )
 #: Where a cued address ends on its line: a sentence's end, a semicolon, a bracket, two spaces, or a comma or "and"
 #: before what is no part of an address ("..., Lagos. Please", "..., phone 0803...", "... and my email is").
 _CUED_ADDRESS_END = re.compile(
     # a full stop after a word of four letters or more or a number ("Lagos. Please"), not after an abbreviation
     # ("Co. Dublin", "St. Kilda", "int. 5")
-    r"(?:[!?]|(?<!\b[^\W\d])(?<!\b[^\W\d]{2})(?<!\b[^\W\d]{3})(?<!Blvd)\.)(?=[ ]+[" + _UP + r"]|[ ]*\Z)"
-    r"|[;(\[|]|[ ]-[ ]|\?|[ ]{2,}"
-    r"|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?:[ ])"  # the next field on the line ("... MS 38801 PH: 662-555-0131")
+    r"(?:[!?]|(?<!\b[^\W\d])(?<!\b[^\W\d]{2})(?<!\b[A-Za-z]{3})(?<!Blvd)\.)(?=[ ]+[" + _UP + r"]|[ ]*\Z)"
+    r"|[;(\[|<）。]|[ ]-[ ](?![A-Z]{2}\b)|\?|[ ]{2,}"  # not before a Brazilian state ("São Paulo - SP, 05435-001")
+    r"|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?(?::[ ]|：))"  # the next field on the line ("... MS 38801 PH: 662-555-0131")
     r"|,?[ ](?i:and[ ](?:my|the|i|we|his|her|it|please|can|could|call|phone|email)|but|so|please|thanks|thank|because"
     r"|since|until|from|tel|phone|mobile|cell|email|e-mail|contact|order|account|ref|reference|ticket|which|where"
     r"|when|if|not|for|on|by|before|after|as|to|in|at|with|last|next|this|that|yesterday|today|tomorrow|ago|yet|call"
@@ -1189,9 +1205,11 @@ def _address_match(text: str, start: int, end: int) -> PiiMatch:
     return PiiMatch("ADDRESS", start, end, value, " ".join(value.casefold().split()))
 
 
-def _cued_address_value(text: str, start: int, line_end: int) -> tuple[int, int] | None:
+def _cued_address_value(text: str, start: int, line_end: int, labelled: bool = False) -> tuple[int, int] | None:
     """The span of the address that opens at ``start`` right after a cue, within its line (up to ``line_end``),
-    or None when what follows is no address (see :meth:`PiiRedactor._cued_addresses`)."""
+    or None when what follows is no address (see :meth:`PiiRedactor._cued_addresses`). After a label
+    (``labelled``: "Address:") also one that names a house or a district first, or is in another script
+    (:func:`_labelled_address_at`)."""
     start = _after_a_name(text, start, line_end)
     span = _address_at(text, start, line_end)
     if span is None:
@@ -1200,7 +1218,27 @@ def _cued_address_value(text: str, start: int, line_end: int) -> tuple[int, int]
         named = _NAME_BEFORE_ADDRESS.match(text, start, line_end)
         if named is not None:
             span = _address_at(text, named.end(), line_end)
+    if span is None and labelled:
+        span = _labelled_address_at(text, start, line_end)
     return span
+
+
+def _labelled_address_at(text: str, start: int, line_end: int) -> tuple[int, int] | None:
+    """An address right after an address label that opens with no number or street: one that names a house, an
+    estate or a district first, in three or more parts split by commas, a capital first and a digit among them
+    ("Bryn Awel, Ffordd Penrhos, Bangor LL57 2EF", "Kileleshwa, Othaya Road, Apartment 4C, Nairobi"), or one
+    written in a script other than Latin, with a digit ("Ερμού 25, 105 63 Αθήνα", "〒173-0004 東京都板橋区...",
+    "서울특별시 마포구 월드컵북로 396")."""
+    end = _address_value_end(text, start, line_end)
+    value = text[start:end]
+    if not _may_be_an_address(value) or not any(c.isdigit() for c in value):
+        return None
+    first = value[0]
+    if first == "〒" or (first.isalpha() and not first.isascii() and _LATIN_LETTER.match(first) is None):
+        return (start, end)
+    if first.isupper() and value.count(",") >= 2 and _looks_like_an_address(value):
+        return (start, end)
+    return None
 
 
 def _address_at(text: str, start: int, line_end: int) -> tuple[int, int] | None:
@@ -1371,7 +1409,7 @@ _HOUSE_NUMBER = re.compile(r"(?<![\w/.:#-])\d{1,5}[A-Za-z]?(?![\w/.:-])")
 #: Eircode?", "Op welk adres woon je?", "¿Cuál sería la nueva dirección?", "주소 알려주시겠어요?"): its line holds one
 #: of these words and a question mark after it.
 _ADDRESS_QUESTION = re.compile(
-    r"(?i:\b(?:address|addr|adres|adresse|dirección|direccion|indirizzo|endereço|anschrift|postcode|post[ ]code"
+    r"(?i:\b(?:address|addr|adres|adresa|adresse|dirección|direccion|indirizzo|endereço|anschrift|postcode|post[ ]code"
     r"|postal[ ]code|zip(?:[ ]code)?|eircode|pin[ ]?code|địa[ ]chỉ)\b|주소|住所)[^\n?]{0,60}[?？]"
 )
 #: The speaker's label that opens a turn's line, to be skipped: "Caller: ", "10:56 Joris: ", "Tahlia (7:50 pm): ",
@@ -1494,13 +1532,20 @@ def _address_cue_gates(text: str, low: str) -> tuple[bool, bool, bool, bool] | N
 _CUE_ANCHORS = (
     ("addr", (0,)), ("eircode", (0,)), ("ship", (0,)), ("deliver", (0,)), ("dispatch", (0,)), ("send ", (0,)),
     ("moved ", (0,)), ("relocated", (0,)), ("living", (0,)), ("live", (0, 2, 3)), ("stay", (0, 2, 3)), ("resid", (0, 2, 3)),
-    ("moro ", (0,)), ("direcci", (3,)), ("adresse", (4,)),
+    ("moro ", (0,)), ("direcci", (3,)), ("adresse", (4,)), ("demeurant", (0,)), ("domicil", (0, 4)), ("wohnhaft", (0,)),
+    ("woonachtig", (0,)), ("domisili", (0,)), ("flytning", (0,)),
 )
 #: The words of the cues that are labels only (a colon follows them), looked for where the text holds a colon.
 _LABEL_CUE_ANCHORS = (
     ("postal", (0,)), ("site", (0,)), ("remit", (0,)), ("adres", (0,)), ("direcci", (0,)), ("domicilio", (0,)),
     ("indirizzo", (0,)), ("endere", (0,)), ("anschrift", (0,)), ("lieferadresse", (0,)), ("rechnungsadresse", (0,)),
-    ("alamat", (0,)),
+    ("alamat", (0,)), ("naslov", (0,)), ("osoite", (0,)), ("lakcím", (0,)), ("morada", (0,)), ("premises", (0,)),
+    ("pickup", (6,)), ("pick-up", (6,)),
+)
+#: The words of the labels in scripts other than Latin, looked for in text that is not ASCII.
+_SCRIPT_CUE_ANCHORS = (
+    ("地址", (0,)), ("住址", (0,)), ("住所", (0,)), ("주소", (0,)), ("адрес", (0,)), ("διεύθυνση", (0,)), ("כתובת", (0,)),
+    ("العنوان", (0,)), ("ঠিকানা", (0,)), ("पता", (0,)), ("ที่อยู่", (0,)), ("địa chỉ", (0,)),
 )
 #: The words of "... to:" cues ("Please courier the documents to:"), looked for where the text holds " to:".
 _TO_CUE_ANCHORS = (("courier", (0,)), ("post", (0,)), ("mail", (0,)), ("return", (0,)), ("forward", (0,)))
@@ -1510,7 +1555,7 @@ def _cues_in_lower(low: str) -> list[re.Match[str]]:
     """The :data:`_ADDRESS_CUE_LOWER` matches of lower-cased text, in order: tried only where one of their words
     is (str.find), which is ~5x faster than the pattern's search of every position."""
     found: dict[int, re.Match[str]] = {}
-    anchors = _CUE_ANCHORS
+    anchors = _CUE_ANCHORS if low.isascii() else _CUE_ANCHORS + _SCRIPT_CUE_ANCHORS
     if ":" in low:
         anchors += _LABEL_CUE_ANCHORS
         if " to:" in low or " to :" in low:
@@ -1538,14 +1583,19 @@ def _may_hold_cue_words(low: str) -> bool:
         or ("send " in low and " to" in low) or "eircode" in low or "moved " in low or "relocated to" in low
         or (" at " in low and ("live" in low or "living" in low or "resid" in low or "stay" in low))
         or "moro " in low or "direcci" in low or "adresse" in low
+        or "residente " in low or "demeurant" in low or "domicil" in low or "wohnhaft" in low or "woonachtig" in low or "domisili" in low
+        or "flytning" in low
     ):
+        return True
+    if not low.isascii() and any(word in low for word, _ in _SCRIPT_CUE_ANCHORS):
         return True
     if ":" not in low:
         return False  # the rest are labels
     return (
         "ship from" in low or "shipping from" in low or "ship-" in low or "postal" in low or "site" in low
         or "remit" in low or "adres" in low or "domicilio" in low or "indirizzo" in low or "endere" in low
-        or "anschrift" in low or "alamat" in low
+        or "anschrift" in low or "alamat" in low or "naslov" in low or "osoite" in low or "lakcím" in low
+        or "morada" in low or "premises" in low or "pickup" in low or "pick-up" in low
         or (" to:" in low or " to :" in low)
         and ("courier" in low or "post" in low or "mail" in low or "return" in low or "forward" in low)
     )
@@ -2708,6 +2758,8 @@ def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool
         return False
     if cand.isdigit() and not _PHONE_CUE.search(text, before, start) and not _BARE_MOBILE.fullmatch(cand):
         return False
+    if len(cand) == 9 and cand[5] == "-" and _count_digits(cand) == 8 and not _PHONE_CUE.search(text, before, start):
+        return False  # a Brazilian postcode ("São Paulo - SP, 05435-001"), which German numbering reads as a number
     if "/" in cand and (cand.count("/") > 1 or not cand.startswith("0")):
         return False  # "040/24058012": an area code with its trunk "0", then the number; not "2024/000123"
     return True
@@ -3330,7 +3382,7 @@ class PiiRedactor:
             if line_end < 0:
                 line_end = len(text)
             if text[start:line_end].strip():
-                span = _cued_address_value(text, start, line_end)
+                span = _cued_address_value(text, start, line_end, labelled=cue.group().rstrip()[-1:] in ":：>（(")
                 if span is not None:
                     out.append(_address_match(text, *span))
                 elif (named := _NAME_LINE.fullmatch(text, start, line_end)) is not None:

@@ -655,6 +655,8 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "sk_live_51HxQ2mK8vLp3nR7 ghp_abcdefghijklmnopqrstuvwxyz0123456789 AKIAIOSFODNN7EXAMPLE token secret key "
         "street road Jr Jr. JR Select Star Hours Springfield, IL 62704 SPRINGFIELD, ON M5B 2H1 NSW 2000 SW1A 2AA "
         "one one two four five seven double oh nine plus eight six three social order number "
+        "residente in demeurant au Naslov: Адрес: 주소: 住所： wohnhaft flytning til <address> Premises: Ερμού 〒173-0004 "
+        "Rua Harmonia, 1120, 05435-001 Bryn Awel, Address: address for P45: "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
@@ -2404,3 +2406,46 @@ def test_spoken_number_gate_never_changes_what_is_found():
         assert matches == _ungated_find(R, text), text
         found += bool(matches)
     assert found > 50  # the runs do hold numbers the detector reads
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # labels of more languages, what the address is for before the colon, an XML element, a flat after a hyphen
+        ("Adresa: Knez Mihailova 22, stan 5, 11000 Beograd", "Adresa: <ADDRESS_1>"),
+        ("Naslov: Slovenska cesta 55, 1000 Ljubljana", "Naslov: <ADDRESS_1>"),
+        ("Forwarding address for P45: 12 Seaview Park, Bray, Co. Wicklow A98 H2K4", "Forwarding address for P45: <ADDRESS_1>"),
+        ("Caller address (for refund letter): Obchodná 38, 811 06 Bratislava", "Caller address (for refund letter): <ADDRESS_1>"),
+        ("  <address>Narva mnt 7-12, 10117 Tallinn</address>", "  <address><ADDRESS_1></address>"),
+        ("Address: Oudegracht 187-bis, 3511 NE Utrecht", "Address: <ADDRESS_1>"),
+        ("Hotel pickup: Calle Plateros 345, Cusco 08002", "Hotel pickup: <ADDRESS_1>"),
+        # a house or a district named first, after a label
+        ("Home address: Bryn Awel, Ffordd Penrhos, Bangor LL57 2EF", "Home address: <ADDRESS_1>"),
+        ("Our address in Kenya: Kileleshwa, Othaya Road, Apartment 4C, Nairobi", "Our address in Kenya: <ADDRESS_1>"),
+        # a street, a comma, then its number; a Brazilian state and postcode (no phone)
+        ("Endereço: Rua Harmonia, 1120, apto 54, Vila Madalena, São Paulo - SP, 05435-001", "Endereço: <ADDRESS_1>"),
+        # living at, in other languages
+        ("Giuseppe La Rocca, residente in Via Vittorio Emanuele II 214, 95124 Catania (CT)",
+         "<PERSON_1>, residente in <ADDRESS_1> (CT)"),
+        ("M. Youssef El Amrani, demeurant au 23, Rue Ibn Tofail, Quartier Maârif, 20330 Casablanca",
+         "M. <PERSON_1>, demeurant au <ADDRESS_1>"),
+        ("Vi har registreret din flytning til Nørrebrogade 45, 2. th., 2200 København N", "Vi har registreret din flytning til <ADDRESS_1>"),
+        ("Your rental car will be delivered to Laugavegur 28, 101 Reykjavík", "Your rental car will be delivered to <ADDRESS_1>"),
+        # labels and addresses in other scripts
+        ("Διεύθυνση: Ερμού 25, 105 63 Αθήνα", "Διεύθυνση: <ADDRESS_1>"),
+        ("주소: 서울특별시 마포구 월드컵북로 396, 302동 1104호", "주소: <ADDRESS_1>"),
+        ("家庭住址：上海市浦东新区世纪大道100号 3号楼 1502室", "家庭住址：<ADDRESS_1>"),
+        ("地址：台北市信義區信義路五段7號 訂單編號：TW250312-00871", "地址：<ADDRESS_1> 訂單編號：TW250312-00871"),
+        ("ご登録住所（〒173-0004 東京都板橋区板橋2丁目41番3号 コーポ板橋203）宛に", "ご登録住所（<ADDRESS_1>）宛に"),
+        ("כתובת הנכס: רחוב הרצל 45 דירה 8, חיפה 3303210", "כתובת הנכס: <ADDRESS_1>"),
+        ("Адрес: г. Москва, ул. Тверская, д. 12, кв. 45", "Адрес: <ADDRESS_1>"),
+        ("Địa chỉ: 25 Lý Thường Kiệt, Hoàn Kiếm, Hà Nội. Giao giờ hành chính.", "Địa chỉ: <ADDRESS_1>. Giao giờ hành chính."),
+        # no address
+        ("Address: Tran Thi Mai, 45/12 Le Van Sy, Ward 13", "Address: <PERSON_1>, <ADDRESS_1>"),
+        ("Adresse: siehe oben, Zeile 2, Punkt 3", "Adresse: siehe oben, Zeile 2, Punkt 3"),
+        ("Адрес: см. выше", "Адрес: см. выше"),
+        ("CEP 05435-001 fica em Pinheiros", "CEP 05435-001 fica em Pinheiros"),
+    ],
+)
+def test_addresses_after_more_labels_and_in_other_scripts(text, redacted):
+    assert R.redact(text)[0] == redacted
