@@ -922,7 +922,10 @@ _UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|D
 _UPPER_RUN = re.compile("[" + _UP + r"]{2,}")
 _NAME_GAP = re.compile(
     r"[ ](?:[A-Z]\.[ ])?(?:[\"“'(][A-Z][a-z]+[\"”')][ ])?"
-    r"(?:(?:van der|van den|van de|van|von der|von|de la|de los|de las|de|del|della|da|das|dos|do|di|le|la|al|el|bin|ben|ter|te|ten|op de|zu|du)[ ])?"
+    r"(?:(?:van der|van den|van de|van|von der|von|de la|de los|de las|de|del|della|da|das|dos|do|di|le|la|al|el|bin|ben|ter|te|ten|op de|zu|du"
+    # Irish, Scottish and Welsh patronymics ("Seán Ó Murchú", "Sinéad Nic Giolla Phádraig", "Ieuan ap Gwilym"),
+    # Malay ones ("Nurul Aisyah binti Ahmad", "Rajendran a/l Muthusamy")
+    r"|Ó|Ní|Nic|Mac|Uí|Ua|Mhic|ap|ab|binti|bint|a/l|a/p)[ ])?"
 )
 #: A possessive "'s" may follow ("Sarah's refund", "Mr. Okafor's order"), as with _NAME_TOKEN.
 _CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?!\w|['’](?!s\b))")
@@ -1793,6 +1796,12 @@ _FIELD_LABELS = (
     "titular", "deudor", "beneficiario", "ordenante", "nombre", "nombre completo", "titolare", "intestatario",
     "nome", "nome completo", "titulaire", "bénéficiaire", "nom", "nom complet", "inhaber", "kontoinhaber",
     "empfänger", "naam", "rekeninghouder", "ad soyad", "imię i nazwisko",
+    # rentals, donors, estates, social care, HR ("Renter: ...", "Mieterin: ...", "Donateur : ...", "Executor: ...")
+    "renter", "hirer", "lessee", "mieter", "mieterin", "vermieter", "vermieterin", "sponsor", "donor", "donateur",
+    "donatrice", "donante", "executor", "executrix", "caseworker", "case worker", "case manager", "social worker",
+    "prepared by", "processed by", "bearbeitet von", "erstellt von", "new hire", "new joiner", "referrer",
+    "referred by", "candidate", "candidate name", "ime in priimek", "ime i prezime", "nama", "nama lengkap",
+    "họ tên", "họ và tên", "người nhận",
 )
 # Not "cc" (but see _CC_LINE): in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller", "driver", "courier": their
@@ -1807,6 +1816,30 @@ _FIELD_COLON = re.compile(r"[:=][ \t]*(?=[" + _UP + r"])")
 #: sentence's end ("Caller: Geneviève Tremblay. Moving from ...") or a trading name ("Harriet Osei-Bonsu t/a Bloom").
 _FIELD_VALUE_END = re.compile(
     r"[ \t]*(?:\r?\n|\Z|[,;|(<\t]|[.][ \t]*(?:\r?\n|\Z)|[.][ ]+(?=[" + _UP + r"])|[ ]t/a[ ]|[ ]-[ ])"
+)
+#: A colon (or a full-width one) before a letter: where a field's value in a script other than Latin may start.
+_SCRIPT_FIELD = re.compile(r"[:：][ \t]*(?=[^\W\d_])")
+#: One to four words of letters (hyphens and apostrophes inside), one space apart: a name's value.
+_SCRIPT_NAME_VALUE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*(?:[ ][^\W\d_]+(?:[-'’][^\W\d_]+)*){0,3}")
+#: What may follow such a value: the end of its line or field, a comma, a bracket, two spaces.
+_SCRIPT_VALUE_END = re.compile(r"[ \t]*(?:\r?\n|\Z|[,;|(<\t，、（]|[ ]{2})|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?(?::[ ]|：))")
+#: The first letter of a name in Chinese characters, kana or Hangul.
+_IDEOGRAPHIC = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+#: Labels for a person's name in other languages and scripts (lower case).
+_SCRIPT_NAME_LABELS = frozenset(
+    {
+        "name", "full name", "姓名", "氏名", "名前", "お名前", "이름", "성명", "민원인", "신청인", "担当", "担当者", "담당자", "联系人",
+        "紧急联系人", "收件人", "受取人", "收货人", "客户", "顾客", "患者", "фио", "ф.и.о.", "имя", "име", "ім'я", "піб",
+        "όνομα", "ονοματεπώνυμο", "שם", "שם מלא", "الاسم", "اسم", "নাম", "नाम", "ชื่อ", "họ tên", "họ và tên",
+    }
+)
+#: Endings of such labels: "Имя клиента", "Patient's name"; and a person's labels in other scripts.
+_SCRIPT_NAME_LABEL_ENDS = ("名", "者", "人", " name", " имя")
+_SCRIPT_PERSON_LABELS = frozenset(
+    {
+        "клиент", "клиентка", "заявитель", "получатель", "плательщик", "платник", "отримувач", "одержувач", "пациент",
+        "абонент", "πελάτης", "ασθενής", "לקוח", "מבוטח", "العميل", "المريض", "গ্রাহক", "ग्राहक", "ลูกค้า",
+    }
 )
 #: The copy line of an e-mail's header ("Cc: Jonah Feldman; Sipho Dlamini; Karen O'Neill"): its value.
 _CC_LINE = re.compile(r"(?im)^[ \t]*b?cc[ \t]*:[ \t]*([^\n]+)")
@@ -1855,6 +1888,8 @@ _FIELD_LABEL_WORDS = (
     "engineer", "technician", "note", "witness", "landlord", "kin", "guardian", "student",
     "travel", "primary", "manager", "owner", "titular", "deudor", "beneficiario", "ordenante", "nom", "titola",
     "intestat", "titulaire", "bénéf", "inhaber", "empf", "naam", "rekening", "soyad", "imię",
+    "rent", "hirer", "lessee", "miet", "sponsor", "donor", "donat", "donante", "execut", "case", "worker", "prepared",
+    "processed", "bearbeitet", "erstellt", "hire", "joiner", "referr", "candidate", "ime", "nama", "họ", "người",
 )
 
 
@@ -2078,7 +2113,7 @@ _SPEAKER_ROLES = frozenset(
     " operatore operador utente conseiller conseillère atendente consultant consultora consultor temsilci müşteri"
     " konsultant konsultantka klient klientka ejecutivo ejecutiva asesor asesora operadora operatrice opérateur"
     " opératrice berater beraterin mitarbeiterin consulente especialista atendimento pelanggan pembeli penjual cskh cs"
-    " khách".split()
+    " khách klijent klijentica kupac korisnik zákazník zákaznice asiakas kund kunden".split()
 )
 #: Roles that may stand before a speaker's name in its label ("agent Ravi:", "Agent Monique:", "[08:04] Consultant
 #: Thandiwe:", "Atendente Rafaela:", "Medewerker Sanne:", "Temsilci Elif:"): the name is the words after the role.
@@ -2111,7 +2146,9 @@ _NOT_SPEAKER_LABELS = frozenset(
     alerts bug bugs feature features task tasks story epic sprint release build deploy deployment pr mr commit
     branch tag merge test tests spec specs doc draft final old new current previous original edited quote
     quoted forwarded internal public private external addr acct amt qty desc dept loc org ext mob cell ph eml usr
-    uid ssn cvv exp expiry iban bic sort postal street town county province age sex gender dob nationality""".split()
+    uid ssn cvv exp expiry iban bic sort postal street town county province age sex gender dob nationality
+    car vehicle model make plate registration reg colour color mileage vin parking flight seat room bed ward
+    parcel package item items qty weight size dimensions destination origin pickup dropoff route""".split()
 )
 
 
@@ -2228,6 +2265,7 @@ _MENTION_CUES = (
     "my fiancé", "my fiancée", "my girlfriend", "my boyfriend", "my flatmate", "my roommate", "my carer",
     "my landlord", "my accountant", "my assistant", "note by", "notes by", "written by", "updated by", "logged by",
     "entered by", "added by", "escalated by", "reviewed by", "verified by", "checked by", "assigned by",
+    "processed by", "prepared by", "resolved by", "shared by", "completed by", "actioned by", "please welcome",
 )
 #: More cues of a mention, right before a capital: who a ticket is about or for, who took it over, and whom a
 #: writer defers to ("Customer Jonas Wagner reports", "customer is Yui Inoue (...)", "took over from M.V. Ramsey",
@@ -2238,6 +2276,7 @@ _ROLES_BEFORE_NAMES = (
     "cardholder|applicant|claimant|tenant|landlord|landlady|contractor|officer|winner|member|parent|residents?|witness"
     "|patient|plumber|electrician|adjuster|inspector|seller|buyer|owner|propietari[oa]|inquilin[oa]|beneficiary|payee"
     "|student|guest|caller|contact|manager|supervisor|technician|courier|recipient|consignee|sender"
+    "|renter|hirer|donor|sponsor|executor|caseworker|referrer|candidate|interpreter"
 )
 _MENTION_CUE_MORE = re.compile(
     r"(?<![\w'’])(?:[Cc]ustomer(?:[ ]is)?|took[ ]over[ ]from|handed[ ](?:off|over)[ ]to|handover[ ]to|addressed[ ]to"
@@ -2262,7 +2301,7 @@ _ROLE_CUE = re.compile(
 #: text) -> the cues that hold it, as written and capitalised: only those are searched for.
 _MENTION_WORDS = {
     word: tuple(form for cue in _MENTION_CUES if word in f" {cue} " for form in (f"{cue} ", f"{cue.capitalize()} "))
-    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back", "note", "written by")
+    for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back", "note", "written by", "please welcome")
 } | {
     # the people around the writer: found by one pattern that starts with the literal "my " (re jumps to it)
     "my ": tuple(
@@ -2321,7 +2360,8 @@ def _may_hold_mention(low: str) -> bool:
     """False only when none of :data:`_MENTION_CUES` is in the text whose lower case is ``low``."""
     return (  # the words of _MENTION_WORDS, unrolled (a generator over them cost twice as much)
         "spok" in low or "ed by " in low or "talked" in low or "speaking" in low or "chatted" in low or "behalf" in low
-        or "call back" in low or "note" in low or "written by" in low or _MY_PEOPLE.search(low) is not None
+        or "call back" in low or "note" in low or "written by" in low or "please welcome" in low
+        or _MY_PEOPLE.search(low) is not None
     )
 
 
@@ -2940,6 +2980,11 @@ class PiiRedactor:
             if _may_hold_field_label(text, low):
                 found += self._fielded(text)
                 shut = False
+            if not text.isascii() and ("：" in text or ":" in text):
+                script_named = self._script_fielded(text)
+                if script_named:  # a line of a text where none is found holds none
+                    found += script_named
+                    shut = False
             if _may_hold_intro(low):
                 found += self._introduced(text)
                 shut = False
@@ -4180,7 +4225,15 @@ class PiiRedactor:
             if label.endswith("."):
                 label = label[:-1]
             label = label.strip(" \t").lower()
-            if label not in _FIELD_LABEL_SET and _LABEL_NUMBER.sub("", label) not in _FIELD_LABEL_SET:
+            if " – " in label or " - " in label:  # "Onboarding checklist – New hire:"
+                label = label.replace(" – ", " - ").rpartition(" - ")[2]
+            if label.endswith(")") and "(" in label:  # "Name (as in NRIC):", "Applicant (primary):"
+                label = label[:label.rindex("(")].rstrip()
+            if (
+                label not in _FIELD_LABEL_SET
+                and _LABEL_NUMBER.sub("", label) not in _FIELD_LABEL_SET
+                and not label.startswith("name on ")  # "Name on payment method:", "Name on licence:"
+            ):
                 continue
             initialled = self._initialled_name_end(text, m.end()) if _INITIALS.match(text, m.end()) else None
             if initialled is not None:  # "Agent: K. Osei", "Recipient: L. Fitzgerald, Apt 3R"
@@ -4199,6 +4252,48 @@ class PiiRedactor:
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         if ("From:" in text or "To:" in text) and ("cc" in text or "Cc" in text or "CC" in text):
             out += self._copied(text, things)
+        return out
+
+    @staticmethod
+    def _script_fielded(text: str) -> list[PiiMatch]:
+        """A name written in a script other than Latin as a field's value: after a label for a name in any
+        language ("姓名：王晓明", "민원인: 김민준", "שם: יעל כהן-לוי", "ФИО: ...", "Name on payment method: 月野 さくら") or
+        after a person's label (:data:`_FIELD_LABELS`, :data:`_SCRIPT_PERSON_LABELS`: "Клиент: Соколов Дмитрий
+        Андреевич", "Customer: Георги Иванов Петров"). The value ends the field; in a script with capitals every
+        word is capitalised and one word alone needs a name's label; Chinese, Japanese and Korean names are two to
+        four characters, or two words."""
+        out: list[PiiMatch] = []
+        for m in _SCRIPT_FIELD.finditer(text):
+            if _LATIN_LETTER.match(text, m.end()) is not None:
+                continue
+            pos = m.start()
+            window = max(0, pos - 48)
+            field_start = max(
+                text.rfind("\n", window, pos), text.rfind("|", window, pos), text.rfind(";", window, pos),
+                text.rfind("\t", window, pos), text.rfind("，", window, pos), text.rfind("  ", window, pos),
+            ) + 1
+            label = text[field_start:pos].strip(" \t\"'").lower()
+            if label.endswith(")") and "(" in label:
+                label = label[:label.rindex("(")].rstrip()
+            if " – " in label or " - " in label:
+                label = label.replace(" – ", " - ").rpartition(" - ")[2]
+            names_it = label in _SCRIPT_NAME_LABELS or label.startswith("name on ") or label.endswith(_SCRIPT_NAME_LABEL_ENDS)
+            if not names_it and label not in _FIELD_LABEL_SET and label not in _SCRIPT_PERSON_LABELS:
+                continue
+            value = _SCRIPT_NAME_VALUE.match(text, m.end())
+            if value is None or _SCRIPT_VALUE_END.match(text, value.end()) is None:
+                continue
+            words = value.group().split()
+            first = words[0][0]
+            if first.upper() != first.lower():  # a script with capitals: Cyrillic, Greek, Armenian
+                if not all(w[0].isupper() and not w.isupper() for w in words) or (len(words) == 1 and not names_it):
+                    continue
+            elif _IDEOGRAPHIC.match(first) is not None:  # Chinese, Japanese, Korean
+                if not (len(words) == 2 or (len(words) == 1 and 2 <= len(words[0]) <= 4)):
+                    continue
+            elif len(words) == 1 and not names_it:  # Hebrew, Arabic, Indic and other scripts without capitals
+                continue
+            out.append(PiiMatch("PERSON", value.start(), value.end(), value.group(), value.group().casefold()))
         return out
 
     def _copied(self, text: str, things: dict[str, bool]) -> list[PiiMatch]:
@@ -4291,7 +4386,7 @@ class PiiRedactor:
             return None
         end = first.end()
         parts = 1
-        while parts < 3:
+        while parts < 4:
             gap = _NAME_GAP.match(text, end)
             if gap is None:
                 break
