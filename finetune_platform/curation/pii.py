@@ -180,7 +180,8 @@ _SECRET_ADVERB = r"(?:(?:literally|just|still|now|simply|actually|currently|basi
 _SECRET_AFTER_KEYWORD = re.compile(
     r"(?i:(?<![a-z0-9])(?:"
     # a password or PIN, also right before a value with a digit ("PIN 4471", "wifi pw kowalski1975")
-    r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|psk|pin(?:[ ]?code)?)"
+    r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|psk|pin(?:[ ]?code)?)s?"
+    r"(?:[ ]\((?!\d)[^()\n]{1,30}\)(?=[ ]?:))?"  # "Guest set PIN (forgotten): 080619"
     # "the password for the router is ...", "PIN for the voicemail box was reset to ..."
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:(?:the|my)[ ]+[a-z]+(?:[ ][a-z]+)?|[a-z]+))?"
     # "the password im using is", "the password i set was"
@@ -194,7 +195,7 @@ _SECRET_AFTER_KEYWORD = re.compile(
     # a shared key or passphrase and where it was put ("shared PSK pasted in the ticket is ...")
     r"|(?:passphrase|psk|wpa[ ]key|wi-?fi[ ]key)(?:[ ]+[a-z]+){1,4}?[ ]+(?:is|was)[ ]+"
     # an account's recovery or backup codes ("read out her recovery code over the phone: 7HQK-2MZP-...")
-    r"|(?:recovery|backup)[ ](?:code|key)s?(?:[ ]+[a-z]+){0,4}?[ ]*(?:is|was|are|:)[ ]+"
+    r"|(?:recovery|backup)[ ](?:code|key)s?(?:,?[ ]+[a-z]+){0,6}?[ ]*(?:is|was|are|:)[ ]+"
     # the new or old one, in the same sentence as a password ("my password. my old one was Kx9#mL", "the new
     # one is ...")
     r"|(?:password|passwd|pwd|pw|passcode)(?![a-z0-9])[^\n]{0,40}?[ ](?:my|the|your|his|her|their)[ ]+(?:old|new|current|previous|temp"
@@ -212,8 +213,12 @@ _SECRET_AFTER_KEYWORD = re.compile(
 _CODE_VALUE = re.compile(r"[A-Za-z0-9-]*")
 #: A second secret right after one ("tried password Tigger#2019 and tigger2019!"): "and", "or" or "then" and a
 #: value, which counts when it looks like a secret and holds more than letters.
-_ANOTHER_SECRET = re.compile(r"[ ]+(?:and|or|then|and[ ]then)[ ]+[\"'`]?([^\s\"'`,;<>]{4,200})")
-_SECRET_VALUE = r"[\"'`]?([^\s\"'`,;<>]{4,200})"
+_ANOTHER_SECRET = re.compile(
+    r"(?:[ ]+(?:or[ ]maybe|or[ ]perhaps|and[ ]then|and|or|then|maybe)|,)[ ]+[\"'`]?([^\s\"'`,;<>]{4,200})"
+)
+#: More codes of a list of recovery or backup codes, one space apart ("8841-2209 5530-7712 1096-4438").
+_NEXT_CODE = re.compile(r"[ ]+([A-Za-z0-9]{3,8}(?:-[A-Za-z0-9]{3,8})+)(?![\w-])")
+_SECRET_VALUE = r"[\"'`]?([^\s\"'`,;<>]{3,200})"
 #: More secrets after their keywords, each pattern with the lower-case strings one of which its every match holds
 #: (each of its own: one pattern of all of them cost every text its alternatives at every position): a few words
 #: between a password and a colon or "as" ("Temp password issued: ...", "read out her password over the phone as
@@ -238,7 +243,30 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
             ("gate", "door", "lockbox", "lock box", "keysafe", "key safe", "alarm", "safe", "entry", "access", "keypad",
              "garage", "padlock", "building"),
             r"(?:gate|door|lockbox|lock[ ]box|key[ ]?safe|alarm|safe|entry|access|keypad|garage|padlock|building)"
-            r"(?:[ ](?:on|at|by)[ ](?:the[ ])?[a-z]+(?:[ ][a-z]+)?,?)?[ ]\(?code(?:[ ](?:is|was))?[ ]?:?[ ]+",
+            r"(?:[ ](?:on|at|by)[ ](?:the[ ])?[a-z]+(?:[ ][a-z]+)?)?,?[ ]\(?code(?:[ ]\([^()\n]{1,40}\)(?=[ ]?:))?"
+            r"(?:[ ](?:is|was))?[ ]?:?[ ]+(?!\()",
+        ),
+        (
+            # one-time and verification codes, a card's security code ("Your verification code is: X7K-29Q", "OTP:
+            # 550913", "steam guard code 4KR2P", "Tu clave de un solo uso es 718204")
+            (
+                "verification code", "security code", "sms code", "login code", "sign-in code", "signin code", "2fa code",
+                "mfa code", "authenticator code", "guard code", "one-time", "one time", "otp", "cvv", "cvc", "solo uso",
+                "código de verifica", "codigo de verifica", "code de v",
+            ),
+            r"(?:(?:verification|security|sms|login|sign-?in|2fa|mfa|authenticator|steam[ ]guard|one[ -]time|otp)[ ]"
+            r"(?:code|pin|passcode|password)|otp|cvv2?|cvc2?|clave[ ]de[ ]un[ ]solo[ ]uso|c[óo]digo[ ]de[ ]verificaci[óo]n"
+            r"|code[ ]de[ ]v[ée]rification)(?:[ ](?:is|was|es|est|ist))?[ ]?:?[ ]+",
+        ),
+        (
+            # a router's or a device's admin login on its sticker ("the sticker says admin / 7Hk29PqX")
+            ("admin /", "admin/", "root /", "root/"),
+            r"(?:admin|administrator|root)[ ]?/[ ]?",
+        ),
+        (
+            # a Wi-Fi network's key on the line of its name ("Wi-Fi SSID: BerlinOffice-Staff   Key: Spree!Brücke#2024")
+            ("wi-fi", "wifi", "wlan", "ssid"),
+            r"(?:wi-?fi|wlan|ssid)[^\n]{0,60}?\b(?:key|pass|code)[ ]?[:=][ ]*",
         ),
         (
             ("pac code", "porting code", "port-out code", "port out code", "transfer code", "epp code", "auth code",
@@ -329,6 +357,33 @@ _TIME_OR_DATE_VALUE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[AaPp][Mm])?|\
 _IPV4_VALUE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
+#: A question for a password or a PIN, to the end of its line: the next turn may answer with it.
+_SECRET_QUESTION = re.compile(r"(?i:\b(?:password|passwort|passcode|pin|pw)\b[^\n?.!]{0,60}[?？])[^\n]*\n")
+#: The first word of an answer, as a secret's value.
+_ANSWER_VALUE = re.compile(r"[\"'`]?([^\s\"'`,;<>]{4,200})")
+
+
+def _answered_secrets(text: str) -> list[PiiMatch]:
+    """Passwords and PINs given as the answer to a question for one, on the next turn's line ("Kai: Could you give
+    me the last password you remember?\nUser: ivanpro2009! or maybe Ivan_pro2009"): its first word when that
+    looks like a secret and is more than letters, and one more after "or", "and" or a comma."""
+    out: list[PiiMatch] = []
+    for q in _SECRET_QUESTION.finditer(text):
+        label = _TURN_LABEL.match(text, q.end())
+        value = _ANSWER_VALUE.match(text, label.end()) if label is not None else None
+        if value is None:
+            continue
+        secret = value.group(1).rstrip(".,;:)]}")
+        if len(secret) >= 4 and _looks_like_a_secret(secret) and not secret.isalpha() and "@" not in secret:
+            out.append(PiiMatch("CREDENTIALS", value.start(1), value.start(1) + len(secret), secret, secret))
+            more = _ANOTHER_SECRET.match(text, value.start(1) + len(secret))
+            if more is not None:
+                other = more.group(1).rstrip(".,;:)]}")
+                if len(other) >= 4 and _looks_like_a_secret(other) and not other.isalpha():
+                    out.append(PiiMatch("CREDENTIALS", more.start(1), more.start(1) + len(other), other, other))
+    return out
+
+
 def _looks_like_a_secret(value: str) -> bool:
     """Whether a value after a password or key keyword is one: it holds a digit or a symbol, mixes cases, or is
     long (12 characters or more); a word in lower case ("wrong", "expired", "reset") is not, nor a placeholder
@@ -348,7 +403,8 @@ def _looks_like_a_secret(value: str) -> bool:
 #: The word before an access, porting or gift-card code in lower-cased text, for :func:`_may_hold_secret`.
 _MAY_BE_ACCESS_CODE = re.compile(
     r"(?:gate|door|lock ?box|key ?safe|alarm|safe|entry|access|keypad|garage|padlock|building|pac|porting|port.out"
-    r"|transfer|epp|auth|authorization|gift card)\b[^\n]{0,24}code"
+    r"|transfer|epp|auth|authorization|gift card|verification|security|sms|login|sign-?in|2fa|mfa|authenticator"
+    r"|guard|one.time|otp)\b[^\n]{0,24}code"
 )
 
 
@@ -358,7 +414,8 @@ def _may_hold_secret(low: str) -> bool:
         "pass" in low or "key" in low or "token" in low or "secret" in low or "pw" in low or "bearer" in low
         or "pin " in low or "pin:" in low or "pin=" in low or "pincode" in low or "eyj" in low or "xox" in low
         or "aiza" in low or "sk-" in low or "akia" in low or "asia" in low or "psk" in low
-        or "recovery cod" in low or "backup cod" in low or "kennwort" in low or "wachtwoord" in low
+        or "recovery cod" in low or "backup cod" in low or "otp" in low or "cvv" in low or "cvc" in low
+        or "solo uso" in low or "admin /" in low or "admin/" in low or "root /" in low or "kennwort" in low or "wachtwoord" in low
         or "contraseña" in low or "senha" in low or "hasło" in low or "şifre" in low or "mot de passe" in low
         or (" code" in low and _MAY_BE_ACCESS_CODE.search(low) is not None)
         or ("_" in low and (
@@ -3067,10 +3124,12 @@ class PiiRedactor:
                 parts = urlsplit(url)
             except ValueError:
                 continue  # not a URL after all (e.g. an unbalanced IPv6 bracket)
-            if not parts.username or not parts.password:
+            if not parts.password:
                 continue
             start = m.start() + url.index("://") + 3
             value = parts.netloc.rpartition("@")[0]  # the netloc starts right after "://"
+            if not parts.username:  # "redis://:c3VwZXJz...@10.20.30.52": a password without a user
+                start, value = start + 1, value[1:]
             end = start + len(value)
             out.append(PiiMatch("CREDENTIALS", start, end, value, value))
         return out
@@ -3096,15 +3155,25 @@ class PiiRedactor:
                 keyword_matches += pattern.finditer(text)
         for m in keyword_matches:
             value = m.group(1).rstrip(".,;:)]}")
-            if m.group(1)[:1].isalnum() and text[m.start():m.start(1)].lower().rstrip(" :(").endswith(("code", "code is", "code was")):
+            keyword = text[m.start():m.start(1)].lower()
+            if m.group(1)[:1].isalnum() and keyword.rstrip(" :(").endswith(("code", "code is", "code was")):
                 value = _CODE_VALUE.match(value).group()  # a code's own characters: "2580#" -> "2580", "0719)?" -> "0719"
-            if len(value) >= 4 and _looks_like_a_secret(value):
+            # a card's security code has three digits ("CVV: 123"), every other secret four characters or more
+            shortest = 3 if ("cvv" in keyword or "cvc" in keyword) and value.isdigit() else 4
+            if len(value) >= shortest and _looks_like_a_secret(value):
                 out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
+                if "recovery" in keyword or "backup" in keyword:  # the other codes of the list
+                    at = m.start(1) + len(value)
+                    while (code := _NEXT_CODE.match(text, at)) is not None:
+                        out.append(PiiMatch("CREDENTIALS", code.start(1), code.end(1), code.group(1), code.group(1)))
+                        at = code.end(1)
                 more = _ANOTHER_SECRET.match(text, m.start(1) + len(value))  # "tried password Tigger#2019 and tigger2019!"
                 if more is not None:
                     other = more.group(1).rstrip(".,;:)]}")
                     if len(other) >= 4 and _looks_like_a_secret(other) and not other.isalpha():
                         out.append(PiiMatch("CREDENTIALS", more.start(1), more.start(1) + len(other), other, other))
+        if "?" in text and "\n" in text:
+            out += _answered_secrets(text)
         for needle, pattern in _SECRET_IN_COMMAND:
             if needle in text:
                 for m in pattern.finditer(text):

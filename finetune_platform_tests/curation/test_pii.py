@@ -658,6 +658,8 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "residente in demeurant au Naslov: Адрес: 주소: 住所： wohnhaft flytning til <address> Premises: Ερμού 〒173-0004 "
         "Rua Harmonia, 1120, 05435-001 Bryn Awel, Address: address for P45: "
         "姓名：王晓明 Клиент: Соколов Дмитрий שם: יעל Customer: Георги Renter: Mieterin: Ó Nic ap Please welcome "
+        "OTP: 550913 cvv 123 verification code is: admin / 7Hk29PqX Wi-Fi Key: backup codes here: 8841-2209 "
+        "5530-7712 Previous passwords: password? redis://:c3VwZXJz@h "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
@@ -2492,4 +2494,38 @@ def test_addresses_after_more_labels_and_in_other_scripts(text, redacted):
     ],
 )
 def test_names_after_more_labels_particles_and_other_scripts(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # one-time, verification and security codes
+        ("BancoSol: Tu clave de un solo uso es 718204 para confirmar", "BancoSol: Tu clave de un solo uso es <CREDENTIALS_1> para confirmar"),
+        ("Your verification code is: X7K-29Q", "Your verification code is: <CREDENTIALS_1>"),
+        ("he asked for the steam guard code 4KR2P. now", "he asked for the steam guard code <CREDENTIALS_1>. now"),
+        ("your OTP is 550913, do not share it", "your OTP is <CREDENTIALS_1>, do not share it"),
+        ("CVV: 123", "CVV: <CREDENTIALS_1>"),
+        # lists, parentheses, an admin login, a Wi-Fi key, a URL's password without a user
+        ("Previous passwords: sakura0312, Sakura0312!!", "Previous passwords: <CREDENTIALS_1>, <CREDENTIALS_2>"),
+        ("backup codes when i made account, here: 8841-2209 5530-7712 1096-4438 but none",
+         "backup codes when i made account, here: <CREDENTIALS_1> <CREDENTIALS_2> <CREDENTIALS_3> but none"),
+        ("Guest set PIN (forgotten): 080619", "Guest set PIN (forgotten): <CREDENTIALS_1>"),
+        ("Door alarm code (Friedrichstr. office): 7319", "Door alarm code (Friedrichstr. office): <CREDENTIALS_1>"),
+        ("The lockbox is next to the green door, code 4471.", "The lockbox is next to the green door, code <CREDENTIALS_1>."),
+        ("the sticker says admin / 7Hk29PqX but", "the sticker says admin / <CREDENTIALS_1> but"),
+        ("Wi-Fi SSID: BerlinOffice-Staff   Key: Spree!Brücke#2024", "Wi-Fi SSID: BerlinOffice-Staff   Key: <CREDENTIALS_1>"),
+        ('url: "redis://:c3VwZXJzZWNyZXRyZWRpcw@cache.internal:6379/0"', 'url: "redis://:<CREDENTIALS_1>@cache.internal:6379/0"'),
+        # the answer to a question for a password
+        ("Kai: Could you give me the last password you remember?\nUser: ivanpro2009! or maybe Ivan_pro2009",
+         "<PERSON_1>: Could you give me the last password you remember?\nUser: <CREDENTIALS_1> or maybe <CREDENTIALS_2>"),
+        # no secret
+        ("the verification code never arrived", "the verification code never arrived"),
+        ("OTP expired again", "OTP expired again"),
+        ("Agent: what is the pin you set?\nCustomer: 2 weeks ago i think", "Agent: what is the pin you set?\nCustomer: 2 weeks ago i think"),
+        ("admin / user permissions", "admin / user permissions"),
+        ("password: abc12345, please reset it", "password: <CREDENTIALS_1>, please reset it"),
+    ],
+)
+def test_one_time_codes_lists_and_answered_passwords(text, redacted):
     assert R.redact(text)[0] == redacted

@@ -380,7 +380,9 @@ HELD_OUT = [
     ("The refund of $1,249.00 for order #A-99812 was approved.", []),
     ("Please send the invoice to accounts.payable@acme-corp.com, attn: Rebecca Stone.", [("EMAIL", "accounts.payable@acme-corp.com"), ("PERSON", "Rebecca Stone")]),
     ("Dr. Ahmed Hassan will review the claim.", [("PERSON", "Ahmed Hassan")]),
-    ("My card number is 4012 8888 8888 1881 and CVV is 123.", [("CREDIT_CARD", "4012 8888 8888 1881")]),
+    # the card's security code is sensitive authentication data (PCI DSS) as well: labelled CREDENTIALS since
+    # 2026-12-07, when the detector learned one-time and security codes
+    ("My card number is 4012 8888 8888 1881 and CVV is 123.", [("CREDIT_CARD", "4012 8888 8888 1881"), ("CREDENTIALS", "123")]),
     ("Ship to: 1600 Pennsylvania Avenue NW, Washington, DC 20500", [("ADDRESS", "1600 Pennsylvania Avenue NW, Washington, DC 20500")]),
     ("I live at 742 Evergreen Terrace, Springfield.", [("ADDRESS", "742 Evergreen Terrace")]),
     ("Call the store at 1-800-275-2273 between 9 and 5.", [("PHONE", "1-800-275-2273")]),
@@ -478,6 +480,11 @@ RED_TEAM_CASES = [
      [("CREDIT_CARD", "five four two five, two three three oh, nine nine oh three, two nine four one")]),
     ("ok my pin is two nine one six", [("CREDENTIALS", "two nine one six")]),
     ("the reference number is four four one two nine eight seven six", []),
+    # one-time, verification and backup codes; an answered password
+    ("Your verification code is: X7K-29Q. It expires in 15 minutes.", [("CREDENTIALS", "X7K-29Q")]),
+    ("backup codes I saved, here: 8841-2209 5530-7712 1096-4438", [("CREDENTIALS", "8841-2209"), ("CREDENTIALS", "5530-7712"), ("CREDENTIALS", "1096-4438")]),
+    ("Agent: Can you confirm the password?\nCaller: Bluebird2024 i think", [("CREDENTIALS", "Bluebird2024")]),
+    ("promo code SAVE20 applied; the verification code never arrived", []),
 ]
 
 
