@@ -123,7 +123,8 @@ _SPOKEN_DIGITS = {
 }
 _SPOKEN_TOKEN = r"(?:zero|one|oh|o|nought|two|three|four|five|six|seven|eight|nine|double|triple|hundred|\d{1,4})"
 _SPOKEN_NUMBER = re.compile(
-    r"(?i)(?<![\w+])(?:plus[ ])?" + _SPOKEN_TOKEN + r"(?:(?:[ ]?[,-][ ]?|[ ]|\.{3}[ ]?)" + _SPOKEN_TOKEN + r"){3,}(?!\w)"
+    r"(?i)(?<![\w+])(?:plus[ ])?" + _SPOKEN_TOKEN + r"(?:(?:[ ]dash[ ]|[ ]?[,-][ ]?|[ ]|\.{3}[ ]?)" + _SPOKEN_TOKEN
+    + r"){3,}(?!\w)"
 )
 _SPOKEN_PART = re.compile(r"(?i)\b(?:plus|" + _SPOKEN_TOKEN + r")\b")
 #: What a run of spoken digits is said to be, on its line shortly before it.
@@ -141,6 +142,22 @@ def _may_hold_spoken_number(low: str) -> bool:
         ("seven" in low) + ("eight" in low) + ("five" in low) + ("nine" in low) + ("four" in low)
         + ("three" in low) + ("six" in low) + ("two" in low) + ("zero" in low) + ("double" in low)
     ) >= 2
+
+
+def _spoken_cue(text: str, start: int) -> str | None:
+    """What the nearest cue in the 80 characters before ``start`` (the line above too: the agent's question) says
+    a spoken number is: "id" (an order, a ticket, a student id), "secret" (a PIN, a one-time code), "ssn" (a
+    social security number), "phone", or None."""
+    window = max(0, start - 80)
+    best: tuple[int, str] | None = None
+    # on a tie the more particular word wins ("social security number" is no phone's "number")
+    for kind, pattern in (("ssn", _SPOKEN_SSN_CUE), ("secret", _SPOKEN_SECRET_CUE), ("id", _ID_WORD), ("phone", _PHONE_CUE)):
+        last = None
+        for last in pattern.finditer(text, window, start):
+            pass
+        if last is not None and (best is None or last.end() > best[0]):
+            best = (last.end(), kind)
+    return None if best is None else best[1]
 
 
 def _spoken_digits(run: str) -> tuple[str, int, bool]:
@@ -166,6 +183,54 @@ def _spoken_digits(run: str) -> tuple[str, int, bool]:
                 words += 1
             repeat = 1
     return digits, words, plus
+
+
+#: An e-mail address read out word by word in a call's transcript: "tyler underscore b two zero one one at gmail dot
+#: com", "sid dot venkat nine one at gmail dot com", "front desk at coastline dental dot com". Here the domain and
+#: its top-level domain after " at " (one or two words before each " dot "); the local part is found backwards
+#: from " at " by :func:`_spoken_local_part`.
+_SPOKEN_EMAIL_DOMAIN = re.compile(
+    r"(?i)[ ]at[ ](?!(?:the|a|an|my|your|his|her|our|their|this|that|least|most|all|some|any|one)[ ])"
+    r"([a-z0-9-]+(?:[ ][a-z0-9-]+)?(?:[ ]dot[ ][a-z0-9-]+)*?[ ]dot[ ]"
+    r"(?:com|net|org|edu|gov|io|co|uk|de|fr|es|it|nl|be|ch|at|ie|ca|au|nz|in|br|mx|jp|kr|cn|za|ng|ke|pl|pt|se|no"
+    r"|dk|fi|tr|ae|sg|ph|us|info|biz|me)(?:[ ]dot[ ](?:uk|au|nz|za|in|jp|kr|br|mx|ng|ke|sg|ph|tr|ae))?)(?![\w-])"
+)
+#: Words that end an address's local part read backwards ("my email is", "its", "yes"), and what words stand for.
+_SPOKEN_LOCAL_STOPS = frozenset(
+    "is its it's it’s it was email e-mail mail address my her his their our your yes yeah no thats that's to the me "
+    "send sent as and or be on for confirm confirmed right ok okay sure um uh er so use using try at from by with "
+    "called".split()
+)
+_SPOKEN_SYMBOLS = {"dot": ".", "underscore": "_", "dash": "-", "hyphen": "-", "at": "@"}
+#: A spoken address counts where its domain is a mail provider's or an e-mail is asked for or named shortly before it
+#: ("and an email for your receipt\ncaller: ..."): "i work at acme dot com" names a website.
+_MAIL_PROVIDERS = frozenset(
+    "gmail googlemail yahoo hotmail outlook live msn icloud me aol proton protonmail gmx web yandex mail xtra "
+    "btinternet sky virgin comcast verizon att sbcglobal orange free libero qq naver daum rediffmail zoho".split()
+)
+_EMAIL_CUE = re.compile(r"(?i)\b(?:e-?mail|mail|address|login|username|user[ ]name|account|contact|write|send)\b")
+
+
+def _spoken_local_part(text: str, at: int) -> int | None:
+    """Where the local part of a spoken e-mail address starts, read backwards from ``at`` (the space before "at"):
+    up to eight words of letters or digits on the same line, stopping at a word of :data:`_SPOKEN_LOCAL_STOPS`,
+    punctuation or a line's start; None when there is no word."""
+    start = at
+    words = 0
+    while words < 8:
+        space = text.rfind(" ", 0, start)
+        line = text.rfind("\n", 0, start)
+        word_start = max(space, line) + 1
+        word = text[word_start:start]
+        if not word or not word.isalnum() or word.lower() in _SPOKEN_LOCAL_STOPS:
+            break
+        start, words = word_start, words + 1
+        if word_start == line + 1 or word_start == 0:
+            break
+        start = word_start - 1  # the space before the word
+    if words == 0:
+        return None
+    return start if text[start:start + 1] != " " else start + 1
 
 
 #: A spelled dot of such an address, where the address it spells has ".".
@@ -494,6 +559,8 @@ _ID_CUE = re.compile(
     r"(?:(?:is|was)\b\W{0,4})?\Z",  # "order number is", "case no. was"; \Z: not before a final line break
     re.IGNORECASE,
 )
+#: :data:`_ID_CUE` anywhere, not only right before a number.
+_ID_WORD = re.compile(_ID_CUE.pattern.removesuffix(r"\Z"), re.IGNORECASE)
 _PHONE_CUE = re.compile(
     r"\b(?:call|callback|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms|mob|ph|"
     r"cellulare|telefono|telefoon|numero|número|nummer|cb|llamen|llámame|llamar|ligar|ligue|appelez|joindre|sđt|contacto|"
@@ -2963,6 +3030,9 @@ class PiiRedactor:
         if "EMAIL" in types and ("dot" in text or "DOT" in text or "(at)" in text or "[at]" in text) and _SPOKEN_EMAIL.search(text):
             found += self._spoken_emails(text)
             shut = False
+        if "EMAIL" in types and " dot " in text and " at " in text:
+            found += self._spoken_word_emails(text)
+            shut = False
         # Only the name, address and secret gates read the lower-cased text and the capitalised words.
         words_needed = "PERSON" in types or "ADDRESS" in types
         low = text.lower() if words_needed or "CREDENTIALS" in types else ""
@@ -3225,24 +3295,30 @@ class PiiRedactor:
             if words < 3:
                 continue  # numerals alone are the other detectors' own
             start, end, n = m.start(), m.end(), len(digits)
-            near = max(text.rfind("\n", 0, start) + 1, start - 40)
-            if _ID_CUE.search(text, max(near, start - 30), start):
-                continue
-            if 4 <= n <= 8 and "CREDENTIALS" in types and _SPOKEN_SECRET_CUE.search(text, near, start):
-                out.append(PiiMatch("CREDENTIALS", start, end, m.group(), digits))
-            elif 13 <= n <= 19 and "CREDIT_CARD" in types and luhn_valid(digits) and _card_issuer_known(digits):
-                out.append(PiiMatch("CREDIT_CARD", start, end, m.group(), digits))
-            elif (
-                n == 9
-                and "US_SSN" in types
-                and _SPOKEN_SSN_CUE.search(text, near, start)
-                and ssn_valid(digits[:3], digits[3:5], digits[5:])
+            first = _SPOKEN_PART.match(m.group())
+            if (
+                not plus
+                and first is not None
+                and first.group().lower() in ("one", "oh", "o")
+                and not (13 <= n <= 19 and luhn_valid(digits))
+                and 13 <= n - 1 <= 19
+                and luhn_valid(digits[1:])
             ):
-                out.append(PiiMatch("US_SSN", start, end, m.group(), digits))
-            elif 7 <= n <= 15 and "PHONE" in types:
+                # "use my new one five three five ...": the first "one" is a word, the card the rest
+                start, digits, n = start + len(first.group()) + 1, digits[1:], n - 1
+            cue = _spoken_cue(text, start)
+            if cue == "id":
+                continue
+            if 4 <= n <= 8 and cue == "secret" and "CREDENTIALS" in types:
+                out.append(PiiMatch("CREDENTIALS", start, end, text[start:end], digits))
+            elif 13 <= n <= 19 and "CREDIT_CARD" in types and luhn_valid(digits) and _card_issuer_known(digits):
+                out.append(PiiMatch("CREDIT_CARD", start, end, text[start:end], digits))
+            elif n == 9 and cue == "ssn" and "US_SSN" in types and ssn_valid(digits[:3], digits[3:5], digits[5:]):
+                out.append(PiiMatch("US_SSN", start, end, text[start:end], digits))
+            elif 7 <= n <= 15 and "PHONE" in types and cue != "ssn":
                 if plus:
                     if _possible_number("+" + digits):
-                        out.append(PiiMatch("PHONE", start, end, m.group(), "+" + digits))
+                        out.append(PiiMatch("PHONE", start, end, text[start:end], "+" + digits))
                     continue
                 for region in self.phone_regions:
                     try:
@@ -3251,11 +3327,27 @@ class PiiRedactor:
                         continue
                     if phonenumbers.is_valid_number(number):
                         e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
-                        out.append(PiiMatch("PHONE", start, end, m.group(), e164))
+                        out.append(PiiMatch("PHONE", start, end, text[start:end], e164))
                         break
                 else:
-                    if _PHONE_CUE.search(text, max(0, start - 80), start):
-                        out.append(PiiMatch("PHONE", start, end, m.group(), digits))
+                    if cue == "phone":
+                        out.append(PiiMatch("PHONE", start, end, text[start:end], digits))
+        return out
+
+    def _spoken_word_emails(self, text: str) -> list[PiiMatch]:
+        """E-mail addresses read out word by word (:data:`_SPOKEN_EMAIL_DOMAIN`, :func:`_spoken_local_part`), each
+        keyed by the address it spells ("tyler underscore b two zero one one at gmail dot com" ->
+        "tyler_b2011@gmail.com")."""
+        out: list[PiiMatch] = []
+        for m in _SPOKEN_EMAIL_DOMAIN.finditer(text):
+            start = _spoken_local_part(text, m.start())
+            if start is None:
+                continue
+            if m.group(1).split()[0].lower() not in _MAIL_PROVIDERS and not _EMAIL_CUE.search(text, max(0, start - 120), start):
+                continue
+            parts = text[start:m.end()].lower().split()
+            address = "".join(_SPOKEN_SYMBOLS.get(w, _SPOKEN_DIGITS.get(w, w) if w not in ("o", "oh") else w) for w in parts)
+            out.append(PiiMatch("EMAIL", start, m.end(), text[start:m.end()], address))
         return out
 
     def _emails(self, text: str) -> list[PiiMatch]:

@@ -586,6 +586,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
         + redactor._cued_addresses(text) + redactor._closing_names(text) + redactor._here_from(text)
         + redactor._answered_names(text) + redactor._spoken_numbers(text) + redactor._script_fielded(text)
+        + redactor._spoken_word_emails(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -660,6 +661,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "姓名：王晓明 Клиент: Соколов Дмитрий שם: יעל Customer: Георги Renter: Mieterin: Ó Nic ap Please welcome "
         "OTP: 550913 cvv 123 verification code is: admin / 7Hk29PqX Wi-Fi Key: backup codes here: 8841-2209 "
         "5530-7712 Previous passwords: password? redis://:c3VwZXJz@h "
+        "underscore dot at gmail com email xtra co nz social student id confirmation "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
@@ -2529,3 +2531,37 @@ def test_names_after_more_labels_particles_and_other_scripts(text, redacted):
 )
 def test_one_time_codes_lists_and_answered_passwords(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # the nearest cue before a number read out says what it is, on its line or the one above
+        ("agent: and your social security number\ncaller: four six one two two eight eight three one",
+         "agent: and your social security number\ncaller: <US_SSN_1>"),
+        ("agent: whats your social\ncaller: six oh two dash four four dash one eight seven three",
+         "agent: whats your social\ncaller: <US_SSN_1>"),
+        ("can i grab your student id\nyep its four four two one nine eight seven", "can i grab your student id\nyep its four four two one nine eight seven"),
+        ("agent: whats the confirmation number\ncaller: it's u s one two three four five six seven eight",
+         "agent: whats the confirmation number\ncaller: it's u s one two three four five six seven eight"),
+        # a card after "one" as a word
+        ("no use my new one five three five five eight four zero zero one two nine three eight eight one six expiry",
+         "no use my new one <CREDIT_CARD_1> expiry"),
+        # e-mail addresses read out word by word
+        ("caller: no its tyler underscore b two zero one one at gmail dot com\nagent: okay", "caller: no its <EMAIL_1>\nagent: okay"),
+        ("agent: whats her login email\ncaller: front desk at coastline dental dot com all one word",
+         "agent: whats her login email\ncaller: <EMAIL_1> all one word"),
+        ("can i confirm your email is sid dot venkat nine one at gmail dot com", "can i confirm your email is <EMAIL_1>"),
+        ("agent: and an email for your receipt\ncaller: mere t at xtra dot co dot nz", "agent: and an email for your receipt\ncaller: <EMAIL_1>"),
+        # no address
+        ("i work at acme dot com as a dev", "i work at acme dot com as a dev"),
+        ("we met at the dot com party", "we met at the dot com party"),
+    ],
+)
+def test_spoken_numbers_by_their_cue_and_spoken_email_addresses(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+def test_a_spoken_email_address_is_keyed_by_the_address_it_spells():
+    (match,) = R.find("caller: no its tyler underscore b two zero one one at gmail dot com")
+    assert match.normalized == "tyler_b2011@gmail.com"
