@@ -306,6 +306,7 @@ COMMON_LOWER_WORDS: frozenset[str] = _words(
     today now tomorrow yesterday sir madam maam team support customer account order ticket number phone email
     nice glad pleased good great ok okay thanks refund login password problem issue question regarding re
     wanted trying looking hoping new old my your our here there too as well again who what
+    that's thats that’s what's whats who's whos there's theres here's heres it’s
     """
 )
 

@@ -1553,10 +1553,123 @@ _ANSWERED_NAME_END = re.compile(r"[ ]*(?:[,.;]|[ ]-[ ]|[ ]–[ ]|\r?\n|\Z)")
 #: A turn that asks for a person's name: "Can I take your full name?", "Can I get the name on the account?", "Who is
 #: the policyholder?", "And the registered name?".
 _NAME_QUESTION = re.compile(
-    r"(?i:\b(?:(?:your|the|his|her|their)[ ](?:full[ ]|registered[ ]|legal[ ])?name|full[ ]name|registered[ ]name"
-    r"|name[ ]on[ ]the[ ]\w+|policy[ ]?holder|account[ ]holder|who[ ](?:am[ ]i|is)[ ](?:speaking|talking)[ ](?:to|with)"
-    r"|who[ ]is[ ]calling|who[ ]is[ ]the[ ]\w+)\b[^\n?]{0,40}[?？])"
+    r"(?i:\b(?:(?:your|the|his|her|their|(?:patient|father|mother|child|husband|wife|son|daughter)(?:'?s)?)[ ]"
+    r"(?:full[ ]|registered[ ]|legal[ ]|last[ ]|first[ ]|family[ ]|middle[ ])?name|(?:full|last|first|family|sur)[ ]?name"
+    r"|registered[ ]name|name[ ]on[ ]the[ ]\w+|name[ ]please|policy[ ]?holder|account[ ]holder"
+    r"|who[ ](?:am[ ]i|is)[ ](?:speaking|talking)[ ](?:to|with)|who[ ]is[ ]calling|who[ ]is[ ]the[ ]\w+)\b[^\n?]{0,40}"
+    # a transcript's question written without its question mark ("agent: and your name\ncaller: ...")
+    r"(?:[?？]|(?=\n)))"
 )
+#: An agent's own name in a lower-case transcript, after "this is", "you're speaking with", "youre through to", "vous
+#: parlez avec", before "speaking", "how can i help", "may i", "with the", a company's "at ..." or the line's end.
+_AGENT_INTRO = re.compile(
+    r"(?:\bthis[ ]is|speaking[ ]with|through[ ]to|parlez[ ]avec|vous[ ]parlez[ ]à|le[ ]habla|habla[ ]con)[ ]"
+    r"(?P<name>[" + _LO + r"][" + _LO + r"'’-]+)"
+    r"(?P<end>[ ](?:speaking|here|how[ ](?:can|may)[ ]i|may[ ]i|can[ ]i[ ](?:get|have|take|grab|start)|with[ ]the"
+    r"|from[ ]the|at[ ][a-z]+)\b|[ ]?\n|[ ]?\Z)"
+)
+#: "<company> <name> speaking": the word right before "speaking" at a turn's opening words.
+_AGENT_SPEAKING = re.compile(r"(?:^|(?<=:[ ])|(?<=\n))(?:[a-z]+[ ]){1,4}(?P<name>[" + _LO + r"][" + _LO + r"'’-]+)[ ]speaking\b")
+#: A greeting, a thanks or a company's service word before an agent's name that ends its line.
+_AGENT_GREETING = re.compile(
+    r"good[ ](?:morning|afternoon|evening)|thanks?[ ](?:you[ ])?for[ ](?:calling|holding)|helpline|hotline|services?\b"
+    r"|support|hello|\bhi\b|welcome[ ]to|bonjour|hola"
+)
+#: A title in lower case before a surname ("is that mrs okafor", "mister van der merwe"); "miss" only after a
+#: courtesy ("thank you miss delgado": "i miss the old app" is no name).
+_LOWER_TITLED = re.compile(
+    r"(?:(?<![\w'’])(?:mr|mrs|ms|mister|dr)\.?|(?:thank[ ]you|thanks|hi|hello|hey|sorry|yes|okay|ok|morning)[ ]miss)[ ]"
+    r"(?P<name>(?:(?:van[ ]der|van[ ]den|van|von|de[ ]la|de|da|del|le|la|al|el|bin|mc|o')[ ])?[" + _LO + r"][" + _LO
+    + r"'’-]{2,})(?![\w'’-])"
+)
+#: A nickname: "everyone calls me kimmy", "he goes by bart", "known as bongi".
+_NICKNAME = re.compile(
+    r"(?:calls[ ]me|call[ ]me[ ](?=\w+(?:[ ]?\n|[ ]?\Z|[.!,]))|goes[ ]by|go[ ]by|known[ ]as|nickname[ ]is)[ ]"
+    r"(?P<name>[" + _LO + r"][" + _LO + r"'’-]+)(?![\w'’-])"
+)
+#: Three single letters one space apart: a word spelt out.
+_SPELLING = re.compile(r"[a-z](?:[ ][a-z]){2}\b")
+_NOT_A_NAME_ENDINGS = ("'re", "’re", "'m", "’m", "'ve", "’ve", "'ll", "’ll", "'d", "ly")
+_NOT_AN_AGENT_NAME = frozenset("youre were theyre whos who whom someone anyone everyone nobody somebody person".split())
+_NAME_PARTICLES_LOWER = frozenset("van der den von de la da del le al el bin mc o'".split())
+
+
+#: A word spelt out letter by letter, four letters or more: "r a m a s w a m y".
+_SPELT_RUN = re.compile(r"(?<![\w'’])[a-z](?:[ ][a-z]){3,}(?![\w'’])")
+
+
+def _spelt_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
+    """A name found in ``text`` spelt out letter by letter as well ("its priyanka ramaswamy thats r a m a s w a m
+    y", "van der merwe v a n d e r m e r w e"): the spelling is the same person."""
+    if " " not in text:
+        return []
+    out: list[PiiMatch] = []
+    names: dict[str, str] | None = None
+    for m in _SPELT_RUN.finditer(text):
+        if names is None:
+            names = {}
+            for p in matches:
+                if p.type == "PERSON":
+                    words = p.value.lower().replace("-", " ").split()
+                    names["".join(words)] = p.normalized
+                    for w in words:
+                        names.setdefault(w, p.normalized)
+        joined = m.group().replace(" ", "")
+        if joined in names:
+            out.append(PiiMatch("PERSON", m.start(), m.end(), m.group(), names[joined]))
+    return out
+
+
+def _may_hold_transcript_name(low: str) -> bool:
+    """Substring tests of the lower-cased text for the words of :meth:`PiiRedactor._transcript_names`' cues."""
+    return (
+        "this is " in low or "speaking" in low or "through to " in low or "parlez" in low or "habla" in low
+        or "mr" in low or "ms " in low or "ms. " in low or "mister " in low or "dr" in low or "miss " in low
+        or "call" in low or "go by" in low or "goes by" in low or "known as" in low or "nickname" in low
+    )
+
+
+def _lower_answered_name(text: str, pos: int) -> tuple[int, int] | None:
+    """The span of a name in lower case that answers a question for one, from ``pos`` (after the speaker's label):
+    after what a caller says first (:data:`_ANSWER_FILLERS`), one to four words (a particle, an initial) up to a
+    common word, punctuation or the line's end; a known given name first, or two words or more none of which is a
+    common word ("harold j pettigrew", "mere tautahi", "van der merwe", "thi kim ngan pham")."""
+    words: list[re.Match[str]] = []
+    at = pos
+    while (w := _LOWER_ANSWER_WORD.match(text, at)) is not None and w.group() in _ANSWER_FILLERS and len(words) == 0:
+        at = w.end() + 1 if text[w.end():w.end() + 1] == " " else w.end()
+        if at == w.end():
+            return None
+    while len(words) < 5 and (w := _LOWER_ANSWER_WORD.match(text, at)) is not None:
+        word = w.group()
+        if word in NOT_LOWER_SURNAMES and word not in _NAME_PARTICLES_LOWER:
+            break
+        if len(word) == 1 and _SPELLING.match(text, w.start()):
+            break  # the name spelt out after it: "van der merwe v a n d e r m e r w e"
+        words.append(w)
+        if text[w.end():w.end() + 1] != " ":
+            break
+        at = w.end() + 1
+    while words and words[-1].group() in _NAME_PARTICLES_LOWER:
+        words.pop()
+    if not words or len(words) > 4:
+        return None
+    first = words[0].group()
+    named = [w.group() for w in words if len(w.group()) > 1 and w.group() not in _NAME_PARTICLES_LOWER]
+    if len(words) == 1 and not _ANSWERED_NAME_END.match(text, words[0].end()):
+        return None  # one word that opens a sentence: "hang on a sec"
+    if first in _FIRST_LOWER or len(named) >= 2 or (len(named) == 1 and words[0].group() in _NAME_PARTICLES_LOWER):
+        return words[0].start(), words[-1].end()
+    return None
+
+
+#: What a caller says before the name that answers such a question ("yes ma'am harold j pettigrew", "its for ...").
+_ANSWER_FILLERS = frozenset(
+    "yes yeah yep yup sure ok okay um uh er erm so well ma'am maam sir its it's it’s thats that's me the name is "
+    "name's my for".split()
+)
+#: The lower-case words of a name's answer: letters, hyphens and apostrophes.
+_LOWER_ANSWER_WORD = re.compile(r"[" + _LO + r"][" + _LO + r"'’-]*(?![\w'’-])")
 
 
 def _answered_addresses(text: str) -> list[PiiMatch]:
@@ -3115,7 +3228,7 @@ class PiiRedactor:
             if _may_hold_intro(low):
                 found += self._introduced(text)
                 shut = False
-            if "?" in text and "\n" in text and _may_ask_for_a_name(low):
+            if "\n" in text and _may_ask_for_a_name(low):
                 answered = self._answered_names(text)
                 if answered:
                     found += answered
@@ -3167,6 +3280,9 @@ class PiiRedactor:
             if lower_names:
                 found += lower_names
                 shut = False
+            if text == low and _may_hold_transcript_name(low):
+                found += self._transcript_names(text, low)
+                shut = False
             gate = _person_gate(text, low, caps)
             cued = _cued_starts(text) if gate is not None and gate[0] else None
             if gate is not None:
@@ -3181,6 +3297,9 @@ class PiiRedactor:
                 shut = False
         matches = _resolve_overlaps(found)
         if any(m.type == "PERSON" for m in matches):
+            spelt = _spelt_names(text, matches)
+            if spelt:
+                matches = _resolve_overlaps(matches + spelt)
             matches = _with_recurring_names(text, matches)
         if text is not original and text != original:  # each value as written
             matches = [replace(m, value=original[m.start:m.end]) for m in matches]
@@ -3983,14 +4102,41 @@ class PiiRedactor:
                 span = self._name_at(text, pos, require_first=False)
                 if span is not None and _name_word_at(text, pos) is None:
                     span = None
-            else:
-                t = _LOWER_TOKEN.match(text, pos)
-                span = (pos, _lower_name_end(text, t.end())) if t is not None and t.group() in _FIRST_LOWER else None
-            if span is None or not _ANSWERED_NAME_END.match(text, span[1]):
+            else:  # in lower case the name ends where a common word or a spelling starts
+                span = _lower_answered_name(text, pos)
+                if span is not None and not (_ANSWERED_NAME_END.match(text, span[1]) or text[span[1]:span[1] + 1] == " "):
+                    span = None
+            if span is None or (text[pos:pos + 1].isupper() and not _ANSWERED_NAME_END.match(text, span[1])):
                 continue
             value = text[span[0]:span[1]]
             if " " in value or value in _CLEAR_FIRST or value in _FIRST_LOWER:
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+        return out
+
+    @staticmethod
+    def _transcript_names(text: str, low: str) -> list[PiiMatch]:
+        """Names in a call's lower-case transcript where the words around them say so, known given name or not:
+        an agent's own ("this is jade speaking", "claims deshawn speaking", "youre through to nadia", "vous
+        parlez avec geneviève"), one after a title ("is that mrs okafor", "thank you miss delgado", "mister van
+        der merwe"), and a nickname ("everyone calls me kimmy", "he goes by bart"). The name is no common
+        word (:data:`NOT_LOWER_SURNAMES`). Only in text written all in lower case (``low`` its lower case)."""
+        out: list[PiiMatch] = []
+        if text != low:
+            return out
+        for pattern in (_AGENT_INTRO, _AGENT_SPEAKING, _LOWER_TITLED, _NICKNAME):
+            for m in pattern.finditer(low):
+                name = m.group("name")
+                words = name.split()
+                if name.endswith(_NOT_A_NAME_ENDINGS) or name in _NOT_AN_AGENT_NAME:
+                    continue  # "you're speaking with", "currently speaking"
+                if any(w in NOT_LOWER_SURNAMES or w in _SPOKEN_DIGITS for w in words if w not in _NAME_PARTICLES_LOWER):
+                    continue
+                if pattern is _AGENT_INTRO and m.group("end") in ("\n", "") and not _AGENT_GREETING.search(
+                    low, low.rfind("\n", 0, m.start()) + 1, m.start()
+                ):
+                    continue  # "this is leanne" ending its line only after a greeting or a company's line
+                start = m.start("name")
+                out.append(PiiMatch("PERSON", start, start + len(name), text[start:start + len(name)], name))
         return out
 
     def _here_from(self, text: str) -> list[PiiMatch]:

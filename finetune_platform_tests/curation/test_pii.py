@@ -586,7 +586,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
         + redactor._cued_addresses(text) + redactor._closing_names(text) + redactor._here_from(text)
         + redactor._answered_names(text) + redactor._spoken_numbers(text) + redactor._script_fielded(text)
-        + redactor._spoken_word_emails(text)
+        + redactor._spoken_word_emails(text) + redactor._transcript_names(text, text.lower())
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -662,6 +662,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "OTP: 550913 cvv 123 verification code is: admin / 7Hk29PqX Wi-Fi Key: backup codes here: 8841-2209 "
         "5530-7712 Previous passwords: password? redis://:c3VwZXJz@h "
         "underscore dot at gmail com email xtra co nz social student id confirmation "
+        "this is jade speaking through to nadia mrs okafor thank you miss delgado calls me kimmy goes by r a m a "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
@@ -2565,3 +2566,42 @@ def test_spoken_numbers_by_their_cue_and_spoken_email_addresses(text, redacted):
 def test_a_spoken_email_address_is_keyed_by_the_address_it_spells():
     (match,) = R.find("caller: no its tyler underscore b two zero one one at gmail dot com")
     assert match.normalized == "tyler_b2011@gmail.com"
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # an agent's own name in a lower-case call transcript, known given name or not
+        ("agent: youre through to card services this is jade speaking\ncustomer: hi",
+         "agent: youre through to card services this is <PERSON_1> speaking\ncustomer: hi"),
+        ("agent: avis budget this is kevin how can i help", "agent: avis budget this is <PERSON_1> how can i help"),
+        ("pharmacy: good afternoon boots ashford this is leanne\ncaller: hiya", "pharmacy: good afternoon boots ashford this is <PERSON_1>\ncaller: hiya"),
+        ("agent: car rental claims deshawn speaking", "agent: car rental claims <PERSON_1> speaking"),
+        ("agent: assurances boréal bonjour vous parlez avec geneviève\nclient: oui",
+         "agent: assurances boréal bonjour vous parlez avec <PERSON_1>\nclient: oui"),
+        # a surname after a title in lower case, a nickname, a name spelt out
+        ("agent: hi is that mrs okafor", "agent: hi is that mrs <PERSON_1>"),
+        ("agent: thank you miss delgado and your zip code", "agent: thank you miss <PERSON_1> and your zip code"),
+        ("thi kim ngan pham but everyone calls me kimmy", "thi kim ngan pham but everyone calls me <PERSON_1>"),
+        ("caller: its priyanka ramaswamy that's r a m a s w a m y", "caller: its <PERSON_1> that's <PERSON_1>"),
+        # the answer to a question for a name, in lower case and without a question mark
+        ("agent: may i have your name please\ncaller: yes ma'am harold j pettigrew\nagent: and",
+         "agent: may i have your name please\ncaller: yes ma'am <PERSON_1>\nagent: and"),
+        ("agent: and the last name\ncaller: van der merwe v a n d e r m e r w e",
+         "agent: and the last name\ncaller: <PERSON_1> <PERSON_1>"),
+        ("dispatch: sure whats the patients name\ncaller: bartholomew nwosu but he goes by bart",
+         "dispatch: sure whats the patients name\ncaller: <PERSON_1> but he goes by <PERSON_2>"),
+        ("agent: and name on the card\ncaller: mere tautahi\nagent: and an email", "agent: and name on the card\ncaller: <PERSON_1>\nagent: and an email"),
+        # no name
+        ("this is ridiculous\nwhy is it not working", "this is ridiculous\nwhy is it not working"),
+        ("student services good morning you're speaking with the front desk", "student services good morning you're speaking with the front desk"),
+        ("i miss the old app", "i miss the old app"),
+        ("please call me back tomorrow", "please call me back tomorrow"),
+        ("agent: and your name\ncaller: just a sec", "agent: and your name\ncaller: just a sec"),
+        ("agent: and your name\ncaller: sorry what", "agent: and your name\ncaller: sorry what"),
+        ("agent: whats your full name\ncaller: do you need the middle one", "agent: whats your full name\ncaller: do you need the middle one"),
+        ("the code is a b c d e", "the code is a b c d e"),
+    ],
+)
+def test_names_in_lower_case_call_transcripts(text, redacted):
+    assert R.redact(text)[0] == redacted
