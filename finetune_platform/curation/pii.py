@@ -4933,10 +4933,25 @@ def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
     name elsewhere in the text ("I'm Oluwaseun Adeyemi, my order is late") is the same person."""
     found = {m.value: m for m in matches if m.type == "PERSON"}  # each name once: _recurs reads the whole text
     values = {value: m for value, m in found.items() if _recurs(value, text)}
-    if not values:
+    parts = _name_parts(text, found)
+    if not values and not parts:
         return matches
     taken = {(m.start, m.end) for m in matches}
     more: list[PiiMatch] = []
+    for part, m in parts.items():  # a full name's given name or surname alone, where no other name or thing has it
+        size = len(part)
+        i = text.find(part)
+        while i >= 0:
+            end = i + size
+            if (
+                (i, end) not in taken
+                and _whole_word_at(text, i, end)
+                and not _AFTER_A_CAPITALISED_WORD.search(text, max(0, i - 24), i)
+                and not _THING_NEXT.match(text, end)
+            ):
+                taken.add((i, end))
+                more.append(PiiMatch("PERSON", i, end, part, m.normalized))
+            i = text.find(part, end)
     forms = [(form, m) for value, m in values.items() for form in ((value, value.upper()) if not value.isupper() else (value,))]
     if len(forms) <= _FIND_EACH_NAME_UP_TO:
         # str.find, not a pattern per name: compiling one for each name of each text doubled the stage's time
@@ -4970,6 +4985,46 @@ def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
                     taken.add((i, i + size))
                     more.append(PiiMatch("PERSON", i, i + size, form, m.normalized))
     return _resolve_overlaps(matches + more) if more else matches
+
+
+def _name_parts(text: str, found: dict[str, PiiMatch]) -> dict[str, PiiMatch]:
+    """The given names and surnames of the full names ``found`` in ``text`` that stand for their person alone as
+    well ("Reference for Ms. Adaora Nwachukwu ... I was Adaora's line manager"): words of three letters or more,
+    only letters, capitalised, no word of their own (:data:`AMBIGUOUS_FIRST_NAMES`, :data:`NOT_NAMES`) and never
+    after a determiner ("the Aziz account")."""
+    parts: dict[str, PiiMatch] = {}
+    if len(found) > _NAME_PARTS_UP_TO:
+        return parts  # a roster: each part would be searched for in the whole text (quadratic)
+    for value, m in found.items():
+        if " " not in value or "\n" in value:
+            continue
+        words = value.split()
+        for part in (words[0], words[-1]):
+            if (
+                len(part) >= 3
+                and part.isalpha()
+                and part[0].isupper()
+                and not part.isupper()
+                and part not in found
+                and part not in parts
+                and part.title() not in AMBIGUOUS_FIRST_NAMES
+                and part.title() not in NOT_NAMES
+                and not _used_as_a_thing(text, part, alone=False)
+            ):
+                parts[part] = m
+    return parts
+
+
+#: Up to this many names in a text, :func:`_name_parts` looks for their parts alone.
+_NAME_PARTS_UP_TO = 16
+#: A capitalised word (no title) right before a name's part: the part belongs to another name or a brand there
+#: ("a Ralph Lauren shirt" after "Lauren Smith").
+_AFTER_A_CAPITALISED_WORD = re.compile(
+    r"(?<![\w.])(?!(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dra|Dona|Dom)[ ]\Z)"
+    r"[" + _UP + r"][" + _LO + r"]+[ ]\Z"
+)
+#: What follows a name's part where it names a company or a product: "Tan & Sons", "Rossi Impianti srl".
+_THING_NEXT = re.compile(r"[ ](?:&|[" + _UP + r"][" + _LO + r"])")
 
 
 #: Up to this many names (and their capitals), :func:`_with_recurring_names` searches the text for each; more,

@@ -2605,3 +2605,20 @@ def test_a_spoken_email_address_is_keyed_by_the_address_it_spells():
 )
 def test_names_in_lower_case_call_transcripts(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # a full name's given name or surname alone later in the text is the same person
+        ("Reference for Ms. Adaora Nwachukwu\nI was Adaora's line manager.", "Reference for Ms. <PERSON_1>\nI was <PERSON_1>'s line manager."),
+        ("Please welcome Aziz Karimov to the team! Aziz joins from Tashkent.", "Please welcome <PERSON_1> to the team! <PERSON_1> joins from Tashkent."),
+        ("From: Priscilla Mwangi <pm@example.co.ke>\n\nAsante sana,\nPriscilla", "From: <PERSON_1> <<EMAIL_1>>\n\nAsante sana,\n<PERSON_1>"),
+        # not where another name, a brand or a company has the word
+        ("a Ralph Lauren shirt and Lauren Smith called", "a Ralph Lauren shirt and <PERSON_1> called"),
+        ("Customer: Li Wei Tan\nCompany: Tan & Sons Trading", "Customer: <PERSON_1>\nCompany: Tan & Sons Trading"),
+        ("Referente Alessandro Rossi. Cliente: Rossi Impianti srl", "Referente <PERSON_1>. Cliente: Rossi Impianti srl"),
+    ],
+)
+def test_a_full_names_parts_alone_are_the_same_person(text, redacted):
+    assert R.redact(text)[0] == redacted
