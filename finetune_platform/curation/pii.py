@@ -19,10 +19,12 @@ import ipaddress
 import json
 import re
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
+import ahocorasick
 import pandas as pd
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
@@ -135,12 +137,53 @@ _SPOKEN_SECRET_CUE = re.compile(
 )
 
 
-def _may_hold_spoken_number(low: str) -> bool:
+#: Every string the gates below look for in lower-cased text ("<needle>" in h). One Aho-Corasick pass over the
+#: text finds which of them it holds (:func:`_needles_in`, ~3 us a text), where a test of each string on its own
+#: ("<needle>" in low) cost ~20 us a text over all the gates. test_pii checks that every string a gate tests is here.
+_GATE_NEEDLES: frozenset[str] = frozenset(
+    (
+    '\n\t', '\n ', '\ngood ', '\nhello ', '\nhey ', '\nhi ', '\nhiya ', ' - ', ' at ', ' code', ' to', ' to :',
+    ' to:', "'s ", '--pass', 'addr', 'addressed to', 'admin /', 'admin/', 'adres', 'adresse', 'agent', 'aiza',
+    'akia', 'al.', 'alamat', 'anschrift', 'asia', 'assignee', 'author', 'backup cod', 'bearer', 'behalf', 'call',
+    'call back', 'calling', 'chatted', 'col.', 'contact', 'contact to', 'contraseña', 'courier', 'curl',
+    'customer', 'customer ', 'cvc', 'cvv', 'dear', 'deliver', 'demeurant', 'direcci', 'dispatch to', 'domicil',
+    'domicilio', 'domisili', 'double', 'dr', 'ed by ', 'eight', 'eircode', 'endere', 'endereço', 'eu sou', 'eyj',
+    'family', 'five', 'flytning', 'forename', 'forward', 'four', 'gh', 'github_pat', 'given', 'glpat-', 'go by',
+    'goes by', 'good ', 'habla', 'handed ', 'handover', 'hasło', 'hello ', 'hey ', 'hf_', 'hi ', 'hiya ', 'holder',
+    'i am', "i'm", 'ich bin', 'ik ben', 'im ', 'indirizzo', 'is for', "it's", 'its ', 'it’s', 'i’m',
+    "je m'appelle", 'je suis', 'k_live_', 'k_test_', 'kennwort', 'key', 'known as', 'lakcím', 'line', 'live',
+    'living', 'login', 'mah.', 'mail', 'me llamo', 'meu nome', 'mi chiamo', 'miss ', 'mister ', 'morada', 'moro ',
+    'mot de passe', 'moved ', 'mr', 'ms ', 'ms. ', 'mysql', 'name', 'name is', "name's", 'name:', 'naslov',
+    'nickname', 'nine', 'no:', 'note', 'npm_', 'os.', 'osoite', 'otp', 'over from', 'owner', 'parlez', 'pass',
+    'per ', 'pick-up', 'pickup', 'pin', 'pin ', 'pin:', 'pin=', 'pincode', 'pl.', 'please welcome', 'post',
+    'postal', 'premises', 'psk', 'pw', 'pypi-', 'recovery cod', 'relocated to', 'remit', 'reporter', 'request',
+    'resid', 'residente ', 'return', 'root /', 'secret', 'send ', 'senha', 'seven', 'sg.', 'ship from', 'ship to',
+    'ship-', 'shipping from', 'shipping to', 'shp', 'site', 'six', 'sk-', 'solo uso', 'sono ', 'soy ', 'speaking',
+    'spok', 'stay', 'street', 'talked', 'talking', 'this is', 'this is ', 'three', 'through to ', 'token', 'two',
+    'ul.', 'wachtwoord', 'wget', 'who is', 'whsec_', 'wohnhaft', 'woonachtig', 'written by', 'xox', 'zero', 'zip',
+    'địa chỉ', 'şifre', '’s ', '住所', '주소',
+    )
+)
+#: The strings of :data:`_GATE_NEEDLES` and :data:`_FIELD_LABEL_WORDS`; built at the end of the module.
+_AUTOMATON: ahocorasick.Automaton
+
+
+_NO_NEEDLES: frozenset[str] = frozenset()
+
+
+def _needles_in(low: str) -> set[str]:
+    """Which strings of :data:`_GATE_NEEDLES` (and :data:`_FIELD_LABEL_WORDS`) occur in the lower-cased text."""
+    return {needle for _, needle in _AUTOMATON.iter(low)}
+
+
+def _may_hold_spoken_number(low: str, h: AbstractSet[str] | None = None) -> bool:
     """False unless two different number words are in the lower-cased text (unrolled: ~1 us a text): a spoken
     run of seven or more digits always holds two, and a text without them is skipped."""
+    if h is None:
+        h = _needles_in(low)
     return (
-        ("seven" in low) + ("eight" in low) + ("five" in low) + ("nine" in low) + ("four" in low)
-        + ("three" in low) + ("six" in low) + ("two" in low) + ("zero" in low) + ("double" in low)
+        ("seven" in h) + ("eight" in h) + ("five" in h) + ("nine" in h) + ("four" in h)
+        + ("three" in h) + ("six" in h) + ("two" in h) + ("zero" in h) + ("double" in h)
     ) >= 2
 
 
@@ -473,23 +516,25 @@ _MAY_BE_ACCESS_CODE = re.compile(
 )
 
 
-def _may_hold_secret(low: str) -> bool:
+def _may_hold_secret(low: str, h: AbstractSet[str] | None = None) -> bool:
     """False only when none of :data:`_SECRET_WORDS` is in the text whose lower case is ``low`` (unrolled)."""
+    if h is None:
+        h = _needles_in(low)
     return (
-        "pass" in low or "key" in low or "token" in low or "secret" in low or "pw" in low or "bearer" in low
-        or "pin " in low or "pin:" in low or "pin=" in low or "pincode" in low or "eyj" in low or "xox" in low
-        or "aiza" in low or "sk-" in low or "akia" in low or "asia" in low or "psk" in low
-        or "recovery cod" in low or "backup cod" in low or "otp" in low or "cvv" in low or "cvc" in low
-        or "solo uso" in low or "admin /" in low or "admin/" in low or "root /" in low or "kennwort" in low or "wachtwoord" in low
-        or "contraseña" in low or "senha" in low or "hasło" in low or "şifre" in low or "mot de passe" in low
-        or (" code" in low and _MAY_BE_ACCESS_CODE.search(low) is not None)
+        "pass" in h or "key" in h or "token" in h or "secret" in h or "pw" in h or "bearer" in h
+        or "pin " in h or "pin:" in h or "pin=" in h or "pincode" in h or "eyj" in h or "xox" in h
+        or "aiza" in h or "sk-" in h or "akia" in h or "asia" in h or "psk" in h
+        or "recovery cod" in h or "backup cod" in h or "otp" in h or "cvv" in h or "cvc" in h
+        or "solo uso" in h or "admin /" in h or "admin/" in h or "root /" in h or "kennwort" in h or "wachtwoord" in h
+        or "contraseña" in h or "senha" in h or "hasło" in h or "şifre" in h or "mot de passe" in h
+        or (" code" in h and _MAY_BE_ACCESS_CODE.search(low) is not None)
         or ("_" in low and (
-            "k_live_" in low or "k_test_" in low or "gh" in low or "github_pat" in low or "whsec_" in low or "npm_" in low
-            or "hf_" in low or "shp" in low
+            "k_live_" in h or "k_test_" in h or "gh" in h or "github_pat" in h or "whsec_" in h or "npm_" in h
+            or "hf_" in h or "shp" in h
         ))
-        or "glpat-" in low or "pypi-" in low or "sg." in low
-        or "mysql" in low or "curl" in low or "wget" in low or "--pass" in low  # _SECRET_IN_COMMAND
-        or ("login" in low and "/" in low)
+        or "glpat-" in h or "pypi-" in h or "sg." in h
+        or "mysql" in h or "curl" in h or "wget" in h or "--pass" in h  # _SECRET_IN_COMMAND
+        or ("login" in h and "/" in low)
     )
 
 
@@ -1283,7 +1328,12 @@ _GERMAN_STREET_END = re.compile("|".join(re.escape(n[::-1]) for n in _GERMAN_STR
 
 
 def _address_patterns(
-    text: str, low: str, caps: list[str], upper: list[str] | None = None, shape: bytes | None = None
+    text: str,
+    low: str,
+    caps: list[str],
+    upper: list[str] | None = None,
+    shape: bytes | None = None,
+    h: AbstractSet[str] | None = None,
 ) -> list[re.Pattern[str]]:
     """The address patterns that can match ``text`` (``low`` is text.lower(), ``caps`` its _CAP_TOKEN
     words, ``upper`` its :func:`_upper_runs`, computed when None, ``shape`` its :func:`_digit_shape` when
@@ -1310,7 +1360,7 @@ def _address_patterns(
         patterns.append(_ADDRESS_DE_PLACE)
     if _EU_POSTCODE_SHAPE.search(shape) if shape is not None else _EU_POSTCODE_GATE.search(text):
         patterns.append(_ADDRESS_EU)
-    if _may_hold_world_address(low):
+    if _may_hold_world_address(low, h):
         patterns.append(_ADDRESS_WORLD)
     if (_PIN_SHAPE.search(shape) if shape is not None else _PIN_GATE.search(text)) and (
         "no" in low and ("no." in low or "no " in low) or "flat " in low or "plot " in low or _IN_PREFIX_GATE.search(text)
@@ -1594,8 +1644,10 @@ _NOT_AN_AGENT_NAME = frozenset("youre were theyre whos who whom someone anyone e
 _NAME_PARTICLES_LOWER = frozenset("van der den von de la da del le al el bin mc o'".split())
 
 
-#: A word spelt out letter by letter, four letters or more: "r a m a s w a m y".
+#: A word spelt out letter by letter, four letters or more: "r a m a s w a m y" (in a transcript in lower case).
 _SPELT_RUN = re.compile(r"(?<![\w'’])[a-z](?:[ ][a-z]){3,}(?![\w'’])")
+#: What every such run holds: a pattern that opens with a literal space, which re jumps to.
+_SPELT_GATE = re.compile(r" [a-z] [a-z] ")
 
 
 def _spelt_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
@@ -1620,12 +1672,14 @@ def _spelt_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
     return out
 
 
-def _may_hold_transcript_name(low: str) -> bool:
+def _may_hold_transcript_name(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Substring tests of the lower-cased text for the words of :meth:`PiiRedactor._transcript_names`' cues."""
+    if h is None:
+        h = _needles_in(low)
     return (
-        "this is " in low or "speaking" in low or "through to " in low or "parlez" in low or "habla" in low
-        or "mr" in low or "ms " in low or "ms. " in low or "mister " in low or "dr" in low or "miss " in low
-        or "call" in low or "go by" in low or "goes by" in low or "known as" in low or "nickname" in low
+        "this is " in h or "speaking" in h or "through to " in h or "parlez" in h or "habla" in h
+        or "mr" in h or "ms " in h or "ms. " in h or "mister " in h or "dr" in h or "miss " in h
+        or "call" in h or "go by" in h or "goes by" in h or "known as" in h or "nickname" in h
     )
 
 
@@ -1754,15 +1808,17 @@ _PLACE_LINE = re.compile(
 )
 
 
-def _address_cue_gates(text: str, low: str) -> tuple[bool, bool, bool, bool] | None:
+def _address_cue_gates(text: str, low: str, h: AbstractSet[str] | None = None) -> tuple[bool, bool, bool, bool] | None:
     """Which parts of :meth:`PiiRedactor._cued_addresses` may find something in ``text`` (``low`` its lower
     case): an :data:`_ADDRESS_CUE` (:func:`_may_hold_cue_words`), a question for an address
     (:func:`_may_ask_for_address`), a keyed address (:func:`_may_hold_keyed_address`), a vCard's address; None
     when none may. Every part may where the substring tests of ``low`` could miss what a pattern matches."""
     if not _lower_is_ignorecase(text):
         return (True, True, True, True)
+    if h is None:
+        h = _needles_in(low)
     gates = (
-        _may_hold_cue_words(low), _may_ask_for_address(low), _may_hold_keyed_address(low),
+        _may_hold_cue_words(low, h), _may_ask_for_address(low, h), _may_hold_keyed_address(low, h),
         "ADR" in text and _VCARD_ADDRESS.search(text) is not None,
     )
     return gates if True in gates else None
@@ -1816,15 +1872,17 @@ def _cues_in_lower(low: str) -> list[re.Match[str]]:
             out.append(found[k])
     return out
 
-def _may_hold_cue_words(low: str) -> bool:
+def _may_hold_cue_words(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Substring tests of the lower-cased text for the words of every :data:`_ADDRESS_CUE`."""
+    if h is None:
+        h = _needles_in(low)
     if (
-        "addr" in low or "ship to" in low or "shipping to" in low or "deliver" in low or "dispatch to" in low
-        or ("send " in low and " to" in low) or "eircode" in low or "moved " in low or "relocated to" in low
-        or (" at " in low and ("live" in low or "living" in low or "resid" in low or "stay" in low))
-        or "moro " in low or "direcci" in low or "adresse" in low
-        or "residente " in low or "demeurant" in low or "domicil" in low or "wohnhaft" in low or "woonachtig" in low or "domisili" in low
-        or "flytning" in low
+        "addr" in h or "ship to" in h or "shipping to" in h or "deliver" in h or "dispatch to" in h
+        or ("send " in h and " to" in h) or "eircode" in h or "moved " in h or "relocated to" in h
+        or (" at " in h and ("live" in h or "living" in h or "resid" in h or "stay" in h))
+        or "moro " in h or "direcci" in h or "adresse" in h
+        or "residente " in h or "demeurant" in h or "domicil" in h or "wohnhaft" in h or "woonachtig" in h or "domisili" in h
+        or "flytning" in h
     ):
         return True
     if not low.isascii() and any(word in low for word, _ in _SCRIPT_CUE_ANCHORS):
@@ -1832,31 +1890,35 @@ def _may_hold_cue_words(low: str) -> bool:
     if ":" not in low:
         return False  # the rest are labels
     return (
-        "ship from" in low or "shipping from" in low or "ship-" in low or "postal" in low or "site" in low
-        or "remit" in low or "adres" in low or "domicilio" in low or "indirizzo" in low or "endere" in low
-        or "anschrift" in low or "alamat" in low or "naslov" in low or "osoite" in low or "lakcím" in low
-        or "morada" in low or "premises" in low or "pickup" in low or "pick-up" in low
-        or (" to:" in low or " to :" in low)
-        and ("courier" in low or "post" in low or "mail" in low or "return" in low or "forward" in low)
+        "ship from" in h or "shipping from" in h or "ship-" in h or "postal" in h or "site" in h
+        or "remit" in h or "adres" in h or "domicilio" in h or "indirizzo" in h or "endere" in h
+        or "anschrift" in h or "alamat" in h or "naslov" in h or "osoite" in h or "lakcím" in h
+        or "morada" in h or "premises" in h or "pickup" in h or "pick-up" in h
+        or (" to:" in h or " to :" in h)
+        and ("courier" in h or "post" in h or "mail" in h or "return" in h or "forward" in h)
     )
 
 
-def _may_ask_for_address(low: str) -> bool:
+def _may_ask_for_address(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Substring tests of the lower-cased text for an :data:`_ADDRESS_QUESTION`: a question mark, a line break
     and one of its words."""
+    if h is None:
+        h = _needles_in(low)
     return "?" in low and "\n" in low and (
-        "addr" in low or "adres" in low or "direcci" in low or "indirizzo" in low or "endereço" in low
-        or "anschrift" in low or "post" in low or "zip" in low or "eircode" in low or "pin" in low or "địa chỉ" in low
-        or "주소" in low or "住所" in low
+        "addr" in h or "adres" in h or "direcci" in h or "indirizzo" in h or "endereço" in h
+        or "anschrift" in h or "post" in h or "zip" in h or "eircode" in h or "pin" in h or "địa chỉ" in h
+        or "주소" in h or "住所" in h
     )
 
 
-def _may_hold_keyed_address(low: str) -> bool:
+def _may_hold_keyed_address(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Substring tests of the lower-cased text for a :data:`_KEYED_ADDRESS` or a :data:`_YAML_ADDRESS`: a colon
     or "=", and a word of their keys."""
+    if h is None:
+        h = _needles_in(low)
     if "=" not in low and ":" not in low:
         return False
-    return "addr" in low or "line" in low or "street" in low or "post" in low
+    return "addr" in h or "line" in h or "street" in h or "post" in h
 
 
 def _quoted_key(low: str) -> bool:
@@ -1865,9 +1927,11 @@ def _quoted_key(low: str) -> bool:
     return "=" in low or '":' in low or "':" in low or '" :' in low or "' :" in low
 
 
-def _may_ask_for_a_name(low: str) -> bool:
+def _may_ask_for_a_name(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Substring tests of the lower-cased text for a :data:`_NAME_QUESTION`'s words."""
-    return "name" in low or "holder" in low or "speaking" in low or "talking" in low or "calling" in low or "who is" in low
+    if h is None:
+        h = _needles_in(low)
+    return "name" in h or "holder" in h or "speaking" in h or "talking" in h or "calling" in h or "who is" in h
 
 
 def _lower_given_names(text: str) -> set[str]:
@@ -1879,13 +1943,15 @@ def _lower_given_names(text: str) -> set[str]:
         return {word.decode("ascii") for word in words}
     return set(_FIRST_LOWER.intersection(_LETTER_RUN.findall(text)))
 
-def _may_hold_world_address(low: str) -> bool:
+def _may_hold_world_address(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Whether the lower-cased text may hold an _ADDRESS_WORLD match: a Polish street word or a Brazilian state's
     dash and a dashed postcode, a Mexican "Col.", or a Turkish "Mah." and door number."""
+    if h is None:
+        h = _needles_in(low)
     return (
-        "-" in low and ("ul." in low or "al." in low or "os." in low or "pl." in low or " - " in low)
-        or "col." in low
-        or ("mah." in low and "no:" in low)
+        "-" in low and ("ul." in h or "al." in h or "os." in h or "pl." in h or " - " in h)
+        or "col." in h
+        or ("mah." in h and "no:" in h)
     )
 
 
@@ -1925,18 +1991,20 @@ def _may_hold_german_postcode(text: str, shape: bytes | None) -> bool:
     return _GERMAN_POSTCODE_SHAPE.search(shape) is not None
 
 
-def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool) -> bool:
+def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool, h: AbstractSet[str] | None = None) -> bool:
     """False only when no :data:`_STRONG_CUE` can match anywhere in ``text`` (a superset test, cheap).
 
     Text with runs of spaces (where a cue may sit at the start of the 40-character window the cue is
     searched in) and text where lower() and re.IGNORECASE disagree (``plain`` False) always answer True,
     so the gate can never hide a name.
     """
-    if not plain or "   " in text or "dear" in low or "--" in text or "MR" in text or "DR" in text or "MS." in text:
+    if h is None:
+        h = _needles_in(low)
+    if not plain or "   " in text or "dear" in h or "--" in text or "MR" in text or "DR" in text or "MS." in text:
         return True
     if "PROF." in text:
         return True
-    if "name" in low and ("name is" in low or "name's" in low or "name:" in low):
+    if "name" in h and ("name is" in h or "name's" in h or "name:" in h):
         return True
     if not _GATE_TITLES.isdisjoint(caps) or "HERR" in text or "FRAU" in text:
         return True
@@ -2109,11 +2177,14 @@ def _names_a_thing(text: str, value: str) -> bool:
     return bool(words) and words[0] not in _ALL_FIRST and _used_as_a_thing(text, words[0], alone=len(words) == 1)
 
 
-def _may_hold_field_label(text: str, low: str) -> bool:
-    """False only when no field of :data:`_FIELD_LABELS` can be in ``text`` (``low`` its lower case)."""
+def _may_hold_field_label(text: str, low: str, h: AbstractSet[str] | None = None) -> bool:
+    """False only when no field of :data:`_FIELD_LABELS` can be in ``text`` (``low`` its lower case, ``h`` its
+    :func:`_needles_in`)."""
     if ":" not in text and "=" not in text:
         return False
-    return _FIELD_COLON.search(text) is not None and any(word in low for word in _FIELD_LABEL_WORDS)
+    if h is None:
+        h = _needles_in(low)
+    return _FIELD_COLON.search(text) is not None and not h.isdisjoint(_FIELD_LABEL_WORDS)
 
 
 #: A word of every label in :data:`_FIELD_LABELS`, for :func:`_may_hold_field_label`.
@@ -2410,17 +2481,17 @@ _GENERIC_NAME_KEYS = frozenset("name customer contact owner agent author assigne
 _KEYED_NAME_WORD = re.compile(r"[" + _UP + _LO + r"][" + _UP + _LO + r"'’-]*\.?")
 
 
-def _may_hold_keyed_name(text: str, low: str) -> bool:
+def _may_hold_keyed_name(text: str, low: str, h: AbstractSet[str] | None = None) -> bool:
     """Whether :data:`_KEYED_NAME` or :data:`_YAML_NAME` may match: a quote or a line break, a colon or "=", and a
     word of their keys."""
+    if not (('"' in text or "'" in text or "\n" in text or ": " in text) and (":" in text or "=" in text)):
+        return False
+    if h is None:
+        h = _needles_in(low)
     return (
-        ('"' in text or "'" in text or "\n" in text or ": " in text)
-        and (":" in text or "=" in text)
-        and (
-            "name" in low or "holder" in low or "customer" in low or "contact" in low or "owner" in low or "author" in low
-            or "agent" in low or "assignee" in low or "reporter" in low or "request" in low or "given" in low
-            or "family" in low or "forename" in low
-        )
+        "name" in h or "holder" in h or "customer" in h or "contact" in h or "owner" in h or "author" in h
+        or "agent" in h or "assignee" in h or "reporter" in h or "request" in h or "given" in h
+        or "family" in h or "forename" in h
     )
 
 
@@ -2470,19 +2541,23 @@ def _name_word_at(text: str, pos: int) -> re.Match[str] | None:
     return word
 
 
-def _may_hold_foreign_intro(low: str) -> bool:
+def _may_hold_foreign_intro(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Whether the lower-cased text holds one of :data:`_INTROS_OTHER`."""
+    if h is None:
+        h = _needles_in(low)
     return (
-        "ik ben" in low or "ich bin" in low or "je suis" in low or "je m'appelle" in low or "soy " in low
-        or "me llamo" in low or "sono " in low or "mi chiamo" in low or "eu sou" in low or "meu nome" in low
+        "ik ben" in h or "ich bin" in h or "je suis" in h or "je m'appelle" in h or "soy " in h
+        or "me llamo" in h or "sono " in h or "mi chiamo" in h or "eu sou" in h or "meu nome" in h
     )
 
 
-def _may_hold_intro(low: str) -> bool:
+def _may_hold_intro(low: str, h: AbstractSet[str] | None = None) -> bool:
     """False only when none of :data:`_INTROS` is in the text whose lower case is ``low``."""
+    if h is None:
+        h = _needles_in(low)
     return (
-        "i'm" in low or "i’m" in low or "i am" in low or "im " in low or "this is" in low or "it's" in low or "it’s" in low
-        or "its " in low or _may_hold_foreign_intro(low)
+        "i'm" in h or "i’m" in h or "i am" in h or "im " in h or "this is" in h or "it's" in h or "it’s" in h
+        or "its " in h or _may_hold_foreign_intro(low, h)
     )
 
 
@@ -2560,13 +2635,15 @@ _ROLE_WORD = re.compile(r"(\w+)[ ]")
 _MENTION_END = re.compile(r"[ ]*(?:[,.;:!?)(<]|\r?\n|\Z)|[ ][a-z]")
 
 
-def _may_hold_more_mention(low: str) -> bool:
+def _may_hold_more_mention(low: str, h: AbstractSet[str] | None = None) -> bool:
     """False only when no cue of :data:`_MENTION_CUE_MORE` is in the text whose lower case is ``low`` (a pattern
     that opens with a look-behind is tried at every position: these substring tests rule most texts out first)."""
+    if h is None:
+        h = _needles_in(low)
     return (
-        "customer " in low or "per " in low or "over from" in low or "handed " in low or "handover" in low
-        or "addressed to" in low or "contact to" in low or "is for" in low
-        or (("'s " in low or "’s " in low) and _MAY_BE_RELATIVE.search(low) is not None)
+        "customer " in h or "per " in h or "over from" in h or "handed " in h or "handover" in h
+        or "addressed to" in h or "contact to" in h or "is for" in h
+        or (("'s " in h or "’s " in h) and _MAY_BE_RELATIVE.search(low) is not None)
     )
 
 
@@ -2593,11 +2670,13 @@ _MAY_BE_RELATIVE = re.compile(
 )
 
 
-def _may_hold_mention(low: str) -> bool:
+def _may_hold_mention(low: str, h: AbstractSet[str] | None = None) -> bool:
     """False only when none of :data:`_MENTION_CUES` is in the text whose lower case is ``low``."""
+    if h is None:
+        h = _needles_in(low)
     return (  # the words of _MENTION_WORDS, unrolled (a generator over them cost twice as much)
-        "spok" in low or "ed by " in low or "talked" in low or "speaking" in low or "chatted" in low or "behalf" in low
-        or "call back" in low or "note" in low or "written by" in low or "please welcome" in low
+        "spok" in h or "ed by " in h or "talked" in h or "speaking" in h or "chatted" in h or "behalf" in h
+        or "call back" in h or "note" in h or "written by" in h or "please welcome" in h
         or _MY_PEOPLE.search(low) is not None
     )
 
@@ -2649,18 +2728,22 @@ def _greeting_line_starts(text: str) -> list[int]:
     return sorted(starts)
 
 
-def _may_hold_greeting(low: str) -> bool:
+def _may_hold_greeting(low: str, h: AbstractSet[str] | None = None) -> bool:
     """False only when no line of the text whose lower case is ``low`` opens with one of :data:`_GREETINGS`."""
+    if h is None:
+        h = _needles_in(low)
     if low.startswith(_GREETING_WORDS):
         return True
-    if not ("hi " in low or "hello " in low or "hey " in low or "hiya " in low or "good " in low):
+    if not ("hi " in h or "hello " in h or "hey " in h or "hiya " in h or "good " in h):
         return False
-    if low[:1] in (" ", "\t") or "\n " in low or "\n\t" in low:
+    if low[:1] in (" ", "\t") or "\n " in h or "\n\t" in h:
         return True  # an indented line: a greeting anywhere will do
-    return "\nhi " in low or "\nhello " in low or "\nhey " in low or "\nhiya " in low or "\ngood " in low
+    return "\nhi " in h or "\nhello " in h or "\nhey " in h or "\nhiya " in h or "\ngood " in h
 
 
-def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool, bool] | None:
+def _person_gate(
+    text: str, low: str, caps: list[str], h: AbstractSet[str] | None = None
+) -> tuple[bool, bool, bool, bool] | None:
     """None when ``text`` cannot hold a name; else the flags of :meth:`PiiRedactor._persons`: (a strong cue
     may occur, lower() agrees with re.IGNORECASE, "my name is" may occur, a line may open with a sign-off
     and a comma).
@@ -2669,8 +2752,10 @@ def _person_gate(text: str, low: str, caps: list[str]) -> tuple[bool, bool, bool
     the text is one of ``caps`` (a name's own word always is): no given name among them means no name.
     """
     plain = _lower_is_ignorecase(text)
-    strong = _may_hold_strong_cue(text, low, caps, plain)
-    lower_cue = "name is" in low or not plain
+    if h is None:
+        h = _needles_in(low)
+    strong = _may_hold_strong_cue(text, low, caps, plain, h)
+    lower_cue = "name is" in h or not plain
     sign_off_line = not plain or ("," in low and _SAME_LINE_SIGN_OFF_REVERSED.search(low[::-1]) is not None)
     if not strong and not lower_cue and not sign_off_line and _ALL_FIRST.isdisjoint(caps):
         return None
@@ -3149,7 +3234,8 @@ class PiiRedactor:
         # Only the name, address and secret gates read the lower-cased text and the capitalised words.
         words_needed = "PERSON" in types or "ADDRESS" in types
         low = text.lower() if words_needed or "CREDENTIALS" in types else ""
-        if "CREDENTIALS" in types and (_may_hold_secret(low) or not _lower_is_ignorecase(text)):
+        h = _needles_in(low) if low else _NO_NEEDLES  # which strings of the gates below the text holds
+        if "CREDENTIALS" in types and (_may_hold_secret(low, h) or not _lower_is_ignorecase(text)):
             found += self._secrets(text)
             shut = False
         caps = _CAP_TOKEN.findall(text) if words_needed else []
@@ -3191,16 +3277,16 @@ class PiiRedactor:
             found += self._phones(text, phone_memo, _resolve_overlaps(found))
             shut = False
         if ("PHONE" in types or "CREDIT_CARD" in types or "CREDENTIALS" in types or "US_SSN" in types) and (
-            _may_hold_spoken_number(low or text.lower())
+            _may_hold_spoken_number(low, h) if low else _may_hold_spoken_number(text.lower())
         ):
             found += self._spoken_numbers(text)
             shut = False
         if n_digits and "ADDRESS" in types:
-            patterns = _address_patterns(text, low, caps, upper, shape)
+            patterns = _address_patterns(text, low, caps, upper, shape, h)
             if patterns:
                 found += self._addresses(text, patterns)
                 shut = False
-            gates = _address_cue_gates(text, low)
+            gates = _address_cue_gates(text, low, h)
             if gates is not None:
                 found += self._cued_addresses(text, low, gates)
                 shut = False
@@ -3211,13 +3297,13 @@ class PiiRedactor:
                 found += cells
                 shut = False
         if "PERSON" in types:
-            if _may_hold_greeting(low):
+            if _may_hold_greeting(low, h):
                 found += self._greeted(text)
                 shut = False
             if "<" in text and "@" in text:
                 found += self._senders(text)
                 shut = False
-            if _may_hold_field_label(text, low):
+            if _may_hold_field_label(text, low, h):
                 found += self._fielded(text)
                 shut = False
             if not text.isascii() and ("：" in text or ":" in text):
@@ -3225,10 +3311,10 @@ class PiiRedactor:
                 if script_named:  # a line of a text where none is found holds none
                     found += script_named
                     shut = False
-            if _may_hold_intro(low):
+            if _may_hold_intro(low, h):
                 found += self._introduced(text)
                 shut = False
-            if "\n" in text and _may_ask_for_a_name(low):
+            if "\n" in text and ("?" in text or text == low) and _may_ask_for_a_name(low, h):
                 answered = self._answered_names(text)
                 if answered:
                     found += answered
@@ -3239,8 +3325,8 @@ class PiiRedactor:
                     found += here
                     shut = False
             if (
-                _may_hold_mention(low)
-                or (_may_hold_more_mention(low) and _MENTION_CUE_MORE.search(text))
+                _may_hold_mention(low, h)
+                or (_may_hold_more_mention(low, h) and _MENTION_CUE_MORE.search(text))
                 or (_may_hold_role_cue(low) and _ROLE_CUE.search(text))
             ):
                 found += self._mentioned(text)
@@ -3254,7 +3340,7 @@ class PiiRedactor:
             line_local = (
                 (self._dash_signed(text) if "-" in text else [])
                 + (self._closing_names(text, closing) if closing else [])
-                + (self._keyed(text) if _may_hold_keyed_name(text, low) else [])
+                + (self._keyed(text) if _may_hold_keyed_name(text, low, h) else [])
                 + (self._speakers(text) if ":" in text and n_digits >= 2 and _SPEAKER_GATE.search(text) else [])
             )
             # It needs two labelled lines (a line alone finds nothing): a text where it finds nothing stays shut.
@@ -3280,10 +3366,10 @@ class PiiRedactor:
             if lower_names:
                 found += lower_names
                 shut = False
-            if text == low and _may_hold_transcript_name(low):
+            if text == low and _may_hold_transcript_name(low, h):
                 found += self._transcript_names(text, low)
                 shut = False
-            gate = _person_gate(text, low, caps)
+            gate = _person_gate(text, low, caps, h)
             cued = _cued_starts(text) if gate is not None and gate[0] else None
             if gate is not None:
                 found += self._persons(text, *gate, caps=caps, cued=cued)
@@ -3297,7 +3383,7 @@ class PiiRedactor:
                 shut = False
         matches = _resolve_overlaps(found)
         if any(m.type == "PERSON" for m in matches):
-            spelt = _spelt_names(text, matches)
+            spelt = _spelt_names(text, matches) if low == text and _SPELT_GATE.search(text) else None
             if spelt:
                 matches = _resolve_overlaps(matches + spelt)
             matches = _with_recurring_names(text, matches)
@@ -5002,6 +5088,7 @@ def _name_parts(text: str, found: dict[str, PiiMatch]) -> dict[str, PiiMatch]:
         for part in (words[0], words[-1]):
             if (
                 len(part) >= 3
+                and text.count(part) >= 2  # alone somewhere besides the full name
                 and part.isalpha()
                 and part[0].isupper()
                 and not part.isupper()
@@ -5473,3 +5560,16 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             "redacted": settings.redact_pii,
         },
     )
+
+
+def _build_automaton() -> ahocorasick.Automaton:
+    """The Aho-Corasick automaton of :func:`_needles_in` (pyahocorasick: a C implementation; a pattern of these
+    alternatives in ``re`` tries each at every position and was slower than the separate substring tests)."""
+    automaton = ahocorasick.Automaton()
+    for needle in _GATE_NEEDLES | frozenset(_FIELD_LABEL_WORDS):
+        automaton.add_word(needle, needle)
+    automaton.make_automaton()
+    return automaton
+
+
+_AUTOMATON = _build_automaton()

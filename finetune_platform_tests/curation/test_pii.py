@@ -2622,3 +2622,36 @@ def test_names_in_lower_case_call_transcripts(text, redacted):
 )
 def test_a_full_names_parts_alone_are_the_same_person(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+def test_every_string_a_gate_looks_for_is_in_the_automaton():
+    """The gates test "<needle>" in h, where h is what the Aho-Corasick pass found: a string missing from the
+    automaton would never be found, and its gate would shut on a text that holds it."""
+    import inspect
+    import re
+
+    from finetune_platform.curation import pii
+
+    source = inspect.getsource(pii)
+    used = set(re.findall(r'"((?:[^"\\]|\\.)+)" in h\b', source)) - {"<needle>"}  # minus the docs' example
+    assert len(used) > 150
+    known = pii._GATE_NEEDLES | frozenset(pii._FIELD_LABEL_WORDS)
+    missing = {n for n in used if n.encode().decode("unicode_escape") not in known and n not in known}
+    assert not missing
+    for needle in known:  # and the automaton finds each where it is, in a text of other words
+        assert needle in pii._needles_in(f"x {needle} y"), needle
+
+
+def test_the_needle_gates_agree_with_substring_tests():
+    """The automaton's hits are exactly the strings a substring test finds, in texts made of them (overlapping,
+    glued, across line breaks): every gate that reads "<needle>" in h answers as it did with "<needle>" in low."""
+    import random
+
+    from finetune_platform.curation import pii
+
+    words = sorted(pii._GATE_NEEDLES) + ["plain", "words", "\n", " ", ":", "?", "=", "-", "_", "/"]
+    rng = random.Random(20261207)
+    for _ in range(3000):
+        low = "".join(rng.choices(words, k=rng.randint(1, 8)))
+        hits = {n for n in pii._GATE_NEEDLES | frozenset(pii._FIELD_LABEL_WORDS) if n in low}
+        assert pii._needles_in(low) == hits, low
