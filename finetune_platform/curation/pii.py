@@ -172,7 +172,8 @@ _NO_NEEDLES: frozenset[str] = frozenset()
 
 
 def _needles_in(low: str) -> set[str]:
-    """Which strings of :data:`_GATE_NEEDLES` (and :data:`_FIELD_LABEL_WORDS`) occur in the lower-cased text."""
+    """Which strings of :data:`_GATE_NEEDLES` (and :data:`_FIELD_LABEL_WORDS`, :data:`_SIGN_OFF_PHRASES`) occur in the
+    lower-cased text."""
     return {needle for _, needle in _AUTOMATON.iter(low)}
 
 
@@ -2528,6 +2529,51 @@ _CLOSING_NAMES = frozenset(
     n for n in _CLEAR_FIRST | _FIRST_LOWER
     if n.isascii() and n.isalpha() and n[1:].islower() and n.title() not in AMBIGUOUS_FIRST_NAMES
 )
+#: Sign-offs in other languages, and English ones closing a sentence on the line ("... I'll come down. Cheers, Mitch
+#: O'Donoghue"), in lower case: :meth:`PiiRedactor._signed_off` takes the name after them.
+_SIGN_OFF_PHRASES = (
+    "mit freundlichen grüßen", "mit freundlichen grüssen", "freundliche grüße", "viele grüße", "liebe grüße",
+    "beste grüße", "herzliche grüße", "cordialement", "bien cordialement", "bien à vous", "salutations",
+    "atentamente", "saludos", "un saludo", "un abrazo", "cordiales saludos", "atenciosamente", "abraços", "obrigado",
+    "obrigada", "cordiali saluti", "distinti saluti", "saluti", "met vriendelijke groet", "vriendelijke groeten",
+    "groeten", "med vänlig hälsning", "vänliga hälsningar", "hälsningar", "med venlig hilsen", "venlig hilsen",
+    "med vennlig hilsen", "vennlig hilsen", "hilsen", "mvh", "ystävällisin terveisin", "terveisin", "s pozdravem",
+    "pozdrawiam", "z poważaniem", "üdvözlettel", "köszönöm", "pagarbiai", "ar cieņu", "lugupidamisega", "kveðja",
+    "lp,", "srdačan pozdrav", "lijep pozdrav", "с уважением", "з повагою", "ευχαριστώ", "με εκτίμηση", "saygılarımla",
+    "teşekkürler", "salam", "terima kasih", "salamat po", "trân trọng", "cảm ơn", "ngā mihi", "shukran", "asante",
+    "cheers,", "regards,", "thanks,", "many thanks,", "best,", "kind regards,", "best wishes,", "thank you,", "ta,",
+)
+#: A sign-off of :data:`_SIGN_OFF_PHRASES` that opens its line or follows a sentence's end, with its comma or line
+#: break: where :meth:`PiiRedactor._signed_off`'s name starts.
+_SIGN_OFF = re.compile(
+    r"(?i)(?:^|(?<=\n)|(?<=[.!?][ ])|(?<=[.!?][ ][ ]))(?:" + "|".join(
+        re.escape(p.rstrip(",")) for p in sorted(_SIGN_OFF_PHRASES, key=len, reverse=True)
+    ) + r")[!.]?(?:,?[ ]*\n[ ]*|,[ ]*|[ ]*-[ ]+)"
+)
+def _title_word(word: str) -> bool:
+    """Whether each part of ``word`` (split at hyphens and apostrophes) is capitalised, the rest in lower case:
+    "Schäfer-Bredow", "O'Donoghue", "McDonald", "Γιώργος"; not "HIReported", "CREW"."""
+    for part in re.split(r"[-'’]", word):
+        if part.startswith(("Mc", "Mac")) and part[3:4].isupper():
+            part = part[2:] if part[2:3].isupper() else part[3:]
+        if not part or not (part[0].isupper() and (len(part) == 1 or part[1:].islower())):
+            return False
+    return True
+
+
+#: Words of a team or a department that signs, and the articles and possessives before them, in several languages.
+_TEAM_WORDS = frozenset(
+    """ihr ihre dein deine euer votre vos le la les l équipe equipe el los las il lo gli de het uw din ditt er
+    team teams kundenservice kundendienst service services servicio servicios soporte atención atencion cliente
+    clientes equipo servizio assistenza clienti ufficio klantenservice klantendienst kundeservice kundtjänst
+    kundeservicen asiakaspalvelu zespół obsługa klienta tým zákaznická podpora podpory служба поддержки команда
+    ομάδα εξυπηρέτηση destek ekibi tim layanan pelanggan đội ngũ support customer care helpdesk desk office
+    administração atendimento suporte""".split()
+)
+#: One to four words of letters (hyphens, apostrophes), one space apart: a signed name.
+_SIGNED_NAME = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*(?:[ ][^\W\d_]+(?:[-'’][^\W\d_]+)*){0,3}")
+#: What ends a signed name: its line's or the text's end, a "|", a dash or a bracket.
+_SIGNED_NAME_END = re.compile(r"[ ]*(?:\r?\n|\Z|[|(]|[ ]?[-–][ ])|[ ]x\b")
 #: The thanks a writer signs after with a dash: "... thanks - deb", "cheers - Tom".
 _THANKS_WORDS = (" thanks", " thx", " ty", " ta", " cheers", " regards", " tia")
 
@@ -3346,6 +3392,9 @@ class PiiRedactor:
             # It needs two labelled lines (a line alone finds nothing): a text where it finds nothing stays shut.
             if "\n" in text and text.count(": ") >= 2:
                 line_local += self._transcript_speakers(text)
+            # a sign-off and its name are on one line or two: a text where it finds nothing has no line that does
+            if not h.isdisjoint(_SIGN_OFF_PHRASES):
+                line_local += self._signed_off(text)
             if line_local:
                 found += line_local
                 shut = False
@@ -4689,6 +4738,32 @@ class PiiRedactor:
             out.append(PiiMatch("PERSON", value.start(), value.end(), value.group(), value.group().casefold()))
         return out
 
+    @staticmethod
+    def _signed_off(text: str) -> list[PiiMatch]:
+        """The writer's name after a sign-off of another language (:data:`_SIGN_OFF_PHRASES`: "Mit freundlichen
+        Grüßen\nJörg Schäfer-Bredow", "З повагою, Олена Коваленко", "Kveðja, Sigríður Guðmundsdóttir") or an
+        English one that closes a sentence mid-line ("... I'll come down. Cheers, Mitch O'Donoghue"): one to
+        four words on the same line after its comma, or alone on the next line, that end their line or the text
+        (or a "|", a dash or a bracket after them); in a script with capitals each word capitalised (particles
+        aside) and one word alone no word of a thing (:data:`NOT_NAMES`)."""
+        out: list[PiiMatch] = []
+        for m in _SIGN_OFF.finditer(text):
+            value = _SIGNED_NAME.match(text, m.end())
+            if value is None or not _SIGNED_NAME_END.match(text, value.end()):
+                continue
+            words = value.group().split()
+            cased = [w for w in words if w[0].upper() != w[0].lower()]
+            if cased and not all(_title_word(w) or w in _PLACE_PARTICLES for w in cased):
+                continue  # "HIReported", "LUMEN CREW", "CS": no name as a writer signs it
+            if any(
+                w in NOT_NAMES or w in _NOT_GREETED or w.lower() in COMMON_LOWER_WORDS
+                or w.lower().rsplit("'", 1)[-1].rsplit("’", 1)[-1] in _TEAM_WORDS
+                for w in words
+            ):
+                continue  # "Ihr Kundenservice", "L'équipe PayNova", "Equipo de Soporte": a team signs
+            out.append(PiiMatch("PERSON", value.start(), value.end(), value.group(), value.group().casefold()))
+        return out
+
     def _copied(self, text: str, things: dict[str, bool]) -> list[PiiMatch]:
         """The people on the copy line of an e-mail's header (:data:`_CC_LINE`, in a text with a "From:" or "To:"
         field): each part between semicolons or commas that is a name and nothing more ("Cc: Jonah Feldman; Sipho
@@ -5566,7 +5641,7 @@ def _build_automaton() -> ahocorasick.Automaton:
     """The Aho-Corasick automaton of :func:`_needles_in` (pyahocorasick: a C implementation; a pattern of these
     alternatives in ``re`` tries each at every position and was slower than the separate substring tests)."""
     automaton = ahocorasick.Automaton()
-    for needle in _GATE_NEEDLES | frozenset(_FIELD_LABEL_WORDS):
+    for needle in _GATE_NEEDLES | frozenset(_FIELD_LABEL_WORDS) | frozenset(_SIGN_OFF_PHRASES):
         automaton.add_word(needle, needle)
     automaton.make_automaton()
     return automaton

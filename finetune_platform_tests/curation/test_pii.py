@@ -586,7 +586,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
         + redactor._cued_addresses(text) + redactor._closing_names(text) + redactor._here_from(text)
         + redactor._answered_names(text) + redactor._spoken_numbers(text) + redactor._script_fielded(text)
-        + redactor._spoken_word_emails(text) + redactor._transcript_names(text, text.lower())
+        + redactor._spoken_word_emails(text) + redactor._transcript_names(text, text.lower()) + redactor._signed_off(text)
     )
     return pii._with_recurring_names(text, pii._resolve_overlaps(found))
 
@@ -663,6 +663,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "5530-7712 Previous passwords: password? redis://:c3VwZXJz@h "
         "underscore dot at gmail com email xtra co nz social student id confirmation "
         "this is jade speaking through to nadia mrs okafor thank you miss delgado calls me kimmy goes by r a m a "
+        "Mit freundlichen Grüßen\n Jörg Schäfer-Bredow З повагою, Олена Kveðja, Cheers, Salam, - Ihr Kundenservice "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
@@ -2649,9 +2650,33 @@ def test_the_needle_gates_agree_with_substring_tests():
 
     from finetune_platform.curation import pii
 
-    words = sorted(pii._GATE_NEEDLES) + ["plain", "words", "\n", " ", ":", "?", "=", "-", "_", "/"]
+    words = sorted(pii._GATE_NEEDLES) + list(pii._SIGN_OFF_PHRASES) + ["plain", "words", "\n", " ", ":", "?", "=", "-", "_", "/"]
     rng = random.Random(20261207)
     for _ in range(3000):
         low = "".join(rng.choices(words, k=rng.randint(1, 8)))
-        hits = {n for n in pii._GATE_NEEDLES | frozenset(pii._FIELD_LABEL_WORDS) if n in low}
+        hits = {n for n in pii._GATE_NEEDLES | frozenset(pii._FIELD_LABEL_WORDS) | frozenset(pii._SIGN_OFF_PHRASES) if n in low}
         assert pii._needles_in(low) == hits, low
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # the writer's name after a sign-off of another language, or an English one that closes a sentence
+        ("Ich bin tagsüber erreichbar.\n\nMit freundlichen Grüßen\nJörg Schäfer-Bredow", "Ich bin tagsüber erreichbar.\n\nMit freundlichen Grüßen\n<PERSON_1>"),
+        ("Телефон +380 67 412 8830. З повагою, Олена Коваленко", "Телефон <PHONE_1>. З повагою, <PERSON_1>"),
+        ("Τηλ. 694 512 3387. Ευχαριστώ, Γιώργος Παπαδόπουλος", "Τηλ. <PHONE_1>. Ευχαριστώ, <PERSON_1>"),
+        ("Kveðja, Sigríður Guðmundsdóttir", "Kveðja, <PERSON_1>"),
+        ("Atentamente,\nJaviera Muñoz\nServicio al Cliente", "Atentamente,\n<PERSON_1>\nServicio al Cliente"),
+        ("I'll come down. Cheers, Mitch O'Donoghue", "I'll come down. Cheers, <PERSON_1>"),
+        ("Salamat po! - Maricel Dela Cruz", "Salamat po! - <PERSON_1>"),
+        ("Best, Marlene | Reservations", "Best, <PERSON_1> | Reservations"),
+        # a team signs, or no name follows
+        ("Mit freundlichen Grüßen\nIhr Kundenservice", "Mit freundlichen Grüßen\nIhr Kundenservice"),
+        ("Cordialement,\nL’équipe PayNova", "Cordialement,\nL’équipe PayNova"),
+        ("Saludos,\nEquipo de Soporte", "Saludos,\nEquipo de Soporte"),
+        ("Thanks,\nLUMEN CREW", "Thanks,\nLUMEN CREW"),
+        ("ok thanks, see you", "ok thanks, see you"),
+    ],
+)
+def test_names_after_sign_offs_of_other_languages(text, redacted):
+    assert R.redact(text)[0] == redacted
