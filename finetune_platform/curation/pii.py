@@ -142,6 +142,7 @@ _SPOKEN_SECRET_CUE = re.compile(
 #: ("<needle>" in low) cost ~20 us a text over all the gates. test_pii checks that every string a gate tests is here.
 _GATE_NEEDLES: frozenset[str] = frozenset(
     (
+        "digits on the back",
     '\n\t', '\n ', '\ngood ', '\nhello ', '\nhey ', '\nhi ', '\nhiya ', ' - ', ' at ', ' code', ' to', ' to :',
     ' to:', "'s ", '--pass', 'addr', 'addressed to', 'admin /', 'admin/', 'adres', 'adresse', 'agent', 'aiza',
     'akia', 'al.', 'alamat', 'anschrift', 'asia', 'assignee', 'author', 'backup cod', 'bearer', 'behalf', 'call',
@@ -304,7 +305,7 @@ _SECRET_AFTER_KEYWORD = re.compile(
     # a shared key or passphrase and where it was put ("shared PSK pasted in the ticket is ...")
     r"|(?:passphrase|psk|wpa[ ]key|wi-?fi[ ]key)(?:[ ]+[a-z]+){1,4}?[ ]+(?:is|was)[ ]+"
     # an account's recovery or backup codes ("read out her recovery code over the phone: 7HQK-2MZP-...")
-    r"|(?:recovery|backup)[ ](?:code|key)s?(?:,?[ ]+[a-z]+){0,6}?[ ]*(?:is|was|are|:)[ ]+"
+    r"|(?:recovery|backup)[ ](?:code|key)s?(?:,?[ ]+[a-z]+){0,6}?[ ]*(?:is|was|are|:)(?:[ ]*\n[ ]*|[ ]+)"
     # the new or old one, in the same sentence as a password ("my password. my old one was Kx9#mL", "the new
     # one is ...")
     r"|(?:password|passwd|pwd|pw|passcode)(?![a-z0-9])[^\n]{0,40}?[ ](?:my|the|your|his|her|their)[ ]+(?:old|new|current|previous|temp"
@@ -323,10 +324,12 @@ _CODE_VALUE = re.compile(r"[A-Za-z0-9-]*")
 #: A second secret right after one ("tried password Tigger#2019 and tigger2019!"): "and", "or" or "then" and a
 #: value, which counts when it looks like a secret and holds more than letters.
 _ANOTHER_SECRET = re.compile(
-    r"(?:[ ]+(?:or[ ]maybe|or[ ]perhaps|and[ ]then|and|or|then|maybe)|,)[ ]+[\"'`]?([^\s\"'`,;<>]{4,200})"
+    r"(?:[ ]+(?:or[ ]maybe|or[ ]perhaps|and[ ]then|and|or|then|maybe|to)|,)[ ]+[\"'`]?([^\s\"'`,;<>]{4,200})"
 )
-#: More codes of a list of recovery or backup codes, one space apart ("8841-2209 5530-7712 1096-4438").
-_NEXT_CODE = re.compile(r"[ ]+([A-Za-z0-9]{3,8}(?:-[A-Za-z0-9]{3,8})+)(?![\w-])")
+#: More codes of a list of recovery or backup codes, one space or line apart ("8841-2209 5530-7712 1096-4438").
+_NEXT_CODE = re.compile(r"[ ]*\n?[ ]*([A-Za-z0-9]{3,8}(?:-[A-Za-z0-9]{3,8})+)(?![\w-])")
+#: A code of six digits in two halves ("482 116"): one value.
+_SPACED_CODE = re.compile(r"\d{3}[ ]\d{3}(?!\d|[,./ -]\d)")
 _SECRET_VALUE = r"[\"'`]?([^\s\"'`,;<>]{3,200})"
 #: More secrets after their keywords, each pattern with the lower-case strings one of which its every match holds
 #: (each of its own: one pattern of all of them cost every text its alternatives at every position): a few words
@@ -346,11 +349,15 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
         (
             ("changed my", "set my", "reset my", "updated my", "changed the", "reset the", "set the", "changed his",
              "changed her", "reset his", "reset her", "changed your", "reset your", "changed their", "reset their"),
-            r"(?:changed|set|reset|updated)[ ](?:my|the|his|her|your|their)[ ](?:password|passwd|pwd|pw|passcode|pin)[ ]to[ ]+",
+            # a word between ("changed the wifi password to ..."), and the old one ("changed my password from X to Y")
+            r"(?:changed|set|reset|updated)[ ](?:my|the|his|her|your|their)(?:[ ][a-z-]+)?[ ](?:password|passwd|pwd|pw"
+            r"|passcode|pin)[ ](?:to|from)[ ]+",
         ),
         (
             ("gate", "door", "lockbox", "lock box", "keysafe", "key safe", "alarm", "safe", "entry", "access", "keypad",
              "garage", "padlock", "building"),
+            r"code[ ]for[ ](?:the[ ])?(?:[a-z]+[ ])?(?:gate|door|lockbox|key[ ]?safe|alarm|garage|building|entrance)"
+            r"(?:[ ](?:is|was))?[ ]?:?[ ]+|"  # "the code for the side gate is 1987"
             r"(?:gate|door|lockbox|lock[ ]box|key[ ]?safe|alarm|safe|entry|access|keypad|garage|padlock|building)"
             r"(?:[ ](?:on|at|by)[ ](?:the[ ])?[a-z]+(?:[ ][a-z]+)?)?,?[ ]\(?code(?:[ ]\([^()\n]{1,40}\)(?=[ ]?:))?"
             r"(?:[ ](?:is|was))?[ ]?:?[ ]+(?!\()",
@@ -361,11 +368,29 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
             (
                 "verification code", "security code", "sms code", "login code", "sign-in code", "signin code", "2fa code",
                 "mfa code", "authenticator code", "guard code", "one-time", "one time", "otp", "cvv", "cvc", "solo uso",
-                "código de verifica", "codigo de verifica", "code de v",
+                "código de verifica", "codigo de verifica", "code de v", "digits on the back",
             ),
             r"(?:(?:verification|security|sms|login|sign-?in|2fa|mfa|authenticator|steam[ ]guard|one[ -]time|otp)[ ]"
             r"(?:code|pin|passcode|password)|otp|cvv2?|cvc2?|clave[ ]de[ ]un[ ]solo[ ]uso|c[óo]digo[ ]de[ ]verificaci[óo]n"
-            r"|code[ ]de[ ]v[ée]rification)(?:[ ](?:is|was|es|est|ist))?[ ]?:?[ ]+",
+            r"|code[ ]de[ ]v[ée]rification|(?:3|three)[ ]digits[ ]on[ ]the[ ]back(?:[ ](?:are|is))?)"
+            r"(?:[ ](?:is|was|es|est|ist))?(?:[\"']?[ ]?:[ ]*|[ ]+)",  # JSON too: "cvc": "481"
+        ),
+        (
+            # a code of six digits as an SMS sends it ("the code is 482 116", "It sent me a code (551 907)", "the
+            # one-time code you sent me is 772 904"), not after a word that makes it another code ("promo code")
+            ("code",),
+            r"(?<!promo[ ])(?<!discount[ ])(?<!coupon[ ])(?<!voucher[ ])(?<!error[ ])(?<!status[ ])(?<!area[ ])"
+            r"(?<!country[ ])(?<!zip[ ])(?<!postal[ ])(?<!product[ ])(?<!tracking[ ])(?<!booking[ ])(?<!order[ ])"
+            r"(?<!sort[ ])(?<!swift[ ])(?<!tax[ ])(?<!qr[ ])(?<!bar[ ])(?<!source[ ])(?<!exit[ ])(?<!reference[ ])"
+            r"(?<!confirmation[ ])(?<!gift[ ]card[ ])(?<!post[ ])\bcode(?:[ ](?:you[ ]sent(?:[ ]me)?|from[ ](?:the[ ])?sms"
+            r"|i[ ]got|we[ ]sent))?(?:[ ](?:is|was))?[ ]?[:(]?[ ]*(?=\d{3}[ ]?\d{3}(?!\d|[,./ -]\d))",
+        ),
+        (
+            # a variable of an environment file or a config whose name says it holds a secret ("SENDGRID_KEY=SG.q8Lm...",
+            # "export DB_PASSWORD=...")
+            ("key", "token", "secret", "pass", "pwd"),
+            r"(?-i:(?:^|(?<=\n))[ \t]*(?:export[ ])?(?![A-Z0-9_]*PUBLI)[A-Z][A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|PASS)[A-Z0-9_]*"
+            r"[ ]?[=:][ ]?)",
         ),
         (
             # a router's or a device's admin login on its sticker ("the sticker says admin / 7Hk29PqX")
@@ -513,8 +538,14 @@ def _looks_like_a_secret(value: str) -> bool:
 _MAY_BE_ACCESS_CODE = re.compile(
     r"(?:gate|door|lock ?box|key ?safe|alarm|safe|entry|access|keypad|garage|padlock|building|pac|porting|port.out"
     r"|transfer|epp|auth|authorization|gift card|verification|security|sms|login|sign-?in|2fa|mfa|authenticator"
-    r"|guard|one.time|otp)\b[^\n]{0,24}code"
+    r"|guard|one.time|otp)\b[^\n]{0,24}code|\bcode[ ]for[ ][^\n]{0,20}(?:gate|door|lockbox|alarm|garage|building|entrance)"
 )
+
+
+#: "code", then six digits (in two halves or not) within 30 characters on its line: an SMS code may be there.
+_CODE_THEN_DIGITS = re.compile(r"\bcode\b[^\n]{0,30}?\d{3}[ ]?\d{3}(?!\d)")
+#: "code for the gate": a code named before what it opens.
+_CODE_FOR_A_DOOR = re.compile(r"\bcode[ ]for[ ][^\n]{0,20}(?:gate|door|lockbox|alarm|garage|building|entrance)")
 
 
 def _may_hold_secret(low: str, h: AbstractSet[str] | None = None) -> bool:
@@ -528,7 +559,8 @@ def _may_hold_secret(low: str, h: AbstractSet[str] | None = None) -> bool:
         or "recovery cod" in h or "backup cod" in h or "otp" in h or "cvv" in h or "cvc" in h
         or "solo uso" in h or "admin /" in h or "admin/" in h or "root /" in h or "kennwort" in h or "wachtwoord" in h
         or "contraseña" in h or "senha" in h or "hasło" in h or "şifre" in h or "mot de passe" in h
-        or (" code" in h and _MAY_BE_ACCESS_CODE.search(low) is not None)
+        or (" code" in h and (_MAY_BE_ACCESS_CODE.search(low) is not None or _CODE_THEN_DIGITS.search(low) is not None))
+        or "digits on the back" in h
         or ("_" in low and (
             "k_live_" in h or "k_test_" in h or "gh" in h or "github_pat" in h or "whsec_" in h or "npm_" in h
             or "hf_" in h or "shp" in h
@@ -539,7 +571,8 @@ def _may_hold_secret(low: str, h: AbstractSet[str] | None = None) -> bool:
     )
 
 
-_URL_WITH_USERINFO = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s/?#@<>\"']+@[^\s/?#<>\"']+")
+#: A URL with a user and a password before its host; a "#" may be in the password ("postgres://app_rw:Xr9!vKq2#Lm7pW@db").
+_URL_WITH_USERINFO = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{1,15}://([^\s/?@<>\"']+)@[^\s/?#<>\"']+")
 
 # --- digits: cards, SSN, IP, phones -----------------------------------------------------------------------
 #: Dashes a text may hold between digit groups (hyphen, non-breaking hyphen, figure, en and em dash, minus):
@@ -3443,19 +3476,15 @@ class PiiRedactor:
     def _credentials(self, text: str) -> list[PiiMatch]:
         out = []
         for m in _URL_WITH_USERINFO.finditer(text):
-            url = m.group().rstrip(".,;:!?)")
-            try:
-                parts = urlsplit(url)
-            except ValueError:
-                continue  # not a URL after all (e.g. an unbalanced IPv6 bracket)
-            if not parts.password:
-                continue
-            start = m.start() + url.index("://") + 3
-            value = parts.netloc.rpartition("@")[0]  # the netloc starts right after "://"
-            if not parts.username:  # "redis://:c3VwZXJz...@10.20.30.52": a password without a user
-                start, value = start + 1, value[1:]
-            end = start + len(value)
-            out.append(PiiMatch("CREDENTIALS", start, end, value, value))
+            # read by hand, not urlsplit: a "#" in the password would end the URL there for it
+            value = m.group(1)
+            user, colon, password = value.partition(":")
+            if not colon or not password:
+                continue  # a user without a password ("ftp://anonymous@...")
+            start = m.start(1)
+            if not user:  # "redis://:c3VwZXJz...@10.20.30.52": a password without a user
+                start, value = start + 1, password
+            out.append(PiiMatch("CREDENTIALS", start, start + len(value), value, value))
         return out
 
     def _secrets(self, text: str) -> list[PiiMatch]:
@@ -3480,10 +3509,13 @@ class PiiRedactor:
         for m in keyword_matches:
             value = m.group(1).rstrip(".,;:)]}")
             keyword = text[m.start():m.start(1)].lower()
-            if m.group(1)[:1].isalnum() and keyword.rstrip(" :(").endswith(("code", "code is", "code was")):
+            spaced = _SPACED_CODE.match(text, m.start(1))
+            if spaced is not None:
+                value = spaced.group()  # "482 116": a code an SMS sends in two halves
+            elif m.group(1)[:1].isalnum() and keyword.rstrip(" :(").endswith(("code", "code is", "code was")):
                 value = _CODE_VALUE.match(value).group()  # a code's own characters: "2580#" -> "2580", "0719)?" -> "0719"
             # a card's security code has three digits ("CVV: 123"), every other secret four characters or more
-            shortest = 3 if ("cvv" in keyword or "cvc" in keyword) and value.isdigit() else 4
+            shortest = 3 if ("cvv" in keyword or "cvc" in keyword or "on the back" in keyword) and value.isdigit() else 4
             if len(value) >= shortest and _looks_like_a_secret(value):
                 out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
                 if "recovery" in keyword or "backup" in keyword:  # the other codes of the list

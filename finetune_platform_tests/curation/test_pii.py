@@ -2680,3 +2680,31 @@ def test_the_needle_gates_agree_with_substring_tests():
 )
 def test_names_after_sign_offs_of_other_languages(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # SMS codes of six digits after "code", a code named before its door, a card's digits on the back
+        ("> ok i just got it, the code is 482 116", "> ok i just got it, the code is <CREDENTIALS_1>"),
+        ("the one-time code you sent me is 772 904. thanks", "the one-time code you sent me is <CREDENTIALS_1>. thanks"),
+        ("It sent me a code (551 907) but it expired", "It sent me a code (<CREDENTIALS_1>) but it expired"),
+        ("The code for the gate is 1987 btw", "The code for the gate is <CREDENTIALS_1> btw"),
+        ("the 3 digits on the back are 318", "the 3 digits on the back are <CREDENTIALS_1>"),
+        ('"cvc":"007"', '"cvc":"<CREDENTIALS_1>"'),
+        # a word between, the old and the new one, codes under their line, environment variables, a "#" in a URL
+        ("and changed the wifi password to Pumpkin!Spice_2024 yesterday", "and changed the wifi password to <CREDENTIALS_1> yesterday"),
+        ("I changed my password from Tr0ub4dor&3 to correct-horse-battery-staple-91",
+         "I changed my password from <CREDENTIALS_1> to <CREDENTIALS_2>"),
+        ("my recovery codes from when I set it up:\n7hg2-k9pq\nm3xv-82rt", "my recovery codes from when I set it up:\n<CREDENTIALS_1>\n<CREDENTIALS_2>"),
+        ("SENDGRID_KEY=SG.q8Lm2vTx4Nw.Zp7Kc9Rb3Yh1Jd6Fs0Qa5Xe2Wg8Um4Vo\nSTRIPE_PUBLIC_KEY=pk_live_51HxQ2mK8vLp3nR7",
+         "SENDGRID_KEY=<CREDENTIALS_1>\nSTRIPE_PUBLIC_KEY=pk_live_51HxQ2mK8vLp3nR7"),
+        ("DATABASE_URL=postgres://app_rw:Xr9!vKq2#Lm7pW@db.internal:5432/app", "DATABASE_URL=postgres://<CREDENTIALS_1>@db.internal:5432/app"),
+        # no secret
+        ("promo code 123 456 applied", "promo code 123 456 applied"),
+        ("the code is 123 456 789 for the product", "the code is 123 456 789 for the product"),
+        ("API_KEY=${API_KEY}", "API_KEY=${API_KEY}"),
+    ],
+)
+def test_sms_codes_env_variables_and_more_password_forms(text, redacted):
+    assert R.redact(text)[0] == redacted
