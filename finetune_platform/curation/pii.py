@@ -173,9 +173,18 @@ _NO_NEEDLES: frozenset[str] = frozenset()
 
 
 def _needles_in(low: str) -> set[str]:
-    """Which strings of :data:`_GATE_NEEDLES` (and :data:`_FIELD_LABEL_WORDS`, :data:`_SIGN_OFF_PHRASES`) occur in the
-    lower-cased text."""
-    return {needle for _, needle in _AUTOMATON.iter(low)}
+    """Which strings of :data:`_ALL_NEEDLES` occur in the lower-cased text. The last text's answer is kept: the
+    detectors that a text's gates open ask again for the same text."""
+    global _LAST_NEEDLES
+    last_low, last_hits = _LAST_NEEDLES
+    if low == last_low:
+        return last_hits
+    hits = {needle for _, needle in _AUTOMATON.iter(low)}
+    _LAST_NEEDLES = (low, hits)
+    return hits
+
+
+_LAST_NEEDLES: tuple[str, set[str]] = ("", set())
 
 
 def _may_hold_spoken_number(low: str, h: AbstractSet[str] | None = None) -> bool:
@@ -946,6 +955,19 @@ _ADDRESS_CUE_WORDS = (
     # saya di Jl. ...", "flytning til Nørrebrogade 45")
     r"|residente[ ](?:in|a|na|no|em|en)|demeurant[ ](?:au|à|a)|domicilié(?:e)?[ ](?:au|à)|con[ ]domicilio[ ]en"
     r"|domiciliad[oa][ ]en|wohnhaft(?:[ ]in)?|woonachtig[ ](?:aan|te)|domisili(?:[ ]saya)?[ ]di|flytning[ ]til"
+    # living, moving, staying or being at, and "my address is", in prose of more languages ("Vivo en Calle Durango
+    # 214, ...", "je suis à Rue Haute 210, ...", "Min adress är Götgatan 54, ...", "Molim zamjenu na adresu Ilica 45, ...",
+    # "Paket Kakak sudah kami kirim ulang ke Jl. ...", "can you post to 22 Kelburn Parade, ...")
+    r"|(?:vivo|vive|vivimos|estoy|estamos)[ ]en|me[ ]mud[ée][ ]a|nos[ ]mudamos[ ]a|situad[oa][ ]en|ubicad[oa][ ]en"
+    r"|entregar[ ]en|je[ ]suis[ ](?:à|au)|j['’]habite[ ](?:à|au)|habite[ ](?:à|au)|déménagé[ ](?:à|au)|situé(?:[ ](?:à|au))?"
+    r"|livrer[ ](?:à|au)|abito[ ](?:in|a)|trasferit[oa][ ](?:in|a)|wohnen?[ ]in|umgezogen[ ](?:nach|in)|liefern[ ]an"
+    r"|woon[ ](?:in|op|aan)|verhuisd[ ]naar|bor[ ](?:på|i)|flyttat[ ]till|flyttet[ ]til|flytter[ ]til|adress(?:en)?[ ]är"
+    r"|adresse(?:n)?[ ](?:er|ist|est|es)|hjemme[ ]hos[ ]meg[ ]i|osoite(?:[ ]on)?|osoitteeseen|asun|mieszkam[ ](?:na|w)"
+    r"|na[ ]adres(?:u|e)?|adresa[ ](?:je|mea[ ](?:e|este))|živim[ ](?:na|u)|bydlím[ ](?:na|v)|címem|lakom"
+    r"|locuiesc[ ](?:pe|în)|adresas|adrese|aadressil|adresim(?:e)?|alamat(?:[ ]saya)?[ ](?:di|adalah)"
+    r"|kirim(?:[ ]ulang)?[ ]ke|dijadualkan[ ]ke|(?:pa-?)?deliver[ ]po[ ]sa|flytja[ ]á|post(?:[ ]it)?[ ]to"
+    r"|moving[ ](?:to|from)|move[ ](?:to|from)|standing[ ]outside|no[ ]answer[ ]at|(?:apartment|flat|house|condo)[ ](?:at|is)"
+    r"|配送先は|お届け先は|住所は|адрес(?=[ ](?:ул|г|пр|вул)\.)"
     # what is sent or returned to the lines under it ("Please courier the documents to:")
     r"|(?:courier|post|mail|send|return|forward)(?:[ ]\w+){0,4}[ ]to(?=[ ]?:)"
     r"|(?:i|we)[ ](?:live|stay|reside)[ ]at|(?:lives|living|residing|resides|staying)[ ]at|moved[ ](?:to|from)|relocated[ ]to"
@@ -977,8 +999,8 @@ _CUED_ADDRESS_START = re.compile(
 _CUED_ADDRESS_END = re.compile(
     # a full stop after a word of four letters or more or a number ("Lagos. Please"), not after an abbreviation
     # ("Co. Dublin", "St. Kilda", "int. 5")
-    r"(?:[!?]|(?<!\b[^\W\d])(?<!\b[^\W\d]{2})(?<!\b[A-Za-z]{3})(?<!Blvd)\.)(?=[ ]+[" + _UP + r"]|[ ]*\Z)"
-    r"|[;(\[|<）。]|[ ]-[ ](?![A-Z]{2}\b)|\?|[ ]{2,}"  # not before a Brazilian state ("São Paulo - SP, 05435-001")
+    r"(?:[!?]|(?<!\b[^\W\d])(?<!\b[^\W\d]{2})(?<!\b[A-Za-z]{3})(?<!Blvd)(?<!Brgy)\.)(?=[ ]+[" + _UP + r"]|[ ]*\Z)"
+    r"|[;(\[|<）。]|[ ]-[ ](?![A-Z]{2}\b)|\?|[ ]{2,}|[ ]?様"  # not before a Brazilian state ("São Paulo - SP, 05435-001")
     r"|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?(?::[ ]|：))"  # the next field on the line ("... MS 38801 PH: 662-555-0131")
     r"|,?[ ](?i:and[ ](?:my|the|i|we|his|her|it|please|can|could|call|phone|email)|but|so|please|thanks|thank|because"
     r"|since|until|from|tel|phone|mobile|cell|email|e-mail|contact|order|account|ref|reference|ticket|which|where"
@@ -1864,7 +1886,19 @@ _CUE_ANCHORS = (
     ("moved ", (0,)), ("relocated", (0,)), ("living", (0,)), ("live", (0, 2, 3)), ("stay", (0, 2, 3)), ("resid", (0, 2, 3)),
     ("moro ", (0,)), ("direcci", (3,)), ("adresse", (4,)), ("demeurant", (0,)), ("domicil", (0, 4)), ("wohnhaft", (0,)),
     ("woonachtig", (0,)), ("domisili", (0,)), ("flytning", (0,)),
+    ("vivo", (0,)), ("vive", (0,)), ("vivimos", (0,)), ("estoy", (0,)), ("estamos", (0,)), ("me mud", (0,)),
+    ("nos mudamos", (0,)), ("situad", (0,)), ("ubicad", (0,)), ("entregar", (0,)), ("je suis", (0,)), ("habite", (0, 2)),
+    ("déménagé", (0,)), ("situé", (0,)), ("livrer", (0,)), ("abito", (0,)), ("trasferit", (0,)), ("wohne", (0,)),
+    ("umgezogen", (0,)), ("liefern", (0,)), ("woon ", (0,)), ("verhuisd", (0,)), ("bor ", (0,)), ("flytta", (0,)),
+    ("flytte", (0,)), ("adress", (0,)), ("hjemme", (0,)), ("osoit", (0,)), ("asun", (0,)), ("mieszkam", (0,)),
+    ("na adres", (0,)), ("adresa", (0,)), ("živim", (0,)), ("bydlím", (0,)), ("címem", (0,)), ("lakom", (0,)),
+    ("locuiesc", (0,)), ("adresas", (0,)), ("adrese", (0,)), ("aadress", (0,)), ("adresim", (0,)), ("alamat", (0,)),
+    ("kirim", (0,)), ("dijadualkan", (0,)), ("deliver po", (0, 3)), ("flytja", (0,)), ("post", (0,)), ("moving", (0,)),
+    ("move ", (0,)), ("standing", (0,)), ("no answer", (0,)), ("apartment", (0,)), ("flat ", (0,)), ("house ", (0,)),
+    ("condo", (0,)),
 )
+#: The anchor words of the cues in prose that :func:`_may_hold_cue_words` looks for (through :func:`_needles_in`).
+_PROSE_CUE_WORDS = frozenset(word for word, _ in _CUE_ANCHORS)
 #: The words of the cues that are labels only (a colon follows them), looked for where the text holds a colon.
 _LABEL_CUE_ANCHORS = (
     ("postal", (0,)), ("site", (0,)), ("remit", (0,)), ("adres", (0,)), ("direcci", (0,)), ("domicilio", (0,)),
@@ -1875,13 +1909,17 @@ _LABEL_CUE_ANCHORS = (
 #: The words of the labels in scripts other than Latin, looked for in text that is not ASCII.
 _SCRIPT_CUE_ANCHORS = (
     ("地址", (0,)), ("住址", (0,)), ("住所", (0,)), ("주소", (0,)), ("адрес", (0,)), ("διεύθυνση", (0,)), ("כתובת", (0,)),
-    ("العنوان", (0,)), ("ঠিকানা", (0,)), ("पता", (0,)), ("ที่อยู่", (0,)), ("địa chỉ", (0,)),
+    ("العنوان", (0,)), ("ঠিকানা", (0,)), ("पता", (0,)), ("ที่อยู่", (0,)), ("địa chỉ", (0,)), ("配送先", (0,)),
+    ("お届け先", (0,)),
 )
 #: The words of "... to:" cues ("Please courier the documents to:"), looked for where the text holds " to:".
 _TO_CUE_ANCHORS = (("courier", (0,)), ("post", (0,)), ("mail", (0,)), ("return", (0,)), ("forward", (0,)))
+#: Every anchor word of the cues: registered with the Aho-Corasick pass, so :func:`_cues_in_lower` skips at once the
+#: words a text does not hold.
+_ANCHOR_NEEDLES = frozenset(word for word, _ in _CUE_ANCHORS + _LABEL_CUE_ANCHORS + _TO_CUE_ANCHORS + _SCRIPT_CUE_ANCHORS)
 
 
-def _cues_in_lower(low: str) -> list[re.Match[str]]:
+def _cues_in_lower(low: str, h: AbstractSet[str] | None = None) -> list[re.Match[str]]:
     """The :data:`_ADDRESS_CUE_LOWER` matches of lower-cased text, in order: tried only where one of their words
     is (str.find), which is ~5x faster than the pattern's search of every position."""
     found: dict[int, re.Match[str]] = {}
@@ -1890,6 +1928,8 @@ def _cues_in_lower(low: str) -> list[re.Match[str]]:
         anchors += _LABEL_CUE_ANCHORS
         if " to:" in low or " to :" in low:
             anchors += _TO_CUE_ANCHORS
+    if h is not None:  # only the anchors the Aho-Corasick pass found in the text
+        anchors = tuple((word, backs) for word, backs in anchors if word in h)
     for word, backs in anchors:
         i = low.find(word)
         while i >= 0:
@@ -1916,7 +1956,7 @@ def _may_hold_cue_words(low: str, h: AbstractSet[str] | None = None) -> bool:
         or (" at " in h and ("live" in h or "living" in h or "resid" in h or "stay" in h))
         or "moro " in h or "direcci" in h or "adresse" in h
         or "residente " in h or "demeurant" in h or "domicil" in h or "wohnhaft" in h or "woonachtig" in h or "domisili" in h
-        or "flytning" in h
+        or "flytning" in h or not h.isdisjoint(_PROSE_CUE_WORDS)
     ):
         return True
     if not low.isascii() and any(word in low for word, _ in _SCRIPT_CUE_ANCHORS):
@@ -3367,7 +3407,7 @@ class PiiRedactor:
                 shut = False
             gates = _address_cue_gates(text, low, h)
             if gates is not None:
-                found += self._cued_addresses(text, low, gates)
+                found += self._cued_addresses(text, low, gates, h)
                 shut = False
         # A table's cells: a text where none is found stays shut (a line of it holds no more of a table).
         if may_hold_table(text):
@@ -3851,7 +3891,11 @@ class PiiRedactor:
         return out
 
     def _cued_addresses(
-        self, text: str, low: str | None = None, gates: tuple[bool, bool, bool, bool] | None = None
+        self,
+        text: str,
+        low: str | None = None,
+        gates: tuple[bool, bool, bool, bool] | None = None,
+        h: AbstractSet[str] | None = None,
     ) -> list[PiiMatch]:
         """Addresses of any country's format after an address label or phrase (:data:`_ADDRESS_CUE`): "Ship
         to: 4-28-1 Sakae, Naka-ku, Nagoya 460-0008", "my address is 123 Teheran-ro, Gangnam-gu, Seoul", "Plot
@@ -3867,14 +3911,14 @@ class PiiRedactor:
         low = text.lower() if low is None else low
         plain = _lower_is_ignorecase(text)
         cued, asked, keyed, vcard = (True, True, True, True) if gates is None else gates
-        cues = (_cues_in_lower(low) if plain else _ADDRESS_CUE.finditer(text)) if cued else ()
+        cues = (_cues_in_lower(low, h) if plain else _ADDRESS_CUE.finditer(text)) if cued else ()
         for cue in cues:
             start = cue.end()
             line_end = text.find("\n", start)
             if line_end < 0:
                 line_end = len(text)
             if text[start:line_end].strip():
-                span = _cued_address_value(text, start, line_end, labelled=cue.group().rstrip()[-1:] in ":：>（(")
+                span = _cued_address_value(text, start, line_end, labelled=cue.group().rstrip()[-1:] in ":：>（(は")
                 if span is not None:
                     out.append(_address_match(text, *span))
                 elif (named := _NAME_LINE.fullmatch(text, start, line_end)) is not None:
@@ -4779,7 +4823,19 @@ class PiiRedactor:
         (or a "|", a dash or a bracket after them); in a script with capitals each word capitalised (particles
         aside) and one word alone no word of a thing (:data:`NOT_NAMES`)."""
         out: list[PiiMatch] = []
-        for m in _SIGN_OFF.finditer(text):
+        low = text.lower()
+        starts: set[int] = set()
+        if len(low) == len(text):  # where a phrase is (str.find), not the pattern's search of every position
+            for phrase in _needles_in(low).intersection(_SIGN_OFF_PHRASES):
+                phrase = phrase.rstrip(",")
+                i = low.find(phrase)
+                while i >= 0:
+                    starts.add(i)
+                    i = low.find(phrase, i + 1)
+            signs = [m for m in map(lambda i: _SIGN_OFF.match(text, i), sorted(starts)) if m is not None]
+        else:
+            signs = list(_SIGN_OFF.finditer(text))
+        for m in signs:
             value = _SIGNED_NAME.match(text, m.end())
             if value is None or not _SIGNED_NAME_END.match(text, value.end()):
                 continue
@@ -5669,11 +5725,17 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     )
 
 
+#: Every string the Aho-Corasick pass looks for.
+_ALL_NEEDLES: frozenset[str] = (
+    _GATE_NEEDLES | frozenset(_FIELD_LABEL_WORDS) | frozenset(_SIGN_OFF_PHRASES) | _ANCHOR_NEEDLES
+)
+
+
 def _build_automaton() -> ahocorasick.Automaton:
     """The Aho-Corasick automaton of :func:`_needles_in` (pyahocorasick: a C implementation; a pattern of these
     alternatives in ``re`` tries each at every position and was slower than the separate substring tests)."""
     automaton = ahocorasick.Automaton()
-    for needle in _GATE_NEEDLES | frozenset(_FIELD_LABEL_WORDS) | frozenset(_SIGN_OFF_PHRASES):
+    for needle in _ALL_NEEDLES:
         automaton.add_word(needle, needle)
     automaton.make_automaton()
     return automaton

@@ -664,6 +664,7 @@ def test_gates_never_change_what_is_found_on_random_word_salad():
         "underscore dot at gmail com email xtra co nz social student id confirmation "
         "this is jade speaking through to nadia mrs okafor thank you miss delgado calls me kimmy goes by r a m a "
         "Mit freundlichen Grüßen\n Jörg Schäfer-Bredow З повагою, Олена Kveðja, Cheers, Salam, - Ihr Kundenservice "
+        "Vivo en Calle Durango 214, Ilica 45, 10000 Zagreb na adresu je suis à adress är お届け先は post to Blk 7 "
     ).replace("\\n", "\n").split(" ")
     rng = random.Random(20261206)
     for _ in range(3000):
@@ -2636,7 +2637,7 @@ def test_every_string_a_gate_looks_for_is_in_the_automaton():
     source = inspect.getsource(pii)
     used = set(re.findall(r'"((?:[^"\\]|\\.)+)" in h\b', source)) - {"<needle>"}  # minus the docs' example
     assert len(used) > 150
-    known = pii._GATE_NEEDLES | frozenset(pii._FIELD_LABEL_WORDS)
+    known = pii._ALL_NEEDLES
     missing = {n for n in used if n.encode().decode("unicode_escape") not in known and n not in known}
     assert not missing
     for needle in known:  # and the automaton finds each where it is, in a text of other words
@@ -2650,11 +2651,11 @@ def test_the_needle_gates_agree_with_substring_tests():
 
     from finetune_platform.curation import pii
 
-    words = sorted(pii._GATE_NEEDLES) + list(pii._SIGN_OFF_PHRASES) + ["plain", "words", "\n", " ", ":", "?", "=", "-", "_", "/"]
+    words = sorted(pii._ALL_NEEDLES) + ["plain", "words", "\n", " ", ":", "?", "=", "-", "_", "/"]
     rng = random.Random(20261207)
     for _ in range(3000):
         low = "".join(rng.choices(words, k=rng.randint(1, 8)))
-        hits = {n for n in pii._GATE_NEEDLES | frozenset(pii._FIELD_LABEL_WORDS) | frozenset(pii._SIGN_OFF_PHRASES) if n in low}
+        hits = {n for n in pii._ALL_NEEDLES if n in low}
         assert pii._needles_in(low) == hits, low
 
 
@@ -2707,4 +2708,31 @@ def test_names_after_sign_offs_of_other_languages(text, redacted):
     ],
 )
 def test_sms_codes_env_variables_and_more_password_forms(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # living, moving, being at, and "my address is" in prose of more languages
+        ("Molim zamjenu na adresu Ilica 45, 10000 Zagreb", "Molim zamjenu na adresu <ADDRESS_1>"),
+        ("je suis à Rue Haute 210, 1000 Bruxelles", "je suis à <ADDRESS_1>"),
+        ("no me llegó nada. Vivo en Calle Durango 214, int. 6, Col. Roma Nte., Cuauhtémoc, 06700 CDMX",
+         "no me llegó nada. Vivo en <ADDRESS_1>"),
+        ("Min adress är Götgatan 54, 1 tr, 116 21 Stockholm", "Min adress är <ADDRESS_1>"),
+        ("Osoite Mannerheimintie 18 A 12, 00100 Helsinki", "Osoite <ADDRESS_1>"),
+        ("Paket sudah kami kirim ulang ke Jl. Kemang Raya No. 15, RT 04/RW 02, Jakarta", "Paket sudah kami kirim ulang ke <ADDRESS_1>"),
+        ("can you post to 22 Kelburn Parade, Kelburn, Wellington 6012 ?", "can you post to <ADDRESS_1> ?"),
+        ("ég er að flytja á Laugavegur 55, 101 Reykjavík", "ég er að flytja á <ADDRESS_1>"),
+        ("j'ai déménagé au 4820 avenue De Lorimier, app. 3, Montréal QC H2H 2B3", "j'ai déménagé au <ADDRESS_1>"),
+        ("hente den hjemme hos meg i Thorvald Meyers gate 28B, 0555 Oslo?", "hente den hjemme hos meg i <ADDRESS_1>?"),
+        ("Pa-deliver po sa Blk 7 Lot 22, Camella Homes, Brgy. Molino III, Bacoor, Cavite", "Pa-deliver po sa <ADDRESS_1>"),
+        ("お届け先は 大阪府大阪市北区梅田1-2-3 梅田レジデンス805号室 様でお間違いないでしょうか", "お届け先は <ADDRESS_1> 様でお間違いないでしょうか"),
+        # no address
+        ("we need to move to 5 different places", "we need to move to 5 different places"),
+        ("estoy en 2 grupos", "estoy en 2 grupos"),
+        ("the house is 3 stories high", "the house is 3 stories high"),
+    ],
+)
+def test_addresses_after_prose_cues_of_more_languages(text, redacted):
     assert R.redact(text)[0] == redacted
