@@ -290,6 +290,8 @@ NOT_NAMES: frozenset[str] = _words(
     Kunde Kundin Klient Klientka Müşteri Usuario Usuário Utilisateur Utente Pelanggan Pembeli Penjual
     Network Wifi WiFi Portal Lounge Parking Checkout Room Rooms Hub Centre Center Experience Relations Access
     Portal Dashboard Settings Profile Registration Onboarding
+    Tochter Sohn Mutter Vater Bruder Schwester Oma Opa Nachbarin Nachbar Kollegin Kollege Chef Chefin Ehemann Ehefrau
+    Hotline Hausverwaltung Verwaltung Kundenservice Kundendienst Firma Abteilung Buchhaltung Ihrer Ihrem Ihren Ihres
     """
 )
 

@@ -142,7 +142,8 @@ _SPOKEN_SECRET_CUE = re.compile(
 #: ("<needle>" in low) cost ~20 us a text over all the gates. test_pii checks that every string a gate tests is here.
 _GATE_NEEDLES: frozenset[str] = frozenset(
     (
-        "digits on the back",
+        "digits on the back", "mein name ist", "mi nombre es", "mijn naam is", "jag heter", "jeg heter", "nazywam się",
+        "jmenuji se", "nama saya",
     '\n\t', '\n ', '\ngood ', '\nhello ', '\nhey ', '\nhi ', '\nhiya ', ' - ', ' at ', ' code', ' to', ' to :',
     ' to:', "'s ", '--pass', 'addr', 'addressed to', 'admin /', 'admin/', 'adres', 'adresse', 'agent', 'aiza',
     'akia', 'al.', 'alamat', 'anschrift', 'asia', 'assignee', 'author', 'backup cod', 'bearer', 'behalf', 'call',
@@ -1032,13 +1033,18 @@ _IN_PREFIX_GATE = re.compile(r"-\d(?<=\b[A-Za-z]-\d)")  # a block letter and a d
 #: García", "Herr Professor Schmidt"). Not "Hr." ("24 Hr. Helpline"), "Sr." (senior) or "Fr." (Friday).
 _OTHER_TITLE_CUES = (
     "Herr", "Frau", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra.", "Srta.", "HERR", "FRAU",
+    # French, Czech, Polish, Malay, Indonesian, Spanish and Portuguese, Dutch ("Bonjour Madame Delacroix", "Pani
+    # Nowak", "Encik Faiz", "Dona Cida", "Dra. Paola Restrepo", "Mevr. de Vries")
+    "Madame", "Mademoiselle", "Paní", "Pani", "Pan", "Encik", "Puan", "Bapak", "Ibu", "Doña", "Dona", "Dra.", "Dhr.",
+    "Mevr.",
     # "Professor" alone is an English noun too ("Assistant Professor Position"): only after Herr or Frau
     "Herr Professor", "Frau Professor", "Herr Doktor", "Frau Doktor",
 )
 #: A name may end in a possessive "'s" ("John Smith's address"): the name is matched, the "'s" stays.
 _NAME_TOKEN = re.compile(
     # a second part after a hyphen, capitalised ("Jean-Luc", "Al-Farsi") or not ("Hyun-woo", "Seo-yeon")
-    r"(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?:-(?:Mc|Mac|O'|O’)?[" + _UP + r"]?[" + _LO + r"]+)?(?!\w|-\w|['’](?!s\b))"
+    r"(?:Mc|Mac|O'|O’|D'|D’|De(?=[A-Z][a-z])|La(?=[A-Z][a-z])|Le(?=[A-Z][a-z]))?[" + _UP + r"][" + _LO + r"]+"
+    r"(?:-(?:Mc|Mac|O'|O’)?[" + _UP + r"]?[" + _LO + r"]+)?(?!\w|-\w|['’](?!s\b))"
 )
 _LOWER_TOKEN = re.compile(r"[" + _LO + r"]+(?![\w'’])")
 #: A lower-case surname candidate after a lower-case given name: one space, then a word.
@@ -2181,6 +2187,10 @@ _FIELD_LABELS = (
     "prepared by", "processed by", "bearbeitet von", "erstellt von", "new hire", "new joiner", "referrer",
     "referred by", "candidate", "candidate name", "ime in priimek", "ime i prezime", "nama", "nama lengkap",
     "họ tên", "họ và tên", "người nhận",
+    # buyers and sellers, managers, and a payment's recipient in more languages ("Alıcı: Mehmet Can Öztürk")
+    "buyer", "seller", "manager", "line manager", "alıcı", "gönderen", "kontoinnehavare", "mottagare", "modtager",
+    "mottaker", "vastaanottaja", "odbiorca", "příjemce", "primatelj", "prejemnik", "címzett", "destinatario",
+    "destinataire", "ontvanger",
 )
 # Not "cc" (but see _CC_LINE): in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller", "driver", "courier": their
@@ -2194,7 +2204,7 @@ _FIELD_COLON = re.compile(r"[:=][ \t]*(?=[" + _UP + r"])")
 #: What may follow the name of a field: the end of the line or of the field, a comma, a bracket, an e-mail, a
 #: sentence's end ("Caller: Geneviève Tremblay. Moving from ...") or a trading name ("Harriet Osei-Bonsu t/a Bloom").
 _FIELD_VALUE_END = re.compile(
-    r"[ \t]*(?:\r?\n|\Z|[,;|(<\t]|[.][ \t]*(?:\r?\n|\Z)|[.][ ]+(?=[" + _UP + r"])|[ ]t/a[ ]|[ ]-[ ])"
+    r"[ ]{2,}(?=\S)|[ \t]*(?:\r?\n|\Z|[,;|(<\t]|[.][ \t]*(?:\r?\n|\Z)|[.][ ]+(?=[" + _UP + r"])|[ ]t/a[ ]|[ ]-[ ])"
 )
 #: A colon (or a full-width one) before a letter: where a field's value in a script other than Latin may start.
 _SCRIPT_FIELD = re.compile(r"[:：][ \t]*(?=[^\W\d_])")
@@ -2272,6 +2282,8 @@ _FIELD_LABEL_WORDS = (
     "intestat", "titulaire", "bénéf", "inhaber", "empf", "naam", "rekening", "soyad", "imię",
     "rent", "hirer", "lessee", "miet", "sponsor", "donor", "donat", "donante", "execut", "case", "worker", "prepared",
     "processed", "bearbeitet", "erstellt", "hire", "joiner", "referr", "candidate", "ime", "nama", "họ", "người",
+    "buyer", "seller", "alıcı", "gönderen", "kontoinne", "mottag", "modtag", "mottak", "vastaanot", "odbior", "příjem",
+    "primatelj", "prejemnik", "címzett", "destinat", "ontvang",
 )
 
 
@@ -2289,6 +2301,9 @@ _INTROS_EN = (
 _INTROS_OTHER = (
     "ik ben ", "Ik ben ", "ich bin ", "Ich bin ", "je suis ", "Je suis ", "je m'appelle ", "Je m'appelle ", "soy ", "Soy ",
     "me llamo ", "Me llamo ", "sono ", "Sono ", "mi chiamo ", "Mi chiamo ", "eu sou ", "Eu sou ", "meu nome é ", "Meu nome é ",
+    "mein Name ist ", "Mein Name ist ", "mi nombre es ", "Mi nombre es ", "mijn naam is ", "Mijn naam is ", "jag heter ",
+    "Jag heter ", "jeg heter ", "Jeg heter ", "nazywam się ", "Nazywam się ", "jmenuji se ", "Jmenuji se ",
+    "nama saya ", "Nama saya ",
 )
 _INTROS = _INTROS_EN + _INTROS_OTHER
 #: A character that glues a word to the one after it: an introduction starts after none (not "Tim Jones").
@@ -2667,6 +2682,8 @@ def _may_hold_foreign_intro(low: str, h: AbstractSet[str] | None = None) -> bool
     return (
         "ik ben" in h or "ich bin" in h or "je suis" in h or "je m'appelle" in h or "soy " in h
         or "me llamo" in h or "sono " in h or "mi chiamo" in h or "eu sou" in h or "meu nome" in h
+        or "mein name ist" in h or "mi nombre es" in h or "mijn naam is" in h or "jag heter" in h or "jeg heter" in h
+        or "nazywam się" in h or "jmenuji se" in h or "nama saya" in h
     )
 
 
@@ -2707,7 +2724,8 @@ _ROLES_BEFORE_NAMES = (
     "cardholder|applicant|claimant|tenant|landlord|landlady|contractor|officer|winner|member|parent|residents?|witness"
     "|patient|plumber|electrician|adjuster|inspector|seller|buyer|owner|propietari[oa]|inquilin[oa]|beneficiary|payee"
     "|student|guest|caller|contact|manager|supervisor|technician|courier|recipient|consignee|sender"
-    "|renter|hirer|donor|sponsor|executor|caseworker|referrer|candidate|interpreter"
+    "|renter|hirer|donor|sponsor|executor|caseworker|referrer|candidate|interpreter|starter|joiner|surveyor"
+    "|kontoinnehavare|titular|técnico|tecnico|kurýr"
 )
 _MENTION_CUE_MORE = re.compile(
     r"(?<![\w'’])(?:[Cc]ustomer(?:[ ]is)?|took[ ]over[ ]from|handed[ ](?:off|over)[ ]to|handover[ ]to|addressed[ ]to"
@@ -2734,16 +2752,18 @@ _MENTION_WORDS = {
     word: tuple(form for cue in _MENTION_CUES if word in f" {cue} " for form in (f"{cue} ", f"{cue.capitalize()} "))
     for word in ("spok", "speaking", "talked", "chatted", "ed by ", "behalf", "call back", "note", "written by", "please welcome")
 } | {
-    # the people around the writer: found by one pattern that starts with the literal "my " (re jumps to it)
+    # the people around the writer (and someone else's): found by one pattern of the owner and the relative
     "my ": tuple(
         form
         for cue in _MENTION_CUES
         if cue.startswith("my ")
-        for form in (f"{cue} ", f"{cue.capitalize()} ", f"{cue}, ", f"{cue.capitalize()}, ")  # "my mum, Deepika Nair"
+        for owner in ("my ", "her ", "his ", "our ", "their ")  # "claim for her husband Ernesto Dominguez"
+        for owned in (owner + cue[3:],)
+        for form in (f"{owned} ", f"{owned.capitalize()} ", f"{owned}, ", f"{owned.capitalize()}, ")  # "my mum, Deepika Nair"
     )
 }
 _MY_PEOPLE = re.compile(
-    "my (?:" + "|".join(cue[3:] for cue in _MENTION_CUES if cue.startswith("my ")) + "),? "
+    "(?:my|her|his|our|their) (?:" + "|".join(cue[3:] for cue in _MENTION_CUES if cue.startswith("my ")) + "),? "
 )
 #: The roles a name may follow after a mention: "spoke to agent Chukwuemeka", "handled by technician Obi".
 _ROLES = frozenset(

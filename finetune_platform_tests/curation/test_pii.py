@@ -1635,6 +1635,15 @@ def test_the_mention_gate_knows_a_word_of_every_mention_cue():
     searched = {form for forms in _MENTION_WORDS.values() for form in forms}
     forms = {form for cue in _MENTION_CUES for form in (f"{cue} ", f"{cue.capitalize()} ")}
     forms |= {form for cue in _MENTION_CUES if cue.startswith("my ") for form in (f"{cue}, ", f"{cue.capitalize()}, ")}
+    # and someone else's people: "her husband", "their son, "
+    forms |= {
+        form
+        for cue in _MENTION_CUES
+        if cue.startswith("my ")
+        for owner in ("her ", "his ", "our ", "their ")
+        for owned in (owner + cue[3:],)
+        for form in (f"{owned} ", f"{owned.capitalize()} ", f"{owned}, ", f"{owned.capitalize()}, ")
+    }
     assert searched == forms
     for cue in _MENTION_CUES:
         assert _may_hold_mention(f"x {cue} y"), cue
@@ -2735,4 +2744,27 @@ def test_sms_codes_env_variables_and_more_password_forms(text, redacted):
     ],
 )
 def test_addresses_after_prose_cues_of_more_languages(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # German nouns and a possessive are no part of a name; more titles, labels, roles and introductions
+        ("Meine Tochter Lina hat inzwischen Asthma", "Meine Tochter <PERSON_1> hat inzwischen Asthma"),
+        ("Herr Maier von Ihrer Hausverwaltung hatte", "Herr <PERSON_1> von Ihrer Hausverwaltung hatte"),
+        ("Ich habe mit Frau Lehmann von der Hotline telefoniert", "Ich habe mit Frau <PERSON_1> von der Hotline telefoniert"),
+        ("Bonjour Madame Delacroix,", "Bonjour Madame <PERSON_1>,"),
+        ("Manager: Neil Chowdhury", "Manager: <PERSON_1>"),
+        ("Buyer: Rosalind P. Okafor-Banks   SSN 749-12-5530", "Buyer: <PERSON_1>   SSN <US_SSN_1>"),
+        ("Kontoinnehavare Linnea Åberg. Tack!", "Kontoinnehavare <PERSON_1>. Tack!"),
+        ("Hi, new starter Aiyana Redcloud starts Monday", "Hi, new starter <PERSON_1> starts Monday"),
+        ("claim for her husband Ernesto Dominguez was denied", "claim for her husband <PERSON_1> was denied"),
+        ("Mein Name ist Günther Fröhlich, Rezept", "Mein Name ist <PERSON_1>, Rezept"),
+        # no name
+        ("Pan Am flight 73", "Pan Am flight 73"),
+        ("her husband said no", "her husband said no"),
+    ],
+)
+def test_names_after_more_titles_labels_roles_and_introductions(text, redacted):
     assert R.redact(text)[0] == redacted
