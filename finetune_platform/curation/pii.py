@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
-import ahocorasick
+import ahocorasick_rs
 import pandas as pd
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
@@ -167,7 +167,7 @@ _GATE_NEEDLES: frozenset[str] = frozenset(
     )
 )
 #: The strings of :data:`_GATE_NEEDLES` and :data:`_FIELD_LABEL_WORDS`; built at the end of the module.
-_AUTOMATON: ahocorasick.Automaton
+_AUTOMATON: ahocorasick_rs.AhoCorasick
 
 
 _NO_NEEDLES: frozenset[str] = frozenset()
@@ -180,7 +180,10 @@ def _needles_in(low: str) -> set[str]:
     last_low, last_hits = _LAST_NEEDLES
     if low == last_low:
         return last_hits
-    hits = {needle for _, needle in _AUTOMATON.iter(low)}
+    try:
+        hits = set(_AUTOMATON.find_matches_as_strings(low, overlapping=True))
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800", from a broken export), which Rust's strings cannot hold
+        hits = {needle for needle in _ALL_NEEDLES if needle in low}
     _LAST_NEEDLES = (low, hits)
     return hits
 
@@ -2762,6 +2765,9 @@ _MENTION_WORDS = {
         for form in (f"{owned} ", f"{owned.capitalize()} ", f"{owned}, ", f"{owned.capitalize()}, ")  # "my mum, Deepika Nair"
     )
 }
+#: The people of :data:`_MY_PEOPLE` ("husband", "colleague"): registered with the Aho-Corasick pass, so the pattern,
+#: which has no literal to jump to, runs only on a text that holds one.
+_RELATIVE_WORDS = frozenset(cue[3:] for cue in _MENTION_CUES if cue.startswith("my "))
 _MY_PEOPLE = re.compile(
     "(?:my|her|his|our|their) (?:" + "|".join(cue[3:] for cue in _MENTION_CUES if cue.startswith("my ")) + "),? "
 )
@@ -2816,7 +2822,7 @@ def _may_hold_mention(low: str, h: AbstractSet[str] | None = None) -> bool:
     return (  # the words of _MENTION_WORDS, unrolled (a generator over them cost twice as much)
         "spok" in h or "ed by " in h or "talked" in h or "speaking" in h or "chatted" in h or "behalf" in h
         or "call back" in h or "note" in h or "written by" in h or "please welcome" in h
-        or _MY_PEOPLE.search(low) is not None
+        or (not h.isdisjoint(_RELATIVE_WORDS) and _MY_PEOPLE.search(low) is not None)
     )
 
 
@@ -4712,12 +4718,21 @@ class PiiRedactor:
         things: dict[str, bool] = {}  # _a_thing_named's verdicts
         low = text.lower()
         groups = _MENTION_WORDS.items()
+        groups_my = _MENTION_WORDS["my "] if _MY_PEOPLE.search(low) else ()
         starts: list[tuple[int, int]] = []  # (where a cue starts, where the name after it may start)
-        for cue in (cue for word, cues in groups if (_MY_PEOPLE.search(low) if word == "my " else word in low) for cue in cues):
+        for cue in (cue for word, cues in groups if word != "my " and word in low for cue in cues):
             i = text.find(cue)
             while i >= 0:
                 starts.append((i, i + len(cue)))
                 i = text.find(cue, i + 1)
+        if len(low) == len(text):  # the people around the writer, where the pattern finds them (not a find per form)
+            starts += [(m.start(), m.end()) for m in _MY_PEOPLE.finditer(low) if text[m.start()] in "mhotMHOT"]
+        else:
+            for cue in groups_my:
+                i = text.find(cue)
+                while i >= 0:
+                    starts.append((i, i + len(cue)))
+                    i = text.find(cue, i + 1)
         if _may_hold_more_mention(low):
             starts += [(m.start(), m.end()) for m in _MENTION_CUE_MORE.finditer(text)]
         if _may_hold_role_cue(low):
@@ -5747,18 +5762,15 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
 
 #: Every string the Aho-Corasick pass looks for.
 _ALL_NEEDLES: frozenset[str] = (
-    _GATE_NEEDLES | frozenset(_FIELD_LABEL_WORDS) | frozenset(_SIGN_OFF_PHRASES) | _ANCHOR_NEEDLES
+    _GATE_NEEDLES | frozenset(_FIELD_LABEL_WORDS) | frozenset(_SIGN_OFF_PHRASES) | _ANCHOR_NEEDLES | _RELATIVE_WORDS
 )
 
 
-def _build_automaton() -> ahocorasick.Automaton:
-    """The Aho-Corasick automaton of :func:`_needles_in` (pyahocorasick: a C implementation; a pattern of these
-    alternatives in ``re`` tries each at every position and was slower than the separate substring tests)."""
-    automaton = ahocorasick.Automaton()
-    for needle in _ALL_NEEDLES:
-        automaton.add_word(needle, needle)
-    automaton.make_automaton()
-    return automaton
+def _build_automaton() -> ahocorasick_rs.AhoCorasick:
+    """The Aho-Corasick automaton of :func:`_needles_in` (ahocorasick-rs, Rust's aho-corasick crate: one call returns
+    every match as a list, ~2 us a text, where pyahocorasick's iterator took ~3.7 us and a pattern of these
+    alternatives in ``re`` tries each at every position, slower than the separate substring tests)."""
+    return ahocorasick_rs.AhoCorasick(sorted(_ALL_NEEDLES), matchkind=ahocorasick_rs.MatchKind.Standard)
 
 
 _AUTOMATON = _build_automaton()

@@ -2768,3 +2768,10 @@ def test_addresses_after_prose_cues_of_more_languages(text, redacted):
 )
 def test_names_after_more_titles_labels_roles_and_introductions(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+def test_the_needle_pass_reads_text_with_a_lone_surrogate():
+    from finetune_platform.curation import pii
+
+    assert pii._needles_in("\ud800 my password is x") >= {"pass"}
+    assert R.find("\ud800 my password is Summer2024!")[0].value == "Summer2024!"
