@@ -3373,13 +3373,15 @@ class PiiRedactor:
         if "EMAIL" in types and ("dot" in text or "DOT" in text or "(at)" in text or "[at]" in text) and _SPOKEN_EMAIL.search(text):
             found += self._spoken_emails(text)
             shut = False
-        if "EMAIL" in types and " dot " in text and " at " in text:
-            found += self._spoken_word_emails(text)
-            shut = False
         # Only the name, address and secret gates read the lower-cased text and the capitalised words.
         words_needed = "PERSON" in types or "ADDRESS" in types
         low = text.lower() if words_needed or "CREDENTIALS" in types else ""
         h = _needles_in(low) if low else _NO_NEEDLES  # which strings of the gates below the text holds
+        if "EMAIL" in types:
+            spoken = low or text.lower()  # read in any case: "TYLER UNDERSCORE B ... AT GMAIL DOT COM"
+            if " dot " in spoken and " at " in spoken:
+                found += self._spoken_word_emails(text)
+                shut = False
         if "CREDENTIALS" in types and (_may_hold_secret(low, h) or not _lower_is_ignorecase(text)):
             found += self._secrets(text)
             shut = False
@@ -4323,7 +4325,14 @@ class PiiRedactor:
         policyholder?\n[18:23] user: siddharth iyer". A full name, or a known given name alone, that opens the
         turn after its speaker's label and ends at a comma, a full stop, a dash or the line's end."""
         out: list[PiiMatch] = []
+        lower_case = None
         for q in _NAME_QUESTION.finditer(text):
+            if not q.group().endswith(("?", "？")):
+                # a question without its mark only in a transcript written in lower case
+                if lower_case is None:
+                    lower_case = text == text.lower()
+                if not lower_case:
+                    continue
             line_end = text.find("\n", q.end())
             if line_end < 0:
                 continue

@@ -485,6 +485,21 @@ RED_TEAM_CASES = [
     ("backup codes I saved, here: 8841-2209 5530-7712 1096-4438", [("CREDENTIALS", "8841-2209"), ("CREDENTIALS", "5530-7712"), ("CREDENTIALS", "1096-4438")]),
     ("Agent: Can you confirm the password?\nCaller: Bluebird2024 i think", [("CREDENTIALS", "Bluebird2024")]),
     ("promo code SAVE20 applied; the verification code never arrived", []),
+    # sign-offs of other languages, prose addresses, names in other scripts, lower-case call transcripts
+    ("Ich bin tagsüber erreichbar.\n\nMit freundlichen Grüßen\nJörg Schäfer-Bredow", [("PERSON", "Jörg Schäfer-Bredow")]),
+    ("Телефон +380 67 412 8830. З повагою, Олена Коваленко", [("PHONE", "+380 67 412 8830"), ("PERSON", "Олена Коваленко")]),
+    ("Min adress är Götgatan 54, 1 tr, 116 21 Stockholm", [("ADDRESS", "Götgatan 54, 1 tr, 116 21 Stockholm")]),
+    ("no me llegó nada. Vivo en Calle Durango 214, int. 6, Col. Roma Nte., 06700 CDMX",
+     [("ADDRESS", "Calle Durango 214, int. 6, Col. Roma Nte., 06700 CDMX")]),
+    ("家庭住址：上海市浦东新区世纪大道100号 3号楼 1502室", [("ADDRESS", "上海市浦东新区世纪大道100号 3号楼 1502室")]),
+    ("姓名：王晓明\n联系电话：138 1234 5678", [("PERSON", "王晓明"), ("PHONE", "138 1234 5678")]),
+    ("agent: youre through to card services this is jade speaking\ncustomer: hi", [("PERSON", "jade")]),
+    ("agent: may i have your name please\ncaller: yes ma'am harold j pettigrew", [("PERSON", "harold j pettigrew")]),
+    ("caller: no its tyler underscore b two zero one one at gmail dot com", [("EMAIL", "tyler underscore b two zero one one at gmail dot com")]),
+    ("agent: and your social security number\ncaller: four six one two two eight eight three one",
+     [("US_SSN", "four six one two two eight eight three one")]),
+    ("Mit freundlichen Grüßen\nIhr Kundenservice", []),
+    ("we need to move to 5 different places", []),
 ]
 
 
