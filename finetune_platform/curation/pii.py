@@ -523,12 +523,20 @@ def _answered_secrets(text: str) -> list[PiiMatch]:
         secret = value.group(1).rstrip(".,;:)]}")
         if len(secret) >= 4 and _looks_like_a_secret(secret) and not secret.isalpha() and "@" not in secret:
             out.append(PiiMatch("CREDENTIALS", value.start(1), value.start(1) + len(secret), secret, secret))
-            more = _ANOTHER_SECRET.match(text, value.start(1) + len(secret))
-            if more is not None:
-                other = more.group(1).rstrip(".,;:)]}")
-                if len(other) >= 4 and _looks_like_a_secret(other) and not other.isalpha():
-                    out.append(PiiMatch("CREDENTIALS", more.start(1), more.start(1) + len(other), other, other))
+            out += _another_secret(text, value.start(1) + len(secret))
     return out
+
+
+def _another_secret(text: str, end: int) -> list[PiiMatch]:
+    """A second secret right after one that ends at ``end`` (:data:`_ANOTHER_SECRET`: "tried password Tigger#2019 and
+    tigger2019!", "ivanpro2009! or maybe Ivan_pro2009"), when it looks like one and holds more than letters."""
+    more = _ANOTHER_SECRET.match(text, end)
+    if more is None:
+        return []
+    other = more.group(1).rstrip(".,;:)]}")
+    if len(other) >= 4 and _looks_like_a_secret(other) and not other.isalpha():
+        return [PiiMatch("CREDENTIALS", more.start(1), more.start(1) + len(other), other, other)]
+    return []
 
 
 def _looks_like_a_secret(value: str) -> bool:
@@ -3591,11 +3599,7 @@ class PiiRedactor:
                     while (code := _NEXT_CODE.match(text, at)) is not None:
                         out.append(PiiMatch("CREDENTIALS", code.start(1), code.end(1), code.group(1), code.group(1)))
                         at = code.end(1)
-                more = _ANOTHER_SECRET.match(text, m.start(1) + len(value))  # "tried password Tigger#2019 and tigger2019!"
-                if more is not None:
-                    other = more.group(1).rstrip(".,;:)]}")
-                    if len(other) >= 4 and _looks_like_a_secret(other) and not other.isalpha():
-                        out.append(PiiMatch("CREDENTIALS", more.start(1), more.start(1) + len(other), other, other))
+                out += _another_secret(text, m.start(1) + len(value))
         if "?" in text and "\n" in text:
             out += _answered_secrets(text)
         for needle, pattern in _SECRET_IN_COMMAND:
@@ -4735,7 +4739,7 @@ class PiiRedactor:
                 starts.append((i, i + len(cue)))
                 i = text.find(cue, i + 1)
         if len(low) == len(text):  # the people around the writer, where the pattern finds them (not a find per form)
-            starts += [(m.start(), m.end()) for m in _MY_PEOPLE.finditer(low) if text[m.start()] in "mhotMHOT"]
+            starts += [(m.start(), m.end()) for m in _MY_PEOPLE.finditer(low)]
         else:
             for cue in groups_my:
                 i = text.find(cue)
