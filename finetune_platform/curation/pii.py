@@ -40,6 +40,7 @@ from finetune_platform.curation.config import (
     role_content_turns,
     text_column,
 )
+from finetune_platform.curation.records import hl7_spans, pnr_names
 from finetune_platform.curation.tables import may_hold_table, typed_cells
 from finetune_platform.curation.names import (
     ACRONYMS,
@@ -1051,6 +1052,18 @@ _OTHER_TITLE_CUES = (
     # "Professor" alone is an English noun too ("Assistant Professor Position"): only after Herr or Frau
     "Herr Professor", "Frau Professor", "Herr Doktor", "Frau Doktor",
 )
+#: Czech, Slovak and Polish titles in their cases, written in lower case in mid-sentence ("paní Nováková", "pana
+#: Dvořáka", "z panią Kowalską"), each with the space after it (the Aho-Corasick needle).
+_LOWER_SLAVIC_TITLES = frozenset(
+    w + " " for w in "paní pani pan pana panu panem pane pán pána pánovi pánom panią państwo państwa".split()
+)
+_LOWER_SLAVIC_TITLE = re.compile(
+    r"(?<![\w'’-])(?:" + "|".join(sorted((t.strip() for t in _LOWER_SLAVIC_TITLES), key=len, reverse=True)) + r")[ ]+"
+    r"([" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?(?:[ ][" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?)?)"
+    r"(?![\w'’-])"
+)
+#: Letters of Czech, Slovak and Polish that other languages written in Latin letters hardly use.
+_WEST_SLAVIC_LETTERS = re.compile("[ěščřžůňťďąćęłńśźżĺľŕĚŠČŘŽŮŇŤĎĄĆĘŁŃŚŹŻĹĽŔ]")
 #: A name may end in a possessive "'s" ("John Smith's address"): the name is matched, the "'s" stays.
 _NAME_TOKEN = re.compile(
     # a second part after a hyphen, capitalised ("Jean-Luc", "Al-Farsi") or not ("Hyun-woo", "Seo-yeon")
@@ -1599,7 +1612,47 @@ def _looks_like_an_address(value: str) -> bool:
         return False
     if value.count(",") >= 2:
         return True
-    return any(w[0].isupper() for w in named)
+    # in lower case, a number and a street word after up to three words ("my address is 14 oak lane")
+    if any(w[0].isupper() for w in named):
+        return True
+    street = _LOWER_NUMBERED_STREET.match(value)
+    # not "12 hours drive away", "3 min walk", "2 more days"
+    return street is not None and street.group(1).title() not in NOT_STREET_FIRST_WORDS and street.group(1) not in _NOT_LOWER_STREET_FIRST
+
+
+#: A house number said in words, up to three words and a street word: "twenty two baker street", "one oh four
+#: elm road", "forty-five oak lane" (in any case: transcripts are in lower case or in capitals).
+_SPOKEN_STREET = re.compile(
+    r"(?i)(?:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|oh|zero|double)"
+    r"(?:[ -]|(?=[ ]))){1,6}"
+    r"(?:[a-z][a-z'’-]+[ ]){1,3}(?:"
+    + "|".join(w.lower() for w in _SUFFIX_WORDS_UPPER)
+    + "|"
+    + "|".join(w.lower() for w in _SUFFIX_ABBREVIATIONS_UPPER)
+    + r")\b"
+)
+#: What says a street address follows on a call ("the address is", "i live at"), each the needle its gate finds.
+_SPOKEN_STREET_CUES = frozenset(
+    ("address is", "address's", "address:", "live at", "living at", "ship to", "ship it to", "deliver to",
+     "deliver it to", "send it to", "send them to", "moved to", "located at", "staying at", "it's at", "its at")
+)
+_SPOKEN_STREET_AFTER_CUE = re.compile(
+    r"(?i)(?:" + "|".join(re.escape(c) for c in sorted(_SPOKEN_STREET_CUES, key=len, reverse=True)) + r")"
+    r"[ ,]+(?:(?:um|uh|er|erm|like|it's|its|is)[ ,]+){0,3}(" + _SPOKEN_STREET.pattern.removeprefix("(?i)") + ")"
+)
+_NOT_LOWER_STREET_FIRST = frozenset(
+    "more other different days day times people items boxes parcels packages orders of in at on to for and or "
+    "the a an am pm".split()
+)
+#: A house number, up to three lower-case words and a street word: a street written in lower case after a cue.
+_LOWER_NUMBERED_STREET = re.compile(
+    r"\d{1,5}[a-z]?(?:[-/]\d{1,4})?[ ]([a-z][a-z'’-]+)[ ](?:[a-z][a-z'’-]+[ ]){0,2}(?:"
+    + "|".join(w.lower() for w in _SUFFIX_WORDS_UPPER)
+    + "|"
+    + "|".join(w.lower() for w in _SUFFIX_ABBREVIATIONS_UPPER)
+    + r")\b"
+)
 
 
 def _address_block(text: str, label_end: int) -> list[PiiMatch]:
@@ -3280,6 +3333,11 @@ def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool
     return True
 
 
+#: A delimiter glued to a digit on one side ("…,2024-01-01", "6620,x"): the gate of PiiRedactor._delimited_cells.
+_GLUED_CELL = re.compile(r"\d[,;|\t]|[,;|\t][+(]?\d")
+#: What a cell holding only a phone number, SSN or card number looks like.
+_CELL_SHAPE = re.compile(r"(?:\+|00)?[\d(][\d ().\-/]*\d")
+_LINE = re.compile(r"[^\n]+")
 #: Mobile numbers as they are typed without spaces, which no id looks like: UK "07...", French "06"/"07",
 #: German "015x"-"017x". A bare run of other digits needs a phone cue.
 _BARE_MOBILE = re.compile(r"07\d{9}|0[67]\d{8}|01[5-7]\d{8,9}")
@@ -3422,6 +3480,13 @@ class PiiRedactor:
         if "IP_ADDRESS" in types and ("::" in text or text.count(":") >= 5):
             found += self._ipv6s(text)
             shut = False
+        if n_digits >= 7 and _GLUED_CELL.search(text) and not self._cell_types.isdisjoint(types):
+            # a delimited row's cells ("7,Ana,342-18-6620,+44 7911 123456,2024-01-01"): the patterns above keep
+            # away from a "," glued to digits (thousands, decimals), so each cell is read on its own
+            cells = self._delimited_cells(text, phone_memo)
+            if cells:
+                found += cells
+                shut = False
         if (
             n_digits >= 7
             and "PHONE" in types
@@ -3444,6 +3509,22 @@ class PiiRedactor:
             gates = _address_cue_gates(text, low, h)
             if gates is not None:
                 found += self._cued_addresses(text, low, gates, h)
+                shut = False
+        # HL7 segments and PNR names are read line by line: a text where they find nothing has no line that does.
+        if ("PERSON" in types or "ADDRESS" in types) and "|" in text and "^" in text:
+            segments = self._hl7(text)
+            if segments:
+                found += segments
+                shut = False
+        if "PERSON" in types and "/" in text and upper:
+            passengers = self._passengers(text)
+            if passengers:
+                found += passengers
+                shut = False
+        if "ADDRESS" in types and not h.isdisjoint(_SPOKEN_STREET_CUES):
+            spoken_streets = self._spoken_streets(text)
+            if spoken_streets:  # a cue and its street are on one line: a text where none is found has no line with one
+                found += spoken_streets
                 shut = False
         # A table's cells: a text where none is found stays shut (a line of it holds no more of a table).
         if may_hold_table(text):
@@ -3469,6 +3550,11 @@ class PiiRedactor:
             if _may_hold_intro(low, h):
                 found += self._introduced(text)
                 shut = False
+            if not h.isdisjoint(_LOWER_SLAVIC_TITLES) and not text.isascii():
+                titled = self._lower_titled(text)
+                if titled:  # one line at a time: a text where none is found has no line with one
+                    found += titled
+                    shut = False
             if "\n" in text and ("?" in text or text == low) and _may_ask_for_a_name(low, h):
                 answered = self._answered_names(text)
                 if answered:
@@ -3541,6 +3627,10 @@ class PiiRedactor:
                 shut = False
         matches = _resolve_overlaps(found)
         if any(m.type == "PERSON" for m in matches):
+            if _GLUED_NAME_CELL.search(text):
+                surnames = _row_neighbour_names(text, matches)
+                if surnames:
+                    matches = _resolve_overlaps(matches + surnames)
             spelt = _spelt_names(text, matches) if low == text and _SPELT_GATE.search(text) else None
             if spelt:
                 matches = _resolve_overlaps(matches + spelt)
@@ -3771,6 +3861,55 @@ class PiiRedactor:
             if best is not None:
                 start, end = m.start() + best[0], m.start() + best[1]
                 out.append(PiiMatch("CREDIT_CARD", start, end, text[start:end], best[2]))
+        return out
+
+    _cell_types = frozenset(("PHONE", "US_SSN", "CREDIT_CARD"))
+
+    def _spoken_streets(self, text: str) -> list[PiiMatch]:
+        """A street address said with its number in words right after an address cue, as a call's transcript
+        writes it: "my address is twenty two baker street", "i live at one oh four maple avenue"."""
+        return [
+            _address_match(text, m.start(1), m.end(1))
+            for m in _SPOKEN_STREET_AFTER_CUE.finditer(text)
+        ]
+
+    def _hl7(self, text: str) -> list[PiiMatch]:
+        """Names and addresses in the fields of HL7 v2 segments (:func:`records.hl7_spans`)."""
+        return [
+            PiiMatch(kind, a, b, text[a:b], " ".join(text[a:b].replace("^", " ").split()).casefold())
+            for kind, a, b in hl7_spans(text)
+            if kind in self.types
+        ]
+
+    def _passengers(self, text: str) -> list[PiiMatch]:
+        """Passenger names of reservation systems, "SURNAME/GIVEN" (:func:`records.pnr_names`)."""
+        return [PiiMatch("PERSON", a, b, text[a:b], text[a:b].casefold()) for a, b in pnr_names(text)]
+
+    def _delimited_cells(
+        self, text: str, memo: dict[tuple[str, str], list[tuple[int, int, str]]] | None = None
+    ) -> list[PiiMatch]:
+        """Phone numbers, SSNs and card numbers that are a whole cell of a delimited row (a line with two or more of
+        its ",", ";", "|" or tab delimiters), each cell read as a text of its own and the match kept only when it
+        is the whole cell: "1,234,567" is three short cells, "…,342-18-6620,2024-01-01" an SSN between two cells."""
+        out: list[PiiMatch] = []
+        types = self.types
+        for line in _LINE.finditer(text):
+            if not _GLUED_CELL.search(line.group()):
+                continue  # the gate, line by line: a row whose digits stand apart from its commas is read as prose
+            for a, b in _row_cells(line.group()):
+                a, b = line.start() + a, line.start() + b
+                value = text[a:b]
+                if b - a < 9 or _count_digits(value) < 7 or not _CELL_SHAPE.fullmatch(value):
+                    continue
+                found = (
+                    (self._ssns(value) if "US_SSN" in types else [])
+                    + (self._cards(value) if "CREDIT_CARD" in types else [])
+                    + (self._phones(value, memo) if "PHONE" in types else [])
+                )
+                for m in found:
+                    if m.start == 0 and m.end == len(value):
+                        out.append(replace(m, start=a, end=b))
+                        break
         return out
 
     def _ssns(self, text: str) -> list[PiiMatch]:
@@ -4389,6 +4528,24 @@ class PiiRedactor:
                 out.append(PiiMatch("PERSON", start, start + len(name), text[start:start + len(name)], name))
         return out
 
+    def _lower_titled(self, text: str) -> list[PiiMatch]:
+        """A name after a Czech, Slovak or Polish title written in lower case, as those languages write it in mid-sentence
+        ("volala paní Nováková", "prosím pana Dvořáka", "rozmawiałam z panią Kowalską"): one or two capitalised words,
+        in a text with letters beyond ASCII (an English "pan" is a kitchen's)."""
+        out: list[PiiMatch] = []
+        west_slavic = _WEST_SLAVIC_LETTERS.search(text) is not None
+        for m in _LOWER_SLAVIC_TITLE.finditer(text):
+            if not west_slavic and m.group().isascii():
+                continue  # "pan", "pani" in a text without a Czech, Slovak or Polish letter ("a non-stick pan Tefal")
+            words = m.group(1).split()
+            while words and (words[-1] in NOT_NAMES or words[-1] in _NOT_GREETED):
+                words.pop()
+            if words:
+                value = " ".join(words)  # the words are one space apart
+                start = m.start(1)
+                out.append(PiiMatch("PERSON", start, start + len(value), value, value.casefold()))
+        return out
+
     def _here_from(self, text: str) -> list[PiiMatch]:
         """A writer who opens with their name and where they are from (:data:`_HERE_FROM`): "Hi team, Harrison here
         from Koala Analytics", "Ngozi Eze here at Lumen". Two capitalised words, one known given name, or one word
@@ -4634,6 +4791,9 @@ class PiiRedactor:
                     continue
                 if kind == "CREDIT_CARD" and (not 13 <= len(digits) <= 19 or not luhn_valid(digits)):
                     continue
+                # keyed by its digits, as _ssns and _cards key them: the same number in prose shares its placeholder
+                out.append(PiiMatch(kind, start, end, value, digits))
+                continue
             elif kind == "PHONE":
                 if _TABLE_PHONE.fullmatch(value) is None or not 7 <= sum(c.isdigit() for c in value) <= 15:
                     continue
@@ -5224,6 +5384,85 @@ def _used_as_a_thing(context: str, word: str, alone: bool = True) -> bool:
 _CAPITALISED_NEXT = re.compile(r"[ ][" + _UP + r"][" + _LO + r"]")
 
 
+#: A delimiter glued to a letter on both sides, as between the cells of a row ("Jane,Doe", "Okafor;Chidinma").
+_GLUED_NAME_CELL = re.compile(r"\w[,;|\t]\w")
+_CELL_WORD = re.compile(r"[" + _UP + r"](?:[" + _LO + r"]+|[" + _UP + r"]+)(?:[-'’][" + _UP + r"]?[" + _LO + _UP + r"]+)?")
+
+
+def _row_cells(row: str) -> list[tuple[int, int]]:
+    """The (start, end) of each cell of a delimited row (its most frequent of ",", ";", "|", tab, two or more
+    times), quotes and spaces around a value left out; none for a line that is no row."""
+    sep = max(",;|\t", key=row.count)
+    if row.count(sep) < 2:
+        return []
+    cells, pos = [], 0
+    for cell in row.split(sep):
+        a, b = pos, pos + len(cell)
+        pos = b + 1
+        while a < b and row[a] in " \"'":
+            a += 1
+        while b > a and row[b - 1] in " \"'":
+            b -= 1
+        cells.append((a, b))
+    return cells
+
+
+def _row_neighbour_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
+    """A surname in the cell next to a given name's cell of a delimited row ("10442,Jane,Doe,jane.doe@…"):
+    one capitalised word, no known non-name, on the only side that holds one; when both sides do ("Okafor;
+    Chidinma;Lagos"), only one that the row's e-mail address spells."""
+    whole = {(m.start, m.end) for m in matches if m.type == "PERSON" and _CELL_WORD.fullmatch(m.value)}
+    taken = [(m.start, m.end) for m in matches]
+    out: list[PiiMatch] = []
+    for line in _LINE.finditer(text):
+        if not any(line.start() <= a < line.end() for a, _ in whole):
+            continue
+        row = line.group()
+        if not _GLUED_NAME_CELL.search(row):
+            continue  # "Sure, Victor, Oscar, Kilo": a list in prose, not a row of cells
+        cells = [(line.start() + a, line.start() + b) for a, b in _row_cells(row)]
+        for i, cell in enumerate(cells):
+            if cell not in whole:
+                continue
+            sides = [
+                c
+                for c in (cells[i - 1] if i else None, cells[i + 1] if i + 1 < len(cells) else None)
+                if c is not None and c not in whole and _row_name_word(text[c[0]:c[1]])
+                and not any(a < c[1] and c[0] < b for a, b in taken)
+            ]
+            if len(sides) == 2:
+                low = row.lower()
+                sides = [c for c in sides if "@" in low and text[c[0]:c[1]].lower() in low.split("@")[0]]
+            for a, b in sides[:1]:
+                value = text[a:b]
+                taken.append((a, b))
+                out.append(PiiMatch("PERSON", a, b, value, value.casefold()))
+    return out
+
+
+#: Values of a row's enumerated columns (status, plan, gender, flags) that are no surname beside a given name.
+_ROW_VALUE_WORDS = frozenset(
+    "active inactive pending approved rejected cancelled canceled paid unpaid due overdue open closed resolved "
+    "new done yes no true false male female other unknown none null gold silver bronze platinum premium basic "
+    "standard free pro plus enterprise trial member guest admin user staff manager customer vip high medium low "
+    "urgent normal verified unverified enabled disabled blocked suspended shipped delivered returned refunded "
+    "mr mrs ms miss dr".split()
+)
+
+
+def _row_name_word(value: str) -> bool:
+    """One capitalised word (or one in capitals) that is no known non-name, month, day, acronym or enumerated
+    value."""
+    return (
+        _CELL_WORD.fullmatch(value) is not None
+        and value.lower() not in _ROW_VALUE_WORDS
+        and value.title() not in NOT_NAMES
+        and value.title() not in _NOT_GREETED
+        and value not in ACRONYMS
+        and value.title() not in _NOT_A_NAME_LEAD
+    )
+
+
 def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
     """``matches`` plus every other whole-word occurrence in ``text`` of a name they found (as written or in
     capitals): the cue that revealed a name covers one place ("Regards,\nOluwaseun Adeyemi"), and the same
@@ -5775,7 +6014,13 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
 
 #: Every string the Aho-Corasick pass looks for.
 _ALL_NEEDLES: frozenset[str] = (
-    _GATE_NEEDLES | frozenset(_FIELD_LABEL_WORDS) | frozenset(_SIGN_OFF_PHRASES) | _ANCHOR_NEEDLES | _RELATIVE_WORDS
+    _GATE_NEEDLES
+    | frozenset(_FIELD_LABEL_WORDS)
+    | frozenset(_SIGN_OFF_PHRASES)
+    | _ANCHOR_NEEDLES
+    | _RELATIVE_WORDS
+    | _LOWER_SLAVIC_TITLES
+    | _SPOKEN_STREET_CUES
 )
 
 

@@ -575,7 +575,8 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         return []
     found = (
         redactor._credentials(text) + redactor._secrets(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
-        + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._phones(text)
+        + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._delimited_cells(text)
+        + redactor._phones(text)
         + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER, pii._ADDRESS_DE_PLACE, pii._ADDRESS_EU, pii._ADDRESS_IN, pii._ADDRESS_WORLD])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
@@ -584,11 +585,15 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._speakers(text) + redactor._dash_signed(text) + redactor._keyed(text)
         + redactor._transcript_speakers(text) + redactor._tables(text) + redactor._double_initialled(text)
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
-        + redactor._cued_addresses(text) + redactor._closing_names(text) + redactor._here_from(text)
+        + redactor._cued_addresses(text) + redactor._hl7(text) + redactor._passengers(text) + redactor._spoken_streets(text) + redactor._lower_titled(text)
+        + redactor._closing_names(text) + redactor._here_from(text)
         + redactor._answered_names(text) + redactor._spoken_numbers(text) + redactor._script_fielded(text)
         + redactor._spoken_word_emails(text) + redactor._transcript_names(text, text.lower()) + redactor._signed_off(text)
     )
-    return pii._with_recurring_names(text, pii._resolve_overlaps(found))
+    matches = pii._resolve_overlaps(found)
+    if any(m.type == "PERSON" for m in matches):
+        matches = pii._resolve_overlaps(matches + pii._row_neighbour_names(text, matches))
+    return pii._with_recurring_names(text, matches)
 
 
 def _variants(text: str) -> list[str]:
