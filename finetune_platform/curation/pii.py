@@ -344,6 +344,8 @@ _ANOTHER_SECRET = re.compile(
 _NEXT_CODE = re.compile(r"[ ]*\n?[ ]*([A-Za-z0-9]{3,8}(?:-[A-Za-z0-9]{3,8})+)(?![\w-])")
 #: A code of six digits in two halves ("482 116"): one value.
 _SPACED_CODE = re.compile(r"\d{3}[ ]\d{3}(?!\d|[,./ -]\d)")
+#: A short code read out in groups of one to three digits: "61 74 92", "0 4 7 7", "9-1-3-0".
+_SPACED_DIGITS = re.compile(r"\d{1,3}(?:[ -]\d{1,3}){1,7}(?!\d|[,./-]\d)")
 _SECRET_VALUE = r"[\"'`]?([^\s\"'`,;<>]{3,200})"
 #: More secrets after their keywords, each pattern with the lower-case strings one of which its every match holds
 #: (each of its own: one pattern of all of them cost every text its alternatives at every position): a few words
@@ -351,8 +353,17 @@ _SECRET_VALUE = r"[\"'`]?([^\s\"'`,;<>]{3,200})"
 #: ..."), a password in six more languages ("Kundenkennwort laut Vertrag: ..."), a password changed to a value ("i
 #: changed my pw to Chelsea2025!"), and the codes that open a gate, a door, a lockbox, an alarm or a safe, and porting
 #: and gift-card codes ("gate code 2580#", "lockbox (code 0719)", "PAC code XKR448193").
+#: The lower-case strings every match of the foreign-language secret pattern of _MORE_SECRETS holds (its gate).
+_FOREIGN_SECRET_NEEDLES = (
+    "인증번호", "비밀번호", "암호", "код", "парол", "κωδικ", "קוד", "סיסמה", "رمز", "كلمة المرور", "密码", "验证码", "暗証番号",
+    "パスワード", "認証コード", "确认码", "heslo", "lösenord", "koden", "şifresi", "código de", "codigo de", "código del",
+    "codigo del", "clave de", "contraseña", "code du", "digicode", "passord", "adgangskode", "salasana", "kod do", "kod od",
+)
 _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
-    (needles, re.compile(r"(?i:(?<![a-z0-9])(?:" + pattern + r"))" + _SECRET_VALUE))
+    # the foreign-language codes take a value of any length: "61 74 92", "0 4 7 7" are read out whole below
+    (needles, re.compile(r"(?i:(?<![a-z0-9])(?:" + pattern + r"))" + (
+        _SECRET_VALUE.replace("{3,200}", "{1,200}") if needles is _FOREIGN_SECRET_NEEDLES or "keypad" in needles else _SECRET_VALUE
+    )))
     for needles, pattern in (
         (("pass", "pwd", "kennwort"), r"(?:password|passwd|pwd|passcode|kennwort|kundenkennwort)(?:[ ]+[a-z]+){1,5}?(?:[ ]*:|[ ]+as)[ ]+"),
         (
@@ -374,7 +385,7 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
             r"(?:[ ](?:is|was))?[ ]?:?[ ]+|"  # "the code for the side gate is 1987"
             r"(?:gate|door|lockbox|lock[ ]box|key[ ]?safe|alarm|safe|entry|access|keypad|garage|padlock|building)"
             r"(?:[ ](?:on|at|by)[ ](?:the[ ])?[a-z]+(?:[ ][a-z]+)?)?,?[ ]\(?code(?:[ ]\([^()\n]{1,40}\)(?=[ ]?:))?"
-            r"(?:[ ](?:is|was))?[ ]?:?[ ]+(?!\()",
+            r"(?:[ ](?:is|was))?(?:[ ](?:as|now|changing[ ]to|changed[ ]to|set[ ]to))?[ ]?:?[ ]+(?!\()",
         ),
         (
             # one-time and verification codes, a card's security code ("Your verification code is: X7K-29Q", "OTP:
@@ -415,6 +426,23 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
             # a Wi-Fi network's key on the line of its name ("Wi-Fi SSID: BerlinOffice-Staff   Key: Spree!Brücke#2024")
             ("wi-fi", "wifi", "wlan", "ssid"),
             r"(?:wi-?fi|wlan|ssid)[^\n]{0,60}?\b(?:key|pass|code)[ ]?[:=][ ]*",
+        ),
+        (
+            # a one-time code, a PIN, a password or a door's code in other languages, the value after the word, a few
+            # words of what it is for and "is" ("인증번호 [718204]", "Код подтверждения: 7730", "קוד האימות שלך ... הוא
+            # 581204", "رمز التحقق الخاص بك هو 4729", "heslo k wifi v kanceláři je teď X", "Portkoden har ändrats till
+            # 4471", "kapı şifresi 4817", "código del portal a 7742", "单元门密码 8826", "digicode 4B72A")
+            _FOREIGN_SECRET_NEEDLES,
+            r"(?:인증번호|비밀번호|암호|код(?:[ ](?:подтверждения|підтвердження|отримання|доступа|доступу|домофона|от[ ]двери))?"
+            # (Greek, Hebrew and Arabic: the words of what it is for, then "is" or a colon)
+            r"|пароль|парол(?:ь|я)|(?:κωδικ(?:ός|ό)|קוד|סיסמה|رمز)(?:[ ][^\s\d:]+){0,5}?(?:[ ](?:είναι|הוא|היא|هو|هي)(?=[ ])|[ ]?:)"
+            r"|كلمة[ ]المرور|密码|验证码|暗証番号|パスワード|認証コード|确认码"
+            r"|heslo(?:[ ][^\s\d:]+){0,4}|lösenord(?:et)?|(?:port|dörr|grind|larm)?koden(?:[ ](?:till|för)[ ][^\s\d:]+)?"
+            r"|(?:kapı|daire|wifi|wi-fi|bina)[ ]şifresi|c[óo]digo[ ](?:del?|de[ ]la)[ ](?!postal)[^\s\d:]+|clave[ ]de[ ][^\s\d:]+"
+            r"|contraseña(?:[ ][^\s\d:]+){0,2}|code[ ]du[ ][^\s\d:]+(?:[ ](?:à|de)[ ][^\s\d:]+)?|digicode"
+            r"|passord(?:et)?|adgangskode(?:n)?|salasana|kod[ ](?:do|od)[ ][^\s\d:]+)"
+            r"(?:[ ]?(?:is|es|est|c['’]est|ist|är|er|je(?:[ ]teď)?|jest|είναι|הוא|היא|هو|هي|é|a|till|har[ ]ändrats[ ]till"
+            r"|ahora[ ]es|je[ ]teď))?[ ]?[:：=\[]?[ ]*",
         ),
         (
             ("pac code", "porting code", "port-out code", "port out code", "transfer code", "epp code", "auth code",
@@ -494,7 +522,7 @@ _SECRET_WORDS = (
 #: A value that stands in for a secret in a template or a redacted config: "${DB_PASSWORD}", "{{ api_key }}",
 #: "<your-key>", "%(password)s", "********", "xxxxxxxx", "changeme", "your_api_key_here".
 _PLACEHOLDER_SECRET = re.compile(
-    r"(?i:[$%]\{|\{\{|<|%\(|\$[A-Z_]+$|(.)\1+$|your[_-]|(?:change[_-]?me|example|placeholder|redacted|dummy|secret_here"
+    r"(?i:[$%]\{|\{\{|<|%\(|\$[A-Z_]+$|(.)\1+$|your[_-]|os\.environ|os\.getenv|getenv\(|process\.env|env\[|system\.getenv|(?:change[_-]?me|example|placeholder|redacted|dummy|secret_here"
     r"|x{3,}|\.{3,})$)"
 )
 
@@ -583,6 +611,7 @@ def _may_hold_secret(low: str, h: AbstractSet[str] | None = None) -> bool:
         or "contraseña" in h or "senha" in h or "hasło" in h or "şifre" in h or "mot de passe" in h
         or (" code" in h and (_MAY_BE_ACCESS_CODE.search(low) is not None or _CODE_THEN_DIGITS.search(low) is not None))
         or "digits on the back" in h
+        or not h.isdisjoint(_FOREIGN_SECRET_NEEDLES)
         or ("_" in low and (
             "k_live_" in h or "k_test_" in h or "gh" in h or "github_pat" in h or "whsec_" in h or "npm_" in h
             or "hf_" in h or "shp" in h
@@ -777,11 +806,15 @@ def _tail(city: str) -> str:
 #: ("Victoria Island", "Co. Kerry", "Cape Town"), then maybe a postcode of four to six digits or an Irish
 #: Eircode ("V92 F4W8").
 _LOCALITY_TAIL = re.compile(
+    # a street's number after its word ("Ang Mo Kio Ave 6") and a Singapore or Malaysian unit ("#08-214")
+    r"(?:[ ]\d{1,2}(?=,[ ]#))?(?:,[ ]#\d{1,3}-\d{1,4}[A-Z]?)?"
     r"(?:,[ ](?:Co\.[ ])?[" + _UP + r"][" + _LO + r"]+(?:[ -][" + _UP + r"][" + _LO + r"]+){0,2}(?:[ ]\d{1,2}(?![\d-]))?){1,3}"
     r"(?:,?[ ](?:\d{4,6}(?![\d-])|[AC-FHKNPRTV-Y]\d[0-9W][ ]?[0-9AC-FHKNPRTV-Y]{4}\b))?"
 )
 #: A unit right before a street's number: "Apt 31, ", "Unit 7, The Courtyards, " is left out.
-_UNIT_BEFORE = re.compile(r"(?<![\w-])(?:Apt|Apartment|Unit|Flat|Suite|Ste)\.?[ ]#?[A-Za-z0-9-]{1,6},[ ]\Z")
+_UNIT_BEFORE = re.compile(
+    r"(?<![\w-])(?:(?:Apt|Apartment|Unit|Flat|Suite|Ste)\.?[ ]#?[A-Za-z0-9-]{1,6},[ ]|(?:Blk|Block|BLK)\.?[ ]?)\Z"
+)
 
 
 #: A line of only a city and postcode (and maybe the country): under a street line that goes on after the
@@ -864,7 +897,11 @@ _PO_BOX = re.compile(
 _ADDRESS_DE = re.compile(
     r"(?<![\w-])(?:[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+){0,3}[ -])?"  # "Karl-Marx-Allee", "Konrad-Adenauer-Straße"
     r"(?:(?!Instr\.)[A-ZÄÖÜ][a-zäöüß]*(?:straße|strasse|str\.|weg|platz|allee|gasse|damm|ring)"
-    r"|Straße|Strasse|Weg|Platz|Allee|Gasse)[ ]\d{1,4}[a-z]?\b(?:,[ ]\d{5}[ ][A-ZÄÖÜ][a-zäöüß]+)?"
+    r"|Straße|Strasse|Weg|Platz|Allee|Gasse)[ ]\d{1,4}[a-z]?\b"
+    # the floor or flat before the postcode ("Friedrichstraße 68, 3. OG, 10117 Berlin", "Hauptstraße 17, 2. OG links, ...")
+    r"(?:(?:,[ ](?:\d{1,2}\.[ ]?(?:OG|Etage|Stock|Obergeschoss)|EG|DG|UG|Hinterhaus|Seitenflügel|Vorderhaus"
+    r"|(?:Whg\.|Wohnung|App\.|Apt\.)[ ]?\d{1,4}[a-z]?)(?:[ ](?:links|rechts|Mitte|li\.|re\.))?){1,2}(?=,[ ]\d{5}[ ]))?"
+    r"(?:,[ ]\d{5}[ ][A-ZÄÖÜ][a-zäöüß]+)?"
 )
 #: _ADDRESS_DE in capitals ("HAUPTSTRASSE 5, 10115 BERLIN", "BAHNHOFSTR. 12"): the word before the street
 #: only when it is one that opens a German street name ("ALTE POSTSTRASSE 5", "AM NORDRING 3", "MÜNCHNER
@@ -947,7 +984,7 @@ _ADDRESS_WORLD = re.compile(
 #: "IP", "MAC", "web" or "wallet" is no street's.
 _ADDRESS_CUE_WORDS = (
     # the word for an address as a label in scripts other than Latin ("家庭住址：", "주소: ", "Διεύθυνση: ", "Адрес: ")
-    r"(?:(?:(?:地址|住址|住所|주소)|(?<![\w-])(?:адрес|адреса|адресу|διεύθυνση|כתובת(?:[ ]\w+)?|العنوان|ঠিকানা|पता|ที่อยู่"
+    r"(?:(?:(?:地址|住址|住所|주소)|(?<![\w-])(?:(?:адрес|адреса|адресу)(?:[ ](?:доставки|подключения|регистрации|проживания|установки|прописки|объекта|клиента|відправки|проживання|реєстрації))?|διεύθυνση(?:[ ](?:αποστολής|παράδοσης|κατοικίας))?|כתובת(?:[ ]\w+)?|العنوان|ঠিকানা|पता|ที่อยู่"
     r"|địa[ ]chỉ(?:[ ]\w+){0,2}))(?=[ ]?[:：（(])"
     r"|(?<![\w-])(?:"
     r"address(?<!email[ ]address)(?<!e-mail[ ]address)(?<!\bip[ ]address)(?<!\bmac[ ]address)(?<!\bweb[ ]address)"
@@ -966,7 +1003,7 @@ _ADDRESS_CUE_WORDS = (
     r"|ship(?:ping)?[ ]to|deliver(?:y|ed)?[ ]to|dispatch[ ]to|send[ ](?:it|them|the[ ]\w+|a[ ]\w+)[ ]to"
     # living at, in other languages ("residente in Via ...", "demeurant au 23, Rue ...", "wohnhaft in ...", "Domisili
     # saya di Jl. ...", "flytning til Nørrebrogade 45")
-    r"|residente[ ](?:in|a|na|no|em|en)|demeurant[ ](?:au|à|a)|domicilié(?:e)?[ ](?:au|à)|con[ ]domicilio[ ]en"
+    r"|residente[ ](?:in|a|na|no|em|en)|demeurant[ ](?:au|à|a)|domicilié(?:e)?[ ](?:au|à)|(?:con|su|mi|tu|nuestro)[ ]domicilio[ ]en"
     r"|domiciliad[oa][ ]en|wohnhaft(?:[ ]in)?|woonachtig[ ](?:aan|te)|domisili(?:[ ]saya)?[ ]di|flytning[ ]til"
     # living, moving, staying or being at, and "my address is", in prose of more languages ("Vivo en Calle Durango
     # 214, ...", "je suis à Rue Haute 210, ...", "Min adress är Götgatan 54, ...", "Molim zamjenu na adresu Ilica 45, ...",
@@ -1009,10 +1046,19 @@ _CUED_ADDRESS_START = re.compile(
 )
 #: Where a cued address ends on its line: a sentence's end, a semicolon, a bracket, two spaces, or a comma or "and"
 #: before what is no part of an address ("..., Lagos. Please", "..., phone 0803...", "... and my email is").
+#: The capitals of Greek, Cyrillic and Armenian, and the letters of scripts without case (Hebrew, Arabic, Devanagari,
+#: Thai, CJK, kana, Hangul): what opens a sentence in them.
+_SENTENCE_START_OTHER_SCRIPTS = (
+    "\u0386\u0388-\u038f\u0391-\u03ab\u0400-\u042f\u0531-\u0556\u05d0-\u05ea\u0620-\u064a\u0904-\u0939"
+    "\u0e01-\u0e2e\u3041-\u30ff\u4e00-\u9fff\uac00-\ud7a3"
+)
 _CUED_ADDRESS_END = re.compile(
     # a full stop after a word of four letters or more or a number ("Lagos. Please"), not after an abbreviation
     # ("Co. Dublin", "St. Kilda", "int. 5")
-    r"(?:[!?]|(?<!\b[^\W\d])(?<!\b[^\W\d]{2})(?<!\b[A-Za-z]{3})(?<!Blvd)(?<!Brgy)\.)(?=[ ]+[" + _UP + r"]|[ ]*\Z)"
+    # ("Αθήνα. Τηλ.", "Київ, 01001. Телефон", "תל אביב. תודה": a sentence of another script starts with its capital
+    # or, in a script without case, any letter; "вул.", "пр." are abbreviations)
+    r"(?:[!?]|(?<!\b[^\W\d])(?<!\b[^\W\d]{2})(?<!\b[A-Za-z]{3})(?<!\b[^\W\d_\x00-\u024f]{3})(?<!Blvd)(?<!Brgy)\.)"
+    r"(?=[ ]+[" + _UP + _SENTENCE_START_OTHER_SCRIPTS + r"]|[ ]*\Z)"
     r"|[;(\[|<）。]|[ ]-[ ](?![A-Z]{2}\b)|\?|[ ]{2,}|[ ]?様"  # not before a Brazilian state ("São Paulo - SP, 05435-001")
     r"|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?(?::[ ]|：))"  # the next field on the line ("... MS 38801 PH: 662-555-0131")
     r"|,?[ ](?i:and[ ](?:my|the|i|we|his|her|it|please|can|could|call|phone|email)|but|so|please|thanks|thank|because"
@@ -1030,6 +1076,16 @@ _EU_POSTCODE_GATE = re.compile(r"\d{4}(?:\d|[ ]?[A-Z]{2}|-\d{3})[ ][" + _UP + r"
 #: An Indian address: a house, flat, plot or door number, up to four parts and the city with its six-digit PIN
 #: ("House No. 885, Greater Kailash II, New Delhi - 110048", "No. 7, Road No. 3, Banjara Hills, Hyderabad -
 #: 500034", "b-363, greater kailash ii, new delhi - 110048").
+#: A Colombian address, its street's kind and number, then "#" and the crossing street's number and the distance
+#: from it ("Cra. 7 # 72-41, Apto 301, Bogotá", "Calle 100 #19-61", "Av. Cra 68 # 24B-10 Int 3"): no cue needed.
+_ADDRESS_CO = re.compile(
+    r"(?<![\w-])(?i:calle|cl|cll|carrera|cra|kra|kr|cr|avenida[ ]carrera|av\.?[ ]cra|avenida|av|diagonal|dg|transversal|tv)\.?[ ]?"
+    r"\d{1,3}[ ]?[A-Z]?(?:[ ]?(?i:bis))?(?:[ ](?i:sur|este))?[ ]?(?:#|No\.?|N[º°])[ ]?\d{1,3}[ ]?[A-Z]?[ ]?-[ ]?\d{1,3}\b"
+    r"(?:[ ](?i:sur|este))?"
+    r"(?:,?[ ](?i:apto|apartamento|ap|int|interior|torre|casa|oficina|of|local|bloque)\.?[ ]?\w{1,5}\b){0,2}"
+    r"(?:,[ ][" + _UP + r"][" + _LO + r"]+(?:[ ](?:D\.C\.|[" + _UP + r"][" + _LO + r"]+)){0,3}){0,3}"
+)
+_ADDRESS_CO_GATE = re.compile(r"#[ ]?\d{1,3}[ ]?[A-Za-z]?[ ]?-[ ]?\d")
 _ADDRESS_IN = re.compile(
     r"(?i:(?<![\w-])(?:(?:house|flat|plot|door|shop|h)\.?[ ]?no\.?[ ]?|(?:(?<=:[ ])|(?<=\n)|^)no\.[ ]?|flat[ ]|plot[ ]|[a-z]-)"
     r"[\w/-]{1,6},[ ]"
@@ -1452,6 +1508,8 @@ def _address_patterns(
         "no" in low and ("no." in low or "no " in low) or "flat " in low or "plot " in low or _IN_PREFIX_GATE.search(text)
     ):
         patterns.append(_ADDRESS_IN)
+    if "#" in text and _ADDRESS_CO_GATE.search(text):
+        patterns.append(_ADDRESS_CO)
     return patterns
 
 
@@ -1541,7 +1599,9 @@ def _address_value_end(text: str, start: int, line_end: int) -> int:
     end = stop.start() if stop is not None else line_end
     end = start + len(text[start:end].rstrip(" \t\r,.:'\"”’)"))
     last = None
-    for last in _POSTCODE_IN_ADDRESS.finditer(text, start, end):
+    # a postcode is after the street's part: "Av. Corrientes 1234, piso 5 depto B, C1043AAZ CABA" has a house number
+    comma = text.find(",", start, end)
+    for last in _POSTCODE_IN_ADDRESS.finditer(text, comma if comma >= 0 else start, end):
         pass
     if last is not None and last.end() < end:
         tail = text[last.end():end]
@@ -1552,7 +1612,7 @@ def _address_value_end(text: str, start: int, line_end: int) -> int:
     if not value.islower():  # an address with capitals ends before the lower-case words after it ("... Road now")
         prose = _TRAILING_LOWER_WORDS.search(value)
         if prose is not None:
-            end = start + prose.start()
+            end = start + len(text[start : start + prose.start()].rstrip(" \t\r,.:'\"”’)"))
     return end
 
 
@@ -1954,7 +2014,7 @@ def _address_cue_gates(text: str, low: str, h: AbstractSet[str] | None = None) -
 _CUE_ANCHORS = (
     ("addr", (0,)), ("eircode", (0,)), ("ship", (0,)), ("deliver", (0,)), ("dispatch", (0,)), ("send ", (0,)),
     ("moved ", (0,)), ("relocated", (0,)), ("living", (0,)), ("live", (0, 2, 3)), ("stay", (0, 2, 3)), ("resid", (0, 2, 3)),
-    ("moro ", (0,)), ("direcci", (3,)), ("adresse", (4,)), ("demeurant", (0,)), ("domicil", (0, 4)), ("wohnhaft", (0,)),
+    ("moro ", (0,)), ("direcci", (3,)), ("adresse", (4,)), ("demeurant", (0,)), ("domicil", (0, 3, 4, 8)), ("wohnhaft", (0,)),
     ("woonachtig", (0,)), ("domisili", (0,)), ("flytning", (0,)),
     ("vivo", (0,)), ("vive", (0,)), ("vivimos", (0,)), ("estoy", (0,)), ("estamos", (0,)), ("me mud", (0,)),
     ("nos mudamos", (0,)), ("situad", (0,)), ("ubicad", (0,)), ("entregar", (0,)), ("je suis", (0,)), ("habite", (0, 2)),
@@ -3268,12 +3328,19 @@ _PHONE_CUE_BEFORE = re.compile(
     r"|telefono|telefoon|numero|número|nummer|(?:my|new|contact|phone|mobile|cell)[ ]number|contact|contacto|cb|sđt"
     r"|i'?m[ ]on|reach[ ]me[ ](?:on|at)|llámame[ ]al|llamen[ ]al|ligar[ ]no|ligue[ ]para|appelez[ ]le|joignable[ ]au"
     r"|cel|celular|nomor(?:[ ](?:hp|telepon|wa))?|no\.?[ ]hp|hp|mera[ ](?:number|no)|(?:my|mobile)[ ]no|telefone|contato"
-    r"|upi(?:[ ]to)?|τηλ\.?|τηλέφωνο|κινητό)\b"
+    r"|upi(?:[ ]to)?|τηλ\.?|τηλέφωνο|κινητό"
+    # more languages' words for a phone, a mobile or calling ("jeho mobil", "Telefon do niego:", "Звоните ...", "Kalemni")
+    r"|mobil|mobilní|mobiel|gsm|tlf\.?|puhelin|sími|komórka|kom\.|numer(?:[ ]telefonu)?|telefon(?:[ ]do[ ]\w+)?"
+    r"|telefone|fone|cep|numarası|numaram|телефон|тел\.?|моб\.?|мобильный|мобільний|звоните|позвоните|дзвоніть"
+    r"|kalemni|call[ ](?:him|her|them|us)(?:[ ](?:on|at))?|his[ ](?:mobile|number|cell)|her[ ](?:mobile|number|cell)"
+    r"|số[ ]điện[ ]thoại|điện[ ]thoại|telp|no\.?[ ]wa|wa|namba|simu|επικοινωνία(?:[ ]\w+)?)\b"
     r"(?:[ ](?:to|is|es|é|est|ist|:)(?:[ ](?:el|le|la|o|the))?)?)|(?m:^M)"
     # Korean, Japanese, Chinese and Arabic words for a phone or a contact number, glued to it or not
     r"|연락처(?:는)?|전화(?:번호)?(?:는)?|휴대폰(?:번호)?(?:는)?|電話(?:番号)?(?:は)?|携帯(?:番号)?(?:は)?|电话|手机(?:号)?"
-    r"|الجوال|جوال|الهاتف|هاتف|رقم(?:[ ]الموبايل|[ ]الجوال|[ ]الهاتف)?)"
-    r"[ ]?[:：.#]?[ ]{0,2}[\"']?\Z"
+    r"|الجوال|جوال|الهاتف|هاتف|رقم(?:[ ]الموبايل|[ ]الجوال|[ ]الهاتف|[ ]موبايلي|[ ]تليفوني)?|موبايلي|للاستفسار"
+    r"|मोबाइल(?:[ ]नंबर)?|फ़ोन|फोन|문의|핸드폰|טלפון|נייד|ל)"
+    # a name between the cue and the number ("Contacto do técnico: Rui, 912 458 731")
+    r"[ ]?[:：.#]?[ ]{0,2}[\"']?(?:[" + _UP + r"][" + _LO + r"]+,[ ])?-?\Z"
 )
 _DIGIT_ONLY = re.compile(r"\D")
 
@@ -3291,11 +3358,31 @@ def _possible_number(international: str) -> bool:
         return False
 
 
+#: Mobile numbers in a layout that only one country writes, with that country: libphonenumber then decides for it.
+_REGION_SHAPES = (
+    (re.compile(r"01[016789]-\d{3,4}-\d{4}"), "KR"),  # 010-7342-8816
+    (re.compile(r"1[3-9]\d{9}"), "CN"),  # 13761248830
+    (re.compile(r"\(\d{2}\)[ ]?9\d{4}-\d{4}"), "BR"),  # (21) 99834-5172
+    (re.compile(r"[6-9]\d{4}[ ]\d{5}"), "IN"),  # 98201 47365
+    (re.compile(r"05\d-\d{7}"), "IL"),  # 054-6127738
+    (re.compile(r"01[0125][ ]?\d{4}[ ]?\d{4}"), "EG"),  # 010 2847 6193
+)
+
+
+def _region_of_shape(cand: str) -> str | None:
+    """The country whose mobile numbers alone are written like ``cand``, if any (:data:`_REGION_SHAPES`)."""
+    for pattern, region in _REGION_SHAPES:
+        if pattern.fullmatch(cand):
+            return region
+    return None
+
+
 def _cued_national_number(text: str, start: int, cand: str) -> bool:
     """Whether ``cand`` (at ``start``), no valid number of the configured regions, is a phone all the same: 9 to 13
     digits right after a phone cue on the same line (:data:`_PHONE_CUE_BEFORE`), not after an id's word."""
     n_digits = sum(c.isdigit() for c in cand)
-    if not 9 <= n_digits <= 13:
+    # eight digits in groups too ("Tel: 9183 4472", "Mobil: 928 44 170"): Hong Kong, Singapore, the Nordics, the Gulf
+    if not (9 <= n_digits <= 13 or (n_digits == 8 and not cand.isdigit())):
         return False
     line_start = text.rfind("\n", max(0, start - 30), start) + 1
     window_start = max(line_start, start - 30)
@@ -3676,8 +3763,16 @@ class PiiRedactor:
             value = m.group(1).rstrip(".,;:)]}")
             keyword = text[m.start():m.start(1)].lower()
             spaced = _SPACED_CODE.match(text, m.start(1))
+            if spaced is None and value[:1].isdigit() and len(value) < 4:
+                spaced = _SPACED_DIGITS.match(text, m.start(1))  # "61 74 92", "0 4 7 7", "9-1-3-0": read out in groups
+                if spaced is not None and not 4 <= _count_digits(spaced.group()) <= 8:
+                    spaced = None
             if spaced is not None:
                 value = spaced.group()  # "482 116": a code an SMS sends in two halves
+            elif text[m.start(1) - 1 : m.start(1)] == "[" and "]" in value:
+                value = value[: value.index("]")]  # "인증번호 [718204]를": the code in its brackets
+            elif value.endswith("=") and value[:-1].isidentifier():
+                continue  # "bad_password attempted=": a log's next key; its value, quoted, is found by its own key
             elif m.group(1)[:1].isalnum() and keyword.rstrip(" :(").endswith(("code", "code is", "code was")):
                 value = _CODE_VALUE.match(value).group()  # a code's own characters: "2580#" -> "2580", "0719)?" -> "0719"
             # a card's security code has three digits ("CVV: 123"), every other secret four characters or more
@@ -3999,7 +4094,12 @@ class PiiRedactor:
             else:
                 # A national number of a region not configured ("móvil 619107545", "call me on 0501 890 92 12",
                 # "Callback: 0850451150"): one that a phone cue introduces on its line, right before it.
-                if not international and _cued_national_number(text, m.start(), cand):
+                shaped = None if international else _region_of_shape(cand)
+                if shaped is not None and (spans := _valid_phones(cand, shaped)) and spans[0][:2] == (0, len(cand)):
+                    # a mobile number in a layout only one country writes ("010-7342-8816", "(21) 99834-5172"),
+                    # valid there
+                    out.append(PiiMatch("PHONE", m.start(), m.end(), cand, spans[0][2]))
+                elif not international and _cued_national_number(text, m.start(), cand):
                     out.append(PiiMatch("PHONE", m.start(), m.end(), cand, _DIGIT_ONLY.sub("", cand)))
                 elif (
                     international
@@ -6021,6 +6121,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _RELATIVE_WORDS
     | _LOWER_SLAVIC_TITLES
     | _SPOKEN_STREET_CUES
+    | frozenset(_FOREIGN_SECRET_NEEDLES)
 )
 
 

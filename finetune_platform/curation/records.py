@@ -144,6 +144,9 @@ _PNR_NAME = re.compile(
     r"(?P<title> ?(?:MRS|MR|MS|MISS|MSTR|DR|PROF|CHD|INF)\b)?(?![\w/])"
 )
 
+#: A title written onto the given name, as reservation systems print it ("SMITH/JOHNMR"); not "DR", which ends
+#: given names ("ALEXANDR").
+_GLUED_TITLE = re.compile(r"(?:MRS|MSTR|MISS|MR|MS)\Z")
 _AFTER_TITLE = re.compile(r"[ \t]*(?:$|[\r\n\d(),;:*|]|[ \t]{2}|[ \t]*-)|[ \t]+(?:\d|[A-Z]{2}\d)", re.M)
 
 
@@ -156,6 +159,11 @@ def pnr_names(text: str) -> list[tuple[int, int]]:
         # is a currency pair and a man)
         if (m.group("title") and _AFTER_TITLE.match(text, m.end())) or m.group("pax"):
             surname, _, given = m.group("name").partition("/")
+            end = m.end("name")
+            glued = _GLUED_TITLE.search(given) if not m.group("title") else None
+            if glued is not None and glued.start() >= 2:
+                end -= len(glued.group())  # "1.1SMITH/JOHNMR": the title written onto the name
+                given = given[: glued.start()]
             if len(given) >= 2 and len(surname) >= 2:
-                out.append((m.start("name"), m.end("name")))
+                out.append((m.start("name"), end))
     return out

@@ -54,7 +54,8 @@ def test_hl7_repetitions_each_their_own_span():
         ("PNR X7K2LM  1.KOWALSKA/ANNA MRS  2.KOWALSKI/PIOTR MR", ["KOWALSKA/ANNA", "KOWALSKI/PIOTR"]),
         ("Passengers: TAN/WEI MING MR\nBag tag: 1234", ["TAN/WEI MING"]),
         ("NAME: OKONKWO/CHIDINMA MRS (ADT) seat 14C", ["OKONKWO/CHIDINMA"]),
-        ("1.1SMITH/JOHNMR", ["SMITH/JOHNMR"]),  # a passenger number decides without a title
+        ("1.1SMITH/JOHNMR", ["SMITH/JOHN"]),  # a passenger number decides without a title; a glued one is left out
+        ("1.1GARCIAMARQUEZ/ISABELMRS 2.1PETROV/ALEXANDR", ["GARCIAMARQUEZ/ISABEL", "PETROV/ALEXANDR"]),
     ],
 )
 def test_pnr_passenger_names(text, names):
@@ -156,3 +157,88 @@ def test_streets_in_lower_case_or_said_after_a_cue(text, address):
 )
 def test_lower_case_phrases_that_are_no_street(text):
     assert [m for m in _found(text) if m[0] == "ADDRESS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("[쿠팡] 인증번호 [718204]를 입력해주세요.", "718204"),
+        ('Сообщение: "за квартиру". Код подтверждения: 7730', "7730"),
+        ("קוד האימות שלך לכניסה לאזור האישי הוא 581204. אין למסור", "581204"),
+        ("رمز التحقق الخاص بك هو 4729. لا تشاركه مع أحد", "4729"),
+        ("Ο κωδικός ενεργοποίησης που ζητήσατε είναι: 7Z4K-91QX.", "7Z4K-91QX"),
+        ("Petr mi psal, že heslo k wifi v kanceláři je teď Kancl2024!Praha. Jinak", "Kancl2024!Praha"),
+        ("Portkoden har ändrats till 4471 förresten.", "4471"),
+        ("Can abi, kapı şifresi 4817, anahtar paspasın altında", "4817"),
+        ("Se acuerda cambiar el código del portal a 7742.", "7742"),
+        ("备注：放门口，单元门密码 8826", "8826"),
+        ("Lyon | digicode 4B72A", "4B72A"),
+        ("Le code du cadenas à clé c'est 0617. Mon cell", "0617"),
+        ("tu clave de operaciones es 61 74 92. Si no", "61 74 92"),
+        ("koden till hänglåset är 9-1-3-0.\nKram", "9-1-3-0"),
+        ("Tu contraseña temporal es: Q7m!zR4p", "Q7m!zR4p"),
+        ("the locksmith left the new key safe code as 0 4 7 7 and said", "0 4 7 7"),
+        ("Also the alarm code is changing to 6 0 9 1 from Monday", "6 0 9 1"),
+    ],
+)
+def test_codes_and_passwords_in_other_languages_and_read_out_in_groups(text, value):
+    assert ("CREDENTIALS", value) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "el código postal es 28015",
+        'db_password = os.environ["DB_PASSWORD"]  # read at start-up',
+        'ip=126.12.208.77 reason=bad_password attempted="x"',  # "attempted=" is a log's key, no value
+        "door code: 12",
+    ],
+)
+def test_no_secret_where_a_keyword_has_none(text):
+    assert [m for m in _found(text) if m[0] == "CREDENTIALS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, phone",
+    [
+        ("Jinak jeho mobil 777 318 452, kdyby něco.", "777 318 452"),
+        ("Tel: 9183 4472.", "9183 4472"),  # eight digits in groups after a cue
+        ("His mobile is 9982 4417.", "9982 4417"),
+        ("Telefon do niego: 601 284 937", "601 284 937"),
+        ("Mobil: 928 44 170 | x", "928 44 170"),
+        ("رقم موبايلي 010 2847 6193. برجاء", "010 2847 6193"),
+        # layouts only one country writes, valid there (no region configured for them)
+        ("못 찾으면 010-7342-8816 으로 전화해", "010-7342-8816"),
+        ("a chave é o celular dele (21) 99834-5172", "(21) 99834-5172"),
+        ("Amit ka number save kar lo 98201 47365", "98201 47365"),
+    ],
+)
+def test_national_numbers_of_regions_not_configured(text, phone):
+    assert ("PHONE", phone) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["order 98201 47365", "total amount 1234 5678", "order number 1234 5678"])
+def test_grouped_digits_without_a_phone_cue_are_no_phone(text):
+    assert [m for m in _found(text) if m[0] == "PHONE"] == []
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("Διεύθυνση: Ερμού 45, 3ος όροφος, 105 63 Αθήνα. Τηλ. 694 512 3387.", "Ερμού 45, 3ος όροφος, 105 63 Αθήνα"),
+        ("Адреса: вул. Хрещатик 22, кв. 5, Київ, 01001. Телефон +380 67 412 8830.", "вул. Хрещатик 22, кв. 5, Київ, 01001"),
+        ("Адрес подключения: г. Санкт-Петербург, Невский пр., д. 88, кв. 41", "г. Санкт-Петербург, Невский пр., д. 88, кв. 41"),
+        ("also Friedrichstraße 68, 3. OG, 10117 Berlin. Leider", "Friedrichstraße 68, 3. OG, 10117 Berlin"),
+        ("pls deliver to Blk 123 Ang Mo Kio Ave 6, #08-214, Singapore 560123. im", "Blk 123 Ang Mo Kio Ave 6, #08-214, Singapore 560123"),
+        ("estoy en Av. Corrientes 1234, piso 5 depto B, C1043AAZ CABA, me", "Av. Corrientes 1234, piso 5 depto B, C1043AAZ CABA"),
+        ("La nueva es Cra. 7 # 72-41, Apto 301, Bogotá", "Cra. 7 # 72-41, Apto 301, Bogotá"),
+        ("visitará su domicilio en Av. Providencia 1650, depto 804, Providencia, Santiago el martes.",
+         "Av. Providencia 1650, depto 804, Providencia, Santiago"),
+    ],
+)
+def test_addresses_of_more_countries(text, address):
+    assert ("ADDRESS", address) in _found(text)
+
+
+def test_an_issue_number_with_a_dash_is_no_colombian_address():
+    assert _found("see issue #12-3 and PR #45-1") == []
