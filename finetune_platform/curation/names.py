@@ -225,7 +225,7 @@ EPONYM_BRANDS: frozenset[str] = frozenset(
     Enzo Ferrari|Johnson Controls|Johnnie Walker|Sherwin Williams|Marie Claire|Jack Daniel|Billie Jean|Lazy Susan|
     Harry Potter|Marco Polo|Victoria Secret|Ray-Ban Meta|Ray-Ban|Levi Strauss|Earl Grey|Ben Sherman|Fred Perry|Tommy Bahama|Kenneth Cole|
     Steve Madden|Jimmy Choo|Anne Klein|Betty Crocker|Sara Lee|Ann Taylor|Jack Wolfskin|Helly Hansen|Carl Zeiss|Emma Bridgewater|
-    Papa John|Jim Beam|Chris Steak|Jose Cuervo|Johnnie Walker Black|Martin Luther King
+    Papa John|Jim Beam|Chris Steak|Jose Cuervo|Johnnie Walker Black|Martin Luther King|Uncle Ben
     """.split("|")
 )
 # Not "Paul Smith", "John Lewis", "Edward Jones", "Ted Baker", "Tom Ford", "Kate Spade": as many customers are

@@ -1105,17 +1105,33 @@ _OTHER_TITLE_CUES = (
     # Nowak", "Encik Faiz", "Dona Cida", "Dra. Paola Restrepo", "Mevr. de Vries")
     "Madame", "Mademoiselle", "Paní", "Pani", "Pan", "Encik", "Puan", "Bapak", "Ibu", "Doña", "Dona", "Dra.", "Dhr.",
     "Mevr.",
+    # Filipino, South Asian, Portuguese, Italian, Romanian and Turkish ones, and family titles before a name ("Ate
+    # Joy", "Kuya Mark", "Tita Rose", "Shri Rajendra Prasad Agarwal", "Exmo. Sr. Joaquim", "Sig.ra Lucia", "Aunty Hope")
+    "Ate", "Kuya", "Tita", "Tito", "Aunty", "Auntie", "Shri", "Smt.", "Exmo.", "Exma.", "Sig.", "Sig.ra",
+    "Dl.", "Dna.", "Sayın", "Doamna", "Domnul", "Sr.",
     # "Professor" alone is an English noun too ("Assistant Professor Position"): only after Herr or Frau
     "Herr Professor", "Frau Professor", "Herr Doktor", "Frau Doktor",
 )
 #: Czech, Slovak and Polish titles in their cases, written in lower case in mid-sentence ("paní Nováková", "pana
 #: Dvořáka", "z panią Kowalską"), each with the space after it (the Aho-Corasick needle).
 _LOWER_SLAVIC_TITLES = frozenset(
-    w + " " for w in "paní pani pan pana panu panem pane pán pána pánovi pánom panią państwo państwa".split()
+    w + " "
+    for w in (
+        "paní pani pan pana panu panem pane pán pána pánovi pánom panią państwo państwa "
+        # Spanish, Portuguese, Italian, Dutch, Romanian and French titles as they are written in mid-sentence
+        # ("listo señor Restrepo", "Buenas doña Marleny", "seu Antônio", "mevrouw Van der Meulen", "dokter El Amrani")
+        "señor señora señorita doña seu dona signor signora signorina sig. sig.ra mevrouw meneer dokter domnul "
+        "doamna dl. dna. monsieur madame"
+    ).split()
 )
+#: The lower-case titles above that are words of other languages too ("a non-stick pan"): only in a text with a
+#: Czech, Slovak or Polish letter.
+_ASCII_SLAVIC_TITLES = frozenset("pan pani pana panu panem pane".split())
 _LOWER_SLAVIC_TITLE = re.compile(
-    r"(?<![\w'’-])(?:" + "|".join(sorted((t.strip() for t in _LOWER_SLAVIC_TITLES), key=len, reverse=True)) + r")[ ]+"
-    r"([" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?(?:[ ][" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?)?)"
+    r"(?<![\w'’.-])(?:" + "|".join(re.escape(t) for t in sorted((t.strip() for t in _LOWER_SLAVIC_TITLES), key=len, reverse=True)) + r")[ ]+"
+    r"((?:(?:Van|Von|De|Del|Della|Di|Da|Dos|Du|Le|La|El|Al)(?:[ ](?:der|den|de|la|del))?[ ])?"
+    r"[" + _UP + r"][" + _LO + r"]+(?:-(?:[" + _LO + r"]+[ ])?[" + _UP + r"][" + _LO + r"]+)?"
+    r"(?:[ ][" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?)?)"
     r"(?![\w'’-])"
 )
 #: Letters of Czech, Slovak and Polish that other languages written in Latin letters hardly use.
@@ -2336,6 +2352,65 @@ _SCRIPT_FIELD = re.compile(r"[:：][ \t]*(?=[^\W\d_])")
 _SCRIPT_NAME_VALUE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*(?:[ ][^\W\d_]+(?:[-'’][^\W\d_]+)*){0,3}")
 #: What may follow such a value: the end of its line or field, a comma, a bracket, two spaces.
 _SCRIPT_VALUE_END = re.compile(r"[ \t]*(?:\r?\n|\Z|[,;|(<\t，、（]|[ ]{2})|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?(?::[ ]|：))")
+#: Greetings of other languages that open a line and address someone by name (see PiiRedactor._foreign_greeted),
+#: lower-cased with the space after them: the needles of its gate.
+_FOREIGN_GREETINGS = (
+    "hei", "hej", "hallo", "hola", "ciao", "olá", "ola", "oi", "salut", "bonjour", "bonsoir", "buenas", "buenos días",
+    "buen día", "che", "merhaba", "selam", "cześć", "ahoj", "szia", "moi", "terve", "kia ora", "habari", "jambo",
+    "sawubona", "dobrý den", "dzień dobry", "guten tag", "goedemorgen", "goedemiddag", "hoi", "halo", "salam",
+    "привет", "привіт", "здравствуйте", "добрий день", "добрый день", "γεια σου", "γεια", "sveiki", "labas", "tere",
+    "zdravo", "bok", "hallå", "moin", "servus", "querida", "querido", "estimada", "estimado", "caro", "cara", "lieber",
+    "liebe", "beste", "chère", "cher", "kära", "kjære", "kære", "hyvä", "drogi", "droga", "dragă", "sayın", "mahal",
+    "namaste", "assalamualaikum", "xin chào", "chào", "sawasdee", "oye",
+)
+#: Who a greeting addresses that is no one person, in other languages ("Hola Equipo", "Hallo zusammen", "Ciao a tutti").
+_GREETED_GROUPS = frozenset(
+    "equipo todos todas amigos amigas chicos chicas gente familia cliente clientes señores equipe tous toutes "
+    "collègues zusammen allerseits kollegen leute tutti ragazzi allemaal alle allihopa kaikki wszystkim wszyscy "
+    "všichni mindenki herkese herkes arkadaşlar mundo pessoal galera usuario usuaria utente kunde kundin klant "
+    "roma paris madrid berlin lisboa wien praha warszawa budapest".split()
+)
+#: Endings of nouns (departments, teams, services) in German, Dutch, Spanish, Portuguese and French that no given
+#: name has.
+_NOUN_ENDINGS = (
+    "ung", "heit", "keit", "schaft", "team", "service", "dienst", "zentrum", "afdeling", "ción", "cion", "dade", "ment",
+    "ência", "encia", "ição", "tion", "ologie",
+)
+_FOREIGN_GREETING_NEEDLES = frozenset(g + " " for g in _FOREIGN_GREETINGS) | frozenset(g + "," for g in _FOREIGN_GREETINGS)
+_FOREIGN_GREETING = re.compile(
+    r"(?im:^[ \t]*(?:\[[^\]\n]{1,40}\][ ]?(?:[^:\n]{1,30}:[ ])?)?"
+    r"(?:" + "|".join(re.escape(g) for g in sorted(_FOREIGN_GREETINGS, key=len, reverse=True)) + r")[ ]*,?[ ]+)"
+    r"(?P<name>(?-i:[" + _UP + r"\u0386-\u038f\u0391-\u03ab\u0400-\u042f][^\W\d_]+"
+    r"(?:[ ][" + _UP + r"\u0386-\u038f\u0391-\u03ab\u0400-\u042f][^\W\d_]+){0,2}))"
+    r"(?=[ ]*(?:[,!]|\r?\n|\Z))"
+)
+#: A chat line's speaker in a script other than Latin (one to three words of letters, none Latin), after an
+#: optional "[timestamp]" or "hh:mm", before ":" or "：", or a Telegram export's "Name, [dd.mm.yyyy hh:mm]".
+_SCRIPT_SPEAKER_LINE = re.compile(
+    r"(?m)^[ \t]*(?P<time>\[[^\]\n]{1,40}\][ ]?|\d{1,2}:\d{2}(?::\d{2})?[ ]?(?:[-–][ ])?)?"
+    r"(?P<name>(?![A-Za-z\u00c0-\u024f])[^\W\d_]+(?:[ ](?![A-Za-z\u00c0-\u024f])[^\W\d_]+){0,2})"
+    r"(?:[ ]?[:：](?![/\d])|,[ ]\[\d{1,2}\.\d{1,2}\.\d{2,4}[ ]\d{1,2}:\d{2}(?::\d{2})?\])"
+)
+#: Roles, fields and words that open a chat's or a form's line in other scripts, which no speaker's name is.
+_SCRIPT_NOT_SPEAKERS = frozenset(
+    """
+    상담원 상담사 고객 직원 주소 전화 연락처 이름 성함 메모 날짜 시간 주문 제목 내용 답변 문의 담당자 발신 수신 참조 기사 판매자 구매자 관리자
+    オペレーター お客様 担当 担当者 住所 電話 氏名 名前 日時 件名 宛先 備考 報告者 詳細 お問い合わせ 店舗 ドライバー 配送先 差出人 受取人
+    客服 顾客 买家 卖家 客户 店主 司机 乘客 地址 电话 手机 备注 收件 收件人 寄件人 姓名 邮编 时间 日期 订单 金额 商品 数量 状态 说明 原因 问题
+    回复 系统 用户 管理员 联系人 联系电话 收货人 收货地址
+    พนักงาน ลูกค้า ที่อยู่ โทร ชื่อ หมายเหตุ แอดมิน ระบบ
+    оператор клиент клиентка менеджер агент бот адрес телефон сообщение получатель отправитель имя дата заказ
+    комментарий покупатель продавец курьер водитель диспетчер поддержка система ответ вопрос тема примечание
+    адреса отримувач відправник повідомлення коментар
+    πελάτης υπάλληλος εκπρόσωπος διεύθυνση τηλέφωνο όνομα σημείωση θέμα ημερομηνία
+    נציג נציגה לקוח לקוחה כתובת טלפון שם הערה נושא תאריך מערכת לכבוד הנדון מאת אל
+    الموظف الموظفة العميل العميلة العنوان الهاتف الاسم ملاحظة الموضوع التاريخ النظام المندوب السائق
+    ग्राहक एजेंट पता फ़ोन फोन नाम विषय दिनांक
+    """.split()
+)
+#: How the labels of a form end in Japanese and Chinese (an address, a number, a person's role, a date), which no
+#: name does.
+_SCRIPT_LABEL_ENDINGS = ("住所", "番号", "者", "日", "先", "名前", "様名", "方法", "情報", "内容", "地址", "号码", "电话", "人名")
 #: The first letter of a name in Chinese characters, kana or Hangul.
 _IDEOGRAPHIC = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 #: Labels for a person's name in other languages and scripts (lower case).
@@ -3634,10 +3709,21 @@ class PiiRedactor:
                 if script_named:  # a line of a text where none is found holds none
                     found += script_named
                     shut = False
+            # two labelled lines at least (a line alone finds nothing): a text where it finds nothing stays shut
+            if not text.isascii() and "\n" in text and ("：" in text or ":" in text or ", [" in text):
+                script_speakers = self._script_speakers(text)
+                if script_speakers:
+                    found += script_speakers
+                    shut = False
             if _may_hold_intro(low, h):
                 found += self._introduced(text)
                 shut = False
-            if not h.isdisjoint(_LOWER_SLAVIC_TITLES) and not text.isascii():
+            if not h.isdisjoint(_FOREIGN_GREETING_NEEDLES):
+                greeted = self._foreign_greeted(text)
+                if greeted:  # one line at a time: a text where none is found has no line with one
+                    found += greeted
+                    shut = False
+            if not h.isdisjoint(_LOWER_SLAVIC_TITLES):
                 titled = self._lower_titled(text)
                 if titled:  # one line at a time: a text where none is found has no line with one
                     found += titled
@@ -3722,6 +3808,8 @@ class PiiRedactor:
             if spelt:
                 matches = _resolve_overlaps(matches + spelt)
             matches = _with_recurring_names(text, matches)
+            if not _HONORIFIC_SUFFIXES.isdisjoint(caps):
+                matches = _without_honorifics(matches)
         if text is not original and text != original:  # each value as written
             matches = [replace(m, value=original[m.start:m.end]) for m in matches]
         return matches, shut
@@ -4635,7 +4723,7 @@ class PiiRedactor:
         out: list[PiiMatch] = []
         west_slavic = _WEST_SLAVIC_LETTERS.search(text) is not None
         for m in _LOWER_SLAVIC_TITLE.finditer(text):
-            if not west_slavic and m.group().isascii():
+            if not west_slavic and m.group().split()[0] in _ASCII_SLAVIC_TITLES:
                 continue  # "pan", "pani" in a text without a Czech, Slovak or Polish letter ("a non-stick pan Tefal")
             words = m.group(1).split()
             while words and (words[-1] in NOT_NAMES or words[-1] in _NOT_GREETED):
@@ -5123,6 +5211,64 @@ class PiiRedactor:
         return out
 
     @staticmethod
+    def _foreign_greeted(text: str) -> list[PiiMatch]:
+        """Names that a greeting of another language addresses at a line's start ("Hei Sunniva!", "Che Facu,",
+        "Querida Ana,", "Привет, Дима!", "Kia ora Mere,"), a chat line's timestamp and speaker before it or not: one
+        to three capitalised words that end the greeting (a comma, "!" or the line's end), no known non-name."""
+        out: list[PiiMatch] = []
+        for m in _FOREIGN_GREETING.finditer(text):
+            value = m.group("name")
+            words = value.split()
+            if any(
+                w in NOT_NAMES or w in _NOT_GREETED or w in _OTHER_TITLES or w.lower() in _GREETED_GROUPS or w.isupper()
+                or w.lower().endswith(_NOUN_ENDINGS)  # "Liebe Personalabteilung", "Estimada Dirección"
+                for w in words
+            ):  # "HOLA, TE AYUDO" is shouted prose
+                continue
+            out.append(PiiMatch("PERSON", m.start("name"), m.end("name"), value, value.casefold()))
+        return out
+
+    @staticmethod
+    def _script_speakers(text: str) -> list[PiiMatch]:
+        """The speakers of a chat export written in a script other than Latin: the label that opens two lines or
+        more ("김서연: 오빠 나 이사했어", "佐藤 健太: 明日の荷物", "王丽娟：李明，...", "Μαρία Κωνσταντίνου: Νίκο, ...", "יעל כהן:
+        היי"), after a timestamp or not, and a Telegram export's "Екатерина Смирнова, [05.03.2024 19:22]". A label is
+        a name when it is one to three words of one script that are no role or field (:data:`_SCRIPT_NOT_SPEAKERS`:
+        "상담원", "お客様", "地址", "Оператор"); in a script with capitals each word is capitalised; in Chinese,
+        Japanese and Korean a name is two to four characters, or two words."""
+        labels = [m for m in _SCRIPT_SPEAKER_LINE.finditer(text)]
+        if len(labels) < 2:
+            return []
+        names = [m.group("name") for m in labels]
+        distinct = set(names)
+        # a chat has two or three speakers, and one of them speaks twice, or each line has its time; a form has
+        # more fields, each once
+        if len(distinct) > 3 or (len(distinct) == 3 and len(names) == 3 and not labels[0].group("time")):
+            return []
+        for value in distinct:
+            low = value.lower()
+            if (
+                low in _SCRIPT_NOT_SPEAKERS or low in _SCRIPT_NAME_LABELS or low in _SCRIPT_PERSON_LABELS
+                or value.endswith(_SCRIPT_LABEL_ENDINGS)
+            ):
+                return []  # a form's fields ("민원인: 김민준\n연락처: ..."), or a transcript whose speakers are roles
+        out: list[PiiMatch] = []
+        for m in labels:
+            value = m.group("name")
+            words = value.split()
+            if words[0] in _SCRIPT_NOT_SPEAKERS or len(value) > 24:
+                continue
+            first = words[0][0]
+            if first.upper() != first.lower():
+                if not all(w[0].isupper() and not w.isupper() for w in words) or value.lower() in _SCRIPT_NOT_SPEAKERS:
+                    continue
+            elif _IDEOGRAPHIC.match(first) is not None:
+                if not (len(words) == 2 or (len(words) == 1 and 2 <= len(words[0]) <= 4)):
+                    continue
+            out.append(PiiMatch("PERSON", m.start("name"), m.end("name"), value, value.casefold()))
+        return out
+
+    @staticmethod
     def _signed_off(text: str) -> list[PiiMatch]:
         """The writer's name after a sign-off of another language (:data:`_SIGN_OFF_PHRASES`: "Mit freundlichen
         Grüßen\nJörg Schäfer-Bredow", "З повагою, Олена Коваленко", "Kveðja, Sigríður Guðmundsdóttir") or an
@@ -5561,6 +5707,23 @@ def _row_name_word(value: str) -> bool:
         and value not in ACRONYMS
         and value.title() not in _NOT_A_NAME_LEAD
     )
+
+
+#: Honorifics written after a given name ("Rohit Bhaiya", "Elif Hanım", "Mehta Ji", "Kenji San"): no part of it.
+_HONORIFIC_SUFFIXES = frozenset("Bhaiya Bhai Didi Ji Sahab Saab Hanım Bey Abi Abla San Sama Kun Chan Sensei".split())
+
+
+def _without_honorifics(matches: list[PiiMatch]) -> list[PiiMatch]:
+    """``matches`` with a person's name that ends in an honorific (:data:`_HONORIFIC_SUFFIXES`) cut before it."""
+    out = []
+    for m in matches:
+        if m.type == "PERSON" and " " in m.value:
+            head, _, last = m.value.rpartition(" ")
+            if last in _HONORIFIC_SUFFIXES:
+                head = head.rstrip()
+                m = PiiMatch("PERSON", m.start, m.start + len(head), head, head.casefold())
+        out.append(m)
+    return out
 
 
 def _with_recurring_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
@@ -6122,6 +6285,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _LOWER_SLAVIC_TITLES
     | _SPOKEN_STREET_CUES
     | frozenset(_FOREIGN_SECRET_NEEDLES)
+    | _FOREIGN_GREETING_NEEDLES
 )
 
 

@@ -242,3 +242,62 @@ def test_addresses_of_more_countries(text, address):
 
 def test_an_issue_number_with_a_dash_is_no_colombian_address():
     assert _found("see issue #12-3 and PR #45-1") == []
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("김서연: 오빠 나 이사했어\n박준호: 오 축하해!\n김서연: 토요일.", ["김서연", "박준호", "김서연"]),
+        ("佐藤 健太: 明日の荷物、受け取りお願い\n山口 さくら: 了解！", ["佐藤 健太", "山口 さくら"]),
+        ("Екатерина Смирнова, [05.03.2024 19:22]\nДима, вот данные\nДмитрий Орлов, [05.03.2024 19:25]\nСпасибо",
+         ["Екатерина Смирнова", "Дмитрий Орлов"]),
+    ],
+)
+def test_chat_speakers_in_other_scripts(text, names):
+    assert [v for t, v in _found(text) if t == "PERSON"] == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "地址：北京市朝阳区\n电话：13800000000\n备注：放门口",  # a form's fields
+        "お客様名：山田 太郎\nご住所：東京都\n電話番号：090-1234-5678\n検針日：3月5日",
+        "Оператор: Здравствуйте\nКлиент: Добрый день",  # roles
+        "민원인: 김민준\n연락처: 010-1234-5678",
+    ],
+)
+def test_form_labels_and_roles_in_other_scripts_are_no_speakers(text):
+    labels = [line.split("：")[0].split(":")[0] for line in text.split("\n")]
+    assert not [v for t, v in _found(text) if t == "PERSON" and v in labels]
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Hei Sunniva! Faktura for dugnaden", "Sunniva"),
+        ("Che Facu, cuando puedas", "Facu"),
+        ("[3/7/24 10:12] Lupita: Oye Beto, ¿me pasas", "Beto"),
+        ("Querida Ana,\nte escribo", "Ana"),
+        ("Привет, Дима!", "Дима"),
+        ("asesor: listo señor Restrepo, ya quedó", "Restrepo"),
+        ("Buenas doña Marleny, le escribe", "Marleny"),
+        ("Ate Joy, padala na po ni Kuya Mark yung pera", "Mark"),
+        ("If not home leave with Auntie Liu downstairs.", "Liu"),
+        ("Shri Rajendra Prasad Agarwal", "Rajendra Prasad Agarwal"),
+        ("Exmo. Sr. Joaquim Fernandes Tavares", "Joaquim Fernandes Tavares"),
+        ("Coletul pentru dl. Popescu nu a putut", "Popescu"),
+        ("Beste mevrouw Van der Meulen-de Jong,", "Van der Meulen-de Jong"),
+        ("[14/02/24, 8:03:11 PM] Rohit Bhaiya: Beta, Amit ka number", "Rohit"),  # the honorific left out
+        ("Sürücü notu: Yolcu Elif Hanım, Teşvikiye", "Elif"),
+    ],
+)
+def test_greetings_titles_and_honorifics_of_more_languages(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Hola Equipo,\ngracias", "Ciao Roma!", "Liebe Personalabteilung,\nich", "[09:13] AGENTE: HOLA, TE AYUDO",
+             "Same with the Uncle Ben's rice, ordered 6 got 2."]
+)
+def test_greetings_of_groups_teams_and_shouting_are_no_names(text):
+    assert [m for m in _found(text) if m[0] == "PERSON"] == []
