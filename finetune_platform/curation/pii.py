@@ -611,7 +611,6 @@ def _may_hold_secret(low: str, h: AbstractSet[str] | None = None) -> bool:
         or "contraseña" in h or "senha" in h or "hasło" in h or "şifre" in h or "mot de passe" in h
         or (" code" in h and (_MAY_BE_ACCESS_CODE.search(low) is not None or _CODE_THEN_DIGITS.search(low) is not None))
         or "digits on the back" in h
-        or not h.isdisjoint(_FOREIGN_SECRET_NEEDLES)
         or ("_" in low and (
             "k_live_" in h or "k_test_" in h or "gh" in h or "github_pat" in h or "whsec_" in h or "npm_" in h
             or "hf_" in h or "shp" in h
@@ -1713,9 +1712,12 @@ _SPOKEN_STREET_CUES = frozenset(
     ("address is", "address's", "address:", "live at", "living at", "ship to", "ship it to", "deliver to",
      "deliver it to", "send it to", "send them to", "moved to", "located at", "staying at", "it's at", "its at")
 )
+_SPOKEN_STREET_AFTER = re.compile(
+    r"(?i)[ ,]+(?:(?:um|uh|er|erm|like|it's|its|is)[ ,]+){0,3}(" + _SPOKEN_STREET.pattern.removeprefix("(?i)") + ")"
+)
 _SPOKEN_STREET_AFTER_CUE = re.compile(
-    r"(?i)(?:" + "|".join(re.escape(c) for c in sorted(_SPOKEN_STREET_CUES, key=len, reverse=True)) + r")"
-    r"[ ,]+(?:(?:um|uh|er|erm|like|it's|its|is)[ ,]+){0,3}(" + _SPOKEN_STREET.pattern.removeprefix("(?i)") + ")"
+    r"(?i)(?<![a-z0-9])(?:" + "|".join(re.escape(c) for c in sorted(_SPOKEN_STREET_CUES, key=len, reverse=True)) + r")"
+    + _SPOKEN_STREET_AFTER.pattern.removeprefix("(?i)")
 )
 _NOT_LOWER_STREET_FIRST = frozenset(
     "more other different days day times people items boxes parcels packages orders of in at on to for and or "
@@ -3496,7 +3498,9 @@ def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool
 
 
 #: A delimiter glued to a digit on one side ("…,2024-01-01", "6620,x"): the gate of PiiRedactor._delimited_cells.
-_GLUED_CELL = re.compile(r"\d[,;|\t]|[,;|\t][+(]?\d")
+#: Written as the delimiter first and look-arounds (test_fast_paths compares it with "\d[,;|\t]|[,;|\t][+(]?\d"): a
+#: pattern led by a class of four characters skips to them, one led by \d tries every position (4x slower).
+_GLUED_CELL = re.compile(r"[,;|\t](?:(?<=\d[,;|\t])|(?=[+(]?\d))")
 #: What a cell holding only a phone number, SSN or card number looks like.
 _CELL_SHAPE = re.compile(r"(?:\+|00)?[\d(][\d ().\-/]*\d")
 _LINE = re.compile(r"[^\n]+")
@@ -3605,12 +3609,16 @@ class PiiRedactor:
         words_needed = "PERSON" in types or "ADDRESS" in types
         low = text.lower() if words_needed or "CREDENTIALS" in types else ""
         h = _needles_in(low) if low else _NO_NEEDLES  # which strings of the gates below the text holds
+        # the needles of the rarer detectors, tested once (most texts hold none of them)
+        rare = h if not h.isdisjoint(_RARE_NEEDLES) else _NO_NEEDLES
         if "EMAIL" in types:
             spoken = low or text.lower()  # read in any case: "TYLER UNDERSCORE B ... AT GMAIL DOT COM"
             if " dot " in spoken and " at " in spoken:
                 found += self._spoken_word_emails(text)
                 shut = False
-        if "CREDENTIALS" in types and (_may_hold_secret(low, h) or not _lower_is_ignorecase(text)):
+        if "CREDENTIALS" in types and (
+            _may_hold_secret(low, h) or not rare.isdisjoint(_FOREIGN_SECRET_NEEDLES) or not _lower_is_ignorecase(text)
+        ):
             found += self._secrets(text)
             shut = False
         caps = _CAP_TOKEN.findall(text) if words_needed else []
@@ -3683,8 +3691,8 @@ class PiiRedactor:
             if passengers:
                 found += passengers
                 shut = False
-        if "ADDRESS" in types and not h.isdisjoint(_SPOKEN_STREET_CUES):
-            spoken_streets = self._spoken_streets(text)
+        if "ADDRESS" in types and not rare.isdisjoint(_SPOKEN_STREET_CUES):
+            spoken_streets = self._spoken_streets(text, rare.intersection(_SPOKEN_STREET_CUES))
             if spoken_streets:  # a cue and its street are on one line: a text where none is found has no line with one
                 found += spoken_streets
                 shut = False
@@ -3718,12 +3726,12 @@ class PiiRedactor:
             if _may_hold_intro(low, h):
                 found += self._introduced(text)
                 shut = False
-            if not h.isdisjoint(_FOREIGN_GREETING_NEEDLES):
+            if not rare.isdisjoint(_FOREIGN_GREETING_NEEDLES):
                 greeted = self._foreign_greeted(text)
                 if greeted:  # one line at a time: a text where none is found has no line with one
                     found += greeted
                     shut = False
-            if not h.isdisjoint(_LOWER_SLAVIC_TITLES):
+            if not rare.isdisjoint(_LOWER_SLAVIC_TITLES):
                 titled = self._lower_titled(text)
                 if titled:  # one line at a time: a text where none is found has no line with one
                     found += titled
@@ -4048,13 +4056,23 @@ class PiiRedactor:
 
     _cell_types = frozenset(("PHONE", "US_SSN", "CREDIT_CARD"))
 
-    def _spoken_streets(self, text: str) -> list[PiiMatch]:
+    def _spoken_streets(self, text: str, cues: AbstractSet[str] | None = None) -> list[PiiMatch]:
         """A street address said with its number in words right after an address cue, as a call's transcript
-        writes it: "my address is twenty two baker street", "i live at one oh four maple avenue"."""
-        return [
-            _address_match(text, m.start(1), m.end(1))
-            for m in _SPOKEN_STREET_AFTER_CUE.finditer(text)
-        ]
+        writes it: "my address is twenty two baker street", "i live at one oh four maple avenue". ``cues``: the
+        cues the text holds (:data:`_SPOKEN_STREET_CUES`), looked for by str.find in its lower case, which ~10x
+        faster than the pattern's search of every position; None searches with the pattern."""
+        low = text.lower()
+        if cues is None or len(low) != len(text):
+            return [_address_match(text, m.start(1), m.end(1)) for m in _SPOKEN_STREET_AFTER_CUE.finditer(text)]
+        out: list[PiiMatch] = []
+        for cue in cues:
+            i = low.find(cue)
+            while i >= 0:
+                m = _SPOKEN_STREET_AFTER.match(text, i + len(cue))
+                if m is not None and (i == 0 or not (low[i - 1].isascii() and low[i - 1].isalnum())):
+                    out.append(_address_match(text, m.start(1), m.end(1)))
+                i = low.find(cue, i + 1)
+        return out
 
     def _hl7(self, text: str) -> list[PiiMatch]:
         """Names and addresses in the fields of HL7 v2 segments (:func:`records.hl7_spans`)."""
@@ -5631,7 +5649,7 @@ _CAPITALISED_NEXT = re.compile(r"[ ][" + _UP + r"][" + _LO + r"]")
 
 
 #: A delimiter glued to a letter on both sides, as between the cells of a row ("Jane,Doe", "Okafor;Chidinma").
-_GLUED_NAME_CELL = re.compile(r"\w[,;|\t]\w")
+_GLUED_NAME_CELL = re.compile(r"[,;|\t](?<=\w[,;|\t])(?=\w)")  # "\w[,;|\t]\w", led by the delimiter (as _GLUED_CELL)
 _CELL_WORD = re.compile(r"[" + _UP + r"](?:[" + _LO + r"]+|[" + _UP + r"]+)(?:[-'’][" + _UP + r"]?[" + _LO + _UP + r"]+)?")
 
 
@@ -6276,6 +6294,10 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
 
 
 #: Every string the Aho-Corasick pass looks for.
+#: The needles of the detectors most texts never need: one test of the set opens their gates.
+_RARE_NEEDLES: frozenset[str] = (
+    _LOWER_SLAVIC_TITLES | _SPOKEN_STREET_CUES | frozenset(_FOREIGN_SECRET_NEEDLES) | _FOREIGN_GREETING_NEEDLES
+)
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
     | frozenset(_FIELD_LABEL_WORDS)

@@ -915,3 +915,19 @@ def test_the_more_mention_and_role_gates_open_wherever_their_patterns_match(text
             hits += 1
             assert pii._may_hold_role_cue(text.lower()), text
     assert hits > 300
+
+
+def test_glued_delimiter_gates_led_by_the_delimiter_equal_the_plain_patterns():
+    import re
+
+    rng = random.Random(41)
+    pieces = ["a", "Z", "7", "0", ",", ";", "|", "\t", "+", "(", " ", "_", "é", "\n", "٣"]
+    plain_cell = re.compile(r"\d[,;|\t]|[,;|\t][+(]?\d")
+    plain_name = re.compile(r"\w[,;|\t]\w")
+    hits = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert bool(pii._GLUED_CELL.search(text)) == bool(plain_cell.search(text)), text
+        assert bool(pii._GLUED_NAME_CELL.search(text)) == bool(plain_name.search(text)), text
+        hits += bool(plain_cell.search(text))
+    assert hits > 500
