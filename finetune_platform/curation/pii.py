@@ -896,10 +896,11 @@ _PO_BOX = re.compile(
 _ADDRESS_DE = re.compile(
     r"(?<![\w-])(?:[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+){0,3}[ -])?"  # "Karl-Marx-Allee", "Konrad-Adenauer-Straße"
     r"(?:(?!Instr\.)[A-ZÄÖÜ][a-zäöüß]*(?:straße|strasse|str\.|weg|platz|allee|gasse|damm|ring)"
-    r"|Straße|Strasse|Weg|Platz|Allee|Gasse)[ ]\d{1,4}[a-z]?\b"
+    r"|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse)[ ]\d{1,4}[a-z]?\b"
     # the floor or flat before the postcode ("Friedrichstraße 68, 3. OG, 10117 Berlin", "Hauptstraße 17, 2. OG links, ...")
     r"(?:(?:,[ ](?:\d{1,2}\.[ ]?(?:OG|Etage|Stock|Obergeschoss)|EG|DG|UG|Hinterhaus|Seitenflügel|Vorderhaus"
-    r"|(?:Whg\.|Wohnung|App\.|Apt\.)[ ]?\d{1,4}[a-z]?)(?:[ ](?:links|rechts|Mitte|li\.|re\.))?){1,2}(?=,[ ]\d{5}[ ]))?"
+    r"|(?:Rgb\.|Hinterhof|Whg\.|Wohnung|App\.|Apt\.)(?:[ ]?\d{1,4}[a-z]?)?(?:[ ]\d{1,2}\.[ ]?OG)?)"
+    r"(?:[ ](?:links|rechts|Mitte|li\.|re\.))?){1,2}(?=,[ ]\d{5}[ ]|[ ]*\n\d{5}[ ]))?"
     r"(?:,[ ]\d{5}[ ][A-ZÄÖÜ][a-zäöüß]+)?"
 )
 #: _ADDRESS_DE in capitals ("HAUPTSTRASSE 5, 10115 BERLIN", "BAHNHOFSTR. 12"): the word before the street
@@ -978,6 +979,29 @@ _ADDRESS_WORLD = re.compile(
 )
 
 
+#: Chinese, Japanese and Korean addresses by their own grammar, no cue needed: a city or province, a district
+#: and a number with its counter ("北京市朝阳区望京西园三区312号楼2单元1501", "江苏省南京市鼓楼区汉中门大街301号3幢1402室",
+#: "台北市大安區復興南路一段390號8樓"), a prefecture, a city or ward and block numbers ("神奈川県横浜市港北区日吉本町1-22-8",
+#: "千葉県船橋市本町4丁目41-19 グランシャリオ船橋305"), a city or province, a district and a road with its number
+#: ("서울특별시 마포구 성미산로 17길 42, 302호", "송파구 올림픽로 135, 리센츠아파트 210동").
+_HAN = r"\u4e00-\u9fff"
+_ADDRESS_CJK = re.compile(
+    # Chinese
+    r"(?:[" + _HAN + r"]{2,7}(?:省|自治区))?[" + _HAN + r"]{1,6}[市市][" + _HAN + r"]{1,6}?(?:区|區|县|縣|市)"
+    r"[" + _HAN + r"0-9一二三四五六七八九十]{1,24}?[0-9一二三四五六七八九十百]{1,5}[号號]"
+    r"(?:[" + _HAN + r"]{0,6}?[0-9]{1,5}(?:号楼|號樓|幢|栋|棟|座|单元|單元|楼|樓|层|層|室|号|號|F)?){0,4}"
+    # Japanese
+    r"|(?:〒?\d{3}-\d{4}[ ]?)?(?:東京都|北海道|(?:京都|大阪)府|[" + _HAN + r"]{2,3}県)[" + _HAN + r"\u3040-\u30ff]{1,12}?(?:市|区|郡|町|村)"
+    r"[" + _HAN + r"\u3040-\u30ff]{0,12}?[0-9０-９]{1,4}(?:丁目[0-9０-９]{1,4}(?:[-－ー][0-9０-９]{1,4}){0,2}|(?:[-－ー][0-9０-９]{1,4}){1,3})"
+    r"(?:[ ]?[\u30a0-\u30ff" + _HAN + r"]{2,16}[ ]?[0-9０-９]{2,4}(?:号室)?)?"
+    # Korean
+    r"|(?:[가-힣]{2,6}(?:특별시|광역시|특별자치시|도)[ ])?(?:[가-힣]{1,5}(?:시|군)[ ])?[가-힣]{1,5}구[ ](?:[가-힣]{1,5}동[ ])?"
+    r"[가-힣0-9]{1,12}(?:로|길)(?:[ ]?\d{1,3}(?:번)?길)?[ ]\d{1,5}(?:-\d{1,4})?"
+    r"(?:,?[ ][가-힣]{0,10}[ ]?\d{1,4}동)?(?:,?[ ]?\d{1,5}호)?"
+)
+#: Words before a Chinese address that its pattern takes for a city's first characters ("地址是北京市...").
+_CJK_ADDRESS_LEAD = re.compile(r"(?:[现家]?住址|收货地址|地址|寄到|送到|发到|是|在|到|为)+")
+_ADDRESS_CJK_GATE = re.compile(r"[区區县縣号號県丁구로길]")
 #: What introduces an address whatever its country's format: a label ("Shipping address:", "Ship to:", "Address
 #: line 1:", "Eircode:") or a phrase ("my address is", "I live at", "deliver to"). An "address" after "email",
 #: "IP", "MAC", "web" or "wallet" is no street's.
@@ -1020,6 +1044,10 @@ _ADDRESS_CUE_WORDS = (
     # what is sent or returned to the lines under it ("Please courier the documents to:")
     r"|(?:courier|post|mail|send|return|forward)(?:[ ]\w+){0,4}[ ]to(?=[ ]?:)"
     r"|(?:i|we)[ ](?:live|stay|reside)[ ]at|(?:lives|living|residing|resides|staying)[ ]at|moved[ ](?:to|from)|relocated[ ]to"
+    # residing at, in the legal and official prose of more languages ("bytem Vinohradská 1583/112", "zam. ul. ...",
+    # "cu domiciliul în ...", "domiciliat în ...", "resident of 22, Model Town", "cư trú tại 27/3 Lê Văn Sỹ")
+    r"|bytem|bytom|zam\.|zamieszkał[ay]?[ ](?:przy|w)|cu[ ]domiciliul[ ]în|domiciliat[ă]?[ ]în|resident[ ]of"
+    r"|cư[ ]trú[ ]tại|địa[ ]chỉ(?=[ ]\d)"
     r"))(?:[ ]?[:：=\-–（(][ ]*|(?<=address)>|[ ]+)"  # "<address>...</address>"
 )
 _ADDRESS_CUE = re.compile(r"(?i:" + _ADDRESS_CUE_WORDS + ")")
@@ -1337,7 +1365,7 @@ _STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
 #: opens the pattern, so re jumps from space to space (cheaper than eight substring tests).
 _LOWER_STREET_WORD = re.compile("[ ](?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b")
 _ADDRESS_DE_GATE = re.compile(
-    r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Weg|Platz|Allee|Gasse) \d"
+    r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse) \d"
 )
 _ADDRESS_DE_UPPER_GATE = re.compile(r"(?:STRASSE|STRAẞE|STR\.|WEG|PLATZ|ALLEE|GASSE|RING|DAMM) \d")
 _TITLES = frozenset(("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof"))
@@ -1525,6 +1553,8 @@ def _address_patterns(
         patterns.append(_ADDRESS_IN)
     if "#" in text and _ADDRESS_CO_GATE.search(text):
         patterns.append(_ADDRESS_CO)
+    if not plain or (not text.isascii() and _ADDRESS_CJK_GATE.search(text)):
+        patterns.append(_ADDRESS_CJK)
     return patterns
 
 
@@ -1586,11 +1616,13 @@ def _address_at(text: str, start: int, line_end: int) -> tuple[int, int] | None:
         return None
     end = _address_value_end(text, start, line_end)
     value = text[start:end]
-    if opens.group("street_first") and "," not in value:
+    if opens.group("street_first") and "," not in value and _DOOR_NUMBER.search(value) is None:
         return None
     return (start, end) if _looks_like_an_address(value) else None
 
 
+#: A Turkish door and flat number ("Şair Nefi Sok. No:9 D:6 Kadıköy"): an address without a comma.
+_DOOR_NUMBER = re.compile(r"\bNo:[ ]?\d{1,4}[A-Za-z]?(?:[ /]D:[ ]?\d{1,4})?")
 #: A line of only a name (two to four capitalised words, initials, particles, a title or a rank before them):
 #: the addressee after a "Ship to:" label, with the address on the lines under it.
 _NAME_LINE = re.compile(
@@ -2043,7 +2075,8 @@ _CUE_ANCHORS = (
     ("locuiesc", (0,)), ("adresas", (0,)), ("adrese", (0,)), ("aadress", (0,)), ("adresim", (0,)), ("alamat", (0,)),
     ("kirim", (0,)), ("dijadualkan", (0,)), ("deliver po", (0, 3)), ("flytja", (0,)), ("post", (0,)), ("moving", (0,)),
     ("move ", (0,)), ("standing", (0,)), ("no answer", (0,)), ("apartment", (0,)), ("flat ", (0,)), ("house ", (0,)),
-    ("condo", (0,)),
+    ("condo", (0,)), ("bytem", (0,)), ("bytom", (0,)), ("zam.", (0,)), ("zamieszkał", (0,)), ("domicili", (0, 3)),
+    ("resident of", (0,)), ("cư trú", (0,)), ("địa chỉ", (0,)),
 )
 #: The anchor words of the cues in prose that :func:`_may_hold_cue_words` looks for (through :func:`_needles_in`).
 _PROSE_CUE_WORDS = frozenset(word for word, _ in _CUE_ANCHORS)
@@ -4240,6 +4273,9 @@ class PiiRedactor:
                 if (pattern is _ADDRESS_DE or pattern is _ADDRESS_DE_UPPER) and _ring_street_out_of_context(text, m, german):
                     continue  # "Spring 2024", "During 2023", "RECURRING 3 TIMES"
                 start, end = m.start(), m.end()
+                if pattern is _ADDRESS_CJK and (lead := _CJK_ADDRESS_LEAD.match(text, start)) is not None:
+                    start = lead.end()  # "地址是北京市朝阳区...": the address starts at its city
+                    value = text[start:end]
                 if pattern is _ADDRESS_EN and m.group("tail") is None:
                     # the localities and postcode after the street on its line ("75 Adeola Odeku Street, Victoria
                     # Island, Lagos", "58 Tahrir Street, Dokki, Giza 12611", "101 Griffith Avenue, Tralee, Co.

@@ -301,3 +301,31 @@ def test_greetings_titles_and_honorifics_of_more_languages(text, name):
 )
 def test_greetings_of_groups_teams_and_shouting_are_no_names(text):
     assert [m for m in _found(text) if m[0] == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("快递寄到我家吧，地址是北京市朝阳区望京西园三区312号楼2单元1501，谢谢", "北京市朝阳区望京西园三区312号楼2单元1501"),
+        ("现住址 江苏省南京市鼓楼区汉中门大街301号3幢1402室。", "江苏省南京市鼓楼区汉中门大街301号3幢1402室"),
+        ("收件人：林怡君 0928-517-364 台北市大安區復興南路一段390號8樓", "台北市大安區復興南路一段390號8樓"),
+        ("の住所「神奈川県横浜市港北区日吉本町1-22-8」", "神奈川県横浜市港北区日吉本町1-22-8"),
+        ("ご使用場所：千葉県船橋市本町4丁目41-19 グランシャリオ船橋305", "千葉県船橋市本町4丁目41-19 グランシャリオ船橋305"),
+        ("주소 서울특별시 마포구 성미산로 17길 42, 302호", "서울특별시 마포구 성미산로 17길 42, 302호"),
+        ("저희 집 송파구 올림픽로 135, 리센츠아파트 210동 앞으로", "송파구 올림픽로 135, 리센츠아파트 210동"),
+        ("Herrn\nYusuf Demir\nWittener Str. 211\n44803 Bochum", "Wittener Str. 211"),
+        ("Adres: Moda Cad. Şair Nefi Sok. No:9 D:6 Kadıköy/İstanbul", "Moda Cad. Şair Nefi Sok. No:9 D:6 Kadıköy/İstanbul"),
+        ("Ing. Tomáš Procházka, bytem Vinohradská 1583/112, 130 00 Praha 3", "Vinohradská 1583/112, 130 00 Praha 3"),
+        ("Małgorzata Wójcik, zam. ul. Marszałkowska 84/92 m. 117, 00-514 Warszawa",
+         "ul. Marszałkowska 84/92 m. 117, 00-514 Warszawa"),
+        ("Anil Bansal, resident of 22, Model Town Extension, Ludhiana", "22, Model Town Extension, Ludhiana"),
+        ("Ông Đỗ Văn Thắng, cư trú tại 27/3 Lê Văn Sỹ, Phường 13, Quận 3, TP.HCM", "27/3 Lê Văn Sỹ, Phường 13, Quận 3, TP.HCM"),
+    ],
+)
+def test_addresses_in_cjk_grammar_and_after_residence_words(text, address):
+    assert ("ADDRESS", address) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["本市今年第3号台风登陆", "第12号选手得分", "서울 강남구 맛집 추천 3곳"])
+def test_cjk_numbers_that_are_no_address(text):
+    assert [m for m in _found(text) if m[0] == "ADDRESS"] == []
