@@ -1135,7 +1135,7 @@ _OTHER_TITLE_CUES = (
     # Filipino, South Asian, Portuguese, Italian, Romanian and Turkish ones, and family titles before a name ("Ate
     # Joy", "Kuya Mark", "Tita Rose", "Shri Rajendra Prasad Agarwal", "Exmo. Sr. Joaquim", "Sig.ra Lucia", "Aunty Hope")
     "Ate", "Kuya", "Tita", "Tito", "Aunty", "Auntie", "Shri", "Smt.", "Exmo.", "Exma.", "Sig.", "Sig.ra",
-    "Dl.", "Dna.", "Sayın", "Doamna", "Domnul", "Sr.",
+    "Dl.", "Dna.", "Sayın", "Doamna", "Domnul", "Sr.", "Lic.", "Licda.", "Ing.", "Mgr.", "MUDr.", "JUDr.", "Sr(a).",
     # "Professor" alone is an English noun too ("Assistant Professor Position"): only after Herr or Frau
     "Herr Professor", "Frau Professor", "Herr Doktor", "Frau Doktor",
 )
@@ -2366,6 +2366,13 @@ _FIELD_LABELS = (
     "buyer", "seller", "manager", "line manager", "alıcı", "gönderen", "kontoinnehavare", "mottagare", "modtager",
     "mottaker", "vastaanottaja", "odbiorca", "příjemce", "primatelj", "prejemnik", "címzett", "destinatario",
     "destinataire", "ontvanger",
+    # tenants, landlords, parties and contacts of more languages ("Nájemce: ...", "Inquilino: ...", "Yhteyshenkilö:
+    # ...", "Controparte: ...", "Testimone: ...", "Lejer: ...")
+    "nájemce", "pronajímatel", "inquilino", "inquilina", "locatario", "locataria", "arrendatario", "arrendador",
+    "propietario", "propietaria", "locataire", "bailleur", "huurder", "verhuurder", "najemca", "wynajmujący",
+    "lejer", "udlejer", "hyresgäst", "hyresvärd", "leietaker", "vuokralainen", "vuokranantaja", "yhteyshenkilö",
+    "kiracı", "controparte", "testimone", "conduttore", "locatore", "ansprechpartner", "ansprechpartnerin",
+    "contacto", "signature", "unterschrift", "companion", "accompanying",
 )
 # Not "cc" (but see _CC_LINE): in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller", "driver", "courier": their
@@ -2386,7 +2393,24 @@ _SCRIPT_FIELD = re.compile(r"[:：][ \t]*(?=[^\W\d_])")
 #: One to four words of letters (hyphens and apostrophes inside), one space apart: a name's value.
 _SCRIPT_NAME_VALUE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*(?:[ ][^\W\d_]+(?:[-'’][^\W\d_]+)*){0,3}")
 #: What may follow such a value: the end of its line or field, a comma, a bracket, two spaces.
-_SCRIPT_VALUE_END = re.compile(r"[ \t]*(?:\r?\n|\Z|[,;|(<\t，、（]|[ ]{2})|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?(?::[ ]|：))")
+#: Labels of a register or a form, whose value may be "Surname, Given" (not a chat's speakers: "Agent: Thanks, Tuan").
+_REGISTER_LABELS = frozenset(
+    "name|full name|employee|employee name|patient|patient name|guest|guest name|passenger|passenger name|companion|"
+    "insured|applicant|tenant|student|student name|candidate|member name|account name|cardholder|policyholder|"
+    "nombre|nome|nom|naam|titular|beneficiary|payee|traveller|traveler|lead passenger".split("|")
+)
+#: "Surname, Given" (and an initial) as a register or a form writes a name.
+_SURNAME_COMMA_GIVEN = re.compile(
+    r"([" + _UP + r"][" + _LO + r"]+(?:[-'’][" + _UP + r"][" + _LO + r"]+)?),[ ]([" + _UP + r"][" + _LO + r"]+"
+    r"(?:[ ][" + _UP + r"][" + _LO + r"]+)?)(?:[ ][" + _UP + r"]\.)?"
+)
+#: Honorifics written after a name in Japanese and Korean.
+_SCRIPT_HONORIFICS = frozenset(("様", "さん", "先生", "殿", "씨", "님"))
+_SCRIPT_VALUE_END = re.compile(
+    r"[ \t]*(?:\r?\n|\Z|[,;|(<\t，、（]|[ ]{2})|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?(?::[ ]|：))"
+    # an honorific after the name ("松本 千尋 様", "김민준 님"), or a phone number after it ("林怡君 0928-517-364")
+    r"|[ ]?(?:様|さん|先生|殿|씨|님)|[ ](?=[+(]?\d)"
+)
 #: Greetings of other languages that open a line and address someone by name (see PiiRedactor._foreign_greeted),
 #: lower-cased with the space after them: the needles of its gate.
 _FOREIGN_GREETINGS = (
@@ -2396,7 +2420,9 @@ _FOREIGN_GREETINGS = (
     "привет", "привіт", "здравствуйте", "добрий день", "добрый день", "γεια σου", "γεια", "sveiki", "labas", "tere",
     "zdravo", "bok", "hallå", "moin", "servus", "querida", "querido", "estimada", "estimado", "caro", "cara", "lieber",
     "liebe", "beste", "chère", "cher", "kära", "kjære", "kære", "hyvä", "drogi", "droga", "dragă", "sayın", "mahal",
-    "namaste", "assalamualaikum", "xin chào", "chào", "sawasdee", "oye",
+    "namaste", "assalamualaikum", "xin chào", "chào", "sawasdee", "oye", "sæl", "sæll", "shalom", "tisztelt",
+    "уважаемая", "уважаемый", "шановна", "шановний", "καλησπέρα", "αγαπητή", "αγαπητέ", "prezado", "prezada",
+    "prezado(a)", "vážená", "vážený", "szanowna", "szanowny", "stimate", "stimată", "sayın", "bäste", "hyvä",
 )
 #: Who a greeting addresses that is no one person, in other languages ("Hola Equipo", "Hallo zusammen", "Ciao a tutti").
 _GREETED_GROUPS = frozenset(
@@ -2454,6 +2480,7 @@ _SCRIPT_NAME_LABELS = frozenset(
         "name", "full name", "姓名", "氏名", "名前", "お名前", "이름", "성명", "민원인", "신청인", "担当", "担当者", "담당자", "联系人",
         "紧急联系人", "收件人", "受取人", "收货人", "客户", "顾客", "患者", "фио", "ф.и.о.", "имя", "име", "ім'я", "піб",
         "όνομα", "ονοματεπώνυμο", "שם", "שם מלא", "الاسم", "اسم", "নাম", "नाम", "ชื่อ", "họ tên", "họ và tên",
+        "όνομα επισκέπτη", "όνομα πελάτη", "收件", "寄件人", "ご契約者", "契約者", "申込者", "依頼者", "受取人",
     }
 )
 #: Endings of such labels: "Имя клиента", "Patient's name"; and a person's labels in other scripts.
@@ -2518,6 +2545,9 @@ _FIELD_LABEL_WORDS = (
     "processed", "bearbeitet", "erstellt", "hire", "joiner", "referr", "candidate", "ime", "nama", "họ", "người",
     "buyer", "seller", "alıcı", "gönderen", "kontoinne", "mottag", "modtag", "mottak", "vastaanot", "odbior", "příjem",
     "primatelj", "prejemnik", "címzett", "destinat", "ontvang",
+    "nájem", "pronajím", "inquilin", "locat", "arrend", "propietari", "bailleur", "huurder", "verhuurder", "najemca",
+    "wynajmuj", "lejer", "udlejer", "hyres", "leietaker", "vuokra", "yhteyshenkil", "kiracı", "controparte",
+    "testimone", "conduttore", "ansprechpartner", "contacto", "signature", "unterschrift", "compan", "accompan",
 )
 
 
@@ -5209,6 +5239,17 @@ class PiiRedactor:
                     value = text[m.end():initialled]
                     out.append(PiiMatch("PERSON", m.end(), initialled, value, value.casefold()))
                 continue
+            inverted = _SURNAME_COMMA_GIVEN.match(text, m.end()) if label in _REGISTER_LABELS else None
+            if (
+                inverted is not None
+                and inverted.group(2).split()[0] in _ALL_FIRST
+                and inverted.group(1) not in NOT_NAMES
+                and inverted.group(1) not in _ALL_FIRST
+                and _FIELD_VALUE_END.match(text, inverted.end()) is not None
+            ):  # "Employee: Delgado, Ricardo A.", "Name: Oliveira, Gabriel": the surname first, as a register has it
+                value = inverted.group()
+                out.append(PiiMatch("PERSON", inverted.start(), inverted.end(), value, value.casefold()))
+                continue
             word = _CAPITALISED.match(text, m.end())
             if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED:
                 continue
@@ -5252,6 +5293,9 @@ class PiiRedactor:
             if value is None or _SCRIPT_VALUE_END.match(text, value.end()) is None:
                 continue
             words = value.group().split()
+            if len(words) > 1 and words[-1] in _SCRIPT_HONORIFICS:  # "松本 千尋 様": the name without its honorific
+                value = _SCRIPT_NAME_VALUE.match(text, m.end(), value.end() - len(words[-1]) - 1)
+                words = words[:-1]
             first = words[0][0]
             if first.upper() != first.lower():  # a script with capitals: Cyrillic, Greek, Armenian
                 if not all(w[0].isupper() and not w.isupper() for w in words) or (len(words) == 1 and not names_it):

@@ -142,11 +142,15 @@ _PNR_NAME = re.compile(
     r"(?<![\w/])(?P<pax>\d{1,2}\.\d?)?"
     r"(?P<name>[A-Z][A-Z'-]+(?: [A-Z][A-Z'-]+)?/[A-Z][A-Z'-]*(?: (?!(?:MRS|MR|MS|MISS|MSTR|DR|PROF|CHD|INF)\b)[A-Z][A-Z'-]+)*)"
     r"(?P<title> ?(?:MRS|MR|MS|MISS|MSTR|DR|PROF|CHD|INF)\b)?(?![\w/])"
+    # a railway chart's sex and age after the name ("SHARMA/RAVIKANT   M 52  CNF B3 41")
+    r"(?P<sexage>(?(title)|[ ]{1,8}[MF][ ]{1,3}\d{1,3}\b))?"
 )
 
 #: A title written onto the given name, as reservation systems print it ("SMITH/JOHNMR"); not "DR", which ends
 #: given names ("ALEXANDR").
 _GLUED_TITLE = re.compile(r"(?:MRS|MSTR|MISS|MR|MS)\Z")
+#: What opens a chart's row before its passenger: spaces and a row number or nothing.
+_ROW_NUMBER = re.compile(r"[ \t]*(?:\d{1,3}[ \t]+)?")
 _AFTER_TITLE = re.compile(r"[ \t]*(?:$|[\r\n\d(),;:*|]|[ \t]{2}|[ \t]*-)|[ \t]+(?:\d|[A-Z]{2}\d)", re.M)
 
 
@@ -157,7 +161,9 @@ def pnr_names(text: str) -> list[tuple[int, int]]:
     for m in _PNR_NAME.finditer(text):
         # a title ends the passenger element: the line, a field or the next passenger follows ("EUR/USD MR BEAN"
         # is a currency pair and a man)
-        if (m.group("title") and _AFTER_TITLE.match(text, m.end())) or m.group("pax"):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        chart_row = m.group("sexage") and _ROW_NUMBER.fullmatch(text, line_start, m.start()) is not None
+        if (m.group("title") and _AFTER_TITLE.match(text, m.end())) or m.group("pax") or chart_row:
             surname, _, given = m.group("name").partition("/")
             end = m.end("name")
             glued = _GLUED_TITLE.search(given) if not m.group("title") else None

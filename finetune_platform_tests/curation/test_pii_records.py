@@ -329,3 +329,35 @@ def test_addresses_in_cjk_grammar_and_after_residence_words(text, address):
 @pytest.mark.parametrize("text", ["本市今年第3号台风登陆", "第12号选手得分", "서울 강남구 맛집 추천 3곳"])
 def test_cjk_numbers_that_are_no_address(text):
     assert [m for m in _found(text) if m[0] == "ADDRESS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Nájemce: Kristýna Horáková, tel. 731 400 222", "Kristýna Horáková"),
+        ("Inquilino: Martín Ezequiel Gorosito – Domicilio", "Martín Ezequiel Gorosito"),
+        ("Controparte: Lucia Bianchi, cell.", "Lucia Bianchi"),
+        ("ご契約者：松本 千尋 様\nご使用場所：千葉県", "松本 千尋"),  # the honorific left out
+        ("收件人：林怡君 0928-517-364", "林怡君"),
+        ("Όνομα επισκέπτη: Δημήτρης Παπαναστασίου\nΤηλέφωνο: +30 210 000 0000", "Δημήτρης Παπαναστασίου"),
+        ("Employee: Delgado, Ricardo A.        Emp #: 0042", "Delgado, Ricardo A."),
+        ("Companion: Oliveira, Larissa\nCard guarantee: JCB", "Oliveira, Larissa"),
+        ("1  SHARMA/RAVIKANT   M 52  CNF B3 41\n2  SHARMA/ANURADHA   F 48  CNF B3 42", "SHARMA/ANURADHA"),
+        ("Sæl Guðrún, leigan fyrir mars", "Guðrún"),
+        ("Tisztelt Fekete Gábor! Értesítjük", "Fekete Gábor"),
+        ("Уважаемая Ольга Викторовна!\nНапоминаем", "Ольга Викторовна"),
+        ("Lic. Hernández, le paso lo", "Hernández"),
+    ],
+)
+def test_more_labels_registers_charts_and_greetings(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Firma: Acme SL", "Customer: Acme, Inc", "Agent: Thanks, Tuan", "use AND/OR   M 5 times"],
+)
+def test_no_register_name_where_there_is_none(text):
+    found = _found(text)
+    assert ("PERSON", "Acme SL") not in found and ("PERSON", "Acme, Inc") not in found
+    assert ("PERSON", "Thanks, Tuan") not in found and ("PERSON", "AND/OR") not in found
