@@ -131,8 +131,8 @@ def _address_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     parts = _components(text, start, end)[:6]
     a, b = parts[0]
     street = text[a:b]
-    if not (any(c.isdigit() for c in street) and any(c.isalpha() for c in street)):
-        return None
+    if "<" in street or not (any(c.isdigit() for c in street) and any(c.isalpha() for c in street)):
+        return None  # no house number and street, or redacted already ("<ADDRESS_1>")
     last = max((b for a, b in parts if a < b), default=None)
     return (parts[0][0], last) if last is not None else None
 
