@@ -1139,9 +1139,29 @@ _OTHER_TITLE_CUES = (
     # "Professor" alone is an English noun too ("Assistant Professor Position"): only after Herr or Frau
     "Herr Professor", "Frau Professor", "Herr Doktor", "Frau Doktor",
 )
+#: Who a payment or a booking is for, or whom to ask for, in several languages ("Transfer ke BCA a.n. Rina Kartika Sari",
+#: "a nombre de Julia Pérez", "на имя Смирнова", "Demandez Réjean", "Pregunte por Chuy"; "ask Faith", "ring Tomasz",
+#: "tell Kerry", "leave it with Minseok" only before a known given name): the needles, lower-cased, with their space.
+_NAMED_AFTER_PHRASES = (
+    "a.n.", "atas nama", "a nombre de", "au nom de", "in the name of", "на имя", "на ім'я", "demandez", "pregunte por",
+    "pergunte por", "fragen sie nach", "chiedete di", "vraag naar",
+)
+_ASK_VERBS = frozenset(("ask", "ring", "tell", "text", "leave it with", "leave them with"))
+#: The phrases above that say in whose name something is (an account, a booking), not whom to ask for.
+_ACCOUNT_PHRASES = frozenset(("a.n.", "atas nama", "a nombre de", "au nom de", "in the name of", "на имя", "на ім'я"))
+#: Words of a company's name: no one's name holds them.
+_COMPANY_WORDS = frozenset(
+    "Ltd Limited Inc Corp LLC LLP GmbH AG SA SL SAS SARL BV NV Pty PT CV Co Company Group Holdings Bank Tbk Oy AB AS".split()
+)
+_NAMED_AFTER_CUE = re.compile(
+    r"(?<![\w.])(?i:(" + "|".join(re.escape(c) for c in sorted((*_NAMED_AFTER_PHRASES, *_ASK_VERBS), key=len, reverse=True))
+    + r"))[ ]+"
+    r"((?:[" + _UP + r"\u0400-\u042f\u0386-\u03ab][^\W\d_]+(?:-[" + _UP + r"][^\W\d_]+)?)"
+    r"(?:[ ][" + _UP + r"\u0400-\u042f\u0386-\u03ab][^\W\d_]+(?:-[" + _UP + r"][^\W\d_]+)?){0,2})(?![\w'’-])"
+)
 #: Czech, Slovak and Polish titles in their cases, written in lower case in mid-sentence ("paní Nováková", "pana
 #: Dvořáka", "z panią Kowalską"), each with the space after it (the Aho-Corasick needle).
-_LOWER_SLAVIC_TITLES = frozenset(
+_LOWER_TITLE_WORDS = frozenset(
     w + " "
     for w in (
         "paní pani pan pana panu panem pane pán pána pánovi pánom panią państwo państwa "
@@ -1151,11 +1171,15 @@ _LOWER_SLAVIC_TITLES = frozenset(
         "doamna dl. dna. monsieur madame"
     ).split()
 )
+#: The needles of PiiRedactor._lower_titled's gate: the titles and the phrases.
+_LOWER_SLAVIC_TITLES = _LOWER_TITLE_WORDS | frozenset(
+    (*(p + " " for p in _NAMED_AFTER_PHRASES), *(v + " " for v in _ASK_VERBS))
+)
 #: The lower-case titles above that are words of other languages too ("a non-stick pan"): only in a text with a
 #: Czech, Slovak or Polish letter.
 _ASCII_SLAVIC_TITLES = frozenset("pan pani pana panu panem pane".split())
 _LOWER_SLAVIC_TITLE = re.compile(
-    r"(?<![\w'’.-])(?:" + "|".join(re.escape(t) for t in sorted((t.strip() for t in _LOWER_SLAVIC_TITLES), key=len, reverse=True)) + r")[ ]+"
+    r"(?<![\w'’.-])(?:" + "|".join(re.escape(t) for t in sorted((t.strip() for t in _LOWER_TITLE_WORDS), key=len, reverse=True)) + r")[ ]+"
     r"((?:(?:Van|Von|De|Del|Della|Di|Da|Dos|Du|Le|La|El|Al)(?:[ ](?:der|den|de|la|del))?[ ])?"
     r"[" + _UP + r"][" + _LO + r"]+(?:-(?:[" + _LO + r"]+[ ])?[" + _UP + r"][" + _LO + r"]+)?"
     r"(?:[ ][" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?)?)"
@@ -4815,6 +4839,23 @@ class PiiRedactor:
             if words:
                 value = " ".join(words)  # the words are one space apart
                 start = m.start(1)
+                out.append(PiiMatch("PERSON", start, start + len(value), value, value.casefold()))
+        for m in _NAMED_AFTER_CUE.finditer(text):
+            words = m.group(2).split()
+            for i, w in enumerate(words):
+                if i and len(w) > 1 and w.isupper():
+                    words = words[:i]  # "ask Anna UI folks": a name's words are not in capitals
+                    break
+            cue = m.group(1).lower()
+            if cue in _ASK_VERBS and words[0] not in _ALL_FIRST:
+                continue  # "ask Faith", "ring Tomasz"; not "tell Amazon", "text Support"
+            if any(w in NOT_NAMES or w in _NOT_GREETED or w.rstrip(".") in _COMPANY_WORDS for w in words):
+                continue  # "in the name of God", "a.n. PT Maju Jaya", "invoice in the name of Acme Ltd"
+            if cue in _ACCOUNT_PHRASES and len(words) == 1 and words[0] not in _ALL_FIRST:
+                continue  # one unknown word in whose name an account is: as often a company's
+            if words and words[0] not in _OTHER_TITLES and words[0] not in _TITLES:
+                value = " ".join(words)
+                start = m.start(2)
                 out.append(PiiMatch("PERSON", start, start + len(value), value, value.casefold()))
         return out
 

@@ -361,3 +361,27 @@ def test_no_register_name_where_there_is_none(text):
     found = _found(text)
     assert ("PERSON", "Acme SL") not in found and ("PERSON", "Acme, Inc") not in found
     assert ("PERSON", "Thanks, Tuan") not in found and ("PERSON", "AND/OR") not in found
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Transfer ke BCA a.n. Rina Kartika Sari, lalu konfirmasi", "Rina Kartika Sari"),
+        ("maison jaune après la grange. Demandez Réjean, 450 771-2301", "Réjean"),
+        ("Pregunte por Chuy. Código de la pluma 2580.", "Chuy"),
+        ("If Mark can't cover lunch, ask Faith. Bill has the key", "Faith"),
+        ("or leave it with Minseok.", "Minseok"),
+        ("booked in the name of Sarah Connor", "Sarah Connor"),
+    ],
+)
+def test_names_after_whom_to_ask_for_and_in_whose_name(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["in the name of God", "invoice in the name of Acme Ltd please", "a.n. PT Maju Jaya", "tell Amazon to refund",
+     "text Support"],
+)
+def test_whose_name_cues_before_no_person(text):
+    assert [m for m in _found(text) if m[0] == "PERSON"] == []
