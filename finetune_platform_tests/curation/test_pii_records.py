@@ -370,7 +370,7 @@ def test_no_register_name_where_there_is_none(text):
         ("maison jaune après la grange. Demandez Réjean, 450 771-2301", "Réjean"),
         ("Pregunte por Chuy. Código de la pluma 2580.", "Chuy"),
         ("If Mark can't cover lunch, ask Faith. Bill has the key", "Faith"),
-        ("or leave it with Minseok.", "Minseok"),
+        ("or leave it with Priya.", "Priya"),
         ("booked in the name of Sarah Connor", "Sarah Connor"),
     ],
 )
