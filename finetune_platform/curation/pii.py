@@ -434,15 +434,20 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
             # 4471", "kapı şifresi 4817", "código del portal a 7742", "单元门密码 8826", "digicode 4B72A")
             _FOREIGN_SECRET_NEEDLES,
             r"(?:인증번호|비밀번호|암호|код(?:[ ](?:подтверждения|підтвердження|отримання|доступа|доступу|домофона|от[ ]двери))?"
-            # (Greek, Hebrew and Arabic: the words of what it is for, then "is" or a colon)
-            r"|пароль|парол(?:ь|я)|(?:κωδικ(?:ός|ό)|קוד|סיסמה|رمز)(?:[ ][^\s\d:]+){0,5}?(?:[ ](?:είναι|הוא|היא|هو|هي)(?=[ ])|[ ]?:)"
-            r"|كلمة[ ]المرور|密码|验证码|暗証番号|パスワード|認証コード|确认码"
-            r"|heslo(?:[ ][^\s\d:]+){0,4}|lösenord(?:et)?|(?:port|dörr|grind|larm)?koden(?:[ ](?:till|för)[ ][^\s\d:]+)?"
-            r"|(?:kapı|daire|wifi|wi-fi|bina)[ ]şifresi|c[óo]digo[ ](?:del?|de[ ]la)[ ](?!postal)[^\s\d:]+|clave[ ]de[ ][^\s\d:]+"
-            r"|contraseña(?:[ ][^\s\d:]+){0,2}|code[ ]du[ ][^\s\d:]+(?:[ ](?:à|de)[ ][^\s\d:]+)?|digicode"
-            r"|passord(?:et)?|adgangskode(?:n)?|salasana|kod[ ](?:do|od)[ ][^\s\d:]+)"
+            # (Greek, Hebrew and Arabic: the words of what it is for, then "is" or a colon; not across a sentence)
+            r"|пароль|парол(?:ь|я)|(?:κωδικ(?:ός|ό)|קוד|סיסמה|رمز)(?:[ ][^\s\d:.。]+){0,5}?(?:[ ](?:είναι|הוא|היא|هو|هي)(?=[ ])|[ ]?:)"
+            r"|كلمة[ ]المرور(?:[ ][^\s\d:.]+){0,2}?(?=[ ]?:)|كلمة[ ]المرور|密码|验证码|暗証番号|パスワード|認証コード|确认码"
+            r"|heslo(?:[ ][^\s\d:.]+){0,4}|lösenord(?:et)?|(?:port|dörr|grind|larm)?koden(?:[ ](?:till|för)[ ][^\s\d:.]+)?"
+            r"|(?:kapı|daire|wifi|wi-fi|bina)[ ]şifresi"
+            # a Spanish or Portuguese code or key of what opens or confirms something, not a tracking or postal code
+            r"|c[óo]digo[ ](?:del?|da|do|de[ ]la)[ ](?:acceso|acesso|seguridad|segurança|verificaci[óo]n|verificação"
+            r"|confirmaci[óo]n|confirmação|portal|pluma|puerta|porta|portão|port[óo]n|alarma|alarme|candado|cadeado|entrada"
+            r"|desbloqueo|desbloqueio|activaci[óo]n|ativação|autorizaci[óo]n|autorização|retiro|retirada)"
+            r"|clave[ ]de[ ](?:operaciones|acceso|seguridad|la[ ]red|wifi|internet|banca|cajero|firma)"
+            r"|contraseña(?:[ ][^\s\d:.]+){0,2}|code[ ]du[ ][^\s\d:.]+(?:[ ](?:à|de)[ ][^\s\d:.]+)?|digicode"
+            r"|passord(?:et)?|adgangskode(?:n)?|salasana|kod[ ](?:do|od)[ ][^\s\d:.]+)"
             r"(?:[ ]?(?:is|es|est|c['’]est|ist|är|er|je(?:[ ]teď)?|jest|είναι|הוא|היא|هو|هي|é|a|till|har[ ]ändrats[ ]till"
-            r"|ahora[ ]es|je[ ]teď))?[ ]?[:：=\[]?[ ]*",
+            r"|ahora[ ]es|je[ ]teď))?[ ]?[:：=\[【「]?[\]】」]?[ ]*",
         ),
         (
             ("pac code", "porting code", "port-out code", "port out code", "transfer code", "epp code", "auth code",
@@ -451,6 +456,12 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+#: The foreign-language pattern of _MORE_SECRETS, and its password words (their values need no digit).
+_FOREIGN_SECRET_PATTERN = next(pattern for needles, pattern in _MORE_SECRETS if needles is _FOREIGN_SECRET_NEEDLES)
+_FOREIGN_PASSWORD_WORD = re.compile(
+    r"비밀번호|암호|пароль|парол|סיסמה|كلمة المرور|密码|パスワード|heslo|lösenord|şifresi|contraseña|passord|adgangskode|salasana"
+)
+_NOT_ASCII_PRINTABLE = re.compile(r"[^!-~]")
 #: Secrets by their own shape, no keyword needed: a JSON web token, a bearer token, Stripe, AWS, GitHub, Slack,
 #: Google and OpenAI keys, a PEM private key.
 _SECRET_SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
@@ -999,6 +1010,8 @@ _ADDRESS_CJK = re.compile(
     r"[가-힣0-9]{1,12}(?:로|길)(?:[ ]?\d{1,3}(?:번)?길)?[ ]\d{1,5}(?:-\d{1,4})?"
     r"(?:,?[ ][가-힣]{0,10}[ ]?\d{1,4}동)?(?:,?[ ]?\d{1,5}호)?"
 )
+#: A company's head office or branch right before a CJK address: no person's.
+_CJK_COMPANY_ADDRESS = re.compile(r"(?:本社|本店|支店|본사|지점|公司地址|总部|總部|总公司|营业厅)[ ]?[:：]?[ ]?\Z")
 #: Words before a Chinese address that its pattern takes for a city's first characters ("地址是北京市...").
 _CJK_ADDRESS_LEAD = re.compile(r"(?:[现家]?住址|收货地址|地址|寄到|送到|发到|是|在|到|为)+")
 _ADDRESS_CJK_GATE = re.compile(r"[区區县縣号號県丁구로길]")
@@ -3440,7 +3453,10 @@ def _may_end_with_weak_cue(tail: str, plain: bool) -> bool:
 
 
 def _valid_phones(candidate: str, region: str) -> list[tuple[int, int, str]]:
-    """(start, end, E.164) of every number libphonenumber accepts as VALID in ``candidate`` for ``region``."""
+    """(start, end, E.164) of every number libphonenumber accepts as VALID in ``candidate`` for ``region``.
+
+    A toll-free or shared-cost line ("1-800-275-2273") is kept: it is a business's and no person's, but a
+    redacted hotline costs the training data little, and the labelled set counts a store's number as a phone."""
     return [
         (pm.start, pm.end, phonenumbers.format_number(pm.number, PhoneNumberFormat.E164))
         for pm in PhoneNumberMatcher(candidate, region, leniency=Leniency.VALID)
@@ -3956,6 +3972,14 @@ class PiiRedactor:
                 value = value[: value.index("]")]  # "인증번호 [718204]를": the code in its brackets
             elif value.endswith("=") and value[:-1].isidentifier():
                 continue  # "bad_password attempted=": a log's next key; its value, quoted, is found by its own key
+            elif m.re is _FOREIGN_SECRET_PATTERN:
+                # a secret is typed in ASCII: up to the first letter of the text's own script ("629104，您正在..."), and a
+                # code holds a digit ("Seu código de acesso iFood: 5521" is no "iFood")
+                cut = _NOT_ASCII_PRINTABLE.search(value)
+                if cut is not None:
+                    value = value[: cut.start()].rstrip(".,;:)]}")
+                if not value or (not any(c.isdigit() for c in value) and not _FOREIGN_PASSWORD_WORD.search(keyword)):
+                    continue
             elif m.group(1)[:1].isalnum() and keyword.rstrip(" :(").endswith(("code", "code is", "code was")):
                 value = _CODE_VALUE.match(value).group()  # a code's own characters: "2580#" -> "2580", "0719)?" -> "0719"
             # a card's security code has three digits ("CVV: 123"), every other secret four characters or more
@@ -4327,9 +4351,12 @@ class PiiRedactor:
                 if (pattern is _ADDRESS_DE or pattern is _ADDRESS_DE_UPPER) and _ring_street_out_of_context(text, m, german):
                     continue  # "Spring 2024", "During 2023", "RECURRING 3 TIMES"
                 start, end = m.start(), m.end()
-                if pattern is _ADDRESS_CJK and (lead := _CJK_ADDRESS_LEAD.match(text, start)) is not None:
-                    start = lead.end()  # "地址是北京市朝阳区...": the address starts at its city
-                    value = text[start:end]
+                if pattern is _ADDRESS_CJK:
+                    if _CJK_COMPANY_ADDRESS.search(text, max(0, start - 8), start) is not None:
+                        continue  # "本社：東京都千代田区丸の内1-1-1", "본사: ...": a company's head office
+                    if (lead := _CJK_ADDRESS_LEAD.match(text, start)) is not None:
+                        start = lead.end()  # "地址是北京市朝阳区...": the address starts at its city
+                        value = text[start:end]
                 if pattern is _ADDRESS_EN and m.group("tail") is None:
                     # the localities and postcode after the street on its line ("75 Adeola Odeku Street, Victoria
                     # Island, Lagos", "58 Tahrir Street, Dokki, Giza 12611", "101 Griffith Avenue, Tralee, Co.

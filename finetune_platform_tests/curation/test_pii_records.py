@@ -385,3 +385,34 @@ def test_names_after_whom_to_ask_for_and_in_whose_name(text, name):
 )
 def test_whose_name_cues_before_no_person(text):
     assert [m for m in _found(text) if m[0] == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fecha estimada de entrega: 14/03/2024. Código de seguimiento: ES2024031188412.",  # tracking codes
+        "Código de rastreio: QB123456789BR.",
+        "オペレーター山本：小林様、パスワード再設定用のリンクをお送りしました。",  # a sentence about a password
+        "温馨提示：客服人员不会向您索取密码或短信验证码。",
+        "הבנק לעולם לא יבקש את הסיסמה או קוד האימות שלכם בטלפון. מוקד שירות: 03-9404848.",
+        "Seu código de acesso iFood: confira no app",
+    ],
+)
+def test_foreign_code_words_without_a_secret_after_them(text):
+    assert [m for m in _found(text) if m[0] == "CREDENTIALS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("【验证码】629104，您正在登录账户，5分钟内有效。", "629104"),  # up to the text's own script
+        ("المشكلة: لا يمكن الدخول إلى البريد. كلمة المرور المؤقتة: Amman@2024x", "Amman@2024x"),
+    ],
+)
+def test_foreign_secrets_end_where_the_script_changes(text, value):
+    assert ("CREDENTIALS", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["本社：東京都千代田区丸の内1-1-1。", "본사: 서울특별시 중구 세종대로 110."])
+def test_a_company_head_office_in_cjk_is_no_address(text):
+    assert [m for m in _found(text) if m[0] == "ADDRESS"] == []
