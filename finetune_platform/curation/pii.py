@@ -456,6 +456,29 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+#: A word for a code (alone or ending a compound: "Haustürcode", "portkod", "engångskod", "verificatiecode"), up to
+#: four words of what it is for, "is" or a colon in several languages, then four to eight digits or digit groups.
+_CODE_NEEDLES = frozenset(
+    ("code", "kod", "kode", "koodi", "codice", "código", "codigo", "kód", "код", "mã", "otp", "pin ", "pin:", "clave",
+     "인증번호", "验证码", "密码", "暗証番号", "κωδικός", "קוד", "رمز")
+)
+_NUMERIC_CODE = re.compile(
+    r"(?i)(?<![\w])((?:[^\W\d_]*(?:code|codes|kod|koden|kode|koodi|codice|código|codigo|kód)|код|кодом|mã|otp|pin|clave"
+    r"|digicode|인증번호|验证码|密码|暗証番号|κωδικός|קוד|رمز)(?:[ ][^\W\d_]{1,20}){0,4}?)"
+    r"(?:[ ]?[:：]|[ ](?:is|es|est|è|é|er|är|ist|lautet|adalah|là|jest|je|a|hai|na|to|was|ni|ya|é:|:))?[ ]?[\[(（]?[ ]?"
+    r"(?<!\w)(\d{4,8}|\d{3}[ ]\d{3}|\d(?:[ -]\d){3,7}|\d{2}(?:[ ]\d{2}){2,3})(?!\w|[,./ -]\d)"
+)
+_PROMO_AFTER = re.compile(r"(?i)[ ]?(?:at[ ]checkout|for[ ]\d+%|to[ ]get|to[ ]save|off\b|%)")
+#: Words that make a code an id, a postal code or an error, near it.
+_NOT_A_SECRET_CODE = re.compile(
+    r"(?i)\b(?:version|build|release|firmware|model|reason|branch|student|sinh[ ]viên|employee|staff|batch|lot|serial"
+    r"|part|colou?r|style|size|department|dept|region|station|airport|iata|flight|seat|routing|transit|institution"
+    r"|postal|zip|post|area|country|promo|discount|coupon|voucher|tracking|track|product|error|status|order|sku"
+    r"|reference|ref|booking|reservation|invoice|tax|bank|sort|swift|iban|bic|rastreio|seguimiento|postale|plz|cap"
+    r"|kode[ ]pos|邮编|우편번호|cliente|customer|client|kunden|account|member|user|item|article|artikel|course|class"
+    r"|dialling|dialing|qr|bar|source|exit|gift|redeem|referral|shipment|parcel|paket|sendung|envío|pedido|commande"
+    r"|auftrag|ordine|zamówien|sipariş|订单|注文|주문|ticket|case|claim|policy|meter|hs|tariff|vat|nip|ean|isbn)"
+)
 #: The foreign-language pattern of _MORE_SECRETS, and its password words (their values need no digit).
 _FOREIGN_SECRET_PATTERN = next(pattern for needles, pattern in _MORE_SECRETS if needles is _FOREIGN_SECRET_NEEDLES)
 _FOREIGN_PASSWORD_WORD = re.compile(
@@ -3724,6 +3747,11 @@ class PiiRedactor:
         ):
             found += self._secrets(text)
             shut = False
+        if "CREDENTIALS" in types and not h.isdisjoint(_CODE_NEEDLES):
+            codes = self._numeric_codes(text)
+            if codes:  # a code word and its digits are on one line: a text where none is found has no line with one
+                found += codes
+                shut = False
         caps = _CAP_TOKEN.findall(text) if words_needed else []
         shape = _digit_shape(text)
         upper = (_upper_runs(text, shape) if shape is not None else _UPPER_RUN.findall(text)) if words_needed else []
@@ -4183,6 +4211,25 @@ class PiiRedactor:
                 if m is not None and (i == 0 or not (low[i - 1].isascii() and low[i - 1].isalnum())):
                     out.append(_address_match(text, m.start(1), m.end(1)))
                 i = low.find(cue, i + 1)
+        return out
+
+    @staticmethod
+    def _numeric_codes(text: str) -> list[PiiMatch]:
+        """A one-time code, a PIN or a door's code of digits after a word for a code in any of about 20 languages
+        and a few words of what it is for ("Ihr Bestätigungscode für die Anmeldung lautet 917 406", "Mã OTP của quý
+        khách là 830561", "Haustürcode 3307", "portkod 2471", "Kode OTP Anda adalah 718204", "code is 1 9 7 4"): four
+        to eight digits, whole or read out in groups; not after a word that makes it an id ("postal code",
+        "tracking code", "customer code", "order").
+        """
+        out: list[PiiMatch] = []
+        for m in _NUMERIC_CODE.finditer(text):
+            words = m.group(1).lower()
+            if _NOT_A_SECRET_CODE.search(words) or _NOT_A_SECRET_CODE.search(text, max(0, m.start() - 16), m.start() + 1):
+                continue
+            value = m.group(2)
+            if not 4 <= _count_digits(value) <= 8 or _PROMO_AFTER.match(text, m.end()):
+                continue  # "Use code 2024 at checkout": a promotion's
+            out.append(PiiMatch("CREDENTIALS", m.start(2), m.end(2), value, value))
         return out
 
     def _hl7(self, text: str) -> list[PiiMatch]:
@@ -6456,6 +6503,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _SPOKEN_STREET_CUES
     | frozenset(_FOREIGN_SECRET_NEEDLES)
     | _FOREIGN_GREETING_NEEDLES
+    | _CODE_NEEDLES
 )
 
 

@@ -416,3 +416,33 @@ def test_foreign_secrets_end_where_the_script_changes(text, value):
 @pytest.mark.parametrize("text", ["本社：東京都千代田区丸の内1-1-1。", "본사: 서울특별시 중구 세종대로 110."])
 def test_a_company_head_office_in_cjk_is_no_address(text):
     assert [m for m in _found(text) if m[0] == "ADDRESS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Ihr Bestätigungscode für die Anmeldung lautet 917 406. Geben Sie", "917 406"),
+        ("Mã OTP của quý khách là 830561. Tuyệt đối", "830561"),
+        ("Schlüssel beim Nachbarn. Haustürcode 3307.", "3307"),
+        ("Vasagatan 14, 411 24 Göteborg, portkod 2471. Tekniker", "2471"),
+        ("Kode OTP Anda adalah 718204. JANGAN", "718204"),
+        ("Side gate is locked, code is 1 9 7 4.", "1 9 7 4"),
+        ("Twój kod BLIK do potwierdzenia płatności: 481 920. Nie", "481 920"),
+        ("Ваш код для входа: 5829. Никому", "5829"),
+    ],
+)
+def test_numeric_codes_after_a_code_word_in_many_languages(text, value):
+    assert ("CREDENTIALS", value) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your postal code is 90210", "order code 12345678", "error code 4004", "version code 20240301",
+        "Use code 2024 at checkout", "scan the barcode 12345678", "visited the branch, branch code 0447.",
+        "Batch code L3221CD, bottled 2019", "Mastercard reason code 4837 – No Cardholder Authorization",
+        "Add d flame to the Dcode2016 playlist.", "the code is 123 456 789 for the product",
+    ],
+)
+def test_codes_that_are_ids_or_promotions_are_no_secret(text):
+    assert [m for m in _found(text) if m[0] == "CREDENTIALS"] == []
