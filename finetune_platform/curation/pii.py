@@ -1613,7 +1613,8 @@ def _address_patterns(
         patterns.append(_ADDRESS_IN)
     if "#" in text and _ADDRESS_CO_GATE.search(text):
         patterns.append(_ADDRESS_CO)
-    if not plain or (not text.isascii() and _ADDRESS_CJK_GATE.search(text)):
+    # (max: one pass in C; most non-ASCII text is Latin with accents, below the first kana)
+    if not plain or (not text.isascii() and max(text) >= "\u3041" and _ADDRESS_CJK_GATE.search(text)):
         patterns.append(_ADDRESS_CJK)
     return patterns
 
@@ -3748,7 +3749,7 @@ class PiiRedactor:
             found += self._secrets(text)
             shut = False
         if "CREDENTIALS" in types and not h.isdisjoint(_CODE_NEEDLES):
-            codes = self._numeric_codes(text)
+            codes = self._numeric_codes(text, h.intersection(_CODE_NEEDLES))
             if codes:  # a code word and its digits are on one line: a text where none is found has no line with one
                 found += codes
                 shut = False
@@ -3863,7 +3864,7 @@ class PiiRedactor:
                     found += greeted
                     shut = False
             if not rare.isdisjoint(_LOWER_SLAVIC_TITLES):
-                titled = self._lower_titled(text)
+                titled = self._lower_titled(text, rare.intersection(_LOWER_SLAVIC_TITLES))
                 if titled:  # one line at a time: a text where none is found has no line with one
                     found += titled
                     shut = False
@@ -4214,7 +4215,7 @@ class PiiRedactor:
         return out
 
     @staticmethod
-    def _numeric_codes(text: str) -> list[PiiMatch]:
+    def _numeric_codes(text: str, needles: AbstractSet[str] | None = None) -> list[PiiMatch]:
         """A one-time code, a PIN or a door's code of digits after a word for a code in any of about 20 languages
         and a few words of what it is for ("Ihr Bestätigungscode für die Anmeldung lautet 917 406", "Mã OTP của quý
         khách là 830561", "Haustürcode 3307", "portkod 2471", "Kode OTP Anda adalah 718204", "code is 1 9 7 4"): four
@@ -4222,7 +4223,27 @@ class PiiRedactor:
         "tracking code", "customer code", "order").
         """
         out: list[PiiMatch] = []
-        for m in _NUMERIC_CODE.finditer(text):
+        low = text.lower()
+        if len(low) != len(text):
+            matches = list(_NUMERIC_CODE.finditer(text))
+        else:
+            # where a code word is (str.find), each tried from its word's start: ~10x faster than the pattern's
+            # search, whose leading letters are tried at every position
+            starts = set()
+            for needle in _CODE_NEEDLES if needles is None else needles:
+                i = low.find(needle)
+                while i >= 0:
+                    j = i
+                    while j and low[j - 1].isalpha():
+                        j -= 1
+                    starts.add(j)
+                    i = low.find(needle, i + 1)
+            matches = [m for j in sorted(starts) if (m := _NUMERIC_CODE.match(text, j)) is not None]
+        seen: set[int] = set()
+        for m in matches:
+            if m.start(2) in seen:
+                continue
+            seen.add(m.start(2))
             words = m.group(1).lower()
             if _NOT_A_SECRET_CODE.search(words) or _NOT_A_SECRET_CODE.search(text, max(0, m.start() - 16), m.start() + 1):
                 continue
@@ -4898,13 +4919,17 @@ class PiiRedactor:
                 out.append(PiiMatch("PERSON", start, start + len(name), text[start:start + len(name)], name))
         return out
 
-    def _lower_titled(self, text: str) -> list[PiiMatch]:
-        """A name after a Czech, Slovak or Polish title written in lower case, as those languages write it in mid-sentence
-        ("volala paní Nováková", "prosím pana Dvořáka", "rozmawiałam z panią Kowalską"): one or two capitalised words,
-        in a text with letters beyond ASCII (an English "pan" is a kitchen's)."""
+    def _lower_titled(self, text: str, needles: AbstractSet[str] | None = None) -> list[PiiMatch]:
+        """A name after a title written in lower case, as Czech, Slovak, Polish, Spanish, Portuguese, Italian, Dutch
+        and Romanian write it in mid-sentence ("volala paní Nováková", "prosím pana Dvořáka", "listo señor Restrepo",
+        "mevrouw Van der Meulen"; "pan" only in a text with a Czech, Slovak or Polish letter: an English "pan" is a
+        kitchen's), and after whom to ask for or in whose name (:data:`_NAMED_AFTER_CUE`). ``needles``: which of
+        :data:`_LOWER_SLAVIC_TITLES` the text holds (each pattern runs only where its own words are); None runs both."""
         out: list[PiiMatch] = []
-        west_slavic = _WEST_SLAVIC_LETTERS.search(text) is not None
-        for m in _LOWER_SLAVIC_TITLE.finditer(text):
+        titles = needles is None or not needles.isdisjoint(_LOWER_TITLE_WORDS)
+        cues = needles is None or not needles.issubset(_LOWER_TITLE_WORDS)
+        west_slavic = titles and _WEST_SLAVIC_LETTERS.search(text) is not None
+        for m in _LOWER_SLAVIC_TITLE.finditer(text) if titles else ():
             if not west_slavic and m.group().split()[0] in _ASCII_SLAVIC_TITLES:
                 continue  # "pan", "pani" in a text without a Czech, Slovak or Polish letter ("a non-stick pan Tefal")
             words = m.group(1).split()
@@ -4914,7 +4939,20 @@ class PiiRedactor:
                 value = " ".join(words)  # the words are one space apart
                 start = m.start(1)
                 out.append(PiiMatch("PERSON", start, start + len(value), value, value.casefold()))
-        for m in _NAMED_AFTER_CUE.finditer(text):
+        cue_matches: Iterable[re.Match[str]] = ()
+        if cues:
+            low = text.lower()
+            if needles is None or len(low) != len(text):
+                cue_matches = _NAMED_AFTER_CUE.finditer(text)
+            else:  # where a cue is (str.find): the pattern's search tries its alternatives at every position
+                starts: set[int] = set()
+                for needle in needles - _LOWER_TITLE_WORDS:
+                    i = low.find(needle)
+                    while i >= 0:
+                        starts.add(i)
+                        i = low.find(needle, i + 1)
+                cue_matches = [m for i in sorted(starts) if (m := _NAMED_AFTER_CUE.match(text, i)) is not None]
+        for m in cue_matches:
             words = m.group(2).split()
             for i, w in enumerate(words):
                 if i and len(w) > 1 and w.isupper():
