@@ -78,6 +78,7 @@ FIRST_NAMES: frozenset[str] = _words(
     Suresh Swati Søren Tariq Tatenda Temitope Tendai Thabo Thandiwe Thanh Thao Themba Tigist Tomasz Tuan Tunde
     Uchenna Usman Venkat Vikram Walid Wanjiku Wanjiru Wayan Wojciech Xiaoming Yasmine Yetunde Yifan Youssef
     Yulia Yuliya Yuto Zainab Zanele Ziad Zoltan Zoltán Zoë Zuzana
+    Jana Rina Lenka Tereza Kateřina Lucie Sari Ayu Rizky Fitri Indah Wulan
     """
 ) | _words(
     # Given names written with letters beyond Latin-1 (Latin Extended-A/B and Additional): Polish, Czech,

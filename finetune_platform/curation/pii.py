@@ -2530,6 +2530,20 @@ _SCRIPT_NOT_SPEAKERS = frozenset(
     ग्राहक एजेंट पता फ़ोन फोन नाम विषय दिनांक
     """.split()
 )
+#: A chat speaker's role in many languages, then the speaker's name and a colon, at a line's start (a "[Chat]" tag
+#: before it or not); CJK roles may be glued to the name ("客服李婷：", "オペレーター山本：").
+_SPEAKER_ROLE_WORDS = (
+    "agent", "agente", "agen", "atendente", "operator", "operatore", "operador", "operadora", "opérateur", "opératrice",
+    "mitarbeiterin", "mitarbeiter", "conseillère", "conseiller", "berater", "beraterin", "asesor", "asesora", "consultor",
+    "consultora", "advisor", "adviser", "rep", "medewerker", "temsilci", "konsultant", "konsultantka", "nhân viên",
+    "tư vấn viên", "petugas", "pegawai", "оператор", "консультант", "менеджер", "специалист", "оператор", "консультантка",
+    "υπάλληλος", "εκπρόσωπος", "נציג", "נציגה", "الموظف", "الموظفة", "المستشار", "एजेंट", "상담원", "상담사", "客服",
+    "オペレーター", "担当",
+)
+_ROLE_NAMED_SPEAKER = re.compile(
+    r"(?mi)^[ \t]*(?:\[[^\]\n]{1,30}\][ ]?)?(?:" + "|".join(re.escape(r) for r in sorted(_SPEAKER_ROLE_WORDS, key=len, reverse=True))
+    + r")[ ]?(?P<name>(?-i:[^\W\d_]+(?:[ ][^\W\d_]+)?))[ ]?[:：]"
+)
 #: How the labels of a form end in Japanese and Chinese (an address, a number, a person's role, a date), which no
 #: name does.
 _SCRIPT_LABEL_ENDINGS = ("住所", "番号", "者", "日", "先", "名前", "様名", "方法", "情報", "内容", "地址", "号码", "电话", "人名")
@@ -3848,6 +3862,11 @@ class PiiRedactor:
                 script_named = self._script_fielded(text)
                 if script_named:  # a line of a text where none is found holds none
                     found += script_named
+                    shut = False
+            if (":" in text or "：" in text) and not rare.isdisjoint(_SPEAKER_ROLE_NEEDLES):
+                role_named = self._role_named_speakers(text)
+                if role_named:  # one line at a time: a text where none is found has no line with one
+                    found += role_named
                     shut = False
             # two labelled lines at least (a line alone finds nothing): a text where it finds nothing stays shut
             if not text.isascii() and "\n" in text and ("：" in text or ":" in text or ", [" in text):
@@ -5480,6 +5499,34 @@ class PiiRedactor:
         return out
 
     @staticmethod
+    def _role_named_speakers(text: str) -> list[PiiMatch]:
+        """The name after a chat speaker's role in any language, a "[Chat]" tag before it or not ("[Chat] Mitarbeiterin
+        Jana:", "[Чат] Оператор Анастасия:", "[محادثة] الموظفة ريم:", "[상담 채팅] 상담원 이서연:", "[在线客服] 客服李婷：",
+        "オペレーター山本：", "Atendente Thiago:"): one or two words, capitalised in a script with capitals, two to four
+        characters in Chinese, Japanese and Korean."""
+        out: list[PiiMatch] = []
+        for m in _ROLE_NAMED_SPEAKER.finditer(text):
+            value = m.group("name")
+            words = value.split()
+            first = words[0][0]
+            if _LATIN_LETTER.match(first) is not None:
+                if words[0] not in _ALL_FIRST or words[0] in NOT_NAMES:
+                    continue  # "Agent Status:", "Agente Virtual:": in Latin letters a known given name only
+                if len(words) == 2 and (words[1] in NOT_NAMES or not words[1][:1].isupper()):
+                    words = words[:1]
+                    value = words[0]
+            elif first.upper() != first.lower():
+                if not all(w[0].isupper() and not w.isupper() for w in words) or words[0] in NOT_NAMES:
+                    continue
+            elif _IDEOGRAPHIC.match(first) is not None and not (len(words) == 2 or 2 <= len(words[0]) <= 4):
+                continue
+            if value.lower() in _SCRIPT_NOT_SPEAKERS:
+                continue
+            start = m.start("name")
+            out.append(PiiMatch("PERSON", start, start + len(value), value, value.casefold()))
+        return out
+
+    @staticmethod
     def _script_speakers(text: str) -> list[PiiMatch]:
         """The speakers of a chat export written in a script other than Latin: the label that opens two lines or
         more ("김서연: 오빠 나 이사했어", "佐藤 健太: 明日の荷物", "王丽娟：李明，...", "Μαρία Κωνσταντίνου: Νίκο, ...", "יעל כהן:
@@ -6528,8 +6575,10 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
 
 #: Every string the Aho-Corasick pass looks for.
 #: The needles of the detectors most texts never need: one test of the set opens their gates.
+_SPEAKER_ROLE_NEEDLES = frozenset(_SPEAKER_ROLE_WORDS)
 _RARE_NEEDLES: frozenset[str] = (
     _LOWER_SLAVIC_TITLES | _SPOKEN_STREET_CUES | frozenset(_FOREIGN_SECRET_NEEDLES) | _FOREIGN_GREETING_NEEDLES
+    | _SPEAKER_ROLE_NEEDLES
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
@@ -6542,6 +6591,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | frozenset(_FOREIGN_SECRET_NEEDLES)
     | _FOREIGN_GREETING_NEEDLES
     | _CODE_NEEDLES
+    | _SPEAKER_ROLE_NEEDLES
 )
 
 

@@ -446,3 +446,29 @@ def test_numeric_codes_after_a_code_word_in_many_languages(text, value):
 )
 def test_codes_that_are_ids_or_promotions_are_no_secret(text):
     assert [m for m in _found(text) if m[0] == "CREDENTIALS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("[Chat] Mitarbeiterin Jana: Hallo! Wie kann ich helfen?", "Jana"),
+        ("[Чат] Оператор Анастасия: Добрый день", "Анастасия"),
+        ("[محادثة] الموظفة ريم: أهلاً بك", "ريم"),
+        ("[상담 채팅] 상담원 이서연: 안녕하세요 고객님", "이서연"),
+        ("[在线客服] 客服李婷：您好", "李婷"),
+        ("[チャット] オペレーター山本：ご不便をおかけして", "山本"),
+        ("Atendente Thiago: Pronto, Marcos!", "Thiago"),
+        ("[Chat] Conseillère Nadia : Merci", "Nadia"),
+    ],
+)
+def test_a_chat_speakers_name_after_their_role_in_any_language(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Agent Status: online", "Agent Response: we refunded", "Rep Notes: customer happy", "Operator Message: hi",
+     "Agente Virtual: Hola", "Operator Error: timeout"],
+)
+def test_a_roles_field_is_no_speaker(text):
+    assert [m for m in _found(text) if m[0] == "PERSON"] == []
