@@ -1183,11 +1183,35 @@ _NAMED_AFTER_PHRASES = (
     "pergunte por", "fragen sie nach", "chiedete di", "vraag naar",
 )
 _ASK_VERBS = frozenset(("ask", "ring", "tell", "text", "leave it with", "leave them with"))
+#: Who delivers, drives or cleans, after "your" in several languages, then their name ("Your driver Abdi is 3 min
+#: away", "your delivery partner Manjunath", "seu motorista Edson", "tu conductor Ernesto", "il rider Samuele",
+#: "votre livreur Karim"): the needles, and the words as the pattern reads them.
+_SERVICE_ROLES = (
+    "driver", "rider", "courier", "delivery partner", "delivery person", "delivery executive", "shopper", "cleaner",
+    "technician", "engineer", "host", "conductor", "motorista", "entregador", "entregadora", "repartidor", "repartidora",
+    "técnico", "tecnico", "chauffeur", "livreur", "livreuse", "fahrer", "fahrerin", "kurier", "bezorger", "koerier",
+)
+_SERVICE_ROLE_NEEDLES = frozenset(r + " " for r in _SERVICE_ROLES)
+#: The platforms and carriers a role is named after ("your driver Uber"): no one's name.
+_SERVICE_BRANDS = frozenset(
+    "Uber Lyft Bolt Grab Gojek Ola Airbnb Deliveroo Glovo Rappi Swiggy Zomato DoorDash Instacart Amazon DHL UPS FedEx "
+    "DPD Hermes Evri TNT GLS Didi Cabify Careem iFood Wolt Foodpanda Talabat Yandex Lalamove Shopee Lazada".split()
+)
+#: What follows a driver's or a courier's name in a notification: a verb, a bracket, a comma or the sentence's end.
+_SERVICE_NAME_END = re.compile(
+    r"(?:[ ](?:is|was|will|has|\'s|’s|está|esta|llega|llegará|chega|chegou|è|arrive|arrives|arriving|est|ist|kommt"
+    r"|sta|on|en|em|da|de)\b|[ ]?[(,.!—–-]|\Z)"
+)
 #: The phrases above that say in whose name something is (an account, a booking), not whom to ask for.
 _ACCOUNT_PHRASES = frozenset(("a.n.", "atas nama", "a nombre de", "au nom de", "in the name of", "на имя", "на ім'я"))
 #: Words of a company's name: no one's name holds them.
 _COMPANY_WORDS = frozenset(
     "Ltd Limited Inc Corp LLC LLP GmbH AG SA SL SAS SARL BV NV Pty PT CV Co Company Group Holdings Bank Tbk Oy AB AS".split()
+)
+_SERVICE_ROLE_NAME = re.compile(
+    r"(?i:(?<![\w])(?:your|tu|seu|sua|su|il|la|el|o|a|votre|ton|ta|ihr|ihre|dein|deine|je|uw|twój|twoja)[ ]"
+    r"(?:" + "|".join(re.escape(r) for r in sorted(_SERVICE_ROLES, key=len, reverse=True)) + r"))[ ]"
+    r"([" + _UP + r"][" + _LO + r"]+(?:[ ][" + _UP + r"][" + _LO + r"]+)?)(?![\w'’-])"
 )
 _NAMED_AFTER_CUE = re.compile(
     r"(?<![\w.])(?i:(" + "|".join(re.escape(c) for c in sorted((*_NAMED_AFTER_PHRASES, *_ASK_VERBS), key=len, reverse=True))
@@ -1208,7 +1232,7 @@ _LOWER_TITLE_WORDS = frozenset(
     ).split()
 )
 #: The needles of PiiRedactor._lower_titled's gate: the titles and the phrases.
-_LOWER_SLAVIC_TITLES = _LOWER_TITLE_WORDS | frozenset(
+_LOWER_SLAVIC_TITLES = _LOWER_TITLE_WORDS | _SERVICE_ROLE_NEEDLES | frozenset(
     (*(p + " " for p in _NAMED_AFTER_PHRASES), *(v + " " for v in _ASK_VERBS))
 )
 #: The lower-case titles above that are words of other languages too ("a non-stick pan"): only in a text with a
@@ -2434,6 +2458,11 @@ _FIELD_LABELS = (
     "lejer", "udlejer", "hyresgäst", "hyresvärd", "leietaker", "vuokralainen", "vuokranantaja", "yhteyshenkilö",
     "kiracı", "controparte", "testimone", "conduttore", "locatore", "ansprechpartner", "ansprechpartnerin",
     "contacto", "signature", "unterschrift", "companion", "accompanying",
+    # technicians, users, policyholders and emergency contacts in more languages ("Técnico: Wellington Souza",
+    # "Benutzer: Florian Weber", "Versicherungsnehmer: Markus Gruber", "Müşteri: Hülya Arslan", "Klant: ...")
+    "técnico", "tecnico", "technicien", "benutzer", "benutzerin", "versicherungsnehmer", "versicherungsnehmerin",
+    "notfallkontakt", "beneficiário", "beneficiário titular", "müşteri", "klant", "contractor", "contractor on site",
+    "usuário", "utilisateur", "utente", "gebruiker", "użytkownik", "kullanıcı", "candidata", "candidat",
 )
 # Not "cc" (but see _CC_LINE): in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller", "driver", "courier": their
@@ -2564,6 +2593,7 @@ _SCRIPT_PERSON_LABELS = frozenset(
     {
         "клиент", "клиентка", "заявитель", "получатель", "плательщик", "платник", "отримувач", "одержувач", "пациент",
         "абонент", "πελάτης", "ασθενής", "לקוח", "מבוטח", "العميل", "المريض", "গ্রাহক", "ग्राहक", "ลูกค้า",
+        "المستخدم", "пользователь", "користувач", "사용자", "用户", "ユーザー", "χρήστης", "משתמש",
     }
 )
 #: The copy line of an e-mail's header ("Cc: Jonah Feldman; Sipho Dlamini; Karen O'Neill"): its value.
@@ -2623,6 +2653,8 @@ _FIELD_LABEL_WORDS = (
     "nájem", "pronajím", "inquilin", "locat", "arrend", "propietari", "bailleur", "huurder", "verhuurder", "najemca",
     "wynajmuj", "lejer", "udlejer", "hyres", "leietaker", "vuokra", "yhteyshenkil", "kiracı", "controparte",
     "testimone", "conduttore", "ansprechpartner", "contacto", "signature", "unterschrift", "compan", "accompan",
+    "técnico", "tecnico", "technicien", "benutzer", "versicherungsnehmer", "notfallkontakt", "beneficiário", "müşteri",
+    "klant", "contractor", "usuário", "utilisateur", "utente", "gebruiker", "użytkownik", "kullanıcı", "candidat",
 )
 
 
@@ -4971,6 +5003,18 @@ class PiiRedactor:
                         starts.add(i)
                         i = low.find(needle, i + 1)
                 cue_matches = [m for i in sorted(starts) if (m := _NAMED_AFTER_CUE.match(text, i)) is not None]
+        if needles is None or not needles.isdisjoint(_SERVICE_ROLE_NEEDLES):
+            for m in _SERVICE_ROLE_NAME.finditer(text):
+                words = m.group(1).split()
+                while words and (words[-1] in NOT_NAMES or words[-1] in _NOT_GREETED or words[-1] in BRAND_FIRST_NAMES):
+                    words.pop()
+                if not words or words[0] in _SERVICE_BRANDS:
+                    continue
+                if len(words) == 1 and words[0] not in _ALL_FIRST and not _SERVICE_NAME_END.match(text, m.start(1) + len(words[0])):
+                    continue  # one unknown word: a name when the notification goes on as one does ("Abdi is 3 min away")
+                if words:
+                    value = " ".join(words)
+                    out.append(PiiMatch("PERSON", m.start(1), m.start(1) + len(value), value, value.casefold()))
         for m in cue_matches:
             words = m.group(2).split()
             for i, w in enumerate(words):

@@ -472,3 +472,24 @@ def test_a_chat_speakers_name_after_their_role_in_any_language(text, name):
 )
 def test_a_roles_field_is_no_speaker(text):
     assert [m for m in _found(text) if m[0] == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Your driver Abdi is 3 min away", "Abdi"),
+        ("Your delivery partner Manjunath (+91 6361 000 000) is on the way", "Manjunath"),
+        ("Seu motorista Edson está chegando", "Edson"),
+        ("Il tuo ordine è in arrivo con il rider Samuele.", "Samuele"),
+        ("Técnico: Wellington Souza", "Wellington Souza"),
+        ("Benutzer: Florian Weber (florian.weber@example.de)", "Florian Weber"),
+        ("المستخدم: يوسف حداد", "يوسف حداد"),
+    ],
+)
+def test_service_roles_and_user_labels_before_a_name(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Your driver Uber is late", "your host Airbnb sent a message", "the engineer Team"])
+def test_a_platform_after_a_service_role_is_no_name(text):
+    assert [m for m in _found(text) if m[0] == "PERSON"] == []
