@@ -2559,6 +2559,29 @@ _SCRIPT_NOT_SPEAKERS = frozenset(
     ग्राहक एजेंट पता फ़ोन फोन नाम विषय दिनांक
     """.split()
 )
+_DEVA = r"\u0900-\u097f"
+_CJK_NAME = r"[\u4e00-\u9fff]{2,4}"
+_JA_NAME = r"[\u4e00-\u9fff]{1,3}(?:[ 　][\u4e00-\u9fff\u3040-\u309f]{1,3})?"
+#: Introductions in other scripts, the name in group "name" (see PiiRedactor._script_intros), and their needles.
+_SCRIPT_INTRO = tuple(
+    re.compile(p)
+    for p in (
+        r"मेरा[ ]नाम[ ](?P<name>[" + _DEVA + r"]+(?:[ ][" + _DEVA + r"]+){0,2}?)[ ]है",
+        r"मैं[ ](?P<name>[" + _DEVA + r"]+(?:[ ][" + _DEVA + r"]+)?)[ ]बोल[ ]रह[ाी]",
+        r"我(?:是|叫)(?P<name>" + _CJK_NAME + r")(?=[，,。、！!\s]|$)",
+        r"(?:担当の|私は|わたしは)(?P<name>" + _JA_NAME + r")(?:と申します|でございます|です)",
+        r"(?:^|\n|：|:[ ]?)(?:あ、)?(?:えっと、)?(?P<name>[\u4e00-\u9fff]{1,3}[ 　][\u4e00-\u9fff\u3040-\u309f]{1,3})です",
+        r"저는[ ](?P<name>[가-힣]{2,4})(?:입니다|이에요|예요|이고|이라고)",
+        r"(?:^|\n|[:：][ ]?)(?P<name>[가-힣]{3})(?:이요|입니다)(?=[.。\s]|$)",
+        r"(?:أنا|اسمي)[ ](?P<name>[\u0620-\u064a]+(?:[ ](?!(?:من|في|على|إلى|عن|و)(?:[ ،,.]|$))[\u0620-\u064a]+)?)(?=[،,.\s]|$)",
+        r"(?i:меня[ ]зовут|мене[ ]звати)[ ](?P<name>[\u0410-\u042f][\u0430-\u044f]+(?:[ ][\u0410-\u042f][\u0430-\u044f]+){0,2})",
+        r"(?:שמי|קוראים[ ]לי)[ ](?P<name>[\u05d0-\u05ea'\"]+(?:[ ][\u05d0-\u05ea]+)?)",
+    )
+)
+_SCRIPT_INTRO_NEEDLES = frozenset(
+    ("मेरा नाम", "मैं", "我是", "我叫", "と申します", "でございます", "です", "저는", "이요", "입니다", "أنا", "اسمي", "меня зовут",
+     "мене звати", "שמי", "קוראים לי")
+)
 #: A chat speaker's role in many languages, then the speaker's name and a colon, at a line's start (a "[Chat]" tag
 #: before it or not); CJK roles may be glued to the name ("客服李婷：", "オペレーター山本：").
 _SPEAKER_ROLE_WORDS = (
@@ -3894,6 +3917,11 @@ class PiiRedactor:
                 script_named = self._script_fielded(text)
                 if script_named:  # a line of a text where none is found holds none
                     found += script_named
+                    shut = False
+            if not text.isascii() and not rare.isdisjoint(_SCRIPT_INTRO_NEEDLES):
+                intros = self._script_intros(text)
+                if intros:  # one line at a time: a text where none is found has no line with one
+                    found += intros
                     shut = False
             if (":" in text or "：" in text) and not rare.isdisjoint(_SPEAKER_ROLE_NEEDLES):
                 role_named = self._role_named_speakers(text)
@@ -5543,6 +5571,21 @@ class PiiRedactor:
         return out
 
     @staticmethod
+    def _script_intros(text: str) -> list[PiiMatch]:
+        """A writer or caller introducing themselves in a script other than Latin (:data:`_SCRIPT_INTRO`: "मेरा नाम राहुल
+        शर्मा है", "मैं प्रिया बोल रही हूँ", "我是林美玲", "我叫张伟", "担当の中村でございます", "高橋 由美です", "저는 김민준입니다",
+        "أنا منى", "меня зовут Ирина", "שמי נועה ברק"; not Hebrew's "אני", which opens a verb as often): the name between the phrase's parts, one to three words (two to
+        four characters in Chinese and Japanese), none a word of the roles and fields these texts use."""
+        out: list[PiiMatch] = []
+        for pattern in _SCRIPT_INTRO:
+            for m in pattern.finditer(text):
+                value = m.group("name")
+                if value in _SCRIPT_NOT_SPEAKERS or value.lower() in _SCRIPT_NOT_SPEAKERS:
+                    continue
+                out.append(PiiMatch("PERSON", m.start("name"), m.end("name"), value, value.casefold()))
+        return out
+
+    @staticmethod
     def _role_named_speakers(text: str) -> list[PiiMatch]:
         """The name after a chat speaker's role in any language, a "[Chat]" tag before it or not ("[Chat] Mitarbeiterin
         Jana:", "[Чат] Оператор Анастасия:", "[محادثة] الموظفة ريم:", "[상담 채팅] 상담원 이서연:", "[在线客服] 客服李婷：",
@@ -6623,6 +6666,7 @@ _SPEAKER_ROLE_NEEDLES = frozenset(_SPEAKER_ROLE_WORDS)
 _RARE_NEEDLES: frozenset[str] = (
     _LOWER_SLAVIC_TITLES | _SPOKEN_STREET_CUES | frozenset(_FOREIGN_SECRET_NEEDLES) | _FOREIGN_GREETING_NEEDLES
     | _SPEAKER_ROLE_NEEDLES
+    | _SCRIPT_INTRO_NEEDLES
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
@@ -6636,6 +6680,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _FOREIGN_GREETING_NEEDLES
     | _CODE_NEEDLES
     | _SPEAKER_ROLE_NEEDLES
+    | _SCRIPT_INTRO_NEEDLES
 )
 
 

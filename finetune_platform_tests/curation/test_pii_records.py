@@ -493,3 +493,26 @@ def test_service_roles_and_user_labels_before_a_name(text, name):
 @pytest.mark.parametrize("text", ["Your driver Uber is late", "your host Airbnb sent a message", "the engineer Team"])
 def test_a_platform_after_a_service_role_is_no_name(text):
     assert [m for m in _found(text) if m[0] == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("नमस्ते, मेरा नाम राहुल शर्मा है। मेरा ऑर्डर", "राहुल शर्मा"),
+        ("एजेंट: नमस्ते, मैं प्रिया बोल रही हूँ", "प्रिया"),
+        ("您好，我是林美玲，想更改收件地址", "林美玲"),
+        ("オペレーター：お電話ありがとうございます。担当の中村でございます。", "中村"),
+        ("お客様：あ、えっと、高橋 由美です。", "高橋 由美"),
+        ("저는 김민준입니다", "김민준"),
+        ("أستاذ كريم، أنا منى من مكتب المحاماة", "منى"),
+        ("Здравствуйте, меня зовут Ирина Смирнова.", "Ирина Смирнова"),
+        ("שמי נועה ברק, אני מחכה", "נועה ברק"),
+    ],
+)
+def test_introductions_in_other_scripts(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["はい、大丈夫です。", "סבבה, אני מגיע בשמונה.", "ありがとうございます。です"])
+def test_phrases_of_other_scripts_that_introduce_no_one(text):
+    assert [m for m in _found(text) if m[0] == "PERSON"] == []
