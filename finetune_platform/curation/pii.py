@@ -219,6 +219,49 @@ def _spoken_cue(text: str, start: int) -> str | None:
     return None if best is None else best[1]
 
 
+#: Digit words of other languages, as a call's transcript writes a number read out digit by digit (Spanish,
+#: Portuguese, Italian, German, French, Dutch, Polish, romanised Hindi, Hindi, Vietnamese).
+_FOREIGN_DIGIT_WORDS: dict[str, dict[str, str]] = {
+    "es": dict(zip("cero uno dos tres cuatro cinco seis siete ocho nueve".split(), "0123456789")),
+    "pt": dict(zip("zero um dois três quatro cinco seis sete oito nove".split(), "0123456789")),
+    "it": dict(zip("zero uno due tre quattro cinque sei sette otto nove".split(), "0123456789")),
+    "de": dict(zip("null eins zwei drei vier fünf sechs sieben acht neun".split(), "0123456789")),
+    "fr": dict(zip("zéro un deux trois quatre cinq six sept huit neuf".split(), "0123456789")),
+    "nl": dict(zip("nul een twee drie vier vijf zes zeven acht negen".split(), "0123456789")),
+    "pl": dict(zip("zero jeden dwa trzy cztery pięć sześć siedem osiem dziewięć".split(), "0123456789")),
+    "hi": {**dict(zip("shunya ek do teen chaar paanch chhe saat aath nau".split(), "0123456789")), "zero": "0",
+           "char": "4", "panch": "5", "chhah": "6"},
+    "hi_deva": {**dict(zip("शून्य एक दो तीन चार पाँच छह सात आठ नौ".split(), "0123456789")), "पांच": "5"},
+    "vi": dict(zip("không một hai ba bốn năm sáu bảy tám chín".split(), "0123456789")),
+}
+#: Each language's run of four digit words or more, one space, a comma or a dash between them.
+_FOREIGN_SPOKEN_RUNS = tuple(
+    (lang, words, re.compile(
+        r"(?i)(?<![\w])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")"
+        r"(?:(?:[ ]?[,-][ ]?|[ ]|\.{3}[ ]?)(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        + r")){3,}(?![\w])"
+    ))
+    for lang, words in _FOREIGN_DIGIT_WORDS.items()
+)
+#: Digit words that are no word of their language's prose, with the space before them: two of them in a text open
+#: the gate of PiiRedactor._foreign_spoken_numbers.
+_FOREIGN_DIGIT_NEEDLES = frozenset(
+    " " + w
+    for w in (
+        "cuatro cinco siete nueve ocho três quatro sete oito nove quattro cinque sette otto drei vier fünf sechs sieben "
+        "acht neun zwei quatre cinq sept huit neuf deux twee drie vijf zeven negen trzy cztery pięć siedem osiem "
+        "dziewięć aath chaar paanch teen saat nau chín tám bảy sáu bốn không आठ सात चार नौ तीन पाँच"
+    ).split()
+)
+#: A phone's or a code's words in those languages, on the run's line or the line above (the agent's question).
+_FOREIGN_NUMBER_CUE = re.compile(
+    r"(?i)(?:número|numero|nummer|numéro|numer|telefon|teléfono|telefono|celular|cellulare|móvil|movil|portable|handy"
+    r"|mobile|mobil|contacto|contato|recapito|rückruf|fijo|fixe|nombor|số[ ]điện[ ]thoại|điện[ ]thoại|नंबर|मोबाइल|फ़ोन"
+    r"|फोन|number|pin|código|codice|code|kod|mã)"
+)
+_FOREIGN_CODE_CUES = frozenset(("pin", "código", "codice", "code", "kod", "mã"))
+
+
 def _spoken_digits(run: str) -> tuple[str, int, bool]:
     """The digits a spoken run stands for, how many of them were words (not numerals), and whether it began
     with "plus"."""
@@ -3872,6 +3915,11 @@ class PiiRedactor:
         ):
             found += self._spoken_numbers(text)
             shut = False
+        if ("PHONE" in types or "CREDENTIALS" in types) and len(rare.intersection(_FOREIGN_DIGIT_NEEDLES)) >= 2:
+            spoken = self._foreign_spoken_numbers(text)
+            if spoken:  # a run and its cue are on one line or two: a text where none is found has no line with one
+                found += spoken
+                shut = False
         if n_digits and "ADDRESS" in types:
             patterns = _address_patterns(text, low, caps, upper, shape, h)
             if patterns:
@@ -4190,6 +4238,29 @@ class PiiRedactor:
                 else:
                     if cue == "phone":
                         out.append(PiiMatch("PHONE", start, end, text[start:end], digits))
+        return out
+
+    def _foreign_spoken_numbers(self, text: str) -> list[PiiMatch]:
+        """Phone numbers (seven digits or more) and codes (four to eight digits) read out digit by digit in a
+        transcript of another language ("tres uno cinco, cuatro ocho dos, siete siete cero uno", "null acht neun,
+        zwei drei eins sieben", "nau aath saat zero"), where a word for a number, a phone or a code is on the run's
+        line or the line above (the agent's question): the last such word before the run decides which."""
+        out: list[PiiMatch] = []
+        for _lang, words, pattern in _FOREIGN_SPOKEN_RUNS:
+            for m in pattern.finditer(text):
+                digits = "".join(words[w.lower()] for w in re.findall(r"[^\s,.-]+", m.group()) if w.lower() in words)
+                line_start = text.rfind("\n", 0, m.start()) + 1
+                above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+                cue = None
+                for cue in _FOREIGN_NUMBER_CUE.finditer(text, above, m.start()):
+                    pass
+                if cue is None:
+                    continue
+                code = cue.group().lower() in _FOREIGN_CODE_CUES
+                if 7 <= len(digits) <= 15 and not code and "PHONE" in self.types:
+                    out.append(PiiMatch("PHONE", m.start(), m.end(), m.group(), digits))
+                elif 4 <= len(digits) <= 8 and code and "CREDENTIALS" in self.types:
+                    out.append(PiiMatch("CREDENTIALS", m.start(), m.end(), m.group(), digits))
         return out
 
     def _spoken_word_emails(self, text: str) -> list[PiiMatch]:
@@ -6667,6 +6738,7 @@ _RARE_NEEDLES: frozenset[str] = (
     _LOWER_SLAVIC_TITLES | _SPOKEN_STREET_CUES | frozenset(_FOREIGN_SECRET_NEEDLES) | _FOREIGN_GREETING_NEEDLES
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
+    | _FOREIGN_DIGIT_NEEDLES
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
@@ -6681,6 +6753,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _CODE_NEEDLES
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
+    | _FOREIGN_DIGIT_NEEDLES
 )
 
 

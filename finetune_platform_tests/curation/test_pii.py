@@ -587,7 +587,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + (redactor._vcard(text) if "VCARD" in text else []) + redactor._spoken_emails(text)
         + redactor._cued_addresses(text) + redactor._hl7(text) + redactor._passengers(text) + redactor._spoken_streets(text) + redactor._lower_titled(text)
         + redactor._closing_names(text) + redactor._here_from(text)
-        + redactor._answered_names(text) + redactor._spoken_numbers(text) + redactor._script_fielded(text) + redactor._script_speakers(text) + redactor._foreign_greeted(text) + redactor._numeric_codes(text) + redactor._role_named_speakers(text) + redactor._script_intros(text)
+        + redactor._answered_names(text) + redactor._spoken_numbers(text) + redactor._script_fielded(text) + redactor._script_speakers(text) + redactor._foreign_greeted(text) + redactor._numeric_codes(text) + redactor._role_named_speakers(text) + redactor._script_intros(text) + redactor._foreign_spoken_numbers(text)
         + redactor._spoken_word_emails(text) + redactor._transcript_names(text, text.lower()) + redactor._signed_off(text)
     )
     matches = pii._resolve_overlaps(found)

@@ -516,3 +516,25 @@ def test_introductions_in_other_scripts(text, name):
 @pytest.mark.parametrize("text", ["はい、大丈夫です。", "סבבה, אני מגיע בשמונה.", "ありがとうございます。です"])
 def test_phrases_of_other_scripts_that_introduce_no_one(text):
     assert [m for m in _found(text) if m[0] == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text, kind, value",
+    [
+        ("asesor: me confirma su celular por favor\ncliente: tres uno cinco, cuatro ocho dos, siete siete cero uno",
+         "PHONE", "tres uno cinco, cuatro ocho dos, siete siete cero uno"),
+        ("Mitarbeiter: Und eine Rückrufnummer?\nKundin: null drei vier eins, zwei vier sieben, acht acht null eins.",
+         "PHONE", "null drei vier eins, zwei vier sieben, acht acht null eins"),
+        ("Agent: registered mobile number bata dijiye.\nCustomer: nau aath saat zero, teen do ek, chaar paanch chhe",
+         "PHONE", "nau aath saat zero, teen do ek, chaar paanch chhe"),
+        ("Số điện thoại không chín không ba, một hai tám, bốn năm sáu.", "PHONE", "không chín không ba, một hai tám, bốn năm sáu"),
+        ("agente: su pin por favor\ncliente: cuatro cuatro siete uno", "CREDENTIALS", "cuatro cuatro siete uno"),
+    ],
+)
+def test_numbers_read_out_digit_by_digit_in_other_languages(text, kind, value):
+    assert (kind, value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["uno dos tres cuatro, así se cuenta", "eins zwei drei vier, los geht's"])
+def test_counting_in_other_languages_is_no_number(text):
+    assert _found(text) == []
