@@ -552,6 +552,19 @@ RED_TEAM_CASES = [
     ("Employee: Delgado, Ricardo A.        Emp #: 0042", [("PERSON", "Delgado, Ricardo A.")]),
     ("Nájemce: Kristýna Horáková, tel. 731 400 222", [("PERSON", "Kristýna Horáková"), ("PHONE", "731 400 222")]),
     ("ご契約者：松本 千尋 様", [("PERSON", "松本 千尋")]),
+    ("[Чат] Оператор Анастасия: Добрый день", [("PERSON", "Анастасия")]),
+    ("[在线客服] 客服李婷：您好", [("PERSON", "李婷")]),
+    ("Agent Status: online\nAgent Response: we refunded", []),
+    ("नमस्ते, मेरा नाम राहुल शर्मा है। मेरा ऑर्डर", [("PERSON", "राहुल शर्मा")]),
+    ("您好，我是林美玲，想更改收件地址", [("PERSON", "林美玲")]),
+    ("はい、大丈夫です。", []),
+    ("Your driver Abdi is 3 min away", [("PERSON", "Abdi")]),
+    ("Your driver Uber is late", []),
+    ("asesor: me confirma su celular por favor\ncliente: tres uno cinco, cuatro ocho dos, siete siete cero uno",
+     [("PHONE", "tres uno cinco, cuatro ocho dos, siete siete cero uno")]),
+    ("uno dos tres cuatro, así se cuenta", []),
+    ("Ihr Bestätigungscode für die Anmeldung lautet 917 406. Geben Sie", [("CREDENTIALS", "917 406")]),
+    ("Mastercard reason code 4837 – No Cardholder Authorization", []),
 ]
 
 
