@@ -1182,6 +1182,18 @@ _EU_POSTCODE_GATE = re.compile(r"\d{4}(?:\d|[ ]?[A-Z]{2}|-\d{3})[ ][" + _UP + r"
 #: An Indian address: a house, flat, plot or door number, up to four parts and the city with its six-digit PIN
 #: ("House No. 885, Greater Kailash II, New Delhi - 110048", "No. 7, Road No. 3, Banjara Hills, Hyderabad -
 #: 500034", "b-363, greater kailash ii, new delhi - 110048").
+#: An address that opens with its flat, house or villa and names its street after a comma, no house number before
+#: the street ("Apartment 12, Clarion Quay, Dublin 1", "House 22, Nyali Links Road, Mombasa", "Apartment B4,
+#: Kileleshwa Court, Othaya Road, Nairobi", "Villa 23, Street 14, Al Barsha 2, Dubai"), with the localities after it.
+_ADDRESS_UNIT_FIRST = re.compile(
+    r"(?<![\w-])(?:Apartment|Apt\.?|Flat|Unit|Suite|House|Villa|Plot)[ ](?:No\.?[ ]?)?[A-Z]?\d{1,5}[A-Z]?"
+    r"(?:,[ ][" + _UP + r"][\w'’.-]*(?:[ ][" + _UP + r"0-9][\w'’.-]*){0,3}){0,2}?"
+    r",[ ](?:(?:[" + _UP + r"][\w'’.-]*[ ]){1,4}(?:Road|Rd|Street|St|Court|Quay|Lane|Avenue|Ave|Drive|Close|Way|Estate"
+    r"|Gardens|Park|Place|Square|Terrace|Crescent|Highway|Boulevard|Links|Mews|Row|Walk|Hill)\b|(?:Street|Road|Rd|St)[ ]\d{1,4}\b)"
+    r"(?:,[ ][" + _UP + r"][" + _LO + r"]+(?:[ -](?:[" + _UP + r"][" + _LO + r"]+|\d{1,2}))*(?:[ ]\d{1,2})?){0,3}"
+    r"(?:,?[ ](?:[AC-FHKNPRTV-Y]\d[0-9W][ ]?[0-9AC-FHKNPRTV-Y]{4}\b|\d{4,6}(?!\d)))?"
+)
+_ADDRESS_UNIT_FIRST_GATE = re.compile(r"(?:Apartment|Apt|Flat|Unit|Suite|House|Villa|Plot)[ ](?:No\.?[ ]?)?[A-Z]?\d")
 #: A Colombian address, its street's kind and number, then "#" and the crossing street's number and the distance
 #: from it ("Cra. 7 # 72-41, Apto 301, Bogotá", "Calle 100 #19-61", "Av. Cra 68 # 24B-10 Int 3"): no cue needed.
 _ADDRESS_CO = re.compile(
@@ -1680,6 +1692,8 @@ def _address_patterns(
         patterns.append(_ADDRESS_IN)
     if "#" in text and _ADDRESS_CO_GATE.search(text):
         patterns.append(_ADDRESS_CO)
+    if _ADDRESS_UNIT_FIRST_GATE.search(text):
+        patterns.append(_ADDRESS_UNIT_FIRST)
     # (max: one pass in C; most non-ASCII text is Latin with accents, below the first kana)
     if not plain or (not text.isascii() and max(text) >= "\u3041" and _ADDRESS_CJK_GATE.search(text)):
         patterns.append(_ADDRESS_CJK)

@@ -577,7 +577,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         redactor._credentials(text) + redactor._secrets(text) + redactor._emails(text) + redactor._ibans(text) + redactor._cards(text)
         + redactor._ssns(text) + redactor._ipv4s(text) + redactor._ipv6s(text) + redactor._delimited_cells(text)
         + redactor._phones(text)
-        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER, pii._ADDRESS_DE_PLACE, pii._ADDRESS_EU, pii._ADDRESS_IN, pii._ADDRESS_WORLD, pii._ADDRESS_CO, pii._ADDRESS_CJK])
+        + redactor._addresses(text, [pii._ADDRESS_EN, pii._ADDRESS_EN_UPPER, pii._ADDRESS_DE, pii._ADDRESS_DE_UPPER, pii._ADDRESS_FR, pii._PO_BOX, pii._ADDRESS_EN_LOWER, pii._ADDRESS_DE_LOWER, pii._ADDRESS_DE_PLACE, pii._ADDRESS_EU, pii._ADDRESS_IN, pii._ADDRESS_WORLD, pii._ADDRESS_CO, pii._ADDRESS_CJK, pii._ADDRESS_UNIT_FIRST])
         + persons_of_every_word(redactor, text)
         + caps_persons_of_every_word(redactor, text)
         + redactor._greeted(text) + redactor._senders(text) + redactor._fielded(text) + redactor._introduced(text)

@@ -538,3 +538,22 @@ def test_numbers_read_out_digit_by_digit_in_other_languages(text, kind, value):
 @pytest.mark.parametrize("text", ["uno dos tres cuatro, así se cuenta", "eins zwei drei vier, los geht's"])
 def test_counting_in_other_languages_is_no_number(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("The engineer can access the property at Apartment 12, Clarion Quay, Dublin 1, D01 K7W2 on Tuesday",
+         "Apartment 12, Clarion Quay, Dublin 1, D01 K7W2"),
+        ("Kindly send him to Apartment B4, Kileleshwa Court, Othaya Road, Nairobi. Reach me",
+         "Apartment B4, Kileleshwa Court, Othaya Road, Nairobi"),
+        ("Recipient: Amina Hassan, House 22, Nyali Links Road, Mombasa. Confirmation", "House 22, Nyali Links Road, Mombasa"),
+        ("The cleaner can come to Villa 23, Street 14, Al Barsha 2, Dubai on Monday", "Villa 23, Street 14, Al Barsha 2, Dubai"),
+    ],
+)
+def test_addresses_that_open_with_their_flat_or_house(text, address):
+    assert ("ADDRESS", address) in _found(text)
+
+
+def test_a_unit_in_stock_talk_is_no_address():
+    assert [m for m in _found("Unit 4 is out of stock, Main Road store") if m[0] == "ADDRESS"] == []
