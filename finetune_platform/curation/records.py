@@ -74,7 +74,7 @@ def hl7_spans(text: str) -> list[tuple[str, int, int]]:
                     continue
                 start, end = fields[number]
                 xcn = table is _HL7_XCN_FIELDS
-                for rep_start, rep_end in _repetitions(text, start, end):
+                for rep_start, rep_end in _parts(text, start, end, "~"):
                     span = (
                         _address_span(text, rep_start, rep_end)
                         if kind == "ADDRESS"
@@ -85,32 +85,23 @@ def hl7_spans(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
-def _repetitions(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def _parts(text: str, start: int, end: int, sep: str) -> list[tuple[int, int]]:
+    """The (start, end) of each part of ``text[start:end]`` between ``sep`` characters: a field's repetitions
+    ("~") or a repetition's components ("^")."""
     out, pos = [], start
     while True:
-        tilde = text.find("~", pos, end)
-        if tilde < 0:
+        cut = text.find(sep, pos, end)
+        if cut < 0:
             out.append((pos, end))
             return out
-        out.append((pos, tilde))
-        pos = tilde + 1
-
-
-def _components(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    out, pos = [], start
-    while True:
-        caret = text.find("^", pos, end)
-        if caret < 0:
-            out.append((pos, end))
-            return out
-        out.append((pos, caret))
-        pos = caret + 1
+        out.append((pos, cut))
+        pos = cut + 1
 
 
 def _name_span(text: str, start: int, end: int, skip: int) -> tuple[int, int] | None:
     """Family^given^middle of an XPN (``skip`` 0) or XCN (``skip`` 1: the id first): from the family name to the
     last non-empty of the three, each one letters only; None when the family name is empty or not a name."""
-    parts = _components(text, start, end)[skip : skip + 3]
+    parts = _parts(text, start, end, "^")[skip : skip + 3]
     if not parts or parts[0][0] == parts[0][1]:
         return None
     last = None
@@ -128,7 +119,7 @@ def _name_span(text: str, start: int, end: int, skip: int) -> tuple[int, int] | 
 def _address_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     """Street^other^city^state^zip^country of an XAD: from the street to the last non-empty of the six, when the
     street holds a digit and a letter (a house number and a street name)."""
-    parts = _components(text, start, end)[:6]
+    parts = _parts(text, start, end, "^")[:6]
     a, b = parts[0]
     street = text[a:b]
     if "<" in street or not (any(c.isdigit() for c in street) and any(c.isalpha() for c in street)):
