@@ -1286,8 +1286,8 @@ _LOWER_TITLE_WORDS = frozenset(
         "doamna dl. dna. monsieur madame"
     ).split()
 )
-#: The needles of PiiRedactor._lower_titled's gate: the titles and the phrases.
-_LOWER_SLAVIC_TITLES = _LOWER_TITLE_WORDS | _SERVICE_ROLE_NEEDLES | frozenset(
+#: The needles of PiiRedactor._lower_titled's gate: the titles, the service roles and the phrases.
+_LOWER_TITLE_NEEDLES = _LOWER_TITLE_WORDS | _SERVICE_ROLE_NEEDLES | frozenset(
     (*(p + " " for p in _NAMED_AFTER_PHRASES), *(v + " " for v in _ASK_VERBS))
 )
 #: The lower-case titles above that are words of other languages too ("a non-stick pan"): only in a text with a
@@ -4004,8 +4004,8 @@ class PiiRedactor:
                 if greeted:  # one line at a time: a text where none is found has no line with one
                     found += greeted
                     shut = False
-            if not rare.isdisjoint(_LOWER_SLAVIC_TITLES):
-                titled = self._lower_titled(text, rare.intersection(_LOWER_SLAVIC_TITLES))
+            if not rare.isdisjoint(_LOWER_TITLE_NEEDLES):
+                titled = self._lower_titled(text, rare.intersection(_LOWER_TITLE_NEEDLES))
                 if titled:  # one line at a time: a text where none is found has no line with one
                     found += titled
                     shut = False
@@ -5087,8 +5087,9 @@ class PiiRedactor:
         """A name after a title written in lower case, as Czech, Slovak, Polish, Spanish, Portuguese, Italian, Dutch
         and Romanian write it in mid-sentence ("volala paní Nováková", "prosím pana Dvořáka", "listo señor Restrepo",
         "mevrouw Van der Meulen"; "pan" only in a text with a Czech, Slovak or Polish letter: an English "pan" is a
-        kitchen's), and after whom to ask for or in whose name (:data:`_NAMED_AFTER_CUE`). ``needles``: which of
-        :data:`_LOWER_SLAVIC_TITLES` the text holds (each pattern runs only where its own words are); None runs both."""
+        kitchen's), after "your <driver, courier, cleaner>" (:data:`_SERVICE_ROLE_NAME`), and after whom to ask for or in
+        whose name (:data:`_NAMED_AFTER_CUE`). ``needles``: which of :data:`_LOWER_TITLE_NEEDLES` the text holds (each
+        pattern runs only where its own words are); None runs them all."""
         out: list[PiiMatch] = []
         titles = needles is None or not needles.isdisjoint(_LOWER_TITLE_WORDS)
         cues = needles is None or not needles.issubset(_LOWER_TITLE_WORDS)
@@ -6749,7 +6750,7 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
 #: The needles of the detectors most texts never need: one test of the set opens their gates.
 _SPEAKER_ROLE_NEEDLES = frozenset(_SPEAKER_ROLE_WORDS)
 _RARE_NEEDLES: frozenset[str] = (
-    _LOWER_SLAVIC_TITLES | _SPOKEN_STREET_CUES | frozenset(_FOREIGN_SECRET_NEEDLES) | _FOREIGN_GREETING_NEEDLES
+    _LOWER_TITLE_NEEDLES | _SPOKEN_STREET_CUES | frozenset(_FOREIGN_SECRET_NEEDLES) | _FOREIGN_GREETING_NEEDLES
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
@@ -6760,7 +6761,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | frozenset(_SIGN_OFF_PHRASES)
     | _ANCHOR_NEEDLES
     | _RELATIVE_WORDS
-    | _LOWER_SLAVIC_TITLES
+    | _LOWER_TITLE_NEEDLES
     | _SPOKEN_STREET_CUES
     | frozenset(_FOREIGN_SECRET_NEEDLES)
     | _FOREIGN_GREETING_NEEDLES
