@@ -40,6 +40,7 @@ from finetune_platform.curation.config import (
     role_content_turns,
     text_column,
 )
+from finetune_platform.curation.address_blocks import address_blocks, may_hold_block
 from finetune_platform.curation.records import hl7_spans, pnr_names
 from finetune_platform.curation.tables import may_hold_table, typed_cells
 from finetune_platform.curation.names import (
@@ -4091,6 +4092,13 @@ class PiiRedactor:
             matches = _with_recurring_names(text, matches)
             if not _HONORIFIC_SUFFIXES.isdisjoint(caps):
                 matches = _without_honorifics(matches)
+        if "ADDRESS" in types and n_digits and may_hold_block(text):
+            # an address laid out as a block of lines: one span from its first line to its postcode (a text of
+            # one line holds none, so a blank text's lines stay blank)
+            blocked = _with_address_blocks(text, matches)
+            if blocked is not matches:
+                matches = blocked
+                shut = False
         if text is not original and text != original:  # each value as written
             matches = [replace(m, value=original[m.start:m.end]) for m in matches]
         return matches, shut
@@ -6318,6 +6326,24 @@ def _whole_word_at(text: str, start: int, end: int) -> bool:
     if nxt in "'’":
         return text[end + 1:end + 2] in ("s", "S") and not (text[end + 2:end + 3].isalnum() or text[end + 2:end + 3] == "_")
     return True
+
+
+def _with_address_blocks(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
+    """``matches`` with each address block of ``text`` (:func:`address_blocks.address_blocks`) as one ADDRESS
+    span in place of the address and name spans inside it; ``matches`` itself when there is none. A block that
+    another type's span overlaps (a phone on a line of it) is left as the line detectors found it."""
+    blocks = address_blocks(text, [(m.type, m.start, m.end) for m in matches])
+    if not blocks:
+        return matches
+    out = matches
+    for start, end in blocks:
+        inside = [m for m in out if m.start < end and m.end > start]
+        if any(m.type not in ("ADDRESS", "PERSON") or m.start < start or m.end > end for m in inside):
+            continue
+        if len(inside) == 1 and inside[0].type == "ADDRESS" and (inside[0].start, inside[0].end) == (start, end):
+            continue
+        out = sorted([m for m in out if m not in inside] + [_address_match(text, start, end)], key=lambda m: m.start)
+    return out
 
 
 def _resolve_overlaps(matches: list[PiiMatch]) -> list[PiiMatch]:

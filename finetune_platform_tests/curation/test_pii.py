@@ -172,10 +172,10 @@ def test_street_addresses(text, address):
         ("10 Downing Street\nLondon SW1A 2AA", ["10 Downing Street\nLondon SW1A 2AA"]),
         ("10 Downing Street\nLondon\nSW1A 2AA", ["10 Downing Street\nLondon\nSW1A 2AA"]),
         ("500 W OAK AVE, APT 4\nSPRINGFIELD, IL 62704", ["500 W OAK AVE, APT 4\nSPRINGFIELD, IL 62704"]),
-        # a street line that goes on past the street: a line of only a city and postcode under it, apart
-        ("Deliver to 123 Main St (back door)\nSpringfield, IL 62704\nThanks", ["123 Main St", "Springfield, IL 62704"]),
+        # a street line that goes on past the street: with the line of only a city and postcode under it, one block
+        ("Deliver to 123 Main St (back door)\nSpringfield, IL 62704\nThanks", ["123 Main St (back door)\nSpringfield, IL 62704"]),
         ("59 Temple Place, Suite 330 or\n  Boston, MA 02111-1307 USA", ["59 Temple Place, Suite 330", "Boston, MA 02111-1307 USA"]),
-        ("12 MAIN ST REAR\nSPRINGFIELD, IL 62704", ["12 MAIN ST", "SPRINGFIELD, IL 62704"]),
+        ("12 MAIN ST REAR\nSPRINGFIELD, IL 62704", ["12 MAIN ST REAR\nSPRINGFIELD, IL 62704"]),
         ("12 Main St is shut\nSpringfield, IL 62704 is where", ["12 Main St"]),  # not a line of only that
         ("12 Main St\nSpringfield, IL 62704\nBoston, MA 02110", ["12 Main St\nSpringfield, IL 62704"]),
         # Canadian province and postcode, Australian state and postcode
@@ -593,7 +593,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     matches = pii._resolve_overlaps(found)
     if any(m.type == "PERSON" for m in matches):
         matches = pii._resolve_overlaps(matches + pii._row_neighbour_names(text, matches))
-    return pii._without_honorifics(pii._with_recurring_names(text, matches))
+    return pii._with_address_blocks(text, pii._without_honorifics(pii._with_recurring_names(text, matches)))
 
 
 def _variants(text: str) -> list[str]:
@@ -949,7 +949,7 @@ def test_separators_keys_unicode_addresses_and_possessives(text, expected):
         # a "-ring" street with a postcode or a German word before it
         ("Bitte an Gewerbering 5 liefern", [("ADDRESS", "Gewerbering 5")]),
         ("Lieferadresse: Heidering 4 oder Seering 3, 82340 Feldafing", [("ADDRESS", "Heidering 4"), ("ADDRESS", "Seering 3, 82340 Feldafing")]),
-        ("Hohenzollernring 25\n50672 Koeln", [("ADDRESS", "Hohenzollernring 25")]),  # the postcode on the next line
+        ("Hohenzollernring 25\n50672 Koeln", [("ADDRESS", "Hohenzollernring 25\n50672 Koeln")]),  # the postcode on the next line
         ("Ship to Kaiserring 10, Mannheim. Address: Nordring 5", [("ADDRESS", "Kaiserring 10, Mannheim"), ("ADDRESS", "Nordring 5")]),
         ("AM NORDRING 3, 10115 BERLIN", [("ADDRESS", "AM NORDRING 3, 10115 BERLIN")]),
         # English "-ring" words after "am", "an", "im" or before a comma and a number
@@ -2104,12 +2104,14 @@ def test_continental_and_indian_addresses_and_more_lookalikes(text, redacted):
         ("address: 6726 Magnolia Rd, Unit 12, Atlanta, GA 30307 confirmed via utility bill",
          "address: <ADDRESS_1> confirmed via utility bill"),
         ("Address: Alessandro Romano, Viale Monza 96, int. 5, 40126 Bologna", "Address: <PERSON_1>, <ADDRESS_1>"),
-        # a label or phrase that ends its line: the address lines under it, one span each
+        # a label or phrase that ends its line: the address lines under it, one block down to the postcode line
         ("Shipping address:\nJane Doe\n12 Mkoma Road\nKilimani\nNairobi 00100\n\nPhone: 0722 123 456",
-         "Shipping address:\n<PERSON_1>\n<ADDRESS_1>\n<ADDRESS_2>\n<ADDRESS_3>\n\nPhone: <PHONE_1>"),
+         "Shipping address:\n<PERSON_1>\n<ADDRESS_1>\n\nPhone: <PHONE_1>"),
         ("Please send the replacement to:\n\nMaison Aoyama 305\n2-20-2 Sakae, Naka-ku\nNagoya 460-0008\n\nThank you",
-         "Please send the replacement to:\n\n<ADDRESS_1>\n<ADDRESS_2>\n<ADDRESS_3>\n\nThank you"),
-        ("My address is:\nC/ Mayor 146, 3º izq\n28009 Madrid\n\nThanks", "My address is:\n<ADDRESS_1>\n<ADDRESS_2>\n\nThanks"),
+         "Please send the replacement to:\n\n<ADDRESS_1>\n\nThank you"),
+        ("My address is:\nC/ Mayor 146, 3º izq\n28009 Madrid\n\nThanks", "My address is:\n<ADDRESS_1>\n\nThanks"),
+        # one span each when no line is a postcode's
+        ("Address:\nMaison Aoyama 305\n2-20-2 Sakae, Naka-ku\n\nThank you", "Address:\n<ADDRESS_1>\n<ADDRESS_2>\n\nThank you"),
         ("Ship to:\n123 Main St\nSpringfield, IL 62704\nThanks", "Ship to:\n<ADDRESS_1>\nThanks"),  # one span of both lines
         # the answer to a question for an address or a postcode
         ("Agent: Can I confirm the service address?\nTahlia (7:50 pm): 364 rokeby rd, fortitude valley qld 4006\nAgent: ok",
@@ -2265,10 +2267,10 @@ def test_pre_shared_keys_pins_recovery_codes_and_a_second_password(text, redacte
          "I've confirmed the shipping address as <ADDRESS_1>. Ok?"),
         # the addressee's line after a label, and the address under it; rural routes and military addresses
         ("Ship to: Marjorie Littlechild\nRR 2 Site 5 Box 18\nMaskwacis AB T0C 1N0\nPhone: 780-555-0136",
-         "Ship to: <PERSON_1>\n<ADDRESS_1>\n<ADDRESS_2>\nPhone: <PHONE_1>"),
-        ("Ship to SGT Kevin Ramos\nUnit 3050 Box 4120\nAPO AE 09021\nNote: x", "Ship to SGT <PERSON_1>\n<ADDRESS_1>\n<ADDRESS_2>\nNote: x"),
+         "Ship to: <PERSON_1>\n<ADDRESS_1>\nPhone: <PHONE_1>"),
+        ("Ship to SGT Kevin Ramos\nUnit 3050 Box 4120\nAPO AE 09021\nNote: x", "Ship to SGT <PERSON_1>\n<ADDRESS_1>\nNote: x"),
         ("Please courier the documents to:\nMs L. Botha\nUnit 14 Sunbird Park\n102 Main Road\nClaremont 7708",
-         "Please courier the documents to:\nMs <PERSON_1>\n<ADDRESS_1>\n<ADDRESS_2>\n<ADDRESS_3>"),
+         "Please courier the documents to:\nMs <PERSON_1>\n<ADDRESS_1>"),
         ("Agent: What's the delivery address?\nCaller: It's 4417 North Kedzie Avenue, apartment 2 rear, Chicago, 60625.",
          "Agent: What's the delivery address?\nCaller: It's <ADDRESS_1>."),
         # keyed in YAML and under a prefixed key

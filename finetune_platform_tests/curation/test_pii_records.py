@@ -313,7 +313,7 @@ def test_greetings_of_groups_teams_and_shouting_are_no_names(text):
         ("ご使用場所：千葉県船橋市本町4丁目41-19 グランシャリオ船橋305", "千葉県船橋市本町4丁目41-19 グランシャリオ船橋305"),
         ("주소 서울특별시 마포구 성미산로 17길 42, 302호", "서울특별시 마포구 성미산로 17길 42, 302호"),
         ("저희 집 송파구 올림픽로 135, 리센츠아파트 210동 앞으로", "송파구 올림픽로 135, 리센츠아파트 210동"),
-        ("Herrn\nYusuf Demir\nWittener Str. 211\n44803 Bochum", "Wittener Str. 211"),
+        ("Herrn\nYusuf Demir\nWittener Str. 211\n44803 Bochum", "Wittener Str. 211\n44803 Bochum"),
         ("Adres: Moda Cad. Şair Nefi Sok. No:9 D:6 Kadıköy/İstanbul", "Moda Cad. Şair Nefi Sok. No:9 D:6 Kadıköy/İstanbul"),
         ("Ing. Tomáš Procházka, bytem Vinohradská 1583/112, 130 00 Praha 3", "Vinohradská 1583/112, 130 00 Praha 3"),
         ("Małgorzata Wójcik, zam. ul. Marszałkowska 84/92 m. 117, 00-514 Warszawa",

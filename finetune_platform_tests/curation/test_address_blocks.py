@@ -1,0 +1,107 @@
+"""Addresses laid out as a block of lines (curation.address_blocks, through PiiRedactor.find)."""
+
+from __future__ import annotations
+
+import pytest
+
+from finetune_platform.curation import PiiRedactor
+from finetune_platform.curation.address_blocks import address_blocks, may_hold_block
+
+R = PiiRedactor()
+
+
+def _found(text: str) -> list[tuple[str, str]]:
+    return [(m.type, m.value) for m in R.find(text)]
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        # UK: a flat's line over the street, the town and the postcode on lines of their own
+        ("Please send the replacement to:\nFlat 4\n27 Harcourt Road\nSheffield\nS10 1DH",
+         "Flat 4\n27 Harcourt Road\nSheffield\nS10 1DH"),
+        # no house number: a house's name and a street word, up to the county and postcode
+        ("Regards,\nTom Hartley\nThe Old Rectory\nChurch Lane\nLittle Snoring\nNorfolk NR21 0HX",
+         "The Old Rectory\nChurch Lane\nLittle Snoring\nNorfolk NR21 0HX"),
+        # a unit with its building, an estate, the town, the postcode and the country
+        ("Delivery address:\nUnit 3, Baird Court\nEastfield Industrial Estate\nGlenrothes\nKY7 4NW\nUnited Kingdom",
+         "Unit 3, Baird Court\nEastfield Industrial Estate\nGlenrothes\nKY7 4NW\nUnited Kingdom"),
+        # US: the flat on the line between the street and the city
+        ("John Miller\n1427 W Belmont Ave\nApt 3F\nChicago, IL 60657\n", "1427 W Belmont Ave\nApt 3F\nChicago, IL 60657"),
+        # continental layouts: postcode before the town, the country under it
+        ("Ship to:\nHans Becker\nLindenstraße 12\n10115 Berlin\nGermany", "Lindenstraße 12\n10115 Berlin\nGermany"),
+        ("Keizersgracht 123\n1015 CJ Amsterdam\nNederland", "Keizersgracht 123\n1015 CJ Amsterdam\nNederland"),
+        ("Storgatan 5B\n114 55 Stockholm\nSverige", "Storgatan 5B\n114 55 Stockholm\nSverige"),
+        ("ul. Marszałkowska 84/92 m. 15\n00-514 Warszawa\nPolska", "ul. Marszałkowska 84/92 m. 15\n00-514 Warszawa\nPolska"),
+        ("Travessa do Carmo 9, 2.º Dto\n1200-095 Lisboa", "Travessa do Carmo 9, 2.º Dto\n1200-095 Lisboa"),
+        ("Via Roma 12\n00184 Roma RM\nItalia", "Via Roma 12\n00184 Roma RM\nItalia"),
+        # the town before its code: Nigerian, Irish (a Dublin district and an Eircode)
+        ("UNIT 4, 27 IKORODU ROAD\nJIBOWU, YABA\nLAGOS 101245\nNIGERIA", "UNIT 4, 27 IKORODU ROAD\nJIBOWU, YABA\nLAGOS 101245\nNIGERIA"),
+        ("Kind regards\n\nSarah O'Neill\nFlat 2, 18 Albert Road\nBallsbridge\nDublin 4\nD04 X2P1",
+         "Flat 2, 18 Albert Road\nBallsbridge\nDublin 4\nD04 X2P1"),
+        # military mail
+        ("Ship to SGT Kevin Ramos\nUnit 3050 Box 4120\nAPO AE 09021\nNote: x", "Unit 3050 Box 4120\nAPO AE 09021"),
+    ],
+)
+def test_an_address_block_is_one_span(text, address):
+    assert [v for t, v in _found(text) if t == "ADDRESS"] == [address]
+
+
+def test_the_block_keeps_the_name_over_it_apart_and_stops_at_its_label():
+    found = _found("Ship to:\nHans Becker\nLindenstraße 12\n10115 Berlin\nGermany")
+    assert found == [("PERSON", "Hans Becker"), ("ADDRESS", "Lindenstraße 12\n10115 Berlin\nGermany")]
+    # the label's line: the address starts after the label
+    assert _found("Deliver to 123 Main St\nSpringfield, IL 62704") == [("ADDRESS", "123 Main St\nSpringfield, IL 62704")]
+    # one placeholder for the whole block
+    redacted, counts = R.redact("Address:\nFlat 4\n27 Harcourt Road\nSheffield\nS10 1DH\n\nThanks")
+    assert (redacted, counts) == ("Address:\n<ADDRESS_1>\n\nThanks", {"ADDRESS": 1})
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # two addresses, one per line: two spans
+        ("12 Oak Street, Leeds LS1 1AA\n14 Elm Road, York YO1 7HH", ["12 Oak Street, Leeds LS1 1AA", "14 Elm Road, York YO1 7HH"]),
+        # a second city line is not the first address's
+        ("12 Main St\nSpringfield, IL 62704\nBoston, MA 02110", ["12 Main St\nSpringfield, IL 62704"]),
+        # a company over the street stays out of the block
+        ("Jane Smith\nAcme Ltd\n12 High Street\nLeeds LS1 4AP\nTel: 0113 496 0000", ["12 High Street\nLeeds LS1 4AP"]),
+    ],
+)
+def test_where_a_block_ends(text, expected):
+    assert [v for t, v in _found(text) if t == "ADDRESS"] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Q3 Results\n2024 Budget",  # a heading over a number: no street
+        "Branch list\nLeeds\nLS1 4AP",  # a town and a postcode: no street
+        "We moved the stock to the depot.\nBay 12\n2024 Shipment",
+        "Release notes\nVersion 2 Lane\nBuild 2024",  # a year is no postcode
+        "Ticket closed.\nCustomer Services\nHigh Street branch\nLeeds LS1 4AP",  # a team's line
+        "Windows 2019\nServer 2022",
+    ],
+)
+def test_lines_that_are_no_address_block(text):
+    assert [v for t, v in _found(text) if t == "ADDRESS"] == []
+
+
+def test_the_block_reader_on_its_own():
+    text = "Tom\nThe Old Rectory\nChurch Lane\nLittle Snoring\nNorfolk NR21 0HX"
+    assert may_hold_block(text)
+    # the name's span ends the block
+    assert address_blocks(text, [("PERSON", 0, 3)]) == [(4, len(text))]
+    # a weak postcode line needs an address found over it, or a street word with a number
+    assert address_blocks("Kerkpad\n2514 Den Haag", []) == []
+    assert address_blocks("Kerkstraat 56\n2514 Den Haag", []) == [(0, 27)]
+    assert not may_hold_block("one line 10115 Berlin")
+    # a line of something else (a phone) between the street and the postcode ends the block there
+    text = "12 High Street\n0113 496 0000\nLeeds LS1 4AP"
+    assert _found(text) == [("ADDRESS", "12 High Street"), ("PHONE", "0113 496 0000")]
+    # a span of another type inside a block leaves the lines as the line detectors found them
+    from finetune_platform.curation.pii import PiiMatch, _with_address_blocks
+
+    text = "Flat 4\n27 Harcourt Road\nSheffield\nS10 1DH"
+    inside = [PiiMatch("ADDRESS", 7, 23, text[7:23]), PiiMatch("PHONE", 24, 33, text[24:33])]
+    assert _with_address_blocks(text, inside) is inside
