@@ -137,7 +137,9 @@ FIRST_NAMES = _ascii_forms(
     | _words(
         # more common given names of Ukraine, Sri Lanka, India, Iran, Thailand, Japan, the Nordics, Germany,
         # Greece, Israel, Brazil and Portugal, Kazakhstan, New Zealand (Māori), Bangladesh, Nigeria and China,
-        # English short forms, and frequent US given names of the last sixty years
+        # English short forms, and frequent US given names of the last sixty years; then (the last lines) those of
+        # Finland, Turkey, Hungary, Romania, Czechia, Poland, the Low Countries, France, Spain and the Basque
+        # Country, Italy, Ireland, Wales, West and Southern Africa, India, Mexico and Senegal
         """
         Olena Oleksandr Nimali Kavindu Dilshan Rohit Deepika Hamid Somchai Harpreet Gokhan Dmitri Aiko Hiroko Kenta
         Maximilian Mikael Mikkel Freja Aino Elina Oskar Viktor Anton Emil Matilda Ida Elsa Nico Lea Nikos Eleni
@@ -179,6 +181,22 @@ FIRST_NAMES = _ascii_forms(
         Archie Freddie Evie Harriet Lakisha Shaniqua Tanisha Aaliyah Imani Jalen Malik Dwayne Yolonda Hemi
         Wiremu Manaia Murat Emine Ece Priyanka Akash Aditi Ishita Tanvi Varun Karan Siddharth Yash Kunal Ritu
         Komal Payal Pallavi Shruti Kajal Geeta Naresh Ashok Vinod Prakash
+        Frederik Johanna Okan Marlene Txema Gábor Eszter Zsófia Dóra Péter Sinéad Gráinne Mick Veera Timo Sanna
+        Kostas Maribel Chantelle Rhiannon Bethan Ceri Siân Sian Ngaire Birgitta Willemijn Filipa Leandro Vittoria
+        Roxana Vasile Evy Fatou Maxime Kelvin Rosalind Ellie Jaylen Lamar Marissa Conor Jodie Bev Priscila Tolu
+        Marcos Jens Martín Sören Frida Linnea Wilma Alva Ebba Isak Filip Gustav Solveig Kristian Bjørn Torben Jesper
+        Rasmus Mette Lene Pernille Camilla Tove Hanne Jussi Juha Mikko Antti Pekka Tuomas Janne Heikki Riikka Minna
+        Katja Päivi Tiina Aleksi Eetu Onni Aada Eevi Helmi Hüseyin Hasan İbrahim Serkan Volkan Merve Esra Büşra
+        Hatice Aylin Ebru Tuğba Canan László István József Ferenc Tamás Attila Balázs Csaba Katalin Erzsébet Ildikó
+        Krisztina Anikó Judit Réka Nóra Levente Ádám Gheorghe Ioan Constantin Alexandru Florin Cristian Mihaela
+        Raluca Oana Petr Josef Jaroslav Veronika Markéta Andrzej Mateusz Kamil Beata Aleksandra Justyna Georgios
+        Giorgos Konstantinos Dimitrios Ioannis Yannis Panagiotis Christos Vasilis Nikolaos Despina Vasiliki Dimitra
+        Athina Ioanna Eirini Stijn Lieke Fenna Marloes Saskia Ilse Florian Markus Günter Ralf Jörg Susanne Silke
+        Leonie Lara Matthieu Romain Alexandre Amandine Adrián Rubén Iván Jaime Raquel Iñaki Xabier Koldo Gorka Mikel
+        Leire Amaia Filipe Felipe André Catarina Priscilla Fábio Renato Federico Riccardo Giorgia Grainne Deirdre
+        Eimear Pádraig Seán Colm Dermot Brendan Gethin Iwan Huw Owain Carys Nia Catrin Seren Eleri Angharad Kwaku
+        Bayo Yemi Tolulope Nneka Thandi Lwazi Andile Mandla Nitin Anand Parvati Kayleigh Gemma Leanne Abbie Darius
+        Tremaine Shanice Kiara Aliyah Yesenia Araceli Awa
         """
     )
 )
@@ -201,6 +219,7 @@ AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     Lee Jay Earl Sally Pascal Warren Hazel Stanley Ruth Terry Lynn Gail Clyde Vernon Lloyd Frances Jules
     Collins Mercy Jericho Rommel Chebet
     Devon Blessing Praise Destiny Montserrat Angus Iona Trent Beat Ole Ola Mere Ute Mio Bo Yi Chanel
+    Ville Gül Derya Sevgi Bence Sander Horst Dirk
     """
 )
 
@@ -326,6 +345,8 @@ NOT_LOWER_SURNAMES: frozenset[str] = COMMON_LOWER_WORDS | _words(
     package parcel delivery shipment order account card payment refund invoice bill charge subscription plan
     internet wifi connection update firmware error code login password email address name number issue problem
     thing stuff one here there back down up out over off away home work too
+    og och mit min mitt mina mine jeg det er är har ikke inte ve bir bu și nu am au je jsem meu minha não nao já eu
+    ele ela com quem que und ich mein meine mon ma mes mio mia
     """
 )
 

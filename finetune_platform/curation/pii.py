@@ -145,7 +145,8 @@ _SPOKEN_SECRET_CUE = re.compile(
 _GATE_NEEDLES: frozenset[str] = frozenset(
     (
         "digits on the back", "mein name ist", "mi nombre es", "mijn naam is", "jag heter", "jeg heter", "nazywam się",
-        "jmenuji se", "nama saya",
+        "jmenuji se", "nama saya", "jeg er ", "det er ", "det är ", "sunt ", "jsem ", "sou a ", "sou o ", "é o ", "é a ",
+        "c'est ", "ben ",
     '\n\t', '\n ', '\ngood ', '\nhello ', '\nhey ', '\nhi ', '\nhiya ', ' - ', ' at ', ' code', ' to', ' to :',
     ' to:', "'s ", '--pass', 'addr', 'addressed to', 'admin /', 'admin/', 'adres', 'adresse', 'agent', 'aiza',
     'akia', 'al.', 'alamat', 'anschrift', 'asia', 'assignee', 'author', 'backup cod', 'bearer', 'behalf', 'call',
@@ -615,6 +616,127 @@ _IPV4_VALUE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _SECRET_QUESTION = re.compile(r"(?i:\b(?:password|passwort|passcode|pin|pw)\b[^\n?.!]{0,60}[?？])[^\n]*\n")
 #: The first word of an answer, as a secret's value.
 _ANSWER_VALUE = re.compile(r"[\"'`]?([^\s\"'`,;<>]{4,200})")
+
+
+#: A password, a Wi-Fi key or a one-time code after its word in the languages of European support notes, with up to
+#: four words of what it is for between ("Startkennwort wie besprochen Sommer2024!Vogt", "hasło tymczasowe
+#: Wisla!2024#tmp", "Parola Wi-Fi nouă: Stan.Casa.2024", "Tillfälligt lösenord satt till Midsommar#24kx", "Ideiglenes
+#: jelszó: Balaton!2024x", "code WiFi remis à la cliente : Kx9p-4TQm-22Lb", "nova password do Wi-Fi: coimbra2024casa"),
+#: and a one-time code as a log's key ("otp=604913", "mfa=903441"). The value needs a letter and a digit (a code's
+#: only digits), so the words between are never taken for it.
+_LOOSE_PASSWORD_NEEDLES = frozenset(
+    ("kennwort", "passwort", "wachtwoord", "lösenord", "passord", "salasana", "jelszó", "heslo", "hasło", "haslo",
+     "parola", "parolă", "şifre", "sifre", "senha", "contraseña", "clave", "password", "mot de passe", "wifi", "wi-fi",
+     "otp=", "mfa=", "otp:", "mfa:", "2fa=", "totp=")
+)
+_LOOSE_PASSWORD = re.compile(
+    r"(?i:(?<![\w-])[^\W\d_]*(?:kennwort|passwort|wachtwoord|lösenord(?:et)?|passord(?:et)?|salasana|jelszó|jelszava"
+    r"|heslo|hasło|haslo|parola|parolă|şifre(?:si)?|sifre(?:si)?|senha|contraseña|clave|password|mot[ ]de[ ]passe"
+    r"|wi-?fi-?(?:kode|koden|code|key|nøgle)|code[ ]wi-?fi|cl[ée][ ]wi-?fi)(?![\w-]))"
+    r"(?:[ ](?![^\s:=]*\d)[^\s:=]{1,20}){0,4}?[ ]?[:=：]?[ ]*[\"'`(\[]?"
+    r"((?=[^\s\"'`,;<>]*\d)(?=[^\s\"'`,;<>]*[^\W\d_])[^\s\"'`,;<>(\[{][^\s\"'`,;<>]{3,199})"
+    r"|(?i:(?<![\w-])(?:otp|mfa|totp|2fa)(?:_code)?[\"']?[ ]?[=:][ ]?[\"']?)(\d{4,8})(?!\w)"
+)
+
+
+def _loose_passwords(text: str, needles: AbstractSet[str] = _LOOSE_PASSWORD_NEEDLES) -> list[PiiMatch]:
+    """The secrets of :data:`_LOOSE_PASSWORD`, their trailing punctuation left out; ``needles``, those of
+    :data:`_LOOSE_PASSWORD_NEEDLES` the text holds. The pattern is tried only at the start of each word that holds
+    one (found with str.find; tried at every position, its leading letters cost ~15 ms over the bench's texts)."""
+    low = text.lower()
+    matches = []
+    if len(low) != len(text):  # a letter whose lower case is longer ("İ"): positions differ, search the text
+        matches = list(_LOOSE_PASSWORD.finditer(text))
+    else:
+        starts = set()
+        for needle in needles:
+            i = low.find(needle)
+            while i >= 0:
+                j = i
+                while j and low[j - 1].isalpha():
+                    j -= 1
+                if not (j and (low[j - 1].isalnum() or low[j - 1] in "_-")):
+                    starts.add(j)
+                i = low.find(needle, i + 1)
+        at = -1
+        for j in sorted(starts):
+            if j < at:
+                continue  # inside the match before
+            m = _LOOSE_PASSWORD.match(text, j)
+            if m is not None:
+                matches.append(m)
+                at = m.end()
+    out = []
+    for m in matches:
+        group = 1 if m.group(1) is not None else 2
+        if group == 1 and _NOT_A_SECRET_CODE.search(text, m.start(), m.start(1)) is not None:
+            continue  # "the password for account AB12345": an id
+        value = m.group(group).rstrip(".,;:)]}!?")
+        if len(value) >= 4 and _looks_like_a_secret(value) and not _TIME_OR_DATE_VALUE.fullmatch(value):
+            start = m.start(group)
+            out.append(PiiMatch("CREDENTIALS", start, start + len(value), value, value))
+    return out
+
+
+#: A security question's words, in lower-cased text (the gate of :func:`_answered_questions`).
+_SECURITY_QUESTION_NEEDLES = frozenset(
+    ("security question", "memorable", "maiden name", "first pet", "pet's name", "first school", "primary school",
+     "were you born", "grow up on")
+)
+_SECURITY_QUESTION = re.compile(
+    r"(?i:security[ ]question|memorable[ ](?:word|name|place|date)|maiden[ ]name|first[ ]pet|pet['’]?s[ ]name"
+    r"|first[ ]school|primary[ ]school|city[ ]were[ ]you[ ]born|town[ ]were[ ]you[ ]born|were[ ]you[ ]born[ ]in"
+    r"|street[ ]did[ ]you[ ]grow[ ]up[ ]on)"
+)
+#: The words an answer may open with before the answer itself ("it's pickles", "sure, st bernadette's").
+_ANSWER_FILLER = re.compile(
+    r"(?i:(?:(?:um+|uh+|er+|erm|ok(?:ay)?|sure|yes|yeah|yep|right|so|oh)[ ,.]+|(?:it[ ]?['’]?s|it[ ]was|it[ ]is|that['’]?s"
+    r"|that[ ]would[ ]be|i[ ]think[ ]it['’]?s|it[ ]should[ ]be)[ ]+)*)"
+)
+#: The code an answer gives after a few words ("402913", "got it, 552 019", "il codice è 619 054", "c'est 482 117").
+_CODE_ANSWER = re.compile(
+    r"(?:[^\W\d_]+['’]?[^\W\d_]*[ ,:]+){0,4}?(?<![\w#-])(\d{4,8}|\d{3}[ ]\d{3})(?!\w|[/.,:-]\w|[ ]\d)"
+)
+
+
+def _answered_questions(text: str, low: str, security: bool, codes: bool) -> list[PiiMatch]:
+    """The answer to a security question ("what was your first pet's name\ncust: pickles"), the whole of the next
+    turn after its label and the filler words it opens with, when that is one to five words; and the code given in
+    the turn after a line that asks for or sends one ("인증번호를 입력해 주세요.\n[채팅] 고객: 402913", "I've sent
+    a fresh code now.\n[11:07] Customer: got it, 552 019"): four to eight digits after at most four words."""
+    out: list[PiiMatch] = []
+    if ":" not in text and "：" not in text:
+        return out  # every answer follows a turn's label
+    # the lines that hold a code's or a security question's word
+    needles = (_CODE_NEEDLES if codes else frozenset()) | (_SECURITY_QUESTION_NEEDLES if security else frozenset())
+    line_starts = set()
+    for needle in needles:
+        i = low.find(needle)
+        while i >= 0:
+            line_starts.add(low.rfind("\n", 0, i) + 1)
+            i = low.find(needle, i + 1)
+    for line_start in sorted(line_starts):
+        line_end = text.find("\n", line_start)
+        if line_end < 0:
+            continue
+        line = low[line_start:line_end]
+        asks_security = security and _SECURITY_QUESTION.search(line) is not None
+        # not a code that is an id ("order code", "postcode", "promo code")
+        asks_code = codes and any(needle in line for needle in _CODE_NEEDLES) and _NOT_A_SECRET_CODE.search(line) is None
+        if asks_security or asks_code:
+            label = _TURN_LABEL.match(text, line_end + 1)
+            if label is not None:
+                next_end = text.find("\n", label.end())
+                next_end = len(text) if next_end < 0 else next_end
+                if asks_security:
+                    start = _ANSWER_FILLER.match(text, label.end()).end()
+                    answer = text[start:next_end].rstrip().rstrip(".!,")
+                    if answer and "?" not in answer and len(answer.split()) <= 5 and _count_digits(answer) < 4:
+                        out.append(PiiMatch("CREDENTIALS", start, start + len(answer), answer, answer.casefold()))
+                elif (code := _CODE_ANSWER.match(text, label.end(), next_end)) is not None:
+                    value = code.group(1)
+                    out.append(PiiMatch("CREDENTIALS", code.start(1), code.end(1), value, value))
+    return out
 
 
 def _answered_secrets(text: str) -> list[PiiMatch]:
@@ -2756,6 +2878,11 @@ _INTROS_OTHER = (
     "mein Name ist ", "Mein Name ist ", "mi nombre es ", "Mi nombre es ", "mijn naam is ", "Mijn naam is ", "jag heter ",
     "Jag heter ", "jeg heter ", "Jeg heter ", "nazywam się ", "Nazywam się ", "jmenuji se ", "Jmenuji se ",
     "nama saya ", "Nama saya ",
+    # Danish, Norwegian, Swedish, Romanian, Czech, Portuguese, French and Turkish chats ("hej, jeg er frederik og",
+    # "det är johanna", "salut, sunt mihai ionescu", "jsem martin novák", "ola sou a joana", "c'est jean-pierre
+    # rousseau", "merhaba ben ayşe demir")
+    "jeg er ", "Jeg er ", "det er ", "Det er ", "det är ", "Det är ", "sunt ", "Sunt ", "jsem ", "Jsem ", "sou a ",
+    "sou o ", "Sou a ", "Sou o ", "é o ", "é a ", "c'est ", "C'est ", "merhaba ben ", "Merhaba ben ", "ben ",
 )
 _INTROS = _INTROS_EN + _INTROS_OTHER
 #: A character that glues a word to the one after it: an introduction starts after none (not "Tim Jones").
@@ -2763,7 +2890,8 @@ _WORD_CHAR = re.compile(r"[\w'’]")
 #: What may follow the full name of an introduction: punctuation, the end of the line, or a word that goes on
 #: introducing ("here", "and", "from", "again", "calling", "writing").
 _INTRO_END = re.compile(
-    r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|calling|writing|speaking|en|und|et|y|e|aus|uit|de)\b"
+    r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|calling|writing|speaking|en|und|et|y|e|aus|uit|de|og|och|și"
+    r"|ve|j'appelle|täällä|vagyok)\b"
 )
 
 
@@ -3136,6 +3264,8 @@ def _may_hold_foreign_intro(low: str, h: AbstractSet[str] | None = None) -> bool
         or "me llamo" in h or "sono " in h or "mi chiamo" in h or "eu sou" in h or "meu nome" in h
         or "mein name ist" in h or "mi nombre es" in h or "mijn naam is" in h or "jag heter" in h or "jeg heter" in h
         or "nazywam się" in h or "jmenuji se" in h or "nama saya" in h
+        or "jeg er " in h or "det er " in h or "det är " in h or "sunt " in h or "jsem " in h or "sou a " in h
+        or "sou o " in h or "é o " in h or "é a " in h or "c'est " in h or "ben " in h
     )
 
 
@@ -3179,6 +3309,22 @@ _ROLES_BEFORE_NAMES = (
     "|renter|hirer|donor|sponsor|executor|caseworker|referrer|candidate|interpreter|starter|joiner|surveyor"
     "|kontoinnehavare|titular|técnico|tecnico|kurýr"
 )
+#: More roles, in lower case only (capitalised they open a team's or a programme's name as often: "User Acceptance
+#: Testing", "Employee Assistance Programme", "Client Services"): the customer, user, employee, colleague, insured or
+#: recipient of a ticket in English and other languages ("user Kostas Alexiou reset his password", "El cliente Txema
+#: Etxeberria", "käyttäjä Timo Heikkinen", "biztosított Szabó Gábor", "kullanıcı Okan Çelik", "clientul Vasile Stan").
+_LOWER_ROLES_BEFORE_NAMES = (
+    "user|employee|homeowner|insured|policyholder|installer|subscriber|occupant|borrower|guarantor"
+    "|kollegin|kollege|kunde|kundin|mitarbeiter|mitarbeiterin|mieter|mieterin|empfänger|versicherte|versicherter"
+    "|antragsteller|antragstellerin|benutzer|benutzerin|nutzer|nutzerin|techniker|technikerin"
+    "|client|cliente|collègue|locataire|destinataire|assuré|assurée|utilisateur|utilisatrice|salarié|salariée|technicien"
+    "|usuario|usuaria|usuário|usuária|destinatario|destinataria|destinatário|destinatária|asegurado|asegurada|segurado"
+    "|segurada|empleado|empleada|funcionário|funcionária|condutor|conductor|utente|dipendente|assicurato|assicurata|collega"
+    "|klant|huurder|gebruiker|medewerker|medewerkster|verzekerde|ontvanger|kund|bruger|användare|bruker|käyttäjä"
+    "|asiakas|vakuutettu|työntekijä|anställd|medarbetare|forsikrede|klient|klientka|użytkownik|pracownik|pracownica"
+    "|zákazník|zákaznice|uživatel|zaměstnanec|zaměstnankyně|clientul|clienta|angajatul|angajata|utilizatorul"
+    "|asiguratul|asigurata|ügyfél|felhasználó|munkatárs|biztosított|dolgozó|kullanıcı|müşteri|çalışan|sigortalı"
+)
 _MENTION_CUE_MORE = re.compile(
     r"(?<![\w'’])(?:[Cc]ustomer(?:[ ]is)?|took[ ]over[ ]from|handed[ ](?:off|over)[ ]to|handover[ ]to|addressed[ ]to"
     r"|contact[ ]to|message[ ]is[ ]for|[Pp]er)[ ](?=[" + _UP + r"])"
@@ -3194,7 +3340,7 @@ _MENTION_CUE_MORE = re.compile(
 #: own, searched only where :func:`_may_hold_role_cue` finds a role word: its alternatives at every position cost
 #: ~15 us a text.
 _ROLE_CUE = re.compile(
-    r"(?:(?<![^\s(\"“‘\[])(?:" + _ROLES_BEFORE_NAMES + r")|(?:^|(?<=\n)|(?<=[.!?:;][ ])|(?<=[.!?:;][\"”][ ])|(?<=-[ ]))(?:"
+    r"(?:(?<![^\s(\"“‘\[])(?:" + _ROLES_BEFORE_NAMES + "|" + _LOWER_ROLES_BEFORE_NAMES + r")|(?:^|(?<=\n)|(?<=[.!?:;][ ])|(?<=[.!?:;][\"”][ ])|(?<=-[ ]))(?:"
     + "|".join(w[:1].upper() + w[1:] for w in _ROLES_BEFORE_NAMES.split("|")) + r"|HRBP|RA|PM)|(?<=[ ])(?:HRBP|RA|PM))"
     r"(?:[ ]is)?[ ](?=[" + _UP + r"][" + _LO + r"]+[ ][" + _UP + r"])"
 )
@@ -3251,7 +3397,7 @@ def _may_hold_role_cue(low: str) -> bool:
 #: every position cost ~15 us a text; a set of the text's words, ~1.5 us).
 _ROLE_TOKENS = frozenset(
     prefix + w
-    for r in _ROLES_BEFORE_NAMES.split("|")
+    for r in (_ROLES_BEFORE_NAMES + "|" + _LOWER_ROLES_BEFORE_NAMES).split("|")
     for w in ((r[:-2], r[:-2] + "s") if r.endswith("s?") else (r[:-4] + "o", r[:-4] + "a") if r.endswith("[oa]") else (r,))
     for prefix in ("", "(", '"', "“", "‘", "[")
 ) | {"hrbp", "ra", "pm"}
@@ -3875,6 +4021,19 @@ class PiiRedactor:
         ):
             found += self._secrets(text)
             shut = False
+        if "CREDENTIALS" in types and not h.isdisjoint(_LOOSE_PASSWORD_NEEDLES):
+            loose = _loose_passwords(text, h.intersection(_LOOSE_PASSWORD_NEEDLES))
+            if loose:  # a word and its value are on one line: a text where none is found has no line with one
+                found += loose
+                shut = False
+        if "CREDENTIALS" in types and "\n" in text:
+            security = not h.isdisjoint(_SECURITY_QUESTION_NEEDLES)
+            codes = not h.isdisjoint(_CODE_NEEDLES)
+            if security or codes:
+                answers = _answered_questions(text, low, security, codes)
+                if answers:  # a question and its answer are on two lines: a text where none is found has no such pair
+                    found += answers
+                    shut = False
         if "CREDENTIALS" in types and not h.isdisjoint(_CODE_NEEDLES):
             codes = self._numeric_codes(text, h.intersection(_CODE_NEEDLES))
             if codes:  # a code word and its digits are on one line: a text where none is found has no line with one
@@ -5018,7 +5177,7 @@ class PiiRedactor:
                             # from the salon")
                             or (t.group().title() in AMBIGUOUS_FIRST_NAMES and text.startswith((" from ", " here"), t.end()))
                         ):
-                            end = _lower_name_end(text, t.end())
+                            end = _lower_name_end(text, t.end(), NOT_LOWER_SURNAMES)  # not "frederik og mit"
                             if end > t.end() or _INTRO_END.match(text, end) is not None:
                                 value = text[t.start():end]
                                 out.append(PiiMatch("PERSON", t.start(), end, value, value))
@@ -6792,6 +6951,8 @@ _ALL_NEEDLES: frozenset[str] = (
     | frozenset(_FOREIGN_SECRET_NEEDLES)
     | _FOREIGN_GREETING_NEEDLES
     | _CODE_NEEDLES
+    | _SECURITY_QUESTION_NEEDLES
+    | _LOOSE_PASSWORD_NEEDLES
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES

@@ -1,0 +1,88 @@
+"""Credentials given as answers and after foreign password words, and names after roles and foreign introductions."""
+
+from __future__ import annotations
+
+import pytest
+
+from finetune_platform.curation import PiiRedactor
+
+R = PiiRedactor()
+
+
+def _found(text: str) -> list[tuple[str, str]]:
+    return [(m.type, m.value) for m in R.find(text)]
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        # a security question's answer: the next turn, without its filler words
+        ("rep: perfect and what was your first pet's name\ncust: pickles\nrep: thanks", "pickles"),
+        ("agent: your security question, the name of your first school\ncustomer: st bernadette's primary", "st bernadette's primary"),
+        ("AGENT: and your memorable word\nCALLER: it's er buttercup", "buttercup"),
+        # a code given in the turn after a line that asks for or sends one
+        ("[채팅] 상담원: 휴대폰으로 전송된 인증번호를 입력해 주세요.\n[채팅] 고객: 402913", "402913"),
+        ("[11:41] Assistenza: Le ho inviato un codice via SMS.\n[11:42] Cliente: il codice è 619 054", "619 054"),
+        ("[11:06] Support: I've sent a fresh code now.\n[11:07] Customer: got it, 552 019. thanks!", "552 019"),
+        ("[15:04] Conseiller : Je vous envoie un code de vérification par SMS.\n[15:05] Client : c'est 482 117", "482 117"),
+        # a password after its word in other languages, a few words between
+        ("Startkennwort wie besprochen Sommer2024!Vogt – muss beim ersten Login geändert werden", "Sommer2024!Vogt"),
+        ("Nadano hasło tymczasowe Wisla!2024#tmp. Połączenie z adresu", "Wisla!2024#tmp"),
+        ("Parola Wi-Fi nouă: Stan.Casa.2024. Contact fiica", "Stan.Casa.2024"),
+        ("Tillfälligt lösenord satt till Midsommar#24kx, ska bytas", "Midsommar#24kx"),
+        ("Ideiglenes jelszó: Balaton!2024x. Bejelentkezési IP:", "Balaton!2024x"),
+        ("Geçici şifre Bogazici#2024 verildi.", "Bogazici#2024"),
+        ("Ny router installeret, Wi-Fi-kode Aarhus-Hjem-4471 givet til kunden", "Aarhus-Hjem-4471"),
+        ("The SFTP password you gave me (Arsenal2017#) expired.", "Arsenal2017#"),
+        # a one-time code as a log's key
+        ('INFO svc=auth-gw msg="otp sent" otp=604913 channel=sms', "604913"),
+        ("usuario=pablo ip=83.44.172.18 resultado=OK mfa=903441", "903441"),
+    ],
+)
+def test_answers_and_foreign_passwords_are_credentials(text, secret):
+    assert ("CREDENTIALS", secret) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Agent: what's your order code?\nCustomer: 2024",  # an id's code
+        "Agent: Please confirm the postcode.\nCustomer: it's 90210",
+        "Agent: what's your favourite colour for the case?\nCustomer: blue please",  # no security question
+        "The wifi on floor 3 keeps dropping since 14:05.",
+        "Password reset link sent to user 4411.",
+        "the password policy v2 requires 12 chars",
+        "Clave del producto: ABCD-1234",  # a product's code
+    ],
+)
+def test_no_credential_where_no_secret_is_given(text):
+    assert [v for t, v in _found(text) if t == "CREDENTIALS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Service note (Athens office): user Kostas Alexiou reset his password", "Kostas Alexiou"),
+        ("BT kaydı: kullanıcı Okan Çelik VPN'e bağlanamıyor", "Okan Çelik"),
+        ("[chat] Kunde: hej, jeg er frederik og mit kort er blevet misbrugt", "frederik"),
+        ("[chat] Client: salut, sunt mihai ionescu, nu mi-a venit coletul", "mihai ionescu"),
+        ("[13:22] Kund: hej det är johanna, mitt bredband är nere igen", "johanna"),
+        ("[14:11] Cliente: ola sou a joana, a minha encomenda", "joana"),
+        ("[16:41] Müşteri: merhaba ben ayşe demir, kartımdan", "ayşe demir"),
+    ],
+)
+def test_names_after_roles_and_foreign_introductions(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "To,\nThe Nodal Officer,\nConsumer Grievance Cell\n\nSub: refund",
+        "User Acceptance Testing starts Monday.",  # a role capitalised: a programme's name as often
+        "Our Employee Assistance Programme is free.",
+        "Please contact Client Services Team for help.",
+    ],
+)
+def test_capitalised_roles_open_no_name(text):
+    assert [v for t, v in _found(text) if t == "PERSON"] == []
