@@ -312,6 +312,10 @@ NOT_NAMES: frozenset[str] = _words(
     Portal Dashboard Settings Profile Registration Onboarding
     Tochter Sohn Mutter Vater Bruder Schwester Oma Opa Nachbarin Nachbar Kollegin Kollege Chef Chefin Ehemann Ehefrau
     Hotline Hausverwaltung Verwaltung Kundenservice Kundendienst Firma Abteilung Buchhaltung Ihrer Ihrem Ihren Ihres
+    Ügyfélszolgálat Soporte Apoio Kundtjänst Kundeservice Kundenbetreuung Asiakaspalvelu Obsługa Assistenza Supporto
+    Atendimento Atención Assistance Tecnico Técnico Technicien Monteur Indirizzo Endereço Direccion Dirección Celular
+    Telefone Teléfono Objekt Steuerklasse Workstation Site Intake Authorization Survey Podpora Servicedesk Servicio
+    Serviço Klantenservice Destek Ügyfél Asiakas Kund Kunder Zákazník Zákaznice
     """
 )
 

@@ -105,3 +105,27 @@ def test_the_block_reader_on_its_own():
     text = "Flat 4\n27 Harcourt Road\nSheffield\nS10 1DH"
     inside = [PiiMatch("ADDRESS", 7, 23, text[7:23]), PiiMatch("PHONE", 24, 33, text[24:33])]
     assert _with_address_blocks(text, inside) is inside
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        # Nordic, Finnish, Hungarian, Czech and Greek streets on one line with their postcodes
+        ("Ida Poulsen melder indbrud på Vestergade 21, 5000 Odense C i går", "Vestergade 21, 5000 Odense C"),
+        ("biztosított Szabó Gábor, Kossuth Lajos utca 7., 6720 Szeged", "Kossuth Lajos utca 7., 6720 Szeged"),
+        ("pojištěný Lukáš Procházka, Masarykova 42, 602 00 Brno", "Masarykova 42, 602 00 Brno"),
+        ("osoitteessa Hämeenkatu 12 B 18, 33100 Tampere.", "Hämeenkatu 12 B 18, 33100 Tampere"),
+        ("Servicenotat: Montør besøkte Kongens gate 9, 7011 Trondheim", "Kongens gate 9, 7011 Trondheim"),
+        ("Kund: Vasagatan 7, lgh 1102, 753 20 Uppsala", "Vasagatan 7, lgh 1102, 753 20 Uppsala"),
+        ("ασφαλισμένη Ελένη Γεωργίου, Τσιμισκή 45, 546 23 Θεσσαλονίκη", "Τσιμισκή 45, 546 23 Θεσσαλονίκη"),
+    ],
+)
+def test_continental_one_line_addresses(text, address):
+    assert ("ADDRESS", address) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["We shipped 1500 Units in 2024, 3000 Units total.", "Release 12, 2024 Edition", "Build 3, 1200 Users"]
+)
+def test_four_digits_and_a_word_are_no_postcode_without_a_street(text):
+    assert [v for t, v in _found(text) if t == "ADDRESS"] == []

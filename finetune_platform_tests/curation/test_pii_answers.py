@@ -86,3 +86,16 @@ def test_names_after_roles_and_foreign_introductions(text, name):
 )
 def test_capitalised_roles_open_no_name(text):
     assert [v for t, v in _found(text) if t == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[11:41] Assistenza: Le ho inviato un codice via SMS.\n[11:42] Cliente: grazie\n[11:43] Assistenza: prego",
+        "[13:22] Kund: hej\n[13:23] Kundtjänst: Tråkigt att höra.\n[13:24] Kund: ok",
+        "[12:04] Klient: hej\n[12:04] Obsługa Klienta: Proszę podać adres.",
+        "[14:11] Cliente: ola\n[14:12] Apoio: Em que posso ajudar?",
+    ],
+)
+def test_a_support_team_speaking_in_other_languages_is_no_name(text):
+    assert [v for t, v in _found(text) if t == "PERSON"] == []
