@@ -144,9 +144,25 @@ def may_hold_block(text: str) -> bool:
     )
 
 
-def _has_street_word(line: str) -> bool:
+#: The street words a block may stand on when the line detectors found no address in the text: those of
+#: :data:`_STREET_WORDS` and :data:`_STREET_ENDINGS` that are no everyday word or abbreviation ("way", "place",
+#: "view", "st", "rd" are left out). Substrings of the lower-cased text, they are the gate of a text with no address
+#: found (:data:`STREET_NEEDLES`, in PiiRedactor's Aho-Corasick pass).
+_DISTINCT_STREET_WORDS = frozenset(
+    "street road lane avenue drive close crescent grove gardens terrace court square mews hill walk parade boulevard "
+    "highway parkway wharf quay rue chemin allée impasse quai calle avenida paseo camino carrer plaza via viale piazza "
+    "corso vicolo rua travessa largo praça ul. ulica utca út tér sokak sokağı cadde caddesi odos strada bulevardul "
+    "calea".split()
+)
+STREET_NEEDLES = _DISTINCT_STREET_WORDS | frozenset(_STREET_ENDINGS)
+
+
+def _has_street_word(line: str, distinct: bool = False) -> bool:
+    """Whether ``line`` holds a street word (:data:`_STREET_WORDS`, or a word ending as :data:`_STREET_ENDINGS`);
+    ``distinct``: only one of :data:`_DISTINCT_STREET_WORDS`."""
     words = line.lower().replace(",", " ").split()
-    return any(w in _STREET_WORDS or (len(w) > 5 and w.endswith(_STREET_ENDINGS)) for w in words)
+    known = _DISTINCT_STREET_WORDS if distinct else _STREET_WORDS
+    return any(w in known or (len(w) > 5 and w.endswith(_STREET_ENDINGS)) for w in words)
 
 
 def _town_line(line: str) -> bool:
@@ -262,7 +278,7 @@ def _block_above(
                 break  # care of a person
             start, lines, cursor = lead, lines + 1, line_start - 1
             continue
-        street = _has_street_word(line) and len(line.split()) <= 7
+        street = _has_street_word(line, distinct=not addresses) and len(line.split()) <= 7
         numbered = _HOUSE_NUMBER.search(line) is not None
         if street and (numbered or all(w[:1].isupper() or not w[:1].isalpha() for w in line.split()[-1:])):
             seen_street = True

@@ -40,7 +40,7 @@ from finetune_platform.curation.config import (
     role_content_turns,
     text_column,
 )
-from finetune_platform.curation.address_blocks import address_blocks, may_hold_block
+from finetune_platform.curation.address_blocks import STREET_NEEDLES, address_blocks, may_hold_block
 from finetune_platform.curation.records import hl7_spans, pnr_names
 from finetune_platform.curation.tables import may_hold_table, typed_cells
 from finetune_platform.curation.names import (
@@ -3262,18 +3262,19 @@ def _name_word_at(text: str, pos: int) -> re.Match[str] | None:
     return word
 
 
+#: The lower-cased strings of :data:`_INTROS_OTHER` (one of them is in every text that holds one).
+_FOREIGN_INTRO_NEEDLES = frozenset(
+    ("ik ben", "ich bin", "je suis", "je m'appelle", "soy ", "me llamo", "sono ", "mi chiamo", "eu sou", "meu nome",
+     "mein name ist", "mi nombre es", "mijn naam is", "jag heter", "jeg heter", "nazywam się", "jmenuji se", "nama saya",
+     "jeg er ", "det er ", "det är ", "sunt ", "jsem ", "sou a ", "sou o ", "é o ", "é a ", "c'est ", "ben ")
+)
+
+
 def _may_hold_foreign_intro(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Whether the lower-cased text holds one of :data:`_INTROS_OTHER`."""
     if h is None:
         h = _needles_in(low)
-    return (
-        "ik ben" in h or "ich bin" in h or "je suis" in h or "je m'appelle" in h or "soy " in h
-        or "me llamo" in h or "sono " in h or "mi chiamo" in h or "eu sou" in h or "meu nome" in h
-        or "mein name ist" in h or "mi nombre es" in h or "mijn naam is" in h or "jag heter" in h or "jeg heter" in h
-        or "nazywam się" in h or "jmenuji se" in h or "nama saya" in h
-        or "jeg er " in h or "det er " in h or "det är " in h or "sunt " in h or "jsem " in h or "sou a " in h
-        or "sou o " in h or "é o " in h or "é a " in h or "c'est " in h or "ben " in h
-    )
+    return not h.isdisjoint(_FOREIGN_INTRO_NEEDLES)
 
 
 def _may_hold_intro(low: str, h: AbstractSet[str] | None = None) -> bool:
@@ -4258,7 +4259,14 @@ class PiiRedactor:
             matches = _with_recurring_names(text, matches)
             if not _HONORIFIC_SUFFIXES.isdisjoint(caps):
                 matches = _without_honorifics(matches)
-        if "ADDRESS" in types and n_digits and may_hold_block(text):
+        if (
+            "ADDRESS" in types
+            and n_digits
+            and "\n" in text
+            # a block stands on an address found in the text or on a street word of STREET_NEEDLES
+            and (not h.isdisjoint(STREET_NEEDLES) or any(m.type == "ADDRESS" for m in matches))
+            and may_hold_block(text)
+        ):
             # an address laid out as a block of lines: one span from its first line to its postcode (a text of
             # one line holds none, so a blank text's lines stay blank)
             blocked = _with_address_blocks(text, matches)
@@ -6960,6 +6968,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _CODE_NEEDLES
     | _SECURITY_QUESTION_NEEDLES
     | _LOOSE_PASSWORD_NEEDLES
+    | STREET_NEEDLES
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
