@@ -404,6 +404,12 @@ _FOREIGN_SECRET_NEEDLES = (
     "パスワード", "認証コード", "确认码", "heslo", "lösenord", "koden", "şifresi", "código de", "codigo de", "código del",
     "codigo del", "clave de", "contraseña", "code du", "digicode", "passord", "adgangskode", "salasana", "kod do", "kod od",
 )
+#: The strings one of which every parcel pickup code and authenticator seed of _MORE_SECRETS follows.
+_PICKUP_AND_SEED_NEEDLES = (
+    "ophaalcode", "afhaalcode", "abholcode", "pickup code", "pick-up code", "collection code", "vyzvednutí",
+    "code de retrait", "código de retirada", "totp seed", "mfa seed", "2fa seed", "otp seed", "totp secret",
+    "mfa secret", "2fa secret",
+)
 _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
     # the foreign-language codes take a value of any length: "61 74 92", "0 4 7 7" are read out whole below
     (needles, re.compile(r"(?i:(?<![a-z0-9])(?:" + pattern + r"))" + (
@@ -499,6 +505,14 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
              "authorization code", "gift card code"),
             r"(?:pac|porting|port[ -]out|transfer|epp|auth(?:orization)?|gift[ ]card)[ ]code(?:[ ](?:is|was))?[ ]?:?[ ]+",
         ),
+        (
+            # a parcel locker's or pickup point's code ("Je hebt de ophaalcode K7F2-99 nodig", "kód pro vyzvednutí
+            # XK-4471") and an authenticator's seed ("TOTP seed regenerated: JBSWY3DP...")
+            _PICKUP_AND_SEED_NEEDLES,
+            r"(?:ophaalcode|afhaalcode|abholcode|pick-?up[ ]code|collection[ ]code|kód[ ]pro[ ]vyzvednutí|code[ ]de[ ]retrait"
+            r"|código[ ]de[ ]retirada)(?:[ ](?:is|es|est|ist|je|é))?[ ]?:?[ ]*"
+            r"|(?:totp|mfa|2fa|otp)[ ](?:seed|secret)(?:(?:[ ][a-z]+){0,2}[ ]?[:=][ ]*|[ ](?:is[ ])?)",
+        ),
     )
 )
 #: A word for a code (alone or ending a compound: "Haustürcode", "portkod", "engångskod", "verificatiecode"), up to
@@ -560,6 +574,8 @@ _SECRET_SHAPES: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+#: An AWS secret access key after its key id and a separator (see PiiRedactor._secrets).
+_AWS_SECRET_AFTER_ID = re.compile(r"[ ]*(?:[/:,|]|and|secret:?)[ ]*([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
 #: A long random-looking token (24 characters or more, letters and digits mixed: a hex API key, a base62 token)
 #: that counts as a secret on a line that says it is a key, a token or a secret, with no keyword right before
 #: it ("here's the key i'm using 91fca76a9e28becdcb820372c310f040"); see _LINE_OF_A_SECRET.
@@ -675,6 +691,7 @@ def _loose_passwords(text: str, needles: AbstractSet[str] = _LOOSE_PASSWORD_NEED
         if len(value) >= 4 and _looks_like_a_secret(value) and not _TIME_OR_DATE_VALUE.fullmatch(value):
             start = m.start(group)
             out.append(PiiMatch("CREDENTIALS", start, start + len(value), value, value))
+            out += _another_secret(text, start + len(value))  # "i tried Fluffy2019 and Fluffy2020!"
     return out
 
 
@@ -811,6 +828,7 @@ def _may_hold_secret(low: str, h: AbstractSet[str] | None = None) -> bool:
         or "contraseña" in h or "senha" in h or "hasło" in h or "şifre" in h or "mot de passe" in h
         or (" code" in h and (_MAY_BE_ACCESS_CODE.search(low) is not None or _CODE_THEN_DIGITS.search(low) is not None))
         or "digits on the back" in h
+        or not h.isdisjoint(_PICKUP_AND_SEED_NEEDLES)
         or ("_" in low and (
             "k_live_" in h or "k_test_" in h or "gh" in h or "github_pat" in h or "whsec_" in h or "npm_" in h
             or "hf_" in h or "shp" in h
@@ -1357,6 +1375,9 @@ _OTHER_TITLE_CUES = (
     # Joy", "Kuya Mark", "Tita Rose", "Shri Rajendra Prasad Agarwal", "Exmo. Sr. Joaquim", "Sig.ra Lucia", "Aunty Hope")
     "Ate", "Kuya", "Tita", "Tito", "Aunty", "Auntie", "Shri", "Smt.", "Exmo.", "Exma.", "Sig.", "Sig.ra",
     "Dl.", "Dna.", "Sayın", "Doamna", "Domnul", "Sr.", "Lic.", "Licda.", "Ing.", "Mgr.", "MUDr.", "JUDr.", "Sr(a).",
+    # the vocatives of Polish, Czech and Romanian titles, as an agent addresses a customer ("Panie Pawle", "Pane
+    # Nováku", "Domnule Ionescu", "Doamnă Popescu")
+    "Panie", "Pane", "Domnule", "Doamnă",
     # "Professor" alone is an English noun too ("Assistant Professor Position"): only after Herr or Frau
     "Herr Professor", "Frau Professor", "Herr Doktor", "Frau Doktor",
 )
@@ -4301,6 +4322,12 @@ class PiiRedactor:
             if any(needle in text for needle in needles)
             for m in pattern.finditer(text)
         ]
+        if "AKIA" in text or "ASIA" in text:
+            # an AWS access key's secret after its id ("AKIAQ4NRF7HZ2KD9V3LM / k9Vd2+Qm7XrT1bLw8..."): 40 characters
+            for key in [m for m in out if m.value.startswith(("AKIA", "ASIA"))]:
+                secret = _AWS_SECRET_AFTER_ID.match(text, key.end)
+                if secret is not None:
+                    out.append(PiiMatch("CREDENTIALS", secret.start(1), secret.end(1), secret.group(1), secret.group(1)))
         low = text.lower()
         plain = _lower_is_ignorecase(text)
         if not plain or any(word in low for word in _SECRET_KEYWORDS):
@@ -6969,6 +6996,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _SECURITY_QUESTION_NEEDLES
     | _LOOSE_PASSWORD_NEEDLES
     | STREET_NEEDLES
+    | frozenset(_PICKUP_AND_SEED_NEEDLES)
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES

@@ -99,3 +99,37 @@ def test_capitalised_roles_open_no_name(text):
 )
 def test_a_support_team_speaking_in_other_languages_is_no_name(text):
     assert [v for t, v in _found(text) if t == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text, secrets",
+    [
+        ("my online banking password is locked, i tried Fluffy2019 and Fluffy2020! and neither work",
+         ["Fluffy2019", "Fluffy2020!"]),
+        ("pasted her AWS key: AKIAQ4NRF7HZ2KD9V3LM / k9Vd2+Qm7XrT1bLw8ZpN4cYs0HjE6uGf3aRnWq5S. Key disabled",
+         ["AKIAQ4NRF7HZ2KD9V3LM", "k9Vd2+Qm7XrT1bLw8ZpN4cYs0HjE6uGf3aRnWq5S"]),
+        ("MFA reset for user Ethan Park. TOTP seed regenerated: JBSWY3DPEHPK3PXPQ7ZL2M4N. Ticket closed.",
+         ["JBSWY3DPEHPK3PXPQ7ZL2M4N"]),
+        ("Het pakket ligt bij het afhaalpunt. Je hebt de ophaalcode K7F2-99 nodig.", ["K7F2-99"]),
+        ("Pane Nováku, zásilka je uložena, kód pro vyzvednutí XK-4471.", ["XK-4471"]),
+    ],
+)
+def test_tried_passwords_aws_secrets_seeds_and_pickup_codes(text, secrets):
+    assert [v for t, v in _found(text) if t == "CREDENTIALS"] == secrets
+
+
+@pytest.mark.parametrize("text", ["the TOTP seed was rotated yesterday", "See the MFA secret rotation policy: https://x.y/z"])
+def test_a_seed_named_without_its_value(text):
+    assert [v for t, v in _found(text) if t == "CREDENTIALS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("[12:04] Obsługa Klienta: Panie Pawle, proszę podać adres.", "Pawle"),
+        ("[chat] Suport: Domnule Ionescu, curierul a încercat livrarea.", "Ionescu"),
+        ("[chat] Podpora: Pane Nováku, zásilka je uložena.", "Nováku"),
+    ],
+)
+def test_a_name_after_a_vocative_title(text, name):
+    assert ("PERSON", name) in _found(text)
