@@ -748,7 +748,10 @@ def _answered_questions(text: str, low: str, security: bool, codes: bool) -> lis
                 if asks_security:
                     start = _ANSWER_FILLER.match(text, label.end()).end()
                     answer = text[start:next_end].rstrip().rstrip(".!,")
-                    if answer and "?" not in answer and len(answer.split()) <= 5 and _count_digits(answer) < 4:
+                    if (
+                        answer and "?" not in answer and len(answer.split()) <= 5 and _count_digits(answer) < 4
+                        and PLACEHOLDER.search(answer) is None  # "caller: it's <CREDENTIALS_1>", redacted already
+                    ):
                         out.append(PiiMatch("CREDENTIALS", start, start + len(answer), answer, answer.casefold()))
                 elif (code := _CODE_ANSWER.match(text, label.end(), next_end)) is not None:
                     value = code.group(1)
@@ -1366,7 +1369,7 @@ _IN_PREFIX_GATE = re.compile(r"-\d(?<=\b[A-Za-z]-\d)")  # a block letter and a d
 #: Titles other than the English ones that make the next word a name ("Frau Schneider", "Mme Dubois", "Sra.
 #: García", "Herr Professor Schmidt"). Not "Hr." ("24 Hr. Helpline"), "Sr." (senior) or "Fr." (Friday).
 _OTHER_TITLE_CUES = (
-    "Herr", "Frau", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra.", "Srta.", "HERR", "FRAU",
+    "Herr", "Herrn", "Frau", "Monsieur", "Mme", "Mlle", "Señor", "Señora", "Sra.", "Srta.", "HERR", "HERRN", "FRAU",
     # French, Czech, Polish, Malay, Indonesian, Spanish and Portuguese, Dutch ("Bonjour Madame Delacroix", "Pani
     # Nowak", "Encik Faiz", "Dona Cida", "Dra. Paola Restrepo", "Mevr. de Vries")
     "Madame", "Mademoiselle", "Paní", "Pani", "Pan", "Encik", "Puan", "Bapak", "Ibu", "Doña", "Dona", "Dra.", "Dhr.",

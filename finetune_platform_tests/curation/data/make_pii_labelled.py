@@ -455,7 +455,7 @@ RED_TEAM_CASES = [
     ("Delivery address: 2-11-5 Nishiki, Naka-ku, Nagoya 460-0003", [("ADDRESS", "2-11-5 Nishiki, Naka-ku, Nagoya 460-0003")]),
     ("Agent: can you confirm the postcode?\nCaller: H91 E2K6\nAgent: thanks", [("ADDRESS", "H91 E2K6")]),
     ("Agent: what is the new address?\nKhanh: 88 Le Loi, Ben Thanh Ward, District 1, HCMC", [("PERSON", "Khanh"), ("ADDRESS", "88 Le Loi, Ben Thanh Ward, District 1, HCMC")]),
-    ("Please send the invoice to:\n\nUnit 5, Harbour Court\n14 Quay Street\nGalway H91 X2Y3\n\nThanks", [("ADDRESS", "Unit 5, Harbour Court"), ("ADDRESS", "14 Quay Street"), ("ADDRESS", "Galway H91 X2Y3")]),
+    ("Please send the invoice to:\n\nUnit 5, Harbour Court\n14 Quay Street\nGalway H91 X2Y3\n\nThanks", [("ADDRESS", "Unit 5, Harbour Court\n14 Quay Street\nGalway H91 X2Y3")]),
     ('{"line1": "Avenida Paulista 1578, conj. 42", "city_postcode": "01310-200 Sao Paulo"}', [("ADDRESS", "Avenida Paulista 1578, conj. 42"), ("ADDRESS", "01310-200 Sao Paulo")]),
     ("Alamat: Jl. Sudirman No. 45, Menteng, Jakarta Pusat 10310\nKeluhan: telat", [("ADDRESS", "Jl. Sudirman No. 45, Menteng, Jakarta Pusat 10310")]),
     ("Ship to: Oluwadamilare Bankole\nPlot 22 Admiralty Road\nLekki Phase 1, Lagos", [("PERSON", "Oluwadamilare Bankole"), ("ADDRESS", "Plot 22 Admiralty Road"), ("ADDRESS", "Lekki Phase 1, Lagos")]),
@@ -522,7 +522,7 @@ RED_TEAM_CASES = [
     ("[쿠팡] 인증번호 [718204]를 입력해주세요.", [("CREDENTIALS", "718204")]),
     ('Сообщение: "за квартиру". Код подтверждения: 7730', [("CREDENTIALS", "7730")]),
     ("קוד האימות שלך לכניסה לאזור האישי הוא 581204. אין למסור", [("CREDENTIALS", "581204")]),
-    ("Petr mi psal, že heslo k wifi v kanceláři je teď Kancl2024!Praha. Jinak", [("CREDENTIALS", "Kancl2024!Praha")]),
+    ("Petr mi psal, že heslo k wifi v kanceláři je teď Kancl2024!Praha. Jinak", [("PERSON", "Petr"), ("CREDENTIALS", "Kancl2024!Praha")]),
     ("tu clave de operaciones es 61 74 92. Si no", [("CREDENTIALS", "61 74 92")]),
     ("el código postal es 28015", []),
     ("Jinak jeho mobil 777 318 452, kdyby něco.", [("PHONE", "777 318 452")]),
@@ -565,6 +565,38 @@ RED_TEAM_CASES = [
     ("uno dos tres cuatro, así se cuenta", []),
     ("Ihr Bestätigungscode für die Anmeldung lautet 917 406. Geben Sie", [("CREDENTIALS", "917 406")]),
     ("Mastercard reason code 4837 – No Cardholder Authorization", []),
+    # addresses laid out as blocks of lines: one span from the first line to the postcode (and the country)
+    ("Please post the form to:\nFlat 9\n41 Rutland Road\nNottingham\nNG2 5DG\n\nThanks, Rob",
+     [("ADDRESS", "Flat 9\n41 Rutland Road\nNottingham\nNG2 5DG"), ("PERSON", "Rob")]),
+    ("Regards,\nGwen Morris\nRose Cottage\nMill Lane\nLlanfair\nGwynedd LL46 2SA",
+     [("PERSON", "Gwen Morris"), ("ADDRESS", "Rose Cottage\nMill Lane\nLlanfair\nGwynedd LL46 2SA")]),
+    ("Lieferanschrift:\nTobias Brandt\nBergstraße 27\n69120 Heidelberg\nDeutschland",
+     [("PERSON", "Tobias Brandt"), ("ADDRESS", "Bergstraße 27\n69120 Heidelberg\nDeutschland")]),
+    ("Ship to:\n880 Pine Ridge Dr\nSuite 210\nBoulder, CO 80302", [("ADDRESS", "880 Pine Ridge Dr\nSuite 210\nBoulder, CO 80302")]),
+    ("Bezorgadres:\nPrinsengracht 401\n1016 HM Amsterdam", [("ADDRESS", "Prinsengracht 401\n1016 HM Amsterdam")]),
+    ("Q4 Targets\n2025 Roadmap\nOwner: Sales", []),
+    ("Branches:\nLeeds\nLS1 4AP\nYork\nYO1 7HH", []),
+    # one-line addresses of Nordic, Finnish, Hungarian and Czech layouts
+    ("Asiakas asuu osoitteessa Mannerheimintie 14 A 3, 00100 Helsinki.", [("ADDRESS", "Mannerheimintie 14 A 3, 00100 Helsinki")]),
+    ("Levering til Nørregade 8, 1165 København K i morgen.", [("ADDRESS", "Nørregade 8, 1165 København K")]),
+    ("Szállítási cím: Andrássy út 12., 1061 Budapest", [("ADDRESS", "Andrássy út 12., 1061 Budapest")]),
+    # answers to a security question and codes given in the next turn
+    ("agent: and your mother's maiden name please\ncaller: it's Fairbairn", [("CREDENTIALS", "Fairbairn")]),
+    ("[09:12] Agent: I've just texted you a verification code.\n[09:13] Customer: ok it's 730 418", [("CREDENTIALS", "730 418")]),
+    ("Agent: What's your order code?\nCustomer: 55812", []),
+    # passwords after their word in other languages, a few words between, and one-time codes in logs
+    ("Neues Startpasswort für Herrn Kaiser: Lindau#2025x", [("PERSON", "Kaiser"), ("CREDENTIALS", "Lindau#2025x")]),
+    ("Hasło tymczasowe do poczty: Gdynia!77kx, zmienić przy logowaniu.", [("CREDENTIALS", "Gdynia!77kx")]),
+    ("auth event=login_challenge otp=318845 result=sent", [("CREDENTIALS", "318845")]),
+    ("The wifi in meeting room 4 drops every 20 minutes.", []),
+    # names after a role and in lower-case introductions in other languages
+    ("Zgłoszenie: użytkownik Grzegorz Wiśniewski nie może się zalogować.", [("PERSON", "Grzegorz Wiśniewski")]),
+    ("[chat] Kund: hej det är linnea, min faktura är fel", [("PERSON", "linnea")]),
+    ("Employee Assistance Programme: call anytime.", []),
+    # pickup codes, an AWS secret after its id, an authenticator seed
+    ("Ihr Paket liegt in der Packstation. Abholcode: P7X-2291", [("CREDENTIALS", "P7X-2291")]),
+    ("leaked: AKIAZ7QW3ERT5YUI8OPL / Hq2Lm9Zx4Cv7Bn1Qw8Er5Ty3Ui6Op0As2Df4Gh7J", [("CREDENTIALS", "AKIAZ7QW3ERT5YUI8OPL"),
+     ("CREDENTIALS", "Hq2Lm9Zx4Cv7Bn1Qw8Er5Ty3Ui6Op0As2Df4Gh7J")]),
 ]
 
 
