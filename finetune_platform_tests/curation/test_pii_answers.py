@@ -133,3 +133,24 @@ def test_a_seed_named_without_its_value(text):
 )
 def test_a_name_after_a_vocative_title(text, name):
     assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Δήλωση ζημιάς: ασφαλισμένη Ελένη Γεωργίου, Τσιμισκή 45", "Ελένη Γεωργίου"),
+        ("[chat] Εξυπηρέτηση: Κύριε Καραγιάννη, μου δίνετε έναν αριθμό;", "Καραγιάννη"),
+        ("शिकायत: ग्राहक अनीता देवी का कहना है कि उनके खाते से पैसे निकाले गए।", "अनीता देवी"),
+        ("IT 티켓: 사용자 최유나 VPN 접속 불가.", "최유나"),
+        ("维修记录：工程师上门，客户张丽（北京市朝阳区）", "张丽"),
+    ],
+)
+def test_names_after_roles_in_other_scripts(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["客户服务中心的电话已更新", "고객 센터 운영 시간 안내", "पिछले महीने ग्राहक सेवा का नंबर बदल गया।"]
+)
+def test_customer_service_in_other_scripts_is_no_name(text):
+    assert [v for t, v in _found(text) if t == "PERSON"] == []
