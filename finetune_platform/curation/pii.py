@@ -408,7 +408,7 @@ _FOREIGN_SECRET_NEEDLES = (
 _PICKUP_AND_SEED_NEEDLES = (
     "ophaalcode", "afhaalcode", "abholcode", "pickup code", "pick-up code", "collection code", "vyzvednutí",
     "code de retrait", "código de retirada", "totp seed", "mfa seed", "2fa seed", "otp seed", "totp secret",
-    "mfa secret", "2fa secret",
+    "mfa secret", "2fa secret", "ellenőrző kód", "código de recuperação", "código de recuperación",
 )
 _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
     # the foreign-language codes take a value of any length: "61 74 92", "0 4 7 7" are read out whole below
@@ -510,7 +510,9 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
             # XK-4471") and an authenticator's seed ("TOTP seed regenerated: JBSWY3DP...")
             _PICKUP_AND_SEED_NEEDLES,
             r"(?:ophaalcode|afhaalcode|abholcode|pick-?up[ ]code|collection[ ]code|kód[ ]pro[ ]vyzvednutí|code[ ]de[ ]retrait"
-            r"|código[ ]de[ ]retirada)(?:[ ](?:is|es|est|ist|je|é))?[ ]?:?[ ]*"
+            r"|código[ ]de[ ]retirada|ellenőrző[ ]kód"
+            # a recovery code and who gave it ("Código de recuperação fornecido por ela no chamado: R4K9-M2PX-77QA")
+            r"|código[ ]de[ ]recupera(?:ção|ción)(?:[ ][^\s\d:]+){0,5}?(?=[ ]?:))(?:[ ](?:is|es|est|ist|je|é))?[ ]?:?[ ]*"
             r"|(?:totp|mfa|2fa|otp)[ ](?:seed|secret)(?:(?:[ ][a-z]+){0,2}[ ]?[:=][ ]*|[ ](?:is[ ])?)",
         ),
     )
@@ -526,6 +528,10 @@ _NUMERIC_CODE = re.compile(
     r"|digicode|인증번호|验证码|密码|暗証番号|κωδικός|קוד|رمز)(?:[ ][^\W\d_]{1,20}){0,4}?)"
     r"(?:[ ]?[:：]|[ ](?:is|es|est|è|é|er|är|ist|lautet|adalah|là|jest|je|a|hai|na|to|was|ni|ya|é:|:))?[ ]?[\[(（]?[ ]?"
     r"(?<!\w)(\d{4,8}|\d{3}[ ]\d{3}|\d(?:[ -]\d){3,7}|\d{2}(?:[ ]\d{2}){2,3})(?!\w|[,./ -]\d)"
+)
+#: Who gave or set a code, among the words between a code's word and its digits: no word that makes it an id.
+_GIVEN_BY_CUSTOMER = re.compile(
+    r"\b(?:left|given|provided|set|supplied|shared|chosen|sent)[ ]by[ ](?:the[ ])?(?:customer|client|cliente|kunde|kundin)\b"
 )
 _PROMO_AFTER = re.compile(r"(?i)[ ]?(?:at[ ]checkout|for[ ]\d+%|to[ ]get|to[ ]save|off\b|%)")
 #: Words that make a code an id, a postal code or an error, near it.
@@ -629,7 +635,10 @@ _IPV4_VALUE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
 #: A question for a password or a PIN, to the end of its line: the next turn may answer with it.
-_SECRET_QUESTION = re.compile(r"(?i:\b(?:password|passwort|passcode|pin|pw)\b[^\n?.!]{0,60}[?？])[^\n]*\n")
+_SECRET_QUESTION = re.compile(
+    r"(?i:\b(?:password|passwort|passcode|pin|pw|kennwort|kundenkennwort|wachtwoord|contraseña|senha|mot[ ]de[ ]passe"
+    r"|hasło|lösenord|passord|salasana|jelszó)\b[^\n?.!]{0,60}[?？])[^\n]*\n"
+)
 #: The first word of an answer, as a secret's value.
 _ANSWER_VALUE = re.compile(r"[\"'`]?([^\s\"'`,;<>]{4,200})")
 
@@ -648,7 +657,8 @@ _LOOSE_PASSWORD_NEEDLES = frozenset(
 _LOOSE_PASSWORD = re.compile(
     r"(?i:(?<![\w-])[^\W\d_]*(?:kennwort|passwort|wachtwoord|lösenord(?:et)?|passord(?:et)?|salasana|jelszó|jelszava"
     r"|heslo|hasło|haslo|parola|parolă|şifre(?:si)?|sifre(?:si)?|senha|contraseña|clave|password|mot[ ]de[ ]passe"
-    r"|wi-?fi-?(?:kode|koden|code|key|nøgle)|code[ ]wi-?fi|cl[ée][ ]wi-?fi)(?![\w-]))"
+    r"|wi-?fi-?(?:kode|koden|code|key|nøgle|wachtwoord|passwort|password|heslo|passord|lösenord|salasana)"
+    r"|code[ ]wi-?fi|cl[ée][ ]wi-?fi)(?![\w-]))"
     r"(?:[ ](?![^\s:=]*\d)[^\s:=]{1,20}){0,4}?[ ]?[:=：]?[ ]*[\"'`(\[]?"
     r"((?=[^\s\"'`,;<>]*\d)(?=[^\s\"'`,;<>]*[^\W\d_])[^\s\"'`,;<>(\[{][^\s\"'`,;<>]{3,199})"
     r"|(?i:(?<![\w-])(?:otp|mfa|totp|2fa)(?:_code)?[\"']?[ ]?[=:][ ]?[\"']?)(\d{4,8})(?!\w)"
@@ -716,16 +726,31 @@ _CODE_ANSWER = re.compile(
 )
 
 
-def _answered_questions(text: str, low: str, security: bool, codes: bool) -> list[PiiMatch]:
+#: A question for a phone number, in lower-cased text (the gate of the phones :func:`_answered_questions` reads).
+_PHONE_QUESTION_NEEDLES = frozenset(
+    ("phone", "mobile", "telefon", "teléfono", "telefónico", "telefone", "téléphone", "portable", "móvil", "celular",
+     "cellulare", "handy", "cell", "whatsapp", "contact number")
+)
+#: The phone number an answer gives, maybe after a name and a comma ("9820012345", "tan kok wee, 9123 4567").
+_PHONE_ANSWER = re.compile(r"(?:[^\W\d_][^\d\n?]{0,30}?[ ,]+)?(?<![\w+])(\+?\d[\d ().-]{6,18}\d)(?![\w.,-]\d|\w)")
+
+
+def _answered_questions(text: str, low: str, security: bool, codes: bool, phones: bool = False) -> list[PiiMatch]:
     """The answer to a security question ("what was your first pet's name\ncust: pickles"), the whole of the next
     turn after its label and the filler words it opens with, when that is one to five words; and the code given in
     the turn after a line that asks for or sends one ("인증번호를 입력해 주세요.\n[채팅] 고객: 402913", "I've sent
-    a fresh code now.\n[11:07] Customer: got it, 552 019"): four to eight digits after at most four words."""
+    a fresh code now.\n[11:07] Customer: got it, 552 019"): four to eight digits after at most four words; and
+    (``phones``) the number of 8 to 13 digits that answers a question for a phone number ("your registered mobile
+    number?\nCustomer: 9820012345"), not for an id's ("order number?")."""
     out: list[PiiMatch] = []
     if ":" not in text and "：" not in text:
         return out  # every answer follows a turn's label
     # the lines that hold a code's or a security question's word
-    needles = (_CODE_NEEDLES if codes else frozenset()) | (_SECURITY_QUESTION_NEEDLES if security else frozenset())
+    needles = (
+        (_CODE_NEEDLES if codes else frozenset())
+        | (_SECURITY_QUESTION_NEEDLES if security else frozenset())
+        | (_PHONE_QUESTION_NEEDLES if phones else frozenset())
+    )
     line_starts = set()
     for needle in needles:
         i = low.find(needle)
@@ -740,7 +765,11 @@ def _answered_questions(text: str, low: str, security: bool, codes: bool) -> lis
         asks_security = security and _SECURITY_QUESTION.search(line) is not None
         # not a code that is an id ("order code", "postcode", "promo code")
         asks_code = codes and any(needle in line for needle in _CODE_NEEDLES) and _NOT_A_SECRET_CODE.search(line) is None
-        if asks_security or asks_code:
+        asks_phone = (
+            phones and ("?" in line or "？" in line) and any(needle in line for needle in _PHONE_QUESTION_NEEDLES)
+            and _ID_CUE.search(line) is None
+        )
+        if asks_security or asks_code or asks_phone:
             label = _TURN_LABEL.match(text, line_end + 1)
             if label is not None:
                 next_end = text.find("\n", label.end())
@@ -753,9 +782,13 @@ def _answered_questions(text: str, low: str, security: bool, codes: bool) -> lis
                         and PLACEHOLDER.search(answer) is None  # "caller: it's <CREDENTIALS_1>", redacted already
                     ):
                         out.append(PiiMatch("CREDENTIALS", start, start + len(answer), answer, answer.casefold()))
-                elif (code := _CODE_ANSWER.match(text, label.end(), next_end)) is not None:
+                elif asks_code and (code := _CODE_ANSWER.match(text, label.end(), next_end)) is not None:
                     value = code.group(1)
                     out.append(PiiMatch("CREDENTIALS", code.start(1), code.end(1), value, value))
+                elif asks_phone and (number := _PHONE_ANSWER.match(text, label.end(), next_end)) is not None:
+                    value = number.group(1)
+                    if 8 <= _count_digits(value) <= 13:
+                        out.append(PiiMatch("PHONE", number.start(1), number.end(1), value, "".join(filter(str.isdigit, value))))
     return out
 
 
@@ -1381,6 +1414,8 @@ _OTHER_TITLE_CUES = (
     # the vocatives of Polish, Czech and Romanian titles, as an agent addresses a customer ("Panie Pawle", "Pane
     # Nováku", "Domnule Ionescu", "Doamnă Popescu")
     "Panie", "Pane", "Domnule", "Doamnă",
+    # Italian professional titles, and a German family ("dott. Ricci", "Familie Nowak")
+    "Dott.", "Dott.ssa", "dott.", "dott.ssa", "Avv.", "Familie",
     # "Professor" alone is an English noun too ("Assistant Professor Position"): only after Herr or Frau
     "Herr Professor", "Frau Professor", "Herr Doktor", "Frau Doktor",
 )
@@ -1437,7 +1472,7 @@ _LOWER_TITLE_WORDS = frozenset(
         # Spanish, Portuguese, Italian, Dutch, Romanian and French titles as they are written in mid-sentence
         # ("listo señor Restrepo", "Buenas doña Marleny", "seu Antônio", "mevrouw Van der Meulen", "dokter El Amrani")
         "señor señora señorita doña seu dona signor signora signorina sig. sig.ra mevrouw meneer dokter domnul "
-        "doamna dl. dna. monsieur madame"
+        "doamna dl. dna. monsieur madame heer dott. dott.ssa"
     ).split()
 )
 #: The needles of PiiRedactor._lower_titled's gate: the titles, the service roles and the phrases.
@@ -4070,11 +4105,12 @@ class PiiRedactor:
             if loose:  # a word and its value are on one line: a text where none is found has no line with one
                 found += loose
                 shut = False
-        if "CREDENTIALS" in types and "\n" in text:
-            security = not h.isdisjoint(_SECURITY_QUESTION_NEEDLES)
-            codes = not h.isdisjoint(_CODE_NEEDLES)
-            if security or codes:
-                answers = _answered_questions(text, low, security, codes)
+        if "\n" in text and ("CREDENTIALS" in types or "PHONE" in types):
+            security = "CREDENTIALS" in types and not h.isdisjoint(_SECURITY_QUESTION_NEEDLES)
+            codes = "CREDENTIALS" in types and not h.isdisjoint(_CODE_NEEDLES)
+            phones = "PHONE" in types and ("?" in text or "？" in text) and not h.isdisjoint(_PHONE_QUESTION_NEEDLES)
+            if security or codes or phones:
+                answers = _answered_questions(text, low, security, codes, phones)
                 if answers:  # a question and its answer are on two lines: a text where none is found has no such pair
                     found += answers
                     shut = False
@@ -4632,7 +4668,8 @@ class PiiRedactor:
             if m.start(2) in seen:
                 continue
             seen.add(m.start(2))
-            words = m.group(1).lower()
+            # a code the customer gave is theirs, not a customer number ("Lockbox code left by customer: 0619")
+            words = _GIVEN_BY_CUSTOMER.sub("", m.group(1).lower())
             if _NOT_A_SECRET_CODE.search(words) or _NOT_A_SECRET_CODE.search(text, max(0, m.start() - 16), m.start() + 1):
                 continue
             value = m.group(2)
@@ -7011,6 +7048,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _SECURITY_QUESTION_NEEDLES
     | _LOOSE_PASSWORD_NEEDLES
     | STREET_NEEDLES
+    | _PHONE_QUESTION_NEEDLES
     | frozenset(_PICKUP_AND_SEED_NEEDLES)
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES

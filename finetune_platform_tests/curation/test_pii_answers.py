@@ -154,3 +154,25 @@ def test_names_after_roles_in_other_scripts(text, name):
 )
 def test_customer_service_in_other_scripts_is_no_name(text):
     assert [v for t, v in _found(text) if t == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        ("[10:03] Support: Can you confirm your registered mobile number?\n[10:04] Customer: 9820012345", [("PHONE", "9820012345")]),
+        ("[14:11] Apoio: Qual é o seu contacto telefónico?\n[14:12] Cliente: 936 555 120", [("PHONE", "936 555 120")]),
+        ("Agent: What's your order number?\nCustomer: 55812345", []),
+        ("Agent: what's the number on the back of the meter?\nCustomer: 12345678", []),
+        # a password question in German; codes given by the customer; alphanumeric check and recovery codes
+        ("[09:15] Service: wie lautet Ihr Kundenkennwort?\n[09:16] Kundin: Rotkehlchen77", [("CREDENTIALS", "Rotkehlchen77")]),
+        ("Sent to sales.\nLockbox code left by customer: 0619", [("CREDENTIALS", "0619")]),
+        ("Az ellenőrző kód: HB-8812.", [("CREDENTIALS", "HB-8812")]),
+        ("Código de recuperação fornecido por ela no chamado: R4K9-M2PX-77QA (invalidado).", [("CREDENTIALS", "R4K9-M2PX-77QA")]),
+        ("The customer code left by customer: 88123", []),
+        # Italian, Dutch and German titles
+        ("Confermiamo l'appuntamento presso lo studio del dott. Ricci venerdì.", [("PERSON", "Ricci")]),
+        ("Geachte heer Peeters,\n\nWij ontvingen uw bericht.", [("PERSON", "Peeters")]),
+    ],
+)
+def test_answers_given_codes_and_more_titles(text, found):
+    assert _found(text) == found
