@@ -145,6 +145,7 @@ _SPOKEN_SECRET_CUE = re.compile(
 _GATE_NEEDLES: frozenset[str] = frozenset(
     (
         "digits on the back", "mein name ist", "mi nombre es", "mijn naam is", "jag heter", "jeg heter", "nazywam się",
+        "who am i", "à qui ai-je", "com quem", "con quién", "mit wem", "con chi", "met wie",
         "jmenuji se", "nama saya", "jeg er ", "det er ", "det är ", "sunt ", "jsem ", "sou a ", "sou o ", "é o ", "é a ",
         "c'est ", "ben ",
     '\n\t', '\n ', '\ngood ', '\nhello ', '\nhey ', '\nhi ', '\nhiya ', ' - ', ' at ', ' code', ' to', ' to :',
@@ -2169,11 +2170,19 @@ _TURN_LABEL = re.compile(
 _ANSWERED_NAME_END = re.compile(r"[ ]*(?:[,.;]|[ ]-[ ]|[ ]–[ ]|\r?\n|\Z)")
 #: A turn that asks for a person's name: "Can I take your full name?", "Can I get the name on the account?", "Who is
 #: the policyholder?", "And the registered name?".
+#: What an answer with a name opens with in other languages ("é o marcelo souza", "c'est karim", "soy carmen").
+_FOREIGN_ANSWER_LEAD = re.compile(
+    r"(?i:é[ ]o|é[ ]a|sou[ ]o|sou[ ]a|sou|soy|con|com[ ]o|com[ ]a|c['’]est|je[ ]suis|ich[ ]bin|hier[ ]ist|sono|ik[ ]ben"
+    r"|jestem|jsem|sunt)[ ]+"
+)
 _NAME_QUESTION = re.compile(
     r"(?i:\b(?:(?:your|the|his|her|their|(?:patient|father|mother|child|husband|wife|son|daughter)(?:'?s)?)[ ]"
     r"(?:full[ ]|registered[ ]|legal[ ]|last[ ]|first[ ]|family[ ]|middle[ ])?name|(?:full|last|first|family|sur)[ ]?name"
     r"|registered[ ]name|name[ ]on[ ]the[ ]\w+|name[ ]please|policy[ ]?holder|account[ ]holder"
-    r"|who[ ](?:am[ ]i|is)[ ](?:speaking|talking)[ ](?:to|with)|who[ ]is[ ]calling|who[ ]is[ ]the[ ]\w+)\b[^\n?]{0,40}"
+    r"|who[ ](?:am[ ]i|is)[ ](?:speaking|talking|chatting)[ ](?:to|with)|who[ ]is[ ]calling|who[ ]is[ ]the[ ]\w+"
+    # the same in French, Portuguese, Spanish, German, Italian and Dutch ("à qui ai-je l'honneur ?", "com quem eu falo")
+    r"|à[ ]qui[ ]ai-je[ ]l['’]honneur|com[ ]quem[ ](?:eu[ ])?falo|con[ ]quién[ ](?:hablo|tengo[ ]el[ ]gusto)"
+    r"|mit[ ]wem[ ]spreche[ ]ich|con[ ]chi[ ]parlo|met[ ]wie[ ]spreek[ ]ik)[^\n?]{0,40}"
     # a transcript's question written without its question mark ("agent: and your name\ncaller: ...")
     r"(?:[?？]|(?=\n)))"
 )
@@ -2517,7 +2526,11 @@ def _may_ask_for_a_name(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Substring tests of the lower-cased text for a :data:`_NAME_QUESTION`'s words."""
     if h is None:
         h = _needles_in(low)
-    return "name" in h or "holder" in h or "speaking" in h or "talking" in h or "calling" in h or "who is" in h
+    return (
+        "name" in h or "holder" in h or "speaking" in h or "talking" in h or "calling" in h or "who is" in h
+        or "who am i" in h or "à qui ai-je" in h or "com quem" in h or "con quién" in h or "mit wem" in h
+        or "con chi" in h or "met wie" in h
+    )
 
 
 def _lower_given_names(text: str) -> set[str]:
@@ -5303,6 +5316,9 @@ class PiiRedactor:
             pos = label.end()
             if text.startswith(("It's ", "it's ", "Its ", "its ", "I'm ", "im ", "This is ", "this is "), pos):
                 pos = text.index(" ", pos) + 1
+            lead = _FOREIGN_ANSWER_LEAD.match(text, pos)
+            if lead is not None:
+                pos = lead.end()  # "é o marcelo souza", "c'est karim", "soy carmen"
             if text[pos:pos + 1].isupper():
                 span = self._name_at(text, pos, require_first=False)
                 if span is not None and _name_word_at(text, pos) is None:

@@ -176,3 +176,15 @@ def test_customer_service_in_other_scripts_is_no_name(text):
 )
 def test_answers_given_codes_and_more_titles(text, found):
     assert _found(text) == found
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("[2:13 PM] Support: Hi! Who am I chatting with today?\n[2:14 PM] Guest: arjun\n[2:15 PM] Support: thanks", "arjun"),
+        ("[15:01] Conseillère : Bonjour, à qui ai-je l'honneur ?\n[15:02] Client : karim benali", "karim benali"),
+        ("atendente: bom dia com quem eu falo\ncliente: é o marcelo souza", "marcelo souza"),
+    ],
+)
+def test_the_answer_to_whom_am_i_speaking_with(text, name):
+    assert ("PERSON", name) in _found(text)
