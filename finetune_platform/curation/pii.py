@@ -525,10 +525,19 @@ _CODE_NEEDLES = frozenset(
      "인증번호", "验证码", "密码", "暗証番号", "κωδικός", "קוד", "رمز")
 )
 _NUMERIC_CODE = re.compile(
-    r"(?i)(?<![\w])((?:[^\W\d_]*(?:code|codes|kod|koden|kode|koodi|codice|código|codigo|kód)|код|кодом|mã|otp|pin|clave"
-    r"|digicode|인증번호|验证码|密码|暗証番号|κωδικός|קוד|رمز)(?:[ ][^\W\d_]{1,20}){0,4}?)"
+    r"(?i)(?<![\w])((?:[^\W\d_]*(?:code|codes|kod|koden|kode|koodi|codice|código|codigo|kód|kodu|kodunuz|kodunu)|код|кодом"
+    r"|mã|otp|pin|pin-kod|pin-koden|clave|digicode|인증번호|验证码|密码|暗証番号|κωδικός|קוד|رمز)"
+    # up to six words of what it is for ("Code d'accès au parking du cabinet", "código de verificação para a VPN")
+    r"(?:[ ][^\W\d_][^\W\d_'’-]{0,19}(?:['’-][^\W\d_]{1,15})?){0,6}?)"
     r"(?:[ ]?[:：]|[ ](?:is|es|est|è|é|er|är|ist|lautet|adalah|là|jest|je|a|hai|na|to|was|ni|ya|é:|:))?[ ]?[\[(（]?[ ]?"
-    r"(?<!\w)(\d{4,8}|\d{3}[ ]\d{3}|\d(?:[ -]\d){3,7}|\d{2}(?:[ ]\d{2}){2,3})(?!\w|[,./ -]\d)"
+    r"(?<!\w)(\d{4,8}|\d{3}[ ]\d{3}|\d(?:[ -]\d){3,7}|\d{2}(?:[ ]\d{2}){2,3}"
+    # a code of capitals and digits ("Aktivierungscode ... lautet K7Q2-M9XP", "Noutokoodi: 5K8Q2"); see _numeric_codes
+    r"|(?-i:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d[A-Z0-9-]*\d)[A-Z0-9]{2,6}(?:-[A-Z0-9]{2,6}){0,3}))(?!\w|[,./ -]\d)"
+)
+#: Words that make a code of capitals and digits an error's, a discount's or a product's.
+_NOT_AN_ALPHANUMERIC_CODE = re.compile(
+    r"(?i)fehler|erreur|errore|error|błęd|błąd|fout|hata|virhe|rabatt|gutschein|coupon|promo|voucher|produkt|product|artikel|modell|model|qr"
+    r"|versand|sendung|tracking|track|referenz|reference|ref\b|iata|airport|flug|flight|booking|buchung|reserv"
 )
 #: Who gave or set a code, among the words between a code's word and its digits: no word that makes it an id.
 _GIVEN_BY_CUSTOMER = re.compile(
@@ -653,16 +662,18 @@ _ANSWER_VALUE = re.compile(r"[\"'`]?([^\s\"'`,;<>]{4,200})")
 _LOOSE_PASSWORD_NEEDLES = frozenset(
     ("kennwort", "passwort", "wachtwoord", "lösenord", "passord", "salasana", "jelszó", "heslo", "hasło", "haslo",
      "parola", "parolă", "şifre", "sifre", "senha", "contraseña", "clave", "password", "mot de passe", "wifi", "wi-fi",
-     "otp=", "mfa=", "otp:", "mfa:", "2fa=", "totp=")
+     "otp", "mfa", "2fa=", "totp", "pin=", "pin_", "_pin", "pin\":", "passcode", "lockbox", "_code", "पासवर्ड")
 )
 _LOOSE_PASSWORD = re.compile(
     r"(?i:(?<![\w-])[^\W\d_]*(?:kennwort|passwort|wachtwoord|lösenord(?:et)?|passord(?:et)?|salasana|jelszó|jelszava"
-    r"|heslo|hasło|haslo|parola|parolă|şifre(?:si)?|sifre(?:si)?|senha|contraseña|clave|password|mot[ ]de[ ]passe"
+    r"|heslo|hasło|haslo|parola|parolă|şifre(?:si|niz|n)?|sifre(?:si|niz|n)?|senha|contraseña|clave|password|mot[ ]de[ ]passe"
+    r"|पासवर्ड"
     r"|wi-?fi-?(?:kode|koden|code|key|nøgle|wachtwoord|passwort|password|heslo|passord|lösenord|salasana)"
     r"|code[ ]wi-?fi|cl[ée][ ]wi-?fi)(?![\w-]))"
-    r"(?:[ ](?![^\s:=]*\d)[^\s:=]{1,20}){0,4}?[ ]?[:=：]?[ ]*[\"'`(\[]?"
+    r"(?:[ ](?![^\s:=@]*\d)[^\s:=@]{1,20}){0,6}?[ ]?[:=：]?[ ]*[\"'`(\[]?"
     r"((?=[^\s\"'`,;<>]*\d)(?=[^\s\"'`,;<>]*[^\W\d_])[^\s\"'`,;<>(\[{][^\s\"'`,;<>]{3,199})"
-    r"|(?i:(?<![\w-])(?:otp|mfa|totp|2fa)(?:_code)?[\"']?[ ]?[=:][ ]?[\"']?)(\d{4,8})(?!\w)"
+    r"|(?i:(?<![\w-])[a-z_]*(?:otp|mfa|totp|2fa|pin|passcode|lockbox|gate_code|door_code|access_code|entry_code"
+    r"|verification_code|sms_code)[a-z_]*[\"']?[ ]?[=:][ ]?[\"']?)(\d{4,8})(?!\w)"
 )
 
 
@@ -680,7 +691,7 @@ def _loose_passwords(text: str, needles: AbstractSet[str] = _LOOSE_PASSWORD_NEED
             i = low.find(needle)
             while i >= 0:
                 j = i
-                while j and low[j - 1].isalpha():
+                while j and (low[j - 1].isalpha() or low[j - 1] == "_"):  # a log's key: "delivery_otp=5813"
                     j -= 1
                 if not (j and (low[j - 1].isalnum() or low[j - 1] in "_-")):
                     starts.add(j)
@@ -698,7 +709,9 @@ def _loose_passwords(text: str, needles: AbstractSet[str] = _LOOSE_PASSWORD_NEED
         group = 1 if m.group(1) is not None else 2
         if group == 1 and _NOT_A_SECRET_CODE.search(text, m.start(), m.start(1)) is not None:
             continue  # "the password for account AB12345": an id
-        value = m.group(group).rstrip(".,;:)]}!?")
+        value = m.group(group).rstrip(".,;:)]}")
+        if "=" in value or ("@" in value and "." in value.rpartition("@")[2]):
+            continue  # a log's next key ("(ip=151.38.90.12)"), an e-mail ("Temp@4471rk" is a password)
         if len(value) >= 4 and _looks_like_a_secret(value) and not _TIME_OR_DATE_VALUE.fullmatch(value):
             start = m.start(group)
             out.append(PiiMatch("CREDENTIALS", start, start + len(value), value, value))
@@ -4686,7 +4699,15 @@ class PiiRedactor:
             if _NOT_A_SECRET_CODE.search(words) or _NOT_A_SECRET_CODE.search(text, max(0, m.start() - 16), m.start() + 1):
                 continue
             value = m.group(2)
-            if not 4 <= _count_digits(value) <= 8 or _PROMO_AFTER.match(text, m.end()):
+            if value[:1].isalpha() or (value.isalnum() and not value.isdigit()):
+                # capitals and digits: five characters at least, with a colon or "is" before them, after a code's
+                # word that opens a compound or stands alone ("Aktivierungscode", "Noutokoodi", "code"), not an
+                # error's or a model's ("Fehlercode E4021", "code A12B")
+                if len(value) < 5 or _NOT_AN_ALPHANUMERIC_CODE.search(words) or text[m.end(1):m.start(2)].strip() == "":
+                    continue
+            elif not 4 <= _count_digits(value) <= 8:
+                continue
+            if _PROMO_AFTER.match(text, m.end()):
                 continue  # "Use code 2024 at checkout": a promotion's
             out.append(PiiMatch("CREDENTIALS", m.start(2), m.end(2), value, value))
         return out

@@ -188,3 +188,37 @@ def test_answers_given_codes_and_more_titles(text, found):
 )
 def test_the_answer_to_whom_am_i_speaking_with(text, name):
     assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("rx=6640821 dob_match=true pin_entered=4821 status=ok", "4821"),
+        ('  window: "10:00-12:00"\n  gate_code: "1934"', "1934"),
+        ('cust_phone="+91 98450 33121" delivery_otp=5813', "5813"),
+        ("entry_permission=yes lockbox=7781 notes=x", "7781"),
+        ("Öğrenci bilgi sistemine giriş için geçici şifreniz: Obs-5521aK", "Obs-5521aK"),
+        ("Parola ta temporară pentru contul online este Tz8#qp41", "Tz8#qp41"),
+        ("नमस्ते रोहित, आपका अस्थायी पासवर्ड Temp@4471rk है", "Temp@4471rk"),
+        ("Mikko Korhonen, 040 718 2293. Noutokoodi: 5K8Q2", "5K8Q2"),
+        ("olá Diogo, o teu código de verificação para a VPN é 550 183", "550 183"),
+        ("Randevunuz onaylandı. Doğrulama kodunuz: 418 302", "418 302"),
+        ("Code d'accès au parking du cabinet : 4590", "4590"),
+        ("Hej Oskar! Din nya PIN-kod till SIM-kortet är 4091", "4091"),
+        ("my password is wrong but i'm typing Bella2019! every time", "Bella2019!"),
+    ],
+)
+def test_log_keys_foreign_codes_and_passwords(text, secret):
+    assert ("CREDENTIALS", secret) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fehlercode: E4021 beim Start", "Ihr Rabattcode lautet SOMMER24", "Your order code is AB-12345",
+        "Model code: XR-2000", "Use code SAVE20 at checkout", "Kod błędu płatności: BLIK-102 (transakcja ponowiona).",
+        "INFO password reset link sent to l.rossi@libero.it (ip=151.38.90.12)",
+    ],
+)
+def test_codes_of_errors_discounts_orders_and_models_are_no_secret(text):
+    assert [v for t, v in _found(text) if t == "CREDENTIALS"] == []
