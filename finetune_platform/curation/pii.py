@@ -2723,6 +2723,11 @@ _FIELD_LABELS = (
     "buyer", "seller", "manager", "line manager", "alıcı", "gönderen", "kontoinnehavare", "mottagare", "modtager",
     "mottaker", "vastaanottaja", "odbiorca", "příjemce", "primatelj", "prejemnik", "címzett", "destinatario",
     "destinataire", "ontvanger",
+    # pupils, drivers, account holders and signatories ("Pupil: Harvey Doyle", "Other driver: Tamika Ross", "Ekstra
+    # sjåfør: Håkon Berge", "Kontoinhaberin: Gülay Aksoy", "Signed: Alistair Hume")
+    # (not "Driver:" or "Rider:" alone, a platform's as often: "Driver: Uber Eats")
+    "pupil", "pupil name", "other driver", "additional driver", "second driver", "ekstra sjåfør", "kontoinhaberin",
+    "signed", "installer", "resident", "subscriber", "homeowner", "consumer",
     # tenants, landlords, parties and contacts of more languages ("Nájemce: ...", "Inquilino: ...", "Yhteyshenkilö:
     # ...", "Controparte: ...", "Testimone: ...", "Lejer: ...")
     "nájemce", "pronajímatel", "inquilino", "inquilina", "locatario", "locataria", "arrendatario", "arrendador",
@@ -2856,15 +2861,28 @@ _SCRIPT_INTRO = tuple(
         r"(?=[ ](?:का|की|के|ने|को|से|जी)[ ।,])",
         r"(?:사용자|고객|직원|담당자|회원)[ ](?P<name>[김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용][가-힣]{2})"
         r"(?=[ ,.]|님|씨|$)",
-        r"(?:客户|用户|员工|顾客|收件人|联系人)(?P<name>[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+        # a letter's or a message's greeting: Japanese "...様" at a line's start, Korean "...님", Hebrew "שלום ...,", Arabic
+        # "عزيزي ...،", Hindi "नमस्ते ... जी,", Thai "เรียน คุณ..." and "คุณ... ครับ"; an agent's name after "客服："
+        r"(?:^|\n)(?!担当|関係者|会員|利用者|各位|皆)(?P<name>[\u4e00-\u9fff]{1,3}[ 　]?[\u4e00-\u9fff\u3040-\u309f]{1,3})[ 　]?様",
+        r"(?:^|\n|[ ])(?P<name>[김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용][가-힣]{2})님",
+        r"שלום[ ](?!רב)(?P<name>[\u05d0-\u05ea]+(?:[ ][\u05d0-\u05ea]+)?)[,،]",
+        r"(?:عزيزي|عزيزتي|العزيز|العزيزة)[ ](?:السيد[ ]|السيدة[ ])?(?!العميل|العميلة|عميلنا|المستخدم)"
+        r"(?P<name>[\u0620-\u064a]+(?:[ ][\u0620-\u064a]+){0,2})[،,]",
+        r"नमस्ते[ ](?!(?:सर|मैडम|जी|दोस्तों|आप)[ ,।])(?P<name>[" + _DEVA + r"]+)(?:[ ]जी)?[,।]",
+        r"เรียน[ ]?คุณ(?P<name>[\u0e00-\u0e7f]+(?:[ ][\u0e00-\u0e7f]+)?)",
+        r"คุณ(?P<name>[\u0e00-\u0e7f]{2,20})[ ](?:ครับ|ค่ะ|คะ)",
+        r"客服[：:](?P<name>[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
+        r"金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤][\u4e00-\u9fff]{1,2})(?=$|\n|[，。])",
+        r"(?:客户|客戶|用户|用戶|员工|員工|顾客|顧客|收件人|联系人|聯絡人|同事)(?P<name>[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
         r"程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤][\u4e00-\u9fff]{1,2})"
-        r"(?=[（(，,。、：:\s]|先生|女士|$)",
+        r"(?=[（(，,。、：:\s來来致表反要的说說称稱同和与與]|先生|女士|$)",
     )
 )
 _SCRIPT_INTRO_NEEDLES = frozenset(
     ("मेरा नाम", "मैं", "我是", "我叫", "と申します", "でございます", "です", "저는", "이요", "입니다", "أنا", "اسمي", "меня зовут",
      "мене звати", "שמי", "קוראים לי", "ασφαλισμέν", "πελάτ", "χρήστ", "υπάλληλ", "κύριε", "κυρία", "ग्राहक", "उपयोगकर्ता",
-     "कर्मचारी", "श्री", "사용자 ", "고객 ", "직원 ", "담당자 ", "회원 ", "客户", "用户", "员工", "顾客", "收件人", "联系人")
+     "कर्मचारी", "श्री", "사용자 ", "고객 ", "직원 ", "담당자 ", "회원 ", "客户", "用户", "员工", "顾客", "收件人", "联系人",
+     "様", "님", "שלום", "عزيز", "नमस्ते", "คุณ", "客戶", "用戶", "員工", "顧客", "聯絡人", "同事", "客服")
 )
 #: A chat speaker's role in many languages, then the speaker's name and a colon, at a line's start (a "[Chat]" tag
 #: before it or not); CJK roles may be glued to the name ("客服李婷：", "オペレーター山本：").
@@ -2962,6 +2980,7 @@ _FIELD_LABEL_WORDS = (
     "testimone", "conduttore", "ansprechpartner", "contacto", "signature", "unterschrift", "compan", "accompan",
     "técnico", "tecnico", "technicien", "benutzer", "versicherungsnehmer", "notfallkontakt", "beneficiário", "müşteri",
     "klant", "contractor", "usuário", "utilisateur", "utente", "gebruiker", "użytkownik", "kullanıcı", "candidat",
+    "pupil", "driver", "sjåfør", "signed", "installer", "resident", "subscriber", "homeowner", "consumer",
 )
 
 
@@ -3239,7 +3258,8 @@ _KEYED_NAME = re.compile(
     # the key quoted (JSON, Python, YAML) or bare before "=" (a log line: 'name="T MATSUMOTO"')
     r"""(?:["']|(?<![\w.-])(?=\w+=))((?i:(?:full|first|last|given|family|middle|customer|contact|client|account|card|user|display|sender|"""
     r"""recipient|billing|shipping|legal|real|maiden|birth)?[ _-]?(?:name|holder|surname)|cardholder|customer|contact|owner"""
-    r"""|author|agent|assignee|reporter|requester|requestor|given|family|forename))(?:["'][ ]*[:=]|=)[ ]*["']([^"'\n\\]{2,80})["']"""
+    r"""|author|agent|assignee|reporter|requester|requestor|given|family|forename|resident|rider|subscriber|tenant|guest"""
+    r"""|passenger|driver|occupant|patient|employee))(?:["'][ ]*[:=]|=)[ ]*["']([^"'\n\\]{2,80})["']"""
 )
 #: The same keys in YAML or a form's "key: value" lines, the key opening its line ("first_name: aoife", "last_name:
 #: ní bhriain", "legal_name: Olamide Fashola").
@@ -3250,6 +3270,10 @@ _YAML_NAME = re.compile(
 #: Keys that name things as often as people ('"name": "Premium Plan"', '"agent": "Zendesk"'): their value counts only
 #: when it opens with a known given name or an initial.
 _GENERIC_NAME_KEYS = frozenset("name customer contact owner agent author assignee reporter requester requestor".split())
+#: The keys of :data:`_KEYED_NAME` beyond a name's own ('resident="Okafor"', 'rider="Mohd Irfan"', '"tenant":
+#: "Rivera, Luis"'): needles of the Aho-Corasick pass.
+_MORE_NAME_KEYS = frozenset(("resident", "rider", "subscriber", "tenant", "guest", "passenger", "driver", "occupant",
+                             "patient", "employee"))
 #: A word of a keyed name's value: a name in any case, with hyphens and apostrophes, or an initial.
 _KEYED_NAME_WORD = re.compile(r"[" + _UP + _LO + r"][" + _UP + _LO + r"'’-]*\.?")
 
@@ -3264,7 +3288,7 @@ def _may_hold_keyed_name(text: str, low: str, h: AbstractSet[str] | None = None)
     return (
         "name" in h or "holder" in h or "customer" in h or "contact" in h or "owner" in h or "author" in h
         or "agent" in h or "assignee" in h or "reporter" in h or "request" in h or "given" in h
-        or "family" in h or "forename" in h
+        or "family" in h or "forename" in h or not h.isdisjoint(_MORE_NAME_KEYS)
     )
 
 
@@ -7085,6 +7109,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _SECURITY_QUESTION_NEEDLES
     | _LOOSE_PASSWORD_NEEDLES
     | STREET_NEEDLES
+    | _MORE_NAME_KEYS
     | _PHONE_QUESTION_NEEDLES
     | frozenset(_PICKUP_AND_SEED_NEEDLES)
     | _SPEAKER_ROLE_NEEDLES

@@ -222,3 +222,40 @@ def test_log_keys_foreign_codes_and_passwords(text, secret):
 )
 def test_codes_of_errors_discounts_orders_and_models_are_no_secret(text):
     assert [v for t, v in _found(text) if t == "CREDENTIALS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ('event=pin_entry unit=312 resident="Okafor" pin=**** result=ok', "Okafor"),
+        ('order_id=SWG-88123091 rider="Mohd Irfan" rider_phone=x', "Mohd Irfan"),
+        ('WO-22187 unit=4C tenant="Kowalczyk, Ewa" issue="dishwasher"', "Kowalczyk, Ewa"),
+        ("Trip for Year 9\nPupil: Harvey Doyle\nPaid by: card", "Harvey Doyle"),
+        ("Date of loss: 01/17/2025\nOther driver: Tamika Ross, (901) 555-0101", "Tamika Ross"),
+        ("Ekstra sjåfør: Håkon Berge.", "Håkon Berge"),
+        ("鈴木 一郎様\n\n賃貸契約の更新について", "鈴木 一郎"),
+        ("김지훈님 계정에서 VPN 로그인 시도가 있었습니다.", "김지훈"),
+        ("שלום יוסי אברהם, התביעה שלך התקבלה.", "יוסי אברהם"),
+        ("عزيزي السيد خالد الحمادي،\nنشكركم على", "خالد الحمادي"),
+        ("नमस्ते सुनीता जी,\nआपकी टिकट", "सुनीता"),
+        ("เรียน คุณสมศรี วงศ์สวัสดิ์\nการจองรถเช่า", "สมศรี วงศ์สวัสดิ์"),
+        ("客戶林志明來電，要求將帳單", "林志明"),
+        ("备注：与同事陈建国同行。\n客服：刘婷", "刘婷"),
+    ],
+)
+def test_names_as_log_keys_labels_and_greetings_of_other_scripts(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["お客様各位", "担当者様", "שלום רב, קיבלנו את פנייתך.", "عزيزي العميل، نشكركم", "नमस्ते सर, आपका",
+     "我们的同事们都很好", '{"guest":"premium","driver":"v2.1","patient":"N/A"}'],
+)
+def test_greetings_of_other_scripts_to_no_one_by_name(text):
+    assert [v for t, v in _found(text) if t == "PERSON"] == []
+
+
+@pytest.mark.parametrize("text", ["Driver: Uber Eats", "Rider: Deliveroo\nStatus: en route"])
+def test_a_platform_after_a_driver_label_is_no_name(text):
+    assert [v for t, v in _found(text) if t == "PERSON"] == []
