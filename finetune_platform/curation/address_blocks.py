@@ -58,6 +58,8 @@ _WEAK_POSTCODE_LINE = re.compile(
     r"(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3}[ ]\d{2}|\d{2}-\d{3}|\d{4}-\d{3}|\d{4}[ ]?[A-Z]{2})[ ]+" + _TOWN + r"(?:[ ]\d{1,2})?"
     # "Lagos 101245", "Chennai - 600017", "Αθήνα 10558", "Claremont 7708", "Nagoya 460-0008"
     + r"|" + _TOWN + r"(?:[ ]*[-–,][ ]*|[ ])(?P<reversed>\d{4,6}|\d{3}-\d{4})"
+    # a postcode alone under its town ("Johannesburg\n2195")
+    + r"|(?P<alone>\d{4,6})"
 )
 #: Countries as a block's last line names them.
 _COUNTRIES = frozenset(
@@ -116,6 +118,10 @@ _UNIT_PREFIX = re.compile(
     r"[ \t]*(?:Flat|Apt\.?|Apartment|Unit|Suite|Ste\.?|Floor|Level|Room|Rm\.?|Block|Blk\.?)[ ]?#?[\w-]{1,6},?[ ]*",
     re.IGNORECASE,
 )
+#: A flat or unit right before a street's number, after a label on its line ("Address: Flat C, 91 ...").
+_UNIT_AFTER_LABEL = re.compile(
+    r"(?<![\w-])(?:Flat|Apt\.?|Apartment|Unit|Suite|Ste\.?)[ ]#?[\w-]{1,6},?[ ]*\Z", re.IGNORECASE
+)
 _HOUSE_NUMBER = re.compile(r"(?<![\w-])\d{1,5}[A-Za-z]?(?![\w-])")
 #: The gates, two patterns led by a line break (a literal, which the regex engine skips to, where a pattern led by
 #: a class tries every position): the end of a line that ends as a strong postcode line or a town's code does
@@ -165,11 +171,20 @@ def _has_street_word(line: str, distinct: bool = False) -> bool:
     return any(w in known or (len(w) > 5 and w.endswith(_STREET_ENDINGS)) for w in words)
 
 
+#: Words a number follows that are no town's district ("Qty 2", "Bay 12", "Step 3").
+_NUMBERED_THINGS = frozenset(
+    "qty quantity no nr box room line item page step floor level bay gate door unit suite apt table row seat lane "
+    "phase part version build week day year ticket order case".split()
+)
+
+
 def _town_line(line: str) -> bool:
     """A town's or district's line: one to four capitalised words, no digits, no sentence ("Little Snoring",
     "Eastfield Industrial Estate", "JIBOWU, YABA")."""
     words = line.replace(",", " ").split()
     if len(words) > 1 and words[-1].isdigit() and len(words[-1]) <= 2:
+        if words[0].lower().rstrip(".") in _NUMBERED_THINGS:
+            return False  # "Qty 2", "Bay 12": a count or a place's number
         words.pop()  # a city's district: "Dublin 4", "Praha 1"
         line = line[: line.rindex(" ")]
     return (
@@ -190,10 +205,10 @@ def _postcode_line(line: str) -> str | None:
     weak = _WEAK_POSTCODE_LINE.fullmatch(line)
     if weak is None or _has_street_word(line):
         return None
-    code = weak.group("reversed")
+    code = weak.group("reversed") or weak.group("alone")
     if code is not None and len(code) == 4 and code[:2] in ("19", "20"):
         return None
-    return "weak"
+    return "alone" if weak.group("alone") else "weak"
 
 
 def _not_place(line: str) -> bool:
@@ -222,7 +237,7 @@ def address_blocks(text: str, spans: Sequence[tuple[str, int, int]]) -> list[tup
         if kind is None:
             continue
         strong = kind == "strong"
-        block = _block_above(text, line_start, addresses, persons, strong)
+        block = _block_above(text, line_start, addresses, persons, strong, alone=kind == "alone")
         if block is None:
             continue
         end = line_start + (len(raw) - len(raw.lstrip())) + len(line)
@@ -239,10 +254,16 @@ def address_blocks(text: str, spans: Sequence[tuple[str, int, int]]) -> list[tup
 
 
 def _block_above(
-    text: str, anchor_start: int, addresses: list[tuple[int, int]], persons: list[tuple[int, int]], strong: bool
+    text: str,
+    anchor_start: int,
+    addresses: list[tuple[int, int]],
+    persons: list[tuple[int, int]],
+    strong: bool,
+    alone: bool = False,
 ) -> int | None:
     """Where the block whose postcode line starts at ``anchor_start`` starts, or None when the lines above it
-    are no address (no street among them, or no line at all)."""
+    are no address (no street among them, or no line at all). A postcode ``alone`` on its line needs its town's
+    line right above it ("Johannesburg\n2195")."""
     start = anchor_start
     seen_street = False
     seen_found = False  # an address the line detectors found, or a street word with a house number
@@ -256,8 +277,12 @@ def _block_above(
             break
         lead = line_start + (len(raw) - len(raw.lstrip()))
         tail = lead + len(line)
-        if any(s < tail and e > lead for s, e in persons):
-            break  # "John Miller" over his address
+        if any(s < tail and e > lead for s, e in persons) and not (
+            _has_street_word(line, distinct=True) and line[:1].isupper() and len(line.split()) <= 4
+        ):
+            break  # "John Miller" over his address (but not "Albert Road", a street named after one)
+        if alone and not lines and not _town_line(line):
+            return None
         if _postcode_line(line.rstrip(",").rstrip()) is not None:
             break  # the postcode line of the address before: "12 Main St\nSpringfield, IL 62704\nBoston, MA 02110"
         found = [(s, e) for s, e in addresses if s < tail and e > lead]
@@ -266,7 +291,10 @@ def _block_above(
             seen_found = seen_street = True
             lines += 1
             if first > lead and _UNIT_PREFIX.fullmatch(text, lead, first) is None:
-                start = first  # "Ship to: 12 Oak Street": the address starts after its label
+                # "Ship to: 12 Oak Street": the address starts after its label, or at the flat before its street
+                # ("Address: Flat C, 91 Highbury Hill")
+                unit = _UNIT_AFTER_LABEL.search(text, lead, first)
+                start = unit.start() if unit is not None else first
                 break
             start = lead
             cursor = line_start - 1

@@ -129,3 +129,28 @@ def test_continental_one_line_addresses(text, address):
 )
 def test_four_digits_and_a_word_are_no_postcode_without_a_street(text):
     assert [v for t, v in _found(text) if t == "ADDRESS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        # a postcode alone under its town
+        ("Deliver to:\nNomvula Khumalo\nUnit 12, Jacaranda Court\n45 Rustenburg Road\nNorthcliff\nJohannesburg\n2195",
+         "Unit 12, Jacaranda Court\n45 Rustenburg Road\nNorthcliff\nJohannesburg\n2195"),
+        # a street named after a person is still the street
+        ("Miss Chantelle Ashworth\nFlat 14\nMarlborough Court\nAlbert Road\nSouthport\nPR9 0LE",
+         "Flat 14\nMarlborough Court\nAlbert Road\nSouthport\nPR9 0LE"),
+    ],
+)
+def test_more_block_layouts(text, address):
+    assert ("ADDRESS", address) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Invoice lines\n12 Main Street\nQty 2\n2195", "Prices\n45 Market Road\n2195"])
+def test_a_number_alone_needs_its_town_above_it(text):
+    assert "2195" not in " ".join(v for t, v in _found(text) if t == "ADDRESS")
+
+
+def test_the_flat_after_a_label_opens_the_block():
+    text = "Name: Tobias Wren\nAddress: Flat C, 91 Highbury Hill\nLondon N5 1SX\nNext of kin: Alice Wren"
+    assert ("ADDRESS", "Flat C, 91 Highbury Hill\nLondon N5 1SX") in _found(text)
