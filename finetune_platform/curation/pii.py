@@ -1224,12 +1224,16 @@ _ADDRESS_EU = re.compile(
     # Nordic, Finnish, Hungarian and Czech: a street word glued to the name ("Vestergade", "Vasagatan", "Hämeenkatu",
     # "Masarykova") or after it ("Kongens gate", "Kossuth Lajos utca")
     + r"|[" + _UP + r"][" + _LO + r"]*(?:gade|gatan|gata|vej|vägen|veien|väg|stræde|allé|katu|tie|kuja|polku|utca|körút"
-    r"|ulice|třída|ova|ská)"
+    r"|ulice|třída|ova|ská|cká|ká)"
+    # Romanian "Str." and Belgian streets with their postbox ("Str. Memorandumului 21", "Grote Markt 15 bus 2")
+    r"|Str\.[ ][" + _UP + r"][" + _LO + r"]+(?:[ ][" + _UP + r"][" + _LO + r"]+){0,2}"
+    r"|(?:Grote[ ]|Kleine[ ]|Oude[ ])?(?:Markt|Kerkplein|Grand-Place|Grand[ ]Place)"
     r"|(?:[" + _UP + r"][" + _LO + r"]+[ ]){1,3}(?:gate|gata|gade|vej|utca|út|tér|körút|allé|plads|torv|tori)"
     + r")"
-    r",?[ ]\d{1,4}[A-Za-z]?(?:-(?:\d{1,3}|[IVX]{1,4}|[A-Za-z])|/[A-Za-z0-9]{1,3}|[ ][A-Z](?:[ ]\d{1,3})?(?![\w]))?\.?"
+    r",?[ ]\d{1,4}[A-Za-z]?(?:-(?:\d{1,3}|[IVX]{1,4}|[A-Za-z]|bis|ter)|/[A-Za-z0-9]{1,3}|[ ][A-Z](?:[ ]\d{1,3})?(?![\w]))?\.?"
+    r"(?:[ ](?:bus|bte\.?|boîte)[ ]\d{1,4}[A-Za-z]?)?"
     r"(?:,[ ](?:[^,\n]{1,15}),)?"  # "5º dcha.", "bajo A", "lgh 1102"
-    r",?[ ](?:\d{4}[ ]?[A-Z]{2}|\d{5}|\d{4}-\d{3}|\d{3}[ ]\d{2}|\d{4})[ ]" + _EU_CITY + r"(?:[ ][A-Z](?!\w))?"
+    r",?[ ](?:\d{4}[ ]?[A-Z]{2}|\d{6}|\d{5}|\d{4}-\d{3}|\d{3}[ ]\d{2}|\d{4})[ ]" + _EU_CITY + r"(?:[ ][A-Z](?!\w))?"
     # Greek: the street and number, the postcode NNN NN and the city ("Τσιμισκή 45, 546 23 Θεσσαλονίκη")
     r"|[Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+(?:[ ][Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+){0,2}[ ]\d{1,4}[α-ω]?,[ ]\d{3}[ ]\d{2}[ ][Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+"
 )
@@ -1240,7 +1244,7 @@ _WORDS_ANY_CASE = r"[" + _UP + _LO + r"][" + _LO + r"'’-]+(?:[ ][" + _UP + _LO
 _ADDRESS_WORLD = re.compile(
     r"(?i:(?<![\w-])(?:"
     # Polish: "ul." and the street, number and flat, postcode NN-NNN and city
-    r"(?:ul|al|os|pl)\.[ ]?" + _WORDS_ANY_CASE + r"[ ]\d{1,4}[a-z]?(?:/\d{1,4}|[ ]m\.[ ]\d{1,4})?,[ ]\d{2}-\d{3}[ ]" + _WORDS_ANY_CASE
+    r"(?:ul|al|os|pl)\.[ ]?" + _WORDS_ANY_CASE + r"[ ]\d{1,4}[a-z]?(?:/\d{1,4})?(?:[ ]m\.[ ]\d{1,4})?,[ ]\d{2}-\d{3}[ ]" + _WORDS_ANY_CASE
     # Brazilian: street, number, district, city - state, CEP NNNNN-NNN
     + r"|(?:rua|av\.|avenida|alameda|travessa|estrada|praça)[ ]" + _WORDS_ANY_CASE + r",[ ]\d{1,5}(?:,[ ][^,\n]{1,30}){1,2}"
     r"[ ]-[ ][a-z]{2},[ ](?:cep[ ])?\d{5}-\d{3}"
@@ -1376,7 +1380,7 @@ _CUED_ADDRESS_END = re.compile(
 _CUED_ADDRESS_MAX = 110
 
 #: What every _ADDRESS_EU match holds: a continental postcode and the capital of its city.
-_EU_POSTCODE_GATE = re.compile(r"\d{4}(?:\d|[ ]?[A-Z]{2}|-\d{3})?[ ][" + _UP + r"]|\d{3}[ ]\d{2}[ ][^\W\d_]")
+_EU_POSTCODE_GATE = re.compile(r"\d{4}(?:\d\d?|[ ]?[A-Z]{2}|-\d{3})?[ ][" + _UP + r"]|\d{3}[ ]\d{2}[ ][^\W\d_]")
 #: An Indian address: a house, flat, plot or door number, up to four parts and the city with its six-digit PIN
 #: ("House No. 885, Greater Kailash II, New Delhi - 110048", "No. 7, Road No. 3, Banjara Hills, Hyderabad -
 #: 500034", "b-363, greater kailash ii, new delhi - 110048").
@@ -2569,7 +2573,7 @@ def _may_hold_world_address(low: str, h: AbstractSet[str] | None = None) -> bool
 
 #: _EU_POSTCODE_GATE and _PIN_GATE in an ASCII text's :func:`_digit_shape` (capitals "A", small letters "a",
 #: digits "0"): patterns that open with a literal, which re jumps to.
-_EU_POSTCODE_SHAPE = re.compile(rb"0000(?:0|[ ]?AA|-000)?[ ]A|000[ ]00[ ]A")
+_EU_POSTCODE_SHAPE = re.compile(rb"0000(?:00?|[ ]?AA|-000)?[ ]A|000[ ]00[ ]A")
 _PIN_SHAPE = re.compile(rb"000000(?:(?<=[Aa][ ]000000)|(?<=[Aa]-000000)|(?<=[Aa][ ]-[ ]000000))(?!0)")
 
 

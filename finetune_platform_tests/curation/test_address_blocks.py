@@ -154,3 +154,17 @@ def test_a_number_alone_needs_its_town_above_it(text):
 def test_the_flat_after_a_label_opens_the_block():
     text = "Name: Tobias Wren\nAddress: Flat C, 91 Highbury Hill\nLondon N5 1SX\nNext of kin: Alice Wren"
     assert ("ADDRESS", "Flat C, 91 Highbury Hill\nLondon N5 1SX") in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("Adres is Oudegracht 231-bis, 3511 NK Utrecht", "Oudegracht 231-bis, 3511 NK Utrecht"),
+        ("Leveringsadres: Grote Markt 15 bus 2, 2800 Mechelen", "Grote Markt 15 bus 2, 2800 Mechelen"),
+        ("a fost livrat la Str. Memorandumului 21, ap. 4, 400114 Cluj-Napoca", "Str. Memorandumului 21, ap. 4, 400114 Cluj-Napoca"),
+        ("Předmět nájmu: byt 2+kk, Lidická 42, 602 00 Brno", "Lidická 42, 602 00 Brno"),
+        ("za lokal ul. Marszałkowska 84/92 m. 117, 00-514 Warszawa", "ul. Marszałkowska 84/92 m. 117, 00-514 Warszawa"),
+    ],
+)
+def test_dutch_belgian_romanian_czech_and_polish_lines(text, address):
+    assert ("ADDRESS", address) in _found(text)
