@@ -498,7 +498,7 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
             r"|clave[ ]de[ ](?:operaciones|acceso|seguridad|la[ ]red|wifi|internet|banca|cajero|firma)"
             r"|contraseña(?:[ ][^\s\d:.]+){0,2}|code[ ]du[ ][^\s\d:.]+(?:[ ](?:à|de)[ ][^\s\d:.]+)?|digicode"
             r"|passord(?:et)?|adgangskode(?:n)?|salasana|kod[ ](?:do|od)[ ][^\s\d:.]+)"
-            r"(?:[ ]?(?:is|es|est|c['’]est|ist|är|er|je(?:[ ]teď)?|jest|είναι|הוא|היא|هو|هي|é|a|till|har[ ]ändrats[ ]till"
+            r"(?:[ ]?(?:is|es|est|c['’]est|ist|är|er|je(?:[ ]teď)?|jest|είναι|הוא|היא|هو|هي|é|a|till|har[ ]ändrats[ ]till|는|은"
             r"|ahora[ ]es|je[ ]teď))?[ ]?[:：=\[【「]?[\]】」]?[ ]*",
         ),
         (
@@ -662,18 +662,26 @@ _ANSWER_VALUE = re.compile(r"[\"'`]?([^\s\"'`,;<>]{4,200})")
 _LOOSE_PASSWORD_NEEDLES = frozenset(
     ("kennwort", "passwort", "wachtwoord", "lösenord", "passord", "salasana", "jelszó", "heslo", "hasło", "haslo",
      "parola", "parolă", "şifre", "sifre", "senha", "contraseña", "clave", "password", "mot de passe", "wifi", "wi-fi",
-     "otp", "mfa", "2fa=", "totp", "pin=", "pin_", "_pin", "pin\":", "passcode", "lockbox", "_code", "पासवर्ड")
+     "otp", "mfa", "2fa=", "totp", "pin=", "pin_", "_pin", "pin\":", "passcode", "lockbox", "_code", "पासवर्ड",
+     "enable secret", "enable password", "temporary access pass")
 )
 _LOOSE_PASSWORD = re.compile(
     r"(?i:(?<![\w-])[^\W\d_]*(?:kennwort|passwort|wachtwoord|lösenord(?:et)?|passord(?:et)?|salasana|jelszó|jelszava"
     r"|heslo|hasło|haslo|parola|parolă|şifre(?:si|niz|n)?|sifre(?:si|niz|n)?|senha|contraseña|clave|password|mot[ ]de[ ]passe"
     r"|पासवर्ड"
     r"|wi-?fi-?(?:kode|koden|code|key|nøgle|wachtwoord|passwort|password|heslo|passord|lösenord|salasana)"
-    r"|code[ ]wi-?fi|cl[ée][ ]wi-?fi)(?![\w-]))"
-    r"(?:[ ](?![^\s:=@]*\d)[^\s:=@]{1,20}){0,6}?[ ]?[:=：]?[ ]*[\"'`(\[]?"
+    r"|code[ ]wi-?fi|cl[ée][ ]wi-?fi|enable[ ](?:secret|password)(?:[ ][05789])?|temporary[ ]access[ ]pass)(?![\w-]))"
+    r"(?:[ ](?![^\s:=@]*\d)[^\s:=@]{1,20}){0,6}?[ ]?[:=：]?[ ]*[(\[]?[\"'`“]?"
     r"((?=[^\s\"'`,;<>]*\d)(?=[^\s\"'`,;<>]*[^\W\d_])[^\s\"'`,;<>(\[{][^\s\"'`,;<>]{3,199})"
     r"|(?i:(?<![\w-])[a-z_]*(?:otp|mfa|totp|2fa|pin|passcode|lockbox|gate_code|door_code|access_code|entry_code"
     r"|verification_code|sms_code)[a-z_]*[\"']?[ ]?[=:][ ]?[\"']?)(\d{4,8})(?!\w)"
+)
+
+
+#: Words between a password's word and a value that make the value an account's or an order's id.
+_NOT_A_PASSWORD_OWNER = re.compile(
+    r"(?i)\b(?:account|acct|user|username|login|order|ticket|case|invoice|ref|reference|booking|id|number|serial"
+    r"|product|producto|produkt|promo|coupon|voucher|customer|kunde|cliente|client)\b"
 )
 
 
@@ -707,7 +715,7 @@ def _loose_passwords(text: str, needles: AbstractSet[str] = _LOOSE_PASSWORD_NEED
     out = []
     for m in matches:
         group = 1 if m.group(1) is not None else 2
-        if group == 1 and _NOT_A_SECRET_CODE.search(text, m.start(), m.start(1)) is not None:
+        if group == 1 and _NOT_A_PASSWORD_OWNER.search(text, m.start(), m.start(1)) is not None:
             continue  # "the password for account AB12345": an id
         value = m.group(group).rstrip(".,;:)]}")
         if "=" in value or ("@" in value and "." in value.rpartition("@")[2]):
@@ -722,16 +730,20 @@ def _loose_passwords(text: str, needles: AbstractSet[str] = _LOOSE_PASSWORD_NEED
 #: A security question's words, in lower-cased text (the gate of :func:`_answered_questions`).
 _SECURITY_QUESTION_NEEDLES = frozenset(
     ("security question", "memorable", "maiden name", "first pet", "pet's name", "first school", "primary school",
-     "were you born", "grow up on")
+     "were you born", "grow up on", "question de sécurité", "premier animal", "jeune fille", "pregunta de seguridad",
+     "primera mascota", "sicherheitsfrage", "mädchenname", "erstes haustier", "domanda di sicurezza", "beveiligingsvraag")
 )
 _SECURITY_QUESTION = re.compile(
     r"(?i:security[ ]question|memorable[ ](?:word|name|place|date)|maiden[ ]name|first[ ]pet|pet['’]?s[ ]name"
     r"|first[ ]school|primary[ ]school|city[ ]were[ ]you[ ]born|town[ ]were[ ]you[ ]born|were[ ]you[ ]born[ ]in"
-    r"|street[ ]did[ ]you[ ]grow[ ]up[ ]on)"
+    r"|street[ ]did[ ]you[ ]grow[ ]up[ ]on|question[ ]de[ ]sécurité|premier[ ]animal|nom[ ]de[ ]jeune[ ]fille"
+    r"|pregunta[ ]de[ ]seguridad|primera[ ]mascota|sicherheitsfrage|mädchenname|erstes[ ]haustier|domanda[ ]di[ ]sicurezza"
+    r"|beveiligingsvraag)"
 )
 #: The words an answer may open with before the answer itself ("it's pickles", "sure, st bernadette's").
 _ANSWER_FILLER = re.compile(
-    r"(?i:(?:(?:um+|uh+|er+|erm|ok(?:ay)?|sure|yes|yeah|yep|right|so|oh)[ ,.]+|(?:it[ ]?['’]?s|it[ ]was|it[ ]is|that['’]?s"
+    r"(?i:(?:(?:um+|uh+|er+|erm|ok(?:ay)?|sure|yes|yeah|yep|right|so|oh|oui|euh|sí|si|ja|c['’]est|es|ist)[ ,.]+"
+    r"|(?:it[ ]?['’]?s|it[ ]was|it[ ]is|that['’]?s"
     r"|that[ ]would[ ]be|i[ ]think[ ]it['’]?s|it[ ]should[ ]be)[ ]+)*)"
 )
 #: The code an answer gives after a few words ("402913", "got it, 552 019", "il codice è 619 054", "c'est 482 117").

@@ -259,3 +259,18 @@ def test_greetings_of_other_scripts_to_no_one_by_name(text):
 @pytest.mark.parametrize("text", ["Driver: Uber Eats", "Rider: Deliveroo\nStatus: en route"])
 def test_a_platform_after_a_driver_label_is_no_name(text):
     assert [v for t, v in _found(text) if t == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("Temporary password read out to member by phone: Kq7!vW2pLm", "Kq7!vW2pLm"),
+        ('I\'ve pre-configured the password you asked for ("Doolin2019!") on the router.', "Doolin2019!"),
+        ("interface Vlan40\n ip address 172.16.40.1/24\nenable secret Br4nch!Rtr#09", "Br4nch!Rtr#09"),
+        ("Temporary access pass TAP-8Kq2-Wm7x issued, MFA registration required.", "TAP-8Kq2-Wm7x"),
+        ("배송기사입니다. 공동현관 비밀번호 알려주시면 됩니다.\n고객: 비밀번호는 1357 이에요", "1357"),
+        ("Conseiller : Question de sécurité (nom de votre premier animal)?\nClient : Caramel", "Caramel"),
+    ],
+)
+def test_more_secret_phrasings(text, secret):
+    assert ("CREDENTIALS", secret) in _found(text)
