@@ -146,6 +146,7 @@ _GATE_NEEDLES: frozenset[str] = frozenset(
     (
         "digits on the back", "mein name ist", "mi nombre es", "mijn naam is", "jag heter", "jeg heter", "nazywam się",
         "who am i", "à qui ai-je", "com quem", "con quién", "mit wem", "con chi", "met wie",
+        "jl.", "no.", "số ",
         "jmenuji se", "nama saya", "jeg er ", "det er ", "det är ", "sunt ", "jsem ", "sou a ", "sou o ", "é o ", "é a ",
         "c'est ", "ben ",
     '\n\t', '\n ', '\ngood ', '\nhello ', '\nhey ', '\nhi ', '\nhiya ', ' - ', ' at ', ' code', ' to', ' to :',
@@ -1201,7 +1202,16 @@ _ADDRESS_DE_UPPER = re.compile(
 )
 _FR_STREET_NAME = r"[ ](?:(?:de la|de l'|du|des|de|la|le|l'|d')[ ]?)?[A-ZÀ-Ý][\w'-]+(?:[ ][A-ZÀ-Ý][\w'-]+){0,2}"
 #: The postcode and city after a comma or on the next line; a Quebec address's city, province and postcode.
-_FR_TAIL = r"(?:(?:,[ ]|,?[ ]*\r?\n[ ]*)\d{5}[ ][A-ZÀ-Ý][\w-]+|" + _tail(_CITY) + r")"
+#: A French flat, building, staircase or floor between the street and the postcode ("app. 3", "Bât. B", "3e étage").
+_FR_UNITS = (
+    r"(?:,[ ](?i:app\.?|apt\.?|appartement|bât\.?|bâtiment|bureau|porte|escalier|esc\.|\d{1,2}(?:e|er|ème)[ ]étage)"
+    r"(?:[ ][\w.]{1,6})?)*"
+)
+_FR_TAIL = (
+    r"(?:" + _FR_UNITS + r"(?:(?:,[ ]|,?[ ]*\r?\n[ ]*)\d{5}[ ][A-ZÀ-Ý][\w-]+"
+    # Quebec: the city, the province and the postcode ("Montréal (Québec) H2J 2L3", "Laval, QC H7N 1A1")
+    r"|,[ ]" + _CITY + r"(?:[ ]\((?:Québec|Qc|QC)\)|,?[ ](?:QC|Québec))[ ][A-Z]\d[A-Z][ ]?\d[A-Z]\d)|" + _tail(_CITY) + r")"
+)
 _ADDRESS_FR = re.compile(
     r"(?<![\w-])(?:\d{1,4}-)?\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ](?:"
     r"(?i:rue|avenue|boulevard|bd|boul\.?|place|chemin|allée|impasse|quai|route)" + _FR_STREET_NAME + _FR_TAIL + "?"
@@ -1266,6 +1276,12 @@ _ADDRESS_WORLD = re.compile(
     # Turkish: neighbourhood, street, number and flat, postcode and district/city
     + r"|[" + _UP + _LO + r"][" + _LO + r"]+[ ]mah\.(?:[ ]" + _WORDS_ANY_CASE + r"[ ](?:cad|sk|sok|blv|bulv)\.)?[ ]no:\d{1,4}[a-z]?"
     r"(?:[ ]d:\d{1,4})?(?:,?[ ]\d{5}[ ][" + _UP + _LO + r"]+/[" + _UP + _LO + r"]+)?"
+    # Indonesian: "Jl." and the street, its number, up to four localities and the five-digit postcode ("Jl. Pantai
+    # Berawa No. 17, Canggu, Badung, Bali 80361")
+    + r"|jl\.[ ][^,\n]{2,60}?[ ]no\.[ ]?\d{1,4}[a-z]?(?:,[ ][^,\n\d]{2,30}){1,4}?[ ]\d{5}(?!\d)"
+    # Vietnamese: "Số" and the house number, the lane or street, then the ward, district and city ("Số 25 ngõ 94
+    # Chùa Bộc, Đống Đa, Hà Nội")
+    + r"|số[ ]\d{1,4}[a-z]?(?:/\d{1,4})?[ ](?:ngõ|ngách|hẻm|kiệt|đường|phố)[ ][^,\n]{2,40}(?:,[ ][^,\n.;–-]{2,30}){1,3}"
     r"))"
 )
 
@@ -1412,12 +1428,15 @@ _ADDRESS_UNIT_FIRST_GATE = re.compile(r"(?:Apartment|Apt|Flat|Unit|Suite|House|V
 #: from it ("Cra. 7 # 72-41, Apto 301, Bogotá", "Calle 100 #19-61", "Av. Cra 68 # 24B-10 Int 3"): no cue needed.
 _ADDRESS_CO = re.compile(
     r"(?<![\w-])(?i:calle|cl|cll|carrera|cra|kra|kr|cr|avenida[ ]carrera|av\.?[ ]cra|avenida|av|diagonal|dg|transversal|tv)\.?[ ]?"
-    r"\d{1,3}[ ]?[A-Z]?(?:[ ]?(?i:bis))?(?:[ ](?i:sur|este))?[ ]?(?:#|No\.?|N[º°])[ ]?\d{1,3}[ ]?[A-Z]?[ ]?-[ ]?\d{1,3}\b"
+    r"\d{1,3}[ ]?[A-Z]?(?:[ ]?(?i:bis))?(?:[ ](?i:sur|este))?[ ]?(?:#|No\.?|N[º°])[ ]?\d{1,3}[ ]?[A-Z]?(?:[ ](?i:sur|este))?"
+    r"[ ]?-[ ]?\d{1,3}\b"
     r"(?:[ ](?i:sur|este))?"
+    # a building or a complex by its name ("edificio Torre Lleras apto 802")
+    r"(?:,[ ](?i:edificio|conjunto|urbanización|urbanizacion)(?:[ ][" + _UP + r"][" + _LO + r"]+){1,3})?"
     r"(?:,?[ ](?i:apto|apartamento|ap|int|interior|torre|casa|oficina|of|local|bloque)\.?[ ]?\w{1,5}\b){0,2}"
     r"(?:,[ ][" + _UP + r"][" + _LO + r"]+(?:[ ](?:D\.C\.|[" + _UP + r"][" + _LO + r"]+)){0,3}){0,3}"
 )
-_ADDRESS_CO_GATE = re.compile(r"#[ ]?\d{1,3}[ ]?[A-Za-z]?[ ]?-[ ]?\d")
+_ADDRESS_CO_GATE = re.compile(r"#[ ]?\d{1,3}[ ]?[A-Za-z]?(?:[ ](?:[Ss]ur|[Ee]ste))?[ ]?-[ ]?\d")
 _ADDRESS_IN = re.compile(
     r"(?i:(?<![\w-])(?:(?:house|flat|plot|door|shop|h)\.?[ ]?no\.?[ ]?|(?:(?<=:[ ])|(?<=\n)|^)no\.[ ]?|flat[ ]|plot[ ]|[a-z]-)"
     r"[\w/-]{1,6},[ ]"
@@ -2580,6 +2599,8 @@ def _may_hold_world_address(low: str, h: AbstractSet[str] | None = None) -> bool
         "-" in low and ("ul." in h or "al." in h or "os." in h or "pl." in h or " - " in h)
         or "col." in h
         or ("mah." in h and "no:" in h)
+        or ("jl." in h and "no." in h)
+        or "số " in h
     )
 
 

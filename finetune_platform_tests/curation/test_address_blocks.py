@@ -168,3 +168,30 @@ def test_the_flat_after_a_label_opens_the_block():
 )
 def test_dutch_belgian_romanian_czech_and_polish_lines(text, address):
     assert ("ADDRESS", address) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("votre colis sera livré demain au 4520, rue Saint-Denis, app. 3, Montréal (Québec) H2J 2L3 entre 9h et 17h.",
+         "4520, rue Saint-Denis, app. 3, Montréal (Québec) H2J 2L3"),
+        ("Logement : 15 rue de la République, Bât. B, 3e étage, 69002 Lyon", "15 rue de la République, Bât. B, 3e étage, 69002 Lyon"),
+        ("Penjemputan di alamat Kakak, Jl. Pantai Berawa No. 17, Canggu, Badung, Bali 80361 jam 9",
+         "Jl. Pantai Berawa No. 17, Canggu, Badung, Bali 80361"),
+        ("Người nhận: Trần Thị Thu Hà – 0987 112 365 – Số 25 ngõ 94 Chùa Bộc, Đống Đa, Hà Nội",
+         "Số 25 ngõ 94 Chùa Bộc, Đống Đa, Hà Nội"),
+        ("despachada a la dirección Carrera 43A # 18 Sur-135, Apto 902, Medellín", "Carrera 43A # 18 Sur-135, Apto 902, Medellín"),
+    ],
+)
+def test_french_quebec_indonesian_vietnamese_and_colombian_lines(text, address):
+    assert ("ADDRESS", address) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["số 3 trong danh sách", "Jl. Sudirman No. 5 ya"])
+def test_a_number_after_a_street_word_alone_is_no_address(text):
+    assert [v for t, v in _found(text) if t == "ADDRESS"] == []
+
+
+def test_a_colombian_address_with_its_building():
+    text = "Estoy afuera de la Carrera 43A # 18 Sur-135, edificio Torre Lleras apto 802, Medellín. Me abre"
+    assert ("ADDRESS", "Carrera 43A # 18 Sur-135, edificio Torre Lleras apto 802, Medellín") in _found(text)
