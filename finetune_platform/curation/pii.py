@@ -6499,6 +6499,14 @@ def _row_neighbour_names(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
         cells = [(line.start() + a, line.start() + b) for a, b in _row_cells(row)]
         for i, cell in enumerate(cells):
             if cell not in whole:
+                # a cell of a surname and the given name found ("STOP01,Gallagher Eoin,14 Griffith Avenue")
+                given = next((m for m in matches if m.type == "PERSON" and m.end == cell[1] and m.start > cell[0]), None)
+                if (
+                    given is not None and (first := text[cell[0]:given.start]).endswith(" ") and _row_name_word(first[:-1])
+                    and first[:-1] not in _OTHER_TITLE_CUES and first[:-1] not in _CELL_TITLES  # "Kak Dewi": a title
+                ):
+                    value = text[cell[0]:cell[1]]
+                    out.append(PiiMatch("PERSON", cell[0], cell[1], value, value.casefold()))
                 continue
             sides = [
                 c
@@ -6524,6 +6532,10 @@ _ROW_VALUE_WORDS = frozenset(
     "urgent normal verified unverified enabled disabled blocked suspended shipped delivered returned refunded "
     "mr mrs ms miss dr".split()
 )
+
+
+#: Titles that may stand before a given name in a cell (Indonesian, Malay, Filipino, English).
+_CELL_TITLES = frozenset("Kak Pak Bu Ibu Mas Mbak Bang Abang Kakak Adik Tuan Cik Mr Mrs Ms Miss Dr Sir".split())
 
 
 def _row_name_word(value: str) -> bool:

@@ -274,3 +274,9 @@ def test_a_platform_after_a_driver_label_is_no_name(text):
 )
 def test_more_secret_phrasings(text, secret):
     assert ("CREDENTIALS", secret) in _found(text)
+
+
+def test_a_row_cell_of_a_surname_and_a_known_given_name_is_one_name():
+    text = "STOP01,Gallagher Eoin,14 Griffith Avenue,Dublin 9\nSTOP02,Byrne Aoife,Apt 6 Clarion Quay,Dublin 1"
+    assert [v for t, v in _found(text) if t == "PERSON"] == ["Gallagher Eoin", "Byrne Aoife"]
+    assert [v for t, v in _found("item,Red Emma,3") if t == "PERSON"] == ["Emma"]
