@@ -14,7 +14,8 @@ leaks the address, and three placeholders for one address break the consistency 
 
 :func:`address_blocks` reads the block from its postcode line: a line that is only a postcode, with its town
 before it or after it (UK, US, Canadian, Australian, Irish, and the continental "10115 Berlin", "1012 AB
-Amsterdam", "114 55 Stockholm", "00-950 Warszawa", "1200-095 Lisboa" and "Lagos 101245" layouts). Above it,
+Amsterdam", "114 55 Stockholm", "00-950 Warszawa", "1200-095 Lisboa" and "Lagos 101245" layouts, or a postcode
+alone under its town's line, "Johannesburg\n2195"). Above it,
 it takes the lines an address block holds, nearest first: towns and districts (a few capitalised words), the
 street (a house number, or a street word: "Church Lane", "Keizersgracht 123"), a flat or unit ("Flat 4",
 "Apt 3F", "Unit 3, Baird Court") and a house's name ("The Old Rectory", "Rose Cottage"). It stops at a blank
