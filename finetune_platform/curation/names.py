@@ -316,6 +316,8 @@ NOT_NAMES: frozenset[str] = _words(
     Atendimento Atención Assistance Tecnico Técnico Technicien Monteur Indirizzo Endereço Direccion Dirección Celular
     Telefone Teléfono Objekt Steuerklasse Workstation Site Intake Authorization Survey Podpora Servicedesk Servicio
     Serviço Klantenservice Destek Ügyfél Asiakas Kund Kunder Zákazník Zákaznice
+    Applicant Applicants Patient Patients Nurse Student Students Tenant Tenants Resident Residents Passenger
+    Passengers Candidate Candidates Donor Donors Subscriber Subscribers Homeowner Policyholder Learner Learners
     """
 )
 

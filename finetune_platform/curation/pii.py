@@ -4422,6 +4422,8 @@ class PiiRedactor:
             if spelt:
                 matches = _resolve_overlaps(matches + spelt)
             matches = _with_recurring_names(text, matches)
+            if "the " in text or "The " in text:
+                matches = _without_products(text, matches)
             if not _HONORIFIC_SUFFIXES.isdisjoint(caps):
                 matches = _without_honorifics(matches)
         if (
@@ -6562,6 +6564,37 @@ def _without_honorifics(matches: list[PiiMatch]) -> list[PiiMatch]:
             if last in _HONORIFIC_SUFFIXES:
                 head = head.rstrip()
                 m = PiiMatch("PERSON", m.start, m.start + len(head), head, head.casefold())
+        out.append(m)
+    return out
+
+
+#: What stands before a product's or a place's given name: "the ", "the \"", "The “".
+_THE_BEFORE = re.compile(r"(?:^|(?<=[\s(\[]))[Tt]he[ ][\"“'‘]?$")
+#: What follows a product's or a place's given name: a common noun in lower case ("the Emma mattress", "the Sophie
+#: table lamp", "the “Olivia” rattan armchair") or a street word ("the Mary Street store"), its closing quote first.
+_PRODUCT_AFTER = re.compile(
+    r"[\"”'’]?[ ](?:([a-z]{3,})\b|(?:Street|St|Road|Rd|Avenue|Ave|Lane|Square|Quay|Quays|Mall|Centre|Center)\b)"
+)
+#: Lower-case words that go on a sentence about a person after the name: "the Sarah who called", "the Priya from
+#: accounts", "the Ana mentioned ..."; a name before one of them stays a name.
+_AFTER_A_PERSON = COMMON_LOWER_WORDS | frozenset(
+    "whose whom said says told called calls wrote writes replied asked mentioned sent gave got came went left spoke "
+    "helped works worked lives lived herself himself".split()
+)
+
+
+def _without_products(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
+    """``matches`` without a person of one word that is a product's or a place's name: between "the" and a
+    common noun or a street word ("the Emma mattress", "the Sophie table lamp", "the Mary Street store").
+    A furniture shop's newsletter names its sofas after people; a person is rarely "the Emma" before a noun."""
+    out = []
+    for m in matches:
+        if m.type == "PERSON" and " " not in m.value and _THE_BEFORE.search(text, max(0, m.start - 6), m.start):
+            after = _PRODUCT_AFTER.match(text, m.end)
+            if after is not None and (after.group(1) is None or (
+                after.group(1) not in _AFTER_A_PERSON and not after.group(1).endswith("ed")
+            )):
+                continue
         out.append(m)
     return out
 
