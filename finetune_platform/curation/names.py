@@ -318,6 +318,9 @@ NOT_NAMES: frozenset[str] = _words(
     Serviço Klantenservice Destek Ügyfél Asiakas Kund Kunder Zákazník Zákaznice
     Applicant Applicants Patient Patients Nurse Student Students Tenant Tenants Resident Residents Passenger
     Passengers Candidate Candidates Donor Donors Subscriber Subscribers Homeowner Policyholder Learner Learners
+    Rentals Rental Traders Trading Motors Realty Properties Lettings Estates Pharmacy Clinic Dental Airways Airlines
+    Hotel Hotels Hostel Ops Restaurant Bakery Salon Enterprises Solutions Consulting Insurance Agency Tours Academy
+    Institute Foundation Charity Ministry Council Bereich People
     """
 )
 

@@ -4422,8 +4422,7 @@ class PiiRedactor:
             if spelt:
                 matches = _resolve_overlaps(matches + spelt)
             matches = _with_recurring_names(text, matches)
-            if "the " in text or "The " in text:
-                matches = _without_products(text, matches)
+            matches = _without_products(text, matches, "the " in text or "The " in text)
             if not _HONORIFIC_SUFFIXES.isdisjoint(caps):
                 matches = _without_honorifics(matches)
         if (
@@ -6583,13 +6582,24 @@ _AFTER_A_PERSON = COMMON_LOWER_WORDS | frozenset(
 )
 
 
-def _without_products(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
-    """``matches`` without a person of one word that is a product's or a place's name: between "the" and a
-    common noun or a street word ("the Emma mattress", "the Sophie table lamp", "the Mary Street store").
+#: A word that makes the name before it a company's: "Shree Ganesh Traders", "Patel Motors", "Coastal Rentals Ltd".
+_COMPANY_TAIL = re.compile(
+    r"[ ](?:Traders|Trading|Rentals|Motors|Realty|Properties|Lettings|Estates|Pharmacy|Clinic|Dental|Airways|Airlines"
+    r"|Hotel|Enterprises|Solutions|Consulting|Insurance|Agency|Tours|Academy|Holdings|Group|Ltd|Limited|Inc|LLC|LLP"
+    r"|GmbH|Pty|PLC|Plc|& (?:Sons|Co)\b)\b"
+)
+
+
+def _without_products(text: str, matches: list[PiiMatch], the: bool) -> list[PiiMatch]:
+    """``matches`` without a person's name that is a company's, a product's or a place's: before a company word
+    (:data:`_COMPANY_TAIL`: "Shree Ganesh Traders"), or of one word between "the" (``the``: whether the text holds
+    it) and a common noun or a street word ("the Emma mattress", "the Sophie table lamp", "the Mary Street store").
     A furniture shop's newsletter names its sofas after people; a person is rarely "the Emma" before a noun."""
     out = []
     for m in matches:
-        if m.type == "PERSON" and " " not in m.value and _THE_BEFORE.search(text, max(0, m.start - 6), m.start):
+        if m.type == "PERSON" and _COMPANY_TAIL.match(text, m.end):
+            continue
+        if the and m.type == "PERSON" and " " not in m.value and _THE_BEFORE.search(text, max(0, m.start - 6), m.start):
             after = _PRODUCT_AFTER.match(text, m.end)
             if after is not None and (after.group(1) is None or (
                 after.group(1) not in _AFTER_A_PERSON and not after.group(1).endswith("ed")

@@ -1436,6 +1436,10 @@ def test_a_product_a_queue_or_a_company_where_a_name_could_be(text, redacted):
         # ... a person stays one: the name elsewhere, or words that go on about a person after it
         ("Hi Emma, thanks for buying the Emma mattress.", "Hi <PERSON_1>, thanks for buying the Emma mattress."),
         ("I spoke to the Sarah who called yesterday, Sarah Jones.", "I spoke to the <PERSON_1> who called yesterday, <PERSON_1>."),
+        # a name before a company word is the company's, and a team signs as no one
+        ("For Shree Ganesh Traders the contact is now Mr. Dinesh Patil", "For Shree Ganesh Traders the contact is now Mr. <PERSON_1>"),
+        ("Regards, Coastal Rentals", "Regards, Coastal Rentals"),
+        ("Thanks\nPeople Ops", "Thanks\nPeople Ops"),
         # the roles of a clinic's or a school's chat, and the "Dear" of a form letter, are no names
         ("[10:02] Nurse: Hi Jose, I'm Amanda.\n[10:03] Patient: hi, sore throat", "[10:02] Nurse: Hi <PERSON_1>, I'm <PERSON_2>.\n[10:03] Patient: hi, sore throat"),
         ("> Dear Applicant, please submit your marksheet", "> Dear Applicant, please submit your marksheet"),
