@@ -320,7 +320,7 @@ NOT_NAMES: frozenset[str] = _words(
     Passengers Candidate Candidates Donor Donors Subscriber Subscribers Homeowner Policyholder Learner Learners
     Rentals Rental Traders Trading Motors Realty Properties Lettings Estates Pharmacy Clinic Dental Airways Airlines
     Hotel Hotels Hostel Ops Restaurant Bakery Salon Enterprises Solutions Consulting Insurance Agency Tours Academy
-    Institute Foundation Charity Ministry Council Bereich People
+    Institute Foundation Charity Ministry Council Bereich People Mag Dipl
     """
 )
 
@@ -356,6 +356,8 @@ NOT_LOWER_SURNAMES: frozenset[str] = COMMON_LOWER_WORDS | _words(
     thing stuff one here there back down up out over off away home work too
     og och mit min mitt mina mine jeg det er är har ikke inte ve bir bu și nu am au je jsem meu minha não nao já eu
     ele ela com quem que und ich mein meine mon ma mes mio mia
+    come posso puedo como cómo comment puis kann wie hoe kan jak czym hur hvordan miten nasıl in con per che
+    et y e o ou oder und för att och
     """
 )
 

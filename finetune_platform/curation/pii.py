@@ -1473,6 +1473,10 @@ _OTHER_TITLE_CUES = (
     "Dott.", "Dott.ssa", "dott.", "dott.ssa", "Avv.", "Familie",
     # "Professor" alone is an English noun too ("Assistant Professor Position"): only after Herr or Frau
     "Herr Professor", "Frau Professor", "Herr Doktor", "Frau Doktor",
+    # Austrian and German academic titles after Herr or Frau ("Frau Mag. Haidinger", "Herr DI Gruber", "Herr Dipl.-Ing.
+    # Wolf"): the name is the word after both
+    "Frau Mag.", "Herr Mag.", "Frau Mag.a", "Frau Dr.", "Herr Dr.", "Frau DI", "Herr DI", "Frau Ing.", "Herr Ing.",
+    "Frau Dipl.-Ing.", "Herr Dipl.-Ing.", "Frau Prof.", "Herr Prof.",
 )
 #: Who a payment or a booking is for, or whom to ask for, in several languages ("Transfer ke BCA a.n. Rina Kartika Sari",
 #: "a nombre de Julia Pérez", "на имя Смирнова", "Demandez Réjean", "Pregunte por Chuy"; "ask Faith", "ring Tomasz",
@@ -1659,7 +1663,7 @@ _UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|D
 _UPPER_RUN = re.compile("[" + _UP + r"]{2,}")
 _NAME_GAP = re.compile(
     r"[ ](?:[A-Z]\.[ ])?(?:[\"“'(][A-Z][a-z]+[\"”')][ ])?"
-    r"(?:(?:van der|van den|van de|van|von der|von|de la|de los|de las|de|del|della|da|das|dos|do|di|le|la|al|el|bin|ben|ter|te|ten|op de|zu|du"
+    r"(?:(?:Van der|Van den|Van de|Von der|De la|De los|De las|van der|van den|van de|van|von der|von|de la|de los|de las|de|del|della|da|das|dos|do|di|le|la|al|el|bin|ben|ter|te|ten|op de|zu|du"
     # Irish, Scottish and Welsh patronymics ("Seán Ó Murchú", "Sinéad Nic Giolla Phádraig", "Ieuan ap Gwilym"),
     # Malay ones ("Nurul Aisyah binti Ahmad", "Rajendran a/l Muthusamy")
     r"|Ó|Ní|Nic|Mac|Uí|Ua|Mhic|ap|ab|binti|bint|a/l|a/p)[ ])?"
@@ -2691,6 +2695,8 @@ _GREETING_WORDS = ("hi ", "hello ", "hey ", "hiya ", "good morning ", "good afte
 _GREETING_END = re.compile(r"[ ]*(?:[,!]|\r?\n|\Z)")
 #: Capitalised words that a greeting or a display name holds and that are not people: assistants, big brands,
 #: family words.
+#: A greeting's word alone that addresses someone politely without a name ("Good afternoon Ma,", "Hello Ma'am").
+_POLITE_ADDRESS = frozenset(("Ma", "Maam", "Ma'am", "Ma’am", "Mam", "Madam", "Sah", "Oga", "Bhaiya", "Didi", "Sirji"))
 _NOT_GREETED = frozenset(
     "World There Google Amazon Apple Microsoft Alexa Siri Cortana Netflix Spotify Facebook Meta Samsung Mum Mom "
     "Dad Mummy Daddy Auntie Grandma Grandpa Bot Chatbot Assistant Noreply Welcome Neighbor Neighbour Neighbors "
@@ -3057,7 +3063,10 @@ _WORD_CHAR = re.compile(r"[\w'’]")
 #: introducing ("here", "and", "from", "again", "calling", "writing").
 _INTRO_END = re.compile(
     r"[ ]*(?:[,.;:!?)]|\r?\n|\Z)|[ ](?:here|and|from|again|calling|writing|speaking|en|und|et|y|e|aus|uit|de|og|och|și"
-    r"|ve|j'appelle|täällä|vagyok)\b"
+    r"|ve|j'appelle|täällä|vagyok"
+    # an agent's opening line, what follows the name in other languages ("sono federica come posso aiutarla", "soy
+    # lucia en qué puedo ayudarle", "je suis marc comment puis-je")
+    r"|how|come|como|cómo|comment|wie|hoe|jak|hur|hvordan|in[ ]cosa|en[ ]qué|em[ ]que)\b"
 )
 
 
@@ -5280,6 +5289,8 @@ class PiiRedactor:
                     span = self._name_at(text, pos, require_first=False)
                     if span is not None and _GREETING_END.match(text, span[1]) is not None:
                         value = text[span[0]:span[1]]
+                        if value in _POLITE_ADDRESS:
+                            continue  # "Good afternoon Ma,": how Nigerian and Indian English address a woman
                         if not _a_thing_named(text, value, things):  # "Hi Lumen,\nmy Lumen Hub will not pair"
                             out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         return out
@@ -6590,14 +6601,20 @@ _COMPANY_TAIL = re.compile(
 )
 
 
+#: A street word after a given name makes it a street's: "George Street depot", "the Mary Road branch".
+_STREET_TAIL = re.compile(r"[ ](?:Street|Road|Avenue|Lane|Square|Quay|Quays|Crescent|Terrace)\b")
+
+
 def _without_products(text: str, matches: list[PiiMatch], the: bool) -> list[PiiMatch]:
     """``matches`` without a person's name that is a company's, a product's or a place's: before a company word
-    (:data:`_COMPANY_TAIL`: "Shree Ganesh Traders"), or of one word between "the" (``the``: whether the text holds
+    (:data:`_COMPANY_TAIL`: "Shree Ganesh Traders"), of one word before a street word ("George Street depot"), or of one word between "the" (``the``: whether the text holds
     it) and a common noun or a street word ("the Emma mattress", "the Sophie table lamp", "the Mary Street store").
     A furniture shop's newsletter names its sofas after people; a person is rarely "the Emma" before a noun."""
     out = []
     for m in matches:
-        if m.type == "PERSON" and _COMPANY_TAIL.match(text, m.end):
+        if m.type == "PERSON" and (
+            _COMPANY_TAIL.match(text, m.end) or (" " not in m.value and _STREET_TAIL.match(text, m.end))
+        ):
             continue
         if the and m.type == "PERSON" and " " not in m.value and _THE_BEFORE.search(text, max(0, m.start - 6), m.start):
             after = _PRODUCT_AFTER.match(text, m.end)

@@ -1440,6 +1440,17 @@ def test_a_product_a_queue_or_a_company_where_a_name_could_be(text, redacted):
         ("For Shree Ganesh Traders the contact is now Mr. Dinesh Patil", "For Shree Ganesh Traders the contact is now Mr. <PERSON_1>"),
         ("Regards, Coastal Rentals", "Regards, Coastal Rentals"),
         ("Thanks\nPeople Ops", "Thanks\nPeople Ops"),
+        # a given name before a street word is the street's
+        ("Depot: George Street depot (Croydon) - all vans back by 6", "Depot: George Street depot (Croydon) - all vans back by 6"),
+        # a polite address without a name, and an academic title between "Frau" and the name
+        ("Good afternoon Ma,\n\nPlease find my details", "Good afternoon Ma,\n\nPlease find my details"),
+        ("Hi Ma Yun, ok", "Hi <PERSON_1>, ok"),
+        ("Sehr geehrte Frau Mag. Haidinger,\nanbei", "Sehr geehrte Frau Mag. <PERSON_1>,\nanbei"),
+        ("Sehr geehrter Herr Dipl.-Ing. Wolf,", "Sehr geehrter Herr Dipl.-Ing. <PERSON_1>,"),
+        # a capitalised particle inside a name, and an agent's opening line in other languages
+        ("Owner: Chloe Van der Merwe\nPet: Biscuit", "Owner: <PERSON_1>\nPet: Biscuit"),
+        ("operatore: buongiorno sono federica come posso aiutarla", "operatore: buongiorno sono <PERSON_1> come posso aiutarla"),
+        ("agent: hi im david how can i help", "agent: hi im <PERSON_1> how can i help"),
         # the roles of a clinic's or a school's chat, and the "Dear" of a form letter, are no names
         ("[10:02] Nurse: Hi Jose, I'm Amanda.\n[10:03] Patient: hi, sore throat", "[10:02] Nurse: Hi <PERSON_1>, I'm <PERSON_2>.\n[10:03] Patient: hi, sore throat"),
         ("> Dear Applicant, please submit your marksheet", "> Dear Applicant, please submit your marksheet"),
