@@ -734,6 +734,60 @@ def _loose_passwords(text: str, needles: AbstractSet[str] = _LOOSE_PASSWORD_NEED
     return out
 
 
+#: A symbol inside a word, or after its digits: where a password typed without its word may be ("it's now
+#: Xq9#vL2!tM7w", "current one Deepika@1234 is expired", "Ancien MDP Soleil2023!"). The pattern is led by the
+#: symbol (a class of ten characters is skipped to; ~0.5 us a text over the bench's texts).
+_PASSWORD_SYMBOL = re.compile(r"[!#$%&*@?+~](?<=[A-Za-z0-9][!#$%&*@?+~])(?:(?=[A-Za-z0-9])|(?<=\d[!#$%&*@?+~]))")
+_PASSWORD_SYMBOLS = frozenset("!#$%&*@?+~")
+#: The characters of a password of that shape.
+_PASSWORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&*@?+~_.-")
+#: What may stand right before such a password (a space, a quote, a bracket, a colon) and right after it.
+_PASSWORD_BEFORE = frozenset(" \t\n\"'`(:“‘")
+_PASSWORD_AFTER = frozenset(" \t\n\"'`),;”’")
+#: An e-mail address's domain after its "@", and a package's version ("Node.js@18.2").
+_AT_DOMAIN = re.compile(r"@[A-Za-z0-9-]+\.[A-Za-z]")
+_AT_VERSION = re.compile(r"@v?\d+(?:\.\d+)+$")
+
+
+def _password_shaped(text: str) -> list[PiiMatch]:
+    """Passwords by their shape alone, wherever a person typed one (type CREDENTIALS): a word of 8-32 characters
+    that mixes upper and lower case, a digit and a symbol (:data:`_PASSWORD_SYMBOLS`), standing alone between
+    spaces, quotes or brackets. No id, e-mail address, hashtag or log key looks so; a password's word before it
+    is :meth:`PiiRedactor._secrets`' cue, but "it's now Xq9#vL2!tM7w" or "sshpass -p 'Hv7$kP2qW!9z'" has none."""
+    out: list[PiiMatch] = []
+    end = -1
+    size = len(text)
+    for m in _PASSWORD_SYMBOL.finditer(text):
+        if m.start() < end:
+            continue  # inside the word read before
+        if m.group() == "@" and _AT_DOMAIN.match(text, m.start()):
+            continue  # an e-mail address (most "@" are), not read further
+        a = m.start()
+        while a and text[a - 1] in _PASSWORD_CHARS:
+            a -= 1
+        b = m.end()
+        while b < size and text[b] in _PASSWORD_CHARS:
+            b += 1
+        end = b
+        if (a and text[a - 1] not in _PASSWORD_BEFORE) or (b < size and text[b] not in _PASSWORD_AFTER):
+            continue  # part of a link, a path, a log's key=value or a HL7 field
+        if text.startswith("-p", a) and b - a > 2:
+            a += 2  # "mysql -u app -pAussie$unset99": the password glued to its flag
+        word = text[a:b].rstrip(".,")
+        if word[-1:] in "?!" and not _PASSWORD_SYMBOLS.isdisjoint(word[:-1].rstrip("?!")):
+            word = word.rstrip("?!")  # a sentence's end: "is it Xq9#vL2!tM7w?"
+        if (
+            not 8 <= len(word) <= 32 or word[0] in "#@-"
+            or _PASSWORD_SYMBOLS.isdisjoint(word)
+            or not any(c.isdigit() for c in word) or not any(c.isupper() for c in word)
+            or not any(c.islower() for c in word)
+            or _AT_DOMAIN.search(word) or _AT_VERSION.search(word)
+        ):
+            continue
+        out.append(PiiMatch("CREDENTIALS", a, a + len(word), word, word))
+    return out
+
+
 #: A security question's words, in lower-cased text (the gate of :func:`_answered_questions`).
 _SECURITY_QUESTION_NEEDLES = frozenset(
     ("security question", "memorable", "maiden name", "first pet", "pet's name", "first school", "primary school",
@@ -4202,6 +4256,11 @@ class PiiRedactor:
         ):
             found += self._secrets(text)
             shut = False
+        if "CREDENTIALS" in types:
+            shaped = _password_shaped(text)
+            if shaped:  # a word of its own: a line of a text where none is found holds none
+                found += shaped
+                shut = False
         if "CREDENTIALS" in types and not h.isdisjoint(_LOOSE_PASSWORD_NEEDLES):
             loose = _loose_passwords(text, h.intersection(_LOOSE_PASSWORD_NEEDLES))
             if loose:  # a word and its value are on one line: a text where none is found has no line with one
@@ -6605,6 +6664,9 @@ _COMPANY_TAIL = re.compile(
 _STREET_TAIL = re.compile(r"[ ](?:Street|Road|Avenue|Lane|Square|Quay|Quays|Crescent|Terrace)\b")
 
 
+_SPACE_OR_QUOTE = frozenset(' "”\'’')
+
+
 def _without_products(text: str, matches: list[PiiMatch], the: bool) -> list[PiiMatch]:
     """``matches`` without a person's name that is a company's, a product's or a place's: before a company word
     (:data:`_COMPANY_TAIL`: "Shree Ganesh Traders"), of one word before a street word ("George Street depot"), or of one word between "the" (``the``: whether the text holds
@@ -6612,11 +6674,12 @@ def _without_products(text: str, matches: list[PiiMatch], the: bool) -> list[Pii
     A furniture shop's newsletter names its sofas after people; a person is rarely "the Emma" before a noun."""
     out = []
     for m in matches:
-        if m.type == "PERSON" and (
-            _COMPANY_TAIL.match(text, m.end) or (" " not in m.value and _STREET_TAIL.match(text, m.end))
-        ):
+        if m.type != "PERSON" or text[m.end:m.end + 1] not in _SPACE_OR_QUOTE:
+            out.append(m)  # every word below stands one space (or a quote) after the name
             continue
-        if the and m.type == "PERSON" and " " not in m.value and _THE_BEFORE.search(text, max(0, m.start - 6), m.start):
+        if _COMPANY_TAIL.match(text, m.end) or (" " not in m.value and _STREET_TAIL.match(text, m.end)):
+            continue
+        if the and " " not in m.value and "he" in text[max(0, m.start - 6):m.start] and _THE_BEFORE.search(text, max(0, m.start - 6), m.start):
             after = _PRODUCT_AFTER.match(text, m.end)
             if after is not None and (after.group(1) is None or (
                 after.group(1) not in _AFTER_A_PERSON and not after.group(1).endswith("ed")

@@ -280,3 +280,34 @@ def test_a_row_cell_of_a_surname_and_a_known_given_name_is_one_name():
     text = "STOP01,Gallagher Eoin,14 Griffith Avenue,Dublin 9\nSTOP02,Byrne Aoife,Apt 6 Clarion Quay,Dublin 1"
     assert [v for t, v in _found(text) if t == "PERSON"] == ["Gallagher Eoin", "Byrne Aoife"]
     assert [v for t, v in _found("item,Red Emma,3") if t == "PERSON"] == ["Emma"]
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        # a password by its shape alone: upper and lower case, a digit and a symbol, a word of its own
+        ("[09:15] Tomasz: it's Vx7!pR2m#Lq9 since friday, don't paste it", "Vx7!pR2m#Lq9"),
+        ("Please also reset my SAP password, current one Deepika@1234 is expired.", "Deepika@1234"),
+        ("Ancien MDP Soleil2023!, nouveau Printemps#2024 (fournis par l'utilisatrice)", "Soleil2023!"),
+        ("Ancien MDP Soleil2023!, nouveau Printemps#2024 (fournis par l'utilisatrice)", "Printemps#2024"),
+        ("  script:\n    - sshpass -p 'Hv7$kP2qW!9z' ssh deploy@172.31.44.206", "Hv7$kP2qW!9z"),
+        ("mysql -u app -pAussie$unset99 -h db.internal", "Aussie$unset99"),
+        ("is it still Xq9#vL2!tM7w?", "Xq9#vL2!tM7w"),
+    ],
+)
+def test_a_password_by_its_shape(text, secret):
+    assert ("CREDENTIALS", secret) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Are you there?? Yes!! Order A12b#4 is late, see Q&A",  # short, and sentence punctuation
+        "upgrade to Node.js@18.2 and mail Bob@Example2.com",  # a package's version, an e-mail address
+        "see #Issue42a and https://x.com/Ab?c=1&D=2x and C:\\Users\\Ab#1x2y3z",  # a hashtag, a link, a path
+        "Call me back on (646) 201-7734!!! or 415.837.3508?",  # phone numbers before a sentence's end
+        "ORDER#A1B2C3D4 shipped; ticket=Ab12#xyz9 noted",  # capitals only; a log's key=value
+    ],
+)
+def test_no_password_shape_in_ids_links_and_punctuation(text):
+    assert [v for t, v in _found(text) if t == "CREDENTIALS"] == []
