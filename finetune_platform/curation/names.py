@@ -197,6 +197,13 @@ FIRST_NAMES = _ascii_forms(
         Eimear Pádraig Seán Colm Dermot Brendan Gethin Iwan Huw Owain Carys Nia Catrin Seren Eleri Angharad Kwaku
         Bayo Yemi Tolulope Nneka Thandi Lwazi Andile Mandla Nitin Anand Parvati Kayleigh Gemma Leanne Abbie Darius
         Tremaine Shanice Kiara Aliyah Yesenia Araceli Awa
+        Gizem Zeynep Ayşegül Burak Emre Kerem Onur Tolga Uğur Pınar Sibel Özge Cansu Berk Ozan Osman Micaela Agustina
+        Florencia Valentina Milagros Nahuel Facundo Matías Gonzalo Rodrigo Ximena Mariela Romina Daniela Tatiane Thiago
+        Jéssica Fernanda Gabriela Letícia Gustavo Guilherme Cleide Rosângela Edson Sindre Eirik Håkon Sigrid
+        Ingrid Torbjørn Kjetil Vegard Øystein Synnøve Marit Sangeeta Sunita Anjali Pooja Neha Sneha Rahul Amit Sanjay
+        Suresh Ramesh Rajesh Deepak Nikhil Rohan Kavita Lakshmi Divya Swati Wanjiru Wanjiku Njeri Otieno Achieng Atieno
+        Akinyi Rehema Juma Cosmin Bogdan Ionela Loredana Agus Hendra Wahyu Bambang Slamet Henryk Wojciech Krzysztof
+        Agnieszka Katarzyna Petra Pavel Yossi Moshe
         """
     )
 )
@@ -220,6 +227,7 @@ AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     Collins Mercy Jericho Rommel Chebet
     Devon Blessing Praise Destiny Montserrat Angus Iona Trent Beat Ole Ola Mere Ute Mio Bo Yi Chanel
     Ville Gül Derya Sevgi Bence Sander Horst Dirk
+    Neema Baraka Amani Zawadi Fajar Putri Budi Joko Avi
     """
 )
 

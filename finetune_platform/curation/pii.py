@@ -41,6 +41,7 @@ from finetune_platform.curation.config import (
     text_column,
 )
 from finetune_platform.curation.address_blocks import STREET_NEEDLES, address_blocks, may_hold_block
+from finetune_platform.curation import spoken_names
 from finetune_platform.curation.records import hl7_spans, pnr_names
 from finetune_platform.curation.tables import may_hold_table, typed_cells
 from finetune_platform.curation.names import (
@@ -4410,6 +4411,11 @@ class PiiRedactor:
                 if titled:  # one line at a time: a text where none is found has no line with one
                     found += titled
                     shut = False
+            if not rare.isdisjoint(spoken_names.NEEDLES):
+                spoken = spoken_names.spoken_names(text, low, rare, _FIRST_LOWER, NOT_LOWER_SURNAMES)
+                if spoken:  # an intro on one line, a question and its answer on two: a text where none is found has none
+                    found += [PiiMatch("PERSON", a, b, text[a:b], text[a:b].casefold()) for a, b in spoken]
+                    shut = False
             if "\n" in text and ("?" in text or text == low) and _may_ask_for_a_name(low, h):
                 answered = self._answered_names(text)
                 if answered:
@@ -7264,6 +7270,7 @@ _RARE_NEEDLES: frozenset[str] = (
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
+    | spoken_names.NEEDLES
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
@@ -7285,6 +7292,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
+    | spoken_names.NEEDLES
 )
 
 
