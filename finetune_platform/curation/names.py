@@ -328,7 +328,8 @@ NOT_NAMES: frozenset[str] = _words(
     Passengers Candidate Candidates Donor Donors Subscriber Subscribers Homeowner Policyholder Learner Learners
     Rentals Rental Traders Trading Motors Realty Properties Lettings Estates Pharmacy Clinic Dental Airways Airlines
     Hotel Hotels Hostel Ops Restaurant Bakery Salon Enterprises Solutions Consulting Insurance Agency Tours Academy
-    Institute Foundation Charity Ministry Council Bereich People Mag Dipl
+    Institute Foundation Charity Ministry Council Bereich People Mag Dipl Unknown Anonymous Redacted Withheld Pending
+    Various Tbd
     """
 )
 

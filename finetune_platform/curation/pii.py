@@ -1539,6 +1539,8 @@ _OTHER_TITLE_CUES = (
 _NAMED_AFTER_PHRASES = (
     "a.n.", "atas nama", "a nombre de", "au nom de", "in the name of", "на имя", "на ім'я", "demandez", "pregunte por",
     "pergunte por", "fragen sie nach", "chiedete di", "vraag naar",
+    # an account's holder ("intestato a Salvatore Russo", "t.n.v. J. de Vries", "account holder Heinrich Albers")
+    "intestato a", "intestata a", "t.n.v.", "ten name van", "account holder", "lautend auf", "em nome de",
 )
 _ASK_VERBS = frozenset(("ask", "ring", "tell", "text", "leave it with", "leave them with"))
 #: Who delivers, drives or cleans, after "your" in several languages, then their name ("Your driver Abdi is 3 min
@@ -1561,7 +1563,10 @@ _SERVICE_NAME_END = re.compile(
     r"|sta|on|en|em|da|de)\b|[ ]?[(,.!—–-]|\Z)"
 )
 #: The phrases above that say in whose name something is (an account, a booking), not whom to ask for.
-_ACCOUNT_PHRASES = frozenset(("a.n.", "atas nama", "a nombre de", "au nom de", "in the name of", "на имя", "на ім'я"))
+_ACCOUNT_PHRASES = frozenset(
+    ("a.n.", "atas nama", "a nombre de", "au nom de", "in the name of", "на имя", "на ім'я", "intestato a", "intestata a",
+     "t.n.v.", "ten name van", "account holder", "lautend auf", "em nome de")
+)
 #: Words of a company's name: no one's name holds them.
 _COMPANY_WORDS = frozenset(
     "Ltd Limited Inc Corp LLC LLP GmbH AG SA SL SAS SARL BV NV Pty PT CV Co Company Group Holdings Bank Tbk Oy AB AS".split()
@@ -1724,7 +1729,10 @@ _NAME_GAP = re.compile(
     r"|Ó|Ní|Nic|Mac|Uí|Ua|Mhic|ap|ab|binti|bint|a/l|a/p)[ ])?"
 )
 #: A possessive "'s" may follow ("Sarah's refund", "Mr. Okafor's order"), as with _NAME_TOKEN.
-_CAPITALISED = re.compile(r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’)?[" + _UP + r"][" + _LO + r"]+(?!\w|['’](?!s\b))")
+_CAPITALISED = re.compile(
+    r"(?<![\w'’-])(?:Mc|Mac|O'|O’|D'|D’|De(?=[A-Z][a-z])|La(?=[A-Z][a-z])|Le(?=[A-Z][a-z]))?[" + _UP + r"][" + _LO + r"]+"
+    r"(?!\w|['’](?!s\b))"  # "DeShawn", "LaToya", "LeAnn": a prefix capitalised inside the name
+)
 #: A given name right after these is part of a place ("San Francisco", "St. Helena", "Lake Louise").
 _PLACE_PREFIX = re.compile(
     r"\b(?:San|Santa|Santo|São|Sao|St\.?|Saint|Sint|Sankt|Ste\.?|Los|Las|El|Port|Fort|Mount|Mt\.?|Lake|New|Cape|Puerto)[ ]\Z"
@@ -2844,6 +2852,19 @@ _FIELD_LABELS = (
     "técnico", "tecnico", "technicien", "benutzer", "benutzerin", "versicherungsnehmer", "versicherungsnehmerin",
     "notfallkontakt", "beneficiário", "beneficiário titular", "müşteri", "klant", "contractor", "contractor on site",
     "usuário", "utilisateur", "utente", "gebruiker", "użytkownik", "kullanıcı", "candidata", "candidat",
+    # claims, clinics, courts and HR ("Adjuster: Renée Castillo", "Attending: Rebecca Lindholm, MD", "Prescriber: ...",
+    # "Demandado: ...", "Expert mandaté : ...", "Asegurado: ...", "Assuré : ...", "Poszkodowany: ...", "Coniuge: ...")
+    "adjuster", "claims adjuster", "loss adjuster", "attending", "attending physician", "physician", "prescriber",
+    "referring physician", "provider", "member", "approver", "witnesses", "prospective client", "legal name",
+    "preferred name", "spouse", "partner", "child", "assistido", "assistida", "demandado", "demandada",
+    "demandante", "demandeur", "demanderesse", "défendeur", "défenderesse", "expert", "expert mandaté", "expert(e)",
+    "asegurado", "asegurada", "tomador", "assuré", "assurée", "souscripteur", "poszkodowany", "poszkodowana",
+    "sprawca", "ubezpieczony", "ubezpieczona", "veicolo a", "veicolo b", "assicurato", "assicurata", "contraente",
+    "coniuge", "figli", "figlio", "figlia", "sachbearbeiter", "sachbearbeiterin",
+    "ehepartner", "ehepartnerin", "verzekerde", "verzekeringnemer", "segurado", "segurada", "responsável",
+    # a name's parts ("Preferred name: Zee", "Surname: Okonkwo", "Vorname: Jörg")
+    "preferred name", "nickname", "known as", "goes by", "first name", "given name", "surname", "last name",
+    "family name", "vorname", "nachname", "prénom", "nom de famille", "apellido", "apellidos", "cognome", "sobrenome",
 )
 # Not "cc" (but see _CC_LINE): in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller", "driver", "courier": their
@@ -2868,12 +2889,25 @@ _SCRIPT_NAME_VALUE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*(?:[ ][^\W\d_]+(
 _REGISTER_LABELS = frozenset(
     "name|full name|employee|employee name|patient|patient name|guest|guest name|passenger|passenger name|companion|"
     "insured|applicant|tenant|student|student name|candidate|member name|account name|cardholder|policyholder|"
-    "nombre|nome|nom|naam|titular|beneficiary|payee|traveller|traveler|lead passenger".split("|")
+    "nombre|nome|nom|naam|titular|beneficiary|payee|traveller|traveler|lead passenger|member|mitarbeiter|"
+    "mitarbeiterin|legal name|client|customer|resident|subscriber|asegurado|assuré|insured name|employee name".split("|")
 )
 #: "Surname, Given" (and an initial) as a register or a form writes a name.
 _SURNAME_COMMA_GIVEN = re.compile(
     r"([" + _UP + r"][" + _LO + r"]+(?:[-'’][" + _UP + r"][" + _LO + r"]+)?),[ ]([" + _UP + r"][" + _LO + r"]+"
     r"(?:[ ][" + _UP + r"][" + _LO + r"]+)?)(?:[ ][" + _UP + r"]\.)?"
+)
+#: Labels of a register whose value is a person only as "Surname, Given" ("Mitarbeiter: Schmidt-Kowalski, Anja"):
+#: a chat's speaker as often ("Mitarbeiter: Guten Tag Frau Lorenz").
+_REGISTER_ONLY_LABELS = frozenset(("mitarbeiter", "mitarbeiterin"))
+#: Labels whose value is a name of one word, a known given name or not ("Preferred name: Zee", "Nickname: Bongi").
+_ONE_WORD_NAME_LABELS = frozenset(
+    ("preferred name", "nickname", "known as", "goes by", "first name", "given name", "surname", "last name",
+     "family name", "vorname", "nachname", "prénom", "nom de famille", "apellido", "apellidos", "cognome", "sobrenome")
+)
+#: "SURNAME, GIVEN" (and an initial) in capitals, as payroll and clinical exports write a name.
+_SURNAME_COMMA_GIVEN_UPPER = re.compile(
+    r"([A-Z][A-Z'’]+(?:-[A-Z][A-Z'’]+)?),[ ]([A-Z]{2,}(?:[ ][A-Z]{2,})?)(?:[ ][A-Z]\.?(?![\w.]))?"
 )
 #: Honorifics written after a name in Japanese and Korean.
 _SCRIPT_HONORIFICS = frozenset(("様", "さん", "先生", "殿", "씨", "님"))
@@ -3085,6 +3119,11 @@ _FIELD_LABEL_WORDS = (
     "técnico", "tecnico", "technicien", "benutzer", "versicherungsnehmer", "notfallkontakt", "beneficiário", "müşteri",
     "klant", "contractor", "usuário", "utilisateur", "utente", "gebruiker", "użytkownik", "kullanıcı", "candidat",
     "pupil", "driver", "sjåfør", "signed", "installer", "resident", "subscriber", "homeowner", "consumer",
+    "adjust", "attending", "physician", "prescri", "provider", "member", "approv", "prospective", "legal", "preferred",
+    "spouse", "partner", "child", "assistid", "demand", "défend", "expert", "asegurad", "tomador", "assur", "souscript",
+    "poszkod", "sprawc", "ubezpiecz", "veicolo", "assicurat", "contraente", "coniuge", "figli", "sachbearb", "ehepartner",
+    "verzeker", "segurad", "responsáv", "mitarbeit", "nickname", "known as", "goes by", "surname", "vorname",
+    "nachname", "prénom", "famille", "apellido", "cognome", "sobrenome",
 )
 
 
@@ -3333,7 +3372,9 @@ _SPEAKER_NAME_ROLES = frozenset(
 #: One-word labels of forms, notes and logs that a transcript may hold too and that name no one ("Note:",
 #: "Summary:", "Resolution:"), checked lower-cased.
 _NOT_SPEAKER_LABELS = frozenset(
-    """note notes summary subject status update updates resolution resolved issue action actions reply answer
+    """prescriber physician attending adjuster approver witness witnesses insured claimant provider pharmacy diagnosis
+    drug medication dob mrn npi dosage allergies admit discharge referral referrer payer plan
+    note notes summary subject status update updates resolution resolved issue action actions reply answer
     question date time priority category tags tag product order error errors warning info debug step steps
     result results expected actual cause fix workaround reason tel fax ref re fwd fw eta sku pin dob swift vat
     ticket internal comment comments description details outcome impact severity environment version device
@@ -3600,7 +3641,17 @@ _MENTION_WORDS = {
 #: which has no literal to jump to, runs only on a text that holds one.
 _RELATIVE_WORDS = frozenset(cue[3:] for cue in _MENTION_CUES if cue.startswith("my "))
 _MY_PEOPLE = re.compile(
-    "(?:my|her|his|our|their) (?:" + "|".join(cue[3:] for cue in _MENTION_CUES if cue.startswith("my ")) + "),? "
+    "(?:my|her|his|our|their) (" + "|".join(cue[3:] for cue in _MENTION_CUES if cue.startswith("my ")) + "),? "
+)
+#: The relatives among them: a name of one word after one is a person's ("my wife Bernadette", "her nephew Terrell"),
+#: a known given name, or another word where the sentence goes on about the person (:data:`_RELATIVE_NAME_END`).
+_FAMILY_WORDS = frozenset(
+    "husband wife son daughter mother father mum mom dad brother sister grandmother grandfather grandma grandpa"
+    " aunt uncle niece nephew cousin fiance fiancé fiancée girlfriend boyfriend".split()
+)
+_RELATIVE_NAME_END = re.compile(
+    r"[ ]*(?:[,.;:!?)]|\r?\n|\Z|[ ]\(|[ ](?:may|will|can|could|would|is|was|has|had|said|says|called|calls|answered|"
+    r"visited|lives|works|and|or|who|to)\b)"
 )
 #: The roles a name may follow after a mention: "spoke to agent Chukwuemeka", "handled by technician Obi".
 _ROLES = frozenset(
@@ -5934,8 +5985,12 @@ class PiiRedactor:
             while i >= 0:
                 starts.append((i, i + len(cue)))
                 i = text.find(cue, i + 1)
+        family: set[int] = set()  # where the name after a relative's word may start: one word is enough there
         if len(low) == len(text):  # the people around the writer, where the pattern finds them (not a find per form)
-            starts += [(m.start(), m.end()) for m in _MY_PEOPLE.finditer(low)]
+            for m in _MY_PEOPLE.finditer(low):
+                starts.append((m.start(), m.end()))
+                if m.group(1) in _FAMILY_WORDS:
+                    family.add(m.end())
         else:
             for cue in groups_my:
                 i = text.find(cue)
@@ -5957,7 +6012,13 @@ class PiiRedactor:
                     if _MENTION_END.match(text, initialled) is not None:
                         out.append(PiiMatch("PERSON", pos, initialled, text[pos:initialled], text[pos:initialled].casefold()))
                 elif _name_word_at(text, pos) is not None:
-                    span = self._name_at(text, pos, require_first=not after_role)
+                    # "my wife Bernadette may answer", "her nephew Terrell": a relative's given name alone
+                    span = self._name_at(text, pos, require_first=not after_role and pos not in family)
+                    if (
+                        span is not None and pos in family and " " not in text[span[0]:span[1]]
+                        and text[span[0]:span[1]] not in _ALL_FIRST and not _RELATIVE_NAME_END.match(text, span[1])
+                    ):
+                        span = None  # "my son Mac Book", "my sister Monzo app": one word no given name, before a noun
                     if span is not None and _MENTION_END.match(text, span[1]) is not None:
                         value = text[span[0]:span[1]]
                         if not _a_thing_named(text, value, things):  # "submitted by Lumen Hub"
@@ -5995,13 +6056,17 @@ class PiiRedactor:
                 label not in _FIELD_LABEL_SET
                 and _LABEL_NUMBER.sub("", label) not in _FIELD_LABEL_SET
                 and not label.startswith("name on ")  # "Name on payment method:", "Name on licence:"
+                and label not in _REGISTER_ONLY_LABELS
             ):
                 continue
             initialled = self._initialled_name_end(text, m.end()) if _INITIALS.match(text, m.end()) else None
             if initialled is not None:  # "Agent: K. Osei", "Recipient: L. Fitzgerald, Apt 3R"
                 if _FIELD_VALUE_END.match(text, initialled) is not None:
-                    value = text[m.end():initialled]
-                    out.append(PiiMatch("PERSON", m.end(), initialled, value, value.casefold()))
+                    start = m.end()
+                    if text.startswith(("M. ", "D. "), start) and text.count(" ", start, initialled) >= 2:
+                        start += 3  # "Assuré : M. Olivier Lefèvre", "Asegurado: D. Javier Montes": a title, no initial
+                    value = text[start:initialled]
+                    out.append(PiiMatch("PERSON", start, initialled, value, value.casefold()))
                 continue
             inverted = _SURNAME_COMMA_GIVEN.match(text, m.end()) if label in _REGISTER_LABELS else None
             if (
@@ -6014,10 +6079,23 @@ class PiiRedactor:
                 value = inverted.group()
                 out.append(PiiMatch("PERSON", inverted.start(), inverted.end(), value, value.casefold()))
                 continue
+            shouted = _SURNAME_COMMA_GIVEN_UPPER.match(text, m.end()) if label in _REGISTER_LABELS else None
+            if (
+                shouted is not None
+                and shouted.group(2).split()[0] in _UPPER_FIRST
+                and shouted.group(1) not in _UPPER_FIRST
+                and _FIELD_VALUE_END.match(text, shouted.end()) is not None
+            ):  # "Employee Name: KOWALCZYK, BRIAN T.": the same in capitals, as a payroll export writes it
+                value = shouted.group()
+                out.append(PiiMatch("PERSON", shouted.start(), shouted.end(), value, value.casefold()))
+                continue
+            if label in _REGISTER_ONLY_LABELS:
+                continue  # "Mitarbeiter: Guten Tag Frau Lorenz": a chat's speaker as often; only "Surname, Given" counts
             word = _CAPITALISED.match(text, m.end())
             if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED:
                 continue
-            span = self._name_at(text, m.end(), require_first=word.group() not in _ALL_FIRST)
+            one_word = label in _ONE_WORD_NAME_LABELS  # "Preferred name: Zee": a name of one word, known or not
+            span = self._name_at(text, m.end(), require_first=not one_word and word.group() not in _ALL_FIRST)
             if span is None or _FIELD_VALUE_END.match(text, span[1]) is None:
                 continue  # "Customer: Where is my order?", "Customer: Acme Corp": a sentence, a company
             value = text[span[0]:span[1]]

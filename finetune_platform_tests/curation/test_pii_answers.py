@@ -311,3 +311,42 @@ def test_a_password_by_its_shape(text, secret):
 )
 def test_no_password_shape_in_ids_links_and_punctuation(text):
     assert [v for t, v in _found(text) if t == "CREDENTIALS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        # the fields of claims, clinics, courts and HR forms
+        ("Claim CLM-2024-0331877 | Auto | Adjuster: Renée Castillo", "Renée Castillo"),
+        ("Attending: Rebecca Lindholm, MD", "Rebecca Lindholm"),
+        ("Member: Yevgenia Platonova, DOB 1979-08-14\nPrescriber: Hamish Drummond, MD", "Hamish Drummond"),
+        ("Demandado: Julio César Quispe (ex cónyuge)", "Julio César Quispe"),
+        ("Expert mandaté : Patrice Guillot, joignable au 07 55 18 32 10", "Patrice Guillot"),
+        ("Assuré : M. Olivier Lefèvre\nAdresse du risque : 8 allée des Tilleuls", "Olivier Lefèvre"),
+        ("Tenant: DeShawn Carter  Phone: 404-555-0161", "DeShawn Carter"),
+        ("Legal name: Dwayne Porter (goes by DJ)\nPreferred name: Zee", "Zee"),
+        # a register's "Surname, Given", in capitals too
+        ("Employee Name: KOWALCZYK, BRIAN T.\nSSN: 318-40-2267", "KOWALCZYK, BRIAN T."),
+        ("Mitarbeiter: Schmidt-Kowalski, Anja (Personalnr. 004471)", "Schmidt-Kowalski, Anja"),
+        # an account's holder, and a relative's given name alone
+        ("IBAN IT09 K 03069 09606 100000012345, intestato a Salvatore Russo.", "Salvatore Russo"),
+        ("Direct debit mandate: account holder Heinrich Albers, DE34 2005", "Heinrich Albers"),
+        ("Please ring me on 01 555 4412. My wife Bernadette may answer.", "Bernadette"),
+    ],
+)
+def test_names_in_more_fields_and_after_relatives(text, name):
+    assert ("PERSON", name) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Last name: Unknown",
+        "Customer: ACME, INC",
+        "Kundin: Ja, hallo\nMitarbeiter: Guten Tag, wie lautet Ihre Zählernummer?",  # a chat's speaker, no field
+        "my partner Monzo app keeps crashing",
+        "Member: Gold Tier\nPrescriber: see attached",
+    ],
+)
+def test_no_name_in_such_fields_without_one(text):
+    assert [v for t, v in _found(text) if t == "PERSON"] == []
