@@ -352,7 +352,7 @@ _SECRET_ADVERB = r"(?:(?:literally|just|still|now|simply|actually|currently|basi
 _SECRET_AFTER_KEYWORD = re.compile(
     r"(?i:(?<![a-z0-9])(?:"
     # a password or PIN, also right before a value with a digit ("PIN 4471", "wifi pw kowalski1975")
-    r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|psk|pin(?:[ ]?code)?)s?"
+    r"(?:(?<=user)password|password|passwort|passwd|pwd|pw|passcode|passphrase|psk|pin(?:[ ]?code)?)s?"
     r"(?:[ ]\((?!\d)[^()\n]{1,30}\)(?=[ ]?:))?"  # "Guest set PIN (forgotten): 080619"
     # "the password for the router is ...", "PIN for the voicemail box was reset to ..."
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:(?:the|my)[ ]+[a-z]+(?:[ ][a-z]+)?|[a-z]+))?"
@@ -378,7 +378,10 @@ _SECRET_AFTER_KEYWORD = re.compile(
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:the[ ]+|my[ ]+)?[a-z]+)?"  # "the admin pass for the router is ..."
     r"(?:[ ]+(?:is|was|=|:)[ ]+" + _SECRET_ADVERB + r"|[\"']?[ ]*[:=][ ]*|[ ]+(?=[A-Za-z0-9+/_-]{20,}=*(?![\w+/=-])))"
     # a bare "key" only before a long token ("key=hf_prod_7Gk2...", not "Shortcut key: F5")
-    r"|(?<![\w.-])key[\"']?[ ]*[:=][ ]*(?=[\"']?[A-Za-z0-9+/_-]{16,})))"
+    # "pagerduty_key: ...", "MAILCHIMP_KEY: ...": not a storage's or a table's key ("object_key: reports/2024/q3.csv")
+    r"|(?<![\w.-])(?!(?:[a-z0-9]+[_-])*(?:object|s3|cache|partition|sort|primary|foreign|idempotency|routing|lookup|dedup|group|storage"
+    r"|file|row|map|hash|index|public|publishable|license|licence|product|registry|sign_in|translation)[_-]key)"
+    r"(?:[a-z0-9]+[_-])*key[\"']?[ ]*[:=][ ]*(?=[\"']?[A-Za-z0-9+/_-]{16,})))"
     r"[\"'`]?([^\s\"'`,;<>]{4,200})"
 )
 #: The characters of an access, porting or gift-card code: letters, digits and dashes.
@@ -665,13 +668,17 @@ _LOOSE_PASSWORD_NEEDLES = frozenset(
     ("kennwort", "passwort", "wachtwoord", "lösenord", "passord", "salasana", "jelszó", "heslo", "hasło", "haslo",
      "parola", "parolă", "şifre", "sifre", "senha", "contraseña", "clave", "password", "mot de passe", "wifi", "wi-fi",
      "otp", "mfa", "2fa=", "totp", "pin=", "pin_", "_pin", "pin\":", "passcode", "lockbox", "_code", "पासवर्ड",
-     "enable secret", "enable password", "temporary access pass")
+     "enable secret", "enable password", "temporary access pass", "wifi key", "wi-fi key", "wlan", "ключ", "anahtar",
+     "schlüssel", "appsecret", "app secret", "密钥", "秘钥", "시크릿 키", "מפתח", "clé api", "chave de api", "api-sleutel",
+     "api-nyckel", "apisleutel")
 )
 _LOOSE_PASSWORD = re.compile(
     r"(?i:(?<![\w-])[^\W\d_]*(?:kennwort|passwort|wachtwoord|lösenord(?:et)?|passord(?:et)?|salasana|jelszó|jelszava"
     r"|heslo|hasło|haslo|parola|parolă|şifre(?:si|niz|n)?|sifre(?:si|niz|n)?|senha|contraseña|clave|password|mot[ ]de[ ]passe"
     r"|पासवर्ड"
-    r"|wi-?fi-?(?:kode|koden|code|key|nøgle|wachtwoord|passwort|password|heslo|passord|lösenord|salasana)"
+    r"|wi-?fi[ -]?(?:kode|koden|code|key|nøgle|wachtwoord|passwort|password|heslo|passord|lösenord|salasana)"
+    r"|wlan-?(?:schlüssel|passwort|key|kennwort)|ключ(?:а|ом)?|anahtar(?:ı|ımız|ınız)?|schlüssel|app[ ]?secret"
+    r"|密钥|秘钥|시크릿[ ]키|מפתח|המפתח|clé[ ]api|chave[ ]de[ ]api|api-?sleutel|api-?nyckel"
     r"|code[ ]wi-?fi|cl[ée][ ]wi-?fi|enable[ ](?:secret|password)(?:[ ][05789])?|temporary[ ]access[ ]pass)(?![\w-]))"
     r"(?:[ ](?![^\s:=@]*\d)[^\s:=@]{1,20}){0,6}?[ ]?[:=：]?[ ]*[(\[]?[\"'`“]?"
     r"((?=[^\s\"'`,;<>]*\d)(?=[^\s\"'`,;<>]*[^\W\d_])[^\s\"'`,;<>(\[{][^\s\"'`,;<>]{3,199})"
@@ -703,6 +710,10 @@ def _word_starts(low: str, needles: Iterable[str], glue: str = "") -> list[int]:
     return sorted(starts)
 
 
+#: Full-width punctuation, which ends a value typed in ASCII in Chinese or Japanese text.
+_FULL_WIDTH_STOP = re.compile(r"[，。、；：！？）」』]")
+
+
 def _loose_passwords(text: str, needles: AbstractSet[str] = _LOOSE_PASSWORD_NEEDLES) -> list[PiiMatch]:
     """The secrets of :data:`_LOOSE_PASSWORD`, their trailing punctuation left out; ``needles``, those of
     :data:`_LOOSE_PASSWORD_NEEDLES` the text holds. The pattern is tried only at the start of each word that holds
@@ -725,7 +736,7 @@ def _loose_passwords(text: str, needles: AbstractSet[str] = _LOOSE_PASSWORD_NEED
         group = 1 if m.group(1) is not None else 2
         if group == 1 and _NOT_A_PASSWORD_OWNER.search(text, m.start(), m.start(1)) is not None:
             continue  # "the password for account AB12345": an id
-        value = m.group(group).rstrip(".,;:)]}")
+        value = _FULL_WIDTH_STOP.split(m.group(group), 1)[0].rstrip(".,;:)]}")  # "a9f3c71e，服务器": up to "，"
         if "=" in value or ("@" in value and "." in value.rpartition("@")[2]):
             continue  # a log's next key ("(ip=151.38.90.12)"), an e-mail ("Temp@4471rk" is a password)
         if len(value) >= 4 and _looks_like_a_secret(value) and not _TIME_OR_DATE_VALUE.fullmatch(value):
@@ -786,6 +797,68 @@ def _password_shaped(text: str) -> list[PiiMatch]:
         ):
             continue
         out.append(PiiMatch("CREDENTIALS", a, a + len(word), word, word))
+    return out
+
+
+#: A letter, a digit and a letter of the other case: what a random token holds (its gate, on the text's shape).
+_MIXED_DIGIT = re.compile(r"[a-z][0-9][A-Z]|[A-Z][0-9][a-z]")
+#: A run of 16-100 letters, digits, "_" and "-" standing alone (an LDAP scheme's "{SSHA}" before it).
+_TOKEN_RUN = re.compile(
+    r"(?<![\w{}+/=.%-])(?:\{[A-Z0-9-]+\})?[A-Za-z0-9][A-Za-z0-9_-]{15,99}(?:\.[A-Za-z0-9_-]{4,100}){0,2}(?![\w+/=%-])"
+)  # a bot's token is three such parts joined by dots ("MTEyMzQ1Njc4OTAxMjM0NTY3OA.GhT9xQ.p4Lw0sZ2vK8mN3bR7cY1")
+#: The letter pieces of a word: an acronym, a word (capitalised or not), a capital alone.
+_LETTER_PIECE = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[A-Z]")
+
+
+def _camel_words(part: str) -> bool:
+    """Whether ``part`` is words and numbers run together ("iPhone15ProMax256GB", "Win11Pro2024Update"): a name, no
+    random token. Its letters are acronyms and words of three letters or more, one piece shorter at most ("i");
+    a random token's are mostly one or two letters between digits ("5Rk9Zq2Wm7Tx4Lp1")."""
+    short = 0
+    for piece in _LETTER_PIECE.findall(part):
+        if len(piece) < 3 and not piece.isupper() or len(piece) == 1:
+            short += 1
+            if short > 1:
+                return False
+    return True
+#: The prefixes of payment objects' ids ("ch_3MqLiJLkdIwHu7ix0snN0B15", "cus_NffrFeUfNV2Hib") and of publishable
+#: keys, meant to be public ("pk_live_51HxQ2mK8vLp3nR7"), which look like secret keys.
+_ID_PREFIXES = frozenset(
+    "ch cus pi pm in sub price prod txn re evt acct card src seti req po ba ii il si ord id usr inv tx cs py pyr tr"
+    " prc ref msg dp du pk".split()
+)
+#: What stands before a key's fingerprint or a hash, no secret ("RSA SHA256:Xk9f3LqP...", "Account SID AC3b2...").
+_HASH_BEFORE = ("SHA256:", "SHA1:", "SHA512:", "MD5:", "sha256:", "sha1:", "md5:", "SID ")
+
+
+def _random_tokens(text: str) -> list[PiiMatch]:
+    """API keys, tokens and password hashes by their shape (type CREDENTIALS): a word of 16-100 characters whose
+    longest part between "_", "-" and "." (14 or more) mixes upper and lower case (a digit between letters of both
+    cases somewhere, :data:`_MIXED_DIGIT`) and four digits or more, and is no
+    run of words and numbers (:data:`_CAMEL_WORDS`) nor a payment object's id (:data:`_ID_PREFIXES`): "Ключ:
+    api_5Rk9Zq2Wm7Tx4Lp1", "API anahtarımız: sandbox-Qm7Zt2Vx9Lr4Kp1N", "userPassword: {SSHA}k9Zr2Qx7Lm4Vt1Nb8".
+    A keyword before them is :meth:`PiiRedactor._secrets`' cue; in a language it has no word of, or pasted bare,
+    the shape is all there is."""
+    out: list[PiiMatch] = []
+    for m in _TOKEN_RUN.finditer(text):
+        token = m.group()
+        if text.endswith(_HASH_BEFORE, 0, m.start()):
+            continue
+        body = token[token.index("}") + 1:] if token.startswith("{") else token
+        parts = re.split(r"[_.-]", body)
+        if parts[0].lower() in _ID_PREFIXES and len(parts) > 1:
+            continue
+        part = max(parts, key=len)
+        if (
+            len(part) < 14
+            or sum(c.isdigit() for c in part) < 4
+            or not any(c.isupper() for c in part)
+            or not any(c.islower() for c in part)
+            or _camel_words(part)
+            or not _MIXED_DIGIT.search(part)  # a digit between letters of both cases: also the gate's test
+        ):
+            continue
+        out.append(PiiMatch("CREDENTIALS", m.start(), m.end(), token, token))
     return out
 
 
@@ -4334,6 +4407,13 @@ class PiiRedactor:
                 shut = False
         caps = _CAP_TOKEN.findall(text) if words_needed else []
         shape = _digit_shape(text)
+        if "CREDENTIALS" in types and (
+            (b"a0A" in shape or b"A0a" in shape) if shape is not None else _MIXED_DIGIT.search(text)
+        ):
+            tokens = _random_tokens(text)
+            if tokens:  # a word of its own: a line of a text where none is found holds none
+                found += tokens
+                shut = False
         upper = (_upper_runs(text, shape) if shape is not None else _UPPER_RUN.findall(text)) if words_needed else []
         n_digits = shape.count(b"0") if shape is not None else len(_DIGIT.findall(text))
         if n_digits:

@@ -350,3 +350,41 @@ def test_names_in_more_fields_and_after_relatives(text, name):
 )
 def test_no_name_in_such_fields_without_one(text):
     assert [v for t, v in _found(text) if t == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        # an API key, a token or a password hash by its shape, in a language with no keyword for it, or bare
+        ("Здравствуйте! При вызове API получаем 401. Ключ: api_5Rk9Zq2Wm7Tx4Lp1, IP сервера", "api_5Rk9Zq2Wm7Tx4Lp1"),
+        ("API anahtarımız: sandbox-Qm7Zt2Vx9Lr4Kp1N", "sandbox-Qm7Zt2Vx9Lr4Kp1N"),
+        ("שלום, מקבלים 401 עם המפתח live_3kQ9mZ7tR2xV8pL4. השרת שלנו", "live_3kQ9mZ7tR2xV8pL4"),
+        ("userPassword: {SSHA}k9Zr2Qx7Lm4Vt1Nb8Pw3Yc6Hd0Jf5Gs", "{SSHA}k9Zr2Qx7Lm4Vt1Nb8Pw3Yc6Hd0Jf5Gs"),
+        ("my bot token leaked: MTEyMzQ1Njc4OTAxMjM0NTY3OA.GhT9xQ.p4Lw0sZ2vK8mN3bR7cY1eU6iO5aD9fJ2hG4kS0",
+         "MTEyMzQ1Njc4OTAxMjM0NTY3OA.GhT9xQ.p4Lw0sZ2vK8mN3bR7cY1eU6iO5aD9fJ2hG4kS0"),
+        # a key's name ending in "_key" in YAML and .env files, and key words of other languages
+        ("alerts:\n  pagerduty_key: e93facc04764012d7bfb002500d5d1a6", "e93facc04764012d7bfb002500d5d1a6"),
+        ("MAILCHIMP_KEY:       5f2e8d1c9b3a7e6f4d2c8b1a9e7f3d5c-us21", "5f2e8d1c9b3a7e6f4d2c8b1a9e7f3d5c-us21"),
+        ("您好，我们调用贵司开放平台时出现 403，AppSecret 为 a9f3c71e2b8d46f0，服务器出口 IP", "a9f3c71e2b8d46f0"),
+        ("WLAN-Schlüssel laut Router-Etikett: K7mP-4qR2-xZ9w.", "K7mP-4qR2-xZ9w"),
+        ("Cust read out her wifi key (not needed): Hammond-Fam-2019. Told her", "Hammond-Fam-2019"),
+    ],
+)
+def test_keys_and_tokens_by_shape_and_by_more_key_words(text, secret):
+    assert ("CREDENTIALS", secret) in _found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"event":"charge.dispute.created","id":"dp_1OqP3sK2eZvKYlo2"}',  # a payment object's id
+        "Payment pi_3MtwBwLkdIwHu7ix28a3tqPa captured for cus_NffrFeUfNV2Hib",
+        "Accepted publickey for deploy from 86.12.201.44 port 55102 ssh2: ED25519 SHA256:q1Xf4Hk2vP9s8mB0rLzT5wNcY3uJ7eG6",
+        "The iPhone15ProMax256GB and Win11Pro2024Update bundles",  # words and numbers run together
+        "object_key: reports/2024/q3final.csv",
+        "idempotency_key: 3f2a9c1e-7b4d-4e2a-9f1c-2d3e4f5a6b7c",
+        "Schlüssel bei der Nachbarin, Hausnummer 12a",
+    ],
+)
+def test_ids_hashes_and_names_are_no_key(text):
+    assert [v for t, v in _found(text) if t == "CREDENTIALS"] == []
