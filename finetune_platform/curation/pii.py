@@ -1181,7 +1181,9 @@ _LATIN_LETTER = re.compile(r"[" + _UP + _LO + r"]")
 
 _SUFFIX = (
     r"(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Way|Terrace|Circle|Parkway|Highway|Square|Close|"
-    r"Crescent|Row|Trail|Alley|Plaza|Walk|Mews|Gardens|Grove|Loop|Pike|Expressway|Crossing)\b"
+    r"Crescent|Row|Trail|Alley|Plaza|Walk|Mews|Gardens|Grove|Loop|Pike|Expressway|Crossing|"
+    # British street words ("5 Kestrel Rise", "7 Marine Parade", "12 Harbour View", "3 Mill Wharf")
+    r"Rise|Parade|View|Vale|Wharf|Quay|Meadows|Heights|Approach|Croft|Wynd|Esplanade|Promenade|Embankment)\b"
     r"|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Cir|Pkwy|Hwy|Sq|Cres|Trl)\b\.?)"  # only abbreviations take a period
 )
 _UNIT = r"(?:,?[ ](?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|Bldg|#)\.?[ ]?#?[A-Za-z0-9-]{1,6}\b)"
@@ -1316,7 +1318,7 @@ _ADDRESS_DE = re.compile(
     r"(?:(?:,[ ](?:\d{1,2}\.[ ]?(?:OG|Etage|Stock|Obergeschoss)|EG|DG|UG|Hinterhaus|Seitenflügel|Vorderhaus"
     r"|(?:Rgb\.|Hinterhof|Whg\.|Wohnung|App\.|Apt\.)(?:[ ]?\d{1,4}[a-z]?)?(?:[ ]\d{1,2}\.[ ]?OG)?)"
     r"(?:[ ](?:links|rechts|Mitte|li\.|re\.))?){1,2}(?=,[ ]\d{5}[ ]|[ ]*\n\d{5}[ ]))?"
-    r"(?:,[ ]\d{5}[ ][A-ZÄÖÜ][a-zäöüß]+)?"
+    r"(?:,[ ](?:[AD]-)?\d{4,5}[ ][A-ZÄÖÜ][a-zäöüß]+)?"  # German five digits, Austrian and Swiss four ("6020 Innsbruck")
 )
 #: _ADDRESS_DE in capitals ("HAUPTSTRASSE 5, 10115 BERLIN", "BAHNHOFSTR. 12"): the word before the street
 #: only when it is one that opens a German street name ("ALTE POSTSTRASSE 5", "AM NORDRING 3", "MÜNCHNER
@@ -1342,7 +1344,7 @@ _FR_UNITS = (
     r"(?:[ ][\w.]{1,6})?)*"
 )
 _FR_TAIL = (
-    r"(?:" + _FR_UNITS + r"(?:(?:,[ ]|,?[ ]*\r?\n[ ]*)\d{5}[ ][A-ZÀ-Ý][\w-]+"
+    r"(?:" + _FR_UNITS + r"(?:(?:,[ ]|,?[ ]*\r?\n[ ]*)\d{4,5}[ ][A-ZÀ-Ý][\w-]+"  # Swiss and Belgian four digits
     # Quebec: the city, the province and the postcode ("Montréal (Québec) H2J 2L3", "Laval, QC H7N 1A1")
     r"|,[ ]" + _CITY + r"(?:[ ]\((?:Québec|Qc|QC)\)|,?[ ](?:QC|Québec))[ ][A-Z]\d[A-Z][ ]?\d[A-Z]\d)|" + _tail(_CITY) + r")"
 )
@@ -1376,7 +1378,10 @@ _ADDRESS_EU = re.compile(
     r"|steeg|markt|hof|pad|dreef|wal|burgwal)"
     # Italian, Spanish, Portuguese: a street word first
     r"|(?:Via|Viale|Corso|Piazza|Piazzale|Largo|Vicolo|Strada|Lungomare|Lungotevere|Contrada|Borgo|Calle|C/|Avda\.|Avenida"
-    r"|Av\.|Paseo|Plaza|Pza\.|Carrer|Camino|Ronda|Travesía|Rambla|Glorieta|Rua|Travessa|Praça|Estrada|Alameda)[ ]?" + _EU_NAME
+    r"|Av\.|Paseo|Plaza|Pza\.|Carrer|Camino|Ronda|Travesía|Rambla|Glorieta|Rua|Travessa|Praça|Estrada|Alameda"
+    # Belgian and Swiss French: the number after the street ("Rue Haute 214, boîte 3, 1000 Bruxelles", "Avenue de la
+    # Gare 22, 1003 Lausanne")
+    r"|Rue|Avenue|Chemin|Route|Boulevard|Place|Allée|Impasse|Quai)[ ]?" + _EU_NAME
     # Nordic, Finnish, Hungarian and Czech: a street word glued to the name ("Vestergade", "Vasagatan", "Hämeenkatu",
     # "Masarykova") or after it ("Kongens gate", "Kossuth Lajos utca")
     + r"|[" + _UP + r"][" + _LO + r"]*(?:gade|gatan|gata|vej|vägen|veien|väg|stræde|allé|katu|tie|kuja|polku|utca|körút"
@@ -1386,8 +1391,9 @@ _ADDRESS_EU = re.compile(
     r"|(?:Grote[ ]|Kleine[ ]|Oude[ ])?(?:Markt|Kerkplein|Grand-Place|Grand[ ]Place)"
     r"|(?:[" + _UP + r"][" + _LO + r"]+[ ]){1,3}(?:gate|gata|gade|vej|utca|út|tér|körút|allé|plads|torv|tori)"
     + r")"
-    r",?[ ]\d{1,4}[A-Za-z]?(?:-(?:\d{1,3}|[IVX]{1,4}|[A-Za-z]|bis|ter)|/[A-Za-z0-9]{1,3}|[ ][A-Z](?:[ ]\d{1,3})?(?![\w]))?\.?"
-    r"(?:[ ](?:bus|bte\.?|boîte)[ ]\d{1,4}[A-Za-z]?)?"
+    r",?[ ]\d{1,4}[A-Za-z]?(?:-(?:\d{1,3}|[IVX]{1,4}|[A-Za-z]|bis|ter)|[ ](?:bis|ter)\b|/[A-Za-z0-9]{1,3}"
+    r"|[ ][A-Z](?:[ ]\d{1,3})?(?![\w]))?\.?"
+    r"(?:,?[ ](?:bus|bte\.?|boîte)[ ]\d{1,4}[A-Za-z]?)?"
     r"(?:,[ ](?:[^,\n]{1,15}),)?"  # "5º dcha.", "bajo A", "lgh 1102"
     r",?[ ](?:\d{4}[ ]?[A-Z]{2}|\d{6}|\d{5}|\d{4}-\d{3}|\d{3}[ ]\d{2}|\d{4})[ ]" + _EU_CITY + r"(?:[ ][A-Z](?!\w))?"
     # Greek: the street and number, the postcode NNN NN and the city ("Τσιμισκή 45, 546 23 Θεσσαλονίκη")

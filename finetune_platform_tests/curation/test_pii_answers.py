@@ -388,3 +388,20 @@ def test_keys_and_tokens_by_shape_and_by_more_key_words(text, secret):
 )
 def test_ids_hashes_and_names_are_no_key(text):
     assert [v for t, v in _found(text) if t == "CREDENTIALS"] == []
+
+
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        # British street words, and the four-digit postcodes of Austria, Switzerland and Belgium
+        ("SMETS2 install done at 5 Kestrel Rise, Bicester OX26 6WL. IHD paired.", "5 Kestrel Rise, Bicester OX26 6WL"),
+        ("Flat 3, 7 Marine Parade, Brighton BN2 1TL (2018–2021)", "7 Marine Parade, Brighton BN2 1TL"),
+        ("Kunde nicht angetroffen, Hauptstraße 112, 6020 Innsbruck. Nachbarin", "Hauptstraße 112, 6020 Innsbruck"),
+        ("staying with sister at Avenue de la Gare 22, 1003 Lausanne.", "Avenue de la Gare 22, 1003 Lausanne"),
+        ("je suis locataire au Rue Haute 214, boîte 3, 1000 Bruxelles. Le chauffage", "Rue Haute 214, boîte 3, 1000 Bruxelles"),
+        ("Marital home: 3 Chemin des Vignes, 1260 Nyon, Switzerland.", "3 Chemin des Vignes, 1260 Nyon"),
+        ("als huurder van Kanaalstraat 211 bis, 3531 CJ Utrecht meld ik", "Kanaalstraat 211 bis, 3531 CJ Utrecht"),
+    ],
+)
+def test_more_street_words_and_postcodes(text, address):
+    assert ("ADDRESS", address) in _found(text)
