@@ -41,7 +41,7 @@ from finetune_platform.curation.config import (
     text_column,
 )
 from finetune_platform.curation.address_blocks import STREET_NEEDLES, address_blocks, may_hold_block
-from finetune_platform.curation import spoken_names
+from finetune_platform.curation import sign_offs, spoken_names
 from finetune_platform.curation.records import hl7_spans, pnr_names
 from finetune_platform.curation.tables import may_hold_table, typed_cells
 from finetune_platform.curation.names import (
@@ -4548,6 +4548,11 @@ class PiiRedactor:
                 if titled:  # one line at a time: a text where none is found has no line with one
                     found += titled
                     shut = False
+            if not text.isascii() and sign_offs.may_hold_sign_off(text, rare):
+                # a name after a closing phrase of another script, or a name line ending the text: a text where none
+                # is found may have whole lines that end with one, so it never counts as shut
+                found += [PiiMatch("PERSON", a, b, text[a:b], text[a:b].casefold()) for a, b in sign_offs.sign_off_names(text, rare)]
+                shut = False
             if not rare.isdisjoint(spoken_names.NEEDLES):
                 spoken = spoken_names.spoken_names(text, low, rare, _FIRST_LOWER, NOT_LOWER_SURNAMES)
                 if spoken:  # an intro on one line, a question and its answer on two: a text where none is found has none
@@ -7435,6 +7440,7 @@ _RARE_NEEDLES: frozenset[str] = (
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
     | spoken_names.NEEDLES
+    | sign_offs.NEEDLES
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
@@ -7457,6 +7463,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
     | spoken_names.NEEDLES
+    | sign_offs.NEEDLES
 )
 
 
