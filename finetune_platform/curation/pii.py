@@ -41,7 +41,7 @@ from finetune_platform.curation.config import (
     text_column,
 )
 from finetune_platform.curation.address_blocks import STREET_NEEDLES, address_blocks, may_hold_block
-from finetune_platform.curation import sign_offs, spoken_names
+from finetune_platform.curation import script_titles, sign_offs, spoken_names
 from finetune_platform.curation.records import hl7_spans, pnr_names
 from finetune_platform.curation.tables import may_hold_table, typed_cells
 from finetune_platform.curation.names import (
@@ -4553,6 +4553,11 @@ class PiiRedactor:
                 # is found may have whole lines that end with one, so it never counts as shut
                 found += [PiiMatch("PERSON", a, b, text[a:b], text[a:b].casefold()) for a, b in sign_offs.sign_off_names(text, rare)]
                 shut = False
+            if not rare.isdisjoint(script_titles.NEEDLES):
+                titled = script_titles.titled_names(text, rare, NOT_NAMES)
+                if titled:  # a title and its name, a reminder and its addressee are on one line
+                    found += [PiiMatch("PERSON", a, b, text[a:b], text[a:b].casefold()) for a, b in titled]
+                    shut = False
             if not rare.isdisjoint(spoken_names.NEEDLES):
                 spoken = spoken_names.spoken_names(text, low, rare, _FIRST_LOWER, NOT_LOWER_SURNAMES)
                 if spoken:  # an intro on one line, a question and its answer on two: a text where none is found has none
@@ -7441,6 +7446,7 @@ _RARE_NEEDLES: frozenset[str] = (
     | _FOREIGN_DIGIT_NEEDLES
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
+    | script_titles.NEEDLES
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
@@ -7464,6 +7470,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _FOREIGN_DIGIT_NEEDLES
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
+    | script_titles.NEEDLES
 )
 
 

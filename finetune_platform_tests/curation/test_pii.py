@@ -567,6 +567,14 @@ def caps_persons_of_every_word(redactor: PiiRedactor, text: str) -> list:
         return redactor._caps_persons(text)
 
 
+def _titled(text: str) -> list[PiiMatch]:
+    """script_titles with every needle taken as found (its gate open)."""
+    from finetune_platform.curation import pii, script_titles
+
+    spans = script_titles.titled_names(text, script_titles.NEEDLES, pii.NOT_NAMES)
+    return [PiiMatch("PERSON", a, b, text[a:b], text[a:b].casefold()) for a, b in spans]
+
+
 def _signed(text: str) -> list[PiiMatch]:
     """sign_offs with every needle taken as found (its gate open)."""
     from finetune_platform.curation import sign_offs
@@ -606,7 +614,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._closing_names(text) + redactor._here_from(text)
         + redactor._answered_names(text) + redactor._spoken_numbers(text) + redactor._script_fielded(text) + redactor._script_speakers(text) + redactor._foreign_greeted(text) + redactor._numeric_codes(text) + redactor._role_named_speakers(text) + redactor._script_intros(text) + redactor._foreign_spoken_numbers(text)
         + redactor._spoken_word_emails(text) + redactor._transcript_names(text, text.lower()) + redactor._signed_off(text)
-        + pii._loose_passwords(text) + pii._password_shaped(text) + pii._random_tokens(text) + _spoken(text) + _signed(text) + pii._answered_questions(text, text.lower(), True, True, True)
+        + pii._loose_passwords(text) + pii._password_shaped(text) + pii._random_tokens(text) + _spoken(text) + _signed(text) + _titled(text) + pii._answered_questions(text, text.lower(), True, True, True)
     )
     matches = pii._resolve_overlaps(found)
     if any(m.type == "PERSON" for m in matches):

@@ -44,3 +44,28 @@ def test_names_that_sign_in_other_scripts(text, names):
 )
 def test_no_name_where_a_closing_signs_none(text):
     assert _persons(text) == []
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        # a doctor's or a courtesy title of another script before the name, and a reminder's addressee
+        ("تذكير: عزيزي أحمد المنصوري، موعدك مع د. ليلى حداد يوم الأحد", ["أحمد المنصوري", "ليلى حداد"]),
+        ("आपका डॉ. अमित त्रिपाठी के साथ अपॉइंटमेंट", ["अमित त्रिपाठी"]),
+        ("Υπενθύμιση: κα Μαρία Κωνσταντίνου, το ραντεβού σας με τον ιατρό Αντώνη Γεωργίου είναι",
+         ["Μαρία Κωνσταντίνου", "Αντώνη Γεωργίου"]),
+        ("แจ้งเตือนนัดหมาย: คุณวิชัย ทองดี นัดพบ นพ.สมชาย รักษ์ดี วันที่ 20", ["วิชัย ทองดี", "สมชาย รักษ์ดี"]),
+        ("Напоминание: Иванова Ольга Петровна, приём у врача 14.03", ["Иванова Ольга Петровна"]),
+        ("Påmindelse: Lars Østergaard, din tid er torsdag", ["Lars Østergaard"]),
+    ],
+)
+def test_names_after_titles_of_other_scripts_and_in_reminders(text, names):
+    assert _persons(text) == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Reminder: Please Note, the office is closed", "Напоминание: оплата до 15.03, спасибо", "ขอบคุณค่ะ"],
+)
+def test_no_name_after_a_reminder_or_a_title_without_one(text):
+    assert _persons(text) == []
