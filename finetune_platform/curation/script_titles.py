@@ -19,7 +19,14 @@ TITLES = (
     "د.", "دكتور", "الدكتور", "الدكتورة", "السيد", "السيدة", "عزيزي", "عزيزتي", "ד\"ר", "ד״ר", "מר", "גב'", "גברת",
     "डॉ.", "डॉ", "श्री", "श्रीमती", "सुश्री", "κα", "κ.", "κος", "κυρία", "κύριε", "κύριος", "ιατρό", "ιατρός", "γιατρό",
     "δρ.", "доктор", "доктора", "врача", "врач", "г-н", "г-жа", "пан", "пані", "лікаря", "терапевта",
+    # roles before a name in a note, in the scripts that capitalise names (a name after them is capitalised; a
+    # sentence's next word is not): "клиентка Анна Волкова", "Водій Андрій", "ο δωρητής Αντώνης Γεωργίου"
+    "клиент", "клиентка", "клієнт", "клієнтка", "водитель", "водій", "абитуриент", "абитуриентка", "студент",
+    "студентка", "пациент", "пациентка", "сотрудник", "сотрудница", "курьер", "кур'єр", "абонент", "заявитель",
+    "δωρητής", "δωρήτρια", "πελάτης", "πελάτισσα", "ασθενής", "οδηγός", "υπάλληλος",
 )
+#: The roles above: a name after one must be capitalised (the words of a script without case are never taken).
+_CASED_ROLES = frozenset(TITLES[TITLES.index("клиент"):])
 #: Thai titles glued to the name ("คุณวิชัย", "นพ.สมชาย").
 THAI_TITLES = ("คุณ", "นพ.", "พญ.", "ทพ.", "ทญ.", "ดร.")
 #: Words that open a reminder or a notice, its addressee after them ("Reminder: ...").
@@ -85,6 +92,8 @@ def titled_names(text: str, hits: AbstractSet[str], not_names: AbstractSet[str])
         for m in _TITLE.finditer(text):
             start, end = m.span(1)
             words = m.group(1).split()
+            if text[m.start():start - 1].lower() in _CASED_ROLES and not words[0][:1].isupper():
+                continue  # "клиент хочет ...": a role, then the sentence
             while words and words[-1] in _FUNCTION_WORDS:  # "अमित त्रिपाठी के": the name without "of"
                 end -= len(words.pop()) + 1
             while len(words) > 1 and words[0].lower() in _TITLE_SET:  # "عزيزي السيد خالد": a second title

@@ -57,6 +57,9 @@ def test_no_name_where_a_closing_signs_none(text):
         ("แจ้งเตือนนัดหมาย: คุณวิชัย ทองดี นัดพบ นพ.สมชาย รักษ์ดี วันที่ 20", ["วิชัย ทองดี", "สมชาย รักษ์ดี"]),
         ("Напоминание: Иванова Ольга Петровна, приём у врача 14.03", ["Иванова Ольга Петровна"]),
         ("Påmindelse: Lars Østergaard, din tid er torsdag", ["Lars Østergaard"]),
+        # a role before a capitalised name in a note, in Cyrillic and Greek
+        ("Нотатка: клієнт Тарас Шевчук залишив рюкзак у таксі. Водій Андрій передасть", ["Тарас Шевчук", "Андрій"]),
+        ("Σημείωμα: ο δωρητής Αντώνης Γεωργίου ζήτησε απόδειξη", ["Αντώνης Γεωργίου"]),
     ],
 )
 def test_names_after_titles_of_other_scripts_and_in_reminders(text, names):
@@ -65,7 +68,8 @@ def test_names_after_titles_of_other_scripts_and_in_reminders(text, names):
 
 @pytest.mark.parametrize(
     "text",
-    ["Reminder: Please Note, the office is closed", "Напоминание: оплата до 15.03, спасибо", "ขอบคุณค่ะ"],
+    ["Reminder: Please Note, the office is closed", "Напоминание: оплата до 15.03, спасибо", "ขอบคุณค่ะ",
+     "клиент хочет вернуть деньги"],
 )
 def test_no_name_after_a_reminder_or_a_title_without_one(text):
     assert _persons(text) == []
