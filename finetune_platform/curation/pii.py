@@ -352,7 +352,7 @@ _SECRET_ADVERB = r"(?:(?:literally|just|still|now|simply|actually|currently|basi
 _SECRET_AFTER_KEYWORD = re.compile(
     r"(?i:(?<![a-z0-9])(?:"
     # a password or PIN, also right before a value with a digit ("PIN 4471", "wifi pw kowalski1975")
-    r"(?:(?<=user)password|password|passwort|passwd|pwd|pw|passcode|passphrase|psk|pin(?:[ ]?code)?)s?"
+    r"(?:password|passwort|passwd|pwd|pw|passcode|passphrase|psk|pin(?:[ ]?code)?)s?"
     r"(?:[ ]\((?!\d)[^()\n]{1,30}\)(?=[ ]?:))?"  # "Guest set PIN (forgotten): 080619"
     # "the password for the router is ...", "PIN for the voicemail box was reset to ..."
     r"(?:[ ]+(?:for|to|of|on)[ ]+(?:(?:the|my)[ ]+[a-z]+(?:[ ][a-z]+)?|[a-z]+))?"
@@ -816,11 +816,13 @@ def _camel_words(part: str) -> bool:
     a random token's are mostly one or two letters between digits ("5Rk9Zq2Wm7Tx4Lp1")."""
     short = 0
     for piece in _LETTER_PIECE.findall(part):
-        if len(piece) < 3 and not piece.isupper() or len(piece) == 1:
+        if len(piece) == 1 or (len(piece) < 3 and not piece.isupper()):
             short += 1
             if short > 1:
                 return False
     return True
+
+
 #: The prefixes of payment objects' ids ("ch_3MqLiJLkdIwHu7ix0snN0B15", "cus_NffrFeUfNV2Hib") and of publishable
 #: keys, meant to be public ("pk_live_51HxQ2mK8vLp3nR7"), which look like secret keys.
 _ID_PREFIXES = frozenset(
@@ -834,8 +836,8 @@ _HASH_BEFORE = ("SHA256:", "SHA1:", "SHA512:", "MD5:", "sha256:", "sha1:", "md5:
 def _random_tokens(text: str) -> list[PiiMatch]:
     """API keys, tokens and password hashes by their shape (type CREDENTIALS): a word of 16-100 characters whose
     longest part between "_", "-" and "." (14 or more) mixes upper and lower case (a digit between letters of both
-    cases somewhere, :data:`_MIXED_DIGIT`) and four digits or more, and is no
-    run of words and numbers (:data:`_CAMEL_WORDS`) nor a payment object's id (:data:`_ID_PREFIXES`): "Ключ:
+    cases somewhere, :data:`_MIXED_DIGIT`) and four digits or more, and is no run of words and numbers
+    (:func:`_camel_words`) nor a payment object's id (:data:`_ID_PREFIXES`): "Ключ:
     api_5Rk9Zq2Wm7Tx4Lp1", "API anahtarımız: sandbox-Qm7Zt2Vx9Lr4Kp1N", "userPassword: {SSHA}k9Zr2Qx7Lm4Vt1Nb8".
     A keyword before them is :meth:`PiiRedactor._secrets`' cue; in a language it has no word of, or pasted bare,
     the shape is all there is."""
