@@ -204,6 +204,11 @@ FIRST_NAMES = _ascii_forms(
         Suresh Ramesh Rajesh Deepak Nikhil Rohan Kavita Lakshmi Divya Swati Wanjiru Wanjiku Njeri Otieno Achieng Atieno
         Akinyi Rehema Juma Cosmin Bogdan Ionela Loredana Agus Hendra Wahyu Bambang Slamet Henryk Wojciech Krzysztof
         Agnieszka Katarzyna Petra Pavel Yossi Moshe
+        Irena Éva Ágnes Zsuzsanna Tímea Márton Gergely Norbert Eliška Radek Pavol Juraj Bartosz Kacper Szymon Jacek
+        Mariusz Cătălin Vlad Radu Sorin Dragoș Ragnhild Ingeborg Gunnar Øyvind Kasper Aila Eveliina Henna Jenni Noora
+        Jukka Matti Petri Teemu Klara Fredrik Mattias Pontus Tetiana Iryna Kateryna Anastasiia Dmytro Andrii Serhii
+        Volodymyr Mykola Yurii Bohdan Taras Vasyl Lourdes Jordi Arnau Xavi Óscar Maricel Rowena Jocelyn Marites Analyn
+        Jomar Rodel Arnel Reynaldo Rogelio Ikechukwu Chukwuemeka Hanh
         """
     )
 )

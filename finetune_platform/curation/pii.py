@@ -18,6 +18,7 @@ import bisect
 import ipaddress
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
@@ -2946,6 +2947,28 @@ _FIELD_LABELS = (
     # a name's parts ("Preferred name: Zee", "Surname: Okonkwo", "Vorname: Jörg")
     "preferred name", "nickname", "known as", "goes by", "first name", "given name", "surname", "last name",
     "family name", "vorname", "nachname", "prénom", "nom de famille", "apellido", "apellidos", "cognome", "sobrenome",
+    # a name, a full name and a customer in the languages of Central and Northern Europe, Turkey, South-East Asia and
+    # East Africa ("Név: Szabó Éva", "Jméno a příjmení: ...", "Nume și prenume: ...", "Kunde: ...", "Asiakas: ...",
+    # "Adı soyadı: ...", "Tên khách hàng: ...", "Pangalan: ...", "Jina kamili: ..."), and a customer's name in the
+    # languages of Western Europe ("Nombre del cliente:", "Nom du client:", "Kundenname:", "Nome do cliente:")
+    "név", "teljes név", "ügyfél", "ügyfél neve", "bérlő", "előfizető", "kapcsolattartó", "jméno", "jméno a příjmení",
+    "příjmení", "zákazník", "zákaznice", "klient", "klientka", "meno", "meno a priezvisko", "priezvisko", "nume",
+    "nume complet", "nume și prenume", "nume si prenume", "prenume", "navn", "fullt navn", "fulde navn", "kunde",
+    "kundin", "kundenavn", "fornavn", "etternavn", "efternavn", "namn", "fullständigt namn", "kund", "kundnamn",
+    "förnamn", "efternamn", "nimi", "koko nimi", "asiakas", "asiakkaan nimi", "etunimi", "sukunimi", "imię",
+    "nazwisko", "isim", "adı soyadı", "adı", "soyadı", "soyad", "tên", "tên khách hàng", "khách hàng",
+    "nama pelanggan", "pelanggan", "penerima", "pangalan", "buong pangalan", "jina", "jina kamili", "mteja",
+    "naam klant", "klantnaam", "voornaam", "achternaam", "cliente", "nombre del cliente", "nombre y apellidos",
+    "paciente", "solicitante", "nome e cognome", "nominativo", "richiedente", "paziente", "nom du client",
+    "nom et prénom", "kundenname", "name des kunden", "antragsteller", "antragstellerin", "patientin",
+    "nome do cliente", "nome cliente",
+)
+#: Of those, the labels that name a chat's speakers as often as a form's person ("Kunde: Guten Morgen", "Cliente:
+#: Quiero Cancelar"): a value counts only with a known given name among its words ("Kunde: Kowalczyk Irena").
+_SPEAKER_FIELD_LABELS = frozenset(
+    ("ügyfél", "bérlő", "előfizető", "zákazník", "zákaznice", "klient", "klientka", "kunde", "kundin", "kund",
+     "asiakas", "khách hàng", "pelanggan", "penerima", "mteja", "cliente", "paciente", "solicitante", "richiedente",
+     "paziente", "antragsteller", "antragstellerin", "patientin")
 )
 # Not "cc" (but see _CC_LINE): in tickets "CC:" is as often a credit card ("CC: Chase Freedom").
 # Not "ship to", "deliver to", "escalated to", "assigned to", "closed by", "caller", "driver", "courier": their
@@ -2964,7 +2987,15 @@ _FIELD_VALUE_END = re.compile(
 #: A colon (or a full-width one) before a letter: where a field's value in a script other than Latin may start.
 _SCRIPT_FIELD = re.compile(r"[:：][ \t]*(?=[^\W\d_])")
 #: One to four words of letters (hyphens and apostrophes inside), one space apart: a name's value.
-_SCRIPT_NAME_VALUE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*(?:[ ][^\W\d_]+(?:[-'’][^\W\d_]+)*){0,3}")
+#: The vowel signs and other combining marks of the scripts between Greek and Ethiopic ("ि" of "अमित", "ั" of "สมชาย",
+#: Hebrew points, Arabic harakat): a word's letters, though ``\w`` does not match them.
+_COMBINING_MARKS = "".join(
+    chr(c) for c in range(0x300, 0x1380) if unicodedata.category(chr(c)) in ("Mn", "Mc")
+)
+_SCRIPT_LETTERS = r"(?:[^\W\d_]|[" + re.escape(_COMBINING_MARKS) + r"])+"
+_SCRIPT_NAME_VALUE = re.compile(
+    _SCRIPT_LETTERS + r"(?:[-'’]" + _SCRIPT_LETTERS + r")*(?:[ ]" + _SCRIPT_LETTERS + r"(?:[-'’]" + _SCRIPT_LETTERS + r")*){0,3}"
+)
 #: What may follow such a value: the end of its line or field, a comma, a bracket, two spaces.
 #: Labels of a register or a form, whose value may be "Surname, Given" (not a chat's speakers: "Agent: Thanks, Tuan").
 _REGISTER_LABELS = frozenset(
@@ -3022,6 +3053,17 @@ _GREETED_GROUPS = frozenset(
 _NOUN_ENDINGS = (
     "ung", "heit", "keit", "schaft", "team", "service", "dienst", "zentrum", "afdeling", "ción", "cion", "dade", "ment",
     "ência", "encia", "ição", "tion", "ologie",
+)
+#: The first words of greetings, capitalised, that are no given name ("Guten", "Buenos", "Dzień", "Hei"; not "Ola"): a
+#: field's value that opens with one is a chat speaker's greeting ("Kunde: Guten Morgen").
+_GREETING_OPENERS = frozenset(
+    w for w in (
+        {g.split()[0].capitalize() for g in _FOREIGN_GREETINGS}
+        | set("Good Hello Hi Hey Hiya Thanks Thank Buenos Buenas Buen Bom Boa Guten Goede Goedemorgen God Dobrý Dobry "
+              "Dzień Dobrý Selamat Habari Chào Доброго Добрий Добрый Добрый Здравствуйте Hyvää İyi Iyi Magandang "
+              "Bonjour Bonsoir Hola Hallo Olá Hej Hei Salut Ciao Buongiorno Buonasera Merhaba Shalom Namaste".split())
+    )
+    if w not in _ALL_FIRST
 )
 _FOREIGN_GREETING_NEEDLES = frozenset(g + " " for g in _FOREIGN_GREETINGS) | frozenset(g + "," for g in _FOREIGN_GREETINGS)
 _FOREIGN_GREETING = re.compile(
@@ -3129,6 +3171,12 @@ _SCRIPT_NAME_LABELS = frozenset(
         "紧急联系人", "收件人", "受取人", "收货人", "客户", "顾客", "患者", "фио", "ф.и.о.", "имя", "име", "ім'я", "піб",
         "όνομα", "ονοματεπώνυμο", "שם", "שם מלא", "الاسم", "اسم", "নাম", "नाम", "ชื่อ", "họ tên", "họ và tên",
         "όνομα επισκέπτη", "όνομα πελάτη", "收件", "寄件人", "ご契約者", "契約者", "申込者", "依頼者", "受取人",
+        # a full name and a customer's name ("Ονοματεπωνυμο:" as typed without accents, "اسم العميل:", "ग्राहक का नाम:",
+        # "ชื่อ-นามสกุล:", "고객명:", "Прізвище:")
+        "ονοματεπωνυμο", "ονομα", "ονομα πελατη", "اسم العميل", "اسم الزبون", "الاسم الكامل", "الاسم الثلاثي",
+        "शुभ नाम", "पूरा नाम", "ग्राहक का नाम", "নাম", "পুরো নাম", "গ্রাহকের নাম", "ชื่อลูกค้า", "ชื่อ-นามสกุล",
+        "ชื่อ-สกุล", "ชื่อ นามสกุล", "고객명", "고객 이름", "성함", "фамилия", "прізвище", "фамилия имя отчество",
+        "שם הלקוח", "שם הלקוחה", "שם משפחה",
     }
 )
 #: Endings of such labels: "Имя клиента", "Patient's name"; and a person's labels in other scripts.
@@ -3138,6 +3186,9 @@ _SCRIPT_PERSON_LABELS = frozenset(
         "клиент", "клиентка", "заявитель", "получатель", "плательщик", "платник", "отримувач", "одержувач", "пациент",
         "абонент", "πελάτης", "ασθενής", "לקוח", "מבוטח", "العميل", "المريض", "গ্রাহক", "ग्राहक", "ลูกค้า",
         "المستخدم", "пользователь", "користувач", "사용자", "用户", "ユーザー", "χρήστης", "משתמש",
+        "клієнт", "клієнтка", "заявник", "заявниця", "пацієнт", "пацієнтка", "пациентка", "абонентка", "орендар",
+        "арендатор", "квартиросъемщик", "ενοικιαστής", "ενοικιάστρια", "αιτών", "αιτούσα", "המבקש", "המבקשת", "השוכר",
+        "المستأجر", "مقدم الطلب", "आवेदक", "किरायेदार", "রোগী", "ผู้เช่า", "ผู้สมัคร", "신청자", "임차인",
     }
 )
 #: The copy line of an e-mail's header ("Cc: Jonah Feldman; Sipho Dlamini; Karen O'Neill"): its value.
@@ -3205,6 +3256,10 @@ _FIELD_LABEL_WORDS = (
     "poszkod", "sprawc", "ubezpiecz", "veicolo", "assicurat", "contraente", "coniuge", "figli", "sachbearb", "ehepartner",
     "verzeker", "segurad", "responsáv", "mitarbeit", "nickname", "known as", "goes by", "surname", "vorname",
     "nachname", "prénom", "famille", "apellido", "cognome", "sobrenome",
+    "név", "ügyfél", "bérlő", "előfizető", "kapcsolattartó", "jméno", "příjmení", "zákazn", "klient", "meno",
+    "priezvisko", "nume", "navn", "kund", "namn", "nimi", "asiak", "imię", "nazwisko", "isim", "adı", "soyad", "tên",
+    "khách", "pelanggan", "penerima", "pangalan", "jina", "mteja", "cliente", "nombre", "paciente", "solicitante",
+    "nome", "nominativo", "richiedente", "paziente", "antragst",
 )
 
 
@@ -6190,13 +6245,15 @@ class PiiRedactor:
             if label in _REGISTER_ONLY_LABELS:
                 continue  # "Mitarbeiter: Guten Tag Frau Lorenz": a chat's speaker as often; only "Surname, Given" counts
             word = _CAPITALISED.match(text, m.end())
-            if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED:
-                continue
+            if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED or word.group() in _GREETING_OPENERS:
+                continue  # "Kunde: Guten Morgen", "Asiakas: Hei Minna": a speaker's greeting
             one_word = label in _ONE_WORD_NAME_LABELS  # "Preferred name: Zee": a name of one word, known or not
             span = self._name_at(text, m.end(), require_first=not one_word and word.group() not in _ALL_FIRST)
             if span is None or _FIELD_VALUE_END.match(text, span[1]) is None:
                 continue  # "Customer: Where is my order?", "Customer: Acme Corp": a sentence, a company
             value = text[span[0]:span[1]]
+            if label in _SPEAKER_FIELD_LABELS and _ALL_FIRST.isdisjoint(value.split()):
+                continue  # "Cliente: Quiero Saber", "Cliente: Telefónica Móviles": a speaker's words, a company
             if not _a_thing_named(text, value, things):  # "Customer: Never Mind", "Customer: Lumen Hub"
                 out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         if ("From:" in text or "To:" in text) and ("cc" in text or "Cc" in text or "CC" in text):
@@ -6236,6 +6293,8 @@ class PiiRedactor:
             if len(words) > 1 and words[-1] in _SCRIPT_HONORIFICS:  # "松本 千尋 様": the name without its honorific
                 value = _SCRIPT_NAME_VALUE.match(text, m.end(), value.end() - len(words[-1]) - 1)
                 words = words[:-1]
+            if words[0] in _GREETING_OPENERS:
+                continue  # "Клієнт: Добрий день": a speaker's greeting
             first = words[0][0]
             if first.upper() != first.lower():  # a script with capitals: Cyrillic, Greek, Armenian
                 if not all(w[0].isupper() and not w.isupper() for w in words) or (len(words) == 1 and not names_it):
