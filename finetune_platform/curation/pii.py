@@ -3587,12 +3587,47 @@ _DASH_SIGNATURE = re.compile(
 )
 
 
+#: Words that end a message after a dash as a status or a team, not a signature ("- Done", "- Billing").
+_DASH_NOT_SIGNED = frozenset(
+    "Done Closed Fixed Later Soon Anon Mum Dad Boss Resolved Solved Sent Shipped Refunded Pending Approved Declined "
+    "Urgent Important Update Updated Thanks Thankyou Cheers Regards Sorry Yes No Okay Ok Maybe Tbc Tba Tbd Asap Fyi "
+    "Admin Support Team Staff Sales Billing Accounts Finance Management Reception Office Helpdesk Everyone All "
+    "Tomorrow Today Tonight Yesterday Monday Tuesday Wednesday Thursday Friday Saturday Sunday Me Us".split()
+)
+#: Endings of English words that no given name of the lists has ("- Billing", "- Delivered", "- Escalation").
+_DASH_NOT_SIGNED_ENDINGS = ("ing", "ed", "tion", "sion", "ment", "ness", "ity", "ance", "ence", "ship", "able", "ly")
+
+
+def _signs_the_text(text: str, m: re.Match[str]) -> bool:
+    """Whether the one capitalised word of a dash signature (``m``), no known given name, signs the text: the dash
+    opens the text's last line ("Thanks for sorting it.\n- Trey", "-- Dorcas"), the line before it is no item of a
+    list and opens none (no dash or bullet before it, no colon after it), and the word is no status, team or
+    common English word and is not used as a thing in the text."""
+    word = m.group(1)
+    if " " in word or m.group().count(",") or text[m.end():].strip():
+        return False
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    if text[line_start:m.start()].strip(" \t-") or not line_start:
+        return False
+    before = text[:line_start].rstrip()
+    previous = before[before.rfind("\n") + 1:].lstrip(" \t")
+    if not previous or previous.startswith(("-", "*", "•", "–", "—")) or previous.endswith(":") or previous[0].isdigit():
+        return False
+    return (
+        2 <= len(word) <= 14
+        and word not in _DASH_NOT_SIGNED
+        and not any(word.lower().endswith(e) and len(word) >= len(e) + 3 for e in _DASH_NOT_SIGNED_ENDINGS)  # not "Aled"
+        and word.lower() not in COMMON_LOWER_WORDS
+        and not _used_as_a_thing(text, word)
+    )
+
+
 def _dash_opens_a_signature(text: str, dash: int) -> bool:
     """Whether the dash at ``dash`` opens its line (spaces and tabs aside) or follows the end of a sentence or a
     thanks and one space ("... per policy. - Joy", "... thanks - deb"). A match ends its line, so the lines looked
     back over are distinct."""
     line_start = text.rfind("\n", 0, dash) + 1
-    if not text[line_start:dash].strip(" \t"):
+    if not text[line_start:dash].strip(" \t-"):  # "-Aled", "-- Dorcas"
         return True
     if dash >= 2 and text[dash - 1] == " " and text[dash - 2] in ".!?)":
         return True
@@ -6060,7 +6095,7 @@ class PiiRedactor:
             words = value.split(" ")
             if any(w in NOT_NAMES and w not in _ALL_FIRST or w in _NOT_GREETED for w in words):
                 continue
-            if words[0] in _ALL_FIRST or len(words) == 2:
+            if words[0] in _ALL_FIRST or len(words) == 2 or _signs_the_text(text, m):
                 out.append(PiiMatch("PERSON", m.start(1), m.end(1), value, value.casefold()))
         return out
 

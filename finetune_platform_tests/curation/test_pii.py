@@ -2880,3 +2880,26 @@ def test_the_needle_pass_reads_text_with_a_lone_surrogate():
 )
 def test_name_fields_of_more_languages(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # one word no list knows, after a dash that opens the text's last line: the writer's signature
+        ("Thanks for sorting it.\n- Trey", "Thanks for sorting it.\n- <PERSON_1>"),
+        ("thx\n-Aled", "thx\n-<PERSON_1>"),
+        ("Any update?\n— Bronagh", "Any update?\n— <PERSON_1>"),
+        ("Thanks!\n-- Dorcas", "Thanks!\n-- <PERSON_1>"),
+        # a list's items, statuses, teams and products are no signature
+        ("Steps:\n- Restart\n- Reset", "Steps:\n- Restart\n- Reset"),
+        ("Things to check:\n- Billing", "Things to check:\n- Billing"),
+        ("Changes\n- Pricing\n- Checkout", "Changes\n- Pricing\n- Checkout"),
+        ("We updated the account.\n- Billing", "We updated the account.\n- Billing"),
+        ("Refund issued to card.\n- Refunded", "Refund issued to card.\n- Refunded"),
+        ("Will do.\n- Escalations", "Will do.\n- Escalations"),
+        ("my Zendesk is broken\n- Zendesk", "my Zendesk is broken\n- Zendesk"),
+        ("1. restart\n- Firmware", "1. restart\n- Firmware"),
+    ],
+)
+def test_a_dash_signature_of_a_name_no_list_knows(text, redacted):
+    assert R.redact(text)[0] == redacted
