@@ -1473,7 +1473,7 @@ _ADDRESS_CUE_WORDS = (
     # "Adresse :", "Domicilio:", "Lieferadresse:")
     r"|(?:addr|postal|site|remit[ ]to|ship(?:ping)?[ ]from|ship-from|ship-to|adres|adresa|adresă|adress|adresse"
     r"|direcci[oó]n|domicilio|indirizzo|endere[cç]o|anschrift|lieferadresse|rechnungsadresse|alamat|naslov|osoite"
-    r"|lakcím|morada|premises|hotel[ ]pick-?up)(?=[ ]?[:：])"
+    r"|lakcím|cím|morada|premises|hotel[ ]pick-?up)(?=[ ]?[:：])"
     r"|mon[ ]adresse|mi[ ]direcci[oó]n|moro[ ](?:na|no|em)"
     r"|ship(?:ping)?[ ]to|deliver(?:y|ed)?[ ]to|dispatch[ ]to|send[ ](?:it|them|the[ ]\w+|a[ ]\w+)[ ]to"
     # living at, in other languages ("residente in Via ...", "demeurant au 23, Rue ...", "wohnhaft in ...", "Domisili
@@ -1517,7 +1517,7 @@ _CUED_ADDRESS_START = re.compile(
     # a street's name first and its number after ("Thorvald Meyers gate 52B, 0555 Oslo", "Rue Haute 112 bte 4", "Jl.
     # Kemang Raya No. 15, RT 04", "Moda Cad. No:45 D:3", "via dei Mille 23, Bologna", "ul. Długa 17/4")
     r"|(?P<street_first>(?:[" + _UP + r"]|(?i:via|rue|calle|rua|ul\.|jl\.|av\.|avenida|strada|carrer|vul\.|quai|chemin))"
-    r"[\w'’.-]*(?:[ ][\w'’.-]+){0,5}?[ ](?:No\.?[ :]?|Nr\.?[ ]?|n[º°][ ]?)?\d{1,5}[A-Za-z]?"
+    r"[\w'’.-]*(?:[ ][\w'’.-]+){0,5}?[ ](?:No\.?(?:[ ]?:)?[ ]?|Nr\.?[ ]?|n[º°][ ]?)?\d{1,5}[A-Za-z]?"
     r"(?:/\d{1,4}|-(?:\d{1,4}|bis|ter|I{1,3}|hs|huis)\b)?(?![\w-])"
     # with a comma before the number, as Brazil, Portugal and Spain write it ("Rua Harmonia, 1120, apto 54")
     r"|(?i:rua|avenida|av\.|travessa|alameda|estrada|rodovia|praça|calle|carrera|rue|via)[ ][\w'’.-]+"
@@ -1539,7 +1539,8 @@ _CUED_ADDRESS_END = re.compile(
     r"(?:[!?]|(?<!\b[^\W\d])(?<!\b[^\W\d]{2})(?<!\b[A-Za-z]{3})(?<!\b[^\W\d_\x00-\u024f]{3})(?<!Blvd)(?<!Brgy)\.)"
     r"(?=[ ]+[" + _UP + _SENTENCE_START_OTHER_SCRIPTS + r"]|[ ]*\Z)"
     r"|[;(\[|<）。]|[ ]-[ ](?![A-Z]{2}\b)|\?|[ ]{2,}|[ ]?様"  # not before a Brazilian state ("São Paulo - SP, 05435-001")
-    r"|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?(?::[ ]|：))"  # the next field on the line ("... MS 38801 PH: 662-555-0131")
+    # the next field on the line ("... MS 38801 PH: 662-555-0131"); not a Turkish door or flat ("Cad. No: 112 D: 5")
+    r"|[ ]+(?=[^\W\d_][\w.-]{0,20}[ ]?(?::[ ]|：))(?!(?:No|NO|D|Daire|Kat)[ ]?:)"
     r"|,?[ ](?i:and[ ](?:my|the|i|we|his|her|it|please|can|could|call|phone|email)|but|so|please|thanks|thank|because"
     r"|since|until|from|tel|phone|mobile|cell|email|e-mail|contact|order|account|ref|reference|ticket|which|where"
     r"|when|if|not|for|on|by|before|after|as|to|in|at|with|last|next|this|that|yesterday|today|tomorrow|ago|yet|call"
@@ -2151,11 +2152,24 @@ def _address_at(text: str, start: int, line_end: int) -> tuple[int, int] | None:
         return None
     end = _address_value_end(text, start, line_end)
     value = text[start:end]
-    if opens.group("street_first") and "," not in value and _DOOR_NUMBER.search(value) is None:
+    if (
+        opens.group("street_first")
+        and "," not in value
+        and _DOOR_NUMBER.search(value) is None
+        and _STREET_WORD_FIRST.search(opens.group("street_first")) is None
+    ):
         return None
     return (start, end) if _looks_like_an_address(value) else None
 
 
+#: A street word in a street's name written before its number ("ul. Długa 15/3", "Storgata 15", "Hämeenkatu 12 B 7",
+#: "Kerkstraat 12", "Váci utca 12", "Rua Augusta 1508"): an address without a comma, where "Warehouse 12" is none.
+_STREET_WORD_FIRST = re.compile(
+    r"(?i:^(?:ul|al|os|pl|jl|vul|str|av|avda)\.|^(?:rua|via|viale|calle|carrer|carrera|avenida|rue|strada|travessa|alameda)[ ])"
+    r"|\B(?:straat|gracht|laan|plein|kade|singel|dijk|straße|strasse|gasse|gade|gatan|gata|gate|vägen|veien|vei|vej"
+    r"|katu|kuja|utca)\b"
+    r"|[ ](?:gate|gata|gade|vej|utca|út|körút|tér|ulice|třída|cad\.|caddesi|sok\.|sokak|sokağı|bulvarı)[ ]"
+)
 #: A Turkish door and flat number ("Şair Nefi Sok. No:9 D:6 Kadıköy"): an address without a comma.
 _DOOR_NUMBER = re.compile(r"\bNo:[ ]?\d{1,4}[A-Za-z]?(?:[ /]D:[ ]?\d{1,4})?")
 #: A line of only a name (two to four capitalised words, initials, particles, a title or a rank before them):
@@ -2627,7 +2641,7 @@ _PROSE_CUE_WORDS = frozenset(word for word, _ in _CUE_ANCHORS)
 _LABEL_CUE_ANCHORS = (
     ("postal", (0,)), ("site", (0,)), ("remit", (0,)), ("adres", (0,)), ("direcci", (0,)), ("domicilio", (0,)),
     ("indirizzo", (0,)), ("endere", (0,)), ("anschrift", (0,)), ("lieferadresse", (0,)), ("rechnungsadresse", (0,)),
-    ("alamat", (0,)), ("naslov", (0,)), ("osoite", (0,)), ("lakcím", (0,)), ("morada", (0,)), ("premises", (0,)),
+    ("alamat", (0,)), ("naslov", (0,)), ("osoite", (0,)), ("lakcím", (0,)), ("cím", (0,)), ("morada", (0,)), ("premises", (0,)),
     ("pickup", (6,)), ("pick-up", (6,)),
 )
 #: The words of the labels in scripts other than Latin, looked for in text that is not ASCII.
@@ -2690,7 +2704,7 @@ def _may_hold_cue_words(low: str, h: AbstractSet[str] | None = None) -> bool:
     return (
         "ship from" in h or "shipping from" in h or "ship-" in h or "postal" in h or "site" in h
         or "remit" in h or "adres" in h or "domicilio" in h or "indirizzo" in h or "endere" in h
-        or "anschrift" in h or "alamat" in h or "naslov" in h or "osoite" in h or "lakcím" in h
+        or "anschrift" in h or "alamat" in h or "naslov" in h or "osoite" in h or "lakcím" in h or "cím" in h
         or "morada" in h or "premises" in h or "pickup" in h or "pick-up" in h
         or (" to:" in h or " to :" in h)
         and ("courier" in h or "post" in h or "mail" in h or "return" in h or "forward" in h)

@@ -2903,3 +2903,25 @@ def test_name_fields_of_more_languages(text, redacted):
 )
 def test_a_dash_signature_of_a_name_no_list_knows(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a street word names the street before its number: an address after a cue without a comma or a postcode
+        ("mieszkam na ul. Długa 15/3", "mieszkam na <ADDRESS_1>"),
+        ("bor i Storgata 15 nå", "bor i <ADDRESS_1> nå"),
+        ("asun Hämeenkatu 12 B 7", "asun <ADDRESS_1>"),
+        ("woon op Kerkstraat 12", "woon op <ADDRESS_1>"),
+        ("moro na Rua Augusta 1508", "moro na <ADDRESS_1>"),
+        # Hungarian labels, and a Turkish door and flat number that read like fields ("No: 112 D: 5")
+        ("Szállítási cím: 1052 Budapest, Váci utca 12. 3/7", "Szállítási cím: <ADDRESS_1>"),
+        ("Adres: Atatürk Cad. No: 112 D: 5, Kadıköy/İstanbul", "Adres: <ADDRESS_1>"),
+        # without a street word, a comma or a door number a cue's "name and number" is no address
+        ("Address: Warehouse 12 takes 3 days", "Address: Warehouse 12 takes 3 days"),
+        ("deliver to Terminal 2 Gate 14", "deliver to Terminal 2 Gate 14"),
+        ("Address: 12 Main St Phone: 555-201-3344", "Address: <ADDRESS_1> Phone: <PHONE_1>"),
+    ],
+)
+def test_street_first_addresses_named_by_their_street_word(text, redacted):
+    assert R.redact(text)[0] == redacted
