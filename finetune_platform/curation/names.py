@@ -211,6 +211,257 @@ FIRST_NAMES = _ascii_forms(
         Jomar Rodel Arnel Reynaldo Rogelio Ikechukwu Chukwuemeka Hanh
         """
     )
+    # about 3,600 more given names of 57 locales (the English-speaking world with its short forms, Africa, Europe,
+    # the Middle East, South and South-East Asia, East Asia romanised, the Pacific), written down for this list and
+    # kept only where the lower-case word is no English dictionary word (GCIDE, through the english-words package)
+    # and is rare as a word in English and twelve other languages (wordfreq Zipf frequency below 3.3 in English and
+    # 3.8 in the others, or read one by one), nor where the name without its accents is such a word ("Sơn", "Réal"):
+    # both packages were used once, offline, and are not dependencies
+    | _words(
+        """
+        Aadan Aziz Aadhya Aaltje Aamina Aamir Aarati Aarne Aarti Aatu Aayush Abbas Abdallah Abdelaziz Abdelkader Abdellah
+        Abdelrahman Abdi Abdiaziz Abdikarim Abdiqani Abdirahman Abdirashid Abdisa Abdisalam Abdiwali Abdiweli
+        Abdulaziz Abdulkarim Abdullahi Abdulmalik Abeba Abeer Abel Abenaa Abhijith Abhishek Abimbola Abiodun Abirami
+        Abubakar Adaora Adeel Aden Adenike Adeola Adewale Adham Adhiambo Adjeley Adjoa Adoley Adom Adriano Adéla Afia
+        Afra Afshin Afua Agam Agata Agathe Agnese Agneta Agnès Agnė Agustín Agyeiwaa Ahsan Aicha Aida Aigars
+        Aikaterini Ailani Ailbhe Aili Aiman Aina Ainslie Aishah Aishwarya Aistė Aivar Aivars Ajith Ajla Akanisi Akhil
+        Akhona Akos Akosua Akoth Aksel Akwasi Alaa Alamgir Alasdair Alastair Alaw Albena Alberte Albin Aldo Aled
+        Aleena Aleksandar Aleksander Aleksey Alemu Alena Alessio Alexandros Aleš Alf Alfredo Algirdas Alhassan Alia
+        Aliaa Alicja Alireza Alisa Alishba Alistair Aliyu Aljaž Allira Almir Almudena Alofa Alois Alok Alon Alparslan
+        Alun Alya Alžbeta Amaka Amanuel Amarjeet Ambre Aminu Amirhossein Amiria Amjad Amna Amparo Amr Amra Anab
+        Anahera Anaru Anass Anastasios Anastasiya Anatoliy Anatoly Anaïs Anbu Anca Andreia Andressa Andrey Andries
+        Andris Andrius Andriy Androniki András Aneliya Angeliki Angelos Ania Anika Anir Anish Anitha Anjana
+        Anjaneyulu Anju Annalena Annamaria Annegret Anneli Annelie Anneliese Annemarie Annemie Annika Anoma Anoop
+        Anri Antigoni Antje Antonella Antoni Antonia Antonietta Antonija Antonios Antonis Antonín António Antônia
+        Antônio Anucha Anum Anusha Anwar Anwen Anyango Anže Aodhán Aoibhinn Aom Aonghas Aparecida Aparna Apichat
+        Apisai Apolline Apostolos Aqsa Arantxa Araya Archana Arda Ardeshir Areeba Areej Ariadni Ariane Arianna Arif
+        Ariki Arina Arivazhagan Arjen Arkady Armando Arnab Arnaud Arnav Arne Arnob Arnold Aron Arsen Arseny Artem
+        Arthit Arto Artur Arturo Artyom Artūrs Arunee Arvid Arvīds Arwa Arūnas Asabe Asad Asaf Asahi Asanda Asanka
+        Asantewaa Asel Asen Asfaw Asger Ashan Ashling Ashraf Ashwin Asier Aslı Asma Asmaa Asmae Asmita Assunta Asta
+        Asuka Aswathy Ataahua Atanas Ateca Atefeh Athanasios Athira Athumani Atif Atli Audun Auma Aurel Aurore
+        Austėja Auður Avital Aviv Avraham Awen Awhina Awino Axmed Ayaan Ayaka Ayan Ayanna Ayelet Ayman Ayomide Ayoub
+        Azadeh Azar Azeb Azizah Azlan Azra Babak Babar Babis Babs Badr Bahram Baiba Bakari Balaji Balqis Baltasar
+        Balwinder Barak Baran Barasa Barbora Barnabás Basavaraj Bashayer Bashir Basia Basma Bassam Batya Baudouin
+        Bautista Bazza Bedwyr Beena Begoña Behnam Behrouz Bekele Belinda Benedek Benedetta Benedita Beng Bengt
+        Benjamas Benjamín Benjie Benoît Bente Berhanu Berit Bernardo Bernd Bert Berwyn Beto Betsan Bezawit Bhavani
+        Bheki Bhim Bijan Biju Bikash Bikram Bilisuma Biljana Bilkisu Bilyana Bimala Bindu Biniam Binita Binod Binoy
+        Binta Birgitte Birkir Birna Birta Birtukan Birutė Bishnu Bishoy Bisi Biswajit Bjarne Bjarni Björk Bjørg
+        Blagoy Blair Blanka Blaž Bláthnaid Boatemaa Boaz Bodhi Bogdana Boglárka Bohdana Bohumil Bohuslav Boitumelo
+        Bolanle Bong Bongbong Boonmee Boontu Borbála Boris Borislav Borja Borna Boryana Botond Boyan Bozhidar Boštjan
+        Božena Brahim Branislav Branka Branko Branwen Brayan Brigid Brigitte Bristi Bronagh Bronwen Bryndís
+        Brynjar Bríd Buboy Budoor Burcu Busaba Buse Bushra Byungho Bálint Bárbara Béatrice Béla Bénédicte Bảo Caasha
+        Cabdi Caio Caitríona Calum Camilo Candice Caoimhín Caradog Carli Carlota Carmela Carole Carwyn Caryl Caterina
+        Cathal Catriona Catrìona Cauã Cecilie Cecília Ceren Cezara Chaewon Chaeyoung Chaim Chaima Chaitanya Chaiwat
+        Chala Chalerm Chaltu Chamara Chamari Chaminda Chana Chanchai Chandrika Changmin Chanida Chantal Chao
+        Charalampos Charbel Charith Charl Charmaine Chatchai Chathura Chathurika Chelimo Chema Chepkoech Cheruiyot
+        Chibuike Chigozie Chihiro Chimamanda Chinonso Chinwe Chinyere Chona Christa Christiaan Christiane Chrysoula
+        Chuan Chucho Chulsoo Chutima Châu Cillian Ciro Citlali Claudiu Clive Cláudia Cláudio Cléber Clíona Colette
+        Conall Conceição Concepción Concetta Conchi Constança Consuelo Coralie Corazon Corina Cornelia Cornelis Cory
+        Costel Costin Crina Cristiane Csenge Csilla Cuauhtémoc Cumar Cusmaan Cynan Czesław Cédric Cường Daahir
+        Dagmar Dagný Dahir Dahyun Daiga Daiki Dainis Daithí Dalal Dalia Dalila Dami Damilola Damir Damla Danai Danh
+        Danial Daniele Danijela Danilo Danni Dante Danuta Danutė Danylo Daníel Dariush Darshan Darya Daryna Dasha
+        Dasun Davi Davie Davina Davor Davíð Dawa Dawid Dayana Dayo Daz Dazza DeAndre DeShawn Dearbhla Debashish Dedi
+        Deepa Deeqa Defne Deiniol Dejan Delali Delia Delwar Delyth Demetrius Demiana Denisa Denitsa Denys Deon Dereje
+        Desislava Dewald Dezső Dhruv Diah Diarmuid Didier Dihya Dilani Dilek Dilip Dilrukshi Dilys Dima Dimitar
+        Dimitrinka Dimuth Dindo Dineo Dinis Dinkinesh Dinuka Dinusha Diogo Dipa Dipendra Divina Diya Diễm Djamel
+        Djamila Doaa Dodong Dohyun Doina Doireann Domenico Domhnall Domingos Dominik Dominika Dominykas Donatella
+        Dondon Donghyun Dongwook Donnacha Dorcas Dorothée Dorthe Doru Dougie Doyun Dražen Dries Driss Duangjai Duarte
+        Dudi Dufie Dugald Dulani Dumitru Duncan Dvora Dwi Dzifa Dániel Dávid Débora Dónal Ealasaid Eamonn Eason
+        Ebenezer Ebere Ebo Ebrahim Ebuka Ecaterina Ecrin Edem Edgars Edoardo Eduard Edyta Eemeli Eeva Efa Effie Efrat
+        Efraín Efren Efstathia Eftychia Egill Eglė Egor Eha Ehab Ehud Eid Einar Einat Eino Eirian Eirlys Eithne
+        Eivind Ekow Ekua Elad Eleftherios Elfed Elham Eliane Eliise Elikem Elinam Elis Elisabet Elisabeta Eliyahu
+        Elmarie Elna Elpida Els Elsabé Elspeth Eluned Elías Elín Elīna Elżbieta Ema Emad Eman Embla Emel Emelie Emer
+        Emese Emi Emiliano Emilija Emilía Emina Emlyn Emmanouil Emyr Enamul Encarnación Enda Endang Enes Enfys Engy
+        Enikő Enni Enrico Enyonam Eoghan Epeli Ephrem Eren Erez Erkan Erkki Erla Ermias Ernesto Ernő Erwin Esinam
+        Eskinder Esma Espen Essam Essi Esteban Etelka Etenesh Etornam Ettore Eunbi Eunjung Eunyoung Euphemia
+        Evangelia Evangeline Evangelos Evgeny Evi Eyal Eylül Eyob Eyþór Faadumo Fabienne Fabiola Fadi Fadumo Fah
+        Faiza Faizal Fanni Faraja Farhad Farhiya Fariba Farida Farshid Fartun Faruk Farzaneh Fatema Fatemeh Fatiha
+        Fatin Fausto Fawad Fawaz Faysal Fazlul Fedir Fei Feleti Felicia Ferdia Ferdinand Fereshteh Fergal Fernand
+        Fetu Feven Feyisara Fiachra Fiadh Fiafia Fiifi Fikru Filippo Filiz Filmon Filomena Finlay Fintan Fionnuala
+        Firas Fitriani Fiza Flemming Florentina Florica Floris Flávio Folasade Foteini Fouad Fran Franca Francine
+        Francisca Franciszek František Franziska Françoise Frederico Frehiwot Freyja Frieda Frikkie Friðrik Furaha
+        Furkan Fuseini Fyodor Fátima Félix Gabija Gabriele Gabriella Gadija Gadisa Galin Galina Galit Gamal Gamini
+        Gamze Ganga Garba Gaspar Gauthier Gayani Gayathri Gaétan Gaël Gbenga Gearóid Gebre Gebremedhin Gebreyesus
+        Gediminas Geert Geertruida Geetha Geir Gemechu Gennady Gennaro Genowefa Geoff Georgi Georgiana Georgie
+        Geraint Geraldo Gergana Gergő Gerrit Gert Gertrud Getachew Ghada Ghala Ghanim Ghassan Ghina Ghislain Ghizlane
+        Giancarlo Gianfranco Giang Gianluca Gianni Giannis Giedrius Gifty Gijs Gilad Gilang Giles Ginette Ginevra
+        Gintarė Gints Giovanna Girgis Girlie Girma Gisela Gisele Gisèle Gitau Githinji Gitte Giuseppina Gizella
+        Glenys Glória Godelieve Golam Golnar Golnaz Goodluck Gopal Gopika Goran Gordana Graciela Graziella Graça
+        Greer Gregor Greta Grethe Griet Grietje Grigorios Grigory Gruffudd Gruffydd Grégory Grétar Guilan Guiying
+        Guled Gunilla Gunn Gunta Guntis Guoqiang Guro Guto Guðmundur Guðni Guðný Guðrún Gwen Gwenllian Gwenno Gwilym
+        Gwion Gwladys Gwyn Gwyneth Gyanendra Gyula György Gérard Géza Gísli Göran Gülsüm Habib Habiba Habtamu Hadas
+        Hadiza Hafiz Hafsa Hafsat Hagar Hager Haider Haile Hailu Hajar Hajnalka Hajun Halil Halina Halldór Halvard
+        Halyna Hamad Hamdan Hamdi Hamdy Hamed Hamisi Hanan Hanane Handayani Hande Haneen Hanieh Hanife Hanlie Hannes
+        Hannu Hansika Hansjörg Hany Haoxuan Haoyu Harald Haraldur Haris Hariz Harri Harsha Harshani Haruki Haruna
+        Hasina Hasitha Hassani Hauwa Hawa Hawi Hayfa Hayley Hayoon Hazem Haziq Hazza Heba Hedd Hedda Hege Heiko
+        Heilala Heimir Heitor Heiða Hekla Heledd Helgi Helle Heloísa Hend Hendrik Hendrika Henk Hennie Henok Henrique
+        Hervé Hesham Hessa Hiba Hibo Hicham Hidde Hideki Hila Hilde Hildegard Hildur Hilkka Hilmar Himali Hinano
+        Hinda Hinemoa Hira Hiroki Hirsi Hiruni Hirut Hisham Hiwot Hiếu Hiền Hiển Hlynur Hoda Hodan Hodaya Hohepa
+        Holger Honeylyn Honza Hooman Horia Hossam Hossein Houda Houshang Hoài Hoàng Hrefna Hridoy Hristina Hristo
+        Hrvoje Hryhoriy Hubert Huguette Huia Hulda Huma Humaid Hussain Huy Huyền Hyejin Hyeri Hyunjoo Hyunjun Hywel
+        Hào Håkan Héctor Hélder Hòa Hörður Hülya Hēmi Hōhepa Hạnh Hậu Iain Ianto Iara Ibado Ibukun Ichiro Idil Idir
+        Idoia Idowu Idris Idrisa Iestyn Ieuan Ieva Ifan Ifeoluwa Ifrah Iftu Ihaia Ihor Iida Ikaika Ikenna Ikhwan
+        Ikram Ikran Ilakkiya Ilana Ilango Ilaria Ileana Ilhan Ilias Ilinca Ilkka Illia Ilona Ilya Ilyas Ilze Imad
+        Imane Imelda Immacolata Imre Inbal Inday Indira Indrek Indrė Ineke Inese Inga Inge Ingela Inger Ingibjörg
+        Ingvild Ingólfur Inkeri Inna Innes Inoka Inoke Ioane Iolo Iosefa Iqra Iresha Irfan Iria Irini Irja Irmgard
+        Irén Isabela Isaias Isamu Isha Ishara Ishbel Ishwori Isidro Isikeli Isireli Islwyn Ismaaciil Isoa Isobel Issa
+        Issah Isuru Itai Itsuki Itzik Iulia Iulian Iva Ivanka Ivanna Ivar Ivaylo Iwona Iyabo Izabela Izzati Jaan
+        Jabari Jabulani Jac Jacinta Jackie Jaco Jacopo Jad Jada Jaehyun Jaewon Jahangir Jakob Jakov Jama Jamar Jamil
+        Jamila Jamshid Jamuna Janae Janaka Janelle Janez Janina Janka Jannatul Jannik Janusz Jaqueline Jarlath
+        Jarmila Jaroslava Jarrod Jasmin Jasna Jassim Javad Javeria Javon Jawad Jawaher Jayanthi Jayson Jeanie Jedda
+        Jef Jeferson Jelle Jennylyn Jenő Jepchirchir Jepkosgei Jeppe Jeptoo Jermaine Jerzy Jesmin Jessie Jesús Jett
+        Jette Jez Jhon Jhonatan Jhun Jiahao Jianguo Jianhua Jianjun Jiaqi Jiayi Jide Jie Jieun Jihye Jijo Jincy
+        Jingjing Jintana Jinty Jinwoo Jiraporn Jirka Jiro Jisung Jithin Jitka Jiwon Jiyu Joaquim Jocelyne Johanne
+        Jolanta Jolien Jone Jongmin Jonna Jonny Joonas Joop Jorma Josefa Josefine Josiane Josip Josée Joud Joya Jozef
+        Jože Juana Juho Julián Jumanne Junaid Jungkook Jungsook Juninho Junjie Junko Junseo Junu Jure Jurek Jurgita
+        Juris Jussara Justinas Justine Juwon Jyoti Jyrki Ján János Jázmin Jérémie Jóhann Jóhanna Jón Jóna Józef
+        Jökull Jørgen Júlia Júlio Jürg Kaan Kaarina Kabelo Kabir Kabita Kadek Kadri Kafui Kahu Kahurangi Kaia Kaija
+        Kaimana Kainoa Kaisa Kaja Kajus Kakra Kalaivani Kalani Kalena Kalevi Kalina Kalinda Kalle Kalliopi Kalolaine
+        Kaloyan Kalpana Kaltun Kamal Kamalei Kamarul Kamel Kamila Kamilė Kamolwan Kamran Kanchana Kannika Kanokwan
+        Kanya Kanyarat Karabo Karel Karima Karina Karine Kariuki Karla Karlien Karolina Karthikeyan Kassahun Kasun
+        Katarina Katarína Katharina Kathir Katlego Katrien Katrín Katya Kaushalya Kauã Kaveh Kavinda Kavitha Kawsar
+        Kawtar Kayode Kazimierz Kazuko Kazuo Keanu Kebede Keegan Keerthana Keerthi Kees Kehinde Keita Kekeli Kelera
+        Kenan Kendrick Kenechukwu Kenichi Kenna Kenny Kenza Keoni Kerrie Kershnee Keshawn Ketut Kev Keyshawn Khadar
+        Khadra Khairul Khaled Khaleda Khalifa Khalil Khang Khoa Khrystyna Khurram Khushi Khánh Kiah Kian Kibet Kidane
+        Kidist Kieran Killian Kimani Kimmo Kimo Kinga Kioko Kipkemboi Kiplagat Kiprotich Kiran Kiril Kirill Kirra
+        Kirsi Kirsteen Kirsten Kirstie Kirstin Kirsty Kitti Kittipong Kittisak Kiên Kiệt Kjartan Kjell Klaas Klaudia
+        Klára Knut Koa Kobby Kobi Kobina Kobus Koharu Kohei Kolya Komang Konadu Konstantin Konstantina Koos Korkor
+        Kostiantyn Kosuke Kourosh Krasimir Krasimira Kremena Krešimir Kristiina Kristjan Kristján Kristoffer Kristín
+        Kristóf Kristýna Kristīne Krisztián Krit Krišjānis Krystian Krystyna Ksenia Kseniya Ksyusha Kuba Kulap Kumara
+        Kumari Kumudini Kurniawati Kusal Kwabla Kwadwo Kwamena Kwan Kwangsoo Kwasi Kweku Kwesi Kyoko Kyriaki Kyriakos
+        Kyrillos Kyunghee Kyungsoo Kálmán Károly Kübra Kārlis Kęstutis LaShawn Lachezar Lachie Ladan Laddawan Ladi
+        Ladislav Laetitia Lahcen Lahiru Laia Laiba Laith Lajos Lakeisha Laleh Lalith Lamai Lamija Lamya Lana Laoise
+        Larisa Larysa Lasantha Lashonda Latasha Latifa Lauma Laurence Laurențiu Lauri Laurier Lautaro Lavanya Lawal
+        Laxmi Layan Lebogang Leela Leen Leena Lefteris Leif Leilani Lejla Lelisa Lemlem Lennart Leonora Leopold
+        Lesedi Lesia Lesieli Lesley Lesya Leszek Levent Levko Leyla Lhakpa Lhamu Liat Liban Libor Libuše Liene
+        Liesbeth Liesel Liezel Liezl Lihi Liis Liisa Lili Liliana Lilja Limor Linnéa Linus Lior Lipi Lise Lisiate
+        Litia Liton Liudmyla Liviu Liya Liyana Lizelle Ljiljana Lleucu Llinos Llywelyn Llŷr Logi Lokelani Lokesh Lola
+        Lorcan Lorella Lorena Lorna Losa Losaline Losana Lottie Loubna Lourenço Lovisa Lowri Loïc Luana Luboš Lucian
+        Luciana Luciano Lucien Lucija Ludovica Ludvig Lujain Lulama Lulwa Luminița Lungile Lupe Lupita Lurdes Luseane
+        Luuk Luwam Luzviminda Luís Luísa Lyes Lyosha Lyubomir Lyubov Lyudmila Léna Léo Lívia Lúcia Lăcrămioara Lộc
+        Maarit Maarja Maayan Mabli Mabon Macharia Maciej Macsen Madalena Madeleine Madhavan Madhavi Madog Mafalda
+        Magda Magdalini Magdolna Magdy Maggie Magnús Mahad Mahamud Mahbub Mahela Mahfuz Mahina Mahinda Mahira Mahlet
+        Mahmoud Mahmud Mahmut Mahnaz Mahnoor Mahra Mahsa Mahtab Maika Maina Mair Mairi Mairéad Maisie Maite Maitha
+        Maitê Majd Majid Makafui Makoa Makokha Makoto Maksim Maksym Maktoum Malak Malakai Malathi Malcolm Malee
+        Malene Malia Malika Malin Malini Mallikarjun Malte Malthe Mamta Mamun Manaaki Manal Mandy Manisha Manju
+        Manjunath Manny Manoel Manolis Manori Mansoor Mansour Mantas Manuela Marama Marcel Marcell Marelize Maren
+        Margareta Margaretha Margarida Margarita Margherita Margit Margo Margrét Margus Mariama Mariangela Marianna
+        Marianne Maricela Marietjie Marija Mariko Marilou Mariska Marius Marivic Mariya Marián Marja Marjan Marjatta
+        Marjolein Markku Marko Marsaili Martijn Martim Martine Martyna Marwa Marwan Maryan Masahiro Masako Masato
+        Masha Mashael Masoud Masoumeh Massimo Massinissa Masud Matas Matei Mateja Mathias Mathilda Mathis Matilde
+        Matiu Matjaž Mattia Matvey Matviy Matúš Maude Mauricio Maurizio Mawuli Mawunyo Maxamed Maximiliano Mayumi
+        Mazen Maëlle Maïka Mbali Medhat Meena Mees Megumi Mehari Mehran Mehreen Mehri Mehwish Meinir Meir Meirion
+        Mekonnen Meleri Melike Memunatu Menachem Mengqi Menna Mennatallah Merav Merche Mereana Mereani Merel Mereoni
+        Mererid Meriem Merike Merima Meritxell Merja Meron Merryn Meryem Mesake Meseret Mesfin Meshari Meti Michail
+        Michalis Michiko Mieke Miha Mihail Mihi Mihkel Miho Mihret Mihály Mijin Mikaele Mikayla Miklós Mikyung Milana
+        Milda Milena Milica Milla Millie Milon Mindaugas Mingma Mingyu Minseo Mircea Mireia Miriam Miriama Mirjam
+        Mirjana Mirna Miroslava Miruna Misha Mishal Miyu Mizanur Moana Mogamat Mohab Mohammadreza Mohamud Mohan Mohd
+        Mohit Mohsen Mohsin Mojca Mojisola Momchil Momoka Moncef Monir Montse Morenike Morné Morten Morteza Morven
+        Mosese Mostafa Moti Mouloud Moumita Mounia Mounika Mourad Mousumi Moza Mozah Mubarak Mudassar Mueni Mugo
+        Muireann Mukhtar Mukta Mulu Mulugeta Munir Munira Murdo Murugan Musaed Mushfiq Mussie Mustapha Musyoka
+        Muthoni Muthu Mutlaq Mutua Mwajuma Mwanahawa Mwanaidi Mwanaisha Mwangi Mwikali Mwinyi Myfanwy Mykhailo Myra
+        Myroslava Myrto Myungsoo Myungsook Mzwandile Máire Márcia Márcio Mária Mário Márk Méabh Mégane Mélanie
+        Mícheál Mónica Mónika Naa Naama Nabil Nabila Nabin Nadav Nadeeka Nadeesha Nadezhda Nadine Nadiya Nafisa
+        Nafula Nagaraj Nagwa Nahom Naila Naima Najla Najma Najwa Nalin Namjoon Nanami Nandini Nanise Nanjala Nansi
+        Nantana Naoise Naoto Napaporn Narayan Narges Narong Nasiru Nasra Nasreen Nasrin Nastya Nataliya Natalka
+        Nataša Natnael Natsuki Nattapong Nattaya Natália Natálie Naveed Navid Nawaf Nawal Nayeem Nayef Nayeli Nayeon
+        Nazanin Nazma Nazri Nazrul Ndinda Ndungu Neda Negar Negash Nehir Neil Nejc Nektarios Nele Neli Nelli Nenad
+        Neneng Neringa Nermeen Nermin Nermina Nerys Nesma Nessa Neta Neus Nevena Nga Ngaio Nghĩa Ngima Ngugi Ngân
+        Ngārie Nhi Nhlanhla Nhung Nhyira Nhàn Nhân Như Niccolò Nicky Nicolae Nicoleta Nicolás Nige Nigel Nighat Nii
+        Nika Nikau Niki Nikki Nikolay Nikolett Nikolina Nilmini Niloufar Niluka Nima Nimal Nimco Nimmy Ninoy Nir
+        Nirmala Nirosha Nishantha Nisreen Nisrine Nithya Niwat Niyi Nizar Njambi Njoroge Nkiruka Nkosinathi Noa
+        Noboru Noelani Noelia Noemi Noha Nohea Nok Nokuthula Noman Nomthandazo Nonoy Nonso Noraini Nordine Norhayati
+        Noriko Normand Nosipho Noud Nouf Noureddine Nourhan Novi Noynoy Nozomi Nuala Nunzia Nunzio Nupur Nurcan Nuru
+        Nuur Nuwan Nyambura Nyamekye Nyawira Nyokabi Nyoman Nélson Nīkau Oanh Obaid Obed Obiora Obsa Ochieng Octavio
+        Odai Odete Odhrán Odile Ofa Ofir Ogechi Ohemaa Ojārs Okja Okoth Oksanka Olamide Olaniyi Olav Oldřich Oleg
+        Oleksandra Oleksiy Olha Olivér Oliwia Olli Olof Oluchi Oluwatobi Olwen Olya Omari Omid Omondi Onyango Onyeka
+        Oona Opeyemi Orathai Oren Orest Orhan Orlaith Orly Ornella Orpa Orsolya Ortal Osama Osamu Oshadi Osian Osnat
+        Ostap Othmane Ouarda Ouma Oumaima Outi Ovidiu Owino Pabitra Padmavathi Pairoj Palani Palle Panagiota Pancho
+        Pania Pankaj Panos Panya Panyin Paola Paora Papia Paraskevi Parsa Partha Parvathy Parveen Parvin Pasquale
+        Patcharee Patrik Patrizia Patrycja Patryk Patrícia Paulina Paulius Pavithra Pavla Pavlo Pavlos Payam Peadar
+        Peeter Pegah Peigi Pema Pemba Pendo Penisimani Penka Pepa Pepe Peredur Pernilla Pertti Petro Petronella
+        Petros Petru Petya Peyman Philipp Phindile Phong Phongsakorn Phurba Phát Phúc Pierluigi Piero Pierrette Pihla
+        Pille Pim Pimchanok Pimpaka Piret Pirjo Pirkko Piroska Piumi Plamen Poerava Pokua Polina Polona Pongsak
+        Poonam Popi Popy Pornthip Poul Pouya Povilas Prabhu Prabin Pradip Pranee Prasad Prasanna Prasert Prasit
+        Pratima Prativa Pravallika Prayut Preben Priit Primož Proinsias Prys Puja Puneeth Pushpa Puspita Putu Pyotr
+        Páll Pétur Pēteris Qamar Qasim Qistina Quentin Quim Quique Qusai Quân Rabeya Rabia Rabih Rabin Rachid Rachida
+        Radka Radoslav Radwa Raelene Rafał Raffaele Raffaella Rafi Rafiq Raghavan Raghavendra Ragini Ragnar
+        Ragnheiður Rahayu Rahel Rahim Rahma Raimo Raimonds Raimunda Raimundo Raisa Rajeev Rajendra Rajkumar Raju
+        Rakan Rakib Ralitsa Ramadhani Ramana Ramazan Ramin Ramiro Ramón Randa Randi Rangi Ranil Ranjani Rannveig
+        Raphaël Rareș Rasha Rashad Rashed Rashidi Rashmi Rasika Rastislav Ratchanok Ratih Rattana Rawan Rawiri Rayan
+        Rayane Razak Razan Raíssa Redouane Reema Reet Refilwe Reginald Regula Reham Rehan Rehana Reinaldo Remedios
+        Remya René Reshma Retha Reut Revathi Rewi Reyansh Rhian Rhoda Rhodri Rhona Rhun Rhydian Riana Rifat Rigoberto
+        Rihards Riitta Rik Rikke Rimantas Risto Rivaldo Rivka Riyaad Rizwan Robbie Robel Rocco Rodica Roel Rogério
+        Rohani Rojina Rokas Rokeya Roksana Roksolana Rolando Rolf Romane Romi Ronel Roni Ronja Ronke Roopa Ropata
+        Rosaire Rosalie Rosaria Roshan Rosie Rositsa Rosário Roula Roya Rozália Ruairidh Ruairí Ruan Ruaraidh Ruaridh
+        Ruba Rubel Rudi Rukayya Rukhsana Rupa Rupert Ruqayya Ruqayyah Ruqiya Ruslan Rutger Ruwan Ryosuke Ryszard
+        Réjean Ríona Róbert Rónán Rāwiri Saad Saanvi Saar Saba Sabbir Sabina Sabita Sacdiya Sachiko Sachini Sachintha
+        Sadbh Sadhbh Sadia Safiya Sagal Sagar Sahra Saida Saif Saiful Saima Saimoni Sajeev Sajid Sajith Sakchai Sakib
+        Sakineh Salamasina Salamatu Salih Salim Salka Salmah Salman Salote Samah Samanthi Samar Sameh Samer Samina
+        Samisoni Samjhana Sampath Samrawit Sanaa Sanath Sandro Sandun Sanduni Sandya Sangeetha Sanghoon Sangita
+        Sangwoo Sanita Sanja Sanjida Santino Santosh Saowalak Sapana Sapir Saranya Saravanan Sarawut Sarel Sarita
+        Saroj Sasha Sashko Sasithorn Satsuki Satu Satyanarayana Saulius Saurabh Savitha Sayed Schalk Sebastião Seda
+        Seema Sefa Sefo Sehrish Seif Seifu Seini Sekhar Selamawit Selasi Selemani Selim Selma Selvam Selvi Semhar
+        Semisi Semyon Senad Senait Senan Senga Senthil Senyo Seohyun Seokjin Seonag Seonaid Seoyun Sepideh Sepp Seppo
+        Septi Serhiy Serwaa Seryozha Setareh Seulgi Seumas Seun Seungho Sewwandi Shabani Shabnam Shadi Shafiq Shahad
+        Shahd Shahid Shahla Shahnaz Shahram Shahrul Shahzad Shai Shaikha Shaimaa Shakil Shalini Shamim Shamma Shani
+        Shanika Shanmugam Shanthi Shanti Shapla Shaquille Sharif Sharmarke Sharmin Sharni Shashikala Shathi Shaun
+        Shaz Shazia Sheeba Sheena Shehani Shehu Sheikha Shenouda Sheree Sherine Sheryl Shibu Shigeru Shihan Shila
+        Shinji Shireen Shiva Shivakumar Shivansh Shlomo Sho Shoaib Shona Shonagh Shonda Shoshana Shova Shraboni Shu
+        Shuang Shukri Shuvo Shwetha Shyam Siaosi Siavash Siciid Sidra Siem Sigal Signe Sigríður Sigrún Sigurd
+        Sigurður Siham Siim Siiri Sikudhani Silia Silje Silviu Silviya Simeon Simin Simphiwe Simão Sindhu Sindisiwe
+        Sindri Sione Sioned Siosaia Siriporn Sirirat Sirisha Siriwan Sirje Sirpa Sitiveni Siv Sivakumar Siwoo
+        Siyabonga Sizwe Siôn Sjaak Slađana Slimane Slobodan Smail Smaranda Snezhana Snježana Snorri Soad Sobia
+        Socorro Sofea Sofiane Sofie Sofiya Soha Sohail Soheila Sohel Solange Solomiya Solène Sombat Somboon Somkiat
+        Sompong Somporn Somsak Somsri Somtochukwu Somying Sonam Songül Sonia Sonja Soonja Soraya Sorcha Soroush
+        Sosefo Sotirios Sotiris Souad Soukaina Soumya Sourav Sowmya Soyeon Spyridon Spyros Sravani Sravya Sreejith
+        Sreelakshmi Sreenath Srijana Srikanth Srinivasan Sruthi Stanislav Stanisława Stanka Staszek Stav Stavros
+        Stavroula Stefania Steffan Stefán Steinar Steinunn Stelios Stepan Steph Stephanus Stine Stjepan Stoyan
+        Strahil Struan Stuart Stylianos Subbarao Subira Subrata Sucaad Suchart Sudarat Sugeng Suha Suhaila Sujan
+        Sujata Sujin Sujon Sukanya Sukhwinder Sumaira Sumaiya Sumalatha Suman Sumaya Sumon Sundar Sunethra Sunette
+        Sunghoon Sunhee Sunisa Sunniva Sunthorn Supachai Supaporn Supriyadi Surachai Suranga Surasak Susana Sushma
+        Susmita Sutrisno Suwanna Svala Svein Sveinn Sverre Sveta Svetla Svetoslav Svitlana Swathi Syafiq Syazwani
+        Sylvain Sylwia Szabolcs Szilvia Sándor Sævar Séamus Sérgio Sólveig Sónia Sônia Sławomir Taahir Taavi Tadas
+        Tadej Tadesse Tadeusz Taehyung Taeyang Tahar Tahereh Tahira Tahmina Taimur Tainá Taiwo Talal Talha Talia
+        Tamar Tamatea Tamati Tameka Tamika Tamilselvan Tamilselvi Tamim Tanel Tania Tanja Tanvir Tapani Tapio Taraneh
+        Tarek Tareq Tarik Tarja Tarni Tarryn Tarun Tarık Tash Tasi Taslima Tasnia Tasnim Tasos Tassanee Tatsuya
+        Tatyana Tavita Tayla Tebogo Teerapat Tegan Tegid Tehani Tehila Teiva Tejaswini Tekle Teklu Tenzing Teodora
+        Teresita Terhi Terje Terrell Terézia Tesfalem Tesfaye Tesni Tetsuya Teun Teva Tevita Tewodros Thanakorn
+        Thanasis Thanawat Thani Tharaka Tharindu Tharushi Thato Thawatchai Thaís Thenmozhi Theodora Theodoros Therese
+        Theuns Thibaut Thidarat Thilini Thisara Thiziri Thiện Thodoris Thulani Thành Thérèse Thúy Thắng Thịnh Tiaan
+        Tian Tianyi Tiare Tiberiu Tibor Tiernan Tihomir Tiit Tijana Tijmen Tilahun Timoci Timofey Tineke Tingting
+        Tinhinane Tipene Tiril Tirion Tirunesh Tithi Titilayo Tjaša Tobi Tochukwu Todor Todorka Tolosa Tomasi Tomek
+        Tomer Tomislav Tommaso Tomos Tomoya Toomas Torbjörn Torika Torill Torquil Torstein Torsten Toshio Totoy
+        Toufic Toula Tova Toyin Toàn Traian Trayvon Treasa Triana Triin Trijntje Trinh Trish Troels Trond Trung
+        Trystan Tsegaye Tsehay Tsige Tsion Tsubasa Tsumugi Tsvetan Tsvetelina Tsvetomir Tudur Tui Tumaini Tumelo
+        Turid Turki Tushar Tuti Tuula Tuva Tuyết Twm Tymofiy Tyreek Tyrell Tzipora Tânia Tómas Tõnu Tünde Udari Ueli
+        Ugochi Ujang Uju Ulf Uliana Ulises Ulla Ultan Ulyana Umaru Umberto Umesh Unaisi Unathi Unni Unnikrishnan
+        Unnur Upeksha Upendo Upul Urai Uri Urmas Urmi Urmila Urooj Uroš Urszula Urtė Urška Utami Uxía Uyên Uzma Uzoma
+        Vadim Vadym Vahid Vaiana Vaida Valdemar Valdis Valentin Valentyna Valery Valgerður Valéria Vamsi Vandana
+        Vangelis Vanya Varvara Vasanthi Vasco Vasil Vasileios Vasilisa Vasylko Veerle Veeti Veikko Venkata Venla
+        Ventsislav Verónica Vesa Vesela Veselin Vesna Vidar Viera Vignesh Vika Vikas Viktoria Viktoriya Viktória
+        Vilde Viliami Vilikesa Vilimaina Villads Villő Vilma Vilmos Vincenzo Vinh Vinícius Viorel Viorica Vira
+        Vitaliy Vitaly Vitor Vittorio Vitória Vivien Višnja Việt Vladimír Vladyslav Vladyslava Vlasta Voula Vova
+        Vreni Vsevolod Vyacheslav Vytautas Václav Vânia Väinö Védís Véronique Víctor Vítor Věra Wachira Wadha Wael
+        Wafa Wafula Wahyuni Waiata Wairimu Waisale Waisea Walaa Waldemar Waleed Waltraud Wangari Wangui Wanida Wanpen
+        Wanyama Waqas Warsame Wasana Wasantha Waseem Wati Wawan Waweru Weerachai Weiwei Wekesa Wellington Wenche Weng
+        Weronika Whetu Wiam Wian Wichai Wiktor Wiktoria Wikus Wilai Wilhelmina Willem Wim Winnie Wirat Wissam Witold
+        Wojtek Wondwossen Woojin Worlali Wout Wullie Xaawo Xaliimo Xanthi Xasan Xiaofeng Xiaohong Xiaojun Xiaowei
+        Xiaoyan Xico Xinyi Xiu Xiulan Xiuying Xolani Xosé Xue Xuseen Xuân Xóchitl Yaakov Yadira Yahir Yair Yamato
+        Yamileth Yamina Yana Yangchen Yanti Yaowalak Yara Yarden Yared Yareli Yaroslav Yaryna Yasaman Yasemin Yasin
+        Yasir Yasmina Yasodha Yasser Yassine Yayra Yazhini Yegor Yehuda Yehudit Yeison Yeji Yejun Yekaterina Yelena
+        Yemane Yerin Yeshi Yevgenia Yevgeny Yevhen Yevheniya Ygor Yichen Yingying Yitzhak Ylva Yocheved Yogesh
+        Yohannes Yoko Yolande Yonas Yonatan Yoongi Yordan Yordanka Yordanos Yosef Yoshio Yosyp Younghee Youngho
+        Youngsoo Yousef Yuba Yubaraj Yuchen Yudi Yujin Yuka Yuli Yuliana Yuma Yumiko Yunus Yupin Yuriy Yury Yusuke
+        Yuthana Yutong Yuval Yuxin Yuxuan Yuying Yvon Zac Zahra Zakaria Zala Zalán Zamzam Zane Zarina Zayed Zbyněk
+        Zdeňka Zdravko Zdzisław Zeeshan Zehra Zeina Zeinab Zelda Zenon Zerihun Zewditu Zhengyang Zhenya Zhihao
+        Zhiyuan Ziba Zinaida Zineb Zinhle Zixuan Ziyad Zlata Zlatko Zodwa Zohra Zoi Zola Zoran Zoriana Zorica
+        Zornitsa Zosia Zoya Zoé Zsigmond Zsolt Zsuzsa Zubair Zuberi Zuhura Zulkifli Zuzanna Zuzka Zvonimir Áine Ákos
+        Ángel Ángela Árni Áron Ásta Åsa Åsmund Çağlar Éabha Éadaoin Éamon Édouard Éloïse Émile Éric Évelyne Íris Ívar
+        Ólafur Ólöf Óskar Ödön Ömer Ülo Þorsteinn Þór Þóra Þórunn Þórður Đức İrem İsmail Şerife Şule Šimon Štefan
+        Šárka Žiga Žofia
+        """
+    )
 )
 
 
@@ -233,6 +484,17 @@ AMBIGUOUS_FIRST_NAMES: frozenset[str] = _words(
     Devon Blessing Praise Destiny Montserrat Angus Iona Trent Beat Ole Ola Mere Ute Mio Bo Yi Chanel
     Ville Gül Derya Sevgi Bence Sander Horst Dirk
     Neema Baraka Amani Zawadi Fajar Putri Budi Joko Avi
+    """
+) | _words(
+    # given names of the same list (see FIRST_NAMES) that are English dictionary words or common words ("Mel", "Toby",
+    # "Marc", "Claude", "Freya"); not those that are words more often than names ("Prince", "Olive", "Milan")
+    """
+    Abi Adnan Alain Alfonso Aline Ally Alonso Althea Amine Andi Angelo Ariel Babu Bart Bella Benny Britt
+    Cameron Carlo Claude Claudio Delphine Denis Dolma Dominique Durga Edda Elke Emir Emmanuel Ernst Franco Freya
+    Friedrich Fritz Georg Gill Gilles Grete Hakim Hanna Hari Henri Ido Ira Jacky Kamala Keir Krishna Kurt Leonid
+    Luc Luigi Luka Lyn Maha Marc Marian Maxim Mel Mika Mina Mira Musa Noel Omer Otto Paddy Pam Paulo Pavan Petar
+    Phoebe Piet Ploy Rakel Rana Rani Renate Rhea Rie Rory Rosario Rudolf Rune Saki Salvador Salvatore Serge Sherif
+    Sivan Sora Stan Tamer Taro Thea Timur Toby Toni Tudor Vicente Vishnu Werner Yves
     """
 )
 

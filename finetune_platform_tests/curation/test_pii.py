@@ -267,7 +267,7 @@ def test_jr_in_a_street_and_steps_and_counts_that_are_no_street(text, expected):
         "See clause 252.227-7013, ISBN 0-471-22361-1, lib 0.3.33.112.0, stats 0.757  21.98, total=10367352832.",
         # a sign-off and a capitalised word on one line that is not a name: the line goes on, or a non-name
         "Thanks, Apple fixed it overnight.\nRegards, Support Team\nBest, the Lumen Cam 2 crew",
-        "I said thanks, Xochitl Ngata called back",
+        "I said thanks, Xochiquetzal Ngata called back",
         # four-part version numbers after an update verb, and the version it is joined to
         "Updated the app to 2.14.3.1, it crashes; upgraded from 3.1.0.2 to 3.1.0.4, then rolled back to 4.2.0.1.",
     ],
