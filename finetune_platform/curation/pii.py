@@ -2956,7 +2956,9 @@ _FIELD_LABELS = (
     "demandante", "demandeur", "demanderesse", "défendeur", "défenderesse", "expert", "expert mandaté", "expert(e)",
     "asegurado", "asegurada", "tomador", "assuré", "assurée", "souscripteur", "poszkodowany", "poszkodowana",
     "sprawca", "ubezpieczony", "ubezpieczona", "veicolo a", "veicolo b", "assicurato", "assicurata", "contraente",
-    "coniuge", "figli", "figlio", "figlia", "sachbearbeiter", "sachbearbeiterin",
+    "coniuge", "figli", "figlio", "figlia", "sachbearbeiter", "sachbearbeiterin", "co-signer", "cosigner",
+    "co signer", "co-borrower", "co-applicant name", "ospite", "huésped", "hóspede", "gast", "guest", "occupant",
+    "cardholder name", "card holder name", "account holder name", "applicant name", "applicant full name", "tenant name",
     "ehepartner", "ehepartnerin", "verzekerde", "verzekeringnemer", "segurado", "segurada", "responsável",
     # a name's parts ("Preferred name: Zee", "Surname: Okonkwo", "Vorname: Jörg")
     "preferred name", "nickname", "known as", "goes by", "first name", "given name", "surname", "last name",
@@ -3031,6 +3033,8 @@ _ONE_WORD_NAME_LABELS = frozenset(
     ("preferred name", "nickname", "known as", "goes by", "first name", "given name", "surname", "last name",
      "family name", "vorname", "nachname", "prénom", "nom de famille", "apellido", "apellidos", "cognome", "sobrenome")
 )
+#: Two or three words in capitals, one space apart: a name in a register's field ("BRENNAN PRUITT").
+_UPPER_NAME_VALUE = re.compile(r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+(?:[ ][A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2}(?![\w'’-])")
 #: "SURNAME, GIVEN" (and an initial) in capitals, as payroll and clinical exports write a name.
 _SURNAME_COMMA_GIVEN_UPPER = re.compile(
     r"([A-Z][A-Z'’]+(?:-[A-Z][A-Z'’]+)?),[ ]([A-Z]{2,}(?:[ ][A-Z]{2,})?)(?:[ ][A-Z]\.?(?![\w.]))?"
@@ -3203,6 +3207,12 @@ _SCRIPT_PERSON_LABELS = frozenset(
         "клієнт", "клієнтка", "заявник", "заявниця", "пацієнт", "пацієнтка", "пациентка", "абонентка", "орендар",
         "арендатор", "квартиросъемщик", "ενοικιαστής", "ενοικιάστρια", "αιτών", "αιτούσα", "המבקש", "המבקשת", "השוכר",
         "المستأجر", "مقدم الطلب", "आवेदक", "किरायेदार", "রোগী", "ผู้เช่า", "ผู้สมัคร", "신청자", "임차인",
+        # owners, tenants, recipients, senders, guests and repairers of forms and waybills ("业主：陈志强", "维修师傅：...",
+        # "수취인: 남궁보람", "받는분: 한지호", "ผู้เข้าพัก: ...", "Одержувач: ...", "δικαιούχος: ...")
+        "业主", "房主", "租客", "租户", "房东", "维修师傅", "师傅", "经办人", "申请人", "收款人", "付款人", "乘客", "住客", "入住人", "寄件人",
+        "入居者", "宛名", "수취인", "받는분", "받는 분", "보내는분", "보내는 분", "예금주", "임대인", "세입자", "입주자", "ผู้เข้าพัก",
+        "ผู้ติดต่อ", "ผู้รับ", "ผู้ส่ง", "ชื่อผู้ติดต่อ", "δικαιούχος", "παραλήπτης", "αποστολέας", "відправник", "отправитель",
+        "власник", "владелец", "المستلم", "المرسل", "المستفيد", "המקבל", "הנמען", "השולח", "प्राप्तकर्ता", "प्रापक", "প্রাপক",
     }
 )
 #: The copy line of an e-mail's header ("Cc: Jonah Feldman; Sipho Dlamini; Karen O'Neill"): its value.
@@ -3273,7 +3283,8 @@ _FIELD_LABEL_WORDS = (
     "név", "ügyfél", "bérlő", "előfizető", "kapcsolattartó", "jméno", "příjmení", "zákazn", "klient", "meno",
     "priezvisko", "nume", "navn", "kund", "namn", "nimi", "asiak", "imię", "nazwisko", "isim", "adı", "soyad", "tên",
     "khách", "pelanggan", "penerima", "pangalan", "jina", "mteja", "cliente", "nombre", "paciente", "solicitante",
-    "nome", "nominativo", "richiedente", "paziente", "antragst",
+    "nome", "nominativo", "richiedente", "paziente", "antragst", "signer", "borrower", "ospite", "huésped", "hóspede",
+    "gast", "guest", "occupant",
 )
 
 
@@ -3401,7 +3412,14 @@ def _lower_name_end(text: str, end: int, not_surnames: frozenset[str] = COMMON_L
 #: ("agent sarah never called back", "attn: liam mckenzie"). Only a known given name that is no
 #: word (:data:`_FIRST_LOWER`) starts a name after them, with up to two surnames (:func:`_lower_name_end`).
 _LOWER_NAME_CUES = re.compile(
-    r"(?:hello|hi|hey|dear|thanks|thank you|thx|cheers|regards)(?:, | |,\n|\n)|name(?: is | |: )"
+    r"(?:hello|hi|hey|hiya|dear|thanks|thank you|thx|cheers|regards|good morning|good afternoon|good evening|morning"
+    # greetings of other languages ("Bom dia kauã!", "Buenos días leocadio", "Magandang umaga maricel")
+    r"|bom dia|boa tarde|boa noite|buenos días|buenos dias|buenas tardes|buenas noches|buenas|hola|olá|ola|oi|ciao"
+    # (not "merhaba", "chào": "merhaba ben ayşe", "chào anh" are "I" and "you", and "Ben" and "Anh" names)
+    r"|buongiorno|hallo|guten tag|hej|hei|moi|salut|bonjour|bonsoir|magandang umaga|magandang hapon"
+    r"|magandang gabi|kumusta|habari|jambo|sawubona|namaste|halo|selamat pagi|selamat siang|dzień dobry"
+    r"|cześć|ahoj|szia|dobrý den|bună ziua|salam)(?:, | |,\n|\n)|name(?: is | |: )"
+    r"|(?:out for delivery|left|leave it|leaving it|deliver(?:ed)?) with "
     r"|(?:spoke|speaking|talked|chatted) (?:with|to) |(?:submitted|reported|requested|raised|opened|created|signed"
     r"|approved|handled) by |on behalf of |for "
     r"|(?:agent|rep|technician|tech|advisor|adviser|supervisor|manager|colleague|attn|cc|customer|contact|cx|cust"
@@ -6250,6 +6268,8 @@ class PiiRedactor:
             if label.endswith("."):
                 label = label[:-1]
             label = label.strip(" \t").lower()
+            if "_" in label:  # "cardholder_name:", "co_signer:" in a form's or a log's keys
+                label = label.replace("_", " ")
             if " – " in label or " - " in label:  # "Onboarding checklist – New hire:"
                 label = label.replace(" – ", " - ").rpartition(" - ")[2]
             if label.endswith(")") and "(" in label:  # "Name (as in NRIC):", "Applicant (primary):"
@@ -6293,6 +6313,16 @@ class PiiRedactor:
                 continue
             if label in _REGISTER_ONLY_LABELS:
                 continue  # "Mitarbeiter: Guten Tag Frau Lorenz": a chat's speaker as often; only "Surname, Given" counts
+            capitals = _UPPER_NAME_VALUE.match(text, m.end())
+            if (
+                capitals is not None
+                and any(w in _UPPER_FIRST for w in capitals.group().split())
+                and not any(w in ACRONYMS or w.title() in NOT_NAMES for w in capitals.group().split())
+                and _FIELD_VALUE_END.match(text, capitals.end()) is not None
+            ):  # "Applicant: BRENNAN PRUITT", "Ospite 1: PELLEGRINI TOMMASO,": a name in capitals, either order
+                value = capitals.group()
+                out.append(PiiMatch("PERSON", capitals.start(), capitals.end(), value, value.casefold()))
+                continue
             word = _CAPITALISED.match(text, m.end())
             if word is None or word.group() in NOT_NAMES or word.group() in _NOT_GREETED or word.group() in _GREETING_OPENERS:
                 continue  # "Kunde: Guten Morgen", "Asiakas: Hei Minna": a speaker's greeting
@@ -6323,9 +6353,11 @@ class PiiRedactor:
                 continue
             pos = m.start()
             window = max(0, pos - 48)
+            sentence = text.rfind(". ", window, pos)  # after a sentence: "... №132. Одержувач: Ярослав Кравчук"
             field_start = max(
                 text.rfind("\n", window, pos), text.rfind("|", window, pos), text.rfind(";", window, pos),
                 text.rfind("\t", window, pos), text.rfind("，", window, pos), text.rfind("  ", window, pos),
+                text.rfind("。", window, pos), sentence + 1 if sentence >= 0 else -1,
             ) + 1
             label = text[field_start:pos].strip(" \t\"'").lower()
             if label.endswith(")") and "(" in label:

@@ -44,10 +44,16 @@ _SCRIPT_NAME = re.compile(_SCRIPT_WORD + r"(?:[ ]" + _SCRIPT_WORD + r"){0,2}(?=[
 _CJK_NAME = re.compile(r"[" + _CJK + r"]{2,4}(?=[ ]*(?:\n|\Z))")
 #: A Korean name of two to four syllables before "드림" or "올림" ("이준호 드림").
 _KOREAN_SIGNED = re.compile(r"(?<![\uac00-\ud7a3])([\uac00-\ud7a3]{2,4})[ ](?:드림|올림)")
-#: Two or three capitalised Cyrillic or Greek words that end the text after a sentence or on a line of their own.
+#: An e-mail address or a phone number: what a signature may give after the name, on its line or on lines of its own.
+_CONTACT = r"(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d ()./-]{5,}\d)"
+#: The contacts after a name on its line (", anastasia.s@mail.ru", " / +7 916 ...").
+_CONTACTS_ON_LINE = r"(?:[ ]*[,/|–-]?[ ]*" + _CONTACT + r"(?:[ ]*[,/|][ ]*" + _CONTACT + r")*)?"
+#: Two or three capitalised Cyrillic or Greek words that end the text after a sentence or on a line of their own, and
+#: the contacts a signature gives after them ("Анастасия Шубина, anastasia.s@mail.ru", "Νίκος Τσακίρης\nnikos@...").
 _CASED_NAME_AT_END = re.compile(
     r"(?:(?<=[.!?]\s)|(?<=\n)|^)((?:[А-ЯЁІЇЄҐ][а-яёіїєґ'’-]+|[Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+)"
-    r"(?:[ ](?:[А-ЯЁІЇЄҐ][а-яёіїєґ'’-]+|[Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+)){1,2})[ \t]*\Z"
+    r"(?:[ ](?:[А-ЯЁІЇЄҐ][а-яёіїєґ'’-]+|[Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+)){1,2})" + _CONTACTS_ON_LINE
+    + r"(?:[ \t]*\n[ \t]*" + _CONTACT + r")*[ \t]*\Z"
 )
 #: Words of a closing line that are no name: "Служба поддержки", "Ομάδα υποστήριξης" (the team signs).
 _NOT_NAMES = frozenset(
@@ -59,7 +65,7 @@ _NOT_NAMES = frozenset(
 #: The same at the end of any line: a text's whole lines may end with one that the text does not end with.
 _CASED_NAME_AT_LINE_END = re.compile(
     r"(?m)(?:(?<=[.!?]\s)|^)(?:[А-ЯЁІЇЄҐ][а-яёіїєґ'’-]+|[Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+)"
-    r"(?:[ ](?:[А-ЯЁІЇЄҐ][а-яёіїєґ'’-]+|[Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+)){1,2}[ \t]*$"
+    r"(?:[ ](?:[А-ЯЁІЇЄҐ][а-яёіїєґ'’-]+|[Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+)){1,2}" + _CONTACTS_ON_LINE + r"[ \t]*$"
 )
 
 

@@ -2925,3 +2925,33 @@ def test_a_dash_signature_of_a_name_no_list_knows(text, redacted):
 )
 def test_street_first_addresses_named_by_their_street_word(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # persons' labels of waybills, work orders and bookings in other scripts, and a field after a sentence
+        ("业主：陈志强  联系电话：未提供\n维修师傅：司马静怡  预约时间：下午", "业主：<PERSON_1>  联系电话：未提供\n维修师傅：<PERSON_2>  预约时间：下午"),
+        ("수취인: 남궁보람\n송금액: 457만원", "수취인: <PERSON_1>\n송금액: 457만원"),
+        ("ผู้เข้าพัก: ณัฐวุฒิ จันทร์เพ็ญ\nเช็คอิน 14:00", "ผู้เข้าพัก: <PERSON_1>\nเช็คอิน 14:00"),
+        ("Посилка у відділенні №132. Одержувач: Ярослав Кравчук, тел. не вказано", "Посилка у відділенні №132. Одержувач: <PERSON_1>, тел. не вказано"),
+        # a Cyrillic or Greek name that signs with its contacts after it
+        ("Прошу заблокировать карту.\nАнастасия Шубина, anastasia.s@mail.ru", "Прошу заблокировать карту.\n<PERSON_1>, <EMAIL_1>"),
+        ("Παρακαλώ για ανάκληση.\n\nΝίκος Τσακίρης\nnikos@example.gr", "Παρακαλώ για ανάκληση.\n\n<PERSON_1>\n<EMAIL_1>"),
+        ("Спасибо за помощь.\nСлужба Поддержки, support@bank.ru", "Спасибо за помощь.\nСлужба Поддержки, <EMAIL_1>"),
+        # keys of a form or a log, co-signers and guests, and names in capitals in a register's field
+        ("cardholder_name: Quincy Pettibone\nstatus: open", "cardholder_name: <PERSON_1>\nstatus: open"),
+        ("Co-signer: Odell Castellanos (aunt)", "Co-signer: <PERSON_1> (aunt)"),
+        ("Ospite 1: PELLEGRINI TOMMASO, nato/a il 13/09/1971", "Ospite 1: <PERSON_1>, nato/a il 13/09/1971"),
+        ("Customer: ACME CORP", "Customer: ACME CORP"),
+        ("Status: NEW YORK OFFICE", "Status: NEW YORK OFFICE"),
+        # a known given name in lower case after a greeting of more languages, or left with a parcel
+        ("Good morning maricel, rent is due", "Good morning <PERSON_1>, rent is due"),
+        ("Bom dia kauã, tudo bem", "Bom dia <PERSON_1>, tudo bem"),
+        ("driver says out for delivery with gary today", "driver says out for delivery with <PERSON_1> today"),
+        ("good morning team, the vpn is down", "good morning team, the vpn is down"),
+        ("[16:41] Müşteri: merhaba ben ayşe demir, kartımdan", "[16:41] Müşteri: merhaba ben <PERSON_1>, kartımdan"),
+    ],
+)
+def test_persons_of_waybills_registers_signatures_and_greetings(text, redacted):
+    assert R.redact(text)[0] == redacted
