@@ -528,11 +528,17 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
 #: four words of what it is for, "is" or a colon in several languages, then four to eight digits or digit groups.
 _CODE_NEEDLES = frozenset(
     ("code", "kod", "kode", "koodi", "codice", "código", "codigo", "kód", "код", "mã", "otp", "pin ", "pin:", "clave",
-     "인증번호", "验证码", "密码", "暗証番号", "κωδικός", "קוד", "رمز")
+     "인증번호", "验证码", "密码", "暗証番号", "κωδικός", "קוד", "رمز",
+     # what a door, a key safe, an alarm or a SIM is opened with ("key safe by meter box 7341", "disarm 1561", "PUK1 is
+     # 72868446", "padlock sa gate 1188", "senha do portão é 4471", "kapı şifresi değişti: 5204", "ovisummeri 5929")
+     "lockbox", "lock box", "key safe", "keysafe", "key box", "keybox", "disarm", "padlock", "combination", "puk",
+     "buzzer", "senha", "şifre", "msimbo", "कोड", "কোড", "รหัส", "gate ", "summeri", "alarm is")
 )
 _NUMERIC_CODE = re.compile(
     r"(?i)(?<![\w])((?:[^\W\d_]*(?:code|codes|kod|koden|kode|koodi|codice|código|codigo|kód|kodu|kodunuz|kodunu)|код|кодом"
-    r"|mã|otp|pin|pin-kod|pin-koden|clave|digicode|인증번호|验证码|密码|暗証番号|κωδικός|קוד|رمز)"
+    r"|mã|otp|pin|pin-kod|pin-koden|clave|digicode|인증번호|验证码|密码|暗証番号|κωδικός|קוד|رمز"
+    r"|lockbox|lock[ ]box|key[ ]?safe|key[ ]?box|disarm|padlock|combination|puk\d?|buzzer|senha|şifre|şifresi|msimbo"
+    r"|कोड|কোড|รหัส|gate|[^\W\d_]*summeri|alarm(?=[ ]is[ ]))"
     # up to six words of what it is for ("Code d'accès au parking du cabinet", "código de verificação para a VPN")
     r"(?:[ ][^\W\d_][^\W\d_'’-]{0,19}(?:['’-][^\W\d_]{1,15})?){0,6}?)"
     r"(?:[ ]?[:：]|[ ](?:is|es|est|è|é|er|är|ist|lautet|adalah|là|jest|je|a|hai|na|to|was|ni|ya|é:|:))?[ ]?[\[(（]?[ ]?"
@@ -540,6 +546,19 @@ _NUMERIC_CODE = re.compile(
     # a code of capitals and digits ("Aktivierungscode ... lautet K7Q2-M9XP", "Noutokoodi: 5K8Q2"); see _numeric_codes
     r"|(?-i:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d[A-Z0-9-]*\d)[A-Z0-9]{2,6}(?:-[A-Z0-9]{2,6}){0,3}))(?!\w|[,./ -]\d)"
 )
+#: A one-time code that a message tells its reader to use for a login or a reset ("Use 615023 to reset your password",
+#: "use 354601 to log in"): the digits, then what they are for.
+_USE_CODE = re.compile(
+    r"(?i)\buse[ ](\d{4,8})[ ](?:to|as|for)[ ](?:reset|log|sign|verify|confirm|complete|access|authori[sz]e|continue"
+    r"|approve|your[ ](?:login|verification|one-time|security)|the[ ]verification)"
+)
+
+
+def _use_codes(text: str) -> list[PiiMatch]:
+    """The one-time codes of :data:`_USE_CODE` in ``text``."""
+    return [PiiMatch("CREDENTIALS", m.start(1), m.end(1), m.group(1), m.group(1)) for m in _USE_CODE.finditer(text)]
+
+
 #: Words that make a code of capitals and digits an error's, a discount's or a product's.
 _NOT_AN_ALPHANUMERIC_CODE = re.compile(
     r"(?i)fehler|erreur|errore|error|błęd|błąd|fout|hata|virhe|rabatt|gutschein|coupon|promo|voucher|produkt|product|artikel|modell|model|qr"
@@ -671,7 +690,7 @@ _LOOSE_PASSWORD_NEEDLES = frozenset(
      "otp", "mfa", "2fa=", "totp", "pin=", "pin_", "_pin", "pin\":", "passcode", "lockbox", "_code", "पासवर्ड",
      "enable secret", "enable password", "temporary access pass", "wifi key", "wi-fi key", "wlan", "ключ", "anahtar",
      "schlüssel", "appsecret", "app secret", "密钥", "秘钥", "시크릿 키", "מפתח", "clé api", "chave de api", "api-sleutel",
-     "api-nyckel", "apisleutel")
+     "api-nyckel", "apisleutel", "palavra-passe", "palavra passe", "nenosiri")
 )
 _LOOSE_PASSWORD = re.compile(
     r"(?i:(?<![\w-])[^\W\d_]*(?:kennwort|passwort|wachtwoord|lösenord(?:et)?|passord(?:et)?|salasana|jelszó|jelszava"
@@ -680,7 +699,8 @@ _LOOSE_PASSWORD = re.compile(
     r"|wi-?fi[ -]?(?:kode|koden|code|key|nøgle|wachtwoord|passwort|password|heslo|passord|lösenord|salasana)"
     r"|wlan-?(?:schlüssel|passwort|key|kennwort)|ключ(?:а|ом)?|anahtar(?:ı|ımız|ınız)?|schlüssel|app[ ]?secret"
     r"|密钥|秘钥|시크릿[ ]키|מפתח|המפתח|clé[ ]api|chave[ ]de[ ]api|api-?sleutel|api-?nyckel"
-    r"|code[ ]wi-?fi|cl[ée][ ]wi-?fi|enable[ ](?:secret|password)(?:[ ][05789])?|temporary[ ]access[ ]pass)(?![\w-]))"
+    r"|code[ ]wi-?fi|cl[ée][ ]wi-?fi|enable[ ](?:secret|password)(?:[ ][05789])?|temporary[ ]access[ ]pass"
+    r"|palavra[- ]passe|nenosiri)(?![\w-]))"
     r"(?:[ ](?![^\s:=@]*\d)[^\s:=@]{1,20}){0,6}?[ ]?[:=：]?[ ]*[(\[]?[\"'`“]?"
     r"((?=[^\s\"'`,;<>]*\d)(?=[^\s\"'`,;<>]*[^\W\d_])[^\s\"'`,;<>(\[{][^\s\"'`,;<>]{3,199})"
     r"|(?i:(?<![\w-])[a-z_]*(?:otp|mfa|totp|2fa|pin|passcode|lockbox|gate_code|door_code|access_code|entry_code"
@@ -4596,6 +4616,11 @@ class PiiRedactor:
             spoken = self._foreign_spoken_numbers(text)
             if spoken:  # a run and its cue are on one line or two: a text where none is found has no line with one
                 found += spoken
+                shut = False
+        if n_digits >= 4 and "CREDENTIALS" in types and "use " in low:
+            used = _use_codes(text)
+            if used:  # a code and its use are on one line: a text where none is found has no line with one
+                found += used
                 shut = False
         if n_digits and "ADDRESS" in types:
             patterns = _address_patterns(text, low, caps, upper, shape, h)

@@ -614,7 +614,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._closing_names(text) + redactor._here_from(text)
         + redactor._answered_names(text) + redactor._spoken_numbers(text) + redactor._script_fielded(text) + redactor._script_speakers(text) + redactor._foreign_greeted(text) + redactor._numeric_codes(text) + redactor._role_named_speakers(text) + redactor._script_intros(text) + redactor._foreign_spoken_numbers(text)
         + redactor._spoken_word_emails(text) + redactor._transcript_names(text, text.lower()) + redactor._signed_off(text)
-        + pii._loose_passwords(text) + pii._password_shaped(text) + pii._random_tokens(text) + _spoken(text) + _signed(text) + _titled(text) + pii._answered_questions(text, text.lower(), True, True, True)
+        + pii._loose_passwords(text) + pii._password_shaped(text) + pii._random_tokens(text) + pii._use_codes(text) + _spoken(text) + _signed(text) + _titled(text) + pii._answered_questions(text, text.lower(), True, True, True)
     )
     matches = pii._resolve_overlaps(found)
     if any(m.type == "PERSON" for m in matches):
@@ -2954,4 +2954,33 @@ def test_street_first_addresses_named_by_their_street_word(text, redacted):
     ],
 )
 def test_persons_of_waybills_registers_signatures_and_greetings(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # what opens a door, a key safe, an alarm or a SIM, in more languages
+        ("Access: gate code 5263*. Alarm panel left of door - disarm 1561", "Access: gate code <CREDENTIALS_1>*. Alarm panel left of door - disarm <CREDENTIALS_2>"),
+        ("contractor can use lockbox 9919 (side gate), alarm is 3437 then press #.", "contractor can use lockbox <CREDENTIALS_1> (side gate), alarm is <CREDENTIALS_2> then press #."),
+        ("Your PUK1 is 72868446. Please don't share it.", "Your PUK1 is <CREDENTIALS_1>. Please don't share it."),
+        ("Yung padlock sa gate 1188 na ngayon.", "Yung padlock sa gate <CREDENTIALS_1> na ngayon."),
+        ("A nova senha do portão é 4471 (trocada por segurança).", "A nova senha do portão é <CREDENTIALS_1> (trocada por segurança)."),
+        ("Otopark kapı şifresi değişti: 5204", "Otopark kapı şifresi değişti: <CREDENTIALS_1>"),
+        ("Lisätiedot: ovisummeri 5929", "Lisätiedot: ovisummeri <CREDENTIALS_1>"),
+        ("दरवाज़े का कोड 748379", "दरवाज़े का कोड <CREDENTIALS_1>"),
+        ("Msimbo wa kuchukua: 70669", "Msimbo wa kuchukua: <CREDENTIALS_1>"),
+        ("Wi-Fi Apt_CEIJ palavra-passe hqw6gthcfasu", "Wi-Fi Apt_CEIJ palavra-passe <CREDENTIALS_1>"),
+        ("Wi-Fi: Apt_8VMN / nenosiri: FC455FCE2A", "Wi-Fi: Apt_8VMN / nenosiri: <CREDENTIALS_1>"),
+        # a one-time code a message says to use
+        ("Use 615023 to reset your password.", "Use <CREDENTIALS_1> to reset your password."),
+        ("USE 354601 TO LOG IN", "USE <CREDENTIALS_1> TO LOG IN"),
+        # flights, shops, discounts and promotions are no codes
+        ("Boarding at gate 14, flight 2231 departs 1845", "Boarding at gate 14, flight 2231 departs 1845"),
+        ("Kingsgate 1234 shop", "Kingsgate 1234 shop"),
+        ("the combination of 2 discounts saves 1500", "the combination of 2 discounts saves 1500"),
+        ("use 2024 to get 10% off", "use 2024 to get 10% off"),
+    ],
+)
+def test_codes_of_doors_key_safes_alarms_and_logins(text, redacted):
     assert R.redact(text)[0] == redacted
