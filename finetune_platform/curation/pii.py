@@ -1328,7 +1328,10 @@ _LOWER_POSTCODE = re.compile(r"[ ](?:[a-z]{2}[ ][a-z][0-9][a-z][ ]?[0-9][a-z][0-
 
 #: A PO box, with the city, state and ZIP after it when they follow ("PO Box 4471, Tulsa, OK 74159").
 _PO_BOX = re.compile(
-    r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box)[ ]\d{1,6}\b(?:" + _TAIL_BREAK + _CITY + _US_POSTCODE + ")?", re.IGNORECASE
+    r"\b(?:P\.?[ ]?O\.?[ ]?Box|Post Office Box|S\.L\.P\.)[ ]\d{1,6}\b"
+    # East Africa's postal code after the box, and the town ("P.O. Box 15012-00100, Nairobi", "S.L.P. 70301, Arusha")
+    r"(?:(?:-\d{5})?,[ ](?-i:[A-Z][a-z]+(?:[ ](?:es[ ])?[A-Z][a-z]+)?)(?![\w ]*\d)|" + _TAIL_BREAK + _CITY + _US_POSTCODE + ")?",
+    re.IGNORECASE,
 )
 #: A German street and number ("Hauptstraße 5", "Am Nordring 12a, 10115 Berlin"). A "-ring" street also needs
 #: a postcode after it or a German word before it (see _ring_street_out_of_context): "Bring 2 copies", "Spring
@@ -1407,18 +1410,23 @@ _ADDRESS_EU = re.compile(
     r"|Rue|Avenue|Chemin|Route|Boulevard|Place|Allée|Impasse|Quai)[ ]?" + _EU_NAME
     # Nordic, Finnish, Hungarian and Czech: a street word glued to the name ("Vestergade", "Vasagatan", "Hämeenkatu",
     # "Masarykova") or after it ("Kongens gate", "Kossuth Lajos utca")
-    + r"|[" + _UP + r"][" + _LO + r"]*(?:gade|gatan|gata|vej|vägen|veien|väg|stræde|allé|katu|tie|kuja|polku|utca|körút"
-    r"|ulice|třída|ova|ská|cká|ká)"
+    + r"|[" + _UP + r"][" + _LO + r"]*(?:gade|gatan|gaten|gata|vej|vägen|veien|vegen|väg|stræde|allé|plassen|katu|tie|kuja"
+    r"|polku|utca|körút|ulice|třída|ova|ská|cká|ká|ní)"
     # Romanian "Str." and Belgian streets with their postbox ("Str. Memorandumului 21", "Grote Markt 15 bus 2")
     r"|Str\.[ ][" + _UP + r"][" + _LO + r"]+(?:[ ][" + _UP + r"][" + _LO + r"]+){0,2}"
     r"|(?:Grote[ ]|Kleine[ ]|Oude[ ])?(?:Markt|Kerkplein|Grand-Place|Grand[ ]Place)"
     r"|(?:[" + _UP + r"][" + _LO + r"]+[ ]){1,3}(?:gate|gata|gade|vej|utca|út|tér|körút|allé|plads|torv|tori)"
     + r")"
-    r",?[ ]\d{1,4}[A-Za-z]?(?:-(?:\d{1,3}|[IVX]{1,4}|[A-Za-z]|bis|ter)|[ ](?:bis|ter)\b|/[A-Za-z0-9]{1,3}"
+    r",?[ ](?:nr\.[ ]?)?\d{1,4}[A-Za-z]?(?:-(?:\d{1,3}|[IVX]{1,4}|[A-Za-z]|bis|ter)|[ ](?:bis|ter|hs|huis)\b|/[A-Za-z0-9]{1,3}"
     r"|[ ][A-Z](?:[ ]\d{1,3})?(?![\w]))?\.?"
     r"(?:,?[ ](?:bus|bte\.?|boîte)[ ]\d{1,4}[A-Za-z]?)?"
     r"(?:,[ ](?:[^,\n]{1,15}),)?"  # "5º dcha.", "bajo A", "lgh 1102"
     r",?[ ](?:\d{4}[ ]?[A-Z]{2}|\d{6}|\d{5}|\d{4}-\d{3}|\d{3}[ ]\d{2}|\d{4})[ ]" + _EU_CITY + r"(?:[ ][A-Z](?!\w))?"
+    # Hungarian: the postcode and city, then the street, its number and floor and door ("1067 Budapest, Teréz körút 57.
+    # 3. em. 12.", "7621 Pécs, Király utca 74. fsz. 2.")
+    r"|\d{4}[ ]" + _EU_CITY + r",[ ](?:[" + _UP + r"][" + _LO + r"]+[ ]){1,3}(?:utca|u\.|út|útja|körút|krt\.|tér|köz|sor"
+    r"|sétány|fasor|rakpart|lakótelep)[ ]\d{1,4}(?:/[A-Za-z])?\.?(?:[ ](?:\d{1,2}\.[ ]?(?:em|emelet)\.?|fsz\.|földszint)"
+    r"(?:[ ]\d{1,3}\.?)?)?"
     # Greek: the street and number, the postcode NNN NN and the city ("Τσιμισκή 45, 546 23 Θεσσαλονίκη")
     r"|[Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+(?:[ ][Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+){0,2}[ ]\d{1,4}[α-ω]?,[ ]\d{3}[ ]\d{2}[ ][Α-ΩΆ-Ώ][α-ωά-ώϊϋΐΰ]+"
 )
@@ -1431,7 +1439,7 @@ _ADDRESS_WORLD = re.compile(
     # Polish: "ul." and the street, number and flat, postcode NN-NNN and city
     r"(?:ul|al|os|pl)\.[ ]?" + _WORDS_ANY_CASE + r"[ ]\d{1,4}[a-z]?(?:/\d{1,4})?(?:[ ]m\.[ ]\d{1,4})?,[ ]\d{2}-\d{3}[ ]" + _WORDS_ANY_CASE
     # Brazilian: street, number, district, city - state, CEP NNNNN-NNN
-    + r"|(?:rua|av\.|avenida|alameda|travessa|estrada|praça)[ ]" + _WORDS_ANY_CASE + r",[ ]\d{1,5}(?:,[ ][^,\n]{1,30}){1,2}"
+    + r"|(?:rua|av\.|avenida|alameda|travessa|estrada|praça)[ ]" + _WORDS_ANY_CASE + r",[ ]\d{1,5}(?:(?:,|[ ]-)[ ][^,\n]{1,30}){1,2}"
     r"[ ]-[ ][a-z]{2},[ ](?:cep[ ])?\d{5}-\d{3}"
     # Mexican: street and number, interior, colonia, postcode and city, state
     + r"|(?:av\.|avenida|calle|blvd\.|calz\.|calzada|paseo)[ ]" + _WORDS_ANY_CASE + r"[ ]\d{1,5}(?:[ ]int\.[ ]\w{1,5})?,[ ]col\.[ ]"
@@ -2090,7 +2098,7 @@ def _address_patterns(
             patterns.append(_ADDRESS_DE_UPPER)
     if not plain or _may_be_french_street(low):
         patterns.append(_ADDRESS_FR)
-    if not plain or "box" in low:
+    if not plain or "box" in low or "s.l.p." in low:
         patterns.append(_PO_BOX)
     if _may_hold_lower_postcode(text, shape):
         patterns += (_ADDRESS_EN_LOWER, _ADDRESS_DE_LOWER)

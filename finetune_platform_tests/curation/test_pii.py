@@ -2984,3 +2984,26 @@ def test_persons_of_waybills_registers_signatures_and_greetings(text, redacted):
 )
 def test_codes_of_doors_key_safes_alarms_and_logins(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # Hungarian: postcode and city first, the floor and door after the number
+        ("Érdeklődnék a 1067 Budapest, Teréz körút 57. 3. em. 12. alatti lakás iránt.", "Érdeklődnék a <ADDRESS_1> alatti lakás iránt."),
+        ("7621 Pécs, Király utca 74. fsz. 2.", "<ADDRESS_1>"),
+        # Norwegian definite street words, Czech adjective streets, Dutch "hs", Romanian "nr."
+        ("Nygårdsgaten 90A, 5015 Bergen", "<ADDRESS_1>"),
+        ("Nádražní 1567/134, 702 00 Ostrava", "<ADDRESS_1>"),
+        ("Prinsengracht 129 hs, 1016 GV Amsterdam", "<ADDRESS_1>"),
+        ("Str. Lăpușneanu nr. 4, 700057 Iași", "<ADDRESS_1>"),
+        # a Brazilian district after a dash; East African boxes with their postal code and town
+        ("Rua Voluntários da Pátria, 657 - Botafogo, Rio de Janeiro - RJ, 22270-000", "<ADDRESS_1>"),
+        ("P.O. Box 15012-00100, Nairobi", "<ADDRESS_1>"),
+        ("S.L.P. 70301, Arusha", "<ADDRESS_1>"),
+        ("PO Box 44, 2 items", "<ADDRESS_1>, 2 items"),
+        ("We sold 1200 Budapest, Hungary units", "We sold 1200 Budapest, Hungary units"),
+    ],
+)
+def test_addresses_of_more_european_and_african_formats(text, redacted):
+    assert R.redact(text)[0] == redacted
