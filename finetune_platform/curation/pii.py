@@ -3555,7 +3555,9 @@ _SPEAKER_ROLES = frozenset(
     " operatore operador utente conseiller conseillère atendente consultant consultora consultor temsilci müşteri"
     " konsultant konsultantka klient klientka ejecutivo ejecutiva asesor asesora operadora operatrice opérateur"
     " opératrice berater beraterin mitarbeiterin consulente especialista atendimento pelanggan pembeli penjual cskh cs"
-    " khách klijent klijentica kupac korisnik zákazník zákaznice asiakas kund kunden".split()
+    " khách klijent klijentica kupac korisnik zákazník zákaznice asiakas kund kunden"
+    # the other party of a delivery, a sale, a stay or a job ("Rider:", "Dealer:", "Cleaner:")
+    " rider dealer cleaner courier driver".split()
 )
 #: Roles that may stand before a speaker's name in its label ("agent Ravi:", "Agent Monique:", "[08:04] Consultant
 #: Thandiwe:", "Atendente Rafaela:", "Medewerker Sanne:", "Temsilci Elif:"): the name is the words after the role.
@@ -3592,7 +3594,16 @@ _NOT_SPEAKER_LABELS = frozenset(
     quoted forwarded internal public private external addr acct amt qty desc dept loc org ext mob cell ph eml usr
     uid ssn cvv exp expiry iban bic sort postal street town county province age sex gender dob nationality
     car vehicle model make plate registration reg colour color mileage vin parking flight seat room bed ward
-    parcel package item items qty weight size dimensions destination origin pickup dropoff route""".split()
+    parcel package item items qty weight size dimensions destination origin pickup dropoff route
+    found complaint water router obs veh verkstad"""
+    # the same fields in other languages ("Nimi:", "Osoite:", "Puhelin:", "Lisätiedot:", "Morada:", "Contacto:",
+    # "Anschluss:", "Rückfragen:")
+    """ nimi osoite puhelin sähköposti lisätiedot vika huom navn namn adresse adress telefon mobil epost e-post
+    kommentar merknad anmerkung hinweis anschluss rückfragen betreff datum uhrzeit preis nachricht nome morada
+    endereço telefone telemóvel contacto assunto observações obs nombre dirección teléfono correo asunto
+    observaciones indirizzo telefono cellulare oggetto note nom adresse téléphone courriel objet remarque naam adres
+    telefoonnummer onderwerp opmerking imię nazwisko adres telefon uwagi jméno adresa telefon poznámka név cím
+    telefonszám megjegyzés ad soyad adres telefon not nume adresă telefon observații""".split()
 )
 
 

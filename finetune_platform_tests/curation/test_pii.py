@@ -3007,3 +3007,17 @@ def test_codes_of_doors_key_safes_alarms_and_logins(text, redacted):
 )
 def test_addresses_of_more_european_and_african_formats(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a form's labels in other languages are no speakers, and a delivery's or a sale's other party is a role
+        ("Vikailmoitus\nNimi: Joonas Laaksonen\nPuhelin: ei\nLisätiedot: koira kotona\nasiakas: kiitos", "Vikailmoitus\nNimi: <PERSON_1>\nPuhelin: ei\nLisätiedot: koira kotona\nasiakas: kiitos"),
+        ("Rider: hi im outside\nCustomer: coming\nRider: ok", "Rider: hi im outside\nCustomer: coming\nRider: ok"),
+        ("Dealer: the car is ready\nCustomer: great\nDealer: see you", "Dealer: the car is ready\nCustomer: great\nDealer: see you"),
+        ("Owner: Chloe Van der Merwe\nPet: Biscuit", "Owner: <PERSON_1>\nPet: Biscuit"),
+    ],
+)
+def test_form_labels_of_other_languages_and_roles_are_no_speakers(text, redacted):
+    assert R.redact(text)[0] == redacted
