@@ -3614,7 +3614,8 @@ _KEYED_NAME = re.compile(
     r"""(?:["']|(?<![\w.-])(?=\w+=))((?i:(?:full|first|last|given|family|middle|customer|contact|client|account|card|user|display|sender|"""
     r"""recipient|billing|shipping|legal|real|maiden|birth)?[ _-]?(?:name|holder|surname)|cardholder|customer|contact|owner"""
     r"""|author|agent|assignee|reporter|requester|requestor|given|family|forename|resident|rider|subscriber|tenant|guest"""
-    r"""|passenger|driver|occupant|patient|employee))(?:["'][ ]*[:=]|=)[ ]*["']([^"'\n\\]{2,80})["']"""
+    r"""|passenger|driver|occupant|patient|employee|recipient|consignee|beneficiary|payee|applicant|co_?signer|member"""
+    r"""|student|candidate))(?:["'][ ]*[:=]|=)[ ]*["']([^"'\n\\]{2,80})["']"""
 )
 #: The same keys in YAML or a form's "key: value" lines, the key opening its line ("first_name: aoife", "last_name:
 #: ní bhriain", "legal_name: Olamide Fashola").
@@ -3628,7 +3629,8 @@ _GENERIC_NAME_KEYS = frozenset("name customer contact owner agent author assigne
 #: The keys of :data:`_KEYED_NAME` beyond a name's own ('resident="Okafor"', 'rider="Mohd Irfan"', '"tenant":
 #: "Rivera, Luis"'): needles of the Aho-Corasick pass.
 _MORE_NAME_KEYS = frozenset(("resident", "rider", "subscriber", "tenant", "guest", "passenger", "driver", "occupant",
-                             "patient", "employee"))
+                             "patient", "employee", "recipient", "consign", "beneficiary", "payee", "applicant",
+                             "signer", "member", "student", "candidate"))
 #: A word of a keyed name's value: a name in any case, with hyphens and apostrophes, or an initial.
 _KEYED_NAME_WORD = re.compile(r"[" + _UP + _LO + r"][" + _UP + _LO + r"'’-]*\.?")
 

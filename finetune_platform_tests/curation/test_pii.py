@@ -3021,3 +3021,15 @@ def test_addresses_of_more_european_and_african_formats(text, redacted):
 )
 def test_form_labels_of_other_languages_and_roles_are_no_speakers(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        ('{"stop_seq": 23, "recipient": "Prasanth Sandhu", "phone": "n/a"}', '{"stop_seq": 23, "recipient": "<PERSON_1>", "phone": "n/a"}'),
+        ('{"consignee": "Tejaswini Lalwani", "awb": "43978936492"}', '{"consignee": "<PERSON_1>", "awb": "43978936492"}'),
+        ('{"member": "gold", "student": "yes", "recipient": "all"}', '{"member": "gold", "student": "yes", "recipient": "all"}'),
+    ],
+)
+def test_recipients_and_consignees_in_pasted_data(text, redacted):
+    assert R.redact(text)[0] == redacted
