@@ -554,6 +554,26 @@ _USE_CODE = re.compile(
 )
 
 
+def _caps_surname_given(text: str) -> list[PiiMatch]:
+    """A surname in capitals before a known given name (:data:`_CAPS_SURNAME_GIVEN`): not a given name in capitals,
+    an acronym, a notice's or a greeting's word, or a common word."""
+    out = []
+    for m in _CAPS_SURNAME_GIVEN.finditer(text):
+        surname, given = m.group(1), m.group(2)
+        if (
+            given not in _CLEAR_FIRST
+            or surname in _UPPER_FIRST
+            or surname in ACRONYMS
+            or surname in _NOT_CAPS_SURNAMES
+            or surname.title() in NOT_NAMES
+            or surname.lower() in COMMON_LOWER_WORDS
+            or surname.lower() in _NOT_SPEAKER_LABELS
+        ):
+            continue
+        out.append(PiiMatch("PERSON", m.start(), m.end(), m.group(), m.group().casefold()))
+    return out
+
+
 def _use_codes(text: str) -> list[PiiMatch]:
     """The one-time codes of :data:`_USE_CODE` in ``text``."""
     return [PiiMatch("CREDENTIALS", m.start(1), m.end(1), m.group(1), m.group(1)) for m in _USE_CODE.finditer(text)]
@@ -3061,6 +3081,16 @@ _ONE_WORD_NAME_LABELS = frozenset(
     ("preferred name", "nickname", "known as", "goes by", "first name", "given name", "surname", "last name",
      "family name", "vorname", "nachname", "prénom", "nom de famille", "apellido", "apellidos", "cognome", "sobrenome")
 )
+#: A surname in capitals and a known given name after it, a comma between them or not, as registers, rosters and
+#: job cards write a person ("BĂLAN Mihai", "MUNTEANU Sorin", "TIERNEY, Caoimhe"); see :func:`_caps_surname_given`.
+_CAPS_SURNAME_GIVEN = re.compile(
+    r"(?<![\w'’-])([" + _UP + r"]{2}[" + _UP + r"'’-]+),?[ ]([" + _UP + r"][" + _LO + r"]+)(?![\w'’-])"
+)
+#: Words in capitals before a given name that make it an address or a notice, no surname ("DEAR Maria", "URGENT Ana").
+_NOT_CAPS_SURNAMES = frozenset(
+    "DEAR HELLO THANKS THANK CHEERS REGARDS ATTN ATTENTION URGENT PLEASE CALL EMAIL ASK TELL SORRY WELCOME CONGRATS "
+    "HAPPY GOOD FROM WITH AND FOR TO NOTE NOTES UPDATE INFO FYI ASAP OK OKAY YES NO HEY HIYA BYE".split()
+)
 #: Two or three words in capitals, one space apart: a name in a register's field ("BRENNAN PRUITT").
 _UPPER_NAME_VALUE = re.compile(r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+(?:[ ][A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2}(?![\w'’-])")
 #: "SURNAME, GIVEN" (and an initial) in capitals, as payroll and clinical exports write a name.
@@ -4657,6 +4687,11 @@ class PiiRedactor:
             segments = self._hl7(text)
             if segments:
                 found += segments
+                shut = False
+        if "PERSON" in types and upper and not _CLEAR_FIRST.isdisjoint(caps):
+            registered = _caps_surname_given(text)
+            if registered:  # a surname and a given name are on one line: a text where none is found has no line with one
+                found += registered
                 shut = False
         if "PERSON" in types and "/" in text and upper:
             passengers = self._passengers(text)

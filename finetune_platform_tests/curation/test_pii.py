@@ -614,7 +614,7 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
         + redactor._closing_names(text) + redactor._here_from(text)
         + redactor._answered_names(text) + redactor._spoken_numbers(text) + redactor._script_fielded(text) + redactor._script_speakers(text) + redactor._foreign_greeted(text) + redactor._numeric_codes(text) + redactor._role_named_speakers(text) + redactor._script_intros(text) + redactor._foreign_spoken_numbers(text)
         + redactor._spoken_word_emails(text) + redactor._transcript_names(text, text.lower()) + redactor._signed_off(text)
-        + pii._loose_passwords(text) + pii._password_shaped(text) + pii._random_tokens(text) + pii._use_codes(text) + _spoken(text) + _signed(text) + _titled(text) + pii._answered_questions(text, text.lower(), True, True, True)
+        + pii._loose_passwords(text) + pii._password_shaped(text) + pii._random_tokens(text) + pii._use_codes(text) + pii._caps_surname_given(text) + _spoken(text) + _signed(text) + _titled(text) + pii._answered_questions(text, text.lower(), True, True, True)
     )
     matches = pii._resolve_overlaps(found)
     if any(m.type == "PERSON" for m in matches):
@@ -3032,4 +3032,19 @@ def test_form_labels_of_other_languages_and_roles_are_no_speakers(text, redacted
     ],
 )
 def test_recipients_and_consignees_in_pasted_data(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a surname in capitals and a known given name: a register's, a roster's or a job card's person
+        ("Ap. 21 - BĂLAN Mihai - rece 357,6 mc\nAp. 17 - MUNTEANU Sorin - rece 773,3 mc", "Ap. 21 - <PERSON_1> - rece 357,6 mc\nAp. 17 - <PERSON_2> - rece 773,3 mc"),
+        ("Cust: TIERNEY, Caoimhe   Tel: none", "Cust: <PERSON_1>   Tel: none"),
+        # a greeting, a notice or an acronym before a given name is no surname
+        ("DEAR Maria, thanks", "DEAR <PERSON_1>, thanks"),
+        ("URGENT Anna please call", "URGENT <PERSON_1> please call"),
+    ],
+)
+def test_a_surname_in_capitals_before_a_given_name(text, redacted):
     assert R.redact(text)[0] == redacted
