@@ -3159,6 +3159,7 @@ _SCRIPT_SPEAKER_LINE = re.compile(
 #: Roles, fields and words that open a chat's or a form's line in other scripts, which no speaker's name is.
 _SCRIPT_NOT_SPEAKERS = frozenset(
     """
+    לכולם לכם לך רב וברכה בכם
     상담원 상담사 고객 직원 주소 전화 연락처 이름 성함 메모 날짜 시간 주문 제목 내용 답변 문의 담당자 발신 수신 참조 기사 판매자 구매자 관리자
     オペレーター お客様 担当 担当者 住所 電話 氏名 名前 日時 件名 宛先 備考 報告者 詳細 お問い合わせ 店舗 ドライバー 配送先 差出人 受取人
     客服 顾客 买家 卖家 客户 店主 司机 乘客 地址 电话 手机 备注 收件 收件人 寄件人 姓名 邮编 时间 日期 订单 金额 商品 数量 状态 说明 原因 问题

@@ -36,16 +36,23 @@ REMINDERS = (
     "hatırlatma", "herinnering", "rappel", "recordatorio", "lembrete", "promemoria", "erinnerung", "terminerinnerung",
     "reminder", "अनुस्मारक", "रिमाइंडर", "แจ้งเตือน",
 )
-NEEDLES = frozenset(TITLES) | frozenset(THAI_TITLES) | frozenset(REMINDERS)
+#: Greetings that open a message in scripts without case and in Greek, the name after them ("היי עומר!", "مرحبا يوسف،",
+#: "नमस्ते राजेश जी!", "Γεια σας Δημήτρης!"); and the Chinese "您好" after a name ("欧阳您好", "王先生您好").
+GREETINGS = (
+    "היי", "הי", "שלום", "مرحبا", "مرحباً", "أهلا", "أهلاً", "اهلا", "नमस्ते", "नमस्कार", "হ্যালো", "নমস্কার", "γεια σας",
+    "γειά σας",
+)
+CJK_GREETINGS = ("您好", "你好")
+NEEDLES = frozenset(TITLES) | frozenset(THAI_TITLES) | frozenset(REMINDERS) | frozenset(GREETINGS) | frozenset(CJK_GREETINGS)
 
 #: A word of letters of one of these scripts (its marks too, not its digits or punctuation).
 _W = (
     r"[\u0370-\u03ff\u1f00-\u1fff\u0400-\u04ff\u05b0-\u05f2\u0620-\u065f\u066e-\u06d3\u0900-\u0963\u0971-\u097f"
-    r"\u0e01-\u0e3a\u0e40-\u0e4e]+"
+    r"\u0981-\u09e3\u0e01-\u0e3a\u0e40-\u0e4e]+"
 )
 #: A capitalised Cyrillic or Greek word, or a word of a script without case.
 _CASED_WORD = r"[А-ЯЁІЇЄҐΑ-ΩΆ-Ώ]" + _W
-_UNCASED_WORD = r"[\u05d0-\u05ea\u0620-\u064a\u0900-\u0963\u0e01-\u0e4e](?:" + _W + r")?"
+_UNCASED_WORD = r"[\u05d0-\u05ea\u0620-\u064a\u0900-\u0963\u0985-\u09b9\u0e01-\u0e4e](?:" + _W + r")?"
 #: A name after a title: up to three words (capitalised, in a cased script); the function words of a script without
 #: case that follow a name are left out after (:data:`_FUNCTION_WORDS`: "د. ليلى حداد يوم الأحد").
 _TITLED_NAME = r"(?:" + _CASED_WORD + r"(?:[ ]" + _CASED_WORD + r"){0,2}|" + _UNCASED_WORD + r"(?:[ ]" + _UNCASED_WORD + r"){0,2})"
@@ -66,6 +73,19 @@ _ADDRESSEE = re.compile(
     r"(?:(?i:" + "|".join(re.escape(t) for t in sorted(TITLES, key=len, reverse=True)) + r")[ ])?"
     r"((?:[A-ZÀ-ÞА-ЯЁІЇЄҐΑ-ΩΆ-Ώ][^\W\d_]+|" + _NAME_WORD + r")(?:[ ](?:[A-ZÀ-ÞА-ЯЁІЇЄҐΑ-ΩΆ-Ώ][^\W\d_]+|"
     + _NAME_WORD + r")){1,3}),"
+)
+#: A greeting of :data:`GREETINGS` that opens a line, and one or two words of a name that end the greeting ("!", ",",
+#: the line's end; Hindi's "जी" after the name).
+_SCRIPT_GREETING = re.compile(
+    r"(?m)^[ \t]*(?i:" + "|".join(re.escape(g) for g in sorted(GREETINGS, key=len, reverse=True)) + r")[ ]*,?[ ]+"
+    r"(" + _NAME_WORD + r"(?:[ ]" + _NAME_WORD + r")?)(?:[ ]जी)?(?=[ ]*(?:[,!،.]|\r?\n|\Z))"
+)
+#: A Chinese name (or a surname and its title) before "您好" at a line's or a sentence's start.
+_CJK_GREETING = re.compile(r"(?m)(?:^|(?<=[。！？!?]))[ \t]*([\u4e00-\u9fff]{1,3}?)(先生|女士|小姐|老师)?(?:您好|你好)")
+#: Who a greeting addresses that is no one's name ("שלום לכולם", "مرحبا بكم", "大家好", "各位您好").
+_NOT_GREETED = frozenset(
+    "לכולם לך לכם רב וברכה בכם بكم بك بكِ الجميع جميعا سيدي سيدتي أستاذ सभी सबको आप सर मैडम साहब दोस्तों আপনাকে সবাইকে স্যার "
+    "各位 大家 亲 亲爱的 客户 顾客 用户 同学 朋友 家长".split()
 )
 _TITLE_SET = frozenset(t.lower() for t in TITLES)
 _GREETINGS = frozenset("bonjour hello hi dear hola hallo ciao olá ola cher chère liebe lieber hej hei halo".split())
@@ -106,6 +126,21 @@ def titled_names(text: str, hits: AbstractSet[str], not_names: AbstractSet[str])
                 continue
             surname = m.group(2)  # a family name after a space, unless it is the sentence's next word
             out.append((m.start(1), m.end(2) if surname and surname not in _NOT_NAMES else m.end(1)))
+    if not hits.isdisjoint(GREETINGS):
+        for m in _SCRIPT_GREETING.finditer(text):
+            start, end = m.span(1)
+            words = m.group(1).split()
+            if len(words) > 1 and words[-1] == "जी":  # "नमस्ते राजेश जी!": the name without its honorific
+                end -= len(words.pop()) + 1
+            if any(w in _NOT_GREETED or w in _FUNCTION_WORDS or w in not_names for w in words):
+                continue
+            out.append((start, end))
+    if not hits.isdisjoint(CJK_GREETINGS):
+        for m in _CJK_GREETING.finditer(text):
+            name, title = m.group(1), m.group(2)
+            if name in _NOT_GREETED or (len(name) < 2 and title is None):
+                continue
+            out.append(m.span(1))
     if not hits.isdisjoint(REMINDERS):
         for m in _ADDRESSEE.finditer(text):
             words = m.group(1).split()

@@ -3048,3 +3048,25 @@ def test_recipients_and_consignees_in_pasted_data(text, redacted):
 )
 def test_a_surname_in_capitals_before_a_given_name(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a greeting of a script without case, or Greek's "Γεια σας", and the Chinese "您好" after a name
+        ("Γεια σας Δημήτρης! Όλα είναι έτοιμα.", "Γεια σας <PERSON_1>! Όλα είναι έτοιμα."),
+        ("היי עומר! הכל מוכן להגעה שלכם.", "היי <PERSON_1>! הכל מוכן להגעה שלכם."),
+        ("नमस्ते राजेश जी! आपके आने की तैयारी", "नमस्ते <PERSON_1> जी! आपके आने की तैयारी"),
+        ("مرحبا يوسف، كل شيء جاهز", "مرحبا <PERSON_1>، كل شيء جاهز"),
+        ("নমস্কার সুমন, আপনার বুকিং নিশ্চিত", "নমস্কার <PERSON_1>, আপনার বুকিং নিশ্চিত"),
+        ("欧阳您好！入住信息如下：", "<PERSON_1>您好！入住信息如下："),
+        ("王先生您好，", "<PERSON_1>先生您好，"),
+        # greetings to everyone, to a guest or to "sir"
+        ("שלום לכולם, מחר מגיע טכנאי", "שלום לכולם, מחר מגיע טכנאי"),
+        ("مرحبا بكم في فندقنا", "مرحبا بكم في فندقنا"),
+        ("大家好，各位您好", "大家好，各位您好"),
+        ("नमस्ते सर, आपका टिकट", "नमस्ते सर, आपका टिकट"),
+    ],
+)
+def test_names_greeted_in_scripts_without_case_and_in_chinese(text, redacted):
+    assert R.redact(text)[0] == redacted
