@@ -1152,8 +1152,8 @@ _PHONE_CUE = re.compile(
     r"\b(?:call|callback|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms|mob|ph|"
     r"cellulare|telefono|telefoon|numero|número|nummer|cb|llamen|llámame|llamar|ligar|ligue|appelez|joindre|sđt|contacto|"
     r"(?:direct|land|hot|help|phone)[ ]?line|tél|téléphone|portable|telefon|teléfono|móvil|movil|handy|cel|celular|nomor"
-    r"|hp)\b"
-    r"|연락처|전화|휴대폰|電話|携帯|电话|手机|الجوال|جوال|رقم",
+    r"|hp|tlm|telemóvel|kabarin|hubungi|gcash|m-?pesa|paynow(?:-ed)?|simu|namba)\b"
+    r"|연락처|전화|휴대폰|電話|携帯|电话|手机|الجوال|جوال|رقم|ফোন|फोन|फ़ोन|мобіл|телефон|тел\.|τηλ",
     re.IGNORECASE,
 )
 _DATE_START = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?!\d)")
@@ -4372,14 +4372,20 @@ _PHONE_CUE_BEFORE = re.compile(
     r"|mobil|mobilní|mobiel|gsm|tlf\.?|puhelin|sími|komórka|kom\.|numer(?:[ ]telefonu)?|telefon(?:[ ]do[ ]\w+)?"
     r"|telefone|fone|cep|numarası|numaram|телефон|тел\.?|моб\.?|мобильный|мобільний|звоните|позвоните|дзвоніть"
     r"|kalemni|call[ ](?:him|her|them|us)(?:[ ](?:on|at))?|his[ ](?:mobile|number|cell)|her[ ](?:mobile|number|cell)"
-    r"|số[ ]điện[ ]thoại|điện[ ]thoại|telp|no\.?[ ]wa|wa|namba|simu|επικοινωνία(?:[ ]\w+)?)\b"
+    r"|số[ ]điện[ ]thoại|điện[ ]thoại|telp|no\.?[ ]wa|wa|namba|simu|επικοινωνία(?:[ ]\w+)?"
+    # calling, texting and paying a number in more languages ("tlm 918 ...", "o telemóvel dele é ...", "Ring meg på
+    # ...", "escribís al ...", "volejte na ...", "kabarin ke ...", "καλέστε με στο ...", "GCash ko ...", "mpesa to ...")
+    r"|tlm|telemóvel(?:[ ]del[ea])?|ring[ ](?:meg|mig|mej|oss)[ ]på|soita(?:[ ]minulle)?(?:[ ]numeroon)?"
+    r"|(?:volejte|zavolejte|pište)(?:[ ]na)?|zadzwoń(?:[ ]pod)?|(?:llámame|llamáis|llámanos|escríbeme|escribís|escribe)"
+    r"(?:[ ]o[ ]escribís)?[ ]al|kabarin(?:[ ]ke)?|hubungi(?:[ ]ke)?|καλέστε(?:[ ]με)?(?:[ ]στο)?|τηλ\.?[ ]παραλήπτη"
+    r"|gcash(?:[ ]ko)?|m-?pesa(?:[ ]to)?|paynow(?:-ed)?)\b"
     r"(?:[ ](?:to|is|es|é|est|ist|:)(?:[ ](?:el|le|la|o|the))?)?)|(?m:^M)"
     # Korean, Japanese, Chinese and Arabic words for a phone or a contact number, glued to it or not
     r"|연락처(?:는)?|전화(?:번호)?(?:는)?|휴대폰(?:번호)?(?:는)?|電話(?:番号)?(?:は)?|携帯(?:番号)?(?:は)?|电话|手机(?:号)?"
     r"|الجوال|جوال|الهاتف|هاتف|رقم(?:[ ]الموبايل|[ ]الجوال|[ ]الهاتف|[ ]موبايلي|[ ]تليفوني)?|موبايلي|للاستفسار"
-    r"|मोबाइल(?:[ ]नंबर)?|फ़ोन|फोन|문의|핸드폰|טלפון|נייד|ל)"
+    r"|मोबाइल(?:[ ]नंबर)?|फ़ोन|फोन|ফোন|문의|핸드폰|טלפון|נייד|ל)"
     # a name between the cue and the number ("Contacto do técnico: Rui, 912 458 731")
-    r"[ ]?[:：.#]?[ ]{0,2}[\"']?(?:[" + _UP + r"][" + _LO + r"]+,[ ])?-?\Z"
+    r"[ ]?[:：.#]?[ \t]{0,2}[\"']?(?:[" + _UP + r"][" + _LO + r"]+,[ ])?-?\Z"
 )
 _DIGIT_ONLY = re.compile(r"\D")
 

@@ -3070,3 +3070,24 @@ def test_a_surname_in_capitals_before_a_given_name(text, redacted):
 )
 def test_names_greeted_in_scripts_without_case_and_in_chinese(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a national number of a region not configured, after a word for calling, texting or paying it
+        ("Telefon:\t22 309 29 74", "Telefon:\t<PHONE_1>"),
+        ("o telemóvel dele é 930 471 498.", "o telemóvel dele é <PHONE_1>."),
+        ("Lisboa - tlm 918 458 668", "Lisboa - tlm <PHONE_1>"),
+        ("Ring meg på 917 88 884", "Ring meg på <PHONE_1>"),
+        ("escribís al 650 851 877", "escribís al <PHONE_1>"),
+        ("volejte na 697 391 298", "volejte na <PHONE_1>"),
+        ("Kalau telat bayar kabarin ke 081482756971", "Kalau telat bayar kabarin ke <PHONE_1>"),
+        ("Τηλ. παραλήπτη: 699 266 5377", "Τηλ. παραλήπτη: <PHONE_1>"),
+        ("ফোন: 01885702482", "ফোন: <PHONE_1>"),
+        ("pay via mpesa to 0110966405 (landlord)", "pay via mpesa to <PHONE_1> (landlord)"),
+        ("mpesa code QWE123 amount 2500 ref 12345678901", "mpesa code QWE123 amount 2500 ref 12345678901"),
+    ],
+)
+def test_national_numbers_after_calling_words_of_more_languages(text, redacted):
+    assert R.redact(text)[0] == redacted
