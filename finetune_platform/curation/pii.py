@@ -137,7 +137,12 @@ _SPOKEN_PART = re.compile(r"(?i)\b(?:plus|" + _SPOKEN_TOKEN + r")\b")
 _SPOKEN_SSN_CUE = re.compile(r"(?i)\b(?:ssn|social(?:[ ]security)?(?:[ ](?:number|no))?)\b")
 _SPOKEN_SECRET_CUE = re.compile(
     r"(?i)\b(?:pin|passcode|password|pass[ ]code|otp|one[ -]time[ ](?:code|password|pin)|verification[ ]code"
-    r"|security[ ]code|cvv|cvc|(?:2fa|sms|login|auth(?:entication)?)[ ]code)\b"
+    r"|security[ ]code|cvv|cvc|(?:2fa|sms|login|auth(?:entication)?)[ ]code"
+    # a door's, a gate's, an alarm's or a key safe's code ("new gate code is four one two six", "whats the code"); not
+    # a postcode's, an area's, a country's or a promotion's
+    r"|(?<!zip[ ])(?<!post[ ])(?<!postal[ ])(?<!area[ ])(?<!promo[ ])(?<!discount[ ])(?<!coupon[ ])(?<!country[ ])"
+    r"(?<!dialling[ ])(?<!dialing[ ])(?<!tracking[ ])(?<!booking[ ])(?<!order[ ])(?<!reference[ ])code"
+    r"|lockbox|key[ ]?safe|alarm|disarm|combination)\b"
 )
 
 

@@ -3091,3 +3091,19 @@ def test_names_greeted_in_scripts_without_case_and_in_chinese(text, redacted):
 )
 def test_national_numbers_after_calling_words_of_more_languages(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a door's, a gate's or a key safe's code read out, after its word or the question on the line above
+        ("new gate code is four one two six star from tonight", "new gate code is <CREDENTIALS_1> star from tonight"),
+        ("driver: whats the code\ncustomer: oh sorry yeah its five six five eight", "driver: whats the code\ncustomer: oh sorry yeah its <CREDENTIALS_1>"),
+        ("the key safe is four two one one", "the key safe is <CREDENTIALS_1>"),
+        # a postcode's, an area's or an order's code is none
+        ("my zip code is nine oh two one oh", "my zip code is nine oh two one oh"),
+        ("order code is four four one two", "order code is four four one two"),
+    ],
+)
+def test_door_codes_read_out(text, redacted):
+    assert R.redact(text)[0] == redacted
