@@ -1871,7 +1871,9 @@ _CAPITALISED = re.compile(
 )
 #: A given name right after these is part of a place ("San Francisco", "St. Helena", "Lake Louise").
 _PLACE_PREFIX = re.compile(
-    r"\b(?:San|Santa|Santo|São|Sao|St\.?|Saint|Sint|Sankt|Ste\.?|Los|Las|El|Port|Fort|Mount|Mt\.?|Lake|New|Cape|Puerto)[ ]\Z"
+    r"\b(?:San|Santa|Santo|São|Sao|St\.?|Saint|Sint|Sankt|Ste\.?|Los|Las|El|Port|Fort|Mount|Mt\.?|Lake|New|Cape|Puerto"
+    # Brazilian and Portuguese districts ("Vila Mariana", "Jardim Helena", "Parque Ana Rosa")
+    r"|Vila|Jardim|Parque|Praia|Ciudad|Colonia)[ ]\Z"
 )
 #: After these a capitalised word is a name unless it is a known non-name ("Dear Customer").
 _STRONG_CUE = re.compile(
@@ -1994,7 +1996,7 @@ _SAME_LINE_SIGN_OFF_REVERSED = re.compile(
 #: The letters that re.IGNORECASE folds onto ASCII letters and str.lower does not: İ, ı, ſ and the Kelvin sign.
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
 #: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
-_PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Sint Sankt Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto".split())
+_PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Sint Sankt Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto Vila Jardim Parque Praia Ciudad Colonia".split())
 #: Capitalised words that do not start a name before one (see _LEADING_NAME_WORD): titles, place prefixes,
 #: days and months.
 _NOT_A_NAME_LEAD = (
@@ -4922,6 +4924,8 @@ class PiiRedactor:
                 keyword_matches += pattern.finditer(text)
         for m in keyword_matches:
             value = m.group(1).rstrip(".,;:)]}")
+            if value[:1] == "(" and value[1:].isalpha() and value[1:].isupper():
+                continue  # "one-time passcode (OTP) with anyone": the word's abbreviation, no value
             keyword = text[m.start():m.start(1)].lower()
             spaced = _SPACED_CODE.match(text, m.start(1))
             if spaced is None and value[:1].isdigit() and len(value) < 4:

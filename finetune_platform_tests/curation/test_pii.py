@@ -3107,3 +3107,15 @@ def test_national_numbers_after_calling_words_of_more_languages(text, redacted):
 )
 def test_door_codes_read_out(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a word's abbreviation in brackets after a secret's word, and a given name that names a district
+        "Never share your PIN, password or one-time passcode (OTP) with anyone.",
+        "Objeto saiu para entrega ao destinatário - CDD Vila Mariana, São Paulo/SP",
+    ],
+)
+def test_an_abbreviation_and_a_district_are_no_pii(text):
+    assert R.find(text) == []
