@@ -537,19 +537,22 @@ _CODE_NEEDLES = frozenset(
      # what a door, a key safe, an alarm or a SIM is opened with ("key safe by meter box 7341", "disarm 1561", "PUK1 is
      # 72868446", "padlock sa gate 1188", "senha do portão é 4471", "kapı şifresi değişti: 5204", "ovisummeri 5929")
      "lockbox", "lock box", "key safe", "keysafe", "key box", "keybox", "disarm", "padlock", "combination", "puk",
-     "buzzer", "senha", "şifre", "msimbo", "कोड", "কোড", "รหัส", "gate ", "summeri", "alarm is")
+     "buzzer", "senha", "şifre", "msimbo", "कोड", "কোড", "รหัส", "gate ", "summeri", "alarm is", "keypad", "interfon",
+     "domofon", "citofono", "interphone", "kodelås", "mật khẩu")
 )
 _NUMERIC_CODE = re.compile(
     r"(?i)(?<![\w])((?:[^\W\d_]*(?:code|codes|kod|koden|kode|koodi|codice|código|codigo|kód|kodu|kodunuz|kodunu)|код|кодом"
     r"|mã|otp|pin|pin-kod|pin-koden|clave|digicode|인증번호|验证码|密码|暗証番号|κωδικός|קוד|رمز"
     r"|lockbox|lock[ ]box|key[ ]?safe|key[ ]?box|disarm|padlock|combination|puk\d?|buzzer|senha|şifre|şifresi|msimbo"
-    r"|कोड|কোড|รหัส|gate|[^\W\d_]*summeri|alarm(?=[ ]is[ ]))"
+    r"|कोड|কোড|รหัส[\u0e00-\u0e7f]*|gate|[^\W\d_]*summeri|alarm(?=[ ]is[ ])|keypad|interfon|domofon|citofono|interphone"
+    r"|kodelås(?:en)?|mật[ ]khẩu(?:[ ][^\W\d_]+){0,4})"
     # up to six words of what it is for ("Code d'accès au parking du cabinet", "código de verificação para a VPN")
     r"(?:[ ][^\W\d_][^\W\d_'’-]{0,19}(?:['’-][^\W\d_]{1,15})?){0,6}?)"
-    r"(?:[ ]?[:：]|[ ](?:is|es|est|è|é|er|är|ist|lautet|adalah|là|jest|je|a|hai|na|to|was|ni|ya|é:|:))?[ ]?[\[(（]?[ ]?"
-    r"(?<!\w)(\d{4,8}|\d{3}[ ]\d{3}|\d(?:[ -]\d){3,7}|\d{2}(?:[ ]\d{2}){2,3}"
+    r"(?:[ ]?[:：]|[ ](?:is|es|est|è|é|er|är|ist|lautet|adalah|là|jest|je|a|hai|na|to|was|ni|ya|é:|:)|は|が|是|为|為)?[ ]?[\[(（]?[ ]?"
+    r"(?<![^\W\u3040-\u309f\u4e00-\u9fff])(\d{4,8}|\d{3}[ ]\d{3}|\d(?:[ -]\d){3,7}|\d{2}(?:[ ]\d{2}){2,3}"
     # a code of capitals and digits ("Aktivierungscode ... lautet K7Q2-M9XP", "Noutokoodi: 5K8Q2"); see _numeric_codes
-    r"|(?-i:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d[A-Z0-9-]*\d)[A-Z0-9]{2,6}(?:-[A-Z0-9]{2,6}){0,3}))(?!\w|[,./ -]\d)"
+    r"|(?-i:(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d[A-Z0-9-]*\d)[A-Z0-9]{2,6}(?:-[A-Z0-9]{2,6}){0,3}))"
+    r"(?![^\W\u3040-\u309f\u4e00-\u9fff]|[,./ -]\d)"  # a Japanese particle may follow ("暗証番号は9313で")
 )
 #: A one-time code that a message tells its reader to use for a login or a reset ("Use 615023 to reset your password",
 #: "use 354601 to log in"): the digits, then what they are for.
@@ -725,7 +728,9 @@ _LOOSE_PASSWORD = re.compile(
     r"|wlan-?(?:schlüssel|passwort|key|kennwort)|ключ(?:а|ом)?|anahtar(?:ı|ımız|ınız)?|schlüssel|app[ ]?secret"
     r"|密钥|秘钥|시크릿[ ]키|מפתח|המפתח|clé[ ]api|chave[ ]de[ ]api|api-?sleutel|api-?nyckel"
     r"|code[ ]wi-?fi|cl[ée][ ]wi-?fi|enable[ ](?:secret|password)(?:[ ][05789])?|temporary[ ]access[ ]pass"
-    r"|palavra[- ]passe|nenosiri)(?![\w-]))"
+    r"|palavra[- ]passe|nenosiri"
+    # a network's name and its password after a slash ("Wi-Fi: Casa Azul / tamarindjuniper92")
+    r"|wi-?fi[ ]?:[ ][^\n/:]{1,32}[ ]/)(?![\w-]))"
     r"(?:[ ](?![^\s:=@]*\d)[^\s:=@]{1,20}){0,6}?[ ]?[:=：]?[ ]*[(\[]?[\"'`“]?"
     r"((?=[^\s\"'`,;<>]*\d)(?=[^\s\"'`,;<>]*[^\W\d_])[^\s\"'`,;<>(\[{][^\s\"'`,;<>]{3,199})"
     r"|(?i:(?<![\w-])[a-z_]*(?:otp|mfa|totp|2fa|pin|passcode|lockbox|gate_code|door_code|access_code|entry_code"
@@ -4950,14 +4955,18 @@ class PiiRedactor:
                 value = _CODE_VALUE.match(value).group()  # a code's own characters: "2580#" -> "2580", "0719)?" -> "0719"
             # a card's security code has three digits ("CVV: 123"), every other secret four characters or more
             shortest = 3 if ("cvv" in keyword or "cvc" in keyword or "on the back" in keyword) and value.isdigit() else 4
+            start = m.start(1)
+            key, equals, rest = value.partition("=")
+            if equals and rest and key.replace("_", "").isalpha() and key.islower():
+                start, value = start + len(key) + 1, rest  # "prompt=enter_pin dtmf=5009": a log's next key, its value
             if len(value) >= shortest and _looks_like_a_secret(value):
-                out.append(PiiMatch("CREDENTIALS", m.start(1), m.start(1) + len(value), value, value))
+                out.append(PiiMatch("CREDENTIALS", start, start + len(value), value, value))
                 if "recovery" in keyword or "backup" in keyword:  # the other codes of the list
-                    at = m.start(1) + len(value)
+                    at = start + len(value)
                     while (code := _NEXT_CODE.match(text, at)) is not None:
                         out.append(PiiMatch("CREDENTIALS", code.start(1), code.end(1), code.group(1), code.group(1)))
                         at = code.end(1)
-                out += _another_secret(text, m.start(1) + len(value))
+                out += _another_secret(text, start + len(value))
         if "?" in text and "\n" in text:
             out += _answered_secrets(text)
         for needle, pattern in _SECRET_IN_COMMAND:

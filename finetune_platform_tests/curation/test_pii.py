@@ -3119,3 +3119,22 @@ def test_door_codes_read_out(text, redacted):
 )
 def test_an_abbreviation_and_a_district_are_no_pii(text):
     assert R.find(text) == []
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # keypads, intercoms and key locks, Thai and Vietnamese code words, a Japanese particle around the digits
+        ("Front door keypad: 83857 then press the tick", "Front door keypad: <CREDENTIALS_1> then press the tick"),
+        ("Vaktmester kan bruke kodelåsen 5117 og nøkkelen", "Vaktmester kan bruke kodelåsen <CREDENTIALS_1> og nøkkelen"),
+        ("รหัสประตู 5173 · Wi-Fi Studio", "รหัสประตู <CREDENTIALS_1> · Wi-Fi Studio"),
+        ("Mật khẩu cửa thang bộ mới: 715151. Hotline", "Mật khẩu cửa thang bộ mới: <CREDENTIALS_1>. Hotline"),
+        ("備考：暗証番号は9313で設定してください", "備考：暗証番号は<CREDENTIALS_1>で設定してください"),
+        ("注文番号は12345678です", "注文番号は12345678です"),
+        # a network's name, a slash and its password; a log's key after a secret's word is the key, not the value
+        ("Wi-Fi: Casa Azul / tamarindjuniper92", "Wi-Fi: Casa Azul / <CREDENTIALS_1>"),
+        ("menu=auth prompt=enter_pin dtmf=5009 result=OK", "menu=auth prompt=enter_pin dtmf=<CREDENTIALS_1> result=OK"),
+    ],
+)
+def test_keypads_network_passwords_and_codes_of_more_scripts(text, redacted):
+    assert R.redact(text)[0] == redacted
