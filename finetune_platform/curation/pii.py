@@ -3153,9 +3153,15 @@ _GREETING_OPENERS = frozenset(
     )
     if w not in _ALL_FIRST
 )
+#: The time of day of a greeting ("Buenas tardes", "Guten Morgen", "Selamat pagi"): never the one greeted.
+_TIMES_OF_DAY = frozenset(
+    "tardes tarde noches noite días dias dia día morgen tag abend pagi siang sore malam umaga hapon gabi giorno sera "
+    "soir matin middag morgon kväll ochtend avond aften".split()
+)
 _FOREIGN_GREETING_NEEDLES = frozenset(g + " " for g in _FOREIGN_GREETINGS) | frozenset(g + "," for g in _FOREIGN_GREETINGS)
 _FOREIGN_GREETING = re.compile(
-    r"(?im:^[ \t]*(?:\[[^\]\n]{1,40}\][ ]?(?:[^:\n]{1,30}:[ ])?)?"
+    # a chat line's timestamp and speaker, or a sender's name before the greeting ("PostNord: Hej Hjalmar!")
+    r"(?im:^[ \t]*(?:(?:\[[^\]\n]{1,40}\][ ]?)?(?:[^:\n]{1,30}:[ ])?)?"
     r"(?:" + "|".join(re.escape(g) for g in sorted(_FOREIGN_GREETINGS, key=len, reverse=True)) + r")[ ]*,?[ ]+)"
     r"(?P<name>(?-i:[" + _UP + r"\u0386-\u038f\u0391-\u03ab\u0400-\u042f][^\W\d_]+"
     r"(?:[ ][" + _UP + r"\u0386-\u038f\u0391-\u03ab\u0400-\u042f][^\W\d_]+){0,2}))"
@@ -4884,6 +4890,11 @@ class PiiRedactor:
             if blocked is not matches:
                 matches = blocked
                 shut = False
+        if "PERSON" in types and "\n" in text and any(m.type == "ADDRESS" for m in matches):
+            addressed = _addressees(text, matches)
+            if addressed:  # a name line over an address found in the text: a shut text has no address
+                matches = _resolve_overlaps(matches + addressed)
+                shut = False
         if text is not original and text != original:  # each value as written
             matches = [replace(m, value=original[m.start:m.end]) for m in matches]
         return matches, shut
@@ -6505,6 +6516,7 @@ class PiiRedactor:
             words = value.split()
             if any(
                 w in NOT_NAMES or w in _NOT_GREETED or w in _OTHER_TITLES or w.lower() in _GREETED_GROUPS or w.isupper()
+                or w in _GREETING_OPENERS or w.lower() in _TIMES_OF_DAY  # "Buenas Tardes", "Hei Hei", "Selamat Pagi"
                 or w.lower().endswith(_NOUN_ENDINGS)  # "Liebe Personalabteilung", "Estimada Dirección"
                 for w in words
             ):  # "HOLA, TE AYUDO" is shouted prose
@@ -7238,6 +7250,45 @@ def _whole_word_at(text: str, start: int, end: int) -> bool:
     if nxt in "'’":
         return text[end + 1:end + 2] in ("s", "S") and not (text[end + 2:end + 3].isalnum() or text[end + 2:end + 3] == "_")
     return True
+
+
+#: A line of only a name: two or three capitalised words (hyphens and apostrophes inside, particles between), a
+#: title before them or not ("Kaylee Mbeki-Ross", "Ms. Tenzin Thiessen").
+_ADDRESSEE_LINE = re.compile(
+    r"[ \t]*(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ ])?((?:Mc|Mac|O'|O’)?[" + _UP + r"][" + _LO + r"'’]+(?:-[" + _UP + r"][" + _LO + r"'’]+)?"
+    r"(?:[ ](?:(?:van|von|de|da|der|den|del|di|la|le)[ ])?(?:Mc|Mac|O'|O’)?[" + _UP + r"][" + _LO + r"'’]+"
+    r"(?:-[" + _UP + r"][" + _LO + r"'’]+)?){1,2})[ \t]*"
+)
+
+
+def _addressees(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
+    """The name on the line right over an address that opens its line, as an envelope or a "post it to:" writes it
+    ("Kaylee Mbeki-Ross\n7595 Westerly Ave\nDenver, CO 80218"), a "c/o" line between them or not: two or three
+    capitalised words, none a known non-name, a product's or a company's word, and not already a match."""
+    out: list[PiiMatch] = []
+    things: dict[str, bool] = {}
+    for m in matches:
+        if m.type != "ADDRESS":
+            continue
+        line_start = text.rfind("\n", 0, m.start) + 1
+        if not line_start or text[line_start:m.start].strip(" \t"):
+            continue
+        end = line_start - 1
+        start = text.rfind("\n", 0, end) + 1
+        if text[start:end].lstrip(" \t").lower().startswith("c/o ") and start:
+            end = start - 1
+            start = text.rfind("\n", 0, end) + 1
+        line = _ADDRESSEE_LINE.fullmatch(text, start, end)
+        if line is None or any(o.start < end and o.end > start for o in matches):
+            continue
+        value = line.group(1)
+        words = value.split()
+        if any(w in NOT_NAMES or w in _NOT_GREETED or w.lower() in COMMON_LOWER_WORDS for w in words) or _a_thing_named(
+            text, value, things
+        ):
+            continue
+        out.append(PiiMatch("PERSON", line.start(1), line.end(1), value, value.casefold()))
+    return out
 
 
 def _with_address_blocks(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:

@@ -619,7 +619,8 @@ def _ungated_find(redactor: PiiRedactor, text: str) -> list:
     matches = pii._resolve_overlaps(found)
     if any(m.type == "PERSON" for m in matches):
         matches = pii._resolve_overlaps(matches + pii._row_neighbour_names(text, matches))
-    return pii._with_address_blocks(text, pii._without_honorifics(pii._with_recurring_names(text, matches)))
+    matches = pii._with_address_blocks(text, pii._without_honorifics(pii._with_recurring_names(text, matches)))
+    return pii._resolve_overlaps(matches + pii._addressees(text, matches))
 
 
 def _variants(text: str) -> list[str]:
@@ -3137,4 +3138,21 @@ def test_an_abbreviation_and_a_district_are_no_pii(text):
     ],
 )
 def test_keypads_network_passwords_and_codes_of_more_scripts(text, redacted):
+    assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # the name on the line over an address, as an envelope writes it, a "c/o" line between or not
+        ("post them to:\n\nKaylee Mbeki-Ross\n7595 Westerly Ave\nDenver, CO 80218", "post them to:\n\n<PERSON_1>\n<ADDRESS_1>"),
+        ("send it to my work:\n\nTenzin Thiessen\nc/o Stripe\n2761 Kensington Rd NW\nCalgary, AB T2N 3R1", "send it to my work:\n\n<PERSON_1>\nc/o Stripe\n<ADDRESS_1>"),
+        ("Customer Services\n12 Main Street, Springfield IL 62701", "Customer Services\n<ADDRESS_1>"),
+        ("Returns Department\n12 Main Street", "Returns Department\n<ADDRESS_1>"),
+        # a greeting after a sender's name; a greeting's time of day is no one
+        ("PostNord: Hej Hjalmar! Ditt paket kan hämtas", "PostNord: Hej <PERSON_1>! Ditt paket kan hämtas"),
+        ("Cliente: Buenas Tardes, Quiero Cancelar", "Cliente: Buenas Tardes, Quiero Cancelar"),
+    ],
+)
+def test_addressees_over_addresses_and_greetings_after_a_sender(text, redacted):
     assert R.redact(text)[0] == redacted
