@@ -1475,8 +1475,8 @@ _ADDRESS_WORLD = re.compile(
     + r"|(?:av\.|avenida|calle|blvd\.|calz\.|calzada|paseo)[ ]" + _WORDS_ANY_CASE + r"[ ]\d{1,5}(?:[ ]int\.[ ]\w{1,5})?,[ ]col\.[ ]"
     r"[^,\n]{2,30},[ ]\d{5}[ ]" + _WORDS_ANY_CASE + r"(?:,[ ][a-z]{1,5}\.(?:[a-z]{1,3}\.)?)?"
     # Turkish: neighbourhood, street, number and flat, postcode and district/city
-    + r"|[" + _UP + _LO + r"][" + _LO + r"]+[ ]mah\.(?:[ ]" + _WORDS_ANY_CASE + r"[ ](?:cad|sk|sok|blv|bulv)\.)?[ ]no:\d{1,4}[a-z]?"
-    r"(?:[ ]d:\d{1,4})?(?:,?[ ]\d{5}[ ][" + _UP + _LO + r"]+/[" + _UP + _LO + r"]+)?"
+    + r"|[" + _UP + _LO + r"][" + _LO + r"]+[ ]mah\.(?:[ ]" + _WORDS_ANY_CASE + r"[ ](?:cad|sk|sok|blv|bulv)\.)?[ ]no:[ ]?\d{1,4}[a-z]?"
+    r"(?:[ ]d:[ ]?\d{1,4})?(?:,?[ ]\d{5}[ ][" + _UP + _LO + r"]+/[" + _UP + _LO + r"]+)?"
     # Indonesian: "Jl." and the street, its number, up to four localities and the five-digit postcode ("Jl. Pantai
     # Berawa No. 17, Canggu, Badung, Bali 80361")
     + r"|jl\.[ ][^,\n]{2,60}?[ ]no\.[ ]?\d{1,4}[a-z]?(?:,[ ][^,\n\d]{2,30}){1,4}?[ ]\d{5}(?!\d)"

@@ -3156,3 +3156,8 @@ def test_keypads_network_passwords_and_codes_of_more_scripts(text, redacted):
 )
 def test_addressees_over_addresses_and_greetings_after_a_sender(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+def test_a_turkish_door_and_flat_number_with_spaces_after_their_colons():
+    text = "Alsancak Mah. Kıbrıs Şehitleri Cad. No: 122 D: 10 35220 Konak/İzmir teslim"
+    assert R.redact(text)[0] == "<ADDRESS_1> teslim"
