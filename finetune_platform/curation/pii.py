@@ -2001,7 +2001,10 @@ _SAME_LINE_SIGN_OFF_REVERSED = re.compile(
 #: The letters that re.IGNORECASE folds onto ASCII letters and str.lower does not: İ, ı, ſ and the Kelvin sign.
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
 #: What the window before a capitalised word ends with (trailing spaces aside) when a cue pattern can match.
-_PLACE_WORDS = tuple("San Santa Santo São Sao St St. Saint Sint Sankt Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto Vila Jardim Parque Praia Ciudad Colonia".split())
+_PLACE_WORDS = tuple(
+    "San Santa Santo São Sao St St. Saint Sint Sankt Ste Ste. Los Las El Port Fort Mount Mt Mt. Lake New Cape Puerto "
+    "Vila Jardim Parque Praia Ciudad Colonia".split()
+)
 #: Capitalised words that do not start a name before one (see _LEADING_NAME_WORD): titles, place prefixes,
 #: days and months.
 _NOT_A_NAME_LEAD = (
@@ -3148,7 +3151,7 @@ _GREETING_OPENERS = frozenset(
     w for w in (
         {g.split()[0].capitalize() for g in _FOREIGN_GREETINGS}
         | set("Good Hello Hi Hey Hiya Thanks Thank Buenos Buenas Buen Bom Boa Guten Goede Goedemorgen God Dobrý Dobry "
-              "Dzień Dobrý Selamat Habari Chào Доброго Добрий Добрый Добрый Здравствуйте Hyvää İyi Iyi Magandang "
+              "Dzień Selamat Habari Chào Доброго Добрий Добрый Здравствуйте Hyvää İyi Iyi Magandang "
               "Bonjour Bonsoir Hola Hallo Olá Hej Hei Salut Ciao Buongiorno Buonasera Merhaba Shalom Namaste".split())
     )
     if w not in _ALL_FIRST
