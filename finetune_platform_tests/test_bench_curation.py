@@ -45,7 +45,15 @@ def test_tiny_run_reports_consistent_throughput_and_ratio_per_recognizer_set(tin
     assert result["chat_turns"] > 0 and result["texts"] == 2 * result["records"] + result["chat_turns"]
     assert 0 < result["chars_text_response"] < result["chars"]
     presidio_runs = {f"presidio_{rec}_{nlp}" for rec in SETS for nlp in ("noop", "blank_spacy")}
-    assert set(result["throughput"]) == {"curate", "curate_same_types", "ours_pii"} | presidio_runs == set(result["seconds"])
+    ours = {"curate", "curate_same_types", "ours_pii"} | ({"curate_all_cores"} if result["cores"] > 1 else set())
+    assert set(result["throughput"]) == ours | presidio_runs == set(result["seconds"])
+    if result["cores"] > 1:  # the PII stage on every core, against Presidio in one process and on as many
+        for rec in SETS:
+            best = result["throughput"][result["presidio_best"][rec]]
+            assert result["ratio_all_cores"][rec] == pytest.approx(result["throughput"]["curate_all_cores"] / best, rel=0.02)
+            assert result["ratio_all_cores_vs_ideal_presidio"][rec] == pytest.approx(
+                result["ratio_all_cores"][rec] / result["cores"], rel=0.02
+            )
     matched = result["presidio_best"]["matched_types"]
     assert result["ratio_same_types"] == pytest.approx(
         result["throughput"]["curate_same_types"] / result["throughput"][matched], rel=0.02

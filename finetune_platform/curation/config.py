@@ -43,6 +43,10 @@ PII_TYPES: tuple[str, ...] = (
 STRUCTURED_PII_TYPES: tuple[str, ...] = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IP_ADDRESS", "CREDENTIALS")
 
 
+#: Settings that change how a stage runs, not what it returns (a cached result stays valid across them).
+EXECUTION_SETTINGS = ("pii_workers",)
+
+
 class CurationSettings(BaseModel):
     """Every threshold of the curation stages (normalise, PII, quality, dedup), with its bounds.
 
@@ -108,6 +112,17 @@ class CurationSettings(BaseModel):
             "Regions (ISO 3166 alpha-2) tried in order for phone numbers written without a country code. A number "
             "no region validates is still a phone when a phone cue stands right before it on its line "
             "('móvil 619107545', 'call me on 0501 890 92 12')."
+        ),
+    )
+
+    pii_workers: int = Field(
+        default=1,
+        ge=0,
+        le=256,
+        description=(
+            "Processes that detect PII in parallel (0: one per available core). Only blocks of at least 1,000 "
+            "distinct texts go to the pool, and the output is the same as with 1. Off (1) by default: Dagster "
+            "already curates several sources (partitions) at once; raise it for one large source."
         ),
     )
 

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from finetune_platform.curation.config import CurationSettings, StageResult
+from finetune_platform.curation.config import EXECUTION_SETTINGS, CurationSettings, StageResult
 from finetune_platform.keyed_files import write_entry
 from finetune_platform.schemas import DROPPED_COLUMNS
 
@@ -99,7 +99,7 @@ def run_per_file(
         reuse.files_curated, reuse.rows_curated = int(df["source_file"].nunique()) if "source_file" in df else 0, len(df)
         return result, reuse
     cache_dir.mkdir(parents=True, exist_ok=True)
-    settings_json = settings.model_dump_json()
+    settings_json = settings.model_dump_json(exclude=set(EXECUTION_SETTINGS))  # what the output depends on
     results: list[StageResult] = []
     keep_entries: set[str] = set()
     for source_file, part in df.groupby("source_file", sort=False, dropna=False):

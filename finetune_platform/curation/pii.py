@@ -42,7 +42,7 @@ from finetune_platform.curation.config import (
     text_column,
 )
 from finetune_platform.curation.address_blocks import STREET_NEEDLES, address_blocks, may_hold_block
-from finetune_platform.curation import script_titles, sign_offs, spoken_names
+from finetune_platform.curation import pii_workers, script_titles, sign_offs, spoken_names
 from finetune_platform.curation.records import hl7_spans, pnr_names
 from finetune_platform.curation.tables import may_hold_table, typed_cells
 from finetune_platform.curation.names import (
@@ -6813,6 +6813,15 @@ class _MemoFinder:
             result = self.texts[text] = self.redactor._scan(text, self.phones)
         return result
 
+    def prefill(self, texts: Sequence[str], results: Sequence[tuple[list[PiiMatch], bool]]) -> None:
+        """Take the scans of ``texts`` made elsewhere (worker processes): ``results[i]`` is ``_scan(texts[i])``.
+        The memo is emptied first when they would not fit (or when ``texts`` is empty)."""
+        if not texts or len(self.texts) + len(texts) > self.max_texts:
+            self.texts.clear()
+            self.phones.clear()
+            self.blank.clear()
+        self.texts.update(zip(texts, results, strict=True))
+
     def matches_of(self, text: str) -> list[PiiMatch]:
         """The matches of ``text``: none when :meth:`redact` found it blank as whole lines of a blank parent,
         else its scan's (memoised)."""
@@ -7572,6 +7581,76 @@ def _propagate(contents: list[str], matches: list[PiiMatch], mapping: dict[tuple
     return more
 
 
+def _turn_contents(messages: str) -> list[str]:
+    """The ``content`` strings of the turns of ``messages`` (none when it is not a JSON list of turns)."""
+    fast = role_content_turns(messages) if messages else None
+    if fast is not None:
+        return [content for _, content in fast]
+    if not messages.strip():
+        return []
+    try:
+        turns = json.loads(messages)
+    except (json.JSONDecodeError, RecursionError):
+        return []
+    if not isinstance(turns, list):
+        return []
+    return [t["content"] for t in turns if isinstance(t, dict) and isinstance(t.get("content"), str)]
+
+
+def _scanned_ahead(
+    rows: Iterable[tuple[str, str, str, str]], finder: "_MemoFinder", workers: int, stats: Counter[str]
+) -> Iterable[tuple[str, str, str, str]]:
+    """``rows`` (record id, text, response, messages), each block of them yielded after ``workers`` processes
+    scanned its distinct texts into ``finder``'s memo (see :mod:`pii_workers`).
+
+    Two rounds a block, so the workers scan what the record loop would: first texts and responses, then
+    the turns that are not whole lines of a text found blank (the loop skips those, see
+    :meth:`_MemoFinder.redact`). A block too small for the pool, or a pool that fails, is left to the loop.
+    """
+    it = iter(rows)
+    while True:
+        block: list[tuple[str, str, str, str]] = []
+        firsts: dict[str, None] = {}
+        turns: list[tuple[str, str, list[str]]] = []
+        n_turns = 0
+        for row in it:
+            block.append(row)
+            _, text, response, msg = row
+            for t in (text, response):
+                if t and t not in finder.texts:
+                    firsts[t] = None
+            contents = _turn_contents(msg)
+            turns.append((text, response, contents))
+            n_turns += len(contents)
+            if len(firsts) + n_turns >= pii_workers.BLOCK_TEXTS:
+                break
+        if not block:
+            return
+        if len(finder.texts) + len(firsts) + n_turns > finder.max_texts:
+            finder.prefill((), ())  # room for the whole block: the earlier blocks' texts are done
+        for round_ in (0, 1):
+            if round_ == 0:
+                todo = list(firsts)
+            else:
+                known = finder.texts
+                later: dict[str, None] = {}
+                for text, response, contents in turns:
+                    blank = [p for p in (text, response) if (k := known.get(p)) is not None and k[1]]
+                    for c in contents:
+                        if c and c not in known and c not in later and not any(_whole_lines_of(c, p) for p in blank):
+                            later[c] = None
+                todo = list(later)
+            if len(todo) < pii_workers.MIN_TEXTS:
+                continue
+            results = pii_workers.scan_in_workers(finder.redactor, todo, workers)
+            if results is None:
+                stats["pool_failures"] += 1
+                continue
+            finder.prefill(todo, results)
+            stats["texts_scanned_in_workers"] += len(todo)
+        yield from block
+
+
 @cyclic_gc_paused
 def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Redact (or, with ``redact_pii=False``, only count) PII in text, response and messages.
@@ -7593,7 +7672,12 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     with_pii = 0
     # pii_counts per distinct count: records with PII mostly hold the same few ({"PERSON": 2}, ...).
     counts_json: dict[tuple[tuple[str, int], ...], str] = {}
-    for rid, text, response, msg in zip(ids, texts, responses, messages):
+    rows: Iterable[tuple[str, str, str, str]] = zip(ids, texts, responses, messages)
+    workers = pii_workers.resolve_workers(settings.pii_workers)
+    pool_stats: Counter[str] = Counter()
+    if workers > 1:
+        rows = _scanned_ahead(rows, finder, workers, pool_stats)
+    for rid, text, response, msg in rows:
         mapping: dict[tuple[str, str], str] = {}
         # A field equal to one redacted before in this record (a chat's last answer is its response, a
         # one-turn chat's text its only user turn) is redacted the same way again: every value in it is
@@ -7734,6 +7818,8 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             "records_with_pii": int(with_pii),
             "pii_found_by_type": {t: int(n) for t, n in sorted(totals.items())},
             "redacted": settings.redact_pii,
+            "texts_scanned_in_workers": int(pool_stats["texts_scanned_in_workers"]),
+            **({"pii_pool_failures": int(pool_stats["pool_failures"])} if pool_stats["pool_failures"] else {}),
         },
     )
 

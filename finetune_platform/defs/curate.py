@@ -102,7 +102,10 @@ def pii_redacted_records(
     from finetune_platform.curation.pii import redact_pii
 
     def pii_metadata(result: StageResult) -> dict[str, Any]:
-        return {"pii_by_type": counts_table(result.stats.get("pii_by_type", {}), key="type", value="found")}
+        return {
+            "pii_by_type": counts_table(result.stats.get("pii_found_by_type", {}), key="type", value="found"),
+            "records_with_pii": int(result.stats.get("records_with_pii", 0)),
+        }
 
     return _run_stage(
         context,

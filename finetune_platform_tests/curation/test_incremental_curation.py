@@ -81,6 +81,9 @@ def test_per_file_equals_a_full_run_and_reuses_unchanged_files(chats, tmp_path, 
     assert (reuse.files_curated, reuse.files_reused) == (1, 2)
     assert reuse.rows_curated == int((df["source_file"] == "chats/chats_2.jsonl").sum())
 
+    # more PII workers change how, not what: every file is read back
+    _, reuse = run_per_file(stage, changed, settings.model_copy(update={"pii_workers": 4}), tmp_path)
+    assert reuse.files_curated == 0 and reuse.files_reused == 3
     # other settings: everything again; a file gone: its cache entry goes too
     _, reuse = run_per_file(stage, df, settings.model_copy(update={"min_text_chars": 12}), tmp_path)
     assert reuse.files_curated == 3

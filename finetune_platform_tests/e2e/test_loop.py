@@ -100,6 +100,10 @@ def test_counts_reconcile_from_raw_rows_to_examples(loop) -> None:
             stage = partition_metadata(instance, asset)[source]
             assert stage["rows_in"] == rows and rows == stage["rows"] + stage["rows_dropped"], (source, asset)
             rows = stage["rows"]
+    # the PII stage's metadata names what it found, type by type (the demo plants e-mails and names in chats)
+    pii = partition_metadata(instance, "pii_redacted_records")["chats"]
+    assert pii["records_with_pii"] > 0
+    assert "| EMAIL " in pii["pii_by_type"] and "| PERSON " in pii["pii_by_type"], pii["pii_by_type"]
     rows = sum(partition_metadata(instance, "scored_records")[s]["rows"] for s in per_source)
     for asset in ("deduplicated_records", "curated_records"):
         meta = _metadata(instance, asset)
