@@ -7608,6 +7608,7 @@ def _scanned_ahead(
     :meth:`_MemoFinder.redact`). A block too small for the pool, or a pool that fails, is left to the loop.
     """
     it = iter(rows)
+    batch = pii_workers.new_batch()
     while True:
         block: list[tuple[str, str, str, str]] = []
         firsts: dict[str, None] = {}
@@ -7642,7 +7643,7 @@ def _scanned_ahead(
                 todo = list(later)
             if len(todo) < pii_workers.MIN_TEXTS:
                 continue
-            results = pii_workers.scan_in_workers(finder.redactor, todo, workers)
+            results = pii_workers.scan_in_workers(finder.redactor, todo, workers, batch)
             if results is None:
                 stats["pool_failures"] += 1
                 continue

@@ -20,6 +20,7 @@ the work; what is ours is only which texts to send and how to keep the pool warm
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import multiprocessing
 import os
@@ -43,6 +44,7 @@ BLOCK_TEXTS = 50_000
 
 _Key = tuple[tuple[str, ...], tuple[str, ...]]
 _lock = threading.Lock()
+_batches = itertools.count()
 _pools: dict[int, ProcessPoolExecutor] = {}
 
 
@@ -60,20 +62,23 @@ def resolve_workers(workers: int) -> int:
 
 
 # --- worker side -----------------------------------------------------------------------------------------
-_redactors: dict[_Key, tuple["PiiRedactor", dict]] = {}
+_redactors: dict[_Key, "PiiRedactor"] = {}
+_phones: dict = {}  # libphonenumber's verdicts, for one batch (stage call) at a time, as the caller's memo
+_batch: list[int] = [-1]
 
 
-def _scan_chunk(key: _Key, texts: list[str]) -> list[tuple[list["PiiMatch"], bool]]:
-    """In a worker: ``_scan`` of each text, with one redactor and phone memo per settings kept for the pool's life."""
-    entry = _redactors.get(key)
-    if entry is None:
+def _scan_chunk(key: _Key, batch: int, texts: list[str]) -> list[tuple[list["PiiMatch"], bool]]:
+    """In a worker: ``_scan`` of each text. The redactor of each settings lives as long as the pool; the phone
+    memo only as long as one stage call's ``batch``, like the caller's, so a second call pays in full too."""
+    redactor = _redactors.get(key)
+    if redactor is None:
         from finetune_platform.curation.pii import PiiRedactor
 
-        entry = _redactors[key] = (PiiRedactor(types=list(key[0]), phone_regions=list(key[1])), {})
-    redactor, phones = entry
-    if len(phones) > 200_000:
-        phones.clear()
-    return [redactor._scan(text, phones) for text in texts]
+        redactor = _redactors[key] = PiiRedactor(types=list(key[0]), phone_regions=list(key[1]))
+    if batch != _batch[0] or len(_phones) > 200_000:
+        _phones.clear()
+        _batch[0] = batch
+    return [redactor._scan(text, _phones) for text in texts]
 
 
 # --- caller side -----------------------------------------------------------------------------------------
@@ -105,17 +110,24 @@ def shutdown_pools() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def new_batch() -> int:
+    """A number for one stage call's texts: the workers' phone memo lasts while it is the same."""
+    return next(_batches)
+
+
 def scan_in_workers(
-    redactor: "PiiRedactor", texts: list[str], workers: int
+    redactor: "PiiRedactor", texts: list[str], workers: int, batch: int | None = None
 ) -> list[tuple[list["PiiMatch"], bool]] | None:
     """``redactor._scan`` of every text, computed by ``workers`` processes, in order; None (after a warning)
-    when the pool cannot be used, so the caller scans them itself."""
+    when the pool cannot be used, so the caller scans them itself. Calls with the same ``batch``
+    (:func:`new_batch`) share the workers' phone memo; without one, each call is a batch of its own."""
     key: _Key = (tuple(sorted(redactor.types)), tuple(redactor.phone_regions))
+    batch = new_batch() if batch is None else batch
     chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
     try:
         pool = _pool(workers)
         out: list[tuple[list[PiiMatch], bool]] = []
-        for part in pool.map(_scan_chunk, [key] * len(chunks), chunks):
+        for part in pool.map(_scan_chunk, [key] * len(chunks), [batch] * len(chunks), chunks):
             out += part
         return out
     except (BrokenProcessPool, OSError) as exc:

@@ -128,6 +128,9 @@ def test_a_negative_worker_count_is_refused() -> None:
 def test_the_labelled_set_scans_the_same_in_a_worker(pii_labelled: list[dict], tmp_path: Path) -> None:
     """The worker's own scan function, run here, returns what the redactor's does (types as configured)."""
     texts = [ex["text"] for ex in pii_labelled]
-    redactor = pii.PiiRedactor(types=["PERSON", "ADDRESS", "EMAIL"], phone_regions=["GB"])
+    redactor = pii.PiiRedactor(types=["PERSON", "ADDRESS", "PHONE"], phone_regions=["GB"])
     key = (tuple(sorted(redactor.types)), tuple(redactor.phone_regions))
-    assert pii_workers._scan_chunk(key, texts) == [redactor._scan(t, None) for t in texts]
+    assert pii_workers._scan_chunk(key, 7, texts) == [redactor._scan(t, None) for t in texts]
+    assert pii_workers._phones  # libphonenumber's verdicts memoised for the batch ...
+    pii_workers._scan_chunk(key, 8, texts[:1])
+    assert pii_workers._batch == [8] and len(pii_workers._phones) < 5  # ... and forgotten with the next
