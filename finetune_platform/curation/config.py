@@ -120,9 +120,10 @@ class CurationSettings(BaseModel):
         ge=0,
         le=256,
         description=(
-            "Processes that detect PII in parallel (0: one per available core). Only blocks of at least 1,000 "
-            "distinct texts go to the pool, and the output is the same as with 1. Off (1) by default: Dagster "
-            "already curates several sources (partitions) at once; raise it for one large source."
+            "Processes that detect PII in parallel (0: one per available core); the output is the same as with "
+            "1. Only blocks of at least 1,000 distinct texts go to the pool: in Dagster, where a source's files "
+            "are curated one by one (the incremental cache), a file of that size. Off (1) by default: Dagster "
+            "already curates several sources (partitions) at once; raise it for a source of large files."
         ),
     )
 
