@@ -105,6 +105,8 @@ def pii_redacted_records(
         return {
             "pii_by_type": counts_table(result.stats.get("pii_found_by_type", {}), key="type", value="found"),
             "records_with_pii": int(result.stats.get("records_with_pii", 0)),
+            # texts the pool of worker processes scanned (pii_workers > 1; files of 1,000 distinct texts up)
+            "texts_scanned_in_workers": int(result.stats.get("texts_scanned_in_workers", 0)),
         }
 
     return _run_stage(
