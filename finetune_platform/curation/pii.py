@@ -4356,9 +4356,32 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+#: A label of a shipment's, an order's or a booking's number, right before a number: "Spedizione ", "AWB: ",
+#: "tracking no. ", "Sendungsnummer ", "order #".
+_NOT_CARD_LABEL = re.compile(
+    r"(?i:\b(?:tracking|track(?:ing)?[ ]?(?:id|code)|shipment|spedizione|awb|waybill|consignment|parcel|sendung"
+    r"(?:snummer)?|envío|envio|colis|pedido|order|bestellung|commande|ordine|invoice|factura|rechnung|booking"
+    r"|kifurushi|paket|zending|przesyłka|przesylka|kargo|gönderi|отправлени[ея]|посылк[аи]|заказ)"
+    r"(?:[ ]?(?:no\.?|nr\.?|number|num\.?|id|code|n°|nº|#|numero|número|nummer|namba|numarası|№))?"
+    r"[ ]?[:#]?[ ]?)$"
+)
+#: A word of a payment card on the line, which a shipment's label does not outweigh.
+_CARD_WORD = re.compile(
+    r"(?i:\b(?:card|carta|tarjeta|karte|carte|cartão|cartao|kart[ıi]?|karta|карт[аыу]|visa|master[ ]?card|amex"
+    r"|american[ ]express|discover|maestro|mir|cvv|cvc|exp(?:iry|ires)?|pan)\b)"
+)
+
+
+def _line_end(text: str, pos: int) -> int:
+    """Where the line holding ``pos`` ends."""
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
 def _card_issuer_known(digits: str) -> bool:
     """True when the prefix and length belong to a card network (Visa, Mastercard, Amex, Discover, JCB,
-    Diners, UnionPay, Maestro): a Luhn-valid order number passes the checksum one time in ten, not this."""
+    Diners, UnionPay, Maestro, Mir, Troy): a Luhn-valid order number passes the checksum one time in
+    ten, not this."""
     n = len(digits)
     p2, p4, p6 = int(digits[:2]), int(digits[:4]), int(digits[:6])
     if digits[0] == "4":
@@ -4377,6 +4400,10 @@ def _card_issuer_known(digits: str) -> bool:
         return 16 <= n <= 19
     if p2 == 50 or 56 <= p2 <= 69:
         return 12 <= n <= 19
+    if 2200 <= p4 <= 2204:  # Mir (Russia)
+        return 16 <= n <= 19
+    if p4 == 9792:  # Troy (Turkey)
+        return n == 16
     return False
 
 
@@ -5147,6 +5174,9 @@ class PiiRedactor:
         return out
 
     def _cards(self, text: str) -> list[PiiMatch]:
+        """Card numbers: Luhn-valid runs of a card network's prefix and length (:func:`_card_issuer_known`),
+        not one that a shipment's or an order's label names, on a line that says nothing of a card
+        ("Spedizione 347170604036056", "AWB: 4539...")."""
         out = []
         for m in _DIGIT_GROUPS.finditer(text):
             run = m.group()
@@ -5174,6 +5204,10 @@ class PiiRedactor:
                             best = (groups[i][0], groups[j][1], digits)
             if best is not None:
                 start, end = m.start() + best[0], m.start() + best[1]
+                if _NOT_CARD_LABEL.search(text, max(0, start - 48), start) and not _CARD_WORD.search(
+                    text, text.rfind("\n", 0, start) + 1, _line_end(text, end)
+                ):
+                    continue
                 out.append(PiiMatch("CREDIT_CARD", start, end, text[start:end], best[2]))
         return out
 

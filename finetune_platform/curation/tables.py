@@ -27,7 +27,16 @@ COLUMN_TYPES: dict[str, str] = {
         client_name recipient recipient_name beneficiary payee display_name person patient patient_name passenger
         guest_name member_name sender_name caller caller_name naam klant nombre nom prenom prénom vorname nachname
         cognome agent agent_name assignee assigned_to owner rep author reporter requester requestor handled_by
-        created_by submitted_by""".split(),
+        created_by submitted_by consignee consignee_name shipper_name addressee deliver_to ship_to_name bill_to_name
+        tenant tenant_name renter renter_name lessee landlord landlord_name resident resident_name occupant
+        applicant applicant_name insured insured_name policyholder policy_holder policyholder_name account_owner
+        student student_name pupil parent parent_name guardian guardian_name next_of_kin nok emergency_contact
+        traveler traveller traveler_name traveller_name guest attendee attendee_name participant visitor
+        driver_name rider rider_name buyer_name seller_name borrower borrower_name co_borrower debtor debtor_name
+        claimant claimant_name subscriber subscriber_name user_full_name customer_full_name ordered_by
+        nombre_completo apellido apellidos titular destinatario destinataire nome nome_completo sobrenome
+        cliente kunde empfänger empfaenger mieter mieterin locataire inquilino imię imie nazwisko naam_klant
+        achternaam voornaam förnamn efternamn fornavn etternavn etunimi sukunimi""".split(),
         "PERSON",
     ),
     **dict.fromkeys("ssn social_security social_security_number ssn_number us_ssn".split(), "US_SSN"),
@@ -37,13 +46,19 @@ COLUMN_TYPES: dict[str, str] = {
     **dict.fromkeys(
         """phone phone_number phonenumber mobile mobile_number mobile_phone cell cell_phone tel telephone telefoon
         telefono teléfono telefon contact_number callback callback_number msisdn whatsapp landline caller_number
-        caller_id ani from_number to_number customer_phone contact_phone phone_no mobile_no tel_no cell_number""".split(),
+        caller_id ani from_number to_number customer_phone contact_phone phone_no mobile_no tel_no cell_number
+        contact_no phone1 phone_1 phone2 phone_2 alt_phone home_phone work_phone emergency_phone whatsapp_number
+        telefone celular móvil movil handy handynummer telefonnummer téléphone portable numero_telefono
+        nr_telefonu puhelin mobil""".split(),
         "PHONE",
     ),
     **dict.fromkeys(
         """address street street_address address_line1 address_line_1 address1 addr line1 address_line2
         address_line_2 address2 line2 adres direccion dirección indirizzo adresse anschrift shipping_address
-        billing_address home_address mailing_address""".split(),
+        billing_address home_address mailing_address delivery_address pickup_address dropoff_address
+        service_address property_address residential_address permanent_address correspondence_address
+        postal_address street1 street_1 address_1 addr1 addr_line1 endereço endereco morada straße strasse
+        adresa osoite""".split(),
         "ADDRESS",
     ),
     **dict.fromkeys(

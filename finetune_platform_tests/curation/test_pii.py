@@ -65,6 +65,28 @@ def test_luhn_invalid_or_unknown_issuer_cards_are_kept(card):
     assert found(f"I paid with {card} yesterday") == []
 
 
+@pytest.mark.parametrize("card", ["2202 0623 8945 8706", "9792 0300 0000 0000"])
+def test_mir_and_troy_cards_are_found(card):
+    assert found(f"номер карты {card} и код") == [("CREDIT_CARD", card)]
+
+
+@pytest.mark.parametrize(
+    "text, cards",
+    [
+        # a shipment's, an order's or a booking's label before a card-shaped number: no card
+        ("BRT - Spedizione 347170604036056 in giacenza", []),
+        ("AWB: 4539578763621486", []),
+        ("Tracking no. 4539 5787 6362 1486 delayed", []),
+        ("Sendungsnummer 4539578763621486", []),
+        # ... unless the line speaks of a card
+        ("Order 4539578763621486 was paid with this card", ["4539578763621486"]),
+        ("my card 4539578763621486", ["4539578763621486"]),
+    ],
+)
+def test_a_shipments_label_is_no_card(text, cards):
+    assert [v for t, v in found(text) if t == "CREDIT_CARD"] == cards
+
+
 def test_iban_valid_found_invalid_kept():
     assert found("IBAN DE89 3704 0044 0532 0130 00, thanks") == [("IBAN", "DE89 3704 0044 0532 0130 00")]
     assert found("IBAN GB82WEST12345698765432.") == [("IBAN", "GB82WEST12345698765432")]
@@ -2024,6 +2046,17 @@ def test_second_red_team_misses_and_lookalikes(text, redacted):
             "name,street,city,postcode,country\n<PERSON_1>,<ADDRESS_1>,GB",
         ),
         ("klantnr;naam;land\n773910;Joris Visser;NL", "klantnr;naam;land\n773910;<PERSON_1>;NL"),
+        # columns of a courier's, a landlord's or a school's export: consignee, tenant, guardian, contact_no
+        (
+            "awb,consignee,phone\n72232385239,Gurleen Mukherjee,8169246092",
+            "awb,consignee,phone\n72232385239,<PERSON_1>,<PHONE_1>",
+        ),
+        ("id;tenant;unit\n7;Okonkwo Adaeze;4B", "id;tenant;unit\n7;<PERSON_1>;4B"),
+        (
+            "student,guardian,contact_no\nAyaan Qureshi,Farah Qureshi,0300 1234567",
+            "student,guardian,contact_no\n<PERSON_1>,<PERSON_2>,<PHONE_1>",
+        ),
+        ("nazwisko,imię,telefon\nWójcik,Zbigniew,601 234 567", "nazwisko,imię,telefon\n<PERSON_1>,<PERSON_2>,<PHONE_1>"),
         ("Customer Name\tMobile\nSelin Arslan\t0501 246 69 53", "Customer Name\tMobile\n<PERSON_1>\t<PHONE_1>"),
         # an SQL insert with its column list
         (
