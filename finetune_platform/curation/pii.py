@@ -582,6 +582,38 @@ def _caps_surname_given(text: str) -> list[PiiMatch]:
     return out
 
 
+#: A name in capitals that a money transfer's confirmation gives, as banks and mobile money print it: "Ksh3,500.00
+#: sent to ODHIAMBO NYAGA 0768141110", "transfer of N317,000 to ZAINAB OGUNBIYI acct ...", "imetumwa kwa REHEMA
+#: KOMBO", "received Ksh500 from JOHN DOE", "INTERAC e-Transfer: JASKARAN THIESSEN sent you $1209.00".
+_TRANSFER_NAME = re.compile(
+    r"(?i:\b(?:sent|paid|transferred|transfer|payment|imetumwa|imelipwa|umetuma|umepokea|received|envié|enviado"
+    r"|transferido|transferência|enviei|virement|überwiesen)\b)[^\n]{0,32}?"
+    r"(?i:\b(?:to|kwa|from|kutoka[ ]kwa|a|para|an|à|de)[ ]+)"
+    r"(?P<name>[A-Z][A-Z'’-]+(?:[ ][A-Z][A-Z'’-]+){1,3})"
+    r"(?=[ ]+(?:\+?\d|acct|a/c|account|on\b|at\b|for\b|via\b|tarehe|ref|el\b|em\b|le\b|am\b)|[ ]?[.,;:)\n]|\Z)"
+    r"|(?P<sender>[A-Z][A-Z'’-]+(?:[ ][A-Z][A-Z'’-]+){1,3})[ ]sent[ ]you\b"
+)
+
+
+_VOWEL = re.compile(r"[AEIOUYÀ-ÆÈ-ÏÒ-ÖØ-Ý]")
+
+
+def _transfer_names(text: str) -> list[PiiMatch]:
+    """The payee or payer in capitals of a money transfer's confirmation (:data:`_TRANSFER_NAME`): two to four
+    words that read as a name, no bank's, no company's, no common word."""
+    out = []
+    for m in _TRANSFER_NAME.finditer(text):
+        group = "name" if m.group("name") else "sender"
+        value = m.group(group)
+        if (
+            not _caps_words_name_no_thing(value)
+            or any(w.lower() in COMMON_LOWER_WORDS or not _VOWEL.search(w) for w in value.split())
+        ):
+            continue  # "KPLC PREPAID", "EQUITY BANK", "THE WRONG NUMBER"
+        out.append(PiiMatch("PERSON", m.start(group), m.end(group), value, value.casefold()))
+    return out
+
+
 def _use_codes(text: str) -> list[PiiMatch]:
     """The one-time codes of :data:`_USE_CODE` in ``text``."""
     return [PiiMatch("CREDENTIALS", m.start(1), m.end(1), m.group(1), m.group(1)) for m in _USE_CODE.finditer(text)]
@@ -1162,7 +1194,8 @@ _PHONE_CUE = re.compile(
     r"\b(?:call|callback|phone|tel|telephone|mobile|cell|number|reach|text|whatsapp|contact|fax|ring|dial|sms|mob|ph|"
     r"cellulare|telefono|telefoon|numero|número|nummer|cb|llamen|llámame|llamar|ligar|ligue|appelez|joindre|sđt|contacto|"
     r"(?:direct|land|hot|help|phone)[ ]?line|tél|téléphone|portable|telefon|teléfono|móvil|movil|handy|cel|celular|nomor"
-    r"|hp|tlm|telemóvel|kabarin|hubungi|gcash|m-?pesa|paynow(?:-ed)?|simu|namba)\b"
+    r"|hp|tlm|telemóvel|kabarin|hubungi|gcash|m-?pesa|paynow(?:-ed)?|simu|namba"
+    r"|kontakt|kontaktní|kontaktu|mobil|mobiel|puhelin|tlf|telp|gsm|điện[ ]thoại|telefonu|telefonszám)\b"
     r"|연락처|전화|휴대폰|電話|携帯|电话|手机|الجوال|جوال|رقم|ফোন|फोन|फ़ोन|мобіл|телефон|тел\.|τηλ",
     re.IGNORECASE,
 )
@@ -3108,6 +3141,52 @@ _NOT_CAPS_SURNAMES = frozenset(
 )
 #: Two or three words in capitals, one space apart: a name in a register's field ("BRENNAN PRUITT").
 _UPPER_NAME_VALUE = re.compile(r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+(?:[ ][A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+){1,2}(?![\w'’-])")
+#: Labels of a form's person that no chat speaker takes ("Customer:" and "Agent:" are speakers too): under them a
+#: name in capitals of two or three words counts without a known given name ("Applicant: BRENNAN PRUITT").
+_CAPS_NAME_LABELS = frozenset(
+    ("applicant", "co-applicant", "tenant", "renter", "lessee", "insured", "policyholder", "policy holder",
+     "cardholder", "card holder", "account holder", "beneficiary", "consignee", "addressee", "payee", "passenger",
+     "guest name", "patient name", "full name", "customer name", "employee name", "borrower", "co-borrower",
+     "claimant", "debtor", "guarantor", "next of kin", "emergency contact", "additional driver", "addl driver",
+     "add'l driver", "primary driver", "driver name", "renter name", "tenant name", "holder name", "name on card",
+     "name on account", "recipient name", "sender name", "account name", "deceased", "decedent")
+)
+#: SURNAME/GIVEN (and a second given name) in capitals, as airlines and car rentals print a name; a title after
+#: it stays out ("LÉVESQUE/MALCOLM", "KOWALSKA/ANNA MARIA MRS").
+_SLASHED_NAME_UPPER = re.compile(
+    r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+/[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+(?:[ ](?!(?:MR|MRS|MS|MISS|MSTR|DR|PROF)\b)[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+)?"
+    r"(?=[ ](?:MR|MRS|MS|MISS|MSTR|DR|PROF)\b|(?![\w/'’-]))"
+)
+#: Words a form fills in for a person who is not named ("SELF EMPLOYED", "SAME AS ABOVE", "VACANT UNIT").
+_FORM_FILLER_WORDS = frozenset(
+    """Self Employed Same Above Below None Vacant Unit Deceased Estate Trust Joint Minor Unknown Withheld Redacted
+    Confidential Anonymous Tbd Tbc Pending Corporate Holder Owner Occupant Resident Current Primary Secondary
+    Household Family Member Spouse Partner Child Parent Guardian Authorised Authorized Representative Agent Office
+    Department Team Desk Services Service Support Staff Manager Company Limited Ltd Inc Llc Gmbh Corp Bank Group
+    Insurance Holdings Properties Property Management Rentals Rental Motors Auto Travel Airways Airlines Hotel
+    Express Logistics Courier Delivery Customer Client Guest Visitor Walk In Cash Sale Card Account Name Not
+    Applicable Provided Available Listed Given Required Refused Declined Yes No The Of And To For On At By In
+    Prepaid Postpaid Airtime Paybill Till Wallet Savings Loan Merchant Store Shop Supermarket Pharmacy Fuel Station
+    Energy Power Water Electricity Utility Utilities Telecom Mobile Money Pay Payments Pos Atm Transfer""".split()
+)
+
+
+def _caps_words_name_no_thing(value: str) -> bool:
+    """Whether a value in capitals of two or three words reads as a name: no acronym, no word a form fills in
+    for a person it does not name, no word that names things."""
+    for word in value.split():
+        titled = word.title()
+        if (
+            len(word.strip("'’-")) < 2
+            or word in ACRONYMS
+            or titled in NOT_NAMES
+            or titled in _FORM_FILLER_WORDS
+            or titled in _NOT_GREETED
+        ):
+            return False
+    return True
+
+
 #: "SURNAME, GIVEN" (and an initial) in capitals, as payroll and clinical exports write a name.
 _SURNAME_COMMA_GIVEN_UPPER = re.compile(
     r"([A-Z][A-Z'’]+(?:-[A-Z][A-Z'’]+)?),[ ]([A-Z]{2,}(?:[ ][A-Z]{2,})?)(?:[ ][A-Z]\.?(?![\w.]))?"
@@ -4485,6 +4564,14 @@ def _cued_national_number(text: str, start: int, cand: str) -> bool:
     )
 
 
+def _phone_word_before(text: str, start: int) -> bool:
+    """A phone's word earlier on the line, up to 40 characters before ``start`` ("Telefon příjemce: +420 ...",
+    "WhatsApp (after 6pm) +234 ..."): enough for a number written with its country code."""
+    line_start = text.rfind("\n", max(0, start - 40), start) + 1
+    window = text[max(line_start, start - 40):start].lower()
+    return _PHONE_CUE.search(window) is not None and _ID_CUE.search(window) is None
+
+
 def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool:
     """Cheap checks that keep ids, dates, decimals, ranges and table columns away from libphonenumber.
 
@@ -4747,6 +4834,11 @@ class PiiRedactor:
             registered = _caps_surname_given(text)
             if registered:  # a surname and a given name are on one line: a text where none is found has no line with one
                 found += registered
+                shut = False
+        if "PERSON" in types and upper and (" to " in low or " kwa " in low or "from " in low or "sent you" in low):
+            transfers = _transfer_names(text)
+            if transfers:  # a transfer's words and its payee are on one line
+                found += transfers
                 shut = False
         if "PERSON" in types and "/" in text and upper:
             passengers = self._passengers(text)
@@ -5406,7 +5498,11 @@ class PiiRedactor:
                     out.append(PiiMatch("PHONE", m.start(), m.end(), cand, _DIGIT_ONLY.sub("", cand)))
                 elif (
                     international
-                    and (_cued_national_number(text, m.start(), cand) or _SENDER_AFTER.match(text, m.end()))
+                    and (
+                        _cued_national_number(text, m.start(), cand)
+                        or _SENDER_AFTER.match(text, m.end())
+                        or _phone_word_before(text, m.start())
+                    )
                     and _possible_number(dialled)
                 ):
                     # an international number no region's plan lists as assigned (a range kept for drama,
@@ -6433,6 +6529,7 @@ class PiiRedactor:
                 and _LABEL_NUMBER.sub("", label) not in _FIELD_LABEL_SET
                 and not label.startswith("name on ")  # "Name on payment method:", "Name on licence:"
                 and label not in _REGISTER_ONLY_LABELS
+                and label not in _CAPS_NAME_LABELS
             ):
                 continue
             initialled = self._initialled_name_end(text, m.end()) if _INITIALS.match(text, m.end()) else None
@@ -6465,6 +6562,15 @@ class PiiRedactor:
                 value = shouted.group()
                 out.append(PiiMatch("PERSON", shouted.start(), shouted.end(), value, value.casefold()))
                 continue
+            slashed = _SLASHED_NAME_UPPER.match(text, m.end())
+            if (
+                slashed is not None
+                and _caps_words_name_no_thing(slashed.group().replace("/", " "))
+                and _FIELD_VALUE_END.match(text, slashed.end()) is not None
+            ):  # "RENTER: ABERNATHY/TYRELL", "Passenger: KOWALSKA/ANNA MRS": the airline's SURNAME/GIVEN
+                value = slashed.group()
+                out.append(PiiMatch("PERSON", slashed.start(), slashed.end(), value, value.casefold()))
+                continue
             if label in _REGISTER_ONLY_LABELS:
                 continue  # "Mitarbeiter: Guten Tag Frau Lorenz": a chat's speaker as often; only "Surname, Given" counts
             capitals = _UPPER_NAME_VALUE.match(text, m.end())
@@ -6474,6 +6580,15 @@ class PiiRedactor:
                 and not any(w in ACRONYMS or w.title() in NOT_NAMES for w in capitals.group().split())
                 and _FIELD_VALUE_END.match(text, capitals.end()) is not None
             ):  # "Applicant: BRENNAN PRUITT", "Ospite 1: PELLEGRINI TOMMASO,": a name in capitals, either order
+                value = capitals.group()
+                out.append(PiiMatch("PERSON", capitals.start(), capitals.end(), value, value.casefold()))
+                continue
+            if (
+                capitals is not None
+                and _LABEL_NUMBER.sub("", label) in _CAPS_NAME_LABELS
+                and _caps_words_name_no_thing(capitals.group())
+                and _FIELD_VALUE_END.match(text, capitals.end()) is not None
+            ):  # "ADDL DRIVER: MIREYA WHITAKER", "Applicant: BRENNAN PRUITT   SSN:": under a label no speaker has
                 value = capitals.group()
                 out.append(PiiMatch("PERSON", capitals.start(), capitals.end(), value, value.casefold()))
                 continue
