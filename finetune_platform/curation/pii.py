@@ -155,7 +155,7 @@ _GATE_NEEDLES: frozenset[str] = frozenset(
         "who am i", "à qui ai-je", "com quem", "con quién", "mit wem", "con chi", "met wie",
         "jl.", "no.", "số ",
         "jmenuji se", "nama saya", "jeg er ", "det er ", "det är ", "sunt ", "jsem ", "sou a ", "sou o ", "é o ", "é a ",
-        "c'est ", "ben ",
+        "c'est ", "ben ", "doctor ", "nurse ",
     '\n\t', '\n ', '\ngood ', '\nhello ', '\nhey ', '\nhi ', '\nhiya ', ' - ', ' at ', ' code', ' to', ' to :',
     ' to:', "'s ", '--pass', 'addr', 'addressed to', 'admin /', 'admin/', 'adres', 'adresse', 'agent', 'aiza',
     'akia', 'al.', 'alamat', 'anschrift', 'asia', 'assignee', 'author', 'backup cod', 'bearer', 'behalf', 'call',
@@ -1919,6 +1919,7 @@ _STRONG_CUE = re.compile(
     r"|(?im:^[ ]*(?:full |customer |contact |first |last )?name:)"  # a form field, not "Product name:"
     r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|MR|MRS|DR)\.?"  # titles are capitalised: "MS Windows" is not Ms Windows
     r"|\b(?:MS|PROF)\."  # but "MS. JONES" is ("MX" records, "DON'T MISS OUT", "PROF TIP" are not titles)
+    r"|(?<![\w.])dr\."  # and a doctor's in a chat's lower case, with its period ("dr. Munteanu are loc mâine")
     # German, French and Spanish titles ("Frau Schneider", "Mme Dubois", "Sra. García", "Herr Professor Schmidt")
     r"|\b(?:" + "|".join(re.escape(t) for t in _OTHER_TITLE_CUES) + ")" +
     # a sign-off, its name on the next line or after one blank line ("Best regards,\n\nSienna Tran")
@@ -2008,7 +2009,7 @@ _SIGN_OFFS = (
 #: (no \b, no ^, no 40-character window), so it can only let through a word the cue then rules out.
 _CUED_WORD_REVERSED = re.compile(
     r"[" + _UP + r"](?=[ ]*(?:(?i:si eman|s'eman|raed|:eman)"
-    r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD)|\.(?:SM|FORP)"
+    r"|\.?(?:rM|srM|sM|ssiM|xM|rD|forP|RM|SRM|RD)|\.(?:SM|FORP|rd)"
     r"|" + "|".join(re.escape(t[::-1]) for t in _OTHER_TITLE_CUES) +
     r"|\n(?:[ ]*\n)?[ ]*,?(?i:" + "|".join(re.escape(w[::-1]) for w in _SIGN_OFFS) + r")"
     r"|\n[ ]*--))"
@@ -2051,6 +2052,7 @@ _TITLE_ENDINGS = (
     *(t + dot for t in ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "MR", "MRS", "DR") for dot in ("", ".")),
     "MS.",
     "PROF.",
+    "dr.",
     *_OTHER_TITLE_CUES,
 )
 _STRONG_CUE_ENDINGS = ("name is", "name's", "dear", "name:")
@@ -2521,6 +2523,20 @@ _LOWER_TITLED = re.compile(
     r"(?P<name>(?:(?:van[ ]der|van[ ]den|van|von|de[ ]la|de|da|del|le|la|al|el|bin|mc|o')[ ])?[" + _LO + r"][" + _LO
     + r"'’-]{2,})(?![\w'’-])"
 )
+#: A doctor or a nurse introducing themselves in a call's lower-case transcript, given name and surname or the
+#: surname alone: "this is doctor amaka obiora with ...", "it's doctor fonoti can you hear me".
+_LOWER_DOCTOR_INTRO = re.compile(
+    r"(?:\bthis[ ]is|\bit'?s|\bit’s|\bi'?m|\bi’m|\bi[ ]am|\bim)[ ](?:doctor|dr\.?|nurse)[ ]"
+    r"(?P<name>[" + _LO + r"][" + _LO + r"'’-]{2,}(?:[ ](?!(?:from|with|at|here|speaking|calling|can|could|and|on|in"
+    r"|your|the|i|we|you|how|may|just|today|again|of|for|is|will)\b)[" + _LO + r"][" + _LO + r"'’-]{2,})?)(?![\w'’-])"
+)
+#: Words after "this is doctor" / "it's nurse" that are a role or a thing, no name ("nurse practitioner jones").
+_NOT_A_DOCTORS_NAME = frozenset(
+    """appointment appointments practitioner assistant office visit visits note notes orders order said told line team
+    call calls station manager charge aide educator specialist consultant registrar resident intern student surgeon
+    who on duty shift time today tomorrow here there speaking calling again now please thanks services service
+    reception receptionist surgery clinic unit ward desk""".split()
+)
 #: A nickname: "everyone calls me kimmy", "he goes by bart", "known as bongi".
 _NICKNAME = re.compile(
     r"(?:calls[ ]me|call[ ]me[ ](?=\w+(?:[ ]?\n|[ ]?\Z|[.!,]))|goes[ ]by|go[ ]by|known[ ]as|nickname[ ]is)[ ]"
@@ -2569,6 +2585,7 @@ def _may_hold_transcript_name(low: str, h: AbstractSet[str] | None = None) -> bo
         "this is " in h or "speaking" in h or "through to " in h or "parlez" in h or "habla" in h
         or "mr" in h or "ms " in h or "ms. " in h or "mister " in h or "dr" in h or "miss " in h
         or "call" in h or "go by" in h or "goes by" in h or "known as" in h or "nickname" in h
+        or "doctor " in h or "nurse " in h
     )
 
 
@@ -2916,7 +2933,7 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool, h: A
         h = _needles_in(low)
     if not plain or "   " in text or "dear" in h or "--" in text or "MR" in text or "DR" in text or "MS." in text:
         return True
-    if "PROF." in text:
+    if "PROF." in text or "dr." in text:
         return True
     if "name" in h and ("name is" in h or "name's" in h or "name:" in h):
         return True
@@ -3945,7 +3962,9 @@ _MENTION_CUES = (
     "my boss", "my manager", "my friend", "my neighbour", "my neighbor", "my grandmother", "my grandfather",
     "my grandma", "my grandpa", "my aunt", "my uncle", "my niece", "my nephew", "my cousin", "my fiance",
     "my fiancé", "my fiancée", "my girlfriend", "my boyfriend", "my flatmate", "my roommate", "my carer",
-    "my landlord", "my accountant", "my assistant", "note by", "notes by", "written by", "updated by", "logged by",
+    "my landlord", "my accountant", "my assistant", "my grandson", "my granddaughter", "my stepson",
+    "my stepdaughter", "my stepmother", "my stepfather", "my sister-in-law", "my brother-in-law", "my mother-in-law",
+    "my father-in-law", "my son-in-law", "my daughter-in-law", "my caregiver", "my neighbour's", "note by", "notes by", "written by", "updated by", "logged by",
     "entered by", "added by", "escalated by", "reviewed by", "verified by", "checked by", "assigned by",
     "processed by", "prepared by", "resolved by", "shared by", "completed by", "actioned by", "please welcome",
 )
@@ -4022,11 +4041,14 @@ _MY_PEOPLE = re.compile(
 #: a known given name, or another word where the sentence goes on about the person (:data:`_RELATIVE_NAME_END`).
 _FAMILY_WORDS = frozenset(
     "husband wife son daughter mother father mum mom dad brother sister grandmother grandfather grandma grandpa"
-    " aunt uncle niece nephew cousin fiance fiancé fiancée girlfriend boyfriend".split()
+    " aunt uncle niece nephew cousin fiance fiancé fiancée girlfriend boyfriend grandson granddaughter stepson"
+    " stepdaughter stepmother stepfather sister-in-law brother-in-law mother-in-law father-in-law son-in-law"
+    " daughter-in-law".split()
 )
 _RELATIVE_NAME_END = re.compile(
     r"[ ]*(?:[,.;:!?)]|\r?\n|\Z|[ ]\(|[ ](?:may|will|can|could|would|is|was|has|had|said|says|called|calls|answered|"
-    r"visited|lives|works|and|or|who|to)\b)"
+    r"visited|lives|works|and|or|who|to|rang|phoned|texted|emailed|wants|needs|asked|told|came|went|got|left|arrived"
+    r"|picked|is|isn't|can't|won't|does|did|should|might|must|also|just|usually|normally|will)\b|['’]s\b)"
 )
 #: The roles a name may follow after a mention: "spoke to agent Chukwuemeka", "handled by technician Obi".
 _ROLES = frozenset(
@@ -4034,7 +4056,7 @@ _ROLES = frozenset(
 )
 #: What may follow a mentioned name: punctuation, the end of the line, or a word in lower case.
 _ROLE_WORD = re.compile(r"(\w+)[ ]")
-_MENTION_END = re.compile(r"[ ]*(?:[,.;:!?)(<]|\r?\n|\Z)|[ ][a-z]")
+_MENTION_END = re.compile(r"[ ]*(?:[,.;:!?)(<]|\r?\n|\Z)|[ ][a-z]|['’]s\b")
 
 
 def _may_hold_more_mention(low: str, h: AbstractSet[str] | None = None) -> bool:
@@ -6022,12 +6044,14 @@ class PiiRedactor:
         out: list[PiiMatch] = []
         if text != low:
             return out
-        for pattern in (_AGENT_INTRO, _AGENT_SPEAKING, _LOWER_TITLED, _NICKNAME):
+        for pattern in (_AGENT_INTRO, _AGENT_SPEAKING, _LOWER_TITLED, _NICKNAME, _LOWER_DOCTOR_INTRO):
             for m in pattern.finditer(low):
                 name = m.group("name")
                 words = name.split()
                 if name.endswith(_NOT_A_NAME_ENDINGS) or name in _NOT_AN_AGENT_NAME:
                     continue  # "you're speaking with", "currently speaking"
+                if pattern is _LOWER_DOCTOR_INTRO and not _NOT_A_DOCTORS_NAME.isdisjoint(words):
+                    continue  # "this is nurse practitioner jones", "it's doctor appointment time"
                 if any(w in NOT_LOWER_SURNAMES or w in _SPOKEN_DIGITS for w in words if w not in _NAME_PARTICLES_LOWER):
                     continue
                 if pattern is _AGENT_INTRO and m.group("end") in ("\n", "") and not _AGENT_GREETING.search(

@@ -3194,3 +3194,38 @@ def test_addressees_over_addresses_and_greetings_after_a_sender(text, redacted):
 def test_a_turkish_door_and_flat_number_with_spaces_after_their_colons():
     text = "Alsancak Mah. Kıbrıs Şehitleri Cad. No: 122 D: 10 35220 Konak/İzmir teslim"
     assert R.redact(text)[0] == "<ADDRESS_1> teslim"
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a name in capitals under a form's person label that no chat speaker takes, known given name or not
+        ("Applicant: BRENNAN PRUITT   SSN: 567-20-5065", "Applicant: <PERSON_1>   SSN: <US_SSN_1>"),
+        ("ADDL DRIVER: MIREYA WHITAKER", "ADDL DRIVER: <PERSON_1>"),
+        ("Applicant: SELF EMPLOYED", "Applicant: SELF EMPLOYED"),
+        ("Insured: SAME AS ABOVE", "Insured: SAME AS ABOVE"),
+        # an airline's or a car rental's SURNAME/GIVEN after a label
+        ("RENTER: ABERNATHY/TYRELL\nADDR: see file", "RENTER: <PERSON_1>\nADDR: see file"),
+        ("Status: OPEN/CLOSED", "Status: OPEN/CLOSED"),
+        # the payee or payer of a money transfer's confirmation, as banks and mobile money print them
+        ("Ksh32,767.00 sent to ODHIAMBO NYAGA 0768141110 on 10/5/24", "Ksh32,767.00 sent to <PERSON_1> <PHONE_1> on 10/5/24"),
+        ("Tsh326,000.00 imetumwa kwa REHEMA KOMBO tarehe 01/01/2024.", "Tsh326,000.00 imetumwa kwa <PERSON_1> tarehe 01/01/2024."),
+        ("INTERAC e-Transfer: JASKARAN THIESSEN sent you $1209.00 (CAD).", "INTERAC e-Transfer: <PERSON_1> sent you $1209.00 (CAD)."),
+        ("Ksh500 sent to KPLC PREPAID for account 12345", "Ksh500 sent to KPLC PREPAID for account 12345"),
+        ("paid to EQUITY BANK LIMITED on 3/4", "paid to EQUITY BANK LIMITED on 3/4"),
+        # a relative's given name before a possessive or a verb, and more relatives
+        ("claim for my daughter Esme's A&E visit", "claim for my daughter <PERSON_1>'s A&E visit"),
+        ("my grandson Tyreek will pick it up", "my grandson <PERSON_1> will pick it up"),
+        # a doctor's or a nurse's own name in a call's lower-case transcript, and "dr." in a chat
+        ("doctor: good evening this is doctor ezeh from reliance care", "doctor: good evening this is doctor <PERSON_1> from reliance care"),
+        ("this is doctor amaka obiora with brightpath", "this is doctor <PERSON_1> with brightpath"),
+        ("this is nurse practitioner jones", "this is nurse practitioner jones"),
+        ("its doctor appointment time", "its doctor appointment time"),
+        ("Bună ziua, dr. Munteanu are loc mâine", "Bună ziua, dr. <PERSON_1> are loc mâine"),
+        # an international number no plan lists, with a phone's word earlier on its line
+        ("Telefon příjemce: +420 757 637 893", "Telefon příjemce: <PHONE_1>"),
+        ("Order total +420 757 637 893 CZK", "Order total +420 757 637 893 CZK"),
+    ],
+)
+def test_form_capitals_transfers_relatives_doctors_and_international_numbers(text, redacted):
+    assert R.redact(text)[0] == redacted
