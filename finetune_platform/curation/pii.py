@@ -614,6 +614,10 @@ def _transfer_names(text: str) -> list[PiiMatch]:
     return out
 
 
+#: Up to three words of a script other than Latin, then a code with a digit ("ของท่านคือ 324887", "です：4821").
+_SCRIPT_WORDS_THEN_CODE = re.compile(r"(?:[^\x00-\x7f\s]+[ ]?){1,3}[ ]*[:：]?[ ]*(?=[A-Za-z]*\d)([A-Za-z0-9]{4,12})(?![\w])")
+
+
 def _use_codes(text: str) -> list[PiiMatch]:
     """The one-time codes of :data:`_USE_CODE` in ``text``."""
     return [PiiMatch("CREDENTIALS", m.start(1), m.end(1), m.group(1), m.group(1)) for m in _USE_CODE.finditer(text)]
@@ -3386,7 +3390,7 @@ _SCRIPT_PERSON_LABELS = frozenset(
         # owners, tenants, recipients, senders, guests and repairers of forms and waybills ("业主：陈志强", "维修师傅：...",
         # "수취인: 남궁보람", "받는분: 한지호", "ผู้เข้าพัก: ...", "Одержувач: ...", "δικαιούχος: ...")
         "业主", "房主", "租客", "租户", "房东", "维修师傅", "师傅", "经办人", "申请人", "收款人", "付款人", "乘客", "住客", "入住人", "寄件人",
-        "入居者", "宛名", "수취인", "받는분", "받는 분", "보내는분", "보내는 분", "예금주", "임대인", "세입자", "입주자", "ผู้เข้าพัก",
+        "入居者", "宛名", "피보험자", "보험계약자", "계약자", "환자", "예약자", "보호자", "수령인", "고객", "수취인", "받는분", "받는 분", "보내는분", "보내는 분", "예금주", "임대인", "세입자", "입주자", "ผู้เข้าพัก",
         "ผู้ติดต่อ", "ผู้รับ", "ผู้ส่ง", "ชื่อผู้ติดต่อ", "δικαιούχος", "παραλήπτης", "αποστολέας", "відправник", "отправитель",
         "власник", "владелец", "المستلم", "المرسل", "المستفيد", "המקבל", "הנמען", "השולח", "प्राप्तकर्ता", "प्रापक", "প্রাপক",
     }
@@ -5106,6 +5110,15 @@ class PiiRedactor:
                     value = value[: cut.start()].rstrip(".,;:)]}")
                 if not value or (not any(c.isdigit() for c in value) and not _FOREIGN_PASSWORD_WORD.search(keyword)):
                     continue
+            elif not value.isascii() and not any(c.isdigit() for c in value):
+                # a word of another script after an English keyword, then the code: "รหัส OTP ของท่านคือ 324887"
+                after = _SCRIPT_WORDS_THEN_CODE.match(text, m.start(1))
+                if after is None:
+                    continue
+                m_start, value = after.start(1), after.group(1)
+                if len(value) >= 4 and _looks_like_a_secret(value):
+                    out.append(PiiMatch("CREDENTIALS", m_start, m_start + len(value), value, value))
+                continue
             elif m.group(1)[:1].isalnum() and keyword.rstrip(" :(").endswith(("code", "code is", "code was")):
                 value = _CODE_VALUE.match(value).group()  # a code's own characters: "2580#" -> "2580", "0719)?" -> "0719"
             # a card's security code has three digits ("CVV: 123"), every other secret four characters or more

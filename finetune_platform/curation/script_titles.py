@@ -41,8 +41,10 @@ REMINDERS = (
 GREETINGS = (
     "היי", "הי", "שלום", "مرحبا", "مرحباً", "أهلا", "أهلاً", "اهلا", "नमस्ते", "नमस्कार", "হ্যালো", "নমস্কার", "γεια σας",
     "γειά σας",
+    # a letter's "Dear" ("প্রিয় রাবেয়া খাতুন,", "प्रिय सुनीता जी,", "عزيزي أحمد،", "Дорогая Мария,")
+    "প্রিয়", "প্রিয়", "प्रिय", "عزيزي", "عزيزتي", "дорогой", "дорогая", "дорогий", "дорога", "αγαπητέ", "αγαπητή",
 )
-CJK_GREETINGS = ("您好", "你好")
+CJK_GREETINGS = ("您好", "你好", "尊敬的")
 NEEDLES = frozenset(TITLES) | frozenset(THAI_TITLES) | frozenset(REMINDERS) | frozenset(GREETINGS) | frozenset(CJK_GREETINGS)
 
 #: A word of letters of one of these scripts (its marks too, not its digits or punctuation).
@@ -78,14 +80,19 @@ _ADDRESSEE = re.compile(
 #: the line's end; Hindi's "जी" after the name).
 _SCRIPT_GREETING = re.compile(
     r"(?m)^[ \t]*(?i:" + "|".join(re.escape(g) for g in sorted(GREETINGS, key=len, reverse=True)) + r")[ ]*,?[ ]+"
-    r"(" + _NAME_WORD + r"(?:[ ]" + _NAME_WORD + r")?)(?:[ ]जी)?(?=[ ]*(?:[,!،.]|\r?\n|\Z))"
+    r"(" + _NAME_WORD + r"(?:[ ]" + _NAME_WORD + r"){0,2})(?:[ ]जी)?(?=[ ]*(?:[,!،.]|\r?\n|\Z))"
+)
+#: "尊敬的" (respected) and a Chinese name of two or three characters, or a surname and its title, before a comma:
+#: how a notice of a hospital, a bank or a carrier addresses its customer ("尊敬的王秀梅，您已成功预约").
+_CJK_RESPECTED = re.compile(
+    r"尊敬的(?:([\u4e00-\u9fff]{1,4}?)(?:先生|女士|小姐|老师)|([\u4e00-\u9fff]{2,3}?))[，,：:]"
 )
 #: A Chinese name (or a surname and its title) before "您好" at a line's or a sentence's start.
 _CJK_GREETING = re.compile(r"(?m)(?:^|(?<=[。！？!?]))[ \t]*([\u4e00-\u9fff]{1,3}?)(先生|女士|小姐|老师)?(?:您好|你好)")
 #: Who a greeting addresses that is no one's name ("שלום לכולם", "مرحبا بكم", "大家好", "各位您好").
 _NOT_GREETED = frozenset(
     "לכולם לך לכם רב וברכה בכם بكم بك بكِ الجميع جميعا سيدي سيدتي أستاذ सभी सबको आप सर मैडम साहब दोस्तों আপনাকে সবাইকে স্যার "
-    "各位 大家 亲 亲爱的 客户 顾客 用户 同学 朋友 家长".split()
+    "各位 大家 亲 亲爱的 客户 顾客 用户 同学 朋友 家长 会员 旅客 乘客 业主 患者 家属 老师 学员 车主 先生 女士".split()
 )
 _TITLE_SET = frozenset(t.lower() for t in TITLES)
 _GREETINGS = frozenset("bonjour hello hi dear hola hallo ciao olá ola cher chère liebe lieber hej hei halo".split())
@@ -135,6 +142,12 @@ def titled_names(text: str, hits: AbstractSet[str], not_names: AbstractSet[str])
             if any(w in _NOT_GREETED or w in _FUNCTION_WORDS or w in not_names for w in words):
                 continue
             out.append((start, end))
+    if "尊敬的" in hits:
+        for m in _CJK_RESPECTED.finditer(text):
+            group = 1 if m.group(1) else 2
+            name = m.group(group)
+            if name not in _NOT_GREETED and not name.endswith(("客户", "用户", "会员", "旅客", "乘客")):
+                out.append(m.span(group))
     if not hits.isdisjoint(CJK_GREETINGS):
         for m in _CJK_GREETING.finditer(text):
             name, title = m.group(1), m.group(2)

@@ -3229,3 +3229,25 @@ def test_a_turkish_door_and_flat_number_with_spaces_after_their_colons():
 )
 def test_form_capitals_transfers_relatives_doctors_and_international_numbers(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # "尊敬的" and a name (or a surname and its title), as notices of hospitals, banks and carriers open
+        ("【北京协和医院】尊敬的王秀梅，您已成功预约", "【北京协和医院】尊敬的<PERSON_1>，您已成功预约"),
+        ("尊敬的欧阳娜娜女士，", "尊敬的<PERSON_1>女士，"),
+        ("尊敬的会员，您好", "尊敬的会员，您好"),
+        # a letter's "Dear" in Bengali and Arabic; a role addressed is no one
+        ("প্রিয় মোছাম্মৎ রাবেয়া খাতুন, আপনার", "প্রিয় <PERSON_1>, আপনার"),
+        ("عزيزي أحمد، شكرا", "عزيزي <PERSON_1>، شكرا"),
+        ("عزيزي العميل، شكرا", "عزيزي العميل، شكرا"),
+        # an insurance form's insured in Korean
+        ("피보험자: 이도윤", "피보험자: <PERSON_1>"),
+        # a code after an English keyword and a word of the text's own script
+        ("รหัส OTP ของท่านคือ 324887", "รหัส OTP ของท่านคือ <CREDENTIALS_1>"),
+        ("OTP ของท่าน", "OTP ของท่าน"),
+    ],
+)
+def test_greetings_of_notices_in_other_scripts_and_codes_after_their_words(text, redacted):
+    assert R.redact(text)[0] == redacted
