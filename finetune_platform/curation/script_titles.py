@@ -141,6 +141,8 @@ def titled_names(text: str, hits: AbstractSet[str], not_names: AbstractSet[str])
                 end -= len(words.pop()) + 1
             if any(w in _NOT_GREETED or w in _FUNCTION_WORDS or w in not_names for w in words):
                 continue
+            if len(words) > 1 and words[0].lower() in _TITLE_SET:
+                start += len(words[0]) + 1  # "عزيزي السيد خالد الحمادي،": the name without its title
             out.append((start, end))
     if "尊敬的" in hits:
         for m in _CJK_RESPECTED.finditer(text):
