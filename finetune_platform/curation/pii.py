@@ -3032,6 +3032,8 @@ _FIELD_LABELS = (
     # claims, loans, logistics, field service and payments ("Insured: Bronwyn Fraser", "Applicant 2: Eilidh
     # McAllister", "Consignee: ...", "Plumber: Hemi Walker (021 ...)", "Titular: Inmaculada Ortega")
     "insured", "insured name", "applicant", "co-applicant", "guarantor", "reviewer", "reviewed by", "verified by",
+    "owner on file", "name on file", "contact on file", "patient on file", "versicherte", "versicherter",
+    "versicherungsnehmer", "versicherungsnehmerin", "pt",
     "consignee", "debtor", "plumber", "electrician", "engineer", "technician", "note by",
     "witness", "landlord", "next of kin", "emergency contact", "guardian", "student", "student name", "traveller",
     "traveler", "lead passenger", "primary contact", "billing contact", "account manager", "owner",
@@ -3169,7 +3171,7 @@ _CAPS_NAME_LABELS = frozenset(
      "cardholder", "card holder", "account holder", "beneficiary", "consignee", "addressee", "payee", "passenger",
      "guest name", "patient name", "full name", "customer name", "employee name", "borrower", "co-borrower",
      "claimant", "debtor", "guarantor", "next of kin", "emergency contact", "additional driver", "addl driver",
-     "add'l driver", "primary driver", "driver name", "renter name", "tenant name", "holder name", "name on card",
+     "add'l driver", "primary driver", "driver name", "pt", "owner on file", "name on file", "renter name", "tenant name", "holder name", "name on card",
      "name on account", "recipient name", "sender name", "account name", "deceased", "decedent")
 )
 #: SURNAME/GIVEN (and a second given name) in capitals, as airlines and car rentals print a name; a title after
@@ -3390,7 +3392,7 @@ _SCRIPT_PERSON_LABELS = frozenset(
         # owners, tenants, recipients, senders, guests and repairers of forms and waybills ("业主：陈志强", "维修师傅：...",
         # "수취인: 남궁보람", "받는분: 한지호", "ผู้เข้าพัก: ...", "Одержувач: ...", "δικαιούχος: ...")
         "业主", "房主", "租客", "租户", "房东", "维修师傅", "师傅", "经办人", "申请人", "收款人", "付款人", "乘客", "住客", "入住人", "寄件人",
-        "入居者", "宛名", "피보험자", "보험계약자", "계약자", "예약자", "보호자", "수령인", "수취인", "받는분", "받는 분", "보내는분", "보내는 분", "예금주", "임대인", "세입자", "입주자", "ผู้เข้าพัก",
+        "入居者", "宛名", "बीमित व्यक्ति", "बीमित", "ผู้เอาประกัน", "ชื่อผู้เอาประกัน", "피보험자", "보험계약자", "계약자", "예약자", "보호자", "수령인", "수취인", "받는분", "받는 분", "보내는분", "보내는 분", "예금주", "임대인", "세입자", "입주자", "ผู้เข้าพัก",
         "ผู้ติดต่อ", "ผู้รับ", "ผู้ส่ง", "ชื่อผู้ติดต่อ", "δικαιούχος", "παραλήπτης", "αποστολέας", "відправник", "отправитель",
         "власник", "владелец", "المستلم", "المرسل", "المستفيد", "המקבל", "הנמען", "השולח", "प्राप्तकर्ता", "प्रापक", "প্রাপক",
     }
@@ -3439,7 +3441,7 @@ def _may_hold_field_label(text: str, low: str, h: AbstractSet[str] | None = None
 #: A word of every label in :data:`_FIELD_LABELS`, for :func:`_may_hold_field_label`.
 _FIELD_LABEL_WORDS = (
     "customer", "client", "account", "card", "request", "contact", " by", "recipient", "attn", "attention", "report",
-    "agent", "advis", "assignee", "from",
+    "agent", "advis", "assignee", "from", "versich", "pt", "on file",
     "beneficiary", "payee", "holder", "tenant", "cx", "cust", "kyc", "name", "patient", "passenger", "employee",
     "insured", "applicant", "guarantor", "review", "verified", "consign", "debtor", "plumber", "electrician",
     "engineer", "technician", "note", "witness", "landlord", "kin", "guardian", "student",
@@ -3767,7 +3769,8 @@ _KEYED_NAME = re.compile(
     r"""recipient|billing|shipping|legal|real|maiden|birth)?[ _-]?(?:name|holder|surname)|cardholder|customer|contact|owner"""
     r"""|author|agent|assignee|reporter|requester|requestor|given|family|forename|resident|rider|subscriber|tenant|guest"""
     r"""|passenger|driver|occupant|patient|employee|recipient|consignee|beneficiary|payee|applicant|co_?signer|member"""
-    r"""|student|candidate))(?:["'][ ]*[:=]|=)[ ]*["']([^"'\n\\]{2,80})["']"""
+    r"""|student|candidate)(?i:[_-]?name)?|(?i:name[_ -]on[_ -](?:card|account|file|licen[cs]e|policy)))"""
+    r"""(?:["'][ ]*[:=]|=)[ ]*["']([^"'\n\\]{2,80})["']"""
 )
 #: The same keys in YAML or a form's "key: value" lines, the key opening its line ("first_name: aoife", "last_name:
 #: ní bhriain", "legal_name: Olamide Fashola").

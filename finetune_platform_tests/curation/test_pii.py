@@ -3251,3 +3251,23 @@ def test_form_capitals_transfers_relatives_doctors_and_international_numbers(tex
 )
 def test_greetings_of_notices_in_other_scripts_and_codes_after_their_words(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a name under a key that ends in "_name" or reads "name on card", with a middle initial
+        ("  'name_on_card': 'Ravindra K Subramanian',", "  'name_on_card': '<PERSON_1>',"),
+        ("{'cardholder_name': 'Ravindra Subramanian'}", "{'cardholder_name': '<PERSON_1>'}"),
+        ('{"file_name": "report.pdf", "product_name": "Smart Plug"}', '{"file_name": "report.pdf", "product_name": "Smart Plug"}'),
+        # more labels of a record's person: on file, an insured in German, Hindi and Thai, a clinical note's "Pt:"
+        ("Owner on file: Thaddeus Okwuosa, (614) 273-6245", "Owner on file: <PERSON_1>, <PHONE_1>"),
+        ("Versicherte: Theresia Kofler, SV-Nr. 1234", "Versicherte: <PERSON_1>, SV-Nr. 1234"),
+        ("Pt: TAN MEI LING (S****567D). To change", "Pt: <PERSON_1> (S****567D). To change"),
+        ("Pt: stable overnight", "Pt: stable overnight"),
+        ("बीमित व्यक्ति: सुरेश प्रसाद यादव", "बीमित व्यक्ति: <PERSON_1>"),
+        ("ชื่อผู้เอาประกัน: ธนพล วงศ์ประเสริฐ", "ชื่อผู้เอาประกัน: <PERSON_1>"),
+    ],
+)
+def test_name_keys_and_labels_of_records_on_file_and_insured(text, redacted):
+    assert R.redact(text)[0] == redacted
