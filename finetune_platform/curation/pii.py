@@ -42,7 +42,7 @@ from finetune_platform.curation.config import (
     text_column,
 )
 from finetune_platform.curation.address_blocks import STREET_NEEDLES, address_blocks, may_hold_block
-from finetune_platform.curation import pii_workers, script_titles, sign_offs, spoken_names
+from finetune_platform.curation import pii_workers, script_addresses, script_titles, sign_offs, spoken_names
 from finetune_platform.curation.records import hl7_spans, pnr_names
 from finetune_platform.curation.tables import may_hold_table, typed_cells
 from finetune_platform.curation.names import (
@@ -1314,7 +1314,8 @@ def _tail(city: str) -> str:
 _LOCALITY_TAIL = re.compile(
     # a street's number after its word ("Ang Mo Kio Ave 6") and a Singapore or Malaysian unit ("#08-214")
     r"(?:[ ]\d{1,2}(?=,[ ]#))?(?:,[ ]#\d{1,3}-\d{1,4}[A-Z]?)?"
-    r"(?:,[ ](?:Co\.[ ])?[" + _UP + r"][" + _LO + r"]+(?:[ -][" + _UP + r"][" + _LO + r"]+){0,2}(?:[ ]\d{1,2}(?![\d-]))?){1,3}"
+    # a county's, a barangay's or a colonia's word before a locality ("Co. Kerry", "Brgy. San Roque", "Col. Centro")
+    r"(?:,[ ](?:(?:Co|Brgy|Bgy|Col|Kel|Kec)\.[ ]|Barangay[ ])?[" + _UP + r"][" + _LO + r"]+(?:[ -][" + _UP + r"][" + _LO + r"]+){0,2}(?:[ ]\d{1,2}(?![\d-]))?){1,3}"
     r"(?:,?[ ](?:\d{4,6}(?![\d-])|[AC-FHKNPRTV-Y]\d[0-9W][ ]?[0-9AC-FHKNPRTV-Y]{4}\b))?"
 )
 #: A unit right before a street's number: "Apt 31, ", "Unit 7, The Courtyards, " is left out.
@@ -1337,7 +1338,8 @@ _CITY_LINE_UPPER = re.compile(
 _ADDRESS_EN = re.compile(
     r"(?<![\w$#.,/-])(?:\d{1,5}/)?\d{1,6}[A-Za-z]?(?:-\d{1,4})?[ ]"  # "2/45 Chapel St": unit 2, number 45
     r"(?:(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?[ ])?"
-    r"(?:(?:(?:O['’]|D['’]|Mc|Mac)?[A-Z][a-z]+(?:['’]s)?|St\.|Mt\.|[A-Z]\.|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}"
+    # a Spanish or Portuguese letter in a street's name ("414 Osmeña Blvd"), initials ("125 J.P. Laurel Ave")
+    r"(?:(?:(?:O['’]|D['’]|Mc|Mac)?[A-Z][a-zà-öø-ÿ]+(?:['’]s)?|St\.|Mt\.|(?:[A-Z]\.){1,2}|\d{1,3}(?:st|nd|rd|th))[ ]){1,3}"
     # "Jr" past the three words of a name: "1234 Martin Luther King Jr Blvd"
     r"(?:Jr\.?[ ])?"
     r"(?:" + _SUFFIX + "|(?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b)"
@@ -4848,6 +4850,10 @@ class PiiRedactor:
             patterns = _address_patterns(text, low, caps, upper, shape, h)
             if patterns:
                 found += self._addresses(text, patterns)
+                shut = False
+            scripted = script_addresses.addresses(text)
+            if scripted:  # within one line: a text where none is found has no line with one
+                found += [_address_match(text, start, end) for start, end in scripted]
                 shut = False
             gates = _address_cue_gates(text, low, h)
             if gates is not None:
