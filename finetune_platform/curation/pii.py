@@ -595,6 +595,11 @@ _TRANSFER_NAME = re.compile(
 )
 
 
+#: The words of :data:`_TRANSFER_NAME`'s transfer, one of which its text holds (its gate).
+_TRANSFER_WORDS = (
+    "sent", "paid", "transfer", "payment", "imetumwa", "imelipwa", "umetuma", "umepokea", "received", "envi",
+    "transferido", "transferência", "virement", "überwiesen",
+)
 _VOWEL = re.compile(r"[AEIOUYÀ-ÆÈ-ÏÒ-ÖØ-Ý]")
 
 
@@ -4870,7 +4875,7 @@ class PiiRedactor:
             if registered:  # a surname and a given name are on one line: a text where none is found has no line with one
                 found += registered
                 shut = False
-        if "PERSON" in types and upper and (" to " in low or " kwa " in low or "from " in low or "sent you" in low):
+        if "PERSON" in types and upper and any(w in low for w in _TRANSFER_WORDS):
             transfers = _transfer_names(text)
             if transfers:  # a transfer's words and its payee are on one line
                 found += transfers
