@@ -19,6 +19,8 @@ TITLES = (
     "د.", "دكتور", "الدكتور", "الدكتورة", "السيد", "السيدة", "عزيزي", "عزيزتي", "ד\"ר", "ד״ר", "מר", "גב'", "גברת",
     "डॉ.", "डॉ", "श्री", "श्रीमती", "सुश्री", "κα", "κ.", "κος", "κυρία", "κύριε", "κύριος", "ιατρό", "ιατρός", "γιατρό",
     "δρ.", "доктор", "доктора", "врача", "врач", "г-н", "г-жа", "пан", "пані", "лікаря", "терапевта",
+    # Hebrew's "to / and / from Dr." glue their letter to the title ("תור לד\"ר ..."); Bengali's doctor ("ডা.")
+    "לד\"ר", "לד״ר", "וד\"ר", "וד״ר", "מד\"ר", "מד״ר", "ডা.", "ডাঃ", "ডাক্তার",
     # roles before a name in a note, in the scripts that capitalise names (a name after them is capitalised; a
     # sentence's next word is not): "клиентка Анна Волкова", "Водій Андрій", "ο δωρητής Αντώνης Γεωργίου"
     "клиент", "клиентка", "клієнт", "клієнтка", "водитель", "водій", "абитуриент", "абитуриентка", "студент",
@@ -45,7 +47,12 @@ GREETINGS = (
     "প্রিয়", "প্রিয়", "प्रिय", "عزيزي", "عزيزتي", "дорогой", "дорогая", "дорогий", "дорога", "αγαπητέ", "αγαπητή",
 )
 CJK_GREETINGS = ("您好", "你好", "尊敬的")
-NEEDLES = frozenset(TITLES) | frozenset(THAI_TITLES) | frozenset(REMINDERS) | frozenset(GREETINGS) | frozenset(CJK_GREETINGS)
+#: A Chinese doctor's, nurse's or teacher's title after the name ("李建国主任医师", "张伟医生").
+CJK_TITLES_AFTER = ("主任医师", "副主任医师", "医师", "医生", "大夫", "护士", "教授")
+NEEDLES = (
+    frozenset(TITLES) | frozenset(THAI_TITLES) | frozenset(REMINDERS) | frozenset(GREETINGS) | frozenset(CJK_GREETINGS)
+    | frozenset(CJK_TITLES_AFTER)
+)
 
 #: A word of letters of one of these scripts (its marks too, not its digits or punctuation).
 _W = (
@@ -54,7 +61,10 @@ _W = (
 )
 #: A capitalised Cyrillic or Greek word, or a word of a script without case.
 _CASED_WORD = r"[А-ЯЁІЇЄҐΑ-ΩΆ-Ώ]" + _W
-_UNCASED_WORD = r"[\u05d0-\u05ea\u0620-\u064a\u0900-\u0963\u0985-\u09b9\u0e01-\u0e4e](?:" + _W + r")?"
+_UNCASED_WORD = (
+    r"(?:[\u05d0-\u05ea]+-[\u05d0-\u05ea]+"  # a Hebrew name of two joined words ("בן-דוד", "כהן-מזרחי")
+    r"|[\u05d0-\u05ea\u0620-\u064a\u0900-\u0963\u0985-\u09b9\u0e01-\u0e4e](?:" + _W + r")?)"
+)
 #: A name after a title: up to three words (capitalised, in a cased script); the function words of a script without
 #: case that follow a name are left out after (:data:`_FUNCTION_WORDS`: "د. ليلى حداد يوم الأحد").
 _TITLED_NAME = r"(?:" + _CASED_WORD + r"(?:[ ]" + _CASED_WORD + r"){0,2}|" + _UNCASED_WORD + r"(?:[ ]" + _UNCASED_WORD + r"){0,2})"
@@ -89,6 +99,11 @@ _CJK_RESPECTED = re.compile(
 )
 #: A Chinese name (or a surname and its title) before "您好" at a line's or a sentence's start.
 _CJK_GREETING = re.compile(r"(?m)(?:^|(?<=[。！？!?]))[ \t]*([\u4e00-\u9fff]{1,3}?)(先生|女士|小姐|老师)?(?:您好|你好)")
+#: A Chinese name of two or three characters before its title, after a space, a punctuation mark or a line's start.
+_CJK_TITLED_AFTER = re.compile(
+    r"(?:^|(?<=[\s，。：:、（(【】]))([\u4e00-\u9fff]{2,3}?)(?:" + "|".join(sorted(CJK_TITLES_AFTER, key=len, reverse=True)) + r")",
+    re.MULTILINE,
+)
 #: Who a greeting addresses that is no one's name ("שלום לכולם", "مرحبا بكم", "大家好", "各位您好").
 _NOT_GREETED = frozenset(
     "לכולם לך לכם רב וברכה בכם بكم بك بكِ الجميع جميعا سيدي سيدتي أستاذ सभी सबको आप सर मैडम साहब दोस्तों আপনাকে সবাইকে স্যার "
@@ -144,6 +159,10 @@ def titled_names(text: str, hits: AbstractSet[str], not_names: AbstractSet[str])
             if len(words) > 1 and words[0].lower() in _TITLE_SET:
                 start += len(words[0]) + 1  # "عزيزي السيد خالد الحمادي،": the name without its title
             out.append((start, end))
+    if not hits.isdisjoint(CJK_TITLES_AFTER):
+        for m in _CJK_TITLED_AFTER.finditer(text):
+            if m.group(1) not in _NOT_GREETED and not m.group(1).endswith(("科", "院", "的", "位", "名")):
+                out.append(m.span(1))
     if "尊敬的" in hits:
         for m in _CJK_RESPECTED.finditer(text):
             group = 1 if m.group(1) else 2

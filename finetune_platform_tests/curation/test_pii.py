@@ -3271,3 +3271,19 @@ def test_greetings_of_notices_in_other_scripts_and_codes_after_their_words(text,
 )
 def test_name_keys_and_labels_of_records_on_file_and_insured(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, redacted",
+    [
+        # a Hebrew name of two joined words, a Hebrew "Dr." with its glued letter, Bengali's doctor
+        ('שלום יעל בן-דוד, נקבע לך תור לד"ר אבירם שטרנברג (עור)', 'שלום <PERSON_1>, נקבע לך תור לד"ר <PERSON_2> (עור)'),
+        ("অ্যাপয়েন্টমেন্ট ডা. মাহমুদুল হাসান-এর সাথে", "অ্যাপয়েন্টমেন্ট ডা. <PERSON_1>-এর সাথে"),
+        # a Chinese doctor's name before the title; "our doctors" and "all doctors" name no one
+        ("您已成功预约 内分泌科 李建国主任医师 门诊", "您已成功预约 内分泌科 <PERSON_1>主任医师 门诊"),
+        ("我们的医生很好", "我们的医生很好"),
+        ("各位医生", "各位医生"),
+    ],
+)
+def test_doctors_titles_of_more_scripts(text, redacted):
+    assert R.redact(text)[0] == redacted
