@@ -1185,8 +1185,11 @@ _PHONE_CANDIDATE_BODY = (
 _PHONE_CANDIDATE = re.compile(r"(?=[+(\d])" + _PHONE_CANDIDATE_BODY)
 _ID_CUE = re.compile(
     r"(?:(?:\b|_)(?:order|ticket|invoice|case|ref|reference|tracking|transaction|confirmation|booking|sku|serial|"
-    r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section|imei)\b\W{0,4}"
-    r"(?:(?:number|no|num|nr|code)\b\W{0,4})?"  # "confirmation code", "booking code"
+    r"id|po|acct|account|item|model|part|reservation|isbn|issn|ean|upc|clause|section|imei"
+    # national and health numbers ("My NHS number is 943 476 5919", "СНИЛС 123-456-789 01", "TAJ-szám: 044 712 088")
+    r"|nhs|medicare|ppsn?|pps|sin|nric|aadhaar|aadhar|pan|bsn|cpf|dni|nie|nif|pesel|snils|снилс|инн|taj"
+    r"|rnokpp|tckn|tc[ ]kimlik)\b\W{0,4}"
+    r"(?:(?:number|no|num|nr|code|szám|számа|номер)\b\W{0,4})?"  # "confirmation code", "booking code", "TAJ-szám"
     # Words that are ordinary English too ("thanks a lot!", "my policy") introduce an id only with a number
     # word, "#" or a colon right after them, on the same line: "claim number", "batch #", "policy no.:".
     r"|\b(?:claim|policy|member|membership|batch|lot|licen[cs]e|voucher|coupon|promo|gift card|meter reading|"
@@ -1210,6 +1213,8 @@ _PHONE_CUE = re.compile(
 )
 _DATE_START = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})(?!\d)")
 _DATE_FULL = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+#: A date a form writes in boxes, day or month first, then the year ("07 22 1986").
+_DATE_SPACED = re.compile(r"^(?:0?[1-9]|[12]\d|3[01])[ ](?:0?[1-9]|[12]\d|3[01])[ ](?:19|20)\d{2}$")
 #: Shapes that are not phone numbers: decimals, ranges ("32768-65535"), US ZIP+4 codes ("02110-1301").
 _NOT_PHONE = re.compile(r"^(?:\d+\.\d+|[1-9]\d{3,}-\d{4,}|\d{5}-\d{4})$")
 
@@ -4618,7 +4623,10 @@ def _phone_shaped(text: str, start: int, cand: str, international: bool) -> bool
     "ISBN") is an id.
     """
     n_digits = _count_digits(cand) if cand.isascii() else sum(c.isdigit() for c in cand)
-    if n_digits < 7 or "  " in cand or _DATE_FULL.match(cand) or _DATE_START.match(cand) or _NOT_PHONE.match(cand):
+    if (
+        n_digits < 7 or "  " in cand or _DATE_FULL.match(cand) or _DATE_START.match(cand) or _NOT_PHONE.match(cand)
+        or _DATE_SPACED.match(cand)
+    ):
         return False
     if international:
         return True

@@ -3287,3 +3287,18 @@ def test_name_keys_and_labels_of_records_on_file_and_insured(text, redacted):
 )
 def test_doctors_titles_of_more_scripts(text, redacted):
     assert R.redact(text)[0] == redacted
+
+
+@pytest.mark.parametrize(
+    "text, phones",
+    [
+        # national and health numbers after their names, and a date written in a form's boxes, are no phones
+        ("My NHS number is 943 476 5919 and my mobile has changed to 07700 964 369.", ["07700 964 369"]),
+        ("СНИЛС 123-456-789 01. Реквизиты", []),
+        ("TAJ-szám: 044 712 088. Kérem", []),
+        ("3. PATIENT'S BIRTH DATE 07 22 1986   SEX [F]", []),
+        ("call 07 22 19 86 44", ["07 22 19 86 44"]),
+    ],
+)
+def test_national_numbers_and_boxed_dates_are_no_phones(text, phones):
+    assert [v for t, v in found(text) if t == "PHONE"] == phones
