@@ -3183,8 +3183,8 @@ _CAPS_NAME_LABELS = frozenset(
      "cardholder", "card holder", "account holder", "beneficiary", "consignee", "addressee", "payee", "passenger",
      "guest name", "patient name", "full name", "customer name", "employee name", "borrower", "co-borrower",
      "claimant", "debtor", "guarantor", "next of kin", "emergency contact", "additional driver", "addl driver",
-     "add'l driver", "primary driver", "driver name", "pt", "owner on file", "name on file", "renter name", "tenant name", "holder name", "name on card",
-     "name on account", "recipient name", "sender name", "account name", "deceased", "decedent")
+     "add'l driver", "primary driver", "driver name", "pt", "owner on file", "name on file", "renter name",
+     "tenant name", "holder name", "name on card", "name on account", "recipient name", "sender name", "account name", "deceased", "decedent")
 )
 #: SURNAME/GIVEN (and a second given name) in capitals, as airlines and car rentals print a name; a title after
 #: it stays out ("LÉVESQUE/MALCOLM", "KOWALSKA/ANNA MARIA MRS").
@@ -3983,7 +3983,7 @@ _MENTION_CUES = (
     "my fiancé", "my fiancée", "my girlfriend", "my boyfriend", "my flatmate", "my roommate", "my carer",
     "my landlord", "my accountant", "my assistant", "my grandson", "my granddaughter", "my stepson",
     "my stepdaughter", "my stepmother", "my stepfather", "my sister-in-law", "my brother-in-law", "my mother-in-law",
-    "my father-in-law", "my son-in-law", "my daughter-in-law", "my caregiver", "my neighbour's", "note by", "notes by", "written by", "updated by", "logged by",
+    "my father-in-law", "my son-in-law", "my daughter-in-law", "my caregiver", "note by", "notes by", "written by", "updated by", "logged by",
     "entered by", "added by", "escalated by", "reviewed by", "verified by", "checked by", "assigned by",
     "processed by", "prepared by", "resolved by", "shared by", "completed by", "actioned by", "please welcome",
 )
