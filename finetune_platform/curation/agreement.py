@@ -68,11 +68,12 @@ def _count_table(counts: Any) -> np.ndarray:
 def fleiss_kappa(counts: Any) -> float | None:
     """Fleiss' kappa from an items x categories table of rater counts (rows may sum to different numbers).
 
-    Only items with at least two ratings are used; an item with one rating holds no rater pair. Observed
-    agreement is the mean over items of P_i = sum_j n_ij (n_ij - 1) / (n_i (n_i - 1)); chance agreement is
-    sum_j p_j^2 where p_j is the mean over the same items of each item's share n_ij / n_i (Gwet, *Handbook of
-    Inter-Rater Reliability*, 4th ed., ch. 2, generalised kappa for missing ratings). With the same number of
-    raters on every item this is exactly Fleiss (1971).
+    Gwet's generalised Fleiss' kappa for missing ratings (*Handbook of Inter-Rater Reliability*, 4th ed.,
+    ch. 2; ``fleiss.kappa.raw`` of the irrCAC package, AgreeStat): observed agreement is the mean, over the
+    items with at least two ratings (an item with one holds no rater pair), of P_i = sum_j n_ij (n_ij - 1) /
+    (n_i (n_i - 1)); chance agreement is sum_j p_j^2, where p_j is the mean over *every* rated item of its
+    share n_ij / n_i (a single rating still tells how often a category is chosen). Items nobody rated are
+    left out. With the same number of raters on every item this is exactly Fleiss (1971).
 
     Hand-written because the library version (statsmodels ``fleiss_kappa``, not otherwise needed here)
     requires every item to have the same number of raters, which a review batch does not have. Checked in
@@ -82,11 +83,12 @@ def fleiss_kappa(counts: Any) -> float | None:
     """
     table = _count_table(counts)
     n_i = table.sum(axis=1)
-    table, n_i = table[n_i >= 2], n_i[n_i >= 2]
-    if len(table) == 0:
+    rated, n_rated = table[n_i >= 1], n_i[n_i >= 1]
+    paired, n_paired = table[n_i >= 2], n_i[n_i >= 2]
+    if len(paired) == 0:
         raise ValueError("fleiss_kappa needs at least one item rated by two or more raters; no item is.")
-    p_i = (table * (table - 1)).sum(axis=1) / (n_i * (n_i - 1))
-    p_j = (table / n_i[:, None]).mean(axis=0)
+    p_i = (paired * (paired - 1)).sum(axis=1) / (n_paired * (n_paired - 1))
+    p_j = (rated / n_rated[:, None]).mean(axis=0)
     p_e = float((p_j**2).sum())
     if p_e >= 1.0 - 1e-12:
         return None
@@ -142,7 +144,8 @@ class AgreementReport:
     three (cohen_kappa is the mean of the pairwise kappas that are defined); observed_agreement: mean share
     of agreeing rater pairs per item (raw, not chance-corrected); n_items: items with two or more ratings
     (those the metrics use); n_items_single: items with one rating (left out); pairwise_cohen: one entry per
-    pair of raters who share at least one item.
+    pair of raters who share at least one item; labels: the same report of the labels the raters gave (the
+    review's label corrections), when they are measured, and then ``passed`` and ``reason`` cover both.
     """
 
     metric: str
@@ -160,6 +163,7 @@ class AgreementReport:
     n_raters: int
     categories: list[str] = field(default_factory=list)
     pairwise_cohen: list[dict[str, Any]] = field(default_factory=list)
+    labels: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form, for asset metadata and check results."""
@@ -170,10 +174,24 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
+def _shown(value: float, bar: float) -> str:
+    """``value`` with 3 decimals, or as many more as it takes for the shown number to sit on the same side of
+    ``bar`` as the value itself (0.481481 against a bar of 0.48149 is not "0.481 >= 0.48149")."""
+    for decimals in (3, 4, 6, 8):
+        if (round(value, decimals) >= bar) == (value >= bar):
+            return f"{value:.{decimals}f}"
+    return repr(value)
+
+
 def pairwise_cohen(
     ratings: pd.DataFrame, item: str = "record_id", rater: str = "reviewer", value: str = "decision"
 ) -> list[dict[str, Any]]:
     """Cohen's kappa of every pair of raters over the items both rated (pairs sharing no item are left out)."""
+    return [{**p, "kappa": _round(p["kappa"])} for p in _pairwise_cohen(ratings, item, rater, value)]
+
+
+def _pairwise_cohen(ratings: pd.DataFrame, item: str, rater: str, value: str) -> list[dict[str, Any]]:
+    """:func:`pairwise_cohen`, kappas unrounded."""
     wide = ratings.pivot(index=item, columns=rater, values=value)
     pairs: list[dict[str, Any]] = []
     for a, b in combinations(sorted(wide.columns, key=str), 2):
@@ -184,7 +202,7 @@ def pairwise_cohen(
             "rater_a": str(a),
             "rater_b": str(b),
             "n_items": int(len(both)),
-            "kappa": _round(cohen_kappa(both[a].tolist(), both[b].tolist())),
+            "kappa": cohen_kappa(both[a].tolist(), both[b].tolist()),
         })
     return pairs
 
@@ -198,12 +216,15 @@ def agreement_report(
     rater: str = "reviewer",
     value: str = "decision",
     categories: Sequence[str] | None = DECISIONS,
+    single_reviews_allowed: bool = False,
 ) -> AgreementReport:
     """Agreement of the reviewers' ``value`` ratings (default: accept/reject decisions) and the verdict.
 
-    ``passed`` is True when the chosen metric is >= ``min_agreement``; when it is undefined because every
-    rating agreed (one category only), passed is True and ``reason`` says so. No item with two ratings means
-    agreement cannot be measured: passed is False and ``reason`` says to assign each item to two reviewers.
+    ``passed`` is True when the chosen metric (unrounded) is >= ``min_agreement``; when it is undefined
+    because every rating agreed (one category only), passed is True and ``reason`` says so. No item with two
+    ratings means agreement cannot be measured: passed is False and ``reason`` says to assign each item to
+    two reviewers, unless ``single_reviews_allowed`` (a review set up with one reviewer per item,
+    ``min_reviewers_per_item`` 1): then passed is True and ``reason`` says nothing was measured.
     A rater who rated the same item twice raises ValueError (``import_reviews`` refuses such files already).
     """
     if metric not in AGREEMENT_METRICS:
@@ -233,26 +254,31 @@ def agreement_report(
         "categories": cats,
     }
     if n_items == 0:
+        reason = (
+            f"agreement not measured: none of the {len(table)} reviewed items was rated by two or more reviewers, "
+            "and min_reviewers_per_item is 1, so each single review is applied as it stands; treated as a pass."
+            if single_reviews_allowed
+            else f"agreement cannot be measured: none of the {len(table)} reviewed items was rated by two or more "
+            "reviewers; assign every item to at least two reviewers (min_reviewers_per_item >= 2), or set "
+            "min_reviewers_per_item to 1 to apply single reviews without an agreement check."
+        )
         return AgreementReport(
-            value=None, passed=False, fleiss_kappa=None, krippendorff_alpha=None, cohen_kappa=None,
-            observed_agreement=None, pairwise_cohen=[],
-            reason=(
-                f"agreement cannot be measured: none of the {len(table)} reviewed items was rated by two or more "
-                "reviewers; assign every item to at least two reviewers (min_reviewers_per_item >= 2)."
-            ),
-            **common,
+            value=None, passed=single_reviews_allowed, fleiss_kappa=None, krippendorff_alpha=None,
+            cohen_kappa=None, observed_agreement=None, pairwise_cohen=[], reason=reason, **common,
         )
     counts = multi.to_numpy(dtype=float)
     n_i = counts.sum(axis=1)
     observed = float(((counts * (counts - 1)).sum(axis=1) / (n_i * (n_i - 1))).mean())
-    pairs = pairwise_cohen(reviews, item=item, rater=rater, value=value)
+    pairs = _pairwise_cohen(reviews, item, rater, value)
     defined = [p["kappa"] for p in pairs if p["kappa"] is not None]
-    values = {
-        "fleiss_kappa": _round(fleiss_kappa(counts)),
-        "krippendorff_alpha": _round(krippendorff_alpha(counts)),
-        "cohen_kappa": _round(float(np.mean(defined))) if defined else None,
+    exact = {
+        # Gwet's Fleiss' kappa reads the single-rated items too (for the category shares)
+        "fleiss_kappa": fleiss_kappa(table.to_numpy(dtype=float)),
+        "krippendorff_alpha": krippendorff_alpha(counts),
+        "cohen_kappa": float(np.mean(defined)) if defined else None,
     }
-    chosen = values[metric]
+    values = {name: _round(v) for name, v in exact.items()}
+    chosen = exact[metric]
     where = f"over {n_items} items rated by two or more of {common['n_raters']} reviewers"
     if chosen is None:
         # Undefined only when chance agreement is 1: every rating (or, for Cohen, every pair's ratings) in one
@@ -271,18 +297,19 @@ def agreement_report(
     else:
         passed = chosen >= min_agreement
         disagreeing = int((counts.max(axis=1) < n_i).sum())
+        shown = _shown(chosen, min_agreement)
         reason = (
-            f"{metric} {chosen:.3f} >= {min_agreement} {where}."
+            f"{metric} {shown} >= {min_agreement} {where}."
             if passed
-            else f"{metric} {chosen:.3f} is below the bar {min_agreement} {where}; reviewers disagree on "
+            else f"{metric} {shown} is below the bar {min_agreement} {where}; reviewers disagree on "
             f"{disagreeing} items: read the disagreements, sharpen the review guidelines and review again."
         )
     return AgreementReport(
-        value=chosen,
+        value=_round(chosen),
         passed=bool(passed),
         reason=reason,
         observed_agreement=_round(observed),
-        pairwise_cohen=pairs,
+        pairwise_cohen=[{**p, "kappa": _round(p["kappa"])} for p in pairs],
         **values,
         **common,
     )

@@ -96,12 +96,20 @@ def test_fleiss_kappa_varying_raters_matches_gwet_irrcac():
     assert fleiss_kappa(table) == pytest.approx(-0.1795635, abs=1e-7)
 
 
-def test_fleiss_kappa_ignores_items_with_one_rating():
+def test_fleiss_kappa_single_ratings_count_towards_chance_agreement_only():
     base = [[2, 0], [1, 1], [0, 3], [2, 1]]
     # By hand: P_i = 1, 0, 1, 1/3 -> P = 7/12; shares (1, .5, 0, 2/3)/4 -> p = (13/24, 11/24);
     # p_e = (169 + 121) / 576 = 290/576; kappa = (7/12 - 290/576) / (1 - 290/576) = 46/286.
     assert fleiss_kappa(base) == pytest.approx(46 / 286)
-    assert fleiss_kappa(base + [[1, 0], [0, 1], [0, 0]]) == pytest.approx(46 / 286)
+    # Gwet (irrCAC fleiss.kappa.raw): P stays 7/12 (pairs only), the shares are averaged over every rated item,
+    # the two single ratings included and the unrated item left out: p = (19/36, 17/36),
+    # p_e = (361 + 289) / 1296 = 650/1296; kappa = (756 - 650) / (1296 - 650) = 106/646.
+    assert fleiss_kappa(base + [[1, 0], [0, 1], [0, 0]]) == pytest.approx(106 / 646)
+    # 3 double-rated items and 10 single accepts: P = 2/3, p = (11.5/13, 1.5/13) -> kappa -0.6329 (irrCAC)
+    table = [[2, 0], [1, 1], [0, 2]] + [[1, 0]] * 10
+    p_e = (11.5 / 13) ** 2 + (1.5 / 13) ** 2
+    assert fleiss_kappa(table) == pytest.approx((2 / 3 - p_e) / (1 - p_e))
+    assert round(fleiss_kappa(table), 4) == -0.6329
 
 
 def test_fleiss_kappa_undefined_and_errors():
@@ -214,3 +222,18 @@ def test_report_errors():
         agreement_report(reviews(("r1", "alice", "accept"), ("r1", "alice", "reject"), ("r1", "bob", "accept")))
     with pytest.raises(ValueError, match="no column 'reviewer'"):
         agreement_report(pd.DataFrame({"record_id": ["r1"], "decision": ["accept"]}))
+
+
+def test_the_bar_is_compared_with_the_unrounded_value_and_shown_so():
+    # 3 reviewers, 5 items; alpha = 13/27 = 0.481481... (the krippendorff package on the same data), which
+    # rounds to 0.4815 for the report but is below a bar of 0.48149
+    a, r = "accept", "reject"
+    votes = {"x": [a, r, a, a, a], "y": [a, r, a, r, a], "z": [r, r, a, r, a]}
+    ratings = reviews(*[(f"i{k}", who, v) for who, vs in votes.items() for k, v in enumerate(vs)])
+    report = agreement_report(ratings, "krippendorff_alpha", 0.48149)
+    assert report.krippendorff_alpha == 0.4815 and report.value == 0.4815
+    assert not report.passed
+    assert report.reason.startswith("krippendorff_alpha 0.481 is below the bar 0.48149")
+    # shown with as many decimals as it takes to sit on the right side of the bar, never "0.481 >= 0.48148"
+    assert agreement_report(ratings, "krippendorff_alpha", 0.48148).reason.startswith("krippendorff_alpha 0.4815 >= ")
+    assert agreement_report(ratings, "krippendorff_alpha", 0.4).reason.startswith("krippendorff_alpha 0.481 >= 0.4")
