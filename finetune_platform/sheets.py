@@ -9,10 +9,13 @@ What both need, written once here:
 - every unreadable row is collected as a :class:`RowError` (file, where, problem) and all of them are raised
   together (:class:`RowsImportError`), so that nothing is imported half and people fix every problem in one
   pass;
-- :class:`SheetReader` reads each file by its kind (:func:`looks_like_json`), walks CSV rows and Label Studio
-  tasks/annotations, names annotators (:func:`label_studio_annotator`), refuses a second answer by the same
-  person to the same item, and counts rows per file, blank rows and cancelled annotations. What a row
-  means is the subclass's: it implements :meth:`SheetReader.csv_row` and :meth:`SheetReader.annotation`.
+- :func:`sheet_files` lists a folder's sheets and refuses files it cannot read rather than skip them;
+- :class:`SheetReader` reads each file by its kind (:func:`looks_like_json`), walks CSV rows (comma, ";" or
+  tab separated, column names in any case; a repeated column, a row longer than the header or an empty file
+  is an error) and Label Studio tasks/annotations (the JSON_MIN export, which drops who answered, is
+  refused), names annotators (:func:`label_studio_annotator`), refuses a second answer by the same person to
+  the same item, lists files that are byte-for-byte copies of another, and counts rows per file, blank rows
+  and cancelled annotations. What a row means is the subclass's: it implements :meth:`SheetReader.csv_row` and :meth:`SheetReader.annotation`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Iterator
@@ -100,6 +104,52 @@ def looks_like_json(path: Path) -> bool:
     return head[:1] in (b"[", b"{")
 
 
+#: The files a sheet folder may hold: spreadsheets saved as CSV (or tab-separated) and Label Studio JSON exports.
+SHEET_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".json")
+
+
+def sheet_files(folder: Path, kind: str) -> list[Path]:
+    """Every sheet under ``folder`` (subfolders too), sorted; [] when the folder does not exist.
+
+    Hidden files and folders (``.gitkeep``, ``.DS_Store``, ``.~lock.alice.csv#``) are left out. Any other file
+    that is not a sheet (``alice.xlsx``, ``notes.txt``) raises ValueError naming it: a reviewer's decisions
+    saved in a format the platform cannot read must not vanish without a word. ``kind`` names the folder's
+    files in the message ("decision files").
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        return []
+    files, unreadable = [], []
+    for path in sorted(folder.rglob("*")):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts) or not path.is_file():
+            continue
+        (files if path.suffix.lower() in SHEET_SUFFIXES else unreadable).append(path)
+    if unreadable:
+        names = ", ".join(str(p.relative_to(folder)) for p in unreadable[:10])
+        more = f" and {len(unreadable) - 10} more" if len(unreadable) > 10 else ""
+        raise ValueError(
+            f"{folder} holds {len(unreadable)} file(s) that are not {kind} the platform can read: {names}{more}. "
+            f"Save each as 'CSV UTF-8' (.csv, or tab-separated .tsv) or a Label Studio JSON export (.json), or move "
+            "it out of the folder; nothing was imported."
+        )
+    return files
+
+
+#: What a file manager or a browser adds to a file's name when it saves a copy: "alice (1)", "alice - Copy",
+#: "alice - Copy (2)", "alice_copy", "Copy of alice".
+_COPY_MARKS = re.compile(
+    r"^(?:copy of\s+)?(.+?)(?:\s*\(\d+\)|\s*-\s*copy(?:\s*\(\d+\))?|[\s_]copy\d*)*$", re.IGNORECASE
+)
+
+
+def person_of_file(stem: str) -> str:
+    """The person (reviewer, rater) a sheet's file name names: its name without the marks of a saved copy
+    ("alice (1)" -> "alice"), so one person's sheet saved twice is one person (whose second answer to an item
+    is refused), not two who agree perfectly."""
+    match = _COPY_MARKS.match(stem.strip())
+    return match.group(1) if match else stem
+
+
 def label_studio_annotator(completed_by: Any) -> str:
     """A person's name from a Label Studio annotation's ``completed_by``: a user object (its e-mail, else
     username, else ``ls_user_<id>``) or a user id (``ls_user_<id>``); "" when there is none."""
@@ -135,7 +185,9 @@ class SheetReader:
     seen: dict[tuple[str, str], str] = field(default_factory=dict)
     #: each person's name as first written, by its case- and space-insensitive form (see :meth:`person_name`)
     spellings: dict[str, str] = field(default_factory=dict)
-    stats: dict[str, Any] = field(default_factory=lambda: {"files": {}, "blank_rows_skipped": 0, "cancelled_skipped": 0})
+    stats: dict[str, Any] = field(
+        default_factory=lambda: {"files": {}, "blank_rows_skipped": 0, "cancelled_skipped": 0, "identical_files": []}
+    )
 
     # --- what a subclass implements -------------------------------------------------------------------------
     def csv_row(self, file: str, where: str, cell: Callable[[str], str], stem: str) -> None:
@@ -143,8 +195,10 @@ class SheetReader:
         name without suffix)."""
         raise NotImplementedError
 
-    def annotation(self, file: str, where: str, item_id: str, annotation: dict[str, Any]) -> None:
-        """Read one Label Studio annotation (not cancelled) of the task whose data holds ``item_id``."""
+    def annotation(
+        self, file: str, where: str, item_id: str, annotation: dict[str, Any], data: dict[str, Any]
+    ) -> None:
+        """Read one Label Studio annotation (not cancelled) of the task whose ``data`` holds ``item_id``."""
         raise NotImplementedError
 
     # --- shared --------------------------------------------------------------------------------------------
@@ -175,11 +229,20 @@ class SheetReader:
 
     def read(self, paths: Iterable[str | Path], kind: str, caller: str) -> None:
         """Read every file of ``paths``, each as a Label Studio export or a CSV (:func:`looks_like_json`); a
-        missing file raises FileNotFoundError naming ``kind`` ("review file") and ``caller``."""
+        missing file raises FileNotFoundError naming ``kind`` ("review file") and ``caller``. A file with the
+        same bytes as one read before that held answers is listed in ``stats["identical_files"]`` (a copy saved
+        under another name, or two people who answered every item alike: the caller warns)."""
+        contents: dict[bytes, str] = {}
         for raw in paths:
             path = Path(raw)
             if not path.is_file():
                 raise FileNotFoundError(f"{kind} {path} does not exist; check the paths given to {caller}.")
+            body = path.read_bytes()
+            twin = contents.setdefault(body, path.name)
+            if twin != path.name and self.stats["files"].get(twin):
+                # A copy of one person's sheet under another name would count as a second person who agrees
+                # perfectly; two people can also answer every item alike. Read it, and say so.
+                self.stats["identical_files"].append([twin, path.name])
             if looks_like_json(path):
                 self.read_label_studio(path)
             else:
@@ -200,25 +263,62 @@ class SheetReader:
             return
         self._read_csv_rows(text, path, file)
 
+    def _delimiter(self, text: str, path: Path) -> str:
+        """"\t" for a .tsv file; else "," unless the header line only names the required columns when split
+        by ";" or a tab (Excel writes ";" where the decimal separator is a comma: German, French, Spanish)."""
+        if path.suffix.lower() == ".tsv":
+            return "\t"
+        first = text.split("\n", 1)[0]
+        wanted = {c.casefold() for c in self.required_columns}
+
+        def names(delimiter: str) -> set[str]:
+            return {h.strip().strip('"').casefold() for h in first.split(delimiter)}
+
+        if wanted <= names(","):
+            return ","
+        return next((d for d in (";", "\t") if wanted <= names(d)), ",")
+
     def _read_csv_rows(self, text: str, path: Path, file: str) -> None:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if not text.strip():
+            self.error(file, "whole file", "the file is empty; export the sheet again (or remove the file).")
+            return
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter(text, path))
         number = 0
         try:
             with _csv_fields_up_to(_CSV_FIELD_LIMIT):
-                header = [h.strip() for h in (reader.fieldnames or [])]
-                reader.fieldnames = header
+                # column names are matched ignoring case and surrounding spaces: "Decision", " record_id"
+                header = [h.strip().casefold() for h in next(reader, [])]
+                repeated = sorted({h for h in header if h and header.count(h) > 1})
+                if repeated:
+                    self.error(
+                        file, "header",
+                        f"columns {repeated} appear more than once; keep one of each (which one holds the answer?).",
+                    )
+                    return
                 missing = [c for c in self.required_columns if c not in header]
                 if missing:
-                    self.error(file, "header", f"columns {missing} are missing (found {header}); {self.csv_hint}")
+                    hint = " (is it separated by another character than ',', ';' or a tab?)" if len(header) == 1 else ""
+                    self.error(
+                        file, "header", f"columns {missing} are missing (found {header}){hint}; {self.csv_hint}"
+                    )
                     return
-                for number, row in enumerate(reader, start=1):
-                    def cell(name: str, row: dict[str, Any] = row) -> str:
-                        return unguard((row.get(name) or "").strip())
+                for number, values in enumerate(reader, start=1):
+                    if len(values) > len(header) and any(v.strip() for v in values[len(header):]):
+                        self.error(
+                            file, f"data row {number}",
+                            f"the row has {len(values)} cells but the header {len(header)}; a comma in a cell that "
+                            "is not quoted? (the extra cells would be lost)",
+                        )
+                        continue
+                    row = dict(zip(header, values))
+
+                    def cell(name: str, row: dict[str, str] = row) -> str:
+                        return unguard((row.get(name.casefold()) or "").strip())
 
                     self.csv_row(file, f"data row {number}", cell, path.stem)
         except csv.Error as exc:
             self.error(
-                file, f"data row {number + 1}" if number or reader.fieldnames else "header",
+                file, f"data row {number + 1}" if number or reader.line_num > 1 else "header",
                 f"not readable as CSV ({exc}); save the sheet as 'CSV UTF-8' and import it again.",
             )
 
@@ -239,12 +339,20 @@ class SheetReader:
                 "a Label Studio export is a JSON list of tasks; export the project as 'JSON' (not JSON_MIN or CSV).",
             )
             return
+        if tasks and all(isinstance(t, dict) and "data" not in t and "annotations" not in t for t in tasks):
+            self.error(
+                file, "top level",
+                "this is Label Studio's JSON_MIN export (tasks without 'data' and 'annotations', so without who "
+                "answered); export the project as 'JSON' instead.",
+            )
+            return
         for t, task in enumerate(tasks, start=1):
             where_task = f"task {t}" + (f" (id {task.get('id')})" if isinstance(task, dict) and "id" in task else "")
             if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
                 self.error(file, where_task, "a task must be an object with a 'data' object.")
                 continue
-            item_id = str(task["data"].get(self.id_column) or "")
+            value = task["data"].get(self.id_column)
+            item_id = "" if value is None else str(value)
             annotations = task.get("annotations") or []
             if not isinstance(annotations, list):
                 self.error(file, where_task, "'annotations' must be a list of annotation objects.")
@@ -264,4 +372,4 @@ class SheetReader:
                 if not all(isinstance(r.get("value") or {}, dict) for r in result):
                     self.error(file, where, "a region's 'value' must be an object (e.g. {\"choices\": [...]}).")
                     continue
-                self.annotation(file, where, item_id, annotation)
+                self.annotation(file, where, item_id, annotation, task["data"])

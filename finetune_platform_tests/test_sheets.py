@@ -118,3 +118,63 @@ def test_a_sheet_that_is_not_utf8_is_named_and_a_bom_is_allowed(tmp_path):
     export = tmp_path / "bom.json"
     export.write_bytes(b"\xef\xbb\xbf" + json.dumps(tasks).encode())
     assert import_reviews([export])["decision"].tolist() == ["accept"]
+
+
+# --- what spreadsheets and people really hand back (audit 2026-12-07) ------------------------------------
+
+
+def _reviews(tmp_path, name: str, body: str, **kwargs):
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return import_reviews([path], **kwargs)
+
+
+def test_semicolon_and_tab_separated_sheets_and_any_case_of_column_names(tmp_path):
+    """Excel writes ";" where the decimal separator is a comma; a .tsv is tab-separated; "Decision" is decision."""
+    got = _reviews(tmp_path, "de.csv", "Record_ID;Reviewer;Decision;Comment\nr1;anna;Accept;gut, sehr gut\n")
+    assert got[["record_id", "reviewer", "decision"]].values.tolist() == [["r1", "anna", "accept"]]
+    got = _reviews(tmp_path, "t.tsv", "record_id\treviewer\tdecision\nr2\tbo\treject\n")
+    assert got[["record_id", "decision"]].values.tolist() == [["r2", "reject"]]
+
+
+def test_a_repeated_column_a_long_row_and_an_empty_file_are_errors(tmp_path):
+    with pytest.raises(ReviewImportError, match=r"dup.csv, header: columns \['decision'\] appear more than once"):
+        _reviews(tmp_path, "dup.csv", "record_id,reviewer,decision,Decision\nr1,a,accept,reject\n")
+    with pytest.raises(ReviewImportError, match="long.csv, data row 1: the row has 5 cells but the header 4"):
+        _reviews(tmp_path, "long.csv", "record_id,reviewer,decision,comment\nr1,a,reject,has a phone, and more\n")
+    with pytest.raises(ReviewImportError, match="empty.csv, whole file: the file is empty"):
+        _reviews(tmp_path, "empty.csv", "\n")
+    with pytest.raises(ReviewImportError, match=r"columns \['record_id', 'decision'\] are missing .* another character"):
+        _reviews(tmp_path, "pipe.csv", "record_id|decision\nr1|accept\n")
+
+
+def test_label_studio_json_min_is_refused_once_and_an_id_of_zero_is_an_id(tmp_path):
+    path = tmp_path / "min.json"
+    path.write_text(json.dumps([{"record_id": "r1", "decision": "accept", "id": 1}]), encoding="utf-8")
+    with pytest.raises(ReviewImportError) as info:
+        import_reviews([path])
+    assert [str(e) for e in info.value.errors] == [
+        "min.json, top level: this is Label Studio's JSON_MIN export (tasks without 'data' and 'annotations', so "
+        "without who answered); export the project as 'JSON' instead."
+    ]
+    zero = [{"id": 1, "data": {"record_id": 0}, "annotations": [
+        {"completed_by": 2, "result": [{"from_name": "decision", "value": {"choices": ["reject"]}}]}]}]
+    path.write_text(json.dumps(zero), encoding="utf-8")
+    assert import_reviews([path])["record_id"].tolist() == ["0"]
+
+
+def test_sheet_files_reads_subfolders_skips_hidden_files_and_refuses_the_rest(tmp_path):
+    from finetune_platform.sheets import sheet_files
+
+    assert sheet_files(tmp_path / "missing", "decision files") == []
+    for name in ("alice.csv", "round2/dave.csv", "ls/export.json", "carol.tsv", ".gitkeep", ".~lock.alice.csv#",
+                 ".hidden/x.xlsx"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    assert [p.relative_to(tmp_path).as_posix() for p in sheet_files(tmp_path, "decision files")] == [
+        "alice.csv", "carol.tsv", "ls/export.json", "round2/dave.csv"
+    ]
+    (tmp_path / "erin.xlsx").write_bytes(b"PK")
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"holds 2 file\(s\) that are not decision files .*: erin.xlsx, notes.txt"):
+        sheet_files(tmp_path, "decision files")

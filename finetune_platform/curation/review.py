@@ -23,8 +23,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Literal
 from xml.sax.saxutils import escape, quoteattr
@@ -41,6 +42,7 @@ from finetune_platform.sheets import (  # noqa: F401  (FORMULA_TRIGGERS, spreads
     RowsImportError,
     SheetReader,
     label_studio_annotator,
+    person_of_file,
     spreadsheet_safe,
 )
 
@@ -48,11 +50,14 @@ STAGE = "human_review"
 REJECT_REASON = "human_rejected"
 
 #: ``review_queue``: one row per record to review, in the order reviewers should take them.
-#: review_id: ``"rv-"`` + 10 hex digits of the record id's SHA-1 (stable across runs); stratum: ``label``
-#: or ``label|source``; borderline: the quality score lies in the borderline band.
+#: review_id: ``"rv-"`` + 10 hex digits of the record id's SHA-1 (stable across runs); content_hash: a
+#: fingerprint of the record's text, reply and turns as the reviewer sees them (:func:`content_hash`), so a
+#: decision is never applied to another record that took the same id since (a row added above it in its
+#: file); stratum: ``label`` or ``label|source``; borderline: the quality score lies in the borderline band.
 REVIEW_QUEUE_COLUMNS: list[str] = [
     "review_id",
     "record_id",
+    "content_hash",
     "source",
     "label",
     "quality_score",
@@ -163,6 +168,23 @@ def _review_id(record_id: str) -> str:
     return "rv-" + hashlib.sha1(record_id.encode("utf-8")).hexdigest()[:10]
 
 
+def content_hash(text: str, response: str, messages: str) -> str:
+    """12 hex digits of the SHA-1 of a record's text, reply and turns: what a reviewer judged.
+
+    A record id is a file and a row, so it moves to another record when rows are added above it; this
+    fingerprint tells :func:`import_reviews` that the record under an id is no longer the one reviewed.
+    """
+    return hashlib.sha1("\x1f".join((text, response, messages)).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def content_hashes(records: pd.DataFrame) -> list[str]:
+    """:func:`content_hash` of every row of ``records``."""
+    return [
+        content_hash(t, r, m)
+        for t, r, m in zip(text_column(records, "text"), text_column(records, "response"), text_column(records, "messages"))
+    ]
+
+
 def _allocate(capacity: dict[str, int], n: int, floor_one: list[str]) -> dict[str, int]:
     """Split ``n`` picks over strata: one each for ``floor_one`` first (largest strata first, when ``n`` is too
     small for all), the rest in proportion to the room left in each stratum (largest remainder, in integers).
@@ -211,8 +233,10 @@ def build_review_queue(records: pd.DataFrame, settings: ReviewSettings) -> pd.Da
     [borderline_low, borderline_high]), then the rest from every record not yet taken. Each phase is stratified
     by label (and source): every stratum gets one record before any gets a second (largest strata first when
     there are more strata than places), the remaining places go in proportion to stratum size. The queue lists
-    the borderline phase first, each phase shuffled so that strata are mixed. The same records (in any row
-    order) and seed always give the same queue.
+    the borderline phase first, then the borderline records of the second phase (the band's records beyond
+    its share), then the rest, each part shuffled so that strata are mixed: a reviewer who stops early has
+    seen the borderline records first. The same records (in any row order) and seed always give the same
+    queue.
     """
     check_input(records, STAGE, needs=["quality_score"])
     n = min(settings.sample_size, len(records))
@@ -224,6 +248,7 @@ def build_review_queue(records: pd.DataFrame, settings: ReviewSettings) -> pd.Da
         "quality_score": pd.to_numeric(records["quality_score"], errors="coerce").astype(float),
         "text": text_column(records, "text"),
         "response": text_column(records, "response"),
+        "content_hash": content_hashes(records),
     })
     frame["stratum"] = (
         [f"{label}|{source}" for label, source in zip(labels, frame["source"])] if settings.stratify_by_source else labels
@@ -239,7 +264,8 @@ def build_review_queue(records: pd.DataFrame, settings: ReviewSettings) -> pd.Da
     rest = frame.drop(index=first.index)
     unseen = sorted(set(rest["stratum"]) - set(first["stratum"]))
     second = _pick(rest, n - len(first), unseen, rng)
-    phases = [part.iloc[rng.permutation(len(part))] for part in (first, second)]
+    parts = (first, second[second["borderline"]], second[~second["borderline"]])
+    phases = [part.iloc[rng.permutation(len(part))] for part in parts]
     queue = pd.concat(phases, ignore_index=True)
     queue["review_id"] = [_review_id(rid) for rid in queue["record_id"]]
     if not queue["review_id"].is_unique:
@@ -367,13 +393,18 @@ class _Reader(SheetReader):
 
     known_ids: set[str] | None = None
     known_labels: set[str] | None = None
+    #: each record's content_hash now, by record id (None: not checked)
+    known_hashes: dict[str, str] | None = None
     reviewer_from_filename: bool = False
 
-    def add(self, file: str, where: str, record_id: str, reviewer: str, decision: str, label: str, comment: str) -> None:
+    def add(
+        self, file: str, where: str, record_id: str, reviewer: str, decision: str, label: str, comment: str,
+        seen_hash: str = "",
+    ) -> None:
         def bad(problem: str) -> None:
             self.error(file, where, problem)
 
-        record_id, label, comment = (s.strip() for s in (record_id, label, comment))
+        record_id, label, comment, seen_hash = (s.strip() for s in (record_id, label, comment, seen_hash))
         reviewer = self.person_name(reviewer)
         decision_norm = decision.strip().casefold()
         problems_before = len(self.errors)
@@ -384,6 +415,15 @@ class _Reader(SheetReader):
                 f"record_id '{record_id}' is not among the records under review; was the file edited or is it from "
                 "another batch?"
             )
+        elif seen_hash and self.known_hashes is not None and self.known_hashes.get(record_id) != seen_hash:
+            bad(
+                f"record '{record_id}' is not the record that was reviewed: its text or reply changed since the "
+                "review queue was exported (rows added or edited in its file, or curation now redacts it "
+                "differently), so the decision may belong to another record. Export a new queue (materialize "
+                "review_queue) and review this record again, or delete this row."
+            )
+        if not seen_hash:
+            self.stats["reviews_without_content_hash"] += 1
         if decision_norm not in DECISIONS:
             bad(f"decision '{decision.strip()}' is not one of {list(DECISIONS)}; write accept or reject.")
         if not reviewer:
@@ -411,12 +451,20 @@ class _Reader(SheetReader):
             else:
                 self.stats["blank_rows_skipped"] += 1
             return
-        reviewer = cell("reviewer") or (stem if self.reviewer_from_filename else "")
-        self.add(file, where, cell("record_id"), reviewer, decision, label, comment)
+        reviewer = cell("reviewer") or (person_of_file(stem) if self.reviewer_from_filename else "")
+        self.add(file, where, cell("record_id"), reviewer, decision, label, comment, cell("content_hash"))
 
-    def annotation(self, file: str, where: str, item_id: str, annotation: dict[str, Any]) -> None:
+    def annotation(
+        self, file: str, where: str, item_id: str, annotation: dict[str, Any], data: dict[str, Any]
+    ) -> None:
         decision, label, comment = _read_ls_result(annotation.get("result") or [])
-        self.add(file, where, item_id, label_studio_annotator(annotation.get("completed_by")), decision, label, comment)
+        seen = data.get("content_hash")
+        self.add(
+            file, where, item_id, label_studio_annotator(annotation.get("completed_by")), decision, label, comment,
+            "" if seen is None else str(seen),
+        )
+
+
 
 
 def _read_ls_result(result: list[dict[str, Any]]) -> tuple[str, str, str]:
@@ -448,11 +496,16 @@ def import_reviews(
     (``annotations[].result[]`` read by control name ``decision`` / ``corrected_label`` / ``comment``, reviewer
     from ``completed_by``: an e-mail when the export holds user objects, else ``ls_user_<id>``; cancelled
     annotations are skipped and counted). Anything else is a CSV with at least record_id and decision; the
-    reviewer comes from its ``reviewer`` column, or from the file name (``alice.csv`` -> ``alice``) where
-    that cell is empty and ``reviewer_from_filename`` is True. Rows without decision, corrected label and
-    comment are items not reviewed yet: skipped and counted.
+    reviewer comes from its ``reviewer`` column, or from the file name (``alice.csv`` -> ``alice``; a saved
+    copy's ``alice (1).csv`` -> ``alice`` too: :func:`~finetune_platform.sheets.person_of_file`) where that
+    cell is empty and ``reviewer_from_filename`` is True. Rows without decision, corrected label and comment are items not
+    reviewed yet: skipped and counted.
 
-    With ``records`` given, record ids must be among them and corrected labels among their labels. Every bad
+    With ``records`` given, record ids must be among them, corrected labels among their labels, and a row's
+    ``content_hash`` (the queue's; in a Label Studio task's data) must be the record's now: a record whose
+    text or reply changed since the queue was exported is not the one reviewed (rows shift under their ids
+    when a line is added above them). Rows without a content_hash (a hand-made sheet) are not checked and are
+    counted (``reviews_without_content_hash``). Every bad
     row (unknown decision, record id or label, missing reviewer, a second review of one record by one
     reviewer, a decision-less row with a comment) is collected; if there is any, :class:`ReviewImportError`
     lists them all and nothing is imported. Counts per file and of skipped rows are in
@@ -460,7 +513,14 @@ def import_reviews(
     """
     known_ids = set(records["record_id"].astype(str)) if records is not None else None
     known_labels = {label for label in text_column(records, "label") if label} if records is not None else None
-    reader = _Reader(known_ids=known_ids, known_labels=known_labels, reviewer_from_filename=reviewer_from_filename)
+    known_hashes = (
+        dict(zip(records["record_id"].astype(str), content_hashes(records))) if records is not None else None
+    )
+    reader = _Reader(
+        known_ids=known_ids, known_labels=known_labels, known_hashes=known_hashes,
+        reviewer_from_filename=reviewer_from_filename,
+    )
+    reader.stats["reviews_without_content_hash"] = 0
     reader.read(paths, "review file", "import_reviews")
     if reader.errors:
         raise ReviewImportError(reader.errors)
@@ -604,7 +664,7 @@ def apply_reviews(records: pd.DataFrame, reviews: pd.DataFrame, settings: Review
             f"apply_reviews lost rows: {len(records)} in, {len(kept)} kept, {len(rejected)} rejected. This is a bug."
         )
 
-    agreement = agreement_report(reviews, settings.agreement_metric, settings.min_agreement)
+    agreement = review_agreement(reviews, settings, records)
     by_reviewer = reviews.groupby("reviewer")["decision"]
     stats: dict[str, Any] = {
         "rows_in": int(len(records)),
@@ -635,6 +695,51 @@ def apply_reviews(records: pd.DataFrame, reviews: pd.DataFrame, settings: Review
     )
 
 
-def review_agreement(reviews: pd.DataFrame, settings: ReviewSettings) -> AgreementReport:
-    """The agreement gate with the settings' metric and bar (what the blocking asset check calls)."""
-    return agreement_report(reviews, settings.agreement_metric, settings.min_agreement)
+def review_agreement(
+    reviews: pd.DataFrame, settings: ReviewSettings, records: pd.DataFrame | None = None
+) -> AgreementReport:
+    """The agreement gate with the settings' metric and bar (what the blocking asset check reads).
+
+    Measures the accept/reject decisions and, when ``records`` are given and a reviewer corrected a label,
+    the labels too: each review's label is its correction or, without one, the record's label (the reviewer
+    kept it). Both must clear the bar: reviewers who agree to keep a record but not on its label are no
+    basis for relabelling it. With ``min_reviewers_per_item`` 1 a review where no record has two reviews
+    passes as not measured (:func:`agreement_report`'s ``single_reviews_allowed``).
+    """
+    single = settings.min_reviewers_per_item == 1
+    decisions = agreement_report(
+        reviews, settings.agreement_metric, settings.min_agreement, single_reviews_allowed=single
+    )
+    corrected = [label.strip() for label in text_column(reviews, "label")]
+    if records is None or not any(corrected):
+        return decisions
+    current = dict(zip(records["record_id"].astype(str), text_column(records, "label")))
+    effective = [
+        label or current.get(str(rid).strip(), "") or _NO_LABEL for rid, label in zip(reviews["record_id"], corrected)
+    ]
+    labels = agreement_report(
+        reviews.assign(effective_label=effective), settings.agreement_metric, settings.min_agreement,
+        value="effective_label", categories=None, single_reviews_allowed=single,
+    )
+    return replace(
+        decisions,
+        passed=decisions.passed and labels.passed,
+        reason=f"decisions: {decisions.reason} Labels: {labels.reason}",
+        labels=labels.to_dict(),
+    )
+
+
+def write_disagreements(disagreements: pd.DataFrame, path: Path) -> Path:
+    """Write the records where reviewers disagree (``DISAGREEMENT_COLUMNS``) as a spreadsheet for the review
+    lead (UTF-8 with BOM, every text cell through :func:`spreadsheet_safe`); an empty one when there are none,
+    so an old list never outlives the reviews it was made from."""
+    missing = [c for c in DISAGREEMENT_COLUMNS if c not in disagreements.columns]
+    if missing:
+        raise ValueError(f"write_disagreements: the table lacks columns {missing}; take it from apply_reviews.")
+    out = disagreements[DISAGREEMENT_COLUMNS].copy()
+    for column in ("record_id", "kind", "outcome", "votes"):
+        out[column] = [spreadsheet_safe(v) for v in text_column(out, column)]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return path

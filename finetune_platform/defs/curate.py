@@ -287,19 +287,38 @@ def human_reviews(
     deduplicated_records: pd.DataFrame,
     platform: PlatformResource,
 ) -> dg.Output[pd.DataFrame]:
-    """Reviewers' decisions (our CSV or Label Studio exports in data/review/decisions/), with agreement."""
-    from finetune_platform.curation.review import REVIEW_COLUMNS, import_reviews, review_agreement
+    """Reviewers' decisions (our CSV or Label Studio exports in data/review/decisions/, subfolders too), with
+    agreement on decisions and label corrections, and the records where reviewers disagree
+    (data/review/disagreements.csv), written whether the agreement gate passes or not."""
+    from finetune_platform.curation.review import (
+        DISAGREEMENT_COLUMNS,
+        REVIEW_COLUMNS,
+        apply_reviews,
+        import_reviews,
+        write_disagreements,
+    )
+    from finetune_platform.sheets import sheet_files
 
-    folder = platform.settings().review_dir / "decisions"
-    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in {".csv", ".json"}) if folder.exists() else []
+    review_dir = platform.settings().review_dir
+    files = sheet_files(review_dir / "decisions", "decision files")
     reviews = (
         import_reviews(files, deduplicated_records, reviewer_from_filename=True)
         if files
         else pd.DataFrame(columns=REVIEW_COLUMNS)
     )
-    report = review_agreement(reviews, config) if len(reviews) else None
-    context.log.info(f"{len(reviews)} reviews from {len(files)} files")
+    # What applying them would do: the agreement (decisions and labels) and the disagreements to resolve.
+    outcome = apply_reviews(deduplicated_records, reviews, config) if len(reviews) else None
+    report = outcome.agreement if outcome is not None else None
+    disagreements = outcome.disagreements if outcome is not None else pd.DataFrame(columns=DISAGREEMENT_COLUMNS)
+    disagreements_path = write_disagreements(disagreements, review_dir / "disagreements.csv")
+    context.log.info(f"{len(reviews)} reviews from {len(files)} files, {len(disagreements)} disagreements")
     gate = _agreement_gate(report, config)
+    stats = reviews.attrs.get("import_stats", {})
+    for first, copy in stats.get("identical_files", []):
+        context.log.warning(
+            f"{copy} is byte for byte the same as {first}: a copy of one reviewer's file counts as a second "
+            "reviewer who agrees perfectly. Remove it unless two reviewers really gave every answer alike."
+        )
     return dg.Output(
         reviews,
         metadata={
@@ -307,9 +326,14 @@ def human_reviews(
             "reviews": len(reviews),
             "reviewers": int(reviews["reviewer"].nunique()) if len(reviews) else 0,
             "items": int(reviews["record_id"].nunique()) if len(reviews) else 0,
+            "reviews_without_content_hash": int(stats.get("reviews_without_content_hash", 0)),
+            "identical_files": dg.MetadataValue.json(stats.get("identical_files", [])),
             "agreement": dg.MetadataValue.json(report.to_dict() if report else {"status": "no reviews imported"}),
             # the verdict the blocking check and curated_records read: decided here, with this asset's config
             "agreement_gate": dg.MetadataValue.json(gate),
+            "disagreements": len(disagreements),
+            "disagreements_file": dg.MetadataValue.path(str(disagreements_path)),
+            "disagreement_preview": preview(disagreements, ["record_id", "kind", "outcome", "votes"]),
         },
     )
 
@@ -381,7 +405,8 @@ def curated_records(
     if len(human_reviews) and gate is not None and not gate["passed"]:
         raise ValueError(
             f"curated_records: the reviews failed the agreement gate ({gate['reason']}), so their decisions are "
-            "not applied. Resolve the disagreements (human_reviews lists them) and import the decisions again, "
+            "not applied. Resolve the disagreements (human_reviews lists them in its metadata and in "
+            "data/review/disagreements.csv) and import the decisions again, "
             "or change human_reviews' metric / min_agreement if the bar is wrong"
         )
     outcome = apply_reviews(deduplicated_records, human_reviews, config)

@@ -201,6 +201,7 @@ def human_eval_sheet(
         import_human_ratings,
     )
     from finetune_platform.evaluation.human_eval import sheet_id as human_eval_sheet_id
+    from finetune_platform.sheets import sheet_files
 
     test = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])["test"]
     prompts = test.loc[test["task"] == "reply"].sample(frac=1.0, random_state=config.seed).head(config.items)
@@ -230,7 +231,7 @@ def human_eval_sheet(
     key_path.parent.mkdir(parents=True, exist_ok=True)
     sheet.key.to_csv(key_path, index=False)
     ratings_dir = folder / "ratings"
-    files = sorted(p for p in ratings_dir.glob("*") if p.suffix.lower() in {".csv", ".json"}) if ratings_dir.exists() else []
+    files = sheet_files(ratings_dir, "rating files")
     summary = aggregate_human_eval(import_human_ratings(files, sheet.key, rater_from_filename=True)) if files else None
     candidate_accuracy = eval_report["models"]["candidate"]["accuracy"]
     return dg.Output(

@@ -34,7 +34,14 @@ import pandas as pd
 from finetune_platform.curation.agreement import agreement_report
 from finetune_platform.evaluation.slices import wilson_interval
 from finetune_platform.formats.instructions import ticket_from_prompt
-from finetune_platform.sheets import RowError, RowsImportError, SheetReader, label_studio_annotator, spreadsheet_safe
+from finetune_platform.sheets import (
+    RowError,
+    RowsImportError,
+    SheetReader,
+    label_studio_annotator,
+    person_of_file,
+    spreadsheet_safe,
+)
 
 #: What raters see: one row per item, in the order they should rate them.
 SHEET_COLUMNS: list[str] = ["item_id", "prompt", "output_a", "output_b"]
@@ -294,10 +301,12 @@ class _Reader(SheetReader):
             else:
                 self.stats["blank_rows_skipped"] += 1
             return
-        rater = cell("rater") or (stem if self.rater_from_filename else "")
+        rater = cell("rater") or (person_of_file(stem) if self.rater_from_filename else "")
         self.add(file, where, cell("item_id"), rater, preference, cell("score_a"), cell("score_b"), cell("comment"))
 
-    def annotation(self, file: str, where: str, item_id: str, annotation: dict[str, Any]) -> None:
+    def annotation(
+        self, file: str, where: str, item_id: str, annotation: dict[str, Any], data: dict[str, Any]
+    ) -> None:
         values = _read_ls_result(annotation.get("result") or [])
         self.add(file, where, item_id, label_studio_annotator(annotation.get("completed_by")),
                  values["preference"], values["score_a"], values["score_b"], values["comment"])

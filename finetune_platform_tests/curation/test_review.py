@@ -492,7 +492,7 @@ def test_agreement_follows_the_settings():
     assert not outcome.agreement.passed  # r3 and r4 split
     assert outcome.agreement.n_items == 6 and outcome.agreement.n_items_single == 1
     assert outcome.stats["agreement"]["passed"] is False
-    assert review_agreement(reviews, settings) == outcome.agreement
+    assert review_agreement(reviews, settings, records) == outcome.agreement
 
 
 def test_apply_refuses_reviews_of_unknown_records_and_bad_decisions():
@@ -527,3 +527,121 @@ def test_apply_counts_one_reviewer_per_person_and_reads_labels_as_import_does():
     pd.testing.assert_frame_equal(read.records, direct.records)
     assert read.rejected["record_id"].tolist() == direct.rejected["record_id"].tolist()
     assert read.disagreements[["record_id", "kind"]].values.tolist() == direct.disagreements[["record_id", "kind"]].values.tolist()
+
+
+# --- stale queues, copies of a sheet, label agreement (audit 2026-12-07) ---------------------------------
+
+
+def test_a_decision_is_refused_when_its_record_id_now_holds_another_record(tmp_path):
+    """A record id is a file and a row: a line added above it moves the id to the next record. The reviewers
+    rejected spam; after the shift the id names an innocent record, which must not be dropped in its place."""
+    before = curated({"text": "hello, my order is late"}, {"text": "BUY CHEAP PILLS at example.biz"})
+    queue = build_review_queue(before, ReviewSettings(sample_size=2))
+    assert queue["content_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
+    sheet = export_review_csv(queue, tmp_path / "queue.csv")
+    alice = _fill(sheet, tmp_path / "alice.csv", {"r1": ("accept", "", "", ""), "r2": ("reject", "", "", "spam")})
+    assert len(import_reviews([alice], before, reviewer_from_filename=True)) == 2
+    # A row was added at the top of the file: r2 is now the late order, r3 the spam.
+    after = curated({"text": "new first row"}, {"text": "hello, my order is late"},
+                    {"text": "BUY CHEAP PILLS at example.biz"})
+    with pytest.raises(ReviewImportError) as err:
+        import_reviews([alice], after, reviewer_from_filename=True)
+    message = str(err.value)
+    assert "alice.csv, data row" in message and "record 'r1' is not the record that was reviewed" in message
+    assert "record 'r2' is not the record that was reviewed" in message and "review_queue" in message
+    # Label Studio tasks carry the fingerprint in their data as well.
+    tasks = json.loads(export_label_studio(queue, tmp_path / "tasks.json").read_text(encoding="utf-8"))
+    for task_id, task in enumerate(tasks, start=1):
+        task.update(id=task_id, annotations=[])
+        task["annotations"].append(_annotate(task_id, task, 7, "reject"))
+    export = tmp_path / "ls.json"
+    export.write_text(json.dumps(tasks), encoding="utf-8")
+    assert len(import_reviews([export], before)) == 2
+    with pytest.raises(ReviewImportError, match=r"ls.json, task 2 \(id 2\) annotation 1: record 'r\d' is not the record"):
+        import_reviews([export], after)
+    # A hand-made sheet without the column is read, and counted as not checked.
+    plain = tmp_path / "plain.csv"
+    plain.write_text("record_id,reviewer,decision\nr2,bob,reject\n", encoding="utf-8")
+    assert import_reviews([plain], after).attrs["import_stats"]["reviews_without_content_hash"] == 1
+
+
+def test_a_sheet_saved_twice_is_one_reviewer_not_two(tmp_path):
+    records = curated({}, {}, {})
+    sheet = export_review_csv(build_review_queue(records, ReviewSettings(sample_size=3)), tmp_path / "queue.csv")
+    answers = {"r1": ("reject", "", "", ""), "r2": ("reject", "", "", ""), "r3": ("accept", "", "", "")}
+    alice = _fill(sheet, tmp_path / "alice.csv", answers)
+    copy = tmp_path / "alice (1).csv"
+    copy.write_bytes(alice.read_bytes())
+    with pytest.raises(ReviewImportError, match=r"alice \(1\)\.csv, data row 1: reviewer 'alice' already reviewed"):
+        import_reviews([alice, copy], records, reviewer_from_filename=True)
+    # Under another person's name the copy is read (two people may answer alike) but listed for the lead.
+    other = tmp_path / "bob.csv"
+    other.write_bytes(alice.read_bytes())
+    stats = import_reviews([alice, other], records, reviewer_from_filename=True).attrs["import_stats"]
+    assert stats["identical_files"] == [["alice.csv", "bob.csv"]]
+    # Edited after copying: the file name still says alice, so her second review of a record is refused.
+    edited = _fill(sheet, tmp_path / "alice - Copy.csv", {**answers, "r3": ("reject", "", "", "")})
+    with pytest.raises(ReviewImportError, match="reviewer 'alice' already reviewed record 'r1' at alice.csv"):
+        import_reviews([alice, edited], records, reviewer_from_filename=True)
+    # Two unfilled copies of the queue are no reviews at all, not an error.
+    blank = tmp_path / "carol.csv"
+    blank.write_bytes(sheet.read_bytes())
+    unfilled = import_reviews([sheet, blank], records, reviewer_from_filename=True)
+    assert unfilled.empty and unfilled.attrs["import_stats"]["identical_files"] == []
+
+
+@pytest.mark.parametrize(
+    "stem, reviewer",
+    [("alice", "alice"), ("alice (1)", "alice"), ("alice - Copy", "alice"), ("alice - Copy (2)", "alice"),
+     ("alice_copy", "alice"), ("Copy of alice", "alice"), ("Mary Ann", "Mary Ann"), ("copy", "copy")],
+)
+def test_person_of_file(stem, reviewer):
+    from finetune_platform.sheets import person_of_file
+
+    assert person_of_file(stem) == reviewer
+
+
+def test_label_disagreement_fails_the_gate_even_when_every_decision_agrees():
+    records = curated(*[{"label": "billing"} for _ in range(6)])
+    corrections = ["shipping", "account"] * 3
+    reviews = pd.DataFrame(
+        [{"record_id": f"r{i}", "reviewer": "alice", "decision": "accept", "label": corrections[i - 1], "comment": ""}
+         for i in range(1, 7)]
+        + [{"record_id": f"r{i}", "reviewer": "bob", "decision": "accept", "label": corrections[i % 6], "comment": ""}
+           for i in range(1, 7)],
+        columns=REVIEW_COLUMNS,
+    )
+    report = review_agreement(reviews, ReviewSettings(), records)
+    assert not report.passed
+    assert report.labels is not None and report.labels["value"] < 0
+    assert report.reason.startswith("decisions: krippendorff_alpha is undefined")
+    assert "Labels: krippendorff_alpha" in report.reason and "is below the bar 0.6" in report.reason
+    # Without label corrections the labels are not measured and the decisions decide alone.
+    plain = reviews.assign(label="")
+    assert review_agreement(plain, ReviewSettings(), records).labels is None
+    assert review_agreement(plain, ReviewSettings(), records).passed
+
+
+def test_one_reviewer_per_record_passes_when_the_settings_ask_for_one():
+    records = curated({}, {})
+    reviews = pd.DataFrame([{"record_id": "r1", "reviewer": "alice", "decision": "reject", "label": "", "comment": ""},
+                            {"record_id": "r2", "reviewer": "bob", "decision": "accept", "label": "", "comment": ""}],
+                           columns=REVIEW_COLUMNS)
+    single = ReviewSettings(min_reviewers_per_item=1)
+    outcome = apply_reviews(records, reviews, single)
+    assert outcome.rejected["record_id"].tolist() == ["r1"]
+    assert outcome.agreement.passed and outcome.agreement.reason.startswith("agreement not measured")
+    failed = review_agreement(reviews, ReviewSettings())
+    assert not failed.passed and "or set min_reviewers_per_item to 1" in failed.reason
+
+
+def test_borderline_records_come_first_in_both_phases():
+    rows = [{"quality_score": 0.75 if i < 8 else 0.95, "label": "billing"} for i in range(30)]
+    drawn = []
+    for seed in range(5):
+        queue = build_review_queue(curated(*rows), ReviewSettings(sample_size=10, borderline_share=0.5, seed=seed))
+        flags = queue["borderline"].tolist()
+        # 5 from the band's share, then whatever the random second phase drew: its borderline ones first
+        assert flags[:5] == [True] * 5 and flags == sorted(flags, reverse=True)
+        drawn.append(sum(flags))
+    assert max(drawn) > 5  # some seeds draw band records in the second phase too

@@ -139,6 +139,30 @@ def test_disagreeing_reviewers_fail_the_gate_and_block_curated_records(tmp_path:
     assert check.check_name == "human_reviews__agreement" and not check.passed
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "curated_records" not in materialized
+    # The gate failed, yet the records to talk over are listed where the error message sends the lead.
+    reviews_event = next(
+        e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "human_reviews"
+    )
+    metadata = reviews_event.step_materialization_data.materialization.metadata
+    assert metadata["disagreements"].value == 10
+    listed = pd.read_csv(tmp_path / "data" / "review" / "disagreements.csv", encoding="utf-8-sig")
+    assert len(listed) == 10 and set(listed["kind"]) == {"decision"}
+    assert listed.loc[listed["record_id"] == "chats/chats.jsonl#1", "votes"].item() == "alice=reject, bob=accept"
+
+
+def test_a_decision_file_the_platform_cannot_read_stops_the_import(tmp_path: Path) -> None:
+    """carol.xlsx must not vanish: the run fails naming it; a hidden file and a subfolder's sheet are fine."""
+    decisions = tmp_path / "data" / "review" / "decisions"
+    _write_decisions(decisions, "alice", rejects={0}, relabel={})
+    _write_decisions(decisions / "round2", "bob", rejects={0}, relabel={})
+    (decisions / ".DS_Store").write_bytes(b"\0")
+    assert _run(tmp_path, ops=("human_reviews",)).output_for_node("human_reviews")["reviewer"].nunique() == 2
+    (decisions / "carol.xlsx").write_bytes(b"PK")
+    result = _run(tmp_path, ops=("human_reviews",))
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "file(s) that are not decision files the platform can read: carol.xlsx" in str(
+        failure.event_specific_data.error
+    )
 
 
 @pytest.mark.parametrize("require", [True, False])
