@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import logging
 import math
 import os
 import re
@@ -36,6 +37,8 @@ import pyarrow.parquet as pq
 
 from finetune_platform.ingest.sources import INTERCHANGE_DOC_TYPES, NoFilesMatchedError, SourceSettings
 from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
+
+logger = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 200
 #: Bytes sniffed at the start of a file for NUL bytes (git uses the same heuristic for "binary").
@@ -96,6 +99,23 @@ class SourceStats:
     #: Record ids the source's ``withdrawn_rows`` file lists that no row read here was kept under (the file
     #: is gone already, or the row was quarantined for another reason): nothing left to withdraw.
     withdrawn_not_found: int = 0
+
+    def warnings(self) -> list[str]:
+        """What a green run may hide, as sentences: a mapped field absent from every kept row (a misspelt
+        field name: every label or response empty), or files that hold no row at all."""
+        found = []
+        for name, count in sorted(self.rows_missing_field.items()):
+            if self.rows_kept and count >= self.rows_kept:
+                found.append(
+                    f"source '{self.source}': none of its {self.rows_kept:,} kept rows has the field '{name}' it "
+                    "maps, so that field is empty in every record; is the name misspelt in the sources file?"
+                )
+        if self.files and not self.rows_read:
+            found.append(
+                f"source '{self.source}': its {self.files:,} file(s) hold no rows ({self.empty_files:,} empty or "
+                f"header-only, {self.blank_lines:,} blank lines)."
+            )
+        return found
 
     def reconciles(self) -> bool:
         """True when every row read was kept or quarantined, and the reasons add up."""
@@ -208,6 +228,8 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
     withdrawn = source.withdrawn_rows_path(raw_dir)
     if withdrawn is not None:
         _withdraw(result, source, withdrawn)
+    for warning in result.stats[source.name].warnings():
+        logger.warning(warning)
     return result
 
 
@@ -879,22 +901,12 @@ def _read_parquet(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> 
     except (pa.ArrowException, OSError) as error:
         sink.quarantine(rel, 0, QuarantineReason.UNREADABLE_FILE, f"not a readable Parquet file ({error})", b"")
         return
-    wanted = (
-        [source.messages_field]
-        if source.messages_field
-        else [source.text_field, source.title_field, source.response_field]
-    )
-    wanted += [source.label_field]
     names = parquet.schema_arrow.names
-    columns = [c for c in dict.fromkeys(wanted) if c is not None and c in names]
-    required = source.messages_field or source.text_field
-    if required not in names:  # every row lacks it: say which columns the file has, not the none read
-        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") if names else "none"
+    columns = list(dict.fromkeys(column for _, column in _mapped_columns(source)))
+    absent = _absent_columns(source, names)
+    if absent is not None:  # every row lacks it: say which columns the file has, not the none read
         for row_number in range(1, parquet.metadata.num_rows + 1):
-            sink.quarantine(
-                rel, row_number, QuarantineReason.MISSING_FIELD,
-                f"has no field '{required}' (the file's columns: {shown})", b"",
-            )
+            sink.quarantine(rel, row_number, QuarantineReason.MISSING_FIELD, absent, b"")
         return
     row_number = 0
     try:
@@ -1045,6 +1057,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
     reader = csv.reader(lines, delimiter=source.csv_delimiter, strict=True)
     header: list[str] | None = None
     ambiguous: list[str] = []
+    absent: str | None = None
     data_row = 0
     while True:
         lines.start_row()
@@ -1112,6 +1125,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
             # A repeated column the source reads makes every row ambiguous (which one is the text?): each row
             # is quarantined, and counted. One it does not read is left alone.
             ambiguous = sorted(set(repeated) & set(_mapped_fields(source)))
+            absent = _absent_columns(source, header)
             continue
         data_row += 1
         if ambiguous:
@@ -1122,6 +1136,11 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
                 f"{span}: the header repeats the column(s) {ambiguous} this source reads, so which cell is meant "
                 "cannot be told; rename the columns",
                 source.csv_delimiter.join(cells),
+            )
+            continue
+        if absent is not None:  # a column the source maps is not in the header: every row lacks it
+            sink.quarantine(
+                rel, data_row, QuarantineReason.MISSING_FIELD, f"{span}: {absent}", source.csv_delimiter.join(cells)
             )
             continue
         if len(cells) != len(header):
@@ -1140,6 +1159,39 @@ def _mapped_fields(source: SourceSettings) -> list[str]:
     """The columns a source reads (text, title, response, label, messages), those it sets."""
     fields = (source.text_field, source.title_field, source.response_field, source.label_field, source.messages_field)
     return [f for f in fields if f]
+
+
+def _mapped_columns(source: SourceSettings) -> list[tuple[str, str]]:
+    """The columns a source of a generic format reads, as (setting, column): text or messages, title,
+    response, label (``text_field`` is not read when ``messages_field`` is set)."""
+    if source.messages_field:
+        pairs = [("messages_field", source.messages_field)]
+    else:
+        pairs = [("text_field", source.text_field), ("title_field", source.title_field),
+                 ("response_field", source.response_field)]
+    pairs.append(("label_field", source.label_field))
+    return [(setting, column) for setting, column in pairs if column]
+
+
+def _absent_columns(source: SourceSettings, columns: list[str]) -> str | None:
+    """Why no row of a file whose columns (CSV header, Parquet schema) are ``columns`` can be read, when a
+    column the source maps is not among them (a misspelt ``label_field`` would otherwise leave every label
+    empty without a word), or None. Names the missing columns, their settings and the columns found."""
+    absent = [(setting, column) for setting, column in _mapped_columns(source) if column not in columns]
+    if not absent:
+        return None
+    shown = ", ".join(columns[:12]) + (", ..." if len(columns) > 12 else "") if columns else "none"
+    one = len(absent) == 1
+    message = (
+        f"has no field{'' if one else 's'} {', '.join(repr(c) for _, c in absent)} (the file's columns: {shown}); "
+        f"the source's {' and '.join(s for s, _ in absent)} name{'s it' if one else ' them'}: fix the name in the "
+        "sources file or the file's columns"
+    )
+    if source.format == "csv" and len(columns) == 1:
+        other = next((d for d in ",;\t|" if d != source.csv_delimiter and d in columns[0]), None)
+        if other is not None:  # "text;category" read with ","
+            message += f"; the header is one column holding {other!r}: is csv_delimiter {other!r}?"
+    return message
 
 
 def _line_span(first: int, last: int) -> str:
