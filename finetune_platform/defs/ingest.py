@@ -107,8 +107,8 @@ def ingest_sources_asset(
             "rows_kept": len(result.records),
             "rows_quarantined": len(result.quarantine),
             "source_fingerprint": fingerprint,
-            # rows the source's withdrawn_rows list takes out (quarantined without an excerpt), and listed ids
-            # no kept row had (already gone from the files)
+            # rows the source's withdrawn_rows list takes out (quarantined without an excerpt, rows quarantined
+            # for another reason included), and listed ids no row read had (already gone from the files)
             "rows_withdrawn": int(by_reason.get("withdrawn", 0)),
             "withdrawn_not_found": sum(s.withdrawn_not_found for s in result.stats.values()),
             "empty_files": sum(s.empty_files for s in result.stats.values()),

@@ -96,8 +96,8 @@ class SourceStats:
     #: Kept rows in which a configured optional field (title, response, label) was absent or null: a
     #: count equal to rows_kept usually means a misspelt field name in the sources file.
     rows_missing_field: dict[str, int] = field(default_factory=dict)
-    #: Record ids the source's ``withdrawn_rows`` file lists that no row read here was kept under (the file
-    #: is gone already, or the row was quarantined for another reason): nothing left to withdraw.
+    #: Record ids the source's ``withdrawn_rows`` file lists that no row read here has, kept or quarantined
+    #: (the file or the row is gone already): nothing left to withdraw.
     withdrawn_not_found: int = 0
 
     def warnings(self) -> list[str]:
@@ -234,28 +234,51 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
 
 
 def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
-    """Move the rows ``path`` (the source's ``withdrawn_rows`` list) names from ``result.records`` to its
-    quarantine, with no excerpt: a withdrawn row's text is what must not travel further."""
+    """Withdraw the rows ``path`` (the source's ``withdrawn_rows`` list) names: a kept row moves from
+    ``result.records`` to its quarantine, and a row quarantined for another reason is re-coded there; either
+    way with reason ``withdrawn`` and no excerpt (nor the old reason, which may quote the text): a withdrawn
+    row's text is what must not travel further. Rows read = kept + quarantined still holds exactly."""
     from finetune_platform.ingest.withdrawals import read_withdrawn_rows
 
     withdrawn = read_withdrawn_rows(path, source.name)
     stats = result.stats[source.name]
     if not withdrawn:
         return
+    code = QuarantineReason.WITHDRAWN.value
+
+    def why(file: str, row: int, record_id: str) -> str:
+        where = f"{file} (whole file)" if row == 0 else f"{file}, row {row}"
+        return f"{where}: withdrawn by {path.name}" + (f" ({withdrawn[record_id]})" if withdrawn[record_id] else "")
+
+    quarantine = result.quarantine.reset_index(drop=True)  # a copy: the re-coded rows are changed in place
+    quarantined_ids = source.name + "/" + quarantine["source_file"].astype(str) + "#" + quarantine["source_row"].astype(str)
+    requarantined = (quarantined_ids.isin(list(withdrawn)) & (quarantine["reason_code"] != code)).to_numpy()
+    for i in requarantined.nonzero()[0]:
+        old = quarantine.at[i, "reason_code"]
+        stats.quarantined_by_reason[old] -= 1
+        if not stats.quarantined_by_reason[old]:
+            del stats.quarantined_by_reason[old]
+        stats.quarantined_by_reason[code] = stats.quarantined_by_reason.get(code, 0) + 1
+        file, row = quarantine.at[i, "source_file"], int(quarantine.at[i, "source_row"])
+        quarantine.at[i, "reason"] = why(file, row, quarantined_ids.iloc[i]) + f"; it was quarantined as {old} before."
+        quarantine.at[i, "reason_code"] = code
+        quarantine.at[i, "excerpt"] = ""
     records = result.records
     hit = records["record_id"].isin(list(withdrawn))
-    stats.withdrawn_not_found = len(withdrawn) - int(hit.sum())
+    found = set(records.loc[hit, "record_id"]) | set(quarantined_ids[quarantined_ids.isin(list(withdrawn))])
+    stats.withdrawn_not_found = len(set(withdrawn) - found)
+    result.quarantine = quarantine
     if not hit.any():
         return
     gone = records[hit]
-    quarantine = pd.DataFrame(
+    moved = pd.DataFrame(
         {
             "source": source.name,
             "source_file": gone["source_file"].to_numpy(),
             "source_row": gone["source_row"].to_numpy(),
-            "reason_code": QuarantineReason.WITHDRAWN.value,
+            "reason_code": code,
             "reason": [
-                f"{f}, row {r}: withdrawn by {path.name}" + (f" ({withdrawn[rid]})." if withdrawn[rid] else ".")
+                why(f, r, rid) + "."
                 for f, r, rid in zip(gone["source_file"], gone["source_row"], gone["record_id"], strict=True)
             ],
             "excerpt": "",
@@ -263,11 +286,10 @@ def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
         columns=QUARANTINE_COLUMNS,
     )
     result.records = records[~hit].reset_index(drop=True)
-    result.quarantine = _concat([result.quarantine, quarantine], QUARANTINE_COLUMNS)
+    result.quarantine = _concat([quarantine, moved], QUARANTINE_COLUMNS)
     n = len(gone)
     stats.rows_kept -= n
     stats.rows_quarantined += n
-    code = QuarantineReason.WITHDRAWN.value
     stats.quarantined_by_reason[code] = stats.quarantined_by_reason.get(code, 0) + n
 
 
