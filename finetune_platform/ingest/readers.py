@@ -915,7 +915,9 @@ def _read_text(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
 
 
 def _read_parquet(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
-    """Parquet rows in batches, reading only the mapped columns; a corrupt file or batch is quarantined."""
+    """Parquet rows in batches, reading only the mapped columns. A file that cannot be opened is one
+    quarantined row; a row group that cannot be decoded quarantines each of its rows (the footer counts them)
+    and reading goes on with the next row group."""
     if path.stat().st_size == 0:
         return
     try:
@@ -930,29 +932,39 @@ def _read_parquet(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> 
         for row_number in range(1, parquet.metadata.num_rows + 1):
             sink.quarantine(rel, row_number, QuarantineReason.MISSING_FIELD, absent, b"")
         return
+    # Row group by row group: the footer gives each one's row count, so a group that cannot be decoded
+    # costs exactly its own rows (each quarantined) and reading goes on with the next.
     row_number = 0
-    try:
-        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
-            try:
-                data, bad = batch.to_pydict(), {}
-            except (UnicodeDecodeError, OverflowError, ValueError):
-                data, bad = _parquet_cells(batch, columns)  # find the cells Python cannot hold, row by row
-            for i in range(batch.num_rows):
-                row_number += 1
-                if i in bad:
-                    sink.quarantine(rel, row_number, *bad[i], b"")
-                    continue
-                row = {c: data[c][i] for c in columns}
-                sink.row(rel, row_number, row, row)
-    except (pa.ArrowException, OSError) as error:
-        total = parquet.metadata.num_rows
-        sink.quarantine(
-            rel,
-            row_number + 1,
-            QuarantineReason.UNREADABLE_FILE,
-            f"rows {row_number + 1}-{total} could not be decoded ({error})",
-            b"",
-        )
+    groups = parquet.num_row_groups
+    for group in range(groups):
+        start, expected = row_number, parquet.metadata.row_group(group).num_rows
+        problem = None
+        try:
+            for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, row_groups=[group], columns=columns):
+                try:
+                    data, bad = batch.to_pydict(), {}
+                except (UnicodeDecodeError, OverflowError, ValueError):
+                    data, bad = _parquet_cells(batch, columns)  # find the cells Python cannot hold, row by row
+                for i in range(batch.num_rows):
+                    row_number += 1
+                    if i in bad:
+                        sink.quarantine(rel, row_number, *bad[i], b"")
+                        continue
+                    row = {c: data[c][i] for c in columns}
+                    sink.row(rel, row_number, row, row)
+        except (pa.ArrowException, OSError) as error:
+            decoded = "" if row_number == start else f" from row {row_number + 1} on"
+            said = "".join(c if c.isprintable() else " " for c in str(error))  # thrift errors hold control bytes
+            problem = f"could not be decoded{decoded} ({' '.join(said.split())})"
+        else:
+            short = row_number < start + expected
+            problem = f"gave {row_number - start} rows, the file's footer says {expected}" if short else None
+        if problem is not None:
+            last = start + expected
+            where = f"row group {group + 1} of {groups} (rows {start + 1}-{last})"
+            for number in range(row_number + 1, last + 1):
+                sink.quarantine(rel, number, QuarantineReason.UNREADABLE_FILE, f"{where} {problem}", b"")
+            row_number = last
 
 
 def _parquet_cells(batch: pa.RecordBatch, columns: list[str]) -> tuple[dict[str, list[Any]], dict[int, tuple[QuarantineReason, str]]]:

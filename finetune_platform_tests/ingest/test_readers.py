@@ -270,6 +270,30 @@ def test_parquet_without_the_text_column_quarantines_every_row(tmp_path):
     assert result.reconciles()
 
 
+def test_a_damaged_parquet_row_group_costs_exactly_its_rows_and_reading_goes_on(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    table = pa.table({"text": [f"row {i}" for i in range(1, 301)], "label": [str(i % 3) for i in range(300)]})
+    pq.write_table(table, buffer, row_group_size=100)
+    raw = bytearray(buffer.getvalue())
+    column = pq.ParquetFile(io.BytesIO(bytes(raw))).metadata.row_group(1).column(0)
+    start = column.dictionary_page_offset or column.data_page_offset
+    raw[start : start + 12] = b"\xff" * 12  # the second row group's first page header
+    _write(tmp_path / "a.parquet", bytes(raw))
+    result = ingest_source(SourceSettings(name="p", path="a.parquet", format="parquet", label_field="label"), tmp_path)
+    stats = result.stats["p"]
+    assert (stats.rows_read, stats.rows_kept, stats.rows_quarantined) == (300, 200, 100)  # the footer's 300 rows
+    assert result.records["source_row"].tolist() == [*range(1, 101), *range(201, 301)]  # row group 3 is read
+    assert result.records["text"].iloc[100] == "row 201"
+    assert result.quarantine["source_row"].tolist() == list(range(101, 201))
+    assert set(result.quarantine["reason_code"]) == {"unreadable_file"}
+    assert result.quarantine["reason"].iloc[0].startswith(
+        "a.parquet, row 101: row group 2 of 3 (rows 101-200) could not be decoded ("
+    )
+    assert result.quarantine["reason"].map(str.isprintable).all() and result.reconciles()
+
+
 def test_text_reader_one_record_per_file(tmp_path):
     _write(tmp_path / "kb" / "returns.md", "# Returns\n\n- within 30 days\n- free label\n")
     _write(tmp_path / "kb" / "sub" / "warranty.txt", "Two years on all devices.")
