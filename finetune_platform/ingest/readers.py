@@ -1068,7 +1068,8 @@ def _read_csv(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None
     A row whose quoting is broken (an unclosed quote swallows the following lines until the parser
     fails) is quarantined as its first physical line and reading resumes on the next line, so one bad
     quote costs one row, not the rest of the file. A row that parses cleanly but has the wrong number
-    of columns, or is over max_record_bytes, is quarantined whole.
+    of columns, or is over max_record_bytes, is quarantined whole; so is a row that repeats the header (two
+    exports concatenated).
     """
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -1169,6 +1170,15 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
                 QuarantineReason.MALFORMED_CSV,
                 f"{span}: the header repeats the column(s) {ambiguous} this source reads, so which cell is meant "
                 "cannot be told; rename the columns",
+                source.csv_delimiter.join(cells),
+            )
+            continue
+        if [cells[0].strip().lstrip("\ufeff"), *(cell.strip() for cell in cells[1:])] == header:
+            sink.quarantine(  # `cat a.csv b.csv`: b's header (its byte-order mark too) is no training row
+                rel,
+                data_row,
+                QuarantineReason.MALFORMED_CSV,
+                f"{span}: repeated header row (the cells are the header's; two CSV files joined into one?)",
                 source.csv_delimiter.join(cells),
             )
             continue

@@ -523,6 +523,20 @@ def test_csv_repeated_header_names_only_matter_when_the_source_reads_them(tmp_pa
     assert "repeats the column(s) ['text']" in result.quarantine["reason"].iloc[0]
 
 
+def test_csv_files_concatenated_quarantine_the_repeated_header_row(tmp_path):
+    first = "text,category\nMy parcel never arrived,shipping\n"
+    second = "\ufefftext , category\r\nI was charged twice,billing\r\n"  # Excel's export: a BOM, CRLF
+    _write(tmp_path / "all.csv", first + second + "text,shipping\n")  # a row whose text is "text" stays a row
+    result = ingest_source(SourceSettings(name="c", path="all.csv", format="csv", label_field="category"), tmp_path)
+    kept, quarantined = _outcome(result, "c")
+    assert kept == [[1, "My parcel never arrived", "shipping"], [3, "I was charged twice", "billing"], [4, "text", "shipping"]]
+    assert quarantined == [[2, "malformed_csv"]]
+    assert result.quarantine["reason"].iloc[0] == (
+        "all.csv, row 2: line 3: repeated header row (the cells are the header's; two CSV files joined into one?)."
+    )
+    assert result.reconciles()
+
+
 def test_csv_rows_of_empty_cells_are_rows_not_blank_lines(tmp_path):
     _write(tmp_path / "e.csv", 'text,label\nq1,a\n,\n,,\n"  ",""\n\n   \nq2,b\n')
     result = ingest_source(SourceSettings(name="e", path="e.csv", format="csv", label_field="label"), tmp_path)
