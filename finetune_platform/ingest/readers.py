@@ -47,17 +47,89 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _MESSAGE_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _PARQUET_BATCH_ROWS = 8_192
 
-#: Cells that a spreadsheet would run as a formula or DDE command (OWASP "CSV injection"). Deliberately
-#: narrower than "starts with = + - @" so that "- my order", "+1 415 555 0132" or "@team" stay text.
-_FORMULA = re.compile(
-    r"""^\s*(?:
-        [=+\-@]\s*[A-Za-z_][\w.]*\(              # function call: =HYPERLINK(, @SUM(, +cmd(
-      | [=+\-@]\s*[\w.]+\|                       # DDE: =cmd|' /C calc'!A0, @MSEXCEL|...
-      | =\s*[-+]?\$?[A-Za-z]{1,3}\$?\d+\b        # cell reference: =A1, =$B$2
-      | =\s*[-+]?\d[\d.,]*\s*[-+*/^&]            # arithmetic: =1+1
+# Spreadsheet formula injection (OWASP "CSV injection"): a cell that Excel, LibreOffice or Google Sheets would
+# run as a formula or DDE command when an export of the data is opened. The rule, in is_spreadsheet_formula:
+#
+# 1. Only a cell whose first character after leading whitespace (a tab, a CR, spaces) is = + - or @ can be
+#    one; any other cell is text.
+# 2. A DDE call anywhere in such a cell is one: ``name|'topic'!item`` or ``name|topic!item``
+#    (``=cmd|' /C calc'!A0``, ``-2+3+cmd|' /C calc'!A0``, ``@SUM(1+1)*cmd|' /C calc'!A0``).
+# 3. After "=" a spreadsheet always parses a formula, so any function call (``=HYPERLINK(``, ``=IMPORTXML(``,
+#    ``=DDE(``), DDE name (``=cmd|``), cell reference (``=A1``, ``=$B$2``) or arithmetic (``=1+1``) is one;
+#    "= Heading =" and "=)" are not.
+# 4. After + - or @ (also used in ordinary text: "- item(s) missing", "@support(team)", "+1 (415) ...") only a
+#    call of a known spreadsheet function (_SPREADSHEET_FUNCTIONS, any case), optionally after numbers or cell
+#    references joined by operators ("-2+3+HYPERLINK("), whose parentheses close (quotes respected) and that is
+#    followed by nothing or an operator: "+HYPERLINK("http://x")", "@SUM(1)". "+info(at)example.com" names a
+#    function (INFO) but goes on with text, so a spreadsheet would not parse it: it stays text.
+#
+# Files the platform writes for people to open in a spreadsheet (the review queue) neutralise every cell that
+# starts with = + - @ tab or CR anyway (finetune_platform.sheets.spreadsheet_safe).
+
+#: Functions a + - or @ cell must call to count as a formula: those that fetch or link to the outside, run
+#: code or read the environment (what injection is after), and the common ones payloads wrap them in.
+_SPREADSHEET_FUNCTIONS = frozenset(
+    """
+    HYPERLINK IMPORTXML IMPORTDATA IMPORTHTML IMPORTFEED IMPORTRANGE IMAGE WEBSERVICE FILTERXML ENCODEURL
+    DDE DDEAUTO CALL REGISTER REGISTER.ID EXEC RTD INFO CELL INDIRECT OFFSET GOOGLEFINANCE GOOGLETRANSLATE
+    SUM SUMIF SUMPRODUCT AVERAGE COUNT COUNTA COUNTIF MIN MAX PRODUCT POWER MOD INT ROUND ABS RAND RANDBETWEEN
+    IF IFS IFERROR AND OR NOT XOR SWITCH CHOOSE LET LAMBDA
+    CONCAT CONCATENATE TEXTJOIN CHAR UNICHAR CODE LEN LEFT RIGHT MID UPPER LOWER PROPER TRIM SUBSTITUTE REPLACE
+    REPT TEXT VALUE T N EXACT FIND SEARCH REGEXREPLACE REGEXEXTRACT REGEXMATCH
+    NOW TODAY DATE INDEX MATCH VLOOKUP HLOOKUP XLOOKUP LOOKUP ROW ROWS COLUMN COLUMNS ADDRESS SHEET SHEETS
+    QUERY FILTER SORT UNIQUE ARRAYFORMULA ISERROR ISNUMBER ISBLANK
+    """.split()
+)
+_DDE = re.compile(r"(?<=[\w.])\|\s*(?:'[^'\n]*'|[^\s'!|]+)\s*!")
+_EQUALS_FORMULA = re.compile(
+    r"""=\s*(?:
+        [A-Za-z_][\w.]*\(                  # function call: =HYPERLINK(, =foo(
+      | [\w.]+\|                          # DDE: =cmd|
+      | [-+]?\$?[A-Za-z]{1,3}\$?\d+\b      # cell reference: =A1, =$B$2
+      | [-+]?\d[\d.,]*\s*[-+*/^&]          # arithmetic: =1+1
     )""",
     re.VERBOSE,
 )
+_SIGN_CALL = re.compile(
+    r"""[-+@][-+\s]*                                       # the sign, "--" (double negation) included
+        (?:(?:\d+(?:\.\d+)?|\$?[A-Za-z]{1,3}\$?\d+)\s*[-+*/^&]\s*)*  # 2+3+, A1&
+        ([A-Za-z_][\w.]*)\(                                 # the function's name and its parenthesis""",
+    re.VERBOSE,
+)
+_AFTER_CALL = re.compile(r"\s*(?:$|[-+*/^&=<>])")
+
+
+def is_spreadsheet_formula(value: str) -> bool:
+    """True for a cell a spreadsheet would run as a formula or DDE command (the rule above this function)."""
+    cell = value.lstrip()
+    if not cell or cell[0] not in "=+-@":
+        return False
+    if "|" in cell and _DDE.search(cell):
+        return True
+    if cell[0] == "=":
+        return _EQUALS_FORMULA.match(cell) is not None
+    call = _SIGN_CALL.match(cell)
+    if call is None or call[1].upper() not in _SPREADSHEET_FUNCTIONS:
+        return False
+    end = _after_closing_parenthesis(cell, call.end())
+    return end is not None and _AFTER_CALL.match(cell, end) is not None
+
+
+def _after_closing_parenthesis(cell: str, start: int) -> int | None:
+    """Where the call whose arguments begin at ``start`` ends (after its ")"), or None when it never closes;
+    parentheses inside double-quoted strings do not count."""
+    depth, quoted = 1, False
+    for i in range(start, len(cell)):
+        c = cell[i]
+        if c == '"':
+            quoted = not quoted  # "" inside a string toggles twice
+        elif not quoted and c == "(":
+            depth += 1
+        elif not quoted and c == ")":
+            depth -= 1
+            if not depth:
+                return i + 1
+    return None
 
 
 class QuarantineReason(StrEnum):
@@ -405,7 +477,7 @@ def _check_fields(checked: Mapping[str, str], source: SourceSettings) -> _Proble
                 f"field '{name}' is not valid {source.encoding} (bad byte or unpaired surrogate at character "
                 f"{error.start})",
             )
-        if _FORMULA.match(value):
+        if is_spreadsheet_formula(value):
             return _Problem(
                 QuarantineReason.FORMULA_INJECTION,
                 f"field '{name}' starts like a spreadsheet formula or DDE command ({value.strip()[:40]!r})",

