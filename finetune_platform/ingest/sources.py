@@ -171,9 +171,37 @@ class SourceSettings(BaseModel):
                     f"format 'text' reads each file as one record (text = the file content); the field "
                     f"mappings {mapped} do not apply: remove them."
                 )
+        if self.format not in INTERCHANGE_DOC_TYPES and self.format != "text":
+            self._each_mapping_names_its_own_column()
         if "csv_delimiter" in explicit and self.format != "csv":
             raise ValueError(f"csv_delimiter applies to format 'csv' only, not '{self.format}': remove it.")
         return self
+
+    def _each_mapping_names_its_own_column(self) -> None:
+        """Reject two field mappings that name one column: ``label_field: text`` would make every label a copy
+        of the text, ``response_field: text`` train the model to echo its prompt."""
+        used = (
+            {"messages_field": self.messages_field}
+            if self.messages_field is not None
+            else {"text_field": self.text_field, "title_field": self.title_field, "response_field": self.response_field}
+        )
+        used["label_field"] = self.label_field
+        settings_of: dict[str, list[str]] = {}
+        for setting, column in used.items():
+            if column is not None:
+                settings_of.setdefault(column, []).append(setting)
+        clashes = [
+            f"{', '.join(settings[:-1])} and {settings[-1]} {'both' if len(settings) == 2 else 'all'} name the column "
+            f"'{column}'"
+            + (" (text_field's default)" if "text_field" in settings and "text_field" not in self.model_fields_set else "")
+            for column, settings in settings_of.items()
+            if len(settings) > 1
+        ]
+        if clashes:
+            raise ValueError(
+                f"{'; '.join(clashes)}: each field mapping must name a column of its own (a label or response that "
+                "copies the text would be trained on as if it were one); fix the mapping."
+            )
 
     def withdrawn_rows_path(self, raw_dir: Path) -> Path | None:
         """Where :attr:`withdrawn_rows` is, or None when the source has no such list."""
