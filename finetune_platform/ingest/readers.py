@@ -5,7 +5,7 @@ raises on bad data and nothing is dropped without a row in the quarantine; only 
 (a path that matches no file, duplicate source names) raise.
 
 What counts as a row: a non-blank JSONL line, a CSV data row, a JSON array element, a Parquet row, a
-text file. Sources in a fine-tuning format (``alpaca``, ``sharegpt``, ``openai_chat``) are read by the
+text file (a JSONL or CSV line ends at LF, CRLF or a lone CR). Sources in a fine-tuning format (``alpaca``, ``sharegpt``, ``openai_chat``) are read by the
 JSONL reader (``.jsonl`` files) or the JSON reader (``.json``) and mapped by ``formats.interchange``
 (fixed fields instead of a field mapping). A file that cannot be split into rows at all (binary,
 unreadable, not a JSON array) is one quarantined row with ``source_row`` 0. Blank lines are not rows;
@@ -772,7 +772,11 @@ def _binary(rel: str, head: bytes, sink: _Sink) -> None:
 
 
 def _read_jsonl(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
-    """One JSON object per line; a line longer than max_record_bytes is skipped in chunks, never held whole."""
+    """One JSON object per line; a line longer than max_record_bytes is skipped in chunks, never held whole.
+
+    A line ends at LF, CRLF or a lone CR (a classic-Mac export, a file of mixed line ends), as in the CSV
+    reader. That never cuts a JSON string (a raw CR is not allowed inside one); a line that does not parse in
+    a file with lone CRs says so, in case the CR was whitespace inside an object."""
     limit = source.max_record_bytes
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -780,18 +784,18 @@ def _read_jsonl(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> No
             _binary(rel, head, sink)
             return
         f.seek(0)
-        line_number = 0
-        while raw := f.readline(limit + 1):
-            line_number += 1
+        lone_cr = ""
+        for line_number, (raw, length, ending) in enumerate(_physical_lines(f, limit), start=1):
+            if ending == b"\r":
+                lone_cr = "; the file ends lines with a lone CR (classic Mac), which is read as a line end"
             if line_number == 1:
                 raw = _strip_bom(raw, source)
-            if len(raw) > limit and not raw.endswith(b"\n"):
-                skipped = _skip_rest_of_line(f)
+            if length - len(ending) > limit:
                 sink.quarantine(
                     rel,
                     line_number,
                     QuarantineReason.OVERSIZED,
-                    f"line is {len(raw) + skipped:,} bytes, over max_record_bytes={limit:,}",
+                    f"line is {length:,} bytes, over max_record_bytes={limit:,}",
                     raw[: EXCERPT_CHARS * 4],
                 )
                 continue
@@ -817,7 +821,7 @@ def _read_jsonl(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> No
                     rel,
                     line_number,
                     QuarantineReason.MALFORMED_JSON,
-                    f"not valid JSON: {_json_problem(error)} (a truncated or hand-edited line?)",
+                    f"not valid JSON: {_json_problem(error)} (a truncated or hand-edited line?){lone_cr}",
                     line,
                 )
                 continue
@@ -844,14 +848,43 @@ def _json_problem(error: json.JSONDecodeError) -> str:
     return f"{error.msg.removesuffix(' at')} at {where}"
 
 
-def _skip_rest_of_line(f: BinaryIO) -> int:
-    """Consume the rest of the current physical line in 1 MiB chunks; returns the bytes skipped."""
-    skipped = 0
-    while chunk := f.readline(1 << 20):
-        skipped += len(chunk)
-        if chunk.endswith(b"\n"):
+#: A line end: LF, CRLF or a lone CR.
+_LINE_END = re.compile(rb"\r\n?|\n")
+_LINE_BLOCK = 1 << 20
+
+
+def _physical_lines(f: BinaryIO, limit: int) -> Iterator[tuple[bytes, int, bytes]]:
+    """Each line of ``f`` as (its bytes, its length, its line end: b"\\n", b"\\r\\n", b"\\r", or b"" for a
+    last line without one). A line ends at LF, CRLF or a lone CR. The file is read in 1 MiB blocks and a line
+    is held up to ``limit`` bytes and its line end only, so an over-long line is never held whole (its
+    length says it is over)."""
+    cap = limit + 2  # a line of ``limit`` bytes and a CRLF
+    line = bytearray()
+    length = 0
+    held = b""  # a CR that ended the last block: its LF, if any, opens the next one
+    while True:
+        data = f.read(_LINE_BLOCK)
+        block = held + data if held else data
+        held = b""
+        if data and block.endswith(b"\r"):
+            block, held = block[:-1], b"\r"
+        start = 0
+        for end in _LINE_END.finditer(block):
+            stop = end.end()
+            if len(line) < cap:
+                line += block[start : min(stop, start + cap - len(line))]
+            yield bytes(line), length + stop - start, end.group()
+            line.clear()
+            length = 0
+            start = stop
+        if start < len(block):
+            if len(line) < cap:
+                line += block[start : start + cap - len(line)]
+            length += len(block) - start
+        if not data:
             break
-    return skipped
+    if length:
+        yield bytes(line), length, b""
 
 
 def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:

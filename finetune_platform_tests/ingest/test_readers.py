@@ -510,6 +510,42 @@ def test_csv_lone_carriage_returns_end_lines(tmp_path):
     assert kept == [[1, "foo", "a"], [2, "bar", "b"], [3, "multi\rline", "c"], [4, "last", "d"]] and quarantined == []
 
 
+def test_jsonl_lone_carriage_returns_end_lines_as_in_csv(tmp_path):
+    _write(tmp_path / "mac.jsonl", b'{"text": "first"}\r{"text": "second"}\r\r{"text": "third"}\n')
+    big = b'{"text": "' + b"x" * 3_000 + b'"}'
+    _write(tmp_path / "mixed.jsonl", b'{"text": "a"}\r\n' + big + b'\r{"text": "b"}\r{"text":\r"c"}\n{"text": "d"}')
+    kept, quarantined = _outcome(ingest_source(SourceSettings(name="m", path="mac.jsonl", format="jsonl"), tmp_path), "m")
+    assert kept == [[1, "first", ""], [2, "second", ""], [4, "third", ""]] and quarantined == []
+    source = SourceSettings(name="x", path="mixed.jsonl", format="jsonl", max_record_bytes=2_048)
+    result = ingest_source(source, tmp_path)
+    kept, quarantined = _outcome(result, "x")
+    assert kept == [[1, "a", ""], [3, "b", ""], [6, "d", ""]]  # the over-long line ends at its lone CR
+    assert quarantined == [[2, "oversized"], [4, "malformed_json"], [5, "malformed_json"]]
+    reasons = result.quarantine["reason"].tolist()
+    assert reasons[0] == "mixed.jsonl, row 2: line is 3,013 bytes, over max_record_bytes=2,048."
+    assert reasons[1].endswith(  # a CR between the tokens of one object: the line end is named
+        "(a truncated or hand-edited line?); the file ends lines with a lone CR (classic Mac), which is read as a "
+        "line end."
+    )
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 64])
+def test_jsonl_lines_are_the_same_whatever_the_blocks_they_are_read_in(monkeypatch, block):
+    import io
+    import re
+
+    from finetune_platform.ingest import readers
+
+    data = b"ab\r\ncd\ref\n\r\r\ngh\rij\n\nklmnopqrstu\r\nvw"
+    monkeypatch.setattr(readers, "_LINE_BLOCK", block)
+    lines = list(readers._physical_lines(io.BytesIO(data), limit=1_024))
+    expected = [m.group() for m in re.finditer(rb"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+$", data)]
+    assert [line for line, _, _ in lines] == expected
+    assert [length for _, length, _ in lines] == [len(e) for e in expected]
+    long = list(readers._physical_lines(io.BytesIO(b"x" * 100 + b"\r\nyy"), limit=10))
+    assert long == [(b"x" * 12, 102, b"\r\n"), (b"yy", 2, b"")]  # held up to the limit and a line end
+
+
 def test_csv_repeated_header_names_only_matter_when_the_source_reads_them(tmp_path):
     _write(tmp_path / "notes.csv", "text,notes,notes,label\nq1,n,n,a\nq2,n,n,b\n")
     _write(tmp_path / "texts.csv", "text,text,label\nq1,z,a\nq2,z,b\n")
