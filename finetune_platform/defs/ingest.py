@@ -77,9 +77,16 @@ def ingest_sources_asset(
             "rows_read": s.rows_read,
             "rows_kept": s.rows_kept,
             "rows_quarantined": s.rows_quarantined,
+            "empty_files": s.empty_files,
+            "blank_lines": s.blank_lines,
+            # kept rows without a mapped optional field (title, response, label), per field
+            "rows_missing_field": ", ".join(f"{k}: {v}" for k, v in sorted(s.rows_missing_field.items())) or "-",
         }
         for name, s in result.stats.items()
     }
+    warnings = [w for s in result.stats.values() for w in s.warnings()]
+    for warning in warnings:  # a mapped field no kept row has (a misspelt name), a source of empty files
+        context.log.warning(warning)
     by_reason = result.quarantine["reason_code"].value_counts().to_dict() if len(result.quarantine) else {}
     read = sum(s["rows_read"] for s in stats.values())
     context.log.info(f"read {read} rows from {len(sources)} sources; quarantined {len(result.quarantine)}")
@@ -100,10 +107,16 @@ def ingest_sources_asset(
             "rows_kept": len(result.records),
             "rows_quarantined": len(result.quarantine),
             "source_fingerprint": fingerprint,
-            # rows the source's withdrawn_rows list takes out (quarantined without an excerpt), and listed ids
-            # no kept row had (already gone from the files)
+            # rows the source's withdrawn_rows list takes out (quarantined without an excerpt, rows quarantined
+            # for another reason included), and listed ids no row read had (already gone from the files)
             "rows_withdrawn": int(by_reason.get("withdrawn", 0)),
             "withdrawn_not_found": sum(s.withdrawn_not_found for s in result.stats.values()),
+            "empty_files": sum(s.empty_files for s in result.stats.values()),
+            "blank_lines": sum(s.blank_lines for s in result.stats.values()),
+            "rows_missing_field": dg.MetadataValue.json(
+                {k: v for s in result.stats.values() for k, v in s.rows_missing_field.items()}
+            ),
+            "warnings": dg.MetadataValue.json(warnings),
             **{f"incremental_{k}": v for k, v in (result.cache_stats or {}).items()},
             "per_source": dg.MetadataValue.md(pd.DataFrame(stats).T.to_markdown()),
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),

