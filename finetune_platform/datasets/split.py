@@ -190,7 +190,10 @@ def split_examples(
     duplicates cannot straddle splits. The number of held-out units per label follows the fractions
     (largest remainder across labels), and within a label the units are spread across sources the same
     way; which units are held out follows a hash of ``settings.seed`` and each unit's name
-    (:func:`_unit_rank`). Every split comes back with ``EXAMPLE_COLUMNS`` in order, sorted by ``example_id``.
+    (:func:`_unit_rank`). A unit whose tickets carry several labels (near-duplicates labelled apart) counts
+    as its rarest label's, and every label keeps at least one unit in train: a unit that holds a label's
+    only ticket is trained on. Every split comes back with ``EXAMPLE_COLUMNS`` in order, sorted by
+    ``example_id``.
 
     ``previous`` (record_id -> split, from the last version's manifest: :func:`previous_assignment`) keeps
     every ticket it names in its split, so a champion trained on the last version is never scored on its
@@ -208,14 +211,13 @@ def split_examples(
     examples = examples.loc[:, EXAMPLE_COLUMNS].sort_values("example_id", kind="stable").reset_index(drop=True)
     unit_of_record = _units(examples, settings.near_duplicate_threshold)
     unit_of_row = examples["record_id"].map(unit_of_record)
-    # One label and source per unit: those of its first example (all tasks of a ticket share them).
-    units = (
-        examples.assign(unit=unit_of_row)
-        .groupby("unit", sort=True)
-        .agg(label=("label", "first"), source=("source", "first"))
-    )
-    units["label"] = units["label"].astype(str)
+    # One source per unit: that of its first example (all tasks of a ticket share it). A unit can hold
+    # tickets of several labels (near-duplicates labelled apart): all of them count, and the unit is
+    # stratified by its rarest one, so a label's only unit is that label's and stays in train.
+    units = examples.assign(unit=unit_of_row).groupby("unit", sort=True).agg(source=("source", "first"))
     units["source"] = units["source"].astype(str)
+    labels_of_unit = _unit_labels(examples["label"], unit_of_row)
+    units["label"] = _strata(labels_of_unit, units.index)
     kept_split = _kept_splits(
         unit_of_record,
         _previous_by_record(examples, previous or {}, previous_tickets or {}, settings.near_duplicate_threshold),
@@ -259,8 +261,63 @@ def split_examples(
                 else:
                     assignment[unit] = "train"
 
+    _keep_every_label_in_train(assignment, labels_of_unit, kept_split, settings.seed)
     split_of_row = unit_of_row.map(assignment)
     return {name: examples.loc[split_of_row == name].reset_index(drop=True) for name in SPLITS}
+
+
+def _unit_labels(labels: pd.Series, unit_of_row: pd.Series) -> dict[str, tuple[str, ...]]:
+    """unit -> the distinct non-empty labels of its examples, sorted (a reply-only ticket has none)."""
+    text = labels.fillna("").astype(str)
+    named = text != ""
+    grouped = text[named].groupby(unit_of_row[named]).agg(lambda s: tuple(sorted(set(s))))
+    return grouped.to_dict()
+
+
+def _strata(labels_of_unit: Mapping[str, tuple[str, ...]], units: pd.Index) -> list[str]:
+    """The label each unit is stratified by: the rarest of its labels (the one in the fewest units; ties by
+    name), "" for a unit without one. A label whose only unit also holds a commoner label is thus that unit's
+    stratum, whose capacity (all its units but one) keeps it in train."""
+    units_with: dict[str, int] = {}
+    for labels in labels_of_unit.values():
+        for label in labels:
+            units_with[label] = units_with.get(label, 0) + 1
+    return [
+        min(labels_of_unit[unit], key=lambda label: (units_with[label], label)) if unit in labels_of_unit else ""
+        for unit in units
+    ]
+
+
+def _keep_every_label_in_train(
+    assignment: dict[str, str],
+    labels_of_unit: Mapping[str, tuple[str, ...]],
+    kept_split: Mapping[str, str],
+    seed: int,
+) -> list[str]:
+    """Move to train one held-out unit of every label that has none in train, and return the units moved.
+
+    Stratifying each unit by its rarest label keeps most labels in train; a label all of whose units are
+    stratified by other labels (each unit of it also holds a rarer one) can still end up held out whole,
+    and a held-out label the model never trained on fails the expectations gate. The unit moved is the
+    label's last in seed order (:func:`_unit_rank`), one that the previous version did not hold out if there
+    is one: held out -> train never scores a model on its own training tickets.
+    """
+    moved: list[str] = []
+    in_train = {label for unit, split in assignment.items() if split == "train" for label in labels_of_unit.get(unit, ())}
+    units_of_label: dict[str, list[str]] = {}
+    for unit, labels in labels_of_unit.items():
+        for label in labels:
+            units_of_label.setdefault(label, []).append(unit)
+    for label in sorted(units_of_label):
+        if label in in_train:
+            continue
+        # the last in seed order among those the previous version did not place, else among the kept ones
+        candidates = [u for u in units_of_label[label] if u not in kept_split] or units_of_label[label]
+        unit = max(candidates, key=lambda u: _unit_rank(seed, u))
+        assignment[unit] = "train"
+        moved.append(unit)
+        in_train.update(labels_of_unit[unit])
+    return moved
 
 
 def _unit_rank(seed: int, unit: str) -> str:
