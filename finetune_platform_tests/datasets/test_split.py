@@ -352,6 +352,100 @@ def test_read_detects_a_changed_file(tmp_path, examples, records):
         read_training_set(tmp_path / "ts")
 
 
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_failed_rewrite_leaves_the_previous_version_whole(tmp_path, examples, records):
+    """A record missing for the validation split (checked after train's) used to fail after train.parquet
+    was rewritten: the folder held new train data under the old manifest, unreadable, and the next split
+    lost the old version's tickets. Every check now runs before anything is written."""
+    from finetune_platform.datasets.split import previous_ticket_splits
+
+    folder = tmp_path / "ts"
+    first = split_examples(examples)
+    write_training_set(first, folder, records)
+    before = _folder_bytes(folder)
+    grown = build_records({"billing": 70, "login": 30, "shipping": 9, "refund": 1})
+    second = split_examples(build_examples(grown))
+    missing = second["validation"]["record_id"].iloc[0]
+    with pytest.raises(ValueError, match=rf"record_id values in split 'validation' are not in the records .*{missing}"):
+        write_training_set(second, folder, grown[grown["record_id"] != missing])
+    assert _folder_bytes(folder) == before
+    assert {name: len(df) for name, df in read_training_set(folder).items()} == {n: len(df) for n, df in first.items()}
+    assert len(previous_ticket_splits(folder)) == examples["record_id"].nunique()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ts"]  # no temporary folder left beside it
+
+
+def test_a_write_that_fails_half_way_leaves_the_previous_version_whole(tmp_path, examples, records, monkeypatch):
+    """The files are written beside the folder and moved in, the manifest last: a disk that fills up while
+    the second file is written leaves the old version in place, and nothing else behind."""
+    folder = tmp_path / "ts"
+    write_training_set(split_examples(examples), folder, records)
+    before = _folder_bytes(folder)
+    real = pd.DataFrame.to_parquet
+    calls = []
+
+    def full_disk(self, path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_training_set(split_examples(examples, SplitSettings(seed=5)), folder, records)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", real)
+    assert _folder_bytes(folder) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ts"]
+    assert all(Path(path).parent != folder for path in calls)  # nothing was written in the folder itself
+    # a successful rewrite replaces the files, and a rewrite without conversations removes the old ones
+    from finetune_platform.formats.conversations import CONVERSATION_COLUMNS
+
+    conversations = pd.DataFrame(
+        [{c: "" for c in CONVERSATION_COLUMNS} | {"example_id": f"{rid}::chat", "record_id": rid, "source": "email",
+                                                    "messages": "[]"} for rid in records["record_id"].iloc[:3]],
+        columns=CONVERSATION_COLUMNS,
+    )
+    write_training_set(split_examples(examples, SplitSettings(seed=5)), folder, records, conversations)
+    assert len([p for p in folder.iterdir() if p.name.startswith("conversations_")]) == 3
+    write_training_set(split_examples(examples, SplitSettings(seed=5)), folder, records)
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "test.parquet", "train.parquet", "validation.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ts"]
+
+
+def test_an_unreadable_previous_version_is_warned_about_not_silently_dropped(tmp_path, examples, records, caplog):
+    import logging
+
+    from finetune_platform.datasets.split import previous_assignment, previous_ticket_splits
+
+    folder = tmp_path / "ts"
+    with caplog.at_level(logging.WARNING, logger="finetune_platform.datasets.split"):
+        assert previous_ticket_splits(folder) == {} and previous_assignment(folder) == {}
+    assert caplog.records == []  # no previous version: nothing to warn about
+    write_training_set(split_examples(examples), folder, records)
+    pd.DataFrame({"x": [1]}).to_parquet(folder / "train.parquet")  # changed after it was written
+    with caplog.at_level(logging.WARNING, logger="finetune_platform.datasets.split"):
+        assert previous_ticket_splits(folder) == {}
+    [warning] = caplog.records
+    assert "train.parquet does not match its manifest" in warning.getMessage()
+    assert "tickets are not matched by their text" in warning.getMessage() and "dvc checkout" in warning.getMessage()
+    assert len(previous_assignment(folder)) == examples["record_id"].nunique()  # the manifest still reads
+
+    class Log:  # Dagster's context.log takes the warning instead
+        def __init__(self):
+            self.lines = []
+
+        def warning(self, message):
+            self.lines.append(message)
+
+    log = Log()
+    (folder / "manifest.json").write_text("{not json")
+    assert previous_ticket_splits(folder, log) == {} and previous_assignment(folder, log) == {}
+    assert len(log.lines) == 2 and all("JSONDecodeError" in line for line in log.lines)
+    assert "kept by record id" in log.lines[1]
+
+
 def test_tickets_sharing_a_prompt_stay_together(records):
     # three tickets with the same text (chained duplicates across sources) must land in one split
     records = records.copy()
