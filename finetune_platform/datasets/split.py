@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
+import os
+import shutil
+import tempfile
 import unicodedata
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -30,6 +34,8 @@ from finetune_platform.datasets.versioning import folder_md5
 from finetune_platform.formats.conversations import CONVERSATION_COLUMNS
 from finetune_platform.formats.instructions import ticket_from_prompt
 from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS, SPLITS
+
+logger = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 #: ``conversations_{split}.parquet``: the versioned multi-turn form of a split's tickets.
@@ -190,7 +196,10 @@ def split_examples(
     duplicates cannot straddle splits. The number of held-out units per label follows the fractions
     (largest remainder across labels), and within a label the units are spread across sources the same
     way; which units are held out follows a hash of ``settings.seed`` and each unit's name
-    (:func:`_unit_rank`). Every split comes back with ``EXAMPLE_COLUMNS`` in order, sorted by ``example_id``.
+    (:func:`_unit_rank`). A unit whose tickets carry several labels (near-duplicates labelled apart) counts
+    as its rarest label's, and every label keeps at least one unit in train: a unit that holds a label's
+    only ticket is trained on. Every split comes back with ``EXAMPLE_COLUMNS`` in order, sorted by
+    ``example_id``.
 
     ``previous`` (record_id -> split, from the last version's manifest: :func:`previous_assignment`) keeps
     every ticket it names in its split, so a champion trained on the last version is never scored on its
@@ -208,14 +217,13 @@ def split_examples(
     examples = examples.loc[:, EXAMPLE_COLUMNS].sort_values("example_id", kind="stable").reset_index(drop=True)
     unit_of_record = _units(examples, settings.near_duplicate_threshold)
     unit_of_row = examples["record_id"].map(unit_of_record)
-    # One label and source per unit: those of its first example (all tasks of a ticket share them).
-    units = (
-        examples.assign(unit=unit_of_row)
-        .groupby("unit", sort=True)
-        .agg(label=("label", "first"), source=("source", "first"))
-    )
-    units["label"] = units["label"].astype(str)
+    # One source per unit: that of its first example (all tasks of a ticket share it). A unit can hold
+    # tickets of several labels (near-duplicates labelled apart): all of them count, and the unit is
+    # stratified by its rarest one, so a label's only unit is that label's and stays in train.
+    units = examples.assign(unit=unit_of_row).groupby("unit", sort=True).agg(source=("source", "first"))
     units["source"] = units["source"].astype(str)
+    labels_of_unit = _unit_labels(examples["label"], unit_of_row)
+    units["label"] = _strata(labels_of_unit, units.index)
     kept_split = _kept_splits(
         unit_of_record,
         _previous_by_record(examples, previous or {}, previous_tickets or {}, settings.near_duplicate_threshold),
@@ -259,8 +267,63 @@ def split_examples(
                 else:
                     assignment[unit] = "train"
 
+    _keep_every_label_in_train(assignment, labels_of_unit, kept_split, settings.seed)
     split_of_row = unit_of_row.map(assignment)
     return {name: examples.loc[split_of_row == name].reset_index(drop=True) for name in SPLITS}
+
+
+def _unit_labels(labels: pd.Series, unit_of_row: pd.Series) -> dict[str, tuple[str, ...]]:
+    """unit -> the distinct non-empty labels of its examples, sorted (a reply-only ticket has none)."""
+    text = labels.fillna("").astype(str)
+    named = text != ""
+    grouped = text[named].groupby(unit_of_row[named]).agg(lambda s: tuple(sorted(set(s))))
+    return grouped.to_dict()
+
+
+def _strata(labels_of_unit: Mapping[str, tuple[str, ...]], units: pd.Index) -> list[str]:
+    """The label each unit is stratified by: the rarest of its labels (the one in the fewest units; ties by
+    name), "" for a unit without one. A label whose only unit also holds a commoner label is thus that unit's
+    stratum, whose capacity (all its units but one) keeps it in train."""
+    units_with: dict[str, int] = {}
+    for labels in labels_of_unit.values():
+        for label in labels:
+            units_with[label] = units_with.get(label, 0) + 1
+    return [
+        min(labels_of_unit[unit], key=lambda label: (units_with[label], label)) if unit in labels_of_unit else ""
+        for unit in units
+    ]
+
+
+def _keep_every_label_in_train(
+    assignment: dict[str, str],
+    labels_of_unit: Mapping[str, tuple[str, ...]],
+    kept_split: Mapping[str, str],
+    seed: int,
+) -> list[str]:
+    """Move to train one held-out unit of every label that has none in train, and return the units moved.
+
+    Stratifying each unit by its rarest label keeps most labels in train; a label all of whose units are
+    stratified by other labels (each unit of it also holds a rarer one) can still end up held out whole,
+    and a held-out label the model never trained on fails the expectations gate. The unit moved is the
+    label's last in seed order (:func:`_unit_rank`), one that the previous version did not hold out if there
+    is one: held out -> train never scores a model on its own training tickets.
+    """
+    moved: list[str] = []
+    in_train = {label for unit, split in assignment.items() if split == "train" for label in labels_of_unit.get(unit, ())}
+    units_of_label: dict[str, list[str]] = {}
+    for unit, labels in labels_of_unit.items():
+        for label in labels:
+            units_of_label.setdefault(label, []).append(unit)
+    for label in sorted(units_of_label):
+        if label in in_train:
+            continue
+        # the last in seed order among those the previous version did not place, else among the kept ones
+        candidates = [u for u in units_of_label[label] if u not in kept_split] or units_of_label[label]
+        unit = max(candidates, key=lambda u: _unit_rank(seed, u))
+        assignment[unit] = "train"
+        moved.append(unit)
+        in_train.update(labels_of_unit[unit])
+    return moved
 
 
 def _unit_rank(seed: int, unit: str) -> str:
@@ -314,13 +377,24 @@ def _previous_by_record(
     return found
 
 
-def previous_ticket_splits(directory: Path) -> dict[str, str]:
+def previous_ticket_splits(directory: Path, log: Any = None) -> dict[str, str]:
     """Normalised ticket text (:func:`ticket_key`) -> split of the training set version in ``directory``
-    (train when any of its examples was trained on, else validation, else test); empty when there is none
-    or it cannot be read."""
+    (train when any of its examples was trained on, else validation, else test); empty when there is none.
+
+    A version that is there (it has a manifest) but cannot be read, a file changed or missing since it was
+    written, gives {} too, with a warning on ``log`` (a ``logging.Logger`` or Dagster's ``context.log``;
+    this module's logger by default) that says why and how to restore it. It does not raise: the folder
+    is rewritten by the very run that asks, and the split still keeps every ticket by record id
+    (:func:`previous_assignment` reads only the manifest); what is lost is the match by text, so a trained
+    ticket back under a new record id may be held out, and the champion scored on it.
+    """
+    directory = Path(directory)
+    if not (directory / MANIFEST_NAME).is_file():
+        return {}
     try:
         splits = read_training_set(directory)
-    except (FileNotFoundError, ValueError, KeyError, TypeError, OSError):
+    except (FileNotFoundError, ValueError, KeyError, TypeError, OSError) as error:
+        _warn_unreadable(log, directory, error, "matched by their text")
         return {}
     found: dict[str, str] = {}
     for name in sorted(SPLITS, key=_SPLIT_RANK.__getitem__, reverse=True):  # train last: it wins
@@ -329,14 +403,27 @@ def previous_ticket_splits(directory: Path) -> dict[str, str]:
     return found
 
 
-def previous_assignment(directory: Path) -> dict[str, str]:
+def previous_assignment(directory: Path, log: Any = None) -> dict[str, str]:
     """record_id -> split of the training set version in ``directory`` (its manifest's instruction pairs);
-    empty when there is none, or it cannot be read (then every ticket is split afresh)."""
+    empty when there is none, or its manifest cannot be read (then every ticket is split afresh, with a
+    warning on ``log`` as :func:`previous_ticket_splits` gives)."""
+    directory = Path(directory)
+    if not (directory / MANIFEST_NAME).is_file():
+        return {}
     try:
         manifest = read_manifest(directory)
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return {e.record_id: e.split for e in manifest.entries.values() if getattr(e, "kind", "pair") == "pair"}
+    except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
+        _warn_unreadable(log, directory, error, "kept by record id")
         return {}
-    return {e.record_id: e.split for e in manifest.entries.values() if getattr(e, "kind", "pair") == "pair"}
+
+
+def _warn_unreadable(log: Any, directory: Path, error: Exception, lost: str) -> None:
+    (log or logger).warning(
+        f"the previous training set version in {directory} cannot be read ({type(error).__name__}: {error}); "
+        f"its tickets are not {lost}, so this split may hold out tickets it trained on. Restore it with "
+        "`dvc checkout` of its .dvc file before the next run to keep them"
+    )
 
 
 #: Punctuation dropped before prompts are compared ("refund please!" is "refund please"); "<" and ">" stay,
@@ -487,6 +574,10 @@ def write_training_set(
     they cannot leak across splits); a conversation whose ticket is in no split is left out and counted
     (``counts["conversations_without_split"]``). The folder must hold nothing but these files, because the
     whole folder is what DVC versions.
+
+    Every check runs before anything is written; the files are then written into a temporary folder beside
+    ``out_dir`` and moved in one by one (``os.replace``), the manifest last, so a bad input or a failed
+    write leaves the version already in ``out_dir`` whole and readable.
     """
     out_dir = Path(out_dir)
     if sorted(splits) != sorted(SPLITS):
@@ -508,11 +599,11 @@ def write_training_set(
         absent = [c for c in CONVERSATION_COLUMNS if c not in conversations.columns]
         if absent:
             raise ValueError(f"conversations are missing columns {absent}; expected {CONVERSATION_COLUMNS}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-
     lineage = records.drop_duplicates("record_id").set_index("record_id")[["source_file", "source_row"]]
+    # Everything is checked and built before anything is written: a bad split must not leave new files
+    # under the old manifest.
     entries: dict[str, ManifestEntry] = {}
-    files: dict[str, dict[str, Any]] = {}
+    frames: dict[str, pd.DataFrame] = {}
     for name in SPLITS:
         df = splits[name]
         absent = [c for c in EXAMPLE_COLUMNS if c not in df.columns]
@@ -536,13 +627,9 @@ def write_training_set(
                 source_file=str(source_file),
                 source_row=int(source_row),
             )
-        path = out_dir / f"{name}.parquet"
-        df.astype({c: "string" for c in EXAMPLE_COLUMNS}).to_parquet(path, **_PARQUET_OPTIONS)
-        files[name] = {"path": path.name, "rows": int(len(df)), "sha256": _sha256(path)}
+        frames[f"{name}.parquet"] = df.astype({c: "string" for c in EXAMPLE_COLUMNS})
 
     counts = {name: int(len(splits[name])) for name in SPLITS}
-    for name in SPLITS:  # a rewrite without conversations must not leave old ones behind
-        (out_dir / f"{CONVERSATIONS_PREFIX}{name}.parquet").unlink(missing_ok=True)
     if conversations is not None:
         split_of = {rid: name for name in SPLITS for rid in splits[name]["record_id"].astype(str)}
         assigned = conversations["record_id"].astype(str).map(split_of)
@@ -560,19 +647,38 @@ def write_training_set(
                     split=name, record_id=str(record_id), source=str(source), source_file=str(source_file),
                     source_row=int(source_row), kind="conversation",
                 )
-            path = out_dir / f"{CONVERSATIONS_PREFIX}{name}.parquet"
-            part.astype({c: "string" for c in CONVERSATION_COLUMNS}).to_parquet(path, **_PARQUET_OPTIONS)
-            files[f"{CONVERSATIONS_PREFIX}{name}"] = {"path": path.name, "rows": int(len(part)), "sha256": _sha256(path)}
+            frames[f"{CONVERSATIONS_PREFIX}{name}.parquet"] = part.astype({c: "string" for c in CONVERSATION_COLUMNS})
             counts[f"{CONVERSATIONS_PREFIX}{name}"] = int(len(part))
 
-    manifest = TrainingSetManifest(
-        counts=counts,
-        label_counts={name: _counts(splits[name]["label"]) for name in SPLITS},
-        task_counts={name: _counts(splits[name]["task"]) for name in SPLITS},
-        files=files,
-        entries=dict(sorted(entries.items())),
-    )
-    (out_dir / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    # Written into a folder beside out_dir (same file system), then moved in file by file with os.replace,
+    # the manifest last: a failure while writing leaves out_dir as it was.
+    target = out_dir.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".writing", dir=target.parent))
+    try:
+        files: dict[str, dict[str, Any]] = {}
+        for file_name, frame in frames.items():
+            path = staging / file_name
+            frame.to_parquet(path, **_PARQUET_OPTIONS)
+            files[file_name.removesuffix(".parquet")] = {"path": file_name, "rows": int(len(frame)), "sha256": _sha256(path)}
+        manifest = TrainingSetManifest(
+            counts=counts,
+            label_counts={name: _counts(splits[name]["label"]) for name in SPLITS},
+            task_counts={name: _counts(splits[name]["task"]) for name in SPLITS},
+            files=files,
+            entries=dict(sorted(entries.items())),
+        )
+        (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+        target.mkdir(exist_ok=True)
+        for file_name in frames:
+            os.replace(staging / file_name, target / file_name)
+        os.replace(staging / MANIFEST_NAME, target / MANIFEST_NAME)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for name in SPLITS:  # a rewrite without conversations must not leave old ones behind
+        stale = f"{CONVERSATIONS_PREFIX}{name}.parquet"
+        if stale not in frames:
+            (target / stale).unlink(missing_ok=True)
     return manifest
 
 

@@ -429,17 +429,55 @@ def sft_adapter__loss_decreased(sft_adapter: dict[str, Any]) -> dg.AssetCheckRes
     )
 
 
+class RendersTrainingDataConfig(dg.Config):
+    """How many over-long instruction pairs ``base_model__renders_training_data`` tolerates."""
+
+    max_too_long_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Largest share of the training set's instruction pairs (all splits) allowed to be longer than SFT's "
+            "max_length, which cuts their completion; more fails the check. 0 (default): none. Pairs longer than "
+            "the model's context that SFT does not cut always fail."
+        ),
+    )
+
+
+def sft_max_length(run_config: dict[str, Any] | None) -> tuple[int | None, str]:
+    """The ``max_length`` SFT trains with in a run of ``run_config`` (the run's whole config dict), and where
+    it came from: ``sft_adapter``'s config in the run, or :class:`SFTAdapterConfig`'s default when the run
+    sets none (or does not include sft_adapter: a later run's config is not known here). None: no cut."""
+    ops = (run_config or {}).get("ops") or {}
+    config = (ops.get("sft_adapter") or {}).get("config") or {}
+    if "max_length" in config:
+        # the run config was validated against SFTAdapterConfig's schema before the run started
+        return config["max_length"], "sft_adapter's config in this run"
+    default = SFTAdapterConfig.model_fields["max_length"].get_default()
+    return default, "SFTAdapterConfig's default (this run does not set sft_adapter's max_length)"
+
+
 @dg.asset_check(
     asset=base_model,
     blocking=True,
     additional_ins={"training_set": dg.AssetIn("training_set"), "conversation_examples": dg.AssetIn("conversation_examples")},
 )
 def base_model__renders_training_data(
-    base_model: dict[str, Any], training_set: dict[str, Any], conversation_examples: Any
+    context: dg.AssetCheckExecutionContext,
+    config: RendersTrainingDataConfig,
+    base_model: dict[str, Any],
+    training_set: dict[str, Any],
+    conversation_examples: Any,
 ) -> dg.AssetCheckResult:
-    """Every instruction pair fits the model's context, and every conversation renders through its chat template.
+    """Every instruction pair fits the ``max_length`` SFT trains with (at most ``max_too_long_share`` of them
+    longer, which SFT cuts) and the model's context, and every conversation renders through its chat template.
 
-    A conversation longer than the context does not fail the check (it is reported): conversations are
+    The max_length is that of ``sft_adapter``'s config in this run (its default when the run sets none); the
+    model's context (``max_position_embeddings``) still bounds what SFT does not cut (max_length None or above
+    it). DPO's max_length does not apply here: DPO trains on the feedback preference pairs, which it fits to
+    its max_length itself (``pairs_dropped.prompt_too_long``, ``pair_prompts.answers_cut``).
+
+    A conversation longer than max_length does not fail the check (it is reported): conversations are
     trained on only with SFT's ``conversations`` on, which leaves out a prompt that fills ``max_length`` and
     counts the examples it cuts (``prompts_too_long``, ``completions_cut`` in sft_adapter's metadata); one
     that cannot render at all (malformed turns, a template that refuses it) fails it."""
@@ -449,20 +487,31 @@ def base_model__renders_training_data(
     from finetune_platform.formats.templates import check_chat_template, check_instruction_lengths
 
     tokenizer = AutoTokenizer.from_pretrained(base_model["path"])
-    max_length = int(getattr(AutoConfig.from_pretrained(base_model["path"]), "max_position_embeddings", 2048))
+    context_length = int(getattr(AutoConfig.from_pretrained(base_model["path"]), "max_position_embeddings", 2048))
+    max_length, max_length_from = sft_max_length(context.run.run_config)
     examples = pd.concat(read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"]).values(), ignore_index=True)
-    pairs = check_instruction_lengths(examples, tokenizer, max_length)
-    metadata: dict[str, Any] = {"max_length": max_length, "instruction_pairs": dg.MetadataValue.json(pairs.as_metadata(5))}
+    pairs = check_instruction_lengths(
+        examples, tokenizer, max_length, context_length=context_length, max_too_long_share=config.max_too_long_share
+    )
+    metadata: dict[str, Any] = {
+        "max_length": max_length if max_length is not None else "none: SFT does not cut (max_length=None)",
+        "max_length_from": max_length_from,
+        "context_length": context_length,
+        "instruction_pairs": dg.MetadataValue.json(pairs.as_metadata(20)),
+    }
     passed = pairs.passed
+    problems = pairs.problems()
     if len(conversation_examples) == 0:
         metadata["conversations"] = "none: no curated record has an assistant turn (classification-only data)"
     elif getattr(tokenizer, "chat_template", None):
-        chats = check_chat_template(conversation_examples, tokenizer, max_length)
+        chats = check_chat_template(conversation_examples, tokenizer, max_length, context_length=context_length)
         metadata["conversations"] = dg.MetadataValue.json(chats.as_metadata(5))
         passed = passed and not chats.failures
+        if chats.failures:
+            problems.append(f"conversations: {chats.problems()[0]}")
     else:
         metadata["conversations"] = "skipped: the model's tokenizer has no chat template"
-    return dg.AssetCheckResult(passed=passed, metadata=metadata)
+    return dg.AssetCheckResult(passed=passed, metadata=metadata, description="; ".join(problems) or None)
 
 
 class AlignConfig(dg.Config, DPOSettings):

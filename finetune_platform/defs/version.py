@@ -45,8 +45,8 @@ def training_set(
     # version's test split, which must hold none of its training tickets.
     # By record id, and by ticket text: dedup may keep another copy of a ticket (a re-export, a better-scored
     # near-duplicate), which comes back under a new record id.
-    previous = previous_assignment(settings.training_set_dir)
-    previous_tickets = previous_ticket_splits(settings.training_set_dir)
+    previous = previous_assignment(settings.training_set_dir, context.log)
+    previous_tickets = previous_ticket_splits(settings.training_set_dir, context.log)
     splits = split_examples(instruction_examples, config, previous, previous_tickets)
     placed = {rid: name for name in SPLITS for rid in splits[name]["record_id"]}
     moved = sum(1 for rid, name in placed.items() if rid in previous and previous[rid] != name)

@@ -9,10 +9,15 @@ Two checks meant for blocking asset checks before training, each returning a :cl
 - :func:`check_instruction_lengths`: prompt/completion pairs tokenised as TRL does for completion-only
   loss: ``tokenizer(prompt)`` and ``tokenizer(prompt + completion + eos)``, special tokens included.
 
-Both count an example too long when its tokens exceed ``max_length``: TRL would cut it from the end,
-which removes the very completion or assistant reply the example exists to teach. Both also fail an
-example whose text contains a special token of the tokenizer (``</s>``, ``<|im_end|>``) written out as
-text: the tokenizer reads it as the control token, so the model would learn to end or switch turns there.
+Both count an example too long when its tokens exceed ``max_length``, the length training cuts at
+(SFT's ``max_length``, not the model's context): TRL would cut it from the end, which removes the very
+completion or assistant reply the example exists to teach. A report passes with at most
+``max_too_long_share`` of its examples too long (default 0: none), since a few over-long examples in a
+large set are common and cost little. Given the model's ``context_length``, an example training would
+feed past it (``max_length`` above the context, or None: SFT does not cut) is ``over_context`` and always
+fails: the model cannot take it at all. Both also fail an example whose text contains a special token of the
+tokenizer (``</s>``, ``<|im_end|>``) written out as text: the tokenizer reads it as the control token, so
+the model would learn to end or switch turns there.
 """
 
 from __future__ import annotations
@@ -40,14 +45,17 @@ class TemplateReport:
     """What rendering and tokenising a dataset found.
 
     failures: ``{"example_id", "error"}`` per example that could not be rendered or is unusable;
-    too_long: ``{"example_id", "tokens"}`` per example over ``max_length``, longest first. Token statistics
+    too_long: ``{"example_id", "tokens"}`` per example over ``max_length`` (cut in training), longest first;
+    at most ``allowed_too_long`` (``max_too_long_share`` of the examples, rounded down) pass.
+    over_context: the same per example that training would feed past ``context_length`` (the model's
+    positions), which never passes: only when ``max_length`` is None or above the context. Token statistics
     cover the examples that rendered. For prompt/completion pairs, ``max_prompt_tokens`` and
     ``prompt_boundary_mismatches`` (examples whose tokenised prompt is not a prefix of the tokenised prompt +
     completion: a token merges across the boundary, so the loss mask starts at a shifted place) are set too.
     """
 
     kind: Literal["chat_template", "prompt_completion"]
-    max_length: int
+    max_length: int | None
     examples: int
     rendered: int
     failures: list[dict[str, str]] = field(default_factory=list)
@@ -57,11 +65,25 @@ class TemplateReport:
     p95_tokens: int = 0
     max_prompt_tokens: int = 0
     prompt_boundary_mismatches: list[str] = field(default_factory=list)
+    context_length: int | None = None
+    over_context: list[dict[str, Any]] = field(default_factory=list)
+    max_too_long_share: float = 0.0
+
+    @property
+    def allowed_too_long(self) -> int:
+        """How many examples may be longer than ``max_length``: ``max_too_long_share`` of them, rounded down."""
+        return math.floor(self.max_too_long_share * self.examples + 1e-9)
 
     @property
     def passed(self) -> bool:
-        """True when there were examples, all rendered and none is too long (an empty dataset fails)."""
-        return self.examples > 0 and not self.failures and not self.too_long
+        """True when there were examples, all rendered, none goes past the context and at most
+        ``allowed_too_long`` are longer than ``max_length`` (an empty dataset fails)."""
+        return (
+            self.examples > 0
+            and not self.failures
+            and not self.over_context
+            and len(self.too_long) <= self.allowed_too_long
+        )
 
     def problems(self) -> list[str]:
         """Each reason the report does not pass, as a sentence naming examples and what to do."""
@@ -74,12 +96,26 @@ class TemplateReport:
                 f"{len(self.failures)} of {self.examples} examples failed to render, e.g. {first['example_id']}: "
                 f"{first['error']}"
             )
-        if self.too_long:
+        if self.over_context:
+            first = self.over_context[0]
+            problems.append(
+                f"{len(self.over_context)} of {self.examples} examples are longer than the model's context of "
+                f"{self.context_length} tokens (longest: {first['example_id']} with {first['tokens']}), and "
+                f"training does not cut them to fit it (max_length={self.max_length}); set max_length to "
+                f"{self.context_length} or less, or shorten them in formatting (max_ticket_chars, max_reply_chars, "
+                "max_turns)"
+            )
+        if len(self.too_long) > self.allowed_too_long:
             first = self.too_long[0]
+            allowed = (
+                f", more than the {self.allowed_too_long} allowed (max_too_long_share={self.max_too_long_share})"
+                if self.max_too_long_share
+                else ""
+            )
             problems.append(
                 f"{len(self.too_long)} of {self.examples} examples exceed max_length={self.max_length} tokens "
-                f"(longest: {first['example_id']} with {first['tokens']}); raise max_length or shorten them in "
-                "formatting (max_ticket_chars, max_reply_chars, max_turns)"
+                f"(longest: {first['example_id']} with {first['tokens']}){allowed}; raise max_length or shorten "
+                "them in formatting (max_ticket_chars, max_reply_chars, max_turns)"
             )
         return problems
 
@@ -93,6 +129,10 @@ class TemplateReport:
             "failures": len(self.failures),
             "too_long": len(self.too_long),
             "max_length": self.max_length,
+            "context_length": self.context_length,
+            "max_too_long_share": self.max_too_long_share,
+            "allowed_too_long": self.allowed_too_long,
+            "over_context": len(self.over_context),
             "max_tokens": self.max_tokens,
             "mean_tokens": self.mean_tokens,
             "p95_tokens": self.p95_tokens,
@@ -100,6 +140,7 @@ class TemplateReport:
             "prompt_boundary_mismatches": len(self.prompt_boundary_mismatches),
             "failure_examples": self.failures[:limit],
             "too_long_examples": self.too_long[:limit],
+            "over_context_examples": self.over_context[:limit],
         }
 
 
@@ -167,20 +208,28 @@ def _post_processor_state(tokenizer: Any) -> bytes | None:
 
 
 def check_chat_template(
-    conversations: pd.DataFrame, tokenizer: Any, max_length: int, *, assistant_only_loss: bool = False
+    conversations: pd.DataFrame,
+    tokenizer: Any,
+    max_length: int | None,
+    *,
+    assistant_only_loss: bool = False,
+    context_length: int | None = None,
+    max_too_long_share: float = 0.0,
 ) -> TemplateReport:
     """Render every conversation (``example_id``, ``messages`` JSON) with the tokenizer's chat template.
 
     Each conversation goes through ``tokenizer.apply_chat_template(messages, tokenize=False)`` (to see that
     every message's content is in the text) and ``tokenize=True`` (the token count), without a generation
     prompt, as TRL renders training conversations. With ``assistant_only_loss`` the assistant-token mask is
-    requested too and a conversation with no assistant token marked fails.
+    requested too and a conversation with no assistant token marked fails. ``max_length`` is the length
+    training cuts at (None: no cut, ``context_length`` required); ``context_length`` and
+    ``max_too_long_share`` are as in the module docstring.
 
     Raises ValueError when the tokenizer has no chat template, or ``assistant_only_loss`` is asked of a
     template without ``{% generation %}`` markers: every example would fail, so it is a setup mistake.
     """
     _require(conversations, ["example_id", "messages"], "conversations")
-    _check_max_length(max_length)
+    _check_limits(max_length, context_length, max_too_long_share)
     template = getattr(tokenizer, "chat_template", None)
     if not template:
         raise ValueError(
@@ -210,18 +259,29 @@ def check_chat_template(
             failures.append({"example_id": example_id, "error": f"{type(error).__name__}: {error}"})
             continue
         counts.append((example_id, len(encoded["input_ids"])))
-    return _report("chat_template", max_length, len(conversations), failures, counts)
+    return _report(
+        "chat_template", max_length, len(conversations), failures, counts, context_length, max_too_long_share
+    )
 
 
-def check_instruction_lengths(examples: pd.DataFrame, tokenizer: Any, max_length: int) -> TemplateReport:
+def check_instruction_lengths(
+    examples: pd.DataFrame,
+    tokenizer: Any,
+    max_length: int | None,
+    *,
+    context_length: int | None = None,
+    max_too_long_share: float = 0.0,
+) -> TemplateReport:
     """Token lengths of prompt/completion pairs (``example_id``, ``prompt``, ``completion``) as TRL sees them.
 
     TRL appends the EOS token to a completion that does not end with it and tokenises ``prompt`` and
     ``prompt + completion`` with the tokenizer's special tokens (a BOS where the tokenizer adds one); the
-    length that must fit is that of ``prompt + completion + eos``.
+    length that must fit ``max_length`` (the length SFT cuts at; None: no cut, ``context_length`` required)
+    is that of ``prompt + completion + eos``. ``context_length`` and ``max_too_long_share``: see the module
+    docstring.
     """
     _require(examples, ["example_id", "prompt", "completion"], "instruction examples")
-    _check_max_length(max_length)
+    _check_limits(max_length, context_length, max_too_long_share)
     eos = getattr(tokenizer, "eos_token", None)
     if not eos:
         raise ValueError(f"{type(tokenizer).__name__} has no eos_token; TRL appends one to every completion")
@@ -252,7 +312,9 @@ def check_instruction_lengths(examples: pd.DataFrame, tokenizer: Any, max_length
     prompt_ids = tokenizer(prompts)["input_ids"] if prompts else []
     full_ids = tokenizer(fulls)["input_ids"] if fulls else []
     counts = [(example_id, len(full)) for example_id, full in zip(ids, full_ids, strict=True)]
-    report = _report("prompt_completion", max_length, len(examples), failures, counts)
+    report = _report(
+        "prompt_completion", max_length, len(examples), failures, counts, context_length, max_too_long_share
+    )
     report.max_prompt_tokens = max((len(p) for p in prompt_ids), default=0)
     report.prompt_boundary_mismatches = [
         example_id for example_id, p, full in zip(ids, prompt_ids, full_ids, strict=True) if full[: len(p)] != p
@@ -266,9 +328,14 @@ def _require(df: pd.DataFrame, columns: list[str], what: str) -> None:
         raise ValueError(f"{what} are missing columns {missing}; expected at least {columns}")
 
 
-def _check_max_length(max_length: int) -> None:
-    if max_length < 1:
-        raise ValueError(f"max_length must be a positive number of tokens, got {max_length}")
+def _check_limits(max_length: int | None, context_length: int | None, max_too_long_share: float) -> None:
+    for name, value in (("max_length", max_length), ("context_length", context_length)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be a positive number of tokens, got {value!r}")
+    if max_length is None and context_length is None:
+        raise ValueError("max_length=None (training does not cut) needs the model's context_length to check against")
+    if not isinstance(max_too_long_share, (int, float)) or not 0.0 <= max_too_long_share <= 1.0:
+        raise ValueError(f"max_too_long_share must be a fraction between 0 and 1, got {max_too_long_share!r}")
 
 
 def _special_tokens(tokenizer: Any) -> list[str]:
@@ -317,16 +384,29 @@ def _check_contents(messages: list[dict[str, str]], rendered: str) -> None:
 
 def _report(
     kind: Literal["chat_template", "prompt_completion"],
-    max_length: int,
+    max_length: int | None,
     examples: int,
     failures: list[dict[str, str]],
     counts: list[tuple[str, int]],
+    context_length: int | None = None,
+    max_too_long_share: float = 0.0,
 ) -> TemplateReport:
     """The report from per-example failures and (example_id, tokens) of the examples that rendered."""
     lengths = sorted(n for _, n in counts)
-    too_long = sorted(
-        ({"example_id": example_id, "tokens": n} for example_id, n in counts if n > max_length),
-        key=lambda row: (-row["tokens"], row["example_id"]),
+
+    def longest_first(rows: Any) -> list[dict[str, Any]]:
+        return sorted(rows, key=lambda row: (-row["tokens"], row["example_id"]))
+
+    # max_length None: training cuts nothing, so nothing is cut (too_long) but all of it must fit the context
+    cut_at = max_length if max_length is not None else math.inf
+    too_long = longest_first({"example_id": example_id, "tokens": n} for example_id, n in counts if n > cut_at)
+    # what training feeds the model is cut at max_length: past the context only when max_length is above it
+    over_context = (
+        longest_first(
+            {"example_id": example_id, "tokens": n} for example_id, n in counts if min(n, cut_at) > context_length
+        )
+        if context_length is not None
+        else []
     )
     return TemplateReport(
         kind=kind,
@@ -338,4 +418,7 @@ def _report(
         max_tokens=lengths[-1] if lengths else 0,
         mean_tokens=round(sum(lengths) / len(lengths), 1) if lengths else 0.0,
         p95_tokens=lengths[max(0, math.ceil(0.95 * len(lengths)) - 1)] if lengths else 0,
+        context_length=context_length,
+        over_context=over_context,
+        max_too_long_share=float(max_too_long_share),
     )

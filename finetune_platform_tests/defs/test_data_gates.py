@@ -19,7 +19,7 @@ import pytest
 
 from finetune_platform.curation.config import CURATED_COLUMNS
 from finetune_platform.defs.curate import curated_records__expectations, curated_records__no_pii
-from finetune_platform.defs.train import base_model__renders_training_data
+from finetune_platform.defs.train import SFTAdapterConfig, base_model__renders_training_data
 from finetune_platform.defs.version import training_set__expectations, training_set__no_leakage, training_set__no_pii
 from finetune_platform.formats.instructions import PROMPT_TEMPLATES
 from finetune_platform.schemas import EXAMPLE_COLUMNS, RECORD_COLUMNS
@@ -521,8 +521,15 @@ def conversations() -> pd.DataFrame:
 
 
 def run_base_model(
-    root: Path, model_folder: Path, splits: dict[str, pd.DataFrame], chats: pd.DataFrame
+    root: Path,
+    model_folder: Path,
+    splits: dict[str, pd.DataFrame],
+    chats: pd.DataFrame,
+    sft_config: dict[str, Any] | None = None,
+    check_config: dict[str, Any] | None = None,
 ) -> dg.ExecuteInProcessResult:
+    """The check between fake upstream assets and a fake sft_adapter; ``sft_config`` is the run's config of
+    sft_adapter (validated by the real SFTAdapterConfig), ``check_config`` the check's own."""
     value = write_training_set(root, splits)
 
     @dg.asset(name="training_set")
@@ -537,11 +544,21 @@ def run_base_model(
     def fake_base_model() -> dict[str, Any]:
         return {"path": str(model_folder), "source": "local", "name_or_path": str(model_folder)}
 
-    return _run(
-        [fake_training_set, fake_conversation_examples, fake_base_model, base_model__renders_training_data],
-        downstream="sft_adapter",
-        upstream="base_model",
-    )
+    assets = [fake_training_set, fake_conversation_examples, fake_base_model, base_model__renders_training_data]
+    if sft_config is None and check_config is None:
+        return _run(assets, downstream="sft_adapter", upstream="base_model")
+
+    def fake_sft_adapter(config: SFTAdapterConfig) -> str:
+        return "built"
+
+    # this module's annotations are strings (postponed), which Dagster does not resolve for config
+    fake_sft_adapter.__annotations__["config"] = SFTAdapterConfig
+    fake_sft_adapter = dg.asset(name="sft_adapter", deps=["base_model"])(fake_sft_adapter)
+
+    ops: dict[str, Any] = {"sft_adapter": {"config": sft_config or {}}}
+    if check_config is not None:
+        ops["base_model_base_model__renders_training_data"] = {"config": check_config}
+    return dg.materialize([*assets, fake_sft_adapter], raise_on_error=False, run_config={"ops": ops})
 
 
 def _render_check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
@@ -552,7 +569,10 @@ def test_training_data_that_fits_and_renders_passes_and_training_runs(tmp_path: 
     result = run_base_model(tmp_path, tiny_model_folder, good_splits(), conversations())
     check = _render_check(result)
     assert result.success and check.passed, check
-    assert check.metadata["max_length"].value == MAX_LENGTH
+    # the run sets no sft_adapter config: SFT's default max_length, the model's context beside it
+    assert check.metadata["max_length"].value == SFTAdapterConfig().max_length
+    assert check.metadata["max_length_from"].value.startswith("SFTAdapterConfig's default")
+    assert check.metadata["context_length"].value == MAX_LENGTH
     pairs = check.metadata["instruction_pairs"].value
     assert pairs["examples"] == 12 and pairs["rendered"] == 12 and pairs["max_tokens"] <= MAX_LENGTH
     assert check.metadata["conversations"].value["rendered"] == len(TICKETS)
@@ -571,6 +591,75 @@ def test_an_example_longer_than_the_context_fails_and_blocks_training(tmp_path: 
     assert pairs["too_long"] == 1 and pairs["failures"] == 0
     assert pairs["too_long_examples"][0]["example_id"] == "chat/tickets.jsonl#5::reply"
     assert pairs["too_long_examples"][0]["tokens"] > MAX_LENGTH
+    assert not result.success and "sft_adapter" not in _materialized(result)
+
+
+def _pair_lengths(model_folder: Path, splits: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Tokens of each pair as TRL builds it: prompt + completion + EOS, with the tokenizer's special tokens."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_folder)
+    examples = pd.concat(splits.values(), ignore_index=True)
+    full = [p + c + tokenizer.eos_token for p, c in zip(examples["prompt"], examples["completion"], strict=True)]
+    return dict(zip(examples["example_id"], (len(ids) for ids in tokenizer(full)["input_ids"]), strict=True))
+
+
+def test_a_pair_longer_than_sfts_max_length_fails_within_the_context_and_blocks_training(
+    tmp_path: Path, tiny_model_folder: Path
+) -> None:
+    """The gate measures what SFT trains with (sft_adapter's max_length in the run), not the model's context:
+    a pair SFT would cut fails even though the context holds it."""
+    lengths = _pair_lengths(tiny_model_folder, good_splits())
+    longest = max(lengths, key=lambda k: (lengths[k], k))
+    max_length = lengths[longest] - 1
+    over = {k for k, n in lengths.items() if n > max_length}
+    assert lengths[longest] <= MAX_LENGTH and max_length >= 8  # fits the context: only max_length catches it
+    result = run_base_model(tmp_path, tiny_model_folder, good_splits(), conversations(), {"max_length": max_length})
+    check = _render_check(result)
+    assert not check.passed
+    assert check.metadata["max_length"].value == max_length
+    assert check.metadata["max_length_from"].value == "sft_adapter's config in this run"
+    pairs = check.metadata["instruction_pairs"].value
+    assert pairs["too_long"] == len(over) and pairs["over_context"] == 0 and pairs["allowed_too_long"] == 0
+    assert {r["example_id"]: r["tokens"] for r in pairs["too_long_examples"]} == {k: lengths[k] for k in over}
+    assert f"exceed max_length={max_length} tokens" in check.description
+    assert not result.success and "sft_adapter" not in _materialized(result)
+
+
+def test_a_configured_share_of_pairs_longer_than_max_length_passes_and_lists_them(
+    tmp_path: Path, tiny_model_folder: Path
+) -> None:
+    lengths = _pair_lengths(tiny_model_folder, good_splits())
+    max_length = max(lengths.values()) - 1
+    over = {k for k, n in lengths.items() if n > max_length}
+    share = len(over) / len(lengths)
+    result = run_base_model(
+        tmp_path, tiny_model_folder, good_splits(), conversations(), {"max_length": max_length},
+        {"max_too_long_share": share},
+    )
+    check = _render_check(result)
+    assert check.passed and result.success and "sft_adapter" in _materialized(result)
+    pairs = check.metadata["instruction_pairs"].value
+    assert pairs["too_long"] == pairs["allowed_too_long"] == len(over) and pairs["max_too_long_share"] == share
+    assert {r["example_id"] for r in pairs["too_long_examples"]} == over
+
+
+def test_a_pair_longer_than_the_context_fails_when_sft_does_not_cut(tmp_path: Path, tiny_model_folder: Path) -> None:
+    """max_length None: SFT cuts nothing, so a pair longer than the context cannot be trained, whatever share
+    of over-long pairs is allowed."""
+    splits = good_splits()
+    long_text = " ".join(["the invoice total was wrong again"] * 60)
+    reply = splits["validation"].index[splits["validation"]["task"] == "reply"][0]
+    splits["validation"].loc[reply, "prompt"] = PROMPT_TEMPLATES["reply"].format(text=long_text)
+    result = run_base_model(
+        tmp_path, tiny_model_folder, splits, conversations(), {"max_length": None}, {"max_too_long_share": 1.0}
+    )
+    check = _render_check(result)
+    assert not check.passed
+    pairs = check.metadata["instruction_pairs"].value
+    assert pairs["over_context"] == 1 and pairs["too_long"] == 0
+    assert pairs["over_context_examples"][0]["example_id"] == "chat/tickets.jsonl#5::reply"
+    assert f"longer than the model's context of {MAX_LENGTH} tokens" in check.description
     assert not result.success and "sft_adapter" not in _materialized(result)
 
 

@@ -38,6 +38,8 @@ SMALL_RUN_CONFIG = {
         },
         "domain_adapted_model": {"config": {"enabled": True, "max_steps": 6, "batch_size": 4, "seq_len": 64, "save_steps": 3}},
         "sft_adapter": {"config": {"max_steps": 40, "batch_size": 16, "save_steps": 20, "logging_steps": 5, "export_merged": True}},
+        # the 800-token vocabulary splits text finely: a reply or two of the corpus pass SFT's max_length (256)
+        "base_model_base_model__renders_training_data": {"config": {"max_too_long_share": 0.01}},
         "aligned_adapter": {"config": {"max_steps": 4, "batch_size": 4, "min_pairs": 10, "save_steps": 2}},
         "eval_report": {"config": {"max_classify_examples": 40, "max_perplexity_examples": 40, "max_reply_examples": 10, "min_accuracy_gain": 0.0, "min_examples": 10, "champion_margin": -1.0}},
     }

@@ -218,6 +218,44 @@ def test_instruction_lengths_count_bos_prompt_completion_and_eos(tokenizer) -> N
     assert {row["example_id"] for row in short.too_long} == {"t/t.jsonl#2::classify", "t/t.jsonl#2::reply"}
 
 
+def test_a_share_of_examples_longer_than_max_length_can_be_allowed(tokenizer) -> None:
+    """A few over-long examples (cut by SFT) pass when max_too_long_share allows them; they stay listed."""
+    examples = _examples()  # 4 examples, ticket 2's two are over 60 tokens
+    strict = check_instruction_lengths(examples, tokenizer, max_length=60, max_too_long_share=0.25)
+    assert strict.allowed_too_long == 1 and len(strict.too_long) == 2 and not strict.passed
+    assert "more than the 1 allowed (max_too_long_share=0.25)" in strict.problems()[0]
+    tolerant = check_instruction_lengths(examples, tokenizer, max_length=60, max_too_long_share=0.5)
+    assert tolerant.passed and tolerant.problems() == []
+    metadata = tolerant.as_metadata()
+    assert (metadata["too_long"], metadata["allowed_too_long"], metadata["max_too_long_share"]) == (2, 2, 0.5)
+    assert {row["example_id"] for row in metadata["too_long_examples"]} == {"t/t.jsonl#2::classify", "t/t.jsonl#2::reply"}
+    assert all(row["tokens"] > 60 for row in metadata["too_long_examples"])
+
+
+def test_examples_that_training_feeds_past_the_context_always_fail(tokenizer) -> None:
+    """max_length None (no cut) or above the model's context: an example longer than the context cannot be
+    trained at all, whatever share of over-long examples is allowed; one cut to a max_length within the
+    context is only too long."""
+    examples = _examples()
+    for max_length in (None, 1024):
+        report = check_instruction_lengths(
+            examples, tokenizer, max_length, context_length=60, max_too_long_share=1.0
+        )
+        assert not report.passed
+        assert report.too_long == []  # nothing is cut (no max_length, or none reaches it): all must fit the context
+        assert {row["example_id"] for row in report.over_context} == {"t/t.jsonl#2::classify", "t/t.jsonl#2::reply"}
+        assert report.problems()[0].startswith("2 of 4 examples are longer than the model's context of 60 tokens")
+        assert "set max_length to 60 or less" in report.problems()[0]
+    cut = check_instruction_lengths(examples, tokenizer, 55, context_length=60, max_too_long_share=0.5)
+    assert cut.over_context == [] and len(cut.too_long) == 2 and cut.passed
+    with pytest.raises(ValueError, match="max_length=None .* needs the model's context_length"):
+        check_instruction_lengths(examples, tokenizer, None)
+    with pytest.raises(ValueError, match="max_too_long_share must be a fraction between 0 and 1, got 1.5"):
+        check_instruction_lengths(examples, tokenizer, 60, max_too_long_share=1.5)
+    with pytest.raises(ValueError, match="context_length must be a positive number of tokens, got 0"):
+        check_instruction_lengths(examples, tokenizer, 60, context_length=0)
+
+
 def test_instruction_problems_are_failures(tokenizer) -> None:
     examples = _examples().head(2).copy()
     examples.loc[0, "completion"] = ""
