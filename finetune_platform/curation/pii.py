@@ -44,7 +44,7 @@ from finetune_platform.curation.config import (
 from finetune_platform.curation.address_blocks import STREET_NEEDLES, address_blocks, may_hold_block
 from finetune_platform.curation import pii_workers, script_addresses, script_titles, sign_offs, spoken_names
 from finetune_platform.curation.records import hl7_spans, pnr_names
-from finetune_platform.curation.tables import may_hold_table, typed_cells
+from finetune_platform.curation.tables import EMPTY_VALUES, may_hold_table, typed_cells
 from finetune_platform.curation.names import (
     ACRONYMS,
     AMBIGUOUS_FIRST_NAMES,
@@ -532,8 +532,9 @@ _MORE_SECRETS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
 #: A word for a code (alone or ending a compound: "Haustürcode", "portkod", "engångskod", "verificatiecode"), up to
 #: four words of what it is for, "is" or a colon in several languages, then four to eight digits or digit groups.
 _CODE_NEEDLES = frozenset(
-    ("code", "kod", "kode", "koodi", "codice", "código", "codigo", "kód", "код", "mã", "otp", "pin ", "pin:", "clave",
-     "인증번호", "验证码", "密码", "暗証番号", "κωδικός", "קוד", "رمز",
+    ("code", "kod", "kode", "koodi", "codice", "código", "codigo", "kód", "код", "mã", "otp", "pin ", "pin:", "pin?",
+     "clave",
+     "인증번호", "验证码", "密码", "暗証番号", "コード", "κωδικός", "קוד", "رمز",
      # what a door, a key safe, an alarm or a SIM is opened with ("key safe by meter box 7341", "disarm 1561", "PUK1 is
      # 72868446", "padlock sa gate 1188", "senha do portão é 4471", "kapı şifresi değişti: 5204", "ovisummeri 5929")
      "lockbox", "lock box", "key safe", "keysafe", "key box", "keybox", "disarm", "padlock", "combination", "puk",
@@ -542,7 +543,7 @@ _CODE_NEEDLES = frozenset(
 )
 _NUMERIC_CODE = re.compile(
     r"(?i)(?<![\w])((?:[^\W\d_]*(?:code|codes|kod|koden|kode|koodi|codice|código|codigo|kód|kodu|kodunuz|kodunu)|код|кодом"
-    r"|mã|otp|pin|pin-kod|pin-koden|clave|digicode|인증번호|验证码|密码|暗証番号|κωδικός|קוד|رمز"
+    r"|mã|otp|pin|pin-kod|pin-koden|clave|digicode|인증번호|验证码|密码|暗証番号|[^\W\d_]*コード|κωδικός|קוד|رمز"
     r"|lockbox|lock[ ]box|key[ ]?safe|key[ ]?box|disarm|padlock|combination|puk\d?|buzzer|senha|şifre|şifresi|msimbo"
     r"|कोड|কোড|รหัส[\u0e00-\u0e7f]*|gate|[^\W\d_]*summeri|alarm(?=[ ]is[ ])|keypad|interfon|domofon|citofono|interphone"
     r"|kodelås(?:en)?|mật[ ]khẩu(?:[ ][^\W\d_]+){0,4})"
@@ -756,7 +757,8 @@ _ANSWER_VALUE = re.compile(r"[\"'`]?([^\s\"'`,;<>]{4,200})")
 _LOOSE_PASSWORD_NEEDLES = frozenset(
     ("kennwort", "passwort", "wachtwoord", "lösenord", "passord", "salasana", "jelszó", "heslo", "hasło", "haslo",
      "parola", "parolă", "şifre", "sifre", "senha", "contraseña", "clave", "password", "mot de passe", "wifi", "wi-fi",
-     "otp", "mfa", "2fa=", "totp", "pin=", "pin_", "_pin", "pin\":", "passcode", "lockbox", "_code", "पासवर्ड",
+     "otp", "mfa", "2fa=", "totp", "pin=", "pin_", "_pin", "pin\":", "pin1", "pin2", "puk", "passcode", "lockbox",
+     "_code", "पासवर्ड", "clé wi", "cle wi", "code wi", "暗号化キー",
      "enable secret", "enable password", "temporary access pass", "wifi key", "wi-fi key", "wlan", "ключ", "anahtar",
      "schlüssel", "appsecret", "app secret", "密钥", "秘钥", "시크릿 키", "מפתח", "clé api", "chave de api", "api-sleutel",
      "api-nyckel", "apisleutel", "palavra-passe", "palavra passe", "nenosiri")
@@ -769,13 +771,14 @@ _LOOSE_PASSWORD = re.compile(
     r"|wlan-?(?:schlüssel|passwort|key|kennwort)|ключ(?:а|ом)?|anahtar(?:ı|ımız|ınız)?|schlüssel|app[ ]?secret"
     r"|密钥|秘钥|시크릿[ ]키|מפתח|המפתח|clé[ ]api|chave[ ]de[ ]api|api-?sleutel|api-?nyckel"
     r"|code[ ]wi-?fi|cl[ée][ ]wi-?fi|enable[ ](?:secret|password)(?:[ ][05789])?|temporary[ ]access[ ]pass"
+    r"|(?:wi-?fi|wlan)?暗号化キー"
     r"|palavra[- ]passe|nenosiri"
     # a network's name and its password after a slash ("Wi-Fi: Casa Azul / tamarindjuniper92")
     r"|wi-?fi[ ]?:[ ][^\n/:]{1,32}[ ]/)(?![\w-]))"
     r"(?:[ ](?![^\s:=@]*\d)[^\s:=@]{1,20}){0,6}?[ ]?[:=：]?[ ]*[(\[]?[\"'`“]?"
     r"((?=[^\s\"'`,;<>]*\d)(?=[^\s\"'`,;<>]*[^\W\d_])[^\s\"'`,;<>(\[{][^\s\"'`,;<>]{3,199})"
-    r"|(?i:(?<![\w-])[a-z_]*(?:otp|mfa|totp|2fa|pin|passcode|lockbox|gate_code|door_code|access_code|entry_code"
-    r"|verification_code|sms_code)[a-z_]*[\"']?[ ]?[=:][ ]?[\"']?)(\d{4,8})(?!\w)"
+    r"|(?i:(?<![\w-])[a-z_]*(?:otp|mfa|totp|2fa|pin|puk|passcode|lockbox|gate_code|door_code|access_code|entry_code"
+    r"|verification_code|sms_code)[a-z_]*\d?[\"']?[ ]?[=:][ ]?[\"']?)(\d{4,8})(?!\w)"
 )
 
 
@@ -975,6 +978,9 @@ _ANSWER_FILLER = re.compile(
     r"|(?:it[ ]?['’]?s|it[ ]was|it[ ]is|that['’]?s"
     r"|that[ ]would[ ]be|i[ ]think[ ]it['’]?s|it[ ]should[ ]be)[ ]+)*)"
 )
+#: A PIN asked for: secret whatever it belongs to ("the 4-digit account PIN?", "your customer PIN"), where an
+#: account's or a customer's code would be an id.
+_PIN_ASKED = re.compile(r"\bpin\b(?![ ]?(?:code[ ]?)?(?:is|:)?[ ]?\d)|\bpasscode\b|暗証番号|비밀번호")
 #: The code an answer gives after a few words ("402913", "got it, 552 019", "il codice è 619 054", "c'est 482 117").
 _CODE_ANSWER = re.compile(
     r"(?:[^\W\d_]+['’]?[^\W\d_]*[ ,:]+){0,4}?(?<![\w#-])(\d{4,8}|\d{3}[ ]\d{3})(?!\w|[/.,:-]\w|[ ]\d)"
@@ -1019,7 +1025,10 @@ def _answered_questions(text: str, low: str, security: bool, codes: bool, phones
         line = low[line_start:line_end]
         asks_security = security and _SECURITY_QUESTION.search(line) is not None
         # not a code that is an id ("order code", "postcode", "promo code")
-        asks_code = codes and any(needle in line for needle in _CODE_NEEDLES) and _NOT_A_SECRET_CODE.search(line) is None
+        asks_code = (
+            codes and any(needle in line for needle in _CODE_NEEDLES)
+            and (_NOT_A_SECRET_CODE.search(line) is None or _PIN_ASKED.search(line) is not None)
+        )
         asks_phone = (
             phones and ("?" in line or "？" in line) and any(needle in line for needle in _PHONE_QUESTION_NEEDLES)
             and _ID_CUE.search(line) is None
@@ -1157,18 +1166,24 @@ _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?
 #: "reverted to 4.2.0.1"), a requirement ("Requires 2.0.0.1", "requires at least 1.0.0.4") or a test ("tested
 #: on 4.0.0.2").
 _VERSION_CUE = re.compile(
-    r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)|[<>!~]=?|=="
+    r"(?:\b(?:version|ver\.?|build|release|firmware|fw|v)(?:[ ]*[:=])?|[<>!~]=?|=="
+    r"|ファームウェア|ファームウエア|固件(?:版本)?|펌웨어|прошивк[аиуе]|\b(?:introduced|fixed|regressed)[ ]+in"
     r"|\b(?:updat|upgrad|downgrad|install|reinstall|patch)\w*(?:[ ]+(?:it|the app|app|firmware|everything))?"
     r"(?:[ ]+(?:to|from|with))?|\b(?:rolled|rolling)[ ]+(?:it[ ]+)?back[ ]+(?:to|from)"
     r"|\brevert(?:ed|ing|s)?(?:[ ]+it)?(?:[ ]+back)?[ ]+(?:to|from)|\brequire[sd]?(?:[ ]+at[ ]+least)?"
     r"|\btested[ ]+(?:on|with|against))\s*$",
     re.IGNORECASE,
 )
-#: What follows a version number and never an address: "1.2.3.4 or later", "2.0.0.1 or newer", "and above";
-#: not "later" or "up" going on to somewhere ("10.0.0.1 and later to 10.0.0.2", "10.0.0.1 and up to 10.0.0.9").
+#: What follows a version number and never an address: "1.2.3.4 or later", "2.0.0.1 or newer", "and above",
+#: "after the 5.15.10.45 update"; not "later" or "up" going on to somewhere ("10.0.0.1 and later to 10.0.0.2",
+#: "10.0.0.1 and up to 10.0.0.9").
 _VERSION_AFTER = re.compile(
     r"[ ]+(?i:or|and)[ ]+(?i:later|newer|higher|above|greater|up)(?![\w-]|[ ]+(?i:to|on|at|from|in|into|via)\b)"
+    r"|[ ]+(?i:update|upgrade|firmware|release)\b"
 )
+#: The octets of a network mask ("permit=137.118.17.162/255.255.255.255", "netmask 255.255.255.0"): a mask
+#: identifies nobody.
+_MASK_OCTETS = frozenset({"0", "128", "192", "224", "240", "248", "252", "254", "255"})
 #: What joins a version number to the next one ("from 3.1.0.2 to 3.1.0.4"): that one is a version too.
 _VERSION_JOINERS = frozenset((" to ", " -> ", " → ", " or ", " and ", ", ", " / ", "/"))
 #: A word character of a script that writes words without spaces (kana, CJK ideographs, hangul) is no word's edge
@@ -2492,7 +2507,7 @@ _ADDRESS_QUESTION = re.compile(
 #: "[22/01/2024, 17:27:08] +61 482 131 306: ", "18:04 - Lucía: ", "고객: ".
 _TURN_LABEL = re.compile(
     r"[ \t]*(?:\[[^\]\n]{1,30}\][ ]*|[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[ ]?[AaPp]\.?[Mm]\.?)?[)]?[ ]+(?:-[ ]+)?)?"
-    r"[^\W\d_][^:\n]{0,40}?(?:[ ]\([^()\n]{1,30}\))?[ ]?:[ ]+"
+    r"[^\W\d_][^:：\n]{0,40}?(?:[ ]\([^()\n]{1,30}\))?[ ]?(?::[ ]+|：[ ]*)"
     r"|[ \t]*\[[^\]\n]{1,30}\][ ]*\+?[\d ()-]{7,20}:[ ]+"
 )
 
@@ -2997,7 +3012,7 @@ _NOT_GREETED = frozenset(
     Outlet Direct Finance Financial Capital Credit Pay Wallet App Apps Labs Networks Telco Form Forms Line Desk
     Automation Automations Workflow Workflows Integration Integrations Bot Bots Script Scheduler Daemon Webhook
     Fios Xfinity Bahn Verizon Comcast Vodafone Telstra Optus Evri Hermes Yodel Royal Parcelforce DPD UPS USPS FedEx
-    DHL""".split()
+    DHL Movistar Vivo Claro Telcel Airtel Safaricom Telkom Globe Maynilad Meralco""".split()
     # words of ticket systems, places and products that a field, a sender or an introduction holds and a
     # person's name does not ("Customer: Never Mind", "Caller: Private Number", "It's Smart Plug again",
     # "Lumen Notifications <noreply@...>")
@@ -3722,6 +3737,10 @@ _SPEAKER_ROLES = frozenset(
     " konsultant konsultantka klient klientka ejecutivo ejecutiva asesor asesora operadora operatrice opérateur"
     " opératrice berater beraterin mitarbeiterin consulente especialista atendimento pelanggan pembeli penjual cskh cs"
     " khách klijent klijentica kupac korisnik zákazník zákaznice asiakas kund kunden"
+    # a case handler's role, as Nordic, Czech and German service desks label it ("Kundebehandler 2173:",
+    # "Handläggare 6183:", "Operátor 1038:")
+    " kundebehandler saksbehandler handläggare handlaggare sagsbehandler sachbearbeiter sachbearbeiterin operátor"
+    " operátorka operatör ouvidoria"
     # the other party of a delivery, a sale, a stay or a job ("Rider:", "Dealer:", "Cleaner:")
     " rider dealer cleaner courier driver".split()
 )
@@ -3762,6 +3781,8 @@ _NOT_SPEAKER_LABELS = frozenset(
     car vehicle model make plate registration reg colour color mileage vin parking flight seat room bed ward
     parcel package item items qty weight size dimensions destination origin pickup dropoff route
     found complaint water router obs veh verkstad"""
+    # carriers that answer a chat under their brand ("[14:55] Movistar: Hola!", "Vivo: Olá!")
+    """ movistar vivo claro telcel airtel safaricom vodafone telstra optus verizon xfinity comcast telkom"""
     # the same fields in other languages ("Nimi:", "Osoite:", "Puhelin:", "Lisätiedot:", "Morada:", "Contacto:",
     # "Anschluss:", "Rückfragen:")
     """ nimi osoite puhelin sähköposti lisätiedot vika huom navn namn adresse adress telefon mobil epost e-post
@@ -3800,6 +3821,22 @@ _MORE_NAME_KEYS = frozenset(("resident", "rider", "subscriber", "tenant", "guest
                              "signer", "member", "student", "candidate"))
 #: A word of a keyed name's value: a name in any case, with hyphens and apostrophes, or an initial.
 _KEYED_NAME_WORD = re.compile(r"[" + _UP + _LO + r"][" + _UP + _LO + r"'’-]*\.?")
+
+
+def _script_name_cell(words: list[str]) -> bool:
+    """Whether a name column's cell is a name in a script other than Latin: up to four words of letters and the marks
+    Thai and Indic scripts write vowels with ("ณัฐวุฒิ วงศ์ใหญ่"), no Latin letter, no digit, none of them a word
+    a cell of another kind holds (an unknown value's "不明")."""
+    return all(
+        len(w) <= 20
+        and not any("a" <= c.lower() <= "z" for c in w)
+        and all(unicodedata.category(c)[0] in "LM" or c in "·・'’-" for c in w)
+        for w in words
+    ) and len(words) <= 4 and words[0].lower() not in EMPTY_VALUES and words[0] not in _NOT_SCRIPT_NAMES
+
+
+#: What a name column of a non-Latin export holds when it holds no name ("不明": unknown, "未填写": not filled in).
+_NOT_SCRIPT_NAMES = frozenset(("不明", "未知", "未填写", "无", "なし", "없음", "нет", "неизвестно", "ไม่ระบุ", "غير معروف"))
 
 
 def _may_hold_keyed_name(text: str, low: str, h: AbstractSet[str] | None = None) -> bool:
@@ -5490,6 +5527,9 @@ class PiiRedactor:
                 continue
             if addr.is_loopback or addr.is_unspecified:
                 continue  # 127.0.0.1 and 0.0.0.0 identify nobody
+            octets = m.group().split(".")
+            if octets[0] == "255" and set(octets) <= _MASK_OCTETS and octets == sorted(octets, key=int, reverse=True):
+                continue  # a network mask, 255.255.255.0, or the broadcast address
             out.append(PiiMatch("IP_ADDRESS", m.start(), m.end(), m.group(), str(addr)))
         return out
 
@@ -6392,7 +6432,11 @@ class PiiRedactor:
                 continue  # a cell redacted before ("<ADDRESS_1>"): the final check re-reads redacted tables
             if kind == "PERSON":
                 words = value.replace(",", " ").split()
-                if not 1 <= len(words) <= 5 or not all(_KEYED_NAME_WORD.fullmatch(w) for w in words):
+                if not 1 <= len(words) <= 5:
+                    continue
+                if not all(_KEYED_NAME_WORD.fullmatch(w) for w in words):
+                    if _script_name_cell(words):  # "司马浩然", "ณัฐวุฒิ วงศ์ใหญ่", "Гнатюк Мирослава"
+                        out.append(PiiMatch("PERSON", start, end, value, " ".join(words).casefold()))
                     continue
                 titled = [w.capitalize() if w.isupper() or w.islower() else w for w in words]
                 if any((w in NOT_NAMES and w not in _ALL_FIRST) or w in _NOT_GREETED for w in titled):

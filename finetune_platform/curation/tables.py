@@ -36,7 +36,10 @@ COLUMN_TYPES: dict[str, str] = {
         claimant claimant_name subscriber subscriber_name user_full_name customer_full_name ordered_by
         nombre_completo apellido apellidos titular destinatario destinataire nome nome_completo sobrenome
         cliente kunde empfänger empfaenger mieter mieterin locataire inquilino imię imie nazwisko naam_klant
-        achternaam voornaam förnamn efternamn fornavn etternavn etunimi sukunimi""".split(),
+        achternaam voornaam förnamn efternamn fornavn etternavn etunimi sukunimi jméno příjmení jméno_a_příjmení
+        jmeno prijmeni nama nama_lengkap nama_pelanggan ho_ten họ_tên họ_và_tên isim ad_soyad adı_soyadı név
+        teljes_név имя фио ф.и.о. клиент ім'я піб όνομα ονοματεπώνυμο שם שם_מלא الاسم اسم नाम ชื่อ ชื่อ_นามสกุล
+        姓名 名前 氏名 お名前 客户姓名 联系人 이름 성명 고객명""".split(),
         "PERSON",
     ),
     **dict.fromkeys("ssn social_security social_security_number ssn_number us_ssn".split(), "US_SSN"),
@@ -49,7 +52,8 @@ COLUMN_TYPES: dict[str, str] = {
         caller_id ani from_number to_number customer_phone contact_phone phone_no mobile_no tel_no cell_number
         contact_no phone1 phone_1 phone2 phone_2 alt_phone home_phone work_phone emergency_phone whatsapp_number
         telefone celular móvil movil handy handynummer telefonnummer téléphone portable numero_telefono
-        nr_telefonu puhelin mobil""".split(),
+        nr_telefonu puhelin mobil no_hp nomor_hp hp telepon số_điện_thoại sdt telefonszám телефон τηλέφωνο טלפון
+        هاتف फ़ोन फोन โทรศัพท์ 手机 手机号 电话 電話 電話番号 携帯 전화번호 휴대폰""".split(),
         "PHONE",
     ),
     **dict.fromkeys(
@@ -58,7 +62,7 @@ COLUMN_TYPES: dict[str, str] = {
         billing_address home_address mailing_address delivery_address pickup_address dropoff_address
         service_address property_address residential_address permanent_address correspondence_address
         postal_address street1 street_1 address_1 addr1 addr_line1 endereço endereco morada straße strasse
-        adresa osoite""".split(),
+        adresa osoite alamat địa_chỉ cím adres адрес адреса διεύθυνση כתובת العنوان पता ที่อยู่ 地址 住所 ご住所 주소""".split(),
         "ADDRESS",
     ),
     **dict.fromkeys(
@@ -76,7 +80,7 @@ EMPTY_VALUES = frozenset(("", "null", "none", "n/a", "na", "-", "--", "nan", "ni
 
 _DELIMITERS = (",", "\t", ";", "|")
 #: A header cell: a short identifier or a few words, maybe quoted.
-_HEADER_CELL = re.compile(r"[ ]*[\"'`]?[A-Za-zÀ-ÿ][\wÀ-ÿ .#/()-]{0,40}?[\"'`]?[ ]*")
+_HEADER_CELL = re.compile(r"[ ]*[\"'`]?[^\W\d_][\w\u0300-\u036f\u0900-\u0dff\u0e00-\u0e7f .#/()'-]{0,40}?[\"'`]?[ ]*")
 #: A Markdown table's rule line ("|---|:--:|").
 _RULE_LINE = re.compile(r"[ ]*\|?[ ]*:?-{2,}:?[ ]*(?:\|[ ]*:?-{2,}:?[ ]*)+\|?[ ]*")
 #: An SQL insert with its column list; its VALUES tuples are read by _sql_rows.

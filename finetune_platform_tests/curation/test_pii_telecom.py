@@ -1,0 +1,73 @@
+"""A telecom's and a utility's tickets: SIM and router secrets, PINs asked for in a call, localised exports,
+firmware versions and masks that are no addresses, case handlers and carriers that are no one's name."""
+
+from __future__ import annotations
+
+import pytest
+
+from finetune_platform.curation import PiiRedactor
+
+R = PiiRedactor()
+
+
+def _found(text: str) -> list[tuple[str, str]]:
+    return [(m.type, text[m.start:m.end]) for m in R.find(text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # SIM codes as a provisioning log's keys
+        ('"sim":{"iccid":"89442370355878214475","pin1":"1626","puk1":"69861019","puk2":"58766043"}',
+         [("CREDENTIALS", "1626"), ("CREDENTIALS", "69861019"), ("CREDENTIALS", "58766043")]),
+        # a Wi-Fi key after its French and Japanese labels
+        ("Box installée. Clé Wi-Fi: UGZJGJaRkEGLjYK9", [("CREDENTIALS", "UGZJGJaRkEGLjYK9")]),
+        ("Wi-Fi暗号化キー：Falcon2643#wKW", [("CREDENTIALS", "Falcon2643#wKW")]),
+        # a PIN asked for, answered in the next turn: an account's PIN is a secret, not an account's id
+        ("Agent: For security can I have the 4-digit account PIN?\nCustomer: 1379\nAgent: Thanks",
+         [("CREDENTIALS", "1379")]),
+        # Japanese turns labelled with a full-width colon, and a code's word ending in コード
+        ("オペレーター：ネットワーク暗証番号（4桁）をお願いします。\nお客様：4415\n"
+         "オペレーター：確認できました。PINロック解除コードは33770337です。",
+         [("CREDENTIALS", "4415"), ("CREDENTIALS", "33770337")]),
+        # exports whose header names its columns in the customer's language, and names in other scripts
+        ('cislo_zak;jméno_a_příjmení;telefon;adresa\n4855492;Jaromír Kratochvíl;782 203 993;"Vinohradská 12, Praha"',
+         [("PERSON", "Jaromír Kratochvíl"), ("PHONE", "782 203 993"), ("ADDRESS", "Vinohradská 12, Praha")]),
+        ('客户编号,姓名,手机,地址\n5888218,司马浩然,021-07405531,"台北市大安區忠孝東路四段38號4樓"',
+         [("PERSON", "司马浩然"), ("PHONE", "021-07405531"), ("ADDRESS", "台北市大安區忠孝東路四段38號4樓")]),
+        ('รหัสลูกค้า;ชื่อ-นามสกุล;โทรศัพท์;ที่อยู่\n2150119;ณัฐวุฒิ วงศ์ใหญ่;02-006-0076;"253 หมู่ 1"',
+         [("PERSON", "ณัฐวุฒิ วงศ์ใหญ่"), ("PHONE", "02-006-0076"), ("ADDRESS", "253 หมู่ 1")]),
+        ("id_pelanggan;nama_lengkap;no_hp\n7852143;Febriani Setiawan;62 878 5585 7355",
+         [("PERSON", "Febriani Setiawan"), ("PHONE", "62 878 5585 7355")]),
+    ],
+)
+def test_telecom_secrets_and_localised_exports_are_found(text, expected):
+    assert _found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # four-part firmware versions, after their word (with a colon, in Japanese) and in release notes
+        "  model: FAST5670\n  firmware: 1.8.34.147\n",
+        "ファームウェア 9.6.19.84 を適用します。",
+        "- Fixed DHCP lease renewal bug introduced in 2.20.23.184",
+        "Devices may reboot after the 5.15.10.45 update",
+        # a network mask and the broadcast address identify nobody
+        "netmask 255.255.255.0 on vlan 20",
+        # a name column that holds no name, a product's code in Japanese
+        "id,name,status\n1,不明,open",
+        "商品コードは4901234567894です",
+        # a case handler's role and a carrier answering a chat are no one's name
+        "Kunde: hei, strømmen er borte\nKundebehandler 2173: Hei! Hvilken adresse gjelder det?",
+        "Kund: hej, fick en faktura\nHandläggare 6183: Hej! Kan du uppge ditt kundnummer?",
+        "[14:54] Cliente: me habeis cobrado dos veces\n[14:55] Movistar: Hola! Sentimos las molestias",
+    ],
+)
+def test_telecom_lookalikes_are_left_alone(text):
+    assert _found(text) == []
+
+
+def test_an_address_keeps_its_mask_out_but_not_itself():
+    assert _found("permit=137.118.17.162/255.255.255.255") == [("IP_ADDRESS", "137.118.17.162")]
+    assert _found("server 255.1.2.3 is down") == [("IP_ADDRESS", "255.1.2.3")]
