@@ -214,6 +214,10 @@ def _may_hold_spoken_number(low: str, h: AbstractSet[str] | None = None) -> bool
     ) >= 2
 
 
+#: What comes between a number's word and an id's word that holds it, not names it ("the number on the account").
+_HELD_ON = ("on the ", "on your ", "on this ", "on my ", "on our ", "for the ", "for your ")
+
+
 def _spoken_cue(text: str, start: int) -> str | None:
     """What the nearest cue in the 80 characters before ``start`` (the line above too: the agent's question) says
     a spoken number is: "id" (an order, a ticket, a student id), "secret" (a PIN, a one-time code), "ssn" (a
@@ -223,8 +227,10 @@ def _spoken_cue(text: str, start: int) -> str | None:
     # on a tie the more particular word wins ("social security number" is no phone's "number")
     for kind, pattern in (("ssn", _SPOKEN_SSN_CUE), ("secret", _SPOKEN_SECRET_CUE), ("id", _ID_WORD), ("phone", _PHONE_CUE)):
         last = None
-        for last in pattern.finditer(text, window, start):
-            pass
+        for m in pattern.finditer(text, window, start):
+            if kind == "id" and text[max(0, m.start() - 8):m.start()].lower().endswith(_HELD_ON):
+                continue  # "the phone number on the account": what holds the number, not an id before it
+            last = m
         if last is not None and (best is None or last.end() > best[0]):
             best = (last.end(), kind)
     return None if best is None else best[1]
@@ -4580,8 +4586,9 @@ _PHONE_CUE_BEFORE = re.compile(
     r"|số[ ]điện[ ]thoại|điện[ ]thoại|telp|no\.?[ ]wa|wa|namba|simu|επικοινωνία(?:[ ]\w+)?"
     # calling, texting and paying a number in more languages ("tlm 918 ...", "o telemóvel dele é ...", "Ring meg på
     # ...", "escribís al ...", "volejte na ...", "kabarin ke ...", "καλέστε με στο ...", "GCash ko ...", "mpesa to ...")
-    r"|tlm|telemóvel(?:[ ]del[ea])?|ring[ ](?:meg|mig|mej|oss)[ ]på|soita(?:[ ]minulle)?(?:[ ]numeroon)?"
-    r"|(?:volejte|zavolejte|pište)(?:[ ]na)?|zadzwoń(?:[ ]pod)?|(?:llámame|llamáis|llámanos|escríbeme|escribís|escribe)"
+    r"|tlm|telemóvel(?:[ ]del[ea])?|ring(?:[ ](?:meg|mig|mej|oss|gerne|gärna|venligst|bare|endelig))+[ ]på"
+    r"|sms[ ]till?|soita(?:[ ]minulle)?(?:[ ]numeroon)?"
+    r"|(?:volejte|zavolejte|pište)(?:[ ]na)?|zadzwoń(?:[ ]pod)?|(?:pod[ ])?numerem|(?:llámame|llamáis|llámanos|escríbeme|escribís|escribe)"
     r"(?:[ ]o[ ]escribís)?[ ]al|kabarin(?:[ ]ke)?|hubungi(?:[ ]ke)?|καλέστε(?:[ ]με)?(?:[ ]στο)?|τηλ\.?[ ]παραλήπτη"
     r"|gcash(?:[ ]ko)?|m-?pesa(?:[ ]to)?|paynow(?:-ed)?)\b"
     r"(?:[ ](?:to|is|es|é|est|ist|:)(?:[ ](?:el|le|la|o|the))?)?)|(?m:^M)"
@@ -4590,7 +4597,7 @@ _PHONE_CUE_BEFORE = re.compile(
     r"|الجوال|جوال|الهاتف|هاتف|رقم(?:[ ]الموبايل|[ ]الجوال|[ ]الهاتف|[ ]موبايلي|[ ]تليفوني)?|موبايلي|للاستفسار"
     r"|मोबाइल(?:[ ]नंबर)?|फ़ोन|फोन|ফোন|문의|핸드폰|טלפון|נייד|ל)"
     # a name between the cue and the number ("Contacto do técnico: Rui, 912 458 731")
-    r"[ ]?[:：.#]?[ \t]{0,2}[\"']?(?:[" + _UP + r"][" + _LO + r"]+,[ ])?-?\Z"
+    r"[ ]?\.?[:：.#]?[ \t]{0,2}[\"']?(?:[" + _UP + r"][" + _LO + r"]+,[ ])?-?\Z"
 )
 _DIGIT_ONLY = re.compile(r"\D")
 
@@ -4606,6 +4613,55 @@ def _possible_number(international: str) -> bool:
         return phonenumbers.is_possible_number(phonenumbers.parse(international.strip(), None))
     except phonenumbers.NumberParseException:
         return False
+
+
+#: A number in international form without its "+", as switches, SMS gateways and provisioning systems log it:
+#: after a key that holds a phone ('"msisdn":"819000177813"', "ani=2349051744719", "to=639056214932",
+#: 'callerid="Obiageli Akinwande" <2348073141384>') or as a message's sender ("From 254745092759: hi ...").
+_MACHINE_PHONE = re.compile(
+    r"(?i:(?<![\w-])(?P<key>msisdn|ani|cli|callerid|caller_id|caller|calling_number|called_number|from_number|to_number"
+    r"|to|from|sender|recipient|dest(?:ination)?|src|phone|mobile)[\"']?[ ]?[:=][ ]?[\"']?"
+    r"(?:\"(?P<display>[^\"\n]{1,60})\"[ ]?)?<?|(?m:^)(?:from|de|von)[ ])"
+    r"(?P<number>\+?\d{10,15})(?=[\"'>\s,;})]|:[ ]|$)"
+)
+
+
+def _machine_phones(text: str) -> list[PiiMatch]:
+    """The numbers of :data:`_MACHINE_PHONE` that libphonenumber finds valid read with a "+" (a leading "00" read
+    as one): a country code and a number its plan assigns, so an IMSI, an IMEI or an account number is left.
+    After a key that only ever holds a phone (an MSISDN, a caller's line) a possible number is enough: a plan
+    newer than the library's metadata, a range kept for tests."""
+    out = []
+    for m in _MACHINE_PHONE.finditer(text):
+        digits = m.group("number").lstrip("+")
+        dialled = "+" + (digits[2:] if digits.startswith("00") else digits)
+        try:
+            number = phonenumbers.parse(dialled, None)
+        except phonenumbers.NumberParseException:
+            continue
+        key = (m.group("key") or "").lower()
+        if phonenumbers.is_valid_number(number) or (key in _PHONE_ONLY_KEYS and phonenumbers.is_possible_number(number)):
+            e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+            out.append(PiiMatch("PHONE", m.start("number"), m.end("number"), m.group("number"), e164))
+            display = m.group("display")
+            if (
+                display and key in _PHONE_ONLY_KEYS and _DISPLAY_NAME.fullmatch(display)
+                and not any((w in NOT_NAMES and w not in _ALL_FIRST) or w in _NOT_GREETED for w in display.split())
+            ):
+                # the caller's name a switch logs with the line ('callerid="Obiageli Akinwande" <234...>')
+                out.append(PiiMatch("PERSON", m.start("display"), m.end("display"), display, display.casefold()))
+    return out
+
+
+#: A caller's name as a switch logs it: two to four capitalised words.
+_DISPLAY_NAME = re.compile(r"[" + _UP + r"][" + _LO + r"'’-]+(?:[ ][" + _UP + r"][" + _LO + r"'’-]+){1,3}")
+
+
+#: Keys of :data:`_MACHINE_PHONE` that hold nothing but a phone number.
+_PHONE_ONLY_KEYS = frozenset(("msisdn", "ani", "cli", "callerid", "caller_id", "calling_number", "called_number"))
+#: The keys of :data:`_MACHINE_PHONE`, in lower-cased text (its gate, with ten digits or more).
+_MACHINE_PHONE_NEEDLES = ("msisdn", "ani=", "cli=", "caller", "to=", "from", "sender", "recipient", "dest", "src",
+                          "phone", "mobile", "\nde ", "\nvon ", "calling_number", "called_number")
 
 
 #: Mobile numbers in a layout that only one country writes, with that country: libphonenumber then decides for it.
@@ -4881,6 +4937,11 @@ class PiiRedactor:
             # whatever comes later: a candidate inside one of those (a card number) can never be kept.
             found += self._phones(text, phone_memo, _resolve_overlaps(found))
             shut = False
+        if n_digits >= 10 and "PHONE" in types:
+            keyed_low = low or text.lower()
+            if any(needle in keyed_low for needle in _MACHINE_PHONE_NEEDLES) and (machine := _machine_phones(text)):
+                found += [m for m in machine if m.type in types]  # a line of a text where none is found holds none
+                shut = False
         if ("PHONE" in types or "CREDIT_CARD" in types or "CREDENTIALS" in types or "US_SSN" in types) and (
             _may_hold_spoken_number(low, h) if low else _may_hold_spoken_number(text.lower())
         ):

@@ -39,6 +39,23 @@ def _found(text: str) -> list[tuple[str, str]]:
          [("PERSON", "ณัฐวุฒิ วงศ์ใหญ่"), ("PHONE", "02-006-0076"), ("ADDRESS", "253 หมู่ 1")]),
         ("id_pelanggan;nama_lengkap;no_hp\n7852143;Febriani Setiawan;62 878 5585 7355",
          [("PERSON", "Febriani Setiawan"), ("PHONE", "62 878 5585 7355")]),
+        # national numbers of regions not configured, after a cue with a full stop and in Polish and Norwegian
+        ("Masarykova 2317/65, 301 00 Plzeň\nTel.: 664 776 343",
+         [("ADDRESS", "Masarykova 2317/65, 301 00 Plzeň"), ("PHONE", "664 776 343")]),
+        ("Proszę o kontakt pod numerem 564 291 458 lub mailowo", [("PHONE", "564 291 458")]),
+        ("Vi sender SMS til 990 73 141 når den er retta", [("PHONE", "990 73 141")]),
+        # numbers in international form without their "+", as switches and gateways log them
+        ('{"msisdn":"819000177813","iccid":"89441965216383513921","imsi":"234315312678900"}',
+         [("PHONE", "819000177813")]),
+        ("call_id=c1bed39ccc90 ani=2349051744719 dnis=3049712", [("PHONE", "2349051744719")]),
+        ('SMSGW OUT to=639056214932 sender=Smart body="x"', [("PHONE", "639056214932")]),
+        ('callerid="Obiageli Akinwande" <2348073141384>',
+         [("PERSON", "Obiageli Akinwande"), ("PHONE", "2348073141384")]),
+        ("From 254745092759: hi this is about my token", [("PHONE", "254745092759")]),
+        # a number read out after the agent asks for "the phone number on the account": no account's id
+        ("[00:00:15] AGENT: can you confirm the phone number on the account\n"
+         "[00:00:21] CALLER: oh eight one, five oh seven, one four nine four nine",
+         [("PHONE", "oh eight one, five oh seven, one four nine four nine")]),
     ],
 )
 def test_telecom_secrets_and_localised_exports_are_found(text, expected):
@@ -62,6 +79,11 @@ def test_telecom_secrets_and_localised_exports_are_found(text, expected):
         "Kunde: hei, strømmen er borte\nKundebehandler 2173: Hei! Hvilken adresse gjelder det?",
         "Kund: hej, fick en faktura\nHandläggare 6183: Hej! Kan du uppge ditt kundnummer?",
         "[14:54] Cliente: me habeis cobrado dos veces\n[14:55] Movistar: Hola! Sentimos las molestias",
+        # ids and timestamps after the keys of a gateway's log, a switch's line with no person's name, an account's
+        # number read out
+        "order_id=1234567890123 to=20240101123456",
+        'callerid="Main Office" <0800123>',
+        "AGENT: and what's the account number\nCALLER: four five one two three three eight seven",
     ],
 )
 def test_telecom_lookalikes_are_left_alone(text):
