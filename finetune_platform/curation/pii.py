@@ -2807,6 +2807,23 @@ _TO_CUE_ANCHORS = (("courier", (0,)), ("post", (0,)), ("mail", (0,)), ("return",
 _ANCHOR_NEEDLES = frozenset(word for word, _ in _CUE_ANCHORS + _LABEL_CUE_ANCHORS + _TO_CUE_ANCHORS + _SCRIPT_CUE_ANCHORS)
 
 
+#: A label that opens its line, holds a word for an address, alone or ending a compound, and up to four more words
+#: of what the address is for, then a colon, in lower-cased text: "Adresa locului de consum:", "Indirizzo di
+#: fornitura:", "Alamat pemasangan:", "Tesisat adresi:", "Asennusosoite:", "Anschlussadresse:", "Address as per
+#: UIDAI:".
+_COMPOUND_ADDRESS_LABEL = re.compile(
+    r"(?m:^)[ \t]*(?:[^\W\d_][^\W\d_'’-]*[ ]){0,2}?[^\W\d_]*(?:adres[aeiă]?|adressen?|adresse|indirizzo|endere[cç]o"
+    r"|direcci[oó]n|alamat|osoite|address|anschrift)(?:[ ][^\W\d_][^\W\d_'’.-]*){0,4}[ ]?[:：][ ]*"
+)
+#: Words of such a label that make it no postal address's ("E-mail address:", "IP adresa:", "Wallet address:").
+_NOT_A_POSTAL_LABEL = re.compile(
+    r"\b(?:e-?mail|mail|ip|ipv[46]|mac|web|website|wallet|server|url|bitcoin|btc|eth|crypto|billing[ ]email|correo"
+    r"|elektronick\w*|electr[oó]nic\w*|e-?posta|sähköposti\w*|netzwerk|network)\b|e-?mail|email"
+)
+#: The strings one of which such a label holds (found by the Aho-Corasick pass).
+_COMPOUND_LABEL_NEEDLES = frozenset(("adres", "indirizzo", "endere", "direcci", "alamat", "osoite", "addr", "anschrift"))
+
+
 def _cues_in_lower(low: str, h: AbstractSet[str] | None = None) -> list[re.Match[str]]:
     """The :data:`_ADDRESS_CUE_LOWER` matches of lower-cased text, in order: tried only where one of their words
     is (str.find), which is ~5x faster than the pattern's search of every position."""
@@ -2828,6 +2845,13 @@ def _cues_in_lower(low: str, h: AbstractSet[str] | None = None) -> list[re.Match
                         found[i - back] = m
                         break
             i = low.find(word, i + 1)
+    if ":" in low and (h is None or not h.isdisjoint(_COMPOUND_LABEL_NEEDLES)):
+        for m in _COMPOUND_ADDRESS_LABEL.finditer(low):
+            if (
+                (m.start() not in found or found[m.start()].end() < m.end())  # "address as per UIDAI:", not "address as"
+                and _NOT_A_POSTAL_LABEL.search(m.group()) is None
+            ):
+                found[m.start()] = m
     out: list[re.Match[str]] = []
     for k in sorted(found):  # as finditer: none inside an earlier one ("mi dirección:" holds "dirección:")
         if not out or k >= out[-1].end():

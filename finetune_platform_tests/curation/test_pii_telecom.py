@@ -56,6 +56,19 @@ def _found(text: str) -> list[tuple[str, str]]:
         ("[00:00:15] AGENT: can you confirm the phone number on the account\n"
          "[00:00:21] CALLER: oh eight one, five oh seven, one four nine four nine",
          [("PHONE", "oh eight one, five oh seven, one four nine four nine")]),
+        # an address after a label that names what it is for, in several languages
+        ("Adresa locului de consum: Str. Memorandumului nr. 49, Iași 700259\nIBAN: RO1",
+         [("ADDRESS", "Str. Memorandumului nr. 49, Iași 700259")]),
+        ("Asennusosoite: Aleksis Kiven katu 62 B 22, 20100 Turku\nPuhelin: 040",
+         [("ADDRESS", "Aleksis Kiven katu 62 B 22, 20100 Turku")]),
+        ("Indirizzo di fornitura: Corso Vittorio Emanuele II 15, int. 19, 80134 Napoli (NA)",
+         [("ADDRESS", "Corso Vittorio Emanuele II 15, int. 19, 80134 Napoli")]),
+        ("Anschlussadresse: Schanzenstraße 183 / Hinterhaus, 10439 Berlin",
+         [("ADDRESS", "Schanzenstraße 183 / Hinterhaus, 10439 Berlin")]),
+        ("Alamat pemasangan: Perum Griya Asri Blok B3 No. 11, Kel. Sukajadi, Bandung 40162",
+         [("ADDRESS", "Perum Griya Asri Blok B3 No. 11, Kel. Sukajadi, Bandung 40162")]),
+        ("Address as per UIDAI: H.No. 7-8-380/90, Kothrud, Pune 411038",
+         [("ADDRESS", "H.No. 7-8-380/90, Kothrud, Pune 411038")]),
     ],
 )
 def test_telecom_secrets_and_localised_exports_are_found(text, expected):
@@ -93,3 +106,16 @@ def test_telecom_lookalikes_are_left_alone(text):
 def test_an_address_keeps_its_mask_out_but_not_itself():
     assert _found("permit=137.118.17.162/255.255.255.255") == [("IP_ADDRESS", "137.118.17.162")]
     assert _found("server 255.1.2.3 is down") == [("IP_ADDRESS", "255.1.2.3")]
+
+
+@pytest.mark.parametrize(
+    "label, opens",
+    [("Adresa locului de consum: ", True), ("Tesisat adresi: ", True), ("Asennusosoite: ", True),
+     ("E-mail address: ", False), ("IP adresa serveru: ", False), ("Wallet address: ", False),
+     ("Adresse e-mail : ", False), ("Sähköpostiosoite: ", False)],
+)
+def test_a_compound_label_opens_an_address_unless_it_names_another_kind(label, opens):
+    from finetune_platform.curation.pii import _cues_in_lower
+
+    cues = _cues_in_lower((label + "Bryn Awel, Ffordd Penrhos").lower())
+    assert bool(cues and cues[0].end() == len(label)) is opens
