@@ -5182,8 +5182,10 @@ class PiiRedactor:
             if blocked is not matches:
                 matches = blocked
                 shut = False
-        if "PERSON" in types and "\n" in text and any(m.type == "ADDRESS" for m in matches):
-            addressed = _addressees(text, matches)
+        if "PERSON" in types and ("\n" in text or "—" in original or "–" in original) and any(
+            m.type == "ADDRESS" for m in matches
+        ):
+            addressed = _addressees(text, matches, original)
             if addressed:  # a name line over an address found in the text: a shut text has no address
                 matches = _resolve_overlaps(matches + addressed)
                 shut = False
@@ -7610,23 +7612,39 @@ _ADDRESSEE_LINE = re.compile(
 )
 
 
-def _addressees(text: str, matches: list[PiiMatch]) -> list[PiiMatch]:
+#: The dash between a name and its address on one line, with the spaces around it, ending what stands before the
+#: address.
+_DASH_BEFORE_ADDRESS = re.compile(r"[ ]+[—–-][ ]+\Z")
+
+
+def _addressees(text: str, matches: list[PiiMatch], original: str | None = None) -> list[PiiMatch]:
     """The name on the line right over an address that opens its line, as an envelope or a "post it to:" writes it
-    ("Kaylee Mbeki-Ross\n7595 Westerly Ave\nDenver, CO 80218"), a "c/o" line between them or not: two or three
-    capitalised words, none a known non-name, a product's or a company's word, and not already a match."""
+    ("Kaylee Mbeki-Ross\n7595 Westerly Ave\nDenver, CO 80218"), a "c/o" line between them or not, or opening the
+    address's own line before a dash ("Håvard Østby — Kirkegata 94, 9008 Tromsø"): two or three capitalised words,
+    none a known non-name, a product's or a company's word, and not already a match. ``original``: the text as
+    written, where :meth:`PiiRedactor._scan` reads its dashes as "-"."""
     out: list[PiiMatch] = []
     things: dict[str, bool] = {}
     for m in matches:
         if m.type != "ADDRESS":
             continue
         line_start = text.rfind("\n", 0, m.start) + 1
-        if not line_start or text[line_start:m.start].strip(" \t"):
+        before = text[line_start:m.start]
+        if before.strip(" \t"):
+            # a work order's or a list's line, the name then a dash, then the address ("Håvard Østby — Kirkegata 94,
+            # 9008 Tromsø")
+            dash = _DASH_BEFORE_ADDRESS.search(before)
+            if dash is None or "—" not in (original or text)[line_start + dash.start():m.start].replace("–", "—"):
+                continue  # an em or en dash as written (the scan reads both as "-"), not a hyphen
+            start, end = line_start, line_start + dash.start()
+        elif not line_start:
             continue
-        end = line_start - 1
-        start = text.rfind("\n", 0, end) + 1
-        if text[start:end].lstrip(" \t").lower().startswith("c/o ") and start:
-            end = start - 1
+        else:
+            end = line_start - 1
             start = text.rfind("\n", 0, end) + 1
+            if text[start:end].lstrip(" \t").lower().startswith("c/o ") and start:
+                end = start - 1
+                start = text.rfind("\n", 0, end) + 1
         line = _ADDRESSEE_LINE.fullmatch(text, start, end)
         if line is None or any(o.start < end and o.end > start for o in matches):
             continue

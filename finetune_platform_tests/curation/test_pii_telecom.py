@@ -69,6 +69,9 @@ def _found(text: str) -> list[tuple[str, str]]:
          [("ADDRESS", "Perum Griya Asri Blok B3 No. 11, Kel. Sukajadi, Bandung 40162")]),
         ("Address as per UIDAI: H.No. 7-8-380/90, Kothrud, Pune 411038",
          [("ADDRESS", "H.No. 7-8-380/90, Kothrud, Pune 411038")]),
+        # a work order's line: the customer's name, a dash, the address
+        ("WO-994526 08/03/2024 | 12:26\nHåvard Østby — Kirkegata 94, H0301, 9008 Tromsø",
+         [("PERSON", "Håvard Østby"), ("ADDRESS", "Kirkegata 94, H0301, 9008 Tromsø")]),
     ],
 )
 def test_telecom_secrets_and_localised_exports_are_found(text, expected):
@@ -119,3 +122,10 @@ def test_a_compound_label_opens_an_address_unless_it_names_another_kind(label, o
 
     cues = _cues_in_lower((label + "Bryn Awel, Ffordd Penrhos").lower())
     assert bool(cues and cues[0].end() == len(label)) is opens
+
+
+def test_a_dash_before_an_address_takes_only_a_name_and_only_a_real_dash():
+    assert _found("Head Office — 12 Main Street, Springfield, IL 62704") == [
+        ("ADDRESS", "12 Main Street, Springfield, IL 62704")
+    ]
+    assert ("PERSON", "Gaëtan Chevallier") not in _found("Gaëtan Chevallier - 12 Main Street, Springfield, IL 62704")
