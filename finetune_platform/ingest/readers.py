@@ -450,19 +450,42 @@ def _map_interchange_row(row: Mapping[str, Any], source: SourceSettings) -> tupl
         fields = interchange.record_fields(row, source.format)  # type: ignore[arg-type]
     except interchange.RowError as error:
         return _Problem(error.code, error.message)
-    checked: dict[str, str] = {}
-    if source.format == "alpaca":
-        checked = {k: row[k] for k in ("instruction", "input", "output") if isinstance(row.get(k), str)}
-    else:
-        key, part = ("conversations", "value") if source.format == "sharegpt" else ("messages", "content")
-        for i, message in enumerate(json.loads(fields["messages"])):
-            checked[f"{key}[{i}].{part}"] = message["content"]
-    if isinstance(row.get("label"), str):
-        checked["label"] = row["label"]
-    problem = _check_fields(checked, source)
+    problem = _check_fields(_interchange_strings(row, source.format, fields), source)
     if problem is not None:
         return problem
     return fields, []
+
+
+def _interchange_strings(row: Mapping[str, Any], format: str, fields: Mapping[str, str]) -> dict[str, str]:
+    """Every string of an interchange row that the record keeps (each turn it becomes, and the label), named
+    as the row names it, for ``_check_fields``: Alpaca's instruction, input, output, ``system`` and each
+    ``history[i][j]``; each ShareGPT ``conversations[i].value`` and a dataset-level ``system`` it put first;
+    each OpenAI ``messages[i].content`` (text parts joined)."""
+    checked: dict[str, str] = {}
+    if format == "alpaca":
+        checked = {k: row[k] for k in ("instruction", "input", "output", "system") if isinstance(row.get(k), str)}
+        history = row.get("history")
+        if isinstance(history, list):
+            for i, pair in enumerate(history):
+                for j, turn in enumerate(pair if isinstance(pair, list) else []):
+                    if isinstance(turn, str):
+                        checked[f"history[{i}][{j}]"] = turn
+    else:
+        messages = json.loads(fields["messages"]) if fields["messages"] else []
+        if format == "sharegpt":
+            turns = row.get("conversations")
+            # a dataset-level system prompt the mapping put before the turns
+            offset = len(messages) - len(turns) if isinstance(turns, list) else 0
+            if offset == 1:
+                checked["system"] = messages[0]["content"]
+            for i, message in enumerate(messages[offset:]):
+                checked[f"conversations[{i}].value"] = message["content"]
+        else:
+            for i, message in enumerate(messages):
+                checked[f"messages[{i}].content"] = message["content"]
+    if isinstance(row.get("label"), str):
+        checked["label"] = row["label"]
+    return checked
 
 
 def _check_fields(checked: Mapping[str, str], source: SourceSettings) -> _Problem | None:
