@@ -77,6 +77,7 @@ def ingest_sources_asset(
             "rows_read": s.rows_read,
             "rows_kept": s.rows_kept,
             "rows_quarantined": s.rows_quarantined,
+            "rows_merged": s.rows_merged,
             "empty_files": s.empty_files,
             "blank_lines": s.blank_lines,
             # kept rows without a mapped optional field (title, response, label), per field
@@ -91,7 +92,8 @@ def ingest_sources_asset(
     read = sum(s["rows_read"] for s in stats.values())
     context.log.info(f"read {read} rows from {len(sources)} sources; quarantined {len(result.quarantine)}")
     unbalanced = {
-        name: s for name, s in stats.items() if s["rows_read"] != s["rows_kept"] + s["rows_quarantined"]
+        name: s for name, s in stats.items()
+        if s["rows_read"] != s["rows_kept"] + s["rows_merged"] + s["rows_quarantined"]
     }
     # Stats against themselves and against the frames (per-reason sums, rows per source, duplicate ids).
     problems = result.reconciliation_problems()
@@ -106,6 +108,8 @@ def ingest_sources_asset(
             "rows_read": read,
             "rows_kept": len(result.records),
             "rows_quarantined": len(result.quarantine),
+            # rows folded into their ticket's record (a platform Alpaca export's classify and reply rows)
+            "rows_merged": sum(s.rows_merged for s in result.stats.values()),
             "source_fingerprint": fingerprint,
             # rows the source's withdrawn_rows list takes out (quarantined without an excerpt, rows quarantined
             # for another reason included), and listed ids no row read had (already gone from the files)
@@ -136,7 +140,7 @@ def ingest_sources_asset(
         check_name="raw_corpus__rows_reconcile",
         asset_key="raw_corpus",
         passed=not problems and not unbalanced,
-        description="; ".join(problems)[:2000] if problems else "read = kept + quarantined, per source",
+        description="; ".join(problems)[:2000] if problems else "read = kept + merged + quarantined, per source",
         metadata={
             "problems": dg.MetadataValue.json(problems),
             "rows_read": read,

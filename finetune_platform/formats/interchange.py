@@ -87,8 +87,9 @@ def export_alpaca(examples: pd.DataFrame, path: Path | str, *, extra_fields: boo
     A platform prompt is split back into the task's instruction (:data:`ALPACA_INSTRUCTIONS`) and the
     ticket (``input``), so that Alpaca tools apply their own prompt template around them; a prompt that is
     not a platform template goes whole into ``instruction``. ``extra_fields`` adds ``id`` and ``label``;
-    a reply row whose ticket also has a classify row leaves ``label`` empty, since importing a row with a
-    label yields a classify example too, and the ticket's would then be trained on twice.
+    a reply row whose ticket also has a classify row leaves ``label`` empty, since a tool that reads a row
+    with a label as a classify example would train the ticket's twice. :func:`import_file` merges the two
+    rows of a ticket back into one record by their ``id``.
     """
     _require(examples, EXAMPLE_COLUMNS, "instruction examples")
     classified = set(examples.loc[examples["task"] == "classify", "record_id"])
@@ -348,6 +349,9 @@ def import_file(
     assistant turn and ``messages`` = the turns as JSON, as ingest does for chat sources. Alpaca rows give
     ``text`` = instruction and input, ``response`` = output, except rows whose instruction is one of the
     platform's (:data:`ALPACA_INSTRUCTIONS`): their input is the ticket, and a ``classify`` output is the label.
+    The ``classify`` and ``reply`` rows of one ticket in the platform's own export (:func:`platform_ticket_half`)
+    come back as one record with the label and the reply, under the first row's id (counted in the source's
+    ``rows_merged``).
 
     The file is read by the ingest reader of a source with this format (``ingest.readers``), so a file
     imported here and the same file configured in ``data/sources.yaml`` give the same records and the same
@@ -392,6 +396,29 @@ def _string(row: Mapping[str, Any], name: str, *, required: bool, non_empty: boo
     if non_empty and not value.strip():
         raise RowError(QuarantineReason.EMPTY_TEXT, f"field '{name}' is empty")
     return value
+
+
+def platform_ticket_half(row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(ticket key, task)`` for an Alpaca row that :func:`export_alpaca` wrote for one task of a ticket, or
+    None: its ``id`` is the example id ``"{record_id}::{task}"`` and its instruction is that task's own
+    (:data:`ALPACA_INSTRUCTIONS`), with a ticket in ``input`` and no system prompt or history. The ingest
+    reader merges the ``classify`` and ``reply`` rows of one ticket into one record (text, reply, label), so
+    that a re-imported export gives back the tickets it was written from; a row of any other file is None."""
+    example_id = row.get("id")
+    if not isinstance(example_id, str) or "::" not in example_id:
+        return None
+    key, task = example_id.rsplit("::", 1)
+    if (
+        task not in ALPACA_INSTRUCTIONS
+        or not key
+        or row.get("instruction") != ALPACA_INSTRUCTIONS[task]
+        or not isinstance(row.get("input"), str)
+        or not row["input"].strip()
+        or row.get("history")
+        or (isinstance(row.get("system"), str) and row["system"].strip())
+    ):
+        return None
+    return key, task
 
 
 def _alpaca_record(row: Mapping[str, Any]) -> dict[str, str]:

@@ -79,7 +79,8 @@ class FileCache:
         if folder is None:
             return False
         try:
-            delta = json.loads((folder / f"entry-{key}.json").read_text(encoding="utf-8"))["delta"]
+            entry = json.loads((folder / f"entry-{key}.json").read_text(encoding="utf-8"))
+            delta, halves = entry["delta"], entry.get("ticket_halves", [])
             records = pd.read_parquet(folder / f"records-{key}.parquet")
             rejected = pd.read_parquet(folder / f"quarantine-{key}.parquet")
         except (OSError, ValueError, KeyError):
@@ -88,14 +89,15 @@ class FileCache:
             list(records[RECORD_COLUMNS].itertuples(index=False, name=None)),
             list(rejected[QUARANTINE_COLUMNS].itertuples(index=False, name=None)),
             delta,
+            halves,
         )
         self.stats["files_reused"] += 1
         return True
 
     def store(self, key: str, rel: str, sink: Any, marks: Any) -> None:
         """Keep the share of the file just read (what ``sink`` gained since ``marks``)."""
-        records, rejected, delta = sink.since(marks)
-        meta = json.dumps({"key": key, "file": rel, "delta": delta})
+        records, rejected, delta, halves = sink.since(marks)
+        meta = json.dumps({"key": key, "file": rel, "delta": delta, "ticket_halves": halves})
         write_entry(self.folder / self._entry(rel), key, [
             ("records.parquet", lambda p: _frame(records, RECORD_COLUMNS).to_parquet(p, index=False)),
             ("quarantine.parquet", lambda p: _frame(rejected, QUARANTINE_COLUMNS).to_parquet(p, index=False)),

@@ -1,6 +1,7 @@
 """Readers: raw files -> records (``schemas.RECORD_COLUMNS``) plus a quarantine with a reason per bad row.
 
-The contract the ingest gate checks: per source, ``rows_read == rows_kept + rows_quarantined``. Nothing
+The contract the ingest gate checks: per source, ``rows_read == rows_kept + rows_quarantined`` (plus
+``rows_merged``: the reply rows of a platform Alpaca export folded into their ticket's record). Nothing
 raises on bad data and nothing is dropped without a row in the quarantine; only configuration mistakes
 (a path that matches no file, duplicate source names) raise.
 
@@ -154,7 +155,8 @@ class QuarantineReason(StrEnum):
 
 @dataclass
 class SourceStats:
-    """What reading one source did; ``rows_read == rows_kept + rows_quarantined`` must hold."""
+    """What reading one source did; ``rows_read == rows_kept + rows_merged + rows_quarantined`` must hold
+    (``rows_kept``: the records; ``rows_merged``: rows folded into another row's record)."""
 
     source: str
     files: int = 0
@@ -171,6 +173,10 @@ class SourceStats:
     #: Record ids the source's ``withdrawn_rows`` file lists that no row read here has, kept or quarantined
     #: (the file or the row is gone already): nothing left to withdraw.
     withdrawn_not_found: int = 0
+    #: Rows kept inside another row's record: the ``classify`` and ``reply`` rows of one ticket in the
+    #: platform's own Alpaca export (same ``id`` before ``::``, same input) come back as one record, with the
+    #: label and the reply, under the first row's id. Rows read = kept + merged + quarantined.
+    rows_merged: int = 0
 
     def warnings(self) -> list[str]:
         """What a green run may hide, as sentences: a mapped field absent from every kept row (a misspelt
@@ -192,7 +198,7 @@ class SourceStats:
     def reconciles(self) -> bool:
         """True when every row read was kept or quarantined, and the reasons add up."""
         return (
-            self.rows_read == self.rows_kept + self.rows_quarantined
+            self.rows_read == self.rows_kept + self.rows_merged + self.rows_quarantined
             and sum(self.quarantined_by_reason.values()) == self.rows_quarantined
         )
 
@@ -217,8 +223,9 @@ class IngestResult:
         quarantined = self.quarantine["source"].value_counts().to_dict()
         for name, s in self.stats.items():
             if not s.reconciles():
+                merged = f" + merged {s.rows_merged}" if s.rows_merged else ""
                 problems.append(
-                    f"source '{name}': read {s.rows_read} rows but kept {s.rows_kept} + quarantined "
+                    f"source '{name}': read {s.rows_read} rows but kept {s.rows_kept}{merged} + quarantined "
                     f"{s.rows_quarantined} (by reason {s.quarantined_by_reason})."
                 )
             if kept.get(name, 0) != s.rows_kept or quarantined.get(name, 0) != s.rows_quarantined:
@@ -300,6 +307,8 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
     withdrawn = source.withdrawn_rows_path(raw_dir)
     if withdrawn is not None:
         _withdraw(result, source, withdrawn)
+    if sink.ticket_halves:  # after the withdrawals: a withdrawn half is no longer there to merge
+        _merge_ticket_halves(result, source, sink.ticket_halves)
     for warning in result.stats[source.name].warnings():
         logger.warning(warning)
     return result
@@ -363,6 +372,50 @@ def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
     stats.rows_kept -= n
     stats.rows_quarantined += n
     stats.quarantined_by_reason[code] = stats.quarantined_by_reason.get(code, 0) + n
+
+
+def _merge_ticket_halves(result: IngestResult, source: SourceSettings, halves: list[tuple[str, int, str, str]]) -> None:
+    """Fold the ``reply`` row of each ticket of a platform Alpaca export into the record of its ``classify``
+    row: ``export_alpaca`` writes a ticket as two rows (the label, the reply), which would otherwise come back
+    as a label-only and a reply-only record, and near-duplicate dedup would then drop one half.
+
+    ``halves``: (file, row, ticket key, task) of each kept row that is one (``interchange.platform_ticket_half``:
+    the export's ``id`` ``"{record_id}::{task}"`` and the task's own instruction). A ticket merges only when its
+    file holds exactly one row of each task, both still kept, with the same input, no reply on the classify
+    row and no other label on the reply row; anything else stays as it was read. The merged record keeps the
+    first row's record id and place; the other row is counted in ``rows_merged``."""
+    by_ticket: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for rel, row, key, task in halves:
+        by_ticket.setdefault((rel, key), {}).setdefault(task, []).append(int(row))
+    records = result.records
+    where = {(f, int(r)): i for i, (f, r) in enumerate(zip(records["source_file"], records["source_row"], strict=True))}
+    drop: list[int] = []
+    for (rel, _), tasks in by_ticket.items():
+        if len(tasks.get("classify", ())) != 1 or len(tasks.get("reply", ())) != 1:
+            continue
+        c, r = where.get((rel, tasks["classify"][0])), where.get((rel, tasks["reply"][0]))
+        if c is None or r is None:  # withdrawn
+            continue
+        first, second = records.iloc[c], records.iloc[r]
+        label, reply_label = str(first["label"]).strip(), str(second["label"]).strip()
+        if (
+            first["text"] != second["text"]
+            or str(first["response"])
+            or first["messages"]
+            or second["messages"]
+            or (reply_label and reply_label != label)
+        ):
+            continue
+        keep, gone = (c, r) if c < r else (r, c)
+        records.iat[keep, records.columns.get_loc("response")] = second["response"]
+        records.iat[keep, records.columns.get_loc("label")] = label
+        drop.append(gone)
+    if not drop:
+        return
+    result.records = records.drop(index=records.index[drop]).reset_index(drop=True)
+    stats = result.stats[source.name]
+    stats.rows_kept -= len(drop)
+    stats.rows_merged += len(drop)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -659,6 +712,8 @@ class _Sink:
         self.stats = SourceStats(source=source.name)
         self.records: list[tuple] = []
         self.rejected: list[tuple] = []
+        #: (file, row, ticket key, task) of each kept row of a platform Alpaca export (``_merge_ticket_halves``)
+        self.ticket_halves: list[tuple[str, int, str, str]] = []
 
     def row(self, rel: str, row_number: int, row: Mapping[str, Any], excerpt: Any) -> None:
         """Map a parsed row and keep or quarantine it."""
@@ -667,6 +722,12 @@ class _Sink:
             self.quarantine(rel, row_number, mapped.code, mapped.message, excerpt)
             return
         fields, missing = mapped
+        if self.source.format == "alpaca":
+            from finetune_platform.formats.interchange import platform_ticket_half
+
+            half = platform_ticket_half(row)
+            if half is not None:
+                self.ticket_halves.append((rel, row_number, *half))
         for name in missing:
             self.stats.rows_missing_field[name] = self.stats.rows_missing_field.get(name, 0) + 1
         self.stats.rows_read += 1
@@ -701,13 +762,16 @@ class _Sink:
             )
         )
 
-    def mark(self) -> tuple[int, int, dict[str, Any]]:
+    def mark(self) -> tuple[int, int, dict[str, Any], int]:
         """Where the lists stand and a copy of the counts: what :meth:`since` measures from."""
-        return len(self.records), len(self.rejected), copy.deepcopy(self.stats.as_dict())
+        return len(self.records), len(self.rejected), copy.deepcopy(self.stats.as_dict()), len(self.ticket_halves)
 
-    def since(self, marks: tuple[int, int, dict[str, Any]]) -> tuple[list[tuple], list[tuple], dict[str, Any]]:
-        """The records, quarantine rows and count increments added after ``marks`` (one file's share)."""
-        n_records, n_rejected, before = marks
+    def since(
+        self, marks: tuple[int, int, dict[str, Any], int]
+    ) -> tuple[list[tuple], list[tuple], dict[str, Any], list[tuple[str, int, str, str]]]:
+        """The records, quarantine rows, count increments and ticket halves added after ``marks`` (one
+        file's share)."""
+        n_records, n_rejected, before, n_halves = marks
         after = self.stats.as_dict()
         delta: dict[str, Any] = {}
         for name, value in after.items():
@@ -715,12 +779,19 @@ class _Sink:
                 delta[name] = {k: v - before[name].get(k, 0) for k, v in value.items() if v != before[name].get(k, 0)}
             elif isinstance(value, int):
                 delta[name] = value - before[name]
-        return self.records[n_records:], self.rejected[n_rejected:], delta
+        return self.records[n_records:], self.rejected[n_rejected:], delta, self.ticket_halves[n_halves:]
 
-    def add(self, records: list[tuple], rejected: list[tuple], delta: dict[str, Any]) -> None:
+    def add(
+        self,
+        records: list[tuple],
+        rejected: list[tuple],
+        delta: dict[str, Any],
+        ticket_halves: list[tuple[str, int, str, str]] = (),  # type: ignore[assignment]
+    ) -> None:
         """Add one file's share read back from the cache."""
         self.records.extend(records)
         self.rejected.extend(rejected)
+        self.ticket_halves.extend((str(f), int(r), str(k), str(t)) for f, r, k, t in ticket_halves)
         for name, value in delta.items():
             if isinstance(value, dict):
                 counts = getattr(self.stats, name)
