@@ -37,7 +37,7 @@ from typing import Any, Literal, get_args
 import pandas as pd
 
 from finetune_platform.formats.conversations import CONVERSATION_COLUMNS, build_conversations
-from finetune_platform.formats.instructions import PROMPT_TEMPLATES, ticket_from_prompt
+from finetune_platform.formats.instructions import PROMPT_TEMPLATES, normalise_label, ticket_from_prompt
 from finetune_platform.ingest.readers import (
     QuarantineReason,
     WEIGHT_KEY,
@@ -429,6 +429,12 @@ def _alpaca_record(row: Mapping[str, Any]) -> dict[str, str]:
     system = _string(row, "system", required=False)
     history = row.get("history")
     if instruction == ALPACA_INSTRUCTIONS["classify"] and given_input.strip() and not history and not system.strip():
+        if label and output.strip() and normalise_label(label) != normalise_label(output):
+            raise RowError(
+                QuarantineReason.LABEL_CONFLICT,
+                f"the classify row's output {output.strip()[:60]!r} and its label {label[:60]!r} name different "
+                "categories; keep one of them",
+            )
         return {"text": given_input, "response": "", "label": label or output.strip(), "messages": ""}
     if instruction == ALPACA_INSTRUCTIONS["reply"] and given_input.strip() and not history and not system.strip():
         return {"text": given_input, "response": output, "label": label, "messages": ""}

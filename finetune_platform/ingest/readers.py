@@ -149,6 +149,8 @@ class QuarantineReason(StrEnum):
     INVALID_MESSAGES = "invalid_messages"
     OVERSIZED = "oversized"
     FORMULA_INJECTION = "formula_injection"
+    #: an Alpaca classify row whose ``output`` (the category) and ``label`` name different categories
+    LABEL_CONFLICT = "label_conflict"
     #: listed in the source's ``withdrawn_rows`` file (an erasure request, a correction taken back)
     WITHDRAWN = "withdrawn"
 

@@ -399,3 +399,19 @@ def test_openai_weight_0_is_kept_trains_nothing_and_survives_export(tmp_path: Pa
     other, errors = import_file(tmp_path / "sg2.jsonl", "sharegpt")
     assert errors.empty and json.loads(other.iloc[0]["messages"])[1]["weight"] == 0
     assert again[["text", "response"]].values.tolist() == [["Where is ORD-9?", "It ships today."]]
+
+
+def test_an_alpaca_classify_row_whose_output_contradicts_its_label_is_quarantined(tmp_path: Path) -> None:
+    classify = ALPACA_INSTRUCTIONS["classify"]
+    path = _write_jsonl(tmp_path / "a.jsonl", [
+        {"instruction": classify, "input": "I was charged twice", "output": "billing", "label": "shipping"},
+        {"instruction": classify, "input": "Where is it?", "output": "Shipping", "label": "shipping"},  # same category
+        {"instruction": classify, "input": "App crashes", "output": "technical_issue"},
+    ])
+    records, errors = import_file(path, "alpaca")
+    assert records[["source_row", "label"]].values.tolist() == [[2, "shipping"], [3, "technical_issue"]]
+    assert errors[["source_row", "reason_code"]].values.tolist() == [[1, "label_conflict"]]
+    assert errors.iloc[0]["reason"] == (
+        "a.jsonl, row 1: the classify row's output 'billing' and its label 'shipping' name different categories; "
+        "keep one of them."
+    )
