@@ -42,6 +42,7 @@ from finetune_platform.ingest.readers import (
     QuarantineReason,
     WEIGHT_KEY,
     chat_text_and_response,
+    function_calling_problem,
     joined_text_parts,
     kept_message,
     tool_use_problem,
@@ -62,7 +63,9 @@ ALPACA_INSTRUCTIONS: dict[str, str] = {
     "reply": "Write the support agent's reply to this customer ticket.",
 }
 
-#: Platform role -> ShareGPT ``from`` (export) and the ``from`` values accepted on import.
+#: Platform role -> ShareGPT ``from`` (export) and the ``from`` values accepted on import, matched in any case
+#: ("Human", "GPT") after trimming spaces: the common ones and the model names public dumps use for the
+#: assistant (``bard``, ``bing``; Gemini's ``model``).
 SHAREGPT_FROM: dict[str, str] = {"system": "system", "user": "human", "assistant": "gpt"}
 SHAREGPT_ROLES: dict[str, str] = {
     "system": "system",
@@ -71,7 +74,13 @@ SHAREGPT_ROLES: dict[str, str] = {
     "gpt": "assistant",
     "assistant": "assistant",
     "chatgpt": "assistant",
+    "bard": "assistant",
+    "bing": "assistant",
+    "model": "assistant",
 }
+#: ShareGPT ``from`` values of function-calling data (LLaMA-Factory's ``function_call`` / ``observation``),
+#: -> whether the turn is a tool result: quarantined with the same reason as OpenAI tool turns.
+SHAREGPT_TOOL_ROLES: dict[str, bool] = {"function_call": False, "observation": True, "tool": True, "function": True}
 
 OPENAI_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _SUFFIXES = (".json", ".jsonl")
@@ -490,11 +499,18 @@ def _sharegpt_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES, f"conversations[{i}] is {type(turn).__name__}, not an object"
             )
         speaker, value = turn.get("from"), turn.get("value")
-        if not isinstance(speaker, str) or speaker not in SHAREGPT_ROLES:  # a list or object is not a role
+        role = speaker.strip().lower() if isinstance(speaker, str) else None  # a list or object is not a role
+        if role in SHAREGPT_TOOL_ROLES:
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
-                f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)}",
+                function_calling_problem(f"conversations[{i}] ({speaker!r})", result=SHAREGPT_TOOL_ROLES[role]),
             )
+        if role not in SHAREGPT_ROLES:
+            raise RowError(
+                QuarantineReason.INVALID_MESSAGES,
+                f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)} (any case)",
+            )
+        speaker = role
         problem = weight_problem(turn, f"conversations[{i}]", SHAREGPT_ROLES[speaker])  # the platform's own exports
         if problem is not None:
             raise RowError(QuarantineReason.INVALID_MESSAGES, problem)
@@ -518,6 +534,8 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES, f"messages[{i}] is {type(message).__name__}, not an object"
             )
         role, content = message.get("role"), message.get("content")
+        if role == "function":  # the legacy function result
+            raise RowError(QuarantineReason.INVALID_MESSAGES, function_calling_problem(f"messages[{i}]", result=True))
         if not isinstance(role, str) or role not in OPENAI_ROLES:
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,

@@ -648,13 +648,20 @@ def tool_use_problem(message: Mapping[str, Any], where: str) -> str | None:
     only, so the reply after a tool result would be trained without that result: a model taught to state
     facts it was never given. Such a conversation is quarantined whole, naming the turn."""
     role = message.get("role")
-    if role == "tool" or message.get("tool_calls") or message.get("function_call"):
-        what = "a tool result" if role == "tool" else "a tool call"
-        return (
-            f"{where} is {what}: function-calling data is not supported yet (the reply after a tool result "
-            "would be trained without it), so the conversation is quarantined whole"
-        )
+    if role in ("tool", "function") or message.get("tool_calls") or message.get("function_call"):
+        return function_calling_problem(where, result=role in ("tool", "function"))
     return None
+
+
+def function_calling_problem(where: str, *, result: bool) -> str:
+    """The reason a turn of function-calling data (a tool call, or with ``result`` a tool result) quarantines
+    its conversation, as every chat format says it (OpenAI ``tool``/``function``/``tool_calls``, ShareGPT and
+    LLaMA-Factory ``function_call``/``observation``)."""
+    what = "a tool result" if result else "a tool call"
+    return (
+        f"{where} is {what}: function-calling data is not supported yet (the reply after a tool result "
+        "would be trained without it), so the conversation is quarantined whole"
+    )
 
 
 def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, Any]] | _Problem:
@@ -680,6 +687,8 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, Any]] |
                 QuarantineReason.INVALID_MESSAGES, f"{name}[{i}] is {type(message).__name__}, not an object"
             )
         role, content = message.get("role"), message.get("content")
+        if role == "function":  # OpenAI's legacy function result
+            return _Problem(QuarantineReason.INVALID_MESSAGES, function_calling_problem(f"{name}[{i}]", result=True))
         if not isinstance(role, str) or role not in _MESSAGE_ROLES:  # a list or object is not a role
             return _Problem(
                 QuarantineReason.INVALID_MESSAGES,

@@ -261,7 +261,7 @@ def test_bad_rows_are_collected_with_file_row_and_reason(tmp_path: Path) -> None
     ]
     assert errors.iloc[2]["reason"] == (
         "sg.jsonl, row 4: conversations[0].from is 'customer', expected one of "
-        "['assistant', 'chatgpt', 'gpt', 'human', 'system', 'user']."
+        "['assistant', 'bard', 'bing', 'chatgpt', 'gpt', 'human', 'model', 'system', 'user'] (any case)."
     )
     assert errors.iloc[4]["reason"] == "sg.jsonl, row 6: has no field 'conversations' (fields: dialog)."
     assert errors.iloc[0]["excerpt"] == '{"conversations": ['
@@ -415,3 +415,30 @@ def test_an_alpaca_classify_row_whose_output_contradicts_its_label_is_quarantine
         "a.jsonl, row 1: the classify row's output 'billing' and its label 'shipping' name different categories; "
         "keep one of them."
     )
+
+
+def test_sharegpt_roles_in_any_case_aliases_and_tool_turns(tmp_path: Path) -> None:
+    """"Human"/"GPT" and the model names of public dumps are read; LLaMA-Factory's function_call /
+    observation turns get the same explicit function-calling reason as OpenAI tool turns."""
+    path = _write_jsonl(tmp_path / "sg.jsonl", [
+        {"conversations": [{"from": "Human", "value": "hi"}, {"from": "GPT", "value": "yo"}]},
+        {"conversations": [{"from": "human", "value": "hi"}, {"from": "bard", "value": "yo"},
+                           {"from": "USER", "value": "and?"}, {"from": "model", "value": "so"}]},
+        {"conversations": [{"from": "human", "value": "hi"}, {"from": "function_call", "value": '{"name": "f"}'},
+                           {"from": "observation", "value": "42"}, {"from": "gpt", "value": "It is 42"}]},
+        {"conversations": [{"from": "human", "value": "hi"}, {"from": "Observation", "value": "42"}]},
+    ])
+    records, errors = import_file(path, "sharegpt")
+    assert records["source_row"].tolist() == [1, 2]
+    assert [m["role"] for m in json.loads(records.iloc[1]["messages"])] == ["user", "assistant", "user", "assistant"]
+    assert errors["reason_code"].tolist() == ["invalid_messages"] * 2
+    assert errors.iloc[0]["reason"].startswith(
+        "sg.jsonl, row 3: conversations[1] ('function_call') is a tool call: function-calling data is not supported"
+    )
+    assert "conversations[1] ('Observation') is a tool result: function-calling data" in errors.iloc[1]["reason"]
+
+    oa = _write_jsonl(tmp_path / "oa.jsonl", [
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "function", "content": "42"}]},
+    ])
+    _, errors = import_file(oa, "openai_chat")
+    assert "messages[1] is a tool result: function-calling data is not supported" in errors.iloc[0]["reason"]
