@@ -48,6 +48,7 @@ def ingest_sources_asset(
     context: dg.AssetExecutionContext, config: IngestConfig, platform: PlatformResource
 ):
     """Read one source (the partition) as the sources file describes; counts reconcile exactly."""
+    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, write_raw_files_index
     from finetune_platform.ingest.readers import ingest_source
     from finetune_platform.ingest.sources import load_sources, source_fingerprint
 
@@ -71,6 +72,13 @@ def ingest_sources_asset(
     for folder in cache_root.iterdir() if cache_root.is_dir() else ():
         if folder.is_dir() and folder.name not in current:  # a removed source leaves no copy of its rows
             shutil.rmtree(folder, ignore_errors=True)
+    # The files read, with their SHA-256 (and CSV rows' first lines): the training set's manifest keeps them,
+    # so lineage can tell when a raw file changed after this ingest.
+    index_dir = settings.artifacts_dir / RAW_FILES_DIR
+    write_raw_files_index(index_dir, source.name, result.raw_files.get(source.name, {}))
+    for stale_index in index_dir.glob("*.json"):
+        if stale_index.stem not in current:
+            stale_index.unlink(missing_ok=True)
     stats = {
         name: {
             "files": s.files,

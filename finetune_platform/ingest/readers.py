@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import json
 import logging
 import math
@@ -217,6 +218,10 @@ class IngestResult:
     stats: dict[str, SourceStats]
     #: With a file cache (``ingest_source(cache_dir=...)``): files read and reused, entries pruned.
     cache_stats: dict[str, int] | None = None
+    #: Per source, per ``source_file``: ``sha256`` (of the file as read, None when it could not be read) and,
+    #: for a CSV file, ``first_lines``: the first physical line (1-based) of each data row, in row order.
+    #: The training set's manifest keeps them, so lineage can tell a raw file changed since and give a line.
+    raw_files: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def reconciliation_problems(self) -> list[str]:
         """Each way the counts fail to add up, as a sentence; empty when they reconcile."""
@@ -257,6 +262,7 @@ def ingest_sources(sources: list[SourceSettings], raw_dir: Path) -> IngestResult
         records=_concat([r.records for r in results], RECORD_COLUMNS),
         quarantine=_concat([r.quarantine for r in results], QUARANTINE_COLUMNS),
         stats={name: stats for r in results for name, stats in r.stats.items()},
+        raw_files={name: files for r in results for name, files in r.raw_files.items()},
     )
 
 
@@ -287,7 +293,9 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
         cache = FileCache(Path(cache_dir), source)
     for path in files:
         rel = source_file_of(path, raw_dir)
-        key = cache.key(path, rel) if cache is not None else None
+        sha256 = file_sha256(path)
+        sink.raw_files[rel] = {"sha256": sha256}
+        key = cache.key(sha256, rel) if cache is not None and sha256 is not None else None
         if cache is not None and key is not None and cache.restore(key, rel, sink):
             continue
         marks = sink.mark()
@@ -303,6 +311,7 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
         if cache is not None and key is not None:
             cache.store(key, rel, sink, marks)
     result = sink.result()
+    result.raw_files = {source.name: sink.raw_files}
     if cache is not None:
         cache.prune()
         result.cache_stats = cache.stats
@@ -314,6 +323,18 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
     for warning in result.stats[source.name].warnings():
         logger.warning(warning)
     return result
+
+
+def file_sha256(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks; None when it cannot be read (the reader then says why)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
@@ -725,6 +746,12 @@ class _Sink:
         self.rejected: list[tuple] = []
         #: (file, row, ticket key, task) of each kept row of a platform Alpaca export (``_merge_ticket_halves``)
         self.ticket_halves: list[tuple[str, int, str, str]] = []
+        #: per file read: ``sha256`` and, for CSV, ``first_lines`` (``IngestResult.raw_files``)
+        self.raw_files: dict[str, dict[str, Any]] = {}
+
+    def first_line(self, rel: str, line: int) -> None:
+        """Note the first physical line of the next data row of the CSV file ``rel``."""
+        self.raw_files.setdefault(rel, {}).setdefault("first_lines", []).append(line)
 
     def row(self, rel: str, row_number: int, row: Mapping[str, Any], excerpt: Any) -> None:
         """Map a parsed row and keep or quarantine it."""
@@ -798,8 +825,12 @@ class _Sink:
         rejected: list[tuple],
         delta: dict[str, Any],
         ticket_halves: list[tuple[str, int, str, str]] = (),  # type: ignore[assignment]
+        rel: str | None = None,
+        first_lines: list[int] | None = None,
     ) -> None:
-        """Add one file's share read back from the cache."""
+        """Add one file's share read back from the cache (``rel``'s CSV first lines too, when it has some)."""
+        if rel is not None and first_lines:
+            self.raw_files.setdefault(rel, {})["first_lines"] = [int(n) for n in first_lines]
         self.records.extend(records)
         self.rejected.extend(rejected)
         self.ticket_halves.extend((str(f), int(r), str(k), str(t)) for f, r, k, t in ticket_halves)
@@ -1325,6 +1356,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
                 )
                 return
             data_row += 1
+            sink.first_line(rel, lines.row_first_line)
             if lines.row_lines > 1:
                 sink.quarantine(
                     rel,
@@ -1349,6 +1381,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
                 )
                 return
             data_row += 1
+            sink.first_line(rel, lines.row_first_line)
             sink.quarantine(
                 rel,
                 data_row,
@@ -1373,6 +1406,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
             absent = _absent_columns(source, header)
             continue
         data_row += 1
+        sink.first_line(rel, lines.row_first_line)
         if ambiguous:
             sink.quarantine(
                 rel,
