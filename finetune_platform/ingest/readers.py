@@ -786,6 +786,7 @@ class _Sink:
 
     def quarantine(self, rel: str, row_number: int, code: QuarantineReason, problem: str, excerpt: Any) -> None:
         where = f"{rel} (whole file)" if row_number == 0 else f"{rel}, row {row_number}"
+        problem = _shown(problem)  # a field name or cell quoted with an undecodable byte in it
         self.stats.rows_read += 1
         self.stats.rows_quarantined += 1
         self.stats.quarantined_by_reason[code.value] = self.stats.quarantined_by_reason.get(code.value, 0) + 1
@@ -853,14 +854,25 @@ def _excerpt(raw: Any, encoding: str) -> str:
     if isinstance(raw, bytes):
         text = raw[: EXCERPT_CHARS * 4].decode(encoding, "backslashreplace")
     elif isinstance(raw, str):
-        text = raw[: EXCERPT_CHARS * 2]
+        text = _shown(raw[: EXCERPT_CHARS * 2])
     else:
         try:
-            text = json.dumps(raw, ensure_ascii=False, default=str)[: EXCERPT_CHARS * 2]
+            text = _shown(json.dumps(raw, ensure_ascii=False, default=str)[: EXCERPT_CHARS * 2])
         except (RecursionError, ValueError):  # nested past the encoder's depth; an over-long integer
             text = f"<a JSON {type(raw).__name__} that cannot be written back: nested too deeply or too large>"
     text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
     return text[:EXCERPT_CHARS]
+
+
+def _shown(text: str) -> str:
+    """``text`` writable as UTF-8: an undecodable byte kept as a surrogate (``surrogateescape``, the CSV and
+    JSON readers) shown as ``\\xNN``, any other lone surrogate as ``\\udNNN``."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def source_file_of(path: Path, raw_dir: Path) -> str:
@@ -1024,7 +1036,12 @@ def _physical_lines(f: BinaryIO, limit: int) -> Iterator[tuple[bytes, int, bytes
 
 
 def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
-    """A JSON array of objects (the whole file is parsed at once; elements are rows, 1-based)."""
+    """A JSON array of objects (the whole file is parsed at once; elements are rows, 1-based).
+
+    A file that is not valid in the source's encoding is decoded with ``surrogateescape``, as CSV lines are:
+    each element holding an undecodable byte (in any key or value, as a JSONL line with one is) is quarantined
+    as ``invalid_encoding``, naming the field, and the other elements are read. (A bad byte outside a string
+    breaks the JSON itself: the whole file is one quarantined row then.)"""
     raw = path.read_bytes()
     if _is_binary(raw[:SNIFF_BYTES]):
         _binary(rel, raw[:SNIFF_BYTES], sink)
@@ -1038,9 +1055,14 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
         else "use format 'jsonl' for one object per line"
     )
     lines_hint = ""
+    escaped = False
     try:
-        document = json.loads(raw.decode(source.encoding))
-    except UnicodeDecodeError as error:
+        try:
+            text = raw.decode(source.encoding)
+        except UnicodeDecodeError:
+            text, escaped = raw.decode(source.encoding, "surrogateescape"), True
+        document = json.loads(text)
+    except UnicodeDecodeError as error:  # a codec that cannot escape the byte (UTF-16)
         sink.quarantine(
             rel, 0, QuarantineReason.INVALID_ENCODING, f"invalid {source.encoding} at byte {error.start}", raw
         )
@@ -1081,7 +1103,38 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
                 value,
             )
             continue
+        bad = _undecodable(value, source.encoding) if escaped else None
+        if bad is not None:
+            sink.quarantine(rel, index, QuarantineReason.INVALID_ENCODING, bad, value)
+            continue
         sink.row(rel, index, value, value)
+
+
+def _escaped_byte_at(text: str) -> int:
+    """The position of the first byte ``surrogateescape`` kept in ``text`` (U+DC80..U+DCFF), or -1."""
+    return next((i for i, c in enumerate(text) if "\udc80" <= c <= "\udcff"), -1)
+
+
+def _undecodable(element: dict[str, Any], encoding: str) -> str | None:
+    """Where a JSON element decoded with ``surrogateescape`` holds a byte that is not valid ``encoding``, as
+    the quarantine reason, or None: the first key or field (a nested value is named by its top-level field)."""
+    def holds(value: Any) -> bool:
+        if isinstance(value, str):
+            return _escaped_byte_at(value) >= 0
+        if isinstance(value, dict):
+            return any(holds(k) or holds(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(holds(v) for v in value)
+        return False
+
+    for key, value in element.items():
+        if _escaped_byte_at(key) >= 0:
+            return f"the key '{key}' is not valid {encoding} (a bad byte at character {_escaped_byte_at(key)})"
+        if isinstance(value, str) and _escaped_byte_at(value) >= 0:
+            return f"field '{key}' is not valid {encoding} (a bad byte at character {_escaped_byte_at(value)})"
+        if holds(value):
+            return f"field '{key}' holds a string that is not valid {encoding} (a bad byte)"
+    return None
 
 
 def _read_interchange(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:

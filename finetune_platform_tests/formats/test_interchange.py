@@ -308,9 +308,11 @@ def test_whole_file_problems_are_one_error_at_row_zero(tmp_path: Path) -> None:
     assert records.empty and errors["source_row"].tolist() == [0]
     assert errors.iloc[0]["reason_code"] == "not_an_array" and "name the file .jsonl" in errors.iloc[0]["reason"]
 
-    (tmp_path / "bad.json").write_bytes(b'[{"instruction": "\xff"}]')
-    _, errors = import_file(tmp_path / "bad.json", "alpaca")
-    assert errors.iloc[0][["source_row", "reason_code"]].tolist() == [0, "invalid_encoding"]
+    # an undecodable byte costs its element only
+    (tmp_path / "bad.json").write_bytes(b'[{"instruction": "\xff", "output": "y"}, {"instruction": "x", "output": "y"}]')
+    records, errors = import_file(tmp_path / "bad.json", "alpaca")
+    assert records["source_row"].tolist() == [2]
+    assert errors.iloc[0][["source_row", "reason_code"]].tolist() == [1, "invalid_encoding"]
 
     (tmp_path / "mixed.json").write_text(json.dumps([{"instruction": "x", "output": "y"}, "oops", {"instruction": ""}]))
     records, errors = import_file(tmp_path / "mixed.json", "alpaca")
