@@ -38,7 +38,8 @@ class IngestConfig(dg.Config):
             "raw_corpus__rows_reconcile",
             asset="raw_corpus",
             blocking=True,
-            description="Every input row is kept or quarantined with a reason: read = kept + quarantined, per source.",
+            description="Every input row is kept (or merged into its ticket's record) or quarantined with a reason: "
+            "read = kept + merged + quarantined, per source.",
         )
     ],
     partitions_def=SOURCE_PARTITIONS,
