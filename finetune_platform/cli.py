@@ -65,8 +65,20 @@ def _root_error(error: Any) -> str:
         error = error.cause
     name = getattr(error, "cls_name", None)
     message = (getattr(error, "message", "") or "").strip()
-    prefix = f"{name}: "
-    return message if not name or message.startswith(prefix) else prefix + message
+    if name:  # Dagster's message may start with the class, qualified ("pkg.module.Name: ...") or not
+        head, sep, rest = message.partition(": ")
+        if sep and (head == name or head.endswith(f".{name}")):
+            message = rest
+    return f"{name}: {message}" if name else message
+
+
+class JobFailedError(SystemExit):
+    """A job run that failed: its message says which steps and checks failed; ``lines`` lists them."""
+
+    def __init__(self, message: str, run_id: str, lines: list[str]) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.lines = lines
 
 
 def run_job(
@@ -96,11 +108,13 @@ def run_job(
             for e in result.all_events
             if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
         ]
-        raise SystemExit(
+        raise JobFailedError(
             f"{job_name} failed (run {result.run_id}).\n"
             + ("Failed steps:\n  " + "\n  ".join(failures) + "\n" if failures else "")
             + ("Failed checks:\n  " + "\n  ".join(checks) + "\n" if checks else "")
-            + "Open the run in the Dagster UI (make ui) for the full log."
+            + "Open the run in the Dagster UI (make ui) for the full log.",
+            result.run_id,
+            failures + [f"check {c} failed" for c in checks],
         )
     return result
 
@@ -112,15 +126,40 @@ def _ensure_partitions(instance: Any, partitions_name: str, keys: Sequence[str])
         instance.add_dynamic_partitions(partitions_name, missing)
 
 
+def _ingest_problem(source: Any, settings: Settings) -> str | None:
+    """Why ``source`` cannot be ingested, found before its run (so said in one line, without a traceback): a
+    required source whose path matches no file, or a withdrawal list that cannot be read; None otherwise."""
+    from finetune_platform.ingest.sources import NoFilesMatchedError
+    from finetune_platform.ingest.withdrawals import WithdrawnRowsError, read_withdrawn_rows
+
+    try:
+        source.resolve_files(settings.raw_dir)
+    except NoFilesMatchedError as error:
+        if source.required:
+            return str(error)
+    withdrawn = source.withdrawn_rows_path(settings.raw_dir)
+    if withdrawn is not None:
+        try:
+            read_withdrawn_rows(withdrawn, source.name)
+        except WithdrawnRowsError as error:
+            return str(error)
+    return None
+
+
 def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[str]:
-    """Run ingest_job for every configured source (or ``only`` those), registering new partitions first."""
+    """Run ingest_job for every configured source (or ``only`` those), registering new partitions first.
+
+    Every source is ingested even when one fails; then, if any failed, raises ``SystemExit`` with one line per
+    failed source (a source that cannot be read at all, such as a path that matches no file, is named without
+    running it, so without a traceback)."""
     from finetune_platform.defs.partitions import SOURCE_PARTITIONS
     from finetune_platform.ingest.sources import SourceConfigError, load_sources
 
     try:
-        names = [s.name for s in load_sources(settings.root / "data" / "sources.yaml")]
+        sources = {s.name: s for s in load_sources(settings.root / "data" / "sources.yaml")}
     except SourceConfigError as error:  # its message names the file, the entry and the field
         raise SystemExit(str(error)) from None
+    names = list(sources)
     unknown = sorted(set(only or []) - set(names))
     if unknown:
         raise SystemExit(f"unknown source(s) {unknown}; data/sources.yaml defines {names}")
@@ -131,8 +170,25 @@ def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[st
         instance.delete_dynamic_partition(SOURCE_PARTITIONS.name, removed)
         print(f"source '{removed}' is no longer in data/sources.yaml: its partition is removed, so training leaves it out")
     targets = list(only) if only else names
+    failed: list[str] = []
     for name in targets:
-        run_job("ingest_job", settings, partition_key=name)
+        problem = _ingest_problem(sources[name], settings)
+        if problem is None:
+            try:
+                run_job("ingest_job", settings, partition_key=name)
+                continue
+            except JobFailedError as error:
+                problem = f"{'; '.join(error.lines) or 'the run failed'} (run {error.run_id})"
+        line = problem if problem.startswith(f"source '{name}'") else f"source '{name}': {problem}"
+        print(f"ingest_job: {line}", file=sys.stderr)
+        failed.append(line)
+    if failed:
+        ingested = [n for n in targets if not any(f.startswith(f"source '{n}':") for f in failed)]
+        raise SystemExit(
+            f"ingest_job failed for {len(failed)} of {len(targets)} sources"
+            + (f" (ingested: {', '.join(ingested)})" if ingested else "")
+            + ":\n  " + "\n  ".join(failed)
+        )
     return targets
 
 

@@ -10,7 +10,10 @@ already writes, nothing else:
   exactly that version (checked with DVC's own hashing, not just the ``.dvc`` file), otherwise restored from
   the DVC remote (the working copy is never touched);
 - the training set's ``manifest.json``, which maps every ``example_id`` to its split, curated ``record_id``
-  and raw ``source_file`` / ``source_row``.
+  and raw ``source_file`` / ``source_row`` (and, for a CSV row, its first physical line ``source_line``), and
+  records each raw file's SHA-256 at ingest: a raw file whose content changed since is reported as changed,
+  since its row numbers may now point at other content (a manifest written before the hashes were recorded
+  gives none: unknown).
 
 Every broken link raises :class:`LineageError` naming what is missing and what to do about it.
 
@@ -197,6 +200,11 @@ class ExampleLink:
     source_row: int  #: 1-based line (JSONL, text) or data-row number
     raw_path: Path
     raw_exists: bool  #: whether the raw file is still there now
+    source_line: int | None = None  #: the row's first physical line (a CSV row), when the manifest has it
+    raw_sha256: str | None = None  #: the raw file's SHA-256 when it was ingested (None: not recorded)
+    raw_sha256_now: str | None = None  #: its SHA-256 now (None: not there, or not recorded then)
+    #: True when the raw file changed since this version (the row may hold other content now); None: unknown
+    raw_changed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -422,7 +430,9 @@ def _only_labels(manifest: Any, folder: Path, labels: set[str]) -> Any:
     }
     entries = {k: e for k, e in manifest.entries.items() if k in kept}
     counts = Counter(e.split for e in entries.values())
-    return SimpleNamespace(entries=entries, counts={name: counts.get(name, 0) for name in SPLITS})
+    return SimpleNamespace(
+        entries=entries, counts={name: counts.get(name, 0) for name in SPLITS}, raw_files=manifest.raw_files
+    )
 
 
 def _row_count(path: Path) -> int | None:
@@ -462,9 +472,18 @@ def _examples(manifest: Any, limit: int, raw_dir: Path) -> list[ExampleLink]:
     order = {name: i for i, name in enumerate(SPLITS)}
     pairs = [(k, e) for k, e in manifest.entries.items() if getattr(e, "kind", "pair") == "pair"]
     chosen = sorted(pairs, key=lambda kv: (order.get(kv[1].split, len(order)), kv[0]))[:limit]
+    recorded = getattr(manifest, "raw_files", None) or {}
+    hashed: dict[Path, str | None] = {}
     links = []
     for example_id, entry in chosen:
         raw_path = raw_dir / entry.source_file
+        exists = raw_path.is_file()
+        then = recorded.get(entry.source, {}).get(entry.source_file, {}).get("sha256")
+        now = None
+        if then and exists:
+            if raw_path not in hashed:
+                hashed[raw_path] = _file_sha256(raw_path)
+            now = hashed[raw_path]
         links.append(
             ExampleLink(
                 example_id=example_id,
@@ -474,10 +493,28 @@ def _examples(manifest: Any, limit: int, raw_dir: Path) -> list[ExampleLink]:
                 source_file=entry.source_file,
                 source_row=entry.source_row,
                 raw_path=raw_path,
-                raw_exists=raw_path.is_file(),
+                raw_exists=exists,
+                source_line=getattr(entry, "source_line", None),
+                raw_sha256=then,
+                raw_sha256_now=now,
+                raw_changed=None if not then or now is None else now != then,
             )
         )
     return links
+
+
+def _file_sha256(path: Path) -> str | None:
+    """SHA-256 of a file's bytes (as ingest computes it), or None when it cannot be read."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def trace(
@@ -590,16 +627,37 @@ def render(report: LineageReport) -> str:
         ]
         if pairs_tags.get("dpo.mlflow_run_id"):
             lines.append(f"  DPO run          {pairs_tags['dpo.mlflow_run_id']}")
-    lines += ["", f"Examples ({len(report.examples)} of {summary.examples}): example_id -> record_id -> raw file:row"]
+    lines += ["", f"Examples ({len(report.examples)} of {summary.examples}): example_id -> record_id -> raw file:line"]
     for ex in report.examples:
-        missing = "" if ex.raw_exists else "  (raw file no longer there)"
-        lines.append(f"  [{ex.split}] {ex.example_id} -> {ex.record_id} -> {ex.raw_path}:{ex.source_row}{missing}")
+        lines.append(f"  [{ex.split}] {ex.example_id} -> {ex.record_id} -> {_raw_location(ex)}")
+    unknown = len({ex.raw_path for ex in report.examples if ex.raw_exists and ex.raw_sha256 is None})
+    if unknown:
+        lines.append(
+            f"  ({unknown} raw file(s) above have no SHA-256 in the manifest (a version written before it was "
+            "recorded, or a source with no ingest index), so a change since cannot be told)"
+        )
     lines += [
         "",
         f"All {summary.examples} instruction pairs and {summary.conversations} conversations: {data.manifest_path}",
-        '  ("entries" maps every example_id to split, record_id, source, source_file, source_row)',
+        '  ("entries" maps every example_id to split, record_id, source, source_file, source_row, source_line;',
+        '   "raw_files" holds each raw file\'s SHA-256 at ingest)',
     ]
     return "\n".join(lines)
+
+
+def _raw_location(ex: ExampleLink) -> str:
+    """Where the example's raw row is: ``file:line`` (a CSV row's first physical line, with its data-row
+    number), or what keeps it from being found: the file is gone, or changed since the version was built."""
+    if not ex.raw_exists:
+        return f"{ex.raw_path}:{ex.source_row}  (raw file no longer there)"
+    if ex.raw_changed:
+        return (
+            f"{ex.raw_path}: raw file changed since this version (sha256 {ex.raw_sha256} now {ex.raw_sha256_now}), "
+            f"so its row {ex.source_row} may now hold other content; restore the file as it was to find the row"
+        )
+    if ex.source_line is not None:
+        return f"{ex.raw_path}:{ex.source_line}  (data row {ex.source_row})"
+    return f"{ex.raw_path}:{ex.source_row}"
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:

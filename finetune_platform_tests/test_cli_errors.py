@@ -53,3 +53,53 @@ def test_specialists_and_sweep_before_any_retrain_say_what_to_run(tmp_path, monk
         (tmp_path / "data" / name).write_text((PACKAGE_ROOT / "data" / name).read_text())
     with pytest.raises(SystemExit, match=r"training_set, domain_adapted_model not materialized yet .* run retrain_job first"):
         main(command)
+
+
+def test_ingest_runs_every_source_and_fails_at_the_end_one_line_per_failed_source(tmp_path, monkeypatch, capsys) -> None:
+    """A source whose path matches nothing (listed first) no longer stops the sources after it: each is
+    ingested, then the command fails with one line per failed source, without a traceback for that mistake."""
+    import finetune_platform.cli as cli
+    from finetune_platform.defs.partitions import SOURCE_PARTITIONS
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster_home"))  # _instance sets it; restored after
+    (tmp_path / "data" / "raw" / "good").mkdir(parents=True)
+    (tmp_path / "data" / "raw" / "good" / "a.csv").write_text("text,category\nMy card was charged twice,billing\n")
+    (tmp_path / "data" / "raw" / "bad").mkdir()
+    (tmp_path / "data" / "raw" / "bad" / "a.csv").write_text("text,category\nWhere is my parcel?,shipping\n")
+    (tmp_path / "data" / "sources.yaml").write_text(
+        "sources:\n"
+        "  - {name: aaa-typo, path: goood/*.csv, format: csv, label_field: category}\n"
+        "  - {name: broken, path: bad/*.csv, format: csv, label_field: category}\n"
+        "  - {name: good, path: good/*.csv, format: csv, label_field: category}\n"
+    )
+    settings = Settings.for_root(tmp_path)
+    real_run_job = cli.run_job
+
+    def run_job(job_name, settings, partition_key=None, **kwargs):
+        if partition_key == "broken":  # a run that fails for another reason
+            raise cli.JobFailedError("ingest_job failed", "run-123", ["raw_corpus: OSError: disk full"])
+        return real_run_job(job_name, settings, partition_key=partition_key, **kwargs)
+
+    monkeypatch.setattr(cli, "run_job", run_job)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.ingest_all(settings)
+    message = str(exit_info.value)
+    assert message.startswith("ingest_job failed for 2 of 3 sources (ingested: good):\n")
+    lines = message.splitlines()[1:]
+    assert len(lines) == 2
+    assert lines[0].startswith("  source 'aaa-typo': path pattern 'goood/*.csv'") and "matched no files" in lines[0]
+    assert lines[1] == "  source 'broken': raw_corpus: OSError: disk full (run run-123)"
+    instance = cli._instance(settings)
+    materialized = instance.get_materialized_partitions(dg.AssetKey("raw_corpus"))
+    assert materialized == {"good"}
+    assert set(instance.get_dynamic_partitions(SOURCE_PARTITIONS.name)) == {"aaa-typo", "broken", "good"}
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_qualified_class_name_is_not_repeated_in_the_summary() -> None:
+    class Error:
+        cls_name = "NoFilesMatchedError"
+        message = "finetune_platform.ingest.sources.NoFilesMatchedError: source 'a': path pattern 'x/*' matched no files\n"
+        cause = None
+
+    assert _root_error(Error()) == "NoFilesMatchedError: source 'a': path pattern 'x/*' matched no files"

@@ -4,6 +4,7 @@ built in a temporary project root, traced back by alias, version and run id; the
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -66,6 +67,92 @@ def test_missing_tracking_store_is_reported_not_created(tmp_path: Path):
 def test_negative_example_limit_is_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="example_limit must be >= 0"):
         trace("champion", Settings.for_root(tmp_path), example_limit=-1)
+
+
+# -- raw file fingerprints and CSV lines (fast: no DVC, no MLflow) -------------------------------------
+
+
+def _ingested_version(tmp_path: Path):
+    """A CSV source (a quoted field over two lines, so data rows and lines part) and a JSONL source ingested
+    with the file cache, their examples written as a training set with the ingest's raw file index."""
+    from finetune_platform.ingest import SourceSettings, ingest_source
+    from finetune_platform.ingest.raw_files import read_raw_files_index, write_raw_files_index
+    from finetune_platform.lineage import _examples
+
+    raw = tmp_path / "raw"
+    (raw / "mail").mkdir(parents=True)
+    (raw / "mail" / "m.csv").write_text(
+        'text,reply,category\n"Card charged\ntwice",Refunded,billing\nCannot log in,Reset it,login\n', encoding="utf-8"
+    )
+    (raw / "chat").mkdir()
+    (raw / "chat" / "c.jsonl").write_text(
+        json.dumps({"text": "Where is my parcel?", "response": "On its way", "label": "shipping"}) + "\n",
+        encoding="utf-8",
+    )
+    sources = [
+        SourceSettings(name="mail", path="mail/*.csv", format="csv", response_field="reply", label_field="category"),
+        SourceSettings(name="chat", path="chat/*.jsonl", format="jsonl", response_field="response"),
+    ]
+    index = tmp_path / "index"
+    records = []
+    for source in sources:
+        for _ in range(2):  # read, then restored from the cache: the same index
+            result = ingest_source(source, raw, cache_dir=tmp_path / "cache" / source.name)
+            write_raw_files_index(index, source.name, result.raw_files[source.name])
+        records.append(result.records)
+    assert result.cache_stats["files_reused"] == 1
+    records = pd.concat(records, ignore_index=True)
+    raw_files = read_raw_files_index(index, ["mail", "chat"])
+    assert raw_files["mail"]["mail/m.csv"]["first_lines"] == [2, 4]
+    examples = build_examples(records)
+    splits = {"train": examples, "validation": examples.iloc[0:0], "test": examples.iloc[0:0]}
+    out = tmp_path / "training_set"
+    write_training_set(splits, out, records, raw_files=raw_files)
+    return raw, out, lambda: {e.example_id: e for e in _examples(read_manifest(out), 100, raw)}
+
+
+def test_lineage_gives_a_csv_row_as_its_line_and_says_when_a_raw_file_changed(tmp_path: Path):
+    from finetune_platform.lineage import _raw_location
+
+    raw, out, links = _ingested_version(tmp_path)
+    manifest = read_manifest(out)
+    assert manifest.raw_files["mail"]["mail/m.csv"]["sha256"] == hashlib.sha256((raw / "mail" / "m.csv").read_bytes()).hexdigest()
+    assert manifest.entries["mail/mail/m.csv#2::reply"].source_line == 4
+    assert manifest.entries["chat/chat/c.jsonl#1::reply"].source_line is None  # a JSONL row is its line
+
+    found = links()
+    second = found["mail/mail/m.csv#2::classify"]
+    assert (second.source_row, second.source_line, second.raw_changed) == (2, 4, False)
+    assert _raw_location(second) == f"{raw / 'mail' / 'm.csv'}:4  (data row 2)"
+    assert (raw / "mail" / "m.csv").read_text(encoding="utf-8").splitlines()[3].startswith("Cannot log in")
+    assert _raw_location(found["chat/chat/c.jsonl#1::reply"]) == f"{raw / 'chat' / 'c.jsonl'}:1"
+
+    # a line inserted at the top of the raw file after the version was built: its rows now hold other content
+    path = raw / "chat" / "c.jsonl"
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    path.write_text(json.dumps({"text": "an unrelated new ticket"}) + "\n" + path.read_text(encoding="utf-8"))
+    now = hashlib.sha256(path.read_bytes()).hexdigest()
+    changed = links()["chat/chat/c.jsonl#1::reply"]
+    assert changed.raw_changed is True and (changed.raw_sha256, changed.raw_sha256_now) == (before, now)
+    assert _raw_location(changed) == (
+        f"{path}: raw file changed since this version (sha256 {before} now {now}), so its row 1 may now hold "
+        "other content; restore the file as it was to find the row"
+    )
+    assert links()["mail/mail/m.csv#1::reply"].raw_changed is False
+
+
+def test_a_manifest_written_before_raw_files_were_fingerprinted_still_reads(tmp_path: Path):
+    from finetune_platform.lineage import _raw_location
+
+    raw, out, links = _ingested_version(tmp_path)
+    payload = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    del payload["raw_files"]
+    for entry in payload["entries"].values():
+        del entry["source_line"]
+    (out / "manifest.json").write_text(json.dumps(payload), encoding="utf-8")
+    link = links()["mail/mail/m.csv#2::classify"]
+    assert (link.source_line, link.raw_sha256, link.raw_changed) == (None, None, None)  # unknown, not "unchanged"
+    assert _raw_location(link) == f"{raw / 'mail' / 'm.csv'}:2"
 
 
 # -- the real chain (slow: DVC subprocesses, an MLflow store, a registered pyfunc model) ---------------

@@ -1,7 +1,7 @@
 """Row accounting from raw files to curated records: per source, every row read is quarantined (ingest),
 dropped by a curation stage with a named reason, or kept, exactly once.
 
-The ingest check proves read = kept + quarantined per source; every stage proves rows in = rows out +
+The ingest check proves read = kept + quarantined (+ merged) per source; every stage proves rows in = rows out +
 rows dropped. This ties the two ends together by record id, so that a row lost between stages (a stage
 that forgot to report a drop, a join that lost a key, a stale artifact) is found and named: a record of
 the raw corpus that is neither dropped nor curated is a row lost silently.
@@ -48,12 +48,15 @@ def row_accounting(
     kept: pd.DataFrame,
     rows_read: dict[str, int] | None = None,
     shown: int = 5,
+    rows_merged: dict[str, int] | None = None,
 ) -> Accounting:
     """Balance the books per source.
 
     raw: the raw corpus (``record_id``, ``source``); quarantine: ingest's quarantine (``source``); dropped:
     every curation stage's dropped rows (``record_id``, ``stage``, ``reason``); kept: the curated records
     (``record_id``). ``rows_read``: ingest's own count per source, when known (else kept + quarantined).
+    ``rows_merged``: rows ingest folded into another row's record per source (a platform Alpaca export's reply
+    row into its ticket's classify row), which are neither raw records nor quarantined.
     A record id is looked up in ``raw`` for its source. Problems named: a raw record neither dropped nor
     kept, one dropped twice or both dropped and kept, a dropped or kept id that is not in the raw corpus,
     a drop without a reason, and a source whose read count differs from kept + quarantined at ingest.
@@ -100,15 +103,18 @@ def row_accounting(
     rows = []
     for source in sources:
         read = (rows_read or {}).get(source, int(raw_counts.get(source, 0)) + int(quarantined.get(source, 0)))
-        at_ingest = int(raw_counts.get(source, 0)) + int(quarantined.get(source, 0))
+        merged = int((rows_merged or {}).get(source, 0))
+        at_ingest = int(raw_counts.get(source, 0)) + int(quarantined.get(source, 0)) + merged
         if read != at_ingest:
             message = (
                 f"source '{source}': ingest read {read} rows but kept {int(raw_counts.get(source, 0))} and "
-                f"quarantined {int(quarantined.get(source, 0))}."
+                f"quarantined {int(quarantined.get(source, 0))}" + (f" (and merged {merged})." if merged else ".")
             )
             problems.append(message)
             other_problems.append(message)
-        row: dict[str, Any] = {"source": source, "read": read, "quarantined": int(quarantined.get(source, 0))}
+        row: dict[str, Any] = {
+            "source": source, "read": read, "quarantined": int(quarantined.get(source, 0)), "merged": merged
+        }
         for stage in stages:
             row[f"dropped_{stage}"] = (
                 int(stage_counts.at[source, stage])
@@ -117,11 +123,12 @@ def row_accounting(
             )
         row["dropped"] = sum(row[f"dropped_{s}"] for s in stages)
         row["kept"] = int(kept_counts.get(source, 0))
-        row["balanced"] = row["read"] == row["quarantined"] + row["dropped"] + row["kept"]
+        row["balanced"] = row["read"] == row["quarantined"] + merged + row["dropped"] + row["kept"]
         if not row["balanced"]:
             problems.append(
-                f"source '{source}': read {row['read']} != quarantined {row['quarantined']} + dropped "
-                f"{row['dropped']} + kept {row['kept']}."
+                f"source '{source}': read {row['read']} != quarantined {row['quarantined']} + "
+                + (f"merged {merged} + " if merged else "")
+                + f"dropped {row['dropped']} + kept {row['kept']}."
             )
         rows.append(row)
     reasons: dict[str, dict[str, int]] = {}
@@ -129,5 +136,5 @@ def row_accounting(
         keys = dropped["stage"].astype(str) + ": " + dropped["reason"].fillna("").astype(str)
         for (source, key), n in pd.Series(1, index=[drop_source, keys]).groupby(level=[0, 1]).sum().items():
             reasons.setdefault(source, {})[key] = int(n)
-    columns = ["source", "read", "quarantined", *[f"dropped_{s}" for s in stages], "dropped", "kept", "balanced"]
+    columns = ["source", "read", "quarantined", "merged", *[f"dropped_{s}" for s in stages], "dropped", "kept", "balanced"]
     return Accounting(pd.DataFrame(rows, columns=columns), reasons, problems, by_source, other_problems)

@@ -521,6 +521,10 @@ class ManifestEntry:
     #: "pair" (an instruction example of ``{split}.parquet``) or "conversation" (a row of
     #: ``conversations_{split}.parquet``, what SFT trains on with conversations on)
     kind: str = "pair"
+    #: The first physical line of the row in the raw file, where it differs from ``source_row`` as a line a
+    #: text editor shows (a CSV data row: the header and quoted line breaks come between); None: unknown or
+    #: ``source_row`` itself (a JSONL line) or no line at all (a JSON element, a Parquet row).
+    source_line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -533,6 +537,10 @@ class TrainingSetManifest:
     files: dict[str, dict[str, Any]]
     entries: dict[str, ManifestEntry] = field(repr=False)
     format_version: int = MANIFEST_FORMAT_VERSION
+    #: source -> ``source_file`` -> ``{"sha256": ...}``: the raw file's content when it was ingested, for the
+    #: files the entries name (lineage compares it with the file now). Empty in manifests written before it
+    #: was recorded, or for sources with no ingest index (unknown).
+    raw_files: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, fixed layout): the same manifest always gives the same bytes."""
@@ -559,11 +567,24 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _raw_file_hashes(
+    entries: Mapping[str, ManifestEntry], known: Mapping[str, Mapping[str, Mapping[str, Any]]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """source -> file -> ``{"sha256"}`` for the raw files the entries name whose hash at ingest is known."""
+    hashes: dict[str, dict[str, dict[str, Any]]] = {}
+    for entry in entries.values():
+        sha256 = known.get(entry.source, {}).get(entry.source_file, {}).get("sha256")
+        if isinstance(sha256, str):
+            hashes.setdefault(entry.source, {})[entry.source_file] = {"sha256": sha256}
+    return {s: dict(sorted(f.items())) for s, f in sorted(hashes.items())}
+
+
 def write_training_set(
     splits: Mapping[str, pd.DataFrame],
     out_dir: Path,
     records: pd.DataFrame,
     conversations: pd.DataFrame | None = None,
+    raw_files: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> TrainingSetManifest:
     """Write ``{train,validation,test}.parquet`` and ``manifest.json`` into ``out_dir``.
 
@@ -573,7 +594,9 @@ def write_training_set(
     versioned beside the pairs as ``conversations_{split}.parquet``, each in the split of its ticket (so
     they cannot leak across splits); a conversation whose ticket is in no split is left out and counted
     (``counts["conversations_without_split"]``). The folder must hold nothing but these files, because the
-    whole folder is what DVC versions.
+    whole folder is what DVC versions. ``raw_files`` (``ingest.raw_files.read_raw_files_index``: per source and
+    file, the SHA-256 at ingest and a CSV's ``first_lines``), when given, puts the SHA-256 of each file the
+    entries name in ``manifest.raw_files`` and the first line of each CSV row in its entry's ``source_line``.
 
     Every check runs before anything is written; the files are then written into a temporary folder beside
     ``out_dir`` and moved in one by one (``os.replace``), the manifest last, so a bad input or a failed
@@ -600,6 +623,11 @@ def write_training_set(
         if absent:
             raise ValueError(f"conversations are missing columns {absent}; expected {CONVERSATION_COLUMNS}")
     lineage = records.drop_duplicates("record_id").set_index("record_id")[["source_file", "source_row"]]
+    known = raw_files or {}
+
+    def line_of(source: str, source_file: str, row: int) -> int | None:
+        lines = known.get(source, {}).get(source_file, {}).get("first_lines") or []
+        return int(lines[row - 1]) if 1 <= row <= len(lines) else None
     # Everything is checked and built before anything is written: a bad split must not leave new files
     # under the old manifest.
     entries: dict[str, ManifestEntry] = {}
@@ -626,6 +654,7 @@ def write_training_set(
                 source=str(source),
                 source_file=str(source_file),
                 source_row=int(source_row),
+                source_line=line_of(str(source), str(source_file), int(source_row)),
             )
         frames[f"{name}.parquet"] = df.astype({c: "string" for c in EXAMPLE_COLUMNS})
 
@@ -646,6 +675,7 @@ def write_training_set(
                 entries[example_id] = ManifestEntry(
                     split=name, record_id=str(record_id), source=str(source), source_file=str(source_file),
                     source_row=int(source_row), kind="conversation",
+                    source_line=line_of(str(source), str(source_file), int(source_row)),
                 )
             frames[f"{CONVERSATIONS_PREFIX}{name}.parquet"] = part.astype({c: "string" for c in CONVERSATION_COLUMNS})
             counts[f"{CONVERSATIONS_PREFIX}{name}"] = int(len(part))
@@ -667,6 +697,7 @@ def write_training_set(
             task_counts={name: _counts(splits[name]["task"]) for name in SPLITS},
             files=files,
             entries=dict(sorted(entries.items())),
+            raw_files=_raw_file_hashes(entries, known),
         )
         (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
         target.mkdir(exist_ok=True)

@@ -551,17 +551,23 @@ def curated_records__rows_reconcile(
                 missing.append(path.name)
     dropped = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DROPPED_COLUMNS)
     rows_read: dict[str, int] = {}
+    rows_merged: dict[str, int] = {}
     for source in sources:
         ingested = latest("raw_corpus", source)
-        value = ingested.asset_materialization.metadata.get("rows_read") if ingested is not None else None
+        metadata = ingested.asset_materialization.metadata if ingested is not None else {}
+        value = metadata.get("rows_read")
         if value is not None:
             rows_read[source] = int(value.value)
+        merged = metadata.get("rows_merged")  # absent before ingest merged Alpaca ticket rows: none
+        if merged is not None:
+            rows_merged[source] = int(merged.value)
     books = row_accounting(
         pd.concat([f[["record_id", "source"]] for f in raw.values()], ignore_index=True),
         pd.concat([f[["source"]] for f in quarantined.values()], ignore_index=True),
         dropped,
         curated_records[["record_id"]],
         rows_read=rows_read or None,
+        rows_merged=rows_merged or None,
     )
     problems = [f"no record of the rows dropped: {', '.join(missing)} missing in {folder}"] if missing else []
     stale: list[str] = []

@@ -38,7 +38,8 @@ class IngestConfig(dg.Config):
             "raw_corpus__rows_reconcile",
             asset="raw_corpus",
             blocking=True,
-            description="Every input row is kept or quarantined with a reason: read = kept + quarantined, per source.",
+            description="Every input row is kept (or merged into its ticket's record) or quarantined with a reason: "
+            "read = kept + merged + quarantined, per source.",
         )
     ],
     partitions_def=SOURCE_PARTITIONS,
@@ -48,6 +49,7 @@ def ingest_sources_asset(
     context: dg.AssetExecutionContext, config: IngestConfig, platform: PlatformResource
 ):
     """Read one source (the partition) as the sources file describes; counts reconcile exactly."""
+    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, write_raw_files_index
     from finetune_platform.ingest.readers import ingest_source
     from finetune_platform.ingest.sources import load_sources, source_fingerprint
 
@@ -71,12 +73,20 @@ def ingest_sources_asset(
     for folder in cache_root.iterdir() if cache_root.is_dir() else ():
         if folder.is_dir() and folder.name not in current:  # a removed source leaves no copy of its rows
             shutil.rmtree(folder, ignore_errors=True)
+    # The files read, with their SHA-256 (and CSV rows' first lines): the training set's manifest keeps them,
+    # so lineage can tell when a raw file changed after this ingest.
+    index_dir = settings.artifacts_dir / RAW_FILES_DIR
+    write_raw_files_index(index_dir, source.name, result.raw_files.get(source.name, {}))
+    for stale_index in index_dir.glob("*.json"):
+        if stale_index.stem not in current:
+            stale_index.unlink(missing_ok=True)
     stats = {
         name: {
             "files": s.files,
             "rows_read": s.rows_read,
             "rows_kept": s.rows_kept,
             "rows_quarantined": s.rows_quarantined,
+            "rows_merged": s.rows_merged,
             "empty_files": s.empty_files,
             "blank_lines": s.blank_lines,
             # kept rows without a mapped optional field (title, response, label), per field
@@ -91,7 +101,8 @@ def ingest_sources_asset(
     read = sum(s["rows_read"] for s in stats.values())
     context.log.info(f"read {read} rows from {len(sources)} sources; quarantined {len(result.quarantine)}")
     unbalanced = {
-        name: s for name, s in stats.items() if s["rows_read"] != s["rows_kept"] + s["rows_quarantined"]
+        name: s for name, s in stats.items()
+        if s["rows_read"] != s["rows_kept"] + s["rows_merged"] + s["rows_quarantined"]
     }
     # Stats against themselves and against the frames (per-reason sums, rows per source, duplicate ids).
     problems = result.reconciliation_problems()
@@ -106,6 +117,8 @@ def ingest_sources_asset(
             "rows_read": read,
             "rows_kept": len(result.records),
             "rows_quarantined": len(result.quarantine),
+            # rows folded into their ticket's record (a platform Alpaca export's classify and reply rows)
+            "rows_merged": sum(s.rows_merged for s in result.stats.values()),
             "source_fingerprint": fingerprint,
             # rows the source's withdrawn_rows list takes out (quarantined without an excerpt, rows quarantined
             # for another reason included), and listed ids no row read had (already gone from the files)
@@ -136,7 +149,7 @@ def ingest_sources_asset(
         check_name="raw_corpus__rows_reconcile",
         asset_key="raw_corpus",
         passed=not problems and not unbalanced,
-        description="; ".join(problems)[:2000] if problems else "read = kept + quarantined, per source",
+        description="; ".join(problems)[:2000] if problems else "read = kept + merged + quarantined, per source",
         metadata={
             "problems": dg.MetadataValue.json(problems),
             "rows_read": read,

@@ -51,7 +51,13 @@ def training_set(
     placed = {rid: name for name in SPLITS for rid in splits[name]["record_id"]}
     moved = sum(1 for rid, name in placed.items() if rid in previous and previous[rid] != name)
     kept = sum(1 for rid in placed if rid in previous) - moved
-    manifest = write_training_set(splits, settings.training_set_dir, curated_records, conversation_examples)
+    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, read_raw_files_index
+
+    # what the last ingest of each source read (SHA-256, CSV lines): lineage tells a raw file changed since
+    raw_files = read_raw_files_index(settings.artifacts_dir / RAW_FILES_DIR, curated_records["source"].unique())
+    manifest = write_training_set(
+        splits, settings.training_set_dir, curated_records, conversation_examples, raw_files=raw_files
+    )
     repo = dvc.repository()
     repo.ensure_initialized()
     version = repo.add_and_push(settings.training_set_dir)

@@ -63,8 +63,10 @@ class ConversationSettings(BaseModel):
     system_message: Literal["source", "settings", "none"] = Field(
         "source",
         description="Where the system message comes from: 'source' keeps the system (and developer) messages of "
-        "chat records, merged into one leading message; 'settings' puts system_prompt first in every "
-        "conversation instead; 'none' drops all system messages.",
+        "chat records, merged into one leading message (a system message that comes after the dialogue has "
+        "begun moves there too, and the replies before it, given without it, become context that is not "
+        "trained on: counted in moved_system_messages / untrained_before_moved_system); 'settings' puts "
+        "system_prompt first in every conversation instead; 'none' drops all system messages.",
     )
     system_prompt: str = Field(
         "",
@@ -163,6 +165,10 @@ class _Counts:
     dropped_leading_assistant: int = 0
     dropped_trailing_user: int = 0
     truncated: int = 0
+    #: system (or developer) messages after a user or assistant message, moved to the front
+    moved_system_messages: int = 0
+    #: replies before such a message, kept as context only (``"weight": 0``): they were given without it
+    untrained_before_moved_system: int = 0
 
     def add(self, other: _Counts) -> None:
         for name in self.__dataclass_fields__:
@@ -194,6 +200,15 @@ def _clean(turns: list[Message], settings: ConversationSettings, counts: _Counts
             continue
         if role in ("system", "developer"):
             system_parts.append(content.strip())
+            if dialogue and settings.system_message == "source":
+                # A system message in the middle ("From now on answer in French") must come first for chat
+                # templates; moved there, it would claim to govern the replies given before it, so those are
+                # kept as context, not trained on (a model would otherwise learn to ignore its system prompt).
+                counts.moved_system_messages += 1
+                for k, earlier in enumerate(dialogue):
+                    if earlier["role"] == "assistant" and not untrained(earlier):
+                        dialogue[k] = kept_message("assistant", earlier["content"], {"weight": 0})
+                        counts.untrained_before_moved_system += 1
         elif role in ("user", "assistant"):
             dialogue.append(kept_message(role, content, turn))
         else:

@@ -37,11 +37,12 @@ from typing import Any, Literal, get_args
 import pandas as pd
 
 from finetune_platform.formats.conversations import CONVERSATION_COLUMNS, build_conversations
-from finetune_platform.formats.instructions import PROMPT_TEMPLATES, ticket_from_prompt
+from finetune_platform.formats.instructions import PROMPT_TEMPLATES, normalise_label, ticket_from_prompt
 from finetune_platform.ingest.readers import (
     QuarantineReason,
     WEIGHT_KEY,
     chat_text_and_response,
+    function_calling_problem,
     joined_text_parts,
     kept_message,
     tool_use_problem,
@@ -62,7 +63,9 @@ ALPACA_INSTRUCTIONS: dict[str, str] = {
     "reply": "Write the support agent's reply to this customer ticket.",
 }
 
-#: Platform role -> ShareGPT ``from`` (export) and the ``from`` values accepted on import.
+#: Platform role -> ShareGPT ``from`` (export) and the ``from`` values accepted on import, matched in any case
+#: ("Human", "GPT") after trimming spaces: the common ones and the model names public dumps use for the
+#: assistant (``bard``, ``bing``; Gemini's ``model``).
 SHAREGPT_FROM: dict[str, str] = {"system": "system", "user": "human", "assistant": "gpt"}
 SHAREGPT_ROLES: dict[str, str] = {
     "system": "system",
@@ -71,7 +74,13 @@ SHAREGPT_ROLES: dict[str, str] = {
     "gpt": "assistant",
     "assistant": "assistant",
     "chatgpt": "assistant",
+    "bard": "assistant",
+    "bing": "assistant",
+    "model": "assistant",
 }
+#: ShareGPT ``from`` values of function-calling data (LLaMA-Factory's ``function_call`` / ``observation``),
+#: -> whether the turn is a tool result: quarantined with the same reason as OpenAI tool turns.
+SHAREGPT_TOOL_ROLES: dict[str, bool] = {"function_call": False, "observation": True, "tool": True, "function": True}
 
 OPENAI_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _SUFFIXES = (".json", ".jsonl")
@@ -87,8 +96,9 @@ def export_alpaca(examples: pd.DataFrame, path: Path | str, *, extra_fields: boo
     A platform prompt is split back into the task's instruction (:data:`ALPACA_INSTRUCTIONS`) and the
     ticket (``input``), so that Alpaca tools apply their own prompt template around them; a prompt that is
     not a platform template goes whole into ``instruction``. ``extra_fields`` adds ``id`` and ``label``;
-    a reply row whose ticket also has a classify row leaves ``label`` empty, since importing a row with a
-    label yields a classify example too, and the ticket's would then be trained on twice.
+    a reply row whose ticket also has a classify row leaves ``label`` empty, since a tool that reads a row
+    with a label as a classify example would train the ticket's twice. :func:`import_file` merges the two
+    rows of a ticket back into one record by their ``id``.
     """
     _require(examples, EXAMPLE_COLUMNS, "instruction examples")
     classified = set(examples.loc[examples["task"] == "classify", "record_id"])
@@ -348,6 +358,9 @@ def import_file(
     assistant turn and ``messages`` = the turns as JSON, as ingest does for chat sources. Alpaca rows give
     ``text`` = instruction and input, ``response`` = output, except rows whose instruction is one of the
     platform's (:data:`ALPACA_INSTRUCTIONS`): their input is the ticket, and a ``classify`` output is the label.
+    The ``classify`` and ``reply`` rows of one ticket in the platform's own export (:func:`platform_ticket_half`)
+    come back as one record with the label and the reply, under the first row's id (counted in the source's
+    ``rows_merged``).
 
     The file is read by the ingest reader of a source with this format (``ingest.readers``), so a file
     imported here and the same file configured in ``data/sources.yaml`` give the same records and the same
@@ -394,6 +407,29 @@ def _string(row: Mapping[str, Any], name: str, *, required: bool, non_empty: boo
     return value
 
 
+def platform_ticket_half(row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(ticket key, task)`` for an Alpaca row that :func:`export_alpaca` wrote for one task of a ticket, or
+    None: its ``id`` is the example id ``"{record_id}::{task}"`` and its instruction is that task's own
+    (:data:`ALPACA_INSTRUCTIONS`), with a ticket in ``input`` and no system prompt or history. The ingest
+    reader merges the ``classify`` and ``reply`` rows of one ticket into one record (text, reply, label), so
+    that a re-imported export gives back the tickets it was written from; a row of any other file is None."""
+    example_id = row.get("id")
+    if not isinstance(example_id, str) or "::" not in example_id:
+        return None
+    key, task = example_id.rsplit("::", 1)
+    if (
+        task not in ALPACA_INSTRUCTIONS
+        or not key
+        or row.get("instruction") != ALPACA_INSTRUCTIONS[task]
+        or not isinstance(row.get("input"), str)
+        or not row["input"].strip()
+        or row.get("history")
+        or (isinstance(row.get("system"), str) and row["system"].strip())
+    ):
+        return None
+    return key, task
+
+
 def _alpaca_record(row: Mapping[str, Any]) -> dict[str, str]:
     instruction = _string(row, "instruction", required=True, non_empty=True)
     given_input = _string(row, "input", required=False)
@@ -402,6 +438,12 @@ def _alpaca_record(row: Mapping[str, Any]) -> dict[str, str]:
     system = _string(row, "system", required=False)
     history = row.get("history")
     if instruction == ALPACA_INSTRUCTIONS["classify"] and given_input.strip() and not history and not system.strip():
+        if label and output.strip() and normalise_label(label) != normalise_label(output):
+            raise RowError(
+                QuarantineReason.LABEL_CONFLICT,
+                f"the classify row's output {output.strip()[:60]!r} and its label {label[:60]!r} name different "
+                "categories; keep one of them",
+            )
         return {"text": given_input, "response": "", "label": label or output.strip(), "messages": ""}
     if instruction == ALPACA_INSTRUCTIONS["reply"] and given_input.strip() and not history and not system.strip():
         return {"text": given_input, "response": output, "label": label, "messages": ""}
@@ -457,11 +499,18 @@ def _sharegpt_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES, f"conversations[{i}] is {type(turn).__name__}, not an object"
             )
         speaker, value = turn.get("from"), turn.get("value")
-        if not isinstance(speaker, str) or speaker not in SHAREGPT_ROLES:  # a list or object is not a role
+        role = speaker.strip().lower() if isinstance(speaker, str) else None  # a list or object is not a role
+        if role in SHAREGPT_TOOL_ROLES:
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
-                f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)}",
+                function_calling_problem(f"conversations[{i}] ({speaker!r})", result=SHAREGPT_TOOL_ROLES[role]),
             )
+        if role not in SHAREGPT_ROLES:
+            raise RowError(
+                QuarantineReason.INVALID_MESSAGES,
+                f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)} (any case)",
+            )
+        speaker = role
         problem = weight_problem(turn, f"conversations[{i}]", SHAREGPT_ROLES[speaker])  # the platform's own exports
         if problem is not None:
             raise RowError(QuarantineReason.INVALID_MESSAGES, problem)
@@ -485,6 +534,8 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
                 QuarantineReason.INVALID_MESSAGES, f"messages[{i}] is {type(message).__name__}, not an object"
             )
         role, content = message.get("role"), message.get("content")
+        if role == "function":  # the legacy function result
+            raise RowError(QuarantineReason.INVALID_MESSAGES, function_calling_problem(f"messages[{i}]", result=True))
         if not isinstance(role, str) or role not in OPENAI_ROLES:
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,

@@ -1,6 +1,7 @@
 """Per-file ingest cache: a source re-reads only the files whose content changed.
 
-Each file's share of a source's result (its records, its quarantine rows and its count increments) is kept
+Each file's share of a source's result (its records, its quarantine rows, its count increments and, for a CSV
+file, the first physical line of each data row) is kept
 under a key of the file's content (SHA-256, streamed: hashing costs a fraction of parsing), its path
 relative to the raw folder (record ids carry it), the source's settings and the reader code and library
 versions. A file that is unchanged is read back instead of parsed; a new or changed one is read and stored.
@@ -24,8 +25,6 @@ import pandas as pd
 from finetune_platform.ingest.sources import SourceSettings
 from finetune_platform.keyed_files import write_entry
 from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
-
-_CHUNK = 1 << 20
 
 
 @lru_cache(maxsize=1)
@@ -55,17 +54,10 @@ class FileCache:
         self.kept: set[str] = set()
         self.stats = {"files_read": 0, "files_reused": 0, "entries_pruned": 0}
 
-    def key(self, path: Path, rel: str) -> str | None:
-        """The file's key, or None when it cannot be read (the reader then reports why)."""
-        digest = hashlib.sha256(f"{reader_fingerprint()}\0{self.settings}\0{rel}\0".encode())
-        try:
-            with path.open("rb") as fh:
-                while chunk := fh.read(_CHUNK):
-                    digest.update(chunk)
-        except OSError:
-            return None
+    def key(self, content_sha256: str, rel: str) -> str:
+        """The key of the file ``rel`` whose bytes hash to ``content_sha256`` (``readers.file_sha256``)."""
         self.kept.add(self._entry(rel))
-        return digest.hexdigest()
+        return hashlib.sha256(f"{reader_fingerprint()}\0{self.settings}\0{rel}\0{content_sha256}".encode()).hexdigest()
 
     @staticmethod
     def _entry(rel: str) -> str:
@@ -79,7 +71,9 @@ class FileCache:
         if folder is None:
             return False
         try:
-            delta = json.loads((folder / f"entry-{key}.json").read_text(encoding="utf-8"))["delta"]
+            entry = json.loads((folder / f"entry-{key}.json").read_text(encoding="utf-8"))
+            delta, halves = entry["delta"], entry.get("ticket_halves", [])
+            first_lines = entry.get("first_lines", [])
             records = pd.read_parquet(folder / f"records-{key}.parquet")
             rejected = pd.read_parquet(folder / f"quarantine-{key}.parquet")
         except (OSError, ValueError, KeyError):
@@ -88,14 +82,18 @@ class FileCache:
             list(records[RECORD_COLUMNS].itertuples(index=False, name=None)),
             list(rejected[QUARANTINE_COLUMNS].itertuples(index=False, name=None)),
             delta,
+            halves,
+            rel=rel,
+            first_lines=first_lines,
         )
         self.stats["files_reused"] += 1
         return True
 
     def store(self, key: str, rel: str, sink: Any, marks: Any) -> None:
         """Keep the share of the file just read (what ``sink`` gained since ``marks``)."""
-        records, rejected, delta = sink.since(marks)
-        meta = json.dumps({"key": key, "file": rel, "delta": delta})
+        records, rejected, delta, halves = sink.since(marks)
+        first_lines = sink.raw_files.get(rel, {}).get("first_lines", [])
+        meta = json.dumps({"key": key, "file": rel, "delta": delta, "ticket_halves": halves, "first_lines": first_lines})
         write_entry(self.folder / self._entry(rel), key, [
             ("records.parquet", lambda p: _frame(records, RECORD_COLUMNS).to_parquet(p, index=False)),
             ("quarantine.parquet", lambda p: _frame(rejected, QUARANTINE_COLUMNS).to_parquet(p, index=False)),

@@ -1,6 +1,7 @@
 """Readers: raw files -> records (``schemas.RECORD_COLUMNS``) plus a quarantine with a reason per bad row.
 
-The contract the ingest gate checks: per source, ``rows_read == rows_kept + rows_quarantined``. Nothing
+The contract the ingest gate checks: per source, ``rows_read == rows_kept + rows_quarantined`` (plus
+``rows_merged``: the reply rows of a platform Alpaca export folded into their ticket's record). Nothing
 raises on bad data and nothing is dropped without a row in the quarantine; only configuration mistakes
 (a path that matches no file, duplicate source names) raise.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import json
 import logging
 import math
@@ -148,13 +150,16 @@ class QuarantineReason(StrEnum):
     INVALID_MESSAGES = "invalid_messages"
     OVERSIZED = "oversized"
     FORMULA_INJECTION = "formula_injection"
+    #: an Alpaca classify row whose ``output`` (the category) and ``label`` name different categories
+    LABEL_CONFLICT = "label_conflict"
     #: listed in the source's ``withdrawn_rows`` file (an erasure request, a correction taken back)
     WITHDRAWN = "withdrawn"
 
 
 @dataclass
 class SourceStats:
-    """What reading one source did; ``rows_read == rows_kept + rows_quarantined`` must hold."""
+    """What reading one source did; ``rows_read == rows_kept + rows_merged + rows_quarantined`` must hold
+    (``rows_kept``: the records; ``rows_merged``: rows folded into another row's record)."""
 
     source: str
     files: int = 0
@@ -171,6 +176,10 @@ class SourceStats:
     #: Record ids the source's ``withdrawn_rows`` file lists that no row read here has, kept or quarantined
     #: (the file or the row is gone already): nothing left to withdraw.
     withdrawn_not_found: int = 0
+    #: Rows kept inside another row's record: the ``classify`` and ``reply`` rows of one ticket in the
+    #: platform's own Alpaca export (same ``id`` before ``::``, same input) come back as one record, with the
+    #: label and the reply, under the first row's id. Rows read = kept + merged + quarantined.
+    rows_merged: int = 0
 
     def warnings(self) -> list[str]:
         """What a green run may hide, as sentences: a mapped field absent from every kept row (a misspelt
@@ -192,7 +201,7 @@ class SourceStats:
     def reconciles(self) -> bool:
         """True when every row read was kept or quarantined, and the reasons add up."""
         return (
-            self.rows_read == self.rows_kept + self.rows_quarantined
+            self.rows_read == self.rows_kept + self.rows_merged + self.rows_quarantined
             and sum(self.quarantined_by_reason.values()) == self.rows_quarantined
         )
 
@@ -209,6 +218,10 @@ class IngestResult:
     stats: dict[str, SourceStats]
     #: With a file cache (``ingest_source(cache_dir=...)``): files read and reused, entries pruned.
     cache_stats: dict[str, int] | None = None
+    #: Per source, per ``source_file``: ``sha256`` (of the file as read, None when it could not be read) and,
+    #: for a CSV file, ``first_lines``: the first physical line (1-based) of each data row, in row order.
+    #: The training set's manifest keeps them, so lineage can tell a raw file changed since and give a line.
+    raw_files: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def reconciliation_problems(self) -> list[str]:
         """Each way the counts fail to add up, as a sentence; empty when they reconcile."""
@@ -217,8 +230,9 @@ class IngestResult:
         quarantined = self.quarantine["source"].value_counts().to_dict()
         for name, s in self.stats.items():
             if not s.reconciles():
+                merged = f" + merged {s.rows_merged}" if s.rows_merged else ""
                 problems.append(
-                    f"source '{name}': read {s.rows_read} rows but kept {s.rows_kept} + quarantined "
+                    f"source '{name}': read {s.rows_read} rows but kept {s.rows_kept}{merged} + quarantined "
                     f"{s.rows_quarantined} (by reason {s.quarantined_by_reason})."
                 )
             if kept.get(name, 0) != s.rows_kept or quarantined.get(name, 0) != s.rows_quarantined:
@@ -248,6 +262,7 @@ def ingest_sources(sources: list[SourceSettings], raw_dir: Path) -> IngestResult
         records=_concat([r.records for r in results], RECORD_COLUMNS),
         quarantine=_concat([r.quarantine for r in results], QUARANTINE_COLUMNS),
         stats={name: stats for r in results for name, stats in r.stats.items()},
+        raw_files={name: files for r in results for name, files in r.raw_files.items()},
     )
 
 
@@ -278,7 +293,9 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
         cache = FileCache(Path(cache_dir), source)
     for path in files:
         rel = source_file_of(path, raw_dir)
-        key = cache.key(path, rel) if cache is not None else None
+        sha256 = file_sha256(path)
+        sink.raw_files[rel] = {"sha256": sha256}
+        key = cache.key(sha256, rel) if cache is not None and sha256 is not None else None
         if cache is not None and key is not None and cache.restore(key, rel, sink):
             continue
         marks = sink.mark()
@@ -294,15 +311,30 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
         if cache is not None and key is not None:
             cache.store(key, rel, sink, marks)
     result = sink.result()
+    result.raw_files = {source.name: sink.raw_files}
     if cache is not None:
         cache.prune()
         result.cache_stats = cache.stats
     withdrawn = source.withdrawn_rows_path(raw_dir)
     if withdrawn is not None:
         _withdraw(result, source, withdrawn)
+    if sink.ticket_halves:  # after the withdrawals: a withdrawn half is no longer there to merge
+        _merge_ticket_halves(result, source, sink.ticket_halves)
     for warning in result.stats[source.name].warnings():
         logger.warning(warning)
     return result
+
+
+def file_sha256(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks; None when it cannot be read (the reader then says why)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
@@ -363,6 +395,50 @@ def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
     stats.rows_kept -= n
     stats.rows_quarantined += n
     stats.quarantined_by_reason[code] = stats.quarantined_by_reason.get(code, 0) + n
+
+
+def _merge_ticket_halves(result: IngestResult, source: SourceSettings, halves: list[tuple[str, int, str, str]]) -> None:
+    """Fold the ``reply`` row of each ticket of a platform Alpaca export into the record of its ``classify``
+    row: ``export_alpaca`` writes a ticket as two rows (the label, the reply), which would otherwise come back
+    as a label-only and a reply-only record, and near-duplicate dedup would then drop one half.
+
+    ``halves``: (file, row, ticket key, task) of each kept row that is one (``interchange.platform_ticket_half``:
+    the export's ``id`` ``"{record_id}::{task}"`` and the task's own instruction). A ticket merges only when its
+    file holds exactly one row of each task, both still kept, with the same input, no reply on the classify
+    row and no other label on the reply row; anything else stays as it was read. The merged record keeps the
+    first row's record id and place; the other row is counted in ``rows_merged``."""
+    by_ticket: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for rel, row, key, task in halves:
+        by_ticket.setdefault((rel, key), {}).setdefault(task, []).append(int(row))
+    records = result.records
+    where = {(f, int(r)): i for i, (f, r) in enumerate(zip(records["source_file"], records["source_row"], strict=True))}
+    drop: list[int] = []
+    for (rel, _), tasks in by_ticket.items():
+        if len(tasks.get("classify", ())) != 1 or len(tasks.get("reply", ())) != 1:
+            continue
+        c, r = where.get((rel, tasks["classify"][0])), where.get((rel, tasks["reply"][0]))
+        if c is None or r is None:  # withdrawn
+            continue
+        first, second = records.iloc[c], records.iloc[r]
+        label, reply_label = str(first["label"]).strip(), str(second["label"]).strip()
+        if (
+            first["text"] != second["text"]
+            or str(first["response"])
+            or first["messages"]
+            or second["messages"]
+            or (reply_label and reply_label != label)
+        ):
+            continue
+        keep, gone = (c, r) if c < r else (r, c)
+        records.iat[keep, records.columns.get_loc("response")] = second["response"]
+        records.iat[keep, records.columns.get_loc("label")] = label
+        drop.append(gone)
+    if not drop:
+        return
+    result.records = records.drop(index=records.index[drop]).reset_index(drop=True)
+    stats = result.stats[source.name]
+    stats.rows_kept -= len(drop)
+    stats.rows_merged += len(drop)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -450,19 +526,42 @@ def _map_interchange_row(row: Mapping[str, Any], source: SourceSettings) -> tupl
         fields = interchange.record_fields(row, source.format)  # type: ignore[arg-type]
     except interchange.RowError as error:
         return _Problem(error.code, error.message)
-    checked: dict[str, str] = {}
-    if source.format == "alpaca":
-        checked = {k: row[k] for k in ("instruction", "input", "output") if isinstance(row.get(k), str)}
-    else:
-        key, part = ("conversations", "value") if source.format == "sharegpt" else ("messages", "content")
-        for i, message in enumerate(json.loads(fields["messages"])):
-            checked[f"{key}[{i}].{part}"] = message["content"]
-    if isinstance(row.get("label"), str):
-        checked["label"] = row["label"]
-    problem = _check_fields(checked, source)
+    problem = _check_fields(_interchange_strings(row, source.format, fields), source)
     if problem is not None:
         return problem
     return fields, []
+
+
+def _interchange_strings(row: Mapping[str, Any], format: str, fields: Mapping[str, str]) -> dict[str, str]:
+    """Every string of an interchange row that the record keeps (each turn it becomes, and the label), named
+    as the row names it, for ``_check_fields``: Alpaca's instruction, input, output, ``system`` and each
+    ``history[i][j]``; each ShareGPT ``conversations[i].value`` and a dataset-level ``system`` it put first;
+    each OpenAI ``messages[i].content`` (text parts joined)."""
+    checked: dict[str, str] = {}
+    if format == "alpaca":
+        checked = {k: row[k] for k in ("instruction", "input", "output", "system") if isinstance(row.get(k), str)}
+        history = row.get("history")
+        if isinstance(history, list):
+            for i, pair in enumerate(history):
+                for j, turn in enumerate(pair if isinstance(pair, list) else []):
+                    if isinstance(turn, str):
+                        checked[f"history[{i}][{j}]"] = turn
+    else:
+        messages = json.loads(fields["messages"]) if fields["messages"] else []
+        if format == "sharegpt":
+            turns = row.get("conversations")
+            # a dataset-level system prompt the mapping put before the turns
+            offset = len(messages) - len(turns) if isinstance(turns, list) else 0
+            if offset == 1:
+                checked["system"] = messages[0]["content"]
+            for i, message in enumerate(messages[offset:]):
+                checked[f"conversations[{i}].value"] = message["content"]
+        else:
+            for i, message in enumerate(messages):
+                checked[f"messages[{i}].content"] = message["content"]
+    if isinstance(row.get("label"), str):
+        checked["label"] = row["label"]
+    return checked
 
 
 def _check_fields(checked: Mapping[str, str], source: SourceSettings) -> _Problem | None:
@@ -570,13 +669,20 @@ def tool_use_problem(message: Mapping[str, Any], where: str) -> str | None:
     only, so the reply after a tool result would be trained without that result: a model taught to state
     facts it was never given. Such a conversation is quarantined whole, naming the turn."""
     role = message.get("role")
-    if role == "tool" or message.get("tool_calls") or message.get("function_call"):
-        what = "a tool result" if role == "tool" else "a tool call"
-        return (
-            f"{where} is {what}: function-calling data is not supported yet (the reply after a tool result "
-            "would be trained without it), so the conversation is quarantined whole"
-        )
+    if role in ("tool", "function") or message.get("tool_calls") or message.get("function_call"):
+        return function_calling_problem(where, result=role in ("tool", "function"))
     return None
+
+
+def function_calling_problem(where: str, *, result: bool) -> str:
+    """The reason a turn of function-calling data (a tool call, or with ``result`` a tool result) quarantines
+    its conversation, as every chat format says it (OpenAI ``tool``/``function``/``tool_calls``, ShareGPT and
+    LLaMA-Factory ``function_call``/``observation``)."""
+    what = "a tool result" if result else "a tool call"
+    return (
+        f"{where} is {what}: function-calling data is not supported yet (the reply after a tool result "
+        "would be trained without it), so the conversation is quarantined whole"
+    )
 
 
 def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, Any]] | _Problem:
@@ -602,6 +708,8 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, Any]] |
                 QuarantineReason.INVALID_MESSAGES, f"{name}[{i}] is {type(message).__name__}, not an object"
             )
         role, content = message.get("role"), message.get("content")
+        if role == "function":  # OpenAI's legacy function result
+            return _Problem(QuarantineReason.INVALID_MESSAGES, function_calling_problem(f"{name}[{i}]", result=True))
         if not isinstance(role, str) or role not in _MESSAGE_ROLES:  # a list or object is not a role
             return _Problem(
                 QuarantineReason.INVALID_MESSAGES,
@@ -636,6 +744,14 @@ class _Sink:
         self.stats = SourceStats(source=source.name)
         self.records: list[tuple] = []
         self.rejected: list[tuple] = []
+        #: (file, row, ticket key, task) of each kept row of a platform Alpaca export (``_merge_ticket_halves``)
+        self.ticket_halves: list[tuple[str, int, str, str]] = []
+        #: per file read: ``sha256`` and, for CSV, ``first_lines`` (``IngestResult.raw_files``)
+        self.raw_files: dict[str, dict[str, Any]] = {}
+
+    def first_line(self, rel: str, line: int) -> None:
+        """Note the first physical line of the next data row of the CSV file ``rel``."""
+        self.raw_files.setdefault(rel, {}).setdefault("first_lines", []).append(line)
 
     def row(self, rel: str, row_number: int, row: Mapping[str, Any], excerpt: Any) -> None:
         """Map a parsed row and keep or quarantine it."""
@@ -644,6 +760,12 @@ class _Sink:
             self.quarantine(rel, row_number, mapped.code, mapped.message, excerpt)
             return
         fields, missing = mapped
+        if self.source.format == "alpaca":
+            from finetune_platform.formats.interchange import platform_ticket_half
+
+            half = platform_ticket_half(row)
+            if half is not None:
+                self.ticket_halves.append((rel, row_number, *half))
         for name in missing:
             self.stats.rows_missing_field[name] = self.stats.rows_missing_field.get(name, 0) + 1
         self.stats.rows_read += 1
@@ -664,6 +786,7 @@ class _Sink:
 
     def quarantine(self, rel: str, row_number: int, code: QuarantineReason, problem: str, excerpt: Any) -> None:
         where = f"{rel} (whole file)" if row_number == 0 else f"{rel}, row {row_number}"
+        problem = _shown(problem)  # a field name or cell quoted with an undecodable byte in it
         self.stats.rows_read += 1
         self.stats.rows_quarantined += 1
         self.stats.quarantined_by_reason[code.value] = self.stats.quarantined_by_reason.get(code.value, 0) + 1
@@ -678,13 +801,16 @@ class _Sink:
             )
         )
 
-    def mark(self) -> tuple[int, int, dict[str, Any]]:
+    def mark(self) -> tuple[int, int, dict[str, Any], int]:
         """Where the lists stand and a copy of the counts: what :meth:`since` measures from."""
-        return len(self.records), len(self.rejected), copy.deepcopy(self.stats.as_dict())
+        return len(self.records), len(self.rejected), copy.deepcopy(self.stats.as_dict()), len(self.ticket_halves)
 
-    def since(self, marks: tuple[int, int, dict[str, Any]]) -> tuple[list[tuple], list[tuple], dict[str, Any]]:
-        """The records, quarantine rows and count increments added after ``marks`` (one file's share)."""
-        n_records, n_rejected, before = marks
+    def since(
+        self, marks: tuple[int, int, dict[str, Any], int]
+    ) -> tuple[list[tuple], list[tuple], dict[str, Any], list[tuple[str, int, str, str]]]:
+        """The records, quarantine rows, count increments and ticket halves added after ``marks`` (one
+        file's share)."""
+        n_records, n_rejected, before, n_halves = marks
         after = self.stats.as_dict()
         delta: dict[str, Any] = {}
         for name, value in after.items():
@@ -692,12 +818,23 @@ class _Sink:
                 delta[name] = {k: v - before[name].get(k, 0) for k, v in value.items() if v != before[name].get(k, 0)}
             elif isinstance(value, int):
                 delta[name] = value - before[name]
-        return self.records[n_records:], self.rejected[n_rejected:], delta
+        return self.records[n_records:], self.rejected[n_rejected:], delta, self.ticket_halves[n_halves:]
 
-    def add(self, records: list[tuple], rejected: list[tuple], delta: dict[str, Any]) -> None:
-        """Add one file's share read back from the cache."""
+    def add(
+        self,
+        records: list[tuple],
+        rejected: list[tuple],
+        delta: dict[str, Any],
+        ticket_halves: list[tuple[str, int, str, str]] = (),  # type: ignore[assignment]
+        rel: str | None = None,
+        first_lines: list[int] | None = None,
+    ) -> None:
+        """Add one file's share read back from the cache (``rel``'s CSV first lines too, when it has some)."""
+        if rel is not None and first_lines:
+            self.raw_files.setdefault(rel, {})["first_lines"] = [int(n) for n in first_lines]
         self.records.extend(records)
         self.rejected.extend(rejected)
+        self.ticket_halves.extend((str(f), int(r), str(k), str(t)) for f, r, k, t in ticket_halves)
         for name, value in delta.items():
             if isinstance(value, dict):
                 counts = getattr(self.stats, name)
@@ -717,14 +854,25 @@ def _excerpt(raw: Any, encoding: str) -> str:
     if isinstance(raw, bytes):
         text = raw[: EXCERPT_CHARS * 4].decode(encoding, "backslashreplace")
     elif isinstance(raw, str):
-        text = raw[: EXCERPT_CHARS * 2]
+        text = _shown(raw[: EXCERPT_CHARS * 2])
     else:
         try:
-            text = json.dumps(raw, ensure_ascii=False, default=str)[: EXCERPT_CHARS * 2]
+            text = _shown(json.dumps(raw, ensure_ascii=False, default=str)[: EXCERPT_CHARS * 2])
         except (RecursionError, ValueError):  # nested past the encoder's depth; an over-long integer
             text = f"<a JSON {type(raw).__name__} that cannot be written back: nested too deeply or too large>"
     text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
     return text[:EXCERPT_CHARS]
+
+
+def _shown(text: str) -> str:
+    """``text`` writable as UTF-8: an undecodable byte kept as a surrogate (``surrogateescape``, the CSV and
+    JSON readers) shown as ``\\xNN``, any other lone surrogate as ``\\udNNN``."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def source_file_of(path: Path, raw_dir: Path) -> str:
@@ -888,7 +1036,12 @@ def _physical_lines(f: BinaryIO, limit: int) -> Iterator[tuple[bytes, int, bytes
 
 
 def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
-    """A JSON array of objects (the whole file is parsed at once; elements are rows, 1-based)."""
+    """A JSON array of objects (the whole file is parsed at once; elements are rows, 1-based).
+
+    A file that is not valid in the source's encoding is decoded with ``surrogateescape``, as CSV lines are:
+    each element holding an undecodable byte (in any key or value, as a JSONL line with one is) is quarantined
+    as ``invalid_encoding``, naming the field, and the other elements are read. (A bad byte outside a string
+    breaks the JSON itself: the whole file is one quarantined row then.)"""
     raw = path.read_bytes()
     if _is_binary(raw[:SNIFF_BYTES]):
         _binary(rel, raw[:SNIFF_BYTES], sink)
@@ -902,9 +1055,14 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
         else "use format 'jsonl' for one object per line"
     )
     lines_hint = ""
+    escaped = False
     try:
-        document = json.loads(raw.decode(source.encoding))
-    except UnicodeDecodeError as error:
+        try:
+            text = raw.decode(source.encoding)
+        except UnicodeDecodeError:
+            text, escaped = raw.decode(source.encoding, "surrogateescape"), True
+        document = json.loads(text)
+    except UnicodeDecodeError as error:  # a codec that cannot escape the byte (UTF-16)
         sink.quarantine(
             rel, 0, QuarantineReason.INVALID_ENCODING, f"invalid {source.encoding} at byte {error.start}", raw
         )
@@ -945,7 +1103,38 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
                 value,
             )
             continue
+        bad = _undecodable(value, source.encoding) if escaped else None
+        if bad is not None:
+            sink.quarantine(rel, index, QuarantineReason.INVALID_ENCODING, bad, value)
+            continue
         sink.row(rel, index, value, value)
+
+
+def _escaped_byte_at(text: str) -> int:
+    """The position of the first byte ``surrogateescape`` kept in ``text`` (U+DC80..U+DCFF), or -1."""
+    return next((i for i, c in enumerate(text) if "\udc80" <= c <= "\udcff"), -1)
+
+
+def _undecodable(element: dict[str, Any], encoding: str) -> str | None:
+    """Where a JSON element decoded with ``surrogateescape`` holds a byte that is not valid ``encoding``, as
+    the quarantine reason, or None: the first key or field (a nested value is named by its top-level field)."""
+    def holds(value: Any) -> bool:
+        if isinstance(value, str):
+            return _escaped_byte_at(value) >= 0
+        if isinstance(value, dict):
+            return any(holds(k) or holds(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(holds(v) for v in value)
+        return False
+
+    for key, value in element.items():
+        if _escaped_byte_at(key) >= 0:
+            return f"the key '{key}' is not valid {encoding} (a bad byte at character {_escaped_byte_at(key)})"
+        if isinstance(value, str) and _escaped_byte_at(value) >= 0:
+            return f"field '{key}' is not valid {encoding} (a bad byte at character {_escaped_byte_at(value)})"
+        if holds(value):
+            return f"field '{key}' holds a string that is not valid {encoding} (a bad byte)"
+    return None
 
 
 def _read_interchange(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> None:
@@ -1220,6 +1409,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
                 )
                 return
             data_row += 1
+            sink.first_line(rel, lines.row_first_line)
             if lines.row_lines > 1:
                 sink.quarantine(
                     rel,
@@ -1244,6 +1434,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
                 )
                 return
             data_row += 1
+            sink.first_line(rel, lines.row_first_line)
             sink.quarantine(
                 rel,
                 data_row,
@@ -1268,6 +1459,7 @@ def _read_csv_rows(f: BinaryIO, rel: str, source: SourceSettings, sink: _Sink) -
             absent = _absent_columns(source, header)
             continue
         data_row += 1
+        sink.first_line(rel, lines.row_first_line)
         if ambiguous:
             sink.quarantine(
                 rel,

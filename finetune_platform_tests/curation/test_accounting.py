@@ -82,11 +82,11 @@ def test_every_row_read_is_quarantined_dropped_with_a_reason_or_kept(books):
     assert books_.problems == []
     table = books_.table.set_index("source")
     assert table.loc["tickets"].to_dict() == {
-        "read": 12, "quarantined": 5, "dropped_normalize": 1, "dropped_pii": 0, "dropped_quality": 1,
+        "read": 12, "quarantined": 5, "merged": 0, "dropped_normalize": 1, "dropped_pii": 0, "dropped_quality": 1,
         "dropped_dedup": 1, "dropped_human_review": 0, "dropped": 3, "kept": 4, "balanced": True,
     }
     assert table.loc["mail"].to_dict() == {
-        "read": 4, "quarantined": 2, "dropped_normalize": 0, "dropped_pii": 0, "dropped_quality": 0,
+        "read": 4, "quarantined": 2, "merged": 0, "dropped_normalize": 0, "dropped_pii": 0, "dropped_quality": 0,
         "dropped_dedup": 0, "dropped_human_review": 1, "dropped": 1, "kept": 1, "balanced": True,
     }
     assert books_.reasons == {
@@ -99,7 +99,7 @@ def test_every_row_read_is_quarantined_dropped_with_a_reason_or_kept(books):
     assert ingest.stats["tickets"].empty_files == 1  # an empty file holds no row to count
     assert ingest.stats["mail"].quarantined_by_reason == {"formula_injection": 1, "malformed_csv": 1}
     assert books_.summary() == {
-        "read": 16, "quarantined": 7, "dropped_normalize": 1, "dropped_pii": 0, "dropped_quality": 1,
+        "read": 16, "quarantined": 7, "merged": 0, "dropped_normalize": 1, "dropped_pii": 0, "dropped_quality": 1,
         "dropped_dedup": 1, "dropped_human_review": 1, "dropped": 4, "kept": 5,
     }
 
@@ -126,3 +126,24 @@ def test_double_drops_unknown_ids_reasonless_drops_and_miscounted_reads_are_name
     assert any("without a reason" in p for p in row_accounting(ingest.records, ingest.quarantine, silent, kept).problems)
     miscounted = row_accounting(ingest.records, ingest.quarantine, dropped, kept, rows_read={**read, "mail": 5})
     assert any("ingest read 5 rows" in p for p in miscounted.problems)
+
+
+def test_rows_merged_at_ingest_balance_the_books(tmp_path):
+    """A platform Alpaca export's classify and reply rows of one ticket become one record at ingest: the
+    reply row is counted as merged, so read = quarantined + merged + dropped + kept still holds."""
+    from finetune_platform.formats.interchange import ALPACA_INSTRUCTIONS
+
+    _write(tmp_path / "a.jsonl", _jsonl(
+        {"instruction": ALPACA_INSTRUCTIONS["classify"], "input": "Where is my parcel?", "output": "shipping",
+         "id": "t#1::classify", "label": "shipping"},
+        {"instruction": ALPACA_INSTRUCTIONS["reply"], "input": "Where is my parcel?", "output": REPLY,
+         "id": "t#1::reply", "label": ""},
+    ))
+    ingest = ingest_sources([SourceSettings(name="a", path="a.jsonl", format="alpaca")], tmp_path)
+    read = {"a": ingest.stats["a"].rows_read}
+    kept = ingest.records[["record_id"]]
+    empty = pd.DataFrame(columns=["record_id", "stage", "reason", "detail"])
+    assert read == {"a": 2} and len(kept) == 1
+    assert not row_accounting(ingest.records, ingest.quarantine, empty, kept, rows_read=read).balanced
+    books_ = row_accounting(ingest.records, ingest.quarantine, empty, kept, rows_read=read, rows_merged={"a": 1})
+    assert books_.problems == [] and books_.summary()["merged"] == 1

@@ -70,6 +70,14 @@ def test_new_file_reprocesses_only_its_source(tmp_path) -> None:
             dg.AssetRecordsFilter(asset_key=dg.AssetKey("raw_corpus"), asset_partitions=["emails"]), limit=1
         ).records[0].asset_materialization.metadata["rows_read"].value
         assert emails_after == 2 * rows_before["emails"]
+        # each ingest indexes the files it read (SHA-256, CSV rows' first lines) for the training set's manifest
+        from finetune_platform.ingest.raw_files import RAW_FILES_DIR, read_raw_files_index
+
+        index = read_raw_files_index(settings.artifacts_dir / RAW_FILES_DIR, ["emails", "chats"])
+        assert sorted(index["emails"]) == ["emails/emails.csv", "emails/emails_2026_12.csv"]
+        assert index["emails"]["emails/emails.csv"]["sha256"] == index["emails"]["emails/emails_2026_12.csv"]["sha256"]
+        assert len(index["emails"]["emails/emails.csv"]["first_lines"]) == rows_before["emails"]
+        assert list(index["chats"]) == ["chats/chats.jsonl"] and "first_lines" not in index["chats"]["chats/chats.jsonl"]
 
 
 def test_a_file_landing_during_ingest_is_not_taken_for_ingested(tmp_path, monkeypatch) -> None:

@@ -399,3 +399,31 @@ def test_conversations_keep_weight_0_and_never_merge_it_into_a_reply_to_train_on
     assert _messages(examples, 1) == [U("a"), {**A("b"), "weight": 0}, A("c")]
     assert _messages(examples, 2) == [U("a"), {**A("b\n\nc"), "weight": 0}]
     assert parse_messages(json.dumps([U("a"), {**A("b"), "weight": 1, "name": "x"}])) == [U("a"), A("b")]
+
+
+def test_a_system_message_in_the_middle_moves_first_and_the_replies_before_it_are_not_trained() -> None:
+    """Chat templates need the system message first; moved there, "From now on answer in French" would claim
+    to govern the English reply given before it, so that reply stays as context (weight 0) and the move is
+    counted. With system_message='none' or 'settings' source system messages are not kept, so nothing moves."""
+    turns = [
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "system", "content": "From now on answer in French."},
+        {"role": "user", "content": "q2"},
+        {"role": "assistant", "content": "r2 en français"},
+    ]
+    records = pd.DataFrame([{
+        "record_id": "s/c.jsonl#1", "source": "s", "source_file": "c.jsonl", "source_row": 1, "doc_type": "chat",
+        "text": "q1\nq2", "response": "r2 en français", "label": "", "messages": json.dumps(turns),
+    }], columns=RECORD_COLUMNS)
+    result = build_conversations(records)
+    assert json.loads(result.examples.iloc[0]["messages"]) == [
+        {"role": "system", "content": "From now on answer in French."},
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "a1", "weight": 0},
+        {"role": "user", "content": "q2"},
+        {"role": "assistant", "content": "r2 en français"},
+    ]
+    assert result.stats["moved_system_messages"] == 1 and result.stats["untrained_before_moved_system"] == 1
+    plain = build_conversations(records, ConversationSettings(system_message="none"))
+    assert "weight" not in plain.examples.iloc[0]["messages"] and plain.stats["moved_system_messages"] == 0

@@ -141,20 +141,77 @@ def test_openai_and_sharegpt_round_trip_to_the_same_conversations(tmp_path: Path
 
 
 def test_alpaca_round_trip_rebuilds_the_same_instruction_pairs(tmp_path: Path) -> None:
+    """A ticket is exported as a classify row and a reply row; import merges them back into one record with
+    the label and the reply (under the first row's id, counted in rows_merged), so near-duplicate dedup has
+    no label-only and reply-only twins to drop one of."""
+    from finetune_platform.ingest import SourceSettings, ingest_source
+
     examples = build_instruction_examples(_records())
     export_alpaca(examples, tmp_path / "a.jsonl")
+    assert len(_lines(tmp_path / "a.jsonl")) == 5
     records, errors = import_file(tmp_path / "a.jsonl", "alpaca")
-    assert errors.empty and len(records) == 5
-    assert records.iloc[0][["text", "response", "label"]].tolist() == ["Card charged twice for ORD-1.", "", "billing"]
-    # the reply row of a ticket that has a classify row carries no label: the label comes back once
-    assert records.iloc[1][["text", "response", "label"]].tolist() == [
-        "Card charged twice for ORD-1.",
-        "I refunded the duplicate.",
-        "",
+    assert errors.empty
+    assert records[["record_id", "text", "response", "label"]].values.tolist() == [
+        ["a/a.jsonl#1", "Card charged twice for ORD-1.", "I refunded the duplicate.", "billing"],
+        ["a/a.jsonl#3", "The app crashes on start.", "", "technical_issue"],
+        ["a/a.jsonl#4", "Où est mon colis ?\nMerci", "Avec plaisir !", "shipping"],
     ]
     pairs = lambda df: sorted(zip(df["task"], df["prompt"], df["completion"], strict=True))  # noqa: E731
     # the same pairs, each once: no classify example twice
     assert pairs(build_instruction_examples(records)) == pairs(examples)
+    source = SourceSettings(name="a", path="a.jsonl", format="alpaca")
+    for _ in range(2):  # read, then restored from the file cache: the same merge
+        result = ingest_source(source, tmp_path, cache_dir=tmp_path / "cache")
+        assert result.records.to_dict("records") == records.to_dict("records")
+        stats = result.stats["a"]
+        assert (stats.rows_read, stats.rows_kept, stats.rows_merged, stats.rows_quarantined) == (5, 3, 2, 0)
+        assert result.reconciles(), result.reconciliation_problems()
+    assert result.cache_stats["files_reused"] == 1
+
+
+def test_alpaca_rows_merge_only_as_one_platform_ticket(tmp_path: Path) -> None:
+    """Only a classify and a reply row of the platform's export with the same id key and input merge; a
+    third-party file, or rows that disagree, come back row by row as before; a withdrawn half is not merged."""
+    from finetune_platform.ingest import SourceSettings, ingest_source
+
+    classify, reply = ALPACA_INSTRUCTIONS["classify"], ALPACA_INSTRUCTIONS["reply"]
+    rows = [
+        {"instruction": classify, "input": "T1", "output": "billing", "id": "s/f#1::classify", "label": "billing"},
+        {"instruction": reply, "input": "T1", "output": "R1", "id": "s/f#1::reply", "label": ""},
+        # no id: a third-party file using the platform's instructions
+        {"instruction": classify, "input": "T2", "output": "billing"},
+        {"instruction": reply, "input": "T2", "output": "R2"},
+        # ids of one ticket, different inputs
+        {"instruction": classify, "input": "T3", "output": "billing", "id": "k3::classify"},
+        {"instruction": reply, "input": "T3 edited", "output": "R3", "id": "k3::reply"},
+        # the reply row names another label
+        {"instruction": classify, "input": "T4", "output": "billing", "id": "k4::classify"},
+        {"instruction": reply, "input": "T4", "output": "R4", "id": "k4::reply", "label": "shipping"},
+        # an id but not the platform's instruction
+        {"instruction": "Classify", "input": "T5", "output": "billing", "id": "k5::classify"},
+        {"instruction": reply, "input": "T5", "output": "R5", "id": "k5::reply"},
+        # the reply row first, then the classify row; then a ticket whose classify row is withdrawn
+        {"instruction": reply, "input": "T6", "output": "R6", "id": "k6::reply"},
+        {"instruction": classify, "input": "T6", "output": "billing", "id": "k6::classify"},
+        {"instruction": classify, "input": "T7", "output": "billing", "id": "k7::classify"},
+        {"instruction": reply, "input": "T7", "output": "R7", "id": "k7::reply"},
+    ]
+    _write_jsonl(tmp_path / "a.jsonl", rows)
+    (tmp_path / "withdrawn.csv").write_text("record_id,reason\na/a.jsonl#13,erasure\n", encoding="utf-8")
+    source = SourceSettings(name="a", path="a.jsonl", format="alpaca", withdrawn_rows="withdrawn.csv")
+    result = ingest_source(source, tmp_path)
+    got = result.records[["source_row", "text", "response", "label"]].values.tolist()
+    assert got == [
+        [1, "T1", "R1", "billing"],
+        [3, "T2", "", "billing"], [4, "T2", "R2", ""],
+        [5, "T3", "", "billing"], [6, "T3 edited", "R3", ""],
+        [7, "T4", "", "billing"], [8, "T4", "R4", "shipping"],
+        [9, "Classify\n\nT5", "billing", ""], [10, "T5", "R5", ""],
+        [11, "T6", "R6", "billing"],
+        [14, "T7", "R7", ""],
+    ]
+    stats = result.stats["a"]
+    assert (stats.rows_read, stats.rows_merged, stats.rows_quarantined) == (14, 2, 1) and result.reconciles()
 
 
 def test_import_names_records_by_source_file_and_row(tmp_path: Path) -> None:
@@ -204,7 +261,7 @@ def test_bad_rows_are_collected_with_file_row_and_reason(tmp_path: Path) -> None
     ]
     assert errors.iloc[2]["reason"] == (
         "sg.jsonl, row 4: conversations[0].from is 'customer', expected one of "
-        "['assistant', 'chatgpt', 'gpt', 'human', 'system', 'user']."
+        "['assistant', 'bard', 'bing', 'chatgpt', 'gpt', 'human', 'model', 'system', 'user'] (any case)."
     )
     assert errors.iloc[4]["reason"] == "sg.jsonl, row 6: has no field 'conversations' (fields: dialog)."
     assert errors.iloc[0]["excerpt"] == '{"conversations": ['
@@ -251,9 +308,11 @@ def test_whole_file_problems_are_one_error_at_row_zero(tmp_path: Path) -> None:
     assert records.empty and errors["source_row"].tolist() == [0]
     assert errors.iloc[0]["reason_code"] == "not_an_array" and "name the file .jsonl" in errors.iloc[0]["reason"]
 
-    (tmp_path / "bad.json").write_bytes(b'[{"instruction": "\xff"}]')
-    _, errors = import_file(tmp_path / "bad.json", "alpaca")
-    assert errors.iloc[0][["source_row", "reason_code"]].tolist() == [0, "invalid_encoding"]
+    # an undecodable byte costs its element only
+    (tmp_path / "bad.json").write_bytes(b'[{"instruction": "\xff", "output": "y"}, {"instruction": "x", "output": "y"}]')
+    records, errors = import_file(tmp_path / "bad.json", "alpaca")
+    assert records["source_row"].tolist() == [2]
+    assert errors.iloc[0][["source_row", "reason_code"]].tolist() == [1, "invalid_encoding"]
 
     (tmp_path / "mixed.json").write_text(json.dumps([{"instruction": "x", "output": "y"}, "oops", {"instruction": ""}]))
     records, errors = import_file(tmp_path / "mixed.json", "alpaca")
@@ -342,3 +401,46 @@ def test_openai_weight_0_is_kept_trains_nothing_and_survives_export(tmp_path: Pa
     other, errors = import_file(tmp_path / "sg2.jsonl", "sharegpt")
     assert errors.empty and json.loads(other.iloc[0]["messages"])[1]["weight"] == 0
     assert again[["text", "response"]].values.tolist() == [["Where is ORD-9?", "It ships today."]]
+
+
+def test_an_alpaca_classify_row_whose_output_contradicts_its_label_is_quarantined(tmp_path: Path) -> None:
+    classify = ALPACA_INSTRUCTIONS["classify"]
+    path = _write_jsonl(tmp_path / "a.jsonl", [
+        {"instruction": classify, "input": "I was charged twice", "output": "billing", "label": "shipping"},
+        {"instruction": classify, "input": "Where is it?", "output": "Shipping", "label": "shipping"},  # same category
+        {"instruction": classify, "input": "App crashes", "output": "technical_issue"},
+    ])
+    records, errors = import_file(path, "alpaca")
+    assert records[["source_row", "label"]].values.tolist() == [[2, "shipping"], [3, "technical_issue"]]
+    assert errors[["source_row", "reason_code"]].values.tolist() == [[1, "label_conflict"]]
+    assert errors.iloc[0]["reason"] == (
+        "a.jsonl, row 1: the classify row's output 'billing' and its label 'shipping' name different categories; "
+        "keep one of them."
+    )
+
+
+def test_sharegpt_roles_in_any_case_aliases_and_tool_turns(tmp_path: Path) -> None:
+    """"Human"/"GPT" and the model names of public dumps are read; LLaMA-Factory's function_call /
+    observation turns get the same explicit function-calling reason as OpenAI tool turns."""
+    path = _write_jsonl(tmp_path / "sg.jsonl", [
+        {"conversations": [{"from": "Human", "value": "hi"}, {"from": "GPT", "value": "yo"}]},
+        {"conversations": [{"from": "human", "value": "hi"}, {"from": "bard", "value": "yo"},
+                           {"from": "USER", "value": "and?"}, {"from": "model", "value": "so"}]},
+        {"conversations": [{"from": "human", "value": "hi"}, {"from": "function_call", "value": '{"name": "f"}'},
+                           {"from": "observation", "value": "42"}, {"from": "gpt", "value": "It is 42"}]},
+        {"conversations": [{"from": "human", "value": "hi"}, {"from": "Observation", "value": "42"}]},
+    ])
+    records, errors = import_file(path, "sharegpt")
+    assert records["source_row"].tolist() == [1, 2]
+    assert [m["role"] for m in json.loads(records.iloc[1]["messages"])] == ["user", "assistant", "user", "assistant"]
+    assert errors["reason_code"].tolist() == ["invalid_messages"] * 2
+    assert errors.iloc[0]["reason"].startswith(
+        "sg.jsonl, row 3: conversations[1] ('function_call') is a tool call: function-calling data is not supported"
+    )
+    assert "conversations[1] ('Observation') is a tool result: function-calling data" in errors.iloc[1]["reason"]
+
+    oa = _write_jsonl(tmp_path / "oa.jsonl", [
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "function", "content": "42"}]},
+    ])
+    _, errors = import_file(oa, "openai_chat")
+    assert "messages[1] is a tool result: function-calling data is not supported" in errors.iloc[0]["reason"]

@@ -301,3 +301,55 @@ def test_a_json_array_element_that_is_not_an_object_costs_one_row(tmp_path) -> N
         [3, "not_an_object"],
     ]
     assert result.stats["a"].rows_read == 4 and result.reconciles()
+
+
+def test_every_string_that_becomes_a_turn_is_checked_and_a_bad_one_costs_its_row_only(tmp_path) -> None:
+    """Alpaca ``system`` and ``history`` become turns, so they get the encoding and formula checks that
+    instruction, input and output get: one bad row is quarantined naming file, row and field, and the rest of
+    the source is still ingested (with the file cache too, which used to fail the whole source on a lone
+    surrogate it could not write)."""
+    formula = "=cmd|' /C calc'!A0"
+    ok = {"instruction": "Q", "input": "x", "output": "a"}
+    alpaca = [
+        ok,
+        '{"instruction": "Q", "input": "x", "output": "a", "system": "S\\ud800"}',
+        '{"instruction": "Q", "input": "x", "output": "a", "history": [["h", "a\\ud800"]]}',
+        {**ok, "system": formula},
+        {**ok, "history": [["fine", "fine"], [formula, "ok"]]},
+    ]
+    sharegpt = [
+        {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}], "system": formula},
+        '{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}], "system": "\\ud800"}',
+        {"conversations": [{"from": "system", "value": "Be kind."}, {"from": "human", "value": "hi"},
+                           {"from": "gpt", "value": formula}]},
+    ]
+    openai = [
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": formula}, {"type": "text", "text": "a"}]},
+                      {"role": "assistant", "content": "ok"}]},
+        '{"messages": [{"role": "system", "content": "\\ud800"}, {"role": "user", "content": "hi"}]}',
+    ]
+    _write(tmp_path / "a.jsonl", _jsonl(*alpaca))
+    _write(tmp_path / "s.jsonl", _jsonl(*sharegpt))
+    _write(tmp_path / "o.jsonl", _jsonl(*openai))
+    got = {}
+    for name, fmt in [("a", "alpaca"), ("s", "sharegpt"), ("o", "openai_chat")]:
+        result = ingest_source(SourceSettings(name=name, path=f"{name}.jsonl", format=fmt), tmp_path,
+                               cache_dir=tmp_path / "cache")
+        assert result.reconciles(), result.reconciliation_problems()
+        got[name] = (result.records["source_row"].tolist(),
+                     result.quarantine[["source_row", "reason_code"]].values.tolist(),
+                     result.quarantine["reason"].tolist())
+    assert got["a"][0] == [1]
+    assert got["a"][1] == [[2, "invalid_encoding"], [3, "invalid_encoding"], [4, "formula_injection"],
+                           [5, "formula_injection"]]
+    assert got["a"][2][0].startswith("a.jsonl, row 2: field 'system' is not valid utf-8")
+    assert got["a"][2][1].startswith("a.jsonl, row 3: field 'history[0][1]' is not valid utf-8")
+    assert got["a"][2][2].startswith("a.jsonl, row 4: field 'system' starts like a spreadsheet formula")
+    assert got["a"][2][3].startswith("a.jsonl, row 5: field 'history[1][0]' starts like a spreadsheet formula")
+    assert got["s"][0] == [] and [r[1] for r in got["s"][1]] == [
+        "formula_injection", "invalid_encoding", "formula_injection"]
+    assert got["s"][2][0].startswith("s.jsonl, row 1: field 'system' starts like")
+    assert got["s"][2][1].startswith("s.jsonl, row 2: field 'system' is not valid")
+    assert got["s"][2][2].startswith("s.jsonl, row 3: field 'conversations[2].value' starts like")
+    assert got["o"][0] == [] and got["o"][2][0].startswith("o.jsonl, row 1: field 'messages[0].content' starts like")
+    assert got["o"][2][1].startswith("o.jsonl, row 2: field 'messages[0].content' is not valid")

@@ -195,6 +195,31 @@ def test_json_array_reader(tmp_path):
     assert result.reconciles()
 
 
+def test_a_bad_byte_in_a_json_array_costs_only_its_element(tmp_path):
+    """Decoded like CSV (surrogateescape), a JSON array with one undecodable byte keeps every other element; the
+    element is quarantined, named by its number and field, the byte shown as \\xNN; a bad byte in a key or a
+    CSV header is named the same way instead of breaking the file cache's write."""
+    elements = [json.dumps({"text": f"question {i} about my account", "label": "x"}) for i in range(1, 6)]
+    raw = ("[" + ",".join(elements) + "]").encode().replace(b"question 3 ", b"question 3 caf\xe9 ")
+    raw = raw.replace(b'"label": "x"}]', b'"lab\xe9l": "x"}]')  # the last element's key
+    _write(tmp_path / "a.json", raw)
+    _write(tmp_path / "b.csv", b"te\xe9xt,label\nhello,x\n")
+    for _ in range(2):  # read, then from the cache
+        result = ingest_source(
+            SourceSettings(name="j", path="a.json", format="json", label_field="label"), tmp_path, cache_dir=tmp_path / "c"
+        )
+        assert result.records["source_row"].tolist() == [1, 2, 4] and result.reconciles()
+        quarantine = result.quarantine
+        assert quarantine[["source_row", "reason_code"]].values.tolist() == [[3, "invalid_encoding"], [5, "invalid_encoding"]]
+        assert quarantine["reason"].tolist() == [
+            "a.json, row 3: field 'text' is not valid utf-8 (a bad byte at character 14).",
+            "a.json, row 5: the key 'lab\\xe9l' is not valid utf-8 (a bad byte at character 3).",
+        ]
+        assert quarantine["excerpt"].iloc[0].startswith('{"text": "question 3 caf\\xe9 about')
+    result = ingest_source(SourceSettings(name="c", path="b.csv", format="csv"), tmp_path, cache_dir=tmp_path / "c2")
+    assert result.quarantine["reason"].iloc[0].startswith("b.csv, row 1: line 2: has no field 'text' (the file's columns: te\\xe9xt, label)")
+
+
 def test_csv_reader_quoted_newlines_title_delimiter_and_bom(tmp_path):
     _write(
         tmp_path / "e" / "mail.csv",
