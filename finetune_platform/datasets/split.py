@@ -184,6 +184,24 @@ def _units(examples: pd.DataFrame, near_duplicate_threshold: float = 1.0) -> pd.
     return members.map(first_member)
 
 
+def label_spelling_variants(labels: Iterable[str]) -> list[list[str]]:
+    """Groups of two or more labels that are one label spelt differently: equal once case, accents, spaces,
+    "-" and "_" are set aside ("Shipping" / "shipping " / "SHIPPING", "late-delivery" / "late_delivery").
+
+    Each becomes a class of its own for the classifier, which then learns to tell apart what the data's
+    authors meant as one; the training set warns of them (map them to one spelling in the source's data or
+    its column). Sorted, each group sorted.
+    """
+    groups: dict[str, set[str]] = {}
+    for label in labels:
+        if not isinstance(label, str) or not label.strip():
+            continue
+        folded = unicodedata.normalize("NFKD", label).casefold()
+        key = "".join(c for c in folded if c.isalnum())
+        groups.setdefault(key, set()).add(label)
+    return sorted(sorted(group) for group in groups.values() if len(group) > 1)
+
+
 def split_examples(
     examples: pd.DataFrame,
     settings: SplitSettings | None = None,

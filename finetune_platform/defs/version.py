@@ -34,6 +34,7 @@ def training_set(
     The DVC hash of the folder is this asset's data version: every training run records it.
     """
     from finetune_platform.datasets.split import (
+        label_spelling_variants,
         previous_assignment,
         previous_ticket_splits,
         split_examples,
@@ -66,6 +67,12 @@ def training_set(
         instruction_examples.loc[instruction_examples["task"] == "classify", "label"].unique().tolist()
     )
     context.log.info(f"training set {version.md5}: {counts}")
+    variants = label_spelling_variants(labels)
+    if variants:
+        context.log.warning(
+            f"labels that look like one label spelt differently, each a class of its own: {variants}; map each group "
+            "to one spelling in the source's data"
+        )
     value = {
         "path": str(settings.training_set_dir),
         "dvc_md5": version.md5,
@@ -93,6 +100,7 @@ def training_set(
             "path": dg.MetadataValue.path(str(settings.training_set_dir)),
             **{f"{name}_examples": counts[name] for name in SPLITS},
             "labels_per_split": dg.MetadataValue.md(per_label.to_markdown()),
+            "label_spelling_variants": dg.MetadataValue.json(variants),
             "manifest_entries": len(manifest.entries) if hasattr(manifest, "entries") else counts,
             **{
                 f"conversations_{name}": manifest.counts.get(f"conversations_{name}", 0) for name in SPLITS

@@ -530,3 +530,14 @@ def test_a_run_reads_only_the_version_its_training_set_recorded(tmp_path, exampl
         read_training_set_version(folder, first)
     with pytest.raises(TrainingSetVersionError, match="version none"):
         read_training_set_version(tmp_path / "gone", first)
+
+
+def test_label_spelling_variants_groups_one_label_spelt_differently():
+    from finetune_platform.datasets.split import label_spelling_variants
+
+    labels = ["Shipping", "shipping ", "SHIPPING", "billing", "late-delivery", "late_delivery", "Réclamation",
+              "reclamation", "account", "", "refund"]
+    assert label_spelling_variants(labels) == [
+        ["Réclamation", "reclamation"], ["SHIPPING", "Shipping", "shipping "], ["late-delivery", "late_delivery"]
+    ]
+    assert label_spelling_variants(["billing", "shipping", "account"]) == []
