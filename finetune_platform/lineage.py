@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 from finetune_platform.schemas import SPLITS
 from finetune_platform.datasets.versioning import folder_md5
+from finetune_platform.ingest.raw_files import file_sha256
 from finetune_platform.settings import Settings
 
 #: The run (and version) tag holding the DVC hash of the training set; set by the ``sft_adapter`` asset.
@@ -482,7 +483,7 @@ def _examples(manifest: Any, limit: int, raw_dir: Path) -> list[ExampleLink]:
         now = None
         if then and exists:
             if raw_path not in hashed:
-                hashed[raw_path] = _file_sha256(raw_path)
+                hashed[raw_path] = file_sha256(raw_path)
             now = hashed[raw_path]
         links.append(
             ExampleLink(
@@ -501,20 +502,6 @@ def _examples(manifest: Any, limit: int, raw_dir: Path) -> list[ExampleLink]:
             )
         )
     return links
-
-
-def _file_sha256(path: Path) -> str | None:
-    """SHA-256 of a file's bytes (as ingest computes it), or None when it cannot be read."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    except OSError:
-        return None
-    return digest.hexdigest()
 
 
 def trace(

@@ -55,7 +55,7 @@ class FileCache:
         self.stats = {"files_read": 0, "files_reused": 0, "entries_pruned": 0}
 
     def key(self, content_sha256: str, rel: str) -> str:
-        """The key of the file ``rel`` whose bytes hash to ``content_sha256`` (``readers.file_sha256``)."""
+        """The key of the file ``rel`` whose bytes hash to ``content_sha256`` (``raw_files.file_sha256``)."""
         self.kept.add(self._entry(rel))
         return hashlib.sha256(f"{reader_fingerprint()}\0{self.settings}\0{rel}\0{content_sha256}".encode()).hexdigest()
 

@@ -9,12 +9,25 @@ content) and give a CSV row as the line a text editor shows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+def file_sha256(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks; None when it cannot be read (the caller says why)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
 
 #: Where, under the artifacts folder, the per-source indexes live.
 RAW_FILES_DIR = Path("ingest") / "raw_files"

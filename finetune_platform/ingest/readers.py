@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import hashlib
 import json
 import logging
 import math
@@ -37,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from finetune_platform.ingest.raw_files import file_sha256
 from finetune_platform.ingest.sources import INTERCHANGE_DOC_TYPES, NoFilesMatchedError, SourceSettings
 from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
@@ -323,18 +323,6 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
     for warning in result.stats[source.name].warnings():
         logger.warning(warning)
     return result
-
-
-def file_sha256(path: Path) -> str | None:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks; None when it cannot be read (the reader then says why)."""
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    except OSError:
-        return None
-    return digest.hexdigest()
 
 
 def _withdraw(result: IngestResult, source: SourceSettings, path: Path) -> None:
