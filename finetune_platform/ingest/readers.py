@@ -883,8 +883,38 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[columns]
 
 
+#: The first bytes of files that are no text, whatever bytes follow (a compressed file need hold no NUL early),
+#: and what to do about each: (magic, what it is, what to do).
+_KNOWN_NOT_TEXT: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it (gunzip) into the source's folder"),
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx or .docx file is one)",
+     "unzip it, or export a spreadsheet as 'CSV UTF-8'"),
+    (b"PAR1", "a Parquet file", "give it a source with format: parquet"),
+    (b"\xff\xfe", "a UTF-16 text file (Excel's 'Unicode Text')", "save it as UTF-8 ('CSV UTF-8')"),
+    (b"\xfe\xff", "a UTF-16 text file", "save it as UTF-8"),
+    (b"%PDF", "a PDF document", "extract its text first"),
+    (b"BZh", "a bzip2-compressed file", "decompress it (bunzip2)"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file", "decompress it (unxz)"),
+)
+
+
+def _not_text(head: bytes) -> tuple[str, str] | None:
+    """(what the file is, what to do) when ``head`` opens a kind of file that is no text (:data:`_KNOWN_NOT_TEXT`);
+    a UTF-16 file without its byte-order mark is told by the NULs between its ASCII letters."""
+    for magic, what, todo in _KNOWN_NOT_TEXT:
+        # bzip2's block magic (pi) after its header; a Parquet page header (a Thrift struct) after "PAR1"
+        if head.startswith(magic) and (magic != b"BZh" or head[4:10] == b"1AY&SY") and (
+            magic != b"PAR1" or head[4:5] == b"\x15"
+        ):
+            return what, todo
+    sample = head[:200]
+    if len(sample) >= 8 and sample[1::2].count(0) >= len(sample[1::2]) * 0.8 and sample[::2].count(0) == 0:
+        return "a UTF-16 text file", "save it as UTF-8"
+    return None
+
+
 def _is_binary(head: bytes) -> bool:
-    return b"\x00" in head
+    return b"\x00" in head or _not_text(head) is not None
 
 
 def _strip_bom(raw: bytes, source: SourceSettings) -> bytes:
@@ -894,13 +924,13 @@ def _strip_bom(raw: bytes, source: SourceSettings) -> bytes:
 
 
 def _binary(rel: str, head: bytes, sink: _Sink) -> None:
-    sink.quarantine(
-        rel,
-        0,
-        QuarantineReason.BINARY_FILE,
-        f"contains NUL bytes in its first {SNIFF_BYTES:,} bytes: a binary (or UTF-16) file, not {sink.source.format}",
-        head,
+    known = _not_text(head)
+    problem = (
+        f"is {known[0]}, not {sink.source.format} text: {known[1]}"
+        if known is not None
+        else f"contains NUL bytes in its first {SNIFF_BYTES:,} bytes: a binary (or UTF-16) file, not {sink.source.format}"
     )
+    sink.quarantine(rel, 0, QuarantineReason.BINARY_FILE, problem, head)
 
 
 # --------------------------------------------------------------------------------------------------

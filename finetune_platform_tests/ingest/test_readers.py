@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -783,3 +784,31 @@ def test_a_chat_reply_with_weight_0_is_kept_as_context_and_curation_keeps_the_ma
     curated = curate(result.records, CurationSettings(min_text_chars=1, min_response_words=1)).records
     last = json.loads(curated["messages"].iloc[0])[3]
     assert last == {"role": "assistant", "content": "Email <EMAIL_1> yourself, <PERSON_1>.", "weight": 0}
+
+
+@pytest.mark.parametrize(
+    "name, content, says",
+    [
+        ("tickets.jsonl", gzip.compress(b'{"text": "hello"}\n'), "is a gzip-compressed file, not jsonl text: decompress it"),
+        ("tickets.csv", b"PK\x03\x04\x14\x00\x06\x00" + b"x" * 40, "is a ZIP archive (an .xlsx or .docx file is one)"),
+        ("tickets.csv", "text,category\nhello,billing\n".encode("utf-16"), "is a UTF-16 text file (Excel's 'Unicode Text')"),
+        ("tickets.csv", "text,category\nhello,billing\n".encode("utf-16-le"), "is a UTF-16 text file, not csv text: save it as UTF-8"),
+        ("notes.md", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "is a PDF document, not text text: extract its text first"),
+        ("tickets.jsonl", b"PAR1" + b"\x15\x04" * 20, "is a Parquet file, not jsonl text: give it a source with format: parquet"),
+    ],
+)
+def test_a_file_of_another_kind_is_named_with_what_to_do(tmp_path, name, content, says):
+    fmt = {"jsonl": "jsonl", "csv": "csv", "md": "text"}[name.rsplit(".", 1)[1]]
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / name).write_bytes(content)
+    result = ingest_sources([SourceSettings(name="s", path=f"s/{name}", format=fmt)], tmp_path)
+    assert result.stats["s"].quarantined_by_reason == {"binary_file": 1}
+    assert says in result.quarantine["reason"].iloc[0]
+
+
+@pytest.mark.parametrize("content", ["BZh9 is the brand; my order is late", "PAR1 results: the parcel is lost"])
+def test_text_that_only_starts_like_a_magic_number_is_read(tmp_path, content):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "t.md").write_text(content, encoding="utf-8")
+    result = ingest_sources([SourceSettings(name="s", path="s/t.md", format="text")], tmp_path)
+    assert result.stats["s"].rows_kept == 1
