@@ -2815,6 +2815,7 @@ _COMPOUND_ADDRESS_LABEL = re.compile(
     r"(?m:^)[ \t]*(?:[^\W\d_][^\W\d_'’-]*[ ]){0,2}?[^\W\d_]*(?:adres[aeiă]?|adressen?|adresse|indirizzo|endere[cç]o"
     r"|direcci[oó]n|alamat|osoite|address|anschrift)(?:[ ][^\W\d_][^\W\d_'’.-]*){0,4}[ ]?[:：][ ]*"
 )
+_COMPOUND_ADDRESS_LABEL_ANY_CASE = re.compile(_COMPOUND_ADDRESS_LABEL.pattern, re.IGNORECASE)
 #: Words of such a label that make it no postal address's ("E-mail address:", "IP adresa:", "Wallet address:").
 _NOT_A_POSTAL_LABEL = re.compile(
     r"\b(?:e-?mail|mail|ip|ipv[46]|mac|web|website|wallet|server|url|bitcoin|btc|eth|crypto|billing[ ]email|correo"
@@ -2846,17 +2847,38 @@ def _cues_in_lower(low: str, h: AbstractSet[str] | None = None) -> list[re.Match
                         break
             i = low.find(word, i + 1)
     if ":" in low and (h is None or not h.isdisjoint(_COMPOUND_LABEL_NEEDLES)):
-        for m in _COMPOUND_ADDRESS_LABEL.finditer(low):
-            if (
-                (m.start() not in found or found[m.start()].end() < m.end())  # "address as per UIDAI:", not "address as"
-                and _NOT_A_POSTAL_LABEL.search(m.group()) is None
-            ):
-                found[m.start()] = m
+        _add_compound_labels(found, low, _COMPOUND_ADDRESS_LABEL)
+    return _in_order(found)
+
+
+def _add_compound_labels(found: dict[int, re.Match[str]], text: str, pattern: re.Pattern[str]) -> None:
+    """Put the compound address labels ``pattern`` finds in ``text`` among the cues ``found`` (by start): the
+    longer where both start at one place ("address as per UIDAI:", not "address as"), none naming an e-mail's or a
+    network's address."""
+    for m in pattern.finditer(text):
+        if (m.start() not in found or found[m.start()].end() < m.end()) and _NOT_A_POSTAL_LABEL.search(
+            m.group().lower()
+        ) is None:
+            found[m.start()] = m
+
+
+def _in_order(found: dict[int, re.Match[str]]) -> list[re.Match[str]]:
+    """The cues ``found`` (by start) in order, as finditer gives them: none inside an earlier one ("mi dirección:"
+    holds "dirección:")."""
     out: list[re.Match[str]] = []
-    for k in sorted(found):  # as finditer: none inside an earlier one ("mi dirección:" holds "dirección:")
+    for k in sorted(found):
         if not out or k >= out[-1].end():
             out.append(found[k])
     return out
+
+
+def _address_cues(text: str) -> list[re.Match[str]]:
+    """The address cues of ``text`` searched with the case-blind patterns: for a text whose lower case is not what
+    re.IGNORECASE matches (a Turkish dotless "ı", "İ"), where :func:`_cues_in_lower` cannot read its lower case."""
+    found = {m.start(): m for m in _ADDRESS_CUE.finditer(text)}
+    if ":" in text or "：" in text:
+        _add_compound_labels(found, text, _COMPOUND_ADDRESS_LABEL_ANY_CASE)
+    return _in_order(found)
 
 def _may_hold_cue_words(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Substring tests of the lower-cased text for the words of every :data:`_ADDRESS_CUE`."""
@@ -5771,7 +5793,7 @@ class PiiRedactor:
         low = text.lower() if low is None else low
         plain = _lower_is_ignorecase(text)
         cued, asked, keyed, vcard = (True, True, True, True) if gates is None else gates
-        cues = (_cues_in_lower(low, h) if plain else _ADDRESS_CUE.finditer(text)) if cued else ()
+        cues = (_cues_in_lower(low, h) if plain else _address_cues(text)) if cued else ()
         for cue in cues:
             start = cue.end()
             line_end = text.find("\n", start)

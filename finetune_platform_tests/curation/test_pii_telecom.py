@@ -69,6 +69,9 @@ def _found(text: str) -> list[tuple[str, str]]:
          [("ADDRESS", "Perum Griya Asri Blok B3 No. 11, Kel. Sukajadi, Bandung 40162")]),
         ("Address as per UIDAI: H.No. 7-8-380/90, Kothrud, Pune 411038",
          [("ADDRESS", "H.No. 7-8-380/90, Kothrud, Pune 411038")]),
+        # in a text whose lower case is no case-blind match (Turkish "ı"), through the case-blind patterns
+        ("Tesisat adresi: Atatürk Bulvarı No:201 D:6, 07100 Muratpaşa/Antalya",
+         [("ADDRESS", "Atatürk Bulvarı No:201 D:6, 07100 Muratpaşa/Antalya")]),
         # a work order's line: the customer's name, a dash, the address
         ("WO-994526 08/03/2024 | 12:26\nHåvard Østby — Kirkegata 94, H0301, 9008 Tromsø",
          [("PERSON", "Håvard Østby"), ("ADDRESS", "Kirkegata 94, H0301, 9008 Tromsø")]),
