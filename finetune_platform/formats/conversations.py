@@ -31,7 +31,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
 from finetune_platform.formats.instructions import normalise_label
-from finetune_platform.ingest.readers import kept_message, untrained
+from finetune_platform.ingest.readers import json_type, kept_message, untrained
 from finetune_platform.formats.templates import (
     _TEMPLATE_ERRORS,
     _check_contents,
@@ -140,16 +140,16 @@ def parse_messages(value: str) -> list[Message]:
     except (ValueError, RecursionError) as error:  # an over-long integer; nesting past the parser's depth
         raise InvalidMessagesError(f"messages is not readable JSON ({type(error).__name__}: {error})") from error
     if not isinstance(turns, list):
-        raise InvalidMessagesError(f"messages is a JSON {type(turns).__name__}, expected a list of messages")
+        raise InvalidMessagesError(f"messages is {json_type(turns)}, expected an array of messages")
     messages: list[Message] = []
     for i, turn in enumerate(turns):
         if not isinstance(turn, dict):
-            raise InvalidMessagesError(f"messages[{i}] is a JSON {type(turn).__name__}, expected an object")
+            raise InvalidMessagesError(f"messages[{i}] is {json_type(turn)}, expected an object")
         role, content = turn.get("role"), turn.get("content")
         if not isinstance(role, str) or not isinstance(content, str):
             raise InvalidMessagesError(
-                f"messages[{i}] needs string 'role' and 'content', found {type(role).__name__} and "
-                f"{type(content).__name__}"
+                f"messages[{i}] needs string 'role' and 'content', found {json_type(role)} and "
+                f"{json_type(content)}"
             )
         messages.append(kept_message(role, content, turn))
     return messages

@@ -461,7 +461,7 @@ def _map_row(row: Mapping[str, Any], source: SourceSettings) -> tuple[dict[str, 
         elif isinstance(value, float) and allow_int and value.is_integer():
             value = str(int(value))  # 3.0: an integer label column that holds a missing value became float
         if not isinstance(value, str):
-            return _Problem(QuarantineReason.WRONG_TYPE, f"field '{name}' is {type(value).__name__}, expected a string")
+            return _Problem(QuarantineReason.WRONG_TYPE, f"field '{name}' is {json_type(value)}, expected a string")
         checked[name] = value
         return value
 
@@ -484,7 +484,7 @@ def _map_row(row: Mapping[str, Any], source: SourceSettings) -> tuple[dict[str, 
         if body is None:
             return _Problem(QuarantineReason.EMPTY_TEXT, f"field '{name}' is null")
         if not isinstance(body, str):
-            return _Problem(QuarantineReason.WRONG_TYPE, f"field '{name}' is {type(body).__name__}, expected a string")
+            return _Problem(QuarantineReason.WRONG_TYPE, f"field '{name}' is {json_type(body)}, expected a string")
         if not body.strip():
             return _Problem(QuarantineReason.EMPTY_TEXT, f"field '{name}' is empty")
         checked[name] = body
@@ -642,7 +642,7 @@ def joined_text_parts(parts: list[Any], where: str) -> tuple[str | None, str | N
         return "\n".join(texts), None
     if len(texts) == len(parts):  # all text parts, one without a string
         i = next(i for i, t in enumerate(texts) if not isinstance(t, str))
-        got = "no 'text'" if "text" not in parts[i] else f"'text' of type {type(texts[i]).__name__}"
+        got = "no 'text'" if "text" not in parts[i] else f"'text' that is {json_type(texts[i])}"
         return None, f"{where} part {i} is a text part with {got}; a text part needs a string 'text'"
     kinds = sorted({str(p.get("type")) if isinstance(p, Mapping) else type(p).__name__ for p in parts})
     return None, (
@@ -687,13 +687,13 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, Any]] |
     if not isinstance(value, list) or not value:
         return _Problem(
             QuarantineReason.INVALID_MESSAGES,
-            f"field '{name}' must be a non-empty list of {{role, content}}, found {type(value).__name__}",
+            f"field '{name}' must be a non-empty array of {{role, content}} messages, found {json_type(value)}",
         )
     messages = []
     for i, message in enumerate(value):
         if not isinstance(message, Mapping):
             return _Problem(
-                QuarantineReason.INVALID_MESSAGES, f"{name}[{i}] is {type(message).__name__}, not an object"
+                QuarantineReason.INVALID_MESSAGES, f"{name}[{i}] is {json_type(message)}, not an object"
             )
         role, content = message.get("role"), message.get("content")
         if role == "function":  # OpenAI's legacy function result
@@ -713,7 +713,7 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, Any]] |
         if not isinstance(content, str):
             return _Problem(
                 QuarantineReason.INVALID_MESSAGES,
-                f"{name}[{i}].content is {type(content).__name__}, expected a string or text parts",
+                f"{name}[{i}].content is {json_type(content)}, expected a string or text parts",
             )
         messages.append(kept_message(role, content, message))
     return messages
@@ -883,6 +883,25 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[columns]
 
 
+def json_type(value: Any) -> str:
+    """What a parsed JSON (or Parquet) value is, in JSON's words for a person reading a quarantine reason: "null",
+    "a boolean", "a number", "a string", "an empty array", "an array", "an object" (not Python's "NoneType",
+    "list")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "an array" if value else "an empty array"
+    return f"a {type(value).__name__}"
+
+
 #: The first bytes of files that are no text, whatever bytes follow (a compressed file need hold no NUL early),
 #: and what to do about each: (magic, what it is, what to do).
 _KNOWN_NOT_TEXT: tuple[tuple[bytes, str, str], ...] = (
@@ -1002,7 +1021,7 @@ def _read_jsonl(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> No
                     rel,
                     line_number,
                     QuarantineReason.NOT_AN_OBJECT,
-                    f"line holds a JSON {type(value).__name__}, expected an object",
+                    f"line holds {json_type(value)}, expected an object",
                     line,
                 )
                 continue
@@ -1107,7 +1126,7 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
             rel,
             0,
             QuarantineReason.NOT_AN_ARRAY,
-            f"top level is a JSON {type(document).__name__}, expected an array of objects ({hint})",
+            f"top level is {json_type(document)}, expected an array of objects ({hint})",
             raw,
         )
         return
@@ -1117,7 +1136,7 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
                 rel,
                 index,
                 QuarantineReason.NOT_AN_OBJECT,
-                f"element is a JSON {type(value).__name__}, expected an object",
+                f"element is {json_type(value)}, expected an object",
                 value,
             )
             continue

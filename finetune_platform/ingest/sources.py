@@ -254,11 +254,25 @@ class SourceSettings(BaseModel):
         if not files:
             where = "" if pattern.is_absolute() else f" under {raw_dir}"
             but = f" but its withdrawn_rows list ({self.withdrawn_rows}), which is not data" if skipped else ""
+            target = pattern if pattern.is_absolute() else Path(raw_dir) / self.path
+            hint = ""
+            if target.is_dir():
+                hint = f" It names a folder: add the files' pattern, e.g. '{self.path.rstrip('/')}/*.{_SUFFIX_HINT.get(self.format, '*')}'."
+            elif "[" in self.path:
+                hint = (
+                    " A '[' in a path is a glob character class; for a file whose name holds one, write it as '[[]'"
+                    " (a '[1]' as '[[]1]')."
+                )
             raise NoFilesMatchedError(
-                f"source '{self.name}': path pattern '{self.path}' matched no files{but}{where}. Fix the path in "
-                "the sources file, put the data there, or remove the source."
+                f"source '{self.name}': path pattern '{self.path}' matched no files{but}{where}.{hint} Fix the path "
+                "in the sources file, put the data there, or remove the source."
             )
         return files
+
+
+#: The file suffix a folder's pattern names, by format (the hint of NoFilesMatchedError).
+_SUFFIX_HINT = {"jsonl": "jsonl", "json": "json", "csv": "csv", "parquet": "parquet", "text": "txt", "alpaca": "json",
+                "sharegpt": "json", "openai_chat": "jsonl"}
 
 
 def load_sources(path: Path) -> list[SourceSettings]:

@@ -157,7 +157,7 @@ def test_parse_messages_names_the_bad_message() -> None:
     assert parse_messages(json.dumps([U("x")])) == [U("x")]
     with pytest.raises(InvalidMessagesError, match=r"messages\[1\] needs string 'role' and 'content'"):
         parse_messages(json.dumps([U("x"), {"role": "assistant", "content": None}]))
-    with pytest.raises(InvalidMessagesError, match="expected a list"):
+    with pytest.raises(InvalidMessagesError, match="is an object, expected an array of messages"):
         parse_messages('{"role": "user"}')
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -119,7 +120,7 @@ def test_messages_give_user_text_last_assistant_reply_and_the_json(tmp_path):
     ]
     assert "messages[0].role is 'customer'" in result.quarantine["reason"].iloc[0]
     assert "messages[0].role is ['user']" in result.quarantine["reason"].iloc[2]
-    assert "part 1 is a text part with 'text' of type int; a text part needs a string 'text'" in (
+    assert "part 1 is a text part with 'text' that is a number; a text part needs a string 'text'" in (
         result.quarantine["reason"].iloc[3]
     )
 
@@ -812,3 +813,19 @@ def test_text_that_only_starts_like_a_magic_number_is_read(tmp_path, content):
     (tmp_path / "s" / "t.md").write_text(content, encoding="utf-8")
     result = ingest_sources([SourceSettings(name="s", path="s/t.md", format="text")], tmp_path)
     assert result.stats["s"].rows_kept == 1
+
+
+def test_reasons_name_json_types_in_json_words(tmp_path):
+    """A person reads the reason: "a number", "an empty array", not Python's int or list."""
+    _write(tmp_path / "t" / "tickets.jsonl", '{"text": 42}\n[1, 2]\n{"text": true}\n')
+    _write(tmp_path / "c" / "chats.jsonl", '{"messages": []}\n{"messages": [null]}\n')
+    plain = SourceSettings(name="t", path="t/*.jsonl", format="jsonl")
+    chats = SourceSettings(name="c", path="c/*.jsonl", format="jsonl", doc_type="chat", messages_field="messages")
+    reasons = ingest_source(plain, tmp_path).quarantine["reason"].tolist()
+    reasons += ingest_source(chats, tmp_path).quarantine["reason"].tolist()
+    assert "field 'text' is a number, expected a string" in reasons[0]
+    assert "line holds an array, expected an object" in reasons[1]
+    assert "field 'text' is a boolean, expected a string" in reasons[2]
+    assert "must be a non-empty array of {role, content} messages, found an empty array" in reasons[3]
+    assert "messages[0] is null, not an object" in reasons[4]
+    assert not any(re.search(r"\b(?:NoneType|int|bool|list|dict|str|float)\b", r) for r in reasons)

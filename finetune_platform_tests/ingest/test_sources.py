@@ -161,3 +161,16 @@ def test_absolute_and_recursive_patterns(tmp_path):
         (tmp_path / "elsewhere" / "a" / "one.jsonl").resolve().as_posix(),
         (tmp_path / "elsewhere" / "b" / "c" / "two.jsonl").resolve().as_posix(),
     ]
+
+
+def test_a_pattern_that_names_a_folder_or_holds_a_bracket_says_how_to_write_it(tmp_path):
+    from finetune_platform.ingest.sources import NoFilesMatchedError
+
+    (tmp_path / "tickets").mkdir()
+    (tmp_path / "tickets" / "t.jsonl").write_text('{"text": "hi"}\n', encoding="utf-8")
+    (tmp_path / "export[1].csv").write_text("text\nhi\n", encoding="utf-8")
+    with pytest.raises(NoFilesMatchedError, match=r"It names a folder: add the files' pattern, e\.g\. 'tickets/\*\.jsonl'"):
+        SourceSettings(name="t", path="tickets", format="jsonl").resolve_files(tmp_path)
+    with pytest.raises(NoFilesMatchedError, match=r"write it as '\[\[\]' \(a '\[1\]' as '\[\[\]1\]'\)"):
+        SourceSettings(name="e", path="export[1].csv", format="csv").resolve_files(tmp_path)
+    assert SourceSettings(name="e", path="export[[]1].csv", format="csv").resolve_files(tmp_path)
