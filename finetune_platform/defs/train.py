@@ -399,6 +399,8 @@ def sft_adapter(
             "eval_loss": result.eval_loss,
             "train_seconds": round(result.train_seconds, 1),
             "train_tokens_per_second": round(result.train_tokens_per_second, 1),
+            # what base_model__renders_training_data measures against in a later run that does not train
+            "max_length": config.max_length if config.max_length is not None else "none: no cut",
             "loss_curve": image(plot),
             "launcher": f"{config.launch.launcher} x{config.launch.nproc_per_node}"
             + (f", ZeRO-{config.launch.zero_stage}" if config.launch.zero_stage else ""),
@@ -444,15 +446,25 @@ class RendersTrainingDataConfig(dg.Config):
     )
 
 
-def sft_max_length(run_config: dict[str, Any] | None) -> tuple[int | None, str]:
-    """The ``max_length`` SFT trains with in a run of ``run_config`` (the run's whole config dict), and where
-    it came from: ``sft_adapter``'s config in the run, or :class:`SFTAdapterConfig`'s default when the run
-    sets none (or does not include sft_adapter: a later run's config is not known here). None: no cut."""
+def sft_max_length(
+    run_config: dict[str, Any] | None, trains: bool = True, latest: dg.EventLogEntry | None = None
+) -> tuple[int | None, str]:
+    """The ``max_length`` SFT trains with, and where it came from: ``sft_adapter``'s config in this run (the
+    run's whole config dict); else, when this run does not train (``trains``: sft_adapter is not in it),
+    the ``max_length`` that ``latest`` (sft_adapter's latest materialization) trained with; else
+    :class:`SFTAdapterConfig`'s default. None: no cut."""
     ops = (run_config or {}).get("ops") or {}
     config = (ops.get("sft_adapter") or {}).get("config") or {}
     if "max_length" in config:
         # the run config was validated against SFTAdapterConfig's schema before the run started
         return config["max_length"], "sft_adapter's config in this run"
+    materialization = latest.asset_materialization if latest is not None else None
+    recorded = materialization.metadata.get("max_length") if materialization is not None else None
+    if not trains and recorded is not None:
+        value = recorded.value
+        return (value if isinstance(value, int) else None), (
+            f"sft_adapter's latest materialization (run {latest.run_id[:8]}; this run sets no sft_adapter config)"
+        )
     default = SFTAdapterConfig.model_fields["max_length"].get_default()
     return default, "SFTAdapterConfig's default (this run does not set sft_adapter's max_length)"
 
@@ -472,7 +484,8 @@ def base_model__renders_training_data(
     """Every instruction pair fits the ``max_length`` SFT trains with (at most ``max_too_long_share`` of them
     longer, which SFT cuts) and the model's context, and every conversation renders through its chat template.
 
-    The max_length is that of ``sft_adapter``'s config in this run (its default when the run sets none); the
+    The max_length is that of ``sft_adapter``'s config in this run; in a run without sft_adapter, the one its
+    latest materialization trained with; else SFTAdapterConfig's default (``max_length_from`` says which); the
     model's context (``max_position_embeddings``) still bounds what SFT does not cut (max_length None or above
     it). DPO's max_length does not apply here: DPO trains on the feedback preference pairs, which it fits to
     its max_length itself (``pairs_dropped.prompt_too_long``, ``pair_prompts.answers_cut``).
@@ -488,7 +501,12 @@ def base_model__renders_training_data(
 
     tokenizer = AutoTokenizer.from_pretrained(base_model["path"])
     context_length = int(getattr(AutoConfig.from_pretrained(base_model["path"]), "max_position_embeddings", 2048))
-    max_length, max_length_from = sft_max_length(context.run.run_config)
+    sft = dg.AssetKey("sft_adapter")
+    # the run's asset selection (empty or None when it runs its whole job: then the job's assets)
+    trains = sft in (context.run.asset_selection or context.job_def.asset_layer.selected_asset_keys)
+    max_length, max_length_from = sft_max_length(
+        context.run.run_config, trains, None if trains else context.instance.get_latest_materialization_event(sft)
+    )
     examples = pd.concat(read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"]).values(), ignore_index=True)
     pairs = check_instruction_lengths(
         examples, tokenizer, max_length, context_length=context_length, max_too_long_share=config.max_too_long_share

@@ -626,6 +626,57 @@ def test_a_pair_longer_than_sfts_max_length_fails_within_the_context_and_blocks_
     assert not result.success and "sft_adapter" not in _materialized(result)
 
 
+def test_a_run_without_sft_adapter_measures_against_the_max_length_sft_last_trained_with(
+    tmp_path: Path, tiny_model_folder: Path
+) -> None:
+    """base_model checked in a run that does not train reads the max_length of sft_adapter's latest
+    materialization (its metadata), not SFTAdapterConfig's default, and says so."""
+    lengths = _pair_lengths(tiny_model_folder, good_splits())
+    max_length = max(lengths.values()) - 1
+    over = {k for k, n in lengths.items() if n > max_length}
+    value = write_training_set(tmp_path, good_splits())
+    model = {"path": str(tiny_model_folder), "source": "local", "name_or_path": str(tiny_model_folder)}
+    chats = conversations()
+
+    @dg.asset(name="training_set")
+    def fake_training_set() -> dict[str, Any]:
+        return value
+
+    @dg.asset(name="conversation_examples")
+    def fake_conversation_examples() -> pd.DataFrame:
+        return chats
+
+    @dg.asset(name="base_model", deps=["training_set"])
+    def fake_base_model() -> dict[str, Any]:
+        return model
+
+    @dg.asset(name="sft_adapter", deps=["base_model"])
+    def fake_sft_adapter() -> dg.Output[str]:
+        return dg.Output("built", metadata={"max_length": max_length})
+
+    instance = dg.DagsterInstance.ephemeral()
+    # the earlier training run, without the check
+    first = dg.materialize([fake_training_set, fake_conversation_examples, fake_base_model, fake_sft_adapter], instance=instance)
+    assert first.success
+    later = dg.materialize(
+        [fake_training_set, fake_conversation_examples, fake_base_model, base_model__renders_training_data],
+        instance=instance, raise_on_error=False,
+    )
+    check = _render_check(later)
+    assert check.metadata["max_length"].value == max_length
+    assert check.metadata["max_length_from"].value.startswith("sft_adapter's latest materialization (run ")
+    assert not check.passed and check.metadata["instruction_pairs"].value["too_long"] == len(over) > 0
+    # a run that trains still measures against its own sft_adapter config (here: none, so the default)
+    both = dg.materialize(
+        [fake_training_set, fake_conversation_examples, fake_base_model, base_model__renders_training_data,
+         fake_sft_adapter],
+        instance=instance, raise_on_error=False,
+    )
+    check = _render_check(both)
+    assert check.metadata["max_length"].value == SFTAdapterConfig().max_length
+    assert check.metadata["max_length_from"].value.startswith("SFTAdapterConfig's default")
+
+
 def test_a_configured_share_of_pairs_longer_than_max_length_passes_and_lists_them(
     tmp_path: Path, tiny_model_folder: Path
 ) -> None:
