@@ -30,6 +30,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         schedules=[automation.nightly_retrain_schedule, automation.nightly_monitor_schedule],
         sensors=[
             automation.raw_files_sensor,
+            automation.curation_settings_sensor,
             automation.retrain_signal_sensor,
             automation.run_failure_recorder_sensor,
             automation.canary_rollout_sensor,

@@ -122,11 +122,14 @@ def nightly_monitor_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
-        "Every night at 02:00 UTC: retrain when some source was ingested since the last training run, or the "
-        "retrain that read the newest data failed; otherwise skip, saying why."
+        "Every night at 02:00 UTC: retrain when some source was ingested since the last training run, the "
+        "retrain that read the newest data failed, or the dedup settings in data/curation.yaml changed since "
+        "it; otherwise skip, saying why."
     ),
 )
-def nightly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+def nightly_retrain_schedule(
+    context: dg.ScheduleEvaluationContext, platform: PlatformResource
+) -> dg.RunRequest | dg.SkipReason:
     latest_input = context.instance.fetch_materializations(dg.AssetKey("scored_records"), limit=1).records
     if not latest_input:
         return dg.SkipReason(
@@ -142,6 +145,13 @@ def nightly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
     for record in readers:
         status, will_retry = _run_outcome(context.instance, record.run_id)
         if status is None or status == dg.DagsterRunStatus.SUCCESS:
+            # no new data, but the dedup settings in data/curation.yaml changed since that training run
+            changed = _dedup_settings_changed(platform.settings().root, record)
+            if changed is not None:
+                return dg.RunRequest(
+                    run_key=f"nightly-dedup-settings-{changed}-{record.storage_id}",
+                    tags={"finetune_platform/trigger": "nightly_retrain_schedule"},
+                )
             return dg.SkipReason(
                 f"no new data: the last ingest ({_when(newest.timestamp)}, source '{newest.partition_key}') is older "
                 f"than the last training run's data ({_when(record.timestamp)})"
@@ -162,6 +172,19 @@ def nightly_retrain_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
         run_key=f"nightly-{newest.storage_id}{suffix}",
         tags={"finetune_platform/trigger": "nightly_retrain_schedule"},
     )
+
+
+def _dedup_settings_changed(root: Path, dedup: dg.EventLogRecord) -> str | None:
+    """The dedup settings hash of ``root``'s data/curation.yaml when it differs from the one the
+    ``deduplicated_records`` materialization ``dedup`` recorded; None when equal or not recorded (a
+    materialization from before the file was read: unknown, so no retrain for it)."""
+    from finetune_platform.curation.settings_file import CURATION_FILE, load_curation_settings, settings_hash
+
+    recorded = _metadata_value(dedup, "settings_file_hash")
+    if recorded is None:
+        return None
+    wanted = settings_hash(load_curation_settings(root / CURATION_FILE).settings, "dedup")
+    return wanted if wanted != recorded else None
 
 
 #: Run states of a run that has not finished (queued by the daemon, or running).
@@ -500,6 +523,85 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, platform: PlatformReso
         cursor=json.dumps({"fingerprints": cursor, "runs": runs, "attempts": retries}, sort_keys=True),
         dynamic_partitions_requests=partition_requests or None,
     )
+
+
+#: The per-source curation stages, as (stage, asset), whose settings curation_settings_sensor compares.
+_PER_SOURCE_STAGES: tuple[tuple[str, str], ...] = (
+    ("normalize", "normalized_records"),
+    ("pii", "pii_redacted_records"),
+    ("quality", "scored_records"),
+)
+
+
+@dg.sensor(
+    name="curation_settings_sensor",
+    job=ingest_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Re-curates every source whose normalize, pii or quality settings in data/curation.yaml differ from the "
+        "ones its curated records were made with (an ingest_job run per source), so that all sources are "
+        "curated under the same settings. A dedup change needs nothing: deduplicated_records reads the file on "
+        "every retrain."
+    ),
+)
+def curation_settings_sensor(
+    context: dg.SensorEvaluationContext, platform: PlatformResource
+) -> dg.SensorResult | dg.SkipReason:
+    from finetune_platform.curation.settings_file import CURATION_FILE, load_curation_settings, settings_hash
+
+    # an invalid file fails the tick with the loader's message (file, key, what is wrong)
+    settings = load_curation_settings(platform.settings().root / CURATION_FILE).settings
+    wanted = {stage: settings_hash(settings, stage) for stage, _ in _PER_SOURCE_STAGES}
+    requests, changed_by_source = [], {}
+    for source in sorted(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name)):
+        latest = {
+            stage: _latest_partition_record(context.instance, asset, source) for stage, asset in _PER_SOURCE_STAGES
+        }
+        scored = latest["quality"]
+        if scored is None:
+            continue  # never curated: raw_files_sensor ingests it when its files appear
+        # what each stage's latest materialization recorded of the file (absent before it recorded any: stale)
+        changed = [
+            stage
+            for stage, record in latest.items()
+            if record is None or _metadata_value(record, "settings_file_hash") != wanted[stage]
+        ]
+        if not changed:
+            continue
+        changed_by_source[source] = changed
+        key = "-".join(wanted[stage][:8] for stage, _ in _PER_SOURCE_STAGES)
+        requests.append(
+            dg.RunRequest(
+                partition_key=source,
+                # one request per settings version and curation of the source (a setting put back as it was
+                # after a later curation is a new run; the daemon never launches a key twice)
+                run_key=f"curation-settings-{source}-{key}-{scored.storage_id}",
+                tags={"finetune_platform/trigger": "curation_settings_sensor"},
+            )
+        )
+    if not requests:
+        return dg.SkipReason(f"every curated source was curated under the settings in {CURATION_FILE}")
+    context.log.info(
+        f"{CURATION_FILE} changed the settings of: "
+        + "; ".join(f"{source} ({', '.join(stages)})" for source, stages in changed_by_source.items())
+    )
+    return dg.SensorResult(run_requests=requests)
+
+
+def _latest_partition_record(instance: dg.DagsterInstance, asset: str, partition: str) -> dg.EventLogRecord | None:
+    """The latest materialization of ``asset``'s ``partition``, if any."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1
+    ).records
+    return records[0] if records else None
+
+
+def _metadata_value(record: dg.EventLogRecord, key: str) -> Any:
+    """The value of metadata entry ``key`` of a materialization record, or None."""
+    materialization = record.asset_materialization
+    value = materialization.metadata.get(key) if materialization is not None else None
+    return getattr(value, "value", None)
 
 
 #: Runs ``raw_files_sensor`` requests for one set of a source's files (the first and the re-requests after a

@@ -5,24 +5,78 @@ and counted in metadata, so nothing disappears silently.
 """
 
 
+import enum
 import shutil
-from typing import Any, Callable
+import typing
+from typing import Any, Callable, Optional
 
 import dagster as dg
 import pandas as pd
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from finetune_platform.curation.config import CurationSettings, StageResult
 from finetune_platform.curation.review import ReviewSettings
+from finetune_platform.curation.settings_file import (
+    CURATION_FILE,
+    STAGE_ASSETS,
+    STAGE_FIELDS,
+    load_curation_settings,
+    settings_hash,
+    stage_settings,
+    with_overrides,
+)
 from finetune_platform.defs.groups import CURATE
 from finetune_platform.defs.partitions import SOURCE_PARTITIONS
 from finetune_platform.defs.metadata import counts_table, image, preview
 from finetune_platform.resources import PlatformResource
 
 
-class CurationConfig(dg.Config, CurationSettings):
-    """Thresholds for every curation stage; each stage asset reads the fields it needs."""
+def _stage_config(stage: str, name: str) -> type[dg.Config]:
+    """The run config of ``stage``'s asset: its own settings only (another stage's is refused before the
+    run), each unset by default, which means data/curation.yaml's value."""
+    fields: dict[str, Any] = {}
+    for field in STAGE_FIELDS[stage]:
+        info = CurationSettings.model_fields[field]
+        kind = info.annotation
+        if typing.get_origin(kind) is typing.Literal:  # Dagster config takes an optional enum, not a literal
+            kind = enum.Enum(field, {str(v): v for v in typing.get_args(kind)}, type=str)
+        fields[field] = (
+            Optional[kind],
+            Field(default=None, description=f"{info.description} Unset: the value in {CURATION_FILE}."),
+        )
+    doc = (
+        f"Settings of the {stage} stage for this run only; every setting left unset comes from {CURATION_FILE} "
+        "(edit that file to change them for every run)."
+    )
+    return create_model(name, __base__=dg.Config, __doc__=doc, __module__=__name__, **fields)
+
+
+NormalizeConfig = _stage_config("normalize", "NormalizeConfig")
+PiiConfig = _stage_config("pii", "PiiConfig")
+QualityConfig = _stage_config("quality", "QualityConfig")
+DedupConfig = _stage_config("dedup", "DedupConfig")
+
+
+def _settings(
+    context: dg.AssetExecutionContext, stage: str, config: dg.Config, platform: PlatformResource
+) -> tuple[CurationSettings, dict[str, Any]]:
+    """The settings ``stage`` runs with (data/curation.yaml, then this run's config) and the metadata that
+    says where they came from."""
+    loaded = load_curation_settings(platform.settings().root / CURATION_FILE)
+    overrides = config.model_dump(mode="json", exclude_none=True)
+    settings = with_overrides(loaded.settings, stage, overrides, f"run config of {STAGE_ASSETS[stage]}")
+    source = str(CURATION_FILE) if loaded.from_file else f"defaults (no {CURATION_FILE})"
+    if overrides:
+        source += f" + run config ({', '.join(sorted(overrides))})"
+    context.log.info(f"{STAGE_ASSETS[stage]}: settings from {source}")
+    return settings, {
+        "settings_from": source,
+        "settings_hash": settings_hash(settings, stage),
+        # what the file alone gives: curation_settings_sensor re-curates when the file's differs
+        "settings_file_hash": settings_hash(loaded.settings, stage),
+        "settings": dg.MetadataValue.json(stage_settings(settings, stage)),
+    }
 
 
 def _run_stage(
@@ -30,18 +84,20 @@ def _run_stage(
     stage: Callable[[pd.DataFrame, CurationSettings], StageResult],
     name: str,
     records: pd.DataFrame,
-    config: CurationConfig,
+    config: dg.Config,
     platform: PlatformResource,
     preview_columns: list[str],
-    extra_metadata: Callable[[StageResult], dict[str, Any]] | None = None,
+    extra_metadata: Callable[[StageResult, CurationSettings], dict[str, Any]] | None = None,
 ) -> dg.Output[pd.DataFrame]:
+    stage_name = next(key for key, asset in STAGE_ASSETS.items() if asset == name)
+    settings, settings_metadata = _settings(context, stage_name, config, platform)
     reuse = None
     if context.has_partition_key:
         # Per-source stages re-curate only the files whose rows changed (curation.incremental).
         from finetune_platform.curation.incremental import run_per_file
 
         cache_dir = platform.settings().artifacts_dir / "curation" / "cache" / name / context.partition_key
-        result, reuse = run_per_file(stage, records, config, cache_dir)
+        result, reuse = run_per_file(stage, records, settings, cache_dir)
         # A source that is no longer a partition leaves no copy of its rows behind (normalised text is not
         # redacted yet).
         current = set(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
@@ -53,7 +109,7 @@ def _run_stage(
             f"{reuse.rows_reused} rows of {reuse.files_reused} unchanged files"
         )
     else:
-        result = stage(records, config)
+        result = stage(records, settings)
     suffix = f"_{context.partition_key}" if context.has_partition_key else ""
     dropped_path = platform.settings().artifacts_dir / "curation" / f"{name}{suffix}_dropped.parquet"
     dropped_path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +129,8 @@ def _run_stage(
             "dropped_rows_file": dg.MetadataValue.path(str(dropped_path)),
             "dropped_preview": preview(result.dropped, ["record_id", "reason", "detail"]),
             "preview": preview(result.records, preview_columns, redact=name == "normalized_records"),
-            **(extra_metadata(result) if extra_metadata else {}),
+            **settings_metadata,
+            **(extra_metadata(result, settings) if extra_metadata else {}),
             **({f"incremental_{k}": v for k, v in reuse.as_dict().items()} if reuse is not None else {}),
         },
     )
@@ -81,7 +138,7 @@ def _run_stage(
 
 @dg.asset(group_name=CURATE, compute_kind="ftfy", partitions_def=SOURCE_PARTITIONS)
 def normalized_records(
-    context: dg.AssetExecutionContext, config: CurationConfig, raw_corpus: pd.DataFrame, platform: PlatformResource
+    context: dg.AssetExecutionContext, config: NormalizeConfig, raw_corpus: pd.DataFrame, platform: PlatformResource
 ) -> dg.Output[pd.DataFrame]:
     """Unicode repaired (mojibake), control characters and whitespace cleaned, length and language bounds."""
     from finetune_platform.curation.normalize import normalize_records
@@ -94,14 +151,14 @@ def normalized_records(
 @dg.asset(group_name=CURATE, compute_kind="phonenumbers", partitions_def=SOURCE_PARTITIONS)
 def pii_redacted_records(
     context: dg.AssetExecutionContext,
-    config: CurationConfig,
+    config: PiiConfig,
     normalized_records: pd.DataFrame,
     platform: PlatformResource,
 ) -> dg.Output[pd.DataFrame]:
     """Emails, phones, cards (Luhn), IBANs, SSNs, IPs, credentials, names, addresses -> typed placeholders."""
     from finetune_platform.curation.pii import redact_pii
 
-    def pii_metadata(result: StageResult) -> dict[str, Any]:
+    def pii_metadata(result: StageResult, settings: CurationSettings) -> dict[str, Any]:
         return {
             "pii_by_type": counts_table(result.stats.get("pii_found_by_type", {}), key="type", value="found"),
             "records_with_pii": int(result.stats.get("records_with_pii", 0)),
@@ -147,18 +204,18 @@ def _histogram_png(hist: dict[str, Any], threshold: float, path: Any) -> Any:
 @dg.asset(group_name=CURATE, compute_kind="pandas", partitions_def=SOURCE_PARTITIONS)
 def scored_records(
     context: dg.AssetExecutionContext,
-    config: CurationConfig,
+    config: QualityConfig,
     pii_redacted_records: pd.DataFrame,
     platform: PlatformResource,
 ) -> dg.Output[pd.DataFrame]:
     """Quality score (completeness, length, repetition, relevance, tone) and quality filters."""
     from finetune_platform.curation.quality import score_quality
 
-    def quality_metadata(result: StageResult) -> dict[str, Any]:
+    def quality_metadata(result: StageResult, settings: CurationSettings) -> dict[str, Any]:
         hist = result.stats.get("score_histogram") or {}
         scores = result.records["quality_score"] if len(result.records) else pd.Series(dtype=float)
         plot = _histogram_png(
-            hist, config.min_quality_score, platform.settings().artifacts_dir / "curation" / f"quality_{context.partition_key}.png"
+            hist, settings.min_quality_score, platform.settings().artifacts_dir / "curation" / f"quality_{context.partition_key}.png"
         )
         return {
             "quality_score_mean": float(scores.mean()) if len(scores) else 0.0,
@@ -187,7 +244,7 @@ def scored_records(
 )
 def deduplicated_records(
     context: dg.AssetExecutionContext,
-    config: CurationConfig,
+    config: DedupConfig,
     scored_records: Any,
     platform: PlatformResource,
 ) -> dg.Output[pd.DataFrame]:
@@ -214,7 +271,7 @@ def deduplicated_records(
     context.log.info("sources: " + ", ".join(f"{k} ({len(v)} rows)" for k, v in sorted(scored_records.items())))
     combined = pd.concat([scored_records[k] for k in sorted(scored_records)], ignore_index=True)
 
-    def dedup_metadata(result: StageResult) -> dict[str, Any]:
+    def dedup_metadata(result: StageResult, settings: CurationSettings) -> dict[str, Any]:
         return {
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
             "cluster_examples": dg.MetadataValue.json(result.stats.get("cluster_examples", [])),

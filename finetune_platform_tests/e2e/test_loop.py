@@ -55,7 +55,8 @@ def _metadata(instance: dg.DagsterInstance, asset: str) -> dict:
 def loop(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("project")
     (root / "data").mkdir()
-    (root / "data" / "sources.yaml").write_text((PACKAGE_ROOT / "data" / "sources.yaml").read_text())
+    for name in ("sources.yaml", "curation.yaml"):  # the shipped configuration, as `make demo` reads it
+        (root / "data" / name).write_text((PACKAGE_ROOT / "data" / name).read_text())
     settings = Settings.for_root(root)
     summary = generate_demo_corpus(settings.raw_dir, n_tickets=240, seed=7)
     defs = build_definitions(settings)
@@ -101,6 +102,7 @@ def test_counts_reconcile_from_raw_rows_to_examples(loop) -> None:
         for asset in ("normalized_records", "pii_redacted_records", "scored_records"):
             stage = partition_metadata(instance, asset)[source]
             assert stage["rows_in"] == rows and rows == stage["rows"] + stage["rows_dropped"], (source, asset)
+            assert stage["settings_from"] == "data/curation.yaml", (source, asset)  # the shipped file, read by the run
             rows = stage["rows"]
     # the PII stage's metadata names what it found, type by type (the demo plants e-mails and names in chats)
     pii = partition_metadata(instance, "pii_redacted_records")["chats"]
