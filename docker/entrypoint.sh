@@ -5,7 +5,7 @@ set -eu
 home="${FINETUNE_PLATFORM_HOME:?FINETUNE_PLATFORM_HOME is not set: the platform keeps its data, models and state there}"
 seed="${FINETUNE_PLATFORM_SEED:-/opt/finetune-platform}"
 mkdir -p "$home/data"
-for file in data/sources.yaml data/sweep.yaml data/specialists.yaml dvc.yaml params.yaml; do
+for file in data/sources.yaml data/curation.yaml data/sweep.yaml data/specialists.yaml dvc.yaml params.yaml; do
     if [ ! -e "$home/$file" ]; then
         cp "$seed/$file" "$home/$file"
         echo "seeded $home/$file from $seed/$file"

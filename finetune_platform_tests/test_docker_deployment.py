@@ -170,7 +170,7 @@ def test_entrypoint_seeds_the_home_once_and_never_overwrites(tmp_path: Path) -> 
     env = {**os.environ, "FINETUNE_PLATFORM_HOME": str(home), "FINETUNE_PLATFORM_SEED": str(PACKAGE_ROOT)}
     out = subprocess.run(["sh", str(DOCKER / "entrypoint.sh"), "echo", "started"], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.splitlines()[-1] == "started"  # then runs the service's command
-    for seeded in ("sources.yaml", "sweep.yaml", "specialists.yaml"):
+    for seeded in ("sources.yaml", "curation.yaml", "sweep.yaml", "specialists.yaml"):
         assert (home / "data" / seeded).read_text() == (PACKAGE_ROOT / "data" / seeded).read_text()
     (home / "data" / "sweep.yaml").write_text("edited by an operator\n")
     out = subprocess.run(["sh", str(DOCKER / "entrypoint.sh"), "true"], env=env, capture_output=True, text=True, check=True)
