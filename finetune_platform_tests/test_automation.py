@@ -15,11 +15,13 @@ def _context(instance: dg.DagsterInstance, cursor: str | None = None, root: str 
     return dg.build_sensor_context(instance=instance, cursor=cursor, resources={"platform": PlatformResource(root=root)})
 
 
-def _schedule_context(instance: dg.DagsterInstance, root: str = "/nonexistent-project"):
-    """A schedule context with the platform resource (a root without data/curation.yaml: the defaults)."""
+def _nightly(instance: dg.DagsterInstance, root: str = "/nonexistent-project") -> dg.RunRequest | dg.SkipReason:
+    """nightly_retrain_schedule's verdict, with the platform resource (a root without data/curation.yaml: the
+    defaults). The context is closed after (one left open breaks the definitions that later tests load)."""
     from finetune_platform.resources import PlatformResource
 
-    return dg.build_schedule_context(instance=instance, resources={"platform": PlatformResource(root=root)})
+    with dg.build_schedule_context(instance=instance, resources={"platform": PlatformResource(root=root)}) as context:
+        return nightly_retrain_schedule(context)
 
 
 def _report(instance: dg.DagsterInstance, asset: str, **metadata: object) -> None:
@@ -71,23 +73,23 @@ def _skip_message(result: object) -> str:
 
 def test_nightly_schedule_skips_before_any_ingest() -> None:
     with dg.instance_for_test() as instance:
-        result = nightly_retrain_schedule(_schedule_context(instance))
+        result = _nightly(instance)
         assert "no source has been ingested yet" in _skip_message(result)
 
 
 def test_nightly_schedule_retrains_on_new_data_and_skips_when_nothing_changed() -> None:
     with dg.instance_for_test() as instance:
         _report(instance, "scored_records")
-        first = nightly_retrain_schedule(_schedule_context(instance))
+        first = _nightly(instance)
         assert isinstance(first, dg.RunRequest)
         assert first.tags["finetune_platform/trigger"] == "nightly_retrain_schedule"
 
         _report(instance, "deduplicated_records")  # the training run consumed that data
-        second = nightly_retrain_schedule(_schedule_context(instance))
+        second = _nightly(instance)
         assert "no new data" in _skip_message(second)
 
         _report(instance, "scored_records")  # a source was re-ingested
-        third = nightly_retrain_schedule(_schedule_context(instance))
+        third = _nightly(instance)
         assert isinstance(third, dg.RunRequest) and third.run_key != first.run_key
 
 
@@ -98,7 +100,7 @@ def test_nightly_schedule_retrains_data_whose_training_run_failed(monkeypatch) -
 
     with dg.instance_for_test() as instance:
         _report(instance, "scored_records")
-        first = nightly_retrain_schedule(_schedule_context(instance))
+        first = _nightly(instance)
         _report(instance, "deduplicated_records")
         outcomes = {
             "failed": (dg.DagsterRunStatus.FAILURE, False),
@@ -109,7 +111,7 @@ def test_nightly_schedule_retrains_data_whose_training_run_failed(monkeypatch) -
         results = {}
         for name, outcome in outcomes.items():
             monkeypatch.setattr(automation, "_run_outcome", lambda instance, run_id, outcome=outcome: outcome)
-            results[name] = nightly_retrain_schedule(_schedule_context(instance))
+            results[name] = _nightly(instance)
         assert isinstance(results["failed"], dg.RunRequest) and results["failed"].run_key != first.run_key
         assert "is training on the newest data" in _skip_message(results["retrying"])
         assert "is training on the newest data" in _skip_message(results["running"])
@@ -484,7 +486,7 @@ def test_no_second_retrain_while_one_is_queued_or_running_before_it_read_its_dat
         [request] = first.run_requests
         instance.add_run(DagsterRun(job_name="retrain_job", run_id="d" * 32, status=dg.DagsterRunStatus.STARTING,
                                     tags={"dagster/run_key": request.run_key}))
-        nightly = nightly_retrain_schedule(_schedule_context(instance))
+        nightly = _nightly(instance)
         assert f"retrain_job run {'d' * 32} (STARTING) has not read its data yet" in _skip_message(nightly)
         _report(instance, "feedback_set", retrain_threshold_reached=True)
         again = sensor(instance, first.cursor)

@@ -102,6 +102,7 @@ def test_schedules_and_sensors_present(defs: dg.Definitions) -> None:
     assert defs.resolve_sensor_def("retrain_signal_sensor").job_name == "retrain_job"
     assert defs.resolve_sensor_def("run_failure_recorder_sensor") is not None
     assert defs.resolve_sensor_def("raw_files_sensor").job_name == "ingest_job"
+    assert defs.resolve_sensor_def("curation_settings_sensor").job_name == "ingest_job"
 
 
 def test_default_definitions_module_loads() -> None:

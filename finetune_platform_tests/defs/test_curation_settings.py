@@ -51,6 +51,16 @@ def _run(root: Path, instance: dg.DagsterInstance, selection: list, ops: dict[st
     )  # fmt: skip
 
 
+def _sensor(instance: dg.DagsterInstance, root: Path) -> dg.SensorResult | dg.SkipReason:
+    with dg.build_sensor_context(instance=instance, resources={"platform": PlatformResource(root=str(root))}) as context:
+        return curation_settings_sensor(context)
+
+
+def _nightly(instance: dg.DagsterInstance, root: Path) -> dg.RunRequest | dg.SkipReason:
+    with dg.build_schedule_context(instance=instance, resources={"platform": PlatformResource(root=str(root))}) as context:
+        return nightly_retrain_schedule(context)
+
+
 def _metadata(instance: dg.DagsterInstance, asset: str, partition: str | None = "s1") -> dict[str, Any]:
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[partition] if partition else None),
@@ -122,31 +132,29 @@ def test_an_invalid_file_fails_the_run_naming_file_and_key(tmp_path: Path, insta
 
 
 def test_a_change_to_the_file_recurates_and_the_sensor_asks_for_it(tmp_path: Path, instance: dg.DagsterInstance) -> None:
-    resources = {"platform": PlatformResource(root=str(tmp_path))}
     _curation_file(tmp_path, "quality:\n  min_quality_score: 0.7\n")
     assert _run(tmp_path, instance, PER_SOURCE).success
     assert _run(tmp_path, instance, PER_SOURCE).success  # same file: the cached result is reused
     assert _metadata(instance, "normalized_records")["incremental_files_reused"] == 1
-    skip = curation_settings_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    skip = _sensor(instance, tmp_path)
     assert isinstance(skip, dg.SkipReason) and "curated under the settings" in skip.skip_message
 
     _curation_file(tmp_path, "quality:\n  min_quality_score: 0.9\n")
-    request = curation_settings_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    request = _sensor(instance, tmp_path)
     assert [r.partition_key for r in request.run_requests] == ["s1"]
-    again = curation_settings_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    again = _sensor(instance, tmp_path)
     assert again.run_requests[0].run_key == request.run_requests[0].run_key  # one run per change, not per tick
     assert _run(tmp_path, instance, PER_SOURCE).success
     assert _metadata(instance, "scored_records")["incremental_files_curated"] == 1  # the new settings re-curate
     assert "low_quality_score" in _metadata(instance, "scored_records")["dropped_by_reason"]
-    done = curation_settings_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    done = _sensor(instance, tmp_path)
     assert isinstance(done, dg.SkipReason)
 
     # a dedup change needs no re-curation of the sources, but the nightly retrain runs for it
     assert _run(tmp_path, instance, [deduplicated_records], partition=None).success
-    nightly = dg.build_schedule_context(instance=instance, resources=resources)
-    assert isinstance(nightly_retrain_schedule(nightly), dg.SkipReason)
+    assert isinstance(_nightly(instance, tmp_path), dg.SkipReason)
     _curation_file(tmp_path, "quality:\n  min_quality_score: 0.9\ndedup:\n  near_dup_threshold: 0.9\n")
-    assert isinstance(curation_settings_sensor(dg.build_sensor_context(instance=instance, resources=resources)), dg.SkipReason)
-    retrain = nightly_retrain_schedule(dg.build_schedule_context(instance=instance, resources=resources))
+    assert isinstance(_sensor(instance, tmp_path), dg.SkipReason)
+    retrain = _nightly(instance, tmp_path)
     assert isinstance(retrain, dg.RunRequest) and "dedup-settings" in retrain.run_key
     assert _metadata(instance, "deduplicated_records", None)["settings_from"] == "data/curation.yaml"
