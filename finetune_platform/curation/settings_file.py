@@ -143,20 +143,26 @@ def settings_from_sections(sections: Any, where: str) -> CurationSettings:
             f"{where}: expected a mapping of stage sections {list(STAGE_FIELDS)}, found {type(sections).__name__}"
         )
     values: dict[str, Any] = {}
+    problems: list[str] = []  # every misplaced or unknown key at once, so that the file is fixed in one go
     for stage, entries in sections.items():
         if stage not in STAGE_FIELDS:
-            raise CurationSettingsError(_unknown_key(where, str(stage), None))
+            problems.append(_unknown_key(where, str(stage), None))
+            continue
         if entries is None:
             continue
         if not isinstance(entries, dict):
-            raise CurationSettingsError(
+            problems.append(
                 f"{where}: '{stage}' must map settings to values (e.g. '{stage}:\\n  {STAGE_FIELDS[stage][0]}: ...'), "
                 f"found {type(entries).__name__}"
             )
+            continue
         for key, value in entries.items():
-            if key not in STAGE_FIELDS[stage]:
-                raise CurationSettingsError(_unknown_key(where, str(key), stage))
-            values[key] = value
+            if key in STAGE_FIELDS[stage]:
+                values[key] = value
+            else:
+                problems.append(_unknown_key(where, str(key), stage))
+    if problems:
+        raise CurationSettingsError("\n".join(problems))
     try:
         # strict: 'true' or '3' in quotes is a string, not a bool or a number, said rather than converted
         return CurationSettings.model_validate(values, strict=True)

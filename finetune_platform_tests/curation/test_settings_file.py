@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from finetune_platform.curation import CurationSettings
+from finetune_platform.curation import STAGES, CurationSettings
 from finetune_platform.curation.settings_file import (
     CURATION_FILE,
     FIELD_STAGE,
@@ -38,6 +38,7 @@ def test_the_shipped_file_holds_every_setting_at_its_default() -> None:
 
 def test_every_setting_belongs_to_exactly_one_stage_and_each_stage_reads_only_its_own() -> None:
     assert sorted(FIELD_STAGE) == sorted(CurationSettings.model_fields)
+    assert list(STAGE_FIELDS) == [name for name, _ in STAGES]  # the file's sections are the pipeline's stages
     assert sum(len(f) for f in STAGE_FIELDS.values()) == len(CurationSettings.model_fields)
     assert "language_filter" in STAGE_FIELDS["normalize"] and "pii_workers" in STAGE_FIELDS["pii"]
     assert "min_quality_score" in STAGE_FIELDS["quality"] and "near_dup_threshold" in STAGE_FIELDS["dedup"]
@@ -96,6 +97,15 @@ def test_a_bad_file_is_refused_naming_the_file_the_key_and_the_problem(tmp_path:
     assert message.startswith(str(path)), message
     for part in expected:
         assert part in message, (part, message)
+
+
+def test_every_misplaced_key_is_named_at_once(tmp_path: Path) -> None:
+    path = _write(tmp_path, "quality:\n  language_filter: false\n  near_dup_threshold: 0.9\nqualty: {}\n")
+    with pytest.raises(CurationSettingsError) as error:
+        load_curation_settings(path)
+    lines = str(error.value).splitlines()
+    assert len(lines) == 3 and all(line.startswith(str(path)) for line in lines)
+    assert "under 'normalize:'" in lines[0] and "under 'dedup:'" in lines[1] and "'qualty'" in lines[2]
 
 
 def test_overrides_change_one_stage_and_refuse_another_stages_settings() -> None:
