@@ -542,11 +542,15 @@ class LogStore:
             comment=texts[1],
         )
         with self._sessions.begin() as session:
-            if session.get(RequestRow, response_id) is None:
+            request = session.get(RequestRow, response_id)
+            if request is None:
                 raise ValueError(
                     f"log_feedback: unknown response_id {response_id!r}: no logged request has this id. "
                     "Send feedback with the id returned by the completion it rates."
                 )
+            if spread is not None and any(texts):
+                # and what the feedback revealed ("my ssn is 123456789"), where the request held it unnoticed
+                _spread_into_request(request, lambda fields: spread([correction or "", comment or ""], fields, mapping))
             session.add(row)
             if mapping.stored() != (stored or {}):  # a new value: a later feedback numbers after it
                 session.merge(PiiMappingRow(response_id=response_id, mapping=json.dumps(mapping.stored())))
@@ -700,6 +704,29 @@ class LogStore:
         if text is None or not text.strip():
             return None
         return self._redacted(text, mapping)
+
+
+def _spread_into_request(request: RequestRow, spread: Callable[[list[str]], Any]) -> None:
+    """Apply ``spread`` (which replaces, in place in a list of texts, the values the feedback revealed) to the
+    stored texts of ``request``: prompt, response, error, the conversation's turns and the retrieved passages;
+    only the columns it changed are written back."""
+    turns = json.loads(request.messages) if request.messages else []
+    context = json.loads(request.rag_context) if request.rag_context else None
+    fields = [request.prompt, request.response, request.error or "", *(t["content"] for t in turns),
+              context["context"] if context is not None else ""]
+    before = list(fields)
+    spread(fields)
+    if fields == before:
+        return
+    request.prompt, request.response = fields[0], fields[1]
+    if request.error:
+        request.error = fields[2]
+    if turns and fields[3:-1] != before[3:-1]:
+        for turn, content in zip(turns, fields[3:-1], strict=True):
+            turn["content"] = content
+        request.messages = json.dumps(turns, ensure_ascii=False)
+    if context is not None and fields[-1] != before[-1]:
+        request.rag_context = json.dumps({**context, "context": fields[-1]}, ensure_ascii=False)
 
 
 def _make_engine(url: str) -> Engine:

@@ -345,6 +345,26 @@ def test_a_value_is_replaced_only_as_a_whole_word_of_the_same_spelling(tmp_path:
     assert feedback["correction"] == "Ticket 91234567890 for <PERSON_1>; <US_SSN_1>'s form is done."
 
 
+def test_a_value_the_feedback_reveals_is_redacted_where_the_logged_request_holds_it(tmp_path: Path) -> None:
+    """The other way round: the correction gives the cue ("your ssn is"), the prompt and the answer only held
+    the number; the stored request gets the correction's placeholder, so no field keeps it raw."""
+    store = LogStore(f"sqlite:///{tmp_path / 'back.db'}")
+    turns = [{"role": "user", "content": "please update 123456789 on my tax form"}]
+    try:
+        response_id = _log(store, prompt="please update 123456789 on my tax form", messages=turns,
+                           response="Which form holds 123456789?")
+        store.log_feedback(response_id, -1, correction="your ssn is 123456789, I updated the form.")
+        request = store.requests_between(T0, T0 + timedelta(1)).iloc[0]
+        [feedback] = store.feedback_between(T0, datetime.now(UTC) + timedelta(1)).to_dict("records")
+    finally:
+        store.close()
+    assert "123456789" not in _raw_dump(tmp_path / "back.db")
+    assert feedback["correction"] == "your ssn is <US_SSN_1>, I updated the form."
+    assert (request["prompt"], request["response"]) == ("please update <US_SSN_1> on my tax form",
+                                                        "Which form holds <US_SSN_1>?")
+    assert json.loads(request["messages"]) == [{"role": "user", "content": "please update <US_SSN_1> on my tax form"}]
+
+
 def test_a_chat_conversation_is_logged_redacted_with_the_prompts_placeholders(tmp_path: Path) -> None:
     """The conversation the client sent (system message, earlier turns) is kept beside the prompt, every turn
     redacted with the request's own placeholders, and comes back with the request and with its feedback."""
