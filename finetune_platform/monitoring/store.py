@@ -21,7 +21,7 @@ import secrets
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -355,6 +355,34 @@ class _CurationRedactor:
         return spread_in_fields(self._redactor, raws, redacted, mapping)
 
 
+def redact_message(message: str, context: Sequence[str] = (), redactor: Redactor | None = None) -> str:
+    """``message`` (an exception's text, for a log line) redacted as the store redacts a request's ``error``:
+    with the request's ``context`` (its prompts) redacted first with the same mapping, and every value they
+    revealed replaced where the message repeats it, so that a backend quoting the prompt ("cannot encode input
+    'my ssn is 123456789'") leaks no more than the stored row. ``redactor`` defaults to
+    :func:`default_redactor`'s. Nothing is stored: the mapping lives only as long as the call."""
+    redact = redactor if redactor is not None else _shared_default_redactor()
+    if not message:
+        return message
+    mapping: dict[Any, str] = {}
+    raws = [*(text for text in context if text), message]
+    fields = [redact(text, mapping) for text in raws]
+    spread = getattr(redact, "spread", None)
+    if spread is not None:
+        spread(raws, fields, mapping)
+    return fields[-1]
+
+
+_SHARED: list[Redactor] = []
+
+
+def _shared_default_redactor() -> Redactor:
+    """One :func:`default_redactor` for :func:`redact_message` calls without a store (it keeps no state)."""
+    if not _SHARED:
+        _SHARED.append(default_redactor())
+    return _SHARED[0]
+
+
 _DEFAULT = object()
 
 
@@ -389,6 +417,13 @@ class LogStore:
     def close(self) -> None:
         """Release the connection pool (the store must not be used afterwards)."""
         self.engine.dispose()
+
+    def redact_message(self, message: str, context: Sequence[str] = ()) -> str:
+        """:func:`redact_message` with this store's redactor (a store made with ``redactor=None`` keeps text as
+        is, so this returns ``message`` unchanged)."""
+        if self._redact is None:
+            return message
+        return redact_message(message, context, self._redact)
 
     # ------------------------------------------------------------------ writes
 
