@@ -218,6 +218,7 @@ class _DigestMapping(dict):  # type: ignore[type-arg]
         #: values to look for in later text of the request (:meth:`remember`): (length, HMAC of the value as
         #: written) -> placeholder
         self._spread: dict[tuple[int, str], str] = {}
+        self._surface: Any = None
         for name, placeholder in (stored or {}).items():
             if name.startswith(_SPREAD_PREFIX):
                 length, _, digest = name[len(_SPREAD_PREFIX):].partition(":")
@@ -280,10 +281,11 @@ class _DigestMapping(dict):  # type: ignore[type-arg]
         size = len(text)
         found: list[tuple[int, int, str]] = []  # (start, end, placeholder)
         taken = [False] * size
+        starts = [i for i in range(size) if not i or not word[i - 1]]  # no word character right before
         for length in lengths:  # longest first: "Chidi Okeke" before "Chidi"
-            for start in range(size - length + 1):
+            for start in starts:
                 end = start + length
-                if (start and word[start - 1]) or (end < size and word[end]) or any(taken[start:end]):
+                if end > size or (end < size and word[end]) or any(taken[start:end]):
                     continue
                 placeholder = self._spread.get((length, self._surface_digest(text[start:end])))
                 if placeholder is not None:
@@ -298,7 +300,11 @@ class _DigestMapping(dict):  # type: ignore[type-arg]
         return "".join(pieces) + text[last:]
 
     def _surface_digest(self, value: str) -> str:
-        return hmac.new(self._key, b"as written\x00" + value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        if self._surface is None:  # the keyed state once, copied per value (a correction tries hundreds)
+            self._surface = hmac.new(self._key, b"as written\x00", hashlib.sha256)
+        digest = self._surface.copy()
+        digest.update(value.encode("utf-8"))
+        return digest.hexdigest()[:32]
 
     def stored(self) -> dict[str, str]:
         """The mapping as stored: ``{"<type>:<hmac>": placeholder}``, and ``{"spread:<length>:<hmac>":
@@ -554,21 +560,33 @@ class LogStore:
                 f"log_feedback: rating must be -1 (thumbs down), 0 (neutral) or 1 (thumbs up), got {rating!r}. "
                 "Map other scales (e.g. 1-5 stars) onto these three values before logging."
             )
+        unknown = (
+            f"log_feedback: unknown response_id {response_id!r}: no logged request has this id. "
+            "Send feedback with the id returned by the completion it rates."
+        )
         # The request's own placeholders: a correction that names the same address says <EMAIL_1> like the
         # prompt it corrects, and a new value gets the next number.
         with self._sessions() as session:
+            request = session.get(RequestRow, response_id)
+            if request is None:
+                raise ValueError(unknown)
+            logged = _request_texts(request)
             known = session.get(PiiMappingRow, response_id)
-            stored = json.loads(known.mapping) if known is not None else None
+            stored = json.loads(known.mapping) if known is not None else {}
         mapping = _DigestMapping(self._hmac_key(), stored)
         texts = [self._redacted_optional(correction, mapping), self._redacted_optional(comment, mapping)]
         spread = getattr(self._redact, "spread", None)
+        raws = [correction or "", comment or ""]
+        redacted_logged = logged
         if spread is not None and any(texts):
-            # as for the fields of the request: what the correction or the comment revealed, in the other
-            fields = [text or "" for text in texts]
-            found = spread([correction or "", comment or ""], fields, mapping)
-            # what the request revealed ("my ssn is 123456789"), where the feedback repeats it ("... for 123456789")
-            texts = [mapping.spread_into(field) if text else text for field, text in zip(fields, texts, strict=True)]
+            # as for the fields of a request: what the correction or the comment revealed, in the other, and
+            # where the logged request held it unnoticed ("please update 123456789", then "your ssn is ...")
+            together = [*(text or "" for text in texts), *logged]  # changed in place
+            found = spread(raws, together, mapping)
+            # what the request revealed ("my ssn is 123456789"), where the feedback repeats it ("for 123456789")
+            texts = [mapping.spread_into(field) if text else text for field, text in zip(together[:2], texts, strict=True)]
             mapping.remember(found)
+            redacted_logged = together[2:]
         row = FeedbackRow(
             response_id=response_id,
             created_at=_as_utc(created_at) if created_at is not None else datetime.now(UTC),
@@ -579,15 +597,15 @@ class LogStore:
         with self._sessions.begin() as session:
             request = session.get(RequestRow, response_id)
             if request is None:
-                raise ValueError(
-                    f"log_feedback: unknown response_id {response_id!r}: no logged request has this id. "
-                    "Send feedback with the id returned by the completion it rates."
-                )
+                raise ValueError(unknown)
             if spread is not None and any(texts):
-                # and what the feedback revealed ("my ssn is 123456789"), where the request held it unnoticed
-                _spread_into_request(request, lambda fields: spread([correction or "", comment or ""], fields, mapping))
+                current = _request_texts(request)
+                if current != logged:  # another feedback changed the request meanwhile: from what it is now
+                    spread(raws, current, mapping)
+                    redacted_logged = current
+                _set_request_texts(request, redacted_logged)
             session.add(row)
-            if mapping.stored() != (stored or {}):  # a new value: a later feedback numbers after it
+            if mapping.stored() != stored:  # a new value: a later feedback numbers after it, and finds it
                 session.merge(PiiMappingRow(response_id=response_id, mapping=json.dumps(mapping.stored())))
             session.flush()
             return row.id
@@ -741,27 +759,33 @@ class LogStore:
         return self._redacted(text, mapping)
 
 
-def _spread_into_request(request: RequestRow, spread: Callable[[list[str]], Any]) -> None:
-    """Apply ``spread`` (which replaces, in place in a list of texts, the values the feedback revealed) to the
-    stored texts of ``request``: prompt, response, error, the conversation's turns and the retrieved passages;
-    only the columns it changed are written back."""
+def _request_texts(request: RequestRow) -> list[str]:
+    """The stored texts of ``request`` a later redaction may change: prompt, response, error, each turn of the
+    conversation and the retrieved passages ("" where there is none); :func:`_set_request_texts` writes them
+    back."""
     turns = json.loads(request.messages) if request.messages else []
     context = json.loads(request.rag_context) if request.rag_context else None
-    fields = [request.prompt, request.response, request.error or "", *(t["content"] for t in turns),
-              context["context"] if context is not None else ""]
-    before = list(fields)
-    spread(fields)
-    if fields == before:
+    return [request.prompt, request.response, request.error or "", *(t["content"] for t in turns),
+            context["context"] if context is not None else ""]
+
+
+def _set_request_texts(request: RequestRow, texts: list[str]) -> None:
+    """Write ``texts`` (:func:`_request_texts`, changed) back into ``request``: only the columns that changed."""
+    if texts == _request_texts(request):
         return
-    request.prompt, request.response = fields[0], fields[1]
+    request.prompt, request.response = texts[0], texts[1]
     if request.error:
-        request.error = fields[2]
-    if turns and fields[3:-1] != before[3:-1]:
-        for turn, content in zip(turns, fields[3:-1], strict=True):
-            turn["content"] = content
-        request.messages = json.dumps(turns, ensure_ascii=False)
-    if context is not None and fields[-1] != before[-1]:
-        request.rag_context = json.dumps({**context, "context": fields[-1]}, ensure_ascii=False)
+        request.error = texts[2]
+    if request.messages:
+        turns = json.loads(request.messages)
+        if [t["content"] for t in turns] != texts[3:-1]:
+            for turn, content in zip(turns, texts[3:-1], strict=True):
+                turn["content"] = content
+            request.messages = json.dumps(turns, ensure_ascii=False)
+    if request.rag_context:
+        context = json.loads(request.rag_context)
+        if context["context"] != texts[-1]:
+            request.rag_context = json.dumps({**context, "context": texts[-1]}, ensure_ascii=False)
 
 
 def _make_engine(url: str) -> Engine:
