@@ -7826,12 +7826,39 @@ def _spread_in_record(
     fields = list(dict.fromkeys(raw for raw in raws if raw))
     if len(fields) < 2:
         return {}  # one distinct field: redacted whole already (a value recurring in it is found by find)
+    matches = _values_to_spread(finder, fields)
+    return _propagate(redacted, matches, mapping) if matches else {}
+
+
+def _values_to_spread(finder: "_MemoFinder", fields: Sequence[str]) -> list[PiiMatch]:
+    """The matches of the distinct non-empty ``fields`` of one record whose values are PII wherever they recur in
+    it (:func:`_spread_matches`, read against all the fields)."""
+    fields = list(dict.fromkeys(field for field in fields if field))
     found = [finder.matches_of(raw) for raw in fields]
     if not any(found):
-        return {}
+        return []
     context = "\n".join(fields)
-    matches = [m for field_matches in found for m in _spread_matches(field_matches, context)]
-    return _propagate(redacted, matches, mapping) if matches else {}
+    return [m for field_matches in found for m in _spread_matches(field_matches, context)]
+
+
+def spread_in_fields(
+    redactor: PiiRedactor, raws: Sequence[str], redacted: list[str], mapping: dict[tuple[str, str], str]
+) -> list[PiiMatch]:
+    """What :func:`redact_pii` does across the fields of one record, for callers that redact the fields of one
+    unit themselves (the log store: a request's prompt, answer, turns, error; a correction and its comment).
+
+    ``redacted`` holds those fields after each was redacted on its own with ``mapping``; ``raws`` are the texts
+    as they came (the same fields, and any other text of the unit whose values count, such as a conversation's
+    turns joined). Every value a raw text revealed (a number after "my ssn is", a name after "Dear") that is PII
+    wherever it recurs (:func:`_spread_matches`) is replaced, in place in ``redacted``, by its placeholder
+    wherever it recurs as a whole word. Returns those values' matches (every one, also when no other field
+    held it), so that a caller can look for them in text that comes later (the log store keeps them only as
+    HMACs)."""
+    finder = _MemoFinder(redactor)
+    matches = _values_to_spread(finder, raws)
+    if matches:
+        _propagate(redacted, matches, mapping)
+    return matches
 
 
 

@@ -563,17 +563,23 @@ def aligned_adapter(
     Pairs on a validation or test ticket (or a near-duplicate of one) are dropped, and so are pairs repeated
     across days' files: production traffic can be a held-out ticket, and DPO on it would inflate the
     evaluation that gates promotion. A pair whose answer was rated again after its day's file was written
-    (a thumbs-up, another correction) is dropped too: the log store's latest rating decides."""
+    (a thumbs-up, another correction) is dropped too: the log store's latest rating decides.
+
+    PII gate (blocking): before DPO trains, every text of the pairs it would train on (prompt, chosen,
+    rejected, the logged conversation's turns, the retrieved passages) is scanned as the SFT data's gates scan
+    theirs; any hit fails the asset, naming file, line, field, type and the value's shape (never the value).
+    The log store redacts feedback on write, so a hit means PII got past it: the stage refuses rather than
+    train on the rest, which would hide that."""
     from finetune_platform.datasets.split import read_training_set_version
-    from finetune_platform.monitoring.feedback import decontaminate_preference_pairs, drop_superseded_pairs
+    from finetune_platform.monitoring.feedback import (
+        decontaminate_preference_pairs,
+        drop_superseded_pairs,
+        refuse_pairs_with_pii,
+    )
+    from finetune_platform.monitoring.feedback_source import read_preference_pairs
     from finetune_platform.training.provenance import CODE_ROOT, config_hash, frame_sha256, git_commit
 
-    files = sorted((platform.settings().data_dir / "preference_pairs").glob("*.jsonl"))
-    read = (
-        pd.concat([pd.read_json(f, lines=True) for f in files if f.stat().st_size], ignore_index=True)
-        if any(f.stat().st_size for f in files)
-        else pd.DataFrame(columns=["prompt", "chosen", "rejected"])
-    )
+    read = read_preference_pairs(sorted((platform.settings().data_dir / "preference_pairs").glob("*.jsonl")))
     splits = read_training_set_version(Path(training_set["path"]), training_set["dvc_md5"])
     held_out = [str(p) for name in ("validation", "test") for p in splits[name]["prompt"]]
     current, superseded = drop_superseded_pairs(read, log_store.store().latest_feedback_ids)
@@ -581,7 +587,9 @@ def aligned_adapter(
     cleaned = {"read": len(read), "superseded": superseded, **{k: v for k, v in cleaned.items() if k != "read"},
                "prompt_too_long": 0}
     prompt_formats: dict[str, int] = {}
+    pii_texts_scanned = 0
     if config.enabled and len(pairs):
+        pii_texts_scanned = refuse_pairs_with_pii(pairs)  # raises, naming where, on any PII
         from transformers import AutoTokenizer
 
         from finetune_platform.monitoring.feedback import prompts_as_served
@@ -621,7 +629,7 @@ def aligned_adapter(
         return dg.Output(
             {**sft_adapter, "stage": "sft"},
             metadata={"skipped": True, "reason": f"{skip}: the SFT model is the candidate", "pairs": len(pairs),
-                      "pairs_dropped": dg.MetadataValue.json(cleaned)},
+                      "pairs_dropped": dg.MetadataValue.json(cleaned), "pii_texts_scanned": pii_texts_scanned},
         )
     from finetune_platform.training.launch import DPORequest
     # Keyed on the pairs themselves: a count collides when other pairs of the same number come in.
@@ -670,6 +678,7 @@ def aligned_adapter(
             "skipped": False,
             "pairs": len(pairs),
             "pairs_dropped": dg.MetadataValue.json(cleaned),
+            "pii_texts_scanned": pii_texts_scanned,
             "pair_prompts": dg.MetadataValue.json(prompt_formats),
             "global_step": result.global_step,
             "final_loss": result.final_loss,

@@ -473,3 +473,61 @@ def _logged_conversation(value: Any, row: int, what: str = "feedback row") -> li
     ):
         raise ValueError(f"{what} {row}: messages must be a JSON list of {{role, content}} turns")
     return [{"role": t["role"], "content": t["content"]} for t in turns]
+
+
+#: Columns ``feedback_source.read_preference_pairs`` adds to say where each pair was read: the file's name and
+#: the line in it (1-based).
+PAIR_LOCATION_COLUMNS: tuple[str, str] = ("pairs_file", "pairs_line")
+
+
+class PreferencePairsPiiError(ValueError):
+    """Preference pairs hold detectable PII: DPO must not train on them (see :func:`refuse_pairs_with_pii`)."""
+
+
+def refuse_pairs_with_pii(pairs: pd.DataFrame, show: int = 10) -> int:
+    """The PII gate before DPO: raise :class:`PreferencePairsPiiError` when any text of ``pairs`` that DPO trains
+    on (``prompt``, ``chosen``, ``rejected``, each turn of the logged conversation ``messages``, the retrieved
+    passages of ``rag_context``) holds PII that ``curation.pii.scan_for_pii`` (the SFT data's gates) detects;
+    returns how many texts it scanned.
+
+    The pairs come from the log store, which redacts on write, so a hit means a pairs file written by hand or
+    by an older version, or a value the store's redaction missed: the error names the first ``show`` hits by
+    file, line (``PAIR_LOCATION_COLUMNS``, else the row), field, type and the value's shape (never the value),
+    so that the pair can be fixed or removed before training again. Nothing is dropped quietly: training on
+    the rest would hide that the store let PII through.
+    """
+    from finetune_platform.curation.pii import scan_for_pii
+
+    texts: list[str] = []
+    where: list[tuple[int, str]] = []  # (row, field) of each text
+    for row, pair in enumerate(pairs.to_dict("records")):
+        for field in ("prompt", "chosen", "rejected"):
+            if isinstance(pair.get(field), str):
+                texts.append(pair[field])
+                where.append((row, field))
+        for i, turn in enumerate(_logged_conversation(pair.get("messages"), row, "preference pair")):
+            texts.append(turn["content"])
+            where.append((row, f"messages[{i}].content"))
+        context = _logged_rag_context(pair.get("rag_context"), row, "preference pair")
+        if context is not None:
+            texts.append(context[1])
+            where.append((row, "rag_context.context"))
+    hits = scan_for_pii(texts)
+    if not hits:
+        return len(texts)
+    files, lines = (pairs[c].tolist() if c in pairs.columns else None for c in PAIR_LOCATION_COLUMNS)
+
+    def locate(row: int) -> str:
+        if files is not None and lines is not None:
+            return f"{files[row]} line {int(lines[row])}"
+        return f"row {row}"
+
+    listed = [f"{locate(where[h.index][0])}, field '{where[h.index][1]}': {h.type} {h.masked}" for h in hits[:show]]
+    more = f"\n  ... and {len(hits) - show} more" if len(hits) > show else ""
+    rows = len({where[h.index][0] for h in hits})
+    raise PreferencePairsPiiError(
+        f"{len(hits)} PII values in {rows} of {len(pairs)} preference pairs; DPO does not train on PII:\n  "
+        + "\n  ".join(listed) + more
+        + "\nRedact or remove those pairs (the log store redacts feedback on write: these came from elsewhere or "
+        "slipped past its redaction), then run the stage again."
+    )

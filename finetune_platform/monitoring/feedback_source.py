@@ -26,7 +26,7 @@ import pandas as pd
 
 from finetune_platform.formats.instructions import ticket_from_prompt
 from finetune_platform.ingest.sources import SourceSettings, load_sources
-from finetune_platform.monitoring.feedback import FEEDBACK_DOC_TYPE, PREFERENCE_COLUMNS
+from finetune_platform.monitoring.feedback import FEEDBACK_DOC_TYPE, PAIR_LOCATION_COLUMNS, PREFERENCE_COLUMNS
 from finetune_platform.schemas import RECORD_COLUMNS
 
 #: Folder of the feedback batches under the raw data folder (``data/raw``).
@@ -392,3 +392,25 @@ def write_preference_pairs(pairs: pd.DataFrame, path: Path) -> Path:
     temporary.write_text("".join(lines), encoding="utf-8")
     temporary.replace(path)
     return path
+
+
+def read_preference_pairs(files: Iterable[Path]) -> pd.DataFrame:
+    """The pairs of every JSONL file in ``files`` (as ``write_preference_pairs`` writes them), in order, with
+    the file's name and the pair's line in it (``feedback.PAIR_LOCATION_COLUMNS``), so that a check on a pair
+    can say where it is. No file, or only empty ones, gives no pairs (columns prompt, chosen, rejected)."""
+    frames = []
+    for path in files:
+        path = Path(path)
+        numbers = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if line.strip()]
+        if not numbers:
+            continue
+        frame = pd.read_json(path, lines=True)
+        if len(frame) != len(numbers):
+            raise ValueError(
+                f"{path}: read {len(frame)} preference pairs from {len(numbers)} non-blank lines; each line must be "
+                "one JSON object (prompt, chosen, rejected)"
+            )
+        frames.append(frame.assign(**{PAIR_LOCATION_COLUMNS[0]: path.name, PAIR_LOCATION_COLUMNS[1]: numbers}))
+    if not frames:
+        return pd.DataFrame(columns=["prompt", "chosen", "rejected", *PAIR_LOCATION_COLUMNS])
+    return pd.concat(frames, ignore_index=True)

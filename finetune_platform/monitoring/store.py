@@ -5,7 +5,9 @@ corrects an answer); the monitoring assets read day-sized windows back as DataFr
 one code path for the embedded default (a SQLite file) and the scale-out path (Postgres by URL).
 
 Privacy: free text is redacted *on write* (prompt, response, correction, comment), so raw PII never
-reaches the database, its backups, or the training data built from feedback.
+reaches the database, its backups, or the training data built from feedback. The fields of one request (and
+the feedback on it) are redacted as curation redacts the fields of one record: a value one field reveals
+("my ssn is 123456789") is replaced wherever another repeats it (the model's answer, the user's correction).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import secrets
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -213,7 +215,15 @@ class _DigestMapping(dict):  # type: ignore[type-arg]
     def __init__(self, key: bytes, stored: dict[str, str] | None = None) -> None:
         super().__init__()
         self._key = key
+        #: values to look for in later text of the request (:meth:`remember`): (length, HMAC of the value as
+        #: written) -> placeholder
+        self._spread: dict[tuple[int, str], str] = {}
+        self._surface: Any = None
         for name, placeholder in (stored or {}).items():
+            if name.startswith(_SPREAD_PREFIX):
+                length, _, digest = name[len(_SPREAD_PREFIX):].partition(":")
+                self._spread[(int(length), digest)] = placeholder
+                continue
             kind, _, digest = name.partition(":")
             super().__setitem__((kind, digest), placeholder)
 
@@ -247,9 +257,67 @@ class _DigestMapping(dict):  # type: ignore[type-arg]
         for kind, highest in taken.items():
             super().__setitem__((kind, "quoted"), f"<{kind}_{highest}>")
 
+    def remember(self, matches: Iterable[Any]) -> None:
+        """Keep the values of ``matches`` (``PiiMatch``es the request's redaction replaced, whose values are PII
+        wherever they recur: ``curation.pii.spread_in_fields``) as text to look for in a later correction or
+        comment of this request (:meth:`spread_into`): a number the prompt revealed after "my ssn is" is not
+        found by a detector in a correction that only repeats it. Kept as (length, HMAC of the value as written),
+        names in capitals too, never the value."""
+        for match in matches:
+            placeholder = self.get((match.type, match.normalized or match.value))
+            if placeholder is None or not match.value:
+                continue
+            forms = {match.value, match.value.upper()} if match.type == "PERSON" else {match.value}
+            for form in forms:
+                self._spread[(len(form), self._surface_digest(form))] = placeholder
+
+    def spread_into(self, text: str) -> str:
+        """``text`` with every whole-word occurrence (no word character right before or after it) of a value
+        :meth:`remember` kept replaced by that value's placeholder, longer values first."""
+        if not self._spread or not text:
+            return text
+        lengths = sorted({length for length, _ in self._spread}, reverse=True)
+        word = [bool(_WORD_CHAR.match(c)) for c in text]
+        size = len(text)
+        found: list[tuple[int, int, str]] = []  # (start, end, placeholder)
+        taken = [False] * size
+        starts = [i for i in range(size) if not i or not word[i - 1]]  # no word character right before
+        for length in lengths:  # longest first: "Chidi Okeke" before "Chidi"
+            for start in starts:
+                end = start + length
+                if end > size or (end < size and word[end]) or any(taken[start:end]):
+                    continue
+                placeholder = self._spread.get((length, self._surface_digest(text[start:end])))
+                if placeholder is not None:
+                    found.append((start, end, placeholder))
+                    taken[start:end] = [True] * length
+        if not found:
+            return text
+        pieces, last = [], 0
+        for start, end, placeholder in sorted(found):
+            pieces += [text[last:start], placeholder]
+            last = end
+        return "".join(pieces) + text[last:]
+
+    def _surface_digest(self, value: str) -> str:
+        if self._surface is None:  # the keyed state once, copied per value (a correction tries hundreds)
+            self._surface = hmac.new(self._key, b"as written\x00", hashlib.sha256)
+        digest = self._surface.copy()
+        digest.update(value.encode("utf-8"))
+        return digest.hexdigest()[:32]
+
     def stored(self) -> dict[str, str]:
-        """The mapping as stored: ``{"<type>:<hmac>": placeholder}``."""
-        return {f"{kind}:{digest}": placeholder for (kind, digest), placeholder in dict.items(self)}
+        """The mapping as stored: ``{"<type>:<hmac>": placeholder}``, and ``{"spread:<length>:<hmac>":
+        placeholder}`` for each value :meth:`remember` kept."""
+        stored = {f"{kind}:{digest}": placeholder for (kind, digest), placeholder in dict.items(self)}
+        stored.update({f"{_SPREAD_PREFIX}{length}:{digest}": p for (length, digest), p in self._spread.items()})
+        return stored
+
+
+#: Key prefix of the values a request's mapping keeps to look for in later text (``_DigestMapping.remember``).
+_SPREAD_PREFIX = "spread:"
+#: A word character, as the curation redactor's whole-word rule reads one (``re``'s ``\w``).
+_WORD_CHAR = re.compile(r"\w")
 
 
 def default_store_url(settings: Settings) -> str:
@@ -270,13 +338,55 @@ def default_redactor() -> Redactor:
             "LogStore redacts prompts on write with finetune_platform.curation.pii.PiiRedactor, which could "
             f"not be imported ({exc}). Pass redactor=... to LogStore (or redactor=None to store text as is)."
         ) from exc
-    redactor = PiiRedactor()
+    return _CurationRedactor(PiiRedactor())
 
-    def redact(text: str, mapping: dict[Any, str]) -> str:
-        redacted, _counts = redactor.redact(text, mapping)
+
+class _CurationRedactor:
+    """The curation stage's ``PiiRedactor`` as a ``Redactor``, with curation's record-level step
+    (:meth:`spread`), which a plain ``Redactor`` function does not have."""
+
+    def __init__(self, redactor: Any) -> None:
+        self._redactor = redactor
+
+    def __call__(self, text: str, mapping: dict[Any, str]) -> str:
+        redacted, _counts = self._redactor.redact(text, mapping)
         return redacted
 
-    return redact
+    def spread(self, raws: list[str], redacted: list[str], mapping: dict[Any, str]) -> list[Any]:
+        """``curation.pii.spread_in_fields``: in place in ``redacted`` (the fields of one request, each redacted
+        on its own), every value one of ``raws`` revealed, wherever another field repeats it; returns those
+        values' matches."""
+        from finetune_platform.curation.pii import spread_in_fields
+
+        return spread_in_fields(self._redactor, raws, redacted, mapping)
+
+
+def redact_message(message: str, context: Sequence[str] = (), redactor: Redactor | None = None) -> str:
+    """``message`` (an exception's text, for a log line) redacted as the store redacts a request's ``error``:
+    with the request's ``context`` (its prompts) redacted first with the same mapping, and every value they
+    revealed replaced where the message repeats it, so that a backend quoting the prompt ("cannot encode input
+    'my ssn is 123456789'") leaks no more than the stored row. ``redactor`` defaults to
+    :func:`default_redactor`'s. Nothing is stored: the mapping lives only as long as the call."""
+    redact = redactor if redactor is not None else _shared_default_redactor()
+    if not message:
+        return message
+    mapping: dict[Any, str] = {}
+    raws = [*(text for text in context if text), message]
+    fields = [redact(text, mapping) for text in raws]
+    spread = getattr(redact, "spread", None)
+    if spread is not None:
+        spread(raws, fields, mapping)
+    return fields[-1]
+
+
+_SHARED: list[Redactor] = []
+
+
+def _shared_default_redactor() -> Redactor:
+    """One :func:`default_redactor` for :func:`redact_message` calls without a store (it keeps no state)."""
+    if not _SHARED:
+        _SHARED.append(default_redactor())
+    return _SHARED[0]
 
 
 _DEFAULT = object()
@@ -313,6 +423,13 @@ class LogStore:
     def close(self) -> None:
         """Release the connection pool (the store must not be used afterwards)."""
         self.engine.dispose()
+
+    def redact_message(self, message: str, context: Sequence[str] = ()) -> str:
+        """:func:`redact_message` with this store's redactor (a store made with ``redactor=None`` keeps text as
+        is, so this returns ``message`` unchanged)."""
+        if self._redact is None:
+            return message
+        return redact_message(message, context, self._redact)
 
     # ------------------------------------------------------------------ writes
 
@@ -385,14 +502,31 @@ class LogStore:
             error=self._redacted(error, mapping) if error else error,  # a backend's message may quote the prompt
             pinned=bool(pinned),
         )
+        turns = None
         if messages is not None:  # after the prompt, so the prompt's placeholders are numbered first
             redact = (lambda text: self._redact(text, mapping)) if self._redact is not None else None  # noqa: E731
-            row.messages = _conversation_json(messages, redact, prompt, row.prompt)
+            turns = _redacted_turns(messages, redact, prompt, row.prompt)
+        block = self._redacted(context[1], mapping) if context is not None else None
+        spread = getattr(self._redact, "spread", None)
+        if spread is not None:
+            # What one field revealed, wherever another repeats it (the answer quoting the number the prompt
+            # gave after "my ssn is"), as curation does for a record; kept (as HMACs) for the feedback on it.
+            raw_turns = [t["content"] for t in messages] if turns is not None else []  # type: ignore[union-attr]
+            raws = [prompt, response, error or "", *raw_turns, context[1] if context is not None else ""]
+            if raw_turns:  # the context that spans turns, as the turns were redacted
+                raws += ["\n".join(c for t, c in zip(messages, raw_turns) if t["role"] == "user"),  # type: ignore[union-attr]
+                         "\n".join(raw_turns)]
+            fields = [row.prompt, row.response, row.error or "", *(t["content"] for t in turns or ()), block or ""]
+            mapping.remember(spread(raws, fields, mapping))
+            row.prompt, row.response = fields[0], fields[1]
+            row.error = fields[2] if row.error else row.error
+            for turn, content in zip(turns or (), fields[3:-1], strict=True):
+                turn["content"] = content
+            block = fields[-1] if block is not None else None
+        if turns is not None:
+            row.messages = json.dumps(turns, ensure_ascii=False)
         if context is not None:
-            placement, block = context
-            row.rag_context = json.dumps(
-                {"placement": placement, "context": self._redacted(block, mapping)}, ensure_ascii=False
-            )
+            row.rag_context = json.dumps({"placement": context[0], "context": block}, ensure_ascii=False)
         try:
             with self._sessions.begin() as session:
                 session.add(row)
@@ -426,26 +560,53 @@ class LogStore:
                 f"log_feedback: rating must be -1 (thumbs down), 0 (neutral) or 1 (thumbs up), got {rating!r}. "
                 "Map other scales (e.g. 1-5 stars) onto these three values before logging."
             )
+        unknown = (
+            f"log_feedback: unknown response_id {response_id!r}: no logged request has this id. "
+            "Send feedback with the id returned by the completion it rates."
+        )
         # The request's own placeholders: a correction that names the same address says <EMAIL_1> like the
         # prompt it corrects, and a new value gets the next number.
         with self._sessions() as session:
+            request = session.get(RequestRow, response_id)
+            if request is None:
+                raise ValueError(unknown)
+            logged = _request_texts(request)
             known = session.get(PiiMappingRow, response_id)
-            stored = json.loads(known.mapping) if known is not None else None
+            stored = json.loads(known.mapping) if known is not None else {}
         mapping = _DigestMapping(self._hmac_key(), stored)
+        texts = [self._redacted_optional(correction, mapping), self._redacted_optional(comment, mapping)]
+        spread = getattr(self._redact, "spread", None)
+        raws = [correction or "", comment or ""]
+        redacted_logged = logged
+        if spread is not None and any(texts):
+            # as for the fields of a request: what the correction or the comment revealed, in the other, and
+            # where the logged request held it unnoticed ("please update 123456789", then "your ssn is ...")
+            together = [*(text or "" for text in texts), *logged]  # changed in place
+            found = spread(raws, together, mapping)
+            # what the request revealed ("my ssn is 123456789"), where the feedback repeats it ("for 123456789")
+            texts = [mapping.spread_into(field) if text else text for field, text in zip(together[:2], texts, strict=True)]
+            mapping.remember(found)
+            redacted_logged = together[2:]
         row = FeedbackRow(
             response_id=response_id,
             created_at=_as_utc(created_at) if created_at is not None else datetime.now(UTC),
             rating=rating,
-            correction=self._redacted_optional(correction, mapping),
-            comment=self._redacted_optional(comment, mapping),
+            correction=texts[0],
+            comment=texts[1],
         )
         with self._sessions.begin() as session:
-            if session.get(RequestRow, response_id) is None:
-                raise ValueError(
-                    f"log_feedback: unknown response_id {response_id!r}: no logged request has this id. "
-                    "Send feedback with the id returned by the completion it rates."
-                )
+            request = session.get(RequestRow, response_id)
+            if request is None:
+                raise ValueError(unknown)
+            if spread is not None and any(texts):
+                current = _request_texts(request)
+                if current != logged:  # another feedback changed the request meanwhile: from what it is now
+                    spread(raws, current, mapping)
+                    redacted_logged = current
+                _set_request_texts(request, redacted_logged)
             session.add(row)
+            if mapping.stored() != stored:  # a new value: a later feedback numbers after it, and finds it
+                session.merge(PiiMappingRow(response_id=response_id, mapping=json.dumps(mapping.stored())))
             session.flush()
             return row.id
 
@@ -598,6 +759,35 @@ class LogStore:
         return self._redacted(text, mapping)
 
 
+def _request_texts(request: RequestRow) -> list[str]:
+    """The stored texts of ``request`` a later redaction may change: prompt, response, error, each turn of the
+    conversation and the retrieved passages ("" where there is none); :func:`_set_request_texts` writes them
+    back."""
+    turns = json.loads(request.messages) if request.messages else []
+    context = json.loads(request.rag_context) if request.rag_context else None
+    return [request.prompt, request.response, request.error or "", *(t["content"] for t in turns),
+            context["context"] if context is not None else ""]
+
+
+def _set_request_texts(request: RequestRow, texts: list[str]) -> None:
+    """Write ``texts`` (:func:`_request_texts`, changed) back into ``request``: only the columns that changed."""
+    if texts == _request_texts(request):
+        return
+    request.prompt, request.response = texts[0], texts[1]
+    if request.error:
+        request.error = texts[2]
+    if request.messages:
+        turns = json.loads(request.messages)
+        if [t["content"] for t in turns] != texts[3:-1]:
+            for turn, content in zip(turns, texts[3:-1], strict=True):
+                turn["content"] = content
+            request.messages = json.dumps(turns, ensure_ascii=False)
+    if request.rag_context:
+        context = json.loads(request.rag_context)
+        if context["context"] != texts[-1]:
+            request.rag_context = json.dumps({**context, "context": texts[-1]}, ensure_ascii=False)
+
+
 def _make_engine(url: str) -> Engine:
     """One engine per store; SQLite gets cross-thread connections, WAL and foreign keys."""
     parsed = make_url(url)
@@ -673,12 +863,12 @@ def _checked_rag_context(value: Any) -> tuple[str, str] | None:
     return placement, context
 
 
-def _conversation_json(
+def _redacted_turns(
     messages: Any, redact: Callable[[str], str] | None, prompt: str | None = None, redacted_prompt: str | None = None
-) -> str | None:
-    """``messages`` (a list of ``{"role", "content"}`` turns) as the JSON the store keeps, or None for an
-    empty list or a conversation that cannot be stored as redacted as its prompt; a clear ValueError naming
-    the turn (not quoting it: it may hold PII) when one is malformed.
+) -> list[dict[str, str]] | None:
+    """``messages`` (a list of ``{"role", "content"}`` turns) as the turns the store keeps (as JSON), or None
+    for an empty list or a conversation that cannot be stored as redacted as its prompt; a clear ValueError
+    naming the turn (not quoting it: it may hold PII) when one is malformed.
 
     Turns are not redacted one by one: a detector that needs context ("my SSN is" in one turn, the number
     in the next) would miss what it finds in the prompt, the user turns joined. The user turns are redacted
@@ -725,7 +915,7 @@ def _conversation_json(
             )
             return None
         contents = redacted
-    return json.dumps([{"role": r, "content": c} for r, c in zip(roles, contents, strict=True)], ensure_ascii=False)
+    return [{"role": r, "content": c} for r, c in zip(roles, contents, strict=True)]
 
 
 def _redact_together(contents: list[str], redact: Callable[[str], str], indices: Any) -> list[str] | None:

@@ -184,8 +184,9 @@ class DynamicBatcher:
                     "return exactly one text per prompt, in order"
                 )
         except BaseException as error:  # noqa: BLE001 - handed to the callers, not swallowed
-            # The callers get the exception (with its traceback) and decide how to report it.
-            logger.warning("batch generate failed for %d prompts: %s: %s", len(live), type(error).__name__, error)
+            # The callers get the exception (with its traceback) and decide how to report it; its message is
+            # not logged here: a backend's message may quote a prompt (the server logs it redacted).
+            logger.warning("batch generate failed for %d prompts: %s", len(live), type(error).__name__)
             if not isinstance(error, Exception):
                 for request in live:
                     request.future.set_exception(error)

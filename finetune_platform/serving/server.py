@@ -33,9 +33,10 @@ import re
 import socket
 import threading
 import time
+import traceback
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -737,6 +738,22 @@ class ModelServer:
         for batcher in self.batchers.values():
             batcher.close()
 
+    def redacted_for_log(self, message: str, context: Sequence[str]) -> str:
+        """``message`` (an error's text) as the log store would store it for a request of ``context`` (its
+        prompts): PII redacted, also a value the prompt revealed and the message repeats. Without a store, the
+        store's default redactor does it; a store made to keep text as is keeps it as is here too."""
+        if self.store is not None:
+            return self.store.redact_message(message, context)
+        from finetune_platform.monitoring.store import redact_message
+
+        return redact_message(message, context)
+
+    def describe_failure(self, error: BaseException, context: Sequence[str]) -> str:
+        """``error`` for the server's log: its traceback's code lines (file, line, function, source) and, for it and
+        each exception it was raised from, the type and the message redacted (:meth:`redacted_for_log`): a
+        backend's message may quote the prompt, and the log is not redacted later as the log store is."""
+        return loggable_failure(error, lambda message: self.redacted_for_log(message, context))
+
     def _sync_rollout_metrics(self) -> None:
         state = self.router.state
         self.metrics.set_rollout(state.canary_share, state.kill_switch)
@@ -1059,6 +1076,25 @@ class ModelServer:
             self.metrics.errors.labels(endpoint="log_store", variant=variant, error_type="log_store_error").inc()
 
 
+def loggable_failure(error: BaseException, redact: Callable[[str], str]) -> str:
+    """``error`` as a traceback for a log line, with each message through ``redact``: the chain it was raised
+    from (``__cause__``, or ``__context__`` unless suppressed), oldest first as Python prints it, each part
+    the code lines of its frames (``traceback.format_tb``: file, line, function and the source line, never
+    data) and ``Type: <redacted message>``."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    parts = []
+    for exc in reversed(chain):
+        message = str(exc)
+        frames = "".join(traceback.format_tb(exc.__traceback__)) if exc.__traceback__ is not None else ""
+        head = "Traceback (most recent call last):\n" if frames else ""
+        parts.append(f"{head}{frames}{type(exc).__qualname__}" + (f": {redact(message)}" if message else ""))
+    return "\n\nThe above exception led to the following:\n\n".join(parts)
+
+
 # ================================================================== HTTP layer
 
 
@@ -1312,7 +1348,9 @@ def create_app(
             )
             raise
         except Exception as error:  # noqa: BLE001 - turned into a 500 for this request; the server stays up
-            logger.exception("generation failed (%s, %s)", endpoint, variant)
+            # not logger.exception: the traceback's text would quote the message raw
+            logger.error("generation failed (%s, %s): %s", endpoint, variant,
+                         server.describe_failure(error, [*prompts, *logged]))
             api = ApiError(
                 500, f"the model failed to generate an answer ({type(error).__name__}: {error})",
                 type="server_error", code="generation_failed", variant=variant,
@@ -1376,7 +1414,8 @@ def create_app(
                 raise
             # The router chose a specialist and it failed (logged against it, counted in its errors): the
             # generalist answers, as it does for a domain without a deployed specialist.
-            logger.warning("specialist %s failed (%s); the generalist answers", variant, error.message)
+            logger.warning("specialist %s failed (%s); the generalist answers", variant,
+                           server.redacted_for_log(error.message, [user_text, prompt]))
             server.metrics.observe_error(CHAT_ENDPOINT, variant, error.status, error.code or error.type)
             variant = server.resolve(body.model, body.user)
             routing = {**routing, "variant": variant, "fallback": "specialist_error"}

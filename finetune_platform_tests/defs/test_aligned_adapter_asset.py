@@ -123,3 +123,28 @@ def test_pairs_on_held_out_tickets_are_dropped_and_the_result_names_its_pairs(tm
     assert tags["resumed_from_checkpoint"].endswith("checkpoint-2")
     assert [(m.step, m.value) for m in client.get_metric_history(dpo_run.info.run_id, "dpo.loss")] == [(1, 0.69), (2, 0.66)]
     assert "dpo.final_loss" not in client.get_run(output["mlflow_run_id"]).data.metrics  # SFT's run is SFT's
+
+
+def test_pairs_holding_pii_stop_dpo_naming_file_line_and_field(tmp_path: Path, monkeypatch) -> None:
+    """The PII gate before DPO: a pair whose answer or logged conversation holds PII fails the asset before
+    anything trains, naming where it is and the value's shape, never the value (audit_leaks finding 1)."""
+    import pytest
+
+    from finetune_platform.monitoring.feedback import PreferencePairsPiiError
+
+    value = _training_set(tmp_path)
+    pairs = [
+        {"prompt": "how do I reset my password", "chosen": "Use the link.", "rejected": "No."},
+        {"prompt": "my ssn is <US_SSN_1>, update my tax form", "chosen": "Updated the form for 123456789.",
+         "rejected": "Noted 123456789; my ssn is 123456789 too"},
+        {"prompt": "my card was charged twice", "chosen": "Refunded.", "rejected": "Pay again.",
+         "messages": json.dumps([{"role": "user", "content": "mail jane.doe@example.com"},
+                                 {"role": "user", "content": "my card was charged twice"}])},
+    ]
+    with pytest.raises(PreferencePairsPiiError) as raised:
+        _run(tmp_path, monkeypatch, value, pairs)
+    message = str(raised.value)
+    assert "2026-12-05.jsonl line 2, field 'rejected': US_SSN 1***9 (9 chars)" in message
+    assert "2026-12-05.jsonl line 3, field 'messages[0].content': EMAIL j***m (20 chars)" in message
+    assert "123456789" not in message and "jane.doe" not in message
+    assert not list((tmp_path / "artifacts").glob("aligned_adapter/*/inputs/pairs.parquet"))  # nothing trained

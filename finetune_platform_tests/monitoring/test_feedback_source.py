@@ -308,3 +308,24 @@ def test_only_lines_whose_rating_was_replaced_are_withdrawn_and_unlisted_sources
         "record_id,reason",
         "feedback/feedback/2026-11-01.jsonl#2,feedback 2 replaced by a later rating of response r2 (feedback 7)",
     ]
+
+
+def test_preference_pairs_are_read_with_their_file_and_line_and_pii_in_them_is_refused(tmp_path: Path) -> None:
+    from finetune_platform.monitoring.feedback import PreferencePairsPiiError, refuse_pairs_with_pii
+
+    first = tmp_path / "2026-12-04.jsonl"
+    first.write_text(json.dumps({"prompt": "p1", "chosen": "a", "rejected": "b"}) + "\n\n"
+                     + json.dumps({"prompt": "p2", "chosen": "call +44 7911 123456", "rejected": "b",
+                                   "rag_context": json.dumps({"placement": "system", "context": "x"})}) + "\n")
+    (tmp_path / "2026-12-05.jsonl").write_text("")
+    pairs = feedback_source.read_preference_pairs(sorted(tmp_path.glob("*.jsonl")))
+    assert pairs[["prompt", "pairs_file", "pairs_line"]].values.tolist() == [
+        ["p1", "2026-12-04.jsonl", 1], ["p2", "2026-12-04.jsonl", 3]]  # the blank line counts
+    assert refuse_pairs_with_pii(pairs.iloc[:1]) == 3  # prompt, chosen, rejected
+    with pytest.raises(PreferencePairsPiiError, match=r"1 PII values in 1 of 2 preference pairs.*\n  2026-12-04.jsonl "
+                       r"line 3, field 'chosen': PHONE \+\*\*\*6 \(15 chars\)"):
+        refuse_pairs_with_pii(pairs)
+    # without the location columns (pairs built in memory): the row
+    with pytest.raises(PreferencePairsPiiError, match="row 1, field 'chosen'"):
+        refuse_pairs_with_pii(pairs.drop(columns=["pairs_file", "pairs_line"]))
+    assert feedback_source.read_preference_pairs([]).empty

@@ -284,7 +284,85 @@ def test_a_correction_is_redacted_with_the_placeholders_of_the_answer_it_correct
         stored = connection.execute("SELECT mapping FROM pii_mappings").fetchone()[0]
     finally:
         connection.close()
-    assert "example" not in stored and sorted(json.loads(stored).values()) == ["<EMAIL_1>", "<EMAIL_2>"]
+    # one entry per value's normalized form and one per value as written (to find it in later feedback), each an
+    # HMAC; carol's too, since the correction: a later correction naming her says <EMAIL_3> again
+    entries = json.loads(stored)
+    assert "example" not in stored and sorted(entries.values()) == ["<EMAIL_1>", "<EMAIL_1>", "<EMAIL_2>",
+                                                                    "<EMAIL_2>", "<EMAIL_3>", "<EMAIL_3>"]
+    assert sum(key.startswith("spread:") for key in entries) == 3
+
+
+def test_a_value_the_prompt_reveals_is_redacted_wherever_the_request_and_its_feedback_repeat_it(tmp_path: Path) -> None:
+    """A detector finds "123456789" only after "my ssn is": the answer, the error, an assistant turn, the
+    correction and the comment that repeat it get the prompt's placeholder (as curation does for a record), so
+    neither the store nor the training data made from the feedback keep it raw (audit_leaks finding 1)."""
+    from finetune_platform.curation.config import CurationSettings
+    from finetune_platform.curation.pii import redact_pii, scan_for_pii
+    from finetune_platform.monitoring.feedback import feedback_to_preference_pairs, feedback_to_records
+
+    store = LogStore(f"sqlite:///{tmp_path / 'spread.db'}")
+    turns = [{"role": "user", "content": "my ssn is 123456789, please update my tax form"},
+             {"role": "assistant", "content": "Is 123456789 right?"}, {"role": "user", "content": "yes"}]
+    try:
+        response_id = _log(store, prompt="my ssn is 123456789, please update my tax form\nyes", messages=turns,
+                           response="Noted 123456789 on the tax form.", error="slow backend for 123456789")
+        store.log_feedback(response_id, -1, correction="I have updated the tax form for 123456789 and mailed it.",
+                           comment="123456789 is mine; my new ssn is 234567891")
+        # a later feedback on the same answer: the value the first comment revealed is known too
+        store.log_feedback(response_id, -1, correction="Updated 123456789 to 234567891 and mailed it.")
+        request = store.requests_between(T0, T0 + timedelta(1)).iloc[0]
+        feedback = store.feedback_between(T0, datetime.now(UTC) + timedelta(1))
+    finally:
+        store.close()
+    assert "123456789" not in _raw_dump(tmp_path / "spread.db") and "234567891" not in _raw_dump(tmp_path / "spread.db")
+    assert request["response"] == "Noted <US_SSN_1> on the tax form."
+    assert request["error"] == "slow backend for <US_SSN_1>"
+    assert json.loads(request["messages"])[1]["content"] == "Is <US_SSN_1> right?"
+    first, second = feedback.to_dict("records")
+    assert first["correction"] == "I have updated the tax form for <US_SSN_1> and mailed it."
+    assert first["comment"] == "<US_SSN_1> is mine; my new ssn is <US_SSN_2>"
+    assert second["correction"] == "Updated <US_SSN_1> to <US_SSN_2> and mailed it."
+    # the training data made from it: the DPO pair, and the SFT record after curation's redaction again
+    pairs, _ = feedback_to_preference_pairs(feedback.iloc[:1])
+    assert (pairs.iloc[0]["chosen"], pairs.iloc[0]["rejected"]) == (
+        "I have updated the tax form for <US_SSN_1> and mailed it.", "Noted <US_SSN_1> on the tax form.")
+    records = redact_pii(feedback_to_records(feedback.iloc[:1]), CurationSettings()).records
+    assert "123456789" not in records.to_string() and "123456789" not in records.iloc[0]["messages"]
+    assert records.iloc[0]["response"] == "I have updated the tax form for <US_SSN_1> and mailed it."
+    assert scan_for_pii([records.iloc[0]["text"], records.iloc[0]["response"]]) == []
+
+
+def test_a_value_is_replaced_only_as_a_whole_word_of_the_same_spelling(tmp_path: Path) -> None:
+    """The feedback is searched for the request's values as written, as whole words: a longer number holding
+    the digits is not touched, and a name the prompt gave is found in capitals too."""
+    store = LogStore(f"sqlite:///{tmp_path / 'words.db'}")
+    try:
+        response_id = _log(store, prompt="my ssn is 123456789. Regards, Chidi Okeke", response="Thanks.")
+        store.log_feedback(response_id, -1, correction="Ticket 91234567890 for CHIDI OKEKE; 123456789's form is done.")
+        [feedback] = store.feedback_between(T0, datetime.now(UTC) + timedelta(1)).to_dict("records")
+    finally:
+        store.close()
+    assert feedback["correction"] == "Ticket 91234567890 for <PERSON_1>; <US_SSN_1>'s form is done."
+
+
+def test_a_value_the_feedback_reveals_is_redacted_where_the_logged_request_holds_it(tmp_path: Path) -> None:
+    """The other way round: the correction gives the cue ("your ssn is"), the prompt and the answer only held
+    the number; the stored request gets the correction's placeholder, so no field keeps it raw."""
+    store = LogStore(f"sqlite:///{tmp_path / 'back.db'}")
+    turns = [{"role": "user", "content": "please update 123456789 on my tax form"}]
+    try:
+        response_id = _log(store, prompt="please update 123456789 on my tax form", messages=turns,
+                           response="Which form holds 123456789?")
+        store.log_feedback(response_id, -1, correction="your ssn is 123456789, I updated the form.")
+        request = store.requests_between(T0, T0 + timedelta(1)).iloc[0]
+        [feedback] = store.feedback_between(T0, datetime.now(UTC) + timedelta(1)).to_dict("records")
+    finally:
+        store.close()
+    assert "123456789" not in _raw_dump(tmp_path / "back.db")
+    assert feedback["correction"] == "your ssn is <US_SSN_1>, I updated the form."
+    assert (request["prompt"], request["response"]) == ("please update <US_SSN_1> on my tax form",
+                                                        "Which form holds <US_SSN_1>?")
+    assert json.loads(request["messages"]) == [{"role": "user", "content": "please update <US_SSN_1> on my tax form"}]
 
 
 def test_a_chat_conversation_is_logged_redacted_with_the_prompts_placeholders(tmp_path: Path) -> None:
@@ -502,7 +580,8 @@ def test_a_request_numbers_its_placeholders_after_those_it_quotes(tmp_path: Path
         [(mapping,)] = connection.execute("SELECT mapping FROM pii_mappings").fetchall()
     finally:
         connection.close()
-    assert len(json.loads(mapping)) == 3  # bob, and one entry per quoted type (EMAIL, ORDER), not 2,000,000
+    # bob (normalized, and as written for later feedback), and one entry per quoted type (EMAIL, ORDER), not 2,000,000
+    assert len(json.loads(mapping)) == 4
 
 
 def test_a_prompt_quoting_something_like_a_placeholder_does_not_hide_a_missed_value(tmp_path: Path) -> None:

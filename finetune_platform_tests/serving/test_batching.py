@@ -100,6 +100,21 @@ def test_a_failing_request_fails_alone_not_the_requests_batched_with_it(recorder
     assert sizes == [1, 1, 1]
 
 
+def test_a_failed_batch_is_logged_by_its_exception_type_without_its_message(caplog):
+    """A backend's message may quote a prompt: the batcher logs the type only (the server logs it redacted)."""
+    def quoting(prompts: list[str], params: GenerationParams) -> list[str]:
+        raise ValueError(f"cannot encode input {prompts[0]!r}")
+
+    batcher = DynamicBatcher(quoting, max_batch_size=8, window_ms=10)
+    try:
+        with caplog.at_level("WARNING", logger="finetune_platform.serving.batching"):
+            with pytest.raises(ValueError, match="jane.doe@example.com"):  # the caller still gets the whole error
+                batcher.submit("mail jane.doe@example.com", GREEDY).result(timeout=5)
+    finally:
+        batcher.close()
+    assert "batch generate failed for 1 prompts: ValueError" in caplog.text and "jane.doe" not in caplog.text
+
+
 def test_wrong_number_of_answers_is_an_error():
     batcher = DynamicBatcher(lambda prompts, params: [], max_batch_size=8, window_ms=100)
     try:

@@ -273,6 +273,39 @@ def test_generation_failure_is_a_logged_500_and_the_server_keeps_serving(make_cl
     assert 'error_type="generation_failed",variant="challenger"} 1.0' in client.get("/metrics").text
 
 
+class _QuotingBackend(FakeBackend):
+    """A backend whose error quotes the prompt (as a tokenizer's does), raised from another that quotes it too."""
+
+    def generate(self, prompts: list[str], max_new_tokens: int, temperature: float) -> list[str]:
+        try:
+            raise KeyError(f"no token for {prompts[0]!r}")
+        except KeyError as error:
+            raise ValueError(f"cannot encode input {prompts[0][:80]!r}") from error
+
+
+@pytest.mark.parametrize("use_store", [True, False])
+def test_a_backend_error_quoting_the_prompt_is_logged_redacted_with_a_traceback_of_code_only(caplog, use_store):
+    """The server's own log redacts a failed generation's messages as the log store does (audit_leaks finding
+    9): the exception types, the code lines of the traceback, no PII; also without a log store."""
+    store = LogStore("sqlite://") if use_store else None  # the curation redactor
+    prompt = "my ssn is 123456789. My card is 4111 1111 1111 1111, mail jane.doe@example.com"
+    app = create_app(ServerSettings(model_name="support"), {CHAMPION: _QuotingBackend("support")}, store)
+    try:
+        with caplog.at_level(logging.DEBUG), TestClient(app) as client:
+            response = client.post("/v1/completions", json={"model": "support", "prompt": prompt, "max_tokens": 5})
+    finally:
+        if store is not None:
+            store.close()
+    assert response.status_code == 500
+    logged = caplog.text
+    for value in ("123456789", "4111", "jane.doe"):
+        assert value not in logged
+    assert "generation failed (completions, champion)" in logged
+    assert "ValueError: cannot encode input 'my ssn is <US_SSN_1>. My card is <CREDIT_CARD_1>, mail <EMAIL_1>'" in logged
+    assert "KeyError: " in logged and "The above exception led to the following" in logged
+    assert 'in generate\n    raise ValueError(f"cannot encode input' in logged  # where it failed: code, not data
+
+
 class BrokenStore:
     """A log store that is down."""
 

@@ -135,3 +135,21 @@ def test_a_specialist_that_fails_is_answered_by_the_generalist(make_client):
     assert 'error_type="generation_failed",variant="specialist-billing"} 1.0' in metrics
     pinned = chat(client, "my invoice is wrong", model="generalist@specialist-billing")
     assert pinned.status_code == 500  # a client that pinned the specialist gets its error, no silent substitute
+
+
+def test_a_failed_specialist_is_logged_without_the_prompt_its_error_quotes(make_client, caplog):
+    """The fallback's warning quotes the specialist's error redacted: its message may quote the prompt."""
+    class Quoting(FakeBackend):
+        def generate(self, prompts, max_new_tokens, temperature):
+            if any("invoice" in p for p in prompts):
+                raise RuntimeError(f"cannot read {prompts[0][-70:]!r}")
+            return super().generate(prompts, max_new_tokens, temperature)
+
+    failing = backends("billing")
+    failing["specialist-billing"] = Quoting("billing", "7")
+    client = make_client(failing)
+    with caplog.at_level("WARNING"):
+        answer = chat(client, "there is a double charge on my invoice, mail me at jane.doe@example.com")
+    assert answer.status_code == 200 and answer.json()["routing"]["fallback"] == "specialist_error"
+    assert "specialist specialist-billing failed" in caplog.text and "<EMAIL_1>" in caplog.text
+    assert "jane.doe" not in caplog.text
