@@ -102,6 +102,18 @@ FEEDBACK_COLUMNS: list[str] = [
 ]
 
 
+#: The longest stored error message (cut after redaction).
+MAX_ERROR_CHARS = 2000
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, before a placeholder the cut would split ("<EMAIL")."""
+    cut = text[:limit]
+    for match in _PLACEHOLDER.finditer(text, max(0, limit - 40), limit + 40):
+        if match.start() < limit < match.end():
+            return text[: match.start()]
+    return cut
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A datetime that always goes in and comes out as timezone-aware UTC.
 
@@ -523,6 +535,9 @@ class LogStore:
             for turn, content in zip(turns or (), fields[3:-1], strict=True):
                 turn["content"] = content
             block = fields[-1] if block is not None else None
+        if row.error and len(row.error) > MAX_ERROR_CHARS:
+            # cut after redaction, never before: a cut inside a value would leave a piece no detector finds
+            row.error = _cut(row.error, MAX_ERROR_CHARS)
         if turns is not None:
             row.messages = json.dumps(turns, ensure_ascii=False)
         if context is not None:

@@ -1053,7 +1053,7 @@ class ModelServer:
             dict(
                 prompt=prompt, response="", model_name=backend.name, model_version=backend.version,
                 variant=variant, user_id=user, latency_ms=latency_ms, prompt_tokens=0, completion_tokens=0,
-                status_code=error.status, error=error.message[:2000], messages=conversation,
+                status_code=error.status, error=error.message, messages=conversation,  # the store redacts, then cuts
                 rag_context=rag_context, pinned=pinned,
             )
             for prompt in prompts

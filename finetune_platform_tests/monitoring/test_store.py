@@ -627,3 +627,21 @@ def test_processes_opening_a_new_store_at_once_all_get_it(tmp_path: Path) -> Non
         for process in processes:
             process.join(timeout=60)
         assert sorted(results.get(timeout=5) for _ in processes) == ["ok"] * 3
+
+
+def test_a_long_error_message_is_cut_after_it_is_redacted_never_inside_a_value(tmp_path: Path) -> None:
+    """A backend error quoting a long prompt is stored at most MAX_ERROR_CHARS long, cut after redaction: an
+    address across the cut is a placeholder, not the piece a cut first would leave ("jane.doe@exam")."""
+    from finetune_platform.monitoring.store import MAX_ERROR_CHARS
+
+    padding = "x " * ((MAX_ERROR_CHARS - 20) // 2)
+    message = f"cannot encode {padding}jane.doe@example.com and more " + "y " * 200
+    assert message.index("jane.doe") < MAX_ERROR_CHARS < message.index("example.com")  # the cut falls inside it
+    store = LogStore(f"sqlite:///{tmp_path / 'long.db'}")
+    try:
+        _log(store, error=message, status_code=500)
+        error = store.requests_between(T0, T0 + timedelta(1)).iloc[0]["error"]
+    finally:
+        store.close()
+    assert len(error) <= MAX_ERROR_CHARS and error.endswith("x ") and "<EMAIL" not in error
+    assert "jane" not in _raw_dump(tmp_path / "long.db")
