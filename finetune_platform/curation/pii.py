@@ -7751,6 +7751,11 @@ def find_in_name(redactor: PiiRedactor, name: str) -> list[PiiMatch]:
     return matches
 
 
+def name_pii_types(name: str, redactor: PiiRedactor | None = None) -> list[str]:
+    """The PII types :func:`find_in_name` sees in ``name`` (sorted, each once; none for an ordinary label)."""
+    return sorted({m.type for m in find_in_name(redactor or _default_redactor(), name)}) if name else []
+
+
 def redact_name(name: str, redactor: PiiRedactor | None = None) -> str:
     """``name`` (a label, a file path, an id) with the PII :func:`find_in_name` sees replaced by placeholders:
     safe to show in metadata, a warning or an error message."""
@@ -7758,12 +7763,22 @@ def redact_name(name: str, redactor: PiiRedactor | None = None) -> str:
     return _substitute(name, matches, {})[0] if matches else name
 
 
-def redact_then_cut(value: str, limit: int, redactor: PiiRedactor | None = None) -> str:
-    """``value`` redacted, then cut to at most ``limit`` characters ("…" marks a cut), never inside a
-    placeholder: for error messages and excerpts that quote input. Cutting first would leave part of a value
-    ("jane.doe@example.") that no detector recognises any more."""
+def redacted_label_counts(labels: Iterable[str]) -> dict[str, int]:
+    """How many records have each label, for metadata written before the PII stage drops records whose label
+    holds PII (ingest): each distinct label redacted with :func:`redact_name`, labels that redact alike counted
+    together, most frequent first."""
+    counts: Counter[str] = Counter()
+    for label, n in Counter(labels).items():
+        counts[redact_name(str(label))] += n
+    return dict(counts.most_common())
+
+
+def redact_then_cut(value: str, limit: int | None, redactor: PiiRedactor | None = None) -> str:
+    """``value`` redacted, then cut to at most ``limit`` characters ("…" marks a cut; None: no cut), never
+    inside a placeholder: for error messages and excerpts that quote input. Cutting first would leave part of
+    a value ("jane.doe@example.") that no detector recognises any more."""
     text = (redactor or _default_redactor()).redact(value, {})[0]
-    if len(text) <= limit:
+    if limit is None or len(text) <= limit:
         return text
     cut = max(limit - 1, 0)
     opened = text.rfind("<", 0, cut)
@@ -8083,7 +8098,7 @@ def _label_pii_types(redactor: PiiRedactor, label: str, memo: dict[str, tuple[st
     """The PII types :func:`find_in_name` sees in ``label`` (labels repeat: each distinct one is read once)."""
     types = memo.get(label)
     if types is None:
-        types = memo[label] = tuple(sorted({m.type for m in find_in_name(redactor, label)})) if label else ()
+        types = memo[label] = tuple(name_pii_types(label, redactor))
     return types
 
 
