@@ -198,8 +198,9 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
 
 @dg.asset_check(asset=training_set, blocking=True)
 def training_set__no_pii(training_set: dict[str, Any]) -> dg.AssetCheckResult:
-    """A last scan of every prompt and completion, and of every turn of the versioned conversations (what SFT
-    with conversations trains on): any PII hit fails the gate."""
+    """A last scan of every prompt, completion, label and id, and of every turn of the versioned conversations
+    (what SFT with conversations trains on): any PII hit fails the gate, the first ones listed by id, field,
+    type and masked value."""
     from finetune_platform.curation.pii import scan_for_pii
     from finetune_platform.curation.pii_gate import PiiGateScan
     from finetune_platform.datasets.split import conversation_turn_texts, read_conversations
