@@ -15,6 +15,7 @@ value always gets the same placeholder and a different value the next number.
 from __future__ import annotations
 
 import bisect
+import functools
 import ipaddress
 import json
 import re
@@ -7734,6 +7735,64 @@ def scan_for_pii(
     return hits
 
 
+def find_in_name(redactor: PiiRedactor, name: str) -> list[PiiMatch]:
+    """PII in a name rather than prose: a class label, a file path, a record or example id.
+
+    Such names join their words with underscores (``normalise_label`` writes "login +44 7911 123456" as
+    "login_+44_7911_123456"; "export_jane_doe@example.com.csv"), which hides a number or an address from
+    detectors that expect spaces, so the name is also read with its underscores as spaces (one character for
+    one: the spans hold for the name as written); the matches of both readings, without overlaps."""
+    matches = redactor.find(name)
+    if "_" in name:
+        spaced = [replace(m, value=name[m.start:m.end]) for m in redactor.find(name.replace("_", " "))]
+        if spaced:
+            matches = _resolve_overlaps(list({(m.start, m.end, m.type): m for m in matches + spaced}.values()))
+            matches.sort(key=lambda m: m.start)
+    return matches
+
+
+def name_pii_types(name: str, redactor: PiiRedactor | None = None) -> list[str]:
+    """The PII types :func:`find_in_name` sees in ``name`` (sorted, each once; none for an ordinary label)."""
+    return sorted({m.type for m in find_in_name(redactor or _default_redactor(), name)}) if name else []
+
+
+def redact_name(name: str, redactor: PiiRedactor | None = None) -> str:
+    """``name`` (a label, a file path, an id) with the PII :func:`find_in_name` sees replaced by placeholders:
+    safe to show in metadata, a warning or an error message."""
+    matches = find_in_name(redactor or _default_redactor(), name)
+    return _substitute(name, matches, {})[0] if matches else name
+
+
+def redacted_label_counts(labels: Iterable[str]) -> dict[str, int]:
+    """How many records have each label, for metadata written before the PII stage drops records whose label
+    holds PII (ingest): each distinct label redacted with :func:`redact_name`, labels that redact alike counted
+    together, most frequent first."""
+    counts: Counter[str] = Counter()
+    for label, n in Counter(labels).items():
+        counts[redact_name(str(label))] += n
+    return dict(counts.most_common())
+
+
+def redact_then_cut(value: str, limit: int | None, redactor: PiiRedactor | None = None) -> str:
+    """``value`` redacted, then cut to at most ``limit`` characters ("…" marks a cut; None: no cut), never
+    inside a placeholder: for error messages and excerpts that quote input. Cutting first would leave part of
+    a value ("jane.doe@example.") that no detector recognises any more."""
+    text = (redactor or _default_redactor()).redact(value, {})[0]
+    if limit is None or len(text) <= limit:
+        return text
+    cut = max(limit - 1, 0)
+    opened = text.rfind("<", 0, cut)
+    if opened >= 0 and text.find(">", opened) >= cut and PLACEHOLDER.match(text, opened):
+        cut = opened  # the cut would split a placeholder: end before it
+    return text[:cut] + "…"
+
+
+@functools.cache
+def _default_redactor() -> PiiRedactor:
+    """One :class:`PiiRedactor` with every detector and the default phone regions, for the helpers above."""
+    return PiiRedactor()
+
+
 def pii_metrics(
     redactor: PiiRedactor, examples: Iterable[dict], min_overlap: float = 0.5
 ) -> dict[str, dict[str, float]]:
@@ -8056,13 +8115,44 @@ def _scanned_ahead(
         yield from block
 
 
+#: Drop reason of a record whose label holds PII. A label is a class name: redacted ("<EMAIL_1>") it would be a
+#: class of its own that means nothing, and raw it would reach every stage's metadata, the reviewers' Label
+#: Studio config and the classify completions.
+LABEL_PII_REASON = "label_holds_pii"
+
+
+def _label_pii_types(redactor: PiiRedactor, label: str, memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The PII types :func:`find_in_name` sees in ``label`` (labels repeat: each distinct one is read once)."""
+    types = memo.get(label)
+    if types is None:
+        types = memo[label] = tuple(name_pii_types(label, redactor))
+    return types
+
+
+def _hold_quoted_numbers(mapping: dict[tuple[str, str], str], fields: Iterable[str]) -> None:
+    """Number the record's new placeholders after those its ``fields`` quote already: in "My old address was
+    <EMAIL_1>, new one is jane@x.com" the new address must not become <EMAIL_1> too (two addresses would read
+    as one). One entry per type, keyed by no value (a detected value is never empty), holds its highest
+    number, as the log store's ``_DigestMapping.reserve`` does; :func:`_substitute` numbers one past it."""
+    for field in fields:
+        if "<" not in field:
+            continue
+        for kind, number in PLACEHOLDER.findall(field):
+            held = mapping.get((kind, ""))
+            if held is None or int(held[len(kind) + 2:-1]) < int(number):
+                mapping[(kind, "")] = f"<{kind}_{int(number)}>"
+
+
 @cyclic_gc_paused
 def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Redact (or, with ``redact_pii=False``, only count) PII in text, response and messages.
 
-    Adds ``pii_counts`` (JSON {type: n}); one placeholder mapping per record. ``messages`` is written back
-    (as json's encoder writes it) only when one of its turns held PII; otherwise it is kept as it came. Drops nothing, except rows
-    whose ``messages`` is not valid JSON (invalid_messages), which the normalise stage already removes.
+    Adds ``pii_counts`` (JSON {type: n}); one placeholder mapping per record, whose new placeholders are
+    numbered after any ``<TYPE_n>`` the record quotes already. ``messages`` is written back (as json's encoder
+    writes it) only when one of its turns held PII; otherwise it is kept as it came. Drops rows whose label
+    holds PII (``label_holds_pii``, in either mode: a label is a class name, see :data:`LABEL_PII_REASON`; the
+    detail names the types, not the value) and rows whose ``messages`` is not valid JSON (invalid_messages),
+    which the normalise stage already removes.
     """
     check_input(df, STAGE)
     finder = _MemoFinder(PiiRedactor.from_settings(settings))
@@ -8070,6 +8160,8 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     texts = text_column(df, "text")
     responses = text_column(df, "response")
     messages = text_column(df, "messages")
+    labels = text_column(df, "label")
+    label_types: dict[str, tuple[str, ...]] = {}
     out_text, out_resp, out_msg, out_counts = [], [], [], []
     keep: list[bool] = []
     dropped: list[tuple[str, str, str]] = []
@@ -8082,8 +8174,22 @@ def redact_pii(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     pool_stats: Counter[str] = Counter()
     if workers > 1:
         rows = _scanned_ahead(rows, finder, workers, pool_stats)
-    for rid, text, response, msg in rows:
+    for (rid, text, response, msg), label in zip(rows, labels, strict=True):
+        in_label = _label_pii_types(finder.redactor, label, label_types)
+        if in_label:
+            keep.append(False)
+            dropped.append((
+                rid, LABEL_PII_REASON,
+                f"the label holds PII ({', '.join(in_label)}); a label is a class name: fix the label in the source "
+                "row (or its label mapping) and ingest again",
+            ))
+            out_text.append(text)
+            out_resp.append(response)
+            out_msg.append(msg)
+            out_counts.append("{}")
+            continue
         mapping: dict[tuple[str, str], str] = {}
+        _hold_quoted_numbers(mapping, (text, response, msg))
         # A field equal to one redacted before in this record (a chat's last answer is its response, a
         # one-turn chat's text its only user turn) is redacted the same way again: every value in it is
         # in the mapping by then, which only grows, so its placeholders and counts are the same.

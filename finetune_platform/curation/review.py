@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from finetune_platform.curation.agreement import DECISIONS, AgreementMetric, AgreementReport, agreement_report
 from finetune_platform.curation.config import check_input, make_dropped, text_column
+from finetune_platform.curation.pii import name_pii_types, redact_name
 from finetune_platform.sheets import (  # noqa: F401  (FORMULA_TRIGGERS, spreadsheet_safe: this module's API)
     FORMULA_TRIGGERS,
     RowError,
@@ -431,7 +432,13 @@ class _Reader(SheetReader):
                 "reviewer is empty; fill the reviewer column (or name each file after its reviewer and import "
                 "with reviewer_from_filename=True; Label Studio: the annotation needs completed_by)."
             )
-        if label and self.known_labels is not None and label not in self.known_labels:
+        in_label = name_pii_types(label) if label else []
+        if in_label:  # named by its types only: the error message must not repeat the PII
+            bad(
+                f"corrected label holds PII ({', '.join(in_label)}); a label is a class name: pick one of the "
+                "records' labels."
+            )
+        elif label and self.known_labels is not None and label not in self.known_labels:
             bad(f"corrected label '{label}' is not a known label {sorted(self.known_labels)}; check the spelling.")
         if len(self.errors) > problems_before:
             return
@@ -596,6 +603,17 @@ def apply_reviews(records: pd.DataFrame, reviews: pd.DataFrame, settings: Review
     if bad:
         raise ValueError(
             f"apply_reviews: decisions {bad} are not among {list(DECISIONS)}; read reviews with import_reviews."
+        )
+    with_pii = sorted(
+        (rid, types) for rid, label in zip(reviews["record_id"], reviews["label"]) if label
+        for types in [name_pii_types(label)] if types
+    )
+    if with_pii:
+        raise ValueError(
+            f"apply_reviews: {len(with_pii)} corrected labels hold PII, e.g. "
+            + "; ".join(f"{redact_name(rid)}: {', '.join(types)}" for rid, types in with_pii[:5])
+            + ". A label is a class name: correct these reviews to one of the records' labels (import_reviews "
+            "refuses them)."
         )
     unknown = sorted(set(reviews["record_id"]) - set(records["record_id"].astype(str)))
     if unknown:

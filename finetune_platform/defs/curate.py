@@ -490,17 +490,21 @@ def curated_records(
 
 @dg.asset_check(asset=curated_records, blocking=True)
 def curated_records__no_pii(curated_records: pd.DataFrame) -> dg.AssetCheckResult:
-    """No detectable PII left in any text field of the curated records."""
-    from finetune_platform.curation.pii import scan_for_pii
+    """No detectable PII left in the curated records: text, response, messages, label (also read with its
+    underscores as spaces) and the ids built from the source file's name (record_id, source_file)."""
+    from finetune_platform.curation.pii_gate import PiiGateScan
 
-    texts = pd.concat([curated_records["text"], curated_records["response"], curated_records["messages"]]).astype(str)
-    hits = scan_for_pii(texts.tolist())
-    by_type: dict[str, int] = {}
-    for hit in hits:
-        by_type[hit.type] = by_type.get(hit.type, 0) + 1
+    scan = PiiGateScan()
+    scan.frame(curated_records, "record_id", texts=["text", "response", "messages"],
+               names=["label", "record_id", "source_file"])
+    found = scan.metadata()
     return dg.AssetCheckResult(
-        passed=not hits,
-        metadata={"texts_scanned": len(texts), "hits": len(hits), "hits_by_type": dg.MetadataValue.json(by_type)},
+        passed=not scan.hits,
+        description=scan.description("the curated records"),
+        metadata={
+            "texts_scanned": scan.texts_scanned,
+            **{k: dg.MetadataValue.json(v) if isinstance(v, (dict, list)) else v for k, v in found.items()},
+        },
     )
 
 

@@ -49,6 +49,7 @@ def ingest_sources_asset(
     context: dg.AssetExecutionContext, config: IngestConfig, platform: PlatformResource
 ):
     """Read one source (the partition) as the sources file describes; counts reconcile exactly."""
+    from finetune_platform.curation.pii import redacted_label_counts
     from finetune_platform.ingest.raw_files import RAW_FILES_DIR, write_raw_files_index
     from finetune_platform.ingest.readers import ingest_source
     from finetune_platform.ingest.sources import load_sources, source_fingerprint
@@ -132,7 +133,8 @@ def ingest_sources_asset(
             "warnings": dg.MetadataValue.json(warnings),
             **{f"incremental_{k}": v for k, v in (result.cache_stats or {}).items()},
             "per_source": dg.MetadataValue.md(pd.DataFrame(stats).T.to_markdown()),
-            "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
+            # redacted: records whose label holds PII are dropped only later, by the PII stage
+            "labels": dg.MetadataValue.json(redacted_label_counts(result.records["label"])),
             "preview": preview(result.records, ["record_id", "text", "response", "label"], redact=True),
         },
     )

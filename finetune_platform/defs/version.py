@@ -198,24 +198,35 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
 
 @dg.asset_check(asset=training_set, blocking=True)
 def training_set__no_pii(training_set: dict[str, Any]) -> dg.AssetCheckResult:
-    """A last scan of every prompt and completion, and of every turn of the versioned conversations (what SFT
-    with conversations trains on): any PII hit fails the gate."""
+    """A last scan of every prompt, completion, label and id, and of every turn of the versioned conversations
+    (what SFT with conversations trains on): any PII hit fails the gate, the first ones listed by id, field,
+    type and masked value."""
     from finetune_platform.curation.pii import scan_for_pii
+    from finetune_platform.curation.pii_gate import PiiGateScan
     from finetune_platform.datasets.split import conversation_turn_texts, read_conversations
 
     splits = load_splits(training_set)
-    texts = [t for df in splits.values() for t in pd.concat([df["prompt"], df["completion"]]).tolist()]
-    turns, configured = conversation_turn_texts(read_conversations(Path(training_set["path"])) or {})
-    hits = scan_for_pii(texts + turns)
-    by_type: dict[str, int] = {}
-    for hit in hits:
-        by_type[hit.type] = by_type.get(hit.type, 0) + 1
+    conversations = read_conversations(Path(training_set["path"])) or {}
+    turns, configured = conversation_turn_texts(conversations)
+    # prompts, completions, labels (also with underscores read as spaces: normalise_label writes "a_b") and the
+    # ids built from the source file's name; then every turn of the versioned conversations
+    scan = PiiGateScan()
+    for name, df in splits.items():
+        scan.frame(df, "example_id", texts=["prompt", "completion"], names=["label", "example_id", "record_id"],
+                   where=name)
+    in_pairs = len(scan.hits)
+    for name, df in conversations.items():
+        scan.frame(df, "example_id", texts=[], names=["label", "example_id", "record_id"], where=f"conversations {name}")
+        scan.conversations(df, skip_opener=configured is not None, where=f"conversations {name}")
+    hits = scan.hits
     in_system_prompt = sorted({hit.type for hit in scan_for_pii([configured])}) if configured is not None else []
+    found = scan.metadata()
     return dg.AssetCheckResult(
         passed=not hits,
-        metadata={"texts_scanned": len(texts) + len(turns), "conversation_turns_scanned": len(turns),
-                  "hits": len(hits), "hits_in_conversations": sum(hit.index >= len(texts) for hit in hits),
-                  "hits_by_type": dg.MetadataValue.json(by_type),
+        description=scan.description("the training set"),
+        metadata={"texts_scanned": scan.texts_scanned, "conversation_turns_scanned": len(turns),
+                  "hits_in_conversations": len(hits) - in_pairs,
+                  **{k: dg.MetadataValue.json(v) if isinstance(v, (dict, list)) else v for k, v in found.items()},
                   # what the detectors see in the shared system prompt (a persona's name, a support address)
                   "system_prompt_pii_types": dg.MetadataValue.json(in_system_prompt)},
     )

@@ -45,6 +45,7 @@ from finetune_platform.ingest.readers import (
     function_calling_problem,
     joined_text_parts,
     kept_message,
+    quoted,
     tool_use_problem,
     untrained,
     weight_problem,
@@ -441,7 +442,7 @@ def _alpaca_record(row: Mapping[str, Any]) -> dict[str, str]:
         if label and output.strip() and normalise_label(label) != normalise_label(output):
             raise RowError(
                 QuarantineReason.LABEL_CONFLICT,
-                f"the classify row's output {output.strip()[:60]!r} and its label {label[:60]!r} name different "
+                f"the classify row's output {quoted(output.strip())} and its label {quoted(label)} name different "
                 "categories; keep one of them",
             )
         return {"text": given_input, "response": "", "label": label or output.strip(), "messages": ""}
@@ -508,7 +509,7 @@ def _sharegpt_record(row: Mapping[str, Any]) -> dict[str, str]:
         if role not in SHAREGPT_ROLES:
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
-                f"conversations[{i}].from is {speaker!r}, expected one of {sorted(SHAREGPT_ROLES)} (any case)",
+                f"conversations[{i}].from is {quoted(speaker)}, expected one of {sorted(SHAREGPT_ROLES)} (any case)",
             )
         speaker = role
         problem = weight_problem(turn, f"conversations[{i}]", SHAREGPT_ROLES[speaker])  # the platform's own exports
@@ -539,7 +540,7 @@ def _openai_record(row: Mapping[str, Any]) -> dict[str, str]:
         if not isinstance(role, str) or role not in OPENAI_ROLES:
             raise RowError(
                 QuarantineReason.INVALID_MESSAGES,
-                f"messages[{i}].role is {role!r}, expected one of {sorted(OPENAI_ROLES)}",
+                f"messages[{i}].role is {quoted(role)}, expected one of {sorted(OPENAI_ROLES)}",
             )
         tool_use = tool_use_problem(message, f"messages[{i}]") or weight_problem(message, f"messages[{i}]", role)
         if tool_use is not None:

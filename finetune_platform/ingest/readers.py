@@ -180,11 +180,25 @@ class SourceStats:
     #: platform's own Alpaca export (same ``id`` before ``::``, same input) come back as one record, with the
     #: label and the reply, under the first row's id. Rows read = kept + merged + quarantined.
     rows_merged: int = 0
+    #: Files whose path (relative to the raw folder) the PII redactor flags, redacted, each with the types:
+    #: record ids and ``source_file`` carry the path into every later stage, the training set and the review
+    #: queue, so such a file must be renamed (the PII gates fail on ids that hold PII).
+    files_named_with_pii: list[str] = field(default_factory=list)
 
     def warnings(self) -> list[str]:
         """What a green run may hide, as sentences: a mapped field absent from every kept row (a misspelt
-        field name: every label or response empty), or files that hold no row at all."""
+        field name: every label or response empty), files that hold no row at all, or files whose names hold
+        PII."""
         found = []
+        if self.files_named_with_pii:
+            shown = self.files_named_with_pii
+            found.append(
+                f"source '{self.source}': {len(shown)} file name(s) hold PII, which record ids and source_file carry "
+                f"into the training set and the review queue: {'; '.join(shown[:5])}"
+                + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+                + ". Rename the files so that their names hold no personal data and ingest again (the PII gates "
+                "fail on ids that hold PII)."
+            )
         for name, count in sorted(self.rows_missing_field.items()):
             if self.rows_kept and count >= self.rows_kept:
                 found.append(
@@ -310,6 +324,11 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
             sink.stats.empty_files += 1
         if cache is not None and key is not None:
             cache.store(key, rel, sink, marks)
+    from finetune_platform.curation.pii import name_pii_types, redact_name
+
+    sink.stats.files_named_with_pii = [
+        f"'{redact_name(rel)}' ({', '.join(types)})" for rel in sink.raw_files if (types := name_pii_types(rel))
+    ]
     result = sink.result()
     result.raw_files = {source.name: sink.raw_files}
     if cache is not None:
@@ -567,7 +586,7 @@ def _check_fields(checked: Mapping[str, str], source: SourceSettings) -> _Proble
         if is_spreadsheet_formula(value):
             return _Problem(
                 QuarantineReason.FORMULA_INJECTION,
-                f"field '{name}' starts like a spreadsheet formula or DDE command ({value.strip()[:40]!r})",
+                f"field '{name}' starts like a spreadsheet formula or DDE command ({quoted(value.strip(), 40)})",
             )
     if size > source.max_record_bytes:
         return _Problem(
@@ -622,10 +641,21 @@ def weight_problem(message: Mapping[str, Any], where: str, role: str) -> str | N
 
 def _as_json(value: Any) -> str:
     """``value`` as the file wrote it (JSON: true, "0"), for error messages."""
+    from finetune_platform.curation.pii import redact_then_cut
+
     try:
-        return json.dumps(value, ensure_ascii=False)[:60]
+        return redact_then_cut(json.dumps(value, ensure_ascii=False), 60)
     except (TypeError, ValueError):
-        return repr(value)[:60]
+        return redact_then_cut(repr(value), 60)
+
+
+def quoted(value: Any, limit: int = 60) -> str:
+    """``value`` quoted in a quarantine reason (a string's ``repr``, anything else as Python writes it), its PII
+    redacted before it is cut to ``limit`` characters: cut first, part of an address would be left
+    ("jane.doe@example.") that no detector recognises, in the stored reason and in the redacted preview."""
+    from finetune_platform.curation.pii import redact_then_cut
+
+    return repr(redact_then_cut(value, limit)) if isinstance(value, str) else redact_then_cut(repr(value), limit)
 
 
 def kept_message(role: str, content: str, message: Mapping[str, Any]) -> dict[str, Any]:
@@ -701,7 +731,7 @@ def _parse_messages(row: Mapping[str, Any], name: str) -> list[dict[str, Any]] |
         if not isinstance(role, str) or role not in _MESSAGE_ROLES:  # a list or object is not a role
             return _Problem(
                 QuarantineReason.INVALID_MESSAGES,
-                f"{name}[{i}].role is {role!r}, expected one of {sorted(_MESSAGE_ROLES)}",
+                f"{name}[{i}].role is {quoted(role)}, expected one of {sorted(_MESSAGE_ROLES)}",
             )
         tool_use = tool_use_problem(message, f"{name}[{i}]") or weight_problem(message, f"{name}[{i}]", role)
         if tool_use is not None:
@@ -773,8 +803,12 @@ class _Sink:
         )
 
     def quarantine(self, rel: str, row_number: int, code: QuarantineReason, problem: str, excerpt: Any) -> None:
+        from finetune_platform.curation.pii import redact_then_cut
+
         where = f"{rel} (whole file)" if row_number == 0 else f"{rel}, row {row_number}"
-        problem = _shown(problem)  # a field name or cell quoted with an undecodable byte in it
+        # a field name or cell quoted with an undecodable byte in it; and what a reason quotes uncut (the header
+        # of a CSV whose first line is data, a row's field names) redacted, as a cut value is where it is cut
+        problem = redact_then_cut(_shown(problem), None)
         self.stats.rows_read += 1
         self.stats.rows_quarantined += 1
         self.stats.quarantined_by_reason[code.value] = self.stats.quarantined_by_reason.get(code.value, 0) + 1
@@ -837,19 +871,33 @@ class _Sink:
         return IngestResult(records=records, quarantine=quarantine, stats={self.source.name: self.stats})
 
 
+#: The end of a text cut at a window's edge that may be part of a value: what follows the last separator.
+_PARTIAL_TAIL = re.compile(r"[^\s\"',;()\[\]{}<>]*\Z")
+
+
 def _excerpt(raw: Any, encoding: str) -> str:
-    """The first characters of the offending input, printable and without unpaired surrogates or NULs."""
+    """The first characters of the offending input, printable and without unpaired surrogates or NULs, PII
+    redacted before the cut (excerpts are shown to people and cached on disk). Only quarantined rows pay for
+    the redaction; a window cut off the input loses its last, maybe partial, token first."""
+    from finetune_platform.curation.pii import redact_then_cut
+
     if isinstance(raw, bytes):
         text = raw[: EXCERPT_CHARS * 4].decode(encoding, "backslashreplace")
+        cut = len(raw) > EXCERPT_CHARS * 4
     elif isinstance(raw, str):
         text = _shown(raw[: EXCERPT_CHARS * 2])
+        cut = len(raw) > EXCERPT_CHARS * 2
     else:
         try:
-            text = _shown(json.dumps(raw, ensure_ascii=False, default=str)[: EXCERPT_CHARS * 2])
+            written = json.dumps(raw, ensure_ascii=False, default=str)
         except (RecursionError, ValueError):  # nested past the encoder's depth; an over-long integer
-            text = f"<a JSON {type(raw).__name__} that cannot be written back: nested too deeply or too large>"
+            return f"<a JSON {type(raw).__name__} that cannot be written back: nested too deeply or too large>"
+        text = _shown(written[: EXCERPT_CHARS * 2])
+        cut = len(written) > EXCERPT_CHARS * 2
     text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-    return text[:EXCERPT_CHARS]
+    if cut:
+        text = _PARTIAL_TAIL.sub("", text)
+    return redact_then_cut(text, EXCERPT_CHARS)
 
 
 def _shown(text: str) -> str:

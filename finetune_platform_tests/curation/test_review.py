@@ -271,6 +271,34 @@ def test_import_collects_every_bad_row_and_imports_nothing(tmp_path):
     assert "reviewer 'bob' already reviewed record 'r1' at alice.csv:data row 6" in message
 
 
+def test_a_corrected_label_holding_pii_is_refused_without_repeating_it(tmp_path):
+    """A reviewer's corrected label is a class name like any label: one that holds PII (here even one of the
+    records' labels, as a batch curated before labels were checked could hold) is refused at import and by
+    apply_reviews, and neither error quotes it."""
+    records = curated({}, {"label": "login +44 7911 123456"})
+    sheet = tmp_path / "alice.csv"
+    sheet.write_text(
+        "record_id,reviewer,decision,corrected_label,comment\n"
+        "r1,alice,accept,login +44 7911 123456,\n"
+        "r2,alice,accept,billing,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ReviewImportError) as info:
+        import_reviews([sheet], records)
+    message = str(info.value)
+    assert [(e.file, e.where) for e in info.value.errors] == [("alice.csv", "data row 1")]
+    assert "corrected label holds PII (PHONE)" in message and "7911" not in message
+    reviews = pd.DataFrame(
+        [{"record_id": "export jane.doe@example.com.csv#1", "reviewer": "alice", "decision": "accept",
+          "label": "jane.doe@example.com", "comment": ""}],
+        columns=REVIEW_COLUMNS,
+    )
+    records = curated({"record_id": "export jane.doe@example.com.csv#1"})
+    with pytest.raises(ValueError, match=r"1 corrected labels hold PII, e\.g\. export <EMAIL_1>#1: EMAIL") as info:
+        apply_reviews(records, reviews, ReviewSettings())
+    assert "jane.doe" not in str(info.value)
+
+
 def test_import_reports_a_wrong_header_and_a_missing_file(tmp_path):
     odd = tmp_path / "odd.csv"
     odd.write_text("id,verdict\nr1,accept\n", encoding="utf-8")

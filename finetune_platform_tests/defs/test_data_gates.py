@@ -148,6 +148,56 @@ def test_pii_in_a_curated_conversation_fails_the_gate() -> None:
     assert "instruction_examples" not in _materialized(result)
 
 
+def _no_raw_value(check: dg.AssetCheckEvaluation, *values: str) -> None:
+    """The check's description and metadata say where PII is without repeating it."""
+    shown = (check.description or "") + json.dumps({k: v.value for k, v in check.metadata.items()}, default=str)
+    for value in values:
+        assert value not in shown and value.replace(" ", "_") not in shown
+
+
+def test_pii_in_a_curated_label_fails_the_gate_and_says_where() -> None:
+    """A label is scanned too: as written, and with underscores read as spaces (``normalise_label`` writes
+    "login +44 7911 123456" as "login_+44_7911_123456", which hid the number from the scan)."""
+    records = curated()
+    records.loc[2, "label"] = "john.roe@example.org"
+    records.loc[3, "label"] = "login_+44_7911_123456"
+    result = run_curated(records)
+    no_pii = _checks(result)["curated_records__no_pii"]
+    assert not no_pii.passed and "instruction_examples" not in _materialized(result)
+    assert no_pii.metadata["hits_by_type"].value == {"EMAIL": 1, "PHONE": 1}
+    assert no_pii.metadata["hits_by_field"].value == {"label": 2}
+    first = no_pii.metadata["first_hits"].value
+    assert [(h["id"], h["field"], h["type"]) for h in first] == [
+        ("chat/tickets.jsonl#3", "label", "EMAIL"), ("chat/tickets.jsonl#4", "label", "PHONE")
+    ]
+    assert first[0]["masked"] == "j***g (20 chars)"
+    assert "EMAIL in label of 'chat/tickets.jsonl#3'" in no_pii.description
+    _no_raw_value(no_pii, "john.roe@example.org", "+44 7911 123456")
+
+
+def test_pii_in_a_source_file_name_fails_the_curated_gate_and_says_to_rename_the_file() -> None:
+    records = curated()
+    records.loc[1, "source_file"] = "export jane.doe@example.com.jsonl"
+    records.loc[1, "record_id"] = "chat/export jane.doe@example.com.jsonl#2"
+    result = run_curated(records)
+    no_pii = _checks(result)["curated_records__no_pii"]
+    assert not no_pii.passed
+    assert no_pii.metadata["hits_by_field"].value == {"record_id": 1, "source_file": 1}
+    assert {h["id"] for h in no_pii.metadata["first_hits"].value} == {"chat/export <EMAIL_1>#2"}
+    assert "EMAIL in record_id" in no_pii.description and "rename the file" in no_pii.description
+    _no_raw_value(no_pii, "jane.doe@example.com")
+
+
+def test_ordinary_ids_and_labels_pass_the_curated_gate() -> None:
+    records = curated()
+    records["label"] = ["technical_issue", "shipping_delivery", "account_access", "AddToPlaylist",
+                        "SearchScreeningEvent", "product_question"]
+    records["source_file"] = "support/2024_03 tickets (export 2).csv"
+    records["record_id"] = [f"chat/support/2024_03 tickets (export 2).csv#{i + 10_001}" for i in range(len(records))]
+    no_pii = _checks(run_curated(records))["curated_records__no_pii"]
+    assert no_pii.passed and no_pii.metadata["hits"].value == 0, no_pii.description
+
+
 def _duplicate_id(records: pd.DataFrame) -> None:
     records.loc[1, "record_id"] = records.loc[0, "record_id"]
 
@@ -436,6 +486,37 @@ def test_pii_in_a_training_example_fails_the_pii_gate(tmp_path: Path, column: st
     assert check.metadata["hits_by_type"].value == {pii_type: 1}
 
 
+def test_a_label_with_a_phone_number_fails_the_pii_gate_after_normalise_label(tmp_path: Path) -> None:
+    """normalise_label writes "login +44 7911 123456" as "login_+44_7911_123456", which the prose scan of the
+    completion does not see: the gate reads labels with their underscores as spaces too."""
+    splits = good_splits()
+    ticket = splits["train"]["record_id"] == "chat/tickets.jsonl#3"
+    splits["train"].loc[ticket, "label"] = "login_+44_7911_123456"
+    splits["train"].loc[ticket & (splits["train"]["task"] == "classify"), "completion"] = "login_+44_7911_123456"
+    check = _only_failing(run_training_set(write_training_set(tmp_path, splits)), "training_set__no_pii")
+    assert check.metadata["hits_by_type"].value == {"PHONE": 2}  # the label of the ticket's two examples
+    assert [(h["where"], h["id"], h["field"]) for h in check.metadata["first_hits"].value] == [
+        ("train", "chat/tickets.jsonl#3::classify", "label"), ("train", "chat/tickets.jsonl#3::reply", "label")
+    ]
+    _no_raw_value(check, "+44 7911 123456")
+
+
+def test_pii_in_an_example_id_fails_the_pii_gate(tmp_path: Path) -> None:
+    """Ids are built from the source file's path: a file named after a customer puts PII in every id."""
+    rid = "chat/export jane.doe@example.com.jsonl#2"
+    splits = good_splits()
+    splits["validation"] = pd.DataFrame(_examples_of(4, record_id=rid), columns=EXAMPLE_COLUMNS)
+    records = _records()
+    records.loc[4, "record_id"] = rid
+    check = _only_failing(run_training_set(write_training_set(tmp_path, splits, records)), "training_set__no_pii")
+    assert check.metadata["hits_by_field"].value == {"example_id": 2, "record_id": 2}
+    assert {h["id"] for h in check.metadata["first_hits"].value} == {
+        "chat/export <EMAIL_1>#2::classify", "chat/export <EMAIL_1>#2::reply"
+    }
+    assert "rename the file" in check.description
+    _no_raw_value(check, "jane.doe@example.com")
+
+
 def test_pii_in_a_versioned_conversation_fails_the_pii_gate(tmp_path: Path) -> None:
     """The training set versions the tickets' conversations beside the pairs (SFT with conversations trains
     on them): their turns are scanned too."""
@@ -455,6 +536,9 @@ def test_pii_in_a_versioned_conversation_fails_the_pii_gate(tmp_path: Path) -> N
     assert (check.metadata["hits"].value, check.metadata["hits_in_conversations"].value) == (1, 1)
     assert check.metadata["conversation_turns_scanned"].value == 4
     assert check.metadata["hits_by_type"].value == {"EMAIL": 1}
+    assert check.metadata["first_hits"].value == [{"where": "conversations train", "id": "chat/tickets.jsonl#1::chat",
+                                                    "field": "messages[2]", "type": "EMAIL", "masked": "j***m (20 chars)"}]
+    _no_raw_value(check, "jane.doe@example.com")
 
 
 def test_a_configured_system_prompt_is_reported_not_failed(tmp_path: Path) -> None:
