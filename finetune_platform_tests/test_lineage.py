@@ -155,6 +155,25 @@ def test_a_manifest_written_before_raw_files_were_fingerprinted_still_reads(tmp_
     assert _raw_location(link) == f"{raw / 'mail' / 'm.csv'}:2"
 
 
+def test_an_unreadable_dvc_file_does_not_stop_a_trace(tmp_path: Path):
+    """data/training_set.dvc with merge conflict markers: the working copy is still found by its hash, an older
+    version still restored from the remote, and the note says the file could not be read."""
+    from finetune_platform.lineage import _locate_data
+
+    settings = Settings.for_root(tmp_path / "root")
+    old_md5, _ = write_version(settings, "v1-", 2)
+    new_md5, _ = write_version(settings, "v2-", 2)
+    dvc_file = settings.data_dir / "training_set.dvc"
+    dvc_file.write_text("<<<<<<< HEAD\n" + dvc_file.read_text(encoding="utf-8") + "=======\n", encoding="utf-8")
+
+    current = _locate_data(new_md5, "tag", settings, None)
+    assert (current.used, current.working_copy_md5) == ("working_copy", None)
+    assert f"{dvc_file} cannot be read" in current.note and "not valid YAML" in current.note
+    old = _locate_data(old_md5, "tag", settings, tmp_path / "restored")
+    assert old.used == "restored" and "is another version or none" in old.note and "cannot be read" in old.note
+    assert (old.path / "manifest.json").is_file()
+
+
 # -- the real chain (slow: DVC subprocesses, an MLflow store, a registered pyfunc model) ---------------
 
 

@@ -168,11 +168,15 @@ class DvcRepository:
         return self.read_version(self.root / dvc_file)
 
     def read_version(self, dvc_file: Path) -> DataVersion:
-        """The version a ``.dvc`` file records."""
+        """The version a ``.dvc`` file records; ``ValueError`` (what is wrong, where) when the file is not one
+        (merge conflict markers in it, another YAML document)."""
         dvc_file = Path(dvc_file)
-        content = yaml.safe_load(dvc_file.read_text(encoding="utf-8")) or {}
-        outs = content.get("outs") or []
-        if len(outs) != 1 or "md5" not in outs[0]:
+        try:
+            content = yaml.safe_load(dvc_file.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            raise ValueError(f"{dvc_file} is not valid YAML ({type(error).__name__}: {error})") from error
+        outs = content.get("outs") if isinstance(content, dict) else None
+        if not isinstance(outs, list) or len(outs) != 1 or not isinstance(outs[0], dict) or "md5" not in outs[0]:
             raise ValueError(f"{dvc_file} does not record exactly one output with an md5: {content!r}")
         out = outs[0]
         return DataVersion(

@@ -131,3 +131,16 @@ def test_a_remote_outside_the_root_goes_to_the_local_config_not_the_committed_on
     assert "shared-remote" not in (root / ".dvc" / "config.local").read_text()
     with Repo(str(root)) as repo:
         assert repo.config["remote"]["local"]["url"].endswith(".dvc-storage")
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["<<<<<<< HEAD\nouts:\n- md5: abc.dir\n=======\n", "just text\n", "outs: 3\n", "outs:\n- path: data\n"],
+    ids=["conflict-markers", "a-string", "outs-not-a-list", "no-md5"],
+)
+def test_an_unreadable_dvc_file_is_a_value_error_naming_it(tmp_path: Path, repo: DvcRepository, content: str):
+    dvc_file = repo.root / "data" / "training_set.dvc"
+    dvc_file.parent.mkdir(parents=True, exist_ok=True)
+    dvc_file.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"{dvc_file}"):
+        repo.read_version(dvc_file)
