@@ -172,17 +172,31 @@ def _records_spec(min_text_chars: int, max_text_chars: int) -> list[tuple[str, d
     spec: list[tuple[str, dict[str, Any], str]] = [
         ("ExpectColumnToExist", {"column": column}, "required column must exist") for column in CURATED_COLUMNS
     ]
+    # The range, length, set and regex rules skip nulls, so every column they bound has its own not-null rule.
     spec += [
         ("ExpectColumnValuesToNotBeNull", {"column": "record_id"}, "no null record ids"),
+        ("ExpectColumnValuesToNotMatchRegex", {"column": "record_id", "regex": _BLANK}, "record ids not blank"),
         ("ExpectColumnValuesToBeUnique", {"column": "record_id"}, "record ids unique (lineage key)"),
         ("ExpectColumnValuesToNotBeNull", {"column": "source"}, "every record names its source"),
+        ("ExpectColumnValuesToNotMatchRegex", {"column": "source", "regex": _BLANK}, "source names not blank"),
         ("ExpectColumnValuesToNotBeNull", {"column": "source_file"}, "every record names its raw file"),
+        ("ExpectColumnValuesToNotMatchRegex", {"column": "source_file", "regex": _BLANK}, "raw file names not blank"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "source_row"}, "every record names its raw row (lineage)"),
+        (
+            "ExpectColumnValuesToBeInTypeList",
+            {"column": "source_row", "type_list": list(_INTEGER_TYPES)},
+            "raw row numbers are integers (an integer dtype)",
+        ),
         ("ExpectColumnValuesToBeBetween", {"column": "source_row", "min_value": 1}, "raw row numbers start at 1"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "text"}, "no null texts"),
         (
             "ExpectColumnValueLengthsToBeBetween",
             {"column": "text", "min_value": min_text_chars, "max_value": max_text_chars},
             f"text length in [{min_text_chars}, {max_text_chars}]",
         ),
+        # "" is the length rule's; this one catches text that is only whitespace
+        ("ExpectColumnValuesToNotMatchRegex", {"column": "text", "regex": r"^\s+$"}, "text not whitespace only"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "quality_score"}, "every record scored (no null or NaN score)"),
         (
             "ExpectColumnValuesToBeBetween",
             {"column": "quality_score", "min_value": 0.0, "max_value": 1.0},
@@ -191,6 +205,12 @@ def _records_spec(min_text_chars: int, max_text_chars: int) -> list[tuple[str, d
         ("ExpectColumnValuesToNotBeNull", {"column": "pii_counts"}, "PII counts recorded for every record"),
     ]
     return spec
+
+
+#: Empty or whitespace only.
+_BLANK = r"^\s*$"
+#: What great-expectations may name an integer column's type (numpy dtypes; Python ints in an object column).
+_INTEGER_TYPES = ("int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
 def validate_records(

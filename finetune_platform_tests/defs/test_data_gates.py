@@ -195,6 +195,23 @@ def test_a_curated_frame_missing_a_column_fails_the_gate() -> None:
     assert "instruction_examples" not in _materialized(result)
 
 
+def test_null_rows_and_texts_fail_the_curated_gate_before_the_training_set_would_crash() -> None:
+    """The range and length rules skip nulls: without their own not-null rules a record with no raw row or no
+    text passed the gate, and the training set stage later died on int(None)."""
+    records = curated()
+    records["source_row"] = records["source_row"].astype(object)
+    records.loc[1, "source_row"] = None
+    records.loc[2, "text"] = None
+    result = run_curated(records)
+    check = _checks(result)["curated_records__expectations"]
+    assert not check.passed
+    assert _failed_expectations(check) == {
+        ("expect_column_values_to_not_be_null", "source_row"), ("expect_column_values_to_not_be_null", "text")
+    }
+    assert "chat/tickets.jsonl#2" in check.description and "chat/tickets.jsonl#3" in check.description
+    assert not result.success and "instruction_examples" not in _materialized(result)
+
+
 # --- training_set: no leakage, expectations, no PII --------------------------------------------------------
 
 
