@@ -474,9 +474,10 @@ def test_pii_in_a_versioned_conversation_fails_the_pii_gate(tmp_path: Path) -> N
     assert check.metadata["hits_by_type"].value == {"EMAIL": 1}
 
 
-def test_a_configured_system_prompt_is_reported_not_failed(tmp_path: Path) -> None:
-    """system_message='settings' opens every conversation with the operator's own prompt (a persona's name, a
-    support address): it is not training data about anyone, so it is reported apart and the gate passes."""
+def test_pii_in_a_configured_system_prompt_fails_the_pii_gate(tmp_path: Path) -> None:
+    """system_message='settings' opens every conversation with the operator's own prompt: it is reported apart,
+    and what the detectors flag in it (a persona's name, a support address) fails the gate, since every
+    conversation trains on it (the format stage refuses such a prompt up front)."""
     import json
 
     from finetune_platform.datasets.split import write_training_set as write
@@ -492,7 +493,8 @@ def test_a_configured_system_prompt_is_reported_not_failed(tmp_path: Path) -> No
     write(good_splits(), Path(value["path"]), _records(), pd.DataFrame(rows))
     result = run_training_set(value)
     [check] = [c for c in result.get_asset_check_evaluations() if c.check_name == "training_set__no_pii"]
-    assert check.passed and check.metadata["conversation_turns_scanned"].value == 4
+    assert not check.passed and check.metadata["conversation_turns_scanned"].value == 4
+    assert check.metadata["hits"].value == 0  # the turns are clean: only the shared prompt fails
     assert check.metadata["system_prompt_pii_types"].value == ["EMAIL", "PERSON"]
 
 
