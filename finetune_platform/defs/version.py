@@ -52,10 +52,19 @@ def training_set(
     placed = {rid: name for name in SPLITS for rid in splits[name]["record_id"]}
     moved = sum(1 for rid, name in placed.items() if rid in previous and previous[rid] != name)
     kept = sum(1 for rid in placed if rid in previous) - moved
-    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, read_raw_files_index
+    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, curated_raw_files, read_raw_files_index
+    from finetune_platform.schemas import SOURCE_SHA256_COLUMN
 
-    # what the last ingest of each source read (SHA-256, CSV lines): lineage tells a raw file changed since
-    raw_files = read_raw_files_index(settings.artifacts_dir / RAW_FILES_DIR, curated_records["source"].unique())
+    # the raw files' SHA-256 as the ingest the records were curated from read them (the records carry it), so
+    # lineage tells a raw file changed since; the latest ingest's index adds a CSV's row lines of that content
+    raw_files = curated_raw_files(
+        curated_records, read_raw_files_index(settings.artifacts_dir / RAW_FILES_DIR, curated_records["source"].unique())
+    )
+    if SOURCE_SHA256_COLUMN not in curated_records.columns:
+        context.log.warning(
+            f"curated_records has no {SOURCE_SHA256_COLUMN} column (curated before it was recorded), so the manifest "
+            "leaves the raw files' hashes unknown; materialize ingest_job and curated_records again to record them"
+        )
     manifest = write_training_set(
         splits, settings.training_set_dir, curated_records, conversation_examples, raw_files=raw_files
     )
