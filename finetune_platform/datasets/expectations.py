@@ -17,6 +17,8 @@ from finetune_platform.schemas import EXAMPLE_COLUMNS
 DEFAULT_TASKS: tuple[str, ...] = ("classify", "reply")
 #: How many offending values (or example ids) a failed expectation reports.
 MAX_UNEXPECTED_EXAMPLES = 5
+#: The ``column`` of a result of an expectation about the whole table (its row count).
+TABLE = "(table)"
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,15 @@ def _suite_spec(
     allowed_tasks: Iterable[str],
     max_prompt_chars: int,
     max_completion_chars: int,
+    min_rows: int = 0,
 ) -> list[tuple[str, dict[str, Any], str]]:
     """(expectation class name, kwargs, human detail) for every expectation of the suite, in order."""
     labels = sorted(set(allowed_labels))
     tasks = sorted(set(allowed_tasks))
-    spec: list[tuple[str, dict[str, Any], str]] = [
+    spec: list[tuple[str, dict[str, Any], str]] = []
+    if min_rows > 0:
+        spec.append(("ExpectTableRowCountToBeBetween", {"min_value": min_rows}, f"at least {min_rows} rows"))
+    spec += [
         ("ExpectColumnToExist", {"column": column}, "required column must exist") for column in EXAMPLE_COLUMNS
     ]
     spec += [
@@ -155,13 +161,15 @@ def validate_examples(
     max_prompt_chars: int = 4_000,
     max_completion_chars: int = 2_000,
     allowed_tasks: Iterable[str] = DEFAULT_TASKS,
+    min_rows: int = 0,
 ) -> ValidationReport:
     """Run the training-split suite on ``df`` (``schemas.EXAMPLE_COLUMNS``) and report every expectation.
 
     An expectation that cannot run (for example because its column is missing) counts as failed, with
     the error in ``detail``. ``allowed_labels`` must not be empty when the frame has classify rows.
+    ``min_rows`` > 0 adds a row-count rule first (column ``TABLE``): a split that must not come out empty.
     """
-    spec = _suite_spec(allowed_labels, allowed_tasks, max_prompt_chars, max_completion_chars)
+    spec = _suite_spec(allowed_labels, allowed_tasks, max_prompt_chars, max_completion_chars, min_rows)
     return _run_suite(df, suite_name, spec, "example_id")
 
 
@@ -250,7 +258,9 @@ def _run_suite(
         if not error:  # gx nests errors per metric when a metric could not be computed
             nested = [v for v in (raw.exception_info or {}).values() if isinstance(v, dict)]
             error = next((v.get("exception_message") for v in nested if v.get("raised_exception")), None)
-        column = kwargs.get("column") or f"{kwargs['column_A']},{kwargs['column_B']}"
+        column = kwargs.get("column") or (
+            f"{kwargs['column_A']},{kwargs['column_B']}" if "column_A" in kwargs else TABLE
+        )
         results.append(
             {
                 "expectation": raw.expectation_config.type,

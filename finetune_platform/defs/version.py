@@ -87,6 +87,8 @@ def training_set(
         "dvc_md5": version.md5,
         "dvc_file": str(version.dvc_file),
         "counts": counts,
+        # what the expectations require of a held-out split: at least one row where its fraction is above 0
+        "fractions": {"validation": config.validation_fraction, "test": config.test_fraction},
         "labels": labels,
         "sources": {str(k): int(v) for k, v in instruction_examples["source"].value_counts().items()},
         "near_duplicate_threshold": config.near_duplicate_threshold,
@@ -172,7 +174,9 @@ def training_set__no_leakage(training_set: dict[str, Any]) -> dg.AssetCheckResul
 
 @dg.asset_check(asset=training_set, blocking=True)
 def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckResult:
-    """The great-expectations suite passes on every split; each expectation's result is in metadata."""
+    """The great-expectations suite passes on every split; each expectation's result is in metadata. A split
+    that came out empty fails (train always; validation and test when their configured fraction is above 0:
+    too few tickets for the fractions, add data or set the fraction to 0)."""
     from finetune_platform.datasets.expectations import validate_examples
 
     splits = load_splits(training_set)
@@ -183,6 +187,9 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
     # the same examples, so checking against it could never fail.)
     train = splits["train"]
     trained_labels = sorted(train.loc[train["task"] == "classify", "label"].dropna().astype(str).unique())
+    # Train must have rows, and so must a held-out split the config asked for (an empty test split would only
+    # fail at evaluation, after training).
+    fractions = {"train": 1.0, **training_set.get("fractions", {})}
     for name, df in splits.items():
         report = validate_examples(
             df,
@@ -190,6 +197,7 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
             allowed_labels=trained_labels,
             max_prompt_chars=training_set.get("max_prompt_chars", 4_000),
             max_completion_chars=training_set.get("max_completion_chars", 2_000),
+            min_rows=1 if fractions.get(name, 0.0) > 0 else 0,
         )
         passed &= report.success
         rows += [{"split": name, **r} for r in report.results]

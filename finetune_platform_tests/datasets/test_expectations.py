@@ -181,3 +181,14 @@ def test_curated_records_suite_fails_on_nulls_non_integer_rows_and_blanks(plant,
     also = {("expect_column_values_to_be_between", "source_row")} if plant is _row_as_text else set()
     assert failed == {(expectation, column)} | also
 
+
+
+def test_a_row_count_rule_fails_an_empty_split_and_only_when_asked(examples) -> None:
+    from finetune_platform.datasets.expectations import TABLE
+
+    empty = examples.iloc[0:0]
+    assert validate_examples(empty, "empty_ok", LABELS).success  # no rule: a split that may be empty
+    report = validate_examples(empty, "empty", LABELS, min_rows=1)
+    assert [(r["expectation"], r["column"]) for r in report.failures] == [("expect_table_row_count_to_be_between", TABLE)]
+    assert "at least 1 rows" in report.summary()
+    assert validate_examples(examples, "full", LABELS, min_rows=1).success
