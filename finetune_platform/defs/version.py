@@ -18,7 +18,7 @@ class SplitConfig(dg.Config, SplitSettings):
     """Validation/test fractions and the split seed."""
 
 
-@dg.asset(group_name=VERSION, compute_kind="dvc")
+@dg.asset(group_name=VERSION, compute_kind="pandas")
 def training_set(
     context: dg.AssetExecutionContext,
     config: SplitConfig,
@@ -26,12 +26,13 @@ def training_set(
     conversation_examples: pd.DataFrame,
     curated_records: pd.DataFrame,
     platform: PlatformResource,
-    dvc: DvcResource,
 ) -> dg.Output[dict[str, Any]]:
     """Train/validation/test Parquet files (instruction pairs, and the tickets' multi-turn conversations in
-    the split of their ticket) plus a lineage manifest, tracked and pushed with DVC.
+    the split of their ticket) plus a lineage manifest, hashed as DVC hashes them.
 
-    The DVC hash of the folder is this asset's data version: every training run records it.
+    The DVC hash of the folder is this asset's data version: every training run records it. Nothing goes to
+    DVC here: ``published_training_set`` adds and pushes the folder once the blocking checks below pass, so a
+    version they reject (one holding PII, say) never reaches the remote.
     """
     from finetune_platform.datasets.split import (
         label_spelling_variants,
@@ -40,6 +41,9 @@ def training_set(
         split_examples,
         write_training_set,
     )
+    from finetune_platform.datasets.versioning import folder_md5
+    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, curated_raw_files, read_raw_files_index
+    from finetune_platform.schemas import SOURCE_SHA256_COLUMN
 
     settings = platform.settings()
     # Tickets of the version in the folder keep their split: the champion trained on it is scored on this
@@ -52,9 +56,6 @@ def training_set(
     placed = {rid: name for name in SPLITS for rid in splits[name]["record_id"]}
     moved = sum(1 for rid, name in placed.items() if rid in previous and previous[rid] != name)
     kept = sum(1 for rid in placed if rid in previous) - moved
-    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, curated_raw_files, read_raw_files_index
-    from finetune_platform.schemas import SOURCE_SHA256_COLUMN
-
     # the raw files' SHA-256 as the ingest the records were curated from read them (the records carry it), so
     # lineage tells a raw file changed since; the latest ingest's index adds a CSV's row lines of that content
     raw_files = curated_raw_files(
@@ -68,14 +69,12 @@ def training_set(
     manifest = write_training_set(
         splits, settings.training_set_dir, curated_records, conversation_examples, raw_files=raw_files
     )
-    repo = dvc.repository()
-    repo.ensure_initialized()
-    version = repo.add_and_push(settings.training_set_dir)
+    md5 = folder_md5(settings.training_set_dir)
     counts = {name: int(len(splits[name])) for name in SPLITS}
     labels = sorted(
         instruction_examples.loc[instruction_examples["task"] == "classify", "label"].unique().tolist()
     )
-    context.log.info(f"training set {version.md5}: {counts}")
+    context.log.info(f"training set {md5}: {counts}")
     variants = label_spelling_variants(labels)
     if variants:
         context.log.warning(
@@ -84,8 +83,7 @@ def training_set(
         )
     value = {
         "path": str(settings.training_set_dir),
-        "dvc_md5": version.md5,
-        "dvc_file": str(version.dvc_file),
+        "dvc_md5": md5,
         "counts": counts,
         # what the expectations require of a held-out split: at least one row where its fraction is above 0
         "fractions": {"validation": config.validation_fraction, "test": config.test_fraction},
@@ -103,16 +101,19 @@ def training_set(
     )
     return dg.Output(
         value,
-        data_version=dg.DataVersion(version.md5),
+        data_version=dg.DataVersion(md5),
         metadata={
-            "dvc_md5": version.md5,
-            "dvc_file": str(version.dvc_file),
-            "dvc_remote": str(version.remote),
+            "dvc_md5": md5,
             "path": dg.MetadataValue.path(str(settings.training_set_dir)),
             **{f"{name}_examples": counts[name] for name in SPLITS},
             "labels_per_split": dg.MetadataValue.md(per_label.to_markdown()),
             "label_spelling_variants": dg.MetadataValue.json(variants),
             "manifest_entries": len(manifest.entries) if hasattr(manifest, "entries") else counts,
+            # raw files the examples come from whose hash at ingest is unknown (lineage cannot tell them changed)
+            "raw_files_unhashed": len(
+                {(e.source, e.source_file) for e in manifest.entries.values()}
+                - {(src, f) for src, files in manifest.raw_files.items() for f in files}
+            ),
             **{
                 f"conversations_{name}": manifest.counts.get(f"conversations_{name}", 0) for name in SPLITS
             },
@@ -123,6 +124,32 @@ def training_set(
             "tickets_moved_split": moved,
             "tickets_new": len(placed) - kept - moved,
             "preview": preview(splits["train"], ["example_id", "prompt", "completion"]),
+        },
+    )
+
+
+@dg.asset(group_name=VERSION, compute_kind="dvc")
+def published_training_set(
+    context: dg.AssetExecutionContext, training_set: dict[str, Any], dvc: DvcResource
+) -> dg.Output[dict[str, Any]]:
+    """The training set version in the DVC remote: ``dvc add`` + ``dvc push`` of the folder ``training_set``
+    wrote, run only after its blocking checks (no leakage, expectations, no PII) pass, so a rejected version
+    is neither in ``data/training_set.dvc`` nor in the remote. Training starts after it (``base_model``
+    depends on it), so every version a model trained on can be restored from the remote.
+    """
+    repo = dvc.repository()
+    repo.ensure_initialized()
+    version = repo.add_and_push(Path(training_set["path"]), expected_md5=training_set["dvc_md5"])
+    context.log.info(f"training set {version.md5} pushed to {version.remote}")
+    return dg.Output(
+        {"dvc_md5": version.md5, "dvc_file": str(version.dvc_file), "dvc_remote": str(version.remote)},
+        data_version=dg.DataVersion(version.md5),
+        metadata={
+            "dvc_md5": version.md5,
+            "dvc_file": str(version.dvc_file),
+            "dvc_remote": str(version.remote),
+            "dvc_nfiles": version.nfiles if version.nfiles is not None else 0,
+            "dvc_size": version.size,
         },
     )
 

@@ -182,7 +182,6 @@ def test_curated_records_suite_fails_on_nulls_non_integer_rows_and_blanks(plant,
     assert failed == {(expectation, column)} | also
 
 
-
 def test_a_row_count_rule_fails_an_empty_split_and_only_when_asked(examples) -> None:
     from finetune_platform.datasets.expectations import TABLE
 
