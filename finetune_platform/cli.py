@@ -366,6 +366,7 @@ def render_summary(instance: Any, settings: Settings, seconds: float) -> str:
     }
     curated = _latest_metadata(instance, "curated_records")
     tset = _latest_metadata(instance, "training_set")
+    published = _latest_metadata(instance, "published_training_set")  # what data/training_set.dvc names
     sft = _latest_metadata(instance, "sft_adapter")
     report = _latest_metadata(instance, "eval_report")
     registered = _latest_metadata(instance, "registered_model")
@@ -397,7 +398,7 @@ def render_summary(instance: Any, settings: Settings, seconds: float) -> str:
         "Where to look:",
         "  Dagster UI : make ui   -> http://127.0.0.1:3000 (assets grouped by stage, runs, checks)",
         f"  MLflow UI  : .venv/bin/mlflow ui --backend-store-uri {settings.mlflow_tracking_uri} --host 127.0.0.1 --port 5000",
-        f"  DVC        : data/training_set.dvc (md5 {tset.get('dvc_md5')}), remote {settings.dvc_remote}",
+        f"  DVC        : data/training_set.dvc (md5 {published.get('dvc_md5')}), remote {settings.dvc_remote}",
         "=" * 72,
     ]
     return "\n".join(lines)

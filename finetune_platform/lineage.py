@@ -169,7 +169,7 @@ class DataLink:
 
     dvc_md5: str
     md5_from: str  #: which tag the hash was read from
-    working_copy_md5: str | None  #: what ``data/training_set.dvc`` records now (None: no such file)
+    working_copy_md5: str | None  #: what ``data/training_set.dvc`` records now (None: no such file, or unreadable)
     used: Literal["working_copy", "restored"]
     path: Path  #: the training set folder that was read
     manifest_path: Path
@@ -376,11 +376,18 @@ def _locate_data(md5: str, md5_from: str, settings: Settings, restore_root: Path
 
     repo = DvcRepository(settings.root, settings.dvc_remote)
     dvc_file = settings.data_dir / f"{settings.training_set_dir.name}.dvc"
-    working_md5 = repo.read_version(dvc_file).md5 if dvc_file.is_file() else None
+    working_md5, unreadable = None, ""
+    if dvc_file.is_file():
+        # a damaged pointer (merge conflict markers) need not stop a trace: the version is the run's, the folder
+        # hashed as it is, and an older one restored from the remote by its hash
+        try:
+            working_md5 = repo.read_version(dvc_file).md5
+        except (ValueError, OSError) as error:
+            unreadable = f" ({dvc_file} cannot be read, so the working copy's version is unknown: {str(error)[:300]})"
     remote = str(settings.dvc_remote)
 
     def link(used: Literal["working_copy", "restored"], path: Path, note: str) -> DataLink:
-        return DataLink(md5, md5_from, working_md5, used, path, path / MANIFEST_NAME, remote, note)
+        return DataLink(md5, md5_from, working_md5, used, path, path / MANIFEST_NAME, remote, note + unreadable)
 
     if settings.training_set_dir.is_dir() and folder_md5(settings.training_set_dir) == md5:
         return link("working_copy", settings.training_set_dir, "the working copy data/training_set is this version")
@@ -388,6 +395,8 @@ def _locate_data(md5: str, md5_from: str, settings: Settings, restore_root: Path
         stale = "was changed after `dvc add` (its content no longer has this hash)"
     elif working_md5 is not None:
         stale = f"is version {working_md5}"
+    elif unreadable:
+        stale = "is another version or none"
     else:
         stale = "is missing"
 

@@ -27,6 +27,14 @@ RECORD_COLUMNS: list[str] = [
     "messages",
 ]
 
+#: An optional column of the ``raw_corpus`` asset and of every curation stage's records after it (the readers'
+#: ``IngestResult.records`` do not have it; ``ingest.raw_files.with_source_sha256`` adds it): the SHA-256 of the
+#: raw file (``source_file``) as the ingest that read the record saw it (None when it could not be hashed).
+#: The curation stages carry it like any extra column, so the training set's manifest records the content each
+#: example was curated from, not that of a later ingest nobody curated (``ingest.raw_files.curated_raw_files``).
+#: Records built elsewhere (by hand, in tests) may lack it: their raw files' hashes are then unknown.
+SOURCE_SHA256_COLUMN = "source_sha256"
+
 #: ``quarantine``: rows that could not be read, each with a reason.
 #: reason_code is a short machine-readable code (see ingest.QuarantineReason); reason is the human
 #: sentence (what was wrong and where); excerpt is the first characters of the offending raw input.

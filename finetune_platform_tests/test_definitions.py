@@ -21,7 +21,7 @@ EXPECTED_GROUPS = {
         "curated_records",
     },
     "format": {"instruction_examples", "conversation_examples", "completion_corpus"},
-    "version": {"training_set"},
+    "version": {"training_set", "published_training_set"},
     "train": {"base_model", "domain_adapted_model", "sft_adapter", "aligned_adapter"},
     "evaluate": {"eval_report", "human_eval_sheet", "ab_test_report"},
     "deploy": {"registered_model", "deployment", "knowledge_index", "router"},

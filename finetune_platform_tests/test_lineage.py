@@ -155,6 +155,74 @@ def test_a_manifest_written_before_raw_files_were_fingerprinted_still_reads(tmp_
     assert _raw_location(link) == f"{raw / 'mail' / 'm.csv'}:2"
 
 
+def test_a_raw_file_read_again_after_curation_is_reported_changed(tmp_path: Path):
+    """The latest ingest read changed raw files that were not curated again (its ingest_job failed after
+    raw_corpus): the manifest keeps the hash the curated records were read with, so lineage says the file
+    changed rather than pointing at a row that now holds another ticket, and a CSV row gets no line from an
+    index of other content."""
+    from finetune_platform.ingest import SourceSettings, ingest_source
+    from finetune_platform.ingest.raw_files import curated_raw_files, with_source_sha256
+    from finetune_platform.lineage import _examples
+
+    raw = tmp_path / "raw"
+    (raw / "mail").mkdir(parents=True)
+    mail = raw / "mail" / "m.csv"
+    mail.write_text('text,reply,category\n"Card charged\ntwice",Refunded,billing\nCannot log in,Reset it,login\n')
+    (raw / "chat").mkdir()
+    chat = raw / "chat" / "c.jsonl"
+    chat.write_text("".join(json.dumps({"text": t, "response": "ok", "label": "x"}) + "\n" for t in ("first", "second")))
+    sources = [
+        SourceSettings(name="mail", path="mail/*.csv", format="csv", response_field="reply", label_field="category"),
+        SourceSettings(name="chat", path="chat/*.jsonl", format="jsonl", response_field="response"),
+    ]
+    curated = []
+    for source in sources:  # ingested and curated
+        result = ingest_source(source, raw)
+        curated.append(with_source_sha256(result.records, result.raw_files[source.name]))
+    records = pd.concat(curated, ignore_index=True)
+    read_then = {"mail": hashlib.sha256(mail.read_bytes()).hexdigest(), "chat": hashlib.sha256(chat.read_bytes()).hexdigest()}
+
+    # the raw files change and are ingested again, but not curated: the index is the new content's
+    chat.write_text("".join(chat.read_text().splitlines(keepends=True)[::-1]))
+    mail.write_text('text,reply,category\nNew ticket,Hi,login\n"Card charged\ntwice",Refunded,billing\nCannot log in,Reset it,login\n')
+    index = {source.name: ingest_source(source, raw).raw_files[source.name] for source in sources}
+    assert index["mail"]["mail/m.csv"]["first_lines"] == [2, 3, 5]
+
+    examples = build_examples(records)
+    out = tmp_path / "training_set"
+    splits = {"train": examples, "validation": examples.iloc[0:0], "test": examples.iloc[0:0]}
+    write_training_set(splits, out, records, raw_files=curated_raw_files(records, index))
+    manifest = read_manifest(out)
+    assert manifest.raw_files == {"chat": {"chat/c.jsonl": {"sha256": read_then["chat"]}},
+                                  "mail": {"mail/m.csv": {"sha256": read_then["mail"]}}}
+    assert manifest.entries["mail/mail/m.csv#2::reply"].source_line is None  # not line 3 of the new file
+    links = {e.example_id: e for e in _examples(manifest, 100, raw)}
+    assert {link.raw_changed for link in links.values()} == {True}
+    assert links["chat/chat/c.jsonl#1::classify"].raw_sha256 == read_then["chat"]
+
+    # records curated before they carried the hash: unknown, never the index's
+    assert curated_raw_files(records.drop(columns=["source_sha256"]), index) == {}
+
+
+def test_an_unreadable_dvc_file_does_not_stop_a_trace(tmp_path: Path):
+    """data/training_set.dvc with merge conflict markers: the working copy is still found by its hash, an older
+    version still restored from the remote, and the note says the file could not be read."""
+    from finetune_platform.lineage import _locate_data
+
+    settings = Settings.for_root(tmp_path / "root")
+    old_md5, _ = write_version(settings, "v1-", 2)
+    new_md5, _ = write_version(settings, "v2-", 2)
+    dvc_file = settings.data_dir / "training_set.dvc"
+    dvc_file.write_text("<<<<<<< HEAD\n" + dvc_file.read_text(encoding="utf-8") + "=======\n", encoding="utf-8")
+
+    current = _locate_data(new_md5, "tag", settings, None)
+    assert (current.used, current.working_copy_md5) == ("working_copy", None)
+    assert f"{dvc_file} cannot be read" in current.note and "not valid YAML" in current.note
+    old = _locate_data(old_md5, "tag", settings, tmp_path / "restored")
+    assert old.used == "restored" and "is another version or none" in old.note and "cannot be read" in old.note
+    assert (old.path / "manifest.json").is_file()
+
+
 # -- the real chain (slow: DVC subprocesses, an MLflow store, a registered pyfunc model) ---------------
 
 

@@ -97,6 +97,9 @@ def run_per_file(
     if df.empty or "source_file" not in df.columns:
         result = stage(df, settings)
         reuse.files_curated, reuse.rows_curated = int(df["source_file"].nunique()) if "source_file" in df else 0, len(df)
+        # no file to keep: every row of the source is gone (withdrawn, erased, its files deleted), and so must
+        # be the cached copies of them (normalised text is not redacted yet)
+        reuse.entries_pruned = _prune(cache_dir, keep=set())
         return result, reuse
     cache_dir.mkdir(parents=True, exist_ok=True)
     settings_json = settings.model_dump_json(exclude=set(EXECUTION_SETTINGS))  # what the output depends on
@@ -120,11 +123,18 @@ def run_per_file(
         results.append(result)
         reuse.files_curated += 1
         reuse.rows_curated += len(part)
-    for stale in cache_dir.iterdir():
-        if stale.is_dir() and stale.name not in keep_entries:
-            shutil.rmtree(stale, ignore_errors=True)
-            reuse.entries_pruned += 1
+    reuse.entries_pruned = _prune(cache_dir, keep_entries)
     return _combine(results, df), reuse
+
+
+def _prune(cache_dir: Path, keep: set[str]) -> int:
+    """Delete the entries of ``cache_dir`` not named in ``keep`` (files no longer in the source); how many."""
+    pruned = 0
+    for stale in cache_dir.iterdir() if cache_dir.is_dir() else ():
+        if stale.is_dir() and stale.name not in keep:
+            shutil.rmtree(stale, ignore_errors=True)
+            pruned += 1
+    return pruned
 
 
 def _read_entry(folder: Path, key: str) -> StageResult | None:

@@ -17,6 +17,8 @@ from finetune_platform.schemas import EXAMPLE_COLUMNS
 DEFAULT_TASKS: tuple[str, ...] = ("classify", "reply")
 #: How many offending values (or example ids) a failed expectation reports.
 MAX_UNEXPECTED_EXAMPLES = 5
+#: The ``column`` of a result of an expectation about the whole table (its row count).
+TABLE = "(table)"
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,15 @@ def _suite_spec(
     allowed_tasks: Iterable[str],
     max_prompt_chars: int,
     max_completion_chars: int,
+    min_rows: int = 0,
 ) -> list[tuple[str, dict[str, Any], str]]:
     """(expectation class name, kwargs, human detail) for every expectation of the suite, in order."""
     labels = sorted(set(allowed_labels))
     tasks = sorted(set(allowed_tasks))
-    spec: list[tuple[str, dict[str, Any], str]] = [
+    spec: list[tuple[str, dict[str, Any], str]] = []
+    if min_rows > 0:
+        spec.append(("ExpectTableRowCountToBeBetween", {"min_value": min_rows}, f"at least {min_rows} rows"))
+    spec += [
         ("ExpectColumnToExist", {"column": column}, "required column must exist") for column in EXAMPLE_COLUMNS
     ]
     spec += [
@@ -155,13 +161,15 @@ def validate_examples(
     max_prompt_chars: int = 4_000,
     max_completion_chars: int = 2_000,
     allowed_tasks: Iterable[str] = DEFAULT_TASKS,
+    min_rows: int = 0,
 ) -> ValidationReport:
     """Run the training-split suite on ``df`` (``schemas.EXAMPLE_COLUMNS``) and report every expectation.
 
     An expectation that cannot run (for example because its column is missing) counts as failed, with
     the error in ``detail``. ``allowed_labels`` must not be empty when the frame has classify rows.
+    ``min_rows`` > 0 adds a row-count rule first (column ``TABLE``): a split that must not come out empty.
     """
-    spec = _suite_spec(allowed_labels, allowed_tasks, max_prompt_chars, max_completion_chars)
+    spec = _suite_spec(allowed_labels, allowed_tasks, max_prompt_chars, max_completion_chars, min_rows)
     return _run_suite(df, suite_name, spec, "example_id")
 
 
@@ -172,17 +180,31 @@ def _records_spec(min_text_chars: int, max_text_chars: int) -> list[tuple[str, d
     spec: list[tuple[str, dict[str, Any], str]] = [
         ("ExpectColumnToExist", {"column": column}, "required column must exist") for column in CURATED_COLUMNS
     ]
+    # The range, length, set and regex rules skip nulls, so every column they bound has its own not-null rule.
     spec += [
         ("ExpectColumnValuesToNotBeNull", {"column": "record_id"}, "no null record ids"),
+        ("ExpectColumnValuesToNotMatchRegex", {"column": "record_id", "regex": _BLANK}, "record ids not blank"),
         ("ExpectColumnValuesToBeUnique", {"column": "record_id"}, "record ids unique (lineage key)"),
         ("ExpectColumnValuesToNotBeNull", {"column": "source"}, "every record names its source"),
+        ("ExpectColumnValuesToNotMatchRegex", {"column": "source", "regex": _BLANK}, "source names not blank"),
         ("ExpectColumnValuesToNotBeNull", {"column": "source_file"}, "every record names its raw file"),
+        ("ExpectColumnValuesToNotMatchRegex", {"column": "source_file", "regex": _BLANK}, "raw file names not blank"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "source_row"}, "every record names its raw row (lineage)"),
+        (
+            "ExpectColumnValuesToBeInTypeList",
+            {"column": "source_row", "type_list": list(_INTEGER_TYPES)},
+            "raw row numbers are integers (an integer dtype)",
+        ),
         ("ExpectColumnValuesToBeBetween", {"column": "source_row", "min_value": 1}, "raw row numbers start at 1"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "text"}, "no null texts"),
         (
             "ExpectColumnValueLengthsToBeBetween",
             {"column": "text", "min_value": min_text_chars, "max_value": max_text_chars},
             f"text length in [{min_text_chars}, {max_text_chars}]",
         ),
+        # "" is the length rule's; this one catches text that is only whitespace
+        ("ExpectColumnValuesToNotMatchRegex", {"column": "text", "regex": r"^\s+$"}, "text not whitespace only"),
+        ("ExpectColumnValuesToNotBeNull", {"column": "quality_score"}, "every record scored (no null or NaN score)"),
         (
             "ExpectColumnValuesToBeBetween",
             {"column": "quality_score", "min_value": 0.0, "max_value": 1.0},
@@ -191,6 +213,12 @@ def _records_spec(min_text_chars: int, max_text_chars: int) -> list[tuple[str, d
         ("ExpectColumnValuesToNotBeNull", {"column": "pii_counts"}, "PII counts recorded for every record"),
     ]
     return spec
+
+
+#: Empty or whitespace only.
+_BLANK = r"^\s*$"
+#: What great-expectations may name an integer column's type (numpy dtypes; Python ints in an object column).
+_INTEGER_TYPES = ("int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
 def validate_records(
@@ -230,7 +258,9 @@ def _run_suite(
         if not error:  # gx nests errors per metric when a metric could not be computed
             nested = [v for v in (raw.exception_info or {}).values() if isinstance(v, dict)]
             error = next((v.get("exception_message") for v in nested if v.get("raised_exception")), None)
-        column = kwargs.get("column") or f"{kwargs['column_A']},{kwargs['column_B']}"
+        column = kwargs.get("column") or (
+            f"{kwargs['column_A']},{kwargs['column_B']}" if "column_A" in kwargs else TABLE
+        )
         results.append(
             {
                 "expectation": raw.expectation_config.type,

@@ -612,8 +612,8 @@ def write_training_set(
     versioned beside the pairs as ``conversations_{split}.parquet``, each in the split of its ticket (so
     they cannot leak across splits); a conversation whose ticket is in no split is left out and counted
     (``counts["conversations_without_split"]``). The folder must hold nothing but these files, because the
-    whole folder is what DVC versions. ``raw_files`` (``ingest.raw_files.read_raw_files_index``: per source and
-    file, the SHA-256 at ingest and a CSV's ``first_lines``), when given, puts the SHA-256 of each file the
+    whole folder is what DVC versions. ``raw_files`` (``ingest.raw_files.curated_raw_files``: per source and
+    file, the SHA-256 the records were read with and a CSV's ``first_lines``), when given, puts the SHA-256 of each file the
     entries name in ``manifest.raw_files`` and the first line of each CSV row in its entry's ``source_line``.
 
     Every check runs before anything is written; the files are then written into a temporary folder beside

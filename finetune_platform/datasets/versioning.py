@@ -6,9 +6,11 @@ commands (``add``, ``push``, ``pull``) run as the DVC CLI in a subprocess: each 
 locks, logging and caches end with the process), it is exactly what a person would type, and a failure
 comes back with DVC's own message.
 
-A version is identified by the hash DVC records in the ``.dvc`` file (``<md5>.dir`` for a folder). Every
-version is pushed as soon as it is added, so the remote alone can restore it even after the local cache
-and the workspace copy are gone (STACK.md trap 12).
+A version is identified by the hash DVC records in the ``.dvc`` file (``<md5>.dir`` for a folder), which
+:func:`folder_md5` computes without DVC, before anything is added: the training set is hashed when it is
+written and added only once its checks pass (``add_and_push(expected_md5=...)``). Every version is pushed as
+soon as it is added, so the remote alone can restore it even after the local cache and the workspace copy
+are gone (STACK.md trap 12).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ DEFAULT_REMOTE_NAME = "local"
 
 class DvcCommandError(RuntimeError):
     """A DVC command exited non-zero; the message holds the command, folder and DVC's output."""
+
+
+class VersionMismatchError(ValueError):
+    """The data to add is not the version the caller checked (``add_and_push(expected_md5=...)``)."""
 
 
 @dataclass(frozen=True)
@@ -154,25 +160,55 @@ class DvcRepository:
             raise ValueError(f"{path} is outside the DVC repository {self.root}; DVC only tracks paths inside it")
         return absolute.relative_to(self.root)
 
-    def add_and_push(self, path: Path) -> DataVersion:
+    def add_and_push(self, path: Path, expected_md5: str | None = None) -> DataVersion:
         """Track ``path`` (a file or folder inside the repository) and push that version to the remote.
 
-        Adding unchanged data gives the same ``md5`` again.
+        Adding unchanged data gives the same ``md5`` again. With ``expected_md5`` (a folder's
+        :func:`folder_md5`, taken when it was written and checked), a folder that no longer hashes to it (another
+        run rewrote it since) raises :class:`VersionMismatchError` before DVC touches anything, so what is
+        pushed is exactly the version that was checked.
         """
         relative = self._relative(path)
         if not (self.root / relative).exists():
             raise FileNotFoundError(f"{self.root / relative} does not exist; nothing to version")
+        if expected_md5 is not None:
+            self._expect(relative, expected_md5, "before `dvc add`")
         dvc_file = relative.with_name(relative.name + ".dvc")
+        pointer = self.root / dvc_file
+        before = pointer.read_bytes() if pointer.is_file() else None
         self.run("add", str(relative))
+        version = self.read_version(pointer)
+        if expected_md5 is not None and version.md5 != expected_md5:
+            # the .dvc file (committed to pin a version) must not name one that was never checked
+            pointer.write_bytes(before) if before is not None else pointer.unlink(missing_ok=True)
+            raise VersionMismatchError(
+                f"`dvc add` recorded {relative} as version {version.md5}, not the checked {expected_md5}: it changed "
+                f"while being added (another run wrote it); nothing was pushed and {dvc_file} was left as it was. "
+                "Materialize the training set again"
+            )
         self.run("push", "--remote", self.remote_name, str(dvc_file))
-        return self.read_version(self.root / dvc_file)
+        return version
+
+    def _expect(self, relative: Path, expected_md5: str, when: str) -> None:
+        folder = self.root / relative
+        actual = folder_md5(folder) if folder.is_dir() else None
+        if actual != expected_md5:
+            raise VersionMismatchError(
+                f"{folder} holds version {actual or 'none (not a folder)'} {when}, not {expected_md5}, the version "
+                "that was written and checked: another run has rewritten it since, and it was not added or pushed. "
+                "Materialize the training set again (its checks then run on what is there)"
+            )
 
     def read_version(self, dvc_file: Path) -> DataVersion:
-        """The version a ``.dvc`` file records."""
+        """The version a ``.dvc`` file records; ``ValueError`` (what is wrong, where) when the file is not one
+        (merge conflict markers in it, another YAML document)."""
         dvc_file = Path(dvc_file)
-        content = yaml.safe_load(dvc_file.read_text(encoding="utf-8")) or {}
-        outs = content.get("outs") or []
-        if len(outs) != 1 or "md5" not in outs[0]:
+        try:
+            content = yaml.safe_load(dvc_file.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            raise ValueError(f"{dvc_file} is not valid YAML ({type(error).__name__}: {error})") from error
+        outs = content.get("outs") if isinstance(content, dict) else None
+        if not isinstance(outs, list) or len(outs) != 1 or not isinstance(outs[0], dict) or "md5" not in outs[0]:
             raise ValueError(f"{dvc_file} does not record exactly one output with an md5: {content!r}")
         out = outs[0]
         return DataVersion(

@@ -50,7 +50,7 @@ def ingest_sources_asset(
 ):
     """Read one source (the partition) as the sources file describes; counts reconcile exactly."""
     from finetune_platform.curation.pii import redacted_label_counts
-    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, write_raw_files_index
+    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, with_source_sha256, write_raw_files_index
     from finetune_platform.ingest.readers import ingest_source
     from finetune_platform.ingest.sources import load_sources, source_fingerprint
 
@@ -111,8 +111,11 @@ def ingest_sources_asset(
     no_reason = int((result.quarantine["reason"].astype(str).str.strip() == "").sum())
     if no_reason:
         problems.append(f"{no_reason} quarantined rows have no reason.")
+    # each record carries its file's SHA-256 through curation: the training set's manifest records the content
+    # its examples were curated from, whatever a later ingest read
+    records = with_source_sha256(result.records, result.raw_files.get(source.name, {}))
     yield dg.Output(
-        result.records,
+        records,
         output_name="raw_corpus",
         metadata={
             "rows_read": read,

@@ -151,7 +151,9 @@ def _with_conversations(
     return with_conversation_pairs(examples, conversations, tokenizer, _CHAT_TURNS[config.conversations])
 
 
-@dg.asset(group_name=TRAIN, compute_kind="transformers")
+# After published_training_set: everything trained from here records the training set's version, which must be
+# in the DVC remote (pushed only once the training set's checks pass) so lineage can restore it.
+@dg.asset(group_name=TRAIN, compute_kind="transformers", deps=["published_training_set"])
 def base_model(
     context: dg.AssetExecutionContext,
     config: BaseModelConfig,

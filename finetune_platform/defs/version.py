@@ -18,7 +18,7 @@ class SplitConfig(dg.Config, SplitSettings):
     """Validation/test fractions and the split seed."""
 
 
-@dg.asset(group_name=VERSION, compute_kind="dvc")
+@dg.asset(group_name=VERSION, compute_kind="pandas")
 def training_set(
     context: dg.AssetExecutionContext,
     config: SplitConfig,
@@ -26,12 +26,13 @@ def training_set(
     conversation_examples: pd.DataFrame,
     curated_records: pd.DataFrame,
     platform: PlatformResource,
-    dvc: DvcResource,
 ) -> dg.Output[dict[str, Any]]:
     """Train/validation/test Parquet files (instruction pairs, and the tickets' multi-turn conversations in
-    the split of their ticket) plus a lineage manifest, tracked and pushed with DVC.
+    the split of their ticket) plus a lineage manifest, hashed as DVC hashes them.
 
-    The DVC hash of the folder is this asset's data version: every training run records it.
+    The DVC hash of the folder is this asset's data version: every training run records it. Nothing goes to
+    DVC here: ``published_training_set`` adds and pushes the folder once the blocking checks below pass, so a
+    version they reject (one holding PII, say) never reaches the remote.
     """
     from finetune_platform.datasets.split import (
         label_spelling_variants,
@@ -40,6 +41,9 @@ def training_set(
         split_examples,
         write_training_set,
     )
+    from finetune_platform.datasets.versioning import folder_md5
+    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, curated_raw_files, read_raw_files_index
+    from finetune_platform.schemas import SOURCE_SHA256_COLUMN
 
     settings = platform.settings()
     # Tickets of the version in the folder keep their split: the champion trained on it is scored on this
@@ -52,21 +56,25 @@ def training_set(
     placed = {rid: name for name in SPLITS for rid in splits[name]["record_id"]}
     moved = sum(1 for rid, name in placed.items() if rid in previous and previous[rid] != name)
     kept = sum(1 for rid in placed if rid in previous) - moved
-    from finetune_platform.ingest.raw_files import RAW_FILES_DIR, read_raw_files_index
-
-    # what the last ingest of each source read (SHA-256, CSV lines): lineage tells a raw file changed since
-    raw_files = read_raw_files_index(settings.artifacts_dir / RAW_FILES_DIR, curated_records["source"].unique())
+    # the raw files' SHA-256 as the ingest the records were curated from read them (the records carry it), so
+    # lineage tells a raw file changed since; the latest ingest's index adds a CSV's row lines of that content
+    raw_files = curated_raw_files(
+        curated_records, read_raw_files_index(settings.artifacts_dir / RAW_FILES_DIR, curated_records["source"].unique())
+    )
+    if SOURCE_SHA256_COLUMN not in curated_records.columns:
+        context.log.warning(
+            f"curated_records has no {SOURCE_SHA256_COLUMN} column (curated before it was recorded), so the manifest "
+            "leaves the raw files' hashes unknown; materialize ingest_job and curated_records again to record them"
+        )
     manifest = write_training_set(
         splits, settings.training_set_dir, curated_records, conversation_examples, raw_files=raw_files
     )
-    repo = dvc.repository()
-    repo.ensure_initialized()
-    version = repo.add_and_push(settings.training_set_dir)
+    md5 = folder_md5(settings.training_set_dir)
     counts = {name: int(len(splits[name])) for name in SPLITS}
     labels = sorted(
         instruction_examples.loc[instruction_examples["task"] == "classify", "label"].unique().tolist()
     )
-    context.log.info(f"training set {version.md5}: {counts}")
+    context.log.info(f"training set {md5}: {counts}")
     variants = label_spelling_variants(labels)
     if variants:
         context.log.warning(
@@ -75,9 +83,10 @@ def training_set(
         )
     value = {
         "path": str(settings.training_set_dir),
-        "dvc_md5": version.md5,
-        "dvc_file": str(version.dvc_file),
+        "dvc_md5": md5,
         "counts": counts,
+        # what the expectations require of a held-out split: at least one row where its fraction is above 0
+        "fractions": {"validation": config.validation_fraction, "test": config.test_fraction},
         "labels": labels,
         "sources": {str(k): int(v) for k, v in instruction_examples["source"].value_counts().items()},
         "near_duplicate_threshold": config.near_duplicate_threshold,
@@ -92,16 +101,19 @@ def training_set(
     )
     return dg.Output(
         value,
-        data_version=dg.DataVersion(version.md5),
+        data_version=dg.DataVersion(md5),
         metadata={
-            "dvc_md5": version.md5,
-            "dvc_file": str(version.dvc_file),
-            "dvc_remote": str(version.remote),
+            "dvc_md5": md5,
             "path": dg.MetadataValue.path(str(settings.training_set_dir)),
             **{f"{name}_examples": counts[name] for name in SPLITS},
             "labels_per_split": dg.MetadataValue.md(per_label.to_markdown()),
             "label_spelling_variants": dg.MetadataValue.json(variants),
             "manifest_entries": len(manifest.entries) if hasattr(manifest, "entries") else counts,
+            # raw files the examples come from whose hash at ingest is unknown (lineage cannot tell them changed)
+            "raw_files_unhashed": len(
+                {(e.source, e.source_file) for e in manifest.entries.values()}
+                - {(src, f) for src, files in manifest.raw_files.items() for f in files}
+            ),
             **{
                 f"conversations_{name}": manifest.counts.get(f"conversations_{name}", 0) for name in SPLITS
             },
@@ -112,6 +124,32 @@ def training_set(
             "tickets_moved_split": moved,
             "tickets_new": len(placed) - kept - moved,
             "preview": preview(splits["train"], ["example_id", "prompt", "completion"]),
+        },
+    )
+
+
+@dg.asset(group_name=VERSION, compute_kind="dvc")
+def published_training_set(
+    context: dg.AssetExecutionContext, training_set: dict[str, Any], dvc: DvcResource
+) -> dg.Output[dict[str, Any]]:
+    """The training set version in the DVC remote: ``dvc add`` + ``dvc push`` of the folder ``training_set``
+    wrote, run only after its blocking checks (no leakage, expectations, no PII) pass, so a rejected version
+    is neither in ``data/training_set.dvc`` nor in the remote. Training starts after it (``base_model``
+    depends on it), so every version a model trained on can be restored from the remote.
+    """
+    repo = dvc.repository()
+    repo.ensure_initialized()
+    version = repo.add_and_push(Path(training_set["path"]), expected_md5=training_set["dvc_md5"])
+    context.log.info(f"training set {version.md5} pushed to {version.remote}")
+    return dg.Output(
+        {"dvc_md5": version.md5, "dvc_file": str(version.dvc_file), "dvc_remote": str(version.remote)},
+        data_version=dg.DataVersion(version.md5),
+        metadata={
+            "dvc_md5": version.md5,
+            "dvc_file": str(version.dvc_file),
+            "dvc_remote": str(version.remote),
+            "dvc_nfiles": version.nfiles if version.nfiles is not None else 0,
+            "dvc_size": version.size,
         },
     )
 
@@ -163,7 +201,9 @@ def training_set__no_leakage(training_set: dict[str, Any]) -> dg.AssetCheckResul
 
 @dg.asset_check(asset=training_set, blocking=True)
 def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckResult:
-    """The great-expectations suite passes on every split; each expectation's result is in metadata."""
+    """The great-expectations suite passes on every split; each expectation's result is in metadata. A split
+    that came out empty fails (train always; validation and test when their configured fraction is above 0:
+    too few tickets for the fractions, add data or set the fraction to 0)."""
     from finetune_platform.datasets.expectations import validate_examples
 
     splits = load_splits(training_set)
@@ -174,6 +214,9 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
     # the same examples, so checking against it could never fail.)
     train = splits["train"]
     trained_labels = sorted(train.loc[train["task"] == "classify", "label"].dropna().astype(str).unique())
+    # Train must have rows, and so must a held-out split the config asked for (an empty test split would only
+    # fail at evaluation, after training).
+    fractions = {"train": 1.0, **training_set.get("fractions", {})}
     for name, df in splits.items():
         report = validate_examples(
             df,
@@ -181,6 +224,7 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
             allowed_labels=trained_labels,
             max_prompt_chars=training_set.get("max_prompt_chars", 4_000),
             max_completion_chars=training_set.get("max_completion_chars", 2_000),
+            min_rows=1 if fractions.get(name, 0.0) > 0 else 0,
         )
         passed &= report.success
         rows += [{"split": name, **r} for r in report.results]
@@ -199,8 +243,8 @@ def training_set__expectations(training_set: dict[str, Any]) -> dg.AssetCheckRes
 @dg.asset_check(asset=training_set, blocking=True)
 def training_set__no_pii(training_set: dict[str, Any]) -> dg.AssetCheckResult:
     """A last scan of every prompt, completion, label and id, and of every turn of the versioned conversations
-    (what SFT with conversations trains on): any PII hit fails the gate, the first ones listed by id, field,
-    type and masked value."""
+    (what SFT with conversations trains on), the shared system prompt included: any PII hit fails the gate,
+    the first ones listed by id, field, type and masked value."""
     from finetune_platform.curation.pii import scan_for_pii
     from finetune_platform.curation.pii_gate import PiiGateScan
     from finetune_platform.datasets.split import conversation_turn_texts, read_conversations
@@ -222,8 +266,11 @@ def training_set__no_pii(training_set: dict[str, Any]) -> dg.AssetCheckResult:
     in_system_prompt = sorted({hit.type for hit in scan_for_pii([configured])}) if configured is not None else []
     found = scan.metadata()
     return dg.AssetCheckResult(
-        passed=not hits,
-        description=scan.description("the training set"),
+        passed=not hits and not in_system_prompt,  # the shared system prompt is trained into every conversation
+        description=scan.description("the training set") + (
+            f"; the configured system prompt holds {', '.join(in_system_prompt)}: it is trained into every "
+            "conversation, take the PII out of it" if in_system_prompt else ""
+        ),
         metadata={"texts_scanned": scan.texts_scanned, "conversation_turns_scanned": len(turns),
                   "hits_in_conversations": len(hits) - in_pairs,
                   **{k: dg.MetadataValue.json(v) if isinstance(v, (dict, list)) else v for k, v in found.items()},

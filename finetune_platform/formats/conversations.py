@@ -71,7 +71,8 @@ class ConversationSettings(BaseModel):
     system_prompt: str = Field(
         "",
         max_length=20_000,
-        description="The system prompt used when system_message='settings' (required then, not allowed otherwise).",
+        description="The system prompt used when system_message='settings' (required then, not allowed otherwise); "
+        "it must hold nothing the PII detectors flag, since every conversation trains on it.",
     )
     max_turns: int | None = Field(
         None,
@@ -104,7 +105,24 @@ class ConversationSettings(BaseModel):
                 f"system_prompt is set but system_message is '{self.system_message}', so it would be ignored; "
                 "set system_message='settings' to use it, or clear system_prompt"
             )
+        if self.system_message == "settings":
+            _refuse_pii_in_system_prompt(self.system_prompt)
         return self
+
+
+def _refuse_pii_in_system_prompt(prompt: str) -> None:
+    """Raise when the PII detectors find anything in the configured system prompt: it opens every conversation
+    of the training set, so it would be trained into all of them, past curation's redaction (it is no record)."""
+    from finetune_platform.curation.pii import scan_for_pii
+
+    hits = scan_for_pii([prompt])
+    if hits:
+        found = ", ".join(f"{hit.type} at characters {hit.start}-{hit.end} ({hit.masked})" for hit in hits)
+        raise ValueError(
+            f"system_prompt holds what the PII detectors flag: {found}. It opens every training conversation, so "
+            "the model would learn it (and training_set__no_pii fails on it): write it without names, addresses, "
+            "numbers or other personal data"
+        )
 
 
 @dataclass

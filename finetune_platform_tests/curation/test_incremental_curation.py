@@ -91,6 +91,32 @@ def test_per_file_equals_a_full_run_and_reuses_unchanged_files(chats, tmp_path, 
     assert reuse.entries_pruned == 1 and len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2
 
 
+def test_a_source_whose_rows_are_all_gone_leaves_no_cached_rows(chats, tmp_path):
+    """Every row withdrawn (an erasure request) or every file deleted: the stage gets an empty frame, and the
+    cached entries, normalised text not yet redacted, are deleted like those of any file no longer there."""
+    settings = CurationSettings()
+    run_per_file(normalize_records, chats, settings, tmp_path)
+    assert list(tmp_path.rglob("records-*.parquet"))
+    result, reuse = run_per_file(normalize_records, chats.iloc[0:0], settings, tmp_path)
+    assert result.records.empty and reuse.entries_pruned == 3
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_the_raw_file_hash_travels_through_every_stage(chats):
+    """raw_corpus adds each record's file SHA-256 (schemas.SOURCE_SHA256_COLUMN); curation keeps it, so the
+    training set's manifest can record the content its examples were curated from."""
+    from finetune_platform.curation import curate
+    from finetune_platform.ingest.raw_files import with_source_sha256
+    from finetune_platform.schemas import SOURCE_SHA256_COLUMN
+
+    files = {f: {"sha256": f"{i:064d}"} for i, f in enumerate(sorted(chats["source_file"].unique()))}
+    records = with_source_sha256(chats, files)
+    curated = curate(records, CurationSettings()).records
+    assert len(curated) and SOURCE_SHA256_COLUMN in curated.columns
+    expected = curated["source_file"].map(lambda f: files[f]["sha256"])
+    assert curated[SOURCE_SHA256_COLUMN].tolist() == expected.tolist()
+
+
 def test_a_damaged_cache_entry_is_curated_again(chats, tmp_path):
     settings = CurationSettings()
     run_per_file(normalize_records, chats, settings, tmp_path)

@@ -121,3 +121,73 @@ def test_curated_records_suite_passes_good_records_and_names_the_failures() -> N
     failed = {(r["expectation"], r["column"]) for r in report.results if not r["success"]}
     assert ("expect_column_values_to_be_unique", "record_id") in failed
     assert ("expect_column_values_to_be_between", "quality_score") in failed
+
+
+def _curated_records():
+    import pandas as pd
+
+    from finetune_platform.curation.config import CURATED_COLUMNS
+
+    return pd.DataFrame(
+        [
+            {"record_id": f"chats/chats.jsonl#{i}", "source": "chats", "source_file": "chats.jsonl", "source_row": i,
+             "doc_type": "chat", "text": f"my order {i} is late", "response": "sorry", "label": "shipping",
+             "messages": "", "quality_score": 0.8, "pii_counts": "{}"}
+            for i in range(1, 6)
+        ],
+        columns=CURATED_COLUMNS,
+    )
+
+
+def _null_row(df):
+    df["source_row"] = df["source_row"].astype(object)
+    df.loc[0, "source_row"] = None
+
+
+def _fractional_row(df):
+    df["source_row"] = df["source_row"].astype(float)
+    df.loc[0, "source_row"] = 2.5
+
+
+def _row_as_text(df):
+    df["source_row"] = df["source_row"].astype(str)
+
+
+@pytest.mark.parametrize(
+    ("plant", "expectation", "column"),
+    [
+        (_null_row, "expect_column_values_to_not_be_null", "source_row"),
+        (_fractional_row, "expect_column_values_to_be_in_type_list", "source_row"),
+        (_row_as_text, "expect_column_values_to_be_in_type_list", "source_row"),  # and "between" cannot compare
+        (lambda df: df.__setitem__("text", df["text"].where(df.index != 1, None)), "expect_column_values_to_not_be_null", "text"),
+        (lambda df: df.__setitem__("text", df["text"].where(df.index != 1, "  \n ")), "expect_column_values_to_not_match_regex", "text"),
+        (lambda df: df.__setitem__("quality_score", df["quality_score"].where(df.index != 2, float("nan"))), "expect_column_values_to_not_be_null", "quality_score"),
+        (lambda df: df.__setitem__("record_id", df["record_id"].where(df.index != 3, " ")), "expect_column_values_to_not_match_regex", "record_id"),
+        (lambda df: df.__setitem__("source_file", df["source_file"].where(df.index != 3, "")), "expect_column_values_to_not_match_regex", "source_file"),
+        (lambda df: df.__setitem__("source", df["source"].where(df.index != 3, "")), "expect_column_values_to_not_match_regex", "source"),
+    ],
+    ids=["null-row", "fractional-row", "row-as-text", "null-text", "blank-text", "nan-score", "blank-id",
+         "empty-file", "empty-source"],
+)
+def test_curated_records_suite_fails_on_nulls_non_integer_rows_and_blanks(plant, expectation, column) -> None:
+    """The range, length and regex rules skip nulls, and a float row number is in range: each has its own rule,
+    so the gate names what the training set stage would otherwise crash on (int(None)) or lose (lineage)."""
+    from finetune_platform.datasets.expectations import validate_records
+
+    bad = _curated_records()
+    plant(bad)
+    report = validate_records(bad, "curated_bad")
+    failed = {(r["expectation"], r["column"]) for r in report.failures}
+    also = {("expect_column_values_to_be_between", "source_row")} if plant is _row_as_text else set()
+    assert failed == {(expectation, column)} | also
+
+
+def test_a_row_count_rule_fails_an_empty_split_and_only_when_asked(examples) -> None:
+    from finetune_platform.datasets.expectations import TABLE
+
+    empty = examples.iloc[0:0]
+    assert validate_examples(empty, "empty_ok", LABELS).success  # no rule: a split that may be empty
+    report = validate_examples(empty, "empty", LABELS, min_rows=1)
+    assert [(r["expectation"], r["column"]) for r in report.failures] == [("expect_table_row_count_to_be_between", TABLE)]
+    assert "at least 1 rows" in report.summary()
+    assert validate_examples(examples, "full", LABELS, min_rows=1).success

@@ -131,3 +131,35 @@ def test_a_remote_outside_the_root_goes_to_the_local_config_not_the_committed_on
     assert "shared-remote" not in (root / ".dvc" / "config.local").read_text()
     with Repo(str(root)) as repo:
         assert repo.config["remote"]["local"]["url"].endswith(".dvc-storage")
+
+
+def test_add_and_push_adds_only_the_version_that_was_checked(tmp_path: Path, repo: DvcRepository):
+    """The training set is hashed when written and pushed after its checks: a folder rewritten in between is
+    refused before DVC touches it (the .dvc file keeps the version it had, the remote gets nothing)."""
+    from finetune_platform.datasets.versioning import VersionMismatchError, folder_md5
+
+    data = repo.root / "data" / "training_set"
+    _write_set(data, {"train.parquet": b"a" * 100, "manifest.json": b"{}"})
+    checked = folder_md5(data)
+    first = repo.add_and_push(data, expected_md5=checked)
+    assert first.md5 == checked
+    pushed = sorted(p for p in (tmp_path / "remote").rglob("*") if p.is_file())
+
+    (data / "manifest.json").write_bytes(b'{"rewritten": true}')
+    with pytest.raises(VersionMismatchError, match=rf"holds version .* before `dvc add`, not {checked}"):
+        repo.add_and_push(data, expected_md5=checked)
+    assert repo.read_version(first.dvc_file).md5 == checked
+    assert sorted(p for p in (tmp_path / "remote").rglob("*") if p.is_file()) == pushed
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["<<<<<<< HEAD\nouts:\n- md5: abc.dir\n=======\n", "just text\n", "outs: 3\n", "outs:\n- path: data\n"],
+    ids=["conflict-markers", "a-string", "outs-not-a-list", "no-md5"],
+)
+def test_an_unreadable_dvc_file_is_a_value_error_naming_it(tmp_path: Path, repo: DvcRepository, content: str):
+    dvc_file = repo.root / "data" / "training_set.dvc"
+    dvc_file.parent.mkdir(parents=True, exist_ok=True)
+    dvc_file.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"{dvc_file}"):
+        repo.read_version(dvc_file)

@@ -245,6 +245,23 @@ def test_a_curated_frame_missing_a_column_fails_the_gate() -> None:
     assert "instruction_examples" not in _materialized(result)
 
 
+def test_null_rows_and_texts_fail_the_curated_gate_before_the_training_set_would_crash() -> None:
+    """The range and length rules skip nulls: without their own not-null rules a record with no raw row or no
+    text passed the gate, and the training set stage later died on int(None)."""
+    records = curated()
+    records["source_row"] = records["source_row"].astype(object)
+    records.loc[1, "source_row"] = None
+    records.loc[2, "text"] = None
+    result = run_curated(records)
+    check = _checks(result)["curated_records__expectations"]
+    assert not check.passed
+    assert _failed_expectations(check) == {
+        ("expect_column_values_to_not_be_null", "source_row"), ("expect_column_values_to_not_be_null", "text")
+    }
+    assert "chat/tickets.jsonl#2" in check.description and "chat/tickets.jsonl#3" in check.description
+    assert not result.success and "instruction_examples" not in _materialized(result)
+
+
 # --- training_set: no leakage, expectations, no PII --------------------------------------------------------
 
 
@@ -541,9 +558,10 @@ def test_pii_in_a_versioned_conversation_fails_the_pii_gate(tmp_path: Path) -> N
     _no_raw_value(check, "jane.doe@example.com")
 
 
-def test_a_configured_system_prompt_is_reported_not_failed(tmp_path: Path) -> None:
-    """system_message='settings' opens every conversation with the operator's own prompt (a persona's name, a
-    support address): it is not training data about anyone, so it is reported apart and the gate passes."""
+def test_pii_in_a_configured_system_prompt_fails_the_pii_gate(tmp_path: Path) -> None:
+    """system_message='settings' opens every conversation with the operator's own prompt: it is reported apart,
+    and what the detectors flag in it (a persona's name, a support address) fails the gate, since every
+    conversation trains on it (the format stage refuses such a prompt up front)."""
     import json
 
     from finetune_platform.datasets.split import write_training_set as write
@@ -559,7 +577,8 @@ def test_a_configured_system_prompt_is_reported_not_failed(tmp_path: Path) -> No
     write(good_splits(), Path(value["path"]), _records(), pd.DataFrame(rows))
     result = run_training_set(value)
     [check] = [c for c in result.get_asset_check_evaluations() if c.check_name == "training_set__no_pii"]
-    assert check.passed and check.metadata["conversation_turns_scanned"].value == 4
+    assert not check.passed and check.metadata["conversation_turns_scanned"].value == 4
+    assert check.metadata["hits"].value == 0  # the turns are clean: only the shared prompt fails
     assert check.metadata["system_prompt_pii_types"].value == ["EMAIL", "PERSON"]
 
 

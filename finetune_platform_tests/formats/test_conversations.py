@@ -170,6 +170,17 @@ def test_settings_reject_a_system_prompt_that_would_be_ignored_or_missing() -> N
         ConversationSettings(max_turns=0)
 
 
+def test_settings_refuse_a_system_prompt_with_pii() -> None:
+    """The configured system prompt opens every training conversation and is no record, so curation never
+    redacts it: what the detectors flag in it is refused up front, by type and where, without the value."""
+    prompt = "You are the assistant. Customer on file: jane.doe@example.com, card 4111 1111 1111 1111."
+    with pytest.raises(ValidationError, match=r"system_prompt holds what the PII detectors flag: .*EMAIL at characters") as error:
+        ConversationSettings(system_message="settings", system_prompt=prompt)
+    message = error.value.errors()[0]["msg"]  # ours; pydantic's rendering adds the input, the operator's config
+    assert "CREDIT_CARD" in message and "jane.doe@example.com" not in message and "4111 1111 1111 1111" not in message
+    assert ConversationSettings(system_message="settings", system_prompt="You are a support agent.").system_prompt
+
+
 def test_missing_record_columns_are_named() -> None:
     with pytest.raises(ValueError, match=r"missing columns \['messages'\]"):
         build_conversations(_frame(_record(1, "a", "b")).drop(columns=["messages"]))
