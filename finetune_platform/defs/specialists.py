@@ -15,6 +15,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from finetune_platform.defs.version import require_published
 from finetune_platform.defs.groups import DEPLOY, SPECIALISTS
 from finetune_platform.defs.partitions import SPECIALIST_PARTITIONS
 from finetune_platform.defs.train import LaunchConfig, _launch_field, _mlflow_target, _Result, _write_parquet, train_in_subprocess
@@ -45,6 +46,7 @@ def specialist_model(
     """One specialist: fine-tuned on its labels' training examples (through Dagster Pipes, like
     ``sft_adapter``), registered as a version, and deployed (alias ``specialist-<name>``) only when it
     beats the generalist on its domain's test examples."""
+    require_published(context, training_set)
     from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.evaluation.generation import load_causal_lm
     from finetune_platform.evaluation.report import score_model

@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from finetune_platform.defs.version import require_published
 from finetune_platform.defs.groups import SWEEP
 from finetune_platform.defs.metadata import image
 from finetune_platform.defs.partitions import SWEEP_TRIALS
@@ -39,6 +40,7 @@ def sweep_trial(
 ) -> dg.Output[dict[str, Any]]:
     """One sweep trial: SFT with the trial's settings (through Dagster Pipes, like ``sft_adapter``), then
     accuracy and macro-F1 by greedy generation and completion perplexity on the validation split."""
+    require_published(context, training_set)
     from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.training.launch import SFTRequest
     from finetune_platform.training.provenance import CODE_ROOT, config_hash, git_commit

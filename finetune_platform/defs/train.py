@@ -9,6 +9,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from finetune_platform.defs.version import require_published
 from finetune_platform.defs.groups import TRAIN
 from finetune_platform.defs.metadata import image
 from finetune_platform.resources import LogStoreResource, MlflowResource, PlatformResource
@@ -162,6 +163,7 @@ def base_model(
 ) -> dg.Output[dict[str, Any]]:
     """The foundation model folder. ``tiny`` builds (or reuses, by content hash) the platform's stand-in,
     pretrained on the training split's tickets and replies; ``local``/``hub`` take any HF causal LM."""
+    require_published(context, training_set)
     from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.formats.instructions import pretraining_corpus
     from finetune_platform.training.base_model import describe_model_folder, folder_fingerprint, resolve_base_model
@@ -232,6 +234,7 @@ def domain_adapted_model(
 ) -> dg.Output[dict[str, Any]]:
     """Stage 1: the base model after continued pretraining on the completion corpus (training tickets only,
     so held-out tickets never leak into the weights); the base model itself when the stage is off."""
+    require_published(context, training_set)
     from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.training.provenance import CODE_ROOT, config_hash, frame_sha256, git_commit
 
@@ -300,6 +303,7 @@ def sft_adapter(
     The output folder is keyed by the data version, base model and config, so re-materializing after a
     crash resumes from the last checkpoint, while a changed config or data version starts fresh.
     """
+    require_published(context, training_set)
     from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.evaluation.plots import plot_loss_curve
     from finetune_platform.training.provenance import CODE_ROOT, config_hash, git_commit
@@ -572,6 +576,7 @@ def aligned_adapter(
     theirs; any hit fails the asset, naming file, line, field, type and the value's shape (never the value).
     The log store redacts feedback on write, so a hit means PII got past it: the stage refuses rather than
     train on the rest, which would hide that."""
+    require_published(context, training_set)
     from finetune_platform.datasets.split import read_training_set_version
     from finetune_platform.monitoring.feedback import (
         decontaminate_preference_pairs,

@@ -154,6 +154,31 @@ def published_training_set(
     )
 
 
+class UnpublishedTrainingSetError(RuntimeError):
+    """A training asset was given a training_set version that published_training_set has not pushed (its
+    blocking checks failed, or it was never published)."""
+
+
+def require_published(context: dg.AssetExecutionContext, training_set: dict[str, Any]) -> None:
+    """Refuse to train on a ``training_set`` version other than the one ``published_training_set`` last
+    pushed: a run of a training asset alone (the UI, a sweep, a specialist) after a training_set whose
+    blocking checks failed would otherwise load that rejected version. Before any version was published
+    there is nothing to compare with, and ``base_model``, which every training asset follows, waits for it."""
+    event = context.instance.get_latest_materialization_event(dg.AssetKey("published_training_set"))
+    materialization = event.asset_materialization if event is not None else None
+    recorded = materialization.metadata.get("dvc_md5") if materialization is not None else None
+    if recorded is None:
+        return
+    published = str(recorded.value)
+    if published != training_set["dvc_md5"]:
+        raise UnpublishedTrainingSetError(
+            f"training_set version {training_set['dvc_md5'][:12]} has not been published (the version last pushed to "
+            f"the DVC remote is {published[:12]}): its blocking checks failed or published_training_set has not run "
+            "since. Open training_set's checks in the UI, fix the data, then materialize training_set and "
+            "published_training_set again (retrain_job does both) before training."
+        )
+
+
 def _example_char_limits(context: dg.AssetExecutionContext) -> dict[str, int]:
     """``max_prompt_chars`` / ``max_completion_chars`` of the latest ``instruction_examples`` (the format
     settings it was built with), or the defaults when it recorded none."""

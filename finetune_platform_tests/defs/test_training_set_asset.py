@@ -175,3 +175,29 @@ def test_a_configured_system_prompt_with_pii_fails_the_pii_gate(tmp_path: Path) 
     assert check.metadata["system_prompt_pii_types"].value == ["CREDIT_CARD"]
     assert not {"published_training_set", "base_model"} & _materialized(result)
     assert _remote_files(tmp_path) == []
+
+
+def test_a_training_asset_refuses_a_training_set_version_that_was_not_published() -> None:
+    """A training asset run on its own after a training_set whose gates failed (so published_training_set did
+    not run for it) is refused, naming both versions; the published version, or none published yet, passes."""
+    from finetune_platform.defs.version import UnpublishedTrainingSetError, require_published
+
+    published_md5 = "a" * 32
+
+    @dg.asset(name="published_training_set")
+    def fake_published() -> dg.Output[dict[str, Any]]:
+        return dg.Output({"dvc_md5": published_md5}, metadata={"dvc_md5": published_md5})
+
+    instance = dg.DagsterInstance.ephemeral()
+    # nothing published yet: nothing to compare with (base_model waits for the first one)
+    require_published(dg.build_asset_context(instance=instance), {"dvc_md5": "b" * 32})
+    assert dg.materialize([fake_published], instance=instance).success
+    require_published(dg.build_asset_context(instance=instance), {"dvc_md5": published_md5})
+    try:
+        require_published(dg.build_asset_context(instance=instance), {"dvc_md5": "b" * 32})
+    except UnpublishedTrainingSetError as error:
+        message = str(error)
+    else:
+        raise AssertionError("an unpublished version was accepted")
+    assert "bbbbbbbbbbbb has not been published" in message and "aaaaaaaaaaaa" in message
+    assert "published_training_set" in message
