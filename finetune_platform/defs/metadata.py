@@ -15,15 +15,23 @@ def _short(value: Any) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
+#: Columns that hold ids built from a source file's name (or the name itself): shown with any PII in the name
+#: redacted in every preview, since a file named "export jane@example.com.csv" puts the address in each id.
+ID_COLUMNS = frozenset({"record_id", "example_id", "source_file", "doc_id", "review_id"})
+
+
 def preview(df: pd.DataFrame, columns: list[str], n: int = 5, redact: bool = False) -> dg.MetadataValue:
-    """A Markdown preview of the first rows; ``redact`` runs the PII redactor over text cells first."""
+    """A Markdown preview of the first rows; ``redact`` runs the PII redactor over text cells first. Id
+    columns (:data:`ID_COLUMNS`) are always shown with PII in them redacted."""
     head = df.loc[:, [c for c in columns if c in df.columns]].head(n).copy()
-    if redact and len(head):
-        from finetune_platform.curation.pii import PiiRedactor
+    if len(head):
+        from finetune_platform.curation.pii import PiiRedactor, redact_name
 
         redactor = PiiRedactor()
         for col in head.columns:
-            if head[col].dtype == object:
+            if col in ID_COLUMNS:
+                head[col] = [redact_name(str(v), redactor) for v in head[col]]
+            elif redact and head[col].dtype == object:
                 head[col] = [redactor.redact(str(v), {})[0] for v in head[col]]
     head = head.map(_short) if len(head) else head
     return dg.MetadataValue.md(head.to_markdown(index=False) if len(head) else "_(no rows)_")
