@@ -296,9 +296,26 @@ def _reference_normalize_records(df: pd.DataFrame, settings) -> tuple[list, list
     """The stage as it was written first: one record at a time, each string normalised and judged alone."""
     from finetune_platform.curation import normalize
 
+    english = {"en", "pcm"}
+
+    def sure_reading(text: str, lang: str, why: str, would_drop: bool) -> tuple[str, str | None]:
+        """Dropped only when the identifier is sure it is not English (judging the words outside titles)."""
+        judged_text = normalize.outside_titles(text)
+        if len(normalize._WORD.findall(judged_text)) < settings.language_min_words:
+            if not would_drop:
+                return lang, None
+            judged_text = text
+        judged, sure = normalize.identify_languages([judged_text])[0]
+        if judged not in english and sure >= settings.language_identifier_confidence:
+            return (judged if lang in ("en", "unknown") else lang), f"{why}; language identifier: '{judged}' ({sure:.0%} sure)"
+        return ("en" if would_drop else lang), None
+
     def verdict(text: str) -> tuple[str, str | None]:
         lang, en_score = normalize.guess_language(text, settings.language_min_words)
+        ask = settings.language_second_opinion
         if lang == "unknown":
+            if ask and en_score == 0.0:
+                return sure_reading(text, lang, "no function word of a known language", False)
             return lang, None
         if lang == "non_latin":
             return lang, "most letters are outside the Latin alphabet"
@@ -306,12 +323,16 @@ def _reference_normalize_records(df: pd.DataFrame, settings) -> tuple[list, list
             detail = f"looks like '{lang}' (English function words {en_score:.0%})"
         elif en_score < settings.min_english_score:
             detail = f"English function words {en_score:.0%} < min_english_score {settings.min_english_score:.0%}"
+        elif ask and en_score < settings.language_doubt_score:
+            return sure_reading(text, lang, f"English on thin evidence (English function words {en_score:.0%})", False)
         else:
             return lang, None
-        if not settings.language_second_opinion:
+        if not ask:
             return lang, detail
+        if normalize._close_call(text):
+            return sure_reading(text, lang, detail, True)
         judged = normalize.second_opinion([text])[0]
-        return ("en", None) if judged == "en" else (lang, f"{detail}; language identifier: '{judged}'")
+        return ("en", None) if judged in english else (lang, f"{detail}; language identifier: '{judged}'")
 
     fix, rows, dropped, changed, languages = settings.fix_unicode, [], [], 0, {}
     for rid, text, response, label, msg in zip(*(config.text_column(df, c) for c in

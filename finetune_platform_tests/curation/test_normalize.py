@@ -312,3 +312,77 @@ def test_messages_with_nothing_to_normalise_are_kept_as_they_came():
     assert normalize_messages(messy) == '[{"role": "user", "content": "Where is my parcel?"}]'
     extra = '[{"role":"user","content":"hi there","name":"x"}]'  # json's path (an extra key): the same rule
     assert normalize_messages(extra) == extra
+
+
+# Support tickets in languages none of whose function words the heuristic lists, or that share one with
+# English (Hungarian "a"): the language identifier judges them, and they go.
+NO_FUNCTION_WORD_TICKETS = {
+    "tr": "Siparişimi almadım, lütfen bana yardım edin.",
+    "id": "Saya belum menerima pesanan saya, tolong bantu saya.",
+    "sw": "Sijapokea agizo langu, tafadhali nisaidie haraka sana.",
+    "vi": "Tôi chưa nhận được đơn hàng của mình, vui lòng giúp tôi.",
+    "tl": "Hindi ko pa natatanggap ang order ko, pakitulungan po ako.",
+    "sv": "Jag har inte fått min beställning, snälla hjälp mig snabbt.",
+    "da": "Jeg har ikke modtaget min ordre, hjælp mig venligst hurtigt.",
+    "hu": "Nem kaptam meg a rendelésemet, kérem segítsenek nekem.",
+    "hr": "Bok, moja narudžba još nije stigla, molim vas provjerite.",
+    "zh": "我的订单还没有到",
+}
+
+
+def test_tickets_in_languages_without_listed_function_words_are_dropped():
+    texts = list(NO_FUNCTION_WORD_TICKETS.values())
+    assert [guess_language(t)[0] for t in texts] == ["unknown"] * 7 + ["en", "unknown", "non_latin"]
+    df = records(*({"text": t, "response": "We are sorry, the parcel ships today."} for t in texts))
+    result = normalize_records(df, CurationSettings())
+    assert len(result.records) == 0
+    assert set(result.dropped["reason"]) == {"not_english"}
+    details = result.dropped["detail"].tolist()
+    assert details[0] == "text no function word of a known language; language identifier: 'tr' (97% sure)"
+    assert details[7].startswith("text English on thin evidence (English function words 12%); language identifier: 'hu'")
+    assert details[9] == "text most letters are outside the Latin alphabet"
+    # the second opinion off: only the heuristic judges, as before
+    assert len(normalize_records(df, CurationSettings(language_second_opinion=False)).records) == 9
+
+
+def test_a_text_without_function_words_stays_unless_the_identifier_is_sure():
+    english = [
+        "Password reset link broken",
+        "Refund issued Tuesday; gave customer bank reference RF-474055.",
+        "Play Elitsa Todorova music",
+        "Price adjustment of $70.49 (within 14 days).",
+        "ad Czarna dziewczyna to instrumental madness playlist",  # SNIPS: pl at 0.86, under 0.9
+    ]
+    df = records(*({"text": t} for t in english))
+    assert normalize_records(df, CurationSettings()).records["text"].tolist() == english
+
+
+def test_function_words_in_titles_do_not_make_an_english_request_foreign():
+    english = [
+        "Add La Casa de Papel, El Laberinto del Fauno and Los Olvidados to my watch list",
+        "Le Creuset la cocotte de la cuisine was damaged on arrival",
+        "add track to my Las Canciones Más Lindas Del Mundo playlist",
+        "add Michael Hayvoronsky to Lo Que Suena Los Angeles",
+        "Put petar georgiev kalica onto the Old School Hip Hop playlist.",
+    ]
+    assert guess_language(english[0]) == ("en", 0.5)  # "and", "to", "my" among the words outside the titles
+    foreign = [
+        "Die Rechnung der Bestellung des Kunden ist falsch und ich möchte eine Erstattung",
+        "La Factura de Mi Cuenta está mal, por favor revisen el cargo de este mes",
+        "Le colis est arrivé cassé, je veux être remboursé",
+    ]
+    df = records(*({"text": t} for t in english + foreign))
+    result = normalize_records(df, CurationSettings())
+    assert result.records["text"].tolist() == english
+    assert result.dropped["reason"].tolist() == ["not_english"] * 3
+
+
+def test_title_spans_are_runs_of_capitalised_words():
+    from finetune_platform.curation.normalize import outside_titles, title_spans
+
+    text = "Add La Casa de Papel, El Laberinto del Fauno to my list"
+    assert [text[a:b] for a, b in title_spans(text)] == ["Add La Casa de Papel", "El Laberinto del Fauno"]
+    assert outside_titles(text) == " ,   to my list"
+    assert title_spans("Meine Bestellung ist nicht angekommen") == [(0, 16)]
+    assert title_spans("I NEED HELP WITH MY ORDER") == []  # capitals are shouting, not a title
+    assert outside_titles("no capitals here") == "no capitals here"
