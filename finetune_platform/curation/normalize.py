@@ -39,7 +39,9 @@ _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
 #: Invisible characters with no place in training text: C0/C1 controls except \t and \n (\r, \v and \f are
 #: turned into newlines first), zero-width and bidi-override format characters, the BOM and soft hyphens.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
-_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+#: "\r" before "\n" is one break, and so before \v or \x1c-\x1e (_FTFY_DELETES): where ftfy runs, those become
+#: "\n" first and ftfy reads "\r\n" as one break, so the text without ftfy must read them so too.
+_LINE_BREAKS = re.compile("\r[\n\x0b\x1c-\x1e]|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _FTFY_DELETES = re.compile("[\x0b\x1c-\x1e]")
 #: Runs of horizontal whitespace inside a line (after a visible character): one space. A line's leading
 #: whitespace is its indentation (code, YAML, nested lists): kept, each character a plain space or tab.

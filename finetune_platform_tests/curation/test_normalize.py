@@ -386,3 +386,14 @@ def test_title_spans_are_runs_of_capitalised_words():
     assert title_spans("Meine Bestellung ist nicht angekommen") == [(0, 16)]
     assert title_spans("I NEED HELP WITH MY ORDER") == []  # capitals are shouting, not a title
     assert outside_titles("no capitals here") == "no capitals here"
+
+
+@pytest.mark.parametrize("brk", ["\r\x0b", "\r\x1c", "\r\x1d", "\r\x1e", "\r\n", "\x0b\r", "\r\r\x0b", "\r\x0b\n"])
+def test_a_line_break_reads_the_same_whether_ftfy_runs_or_not(brk):
+    """"&amp;" (ASCII) or mojibake (non-ASCII) elsewhere in the text makes ftfy run; the same break must
+    give the same newlines either way (CR+VT was two newlines without ftfy, one with it)."""
+    plain = normalize_text(f"line one{brk}line two")
+    assert normalize_text(f"line one{brk}line two &amp; more") == plain + " & more"
+    assert normalize_text(f"line one{brk}line two cafÃ©") == plain + " café"
+    assert normalize_text(f"line one{brk}line two café", fix_unicode=False) == plain + " café"
+    assert plain == _reference_normalize(f"line one{brk}line two")
