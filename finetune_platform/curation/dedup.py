@@ -4,9 +4,12 @@ Exact duplicates share text+response after casefolding, whitespace collapsing an
 (``<EMAIL_1>`` and ``<EMAIL_2>`` both become ``<EMAIL>``: two tickets that differ only in a redacted
 address are the same ticket). Near-duplicates are pairs whose sets of word shingles (``shingle_words``-grams
 of the text, the text/response boundary and the response) have a Jaccard similarity of at least
-``near_dup_threshold``; clusters are the connected components of those pairs. Each group keeps its best
-member (highest ``quality_score``, ties: lowest ``record_id``), and every dropped row names the record it
-duplicates.
+``near_dup_threshold``. Each group keeps its best member (highest ``quality_score``, ties: lowest
+``record_id``), and every dropped row names the record it duplicates. Near-duplicate clusters are stars,
+not connected components: going through the records best first, a record is dropped only when it is a
+near-duplicate (at or above the threshold) of a record already kept, and joins the best such record's
+cluster; otherwise it is kept. Single linkage chained records one word apart into one component and
+dropped members with a Jaccard of 0.10 to the record kept.
 
 Two ways to find the near-duplicate pairs (``near_dup_method``), both returning the same exact Jaccard:
 ``exact``, an exact similarity join (prefix filtering with a positional filter, the AllPairs/PPJoin
@@ -531,30 +534,43 @@ def jaccard(a: set[Any], b: set[Any]) -> float:
     return len(a & b) / union if union else 1.0
 
 
-class _UnionFind:
-    def __init__(self, n: int):
-        self.parent = list(range(n))
+def star_clusters(n: int, pairs: list[tuple[int, int, float]]) -> tuple[dict[int, list[tuple[int, float]]], list[int]]:
+    """Greedy star clustering of ``n`` items ranked best first (item 0 is the best) linked by ``pairs``
+    (i, j, similarity) at or above a threshold.
 
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+    Going through the items in rank order, an item with a link to an item already kept is dropped into the
+    cluster of the best-ranked such item (its centre); any other item is kept. Returns the clusters (centre
+    -> [(member, its similarity to the centre)], in rank order; only centres with members) and the kept
+    items that had links only to dropped items (a chain that single linkage would have dropped whole).
+    """
+    neighbours: dict[int, list[tuple[int, float]]] = {}
+    for a, b, similarity in pairs:
+        neighbours.setdefault(a, []).append((b, similarity))
+        neighbours.setdefault(b, []).append((a, similarity))
+    kept: set[int] = set()
+    clusters: dict[int, list[tuple[int, float]]] = {}
+    linked_kept: list[int] = []
+    for item in sorted(neighbours):
+        centres = [(other, similarity) for other, similarity in neighbours[item] if other in kept]
+        if centres:
+            centre, similarity = min(centres)
+            clusters.setdefault(centre, []).append((item, similarity))
+        else:
+            kept.add(item)
+            linked_kept.append(item)
+    chained = [item for item in linked_kept if item not in clusters]
+    return dict(sorted(clusters.items())), chained
 
 
 @cyclic_gc_paused
 def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Drop exact duplicates (exact_duplicate) and near-duplicates (near_duplicate), keeping the best-scored
     member of each group; ``detail`` names the kept record (and, for near-duplicates, their Jaccard
-    similarity, which may be below the threshold when the two are linked through other members).
+    similarity, always at or above ``near_dup_threshold``: see :func:`star_clusters`).
 
     Needs ``quality_score`` (run :func:`finetune_platform.curation.quality.score_quality` first). stats:
-    exact_duplicates, near_duplicates, near_clusters, duplicate_rate and ``cluster_examples``.
+    exact_duplicates, near_duplicates, near_clusters, near_chained_kept (records kept that are near-duplicates
+    of dropped records only), duplicate_rate and ``cluster_examples``.
     """
     check_input(df, STAGE, needs=["quality_score"])
     ids = df["record_id"].astype(str).tolist()
@@ -594,6 +610,7 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
 
     near = 0
     n_near_clusters = 0
+    near_chained_kept = 0
     if settings.near_dedup:
         alive = [i for i in order if keep[i] and keys[i] != "\x1f"]
         join = _SimilarityJoin([keys[i] for i in alive], settings.shingle_words)
@@ -603,33 +620,29 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             pairs = join.minhash_pairs(
                 settings.near_dup_threshold, settings.lsh_candidate_threshold, settings.num_perm, settings.minhash_seed
             )
-        uf = _UnionFind(len(alive))
-        for a, b, _ in pairs:
-            uf.union(a, b)
-        components: dict[int, list[int]] = {}
-        for pos in sorted({p for a, b, _ in pairs for p in (a, b)}):
-            components.setdefault(uf.find(pos), []).append(pos)
-        for members in components.values():
+        # alive is in rank order, so position 0 is the best record
+        stars, chained = star_clusters(len(alive), pairs)
+        near_chained_kept = len(chained)
+        for keeper_pos, members in stars.items():
             n_near_clusters += 1
-            # alive is in rank order, so the smallest position is the best record
-            keeper_pos = members[0]
             keeper = alive[keeper_pos]
-            for pos in members[1:]:
+            for pos, similarity in members:
                 i = alive[pos]
                 keep[i] = False
-                similarity = jaccard(join.shingle_set(pos), join.shingle_set(keeper_pos))
                 dropped.append((
                     ids[i], "near_duplicate",
                     f"near-duplicate of {ids[keeper]} (Jaccard {similarity:.2f}){label_note(i, keeper)}",
                 ))
-            near += len(members) - 1
-            clusters.append(_example("near", keeper, [alive[p] for p in members], ids, texts))
+            near += len(members)
+            clusters.append(_example("near", keeper, [keeper] + [alive[p] for p, _ in members], ids, texts))
 
     clusters.sort(key=lambda c: (-c["size"], c["kept"]))
     stats: dict[str, Any] = {
         "exact_duplicates": exact,
         "near_duplicates": near,
         "near_clusters": n_near_clusters,
+        # kept although a near-duplicate of a dropped record (of none kept): one link of a chain
+        "near_chained_kept": near_chained_kept,
         "duplicate_rate": round((exact + near) / len(ids), 4) if ids else 0.0,
         "cluster_examples": clusters[: settings.cluster_examples],
         # duplicates labelled otherwise than the record kept: the kept label stands, each is named here

@@ -63,7 +63,7 @@ def test_near_duplicates_cluster_and_keep_the_best(settings):
     df = scored(
         (BASE + ".", REPLY, 0.7),
         (BASE + " today.", REPLY, 0.95),
-        (BASE.replace("Monday", "Tuesday") + ".", REPLY, 0.8),
+        (BASE + " today!", REPLY, 0.8),
         ("Please close my account and delete the data you hold about me as soon as possible.", "Done, it is closed.", 0.9),
     )
     result = deduplicate(df, settings)
@@ -73,8 +73,58 @@ def test_near_duplicates_cluster_and_keep_the_best(settings):
     assert all(d.startswith("near-duplicate of r2 (Jaccard 0.") for d in near["detail"])
     example = result.stats["cluster_examples"][0]
     assert example["kind"] == "near" and example["kept"] == "r2" and sorted(example["dropped"]) == ["r1", "r3"]
+    assert example["size"] == 3
     assert example["kept_excerpt"].startswith("My order has not arrived")
     assert result.stats["near_clusters"] == 1 and result.stats["duplicate_rate"] == 0.5
+    assert result.stats["near_chained_kept"] == 0
+
+
+@pytest.mark.parametrize("method", ["exact", "minhash_lsh"])
+def test_a_record_is_dropped_only_as_a_near_duplicate_of_a_kept_one(method):
+    """r3 is a near-duplicate of r1 (0.875), which is dropped as one of r2 (0.86), but only 0.75 like r2:
+    single linkage chained it into r2's cluster; now it is kept."""
+    df = scored(
+        (BASE + ".", REPLY, 0.7),
+        (BASE + " today.", REPLY, 0.95),
+        (BASE.replace("Monday", "Tuesday") + ".", REPLY, 0.8),
+    )
+    result = deduplicate(df, CurationSettings(near_dup_method=method))
+    assert sorted(result.records["record_id"]) == ["r2", "r3"]
+    assert result.dropped["detail"].tolist() == ["near-duplicate of r2 (Jaccard 0.86)"]
+    assert result.stats["near_chained_kept"] == 1 and result.stats["near_clusters"] == 1
+
+
+@pytest.mark.parametrize("method", ["exact", "minhash_lsh"])
+def test_a_chain_of_small_edits_is_not_one_cluster(method):
+    """31 texts, each one word away from the one before: the first and the last share 10% of their shingles.
+    Every record dropped is a near-duplicate (at the threshold or above) of the record its detail names,
+    and that record is kept."""
+    import random
+    import re
+
+    from finetune_platform.curation.dedup import jaccard, shingles
+
+    rng = random.Random(3)
+    vocab = [f"w{i}" for i in range(2000)]
+    words = [rng.choice(vocab) for _ in range(60)]
+    texts = [" ".join(words)]
+    for _ in range(30):
+        words = list(words)
+        words[rng.randrange(len(words))] = rng.choice(vocab)
+        texts.append(" ".join(words))
+    df = scored(*[(t, "", 0.9 - 0.01 * i) for i, t in enumerate(texts)])
+    settings = CurationSettings(near_dup_method=method)
+    result = deduplicate(df, settings)
+    kept = set(result.records["record_id"])
+    assert 8 <= len(kept) <= 20  # single linkage kept r1 alone
+    sets = {f"r{i + 1}": set(shingles(dedup_key(t, ""), 3)) for i, t in enumerate(texts)}
+    for rid, detail in zip(result.dropped["record_id"], result.dropped["detail"]):
+        keeper, similarity = re.fullmatch(r"near-duplicate of (r\d+) \(Jaccard ([0-9.]+)\)", detail).groups()
+        assert keeper in kept
+        assert jaccard(sets[rid], sets[keeper]) >= settings.near_dup_threshold
+        assert float(similarity) == round(jaccard(sets[rid], sets[keeper]), 2)
+    for example in result.stats["cluster_examples"]:
+        assert example["kept"] in kept and not kept & set(example["dropped"])
 
 
 def test_threshold_and_switches(settings):
