@@ -175,7 +175,30 @@ class CurationSettings(BaseModel):
         "one of the question's (an echo, a keyword list), so there is nothing to learn (echo_response).",
     )
     min_quality_score: float = Field(
-        default=0.7, ge=0.0, le=1.0, description="Records scoring below this are dropped (low_quality_score)."
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="Records whose quality_score (the weighted mean of the five scorers) is below this are dropped "
+        "(low_quality_score). A mean lets one failing scorer cost at most its weight's share: the floors below "
+        "drop what one scorer alone recognises as bad.",
+    )
+    min_repetition_score: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Records whose repetition score (1 minus the share of repeated word n-grams, the lower of text "
+        "and response) is below this are dropped whatever their quality_score (low_quality_score, the detail names "
+        "the scorer): a reply that loops ('card refund processed card refund processed ...' scores 0.03; a sentence "
+        "said twice about 0.6). 0 turns the floor off.",
+    )
+    min_response_tone_score: float = Field(
+        default=0.4,
+        ge=0.0,
+        le=1.0,
+        description="Records whose response's tone score is below this are dropped whatever their quality_score "
+        "(low_quality_score): a reply that shouts or swears, which the model would learn ('STOP BEING AN IDIOT, "
+        "YOUR DAMN REFUND IS COMING.' scores 0; one swear word in a polite reply 0.5). The request's tone does not "
+        "count (customers may be rude), nor records without a response. 0 turns the floor off.",
     )
     ideal_min_words: int = Field(
         default=3, ge=1, le=1000, description="Below this many words a text or response loses length score."

@@ -1,6 +1,12 @@
 """Stage 3 of curation: quality scoring and the filters that drop unusable pairs.
 
-Five cheap scorers, each in [0, 1], combined with configurable weights into ``quality_score``:
+Five cheap scorers, each in [0, 1], combined with configurable weights into ``quality_score`` (a record
+below ``min_quality_score`` is dropped), with floors for the scorers that recognise bad data on their own
+(``min_repetition_score``, ``min_response_tone_score``: in a mean of five, one scorer at 0 costs a fifth at
+most, so a looping or abusive reply kept a score of ~0.8). Relevance stays a soft signal, without a floor:
+lexical overlap scores a correct answer in other words ("You will see the money back on your statement")
+0 as it does an off-topic one. Completeness needs none: a record without text or without a required response
+is dropped already (empty_text, empty_response).
 
 - completeness: the record has a text and (when required) a response;
 - length: text and response fall inside ``[ideal_min_words, ideal_max_words]``;
@@ -530,8 +536,15 @@ def _truncation(text: str) -> int:
 
 
 def _filter_reason(
-    text: str, response: str, score: float, settings: CurationSettings, response_words: list[str] | None = None
+    text: str,
+    response: str,
+    score: float,
+    settings: CurationSettings,
+    response_words: list[str] | None = None,
+    floors: tuple[float, float | None] | None = None,
 ) -> tuple[str, str] | None:
+    """Why the record goes, or None. ``floors``: its repetition score and its response's tone score (None
+    without a response), computed here when not given."""
     if settings.require_response and not response:
         return "empty_response", "response is empty and require_response is on"
     if response:
@@ -546,9 +559,29 @@ def _filter_reason(
         for field, value in (("text", text), ("response", response)):
             if is_truncated(value, ellipsis=field == "response"):
                 return "truncated_text", f"{field} looks cut off: ...{value[-30:]!r}"
+    repetition, response_tone = floors if floors is not None else _floor_values(text, response, settings)
+    if repetition < settings.min_repetition_score:
+        return "low_quality_score", (
+            f"repetition score {repetition:.2f} < min_repetition_score {settings.min_repetition_score} "
+            f"(quality_score {score:.3f}): the text or response loops"
+        )
+    if response_tone is not None and response_tone < settings.min_response_tone_score:
+        return "low_quality_score", (
+            f"the response's tone score {response_tone:.2f} < min_response_tone_score "
+            f"{settings.min_response_tone_score} (quality_score {score:.3f}): it shouts or swears"
+        )
     if score < settings.min_quality_score:
         return "low_quality_score", f"quality_score {score:.3f} < min_quality_score {settings.min_quality_score}"
     return None
+
+
+def _floor_values(text: str, response: str, settings: CurationSettings) -> tuple[float, float | None]:
+    """The values the floors judge: the repetition score (the lower of text and response) and the
+    response's own tone score (None without a response)."""
+    n = settings.repetition_ngram
+    response_words = _words(response)
+    repetition = min(repetition_score(_words(text), n), repetition_score(response_words, n))
+    return repetition, (tone_score(response, response_words) if response else None)
 
 
 @cyclic_gc_paused
@@ -556,7 +589,8 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Add ``quality_score`` to every record and drop the unusable ones with a named reason.
 
     Drop reasons, first match wins: empty_response, one_word_response, echo_response, truncated_text,
-    low_quality_score.
+    low_quality_score (a floor, ``min_repetition_score`` or ``min_response_tone_score``, then
+    ``min_quality_score``; the detail says which).
     stats carry a histogram of every input record's score (``score_histogram``: bin_edges, counts) and the
     mean of each scorer.
     """
@@ -572,6 +606,7 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     weight_sum = sum(weights)
     ideal_min, ideal_max, n_gram = settings.ideal_min_words, settings.ideal_max_words, settings.repetition_ngram
     require_response, min_score = settings.require_response, settings.min_quality_score
+    min_repetition, min_response_tone = settings.min_repetition_score, settings.min_response_tone_score
     drop_truncated, min_response_words = settings.drop_truncated, settings.min_response_words
     # Everything the scorers and filters compute from one string alone, once per distinct string of the
     # batch: responses repeat (canned answers) and so do texts. The per-record part below is
@@ -622,12 +657,15 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         # _filter_reason's tests, with the per-string ones read off the profiles; it words the reason.
         if (
             score < min_score
+            or repetition < min_repetition
+            or (response and r[2] < min_response_tone)
             or (not response and require_response)
             or (response and r[5])
             or echo
             or (drop_truncated and (t[4] == 2 or r[4] >= 1))
         ):
-            dropped.append((rid, *_filter_reason(text, response, score, settings, r[3])))
+            floors = (repetition, r[2] if response else None)
+            dropped.append((rid, *_filter_reason(text, response, score, settings, r[3], floors)))
             keep.append(False)
         else:
             keep.append(True)
@@ -635,10 +673,11 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     records = df.copy()
     records["quality_score"] = pd.Series(scores, index=df.index, dtype="float64")
     counts, edges = np.histogram(np.asarray(scores, dtype=float), bins=settings.histogram_bins, range=(0.0, 1.0))
-    n = max(1, len(scores))
+    n = len(scores)
     stats: dict[str, Any] = {
         "score_histogram": {"bin_edges": [round(float(e), 4) for e in edges], "counts": [int(c) for c in counts]},
+        # means over every input record (kept or dropped); None without records, as a mean of nothing is
         "score_mean": round(float(np.mean(scores)), 4) if scores else None,
-        "scorer_means": {name: round(total / n, 4) for name, total in zip(SCORERS, sums)},
+        "scorer_means": {name: (round(total / n, 4) if n else None) for name, total in zip(SCORERS, sums)},
     }
     return finish_stage(STAGE, df, keep, records, dropped, stats)

@@ -201,6 +201,10 @@ def _histogram_png(hist: dict[str, Any], threshold: float, path: Any) -> Any:
     return path
 
 
+def _float_or_null(value: float | None) -> dg.MetadataValue:
+    return dg.MetadataValue.null() if value is None else dg.MetadataValue.float(float(value))
+
+
 @dg.asset(group_name=CURATE, compute_kind="pandas", partitions_def=SOURCE_PARTITIONS)
 def scored_records(
     context: dg.AssetExecutionContext,
@@ -213,12 +217,14 @@ def scored_records(
 
     def quality_metadata(result: StageResult, settings: CurationSettings) -> dict[str, Any]:
         hist = result.stats.get("score_histogram") or {}
-        scores = result.records["quality_score"] if len(result.records) else pd.Series(dtype=float)
+        kept = result.records["quality_score"]
         plot = _histogram_png(
             hist, settings.min_quality_score, platform.settings().artifacts_dir / "curation" / f"quality_{context.partition_key}.png"
         )
         return {
-            "quality_score_mean": float(scores.mean()) if len(scores) else 0.0,
+            # over every input row, as the histogram beside it; and over the rows kept (null without rows)
+            "quality_score_mean": _float_or_null(result.stats.get("score_mean")),
+            "quality_score_mean_kept": _float_or_null(round(float(kept.mean()), 4) if len(kept) else None),
             "quality_score_histogram": dg.MetadataValue.json(hist),
             **({"quality_score_distribution": image(plot)} if plot else {}),
         }
@@ -275,6 +281,7 @@ def deduplicated_records(
         return {
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
             "cluster_examples": dg.MetadataValue.json(result.stats.get("cluster_examples", [])),
+            "near_chained_kept": result.stats.get("near_chained_kept", 0),
             "label_conflicts": result.stats.get("label_conflicts", 0),
             "label_conflict_examples": dg.MetadataValue.json(result.stats.get("label_conflict_examples", [])),
             "sources": dg.MetadataValue.json(sorted(scored_records)),

@@ -126,6 +126,11 @@ def test_filters_drop_with_named_reasons(settings):
         "r6": "low_quality_score",
     }
     detail = result.dropped.set_index("record_id").loc["r6", "detail"]
+    assert detail == (
+        "the response's tone score 0.00 < min_response_tone_score 0.4 (quality_score 0.645): it shouts or swears"
+    )
+    lenient = settings.model_copy(update={"require_response": True, "min_response_tone_score": 0.0})
+    detail = score_quality(df, lenient).dropped.set_index("record_id").loc["r6", "detail"]
     assert detail == "quality_score 0.645 < min_quality_score 0.7"
 
 
@@ -233,3 +238,66 @@ def test_a_reply_that_answers_nothing_is_dropped(reply):
     df = records({"text": "How do I reset my password?", "response": reply})
     result = score_quality(df, CurationSettings())
     assert result.records.empty and result.dropped["reason"].tolist() == ["one_word_response"]
+
+
+QUESTION = "My card was charged twice this month, where is my refund?"
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        ("card refund processed " * 40, "repetition score 0.03 < min_repetition_score 0.3"),
+        ("Your refund is on its way. " * 6, "repetition score 0.18"),
+        ("STOP BEING AN IDIOT, YOUR DAMN REFUND FOR THE CARD IS COMING.", "the response's tone score 0.00 < min_response_tone_score 0.4"),
+        ("WE ALREADY TOLD YOU, THE REFUND FOR YOUR CARD TAKES FIVE DAYS.", "the response's tone score 0.00"),
+        ("Refund? Stop whining you moron, shit happens, it will come.", "the response's tone score 0.00"),
+    ],
+)
+def test_one_failing_scorer_drops_a_loop_or_an_abusive_reply(reply, why):
+    """In a mean of five scorers one at 0 costs a fifth at most: these scored 0.78-0.85 against
+    min_quality_score 0.7 and were kept. The floors drop them, naming the scorer."""
+    result = score_quality(records({"text": QUESTION, "response": reply}), CurationSettings())
+    assert result.dropped["reason"].tolist() == ["low_quality_score"]
+    assert why in result.dropped["detail"][0]
+    assert result.dropped["detail"][0].split(" (quality_score ")[1].split(")")[0] > "0.7"  # the mean alone kept it
+
+
+@pytest.mark.parametrize(("reply", "reason"), [("", "empty_response"), ("...", "one_word_response"), ("Refunded.", "one_word_response")])
+def test_an_empty_or_one_word_reply_is_dropped(reply, reason):
+    result = score_quality(records({"text": QUESTION, "response": reply}), CurationSettings(require_response=True))
+    assert result.dropped["reason"].tolist() == [reason]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # a correct answer in other words: relevance (lexical overlap) 0, a soft signal without a floor
+        "You will see the money back on your statement within five working days.",
+        "Sorry about that! The second payment was a duplicate hold and will be released within 3 days.",
+        "Sorry, the damn payment system charged you twice; we reversed it and you will see it tomorrow.",
+        "RMA created for ORD-708756, the refund follows once the parcel is back.",
+        "Steps: 1. open the app. 2. open the app settings. 3. open the payments tab. 4. open the last charge.",
+    ],
+)
+def test_a_correct_or_ordinary_reply_is_kept(reply):
+    assert len(score_quality(records({"text": QUESTION, "response": reply}), CurationSettings()).records) == 1
+
+
+def test_the_floors_follow_settings():
+    df = records({"text": QUESTION, "response": "card refund processed " * 40},
+                 {"text": QUESTION, "response": "STOP BEING AN IDIOT, YOUR DAMN REFUND FOR THE CARD IS COMING."})
+    assert len(score_quality(df, CurationSettings(min_repetition_score=0.0, min_response_tone_score=0.0)).records) == 2
+    # the request's tone does not count: customers may shout, the model learns the reply
+    shouting = records({"text": "WHERE IS MY DAMN REFUND, YOU IDIOTS?", "response": "Sorry! It reaches your card tomorrow."},
+                       {"text": "PLAY SOME JAZZ IN THE KITCHEN"})
+    assert len(score_quality(shouting, CurationSettings()).records) == 2
+
+
+def test_an_empty_input_has_no_means():
+    import pandas as pd
+
+    from finetune_platform.schemas import RECORD_COLUMNS
+
+    stats = score_quality(pd.DataFrame({c: pd.Series(dtype=object) for c in RECORD_COLUMNS}), CurationSettings()).stats
+    assert stats["score_mean"] is None
+    assert stats["scorer_means"] == {name: None for name in ("completeness", "length", "repetition", "relevance", "tone")}

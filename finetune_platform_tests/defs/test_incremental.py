@@ -121,6 +121,7 @@ def test_an_empty_optional_source_ingests_first_on_a_fresh_project(tmp_path) -> 
             dg.AssetRecordsFilter(asset_key=dg.AssetKey("scored_records"), asset_partitions=["feedback"]), limit=1
         ).records[0].asset_materialization.metadata
         assert scored["rows"].value == 0
+        assert scored["quality_score_mean"].value is None and scored["quality_score_mean_kept"].value is None
 
 
 def test_a_source_never_curated_does_not_stop_the_training_set(tmp_path) -> None:
@@ -138,3 +139,11 @@ def test_a_source_never_curated_does_not_stop_the_training_set(tmp_path) -> None
         metadata = result.asset_materializations_for_node("deduplicated_records")[0].metadata
         assert metadata["sources"].value == ["chats"] and metadata["sources_without_records"].value == ["emails"]
         assert metadata["rows"].value > 0
+        scored = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("scored_records"), asset_partitions=["chats"]), limit=1
+        ).records[0].asset_materialization.metadata
+        # every input row's mean (as the histogram beside it counts every input row), rounded; the kept rows' apart
+        histogram = scored["quality_score_histogram"].value
+        assert sum(histogram["counts"]) == scored["rows_in"].value > scored["rows"].value
+        mean, kept_mean = scored["quality_score_mean"].value, scored["quality_score_mean_kept"].value
+        assert mean == round(mean, 4) and kept_mean == round(kept_mean, 4) and 0.5 < mean < kept_mean <= 1.0
