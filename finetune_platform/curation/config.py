@@ -186,8 +186,8 @@ class CurationSettings(BaseModel):
         default=0.3,
         ge=0.0,
         le=1.0,
-        description="Records whose repetition score (1 minus the share of repeated word n-grams, the lower of text "
-        "and response) is below this are dropped whatever their quality_score (low_quality_score, the detail names "
+        description="Records whose repetition score (1 minus the share of repeated word n-grams, the lowest of text, "
+        "response and the assistant turns of messages trained on) is below this are dropped whatever their quality_score (low_quality_score, the detail names "
         "the scorer): a reply that loops ('card refund processed card refund processed ...' scores 0.03; a sentence "
         "said twice about 0.6). 0 turns the floor off.",
     )
@@ -195,10 +195,11 @@ class CurationSettings(BaseModel):
         default=0.4,
         ge=0.0,
         le=1.0,
-        description="Records whose response's tone score is below this are dropped whatever their quality_score "
-        "(low_quality_score): a reply that shouts or swears, which the model would learn ('STOP BEING AN IDIOT, "
-        "YOUR DAMN REFUND IS COMING.' scores 0; one swear word in a polite reply 0.5). The request's tone does not "
-        "count (customers may be rude), nor records without a response. 0 turns the floor off.",
+        description="Records whose response's tone score, or that of an assistant turn of messages trained on, is "
+        "below this are dropped whatever their quality_score (low_quality_score): a reply that shouts or swears, "
+        "which the model would learn ('STOP BEING AN IDIOT, YOUR DAMN REFUND IS COMING.' scores 0; one swear word in "
+        "a polite reply 0.5). The request's tone does not count (customers may be rude), nor records without a "
+        "reply. 0 turns the floor off.",
     )
     ideal_min_words: int = Field(
         default=3, ge=1, le=1000, description="Below this many words a text or response loses length score."

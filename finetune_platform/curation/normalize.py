@@ -625,6 +625,29 @@ def _each_distinct(fn: Callable, values: list[str], *args) -> list:
     return list(map(done.__getitem__, values))
 
 
+def assistant_turns(messages: str) -> list[tuple[int, str, bool]]:
+    """(index, content, trained) of every assistant turn of a ``messages`` JSON string that reads (what
+    :func:`normalize_messages` accepts); trained is False for a turn marked ``"weight": 0`` (kept as context,
+    not trained on). [] for "" or anything else."""
+    if not messages:
+        return []
+    turns = role_content_turns(messages)
+    if turns is not None:
+        return [(i, content, True) for i, (role, content) in enumerate(turns) if role.strip() == "assistant"]
+    try:
+        parsed = json.loads(messages)
+    except (json.JSONDecodeError, RecursionError):
+        return []
+    if not isinstance(parsed, list):
+        return []
+    return [
+        (i, turn["content"], turn.get("weight", 1) != 0)
+        for i, turn in enumerate(parsed)
+        if isinstance(turn, dict) and isinstance(turn.get("role"), str) and turn["role"].strip() == "assistant"
+        and isinstance(turn.get("content"), str)
+    ]
+
+
 def _messages_outcome(msg: str, fix: bool, normalize: Callable[[str, bool], str]) -> tuple[str, str | None]:
     """The normalised ``messages`` and None, or ``msg`` as it is and why it cannot be read."""
     if not msg:
@@ -639,9 +662,13 @@ def _messages_outcome(msg: str, fix: bool, normalize: Callable[[str, bool], str]
 def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     """Normalise text, response, label and messages; drop empty, too short/long, unreadable or non-English rows.
 
-    Drop reasons: empty_text, text_too_short, text_too_long, response_too_long, invalid_messages, not_english.
+    Drop reasons: empty_text, text_too_short, text_too_long, response_too_long, invalid_messages,
+    turn_too_long, not_english, turn_not_english. Every assistant turn of ``messages`` is held to what the
+    response is (SFT with ``conversations: all_turns`` trains on each one): longer than
+    ``max_response_chars`` is turn_too_long, not English turn_not_english, the detail naming the turn
+    ("messages[1] ..."); a turn marked ``"weight": 0`` (context, not trained on) is only held to the length.
     Works column by column, each distinct string once; the language of every text (and of every response
-    whose text passes) is guessed for the whole batch at once.
+    and assistant turn whose text passes) is guessed for the whole batch at once.
     """
     check_input(df, STAGE)
     fix = settings.fix_unicode
@@ -659,8 +686,16 @@ def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResu
     new_messages = [n_msg for n_msg, _ in outcomes]
     messages_errors = [error for _, error in outcomes]
 
+    # Assistant turns other than the response itself (the last turn usually is the response).
+    turns_of = {msg: assistant_turns(msg) for msg in dict.fromkeys(new_messages)}
+    turns = [
+        [t for t in turns_of[msg] if t[1] != response] if msg and error is None else []
+        for msg, response, error in zip(new_messages, new_responses, messages_errors)
+    ]
+
     reasons: list[tuple[str, str] | None] = []
-    for n_text, n_response, error in zip(new_texts, new_responses, messages_errors):
+    for n_text, n_response, error, record_turns in zip(new_texts, new_responses, messages_errors, turns):
+        long_turn = next((t for t in record_turns if len(t[1]) > settings.max_response_chars), None)
         if error is not None:
             reasons.append(("invalid_messages", error))
         elif not n_text:
@@ -672,6 +707,9 @@ def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResu
         elif len(n_response) > settings.max_response_chars:
             detail = f"{len(n_response)} chars > max_response_chars {settings.max_response_chars}"
             reasons.append(("response_too_long", detail))
+        elif long_turn is not None:
+            detail = f"messages[{long_turn[0]}] (assistant) {len(long_turn[1])} chars > max_response_chars {settings.max_response_chars}"
+            reasons.append(("turn_too_long", detail))
         else:
             reasons.append(None)
 
@@ -680,12 +718,17 @@ def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResu
         pending = [i for i, reason in enumerate(reasons) if reason is None]
         verdicts = _language_verdicts(list({new_texts[i]: None for i in pending}), settings)
         responses_to_judge = {new_responses[i]: None for i in pending if verdicts[new_texts[i]][1] is None}
+        responses_to_judge.update(
+            {content: None for i in pending if verdicts[new_texts[i]][1] is None for _, content, trained in turns[i] if trained}
+        )
         verdicts.update(_language_verdicts([r for r in responses_to_judge if r not in verdicts], settings))
         for i in pending:
-            for field, value in (("text", new_texts[i]), ("response", new_responses[i])):
+            fields = [("not_english", "text", new_texts[i]), ("not_english", "response", new_responses[i])]
+            fields += [("turn_not_english", f"messages[{k}] (assistant)", c) for k, c, trained in turns[i] if trained]
+            for reason, field, value in fields:
                 lang, lang_detail = verdicts[value]
                 if lang_detail is not None:
-                    reasons[i] = ("not_english", f"{field} {lang_detail}")
+                    reasons[i] = (reason, f"{field} {lang_detail}")
                     languages[lang] += 1
                     break
 

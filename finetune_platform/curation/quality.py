@@ -10,7 +10,8 @@ is dropped already (empty_text, empty_response).
 
 - completeness: the record has a text and (when required) a response;
 - length: text and response fall inside ``[ideal_min_words, ideal_max_words]``;
-- repetition: few repeated word n-grams (degenerate "thank you thank you thank you" replies);
+- repetition: few repeated word n-grams (degenerate "thank you thank you thank you" replies), in the text,
+  the response and every assistant turn of ``messages`` trained on (``conversations: all_turns``);
 - relevance: the response shares content words with the text (does the answer address the question?) and
   adds some of its own (an answer that only restates the question scores 0);
 - tone: the response (3/4) and the text (1/4) are not shouting, have no profanity, and are polite.
@@ -36,6 +37,7 @@ from finetune_platform.curation.config import (
     text_column,
 )
 from finetune_platform.curation.names import ACRONYMS
+from finetune_platform.curation.normalize import assistant_turns
 from finetune_platform.curation.pii import PLACEHOLDER
 
 STAGE = "quality"
@@ -315,9 +317,20 @@ def _tone_of(
     return float(min(1.0, max(0.0, score)))
 
 
-def quality_signals(text: str, response: str, settings: CurationSettings) -> dict[str, float]:
-    """The five scorer values for one record (see the module docstring)."""
-    return _signals(text, response, _tokens(text), _tokens(response), settings)
+def quality_signals(text: str, response: str, settings: CurationSettings, messages: str = "") -> dict[str, float]:
+    """The five scorer values for one record (see the module docstring); the repetition score is the lowest
+    of text, response and every assistant turn of ``messages`` that is trained on."""
+    signals = _signals(text, response, _tokens(text), _tokens(response), settings)
+    turns = _turn_contents(messages)
+    if turns:
+        n = settings.repetition_ngram
+        signals["repetition"] = min(signals["repetition"], *(repetition_score(_words(c), n) for c in turns))
+    return signals
+
+
+def _turn_contents(messages: str) -> list[str]:
+    """The contents of the assistant turns of ``messages`` that are trained on (not marked ``"weight": 0``)."""
+    return [content for _, content, trained in assistant_turns(messages) if trained]
 
 
 def _signals(
@@ -542,9 +555,10 @@ def _filter_reason(
     settings: CurationSettings,
     response_words: list[str] | None = None,
     floors: tuple[float, float | None] | None = None,
+    messages: str = "",
 ) -> tuple[str, str] | None:
-    """Why the record goes, or None. ``floors``: its repetition score and its response's tone score (None
-    without a response), computed here when not given."""
+    """Why the record goes, or None. ``floors``: its repetition score and its replies' lowest tone score (None
+    without a reply), computed here (with ``messages``' assistant turns) when not given."""
     if settings.require_response and not response:
         return "empty_response", "response is empty and require_response is on"
     if response:
@@ -559,29 +573,30 @@ def _filter_reason(
         for field, value in (("text", text), ("response", response)):
             if is_truncated(value, ellipsis=field == "response"):
                 return "truncated_text", f"{field} looks cut off: ...{value[-30:]!r}"
-    repetition, response_tone = floors if floors is not None else _floor_values(text, response, settings)
+    repetition, response_tone = floors if floors is not None else _floor_values(text, response, settings, messages)
     if repetition < settings.min_repetition_score:
         return "low_quality_score", (
             f"repetition score {repetition:.2f} < min_repetition_score {settings.min_repetition_score} "
-            f"(quality_score {score:.3f}): the text or response loops"
+            f"(quality_score {score:.3f}): the text, the response or an assistant turn loops"
         )
     if response_tone is not None and response_tone < settings.min_response_tone_score:
         return "low_quality_score", (
             f"the response's tone score {response_tone:.2f} < min_response_tone_score "
-            f"{settings.min_response_tone_score} (quality_score {score:.3f}): it shouts or swears"
+            f"{settings.min_response_tone_score} (quality_score {score:.3f}): it (or an assistant turn) shouts or swears"
         )
     if score < settings.min_quality_score:
         return "low_quality_score", f"quality_score {score:.3f} < min_quality_score {settings.min_quality_score}"
     return None
 
 
-def _floor_values(text: str, response: str, settings: CurationSettings) -> tuple[float, float | None]:
-    """The values the floors judge: the repetition score (the lower of text and response) and the
-    response's own tone score (None without a response)."""
+def _floor_values(text: str, response: str, settings: CurationSettings, messages: str = "") -> tuple[float, float | None]:
+    """The values the floors judge: the repetition score (the lowest of text, response and the assistant
+    turns of ``messages`` trained on) and the lowest tone score of the response and those turns (None
+    without either)."""
     n = settings.repetition_ngram
-    response_words = _words(response)
-    repetition = min(repetition_score(_words(text), n), repetition_score(response_words, n))
-    return repetition, (tone_score(response, response_words) if response else None)
+    replies = ([response] if response else []) + _turn_contents(messages)
+    repetition = min(repetition_score(_words(text), n), *(repetition_score(_words(r), n) for r in replies), 1.0)
+    return repetition, (min(tone_score(r, _words(r)) for r in replies) if replies else None)
 
 
 @cyclic_gc_paused
@@ -598,6 +613,10 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     ids = df["record_id"].astype(str).tolist()
     texts = text_column(df, "text")
     responses = text_column(df, "response")
+    messages = text_column(df, "messages")
+    # The assistant turns trained on (SFT with conversations: all_turns trains on each): each distinct
+    # messages string's contents, scored with the rest below (repetition scorer, tone floor).
+    turns_of = {msg: _turn_contents(msg) for msg in dict.fromkeys(messages) if msg}
     scores: list[float] = []
     keep: list[bool] = []
     dropped: list[tuple[str, str, str]] = []
@@ -612,15 +631,23 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     # batch: responses repeat (canned answers) and so do texts. The per-record part below is
     # _signal_values, _combine_values and _filter_reason written out (test_fast_paths compares them).
     profiles, vocabulary = _profiles(
-        list(dict.fromkeys([*texts, *responses])), n_gram, ideal_min, ideal_max, min_response_words
+        list(dict.fromkeys([*texts, *responses, *(c for turns in turns_of.values() for c in turns)])),
+        n_gram, ideal_min, ideal_max, min_response_words,
     )
+    # per messages string: (lowest repetition, lowest tone) of its assistant turns
+    turn_floors = {
+        msg: (min(profiles[c][1] for c in turns), min(profiles[c][2] for c in turns))
+        for msg, turns in turns_of.items() if turns
+    }
+    no_turns = (1.0, None)
     stem_of_word = _stem_table(vocabulary)
     stems_of: dict[str, set[str]] = {}
     sums = [0.0] * len(SCORERS)
     s_completeness = s_length = s_repetition = s_relevance = s_tone = 0.0
     drop_echo = settings.drop_echo_responses
-    for rid, text, response in zip(ids, texts, responses):
+    for rid, text, response, msg in zip(ids, texts, responses, messages):
         t, r = profiles[text], profiles[response]
+        turn_repetition, turn_tone = turn_floors.get(msg, no_turns) if msg else no_turns
         echo = False
         if not response and not require_response:
             relevance = 1.0
@@ -640,9 +667,12 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                 echo = drop_echo and _echoes(asked, answered)
         completeness = 0.0 if not text else 0.5 if (require_response and not response) else 1.0
         if response:
-            length, repetition, tone = (t[0] + r[0]) / 2, min(t[1], r[1]), 0.75 * r[2] + 0.25 * t[2]
+            length, repetition, tone = (t[0] + r[0]) / 2, min(t[1], r[1], turn_repetition), 0.75 * r[2] + 0.25 * t[2]
         else:
-            length, repetition, tone = t[0], min(t[1], r[1]), t[2]
+            length, repetition, tone = t[0], min(t[1], r[1], turn_repetition), t[2]
+        reply_tone = r[2] if response else None
+        if turn_tone is not None:
+            reply_tone = turn_tone if reply_tone is None else min(reply_tone, turn_tone)
         s_completeness += completeness
         s_length += length
         s_repetition += repetition
@@ -658,13 +688,13 @@ def score_quality(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         if (
             score < min_score
             or repetition < min_repetition
-            or (response and r[2] < min_response_tone)
+            or (reply_tone is not None and reply_tone < min_response_tone)
             or (not response and require_response)
             or (response and r[5])
             or echo
             or (drop_truncated and (t[4] == 2 or r[4] >= 1))
         ):
-            floors = (repetition, r[2] if response else None)
+            floors = (repetition, reply_tone)
             dropped.append((rid, *_filter_reason(text, response, score, settings, r[3], floors)))
             keep.append(False)
         else:

@@ -343,6 +343,12 @@ def _reference_normalize_records(df: pd.DataFrame, settings) -> tuple[list, list
             n_msg = normalize._normalize_turns(msg, fix, normalize.normalize_text) if msg.strip() else ""
         except ValueError as exc:
             n_msg, reason, detail = msg, "invalid_messages", str(exc)
+        turns = []  # (index, content, trained) of the assistant turns other than the response
+        if reason is None and n_msg:
+            for k, turn in enumerate(json.loads(n_msg)):
+                if turn["role"] == "assistant" and turn["content"] != n_response:
+                    turns.append((k, turn["content"], turn.get("weight", 1) != 0))
+        long_turns = [(k, c) for k, c, _ in turns if len(c) > settings.max_response_chars]
         if reason is None:
             if not n_text:
                 reason, detail = "empty_text", "text is empty after normalisation"
@@ -353,11 +359,17 @@ def _reference_normalize_records(df: pd.DataFrame, settings) -> tuple[list, list
             elif len(n_response) > settings.max_response_chars:
                 reason = "response_too_long"
                 detail = f"{len(n_response)} chars > max_response_chars {settings.max_response_chars}"
+            elif long_turns:
+                k, content = long_turns[0]
+                reason = "turn_too_long"
+                detail = f"messages[{k}] (assistant) {len(content)} chars > max_response_chars {settings.max_response_chars}"
             elif settings.language_filter:
-                for field, value in (("text", n_text), ("response", n_response)):
+                fields = [("not_english", "text", n_text), ("not_english", "response", n_response)]
+                fields += [("turn_not_english", f"messages[{k}] (assistant)", c) for k, c, trained in turns if trained]
+                for why, field, value in fields:
                     lang, lang_detail = verdict(value)
                     if lang_detail is not None:
-                        reason, detail = "not_english", f"{field} {lang_detail}"
+                        reason, detail = why, f"{field} {lang_detail}"
                         languages[lang] = languages.get(lang, 0) + 1
                         break
         changed += (n_text, n_response, n_label, n_msg) != (text, response, label, msg)

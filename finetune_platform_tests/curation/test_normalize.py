@@ -397,3 +397,35 @@ def test_a_line_break_reads_the_same_whether_ftfy_runs_or_not(brk):
     assert normalize_text(f"line one{brk}line two cafÃ©") == plain + " café"
     assert normalize_text(f"line one{brk}line two café", fix_unicode=False) == plain + " café"
     assert plain == _reference_normalize(f"line one{brk}line two")
+
+
+def _chat(middle: str, **extra) -> dict:
+    turns = [
+        {"role": "user", "content": "My order has not arrived, can you check the tracking for me please?"},
+        {"role": "assistant", "content": middle, **extra},
+        {"role": "user", "content": "It is the order from last week for the blue lamp, please check the tracking."},
+        {"role": "assistant", "content": "Sorry about the delay! The tracking shows the blue lamp order reaches you tomorrow."},
+    ]
+    return {"text": "\n".join(t["content"] for t in turns if t["role"] == "user"), "response": turns[-1]["content"],
+            "messages": json.dumps(turns)}
+
+
+def test_every_assistant_turn_is_held_to_the_length_bound_and_the_language_filter():
+    """SFT with conversations: all_turns trains on every assistant turn, not only on the response."""
+    german = "Ich kann Ihnen leider nicht helfen, bitte rufen Sie uns morgen an."
+    df = records(
+        _chat("Ich kann Ihnen leider nicht helfen. " + "bla " * 60000),
+        _chat(german),
+        _chat("Let me check the tracking for that order, one moment please."),
+        _chat(german, weight=0),  # context, not trained on: only the length bound holds
+        _chat("x " * 30000, weight=0),
+    )
+    result = normalize_records(df, CurationSettings())
+    assert result.records["record_id"].tolist() == ["r3", "r4"]
+    assert dict(zip(result.dropped["record_id"], result.dropped["reason"])) == {
+        "r1": "turn_too_long", "r2": "turn_not_english", "r5": "turn_too_long"
+    }
+    details = dict(zip(result.dropped["record_id"], result.dropped["detail"]))
+    assert details["r1"] == "messages[1] (assistant) 240035 chars > max_response_chars 20000"
+    assert details["r2"].startswith("messages[1] (assistant) looks like 'de'")
+    assert result.stats["not_english_by_language"] == {"de": 1}

@@ -127,7 +127,8 @@ def test_filters_drop_with_named_reasons(settings):
     }
     detail = result.dropped.set_index("record_id").loc["r6", "detail"]
     assert detail == (
-        "the response's tone score 0.00 < min_response_tone_score 0.4 (quality_score 0.645): it shouts or swears"
+        "the response's tone score 0.00 < min_response_tone_score 0.4 (quality_score 0.645): it (or an assistant turn) "
+        "shouts or swears"
     )
     lenient = settings.model_copy(update={"require_response": True, "min_response_tone_score": 0.0})
     detail = score_quality(df, lenient).dropped.set_index("record_id").loc["r6", "detail"]
@@ -301,3 +302,32 @@ def test_an_empty_input_has_no_means():
     stats = score_quality(pd.DataFrame({c: pd.Series(dtype=object) for c in RECORD_COLUMNS}), CurationSettings()).stats
     assert stats["score_mean"] is None
     assert stats["scorer_means"] == {name: None for name in ("completeness", "length", "repetition", "relevance", "tone")}
+
+
+@pytest.mark.parametrize(
+    ("middle", "extra", "kept"),
+    [
+        ("card refund processed " * 40, {}, False),
+        ("STOP BEING AN IDIOT, WE ARE CHECKING YOUR DAMN ORDER.", {}, False),
+        ("Let me check the tracking for that order, one moment please.", {}, True),
+        ("card refund processed " * 40, {"weight": 0}, True),  # context, not trained on
+    ],
+)
+def test_assistant_turns_count_in_the_repetition_score_and_the_tone_floor(middle, extra, kept):
+    import json
+
+    turns = [
+        {"role": "user", "content": "My order has not arrived, can you check the tracking?"},
+        {"role": "assistant", "content": middle, **extra},
+        {"role": "user", "content": "It is the order for the blue lamp, please check the tracking."},
+        {"role": "assistant", "content": "Sorry about the delay! The blue lamp order reaches you tomorrow."},
+    ]
+    df = records({"text": turns[0]["content"] + "\n" + turns[2]["content"], "response": turns[3]["content"],
+                  "messages": json.dumps(turns)})
+    result = score_quality(df, CurationSettings())
+    assert (len(result.records) == 1) is kept
+    if not kept:
+        assert result.dropped["reason"].tolist() == ["low_quality_score"]
+        assert "assistant turn" in result.dropped["detail"][0]
+    signals = quality_signals(df["text"][0], df["response"][0], CurationSettings(), df["messages"][0])
+    assert (signals["repetition"] < 0.3) is (middle.startswith("card") and not extra)
