@@ -160,18 +160,26 @@ def normalize_messages(
     ``normalize`` replaces :func:`normalize_text` for the contents (the stage passes a memoised one).
     Raises ValueError (with what was wrong) when the string is not a JSON list of {"role", "content"} objects.
     """
-    normalize = normalize or normalize_text
+    return _normalized_messages(messages, fix_unicode, normalize or normalize_text)[0]
+
+
+def _normalized_messages(
+    messages: str, fix_unicode: bool, normalize: Callable[[str, bool], str]
+) -> tuple[str, list[tuple[int, str, bool]]]:
+    """:func:`normalize_messages` and the normalised messages' :func:`assistant_turns` (read on the way)."""
     if not messages.strip():
-        return ""
+        return "", []
     # Fast path for the usual shape (role_content_turns: orjson, only where json would give the same);
     # anything else takes the reference path below, which parses with json (see test_fast_paths).
     turns = role_content_turns(messages)
     if turns is not None:
         new = [(role.strip(), normalize(content, fix_unicode)) for role, content in turns]
+        assistant = [(i, content, True) for i, (role, content) in enumerate(new) if role == "assistant"]
         if new == turns:
-            return messages  # nothing to normalise: kept as it came (what ingest writes is json's encoding already)
-        return f"[{', '.join([json_turn(role, content) for role, content in new])}]"
-    return _normalize_turns(messages, fix_unicode, normalize)
+            return messages, assistant  # nothing to normalise: kept as it came (ingest writes json's encoding)
+        return f"[{', '.join([json_turn(role, content) for role, content in new])}]", assistant
+    out = _normalize_turns(messages, fix_unicode, normalize)
+    return out, assistant_turns(out)
 
 
 def _normalize_turns(messages: str, fix_unicode: bool, normalize: Callable[[str, bool], str]) -> str:
@@ -326,6 +334,10 @@ _NO_SPACE_LETTER = re.compile(
 _CASED_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
+#: The first letter of every word of :data:`_CASED_WORD` (and of the part after an apostrophe: a superset).
+_WORD_START = re.compile(r"(?<![^\W\d_])[^\W\d_]")
+
+
 def _capitalised(word: str) -> bool:
     """A title's word: a capital then lower-case letters ("Casa", "McCartney"), or one capital ("A", "I").
     Words all in capitals are acronyms or shouting, not titles."""
@@ -374,7 +386,7 @@ def title_spans(text: str) -> list[tuple[int, int]]:
 
 def outside_titles(text: str) -> str:
     """``text`` with its :func:`title_spans` replaced by a space each (``text`` itself when it has none)."""
-    if not any(c.isupper() for c in text):
+    if sum(map(str.isupper, _WORD_START.findall(text))) < 2:  # fewer than two capitalised words: no title
         return text
     spans = title_spans(text)
     if not spans:
@@ -648,14 +660,18 @@ def assistant_turns(messages: str) -> list[tuple[int, str, bool]]:
     ]
 
 
-def _messages_outcome(msg: str, fix: bool, normalize: Callable[[str, bool], str]) -> tuple[str, str | None]:
-    """The normalised ``messages`` and None, or ``msg`` as it is and why it cannot be read."""
+def _messages_outcome(
+    msg: str, fix: bool, normalize: Callable[[str, bool], str]
+) -> tuple[str, str | None, list[tuple[int, str, bool]]]:
+    """The normalised ``messages``, None and its :func:`assistant_turns`; or ``msg`` as it is, why it cannot
+    be read and []."""
     if not msg:
-        return "", None
+        return "", None, []
     try:
-        return normalize_messages(msg, fix, normalize), None
+        normalized, turns = _normalized_messages(msg, fix, normalize)
     except ValueError as exc:
-        return msg, str(exc)
+        return msg, str(exc), []
+    return normalized, None, turns
 
 
 @cyclic_gc_paused
@@ -683,14 +699,13 @@ def normalize_records(df: pd.DataFrame, settings: CurationSettings) -> StageResu
     new_responses = _each_distinct(normalize, responses, fix)
     new_labels = _each_distinct(normalize, labels, fix)
     outcomes = _each_distinct(_messages_outcome, messages, fix, normalize)
-    new_messages = [n_msg for n_msg, _ in outcomes]
-    messages_errors = [error for _, error in outcomes]
+    new_messages = [n_msg for n_msg, _, _ in outcomes]
+    messages_errors = [error for _, error, _ in outcomes]
 
     # Assistant turns other than the response itself (the last turn usually is the response).
-    turns_of = {msg: assistant_turns(msg) for msg in dict.fromkeys(new_messages)}
     turns = [
-        [t for t in turns_of[msg] if t[1] != response] if msg and error is None else []
-        for msg, response, error in zip(new_messages, new_responses, messages_errors)
+        [t for t in record_turns if t[1] != response] if record_turns else record_turns
+        for (_, _, record_turns), response in zip(outcomes, new_responses)
     ]
 
     reasons: list[tuple[str, str] | None] = []
