@@ -32,6 +32,7 @@ import yaml
 from pydantic import ValidationError
 
 from finetune_platform.curation.config import EXECUTION_SETTINGS, CurationSettings
+from finetune_platform.yaml_files import load_yaml
 
 #: Where the file lives, relative to the project root (``Settings.root``).
 CURATION_FILE = Path("data") / "curation.yaml"
@@ -87,21 +88,6 @@ class LoadedCurationSettings:
     settings: CurationSettings
     source: str
     from_file: bool
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key written twice in one mapping (PyYAML keeps the last silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 def _unknown_key(where: str, key: str, stage: str | None) -> str:
@@ -176,7 +162,7 @@ def load_curation_settings(path: Path | str) -> LoadedCurationSettings:
     if not path.exists():
         return LoadedCurationSettings(CurationSettings(), f"defaults (no {path})", from_file=False)
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+        document = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise CurationSettingsError(f"{path}: not valid YAML: {error}") from error
     except (OSError, UnicodeDecodeError) as error:

@@ -23,6 +23,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from finetune_platform.yaml_files import load_yaml
+
 SourceFormat = Literal["jsonl", "json", "csv", "parquet", "text", "alpaca", "sharegpt", "openai_chat"]
 
 #: Formats with fixed fields (see ``formats.interchange``), and the ``doc_type`` their records get unless the
@@ -285,7 +287,7 @@ def load_sources(path: Path) -> list[SourceSettings]:
     if not path.is_file():
         raise SourceConfigError(f"{path}: sources file not found. Create it (see data/sources.yaml for the format).")
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise SourceConfigError(f"{path}: not valid YAML: {error}") from error
     except UnicodeDecodeError as error:

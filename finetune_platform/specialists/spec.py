@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from finetune_platform.training.sft import SFTSettings
+from finetune_platform.yaml_files import load_yaml
 
 #: Specialist names become partition keys, registry aliases and folder names.
 SPECIALIST_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -84,22 +85,6 @@ class SpecialistsSpec(BaseModel):
             raise SpecialistsError(f"specialist {name!r}: its settings are not a valid SFT configuration: {details}") from error
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key written twice in one mapping (two ``billing:`` entries would
-    otherwise leave the last one only, without a word)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def alias_of(name: str) -> str:
     """The registry alias of specialist ``name``."""
     return f"{ALIAS_PREFIX}{name}"
@@ -111,7 +96,7 @@ def load_specialists(path: Path | str) -> SpecialistsSpec:
     if not path.is_file():
         return SpecialistsSpec()
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}  # noqa: S506 - a SafeLoader
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise SpecialistsError(f"specialists file {path} is not valid YAML: {error}") from error
     if not isinstance(data, dict):

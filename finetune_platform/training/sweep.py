@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from finetune_platform.training.sft import SFTSettings
+from finetune_platform.yaml_files import load_yaml
 
 #: Trial names become partition keys and folder names: letters, digits, '.', '_', '-'.
 TRIAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -73,7 +74,7 @@ def load_sweep(path: Path) -> SweepSpec:
     if not path.is_file():
         raise SweepError(f"sweep file {path} does not exist; write one (see finetune_platform/training/sweep.py)")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise SweepError(f"sweep file {path} is not valid YAML: {error}") from error
     if not isinstance(data, dict) or not isinstance(data.get("trials"), dict) or not data["trials"]:

@@ -80,6 +80,10 @@ def test_a_text_category_csv_needs_only_three_settings_besides_the_name(tmp_path
             "sources:\n  - name: a\n    path: a/*\n    format: csv\n    max_record_bytes: 10\n",
             "field 'max_record_bytes': Input should be greater than or equal to 1024",
         ),
+        (  # PyYAML would keep the second silently: the source would be read as jsonl
+            "sources:\n  - name: a\n    path: a/*\n    format: csv\n    format: jsonl\n",
+            "key 'format' appears twice in one mapping",
+        ),
     ],
 )
 def test_load_sources_errors_name_the_file_entry_and_field(tmp_path, yaml_text, expected):

@@ -50,6 +50,7 @@ def test_trial_settings_are_base_then_changes(tmp_path):
         ("trials:\n  'bad name!': {}\n", r"trial names \['bad name!'\] must be"),
         ("trials:\n  a: [1, 2]\n", r"trials \['a'\] must map setting names to values"),
         ("trials: [\n", "is not valid YAML"),
+        ("trials:\n  a: {lora_r: 8}\n  a: {lora_r: 16}\n", "key 'a' appears twice in one mapping"),
     ],
 )
 def test_bad_sweep_files_name_the_trial_and_field(tmp_path, text, message):
