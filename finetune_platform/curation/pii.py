@@ -1160,8 +1160,8 @@ _AFTER_KEY = r"(?:(?<![#:])|(?<=[A-Za-z][#:]))"
 #: A run of digit groups separated by single spaces or dashes, not glued to a word, id or decimal.
 _DIGIT_GROUPS = re.compile(r"(?<![\w.,/+-])" + _AFTER_KEY + r"\d+(?:[ -]\d+)*(?![\w/:-]|[.,]\d)")
 _GROUP = re.compile(r"\d+")
-_SSN = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})([- ])(\d{2})\2(\d{4})(?![\w/:-]|[.,]\d)")
-_SSN_BARE = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})(\d{2})(\d{4})(?![\w/:-]|[.,]\d)")
+_SSN = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})([- ])(\d{2})\2(\d{4})(?![\w/-]|[.,:]\d)")
+_SSN_BARE = re.compile(r"(?<![\w.,/-])" + _AFTER_KEY + r"(\d{3})(\d{2})(\d{4})(?![\w/-]|[.,:]\d)")
 _SSN_CUE = re.compile(r"(?:\bssn|social security(?: number| no\.?| #)?|\bss#)\W{0,6}(?:is\W{0,3})?$", re.IGNORECASE)
 #: An SSN named anywhere shortly before a number: then an id word before it does not make it an id ("SSN /
 #: account number: 512-34-7781", "tax ID number 512-34-7781").

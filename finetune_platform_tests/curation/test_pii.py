@@ -133,6 +133,20 @@ def test_phone_regions_decide_national_numbers():
         assert R.find(text) == [], text
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ssn 123-45-6789: thanks", [("US_SSN", "123-45-6789")]),  # a colon ending a sentence or a field
+        ("your ssn is 123456789: is that right?", [("US_SSN", "123456789")]),
+        ("SSN: 123456789:", [("US_SSN", "123456789")]),
+        ("ssn 123-45-6789:12", []),  # a colon between digits: part of something longer
+        ("logged at 123-45-6789:30", []),
+    ],
+)
+def test_an_ssn_before_a_colon_is_found_but_not_one_glued_to_more_digits(text, expected):
+    assert found(text) == expected
+
+
 def test_ssn_email_ip_credentials():
     text = (
         "SSN 123-45-6789, ssn: 234567890, mail Jane.Doe+x@mail.example.co.uk, hosts 192.168.1.20 and "
