@@ -623,16 +623,11 @@ def conversations() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_base_model(
-    root: Path,
-    model_folder: Path,
-    splits: dict[str, pd.DataFrame],
-    chats: pd.DataFrame,
-    sft_config: dict[str, Any] | None = None,
-    check_config: dict[str, Any] | None = None,
-) -> dg.ExecuteInProcessResult:
-    """The check between fake upstream assets and a fake sft_adapter; ``sft_config`` is the run's config of
-    sft_adapter (validated by the real SFTAdapterConfig), ``check_config`` the check's own."""
+def _fake_upstream(
+    root: Path, model_folder: Path, splits: dict[str, pd.DataFrame], chats: pd.DataFrame
+) -> list[dg.AssetsDefinition]:
+    """Fake training_set (``splits`` written under ``root``), conversation_examples and base_model assets: what
+    base_model__renders_training_data reads."""
     value = write_training_set(root, splits)
 
     @dg.asset(name="training_set")
@@ -647,7 +642,20 @@ def run_base_model(
     def fake_base_model() -> dict[str, Any]:
         return {"path": str(model_folder), "source": "local", "name_or_path": str(model_folder)}
 
-    assets = [fake_training_set, fake_conversation_examples, fake_base_model, base_model__renders_training_data]
+    return [fake_training_set, fake_conversation_examples, fake_base_model]
+
+
+def run_base_model(
+    root: Path,
+    model_folder: Path,
+    splits: dict[str, pd.DataFrame],
+    chats: pd.DataFrame,
+    sft_config: dict[str, Any] | None = None,
+    check_config: dict[str, Any] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """The check between fake upstream assets and a fake sft_adapter; ``sft_config`` is the run's config of
+    sft_adapter (validated by the real SFTAdapterConfig), ``check_config`` the check's own."""
+    assets = [*_fake_upstream(root, model_folder, splits, chats), base_model__renders_training_data]
     if sft_config is None and check_config is None:
         return _run(assets, downstream="sft_adapter", upstream="base_model")
 
@@ -737,21 +745,7 @@ def test_a_run_without_sft_adapter_measures_against_the_max_length_sft_last_trai
     lengths = _pair_lengths(tiny_model_folder, good_splits())
     max_length = max(lengths.values()) - 1
     over = {k for k, n in lengths.items() if n > max_length}
-    value = write_training_set(tmp_path, good_splits())
-    model = {"path": str(tiny_model_folder), "source": "local", "name_or_path": str(tiny_model_folder)}
-    chats = conversations()
-
-    @dg.asset(name="training_set")
-    def fake_training_set() -> dict[str, Any]:
-        return value
-
-    @dg.asset(name="conversation_examples")
-    def fake_conversation_examples() -> pd.DataFrame:
-        return chats
-
-    @dg.asset(name="base_model", deps=["training_set"])
-    def fake_base_model() -> dict[str, Any]:
-        return model
+    upstream = _fake_upstream(tmp_path, tiny_model_folder, good_splits(), conversations())
 
     @dg.asset(name="sft_adapter", deps=["base_model"])
     def fake_sft_adapter() -> dg.Output[str]:
@@ -759,11 +753,10 @@ def test_a_run_without_sft_adapter_measures_against_the_max_length_sft_last_trai
 
     instance = dg.DagsterInstance.ephemeral()
     # the earlier training run, without the check
-    first = dg.materialize([fake_training_set, fake_conversation_examples, fake_base_model, fake_sft_adapter], instance=instance)
+    first = dg.materialize([*upstream, fake_sft_adapter], instance=instance)
     assert first.success
     later = dg.materialize(
-        [fake_training_set, fake_conversation_examples, fake_base_model, base_model__renders_training_data],
-        instance=instance, raise_on_error=False,
+        [*upstream, base_model__renders_training_data], instance=instance, raise_on_error=False,
     )
     check = _render_check(later)
     assert check.metadata["max_length"].value == max_length
@@ -771,9 +764,7 @@ def test_a_run_without_sft_adapter_measures_against_the_max_length_sft_last_trai
     assert not check.passed and check.metadata["instruction_pairs"].value["too_long"] == len(over) > 0
     # a run that trains still measures against its own sft_adapter config (here: none, so the default)
     both = dg.materialize(
-        [fake_training_set, fake_conversation_examples, fake_base_model, base_model__renders_training_data,
-         fake_sft_adapter],
-        instance=instance, raise_on_error=False,
+        [*upstream, base_model__renders_training_data, fake_sft_adapter], instance=instance, raise_on_error=False,
     )
     check = _render_check(both)
     assert check.metadata["max_length"].value == SFTAdapterConfig().max_length
