@@ -2,7 +2,7 @@
 
 Each source is a partition, so a new file re-runs its source's stages; within the source, this module
 keeps every file's stage result (records, dropped rows, stats) in a cache keyed by a fingerprint of the
-file's input rows, the curation settings and the curation code. A rerun after one new file lands curates
+file's input rows, the stage's own settings and the curation code. A rerun after one new file lands curates
 that file and reads the others back: normalise, PII and quality treat each record on its own, so the
 result is the one a full run gives (same records, same drops; the stats are merged, means weighted by
 rows, to within their 4-decimal rounding). Deduplication, which compares records across files and
@@ -84,15 +84,43 @@ def frame_fingerprint(df: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def _stage_name(stage: Callable[..., StageResult]) -> str | None:
+    """The section of ``data/curation.yaml`` (``settings_file.STAGE_FIELDS``) a per-source stage reads, or
+    None for a callable this module does not know (its cache is then keyed on every setting)."""
+    from finetune_platform.curation.normalize import normalize_records
+    from finetune_platform.curation.pii import redact_pii
+    from finetune_platform.curation.quality import score_quality
+
+    return {normalize_records: "normalize", redact_pii: "pii", score_quality: "quality"}.get(stage)
+
+
+def settings_key(settings: CurationSettings, stage_name: str | None) -> str:
+    """What a stage's output depends on in ``settings``: the settings of its own section (each stage reads
+    only those: a quality threshold changed re-scores, it does not re-normalise nor re-redact), less the
+    ones that change only how it runs (``pii_workers``); every setting when the stage is not known."""
+    if stage_name is None:
+        return settings.model_dump_json(exclude=set(EXECUTION_SETTINGS))
+    from finetune_platform.curation.settings_file import STAGE_FIELDS
+
+    if stage_name not in STAGE_FIELDS:
+        raise ValueError(f"unknown curation stage {stage_name!r}; the stages are {list(STAGE_FIELDS)}")
+    fields = set(STAGE_FIELDS[stage_name]) - set(EXECUTION_SETTINGS)
+    return f"{stage_name}:" + settings.model_dump_json(include=fields)
+
+
 def run_per_file(
     stage: Callable[[pd.DataFrame, CurationSettings], StageResult],
     df: pd.DataFrame,
     settings: CurationSettings,
     cache_dir: Path,
+    stage_name: str | None = None,
 ) -> tuple[StageResult, Reuse]:
     """``stage(df, settings)``, computed file by file (``source_file``) with each file's result cached in
     ``cache_dir`` (one folder per stage and source). Returns the combined result (records and drops in the
-    input's order) and what was reused."""
+    input's order) and what was reused.
+
+    ``stage_name`` (``normalize``, ``pii``, ``quality``; found from ``stage`` for the platform's own stages)
+    names the settings the cache is keyed on: a setting of another stage does not re-curate this one."""
     reuse = Reuse()
     if df.empty or "source_file" not in df.columns:
         result = stage(df, settings)
@@ -102,7 +130,7 @@ def run_per_file(
         reuse.entries_pruned = _prune(cache_dir, keep=set())
         return result, reuse
     cache_dir.mkdir(parents=True, exist_ok=True)
-    settings_json = settings.model_dump_json(exclude=set(EXECUTION_SETTINGS))  # what the output depends on
+    settings_json = settings_key(settings, stage_name or _stage_name(stage))  # what the output depends on
     results: list[StageResult] = []
     keep_entries: set[str] = set()
     for source_file, part in df.groupby("source_file", sort=False, dropna=False):
@@ -143,10 +171,14 @@ def _read_entry(folder: Path, key: str) -> StageResult | None:
     once write under their own keys; the same key means the same input, settings and code)."""
     try:
         meta = json.loads((folder / f"entry-{key}.json").read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or meta.get("key") != key or not isinstance(meta.get("stats"), dict):
+            raise ValueError("not an entry of this cache")
         records = pd.read_parquet(folder / f"records-{key}.parquet")
         dropped = pd.read_parquet(folder / f"dropped-{key}.parquet")
+        if not set(DROPPED_COLUMNS) <= set(dropped.columns) or "record_id" not in records.columns:
+            raise ValueError("an entry's frame lacks its columns")
     except (OSError, ValueError):
-        return None  # no entry, or a damaged one: curate the file again (and write it anew)
+        return None  # no entry, or a damaged one (truncated, of another shape): curate the file again
     return StageResult(records=records, dropped=dropped.astype(object), stats=meta["stats"])
 
 

@@ -97,7 +97,7 @@ def _run_stage(
         from finetune_platform.curation.incremental import run_per_file
 
         cache_dir = platform.settings().artifacts_dir / "curation" / "cache" / name / context.partition_key
-        result, reuse = run_per_file(stage, records, settings, cache_dir)
+        result, reuse = run_per_file(stage, records, settings, cache_dir, stage_name=stage_name)
         # A source that is no longer a partition leaves no copy of its rows behind (normalised text is not
         # redacted yet).
         current = set(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))

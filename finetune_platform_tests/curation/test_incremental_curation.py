@@ -84,9 +84,15 @@ def test_per_file_equals_a_full_run_and_reuses_unchanged_files(chats, tmp_path, 
     # more PII workers change how, not what: every file is read back
     _, reuse = run_per_file(stage, changed, settings.model_copy(update={"pii_workers": 4}), tmp_path)
     assert reuse.files_curated == 0 and reuse.files_reused == 3
-    # other settings: everything again; a file gone: its cache entry goes too
-    _, reuse = run_per_file(stage, df, settings.model_copy(update={"min_text_chars": 12}), tmp_path)
+    # another setting of this stage: everything again; another stage's: nothing; a file gone: its entry goes too
+    own = {"normalize_records": {"min_text_chars": 12}, "redact_pii": {"phone_regions": ["US"]},
+           "score_quality": {"min_quality_score": 0.6}}[stage.__name__]
+    _, reuse = run_per_file(stage, df, settings.model_copy(update=own), tmp_path)
     assert reuse.files_curated == 3
+    other = {"normalize_records": {"phone_regions": ["US"]}, "redact_pii": {"min_quality_score": 0.6},
+             "score_quality": {"min_text_chars": 12}}[stage.__name__]
+    _, reuse = run_per_file(stage, df, settings.model_copy(update={**own, **other}), tmp_path)
+    assert reuse.files_curated == 0 and reuse.files_reused == 3
     _, reuse = run_per_file(stage, df[df["source_file"] != "chats/chats_3.jsonl"], settings, tmp_path)
     assert reuse.entries_pruned == 1 and len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2
 
@@ -214,3 +220,42 @@ def test_files_of_two_writers_are_never_mixed(chats, tmp_path):
     assert _read_entry(folder, "KA") is None  # replaced by KB's entry, not mixed with it
     assert len(_read_entry(folder, "KB").records) == len(b.records) == 3
     assert sorted(p.name for p in folder.iterdir()) == ["dropped-KB.parquet", "entry-KB.json", "records-KB.parquet"]
+
+
+def test_a_setting_re_curates_its_own_stage_and_only_what_its_output_changes(chats, tmp_path):
+    """Each stage's cache is keyed on its own section of data/curation.yaml: a quality threshold changed
+    re-scores every file but neither re-normalises nor re-redacts; a dedup setting (no per-source stage reads
+    it) re-curates nothing."""
+    settings = CurationSettings()
+
+    def chain(s):
+        df, counts = chats, []
+        for stage in STAGES:
+            result, reuse = run_per_file(stage, df, s, tmp_path / stage.__name__)
+            counts.append(reuse.files_curated)
+            df = result.records
+        return df, counts
+
+    chain(settings)
+    final, counts = chain(settings.model_copy(update={"min_quality_score": 0.6}))
+    assert counts == [0, 0, 3]
+    expected = chats
+    for stage in STAGES:
+        expected = stage(expected, settings.model_copy(update={"min_quality_score": 0.6})).records
+    pd.testing.assert_frame_equal(final, expected)
+    assert chain(settings.model_copy(update={"min_quality_score": 0.6, "near_dup_threshold": 0.9}))[1] == [0, 0, 0]
+    assert chain(settings.model_copy(update={"min_quality_score": 0.6, "phone_regions": ["US"]}))[1][:2] == [0, 3]
+
+
+def test_a_cache_entry_of_another_shape_is_curated_again(chats, tmp_path):
+    """Valid JSON that is not an entry (a list, no stats, another key) is damage like a truncated file: the
+    file is curated again, no KeyError or TypeError stops the run."""
+    settings = CurationSettings()
+    expected = normalize_records(chats, settings)
+    for payload in ("[]", '{"key": "x"}', '{"stats": 3}'):
+        run_per_file(normalize_records, chats, settings, tmp_path)
+        for entry in tmp_path.rglob("entry-*.json"):
+            entry.write_text(payload, encoding="utf-8")
+        result, reuse = run_per_file(normalize_records, chats, settings, tmp_path)
+        assert (reuse.files_curated, reuse.files_reused) == (3, 0), payload
+        _same(result, expected)
