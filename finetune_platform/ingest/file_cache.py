@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,19 +28,17 @@ from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
 @lru_cache(maxsize=1)
 def reader_fingerprint() -> str:
-    """SHA-256 of the ingest code, the formats' row mapping, the schemas, Python and the reading libraries'
-    versions: an upgrade of any of them reads every file again."""
-    from importlib.metadata import PackageNotFoundError, version
+    """SHA-256 of the ingest code, the formats' row mapping, the schemas, the PII redaction that quarantine
+    reasons and excerpts go through before they are cut and cached (``curation.pii.redact_then_cut``, with
+    every detector module it calls), Python and the libraries' versions: an upgrade of any of them reads every
+    file again (an improved detector redacts the cached excerpts anew)."""
+    from finetune_platform.curation.incremental import code_fingerprint
 
     package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(sys.version.encode())
-    for path in [*sorted((package / "ingest").glob("*.py")), package / "formats" / "interchange.py", package / "schemas.py"]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    for name in ("pandas", "pyarrow"):
-        try:
-            digest.update(f"{name}=={version(name)}".encode())
-        except PackageNotFoundError:
-            digest.update(f"{name} absent".encode())
+    # the curation package's source, the schemas, Python and the detectors' libraries (phonenumbers' data)
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for path in [*sorted((package / "ingest").glob("*.py")), package / "formats" / "interchange.py"]:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -73,14 +70,19 @@ class FileCache:
         try:
             entry = json.loads((folder / f"entry-{key}.json").read_text(encoding="utf-8"))
             delta, halves = entry["delta"], entry.get("ticket_halves", [])
-            first_lines = entry.get("first_lines", [])
-            records = pd.read_parquet(folder / f"records-{key}.parquet")
-            rejected = pd.read_parquet(folder / f"quarantine-{key}.parquet")
-        except (OSError, ValueError, KeyError):
-            return False  # a damaged entry: read the file again
+            first_lines = [int(n) for n in entry.get("first_lines", [])]
+            if entry.get("key") != key or not isinstance(delta, dict) or not isinstance(halves, list):
+                raise ValueError("not an entry of this cache")
+            halves = [(str(f), int(r), str(k), str(t)) for f, r, k, t in halves]
+            records = pd.read_parquet(folder / f"records-{key}.parquet")[RECORD_COLUMNS]
+            rejected = pd.read_parquet(folder / f"quarantine-{key}.parquet")[QUARANTINE_COLUMNS]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            # a damaged entry (a truncated file, JSON of another shape, a missing column): read the file again,
+            # before any of it reaches the sink
+            return False
         sink.add(
-            list(records[RECORD_COLUMNS].itertuples(index=False, name=None)),
-            list(rejected[QUARANTINE_COLUMNS].itertuples(index=False, name=None)),
+            list(records.itertuples(index=False, name=None)),
+            list(rejected.itertuples(index=False, name=None)),
             delta,
             halves,
             rel=rel,

@@ -61,3 +61,41 @@ def test_other_source_settings_read_every_file_again(tmp_path: Path) -> None:
     result = ingest_source(other, raw, cache_dir=cache)
     assert result.cache_stats["files_read"] == 1
     assert (result.records["response"] != "").any()
+
+
+def test_a_cache_entry_of_another_shape_reads_the_file_again(tmp_path: Path) -> None:
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    generate_demo_corpus(raw, n_tickets=60, seed=2)
+    source = SourceSettings(name="emails", path="emails/*.csv", format="csv", text_field="body", label_field="category")
+    expected = ingest_source(source, raw)
+    for payload in ("[]", '{"key": "x", "delta": {}}', '{"delta": 3}'):
+        ingest_source(source, raw, cache_dir=cache)
+        for entry in cache.rglob("entry-*.json"):
+            entry.write_text(payload, encoding="utf-8")
+        again = ingest_source(source, raw, cache_dir=cache)
+        assert again.cache_stats["files_read"] == 1 and again.cache_stats["files_reused"] == 0, payload
+        _same(again, expected)
+
+
+def test_a_changed_pii_detector_invalidates_the_cached_quarantine_excerpts(tmp_path: Path) -> None:
+    """Quarantine reasons and excerpts are PII-redacted (curation.pii.redact_then_cut) before they are cached:
+    a release that improves a detector must read the files again, or the old redaction stays in quarantine."""
+    import subprocess
+    import sys
+
+    import finetune_platform
+
+    package = tmp_path / "finetune_platform"
+    shutil.copytree(Path(finetune_platform.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    probe = "from finetune_platform.ingest.file_cache import reader_fingerprint; print(reader_fingerprint())"
+
+    def fingerprint() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+
+    before = fingerprint()
+    with (package / "curation" / "pii.py").open("a", encoding="utf-8") as f:
+        f.write("\n# a detector improved\n")
+    assert fingerprint() != before
