@@ -541,18 +541,21 @@ _PER_SOURCE_STAGES: tuple[tuple[str, str], ...] = (
     description=(
         "Re-curates every source whose normalize, pii or quality settings in data/curation.yaml differ from the "
         "ones its curated records were made with (an ingest_job run per source), so that all sources are "
-        "curated under the same settings. A dedup change needs nothing: deduplicated_records reads the file on "
-        "every retrain."
+        "curated under the same settings, and, once, every source curated by another release of the curation "
+        "code (an improved detector reaches the sources whose files never change). A dedup change needs "
+        "nothing: deduplicated_records reads the file on every retrain."
     ),
 )
 def curation_settings_sensor(
     context: dg.SensorEvaluationContext, platform: PlatformResource
 ) -> dg.SensorResult | dg.SkipReason:
+    from finetune_platform.curation.incremental import code_fingerprint
     from finetune_platform.curation.settings_file import CURATION_FILE, load_curation_settings, settings_hash
 
     # an invalid file fails the tick with the loader's message (file, key, what is wrong)
     settings = load_curation_settings(platform.settings().root / CURATION_FILE).settings
     wanted = {stage: settings_hash(settings, stage) for stage, _ in _PER_SOURCE_STAGES}
+    code = code_fingerprint()[:16]  # the curation_code_version each stage records
     requests, changed_by_source = [], {}
     for source in sorted(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name)):
         latest = {
@@ -567,10 +570,15 @@ def curation_settings_sensor(
             for stage, record in latest.items()
             if record is None or _metadata_value(record, "settings_file_hash") != wanted[stage]
         ]
+        # curated by another release (or by one from before the version was recorded): every cache entry of the
+        # source is stale, and its curated records are what the old code made of it, whether or not its files
+        # ever change again
+        if any(record is not None and _metadata_value(record, "curation_code_version") != code for record in latest.values()):
+            changed.append("curation code")
         if not changed:
             continue
         changed_by_source[source] = changed
-        key = "-".join(wanted[stage][:8] for stage, _ in _PER_SOURCE_STAGES)
+        key = "-".join(wanted[stage][:8] for stage, _ in _PER_SOURCE_STAGES) + f"-{code[:8]}"
         requests.append(
             dg.RunRequest(
                 partition_key=source,
@@ -581,9 +589,11 @@ def curation_settings_sensor(
             )
         )
     if not requests:
-        return dg.SkipReason(f"every curated source was curated under the settings in {CURATION_FILE}")
+        return dg.SkipReason(
+            f"every curated source was curated under the settings in {CURATION_FILE} and this release's curation code"
+        )
     context.log.info(
-        f"{CURATION_FILE} changed the settings of: "
+        f"re-curating (what changed since each source was curated; 'curation code': a new release, curated once): "
         + "; ".join(f"{source} ({', '.join(stages)})" for source, stages in changed_by_source.items())
     )
     return dg.SensorResult(run_requests=requests)

@@ -92,6 +92,11 @@ def _run_stage(
     stage_name = next(key for key, asset in STAGE_ASSETS.items() if asset == name)
     settings, settings_metadata = _settings(context, stage_name, config, platform)
     reuse = None
+    # what the result depends on besides its input and settings (the curation code, schemas, Python, the
+    # detectors' libraries): curation_settings_sensor re-curates a source once when a release changes it
+    from finetune_platform.curation.incremental import code_fingerprint
+
+    settings_metadata["curation_code_version"] = code_fingerprint()[:16]
     if context.has_partition_key:
         # Per-source stages re-curate only the files whose rows changed (curation.incremental).
         from finetune_platform.curation.incremental import run_per_file

@@ -138,6 +138,7 @@ def test_a_change_to_the_file_recurates_and_the_sensor_asks_for_it(tmp_path: Pat
     assert _metadata(instance, "normalized_records")["incremental_files_reused"] == 1
     skip = _sensor(instance, tmp_path)
     assert isinstance(skip, dg.SkipReason) and "curated under the settings" in skip.skip_message
+    assert "curation code" in skip.skip_message
 
     _curation_file(tmp_path, "quality:\n  min_quality_score: 0.9\n")
     request = _sensor(instance, tmp_path)
@@ -158,3 +159,27 @@ def test_a_change_to_the_file_recurates_and_the_sensor_asks_for_it(tmp_path: Pat
     retrain = _nightly(instance, tmp_path)
     assert isinstance(retrain, dg.RunRequest) and "dedup-settings" in retrain.run_key
     assert _metadata(instance, "deduplicated_records", None)["settings_from"] == "data/curation.yaml"
+
+
+def test_a_new_release_of_the_curation_code_re_curates_every_source_once(
+    tmp_path: Path, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade that changes the curation code (an improved detector) invalidates every cache entry, but the
+    records of a source whose files never change again were still what the old code made: the sensor asks
+    for one re-curation per source, and the stages' metadata says which code version curated them."""
+    from finetune_platform.curation import incremental
+
+    assert _run(tmp_path, instance, PER_SOURCE).success
+    version = _metadata(instance, "scored_records")["curation_code_version"]
+    assert version == incremental.code_fingerprint()[:16]
+    assert isinstance(_sensor(instance, tmp_path), dg.SkipReason)
+
+    monkeypatch.setattr(incremental, "code_fingerprint", lambda: "f" * 64)  # the next release
+    request = _sensor(instance, tmp_path)
+    assert [r.partition_key for r in request.run_requests] == ["s1"]
+    assert _run(tmp_path, instance, PER_SOURCE).success
+    for asset in ("normalized_records", "pii_redacted_records", "scored_records"):
+        meta = _metadata(instance, asset)
+        assert (meta["incremental_files_curated"], meta["incremental_files_reused"]) == (1, 0), asset
+        assert meta["curation_code_version"] == "f" * 16
+    assert isinstance(_sensor(instance, tmp_path), dg.SkipReason)  # once, not on every tick
