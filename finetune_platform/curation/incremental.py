@@ -66,8 +66,9 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-#: Libraries whose behaviour the curation stages inherit.
-_LIBRARIES = ("phonenumbers", "ftfy", "py3langid", "orjson", "pandas", "pyarrow")
+#: Libraries whose behaviour the curation stages inherit (distribution names; a test checks that every
+#: library the per-source stages import is here, pydantic aside: it only validates the settings).
+_LIBRARIES = ("phonenumbers", "ftfy", "py3langid", "orjson", "pandas", "pyarrow", "numpy", "ahocorasick-rs")
 
 
 def frame_fingerprint(df: pd.DataFrame) -> str:

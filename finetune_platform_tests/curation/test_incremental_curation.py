@@ -259,3 +259,36 @@ def test_a_cache_entry_of_another_shape_is_curated_again(chats, tmp_path):
         result, reuse = run_per_file(normalize_records, chats, settings, tmp_path)
         assert (reuse.files_curated, reuse.files_reused) == (3, 0), payload
         _same(result, expected)
+
+
+def test_the_code_fingerprint_covers_every_library_the_per_source_stages_import():
+    """A library upgrade can change a stage's output (phonenumbers' data, the PII gates' Aho-Corasick
+    matcher): each one the per-source stages import, directly or through the curation modules they import,
+    is part of the cache key."""
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions
+
+    from finetune_platform.curation import incremental
+
+    folder = Path(incremental.__file__).parent
+    distributions = packages_distributions()
+    todo, seen, libraries = ["normalize", "pii", "quality", "pii_workers", "config"], set(), set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        for node in ast.walk(ast.parse((folder / f"{module}.py").read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                if name.startswith("finetune_platform.curation."):
+                    todo.append(name.split(".")[2])
+                elif isinstance(node, ast.ImportFrom) and name == "finetune_platform.curation":
+                    todo += [a.name for a in node.names if (folder / f"{a.name}.py").is_file()]
+                elif top not in sys.stdlib_module_names and top not in ("finetune_platform", "pydantic"):
+                    libraries.update(distributions.get(top, [top]))
+    assert libraries, "no library found: the walk is broken"
+    assert not {d.lower().replace("_", "-") for d in libraries} - {d.lower() for d in incremental._LIBRARIES}
