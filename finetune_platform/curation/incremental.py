@@ -143,6 +143,10 @@ def run_per_file(
         folder = cache_dir / entry
         cached = _read_entry(folder, key)
         if cached is not None:
+            # what the stage did when it wrote the entry (texts its worker pool scanned) did not happen in this run
+            cached.stats = {k: 0 for k in _RUN_STATS if k in cached.stats} | {
+                k: v for k, v in cached.stats.items() if k not in _RUN_STATS
+            }
             results.append(cached)
             reuse.files_reused += 1
             reuse.rows_reused += len(part)
@@ -203,6 +207,10 @@ def _combine(results: list[StageResult], df: pd.DataFrame) -> StageResult:
         dropped = dropped.iloc[dropped["record_id"].astype(str).map(order).argsort(kind="stable")].reset_index(drop=True)
     return StageResult(records=records, dropped=dropped, stats=merge_stats([r.stats for r in results]))
 
+
+#: Stats that count what a run did rather than what it found (they depend on pii_workers, which is not part
+#: of the key): zero for a file read back from the cache.
+_RUN_STATS = ("texts_scanned_in_workers", "pii_pool_failures")
 
 #: Stats that are means over a stage's input rows: merged weighted by each part's rows_in.
 _MEANS = ("score_mean", "scorer_means")

@@ -292,3 +292,21 @@ def test_the_code_fingerprint_covers_every_library_the_per_source_stages_import(
                     libraries.update(distributions.get(top, [top]))
     assert libraries, "no library found: the walk is broken"
     assert not {d.lower().replace("_", "-") for d in libraries} - {d.lower() for d in incremental._LIBRARIES}
+
+
+def test_what_a_run_did_is_not_read_back_from_the_cache(chats, tmp_path):
+    """texts_scanned_in_workers (metadata of pii_redacted_records) counts the texts this run's worker pool
+    scanned: a file read back from the cache was scanned by none, whatever the run that cached it did."""
+    settings = CurationSettings()
+
+    def pooled(df, s):
+        result = redact_pii(df, s)
+        result.stats.update(texts_scanned_in_workers=len(df), pii_pool_failures=1)  # as a run with a pool reports
+        return result
+
+    first, _ = run_per_file(pooled, chats, settings, tmp_path, stage_name="pii")
+    assert first.stats["texts_scanned_in_workers"] == len(chats) and first.stats["pii_pool_failures"] == 3
+    again, reuse = run_per_file(pooled, chats, settings, tmp_path, stage_name="pii")
+    assert reuse.files_reused == 3
+    assert again.stats["texts_scanned_in_workers"] == 0 and again.stats["pii_pool_failures"] == 0
+    assert again.stats["rows_in"] == len(chats)
