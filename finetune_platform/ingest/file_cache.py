@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -109,9 +110,9 @@ class FileCache:
             return
         for folder in self.folder.iterdir():
             if folder.is_dir() and folder.name not in self.kept:
-                for f in folder.iterdir():
-                    f.unlink(missing_ok=True)
-                folder.rmdir()
+                # whatever it holds (a file a run of the same partition writes at this moment): a cache entry
+                # that cannot be deleted now is deleted by the next run, it never fails this one
+                shutil.rmtree(folder, ignore_errors=True)
                 self.stats["entries_pruned"] += 1
 
 

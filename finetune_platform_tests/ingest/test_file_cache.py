@@ -99,3 +99,19 @@ def test_a_changed_pii_detector_invalidates_the_cached_quarantine_excerpts(tmp_p
     with (package / "curation" / "pii.py").open("a", encoding="utf-8") as f:
         f.write("\n# a detector improved\n")
     assert fingerprint() != before
+
+
+def test_pruning_an_entry_never_fails_the_ingest(tmp_path: Path) -> None:
+    """The entry of a file that left the source is deleted whatever it holds (a file another run of the
+    partition writes there at that moment; here a folder, which unlink() cannot remove)."""
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    generate_demo_corpus(raw, n_tickets=60, seed=2)
+    source = SourceSettings(name="emails", path="emails/*.csv", format="csv", text_field="body", label_field="category")
+    shutil.copy(raw / "emails" / "emails.csv", raw / "emails" / "gone.csv")
+    ingest_source(source, raw, cache_dir=cache)
+    (raw / "emails" / "gone.csv").unlink()
+    for entry in cache.iterdir():
+        (entry / "in-flight").mkdir()
+    again = ingest_source(source, raw, cache_dir=cache)
+    assert again.cache_stats == {"files_read": 0, "files_reused": 1, "entries_pruned": 1}
+    assert len([p for p in cache.iterdir() if p.is_dir()]) == 1
