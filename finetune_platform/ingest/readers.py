@@ -324,6 +324,8 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
             sink.stats.empty_files += 1
         if cache is not None and key is not None:
             cache.store(key, rel, sink, marks)
+        elif cache is not None:  # unreadable (a link that leads nowhere): read, and quarantined, on every run
+            cache.stats["files_read"] += 1
     from finetune_platform.curation.pii import name_pii_types, redact_name
 
     sink.stats.files_named_with_pii = [

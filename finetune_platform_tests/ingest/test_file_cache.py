@@ -115,3 +115,18 @@ def test_pruning_an_entry_never_fails_the_ingest(tmp_path: Path) -> None:
     again = ingest_source(source, raw, cache_dir=cache)
     assert again.cache_stats == {"files_read": 0, "files_reused": 1, "entries_pruned": 1}
     assert len([p for p in cache.iterdir() if p.is_dir()]) == 1
+
+
+def test_an_unreadable_file_counts_as_read_not_as_missing(tmp_path: Path) -> None:
+    """incremental_files_read + incremental_files_reused = the files of the source: a file that cannot be
+    hashed (a link that leads nowhere) is not cached, it is read (and quarantined) on every run."""
+    import os
+
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    generate_demo_corpus(raw, n_tickets=60, seed=2)
+    os.symlink(tmp_path / "nowhere.csv", raw / "emails" / "dangling.csv")
+    source = SourceSettings(name="emails", path="emails/*.csv", format="csv", text_field="body", label_field="category")
+    for expected in ({"files_read": 2, "files_reused": 0}, {"files_read": 1, "files_reused": 1}):
+        result = ingest_source(source, raw, cache_dir=cache)
+        assert {k: result.cache_stats[k] for k in expected} == expected
+        assert result.stats["emails"].files == 2 and "unreadable_file" in set(result.quarantine["reason_code"])
