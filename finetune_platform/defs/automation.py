@@ -555,7 +555,10 @@ def curation_settings_sensor(
     # an invalid file fails the tick with the loader's message (file, key, what is wrong)
     settings = load_curation_settings(platform.settings().root / CURATION_FILE).settings
     wanted = {stage: settings_hash(settings, stage) for stage, _ in _PER_SOURCE_STAGES}
-    code = code_fingerprint()[:16]  # the curation_code_version each stage records
+    # the curation_code_version each stage records, of the code on disk now (the runs this sensor requests are
+    # new processes, which hash the files as they are then, not as this process first saw them)
+    code_fingerprint.cache_clear()
+    code = code_fingerprint()[:16]
     requests, changed_by_source = [], {}
     for source in sorted(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name)):
         latest = {
@@ -573,18 +576,23 @@ def curation_settings_sensor(
         # curated by another release (or by one from before the version was recorded): every cache entry of the
         # source is stale, and its curated records are what the old code made of it, whether or not its files
         # ever change again
-        if any(record is not None and _metadata_value(record, "curation_code_version") != code for record in latest.values()):
-            changed.append("curation code")
-        if not changed:
+        new_code = any(
+            record is not None and _metadata_value(record, "curation_code_version") != code for record in latest.values()
+        )
+        if not changed and not new_code:
             continue
-        changed_by_source[source] = changed
-        key = "-".join(wanted[stage][:8] for stage, _ in _PER_SOURCE_STAGES) + f"-{code[:8]}"
+        changed_by_source[source] = changed + (["curation code"] if new_code else [])
+        key = "-".join(wanted[stage][:8] for stage, _ in _PER_SOURCE_STAGES)
         requests.append(
             dg.RunRequest(
                 partition_key=source,
                 # one request per settings version and curation of the source (a setting put back as it was
-                # after a later curation is a new run; the daemon never launches a key twice)
-                run_key=f"curation-settings-{source}-{key}-{scored.storage_id}",
+                # after a later curation is a new run; the daemon never launches a key twice); for a release
+                # alone, one per release and source, whatever the run records (never a loop of re-curations)
+                run_key=(
+                    f"curation-settings-{source}-{key}-{scored.storage_id}" if changed
+                    else f"curation-code-{source}-{code}"
+                ),
                 tags={"finetune_platform/trigger": "curation_settings_sensor"},
             )
         )

@@ -1,6 +1,7 @@
 """The curation assets take their settings from data/curation.yaml (automated runs included); a run's config
 may change a stage's own settings only; the metadata says where the settings came from."""
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +175,10 @@ def test_a_new_release_of_the_curation_code_re_curates_every_source_once(
     assert version == incremental.code_fingerprint()[:16]
     assert isinstance(_sensor(instance, tmp_path), dg.SkipReason)
 
-    monkeypatch.setattr(incremental, "code_fingerprint", lambda: "f" * 64)  # the next release
+    monkeypatch.setattr(incremental, "code_fingerprint", functools.lru_cache(maxsize=1)(lambda: "f" * 64))  # next release
     request = _sensor(instance, tmp_path)
     assert [r.partition_key for r in request.run_requests] == ["s1"]
+    assert _sensor(instance, tmp_path).run_requests[0].run_key == request.run_requests[0].run_key  # once per release
     assert _run(tmp_path, instance, PER_SOURCE).success
     for asset in ("normalized_records", "pii_redacted_records", "scored_records"):
         meta = _metadata(instance, asset)
