@@ -9,9 +9,14 @@ same bytes.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+
+#: A temporary file older than this is one a killed (or crashed) writer left: deleted by the next writer.
+STALE_TMP_SECONDS = 3600
 
 
 def keyed_name(name: str, key: str) -> str:
@@ -27,8 +32,15 @@ def write_entry(folder: Path, key: str, parts: Sequence[tuple[str, Callable[[Pat
     tag = uuid.uuid4().hex
     for name, write in parts:
         tmp = folder / f".{name}.{tag}.tmp"
-        write(tmp)
-        tmp.replace(folder / keyed_name(name, key))
+        try:
+            write(tmp)
+            tmp.replace(folder / keyed_name(name, key))
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a write that failed (disk full) leaves no half file behind
+            raise
     for old in folder.iterdir():
-        if key not in old.name and not old.name.endswith(".tmp"):
+        if key in old.name:
+            continue
+        # another writer's temporary file is left to it, unless it is old enough to be one a killed run left
+        if not old.name.endswith(".tmp") or time.time() - old.stat().st_mtime > STALE_TMP_SECONDS:
             old.unlink(missing_ok=True)

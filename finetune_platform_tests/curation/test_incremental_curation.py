@@ -310,3 +310,27 @@ def test_what_a_run_did_is_not_read_back_from_the_cache(chats, tmp_path):
     assert reuse.files_reused == 3
     assert again.stats["texts_scanned_in_workers"] == 0 and again.stats["pii_pool_failures"] == 0
     assert again.stats["rows_in"] == len(chats)
+
+
+def test_a_failed_or_killed_writer_leaves_no_temporary_file_for_good(tmp_path):
+    """A write that fails (disk full) removes its temporary file; one a killed run left is deleted by the
+    next writer of the entry once it is old, while a concurrent writer's fresh one is left alone."""
+    import os
+    import time
+
+    from finetune_platform.keyed_files import STALE_TMP_SECONDS, write_entry
+
+    def fail(path):
+        path.write_bytes(b"half")
+        raise OSError("No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        write_entry(tmp_path, "K1", [("records.parquet", fail)])
+    assert not list(tmp_path.iterdir())
+    killed, concurrent = tmp_path / ".records.parquet.dead.tmp", tmp_path / ".records.parquet.live.tmp"
+    killed.write_bytes(b"half")
+    concurrent.write_bytes(b"half")
+    old = time.time() - STALE_TMP_SECONDS - 60
+    os.utime(killed, (old, old))
+    write_entry(tmp_path, "K2", [("entry.json", lambda p: p.write_text("{}"))])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [concurrent.name, "entry-K2.json"]
