@@ -144,9 +144,7 @@ def run_per_file(
         cached = _read_entry(folder, key)
         if cached is not None:
             # what the stage did when it wrote the entry (texts its worker pool scanned) did not happen in this run
-            cached.stats = {k: 0 for k in _RUN_STATS if k in cached.stats} | {
-                k: v for k, v in cached.stats.items() if k not in _RUN_STATS
-            }
+            cached.stats = {k: 0 if k in _RUN_STATS else v for k, v in cached.stats.items() if k not in _RUN_ONLY_IF_ANY}
             results.append(cached)
             reuse.files_reused += 1
             reuse.rows_reused += len(part)
@@ -209,8 +207,9 @@ def _combine(results: list[StageResult], df: pd.DataFrame) -> StageResult:
 
 
 #: Stats that count what a run did rather than what it found (they depend on pii_workers, which is not part
-#: of the key): zero for a file read back from the cache.
-_RUN_STATS = ("texts_scanned_in_workers", "pii_pool_failures")
+#: of the key): zero for a file read back from the cache; those a stage reports only when not zero, left out.
+_RUN_STATS = ("texts_scanned_in_workers",)
+_RUN_ONLY_IF_ANY = ("pii_pool_failures",)
 
 #: Stats that are means over a stage's input rows: merged weighted by each part's rows_in.
 _MEANS = ("score_mean", "scorer_means")

@@ -308,7 +308,7 @@ def test_what_a_run_did_is_not_read_back_from_the_cache(chats, tmp_path):
     assert first.stats["texts_scanned_in_workers"] == len(chats) and first.stats["pii_pool_failures"] == 3
     again, reuse = run_per_file(pooled, chats, settings, tmp_path, stage_name="pii")
     assert reuse.files_reused == 3
-    assert again.stats["texts_scanned_in_workers"] == 0 and again.stats["pii_pool_failures"] == 0
+    assert again.stats["texts_scanned_in_workers"] == 0 and "pii_pool_failures" not in again.stats
     assert again.stats["rows_in"] == len(chats)
 
 
