@@ -9,7 +9,8 @@ of the text, the text/response boundary and the response) have a Jaccard similar
 not connected components: going through the records best first, a record is dropped only when it is a
 near-duplicate (at or above the threshold) of a record already kept, and joins the best such record's
 cluster; otherwise it is kept. Single linkage chained records one word apart into one component and
-dropped members with a Jaccard of 0.10 to the record kept.
+dropped members with a Jaccard of 0.10 to the record kept. A record without a response (a ticket to classify)
+is never a near-duplicate of one with a response (a reply to learn): two tasks, as their exact keys say too.
 
 Two ways to find the near-duplicate pairs (``near_dup_method``), both returning the same exact Jaccard:
 ``exact``, an exact similarity join (prefix filtering with a positional filter, the AllPairs/PPJoin
@@ -587,10 +588,13 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     conflicts: list[dict[str, str]] = []
 
     def label_note(i: int, keeper: int) -> str:
-        """A duplicate whose label differs from the kept record's: said in its drop detail and counted, so a
-        label disagreement is settled in plain sight (the kept record's label stands)."""
-        if labels[i] and labels[keeper] and labels[i] != labels[keeper]:
+        """A duplicate whose label differs from the kept record's, or that has a label the kept record lacks:
+        said in its drop detail and counted, so a label disagreement is settled, and a label lost, in plain
+        sight (the kept record's label stands)."""
+        if labels[i] and labels[i] != labels[keeper]:
             conflicts.append({"dropped": ids[i], "label": labels[i], "kept": ids[keeper], "kept_label": labels[keeper]})
+            if not labels[keeper]:
+                return f"; its label {labels[i]!r} is lost: the kept record has none"
             return f"; its label {labels[i]!r} differs from the kept record's {labels[keeper]!r}"
         return ""
 
@@ -620,6 +624,10 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             pairs = join.minhash_pairs(
                 settings.near_dup_threshold, settings.lsh_candidate_threshold, settings.num_perm, settings.minhash_seed
             )
+        # A record without a response (a ticket to classify) and one with a response (a reply to learn) are
+        # two tasks, as their exact keys say: never near-duplicates, however much of the text they share.
+        answered = [bool(keys[i].partition("\x1f")[2]) for i in alive]
+        pairs = [(a, b, similarity) for a, b, similarity in pairs if answered[a] == answered[b]]
         # alive is in rank order, so position 0 is the best record
         stars, chained = star_clusters(len(alive), pairs)
         near_chained_kept = len(chained)
@@ -645,7 +653,8 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         "near_chained_kept": near_chained_kept,
         "duplicate_rate": round((exact + near) / len(ids), 4) if ids else 0.0,
         "cluster_examples": clusters[: settings.cluster_examples],
-        # duplicates labelled otherwise than the record kept: the kept label stands, each is named here
+        # duplicates labelled otherwise than the record kept, or labelled where it is not (the label is lost):
+        # the kept label stands, each is named here
         "label_conflicts": len(conflicts),
         "label_conflict_examples": conflicts[: settings.cluster_examples],
     }

@@ -249,3 +249,26 @@ def test_minhash_pairs_are_a_high_recall_exact_subset_of_the_join():
     assert len(exact) > 500
     assert set(minhash) <= set(exact)
     assert len(minhash) / len(exact) >= 0.98
+
+
+def test_a_labelled_duplicate_of_an_unlabelled_record_says_its_label_is_lost(settings):
+    """The kept record has no label: the dropped one's label leaves the training set, which is said and counted."""
+    df = scored(("I was charged twice this month", "Refund sent.", 0.9), ("I was charged twice this month", "Refund sent.", 0.5))
+    df["label"] = ["", "billing"]
+    result = deduplicate(df, settings)
+    assert result.dropped["detail"].tolist() == ["exact duplicate of r1; its label 'billing' is lost: the kept record has none"]
+    assert result.stats["label_conflicts"] == 1
+    assert result.stats["label_conflict_examples"] == [{"dropped": "r2", "label": "billing", "kept": "r1", "kept_label": ""}]
+
+
+@pytest.mark.parametrize("method", ["exact", "minhash_lsh"])
+def test_a_ticket_without_a_reply_is_no_near_duplicate_of_one_with_a_reply(method):
+    """A labelled ticket without a reply trains classification, its copy with a reply trains replies: two
+    tasks, as exact dedup already treats them (their keys differ). Near-dedup compared only the shingles,
+    which a long text dominates, and dropped one task's record as a near-duplicate of the other's."""
+    text = BASE + ", so please tell me what is going on with my order"
+    df = scored((text, "", 0.8), (text, "Sorry, it ships tomorrow.", 0.9), (text + " today", "", 0.7))
+    df["label"] = ["shipping", "", "shipping"]
+    result = deduplicate(df, CurationSettings(near_dup_method=method))
+    assert sorted(result.records["record_id"]) == ["r1", "r2"]
+    assert result.dropped["detail"].str.startswith("near-duplicate of r1 (Jaccard").tolist() == [True]
