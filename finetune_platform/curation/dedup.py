@@ -577,7 +577,15 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     ids = df["record_id"].astype(str).tolist()
     texts = text_column(df, "text")
     keys = [dedup_key(t, r) for t, r in zip(texts, text_column(df, "response"))]
-    scores = pd.to_numeric(df["quality_score"], errors="raise").fillna(0.0).tolist()
+    numeric = pd.to_numeric(df["quality_score"], errors="coerce")
+    if numeric.isna().any():
+        bad = np.flatnonzero(numeric.isna().to_numpy())
+        raise ValueError(
+            f"curation stage '{STAGE}': quality_score is not a number for {len(bad)} record(s), e.g. "
+            + ", ".join(f"{ids[i]} ({df['quality_score'].iloc[i]!r})" for i in bad[:5])
+            + "; the best-scored duplicate cannot be chosen without it. Run score_quality on these records first."
+        )
+    scores = numeric.tolist()
     # Best record first: highest quality_score, then lowest record_id.
     order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))
 

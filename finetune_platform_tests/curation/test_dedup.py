@@ -272,3 +272,14 @@ def test_a_ticket_without_a_reply_is_no_near_duplicate_of_one_with_a_reply(metho
     result = deduplicate(df, CurationSettings(near_dup_method=method))
     assert sorted(result.records["record_id"]) == ["r1", "r2"]
     assert result.dropped["detail"].str.startswith("near-duplicate of r1 (Jaccard").tolist() == [True]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), None, "abc"])
+def test_a_record_without_a_numeric_quality_score_is_named(settings, bad):
+    """The best-scored record cannot be chosen without scores: a missing or non-numeric one was read as 0 (NaN)
+    or failed with pandas' "Unable to parse string" naming neither the column nor the record."""
+    df = scored(("same text here", "same reply", 0.5), ("same text here", "same reply", 0.5))
+    df["quality_score"] = df["quality_score"].astype(object)
+    df.loc[1, "quality_score"] = bad
+    with pytest.raises(ValueError, match=r"quality_score is not a number for 1 record\(s\), e\.g\. r2 \("):
+        deduplicate(df, settings)
