@@ -1,8 +1,9 @@
 """Stage 4 of curation: exact and near-duplicate removal.
 
-Exact duplicates share text+response after casefolding, whitespace collapsing and placeholder unification
+Exact duplicates share text+response after casefolding, whitespace collapsing, placeholder unification
 (``<EMAIL_1>`` and ``<EMAIL_2>`` both become ``<EMAIL>``: two tickets that differ only in a redacted
-address are the same ticket). Near-duplicates are pairs whose sets of word shingles (``shingle_words``-grams
+address are the same ticket), NFKC and dropping punctuation (:func:`exact_key`, as the training set's
+split compares tickets). Near-duplicates are pairs whose sets of word shingles (``shingle_words``-grams
 of the text, the text/response boundary and the response) have a Jaccard similarity of at least
 ``near_dup_threshold``. Each group keeps its best member (highest ``quality_score``, ties: lowest
 ``record_id``), and every dropped row names the record it duplicates. Near-duplicate clusters are stars,
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from typing import Any, Iterator, Literal
 
 import numpy as np
@@ -61,6 +63,22 @@ def dedup_key(text: str, response: str) -> str:
     """The text+response that exact deduplication compares: casefolded, whitespace collapsed, placeholders
     unified. The two fields are joined with a separator no text contains, so ("a b", "") != ("a", "b")."""
     return f"{_dedup_norm(text)}\x1f{_dedup_norm(response)}"
+
+
+#: Punctuation that makes no difference to "the same ticket" ("refund please!" is "refund please"): each mark
+#: becomes a space, so a mark inside a number or a word still separates ("$5.00" is not "$500"). "<" and ">"
+#: stay, they delimit placeholders. The training set's split and leakage checks compare prompts with it too.
+PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;=?@[\\]^_`{|}~¡¿«»‘’‚“”„…–—·•"})
+
+
+def exact_key(key: str) -> str:
+    """What exact deduplication groups by: a :func:`dedup_key` in Unicode NFKC with its punctuation dropped
+    (:data:`PUNCTUATION`), each of text and response on its own. A one-mark difference changes up to three
+    word shingles, so a short record (under ~29 words at the default 0.8) that differs from another only in
+    its punctuation is no near-duplicate either; the split's leakage checks call the two one ticket."""
+    if not key.isascii():
+        key = unicodedata.normalize("NFKC", key)
+    return "\x1f".join(" ".join(part.translate(PUNCTUATION).split()) for part in key.split("\x1f"))
 
 
 def _dedup_norm(s: str) -> str:
@@ -610,7 +628,7 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     if settings.exact_dedup:
         groups: dict[str, list[int]] = {}
         for i in order:  # best first, so groups[key][0] is the keeper
-            groups.setdefault(keys[i], []).append(i)
+            groups.setdefault(exact_key(keys[i]), []).append(i)
         for members in groups.values():
             if len(members) > 1:
                 keeper = members[0]
