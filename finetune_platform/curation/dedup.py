@@ -587,6 +587,9 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     member of each group; ``detail`` names the kept record (and, for near-duplicates, their Jaccard
     similarity, always at or above ``near_dup_threshold``: see :func:`star_clusters`).
 
+    An exact copy of a record that near-dedup drops says so in its detail, and belongs to that record's near
+    cluster in the examples (whose ``kept`` is always a record kept).
+
     Needs ``quality_score`` (run :func:`finetune_platform.curation.quality.score_quality` first). stats:
     exact_duplicates, near_duplicates, near_clusters, near_chained_kept (records kept that are near-duplicates
     of dropped records only), duplicate_rate and ``cluster_examples``.
@@ -625,6 +628,10 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         return ""
 
     exact = 0
+    # keeper -> [(exact copy, its label note)]; the copies' rows are written once near-dedup has judged the keeper
+    copies: dict[int, list[tuple[int, str]]] = {}
+    # a record dropped as a near-duplicate -> the record kept for it
+    near_keeper: dict[int, int] = {}
     if settings.exact_dedup:
         groups: dict[str, list[int]] = {}
         for i in order:  # best first, so groups[key][0] is the keeper
@@ -634,9 +641,8 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
                 keeper = members[0]
                 for i in members[1:]:
                     keep[i] = False
-                    dropped.append((ids[i], "exact_duplicate", f"exact duplicate of {ids[keeper]}{label_note(i, keeper)}"))
+                    copies.setdefault(keeper, []).append((i, label_note(i, keeper)))
                 exact += len(members) - 1
-                clusters.append(_example("exact", keeper, members, ids, texts))
 
     near = 0
     n_near_clusters = 0
@@ -663,12 +669,23 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             for pos, similarity in members:
                 i = alive[pos]
                 keep[i] = False
+                near_keeper[i] = keeper
                 dropped.append((
                     ids[i], "near_duplicate",
                     f"near-duplicate of {ids[keeper]} (Jaccard {similarity:.2f}){label_note(i, keeper)}",
                 ))
             near += len(members)
-            clusters.append(_example("near", keeper, [keeper] + [alive[p] for p, _ in members], ids, texts))
+            # the exact copies of each member go with it: the record kept for them is this cluster's
+            dropped_members = [m for p, _ in members for m in [alive[p], *(c for c, _ in copies.get(alive[p], []))]]
+            clusters.append(_example("near", keeper, [keeper, *dropped_members], ids, texts))
+
+    for keeper, members in copies.items():
+        went = near_keeper.get(keeper)
+        after = f", itself dropped as a near-duplicate of {ids[went]}" if went is not None else ""
+        for i, note in members:
+            dropped.append((ids[i], "exact_duplicate", f"exact duplicate of {ids[keeper]}{after}{note}"))
+        if went is None:
+            clusters.append(_example("exact", keeper, [keeper, *(c for c, _ in members)], ids, texts))
 
     clusters.sort(key=lambda c: (-c["size"], c["kept"]))
     stats: dict[str, Any] = {

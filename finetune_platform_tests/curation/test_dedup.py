@@ -303,3 +303,24 @@ def test_a_short_ticket_that_differs_only_in_punctuation_is_an_exact_duplicate(s
     assert result.dropped[["record_id", "reason", "detail"]].values.tolist() == [
         ["r1", "exact_duplicate", "exact duplicate of r2"], ["r3", "exact_duplicate", "exact duplicate of r2"]
     ]
+
+
+def test_exact_copies_of_a_near_duplicate_follow_it_to_the_record_kept(settings):
+    """r3 is an exact copy of r2, which goes as a near-duplicate of r1: the cluster examples named r2 as the
+    record kept for r3, and r3's detail pointed at a record that is not in the output."""
+    df = scored((BASE + ".", REPLY, 0.9), (BASE + " today.", REPLY, 0.8), (BASE + " TODAY.", REPLY, 0.7),
+                ("Please close my account and delete my data.", "Done, it is closed.", 0.9),
+                ("please close my account and delete my data", "Done, it is closed.", 0.8))
+    result = deduplicate(df, settings)
+    kept = set(result.records["record_id"])
+    assert kept == {"r1", "r4"}
+    assert result.dropped["detail"].tolist() == [
+        "near-duplicate of r1 (Jaccard 0.86)",
+        "exact duplicate of r2, itself dropped as a near-duplicate of r1",
+        "exact duplicate of r4",
+    ]
+    examples = result.stats["cluster_examples"]
+    assert [(e["kind"], e["kept"], e["size"], e["dropped"]) for e in examples] == [
+        ("near", "r1", 3, ["r2", "r3"]), ("exact", "r4", 2, ["r5"])
+    ]
+    assert all(e["kept"] in kept and not kept & set(e["dropped"]) for e in examples)
