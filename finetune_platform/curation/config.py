@@ -222,7 +222,10 @@ class CurationSettings(BaseModel):
     # --- dedup -------------------------------------------------------------------------------------------
     exact_dedup: bool = Field(
         default=True,
-        description="Drop exact duplicates of text+response after casefolding and unifying whitespace, placeholders.",
+        description=(
+            "Drop exact duplicates of text+response after casefolding and unifying whitespace, placeholders, "
+            "Unicode forms (NFKC) and dropping punctuation ('Where is my parcel?' is 'where is my parcel')."
+        ),
     )
     near_dedup: bool = Field(
         default=True, description="Drop near-duplicates: pairs whose word shingles overlap by near_dup_threshold."

@@ -1,15 +1,17 @@
 """Stage 4 of curation: exact and near-duplicate removal.
 
-Exact duplicates share text+response after casefolding, whitespace collapsing and placeholder unification
+Exact duplicates share text+response after casefolding, whitespace collapsing, placeholder unification
 (``<EMAIL_1>`` and ``<EMAIL_2>`` both become ``<EMAIL>``: two tickets that differ only in a redacted
-address are the same ticket). Near-duplicates are pairs whose sets of word shingles (``shingle_words``-grams
+address are the same ticket), NFKC and dropping punctuation (:func:`exact_key`, as the training set's
+split compares tickets). Near-duplicates are pairs whose sets of word shingles (``shingle_words``-grams
 of the text, the text/response boundary and the response) have a Jaccard similarity of at least
 ``near_dup_threshold``. Each group keeps its best member (highest ``quality_score``, ties: lowest
 ``record_id``), and every dropped row names the record it duplicates. Near-duplicate clusters are stars,
 not connected components: going through the records best first, a record is dropped only when it is a
 near-duplicate (at or above the threshold) of a record already kept, and joins the best such record's
 cluster; otherwise it is kept. Single linkage chained records one word apart into one component and
-dropped members with a Jaccard of 0.10 to the record kept.
+dropped members with a Jaccard of 0.10 to the record kept. A record without a response (a ticket to classify)
+is never a near-duplicate of one with a response (a reply to learn): two tasks, as their exact keys say too.
 
 Two ways to find the near-duplicate pairs (``near_dup_method``), both returning the same exact Jaccard:
 ``exact``, an exact similarity join (prefix filtering with a positional filter, the AllPairs/PPJoin
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from typing import Any, Iterator, Literal
 
 import numpy as np
@@ -60,6 +63,22 @@ def dedup_key(text: str, response: str) -> str:
     """The text+response that exact deduplication compares: casefolded, whitespace collapsed, placeholders
     unified. The two fields are joined with a separator no text contains, so ("a b", "") != ("a", "b")."""
     return f"{_dedup_norm(text)}\x1f{_dedup_norm(response)}"
+
+
+#: Punctuation that makes no difference to "the same ticket" ("refund please!" is "refund please"): each mark
+#: becomes a space, so a mark inside a number or a word still separates ("$5.00" is not "$500"). "<" and ">"
+#: stay, they delimit placeholders. The training set's split and leakage checks compare prompts with it too.
+PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;=?@[\\]^_`{|}~¡¿«»‘’‚“”„…–—·•"})
+
+
+def exact_key(key: str) -> str:
+    """What exact deduplication groups by: a :func:`dedup_key` in Unicode NFKC with its punctuation dropped
+    (:data:`PUNCTUATION`), each of text and response on its own. A one-mark difference changes up to three
+    word shingles, so a short record (under ~29 words at the default 0.8) that differs from another only in
+    its punctuation is no near-duplicate either; the split's leakage checks call the two one ticket."""
+    if not key.isascii():
+        key = unicodedata.normalize("NFKC", key)
+    return "\x1f".join(" ".join(part.translate(PUNCTUATION).split()) for part in key.split("\x1f"))
 
 
 def _dedup_norm(s: str) -> str:
@@ -568,6 +587,9 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     member of each group; ``detail`` names the kept record (and, for near-duplicates, their Jaccard
     similarity, always at or above ``near_dup_threshold``: see :func:`star_clusters`).
 
+    An exact copy of a record that near-dedup drops says so in its detail, and belongs to that record's near
+    cluster in the examples (whose ``kept`` is always a record kept).
+
     Needs ``quality_score`` (run :func:`finetune_platform.curation.quality.score_quality` first). stats:
     exact_duplicates, near_duplicates, near_clusters, near_chained_kept (records kept that are near-duplicates
     of dropped records only), duplicate_rate and ``cluster_examples``.
@@ -576,7 +598,15 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     ids = df["record_id"].astype(str).tolist()
     texts = text_column(df, "text")
     keys = [dedup_key(t, r) for t, r in zip(texts, text_column(df, "response"))]
-    scores = pd.to_numeric(df["quality_score"], errors="raise").fillna(0.0).tolist()
+    numeric = pd.to_numeric(df["quality_score"], errors="coerce")
+    if numeric.isna().any():
+        bad = np.flatnonzero(numeric.isna().to_numpy())
+        raise ValueError(
+            f"curation stage '{STAGE}': quality_score is not a number for {len(bad)} record(s), e.g. "
+            + ", ".join(f"{ids[i]} ({df['quality_score'].iloc[i]!r})" for i in bad[:5])
+            + "; the best-scored duplicate cannot be chosen without it. Run score_quality on these records first."
+        )
+    scores = numeric.tolist()
     # Best record first: highest quality_score, then lowest record_id.
     order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))
 
@@ -587,26 +617,32 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     conflicts: list[dict[str, str]] = []
 
     def label_note(i: int, keeper: int) -> str:
-        """A duplicate whose label differs from the kept record's: said in its drop detail and counted, so a
-        label disagreement is settled in plain sight (the kept record's label stands)."""
-        if labels[i] and labels[keeper] and labels[i] != labels[keeper]:
+        """A duplicate whose label differs from the kept record's, or that has a label the kept record lacks:
+        said in its drop detail and counted, so a label disagreement is settled, and a label lost, in plain
+        sight (the kept record's label stands)."""
+        if labels[i] and labels[i] != labels[keeper]:
             conflicts.append({"dropped": ids[i], "label": labels[i], "kept": ids[keeper], "kept_label": labels[keeper]})
+            if not labels[keeper]:
+                return f"; its label {labels[i]!r} is lost: the kept record has none"
             return f"; its label {labels[i]!r} differs from the kept record's {labels[keeper]!r}"
         return ""
 
     exact = 0
+    # keeper -> [(exact copy, its label note)]; the copies' rows are written once near-dedup has judged the keeper
+    copies: dict[int, list[tuple[int, str]]] = {}
+    # a record dropped as a near-duplicate -> the record kept for it
+    near_keeper: dict[int, int] = {}
     if settings.exact_dedup:
         groups: dict[str, list[int]] = {}
         for i in order:  # best first, so groups[key][0] is the keeper
-            groups.setdefault(keys[i], []).append(i)
+            groups.setdefault(exact_key(keys[i]), []).append(i)
         for members in groups.values():
             if len(members) > 1:
                 keeper = members[0]
                 for i in members[1:]:
                     keep[i] = False
-                    dropped.append((ids[i], "exact_duplicate", f"exact duplicate of {ids[keeper]}{label_note(i, keeper)}"))
+                    copies.setdefault(keeper, []).append((i, label_note(i, keeper)))
                 exact += len(members) - 1
-                clusters.append(_example("exact", keeper, members, ids, texts))
 
     near = 0
     n_near_clusters = 0
@@ -620,6 +656,10 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             pairs = join.minhash_pairs(
                 settings.near_dup_threshold, settings.lsh_candidate_threshold, settings.num_perm, settings.minhash_seed
             )
+        # A record without a response (a ticket to classify) and one with a response (a reply to learn) are
+        # two tasks, as their exact keys say: never near-duplicates, however much of the text they share.
+        answered = [bool(keys[i].partition("\x1f")[2]) for i in alive]
+        pairs = [(a, b, similarity) for a, b, similarity in pairs if answered[a] == answered[b]]
         # alive is in rank order, so position 0 is the best record
         stars, chained = star_clusters(len(alive), pairs)
         near_chained_kept = len(chained)
@@ -629,12 +669,23 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             for pos, similarity in members:
                 i = alive[pos]
                 keep[i] = False
+                near_keeper[i] = keeper
                 dropped.append((
                     ids[i], "near_duplicate",
                     f"near-duplicate of {ids[keeper]} (Jaccard {similarity:.2f}){label_note(i, keeper)}",
                 ))
             near += len(members)
-            clusters.append(_example("near", keeper, [keeper] + [alive[p] for p, _ in members], ids, texts))
+            # the exact copies of each member go with it: the record kept for them is this cluster's
+            dropped_members = [m for p, _ in members for m in [alive[p], *(c for c, _ in copies.get(alive[p], []))]]
+            clusters.append(_example("near", keeper, [keeper, *dropped_members], ids, texts))
+
+    for keeper, members in copies.items():
+        went = near_keeper.get(keeper)
+        after = f", itself dropped as a near-duplicate of {ids[went]}" if went is not None else ""
+        for i, note in members:
+            dropped.append((ids[i], "exact_duplicate", f"exact duplicate of {ids[keeper]}{after}{note}"))
+        if went is None:
+            clusters.append(_example("exact", keeper, [keeper, *(c for c, _ in members)], ids, texts))
 
     clusters.sort(key=lambda c: (-c["size"], c["kept"]))
     stats: dict[str, Any] = {
@@ -645,7 +696,8 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         "near_chained_kept": near_chained_kept,
         "duplicate_rate": round((exact + near) / len(ids), 4) if ids else 0.0,
         "cluster_examples": clusters[: settings.cluster_examples],
-        # duplicates labelled otherwise than the record kept: the kept label stands, each is named here
+        # duplicates labelled otherwise than the record kept, or labelled where it is not (the label is lost):
+        # the kept label stands, each is named here
         "label_conflicts": len(conflicts),
         "label_conflict_examples": conflicts[: settings.cluster_examples],
     }

@@ -107,6 +107,24 @@ _COURTESY_ONLY = frozenset(
 )
 
 _COURTESY_MAX_WORDS = max(len(phrase.split()) for phrase in _COURTESY_ONLY)
+#: Words that pad a courtesy or a non-answer without adding to it ("I don't know, sorry", "Ok. Thanks. Bye."):
+#: left out before a reply is compared with :data:`_COURTESY_ONLY`.
+_COURTESY_PADDING = frozenset(
+    "ok okay k kk thanks thx ty sorry please mate lol bye cheers hi hello hey so much very again".split()
+)
+#: Longest reply (in words) that can be courtesies and padding alone.
+_COURTESY_SCAN_WORDS = 12
+
+
+def _courtesy_only(words: list[str]) -> bool:
+    """True when the lower-cased ``words`` of a reply are a courtesy or a non-answer (:data:`_COURTESY_ONLY`)
+    once the padding around it (:data:`_COURTESY_PADDING`) is left out, or are nothing but padding."""
+    if len(words) > _COURTESY_SCAN_WORDS:
+        return False
+    if len(words) <= _COURTESY_MAX_WORDS and " ".join(words) in _COURTESY_ONLY:
+        return True
+    core = " ".join([w for w in words if w not in _COURTESY_PADDING])
+    return not core or core in _COURTESY_ONLY
 
 #: Words that cannot end a complete sentence: text ending in one was cut off.
 _DANGLING = frozenset("the a an and or but my your our their because if than whose".split())
@@ -388,7 +406,7 @@ def _profile(text: str, n: int, ideal_min: int, ideal_max: int, min_response_wor
         _tone(text, raw, words),
         words,
         _truncation(text),
-        n_words < min_response_words or (n_words <= _COURTESY_MAX_WORDS and " ".join(words) in _COURTESY_ONLY),
+        n_words < min_response_words or _courtesy_only(words),
     )
 
 
@@ -404,7 +422,6 @@ def _profiles(
     tokens = _batch_tokens(strings)
     vocabulary: set[str] = set().union(*[words for _, words in tokens])
     may_swear = not _PROFANITY.isdisjoint(vocabulary)
-    courtesy_max = _COURTESY_MAX_WORDS
     profiles = {}
     for text, (shouting, words) in zip(strings, tokens):
         n_words = len(words)
@@ -414,7 +431,7 @@ def _profiles(
             _tone_of(text, _is_polite(text), shouting, words, may_swear),
             words,
             _truncation(text),
-            n_words < min_response_words or (n_words <= courtesy_max and " ".join(words) in _COURTESY_ONLY),
+            n_words < min_response_words or _courtesy_only(words),
         )
     return profiles, vocabulary
 
@@ -563,9 +580,7 @@ def _filter_reason(
         return "empty_response", "response is empty and require_response is on"
     if response:
         words = _words(response) if response_words is None else response_words
-        if len(words) < settings.min_response_words or (
-            len(words) <= _COURTESY_MAX_WORDS and " ".join(words) in _COURTESY_ONLY
-        ):
+        if len(words) < settings.min_response_words or _courtesy_only(words):
             return "one_word_response", f"response {response[:40]!r} is only {len(words)} word(s) or a courtesy phrase"
         if settings.drop_echo_responses and _echoes(_content_stems(_words(text)), _content_stems(words)):
             return "echo_response", f"response {response[:40]!r} only restates the text: no content word of its own"

@@ -444,21 +444,18 @@ def _warn_unreadable(log: Any, directory: Path, error: Exception, lost: str) -> 
     )
 
 
-#: Punctuation dropped before prompts are compared ("refund please!" is "refund please"); "<" and ">" stay,
-#: they delimit placeholders.
-_PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;=?@[\\]^_`{|}~¡¿«»‘’‚“”„…–—·•"})
 
 
 def normalize_prompt(prompt: str) -> str:
     """What counts as "the same prompt": Unicode NFKC, PII placeholders unified (``<EMAIL_2>`` is
     ``<EMAIL>``, as curation's dedup compares them), case-folded, punctuation dropped, whitespace runs
     collapsed: two tickets that differ only in those are one ticket for the split and the leakage checks."""
-    from finetune_platform.curation.dedup import _PLACEHOLDER
+    from finetune_platform.curation.dedup import _PLACEHOLDER, PUNCTUATION
 
     text = unicodedata.normalize("NFKC", str(prompt))
     if "<" in text:
         text = _PLACEHOLDER.sub(lambda m: f"<{m.group(1)}>", text)
-    return " ".join(text.casefold().translate(_PUNCTUATION).split())
+    return " ".join(text.casefold().translate(PUNCTUATION).split())
 
 
 def ticket_key(prompt: str) -> str:

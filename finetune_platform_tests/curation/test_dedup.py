@@ -63,7 +63,7 @@ def test_near_duplicates_cluster_and_keep_the_best(settings):
     df = scored(
         (BASE + ".", REPLY, 0.7),
         (BASE + " today.", REPLY, 0.95),
-        (BASE + " today!", REPLY, 0.8),
+        (BASE.replace("twice", "again") + " today!", REPLY, 0.8),  # punctuation alone would be an exact duplicate
         ("Please close my account and delete the data you hold about me as soon as possible.", "Done, it is closed.", 0.9),
     )
     result = deduplicate(df, settings)
@@ -249,3 +249,78 @@ def test_minhash_pairs_are_a_high_recall_exact_subset_of_the_join():
     assert len(exact) > 500
     assert set(minhash) <= set(exact)
     assert len(minhash) / len(exact) >= 0.98
+
+
+def test_a_labelled_duplicate_of_an_unlabelled_record_says_its_label_is_lost(settings):
+    """The kept record has no label: the dropped one's label leaves the training set, which is said and counted."""
+    df = scored(("I was charged twice this month", "Refund sent.", 0.9), ("I was charged twice this month", "Refund sent.", 0.5))
+    df["label"] = ["", "billing"]
+    result = deduplicate(df, settings)
+    assert result.dropped["detail"].tolist() == ["exact duplicate of r1; its label 'billing' is lost: the kept record has none"]
+    assert result.stats["label_conflicts"] == 1
+    assert result.stats["label_conflict_examples"] == [{"dropped": "r2", "label": "billing", "kept": "r1", "kept_label": ""}]
+
+
+@pytest.mark.parametrize("method", ["exact", "minhash_lsh"])
+def test_a_ticket_without_a_reply_is_no_near_duplicate_of_one_with_a_reply(method):
+    """A labelled ticket without a reply trains classification, its copy with a reply trains replies: two
+    tasks, as exact dedup already treats them (their keys differ). Near-dedup compared only the shingles,
+    which a long text dominates, and dropped one task's record as a near-duplicate of the other's."""
+    text = BASE + ", so please tell me what is going on with my order"
+    df = scored((text, "", 0.8), (text, "Sorry, it ships tomorrow.", 0.9), (text + " today", "", 0.7))
+    df["label"] = ["shipping", "", "shipping"]
+    result = deduplicate(df, CurationSettings(near_dup_method=method))
+    assert sorted(result.records["record_id"]) == ["r1", "r2"]
+    assert result.dropped["detail"].str.startswith("near-duplicate of r1 (Jaccard").tolist() == [True]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), None, "abc"])
+def test_a_record_without_a_numeric_quality_score_is_named(settings, bad):
+    """The best-scored record cannot be chosen without scores: a missing or non-numeric one was read as 0 (NaN)
+    or failed with pandas' "Unable to parse string" naming neither the column nor the record."""
+    df = scored(("same text here", "same reply", 0.5), ("same text here", "same reply", 0.5))
+    df["quality_score"] = df["quality_score"].astype(object)
+    df.loc[1, "quality_score"] = bad
+    with pytest.raises(ValueError, match=r"quality_score is not a number for 1 record\(s\), e\.g\. r2 \("):
+        deduplicate(df, settings)
+
+
+def test_a_short_ticket_that_differs_only_in_punctuation_is_an_exact_duplicate(settings):
+    """A one-mark difference changes up to three shingles: a record of fewer than ~29 words stays under the near
+    threshold, so short copies differing only in punctuation all stayed, though the split's leakage checks
+    (``normalize_prompt``) call them one ticket. Marks inside a number or a word still count."""
+    df = scored(
+        ("Where is my parcel?", "It is on its way.", 0.6),
+        ("where is my parcel", "It is on its way!", 0.9),
+        ("Where is my parcel?!", "It is on its way...", 0.5),
+        ("Is the fee $5.00?", "Yes.", 0.9),
+        ("Is the fee $500?", "Yes.", 0.8),
+        ("I can't log in", "Reset it.", 0.9),
+        ("I cant log in", "Reset it.", 0.8),
+    )
+    result = deduplicate(df, settings)
+    assert sorted(result.records["record_id"]) == ["r2", "r4", "r5", "r6", "r7"]
+    assert result.dropped[["record_id", "reason", "detail"]].values.tolist() == [
+        ["r1", "exact_duplicate", "exact duplicate of r2"], ["r3", "exact_duplicate", "exact duplicate of r2"]
+    ]
+
+
+def test_exact_copies_of_a_near_duplicate_follow_it_to_the_record_kept(settings):
+    """r3 is an exact copy of r2, which goes as a near-duplicate of r1: the cluster examples named r2 as the
+    record kept for r3, and r3's detail pointed at a record that is not in the output."""
+    df = scored((BASE + ".", REPLY, 0.9), (BASE + " today.", REPLY, 0.8), (BASE + " TODAY.", REPLY, 0.7),
+                ("Please close my account and delete my data.", "Done, it is closed.", 0.9),
+                ("please close my account and delete my data", "Done, it is closed.", 0.8))
+    result = deduplicate(df, settings)
+    kept = set(result.records["record_id"])
+    assert kept == {"r1", "r4"}
+    assert result.dropped["detail"].tolist() == [
+        "near-duplicate of r1 (Jaccard 0.86)",
+        "exact duplicate of r2, itself dropped as a near-duplicate of r1",
+        "exact duplicate of r4",
+    ]
+    examples = result.stats["cluster_examples"]
+    assert [(e["kind"], e["kept"], e["size"], e["dropped"]) for e in examples] == [
+        ("near", "r1", 3, ["r2", "r3"]), ("exact", "r4", 2, ["r5"])
+    ]
+    assert all(e["kept"] in kept and not kept & set(e["dropped"]) for e in examples)

@@ -241,6 +241,27 @@ def test_a_reply_that_answers_nothing_is_dropped(reply):
     assert result.records.empty and result.dropped["reason"].tolist() == ["one_word_response"]
 
 
+@pytest.mark.parametrize(
+    # "ok thx": 7 of the demo corpus's 60 planted one-word replies (seed 0, 3,000 tickets) were kept as this
+    "reply", ["ok thx", "I don't know, sorry.", "No idea, sorry mate.", "Ok. Thanks. Bye.", "Okay, noted, thanks!",
+              "Thanks, thanks.", "Hi, not sure, sorry!", "Thank you so much!", "Sorry, I cannot help you, bye."]
+)
+def test_a_non_answer_or_courtesy_padded_with_more_courtesy_is_dropped(reply):
+    """The courtesies and non-answers are whole phrases: "I don't know." was dropped but "I don't know, sorry."
+    kept (0.795), and so was any mix of courtesies ("Ok. Thanks. Bye.")."""
+    result = score_quality(records({"text": "How do I reset my password?", "response": reply}), CurationSettings())
+    assert result.records.empty and result.dropped["reason"].tolist() == ["one_word_response"]
+    assert "courtesy phrase" in result.dropped["detail"][0]
+
+
+@pytest.mark.parametrize(
+    "reply", ["Sorry, please use the reset link.", "Thanks, it is fixed now.", "No, it is not.", "Yes, you can.",
+              "Sorry, I can't help with that here; please call the bank."]
+)
+def test_a_short_answer_with_courtesies_is_kept(reply):
+    assert len(score_quality(records({"text": "How do I reset my password?", "response": reply}), CurationSettings()).records) == 1
+
+
 QUESTION = "My card was charged twice this month, where is my refund?"
 
 
