@@ -186,6 +186,18 @@ def _ingest_problem(source: Any, settings: Settings) -> str | None:
     return None
 
 
+def _ingest_warnings(result: Any) -> list[str]:
+    """The warnings ``raw_corpus`` recorded in a successful ingest run (its ``warnings`` metadata): a source
+    that kept no row, a mapped field no row has, files without rows, file names holding PII."""
+    warnings: list[str] = []
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if materialization.asset_key.to_user_string() == "raw_corpus":
+            value = materialization.metadata.get("warnings")
+            warnings += list(getattr(value, "value", value) or [])
+    return warnings
+
+
 def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[str]:
     """Run ingest_job for every configured source (or ``only`` those), registering new partitions first.
 
@@ -215,7 +227,9 @@ def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[st
         problem = _ingest_problem(sources[name], settings)
         if problem is None:
             try:
-                run_job("ingest_job", settings, partition_key=name)
+                result = run_job("ingest_job", settings, partition_key=name)
+                for warning in _ingest_warnings(result):  # a green run that kept nothing is no success to hide
+                    print(f"ingest_job: warning: {warning}", file=sys.stderr)
                 continue
             except JobFailedError as error:
                 problem = f"{'; '.join(error.lines) or 'the run failed'} (run {error.run_id})"

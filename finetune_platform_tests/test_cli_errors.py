@@ -158,3 +158,23 @@ def test_a_failed_step_in_a_cli_run_logs_its_error_without_the_stack_trace(capfd
     job.with_logger_defs(_console_logger_defs(True)).execute_in_process(raise_on_error=False, run_config=run_config)
     err = capfd.readouterr().err
     assert "Stack Trace:" in err and 'File "' in err
+
+
+def test_an_ingest_that_kept_no_row_of_a_source_is_a_warning_after_the_run(tmp_path, monkeypatch, capsys) -> None:
+    """A CSV whose mapped label column is misspelt quarantines every row; the run succeeds (the quarantine
+    is the record), so the command's last lines say that the source kept nothing, and why."""
+    import finetune_platform.cli as cli
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster_home"))
+    (tmp_path / "data" / "raw" / "intents").mkdir(parents=True)
+    (tmp_path / "data" / "raw" / "intents" / "a.csv").write_text("text,category\nMy card was charged twice,billing\n")
+    (tmp_path / "data" / "sources.yaml").write_text(
+        "sources:\n  - {name: intents, path: intents/*.csv, format: csv, label_field: categroy}\n"
+    )
+    assert cli.ingest_all(Settings.for_root(tmp_path)) == ["intents"]
+    err = capsys.readouterr().err
+    assert (
+        "ingest_job: warning: source 'intents': none of its 1 rows was kept, every one is quarantined "
+        "(missing_field: 1); the quarantine asset gives each row's file, row and reason. A column or field the "
+        "source maps is missing from its files: is its name misspelt in the sources file?"
+    ) in err

@@ -205,6 +205,18 @@ class SourceStats:
                     f"source '{self.source}': none of its {self.rows_kept:,} kept rows has the field '{name}' it "
                     "maps, so that field is empty in every record; is the name misspelt in the sources file?"
                 )
+        if self.rows_read and not (self.rows_kept or self.rows_merged):
+            reasons = ", ".join(f"{code}: {n:,}" for code, n in sorted(self.quarantined_by_reason.items()))
+            hint = (
+                " A column or field the source maps is missing from its files: is its name misspelt in the sources "
+                "file?"
+                if QuarantineReason.MISSING_FIELD.value in self.quarantined_by_reason
+                else ""
+            )
+            found.append(
+                f"source '{self.source}': none of its {self.rows_read:,} rows was kept, every one is quarantined "
+                f"({reasons}); the quarantine asset gives each row's file, row and reason.{hint}"
+            )
         if self.files and not self.rows_read:
             found.append(
                 f"source '{self.source}': its {self.files:,} file(s) hold no rows ({self.empty_files:,} empty or "

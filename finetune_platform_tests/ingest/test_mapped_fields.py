@@ -56,6 +56,11 @@ def test_a_parquet_file_without_a_mapped_column_quarantines_every_row(tmp_path: 
         for n in (1, 2)
     ]
     assert result.reconciles()
+    assert result.stats["p"].warnings() == [  # a green run that kept nothing says so
+        "source 'p': none of its 2 rows was kept, every one is quarantined (missing_field: 2); the quarantine asset "
+        "gives each row's file, row and reason. A column or field the source maps is missing from its files: is its "
+        "name misspelt in the sources file?"
+    ]
 
 
 def test_jsonl_rows_without_a_mapped_field_are_counted_and_a_source_where_none_has_it_warns(tmp_path, caplog):
