@@ -175,6 +175,7 @@ def test_an_ingest_that_kept_no_row_of_a_source_is_a_warning_after_the_run(tmp_p
     err = capsys.readouterr().err
     assert (
         "ingest_job: warning: source 'intents': none of its 1 rows was kept, every one is quarantined "
-        "(missing_field: 1); the quarantine asset gives each row's file, row and reason. A column or field the "
-        "source maps is missing from its files: is its name misspelt in the sources file?"
+        "(missing_field: 1); the quarantine asset gives each row's file, row and reason. The first: "
+        "intents/a.csv, row 1: line 2: has no field 'categroy' (the file's columns: text, category)"
     ) in err
+    assert "is its name misspelt in the sources file?" in err

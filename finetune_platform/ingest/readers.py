@@ -185,10 +185,11 @@ class SourceStats:
     #: queue, so such a file must be renamed (the PII gates fail on ids that hold PII).
     files_named_with_pii: list[str] = field(default_factory=list)
 
-    def warnings(self) -> list[str]:
+    def warnings(self, quarantine: pd.DataFrame | None = None) -> list[str]:
         """What a green run may hide, as sentences: a mapped field absent from every kept row (a misspelt
-        field name: every label or response empty), files that hold no row at all, or files whose names hold
-        PII."""
+        field name: every label or response empty), a source that kept none of its rows (with the first
+        quarantined row's reason, when ``quarantine`` is given), files that hold no row at all, or files whose
+        names hold PII."""
         found = []
         if self.files_named_with_pii:
             shown = self.files_named_with_pii
@@ -213,9 +214,14 @@ class SourceStats:
                 if QuarantineReason.MISSING_FIELD.value in self.quarantined_by_reason
                 else ""
             )
+            first = ""
+            if quarantine is not None and "source" in quarantine and "reason" in quarantine:
+                reasons_here = quarantine.loc[quarantine["source"] == self.source, "reason"]
+                if len(reasons_here):
+                    first = f" The first: {reasons_here.iloc[0]}"
             found.append(
                 f"source '{self.source}': none of its {self.rows_read:,} rows was kept, every one is quarantined "
-                f"({reasons}); the quarantine asset gives each row's file, row and reason.{hint}"
+                f"({reasons}); the quarantine asset gives each row's file, row and reason.{first}{hint}"
             )
         if self.files and not self.rows_read:
             found.append(
@@ -351,7 +357,7 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
         _withdraw(result, source, withdrawn)
     if sink.ticket_halves:  # after the withdrawals: a withdrawn half is no longer there to merge
         _merge_ticket_halves(result, source, sink.ticket_halves)
-    for warning in result.stats[source.name].warnings():
+    for warning in result.stats[source.name].warnings(result.quarantine):
         logger.warning(warning)
     return result
 
