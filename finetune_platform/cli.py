@@ -152,7 +152,7 @@ def run_job(
             f"{job_name} failed (run {result.run_id}).\n"
             + ("Failed steps:\n  " + "\n  ".join(failures) + "\n" if failures else "")
             + ("Failed checks:\n  " + "\n  ".join(checks) + "\n" if checks else "")
-            + "Open the run in the Dagster UI (make ui) for the full log.",
+            + "Open the run in the Dagster UI (make ui) for the full log, or run again with --debug for the stack traces.",
             result.run_id,
             failures + [f"check {c} failed" for c in checks],
         )
@@ -793,9 +793,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     raises it with the traceback instead (and keeps failed steps' stack traces in a run's console log)."""
     global DEBUG
     args = build_parser().parse_args(argv)
-    DEBUG = bool(getattr(args, "debug", False))
-    if DEBUG:
-        return int(args.func(args) or 0)
+    if getattr(args, "debug", False):
+        DEBUG = True
+        try:
+            return int(args.func(args) or 0)
+        finally:
+            DEBUG = False
     try:
         return int(args.func(args) or 0)
     except Exception as error:  # SystemExit and KeyboardInterrupt are no Exception: they pass
