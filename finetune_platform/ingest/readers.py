@@ -1188,6 +1188,19 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
         sink.quarantine(rel, 0, QuarantineReason.MALFORMED_JSON, f"unreadable JSON: {error}", raw)
         return
     if not isinstance(document, list):
+        # an export that wraps its rows, {"data": [...]}: the rows are there, one level down; one object per
+        # line (the jsonl hint) would not read them
+        wrapped = (
+            [k for k, v in document.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+            if isinstance(document, dict)
+            else []
+        )
+        if wrapped:
+            key = _shown(wrapped[0])
+            hint = (
+                f"its key '{key}' holds an array of {len(document[wrapped[0]]):,} objects, which is read only at the "
+                f"top level: write that array alone to the file, e.g. jq '.[\"{key}\"]'"
+            )
         sink.quarantine(
             rel,
             0,
