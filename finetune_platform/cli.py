@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -72,6 +74,44 @@ def _root_error(error: Any) -> str:
     return f"{name}: {message}" if name else message
 
 
+#: Set by ``main --debug``: the console log of a run keeps the stack traces of failed steps, and an unexpected
+#: error is raised with its traceback instead of being summarised in one line.
+DEBUG = False
+
+#: A stack trace in a Dagster log message (``error.to_string()``): the "Stack Trace:" line and the indented
+#: frame lines after it, up to the next blank line. What was raised, and its causes, stay.
+_STACK_TRACE = re.compile(r"^Stack Trace:\n(?:[ \t]+.*(?:\n|$))*", re.MULTILINE)
+
+
+def without_stack_traces(message: str) -> str:
+    """A Dagster log message with its stack traces taken out (the run's event log in the UI keeps them)."""
+    return re.sub(r"\n{3,}", "\n\n", _STACK_TRACE.sub("", message)).rstrip("\n")
+
+
+class _NoStackTraces(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "Stack Trace:" in record.msg:
+            record.msg = without_stack_traces(record.msg)
+        return True
+
+
+def _console_logger_defs(show_stack_traces: bool) -> dict[str, Any]:
+    """The ``console`` logger of a CLI run: Dagster's coloured console logger, without the stack traces of a
+    failed step unless ``show_stack_traces`` (the summary after the run names the cause; ``--debug`` or the
+    run's log in the Dagster UI shows the frames)."""
+    import dagster as dg
+
+    @dg.logger(dg.colored_console_logger.config_schema, description="Dagster's console logger for the CLI.")
+    def console(init_context: Any) -> logging.Logger:
+        log = dg.colored_console_logger.logger_fn(init_context)
+        if not show_stack_traces:
+            for handler in log.handlers:
+                handler.addFilter(_NoStackTraces())
+        return log
+
+    return {"console": console}
+
+
 class JobFailedError(SystemExit):
     """A job run that failed: its message says which steps and checks failed; ``lines`` lists them."""
 
@@ -92,7 +132,7 @@ def run_job(
     from finetune_platform.definitions import build_definitions
 
     defs = build_definitions(settings)
-    job = defs.resolve_job_def(job_name)
+    job = defs.resolve_job_def(job_name).with_logger_defs(_console_logger_defs(DEBUG))
     config = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
     result = job.execute_in_process(
         instance=_instance(settings), run_config=config, raise_on_error=False, partition_key=partition_key
@@ -112,7 +152,7 @@ def run_job(
             f"{job_name} failed (run {result.run_id}).\n"
             + ("Failed steps:\n  " + "\n  ".join(failures) + "\n" if failures else "")
             + ("Failed checks:\n  " + "\n  ".join(checks) + "\n" if checks else "")
-            + "Open the run in the Dagster UI (make ui) for the full log.",
+            + "Open the run in the Dagster UI (make ui) for the full log, or run again with --debug for the stack traces.",
             result.run_id,
             failures + [f"check {c} failed" for c in checks],
         )
@@ -146,6 +186,18 @@ def _ingest_problem(source: Any, settings: Settings) -> str | None:
     return None
 
 
+def _ingest_warnings(result: Any) -> list[str]:
+    """The warnings ``raw_corpus`` recorded in a successful ingest run (its ``warnings`` metadata): a source
+    that kept no row, a mapped field no row has, files without rows, file names holding PII."""
+    warnings: list[str] = []
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        if materialization.asset_key.to_user_string() == "raw_corpus":
+            value = materialization.metadata.get("warnings")
+            warnings += list(getattr(value, "value", value) or [])
+    return warnings
+
+
 def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[str]:
     """Run ingest_job for every configured source (or ``only`` those), registering new partitions first.
 
@@ -175,7 +227,9 @@ def ingest_all(settings: Settings, only: Sequence[str] | None = None) -> list[st
         problem = _ingest_problem(sources[name], settings)
         if problem is None:
             try:
-                run_job("ingest_job", settings, partition_key=name)
+                result = run_job("ingest_job", settings, partition_key=name)
+                for warning in _ingest_warnings(result):  # a green run that kept nothing is no success to hide
+                    print(f"ingest_job: warning: {warning}", file=sys.stderr)
                 continue
             except JobFailedError as error:
                 problem = f"{'; '.join(error.lines) or 'the run failed'} (run {error.run_id})"
@@ -694,12 +748,73 @@ def build_parser() -> argparse.ArgumentParser:
     from finetune_platform.lineage import add_lineage_parser
 
     add_lineage_parser(sub)
+    debug_help = "show the traceback of an unexpected error, and failed steps' stack traces in a run's log"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
+    for command in sub.choices.values():  # also after the command: `finetune-platform lineage champion --debug`
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     return parser
 
 
+#: Where ``main`` writes the traceback of an unexpected error (under the project's artifacts folder).
+ERROR_LOG_NAME = "cli_last_error.log"
+
+
+def _write_traceback(command: str) -> Path | None:
+    """The current exception's traceback, written to ``<home>/artifacts/cli_last_error.log`` (or the temporary
+    folder when the home cannot be used); the file written, or None when neither could be."""
+    import tempfile
+    import traceback
+    from datetime import datetime, timezone
+
+    text = (
+        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} finetune-platform {command}\n"
+        + traceback.format_exc()
+    )
+    folders: list[Path] = []
+    try:
+        folders.append(load_settings().artifacts_dir)
+    except Exception:  # the settings themselves may be what failed
+        pass
+    folders.append(Path(tempfile.gettempdir()))
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / ERROR_LOG_NAME
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command. An error the command does not expect (a store that cannot be read, a library's
+    failure) is one line naming its class and message, with where its traceback was written; ``--debug``
+    raises it with the traceback instead (and keeps failed steps' stack traces in a run's console log)."""
+    global DEBUG
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    if getattr(args, "debug", False):
+        DEBUG = True
+        try:
+            return int(args.func(args) or 0)
+        finally:
+            DEBUG = False
+    try:
+        return int(args.func(args) or 0)
+    except Exception as error:  # SystemExit and KeyboardInterrupt are no Exception: they pass
+        lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+        message = lines[0] if lines else "(no message)"
+        if len(message) > 300:
+            message = message[:297] + "..."
+        log = _write_traceback(args.command)
+        print(f"finetune-platform {args.command}: unexpected error: {type(error).__name__}: {message}", file=sys.stderr)
+        print(
+            "hint: run it again with --debug for the full traceback"
+            + (f" (this one is in {log})" if log else "")
+            + "; if the error names a store or a file, check that it exists and is the right one",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

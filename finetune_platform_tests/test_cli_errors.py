@@ -103,3 +103,79 @@ def test_a_qualified_class_name_is_not_repeated_in_the_summary() -> None:
         cause = None
 
     assert _root_error(Error()) == "NoFilesMatchedError: source 'a': path pattern 'x/*' matched no files"
+
+
+def _broken_store(tmp_path, monkeypatch):
+    """A home whose MLflow store is no database: an error no command expects (sqlalchemy's DatabaseError)."""
+    monkeypatch.setenv("FINETUNE_PLATFORM_HOME", str(tmp_path))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "mlflow.db").write_text("not a database\n")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+
+
+def test_an_unexpected_error_is_one_line_and_a_hint_with_the_traceback_kept(tmp_path, monkeypatch, capsys) -> None:
+    from finetune_platform.cli import ERROR_LOG_NAME, main
+
+    _broken_store(tmp_path, monkeypatch)
+    assert main(["lineage", "champion"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and 'File "' not in err
+    first, hint = err.strip().splitlines()
+    assert first.startswith("finetune-platform lineage: unexpected error: DatabaseError: ")
+    assert "file is not a database" in first
+    log = tmp_path / "artifacts" / ERROR_LOG_NAME
+    assert f"--debug for the full traceback (this one is in {log})" in hint
+    assert "Traceback (most recent call last)" in log.read_text() and "finetune-platform lineage" in log.read_text()
+
+
+@pytest.mark.parametrize("argv", [["--debug", "lineage", "champion"], ["lineage", "champion", "--debug"]])
+def test_debug_raises_the_unexpected_error_with_its_traceback(tmp_path, monkeypatch, argv) -> None:
+    from sqlalchemy.exc import DatabaseError
+
+    from finetune_platform.cli import main
+
+    _broken_store(tmp_path, monkeypatch)
+    with pytest.raises(DatabaseError):
+        main(argv)
+
+
+def test_a_failed_step_in_a_cli_run_logs_its_error_without_the_stack_trace(capfd) -> None:
+    """The console log of a run the CLI executes names what a failed step raised, without Dagster's frames
+    (the summary after the run names the cause; --debug and the run's log in the UI keep the frames)."""
+    from finetune_platform.cli import _console_logger_defs
+
+    @dg.asset
+    def broken() -> None:
+        raise RuntimeError("no source has curated records yet")
+
+    defs = dg.Definitions(assets=[broken], jobs=[dg.define_asset_job("j", [broken])])
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    job = defs.resolve_job_def("j")
+    job.with_logger_defs(_console_logger_defs(False)).execute_in_process(raise_on_error=False, run_config=run_config)
+    err = capfd.readouterr().err
+    assert "RuntimeError: no source has curated records yet" in err and "STEP_FAILURE" in err
+    assert "Stack Trace:" not in err and 'File "' not in err
+    job.with_logger_defs(_console_logger_defs(True)).execute_in_process(raise_on_error=False, run_config=run_config)
+    err = capfd.readouterr().err
+    assert "Stack Trace:" in err and 'File "' in err
+
+
+def test_an_ingest_that_kept_no_row_of_a_source_is_a_warning_after_the_run(tmp_path, monkeypatch, capsys) -> None:
+    """A CSV whose mapped label column is misspelt quarantines every row; the run succeeds (the quarantine
+    is the record), so the command's last lines say that the source kept nothing, and why."""
+    import finetune_platform.cli as cli
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster_home"))
+    (tmp_path / "data" / "raw" / "intents").mkdir(parents=True)
+    (tmp_path / "data" / "raw" / "intents" / "a.csv").write_text("text,category\nMy card was charged twice,billing\n")
+    (tmp_path / "data" / "sources.yaml").write_text(
+        "sources:\n  - {name: intents, path: intents/*.csv, format: csv, label_field: categroy}\n"
+    )
+    assert cli.ingest_all(Settings.for_root(tmp_path)) == ["intents"]
+    err = capsys.readouterr().err
+    assert (
+        "ingest_job: warning: source 'intents': none of its 1 rows was kept, every one is quarantined "
+        "(missing_field: 1); the quarantine asset gives each row's file, row and reason. The first: "
+        "intents/a.csv, row 1: line 2: has no field 'categroy' (the file's columns: text, category)"
+    ) in err
+    assert "is its name misspelt in the sources file?" in err

@@ -95,7 +95,7 @@ def ingest_sources_asset(
         }
         for name, s in result.stats.items()
     }
-    warnings = [w for s in result.stats.values() for w in s.warnings()]
+    warnings = [w for s in result.stats.values() for w in s.warnings(result.quarantine)]
     for warning in warnings:  # a mapped field no kept row has (a misspelt name), a source of empty files
         context.log.warning(warning)
     by_reason = result.quarantine["reason_code"].value_counts().to_dict() if len(result.quarantine) else {}

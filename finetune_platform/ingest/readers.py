@@ -185,10 +185,11 @@ class SourceStats:
     #: queue, so such a file must be renamed (the PII gates fail on ids that hold PII).
     files_named_with_pii: list[str] = field(default_factory=list)
 
-    def warnings(self) -> list[str]:
+    def warnings(self, quarantine: pd.DataFrame | None = None) -> list[str]:
         """What a green run may hide, as sentences: a mapped field absent from every kept row (a misspelt
-        field name: every label or response empty), files that hold no row at all, or files whose names hold
-        PII."""
+        field name: every label or response empty), a source that kept none of its rows (with the first
+        quarantined row's reason, when ``quarantine`` is given), files that hold no row at all, or files whose
+        names hold PII."""
         found = []
         if self.files_named_with_pii:
             shown = self.files_named_with_pii
@@ -205,6 +206,23 @@ class SourceStats:
                     f"source '{self.source}': none of its {self.rows_kept:,} kept rows has the field '{name}' it "
                     "maps, so that field is empty in every record; is the name misspelt in the sources file?"
                 )
+        if self.rows_read and not (self.rows_kept or self.rows_merged):
+            reasons = ", ".join(f"{code}: {n:,}" for code, n in sorted(self.quarantined_by_reason.items()))
+            hint = (
+                " A column or field the source maps is missing from its files: is its name misspelt in the sources "
+                "file?"
+                if QuarantineReason.MISSING_FIELD.value in self.quarantined_by_reason
+                else ""
+            )
+            first = ""
+            if quarantine is not None and "source" in quarantine and "reason" in quarantine:
+                reasons_here = quarantine.loc[quarantine["source"] == self.source, "reason"]
+                if len(reasons_here):
+                    first = f" The first: {reasons_here.iloc[0]}"
+            found.append(
+                f"source '{self.source}': none of its {self.rows_read:,} rows was kept, every one is quarantined "
+                f"({reasons}); the quarantine asset gives each row's file, row and reason.{first}{hint}"
+            )
         if self.files and not self.rows_read:
             found.append(
                 f"source '{self.source}': its {self.files:,} file(s) hold no rows ({self.empty_files:,} empty or "
@@ -341,7 +359,7 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
         _withdraw(result, source, withdrawn)
     if sink.ticket_halves:  # after the withdrawals: a withdrawn half is no longer there to merge
         _merge_ticket_halves(result, source, sink.ticket_halves)
-    for warning in result.stats[source.name].warnings():
+    for warning in result.stats[source.name].warnings(result.quarantine):
         logger.warning(warning)
     return result
 
@@ -1172,6 +1190,19 @@ def _read_json(path: Path, rel: str, source: SourceSettings, sink: _Sink) -> Non
         sink.quarantine(rel, 0, QuarantineReason.MALFORMED_JSON, f"unreadable JSON: {error}", raw)
         return
     if not isinstance(document, list):
+        # an export that wraps its rows, {"data": [...]}: the rows are there, one level down; one object per
+        # line (the jsonl hint) would not read them
+        wrapped = (
+            [k for k, v in document.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+            if isinstance(document, dict)
+            else []
+        )
+        if wrapped:
+            key = _shown(wrapped[0])
+            hint = (
+                f"its key '{key}' holds an array of {len(document[wrapped[0]]):,} objects, which is read only at the "
+                f"top level: write that array alone to the file, e.g. jq '.[\"{key}\"]'"
+            )
         sink.quarantine(
             rel,
             0,

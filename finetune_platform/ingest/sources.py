@@ -277,6 +277,18 @@ _SUFFIX_HINT = {"jsonl": "jsonl", "json": "json", "csv": "csv", "parquet": "parq
                 "sharegpt": "json", "openai_chat": "jsonl"}
 
 
+def _problem(error: Any) -> str:
+    """One pydantic error of an entry, in words: an unknown key (a typo, ``lable_field``) says so, with the
+    closest setting a source has and the list of them, rather than pydantic's "Extra inputs are not permitted"."""
+    import difflib
+
+    if error["type"] != "extra_forbidden":
+        return error["msg"]
+    settings = list(SourceSettings.model_fields)
+    close = difflib.get_close_matches(str(error["loc"][-1]), settings, n=1)
+    return "no such setting" + (f" (did you mean '{close[0]}'?)" if close else "")
+
+
 def load_sources(path: Path) -> list[SourceSettings]:
     """Read and validate a sources file ``{sources: [...]}``.
 
@@ -315,8 +327,10 @@ def load_sources(path: Path) -> list[SourceSettings]:
             source = SourceSettings.model_validate(entry)
         except ValidationError as error:
             problems = "; ".join(
-                f"field '{'.'.join(str(p) for p in e['loc']) or '(entry)'}': {e['msg']}" for e in error.errors()
+                f"field '{'.'.join(str(p) for p in e['loc']) or '(entry)'}': {_problem(e)}" for e in error.errors()
             )
+            if any(e["type"] == "extra_forbidden" for e in error.errors()):
+                problems += f". A source's settings are: {', '.join(SourceSettings.model_fields)}"
             raise SourceConfigError(f"{path}: {label}: {problems}") from error
         if source.name in seen:
             raise SourceConfigError(

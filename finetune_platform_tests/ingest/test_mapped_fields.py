@@ -56,6 +56,13 @@ def test_a_parquet_file_without_a_mapped_column_quarantines_every_row(tmp_path: 
         for n in (1, 2)
     ]
     assert result.reconciles()
+    assert result.stats["p"].warnings(result.quarantine) == [  # a green run that kept nothing says so, and why
+        "source 'p': none of its 2 rows was kept, every one is quarantined (missing_field: 2); the quarantine asset "
+        "gives each row's file, row and reason. The first: a.parquet, row 1: has no field 'label' (the file's "
+        "columns: text, category); the source's label_field names it: fix the name in the sources file or the file's "
+        "columns. A column or field the source maps is missing from its files: is its name misspelt in the sources "
+        "file?"
+    ]
 
 
 def test_jsonl_rows_without_a_mapped_field_are_counted_and_a_source_where_none_has_it_warns(tmp_path, caplog):

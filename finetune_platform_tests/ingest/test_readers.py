@@ -193,8 +193,20 @@ def test_json_array_reader(tmp_path):
         ["j/object.json", 0, "not_an_array"],
         ["j/truncated.json", 0, "malformed_json"],
     ]
-    assert "use format 'jsonl' for one object per line" in result.quarantine["reason"].iloc[1]
+    # the rows wrapped under a key: format jsonl would read the wrapper as one row without a text, so say where
+    # they are instead
+    assert result.quarantine["reason"].iloc[1] == (
+        "j/object.json (whole file): top level is an object, expected an array of objects (its key 'data' holds an "
+        "array of 1 objects, which is read only at the top level: write that array alone to the file, e.g. "
+        "jq '.[\"data\"]')."
+    )
     assert result.reconciles()
+
+
+def test_a_json_file_of_one_plain_object_hints_at_json_lines(tmp_path):
+    _write(tmp_path / "j" / "one.json", json.dumps({"text": "a single row", "tags": ["x"]}))
+    result = ingest_source(SourceSettings(name="j", path="j/*.json", format="json"), tmp_path)
+    assert "use format 'jsonl' for one object per line" in result.quarantine["reason"].iloc[0]
 
 
 def test_a_bad_byte_in_a_json_array_costs_only_its_element(tmp_path):

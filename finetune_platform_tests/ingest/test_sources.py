@@ -70,7 +70,8 @@ def test_a_text_category_csv_needs_only_three_settings_besides_the_name(tmp_path
         ("sources:\n  - name: a\n    format: csv\n", "sources[0] (name 'a'): field 'path': Field required"),
         (
             "sources:\n  - name: a\n    path: a/*\n    format: csv\n    lable_field: x\n",
-            "field 'lable_field': Extra inputs are not permitted",
+            "sources[0] (name 'a'): field 'lable_field': no such setting (did you mean 'label_field'?). A source's "
+            "settings are: name, path, format, doc_type, text_field, title_field, response_field, label_field,",
         ),
         (
             "sources:\n  - name: a\n    path: a/*\n    format: csv\n  - name: a\n    path: b/*\n    format: csv\n",
