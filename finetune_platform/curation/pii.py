@@ -1697,6 +1697,8 @@ _ADDRESS_UNIT_FIRST = re.compile(
     r"(?:,?[ ](?:[AC-FHKNPRTV-Y]\d[0-9W][ ]?[0-9AC-FHKNPRTV-Y]{4}\b|\d{4,6}(?!\d)))?"
 )
 _ADDRESS_UNIT_FIRST_GATE = re.compile(r"(?:Apartment|Apt|Flat|Unit|Suite|House|Villa|Plot)[ ](?:No\.?[ ]?)?[A-Z]?\d")
+#: What every _ADDRESS_UNIT_FIRST_GATE match holds in the lower-cased text (needles of :func:`_needles_in`).
+_UNIT_FIRST_NEEDLES = frozenset(w + " " for w in ("apartment", "apt", "flat", "unit", "suite", "house", "villa", "plot"))
 #: A Colombian address, its street's kind and number, then "#" and the crossing street's number and the distance
 #: from it ("Cra. 7 # 72-41, Apto 301, Bogotá", "Calle 100 #19-61", "Av. Cra 68 # 24B-10 Int 3"): no cue needed.
 _ADDRESS_CO = re.compile(
@@ -2029,6 +2031,8 @@ _STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
 #: A street word in lower case after a space, as _ADDRESS_EN reads it ("12 Main street"): a literal space
 #: opens the pattern, so re jumps from space to space (cheaper than eight substring tests).
 _LOWER_STREET_WORD = re.compile("[ ](?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b")
+#: What every _LOWER_STREET_WORD match holds in the lower-cased text (needles of :func:`_needles_in`).
+_LOWER_STREET_NEEDLES = frozenset(" " + w for w in _SUFFIX_WORDS_LOWER)
 _ADDRESS_DE_GATE = re.compile(
     r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse) \d"
 )
@@ -2153,18 +2157,24 @@ def _lower_is_ignorecase(text: str) -> bool:
     return text.isascii() or _CASE_ODDITIES.search(text) is None
 
 
-def _may_be_french_street(low: str) -> bool:
+def _may_be_french_street(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Whether lower-cased text holds one of _ADDRESS_FR's street words between the spaces it needs:
-    " rue ", " avenue ", ... (:data:`_FRENCH_STREET_WORD`)."""
+    " rue ", " avenue ", ... (:data:`_FRENCH_STREET_WORD`). ``h``: the text's :func:`_needles_in`, which holds
+    every one of :data:`_FRENCH_STREET_NEEDLES` it has (one set test instead of a search of the text)."""
+    if h is not None:
+        return not h.isdisjoint(_FRENCH_STREET_NEEDLES)
     return _FRENCH_STREET_WORD.search(low) is not None
 
 
-def _may_be_german_street(low: str) -> bool:
+def _may_be_german_street(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Whether lower-cased text holds one of _ADDRESS_DE_GATE's street words and the space after it
     ("str. ", "straße ", "weg ", ...; the gate pattern, which is slower, then decides).
 
-    Searched in the reversed text, where every one of them starts with the space (:data:`_GERMAN_STREET_END`).
+    Searched in the reversed text, where every one of them starts with the space (:data:`_GERMAN_STREET_END`),
+    or, given the text's :func:`_needles_in` ``h``, read from it (:data:`_GERMAN_STREET_NEEDLES` are needles).
     """
+    if h is not None:
+        return not h.isdisjoint(_GERMAN_STREET_NEEDLES)
     return _GERMAN_STREET_END.search(low[::-1]) is not None
 
 
@@ -2194,17 +2204,22 @@ def _address_patterns(
     ASCII): each needs its street words, and ``low`` stands in for the case-insensitive ones only where
     str.lower and re.IGNORECASE agree."""
     plain = _lower_is_ignorecase(text)
+    if h is None:
+        h = _needles_in(low)
     patterns = []
-    if not _STREET_SUFFIXES.isdisjoint(caps) or _LOWER_STREET_WORD.search(text):
+    # (" street" ... in the lower-cased text is what a match of _LOWER_STREET_WORD needs: a set test rules most out)
+    if not _STREET_SUFFIXES.isdisjoint(caps) or (
+        not h.isdisjoint(_LOWER_STREET_NEEDLES) and _LOWER_STREET_WORD.search(text)
+    ):
         patterns.append(_ADDRESS_EN)
     if not _STREET_SUFFIXES_UPPER.isdisjoint(_upper_runs(text) if upper is None else upper):
         patterns.append(_ADDRESS_EN_UPPER)
-    if _may_be_german_street(low):
+    if _may_be_german_street(low, h):
         if _ADDRESS_DE_GATE.search(text):
             patterns.append(_ADDRESS_DE)
         if _ADDRESS_DE_UPPER_GATE.search(text):
             patterns.append(_ADDRESS_DE_UPPER)
-    if not plain or _may_be_french_street(low):
+    if not plain or _may_be_french_street(low, h):
         patterns.append(_ADDRESS_FR)
     if not plain or "box" in low or "s.l.p." in low:
         patterns.append(_PO_BOX)
@@ -2222,7 +2237,7 @@ def _address_patterns(
         patterns.append(_ADDRESS_IN)
     if "#" in text and _ADDRESS_CO_GATE.search(text):
         patterns.append(_ADDRESS_CO)
-    if _ADDRESS_UNIT_FIRST_GATE.search(text):
+    if not h.isdisjoint(_UNIT_FIRST_NEEDLES) and _ADDRESS_UNIT_FIRST_GATE.search(text):
         patterns.append(_ADDRESS_UNIT_FIRST)
     # (max: one pass in C; most non-ASCII text is Latin with accents, below the first kana)
     if not plain or (not text.isascii() and max(text) >= "\u3041" and _ADDRESS_CJK_GATE.search(text)):
@@ -4180,8 +4195,12 @@ def _may_hold_more_mention(low: str, h: AbstractSet[str] | None = None) -> bool:
     )
 
 
-def _may_hold_role_cue(low: str) -> bool:
-    """Whether the lower-cased text may hold a :data:`_ROLE_CUE`: one of its role words among the text's words."""
+def _may_hold_role_cue(low: str, h: AbstractSet[str] | None = None) -> bool:
+    """Whether the lower-cased text may hold a :data:`_ROLE_CUE`: one of its role words among the text's words.
+    ``h``, the text's :func:`_needles_in` when the caller has it, rules out first the texts that hold no role word
+    at all (:data:`_ROLE_WORDS`, its needles), without splitting them."""
+    if h is not None and h.isdisjoint(_ROLE_WORDS):
+        return False
     return not _ROLE_TOKENS.isdisjoint(low.split())
 
 
@@ -4194,6 +4213,9 @@ _ROLE_TOKENS = frozenset(
     for w in ((r[:-2], r[:-2] + "s") if r.endswith("s?") else (r[:-4] + "o", r[:-4] + "a") if r.endswith("[oa]") else (r,))
     for prefix in ("", "(", '"', "“", "‘", "[")
 ) | {"hrbp", "ra", "pm"}
+#: The words of :data:`_ROLE_TOKENS` without the bracket or quote before them: one of them is in the lower-cased
+#: text wherever one of those tokens is among its words (needles of :func:`_needles_in`).
+_ROLE_WORDS = frozenset(token.lstrip("(\"“‘[") for token in _ROLE_TOKENS)
 
 
 #: A possessive's relative in lower-cased text, for :func:`_may_hold_more_mention` ("pt's daughter ").
@@ -5121,7 +5143,7 @@ class PiiRedactor:
             if (
                 _may_hold_mention(low, h)
                 or (_may_hold_more_mention(low, h) and _MENTION_CUE_MORE.search(text))
-                or (_may_hold_role_cue(low) and _ROLE_CUE.search(text))
+                or (_may_hold_role_cue(low, h) and _ROLE_CUE.search(text))
             ):
                 found += self._mentioned(text)
                 shut = False
@@ -8349,6 +8371,11 @@ _RARE_NEEDLES: frozenset[str] = (
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
+    | frozenset(_FRENCH_STREET_NEEDLES)
+    | frozenset(_GERMAN_STREET_NEEDLES)
+    | _LOWER_STREET_NEEDLES
+    | _UNIT_FIRST_NEEDLES
+    | _ROLE_WORDS
     | frozenset(_FIELD_LABEL_WORDS)
     | frozenset(_SIGN_OFF_PHRASES)
     | _ANCHOR_NEEDLES
