@@ -658,6 +658,14 @@ _NOT_A_SECRET_CODE = re.compile(
 )
 #: The foreign-language pattern of _MORE_SECRETS, and its password words (their values need no digit).
 _FOREIGN_SECRET_PATTERN = next(pattern for needles, pattern in _MORE_SECRETS if needles is _FOREIGN_SECRET_NEEDLES)
+#: Each pattern of _MORE_SECRETS with its strings as a set, needles of :func:`_needles_in`: one set test of the
+#: text's hits stands for a substring test of each (a hundred of them cost ~20 us a text), and the pattern of a
+#: variable in capitals ("DB_PASSWORD=") with the capitals of its words, one of which its every match holds.
+_MORE_SECRET_GATES: tuple[tuple[frozenset[str], tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (frozenset(needles), ("KEY", "TOKEN", "SECRET", "PASS", "PWD") if "(?-i:" in pattern.pattern else (), pattern)
+    for needles, pattern in _MORE_SECRETS
+)
+_MORE_SECRET_NEEDLES: frozenset[str] = frozenset().union(*(needles for needles, _, _ in _MORE_SECRET_GATES))
 _FOREIGN_PASSWORD_WORD = re.compile(
     r"비밀번호|암호|пароль|парол|סיסמה|كلمة المرور|密码|パスワード|heslo|lösenord|şifresi|contraseña|passord|adgangskode|salasana"
 )
@@ -1122,26 +1130,29 @@ _CODE_THEN_DIGITS = re.compile(r"\bcode\b[^\n]{0,30}?\d{3}[ ]?\d{3}(?!\d)")
 _CODE_FOR_A_DOOR = re.compile(r"\bcode[ ]for[ ][^\n]{0,20}(?:gate|door|lockbox|alarm|garage|building|entrance)")
 
 
+#: The strings of :func:`_may_hold_secret` any one of which opens it on its own: one set test of the text's
+#: :func:`_needles_in` (most texts hold none; forty "<needle>" in h tests cost ~1.5 us a text, the set test ~0.1 us).
+_SECRET_GATE_NEEDLES = frozenset((
+    "pass", "key", "token", "secret", "pw", "bearer", "pin ", "pin:", "pin=", "pincode", "eyj", "xox", "aiza", "sk-",
+    "akia", "asia", "psk", "recovery cod", "backup cod", "otp", "cvv", "cvc", "solo uso", "admin /", "admin/", "root /",
+    "kennwort", "wachtwoord", "contraseña", "senha", "hasło", "şifre", "mot de passe", "digits on the back",
+    "glpat-", "pypi-", "sg.",
+    "mysql", "curl", "wget", "--pass",  # _SECRET_IN_COMMAND
+)) | frozenset(_PICKUP_AND_SEED_NEEDLES)
+
+
 def _may_hold_secret(low: str, h: AbstractSet[str] | None = None) -> bool:
-    """False only when none of :data:`_SECRET_WORDS` is in the text whose lower case is ``low`` (unrolled)."""
+    """False only when none of :data:`_SECRET_WORDS` is in the text whose lower case is ``low``: one of
+    :data:`_SECRET_GATE_NEEDLES`, or a word that counts only with more around it."""
     if h is None:
         h = _needles_in(low)
     return (
-        "pass" in h or "key" in h or "token" in h or "secret" in h or "pw" in h or "bearer" in h
-        or "pin " in h or "pin:" in h or "pin=" in h or "pincode" in h or "eyj" in h or "xox" in h
-        or "aiza" in h or "sk-" in h or "akia" in h or "asia" in h or "psk" in h
-        or "recovery cod" in h or "backup cod" in h or "otp" in h or "cvv" in h or "cvc" in h
-        or "solo uso" in h or "admin /" in h or "admin/" in h or "root /" in h or "kennwort" in h or "wachtwoord" in h
-        or "contraseña" in h or "senha" in h or "hasło" in h or "şifre" in h or "mot de passe" in h
+        not h.isdisjoint(_SECRET_GATE_NEEDLES)
         or (" code" in h and (_MAY_BE_ACCESS_CODE.search(low) is not None or _CODE_THEN_DIGITS.search(low) is not None))
-        or "digits on the back" in h
-        or not h.isdisjoint(_PICKUP_AND_SEED_NEEDLES)
         or ("_" in low and (
             "k_live_" in h or "k_test_" in h or "gh" in h or "github_pat" in h or "whsec_" in h or "npm_" in h
             or "hf_" in h or "shp" in h
         ))
-        or "glpat-" in h or "pypi-" in h or "sg." in h
-        or "mysql" in h or "curl" in h or "wget" in h or "--pass" in h  # _SECRET_IN_COMMAND
         or ("login" in h and "/" in low)
     )
 
@@ -5269,13 +5280,14 @@ class PiiRedactor:
                 if secret is not None:
                     out.append(PiiMatch("CREDENTIALS", secret.start(1), secret.end(1), secret.group(1), secret.group(1)))
         low = text.lower()
+        h = _needles_in(low)  # (the text's own, kept from the gates: no second pass)
         plain = _lower_is_ignorecase(text)
-        if not plain or any(word in low for word in _SECRET_KEYWORDS):
+        if not plain or not h.isdisjoint(_SECRET_KEYWORDS):
             keyword_matches = list(_SECRET_AFTER_KEYWORD.finditer(text))
         else:
             keyword_matches = []
-        for needles, pattern in _MORE_SECRETS:
-            if not plain or any(needle in low for needle in needles):
+        for needles, cased, pattern in _MORE_SECRET_GATES:
+            if not plain or (not h.isdisjoint(needles) and (not cased or any(word in text for word in cased))):
                 keyword_matches += pattern.finditer(text)
         for m in keyword_matches:
             value = m.group(1).rstrip(".,;:)]}")
@@ -8376,6 +8388,9 @@ _ALL_NEEDLES: frozenset[str] = (
     | _LOWER_STREET_NEEDLES
     | _UNIT_FIRST_NEEDLES
     | _ROLE_WORDS
+    | _SECRET_GATE_NEEDLES
+    | frozenset(_SECRET_KEYWORDS)
+    | _MORE_SECRET_NEEDLES
     | frozenset(_FIELD_LABEL_WORDS)
     | frozenset(_SIGN_OFF_PHRASES)
     | _ANCHOR_NEEDLES
