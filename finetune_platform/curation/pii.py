@@ -3041,13 +3041,14 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool, h: A
     """
     if h is None:
         h = _needles_in(low)
-    if not plain or "   " in text or "dear" in h or "--" in text or "MR" in text or "DR" in text or "MS." in text:
+    # (each string of ``text`` is tested only where its lower case is among the hits: most texts hold none)
+    if not plain or "   " in h or "dear" in h or "--" in h or ("mr" in h and "MR" in text):
         return True
-    if "PROF." in text or "dr." in text:
+    if ("dr" in h and ("DR" in text or "dr." in text)) or ("ms." in h and "MS." in text) or ("prof." in h and "PROF." in text):
         return True
     if "name" in h and ("name is" in h or "name's" in h or "name:" in h):
         return True
-    if not _GATE_TITLES.isdisjoint(caps) or "HERR" in text or "FRAU" in text:
+    if not _GATE_TITLES.isdisjoint(caps) or ("herr" in h and "HERR" in text) or ("frau" in h and "FRAU" in text):
         return True
     return _ends_a_line_with_a_sign_off(low)
 
@@ -6694,10 +6695,10 @@ class PiiRedactor:
         out: list[PiiMatch] = []
         things: dict[str, bool] = {}  # _a_thing_named's verdicts
         low = text.lower()
+        h = _needles_in(low)  # (the text's own, kept from the gates: no second pass)
         groups = _MENTION_WORDS.items()
-        groups_my = _MENTION_WORDS["my "] if _MY_PEOPLE.search(low) else ()
         starts: list[tuple[int, int]] = []  # (where a cue starts, where the name after it may start)
-        for cue in (cue for word, cues in groups if word != "my " and word in low for cue in cues):
+        for cue in (cue for word, cues in groups if word != "my " and word in h for cue in cues):
             i = text.find(cue)
             while i >= 0:
                 starts.append((i, i + len(cue)))
@@ -6709,14 +6710,14 @@ class PiiRedactor:
                 if m.group(1) in _FAMILY_WORDS:
                     family.add(m.end())
         else:
-            for cue in groups_my:
+            for cue in _MENTION_WORDS["my "] if _MY_PEOPLE.search(low) else ():
                 i = text.find(cue)
                 while i >= 0:
                     starts.append((i, i + len(cue)))
                     i = text.find(cue, i + 1)
-        if _may_hold_more_mention(low):
+        if _may_hold_more_mention(low, h):
             starts += [(m.start(), m.end()) for m in _MENTION_CUE_MORE.finditer(text)]
-        if _may_hold_role_cue(low):
+        if _may_hold_role_cue(low, h):
             starts += [(m.start(), m.end()) for m in _ROLE_CUE.finditer(text)]
         for i, pos in starts:
             if not (i and _WORD_CHAR.match(text, i - 1)):  # "outspoke to" is no cue
@@ -8389,6 +8390,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _UNIT_FIRST_NEEDLES
     | _ROLE_WORDS
     | _SECRET_GATE_NEEDLES
+    | frozenset(("   ", "--", "ms.", "prof.", "herr", "frau"))  # _may_hold_strong_cue
     | frozenset(_SECRET_KEYWORDS)
     | _MORE_SECRET_NEEDLES
     | frozenset(_FIELD_LABEL_WORDS)
