@@ -609,6 +609,9 @@ _TRANSFER_WORDS = (
     "transferido", "transferência", "virement", "überwiesen",
 )
 _VOWEL = re.compile(r"[AEIOUYÀ-ÆÈ-ÏÒ-ÖØ-Ý]")
+#: Two words in capitals, as every _TRANSFER_NAME match's name holds, in an ASCII text's :func:`_digit_shape`: its
+#: gate there (most texts that name a payment hold none).
+_TRANSFER_NAME_SHAPE = re.compile(rb"A[A'-]+[ ]A[A'-]")
 
 
 def _transfer_names(text: str) -> list[PiiMatch]:
@@ -5062,7 +5065,10 @@ class PiiRedactor:
             if registered:  # a surname and a given name are on one line: a text where none is found has no line with one
                 found += registered
                 shut = False
-        if "PERSON" in types and upper and any(w in low for w in _TRANSFER_WORDS):
+        if (
+            "PERSON" in types and upper and not h.isdisjoint(_TRANSFER_WORDS)
+            and (shape is None or _TRANSFER_NAME_SHAPE.search(shape))
+        ):
             transfers = _transfer_names(text)
             if transfers:  # a transfer's words and its payee are on one line
                 found += transfers
@@ -8391,6 +8397,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _ROLE_WORDS
     | _SECRET_GATE_NEEDLES
     | frozenset(("   ", "--", "ms.", "prof.", "herr", "frau"))  # _may_hold_strong_cue
+    | frozenset(_TRANSFER_WORDS)
     | frozenset(_SECRET_KEYWORDS)
     | _MORE_SECRET_NEEDLES
     | frozenset(_FIELD_LABEL_WORDS)
