@@ -3604,6 +3604,10 @@ _INTROS_OTHER = (
     "sou o ", "Sou a ", "Sou o ", "é o ", "é a ", "c'est ", "C'est ", "merhaba ben ", "Merhaba ben ", "ben ",
 )
 _INTROS = _INTROS_EN + _INTROS_OTHER
+#: Each introduction with its lower case, a needle of :func:`_needles_in`: a text holds the introduction only where
+#: its lower case is among the hits, so :meth:`PiiRedactor._introduced` looks for the others not at all.
+_INTROS_EN_LOWER = tuple((intro, intro.lower()) for intro in _INTROS_EN)
+_INTROS_LOWER = tuple((intro, intro.lower()) for intro in _INTROS)
 #: A character that glues a word to the one after it: an introduction starts after none (not "Tim Jones").
 _WORD_CHAR = re.compile(r"[\w'’]")
 #: What may follow the full name of an introduction: punctuation, the end of the line, or a word that goes on
@@ -6178,7 +6182,10 @@ class PiiRedactor:
         out: list[PiiMatch] = []
         things: dict[str, bool] = {}  # _a_thing_named's verdicts
         low = text.lower()
-        for intro in _INTROS if _may_hold_foreign_intro(low) else _INTROS_EN:
+        h = _needles_in(low)  # (the text's own, kept from the gates: no second pass)
+        for intro, intro_lower in _INTROS_LOWER if _may_hold_foreign_intro(low, h) else _INTROS_EN_LOWER:
+            if intro_lower not in h:
+                continue
             i = text.find(intro)
             while i >= 0:
                 pos = i + len(intro)
@@ -8398,6 +8405,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _SECRET_GATE_NEEDLES
     | frozenset(("   ", "--", "ms.", "prof.", "herr", "frau"))  # _may_hold_strong_cue
     | frozenset(_TRANSFER_WORDS)
+    | frozenset(intro for _, intro in _INTROS_LOWER)
     | frozenset(_SECRET_KEYWORDS)
     | _MORE_SECRET_NEEDLES
     | frozenset(_FIELD_LABEL_WORDS)
