@@ -280,12 +280,17 @@ _FOREIGN_NUMBER_CUE = re.compile(
 _FOREIGN_CODE_CUES = frozenset(("pin", "código", "codice", "code", "kod", "mã"))
 
 
+#: The letters re.IGNORECASE folds onto an ASCII letter that str.lower does not map to it (:data:`_CASE_ODDITIES`).
+_IGNORECASE_FOLDS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "i", "\u212a": "k"})
+
+
 def _spoken_digits(run: str) -> tuple[str, int, bool]:
     """The digits a spoken run stands for, how many of them were words (not numerals), and whether it began
     with "plus"."""
     digits, words, repeat, plus = "", 0, 1, False
     for part in _SPOKEN_PART.findall(run):
-        word = part.lower()
+        # as re.IGNORECASE read it: "ſix" is "six", "fıve" and "fİve" are "five" (their lower case is not)
+        word = part.translate(_IGNORECASE_FOLDS).lower()
         if word == "plus":
             plus = not digits
         elif word == "double" or word == "triple":
