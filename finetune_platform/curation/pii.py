@@ -280,12 +280,17 @@ _FOREIGN_NUMBER_CUE = re.compile(
 _FOREIGN_CODE_CUES = frozenset(("pin", "código", "codice", "code", "kod", "mã"))
 
 
+#: The letters re.IGNORECASE folds onto an ASCII letter that str.lower does not map to it (:data:`_CASE_ODDITIES`).
+_IGNORECASE_FOLDS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "i", "\u212a": "k"})
+
+
 def _spoken_digits(run: str) -> tuple[str, int, bool]:
     """The digits a spoken run stands for, how many of them were words (not numerals), and whether it began
     with "plus"."""
     digits, words, repeat, plus = "", 0, 1, False
     for part in _SPOKEN_PART.findall(run):
-        word = part.lower()
+        # as re.IGNORECASE read it: "ſix" is "six", "fıve" and "fİve" are "five" (their lower case is not)
+        word = part.translate(_IGNORECASE_FOLDS).lower()
         if word == "plus":
             plus = not digits
         elif word == "double" or word == "triple":
@@ -609,6 +614,9 @@ _TRANSFER_WORDS = (
     "transferido", "transferência", "virement", "überwiesen",
 )
 _VOWEL = re.compile(r"[AEIOUYÀ-ÆÈ-ÏÒ-ÖØ-Ý]")
+#: Two words in capitals, as every _TRANSFER_NAME match's name holds, in an ASCII text's :func:`_digit_shape`: its
+#: gate there (most texts that name a payment hold none).
+_TRANSFER_NAME_SHAPE = re.compile(rb"A[A'-]+[ ]A[A'-]")
 
 
 def _transfer_names(text: str) -> list[PiiMatch]:
@@ -658,6 +666,14 @@ _NOT_A_SECRET_CODE = re.compile(
 )
 #: The foreign-language pattern of _MORE_SECRETS, and its password words (their values need no digit).
 _FOREIGN_SECRET_PATTERN = next(pattern for needles, pattern in _MORE_SECRETS if needles is _FOREIGN_SECRET_NEEDLES)
+#: Each pattern of _MORE_SECRETS with its strings as a set, needles of :func:`_needles_in`: one set test of the
+#: text's hits stands for a substring test of each (a hundred of them cost ~20 us a text), and the pattern of a
+#: variable in capitals ("DB_PASSWORD=") with the capitals of its words, one of which its every match holds.
+_MORE_SECRET_GATES: tuple[tuple[frozenset[str], tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (frozenset(needles), ("KEY", "TOKEN", "SECRET", "PASS", "PWD") if "(?-i:" in pattern.pattern else (), pattern)
+    for needles, pattern in _MORE_SECRETS
+)
+_MORE_SECRET_NEEDLES: frozenset[str] = frozenset().union(*(needles for needles, _, _ in _MORE_SECRET_GATES))
 _FOREIGN_PASSWORD_WORD = re.compile(
     r"비밀번호|암호|пароль|парол|סיסמה|كلمة المرور|密码|パスワード|heslo|lösenord|şifresi|contraseña|passord|adgangskode|salasana"
 )
@@ -1122,26 +1138,29 @@ _CODE_THEN_DIGITS = re.compile(r"\bcode\b[^\n]{0,30}?\d{3}[ ]?\d{3}(?!\d)")
 _CODE_FOR_A_DOOR = re.compile(r"\bcode[ ]for[ ][^\n]{0,20}(?:gate|door|lockbox|alarm|garage|building|entrance)")
 
 
+#: The strings of :func:`_may_hold_secret` any one of which opens it on its own: one set test of the text's
+#: :func:`_needles_in` (most texts hold none; forty "<needle>" in h tests cost ~1.5 us a text, the set test ~0.1 us).
+_SECRET_GATE_NEEDLES = frozenset((
+    "pass", "key", "token", "secret", "pw", "bearer", "pin ", "pin:", "pin=", "pincode", "eyj", "xox", "aiza", "sk-",
+    "akia", "asia", "psk", "recovery cod", "backup cod", "otp", "cvv", "cvc", "solo uso", "admin /", "admin/", "root /",
+    "kennwort", "wachtwoord", "contraseña", "senha", "hasło", "şifre", "mot de passe", "digits on the back",
+    "glpat-", "pypi-", "sg.",
+    "mysql", "curl", "wget", "--pass",  # _SECRET_IN_COMMAND
+)) | frozenset(_PICKUP_AND_SEED_NEEDLES)
+
+
 def _may_hold_secret(low: str, h: AbstractSet[str] | None = None) -> bool:
-    """False only when none of :data:`_SECRET_WORDS` is in the text whose lower case is ``low`` (unrolled)."""
+    """False only when none of :data:`_SECRET_WORDS` is in the text whose lower case is ``low``: one of
+    :data:`_SECRET_GATE_NEEDLES`, or a word that counts only with more around it."""
     if h is None:
         h = _needles_in(low)
     return (
-        "pass" in h or "key" in h or "token" in h or "secret" in h or "pw" in h or "bearer" in h
-        or "pin " in h or "pin:" in h or "pin=" in h or "pincode" in h or "eyj" in h or "xox" in h
-        or "aiza" in h or "sk-" in h or "akia" in h or "asia" in h or "psk" in h
-        or "recovery cod" in h or "backup cod" in h or "otp" in h or "cvv" in h or "cvc" in h
-        or "solo uso" in h or "admin /" in h or "admin/" in h or "root /" in h or "kennwort" in h or "wachtwoord" in h
-        or "contraseña" in h or "senha" in h or "hasło" in h or "şifre" in h or "mot de passe" in h
+        not h.isdisjoint(_SECRET_GATE_NEEDLES)
         or (" code" in h and (_MAY_BE_ACCESS_CODE.search(low) is not None or _CODE_THEN_DIGITS.search(low) is not None))
-        or "digits on the back" in h
-        or not h.isdisjoint(_PICKUP_AND_SEED_NEEDLES)
         or ("_" in low and (
             "k_live_" in h or "k_test_" in h or "gh" in h or "github_pat" in h or "whsec_" in h or "npm_" in h
             or "hf_" in h or "shp" in h
         ))
-        or "glpat-" in h or "pypi-" in h or "sg." in h
-        or "mysql" in h or "curl" in h or "wget" in h or "--pass" in h  # _SECRET_IN_COMMAND
         or ("login" in h and "/" in low)
     )
 
@@ -1697,6 +1716,8 @@ _ADDRESS_UNIT_FIRST = re.compile(
     r"(?:,?[ ](?:[AC-FHKNPRTV-Y]\d[0-9W][ ]?[0-9AC-FHKNPRTV-Y]{4}\b|\d{4,6}(?!\d)))?"
 )
 _ADDRESS_UNIT_FIRST_GATE = re.compile(r"(?:Apartment|Apt|Flat|Unit|Suite|House|Villa|Plot)[ ](?:No\.?[ ]?)?[A-Z]?\d")
+#: What every _ADDRESS_UNIT_FIRST_GATE match holds in the lower-cased text (needles of :func:`_needles_in`).
+_UNIT_FIRST_NEEDLES = frozenset(w + " " for w in ("apartment", "apt", "flat", "unit", "suite", "house", "villa", "plot"))
 #: A Colombian address, its street's kind and number, then "#" and the crossing street's number and the distance
 #: from it ("Cra. 7 # 72-41, Apto 301, Bogotá", "Calle 100 #19-61", "Av. Cra 68 # 24B-10 Int 3"): no cue needed.
 _ADDRESS_CO = re.compile(
@@ -2029,6 +2050,8 @@ _STREET_SUFFIXES = frozenset(re.findall(r"[A-Z][a-z]+", _SUFFIX))
 #: A street word in lower case after a space, as _ADDRESS_EN reads it ("12 Main street"): a literal space
 #: opens the pattern, so re jumps from space to space (cheaper than eight substring tests).
 _LOWER_STREET_WORD = re.compile("[ ](?:" + "|".join(_SUFFIX_WORDS_LOWER) + r")\b")
+#: What every _LOWER_STREET_WORD match holds in the lower-cased text (needles of :func:`_needles_in`).
+_LOWER_STREET_NEEDLES = frozenset(" " + w for w in _SUFFIX_WORDS_LOWER)
 _ADDRESS_DE_GATE = re.compile(
     r"(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse) \d"
 )
@@ -2153,18 +2176,24 @@ def _lower_is_ignorecase(text: str) -> bool:
     return text.isascii() or _CASE_ODDITIES.search(text) is None
 
 
-def _may_be_french_street(low: str) -> bool:
+def _may_be_french_street(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Whether lower-cased text holds one of _ADDRESS_FR's street words between the spaces it needs:
-    " rue ", " avenue ", ... (:data:`_FRENCH_STREET_WORD`)."""
+    " rue ", " avenue ", ... (:data:`_FRENCH_STREET_WORD`). ``h``: the text's :func:`_needles_in`, which holds
+    every one of :data:`_FRENCH_STREET_NEEDLES` it has (one set test instead of a search of the text)."""
+    if h is not None:
+        return not h.isdisjoint(_FRENCH_STREET_NEEDLES)
     return _FRENCH_STREET_WORD.search(low) is not None
 
 
-def _may_be_german_street(low: str) -> bool:
+def _may_be_german_street(low: str, h: AbstractSet[str] | None = None) -> bool:
     """Whether lower-cased text holds one of _ADDRESS_DE_GATE's street words and the space after it
     ("str. ", "straße ", "weg ", ...; the gate pattern, which is slower, then decides).
 
-    Searched in the reversed text, where every one of them starts with the space (:data:`_GERMAN_STREET_END`).
+    Searched in the reversed text, where every one of them starts with the space (:data:`_GERMAN_STREET_END`),
+    or, given the text's :func:`_needles_in` ``h``, read from it (:data:`_GERMAN_STREET_NEEDLES` are needles).
     """
+    if h is not None:
+        return not h.isdisjoint(_GERMAN_STREET_NEEDLES)
     return _GERMAN_STREET_END.search(low[::-1]) is not None
 
 
@@ -2194,17 +2223,22 @@ def _address_patterns(
     ASCII): each needs its street words, and ``low`` stands in for the case-insensitive ones only where
     str.lower and re.IGNORECASE agree."""
     plain = _lower_is_ignorecase(text)
+    if h is None:
+        h = _needles_in(low)
     patterns = []
-    if not _STREET_SUFFIXES.isdisjoint(caps) or _LOWER_STREET_WORD.search(text):
+    # (" street" ... in the lower-cased text is what a match of _LOWER_STREET_WORD needs: a set test rules most out)
+    if not _STREET_SUFFIXES.isdisjoint(caps) or (
+        not h.isdisjoint(_LOWER_STREET_NEEDLES) and _LOWER_STREET_WORD.search(text)
+    ):
         patterns.append(_ADDRESS_EN)
     if not _STREET_SUFFIXES_UPPER.isdisjoint(_upper_runs(text) if upper is None else upper):
         patterns.append(_ADDRESS_EN_UPPER)
-    if _may_be_german_street(low):
+    if _may_be_german_street(low, h):
         if _ADDRESS_DE_GATE.search(text):
             patterns.append(_ADDRESS_DE)
         if _ADDRESS_DE_UPPER_GATE.search(text):
             patterns.append(_ADDRESS_DE_UPPER)
-    if not plain or _may_be_french_street(low):
+    if not plain or _may_be_french_street(low, h):
         patterns.append(_ADDRESS_FR)
     if not plain or "box" in low or "s.l.p." in low:
         patterns.append(_PO_BOX)
@@ -2222,7 +2256,7 @@ def _address_patterns(
         patterns.append(_ADDRESS_IN)
     if "#" in text and _ADDRESS_CO_GATE.search(text):
         patterns.append(_ADDRESS_CO)
-    if _ADDRESS_UNIT_FIRST_GATE.search(text):
+    if not h.isdisjoint(_UNIT_FIRST_NEEDLES) and _ADDRESS_UNIT_FIRST_GATE.search(text):
         patterns.append(_ADDRESS_UNIT_FIRST)
     # (max: one pass in C; most non-ASCII text is Latin with accents, below the first kana)
     if not plain or (not text.isascii() and max(text) >= "\u3041" and _ADDRESS_CJK_GATE.search(text)):
@@ -2826,17 +2860,30 @@ _NOT_A_POSTAL_LABEL = re.compile(
 _COMPOUND_LABEL_NEEDLES = frozenset(("adres", "indirizzo", "endere", "direcci", "alamat", "osoite", "addr", "anschrift"))
 
 
+#: Every anchor of :func:`_cues_in_lower` with its group: 0 the prose cues (always looked for), 1 those of other
+#: scripts (in text that is not ASCII), 2 the labels (where a colon is), 3 the "to:" labels (where " to:" is); and
+#: where each word's anchors are in it. An anchor's place in this order is its place in every text's list.
+_ALL_CUE_ANCHORS: tuple[tuple[int, str, tuple[int, ...]], ...] = tuple(
+    (group, word, backs)
+    for group, anchors in enumerate((_CUE_ANCHORS, _SCRIPT_CUE_ANCHORS, _LABEL_CUE_ANCHORS, _TO_CUE_ANCHORS))
+    for word, backs in anchors
+)
+_CUE_ANCHOR_AT: dict[str, tuple[int, ...]] = {
+    word: tuple(k for k, (_, w, _) in enumerate(_ALL_CUE_ANCHORS) if w == word) for word in _ANCHOR_NEEDLES
+}
+
+
 def _cues_in_lower(low: str, h: AbstractSet[str] | None = None) -> list[re.Match[str]]:
     """The :data:`_ADDRESS_CUE_LOWER` matches of lower-cased text, in order: tried only where one of their words
     is (str.find), which is ~5x faster than the pattern's search of every position."""
     found: dict[int, re.Match[str]] = {}
-    anchors = _CUE_ANCHORS if low.isascii() else _CUE_ANCHORS + _SCRIPT_CUE_ANCHORS
-    if ":" in low:
-        anchors += _LABEL_CUE_ANCHORS
-        if " to:" in low or " to :" in low:
-            anchors += _TO_CUE_ANCHORS
-    if h is not None:  # only the anchors the Aho-Corasick pass found in the text
-        anchors = tuple((word, backs) for word, backs in anchors if word in h)
+    labels = ":" in low
+    groups = (True, not low.isascii(), labels, labels and (" to:" in low or " to :" in low))  # (_ALL_CUE_ANCHORS' groups)
+    if h is not None:  # only the anchors the Aho-Corasick pass found in the text, in the order of the groups
+        at = sorted(k for word in _ANCHOR_NEEDLES.intersection(h) for k in _CUE_ANCHOR_AT[word])
+        anchors = tuple((word, backs) for group, word, backs in map(_ALL_CUE_ANCHORS.__getitem__, at) if groups[group])
+    else:
+        anchors = tuple((word, backs) for group, word, backs in _ALL_CUE_ANCHORS if groups[group])
     for word, backs in anchors:
         i = low.find(word)
         while i >= 0:
@@ -3015,13 +3062,14 @@ def _may_hold_strong_cue(text: str, low: str, caps: list[str], plain: bool, h: A
     """
     if h is None:
         h = _needles_in(low)
-    if not plain or "   " in text or "dear" in h or "--" in text or "MR" in text or "DR" in text or "MS." in text:
+    # (each string of ``text`` is tested only where its lower case is among the hits: most texts hold none)
+    if not plain or "   " in h or "dear" in h or "--" in h or ("mr" in h and "MR" in text):
         return True
-    if "PROF." in text or "dr." in text:
+    if ("dr" in h and ("DR" in text or "dr." in text)) or ("ms." in h and "MS." in text) or ("prof." in h and "PROF." in text):
         return True
     if "name" in h and ("name is" in h or "name's" in h or "name:" in h):
         return True
-    if not _GATE_TITLES.isdisjoint(caps) or "HERR" in text or "FRAU" in text:
+    if not _GATE_TITLES.isdisjoint(caps) or ("herr" in h and "HERR" in text) or ("frau" in h and "FRAU" in text):
         return True
     return _ends_a_line_with_a_sign_off(low)
 
@@ -3574,6 +3622,10 @@ _INTROS_OTHER = (
     "sou o ", "Sou a ", "Sou o ", "é o ", "é a ", "c'est ", "C'est ", "merhaba ben ", "Merhaba ben ", "ben ",
 )
 _INTROS = _INTROS_EN + _INTROS_OTHER
+#: Each introduction with its lower case, a needle of :func:`_needles_in`: a text holds the introduction only where
+#: its lower case is among the hits, so :meth:`PiiRedactor._introduced` looks for the others not at all.
+_INTROS_EN_LOWER = tuple((intro, intro.lower()) for intro in _INTROS_EN)
+_INTROS_LOWER = tuple((intro, intro.lower()) for intro in _INTROS)
 #: A character that glues a word to the one after it: an introduction starts after none (not "Tim Jones").
 _WORD_CHAR = re.compile(r"[\w'’]")
 #: What may follow the full name of an introduction: punctuation, the end of the line, or a word that goes on
@@ -4180,8 +4232,12 @@ def _may_hold_more_mention(low: str, h: AbstractSet[str] | None = None) -> bool:
     )
 
 
-def _may_hold_role_cue(low: str) -> bool:
-    """Whether the lower-cased text may hold a :data:`_ROLE_CUE`: one of its role words among the text's words."""
+def _may_hold_role_cue(low: str, h: AbstractSet[str] | None = None) -> bool:
+    """Whether the lower-cased text may hold a :data:`_ROLE_CUE`: one of its role words among the text's words.
+    ``h``, the text's :func:`_needles_in` when the caller has it, rules out first the texts that hold no role word
+    at all (:data:`_ROLE_WORDS`, its needles), without splitting them."""
+    if h is not None and h.isdisjoint(_ROLE_WORDS):
+        return False
     return not _ROLE_TOKENS.isdisjoint(low.split())
 
 
@@ -4194,6 +4250,9 @@ _ROLE_TOKENS = frozenset(
     for w in ((r[:-2], r[:-2] + "s") if r.endswith("s?") else (r[:-4] + "o", r[:-4] + "a") if r.endswith("[oa]") else (r,))
     for prefix in ("", "(", '"', "“", "‘", "[")
 ) | {"hrbp", "ra", "pm"}
+#: The words of :data:`_ROLE_TOKENS` without the bracket or quote before them: one of them is in the lower-cased
+#: text wherever one of those tokens is among its words (needles of :func:`_needles_in`).
+_ROLE_WORDS = frozenset(token.lstrip("(\"“‘[") for token in _ROLE_TOKENS)
 
 
 #: A possessive's relative in lower-cased text, for :func:`_may_hold_more_mention` ("pt's daughter ").
@@ -5028,7 +5087,10 @@ class PiiRedactor:
             if registered:  # a surname and a given name are on one line: a text where none is found has no line with one
                 found += registered
                 shut = False
-        if "PERSON" in types and upper and any(w in low for w in _TRANSFER_WORDS):
+        if (
+            "PERSON" in types and upper and not h.isdisjoint(_TRANSFER_WORDS)
+            and (shape is None or _TRANSFER_NAME_SHAPE.search(shape))
+        ):
             transfers = _transfer_names(text)
             if transfers:  # a transfer's words and its payee are on one line
                 found += transfers
@@ -5121,7 +5183,7 @@ class PiiRedactor:
             if (
                 _may_hold_mention(low, h)
                 or (_may_hold_more_mention(low, h) and _MENTION_CUE_MORE.search(text))
-                or (_may_hold_role_cue(low) and _ROLE_CUE.search(text))
+                or (_may_hold_role_cue(low, h) and _ROLE_CUE.search(text))
             ):
                 found += self._mentioned(text)
                 shut = False
@@ -5247,13 +5309,14 @@ class PiiRedactor:
                 if secret is not None:
                     out.append(PiiMatch("CREDENTIALS", secret.start(1), secret.end(1), secret.group(1), secret.group(1)))
         low = text.lower()
+        h = _needles_in(low)  # (the text's own, kept from the gates: no second pass)
         plain = _lower_is_ignorecase(text)
-        if not plain or any(word in low for word in _SECRET_KEYWORDS):
+        if not plain or not h.isdisjoint(_SECRET_KEYWORDS):
             keyword_matches = list(_SECRET_AFTER_KEYWORD.finditer(text))
         else:
             keyword_matches = []
-        for needles, pattern in _MORE_SECRETS:
-            if not plain or any(needle in low for needle in needles):
+        for needles, cased, pattern in _MORE_SECRET_GATES:
+            if not plain or (not h.isdisjoint(needles) and (not cased or any(word in text for word in cased))):
                 keyword_matches += pattern.finditer(text)
         for m in keyword_matches:
             value = m.group(1).rstrip(".,;:)]}")
@@ -6137,7 +6200,10 @@ class PiiRedactor:
         out: list[PiiMatch] = []
         things: dict[str, bool] = {}  # _a_thing_named's verdicts
         low = text.lower()
-        for intro in _INTROS if _may_hold_foreign_intro(low) else _INTROS_EN:
+        h = _needles_in(low)  # (the text's own, kept from the gates: no second pass)
+        for intro, intro_lower in _INTROS_LOWER if _may_hold_foreign_intro(low, h) else _INTROS_EN_LOWER:
+            if intro_lower not in h:
+                continue
             i = text.find(intro)
             while i >= 0:
                 pos = i + len(intro)
@@ -6660,10 +6726,10 @@ class PiiRedactor:
         out: list[PiiMatch] = []
         things: dict[str, bool] = {}  # _a_thing_named's verdicts
         low = text.lower()
+        h = _needles_in(low)  # (the text's own, kept from the gates: no second pass)
         groups = _MENTION_WORDS.items()
-        groups_my = _MENTION_WORDS["my "] if _MY_PEOPLE.search(low) else ()
         starts: list[tuple[int, int]] = []  # (where a cue starts, where the name after it may start)
-        for cue in (cue for word, cues in groups if word != "my " and word in low for cue in cues):
+        for cue in (cue for word, cues in groups if word != "my " and word in h for cue in cues):
             i = text.find(cue)
             while i >= 0:
                 starts.append((i, i + len(cue)))
@@ -6675,14 +6741,14 @@ class PiiRedactor:
                 if m.group(1) in _FAMILY_WORDS:
                     family.add(m.end())
         else:
-            for cue in groups_my:
+            for cue in _MENTION_WORDS["my "] if _MY_PEOPLE.search(low) else ():
                 i = text.find(cue)
                 while i >= 0:
                     starts.append((i, i + len(cue)))
                     i = text.find(cue, i + 1)
-        if _may_hold_more_mention(low):
+        if _may_hold_more_mention(low, h):
             starts += [(m.start(), m.end()) for m in _MENTION_CUE_MORE.finditer(text)]
-        if _may_hold_role_cue(low):
+        if _may_hold_role_cue(low, h):
             starts += [(m.start(), m.end()) for m in _ROLE_CUE.finditer(text)]
         for i, pos in starts:
             if not (i and _WORD_CHAR.match(text, i - 1)):  # "outspoke to" is no cue
@@ -8349,6 +8415,17 @@ _RARE_NEEDLES: frozenset[str] = (
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
+    | frozenset(_FRENCH_STREET_NEEDLES)
+    | frozenset(_GERMAN_STREET_NEEDLES)
+    | _LOWER_STREET_NEEDLES
+    | _UNIT_FIRST_NEEDLES
+    | _ROLE_WORDS
+    | _SECRET_GATE_NEEDLES
+    | frozenset(("   ", "--", "ms.", "prof.", "herr", "frau"))  # _may_hold_strong_cue
+    | frozenset(_TRANSFER_WORDS)
+    | frozenset(intro for _, intro in _INTROS_LOWER)
+    | frozenset(_SECRET_KEYWORDS)
+    | _MORE_SECRET_NEEDLES
     | frozenset(_FIELD_LABEL_WORDS)
     | frozenset(_SIGN_OFF_PHRASES)
     | _ANCHOR_NEEDLES

@@ -3316,3 +3316,17 @@ def test_doctors_titles_of_more_scripts(text, redacted):
 )
 def test_national_numbers_and_boxed_dates_are_no_phones(text, phones):
     assert [v for t, v in found(text) if t == "PHONE"] == phones
+
+
+@pytest.mark.parametrize("odd", ["ſ", "ı", "İ"])
+def test_a_spoken_number_with_a_letter_re_folds_onto_ascii_reads_as_the_ascii_one(odd):
+    """re.IGNORECASE reads "ſix" (a long s) as "six" and "fıve", "fİve" as "five", so the spoken-number pattern
+    matches them: their digits are the ASCII words' digits. The reader once looked the word up by its lower case
+    ("ſix" stays "ſix"), put the word itself among the digits, and the card check's int() raised ValueError."""
+    ascii_text = (
+        "caller: card please\nagent: go ahead\ncaller: four one six eight, one six three one, one five double nine,"
+        " nine three five seven"
+    )
+    text = ascii_text.replace("six", "ſix" if odd == "ſ" else f"s{odd}x", 1)
+    assert len(text) == len(ascii_text)
+    assert [(m.type, m.start, m.end) for m in R.find(text)] == [(m.type, m.start, m.end) for m in R.find(ascii_text)]
