@@ -4634,6 +4634,8 @@ _PHONE_CUE_BEFORE = re.compile(
     # calling, texting and paying a number in more languages ("tlm 918 ...", "o telemóvel dele é ...", "Ring meg på
     # ...", "escribís al ...", "volejte na ...", "kabarin ke ...", "καλέστε με στο ...", "GCash ko ...", "mpesa to ...")
     r"|tlm|telemóvel(?:[ ]del[ea])?|ring(?:[ ](?:meg|mig|mej|oss|gerne|gärna|venligst|bare|endelig))+[ ]på"
+    # "Ring til mig på ...", "Ring til Karoline Friis på ...": Danish "ring til", a name or a pronoun, then "på"
+    r"|ring[ ]til(?:[ ](?:mig|meg|os|oss|ham|hende|dem|henne|[" + _UP + r"][" + _LO + r"]+)){1,3}[ ]på"
     r"|sms[ ]till?|soita(?:[ ]minulle)?(?:[ ]numeroon)?"
     r"|(?:volejte|zavolejte|pište)(?:[ ]na)?|zadzwoń(?:[ ]pod)?|(?:pod[ ])?numerem|(?:llámame|llamáis|llámanos|escríbeme|escribís|escribe)"
     r"(?:[ ]o[ ]escribís)?[ ]al|kabarin(?:[ ]ke)?|hubungi(?:[ ]ke)?|καλέστε(?:[ ]με)?(?:[ ]στο)?|τηλ\.?[ ]παραλήπτη"
@@ -4736,11 +4738,39 @@ def _cued_national_number(text: str, start: int, cand: str) -> bool:
     n_digits = sum(c.isdigit() for c in cand)
     # eight digits in groups too ("Tel: 9183 4472", "Mobil: 928 44 170"): Hong Kong, Singapore, the Nordics, the Gulf
     if not (9 <= n_digits <= 13 or (n_digits == 8 and not cand.isdigit())):
-        return False
+        # eight digits written together only right after a word of calling ("Ring gerne på 14467780", "tlf 91234567",
+        # "texted 86453818"), never after a word that may name any number ("nummer", "contact")
+        return n_digits == 8 and cand.isdigit() and _bare_eight_digit_phone(text, start, cand)
     line_start = text.rfind("\n", max(0, start - 30), start) + 1
     window_start = max(line_start, start - 30)
     return (
         _PHONE_CUE_BEFORE.search(text, window_start, start) is not None
+        and _ID_CUE.search(text, window_start, start) is None
+    )
+
+
+#: A word of calling or a phone's own word right before eight digits written together ("Ring gerne på 14467780",
+#: "tlf.: 91234567", "mobil 20123456", "call me on 81234567"): the national numbers of Norway and Denmark (and of
+#: Singapore, Hong Kong), which a word that may name any number ("nummer", "number", "contact") does not make one.
+_EIGHT_DIGIT_PHONE_CUE = re.compile(
+    r"(?i:\b(?:ring(?:[ ](?:meg|mig|mej|oss|os|gerne|gärna|venligst|bare|endelig|til|[" + _UP + r"][" + _LO + r"]+)){0,4}[ ]på"
+    r"|tlf|tel|telefon|telephone|phone|mobil|mobile|mob|cell|handy|sms|whatsapp"
+    r"|call(?:[ ](?:me|him|her|us|them))?(?:[ ](?:on|at))?|text(?:[ ]me)?(?:[ ](?:on|at))?)\b)"
+    r"[ ]?\.?[ ]?(?:nr\.?[ ]?|no\.?[ ]?)?:?[ ]?\Z"
+)
+
+
+def _bare_eight_digit_phone(text: str, start: int, cand: str) -> bool:
+    """Whether eight digits written together at ``start`` are a phone: a calling word right before them on their
+    line (:data:`_EIGHT_DIGIT_PHONE_CUE`), no id's word, and no shape of a date ("20241231") or a run of one digit."""
+    if cand[0] == "0" or len(set(cand)) == 1:
+        return False
+    if cand[:2] in ("19", "20") and "01" <= cand[4:6] <= "12" and "01" <= cand[6:] <= "31":
+        return False  # a date written yyyymmdd
+    line_start = text.rfind("\n", max(0, start - 30), start) + 1
+    window_start = max(line_start, start - 30)
+    return (
+        _EIGHT_DIGIT_PHONE_CUE.search(text, window_start, start) is not None
         and _ID_CUE.search(text, window_start, start) is None
     )
 
