@@ -165,6 +165,9 @@ _GATE_NEEDLES: frozenset[str] = frozenset(
     'domicilio', 'domisili', 'double', 'dr', 'ed by ', 'eight', 'eircode', 'endere', 'endereço', 'eu sou', 'eyj',
     'family', 'five', 'flytning', 'forename', 'forward', 'four', 'gh', 'github_pat', 'given', 'glpat-', 'go by',
     'goes by', 'good ', 'habla', 'handed ', 'handover', 'hasło', 'hello ', 'hey ', 'hf_', 'hi ', 'hiya ', 'holder',
+    "s for ", "s under ", "is under ", "was under ", "booked under ", "reserved under ", "ordered under ",
+    " under the name", "it under ", "that under ", "them under ", "one under ", "down under ", "order under ",
+    "booking under ", "reservation under ", "table under ",
     'i am', "i'm", 'ich bin', 'ik ben', 'im ', 'indirizzo', 'is for', "it's", 'its ', 'it’s', 'i’m',
     "je m'appelle", 'je suis', 'k_live_', 'k_test_', 'kennwort', 'key', 'known as', 'lakcím', 'line', 'live',
     'living', 'login', 'mah.', 'mail', 'me llamo', 'meu nome', 'mi chiamo', 'miss ', 'mister ', 'morada', 'moro ',
@@ -178,6 +181,12 @@ _GATE_NEEDLES: frozenset[str] = frozenset(
     'ul.', 'wachtwoord', 'wget', 'who is', 'whsec_', 'wohnhaft', 'woonachtig', 'written by', 'xox', 'zero', 'zip',
     'địa chỉ', 'şifre', '’s ', '住所', '주소',
     )
+)
+#: The needles of PiiRedactor._booked_for's gate: every _BOOKED_FOR_CUE ends with one of them (lower-cased).
+_BOOKED_FOR_NEEDLES = frozenset(
+    ("s for ", "s under ", "is under ", "was under ", "booked under ", "reserved under ", "ordered under ",
+     " under the name", "it under ", "that under ", "them under ", "one under ", "down under ", "is for", "order under ",
+     "booking under ", "reservation under ", "table under ")
 )
 #: The strings of :data:`_GATE_NEEDLES` and :data:`_FIELD_LABEL_WORDS`; built at the end of the module.
 _AUTOMATON: ahocorasick_rs.AhoCorasick
@@ -2669,6 +2678,25 @@ _ANSWER_FILLERS = frozenset(
 #: The lower-case words of a name's answer: letters, hyphens and apostrophes.
 _LOWER_ANSWER_WORD = re.compile(r"[" + _LO + r"][" + _LO + r"'’-]*(?![\w'’-])")
 
+#: Whom an order, a booking or an account is for or in whose name it is ("and that's for Wendell Kowalczyk", "this
+#: one's for Priya", "put it under Olufemi Adeyemi", "the booking is under Kowalski", "Account is under Indi
+#: McInerney", "it's under kemunto chebet"): group 1 is "under" (in whose name: a surname alone counts) or "for".
+#: Not "it's for" ("it's for work"), "listed under" or "registered under" ("listed under Account Settings").
+_BOOKED_FOR_CUE = re.compile(
+    r"(?i:(?<![\w'’])(?:(?:(?:and|so|ok|okay)[ ])?(?:that|this[ ]one)(?:['’]s|[ ]is|s)[ ](for)"
+    r"|(?:(?:the|my|your|our|his|her|their|this|that)[ ])?(?:booking|reservation|account|order|table|appointment|room"
+    r"|ticket|parcel|package|delivery|it|that|this[ ]one)(?:['’]s|[ ]is|[ ]was)[ ](under)"
+    r"|(?:booked|reserved|ordered|put[ ](?:it|that|this|them|one|the[ ](?:booking|order|reservation|table))(?:[ ]down)?)"
+    r"[ ](under))"
+    r"(?:[ ]the[ ]name(?:[ ]of)?)?:?[ ]+)"
+)
+_BOOKING_WORD = re.compile(r"(?i)booking|reservation|account|order|table|appointment|room|booked|reserved|name")
+#: What may follow a name an order or a booking is for: the clause's end, or a word that goes on about it.
+_BOOKED_NAME_END = re.compile(
+    r"[ ]*(?:[,.;:!?)(]|[ ]-[ ]|\r?\n|\Z)|[ ](?:please|pls|thanks|thank|and|at|on|for|with|tonight|today|tomorrow"
+    r"|dob|d\.o\.b|who|right)\b"
+)
+
 
 def _answered_addresses(text: str) -> list[PiiMatch]:
     """The address that answers a question for one on the next turn of a conversation ("Agent: Can I confirm the
@@ -5118,6 +5146,11 @@ class PiiRedactor:
                 if greeted:  # one line at a time: a text where none is found has no line with one
                     found += greeted
                     shut = False
+            if not h.isdisjoint(_BOOKED_FOR_NEEDLES):
+                booked = self._booked_for(text)
+                if booked:  # a cue and its name are on one line: a text where none is found has no line with one
+                    found += booked
+                    shut = False
             if not rare.isdisjoint(_LOWER_TITLE_NEEDLES):
                 titled = self._lower_titled(text, rare.intersection(_LOWER_TITLE_NEEDLES))
                 if titled:  # one line at a time: a text where none is found has no line with one
@@ -6275,6 +6308,46 @@ class PiiRedactor:
                     continue  # "this is leanne" ending its line only after a greeting or a company's line
                 start = m.start("name")
                 out.append(PiiMatch("PERSON", start, start + len(name), text[start:start + len(name)], name))
+        return out
+
+    def _booked_for(self, text: str) -> list[PiiMatch]:
+        """Whom an order, a booking or an account is for or in whose name it is (:data:`_BOOKED_FOR_CUE`), known given
+        name or not: a full name that ends its clause (:data:`_BOOKED_NAME_END`), none of its words a thing's; after
+        "under" one capitalised word too (a surname: "the reservation is under Kowalski."); in lower case (a call's
+        transcript) two words or more, none of them a common word ("and that's for wendell kowalczyk")."""
+        out: list[PiiMatch] = []
+        things: dict[str, bool] = {}
+        for m in _BOOKED_FOR_CUE.finditer(text):
+            pos = m.end()
+            # a surname alone only in whose name a booking, an order or an account is ("put it under Documents" is a folder)
+            under = (m.group(2) is not None or m.group(3) is not None) and _BOOKING_WORD.search(m.group()) is not None
+            if text[pos:pos + 1].isupper():
+                span = self._name_at(text, pos, require_first=True)
+                if span is None:
+                    word = _CAPITALISED.match(text, pos)
+                    if word is None:
+                        continue
+                    value = word.group()
+                    if not (
+                        value in _ALL_FIRST
+                        or (under and value.lower() not in COMMON_LOWER_WORDS and value.lower() not in NOT_LOWER_SURNAMES)
+                    ) or value in BRAND_FIRST_NAMES or value in _NOT_A_NAME_LEAD:
+                        continue
+                    span = word.span()
+                value = text[span[0]:span[1]]
+                words = value.split()
+                if any(w in NOT_NAMES or w in _NOT_GREETED or w.rstrip(".") in _COMPANY_WORDS for w in words):
+                    continue  # "that's for Lumen Hub", "booked under Acme Ltd"
+                if _BOOKED_NAME_END.match(text, span[1]) is None or _a_thing_named(text, value, things):
+                    continue
+            else:
+                span = _lower_answered_name(text, pos)
+                if span is None or _BOOKED_NAME_END.match(text, span[1]) is None:
+                    continue
+                if any(w in _SPOKEN_DIGITS or w in COMMON_LOWER_WORDS for w in text[span[0]:span[1]].split()):
+                    continue  # "that's for table five"
+                value = text[span[0]:span[1]]
+            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         return out
 
     def _lower_titled(self, text: str, needles: AbstractSet[str] | None = None) -> list[PiiMatch]:
