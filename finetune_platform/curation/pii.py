@@ -3302,6 +3302,41 @@ _FORM_FILLER_WORDS = frozenset(
 )
 
 
+#: A name in capitals after one to three initials without their full stops, as a card, a form or a signature block
+#: prints it: "S DESHPANDE", "R K SHARMA", "M DELA CRUZ", "A VAN DER BERG", "J O'NEILL".
+_UPPER_INITIALLED_NAME = re.compile(
+    r"[A-Z](?:[ ][A-Z]){0,2}[ ](?:(?:VAN|VON|DE|DA|DI|DU|DEL|DELA|DELLA|DOS|DAS|LA|LE|AL|EL|BIN|BINTI|MC|MAC)[ ](?:DER|DEN|LA|LOS)?[ ]?)?"
+    r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+(?:[ ][A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+)?(?![\w'’-])"
+)
+#: Labels that name a person outright (a name's field, a signature, an account's holder): under them initials and a
+#: surname in capitals count as a name; under any other person's label ("Customer:", a transcript's speaker too) only
+#: as the answer to a line above that asks for a name ("AGENT: and the name as it appears on the card\nCUSTOMER: S
+#: DESHPANDE"), and the value ends the line.
+_NAME_OUTRIGHT_LABEL = re.compile(r"name|signed|signature|holder|\bnom\b|nombre|navn|namn|applicant|payee|beneficiary")
+
+
+def _bare_initialled_name(text: str, m: re.Match[str], label: str) -> bool:
+    """Whether ``m`` (an :data:`_UPPER_INITIALLED_NAME` right after the field label ``label``) is a name."""
+    words = m.group().split()
+    surnames = [w for w in words if len(w) > 1]
+    if not surnames or words[0] in ("I", "X", "U") or any(len(w) > 1 and w.lower() in COMMON_LOWER_WORDS for w in words):
+        return False  # "I NEED HELP", "X BOX", "U KNOW"
+    if not _caps_words_name_no_thing(" ".join(w for w in surnames if w not in _UPPER_NAME_PARTICLES)):
+        return False
+    if _NAME_OUTRIGHT_LABEL.search(label) is not None or label in _CAPS_NAME_LABELS:
+        return _FIELD_VALUE_END.match(text, m.end()) is not None
+    line_start = text.rfind("\n", 0, m.start())
+    above = text.rfind("\n", 0, line_start) + 1 if line_start > 0 else -1
+    return (
+        above >= 0
+        and "name" in text[above:line_start].lower()
+        and re.match(r"[ \t]*(?:\r?\n|\Z)", text[m.end():]) is not None
+    )
+
+
+_UPPER_NAME_PARTICLES = frozenset("VAN VON DE DA DI DU DEL DELA DELLA DOS DAS LA LE AL EL BIN BINTI MC MAC DER DEN LOS".split())
+
+
 def _caps_words_name_no_thing(value: str) -> bool:
     """Whether a value in capitals of two or three words reads as a name: no acronym, no word a form fills in
     for a person it does not name, no word that names things."""
@@ -6856,6 +6891,12 @@ class PiiRedactor:
                         start += 3  # "Assuré : M. Olivier Lefèvre", "Asegurado: D. Javier Montes": a title, no initial
                     value = text[start:initialled]
                     out.append(PiiMatch("PERSON", start, initialled, value, value.casefold()))
+                continue
+            bare = _UPPER_INITIALLED_NAME.match(text, m.end()) if text[m.end() + 1:m.end() + 2] == " " else None
+            if bare is not None and _bare_initialled_name(text, bare, label):
+                # "Name: S DESHPANDE", "Signed: R K SHARMA", "CUSTOMER: M DELA CRUZ": initials without their full stops
+                value = bare.group()
+                out.append(PiiMatch("PERSON", bare.start(), bare.end(), value, value.casefold()))
                 continue
             inverted = _SURNAME_COMMA_GIVEN.match(text, m.end()) if label in _REGISTER_LABELS else None
             if (
