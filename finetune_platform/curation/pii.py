@@ -260,6 +260,9 @@ _FOREIGN_DIGIT_WORDS: dict[str, dict[str, str]] = {
            "char": "4", "panch": "5", "chhah": "6"},
     "hi_deva": {**dict(zip("शून्य एक दो तीन चार पाँच छह सात आठ नौ".split(), "0123456789")), "पांच": "5"},
     "vi": dict(zip("không một hai ba bốn năm sáu bảy tám chín".split(), "0123456789")),
+    "ru": {**dict(zip("ноль один два три четыре пять шесть семь восемь девять".split(), "0123456789")), "нуль": "0"},
+    "sw": dict(zip("sifuri moja mbili tatu nne tano sita saba nane tisa".split(), "0123456789")),
+    "id": {**dict(zip("nol satu dua tiga empat lima enam tujuh delapan sembilan".split(), "0123456789")), "kosong": "0"},
 }
 #: Each language's run of four digit words or more, one space, a comma or a dash between them.
 _FOREIGN_SPOKEN_RUNS = tuple(
@@ -278,15 +281,110 @@ _FOREIGN_DIGIT_NEEDLES = frozenset(
         "cuatro cinco siete nueve ocho três quatro sete oito nove quattro cinque sette otto drei vier fünf sechs sieben "
         "acht neun zwei quatre cinq sept huit neuf deux twee drie vijf zeven negen trzy cztery pięć siedem osiem "
         "dziewięć aath chaar paanch teen saat nau chín tám bảy sáu bốn không आठ सात चार नौ तीन पाँच"
+        # Russian, Swahili, Indonesian; French tens and teens (read in pairs: "zéro six, quarante et un, ...")
+        " четыре пять шесть семь восемь девять ноль sifuri nane tisa saba tano delapan sembilan tujuh empat"
+        " zéro douze treize quatorze quinze seize vingt trente quarante cinquante soixante"
     ).split()
 )
+#: French numbers of 0 to 99 as a phone is read out in pairs ("zéro six, quarante et un, zéro sept, trente-huit,
+#: quatre-vingt-seize"): a run of four such words or more; :func:`_french_pairs` reads the digits.
+_FR_SPOKEN_UNITS = dict(zip("zéro zero un une deux trois quatre cinq six sept huit neuf".split(), (0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9)))
+_FR_SPOKEN_TEENS = dict(zip("dix onze douze treize quatorze quinze seize".split(), range(10, 17)))
+_FR_SPOKEN_TENS = dict(zip("vingt vingts trente quarante cinquante soixante".split(), (20, 20, 30, 40, 50, 60)))
+_FR_SPOKEN_WORD = "|".join(sorted((*_FR_SPOKEN_UNITS, *_FR_SPOKEN_TEENS, *_FR_SPOKEN_TENS), key=len, reverse=True))
+_FR_SPOKEN_RUN = re.compile(
+    r"(?i)(?<![\w-])(?:" + _FR_SPOKEN_WORD + r")(?:(?:[ ]?,[ ]?|[ ]|-|[ ]et[ ]|-et-)(?:" + _FR_SPOKEN_WORD + r")){3,}(?![\w-])"
+)
+
+
+def _french_pairs(run: str) -> str | None:
+    """The digits a French run of :data:`_FR_SPOKEN_RUN` stands for, each number of ten or more two digits ("zéro six
+    quarante et un" -> "0641", "quatre-vingt-seize" -> "96", "soixante-dix-sept" -> "77"); None where the words make
+    no number ("vingt trente")."""
+    digits: list[str] = []
+    for chunk in run.lower().split(","):  # a comma parts two numbers: "quatre-vingts, douze" is 80 and 12
+        chunk_digits = _french_chunk(chunk)
+        if chunk_digits is None:
+            return None
+        digits.append(chunk_digits)
+    return "".join(digits)
+
+
+def _french_chunk(chunk: str) -> str | None:
+    """:func:`_french_pairs` of a run's words between two commas."""
+    words = [w for w in re.split(r"[ -]+", chunk) if w]
+    digits, i = [], 0
+    while i < len(words):
+        w = words[i]
+        if w == "quatre" and i + 1 < len(words) and words[i + 1] in ("vingt", "vingts"):
+            value, i = 80, i + 2
+            if words[i - 1] == "vingts":  # "quatre-vingts" is 80 alone: "quatre-vingts douze" is 80 and 12
+                digits.append("80")
+                continue
+        elif w in _FR_SPOKEN_TENS:
+            value, i = _FR_SPOKEN_TENS[w], i + 1
+        elif w in _FR_SPOKEN_TEENS:
+            value, i = _FR_SPOKEN_TEENS[w], i + 1
+            if value == 10 and i < len(words) and words[i] in ("sept", "huit", "neuf"):
+                value, i = 10 + _FR_SPOKEN_UNITS[words[i]], i + 1
+            digits.append(f"{value:02d}")
+            continue
+        elif w in _FR_SPOKEN_UNITS:
+            digits.append(str(_FR_SPOKEN_UNITS[w]))
+            i += 1
+            continue
+        else:
+            return None  # "et" where no ten is before it
+        # a ten, maybe with its units or its teens after it: "trente-huit", "quarante et un", "soixante-dix-sept"
+        if i < len(words) and words[i] == "et":
+            i += 1
+            if i < len(words) and words[i] in ("un", "une", "onze"):
+                value += 1 if words[i] != "onze" else 11
+                i += 1
+            else:
+                return None
+        elif value in (60, 80) and i < len(words) and words[i] in _FR_SPOKEN_TEENS:
+            value += _FR_SPOKEN_TEENS[words[i]]
+            i += 1
+            if value in (70, 90) and i < len(words) and words[i] in ("sept", "huit", "neuf"):
+                value += _FR_SPOKEN_UNITS[words[i]]
+                i += 1
+        elif i < len(words) and words[i] in _FR_SPOKEN_UNITS and words[i] not in ("zéro", "zero", "un", "une"):
+            value += _FR_SPOKEN_UNITS[words[i]]
+            i += 1
+        digits.append(f"{value:02d}")
+    return "".join(digits)
+
+
+#: An id's word before a French run on its line: the number is an order's, an invoice's or a file's.
+_FR_ID_CUE = re.compile(r"(?i)commande|facture|dossier|référence|colis|suivi|contrat|client[ ]n|ticket|siret|siren")
+#: A phone number read out in Chinese digits ("一三八，零四一零，八六三零", "幺三八 一二三四 五六七八"), after a phone's word
+#: on its line or the line above (:data:`_ZH_PHONE_CUE`).
+_ZH_DIGITS = dict(zip("零〇一二三四五六七八九幺两", "0012345678912"))
+_ZH_SPOKEN_RUN = re.compile(r"[零〇一二三四五六七八九幺两](?:[ ,，、-]{0,2}[零〇一二三四五六七八九幺两]){6,14}(?![零〇一二三四五六七八九幺两])")
+_ZH_PHONE_CUE = re.compile(r"电话|電話|手机|手機|号码|號碼|联系方式|聯絡")
+_ZH_PHONE_NEEDLES = frozenset(("电话", "電話", "手机", "手機", "号码", "號碼", "联系方式", "聯絡"))
 #: A phone's or a code's words in those languages, on the run's line or the line above (the agent's question).
 _FOREIGN_NUMBER_CUE = re.compile(
     r"(?i)(?:número|numero|nummer|numéro|numer|telefon|teléfono|telefono|celular|cellulare|móvil|movil|portable|handy"
     r"|mobile|mobil|contacto|contato|recapito|rückruf|fijo|fixe|nombor|số[ ]điện[ ]thoại|điện[ ]thoại|नंबर|मोबाइल|फ़ोन"
+    r"|téléphone|rappeler|joindre|номер|телефон|мобильн|сотов|namba|simu|nomor|hp|رقم|جوال|هاتف"
     r"|फोन|number|pin|código|codice|code|kod|mã)"
 )
 _FOREIGN_CODE_CUES = frozenset(("pin", "código", "codice", "code", "kod", "mã"))
+
+
+def _foreign_cue_before(text: str, start: int) -> str | None:
+    """What the last :data:`_FOREIGN_NUMBER_CUE` on the line of ``start`` or the line above says a run read out there
+    is: "code", "phone", or None where there is none."""
+    line_start = text.rfind("\n", 0, start) + 1
+    above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    cue = None
+    for cue in _FOREIGN_NUMBER_CUE.finditer(text, above, start):
+        pass
+    if cue is None:
+        return None
+    return "code" if cue.group().lower() in _FOREIGN_CODE_CUES else "phone"
 
 
 def _spoken_digits(run: str) -> tuple[str, int, bool]:
@@ -5092,6 +5190,11 @@ class PiiRedactor:
             if spoken:  # a run and its cue are on one line or two: a text where none is found has no line with one
                 found += spoken
                 shut = False
+        if "PHONE" in types and not rare.isdisjoint(_ZH_PHONE_NEEDLES) and not text.isascii():
+            spoken = self._chinese_spoken_numbers(text)
+            if spoken:  # a run and its cue are on one line or two: a text where none is found has no line with one
+                found += spoken
+                shut = False
         if n_digits >= 4 and "CREDENTIALS" in types and "use " in low:
             used = _use_codes(text)
             if used:  # a code and its use are on one line: a text where none is found has no line with one
@@ -5515,6 +5618,34 @@ class PiiRedactor:
                     out.append(PiiMatch("PHONE", m.start(), m.end(), m.group(), digits))
                 elif 4 <= len(digits) <= 8 and code and "CREDENTIALS" in self.types:
                     out.append(PiiMatch("CREDENTIALS", m.start(), m.end(), m.group(), digits))
+        if " " in text:
+            for m in _FR_SPOKEN_RUN.finditer(text):
+                digits = _french_pairs(m.group())
+                # a French number: ten digits from its trunk "0", or "plus trente-trois" and nine digits
+                plus = text[max(0, m.start() - 5):m.start()].lower().endswith(("plus ", "+"))
+                if digits is None or "PHONE" not in self.types or not (
+                    (len(digits) == 10 and digits[0] == "0" and digits[1] != "0") or (plus and len(digits) == 11 and digits[:2] == "33")
+                ):
+                    continue
+                if _foreign_cue_before(text, m.start()) in (None, "code") or _FR_ID_CUE.search(
+                    text, text.rfind("\n", 0, m.start()) + 1, m.start()
+                ):
+                    continue  # "commande numéro ...": an order's
+                out.append(PiiMatch("PHONE", m.start(), m.end(), m.group(), digits))
+        return out
+
+    def _chinese_spoken_numbers(self, text: str) -> list[PiiMatch]:
+        """Phone numbers read out in Chinese digits (:data:`_ZH_SPOKEN_RUN`: "我的手机号是一三八，零四一零，八六三零"),
+        seven to fifteen of them, after a phone's word on the run's line or the line above."""
+        out: list[PiiMatch] = []
+        for m in _ZH_SPOKEN_RUN.finditer(text):
+            digits = "".join(_ZH_DIGITS[c] for c in m.group() if c in _ZH_DIGITS)
+            if not 7 <= len(digits) <= 15:
+                continue
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+            if _ZH_PHONE_CUE.search(text, above, m.start()) is not None:
+                out.append(PiiMatch("PHONE", m.start(), m.end(), m.group(), digits))
         return out
 
     def _spoken_word_emails(self, text: str) -> list[PiiMatch]:
@@ -8487,6 +8618,7 @@ _RARE_NEEDLES: frozenset[str] = (
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
+    | _ZH_PHONE_NEEDLES
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
     | script_titles.NEEDLES
@@ -8511,6 +8643,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
+    | _ZH_PHONE_NEEDLES
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
     | script_titles.NEEDLES
