@@ -167,7 +167,7 @@ _GATE_NEEDLES: frozenset[str] = frozenset(
     'goes by', 'good ', 'habla', 'handed ', 'handover', 'hasło', 'hello ', 'hey ', 'hf_', 'hi ', 'hiya ', 'holder',
     "s for ", "s under ", "is under ", "was under ", "booked under ", "reserved under ", "ordered under ",
     " under the name", "it under ", "that under ", "them under ", "one under ", "down under ", "order under ",
-    "booking under ", "reservation under ", "table under ",
+    "booking under ", "reservation under ", "table under ", "name on ",
     'i am', "i'm", 'ich bin', 'ik ben', 'im ', 'indirizzo', 'is for', "it's", 'its ', 'it’s', 'i’m',
     "je m'appelle", 'je suis', 'k_live_', 'k_test_', 'kennwort', 'key', 'known as', 'lakcím', 'line', 'live',
     'living', 'login', 'mah.', 'mail', 'me llamo', 'meu nome', 'mi chiamo', 'miss ', 'mister ', 'morada', 'moro ',
@@ -186,7 +186,7 @@ _GATE_NEEDLES: frozenset[str] = frozenset(
 _BOOKED_FOR_NEEDLES = frozenset(
     ("s for ", "s under ", "is under ", "was under ", "booked under ", "reserved under ", "ordered under ",
      " under the name", "it under ", "that under ", "them under ", "one under ", "down under ", "is for", "order under ",
-     "booking under ", "reservation under ", "table under ")
+     "booking under ", "reservation under ", "table under ", "name on ")
 )
 #: The strings of :data:`_GATE_NEEDLES` and :data:`_FIELD_LABEL_WORDS`; built at the end of the module.
 _AUTOMATON: ahocorasick_rs.AhoCorasick
@@ -263,6 +263,8 @@ _FOREIGN_DIGIT_WORDS: dict[str, dict[str, str]] = {
     "ru": {**dict(zip("ноль один два три четыре пять шесть семь восемь девять".split(), "0123456789")), "нуль": "0"},
     "sw": dict(zip("sifuri moja mbili tatu nne tano sita saba nane tisa".split(), "0123456789")),
     "id": {**dict(zip("nol satu dua tiga empat lima enam tujuh delapan sembilan".split(), "0123456789")), "kosong": "0"},
+    "ar": {**dict(zip("صفر واحد اثنان ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة".split(), "0123456789")), "اثنين": "2",
+           "اربعة": "4", "ثلاث": "3"},
 }
 #: Each language's run of four digit words or more, one space, a comma or a dash between them.
 _FOREIGN_SPOKEN_RUNS = tuple(
@@ -284,6 +286,7 @@ _FOREIGN_DIGIT_NEEDLES = frozenset(
         # Russian, Swahili, Indonesian; French tens and teens (read in pairs: "zéro six, quarante et un, ...")
         " четыре пять шесть семь восемь девять ноль sifuri nane tisa saba tano delapan sembilan tujuh empat"
         " zéro douze treize quatorze quinze seize vingt trente quarante cinquante soixante"
+        " صفر أربعة خمسة سبعة ثمانية تسعة"
     ).split()
 )
 #: French numbers of 0 to 99 as a phone is read out in pairs ("zéro six, quarante et un, zéro sept, trente-huit,
@@ -368,7 +371,7 @@ _ZH_PHONE_NEEDLES = frozenset(("电话", "電話", "手机", "手機", "号码",
 _FOREIGN_NUMBER_CUE = re.compile(
     r"(?i)(?:número|numero|nummer|numéro|numer|telefon|teléfono|telefono|celular|cellulare|móvil|movil|portable|handy"
     r"|mobile|mobil|contacto|contato|recapito|rückruf|fijo|fixe|nombor|số[ ]điện[ ]thoại|điện[ ]thoại|नंबर|मोबाइल|फ़ोन"
-    r"|téléphone|rappeler|joindre|номер|телефон|мобильн|сотов|namba|simu|nomor|hp|رقم|جوال|هاتف"
+    r"|téléphone|rappeler|joindre|richiamare|chiamare|номер|телефон|мобильн|сотов|namba|simu|nomor|hp|رقم|جوال|هاتف"
     r"|फोन|number|pin|código|codice|code|kod|mã)"
 )
 _FOREIGN_CODE_CUES = frozenset(("pin", "código", "codice", "code", "kod", "mã"))
@@ -2785,7 +2788,9 @@ _BOOKED_FOR_CUE = re.compile(
     r"|(?:(?:the|my|your|our|his|her|their|this|that)[ ])?(?:booking|reservation|account|order|table|appointment|room"
     r"|ticket|parcel|package|delivery|it|that|this[ ]one)(?:['’]s|[ ]is|[ ]was)[ ](under)"
     r"|(?:booked|reserved|ordered|put[ ](?:it|that|this|them|one|the[ ](?:booking|order|reservation|table))(?:[ ]down)?)"
-    r"[ ](under))"
+    r"[ ](under)"
+    # the name a card or an account carries, without a field's colon ("name on card SEAH HUI MIN")
+    r"|(?<![\w'’])(name)[ ]on[ ](?:the[ ]|my[ ]|your[ ])?(?:card|account)(?:[ ](?:is|was|reads))?)"
     r"(?:[ ]the[ ]name(?:[ ]of)?)?:?[ ]+)"
 )
 _BOOKING_WORD = re.compile(r"(?i)booking|reservation|account|order|table|appointment|room|booked|reserved|name")
@@ -6487,6 +6492,18 @@ class PiiRedactor:
             pos = m.end()
             # a surname alone only in whose name a booking, an order or an account is ("put it under Documents" is a folder)
             under = (m.group(2) is not None or m.group(3) is not None) and _BOOKING_WORD.search(m.group()) is not None
+            if m.group(4) is not None:
+                if text[pos:pos + 1] == ":" or m.group().rstrip().endswith(":"):
+                    continue  # "Name on card: ...": a field, which PiiRedactor._fielded reads
+                capitals = _UPPER_NAME_VALUE.match(text, pos)
+                if (
+                    capitals is not None
+                    and _caps_words_name_no_thing(capitals.group())
+                    and _FIELD_VALUE_END.match(text, capitals.end()) is not None
+                ):  # "exp 02/29 name on card SEAH HUI MIN\n"
+                    value = capitals.group()
+                    out.append(PiiMatch("PERSON", capitals.start(), capitals.end(), value, value.casefold()))
+                    continue
             if text[pos:pos + 1].isupper():
                 span = self._name_at(text, pos, require_first=True)
                 if span is None:

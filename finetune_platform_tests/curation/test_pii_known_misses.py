@@ -68,12 +68,16 @@ INITIALLED_CAPS = [
     ("AGENT: and the name as it appears on the card\nCUSTOMER: S DESHPANDE\nAGENT: expiry", "S DESHPANDE"),
     ("AGENT: name on the card please\nCUSTOMER: M DELA CRUZ\nAGENT: expiry", "M DELA CRUZ"),
     ("Applicant: T ADEBAYO-COLE\nDOB: 02/03/1990", "T ADEBAYO-COLE"),
+    # the name a card carries, said without a field's colon
+    ("its 4511 9061 6442 9930 exp 02/29 name on card SEAH HUI MIN\nAgent: I've removed", "SEAH HUI MIN"),
+    ("its 3451-548853-96738 exp 03/28 name on card MARGUERITE CASTELLANOS\nAgent: ok", "MARGUERITE CASTELLANOS"),
 ]
 NOT_INITIALLED_CAPS = [
     "Product: LUMEN HUB", "CUSTOMER: I NEED HELP", "CUSTOMER: A LOT", "CUSTOMER: A WEEK AGO", "Customer: I WANT A REFUND",
     "Name: ORDER ID 20123456", "Account holder: N A", "Name: X BOX", "Name: A TEAM", "Customer: B GRADE",
     "Model: S PRO MAX", "Item: T SHIRT", "Customer: X RAY", "Name: N/A", "Signed: Y N", "CUSTOMER: U KNOW",
     "Customer: E MAIL", "CUSTOMER: S DESHPANDE",  # a speaker's words where no name was asked for
+    "name on card VISA PLATINUM", "the name on my account is LUMEN HUB PRO", "name on card REQUIRED",
 ]
 
 
@@ -113,6 +117,10 @@ SPOKEN_PHONES = [
      "sifuri saba moja nane tisa moja saba tatu sita sita"),
     ("nomor hp saya nol delapan nol lima satu satu sembilan nol lima lima dua sembilan",
      "nol delapan nol lima satu satu sembilan nol lima lima dua sembilan"),
+    ("الموظف: ممكن رقم جوالك؟\nالطالبة: + تسعة ستة ستة, خمسة خمسة, أربعة صفر ثلاثة, ستة تسعة واحد أربعة",
+     "تسعة ستة ستة, خمسة خمسة, أربعة صفر ثلاثة, ستة تسعة واحد أربعة"),
+    ("mi può richiamare al più, tre nove, tre uno nove, otto nove nove, otto due sei tre? grazie",
+     "tre nove, tre uno nove, otto nove nove, otto due sei tre"),
 ]
 NOT_SPOKEN_PHONES = [
     "il y a vingt-deux trente-trois quarante personnes", "le match a fini trois à deux, puis quatre à un",
@@ -121,6 +129,7 @@ NOT_SPOKEN_PHONES = [
     "mon numéro de dossier est vingt et un trente-deux quarante-trois cinquante-quatre",
     "В комнате было три четыре пять человек", "我们有一二三四五六七个苹果", "二〇二四年一月一日", "订单号一二三四五六七八九",
     "他说一三八一二三四五六七八", "mon numéro fétiche: un deux trois", "les scores: quarante quinze, trente quarante",
+    "لدي ثلاثة أربعة خمسة ستة كتب",
 ]
 
 
