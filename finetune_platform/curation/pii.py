@@ -165,6 +165,10 @@ _GATE_NEEDLES: frozenset[str] = frozenset(
     'domicilio', 'domisili', 'double', 'dr', 'ed by ', 'eight', 'eircode', 'endere', 'endereço', 'eu sou', 'eyj',
     'family', 'five', 'flytning', 'forename', 'forward', 'four', 'gh', 'github_pat', 'given', 'glpat-', 'go by',
     'goes by', 'good ', 'habla', 'handed ', 'handover', 'hasło', 'hello ', 'hey ', 'hf_', 'hi ', 'hiya ', 'holder',
+    "at's for ", "at’s for ", "ats for ", "ne's for ", "ne’s for ", "nes for ", "at is for ", "ne is for ",
+    "s under ", "is under ", "was under ", "booked under ", "reserved under ", "ordered under ",
+    " under the name", "it under ", "that under ", "them under ", "one under ", "down under ", "order under ",
+    "booking under ", "reservation under ", "table under ", "name on ",
     'i am', "i'm", 'ich bin', 'ik ben', 'im ', 'indirizzo', 'is for', "it's", 'its ', 'it’s', 'i’m',
     "je m'appelle", 'je suis', 'k_live_', 'k_test_', 'kennwort', 'key', 'known as', 'lakcím', 'line', 'live',
     'living', 'login', 'mah.', 'mail', 'me llamo', 'meu nome', 'mi chiamo', 'miss ', 'mister ', 'morada', 'moro ',
@@ -178,6 +182,13 @@ _GATE_NEEDLES: frozenset[str] = frozenset(
     'ul.', 'wachtwoord', 'wget', 'who is', 'whsec_', 'wohnhaft', 'woonachtig', 'written by', 'xox', 'zero', 'zip',
     'địa chỉ', 'şifre', '’s ', '住所', '주소',
     )
+)
+#: The needles of PiiRedactor._booked_for's gate: every _BOOKED_FOR_CUE ends with one of them (lower-cased).
+_BOOKED_FOR_NEEDLES = frozenset(
+    ("at's for ", "at’s for ", "ats for ", "ne's for ", "ne’s for ", "nes for ", "at is for ", "ne is for ",
+     "s under ", "is under ", "was under ", "booked under ", "reserved under ", "ordered under ",
+     " under the name", "it under ", "that under ", "them under ", "one under ", "down under ", "order under ",
+     "booking under ", "reservation under ", "table under ", "name on ")
 )
 #: The strings of :data:`_GATE_NEEDLES` and :data:`_FIELD_LABEL_WORDS`; built at the end of the module.
 _AUTOMATON: ahocorasick_rs.AhoCorasick
@@ -251,6 +262,11 @@ _FOREIGN_DIGIT_WORDS: dict[str, dict[str, str]] = {
            "char": "4", "panch": "5", "chhah": "6"},
     "hi_deva": {**dict(zip("शून्य एक दो तीन चार पाँच छह सात आठ नौ".split(), "0123456789")), "पांच": "5"},
     "vi": dict(zip("không một hai ba bốn năm sáu bảy tám chín".split(), "0123456789")),
+    "ru": {**dict(zip("ноль один два три четыре пять шесть семь восемь девять".split(), "0123456789")), "нуль": "0"},
+    "sw": dict(zip("sifuri moja mbili tatu nne tano sita saba nane tisa".split(), "0123456789")),
+    "id": {**dict(zip("nol satu dua tiga empat lima enam tujuh delapan sembilan".split(), "0123456789")), "kosong": "0"},
+    "ar": {**dict(zip("صفر واحد اثنان ثلاثة أربعة خمسة ستة سبعة ثمانية تسعة".split(), "0123456789")), "اثنين": "2",
+           "اربعة": "4", "ثلاث": "3"},
 }
 #: Each language's run of four digit words or more, one space, a comma or a dash between them.
 _FOREIGN_SPOKEN_RUNS = tuple(
@@ -269,12 +285,95 @@ _FOREIGN_DIGIT_NEEDLES = frozenset(
         "cuatro cinco siete nueve ocho três quatro sete oito nove quattro cinque sette otto drei vier fünf sechs sieben "
         "acht neun zwei quatre cinq sept huit neuf deux twee drie vijf zeven negen trzy cztery pięć siedem osiem "
         "dziewięć aath chaar paanch teen saat nau chín tám bảy sáu bốn không आठ सात चार नौ तीन पाँच"
+        # Russian, Swahili, Indonesian; French tens and teens (read in pairs: "zéro six, quarante et un, ...")
+        " четыре пять шесть семь восемь девять ноль sifuri nane tisa saba tano delapan sembilan tujuh empat"
+        " zéro douze treize quatorze quinze seize vingt trente quarante cinquante soixante"
+        " صفر أربعة خمسة سبعة ثمانية تسعة"
     ).split()
 )
+#: French numbers of 0 to 99 as a phone is read out in pairs ("zéro six, quarante et un, zéro sept, trente-huit,
+#: quatre-vingt-seize"): a run of four such words or more; :func:`_french_pairs` reads the digits.
+_FR_SPOKEN_UNITS = dict(zip("zéro zero un une deux trois quatre cinq six sept huit neuf".split(), (0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9)))
+_FR_SPOKEN_TEENS = dict(zip("dix onze douze treize quatorze quinze seize".split(), range(10, 17)))
+_FR_SPOKEN_TENS = dict(zip("vingt vingts trente quarante cinquante soixante".split(), (20, 20, 30, 40, 50, 60)))
+_FR_SPOKEN_WORD = "|".join(sorted((*_FR_SPOKEN_UNITS, *_FR_SPOKEN_TEENS, *_FR_SPOKEN_TENS), key=len, reverse=True))
+_FR_SPOKEN_RUN = re.compile(
+    r"(?i)(?<![\w-])(?:" + _FR_SPOKEN_WORD + r")(?:(?:[ ]?,[ ]?|[ ]|-|[ ]et[ ]|-et-)(?:" + _FR_SPOKEN_WORD + r")){3,}(?![\w-])"
+)
+
+
+def _french_pairs(run: str) -> str | None:
+    """The digits a French run of :data:`_FR_SPOKEN_RUN` stands for, each number of ten or more two digits ("zéro six
+    quarante et un" -> "0641", "quatre-vingt-seize" -> "96", "soixante-dix-sept" -> "77"); None where the words make
+    no number ("vingt trente")."""
+    digits: list[str] = []
+    for chunk in run.lower().split(","):  # a comma parts two numbers: "quatre-vingts, douze" is 80 and 12
+        chunk_digits = _french_chunk(chunk)
+        if chunk_digits is None:
+            return None
+        digits.append(chunk_digits)
+    return "".join(digits)
+
+
+def _french_chunk(chunk: str) -> str | None:
+    """:func:`_french_pairs` of a run's words between two commas."""
+    words = [w for w in re.split(r"[ -]+", chunk) if w]
+    digits, i = [], 0
+    while i < len(words):
+        w = words[i]
+        if w == "quatre" and i + 1 < len(words) and words[i + 1] in ("vingt", "vingts"):
+            value, i = 80, i + 2
+            if words[i - 1] == "vingts":  # "quatre-vingts" is 80 alone: "quatre-vingts douze" is 80 and 12
+                digits.append("80")
+                continue
+        elif w in _FR_SPOKEN_TENS:
+            value, i = _FR_SPOKEN_TENS[w], i + 1
+        elif w in _FR_SPOKEN_TEENS:
+            value, i = _FR_SPOKEN_TEENS[w], i + 1
+            if value == 10 and i < len(words) and words[i] in ("sept", "huit", "neuf"):
+                value, i = 10 + _FR_SPOKEN_UNITS[words[i]], i + 1
+            digits.append(f"{value:02d}")
+            continue
+        elif w in _FR_SPOKEN_UNITS:
+            digits.append(str(_FR_SPOKEN_UNITS[w]))
+            i += 1
+            continue
+        else:
+            return None  # "et" where no ten is before it
+        # a ten, maybe with its units or its teens after it: "trente-huit", "quarante et un", "soixante-dix-sept"
+        if i < len(words) and words[i] == "et":
+            i += 1
+            if i < len(words) and words[i] in ("un", "une", "onze"):
+                value += 1 if words[i] != "onze" else 11
+                i += 1
+            else:
+                return None
+        elif value in (60, 80) and i < len(words) and words[i] in _FR_SPOKEN_TEENS:
+            value += _FR_SPOKEN_TEENS[words[i]]
+            i += 1
+            if value in (70, 90) and i < len(words) and words[i] in ("sept", "huit", "neuf"):
+                value += _FR_SPOKEN_UNITS[words[i]]
+                i += 1
+        elif i < len(words) and words[i] in _FR_SPOKEN_UNITS and words[i] not in ("zéro", "zero", "un", "une"):
+            value += _FR_SPOKEN_UNITS[words[i]]
+            i += 1
+        digits.append(f"{value:02d}")
+    return "".join(digits)
+
+
+#: An id's word before a French run on its line: the number is an order's, an invoice's or a file's.
+_FR_ID_CUE = re.compile(r"(?i)commande|facture|dossier|référence|colis|suivi|contrat|client[ ]n|ticket|siret|siren")
+#: A phone number read out in Chinese digits ("一三八，零四一零，八六三零", "幺三八 一二三四 五六七八"), after a phone's word
+#: on its line or the line above (:data:`_ZH_PHONE_CUE`).
+_ZH_DIGITS = dict(zip("零〇一二三四五六七八九幺两", "0012345678912"))
+_ZH_SPOKEN_RUN = re.compile(r"[零〇一二三四五六七八九幺两](?:[ ,，、-]{0,2}[零〇一二三四五六七八九幺两]){6,14}(?![零〇一二三四五六七八九幺两])")
+_ZH_PHONE_CUE = re.compile(r"电话|電話|手机|手機|号码|號碼|联系方式|聯絡")
+_ZH_PHONE_NEEDLES = frozenset(("电话", "電話", "手机", "手機", "号码", "號碼", "联系方式", "聯絡"))
 #: A phone's or a code's words in those languages, on the run's line or the line above (the agent's question).
 _FOREIGN_NUMBER_CUE = re.compile(
     r"(?i)(?:número|numero|nummer|numéro|numer|telefon|teléfono|telefono|celular|cellulare|móvil|movil|portable|handy"
     r"|mobile|mobil|contacto|contato|recapito|rückruf|fijo|fixe|nombor|số[ ]điện[ ]thoại|điện[ ]thoại|नंबर|मोबाइल|फ़ोन"
+    r"|téléphone|rappeler|joindre|richiamare|chiamare|номер|телефон|мобильн|сотов|namba|simu|nomor|hp|رقم|جوال|هاتف"
     r"|फोन|number|pin|código|codice|code|kod|mã)"
 )
 _FOREIGN_CODE_CUES = frozenset(("pin", "código", "codice", "code", "kod", "mã"))
@@ -282,6 +381,19 @@ _FOREIGN_CODE_CUES = frozenset(("pin", "código", "codice", "code", "kod", "mã"
 
 #: The letters re.IGNORECASE folds onto an ASCII letter that str.lower does not map to it (:data:`_CASE_ODDITIES`).
 _IGNORECASE_FOLDS = str.maketrans({"\u017f": "s", "\u0131": "i", "\u0130": "i", "\u212a": "k"})
+
+
+def _foreign_cue_before(text: str, start: int) -> str | None:
+    """What the last :data:`_FOREIGN_NUMBER_CUE` on the line of ``start`` or the line above says a run read out there
+    is: "code", "phone", or None where there is none."""
+    line_start = text.rfind("\n", 0, start) + 1
+    above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    cue = None
+    for cue in _FOREIGN_NUMBER_CUE.finditer(text, above, start):
+        pass
+    if cue is None:
+        return None
+    return "code" if cue.group().lower() in _FOREIGN_CODE_CUES else "phone"
 
 
 def _spoken_digits(run: str) -> tuple[str, int, bool]:
@@ -2703,6 +2815,27 @@ _ANSWER_FILLERS = frozenset(
 #: The lower-case words of a name's answer: letters, hyphens and apostrophes.
 _LOWER_ANSWER_WORD = re.compile(r"[" + _LO + r"][" + _LO + r"'’-]*(?![\w'’-])")
 
+#: Whom an order, a booking or an account is for or in whose name it is ("and that's for Wendell Kowalczyk", "this
+#: one's for Priya", "put it under Olufemi Adeyemi", "the booking is under Kowalski", "Account is under Indi
+#: McInerney", "it's under kemunto chebet"): group 1 is "under" (in whose name: a surname alone counts) or "for".
+#: Not "it's for" ("it's for work"), "listed under" or "registered under" ("listed under Account Settings").
+_BOOKED_FOR_CUE = re.compile(
+    r"(?i:(?<![\w'’])(?:(?:(?:and|so|ok|okay)[ ])?(?:that|this[ ]one)(?:['’]s|[ ]is|s)[ ](for)"
+    r"|(?:(?:the|my|your|our|his|her|their|this|that)[ ])?(?:booking|reservation|account|order|table|appointment|room"
+    r"|ticket|parcel|package|delivery|it|that|this[ ]one)(?:['’]s|[ ]is|[ ]was)[ ](under)"
+    r"|(?:booked|reserved|ordered|put[ ](?:it|that|this|them|one|the[ ](?:booking|order|reservation|table))(?:[ ]down)?)"
+    r"[ ](under)"
+    # the name a card or an account carries, without a field's colon ("name on card SEAH HUI MIN")
+    r"|(?<![\w'’])(name)[ ]on[ ](?:the[ ]|my[ ]|your[ ])?(?:card|account)(?:[ ](?:is|was|reads))?)"
+    r"(?:[ ]the[ ]name(?:[ ]of)?)?:?[ ]+)"
+)
+_BOOKING_WORD = re.compile(r"(?i)booking|reservation|account|order|table|appointment|room|booked|reserved|name")
+#: What may follow a name an order or a booking is for: the clause's end, or a word that goes on about it.
+_BOOKED_NAME_END = re.compile(
+    r"[ ]*(?:[,.;:!?)(]|[ ]-[ ]|\r?\n|\Z)|[ ](?:please|pls|thanks|thank|and|at|on|for|with|tonight|today|tomorrow"
+    r"|dob|d\.o\.b|who|right)\b"
+)
+
 
 def _answered_addresses(text: str) -> list[PiiMatch]:
     """The address that answers a question for one on the next turn of a conversation ("Agent: Can I confirm the
@@ -3320,6 +3453,41 @@ _FORM_FILLER_WORDS = frozenset(
     Prepaid Postpaid Airtime Paybill Till Wallet Savings Loan Merchant Store Shop Supermarket Pharmacy Fuel Station
     Energy Power Water Electricity Utility Utilities Telecom Mobile Money Pay Payments Pos Atm Transfer""".split()
 )
+
+
+#: A name in capitals after one to three initials without their full stops, as a card, a form or a signature block
+#: prints it: "S DESHPANDE", "R K SHARMA", "M DELA CRUZ", "A VAN DER BERG", "J O'NEILL".
+_UPPER_INITIALLED_NAME = re.compile(
+    r"[A-Z](?:[ ][A-Z]){0,2}[ ](?:(?:VAN|VON|DE|DA|DI|DU|DEL|DELA|DELLA|DOS|DAS|LA|LE|AL|EL|BIN|BINTI|MC|MAC)[ ](?:DER|DEN|LA|LOS)?[ ]?)?"
+    r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+(?:[ ][A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+)?(?![\w'’-])"
+)
+#: Labels that name a person outright (a name's field, a signature, an account's holder): under them initials and a
+#: surname in capitals count as a name; under any other person's label ("Customer:", a transcript's speaker too) only
+#: as the answer to a line above that asks for a name ("AGENT: and the name as it appears on the card\nCUSTOMER: S
+#: DESHPANDE"), and the value ends the line.
+_NAME_OUTRIGHT_LABEL = re.compile(r"name|signed|signature|holder|\bnom\b|nombre|navn|namn|applicant|payee|beneficiary")
+
+
+def _bare_initialled_name(text: str, m: re.Match[str], label: str) -> bool:
+    """Whether ``m`` (an :data:`_UPPER_INITIALLED_NAME` right after the field label ``label``) is a name."""
+    words = m.group().split()
+    surnames = [w for w in words if len(w) > 1]
+    if not surnames or words[0] in ("I", "X", "U") or any(len(w) > 1 and w.lower() in COMMON_LOWER_WORDS for w in words):
+        return False  # "I NEED HELP", "X BOX", "U KNOW"
+    if not _caps_words_name_no_thing(" ".join(w for w in surnames if w not in _UPPER_NAME_PARTICLES)):
+        return False
+    if _NAME_OUTRIGHT_LABEL.search(label) is not None or label in _CAPS_NAME_LABELS:
+        return _FIELD_VALUE_END.match(text, m.end()) is not None
+    line_start = text.rfind("\n", 0, m.start())
+    above = text.rfind("\n", 0, line_start) + 1 if line_start > 0 else -1
+    return (
+        above >= 0
+        and "name" in text[above:line_start].lower()
+        and re.match(r"[ \t]*(?:\r?\n|\Z)", text[m.end():]) is not None
+    )
+
+
+_UPPER_NAME_PARTICLES = frozenset("VAN VON DE DA DI DU DEL DELA DELLA DOS DAS LA LE AL EL BIN BINTI MC MAC DER DEN LOS".split())
 
 
 def _caps_words_name_no_thing(value: str) -> bool:
@@ -4693,6 +4861,8 @@ _PHONE_CUE_BEFORE = re.compile(
     # calling, texting and paying a number in more languages ("tlm 918 ...", "o telemóvel dele é ...", "Ring meg på
     # ...", "escribís al ...", "volejte na ...", "kabarin ke ...", "καλέστε με στο ...", "GCash ko ...", "mpesa to ...")
     r"|tlm|telemóvel(?:[ ]del[ea])?|ring(?:[ ](?:meg|mig|mej|oss|gerne|gärna|venligst|bare|endelig))+[ ]på"
+    # "Ring til mig på ...", "Ring til Karoline Friis på ...": Danish "ring til", a name or a pronoun, then "på"
+    r"|ring[ ]til(?:[ ](?:mig|meg|os|oss|ham|hende|dem|henne|[" + _UP + r"][" + _LO + r"]+)){1,3}[ ]på"
     r"|sms[ ]till?|soita(?:[ ]minulle)?(?:[ ]numeroon)?"
     r"|(?:volejte|zavolejte|pište)(?:[ ]na)?|zadzwoń(?:[ ]pod)?|(?:pod[ ])?numerem|(?:llámame|llamáis|llámanos|escríbeme|escribís|escribe)"
     r"(?:[ ]o[ ]escribís)?[ ]al|kabarin(?:[ ]ke)?|hubungi(?:[ ]ke)?|καλέστε(?:[ ]με)?(?:[ ]στο)?|τηλ\.?[ ]παραλήπτη"
@@ -4795,11 +4965,39 @@ def _cued_national_number(text: str, start: int, cand: str) -> bool:
     n_digits = sum(c.isdigit() for c in cand)
     # eight digits in groups too ("Tel: 9183 4472", "Mobil: 928 44 170"): Hong Kong, Singapore, the Nordics, the Gulf
     if not (9 <= n_digits <= 13 or (n_digits == 8 and not cand.isdigit())):
-        return False
+        # eight digits written together only right after a word of calling ("Ring gerne på 14467780", "tlf 91234567",
+        # "texted 86453818"), never after a word that may name any number ("nummer", "contact")
+        return n_digits == 8 and cand.isdigit() and _bare_eight_digit_phone(text, start, cand)
     line_start = text.rfind("\n", max(0, start - 30), start) + 1
     window_start = max(line_start, start - 30)
     return (
         _PHONE_CUE_BEFORE.search(text, window_start, start) is not None
+        and _ID_CUE.search(text, window_start, start) is None
+    )
+
+
+#: A word of calling or a phone's own word right before eight digits written together ("Ring gerne på 14467780",
+#: "tlf.: 91234567", "mobil 20123456", "call me on 81234567"): the national numbers of Norway and Denmark (and of
+#: Singapore, Hong Kong), which a word that may name any number ("nummer", "number", "contact") does not make one.
+_EIGHT_DIGIT_PHONE_CUE = re.compile(
+    r"(?i:\b(?:ring(?:[ ](?:meg|mig|mej|oss|os|gerne|gärna|venligst|bare|endelig|til|[" + _UP + r"][" + _LO + r"]+)){0,4}[ ]på"
+    r"|tlf|tel|telefon|telephone|phone|mobil|mobile|mob|cell|handy|sms|whatsapp"
+    r"|call(?:[ ](?:me|him|her|us|them))?(?:[ ](?:on|at))?|text(?:[ ]me)?(?:[ ](?:on|at))?)\b)"
+    r"[ ]?\.?[ ]?(?:nr\.?[ ]?|no\.?[ ]?)?:?[ ]?\Z"
+)
+
+
+def _bare_eight_digit_phone(text: str, start: int, cand: str) -> bool:
+    """Whether eight digits written together at ``start`` are a phone: a calling word right before them on their
+    line (:data:`_EIGHT_DIGIT_PHONE_CUE`), no id's word, and no shape of a date ("20241231") or a run of one digit."""
+    if cand[0] == "0" or len(set(cand)) == 1:
+        return False
+    if cand[:2] in ("19", "20") and "01" <= cand[4:6] <= "12" and "01" <= cand[6:] <= "31":
+        return False  # a date written yyyymmdd
+    line_start = text.rfind("\n", max(0, start - 30), start) + 1
+    window_start = max(line_start, start - 30)
+    return (
+        _EIGHT_DIGIT_PHONE_CUE.search(text, window_start, start) is not None
         and _ID_CUE.search(text, window_start, start) is None
     )
 
@@ -5058,6 +5256,11 @@ class PiiRedactor:
             if spoken:  # a run and its cue are on one line or two: a text where none is found has no line with one
                 found += spoken
                 shut = False
+        if "PHONE" in types and not rare.isdisjoint(_ZH_PHONE_NEEDLES) and not text.isascii():
+            spoken = self._chinese_spoken_numbers(text)
+            if spoken:  # a run and its cue are on one line or two: a text where none is found has no line with one
+                found += spoken
+                shut = False
         if n_digits >= 4 and "CREDENTIALS" in types and "use " in low:
             used = _use_codes(text)
             if used:  # a code and its use are on one line: a text where none is found has no line with one
@@ -5149,6 +5352,11 @@ class PiiRedactor:
                 greeted = self._foreign_greeted(text)
                 if greeted:  # one line at a time: a text where none is found has no line with one
                     found += greeted
+                    shut = False
+            if not h.isdisjoint(_BOOKED_FOR_NEEDLES):
+                booked = self._booked_for(text)
+                if booked:  # a cue and its name are on one line: a text where none is found has no line with one
+                    found += booked
                     shut = False
             if not rare.isdisjoint(_LOWER_TITLE_NEEDLES):
                 titled = self._lower_titled(text, rare.intersection(_LOWER_TITLE_NEEDLES))
@@ -5480,6 +5688,34 @@ class PiiRedactor:
                     out.append(PiiMatch("PHONE", m.start(), m.end(), m.group(), digits))
                 elif 4 <= len(digits) <= 8 and code and "CREDENTIALS" in self.types:
                     out.append(PiiMatch("CREDENTIALS", m.start(), m.end(), m.group(), digits))
+        if " " in text:
+            for m in _FR_SPOKEN_RUN.finditer(text):
+                digits = _french_pairs(m.group())
+                # a French number: ten digits from its trunk "0", or "plus trente-trois" and nine digits
+                plus = text[max(0, m.start() - 5):m.start()].lower().endswith(("plus ", "+"))
+                if digits is None or "PHONE" not in self.types or not (
+                    (len(digits) == 10 and digits[0] == "0" and digits[1] != "0") or (plus and len(digits) == 11 and digits[:2] == "33")
+                ):
+                    continue
+                if _foreign_cue_before(text, m.start()) in (None, "code") or _FR_ID_CUE.search(
+                    text, text.rfind("\n", 0, m.start()) + 1, m.start()
+                ):
+                    continue  # "commande numéro ...": an order's
+                out.append(PiiMatch("PHONE", m.start(), m.end(), m.group(), digits))
+        return out
+
+    def _chinese_spoken_numbers(self, text: str) -> list[PiiMatch]:
+        """Phone numbers read out in Chinese digits (:data:`_ZH_SPOKEN_RUN`: "我的手机号是一三八，零四一零，八六三零"),
+        seven to fifteen of them, after a phone's word on the run's line or the line above."""
+        out: list[PiiMatch] = []
+        for m in _ZH_SPOKEN_RUN.finditer(text):
+            digits = "".join(_ZH_DIGITS[c] for c in m.group() if c in _ZH_DIGITS)
+            if not 7 <= len(digits) <= 15:
+                continue
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+            if _ZH_PHONE_CUE.search(text, above, m.start()) is not None:
+                out.append(PiiMatch("PHONE", m.start(), m.end(), m.group(), digits))
         return out
 
     def _spoken_word_emails(self, text: str) -> list[PiiMatch]:
@@ -6313,6 +6549,71 @@ class PiiRedactor:
                 out.append(PiiMatch("PERSON", start, start + len(name), text[start:start + len(name)], name))
         return out
 
+    def _booked_for(self, text: str) -> list[PiiMatch]:
+        """Whom an order, a booking or an account is for or in whose name it is (:data:`_BOOKED_FOR_CUE`), known given
+        name or not: a full name that ends its clause (:data:`_BOOKED_NAME_END`), none of its words a thing's; after
+        "under" one capitalised word too (a surname: "the reservation is under Kowalski."); in lower case (a call's
+        transcript) two words or more, none of them a common word ("and that's for wendell kowalczyk")."""
+        out: list[PiiMatch] = []
+        things: dict[str, bool] = {}
+        low = text.lower()
+        cues: Iterable[re.Match[str]]
+        if len(low) != len(text):
+            cues = _BOOKED_FOR_CUE.finditer(text)
+        else:  # only around " for ", " under " and "name on " (the pattern's alternatives at every position: ~60 us a text)
+            found_at: dict[int, re.Match[str]] = {}
+            for needle in (" for ", " under ", "name on "):
+                i = low.find(needle)
+                while i >= 0:
+                    for m in _BOOKED_FOR_CUE.finditer(text, max(0, i - 40), i + 60):
+                        found_at.setdefault(m.start(), m)
+                    i = low.find(needle, i + 1)
+            cues = [found_at[k] for k in sorted(found_at)]
+        for m in cues:
+            pos = m.end()
+            # a surname alone only in whose name a booking, an order or an account is ("put it under Documents" is a folder)
+            under = (m.group(2) is not None or m.group(3) is not None) and _BOOKING_WORD.search(m.group()) is not None
+            if m.group(4) is not None:
+                if text[pos:pos + 1] == ":" or m.group().rstrip().endswith(":"):
+                    continue  # "Name on card: ...": a field, which PiiRedactor._fielded reads
+                capitals = _UPPER_NAME_VALUE.match(text, pos)
+                if (
+                    capitals is not None
+                    and _caps_words_name_no_thing(capitals.group())
+                    and _FIELD_VALUE_END.match(text, capitals.end()) is not None
+                ):  # "exp 02/29 name on card SEAH HUI MIN\n"
+                    value = capitals.group()
+                    out.append(PiiMatch("PERSON", capitals.start(), capitals.end(), value, value.casefold()))
+                    continue
+            if text[pos:pos + 1].isupper():
+                span = self._name_at(text, pos, require_first=True)
+                if span is None:
+                    word = _CAPITALISED.match(text, pos)
+                    if word is None:
+                        continue
+                    value = word.group()
+                    if not (
+                        value in _ALL_FIRST
+                        or (under and value.lower() not in COMMON_LOWER_WORDS and value.lower() not in NOT_LOWER_SURNAMES)
+                    ) or value in BRAND_FIRST_NAMES or value in _NOT_A_NAME_LEAD:
+                        continue
+                    span = word.span()
+                value = text[span[0]:span[1]]
+                words = value.split()
+                if any(w in NOT_NAMES or w in _NOT_GREETED or w.rstrip(".") in _COMPANY_WORDS for w in words):
+                    continue  # "that's for Lumen Hub", "booked under Acme Ltd"
+                if _BOOKED_NAME_END.match(text, span[1]) is None or _a_thing_named(text, value, things):
+                    continue
+            else:
+                span = _lower_answered_name(text, pos)
+                if span is None or _BOOKED_NAME_END.match(text, span[1]) is None:
+                    continue
+                if any(w in _SPOKEN_DIGITS or w in COMMON_LOWER_WORDS for w in text[span[0]:span[1]].split()):
+                    continue  # "that's for table five"
+                value = text[span[0]:span[1]]
+            out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+        return out
+
     def _lower_titled(self, text: str, needles: AbstractSet[str] | None = None) -> list[PiiMatch]:
         """A name after a title written in lower case, as Czech, Slovak, Polish, Spanish, Portuguese, Italian, Dutch
         and Romanian write it in mid-sentence ("volala paní Nováková", "prosím pana Dvořáka", "listo señor Restrepo",
@@ -6819,6 +7120,12 @@ class PiiRedactor:
                         start += 3  # "Assuré : M. Olivier Lefèvre", "Asegurado: D. Javier Montes": a title, no initial
                     value = text[start:initialled]
                     out.append(PiiMatch("PERSON", start, initialled, value, value.casefold()))
+                continue
+            bare = _UPPER_INITIALLED_NAME.match(text, m.end()) if text[m.end() + 1:m.end() + 2] == " " else None
+            if bare is not None and _bare_initialled_name(text, bare, label):
+                # "Name: S DESHPANDE", "Signed: R K SHARMA", "CUSTOMER: M DELA CRUZ": initials without their full stops
+                value = bare.group()
+                out.append(PiiMatch("PERSON", bare.start(), bare.end(), value, value.casefold()))
                 continue
             inverted = _SURNAME_COMMA_GIVEN.match(text, m.end()) if label in _REGISTER_LABELS else None
             if (
@@ -8409,6 +8716,7 @@ _RARE_NEEDLES: frozenset[str] = (
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
+    | _ZH_PHONE_NEEDLES
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
     | script_titles.NEEDLES
@@ -8444,6 +8752,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | _SPEAKER_ROLE_NEEDLES
     | _SCRIPT_INTRO_NEEDLES
     | _FOREIGN_DIGIT_NEEDLES
+    | _ZH_PHONE_NEEDLES
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
     | script_titles.NEEDLES
