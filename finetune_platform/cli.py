@@ -801,7 +801,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             DEBUG = False
     try:
         return int(args.func(args) or 0)
-    except Exception as error:  # SystemExit and KeyboardInterrupt are no Exception: they pass
+    except KeyboardInterrupt:
+        # Ctrl-C: the user stopped it; a traceback would only bury that. A Dagster run it started in this
+        # process stops with it and shows as failed or canceled in the UI.
+        print(f"finetune-platform {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # SystemExit is no Exception: it passes
         lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
         message = lines[0] if lines else "(no message)"
         if len(message) > 300:

@@ -128,6 +128,22 @@ def test_an_unexpected_error_is_one_line_and_a_hint_with_the_traceback_kept(tmp_
     assert "Traceback (most recent call last)" in log.read_text() and "finetune-platform lineage" in log.read_text()
 
 
+def test_ctrl_c_is_one_line_and_exit_status_130(monkeypatch, capsys) -> None:
+    from finetune_platform import cli
+
+    def interrupted(args) -> int:
+        raise KeyboardInterrupt
+
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser.set_defaults(func=interrupted)
+    for action in parser._subparsers._group_actions[0].choices.values():
+        action.set_defaults(func=interrupted)
+    assert cli.main(["lineage", "champion"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "finetune-platform lineage: interrupted"
+
+
 @pytest.mark.parametrize("argv", [["--debug", "lineage", "champion"], ["lineage", "champion", "--debug"]])
 def test_debug_raises_the_unexpected_error_with_its_traceback(tmp_path, monkeypatch, argv) -> None:
     from sqlalchemy.exc import DatabaseError
