@@ -176,7 +176,7 @@ def test_a_failed_step_in_a_cli_run_logs_its_error_without_the_stack_trace(capfd
     assert "Stack Trace:" in err and 'File "' in err
 
 
-def test_an_ingest_that_kept_no_row_of_a_source_is_a_warning_after_the_run(tmp_path, monkeypatch, capsys) -> None:
+def test_an_ingest_that_kept_no_row_of_a_source_is_a_warning_after_the_run(tmp_path, monkeypatch, capsys, caplog) -> None:
     """A CSV whose mapped label column is misspelt quarantines every row; the run succeeds (the quarantine
     is the record), so the command's last lines say that the source kept nothing, and why."""
     import finetune_platform.cli as cli
@@ -195,3 +195,6 @@ def test_an_ingest_that_kept_no_row_of_a_source_is_a_warning_after_the_run(tmp_p
         "intents/a.csv, row 1: line 2: has no field 'categroy' (the file's columns: text, category)"
     ) in err
     assert "is its name misspelt in the sources file?" in err
+    # logged to the run once, not also through the readers' module logger (which, with no handler configured,
+    # Python's last-resort handler printed bare to stderr: every warning twice)
+    assert not [r for r in caplog.records if r.name == "finetune_platform.ingest.readers"]

@@ -69,7 +69,8 @@ def ingest_sources_asset(
     fingerprint = source_fingerprint(source, settings.raw_dir)
     # Each file's share is cached by its content: a new file in the source is the only one read.
     cache_root = settings.artifacts_dir / "ingest" / "cache"
-    result = ingest_source(source, settings.raw_dir, cache_dir=cache_root / context.partition_key)
+    # its warnings are logged to the run below, once (not also through the readers' module logger)
+    result = ingest_source(source, settings.raw_dir, cache_dir=cache_root / context.partition_key, log_warnings=False)
     current = set(context.instance.get_dynamic_partitions(SOURCE_PARTITIONS.name))
     for folder in cache_root.iterdir() if cache_root.is_dir() else ():
         if folder.is_dir() and folder.name not in current:  # a removed source leaves no copy of its rows

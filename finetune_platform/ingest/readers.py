@@ -298,7 +298,9 @@ def ingest_sources(sources: list[SourceSettings], raw_dir: Path) -> IngestResult
     )
 
 
-def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None = None) -> IngestResult:
+def ingest_source(
+    source: SourceSettings, raw_dir: Path, cache_dir: Path | None = None, *, log_warnings: bool = True
+) -> IngestResult:
     """Read one source's files into records and quarantine rows.
 
     Raises ``NoFilesMatchedError`` when the path pattern matches nothing, unless the source has
@@ -308,6 +310,10 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
     file's content (SHA-256), its path, the source settings and the reader code
     (:mod:`finetune_platform.ingest.file_cache`): a rerun after one new file reads that file only, and gives
     what reading every file gives. ``cache_stats`` on the result says how many files were read and reused.
+
+    The source's warnings (``result.stats[name].warnings(result.quarantine)``: a mapped field no kept row has,
+    a source that kept no row) go to this module's logger; ``log_warnings=False`` leaves them to a caller that
+    reports them itself (the ``raw_corpus`` asset logs them to the run), so they are not printed twice.
     """
     raw_dir = Path(raw_dir)
     try:
@@ -359,8 +365,9 @@ def ingest_source(source: SourceSettings, raw_dir: Path, cache_dir: Path | None 
         _withdraw(result, source, withdrawn)
     if sink.ticket_halves:  # after the withdrawals: a withdrawn half is no longer there to merge
         _merge_ticket_halves(result, source, sink.ticket_halves)
-    for warning in result.stats[source.name].warnings(result.quarantine):
-        logger.warning(warning)
+    if log_warnings:
+        for warning in result.stats[source.name].warnings(result.quarantine):
+            logger.warning(warning)
     return result
 
 
