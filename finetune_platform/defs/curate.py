@@ -133,7 +133,10 @@ def _run_stage(
             "dropped_by_reason": counts_table(stats["dropped_by_reason"]),
             "dropped_rows_file": dg.MetadataValue.path(str(dropped_path)),
             "dropped_preview": preview(result.dropped, ["record_id", "reason", "detail"]),
-            "preview": preview(result.records, preview_columns, redact=name == "normalized_records"),
+            # before the PII stage, or with redact_pii off (PII only counted), the texts still hold PII
+            "preview": preview(
+                result.records, preview_columns, redact=name == "normalized_records" or not settings.redact_pii
+            ),
             **settings_metadata,
             **(extra_metadata(result, settings) if extra_metadata else {}),
             **({f"incremental_{k}": v for k, v in reuse.as_dict().items()} if reuse is not None else {}),

@@ -185,3 +185,30 @@ def test_a_new_release_of_the_curation_code_re_curates_every_source_once(
         assert (meta["incremental_files_curated"], meta["incremental_files_reused"]) == (1, 0), asset
         assert meta["curation_code_version"] == "f" * 16
     assert isinstance(_sensor(instance, tmp_path), dg.SkipReason)  # once, not on every tick
+
+
+def test_with_redaction_off_the_previews_are_redacted_all_the_same(tmp_path: Path, instance: dg.DagsterInstance) -> None:
+    """redact_pii: false only counts PII, so the records keep it; the previews and cluster excerpts in the
+    metadata (what everyone with the UI reads) are redacted anyway."""
+    email = "chidi.okeke@example.com"
+
+    @dg.asset(partitions_def=SOURCE_PARTITIONS, name="raw_corpus")
+    def raw_with_pii() -> pd.DataFrame:
+        text = f"Hi, write to {email}: my card was charged twice this month, where is my refund?"
+        reply = "You will see the money back on your statement within five working days."
+        return pd.DataFrame({
+            "record_id": ["s1/f#0", "s1/f#1"], "source": "s1", "source_file": "f", "source_row": [0, 1],
+            "doc_type": "ticket", "text": [text, text], "response": [reply, reply], "label": "", "messages": "",
+        })  # fmt: skip
+
+    _curation_file(tmp_path, "pii:\n  redact_pii: false\n")
+    assets = [raw_with_pii, *ASSETS[1:]]
+    kwargs = {"instance": instance, "resources": {"platform": PlatformResource(root=str(tmp_path))}}
+    assert dg.materialize(assets[:4], partition_key="s1", **kwargs).success
+    assert dg.materialize(assets, selection=[deduplicated_records], **kwargs).success
+    assert _metadata(instance, "pii_redacted_records")["rows"] == 2  # PII counted, kept in the records
+    for asset in ("pii_redacted_records", "scored_records", "deduplicated_records"):
+        meta = _metadata(instance, asset, None if asset == "deduplicated_records" else "s1")
+        assert email not in str(meta["preview"]) and "<EMAIL" in str(meta["preview"]), asset
+    examples = _metadata(instance, "deduplicated_records", None)["cluster_examples"]
+    assert examples and email not in str(examples)
