@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from finetune_platform.ingest.sources import SourceSettings
+from finetune_platform.ingest.sources import PEOPLE_ONLY_SETTINGS, SourceSettings
 from finetune_platform.keyed_files import write_entry
 from finetune_platform.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
@@ -48,7 +48,7 @@ class FileCache:
 
     def __init__(self, folder: Path, source: SourceSettings) -> None:
         self.folder = folder
-        self.settings = source.model_dump_json()
+        self.settings = source.model_dump_json(exclude=PEOPLE_ONLY_SETTINGS)  # a description edit reads nothing again
         self.kept: set[str] = set()
         self.stats = {"files_read": 0, "files_reused": 0, "entries_pruned": 0}
 

@@ -342,6 +342,11 @@ def load_sources(path: Path) -> list[SourceSettings]:
     return sources
 
 
+#: Settings no reader uses (notes for people): editing them re-reads nothing (they are left out of
+#: :func:`source_fingerprint` and of the ingest cache's key).
+PEOPLE_ONLY_SETTINGS = frozenset({"description"})
+
+
 def source_fingerprint(source: SourceSettings, raw_dir: Path) -> str:
     """A hash of the source's settings and of every matched file's path, size and content.
 
@@ -351,7 +356,7 @@ def source_fingerprint(source: SourceSettings, raw_dir: Path) -> str:
     """
     import hashlib
 
-    digest = hashlib.sha256(source.model_dump_json().encode())
+    digest = hashlib.sha256(source.model_dump_json(exclude=PEOPLE_ONLY_SETTINGS).encode())
     try:
         files = source.resolve_files(raw_dir)
     except FileNotFoundError:

@@ -63,6 +63,23 @@ def test_other_source_settings_read_every_file_again(tmp_path: Path) -> None:
     assert (result.records["response"] != "").any()
 
 
+def test_a_new_description_reads_nothing_again_and_keeps_the_fingerprint(tmp_path: Path) -> None:
+    """description is a note for people: no reader uses it, so editing it neither re-reads the files nor makes
+    raw_files_sensor re-ingest the source."""
+    from finetune_platform.ingest.sources import source_fingerprint
+
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    generate_demo_corpus(raw, n_tickets=60, seed=2)
+    source = SourceSettings(name="emails", path="emails/*.csv", format="csv", text_field="body", label_field="category")
+    first = ingest_source(source, raw, cache_dir=cache)
+    noted = source.model_copy(update={"description": "Support mailbox export, owner: support-ops"})
+    again = ingest_source(noted, raw, cache_dir=cache)
+    assert (again.cache_stats["files_read"], again.cache_stats["files_reused"]) == (0, 1)
+    _same(first, again)
+    assert source_fingerprint(noted, raw) == source_fingerprint(source, raw)
+    assert source_fingerprint(source.model_copy(update={"doc_type": "email"}), raw) != source_fingerprint(source, raw)
+
+
 def test_a_cache_entry_of_another_shape_reads_the_file_again(tmp_path: Path) -> None:
     raw, cache = tmp_path / "raw", tmp_path / "cache"
     generate_demo_corpus(raw, n_tickets=60, seed=2)
