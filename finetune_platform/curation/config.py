@@ -292,6 +292,9 @@ class CurationSettings(BaseModel):
         unknown = sorted(set(self.pii_types) - set(PII_TYPES))
         if unknown:
             raise ValueError(f"pii_types has unknown types {unknown}; choose from {list(PII_TYPES)}.")
+        # a set written as a list: in one order, once each, so reordering it in data/curation.yaml is no new
+        # setting (its hash keys the PII stage's cache); the defaults' order is this order
+        self.pii_types = [t for t in PII_TYPES if t in set(self.pii_types)]
         bad_regions = [r for r in self.phone_regions if r not in phonenumbers.SUPPORTED_REGIONS]
         if bad_regions:
             raise ValueError(

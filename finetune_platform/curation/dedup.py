@@ -688,17 +688,6 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             clusters.append(_example("exact", keeper, [keeper, *(c for c, _ in members)], ids, texts))
 
     clusters.sort(key=lambda c: (-c["size"], c["kept"]))
-    clusters = clusters[: settings.cluster_examples]
-    if not settings.redact_pii:
-        # The PII stage only counted PII (redact_pii off), so the texts still hold it: the excerpts go to
-        # the asset's metadata, which everyone with the UI reads, and are redacted here.
-        from finetune_platform.curation.pii import PiiRedactor
-
-        redactor = PiiRedactor.from_settings(settings)
-        for cluster in clusters:
-            cluster["kept_excerpt"] = redactor.redact(texts[cluster.pop("_keeper")], {})[0][:_EXCERPT_CHARS]
-    for cluster in clusters:
-        cluster.pop("_keeper", None)
     stats: dict[str, Any] = {
         "exact_duplicates": exact,
         "near_duplicates": near,
@@ -706,7 +695,7 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
         # kept although a near-duplicate of a dropped record (of none kept): one link of a chain
         "near_chained_kept": near_chained_kept,
         "duplicate_rate": round((exact + near) / len(ids), 4) if ids else 0.0,
-        "cluster_examples": clusters,
+        "cluster_examples": clusters[: settings.cluster_examples],
         # duplicates labelled otherwise than the record kept, or labelled where it is not (the label is lost):
         # the kept label stands, each is named here
         "label_conflicts": len(conflicts),
@@ -724,6 +713,5 @@ def _example(kind: str, keeper: int, members: list[int], ids: list[str], texts: 
         "size": len(members),
         "kept": ids[keeper],
         "kept_excerpt": texts[keeper][:_EXCERPT_CHARS],
-        "_keeper": keeper,  # the kept record's row, for the excerpt's redaction; removed before the stats
         "dropped": [ids[i] for i in members if i != keeper][:10],
     }

@@ -144,6 +144,22 @@ def _run_stage(
     )
 
 
+def _cluster_examples(result: StageResult, settings: CurationSettings) -> list[dict[str, Any]]:
+    """Dedup's cluster examples for the metadata. With ``redact_pii`` off the PII stage only counted PII, so
+    the records still hold it: each kept record's text is redacted, then cut to the excerpt's length."""
+    examples = [dict(example) for example in result.stats.get("cluster_examples", [])]
+    if settings.redact_pii or not examples:
+        return examples
+    from finetune_platform.curation.pii import PiiRedactor
+
+    redactor = PiiRedactor.from_settings(settings)
+    texts = dict(zip(result.records["record_id"].astype(str), result.records["text"].astype(str)))
+    for example in examples:
+        cut = len(example["kept_excerpt"])
+        example["kept_excerpt"] = redactor.redact(texts.get(example["kept"], example["kept_excerpt"]), {})[0][:cut]
+    return examples
+
+
 @dg.asset(group_name=CURATE, compute_kind="ftfy", partitions_def=SOURCE_PARTITIONS)
 def normalized_records(
     context: dg.AssetExecutionContext, config: NormalizeConfig, raw_corpus: pd.DataFrame, platform: PlatformResource
@@ -288,7 +304,7 @@ def deduplicated_records(
     def dedup_metadata(result: StageResult, settings: CurationSettings) -> dict[str, Any]:
         return {
             "labels": dg.MetadataValue.json(result.records["label"].value_counts().to_dict()),
-            "cluster_examples": dg.MetadataValue.json(result.stats.get("cluster_examples", [])),
+            "cluster_examples": dg.MetadataValue.json(_cluster_examples(result, settings)),
             "near_chained_kept": result.stats.get("near_chained_kept", 0),
             "label_conflicts": result.stats.get("label_conflicts", 0),
             "label_conflict_examples": dg.MetadataValue.json(result.stats.get("label_conflict_examples", [])),

@@ -325,17 +325,3 @@ def test_exact_copies_of_a_near_duplicate_follow_it_to_the_record_kept(settings)
     ]
     assert all(e["kept"] in kept and not kept & set(e["dropped"]) for e in examples)
 
-
-@pytest.mark.parametrize("redact_pii", [True, False])
-def test_cluster_excerpts_carry_no_pii_when_the_pii_stage_only_counted_it(redact_pii):
-    """With redact_pii off the texts reach dedup with their PII; the cluster examples go to the asset's
-    metadata, so their excerpts are redacted there (with it on, the text is already redacted)."""
-    text = "Hi, I'm Chidi Okeke, write to chidi.okeke@example.com: my order has not arrived."
-    df = scored((text, REPLY, 0.9), (text, REPLY, 0.5))
-    result = deduplicate(df, CurationSettings(redact_pii=redact_pii))
-    (example,) = result.stats["cluster_examples"]
-    assert example["kept"] == "r1" and example["dropped"] == ["r2"] and set(example) == {"kind", "size", "kept", "kept_excerpt", "dropped"}
-    if redact_pii:  # the text is taken as the PII stage left it
-        assert example["kept_excerpt"] == text[:100]
-    else:
-        assert "chidi" not in example["kept_excerpt"].lower() and "<EMAIL_1>" in example["kept_excerpt"]

@@ -127,3 +127,15 @@ def test_the_settings_hash_follows_the_stages_own_settings_only() -> None:
     # pii_workers changes how the stage runs, not what it returns
     assert settings_hash(CurationSettings(pii_workers=4), "pii") == settings_hash(default, "pii")
     assert settings_hash(CurationSettings(pii_types=["EMAIL"]), "pii") != settings_hash(default, "pii")
+
+
+def test_pii_types_in_another_order_or_repeated_are_the_same_setting() -> None:
+    from finetune_platform.curation.config import PII_TYPES
+
+    default = CurationSettings()
+    shuffled = CurationSettings(pii_types=[*reversed(PII_TYPES), "EMAIL"])
+    assert shuffled.pii_types == default.pii_types == list(PII_TYPES)
+    assert settings_hash(shuffled, "pii") == settings_hash(default, "pii")
+    two = CurationSettings(pii_types=["PHONE", "EMAIL"])
+    assert two.pii_types == [t for t in PII_TYPES if t in ("PHONE", "EMAIL")]
+    assert settings_hash(two, "pii") == settings_hash(CurationSettings(pii_types=["EMAIL", "PHONE", "PHONE"]), "pii")
