@@ -588,10 +588,11 @@ def curation_settings_sensor(
                 partition_key=source,
                 # one request per settings version and curation of the source (a setting put back as it was
                 # after a later curation is a new run; the daemon never launches a key twice); for a release
-                # alone, one per release and source, whatever the run records (never a loop of re-curations)
+                # alone, one per release and curation of the source: a rollback to a release seen before is a
+                # new run, and a run that fails leaves the curation, so the key, as it was (no loop)
                 run_key=(
                     f"curation-settings-{source}-{key}-{scored.storage_id}" if changed
-                    else f"curation-code-{source}-{code}"
+                    else f"curation-code-{source}-{code}-{scored.storage_id}"
                 ),
                 tags={"finetune_platform/trigger": "curation_settings_sensor"},
             )

@@ -186,6 +186,18 @@ def test_a_new_release_of_the_curation_code_re_curates_every_source_once(
         assert meta["curation_code_version"] == "f" * 16
     assert isinstance(_sensor(instance, tmp_path), dg.SkipReason)  # once, not on every tick
 
+    # rolled back to the release before, then forward again: each time the records are what the other code
+    # made, so each is a run, under a key the daemon has not launched yet (it never launches a key twice)
+    keys = [request.run_requests[0].run_key]
+    for release in (version.ljust(64, "0"), "f" * 64):
+        monkeypatch.setattr(incremental, "code_fingerprint", functools.lru_cache(maxsize=1)(lambda r=release: r))
+        again = _sensor(instance, tmp_path)
+        assert [r.partition_key for r in again.run_requests] == ["s1"]
+        keys.append(again.run_requests[0].run_key)
+        assert _run(tmp_path, instance, PER_SOURCE).success
+        assert isinstance(_sensor(instance, tmp_path), dg.SkipReason)
+    assert len(set(keys)) == 3, keys
+
 
 def test_with_redaction_off_the_previews_are_redacted_all_the_same(tmp_path: Path, instance: dg.DagsterInstance) -> None:
     """redact_pii: false only counts PII, so the records keep it; the previews and cluster excerpts in the
