@@ -113,7 +113,8 @@ class ReviewSettings(BaseModel):
         le=1.0,
         description=(
             "Share of the queue taken from the borderline band first; the rest (and any shortfall when the band "
-            "holds fewer records) comes from all remaining records."
+            "holds fewer records) comes from all remaining records. It shrinks where it would leave a label (and "
+            "source) without any borderline record out of the queue: every stratum gets one place first."
         ),
     )
     stratify_by_source: bool = Field(
@@ -233,7 +234,9 @@ def build_review_queue(records: pd.DataFrame, settings: ReviewSettings) -> pd.Da
     First ``round(borderline_share * n)`` records come from the borderline band (quality_score within
     [borderline_low, borderline_high]), then the rest from every record not yet taken. Each phase is stratified
     by label (and source): every stratum gets one record before any gets a second (largest strata first when
-    there are more strata than places), the remaining places go in proportion to stratum size. The queue lists
+    there are more strata than places), the remaining places go in proportion to stratum size; across the two
+    phases too: the band's share shrinks where it would give a band stratum a second record while a stratum
+    without borderline records gets none. The queue lists
     the borderline phase first, then the borderline records of the second phase (the band's records beyond
     its share), then the rest, each part shuffled so that strata are mixed: a reviewer who stops early has
     seen the borderline records first. The same records (in any row order) and seed always give the same
@@ -261,6 +264,11 @@ def build_review_queue(records: pd.DataFrame, settings: ReviewSettings) -> pd.Da
     rng = np.random.default_rng(settings.seed)
     band = frame[frame["borderline"]]
     n_band = min(int(round(settings.borderline_share * n)), len(band))
+    # Every stratum gets one record before any gets a second, across both phases: once the band phase has
+    # a place for each of its strata, it leaves enough places for the strata without borderline records.
+    band_strata = band["stratum"].nunique()
+    if n_band > band_strata:
+        n_band = max(band_strata, min(n_band, n - (frame["stratum"].nunique() - band_strata)))
     first = _pick(band, n_band, sorted(band["stratum"].unique()), rng)
     rest = frame.drop(index=first.index)
     unseen = sorted(set(rest["stratum"]) - set(first["stratum"]))

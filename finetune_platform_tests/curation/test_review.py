@@ -109,6 +109,20 @@ def test_queue_gives_small_strata_a_place_in_the_borderline_phase():
     }
 
 
+def test_queue_keeps_a_place_for_strata_without_borderline_records():
+    # Only billing has borderline records: the band's share (2 of 4) would give billing a second place while
+    # technical got none; every label gets one first, the band keeps what is left.
+    rows = [{"label": "billing", "quality_score": 0.75} for _ in range(10)] + [
+        {"label": label, "quality_score": 0.95} for label in ("shipping", "account", "technical") for _ in range(10)
+    ]
+    queue = build_review_queue(curated(*rows), ReviewSettings(sample_size=4, borderline_share=0.5))
+    assert sorted(queue["label"]) == ["account", "billing", "shipping", "technical"]
+    assert queue["borderline"].iloc[0] and not queue["borderline"].iloc[1:].any()
+    # with room for every stratum the band's share stands
+    queue = build_review_queue(curated(*rows), ReviewSettings(sample_size=10, borderline_share=0.5))
+    assert queue["borderline"].sum() == 5 and set(queue["label"]) == {"account", "billing", "shipping", "technical"}
+
+
 def test_queue_is_deterministic_for_a_seed_and_ignores_row_order():
     records = sampling_records()
     settings = ReviewSettings(sample_size=25, seed=7)
