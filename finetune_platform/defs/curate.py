@@ -490,7 +490,14 @@ def curated_records(
     # Decisions of reviewers who do not agree enough must not change the data, even in a run that only
     # materializes curated_records (the blocking check stops it only within the run of human_reviews).
     gate = _recorded_gate(context.instance)
-    if len(human_reviews) and gate is not None and not gate["passed"]:
+    if gate is not None and not gate["passed"] and not len(human_reviews):
+        # require_reviews: unreviewed data must not train, in a run of curated_records alone either
+        raise ValueError(
+            f"curated_records: the agreement gate failed ({gate['reason']}), so the records are not curated "
+            "without review. Put reviewers' decisions in data/review/decisions/ and materialize human_reviews "
+            "again, or turn require_reviews off on human_reviews"
+        )
+    if gate is not None and not gate["passed"]:
         raise ValueError(
             f"curated_records: the reviews failed the agreement gate ({gate['reason']}), so their decisions are "
             "not applied. Resolve the disagreements (human_reviews lists them in its metadata and in "

@@ -108,6 +108,29 @@ def test_curated_records_alone_refuses_reviews_that_failed_the_gate(tmp_path: Pa
     assert "failed the agreement gate (krippendorff_alpha 0.10 < 0.6)" in str(failure.event_specific_data.error)
 
 
+def test_curated_records_alone_refuses_unreviewed_data_when_reviews_are_required(tmp_path: Path) -> None:
+    """require_reviews failed the gate with no reviews: a later run of curated_records alone must not build
+    the training data unreviewed either."""
+
+    @dg.asset(name="human_reviews", group_name="curate")
+    def no_reviews() -> dg.Output[pd.DataFrame]:
+        gate = {"passed": False, "reason": "no reviews imported yet and require_reviews is on",
+                "metric": "krippendorff_alpha", "min_agreement": 0.6, "require_reviews": True}
+        empty = pd.DataFrame(columns=["record_id", "reviewer", "decision", "label", "comment", "origin"])
+        return dg.Output(empty, metadata={"agreement_gate": dg.MetadataValue.json(gate)})
+
+    result = dg.materialize(
+        [fake_deduplicated_records, no_reviews, curated_records],
+        resources={"platform": PlatformResource(root=str(tmp_path))},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    error = str(failure.event_specific_data.error)
+    assert "agreement gate failed (no reviews imported yet and require_reviews is on)" in error
+    assert "not curated without review" in error
+
+
 def test_queue_is_exported_and_no_reviews_means_nothing_changes(tmp_path: Path) -> None:
     result = _run(tmp_path, {"sample_size": 12})
     assert result.success
