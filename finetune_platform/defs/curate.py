@@ -426,10 +426,16 @@ def human_reviews(
     )
 
 
+#: Settings of how reviewers' decisions combine, which curated_records must apply as human_reviews judged them.
+_APPLY_SETTINGS: tuple[str, ...] = ("rejection_rule", "min_reviewers_per_item")
+
+
 def _agreement_gate(report: Any, config: ReviewConfig) -> dict[str, Any]:
     """The agreement gate's verdict on ``report`` (None: no reviews) under ``config``, as JSON."""
     settings = {"metric": config.agreement_metric, "min_agreement": config.min_agreement,
-                "require_reviews": config.require_reviews}
+                "require_reviews": config.require_reviews,
+                # how decisions combine: the disagreements' outcomes (and a single review's pass) assume them
+                **{name: getattr(config, name) for name in _APPLY_SETTINGS}}
     if report is None:
         reason = "no reviews imported yet" + (
             " and require_reviews is on" if config.require_reviews else ": nothing to gate"
@@ -503,6 +509,17 @@ def curated_records(
             "not applied. Resolve the disagreements (human_reviews lists them in its metadata and in "
             "data/review/disagreements.csv) and import the decisions again, "
             "or change human_reviews' metric / min_agreement if the bar is wrong"
+        )
+    differ = [
+        f"{name} {getattr(config, name)!r} (human_reviews: {gate[name]!r})"
+        for name in _APPLY_SETTINGS
+        if gate is not None and name in gate and gate[name] != getattr(config, name)
+    ]
+    if len(human_reviews) and differ:
+        raise ValueError(
+            f"curated_records would apply the reviews with other settings than human_reviews judged them with: "
+            f"{', '.join(differ)}. Its agreement gate and the disagreements' outcomes hold for human_reviews' "
+            "settings: give curated_records the same review config as human_reviews"
         )
     outcome = apply_reviews(deduplicated_records, human_reviews, config)
     dropped_path = platform.settings().artifacts_dir / "curation" / "curated_records_dropped.parquet"

@@ -131,6 +131,27 @@ def test_curated_records_alone_refuses_unreviewed_data_when_reviews_are_required
     assert "not curated without review" in error
 
 
+def test_curated_records_refuses_other_rejection_settings_than_human_reviews(tmp_path: Path) -> None:
+    """human_reviews listed record 4 as rejected under rejection_rule 'any'; curated_records with the default
+    rule would keep it: it must not apply the reviews by another rule than the one they were judged by."""
+    decisions = tmp_path / "data" / "review" / "decisions"
+    _write_decisions(decisions, "alice", rejects={0, 1, 2, 3}, relabel={})
+    _write_decisions(decisions, "bob", rejects={0, 1, 2}, relabel={})
+    result = dg.materialize(
+        [fake_deduplicated_records, review_queue, human_reviews, human_reviews__agreement, curated_records],
+        resources={"platform": PlatformResource(root=str(tmp_path))},
+        run_config={"ops": {"human_reviews": {"config": {"rejection_rule": "any"}}}},
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "rejection_rule 'majority' (human_reviews: 'any')" in str(failure.event_specific_data.error)
+    same = _run(tmp_path, {"rejection_rule": "any"})
+    assert same.success
+    curated = next(e for e in same.get_asset_materialization_events() if e.asset_key.to_user_string() == "curated_records")
+    assert curated.materialization.metadata["rows_dropped"].value == 4
+
+
 def test_queue_is_exported_and_no_reviews_means_nothing_changes(tmp_path: Path) -> None:
     result = _run(tmp_path, {"sample_size": 12})
     assert result.success
