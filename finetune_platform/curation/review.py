@@ -171,12 +171,19 @@ def _review_id(record_id: str) -> str:
 
 
 def content_hash(text: str, response: str, messages: str) -> str:
-    """12 hex digits of the SHA-1 of a record's text, reply and turns: what a reviewer judged.
+    """``"h"`` + 12 hex digits of the SHA-1 of a record's text, reply and turns: what a reviewer judged.
 
     A record id is a file and a row, so it moves to another record when rows are added above it; this
     fingerprint tells :func:`import_reviews` that the record under an id is no longer the one reviewed.
+    The letter keeps a spreadsheet from reading the cell as a number: bare hex digits such as
+    ``19e734265847`` or ``668843103874`` (about 1 record in 150) come back from Excel as ``1.9E+735`` or
+    ``6.68843E+11``. (Queues exported before the letter, bare hex digits, are still recognised.)
     """
-    return hashlib.sha1("\x1f".join((text, response, messages)).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return "h" + hashlib.sha1("\x1f".join((text, response, messages)).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+#: a content_hash a spreadsheet turned into a number: "1.9E+735", "6.68843E+11" (or a lost leading zero)
+_MANGLED_NUMBER = re.compile(r"\d+(?:[.,]\d+)?E[+-]\d+|\d{1,11}", re.IGNORECASE)
 
 
 def content_hashes(records: pd.DataFrame) -> list[str]:
@@ -385,6 +392,12 @@ class ReviewImportError(RowsImportError):
     what = "review row"
 
 
+def _hash_forms(known: str | None) -> tuple[str, ...]:
+    """The spellings of a record's content_hash a sheet may hold: today's and the bare hex digits of queues
+    exported before the leading letter."""
+    return () if known is None else (known, known[1:])
+
+
 @dataclass
 class _Reader(SheetReader):
     """Reviews from spreadsheets and Label Studio exports; checks ids and labels against the records."""
@@ -424,7 +437,17 @@ class _Reader(SheetReader):
                 f"record_id '{record_id}' is not among the records under review; was the file edited or is it from "
                 "another batch?"
             )
-        elif seen_hash and self.known_hashes is not None and self.known_hashes.get(record_id) != seen_hash:
+        elif (
+            seen_hash and self.known_hashes is not None
+            and seen_hash not in _hash_forms(self.known_hashes.get(record_id))
+            and _MANGLED_NUMBER.fullmatch(seen_hash)
+        ):
+            bad(
+                f"the content_hash '{seen_hash}' of record '{record_id}' was turned into a number by a "
+                "spreadsheet; copy the row's content_hash back from review_queue.csv (or empty the cell) "
+                "and import again."
+            )
+        elif seen_hash and self.known_hashes is not None and seen_hash not in _hash_forms(self.known_hashes.get(record_id)):
             bad(
                 f"record '{record_id}' is not the record that was reviewed: its text or reply changed since the "
                 "review queue was exported (rows added or edited in its file, or curation now redacts it "

@@ -579,7 +579,7 @@ def test_a_decision_is_refused_when_its_record_id_now_holds_another_record(tmp_p
     rejected spam; after the shift the id names an innocent record, which must not be dropped in its place."""
     before = curated({"text": "hello, my order is late"}, {"text": "BUY CHEAP PILLS at example.biz"})
     queue = build_review_queue(before, ReviewSettings(sample_size=2))
-    assert queue["content_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
+    assert queue["content_hash"].str.fullmatch(r"h[0-9a-f]{12}").all()
     sheet = export_review_csv(queue, tmp_path / "queue.csv")
     alice = _fill(sheet, tmp_path / "alice.csv", {"r1": ("accept", "", "", ""), "r2": ("reject", "", "", "spam")})
     assert len(import_reviews([alice], before, reviewer_from_filename=True)) == 2
@@ -605,6 +605,40 @@ def test_a_decision_is_refused_when_its_record_id_now_holds_another_record(tmp_p
     plain = tmp_path / "plain.csv"
     plain.write_text("record_id,reviewer,decision\nr2,bob,reject\n", encoding="utf-8")
     assert import_reviews([plain], after).attrs["import_stats"]["reviews_without_content_hash"] == 1
+
+
+def test_a_content_hash_survives_a_spreadsheet_and_a_mangled_one_is_named(tmp_path):
+    """Bare hex digits like 19e734265847 or 668843103874 (about 1 record in 150) are numbers to Excel, which
+    saves them as 1.9E+735 / 6.68843E+11: the fingerprint must not look like a number, an old queue's bare
+    digits still count, and a cell a spreadsheet mangled is named as such, not as another record."""
+    from finetune_platform.curation.review import content_hash
+
+    # the texts whose old, bare fingerprints were 19e734265847 and 668843103874
+    records = curated({"text": "request 356", "response": "answer 356"}, {"text": "request 422", "response": "answer 422"})
+    queue = build_review_queue(records, ReviewSettings(sample_size=2))
+    assert sorted(h[1:] for h in queue["content_hash"]) == ["19e734265847", "668843103874"]
+    for h in queue["content_hash"]:  # what Excel keeps: no cell reads as a number
+        with pytest.raises(ValueError):
+            float(h)
+    sheet = export_review_csv(queue, tmp_path / "queue.csv")
+    alice = _fill(sheet, tmp_path / "alice.csv", {"r1": ("accept", "", "", ""), "r2": ("reject", "", "", "")})
+    assert len(import_reviews([alice], records, reviewer_from_filename=True)) == 2
+    # a sheet of a queue exported before the leading letter
+    old = tmp_path / "bob.csv"
+    old.write_text(alice.read_text(encoding="utf-8-sig").replace(",h19e7", ",19e7").replace(",h6688", ",6688"),
+                   encoding="utf-8-sig")
+    assert ",19e734265847," in old.read_text(encoding="utf-8-sig")
+    assert len(import_reviews([old], records, reviewer_from_filename=True)) == 2
+    # such a sheet saved by Excel
+    mangled = tmp_path / "carol.csv"
+    mangled.write_text(old.read_text(encoding="utf-8-sig").replace(",19e734265847,", ",1.9E+735,")
+                       .replace(",668843103874,", ",6.68843E+11,"), encoding="utf-8-sig")
+    with pytest.raises(ReviewImportError) as err:
+        import_reviews([mangled], records, reviewer_from_filename=True)
+    message = str(err.value)
+    assert "the content_hash '1.9E+735' of record 'r1' was turned into a number by a spreadsheet" in message
+    assert "'6.68843E+11' of record 'r2'" in message and "not the record that was reviewed" not in message
+    assert content_hash("request 356", "answer 356", "") == "h19e734265847"
 
 
 def test_a_sheet_saved_twice_is_one_reviewer_not_two(tmp_path):
