@@ -429,6 +429,8 @@ class _Reader(SheetReader):
         record_id, label, comment, seen_hash = (s.strip() for s in (record_id, label, comment, seen_hash))
         reviewer = self.person_name(reviewer)
         decision_norm = decision.strip().casefold()
+        # the past participle a reviewer may well write ("Accepted", "REJECTED") means the same decision
+        decision_norm = {"accepted": "accept", "rejected": "reject"}.get(decision_norm, decision_norm)
         problems_before = len(self.errors)
         if not record_id:
             bad("record_id is empty; keep the record_id column as exported.")
