@@ -491,7 +491,8 @@ class _Reader(SheetReader):
             else:
                 self.stats["blank_rows_skipped"] += 1
             return
-        reviewer = cell("reviewer") or (person_of_file(stem) if self.reviewer_from_filename else "")
+        # a Label Studio CSV export names each row's reviewer in its annotator column (several in one file)
+        reviewer = cell("reviewer") or cell("annotator") or (person_of_file(stem) if self.reviewer_from_filename else "")
         self.add(file, where, cell("record_id"), reviewer, decision, label, comment, cell("content_hash"))
 
     def annotation(

@@ -223,6 +223,24 @@ def test_csv_reviewer_from_file_name(tmp_path):
         import_reviews([bob], records)
 
 
+def test_a_label_studio_csv_export_names_its_reviewers_in_the_annotator_column(tmp_path):
+    """Label Studio's CSV export: the task's data fields, the choice under its control's name (decision), and
+    one row per annotation with its annotator; two annotators in one file are two reviewers, not the file."""
+    records = curated({}, {})
+    export = tmp_path / "project-1-at-2026-12-08.csv"
+    export.write_text(
+        "annotation_id,annotator,created_at,decision,id,lead_time,record_id,text,updated_at\n"
+        "11,alice@example.com,2026-12-08T10:00:00Z,accept,1,3.2,r1,some text,2026-12-08T10:00:00Z\n"
+        "12,bob@example.com,2026-12-08T10:01:00Z,reject,1,4.0,r1,some text,2026-12-08T10:01:00Z\n"
+        "13,alice@example.com,2026-12-08T10:02:00Z,accept,2,2.5,r2,other text,2026-12-08T10:02:00Z\n",
+        encoding="utf-8",
+    )
+    reviews = import_reviews([export], records, reviewer_from_filename=True)
+    got = sorted(zip(reviews["record_id"], reviews["reviewer"], reviews["decision"]))
+    assert got == [("r1", "alice@example.com", "accept"), ("r1", "bob@example.com", "reject"),
+                   ("r2", "alice@example.com", "accept")]  # fmt: skip
+
+
 def test_one_reviewer_writing_their_name_two_ways_is_one_reviewer(tmp_path):
     """"Alice" in one file and "alice " in another is one person: she cannot review a record twice, and
     her name is the spelling first read."""
