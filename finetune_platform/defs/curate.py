@@ -388,12 +388,17 @@ def human_reviews(
     from finetune_platform.sheets import sheet_files
 
     review_dir = platform.settings().review_dir
-    files = sheet_files(review_dir / "decisions", "decision files")
-    reviews = (
-        import_reviews(files, deduplicated_records, reviewer_from_filename=True)
-        if files
-        else pd.DataFrame(columns=REVIEW_COLUMNS)
-    )
+    try:
+        files = sheet_files(review_dir / "decisions", "decision files")
+        reviews = (
+            import_reviews(files, deduplicated_records, reviewer_from_filename=True)
+            if files
+            else pd.DataFrame(columns=REVIEW_COLUMNS)
+        )
+    except Exception:
+        # the last import's disagreements are not these decisions': nobody should resolve them now
+        (review_dir / "disagreements.csv").unlink(missing_ok=True)
+        raise
     # What applying them would do: the agreement (decisions and labels) and the disagreements to resolve.
     outcome = apply_reviews(deduplicated_records, reviews, config) if len(reviews) else None
     report = outcome.agreement if outcome is not None else None

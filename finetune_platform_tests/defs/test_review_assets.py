@@ -201,8 +201,11 @@ def test_a_decision_file_the_platform_cannot_read_stops_the_import(tmp_path: Pat
     _write_decisions(decisions / "round2", "bob", rejects={0}, relabel={})
     (decisions / ".DS_Store").write_bytes(b"\0")
     assert _run(tmp_path, ops=("human_reviews",)).output_for_node("human_reviews")["reviewer"].nunique() == 2
+    assert (tmp_path / "data" / "review" / "disagreements.csv").exists()
     (decisions / "carol.xlsx").write_bytes(b"PK")
     result = _run(tmp_path, ops=("human_reviews",))
+    # the last import's disagreements are gone with it: they are not what the decision files say now
+    assert not (tmp_path / "data" / "review" / "disagreements.csv").exists()
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "file(s) that are not decision files the platform can read: carol.xlsx" in str(
         failure.event_specific_data.error
