@@ -304,6 +304,14 @@ def agreement_report(
             else f"{metric} {shown} is below the bar {min_agreement} {where}; reviewers disagree on "
             f"{disagreeing} items: read the disagreements, sharpen the review guidelines and review again."
         )
+        if not passed and observed >= 0.8:
+            # the case that surprises: 23 of 24 items agreed on, alpha 0.0
+            reason += (
+                f" (They agree on {observed:.0%} of their ratings, but {metric} discounts the agreement chance "
+                "gives: when nearly every rating is the same, chance gives most of it, and a disagreement on the "
+                "rare rating weighs a lot. Review more items that may deserve the rare rating, or lower the bar "
+                "knowingly.)"
+            )
     return AgreementReport(
         value=_round(chosen),
         passed=bool(passed),

@@ -237,3 +237,16 @@ def test_the_bar_is_compared_with_the_unrounded_value_and_shown_so():
     # shown with as many decimals as it takes to sit on the right side of the bar, never "0.481 >= 0.48148"
     assert agreement_report(ratings, "krippendorff_alpha", 0.48148).reason.startswith("krippendorff_alpha 0.4815 >= ")
     assert agreement_report(ratings, "krippendorff_alpha", 0.4).reason.startswith("krippendorff_alpha 0.481 >= 0.4")
+
+
+def test_a_failing_verdict_on_near_unanimous_ratings_says_how_much_they_agree():
+    """23 of 24 items agreed on (all accept), one split: alpha is 0.0 (the krippendorff package agrees), a
+    fail; the reason says they agree on 96% of their ratings and why alpha is low anyway."""
+    rows = [(f"r{i}", who, "accept") for i in range(24) for who in ("alice", "bob")]
+    rows[-1] = ("r23", "bob", "reject")
+    report = agreement_report(pd.DataFrame(rows, columns=["record_id", "reviewer", "decision"]))
+    assert not report.passed and report.value == pytest.approx(0.0, abs=1e-9)
+    assert report.observed_agreement == pytest.approx(23 / 24, abs=1e-4)
+    assert "They agree on 96% of their ratings" in report.reason and "discounts the agreement chance" in report.reason
+    planted = agreement_report(_planted(30, 1), "fleiss_kappa", 0.6)  # real disagreement: no such note
+    assert not planted.passed and "They agree on" not in planted.reason
