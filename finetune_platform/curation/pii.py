@@ -2203,7 +2203,7 @@ _SAME_LINE_SIGN_OFF = re.compile(
 #: starts with the comma (a literal re jumps to) and ends at the line's start.
 _SAME_LINE_SIGN_OFF_REVERSED = re.compile(
     ",[ ]*(?:" + "|".join(re.escape(w[::-1]) for w in (*_SIGN_OFFS, "truly")) + ")"
-    "(?:[ ]+(?:dnik|tseb|mraw|tsemraw|ynam|htiw|eht lla|sruoy|klat|kaeps))?[ ]*(?:\n|\Z)"
+    r"(?:[ ]+(?:dnik|tseb|mraw|tsemraw|ynam|htiw|eht lla|sruoy|klat|kaeps))?[ ]*(?:\n|\Z)"
 )
 #: The letters that re.IGNORECASE folds onto ASCII letters and str.lower does not: İ, ı, ſ and the Kelvin sign.
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
@@ -2271,7 +2271,7 @@ def _iban_shaped(shape: bytes) -> bool:
 
 
 def _digit_shape(text: str) -> bytes | None:
-    """The shape of ASCII ``text`` (:data:`_SHAPE`: digits "0", capitals "A", other letters "a"), None for
+    r"""The shape of ASCII ``text`` (:data:`_SHAPE`: digits "0", capitals "A", other letters "a"), None for
     other text.
 
     Hand-written gates: on ASCII text ``\d`` is 0-9 and ``[A-Za-z]`` the letters, so ``shape.count(b"0")`` is
