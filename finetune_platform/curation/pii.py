@@ -2062,7 +2062,7 @@ _UPPER_WORD = re.compile(
     r"(?<![\w'’-])(?:[OD]['’])?[" + _UP + r"]{2,}(?:-[" + _UP + r"]{2,})?(?!\w|-\w|['’](?!S\b))"
 )
 #: What joins the parts of an ALL-CAPS name: one space, then maybe an initial and a particle (_NAME_GAP in capitals).
-_UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|DE LA|DE|DEL|DA|DI|LE|LA|AL|BIN|BEN)[ ])?")
+_UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|DE LA|DE|DEL|DA|DI|LE|LA|AL|BINTI|BINTE|BIN|BEN)[ ])?")
 #: Every run of capitals (no boundary checks, so cheap): a superset of the _UPPER_WORD words a name or an
 #: address in capitals needs, the gate of PiiRedactor._caps_persons and _ADDRESS_EN_UPPER.
 _UPPER_RUN = re.compile("[" + _UP + r"]{2,}")
@@ -2070,8 +2070,8 @@ _NAME_GAP = re.compile(
     r"[ ](?:[A-Z]\.[ ])?(?:[\"“'(][A-Z][a-z]+[\"”')][ ])?"
     r"(?:(?:Van der|Van den|Van de|Von der|De la|De los|De las|van der|van den|van de|van|von der|von|de la|de los|de las|de|del|della|da|das|dos|do|di|le|la|al|el|bin|ben|ter|te|ten|op de|zu|du"
     # Irish, Scottish and Welsh patronymics ("Seán Ó Murchú", "Sinéad Nic Giolla Phádraig", "Ieuan ap Gwilym"),
-    # Malay ones ("Nurul Aisyah binti Ahmad", "Rajendran a/l Muthusamy")
-    r"|Ó|Ní|Nic|Mac|Uí|Ua|Mhic|ap|ab|binti|bint|a/l|a/p)[ ])?"
+    # Malay ones ("Nurul Aisyah binti Ahmad", Singapore's "binte": "Nurul Huda binte Osman", "Rajendran a/l Muthusamy")
+    r"|Ó|Ní|Nic|Mac|Uí|Ua|Mhic|ap|ab|binti|binte|bint|a/l|a/p)[ ])?"
 )
 #: A possessive "'s" may follow ("Sarah's refund", "Mr. Okafor's order"), as with _NAME_TOKEN.
 _CAPITALISED = re.compile(

@@ -20,6 +20,78 @@ def spans(text: str, kind: str) -> list[str]:
     return [m.value for m in R.find(text) if m.type == kind]
 
 
+# --- 1. a particle inside a name ------------------------------------------------------------------------------------
+PARTICLE_NAMES = [
+    ("Account is under Nurul Huda binte Osman", "Nurul Huda binte Osman"),
+    ("Please refund Nurul Huda binte Osman today.", "Nurul Huda binte Osman"),
+    ("Dear Siti Aminah binte Rahmat,", "Siti Aminah binte Rahmat"),
+    ("Transfer to Farah binte Ismail please", "Farah binte Ismail"),
+    ("Account holder: NURUL HUDA BINTE OSMAN", "NURUL HUDA BINTE OSMAN"),
+    ("ACCOUNT HOLDER: SITI BINTI ABDULLAH", "SITI BINTI ABDULLAH"),
+    ("Ahmad bin Ismail called about the invoice.", "Ahmad bin Ismail"),
+    ("The booking is for Siti binti Abdullah.", "Siti binti Abdullah"),
+    ("Payee: Mohamed Rizal bin Yusof", "Mohamed Rizal bin Yusof"),
+    ("My name is Carlos de la Cruz.", "Carlos de la Cruz"),
+    ("Contact Jan van der Berg for details.", "Jan van der Berg"),
+    ("Ms. Maria de los Santos will call back.", "Maria de los Santos"),
+]
+NOT_PARTICLE_NAMES = [
+    "We stayed at Playa de la Cruz last summer.",
+    "Flights to Santa Cruz de la Sierra are delayed.",
+    "Put the recycling bin out on Tuesday.",
+    "The Hotel van der Valk was fully booked.",
+    "Please empty the bin Monday morning.",
+    "Order the Binte Cookies Selection Box",
+    "Our office is on Rue de la Paix.",
+    "The parcel went to Bandar Seri Begawan.",
+]
+
+
+@pytest.mark.parametrize(("text", "name"), PARTICLE_NAMES)
+def test_a_particle_inside_a_name_keeps_it_one_span(text, name):
+    assert name in spans(text, "PERSON")
+
+
+@pytest.mark.parametrize("text", NOT_PARTICLE_NAMES)
+def test_a_particle_in_a_place_or_a_product_is_no_name(text):
+    assert spans(text, "PERSON") == []
+
+
+# --- 4. English digits read out, a phone's word on the line above --------------------------------------------------
+SPOKEN_PHONES = [
+    "Best number to reach me:\nzero seven two three four five six six six",
+    "Phone:\nzero seven nine one two three four five six seven eight",
+    "You can call me on\noh seven seven double one two three four five six",
+    "my mobile\nzero four one two, three four five, six six six",
+    "contact number below\nzero seven two, three four five, six six six",
+    "Text me\nnine one seven five five five one two three four",
+    "Agent: what's a good callback number?\nCaller: yeah it's zero seven two three four five triple six",
+    "Agent: and your mobile?\nCaller: um oh seven nine double four, five six seven, eight nine nine",
+    "Agent: what number should we call?\n\nCaller: zero seven two three four five six six six",
+    "phone\nZERO SEVEN TWO THREE FOUR FIVE SIX SIX SIX",
+]
+NOT_SPOKEN_PHONES = [
+    "Order number:\nzero seven two three four five six six six",
+    "Your order is\nfour five six seven eight nine one two three",
+    "the date is\ntwenty twenty four",
+    "Phone:\nsix six six",
+    "Agent: order number please\nCaller: zero seven two three four five six six six",
+    "Agent: what's your account number\nCaller: four five six seven eight nine one two three four",
+    "Agent: what's the tracking number\nCaller: one two three four five six seven eight nine",
+    "it's zero seven two nine eight six six six one five",
+]
+
+
+@pytest.mark.parametrize("text", SPOKEN_PHONES)
+def test_digits_read_out_under_a_phones_word_on_the_line_above(text):
+    assert len(spans(text, "PHONE")) == 1
+
+
+@pytest.mark.parametrize("text", NOT_SPOKEN_PHONES)
+def test_digits_read_out_under_an_ids_word_or_none_are_no_phone(text):
+    assert spans(text, "PHONE") == []
+
+
 @pytest.mark.parametrize("module", [pii, spoken_names])
 def test_the_detectors_source_has_no_invalid_escape_sequence(module):
     # "\Z" in a plain string literal is a DeprecationWarning now and a SyntaxWarning from Python 3.12 on
