@@ -687,6 +687,25 @@ _USE_CODE = re.compile(
 )
 
 
+def _caps_surname_then_given(m: re.Match[str]) -> bool:
+    """Whether a register's value that :data:`_CAPS_SURNAME_THEN_GIVEN` matched is a person: the word in capitals is
+    no acronym, notice or common word, and every word after it is a known given name, ambiguous ones too ("Nom :
+    ROUSSEL Ghislaine Marie"; not "Name: NIKE Air Max", "Client : PARIS Nord", "Nom : SNCF Connect"); after a
+    Vietnamese family name any capitalised words ("NGUYEN Van An", "TRAN Thi Hoa": "Van", "An" are words too)."""
+    surname, given = m.group(1), m.group(2).split()
+    if (
+        surname in ACRONYMS
+        or surname in _NOT_CAPS_SURNAMES
+        or surname.title() in NOT_NAMES
+        or surname.lower() in COMMON_LOWER_WORDS
+        or surname.lower() in _NOT_SPEAKER_LABELS
+    ):
+        return False
+    if surname in _SURNAMES_FIRST_UPPER:  # "An" of "NGUYEN Van An" is in NOT_NAMES as a sentence's first word
+        return not any(w in NOT_NAMES and w.lower() not in COMMON_LOWER_WORDS for w in given)
+    return all(all(part in _ALL_FIRST for part in w.split("-")) for w in given)
+
+
 def _caps_surname_given(text: str) -> list[PiiMatch]:
     """A surname in capitals before a known given name (:data:`_CAPS_SURNAME_GIVEN`): not a given name in capitals,
     an acronym, a notice's or a greeting's word, or a common word."""
@@ -3405,6 +3424,13 @@ _SURNAME_COMMA_GIVEN = re.compile(
     r"([" + _UP + r"][" + _LO + r"]+(?:[-'’][" + _UP + r"][" + _LO + r"]+)?),[ ]([" + _UP + r"][" + _LO + r"]+"
     r"(?:[ ][" + _UP + r"][" + _LO + r"]+)?)(?:[ ][" + _UP + r"]\.)?"
 )
+#: A surname in capitals, then one to three given names capitalised, as French and Vietnamese forms write a person
+#: ("Nom : DUPONT Marie", "Client : M. GUILLOT Thibault", "Name: NGUYEN Van An"); a title may come first (left out).
+_CAPS_SURNAME_THEN_GIVEN = re.compile(
+    r"(?:(?:M|Mme|Mlle|Mr|Mrs|Ms|Dr)\.?[ ])?"
+    r"([" + _UP + r"]{2}[" + _UP + r"'’-]+)((?:[ ][" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?){1,3})(?![\w'’-])"
+)
+_SURNAMES_FIRST_UPPER = frozenset(n.upper() for n in SURNAMES_FIRST)
 #: Labels of a register whose value is a person only as "Surname, Given" ("Mitarbeiter: Schmidt-Kowalski, Anja"):
 #: a chat's speaker as often ("Mitarbeiter: Guten Tag Frau Lorenz").
 _REGISTER_ONLY_LABELS = frozenset(("mitarbeiter", "mitarbeiterin"))
@@ -7159,6 +7185,13 @@ class PiiRedactor:
                 continue
             if label in _REGISTER_ONLY_LABELS:
                 continue  # "Mitarbeiter: Guten Tag Frau Lorenz": a chat's speaker as often; only "Surname, Given" counts
+            family = _CAPS_SURNAME_THEN_GIVEN.match(text, m.end()) if label in _REGISTER_LABELS else None
+            if family is not None and _caps_surname_then_given(family) and _FIELD_VALUE_END.match(text, family.end()):
+                # "Name: NGUYEN Van An", "Nom : DUPONT Marie": the family name in capitals, the given names after it
+                start = family.start(1)
+                value = text[start:family.end()]
+                out.append(PiiMatch("PERSON", start, family.end(), value, value.casefold()))
+                continue
             capitals = _UPPER_NAME_VALUE.match(text, m.end())
             if (
                 capitals is not None

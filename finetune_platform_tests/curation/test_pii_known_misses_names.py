@@ -57,6 +57,46 @@ def test_a_particle_in_a_place_or_a_product_is_no_name(text):
     assert spans(text, "PERSON") == []
 
 
+# --- 2. a family name in capitals, then the given names, after a register's label ------------------------------------
+CAPS_FAMILY_FIRST = [
+    ("Client : M. GUILLOT Thibault", "GUILLOT Thibault"),
+    ("Nom : DUPONT Marie", "DUPONT Marie"),
+    ("Name: NGUYEN Van An", "NGUYEN Van An"),
+    ("Name: TRAN Thi Hoa", "TRAN Thi Hoa"),
+    ("Name: HOANG Minh Duc", "HOANG Minh Duc"),
+    ("Nom : LEFEBVRE Anne-Sophie", "LEFEBVRE Anne-Sophie"),
+    ("Nom: MOREAU Clémence\nTél: 06 12 34 56 78", "MOREAU Clémence"),
+    ("Customer: OKONKWO Chidinma", "OKONKWO Chidinma"),
+    ("Patient: BERTRAND Yvonne", "BERTRAND Yvonne"),
+    ("Name: PHAM Van Long, Room 12", "PHAM Van Long"),
+]
+NOT_CAPS_FAMILY_FIRST = [
+    "Name: VIP Gold Member",
+    "Customer: URGENT Please Help",
+    "Client: ACME Holdings",
+    "Name: USB Cable",
+    "Customer: HELLO There",
+    "Client : PARIS Nord",
+    "Customer: WHY Is This Late",
+    "Nom : SNCF Connect",
+    "Customer: PLEASE Refund Me",
+]
+
+
+@pytest.mark.parametrize(("text", "name"), CAPS_FAMILY_FIRST)
+def test_a_family_name_in_capitals_before_the_given_names_is_one_name(text, name):
+    assert name in spans(text, "PERSON")
+
+
+@pytest.mark.parametrize("text", NOT_CAPS_FAMILY_FIRST)
+def test_capitals_before_words_that_are_no_given_names_are_no_name(text):
+    assert spans(text, "PERSON") == []
+
+
+def test_a_vietnamese_family_name_takes_no_word_of_a_queue_after_it():
+    assert not any("Customer" in name for name in spans("Name: NGUYEN Customer Service", "PERSON"))
+
+
 # --- 4. English digits read out, a phone's word on the line above --------------------------------------------------
 SPOKEN_PHONES = [
     "Best number to reach me:\nzero seven two three four five six six six",
