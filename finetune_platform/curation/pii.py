@@ -190,6 +190,8 @@ _BOOKED_FOR_NEEDLES = frozenset(
      " under the name", "it under ", "that under ", "them under ", "one under ", "down under ", "order under ",
      "booking under ", "reservation under ", "table under ", "name on ")
 )
+#: The needles of PiiRedactor._asked_for's gate: every _ASKED_FOR_CUE ends with one of them (lower-cased).
+_ASKED_FOR_NEEDLES = frozenset(("ask for ", "asking for ", "asked for ", "calling for ", "speak to ", "speak with "))
 #: The strings of :data:`_GATE_NEEDLES` and :data:`_FIELD_LABEL_WORDS`; built at the end of the module.
 _AUTOMATON: ahocorasick_rs.AhoCorasick
 
@@ -2848,6 +2850,43 @@ _BOOKED_FOR_CUE = re.compile(
     r"|(?<![\w'’])(name)[ ]on[ ](?:the[ ]|my[ ]|your[ ])?(?:card|account)(?:[ ](?:is|was|reads))?)"
     r"(?:[ ]the[ ]name(?:[ ]of)?)?:?[ ]+)"
 )
+#: Whom to ask for, call for or speak to ("ask for Roz at the front desk", "hi, calling for Teodoro", "can I speak to
+#: Wiremu please"): "ask" and "call" name the cue ("calling for" after a caller's greeting, "speak to" after a
+#: request: "could I", "I'd like to"), group 3 is the one capitalised word after it (see PiiRedactor._asked_for).
+_ASKED_FOR_CUE = re.compile(
+    r"(?:(?<![\w'’])(?P<ask>[Aa]sk(?:ing|ed)?[ ]for)"
+    r"|(?P<call>(?<![\w'’])(?i:(?:hi|hello|hey|yes|yeah|good[ ](?:morning|afternoon|evening)),?[ ]"
+    r"(?:i['’]?m[ ]|i[ ]am[ ]|just[ ]|i[ ]was[ ])?)[Cc]alling[ ]for)"
+    r"|(?i:(?:can|could|may)[ ]i|i['’]?d[ ]like[ ]to|i[ ]would[ ]like[ ]to|i[ ]want[ ]to|i[ ]need[ ]to|let[ ]me)[ ]"
+    r"(?:please[ ])?[Ss]peak[ ](?:to|with))[ ]"
+    r"([" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?)(?![\w'’-])"
+)
+#: What follows a person asked for: where or when to ask ("at the front desk", "when you arrive"), a pronoun that
+#: says it is a person ("asking for Bongani, is he in?"); after "calling for" the clause's end will do, after
+#: "speak to" a "please" that ends it.
+_ASKED_PERSON_END = re.compile(
+    r"[ ](?:at[ ](?:the[ ])?(?:front[ ]desk|reception|desk|door|gate|entrance|check-?in|host[ ]stand)"
+    r"|when[ ]you[ ](?:arrive|get[ ]there|come[ ]in|check[ ]in)|on[ ]arrival|personally|by[ ]name)\b"
+    r"|,?[ ](?:(?:is|was)[ ])?(?:she|he)\b"
+)
+_ASKED_CLAUSE_END = re.compile(r"[ ]*(?:[,.;!?)]|[ ]-[ ]|\r?\n|\Z)")
+#: What follows a person a caller asks to speak to: "please" at the clause's end ("could I speak to Ngaire please?").
+_ASKED_PLEASE_END = re.compile(r"[ ](?:please|pls)[ ]*(?:[,.;!?)]|\r?\n|\Z)")
+#: Words that are asked for or spoken to capitalised and are no person: a desk, a department, a role, a service.
+_NOT_ASKED_FOR = frozenset(
+    "Reception Billing Sales Support Legal Security Accounts Accounting Payroll Admin Administration Management "
+    "Housekeeping Maintenance Concierge Dispatch Customer Customers Service Services Operator Operations Finance "
+    "Help Helpdesk Assistance Supervisor Manager Management Someone Somebody Anyone Anybody Everyone Nobody "
+    "Pharmacy Pharmacist Doctor Nurse Police Ambulance Emergency Emergencies Refund Refunds Returns Delivery "
+    "Collections Claims Compliance Fraud Technical Tech Engineering Marketing Purchasing Procurement Shipping "
+    "Warehouse Logistics Recruitment Facilities Transport Catering Membership Memberships Enrolment Enrollment "
+    "Admissions Registration Registry Records Tenancy Lettings Residents Parking Bookings Reservations Booking "
+    "Reservation Front Desk Office Team Staff Duty Security Lost Found Directions Details Information Info "
+    "English Spanish French German Italian Portuguese Chinese Mandarin Cantonese Arabic Hindi Japanese Korean "
+    "Russian Polish Dutch Turkish Vietnamese Tagalog Translation Interpreter Siri Alexa Cortana Google Bixby "
+    # what a forecast calls for ("is it calling for Snow tomorrow")
+    "Rain Snow Sun Sunshine Showers Storms Thunderstorms Frost Hail Fog Wind Winds Sleet Clouds Drizzle Heat".split()
+)
 _BOOKING_WORD = re.compile(r"(?i)booking|reservation|account|order|table|appointment|room|booked|reserved|name")
 #: What may follow a name an order or a booking is for: the clause's end, or a word that goes on about it.
 _BOOKED_NAME_END = re.compile(
@@ -5379,6 +5418,11 @@ class PiiRedactor:
                 if greeted:  # one line at a time: a text where none is found has no line with one
                     found += greeted
                     shut = False
+            if not rare.isdisjoint(_ASKED_FOR_NEEDLES):
+                asked = self._asked_for(text)
+                if asked:  # a cue and its name are on one line: a text where none is found has no line with one
+                    found += asked
+                    shut = False
             if not h.isdisjoint(_BOOKED_FOR_NEEDLES):
                 booked = self._booked_for(text)
                 if booked:  # a cue and its name are on one line: a text where none is found has no line with one
@@ -6638,6 +6682,46 @@ class PiiRedactor:
                     continue  # "that's for table five"
                 value = text[span[0]:span[1]]
             out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
+        return out
+
+    @staticmethod
+    def _asked_for(text: str) -> list[PiiMatch]:
+        """Whom to ask for, call for or speak to (:data:`_ASKED_FOR_CUE`: "ask for Roz at the front desk", "hi,
+        calling for Teodoro.", "can I speak to Wiremu please"), known given name or not: one capitalised word, no
+        common word, desk, department or service (:data:`_NOT_ASKED_FOR`), brand, month or place word, nor used as
+        a thing in the text, that a person's word follows (:data:`_ASKED_PERSON_END`: "at the front desk", ", is
+        he in?"), that ends the clause after a caller's "hi, calling for" or an "ask for" shortly after seven digits
+        or more (a phone's, an address's: "alt 614.684.0521 (work, ask for Roz)"), or a "please" after "can I
+        speak to".
+        No word list tells a name from a product's there ("ask for Nurofen at the counter", "speak to Spectrum"),
+        hence the person's words; nor from a word in lower case ("calling for teodoro", "calling for rain"): those
+        are not read."""
+        out: list[PiiMatch] = []
+        things: dict[str, bool] = {}
+        for m in _ASKED_FOR_CUE.finditer(text):
+            word = m.group(3)
+            if (
+                word.lower() in NOT_LOWER_SURNAMES
+                or word in _NOT_ASKED_FOR
+                or word in NOT_NAMES
+                or word in _NOT_GREETED
+                or word in BRAND_FIRST_NAMES
+                or word in _SERVICE_BRANDS
+                or word in _NOT_A_NAME_LEAD
+                or word in _COMPANY_WORDS
+                or _a_thing_named(text, word, things)
+            ):
+                continue
+            if m.group("ask") is not None:
+                # after a phone number or an address, whom to ask for there ("alt 614.684.0521 (work, ask for Roz)")
+                before = text[max(0, m.start() - 48):m.start()]
+                reached = sum(c.isdigit() for c in before) >= 7  # not an order's number ("Order 55123 - ask for Visa.")
+                end = _ASKED_CLAUSE_END if reached else None
+            else:
+                end = _ASKED_CLAUSE_END if m.group("call") else _ASKED_PLEASE_END
+            if _ASKED_PERSON_END.match(text, m.end()) is None and (end is None or end.match(text, m.end()) is None):
+                continue  # "ask for Nurofen.", "can I speak to Medicare?": no person's word after it
+            out.append(PiiMatch("PERSON", m.start(3), m.end(3), word, word.casefold()))
         return out
 
     def _lower_titled(self, text: str, needles: AbstractSet[str] | None = None) -> list[PiiMatch]:
@@ -8753,6 +8837,7 @@ _RARE_NEEDLES: frozenset[str] = (
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
     | script_titles.NEEDLES
+    | _ASKED_FOR_NEEDLES
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
@@ -8789,6 +8874,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
     | script_titles.NEEDLES
+    | _ASKED_FOR_NEEDLES
 )
 
 

@@ -97,6 +97,59 @@ def test_a_vietnamese_family_name_takes_no_word_of_a_queue_after_it():
     assert not any("Customer" in name for name in spans("Name: NGUYEN Customer Service", "PERSON"))
 
 
+# --- 3. one name outside the gazetteers after "ask for", "calling for", "speak to" ----------------------------------
+ASKED_FOR = [
+    ("please ask for Roz at the front desk", "Roz"),
+    ("hi, calling for Teodoro", "Teodoro"),
+    ("Yes, I'm calling for Radomir.", "Radomir"),
+    ("When you get there ask for Tavita, she knows the code.", "Tavita"),
+    ("Could I speak to Ngaire please?", "Ngaire"),
+    ("he asked for Ximena at reception", "Ximena"),
+    ("hello, calling for Teodoro, is he there?", "Teodoro"),
+    ("I need to speak to Radomir please.", "Radomir"),
+    ("Ask for Wiremu when you arrive.", "Wiremu"),
+    ("She was asking for Bongani, is he in?", "Bongani"),
+    ("Callback 614 554 4553 (cell), alt 614.684.0521 (work, ask for Roz). Mailing addr updated", "Roz"),
+    ("it's at 6378 Magnolia Blvd, Dayton, OH 45488, ask for Tavita", "Tavita"),
+]
+NOT_ASKED_FOR = [
+    "ask for a refund",
+    "calling for help",
+    "speak to a manager",
+    "ask for Reception at the front desk",
+    "Ask For Help At The Desk",
+    "speak to Billing please",
+    "is it calling for Snow tomorrow",
+    "I asked for Monday off.",
+    "speak to Google about it",
+    "asked for Extra Cheese",
+    "hi, calling for teodoro",
+    "calling for rain",
+    "ask for Support when you call.",
+    "can I speak to Sales?",
+    "can I speak to Medicare?",
+    "ask for Nurofen at the counter",
+    "ask for Tylenol at the pharmacy",
+    "ask for Uber at the gate",
+    "ask for Visa.",
+    "I'll speak to Spectrum tomorrow",
+    "we are calling for Brexit",
+    "I'm calling for Dominos",
+    "calling for Ubereats",
+    "Order 55123 - ask for Visa.",
+]
+
+
+@pytest.mark.parametrize(("text", "name"), ASKED_FOR)
+def test_one_name_after_ask_for_calling_for_or_speak_to_then_a_persons_word(text, name):
+    assert spans(text, "PERSON") == [name]
+
+
+@pytest.mark.parametrize("text", NOT_ASKED_FOR)
+def test_a_thing_a_department_or_a_lower_case_word_asked_for_is_no_name(text):
+    assert spans(text, "PERSON") == []
+
+
 # --- 4. English digits read out, a phone's word on the line above --------------------------------------------------
 SPOKEN_PHONES = [
     "Best number to reach me:\nzero seven two three four five six six six",
