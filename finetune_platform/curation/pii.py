@@ -3939,16 +3939,31 @@ def _lower_cue_ends_at(low: str, pos: int) -> bool:
         start = m.start() + 1
 
 
+#: Particles inside a name in lower case, counted as no surname: a name goes on past them only to a surname after
+#: them ("nurul huda binte osman", "jan van der berg", "maria de la cruz"; not "hi maria de" alone).
+_LOWER_NAME_PARTICLES = frozenset("bin binti binte bint van von der den de del della la dos".split())
+
+
 def _lower_name_end(text: str, end: int, not_surnames: frozenset[str] = COMMON_LOWER_WORDS) -> int:
     """Where a name in lower case whose known given name ends at ``end`` ends: up to two following lower-case
     words are its surnames unless they are ``not_surnames`` or verb forms ("jane doe", "maria garcia lopez";
-    "jane and ...", "jane calling about ...", "jane here")."""
-    for _ in range(2):
-        surname = _LOWER_SURNAME.match(text, end)
+    "jane and ...", "jane calling about ...", "jane here"); one or two particles before a surname count as
+    none of the two (:data:`_LOWER_NAME_PARTICLES`: "nurul huda binte osman", "jan van der berg")."""
+    surnames = 0
+    at = end
+    particles = 0
+    while surnames < 2:
+        surname = _LOWER_SURNAME.match(text, at)
         word = surname.group(1) if surname is not None else ""
+        if word in _LOWER_NAME_PARTICLES and particles < 2:
+            particles += 1
+            at = surname.end()
+            continue
         if not word or word in not_surnames or word.endswith(("ing", "ed")):
             break
-        end = surname.end()
+        end = at = surname.end()
+        surnames += 1
+        particles = 0
     return end
 
 

@@ -34,6 +34,10 @@ PARTICLE_NAMES = [
     ("My name is Carlos de la Cruz.", "Carlos de la Cruz"),
     ("Contact Jan van der Berg for details.", "Jan van der Berg"),
     ("Ms. Maria de los Santos will call back.", "Maria de los Santos"),
+    # in lower case, a call's transcript: the particle no longer ends the name ("nurul huda binte" left "osman")
+    ("this is nurul huda binte osman", "nurul huda binte osman"),
+    ("this is nurul huda binti osman", "nurul huda binti osman"),
+    ("my name is maria de la cruz", "maria de la cruz"),
 ]
 NOT_PARTICLE_NAMES = [
     "We stayed at Playa de la Cruz last summer.",
@@ -50,6 +54,11 @@ NOT_PARTICLE_NAMES = [
 @pytest.mark.parametrize(("text", "name"), PARTICLE_NAMES)
 def test_a_particle_inside_a_name_keeps_it_one_span(text, name):
     assert name in spans(text, "PERSON")
+
+
+@pytest.mark.parametrize(("text", "name"), [("hi maria de", "maria"), ("hello priya van here", "priya")])
+def test_a_particle_in_lower_case_without_a_surname_after_it_is_left_out(text, name):
+    assert spans(text, "PERSON") == [name]
 
 
 @pytest.mark.parametrize("text", NOT_PARTICLE_NAMES)
