@@ -190,6 +190,8 @@ _BOOKED_FOR_NEEDLES = frozenset(
      " under the name", "it under ", "that under ", "them under ", "one under ", "down under ", "order under ",
      "booking under ", "reservation under ", "table under ", "name on ")
 )
+#: The needles of PiiRedactor._asked_for's gate: every _ASKED_FOR_CUE ends with one of them (lower-cased).
+_ASKED_FOR_NEEDLES = frozenset(("ask for ", "asking for ", "asked for ", "calling for ", "speak to ", "speak with "))
 #: The strings of :data:`_GATE_NEEDLES` and :data:`_FIELD_LABEL_WORDS`; built at the end of the module.
 _AUTOMATON: ahocorasick_rs.AhoCorasick
 
@@ -685,6 +687,25 @@ _USE_CODE = re.compile(
     r"(?i)\buse[ ](\d{4,8})[ ](?:to|as|for)[ ](?:reset|log|sign|verify|confirm|complete|access|authori[sz]e|continue"
     r"|approve|your[ ](?:login|verification|one-time|security)|the[ ]verification)"
 )
+
+
+def _caps_surname_then_given(m: re.Match[str]) -> bool:
+    """Whether a register's value that :data:`_CAPS_SURNAME_THEN_GIVEN` matched is a person: the word in capitals is
+    no acronym, notice or common word, and every word after it is a known given name, ambiguous ones too ("Nom :
+    ROUSSEL Ghislaine Marie"; not "Name: NIKE Air Max", "Client : PARIS Nord", "Nom : SNCF Connect"); after a
+    Vietnamese family name any capitalised words ("NGUYEN Van An", "TRAN Thi Hoa": "Van", "An" are words too)."""
+    surname, given = m.group(1), m.group(2).split()
+    if (
+        surname in ACRONYMS
+        or surname in _NOT_CAPS_SURNAMES
+        or surname.title() in NOT_NAMES
+        or surname.lower() in COMMON_LOWER_WORDS
+        or surname.lower() in _NOT_SPEAKER_LABELS
+    ):
+        return False
+    if surname in _SURNAMES_FIRST_UPPER:  # "An" of "NGUYEN Van An" is in NOT_NAMES as a sentence's first word
+        return not any(w in NOT_NAMES and w.lower() not in COMMON_LOWER_WORDS for w in given)
+    return all(all(part in _ALL_FIRST for part in w.split("-")) for w in given)
 
 
 def _caps_surname_given(text: str) -> list[PiiMatch]:
@@ -2062,7 +2083,7 @@ _UPPER_WORD = re.compile(
     r"(?<![\w'’-])(?:[OD]['’])?[" + _UP + r"]{2,}(?:-[" + _UP + r"]{2,})?(?!\w|-\w|['’](?!S\b))"
 )
 #: What joins the parts of an ALL-CAPS name: one space, then maybe an initial and a particle (_NAME_GAP in capitals).
-_UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|DE LA|DE|DEL|DA|DI|LE|LA|AL|BIN|BEN)[ ])?")
+_UPPER_NAME_GAP = re.compile(r"[ ](?:[A-Z]\.[ ])?(?:(?:VAN DER|VAN DEN|VAN|VON|DE LA|DE|DEL|DA|DI|LE|LA|AL|BINTI|BINTE|BIN|BEN)[ ])?")
 #: Every run of capitals (no boundary checks, so cheap): a superset of the _UPPER_WORD words a name or an
 #: address in capitals needs, the gate of PiiRedactor._caps_persons and _ADDRESS_EN_UPPER.
 _UPPER_RUN = re.compile("[" + _UP + r"]{2,}")
@@ -2070,8 +2091,8 @@ _NAME_GAP = re.compile(
     r"[ ](?:[A-Z]\.[ ])?(?:[\"“'(][A-Z][a-z]+[\"”')][ ])?"
     r"(?:(?:Van der|Van den|Van de|Von der|De la|De los|De las|van der|van den|van de|van|von der|von|de la|de los|de las|de|del|della|da|das|dos|do|di|le|la|al|el|bin|ben|ter|te|ten|op de|zu|du"
     # Irish, Scottish and Welsh patronymics ("Seán Ó Murchú", "Sinéad Nic Giolla Phádraig", "Ieuan ap Gwilym"),
-    # Malay ones ("Nurul Aisyah binti Ahmad", "Rajendran a/l Muthusamy")
-    r"|Ó|Ní|Nic|Mac|Uí|Ua|Mhic|ap|ab|binti|bint|a/l|a/p)[ ])?"
+    # Malay ones ("Nurul Aisyah binti Ahmad", Singapore's "binte": "Nurul Huda binte Osman", "Rajendran a/l Muthusamy")
+    r"|Ó|Ní|Nic|Mac|Uí|Ua|Mhic|ap|ab|binti|binte|bint|a/l|a/p)[ ])?"
 )
 #: A possessive "'s" may follow ("Sarah's refund", "Mr. Okafor's order"), as with _NAME_TOKEN.
 _CAPITALISED = re.compile(
@@ -2203,7 +2224,7 @@ _SAME_LINE_SIGN_OFF = re.compile(
 #: starts with the comma (a literal re jumps to) and ends at the line's start.
 _SAME_LINE_SIGN_OFF_REVERSED = re.compile(
     ",[ ]*(?:" + "|".join(re.escape(w[::-1]) for w in (*_SIGN_OFFS, "truly")) + ")"
-    "(?:[ ]+(?:dnik|tseb|mraw|tsemraw|ynam|htiw|eht lla|sruoy|klat|kaeps))?[ ]*(?:\n|\Z)"
+    r"(?:[ ]+(?:dnik|tseb|mraw|tsemraw|ynam|htiw|eht lla|sruoy|klat|kaeps))?[ ]*(?:\n|\Z)"
 )
 #: The letters that re.IGNORECASE folds onto ASCII letters and str.lower does not: İ, ı, ſ and the Kelvin sign.
 _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
@@ -2271,7 +2292,7 @@ def _iban_shaped(shape: bytes) -> bool:
 
 
 def _digit_shape(text: str) -> bytes | None:
-    """The shape of ASCII ``text`` (:data:`_SHAPE`: digits "0", capitals "A", other letters "a"), None for
+    r"""The shape of ASCII ``text`` (:data:`_SHAPE`: digits "0", capitals "A", other letters "a"), None for
     other text.
 
     Hand-written gates: on ASCII text ``\d`` is 0-9 and ``[A-Za-z]`` the letters, so ``shape.count(b"0")`` is
@@ -2828,6 +2849,43 @@ _BOOKED_FOR_CUE = re.compile(
     # the name a card or an account carries, without a field's colon ("name on card SEAH HUI MIN")
     r"|(?<![\w'’])(name)[ ]on[ ](?:the[ ]|my[ ]|your[ ])?(?:card|account)(?:[ ](?:is|was|reads))?)"
     r"(?:[ ]the[ ]name(?:[ ]of)?)?:?[ ]+)"
+)
+#: Whom to ask for, call for or speak to ("ask for Roz at the front desk", "hi, calling for Teodoro", "can I speak to
+#: Wiremu please"): "ask" and "call" name the cue ("calling for" after a caller's greeting, "speak to" after a
+#: request: "could I", "I'd like to"), group 3 is the one capitalised word after it (see PiiRedactor._asked_for).
+_ASKED_FOR_CUE = re.compile(
+    r"(?:(?<![\w'’])(?P<ask>[Aa]sk(?:ing|ed)?[ ]for)"
+    r"|(?P<call>(?<![\w'’])(?i:(?:hi|hello|hey|yes|yeah|good[ ](?:morning|afternoon|evening)),?[ ]"
+    r"(?:i['’]?m[ ]|i[ ]am[ ]|just[ ]|i[ ]was[ ])?)[Cc]alling[ ]for)"
+    r"|(?i:(?:can|could|may)[ ]i|i['’]?d[ ]like[ ]to|i[ ]would[ ]like[ ]to|i[ ]want[ ]to|i[ ]need[ ]to|let[ ]me)[ ]"
+    r"(?:please[ ])?[Ss]peak[ ](?:to|with))[ ]"
+    r"([" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?)(?![\w'’-])"
+)
+#: What follows a person asked for: where or when to ask ("at the front desk", "when you arrive"), a pronoun that
+#: says it is a person ("asking for Bongani, is he in?"); after "calling for" the clause's end will do, after
+#: "speak to" a "please" that ends it.
+_ASKED_PERSON_END = re.compile(
+    r"[ ](?:at[ ](?:the[ ])?(?:front[ ]desk|reception|desk|door|gate|entrance|check-?in|host[ ]stand)"
+    r"|when[ ]you[ ](?:arrive|get[ ]there|come[ ]in|check[ ]in)|on[ ]arrival|personally|by[ ]name)\b"
+    r"|,?[ ](?:(?:is|was)[ ])?(?:she|he)\b"
+)
+_ASKED_CLAUSE_END = re.compile(r"[ ]*(?:[,.;!?)]|[ ]-[ ]|\r?\n|\Z)")
+#: What follows a person a caller asks to speak to: "please" at the clause's end ("could I speak to Ngaire please?").
+_ASKED_PLEASE_END = re.compile(r"[ ](?:please|pls)[ ]*(?:[,.;!?)]|\r?\n|\Z)")
+#: Words that are asked for or spoken to capitalised and are no person: a desk, a department, a role, a service.
+_NOT_ASKED_FOR = frozenset(
+    "Reception Billing Sales Support Legal Security Accounts Accounting Payroll Admin Administration Management "
+    "Housekeeping Maintenance Concierge Dispatch Customer Customers Service Services Operator Operations Finance "
+    "Help Helpdesk Assistance Supervisor Manager Management Someone Somebody Anyone Anybody Everyone Nobody "
+    "Pharmacy Pharmacist Doctor Nurse Police Ambulance Emergency Emergencies Refund Refunds Returns Delivery "
+    "Collections Claims Compliance Fraud Technical Tech Engineering Marketing Purchasing Procurement Shipping "
+    "Warehouse Logistics Recruitment Facilities Transport Catering Membership Memberships Enrolment Enrollment "
+    "Admissions Registration Registry Records Tenancy Lettings Residents Parking Bookings Reservations Booking "
+    "Reservation Front Desk Office Team Staff Duty Security Lost Found Directions Details Information Info "
+    "English Spanish French German Italian Portuguese Chinese Mandarin Cantonese Arabic Hindi Japanese Korean "
+    "Russian Polish Dutch Turkish Vietnamese Tagalog Translation Interpreter Siri Alexa Cortana Google Bixby "
+    # what a forecast calls for ("is it calling for Snow tomorrow")
+    "Rain Snow Sun Sunshine Showers Storms Thunderstorms Frost Hail Fog Wind Winds Sleet Clouds Drizzle Heat".split()
 )
 _BOOKING_WORD = re.compile(r"(?i)booking|reservation|account|order|table|appointment|room|booked|reserved|name")
 #: What may follow a name an order or a booking is for: the clause's end, or a word that goes on about it.
@@ -3405,6 +3463,13 @@ _SURNAME_COMMA_GIVEN = re.compile(
     r"([" + _UP + r"][" + _LO + r"]+(?:[-'’][" + _UP + r"][" + _LO + r"]+)?),[ ]([" + _UP + r"][" + _LO + r"]+"
     r"(?:[ ][" + _UP + r"][" + _LO + r"]+)?)(?:[ ][" + _UP + r"]\.)?"
 )
+#: A surname in capitals, then one to three given names capitalised, as French and Vietnamese forms write a person
+#: ("Nom : DUPONT Marie", "Client : M. GUILLOT Thibault", "Name: NGUYEN Van An"); a title may come first (left out).
+_CAPS_SURNAME_THEN_GIVEN = re.compile(
+    r"(?:(?:M|Mme|Mlle|Mr|Mrs|Ms|Dr)\.?[ ])?"
+    r"([" + _UP + r"]{2}[" + _UP + r"'’-]+)((?:[ ][" + _UP + r"][" + _LO + r"]+(?:-[" + _UP + r"][" + _LO + r"]+)?){1,3})(?![\w'’-])"
+)
+_SURNAMES_FIRST_UPPER = frozenset(n.upper() for n in SURNAMES_FIRST)
 #: Labels of a register whose value is a person only as "Surname, Given" ("Mitarbeiter: Schmidt-Kowalski, Anja"):
 #: a chat's speaker as often ("Mitarbeiter: Guten Tag Frau Lorenz").
 _REGISTER_ONLY_LABELS = frozenset(("mitarbeiter", "mitarbeiterin"))
@@ -3874,16 +3939,31 @@ def _lower_cue_ends_at(low: str, pos: int) -> bool:
         start = m.start() + 1
 
 
+#: Particles inside a name in lower case, counted as no surname: a name goes on past them only to a surname after
+#: them ("nurul huda binte osman", "jan van der berg", "maria de la cruz"; not "hi maria de" alone).
+_LOWER_NAME_PARTICLES = frozenset("bin binti binte bint van von der den de del della la dos".split())
+
+
 def _lower_name_end(text: str, end: int, not_surnames: frozenset[str] = COMMON_LOWER_WORDS) -> int:
     """Where a name in lower case whose known given name ends at ``end`` ends: up to two following lower-case
     words are its surnames unless they are ``not_surnames`` or verb forms ("jane doe", "maria garcia lopez";
-    "jane and ...", "jane calling about ...", "jane here")."""
-    for _ in range(2):
-        surname = _LOWER_SURNAME.match(text, end)
+    "jane and ...", "jane calling about ...", "jane here"); one or two particles before a surname count as
+    none of the two (:data:`_LOWER_NAME_PARTICLES`: "nurul huda binte osman", "jan van der berg")."""
+    surnames = 0
+    at = end
+    particles = 0
+    while surnames < 2:
+        surname = _LOWER_SURNAME.match(text, at)
         word = surname.group(1) if surname is not None else ""
+        if word in _LOWER_NAME_PARTICLES and particles < 2:
+            particles += 1
+            at = surname.end()
+            continue
         if not word or word in not_surnames or word.endswith(("ing", "ed")):
             break
-        end = surname.end()
+        end = at = surname.end()
+        surnames += 1
+        particles = 0
     return end
 
 
@@ -5353,6 +5433,11 @@ class PiiRedactor:
                 if greeted:  # one line at a time: a text where none is found has no line with one
                     found += greeted
                     shut = False
+            if not rare.isdisjoint(_ASKED_FOR_NEEDLES):
+                asked = self._asked_for(text)
+                if asked:  # a cue and its name are on one line: a text where none is found has no line with one
+                    found += asked
+                    shut = False
             if not h.isdisjoint(_BOOKED_FOR_NEEDLES):
                 booked = self._booked_for(text)
                 if booked:  # a cue and its name are on one line: a text where none is found has no line with one
@@ -6614,6 +6699,46 @@ class PiiRedactor:
             out.append(PiiMatch("PERSON", span[0], span[1], value, value.casefold()))
         return out
 
+    @staticmethod
+    def _asked_for(text: str) -> list[PiiMatch]:
+        """Whom to ask for, call for or speak to (:data:`_ASKED_FOR_CUE`: "ask for Roz at the front desk", "hi,
+        calling for Teodoro.", "can I speak to Wiremu please"), known given name or not: one capitalised word, no
+        common word, desk, department or service (:data:`_NOT_ASKED_FOR`), brand, month or place word, nor used as
+        a thing in the text, that a person's word follows (:data:`_ASKED_PERSON_END`: "at the front desk", ", is
+        he in?"), that ends the clause after a caller's "hi, calling for" or an "ask for" shortly after seven digits
+        or more (a phone's, an address's: "alt 614.684.0521 (work, ask for Roz)"), or a "please" after "can I
+        speak to".
+        No word list tells a name from a product's there ("ask for Nurofen at the counter", "speak to Spectrum"),
+        hence the person's words; nor from a word in lower case ("calling for teodoro", "calling for rain"): those
+        are not read."""
+        out: list[PiiMatch] = []
+        things: dict[str, bool] = {}
+        for m in _ASKED_FOR_CUE.finditer(text):
+            word = m.group(3)
+            if (
+                word.lower() in NOT_LOWER_SURNAMES
+                or word in _NOT_ASKED_FOR
+                or word in NOT_NAMES
+                or word in _NOT_GREETED
+                or word in BRAND_FIRST_NAMES
+                or word in _SERVICE_BRANDS
+                or word in _NOT_A_NAME_LEAD
+                or word in _COMPANY_WORDS
+                or _a_thing_named(text, word, things)
+            ):
+                continue
+            if m.group("ask") is not None:
+                # after a phone number or an address, whom to ask for there ("alt 614.684.0521 (work, ask for Roz)")
+                before = text[max(0, m.start() - 48):m.start()]
+                reached = sum(c.isdigit() for c in before) >= 7  # not an order's number ("Order 55123 - ask for Visa.")
+                end = _ASKED_CLAUSE_END if reached else None
+            else:
+                end = _ASKED_CLAUSE_END if m.group("call") else _ASKED_PLEASE_END
+            if _ASKED_PERSON_END.match(text, m.end()) is None and (end is None or end.match(text, m.end()) is None):
+                continue  # "ask for Nurofen.", "can I speak to Medicare?": no person's word after it
+            out.append(PiiMatch("PERSON", m.start(3), m.end(3), word, word.casefold()))
+        return out
+
     def _lower_titled(self, text: str, needles: AbstractSet[str] | None = None) -> list[PiiMatch]:
         """A name after a title written in lower case, as Czech, Slovak, Polish, Spanish, Portuguese, Italian, Dutch
         and Romanian write it in mid-sentence ("volala paní Nováková", "prosím pana Dvořáka", "listo señor Restrepo",
@@ -7159,6 +7284,13 @@ class PiiRedactor:
                 continue
             if label in _REGISTER_ONLY_LABELS:
                 continue  # "Mitarbeiter: Guten Tag Frau Lorenz": a chat's speaker as often; only "Surname, Given" counts
+            family = _CAPS_SURNAME_THEN_GIVEN.match(text, m.end()) if label in _REGISTER_LABELS else None
+            if family is not None and _caps_surname_then_given(family) and _FIELD_VALUE_END.match(text, family.end()):
+                # "Name: NGUYEN Van An", "Nom : DUPONT Marie": the family name in capitals, the given names after it
+                start = family.start(1)
+                value = text[start:family.end()]
+                out.append(PiiMatch("PERSON", start, family.end(), value, value.casefold()))
+                continue
             capitals = _UPPER_NAME_VALUE.match(text, m.end())
             if (
                 capitals is not None
@@ -8720,6 +8852,7 @@ _RARE_NEEDLES: frozenset[str] = (
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
     | script_titles.NEEDLES
+    | _ASKED_FOR_NEEDLES
 )
 _ALL_NEEDLES: frozenset[str] = (
     _GATE_NEEDLES
@@ -8756,6 +8889,7 @@ _ALL_NEEDLES: frozenset[str] = (
     | spoken_names.NEEDLES
     | sign_offs.NEEDLES
     | script_titles.NEEDLES
+    | _ASKED_FOR_NEEDLES
 )
 
 

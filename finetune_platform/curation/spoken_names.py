@@ -104,7 +104,7 @@ _STOPS = frozenset(
 )
 #: The particles of a name ("josé manuel garcía de la fuente", "els de smet", "vincenzo la rosa"): in it, not
 #: counted among its words.
-_PARTICLES = frozenset("de da das do dos del della di la le van von der den ter ten bin binti al el ben".split())
+_PARTICLES = frozenset("de da das do dos del della di la le van von der den ter ten bin binti binte al el ben".split())
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
 
