@@ -2884,6 +2884,9 @@ _NOT_ASKED_FOR = frozenset(
     "Reservation Front Desk Office Team Staff Duty Security Lost Found Directions Details Information Info "
     "English Spanish French German Italian Portuguese Chinese Mandarin Cantonese Arabic Hindi Japanese Korean "
     "Russian Polish Dutch Turkish Vietnamese Tagalog Translation Interpreter Siri Alexa Cortana Google Bixby "
+    # agencies and a bank's or an insurer's departments ("can I speak to Medicare please")
+    "Medicare Medicaid Centrelink Medibank Revenue HMRC IRS Immigration Customs Council Housing Pensions Benefits "
+    "Welfare Insurance Underwriting Lending Mortgages Mortgage Loans Savings Investments Payments Cards Banking "
     # what a forecast calls for ("is it calling for Snow tomorrow")
     "Rain Snow Sun Sunshine Showers Storms Thunderstorms Frost Hail Fog Wind Winds Sleet Clouds Drizzle Heat".split()
 )

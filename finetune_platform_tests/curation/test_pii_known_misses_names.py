@@ -137,6 +137,8 @@ NOT_ASKED_FOR = [
     "ask for Support when you call.",
     "can I speak to Sales?",
     "can I speak to Medicare?",
+    "can I speak to Medicare please",
+    "could I speak to Mortgages please?",
     "ask for Nurofen at the counter",
     "ask for Tylenol at the pharmacy",
     "ask for Uber at the gate",
