@@ -6,7 +6,7 @@ address are the same ticket), NFKC and dropping punctuation (:func:`exact_key`, 
 split compares tickets). Near-duplicates are pairs whose sets of word shingles (``shingle_words``-grams
 of the text, the text/response boundary and the response) have a Jaccard similarity of at least
 ``near_dup_threshold``. Each group keeps its best member (highest ``quality_score``, ties: lowest
-``record_id``), and every dropped row names the record it duplicates. Near-duplicate clusters are stars,
+``record_id`` in natural order, "#9" before "#10"), and every dropped row names the record it duplicates. Near-duplicate clusters are stars,
 not connected components: going through the records best first, a record is dropped only when it is a
 near-duplicate (at or above the threshold) of a record already kept, and joins the best such record's
 cluster; otherwise it is kept. Single linkage chained records one word apart into one component and
@@ -607,8 +607,9 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
             + "; the best-scored duplicate cannot be chosen without it. Run score_quality on these records first."
         )
     scores = numeric.tolist()
-    # Best record first: highest quality_score, then lowest record_id.
-    order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))
+    # Best record first: highest quality_score, then lowest record_id in natural order ("f#9" before "f#10":
+    # the earlier row of a file, not the earlier string).
+    order = sorted(range(len(ids)), key=lambda i: (-scores[i], natural_key(ids[i]), ids[i]))
 
     keep = [True] * len(ids)
     dropped: list[tuple[str, str, str]] = []
@@ -704,6 +705,16 @@ def deduplicate(df: pd.DataFrame, settings: CurationSettings) -> StageResult:
     position = {rid: i for i, rid in enumerate(ids)}
     dropped.sort(key=lambda row: position[row[0]])  # input order, whatever order the groups were found in
     return finish_stage(STAGE, df, keep, df, dropped, stats)
+
+
+_DIGIT_RUNS = re.compile(r"(\d+)")
+
+
+def natural_key(record_id: str) -> tuple[Any, ...]:
+    """``record_id`` ordered as people count: its runs of digits as numbers ("emails/a.csv#9" < "emails/a.csv#10").
+    Text and numbers alternate in the same places in every key, so any two compare."""
+    parts = _DIGIT_RUNS.split(record_id)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
 
 
 def _example(kind: str, keeper: int, members: list[int], ids: list[str], texts: list[str]) -> dict[str, Any]:

@@ -325,3 +325,21 @@ def test_exact_copies_of_a_near_duplicate_follow_it_to_the_record_kept(settings)
     ]
     assert all(e["kept"] in kept and not kept & set(e["dropped"]) for e in examples)
 
+
+
+def test_a_tie_keeps_the_earlier_row_as_people_count_not_the_earlier_string(settings):
+    """Equal scores: the lowest record id in natural order stays ("a.csv#9" before "a.csv#10")."""
+    df = scored(*[("Where is my parcel? It has not arrived yet.", "On its way.", 0.8)] * 2)
+    df["record_id"] = ["s/a.csv#10", "s/a.csv#9"]
+    result = deduplicate(df, settings)
+    assert result.records["record_id"].tolist() == ["s/a.csv#9"]
+    assert result.dropped["detail"].tolist() == ["exact duplicate of s/a.csv#9"]
+
+
+def test_natural_key_orders_runs_of_digits_as_numbers():
+    from finetune_platform.curation.dedup import natural_key
+
+    ids = ["s/b.csv#1", "s/a.csv#10", "s/a.csv#9", "s/a.csv#100", "s/a.csv#2"]
+    assert sorted(ids, key=natural_key) == ["s/a.csv#2", "s/a.csv#9", "s/a.csv#10", "s/a.csv#100", "s/b.csv#1"]
+    assert sorted(["day10/x.jsonl#1", "day9/x.jsonl#5"], key=natural_key) == ["day9/x.jsonl#5", "day10/x.jsonl#1"]
+    assert natural_key("s/a.csv#009") == natural_key("s/a.csv#9") and natural_key("#") < natural_key("s#1")
