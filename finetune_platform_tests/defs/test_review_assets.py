@@ -71,6 +71,21 @@ def _check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
     )
 
 
+def _step_error(result: dg.ExecuteInProcessResult) -> str:
+    """The error of the run's failed step (the run must have failed)."""
+    assert not result.success
+    return str(next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error)
+
+
+def _curated_after(tmp_path: Path, reviews_asset: dg.AssetsDefinition) -> str:
+    """The error of curated_records run alone after ``reviews_asset`` (a stand-in human_reviews)."""
+    return _step_error(dg.materialize(
+        [fake_deduplicated_records, reviews_asset, curated_records],
+        resources={"platform": PlatformResource(root=str(tmp_path))},
+        raise_on_error=False,
+    ))  # fmt: skip
+
+
 def test_the_gate_judges_with_the_bar_human_reviews_was_given(tmp_path: Path) -> None:
     """The bar is set once, on human_reviews: the blocking check takes its verdict, not a config of its own,
     so a stricter bar there fails the gate and curated_records is not built."""
@@ -98,14 +113,7 @@ def test_curated_records_alone_refuses_reviews_that_failed_the_gate(tmp_path: Pa
                 "min_agreement": 0.6, "require_reviews": False}
         return dg.Output(reviews, metadata={"agreement_gate": dg.MetadataValue.json(gate)})
 
-    result = dg.materialize(
-        [fake_deduplicated_records, failed_reviews, curated_records],
-        resources={"platform": PlatformResource(root=str(tmp_path))},
-        raise_on_error=False,
-    )
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "failed the agreement gate (krippendorff_alpha 0.10 < 0.6)" in str(failure.event_specific_data.error)
+    assert "failed the agreement gate (krippendorff_alpha 0.10 < 0.6)" in _curated_after(tmp_path, failed_reviews)
 
 
 def test_curated_records_alone_refuses_unreviewed_data_when_reviews_are_required(tmp_path: Path) -> None:
@@ -119,14 +127,7 @@ def test_curated_records_alone_refuses_unreviewed_data_when_reviews_are_required
         empty = pd.DataFrame(columns=["record_id", "reviewer", "decision", "label", "comment", "origin"])
         return dg.Output(empty, metadata={"agreement_gate": dg.MetadataValue.json(gate)})
 
-    result = dg.materialize(
-        [fake_deduplicated_records, no_reviews, curated_records],
-        resources={"platform": PlatformResource(root=str(tmp_path))},
-        raise_on_error=False,
-    )
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    error = str(failure.event_specific_data.error)
+    error = _curated_after(tmp_path, no_reviews)
     assert "agreement gate failed (no reviews imported yet and require_reviews is on)" in error
     assert "not curated without review" in error
 
@@ -143,9 +144,7 @@ def test_curated_records_refuses_other_rejection_settings_than_human_reviews(tmp
         run_config={"ops": {"human_reviews": {"config": {"rejection_rule": "any"}}}},
         raise_on_error=False,
     )
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "rejection_rule 'majority' (human_reviews: 'any')" in str(failure.event_specific_data.error)
+    assert "rejection_rule 'majority' (human_reviews: 'any')" in _step_error(result)
     same = _run(tmp_path, {"rejection_rule": "any"})
     assert same.success
     curated = next(e for e in same.get_asset_materialization_events() if e.asset_key.to_user_string() == "curated_records")
@@ -206,10 +205,7 @@ def test_a_decision_file_the_platform_cannot_read_stops_the_import(tmp_path: Pat
     result = _run(tmp_path, ops=("human_reviews",))
     # the last import's disagreements are gone with it: they are not what the decision files say now
     assert not (tmp_path / "data" / "review" / "disagreements.csv").exists()
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "file(s) that are not decision files the platform can read: carol.xlsx" in str(
-        failure.event_specific_data.error
-    )
+    assert "file(s) that are not decision files the platform can read: carol.xlsx" in _step_error(result)
 
 
 @pytest.mark.parametrize("require", [True, False])
